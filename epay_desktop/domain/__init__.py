@@ -1,0 +1,49 @@
+"""Pure records and rules of the ePayment world: Money, Aggregate, Payment, PaymentEvent, State,
+and what an action would do (releasable amount, cancel outcome, capturable, refundable).
+
+Belongs here: frozen dataclasses, enums, pure functions. No I/O, no clock reads, no Qt, no httpx,
+and nothing else of ``epay_desktop`` may be imported here (import-linter enforces it).
+"""
+
+from __future__ import annotations
+
+from epay_desktop.domain.money import Currency, Money, MoneyError
+from epay_desktop.domain.payment import (
+    Aggregate,
+    EventName,
+    Payment,
+    PaymentEvent,
+    State,
+)
+from epay_desktop.domain.reference import REFERENCE_PATTERN, is_valid_reference
+from epay_desktop.domain.rules import (
+    Action,
+    ActionCheck,
+    CancelOutcome,
+    cancel_outcome,
+    capturable,
+    check_action,
+    refundable,
+    releasable,
+)
+
+__all__ = [
+    "REFERENCE_PATTERN",
+    "Action",
+    "ActionCheck",
+    "Aggregate",
+    "CancelOutcome",
+    "Currency",
+    "EventName",
+    "Money",
+    "MoneyError",
+    "Payment",
+    "PaymentEvent",
+    "State",
+    "cancel_outcome",
+    "capturable",
+    "check_action",
+    "is_valid_reference",
+    "refundable",
+    "releasable",
+]

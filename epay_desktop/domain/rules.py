@@ -1,0 +1,136 @@
+"""What an action would do, derived in one place from state and aggregate (ENGINEERING.md §4).
+
+- releasable (what a cancel releases) = authorized − captured − cancelled, or the whole amount
+  before authorization;
+- capturable = authorized − captured − cancelled;
+- refundable = captured − refunded.
+
+The buttons, the bars, the dialog text and the command line all read these functions.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+from epay_desktop.domain.money import Money
+from epay_desktop.domain.payment import Payment, State
+
+
+class Action(enum.StrEnum):
+    CANCEL = "cancel"
+    CAPTURE = "capture"
+    REFUND = "refund"
+
+
+def releasable(payment: Payment) -> Money:
+    """What a cancel would release to the customer now (zero when a cancel can have no effect)."""
+    agg = payment.aggregate
+    if payment.state is State.CREATED:
+        return payment.amount
+    if payment.state is State.AUTHORIZED:
+        return (agg.authorized - agg.captured - agg.cancelled).clamp_at_zero()
+    return Money.zero(payment.currency)
+
+
+def capturable(payment: Payment) -> Money:
+    if payment.state is not State.AUTHORIZED:
+        return Money.zero(payment.currency)
+    agg = payment.aggregate
+    return (agg.authorized - agg.captured - agg.cancelled).clamp_at_zero()
+
+
+def refundable(payment: Payment) -> Money:
+    if payment.state is not State.AUTHORIZED:
+        return Money.zero(payment.currency)
+    agg = payment.aggregate
+    return (agg.captured - agg.refunded).clamp_at_zero()
+
+
+@dataclass(frozen=True, slots=True)
+class ActionCheck:
+    """Whether an action can have an effect now; ``reason`` says why not, in words for people."""
+
+    action: Action
+    allowed: bool
+    amount: Money
+    reason: str = ""
+
+
+def check_action(payment: Payment, action: Action) -> ActionCheck:
+    state = payment.state
+    agg = payment.aggregate
+    zero = Money.zero(payment.currency)
+    if state is State.UNKNOWN:
+        return ActionCheck(
+            action,
+            False,
+            zero,
+            f"The payment is in a state this app does not know ({payment.display_state}); "
+            "refresh it or use the merchant portal.",
+        )
+    if state.is_closed:
+        return ActionCheck(
+            action, False, zero, f"The payment is {state.value.lower()}: nothing can change it."
+        )
+    if action is Action.CANCEL:
+        amount = releasable(payment)
+        if amount:
+            return ActionCheck(action, True, amount)
+        if agg.cancelled:
+            return ActionCheck(action, False, zero, "Already cancelled: the remainder was released.")
+        if agg.captured and agg.captured >= agg.authorized:
+            return ActionCheck(action, False, zero, "Fully captured: refund instead.")
+        return ActionCheck(action, False, zero, "Nothing is reserved that a cancel could release.")
+    if action is Action.CAPTURE:
+        if state is State.CREATED:
+            return ActionCheck(action, False, zero, "The customer has not approved the payment yet.")
+        amount = capturable(payment)
+        if amount:
+            return ActionCheck(action, True, amount)
+        if agg.cancelled:
+            return ActionCheck(
+                action, False, zero, "The remainder was cancelled: nothing more can be captured."
+            )
+        return ActionCheck(action, False, zero, "Fully captured.")
+    if state is State.CREATED:
+        return ActionCheck(action, False, zero, "Nothing has been captured yet.")
+    amount = refundable(payment)
+    if amount:
+        return ActionCheck(action, True, amount)
+    if agg.captured:
+        return ActionCheck(action, False, zero, "Everything captured has been refunded.")
+    return ActionCheck(action, False, zero, "Nothing has been captured yet.")
+
+
+@dataclass(frozen=True, slots=True)
+class CancelOutcome:
+    """What a cancel would do: how much is released and the state afterwards."""
+
+    released: Money
+    state_after: State
+    captured_kept: Money
+
+    def describe(self) -> str:
+        if self.state_after is State.TERMINATED:
+            return (
+                f"{self.released.plain()} will be released to the customer. The payment becomes TERMINATED."
+            )
+        if self.captured_kept:
+            return (
+                f"{self.released.plain()} will be released to the customer. The payment stays AUTHORIZED; "
+                f"the {self.captured_kept.plain()} already captured is not touched."
+            )
+        return (
+            f"{self.released.plain()} will be released to the customer. "
+            "The payment stays AUTHORIZED with nothing left to capture."
+        )
+
+
+def cancel_outcome(payment: Payment) -> CancelOutcome | None:
+    """The effect of a cancel now, or ``None`` when a cancel cannot have an effect."""
+    check = check_action(payment, Action.CANCEL)
+    if not check.allowed:
+        return None
+    state_after = State.TERMINATED if payment.state is State.CREATED else State.AUTHORIZED
+    return CancelOutcome(check.amount, state_after, payment.aggregate.captured)

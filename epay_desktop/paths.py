@@ -1,0 +1,52 @@
+"""Every path the app uses, from one place (platformdirs), and the bundled resources."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import platformdirs
+
+from epay_desktop import APP_NAME
+
+_APP_AUTHOR = "epay-desktop"
+
+
+def _override() -> Path | None:
+    # Tests and portable installs point everything at one folder.
+    home = os.environ.get("EPAY_DESKTOP_HOME")
+    return Path(home) if home else None
+
+
+def data_dir() -> Path:
+    base = _override()
+    path = base / "data" if base else Path(platformdirs.user_data_dir(APP_NAME, _APP_AUTHOR))
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def config_dir() -> Path:
+    base = _override()
+    path = base / "config" if base else Path(platformdirs.user_config_dir(APP_NAME, _APP_AUTHOR))
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def log_dir() -> Path:
+    base = _override()
+    path = base / "logs" if base else Path(platformdirs.user_log_dir(APP_NAME, _APP_AUTHOR))
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def resources_dir() -> Path:
+    """``resources/`` beside the package in a checkout, or inside it in an installed wheel."""
+    here = Path(__file__).resolve().parent
+    for candidate in (here / "resources", here.parent / "resources"):
+        if candidate.is_dir():
+            return candidate
+    raise FileNotFoundError("the resources folder of epay-desktop is missing")
+
+
+def resource(*parts: str) -> Path:
+    return resources_dir().joinpath(*parts)

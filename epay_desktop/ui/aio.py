@@ -1,0 +1,127 @@
+"""The one bridge between asyncio and Qt. Every qasync import lives in this module, so a later move
+to ``PySide6.QtAsyncio`` touches one file.
+
+- :func:`run_app` starts qasync's ``QEventLoop`` on the GUI thread with ``asyncio.Runner``
+  (``asyncio.run(loop_factory=...)`` is 3.12+).
+- :class:`TaskRunner` runs every operation started from the UI: it keeps a strong reference to the
+  task, marks the control busy, routes errors to one presenter, and cancels the previous task of the
+  same name (the latest refresh wins). Slots stay one line: ``runner.start("refresh", coro)``.
+- :func:`wait_finished` awaits a dialog opened with ``open()``: never ``exec()`` inside a coroutine.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any
+
+# qasync picks the Qt binding already imported, so it must come after PySide6.
+import qasync
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtWidgets import QApplication, QDialog, QWidget
+
+log = logging.getLogger(__name__)
+
+ErrorPresenter = Callable[[str, BaseException], None]
+
+
+def run_app(main: Callable[[], Coroutine[Any, Any, int]]) -> int:
+    """Run ``main()`` on a qasync loop bound to the existing QApplication; return its exit code."""
+    if QApplication.instance() is None:
+        raise RuntimeError("create the QApplication before run_app()")
+    with asyncio.Runner(loop_factory=qasync.QEventLoop) as runner:
+        return runner.run(main())
+
+
+def new_event_loop(app: QApplication) -> asyncio.AbstractEventLoop:
+    """A qasync loop bound to ``app`` (tests drive it with ``run_until_complete``)."""
+    loop: asyncio.AbstractEventLoop = qasync.QEventLoop(app)
+    return loop
+
+
+async def wait_finished(dialog: QDialog) -> int:
+    """Open ``dialog`` window-modally and wait for its result without a nested event loop."""
+    future: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+
+    def _done(result: int) -> None:
+        if not future.done():
+            future.set_result(result)
+
+    dialog.finished.connect(_done)
+    dialog.open()
+    try:
+        return await future
+    finally:
+        dialog.finished.disconnect(_done)
+
+
+class TaskRunner(QObject):
+    """Runs UI-started coroutines by name; the latest task of a name wins."""
+
+    busy_changed = Signal(str, bool)
+
+    def __init__(self, present_error: ErrorPresenter, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._present_error = present_error
+        self._tasks: dict[str, asyncio.Task[Any]] = {}
+        self._busy_widgets: dict[str, list[QWidget]] = {}
+
+    def start(
+        self,
+        name: str,
+        coro: Awaitable[Any],
+        *,
+        busy: list[QWidget] | None = None,
+        replace: bool = True,
+    ) -> asyncio.Task[Any] | None:
+        previous = self._tasks.get(name)
+        if previous is not None and not previous.done():
+            if not replace:
+                # An operation of this name is already running (a second click on Cancel): ignore.
+                if asyncio.iscoroutine(coro):
+                    coro.close()
+                return None
+            previous.cancel()
+        task = asyncio.ensure_future(coro)
+        self._tasks[name] = task
+        widgets = busy or []
+        self._busy_widgets[name] = widgets
+        for widget in widgets:
+            widget.setEnabled(False)
+        self.busy_changed.emit(name, True)
+        task.add_done_callback(functools.partial(self._finished, name))
+        return task
+
+    def is_running(self, name: str) -> bool:
+        task = self._tasks.get(name)
+        return task is not None and not task.done()
+
+    def cancel(self, name: str) -> None:
+        task = self._tasks.get(name)
+        if task is not None and not task.done():
+            task.cancel()
+
+    async def shutdown(self) -> None:
+        tasks = [t for t in self._tasks.values() if not t.done()]
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+    def _finished(self, name: str, task: asyncio.Task[Any]) -> None:
+        if self._tasks.get(name) is task:
+            del self._tasks[name]
+            for widget in self._busy_widgets.pop(name, []):
+                widget.setEnabled(True)
+            self.busy_changed.emit(name, False)
+        if task.cancelled():
+            return
+        error = task.exception()
+        if error is not None:
+            log.error("operation %s failed", name, exc_info=error)
+            self._present_error(name, error)
+
+
+__all__ = ["TaskRunner", "new_event_loop", "run_app", "wait_finished"]

@@ -1,0 +1,102 @@
+"""The rules that drive buttons, bars and dialog text, checked against the cancel page's examples."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from epay_desktop.domain import (
+    Action,
+    Aggregate,
+    Currency,
+    Money,
+    Payment,
+    State,
+    cancel_outcome,
+    capturable,
+    check_action,
+    refundable,
+    releasable,
+)
+
+NOK = Currency.NOK
+
+
+def nok(v: int) -> Money:
+    return Money(v, NOK)
+
+
+def payment(state: State, amount: int = 1000, a: int = 0, c: int = 0, x: int = 0, r: int = 0) -> Payment:
+    return Payment(
+        reference="UNIQUE-PAYMENT-REFERENCE",
+        amount=nok(amount),
+        state=state,
+        aggregate=Aggregate(authorized=nok(a), captured=nok(c), cancelled=nok(x), refunded=nok(r)),
+    )
+
+
+def test_cancel_before_authorization_releases_everything_and_terminates() -> None:
+    outcome = cancel_outcome(payment(State.CREATED))
+    assert outcome is not None
+    assert outcome.released == nok(1000)
+    assert outcome.state_after is State.TERMINATED
+    assert "TERMINATED" in outcome.describe()
+
+
+def test_cancel_after_authorization_keeps_state_authorized() -> None:
+    outcome = cancel_outcome(payment(State.AUTHORIZED, a=1000))
+    assert outcome is not None
+    assert (outcome.released, outcome.state_after) == (nok(1000), State.AUTHORIZED)
+
+
+def test_cancel_after_partial_capture_releases_the_remainder() -> None:
+    outcome = cancel_outcome(payment(State.AUTHORIZED, a=1000, c=250))
+    assert outcome is not None
+    assert outcome.released == nok(750)
+    assert outcome.captured_kept == nok(250)
+    assert "2.50 NOK already captured" in outcome.describe()
+
+
+def test_fully_captured_says_refund_instead() -> None:
+    check = check_action(payment(State.AUTHORIZED, a=1000, c=1000), Action.CANCEL)
+    assert not check.allowed
+    assert "refund instead" in check.reason
+
+
+def test_already_cancelled_cannot_be_cancelled_again() -> None:
+    p = payment(State.AUTHORIZED, a=1000, c=250, x=750)
+    assert cancel_outcome(p) is None
+    assert "Already cancelled" in check_action(p, Action.CANCEL).reason
+    assert not check_action(p, Action.CAPTURE).allowed
+    assert check_action(p, Action.REFUND).amount == nok(250)
+
+
+@pytest.mark.parametrize("state", [State.ABORTED, State.EXPIRED, State.TERMINATED])
+def test_closed_states_allow_nothing(state: State) -> None:
+    for action in Action:
+        check = check_action(payment(state), action)
+        assert not check.allowed
+        assert state.value.lower() in check.reason
+
+
+def test_unknown_state_allows_nothing_and_says_so() -> None:
+    p = Payment("ref-12345678", nok(1), State.parse("SETTLED"), Aggregate.zero(NOK), raw_state="SETTLED")
+    assert p.state is State.UNKNOWN
+    assert p.display_state == "SETTLED"
+    assert "SETTLED" in check_action(p, Action.CANCEL).reason
+
+
+@given(
+    st.integers(0, 10_000),
+    st.integers(0, 10_000),
+    st.integers(0, 10_000),
+    st.integers(0, 10_000),
+)
+def test_amounts_never_negative_and_add_up(a: int, c: int, x: int, r: int) -> None:
+    p = payment(State.AUTHORIZED, amount=max(a, 1), a=a, c=c, x=x, r=r)
+    for amount in (releasable(p), capturable(p), refundable(p)):
+        assert amount.value >= 0
+    if c + x <= a:
+        assert releasable(p).value + c + x == a
+    assert check_action(p, Action.CANCEL).allowed == (releasable(p).value > 0)
