@@ -26,9 +26,11 @@ from epay_desktop.domain.rules import (
     refundable,
     releasable,
 )
+from epay_desktop.domain.tracked import STALE_AFTER, TrackedPayment
 
 __all__ = [
     "REFERENCE_PATTERN",
+    "STALE_AFTER",
     "Action",
     "ActionCheck",
     "Aggregate",
@@ -40,6 +42,7 @@ __all__ = [
     "Payment",
     "PaymentEvent",
     "State",
+    "TrackedPayment",
     "cancel_outcome",
     "capturable",
     "check_action",
