@@ -1,0 +1,324 @@
+"""Profiles (Demo, Test, Production, a custom base URL) and where their secrets live.
+
+A profile is plain settings kept as JSON under ``paths.config_dir()``: name, kind, merchant serial
+number, client id, base URL. The client secret and the subscription key are never in that file: they
+live in the OS keyring through ``keyring`` (service ``epay-desktop``, usernames
+``<profile>:client_secret`` and ``<profile>:subscription_key``). Where no usable keyring backend exists
+(the fail or null backend, or a call raising ``KeyringError``), ``SecretStore`` keeps them in memory for
+this session only and says so through ``SecretStore.persistent`` so the UI can tell the person.
+"""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+import json
+import logging
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import keyring
+import keyring.errors
+
+from epay_desktop import paths
+
+log = logging.getLogger(__name__)
+
+KEYRING_SERVICE = "epay-desktop"
+MSN_PATTERN = re.compile(r"^[0-9]{4,7}$")
+DEMO_BASE_URL = "http://sandbox.epay.local"
+TEST_BASE_URL = "https://apitest.vipps.no"
+PRODUCTION_BASE_URL = "https://api.vipps.no"
+
+
+class ProfileError(ValueError):
+    """A profile that cannot be used as given (the message says which field and why)."""
+
+
+class ProfileStoreError(RuntimeError):
+    """The profiles file cannot be read; it is left untouched."""
+
+
+class ProfileKind(enum.StrEnum):
+    DEMO = "demo"
+    TEST = "test"
+    PRODUCTION = "production"
+    CUSTOM = "custom"
+
+
+@dataclass(frozen=True, slots=True)
+class Profile:
+    name: str
+    kind: ProfileKind
+    merchant_serial_number: str
+    client_id: str = ""
+    base_url: str | None = None
+
+    @property
+    def is_production(self) -> bool:
+        return self.kind is ProfileKind.PRODUCTION
+
+    @property
+    def is_demo(self) -> bool:
+        return self.kind is ProfileKind.DEMO
+
+    @property
+    def needs_secrets(self) -> bool:
+        return not self.is_demo
+
+    @property
+    def effective_base_url(self) -> str:
+        if self.kind is ProfileKind.TEST:
+            return TEST_BASE_URL
+        if self.kind is ProfileKind.PRODUCTION:
+            return PRODUCTION_BASE_URL
+        return (self.base_url or DEMO_BASE_URL).rstrip("/")
+
+    @property
+    def slug(self) -> str:
+        """A file-name-safe form of the name; a short hash keeps two names that clean up alike apart."""
+        cleaned = re.sub(r"[^A-Za-z0-9._-]+", "_", self.name).strip("._") or "profile"
+        if cleaned == self.name:
+            return cleaned
+        digest = hashlib.sha256(self.name.encode("utf-8")).hexdigest()[:8]
+        return f"{cleaned}-{digest}"
+
+    def validate(self) -> None:
+        if not self.name.strip():
+            raise ProfileError("A profile needs a name.")
+        if len(self.name) > 80:
+            raise ProfileError("A profile name can be at most 80 characters.")
+        if not MSN_PATTERN.fullmatch(self.merchant_serial_number):
+            raise ProfileError(
+                f"The merchant serial number must be 4 to 7 digits, got {self.merchant_serial_number!r}."
+            )
+        if not self.is_demo and not self.client_id.strip():
+            raise ProfileError("A Test, Production or custom profile needs a client id.")
+        if self.kind is ProfileKind.CUSTOM:
+            url = self.base_url or ""
+            if not re.match(r"^https?://[^\s/]+", url):
+                raise ProfileError(
+                    f"A custom profile needs a base URL starting with http:// or https://, got {url!r}."
+                )
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "kind": self.kind.value,
+            "merchantSerialNumber": self.merchant_serial_number,
+            "clientId": self.client_id,
+            "baseUrl": self.base_url,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Profile:
+        try:
+            kind = ProfileKind(str(data["kind"]))
+            base_url = data.get("baseUrl")
+            return cls(
+                name=str(data["name"]),
+                kind=kind,
+                merchant_serial_number=str(data["merchantSerialNumber"]),
+                client_id=str(data.get("clientId") or ""),
+                base_url=str(base_url) if base_url else None,
+            )
+        except (KeyError, ValueError, TypeError) as error:
+            raise ProfileError(f"A saved profile is incomplete or invalid ({error}).") from error
+
+
+DEMO_PROFILE = Profile("Demo", ProfileKind.DEMO, "123456", "demo-client", DEMO_BASE_URL)
+
+
+@dataclass(frozen=True, slots=True)
+class ProfileSecrets:
+    """The two secrets of a profile; ``repr`` never shows them."""
+
+    client_secret: str = field(repr=False)
+    subscription_key: str = field(repr=False)
+
+    @property
+    def complete(self) -> bool:
+        return bool(self.client_secret and self.subscription_key)
+
+
+DEMO_SECRETS = ProfileSecrets("demo-secret", "demo-subscription-key")
+
+
+def register_path(profile: Profile) -> Path:
+    """``<data dir>/registers/<profile>.sqlite3``: switching profile switches the register."""
+    folder = paths.data_dir() / "registers"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder / f"{profile.slug}.sqlite3"
+
+
+class ProfileStore:
+    """The profiles file (``profiles.json`` under the config dir). No secrets in it, ever.
+
+    The Demo profile is always there (first) and cannot be deleted."""
+
+    def __init__(self, path: Path | None = None) -> None:
+        self.path = path or paths.config_dir() / "profiles.json"
+
+    def _read(self) -> dict[str, Any]:
+        if not self.path.exists():
+            return {"version": 1, "profiles": [], "lastUsed": DEMO_PROFILE.name}
+        try:
+            data = json.loads(self.path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+            raise ProfileStoreError(
+                f"The profiles file {self.path} cannot be read ({error}). It was left as it is; "
+                "fix or move it and start again."
+            ) from error
+        if not isinstance(data, dict) or not isinstance(data.get("profiles"), list):
+            raise ProfileStoreError(
+                f"The profiles file {self.path} has an unexpected shape; it was left as it is."
+            )
+        return data
+
+    def _write(self, data: dict[str, Any]) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.path.with_suffix(".json.tmp")
+        with tmp.open("w", encoding="utf-8") as handle:
+            json.dump(data, handle, indent=2, ensure_ascii=False)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, self.path)
+
+    def list(self) -> list[Profile]:
+        profiles = [DEMO_PROFILE]
+        for item in self._read()["profiles"]:
+            if not isinstance(item, dict):
+                continue
+            try:
+                profile = Profile.from_json(item)
+            except ProfileError as error:
+                log.warning("skipping a saved profile: %s", error)
+                continue
+            if profile.name != DEMO_PROFILE.name:
+                profiles.append(profile)
+        return profiles
+
+    def get(self, name: str) -> Profile:
+        for profile in self.list():
+            if profile.name == name:
+                return profile
+        raise ProfileError(f"There is no profile named {name!r}.")
+
+    def save(self, profile: Profile, *, replacing: str | None = None) -> None:
+        """Add or update ``profile`` (``replacing`` is the old name when it was renamed)."""
+        profile.validate()
+        if profile.is_demo or profile.name == DEMO_PROFILE.name:
+            raise ProfileError("The Demo profile is built in and cannot be changed.")
+        data = self._read()
+        kept = [
+            p
+            for p in data["profiles"]
+            if isinstance(p, dict) and p.get("name") not in (profile.name, replacing)
+        ]
+        kept.append(profile.to_json())
+        data["profiles"] = kept
+        self._write(data)
+
+    def delete(self, name: str) -> None:
+        if name == DEMO_PROFILE.name:
+            raise ProfileError("The Demo profile is built in and cannot be deleted.")
+        data = self._read()
+        data["profiles"] = [
+            p for p in data["profiles"] if not (isinstance(p, dict) and p.get("name") == name)
+        ]
+        if data.get("lastUsed") == name:
+            data["lastUsed"] = DEMO_PROFILE.name
+        self._write(data)
+
+    @property
+    def last_used(self) -> str:
+        value = self._read().get("lastUsed")
+        return value if isinstance(value, str) else DEMO_PROFILE.name
+
+    def set_last_used(self, name: str) -> None:
+        data = self._read()
+        data["lastUsed"] = name
+        self._write(data)
+
+
+def _backend_is_usable(backend: Any) -> bool:
+    from keyring.backends import fail, null
+
+    if isinstance(backend, fail.Keyring | null.Keyring):
+        return False
+    inner = getattr(backend, "backends", None)
+    return not (inner is not None and not inner)
+
+
+class SecretStore:
+    """Secrets in the OS keyring, or in memory for this session when no keyring backend works.
+
+    ``persistent`` is False in the second case (the UI says "kept for this session only")."""
+
+    def __init__(self, backend: Any | None = None) -> None:
+        self._backend = backend if backend is not None else keyring.get_keyring()
+        self._session: dict[str, ProfileSecrets] = {}
+        self.persistent = _backend_is_usable(self._backend)
+        self.problem = (
+            "" if self.persistent else "No usable keyring backend: secrets are kept for this session only."
+        )
+
+    def _fall_back(self, error: Exception) -> None:
+        # Never include the error's text in logs verbatim with values; keyring errors do not carry secrets.
+        self.persistent = False
+        self.problem = f"The keyring failed ({type(error).__name__}): secrets are kept for this session only."
+        log.warning("keyring unavailable, keeping secrets for this session only: %s", type(error).__name__)
+
+    @staticmethod
+    def _usernames(profile_name: str) -> tuple[str, str]:
+        return f"{profile_name}:client_secret", f"{profile_name}:subscription_key"
+
+    def get(self, profile: Profile | str) -> ProfileSecrets | None:
+        name = profile if isinstance(profile, str) else profile.name
+        if not isinstance(profile, str) and profile.is_demo:
+            return DEMO_SECRETS
+        if name in self._session or not self.persistent:
+            return self._session.get(name)
+        secret_user, key_user = self._usernames(name)
+        try:
+            secret = self._backend.get_password(KEYRING_SERVICE, secret_user)
+            key = self._backend.get_password(KEYRING_SERVICE, key_user)
+        except keyring.errors.KeyringError as error:
+            self._fall_back(error)
+            return self._session.get(name)
+        if secret is None and key is None:
+            return None
+        return ProfileSecrets(secret or "", key or "")
+
+    def set(self, profile: Profile | str, secrets: ProfileSecrets) -> bool:
+        """Keep ``secrets``; True when they went to the keyring, False when kept for the session only."""
+        name = profile if isinstance(profile, str) else profile.name
+        if self.persistent:
+            secret_user, key_user = self._usernames(name)
+            try:
+                self._backend.set_password(KEYRING_SERVICE, secret_user, secrets.client_secret)
+                self._backend.set_password(KEYRING_SERVICE, key_user, secrets.subscription_key)
+            except keyring.errors.KeyringError as error:
+                self._fall_back(error)
+            else:
+                self._session.pop(name, None)
+                return True
+        self._session[name] = secrets
+        return False
+
+    def delete(self, profile: Profile | str) -> None:
+        name = profile if isinstance(profile, str) else profile.name
+        self._session.pop(name, None)
+        if not self.persistent:
+            return
+        for user in self._usernames(name):
+            try:
+                self._backend.delete_password(KEYRING_SERVICE, user)
+            except keyring.errors.PasswordDeleteError:
+                continue  # nothing stored under that name: already gone
+            except keyring.errors.KeyringError as error:
+                self._fall_back(error)
+                return

@@ -1,0 +1,89 @@
+"""What the desk's use cases hand back to the UI: plain frozen records with a sentence for people."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from epay_desktop.domain import Money, TrackedPayment
+
+
+@dataclass(frozen=True, slots=True)
+class CancelResult:
+    """The outcome of a cancel the API confirmed (directly, or by reading the event log afterwards).
+
+    ``reconciled`` is True when the answer was lost and the outcome was read from the event log."""
+
+    tracked: TrackedPayment
+    released: Money
+    reconciled: bool
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class OperationResult:
+    """The outcome of a capture or refund the API confirmed; ``amount`` is what moved."""
+
+    tracked: TrackedPayment
+    amount: Money
+    reconciled: bool
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class RejectedItem:
+    """One reference or CSV row that was not added, and why. ``line`` is 1-based (None for pasted text
+    without lines that matter)."""
+
+    text: str
+    reason: str
+    line: int | None = None
+
+    def describe(self) -> str:
+        where = f"line {self.line}: " if self.line is not None else ""
+        return f"{where}{self.text!r}: {self.reason}"
+
+
+@dataclass(frozen=True, slots=True)
+class AddReport:
+    """Per-item result of adding references: new ones, ones the register already had, rejected ones."""
+
+    added: tuple[str, ...] = ()
+    already_tracked: tuple[str, ...] = ()
+    rejected: tuple[RejectedItem, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        return not self.rejected
+
+    def summary(self) -> str:
+        parts = [f"{len(self.added)} added"]
+        if self.already_tracked:
+            parts.append(f"{len(self.already_tracked)} already in the register")
+        if self.rejected:
+            parts.append(f"{len(self.rejected)} rejected")
+        return ", ".join(parts) + "."
+
+
+@dataclass(frozen=True, slots=True)
+class ImportReport:
+    """Result of a CSV import: good rows are kept even when others are bad (reported by line number)."""
+
+    path: str
+    rows: int
+    added: tuple[str, ...] = ()
+    already_tracked: tuple[str, ...] = ()
+    rejected: tuple[RejectedItem, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        return not self.rejected
+
+    def summary(self) -> str:
+        parts = [f"{self.rows} rows read", f"{len(self.added)} added"]
+        if self.already_tracked:
+            parts.append(f"{len(self.already_tracked)} already in the register")
+        if self.rejected:
+            lines = ", ".join(str(r.line) for r in self.rejected[:10] if r.line is not None)
+            more = "…" if len(self.rejected) > 10 else ""
+            parts.append(f"{len(self.rejected)} rejected (lines {lines}{more})")
+        return ", ".join(parts) + "."
