@@ -1,0 +1,250 @@
+"""Pure checks of what a person types into the register's dialogs. No Qt here, so they are tested
+without an app and could move to ``domain`` unchanged.
+
+- :func:`check_reference_lines`: one reference per line, each line checked against
+  ``REFERENCE_PATTERN`` with its line number and the reason in words.
+- :func:`parse_amount`: major units as typed (``"1 234,50"``, ``"99.9"``, ``"250 kr"``) to exact
+  minor units. Never a float: the text is split into digits, so ``0.1 + 0.2`` problems cannot occur.
+- :func:`normalize_phone`: an MSISDN (country code and number, digits only, 10..15 digits).
+- :func:`check_description`: 3..100 characters (FACTS.md §3).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from epay_desktop.domain import REFERENCE_PATTERN, Currency, Money
+
+REFERENCE_MIN = 8
+REFERENCE_MAX = 64
+DESCRIPTION_MIN = 3
+DESCRIPTION_MAX = 100
+# CreatePaymentRequest: amount.value max 65 000 000 minor units [S]; smallest NOK payment is 1.00
+# (6010 "Amount too small"), DKK and EUR 0.01 (FACTS.md §3).
+AMOUNT_MAX_MINOR = 65_000_000
+_AMOUNT_MIN_MINOR = {Currency.NOK: 100, Currency.DKK: 1, Currency.EUR: 1}
+_ALLOWED_REFERENCE_CHARS = re.compile(r"[a-zA-Z0-9-]")
+
+
+class InputError(ValueError):
+    """Input a person typed that cannot be used; ``str(error)`` says why and what to type instead."""
+
+
+# --- references ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ReferenceLine:
+    """One non-blank line of the pasted text; ``problem`` is empty when the line is a good reference."""
+
+    number: int
+    text: str
+    problem: str = ""
+    duplicate_of: int | None = None
+
+    @property
+    def ok(self) -> bool:
+        return not self.problem
+
+
+@dataclass(frozen=True, slots=True)
+class ReferenceCheck:
+    lines: tuple[ReferenceLine, ...] = ()
+    references: tuple[str, ...] = field(default=())
+
+    @property
+    def bad(self) -> tuple[ReferenceLine, ...]:
+        return tuple(line for line in self.lines if not line.ok)
+
+    @property
+    def duplicates(self) -> tuple[ReferenceLine, ...]:
+        return tuple(line for line in self.lines if line.duplicate_of is not None)
+
+    def summary(self) -> str:
+        if not self.lines:
+            return "Paste or type one reference per line."
+        parts = [f"{len(self.references)} reference{'s' if len(self.references) != 1 else ''} to add"]
+        if self.duplicates:
+            parts.append(f"{len(self.duplicates)} repeated (added once)")
+        if self.bad:
+            parts.append(f"{len(self.bad)} line{'s' if len(self.bad) != 1 else ''} with problems")
+        return ", ".join(parts) + "."
+
+
+def reference_problem(text: str) -> str:
+    """Why ``text`` is not a payment reference, in words; empty when it is one."""
+    if REFERENCE_PATTERN.fullmatch(text):
+        return ""
+    bad_chars = sorted({c for c in text if not _ALLOWED_REFERENCE_CHARS.fullmatch(c)})
+    if bad_chars:
+        shown = ", ".join("space" if c == " " else "tab" if c == "\t" else repr(c) for c in bad_chars)
+        return f"has characters a reference cannot have ({shown}); only letters a-z, A-Z, digits and '-'"
+    if len(text) < REFERENCE_MIN:
+        return f"too short ({len(text)} characters; a reference has {REFERENCE_MIN} to {REFERENCE_MAX})"
+    return f"too long ({len(text)} characters; a reference has {REFERENCE_MIN} to {REFERENCE_MAX})"
+
+
+def check_reference_lines(text: str) -> ReferenceCheck:
+    """Check pasted text line by line (1-based line numbers as the editor shows them).
+
+    Blank lines are skipped; spaces around a reference are trimmed; a reference repeated on a later
+    line is noted and added once. Nothing is split on commas: a line ``a, b`` is reported, not guessed.
+    """
+    lines: list[ReferenceLine] = []
+    first_line: dict[str, int] = {}
+    references: list[str] = []
+    for number, raw in enumerate(text.splitlines(), start=1):
+        candidate = raw.strip()
+        if not candidate:
+            continue
+        problem = reference_problem(candidate)
+        if problem:
+            lines.append(ReferenceLine(number, candidate, problem))
+            continue
+        if candidate in first_line:
+            lines.append(ReferenceLine(number, candidate, duplicate_of=first_line[candidate]))
+            continue
+        first_line[candidate] = number
+        references.append(candidate)
+        lines.append(ReferenceLine(number, candidate))
+    return ReferenceCheck(tuple(lines), tuple(references))
+
+
+# --- amounts ---------------------------------------------------------------------------------------
+
+_SPACES = re.compile(r"[\s\u00a0\u202f\u2009']")
+_CURRENCY_WORDS = {"kr": None, "kr.": None, ",-": None, "€": Currency.EUR}
+
+
+def _strip_currency(text: str, currency: Currency) -> str:
+    lowered = text.strip()
+    for code in Currency:
+        for candidate in (code.value, code.value.lower()):
+            if lowered.startswith(candidate) or lowered.endswith(candidate):
+                if code is not currency:
+                    raise InputError(
+                        f"This profile takes {currency.value}, not {code.value}; type the amount in "
+                        f"{currency.value}."
+                    )
+                lowered = lowered.removeprefix(candidate).removesuffix(candidate).strip()
+    for word, word_currency in _CURRENCY_WORDS.items():
+        if lowered.endswith(word) or lowered.startswith(word):
+            if word_currency is not None and word_currency is not currency:
+                raise InputError(f"This profile takes {currency.value}; type the amount in {currency.value}.")
+            if word_currency is None and currency is Currency.EUR and word.startswith("kr"):
+                raise InputError("This profile takes EUR, not kroner.")
+            lowered = lowered.removeprefix(word).removesuffix(word).strip()
+    return lowered
+
+
+def _split_groups(digits_with_groups: str, separator: str) -> str:
+    groups = digits_with_groups.split(separator)
+    if not groups[0] or len(groups[0]) > 3 or any(len(g) != 3 for g in groups[1:]):
+        raise InputError(f"'{digits_with_groups}' is not a number: thousands go in groups of three.")
+    return "".join(groups)
+
+
+def parse_amount(text: str, currency: Currency) -> Money:
+    """Major units as typed → exact :class:`Money`. Accepts ``,`` or ``.`` as the decimal mark,
+    spaces (also non-breaking) as thousands separators, and the profile's currency code or ``kr``.
+
+    Refuses, with the reason: empty, negative, more than two decimals, a single ``,``/``.`` followed
+    by exactly three digits (``1,234`` is a thousand to some people and one krone to others), another
+    currency, zero, below the currency's smallest payment, above the API's maximum."""
+    cleaned = _strip_currency(text, currency)
+    cleaned = _SPACES.sub("", cleaned)
+    if not cleaned:
+        raise InputError("Type an amount, for example 249.50.")
+    if cleaned.startswith("-"):
+        raise InputError("The amount must be positive.")
+    cleaned = cleaned.removeprefix("+")
+    if not re.fullmatch(r"[0-9.,]+", cleaned) or not re.search(r"[0-9]", cleaned):
+        raise InputError(f"'{text.strip()}' is not an amount; type digits, for example 249.50.")
+    last_mark = max(cleaned.rfind(","), cleaned.rfind("."))
+    if last_mark == -1:
+        whole, fraction = cleaned, ""
+    else:
+        mark = cleaned[last_mark]
+        other = "." if mark == "," else ","
+        head, tail = cleaned[:last_mark], cleaned[last_mark + 1 :]
+        marks_of_kind = cleaned.count(mark)
+        if marks_of_kind > 1 and other not in cleaned:
+            # "1.234.567": only grouping marks, no decimals.
+            whole, fraction = _split_groups(cleaned, mark), ""
+        elif len(tail) == 3 and other not in head:
+            raise InputError(
+                f"'{text.strip()}' is ambiguous: write {head}{tail} for {head} thousand {tail}, "
+                f"or at most two decimals."
+            )
+        else:
+            whole = _split_groups(head, other) if other in head else head
+            if mark in whole:
+                raise InputError(f"'{text.strip()}' has more than one decimal mark.")
+            fraction = tail
+    digits = currency.minor_digits
+    if len(fraction) > digits:
+        raise InputError(f"{currency.value} has {digits} decimals; '{text.strip()}' has {len(fraction)}.")
+    minor = int(whole or "0") * 10**digits + int(fraction.ljust(digits, "0") or "0")
+    smallest = _AMOUNT_MIN_MINOR[currency]
+    if minor == 0:
+        raise InputError("The amount must be more than zero.")
+    if minor < smallest:
+        raise InputError(f"The smallest {currency.value} payment is {Money(smallest, currency).plain()}.")
+    if minor > AMOUNT_MAX_MINOR:
+        raise InputError(f"The largest payment is {Money(AMOUNT_MAX_MINOR, currency).plain()}.")
+    return Money(minor, currency)
+
+
+# --- phone numbers and descriptions ------------------------------------------------------------------
+
+_PHONE_NOISE = re.compile(r"[\s\u00a0().-]")
+
+
+def normalize_phone(text: str) -> str:
+    """``+47 912 34 567`` → ``4791234567`` (MSISDN: country code and number, 10..15 digits)."""
+    cleaned = _PHONE_NOISE.sub("", text)
+    if cleaned.startswith("+"):
+        cleaned = cleaned[1:]
+    elif cleaned.startswith("00"):
+        cleaned = cleaned[2:]
+    if not cleaned:
+        raise InputError("Type the customer's mobile number with country code, for example +47 912 34 567.")
+    if not cleaned.isdigit():
+        raise InputError(f"'{text.strip()}' is not a phone number: only digits, spaces and a leading +.")
+    if len(cleaned) < 10:
+        raise InputError(
+            f"'{text.strip()}' has no country code: type it with one, for example +47 912 34 567."
+        )
+    if len(cleaned) > 15:
+        raise InputError(f"'{text.strip()}' is too long for a phone number (at most 15 digits).")
+    return cleaned
+
+
+def check_description(text: str) -> str:
+    """The description as it will be sent (trimmed), or :class:`InputError` with the reason."""
+    trimmed = text.strip()
+    if len(trimmed) < DESCRIPTION_MIN:
+        raise InputError(
+            f"The description needs at least {DESCRIPTION_MIN} characters; the customer sees it."
+        )
+    if len(trimmed) > DESCRIPTION_MAX:
+        raise InputError(
+            f"The description can have at most {DESCRIPTION_MAX} characters ({len(trimmed)} now)."
+        )
+    return trimmed
+
+
+__all__ = [
+    "AMOUNT_MAX_MINOR",
+    "DESCRIPTION_MAX",
+    "DESCRIPTION_MIN",
+    "InputError",
+    "ReferenceCheck",
+    "ReferenceLine",
+    "check_description",
+    "check_reference_lines",
+    "normalize_phone",
+    "parse_amount",
+    "reference_problem",
+]
