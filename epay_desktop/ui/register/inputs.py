@@ -81,8 +81,8 @@ def reference_problem(text: str) -> str:
         shown = ", ".join("space" if c == " " else "tab" if c == "\t" else repr(c) for c in bad_chars)
         return f"has characters a reference cannot have ({shown}); only letters a-z, A-Z, digits and '-'"
     if len(text) < REFERENCE_MIN:
-        return f"too short ({len(text)} characters; a reference has {REFERENCE_MIN} to {REFERENCE_MAX})"
-    return f"too long ({len(text)} characters; a reference has {REFERENCE_MIN} to {REFERENCE_MAX})"
+        return f"is too short ({len(text)} characters; a reference has {REFERENCE_MIN} to {REFERENCE_MAX})"
+    return f"is too long ({len(text)} characters; a reference has {REFERENCE_MIN} to {REFERENCE_MAX})"
 
 
 def check_reference_lines(text: str) -> ReferenceCheck:

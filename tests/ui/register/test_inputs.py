@@ -37,7 +37,8 @@ def test_reference_lines_report_line_numbers_reasons_and_duplicates() -> None:
     assert "too short (5 characters" in bad[4]
     assert "'_'" in bad[5]
     assert "too long (65" in bad[7]
-    assert "space" in bad[8] and "','" in bad[8]
+    assert "space" in bad[8]
+    assert "','" in bad[8]
     assert [(d.number, d.duplicate_of) for d in check.duplicates] == [(6, 1)]
     assert check.summary() == "2 references to add, 1 repeated (added once), 4 lines with problems."
 

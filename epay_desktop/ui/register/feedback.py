@@ -1,0 +1,61 @@
+"""How the register's dialogs talk back: one status line per dialog, and one way to put an error in words.
+
+Errors from the client are read by their documented attributes (``title``, ``detail``, ``error_code``,
+``trace_id``, ``advice``: common.md, "Client") rather than by importing ``api`` here, so the dialogs
+depend on the services layer only and still show everything the API said.
+"""
+
+from __future__ import annotations
+
+import enum
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QLabel, QWidget
+
+
+def describe_error(error: BaseException) -> str:
+    """One paragraph for people: what failed, what the API said (code and trace id), what to do next."""
+    text = str(error).strip() or type(error).__name__
+    parts = [text]
+    advice = getattr(error, "advice", "")
+    if isinstance(advice, str) and advice.strip() and advice.strip() not in text:
+        parts.append(advice.strip())
+    ids = []
+    for label, attribute in (("error code", "error_code"), ("traceId", "trace_id")):
+        value = getattr(error, attribute, None)
+        if value and str(value) not in text:
+            ids.append(f"{label} {value}")
+    if ids:
+        parts.append("(" + ", ".join(ids) + ")")
+    return " ".join(parts)
+
+
+class Tone(enum.Enum):
+    INFO = ""
+    OK = "color: #1b5e20;"
+    WARNING = "color: #8a4b00;"
+    ERROR = "color: #b00020;"
+
+
+class StatusLabel(QLabel):
+    """A word-wrapped, selectable status line (a trace id can be copied from it)."""
+
+    def __init__(self, accessible_name: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWordWrap(True)
+        self.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.setAccessibleName(accessible_name)
+        self.tone = Tone.INFO
+
+    def show_message(self, text: str, tone: Tone = Tone.INFO) -> None:
+        self.tone = tone
+        self.setStyleSheet(tone.value)
+        self.setText(text)
+        # Screen readers announce the change through the description.
+        self.setAccessibleDescription(text)
+
+    def show_error(self, error: BaseException | str) -> None:
+        self.show_message(error if isinstance(error, str) else describe_error(error), Tone.ERROR)
+
+
+__all__ = ["StatusLabel", "Tone", "describe_error"]
