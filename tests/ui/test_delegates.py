@@ -1,0 +1,144 @@
+"""The state badge and the aggregate bar, painted into a QImage and checked pixel by pixel."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from PySide6.QtCore import QLocale, QPoint, QRect, QRectF
+from PySide6.QtGui import QColor, QImage, QPainter, QPalette
+from PySide6.QtWidgets import QStyleOptionViewItem, QTableView
+
+from epay_desktop.domain import Currency, Money, State
+from epay_desktop.domain.breakdown import AmountBreakdown, breakdown
+from epay_desktop.ui.delegates import (
+    PART_COLORS,
+    STATE_COLORS,
+    AggregateBarDelegate,
+    StateBadgeDelegate,
+    bar_segments,
+    text_color_on,
+)
+from epay_desktop.ui.payments_model import Column, PaymentsModel
+from tests.ui.factories import payment, tracked
+
+W, H = 200, 36
+
+
+def paint(delegate_cls: type, tp: Any, column: int, palette: QPalette | None = None) -> QImage:
+    view = QTableView()
+    if palette is not None:
+        view.setPalette(palette)
+    model = PaymentsModel(view, locale=QLocale.c())
+    model.set_payments([tp])
+    view.setModel(model)
+    delegate = delegate_cls(view)
+    image = QImage(W, H, QImage.Format.Format_ARGB32)
+    image.fill(view.palette().color(QPalette.ColorRole.Base))
+    option = QStyleOptionViewItem()
+    option.initFrom(view)
+    option.rect = QRect(0, 0, W, H)
+    option.widget = view
+    painter = QPainter(image)
+    delegate.paint(painter, option, model.index(0, column))
+    painter.end()
+    view.deleteLater()
+    return image
+
+
+def close(a: QColor, b: QColor, tolerance: int = 12) -> bool:
+    return all(abs(x - y) <= tolerance for x, y in zip(a.getRgb()[:3], b.getRgb()[:3], strict=True))
+
+
+def bar_row(image: QImage) -> int:
+    # The bar sits at the bottom of the cell: 3 px margin, 8 px high.
+    return H - 3 - 4
+
+
+def test_bar_splits_captured_refunded_cancelled_and_reserved_in_proportion(qapp: Any) -> None:
+    tp = tracked(amount=10_000, captured=4_000, refunded=1_000, cancelled=2_000)
+    image = paint(AggregateBarDelegate, tp, Column.AGGREGATE)
+    y = bar_row(image)
+    # Inner width 188 px from x=6: captured kept 30 %, refunded 10 %, cancelled 20 %, reserved 40 %.
+    expectations = [
+        (6 + 188 * 0.15, "captured"),
+        (6 + 188 * 0.35, "refunded"),
+        (6 + 188 * 0.5, "cancelled"),
+        (6 + 188 * 0.8, "reserved"),
+    ]
+    for x, part in expectations:
+        assert close(image.pixelColor(int(x), y), PART_COLORS[part]), (part, image.pixelColor(int(x), y))
+
+
+def test_bar_of_zero_amount_draws_no_parts(qapp: Any) -> None:
+    tp = tracked(amount=0, state=State.AUTHORIZED, authorized=0)
+    image = paint(AggregateBarDelegate, tp, Column.AGGREGATE)
+    y = bar_row(image)
+    colours = {image.pixelColor(x, y).rgb() for x in range(8, W - 8)}
+    assert not any(close(QColor(c), PART_COLORS[p], 4) for c in colours for p in PART_COLORS)
+
+
+def test_bar_over_one_hundred_percent_is_scaled_to_fit(qapp: Any) -> None:
+    # The API reports more captured + cancelled than the amount: scaled, never painted past the cell.
+    tp = tracked(amount=1_000, authorized=1_000, captured=1_000, cancelled=1_000)
+    image = paint(AggregateBarDelegate, tp, Column.AGGREGATE)
+    y = bar_row(image)
+    assert close(image.pixelColor(6 + 188 // 4, y), PART_COLORS["captured"])
+    assert close(image.pixelColor(6 + 188 * 3 // 4, y), PART_COLORS["cancelled"])
+    assert not close(image.pixelColor(W - 2, y), PART_COLORS["cancelled"])
+
+
+def test_bar_for_a_payment_not_fetched_yet_draws_nothing_of_ours(qapp: Any) -> None:
+    image = paint(AggregateBarDelegate, tracked(fetched=False), Column.AGGREGATE)
+    colours = {image.pixelColor(x, y).rgb() for x in range(W) for y in range(H)}
+    assert not any(close(QColor(c), PART_COLORS[p], 4) for c in colours for p in PART_COLORS)
+
+
+def test_created_payment_shows_the_awaiting_part(qapp: Any) -> None:
+    image = paint(AggregateBarDelegate, tracked(amount=500, state=State.CREATED), Column.AGGREGATE)
+    assert close(image.pixelColor(W // 2, bar_row(image)), PART_COLORS["awaiting"])
+
+
+@pytest.mark.parametrize("state", [State.CREATED, State.AUTHORIZED, State.TERMINATED, State.EXPIRED])
+def test_state_badge_has_the_state_colour(qapp: Any, state: State) -> None:
+    image = paint(StateBadgeDelegate, tracked(state=state, amount=100), Column.STATE)
+    # Left edge of the badge (x=4) plus its rounded corner: sample a little inside, at mid height.
+    assert close(image.pixelColor(QPoint(9, H // 2 - 5)), STATE_COLORS[state])
+
+
+def test_unknown_state_gets_the_unknown_colour(qapp: Any) -> None:
+    tp = tracked(state=State.UNKNOWN, raw_state="PAUSED", amount=100)
+    image = paint(StateBadgeDelegate, tp, Column.STATE)
+    assert close(image.pixelColor(QPoint(9, H // 2 - 5)), STATE_COLORS[State.UNKNOWN])
+
+
+def test_missing_payment_has_no_badge(qapp: Any) -> None:
+    image = paint(StateBadgeDelegate, tracked(fetched=False), Column.STATE)
+    colours = {image.pixelColor(x, y).rgb() for x in range(W) for y in range(H)}
+    assert not any(close(QColor(c), colour, 4) for c in colours for colour in STATE_COLORS.values())
+
+
+def test_badge_in_a_dark_palette_keeps_its_colour(qapp: Any) -> None:
+    dark = QPalette()
+    dark.setColor(QPalette.ColorRole.Base, QColor("#1e1e1e"))
+    dark.setColor(QPalette.ColorRole.Text, QColor("#eeeeee"))
+    image = paint(StateBadgeDelegate, tracked(amount=100), Column.STATE, dark)
+    assert close(image.pixelColor(QPoint(9, H // 2 - 5)), STATE_COLORS[State.AUTHORIZED])
+    assert close(image.pixelColor(W - 2, 2), QColor("#1e1e1e"))
+
+
+def test_segments_are_proportional_and_sum_to_the_width() -> None:
+    parts = breakdown(payment(amount=1_000, captured=250, cancelled=250))
+    segments = bar_segments(QRectF(0, 0, 100, 8), parts)
+    assert [(n, round(r.width())) for n, r in segments] == [
+        ("captured", 25),
+        ("cancelled", 25),
+        ("reserved", 50),
+    ]
+    zero = Money.zero(Currency.NOK)
+    assert bar_segments(QRectF(0, 0, 100, 8), AmountBreakdown(zero, zero, zero, zero, zero, zero)) == []
+
+
+def test_badge_text_colour_contrasts() -> None:
+    assert text_color_on(QColor("#ffffff")) == QColor("#000000")
+    assert text_color_on(STATE_COLORS[State.AUTHORIZED]) == QColor("#ffffff")

@@ -1,0 +1,180 @@
+"""The payments model and its filter proxy: Qt's model tester, updates by reference, filter, sort."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from PySide6.QtCore import QLocale, QModelIndex, QPersistentModelIndex, Qt
+
+from epay_desktop.domain import State
+from epay_desktop.domain.breakdown import AmountBreakdown
+from epay_desktop.ui.payments_model import Column, PaymentRoles, PaymentsFilterModel, PaymentsModel
+from tests.ui.factories import tracked
+
+C_LOCALE = QLocale.c()
+
+
+def sample() -> list:
+    return [
+        tracked("order-000001", "Coffee beans", amount=10_000, minutes=3),
+        tracked("order-000002", "Espresso machine", amount=250_000, captured=250_000, minutes=1),
+        tracked("order-000003", "Mugs", amount=5_000, state=State.CREATED, minutes=2),
+        tracked("order-000004", "Filter papers", fetched=False),
+        tracked("order-000005", "Grinder", amount=99_00, state=State.UNKNOWN, raw_state="PAUSED", minutes=4),
+        tracked("order-000006", "Cups", amount=1_000, state=State.TERMINATED, minutes=5),
+    ]
+
+
+@pytest.fixture
+def models(qapp: Any) -> tuple[PaymentsModel, PaymentsFilterModel]:
+    model = PaymentsModel(locale=C_LOCALE)
+    model.set_payments(sample())
+    proxy = PaymentsFilterModel()
+    proxy.setSourceModel(model)
+    return model, proxy
+
+
+def test_model_passes_qt_model_tester(qtmodeltester: Any, models: tuple) -> None:
+    model, proxy = models
+    qtmodeltester.check(model, force_py=True)
+    qtmodeltester.check(proxy, force_py=True)
+
+
+def test_rows_are_flat_and_show_payment_columns(models: tuple) -> None:
+    model, _ = models
+    assert model.rowCount() == 6
+    assert model.rowCount(model.index(0, 0)) == 0
+    assert model.columnCount() == len(Column)
+    row = [model.index(1, c).data() for c in range(len(Column))]
+    assert row[Column.REFERENCE] == "order-000002"
+    assert row[Column.STATE] == "AUTHORIZED"
+    assert row[Column.AMOUNT] == "2500.00\u00a0NOK"
+    assert row[Column.AGGREGATE] == "100\u2009% captured"
+    assert model.index(3, Column.STATE).data() == "Not fetched"
+    assert model.index(3, Column.AMOUNT).data() == ""
+    assert model.index(3, Column.AGGREGATE).data(PaymentRoles.AGGREGATE) is None
+    assert model.index(4, Column.STATE).data() == "PAUSED"
+    assert model.index(4, Column.STATE).data(PaymentRoles.STATE) == State.UNKNOWN
+
+
+def test_aggregate_role_and_tooltip_give_exact_figures(models: tuple) -> None:
+    model, _ = models
+    parts = model.index(0, Column.AGGREGATE).data(PaymentRoles.AGGREGATE)
+    assert isinstance(parts, AmountBreakdown)
+    assert parts.reserved.value == 10_000
+    tip = model.index(0, Column.AGGREGATE).data(Qt.ItemDataRole.ToolTipRole)
+    assert "Amount: 100.00\u00a0NOK" in tip
+    assert "Reserved: 100.00\u00a0NOK" in tip
+    assert "Captured: 0.00\u00a0NOK" in tip
+
+
+def test_update_by_reference_emits_one_ranged_data_changed(models: tuple, qtbot: Any) -> None:
+    model, _ = models
+    seen: list[tuple[int, int]] = []
+    model.dataChanged.connect(lambda a, b, _roles: seen.append((a.row(), b.row())))
+    model.update_payments(
+        [
+            tracked("order-000002", "Espresso machine", amount=250_000, captured=250_000, refunded=1),
+            tracked("order-000005", "Grinder", amount=99_00, state=State.TERMINATED),
+        ]
+    )
+    assert seen == [(1, 4)]
+    assert model.index(4, Column.STATE).data() == "TERMINATED"
+
+
+def test_update_of_an_unknown_reference_appends_a_row(models: tuple) -> None:
+    model, proxy = models
+    model.update_payment(tracked("order-000099", "New one"))
+    assert model.rowCount() == 7
+    assert proxy.rowCount() == 7
+    assert model.row_of("order-000099") == 6
+
+
+def test_busy_marks_the_row(models: tuple) -> None:
+    model, _ = models
+    model.set_busy("order-000001", True)
+    index = model.index(0, Column.STATE)
+    assert index.data(PaymentRoles.BUSY) is True
+    assert "working" in index.data()
+    model.set_busy("order-000001", False)
+    assert index.data(PaymentRoles.BUSY) is False
+    assert index.data() == "AUTHORIZED"
+
+
+def test_filter_by_text_matches_reference_and_description_case_insensitively(models: tuple) -> None:
+    _, proxy = models
+    proxy.set_text("ESPRESSO")
+    assert [proxy.index(r, 0).data() for r in range(proxy.rowCount())] == ["order-000002"]
+    proxy.set_text("000003")
+    assert [proxy.index(r, 0).data() for r in range(proxy.rowCount())] == ["order-000003"]
+    proxy.set_text("")
+    assert proxy.rowCount() == 6
+
+
+def test_filter_by_state_includes_not_fetched_when_asked(models: tuple) -> None:
+    _, proxy = models
+    proxy.set_states({State.AUTHORIZED})
+    assert proxy.rowCount() == 2
+    proxy.set_states({None})
+    assert [proxy.index(r, 0).data() for r in range(proxy.rowCount())] == ["order-000004"]
+    proxy.set_text("nothing matches this")
+    proxy.set_states(None)
+    assert proxy.rowCount() == 0
+
+
+def test_filter_follows_updates(models: tuple) -> None:
+    model, proxy = models
+    proxy.set_states({State.TERMINATED})
+    assert proxy.rowCount() == 1
+    model.update_payment(tracked("order-000001", "Coffee beans", amount=10_000, state=State.TERMINATED))
+    assert proxy.rowCount() == 2
+
+
+@pytest.mark.parametrize(
+    ("column", "expected_first"),
+    [
+        (Column.AMOUNT, "order-000004"),  # not fetched: no amount sorts first
+        (Column.CREATED, "order-000004"),  # created first
+        (Column.REFERENCE, "order-000001"),
+    ],
+)
+def test_sort_by_column_orders_by_sort_key(models: tuple, column: Column, expected_first: str) -> None:
+    _, proxy = models
+    proxy.sort(column, Qt.SortOrder.AscendingOrder)
+    assert proxy.index(0, 0).data() == expected_first
+    proxy.sort(column, Qt.SortOrder.DescendingOrder)
+    assert proxy.index(proxy.rowCount() - 1, 0).data() == expected_first
+
+
+def test_amount_sort_is_numeric_not_textual(models: tuple) -> None:
+    _, proxy = models
+    proxy.sort(Column.AMOUNT)
+    amounts = [
+        proxy.index(r, Column.AMOUNT).data(PaymentRoles.TRACKED).payment for r in range(proxy.rowCount())
+    ]
+    values = [p.amount.value for p in amounts if p is not None]
+    assert values == sorted(values)
+    assert values[0] == 1_000  # 10.00 NOK before 100.00 and 99.00 (by integer value, not by text)
+
+
+def test_sort_keeps_persistent_indexes_on_their_rows(models: tuple) -> None:
+    model, proxy = models
+    held = QPersistentModelIndex(proxy.index(proxy.proxy_row_of("order-000005"), 0))
+    proxy.sort(Column.AMOUNT, Qt.SortOrder.DescendingOrder)
+    assert held.isValid()
+    assert held.data() == "order-000005"
+    assert model.row_of("order-000005") == held.row()
+
+
+def test_state_counts(models: tuple) -> None:
+    model, _ = models
+    counts = model.state_counts()
+    assert counts[State.AUTHORIZED] == 2
+    assert counts[None] == 1
+
+
+def test_invalid_index_gives_nothing(models: tuple) -> None:
+    model, _ = models
+    assert model.data(QModelIndex()) is None
+    assert model.flags(QModelIndex()) == Qt.ItemFlag.NoItemFlags
