@@ -1,5 +1,68 @@
 """SQLite persistence (stdlib ``sqlite3``): the payment register, snapshots, the operation journal,
-the audit log, profiles.
+the audit log.
 
-Belongs here: schema, migrations, queries. May import ``domain`` only. No Qt, no HTTP.
+Belongs here: schema, migrations, queries. May import ``domain`` only. No Qt, no HTTP. The API is
+synchronous; the services call it through ``asyncio.to_thread``.
 """
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from epay_desktop.store.audit import AuditEntry, AuditLog
+from epay_desktop.store.codec import SnapshotError
+from epay_desktop.store.db import (
+    SCHEMA_VERSION,
+    Database,
+    RegisterDamagedError,
+    RegisterError,
+    RegisterLockedError,
+    RegisterTooNewError,
+    move_aside,
+)
+from epay_desktop.store.journal import Intent, IntentStatus, Journal, Operation
+from epay_desktop.store.register import NewEntry, Register
+
+
+class Store:
+    """One register file with its three parts sharing one connection."""
+
+    def __init__(self, path: Path, *, read_only: bool = False) -> None:
+        self.db = Database(path, read_only=read_only)
+        self.register = Register(self.db)
+        self.journal = Journal(self.db)
+        self.audit = AuditLog(self.db)
+
+    @property
+    def path(self) -> Path:
+        return self.db.path
+
+    def close(self) -> None:
+        self.db.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+
+__all__ = [
+    "SCHEMA_VERSION",
+    "AuditEntry",
+    "AuditLog",
+    "Database",
+    "Intent",
+    "IntentStatus",
+    "Journal",
+    "NewEntry",
+    "Operation",
+    "Register",
+    "RegisterDamagedError",
+    "RegisterError",
+    "RegisterLockedError",
+    "RegisterTooNewError",
+    "SnapshotError",
+    "Store",
+    "move_aside",
+]

@@ -1,0 +1,160 @@
+"""The audit log: who did what, when, to which payment, with what result; and its CSV export.
+
+Money-moving intents write their lines through the journal (same transaction); other actions (adding,
+importing, creating payments, settings) write here.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import sqlite3
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from epay_desktop.domain import Currency, Money
+from epay_desktop.store.db import Database, from_text, to_text, utc_now
+
+CSV_COLUMNS = (
+    "time_utc",
+    "os_user",
+    "profile",
+    "merchant_serial_number",
+    "action",
+    "reference",
+    "amount",
+    "currency",
+    "result",
+    "detail",
+    "idempotency_key",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEntry:
+    id: int
+    at: datetime
+    os_user: str
+    profile: str
+    merchant_serial_number: str
+    action: str
+    reference: str
+    amount: Money | None
+    result: str
+    detail: str
+    idempotency_key: str = ""
+
+
+_COLUMNS = (
+    "id, at, os_user, profile, msn, action, reference, amount, currency, result, detail, idempotency_key"
+)
+
+
+def _entry(row: tuple[object, ...]) -> AuditEntry:
+    id_, at, user, profile, msn, action, reference, amount, currency, result, detail, key = row
+    money = Money(int(amount), Currency(str(currency))) if amount is not None and currency else None  # type: ignore[call-overload]
+    return AuditEntry(
+        id=int(id_),  # type: ignore[call-overload]
+        at=from_text(str(at)) or utc_now(),
+        os_user=str(user),
+        profile=str(profile),
+        merchant_serial_number=str(msn),
+        action=str(action),
+        reference=str(reference or ""),
+        amount=money,
+        result=str(result),
+        detail=str(detail or ""),
+        idempotency_key=str(key or ""),
+    )
+
+
+def _safe_cell(text: str) -> str:
+    # A cell starting with = + @ (or a tab/CR) is a formula to a spreadsheet; keep it text.
+    return "'" + text if text[:1] in ("=", "+", "@", "\t", "\r") else text
+
+
+def _minor_to_plain(money: Money) -> str:
+    return money.plain().rsplit(" ", 1)[0]
+
+
+class AuditLog:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def record(
+        self,
+        *,
+        os_user: str,
+        profile: str,
+        msn: str,
+        action: str,
+        result: str,
+        reference: str = "",
+        amount: Money | None = None,
+        detail: str = "",
+        idempotency_key: str = "",
+        now: datetime | None = None,
+    ) -> int:
+        def work(conn: sqlite3.Connection) -> int:
+            cursor = conn.execute(
+                "INSERT INTO audit (at, os_user, profile, msn, action, reference, amount, currency, "
+                "result, detail, idempotency_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    to_text(now or utc_now()),
+                    os_user,
+                    profile,
+                    msn,
+                    action,
+                    reference,
+                    amount.value if amount else None,
+                    amount.currency.value if amount else None,
+                    result,
+                    detail,
+                    idempotency_key,
+                ),
+            )
+            return int(cursor.lastrowid or 0)
+
+        return self.db.write("writing the audit log", work)
+
+    def entries(self, limit: int = 1000, offset: int = 0) -> list[AuditEntry]:
+        """Newest first."""
+        rows = self.db.read(
+            "reading the audit log",
+            lambda c: c.execute(
+                f"SELECT {_COLUMNS} FROM audit ORDER BY id DESC LIMIT ? OFFSET ?", (limit, offset)
+            ).fetchall(),
+        )
+        return [_entry(r) for r in rows]
+
+    def export_csv(self, path: Path) -> int:
+        """Write the whole log (oldest first, UTF-8 with BOM so spreadsheets read it) atomically.
+        Returns the number of lines written (without the header)."""
+        rows = self.db.read(
+            "reading the audit log",
+            lambda c: c.execute(f"SELECT {_COLUMNS} FROM audit ORDER BY id").fetchall(),
+        )
+        tmp = path.with_name(path.name + ".tmp")
+        with tmp.open("w", encoding="utf-8-sig", newline="") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(CSV_COLUMNS)
+            for row in rows:
+                entry = _entry(row)
+                writer.writerow(
+                    (
+                        entry.at.isoformat(),
+                        _safe_cell(entry.os_user),
+                        _safe_cell(entry.profile),
+                        entry.merchant_serial_number,
+                        entry.action,
+                        entry.reference,
+                        _minor_to_plain(entry.amount) if entry.amount else "",
+                        entry.amount.currency.value if entry.amount else "",
+                        entry.result,
+                        _safe_cell(entry.detail),
+                        entry.idempotency_key,
+                    )
+                )
+        os.replace(tmp, path)
+        return len(rows)

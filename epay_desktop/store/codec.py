@@ -1,0 +1,128 @@
+"""Domain records to JSON and back, for the snapshots the register keeps.
+
+The client hands the services domain records (not raw JSON), so the store writes its own small,
+versioned form of them. Reading is strict about shape (a damaged snapshot raises ``SnapshotError``,
+which the register turns into "not fetched yet" rather than a crash).
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from epay_desktop.domain import Aggregate, Currency, EventName, Money, Payment, PaymentEvent, State
+
+
+class SnapshotError(ValueError):
+    """A stored snapshot that cannot be read back."""
+
+
+def money_to_json(money: Money) -> list[Any]:
+    return [money.value, money.currency.value]
+
+
+def money_from_json(data: Any) -> Money:
+    if not (isinstance(data, list) and len(data) == 2):
+        raise SnapshotError(f"bad money {data!r}")
+    value, currency = data
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise SnapshotError(f"bad money value {value!r}")
+    try:
+        return Money(value, Currency(currency))
+    except ValueError as error:
+        raise SnapshotError(f"bad currency {currency!r}") from error
+
+
+def payment_to_json(payment: Payment) -> dict[str, Any]:
+    agg = payment.aggregate
+    return {
+        "v": 1,
+        "reference": payment.reference,
+        "amount": money_to_json(payment.amount),
+        "state": payment.state.value,
+        "rawState": payment.raw_state,
+        "aggregate": [money_to_json(m) for m in (agg.authorized, agg.captured, agg.cancelled, agg.refunded)],
+        "pspReference": payment.psp_reference,
+        "description": payment.description,
+        "paymentMethod": payment.payment_method,
+        "redirectUrl": payment.redirect_url,
+        "metadata": dict(payment.metadata),
+    }
+
+
+def payment_from_json(data: Any) -> Payment:
+    try:
+        agg = [money_from_json(m) for m in data["aggregate"]]
+        if len(agg) != 4:
+            raise SnapshotError("bad aggregate")
+        metadata = data.get("metadata") or {}
+        return Payment(
+            reference=str(data["reference"]),
+            amount=money_from_json(data["amount"]),
+            state=State(data["state"]),
+            aggregate=Aggregate(*agg),
+            psp_reference=str(data.get("pspReference", "")),
+            description=str(data.get("description", "")),
+            payment_method=str(data.get("paymentMethod", "")),
+            redirect_url=data.get("redirectUrl"),
+            raw_state=str(data.get("rawState", "")),
+            metadata={str(k): str(v) for k, v in metadata.items()},
+        )
+    except (KeyError, TypeError, ValueError, AttributeError) as error:
+        raise SnapshotError(f"unreadable payment snapshot: {error}") from error
+
+
+def event_to_json(event: PaymentEvent) -> dict[str, Any]:
+    return {
+        "reference": event.reference,
+        "pspReference": event.psp_reference,
+        "name": event.name.value,
+        "rawName": event.raw_name,
+        "amount": money_to_json(event.amount),
+        "timestamp": event.timestamp.isoformat() if event.timestamp is not None else None,
+        "idempotencyKey": event.idempotency_key,
+        "success": event.success,
+    }
+
+
+def event_from_json(data: Any) -> PaymentEvent:
+    try:
+        stamp = data.get("timestamp")
+        return PaymentEvent(
+            reference=str(data["reference"]),
+            psp_reference=str(data["pspReference"]),
+            name=EventName(data["name"]),
+            amount=money_from_json(data["amount"]),
+            timestamp=datetime.fromisoformat(stamp) if stamp else None,
+            idempotency_key=data.get("idempotencyKey"),
+            success=bool(data["success"]),
+            raw_name=str(data.get("rawName", "")),
+        )
+    except (KeyError, TypeError, ValueError, AttributeError) as error:
+        raise SnapshotError(f"unreadable event snapshot: {error}") from error
+
+
+def dump_payment(payment: Payment) -> str:
+    return json.dumps(payment_to_json(payment), ensure_ascii=False, separators=(",", ":"))
+
+
+def load_payment(text: str) -> Payment:
+    try:
+        return payment_from_json(json.loads(text))
+    except json.JSONDecodeError as error:
+        raise SnapshotError(f"unreadable payment snapshot: {error}") from error
+
+
+def dump_events(events: tuple[PaymentEvent, ...] | list[PaymentEvent]) -> str:
+    return json.dumps([event_to_json(e) for e in events], ensure_ascii=False, separators=(",", ":"))
+
+
+def load_events(text: str) -> tuple[PaymentEvent, ...]:
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise SnapshotError(f"unreadable events snapshot: {error}") from error
+    if not isinstance(data, list):
+        raise SnapshotError("events snapshot is not a list")
+    return tuple(event_from_json(item) for item in data)

@@ -1,0 +1,341 @@
+"""One SQLite file per profile: connection, pragmas, schema versions, and typed errors.
+
+- WAL, so a reader (the window loading the list) never waits for a writer (a refresh saving snapshots);
+  ``busy_timeout`` so two app instances on one register wait for each other briefly instead of failing.
+- ``PRAGMA user_version`` is the schema version; ``MIGRATIONS`` are applied in order, each in one
+  transaction, so a crash mid-migration leaves the previous version intact.
+- sqlite3 errors never reach the person as tracebacks: a busy file raises ``RegisterLockedError``, a
+  damaged one ``RegisterDamagedError`` (found by ``PRAGMA quick_check`` on open). The user's file is
+  never deleted; ``move_aside`` renames it with a timestamp only when the person asks, and
+  ``read_only=True`` opens it without writing.
+
+The API is synchronous and thread-safe (one connection guarded by a lock): the services call it through
+``asyncio.to_thread`` so the GUI thread never blocks on the disk.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TypeVar
+
+T = TypeVar("T")
+
+BUSY_TIMEOUT_MS = 5000
+
+
+class RegisterError(Exception):
+    """Something about the register file stops the app from using it; the message says what to do."""
+
+    def __init__(self, message: str, path: Path) -> None:
+        super().__init__(message)
+        self.path = path
+
+
+class RegisterLockedError(RegisterError):
+    """Another program (or another copy of this app) holds the register busy for too long."""
+
+
+class RegisterDamagedError(RegisterError):
+    """The file is not a readable SQLite database, or ``PRAGMA quick_check`` found damage."""
+
+
+class RegisterTooNewError(RegisterError):
+    """The file was written by a newer version of the app (its schema version is unknown here)."""
+
+
+# Ordered: MIGRATIONS[i] takes the schema from version i to version i + 1. Never edit a released entry;
+# append a new one.
+MIGRATIONS: tuple[str, ...] = (
+    # 1: the register, the journal of money-moving intents, the audit log, and small settings.
+    """
+    CREATE TABLE payments (
+        msn           TEXT NOT NULL,
+        reference     TEXT NOT NULL,
+        description   TEXT NOT NULL DEFAULT '',
+        created_at    TEXT,
+        added_at      TEXT NOT NULL,
+        source        TEXT NOT NULL DEFAULT '',
+        redirect_url  TEXT,
+        payment_json  TEXT,
+        events_json   TEXT,
+        fetched_at    TEXT,
+        fetch_error   TEXT NOT NULL DEFAULT '',
+        PRIMARY KEY (msn, reference)
+    );
+    CREATE TABLE intents (
+        id               INTEGER PRIMARY KEY AUTOINCREMENT,
+        operation        TEXT NOT NULL CHECK (operation IN ('cancel', 'capture', 'refund')),
+        profile          TEXT NOT NULL,
+        msn              TEXT NOT NULL,
+        reference        TEXT NOT NULL,
+        amount           INTEGER,
+        currency         TEXT,
+        idempotency_key  TEXT NOT NULL UNIQUE,
+        created_at       TEXT NOT NULL,
+        os_user          TEXT NOT NULL,
+        status           TEXT NOT NULL DEFAULT 'pending'
+                         CHECK (status IN ('pending', 'succeeded', 'failed', 'reconciled')),
+        outcome          TEXT NOT NULL DEFAULT '',
+        finished_at      TEXT,
+        attempts         INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE INDEX intents_open ON intents (msn, reference) WHERE status = 'pending';
+    CREATE TABLE audit (
+        id               INTEGER PRIMARY KEY AUTOINCREMENT,
+        at               TEXT NOT NULL,
+        os_user          TEXT NOT NULL,
+        profile          TEXT NOT NULL,
+        msn              TEXT NOT NULL,
+        action           TEXT NOT NULL,
+        reference        TEXT NOT NULL DEFAULT '',
+        amount           INTEGER,
+        currency         TEXT,
+        result           TEXT NOT NULL,
+        detail           TEXT NOT NULL DEFAULT '',
+        idempotency_key  TEXT NOT NULL DEFAULT '',
+        intent_id        INTEGER REFERENCES intents (id)
+    );
+    CREATE TABLE meta (
+        key    TEXT PRIMARY KEY,
+        value  TEXT NOT NULL
+    );
+    """,
+    # 2: the window sorts newest first; keep that order cheap with 10,000+ payments.
+    """
+    CREATE INDEX payments_newest ON payments (coalesce(created_at, added_at) DESC);
+    """,
+)
+
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def to_text(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment is not None else None
+
+
+def from_text(text: str | None) -> datetime | None:
+    return datetime.fromisoformat(text) if text else None
+
+
+def _is_locked(error: sqlite3.Error) -> bool:
+    text = str(error).lower()
+    return "locked" in text or "busy" in text
+
+
+def _is_damaged(error: sqlite3.Error) -> bool:
+    text = str(error).lower()
+    return any(
+        marker in text
+        for marker in ("not a database", "malformed", "corrupt", "disk image", "file is encrypted")
+    )
+
+
+class Database:
+    """A register file. Open with ``Database(path)``; ``close()`` when done (also a context manager)."""
+
+    def __init__(
+        self, path: Path, *, read_only: bool = False, busy_timeout_ms: int = BUSY_TIMEOUT_MS
+    ) -> None:
+        self.path = Path(path)
+        self.read_only = read_only
+        self._lock = threading.RLock()
+        self._conn: sqlite3.Connection | None = None
+        try:
+            self._conn = self._connect(busy_timeout_ms)
+            self._check_integrity()
+            if not read_only:
+                self._migrate()
+            else:
+                self._check_version()
+        except sqlite3.Error as error:
+            self.close()
+            raise self._translate(error, "opening the register") from error
+        except RegisterError:
+            self.close()
+            raise
+
+    # -- connection ---------------------------------------------------------------------------------
+
+    def _connect(self, busy_timeout_ms: int) -> sqlite3.Connection:
+        if self.read_only:
+            if not self.path.exists():
+                raise RegisterError(f"The register {self.path} does not exist.", self.path)
+            uri = f"{self.path.resolve().as_uri()}?mode=ro"
+            conn = sqlite3.connect(
+                uri, uri=True, timeout=busy_timeout_ms / 1000, isolation_level=None, check_same_thread=False
+            )
+        else:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            conn = sqlite3.connect(
+                self.path, timeout=busy_timeout_ms / 1000, isolation_level=None, check_same_thread=False
+            )
+        conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+        if not self.read_only:
+            conn.execute("PRAGMA journal_mode = WAL")
+            conn.execute("PRAGMA synchronous = NORMAL")
+        conn.execute("PRAGMA foreign_keys = ON")
+        return conn
+
+    @property
+    def conn(self) -> sqlite3.Connection:
+        if self._conn is None:
+            raise RegisterError("The register is closed.", self.path)
+        return self._conn
+
+    def close(self) -> None:
+        with self._lock:
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
+
+    def __enter__(self) -> Database:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    # -- checks and migrations ----------------------------------------------------------------------
+
+    def _check_integrity(self) -> None:
+        rows = self.conn.execute("PRAGMA quick_check").fetchall()
+        problems = [str(r[0]) for r in rows if r and r[0] != "ok"]
+        if problems:
+            raise RegisterDamagedError(
+                f"The register {self.path} is damaged ({'; '.join(problems[:3])}). Nothing was changed. "
+                "You can open it read-only to see what is left, or move it aside and start a new one.",
+                self.path,
+            )
+
+    def schema_version(self) -> int:
+        return int(self.conn.execute("PRAGMA user_version").fetchone()[0])
+
+    def _check_version(self) -> None:
+        version = self.schema_version()
+        if version > SCHEMA_VERSION:
+            raise RegisterTooNewError(
+                f"The register {self.path} was written by a newer version of epay-desktop "
+                f"(schema {version}, this version knows up to {SCHEMA_VERSION}). Update the app to open it.",
+                self.path,
+            )
+
+    def _migrate(self) -> None:
+        self._check_version()
+        if self.schema_version() == SCHEMA_VERSION:
+            return
+        conn = self.conn
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            # Another instance may have migrated while we waited for the write lock.
+            version = self.schema_version()
+            for index in range(version, SCHEMA_VERSION):
+                for statement in _statements(MIGRATIONS[index]):
+                    conn.execute(statement)
+                conn.execute(f"PRAGMA user_version = {index + 1}")
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+
+    # -- running work -------------------------------------------------------------------------------
+
+    def _translate(self, error: sqlite3.Error, doing: str) -> RegisterError:
+        if _is_locked(error):
+            return RegisterLockedError(
+                f"The register {self.path} is busy (another program or another copy of epay-desktop holds "
+                f"it) while {doing}. Nothing was lost; try again in a moment, or close the other program.",
+                self.path,
+            )
+        if _is_damaged(error):
+            return RegisterDamagedError(
+                f"The register {self.path} is damaged ({error}) while {doing}. Nothing was changed. "
+                "You can open it read-only, or move it aside and start a new one.",
+                self.path,
+            )
+        return RegisterError(f"The register {self.path} failed while {doing}: {error}", self.path)
+
+    def read(self, doing: str, work: Callable[[sqlite3.Connection], T]) -> T:
+        with self._lock:
+            try:
+                return work(self.conn)
+            except sqlite3.Error as error:
+                raise self._translate(error, doing) from error
+
+    def write(self, doing: str, work: Callable[[sqlite3.Connection], T], *, durable: bool = False) -> T:
+        """Run ``work`` in one write transaction. ``durable`` makes the commit survive power loss
+        (``synchronous = FULL``): used for journal intents, which must be on disk before a request."""
+        if self.read_only:
+            raise RegisterError(
+                f"The register {self.path} is open read-only; cannot save while {doing}.", self.path
+            )
+        with self._lock:
+            conn = self.conn
+            try:
+                if durable:
+                    conn.execute("PRAGMA synchronous = FULL")
+                try:
+                    with self._transaction(conn):
+                        return work(conn)
+                finally:
+                    if durable:
+                        conn.execute("PRAGMA synchronous = NORMAL")
+            except sqlite3.Error as error:
+                raise self._translate(error, doing) from error
+
+    @staticmethod
+    @contextmanager
+    def _transaction(conn: sqlite3.Connection) -> Iterator[None]:
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+
+    def get_meta(self, key: str) -> str | None:
+        row = self.read(
+            "reading a setting",
+            lambda c: c.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone(),
+        )
+        return str(row[0]) if row else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        self.write(
+            "saving a setting",
+            lambda c: c.execute(
+                "INSERT INTO meta (key, value) VALUES (?, ?) "
+                "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                (key, value),
+            ),
+        )
+
+
+def _statements(script: str) -> list[str]:
+    return [s.strip() for s in script.split(";") if s.strip()]
+
+
+def move_aside(path: Path, *, now: datetime | None = None) -> Path:
+    """Rename a register the person chose to give up on (with its -wal and -shm files) to
+    ``<name>.damaged-YYYYmmdd-HHMMSS``; never deletes anything. Returns the new path."""
+    stamp = (now or utc_now()).strftime("%Y%m%d-%H%M%S")
+    target = path.with_name(f"{path.name}.damaged-{stamp}")
+    counter = 1
+    while target.exists():
+        target = path.with_name(f"{path.name}.damaged-{stamp}-{counter}")
+        counter += 1
+    for suffix in ("-wal", "-shm"):
+        side = path.with_name(path.name + suffix)
+        if side.exists():
+            side.rename(target.with_name(target.name + suffix))
+    path.rename(target)
+    return target

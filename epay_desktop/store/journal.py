@@ -1,0 +1,234 @@
+"""The journal of money-moving intents (cancel, capture, refund).
+
+An intent is committed durably (``synchronous = FULL``) BEFORE its request is sent, with the
+Idempotency-Key the request will carry. Its outcome is recorded when known. An intent still
+``pending`` at the next start was interrupted (crash, kill, lost answer): the services finish it by
+sending it again with the SAME key (safe, by idempotency) or by settling it from the event log.
+"""
+
+from __future__ import annotations
+
+import enum
+import sqlite3
+from dataclasses import dataclass
+from datetime import datetime
+
+from epay_desktop.domain import Currency, Money
+from epay_desktop.store.db import Database, from_text, to_text, utc_now
+
+
+class IntentStatus(enum.StrEnum):
+    PENDING = "pending"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    RECONCILED = "reconciled"
+
+
+class Operation(enum.StrEnum):
+    CANCEL = "cancel"
+    CAPTURE = "capture"
+    REFUND = "refund"
+
+
+@dataclass(frozen=True, slots=True)
+class Intent:
+    id: int
+    operation: Operation
+    profile: str
+    merchant_serial_number: str
+    reference: str
+    amount: Money | None
+    idempotency_key: str
+    created_at: datetime
+    os_user: str
+    status: IntentStatus
+    outcome: str = ""
+    finished_at: datetime | None = None
+    attempts: int = 0
+
+
+_COLUMNS = (
+    "id, operation, profile, msn, reference, amount, currency, idempotency_key, created_at, os_user, "
+    "status, outcome, finished_at, attempts"
+)
+
+
+def _intent(row: tuple[object, ...]) -> Intent:
+    (
+        id_,
+        operation,
+        profile,
+        msn,
+        reference,
+        amount,
+        currency,
+        key,
+        created,
+        user,
+        status,
+        outcome,
+        finished,
+        attempts,
+    ) = row
+    money = Money(int(amount), Currency(str(currency))) if amount is not None and currency else None  # type: ignore[call-overload]
+    return Intent(
+        id=int(id_),  # type: ignore[call-overload]
+        operation=Operation(str(operation)),
+        profile=str(profile),
+        merchant_serial_number=str(msn),
+        reference=str(reference),
+        amount=money,
+        idempotency_key=str(key),
+        created_at=from_text(str(created)) or utc_now(),
+        os_user=str(user),
+        status=IntentStatus(str(status)),
+        outcome=str(outcome or ""),
+        finished_at=from_text(str(finished) if finished else None),
+        attempts=int(attempts),  # type: ignore[call-overload]
+    )
+
+
+class Journal:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def begin(
+        self,
+        *,
+        operation: Operation,
+        profile: str,
+        msn: str,
+        reference: str,
+        amount: Money | None,
+        idempotency_key: str,
+        os_user: str,
+        now: datetime | None = None,
+        audit_detail: str = "",
+    ) -> Intent:
+        """Commit the intent (and its audit line) durably; only then may the request be sent."""
+        created = now or utc_now()
+
+        def work(conn: sqlite3.Connection) -> Intent:
+            cursor = conn.execute(
+                "INSERT INTO intents (operation, profile, msn, reference, amount, currency, idempotency_key, "
+                "created_at, os_user) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    operation.value,
+                    profile,
+                    msn,
+                    reference,
+                    amount.value if amount else None,
+                    amount.currency.value if amount else None,
+                    idempotency_key,
+                    to_text(created),
+                    os_user,
+                ),
+            )
+            intent_id = int(cursor.lastrowid or 0)
+            conn.execute(
+                "INSERT INTO audit (at, os_user, profile, msn, action, reference, amount, currency, "
+                "result, detail, idempotency_key, intent_id) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'requested', ?, ?, ?)",
+                (
+                    to_text(created),
+                    os_user,
+                    profile,
+                    msn,
+                    operation.value,
+                    reference,
+                    amount.value if amount else None,
+                    amount.currency.value if amount else None,
+                    audit_detail,
+                    idempotency_key,
+                    intent_id,
+                ),
+            )
+            return _intent(
+                conn.execute(f"SELECT {_COLUMNS} FROM intents WHERE id = ?", (intent_id,)).fetchone()
+            )
+
+        return self.db.write("writing the journal", work, durable=True)
+
+    def note_attempt(self, intent_id: int) -> None:
+        self.db.write(
+            "writing the journal",
+            lambda c: c.execute("UPDATE intents SET attempts = attempts + 1 WHERE id = ?", (intent_id,)),
+            durable=True,
+        )
+
+    def finish(
+        self,
+        intent_id: int,
+        status: IntentStatus,
+        outcome: str,
+        *,
+        os_user: str,
+        now: datetime | None = None,
+    ) -> Intent:
+        """Record the outcome of an intent (and its audit line) in one durable transaction.
+        Finishing an intent that is already finished changes nothing (two desks may race to it)."""
+        if status is IntentStatus.PENDING:
+            raise ValueError("an outcome cannot be 'pending'")
+        stamp = to_text(now or utc_now())
+
+        def work(conn: sqlite3.Connection) -> Intent:
+            cursor = conn.execute(
+                "UPDATE intents SET status = ?, outcome = ?, finished_at = ? "
+                "WHERE id = ? AND status = 'pending'",
+                (status.value, outcome, stamp, intent_id),
+            )
+            intent = _intent(
+                conn.execute(f"SELECT {_COLUMNS} FROM intents WHERE id = ?", (intent_id,)).fetchone()
+            )
+            if cursor.rowcount == 1:
+                amount = intent.amount
+                conn.execute(
+                    "INSERT INTO audit (at, os_user, profile, msn, action, reference, amount, currency, "
+                    "result, detail, idempotency_key, intent_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        stamp,
+                        os_user,
+                        intent.profile,
+                        intent.merchant_serial_number,
+                        intent.operation.value,
+                        intent.reference,
+                        amount.value if amount else None,
+                        amount.currency.value if amount else None,
+                        status.value,
+                        outcome,
+                        intent.idempotency_key,
+                        intent_id,
+                    ),
+                )
+            return intent
+
+        return self.db.write("writing the journal", work, durable=True)
+
+    def get(self, intent_id: int) -> Intent | None:
+        row = self.db.read(
+            "reading the journal",
+            lambda c: c.execute(f"SELECT {_COLUMNS} FROM intents WHERE id = ?", (intent_id,)).fetchone(),
+        )
+        return _intent(row) if row else None
+
+    def pending(
+        self, *, profile: str | None = None, msn: str | None = None, reference: str | None = None
+    ) -> list[Intent]:
+        clauses = ["status = 'pending'"]
+        params: list[str] = []
+        for column, value in (("profile", profile), ("msn", msn), ("reference", reference)):
+            if value is not None:
+                clauses.append(f"{column} = ?")
+                params.append(value)
+        sql = f"SELECT {_COLUMNS} FROM intents WHERE {' AND '.join(clauses)} ORDER BY id"
+        rows = self.db.read("reading the journal", lambda c: c.execute(sql, params).fetchall())
+        return [_intent(r) for r in rows]
+
+    def all(self, limit: int = 1000) -> list[Intent]:
+        rows = self.db.read(
+            "reading the journal",
+            lambda c: c.execute(
+                f"SELECT {_COLUMNS} FROM intents ORDER BY id DESC LIMIT ?", (limit,)
+            ).fetchall(),
+        )
+        return [_intent(r) for r in rows]

@@ -1,0 +1,227 @@
+"""The payment register: which payments this profile tracks, and the last snapshot of each.
+
+The ePayment API cannot list payments, so the app keeps the list. A row enters when a payment is
+created in the app, added by reference, imported from CSV, or seeded from the demo sandbox. Each row
+keeps what the API does not return (our description, when it was created) and the last snapshot
+(payment + events as JSON, when it was fetched, the last fetch error), so the window can show the whole
+list at once on start, offline too.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from epay_desktop.domain import Payment, PaymentEvent, TrackedPayment
+from epay_desktop.store.codec import SnapshotError, dump_events, dump_payment, load_events, load_payment
+from epay_desktop.store.db import Database, from_text, to_text, utc_now
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class NewEntry:
+    """A payment to start tracking."""
+
+    reference: str
+    description: str = ""
+    created_at: datetime | None = None
+    source: str = "added"
+    redirect_url: str | None = None
+
+
+_COLUMNS = "reference, msn, description, created_at, fetched_at, fetch_error, payment_json, events_json"
+
+
+def _tracked(row: sqlite3.Row | tuple[object, ...]) -> TrackedPayment:
+    reference, msn, description, created_at, fetched_at, fetch_error, payment_json, events_json = row
+    payment: Payment | None = None
+    events: tuple[PaymentEvent, ...] = ()
+    error = str(fetch_error or "")
+    try:
+        if payment_json:
+            payment = load_payment(str(payment_json))
+        if events_json:
+            events = load_events(str(events_json))
+    except SnapshotError as problem:
+        # A snapshot we cannot read is as good as none: show "not fetched", never crash the list.
+        log.warning("unreadable snapshot for %s: %s", reference, problem)
+        payment, events, error = None, (), f"The saved snapshot could not be read ({problem}); refresh it."
+    return TrackedPayment(
+        reference=str(reference),
+        merchant_serial_number=str(msn),
+        payment=payment,
+        events=events,
+        description=str(description or ""),
+        created_at=from_text(created_at),  # type: ignore[arg-type]
+        fetched_at=from_text(fetched_at),  # type: ignore[arg-type]
+        fetch_error=error,
+    )
+
+
+class Register:
+    """Sync API over one register file (the services call it through ``asyncio.to_thread``)."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def add(
+        self, msn: str, entries: Iterable[NewEntry], *, now: datetime | None = None
+    ) -> tuple[list[str], list[str]]:
+        """Start tracking ``entries`` (one transaction). Returns (added, already tracked)."""
+        stamp = to_text(now or utc_now())
+        items = list(entries)
+
+        def work(conn: sqlite3.Connection) -> tuple[list[str], list[str]]:
+            added: list[str] = []
+            existing: list[str] = []
+            for entry in items:
+                cursor = conn.execute(
+                    "INSERT INTO payments (msn, reference, description, created_at, added_at, source, "
+                    "redirect_url) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (msn, reference) DO NOTHING",
+                    (
+                        msn,
+                        entry.reference,
+                        entry.description,
+                        to_text(entry.created_at),
+                        stamp,
+                        entry.source,
+                        entry.redirect_url,
+                    ),
+                )
+                (added if cursor.rowcount == 1 else existing).append(entry.reference)
+            return added, existing
+
+        return self.db.write("adding payments", work)
+
+    def remove(self, msn: str, reference: str) -> bool:
+        return self.db.write(
+            "removing a payment",
+            lambda c: (
+                c.execute("DELETE FROM payments WHERE msn = ? AND reference = ?", (msn, reference)).rowcount
+                == 1
+            ),
+        )
+
+    def contains(self, msn: str, reference: str) -> bool:
+        return self.db.read(
+            "reading the register",
+            lambda c: (
+                c.execute(
+                    "SELECT 1 FROM payments WHERE msn = ? AND reference = ?", (msn, reference)
+                ).fetchone()
+                is not None
+            ),
+        )
+
+    def get(self, msn: str, reference: str) -> TrackedPayment | None:
+        row = self.db.read(
+            "reading a payment",
+            lambda c: c.execute(
+                f"SELECT {_COLUMNS} FROM payments WHERE msn = ? AND reference = ?", (msn, reference)
+            ).fetchone(),
+        )
+        return _tracked(row) if row else None
+
+    def redirect_url(self, msn: str, reference: str) -> str | None:
+        row = self.db.read(
+            "reading a payment",
+            lambda c: c.execute(
+                "SELECT redirect_url FROM payments WHERE msn = ? AND reference = ?", (msn, reference)
+            ).fetchone(),
+        )
+        return str(row[0]) if row and row[0] else None
+
+    def all(self, msn: str) -> list[TrackedPayment]:
+        """Every tracked payment of ``msn``, newest first."""
+        rows = self.db.read(
+            "loading the register",
+            lambda c: c.execute(
+                f"SELECT {_COLUMNS} FROM payments WHERE msn = ? "
+                "ORDER BY coalesce(created_at, added_at) DESC, reference",
+                (msn,),
+            ).fetchall(),
+        )
+        return [_tracked(row) for row in rows]
+
+    def references(self, msn: str) -> list[str]:
+        rows = self.db.read(
+            "reading the register",
+            lambda c: c.execute(
+                "SELECT reference FROM payments WHERE msn = ? ORDER BY coalesce(created_at, added_at) DESC",
+                (msn,),
+            ).fetchall(),
+        )
+        return [str(r[0]) for r in rows]
+
+    def count(self, msn: str | None = None) -> int:
+        if msn is None:
+            return int(
+                self.db.read("counting", lambda c: c.execute("SELECT count(*) FROM payments").fetchone()[0])
+            )
+        return int(
+            self.db.read(
+                "counting",
+                lambda c: c.execute("SELECT count(*) FROM payments WHERE msn = ?", (msn,)).fetchone()[0],
+            )
+        )
+
+    def save_snapshot(
+        self,
+        msn: str,
+        payment: Payment,
+        events: Sequence[PaymentEvent] | None,
+        *,
+        fetched_at: datetime | None = None,
+        fetch_error: str = "",
+    ) -> TrackedPayment:
+        """Keep the newest snapshot of ``payment`` (tracking it if it was not yet). ``events=None``
+        keeps the events saved before (used when only the payment could be read)."""
+        stamp = to_text(fetched_at or utc_now())
+        payment_json = dump_payment(payment)
+        events_json = dump_events(list(events)) if events is not None else None
+
+        def work(conn: sqlite3.Connection) -> TrackedPayment:
+            conn.execute(
+                "INSERT INTO payments (msn, reference, added_at, source) VALUES (?, ?, ?, 'refresh') "
+                "ON CONFLICT (msn, reference) DO NOTHING",
+                (msn, payment.reference, stamp),
+            )
+            conn.execute(
+                "UPDATE payments SET payment_json = ?, events_json = coalesce(?, events_json), "
+                "fetched_at = ?, fetch_error = ?, redirect_url = coalesce(redirect_url, ?) "
+                "WHERE msn = ? AND reference = ?",
+                (payment_json, events_json, stamp, fetch_error, payment.redirect_url, msn, payment.reference),
+            )
+            row = conn.execute(
+                f"SELECT {_COLUMNS} FROM payments WHERE msn = ? AND reference = ?", (msn, payment.reference)
+            ).fetchone()
+            return _tracked(row)
+
+        return self.db.write("saving a snapshot", work)
+
+    def save_fetch_error(self, msn: str, reference: str, error: str) -> TrackedPayment | None:
+        """Record why the last refresh failed; the previous snapshot is kept (shown as stale)."""
+
+        def work(conn: sqlite3.Connection) -> TrackedPayment | None:
+            conn.execute(
+                "UPDATE payments SET fetch_error = ? WHERE msn = ? AND reference = ?", (error, msn, reference)
+            )
+            row = conn.execute(
+                f"SELECT {_COLUMNS} FROM payments WHERE msn = ? AND reference = ?", (msn, reference)
+            ).fetchone()
+            return _tracked(row) if row else None
+
+        return self.db.write("saving a fetch error", work)
+
+    def set_redirect_url(self, msn: str, reference: str, url: str) -> None:
+        self.db.write(
+            "saving a payment link",
+            lambda c: c.execute(
+                "UPDATE payments SET redirect_url = ? WHERE msn = ? AND reference = ?", (url, msn, reference)
+            ),
+        )
