@@ -1,0 +1,117 @@
+"""The sandbox's own controls under ``/sandbox/v1`` (no auth): list payments, play the customer's part,
+faults, reset, the clock and stats. Reached over HTTP like the API itself (in-process through a
+transport, or a sandbox on another machine); this module never imports the sandbox."""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Any, Final
+
+import httpx
+
+from epay_desktop.api.client import DEFAULT_TIMEOUT
+from epay_desktop.api.errors import InvalidInputError, MalformedResponseError, NetworkError
+from epay_desktop.api.parse import load_json, parse_payment, parse_problem
+from epay_desktop.domain import REFERENCE_PATTERN, Payment
+
+__all__ = ["CUSTOMER_ACTIONS", "SandboxControls"]
+
+CUSTOMER_ACTIONS: Final = ("approve", "reject", "start-authorizing", "finish-authorizing", "expire")
+
+
+class SandboxControls:
+    """``async with SandboxControls(base_url, transport=...) as controls: ...``"""
+
+    def __init__(self, base_url: str, *, transport: httpx.AsyncBaseTransport | None = None) -> None:
+        self.base_url = base_url.rstrip("/")
+        self._http = httpx.AsyncClient(base_url=self.base_url, transport=transport, timeout=DEFAULT_TIMEOUT)
+
+    async def __aenter__(self) -> SandboxControls:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def _call(
+        self,
+        method: str,
+        path: str,
+        *,
+        msn: str | None = None,
+        body: dict[str, Any] | None = None,
+        params: dict[str, Any] | None = None,
+    ) -> Any:
+        headers = {"Accept": "application/json"}
+        if msn is not None:
+            headers["Merchant-Serial-Number"] = msn
+        try:
+            response = await self._http.request(method, path, json=body, params=params, headers=headers)
+        except httpx.TransportError as exc:
+            raise NetworkError(
+                f"The sandbox at {self.base_url} could not be reached ({type(exc).__name__}).",
+                operation=f"sandbox {path}",
+                cause=exc,
+            ) from exc
+        if response.status_code >= 400:
+            raise parse_problem(response.status_code, response.content, response.headers)
+        if not response.content.strip():
+            return None
+        return load_json(response.content, what=f"sandbox {path}", status=response.status_code)
+
+    async def list_payments(
+        self, msn: str, offset: int = 0, limit: int = 100
+    ) -> tuple[list[dict[str, Any]], int]:
+        data = await self._call(
+            "GET", "/sandbox/v1/payments", msn=msn, params={"offset": offset, "limit": limit}
+        )
+        if not isinstance(data, dict) or not isinstance(data.get("items"), list):
+            raise MalformedResponseError("sandbox payments: expected {items: [...], total: n}")
+        items = [item for item in data["items"] if isinstance(item, dict)]
+        total = data.get("total")
+        return items, total if isinstance(total, int) else len(items)
+
+    async def customer(self, msn: str, reference: str, action: str) -> Payment:
+        if action not in CUSTOMER_ACTIONS:
+            raise InvalidInputError(
+                f"unknown customer action {action!r}; use one of {', '.join(CUSTOMER_ACTIONS)}"
+            )
+        if not REFERENCE_PATTERN.fullmatch(reference):
+            raise InvalidInputError(f"{reference!r} is not a payment reference")
+        data = await self._call("POST", f"/sandbox/v1/payments/{reference}/customer/{action}", msn=msn)
+        return parse_payment(data)
+
+    async def set_faults(
+        self,
+        latency_ms: int = 0,
+        error_rates: dict[str, float] | None = None,
+        drop_after_commit: int = 0,
+    ) -> dict[str, Any]:
+        body = {
+            "latencyMs": latency_ms,
+            "errorRates": error_rates or {"500": 0.0, "503": 0.0, "429": 0.0},
+            "dropAfterCommit": drop_after_commit,
+        }
+        data = await self._call("PUT", "/sandbox/v1/faults", body=body)
+        return data if isinstance(data, dict) else {}
+
+    async def get_faults(self) -> dict[str, Any]:
+        data = await self._call("GET", "/sandbox/v1/faults")
+        return data if isinstance(data, dict) else {}
+
+    async def reset(self, data: str = "demo") -> None:
+        await self._call("POST", "/sandbox/v1/reset", body={"data": data})
+
+    async def advance_clock(self, seconds: float) -> None:
+        await self._call("POST", "/sandbox/v1/clock/advance", body={"seconds": seconds})
+
+    async def stats(self) -> dict[str, Any]:
+        data = await self._call("GET", "/sandbox/v1/stats")
+        return data if isinstance(data, dict) else {}

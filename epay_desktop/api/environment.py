@@ -1,0 +1,90 @@
+"""Where the client talks to (Test, Production, a sandbox) and with which credentials."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import ClassVar, Literal
+
+EnvironmentKind = Literal["test", "production", "sandbox"]
+
+TEST_BASE_URL = "https://apitest.vipps.no"
+PRODUCTION_BASE_URL = "https://api.vipps.no"
+SANDBOX_BASE_URL = "http://sandbox.epay.local"
+
+MSN_PATTERN = re.compile(r"^[0-9]{4,7}$")
+
+
+@dataclass(frozen=True, slots=True)
+class Environment:
+    """An API environment. Use ``Environment.TEST``, ``Environment.PRODUCTION`` or
+    ``Environment.sandbox(base_url)`` (in-process through a transport, or any URL such as a sandbox
+    on a training-room machine)."""
+
+    kind: EnvironmentKind
+    base_url: str
+
+    TEST: ClassVar[Environment]
+    PRODUCTION: ClassVar[Environment]
+
+    def __post_init__(self) -> None:
+        if self.kind not in ("test", "production", "sandbox"):
+            raise ValueError(f"unknown environment kind {self.kind!r}")
+        if not self.base_url.startswith(("http://", "https://")):
+            raise ValueError(f"the base URL must start with http:// or https://, got {self.base_url!r}")
+        if self.kind != "sandbox" and not self.base_url.startswith("https://"):
+            raise ValueError("the Test and Production environments are only reached over https://")
+
+    @classmethod
+    def sandbox(cls, base_url: str = SANDBOX_BASE_URL) -> Environment:
+        return cls("sandbox", base_url.rstrip("/"))
+
+    @property
+    def is_production(self) -> bool:
+        return self.kind == "production"
+
+    @property
+    def allows_force_approve(self) -> bool:
+        """Force approve exists only in the test environment (and our sandbox)."""
+        return self.kind in ("test", "sandbox")
+
+    @property
+    def label(self) -> str:
+        return {"test": "Test", "production": "Production", "sandbox": "Sandbox"}[self.kind]
+
+
+Environment.TEST = Environment("test", TEST_BASE_URL)
+Environment.PRODUCTION = Environment("production", PRODUCTION_BASE_URL)
+
+
+def _hidden(text: str) -> str:
+    return "''" if not text else "'***'"
+
+
+@dataclass(frozen=True, slots=True)
+class Credentials:
+    """The four things every call needs. ``repr`` never shows the secret or the subscription key."""
+
+    client_id: str
+    client_secret: str = field(repr=False)
+    subscription_key: str = field(repr=False)
+    merchant_serial_number: str
+
+    def __post_init__(self) -> None:
+        if not MSN_PATTERN.fullmatch(self.merchant_serial_number):
+            raise ValueError(
+                f"a merchant serial number is 4 to 7 digits, got {self.merchant_serial_number!r}"
+            )
+
+    def __repr__(self) -> str:
+        return (
+            f"Credentials(client_id={self.client_id!r}, client_secret={_hidden(self.client_secret)}, "
+            f"subscription_key={_hidden(self.subscription_key)}, "
+            f"merchant_serial_number={self.merchant_serial_number!r})"
+        )
+
+    __str__ = __repr__
+
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        return (self.client_secret, self.subscription_key)
