@@ -12,6 +12,7 @@ from pathlib import Path
 from epay_desktop.store.audit import AuditEntry, AuditLog
 from epay_desktop.store.codec import SnapshotError
 from epay_desktop.store.db import (
+    BUSY_TIMEOUT_MS,
     SCHEMA_VERSION,
     Database,
     RegisterDamagedError,
@@ -27,8 +28,8 @@ from epay_desktop.store.register import NewEntry, Register
 class Store:
     """One register file with its three parts sharing one connection."""
 
-    def __init__(self, path: Path, *, read_only: bool = False) -> None:
-        self.db = Database(path, read_only=read_only)
+    def __init__(self, path: Path, *, read_only: bool = False, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> None:
+        self.db = Database(path, read_only=read_only, busy_timeout_ms=busy_timeout_ms)
         self.register = Register(self.db)
         self.journal = Journal(self.db)
         self.audit = AuditLog(self.db)

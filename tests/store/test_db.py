@@ -1,0 +1,159 @@
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from epay_desktop.domain import Currency, Money
+from epay_desktop.store import (
+    SCHEMA_VERSION,
+    Database,
+    IntentStatus,
+    NewEntry,
+    Operation,
+    RegisterDamagedError,
+    RegisterError,
+    RegisterLockedError,
+    RegisterTooNewError,
+    Store,
+    move_aside,
+)
+from epay_desktop.store.db import MIGRATIONS, _statements
+
+MSN = "123456"
+
+
+def test_new_register_uses_wal_and_the_latest_schema(tmp_path: Path) -> None:
+    path = tmp_path / "r.sqlite3"
+    with Database(path) as db:
+        assert db.read("x", lambda c: c.execute("PRAGMA journal_mode").fetchone()[0]) == "wal"
+        assert db.schema_version() == SCHEMA_VERSION
+        assert db.read("x", lambda c: c.execute("PRAGMA busy_timeout").fetchone()[0]) == 5000
+    # Opening again migrates nothing and keeps the version.
+    with Database(path) as db:
+        assert db.schema_version() == SCHEMA_VERSION
+
+
+def test_an_old_register_is_migrated_in_order_and_keeps_its_rows(tmp_path: Path) -> None:
+    path = tmp_path / "old.sqlite3"
+    conn = sqlite3.connect(path)
+    for statement in _statements(MIGRATIONS[0]):
+        conn.execute(statement)
+    conn.execute("PRAGMA user_version = 1")
+    conn.execute(
+        "INSERT INTO payments (msn, reference, added_at) VALUES (?, ?, ?)",
+        (MSN, "old-payment-1", "2024-01-01T00:00:00+00:00"),
+    )
+    conn.commit()
+    conn.close()
+    with Store(path) as store:
+        assert store.db.schema_version() == SCHEMA_VERSION
+        assert [t.reference for t in store.register.all(MSN)] == ["old-payment-1"]
+        indexes = store.db.read("x", lambda c: c.execute("PRAGMA index_list(payments)").fetchall())
+        assert any(row[1] == "payments_newest" for row in indexes)
+
+
+def test_a_register_from_a_newer_app_is_refused_and_left_alone(tmp_path: Path) -> None:
+    path = tmp_path / "new.sqlite3"
+    Database(path).close()
+    conn = sqlite3.connect(path)
+    conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 5}")
+    conn.commit()
+    conn.close()
+    with pytest.raises(RegisterTooNewError, match="newer version"):
+        Database(path)
+    conn = sqlite3.connect(path)
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION + 5
+    conn.close()
+
+
+def test_a_file_that_is_not_a_database_gives_a_clear_error_and_is_not_touched(tmp_path: Path) -> None:
+    path = tmp_path / "junk.sqlite3"
+    junk = b"this is a spreadsheet, not a register\n" * 200
+    path.write_bytes(junk)
+    with pytest.raises(RegisterDamagedError) as caught:
+        Database(path)
+    assert "damaged" in str(caught.value)
+    assert "Traceback" not in str(caught.value)
+    assert caught.value.path == path
+    assert path.read_bytes() == junk
+
+
+def _damage(path: Path) -> None:
+    data = bytearray(path.read_bytes())
+    page = 4096
+    assert len(data) > 6 * page
+    # Scribble over a b-tree page in the middle of the file (not the header page).
+    data[3 * page : 3 * page + 600] = b"\xa5" * 600
+    path.write_bytes(bytes(data))
+
+
+def test_a_damaged_page_is_found_by_quick_check(tmp_path: Path) -> None:
+    path = tmp_path / "r.sqlite3"
+    with Store(path) as store:
+        store.register.add(MSN, [NewEntry(f"ref-{i:06d}", description="coffee " * 20) for i in range(2000)])
+    _damage(path)
+    before = path.read_bytes()
+    with pytest.raises(RegisterDamagedError, match="damaged"):
+        Store(path)
+    assert path.read_bytes() == before
+
+
+def test_move_aside_keeps_the_file_under_a_timestamped_name(tmp_path: Path) -> None:
+    path = tmp_path / "r.sqlite3"
+    path.write_bytes(b"not sqlite" * 100)
+    moved = move_aside(path)
+    assert not path.exists()
+    assert moved.name.startswith("r.sqlite3.damaged-")
+    assert moved.read_bytes() == b"not sqlite" * 100
+    again = tmp_path / "r.sqlite3"
+    again.write_bytes(b"x")
+    assert move_aside(again) != moved  # never overwrites an earlier one
+
+
+def test_read_only_open_reads_and_refuses_writes(tmp_path: Path) -> None:
+    path = tmp_path / "r.sqlite3"
+    with Store(path) as store:
+        store.register.add(MSN, [NewEntry("abcdefgh-1")])
+    with Store(path, read_only=True) as store:
+        assert store.register.references(MSN) == ["abcdefgh-1"]
+        with pytest.raises(RegisterError, match="read-only"):
+            store.register.add(MSN, [NewEntry("abcdefgh-2")])
+
+
+def test_a_locked_register_gives_a_typed_error_and_loses_nothing(tmp_path: Path) -> None:
+    path = tmp_path / "r.sqlite3"
+    with Store(path) as store:
+        store.register.add(MSN, [NewEntry("committed-1")])
+        intent = store.journal.begin(
+            operation=Operation.CANCEL,
+            profile="Demo",
+            msn=MSN,
+            reference="committed-1",
+            amount=Money(100, Currency.NOK),
+            idempotency_key="key-1",
+            os_user="tester",
+        )
+    other = sqlite3.connect(path, isolation_level=None)
+    other.execute("BEGIN EXCLUSIVE")
+    try:
+        with Store(path, busy_timeout_ms=50) as store:
+            with pytest.raises(RegisterLockedError, match="busy"):
+                store.register.add(MSN, [NewEntry("blocked-1")])
+            with pytest.raises(RegisterLockedError):
+                store.journal.finish(intent.id, IntentStatus.SUCCEEDED, "done", os_user="tester")
+    except RegisterLockedError:
+        pytest.fail("opening must not need the write lock when the schema is current")
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    with Store(path) as store:
+        assert store.register.references(MSN) == ["committed-1"]
+        pending = store.journal.pending()
+        assert [p.idempotency_key for p in pending] == ["key-1"]
+        # And once the other program lets go, the same work goes through.
+        store.register.add(MSN, [NewEntry("blocked-1")])
+        store.journal.finish(intent.id, IntentStatus.SUCCEEDED, "done", os_user="tester")
+        assert sorted(store.register.references(MSN)) == ["blocked-1", "committed-1"]
+        assert store.journal.pending() == []
