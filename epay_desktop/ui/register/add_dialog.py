@@ -19,7 +19,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QColor, QKeySequence, QShortcut, QTextCharFormat, QTextCursor, QTextFormat
+from PySide6.QtGui import (
+    QCloseEvent,
+    QColor,
+    QKeySequence,
+    QShortcut,
+    QTextCharFormat,
+    QTextCursor,
+    QTextFormat,
+)
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -34,8 +42,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from epay_desktop.ui.aio import TaskRunner, wait_finished
-from epay_desktop.ui.register.feedback import StatusLabel, Tone
+from epay_desktop.ui.aio import wait_finished
+from epay_desktop.ui.register.feedback import StatusLabel, Tone, dialog_runner
 from epay_desktop.ui.register.inputs import ReferenceCheck, check_reference_lines
 
 if TYPE_CHECKING:
@@ -62,7 +70,6 @@ class AddPaymentsDialog(QDialog):
         self.desk = desk
         self.setWindowTitle("Add payments by reference")
         self.setObjectName("AddPaymentsDialog")
-        self.runner = TaskRunner(lambda _name, error: self.status.show_error(error), self)
         self.check = ReferenceCheck()
         self.file_dialog: QFileDialog | None = None
 
@@ -91,6 +98,7 @@ class AddPaymentsDialog(QDialog):
         self.problems.itemActivated.connect(self._go_to_problem)
         self.status = StatusLabel("Result", self)
         self.status.setObjectName("AddStatus")
+        self.runner = dialog_runner(self.status, self._busy_changed)
 
         self.import_button = QPushButton("Import &CSV…", self)
         self.import_button.setAccessibleName("Import references from a CSV file")
@@ -125,7 +133,6 @@ class AddPaymentsDialog(QDialog):
         self._timer.setInterval(VALIDATE_DELAY_MS)
         self._timer.timeout.connect(self.validate_now)
         self.editor.textChanged.connect(self._timer.start)
-        self.runner.busy_changed.connect(self._busy_changed)
         self.resize(560, 460)
         self.validate_now()
 
@@ -143,7 +150,7 @@ class AddPaymentsDialog(QDialog):
             self.problems.addItem(f"Line {line.number}: {line.text} repeats line {line.duplicate_of}.")
         self.problems.setVisible(self.problems.count() > 0)
         self._mark_bad_lines()
-        self.add_button.setEnabled(bool(self.check.references) and not self.runner.is_running("add"))
+        self.add_button.setEnabled(bool(self.check.references) and not self.busy)
         count = len(self.check.references)
         self.add_button.setText(f"&Add {count}" if count > 1 else "&Add")
         return self.check
@@ -178,7 +185,7 @@ class AddPaymentsDialog(QDialog):
     # --- actions (slots stay one line; the work is in the services) -----------------------------
 
     def start_add(self) -> None:
-        self.runner.start("add", self.add(), busy=[self.add_button, self.import_button], replace=False)
+        self.runner.start("add", self.add(), replace=False)
 
     def start_import(self) -> None:
         self.runner.start(
@@ -238,15 +245,25 @@ class AddPaymentsDialog(QDialog):
         if report.added:
             self.references_added.emit(list(report.added))
 
-    def _busy_changed(self, _name: str, busy: bool) -> None:
-        if not busy:
-            self.add_button.setEnabled(bool(self.check.references))
+    @property
+    def busy(self) -> bool:
+        return self.runner.is_running("add") or self.runner.is_running("import")
+
+    def _busy_changed(self, _name: str, _busy: bool) -> None:
+        busy = self.busy
+        self.import_button.setEnabled(not busy)
+        self.add_button.setEnabled(bool(self.check.references) and not busy)
 
     def done(self, result: int) -> None:
         # Closing stops the dialog's own work, so no coroutine touches a closed (maybe deleted) dialog.
         self.runner.cancel("add")
         self.runner.cancel("import")
         super().done(result)
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.runner.cancel("add")
+        self.runner.cancel("import")
+        super().closeEvent(event)
 
 
 __all__ = ["AddPaymentsDialog"]

@@ -8,9 +8,16 @@ depend on the services layer only and still show everything the API said.
 from __future__ import annotations
 
 import enum
+import logging
+from collections.abc import Callable
 
+import shiboken6
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QWidget
+
+from epay_desktop.ui.aio import TaskRunner
+
+log = logging.getLogger(__name__)
 
 
 def describe_error(error: BaseException) -> str:
@@ -58,4 +65,23 @@ class StatusLabel(QLabel):
         self.show_message(error if isinstance(error, str) else describe_error(error), Tone.ERROR)
 
 
-__all__ = ["StatusLabel", "Tone", "describe_error"]
+def dialog_runner(status: StatusLabel, on_busy: Callable[[str, bool], None]) -> TaskRunner:
+    """A :class:`TaskRunner` for one dialog, whose errors go to the dialog's status line.
+
+    The runner has no Qt parent on purpose: a task cancelled while its dialog is being deleted still
+    finishes cleanly (a runner owned by the dialog would be deleted first and its last signal would
+    fail). Busy state goes through ``on_busy`` (a bound method of the dialog, so Qt drops the connection
+    when the dialog goes away) instead of the runner's ``busy`` widget list."""
+
+    def present(_name: str, error: BaseException) -> None:
+        if shiboken6.isValid(status):
+            status.show_error(error)
+        else:
+            log.warning("an operation of a closed dialog failed: %s", describe_error(error))
+
+    runner = TaskRunner(present)
+    runner.busy_changed.connect(on_busy)
+    return runner
+
+
+__all__ = ["StatusLabel", "Tone", "describe_error", "dialog_runner"]

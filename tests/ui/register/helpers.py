@@ -61,3 +61,25 @@ def save_screenshot(widget: QWidget, name: str, tmp_path: Path) -> Path:
         DOCS_DIALOGS.mkdir(parents=True, exist_ok=True)
         image.save(str(DOCS_DIALOGS / name))
     return path
+
+
+class MemoryKeyring:
+    """A working keyring backend kept in memory (the real OS keyrings cannot run on a headless box)."""
+
+    priority = 1
+
+    def __init__(self) -> None:
+        self.passwords: dict[tuple[str, str], str] = {}
+
+    def get_password(self, service: str, username: str) -> str | None:
+        return self.passwords.get((service, username))
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        self.passwords[(service, username)] = password
+
+    def delete_password(self, service: str, username: str) -> None:
+        import keyring.errors
+
+        if (service, username) not in self.passwords:
+            raise keyring.errors.PasswordDeleteError(username)
+        del self.passwords[(service, username)]

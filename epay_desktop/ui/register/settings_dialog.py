@@ -1,0 +1,490 @@
+"""Settings: the profiles (Demo, Test, Production, a custom base URL), their secrets, Test connection.
+
+Plain settings go to the services' :class:`~epay_desktop.services.ProfileStore`; the client secret and
+the subscription key go to its :class:`~epay_desktop.services.SecretStore` (the OS keyring), never to a
+file. Stored secrets are never shown again: the fields stay empty ("type to replace"), so they cannot
+leak through a screenshot. Where no keyring backend works, a notice says the secrets are kept for this
+session only. Production is marked in red (banner, list entry, window title).
+
+Keyring and file calls run in a worker thread (a keyring may wait for an unlock prompt), through the
+dialog's :class:`~epay_desktop.ui.aio.TaskRunner`.
+
+Usage (main window)::
+
+    dialog = SettingsDialog(ProfileStore(), secret_store, test_connection=services.test_connection,
+                            current=desk.profile.name, parent=window)
+    dialog.profile_chosen.connect(window.switch_profile)     # Profile
+    dialog.open()
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QBrush, QCloseEvent, QColor, QRegularExpressionValidator
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from epay_desktop.services import (
+    DEMO_PROFILE,
+    DEMO_SECRETS,
+    Profile,
+    ProfileError,
+    ProfileKind,
+    ProfileSecrets,
+    ProfileStore,
+    SecretStore,
+)
+from epay_desktop.ui.register.feedback import StatusLabel, Tone, describe_error, dialog_runner
+
+ConnectionTester = Callable[[Profile, ProfileSecrets | None], Awaitable[Any]]
+
+PRODUCTION_RED = "#b00020"
+KIND_LABELS = {
+    ProfileKind.DEMO: "Demo (built-in sandbox)",
+    ProfileKind.TEST: "Test (apitest.vipps.no)",
+    ProfileKind.PRODUCTION: "Production (api.vipps.no): real money",
+    ProfileKind.CUSTOM: "Custom base URL",
+}
+
+
+class SettingsDialog(QDialog):
+    """Edit profiles and choose the one to work with.
+
+    Args:
+        store: where profiles are kept (``ProfileStore()``).
+        secrets: where client secrets and subscription keys are kept (one ``SecretStore`` for the app:
+            secrets kept for the session only live in it).
+        test_connection: ``await test_connection(profile, secrets)`` fetches a token through the services;
+            it raises the client's error when that fails, and may return a sentence to show.
+        current: name of the profile in use (selected first).
+
+    Signals:
+        profile_chosen(Profile): "Use this profile" (or a double click) on a saved profile.
+        profiles_changed(): a profile was saved or deleted.
+    """
+
+    profile_chosen = Signal(object)
+    profiles_changed = Signal()
+
+    def __init__(
+        self,
+        store: ProfileStore,
+        secrets: SecretStore,
+        *,
+        test_connection: ConnectionTester | None = None,
+        current: str | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.store = store
+        self.secrets = secrets
+        self.test_connection = test_connection
+        self.setObjectName("SettingsDialog")
+        self.setWindowTitle("Settings: profiles")
+        self.editing: Profile | None = None  # the saved profile the form shows (None: a new one)
+
+        # Left: the saved profiles.
+        self.profile_list = QListWidget(self)
+        self.profile_list.setObjectName("ProfileList")
+        self.profile_list.setAccessibleName("Profiles")
+        self.profile_list.currentRowChanged.connect(self._row_changed)
+        self.profile_list.itemActivated.connect(lambda _item: self.start_use())
+        self.new_button = QPushButton("&New profile", self)
+        self.new_button.setAccessibleName("New profile")
+        self.new_button.clicked.connect(self.new_profile)
+        self.delete_button = QPushButton("&Delete", self)
+        self.delete_button.setAccessibleName("Delete the selected profile")
+        self.delete_button.clicked.connect(self.start_delete)
+        left = QVBoxLayout()
+        list_label = QLabel("&Profiles", self)
+        list_label.setBuddy(self.profile_list)
+        left.addWidget(list_label)
+        left.addWidget(self.profile_list, 1)
+        left_buttons = QHBoxLayout()
+        left_buttons.addWidget(self.new_button)
+        left_buttons.addWidget(self.delete_button)
+        left.addLayout(left_buttons)
+
+        # Right: the form.
+        self.production_banner = QLabel("PRODUCTION: real customers and real money.", self)
+        self.production_banner.setObjectName("ProductionBanner")
+        self.production_banner.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.production_banner.setStyleSheet(
+            f"background: {PRODUCTION_RED}; color: white; font-weight: bold; padding: 6px;"
+        )
+        self.demo_note = QLabel("The built-in sandbox: nothing real is touched. It cannot be changed.", self)
+        self.demo_note.setWordWrap(True)
+        self.name_edit = self._line_edit("ProfileName", "Profile name")
+        self.kind_combo = QComboBox(self)
+        self.kind_combo.setObjectName("ProfileKind")
+        self.kind_combo.setAccessibleName("Environment")
+        for kind, label in KIND_LABELS.items():
+            self.kind_combo.addItem(label, kind)
+        self.kind_combo.setItemData(
+            self.kind_combo.findData(ProfileKind.PRODUCTION),
+            QBrush(QColor(PRODUCTION_RED)),
+            Qt.ItemDataRole.ForegroundRole,
+        )
+        self.kind_combo.currentIndexChanged.connect(self._kind_changed)
+        self.base_url_edit = self._line_edit("BaseUrl", "Base URL")
+        self.base_url_edit.setPlaceholderText("https://…")
+        self.msn_edit = self._line_edit("MerchantSerialNumber", "Merchant serial number")
+        self.msn_edit.setValidator(QRegularExpressionValidator(r"[0-9]{0,7}", self.msn_edit))
+        self.msn_edit.setPlaceholderText("4 to 7 digits")
+        self.client_id_edit = self._line_edit("ClientId", "Client id")
+        self.client_secret_edit = self._line_edit("ClientSecret", "Client secret")
+        self.subscription_key_edit = self._line_edit("SubscriptionKey", "Subscription key")
+        for secret in (self.client_secret_edit, self.subscription_key_edit):
+            secret.setEchoMode(QLineEdit.EchoMode.Password)
+        self.secrets_state = QLabel(self)
+        self.secrets_state.setObjectName("SecretsState")
+        self.secrets_state.setWordWrap(True)
+        self.keyring_notice = QLabel(self)
+        self.keyring_notice.setObjectName("KeyringNotice")
+        self.keyring_notice.setWordWrap(True)
+        self.keyring_notice.setStyleSheet("color: #8a4b00;")
+
+        form = QFormLayout()
+        form.addRow("&Name", self.name_edit)
+        form.addRow("&Environment", self.kind_combo)
+        form.addRow("Base &URL", self.base_url_edit)
+        form.addRow("&Merchant serial number", self.msn_edit)
+        form.addRow("Client &id", self.client_id_edit)
+        form.addRow("Client &secret", self.client_secret_edit)
+        form.addRow("Subscription &key", self.subscription_key_edit)
+        form.addRow("", self.secrets_state)
+        self.form_box = QGroupBox("Profile", self)
+        self.form_box.setObjectName("ProfileForm")
+        self.form_box.setLayout(form)
+
+        self.test_button = QPushButton("&Test connection", self)
+        self.test_button.setAccessibleName("Test connection: fetch an access token")
+        self.test_button.clicked.connect(self.start_test)
+        self.save_button = QPushButton("Sa&ve", self)
+        self.save_button.setAccessibleName("Save the profile")
+        self.save_button.clicked.connect(self.start_save)
+        self.status = StatusLabel("Settings status", self)
+        self.status.setObjectName("SettingsStatus")
+        self.runner = dialog_runner(self.status, self._busy_changed)
+        actions = QHBoxLayout()
+        actions.addWidget(self.test_button)
+        actions.addStretch(1)
+        actions.addWidget(self.save_button)
+
+        right = QVBoxLayout()
+        right.addWidget(self.production_banner)
+        right.addWidget(self.demo_note)
+        right.addWidget(self.form_box)
+        right.addWidget(self.keyring_notice)
+        right.addLayout(actions)
+        right.addWidget(self.status)
+        right.addStretch(1)
+
+        self.buttons = QDialogButtonBox(self)
+        self.use_button = self.buttons.addButton("&Use this profile", QDialogButtonBox.ButtonRole.AcceptRole)
+        self.use_button.setAccessibleName("Use this profile")
+        self.use_button.setDefault(True)
+        self.use_button.clicked.connect(self.start_use)
+        close = self.buttons.addButton(QDialogButtonBox.StandardButton.Close)
+        close.setAccessibleName("Close")
+        close.clicked.connect(self.reject)
+
+        columns = QHBoxLayout()
+        columns.addLayout(left, 1)
+        columns.addLayout(right, 2)
+        layout = QVBoxLayout(self)
+        layout.addLayout(columns, 1)
+        layout.addWidget(self.buttons)
+
+        self._show_keyring_notice()
+        self.reload(select=current or self.store.last_used)
+        self.resize(760, 480)
+
+    def _line_edit(self, object_name: str, accessible_name: str) -> QLineEdit:
+        edit = QLineEdit(self)
+        edit.setObjectName(object_name)
+        edit.setAccessibleName(accessible_name)
+        return edit
+
+    # --- list and form ---------------------------------------------------------------------------
+
+    def reload(self, select: str | None = None) -> None:
+        """Re-read the profiles (a small JSON file) and select ``select`` (or keep the selection)."""
+        selected = select or (self.editing.name if self.editing else None)
+        self.profiles = self.store.list()
+        self.profile_list.blockSignals(True)
+        self.profile_list.clear()
+        for profile in self.profiles:
+            item = QListWidgetItem(f"{profile.name}  ·  {profile.kind.value.capitalize()}")
+            item.setData(Qt.ItemDataRole.UserRole, profile.name)
+            item.setData(Qt.ItemDataRole.AccessibleTextRole, f"{profile.name}, {profile.kind.value}")
+            if profile.is_production:
+                item.setForeground(QBrush(QColor(PRODUCTION_RED)))
+            self.profile_list.addItem(item)
+        self.profile_list.blockSignals(False)
+        names = [p.name for p in self.profiles]
+        self.profile_list.setCurrentRow(names.index(selected) if selected in names else 0)
+        self._row_changed(self.profile_list.currentRow())
+
+    def _row_changed(self, row: int) -> None:
+        if 0 <= row < len(self.profiles):
+            self.show_profile(self.profiles[row])
+
+    def show_profile(self, profile: Profile | None) -> None:
+        """Fill the form from ``profile`` (None: an empty new Test profile). Secret fields stay empty."""
+        self.editing = profile
+        shown = profile or Profile("", ProfileKind.TEST, "", "")
+        self.name_edit.setText(shown.name)
+        self.kind_combo.setCurrentIndex(self.kind_combo.findData(shown.kind))
+        self.msn_edit.setText(shown.merchant_serial_number)
+        self.client_id_edit.setText(shown.client_id)
+        self.base_url_edit.setText(shown.base_url or "")
+        self.client_secret_edit.clear()
+        self.subscription_key_edit.clear()
+        self._kind_changed()
+        self.status.show_message("")
+        if profile is not None and not profile.is_demo:
+            self.runner.start("secrets-state", self._load_secrets_state(profile))
+
+    def _kind_changed(self) -> None:
+        kind = self.current_kind()
+        builtin = self.editing is not None and self.editing.is_demo
+        production = kind is ProfileKind.PRODUCTION
+        self.production_banner.setVisible(production)
+        self.demo_note.setVisible(builtin)
+        self.form_box.setStyleSheet(
+            f"QGroupBox#ProfileForm {{ border: 2px solid {PRODUCTION_RED}; margin-top: 1.2em; }}"
+            f"QGroupBox#ProfileForm::title {{ color: {PRODUCTION_RED}; subcontrol-origin: margin; "
+            "left: 8px; }"
+            if production
+            else ""
+        )
+        self.kind_combo.setStyleSheet(f"color: {PRODUCTION_RED}; font-weight: bold;" if production else "")
+        self.setWindowTitle("Settings: profiles  [PRODUCTION]" if production else "Settings: profiles")
+        for widget in (
+            self.name_edit,
+            self.kind_combo,
+            self.msn_edit,
+            self.client_id_edit,
+            self.client_secret_edit,
+            self.subscription_key_edit,
+        ):
+            widget.setEnabled(not builtin)
+        self._busy_changed()
+        custom = kind is ProfileKind.CUSTOM
+        self.base_url_edit.setReadOnly(not custom or builtin)
+        self.base_url_edit.setEnabled(custom and not builtin)
+        if not custom:
+            self.base_url_edit.setText(self.form_profile().effective_base_url)
+        if builtin:
+            self.secrets_state.setText("Demo credentials are built in.")
+
+    def _busy_changed(self, _name: str = "", _busy: bool = False) -> None:
+        running = self.runner.is_running
+        builtin = self.editing is not None and self.editing.is_demo
+        saving = running("save") or running("use") or running("delete")
+        self.save_button.setEnabled(not builtin and not saving)
+        self.use_button.setEnabled(not saving)
+        self.delete_button.setEnabled(self.editing is not None and not builtin and not saving)
+        self.test_button.setEnabled(not running("test"))
+
+    def current_kind(self) -> ProfileKind:
+        # Qt hands the StrEnum back as a plain str.
+        kind = self.kind_combo.currentData()
+        return ProfileKind(kind) if kind in {k.value for k in ProfileKind} else ProfileKind.TEST
+
+    def form_profile(self) -> Profile:
+        """The profile as the form shows it now (not validated, not saved)."""
+        if self.editing is not None and self.editing.is_demo:
+            return self.editing
+        kind = self.current_kind()
+        return Profile(
+            name=self.name_edit.text().strip(),
+            kind=kind,
+            merchant_serial_number=self.msn_edit.text().strip(),
+            client_id=self.client_id_edit.text().strip(),
+            base_url=self.base_url_edit.text().strip() or None if kind is ProfileKind.CUSTOM else None,
+        )
+
+    def typed_secrets(self) -> tuple[str, str]:
+        return self.client_secret_edit.text(), self.subscription_key_edit.text()
+
+    def _show_keyring_notice(self) -> None:
+        if self.secrets.persistent:
+            self.keyring_notice.hide()
+        else:
+            self.keyring_notice.setText(
+                "No keyring is available on this computer: client secrets and subscription keys are kept "
+                "for this session only and must be typed again after a restart."
+                + (f"\n{self.secrets.problem}" if self.secrets.problem else "")
+            )
+            self.keyring_notice.show()
+
+    def new_profile(self) -> None:
+        self.profile_list.clearSelection()
+        self.show_profile(None)
+        self.name_edit.setFocus(Qt.FocusReason.OtherFocusReason)
+
+    # --- actions ---------------------------------------------------------------------------------
+
+    def start_save(self) -> None:
+        self.runner.start("save", self.save(), replace=False)
+
+    def start_test(self) -> None:
+        self.runner.start("test", self.test())
+
+    def start_delete(self) -> None:
+        self.runner.start("delete", self.delete(), replace=False)
+
+    def start_use(self) -> None:
+        self.runner.start("use", self.use(), replace=False)
+
+    async def _load_secrets_state(self, profile: Profile) -> None:
+        stored = await asyncio.to_thread(self.secrets.get, profile)
+        if self.editing != profile:
+            return
+        where = "in the keyring" if self.secrets.persistent else "for this session only"
+        if stored is not None and stored.complete:
+            text = f"Secrets are stored {where}. Type in a field to replace it."
+        elif stored is not None:
+            text = f"Only one secret is stored ({where}); type the missing one."
+        else:
+            text = "No secrets stored yet: type the client secret and the subscription key."
+        self.secrets_state.setText(text)
+
+    async def _secrets_for(self, profile: Profile, previous_name: str | None) -> ProfileSecrets | None:
+        """Typed secrets, completed by the stored ones (from ``previous_name`` when renamed)."""
+        secret, key = self.typed_secrets()
+        stored = await asyncio.to_thread(self.secrets.get, previous_name or profile.name)
+        if not secret and not key:
+            return stored
+        return ProfileSecrets(
+            secret or (stored.client_secret if stored else ""),
+            key or (stored.subscription_key if stored else ""),
+        )
+
+    async def save(self) -> Profile | None:
+        """Validate and save the form; secrets go to the secret store, never the profiles file."""
+        profile = self.form_profile()
+        if profile.is_demo:
+            self.status.show_message("The Demo profile is built in and cannot be changed.", Tone.WARNING)
+            return None
+        try:
+            profile.validate()
+        except ProfileError as error:
+            self.status.show_error(str(error))
+            return None
+        previous = self.editing.name if self.editing is not None else None
+        if profile.name != previous and profile.name in {p.name for p in self.profiles}:
+            self.status.show_error(f"A profile named {profile.name!r} exists already; choose another name.")
+            return None
+        new_secrets = await self._secrets_for(profile, previous)
+        await asyncio.to_thread(self.store.save, profile, replacing=previous)
+        persistent = None
+        if new_secrets is not None:
+            persistent = await asyncio.to_thread(self.secrets.set, profile, new_secrets)
+            if previous and previous != profile.name:
+                await asyncio.to_thread(self.secrets.delete, previous)
+        self.editing = profile
+        self.reload(select=profile.name)
+        self.profiles_changed.emit()
+        self._show_keyring_notice()
+        if persistent is False:
+            self.status.show_message(
+                f"Saved {profile.name}. No keyring: the secrets are kept for this session only.", Tone.WARNING
+            )
+        elif new_secrets is None or not new_secrets.complete:
+            self.status.show_message(
+                f"Saved {profile.name}. Secrets are still missing: type both to connect.", Tone.WARNING
+            )
+        else:
+            self.status.show_message(f"Saved {profile.name}. The secrets are in the keyring.", Tone.OK)
+        return profile
+
+    async def test(self) -> bool:
+        """Fetch a token with what the form shows now (typed secrets, else the stored ones)."""
+        profile = self.form_profile()
+        try:
+            profile.validate()
+        except ProfileError as error:
+            self.status.show_error(str(error))
+            return False
+        tester = self.test_connection
+        if tester is None:
+            self.status.show_error("Test connection is not available: no connection tester was given.")
+            return False
+        if profile.is_demo:
+            secrets: ProfileSecrets | None = DEMO_SECRETS
+        else:
+            secrets = await self._secrets_for(profile, self.editing.name if self.editing else None)
+        if not profile.is_demo and (secrets is None or not secrets.complete):
+            self.status.show_error("Type the client secret and the subscription key first (or save them).")
+            return False
+        self.status.show_message(f"Connecting to {profile.effective_base_url}…")
+        try:
+            answer = await tester(profile, secrets)
+        except asyncio.CancelledError:
+            raise
+        except Exception as error:
+            self.status.show_error(f"Connection failed: {describe_error(error)}")
+            return False
+        text = answer if isinstance(answer, str) and answer else "an access token was issued"
+        self.status.show_message(f"Connected to {profile.effective_base_url}: {text}", Tone.OK)
+        return True
+
+    async def delete(self) -> None:
+        if self.editing is None or self.editing.is_demo:
+            return
+        name = self.editing.name
+        await asyncio.to_thread(self.store.delete, name)
+        await asyncio.to_thread(self.secrets.delete, name)
+        self.editing = None
+        self.reload(select=DEMO_PROFILE.name)
+        self.profiles_changed.emit()
+        self.status.show_message(f"Deleted {name} and its secrets.", Tone.OK)
+
+    async def use(self) -> Profile | None:
+        """Save unsaved changes, remember the choice, emit ``profile_chosen`` and close."""
+        profile = self.editing
+        dirty = self.form_profile() != profile or any(self.typed_secrets())
+        if profile is None or (not profile.is_demo and dirty):
+            profile = await self.save()
+            if profile is None:
+                return None
+        await asyncio.to_thread(self.store.set_last_used, profile.name)
+        self.profile_chosen.emit(profile)
+        self.accept()
+        return profile
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        for name in ("secrets-state", "test"):
+            self.runner.cancel(name)
+        super().closeEvent(event)
+
+    def done(self, result: int) -> None:
+        for name in ("secrets-state", "test"):
+            self.runner.cancel(name)
+        # Secrets typed but not saved are not kept around in the widgets.
+        self.client_secret_edit.clear()
+        self.subscription_key_edit.clear()
+        super().done(result)
+
+
+__all__ = ["KIND_LABELS", "ConnectionTester", "SettingsDialog"]
