@@ -1,0 +1,401 @@
+"""The payment engine: state machine, idempotency and rate limits (FACTS.md §7–§12). No HTTP here.
+
+Every public method takes the engine's lock for its whole run and never awaits, so concurrent
+requests (the uvicorn loop, the test client, the thread pool) see one change at a time: ten copies
+of one idempotent request give exactly one effect.
+"""
+
+from __future__ import annotations
+
+import random
+import secrets
+import threading
+import uuid
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from math import ceil
+from typing import Any
+
+from epay_desktop.domain import Currency
+from epay_desktop.sandbox import validation as v
+from epay_desktop.sandbox.clock import Clock
+from epay_desktop.sandbox.problems import ProblemError
+from epay_desktop.sandbox.records import (
+    ABORTED,
+    AUTHORIZED,
+    CREATED,
+    EXPIRED,
+    TERMINATED,
+    EventRecord,
+    PaymentRecord,
+)
+
+DEFAULT_TIMEOUT = timedelta(minutes=10)
+# Sales units of the demo identities: a payment in another currency gets 5040, as a real unit would.
+KNOWN_UNITS = {"123456": Currency.NOK, "223344": Currency.DKK, "334455": Currency.EUR}
+WRITE_LIMIT, READ_LIMIT, WINDOW = 5, 120, 60.0
+CUSTOMER_ACTIONS = ("approve", "reject", "start-authorizing", "finish-authorizing", "expire")
+
+Answer = tuple[int, Any]
+
+
+@dataclass
+class StoredAnswer:
+    fingerprint: str
+    status: int
+    body: Any = None
+    problem: ProblemError | None = None
+
+
+class Engine:
+    def __init__(self, clock: Clock, *, seed: int = 0, rate_limits: bool = True) -> None:
+        self.clock = clock
+        self.rate_limits = rate_limits
+        self.rng = random.Random(seed)
+        self.lock = threading.RLock()
+        self.payments: dict[tuple[str, str], PaymentRecord] = {}
+        self.answers: dict[tuple[str, str, str, str], StoredAnswer] = {}
+        self.windows: dict[tuple[str, ...], deque[float]] = {}
+        self.version = 0  # bumped on every change (persistence saves when it moves)
+
+    # -- ids ------------------------------------------------------------------------------------
+    def new_uuid(self) -> str:
+        return str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
+
+    def new_event_psp(self) -> str:
+        return str(self.rng.randrange(1_000_000_000, 9_999_999_999))
+
+    # -- rate limits ----------------------------------------------------------------------------
+    def check_rate(self, kind: str, msn: str, reference: str, subscription_key: str) -> None:
+        """5/min per (reference, MSN) for writes, 120/min per (reference, subscription key) for reads."""
+        if not self.rate_limits:
+            return
+        limit, key = (
+            (WRITE_LIMIT, ("w", msn, reference))
+            if kind == "write"
+            else (READ_LIMIT, ("r", subscription_key, reference))
+        )
+        now = self.clock.timestamp()
+        with self.lock:
+            window = self.windows.setdefault(key, deque())
+            while window and window[0] <= now - WINDOW:
+                window.popleft()
+            if len(window) >= limit:
+                retry_after = max(1, ceil(window[0] + WINDOW - now))
+                raise ProblemError(
+                    429,
+                    "Too Many Requests",
+                    f"Rate limit of {limit} per minute for this reference exceeded; "
+                    f"retry in {retry_after} s.",
+                    headers={"Retry-After": str(retry_after)},
+                )
+            window.append(now)
+
+    # -- lookups --------------------------------------------------------------------------------
+    def _find(self, msn: str, reference: str) -> PaymentRecord:
+        payment = self.payments.get((msn, reference))
+        if payment is None:
+            raise ProblemError.of("5090", f"No payment with reference {reference!r} for this merchant.")
+        self._settle(payment)
+        return payment
+
+    def _settle(self, payment: PaymentRecord) -> None:
+        """Expire a payment the customer left unanswered past its deadline."""
+        if payment.state == CREATED and self.clock.now() >= payment.expires_at:
+            payment.authorizing = False
+            self._event(payment, EXPIRED, payment.amount, None, at=payment.expires_at)
+            payment.state = EXPIRED
+
+    def _event(self, payment: PaymentRecord, name: str, amount: int, key: str | None, at: Any = None) -> None:
+        psp = payment.psp_reference if name == "CREATED" else self.new_event_psp()
+        payment.events.append(EventRecord(name, amount, at or self.clock.now(), psp, key))
+        self.version += 1
+
+    def get(self, msn: str, reference: str) -> dict[str, Any]:
+        with self.lock:
+            return self._find(msn, reference).get_json()
+
+    def events(self, msn: str, reference: str) -> list[dict[str, Any]]:
+        with self.lock:
+            return self._find(msn, reference).events_json()
+
+    def list_payments(self, msn: str, offset: int, limit: int) -> tuple[list[dict[str, Any]], int]:
+        with self.lock:
+            mine = [p for (m, _), p in self.payments.items() if m == msn]
+            for p in mine:
+                self._settle(p)
+            mine.sort(key=lambda p: (p.created_at, p.reference), reverse=True)
+            return [p.listing_json() for p in mine[offset : offset + limit]], len(mine)
+
+    # -- idempotency ----------------------------------------------------------------------------
+    def _idempotent(
+        self, scope: tuple[str, str, str, str], fp: str, conflict: str, action: Callable[[], Answer]
+    ) -> Answer:
+        stored = self.answers.get(scope)
+        if stored is not None:
+            if stored.fingerprint != fp:
+                raise ProblemError.of(
+                    conflict,
+                    f"Idempotency-Key {scope[3]!r} was used for this {scope[2]} with a different body; "
+                    "repeat the exact same request or use a new key.",
+                )
+            if stored.problem is not None:
+                raise stored.problem  # a rejected request stays rejected for its key
+            return stored.status, stored.body
+        try:
+            status, body = action()
+        except ProblemError as problem:
+            if problem.status in (400, 404, 409):
+                self.answers[scope] = StoredAnswer(fp, problem.status, problem=problem)
+                self.version += 1
+            raise
+        self.answers[scope] = StoredAnswer(fp, status, body)
+        self.version += 1
+        return status, body
+
+    # -- create ---------------------------------------------------------------------------------
+    def create(self, msn: str, key: str, body: Any, landing_url: str) -> Answer:
+        with self.lock:
+            request = v.parse_create(body, self.clock.now())
+            scope = (msn, request.reference, "create", key)
+            return self._idempotent(
+                scope, request.fingerprint, "4020", lambda: self._create(msn, key, request, landing_url)
+            )
+
+    def _create(self, msn: str, key: str, request: v.CreateRequest, landing_url: str) -> Answer:
+        if (msn, request.reference) in self.payments:
+            raise ProblemError.of("4150", f"A payment with reference {request.reference!r} already exists.")
+        unit = KNOWN_UNITS.get(msn)
+        if unit is not None and request.currency is not unit:
+            raise ProblemError.of(
+                "5040", f"This sales unit takes {unit.value}, not {request.currency.value}."
+            )
+        now = self.clock.now()
+        token = secrets.token_urlsafe(24)
+        redirect = None if request.user_flow == "PUSH_MESSAGE" else f"{landing_url}?token={token}"
+        payment = PaymentRecord(
+            msn=msn,
+            reference=request.reference,
+            currency=request.currency,
+            amount=request.value,
+            user_flow=request.user_flow,
+            description=request.description,
+            created_at=now,
+            expires_at=request.expires_at or now + DEFAULT_TIMEOUT,
+            psp_reference=self.new_uuid(),
+            payment_method=request.payment_method,
+            redirect_url=redirect,
+            phone_number=request.phone_number,
+            profile_scope=request.profile_scope,
+            metadata=request.metadata,
+        )
+        self._event(payment, "CREATED", payment.amount, key, at=now)
+        self.payments[(msn, request.reference)] = payment
+        answer: dict[str, Any] = {"reference": request.reference}
+        if redirect:
+            answer["redirectUrl"] = redirect
+        return 201, answer
+
+    # -- cancel, capture, refund ----------------------------------------------------------------
+    def cancel(self, msn: str, reference: str, key: str, body: Any) -> Answer:
+        with self.lock:
+            transaction_only = v.parse_cancel(body)
+            fp = v.fingerprint({"cancelTransactionOnly": transaction_only})
+            return self._idempotent(
+                (msn, reference, "cancel", key),
+                fp,
+                "4020",
+                lambda: self._cancel(msn, reference, key, transaction_only),
+            )
+
+    def _cancel(self, msn: str, reference: str, key: str, transaction_only: bool) -> Answer:
+        p = self._find(msn, reference)
+        if p.state == CREATED:
+            if p.authorizing:
+                raise ProblemError.of(
+                    "6250", "The customer is authorizing the payment right now; try again later."
+                )
+            p.cancelled = p.amount
+            p.state = TERMINATED
+            self._event(p, TERMINATED, p.amount, key)
+        elif p.state == AUTHORIZED:
+            if transaction_only:
+                raise ProblemError.of(
+                    "6060", "cancelTransactionOnly is true and the payment is already authorized."
+                )
+            remainder = p.authorized - p.captured - p.cancelled
+            if p.captured >= p.authorized:
+                raise ProblemError.of("6040", "The whole amount is captured; refund instead.")
+            if remainder <= 0:
+                raise ProblemError.of(
+                    "6190", "The remaining amount was already cancelled. Invalid state: AUTHORIZED"
+                )
+            p.cancelled += remainder
+            self._event(p, "CANCELLED", remainder, key)
+        else:
+            raise ProblemError.of(
+                "6190",
+                f"Only a CREATED or AUTHORIZED payment can be cancelled; this one is {p.state}. "
+                f"Invalid state: {p.state}",
+            )
+        return 200, p.modification_json()
+
+    def capture(self, msn: str, reference: str, key: str, body: Any) -> Answer:
+        with self.lock:
+            currency, value = v.parse_modification(body)
+            fp = v.fingerprint({"currency": currency.value, "value": value})
+            return self._idempotent(
+                (msn, reference, "capture", key),
+                fp,
+                "4010",
+                lambda: self._capture(msn, reference, key, currency, value),
+            )
+
+    def _capture(self, msn: str, reference: str, key: str, currency: Currency, value: int) -> Answer:
+        p = self._find(msn, reference)
+        if currency is not p.currency:
+            raise ProblemError.of("4040", f"The payment is in {p.currency.value}, not {currency.value}.")
+        if p.state == CREATED:
+            raise ProblemError.of(
+                "6080",
+                "The amount you tried to capture is not reserved. "
+                "The user must accept the payment before capture can be done.",
+            )
+        if p.state != AUTHORIZED:
+            raise ProblemError.of("6200", f"A payment in state {p.state} cannot be captured.")
+        if p.cancelled > 0:
+            raise ProblemError.of("6070", "The payment was cancelled; nothing more can be captured.")
+        if p.captured + value > p.authorized:
+            raise ProblemError.of(
+                "6090", f"Only {p.authorized - p.captured} is left to capture; you asked for {value}."
+            )
+        p.captured += value
+        self._event(p, "CAPTURED", value, key)
+        return 200, p.modification_json()
+
+    def refund(self, msn: str, reference: str, key: str, body: Any) -> Answer:
+        with self.lock:
+            currency, value = v.parse_modification(body)
+            fp = v.fingerprint({"currency": currency.value, "value": value})
+            return self._idempotent(
+                (msn, reference, "refund", key),
+                fp,
+                "4151",
+                lambda: self._refund(msn, reference, key, currency, value),
+            )
+
+    def _refund(self, msn: str, reference: str, key: str, currency: Currency, value: int) -> Answer:
+        p = self._find(msn, reference)
+        if currency is not p.currency:
+            raise ProblemError.of("4040", f"The payment is in {p.currency.value}, not {currency.value}.")
+        if p.state == CREATED:
+            raise ProblemError.of("6020", "The payment is not authorized yet; there is nothing to refund.")
+        if p.state != AUTHORIZED:
+            raise ProblemError.of("6210", f"A payment in state {p.state} cannot be refunded.")
+        if p.refunded + value > p.captured:
+            raise ProblemError.of(
+                "6150",
+                f"Only {p.captured - p.refunded} of the captured amount can be refunded; asked {value}.",
+            )
+        p.refunded += value
+        self._event(p, "REFUNDED", value, key)
+        return 200, p.modification_json()
+
+    # -- the customer's side --------------------------------------------------------------------
+    def force_approve(self, msn: str, reference: str) -> None:
+        with self.lock:
+            p = self._find(msn, reference)
+            if p.state != CREATED:
+                raise ProblemError.of(
+                    "10020", f"Only a CREATED payment can be approved; this one is {p.state}."
+                )
+            self._authorize(p)
+
+    def _authorize(self, p: PaymentRecord) -> None:
+        p.authorizing = False
+        p.state = AUTHORIZED
+        p.authorized = p.amount
+        # As in the docs' example, AUTHORIZED carries the create call's idempotency key.
+        self._event(p, AUTHORIZED, p.amount, p.events[0].idempotency_key if p.events else None)
+
+    def customer(self, msn: str, reference: str, action: str) -> dict[str, Any]:
+        """Play the customer: approve, reject, start-authorizing, finish-authorizing, expire."""
+        with self.lock:
+            if action not in CUSTOMER_ACTIONS:
+                raise ProblemError(404, "Not Found", f"Unknown customer action {action!r}.")
+            p = self._find(msn, reference)
+            if p.state != CREATED:
+                raise ProblemError(
+                    409, "Customer action not possible", f"The payment is {p.state}; the customer is done."
+                )
+            if action == "start-authorizing":
+                if p.authorizing:
+                    raise ProblemError(
+                        409, "Customer action not possible", "The customer is already authorizing."
+                    )
+                p.authorizing = True
+                self.version += 1
+            elif action == "finish-authorizing":
+                if not p.authorizing:
+                    raise ProblemError(
+                        409, "Customer action not possible", "The customer is not authorizing."
+                    )
+                self._authorize(p)
+            elif action == "approve":
+                self._authorize(p)
+            elif action == "reject":
+                p.authorizing = False
+                p.state = ABORTED
+                self._event(p, ABORTED, p.amount, None)
+            else:
+                p.authorizing = False
+                p.state = EXPIRED
+                self._event(p, EXPIRED, p.amount, None)
+            return p.get_json()
+
+    # -- whole state ----------------------------------------------------------------------------
+    def clear(self) -> None:
+        with self.lock:
+            self.payments.clear()
+            self.answers.clear()
+            self.windows.clear()
+            self.version += 1
+
+    def snapshot(self) -> dict[str, Any]:
+        with self.lock:
+            return {
+                "payments": [p.to_state() for p in self.payments.values()],
+                "answers": [
+                    {
+                        "scope": list(scope),
+                        "fingerprint": a.fingerprint,
+                        "status": a.status,
+                        "body": a.body,
+                        "problem": None
+                        if a.problem is None
+                        else [a.problem.status, a.problem.title, a.problem.detail, a.problem.code],
+                    }
+                    for scope, a in self.answers.items()
+                ],
+            }
+
+    def restore(self, data: dict[str, Any]) -> None:
+        with self.lock:
+            self.clear()
+            for item in data.get("payments", []):
+                p = PaymentRecord.from_state(item)
+                self.payments[(p.msn, p.reference)] = p
+            for item in data.get("answers", []):
+                problem = item["problem"]
+                self.answers[(item["scope"][0], item["scope"][1], item["scope"][2], item["scope"][3])] = (
+                    StoredAnswer(
+                        item["fingerprint"],
+                        item["status"],
+                        item["body"],
+                        None
+                        if problem is None
+                        else ProblemError(problem[0], problem[1], problem[2], problem[3]),
+                    )
+                )

@@ -1,0 +1,248 @@
+"""Reading request bodies the way the real API accepts them (FACTS.md §3, §6, §10).
+
+Lenient where real clients differ (references and phone numbers as JSON numbers, a cancel with no
+body), strict where the API is (integer minor units, 8..64 character references).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from epay_desktop.domain import Currency
+from epay_desktop.sandbox.clock import parse_iso
+from epay_desktop.sandbox.problems import ProblemError
+
+REFERENCE_RE = re.compile(r"^[a-zA-Z0-9-]{8,64}$")
+MSN_RE = re.compile(r"^[0-9]{4,7}$")
+PHONE_RE = re.compile(r"^\d{10,15}$")
+USER_FLOWS = ("PUSH_MESSAGE", "NATIVE_REDIRECT", "WEB_REDIRECT", "QR")
+MAX_AMOUNT = 65_000_000
+MIN_CREATE_AMOUNT = {Currency.NOK: 100, Currency.DKK: 1, Currency.EUR: 1}
+IDEMPOTENCY_KEY_MAX = 50
+
+
+def parse_json(raw: bytes, *, optional: bool = False) -> Any:
+    """Decode a body; big integers keep every digit (Python ints are exact)."""
+    if not raw.strip():
+        if optional:
+            return None
+        raise ProblemError(400, "Bad Request", "The request body is empty; a JSON object is required.")
+    try:
+        return json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ProblemError(400, "Bad Request", f"The request body is not valid JSON: {exc}") from None
+
+
+def require_object(body: Any) -> dict[str, Any]:
+    if not isinstance(body, dict):
+        raise ProblemError(400, "Bad Request", "The request body must be a JSON object.")
+    return body
+
+
+def text_or_number(value: Any) -> str | None:
+    """A string, or an integer sent as a JSON number (as some clients send references and phones)."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return None
+
+
+def parse_reference(value: Any, name: str = "reference") -> str:
+    text = text_or_number(value)
+    if text is None or not REFERENCE_RE.fullmatch(text):
+        raise ProblemError.invalid(name, "must be 8 to 64 characters of a-z, A-Z, 0-9 and '-'")
+    return text
+
+
+def parse_msn(value: str | None) -> str:
+    if not value:
+        raise ProblemError.invalid("Merchant-Serial-Number", "the header is required")
+    if not MSN_RE.fullmatch(value):
+        raise ProblemError.invalid("Merchant-Serial-Number", "must be 4 to 7 digits")
+    return value
+
+
+def parse_idempotency_key(value: str | None) -> str:
+    if not value:
+        raise ProblemError.invalid("Idempotency-Key", "the header is required")
+    if len(value) > IDEMPOTENCY_KEY_MAX:
+        raise ProblemError.invalid("Idempotency-Key", f"must be at most {IDEMPOTENCY_KEY_MAX} characters")
+    return value
+
+
+def parse_amount(value: Any, name: str) -> tuple[Currency, int]:
+    if not isinstance(value, dict):
+        raise ProblemError.invalid(name, "an object {currency, value} is required")
+    currency = value.get("currency")
+    if not isinstance(currency, str) or currency not in Currency.__members__:
+        raise ProblemError.invalid(f"{name}.currency", "must be one of NOK, DKK, EUR")
+    raw = value.get("value")
+    if raw is None:
+        raise ProblemError.invalid(f"{name}.value", "is required")
+    if isinstance(raw, bool) or not isinstance(raw, int):
+        raise ProblemError.of("4040", f"{name}.value must be an integer number of minor units, got {raw!r}.")
+    if raw < 0 or raw > MAX_AMOUNT:
+        raise ProblemError.of("4040", f"{name}.value must be between 0 and {MAX_AMOUNT}, got {raw}.")
+    return Currency(currency), raw
+
+
+@dataclass(frozen=True)
+class CreateRequest:
+    reference: str
+    currency: Currency
+    value: int
+    user_flow: str
+    payment_method: str
+    description: str
+    phone_number: str | None
+    return_url: str | None
+    expires_at: datetime | None
+    profile_scope: str | None
+    metadata: dict[str, str] | None
+    fingerprint: str
+
+
+def _check_url(url: Any, name: str) -> str:
+    if not isinstance(url, str) or ":" not in url or url.lower().startswith("http:"):
+        raise ProblemError.of("4090", f"{name} must use the https:// scheme or a custom URL scheme.")
+    return url
+
+
+def parse_create(body: Any, now: datetime) -> CreateRequest:
+    body = require_object(body)
+    for required in ("amount", "paymentMethod", "reference", "userFlow"):
+        if body.get(required) is None:
+            raise ProblemError.invalid(required, "is required")
+    reference = parse_reference(body["reference"])
+    currency, value = parse_amount(body["amount"], "amount")
+    if value < MIN_CREATE_AMOUNT[currency]:
+        raise ProblemError.of(
+            "6010", f"The smallest {currency.value} payment is {MIN_CREATE_AMOUNT[currency]}."
+        )
+    method = body["paymentMethod"]
+    if not isinstance(method, dict) or method.get("type") not in ("WALLET", "CARD"):
+        raise ProblemError.invalid("paymentMethod.type", "must be WALLET or CARD")
+    flow = body["userFlow"]
+    if flow not in USER_FLOWS:
+        raise ProblemError.invalid("userFlow", "must be one of " + ", ".join(USER_FLOWS))
+    if method["type"] == "CARD" and flow != "WEB_REDIRECT":
+        raise ProblemError.invalid("paymentMethod.type", "CARD needs userFlow WEB_REDIRECT")
+    phone = _parse_customer(body.get("customer"))
+    if flow == "PUSH_MESSAGE" and body.get("customer") is None:
+        raise ProblemError.of(
+            "4140", "userFlow PUSH_MESSAGE needs customer.phoneNumber (or another customer)."
+        )
+    return_url = None
+    if body.get("returnUrl") is not None:
+        return_url = _check_url(body["returnUrl"], "returnUrl")
+    elif flow == "WEB_REDIRECT":
+        raise ProblemError.of("4090", "userFlow WEB_REDIRECT needs returnUrl.")
+    description = body.get("paymentDescription")
+    if description is not None and (not isinstance(description, str) or not 3 <= len(description) <= 100):
+        raise ProblemError.invalid(
+            "paymentDescription",
+            "The field PaymentDescription must be a string with a minimum length of 3 and a maximum "
+            "length of 100.",
+        )
+    expires_at = _parse_expires_at(body.get("expiresAt"), flow, now)
+    profile = body.get("profile")
+    scope = profile.get("scope") if isinstance(profile, dict) else None
+    metadata = _parse_metadata(body.get("metadata"))
+    normalized = dict(body, reference=reference)
+    if isinstance(body.get("customer"), dict) and phone is not None:
+        normalized["customer"] = dict(body["customer"], phoneNumber=phone)
+    return CreateRequest(
+        reference=reference,
+        currency=currency,
+        value=value,
+        user_flow=flow,
+        payment_method=method["type"],
+        description=description or "",
+        phone_number=phone,
+        return_url=return_url,
+        expires_at=expires_at,
+        profile_scope=scope if isinstance(scope, str) else None,
+        metadata=metadata,
+        fingerprint=fingerprint(normalized),
+    )
+
+
+def _parse_customer(customer: Any) -> str | None:
+    if customer is None:
+        return None
+    if not isinstance(customer, dict):
+        raise ProblemError.invalid("customer", "must be an object")
+    given = [k for k in ("phoneNumber", "personalQr", "customerToken") if customer.get(k) is not None]
+    if len(given) != 1:
+        raise ProblemError.invalid("customer", "give exactly one of phoneNumber, personalQr, customerToken")
+    if given[0] != "phoneNumber":
+        return None
+    phone = text_or_number(customer["phoneNumber"])
+    if phone is None or not PHONE_RE.fullmatch(phone):
+        raise ProblemError.of(
+            "4070", "customer.phoneNumber must be 10 to 15 digits (MSISDN), e.g. 4791234567."
+        )
+    return phone
+
+
+def _parse_expires_at(value: Any, flow: str, now: datetime) -> datetime | None:
+    if value is None:
+        return None
+    if flow not in ("PUSH_MESSAGE", "QR"):
+        raise ProblemError.invalid("expiresAt", "can only be used with userFlow PUSH_MESSAGE or QR")
+    try:
+        moment = parse_iso(value) if isinstance(value, str) else None
+    except ValueError:
+        moment = None
+    if moment is None or moment.tzinfo is None:
+        raise ProblemError.invalid("expiresAt", "must be an RFC 3339 date-time with a time zone")
+    if not now + timedelta(minutes=10) < moment < now + timedelta(days=60):
+        raise ProblemError.invalid("expiresAt", "must be more than 10 minutes and less than 60 days ahead")
+    return moment
+
+
+def _parse_metadata(value: Any) -> dict[str, str] | None:
+    if value is None:
+        return None
+    ok = isinstance(value, dict) and len(value) <= 5
+    ok = ok and all(
+        isinstance(k, str) and isinstance(v, str) and len(k) <= 100 and len(v) <= 500
+        for k, v in value.items()
+    )
+    if not ok:
+        raise ProblemError.of(
+            "4100", "metadata: at most 5 string pairs, keys ≤ 100 and values ≤ 500 characters."
+        )
+    return dict(value)
+
+
+def parse_cancel(body: Any) -> bool:
+    """``cancelTransactionOnly``; no body, ``{}`` and ``{"cancelTransactionOnly": false}`` are the same."""
+    if body is None:
+        return False
+    body = require_object(body)
+    flag = body.get("cancelTransactionOnly", False)
+    if flag is None:
+        return False
+    if not isinstance(flag, bool):
+        raise ProblemError.invalid("cancelTransactionOnly", "must be true or false")
+    return flag
+
+
+def parse_modification(body: Any) -> tuple[Currency, int]:
+    body = require_object(body)
+    if body.get("modificationAmount") is None:
+        raise ProblemError.invalid("modificationAmount", "is required")
+    currency, value = parse_amount(body["modificationAmount"], "modificationAmount")
+    if value <= 0:
+        raise ProblemError.of("4040", "modificationAmount.value must be more than 0.")
+    return currency, value
+
+
+def fingerprint(body: Any) -> str:
+    return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
