@@ -63,6 +63,13 @@ KIND_LABELS = {
     ProfileKind.CUSTOM: "Custom base URL",
 }
 
+LIST_KIND = {
+    ProfileKind.DEMO: "built-in sandbox",
+    ProfileKind.TEST: "test",
+    ProfileKind.PRODUCTION: "PRODUCTION",
+    ProfileKind.CUSTOM: "custom URL",
+}
+
 
 class SettingsDialog(QDialog):
     """Edit profiles and choose the one to work with.
@@ -232,7 +239,7 @@ class SettingsDialog(QDialog):
         self.profile_list.blockSignals(True)
         self.profile_list.clear()
         for profile in self.profiles:
-            item = QListWidgetItem(f"{profile.name}  ·  {profile.kind.value.capitalize()}")
+            item = QListWidgetItem(f"{profile.name}  ·  {LIST_KIND[profile.kind]}")
             item.setData(Qt.ItemDataRole.UserRole, profile.name)
             item.setData(Qt.ItemDataRole.AccessibleTextRole, f"{profile.name}, {profile.kind.value}")
             if profile.is_production:
@@ -258,6 +265,9 @@ class SettingsDialog(QDialog):
         self.base_url_edit.setText(shown.base_url or "")
         self.client_secret_edit.clear()
         self.subscription_key_edit.clear()
+        self.secrets_state.setText(
+            "Type the client secret and the subscription key." if profile is None else "Checking the keyring…"
+        )
         self._kind_changed()
         self.status.show_message("")
         if profile is not None and not profile.is_demo:
