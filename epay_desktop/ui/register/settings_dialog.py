@@ -78,8 +78,9 @@ class SettingsDialog(QDialog):
         store: where profiles are kept (``ProfileStore()``).
         secrets: where client secrets and subscription keys are kept (one ``SecretStore`` for the app:
             secrets kept for the session only live in it).
-        test_connection: ``await test_connection(profile, secrets)`` fetches a token through the services;
-            it raises the client's error when that fails, and may return a sentence to show.
+        test_connection: ``await test_connection(profile, secrets)`` fetches a token through the services
+            and answers ``(ok, sentence)`` (the services' ``test_connection``); a tester that raises the
+            client's error or returns a sentence works too.
         current: name of the profile in use (selected first).
 
     Signals:
@@ -453,11 +454,23 @@ class SettingsDialog(QDialog):
         except asyncio.CancelledError:
             raise
         except Exception as error:
-            self.status.show_error(f"Connection failed: {describe_error(error)}")
+            self.status.show_error(
+                f"Connection to {profile.effective_base_url} failed: {describe_error(error)}"
+            )
             return False
-        text = answer if isinstance(answer, str) and answer else "an access token was issued"
-        self.status.show_message(f"Connected to {profile.effective_base_url}: {text}", Tone.OK)
-        return True
+        # The services' test_connection answers (ok, sentence); a tester may also raise or return a sentence.
+        if isinstance(answer, tuple) and len(answer) == 2 and isinstance(answer[0], bool):
+            ok, text = answer[0], str(answer[1])
+        else:
+            ok, text = True, answer if isinstance(answer, str) and answer else "an access token was issued."
+        if ok:
+            connected = (
+                text if text.startswith("Connected") else f"Connected to {profile.effective_base_url}: {text}"
+            )
+            self.status.show_message(connected, Tone.OK)
+        else:
+            self.status.show_error(text)
+        return ok
 
     async def delete(self) -> None:
         if self.editing is None or self.editing.is_demo:
