@@ -5,8 +5,25 @@ Belongs here: orchestration and policy. May import ``api``, ``store`` and ``doma
 
 from __future__ import annotations
 
+from epay_desktop.services.connection import (
+    MissingSecretsError,
+    check_connection,
+    client_for,
+    credentials_for,
+    environment_for,
+    test_connection,
+)
 from epay_desktop.services.demo import DemoControls
-from epay_desktop.services.desk import PaymentDesk
+from epay_desktop.services.desk import (
+    ActionNotPossibleError,
+    DeskError,
+    DeskInputError,
+    NotTrackedError,
+    OperationPendingError,
+    PaymentDesk,
+    new_reference,
+)
+from epay_desktop.services.importing import CsvImportError
 from epay_desktop.services.profiles import (
     DEMO_PROFILE,
     DEMO_SECRETS,
@@ -26,14 +43,33 @@ from epay_desktop.services.results import (
     OperationResult,
     RejectedItem,
 )
+from epay_desktop.store import (
+    AuditEntry,
+    Intent,
+    IntentStatus,
+    RegisterDamagedError,
+    RegisterError,
+    RegisterLockedError,
+    RegisterTooNewError,
+)
 
 __all__ = [
     "DEMO_PROFILE",
     "DEMO_SECRETS",
+    "ActionNotPossibleError",
     "AddReport",
+    "AuditEntry",
     "CancelResult",
+    "CsvImportError",
     "DemoControls",
+    "DeskError",
+    "DeskInputError",
     "ImportReport",
+    "Intent",
+    "IntentStatus",
+    "MissingSecretsError",
+    "NotTrackedError",
+    "OperationPendingError",
     "OperationResult",
     "PaymentDesk",
     "Profile",
@@ -42,7 +78,17 @@ __all__ = [
     "ProfileSecrets",
     "ProfileStore",
     "ProfileStoreError",
+    "RegisterDamagedError",
+    "RegisterError",
+    "RegisterLockedError",
+    "RegisterTooNewError",
     "RejectedItem",
     "SecretStore",
+    "check_connection",
+    "client_for",
+    "credentials_for",
+    "environment_for",
+    "new_reference",
     "register_path",
+    "test_connection",
 ]

@@ -1,31 +1,116 @@
 """PaymentDesk: the use cases of one profile's register (track, refresh, cancel with journal, recovery).
 
 Every SQLite call goes through ``asyncio.to_thread`` (the GUI thread never blocks on the disk). Every
-cancel, capture and refund is journaled before it is sent, with its own Idempotency-Key; the same key is
-reused by every retry, also after a crash (``recover_pending``).
+cancel, capture and refund is journaled (durably) before it is sent, with its own Idempotency-Key; every
+retry reuses that key, also after a crash (``recover_pending``). Success is reported only after the API
+confirmed it, directly or through the event log.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterable
+import asyncio
+import getpass
+import logging
+import re
+import secrets
+from collections.abc import AsyncIterator, Callable, Iterable
+from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ParamSpec, TypeVar
 
-from epay_desktop.domain import Money, TrackedPayment
+from epay_desktop.api import (
+    ApiError,
+    EPaymentClient,
+    EPaymentError,
+    NotAllowedError,
+    new_idempotency_key,
+)
+from epay_desktop.domain import (
+    Action,
+    Aggregate,
+    Money,
+    Payment,
+    PaymentEvent,
+    State,
+    TrackedPayment,
+    check_action,
+)
+from epay_desktop.services.importing import parse_csv, parse_references
+from epay_desktop.services.outcomes import find_effect, moved_amount, success_message
 from epay_desktop.services.profiles import Profile
 from epay_desktop.services.results import AddReport, CancelResult, ImportReport, OperationResult
+from epay_desktop.store import AuditEntry, Intent, IntentStatus, NewEntry, Operation, Store
 
 if TYPE_CHECKING:
-    from epay_desktop.api import EPaymentClient
     from epay_desktop.services.demo import DemoControls
-    from epay_desktop.store import AuditEntry
+
+log = logging.getLogger(__name__)
+P = ParamSpec("P")
+T = TypeVar("T")
+
+PHONE_PATTERN = re.compile(r"^\d{10,15}$")
+USER_FLOWS = ("PUSH_MESSAGE", "QR", "WEB_REDIRECT", "NATIVE_REDIRECT")
+ACTION_OF = {
+    Operation.CANCEL: Action.CANCEL,
+    Operation.CAPTURE: Action.CAPTURE,
+    Operation.REFUND: Action.REFUND,
+}
+
+
+class DeskError(Exception):
+    """The desk refused before anything was sent; the message says why in words for people."""
+
+
+class NotTrackedError(DeskError, KeyError):
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else "not tracked"
+
+
+class ActionNotPossibleError(DeskError):
+    """``domain.check_action`` says the action cannot have an effect (or the amount is wrong)."""
+
+
+class OperationPendingError(DeskError):
+    """Another money-moving operation on this payment has no known outcome yet."""
+
+
+class DeskInputError(DeskError, ValueError):
+    """Input for a new payment that the API would refuse (the message says which field)."""
+
+
+def current_os_user() -> str:
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError, ImportError):
+        return "unknown"
+
+
+def new_reference(now: datetime | None = None) -> str:
+    """``epd-YYYYmmdd-<10 hex>``: unique enough to never collide, short enough to read out on the phone."""
+    stamp = (now or datetime.now(UTC)).strftime("%Y%m%d")
+    return f"epd-{stamp}-{secrets.token_hex(5)}"
 
 
 class PaymentDesk:
-    """One profile's desk. Open it with ``await PaymentDesk.open(...)``; close it with ``aclose()``."""
+    """One profile's desk. Open it with ``await PaymentDesk.open(...)``; close it with ``aclose()``
+    (the client belongs to the caller and is not closed)."""
 
-    def __init__(self) -> None:
-        raise TypeError("use `await PaymentDesk.open(...)`")
+    def __init__(
+        self,
+        profile: Profile,
+        client: EPaymentClient,
+        store: Store,
+        *,
+        demo: DemoControls | None = None,
+        operator: str | None = None,
+    ) -> None:
+        self._profile = profile
+        self.client = client
+        self.store = store
+        self.msn = profile.merchant_serial_number
+        self.operator = operator or current_os_user()
+        self._demo = demo
 
     @classmethod
     async def open(
@@ -36,46 +121,302 @@ class PaymentDesk:
         demo: DemoControls | None = None,
         operator: str | None = None,
     ) -> PaymentDesk:
-        raise NotImplementedError
+        """Open (or create) the register; raises ``RegisterLockedError``/``RegisterDamagedError``."""
+        if client.merchant_serial_number != profile.merchant_serial_number:
+            raise ValueError(
+                f"the client is for serial number {client.merchant_serial_number}, "
+                f"the profile for {profile.merchant_serial_number}"
+            )
+        store = await asyncio.to_thread(Store, register_path)
+        desk = cls(profile, client, store, demo=demo, operator=operator)
+        if demo is not None:
+            demo.bind(desk)
+            await demo.seed_if_first_open()
+        return desk
 
     @property
     def profile(self) -> Profile:
-        raise NotImplementedError
+        return self._profile
 
     @property
     def demo(self) -> DemoControls | None:
-        raise NotImplementedError
+        return self._demo
+
+    async def _db(self, work: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+        return await asyncio.to_thread(work, *args, **kwargs)
+
+    async def aclose(self) -> None:
+        await self._db(self.store.close)
+
+    # --- the register -----------------------------------------------------------------------------
 
     async def load_register(self) -> list[TrackedPayment]:
         """Every tracked payment with its last snapshot, from SQLite only (instant, works offline)."""
-        raise NotImplementedError
+        return await self._db(self.store.register.all, self.msn)
+
+    async def tracked(self, reference: str) -> TrackedPayment | None:
+        return await self._db(self.store.register.get, self.msn, reference)
+
+    async def _fetch(self, reference: str) -> tuple[Payment, list[PaymentEvent]]:
+        try:
+            async with asyncio.TaskGroup() as group:
+                payment = group.create_task(self.client.get_payment(reference))
+                events = group.create_task(self.client.get_events(reference))
+        except BaseExceptionGroup as errors:
+            raise _first(errors) from None
+        return payment.result(), events.result()
 
     async def refresh(self, reference: str) -> TrackedPayment:
         """GET the payment and its events; the snapshot is saved. On failure the old snapshot is kept,
         ``fetch_error`` is recorded, and the client's error is raised."""
-        raise NotImplementedError
+        try:
+            payment, events = await self._fetch(reference)
+        except EPaymentError as error:
+            await self._db(self.store.register.save_fetch_error, self.msn, reference, str(error))
+            raise
+        return await self._db(self.store.register.save_snapshot, self.msn, payment, events)
 
-    def refresh_all(self, references: Iterable[str], concurrency: int = 8) -> AsyncIterator[TrackedPayment]:
-        """Yield each payment as its refresh finishes (a failed one comes back with ``fetch_error``)."""
-        raise NotImplementedError
+    async def refresh_all(
+        self, references: Iterable[str], concurrency: int = 8
+    ) -> AsyncIterator[TrackedPayment]:
+        """Yield each payment as its refresh finishes (a failed one comes back with ``fetch_error``).
+        Stopping the iteration (or cancelling the task) cancels the refreshes still running."""
+        gate = asyncio.Semaphore(max(1, concurrency))
 
-    async def cancel(self, reference: str) -> CancelResult:
-        raise NotImplementedError
+        async def one(reference: str) -> TrackedPayment:
+            async with gate:
+                try:
+                    return await self.refresh(reference)
+                except EPaymentError as error:
+                    kept = await self.tracked(reference)
+                    return kept or TrackedPayment(reference, self.msn, fetch_error=str(error))
 
-    async def capture(self, reference: str, amount: Money) -> OperationResult:
-        raise NotImplementedError
-
-    async def refund(self, reference: str, amount: Money) -> OperationResult:
-        raise NotImplementedError
-
-    async def recover_pending(self) -> list[str]:
-        raise NotImplementedError
+        tasks = [asyncio.ensure_future(one(r)) for r in dict.fromkeys(references)]
+        try:
+            for next_done in asyncio.as_completed(tasks):
+                yield await next_done
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
 
     async def add_references(self, text_or_list: str | Iterable[str]) -> AddReport:
-        raise NotImplementedError
+        """Track pasted references (checked one by one; nothing is fetched here)."""
+        good, rejected = parse_references(text_or_list)
+        added, existing = await self._db(
+            self.store.register.add, self.msn, [NewEntry(c.reference, source="added") for c in good]
+        )
+        report = AddReport(tuple(added), tuple(existing), tuple(rejected))
+        if added or rejected:
+            await self._audit("add", "ok" if not rejected else "partly", _one(added), report.summary())
+        return report
 
     async def import_csv(self, path: Path) -> ImportReport:
-        raise NotImplementedError
+        """Track the references of a CSV file; raises ``CsvImportError`` when the file as a whole
+        cannot be read (nothing is added then)."""
+        good, rejected, rows = await self._db(parse_csv, Path(path))
+        entries = [NewEntry(c.reference, description=c.description, source="imported") for c in good]
+        added, existing = await self._db(self.store.register.add, self.msn, entries)
+        report = ImportReport(str(path), rows, tuple(added), tuple(existing), tuple(rejected))
+        await self._audit(
+            "import", "ok" if not rejected else "partly", "", f"{Path(path).name}: {report.summary()}"
+        )
+        return report
+
+    # --- audit -------------------------------------------------------------------------------------
+
+    async def _audit(
+        self, action: str, result: str, reference: str = "", detail: str = "", amount: Money | None = None
+    ) -> None:
+        await self._db(
+            self.store.audit.record,
+            os_user=self.operator,
+            profile=self._profile.name,
+            msn=self.msn,
+            action=action,
+            result=result,
+            reference=reference,
+            amount=amount,
+            detail=detail,
+        )
+
+    async def audit(self, limit: int = 1000) -> list[AuditEntry]:
+        """The newest ``limit`` audit lines, newest first."""
+        return await self._db(self.store.audit.entries, limit)
+
+    async def export_audit_csv(self, path: Path) -> int:
+        return await self._db(self.store.audit.export_csv, Path(path))
+
+    async def journal(self, limit: int = 1000) -> list[Intent]:
+        return await self._db(self.store.journal.all, limit)
+
+    async def pending_intents(self) -> list[Intent]:
+        return await self._db(self.store.journal.pending, profile=self._profile.name, msn=self.msn)
+
+    # --- money-moving calls ------------------------------------------------------------------------
+
+    async def cancel(self, reference: str) -> CancelResult:
+        """Cancel (release what is not captured). Raises ``ActionNotPossibleError`` when the last
+        snapshot says a cancel can have no effect, the client's ``ApiError`` unchanged when the API
+        refuses, and ``OutcomeUnknownError`` when the answer was lost and the event log does not show
+        the cancel yet (the intent stays pending; ``recover_pending`` or a new try finishes it)."""
+        tracked, moved, reconciled, message = await self._move(Operation.CANCEL, reference, None)
+        return CancelResult(tracked, moved, reconciled, message)
+
+    async def capture(self, reference: str, amount: Money) -> OperationResult:
+        tracked, moved, reconciled, message = await self._move(Operation.CAPTURE, reference, amount)
+        return OperationResult(tracked, moved, reconciled, message)
+
+    async def refund(self, reference: str, amount: Money) -> OperationResult:
+        tracked, moved, reconciled, message = await self._move(Operation.REFUND, reference, amount)
+        return OperationResult(tracked, moved, reconciled, message)
+
+    async def _move(
+        self, operation: Operation, reference: str, amount: Money | None
+    ) -> tuple[TrackedPayment, Money, bool, str]:
+        tracked = await self.tracked(reference)
+        if tracked is None:
+            raise NotTrackedError(f"{reference} is not in the register of {self._profile.name}.")
+        pending = await self._db(self.store.journal.pending, msn=self.msn, reference=reference)
+        for intent in pending:
+            same_amount = operation is Operation.CANCEL or intent.amount == amount
+            if intent.operation is operation and same_amount:
+                # The same operation was sent before without a known outcome: finish that one, with
+                # its key, instead of starting a second one.
+                return await self._resume(intent)
+        if pending:
+            other = pending[0]
+            raise OperationPendingError(
+                f"A {other.operation.value} of {reference} sent at {other.created_at:%Y-%m-%d %H:%M} UTC has "
+                "no known outcome yet. Finish it first (it is retried safely with the same key)."
+            )
+        payment = tracked.payment or (await self.refresh(reference)).payment
+        assert payment is not None
+        check = check_action(payment, ACTION_OF[operation])
+        if not check.allowed:
+            raise ActionNotPossibleError(check.reason)
+        if amount is not None and (
+            amount.currency is not payment.currency or amount.value <= 0 or amount > check.amount
+        ):
+            raise ActionNotPossibleError(
+                f"At most {check.amount.plain()} can be {operation.value}d now; {amount.plain()} was asked."
+            )
+        intent = await self._db(
+            self.store.journal.begin,
+            operation=operation,
+            profile=self._profile.name,
+            msn=self.msn,
+            reference=reference,
+            # For a cancel the amount is what the snapshot said it would release (for the audit);
+            # the API releases the whole remainder whatever it is.
+            amount=amount if amount is not None else check.amount,
+            idempotency_key=new_idempotency_key(),
+            os_user=self.operator,
+        )
+        return await self._attempt(intent, payment, resumed=False)
+
+    async def _send(self, intent: Intent) -> Payment:
+        key = intent.idempotency_key
+        if intent.operation is Operation.CANCEL:
+            return await self.client.cancel(intent.reference, idempotency_key=key)
+        assert intent.amount is not None
+        if intent.operation is Operation.CAPTURE:
+            return await self.client.capture(intent.reference, intent.amount, idempotency_key=key)
+        return await self.client.refund(intent.reference, intent.amount, idempotency_key=key)
+
+    async def _attempt(
+        self, intent: Intent, before: Payment | None, *, resumed: bool
+    ) -> tuple[TrackedPayment, Money, bool, str]:
+        await self._db(self.store.journal.note_attempt, intent.id)
+        try:
+            answer = await self._send(intent)
+        except (ApiError, NotAllowedError) as error:
+            # Refused: nothing moved (a 4xx stays a 4xx for this key). Record it, keep the row fresh.
+            await self._finish(intent, IntentStatus.FAILED, f"Refused: {error}")
+            await self._refresh_quietly(intent.reference)
+            raise
+        except EPaymentError:
+            # The outcome is unknown (answer lost, unreadable): the event log decides.
+            settled = await self._settle_from_log(intent, before)
+            if settled is None:
+                raise
+            return settled
+        try:
+            payment, events = await self._fetch(intent.reference)
+            tracked = await self._db(self.store.register.save_snapshot, self.msn, payment, events)
+        except EPaymentError as error:
+            payment = answer
+            tracked = await self._db(
+                self.store.register.save_snapshot,
+                self.msn,
+                _merge(before, answer),
+                None,
+                fetch_error=f"The event log was not refreshed: {error}",
+            )
+        moved = moved_amount(intent, before, answer, None)
+        message = success_message(intent, moved, payment, reconciled=False)
+        if resumed:
+            message += " (finished after an interruption, with the same idempotency key)"
+        await self._finish(intent, IntentStatus.SUCCEEDED, message)
+        return tracked, moved, False, message
+
+    async def _settle_from_log(
+        self, intent: Intent, before: Payment | None
+    ) -> tuple[TrackedPayment, Money, bool, str] | None:
+        try:
+            payment, events = await self._fetch(intent.reference)
+        except EPaymentError as error:
+            log.info("could not read %s to settle intent %s: %s", intent.reference, intent.id, error)
+            return None
+        tracked = await self._db(self.store.register.save_snapshot, self.msn, payment, events)
+        effect = find_effect(intent, payment, events)
+        if effect is None:
+            return None
+        moved = moved_amount(intent, before, payment, effect)
+        message = success_message(intent, moved, payment, reconciled=True)
+        await self._finish(intent, IntentStatus.RECONCILED, message)
+        return tracked, moved, True, message
+
+    async def _finish(self, intent: Intent, status: IntentStatus, outcome: str) -> None:
+        await self._db(self.store.journal.finish, intent.id, status, outcome, os_user=self.operator)
+
+    async def _refresh_quietly(self, reference: str) -> None:
+        try:
+            await self.refresh(reference)
+        except EPaymentError as error:
+            log.info("refresh of %s after a refusal failed: %s", reference, error)
+
+    async def _resume(self, intent: Intent) -> tuple[TrackedPayment, Money, bool, str]:
+        """Finish an intent without a known outcome: settle it from the event log, else send it
+        again with the same Idempotency-Key."""
+        kept = await self.tracked(intent.reference)
+        before = kept.payment if kept else None
+        settled = await self._settle_from_log(intent, before)
+        if settled is not None:
+            return settled
+        return await self._attempt(intent, before, resumed=True)
+
+    async def recover_pending(self) -> list[str]:
+        """On start: finish every intent of this profile left without an outcome. Returns one sentence
+        per intent saying what happened (to show the person)."""
+        messages: list[str] = []
+        for intent in await self.pending_intents():
+            started = f"{intent.created_at:%Y-%m-%d %H:%M} UTC"
+            what = f"The {intent.operation.value} of {intent.reference} started {started}"
+            try:
+                _tracked, _moved, _reconciled, message = await self._resume(intent)
+            except ApiError as error:
+                messages.append(f"{what} was refused by the API: {error} Nothing was moved.")
+            except EPaymentError as error:
+                messages.append(
+                    f"{what} still has no known outcome ({error}). It will be tried again, with the same "
+                    "idempotency key, next time."
+                )
+            else:
+                messages.append(message)
+        return messages
+
+    # --- creating payments -------------------------------------------------------------------------
 
     async def create_payment(
         self,
@@ -84,15 +425,102 @@ class PaymentDesk:
         phone_number: str | None = None,
         user_flow: str = "PUSH_MESSAGE",
     ) -> TrackedPayment:
-        """Create a payment with a reference made here. For ``user_flow="QR"`` (or WEB_REDIRECT) the
-        returned ``tracked.payment.redirect_url`` is the link to render as a QR code."""
-        raise NotImplementedError
+        """Create a payment with a reference made here, track it, and return it. For ``QR`` and
+        ``WEB_REDIRECT`` the link to show as a QR code is ``tracked.payment.redirect_url``."""
+        description = description.strip()
+        phone = re.sub(r"[\s+()-]", "", phone_number or "") or None
+        if user_flow not in USER_FLOWS:
+            raise DeskInputError(f"Unknown way to reach the customer {user_flow!r}.")
+        if not 3 <= len(description) <= 100:
+            raise DeskInputError("The description must be 3 to 100 characters.")
+        if amount.value <= 0:
+            raise DeskInputError("The amount must be more than zero.")
+        if user_flow == "PUSH_MESSAGE" and (phone is None or not PHONE_PATTERN.fullmatch(phone)):
+            raise DeskInputError(
+                "A push message needs the customer's phone number with country code, 10 to 15 digits "
+                "(for example 4791234567)."
+            )
+        reference = new_reference()
+        now = datetime.now(UTC)
+        await self._db(
+            self.store.register.add,
+            self.msn,
+            [NewEntry(reference, description=description, created_at=now, source="created")],
+        )
+        try:
+            created = await self.client.create_payment(
+                reference=reference,
+                amount=amount,
+                description=description,
+                user_flow=user_flow,
+                phone_number=phone if user_flow == "PUSH_MESSAGE" else None,
+                return_url="https://example.com/epay-desktop/return" if user_flow == "WEB_REDIRECT" else None,
+                idempotency_key=new_idempotency_key(),
+            )
+        except (ApiError, NotAllowedError) as error:
+            await self._db(self.store.register.remove, self.msn, reference)
+            await self._audit("create", "failed", reference, str(error), amount)
+            raise
+        except EPaymentError as error:
+            # Maybe created: keep it tracked, so a refresh shows what happened.
+            await self._db(self.store.register.save_fetch_error, self.msn, reference, str(error))
+            await self._audit("create", "unknown", reference, str(error), amount)
+            raise
+        if created.redirect_url:
+            await self._db(self.store.register.set_redirect_url, self.msn, reference, created.redirect_url)
+        await self._audit("create", "ok", reference, f"{user_flow}: {description}", amount)
+        try:
+            tracked = await self.refresh(reference)
+        except EPaymentError:
+            # Created for sure (the API said so): keep what we know until the next refresh.
+            provisional = Payment(
+                reference,
+                amount,
+                State.CREATED,
+                Aggregate.zero(amount.currency),
+                description=description,
+                redirect_url=created.redirect_url,
+            )
+            tracked = await self._db(
+                self.store.register.save_snapshot,
+                self.msn,
+                provisional,
+                None,
+                fetch_error="Created; its details could not be read yet.",
+            )
+        if tracked.payment is not None and tracked.payment.redirect_url is None and created.redirect_url:
+            tracked = replace(tracked, payment=replace(tracked.payment, redirect_url=created.redirect_url))
+        return tracked
 
-    async def audit(self, limit: int = 1000) -> list[AuditEntry]:
-        raise NotImplementedError
 
-    async def export_audit_csv(self, path: Path) -> int:
-        raise NotImplementedError
+def _first(group: BaseExceptionGroup[BaseException]) -> BaseException:
+    leaves: list[BaseException] = []
 
-    async def aclose(self) -> None:
-        raise NotImplementedError
+    def walk(error: BaseException) -> None:
+        if isinstance(error, BaseExceptionGroup):
+            for inner in error.exceptions:
+                walk(inner)
+        else:
+            leaves.append(error)
+
+    walk(group)
+    for leaf in leaves:
+        if not isinstance(leaf, asyncio.CancelledError):
+            return leaf
+    return leaves[0]
+
+
+def _one(references: list[str]) -> str:
+    return references[0] if len(references) == 1 else ""
+
+
+def _merge(before: Payment | None, answer: Payment) -> Payment:
+    """A modification answer lacks the description and payment method: keep them from before."""
+    if before is None:
+        return answer
+    return replace(
+        answer,
+        description=answer.description or before.description,
+        payment_method=answer.payment_method or before.payment_method,
+        redirect_url=answer.redirect_url or before.redirect_url,
+    )

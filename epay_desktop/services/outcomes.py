@@ -1,0 +1,80 @@
+"""Pure reading of what a money-moving call did: from the event log, and in words for people."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from epay_desktop.domain import EventName, Money, Payment, PaymentEvent, State
+from epay_desktop.store import Intent, Operation
+
+EFFECT_EVENTS: dict[Operation, frozenset[EventName]] = {
+    Operation.CANCEL: frozenset({EventName.CANCELLED, EventName.TERMINATED}),
+    Operation.CAPTURE: frozenset({EventName.CAPTURED}),
+    Operation.REFUND: frozenset({EventName.REFUNDED}),
+}
+
+PAST = {Operation.CANCEL: "cancelled", Operation.CAPTURE: "captured", Operation.REFUND: "refunded"}
+
+
+def find_effect(
+    intent: Intent, payment: Payment | None, events: Sequence[PaymentEvent]
+) -> PaymentEvent | None:
+    """The event that shows the intent took effect, or None.
+
+    An event carrying the intent's Idempotency-Key is proof. For a cancel, any successful CANCELLED or
+    TERMINATED event is enough too: a cancel releases the whole remainder once, the API may leave the
+    key out of that event (FACTS.md §5), and either way the money the person meant to release is
+    released. A capture or refund without our key in the log is not settled here: it is sent again with
+    the same key, which the API answers without moving money twice.
+    """
+    names = EFFECT_EVENTS[intent.operation]
+    effects = [e for e in events if e.success and e.name in names]
+    for event in effects:
+        if event.idempotency_key == intent.idempotency_key:
+            return event
+    if intent.operation is Operation.CANCEL:
+        if effects:
+            return effects[-1]
+        if payment is not None and payment.state is State.TERMINATED:
+            # The state says so even if the event log is behind.
+            return PaymentEvent(payment.reference, "", EventName.TERMINATED, payment.amount, None, None, True)
+    return None
+
+
+def moved_amount(
+    intent: Intent, before: Payment | None, after: Payment | None, effect: PaymentEvent | None
+) -> Money:
+    """How much the operation moved: for a cancel, the growth of the cancelled amount."""
+    if intent.operation is not Operation.CANCEL and intent.amount is not None:
+        return intent.amount
+    if after is not None and before is not None and after.currency is before.currency:
+        grown = after.aggregate.cancelled - before.aggregate.cancelled
+        if grown.value > 0:
+            return grown
+    if effect is not None and effect.amount.value > 0:
+        return effect.amount
+    if after is not None:
+        if after.aggregate.cancelled.value > 0:
+            return after.aggregate.cancelled
+        return Money.zero(after.currency)
+    if intent.amount is not None:
+        return Money.zero(intent.amount.currency)
+    raise ValueError("no amount is known for this operation")
+
+
+def success_message(intent: Intent, moved: Money, after: Payment | None, *, reconciled: bool) -> str:
+    ref = intent.reference
+    if intent.operation is Operation.CANCEL:
+        text = f"Cancelled {ref}: {moved.plain()} released to the customer."
+        if after is not None and after.state is State.TERMINATED:
+            text += " The payment is now TERMINATED."
+    elif intent.operation is Operation.CAPTURE:
+        text = f"Captured {moved.plain()} of {ref}."
+    else:
+        text = f"Refunded {moved.plain()} of {ref} to the customer."
+    if reconciled:
+        text += (
+            " The answer to the request was lost; the payment's event log shows it went through"
+            f" (idempotency key {intent.idempotency_key})."
+        )
+    return text
