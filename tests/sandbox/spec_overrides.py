@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+_SCHEMAS = "#/components/schemas/"
 PROBLEM_RESPONSE = {"$ref": "#/components/responses/ProblemResponse"}
 
 

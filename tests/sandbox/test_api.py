@@ -43,7 +43,8 @@ async def test_token_fields_are_all_strings_and_path_is_case_insensitive(client:
             "access_token",
         }
         assert all(isinstance(value, str) for value in body.values())
-        assert body["token_type"] == "Bearer" and body["expires_in"] == "3600"
+        assert body["token_type"] == "Bearer"
+        assert body["expires_in"] == "3600"
         assert int(body["expires_on"]) - int(body["not_before"]) == 3600
 
 
@@ -59,7 +60,8 @@ async def test_token_expires_on_the_sandbox_clock(app: Starlette, api: Api) -> N
     assert (await api.get("expiring-token-1")).status_code == 200
     sandbox_of(app).clock.advance(2)
     response = await api.get("expiring-token-1")
-    assert response.status_code == 401 and "expired" in response.json()["detail"]
+    assert response.status_code == 401
+    assert "expired" in response.json()["detail"]
 
 
 async def test_token_lifetime_is_configurable() -> None:
@@ -104,7 +106,8 @@ async def test_token_of_another_sandbox_is_refused(api: Api) -> None:
 async def test_payments_belong_to_their_serial_number(api: Api) -> None:
     assert (await api.create("msn-owned-1")).status_code == 201
     response = await api.get("msn-owned-1", msn="654321")
-    assert response.status_code == 404 and code(response) == "5090"
+    assert response.status_code == 404
+    assert code(response) == "5090"
 
 
 # -- create -----------------------------------------------------------------------------------------
@@ -114,7 +117,8 @@ async def test_create_push_message_returns_only_the_reference(api: Api) -> None:
     response = await api.create(
         "push-flow-1", userFlow="PUSH_MESSAGE", customer={"phoneNumber": "4791234567"}, returnUrl=None
     )
-    assert response.status_code == 201 and response.json() == {"reference": "push-flow-1"}
+    assert response.status_code == 201
+    assert response.json() == {"reference": "push-flow-1"}
     web = await api.create("web-flow-1")
     assert web.json()["redirectUrl"].startswith(BASE_URL + "/sandbox/v1/landing?token=")
 
@@ -122,7 +126,8 @@ async def test_create_push_message_returns_only_the_reference(api: Api) -> None:
 async def test_references_and_phones_may_be_json_numbers_without_losing_digits(api: Api) -> None:
     big = 1234567890123456789  # 19 digits: beyond a float's exact range
     response = await api.create(big, userFlow="PUSH_MESSAGE", customer={"phoneNumber": 4791234567})
-    assert response.status_code == 201 and response.json()["reference"] == str(big)
+    assert response.status_code == 201
+    assert response.json()["reference"] == str(big)
     assert (await api.get(str(big))).json()["reference"] == "1234567890123456789"
 
 
@@ -170,11 +175,14 @@ async def test_idempotency_key_is_required_and_at_most_50(api: Api) -> None:
 async def test_create_idempotency(api: Api, app: Starlette) -> None:
     first = await api.create("create-idem-1", key="K1")
     replay = await api.create("create-idem-1", key="K1")
-    assert first.status_code == replay.status_code == 201 and first.json() == replay.json()
+    assert first.status_code == replay.status_code == 201
+    assert first.json() == replay.json()
     conflict = await api.create("create-idem-1", 2000, key="K1")
-    assert conflict.status_code == 409 and code(conflict) == "4020"
+    assert conflict.status_code == 409
+    assert code(conflict) == "4020"
     existing = await api.create("create-idem-1", key="K2")
-    assert existing.status_code == 409 and code(existing) == "4150"
+    assert existing.status_code == 409
+    assert code(existing) == "4150"
     assert len((await api.events("create-idem-1")).json()) == 1
 
 
@@ -185,24 +193,29 @@ async def test_cancel_rules(api: Api) -> None:
     await api.authorized("cancel-full-1")
     assert (await api.capture("cancel-full-1", 1000)).status_code == 200
     response = await api.cancel("cancel-full-1")
-    assert response.status_code == 400 and code(response) == "6040"
+    assert response.status_code == 400
+    assert code(response) == "6040"
 
     await api.create("cancel-3ds-1")
     assert (await api.customer("cancel-3ds-1", "start-authorizing")).status_code == 200
     response = await api.cancel("cancel-3ds-1")
-    assert response.status_code == 400 and code(response) == "6250"
+    assert response.status_code == 400
+    assert code(response) == "6250"
 
     await api.authorized("cancel-only-1")
     response = await api.cancel("cancel-only-1", body={"cancelTransactionOnly": True})
-    assert response.status_code == 400 and code(response) == "6060"
+    assert response.status_code == 400
+    assert code(response) == "6060"
     assert (await api.get("cancel-only-1")).json()["aggregate"]["cancelledAmount"]["value"] == 0
 
     await api.create("cancel-only-2")
     response = await api.cancel("cancel-only-2", body={"cancelTransactionOnly": True})
-    assert response.status_code == 200 and response.json()["state"] == "TERMINATED"
+    assert response.status_code == 200
+    assert response.json()["state"] == "TERMINATED"
 
     response = await api.cancel("cancel-only-2")
-    assert response.status_code == 400 and code(response) == "6190"
+    assert response.status_code == 400
+    assert code(response) == "6190"
     assert "TERMINATED" in response.json()["detail"]
 
 
@@ -211,7 +224,8 @@ async def test_cancel_of_aborted_or_expired_is_a_clear_problem(api: Api, action:
     await api.create("cancel-final-1")
     assert (await api.customer("cancel-final-1", action)).status_code == 200
     response = await api.cancel("cancel-final-1")
-    assert response.status_code == 400 and code(response) == "6190"
+    assert response.status_code == 400
+    assert code(response) == "6190"
     assert response.json()["title"] == "Payment cannot be cancelled"
 
 
@@ -219,7 +233,8 @@ async def test_cancel_twice_after_authorization(api: Api) -> None:
     await api.authorized("cancel-twice-1")
     assert (await api.cancel("cancel-twice-1")).status_code == 200
     response = await api.cancel("cancel-twice-1")
-    assert response.status_code == 400 and code(response) == "6190"
+    assert response.status_code == 400
+    assert code(response) == "6190"
 
 
 async def test_cancel_body_shapes(api: Api) -> None:
@@ -242,38 +257,47 @@ async def test_cancel_body_shapes(api: Api) -> None:
 async def test_capture_rules(api: Api) -> None:
     await api.create("capture-1")
     response = await api.capture("capture-1", 100)
-    assert response.status_code == 400 and code(response) == "6080"
+    assert response.status_code == 400
+    assert code(response) == "6080"
     await api.approve("capture-1")
     assert (await api.capture("capture-1", 300)).json()["aggregate"]["capturedAmount"]["value"] == 300
     assert (await api.capture("capture-1", 300)).json()["aggregate"]["capturedAmount"]["value"] == 600
     response = await api.capture("capture-1", 401)
-    assert response.status_code == 400 and code(response) == "6090"
+    assert response.status_code == 400
+    assert code(response) == "6090"
     response = await api.capture("capture-1", 100, key="cap-K")
     replay = await api.capture("capture-1", 100, key="cap-K")
-    assert replay.json() == response.json() and replay.json()["aggregate"]["capturedAmount"]["value"] == 700
+    assert replay.json() == response.json()
+    assert replay.json()["aggregate"]["capturedAmount"]["value"] == 700
     conflict = await api.capture("capture-1", 200, key="cap-K")
-    assert conflict.status_code == 409 and code(conflict) == "4010"
+    assert conflict.status_code == 409
+    assert code(conflict) == "4010"
     response = await api.capture("capture-1", 1, currency="EUR")
-    assert response.status_code == 400 and code(response) == "4040"
+    assert response.status_code == 400
+    assert code(response) == "4040"
 
 
 async def test_refund_rules(api: Api) -> None:
     await api.create("refund-1")
     response = await api.refund("refund-1", 100)
-    assert response.status_code == 400 and code(response) == "6020"
+    assert response.status_code == 400
+    assert code(response) == "6020"
     await api.approve("refund-1")
     response = await api.refund("refund-1", 1)
-    assert response.status_code == 400 and code(response) == "6150"
+    assert response.status_code == 400
+    assert code(response) == "6150"
     await api.capture("refund-1", 600)
     assert (await api.refund("refund-1", 200, key="ref-K")).status_code == 200
     assert (await api.refund("refund-1", 200, key="ref-K")).json()["aggregate"]["refundedAmount"][
         "value"
     ] == 200
     conflict = await api.refund("refund-1", 300, key="ref-K")
-    assert conflict.status_code == 409 and code(conflict) == "4150"
+    assert conflict.status_code == 409
+    assert code(conflict) == "4150"
     assert (await api.refund("refund-1", 400)).status_code == 200
     response = await api.refund("refund-1", 1)
-    assert response.status_code == 400 and code(response) == "6150"
+    assert response.status_code == 400
+    assert code(response) == "6150"
 
 
 async def test_a_rejected_request_stays_rejected_for_its_key(api: Api) -> None:
@@ -282,7 +306,8 @@ async def test_a_rejected_request_stays_rejected_for_its_key(api: Api) -> None:
     assert code(first) == "6080"
     await api.approve("stays-rejected-1")
     again = await api.capture("stays-rejected-1", 500, key="early-K")
-    assert again.status_code == 400 and code(again) == "6080"
+    assert again.status_code == 400
+    assert code(again) == "6080"
     assert (await api.capture("stays-rejected-1", 500, key="fresh-K")).status_code == 200
 
 
@@ -292,7 +317,8 @@ async def test_capture_or_refund_of_a_closed_payment(api: Api) -> None:
     assert code(await api.capture("closed-1", 1)) == "6200"
     assert code(await api.refund("closed-1", 1)) == "6210"
     response = await api.approve("closed-1")
-    assert response.status_code == 400 and code(response) == "10020"
+    assert response.status_code == 400
+    assert code(response) == "10020"
 
 
 # -- event log, expiry, rate limits -----------------------------------------------------------------
@@ -336,9 +362,11 @@ async def test_rate_limits_per_reference() -> None:
         for _ in range(4):
             assert (await api.capture("rate-ref-1", 1)).status_code == 200
         limited = await api.capture("rate-ref-1", 1)
-        assert limited.status_code == 429 and int(limited.headers["Retry-After"]) >= 1
+        assert limited.status_code == 429
+        assert int(limited.headers["Retry-After"]) >= 1
         assert (await api.create("rate-ref-2")).status_code == 201  # another reference has its own budget
         sandbox_of(app).clock.advance(60)
         assert (await api.capture("rate-ref-1", 1)).status_code == 200
         statuses = [(await api.get("rate-ref-2")).status_code for _ in range(121)]
-        assert statuses.count(200) == 120 and statuses[-1] == 429
+        assert statuses.count(200) == 120
+        assert statuses[-1] == 429
