@@ -1,0 +1,111 @@
+"""The cancel flow of issue 5 item 5: confirm, then call the desk without freezing anything.
+
+confirm (``CancelDialog`` opened with ``open()``) → row marked busy → ``desk.cancel`` → row and details
+updated from the API's answer and a status message says what was released. An error propagates to the
+runner's presenter (title, detail, code, traceId, advice) and the row keeps its last known state. When
+the desk cannot settle an unknown outcome it re-raises; the flow then reads the payment once more so the
+row shows what the API says now.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QLocale, QObject, Signal
+from PySide6.QtWidgets import QDialog, QWidget
+
+from epay_desktop.api import EPaymentError, OutcomeUnknownError
+from epay_desktop.domain import Action, State, check_action
+from epay_desktop.domain.rules import cancel_outcome
+from epay_desktop.ui.aio import wait_finished
+from epay_desktop.ui.cancel_dialog import CancelDialog
+from epay_desktop.ui.formatting import format_money
+from epay_desktop.ui.payments_model import PaymentsModel
+
+if TYPE_CHECKING:
+    from epay_desktop.services import CancelResult, PaymentDesk
+
+StatusSink = Callable[[str], None]
+
+
+class CancelFlow(QObject):
+    dialog_opened = Signal(QDialog)
+    payment_cancelled = Signal(str, str)  # reference, message
+
+    def __init__(
+        self,
+        desk: PaymentDesk,
+        model: PaymentsModel,
+        status: StatusSink,
+        *,
+        parent_widget: QWidget | None = None,
+        locale: QLocale | None = None,
+    ) -> None:
+        super().__init__(parent_widget)
+        self._desk = desk
+        self._model = model
+        self._status = status
+        self._parent_widget = parent_widget
+        self._locale = locale if locale is not None else QLocale()
+        self.dialog: CancelDialog | None = None
+
+    async def run(self, reference: str) -> CancelResult | None:
+        tracked = self._model.tracked(reference)
+        if tracked is None or tracked.payment is None:
+            self._status(f"{reference}: refresh the payment before cancelling it.")
+            return None
+        outcome = cancel_outcome(tracked.payment)
+        if outcome is None:
+            reason = check_action(tracked.payment, Action.CANCEL).reason
+            self._status(f"{reference} cannot be cancelled: {reason}")
+            return None
+        dialog = CancelDialog(
+            tracked,
+            outcome,
+            production=self._desk.profile.is_production,
+            parent=self._parent_widget,
+            locale=self._locale,
+        )
+        self.dialog = dialog
+        self.dialog_opened.emit(dialog)
+        try:
+            answer = await wait_finished(dialog)
+        finally:
+            self.dialog = None
+            dialog.deleteLater()
+        if answer != QDialog.DialogCode.Accepted:
+            self._status(f"Kept payment {reference}: nothing was sent.")
+            return None
+        self._status(f"Cancelling {reference}…")
+        self._model.set_busy(reference, True)
+        try:
+            result = await self._desk.cancel(reference)
+        except OutcomeUnknownError:
+            await self._read_again(reference)
+            raise
+        finally:
+            self._model.set_busy(reference, False)
+        self._model.update_payment(result.tracked)
+        message = self.describe(result)
+        self._status(message)
+        self.payment_cancelled.emit(reference, message)
+        return result
+
+    def describe(self, result: CancelResult) -> str:
+        payment = result.tracked.payment
+        state = f" The payment is now {payment.display_state}." if payment is not None else ""
+        if payment is not None and payment.state is State.AUTHORIZED and payment.aggregate.captured:
+            state += f" {format_money(payment.aggregate.captured, self._locale)} captured stays captured."
+        lost = (
+            " (The answer was lost; this was read from the payment's event log.)" if result.reconciled else ""
+        )
+        released = format_money(result.released, self._locale)
+        return f"Cancelled {result.tracked.reference}: {released} released to the customer.{state}{lost}"
+
+    async def _read_again(self, reference: str) -> None:
+        try:
+            tracked = await self._desk.refresh(reference)
+        except EPaymentError:
+            return  # the presenter already reports the unknown outcome; the row keeps its last state
+        self._model.update_payment(tracked)

@@ -1,0 +1,146 @@
+"""One presenter for every error of an operation started from the UI.
+
+``describe_error`` turns an exception into words for people (pure, testable); ``ErrorPresenter`` shows
+them in a non-blocking message box (opened with ``open()``, never ``exec()``) and in the status bar.
+An ApiError shows the API's title and detail, its error code and traceId, and what to do next.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtWidgets import QMessageBox, QWidget
+
+from epay_desktop.api import (
+    ApiError,
+    EPaymentError,
+    MalformedResponseError,
+    NetworkError,
+    NotAllowedError,
+    OutcomeUnknownError,
+    RateLimitedError,
+)
+from epay_desktop.domain import MoneyError
+
+log = logging.getLogger(__name__)
+
+_OPERATION_NAMES = {
+    "cancel": "Cancel",
+    "refresh": "Refresh",
+    "refresh-one": "Refresh",
+    "auto-refresh": "Automatic refresh",
+    "customer": "Customer action",
+    "new-demo-payment": "New demo payment",
+    "load": "Loading the register",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class ErrorReport:
+    title: str
+    message: str
+    advice: str = ""
+    details: tuple[str, ...] = field(default=())
+
+    def text(self) -> str:
+        lines = [self.message]
+        if self.advice:
+            lines.append(self.advice)
+        return "\n\n".join(lines)
+
+    def one_line(self) -> str:
+        return f"{self.title}: {self.message}"
+
+
+def operation_label(name: str) -> str:
+    base = name.split(":", 1)[0]
+    return _OPERATION_NAMES.get(base, base.replace("-", " ").capitalize())
+
+
+def describe_error(operation: str, error: BaseException) -> ErrorReport:
+    what = operation_label(operation)
+    if isinstance(error, ApiError):
+        details = [f"HTTP status: {error.status}"]
+        if error.error_code:
+            details.append(f"Error code: {error.error_code}")
+        if error.trace_id:
+            details.append(f"traceId: {error.trace_id}")
+        if error.instance:
+            details.append(f"Instance: {error.instance}")
+        if isinstance(error, RateLimitedError) and error.retry_after:
+            details.append(f"Retry after: {error.retry_after} s")
+        message = error.title or "The API refused the request."
+        if error.detail and error.detail != error.title:
+            message += f"\n{error.detail}"
+        return ErrorReport(f"{what} failed", message, error.advice, tuple(details))
+    if isinstance(error, OutcomeUnknownError):
+        key = (f"Idempotency key: {error.idempotency_key}",) if error.idempotency_key else ()
+        return ErrorReport(
+            f"{what}: outcome unknown",
+            f"The answer to the {error.operation or 'request'} of {error.reference or 'the payment'} "
+            "was lost, and reading the payment afterwards did not settle what happened.",
+            "Refresh the payment (F5) before trying again; a retry reuses the same idempotency key, "
+            "so it cannot move money twice.",
+            key,
+        )
+    if isinstance(error, NetworkError):
+        return ErrorReport(
+            f"{what} failed",
+            f"No answer from the server: {error}",
+            "Check the network connection and try again. Nothing was changed.",
+        )
+    if isinstance(error, MalformedResponseError):
+        return ErrorReport(
+            f"{what} failed",
+            f"The server's answer could not be read: {error}",
+            "Refresh the payment to see its current state.",
+        )
+    if isinstance(error, NotAllowedError):
+        return ErrorReport(f"{what} not allowed", str(error))
+    if isinstance(error, EPaymentError):
+        return ErrorReport(f"{what} failed", str(error))
+    if isinstance(error, (MoneyError, ValueError)):
+        return ErrorReport(f"{what}: invalid input", str(error))
+    if isinstance(error, OSError):
+        return ErrorReport(f"{what} failed", f"A file or the disk refused: {error}")
+    return ErrorReport(
+        f"{what} failed unexpectedly",
+        f"{type(error).__name__}: {error}",
+        "This is a bug; the log has the details.",
+    )
+
+
+class ErrorPresenter(QObject):
+    """Shows errors without blocking the loop; remembers the last one (for the status bar and tests)."""
+
+    presented = Signal(str, str)  # title, one line
+
+    def __init__(self, parent_widget: QWidget | None = None, *, show_dialogs: bool = True) -> None:
+        super().__init__(parent_widget)
+        self._parent_widget = parent_widget
+        self.show_dialogs = show_dialogs
+        self.last_report: ErrorReport | None = None
+        self.last_box: QMessageBox | None = None
+
+    def present(self, operation: str, error: BaseException) -> None:
+        report = describe_error(operation, error)
+        self.last_report = report
+        log.warning("%s: %s", report.title, report.message.replace("\n", " "))
+        self.presented.emit(report.title, report.one_line())
+        if not self.show_dialogs:
+            return
+        box = QMessageBox(self._parent_widget)
+        box.setIcon(QMessageBox.Icon.Warning)
+        box.setWindowTitle(report.title)
+        box.setText(report.message)
+        # Codes and trace ids are what support asks for: shown without a click, selectable.
+        box.setInformativeText("\n\n".join(filter(None, [report.advice, "\n".join(report.details)])))
+        box.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        box.setAccessibleName(report.title)
+        box.setStandardButtons(QMessageBox.StandardButton.Close)
+        if self.last_box is not None:
+            self.last_box.close()
+        self.last_box = box
+        box.open()

@@ -1,0 +1,73 @@
+"""Look: icons from ``resources/icons`` (plain SVG), the banners that say where you are, a dark palette.
+
+The banner colours are fixed on purpose (the same in light and dark palettes): DEMO is amber and says
+nothing real is touched; PRODUCTION is red and unmistakable.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtGui import QColor, QIcon, QPalette
+from PySide6.QtWidgets import QApplication, QLabel, QStyleFactory, QWidget
+
+from epay_desktop.paths import resource
+
+BANNER_STYLES = {
+    "demo": "background:#ffd54f; color:#3e2723; font-weight:bold; padding:4px;",
+    "test": "background:#1565c0; color:#ffffff; font-weight:bold; padding:4px;",
+    "production": "background:#b71c1c; color:#ffffff; font-weight:bold; padding:6px; font-size:110%;",
+}
+
+DESTRUCTIVE_BUTTON_STYLE = "QPushButton#DestructiveButton:enabled { color: #ffffff; background: #c62828; }"
+
+
+def icon(name: str) -> QIcon:
+    path = resource("icons", f"{name}.svg")
+    return QIcon(str(path)) if path.exists() else QIcon()
+
+
+def banner(kind: str, text: str, parent: QWidget | None = None) -> QLabel:
+    label = QLabel(text, parent)
+    label.setObjectName(f"{kind.capitalize()}Banner")
+    label.setAccessibleName(text)
+    label.setStyleSheet(BANNER_STYLES.get(kind, BANNER_STYLES["test"]))
+    label.setWordWrap(True)
+    return label
+
+
+def dark_palette() -> QPalette:
+    palette = QPalette()
+    base, window, text = QColor("#1e1f22"), QColor("#2b2d30"), QColor("#e6e6e6")
+    disabled = QColor("#7a7a7a")
+    for role, colour in (
+        (QPalette.ColorRole.Window, window),
+        (QPalette.ColorRole.WindowText, text),
+        (QPalette.ColorRole.Base, base),
+        (QPalette.ColorRole.AlternateBase, QColor("#26282b")),
+        (QPalette.ColorRole.ToolTipBase, window),
+        (QPalette.ColorRole.ToolTipText, text),
+        (QPalette.ColorRole.PlaceholderText, QColor("#9a9a9a")),
+        (QPalette.ColorRole.Text, text),
+        (QPalette.ColorRole.Button, window),
+        (QPalette.ColorRole.ButtonText, text),
+        (QPalette.ColorRole.BrightText, QColor("#ff6e6e")),
+        (QPalette.ColorRole.Highlight, QColor("#2f65ca")),
+        (QPalette.ColorRole.HighlightedText, QColor("#ffffff")),
+        (QPalette.ColorRole.Link, QColor("#7aa7ff")),
+        (QPalette.ColorRole.Mid, QColor("#55585d")),
+        (QPalette.ColorRole.Dark, QColor("#151618")),
+        (QPalette.ColorRole.Light, QColor("#3a3c40")),
+    ):
+        palette.setColor(role, colour)
+    for role in (QPalette.ColorRole.Text, QPalette.ColorRole.ButtonText, QPalette.ColorRole.WindowText):
+        palette.setColor(QPalette.ColorGroup.Disabled, role, disabled)
+    return palette
+
+
+def apply_style(app: QApplication, *, dark: bool = False) -> None:
+    """Fusion everywhere (the same look on every platform and offscreen), optionally dark."""
+    fusion = QStyleFactory.create("Fusion")
+    if fusion is not None:
+        app.setStyle(fusion)
+    if dark:
+        app.setPalette(dark_palette())
+    app.setWindowIcon(icon("app"))

@@ -1,0 +1,202 @@
+"""The cancel dialog, the details panel and the error presenter, as widgets (no desk needed)."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+from PySide6.QtCore import QLocale, Qt
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QDialog
+
+from epay_desktop.api import ApiError, NetworkError, OutcomeUnknownError
+from epay_desktop.domain import Action, Currency, EventName, Money, PaymentEvent, State, cancel_outcome
+from epay_desktop.ui.aio import wait_finished
+from epay_desktop.ui.cancel_dialog import CANNOT_BE_UNDONE, CancelDialog
+from epay_desktop.ui.customer_panel import NewDemoPaymentDialog
+from epay_desktop.ui.details_panel import DetailsPanel
+from epay_desktop.ui.errors import describe_error
+from epay_desktop.ui.formatting import AmountError, format_money, parse_money
+from tests.ui.factories import T0, tracked
+
+C = QLocale.c()
+
+
+def dialog_for(production: bool = False, **kwargs: Any) -> CancelDialog:
+    tp = tracked("order-ab12", "Espresso machine", amount=250_000, **kwargs)
+    assert tp.payment is not None
+    outcome = cancel_outcome(tp.payment)
+    assert outcome is not None
+    return CancelDialog(tp, outcome, production=production, locale=C)
+
+
+def test_dialog_says_what_is_released_and_that_it_cannot_be_undone(qtbot: Any) -> None:
+    dialog = dialog_for(captured=100_000)
+    qtbot.addWidget(dialog)
+    assert dialog.reference_label.text() == "order-ab12"
+    assert dialog.description_label.text() == "Espresso machine"
+    assert dialog.amount_label.text() == "1500.00\u00a0NOK"
+    assert "stays AUTHORIZED" in dialog.outcome_label.text()
+    assert "1000.00 NOK already captured is not touched" in dialog.outcome_label.text()
+    assert CANNOT_BE_UNDONE in dialog.warning_label.text()
+    assert dialog.keep_button.isDefault()
+    assert not dialog.cancel_button.isDefault()
+    assert dialog.cancel_button.text() == "Cancel payment"
+
+
+def test_created_payment_becomes_terminated(qtbot: Any) -> None:
+    dialog = dialog_for(state=State.CREATED)
+    qtbot.addWidget(dialog)
+    assert "becomes TERMINATED" in dialog.outcome_label.text()
+    assert dialog.amount_label.text() == "2500.00\u00a0NOK"
+
+
+@pytest.mark.parametrize("key", [Qt.Key.Key_Escape, Qt.Key.Key_Return])
+def test_escape_and_enter_keep_the_payment(
+    qtbot: Any, ui_loop: asyncio.AbstractEventLoop, key: Qt.Key
+) -> None:
+    dialog = dialog_for()
+    qtbot.addWidget(dialog)
+
+    async def scenario() -> int:
+        waiting = asyncio.ensure_future(wait_finished(dialog))
+        await asyncio.sleep(0.01)
+        assert dialog.isVisible()
+        qtbot.keyClick(dialog.focusWidget() or dialog, key)
+        return await asyncio.wait_for(waiting, 5)
+
+    assert ui_loop.run_until_complete(scenario()) == QDialog.DialogCode.Rejected
+
+
+def test_destructive_button_accepts(qtbot: Any, ui_loop: asyncio.AbstractEventLoop) -> None:
+    dialog = dialog_for()
+    qtbot.addWidget(dialog)
+
+    async def scenario() -> int:
+        waiting = asyncio.ensure_future(wait_finished(dialog))
+        await asyncio.sleep(0.01)
+        qtbot.mouseClick(dialog.cancel_button, Qt.MouseButton.LeftButton)
+        return await asyncio.wait_for(waiting, 5)
+
+    assert ui_loop.run_until_complete(scenario()) == QDialog.DialogCode.Accepted
+
+
+def test_production_asks_for_the_last_four_characters(qtbot: Any) -> None:
+    dialog = dialog_for(production=True)
+    qtbot.addWidget(dialog)
+    assert dialog.confirm_input is not None
+    assert not dialog.cancel_button.isEnabled()
+    qtbot.keyClicks(dialog.confirm_input, "ab1")
+    assert not dialog.cancel_button.isEnabled()
+    dialog.confirm_input.clear()
+    qtbot.keyClicks(dialog.confirm_input, "AB12")  # case matters: references are case-sensitive
+    assert not dialog.cancel_button.isEnabled()
+    dialog.confirm_input.clear()
+    qtbot.keyClicks(dialog.confirm_input, "ab12")
+    assert dialog.cancel_button.isEnabled()
+    assert dialog.keep_button.isDefault()
+
+
+def test_details_panel_shows_exact_figures_actions_and_events(qtbot: Any) -> None:
+    panel = DetailsPanel(locale=C)
+    qtbot.addWidget(panel)
+    tp = tracked("order-000010", "Beans", amount=10_000, captured=4_000, refunded=1_000)
+    panel.show_payment(tp)
+    assert panel.figures["captured"].text() == "40.00\u00a0NOK"
+    assert panel.figures["refunded"].text() == "10.00\u00a0NOK"
+    assert panel.figures["reserved"].text() == "60.00\u00a0NOK"
+    assert panel.action_labels[Action.CANCEL].text() == "Yes: releases 60.00\u00a0NOK"
+    assert panel.action_labels[Action.REFUND].text() == "Yes: up to 30.00\u00a0NOK"
+    assert panel.events.topLevelItemCount() == 2
+    assert panel.events.topLevelItem(1).text(0) == "AUTHORIZED"
+    panel.copy_button.click()
+    assert QGuiApplication.clipboard().text() == "psp-order-000010"
+
+
+def test_details_panel_says_why_an_action_is_impossible(qtbot: Any) -> None:
+    panel = DetailsPanel(locale=C)
+    qtbot.addWidget(panel)
+    panel.show_payment(tracked(amount=10_000, captured=10_000))
+    assert panel.action_labels[Action.CANCEL].text() == "No. Fully captured: refund instead."
+    panel.show_payment(tracked(amount=10_000, state=State.TERMINATED))
+    assert "terminated" in panel.action_labels[Action.CAPTURE].text()
+
+
+def test_details_panel_lists_failed_and_unknown_events(qtbot: Any) -> None:
+    panel = DetailsPanel(locale=C)
+    qtbot.addWidget(panel)
+    tp = tracked(amount=10_000)
+    event = PaymentEvent(
+        tp.reference, "psp", EventName.UNKNOWN, Money(5, Currency.NOK), T0, "key-1", False, raw_name="PAUSED"
+    )
+    panel.show_payment(tp.__class__(**{**{f: getattr(tp, f) for f in tp.__slots__}, "events": (event,)}))
+    item = panel.events.topLevelItem(0)
+    assert [item.text(c) for c in (0, 1, 3, 4)] == ["PAUSED", "0.05\u00a0NOK", "key-1", "No"]
+
+
+def test_details_panel_without_payment(qtbot: Any) -> None:
+    panel = DetailsPanel(locale=C)
+    qtbot.addWidget(panel)
+    panel.show_payment(tracked(fetched=False))
+    assert panel.figures["amount"].text() == "Not fetched"
+    assert not panel.copy_button.isEnabled()
+    panel.show_payment(None)
+    assert "Select a payment" in panel.title.text()
+
+
+def test_api_error_report_has_title_detail_code_trace_and_advice() -> None:
+    error = ApiError(
+        400, "Bad Request", "The payment is already cancelled", error_code="3001", trace_id="t-42"
+    )
+    report = describe_error("cancel:order-1", error)
+    assert report.title == "Cancel failed"
+    assert "Bad Request" in report.message
+    assert "already cancelled" in report.message
+    assert "Error code: 3001" in report.details
+    assert "traceId: t-42" in report.details
+    assert report.advice == error.advice
+    assert report.advice
+
+
+def test_other_errors_have_words_too() -> None:
+    assert "No answer" in describe_error("refresh", NetworkError("boom")).message
+    unknown = OutcomeUnknownError(
+        operation="cancel", reference="r-1", idempotency_key="k-1", last_error=None, attempts=3
+    )
+    report = describe_error("cancel:r-1", unknown)
+    assert "outcome unknown" in report.title
+    assert "Idempotency key: k-1" in report.details
+    assert "bug" in describe_error("x", RuntimeError("?")).advice
+
+
+@pytest.mark.parametrize(
+    ("text", "value"), [("149.50", 14950), ("1 234,5", 123450), ("7", 700), ("0.01", 1), ("12 NOK", 1200)]
+)
+def test_parse_money_is_exact(text: str, value: int) -> None:
+    assert parse_money(text, Currency.NOK, C) == Money(value, Currency.NOK)
+
+
+@pytest.mark.parametrize("text", ["", "-5", "1.234", "abc", "1e3", "0", "1,2,3"])
+def test_parse_money_refuses_with_a_sentence(text: str) -> None:
+    with pytest.raises(AmountError):
+        parse_money(text, Currency.NOK, C)
+
+
+def test_format_money_uses_the_locale_and_never_floats() -> None:
+    nb = QLocale("nb_NO")
+    assert format_money(Money(123456789, Currency.NOK), nb) == "1\u00a0234\u00a0567,89\u00a0NOK"
+    assert format_money(Money(-5, Currency.EUR), C) == "-0.05\u00a0EUR"
+    assert format_money(Money(10**17 + 1, Currency.DKK), C) == "1000000000000000.01\u00a0DKK"
+
+
+def test_new_demo_payment_dialog_accepts_only_exact_amounts(qtbot: Any) -> None:
+    dialog = NewDemoPaymentDialog(Currency.NOK, locale=C)
+    qtbot.addWidget(dialog)
+    assert not dialog.ok_button.isEnabled()
+    qtbot.keyClicks(dialog.amount, "12.345")
+    assert not dialog.ok_button.isEnabled()
+    assert "decimals" in dialog.problem.text()
+    dialog.amount.setText("12.34")
+    assert dialog.ok_button.isEnabled()
+    assert dialog.value() == (Money(1234, Currency.NOK), "Demo purchase")
