@@ -74,7 +74,8 @@ class AddPaymentsDialog(QDialog):
         self.file_dialog: QFileDialog | None = None
 
         intro = QLabel(
-            "Paste or type payment references, one per line (8 to 64 characters: letters, digits and '-').",
+            "Paste or type payment references: one per line, or separated by spaces, commas or semicolons "
+            "(8 to 64 characters: letters, digits and '-').",
             self,
         )
         intro.setWordWrap(True)

@@ -1,8 +1,8 @@
 """Pure checks of what a person types into the register's dialogs. No Qt here, so they are tested
 without an app and could move to ``domain`` unchanged.
 
-- :func:`check_reference_lines`: one reference per line, each line checked against
-  ``REFERENCE_PATTERN`` with its line number and the reason in words.
+- :func:`check_reference_lines`: references per line (spaces, commas, semicolons also separate), each
+  checked against ``REFERENCE_PATTERN`` with its line number and the reason in words.
 - :func:`parse_amount`: major units as typed (``"1 234,50"``, ``"99.9"``, ``"250 kr"``) to exact
   minor units. Never a float: the text is split into digits, so ``0.1 + 0.2`` problems cannot occur.
 - :func:`normalize_phone`: an MSISDN (country code and number, digits only, 10..15 digits).
@@ -25,6 +25,7 @@ DESCRIPTION_MAX = 100
 AMOUNT_MAX_MINOR = 65_000_000
 _AMOUNT_MIN_MINOR = {Currency.NOK: 100, Currency.DKK: 1, Currency.EUR: 1}
 _ALLOWED_REFERENCE_CHARS = re.compile(r"[a-zA-Z0-9-]")
+_SEPARATORS = re.compile(r"[\s,;]+")
 
 
 class InputError(ValueError):
@@ -78,36 +79,42 @@ def reference_problem(text: str) -> str:
         return ""
     bad_chars = sorted({c for c in text if not _ALLOWED_REFERENCE_CHARS.fullmatch(c)})
     if bad_chars:
-        shown = ", ".join("space" if c == " " else "tab" if c == "\t" else repr(c) for c in bad_chars)
+        shown = ", ".join(repr(c) for c in bad_chars)
         return f"has characters a reference cannot have ({shown}); only letters a-z, A-Z, digits and '-'"
     if len(text) < REFERENCE_MIN:
-        return f"is too short ({len(text)} characters; a reference has {REFERENCE_MIN} to {REFERENCE_MAX})"
+        unit = "character" if len(text) == 1 else "characters"
+        return f"is too short ({len(text)} {unit}; a reference has {REFERENCE_MIN} to {REFERENCE_MAX})"
     return f"is too long ({len(text)} characters; a reference has {REFERENCE_MIN} to {REFERENCE_MAX})"
+
+
+def split_line(line: str) -> list[str]:
+    """The references on one line: separated by spaces, commas or semicolons, quotes trimmed (the same
+    split as the services' ``parse_references``, so the dialog and the report agree)."""
+    return [token.strip("\"'") for token in _SEPARATORS.split(line.strip()) if token.strip("\"'")]
 
 
 def check_reference_lines(text: str) -> ReferenceCheck:
     """Check pasted text line by line (1-based line numbers as the editor shows them).
 
-    Blank lines are skipped; spaces around a reference are trimmed; a reference repeated on a later
-    line is noted and added once. Nothing is split on commas: a line ``a, b`` is reported, not guessed.
+    A line may hold several references separated by spaces, commas or semicolons (a pasted spreadsheet
+    row); each is checked on its own. Blank lines are skipped; a reference repeated later is noted and
+    added once.
     """
     lines: list[ReferenceLine] = []
     first_line: dict[str, int] = {}
     references: list[str] = []
     for number, raw in enumerate(text.splitlines(), start=1):
-        candidate = raw.strip()
-        if not candidate:
-            continue
-        problem = reference_problem(candidate)
-        if problem:
-            lines.append(ReferenceLine(number, candidate, problem))
-            continue
-        if candidate in first_line:
-            lines.append(ReferenceLine(number, candidate, duplicate_of=first_line[candidate]))
-            continue
-        first_line[candidate] = number
-        references.append(candidate)
-        lines.append(ReferenceLine(number, candidate))
+        for candidate in split_line(raw):
+            problem = reference_problem(candidate)
+            if problem:
+                lines.append(ReferenceLine(number, candidate, problem))
+                continue
+            if candidate in first_line:
+                lines.append(ReferenceLine(number, candidate, duplicate_of=first_line[candidate]))
+                continue
+            first_line[candidate] = number
+            references.append(candidate)
+            lines.append(ReferenceLine(number, candidate))
     return ReferenceCheck(tuple(lines), tuple(references))
 
 
@@ -247,4 +254,5 @@ __all__ = [
     "normalize_phone",
     "parse_amount",
     "reference_problem",
+    "split_line",
 ]

@@ -27,20 +27,19 @@ def test_reference_lines_report_line_numbers_reasons_and_duplicates() -> None:
             "order_1003",  # 5 underscore
             "order-1001-aaaa",  # 6 duplicate of 1
             "x" * 65,  # 7 too long
-            "a-ref-0001, a-ref-0002",  # 8 comma + space: reported, not split
+            "a-ref-0001, 'a-ref-0002';x",  # 8 a spreadsheet row: split like the services do
         ]
     )
     check = check_reference_lines(text)
-    assert check.references == ("order-1001-aaaa", "order-1002-bbbb")
+    assert check.references == ("order-1001-aaaa", "order-1002-bbbb", "a-ref-0001", "a-ref-0002")
     bad = {line.number: line.problem for line in check.bad}
     assert set(bad) == {4, 5, 7, 8}
     assert "too short (5 characters" in bad[4]
     assert "'_'" in bad[5]
     assert "too long (65" in bad[7]
-    assert "space" in bad[8]
-    assert "','" in bad[8]
+    assert "too short (1 character" in bad[8]
     assert [(d.number, d.duplicate_of) for d in check.duplicates] == [(6, 1)]
-    assert check.summary() == "2 references to add, 1 repeated (added once), 4 lines with problems."
+    assert check.summary() == "4 references to add, 1 repeated (added once), 4 lines with problems."
 
 
 def test_reference_limits_are_8_and_64_characters() -> None:
