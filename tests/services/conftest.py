@@ -1,0 +1,83 @@
+"""Fixtures for the services: the real sandbox in-process (``httpx.ASGITransport``), the real client,
+a real SQLite register in the test's app home."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+from epay_desktop.api import (
+    Credentials,
+    Environment,
+    EPaymentClient,
+    RetryPolicy,
+    SandboxControls,
+)
+from epay_desktop.domain import Currency, Money
+from epay_desktop.sandbox import SandboxConfig, create_app
+from epay_desktop.services import DEMO_PROFILE, PaymentDesk, register_path
+
+BASE_URL = "http://sandbox.epay.local"
+MSN = DEMO_PROFILE.merchant_serial_number
+CREDENTIALS = Credentials("demo-client", "demo-secret", "demo-subscription-key", MSN)
+
+
+def fast_retry(attempts: int = 3) -> RetryPolicy:
+    async def no_sleep(_seconds: float) -> None:
+        return None
+
+    return RetryPolicy(max_attempts=attempts, base_delay=0.0, max_delay=0.0, sleep=no_sleep)
+
+
+def nok(value: int) -> Money:
+    return Money(value, Currency.NOK)
+
+
+@dataclass
+class Bench:
+    """Everything a services test needs, all real: sandbox app, transport, client, controls, desk."""
+
+    transport: httpx.ASGITransport
+    client: EPaymentClient
+    controls: SandboxControls
+    desk: PaymentDesk
+    register: Path
+
+    def new_client(self, retry: RetryPolicy | None = None) -> EPaymentClient:
+        return EPaymentClient(
+            Environment.sandbox(BASE_URL), CREDENTIALS, transport=self.transport, retry=retry or fast_retry()
+        )
+
+    async def open_desk(self, client: EPaymentClient | None = None) -> PaymentDesk:
+        return await PaymentDesk.open(DEMO_PROFILE, client or self.client, self.register, operator="tester")
+
+    async def approved_payment(self, value: int = 10000, description: str = "3x Cappuccino") -> str:
+        tracked = await self.desk.create_payment(nok(value), description, "4791234567")
+        await self.controls.customer(MSN, tracked.reference, "approve")
+        await self.desk.refresh(tracked.reference)
+        return tracked.reference
+
+    async def event_names(self, reference: str) -> list[str]:
+        return [e.name.value for e in await self.client.get_events(reference)]
+
+
+@pytest.fixture
+async def bench(app_home: Path) -> AsyncIterator[Bench]:
+    app = create_app(SandboxConfig(data="empty", rate_limits=False))
+    transport = httpx.ASGITransport(app=app)
+    client = EPaymentClient(
+        Environment.sandbox(BASE_URL), CREDENTIALS, transport=transport, retry=fast_retry()
+    )
+    controls = SandboxControls(BASE_URL, transport=transport)
+    path = register_path(DEMO_PROFILE)
+    desk = await PaymentDesk.open(DEMO_PROFILE, client, path, operator="tester")
+    try:
+        yield Bench(transport, client, controls, desk, path)
+    finally:
+        await desk.aclose()
+        await controls.aclose()
+        await client.aclose()
