@@ -50,7 +50,10 @@ def main(argv: list[str] | None = None) -> int:
     sys.stdout.flush()
     server = build_server(app, log_level="info")
     try:
-        server.run(sockets=[sock])  # uvicorn handles SIGINT/SIGTERM: finishes open requests, then exits
+        # uvicorn catches SIGINT/SIGTERM, finishes open requests, shuts down, then re-raises the signal.
+        server.run(sockets=[sock])
+    except KeyboardInterrupt:
+        pass
     finally:
         sock.close()
     print("ePayment sandbox stopped.")
