@@ -64,7 +64,7 @@ async def test_cancel_after_a_partial_capture_releases_the_rest(bench: Bench) ->
 
 async def test_capture_and_refund_are_journaled_and_checked(bench: Bench) -> None:
     ref = await bench.approved_payment(10000)
-    with pytest.raises(ActionNotPossibleError, match="At most 100.00 NOK"):
+    with pytest.raises(ActionNotPossibleError, match=r"At most 100\.00 NOK"):
         await bench.desk.capture(ref, nok(10001))
     await bench.desk.capture(ref, nok(10000))
     refund = await bench.desk.refund(ref, nok(4000))
