@@ -1,0 +1,163 @@
+"""The commands of ``epay``, each a coroutine on one client."""
+
+from __future__ import annotations
+
+import argparse
+import uuid
+from typing import TextIO
+
+from epay_desktop.api import EPaymentClient, MalformedResponseError, OutcomeUnknownError, new_idempotency_key
+from epay_desktop.api.parse import parse_payment
+from epay_desktop.cli.main import DEMO_CURRENCY, EXIT_OK, EXIT_REFUSED, EXIT_UNKNOWN, Connection
+from epay_desktop.cli.output import Printer, event_json, events_text, payment_json, payment_text
+from epay_desktop.domain import Action, Currency, Money, cancel_outcome, check_action
+
+
+async def run(args: argparse.Namespace, connection: Connection, printer: Printer, stdin: TextIO) -> int:
+    command = args.command
+    if command in ("list", "customer"):
+        return await _sandbox_command(args, connection, printer)
+    async with connection.client() as client:
+        try:
+            if command == "token":
+                await client.fetch_token()
+                env = connection.environment
+                printer.result(
+                    f"Connected to {env.label} ({env.base_url}) for merchant "
+                    f"{client.merchant_serial_number}: credentials accepted.",
+                    {"ok": True, "environment": env.kind, "baseUrl": env.base_url},
+                )
+                return EXIT_OK
+            if command == "get":
+                payment = await client.get_payment(args.reference)
+                printer.result(payment_text(payment), payment_json(payment))
+                return EXIT_OK
+            if command == "events":
+                events = await client.get_events(args.reference)
+                printer.result(events_text(events), [event_json(e) for e in events])
+                return EXIT_OK
+            if command == "cancel":
+                return await _cancel(args, client, connection, printer, stdin)
+            if command in ("capture", "refund"):
+                return await _capture_or_refund(args, client, printer)
+            if command == "create":
+                return await _create(args, client, printer)
+            if command == "approve":
+                await client.force_approve(args.reference, phone_number=args.phone)
+                payment = await client.get_payment(args.reference)
+                printer.result(f"Approved.\n{payment_text(payment)}", payment_json(payment))
+                return EXIT_OK
+        except OutcomeUnknownError as error:
+            printer.error(error)
+            printer.note(
+                f"Check with: epay events {error.reference}\n"
+                f"Repeat safely with: epay {error.operation} {error.reference} ... "
+                f"--key {error.idempotency_key}"
+            )
+            return EXIT_UNKNOWN
+    raise AssertionError(f"unhandled command {command}")  # argparse only lets known commands through
+
+
+def _confirmed(prompt: str, printer: Printer, stdin: TextIO) -> bool:
+    print(prompt, end="", file=printer.err, flush=True)
+    answer = stdin.readline()
+    if not answer:
+        print(file=printer.err)
+    return answer.strip().lower() in ("y", "yes")
+
+
+async def _cancel(
+    args: argparse.Namespace, client: EPaymentClient, connection: Connection, printer: Printer, stdin: TextIO
+) -> int:
+    payment = await client.get_payment(args.reference)
+    outcome = cancel_outcome(payment)
+    if outcome is None:
+        check = check_action(payment, Action.CANCEL)
+        printer.error(f"Nothing to cancel on {payment.reference}: {check.reason}")
+        return EXIT_REFUSED
+    where = "PRODUCTION — real money. " if connection.environment.is_production else ""
+    printer.note(f"{where}Cancel {payment.reference}: {outcome.describe()} This cannot be undone.")
+    if not args.yes and not _confirmed(f"Cancel {payment.reference}? [y/N] ", printer, stdin):
+        printer.error("Not confirmed: nothing was cancelled.")
+        return EXIT_REFUSED
+    key = args.key or new_idempotency_key()
+    after = await client.cancel(
+        payment.reference, idempotency_key=key, cancel_transaction_only=args.transaction_only
+    )
+    released = after.aggregate.cancelled - payment.aggregate.cancelled
+    data = payment_json(after) | {"released": released.to_json(), "idempotencyKey": key}
+    printer.result(f"Cancelled: {released.plain()} released.\n{payment_text(after)}", data)
+    return EXIT_OK
+
+
+async def _capture_or_refund(args: argparse.Namespace, client: EPaymentClient, printer: Printer) -> int:
+    payment = await client.get_payment(args.reference)
+    amount = Money(args.amount, payment.currency)
+    action = Action(args.command)
+    check = check_action(payment, action)
+    if not check.allowed or amount > check.amount:
+        done = "captured" if action is Action.CAPTURE else "refunded"
+        reason = check.reason or f"at most {check.amount.plain()} can be {done} now."
+        printer.error(f"Cannot {args.command} {amount.plain()} on {payment.reference}: {reason}")
+        return EXIT_REFUSED
+    key = args.key or new_idempotency_key()
+    if action is Action.CAPTURE:
+        after = await client.capture(payment.reference, amount, idempotency_key=key)
+    else:
+        after = await client.refund(payment.reference, amount, idempotency_key=key)
+    verb = "Captured" if action is Action.CAPTURE else "Refunded"
+    data = payment_json(after) | {"idempotencyKey": key}
+    printer.result(f"{verb} {amount.plain()}.\n{payment_text(after)}", data)
+    return EXIT_OK
+
+
+async def _create(args: argparse.Namespace, client: EPaymentClient, printer: Printer) -> int:
+    currency = (
+        Currency(args.currency)
+        if args.currency
+        else DEMO_CURRENCY.get(client.merchant_serial_number, Currency.NOK)
+    )
+    reference = args.reference or f"epay-{uuid.uuid4().hex[:16]}"
+    flow = args.flow or ("PUSH_MESSAGE" if args.phone else "WEB_REDIRECT")
+    return_url = args.return_url or ("https://example.com/epay-return" if flow == "WEB_REDIRECT" else None)
+    key = args.key or new_idempotency_key()
+    created = await client.create_payment(
+        reference=reference,
+        amount=Money(args.amount, currency),
+        description=args.description,
+        user_flow=flow,
+        phone_number=args.phone,
+        return_url=return_url,
+        idempotency_key=key,
+    )
+    text = f"Created {created.reference} for {Money(args.amount, currency).plain()}."
+    if created.redirect_url:
+        text += f"\nSend the customer to: {created.redirect_url}"
+    printer.result(
+        text,
+        {"reference": created.reference, "redirectUrl": created.redirect_url, "idempotencyKey": key},
+    )
+    return EXIT_OK
+
+
+async def _sandbox_command(args: argparse.Namespace, connection: Connection, printer: Printer) -> int:
+    msn = connection.credentials.merchant_serial_number
+    async with connection.controls() as controls:
+        if args.command == "list":
+            items, total = await controls.list_payments(msn, limit=max(1, min(args.limit, 100)))
+            lines = [f"{total} payment(s) for merchant {msn}:"]
+            for item in items:
+                try:
+                    payment = parse_payment(item)
+                except MalformedResponseError as exc:
+                    lines.append(f"  {item.get('reference', '?')}: unreadable ({exc})")
+                    continue
+                lines.append(
+                    f"  {payment.reference:<40} {payment.display_state:<11} {payment.amount.plain():>14}"
+                    f"  {item.get('paymentDescription', '')}"
+                )
+            printer.result("\n".join(lines), {"items": items, "total": total})
+            return EXIT_OK
+        payment = await controls.customer(msn, args.reference, args.action)
+        printer.result(f"Customer: {args.action}.\n{payment_text(payment)}", payment_json(payment))
+        return EXIT_OK

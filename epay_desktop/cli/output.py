@@ -1,0 +1,157 @@
+"""What ``epay`` prints: plain text for people, JSON for scripts. Money is shown exactly
+(``1234.50 NOK``), never through a float."""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from datetime import UTC
+from typing import Any, TextIO
+
+from epay_desktop.api import ApiError, EPaymentError, OutcomeUnknownError
+from epay_desktop.domain import Action, Payment, PaymentEvent, check_action
+
+AMOUNT_PATTERN = re.compile(r"^(\d{1,12})(?:\.(\d{1,2}))?$")
+
+
+class ConfigError(Exception):
+    """The command line or the environment variables do not make a usable connection."""
+
+
+def parse_amount(text: str) -> int:
+    """Major units with at most two decimals → minor units, exactly: ``"12.50"`` → 1250.
+
+    Raises ``ValueError`` for anything else (``"12,50"``, ``"-1"``, ``"1e3"``, ``"12.505"``, ``".5"``)."""
+    match = AMOUNT_PATTERN.fullmatch(text.strip())
+    if match is None:
+        raise ValueError(
+            f"{text!r} is not an amount: write it in kroner/euro with at most two decimals, like 12.50"
+        )
+    units, decimals = match.group(1), match.group(2) or ""
+    return int(units) * 100 + int(decimals.ljust(2, "0"))
+
+
+def payment_json(payment: Payment) -> dict[str, Any]:
+    agg = payment.aggregate
+    actions = {}
+    for action in Action:
+        check = check_action(payment, action)
+        actions[action.value] = {
+            "allowed": check.allowed,
+            "amount": check.amount.to_json(),
+            "reason": check.reason,
+        }
+    return {
+        "reference": payment.reference,
+        "state": payment.display_state,
+        "amount": payment.amount.to_json(),
+        "aggregate": {
+            "authorizedAmount": agg.authorized.to_json(),
+            "capturedAmount": agg.captured.to_json(),
+            "cancelledAmount": agg.cancelled.to_json(),
+            "refundedAmount": agg.refunded.to_json(),
+        },
+        "pspReference": payment.psp_reference,
+        "paymentMethod": payment.payment_method,
+        "redirectUrl": payment.redirect_url,
+        "actions": actions,
+    }
+
+
+def event_json(event: PaymentEvent) -> dict[str, Any]:
+    return {
+        "reference": event.reference,
+        "pspReference": event.psp_reference,
+        "name": event.display_name,
+        "amount": event.amount.to_json(),
+        "timestamp": event.timestamp.isoformat() if event.timestamp else None,
+        "idempotencyKey": event.idempotency_key,
+        "success": event.success,
+    }
+
+
+def error_json(error: BaseException) -> dict[str, Any]:
+    data: dict[str, Any] = {"type": type(error).__name__, "message": str(error)}
+    if isinstance(error, ApiError):
+        data.update(
+            status=error.status,
+            title=error.title,
+            detail=error.detail,
+            errorCode=error.error_code,
+            traceId=error.trace_id,
+            advice=error.advice,
+        )
+    if isinstance(error, OutcomeUnknownError):
+        data.update(
+            operation=error.operation, reference=error.reference, idempotencyKey=error.idempotency_key
+        )
+    return data
+
+
+def payment_text(payment: Payment) -> str:
+    agg = payment.aggregate
+    lines = [
+        f"Payment {payment.reference}",
+        f"  State:       {payment.display_state}",
+        f"  Amount:      {payment.amount.plain()}",
+        f"  Authorized:  {agg.authorized.plain()}",
+        f"  Captured:    {agg.captured.plain()}",
+        f"  Cancelled:   {agg.cancelled.plain()}",
+        f"  Refunded:    {agg.refunded.plain()}",
+    ]
+    if payment.psp_reference:
+        lines.append(f"  PSP ref:     {payment.psp_reference}")
+    if payment.redirect_url:
+        lines.append(f"  Redirect:    {payment.redirect_url}")
+    for action in Action:
+        check = check_action(payment, action)
+        label = f"  Can {action.value}:".ljust(15)
+        lines.append(f"{label}yes, {check.amount.plain()}" if check.allowed else f"{label}no: {check.reason}")
+    return "\n".join(lines)
+
+
+def events_text(events: list[PaymentEvent]) -> str:
+    if not events:
+        return "No events."
+    rows = [("When (UTC)", "Event", "Amount", "OK", "Idempotency key")]
+    for e in events:
+        stamp = e.timestamp.astimezone(UTC) if e.timestamp and e.timestamp.tzinfo else e.timestamp
+        when = stamp.strftime("%Y-%m-%d %H:%M:%S") if stamp else "?"
+        rows.append(
+            (when, e.display_name, e.amount.plain(), "yes" if e.success else "NO", e.idempotency_key or "")
+        )
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    return "\n".join(
+        "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip() for row in rows
+    )
+
+
+class Printer:
+    def __init__(self, *, as_json: bool, out: TextIO | None = None, err: TextIO | None = None) -> None:
+        self.as_json = as_json
+        self.out = out or sys.stdout
+        self.err = err or sys.stderr
+
+    def result(self, text: str, data: object) -> None:
+        if self.as_json:
+            print(json.dumps(data, ensure_ascii=False, indent=2), file=self.out)
+        else:
+            print(text, file=self.out)
+
+    def note(self, text: str) -> None:
+        """For people only: on stderr in JSON mode so stdout stays parseable."""
+        print(text, file=self.err if self.as_json else self.out)
+
+    def error(self, error: BaseException | str) -> None:
+        message = error if isinstance(error, str) else _error_text(error)
+        print(f"epay: {message}", file=self.err)
+        if self.as_json:
+            data = {"type": "UsageError", "message": error} if isinstance(error, str) else error_json(error)
+            print(json.dumps({"error": data}, ensure_ascii=False, indent=2), file=self.out)
+
+
+def _error_text(error: BaseException) -> str:
+    if isinstance(error, EPaymentError | ConfigError):
+        return str(error)
+    return f"{type(error).__name__}: {error}"
