@@ -44,7 +44,7 @@ from PySide6.QtWidgets import (
 
 from epay_desktop.ui.aio import wait_finished
 from epay_desktop.ui.register.feedback import StatusLabel, Tone, dialog_runner
-from epay_desktop.ui.register.inputs import ReferenceCheck, check_reference_lines
+from epay_desktop.ui.register.inputs import ReferenceCheck, check_reference_lines, split_line
 
 if TYPE_CHECKING:
     from epay_desktop.services import AddReport, ImportReport, PaymentDesk
@@ -202,9 +202,8 @@ class AddPaymentsDialog(QDialog):
         report = await self.desk.add_references(self.editor.toPlainText())
         # Keep only what was not added, so a rejected line can be fixed and nothing typed is lost.
         done = set(report.added) | set(report.already_tracked)
-        left = [
-            raw for raw in self.editor.toPlainText().splitlines() if raw.strip() and raw.strip() not in done
-        ]
+        lines = self.editor.toPlainText().splitlines()
+        left = [raw for raw in lines if any(token not in done for token in split_line(raw))]
         self.editor.setPlainText("\n".join(left))
         self.validate_now()
         self._show_report(report)

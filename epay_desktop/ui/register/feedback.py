@@ -70,8 +70,8 @@ def dialog_runner(status: StatusLabel, on_busy: Callable[[str, bool], None]) -> 
 
     The runner has no Qt parent on purpose: a task cancelled while its dialog is being deleted still
     finishes cleanly (a runner owned by the dialog would be deleted first and its last signal would
-    fail). Busy state goes through ``on_busy`` (a bound method of the dialog, so Qt drops the connection
-    when the dialog goes away) instead of the runner's ``busy`` widget list."""
+    fail). Busy state goes through ``on_busy`` (skipped once the dialog is deleted) instead of the
+    runner's ``busy`` widget list, whose widgets may be gone by then."""
 
     def present(_name: str, error: BaseException) -> None:
         if shiboken6.isValid(status):
@@ -79,8 +79,13 @@ def dialog_runner(status: StatusLabel, on_busy: Callable[[str, bool], None]) -> 
         else:
             log.warning("an operation of a closed dialog failed: %s", describe_error(error))
 
+    def busy_changed(name: str, busy: bool) -> None:
+        owner = getattr(on_busy, "__self__", None)
+        if owner is None or shiboken6.isValid(owner):
+            on_busy(name, busy)
+
     runner = TaskRunner(present)
-    runner.busy_changed.connect(on_busy)
+    runner.busy_changed.connect(busy_changed)
     return runner
 
 

@@ -37,7 +37,7 @@ def unnamed_controls(root: QWidget) -> list[str]:
         parent = widget.parentWidget()
         inside_composite = False
         while parent is not None and parent is not root:
-            if isinstance(parent, (QComboBox, QAbstractSpinBox, QLineEdit)):
+            if isinstance(parent, (QComboBox, QAbstractSpinBox, QLineEdit, QAbstractItemView)):
                 inside_composite = True
                 break
             parent = parent.parentWidget()
