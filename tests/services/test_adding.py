@@ -13,7 +13,10 @@ pytestmark = pytest.mark.anyio
 
 
 async def test_pasted_references_are_checked_one_by_one(bench: Bench) -> None:
-    text = "fjordkaffe-ord-100228, fjordkaffe-ord-100241\nshort\n\n  ord_with_underscore-1 ;fjordkaffe-ord-100228\n"
+    text = (
+        "fjordkaffe-ord-100228, fjordkaffe-ord-100241\nshort\n\n"
+        "  ord_with_underscore-1 ;fjordkaffe-ord-100228\n"
+    )
     report = await bench.desk.add_references(text)
     assert report.added == ("fjordkaffe-ord-100228", "fjordkaffe-ord-100241")
     assert [(r.text, r.line) for r in report.rejected] == [("short", 2), ("ord_with_underscore-1", 4)]

@@ -1,0 +1,164 @@
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import keyring
+import pytest
+
+from epay_desktop.sandbox import SandboxConfig, create_app
+from epay_desktop.services import (
+    DEMO_PROFILE,
+    DEMO_SECRETS,
+    Profile,
+    ProfileError,
+    ProfileKind,
+    ProfileSecrets,
+    ProfileStore,
+    ProfileStoreError,
+    SecretStore,
+    register_path,
+    test_connection,
+)
+from tests.services.keyrings import LockedKeyring, MemoryKeyring
+
+SECRETS = ProfileSecrets("s3cr3t-client-value", "sub-key-value-123")
+SHOP = Profile("Fjordkaffe test", ProfileKind.TEST, "123456", "client-abc")
+
+
+@pytest.fixture
+def memory_keyring() -> Iterator[MemoryKeyring]:
+    previous = keyring.get_keyring()
+    backend = MemoryKeyring()
+    keyring.set_keyring(backend)
+    try:
+        yield backend
+    finally:
+        keyring.set_keyring(previous)
+
+
+def test_profiles_are_saved_without_secrets_and_demo_is_built_in(app_home: Path) -> None:
+    store = ProfileStore()
+    assert store.list() == [DEMO_PROFILE]
+    store.save(SHOP)
+    custom = Profile("Training room", ProfileKind.CUSTOM, "223344", "demo-client", "http://10.0.0.5:8080")
+    store.save(custom)
+    assert [p.name for p in store.list()] == ["Demo", "Fjordkaffe test", "Training room"]
+    assert store.get("Training room").effective_base_url == "http://10.0.0.5:8080"
+    assert store.get("Fjordkaffe test").effective_base_url == "https://apitest.vipps.no"
+    text = store.path.read_text(encoding="utf-8")
+    assert store.path.parent == app_home / "config"
+    assert "secret" not in text.lower()
+
+    renamed = Profile("Fjordkaffe MT", ProfileKind.TEST, "123456", "client-abc")
+    store.save(renamed, replacing="Fjordkaffe test")
+    assert [p.name for p in store.list()] == ["Demo", "Training room", "Fjordkaffe MT"]
+    store.set_last_used("Training room")
+    store.delete("Training room")
+    assert store.last_used == "Demo"
+    with pytest.raises(ProfileError, match="built in"):
+        store.delete("Demo")
+
+
+@pytest.mark.parametrize(
+    ("profile", "match"),
+    [
+        (Profile("", ProfileKind.TEST, "123456", "c"), "needs a name"),
+        (Profile("x", ProfileKind.TEST, "12", "c"), "4 to 7 digits"),
+        (Profile("x", ProfileKind.PRODUCTION, "123456", ""), "client id"),
+        (Profile("x", ProfileKind.CUSTOM, "123456", "c", "ftp://nope"), "base URL"),
+        (Profile("x", ProfileKind.CUSTOM, "123456", "c", None), "base URL"),
+    ],
+)
+def test_invalid_profiles_are_refused_with_the_field_named(profile: Profile, match: str) -> None:
+    with pytest.raises(ProfileError, match=match):
+        ProfileStore().save(profile)
+
+
+def test_a_damaged_profiles_file_is_reported_and_left_alone(app_home: Path) -> None:
+    store = ProfileStore()
+    store.path.write_text("{not json", encoding="utf-8")
+    with pytest.raises(ProfileStoreError, match="cannot be read"):
+        store.list()
+    with pytest.raises(ProfileStoreError):
+        store.save(SHOP)
+    assert store.path.read_text(encoding="utf-8") == "{not json"
+
+
+def test_register_paths_are_per_profile_and_safe(app_home: Path) -> None:
+    a = register_path(Profile("Shop/../../etc", ProfileKind.TEST, "123456", "c"))
+    b = register_path(Profile("Shop ..etc", ProfileKind.TEST, "123456", "c"))
+    assert a.parent == b.parent == app_home / "data" / "registers"
+    assert a != b
+    assert "/" not in a.name
+    assert register_path(DEMO_PROFILE).name == "Demo.sqlite3"
+
+
+def test_secrets_go_to_the_keyring(memory_keyring: MemoryKeyring) -> None:
+    secrets = SecretStore()
+    assert secrets.persistent
+    assert secrets.set(SHOP, SECRETS) is True
+    assert memory_keyring.passwords == {
+        ("epay-desktop", "Fjordkaffe test:client_secret"): SECRETS.client_secret,
+        ("epay-desktop", "Fjordkaffe test:subscription_key"): SECRETS.subscription_key,
+    }
+    assert SecretStore().get(SHOP) == SECRETS  # another session finds them
+    assert SECRETS.client_secret not in repr(SECRETS)
+    secrets.delete(SHOP)
+    secrets.delete(SHOP)  # deleting what is gone is fine
+    assert secrets.get(SHOP) is None
+    assert secrets.get(DEMO_PROFILE) == DEMO_SECRETS
+
+
+def test_without_a_keyring_secrets_live_for_the_session_only() -> None:
+    # conftest selects keyring's fail backend: no keyring on this box.
+    secrets = SecretStore()
+    assert not secrets.persistent
+    assert "session only" in secrets.problem
+    assert secrets.set(SHOP, SECRETS) is False
+    assert secrets.get(SHOP) == SECRETS
+    assert SecretStore().get(SHOP) is None  # gone with the session
+
+
+def test_a_keyring_that_fails_falls_back_to_the_session() -> None:
+    secrets = SecretStore(LockedKeyring())
+    assert secrets.persistent
+    assert secrets.set(SHOP, SECRETS) is False
+    assert not secrets.persistent
+    assert "KeyringLocked" in secrets.problem
+    assert secrets.get(SHOP) == SECRETS
+
+
+@pytest.mark.anyio
+async def test_connection_succeeds_against_the_sandbox_and_fails_in_words() -> None:
+    transport = httpx.ASGITransport(app=create_app(SandboxConfig(data="empty")))
+    ok, message = await test_connection(DEMO_PROFILE, DEMO_SECRETS, transport=transport)
+    assert ok, message
+    assert "access token" in message
+
+    ok, message = await test_connection(SHOP, None)
+    assert not ok
+    assert "client secret and subscription key" in message
+
+    nowhere = Profile("Nowhere", ProfileKind.CUSTOM, "123456", "c", "http://127.0.0.1:9")
+    ok, message = await test_connection(nowhere, SECRETS)
+    assert not ok
+    assert message.startswith("Connection to http://127.0.0.1:9 failed")
+    assert SECRETS.client_secret not in message
+
+
+def test_profiles_file_shape(app_home: Path) -> None:
+    store = ProfileStore()
+    store.save(SHOP)
+    data = json.loads(store.path.read_text(encoding="utf-8"))
+    assert data["profiles"] == [
+        {
+            "name": "Fjordkaffe test",
+            "kind": "test",
+            "merchantSerialNumber": "123456",
+            "clientId": "client-abc",
+            "baseUrl": None,
+        }
+    ]
