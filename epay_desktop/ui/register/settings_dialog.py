@@ -49,6 +49,7 @@ from epay_desktop.services import (
     ProfileKind,
     ProfileSecrets,
     ProfileStore,
+    ProfileStoreError,
     SecretStore,
 )
 from epay_desktop.ui.register.feedback import StatusLabel, Tone, describe_error, dialog_runner
@@ -222,7 +223,11 @@ class SettingsDialog(QDialog):
         layout.addWidget(self.buttons)
 
         self._show_keyring_notice()
-        self.reload(select=current or self.store.last_used)
+        try:
+            last_used = self.store.last_used
+        except ProfileStoreError:
+            last_used = DEMO_PROFILE.name
+        self.reload(select=current or last_used)
         self.resize(760, 480)
 
     def _line_edit(self, object_name: str, accessible_name: str) -> QLineEdit:
@@ -236,7 +241,13 @@ class SettingsDialog(QDialog):
     def reload(self, select: str | None = None) -> None:
         """Re-read the profiles (a small JSON file) and select ``select`` (or keep the selection)."""
         selected = select or (self.editing.name if self.editing else None)
-        self.profiles = self.store.list()
+        problem = ""
+        try:
+            self.profiles = self.store.list()
+        except ProfileStoreError as error:
+            # A damaged profiles file is left as it is; the built-in Demo profile still works.
+            self.profiles = [DEMO_PROFILE]
+            problem = str(error)
         self.profile_list.blockSignals(True)
         self.profile_list.clear()
         for profile in self.profiles:
@@ -250,6 +261,8 @@ class SettingsDialog(QDialog):
         names = [p.name for p in self.profiles]
         self.profile_list.setCurrentRow(names.index(selected) if selected in names else 0)
         self._row_changed(self.profile_list.currentRow())
+        if problem:
+            self.status.show_error(problem)
 
     def _row_changed(self, row: int) -> None:
         if 0 <= row < len(self.profiles):

@@ -148,3 +148,14 @@ def test_demo_profile_is_read_only_and_deleting_removes_secrets(
     run(qt_loop, dialog.delete())
     assert [p.name for p in store.list()] == ["Demo"]
     assert backend.passwords == {}
+
+
+def test_a_damaged_profiles_file_is_reported_and_left_alone(qtbot: Any, tmp_path: Path) -> None:
+    path = tmp_path / "profiles.json"
+    path.write_text("{not json")
+    dialog = SettingsDialog(ProfileStore(path), SecretStore(MemoryKeyring()))
+    qtbot.addWidget(dialog)
+    assert [p.name for p in dialog.profiles] == ["Demo"]
+    assert dialog.status.tone is Tone.ERROR
+    assert "cannot be read" in dialog.status.text()
+    assert path.read_text() == "{not json"
