@@ -28,7 +28,9 @@ from epay_desktop.store.register import NewEntry, Register
 class Store:
     """One register file with its three parts sharing one connection."""
 
-    def __init__(self, path: Path, *, read_only: bool = False, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> None:
+    def __init__(
+        self, path: Path, *, read_only: bool = False, busy_timeout_ms: int = BUSY_TIMEOUT_MS
+    ) -> None:
         self.db = Database(path, read_only=read_only, busy_timeout_ms=busy_timeout_ms)
         self.register = Register(self.db)
         self.journal = Journal(self.db)
