@@ -202,3 +202,23 @@ def test_audit_log_shows_what_was_done_and_exports_csv(
     assert {row["action"] for row in rows} >= {"add", "create"}
     assert f"Exported {len(rows)} entries" in view.status.text()
     dialog.done(QDialog.DialogCode.Rejected)
+
+
+def test_a_csv_without_a_reference_column_is_refused_in_the_dialog(
+    qtbot: Any, dialog_loop: asyncio.AbstractEventLoop, desk: PaymentDesk, tmp_path: Path
+) -> None:
+    path = tmp_path / "wrong.csv"
+    path.write_text("order;amount\norder-4001-aaaa;100\n")
+    dialog = AddPaymentsDialog(desk)
+    qtbot.addWidget(dialog)
+    dialog.start_import()
+    run(dialog_loop, until(lambda: dialog.file_dialog is not None and dialog.file_dialog.isVisible()))
+    assert dialog.file_dialog is not None
+    type_file_name(dialog.file_dialog, path)
+    dialog.file_dialog.accept()
+    run(dialog_loop, until(lambda: not dialog.busy))
+    # The services' error reaches the status line through the dialog's runner; nothing was added.
+    assert dialog.status.tone is Tone.ERROR
+    assert "reference" in dialog.status.text()
+    assert run(dialog_loop, desk.load_register()) == []
+    assert dialog.import_button.isEnabled()
