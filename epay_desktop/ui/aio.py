@@ -67,6 +67,7 @@ class TaskRunner(QObject):
         self._present_error = present_error
         self._tasks: dict[str, asyncio.Task[Any]] = {}
         self._busy_widgets: dict[str, list[QWidget]] = {}
+        self._closed = False
 
     def start(
         self,
@@ -76,6 +77,11 @@ class TaskRunner(QObject):
         busy: list[QWidget] | None = None,
         replace: bool = True,
     ) -> asyncio.Task[Any] | None:
+        if self._closed:
+            # Shutting down: a late timer or click must not start work on closing resources.
+            if asyncio.iscoroutine(coro):
+                coro.close()
+            return None
         previous = self._tasks.get(name)
         if previous is not None and not previous.done():
             if not replace:
@@ -103,7 +109,13 @@ class TaskRunner(QObject):
         if task is not None and not task.done():
             task.cancel()
 
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
     async def shutdown(self) -> None:
+        """Cancel every running task, wait for them, and refuse new ones from now on."""
+        self._closed = True
         tasks = [t for t in self._tasks.values() if not t.done()]
         for task in tasks:
             task.cancel()

@@ -72,7 +72,7 @@ class StateBadgeDelegate(QStyledItemDelegate):
         style = widget.style() if widget is not None else QApplication.style()
         style.drawControl(QStyle.ControlElement.CE_ItemViewItem, opt, painter, widget)
         raw_state = index.data(PaymentRoles.STATE)
-        if raw_state is None:
+        if not raw_state:
             # Not fetched yet: plain, muted text (no colour claims a state we do not know).
             role = (
                 QPalette.ColorRole.HighlightedText

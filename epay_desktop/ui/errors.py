@@ -23,6 +23,7 @@ from epay_desktop.api import (
     RateLimitedError,
 )
 from epay_desktop.domain import MoneyError
+from epay_desktop.services import DeskError
 
 log = logging.getLogger(__name__)
 
@@ -101,6 +102,8 @@ def describe_error(operation: str, error: BaseException) -> ErrorReport:
         return ErrorReport(f"{what} not allowed", str(error))
     if isinstance(error, EPaymentError):
         return ErrorReport(f"{what} failed", str(error))
+    if isinstance(error, DeskError):
+        return ErrorReport(f"{what} not done", str(error), "Nothing was sent to the API.")
     if isinstance(error, (MoneyError, ValueError)):
         return ErrorReport(f"{what}: invalid input", str(error))
     if isinstance(error, OSError):

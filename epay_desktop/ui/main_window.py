@@ -276,6 +276,7 @@ class MainWindow(QMainWindow):
 
     async def shutdown(self) -> None:
         self.refresh_flow.auto_timer.stop()
+        self._selected_refresh.stop()
         await self.runner.shutdown()
 
     def closeEvent(self, event: QCloseEvent) -> None:

@@ -34,14 +34,23 @@ _AnyIndex = QModelIndex | QPersistentModelIndex
 
 
 class PaymentRoles(enum.IntEnum):
-    """Custom roles, in one place. Delegates and views read these; nobody calls services for data."""
+    """Custom roles, in one place. Delegates and views read these; nobody calls services for data.
+
+    They never answer ``None``: PySide6 6.12 drops a reference to ``None`` each time Python reads an
+    empty QVariant through ``QModelIndex.data()`` (the interpreter dies once None's count runs out),
+    so "no value" is ``NO_VALUE`` (an empty string) instead."""
 
     TRACKED = Qt.ItemDataRole.UserRole + 1  # the TrackedPayment
-    STATE = Qt.ItemDataRole.UserRole + 2  # the State's name (Qt turns str enums into str), None: unfetched
-    AGGREGATE = Qt.ItemDataRole.UserRole + 3  # AmountBreakdown, or None before the first fetch
+    STATE = (
+        Qt.ItemDataRole.UserRole + 2
+    )  # the State's name (Qt turns str enums into str); NO_VALUE: unfetched
+    AGGREGATE = Qt.ItemDataRole.UserRole + 3  # AmountBreakdown; NO_VALUE before the first fetch
     SORT_KEY = Qt.ItemDataRole.UserRole + 4  # a key that orders the column (ints, datetimes, text)
     BUSY = Qt.ItemDataRole.UserRole + 5  # True while an operation on this payment runs
     REFERENCE = Qt.ItemDataRole.UserRole + 6  # str
+
+
+NO_VALUE = ""
 
 
 class Column(enum.IntEnum):
@@ -149,11 +158,12 @@ class PaymentsModel(QAbstractTableModel):
         if role == PaymentRoles.REFERENCE:
             return tracked.reference
         if role == PaymentRoles.STATE:
-            return self._states[row]
+            state = self._states[row]
+            return state.value if state is not None else NO_VALUE
         if role == PaymentRoles.BUSY:
             return tracked.reference in self._busy
         if role == PaymentRoles.AGGREGATE:
-            return breakdown(tracked.payment) if tracked.payment is not None else None
+            return breakdown(tracked.payment) if tracked.payment is not None else NO_VALUE
         if role == PaymentRoles.SORT_KEY:
             return _sort_key(tracked, column)
         if role == Qt.ItemDataRole.ToolTipRole:

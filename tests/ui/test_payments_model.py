@@ -9,7 +9,7 @@ from PySide6.QtCore import QLocale, QModelIndex, QPersistentModelIndex, Qt
 
 from epay_desktop.domain import State
 from epay_desktop.domain.breakdown import AmountBreakdown
-from epay_desktop.ui.payments_model import Column, PaymentRoles, PaymentsFilterModel, PaymentsModel
+from epay_desktop.ui.payments_model import NO_VALUE, Column, PaymentRoles, PaymentsFilterModel, PaymentsModel
 from tests.ui.factories import tracked
 
 C_LOCALE = QLocale.c()
@@ -37,8 +37,10 @@ def models(qapp: Any) -> tuple[PaymentsModel, PaymentsFilterModel]:
 
 def test_model_passes_qt_model_tester(qtmodeltester: Any, models: tuple) -> None:
     model, proxy = models
-    qtmodeltester.check(model, force_py=True)
-    qtmodeltester.check(proxy, force_py=True)
+    # Qt's own C++ tester: the Python one reads empty QVariants through QModelIndex.data(), which
+    # PySide6 6.12 answers with an unowned None (see PaymentRoles).
+    qtmodeltester.check(model)
+    qtmodeltester.check(proxy)
 
 
 def test_rows_are_flat_and_show_payment_columns(models: tuple) -> None:
@@ -53,7 +55,8 @@ def test_rows_are_flat_and_show_payment_columns(models: tuple) -> None:
     assert row[Column.AGGREGATE] == "100\u2009% captured"
     assert model.index(3, Column.STATE).data() == "Not fetched"
     assert model.index(3, Column.AMOUNT).data() == ""
-    assert model.index(3, Column.AGGREGATE).data(PaymentRoles.AGGREGATE) is None
+    assert model.index(3, Column.AGGREGATE).data(PaymentRoles.AGGREGATE) == NO_VALUE
+    assert model.index(3, Column.STATE).data(PaymentRoles.STATE) == NO_VALUE
     assert model.index(4, Column.STATE).data() == "PAUSED"
     assert model.index(4, Column.STATE).data(PaymentRoles.STATE) == State.UNKNOWN
 
@@ -178,3 +181,17 @@ def test_invalid_index_gives_nothing(models: tuple) -> None:
     model, _ = models
     assert model.data(QModelIndex()) is None
     assert model.flags(QModelIndex()) == Qt.ItemFlag.NoItemFlags
+
+
+def test_custom_roles_never_answer_none(models: tuple) -> None:
+    """Guards the PySide6 workaround: reading None back through QModelIndex.data() leaks a reference."""
+    import sys
+
+    model, _ = models
+    before = sys.getrefcount(None)
+    for row in range(model.rowCount()):
+        for column in range(model.columnCount()):
+            for role in PaymentRoles:
+                assert model.data(model.index(row, column), role) is not None
+                model.index(row, column).data(role)
+    assert sys.getrefcount(None) >= before - 5

@@ -1,0 +1,190 @@
+"""The main window end to end against the in-process sandbox with the real PaymentDesk (issue 5 item 10):
+confirm → the row shows the new state and the cancelled amount; "Keep payment" → no request is sent; an
+API error → message shown, row unchanged; a slow cancel → the event loop keeps ticking."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PySide6.QtCore import Qt, QTimer
+
+from epay_desktop.app import Session, open_demo
+from epay_desktop.domain import Action, Currency, Money, State, TrackedPayment, check_action
+from epay_desktop.ui.cancel_dialog import CancelDialog
+from epay_desktop.ui.main_window import MainWindow
+
+
+async def wait_until(predicate: Callable[[], object], timeout: float = 5.0) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not predicate():
+        if loop.time() > deadline:
+            raise AssertionError("condition not reached in time")
+        await asyncio.sleep(0.005)
+
+
+class Harness:
+    def __init__(self, session: Session, window: MainWindow) -> None:
+        self.session = session
+        self.window = window
+        self.controls = session.desk.demo.controls  # type: ignore[union-attr]
+        self.msn = session.desk.profile.merchant_serial_number
+
+    def pick(self, want: Callable[[TrackedPayment], bool]) -> TrackedPayment:
+        for tracked in self.window.model.payments():
+            if tracked.payment is not None and want(tracked):
+                return tracked
+        raise AssertionError("the demo data has no such payment")
+
+    async def fresh_payment(self) -> TrackedPayment:
+        """A new payment waiting for the customer (the demo data's CREATED ones may be mid-3-D Secure)."""
+        demo = self.session.desk.demo
+        assert demo is not None
+        tracked = await demo.new_payment(Money(12_345, Currency.NOK), "Test coffee")
+        self.window.model.update_payment(tracked)
+        return tracked
+
+    def row(self, reference: str) -> TrackedPayment:
+        tracked = self.window.model.tracked(reference)
+        assert tracked is not None
+        return tracked
+
+    async def open_cancel_dialog(self, reference: str) -> CancelDialog:
+        assert self.window.select_reference(reference)
+        await wait_until(self.window.cancel_action.isEnabled)
+        self.window.cancel_action.trigger()
+        await wait_until(lambda: self.window.cancel_flow.dialog is not None)
+        dialog = self.window.cancel_flow.dialog
+        assert dialog is not None
+        await wait_until(dialog.isVisible)
+        return dialog
+
+    async def requests(self) -> int:
+        return int((await self.controls.stats())["requests"])
+
+
+@pytest.fixture
+def run(ui_loop: asyncio.AbstractEventLoop, tmp_path: Path, qtbot: Any) -> Callable[..., Any]:
+    """Run ``scenario(harness)`` inside a fresh Demo world and window; close everything afterwards."""
+
+    def runner(scenario: Callable[[Harness], Any]) -> Any:
+        async def main() -> Any:
+            session = await open_demo(tmp_path / "register.sqlite3")
+            window = MainWindow(session.desk, show_error_dialogs=False, auto_refresh_ms=3_600_000)
+            qtbot.addWidget(window)
+            window.show()
+            try:
+                await window.load(refresh=True)
+                return await scenario(Harness(session, window))
+            finally:
+                await window.shutdown()
+                window.close()
+                await session.aclose()
+
+        return ui_loop.run_until_complete(main())
+
+    return runner
+
+
+def reserved_authorized(t: TrackedPayment) -> bool:
+    assert t.payment is not None
+    return t.payment.state is State.AUTHORIZED and check_action(t.payment, Action.CANCEL).allowed
+
+
+def test_confirm_cancels_and_the_row_shows_the_new_state(run: Callable[..., Any], qtbot: Any) -> None:
+    async def scenario(h: Harness) -> None:
+        target = await h.fresh_payment()
+        dialog = await h.open_cancel_dialog(target.reference)
+        assert dialog.reference_label.text() == target.reference
+        assert dialog.amount_label.text().startswith("123")
+        qtbot.mouseClick(dialog.cancel_button, Qt.MouseButton.LeftButton)
+        await wait_until(lambda: h.row(target.reference).payment.state is State.TERMINATED)  # type: ignore[union-attr]
+        await wait_until(lambda: not h.window.runner.is_running(f"cancel:{target.reference}"))
+        assert "released to the customer" in h.window.statusBar().currentMessage()
+        assert not h.window.cancel_action.isEnabled()
+        assert "terminated" in h.window.cancel_action.toolTip()
+
+        partly = h.pick(lambda t: reserved_authorized(t) and bool(t.payment.aggregate.captured))  # type: ignore[union-attr]
+        assert partly.payment is not None
+        reserved = check_action(partly.payment, Action.CANCEL).amount
+        dialog = await h.open_cancel_dialog(partly.reference)
+        assert "stays AUTHORIZED" in dialog.outcome_label.text()
+        dialog.cancel_button.click()
+        await wait_until(lambda: h.row(partly.reference).payment.aggregate.cancelled == reserved)  # type: ignore[union-attr]
+        after = h.row(partly.reference).payment
+        assert after is not None
+        assert after.state is State.AUTHORIZED
+        assert after.aggregate.captured == partly.payment.aggregate.captured
+        assert h.window.details.figures["cancelled"].text() != "0.00\u00a0NOK"
+
+    run(scenario)
+
+
+def test_keep_payment_sends_nothing(run: Callable[..., Any], qtbot: Any) -> None:
+    async def scenario(h: Harness) -> None:
+        target = h.pick(reserved_authorized)
+        dialog = await h.open_cancel_dialog(target.reference)
+        await asyncio.sleep(0.35)  # let the selection's own refresh finish before counting
+        baseline = await h.requests()
+        idle = await h.requests() - baseline  # what counting itself costs
+        before = await h.requests()
+        qtbot.keyClick(dialog, Qt.Key.Key_Escape)
+        await wait_until(lambda: h.window.cancel_flow.dialog is None)
+        assert await h.requests() - before == idle
+        assert "nothing was sent" in h.window.statusBar().currentMessage()
+        events = await h.session.desk.refresh(target.reference)
+        assert all(e.name.value != "CANCELLED" for e in events.events)
+
+    run(scenario)
+
+
+def test_an_api_refusal_is_shown_and_the_row_is_unchanged(run: Callable[..., Any], qtbot: Any) -> None:
+    async def scenario(h: Harness) -> None:
+        target = await h.fresh_payment()
+        # Behind the window's back the customer rejects: our snapshot still says CREATED.
+        await h.controls.customer(h.msn, target.reference, "reject")
+        h.window.refresh_flow.refresh_one = lambda _ref: None  # type: ignore[method-assign]
+        dialog = await h.open_cancel_dialog(target.reference)
+        dialog.cancel_button.click()
+        await wait_until(lambda: h.window.presenter.last_report is not None)
+        report = h.window.presenter.last_report
+        assert report is not None
+        assert report.title == "Cancel failed"
+        assert any(d.startswith("Error code:") for d in report.details)
+        assert any(d.startswith("traceId:") for d in report.details)
+        assert report.advice
+        assert h.row(target.reference).payment.state is State.CREATED  # type: ignore[union-attr]
+        assert not h.window.model.is_busy(target.reference)
+        assert "Cancel failed" in h.window.statusBar().currentMessage()
+
+    run(scenario)
+
+
+@pytest.mark.slow
+def test_the_loop_keeps_ticking_during_a_slow_cancel(run: Callable[..., Any]) -> None:
+    async def scenario(h: Harness) -> float:
+        target = h.pick(reserved_authorized)
+        dialog = await h.open_cancel_dialog(target.reference)
+        await h.controls.set_faults(latency_ms=400)
+        loop = asyncio.get_running_loop()
+        ticks: list[float] = []
+        timer = QTimer()
+        timer.setInterval(5)
+        timer.timeout.connect(lambda: ticks.append(loop.time()))
+        timer.start()
+        dialog.cancel_button.click()
+        await wait_until(lambda: h.window.model.is_busy(target.reference))
+        await wait_until(lambda: not h.window.model.is_busy(target.reference), timeout=20)
+        timer.stop()
+        await h.controls.set_faults()
+        assert h.row(target.reference).payment.aggregate.cancelled  # type: ignore[union-attr]
+        assert len(ticks) > 20  # the cancel took a while, and the loop ran all along
+        return max(b - a for a, b in zip(ticks, ticks[1:], strict=False))
+
+    stall = run(scenario)
+    print(f"max event-loop stall during a 400 ms-latency cancel: {stall * 1000:.1f} ms")
+    assert stall < 0.050
