@@ -5,7 +5,8 @@ API error → message shown, row unchanged; a slow cancel → the event loop kee
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+import itertools
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -18,9 +19,9 @@ from epay_desktop.ui.cancel_dialog import CancelDialog
 from epay_desktop.ui.main_window import MainWindow
 
 
-async def wait_until(predicate: Callable[[], object], timeout: float = 5.0) -> None:
+async def wait_until(predicate: Callable[[], object], limit: float = 5.0) -> None:
     loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
+    deadline = loop.time() + limit
     while not predicate():
         if loop.time() > deadline:
             raise AssertionError("condition not reached in time")
@@ -178,12 +179,12 @@ def test_the_loop_keeps_ticking_during_a_slow_cancel(run: Callable[..., Any]) ->
         timer.start()
         dialog.cancel_button.click()
         await wait_until(lambda: h.window.model.is_busy(target.reference))
-        await wait_until(lambda: not h.window.model.is_busy(target.reference), timeout=20)
+        await wait_until(lambda: not h.window.model.is_busy(target.reference), limit=20)
         timer.stop()
         await h.controls.set_faults()
         assert h.row(target.reference).payment.aggregate.cancelled  # type: ignore[union-attr]
         assert len(ticks) > 20  # the cancel took a while, and the loop ran all along
-        return max(b - a for a, b in zip(ticks, ticks[1:], strict=False))
+        return max(b - a for a, b in itertools.pairwise(ticks))
 
     stall = run(scenario)
     print(f"max event-loop stall during a 400 ms-latency cancel: {stall * 1000:.1f} ms")
