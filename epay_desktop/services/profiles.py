@@ -20,9 +20,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import keyring
-import keyring.errors
-
 from epay_desktop import paths
 
 log = logging.getLogger(__name__)
@@ -253,13 +250,32 @@ def _backend_is_usable(backend: Any) -> bool:
     return not (inner is not None and not inner)
 
 
+def _keyring() -> Any:
+    # Imported on first use: keyring scans its backends on import (~50 ms), which start-up can skip.
+    import keyring
+
+    return keyring
+
+
+def _keyring_error() -> type[Exception]:
+    from keyring.errors import KeyringError
+
+    return KeyringError
+
+
+def _password_delete_error() -> type[Exception]:
+    from keyring.errors import PasswordDeleteError
+
+    return PasswordDeleteError
+
+
 class SecretStore:
     """Secrets in the OS keyring, or in memory for this session when no keyring backend works.
 
     ``persistent`` is False in the second case (the UI says "kept for this session only")."""
 
     def __init__(self, backend: Any | None = None) -> None:
-        self._backend = backend if backend is not None else keyring.get_keyring()
+        self._backend = backend if backend is not None else _keyring().get_keyring()
         self._session: dict[str, ProfileSecrets] = {}
         self.persistent = _backend_is_usable(self._backend)
         self.problem = (
@@ -286,7 +302,7 @@ class SecretStore:
         try:
             secret = self._backend.get_password(KEYRING_SERVICE, secret_user)
             key = self._backend.get_password(KEYRING_SERVICE, key_user)
-        except keyring.errors.KeyringError as error:
+        except _keyring_error() as error:
             self._fall_back(error)
             return self._session.get(name)
         if secret is None and key is None:
@@ -301,7 +317,7 @@ class SecretStore:
             try:
                 self._backend.set_password(KEYRING_SERVICE, secret_user, secrets.client_secret)
                 self._backend.set_password(KEYRING_SERVICE, key_user, secrets.subscription_key)
-            except keyring.errors.KeyringError as error:
+            except _keyring_error() as error:
                 self._fall_back(error)
             else:
                 self._session.pop(name, None)
@@ -317,8 +333,8 @@ class SecretStore:
         for user in self._usernames(name):
             try:
                 self._backend.delete_password(KEYRING_SERVICE, user)
-            except keyring.errors.PasswordDeleteError:
+            except _password_delete_error():
                 continue  # nothing stored under that name: already gone
-            except keyring.errors.KeyringError as error:
+            except _keyring_error() as error:
                 self._fall_back(error)
                 return
