@@ -29,7 +29,7 @@ from epay_desktop.ui.payments_model import state_text
 
 _ACTION_LABELS = {Action.CANCEL: "Cancel", Action.CAPTURE: "Capture", Action.REFUND: "Refund"}
 _ACTION_VERBS = {Action.CANCEL: "releases", Action.CAPTURE: "up to", Action.REFUND: "up to"}
-EVENT_COLUMNS = ("Event", "Amount", "Time", "Idempotency key", "Success")
+EVENT_COLUMNS = ("Event", "Amount", "Time", "Success", "Idempotency key")
 
 
 def _value_label(parent: QWidget, name: str) -> QLabel:
@@ -175,13 +175,13 @@ class DetailsPanel(QWidget):
                     event.display_name,
                     format_money(event.amount, loc),
                     format_datetime(event.timestamp, loc),
-                    event.idempotency_key or "",
                     "Yes" if event.success else "No",
+                    event.idempotency_key or "",
                 ]
             )
             item.setTextAlignment(1, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
             if not event.success:
-                item.setToolTip(4, "The API reports that this operation failed.")
+                item.setToolTip(3, "The API reports that this operation failed.")
             self.events.addTopLevelItem(item)
 
     def copy_psp_reference(self) -> None:

@@ -31,14 +31,14 @@ def format_money(money: Money | None, locale: QLocale | None = None, *, code: bo
     return f"{text}{_NBSP}{money.currency.value}" if code else text
 
 
-def format_datetime(moment: datetime | None, locale: QLocale | None = None) -> str:
-    """Local time, short locale format, seconds included (events often share a minute)."""
+def format_datetime(moment: datetime | None, locale: QLocale | None = None, *, seconds: bool = True) -> str:
+    """Local time, ISO-like; seconds included by default (events often share a minute)."""
     if moment is None:
         return ""
     loc = locale if locale is not None else QLocale()
     local = moment.astimezone() if moment.tzinfo is not None else moment
     qdt = QDateTime(local.year, local.month, local.day, local.hour, local.minute, local.second)
-    return loc.toString(qdt, "yyyy-MM-dd HH:mm:ss")
+    return loc.toString(qdt, "yyyy-MM-dd HH:mm:ss" if seconds else "yyyy-MM-dd HH:mm")
 
 
 def format_percent(part: int, whole: int) -> str:

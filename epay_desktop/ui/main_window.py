@@ -117,7 +117,7 @@ class MainWindow(QMainWindow):
         splitter.addWidget(side)
         splitter.setStretchFactor(0, 3)
         splitter.setStretchFactor(1, 2)
-        splitter.setSizes([800, 460])
+        splitter.setSizes([940, 340])
         layout.addWidget(splitter, 1)
         self.setCentralWidget(central)
         self.setStyleSheet(DESTRUCTIVE_BUTTON_STYLE)
@@ -168,19 +168,21 @@ class MainWindow(QMainWindow):
         table.setItemDelegateForColumn(Column.STATE, self.badge_delegate)
         table.setItemDelegateForColumn(Column.AGGREGATE, self.bar_delegate)
         header = table.horizontalHeader()
-        header.setStretchLastSection(False)
+        header.setStretchLastSection(True)
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        header.setSectionResizeMode(Column.DESCRIPTION, QHeaderView.ResizeMode.Stretch)
-        em = table.fontMetrics().horizontalAdvance("M")
-        for column, width in (
-            (Column.REFERENCE, 13),
-            (Column.CREATED, 11),
-            (Column.STATE, 9),
-            (Column.AMOUNT, 9),
-            (Column.AGGREGATE, 14),
-            (Column.UPDATED, 11),
+        metrics = table.fontMetrics()
+        pad = 24
+        for column, sample in (
+            (Column.REFERENCE, "fjordkaffe-ord-100228"),
+            (Column.DESCRIPTION, "2x Filterkaffe, 3x Espr"),
+            (Column.CREATED, "2026-11-26 10:56"),
+            (Column.STATE, "AUTHORIZE"),
+            (Column.AMOUNT, "12 345.00 NOK"),
+            (Column.AGGREGATE, "60 % reserved, 40 % captur"),
+            (Column.UPDATED, "2026-11-26 10:56"),
         ):
-            table.setColumnWidth(column, width * em)
+            extra = 20 if column == Column.STATE else 0
+            table.setColumnWidth(column, metrics.horizontalAdvance(sample) + pad + extra)
         return table
 
     def _action(self, text: str, slot: object, shortcuts: list[str], icon_name: str = "") -> QAction:
@@ -398,5 +400,7 @@ class MainWindow(QMainWindow):
             self.progress.hide()
             self.stop_button.hide()
             self.stop_action.setEnabled(False)
-        verb = "stopped after" if stopped else "refreshed"
-        self.show_status(f"Refresh {verb} {done} of {total} payments.")
+        if stopped:
+            self.show_status(f"Refresh stopped after {done} of {total} payments.")
+        else:
+            self.show_status(f"Refreshed {done} of {total} payments.")

@@ -292,11 +292,11 @@ class PaymentsModel(QAbstractTableModel):
         return (
             t.reference,
             t.description or (payment.description if payment is not None else ""),
-            format_datetime(t.created_at, loc),
+            format_datetime(t.created_at, loc, seconds=False),
             state_text(t) + busy,
             format_money(payment.amount, loc) if payment is not None else "",
             bar_summary(breakdown(payment)) if payment is not None else "",
-            format_datetime(t.updated_at, loc),
+            format_datetime(t.updated_at, loc, seconds=False),
         )
 
     def _tooltip(self, t: TrackedPayment, column: int) -> str | None:

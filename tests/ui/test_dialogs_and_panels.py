@@ -132,7 +132,7 @@ def test_details_panel_lists_failed_and_unknown_events(qtbot: Any) -> None:
     )
     panel.show_payment(tp.__class__(**{**{f: getattr(tp, f) for f in tp.__slots__}, "events": (event,)}))
     item = panel.events.topLevelItem(0)
-    assert [item.text(c) for c in (0, 1, 3, 4)] == ["PAUSED", "0.05\u00a0NOK", "key-1", "No"]
+    assert [item.text(c) for c in (0, 1, 3, 4)] == ["PAUSED", "0.05\u00a0NOK", "No", "key-1"]
 
 
 def test_details_panel_without_payment(qtbot: Any) -> None:
