@@ -1,0 +1,234 @@
+"""The payments table at scale (issue 5 item 11). Prints ratios against a baseline from the same run.
+
+- 100,000 payments: time to fill the model (and let the proxy map every row), to sort by amount, to
+  filter by text; memory per payment. Baseline: building the same 100,000 records in plain Python.
+  Targets: fill and filter each within 3x the baseline.
+- The largest event-loop stall while refreshing 1,000 payments from the in-process sandbox with added
+  latency (a 5 ms QTimer records its ticks). Target: no stall over 50 ms.
+
+Run: ``uv run python benchmarks/table_scale.py [--rows 100000] [--refresh 1000] [--latency-ms 20]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gc
+import os
+import sys
+import tempfile
+import time
+import tracemalloc
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from PySide6.QtCore import QTimer, Qt  # noqa: E402
+from PySide6.QtWidgets import QApplication, QTableView  # noqa: E402
+
+from epay_desktop.domain import (  # noqa: E402
+    Aggregate,
+    Currency,
+    Money,
+    Payment,
+    State,
+    TrackedPayment,
+)
+from epay_desktop.ui.payments_model import Column, PaymentsFilterModel, PaymentsModel  # noqa: E402
+
+T0 = datetime(2025, 1, 1, tzinfo=UTC)
+DESCRIPTIONS = ("Espresso", "Cappuccino", "Kanelbolle", "Termokopp", "Kaffebønner 250 g", "Croissant")
+
+
+def build_records(n: int) -> list[TrackedPayment]:
+    records = []
+    nok = Currency.NOK
+    for i in range(n):
+        amount = 1_000 + (i * 7919) % 500_000
+        captured = amount // 2 if i % 3 == 0 else 0
+        state = State.AUTHORIZED if i % 5 else State.CREATED
+        authorized = amount if state is State.AUTHORIZED else 0
+        payment = Payment(
+            reference=f"bench-{i:08d}",
+            amount=Money(amount, nok),
+            state=state,
+            aggregate=Aggregate(Money(authorized, nok), Money(captured, nok), Money(0, nok), Money(0, nok)),
+            psp_reference=f"psp-{i}",
+        )
+        records.append(
+            TrackedPayment(
+                reference=payment.reference,
+                merchant_serial_number="123456",
+                payment=payment,
+                description=DESCRIPTIONS[i % len(DESCRIPTIONS)] + f" #{i}",
+                created_at=T0 + timedelta(seconds=i * 37 % 9_999_991),
+            )
+        )
+    return records
+
+
+def timed(fn) -> float:  # type: ignore[no-untyped-def]
+    gc.collect()
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
+def memory_per_payment(rows: int) -> tuple[float, float]:
+    """Bytes per payment of the records, and of what the model adds (measured apart from the timings:
+    tracemalloc slows allocation several times over)."""
+    tracemalloc.start()
+    records = build_records(rows)
+    records_bytes = tracemalloc.get_traced_memory()[0]
+    model = PaymentsModel()
+    model.set_payments(records)
+    model_bytes = tracemalloc.get_traced_memory()[0] - records_bytes
+    tracemalloc.stop()
+    return records_bytes / rows, model_bytes / rows
+
+
+def table_numbers(rows: int) -> dict[str, float]:
+    records: list[TrackedPayment] = []
+
+    def build() -> None:
+        records.extend(build_records(rows))
+
+    baseline = timed(build)
+
+    model = PaymentsModel()
+    proxy = PaymentsFilterModel()
+    proxy.setSourceModel(model)
+    view = QTableView()
+    view.setModel(proxy)
+    view.resize(1200, 800)
+
+    def fill() -> None:
+        model.set_payments(records)
+        assert proxy.rowCount() == rows  # the proxy has mapped every row
+
+    fill_s = timed(fill)
+
+    def sort() -> None:
+        proxy.sort(Column.AMOUNT, Qt.SortOrder.DescendingOrder)
+        proxy.rowCount()
+
+    sort_s = timed(sort)
+
+    def filter_text() -> None:
+        proxy.set_text("kanelbolle #1")
+        assert 0 < proxy.rowCount() < rows
+
+    filter_s = timed(filter_text)
+    clear_s = timed(lambda: (proxy.set_text(""), proxy.rowCount()))
+    paint_s = timed(lambda: view.grab())
+    records_bytes, model_bytes = memory_per_payment(min(rows, 20_000))
+    return {
+        "rows": rows,
+        "baseline_s": baseline,
+        "fill_s": fill_s,
+        "sort_s": sort_s,
+        "filter_s": filter_s,
+        "clear_filter_s": clear_s,
+        "first_paint_s": paint_s,
+        "record_bytes_per_payment": records_bytes,
+        "model_bytes_per_payment": model_bytes,
+    }
+
+
+async def refresh_stall(count: int, latency_ms: int) -> dict[str, float]:
+    import httpx
+
+    from epay_desktop.api import SandboxControls
+    from epay_desktop.sandbox import SandboxConfig, create_app
+    from epay_desktop.services import DEMO_PROFILE, DEMO_SECRETS, PaymentDesk, client_for
+    from epay_desktop.ui.aio import TaskRunner
+    from epay_desktop.ui.refresh_flow import RefreshFlow
+
+    transport = httpx.ASGITransport(app=create_app(SandboxConfig(data="empty", rate_limits=False)))
+    with tempfile.TemporaryDirectory() as folder:
+        async with (
+            client_for(DEMO_PROFILE, DEMO_SECRETS, transport=transport) as client,
+            SandboxControls(DEMO_PROFILE.effective_base_url, transport=transport) as controls,
+        ):
+            desk = await PaymentDesk.open(DEMO_PROFILE, client, Path(folder) / "bench.sqlite3")
+            try:
+                semaphore = asyncio.Semaphore(16)
+
+                async def create(i: int) -> None:
+                    async with semaphore:
+                        await desk.create_payment(Money(1_000 + i, Currency.NOK), f"Bench {i}", "4791234567")
+
+                await asyncio.gather(*(create(i) for i in range(count)))
+                model = PaymentsModel()
+                model.set_payments(await desk.load_register())
+                runner = TaskRunner(lambda name, error: print(f"{name} failed: {error}", file=sys.stderr))
+                flow = RefreshFlow(desk, model, runner)
+                await controls.set_faults(latency_ms=latency_ms)
+                loop = asyncio.get_running_loop()
+                ticks: list[float] = []
+                timer = QTimer()
+                timer.setInterval(5)
+                timer.timeout.connect(lambda: ticks.append(loop.time()))
+                timer.start()
+                start = loop.time()
+                done = await flow.refresh(model.references())
+                elapsed = loop.time() - start
+                timer.stop()
+                await controls.set_faults()
+            finally:
+                await desk.aclose()
+    gaps = [b - a for a, b in zip(ticks, ticks[1:], strict=False)]
+    return {
+        "refreshed": done,
+        "refresh_s": elapsed,
+        "max_stall_ms": max(gaps) * 1000 if gaps else float("nan"),
+        "ticks": len(ticks),
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--refresh", type=int, default=1_000)
+    parser.add_argument("--latency-ms", type=int, default=20)
+    args = parser.parse_args()
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setQuitOnLastWindowClosed(False)
+
+    t = table_numbers(args.rows)
+    base = t["baseline_s"]
+    print(f"{t['rows']:,} payments")
+    print(f"  build records (baseline) {base * 1000:8.1f} ms")
+    for key, label in (
+        ("fill_s", "fill model + proxy map"),
+        ("sort_s", "sort by amount"),
+        ("filter_s", "filter by text"),
+        ("clear_filter_s", "clear the filter"),
+        ("first_paint_s", "paint the view once"),
+    ):
+        print(f"  {label:24s} {t[key] * 1000:8.1f} ms   {t[key] / base:5.2f}x baseline")
+    print(
+        f"  memory: records {t['record_bytes_per_payment']:.0f} B/payment, "
+        f"model on top {t['model_bytes_per_payment']:.0f} B/payment"
+    )
+    fill_ok = t["fill_s"] <= 3 * base
+    filter_ok = t["filter_s"] <= 3 * base
+    print(
+        f"  target fill <= 3x: {'met' if fill_ok else 'MISSED'}; filter <= 3x: {'met' if filter_ok else 'MISSED'}"
+    )
+
+    from epay_desktop.ui.aio import run_app
+
+    r = run_app(lambda: refresh_stall(args.refresh, args.latency_ms))
+    print(
+        f"refresh {r['refreshed']} payments, sandbox latency {args.latency_ms} ms: {r['refresh_s']:.2f} s, "
+        f"{r['ticks']} timer ticks, max event-loop stall {r['max_stall_ms']:.1f} ms "
+        f"(target < 50 ms: {'met' if r['max_stall_ms'] < 50 else 'MISSED'})"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
