@@ -25,10 +25,12 @@ from pathlib import Path
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from PySide6.QtCore import QTimer, Qt  # noqa: E402
-from PySide6.QtWidgets import QApplication, QTableView  # noqa: E402
+import itertools
 
-from epay_desktop.domain import (  # noqa: E402
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtWidgets import QApplication, QTableView
+
+from epay_desktop.domain import (
     Aggregate,
     Currency,
     Money,
@@ -36,7 +38,7 @@ from epay_desktop.domain import (  # noqa: E402
     State,
     TrackedPayment,
 )
-from epay_desktop.ui.payments_model import Column, PaymentsFilterModel, PaymentsModel  # noqa: E402
+from epay_desktop.ui.payments_model import Column, PaymentsFilterModel, PaymentsModel
 
 T0 = datetime(2025, 1, 1, tzinfo=UTC)
 DESCRIPTIONS = ("Espresso", "Cappuccino", "Kanelbolle", "Termokopp", "Kaffebønner 250 g", "Croissant")
@@ -179,7 +181,7 @@ async def refresh_stall(count: int, latency_ms: int) -> dict[str, float]:
                 await controls.set_faults()
             finally:
                 await desk.aclose()
-    gaps = [b - a for a, b in zip(ticks, ticks[1:], strict=False)]
+    gaps = [b - a for a, b in itertools.pairwise(ticks)]
     return {
         "refreshed": done,
         "refresh_s": elapsed,
@@ -216,7 +218,8 @@ def main() -> int:
     fill_ok = t["fill_s"] <= 3 * base
     filter_ok = t["filter_s"] <= 3 * base
     print(
-        f"  target fill <= 3x: {'met' if fill_ok else 'MISSED'}; filter <= 3x: {'met' if filter_ok else 'MISSED'}"
+        f"  target fill <= 3x: {'met' if fill_ok else 'MISSED'}; "
+        f"filter <= 3x: {'met' if filter_ok else 'MISSED'}"
     )
 
     from epay_desktop.ui.aio import run_app
