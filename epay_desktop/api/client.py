@@ -6,7 +6,9 @@ Every money-moving call (create, cancel, capture, refund) carries an ``Idempoten
 same key and the very same body bytes. When the retries run out and an attempt may have reached the
 server (a read failed, a timeout after sending, a 5xx), :class:`OutcomeUnknownError` is raised so the
 caller reconciles from the payment and its event log. Failures before anything was sent (connect
-errors) raise :class:`NetworkError`: nothing happened.
+errors) raise :class:`NetworkError`: nothing happened. A 2xx answer to a money-moving call whose body
+cannot be read is also :class:`OutcomeUnknownError` (its ``last_error`` the MalformedResponseError):
+the effect may have happened. Reads raise :class:`MalformedResponseError`.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from epay_desktop import APP_NAME, __version__
 from epay_desktop.api.environment import Credentials, Environment
 from epay_desktop.api.errors import (
     InvalidInputError,
+    MalformedResponseError,
     NetworkError,
     NotAllowedError,
     OutcomeUnknownError,
@@ -63,6 +66,7 @@ USER_FLOWS: Final = ("PUSH_MESSAGE", "NATIVE_REDIRECT", "WEB_REDIRECT", "QR")
 IDEMPOTENCY_KEY_PATTERN: Final = re.compile(r"^[\x21-\x7e]{1,50}$")
 
 # Transport failures that happen before the request could reach the server: nothing was done.
+_ATTEMPTS: Final = "epay_desktop.attempts"  # response.extensions key: how many attempts it took
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)
 
 
@@ -218,7 +222,10 @@ class EPaymentClient:
             idempotency_key=key,
             effectful=True,
         )
-        return parse_created(self._json(response, f"created payment {reference}"), reference=reference)
+        try:
+            return parse_created(self._json(response, f"created payment {reference}"), reference=reference)
+        except MalformedResponseError as exc:
+            raise _unknown_after_success("create", reference, key, exc, response) from exc
 
     async def cancel(
         self,
@@ -281,7 +288,10 @@ class EPaymentClient:
             idempotency_key=key,
             effectful=True,
         )
-        return parse_payment(self._json(response, f"{operation} of {reference}"))
+        try:
+            return parse_payment(self._json(response, f"{operation} of {reference}"))
+        except MalformedResponseError as exc:
+            raise _unknown_after_success(operation, reference, key, exc, response) from exc
 
     # --- the one request path -----------------------------------------------------------------------
 
@@ -380,6 +390,7 @@ class EPaymentClient:
             status = response.status_code
             log.debug("%s %s → %d (attempt %d)", method, path, status, attempt)
             if 200 <= status < 300:
+                response.extensions[_ATTEMPTS] = attempt
                 return response
             if status == 401 and authorized and not refreshed_after_401:
                 # The token may have expired early or been revoked: one refresh, one more try.
@@ -407,6 +418,21 @@ class EPaymentClient:
                     raise unknown() from error
                 raise error
             await policy.sleep(delay)
+
+
+def _unknown_after_success(
+    operation: str, reference: str, key: str, error: MalformedResponseError, response: httpx.Response
+) -> OutcomeUnknownError:
+    """A money-moving call answered 2xx with a body we cannot read: the effect may have happened, so
+    the caller must reconcile (a MalformedResponseError would read as "nothing happened")."""
+    attempts = response.extensions.get(_ATTEMPTS, 1)
+    return OutcomeUnknownError(
+        operation=operation,
+        reference=reference,
+        idempotency_key=key,
+        last_error=error,
+        attempts=attempts if isinstance(attempts, int) else 1,
+    )
 
 
 def _describe_transport_error(exc: httpx.TransportError) -> str:

@@ -5,8 +5,10 @@
     │   └── InvalidInputError      input that cannot be right (a reference with a slash, a 0 capture)
     ├── NetworkError               the transport failed (connect, read, timeout) after the retries
     ├── MalformedResponseError     a success answer whose body cannot be read as the API describes it
-    ├── OutcomeUnknownError        a money-moving call whose effect is unknown after the retries:
-    │                              reconcile from the payment and its event log, retry with the same key
+    ├── OutcomeUnknownError        a money-moving call whose effect is unknown after the retries (no
+    │                              answer, or a 2xx whose body cannot be read: ``last_error`` is then
+    │                              the MalformedResponseError): reconcile from the payment and its
+    │                              event log, retry with the same key
     └── ApiError                   the API (or a gateway in front of it) answered with an error status
         ├── AuthenticationError    401 / 403: credentials, token, subscription key, MSN not connected
         ├── NotFoundError          404: no such reference for this merchant serial number
@@ -88,9 +90,14 @@ class OutcomeUnknownError(EPaymentError):
         self.idempotency_key = idempotency_key
         self.last_error = last_error
         self.attempts = attempts
+        last = _one_line(str(last_error)) if last_error else "none"
+        if isinstance(last_error, MalformedResponseError):
+            # A success status with a body we cannot read: the effect may well have happened.
+            what = f"the success answer could not be read after {attempts} attempt(s) ({last})"
+        else:
+            what = f"no answer after {attempts} attempt(s) (last: {last})"
         super().__init__(
-            f"The {operation} of {reference} may or may not have happened: no answer after {attempts} "
-            f"attempt(s) (last: {_one_line(str(last_error)) if last_error else 'none'}). Check the payment "
+            f"The {operation} of {reference} may or may not have happened: {what}. Check the payment "
             f"and its event log; retrying with idempotency key {idempotency_key} is safe."
         )
 

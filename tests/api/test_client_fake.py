@@ -403,3 +403,64 @@ def test_tls_verification_is_on() -> None:
 def test_test_and_production_refuse_plain_http() -> None:
     with pytest.raises(ValueError, match="https"):
         Environment("production", "http://api.vipps.no")
+
+
+async def _money_moving_call(client: EPaymentClient, operation: str, key: str) -> object:
+    if operation == "cancel":
+        return await client.cancel(REF, idempotency_key=key)
+    if operation == "create":
+        return await client.create_payment(
+            reference=REF,
+            amount=Money(1000, NOK),
+            description="Two coffees",
+            phone_number="4791234567",
+            idempotency_key=key,
+        )
+    return await getattr(client, operation)(REF, Money(500, NOK), idempotency_key=key)
+
+
+_UNREADABLE = [b"", b"<html><body>Welcome to the hotel wifi</body></html>", b"{not json", b"[]"]
+# JSON, but the money fields are missing (a create answer needs only the reference, so not for create)
+_NO_MONEY = b'{"reference": "order-12345678"}'
+
+
+@pytest.mark.parametrize(
+    ("operation", "body"),
+    [(op, body) for op in ("cancel", "capture", "refund", "create") for body in _UNREADABLE]
+    + [(op, _NO_MONEY) for op in ("cancel", "capture", "refund")],
+)
+async def test_unreadable_success_answer_to_a_money_moving_call_is_outcome_unknown(
+    operation: str, body: bytes
+) -> None:
+    # The server said 2xx, so the effect may have happened: "malformed" would read as "nothing happened".
+    status = 201 if operation == "create" else 200
+    server = FakeServer([httpx.Response(status, content=body)])
+    async with server.client() as client:
+        with pytest.raises(OutcomeUnknownError) as caught:
+            await _money_moving_call(client, operation, "key-42")
+    error = caught.value
+    assert isinstance(error.last_error, MalformedResponseError)
+    assert error.idempotency_key == "key-42"
+    assert error.reference == REF
+    assert error.operation == operation
+    assert error.attempts == 1
+    assert "could not be read" in str(error)
+    assert len(server.api_requests) == 1  # a replay with the key would return the same unreadable body
+
+
+async def test_unreadable_success_after_a_retry_counts_the_attempts() -> None:
+    server = FakeServer([problem(503, "Service Unavailable"), httpx.Response(200, content=b"oops")])
+    async with server.client() as client:
+        with pytest.raises(OutcomeUnknownError) as caught:
+            await client.cancel(REF, idempotency_key="key-7")
+    assert caught.value.attempts == 2
+    assert {r.headers["Idempotency-Key"] for r in server.api_requests} == {"key-7"}
+
+
+@pytest.mark.parametrize("read", ["get_payment", "get_events"])
+async def test_unreadable_answer_to_a_read_stays_malformed(read: str) -> None:
+    server = FakeServer([httpx.Response(200, content=b"<html>proxy</html>")])
+    async with server.client() as client:
+        with pytest.raises(MalformedResponseError) as caught:
+            await getattr(client, read)(REF)
+    assert not isinstance(caught.value, OutcomeUnknownError)

@@ -2,18 +2,28 @@
 
 from __future__ import annotations
 
+import httpx
 import pytest
 
-from epay_desktop.api import ApiError, OutcomeUnknownError, new_idempotency_key
+from epay_desktop.api import (
+    ApiError,
+    Environment,
+    EPaymentClient,
+    MalformedResponseError,
+    OutcomeUnknownError,
+    new_idempotency_key,
+)
 from epay_desktop.domain import State
 from epay_desktop.services import (
     ActionNotPossibleError,
+    CancelResult,
     IntentStatus,
     NotTrackedError,
     OperationPendingError,
+    OperationResult,
 )
 from epay_desktop.store import Operation
-from tests.services.conftest import MSN, Bench, fast_retry, nok
+from tests.services.conftest import BASE_URL, CREDENTIALS, MSN, Bench, fast_retry, nok
 
 pytestmark = pytest.mark.anyio
 
@@ -198,3 +208,65 @@ async def test_recovery_reports_a_refusal_in_words(bench: Bench) -> None:
     assert "Nothing was moved" in message
     (intent,) = await bench.desk.journal()
     assert intent.status is IntentStatus.FAILED
+
+
+class GarbledAnswers(httpx.AsyncBaseTransport):
+    """A proxy in front of the sandbox that lets money-moving calls through (the sandbox commits them)
+    and then replaces their 2xx answer with a page nobody can read."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
+        self.inner = inner
+        self.garbled = 0
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        response = await self.inner.handle_async_request(request)
+        moves = request.method == "POST" and request.url.path.startswith("/epayment/v1/payments")
+        if moves and 200 <= response.status_code < 300:
+            await response.aread()
+            await response.aclose()
+            self.garbled += 1
+            return httpx.Response(response.status_code, content=b"<html>Captive portal</html>")
+        return response
+
+
+@pytest.mark.parametrize("operation", ["cancel", "capture"])
+async def test_an_unreadable_success_answer_is_reconciled_from_the_event_log(
+    bench: Bench, operation: str
+) -> None:
+    ref = await bench.approved_payment(4200)
+    garbled = GarbledAnswers(bench.transport)
+    client = EPaymentClient(Environment.sandbox(BASE_URL), CREDENTIALS, transport=garbled)
+    desk = await bench.open_desk(client)
+    try:
+        result: CancelResult | OperationResult = (
+            await desk.cancel(ref) if operation == "cancel" else await desk.capture(ref, nok(4200))
+        )
+    finally:
+        await desk.aclose()
+        await client.aclose()
+    assert garbled.garbled == 1
+    assert result.reconciled
+    assert (await bench.event_names(ref)).count("CANCELLED" if operation == "cancel" else "CAPTURED") == 1
+    (intent,) = await bench.desk.journal()
+    assert intent.status is IntentStatus.RECONCILED
+
+
+async def test_an_unreadable_create_answer_keeps_the_payment_tracked(bench: Bench) -> None:
+    garbled = GarbledAnswers(bench.transport)
+    client = EPaymentClient(Environment.sandbox(BASE_URL), CREDENTIALS, transport=garbled)
+    desk = await bench.open_desk(client)
+    try:
+        with pytest.raises(OutcomeUnknownError) as caught:
+            await desk.create_payment(nok(5000), "2x Kanelbolle", "4791234567")
+    finally:
+        await desk.aclose()
+        await client.aclose()
+    assert isinstance(caught.value.last_error, MalformedResponseError)
+    (row,) = await bench.desk.load_register()
+    assert row.reference == caught.value.reference
+    assert row.fetch_error  # kept, marked, so a refresh shows what happened
+    refreshed = await bench.desk.refresh(row.reference)
+    assert refreshed.payment is not None
+    assert refreshed.payment.state is State.CREATED  # it was created after all
+    newest = (await bench.desk.audit())[0]
+    assert (newest.action, newest.result) == ("create", "unknown")
