@@ -92,7 +92,7 @@ async def _cancel(
 
 async def _capture_or_refund(args: argparse.Namespace, client: EPaymentClient, printer: Printer) -> int:
     payment = await client.get_payment(args.reference)
-    amount = Money(args.amount, payment.currency)
+    amount = Money.parse(args.amount, payment.currency)  # MoneyError (a ValueError): usage, exit 2
     action = Action(args.command)
     check = check_action(payment, action)
     if not check.allowed or amount > check.amount:
@@ -117,20 +117,21 @@ async def _create(args: argparse.Namespace, client: EPaymentClient, printer: Pri
         if args.currency
         else DEMO_CURRENCY.get(client.merchant_serial_number, Currency.NOK)
     )
+    amount = Money.parse(args.amount, currency)
     reference = args.reference or f"epay-{uuid.uuid4().hex[:16]}"
     flow = args.flow or ("PUSH_MESSAGE" if args.phone else "WEB_REDIRECT")
     return_url = args.return_url or ("https://example.com/epay-return" if flow == "WEB_REDIRECT" else None)
     key = args.key or new_idempotency_key()
     created = await client.create_payment(
         reference=reference,
-        amount=Money(args.amount, currency),
+        amount=amount,
         description=args.description,
         user_flow=flow,
         phone_number=args.phone,
         return_url=return_url,
         idempotency_key=key,
     )
-    text = f"Created {created.reference} for {Money(args.amount, currency).plain()}."
+    text = f"Created {created.reference} for {amount.plain()}."
     if created.redirect_url:
         text += f"\nSend the customer to: {created.redirect_url}"
     printer.result(

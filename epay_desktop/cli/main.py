@@ -36,8 +36,8 @@ from epay_desktop.api import (
     SandboxControls,
 )
 from epay_desktop.api.client import USER_FLOWS
-from epay_desktop.cli.output import ConfigError, Printer, parse_amount
-from epay_desktop.domain import REFERENCE_PATTERN, Currency
+from epay_desktop.cli.output import ConfigError, Printer
+from epay_desktop.domain import REFERENCE_PATTERN, Currency, Money, MoneyError
 
 EXIT_OK, EXIT_REFUSED, EXIT_USAGE, EXIT_UNKNOWN, EXIT_NETWORK = 0, 1, 2, 3, 4
 SANDBOX_MSN = "123456"
@@ -53,11 +53,18 @@ def _reference(text: str) -> str:
     return text
 
 
-def _amount(text: str) -> int:
-    try:
-        return parse_amount(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
+def _amount(text: str) -> str:
+    """The amount as typed, once it reads as money in some currency (usage error otherwise, before any
+    call). The command reads it with :meth:`Money.parse` again once the payment's currency is known."""
+    problems = []
+    for currency in Currency:
+        try:
+            Money.parse(text, currency)
+        except MoneyError as error:
+            problems.append(str(error))
+        else:
+            return text
+    raise argparse.ArgumentTypeError(problems[0])
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -88,11 +95,11 @@ def build_parser() -> argparse.ArgumentParser:
     for name, text in (("capture", "capture AMOUNT (e.g. 12.50)"), ("refund", "refund AMOUNT (e.g. 12.50)")):
         command = sub.add_parser(name, help=text)
         command.add_argument("reference", type=_reference)
-        command.add_argument("amount", type=_amount, help="in kroner/euro, at most two decimals")
+        command.add_argument("amount", type=_amount, help="in kroner/euro, e.g. 12.50 or 12,50")
         command.add_argument("--key", help="idempotency key (repeat a call whose outcome was unknown)")
 
     create = sub.add_parser("create", help="create a payment")
-    create.add_argument("amount", type=_amount, help="in kroner/euro, at most two decimals")
+    create.add_argument("amount", type=_amount, help="in kroner/euro, e.g. 12.50 or 12,50")
     create.add_argument("--description", "-d", required=True)
     create.add_argument("--reference", type=_reference, help="default: a new epay-… reference")
     create.add_argument("--currency", choices=[c.value for c in Currency])

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import json
-import re
 import sys
 from datetime import UTC
 from typing import Any, TextIO
@@ -12,24 +11,9 @@ from typing import Any, TextIO
 from epay_desktop.api import ApiError, EPaymentError, OutcomeUnknownError
 from epay_desktop.domain import Action, Payment, PaymentEvent, check_action
 
-AMOUNT_PATTERN = re.compile(r"^(\d{1,12})(?:\.(\d{1,2}))?$")
-
 
 class ConfigError(Exception):
     """The command line or the environment variables do not make a usable connection."""
-
-
-def parse_amount(text: str) -> int:
-    """Major units with at most two decimals → minor units, exactly: ``"12.50"`` → 1250.
-
-    Raises ``ValueError`` for anything else (``"12,50"``, ``"-1"``, ``"1e3"``, ``"12.505"``, ``".5"``)."""
-    match = AMOUNT_PATTERN.fullmatch(text.strip())
-    if match is None:
-        raise ValueError(
-            f"{text!r} is not an amount: write it in kroner/euro with at most two decimals, like 12.50"
-        )
-    units, decimals = match.group(1), match.group(2) or ""
-    return int(units) * 100 + int(decimals.ljust(2, "0"))
 
 
 def payment_json(payment: Payment) -> dict[str, Any]:

@@ -7,12 +7,11 @@ than a symbol because "kr" is both NOK and DKK.
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 
 from PySide6.QtCore import QDateTime, QLocale
 
-from epay_desktop.domain import Currency, Money
+from epay_desktop.domain import Currency, Money, MoneyError
 
 _NBSP = "\u00a0"
 
@@ -47,38 +46,16 @@ def format_percent(part: int, whole: int) -> str:
     return f"{round(100 * part / whole)}\u2009%"
 
 
-class AmountError(ValueError):
-    """Text that is not an exact amount of the currency."""
-
-
-_AMOUNT = re.compile(r"^(?P<units>\d+)(?:[.,](?P<minor>\d*))?$")
+# Kept for callers: what parse_money raises is the domain's MoneyError, with a sentence for people.
+AmountError = MoneyError
 
 
 def parse_money(text: str, currency: Currency, locale: QLocale | None = None) -> Money:
-    """``"1 234,5"`` or ``"1234.50"`` to ``Money(123450, NOK)``, exactly (no float on the way).
-
-    Accepts the locale's group separator, spaces, and either ``.`` or ``,`` as the decimal point.
-    Refuses negative amounts, more decimals than the currency has, and anything else, with a
-    sentence that says what is wrong."""
+    """``"1 234,5"`` or ``"1234.50"`` to ``Money(123450, NOK)``, exactly: :meth:`Money.parse`, plus the
+    locale's own thousands separator (whatever character it is: it becomes a space, which Money.parse
+    reads as one, so groups of three are still checked)."""
     loc = locale if locale is not None else QLocale()
-    cleaned = text.strip().replace(_NBSP, "").replace(" ", "").replace("\u202f", "")
     group = loc.groupSeparator()
-    if group and group not in ".," and group.strip():
-        cleaned = cleaned.replace(group, "")
-    if cleaned.upper().endswith(currency.value):
-        cleaned = cleaned[: -len(currency.value)]
-    if not cleaned:
-        raise AmountError("Enter an amount, for example 149.50.")
-    if cleaned.startswith(("-", "−")):
-        raise AmountError("The amount must be positive.")
-    match = _AMOUNT.fullmatch(cleaned)
-    if match is None:
-        raise AmountError(f"“{text.strip()}” is not an amount; write it like 149.50.")
-    digits = currency.minor_digits
-    minor_text = match.group("minor") or ""
-    if len(minor_text) > digits:
-        raise AmountError(f"{currency.value} has {digits} decimals; “{text.strip()}” has more.")
-    value = int(match.group("units")) * 10**digits + int((minor_text or "0").ljust(digits, "0"))
-    if value <= 0:
-        raise AmountError("The amount must be more than zero.")
-    return Money(value, currency)
+    if group and group not in ".,":
+        text = text.replace(group, " ")
+    return Money.parse(text, currency)

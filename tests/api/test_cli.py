@@ -11,7 +11,6 @@ import sys
 import pytest
 
 from epay_desktop.cli import main
-from epay_desktop.cli.output import parse_amount
 
 REF = "cli-test-000001"
 
@@ -30,19 +29,50 @@ def _authorized(capsys: pytest.CaptureFixture[str], amount: str = "100.00") -> N
 
 
 @pytest.mark.parametrize(
-    ("text", "minor"), [("12.50", 1250), ("12.5", 1250), ("12", 1200), ("0.01", 1), (" 7.05 ", 705)]
+    ("text", "minor"), [("12.50", 1250), ("12,5", 1250), ("12", 1200), ("1.05", 105), (" 1 000 ", 100000)]
 )
-def test_amounts_are_exact(text: str, minor: int) -> None:
-    assert parse_amount(text) == minor
+def test_amounts_are_read_exactly_in_the_payments_currency(
+    text: str, minor: int, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = run(capsys, "--json", "create", text, "-d", "CLI test", "--reference", REF)
+    assert code == 0, out
+    code, out, _ = run(capsys, "--json", "get", REF)
+    assert json.loads(out)["amount"] == {"currency": "NOK", "value": minor}
 
 
-@pytest.mark.parametrize("text", ["12,50", "-1", "1e3", "12.505", ".5", "12.", "", "NaN", "1 000"])
-def test_bad_amounts_are_usage_errors(text: str, capsys: pytest.CaptureFixture[str]) -> None:
-    with pytest.raises(ValueError, match="not an amount"):
-        parse_amount(text)
-    code, _, err = run(capsys, "capture", REF, text)
+@pytest.mark.parametrize(
+    ("text", "why"),
+    [
+        ("1,250", "ambiguous"),
+        ("-1", "positive"),
+        ("1e3", "not an amount"),
+        ("12.505", "ambiguous"),
+        ("12.5050", "2 decimals"),
+        ("", "Type an amount"),
+        ("NaN", "not an amount"),
+        ("12 34", "groups of three"),
+        ("0", "more than zero"),
+    ],
+)
+def test_bad_amounts_are_usage_errors_before_any_call(
+    text: str, why: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, err = run(capsys, "capture", "no-such-payment", text)  # no call: it would be a 404
     assert code == 2
     assert "amount" in err
+    assert why in err
+
+
+def test_an_amount_in_another_currency_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    _authorized(capsys)
+    code, _, err = run(capsys, "capture", REF, "12 EUR")
+    assert code == 2
+    assert "must be in NOK, not EUR" in err
+    code, out, _ = run(capsys, "--json", "get", REF)
+    assert json.loads(out)["aggregate"]["capturedAmount"]["value"] == 0
+    assert run(capsys, "capture", REF, "12,50 kr")[0] == 0
+    code, out, _ = run(capsys, "--json", "get", REF)
+    assert json.loads(out)["aggregate"]["capturedAmount"]["value"] == 1250
 
 
 def test_get_and_events_of_a_created_payment(capsys: pytest.CaptureFixture[str]) -> None:

@@ -183,6 +183,17 @@ def test_parse_money_refuses_with_a_sentence(text: str) -> None:
         parse_money(text, Currency.NOK, C)
 
 
+@pytest.mark.parametrize("name", ["nb_NO", "da_DK", "fi_FI", "de_DE", "de_CH", "fr_FR", "en_US", "C"])
+@pytest.mark.parametrize("value", [1, 99, 100_000, 123_456_789, 65_000_000])
+def test_what_format_money_shows_parse_money_reads_back(name: str, value: int) -> None:
+    locale = QLocale(name)
+    for currency in Currency:
+        money = Money(value, currency)
+        shown = format_money(money, locale)
+        assert parse_money(shown, currency, locale) == money, shown
+        assert parse_money(format_money(money, locale, code=False), currency, locale) == money
+
+
 def test_format_money_uses_the_locale_and_never_floats() -> None:
     nb = QLocale("nb_NO")
     assert format_money(Money(123456789, Currency.NOK), nb) == "1\u00a0234\u00a0567,89\u00a0NOK"

@@ -4,7 +4,7 @@ without an app and could move to ``domain`` unchanged.
 - :func:`check_reference_lines`: references per line (spaces, commas, semicolons also separate), each
   checked against ``REFERENCE_PATTERN`` with its line number and the reason in words.
 - :func:`parse_amount`: major units as typed (``"1 234,50"``, ``"99.9"``, ``"250 kr"``) to exact
-  minor units. Never a float: the text is split into digits, so ``0.1 + 0.2`` problems cannot occur.
+  minor units, through the domain's :meth:`Money.parse` (never a float), within the API's limits.
 - :func:`normalize_phone`: an MSISDN (country code and number, digits only, 10..15 digits).
 - :func:`check_description`: 3..100 characters (FACTS.md §3).
 """
@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from epay_desktop.domain import REFERENCE_PATTERN, Currency, Money
+from epay_desktop.domain import REFERENCE_PATTERN, Currency, Money, MoneyError
 
 REFERENCE_MIN = 8
 REFERENCE_MAX = 64
@@ -120,87 +120,21 @@ def check_reference_lines(text: str) -> ReferenceCheck:
 
 # --- amounts ---------------------------------------------------------------------------------------
 
-_SPACES = re.compile(r"[\s\u00a0\u202f\u2009']")
-_CURRENCY_WORDS = {"kr": None, "kr.": None, ",-": None, "€": Currency.EUR}
-
-
-def _strip_currency(text: str, currency: Currency) -> str:
-    lowered = text.strip()
-    for code in Currency:
-        for candidate in (code.value, code.value.lower()):
-            if lowered.startswith(candidate) or lowered.endswith(candidate):
-                if code is not currency:
-                    raise InputError(
-                        f"This profile takes {currency.value}, not {code.value}; type the amount in "
-                        f"{currency.value}."
-                    )
-                lowered = lowered.removeprefix(candidate).removesuffix(candidate).strip()
-    for word, word_currency in _CURRENCY_WORDS.items():
-        if lowered.endswith(word) or lowered.startswith(word):
-            if word_currency is not None and word_currency is not currency:
-                raise InputError(f"This profile takes {currency.value}; type the amount in {currency.value}.")
-            if word_currency is None and currency is Currency.EUR and word.startswith("kr"):
-                raise InputError("This profile takes EUR, not kroner.")
-            lowered = lowered.removeprefix(word).removesuffix(word).strip()
-    return lowered
-
-
-def _split_groups(digits_with_groups: str, separator: str) -> str:
-    groups = digits_with_groups.split(separator)
-    if not groups[0] or len(groups[0]) > 3 or any(len(g) != 3 for g in groups[1:]):
-        raise InputError(f"'{digits_with_groups}' is not a number: thousands go in groups of three.")
-    return "".join(groups)
-
 
 def parse_amount(text: str, currency: Currency) -> Money:
-    """Major units as typed → exact :class:`Money`. Accepts ``,`` or ``.`` as the decimal mark,
-    spaces (also non-breaking) as thousands separators, and the profile's currency code or ``kr``.
-
-    Refuses, with the reason: empty, negative, more than two decimals, a single ``,``/``.`` followed
-    by exactly three digits (``1,234`` is a thousand to some people and one krone to others), another
-    currency, zero, below the currency's smallest payment, above the API's maximum."""
-    cleaned = _strip_currency(text, currency)
-    cleaned = _SPACES.sub("", cleaned)
-    if not cleaned:
-        raise InputError("Type an amount, for example 249.50.")
-    if cleaned.startswith("-"):
-        raise InputError("The amount must be positive.")
-    cleaned = cleaned.removeprefix("+")
-    if not re.fullmatch(r"[0-9.,]+", cleaned) or not re.search(r"[0-9]", cleaned):
-        raise InputError(f"'{text.strip()}' is not an amount; type digits, for example 249.50.")
-    last_mark = max(cleaned.rfind(","), cleaned.rfind("."))
-    if last_mark == -1:
-        whole, fraction = cleaned, ""
-    else:
-        mark = cleaned[last_mark]
-        other = "." if mark == "," else ","
-        head, tail = cleaned[:last_mark], cleaned[last_mark + 1 :]
-        marks_of_kind = cleaned.count(mark)
-        if marks_of_kind > 1 and other not in cleaned:
-            # "1.234.567": only grouping marks, no decimals.
-            whole, fraction = _split_groups(cleaned, mark), ""
-        elif len(tail) == 3 and other not in head:
-            raise InputError(
-                f"'{text.strip()}' is ambiguous: write {head}{tail} for {head} thousand {tail}, "
-                f"or at most two decimals."
-            )
-        else:
-            whole = _split_groups(head, other) if other in head else head
-            if mark in whole:
-                raise InputError(f"'{text.strip()}' has more than one decimal mark.")
-            fraction = tail
-    digits = currency.minor_digits
-    if len(fraction) > digits:
-        raise InputError(f"{currency.value} has {digits} decimals; '{text.strip()}' has {len(fraction)}.")
-    minor = int(whole or "0") * 10**digits + int(fraction.ljust(digits, "0") or "0")
-    smallest = _AMOUNT_MIN_MINOR[currency]
-    if minor == 0:
-        raise InputError("The amount must be more than zero.")
-    if minor < smallest:
-        raise InputError(f"The smallest {currency.value} payment is {Money(smallest, currency).plain()}.")
-    if minor > AMOUNT_MAX_MINOR:
-        raise InputError(f"The largest payment is {Money(AMOUNT_MAX_MINOR, currency).plain()}.")
-    return Money(minor, currency)
+    """Major units as typed → exact :class:`Money`, within what the API takes for a new payment:
+    :meth:`Money.parse` (both decimal marks, grouped thousands, ``kr``/code, ``1,234`` refused as
+    ambiguous) with the currency's smallest payment and the API's maximum; :class:`InputError`
+    with the reason otherwise."""
+    try:
+        return Money.parse(
+            text,
+            currency,
+            minimum=Money(_AMOUNT_MIN_MINOR[currency], currency),
+            maximum=Money(AMOUNT_MAX_MINOR, currency),
+        )
+    except MoneyError as error:
+        raise InputError(str(error)) from None
 
 
 # --- phone numbers and descriptions ------------------------------------------------------------------

@@ -52,50 +52,26 @@ def test_empty_text_has_a_hint() -> None:
     assert check_reference_lines("\n \n").summary() == "Paste or type one reference per line."
 
 
-@pytest.mark.parametrize(
-    ("text", "minor"),
-    [
-        ("249.50", 24950),
-        ("249,50", 24950),
-        ("249,5", 24950),
-        ("1 234,50", 123450),
-        ("1\u00a0234,50", 123450),
-        ("1.234,50", 123450),
-        ("1,234.50", 123450),
-        ("12", 1200),
-        ("12.", 1200),
-        ("250 kr", 25000),
-        ("kr 250,-", 25000),
-        ("NOK 99.90", 9990),
-        ("99.90 nok", 9990),
-        ("+5", 500),
-        ("650000", AMOUNT_MAX_MINOR),
-    ],
-)
-def test_amounts_parse_exactly(text: str, minor: int) -> None:
-    assert parse_amount(text, Currency.NOK) == Money(minor, Currency.NOK)
+# How amounts are read is Money.parse's business (tests/domain/test_money_parse.py); here: the
+# API's limits for a new payment, and that every refusal arrives as an InputError with the reason.
+
+
+def test_amounts_are_read_by_money_parse() -> None:
+    assert parse_amount("1 234,50 kr", Currency.NOK) == Money(123450, Currency.NOK)
+    assert parse_amount("650000", Currency.NOK) == Money(AMOUNT_MAX_MINOR, Currency.NOK)
 
 
 @pytest.mark.parametrize(
     ("text", "currency", "reason"),
     [
         ("", Currency.NOK, "Type an amount"),
-        ("-5", Currency.NOK, "positive"),
         ("1,234", Currency.NOK, "ambiguous"),
-        ("1.234", Currency.NOK, "ambiguous"),
-        ("1.255", Currency.DKK, "ambiguous"),
-        ("1.2345", Currency.NOK, "2 decimals"),
-        ("0", Currency.NOK, "more than zero"),
-        ("0.00", Currency.EUR, "more than zero"),
-        ("0.99", Currency.NOK, "smallest NOK payment is 1.00 NOK"),
-        ("650000.01", Currency.NOK, "largest payment"),
-        ("1.234.567", Currency.NOK, "largest payment is 650000.00"),  # read as grouping, not decimals
         ("12 EUR", Currency.NOK, "not EUR"),
-        ("12 kr", Currency.EUR, "not kroner"),
-        ("1e3", Currency.NOK, "not an amount"),
-        ("12.34.56", Currency.NOK, "groups of three"),
-        ("abc", Currency.NOK, "not an amount"),
-        ("nan", Currency.NOK, "not an amount"),
+        ("0.00", Currency.EUR, "more than zero"),
+        ("0.99", Currency.NOK, "smallest NOK amount is 1.00 NOK"),
+        ("650000.01", Currency.NOK, "largest amount"),
+        ("650000.01", Currency.EUR, "largest amount is 650000.00 EUR"),
+        ("1.234.567", Currency.NOK, "largest amount is 650000.00"),  # read as grouping, not decimals
     ],
 )
 def test_bad_amounts_say_why(text: str, currency: Currency, reason: str) -> None:
@@ -109,9 +85,8 @@ def test_smallest_dkk_and_eur_amounts_are_one_minor_unit() -> None:
 
 
 @given(st.integers(min_value=100, max_value=AMOUNT_MAX_MINOR), st.sampled_from([".", ","]))
-def test_every_amount_round_trips_through_its_text(minor: int, mark: str) -> None:
+def test_every_payment_amount_is_accepted(minor: int, mark: str) -> None:
     units, cents = divmod(minor, 100)
-    assert parse_amount(f"{units}{mark}{cents:02d}", Currency.NOK).value == minor
     grouped = f"{units:,}".replace(",", " ")
     assert parse_amount(f"{grouped}{mark}{cents:02d}", Currency.NOK).value == minor
 
