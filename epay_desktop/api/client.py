@@ -50,6 +50,7 @@ from epay_desktop.domain import REFERENCE_PATTERN, Money, Payment, PaymentEvent
 
 __all__ = [
     "DEFAULT_TIMEOUT",
+    "QR_FORMATS",
     "SYSTEM_NAME",
     "SYSTEM_VERSION",
     "USER_FLOWS",
@@ -63,6 +64,8 @@ SYSTEM_NAME: Final = APP_NAME[:30]
 SYSTEM_VERSION: Final = __version__[:30]
 DEFAULT_TIMEOUT: Final = httpx.Timeout(20.0, connect=5.0)
 USER_FLOWS: Final = ("PUSH_MESSAGE", "NATIVE_REDIRECT", "WEB_REDIRECT", "QR")
+QR_TARGET_URL: Final = "TEXT/TARGETURL"
+QR_FORMATS: Final = (QR_TARGET_URL, "IMAGE/SVG+XML", "IMAGE/PNG")
 IDEMPOTENCY_KEY_PATTERN: Final = re.compile(r"^[\x21-\x7e]{1,50}$")
 
 # Transport failures that happen before the request could reach the server: nothing was done.
@@ -91,6 +94,25 @@ def _check_key(key: str | None) -> str:
             f"{key!r} is not an idempotency key (1 to 50 visible ASCII characters, no spaces)"
         )
     return key
+
+
+def _qr_format(user_flow: str, qr_format: str | None, qr_size: int | None) -> dict[str, Any] | None:
+    """The ``qrFormat`` object to send (FACTS.md §3), or None when it must be absent."""
+    if user_flow != "QR":
+        if qr_format is not None or qr_size is not None:
+            raise InvalidInputError(f"a QR format applies only to user flow QR, not {user_flow}")
+        return None
+    kind = qr_format if qr_format is not None else QR_TARGET_URL
+    if kind not in QR_FORMATS:
+        raise InvalidInputError(f"unknown QR format {kind!r}; use one of {', '.join(QR_FORMATS)}")
+    qr: dict[str, Any] = {"format": kind}
+    if qr_size is not None:
+        if kind != "IMAGE/PNG":
+            raise InvalidInputError(f"a QR size applies only to IMAGE/PNG, not {kind}")
+        if isinstance(qr_size, bool) or not isinstance(qr_size, int) or not 100 <= qr_size <= 2000:
+            raise InvalidInputError(f"the QR size must be 100 to 2000 pixels, got {qr_size!r}")
+        qr["size"] = qr_size
+    return qr
 
 
 def _check_positive(amount: Money, what: str) -> None:
@@ -194,9 +216,16 @@ class EPaymentClient:
         phone_number: str | None = None,
         return_url: str | None = None,
         idempotency_key: str | None = None,
+        qr_format: str | None = None,
+        qr_size: int | None = None,
     ) -> CreatedPayment:
+        """Create a payment. For ``user_flow="QR"`` the QR format defaults to ``TEXT/TARGETURL``, so
+        ``redirect_url`` is the target URL a phone opens (draw the QR code from it yourself); the API's
+        own default would be a link to an SVG image. ``qr_format`` is refused for other flows and
+        ``qr_size`` (100..2000 px) for formats other than ``IMAGE/PNG``."""
         _check_reference(reference)
         key = _check_key(idempotency_key)
+        qr = _qr_format(user_flow, qr_format, qr_size)
         if not isinstance(amount, Money) or amount.value < 0:
             raise InvalidInputError(f"the amount must be Money of zero or more, got {amount!r}")
         if user_flow not in USER_FLOWS:
@@ -213,6 +242,8 @@ class EPaymentClient:
             body["customer"] = {"phoneNumber": phone_number}
         if return_url:
             body["returnUrl"] = return_url
+        if qr is not None:
+            body["qrFormat"] = qr
         response = await self._send(
             "POST",
             "/epayment/v1/payments",

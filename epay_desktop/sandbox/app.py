@@ -130,7 +130,8 @@ async def create_payment(request: Request) -> Response:
     reference = v.text_or_number(body.get("reference")) if isinstance(body, dict) else None
     sandbox.engine.check_rate("write", msn, reference or "", request.headers["ocp-apim-subscription-key"])
     landing = str(request.url_for("landing"))
-    status, answer = sandbox.engine.create(msn, key, body, landing)
+    qr_image = str(request.url_for("qr_image"))
+    status, answer = sandbox.engine.create(msn, key, body, landing, qr_image)
     return JSONResponse(answer, status_code=status)
 
 

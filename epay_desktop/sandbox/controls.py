@@ -7,19 +7,24 @@ served at ``GET /sandbox/v1/openapi.json`` (``controls_openapi.py``).
 from __future__ import annotations
 
 import html
+import io
 from typing import Any
 
+import segno
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
 from epay_desktop.sandbox import validation as v
 from epay_desktop.sandbox.controls_openapi import CONTROLS_OPENAPI
+from epay_desktop.sandbox.engine import Engine
 from epay_desktop.sandbox.faults import Faults
 from epay_desktop.sandbox.problems import ProblemError
+from epay_desktop.sandbox.records import PaymentRecord
 
 PREFIX = "/sandbox/v1"
 MAX_PAGE = 1000
+QR_BORDER = 4  # the quiet zone QR readers need, in modules
 
 
 def _sandbox(request: Request) -> Any:
@@ -92,15 +97,44 @@ async def stats(request: Request) -> Response:
     return JSONResponse({"tokenRequests": counters.token_requests, "requests": counters.requests})
 
 
+def _by_token(request: Request) -> PaymentRecord | None:
+    """The payment whose landing URL carries the ``token`` query value (exactly), if any."""
+    token = request.query_params.get("token", "")
+    if not token:
+        return None
+    engine: Engine = _sandbox(request).engine
+    suffix = f"?token={token}"
+    with engine.lock:
+        for payment in engine.payments.values():
+            url = payment.landing_url or payment.redirect_url  # state files from before QR formats
+            if url and url.endswith(suffix):
+                return payment
+    return None
+
+
+async def qr_image(request: Request) -> Response:
+    """Where ``redirectUrl`` of a QR payment points when it was asked as an image: a QR code of the
+    landing URL (the target URL a phone opens), as SVG or as a PNG of about ``qrFormat.size`` px."""
+    p = _by_token(request)
+    if p is None or p.landing_url is None or p.qr_format not in ("IMAGE/SVG+XML", "IMAGE/PNG"):
+        raise ProblemError(404, "Not Found", "No QR image has this token.")
+    code = segno.make(p.landing_url, error="m")
+    out = io.BytesIO()
+    if p.qr_format == "IMAGE/PNG":
+        size = p.qr_size or v.QR_DEFAULT_SIZE
+        modules = code.symbol_size(scale=1, border=QR_BORDER)[0]
+        # PNG modules are whole pixels: the largest scale that fits, so the image is at most ``size``.
+        code.save(out, kind="png", scale=max(1, size // modules), border=QR_BORDER)
+        return Response(out.getvalue(), media_type="image/png")
+    code.save(out, kind="svg", scale=4, border=QR_BORDER, xmldecl=False)
+    return Response(out.getvalue(), media_type="image/svg+xml")
+
+
 async def landing(request: Request) -> Response:
     """Where ``redirectUrl`` points: a bare page that lets a person play the customer."""
-    token = request.query_params.get("token", "")
-    engine = _sandbox(request).engine
-    with engine.lock:
-        found = [p for p in engine.payments.values() if p.redirect_url and p.redirect_url.endswith(token)]
-    if not token or not found:
+    p = _by_token(request)
+    if p is None:
         return HTMLResponse("<h1>Unknown payment</h1>", status_code=404)
-    p = found[0]
     ref, msn = html.escape(p.reference), html.escape(p.msn)
     buttons = "".join(
         f"<button onclick=\"act('{a}')\">{a.capitalize()}</button> " for a in ("approve", "reject")
@@ -129,4 +163,5 @@ def control_routes() -> list[Route]:
         Route(f"{PREFIX}/faults", faults, methods=["GET", "PUT"]),
         Route(f"{PREFIX}/stats", stats, methods=["GET"]),
         Route(f"{PREFIX}/landing", landing, methods=["GET"], name="landing"),
+        Route(f"{PREFIX}/qr-image", qr_image, methods=["GET"], name="qr_image"),
     ]

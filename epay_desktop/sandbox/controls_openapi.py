@@ -25,6 +25,26 @@ CONTROLS_OPENAPI: dict[str, Any] = {
         "clock, reset or load a data set, and inject faults. No authentication.",
     },
     "paths": {
+        "/sandbox/v1/qr-image": {
+            "get": {
+                "operationId": "getQrImage",
+                "summary": "The QR image a QR payment's redirectUrl points at (qrFormat IMAGE/SVG+XML, "
+                "the default, or IMAGE/PNG); it encodes the payment's landing URL",
+                "parameters": [
+                    {"name": "token", "in": "query", "required": True, "schema": {"type": "string"}}
+                ],
+                "responses": {
+                    "200": {
+                        "description": "The QR code; a PNG is at most qrFormat.size pixels square",
+                        "content": {
+                            "image/svg+xml": {"schema": {"type": "string", "format": "binary"}},
+                            "image/png": {"schema": {"type": "string", "format": "binary"}},
+                        },
+                    },
+                    "404": _PROBLEM,
+                },
+            }
+        },
         "/sandbox/v1/payments": {
             "get": {
                 "operationId": "listPayments",

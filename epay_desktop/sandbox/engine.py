@@ -156,15 +156,24 @@ class Engine:
         return status, body
 
     # -- create ---------------------------------------------------------------------------------
-    def create(self, msn: str, key: str, body: Any, landing_url: str) -> Answer:
+    def create(
+        self, msn: str, key: str, body: Any, landing_url: str, qr_image_url: str | None = None
+    ) -> Answer:
+        """``landing_url``: the page a customer opens; ``qr_image_url``: where QR images are served
+        (``redirectUrl`` of a QR payment asked as IMAGE/SVG+XML or IMAGE/PNG)."""
         with self.lock:
             request = v.parse_create(body, self.clock.now())
             scope = (msn, request.reference, "create", key)
             return self._idempotent(
-                scope, request.fingerprint, "4020", lambda: self._create(msn, key, request, landing_url)
+                scope,
+                request.fingerprint,
+                "4020",
+                lambda: self._create(msn, key, request, landing_url, qr_image_url or landing_url),
             )
 
-    def _create(self, msn: str, key: str, request: v.CreateRequest, landing_url: str) -> Answer:
+    def _create(
+        self, msn: str, key: str, request: v.CreateRequest, landing_url: str, qr_image_url: str
+    ) -> Answer:
         if (msn, request.reference) in self.payments:
             raise ProblemError.of("4150", f"A payment with reference {request.reference!r} already exists.")
         unit = KNOWN_UNITS.get(msn)
@@ -174,7 +183,12 @@ class Engine:
             )
         now = self.clock.now()
         token = secrets.token_urlsafe(24)
-        redirect = None if request.user_flow == "PUSH_MESSAGE" else f"{landing_url}?token={token}"
+        landing = f"{landing_url}?token={token}"
+        redirect: str | None = landing
+        if request.user_flow == "PUSH_MESSAGE":
+            redirect = None
+        elif request.qr_format in ("IMAGE/SVG+XML", "IMAGE/PNG"):
+            redirect = f"{qr_image_url}?token={token}"  # a QR image of the landing URL
         payment = PaymentRecord(
             msn=msn,
             reference=request.reference,
@@ -190,6 +204,9 @@ class Engine:
             phone_number=request.phone_number,
             profile_scope=request.profile_scope,
             metadata=request.metadata,
+            qr_format=request.qr_format,
+            qr_size=request.qr_size,
+            landing_url=None if request.user_flow == "PUSH_MESSAGE" else landing,
         )
         self._event(payment, "CREATED", payment.amount, key, at=now)
         self.payments[(msn, request.reference)] = payment

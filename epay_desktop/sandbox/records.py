@@ -77,6 +77,9 @@ class PaymentRecord:
     profile_scope: str | None = None
     metadata: dict[str, str] | None = None
     events: list[EventRecord] = field(default_factory=list)
+    qr_format: str | None = None  # userFlow QR: what redirectUrl points at (target URL or an image)
+    qr_size: int | None = None  # IMAGE/PNG: pixels
+    landing_url: str | None = None  # the target URL a phone opens (also for QR images)
 
     @property
     def updated_at(self) -> datetime:
@@ -166,6 +169,9 @@ class PaymentRecord:
             "profileScope": self.profile_scope,
             "metadata": self.metadata,
             "events": [e.to_state() for e in self.events],
+            "qrFormat": self.qr_format,
+            "qrSize": self.qr_size,
+            "landingUrl": self.landing_url,
         }
 
     @classmethod
@@ -192,4 +198,8 @@ class PaymentRecord:
             profile_scope=d["profileScope"],
             metadata=d["metadata"],
             events=[EventRecord.from_state(e) for e in d["events"]],
+            # Absent in state files written before QR formats existed.
+            qr_format=d.get("qrFormat"),
+            qr_size=d.get("qrSize"),
+            landing_url=d.get("landingUrl"),
         )

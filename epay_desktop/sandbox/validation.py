@@ -23,6 +23,9 @@ USER_FLOWS = ("PUSH_MESSAGE", "NATIVE_REDIRECT", "WEB_REDIRECT", "QR")
 MAX_AMOUNT = 65_000_000
 MIN_CREATE_AMOUNT = {Currency.NOK: 100, Currency.DKK: 1, Currency.EUR: 1}
 IDEMPOTENCY_KEY_MAX = 50
+QR_FORMATS = ("TEXT/TARGETURL", "IMAGE/SVG+XML", "IMAGE/PNG")
+QR_DEFAULT_FORMAT = "IMAGE/SVG+XML"  # the spec's default when userFlow is QR and qrFormat is absent
+QR_DEFAULT_SIZE, QR_MIN_SIZE, QR_MAX_SIZE = 1024, 100, 2000
 
 
 def parse_json(raw: bytes, *, optional: bool = False) -> Any:
@@ -105,6 +108,8 @@ class CreateRequest:
     profile_scope: str | None
     metadata: dict[str, str] | None
     fingerprint: str
+    qr_format: str | None = None  # QR flow only: TEXT/TARGETURL, IMAGE/SVG+XML or IMAGE/PNG
+    qr_size: int | None = None  # IMAGE/PNG only: width = height in pixels
 
 
 def _check_url(url: Any, name: str) -> str:
@@ -153,6 +158,7 @@ def parse_create(body: Any, now: datetime) -> CreateRequest:
     profile = body.get("profile")
     scope = profile.get("scope") if isinstance(profile, dict) else None
     metadata = _parse_metadata(body.get("metadata"))
+    qr_format, qr_size = _parse_qr_format(body.get("qrFormat"), flow)
     normalized = dict(body, reference=reference)
     if isinstance(body.get("customer"), dict) and phone is not None:
         normalized["customer"] = dict(body["customer"], phoneNumber=phone)
@@ -169,7 +175,34 @@ def parse_create(body: Any, now: datetime) -> CreateRequest:
         profile_scope=scope if isinstance(scope, str) else None,
         metadata=metadata,
         fingerprint=fingerprint(normalized),
+        qr_format=qr_format,
+        qr_size=qr_size,
     )
+
+
+def _parse_qr_format(value: Any, flow: str) -> tuple[str | None, int | None]:
+    """``qrFormat {format, size}`` (FACTS.md §3): only applies to userFlow QR, where a missing
+    ``qrFormat`` means IMAGE/SVG+XML; ``size`` (100..2000, default 1024) only to IMAGE/PNG."""
+    if value is None:
+        return (QR_DEFAULT_FORMAT, None) if flow == "QR" else (None, None)
+    if not isinstance(value, dict):
+        raise ProblemError.invalid("qrFormat", "must be an object {format, size}")
+    kind = value.get("format")
+    if kind not in QR_FORMATS:
+        raise ProblemError.invalid("qrFormat.format", "must be one of " + ", ".join(QR_FORMATS))
+    size = value.get("size")
+    if size is not None:
+        if kind != "IMAGE/PNG":
+            raise ProblemError.invalid("qrFormat.size", "can only be set when format is IMAGE/PNG")
+        if isinstance(size, bool) or not isinstance(size, int) or not QR_MIN_SIZE <= size <= QR_MAX_SIZE:
+            raise ProblemError.invalid(
+                "qrFormat.size", f"must be an integer from {QR_MIN_SIZE} to {QR_MAX_SIZE} (pixels)"
+            )
+    if flow != "QR":
+        return None, None  # "only applicable when userFlow is QR": accepted and ignored
+    if kind == "IMAGE/PNG":
+        return kind, size if size is not None else QR_DEFAULT_SIZE
+    return kind, None
 
 
 def _parse_customer(customer: Any) -> str | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import ssl
+from typing import Any
 
 import httpx
 import pytest
@@ -464,3 +465,57 @@ async def test_unreadable_answer_to_a_read_stays_malformed(read: str) -> None:
         with pytest.raises(MalformedResponseError) as caught:
             await getattr(client, read)(REF)
     assert not isinstance(caught.value, OutcomeUnknownError)
+
+
+async def _created_body(**kwargs: Any) -> object:
+    server = FakeServer([httpx.Response(201, json={"reference": REF, "redirectUrl": "https://x.example/t"})])
+    async with server.client() as client:
+        await client.create_payment(reference=REF, amount=Money(1000, NOK), description="Coffee", **kwargs)
+    return body_of(server.api_requests[0])
+
+
+async def test_a_qr_payment_asks_for_the_target_url_by_default() -> None:
+    # Without qrFormat the API would answer with a link to an SVG image, not the URL a phone opens.
+    body = await _created_body(user_flow="QR")
+    assert isinstance(body, dict)
+    assert body["qrFormat"] == {"format": "TEXT/TARGETURL"}
+
+
+async def test_a_qr_payment_may_ask_for_an_image() -> None:
+    png = await _created_body(user_flow="QR", qr_format="IMAGE/PNG", qr_size=300)
+    svg = await _created_body(user_flow="QR", qr_format="IMAGE/SVG+XML")
+    assert isinstance(png, dict)
+    assert isinstance(svg, dict)
+    assert png["qrFormat"] == {"format": "IMAGE/PNG", "size": 300}
+    assert svg["qrFormat"] == {"format": "IMAGE/SVG+XML"}
+
+
+@pytest.mark.parametrize("flow", ["PUSH_MESSAGE", "WEB_REDIRECT", "NATIVE_REDIRECT"])
+async def test_other_flows_send_no_qr_format(flow: str) -> None:
+    extra: dict[str, Any] = {"phone_number": "4791234567"} if flow == "PUSH_MESSAGE" else {}
+    if flow == "WEB_REDIRECT":
+        extra["return_url"] = "https://shop.example/done"
+    body = await _created_body(user_flow=flow, **extra)
+    assert isinstance(body, dict)
+    assert "qrFormat" not in body
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"user_flow": "PUSH_MESSAGE", "phone_number": "4791234567", "qr_format": "IMAGE/PNG"}, "only to"),
+        ({"user_flow": "QR", "qr_format": "image/png"}, "unknown QR format"),
+        ({"user_flow": "QR", "qr_format": "IMAGE/SVG+XML", "qr_size": 300}, "only to IMAGE/PNG"),
+        ({"user_flow": "QR", "qr_size": 300}, "only to IMAGE/PNG"),  # the default is the target URL
+        ({"user_flow": "QR", "qr_format": "IMAGE/PNG", "qr_size": 99}, "100 to 2000"),
+        ({"user_flow": "QR", "qr_format": "IMAGE/PNG", "qr_size": 2001}, "100 to 2000"),
+    ],
+)
+async def test_bad_qr_options_are_refused_before_sending(kwargs: dict[str, Any], message: str) -> None:
+    server = FakeServer([])
+    async with server.client() as client:
+        with pytest.raises(InvalidInputError, match=message):
+            await client.create_payment(
+                reference=REF, amount=Money(1000, NOK), description="Coffee", **kwargs
+            )
+    assert server.requests == []

@@ -306,3 +306,28 @@ async def test_garbage_body_from_a_fake_server_over_http_is_a_typed_error() -> N
         async with EPaymentClient(Environment.sandbox(url), DEMO) as client:
             with pytest.raises(MalformedResponseError, match="not JSON"):
                 await client.get_payment("anything-123")
+
+
+async def test_a_qr_payment_gets_the_target_url_a_phone_opens(sandbox: Sandbox) -> None:
+    async with opened(sandbox) as (client, _controls):
+        created = await client.create_payment(
+            reference="qr-target-001", amount=Money(4900, NOK), description="QR at the till", user_flow="QR"
+        )
+        image = await client.create_payment(
+            reference="qr-image-0001",
+            amount=Money(4900, NOK),
+            description="QR at the till",
+            user_flow="QR",
+            qr_format="IMAGE/PNG",
+            qr_size=200,
+        )
+    assert created.redirect_url is not None
+    assert created.redirect_url.startswith(sandbox.base_url + "/sandbox/v1/landing?token=")
+    assert image.redirect_url is not None
+    assert image.redirect_url.startswith(sandbox.base_url + "/sandbox/v1/qr-image?token=")
+    async with httpx.AsyncClient(transport=sandbox.transport(), base_url=sandbox.base_url) as http:
+        page = await http.get(created.redirect_url)
+        png = await http.get(image.redirect_url)
+    assert page.status_code == 200
+    assert "qr-target-001" in page.text
+    assert png.headers["content-type"] == "image/png"
