@@ -13,17 +13,7 @@ from dataclasses import dataclass, field
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QMessageBox, QWidget
 
-from epay_desktop.api import (
-    ApiError,
-    EPaymentError,
-    MalformedResponseError,
-    NetworkError,
-    NotAllowedError,
-    OutcomeUnknownError,
-    RateLimitedError,
-)
 from epay_desktop.domain import MoneyError
-from epay_desktop.services import DeskError
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +25,9 @@ _OPERATION_NAMES = {
     "customer": "Customer action",
     "new-demo-payment": "New demo payment",
     "load": "Loading the register",
+    "open": "Opening the profile",
+    "add": "Adding payments",
+    "switch": "Switching profile",
 }
 
 
@@ -61,6 +54,18 @@ def operation_label(name: str) -> str:
 
 
 def describe_error(operation: str, error: BaseException) -> ErrorReport:
+    # Imported here, not at the top: the main window paints before httpx and the services are loaded.
+    from epay_desktop.api import (
+        ApiError,
+        EPaymentError,
+        MalformedResponseError,
+        NetworkError,
+        NotAllowedError,
+        OutcomeUnknownError,
+        RateLimitedError,
+    )
+    from epay_desktop.services import DeskError
+
     what = operation_label(operation)
     if isinstance(error, ApiError):
         details = [f"HTTP status: {error.status}"]

@@ -1,20 +1,27 @@
 """The main window: composes widgets and wires signals; no business logic here.
 
 The table (model + filter proxy + delegates), the details panel, the customer panel (Demo), the
-banner, toolbar, search and state filter, the status bar with counts and refresh progress. The cancel
-and refresh flows live in ``cancel_flow`` and ``refresh_flow``; every operation runs through one
-``TaskRunner`` whose errors reach one ``ErrorPresenter``.
+banner, menus and toolbar (``window_actions``), search and state filter, the status bar with counts and
+refresh progress. The cancel and refresh flows live in ``cancel_flow`` and ``refresh_flow``; the
+dialogs are opened by ``window_dialogs``; every operation runs through one ``TaskRunner`` whose errors
+reach one ``ErrorPresenter``.
+
+The window is built in two steps so it can paint before the heavy parts are imported: the constructor
+makes the frame from light modules only (Qt, the domain records, the table model) with a "Loading the
+register…" placeholder; :meth:`bind` attaches the profile's ``PaymentDesk`` (imports asyncio, httpx,
+the services) and enables the actions. ``MainWindow(desk)`` does both at once.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QLocale, QModelIndex, QPoint, Qt, QTimer
-from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence, QShortcut
+from PySide6.QtCore import QLocale, QModelIndex, QPoint, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
+    QDialog,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -23,6 +30,7 @@ from PySide6.QtWidgets import (
     QMenu,
     QProgressBar,
     QSplitter,
+    QStackedWidget,
     QTableView,
     QToolBar,
     QToolButton,
@@ -31,18 +39,20 @@ from PySide6.QtWidgets import (
 )
 
 from epay_desktop.domain import Action, State, TrackedPayment, check_action
-from epay_desktop.ui.aio import TaskRunner
-from epay_desktop.ui.cancel_flow import CancelFlow
-from epay_desktop.ui.customer_panel import CustomerPanel
+from epay_desktop.ui import window_dialogs
 from epay_desktop.ui.delegates import AggregateBarDelegate, StateBadgeDelegate
 from epay_desktop.ui.details_panel import DetailsPanel
 from epay_desktop.ui.errors import ErrorPresenter
 from epay_desktop.ui.payments_model import Column, PaymentRoles, PaymentsFilterModel, PaymentsModel
-from epay_desktop.ui.refresh_flow import REFRESH_ONE, RefreshFlow
-from epay_desktop.ui.theme import DESTRUCTIVE_BUTTON_STYLE, banner, icon
+from epay_desktop.ui.theme import DESTRUCTIVE_BUTTON_STYLE, banner, icon, set_banner
+from epay_desktop.ui.window_actions import build_actions
 
 if TYPE_CHECKING:
-    from epay_desktop.services import PaymentDesk
+    from epay_desktop.services import PaymentDesk, Profile, SecretStore
+    from epay_desktop.ui.aio import TaskRunner
+    from epay_desktop.ui.cancel_flow import CancelFlow
+    from epay_desktop.ui.customer_panel import CustomerPanel
+    from epay_desktop.ui.refresh_flow import RefreshFlow
 
 STATE_FILTERS: tuple[tuple[str, frozenset[State | None] | None], ...] = (
     ("All states", None),
@@ -54,12 +64,40 @@ STATE_FILTERS: tuple[tuple[str, frozenset[State | None] | None], ...] = (
     ("Unknown state", frozenset({State.UNKNOWN})),
     ("Not fetched yet", frozenset({None})),
 )
+LOADING = "Loading the register…"
 
 
 class MainWindow(QMainWindow):
+    """Signals: ``profile_switch_requested(Profile)`` (Settings or the Switch profile menu; the
+    composition root closes this session and opens that profile's)."""
+
+    profile_switch_requested = Signal(object)
+
+    # Set by build_actions (window_actions.py).
+    new_payment_action: QAction
+    add_action: QAction
+    import_action: QAction
+    quit_action: QAction
+    refresh_action: QAction
+    refresh_selected_action: QAction
+    stop_action: QAction
+    cancel_action: QAction
+    copy_reference_action: QAction
+    find_action: QAction
+    settings_action: QAction
+    audit_action: QAction
+    about_action: QAction
+    switch_menu: QMenu
+    menus: dict[str, QMenu]
+    toolbar: QToolBar
+    # Set by bind().
+    runner: TaskRunner
+    cancel_flow: CancelFlow
+    refresh_flow: RefreshFlow
+
     def __init__(
         self,
-        desk: PaymentDesk,
+        desk: PaymentDesk | None = None,
         *,
         locale: QLocale | None = None,
         auto_refresh_ms: int = 30_000,
@@ -67,67 +105,62 @@ class MainWindow(QMainWindow):
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
-        self.desk = desk
-        profile = desk.profile
+        self.desk: PaymentDesk | None = None
+        self.read_only = False
+        self.locale_ = locale
+        self.auto_refresh_ms = auto_refresh_ms
+        self.secret_store: SecretStore | None = None  # one for the app; the composition root sets it
+        self.sandbox_transport: Any = None  # the Demo's in-process sandbox (Test connection uses it)
+        self.wanted_profile: str | None = None  # the profile being opened (Settings selects it)
+        self.last_dialog: QDialog | None = None
+        self.customer_panel: CustomerPanel | None = None
         self.setObjectName("MainWindow")
-        self.setWindowTitle(f"epay-desktop — {profile.name} (MSN {profile.merchant_serial_number})")
+        self.setWindowTitle("epay-desktop")
         self.resize(1280, 760)
         self.presenter = ErrorPresenter(self, show_dialogs=show_error_dialogs)
-        self.runner = TaskRunner(self._present_error, self)
         self.model = PaymentsModel(self, locale=locale)
         self.proxy = PaymentsFilterModel(self)
         self.proxy.setSourceModel(self.model)
-        self.cancel_flow = CancelFlow(desk, self.model, self.show_status, parent_widget=self, locale=locale)
-        self.refresh_flow = RefreshFlow(desk, self.model, self.runner, auto_interval_ms=auto_refresh_ms)
-        self.refresh_flow.setParent(self)
         self._refreshes = 0  # refreshes between started and finished (a replaced one finishes late)
 
         central = QWidget(self)
         layout = QVBoxLayout(central)
         layout.setContentsMargins(6, 6, 6, 0)
-        if profile.is_production:
-            self.banner = banner("production", f"PRODUCTION — {profile.name}: real payments, real money.")
-        elif profile.is_demo:
-            self.banner = banner("demo", "DEMO — built-in sandbox with demo data. Nothing real is touched.")
-        else:
-            self.banner = banner("test", f"TEST environment — {profile.name}. No real money moves.")
+        self.banner = banner("opening", "Opening the profile…", central)
         layout.addWidget(self.banner)
         layout.addLayout(self._build_filters())
         splitter = QSplitter(Qt.Orientation.Horizontal, central)
-        splitter.addWidget(self._build_table())
-        side = QWidget(splitter)
-        side_layout = QVBoxLayout(side)
-        side_layout.setContentsMargins(0, 0, 0, 0)
-        self.details = DetailsPanel(side, locale=locale)
+        self.table_stack = QStackedWidget(splitter)
+        self.placeholder = QLabel(LOADING, self.table_stack)
+        self.placeholder.setObjectName("RegisterPlaceholder")
+        self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.placeholder.setWordWrap(True)
+        self.placeholder.setMargin(24)
+        self.table_stack.addWidget(self.placeholder)
+        self.table_stack.addWidget(self._build_table())
+        splitter.addWidget(self.table_stack)
+        self.side = QWidget(splitter)
+        self.side_layout = QVBoxLayout(self.side)
+        self.side_layout.setContentsMargins(0, 0, 0, 0)
+        self.details = DetailsPanel(self.side, locale=locale)
         self.details.psp_reference_copied.connect(lambda _t: self.show_status("pspReference copied."))
-        side_layout.addWidget(self.details, 1)
-        self.customer_panel: CustomerPanel | None = None
-        if desk.demo is not None:
-            self.customer_panel = CustomerPanel(
-                desk.demo,
-                self.model,
-                self.runner,
-                self.show_status,
-                merchant_serial_number=profile.merchant_serial_number,
-                parent=side,
-                locale=locale,
-            )
-            self.customer_panel.new_payment_created.connect(self.select_reference)
-            side_layout.addWidget(self.customer_panel)
-        splitter.addWidget(side)
+        self.side_layout.addWidget(self.details, 1)
+        splitter.addWidget(self.side)
         splitter.setStretchFactor(0, 3)
         splitter.setStretchFactor(1, 2)
-        splitter.setSizes([940, 340])
+        splitter.setSizes([960, 320])
         layout.addWidget(splitter, 1)
         self.setCentralWidget(central)
         self.setStyleSheet(DESTRUCTIVE_BUTTON_STYLE)
-        self._build_actions()
+        build_actions(self)
         self._build_status_bar()
         self._wire()
         self.setTabOrder(self.search, self.state_filter)
         self.setTabOrder(self.state_filter, self.table)
         self.setTabOrder(self.table, self.details)
         self._update_selection_dependents()
+        if desk is not None:
+            self.bind(desk)
 
     # --- construction -------------------------------------------------------------------------------
     def _build_filters(self) -> QHBoxLayout:
@@ -160,6 +193,7 @@ class MainWindow(QMainWindow):
         table.sortByColumn(Column.CREATED, Qt.SortOrder.DescendingOrder)
         table.setAlternatingRowColors(True)
         table.setWordWrap(False)
+        table.setTextElideMode(Qt.TextElideMode.ElideRight)
         table.verticalHeader().hide()
         table.verticalHeader().setDefaultSectionSize(table.fontMetrics().height() + 16)
         table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
@@ -168,54 +202,26 @@ class MainWindow(QMainWindow):
         table.setItemDelegateForColumn(Column.STATE, self.badge_delegate)
         table.setItemDelegateForColumn(Column.AGGREGATE, self.bar_delegate)
         header = table.horizontalHeader()
-        header.setStretchLastSection(True)
+        header.setStretchLastSection(False)
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        # The description takes what is left and elides; every other column keeps its width, so the
+        # default window shows every column without a horizontal scrollbar.
+        header.setSectionResizeMode(Column.DESCRIPTION, QHeaderView.ResizeMode.Stretch)
         metrics = table.fontMetrics()
         pad = 24
         for column, sample in (
             (Column.REFERENCE, "fjordkaffe-ord-100228"),
-            (Column.DESCRIPTION, "2x Filterkaffe, 3x Espr"),
+            (Column.DESCRIPTION, "2x Filterkaffe"),
             (Column.CREATED, "2026-11-26 10:56"),
             (Column.STATE, "AUTHORIZE"),
             (Column.AMOUNT, "12 345.00 NOK"),
-            (Column.AGGREGATE, "60 % reserved, 40 % captur"),
+            (Column.AGGREGATE, "60 % reserved, 40 % capt"),
             (Column.UPDATED, "2026-11-26 10:56"),
         ):
             extra = 20 if column == Column.STATE else 0
             table.setColumnWidth(column, metrics.horizontalAdvance(sample) + pad + extra)
+        header.setMinimumSectionSize(48)
         return table
-
-    def _action(self, text: str, slot: object, shortcuts: list[str], icon_name: str = "") -> QAction:
-        action = QAction(icon(icon_name) if icon_name else icon("app"), text, self)
-        action.setShortcuts([QKeySequence(s) for s in shortcuts])
-        action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
-        action.triggered.connect(slot)
-        self.addAction(action)
-        return action
-
-    def _build_actions(self) -> None:
-        self.cancel_action = self._action(
-            "Cancel payment…", self.cancel_selected, ["Ctrl+Shift+X"], "cancel-payment"
-        )
-        # Delete cancels only from the table (in the search box it deletes text); the dialog still asks.
-        delete = QShortcut(QKeySequence(QKeySequence.StandardKey.Delete), self.table, self.cancel_selected)
-        delete.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-        self.refresh_action = self._action(
-            "Refresh all", self.refresh_flow.refresh_everything, ["F5"], "refresh"
-        )
-        self.stop_action = self._action("Stop refresh", self.refresh_flow.stop, ["Esc"], "stop")
-        self.stop_action.setEnabled(False)
-        self.find_action = self._action("Find", self.focus_search, ["Ctrl+F"], "find")
-        self.copy_reference_action = self._action("Copy reference", self.copy_reference, [])
-        self.refresh_selected_action = self._action("Refresh this payment", self.refresh_selected, [])
-        toolbar = QToolBar("Actions", self)
-        toolbar.setObjectName("MainToolbar")
-        toolbar.setAccessibleName("Actions")
-        toolbar.setMovable(False)
-        toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
-        for action in (self.refresh_action, self.stop_action, self.cancel_action):
-            toolbar.addAction(action)
-        self.addToolBar(toolbar)
 
     def _build_status_bar(self) -> None:
         bar = self.statusBar()
@@ -229,6 +235,7 @@ class MainWindow(QMainWindow):
         self.progress.hide()
         self.stop_button = QToolButton(self)
         self.stop_button.setDefaultAction(self.stop_action)
+        self.stop_button.setAccessibleName("Stop refresh")
         self.stop_button.hide()
         bar.addPermanentWidget(self.progress)
         bar.addPermanentWidget(self.stop_button)
@@ -257,18 +264,92 @@ class MainWindow(QMainWindow):
         ):
             signal.connect(self._counts_timer.start)
         self.model.dataChanged.connect(self._rows_changed)
+        self.presenter.presented.connect(lambda _t, line: self.show_status(line))
+        self._set_bound_actions()
+
+    # --- the desk -----------------------------------------------------------------------------------
+    def bind(self, desk: PaymentDesk, *, read_only: bool = False) -> None:
+        """Attach the profile's desk: flows, runner, customer panel (Demo), banner, enabled actions."""
+        from epay_desktop.ui.aio import TaskRunner
+        from epay_desktop.ui.cancel_flow import CancelFlow
+        from epay_desktop.ui.refresh_flow import RefreshFlow
+
+        if self.desk is not None:
+            raise RuntimeError("this window is bound to a desk already; open a new window")
+        self.desk = desk
+        self.read_only = read_only
+        profile = desk.profile
+        self.wanted_profile = profile.name
+        locale = self.locale_
+        self.setWindowTitle(f"epay-desktop — {profile.name} (MSN {profile.merchant_serial_number})")
+        self.runner = TaskRunner(self._present_error, self)
+        self.cancel_flow = CancelFlow(desk, self.model, self.show_status, parent_widget=self, locale=locale)
+        self.refresh_flow = RefreshFlow(desk, self.model, self.runner, auto_interval_ms=self.auto_refresh_ms)
+        self.refresh_flow.setParent(self)
         self.refresh_flow.started.connect(self._refresh_started)
         self.refresh_flow.progressed.connect(self._refresh_progressed)
         self.refresh_flow.finished.connect(self._refresh_finished)
-        self.presenter.presented.connect(lambda _t, line: self.show_status(line))
+        if profile.is_production:
+            set_banner(self.banner, "production", f"PRODUCTION — {profile.name}: real payments, real money.")
+        elif profile.is_demo:
+            set_banner(
+                self.banner, "demo", "DEMO — built-in sandbox with demo data. Nothing real is touched."
+            )
+        else:
+            set_banner(self.banner, "test", f"TEST environment — {profile.name}. No real money moves.")
+        if read_only:
+            set_banner(
+                self.banner,
+                "production" if profile.is_production else "read-only",
+                f"{'PRODUCTION — ' if profile.is_production else ''}READ-ONLY — {profile.name}: the register "
+                "could not be opened for writing. You can look; nothing can be changed or refreshed.",
+            )
+        if desk.demo is not None and not read_only:
+            from epay_desktop.ui.customer_panel import CustomerPanel
+
+            self.customer_panel = CustomerPanel(
+                desk.demo,
+                self.model,
+                self.runner,
+                self.show_status,
+                merchant_serial_number=profile.merchant_serial_number,
+                parent=self.side,
+                locale=locale,
+            )
+            self.customer_panel.new_payment_created.connect(self.select_reference)
+            self.side_layout.addWidget(self.customer_panel)
+            self.setTabOrder(self.details, self.customer_panel)
+        self._set_bound_actions()
+        self._update_selection_dependents()
+
+    @property
+    def bound(self) -> bool:
+        return self.desk is not None
+
+    def _set_bound_actions(self) -> None:
+        writable = self.desk is not None and not self.read_only
+        for action in (self.new_payment_action, self.add_action, self.import_action, self.refresh_action):
+            action.setEnabled(writable)
+        self.audit_action.setEnabled(self.desk is not None)
+        self.stop_action.setEnabled(False)
+
+    def show_placeholder(self, text: str) -> None:
+        """Show ``text`` where the table goes (loading, or why the register could not be opened)."""
+        self.placeholder.setText(text)
+        self.table_stack.setCurrentWidget(self.placeholder)
 
     # --- start and stop -----------------------------------------------------------------------------
     async def load(self, *, refresh: bool = True) -> None:
         """Show the register from SQLite at once, then refresh everything from the API."""
+        assert self.desk is not None, "bind a desk first"
+        self.show_placeholder(LOADING)
         self.model.set_payments(await self.desk.load_register())
+        self.table_stack.setCurrentWidget(self.table)
         self.show_status(f"{self.model.rowCount()} payments in the register.")
         if self.proxy.rowCount() and not self.table.currentIndex().isValid():
             self.table.selectRow(0)
+        if self.read_only:
+            return
         if refresh and self.model.rowCount():
             await self.refresh_flow.refresh(self.model.references())
         self.refresh_flow.auto_timer.start()
@@ -277,12 +358,15 @@ class MainWindow(QMainWindow):
         self.runner.start("load", self.load())
 
     async def shutdown(self) -> None:
-        self.refresh_flow.auto_timer.stop()
+        """Stop timers, cancel every task of this window and wait for them (before its desk closes)."""
         self._selected_refresh.stop()
-        await self.runner.shutdown()
+        if self.desk is not None:
+            self.refresh_flow.auto_timer.stop()
+            await self.runner.shutdown()
 
     def closeEvent(self, event: QCloseEvent) -> None:
-        self.refresh_flow.auto_timer.stop()
+        if self.desk is not None:
+            self.refresh_flow.auto_timer.stop()
         super().closeEvent(event)
 
     # --- slots --------------------------------------------------------------------------------------
@@ -307,8 +391,34 @@ class MainWindow(QMainWindow):
             self.runner.start(f"cancel:{reference}", self.cancel_flow.run(reference), replace=False)
 
     def refresh_selected(self) -> None:
-        if (reference := self.selected_reference()) is not None:
+        if (reference := self.selected_reference()) is not None and self.bound and not self.read_only:
             self.refresh_flow.refresh_one(reference)
+
+    def refresh_all(self) -> None:
+        if self.refresh_action.isEnabled():
+            self.refresh_flow.refresh_everything()
+
+    def stop_refresh(self) -> None:
+        if self.bound:
+            self.refresh_flow.stop()
+
+    def refresh_references(self, references: list[str]) -> None:
+        """References just added to the register: show their rows at once, then read them from the API."""
+        if self.bound and references:
+            self.runner.start(f"add:{references[0]}", self._show_and_refresh(list(references)), replace=False)
+
+    async def _show_and_refresh(self, references: list[str]) -> None:
+        assert self.desk is not None
+        rows = [t for t in [await self.desk.tracked(r) for r in references] if t is not None]
+        self.model.update_payments(rows)
+        self.select_reference(references[0])
+        self.show_status(f"Added {len(rows)} payment(s); reading them from the API…")
+        await self.refresh_flow.refresh(references)
+
+    def on_payment_created(self, tracked: TrackedPayment) -> None:
+        self.model.update_payment(tracked)
+        self.select_reference(tracked.reference)
+        self.show_status(f"New payment {tracked.reference} is in the register.")
 
     def copy_reference(self) -> None:
         if (reference := self.selected_reference()) is not None:
@@ -319,11 +429,61 @@ class MainWindow(QMainWindow):
         self.search.setFocus(Qt.FocusReason.ShortcutFocusReason)
         self.search.selectAll()
 
+    def open_new_payment(self) -> None:
+        if self.new_payment_action.isEnabled():
+            window_dialogs.open_new_payment(self)
+
+    def open_add_payments(self) -> None:
+        if self.add_action.isEnabled():
+            window_dialogs.open_add_payments(self)
+
+    def open_import_csv(self) -> None:
+        if self.import_action.isEnabled():
+            window_dialogs.open_add_payments(self, import_csv=True)
+
+    def open_settings(self) -> None:
+        window_dialogs.open_settings(self)
+
+    def open_audit(self) -> None:
+        if self.audit_action.isEnabled():
+            window_dialogs.open_audit(self)
+
+    def show_about(self) -> None:
+        window_dialogs.show_about(self)
+
+    def switch_profile(self, profile: Profile) -> None:
+        """Ask the composition root to open ``profile`` (it owns sessions; the window only asks)."""
+        if self.desk is not None and profile == self.desk.profile:
+            self.show_status(f"{profile.name} is open already.")
+            return
+        self.show_status(f"Opening {profile.name}…")
+        self.profile_switch_requested.emit(profile)
+
+    def fill_switch_menu(self) -> None:
+        """Fill Profile ▸ Switch profile from the profile store each time it opens."""
+        from epay_desktop.services import ProfileStore, ProfileStoreError
+
+        self.switch_menu.clear()
+        try:
+            profiles = ProfileStore().list()
+        except ProfileStoreError as error:
+            broken = self.switch_menu.addAction(f"Profiles file unreadable: {error}")
+            broken.setEnabled(False)
+            return
+        current = self.desk.profile.name if self.desk is not None else None
+        for profile in profiles:
+            label = f"{profile.name}  ({'PRODUCTION' if profile.is_production else profile.kind.value})"
+            action = self.switch_menu.addAction(label)
+            action.setCheckable(True)
+            action.setChecked(profile.name == current)
+            action.setStatusTip(f"Open {profile.name} (MSN {profile.merchant_serial_number}).")
+            action.triggered.connect(lambda _checked=False, p=profile: self.switch_profile(p))
+
     def show_status(self, text: str) -> None:
         self.statusBar().showMessage(text, 15_000)
 
     def _present_error(self, name: str, error: BaseException) -> None:
-        if name in (REFRESH_ONE,):
+        if name == "refresh-one":
             self.show_status(f"Could not refresh the payment: {error}")
             return
         self.presenter.present(name, error)
@@ -333,13 +493,16 @@ class MainWindow(QMainWindow):
             return
         menu = QMenu(self)
         menu.setAccessibleName("Payment actions")
+        menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         for action in (self.cancel_action, self.refresh_selected_action, self.copy_reference_action):
             menu.addAction(action)
+        self.context_menu = menu
         menu.popup(self.table.viewport().mapToGlobal(pos))
 
     def _current_changed(self, _current: QModelIndex, _previous: QModelIndex) -> None:
         self._update_selection_dependents()
-        self._selected_refresh.start()
+        if self.bound and not self.read_only:
+            self._selected_refresh.start()
 
     def _rows_changed(self, top: QModelIndex, bottom: QModelIndex, _roles: object = None) -> None:
         current = self.selected_reference()
@@ -354,8 +517,12 @@ class MainWindow(QMainWindow):
             self.customer_panel.set_payment(tracked)
         has = tracked is not None
         self.copy_reference_action.setEnabled(has)
-        self.refresh_selected_action.setEnabled(has)
-        if tracked is None:
+        self.refresh_selected_action.setEnabled(has and self.bound and not self.read_only)
+        if self.desk is None:
+            self._set_cancel(False, "The register is not open yet.")
+        elif self.read_only:
+            self._set_cancel(False, "The register is open read-only: nothing can be changed.")
+        elif tracked is None:
             self._set_cancel(False, "Select a payment first.")
         elif tracked.payment is None:
             self._set_cancel(False, "The payment has not been read from the API yet; refresh it first.")

@@ -15,6 +15,8 @@ BANNER_STYLES = {
     "demo": "background:#ffd54f; color:#3e2723; font-weight:bold; padding:4px;",
     "test": "background:#1565c0; color:#ffffff; font-weight:bold; padding:4px;",
     "production": "background:#b71c1c; color:#ffffff; font-weight:bold; padding:6px; font-size:110%;",
+    "opening": "background:#607d8b; color:#ffffff; font-weight:bold; padding:4px;",
+    "read-only": "background:#6a1b9a; color:#ffffff; font-weight:bold; padding:4px;",
 }
 
 DESTRUCTIVE_BUTTON_STYLE = "QPushButton#DestructiveButton:enabled { color: #ffffff; background: #c62828; }"
@@ -26,12 +28,18 @@ def icon(name: str) -> QIcon:
 
 
 def banner(kind: str, text: str, parent: QWidget | None = None) -> QLabel:
-    label = QLabel(text, parent)
-    label.setObjectName(f"{kind.capitalize()}Banner")
+    label = QLabel(parent)
+    label.setWordWrap(True)
+    set_banner(label, kind, text)
+    return label
+
+
+def set_banner(label: QLabel, kind: str, text: str) -> None:
+    """Restyle a banner in place (the window's banner changes when a profile is bound to it)."""
+    label.setText(text)
+    label.setObjectName(f"{kind.title().replace('-', '')}Banner")
     label.setAccessibleName(text)
     label.setStyleSheet(BANNER_STYLES.get(kind, BANNER_STYLES["test"]))
-    label.setWordWrap(True)
-    return label
 
 
 def dark_palette() -> QPalette:

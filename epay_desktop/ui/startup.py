@@ -1,0 +1,50 @@
+"""Paint the real main window before the heavy parts are imported (issue 6 item 6).
+
+Start-up order (``app.main``): QApplication → the main window's frame (light imports only: Qt, the
+domain records, the table model) → :func:`paint_now` → then asyncio, qasync, httpx, the services, the
+keyring and the register are imported and opened, and the same window is bound to the desk.
+
+:func:`paint_now` runs Qt's own event loop until the window has painted once (or ``limit_ms`` passed,
+e.g. on a platform that shows nothing); no asyncio loop exists yet, so nothing else can run in it.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QEvent, QEventLoop, QObject, QTimer
+from PySide6.QtWidgets import QWidget
+
+
+class _FirstPaint(QObject):
+    def __init__(self, loop: QEventLoop) -> None:
+        super().__init__()
+        self.loop = loop
+        self.painted = False
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Paint and not self.painted:
+            self.painted = True
+            # Quit after this paint is done (the filter runs before the widget paints).
+            QTimer.singleShot(0, self.loop.quit)
+        return False
+
+
+def paint_now(window: QWidget, *, limit_ms: int = 2000) -> bool:
+    """Show ``window`` and spin Qt's event loop until it painted once; True when it did."""
+    loop = QEventLoop()
+    watcher = _FirstPaint(loop)
+    window.installEventFilter(watcher)
+    timer = QTimer()
+    timer.setSingleShot(True)
+    timer.timeout.connect(loop.quit)
+    try:
+        window.show()
+        timer.start(limit_ms)
+        if not watcher.painted:
+            loop.exec()
+    finally:
+        timer.stop()
+        window.removeEventFilter(watcher)
+    return watcher.painted
+
+
+__all__ = ["paint_now"]

@@ -1,0 +1,187 @@
+"""The main window's actions, menu bar and toolbar (built here so the window only composes).
+
+Every action has a status tip and, where it makes sense, a shortcut; the same ``QAction`` objects are
+in the menus, the toolbar and the table's context menu, so enabling one enables it everywhere.
+
+    File:      New payment… (Ctrl+N), Add payments… (Ctrl+Shift+A), Import CSV… (Ctrl+O), Quit (Ctrl+Q)
+    Payments:  Refresh all (F5), Refresh this payment (Shift+F5), Stop refresh (Esc),
+               Cancel payment… (Ctrl+Shift+X; Delete in the table), Copy reference (Ctrl+Shift+C),
+               Find (Ctrl+F)
+    Profile:   Settings… (Ctrl+,), Switch profile ▸ (one entry per saved profile), Audit log… (Ctrl+L)
+    Help:      About epay-desktop
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction, QIcon, QKeySequence, QShortcut
+from PySide6.QtWidgets import QMenu, QToolBar
+
+from epay_desktop.ui.theme import icon
+
+if TYPE_CHECKING:
+    from epay_desktop.ui.main_window import MainWindow
+
+
+def make_action(
+    window: MainWindow,
+    text: str,
+    slot: Callable[[], object],
+    *,
+    tip: str,
+    shortcuts: tuple[str | QKeySequence.StandardKey, ...] = (),
+    icon_name: str = "",
+) -> QAction:
+    action = QAction(icon(icon_name) if icon_name else QIcon(), text, window)
+    action.setShortcuts([QKeySequence(s) for s in shortcuts])
+    action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+    action.setStatusTip(tip)
+    action.setToolTip(f"{text.rstrip('…')} — {tip}")
+    action.triggered.connect(lambda _checked=False: slot())
+    window.addAction(action)
+    return action
+
+
+def build_actions(w: MainWindow) -> None:
+    """Create the actions (disabled until a desk is bound), the menu bar and the toolbar."""
+    w.new_payment_action = make_action(
+        w,
+        "New payment…",
+        w.open_new_payment,
+        tip="Create a payment: push to the customer's phone or show a QR code.",
+        shortcuts=("Ctrl+N",),
+        icon_name="new-payment",
+    )
+    w.add_action = make_action(
+        w,
+        "Add payments…",
+        w.open_add_payments,
+        tip="Add existing payments to the register by pasting their references.",
+        shortcuts=("Ctrl+Shift+A",),
+        icon_name="add",
+    )
+    w.import_action = make_action(
+        w,
+        "Import CSV…",
+        w.open_import_csv,
+        tip="Add payments to the register from a CSV file of references.",
+        shortcuts=("Ctrl+O",),
+    )
+    w.quit_action = make_action(w, "Quit", w.close, tip="Close the window and quit.", shortcuts=("Ctrl+Q",))
+    w.refresh_action = make_action(
+        w,
+        "Refresh all",
+        w.refresh_all,
+        tip="Read every payment in the register from the API again.",
+        shortcuts=("F5",),
+        icon_name="refresh",
+    )
+    w.refresh_selected_action = make_action(
+        w,
+        "Refresh this payment",
+        w.refresh_selected,
+        tip="Read the selected payment from the API again.",
+        shortcuts=("Shift+F5",),
+    )
+    w.stop_action = make_action(
+        w,
+        "Stop refresh",
+        w.stop_refresh,
+        tip="Stop the running refresh.",
+        shortcuts=("Esc",),
+        icon_name="stop",
+    )
+    w.cancel_action = make_action(
+        w,
+        "Cancel payment…",
+        w.cancel_selected,
+        tip="Cancel the selected payment (asks first).",
+        shortcuts=("Ctrl+Shift+X",),
+        icon_name="cancel-payment",
+    )
+    # Delete cancels only from the table (in the search box it deletes text); the dialog still asks.
+    delete = QShortcut(QKeySequence(QKeySequence.StandardKey.Delete), w.table, w.cancel_selected)
+    delete.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+    w.copy_reference_action = make_action(
+        w,
+        "Copy reference",
+        w.copy_reference,
+        tip="Copy the selected payment's reference to the clipboard.",
+        shortcuts=("Ctrl+Shift+C",),
+    )
+    w.find_action = make_action(
+        w,
+        "Find",
+        w.focus_search,
+        tip="Search by reference or description.",
+        shortcuts=("Ctrl+F",),
+        icon_name="find",
+    )
+    w.settings_action = make_action(
+        w,
+        "Settings…",
+        w.open_settings,
+        tip="Profiles (Demo, Test, Production, custom), their secrets, Test connection.",
+        shortcuts=("Ctrl+,",),
+    )
+    w.audit_action = make_action(
+        w,
+        "Audit log…",
+        w.open_audit,
+        tip="Who did what, when: every cancel, capture, refund and change, with CSV export.",
+        shortcuts=("Ctrl+L",),
+    )
+    w.about_action = make_action(w, "About epay-desktop", w.show_about, tip="Version and licence.")
+
+    bar = w.menuBar()
+    bar.setAccessibleName("Main menu")
+    file_menu = _menu(bar.addMenu("&File"), "File")
+    for action in (w.new_payment_action, w.add_action, w.import_action):
+        file_menu.addAction(action)
+    file_menu.addSeparator()
+    file_menu.addAction(w.quit_action)
+    payments = _menu(bar.addMenu("&Payments"), "Payments")
+    for action in (w.refresh_action, w.refresh_selected_action, w.stop_action):
+        payments.addAction(action)
+    payments.addSeparator()
+    for action in (w.cancel_action, w.copy_reference_action, w.find_action):
+        payments.addAction(action)
+    profile = _menu(bar.addMenu("P&rofile"), "Profile")
+    profile.addAction(w.settings_action)
+    w.switch_menu = _menu(profile.addMenu("&Switch profile"), "Switch profile")
+    w.switch_menu.menuAction().setStatusTip("Open another profile (its own register).")
+    w.switch_menu.aboutToShow.connect(w.fill_switch_menu)
+    profile.addSeparator()
+    profile.addAction(w.audit_action)
+    help_menu = _menu(bar.addMenu("&Help"), "Help")
+    help_menu.addAction(w.about_action)
+    w.menus = {"file": file_menu, "payments": payments, "profile": profile, "help": help_menu}
+
+    toolbar = QToolBar("Actions", w)
+    toolbar.setObjectName("MainToolbar")
+    toolbar.setAccessibleName("Actions")
+    toolbar.setMovable(False)
+    toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+    for action in (w.new_payment_action, w.add_action):
+        toolbar.addAction(action)
+    toolbar.addSeparator()
+    for action in (w.refresh_action, w.stop_action, w.cancel_action):
+        toolbar.addAction(action)
+    w.addToolBar(toolbar)
+    w.toolbar = toolbar
+    for action in toolbar.actions():
+        button = toolbar.widgetForAction(action)
+        if button is not None and not action.isSeparator():
+            button.setAccessibleName(action.text().rstrip("…"))
+
+
+def _menu(menu: QMenu, name: str) -> QMenu:
+    menu.setAccessibleName(name)
+    menu.setToolTipsVisible(True)
+    return menu
+
+
+__all__ = ["build_actions", "make_action"]
