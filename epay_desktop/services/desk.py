@@ -212,14 +212,22 @@ class PaymentDesk:
         return report
 
     async def import_csv(self, path: Path) -> ImportReport:
-        """Track the references of a CSV file; raises ``CsvImportError`` when the file as a whole
-        cannot be read (nothing is added then)."""
-        good, rejected, rows = await self._db(parse_csv, Path(path))
-        entries = [NewEntry(c.reference, description=c.description, source="imported") for c in good]
+        """Track the references of a CSV file. Bad rows (broken quoting, too many columns, a bad
+        reference) are reported by line and every good row is added; ``CsvImportError`` only when the
+        file as a whole cannot be read or has no ``reference`` header (nothing is added then)."""
+        read = await self._db(parse_csv, Path(path))
+        entries = [NewEntry(c.reference, description=c.description, source="imported") for c in read.good]
         added, existing = await self._db(self.store.register.add, self.msn, entries)
-        report = ImportReport(str(path), rows, tuple(added), tuple(existing), tuple(rejected))
+        report = ImportReport(
+            str(path),
+            read.rows,
+            tuple(added),
+            tuple(existing),
+            tuple(read.rejected),
+            duplicates=tuple(read.duplicates),
+        )
         await self._audit(
-            "import", "ok" if not rejected else "partly", "", f"{Path(path).name}: {report.summary()}"
+            "import", "ok" if report.ok else "partly", "", f"{Path(path).name}: {report.summary()}"
         )
         return report
 

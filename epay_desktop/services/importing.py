@@ -5,7 +5,9 @@ checked against ``domain.REFERENCE_PATTERN`` and reported on its own (with its l
 
 CSV: a header row with a ``reference`` column (any case, surrounding spaces ignored) and optionally
 ``description``; ``,`` or ``;`` as delimiter; UTF-8 with or without BOM (Excel writes one), Windows-1252
-as a fallback; blank lines skipped. Bad rows are reported with their line numbers; good rows are kept.
+as a fallback; blank lines skipped; a quoted cell may span lines. Every row is judged on its own: a
+broken row (an unterminated quote, too many columns, an empty or bad reference) is reported with its
+line number, a repeated reference too (imported once), and every good row is kept.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,6 +23,8 @@ from epay_desktop.domain import is_valid_reference
 from epay_desktop.services.results import RejectedItem
 
 SEPARATORS = re.compile(r"[\s,;]+")
+LINE_BREAK = re.compile(r"\r\n|\r|\n")
+MAX_RECORD_LINES = 20  # a quoted cell may span this many lines; a longer "cell" is an unclosed quote
 MAX_DESCRIPTION = 100
 MAX_CSV_BYTES = 50 * 1024 * 1024
 REFERENCE_RULE = "not a payment reference (8 to 64 letters, digits or dashes)"
@@ -83,8 +87,74 @@ def _delimiter(header_line: str) -> str:
     return best if counts[best] else ","
 
 
-def parse_csv(path: Path) -> tuple[list[Candidate], list[RejectedItem], int]:
-    """Read a CSV file of references. Returns (good rows, rejected rows, data rows read)."""
+@dataclass(slots=True)
+class CsvRows:
+    """What a CSV file held: good rows, rejected rows and repeated references (each with its line
+    number), and how many data rows were read."""
+
+    good: list[Candidate]
+    rejected: list[RejectedItem]
+    duplicates: list[RejectedItem]
+    rows: int
+
+
+def _parse_record(chunk: str, delimiter: str) -> tuple[list[str] | None, bool]:
+    """One CSV record, strictly: (cells, False), or (None, True) when a quoted field is still open at
+    the end of ``chunk``, or (None, False) when the quoting is broken (``"ab"cd``)."""
+    reader = csv.reader(io.StringIO(chunk, newline=""), delimiter=delimiter, strict=True)
+    try:
+        rows = list(reader)
+    except csv.Error as error:
+        return None, "unexpected end of data" in str(error)
+    if len(rows) != 1:
+        return None, False
+    return rows[0], False
+
+
+def _records(
+    lines: list[str], delimiter: str, plausible: Callable[[list[str], list[str]], bool]
+) -> Iterator[tuple[int, list[str] | None, str]]:
+    """(line number, cells or None when broken, raw first line) per record, skipping blank lines.
+
+    A quoted cell may span lines (Excel writes Alt+Enter that way); a quote that is never closed would
+    swallow every later row, so such a line is reported on its own and reading resumes on the next."""
+    index = 0
+    while index < len(lines):
+        first = lines[index]
+        if not first.strip():
+            index += 1
+            continue
+        chunk, end = first, index
+        while True:
+            cells, still_open = _parse_record(chunk, delimiter)
+            if not still_open or end + 1 >= len(lines) or end - index + 1 >= MAX_RECORD_LINES:
+                break
+            end += 1
+            chunk += "\n" + lines[end]
+        if cells is not None and end > index and not plausible(cells, lines[index + 1 : end + 1]):
+            cells = None  # a stray quote paired with one on a later line: not a real multi-line cell
+        if cells is None:
+            yield index + 1, None, first
+            index += 1
+        else:
+            yield index + 1, cells, first
+            index = end + 1
+
+
+def _used(cells: list[str]) -> int:
+    """How many cells a row uses (trailing empty cells, as spreadsheets write them, do not count)."""
+    used = len(cells)
+    while used and not cells[used - 1].strip():
+        used -= 1
+    return used
+
+
+def _excerpt(text: str, limit: int = 60) -> str:
+    text = text.strip()
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _read_text(path: Path) -> str:
     try:
         size = path.stat().st_size
         if size > MAX_CSV_BYTES:
@@ -94,54 +164,82 @@ def parse_csv(path: Path) -> tuple[list[Candidate], list[RejectedItem], int]:
         raise CsvImportError(f"{path.name} cannot be read: {error.strerror or error}.") from error
     if b"\x00" in raw[:4096]:
         raise CsvImportError(f"{path.name} is not a text file (is it a spreadsheet? Save it as CSV).")
-    text = _decode(raw, path)
-    lines = text.splitlines()
-    header_index = next((i for i, line in enumerate(lines) if line.strip()), None)
-    if header_index is None:
+    return _decode(raw, path)
+
+
+def parse_csv(path: Path) -> CsvRows:
+    """Read a CSV file of references. Every row is judged on its own: a broken one (an unterminated
+    quote, too many columns, a bad or empty reference) is reported with its line number and every
+    good row is kept. Only a file that cannot be read at all, or lacks the header, raises."""
+    lines = LINE_BREAK.split(_read_text(path))
+    header_line = next((line for line in lines if line.strip()), None)
+    if header_line is None:
         raise CsvImportError(f"{path.name} is empty.")
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(lines[header_index]))
+    delimiter = _delimiter(header_line)
     header: list[str] | None = None
     ref_col = desc_col = -1
-    good: list[Candidate] = []
-    rejected: list[RejectedItem] = []
+
+    def plausible(cells: list[str], continued: list[str]) -> bool:
+        """A record over several lines is a real multi-line cell only if it fits the header, has a
+        good reference, and none of the lines it swallowed looks like a row of its own."""
+        if header is None or _used(cells) > len(header) or ref_col >= len(cells):
+            return False
+        if not is_valid_reference(cells[ref_col].strip()):
+            return False
+        for text in continued:
+            own = next(csv.reader([text], delimiter=delimiter), [])
+            if ref_col < len(own) and is_valid_reference(own[ref_col].strip()):
+                return False
+        return True
+
+    result = CsvRows([], [], [], 0)
     seen: dict[str, int] = {}
-    rows = 0
-    try:
-        for row in reader:
-            line = reader.line_num
-            if not any(cell.strip() for cell in row):
-                continue
-            if header is None:
-                header = [cell.strip().lower() for cell in row]
-                if "reference" not in header:
-                    found = ", ".join(repr(c) for c in row[:6])
-                    raise CsvImportError(
-                        f"{path.name} has no 'reference' column in its first row (found {found}). "
-                        "Add a header row with a column named reference."
-                    )
-                ref_col = header.index("reference")
-                desc_col = header.index("description") if "description" in header else -1
-                continue
-            rows += 1
-            reference = row[ref_col].strip() if ref_col < len(row) else ""
-            description = row[desc_col].strip() if 0 <= desc_col < len(row) else ""
-            if not reference:
-                rejected.append(RejectedItem("", "the reference is empty", line))
-            elif not is_valid_reference(reference):
-                rejected.append(RejectedItem(reference, _reason(reference), line))
-            elif len(description) > MAX_DESCRIPTION:
-                rejected.append(
-                    RejectedItem(
-                        reference, f"the description is longer than {MAX_DESCRIPTION} characters", line
-                    )
+    for line, cells, raw in _records(lines, delimiter, plausible):
+        if header is None:
+            if cells is None:
+                raise CsvImportError(
+                    f"{path.name} line {line}: the header row has broken quoting ({_excerpt(raw)!r})."
                 )
-            elif reference in seen:
-                continue  # the same payment twice in one file: the first row counts
-            else:
-                seen[reference] = line
-                good.append(Candidate(reference, description, line))
-    except csv.Error as error:
-        raise CsvImportError(f"{path.name} line {reader.line_num}: {error}. Nothing was imported.") from error
-    if header is None:
-        raise CsvImportError(f"{path.name} is empty.")
-    return good, rejected, rows
+            header = [cell.strip().lower() for cell in cells]
+            if "reference" not in header:
+                found = ", ".join(repr(c) for c in cells[:6])
+                raise CsvImportError(
+                    f"{path.name} has no 'reference' column in its first row (found {found}). "
+                    "Add a header row with a column named reference."
+                )
+            ref_col = header.index("reference")
+            desc_col = header.index("description") if "description" in header else -1
+            continue
+        result.rows += 1
+        problem, reference, description = _judge(cells, raw, header, ref_col, desc_col)
+        if problem is not None:
+            result.rejected.append(RejectedItem(reference or _excerpt(raw), problem, line))
+        elif reference in seen:
+            # The same payment twice in one file: the first row counts; the repeat is reported.
+            reason = f"the same reference as line {seen[reference]}; imported once"
+            result.duplicates.append(RejectedItem(reference, reason, line))
+        else:
+            seen[reference] = line
+            result.good.append(Candidate(reference, description, line))
+    return result
+
+
+def _judge(
+    cells: list[str] | None, raw: str, header: list[str], ref_col: int, desc_col: int
+) -> tuple[str | None, str, str]:
+    """(problem or None, reference, description) of one data row."""
+    if cells is None:
+        if raw.count('"') % 2:
+            return "a quote opened on this line is never closed", "", ""
+        return "the quoting is broken (text after a closing quote?)", "", ""
+    if _used(cells) > len(header):
+        return f"has {_used(cells)} columns; the header has {len(header)}", "", ""
+    reference = cells[ref_col].strip() if ref_col < len(cells) else ""
+    description = " ".join(cells[desc_col].split()) if 0 <= desc_col < len(cells) else ""
+    if not reference:
+        return "the reference is empty", "", description
+    if not is_valid_reference(reference):
+        return _reason(reference), reference, description
+    if len(description) > MAX_DESCRIPTION:
+        return f"the description is longer than {MAX_DESCRIPTION} characters", reference, description
+    return None, reference, description

@@ -73,6 +73,8 @@ class ImportReport:
     added: tuple[str, ...] = ()
     already_tracked: tuple[str, ...] = ()
     rejected: tuple[RejectedItem, ...] = ()
+    # Rows repeating a reference an earlier row of the file has (imported once, not an error).
+    duplicates: tuple[RejectedItem, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -83,7 +85,13 @@ class ImportReport:
         if self.already_tracked:
             parts.append(f"{len(self.already_tracked)} already in the register")
         if self.rejected:
-            lines = ", ".join(str(r.line) for r in self.rejected[:10] if r.line is not None)
-            more = "…" if len(self.rejected) > 10 else ""
-            parts.append(f"{len(self.rejected)} rejected (lines {lines}{more})")
+            parts.append(f"{len(self.rejected)} rejected ({_lines(self.rejected)})")
+        if self.duplicates:
+            parts.append(f"{len(self.duplicates)} repeated in the file ({_lines(self.duplicates)})")
         return ", ".join(parts) + "."
+
+
+def _lines(items: tuple[RejectedItem, ...]) -> str:
+    numbers = [str(r.line) for r in items[:10] if r.line is not None]
+    more = "…" if len(items) > 10 else ""
+    return f"line{'s' if len(items) > 1 else ''} {', '.join(numbers)}{more}"

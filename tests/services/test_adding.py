@@ -54,8 +54,11 @@ async def test_csv_with_bom_semicolons_blank_lines_and_bad_rows(bench: Bench, tm
     report = await bench.desk.import_csv(path)
     assert report.rows == 6
     assert report.added == ("order-000001", "order-000002", "order-000003")
-    assert [(r.line, r.text) for r in report.rejected] == [(4, "bad"), (6, "")]
-    assert "lines 4, 6" in report.summary()
+    assert [(r.line, r.text) for r in report.rejected] == [(4, "bad"), (6, "Empty ref;")]
+    assert [(d.line, d.text) for d in report.duplicates] == [(7, "order-000001")]
+    assert "the same reference as line 2" in report.duplicates[0].reason
+    assert "rejected (lines 4, 6)" in report.summary()
+    assert "1 repeated in the file (line 7)" in report.summary()
     rows = {t.reference: t for t in await bench.desk.load_register()}
     assert rows["order-000001"].description == "2x Latte"
     assert rows["order-000003"].description == "Kaffe; stor"
@@ -92,3 +95,82 @@ async def test_a_csv_that_cannot_be_imported_says_why_and_adds_nothing(
 async def test_a_missing_csv_file_says_so(bench: Bench, tmp_path: Path) -> None:
     with pytest.raises(CsvImportError, match="cannot be read"):
         await bench.desk.import_csv(tmp_path / "nope.csv")
+
+
+async def test_broken_rows_are_reported_by_line_and_every_good_row_is_kept(
+    bench: Bench, tmp_path: Path
+) -> None:
+    path = tmp_path / "orders.csv"
+    lines = [
+        "reference,description",  # 1
+        "order-000001,Latte",  # 2
+        'order-000002,"Kaffe, stor',  # 3: the quote is never closed (it would swallow the rest)
+        "order-000003,Espresso",  # 4
+        "order-000004,Te,extra,cells",  # 5: too many columns
+        ",No reference",  # 6: empty reference
+        "order_000005,Underscore",  # 7: fails the pattern
+        "order-000001,Latte again",  # 8: duplicate of line 2
+        'order-000006,"Two',  # 9: a real multi-line cell (Alt+Enter in Excel) ...
+        'lines",',  # 10: ... closed here, and an empty trailing cell is fine
+        'order-000007,Bad "quote" inside',  # 11: a quote inside an unquoted cell is kept as text
+        'order-000008,"closed"junk',  # 12: text after a closing quote
+        "order-000009,Last",  # 13
+    ]
+    path.write_text("\r\n".join(lines) + "\r\n", encoding="utf-8")
+    report = await bench.desk.import_csv(path)
+    assert report.added == (
+        "order-000001",
+        "order-000003",
+        "order-000006",
+        "order-000007",
+        "order-000009",
+    )
+    assert [(r.line, r.reason.split(" (")[0].split(":")[0]) for r in report.rejected] == [
+        (3, "a quote opened on this line is never closed"),
+        (5, "has 4 columns; the header has 2"),
+        (6, "the reference is empty"),
+        (7, "has '_'"),
+        (12, "the quoting is broken"),
+    ]
+    assert report.rejected[0].text == 'order-000002,"Kaffe, stor'
+    assert report.rejected[3].text == "order_000005"
+    assert [(d.line, d.text) for d in report.duplicates] == [(8, "order-000001")]
+    assert report.rows == 11
+    assert not report.ok
+    rows = {t.reference: t.description for t in await bench.desk.load_register()}
+    assert rows["order-000006"] == "Two lines"
+    assert rows["order-000007"] == 'Bad "quote" inside'
+    assert rows["order-000001"] == "Latte"  # the first row counts
+    assert "5 rejected (lines 3, 5, 6, 7, 12)" in report.summary()
+    newest = (await bench.desk.audit())[0]
+    assert (newest.action, newest.result) == ("import", "partly")
+
+
+async def test_a_stray_quote_does_not_join_the_rows_up_to_the_next_quote(
+    bench: Bench, tmp_path: Path
+) -> None:
+    path = tmp_path / "orders.csv"
+    body = (
+        "reference;description\n"
+        'order-000011;"Stray\n'  # 2: this quote ...
+        "order-000012;Fine\n"
+        'order-000013;Also stray"\n'  # 4: ... pairs with this one into a well-formed record
+        "order-000014;Last\n"
+    )
+    path.write_text(body, encoding="utf-8")
+    report = await bench.desk.import_csv(path)
+    # As CSV, lines 2-4 are one row whose description holds lines 3 and 4; but those look like rows
+    # of their own, so line 2 is reported and reading goes on with line 3.
+    assert [r.line for r in report.rejected] == [2]
+    assert report.added == ("order-000012", "order-000013", "order-000014")
+    rows = {t.reference: t.description for t in await bench.desk.load_register()}
+    assert rows["order-000013"] == 'Also stray"'
+
+
+async def test_a_quote_never_closed_in_a_long_file_costs_one_row(bench: Bench, tmp_path: Path) -> None:
+    path = tmp_path / "orders.csv"
+    good = [f"order-{i:06d},Row {i}" for i in range(1, 200)]
+    path.write_text("reference,description\n" + '"order-broken,oops\n' + "\n".join(good), encoding="utf-8")
+    report = await bench.desk.import_csv(path)
+    assert len(report.added) == 199
+    assert [r.line for r in report.rejected] == [2]
