@@ -25,6 +25,7 @@ from epay_desktop.services.desk import (
 )
 from epay_desktop.services.importing import CsvImportError
 from epay_desktop.services.profiles import (
+    DEMO_MERCHANT_CURRENCIES,
     DEMO_PROFILE,
     DEMO_SECRETS,
     Profile,
@@ -54,6 +55,7 @@ from epay_desktop.store import (
 )
 
 __all__ = [
+    "DEMO_MERCHANT_CURRENCIES",
     "DEMO_PROFILE",
     "DEMO_SECRETS",
     "ActionNotPossibleError",

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from epay_desktop import paths
+from epay_desktop.domain import Currency
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +30,12 @@ MSN_PATTERN = re.compile(r"^[0-9]{4,7}$")
 DEMO_BASE_URL = "http://sandbox.epay.local"
 TEST_BASE_URL = "https://apitest.vipps.no"
 PRODUCTION_BASE_URL = "https://api.vipps.no"
+# The demo merchants (the sandbox's demo data uses the same): each sales unit takes one currency.
+DEMO_MERCHANT_CURRENCIES: dict[str, Currency] = {
+    "123456": Currency.NOK,  # Fjordkaffe AS
+    "223344": Currency.DKK,  # Hygge Bageri ApS
+    "334455": Currency.EUR,  # Sauna Tarvike Oy
+}
 
 
 class ProfileError(ValueError):
@@ -48,11 +55,30 @@ class ProfileKind(enum.StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Profile:
+    """One merchant connection. ``currency`` is the currency of the merchant's sales unit (a sales unit
+    takes one): for a Demo profile it follows from the demo serial number (123456 NOK, 223344 DKK,
+    334455 EUR) whatever is passed; for Test, Production and custom profiles it is stored (NOK when a
+    profiles file written before it existed says nothing)."""
+
     name: str
     kind: ProfileKind
     merchant_serial_number: str
     client_id: str = ""
     base_url: str | None = None
+    currency: Currency = Currency.NOK
+
+    def __post_init__(self) -> None:
+        currency: object = self.currency
+        if not isinstance(currency, Currency):
+            # A plain "DKK" from a form or a file is fine; anything else is not a currency we take.
+            if not isinstance(currency, str) or currency.upper() not in Currency.__members__:
+                raise ProfileError(
+                    f"The currency must be one of {', '.join(Currency.__members__)}, got {currency!r}."
+                )
+            object.__setattr__(self, "currency", Currency[currency.upper()])
+        demo = DEMO_MERCHANT_CURRENCIES.get(self.merchant_serial_number)
+        if self.kind is ProfileKind.DEMO and demo is not None:
+            object.__setattr__(self, "currency", demo)
 
     @property
     def is_production(self) -> bool:
@@ -92,6 +118,9 @@ class Profile:
             raise ProfileError(
                 f"The merchant serial number must be 4 to 7 digits, got {self.merchant_serial_number!r}."
             )
+        if self.is_demo and self.merchant_serial_number not in DEMO_MERCHANT_CURRENCIES:
+            known = ", ".join(f"{m} ({c.value})" for m, c in DEMO_MERCHANT_CURRENCIES.items())
+            raise ProfileError(f"A Demo profile uses one of the demo serial numbers: {known}.")
         if not self.is_demo and not self.client_id.strip():
             raise ProfileError("A Test, Production or custom profile needs a client id.")
         if self.kind is ProfileKind.CUSTOM:
@@ -108,6 +137,7 @@ class Profile:
             "merchantSerialNumber": self.merchant_serial_number,
             "clientId": self.client_id,
             "baseUrl": self.base_url,
+            "currency": self.currency.value,
         }
 
     @classmethod
@@ -121,6 +151,8 @@ class Profile:
                 merchant_serial_number=str(data["merchantSerialNumber"]),
                 client_id=str(data.get("clientId") or ""),
                 base_url=str(base_url) if base_url else None,
+                # Files written before profiles had a currency say nothing: NOK, as before.
+                currency=data.get("currency") or Currency.NOK,
             )
         except (KeyError, ValueError, TypeError) as error:
             raise ProfileError(f"A saved profile is incomplete or invalid ({error}).") from error

@@ -8,6 +8,7 @@ import httpx
 import keyring
 import pytest
 
+from epay_desktop.domain import Currency
 from epay_desktop.sandbox import SandboxConfig, create_app
 from epay_desktop.services import (
     DEMO_PROFILE,
@@ -160,5 +161,58 @@ def test_profiles_file_shape(app_home: Path) -> None:
             "merchantSerialNumber": "123456",
             "clientId": "client-abc",
             "baseUrl": None,
+            "currency": "NOK",
         }
     ]
+
+
+def test_the_currency_of_a_demo_profile_follows_its_serial_number() -> None:
+    assert DEMO_PROFILE.currency is Currency.NOK
+    assert Profile("Demo DK", ProfileKind.DEMO, "223344").currency is Currency.DKK
+    # The demo merchant's sales unit decides, whatever is passed.
+    assert Profile("Demo FI", ProfileKind.DEMO, "334455", currency=Currency.NOK).currency is Currency.EUR
+    with pytest.raises(ProfileError, match="demo serial numbers"):
+        Profile("Demo other", ProfileKind.DEMO, "999999").validate()
+
+
+def test_a_stored_currency_is_kept_validated_and_defaults_to_nok(app_home: Path) -> None:
+    store = ProfileStore()
+    danish = Profile("Hygge MT", ProfileKind.TEST, "223344", "client-dk", currency=Currency.DKK)
+    finnish = Profile("Sauna prod", ProfileKind.PRODUCTION, "334455", "client-fi", currency=Currency.EUR)
+    store.save(danish)
+    store.save(finnish)
+    store.save(SHOP)
+    assert SHOP.currency is Currency.NOK
+    assert store.get("Hygge MT").currency is Currency.DKK
+    assert store.get("Sauna prod").currency is Currency.EUR
+    saved = json.loads(store.path.read_text(encoding="utf-8"))["profiles"]
+    assert [p["currency"] for p in saved] == ["DKK", "EUR", "NOK"]
+    assert Profile("x", ProfileKind.CUSTOM, "1234", "c", "http://h", currency="dkk").currency is Currency.DKK  # type: ignore[arg-type]
+    for bad in ("SEK", "", 578):
+        with pytest.raises(ProfileError, match="currency must be one of NOK, DKK, EUR"):
+            Profile("x", ProfileKind.TEST, "1234", "c", currency=bad)  # type: ignore[arg-type]
+
+
+def test_profiles_files_without_a_currency_still_load(app_home: Path) -> None:
+    store = ProfileStore()
+    old = {
+        "version": 1,
+        "lastUsed": "Old shop",
+        "profiles": [
+            {"name": "Old shop", "kind": "test", "merchantSerialNumber": "123456", "clientId": "c1"},
+            {
+                "name": "Bad money",
+                "kind": "test",
+                "merchantSerialNumber": "123456",
+                "clientId": "c2",
+                "currency": "SEK",
+            },
+        ],
+    }
+    store.path.parent.mkdir(parents=True, exist_ok=True)
+    store.path.write_text(json.dumps(old), encoding="utf-8")
+    profiles = store.list()
+    assert [p.name for p in profiles] == ["Demo", "Old shop"]  # the invalid one is skipped (and logged)
+    assert profiles[1].currency is Currency.NOK
+    with pytest.raises(ProfileError, match="currency"):
+        Profile.from_json(old["profiles"][1])  # type: ignore[index]
