@@ -69,9 +69,10 @@ LOADING = "Loading the register…"
 
 class MainWindow(QMainWindow):
     """Signals: ``profile_switch_requested(Profile)`` (Settings or the Switch profile menu; the
-    composition root closes this session and opens that profile's)."""
+    composition root closes this session and opens that profile's); ``closed()`` (the window closed)."""
 
     profile_switch_requested = Signal(object)
+    closed = Signal()
 
     # Set by build_actions (window_actions.py).
     new_payment_action: QAction
@@ -148,7 +149,7 @@ class MainWindow(QMainWindow):
         splitter.addWidget(self.side)
         splitter.setStretchFactor(0, 3)
         splitter.setStretchFactor(1, 2)
-        splitter.setSizes([960, 320])
+        splitter.setSizes([990, 290])
         layout.addWidget(splitter, 1)
         self.setCentralWidget(central)
         self.setStyleSheet(DESTRUCTIVE_BUTTON_STYLE)
@@ -208,14 +209,14 @@ class MainWindow(QMainWindow):
         # default window shows every column without a horizontal scrollbar.
         header.setSectionResizeMode(Column.DESCRIPTION, QHeaderView.ResizeMode.Stretch)
         metrics = table.fontMetrics()
-        pad = 24
+        pad = 18
         for column, sample in (
             (Column.REFERENCE, "fjordkaffe-ord-100228"),
-            (Column.DESCRIPTION, "2x Filterkaffe"),
+            (Column.DESCRIPTION, "2x Filterkaffe, 1x"),
             (Column.CREATED, "2026-11-26 10:56"),
             (Column.STATE, "AUTHORIZE"),
             (Column.AMOUNT, "12 345.00 NOK"),
-            (Column.AGGREGATE, "60 % reserved, 40 % capt"),
+            (Column.AGGREGATE, "60 % reserved, 40 %"),
             (Column.UPDATED, "2026-11-26 10:56"),
         ):
             extra = 20 if column == Column.STATE else 0
@@ -368,6 +369,8 @@ class MainWindow(QMainWindow):
         if self.desk is not None:
             self.refresh_flow.auto_timer.stop()
         super().closeEvent(event)
+        if event.isAccepted():
+            self.closed.emit()
 
     # --- slots --------------------------------------------------------------------------------------
     def selected_tracked(self) -> TrackedPayment | None:
