@@ -21,6 +21,7 @@ from epay_desktop.services.desk import (
     NotTrackedError,
     OperationPendingError,
     PaymentDesk,
+    ReadOnlyRegisterError,
     new_reference,
 )
 from epay_desktop.services.importing import CsvImportError
@@ -80,6 +81,7 @@ __all__ = [
     "ProfileSecrets",
     "ProfileStore",
     "ProfileStoreError",
+    "ReadOnlyRegisterError",
     "RegisterDamagedError",
     "RegisterError",
     "RegisterLockedError",

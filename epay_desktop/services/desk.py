@@ -75,6 +75,11 @@ class OperationPendingError(DeskError):
     """Another money-moving operation on this payment has no known outcome yet."""
 
 
+class ReadOnlyRegisterError(DeskError):
+    """The register is open read-only (damaged or locked): nothing that writes or moves money is done,
+    and nothing was sent."""
+
+
 class DeskInputError(DeskError, ValueError):
     """Input for a new payment that the API would refuse (the message says which field)."""
 
@@ -120,19 +125,51 @@ class PaymentDesk:
         register_path: Path,
         demo: DemoControls | None = None,
         operator: str | None = None,
+        *,
+        read_only: bool = False,
     ) -> PaymentDesk:
-        """Open (or create) the register; raises ``RegisterLockedError``/``RegisterDamagedError``."""
+        """Open (or create) the register; raises ``RegisterLockedError``/``RegisterDamagedError``.
+
+        ``read_only=True`` (what to offer after those errors) opens an existing register without
+        writing, also when it is damaged (``damage`` says what was found; the list shows the rows that
+        can be read) or locked by another program. Reading and refreshing work (refreshed payments are
+        not saved); every call that writes or moves money raises ``ReadOnlyRegisterError`` before
+        anything is sent."""
         if client.merchant_serial_number != profile.merchant_serial_number:
             raise ValueError(
                 f"the client is for serial number {client.merchant_serial_number}, "
                 f"the profile for {profile.merchant_serial_number}"
             )
-        store = await asyncio.to_thread(Store, register_path)
+        store = await asyncio.to_thread(Store, register_path, read_only=read_only)
         desk = cls(profile, client, store, demo=demo, operator=operator)
         if demo is not None:
             demo.bind(desk)
-            await demo.seed_if_first_open()
+            if not read_only:
+                await demo.seed_if_first_open()
         return desk
+
+    @property
+    def read_only(self) -> bool:
+        return self.store.db.read_only
+
+    @property
+    def damage(self) -> str:
+        """What is wrong with a register opened read-only ("" when nothing was found)."""
+        lost = self.store.register.unreadable_rows
+        found = self.store.db.damage
+        if lost:
+            found = (
+                f"{found}; {lost} row(s) could not be read" if found else f"{lost} row(s) could not be read"
+            )
+        return found
+
+    def _writable(self, doing: str) -> None:
+        if self.read_only:
+            why = "it is damaged" if self.store.db.damage else "it was opened read-only"
+            raise ReadOnlyRegisterError(
+                f"Cannot {doing}: the register {self.store.path.name} is open read-only ({why}). "
+                "Nothing was sent. Open a working register to do this."
+            )
 
     @property
     def profile(self) -> Profile:
@@ -172,8 +209,21 @@ class PaymentDesk:
         try:
             payment, events = await self._fetch(reference)
         except EPaymentError as error:
-            await self._db(self.store.register.save_fetch_error, self.msn, reference, str(error))
+            if not self.read_only:
+                await self._db(self.store.register.save_fetch_error, self.msn, reference, str(error))
             raise
+        if self.read_only:
+            # Shown, not saved: the register cannot be written.
+            kept = await self.tracked(reference)
+            return TrackedPayment(
+                reference,
+                self.msn,
+                payment=payment,
+                events=tuple(events),
+                description=kept.description if kept else payment.description,
+                created_at=kept.created_at if kept else None,
+                fetched_at=datetime.now(UTC),
+            )
         return await self._db(self.store.register.save_snapshot, self.msn, payment, events)
 
     async def refresh_all(
@@ -202,6 +252,7 @@ class PaymentDesk:
 
     async def add_references(self, text_or_list: str | Iterable[str]) -> AddReport:
         """Track pasted references (checked one by one; nothing is fetched here)."""
+        self._writable("add payments")
         good, rejected = parse_references(text_or_list)
         added, existing = await self._db(
             self.store.register.add, self.msn, [NewEntry(c.reference, source="added") for c in good]
@@ -215,6 +266,7 @@ class PaymentDesk:
         """Track the references of a CSV file. Bad rows (broken quoting, too many columns, a bad
         reference) are reported by line and every good row is added; ``CsvImportError`` only when the
         file as a whole cannot be read or has no ``reference`` header (nothing is added then)."""
+        self._writable("import payments")
         read = await self._db(parse_csv, Path(path))
         entries = [NewEntry(c.reference, description=c.description, source="imported") for c in read.good]
         added, existing = await self._db(self.store.register.add, self.msn, entries)
@@ -252,7 +304,7 @@ class PaymentDesk:
         """The newest ``limit`` audit lines, newest first."""
         return await self._db(self.store.audit.entries, limit)
 
-    async def export_audit_csv(self, path: Path) -> int:
+    async def export_audit_csv(self, path: Path) -> int:  # reads only: fine when read-only
         return await self._db(self.store.audit.export_csv, Path(path))
 
     async def journal(self, limit: int = 1000) -> list[Intent]:
@@ -282,6 +334,7 @@ class PaymentDesk:
     async def _move(
         self, operation: Operation, reference: str, amount: Money | None
     ) -> tuple[TrackedPayment, Money, bool, str]:
+        self._writable(f"{operation.value} {reference}")
         tracked = await self.tracked(reference)
         if tracked is None:
             raise NotTrackedError(f"{reference} is not in the register of {self._profile.name}.")
@@ -411,6 +464,12 @@ class PaymentDesk:
         for intent in await self.pending_intents():
             started = f"{intent.created_at:%Y-%m-%d %H:%M} UTC"
             what = f"The {intent.operation.value} of {intent.reference} started {started}"
+            if self.read_only:
+                messages.append(
+                    f"{what} has no known outcome yet; the register is open read-only, so it is not "
+                    "finished now (nothing was sent). Open the register normally to finish it."
+                )
+                continue
             try:
                 _tracked, _moved, _reconciled, message = await self._resume(intent)
             except ApiError as error:
@@ -435,6 +494,7 @@ class PaymentDesk:
     ) -> TrackedPayment:
         """Create a payment with a reference made here, track it, and return it. For ``QR`` and
         ``WEB_REDIRECT`` the link to show as a QR code is ``tracked.payment.redirect_url``."""
+        self._writable("create a payment")
         description = description.strip()
         phone = re.sub(r"[\s+()-]", "", phone_number or "") or None
         if user_flow not in USER_FLOWS:

@@ -7,7 +7,8 @@
 - sqlite3 errors never reach the person as tracebacks: a busy file raises ``RegisterLockedError``, a
   damaged one ``RegisterDamagedError`` (found by ``PRAGMA quick_check`` on open). The user's file is
   never deleted; ``move_aside`` renames it with a timestamp only when the person asks, and
-  ``read_only=True`` opens it without writing.
+  ``read_only=True`` opens it without writing, and also when it is damaged (``damage`` says what
+  ``quick_check`` found; ``Register.all`` then salvages the rows that can still be read).
 
 The API is synchronous and thread-safe (one connection guarded by a lock): the services call it through
 ``asyncio.to_thread`` so the GUI thread never blocks on the disk.
@@ -147,6 +148,8 @@ class Database:
     ) -> None:
         self.path = Path(path)
         self.read_only = read_only
+        # Read-only opens go on despite damage (to show what is left); this says what was found.
+        self.damage = ""
         self._lock = threading.RLock()
         self._conn: sqlite3.Connection | None = None
         try:
@@ -206,8 +209,22 @@ class Database:
     # -- checks and migrations ----------------------------------------------------------------------
 
     def _check_integrity(self) -> None:
-        rows = self.conn.execute("PRAGMA quick_check").fetchall()
-        problems = [str(r[0]) for r in rows if r and r[0] != "ok"]
+        try:
+            rows = self.conn.execute("PRAGMA quick_check").fetchall()
+        except sqlite3.DatabaseError as error:
+            text = str(error).lower()
+            if (
+                not self.read_only
+                or not _is_damaged(error)
+                or "not a database" in text
+                or "encrypted" in text
+            ):
+                raise
+            rows = [(str(error),)]  # damaged beyond what quick_check can walk; reads will tell
+        problems = [" ".join(str(r[0]).split()) for r in rows if r and r[0] != "ok"]
+        if problems and self.read_only:
+            self.damage = "; ".join(problems)[:300]
+            return
         if problems:
             raise RegisterDamagedError(
                 f"The register {self.path} is damaged ({'; '.join(problems[:3])}). Nothing was changed. "

@@ -17,7 +17,7 @@ from datetime import datetime
 
 from epay_desktop.domain import Payment, PaymentEvent, TrackedPayment
 from epay_desktop.store.codec import SnapshotError, dump_events, dump_payment, load_events, load_payment
-from epay_desktop.store.db import Database, from_text, to_text, utc_now
+from epay_desktop.store.db import Database, RegisterDamagedError, from_text, to_text, utc_now
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +67,7 @@ class Register:
 
     def __init__(self, db: Database) -> None:
         self.db = db
+        self.unreadable_rows = 0  # rows a salvage of a damaged register could not read
 
     def add(
         self, msn: str, entries: Iterable[NewEntry], *, now: datetime | None = None
@@ -137,16 +138,52 @@ class Register:
         return str(row[0]) if row and row[0] else None
 
     def all(self, msn: str) -> list[TrackedPayment]:
-        """Every tracked payment of ``msn``, newest first."""
-        rows = self.db.read(
-            "loading the register",
-            lambda c: c.execute(
-                f"SELECT {_COLUMNS} FROM payments WHERE msn = ? "
-                "ORDER BY coalesce(created_at, added_at) DESC, reference",
-                (msn,),
-            ).fetchall(),
-        )
+        """Every tracked payment of ``msn``, newest first. A damaged register opened read-only gives
+        the rows that can still be read (``unreadable_rows`` counts the others)."""
+        try:
+            rows = self.db.read(
+                "loading the register",
+                lambda c: c.execute(
+                    f"SELECT {_COLUMNS} FROM payments WHERE msn = ? "
+                    "ORDER BY coalesce(created_at, added_at) DESC, reference",
+                    (msn,),
+                ).fetchall(),
+            )
+        except RegisterDamagedError:
+            if not self.db.read_only:
+                raise
+            rows = self._salvage(msn)
         return [_tracked(row) for row in rows]
+
+    def _salvage(self, msn: str) -> list[tuple[object, ...]]:
+        """Read a damaged table row by row through the table itself (no index: those may be the
+        damaged part), skipping the rows on pages that cannot be read."""
+        batch = 256
+
+        def work(conn: sqlite3.Connection) -> list[tuple[object, ...]]:
+            top = int(conn.execute("SELECT max(rowid) FROM payments NOT INDEXED").fetchone()[0] or 0)
+            select = f"SELECT {_COLUMNS}, added_at FROM payments NOT INDEXED WHERE msn = ? AND rowid "
+            found: list[tuple[object, ...]] = []
+            lost = 0
+            for start in range(1, top + 1, batch):
+                end = min(start + batch - 1, top)
+                try:
+                    found += conn.execute(select + "BETWEEN ? AND ?", (msn, start, end)).fetchall()
+                except sqlite3.DatabaseError:
+                    for rowid in range(start, end + 1):
+                        try:
+                            found += conn.execute(select + "= ?", (msn, rowid)).fetchall()
+                        except sqlite3.DatabaseError:
+                            lost += 1
+            self.unreadable_rows = lost
+            return found
+
+        found = self.db.read("salvaging the damaged register", work)
+        log.warning("damaged register %s: %d row(s) could not be read", self.db.path, self.unreadable_rows)
+        # Newest first, as the query above would: by created_at (else added_at), then reference.
+        found.sort(key=lambda row: str(row[0]))
+        found.sort(key=lambda row: str(row[3] or row[-1] or ""), reverse=True)
+        return [row[:-1] for row in found]
 
     def references(self, msn: str) -> list[str]:
         rows = self.db.read(

@@ -157,3 +157,21 @@ def test_a_locked_register_gives_a_typed_error_and_loses_nothing(tmp_path: Path)
         store.journal.finish(intent.id, IntentStatus.SUCCEEDED, "done", os_user="tester")
         assert sorted(store.register.references(MSN)) == ["blocked-1", "committed-1"]
         assert store.journal.pending() == []
+
+
+def test_a_damaged_register_opens_read_only_and_salvages_the_readable_rows(tmp_path: Path) -> None:
+    path = tmp_path / "r.sqlite3"
+    with Store(path) as store:
+        store.register.add(MSN, [NewEntry(f"ref-{i:06d}", description="coffee " * 20) for i in range(2000)])
+    data = bytearray(path.read_bytes())
+    data[30 * 4096 : 30 * 4096 + 600] = b"\xa5" * 600  # a leaf page of the payments table
+    path.write_bytes(bytes(data))
+    before = path.read_bytes()
+    with Store(path, read_only=True) as store:
+        assert "malformed" in store.db.damage
+        rows = store.register.all(MSN)
+        assert 0 < store.register.unreadable_rows < 100
+        assert len(rows) == 2000 - store.register.unreadable_rows
+        with pytest.raises(RegisterError, match="read-only"):
+            store.register.add(MSN, [NewEntry("abcdefgh-2")])
+    assert path.read_bytes() == before
