@@ -29,9 +29,10 @@ from epay_desktop.api import Credentials, Environment, EPaymentClient
 from epay_desktop.api.client import SYSTEM_NAME, SYSTEM_VERSION
 from epay_desktop.domain import Currency, Money
 
-# Created one at a time: after 16 concurrent creates the standalone sandbox answered every later request
-# in ~44 ms (instead of ~0.7 ms), which would hide the client's cost behind the server's (reported).
-CREATE_CONCURRENCY = 1
+# Concurrent creates, as a busy till would make them. (A ~44 ms per request once seen here was Nagle +
+# delayed ACK on accepted connections without TCP_NODELAY; the sandbox now sets it on every connection,
+# see sandbox/server.py NoDelayH11Protocol and tests/sandbox/test_nodelay.py.)
+CREATE_CONCURRENCY = 16
 MSN = "123456"
 CREDENTIALS = Credentials("demo-client", "demo-secret", "demo-subscription-key", MSN)
 
