@@ -127,20 +127,9 @@ class Session:
 async def _open_desk(
     profile: Profile, client: Any, register: Path, *, demo: Any = None, read_only: bool = False
 ) -> PaymentDesk:
-    import asyncio
-    import inspect
-
     from epay_desktop.services import PaymentDesk
-    from epay_desktop.store import Store
 
-    if not read_only:
-        return await PaymentDesk.open(profile, client, register, demo=demo)
-    if "read_only" in inspect.signature(PaymentDesk.open).parameters:
-        return await PaymentDesk.open(profile, client, register, read_only=True)  # type: ignore[call-arg]
-    # Until PaymentDesk.open takes read_only: the same desk over a store opened read-only (no demo
-    # controls: nothing may be written).
-    store = await asyncio.to_thread(Store, register, read_only=True)
-    return PaymentDesk(profile, client, store)
+    return await PaymentDesk.open(profile, client, register, demo=demo, read_only=read_only)
 
 
 async def open_demo(register: Path, *, state_file: Path | None = None, read_only: bool = False) -> Session:
@@ -333,6 +322,12 @@ class Controller:
         except (ProfileError, ValueError, OSError) as error:
             log.warning("cannot open %s: %s", profile.name, error)
             self._problem(f"{profile.name} cannot be opened", str(error))
+        except Exception as error:  # a broken keyring backend, a bug: a message, never a dead window
+            log.exception("opening %s failed", profile.name)
+            self._problem(
+                f"{profile.name} cannot be opened",
+                f"{type(error).__name__}: {error}\n\nThe log file has the details.",
+            )
         return None
 
     def _problem(self, title: str, text: str, *, buttons: tuple[str, ...] = ()) -> QMessageBox:

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from typing import Any
 
 from PySide6.QtCore import QObject, Qt, Signal
-from PySide6.QtWidgets import QMessageBox, QWidget
+from PySide6.QtWidgets import QWidget
 
 from epay_desktop.domain import MoneyError
 
@@ -130,7 +131,7 @@ class ErrorPresenter(QObject):
         self._parent_widget = parent_widget
         self.show_dialogs = show_dialogs
         self.last_report: ErrorReport | None = None
-        self.last_box: QMessageBox | None = None
+        self.last_box: Any = None  # the QMessageBox shown last
 
     def present(self, operation: str, error: BaseException) -> None:
         report = describe_error(operation, error)
@@ -139,6 +140,8 @@ class ErrorPresenter(QObject):
         self.presented.emit(report.title, report.one_line())
         if not self.show_dialogs:
             return
+        from PySide6.QtWidgets import QMessageBox  # on first use: start-up does not need it
+
         box = QMessageBox(self._parent_widget)
         box.setIcon(QMessageBox.Icon.Warning)
         box.setWindowTitle(report.title)

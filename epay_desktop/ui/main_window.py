@@ -21,7 +21,6 @@ from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
-    QDialog,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -39,15 +38,15 @@ from PySide6.QtWidgets import (
 )
 
 from epay_desktop.domain import Action, State, TrackedPayment, check_action
-from epay_desktop.ui import window_dialogs
-from epay_desktop.ui.delegates import AggregateBarDelegate, StateBadgeDelegate
 from epay_desktop.ui.details_panel import DetailsPanel
 from epay_desktop.ui.errors import ErrorPresenter
 from epay_desktop.ui.payments_model import Column, PaymentRoles, PaymentsFilterModel, PaymentsModel
 from epay_desktop.ui.theme import DESTRUCTIVE_BUTTON_STYLE, banner, icon, set_banner
-from epay_desktop.ui.window_actions import build_actions
+from epay_desktop.ui.window_actions import build_actions, name_toolbar_buttons
 
 if TYPE_CHECKING:
+    from PySide6.QtWidgets import QDialog
+
     from epay_desktop.services import PaymentDesk, Profile, SecretStore
     from epay_desktop.ui.aio import TaskRunner
     from epay_desktop.ui.cancel_flow import CancelFlow
@@ -198,10 +197,6 @@ class MainWindow(QMainWindow):
         table.verticalHeader().hide()
         table.verticalHeader().setDefaultSectionSize(table.fontMetrics().height() + 16)
         table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
-        self.badge_delegate = StateBadgeDelegate(table)
-        self.bar_delegate = AggregateBarDelegate(table)
-        table.setItemDelegateForColumn(Column.STATE, self.badge_delegate)
-        table.setItemDelegateForColumn(Column.AGGREGATE, self.bar_delegate)
         header = table.horizontalHeader()
         header.setStretchLastSection(False)
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
@@ -273,6 +268,7 @@ class MainWindow(QMainWindow):
         """Attach the profile's desk: flows, runner, customer panel (Demo), banner, enabled actions."""
         from epay_desktop.ui.aio import TaskRunner
         from epay_desktop.ui.cancel_flow import CancelFlow
+        from epay_desktop.ui.delegates import AggregateBarDelegate, StateBadgeDelegate
         from epay_desktop.ui.refresh_flow import RefreshFlow
 
         if self.desk is not None:
@@ -283,6 +279,11 @@ class MainWindow(QMainWindow):
         self.wanted_profile = profile.name
         locale = self.locale_
         self.setWindowTitle(f"epay-desktop — {profile.name} (MSN {profile.merchant_serial_number})")
+        # The delegates paint rows, and there are rows only from here on (their module loads QStyle).
+        self.badge_delegate = StateBadgeDelegate(self.table)
+        self.bar_delegate = AggregateBarDelegate(self.table)
+        self.table.setItemDelegateForColumn(Column.STATE, self.badge_delegate)
+        self.table.setItemDelegateForColumn(Column.AGGREGATE, self.bar_delegate)
         self.runner = TaskRunner(self._present_error, self)
         self.cancel_flow = CancelFlow(desk, self.model, self.show_status, parent_widget=self, locale=locale)
         self.refresh_flow = RefreshFlow(desk, self.model, self.runner, auto_interval_ms=self.auto_refresh_ms)
@@ -303,7 +304,8 @@ class MainWindow(QMainWindow):
                 self.banner,
                 "production" if profile.is_production else "read-only",
                 f"{'PRODUCTION — ' if profile.is_production else ''}READ-ONLY — {profile.name}: the register "
-                "could not be opened for writing. You can look; nothing can be changed or refreshed.",
+                "could not be opened for writing. You can look and refresh; nothing is changed or saved."
+                + (f" {desk.damage}" if getattr(desk, "damage", "") else ""),
             )
         if desk.demo is not None and not read_only:
             from epay_desktop.ui.customer_panel import CustomerPanel
@@ -322,6 +324,7 @@ class MainWindow(QMainWindow):
             self.setTabOrder(self.details, self.customer_panel)
         self._set_bound_actions()
         self._update_selection_dependents()
+        name_toolbar_buttons(self.toolbar)
 
     @property
     def bound(self) -> bool:
@@ -329,8 +332,10 @@ class MainWindow(QMainWindow):
 
     def _set_bound_actions(self) -> None:
         writable = self.desk is not None and not self.read_only
-        for action in (self.new_payment_action, self.add_action, self.import_action, self.refresh_action):
+        for action in (self.new_payment_action, self.add_action, self.import_action):
             action.setEnabled(writable)
+        # Read-only still refreshes (the desk shows the answers without saving them).
+        self.refresh_action.setEnabled(self.desk is not None)
         self.audit_action.setEnabled(self.desk is not None)
         self.stop_action.setEnabled(False)
 
@@ -349,8 +354,6 @@ class MainWindow(QMainWindow):
         self.show_status(f"{self.model.rowCount()} payments in the register.")
         if self.proxy.rowCount() and not self.table.currentIndex().isValid():
             self.table.selectRow(0)
-        if self.read_only:
-            return
         if refresh and self.model.rowCount():
             await self.refresh_flow.refresh(self.model.references())
         self.refresh_flow.auto_timer.start()
@@ -394,7 +397,7 @@ class MainWindow(QMainWindow):
             self.runner.start(f"cancel:{reference}", self.cancel_flow.run(reference), replace=False)
 
     def refresh_selected(self) -> None:
-        if (reference := self.selected_reference()) is not None and self.bound and not self.read_only:
+        if (reference := self.selected_reference()) is not None and self.bound:
             self.refresh_flow.refresh_one(reference)
 
     def refresh_all(self) -> None:
@@ -432,27 +435,28 @@ class MainWindow(QMainWindow):
         self.search.setFocus(Qt.FocusReason.ShortcutFocusReason)
         self.search.selectAll()
 
+    # The dialogs are imported when first opened (window_dialogs): none is needed to paint the window.
     def open_new_payment(self) -> None:
         if self.new_payment_action.isEnabled():
-            window_dialogs.open_new_payment(self)
+            _dialogs().open_new_payment(self)
 
     def open_add_payments(self) -> None:
         if self.add_action.isEnabled():
-            window_dialogs.open_add_payments(self)
+            _dialogs().open_add_payments(self)
 
     def open_import_csv(self) -> None:
         if self.import_action.isEnabled():
-            window_dialogs.open_add_payments(self, import_csv=True)
+            _dialogs().open_add_payments(self, import_csv=True)
 
     def open_settings(self) -> None:
-        window_dialogs.open_settings(self)
+        _dialogs().open_settings(self)
 
     def open_audit(self) -> None:
         if self.audit_action.isEnabled():
-            window_dialogs.open_audit(self)
+            _dialogs().open_audit(self)
 
     def show_about(self) -> None:
-        window_dialogs.show_about(self)
+        _dialogs().show_about(self)
 
     def switch_profile(self, profile: Profile) -> None:
         """Ask the composition root to open ``profile`` (it owns sessions; the window only asks)."""
@@ -504,7 +508,7 @@ class MainWindow(QMainWindow):
 
     def _current_changed(self, _current: QModelIndex, _previous: QModelIndex) -> None:
         self._update_selection_dependents()
-        if self.bound and not self.read_only:
+        if self.bound:
             self._selected_refresh.start()
 
     def _rows_changed(self, top: QModelIndex, bottom: QModelIndex, _roles: object = None) -> None:
@@ -520,7 +524,7 @@ class MainWindow(QMainWindow):
             self.customer_panel.set_payment(tracked)
         has = tracked is not None
         self.copy_reference_action.setEnabled(has)
-        self.refresh_selected_action.setEnabled(has and self.bound and not self.read_only)
+        self.refresh_selected_action.setEnabled(has and self.bound)
         if self.desk is None:
             self._set_cancel(False, "The register is not open yet.")
         elif self.read_only:
@@ -574,3 +578,9 @@ class MainWindow(QMainWindow):
             self.show_status(f"Refresh stopped after {done} of {total} payments.")
         else:
             self.show_status(f"Refreshed {done} of {total} payments.")
+
+
+def _dialogs() -> Any:
+    from epay_desktop.ui import window_dialogs
+
+    return window_dialogs

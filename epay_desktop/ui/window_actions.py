@@ -172,6 +172,10 @@ def build_actions(w: MainWindow) -> None:
         toolbar.addAction(action)
     w.addToolBar(toolbar)
     w.toolbar = toolbar
+
+
+def name_toolbar_buttons(toolbar: QToolBar) -> None:
+    """Accessible names for the toolbar's buttons (after the first paint: wrapping them costs ~10 ms)."""
     for action in toolbar.actions():
         button = toolbar.widgetForAction(action)
         if button is not None and not action.isSeparator():
@@ -184,4 +188,4 @@ def _menu(menu: QMenu, name: str) -> QMenu:
     return menu
 
 
-__all__ = ["build_actions", "make_action"]
+__all__ = ["build_actions", "make_action", "name_toolbar_buttons"]
