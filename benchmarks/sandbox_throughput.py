@@ -61,7 +61,10 @@ async def measure(
     async def worker() -> None:
         nonlocal done
         while done < requests and time.perf_counter() < deadline:
-            done += await one(next(counter))
+            # Not ``done += await one(...)``: that reads ``done`` before the await and writes back a
+            # stale sum, losing the other workers' counts (it undercounted by about the concurrency).
+            made = await one(next(counter))
+            done += made
 
     start = time.perf_counter()
     await asyncio.gather(*(worker() for _ in range(concurrency)))
