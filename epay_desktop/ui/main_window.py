@@ -193,6 +193,7 @@ class MainWindow(QMainWindow):
         table.sortByColumn(Column.CREATED, Qt.SortOrder.DescendingOrder)
         table.setAlternatingRowColors(True)
         table.setWordWrap(False)
+        table.setTabKeyNavigation(False)  # Tab leaves the table (arrows move inside it)
         table.setTextElideMode(Qt.TextElideMode.ElideRight)
         table.verticalHeader().hide()
         table.verticalHeader().setDefaultSectionSize(table.fontMetrics().height() + 16)

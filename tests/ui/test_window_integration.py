@@ -1,0 +1,386 @@
+"""The main window as a person uses it, against the in-process sandbox and a real register: the menus
+and toolbar, the register's dialogs reached from the window, keyboard shortcuts (QTest key clicks),
+the customer panel, new demo payments, refresh progress and stop, the automatic refresh, the context
+menu, tab order and accessible names."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import shiboken6
+from PySide6.QtCore import QPoint, Qt
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QAbstractButton, QApplication, QLineEdit, QWidget
+
+from epay_desktop.app import Session, open_demo
+from epay_desktop.domain import Currency, Money, State, TrackedPayment
+from epay_desktop.ui.main_window import MainWindow
+from tests.ui.register.helpers import unnamed_controls
+
+
+async def wait_until(predicate: Callable[[], object], limit: float = 5.0) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + limit
+    while not predicate():
+        if loop.time() > deadline:
+            raise AssertionError("condition not reached in time")
+        await asyncio.sleep(0.005)
+
+
+class Harness:
+    def __init__(self, session: Session, window: MainWindow, qtbot: Any) -> None:
+        self.session = session
+        self.window = window
+        self.qtbot = qtbot
+        self.controls = session.desk.demo.controls  # type: ignore[union-attr]
+        self.msn = session.desk.profile.merchant_serial_number
+
+    async def fresh_payment(self) -> TrackedPayment:
+        demo = self.session.desk.demo
+        assert demo is not None
+        tracked = await demo.new_payment(Money(4_200, Currency.NOK), "Test bun")
+        self.window.model.update_payment(tracked)
+        return tracked
+
+    def row(self, reference: str) -> TrackedPayment:
+        tracked = self.window.model.tracked(reference)
+        assert tracked is not None
+        return tracked
+
+    def state(self, reference: str) -> State | None:
+        payment = self.row(reference).payment
+        return payment.state if payment is not None else None
+
+    def key(self, key: Qt.Key, modifier: Qt.KeyboardModifier = Qt.KeyboardModifier.NoModifier) -> None:
+        target = QApplication.focusWidget() or self.window
+        self.qtbot.keyClick(target, key, modifier)
+
+
+@pytest.fixture
+def run(ui_loop: asyncio.AbstractEventLoop, tmp_path: Path, qtbot: Any) -> Callable[..., Any]:
+    def runner(scenario: Callable[[Harness], Any], *, auto_refresh_ms: int = 3_600_000) -> Any:
+        async def main() -> Any:
+            session = await open_demo(tmp_path / "register.sqlite3")
+            window = MainWindow(session.desk, show_error_dialogs=False, auto_refresh_ms=auto_refresh_ms)
+            qtbot.addWidget(window)
+            window.show()
+            window.activateWindow()
+            try:
+                await window.load(refresh=False)
+                return await scenario(Harness(session, window, qtbot))
+            finally:
+                await window.shutdown()
+                if window.last_dialog is not None and shiboken6.isValid(window.last_dialog):
+                    window.last_dialog.close()
+                window.close()
+                await session.aclose()
+
+        return ui_loop.run_until_complete(main())
+
+    return runner
+
+
+def test_menus_hold_every_action_with_a_status_tip(run: Callable[..., Any]) -> None:
+    async def scenario(h: Harness) -> None:
+        w = h.window
+        titles = [a.text() for a in w.menuBar().actions()]
+        assert titles == ["&File", "&Payments", "P&rofile", "&Help"]
+        texts = {name: [a.text() for a in menu.actions() if a.text()] for name, menu in w.menus.items()}
+        assert texts["file"] == ["New payment…", "Add payments…", "Import CSV…", "Quit"]
+        assert {"Refresh all", "Stop refresh", "Cancel payment…", "Copy reference"} <= set(texts["payments"])
+        assert texts["profile"] == ["Settings…", "&Switch profile", "Audit log…"]
+        assert texts["help"] == ["About epay-desktop"]
+        for menu in w.menus.values():
+            for action in menu.actions():
+                if action.text() and action.menu() is None:
+                    assert action.statusTip(), action.text()
+        toolbar = [a.text() for a in w.toolbar.actions() if a.text()]
+        assert toolbar[:2] == ["New payment…", "Add payments…"]
+        # The switch submenu lists the saved profiles (Demo is always there) and marks the open one.
+        w.fill_switch_menu()
+        entries = w.switch_menu.actions()
+        assert entries[0].text().startswith("Demo")
+        assert entries[0].isChecked()
+
+    run(scenario)
+
+
+def test_new_payment_from_the_menu_appears_in_the_list_and_is_selected(run: Callable[..., Any]) -> None:
+    async def scenario(h: Harness) -> None:
+        from epay_desktop.ui.register.create_dialog import CreatePaymentDialog
+
+        before = h.window.model.rowCount()
+        h.key(Qt.Key.Key_N, Qt.KeyboardModifier.ControlModifier)
+        await wait_until(lambda: isinstance(h.window.last_dialog, CreatePaymentDialog))
+        dialog = h.window.last_dialog
+        assert isinstance(dialog, CreatePaymentDialog)
+        assert dialog.currency is Currency.NOK
+        assert not dialog.currency_combo.isEnabled()
+        dialog.amount_edit.setText("149,50")
+        dialog.description_edit.setText("Two cinnamon buns")
+        dialog.qr_radio.setChecked(True)
+        dialog.create_button.click()
+        await wait_until(lambda: h.window.model.rowCount() == before + 1)
+        created = dialog.created
+        assert created is not None
+        assert h.window.selected_reference() == created.reference
+        assert h.state(created.reference) is State.CREATED
+        assert "is in the register" in h.window.statusBar().currentMessage()
+
+    run(scenario)
+
+
+def test_added_references_appear_at_once_and_are_refreshed(run: Callable[..., Any]) -> None:
+    async def scenario(h: Harness) -> None:
+        from epay_desktop.ui.register.add_dialog import AddPaymentsDialog
+
+        # A payment the sandbox has but the register does not (made behind the window's back).
+        demo = h.session.desk.demo
+        assert demo is not None
+        response = await h.session.desk.client.create_payment(
+            reference="walk-in-order-0001",
+            amount=Money(9_900, Currency.NOK),
+            description="Walk-in",
+            user_flow="QR",
+        )
+        h.key(Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+        await wait_until(lambda: isinstance(h.window.last_dialog, AddPaymentsDialog))
+        dialog = h.window.last_dialog
+        assert isinstance(dialog, AddPaymentsDialog)
+        dialog.editor.setPlainText(response.reference)
+        dialog.validate_now()
+        h.qtbot.mouseClick(dialog.add_button, Qt.MouseButton.LeftButton)
+        await wait_until(lambda: h.window.model.tracked("walk-in-order-0001") is not None)
+        await wait_until(lambda: h.state("walk-in-order-0001") is State.CREATED)
+        assert h.window.selected_reference() == "walk-in-order-0001"
+
+    run(scenario)
+
+
+@pytest.mark.parametrize(
+    ("actions", "expected"),
+    [
+        (("approve",), State.AUTHORIZED),
+        (("reject",), State.ABORTED),
+        (("expire",), State.EXPIRED),
+        (("start-authorizing", "finish-authorizing"), State.AUTHORIZED),
+    ],
+)
+def test_customer_buttons_change_the_row(
+    run: Callable[..., Any], actions: tuple[str, ...], expected: State
+) -> None:
+    async def scenario(h: Harness) -> None:
+        panel = h.window.customer_panel
+        assert panel is not None
+        target = await h.fresh_payment()
+        assert h.window.select_reference(target.reference)
+        await wait_until(panel.buttons["approve"].isEnabled)
+        for action in actions:
+            h.qtbot.mouseClick(panel.buttons[action], Qt.MouseButton.LeftButton)
+            await wait_until(lambda: not h.window.runner.is_running(f"customer:{target.reference}"))
+        await wait_until(lambda: h.state(target.reference) is expected)
+        assert target.reference in h.window.details.title.text()
+        assert not panel.buttons["approve"].isEnabled()  # no longer waiting for the customer
+        assert "Customer:" in h.window.statusBar().currentMessage()
+
+    run(scenario)
+
+
+def test_new_demo_payment_button(run: Callable[..., Any]) -> None:
+    async def scenario(h: Harness) -> None:
+        panel = h.window.customer_panel
+        assert panel is not None
+        before = h.window.model.rowCount()
+        h.qtbot.mouseClick(panel.new_button, Qt.MouseButton.LeftButton)
+        await wait_until(lambda: panel.dialog is not None and panel.dialog.isVisible())
+        dialog = panel.dialog
+        assert dialog is not None
+        assert not dialog.ok_button.isEnabled()
+        dialog.amount.setText("75")
+        dialog.description.setText("Training coffee")
+        assert dialog.ok_button.isEnabled()
+        dialog.ok_button.click()
+        await wait_until(lambda: h.window.model.rowCount() == before + 1)
+        reference = h.window.selected_reference()
+        assert reference is not None
+        assert h.state(reference) is State.CREATED
+        assert h.row(reference).payment.amount == Money(7_500, Currency.NOK)  # type: ignore[union-attr]
+
+    run(scenario)
+
+
+def test_refresh_shows_progress_and_escape_stops_it(run: Callable[..., Any]) -> None:
+    async def scenario(h: Harness) -> None:
+        w = h.window
+        await h.controls.set_faults(latency_ms=120)
+        try:
+            w.table.setFocus()
+            h.key(Qt.Key.Key_F5)
+            await wait_until(lambda: w.progress.isVisible() and w.stop_action.isEnabled())
+            assert w.stop_button.isVisible()
+            assert w.progress.maximum() == w.model.rowCount()
+            await wait_until(lambda: w.progress.value() > 0)
+            h.key(Qt.Key.Key_Escape)
+            await wait_until(lambda: not w.refresh_flow.is_running())
+            await wait_until(lambda: not w.progress.isVisible())
+            message = w.statusBar().currentMessage()
+            assert message.startswith("Refresh stopped after"), message
+            assert not w.stop_action.isEnabled()
+        finally:
+            await h.controls.set_faults()
+
+    run(scenario)
+
+
+def test_refresh_runs_to_the_end(run: Callable[..., Any]) -> None:
+    async def scenario(h: Harness) -> None:
+        w = h.window
+        w.refresh_action.trigger()
+        await wait_until(lambda: w.statusBar().currentMessage().startswith("Refreshed"), limit=20)
+        total = w.model.rowCount()
+        assert w.statusBar().currentMessage() == f"Refreshed {total} of {total} payments."
+        assert not w.progress.isVisible()
+
+    run(scenario)
+
+
+def test_the_automatic_refresh_brings_changes_made_elsewhere(run: Callable[..., Any]) -> None:
+    async def scenario(h: Harness) -> None:
+        target = await h.fresh_payment()
+        await h.controls.customer(h.msn, target.reference, "approve")  # not through the window
+        assert h.state(target.reference) is State.CREATED
+        assert h.window.refresh_flow.auto_timer.isActive()
+        await wait_until(lambda: h.state(target.reference) is State.AUTHORIZED)
+
+    run(scenario, auto_refresh_ms=60)
+
+
+def test_context_menu_actions(run: Callable[..., Any]) -> None:
+    async def scenario(h: Harness) -> None:
+        w = h.window
+        w.table.selectRow(0)
+        reference = w.selected_reference()
+        assert reference is not None
+        rect = w.table.visualRect(w.proxy.index(0, 0))
+        w._context_menu(rect.center())
+        menu = w.context_menu
+        assert [a.text() for a in menu.actions()] == [
+            "Cancel payment…",
+            "Refresh this payment",
+            "Copy reference",
+        ]
+        QGuiApplication.clipboard().clear()
+        menu.actions()[2].trigger()
+        assert QGuiApplication.clipboard().text() == reference
+        menu.actions()[1].trigger()
+        await wait_until(lambda: h.row(reference).fetched_at is not None)
+        menu.close()
+        # Outside the rows there is no menu.
+        w.context_menu = None  # type: ignore[assignment]
+        w._context_menu(QPoint(5, 100_000))
+        assert w.context_menu is None
+
+    run(scenario)
+
+
+def test_keyboard_shortcuts(run: Callable[..., Any]) -> None:
+    async def scenario(h: Harness) -> None:
+        from epay_desktop.ui.register.audit_view import AuditDialog
+        from epay_desktop.ui.register.settings_dialog import SettingsDialog
+
+        w = h.window
+        w.table.setFocus()
+        h.key(Qt.Key.Key_F, Qt.KeyboardModifier.ControlModifier)
+        assert QApplication.focusWidget() is w.search
+        w.table.setFocus()
+        w.table.selectRow(1)
+        reference = w.selected_reference()
+        h.key(Qt.Key.Key_C, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+        assert QGuiApplication.clipboard().text() == reference
+        h.key(Qt.Key.Key_L, Qt.KeyboardModifier.ControlModifier)
+        await wait_until(lambda: isinstance(w.last_dialog, AuditDialog) and w.last_dialog.isVisible())
+        w.last_dialog.close()  # type: ignore[union-attr]
+        w.activateWindow()
+        w.table.setFocus()
+        h.key(Qt.Key.Key_Comma, Qt.KeyboardModifier.ControlModifier)
+        await wait_until(lambda: isinstance(w.last_dialog, SettingsDialog) and w.last_dialog.isVisible())
+        w.last_dialog.close()  # type: ignore[union-attr]
+        w.activateWindow()
+        # Delete in the table opens the cancel confirmation for a cancellable payment; Esc keeps it.
+        target = await h.fresh_payment()
+        assert w.select_reference(target.reference)
+        w.table.setFocus()
+        await wait_until(w.cancel_action.isEnabled)
+        h.qtbot.keyClick(w.table, Qt.Key.Key_Delete)
+        await wait_until(lambda: w.cancel_flow.dialog is not None and w.cancel_flow.dialog.isVisible())
+        h.qtbot.keyClick(w.cancel_flow.dialog, Qt.Key.Key_Escape)
+        await wait_until(lambda: w.cancel_flow.dialog is None)
+        assert "nothing was sent" in w.statusBar().currentMessage()
+        # Ctrl+Q closes the window.
+        closed: list[bool] = []
+        w.closed.connect(lambda: closed.append(True))
+        w.activateWindow()
+        await wait_until(lambda: QApplication.activeWindow() is w)
+        w.table.setFocus()
+        h.key(Qt.Key.Key_Q, Qt.KeyboardModifier.ControlModifier)
+        assert closed == [True]
+
+    run(scenario)
+
+
+def test_tab_order_reaches_every_control(run: Callable[..., Any]) -> None:
+    async def scenario(h: Harness) -> None:
+        w = h.window
+        target = await h.fresh_payment()
+        assert w.select_reference(target.reference)  # customer buttons enabled: reachable too
+        await asyncio.sleep(0.05)
+        central = w.centralWidget()
+        focusable = {
+            x
+            for x in central.findChildren(QWidget)
+            if x.isVisible()
+            and x.isEnabled()
+            and x.focusPolicy() & Qt.FocusPolicy.TabFocus
+            and x.focusProxy() is None
+        }
+        assert w.search in focusable
+        assert w.table in focusable
+        w.search.setFocus()
+        seen: list[QWidget] = []
+        for _ in range(len(focusable) * 2 + 5):
+            current = QApplication.focusWidget()
+            if current is not None and current not in seen:
+                seen.append(current)
+            h.key(Qt.Key.Key_Tab)
+        missing = [f"{type(x).__name__} {x.accessibleName()!r}" for x in focusable if x not in seen]
+        assert not missing, missing
+        assert seen.index(w.search) < seen.index(w.state_filter) < seen.index(w.table)
+
+    run(scenario)
+
+
+def test_every_interactive_widget_has_an_accessible_name(run: Callable[..., Any]) -> None:
+    async def scenario(h: Harness) -> None:
+        w = h.window
+        w.table.selectRow(0)
+        await asyncio.sleep(0.02)
+        assert not unnamed_controls(w), unnamed_controls(w)
+        # (The search box's own icon button is part of the line edit, named by it.)
+        buttons = [
+            b
+            for b in w.findChildren(QAbstractButton)
+            if b.isVisible() and not isinstance(b.parent(), QLineEdit)
+        ]
+        unnamed = [
+            f"{type(b).__name__} {b.objectName()!r} {b.text()!r}" for b in buttons if not b.accessibleName()
+        ]
+        assert buttons
+        assert not unnamed, unnamed
+        for menu in w.menus.values():
+            assert menu.accessibleName()
+
+    run(scenario)
