@@ -94,4 +94,4 @@ class ImportReport:
 def _lines(items: tuple[RejectedItem, ...]) -> str:
     numbers = [str(r.line) for r in items[:10] if r.line is not None]
     more = "…" if len(items) > 10 else ""
-    return f"line{'s' if len(items) > 1 else ''} {', '.join(numbers)}{more}"
+    return f"lines {', '.join(numbers)}{more}"  # "lines" also for one: the wording callers know

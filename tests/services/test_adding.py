@@ -58,7 +58,7 @@ async def test_csv_with_bom_semicolons_blank_lines_and_bad_rows(bench: Bench, tm
     assert [(d.line, d.text) for d in report.duplicates] == [(7, "order-000001")]
     assert "the same reference as line 2" in report.duplicates[0].reason
     assert "rejected (lines 4, 6)" in report.summary()
-    assert "1 repeated in the file (line 7)" in report.summary()
+    assert "1 repeated in the file (lines 7)" in report.summary()
     rows = {t.reference: t for t in await bench.desk.load_register()}
     assert rows["order-000001"].description == "2x Latte"
     assert rows["order-000003"].description == "Kaffe; stor"
