@@ -5,8 +5,11 @@ Every money-moving call (create, cancel, capture, refund) carries an ``Idempoten
 (its journal keeps it across restarts) or a new one per call, and every retry of that call sends the
 same key and the very same body bytes. When the retries run out and an attempt may have reached the
 server (a read failed, a timeout after sending, a 5xx), :class:`OutcomeUnknownError` is raised so the
-caller reconciles from the payment and its event log. Failures before anything was sent (connect
-errors) raise :class:`NetworkError`: nothing happened. A 2xx answer to a money-moving call whose body
+caller reconciles from the payment and its event log; so does every later failure of the same call
+once an earlier attempt may have taken effect (a refused retry, a token that cannot be had before a
+retry): ``last_error`` says what the later attempt ran into. Failures before anything was sent (connect
+errors) raise :class:`NetworkError`: nothing happened. In short, for a money-moving call: any error but
+``OutcomeUnknownError`` means it did not take effect. A 2xx answer to a money-moving call whose body
 cannot be read is also :class:`OutcomeUnknownError` (its ``last_error`` the MalformedResponseError):
 the effect may have happened. Reads raise :class:`MalformedResponseError`.
 """
@@ -27,6 +30,7 @@ import httpx
 from epay_desktop import APP_NAME, __version__
 from epay_desktop.api.environment import Credentials, Environment
 from epay_desktop.api.errors import (
+    EPaymentError,
     InvalidInputError,
     MalformedResponseError,
     NetworkError,
@@ -432,6 +436,11 @@ class EPaymentClient:
             retry_after = parse_retry_after(response.headers.get("Retry-After"))
             error = parse_problem(status, response.content, response.headers, retry_after=retry_after)
             if not policy.is_retryable_status(status):
+                if effectful and maybe_applied:
+                    # An earlier try may have taken effect; this refusal of a later one does not say it
+                    # did not (finding 4). "A 4xx stays a 4xx" holds per key only for a first refusal.
+                    last_error = error
+                    raise unknown() from error
                 raise error
             last_error = error
             if status >= 500:
