@@ -394,7 +394,16 @@ class EPaymentClient:
             headers = self._headers(idempotency_key=idempotency_key, has_body=content is not None)
             token: str | None = None
             if authorized:
-                token = await self._tokens.get()
+                try:
+                    token = await self._tokens.get()
+                except EPaymentError as exc:
+                    # A token that cannot be had before a retry does not undo an earlier try that may
+                    # have taken effect (finding 5): the event log decides, not this error.
+                    if effectful and maybe_applied:
+                        last_error = exc
+                        attempt -= 1  # this attempt was never sent
+                        raise unknown() from exc
+                    raise
                 headers["Authorization"] = f"Bearer {token}"
             else:
                 headers["client_id"] = self.credentials.client_id

@@ -10,10 +10,14 @@ import pytest
 from epay_desktop.api import (
     ApiError,
     AuthenticationError,
+    Environment,
+    EPaymentClient,
+    NetworkError,
     OutcomeUnknownError,
+    RetryPolicy,
 )
 from epay_desktop.domain import Currency, Money
-from tests.api.fakes import REF, FakeServer, payment_body, problem
+from tests.api.fakes import CREDENTIALS, REF, FakeClock, FakeServer, payment_body, problem
 
 pytestmark = pytest.mark.anyio
 
@@ -65,6 +69,57 @@ async def test_a_refused_retry_of_a_read_stays_an_api_error() -> None:
     async with server.client() as client:
         with pytest.raises(ApiError):
             await client.get_payment(REF)
+
+
+async def test_a_token_refused_before_a_retry_is_outcome_unknown() -> None:
+    clock = FakeClock()
+
+    def api(request: httpx.Request) -> httpx.Response:
+        # The cancel reaches the server, the answer is lost, the token runs out meanwhile, and the
+        # token endpoint refuses from now on.
+        clock.now += 6
+        server.token_answer = problem(401, "Unauthorized")
+        raise httpx.ReadError("connection reset after the request was sent")
+
+    server = FakeServer(api, token_lifetime="10")
+    async with server.client(clock=clock) as client:
+        with pytest.raises(OutcomeUnknownError) as caught:
+            await client.cancel(REF, idempotency_key="key-2")
+    assert isinstance(caught.value.last_error, AuthenticationError)
+    assert caught.value.idempotency_key == "key-2"
+    assert len(server.api_requests) == 1
+    assert server.token_requests == 2
+    assert caught.value.attempts == 1  # the retry was never sent
+
+
+async def test_a_token_unreachable_before_a_retry_is_outcome_unknown() -> None:
+    clock = FakeClock()
+    lost = False
+
+    def api(request: httpx.Request) -> httpx.Response:
+        nonlocal lost
+        clock.now += 6
+        lost = True
+        raise httpx.ReadError("connection reset after the request was sent")
+
+    server = FakeServer(api, token_lifetime="10")
+
+    def network(request: httpx.Request) -> httpx.Response:
+        if lost and request.url.path == "/accesstoken/get":
+            raise httpx.ConnectError("the token endpoint cannot be reached")
+        return server(request)
+
+    policy = RetryPolicy(max_attempts=4, sleep=clock.sleep, clock=clock, jitter=lambda: 1.0)
+    async with EPaymentClient(
+        Environment.sandbox("http://fake.example"),
+        CREDENTIALS,
+        transport=httpx.MockTransport(network),
+        retry=policy,
+    ) as client:
+        with pytest.raises(OutcomeUnknownError) as caught:
+            await client.refund(REF, Money(100, NOK), idempotency_key="key-3")
+    assert isinstance(caught.value.last_error, NetworkError)
+    assert len(server.api_requests) == 1
 
 
 async def test_a_token_failure_before_the_first_try_is_not_unknown() -> None:
