@@ -33,13 +33,13 @@ def _lost_then(answer: httpx.Response) -> list[httpx.Response | Exception]:
 async def test_a_refused_retry_after_a_lost_answer_is_outcome_unknown(operation: str) -> None:
     server = FakeServer(_lost_then(problem(400, "Cannot cancel", "6190")))
     async with server.client() as client:
+        calls = {
+            "cancel": lambda: client.cancel(REF, idempotency_key="key-1"),
+            "capture": lambda: client.capture(REF, Money(500, NOK), idempotency_key="key-1"),
+            "refund": lambda: client.refund(REF, Money(500, NOK), idempotency_key="key-1"),
+        }
         with pytest.raises(OutcomeUnknownError) as caught:
-            if operation == "cancel":
-                await client.cancel(REF, idempotency_key="key-1")
-            elif operation == "capture":
-                await client.capture(REF, Money(500, NOK), idempotency_key="key-1")
-            else:
-                await client.refund(REF, Money(500, NOK), idempotency_key="key-1")
+            await calls[operation]()
     error = caught.value
     assert isinstance(error.last_error, ApiError)
     assert error.last_error.error_code == "6190"
