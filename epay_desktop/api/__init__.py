@@ -26,7 +26,7 @@ from epay_desktop.api.errors import (
     RateLimitedError,
 )
 from epay_desktop.api.parse import CreatedPayment
-from epay_desktop.api.redact import SecretRedactingFilter, install_redaction, register_secret
+from epay_desktop.api.redact import SecretRedactingFilter, install_redaction, redact, register_secret
 from epay_desktop.api.retry import RetryPolicy
 
 __all__ = [
@@ -52,5 +52,6 @@ __all__ = [
     "SecretRedactingFilter",
     "install_redaction",
     "new_idempotency_key",
+    "redact",
     "register_secret",
 ]

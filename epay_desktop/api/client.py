@@ -47,7 +47,7 @@ from epay_desktop.api.parse import (
     parse_problem,
     parse_token,
 )
-from epay_desktop.api.redact import register_secret
+from epay_desktop.api.redact import redact, register_secret
 from epay_desktop.api.retry import RetryPolicy, parse_retry_after
 from epay_desktop.api.token import TokenCache
 from epay_desktop.domain import REFERENCE_PATTERN, Money, Payment, PaymentEvent
@@ -489,5 +489,11 @@ def _describe_transport_error(exc: httpx.TransportError) -> str:
         return "the server could not be reached"
     if isinstance(exc, httpx.TimeoutException):
         return "the server did not answer in time"
-    text = str(exc) or type(exc).__name__
+    if isinstance(exc, httpx.LocalProtocolError):
+        # Its text quotes the offending header value, which may be a secret: never shown (finding 3).
+        return (
+            "the request could not be sent: a header value is not allowed (check the credentials for "
+            "line breaks or unusual characters)"
+        )
+    text = redact(str(exc)) or type(exc).__name__
     return f"the connection failed ({text})"

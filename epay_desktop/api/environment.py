@@ -71,6 +71,22 @@ class Credentials:
     merchant_serial_number: str
 
     def __post_init__(self) -> None:
+        # Pasted values often bring a line break or spaces along; a header cannot carry them, and the
+        # transport's complaint would quote the value (finding 3). Strip them; refuse what is left that
+        # no header can carry, naming the field but never the value.
+        for name in ("client_id", "client_secret", "subscription_key"):
+            value = getattr(self, name)
+            if not isinstance(value, str):
+                raise TypeError(f"the {name.replace('_', ' ')} must be text")
+            stripped = value.strip()
+            if stripped != value:
+                object.__setattr__(self, name, stripped)
+            bad = next((i for i, char in enumerate(stripped) if not " " <= char <= "~"), None)
+            if bad is not None:
+                raise ValueError(
+                    f"the {name.replace('_', ' ')} has a line break, control or non-ASCII character "
+                    f"(character {bad + 1} of {len(stripped)}); copy it again from the merchant portal"
+                )
         if not MSN_PATTERN.fullmatch(self.merchant_serial_number):
             raise ValueError(
                 f"a merchant serial number is 4 to 7 digits, got {self.merchant_serial_number!r}"

@@ -12,6 +12,7 @@ default) so records from any library pass through it before they are written any
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import threading
@@ -40,14 +41,28 @@ _PATTERNS = [
 ]
 
 
+def _forms(value: str) -> set[str]:
+    """The ways a value shows up in text: as is, without surrounding whitespace, and escaped as
+    ``repr`` of the str or of its bytes (``b'...\\n'``, what httpx and h11 print) and as JSON."""
+    forms = {value, value.strip()}
+    forms.add(value.encode("unicode_escape").decode("ascii"))
+    forms.add(repr(value)[1:-1])
+    forms.add(repr(value.encode("utf-8", "backslashreplace"))[2:-1])
+    forms.add(json.dumps(value)[1:-1])
+    forms.add(json.dumps(value, ensure_ascii=False)[1:-1])
+    return {form for form in forms if len(form) >= _MIN_SECRET}
+
+
 def register_secret(value: str | None) -> None:
-    """Never log this value (process-wide)."""
+    """Never log this value (process-wide), nor its escaped forms."""
     if value and len(value) >= _MIN_SECRET:
         with _lock:
-            _secrets.add(value)
+            _secrets.update(_forms(value))
 
 
 def redact(text: str) -> str:
+    """``text`` with every registered secret (and its escaped forms) and every secret-looking value
+    replaced by ``[REDACTED]``. Pass any error text through it before showing or writing it."""
     with _lock:
         secrets = sorted(_secrets, key=len, reverse=True)
     for secret in secrets:

@@ -5,6 +5,7 @@ Belongs here: orchestration and policy. May import ``api``, ``store`` and ``doma
 
 from __future__ import annotations
 
+from epay_desktop.api import redact
 from epay_desktop.services.connection import (
     MissingSecretsError,
     check_connection,
@@ -93,6 +94,7 @@ __all__ = [
     "credentials_for",
     "environment_for",
     "new_reference",
+    "redact",
     "register_path",
     "test_connection",
 ]

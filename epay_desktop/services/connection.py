@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import httpx
 
-from epay_desktop.api import Credentials, Environment, EPaymentClient, EPaymentError, RetryPolicy
+from epay_desktop.api import Credentials, Environment, EPaymentClient, EPaymentError, RetryPolicy, redact
 from epay_desktop.services.profiles import DEMO_SECRETS, Profile, ProfileKind, ProfileSecrets
 
 
@@ -75,10 +75,10 @@ async def test_connection(
         profile.validate()
         return True, "Connected: " + await check_connection(profile, secrets, transport=transport)
     except (MissingSecretsError, ValueError) as error:
-        return False, str(error)
+        return False, redact(str(error))
     except EPaymentError as error:
         advice = getattr(error, "advice", "")
-        text = str(error)
+        text = redact(str(error))
         if advice and advice not in text:
             text = f"{text} {advice}"
         return False, f"Connection to {profile.effective_base_url} failed: {text}"

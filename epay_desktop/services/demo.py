@@ -10,7 +10,7 @@ import logging
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from epay_desktop.api import EPaymentError, SandboxControls
+from epay_desktop.api import EPaymentError, SandboxControls, redact
 from epay_desktop.api.parse import parse_payment
 from epay_desktop.domain import Money, TrackedPayment
 from epay_desktop.store import NewEntry
@@ -58,7 +58,7 @@ class DemoControls:
         try:
             await self.controls.customer(desk.msn, reference, action)
         except EPaymentError as error:
-            await desk._audit(f"demo {action}", "failed", reference, str(error))
+            await desk._audit(f"demo {action}", "failed", reference, redact(str(error)))
             raise
         await desk._audit(f"demo {action}", "ok", reference)
         return await desk.refresh(reference)

@@ -25,6 +25,7 @@ from epay_desktop.api import (
     EPaymentError,
     NotAllowedError,
     new_idempotency_key,
+    redact,
 )
 from epay_desktop.domain import (
     Action,
@@ -210,7 +211,7 @@ class PaymentDesk:
             payment, events = await self._fetch(reference)
         except EPaymentError as error:
             if not self.read_only:
-                await self._db(self.store.register.save_fetch_error, self.msn, reference, str(error))
+                await self._db(self.store.register.save_fetch_error, self.msn, reference, said(error))
             raise
         if self.read_only:
             # Shown, not saved: the register cannot be written.
@@ -239,7 +240,7 @@ class PaymentDesk:
                     return await self.refresh(reference)
                 except EPaymentError as error:
                     kept = await self.tracked(reference)
-                    return kept or TrackedPayment(reference, self.msn, fetch_error=str(error))
+                    return kept or TrackedPayment(reference, self.msn, fetch_error=said(error))
 
         tasks = [asyncio.ensure_future(one(r)) for r in dict.fromkeys(references)]
         try:
@@ -297,7 +298,7 @@ class PaymentDesk:
             result=result,
             reference=reference,
             amount=amount,
-            detail=detail,
+            detail=redact(detail),
         )
 
     async def audit(self, limit: int = 1000) -> list[AuditEntry]:
@@ -393,7 +394,7 @@ class PaymentDesk:
             answer = await self._send(intent)
         except (ApiError, NotAllowedError) as error:
             # Refused: nothing moved (a 4xx stays a 4xx for this key). Record it, keep the row fresh.
-            await self._finish(intent, IntentStatus.FAILED, f"Refused: {error}")
+            await self._finish(intent, IntentStatus.FAILED, f"Refused: {said(error)}")
             await self._refresh_quietly(intent.reference)
             raise
         except EPaymentError:
@@ -412,7 +413,7 @@ class PaymentDesk:
                 self.msn,
                 _merge(before, answer),
                 None,
-                fetch_error=f"The event log was not refreshed: {error}",
+                fetch_error=f"The event log was not refreshed: {said(error)}",
             )
         moved = moved_amount(intent, before, answer, None)
         message = success_message(intent, moved, payment, reconciled=False)
@@ -439,7 +440,7 @@ class PaymentDesk:
         return tracked, moved, True, message
 
     async def _finish(self, intent: Intent, status: IntentStatus, outcome: str) -> None:
-        await self._db(self.store.journal.finish, intent.id, status, outcome, os_user=self.operator)
+        await self._db(self.store.journal.finish, intent.id, status, redact(outcome), os_user=self.operator)
 
     async def _refresh_quietly(self, reference: str) -> None:
         try:
@@ -527,12 +528,12 @@ class PaymentDesk:
             )
         except (ApiError, NotAllowedError) as error:
             await self._db(self.store.register.remove, self.msn, reference)
-            await self._audit("create", "failed", reference, str(error), amount)
+            await self._audit("create", "failed", reference, said(error), amount)
             raise
         except EPaymentError as error:
             # Maybe created: keep it tracked, so a refresh shows what happened.
-            await self._db(self.store.register.save_fetch_error, self.msn, reference, str(error))
-            await self._audit("create", "unknown", reference, str(error), amount)
+            await self._db(self.store.register.save_fetch_error, self.msn, reference, said(error))
+            await self._audit("create", "unknown", reference, said(error), amount)
             raise
         if created.redirect_url:
             await self._db(self.store.register.set_redirect_url, self.msn, reference, created.redirect_url)
@@ -559,6 +560,11 @@ class PaymentDesk:
         if tracked.payment is not None and tracked.payment.redirect_url is None and created.redirect_url:
             tracked = replace(tracked, payment=replace(tracked.payment, redirect_url=created.redirect_url))
         return tracked
+
+
+def said(error: BaseException) -> str:
+    """An error's text as it may be shown or stored: secrets removed (finding 3)."""
+    return redact(str(error))
 
 
 def _first(group: BaseExceptionGroup[BaseException]) -> BaseException:
