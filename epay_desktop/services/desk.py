@@ -41,7 +41,15 @@ from epay_desktop.services.importing import parse_csv, parse_references
 from epay_desktop.services.outcomes import find_effect, moved_amount, success_message
 from epay_desktop.services.profiles import Profile
 from epay_desktop.services.results import AddReport, CancelResult, ImportReport, OperationResult
-from epay_desktop.store import AuditEntry, Intent, IntentStatus, NewEntry, Operation, Store
+from epay_desktop.store import (
+    AuditEntry,
+    Intent,
+    IntentPendingError,
+    IntentStatus,
+    NewEntry,
+    Operation,
+    Store,
+)
 
 if TYPE_CHECKING:
     from epay_desktop.services.demo import DemoControls
@@ -117,6 +125,9 @@ class PaymentDesk:
         self.msn = profile.merchant_serial_number
         self.operator = operator or current_os_user()
         self._demo = demo
+        # Payments with a money-moving call running in this desk (reference -> operation). Set and
+        # checked without an await in between, so two calls on one payment cannot both start.
+        self._in_flight: dict[str, Operation] = {}
 
     @classmethod
     async def open(
@@ -332,10 +343,29 @@ class PaymentDesk:
         tracked, moved, reconciled, message = await self._move(Operation.REFUND, reference, amount)
         return OperationResult(tracked, moved, reconciled, message)
 
+    def _claim(self, reference: str, operation: Operation) -> None:
+        """Mark ``reference`` busy in this desk, or refuse: one money-moving call per payment at a time."""
+        busy = self._in_flight.get(reference)
+        if busy is not None:
+            raise OperationPendingError(
+                f"A {busy.value} of {reference} is in progress right now. Nothing more was sent; wait for "
+                "its outcome."
+            )
+        self._in_flight[reference] = operation
+
     async def _move(
         self, operation: Operation, reference: str, amount: Money | None
     ) -> tuple[TrackedPayment, Money, bool, str]:
         self._writable(f"{operation.value} {reference}")
+        self._claim(reference, operation)
+        try:
+            return await self._move_claimed(operation, reference, amount)
+        finally:
+            del self._in_flight[reference]
+
+    async def _move_claimed(
+        self, operation: Operation, reference: str, amount: Money | None
+    ) -> tuple[TrackedPayment, Money, bool, str]:
         tracked = await self.tracked(reference)
         if tracked is None:
             raise NotTrackedError(f"{reference} is not in the register of {self._profile.name}.")
@@ -363,18 +393,27 @@ class PaymentDesk:
             raise ActionNotPossibleError(
                 f"At most {check.amount.plain()} can be {operation.value}d now; {amount.plain()} was asked."
             )
-        intent = await self._db(
-            self.store.journal.begin,
-            operation=operation,
-            profile=self._profile.name,
-            msn=self.msn,
-            reference=reference,
-            # For a cancel the amount is what the snapshot said it would release (for the audit);
-            # the API releases the whole remainder whatever it is.
-            amount=amount if amount is not None else check.amount,
-            idempotency_key=new_idempotency_key(),
-            os_user=self.operator,
-        )
+        try:
+            intent = await self._db(
+                self.store.journal.begin,
+                operation=operation,
+                profile=self._profile.name,
+                msn=self.msn,
+                reference=reference,
+                # For a cancel the amount is what the snapshot said it would release (for the audit);
+                # the API releases the whole remainder whatever it is.
+                amount=amount if amount is not None else check.amount,
+                idempotency_key=new_idempotency_key(),
+                os_user=self.operator,
+            )
+        except IntentPendingError as error:
+            # Another desk (window, copy of the app, process) began one on this payment meanwhile.
+            other = error.intent
+            raise OperationPendingError(
+                f"A {other.operation.value} of {reference} was started at {other.created_at:%H:%M:%S} UTC "
+                f"by {other.os_user} (another window or copy of the app) and is in progress or has no known "
+                "outcome yet. Nothing more was sent; wait for it, then refresh the payment."
+            ) from None
         return await self._attempt(intent, payment, resumed=False)
 
     async def _send(self, intent: Intent) -> Payment:

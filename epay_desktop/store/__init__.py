@@ -21,7 +21,7 @@ from epay_desktop.store.db import (
     RegisterTooNewError,
     move_aside,
 )
-from epay_desktop.store.journal import Intent, IntentStatus, Journal, Operation
+from epay_desktop.store.journal import Intent, IntentPendingError, IntentStatus, Journal, Operation
 from epay_desktop.store.register import NewEntry, Register
 
 
@@ -56,6 +56,7 @@ __all__ = [
     "AuditLog",
     "Database",
     "Intent",
+    "IntentPendingError",
     "IntentStatus",
     "Journal",
     "NewEntry",

@@ -110,6 +110,21 @@ MIGRATIONS: tuple[str, ...] = (
     """
     CREATE INDEX payments_newest ON payments (coalesce(created_at, added_at) DESC);
     """,
+    # 3: at most one pending intent per payment (msn, reference), whatever the profile: two money-moving
+    # calls on one payment without a known outcome is how money moves twice. Pending duplicates an
+    # older version may have left keep their status (their outcome is unknown) and are only marked so
+    # the index can be built; ``Journal.begin`` refuses to add to them all the same.
+    """
+    ALTER TABLE intents ADD COLUMN pending_before_v3 INTEGER NOT NULL DEFAULT 0;
+    UPDATE intents SET pending_before_v3 = 1
+        WHERE status = 'pending' AND EXISTS (
+            SELECT 1 FROM intents AS earlier
+            WHERE earlier.status = 'pending' AND earlier.msn = intents.msn
+              AND earlier.reference = intents.reference AND earlier.id < intents.id);
+    DROP INDEX intents_open;
+    CREATE UNIQUE INDEX intents_one_pending ON intents (msn, reference)
+        WHERE status = 'pending' AND pending_before_v3 = 0;
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

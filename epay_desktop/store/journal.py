@@ -88,6 +88,18 @@ def _intent(row: tuple[object, ...]) -> Intent:
     )
 
 
+class IntentPendingError(Exception):
+    """``begin`` found an intent on the same payment still without an outcome (``intent``): a second
+    money-moving call on that payment must wait for it. Checked in the same write transaction as the
+    insert, and enforced by a unique index, so two desks or processes cannot both begin."""
+
+    def __init__(self, intent: Intent) -> None:
+        super().__init__(
+            f"A {intent.operation.value} of {intent.reference} (intent {intent.id}) has no known outcome yet."
+        )
+        self.intent = intent
+
+
 class Journal:
     def __init__(self, db: Database) -> None:
         self.db = db
@@ -105,25 +117,46 @@ class Journal:
         now: datetime | None = None,
         audit_detail: str = "",
     ) -> Intent:
-        """Commit the intent (and its audit line) durably; only then may the request be sent."""
+        """Commit the intent (and its audit line) durably; only then may the request be sent.
+
+        Raises ``IntentPendingError`` (nothing written) when the payment already has a pending intent."""
         created = now or utc_now()
 
+        def pending_one(conn: sqlite3.Connection) -> Intent | None:
+            row = conn.execute(
+                f"SELECT {_COLUMNS} FROM intents WHERE status = 'pending' AND msn = ? AND reference = ? "
+                "ORDER BY id LIMIT 1",
+                (msn, reference),
+            ).fetchone()
+            return _intent(row) if row else None
+
         def work(conn: sqlite3.Connection) -> Intent:
-            cursor = conn.execute(
-                "INSERT INTO intents (operation, profile, msn, reference, amount, currency, idempotency_key, "
-                "created_at, os_user) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    operation.value,
-                    profile,
-                    msn,
-                    reference,
-                    amount.value if amount else None,
-                    amount.currency.value if amount else None,
-                    idempotency_key,
-                    to_text(created),
-                    os_user,
-                ),
-            )
+            # Inside the write transaction (BEGIN IMMEDIATE): nobody can begin between this check and
+            # the insert. The unique index is the second line of defence.
+            found = pending_one(conn)
+            if found is not None:
+                raise IntentPendingError(found)
+            try:
+                cursor = conn.execute(
+                    "INSERT INTO intents (operation, profile, msn, reference, amount, currency, "
+                    "idempotency_key, created_at, os_user) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        operation.value,
+                        profile,
+                        msn,
+                        reference,
+                        amount.value if amount else None,
+                        amount.currency.value if amount else None,
+                        idempotency_key,
+                        to_text(created),
+                        os_user,
+                    ),
+                )
+            except sqlite3.IntegrityError as error:
+                found = pending_one(conn)
+                if found is None:
+                    raise
+                raise IntentPendingError(found) from error
             intent_id = int(cursor.lastrowid or 0)
             conn.execute(
                 "INSERT INTO audit (at, os_user, profile, msn, action, reference, amount, currency, "

@@ -173,7 +173,8 @@ def test_a_key_can_only_be_journaled_once(store: Store) -> None:
         "idempotency_key": "same-key",
         "os_user": "kari",
     }
-    store.journal.begin(**kwargs)  # type: ignore[arg-type]
+    first = store.journal.begin(**kwargs)  # type: ignore[arg-type]
+    store.journal.finish(first.id, IntentStatus.FAILED, "refused", os_user="kari")
     with pytest.raises(RegisterError, match="UNIQUE"):
         store.journal.begin(**kwargs)  # type: ignore[arg-type]
     assert len(store.journal.all()) == 1
