@@ -514,6 +514,9 @@ class PaymentDesk:
                 _tracked, _moved, _reconciled, message = await self._resume(intent)
             except ApiError as error:
                 messages.append(f"{what} was refused by the API: {error} Nothing was moved.")
+            except NotAllowedError as error:
+                # Refused by the client itself: nothing was sent, and the intent is closed as failed.
+                messages.append(f"{what} was not sent: {said(error)} It is closed as failed.")
             except EPaymentError as error:
                 messages.append(
                     f"{what} still has no known outcome ({error}). It will be tried again, with the same "
