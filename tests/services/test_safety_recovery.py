@@ -9,20 +9,20 @@ import pytest
 from epay_desktop.api import new_idempotency_key
 from epay_desktop.services import IntentStatus
 from epay_desktop.store import Operation
-from tests.services.conftest import MSN, Bench, nok
+from tests.services.conftest import MSN, Bench
 
 pytestmark = pytest.mark.anyio
 
 
 async def test_recovery_reports_a_refusal_by_the_client_as_closed_not_as_tried_again(bench: Bench) -> None:
-    ref = await bench.approved_payment(3000)
     intent = await bench.desk._db(
         bench.desk.store.journal.begin,
-        operation=Operation.CAPTURE,
+        operation=Operation.CANCEL,
         profile="Demo",
         msn=MSN,
-        reference=ref,
-        amount=nok(0),  # the client refuses a zero capture before sending (NotAllowedError)
+        # An intent the client refuses before sending (NotAllowedError): a reference it cannot send.
+        reference="not/a/reference",
+        amount=None,
         idempotency_key=new_idempotency_key(),
         os_user="tester",
     )
