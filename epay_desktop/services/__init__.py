@@ -16,6 +16,7 @@ from epay_desktop.services.connection import (
 )
 from epay_desktop.services.demo import DemoControls
 from epay_desktop.services.desk import (
+    RESEND_WINDOW,
     ActionNotPossibleError,
     DeskError,
     DeskInputError,
@@ -44,6 +45,8 @@ from epay_desktop.services.results import (
     CancelResult,
     ImportReport,
     OperationResult,
+    RecoveryOutcome,
+    RecoveryResult,
     RejectedItem,
 )
 from epay_desktop.store import (
@@ -60,6 +63,7 @@ __all__ = [
     "DEMO_MERCHANT_CURRENCIES",
     "DEMO_PROFILE",
     "DEMO_SECRETS",
+    "RESEND_WINDOW",
     "ActionNotPossibleError",
     "AddReport",
     "AuditEntry",
@@ -83,6 +87,8 @@ __all__ = [
     "ProfileStore",
     "ProfileStoreError",
     "ReadOnlyRegisterError",
+    "RecoveryOutcome",
+    "RecoveryResult",
     "RegisterDamagedError",
     "RegisterError",
     "RegisterLockedError",

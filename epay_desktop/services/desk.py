@@ -15,7 +15,7 @@ import re
 import secrets
 from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, ParamSpec, TypeVar
 
@@ -23,7 +23,10 @@ from epay_desktop.api import (
     ApiError,
     EPaymentClient,
     EPaymentError,
+    MalformedResponseError,
+    NetworkError,
     NotAllowedError,
+    OutcomeUnknownError,
     new_idempotency_key,
     redact,
 )
@@ -40,7 +43,14 @@ from epay_desktop.domain import (
 from epay_desktop.services.importing import parse_csv, parse_references
 from epay_desktop.services.outcomes import find_effect, moved_amount, success_message
 from epay_desktop.services.profiles import Profile
-from epay_desktop.services.results import AddReport, CancelResult, ImportReport, OperationResult
+from epay_desktop.services.results import (
+    AddReport,
+    CancelResult,
+    ImportReport,
+    OperationResult,
+    RecoveryOutcome,
+    RecoveryResult,
+)
 from epay_desktop.store import (
     AuditEntry,
     Intent,
@@ -60,6 +70,10 @@ T = TypeVar("T")
 
 PHONE_PATTERN = re.compile(r"^\d{10,15}$")
 USER_FLOWS = ("PUSH_MESSAGE", "QR", "WEB_REDIRECT", "NATIVE_REDIRECT")
+# An intent whose request may have reached the server is sent again by itself (same key) on start only
+# within this window; older ones wait for the person. The API does not document how long it keeps
+# idempotency keys, so a replay long after may be treated as a new request.
+RESEND_WINDOW = timedelta(hours=24)
 ACTION_OF = {
     Operation.CANCEL: Action.CANCEL,
     Operation.CAPTURE: Action.CAPTURE,
@@ -428,14 +442,29 @@ class PaymentDesk:
     async def _attempt(
         self, intent: Intent, before: Payment | None, *, resumed: bool
     ) -> tuple[TrackedPayment, Money, bool, str]:
-        await self._db(self.store.journal.note_attempt, intent.id)
+        attempts = await self._db(self.store.journal.note_attempt, intent.id)
         try:
             answer = await self._send(intent)
         except (ApiError, NotAllowedError) as error:
-            # Refused: nothing moved (a 4xx stays a 4xx for this key). Record it, keep the row fresh.
+            # Refused: nothing moved (a 4xx stays a 4xx for this key; the client raises
+            # OutcomeUnknownError instead when an earlier try of this call may have taken effect).
             await self._finish(intent, IntentStatus.FAILED, f"Refused: {said(error)}")
             await self._refresh_quietly(intent.reference)
             raise
+        except (NetworkError, MalformedResponseError) as error:
+            # The client raises these for a money-moving call only when nothing of it was sent (no
+            # connection, no token). Closed as failed, so it is never sent later without asking; unless
+            # an earlier attempt (before a crash, or an earlier try) may have reached the server.
+            if attempts <= 1:
+                await self._finish(intent, IntentStatus.FAILED, f"Not sent: {said(error)}")
+                raise
+            raise OutcomeUnknownError(
+                operation=intent.operation.value,
+                reference=intent.reference,
+                idempotency_key=intent.idempotency_key,
+                last_error=error,
+                attempts=attempts,
+            ) from error
         except EPaymentError:
             # The outcome is unknown (answer lost, unreadable): the event log decides.
             settled = await self._settle_from_log(intent, before)
@@ -462,12 +491,14 @@ class PaymentDesk:
         return tracked, moved, False, message
 
     async def _settle_from_log(
-        self, intent: Intent, before: Payment | None
+        self, intent: Intent, before: Payment | None, *, raise_unreadable: bool = False
     ) -> tuple[TrackedPayment, Money, bool, str] | None:
         try:
             payment, events = await self._fetch(intent.reference)
         except EPaymentError as error:
             log.info("could not read %s to settle intent %s: %s", intent.reference, intent.id, error)
+            if raise_unreadable:
+                raise
             return None
         tracked = await self._db(self.store.register.save_snapshot, self.msn, payment, events)
         effect = find_effect(intent, payment, events)
@@ -497,34 +528,145 @@ class PaymentDesk:
             return settled
         return await self._attempt(intent, before, resumed=True)
 
-    async def recover_pending(self) -> list[str]:
-        """On start: finish every intent of this profile left without an outcome. Returns one sentence
-        per intent saying what happened (to show the person)."""
-        messages: list[str] = []
+    async def recover_pending(self) -> list[RecoveryResult]:
+        """On start: look at every intent of this profile left without an outcome, one result each.
+
+        Each is first settled from the payment's event log (nothing is sent). If the log shows no
+        effect, it is sent again with its own key only when its request may have reached the server
+        (it was attempted) and it started less than ``RESEND_WINDOW`` ago (24 h; how long the API keeps
+        keys is not documented). Others (never sent, or older) are left open with ``needs_decision``:
+        the person chooses ``resume_intent`` or ``abandon_intent``. ``STILL_UNKNOWN`` ones stay open
+        too; only ``result.finished`` ones are done."""
+        results: list[RecoveryResult] = []
+        now = datetime.now(UTC)
         for intent in await self.pending_intents():
-            started = f"{intent.created_at:%Y-%m-%d %H:%M} UTC"
-            what = f"The {intent.operation.value} of {intent.reference} started {started}"
-            if self.read_only:
-                messages.append(
-                    f"{what} has no known outcome yet; the register is open read-only, so it is not "
-                    "finished now (nothing was sent). Open the register normally to finish it."
-                )
-                continue
+            if intent.reference in self._in_flight:
+                continue  # being sent right now by this desk: its own call reports it
+            results.append(await self._recover_one(intent, now))
+        return results
+
+    async def _recover_one(self, intent: Intent, now: datetime) -> RecoveryResult:
+        what = _what(intent)
+        if self.read_only:
+            return _result(
+                intent,
+                RecoveryOutcome.READ_ONLY,
+                f"{what} has no known outcome yet; the register is open read-only, so it is not finished "
+                "now (nothing was sent). Open the register normally to finish it.",
+            )
+        self._claim(intent.reference, intent.operation)
+        try:
+            kept = await self.tracked(intent.reference)
+            before = kept.payment if kept else None
             try:
-                _tracked, _moved, _reconciled, message = await self._resume(intent)
-            except ApiError as error:
-                messages.append(f"{what} was refused by the API: {error} Nothing was moved.")
+                settled = await self._settle_from_log(intent, before, raise_unreadable=True)
             except NotAllowedError as error:
-                # Refused by the client itself: nothing was sent, and the intent is closed as failed.
-                messages.append(f"{what} was not sent: {said(error)} It is closed as failed.")
+                # The client refuses this payment outright (reading it, so sending too): it never went.
+                text = f"{what} was not sent: {said(error)} Nothing was moved; it is closed as failed."
+                await self._finish(intent, IntentStatus.FAILED, text)
+                return _result(intent, RecoveryOutcome.FAILED, text)
             except EPaymentError as error:
-                messages.append(
-                    f"{what} still has no known outcome ({error}). It will be tried again, with the same "
-                    "idempotency key, next time."
+                return _result(
+                    intent,
+                    RecoveryOutcome.STILL_UNKNOWN,
+                    f"{what} has no known outcome: the payment could not be read ({said(error)}). Nothing "
+                    "was sent now; it stays open and is checked again at the next start.",
                 )
+            if settled is not None:
+                return _result(intent, RecoveryOutcome.RECONCILED, settled[3], settled[1])
+            if intent.attempts == 0:
+                return _result(
+                    intent,
+                    RecoveryOutcome.NEEDS_DECISION,
+                    f"{what} was never sent (the app stopped first), and the payment's event log shows no "
+                    f"such {intent.operation.value}. It is not sent by itself: send it now, or abandon it.",
+                )
+            age = now - intent.created_at
+            if age > RESEND_WINDOW:
+                return _result(
+                    intent,
+                    RecoveryOutcome.NEEDS_DECISION,
+                    f"{what} has no known outcome, and the payment's event log shows no such "
+                    f"{intent.operation.value}. It started more than {_hours(RESEND_WINDOW)} hours ago, so "
+                    "it is not sent again by itself: send it again (same idempotency key), or abandon it.",
+                )
+            try:
+                _tracked, moved, reconciled, message = await self._attempt(intent, before, resumed=True)
+            except EPaymentError as error:
+                return await self._after_failed_recovery(intent, error)
+            outcome = RecoveryOutcome.RECONCILED if reconciled else RecoveryOutcome.SUCCEEDED
+            return _result(intent, outcome, message, moved)
+        finally:
+            del self._in_flight[intent.reference]
+
+    async def _after_failed_recovery(self, intent: Intent, error: EPaymentError) -> RecoveryResult:
+        """Say what the journal now holds after a failed resend: closed as failed, or still open."""
+        what = _what(intent)
+        now = await self._db(self.store.journal.get, intent.id)
+        if now is not None and now.status is not IntentStatus.PENDING:
+            if isinstance(error, ApiError):
+                text = f"{what} was refused by the API: {said(error)} Nothing was moved."
             else:
-                messages.append(message)
-        return messages
+                text = f"{what} was not sent: {said(error)} Nothing was moved; it is closed as failed."
+            return _result(intent, RecoveryOutcome.FAILED, text)
+        return _result(
+            intent,
+            RecoveryOutcome.STILL_UNKNOWN,
+            f"{what} still has no known outcome ({said(error)}). It stays open, with its idempotency key: "
+            "refresh the payment to see what happened, then send it again or abandon it.",
+        )
+
+    async def resume_intent(self, intent_id: int) -> CancelResult | OperationResult:
+        """The person chose to finish an open intent: settle it from the event log, else send it again
+        with its own key. Raises like ``cancel``/``capture``/``refund``."""
+        intent = await self._open_intent(intent_id, "send again")
+        self._claim(intent.reference, intent.operation)
+        try:
+            tracked, moved, reconciled, message = await self._resume(intent)
+        finally:
+            del self._in_flight[intent.reference]
+        if intent.operation is Operation.CANCEL:
+            return CancelResult(tracked, moved, reconciled, message)
+        return OperationResult(tracked, moved, reconciled, message)
+
+    async def abandon_intent(self, intent_id: int) -> RecoveryResult:
+        """The person chose to give up an open intent. The payment and its event log are read first:
+        if they show the effect, it is recorded as reconciled (it happened after all); otherwise it is
+        closed as failed. Raises the client's error when the payment cannot be read (nothing changes)."""
+        intent = await self._open_intent(intent_id, "abandon")
+        self._claim(intent.reference, intent.operation)
+        try:
+            kept = await self.tracked(intent.reference)
+            settled = await self._settle_from_log(
+                intent, kept.payment if kept else None, raise_unreadable=True
+            )
+            if settled is not None:
+                return _result(
+                    intent,
+                    RecoveryOutcome.RECONCILED,
+                    f"Not abandoned: it happened. {settled[3]}",
+                    settled[1],
+                )
+            message = (
+                f"{_what(intent)} was abandoned by {self.operator}: the payment's event log shows no such "
+                f"{intent.operation.value}. Nothing was moved."
+            )
+            await self._finish(intent, IntentStatus.FAILED, message)
+            return _result(intent, RecoveryOutcome.FAILED, message)
+        finally:
+            del self._in_flight[intent.reference]
+
+    async def _open_intent(self, intent_id: int, doing: str) -> Intent:
+        self._writable(f"{doing} an unfinished operation")
+        intent = await self._db(self.store.journal.get, intent_id)
+        if intent is None or intent.merchant_serial_number != self.msn:
+            raise DeskError(f"There is no operation {intent_id} in this register.")
+        if intent.status is not IntentStatus.PENDING:
+            raise DeskError(
+                f"The {intent.operation.value} of {intent.reference} is already finished "
+                f"({intent.status.value}): {intent.outcome}"
+            )
+        return intent
 
     # --- creating payments -------------------------------------------------------------------------
 
@@ -602,6 +744,30 @@ class PaymentDesk:
         if tracked.payment is not None and tracked.payment.redirect_url is None and created.redirect_url:
             tracked = replace(tracked, payment=replace(tracked.payment, redirect_url=created.redirect_url))
         return tracked
+
+
+def _what(intent: Intent) -> str:
+    return (
+        f"The {intent.operation.value} of {intent.reference} started "
+        f"{intent.created_at:%Y-%m-%d %H:%M} UTC by {intent.os_user}"
+    )
+
+
+def _hours(window: timedelta) -> int:
+    return int(window.total_seconds() // 3600)
+
+
+def _result(
+    intent: Intent, outcome: RecoveryOutcome, message: str, amount: Money | None = None
+) -> RecoveryResult:
+    return RecoveryResult(
+        intent.id,
+        intent.reference,
+        intent.operation,
+        outcome,
+        message,
+        amount if amount is not None else intent.amount,
+    )
 
 
 def said(error: BaseException) -> str:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass
 
 from epay_desktop.domain import Money, TrackedPayment
+from epay_desktop.store import Operation
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,6 +29,46 @@ class OperationResult:
     amount: Money
     reconciled: bool
     message: str
+
+
+class RecoveryOutcome(enum.StrEnum):
+    """What ``recover_pending`` did with one intent left without an outcome."""
+
+    SUCCEEDED = "succeeded"  # sent again with its own key; the API confirmed it
+    RECONCILED = "reconciled"  # the payment's event log shows it happened (nothing sent now)
+    FAILED = "failed"  # refused, or never sent: closed as failed, nothing moved
+    STILL_UNKNOWN = "still unknown"  # still no known outcome: stays open (blocks other operations)
+    NEEDS_DECISION = "needs decision"  # not sent again by itself: the person chooses (resume/abandon)
+    READ_ONLY = "read only"  # the register is open read-only: left as it is, nothing sent
+
+
+FINISHED_OUTCOMES = frozenset({RecoveryOutcome.SUCCEEDED, RecoveryOutcome.RECONCILED, RecoveryOutcome.FAILED})
+
+
+@dataclass(frozen=True, slots=True)
+class RecoveryResult:
+    """One intent looked at by ``recover_pending`` (or ``abandon_intent``): which, what happened, and a
+    sentence for people (``str(result)``). Only ``finished`` ones may be reported as done;
+    ``needs_decision`` ones wait for the person: ``desk.resume_intent(intent_id)`` or
+    ``desk.abandon_intent(intent_id)``."""
+
+    intent_id: int
+    reference: str
+    operation: Operation
+    outcome: RecoveryOutcome
+    message: str
+    amount: Money | None = None  # what moved (finished with an effect), else what the intent asked
+
+    @property
+    def finished(self) -> bool:
+        return self.outcome in FINISHED_OUTCOMES
+
+    @property
+    def needs_decision(self) -> bool:
+        return self.outcome is RecoveryOutcome.NEEDS_DECISION
+
+    def __str__(self) -> str:
+        return self.message
 
 
 @dataclass(frozen=True, slots=True)

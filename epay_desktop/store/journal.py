@@ -182,12 +182,15 @@ class Journal:
 
         return self.db.write("writing the journal", work, durable=True)
 
-    def note_attempt(self, intent_id: int) -> None:
-        self.db.write(
-            "writing the journal",
-            lambda c: c.execute("UPDATE intents SET attempts = attempts + 1 WHERE id = ?", (intent_id,)),
-            durable=True,
-        )
+    def note_attempt(self, intent_id: int) -> int:
+        """Count one more attempt (durably, before it is sent); returns how many there have been."""
+
+        def work(conn: sqlite3.Connection) -> int:
+            conn.execute("UPDATE intents SET attempts = attempts + 1 WHERE id = ?", (intent_id,))
+            row = conn.execute("SELECT attempts FROM intents WHERE id = ?", (intent_id,)).fetchone()
+            return int(row[0]) if row else 0
+
+        return self.db.write("writing the journal", work, durable=True)
 
     def finish(
         self,

@@ -21,6 +21,7 @@ from epay_desktop.services import (
     NotTrackedError,
     OperationPendingError,
     OperationResult,
+    RecoveryOutcome,
 )
 from epay_desktop.store import Operation
 from tests.services.conftest import BASE_URL, CREDENTIALS, MSN, Bench, fast_retry, nok
@@ -138,10 +139,11 @@ async def test_an_unknown_outcome_stays_pending_then_recovery_finishes_it_once(b
     with pytest.raises(OperationPendingError, match="no known outcome"):
         await bench.desk.capture(ref, nok(100))
     await bench.controls.set_faults()
-    messages = await bench.desk.recover_pending()
-    assert len(messages) == 1
-    assert "Cancelled" in messages[0]
-    assert "same idempotency key" in messages[0]
+    (result,) = await bench.desk.recover_pending()
+    assert result.outcome is RecoveryOutcome.SUCCEEDED
+    assert result.finished
+    assert "Cancelled" in str(result)
+    assert "same idempotency key" in str(result)
     assert await bench.desk.pending_intents() == []
     events = await bench.client.get_events(ref)
     cancels = [e for e in events if e.name.value == "CANCELLED"]
@@ -179,11 +181,13 @@ async def test_recovery_settles_from_the_log_without_sending_again(bench: Bench)
     )
     await bench.client.capture(ref, nok(3000), idempotency_key=key)
     before = (await bench.controls.stats())["requests"]
-    messages = await bench.desk.recover_pending()
-    assert messages == [
+    (result,) = await bench.desk.recover_pending()
+    assert result.outcome is RecoveryOutcome.RECONCILED
+    assert result.intent_id == 1
+    assert str(result) == (
         f"Captured 30.00 NOK of {ref}. The answer to the request was lost; the payment's event log shows "
         f"it went through (idempotency key {key})."
-    ]
+    )
     # Only reads (token + payment + events), no second capture.
     assert (await bench.controls.stats())["requests"] - before <= 3
     assert (await bench.event_names(ref)).count("CAPTURED") == 1
@@ -203,9 +207,12 @@ async def test_recovery_reports_a_refusal_in_words(bench: Bench) -> None:
         idempotency_key=new_idempotency_key(),
         os_user="tester",
     )
-    (message,) = await bench.desk.recover_pending()
-    assert "was refused by the API" in message
-    assert "Nothing was moved" in message
+    # Attempted (the request may have reached the server) and recent: sent again by itself.
+    await bench.desk._db(bench.desk.store.journal.note_attempt, 1)
+    (result,) = await bench.desk.recover_pending()
+    assert result.outcome is RecoveryOutcome.FAILED
+    assert "was refused by the API" in str(result)
+    assert "Nothing was moved" in str(result)
     (intent,) = await bench.desk.journal()
     assert intent.status is IntentStatus.FAILED
 

@@ -14,6 +14,7 @@ from epay_desktop.services import (
     DEMO_PROFILE,
     PaymentDesk,
     ReadOnlyRegisterError,
+    RecoveryOutcome,
     RegisterDamagedError,
 )
 from epay_desktop.store import NewEntry, Operation, Store
@@ -129,9 +130,11 @@ async def test_a_locked_register_opens_read_only_and_refuses_money_moving_calls(
         assert rows[ref].payment.amount == nok(5000)
         assert desk.damage == ""
         await _assert_everything_refused(bench, desk, ref, bench.register)
-        (message,) = await desk.recover_pending()
-        assert "read-only" in message
-        assert "nothing was sent" in message
+        (result,) = await desk.recover_pending()
+        assert result.outcome is RecoveryOutcome.READ_ONLY
+        assert not result.finished
+        assert "read-only" in str(result)
+        assert "nothing was sent" in str(result)
         # Refreshing still shows the latest state (here: captured elsewhere), without saving it.
         await bench.client.capture(ref, nok(1000))
         fresh = await desk.refresh(ref)
