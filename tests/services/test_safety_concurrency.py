@@ -7,13 +7,16 @@ import asyncio
 import os
 import sqlite3
 import sys
+import threading
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from epay_desktop.api import new_idempotency_key
 from epay_desktop.services import IntentStatus, OperationPendingError, PaymentDesk
-from epay_desktop.store import IntentPendingError, Operation, Store
+from epay_desktop.store import Intent, IntentPendingError, Operation, Store
 from epay_desktop.store.db import MIGRATIONS, _statements
 from tests.services.conftest import MSN, Bench, nok
 
@@ -59,13 +62,24 @@ async def test_two_at_once_on_two_desks_sharing_a_register_move_money_once(
     ref = await bench.approved_payment(10000)
     client = bench.new_client()
     other = await bench.open_desk(client)
+    # Force the interleaving the review found: both desks have passed their checks and begin at once.
+    barrier = threading.Barrier(2, timeout=5)
+    for desk in (bench.desk, other):
+        real_begin = desk.store.journal.begin
+
+        def begin(*args: Any, _real: Callable[..., Intent] = real_begin, **kwargs: Any) -> Intent:
+            barrier.wait()
+            return _real(*args, **kwargs)
+
+        desk.store.journal.begin = begin  # type: ignore[method-assign]
     try:
         outcomes = await _twice(bench.desk, other, operation, ref)
     finally:
         await other.aclose()
         await client.aclose()
     errors = [o for o in outcomes if isinstance(o, BaseException)]
-    assert all(isinstance(e, OperationPendingError) for e in errors), outcomes
+    assert len(errors) == 1, outcomes
+    assert isinstance(errors[0], OperationPendingError)
     keys = {i.idempotency_key for i in await bench.desk.journal()}
     assert len(keys) == 1  # one intent, one key
     effect = "CAPTURED" if operation == "capture" else "CANCELLED"
@@ -142,7 +156,7 @@ BEGIN_IN_A_PROCESS = """
 import sys
 from pathlib import Path
 from epay_desktop.domain import Currency, Money
-from epay_desktop.store import IntentPendingError, Operation, Store
+from epay_desktop.store import Intent, IntentPendingError, Operation, Store
 with Store(Path(sys.argv[1])) as store:
     try:
         store.journal.begin(operation=Operation.CAPTURE, profile="Demo", msn="123456",
