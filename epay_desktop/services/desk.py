@@ -505,7 +505,7 @@ class PaymentDesk:
         if effect is None:
             return None
         moved = moved_amount(intent, before, payment, effect)
-        message = success_message(intent, moved, payment, reconciled=True)
+        message = success_message(intent, moved, payment, reconciled=True, effect=effect)
         await self._finish(intent, IntentStatus.RECONCILED, message)
         return tracked, moved, True, message
 

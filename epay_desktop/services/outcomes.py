@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
 
 from epay_desktop.domain import EventName, Money, Payment, PaymentEvent, State
 from epay_desktop.store import Intent, Operation
@@ -16,29 +17,45 @@ EFFECT_EVENTS: dict[Operation, frozenset[EventName]] = {
 PAST = {Operation.CANCEL: "cancelled", Operation.CAPTURE: "captured", Operation.REFUND: "refunded"}
 
 
+# The intent's time is this machine's clock, an event's the server's: a cancel event up to this much
+# "before" the intent was written still counts as after it.
+CLOCK_SKEW = timedelta(minutes=2)
+
+
 def find_effect(
     intent: Intent, payment: Payment | None, events: Sequence[PaymentEvent]
 ) -> PaymentEvent | None:
     """The event that shows the intent took effect, or None.
 
-    An event carrying the intent's Idempotency-Key is proof. For a cancel, any successful CANCELLED or
-    TERMINATED event is enough too: a cancel releases the whole remainder once, the API may leave the
-    key out of that event (FACTS.md §5), and either way the money the person meant to release is
-    released. A capture or refund without our key in the log is not settled here: it is sent again with
-    the same key, which the API answers without moving money twice.
+    An event carrying the intent's Idempotency-Key is proof. For a cancel, the API may leave the key
+    out of its event (FACTS.md §5), so a successful CANCELLED or TERMINATED event WITHOUT a key, dated
+    after the intent was written (within ``CLOCK_SKEW``), counts too: a cancel releases the whole
+    remainder once. An event with another key is someone else's, and one from before the intent is
+    older than it: neither is ours (a resend with our key then gets the API's own answer). A capture or
+    refund without our key in the log is not settled here: it is sent again with the same key, which
+    the API answers without moving money twice.
     """
     names = EFFECT_EVENTS[intent.operation]
     effects = [e for e in events if e.success and e.name in names]
     for event in effects:
         if event.idempotency_key == intent.idempotency_key:
             return event
-    if intent.operation is Operation.CANCEL:
-        if effects:
-            return effects[-1]
-        if payment is not None and payment.state is State.TERMINATED:
-            # The state says so even if the event log is behind.
-            return PaymentEvent(payment.reference, "", EventName.TERMINATED, payment.amount, None, None, True)
+    if intent.operation is not Operation.CANCEL:
+        return None
+    after = intent.created_at - CLOCK_SKEW
+    keyless = [
+        e for e in effects if not e.idempotency_key and e.timestamp is not None and _utc(e.timestamp) >= after
+    ]
+    if keyless:
+        return keyless[0]
+    if payment is not None and payment.state is State.TERMINATED and not effects:
+        # The state says so even if the event log is behind (and nothing in it says otherwise).
+        return PaymentEvent(payment.reference, "", EventName.TERMINATED, payment.amount, None, None, True)
     return None
+
+
+def _utc(moment: datetime) -> datetime:
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def moved_amount(
@@ -62,7 +79,14 @@ def moved_amount(
     raise ValueError("no amount is known for this operation")
 
 
-def success_message(intent: Intent, moved: Money, after: Payment | None, *, reconciled: bool) -> str:
+def success_message(
+    intent: Intent,
+    moved: Money,
+    after: Payment | None,
+    *,
+    reconciled: bool,
+    effect: PaymentEvent | None = None,
+) -> str:
     ref = intent.reference
     if intent.operation is Operation.CANCEL:
         text = f"Cancelled {ref}: {moved.plain()} released to the customer."
@@ -73,8 +97,22 @@ def success_message(intent: Intent, moved: Money, after: Payment | None, *, reco
     else:
         text = f"Refunded {moved.plain()} of {ref} to the customer."
     if reconciled:
-        text += (
-            " The answer to the request was lost; the payment's event log shows it went through"
-            f" (idempotency key {intent.idempotency_key})."
-        )
+        text += " The answer to the request was lost; " + _evidence(intent, effect)
     return text
+
+
+def _evidence(intent: Intent, effect: PaymentEvent | None) -> str:
+    """What showed it happened; our key is claimed only when the event carries it."""
+    key = intent.idempotency_key
+    if effect is None or effect.idempotency_key == key:
+        return f"the payment's event log shows it went through (idempotency key {key})."
+    if effect.timestamp is not None:
+        at = _utc(effect.timestamp).astimezone(UTC)
+        return (
+            f"the payment's event log shows a {effect.name.value} at {at:%Y-%m-%d %H:%M:%S} UTC, after this "
+            f"request was written (the event does not carry our idempotency key {key})."
+        )
+    return (
+        f"the payment is now {effect.name.value}, which only a cancel does (the event log does not show "
+        f"our idempotency key {key})."
+    )
