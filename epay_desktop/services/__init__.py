@@ -24,6 +24,7 @@ from epay_desktop.services.desk import (
     OperationPendingError,
     PaymentDesk,
     ReadOnlyRegisterError,
+    StaleConfirmationError,
     new_reference,
 )
 from epay_desktop.services.importing import CsvImportError
@@ -95,6 +96,7 @@ __all__ = [
     "RegisterTooNewError",
     "RejectedItem",
     "SecretStore",
+    "StaleConfirmationError",
     "check_connection",
     "client_for",
     "credentials_for",

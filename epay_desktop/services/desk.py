@@ -98,6 +98,21 @@ class OperationPendingError(DeskError):
     """Another money-moving operation on this payment has no known outcome yet."""
 
 
+class StaleConfirmationError(DeskError):
+    """The payment changed since the person confirmed: a cancel would now release ``now``, not the
+    ``expected`` amount they saw. Nothing was sent; ``tracked`` has the fresh figures to show before
+    asking again."""
+
+    def __init__(self, tracked: TrackedPayment, expected: Money, now: Money) -> None:
+        super().__init__(
+            f"{tracked.reference} changed since you confirmed: a cancel would now release {now.plain()}, "
+            f"not {expected.plain()}. Nothing was sent. Look at the new figures and confirm again."
+        )
+        self.tracked = tracked
+        self.expected = expected
+        self.now = now
+
+
 class ReadOnlyRegisterError(DeskError):
     """The register is open read-only (damaged or locked): nothing that writes or moves money is done,
     and nothing was sent."""
@@ -341,12 +356,17 @@ class PaymentDesk:
 
     # --- money-moving calls ------------------------------------------------------------------------
 
-    async def cancel(self, reference: str) -> CancelResult:
-        """Cancel (release what is not captured). Raises ``ActionNotPossibleError`` when the last
-        snapshot says a cancel can have no effect, the client's ``ApiError`` unchanged when the API
-        refuses, and ``OutcomeUnknownError`` when the answer was lost and the event log does not show
-        the cancel yet (the intent stays pending; ``recover_pending`` or a new try finishes it)."""
-        tracked, moved, reconciled, message = await self._move(Operation.CANCEL, reference, None)
+    async def cancel(self, reference: str, *, expected_release: Money | None = None) -> CancelResult:
+        """Cancel (release what is not captured). The payment is read again (GET) right before the
+        intent is committed: ``ActionNotPossibleError`` when a cancel can have no effect now, and
+        ``StaleConfirmationError`` (with the fresh figures) when ``expected_release`` (what the person
+        confirmed) differs from what it would release now; nothing is sent in either case. Raises the
+        client's ``ApiError`` unchanged when the API refuses, and ``OutcomeUnknownError`` when the answer
+        was lost and the event log does not show the cancel yet (the intent stays pending;
+        ``recover_pending``, ``resume_intent`` or a new try finishes it)."""
+        tracked, moved, reconciled, message = await self._move(
+            Operation.CANCEL, reference, None, expected_release=expected_release
+        )
         return CancelResult(tracked, moved, reconciled, message)
 
     async def capture(self, reference: str, amount: Money) -> OperationResult:
@@ -368,17 +388,22 @@ class PaymentDesk:
         self._in_flight[reference] = operation
 
     async def _move(
-        self, operation: Operation, reference: str, amount: Money | None
+        self,
+        operation: Operation,
+        reference: str,
+        amount: Money | None,
+        *,
+        expected_release: Money | None = None,
     ) -> tuple[TrackedPayment, Money, bool, str]:
         self._writable(f"{operation.value} {reference}")
         self._claim(reference, operation)
         try:
-            return await self._move_claimed(operation, reference, amount)
+            return await self._move_claimed(operation, reference, amount, expected_release)
         finally:
             del self._in_flight[reference]
 
     async def _move_claimed(
-        self, operation: Operation, reference: str, amount: Money | None
+        self, operation: Operation, reference: str, amount: Money | None, expected_release: Money | None
     ) -> tuple[TrackedPayment, Money, bool, str]:
         tracked = await self.tracked(reference)
         if tracked is None:
@@ -396,11 +421,20 @@ class PaymentDesk:
                 f"A {other.operation.value} of {reference} sent at {other.created_at:%Y-%m-%d %H:%M} UTC has "
                 "no known outcome yet. Finish it first (it is retried safely with the same key)."
             )
-        payment = tracked.payment or (await self.refresh(reference)).payment
+        # What the person saw may be old (another window, the portal, a capture elsewhere): decide on
+        # the payment as it is now. A failed read raises the client's error; nothing was sent.
+        fresh = await self.refresh(reference)
+        payment = fresh.payment
         assert payment is not None
         check = check_action(payment, ACTION_OF[operation])
         if not check.allowed:
             raise ActionNotPossibleError(check.reason)
+        if (
+            expected_release is not None
+            and operation is Operation.CANCEL
+            and check.amount != expected_release
+        ):
+            raise StaleConfirmationError(fresh, expected_release, check.amount)
         if amount is not None and (
             amount.currency is not payment.currency or amount.value <= 0 or amount > check.amount
         ):

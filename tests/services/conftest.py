@@ -3,7 +3,8 @@ a real SQLite register in the test's app home."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -55,6 +56,19 @@ class Bench:
     async def open_desk(self, client: EPaymentClient | None = None) -> PaymentDesk:
         return await PaymentDesk.open(DEMO_PROFILE, client or self.client, self.register, operator="tester")
 
+    @asynccontextmanager
+    async def desk_through(self, proxy: httpx.AsyncBaseTransport) -> AsyncIterator[PaymentDesk]:
+        """A second desk on the same register whose client goes through ``proxy``."""
+        client = EPaymentClient(
+            Environment.sandbox(BASE_URL), CREDENTIALS, transport=proxy, retry=fast_retry()
+        )
+        desk = await self.open_desk(client)
+        try:
+            yield desk
+        finally:
+            await desk.aclose()
+            await client.aclose()
+
     async def approved_payment(self, value: int = 10000, description: str = "3x Cappuccino") -> str:
         tracked = await self.desk.create_payment(nok(value), description, "4791234567")
         await self.controls.customer(MSN, tracked.reference, "approve")
@@ -81,3 +95,35 @@ async def bench(app_home: Path) -> AsyncIterator[Bench]:
         await desk.aclose()
         await controls.aclose()
         await client.aclose()
+
+
+class MovesProxy(httpx.AsyncBaseTransport):
+    """In front of the sandbox: reads and creates pass; a cancel, capture or refund gets ``status`` (a
+    Problem answer, the sandbox never sees it) while ``status`` is set, and ``before`` runs first when
+    given (to make something happen between the desk's read and its send)."""
+
+    def __init__(
+        self,
+        inner: httpx.AsyncBaseTransport,
+        *,
+        status: int | None = None,
+        before: Callable[[httpx.Request], Awaitable[None]] | None = None,
+    ) -> None:
+        self.inner = inner
+        self.status = status
+        self.before = before
+        self.moves = 0
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        path = request.url.path
+        if request.method == "POST" and path.startswith("/epayment/v1/payments/") and "/test/" not in path:
+            self.moves += 1
+            if self.before is not None:
+                await self.before(request)
+            if self.status is not None:
+                return httpx.Response(
+                    self.status,
+                    json={"type": "about:blank", "title": "Injected", "status": self.status, "detail": "x"},
+                    headers={"Content-Type": "application/problem+json"},
+                )
+        return await self.inner.handle_async_request(request)

@@ -24,7 +24,7 @@ from epay_desktop.services import (
     RecoveryOutcome,
 )
 from epay_desktop.store import Operation
-from tests.services.conftest import BASE_URL, CREDENTIALS, MSN, Bench, fast_retry, nok
+from tests.services.conftest import BASE_URL, CREDENTIALS, MSN, Bench, MovesProxy, fast_retry, nok
 
 pytestmark = pytest.mark.anyio
 
@@ -96,10 +96,14 @@ async def test_a_payment_not_in_the_register_is_refused(bench: Bench) -> None:
 
 async def test_an_api_refusal_is_raised_unchanged_and_recorded(bench: Bench) -> None:
     ref = await bench.approved_payment(5000)
-    # Someone else cancels (another app, the portal); our snapshot still says it can be cancelled.
-    await bench.client.cancel(ref, idempotency_key=new_idempotency_key())
-    with pytest.raises(ApiError) as caught:
-        await bench.desk.cancel(ref)
+
+    async def someone_else_cancels(_request: httpx.Request) -> None:
+        # Between the desk's fresh read and its send, another app (the portal) cancels.
+        await bench.client.cancel(ref, idempotency_key=new_idempotency_key())
+
+    async with bench.desk_through(MovesProxy(bench.transport, before=someone_else_cancels)) as desk:
+        with pytest.raises(ApiError) as caught:
+            await desk.cancel(ref)
     assert caught.value.status == 400
     (intent,) = await bench.desk.journal()
     assert intent.status is IntentStatus.FAILED
@@ -130,15 +134,14 @@ async def test_a_lost_answer_is_reconciled_from_the_event_log(bench: Bench) -> N
 
 async def test_an_unknown_outcome_stays_pending_then_recovery_finishes_it_once(bench: Bench) -> None:
     ref = await bench.approved_payment(6000)
-    await bench.controls.set_faults(error_rates={"500": 1.0, "503": 0.0, "429": 0.0})
-    with pytest.raises(OutcomeUnknownError):
-        await bench.desk.cancel(ref)
+    async with bench.desk_through(MovesProxy(bench.transport, status=500)) as desk:
+        with pytest.raises(OutcomeUnknownError):
+            await desk.cancel(ref)
     (intent,) = await bench.desk.pending_intents()
     assert intent.status is IntentStatus.PENDING
     # A different operation on the same payment waits for this one.
     with pytest.raises(OperationPendingError, match="no known outcome"):
         await bench.desk.capture(ref, nok(100))
-    await bench.controls.set_faults()
     (result,) = await bench.desk.recover_pending()
     assert result.outcome is RecoveryOutcome.SUCCEEDED
     assert result.finished
@@ -153,10 +156,9 @@ async def test_an_unknown_outcome_stays_pending_then_recovery_finishes_it_once(b
 
 async def test_trying_the_same_cancel_again_reuses_the_pending_intent(bench: Bench) -> None:
     ref = await bench.approved_payment(6000)
-    await bench.controls.set_faults(error_rates={"503": 1.0})
-    with pytest.raises(OutcomeUnknownError):
-        await bench.desk.cancel(ref)
-    await bench.controls.set_faults()
+    async with bench.desk_through(MovesProxy(bench.transport, status=503)) as desk:
+        with pytest.raises(OutcomeUnknownError):
+            await desk.cancel(ref)
     result = await bench.desk.cancel(ref)  # the person clicks Cancel again
     assert result.released == nok(6000)
     intents = await bench.desk.journal()
