@@ -13,11 +13,11 @@ import getpass
 import logging
 import re
 import secrets
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 from epay_desktop.api import (
     ApiError,
@@ -157,6 +157,8 @@ class PaymentDesk:
         # Payments with a money-moving call running in this desk (reference -> operation). Set and
         # checked without an await in between, so two calls on one payment cannot both start.
         self._in_flight: dict[str, Operation] = {}
+        # The shielded tasks that commit and send (strong references; see ``_shielded``).
+        self._moving: dict[str, asyncio.Task[Any]] = {}
 
     @classmethod
     async def open(
@@ -224,6 +226,8 @@ class PaymentDesk:
         return await asyncio.to_thread(work, *args, **kwargs)
 
     async def aclose(self) -> None:
+        """Wait for the money-moving calls in flight (``drain``), then close the register."""
+        await self.drain()
         await self._db(self.store.close)
 
     # --- the register -----------------------------------------------------------------------------
@@ -398,13 +402,44 @@ class PaymentDesk:
         self._writable(f"{operation.value} {reference}")
         self._claim(reference, operation)
         try:
-            return await self._move_claimed(operation, reference, amount, expected_release)
-        finally:
-            del self._in_flight[reference]
+            send = await self._prepare_move(operation, reference, amount, expected_release)
+        except BaseException:
+            del self._in_flight[reference]  # nothing was committed or sent
+            raise
+        return await self._shielded(reference, send)
 
-    async def _move_claimed(
+    def _shielded(self, reference: str, send: Coroutine[Any, Any, T]) -> Awaitable[T]:
+        """Run the part that commits an intent and sends it as its own task, shielded: a caller that is
+        cancelled (window closed, profile switched) stops waiting, but the call goes on and its outcome
+        is recorded. The claim on ``reference`` ends with the task; ``drain`` waits for it."""
+        task = asyncio.ensure_future(send)
+        self._moving[reference] = task
+
+        def done(finished: asyncio.Future[T]) -> None:
+            self._moving.pop(reference, None)
+            self._in_flight.pop(reference, None)
+            error = None if finished.cancelled() else finished.exception()
+            if error is not None:  # retrieved here too, for when nobody awaits it any more
+                log.info("money-moving call on %s ended: %s", reference, said(error))
+
+        task.add_done_callback(done)
+        return asyncio.shield(task)
+
+    def busy_references(self) -> frozenset[str]:
+        """Payments with a money-moving call committed and in flight in this desk (it will finish and
+        record its outcome even if nobody waits for it). Ask before closing or switching profile."""
+        return frozenset(self._moving)
+
+    async def drain(self) -> None:
+        """Wait until every money-moving call in flight in this desk has finished and recorded its
+        outcome (``aclose`` does this first). Close the client only after this."""
+        while self._moving:
+            await asyncio.wait(list(self._moving.values()))
+
+    async def _prepare_move(
         self, operation: Operation, reference: str, amount: Money | None, expected_release: Money | None
-    ) -> tuple[TrackedPayment, Money, bool, str]:
+    ) -> Coroutine[Any, Any, tuple[TrackedPayment, Money, bool, str]]:
+        """The checks (cancellable: nothing is committed or sent here); returns the part that sends."""
         tracked = await self.tracked(reference)
         if tracked is None:
             raise NotTrackedError(f"{reference} is not in the register of {self._profile.name}.")
@@ -414,7 +449,7 @@ class PaymentDesk:
             if intent.operation is operation and same_amount:
                 # The same operation was sent before without a known outcome: finish that one, with
                 # its key, instead of starting a second one.
-                return await self._resume(intent)
+                return self._resume(intent)
         if pending:
             other = pending[0]
             raise OperationPendingError(
@@ -441,6 +476,13 @@ class PaymentDesk:
             raise ActionNotPossibleError(
                 f"At most {check.amount.plain()} can be {operation.value}d now; {amount.plain()} was asked."
             )
+        return self._begin_and_send(
+            operation, reference, amount if amount is not None else check.amount, payment
+        )
+
+    async def _begin_and_send(
+        self, operation: Operation, reference: str, amount: Money, payment: Payment
+    ) -> tuple[TrackedPayment, Money, bool, str]:
         try:
             intent = await self._db(
                 self.store.journal.begin,
@@ -448,9 +490,9 @@ class PaymentDesk:
                 profile=self._profile.name,
                 msn=self.msn,
                 reference=reference,
-                # For a cancel the amount is what the snapshot said it would release (for the audit);
-                # the API releases the whole remainder whatever it is.
-                amount=amount if amount is not None else check.amount,
+                # For a cancel the amount is what it would release now (for the audit); the API
+                # releases the whole remainder whatever it is.
+                amount=amount,
                 idempotency_key=new_idempotency_key(),
                 os_user=self.operator,
             )
@@ -589,6 +631,7 @@ class PaymentDesk:
                 "now (nothing was sent). Open the register normally to finish it.",
             )
         self._claim(intent.reference, intent.operation)
+        handed_over = False  # to the shielded task that sends, which ends the claim itself
         try:
             kept = await self.tracked(intent.reference)
             before = kept.payment if kept else None
@@ -624,14 +667,18 @@ class PaymentDesk:
                     f"{intent.operation.value}. It started more than {_hours(RESEND_WINDOW)} hours ago, so "
                     "it is not sent again by itself: send it again (same idempotency key), or abandon it.",
                 )
+            handed_over = True
             try:
-                _tracked, moved, reconciled, message = await self._attempt(intent, before, resumed=True)
+                _tracked, moved, reconciled, message = await self._shielded(
+                    intent.reference, self._attempt(intent, before, resumed=True)
+                )
             except EPaymentError as error:
                 return await self._after_failed_recovery(intent, error)
             outcome = RecoveryOutcome.RECONCILED if reconciled else RecoveryOutcome.SUCCEEDED
             return _result(intent, outcome, message, moved)
         finally:
-            del self._in_flight[intent.reference]
+            if not handed_over:
+                del self._in_flight[intent.reference]
 
     async def _after_failed_recovery(self, intent: Intent, error: EPaymentError) -> RecoveryResult:
         """Say what the journal now holds after a failed resend: closed as failed, or still open."""
@@ -655,10 +702,7 @@ class PaymentDesk:
         with its own key. Raises like ``cancel``/``capture``/``refund``."""
         intent = await self._open_intent(intent_id, "send again")
         self._claim(intent.reference, intent.operation)
-        try:
-            tracked, moved, reconciled, message = await self._resume(intent)
-        finally:
-            del self._in_flight[intent.reference]
+        tracked, moved, reconciled, message = await self._shielded(intent.reference, self._resume(intent))
         if intent.operation is Operation.CANCEL:
             return CancelResult(tracked, moved, reconciled, message)
         return OperationResult(tracked, moved, reconciled, message)
