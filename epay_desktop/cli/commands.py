@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import argparse
 import uuid
+from collections.abc import Awaitable
 from typing import TextIO
 
 from epay_desktop.api import EPaymentClient, MalformedResponseError, OutcomeUnknownError, new_idempotency_key
 from epay_desktop.api.parse import parse_payment
-from epay_desktop.cli.main import DEMO_CURRENCY, EXIT_OK, EXIT_REFUSED, EXIT_UNKNOWN, Connection
+from epay_desktop.cli.journal import CliJournal, JournalRefusalError, resume_command
+from epay_desktop.cli.main import DEMO_CURRENCY, EXIT_OK, EXIT_REFUSED, EXIT_UNKNOWN, EXIT_USAGE, Connection
 from epay_desktop.cli.output import Printer, event_json, events_text, payment_json, payment_text
-from epay_desktop.domain import Action, Currency, Money, cancel_outcome, check_action
+from epay_desktop.domain import Action, Currency, Money, Payment, cancel_outcome, check_action
+from epay_desktop.store import Operation
 
 
 async def run(args: argparse.Namespace, connection: Connection, printer: Printer, stdin: TextIO) -> int:
@@ -39,7 +42,7 @@ async def run(args: argparse.Namespace, connection: Connection, printer: Printer
             if command == "cancel":
                 return await _cancel(args, client, connection, printer, stdin)
             if command in ("capture", "refund"):
-                return await _capture_or_refund(args, client, printer)
+                return await _capture_or_refund(args, client, connection, printer)
             if command == "create":
                 return await _create(args, client, printer)
             if command == "approve":
@@ -49,12 +52,22 @@ async def run(args: argparse.Namespace, connection: Connection, printer: Printer
                 return EXIT_OK
         except OutcomeUnknownError as error:
             printer.error(error)
-            printer.note(
-                f"Check with: epay events {error.reference}\n"
-                f"Repeat safely with: epay {error.operation} {error.reference} ... "
-                f"--key {error.idempotency_key}"
-            )
+            if command in ("cancel", "capture", "refund"):
+                # Kept pending in the CLI journal: the same command resumes it, with this key.
+                again = resume_command(args, error.idempotency_key)
+                printer.note(
+                    f"Idempotency key: {error.idempotency_key}\n"
+                    f"Check with: epay events {error.reference}\n"
+                    f"Finish it safely with (the same key, so it cannot happen twice):\n  {again}"
+                )
+            else:
+                printer.note(
+                    f"Idempotency key: {error.idempotency_key}\nCheck with: epay get {error.reference}"
+                )
             return EXIT_UNKNOWN
+        except JournalRefusalError as refusal:
+            printer.error(str(refusal))
+            return EXIT_USAGE if refusal.usage else EXIT_REFUSED
     raise AssertionError(f"unhandled command {command}")  # argparse only lets known commands through
 
 
@@ -70,41 +83,81 @@ async def _cancel(
     args: argparse.Namespace, client: EPaymentClient, connection: Connection, printer: Printer, stdin: TextIO
 ) -> int:
     payment = await client.get_payment(args.reference)
-    outcome = cancel_outcome(payment)
-    if outcome is None:
-        check = check_action(payment, Action.CANCEL)
-        printer.error(f"Nothing to cancel on {payment.reference}: {check.reason}")
-        return EXIT_REFUSED
-    where = "PRODUCTION — real money. " if connection.environment.is_production else ""
-    printer.note(f"{where}Cancel {payment.reference}: {outcome.describe()} This cannot be undone.")
-    if not args.yes and not _confirmed(f"Cancel {payment.reference}? [y/N] ", printer, stdin):
-        printer.error("Not confirmed: nothing was cancelled.")
-        return EXIT_REFUSED
-    key = args.key or new_idempotency_key()
-    after = await client.cancel(
-        payment.reference, idempotency_key=key, cancel_transaction_only=args.transaction_only
-    )
+    journal = await CliJournal.open(connection.environment.kind)
+    try:
+        msn = client.merchant_serial_number
+        resumed = await journal.pending_same(Operation.CANCEL, msn, payment.reference, None, args.key)
+        where = "PRODUCTION — real money. " if connection.environment.is_production else ""
+        if resumed is None:
+            outcome = cancel_outcome(payment)
+            if outcome is None:
+                check = check_action(payment, Action.CANCEL)
+                printer.error(f"Nothing to cancel on {payment.reference}: {check.reason}")
+                return EXIT_REFUSED
+            printer.note(f"{where}Cancel {payment.reference}: {outcome.describe()} This cannot be undone.")
+        else:
+            # Its effect may already be there: no local check, the API answers for the key.
+            printer.note(f"{where}Finish the earlier cancel of {payment.reference}. This cannot be undone.")
+        if not args.yes and not _confirmed(f"Cancel {payment.reference}? [y/N] ", printer, stdin):
+            printer.error("Not confirmed: nothing was cancelled.")
+            return EXIT_REFUSED
+        after, key = await journal.run(
+            operation=Operation.CANCEL,
+            msn=msn,
+            reference=payment.reference,
+            amount=None,
+            resumed=resumed,
+            key=args.key,
+            send=lambda k: client.cancel(
+                payment.reference, idempotency_key=k, cancel_transaction_only=args.transaction_only
+            ),
+            printer=printer,
+        )
+    finally:
+        await journal.aclose()
     released = after.aggregate.cancelled - payment.aggregate.cancelled
     data = payment_json(after) | {"released": released.to_json(), "idempotencyKey": key}
     printer.result(f"Cancelled: {released.plain()} released.\n{payment_text(after)}", data)
     return EXIT_OK
 
 
-async def _capture_or_refund(args: argparse.Namespace, client: EPaymentClient, printer: Printer) -> int:
+async def _capture_or_refund(
+    args: argparse.Namespace, client: EPaymentClient, connection: Connection, printer: Printer
+) -> int:
     payment = await client.get_payment(args.reference)
     amount = Money.parse(args.amount, payment.currency)  # MoneyError (a ValueError): usage, exit 2
     action = Action(args.command)
-    check = check_action(payment, action)
-    if not check.allowed or amount > check.amount:
-        done = "captured" if action is Action.CAPTURE else "refunded"
-        reason = check.reason or f"at most {check.amount.plain()} can be {done} now."
-        printer.error(f"Cannot {args.command} {amount.plain()} on {payment.reference}: {reason}")
-        return EXIT_REFUSED
-    key = args.key or new_idempotency_key()
-    if action is Action.CAPTURE:
-        after = await client.capture(payment.reference, amount, idempotency_key=key)
-    else:
-        after = await client.refund(payment.reference, amount, idempotency_key=key)
+    operation = Operation(args.command)
+    journal = await CliJournal.open(connection.environment.kind)
+    try:
+        msn = client.merchant_serial_number
+        resumed = await journal.pending_same(operation, msn, payment.reference, amount, args.key)
+        if resumed is None:
+            # A resumed one is not checked here: its effect may already be in these figures.
+            check = check_action(payment, action)
+            if not check.allowed or amount > check.amount:
+                done = "captured" if action is Action.CAPTURE else "refunded"
+                reason = check.reason or f"at most {check.amount.plain()} can be {done} now."
+                printer.error(f"Cannot {args.command} {amount.plain()} on {payment.reference}: {reason}")
+                return EXIT_REFUSED
+
+        def send(key: str) -> Awaitable[Payment]:
+            if action is Action.CAPTURE:
+                return client.capture(payment.reference, amount, idempotency_key=key)
+            return client.refund(payment.reference, amount, idempotency_key=key)
+
+        after, key = await journal.run(
+            operation=operation,
+            msn=msn,
+            reference=payment.reference,
+            amount=amount,
+            resumed=resumed,
+            key=args.key,
+            send=send,
+            printer=printer,
+        )
+    finally:
+        await journal.aclose()
     verb = "Captured" if action is Action.CAPTURE else "Refunded"
     data = payment_json(after) | {"idempotencyKey": key}
     printer.result(f"{verb} {amount.plain()}.\n{payment_text(after)}", data)

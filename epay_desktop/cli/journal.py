@@ -1,0 +1,163 @@
+"""The command line's own journal: every ``epay cancel/capture/refund`` is an intent written before it
+is sent, in ``<data folder>/cli-journal.sqlite3`` (the store's journal, as the app uses it).
+
+When the outcome stays unknown (exit 3) the intent stays pending, and the same command run again (same
+operation, reference and amount) resumes it with the SAME idempotency key, with or without ``--key``,
+so a re-run cannot move money twice. Another operation on that payment is refused until it is finished.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+from epay_desktop.api import (
+    ApiError,
+    MalformedResponseError,
+    NetworkError,
+    NotAllowedError,
+    new_idempotency_key,
+    redact,
+)
+from epay_desktop.cli.output import Printer
+from epay_desktop.domain import Money, Payment
+from epay_desktop.store import Intent, IntentPendingError, IntentStatus, Operation, Store
+
+JOURNAL_FILE = "cli-journal.sqlite3"
+OS_USER = "epay-cli"
+
+
+class JournalRefusalError(Exception):
+    """The journal says not to send (another operation pending, or a --key that does not match)."""
+
+    def __init__(self, message: str, *, usage: bool = False) -> None:
+        super().__init__(message)
+        self.usage = usage
+
+
+def journal_path() -> Path:
+    from epay_desktop.paths import data_dir
+
+    return data_dir() / JOURNAL_FILE
+
+
+def resume_command(args: argparse.Namespace, key: str) -> str:
+    """The exact command that finishes the same operation with the same key."""
+    parts = ["epay"]
+    if args.env != "sandbox":
+        parts += ["--env", args.env]
+    if args.base_url:
+        parts += ["--base-url", args.base_url]
+    if args.msn:
+        parts += ["--msn", args.msn]
+    parts += [args.command, args.reference]
+    if args.command in ("capture", "refund"):
+        parts.append(_quoted(args.amount))
+    if args.command == "cancel":
+        if args.transaction_only:
+            parts.append("--transaction-only")
+        parts.append("--yes")
+    parts += ["--key", key]
+    return " ".join(parts)
+
+
+def _quoted(text: str) -> str:
+    return f"'{text}'" if any(c.isspace() for c in text) else text
+
+
+class CliJournal:
+    """One command's use of the journal (opened per command, closed after it)."""
+
+    def __init__(self, store: Store, profile: str) -> None:
+        self.store = store
+        self.profile = profile
+
+    @classmethod
+    async def open(cls, environment_kind: str) -> CliJournal:
+        store = await asyncio.to_thread(Store, journal_path())
+        return cls(store, f"epay-cli {environment_kind}")
+
+    async def aclose(self) -> None:
+        await asyncio.to_thread(self.store.close)
+
+    async def pending_same(
+        self, operation: Operation, msn: str, reference: str, amount: Money | None, key: str | None
+    ) -> Intent | None:
+        """The pending intent this command resumes, None when there is none; ``JournalRefusalError`` when
+        another operation on the payment is pending or ``key`` contradicts the pending one."""
+        pending = await asyncio.to_thread(self.store.journal.pending, msn=msn, reference=reference)
+        for intent in pending:
+            if intent.operation is operation and (operation is Operation.CANCEL or intent.amount == amount):
+                if key is not None and key != intent.idempotency_key:
+                    raise JournalRefusalError(
+                        f"A {operation.value} of {reference} with idempotency key {intent.idempotency_key} "
+                        f"has no known outcome yet; repeat it with that key (or without --key), not {key}.",
+                        usage=True,
+                    )
+                return intent
+        if pending:
+            other = pending[0]
+            what = f"{other.amount.plain()} " if other.amount is not None else ""
+            raise JournalRefusalError(
+                f"A {other.operation.value} {what}of {reference} started "
+                f"{other.created_at:%Y-%m-%d %H:%M} UTC (idempotency key {other.idempotency_key}) has no "
+                f"known outcome yet. Check it with: epay events {reference}, and finish it by running that "
+                f"{other.operation.value} again (it reuses the key) before starting another operation."
+            )
+        return None
+
+    async def run(
+        self,
+        *,
+        operation: Operation,
+        msn: str,
+        reference: str,
+        amount: Money | None,
+        resumed: Intent | None,
+        key: str | None,
+        send: Callable[[str], Awaitable[Payment]],
+        printer: Printer,
+    ) -> tuple[Payment, str]:
+        """Write the intent (or take the pending one), send it with its key, record the outcome. An
+        unknown outcome leaves the intent pending (the caller prints how to resume)."""
+        if resumed is not None:
+            intent = resumed
+            printer.note(
+                f"Resuming the {operation.value} of {reference} started {intent.created_at:%Y-%m-%d %H:%M} "
+                f"UTC with its idempotency key {intent.idempotency_key} (it cannot move money twice)."
+            )
+        else:
+            try:
+                intent = await asyncio.to_thread(
+                    self.store.journal.begin,
+                    operation=operation,
+                    profile=self.profile,
+                    msn=msn,
+                    reference=reference,
+                    amount=amount,
+                    idempotency_key=key or new_idempotency_key(),
+                    os_user=OS_USER,
+                )
+            except IntentPendingError as error:  # another epay started one meanwhile
+                raise JournalRefusalError(
+                    f"{error} Nothing was sent; try again when it is finished."
+                ) from None
+        attempts = await asyncio.to_thread(self.store.journal.note_attempt, intent.id)
+        try:
+            answer = await send(intent.idempotency_key)
+        except (ApiError, NotAllowedError) as error:
+            await self._finish(intent, IntentStatus.FAILED, f"Refused: {error}")
+            raise
+        except (NetworkError, MalformedResponseError) as error:
+            if attempts <= 1:  # nothing of it was ever sent
+                await self._finish(intent, IntentStatus.FAILED, f"Not sent: {error}")
+            raise
+        await self._finish(intent, IntentStatus.SUCCEEDED, "confirmed by the API")
+        return answer, intent.idempotency_key
+
+    async def _finish(self, intent: Intent, status: IntentStatus, outcome: str) -> None:
+        await asyncio.to_thread(
+            self.store.journal.finish, intent.id, status, redact(outcome), os_user=OS_USER
+        )

@@ -1,0 +1,142 @@
+"""``epay capture/refund/cancel`` keep a journal: an unknown outcome (exit 3) prints the key and the
+exact command to finish it, and running the same command again resumes it with the same key, so the
+money moves once."""
+
+from __future__ import annotations
+
+import importlib
+import io
+import json
+
+import httpx
+import pytest
+
+from epay_desktop.cli import main
+from epay_desktop.cli.journal import journal_path
+from epay_desktop.store import IntentStatus, Store
+
+REF = "cli-journal-00001"
+
+
+class LoseAnswers(httpx.AsyncBaseTransport):
+    """In front of the CLI's in-process sandbox: while ``lose`` is set, every cancel/capture/refund is
+    committed by the sandbox and its answer is then lost (the client sees a broken connection)."""
+
+    lose = False
+    lost = 0
+
+    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
+        self.inner = inner
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        response = await self.inner.handle_async_request(request)
+        path = request.url.path
+        if (
+            LoseAnswers.lose
+            and request.method == "POST"
+            and path.endswith(("/cancel", "/capture", "/refund"))
+        ):
+            await response.aread()
+            await response.aclose()
+            LoseAnswers.lost += 1
+            raise httpx.ReadError("connection reset")
+        return response
+
+
+@pytest.fixture(autouse=True)
+def lossy_sandbox(monkeypatch: pytest.MonkeyPatch) -> None:
+    # ``epay_desktop.cli.main`` the attribute is the function; the module is in sys.modules.
+    module = importlib.import_module("epay_desktop.cli.main")
+    real = module._in_process_sandbox
+    monkeypatch.setattr(module, "_in_process_sandbox", lambda: LoseAnswers(real()))
+    monkeypatch.setattr(LoseAnswers, "lose", False)
+    monkeypatch.setattr(LoseAnswers, "lost", 0)
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str, stdin: str = "") -> tuple[int, str, str]:
+    code = main(list(argv), stdin=io.StringIO(stdin))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def _authorized(capsys: pytest.CaptureFixture[str]) -> None:
+    assert (
+        run(capsys, "create", "100.00", "-d", "CLI journal", "--phone", "4791234567", "--reference", REF)[0]
+        == 0
+    )
+    assert run(capsys, "approve", REF)[0] == 0
+
+
+def _events(capsys: pytest.CaptureFixture[str]) -> list[dict[str, object]]:
+    code, out, _ = run(capsys, "--json", "events", REF)
+    assert code == 0
+    events: list[dict[str, object]] = json.loads(out)
+    return events
+
+
+def test_an_unknown_capture_prints_the_key_and_a_rerun_resumes_it(capsys: pytest.CaptureFixture[str]) -> None:
+    _authorized(capsys)
+    LoseAnswers.lose = True
+    code, out, err = run(capsys, "capture", REF, "30.00")
+    assert code == 3
+    assert LoseAnswers.lost >= 1
+    with Store(journal_path()) as store:
+        (intent,) = store.journal.pending()
+    key = intent.idempotency_key
+    assert f"Idempotency key: {key}" in out
+    assert f"epay capture {REF} 30.00 --key {key}" in out
+
+    LoseAnswers.lose = False
+    code, out, err = run(capsys, "capture", REF, "30.00")  # the same command, no --key
+    assert code == 0, err
+    assert f"with its idempotency key {key}" in out
+    captured = [e for e in _events(capsys) if e["name"] == "CAPTURED"]
+    assert [e["idempotencyKey"] for e in captured] == [key]  # once, with the journaled key
+    code, out, _ = run(capsys, "--json", "get", REF)
+    assert json.loads(out)["aggregate"]["capturedAmount"]["value"] == 3000
+    with Store(journal_path()) as store:
+        assert store.journal.pending() == []
+        assert store.journal.get(intent.id).status is IntentStatus.SUCCEEDED  # type: ignore[union-attr]
+
+
+def test_another_operation_waits_for_the_unknown_one(capsys: pytest.CaptureFixture[str]) -> None:
+    _authorized(capsys)
+    LoseAnswers.lose = True
+    assert run(capsys, "capture", REF, "30.00")[0] == 3
+    LoseAnswers.lose = False
+    code, _, err = run(capsys, "capture", REF, "20.00")
+    assert code == 1
+    assert "no known outcome" in err
+    code, _, err = run(capsys, "cancel", REF, "--yes")
+    assert code == 1
+    assert "capture 30.00 NOK" in err
+    code, _, err = run(capsys, "capture", REF, "30.00", "--key", "not-the-journaled-key")
+    assert code == 2
+    assert "repeat it with that key" in err
+    assert [e for e in _events(capsys) if e["name"] == "CAPTURED"] != []  # the first one did happen
+    code, _, _ = run(capsys, "capture", REF, "30.00")
+    assert code == 0
+    assert len([e for e in _events(capsys) if e["name"] == "CAPTURED"]) == 1
+
+
+def test_an_unknown_cancel_is_resumed_by_the_same_command(capsys: pytest.CaptureFixture[str]) -> None:
+    _authorized(capsys)
+    LoseAnswers.lose = True
+    code, out, _ = run(capsys, "cancel", REF, "--yes")
+    assert code == 3
+    assert f"epay cancel {REF} --yes --key " in out
+    LoseAnswers.lose = False
+    code, out, err = run(capsys, "cancel", REF, "--yes")  # already cancelled: the key replays
+    assert code == 0, err
+    assert len([e for e in _events(capsys) if e["name"] == "CANCELLED"]) == 1
+
+
+def test_a_plain_capture_is_journaled_as_succeeded(capsys: pytest.CaptureFixture[str]) -> None:
+    _authorized(capsys)
+    code, out, _ = run(capsys, "--json", "capture", REF, "10.00")
+    assert code == 0
+    key = json.loads(out)["idempotencyKey"]
+    with Store(journal_path()) as store:
+        (intent,) = store.journal.all()
+    assert intent.idempotency_key == key
+    assert intent.status is IntentStatus.SUCCEEDED
