@@ -454,7 +454,8 @@ class PaymentDesk:
             other = pending[0]
             raise OperationPendingError(
                 f"A {other.operation.value} of {reference} sent at {other.created_at:%Y-%m-%d %H:%M} UTC has "
-                "no known outcome yet. Finish it first (it is retried safely with the same key)."
+                "no known outcome yet. Finish it first: send it again (same key, it cannot happen twice) or "
+                "abandon it (after the event log shows it did not happen)."
             )
         # What the person saw may be old (another window, the portal, a capture elsewhere): decide on
         # the payment as it is now. A failed read raises the client's error; nothing was sent.
