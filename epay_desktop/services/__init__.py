@@ -14,18 +14,17 @@ from epay_desktop.services.connection import (
     environment_for,
     test_connection,
 )
+from epay_desktop.services.creating import new_reference
 from epay_desktop.services.demo import DemoControls
-from epay_desktop.services.desk import (
-    RESEND_WINDOW,
+from epay_desktop.services.desk import PaymentDesk
+from epay_desktop.services.errors import (
     ActionNotPossibleError,
     DeskError,
     DeskInputError,
     NotTrackedError,
     OperationPendingError,
-    PaymentDesk,
     ReadOnlyRegisterError,
     StaleConfirmationError,
-    new_reference,
 )
 from epay_desktop.services.importing import CsvImportError
 from epay_desktop.services.profiles import (
@@ -41,6 +40,7 @@ from epay_desktop.services.profiles import (
     SecretStore,
     register_path,
 )
+from epay_desktop.services.recovery import RESEND_WINDOW
 from epay_desktop.services.results import (
     AddReport,
     CancelResult,

@@ -1,0 +1,102 @@
+"""Creating payments from ``PaymentDesk``: a reference made here, tracked before the API is asked."""
+
+from __future__ import annotations
+
+import re
+import secrets
+from dataclasses import replace
+from datetime import UTC, datetime
+
+from epay_desktop.api import ApiError, EPaymentError, NotAllowedError, new_idempotency_key
+from epay_desktop.domain import Aggregate, Money, Payment, State, TrackedPayment
+from epay_desktop.services.errors import DeskInputError, said
+from epay_desktop.services.tracking import TrackingDesk
+from epay_desktop.store import NewEntry
+
+PHONE_PATTERN = re.compile(r"^\d{10,15}$")
+USER_FLOWS = ("PUSH_MESSAGE", "QR", "WEB_REDIRECT", "NATIVE_REDIRECT")
+
+
+def new_reference(now: datetime | None = None) -> str:
+    """``epd-YYYYmmdd-<10 hex>``: unique enough to never collide, short enough to read out on the phone."""
+    stamp = (now or datetime.now(UTC)).strftime("%Y%m%d")
+    return f"epd-{stamp}-{secrets.token_hex(5)}"
+
+
+class CreatingDesk(TrackingDesk):
+    """Creating payments (part of ``PaymentDesk``)."""
+
+    async def create_payment(
+        self,
+        amount: Money,
+        description: str,
+        phone_number: str | None = None,
+        user_flow: str = "PUSH_MESSAGE",
+    ) -> TrackedPayment:
+        """Create a payment with a reference made here, track it, and return it. For ``QR`` and
+        ``WEB_REDIRECT`` the link to show as a QR code is ``tracked.payment.redirect_url``."""
+        self._writable("create a payment")
+        description = description.strip()
+        phone = re.sub(r"[\s+()-]", "", phone_number or "") or None
+        if user_flow not in USER_FLOWS:
+            raise DeskInputError(f"Unknown way to reach the customer {user_flow!r}.")
+        if not 3 <= len(description) <= 100:
+            raise DeskInputError("The description must be 3 to 100 characters.")
+        if amount.value <= 0:
+            raise DeskInputError("The amount must be more than zero.")
+        if user_flow == "PUSH_MESSAGE" and (phone is None or not PHONE_PATTERN.fullmatch(phone)):
+            raise DeskInputError(
+                "A push message needs the customer's phone number with country code, 10 to 15 digits "
+                "(for example 4791234567)."
+            )
+        reference = new_reference()
+        now = datetime.now(UTC)
+        await self._db(
+            self.store.register.add,
+            self.msn,
+            [NewEntry(reference, description=description, created_at=now, source="created")],
+        )
+        try:
+            created = await self.client.create_payment(
+                reference=reference,
+                amount=amount,
+                description=description,
+                user_flow=user_flow,
+                phone_number=phone if user_flow == "PUSH_MESSAGE" else None,
+                return_url="https://example.com/epay-desktop/return" if user_flow == "WEB_REDIRECT" else None,
+                idempotency_key=new_idempotency_key(),
+            )
+        except (ApiError, NotAllowedError) as error:
+            await self._db(self.store.register.remove, self.msn, reference)
+            await self._audit("create", "failed", reference, said(error), amount)
+            raise
+        except EPaymentError as error:
+            # Maybe created: keep it tracked, so a refresh shows what happened.
+            await self._db(self.store.register.save_fetch_error, self.msn, reference, said(error))
+            await self._audit("create", "unknown", reference, said(error), amount)
+            raise
+        if created.redirect_url:
+            await self._db(self.store.register.set_redirect_url, self.msn, reference, created.redirect_url)
+        await self._audit("create", "ok", reference, f"{user_flow}: {description}", amount)
+        try:
+            tracked = await self.refresh(reference)
+        except EPaymentError:
+            # Created for sure (the API said so): keep what we know until the next refresh.
+            provisional = Payment(
+                reference,
+                amount,
+                State.CREATED,
+                Aggregate.zero(amount.currency),
+                description=description,
+                redirect_url=created.redirect_url,
+            )
+            tracked = await self._db(
+                self.store.register.save_snapshot,
+                self.msn,
+                provisional,
+                None,
+                fetch_error="Created; its details could not be read yet.",
+            )
+        if tracked.payment is not None and tracked.payment.redirect_url is None and created.redirect_url:
+            tracked = replace(tracked, payment=replace(tracked.payment, redirect_url=created.redirect_url))
+        return tracked

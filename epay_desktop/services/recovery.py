@@ -1,0 +1,188 @@
+"""Recovery of ``PaymentDesk``: finishing intents left without an outcome (on start, or as the person
+chooses: resume or abandon). See docs/register.md, "On the next start"."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from epay_desktop.api import ApiError, EPaymentError, NotAllowedError
+from epay_desktop.domain import Money
+from epay_desktop.services.errors import DeskError, said
+from epay_desktop.services.moving import MovingDesk
+from epay_desktop.services.results import CancelResult, OperationResult, RecoveryOutcome, RecoveryResult
+from epay_desktop.store import Intent, IntentStatus, Operation
+
+# An intent whose request may have reached the server is sent again by itself (same key) on start only
+# within this window; older ones wait for the person. The API does not document how long it keeps
+# idempotency keys, so a replay long after may be treated as a new request.
+RESEND_WINDOW = timedelta(hours=24)
+
+
+class RecoveringDesk(MovingDesk):
+    """Recovery of pending intents (part of ``PaymentDesk``)."""
+
+    async def recover_pending(self) -> list[RecoveryResult]:
+        """On start: look at every intent of this profile left without an outcome, one result each.
+
+        Each is first settled from the payment's event log (nothing is sent). If the log shows no
+        effect, it is sent again with its own key only when its request may have reached the server
+        (it was attempted) and it started less than ``RESEND_WINDOW`` ago (24 h; how long the API keeps
+        keys is not documented). Others (never sent, or older) are left open with ``needs_decision``:
+        the person chooses ``resume_intent`` or ``abandon_intent``. ``STILL_UNKNOWN`` ones stay open
+        too; only ``result.finished`` ones are done."""
+        results: list[RecoveryResult] = []
+        now = datetime.now(UTC)
+        for intent in await self.pending_intents():
+            if intent.reference in self._in_flight:
+                continue  # being sent right now by this desk: its own call reports it
+            results.append(await self._recover_one(intent, now))
+        return results
+
+    async def _recover_one(self, intent: Intent, now: datetime) -> RecoveryResult:
+        what = _what(intent)
+        if self.read_only:
+            return _result(
+                intent,
+                RecoveryOutcome.READ_ONLY,
+                f"{what} has no known outcome yet; the register is open read-only, so it is not finished "
+                "now (nothing was sent). Open the register normally to finish it.",
+            )
+        self._claim(intent.reference, intent.operation)
+        handed_over = False  # to the shielded task that sends, which ends the claim itself
+        try:
+            kept = await self.tracked(intent.reference)
+            before = kept.payment if kept else None
+            try:
+                settled = await self._settle_from_log(intent, before, raise_unreadable=True)
+            except NotAllowedError as error:
+                # The client refuses this payment outright (reading it, so sending too): it never went.
+                text = f"{what} was not sent: {said(error)} Nothing was moved; it is closed as failed."
+                await self._finish(intent, IntentStatus.FAILED, text)
+                return _result(intent, RecoveryOutcome.FAILED, text)
+            except EPaymentError as error:
+                return _result(
+                    intent,
+                    RecoveryOutcome.STILL_UNKNOWN,
+                    f"{what} has no known outcome: the payment could not be read ({said(error)}). Nothing "
+                    "was sent now; it stays open and is checked again at the next start.",
+                )
+            if settled is not None:
+                return _result(intent, RecoveryOutcome.RECONCILED, settled[3], settled[1])
+            if intent.attempts == 0:
+                return _result(
+                    intent,
+                    RecoveryOutcome.NEEDS_DECISION,
+                    f"{what} was never sent (the app stopped first), and the payment's event log shows no "
+                    f"such {intent.operation.value}. It is not sent by itself: send it now, or abandon it.",
+                )
+            age = now - intent.created_at
+            if age > RESEND_WINDOW:
+                return _result(
+                    intent,
+                    RecoveryOutcome.NEEDS_DECISION,
+                    f"{what} has no known outcome, and the payment's event log shows no such "
+                    f"{intent.operation.value}. It started more than {_hours(RESEND_WINDOW)} hours ago, so "
+                    "it is not sent again by itself: send it again (same idempotency key), or abandon it.",
+                )
+            handed_over = True
+            try:
+                _tracked, moved, reconciled, message = await self._shielded(
+                    intent.reference, self._attempt(intent, before, resumed=True)
+                )
+            except EPaymentError as error:
+                return await self._after_failed_recovery(intent, error)
+            outcome = RecoveryOutcome.RECONCILED if reconciled else RecoveryOutcome.SUCCEEDED
+            return _result(intent, outcome, message, moved)
+        finally:
+            if not handed_over:
+                del self._in_flight[intent.reference]
+
+    async def _after_failed_recovery(self, intent: Intent, error: EPaymentError) -> RecoveryResult:
+        """Say what the journal now holds after a failed resend: closed as failed, or still open."""
+        what = _what(intent)
+        now = await self._db(self.store.journal.get, intent.id)
+        if now is not None and now.status is not IntentStatus.PENDING:
+            if isinstance(error, ApiError):
+                text = f"{what} was refused by the API: {said(error)} Nothing was moved."
+            else:
+                text = f"{what} was not sent: {said(error)} Nothing was moved; it is closed as failed."
+            return _result(intent, RecoveryOutcome.FAILED, text)
+        return _result(
+            intent,
+            RecoveryOutcome.STILL_UNKNOWN,
+            f"{what} still has no known outcome ({said(error)}). It stays open, with its idempotency key: "
+            "refresh the payment to see what happened, then send it again or abandon it.",
+        )
+
+    async def resume_intent(self, intent_id: int) -> CancelResult | OperationResult:
+        """The person chose to finish an open intent: settle it from the event log, else send it again
+        with its own key. Raises like ``cancel``/``capture``/``refund``."""
+        intent = await self._open_intent(intent_id, "send again")
+        self._claim(intent.reference, intent.operation)
+        tracked, moved, reconciled, message = await self._shielded(intent.reference, self._resume(intent))
+        if intent.operation is Operation.CANCEL:
+            return CancelResult(tracked, moved, reconciled, message)
+        return OperationResult(tracked, moved, reconciled, message)
+
+    async def abandon_intent(self, intent_id: int) -> RecoveryResult:
+        """The person chose to give up an open intent. The payment and its event log are read first:
+        if they show the effect, it is recorded as reconciled (it happened after all); otherwise it is
+        closed as failed. Raises the client's error when the payment cannot be read (nothing changes)."""
+        intent = await self._open_intent(intent_id, "abandon")
+        self._claim(intent.reference, intent.operation)
+        try:
+            kept = await self.tracked(intent.reference)
+            settled = await self._settle_from_log(
+                intent, kept.payment if kept else None, raise_unreadable=True
+            )
+            if settled is not None:
+                return _result(
+                    intent,
+                    RecoveryOutcome.RECONCILED,
+                    f"Not abandoned: it happened. {settled[3]}",
+                    settled[1],
+                )
+            message = (
+                f"{_what(intent)} was abandoned by {self.operator}: the payment's event log shows no such "
+                f"{intent.operation.value}. Nothing was moved."
+            )
+            await self._finish(intent, IntentStatus.FAILED, message)
+            return _result(intent, RecoveryOutcome.FAILED, message)
+        finally:
+            del self._in_flight[intent.reference]
+
+    async def _open_intent(self, intent_id: int, doing: str) -> Intent:
+        self._writable(f"{doing} an unfinished operation")
+        intent = await self._db(self.store.journal.get, intent_id)
+        if intent is None or intent.merchant_serial_number != self.msn:
+            raise DeskError(f"There is no operation {intent_id} in this register.")
+        if intent.status is not IntentStatus.PENDING:
+            raise DeskError(
+                f"The {intent.operation.value} of {intent.reference} is already finished "
+                f"({intent.status.value}): {intent.outcome}"
+            )
+        return intent
+
+
+def _what(intent: Intent) -> str:
+    return (
+        f"The {intent.operation.value} of {intent.reference} started "
+        f"{intent.created_at:%Y-%m-%d %H:%M} UTC by {intent.os_user}"
+    )
+
+
+def _hours(window: timedelta) -> int:
+    return int(window.total_seconds() // 3600)
+
+
+def _result(
+    intent: Intent, outcome: RecoveryOutcome, message: str, amount: Money | None = None
+) -> RecoveryResult:
+    return RecoveryResult(
+        intent.id,
+        intent.reference,
+        intent.operation,
+        outcome,
+        message,
+        amount if amount is not None else intent.amount,
+    )
