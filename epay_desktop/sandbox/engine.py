@@ -260,20 +260,39 @@ class Engine:
         return 200, p.modification_json()
 
     def capture(self, msn: str, reference: str, key: str, body: Any) -> Answer:
+        return self._modify("capture", "4010", self._capture, msn, reference, key, body)
+
+    def refund(self, msn: str, reference: str, key: str, body: Any) -> Answer:
+        return self._modify("refund", "4151", self._refund, msn, reference, key, body)
+
+    def _modify(
+        self,
+        operation: str,
+        conflict: str,
+        apply: Callable[[PaymentRecord, str, int], Answer],
+        msn: str,
+        reference: str,
+        key: str,
+        body: Any,
+    ) -> Answer:
+        """A capture or refund: the same body (``modificationAmount``), the same idempotency, the same
+        currency check; ``apply`` moves the money on the payment. ``conflict``: the error code of a key
+        reused with another body."""
         with self.lock:
             currency, value = v.parse_modification(body)
             fp = v.fingerprint({"currency": currency.value, "value": value})
-            return self._idempotent(
-                (msn, reference, "capture", key),
-                fp,
-                "4010",
-                lambda: self._capture(msn, reference, key, currency, value),
-            )
 
-    def _capture(self, msn: str, reference: str, key: str, currency: Currency, value: int) -> Answer:
-        p = self._find(msn, reference)
-        if currency is not p.currency:
-            raise ProblemError.of("4040", f"The payment is in {p.currency.value}, not {currency.value}.")
+            def action() -> Answer:
+                p = self._find(msn, reference)
+                if currency is not p.currency:
+                    raise ProblemError.of(
+                        "4040", f"The payment is in {p.currency.value}, not {currency.value}."
+                    )
+                return apply(p, key, value)
+
+            return self._idempotent((msn, reference, operation, key), fp, conflict, action)
+
+    def _capture(self, p: PaymentRecord, key: str, value: int) -> Answer:
         if p.state == CREATED:
             raise ProblemError.of(
                 "6080",
@@ -292,21 +311,7 @@ class Engine:
         self._event(p, "CAPTURED", value, key)
         return 200, p.modification_json()
 
-    def refund(self, msn: str, reference: str, key: str, body: Any) -> Answer:
-        with self.lock:
-            currency, value = v.parse_modification(body)
-            fp = v.fingerprint({"currency": currency.value, "value": value})
-            return self._idempotent(
-                (msn, reference, "refund", key),
-                fp,
-                "4151",
-                lambda: self._refund(msn, reference, key, currency, value),
-            )
-
-    def _refund(self, msn: str, reference: str, key: str, currency: Currency, value: int) -> Answer:
-        p = self._find(msn, reference)
-        if currency is not p.currency:
-            raise ProblemError.of("4040", f"The payment is in {p.currency.value}, not {currency.value}.")
+    def _refund(self, p: PaymentRecord, key: str, value: int) -> Answer:
         if p.state == CREATED:
             raise ProblemError.of("6020", "The payment is not authorized yet; there is nothing to refund.")
         if p.state != AUTHORIZED:

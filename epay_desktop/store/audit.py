@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from epay_desktop.domain import Currency, Money
-from epay_desktop.store.db import Database, from_text, to_text, utc_now
+from epay_desktop.domain import Money
+from epay_desktop.store.db import Database, from_text, money_columns, money_from_columns, to_text, utc_now
 
 CSV_COLUMNS = (
     "time_utc",
@@ -53,7 +53,6 @@ _COLUMNS = (
 
 def _entry(row: tuple[object, ...]) -> AuditEntry:
     id_, at, user, profile, msn, action, reference, amount, currency, result, detail, key = row
-    money = Money(int(amount), Currency(str(currency))) if amount is not None and currency else None  # type: ignore[call-overload]
     return AuditEntry(
         id=int(id_),  # type: ignore[call-overload]
         at=from_text(str(at)) or utc_now(),
@@ -62,11 +61,48 @@ def _entry(row: tuple[object, ...]) -> AuditEntry:
         merchant_serial_number=str(msn),
         action=str(action),
         reference=str(reference or ""),
-        amount=money,
+        amount=money_from_columns(amount, currency),
         result=str(result),
         detail=str(detail or ""),
         idempotency_key=str(key or ""),
     )
+
+
+def insert_line(
+    conn: sqlite3.Connection,
+    *,
+    at: datetime,
+    os_user: str,
+    profile: str,
+    msn: str,
+    action: str,
+    result: str,
+    reference: str,
+    amount: Money | None,
+    detail: str,
+    idempotency_key: str,
+    intent_id: int | None = None,
+) -> int:
+    """Write one audit line in the caller's transaction (the journal writes an intent's lines in the
+    same transaction as the intent). Returns its id."""
+    cursor = conn.execute(
+        "INSERT INTO audit (at, os_user, profile, msn, action, reference, amount, currency, "
+        "result, detail, idempotency_key, intent_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            to_text(at),
+            os_user,
+            profile,
+            msn,
+            action,
+            reference,
+            *money_columns(amount),
+            result,
+            detail,
+            idempotency_key,
+            intent_id,
+        ),
+    )
+    return int(cursor.lastrowid or 0)
 
 
 def _safe_cell(text: str) -> str:
@@ -96,27 +132,22 @@ class AuditLog:
         idempotency_key: str = "",
         now: datetime | None = None,
     ) -> int:
-        def work(conn: sqlite3.Connection) -> int:
-            cursor = conn.execute(
-                "INSERT INTO audit (at, os_user, profile, msn, action, reference, amount, currency, "
-                "result, detail, idempotency_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    to_text(now or utc_now()),
-                    os_user,
-                    profile,
-                    msn,
-                    action,
-                    reference,
-                    amount.value if amount else None,
-                    amount.currency.value if amount else None,
-                    result,
-                    detail,
-                    idempotency_key,
-                ),
-            )
-            return int(cursor.lastrowid or 0)
-
-        return self.db.write("writing the audit log", work)
+        return self.db.write(
+            "writing the audit log",
+            lambda conn: insert_line(
+                conn,
+                at=now or utc_now(),
+                os_user=os_user,
+                profile=profile,
+                msn=msn,
+                action=action,
+                result=result,
+                reference=reference,
+                amount=amount,
+                detail=detail,
+                idempotency_key=idempotency_key,
+            ),
+        )
 
     def entries(self, limit: int = 1000, offset: int = 0) -> list[AuditEntry]:
         """Newest first."""

@@ -24,6 +24,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TypeVar
 
+from epay_desktop.domain import Currency, Money
+
 T = TypeVar("T")
 
 BUSY_TIMEOUT_MS = 5000
@@ -140,6 +142,19 @@ def to_text(moment: datetime | None) -> str | None:
 
 def from_text(text: str | None) -> datetime | None:
     return datetime.fromisoformat(text) if text else None
+
+
+def money_columns(money: Money | None) -> tuple[int | None, str | None]:
+    """Money as its two columns (``amount``, ``currency``). Falsy Money (zero) is stored as two NULLs,
+    like None (what every writer did before this helper)."""
+    return (money.value, money.currency.value) if money else (None, None)
+
+
+def money_from_columns(amount: object, currency: object) -> Money | None:
+    """The ``amount`` and ``currency`` columns back as Money (None when either is empty)."""
+    if amount is None or not currency:
+        return None
+    return Money(int(amount), Currency(str(currency)))  # type: ignore[call-overload]
 
 
 def _is_locked(error: sqlite3.Error) -> bool:

@@ -13,8 +13,9 @@ import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
 
-from epay_desktop.domain import Currency, Money
-from epay_desktop.store.db import Database, from_text, to_text, utc_now
+from epay_desktop.domain import Money
+from epay_desktop.store.audit import insert_line
+from epay_desktop.store.db import Database, from_text, money_columns, money_from_columns, to_text, utc_now
 
 
 class IntentStatus(enum.StrEnum):
@@ -70,14 +71,13 @@ def _intent(row: tuple[object, ...]) -> Intent:
         finished,
         attempts,
     ) = row
-    money = Money(int(amount), Currency(str(currency))) if amount is not None and currency else None  # type: ignore[call-overload]
     return Intent(
         id=int(id_),  # type: ignore[call-overload]
         operation=Operation(str(operation)),
         profile=str(profile),
         merchant_serial_number=str(msn),
         reference=str(reference),
-        amount=money,
+        amount=money_from_columns(amount, currency),
         idempotency_key=str(key),
         created_at=from_text(str(created)) or utc_now(),
         os_user=str(user),
@@ -86,6 +86,11 @@ def _intent(row: tuple[object, ...]) -> Intent:
         finished_at=from_text(str(finished) if finished else None),
         attempts=int(attempts),  # type: ignore[call-overload]
     )
+
+
+def _read_intent(conn: sqlite3.Connection, intent_id: int) -> Intent | None:
+    row = conn.execute(f"SELECT {_COLUMNS} FROM intents WHERE id = ?", (intent_id,)).fetchone()
+    return _intent(row) if row else None
 
 
 class IntentPendingError(Exception):
@@ -145,8 +150,7 @@ class Journal:
                         profile,
                         msn,
                         reference,
-                        amount.value if amount else None,
-                        amount.currency.value if amount else None,
+                        *money_columns(amount),
                         idempotency_key,
                         to_text(created),
                         os_user,
@@ -158,27 +162,23 @@ class Journal:
                     raise
                 raise IntentPendingError(found) from error
             intent_id = int(cursor.lastrowid or 0)
-            conn.execute(
-                "INSERT INTO audit (at, os_user, profile, msn, action, reference, amount, currency, "
-                "result, detail, idempotency_key, intent_id) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'requested', ?, ?, ?)",
-                (
-                    to_text(created),
-                    os_user,
-                    profile,
-                    msn,
-                    operation.value,
-                    reference,
-                    amount.value if amount else None,
-                    amount.currency.value if amount else None,
-                    audit_detail,
-                    idempotency_key,
-                    intent_id,
-                ),
+            insert_line(
+                conn,
+                at=created,
+                os_user=os_user,
+                profile=profile,
+                msn=msn,
+                action=operation.value,
+                result="requested",
+                reference=reference,
+                amount=amount,
+                detail=audit_detail,
+                idempotency_key=idempotency_key,
+                intent_id=intent_id,
             )
-            return _intent(
-                conn.execute(f"SELECT {_COLUMNS} FROM intents WHERE id = ?", (intent_id,)).fetchone()
-            )
+            written = _read_intent(conn, intent_id)
+            assert written is not None  # inserted in this very transaction
+            return written
 
         return self.db.write("writing the journal", work, durable=True)
 
@@ -205,47 +205,38 @@ class Journal:
         Finishing an intent that is already finished changes nothing (two desks may race to it)."""
         if status is IntentStatus.PENDING:
             raise ValueError("an outcome cannot be 'pending'")
-        stamp = to_text(now or utc_now())
+        finished = now or utc_now()
 
         def work(conn: sqlite3.Connection) -> Intent:
             cursor = conn.execute(
                 "UPDATE intents SET status = ?, outcome = ?, finished_at = ? "
                 "WHERE id = ? AND status = 'pending'",
-                (status.value, outcome, stamp, intent_id),
+                (status.value, outcome, to_text(finished), intent_id),
             )
-            intent = _intent(
-                conn.execute(f"SELECT {_COLUMNS} FROM intents WHERE id = ?", (intent_id,)).fetchone()
-            )
+            intent = _read_intent(conn, intent_id)
+            if intent is None:
+                raise ValueError(f"there is no intent {intent_id} in the journal")
             if cursor.rowcount == 1:
-                amount = intent.amount
-                conn.execute(
-                    "INSERT INTO audit (at, os_user, profile, msn, action, reference, amount, currency, "
-                    "result, detail, idempotency_key, intent_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (
-                        stamp,
-                        os_user,
-                        intent.profile,
-                        intent.merchant_serial_number,
-                        intent.operation.value,
-                        intent.reference,
-                        amount.value if amount else None,
-                        amount.currency.value if amount else None,
-                        status.value,
-                        outcome,
-                        intent.idempotency_key,
-                        intent_id,
-                    ),
+                insert_line(
+                    conn,
+                    at=finished,
+                    os_user=os_user,
+                    profile=intent.profile,
+                    msn=intent.merchant_serial_number,
+                    action=intent.operation.value,
+                    result=status.value,
+                    reference=intent.reference,
+                    amount=intent.amount,
+                    detail=outcome,
+                    idempotency_key=intent.idempotency_key,
+                    intent_id=intent_id,
                 )
             return intent
 
         return self.db.write("writing the journal", work, durable=True)
 
     def get(self, intent_id: int) -> Intent | None:
-        row = self.db.read(
-            "reading the journal",
-            lambda c: c.execute(f"SELECT {_COLUMNS} FROM intents WHERE id = ?", (intent_id,)).fetchone(),
-        )
-        return _intent(row) if row else None
+        return self.db.read("reading the journal", lambda c: _read_intent(c, intent_id))
 
     def pending(
         self, *, profile: str | None = None, msn: str | None = None, reference: str | None = None

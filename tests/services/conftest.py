@@ -3,12 +3,14 @@ a real SQLite register in the test's app home."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 import httpx
+import keyring
 import pytest
 
 from epay_desktop.api import (
@@ -17,10 +19,13 @@ from epay_desktop.api import (
     EPaymentClient,
     RetryPolicy,
     SandboxControls,
+    new_idempotency_key,
 )
 from epay_desktop.domain import Currency, Money
 from epay_desktop.sandbox import SandboxConfig, create_app
 from epay_desktop.services import DEMO_PROFILE, PaymentDesk, register_path
+from epay_desktop.store import Intent, Operation
+from tests.services.keyrings import MemoryKeyring
 
 BASE_URL = "http://sandbox.epay.local"
 MSN = DEMO_PROFILE.merchant_serial_number
@@ -77,6 +82,44 @@ class Bench:
 
     async def event_names(self, reference: str) -> list[str]:
         return [e.name.value for e in await self.client.get_events(reference)]
+
+    async def pending_intent(
+        self,
+        operation: Operation,
+        reference: str,
+        amount: Money | None,
+        *,
+        key: str | None = None,
+        attempts: int = 0,
+        now: datetime | None = None,
+    ) -> Intent:
+        """An intent in the desk's journal as if its call was interrupted (no outcome yet), sent
+        ``attempts`` times; ``now``: when it was written."""
+        intent = await self.desk._db(
+            self.desk.store.journal.begin,
+            operation=operation,
+            profile="Demo",
+            msn=MSN,
+            reference=reference,
+            amount=amount,
+            idempotency_key=key or new_idempotency_key(),
+            os_user="tester",
+            now=now,
+        )
+        for _ in range(attempts):
+            await self.desk._db(self.desk.store.journal.note_attempt, intent.id)
+        return intent
+
+
+@pytest.fixture
+def memory_keyring() -> Iterator[MemoryKeyring]:
+    previous = keyring.get_keyring()
+    backend = MemoryKeyring()
+    keyring.set_keyring(backend)
+    try:
+        yield backend
+    finally:
+        keyring.set_keyring(previous)
 
 
 @pytest.fixture

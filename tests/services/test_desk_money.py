@@ -24,7 +24,7 @@ from epay_desktop.services import (
     RecoveryOutcome,
 )
 from epay_desktop.store import Operation
-from tests.services.conftest import BASE_URL, CREDENTIALS, MSN, Bench, MovesProxy, fast_retry, nok
+from tests.services.conftest import BASE_URL, CREDENTIALS, Bench, MovesProxy, fast_retry, nok
 
 pytestmark = pytest.mark.anyio
 
@@ -171,16 +171,7 @@ async def test_recovery_settles_from_the_log_without_sending_again(bench: Bench)
     ref = await bench.approved_payment(3000)
     key = new_idempotency_key()
     # As if the app died right after the request went out: the journal says pending, the API did it.
-    await bench.desk._db(
-        bench.desk.store.journal.begin,
-        operation=Operation.CAPTURE,
-        profile="Demo",
-        msn=MSN,
-        reference=ref,
-        amount=nok(3000),
-        idempotency_key=key,
-        os_user="tester",
-    )
+    await bench.pending_intent(Operation.CAPTURE, ref, nok(3000), key=key)
     await bench.client.capture(ref, nok(3000), idempotency_key=key)
     before = (await bench.controls.stats())["requests"]
     (result,) = await bench.desk.recover_pending()
@@ -199,18 +190,8 @@ async def test_recovery_settles_from_the_log_without_sending_again(bench: Bench)
 
 async def test_recovery_reports_a_refusal_in_words(bench: Bench) -> None:
     ref = await bench.approved_payment(3000)
-    await bench.desk._db(
-        bench.desk.store.journal.begin,
-        operation=Operation.REFUND,
-        profile="Demo",
-        msn=MSN,
-        reference=ref,
-        amount=nok(3000),
-        idempotency_key=new_idempotency_key(),
-        os_user="tester",
-    )
     # Attempted (the request may have reached the server) and recent: sent again by itself.
-    await bench.desk._db(bench.desk.store.journal.note_attempt, 1)
+    await bench.pending_intent(Operation.REFUND, ref, nok(3000), attempts=1)
     (result,) = await bench.desk.recover_pending()
     assert result.outcome is RecoveryOutcome.FAILED
     assert "was refused by the API" in str(result)

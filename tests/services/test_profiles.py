@@ -1,11 +1,9 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
-import keyring
 import pytest
 
 from epay_desktop.domain import Currency
@@ -27,17 +25,6 @@ from tests.services.keyrings import LockedKeyring, MemoryKeyring
 
 SECRETS = ProfileSecrets("s3cr3t-client-value", "sub-key-value-123")
 SHOP = Profile("Fjordkaffe test", ProfileKind.TEST, "123456", "client-abc")
-
-
-@pytest.fixture
-def memory_keyring() -> Iterator[MemoryKeyring]:
-    previous = keyring.get_keyring()
-    backend = MemoryKeyring()
-    keyring.set_keyring(backend)
-    try:
-        yield backend
-    finally:
-        keyring.set_keyring(previous)
 
 
 def test_profiles_are_saved_without_secrets_and_demo_is_built_in(app_home: Path) -> None:

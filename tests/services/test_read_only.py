@@ -109,16 +109,7 @@ async def test_a_locked_register_opens_read_only_and_refuses_money_moving_calls(
     ref = await bench.approved_payment(5000)
     pending_ref = await bench.approved_payment(7000)
     # A cancel whose answer never came: read-only must not finish it.
-    await bench.desk._db(
-        bench.desk.store.journal.begin,
-        operation=Operation.CANCEL,
-        profile="Demo",
-        msn=MSN,
-        reference=pending_ref,
-        amount=nok(7000),
-        idempotency_key="pending-key-1",
-        os_user="tester",
-    )
+    await bench.pending_intent(Operation.CANCEL, pending_ref, nok(7000), key="pending-key-1")
     await bench.desk.aclose()
     holder = sqlite3.connect(bench.register, isolation_level=None, check_same_thread=False)
     holder.execute("BEGIN EXCLUSIVE")  # another program holds the write lock

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 
-from epay_desktop.api import ApiError, Environment, EPaymentClient, NetworkError, new_idempotency_key
+from epay_desktop.api import ApiError, Environment, EPaymentClient, NetworkError
 from epay_desktop.services import (
     RESEND_WINDOW,
     CancelResult,
@@ -20,24 +20,14 @@ from epay_desktop.services import (
 )
 from epay_desktop.store import Operation
 from tests.api.fakes import problem
-from tests.services.conftest import BASE_URL, CREDENTIALS, MSN, Bench, fast_retry, nok
+from tests.services.conftest import BASE_URL, CREDENTIALS, Bench, fast_retry, nok
 
 pytestmark = pytest.mark.anyio
 
 
 async def test_recovery_reports_a_refusal_by_the_client_as_closed_not_as_tried_again(bench: Bench) -> None:
-    intent = await bench.desk._db(
-        bench.desk.store.journal.begin,
-        operation=Operation.CANCEL,
-        profile="Demo",
-        msn=MSN,
-        # An intent the client refuses before sending (NotAllowedError): a reference it cannot send.
-        reference="not/a/reference",
-        amount=None,
-        idempotency_key=new_idempotency_key(),
-        os_user="tester",
-    )
-    await bench.desk._db(bench.desk.store.journal.note_attempt, intent.id)
+    # An intent the client refuses before sending (NotAllowedError): a reference it cannot send.
+    await bench.pending_intent(Operation.CANCEL, "not/a/reference", None, attempts=1)
     (result,) = await bench.desk.recover_pending()
     text = str(result)
     assert "next time" not in text
@@ -85,20 +75,9 @@ async def test_a_cancel_that_was_not_sent_is_closed_and_never_sent_later(bench: 
 
 
 async def _pending(bench: Bench, ref: str, *, attempts: int, age: timedelta = timedelta(minutes=5)) -> Intent:
-    intent = await bench.desk._db(
-        bench.desk.store.journal.begin,
-        operation=Operation.CANCEL,
-        profile="Demo",
-        msn=MSN,
-        reference=ref,
-        amount=nok(10000),
-        idempotency_key=new_idempotency_key(),
-        os_user="tester",
-        now=datetime.now(UTC) - age,
+    return await bench.pending_intent(
+        Operation.CANCEL, ref, nok(10000), attempts=attempts, now=datetime.now(UTC) - age
     )
-    for _ in range(attempts):
-        await bench.desk._db(bench.desk.store.journal.note_attempt, intent.id)
-    return intent
 
 
 async def test_an_intent_never_sent_waits_for_the_person_and_can_be_abandoned(bench: Bench) -> None:
