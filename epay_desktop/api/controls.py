@@ -9,10 +9,11 @@ from typing import Any, Final
 
 import httpx
 
-from epay_desktop.api.client import DEFAULT_TIMEOUT
 from epay_desktop.api.errors import InvalidInputError, MalformedResponseError, NetworkError
+from epay_desktop.api.inputs import check_reference
 from epay_desktop.api.parse import load_json, parse_payment, parse_problem
-from epay_desktop.domain import REFERENCE_PATTERN, Payment
+from epay_desktop.api.session import DEFAULT_TIMEOUT
+from epay_desktop.domain import Payment
 
 __all__ = ["CUSTOMER_ACTIONS", "SandboxControls"]
 
@@ -83,8 +84,7 @@ class SandboxControls:
             raise InvalidInputError(
                 f"unknown customer action {action!r}; use one of {', '.join(CUSTOMER_ACTIONS)}"
             )
-        if not REFERENCE_PATTERN.fullmatch(reference):
-            raise InvalidInputError(f"{reference!r} is not a payment reference")
+        check_reference(reference)
         data = await self._call("POST", f"/sandbox/v1/payments/{reference}/customer/{action}", msn=msn)
         return parse_payment(data)
 

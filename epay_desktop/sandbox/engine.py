@@ -1,4 +1,5 @@
-"""The payment engine: state machine, idempotency and rate limits (FACTS.md §7–§12). No HTTP here.
+"""The payment engine: the state machine (FACTS.md §7–§10), with idempotency (``idempotency.py``) and
+rate limits (``limits.py``). No HTTP here.
 
 Every public method takes the engine's lock for its whole run and never awaits, so concurrent
 requests (the uvicorn loop, the test client, the thread pool) see one change at a time: ten copies
@@ -11,16 +12,15 @@ import random
 import secrets
 import threading
 import uuid
-from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import timedelta
-from math import ceil
 from typing import Any
 
 from epay_desktop.domain import Currency
 from epay_desktop.sandbox import validation as v
 from epay_desktop.sandbox.clock import Clock
+from epay_desktop.sandbox.idempotency import Answer, AnswerStore
+from epay_desktop.sandbox.limits import RateLimiter
 from epay_desktop.sandbox.problems import ProblemError
 from epay_desktop.sandbox.records import (
     ABORTED,
@@ -35,30 +35,21 @@ from epay_desktop.sandbox.records import (
 DEFAULT_TIMEOUT = timedelta(minutes=10)
 # Sales units of the demo identities: a payment in another currency gets 5040, as a real unit would.
 KNOWN_UNITS = {"123456": Currency.NOK, "223344": Currency.DKK, "334455": Currency.EUR}
-WRITE_LIMIT, READ_LIMIT, WINDOW = 5, 120, 60.0
 CUSTOMER_ACTIONS = ("approve", "reject", "start-authorizing", "finish-authorizing", "expire")
-
-Answer = tuple[int, Any]
-
-
-@dataclass
-class StoredAnswer:
-    fingerprint: str
-    status: int
-    body: Any = None
-    problem: ProblemError | None = None
 
 
 class Engine:
     def __init__(self, clock: Clock, *, seed: int = 0, rate_limits: bool = True) -> None:
         self.clock = clock
-        self.rate_limits = rate_limits
         self.rng = random.Random(seed)
         self.lock = threading.RLock()
         self.payments: dict[tuple[str, str], PaymentRecord] = {}
-        self.answers: dict[tuple[str, str, str, str], StoredAnswer] = {}
-        self.windows: dict[tuple[str, ...], deque[float]] = {}
+        self.answers = AnswerStore(changed=self._changed)
+        self.limits = RateLimiter(clock, self.lock, enabled=rate_limits)
         self.version = 0  # bumped on every change (persistence saves when it moves)
+
+    def _changed(self) -> None:
+        self.version += 1
 
     # -- ids ------------------------------------------------------------------------------------
     def new_uuid(self) -> str:
@@ -70,28 +61,7 @@ class Engine:
     # -- rate limits ----------------------------------------------------------------------------
     def check_rate(self, kind: str, msn: str, reference: str, subscription_key: str) -> None:
         """5/min per (reference, MSN) for writes, 120/min per (reference, subscription key) for reads."""
-        if not self.rate_limits:
-            return
-        limit, key = (
-            (WRITE_LIMIT, ("w", msn, reference))
-            if kind == "write"
-            else (READ_LIMIT, ("r", subscription_key, reference))
-        )
-        now = self.clock.timestamp()
-        with self.lock:
-            window = self.windows.setdefault(key, deque())
-            while window and window[0] <= now - WINDOW:
-                window.popleft()
-            if len(window) >= limit:
-                retry_after = max(1, ceil(window[0] + WINDOW - now))
-                raise ProblemError(
-                    429,
-                    "Too Many Requests",
-                    f"Rate limit of {limit} per minute for this reference exceeded; "
-                    f"retry in {retry_after} s.",
-                    headers={"Retry-After": str(retry_after)},
-                )
-            window.append(now)
+        self.limits.check(kind, msn, reference, subscription_key)
 
     # -- lookups --------------------------------------------------------------------------------
     def _find(self, msn: str, reference: str) -> PaymentRecord:
@@ -129,32 +99,6 @@ class Engine:
             mine.sort(key=lambda p: (p.created_at, p.reference), reverse=True)
             return [p.listing_json() for p in mine[offset : offset + limit]], len(mine)
 
-    # -- idempotency ----------------------------------------------------------------------------
-    def _idempotent(
-        self, scope: tuple[str, str, str, str], fp: str, conflict: str, action: Callable[[], Answer]
-    ) -> Answer:
-        stored = self.answers.get(scope)
-        if stored is not None:
-            if stored.fingerprint != fp:
-                raise ProblemError.of(
-                    conflict,
-                    f"Idempotency-Key {scope[3]!r} was used for this {scope[2]} with a different body; "
-                    "repeat the exact same request or use a new key.",
-                )
-            if stored.problem is not None:
-                raise stored.problem  # a rejected request stays rejected for its key
-            return stored.status, stored.body
-        try:
-            status, body = action()
-        except ProblemError as problem:
-            if problem.status in (400, 404, 409):
-                self.answers[scope] = StoredAnswer(fp, problem.status, problem=problem)
-                self.version += 1
-            raise
-        self.answers[scope] = StoredAnswer(fp, status, body)
-        self.version += 1
-        return status, body
-
     # -- create ---------------------------------------------------------------------------------
     def create(
         self, msn: str, key: str, body: Any, landing_url: str, qr_image_url: str | None = None
@@ -164,7 +108,7 @@ class Engine:
         with self.lock:
             request = v.parse_create(body, self.clock.now())
             scope = (msn, request.reference, "create", key)
-            return self._idempotent(
+            return self.answers.answer(
                 scope,
                 request.fingerprint,
                 "4020",
@@ -220,7 +164,7 @@ class Engine:
         with self.lock:
             transaction_only = v.parse_cancel(body)
             fp = v.fingerprint({"cancelTransactionOnly": transaction_only})
-            return self._idempotent(
+            return self.answers.answer(
                 (msn, reference, "cancel", key),
                 fp,
                 "4020",
@@ -290,7 +234,7 @@ class Engine:
                     )
                 return apply(p, key, value)
 
-            return self._idempotent((msn, reference, operation, key), fp, conflict, action)
+            return self.answers.answer((msn, reference, operation, key), fp, conflict, action)
 
     def _capture(self, p: PaymentRecord, key: str, value: int) -> Answer:
         if p.state == CREATED:
@@ -382,25 +326,14 @@ class Engine:
         with self.lock:
             self.payments.clear()
             self.answers.clear()
-            self.windows.clear()
+            self.limits.clear()
             self.version += 1
 
     def snapshot(self) -> dict[str, Any]:
         with self.lock:
             return {
                 "payments": [p.to_state() for p in self.payments.values()],
-                "answers": [
-                    {
-                        "scope": list(scope),
-                        "fingerprint": a.fingerprint,
-                        "status": a.status,
-                        "body": a.body,
-                        "problem": None
-                        if a.problem is None
-                        else [a.problem.status, a.problem.title, a.problem.detail, a.problem.code],
-                    }
-                    for scope, a in self.answers.items()
-                ],
+                "answers": self.answers.to_state(),
             }
 
     def restore(self, data: dict[str, Any]) -> None:
@@ -409,15 +342,4 @@ class Engine:
             for item in data.get("payments", []):
                 p = PaymentRecord.from_state(item)
                 self.payments[(p.msn, p.reference)] = p
-            for item in data.get("answers", []):
-                problem = item["problem"]
-                self.answers[(item["scope"][0], item["scope"][1], item["scope"][2], item["scope"][3])] = (
-                    StoredAnswer(
-                        item["fingerprint"],
-                        item["status"],
-                        item["body"],
-                        None
-                        if problem is None
-                        else ProblemError(problem[0], problem[1], problem[2], problem[3]),
-                    )
-                )
+            self.answers.load_state(data.get("answers", []))

@@ -1,0 +1,53 @@
+"""Rate limits of the sandbox (FACTS.md §12): 5 writes a minute per (reference, MSN), 120 reads a
+minute per (reference, subscription key), over a sliding window; over the limit is a 429 with
+``Retry-After``."""
+
+from __future__ import annotations
+
+import threading
+from collections import deque
+from math import ceil
+
+from epay_desktop.sandbox.clock import Clock
+from epay_desktop.sandbox.problems import ProblemError
+
+WRITE_LIMIT, READ_LIMIT, WINDOW = 5, 120, 60.0
+
+
+class RateLimiter:
+    """Sliding windows of request times. ``lock``: the engine's, so a check sees one change at a time."""
+
+    def __init__(self, clock: Clock, lock: threading.RLock, *, enabled: bool = True) -> None:
+        self.clock = clock
+        self.lock = lock
+        self.enabled = enabled
+        self._windows: dict[tuple[str, ...], deque[float]] = {}
+
+    def check(self, kind: str, msn: str, reference: str, subscription_key: str) -> None:
+        """Count one ``kind`` ("write" or "read") request, or raise the 429 when the window is full."""
+        if not self.enabled:
+            return
+        limit, key = (
+            (WRITE_LIMIT, ("w", msn, reference))
+            if kind == "write"
+            else (READ_LIMIT, ("r", subscription_key, reference))
+        )
+        now = self.clock.timestamp()
+        with self.lock:
+            window = self._windows.setdefault(key, deque())
+            while window and window[0] <= now - WINDOW:
+                window.popleft()
+            if len(window) >= limit:
+                retry_after = max(1, ceil(window[0] + WINDOW - now))
+                raise ProblemError(
+                    429,
+                    "Too Many Requests",
+                    f"Rate limit of {limit} per minute for this reference exceeded; "
+                    f"retry in {retry_after} s.",
+                    headers={"Retry-After": str(retry_after)},
+                )
+            window.append(now)
+
+    def clear(self) -> None:
+        with self.lock:
+            self._windows.clear()
