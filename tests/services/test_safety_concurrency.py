@@ -63,13 +63,20 @@ async def test_two_at_once_on_two_desks_sharing_a_register_move_money_once(
     client = bench.new_client()
     other = await bench.open_desk(client)
     # Force the interleaving the review found: both desks have passed their checks and begin at once.
+    # Neither goes on to send before the other's begin has looked at the journal: otherwise the first
+    # could finish its whole call while the second waits for the file lock, and the second would then
+    # find nothing pending (the API refuses its send: safe, but not the case this test is about).
     barrier = threading.Barrier(2, timeout=5)
+    both_began = threading.Barrier(2, timeout=5)
     for desk in (bench.desk, other):
         real_begin = desk.store.journal.begin
 
         def begin(*args: Any, _real: Callable[..., Intent] = real_begin, **kwargs: Any) -> Intent:
             barrier.wait()
-            return _real(*args, **kwargs)
+            try:
+                return _real(*args, **kwargs)
+            finally:
+                both_began.wait()
 
         desk.store.journal.begin = begin  # type: ignore[method-assign]
     try:
