@@ -145,9 +145,9 @@ def from_text(text: str | None) -> datetime | None:
 
 
 def money_columns(money: Money | None) -> tuple[int | None, str | None]:
-    """Money as its two columns (``amount``, ``currency``). Falsy Money (zero) is stored as two NULLs,
-    like None (what every writer did before this helper)."""
-    return (money.value, money.currency.value) if money else (None, None)
+    """Money as its two columns (``amount``, ``currency``); no amount is two NULLs. A zero amount is
+    an amount: it is kept as 0, never confused with "none" (``Money.__bool__`` is false for zero)."""
+    return (None, None) if money is None else (money.value, money.currency.value)
 
 
 def money_from_columns(amount: object, currency: object) -> Money | None:
