@@ -92,6 +92,7 @@ def setup_logging(level: int = logging.INFO) -> logging.Handler:
         console.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
         console._epay_console = True  # type: ignore[attr-defined]
         root.addHandler(console)
+    handler._epay_previous_level = root.level  # type: ignore[attr-defined]  # close_logging restores it
     if root.level == logging.NOTSET or root.level > level:
         root.setLevel(level)
     # One line per HTTP request would bury what support needs; warnings and errors still get through.
@@ -104,6 +105,7 @@ def close_logging(handler: logging.Handler) -> None:
     root = logging.getLogger()
     root.removeHandler(handler)
     handler.close()
+    root.setLevel(getattr(handler, "_epay_previous_level", root.level))
     for console in [h for h in root.handlers if getattr(h, "_epay_console", False)]:
         root.removeHandler(console)
 
@@ -298,7 +300,8 @@ class Controller:
         )
 
         window = self.window
-        window.wanted_profile = profile.name
+        if not window.bound:
+            window.wanted_profile = profile.name
         try:
             return await open_profile(profile, self.secret_store(), read_only=read_only)
         except MissingSecretsError as error:
@@ -308,7 +311,7 @@ class Controller:
                 f"{error}\n\nType the client secret and the subscription key in Settings, then choose "
                 "“Use this profile”.",
             )
-            window.open_settings()
+            window.open_settings(select=profile.name)
         except RegisterError as error:
             log.warning("cannot open the register of %s: %s", profile.name, error)
             can_read = not read_only and not isinstance(error, RegisterTooNewError)
@@ -363,11 +366,14 @@ class Controller:
             window.runner.start("recover", self._recover(window, session.desk), replace=False)
 
     async def _recover(self, window: MainWindow, desk: PaymentDesk) -> None:
-        finished = await desk.recover_pending()
-        if finished:
-            window.show_status(
-                f"Finished {len(finished)} operation(s) left from last time: {', '.join(finished[:5])}."
-            )
+        """Finish what a crash left without an outcome; say what happened (each result is a sentence)."""
+        results = await desk.recover_pending()
+        if results:
+            for result in results:
+                log.info("recovery: %s", result)
+            first = str(results[0])
+            more = f" (and {len(results) - 1} more: see the audit log)" if len(results) > 1 else ""
+            window.show_status(f"From last time: {first}{more}")
 
     # --- switching -------------------------------------------------------------------------------------
     def request_switch(self, profile: Profile) -> None:
@@ -389,6 +395,8 @@ class Controller:
         # The old window's tasks are cancelled and awaited before its desk closes.
         await old_window.shutdown()
         old_window.close()
+        # Qt deletes it on this (the GUI) thread; left to Python's collector, a Python-owned window could
+        # be destroyed in a worker thread, leaving its timers registered (a later segfault).
         old_window.deleteLater()
         if old_session is not None:
             await old_session.aclose()

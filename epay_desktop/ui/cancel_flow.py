@@ -18,6 +18,7 @@ from PySide6.QtWidgets import QDialog, QWidget
 from epay_desktop.api import EPaymentError, OutcomeUnknownError
 from epay_desktop.domain import Action, State, check_action
 from epay_desktop.domain.rules import cancel_outcome
+from epay_desktop.services import DeskError
 from epay_desktop.ui.aio import wait_finished
 from epay_desktop.ui.cancel_dialog import CancelDialog
 from epay_desktop.ui.formatting import format_money
@@ -80,9 +81,14 @@ class CancelFlow(QObject):
         self._status(f"Cancelling {reference}…")
         self._model.set_busy(reference, True)
         try:
-            result = await self._desk.cancel(reference)
+            # The desk re-reads the payment first and refuses (nothing sent) when a cancel would now
+            # release another amount than the one the person just confirmed.
+            result = await self._desk.cancel(reference, expected_release=outcome.released)
         except OutcomeUnknownError:
             await self._read_again(reference)
+            raise
+        except DeskError:
+            await self._show_stored(reference)  # the fresh figures the desk read and saved
             raise
         finally:
             self._model.set_busy(reference, False)
@@ -102,6 +108,11 @@ class CancelFlow(QObject):
         )
         released = format_money(result.released, self._locale)
         return f"Cancelled {result.tracked.reference}: {released} released to the customer.{state}{lost}"
+
+    async def _show_stored(self, reference: str) -> None:
+        tracked = await self._desk.tracked(reference)
+        if tracked is not None:
+            self._model.update_payment(tracked)
 
     async def _read_again(self, reference: str) -> None:
         try:

@@ -449,8 +449,9 @@ class MainWindow(QMainWindow):
         if self.import_action.isEnabled():
             _dialogs().open_add_payments(self, import_csv=True)
 
-    def open_settings(self) -> None:
-        _dialogs().open_settings(self)
+    def open_settings(self, select: str | None = None) -> None:
+        """Settings, showing ``select`` (default: the open profile, or the one being opened)."""
+        _dialogs().open_settings(self, select=select)
 
     def open_audit(self) -> None:
         if self.audit_action.isEnabled():

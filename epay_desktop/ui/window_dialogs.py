@@ -65,7 +65,7 @@ def open_new_payment(window: MainWindow) -> QDialog:
     return _opened(window, dialog)
 
 
-def open_settings(window: MainWindow) -> QDialog:
+def open_settings(window: MainWindow, *, select: str | None = None) -> QDialog:
     from epay_desktop.services import ProfileStore, SecretStore, test_connection
     from epay_desktop.ui.register.settings_dialog import SettingsDialog
 
@@ -76,7 +76,7 @@ def open_settings(window: MainWindow) -> QDialog:
     async def tester(profile: Profile, secrets: ProfileSecrets | None) -> Any:
         return await test_connection(profile, secrets, transport=transport if profile.is_demo else None)
 
-    current = window.desk.profile.name if window.desk is not None else window.wanted_profile
+    current = select or (window.desk.profile.name if window.desk is not None else window.wanted_profile)
     dialog = SettingsDialog(
         ProfileStore(), window.secret_store, test_connection=tester, current=current, parent=window
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 from collections.abc import Iterator
 from typing import Any
 
@@ -19,3 +20,12 @@ def ui_loop(qapp: Any, qt_loop: asyncio.AbstractEventLoop) -> Iterator[asyncio.A
         yield qt_loop
     finally:
         qapp.setQuitOnLastWindowClosed(before)
+
+
+@pytest.fixture(autouse=True)
+def collect_garbage_on_the_gui_thread() -> Iterator[None]:
+    """Free each test's garbage here, on the GUI thread. Left to chance, Python's collector can run in a
+    worker thread (asyncio.to_thread, qasync's executor, uvicorn) and destroy a Python-owned QObject
+    there; its timers then stay registered and a later test segfaults in QTimerInfoList::activateTimers."""
+    yield
+    gc.collect()

@@ -143,24 +143,30 @@ def test_keep_payment_sends_nothing(run: Callable[..., Any], qtbot: Any) -> None
     run(scenario)
 
 
-def test_an_api_refusal_is_shown_and_the_row_is_unchanged(run: Callable[..., Any], qtbot: Any) -> None:
+def test_a_payment_changed_elsewhere_is_not_cancelled_and_the_row_shows_it(
+    run: Callable[..., Any], qtbot: Any
+) -> None:
+    """The customer rejects behind the window's back: the desk reads the payment again before sending,
+    sends nothing, and the window says so and shows the fresh state. (An API error's code and traceId
+    in the report: tests/ui/test_dialogs_and_panels.py, describe_error.)"""
+
     async def scenario(h: Harness) -> None:
         target = await h.fresh_payment()
-        # Behind the window's back the customer rejects: our snapshot still says CREATED.
         await h.controls.customer(h.msn, target.reference, "reject")
         h.window.refresh_flow.refresh_one = lambda _ref: None  # type: ignore[method-assign]
         dialog = await h.open_cancel_dialog(target.reference)
+        assert h.row(target.reference).payment.state is State.CREATED  # type: ignore[union-attr]
         dialog.cancel_button.click()
         await wait_until(lambda: h.window.presenter.last_report is not None)
         report = h.window.presenter.last_report
         assert report is not None
-        assert report.title == "Cancel failed"
-        assert any(d.startswith("Error code:") for d in report.details)
-        assert any(d.startswith("traceId:") for d in report.details)
-        assert report.advice
-        assert h.row(target.reference).payment.state is State.CREATED  # type: ignore[union-attr]
+        assert report.title == "Cancel not done"
+        assert report.advice == "Nothing was sent to the API."
+        await wait_until(lambda: h.row(target.reference).payment.state is State.ABORTED)  # type: ignore[union-attr]
         assert not h.window.model.is_busy(target.reference)
-        assert "Cancel failed" in h.window.statusBar().currentMessage()
+        assert "Cancel not done" in h.window.statusBar().currentMessage()
+        events = await h.session.desk.refresh(target.reference)
+        assert all(e.name.value != "CANCELLED" for e in events.events)
 
     run(scenario)
 

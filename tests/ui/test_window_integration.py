@@ -65,8 +65,8 @@ def run(ui_loop: asyncio.AbstractEventLoop, tmp_path: Path, qtbot: Any) -> Calla
     def runner(scenario: Callable[[Harness], Any], *, auto_refresh_ms: int = 3_600_000) -> Any:
         async def main() -> Any:
             session = await open_demo(tmp_path / "register.sqlite3")
+            # Deleted by this fixture (not qtbot.addWidget), on the GUI thread, when the test ends.
             window = MainWindow(session.desk, show_error_dialogs=False, auto_refresh_ms=auto_refresh_ms)
-            qtbot.addWidget(window)
             window.show()
             window.activateWindow()
             try:
@@ -78,6 +78,7 @@ def run(ui_loop: asyncio.AbstractEventLoop, tmp_path: Path, qtbot: Any) -> Calla
                     window.last_dialog.close()
                 window.close()
                 await session.aclose()
+                shiboken6.delete(window)  # on the GUI thread, now (see conftest)
 
         return ui_loop.run_until_complete(main())
 
