@@ -26,7 +26,7 @@ def test_app_renders_screenshot_offscreen_and_exits(tmp_path: Path) -> None:
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
-def test_app_smoke_starts_and_quits() -> None:
+def test_app_smoke_starts_and_quits(app_home: Path) -> None:
     result = subprocess.run(
         [sys.executable, "-m", "epay_desktop", "--smoke"],
         capture_output=True,
@@ -35,6 +35,10 @@ def test_app_smoke_starts_and_quits() -> None:
         check=False,
     )
     assert result.returncode == 0, result.stderr
+    # Support reads this file: the start is in it, and nothing of the demo's secrets.
+    log = (app_home / "logs" / "epay-desktop.log").read_text(encoding="utf-8")
+    assert "epay-desktop 0.1.0 starting" in log
+    assert "demo-secret" not in log
 
 
 def test_import_contracts_hold() -> None:
