@@ -3,7 +3,7 @@
 The payment is read again right before the intent is committed (durably) with its own Idempotency-Key;
 the part that commits and sends runs as its own shielded task, so a cancelled caller does not abandon
 it. Success is reported only after the API confirmed it, directly or through the event log
-(reconciliation). See docs/register.md, "The journal".
+(reconciliation). See README.md, "The journal".
 """
 
 from __future__ import annotations

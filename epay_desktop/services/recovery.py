@@ -1,5 +1,5 @@
 """Recovery of ``PaymentDesk``: finishing intents left without an outcome (on start, or as the person
-chooses: resume or abandon). See docs/register.md, "On the next start"."""
+chooses: resume or abandon). See README.md, "The journal"."""
 
 from __future__ import annotations
 
