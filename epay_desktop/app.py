@@ -335,7 +335,9 @@ class Controller:
 
     def _problem(self, title: str, text: str, *, buttons: tuple[str, ...] = ()) -> QMessageBox:
         from epay_desktop.ui import window_dialogs
+        from epay_desktop.ui.errors import redact
 
+        title, text = redact(title), redact(text)  # an error's text may quote a secret
         target = self.window
         if not target.bound:
             target.show_placeholder(f"{title}.\n\n{text}")

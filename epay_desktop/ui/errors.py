@@ -46,7 +46,7 @@ class ErrorReport:
         return "\n\n".join(lines)
 
     def one_line(self) -> str:
-        return f"{self.title}: {self.message}"
+        return redact(f"{self.title}: {self.message}".replace("\n", " "))
 
 
 def operation_label(name: str) -> str:
@@ -55,6 +55,27 @@ def operation_label(name: str) -> str:
 
 
 def describe_error(operation: str, error: BaseException) -> ErrorReport:
+    """``error`` in words for people, every text passed through ``redact`` (no secret is ever shown:
+    an exception's text may quote a header or a request body)."""
+    return _redacted(_describe(operation, error))
+
+
+def redact(text: str) -> str:
+    from epay_desktop.services import redact as redact_secrets  # on first use: not needed to paint
+
+    return redact_secrets(text)
+
+
+def _redacted(report: ErrorReport) -> ErrorReport:
+    return ErrorReport(
+        redact(report.title),
+        redact(report.message),
+        redact(report.advice),
+        tuple(redact(detail) for detail in report.details),
+    )
+
+
+def _describe(operation: str, error: BaseException) -> ErrorReport:
     # Imported here, not at the top: the main window paints before httpx and the services are loaded.
     from epay_desktop.api import (
         ApiError,
@@ -137,7 +158,7 @@ class ErrorPresenter(QObject):
         report = describe_error(operation, error)
         self.last_report = report
         log.warning("%s: %s", report.title, report.message.replace("\n", " "))
-        self.presented.emit(report.title, report.one_line())
+        self.presented.emit(report.title, report.one_line())  # describe_error redacted it already
         if not self.show_dialogs:
             return
         from PySide6.QtWidgets import QMessageBox  # on first use: start-up does not need it

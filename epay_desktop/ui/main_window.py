@@ -493,7 +493,9 @@ class MainWindow(QMainWindow):
 
     def _present_error(self, name: str, error: BaseException) -> None:
         if name == "refresh-one":
-            self.show_status(f"Could not refresh the payment: {error}")
+            from epay_desktop.ui.errors import redact
+
+            self.show_status(redact(f"Could not refresh the payment: {error}"))
             return
         self.presenter.present(name, error)
 

@@ -34,7 +34,9 @@ def describe_error(error: BaseException) -> str:
             ids.append(f"{label} {value}")
     if ids:
         parts.append("(" + ", ".join(ids) + ")")
-    return " ".join(parts)
+    from epay_desktop.services import redact  # no secret is ever shown (an error may quote a header)
+
+    return redact(" ".join(parts))
 
 
 class Tone(enum.Enum):
