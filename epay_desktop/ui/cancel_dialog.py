@@ -38,6 +38,7 @@ class CancelDialog(QDialog):
         production: bool = False,
         parent: QWidget | None = None,
         locale: QLocale | None = None,
+        changed: str = "",
     ) -> None:
         super().__init__(parent)
         loc = locale if locale is not None else QLocale()
@@ -47,6 +48,15 @@ class CancelDialog(QDialog):
         self.setAccessibleName("Confirm cancel")
         self.setModal(True)
         layout = QVBoxLayout(self)
+        # Shown again after the payment changed since the person confirmed: say what changed first.
+        self.changed_label: QLabel | None = None
+        if changed:
+            self.changed_label = QLabel(changed, self)
+            self.changed_label.setObjectName("PaymentChanged")
+            self.changed_label.setWordWrap(True)
+            self.changed_label.setAccessibleName(changed)
+            self.changed_label.setStyleSheet("color: #8a4b00; font-weight: bold;")
+            layout.addWidget(self.changed_label)
 
         headline = QLabel(
             f"<b>Release {format_money(outcome.released, loc)} to the customer?</b>",

@@ -4,7 +4,9 @@ confirm (``CancelDialog`` opened with ``open()``) → row marked busy → ``desk
 updated from the API's answer and a status message says what was released. An error propagates to the
 runner's presenter (title, detail, code, traceId, advice) and the row keeps its last known state. When
 the desk cannot settle an unknown outcome it re-raises; the flow then reads the payment once more so the
-row shows what the API says now.
+row shows what the API says now. When the payment changed between the confirmation and the send (the
+desk re-reads it first and raises ``StaleConfirmationError``; nothing was sent), the row is updated and
+the confirmation opens again with the fresh figures and a line saying what changed.
 """
 
 from __future__ import annotations
@@ -16,9 +18,9 @@ from PySide6.QtCore import QLocale, QObject, Signal
 from PySide6.QtWidgets import QDialog, QWidget
 
 from epay_desktop.api import EPaymentError, OutcomeUnknownError
-from epay_desktop.domain import Action, State, check_action
+from epay_desktop.domain import Action, CancelOutcome, Money, State, TrackedPayment, check_action
 from epay_desktop.domain.rules import cancel_outcome
-from epay_desktop.services import DeskError
+from epay_desktop.services import DeskError, StaleConfirmationError
 from epay_desktop.ui.aio import wait_finished
 from epay_desktop.ui.cancel_dialog import CancelDialog
 from epay_desktop.ui.formatting import format_money
@@ -52,21 +54,44 @@ class CancelFlow(QObject):
         self.dialog: CancelDialog | None = None
 
     async def run(self, reference: str) -> CancelResult | None:
-        tracked = self._model.tracked(reference)
-        if tracked is None or tracked.payment is None:
-            self._status(f"{reference}: refresh the payment before cancelling it.")
-            return None
-        outcome = cancel_outcome(tracked.payment)
-        if outcome is None:
-            reason = check_action(tracked.payment, Action.CANCEL).reason
-            self._status(f"{reference} cannot be cancelled: {reason}")
-            return None
+        changed = ""  # why the dialog is shown again (the payment changed since it was confirmed)
+        while True:
+            tracked = self._model.tracked(reference)
+            if tracked is None or tracked.payment is None:
+                self._status(f"{reference}: refresh the payment before cancelling it.")
+                return None
+            outcome = cancel_outcome(tracked.payment)
+            if outcome is None:
+                reason = check_action(tracked.payment, Action.CANCEL).reason
+                self._status(f"{changed} {reference} cannot be cancelled: {reason}".strip())
+                return None
+            if not await self._confirm(tracked, outcome, changed):
+                self._status(f"Kept payment {reference}: nothing was sent.")
+                return None
+            try:
+                return await self._send(reference, outcome.released)
+            except StaleConfirmationError as stale:
+                # Nothing was sent: show the fresh figures and ask again, saying what changed.
+                self._model.update_payment(stale.tracked)
+                changed = self.what_changed(stale)
+                self._status(changed)
+
+    def what_changed(self, stale: StaleConfirmationError) -> str:
+        expected = format_money(stale.expected, self._locale)
+        now = format_money(stale.now, self._locale)
+        return (
+            f"This payment changed since you opened this dialog: a cancel now releases {now}, not "
+            f"{expected}. Nothing was sent."
+        )
+
+    async def _confirm(self, tracked: TrackedPayment, outcome: CancelOutcome, changed: str) -> bool:
         dialog = CancelDialog(
             tracked,
             outcome,
             production=self._desk.profile.is_production,
             parent=self._parent_widget,
             locale=self._locale,
+            changed=changed,
         )
         self.dialog = dialog
         self.dialog_opened.emit(dialog)
@@ -75,17 +100,19 @@ class CancelFlow(QObject):
         finally:
             self.dialog = None
             dialog.deleteLater()
-        if answer != QDialog.DialogCode.Accepted:
-            self._status(f"Kept payment {reference}: nothing was sent.")
-            return None
+        return bool(answer == QDialog.DialogCode.Accepted)
+
+    async def _send(self, reference: str, released: Money) -> CancelResult:
         self._status(f"Cancelling {reference}…")
         self._model.set_busy(reference, True)
         try:
             # The desk re-reads the payment first and refuses (nothing sent) when a cancel would now
             # release another amount than the one the person just confirmed.
-            result = await self._desk.cancel(reference, expected_release=outcome.released)
+            result = await self._desk.cancel(reference, expected_release=released)
         except OutcomeUnknownError:
             await self._read_again(reference)
+            raise
+        except StaleConfirmationError:
             raise
         except DeskError:
             await self._show_stored(reference)  # the fresh figures the desk read and saved

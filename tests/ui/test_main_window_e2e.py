@@ -195,3 +195,38 @@ def test_the_loop_keeps_ticking_during_a_slow_cancel(run: Callable[..., Any]) ->
     stall = run(scenario)
     print(f"max event-loop stall during a 400 ms-latency cancel: {stall * 1000:.1f} ms")
     assert stall < 0.050
+
+
+def test_a_payment_changed_since_confirming_is_asked_again_with_the_fresh_figures(
+    run: Callable[..., Any],
+) -> None:
+    """A capture happens between the confirmation and the send: nothing is sent, the row shows the
+    capture, and the confirmation opens again with the new amount and a line saying what changed."""
+
+    async def scenario(h: Harness) -> None:
+        target = await h.fresh_payment()  # 123.45 NOK
+        await h.controls.customer(h.msn, target.reference, "approve")
+        h.window.model.update_payment(await h.session.desk.refresh(target.reference))
+        h.window.refresh_flow.refresh_one = lambda _ref: None  # type: ignore[method-assign]
+        first = await h.open_cancel_dialog(target.reference)
+        assert first.changed_label is None
+        await h.session.desk.capture(target.reference, Money(2_345, Currency.NOK))  # elsewhere
+        first.cancel_button.click()
+        await wait_until(lambda: h.window.cancel_flow.dialog not in (None, first))
+        again = h.window.cancel_flow.dialog
+        assert again is not None
+        assert again.changed_label is not None
+        assert again.changed_label.text().startswith("This payment changed since you opened this dialog")
+        assert "100" in again.amount_label.text()
+        assert "123" not in again.amount_label.text()
+        assert h.row(target.reference).payment.aggregate.captured.value == 2_345  # type: ignore[union-attr]
+        assert h.window.presenter.last_report is None  # not an error: a question again
+        events = (await h.session.desk.refresh(target.reference)).events
+        assert all(e.name.value != "CANCELLED" for e in events)
+        await wait_until(again.isVisible)
+        again.cancel_button.click()
+        await wait_until(lambda: h.row(target.reference).payment.aggregate.cancelled.value == 10_000)  # type: ignore[union-attr]
+        await wait_until(lambda: not h.window.runner.is_running(f"cancel:{target.reference}"))
+        assert "released to the customer" in h.window.statusBar().currentMessage()
+
+    run(scenario)
