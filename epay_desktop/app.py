@@ -531,11 +531,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("painted", flush=True)
     handler = setup_logging()
     from epay_desktop.ui.aio import run_app
+    from epay_desktop.ui.gc_guard import GarbageCollector
 
+    # Garbage is collected on this (the GUI) thread only: a QObject destroyed by a collection that
+    # happened to start in a worker thread leaves its timers behind (a later segfault).
+    collector = GarbageCollector(app)
     try:
         log.info("%s %s starting", APP_NAME, __version__)
+        collector.start()
         return run_app(lambda: run(app, args, window))
     finally:
+        collector.stop()
         close_logging(handler)
 
 

@@ -39,6 +39,8 @@ def test_app_smoke_starts_and_quits(app_home: Path) -> None:
     log = (app_home / "logs" / "epay-desktop.log").read_text(encoding="utf-8")
     assert "epay-desktop 0.1.0 starting" in log
     assert "demo-secret" not in log
+    # Garbage is collected on the GUI thread only (ui/gc_guard.py), started by the composition root.
+    assert "collecting on the GUI thread" in log
 
 
 def test_import_contracts_hold() -> None:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import gc
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
+import shiboken6
+
+from epay_desktop.ui.gc_guard import GarbageCollector
 
 
 @pytest.fixture
@@ -23,9 +25,15 @@ def ui_loop(qapp: Any, qt_loop: asyncio.AbstractEventLoop) -> Iterator[asyncio.A
 
 
 @pytest.fixture(autouse=True)
-def collect_garbage_on_the_gui_thread() -> Iterator[None]:
-    """Free each test's garbage here, on the GUI thread. Left to chance, Python's collector can run in a
-    worker thread (asyncio.to_thread, qasync's executor, uvicorn) and destroy a Python-owned QObject
+def collect_garbage_on_the_gui_thread(qapp: Any) -> Iterator[None]:
+    """The app's own ``GarbageCollector`` for each test: automatic collection off, collections on the
+    GUI thread from a timer, and one more when the test ends. Left to chance, Python's collector can run
+    in a worker thread (asyncio.to_thread, qasync's executor, uvicorn) and destroy a Python-owned QObject
     there; its timers then stay registered and a later test segfaults in QTimerInfoList::activateTimers."""
-    yield
-    gc.collect()
+    collector = GarbageCollector()
+    collector.start()
+    try:
+        yield
+    finally:
+        collector.stop()
+        shiboken6.delete(collector)

@@ -1,0 +1,74 @@
+"""Python's garbage collector runs on the GUI thread only (pyqtgraph's ``GarbageCollector`` recipe).
+
+Left automatic, a collection starts in whichever thread happens to allocate when a threshold is
+passed: a worker of ``asyncio.to_thread``, qasync's executor, uvicorn in tests. A Python-owned QObject
+in a reference cycle is then destroyed in that thread, its timers stay registered with the GUI thread's
+dispatcher, and Qt later crashes in ``QTimerInfoList::activateTimers``. So automatic collection is
+turned off and a ``QTimer`` on the GUI thread checks ``gc.get_count()`` against the thresholds and
+collects the generations that are due, there. Reference counting still frees everything without
+cycles at once; only cycles wait for the next tick.
+
+Started by the composition root before the loop runs and stopped on quit (``stop`` restores automatic
+collection as it was and collects once more, on this thread).
+"""
+
+from __future__ import annotations
+
+import gc
+import logging
+import threading
+
+from PySide6.QtCore import QObject, QTimer
+
+log = logging.getLogger(__name__)
+
+DEFAULT_INTERVAL_MS = 100
+
+
+class GarbageCollector(QObject):
+    """Collects garbage on the thread that owns it (the GUI thread), from a timer."""
+
+    def __init__(self, parent: QObject | None = None, *, interval_ms: int = DEFAULT_INTERVAL_MS) -> None:
+        super().__init__(parent)
+        self.timer = QTimer(self)
+        self.timer.setInterval(interval_ms)
+        self.timer.timeout.connect(self.check)
+        self.threshold = gc.get_threshold()
+        self.collections = 0  # how many collections ran from check() (tests and the log)
+        self.last_thread: int | None = None  # the thread of the last one (always the GUI thread)
+        self._was_enabled = gc.isenabled()
+        self.running = False
+
+    def start(self) -> None:
+        """Turn off automatic collection and collect from the timer instead."""
+        self._was_enabled = gc.isenabled()
+        self.threshold = gc.get_threshold()
+        gc.disable()
+        self.running = True
+        self.timer.start()
+        log.info("automatic garbage collection off; collecting on the GUI thread")
+
+    def stop(self) -> None:
+        """Stop the timer, collect once more here, and restore automatic collection as it was."""
+        self.timer.stop()
+        if not self.running:
+            return
+        self.running = False
+        gc.collect()
+        if self._was_enabled:
+            gc.enable()
+
+    def check(self) -> None:
+        """Collect the generations whose thresholds have been passed (as the automatic collector would)."""
+        count0, count1, count2 = gc.get_count()
+        if count0 <= self.threshold[0]:
+            return
+        generation = 0
+        if count1 > self.threshold[1]:
+            generation = 2 if count2 > self.threshold[2] else 1
+        gc.collect(generation)
+        self.collections += 1
+        self.last_thread = threading.get_ident()
+
+
+__all__ = ["DEFAULT_INTERVAL_MS", "GarbageCollector"]
