@@ -368,14 +368,9 @@ class Controller:
             window.runner.start("recover", self._recover(window, session.desk), replace=False)
 
     async def _recover(self, window: MainWindow, desk: PaymentDesk) -> None:
-        """Finish what a crash left without an outcome; say what happened (each result is a sentence)."""
-        results = await desk.recover_pending()
-        if results:
-            for result in results:
-                log.info("recovery: %s", result)
-            first = str(results[0])
-            more = f" (and {len(results) - 1} more: see the audit log)" if len(results) > 1 else ""
-            window.show_status(f"From last time: {first}{more}")
+        """Finish what a crash left without an outcome: finished ones get a status line, the ones that
+        need the person a non-modal notice with Send again / Abandon / Later (ui/recovery_notice.py)."""
+        window.recovery_flow.present(await desk.recover_pending())
 
     # --- switching -------------------------------------------------------------------------------------
     def request_switch(self, profile: Profile) -> None:

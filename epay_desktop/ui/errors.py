@@ -29,6 +29,9 @@ _OPERATION_NAMES = {
     "open": "Opening the profile",
     "add": "Adding payments",
     "switch": "Switching profile",
+    "resume": "Sending again",
+    "abandon": "Abandoning",
+    "recover": "Finishing what was left from last time",
 }
 
 

@@ -51,6 +51,7 @@ if TYPE_CHECKING:
     from epay_desktop.ui.aio import TaskRunner
     from epay_desktop.ui.cancel_flow import CancelFlow
     from epay_desktop.ui.customer_panel import CustomerPanel
+    from epay_desktop.ui.recovery_notice import RecoveryFlow
     from epay_desktop.ui.refresh_flow import RefreshFlow
 
 STATE_FILTERS: tuple[tuple[str, frozenset[State | None] | None], ...] = (
@@ -94,6 +95,7 @@ class MainWindow(QMainWindow):
     runner: TaskRunner
     cancel_flow: CancelFlow
     refresh_flow: RefreshFlow
+    recovery_flow: RecoveryFlow
 
     def __init__(
         self,
@@ -270,6 +272,7 @@ class MainWindow(QMainWindow):
         from epay_desktop.ui.aio import TaskRunner
         from epay_desktop.ui.cancel_flow import CancelFlow
         from epay_desktop.ui.delegates import AggregateBarDelegate, StateBadgeDelegate
+        from epay_desktop.ui.recovery_notice import RecoveryFlow
         from epay_desktop.ui.refresh_flow import RefreshFlow
 
         if self.desk is not None:
@@ -288,6 +291,7 @@ class MainWindow(QMainWindow):
         self.runner = TaskRunner(self._present_error, self)
         self.cancel_flow = CancelFlow(desk, self.model, self.show_status, parent_widget=self, locale=locale)
         self.refresh_flow = RefreshFlow(desk, self.model, self.runner, auto_interval_ms=self.auto_refresh_ms)
+        self.recovery_flow = RecoveryFlow(desk, self.model, self.runner, self.show_status, parent_widget=self)
         self.refresh_flow.setParent(self)
         self.refresh_flow.started.connect(self._refresh_started)
         self.refresh_flow.progressed.connect(self._refresh_progressed)
