@@ -377,7 +377,10 @@ class Controller:
         self._spawn(self.switch(profile))
 
     async def switch(self, profile: Profile, *, read_only: bool = False) -> bool:
-        """Open ``profile``; on success show a new window bound to it and close the old window and session."""
+        """Open ``profile``; on success show a new window bound to it and close the old window and session.
+        A money-moving call in flight in the current session is finished first (the person is told)."""
+        if self.window.bound:
+            await self.window.finish_in_flight()
         session = await self.open(profile, read_only=read_only)
         if session is None:
             return False

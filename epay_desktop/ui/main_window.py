@@ -373,12 +373,41 @@ class MainWindow(QMainWindow):
             self.refresh_flow.auto_timer.stop()
             await self.runner.shutdown()
 
+    def busy_references(self) -> frozenset[str]:
+        """Payments with a money-moving call already sent and in flight (the desk finishes it)."""
+        return self.desk.busy_references() if self.desk is not None else frozenset()
+
+    async def finish_in_flight(self) -> None:
+        """Before closing or switching: say which money-moving calls are still in flight and wait until
+        each has finished and recorded its outcome (the request was sent; stopping would leave the
+        person not knowing what happened)."""
+        while (busy := self.busy_references()) and self.desk is not None:
+            self.show_status(self._finishing_text(busy))
+            await self.desk.drain()
+
+    def _finishing_text(self, busy: frozenset[str]) -> str:
+        names = []
+        for reference in sorted(busy):
+            doing = "the cancel of" if self.runner.is_running(f"cancel:{reference}") else "the operation on"
+            names.append(f"{doing} {reference}")
+        return f"Finishing {', '.join(names)}… (the request was already sent)"
+
     def closeEvent(self, event: QCloseEvent) -> None:
+        if (busy := self.busy_references()) and not self.runner.closed:
+            # Keep the window open until the call in flight has an outcome; then close by itself.
+            event.ignore()
+            self.show_status(self._finishing_text(busy))
+            self.runner.start("close", self._close_when_finished(), replace=False)
+            return
         if self.desk is not None:
             self.refresh_flow.auto_timer.stop()
         super().closeEvent(event)
         if event.isAccepted():
             self.closed.emit()
+
+    async def _close_when_finished(self) -> None:
+        await self.finish_in_flight()
+        QTimer.singleShot(0, self.close)  # after this task ended (the runner forgets it)
 
     # --- slots --------------------------------------------------------------------------------------
     def selected_tracked(self) -> TrackedPayment | None:

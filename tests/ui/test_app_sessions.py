@@ -291,3 +291,32 @@ def test_the_log_file_never_holds_a_secret(app_home: Path, tmp_path: Path) -> No
     assert isinstance(handler, logging.handlers.RotatingFileHandler)
     assert handler.maxBytes > 0
     assert handler.backupCount > 0
+
+
+def test_switching_during_a_cancel_finishes_it_first_and_says_so(
+    app_run: Callable[..., Any], served: str, secrets: SecretStore
+) -> None:
+    profile = custom_profile(served, "Other shop")
+    ProfileStore().save(profile)
+    secrets.set(profile, ProfileSecrets("demo-secret", "demo-subscription-key"))
+
+    async def scenario(c: Controller) -> None:
+        first = c.window
+        desk = first.desk
+        assert desk is not None
+        assert desk.demo is not None
+        await wait_until(lambda: not first.runner.is_running("load"), limit=10)
+        tracked = await desk.demo.new_payment(Money(4_200, Currency.NOK), "Slow bun")
+        await desk.demo.controls.set_faults(latency_ms=300)
+        cancel = asyncio.ensure_future(desk.cancel(tracked.reference))
+        await wait_until(lambda: tracked.reference in desk.busy_references(), limit=10)
+        first.switch_profile(profile)
+        await wait_until(lambda: "Finishing the operation on" in first.statusBar().currentMessage())
+        assert "(the request was already sent)" in first.statusBar().currentMessage()
+        assert c.window is first  # nothing is switched while the call is in flight
+        assert not cancel.done()
+        await wait_until(lambda: c.switched_to == [profile.name], limit=15)
+        assert cancel.done()
+        assert (await cancel).released == Money(4_200, Currency.NOK)
+
+    app_run(scenario)

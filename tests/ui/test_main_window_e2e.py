@@ -230,3 +230,27 @@ def test_a_payment_changed_since_confirming_is_asked_again_with_the_fresh_figure
         assert "released to the customer" in h.window.statusBar().currentMessage()
 
     run(scenario)
+
+
+def test_closing_during_a_cancel_waits_for_it_and_says_so(run: Callable[..., Any]) -> None:
+    async def scenario(h: Harness) -> None:
+        target = await h.fresh_payment()
+        h.window.refresh_flow.refresh_one = lambda _ref: None  # type: ignore[method-assign]
+        dialog = await h.open_cancel_dialog(target.reference)
+        await h.controls.set_faults(latency_ms=300)
+        dialog.cancel_button.click()
+        desk = h.session.desk
+        await wait_until(lambda: target.reference in desk.busy_references(), limit=10)
+        h.window.close()
+        assert h.window.isVisible()  # kept open while the request is in flight
+        message = h.window.statusBar().currentMessage()
+        assert f"Finishing the cancel of {target.reference}" in message
+        assert "(the request was already sent)" in message
+        await wait_until(lambda: not h.window.isVisible(), limit=10)
+        assert not desk.busy_references()
+        await h.controls.set_faults()
+        row = h.row(target.reference)
+        assert row.payment is not None
+        assert row.payment.state is State.TERMINATED  # the window saw the answer before it closed
+
+    run(scenario)
