@@ -465,6 +465,7 @@ async def rows_painted(window: MainWindow) -> int:
 
 
 async def run(app: QApplication, args: argparse.Namespace, window: MainWindow) -> int:
+    """``args.chosen_profile``: the profile ``main`` chose before the first paint (None when throwaway)."""
     import asyncio
     import contextlib
     import tempfile
@@ -484,12 +485,7 @@ async def run(app: QApplication, args: argparse.Namespace, window: MainWindow) -
             finally:
                 await controller.aclose()
                 window.close()
-    try:
-        profile = choose_profile(args.profile)
-    except Exception as error:  # a named profile that does not exist, an unreadable profiles file
-        print(f"{APP_NAME}: {error}", file=sys.stderr)
-        window.close()
-        return 2
+    profile = args.chosen_profile
     if args.startup_marks:
         opened = await controller.open(profile)
         if opened is None:
@@ -519,7 +515,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     # The window closing ends run(); Qt quitting by itself would stop the loop under our cleanup.
     app.setQuitOnLastWindowClosed(False)
     apply_style(app, dark=args.dark)
-    window = MainWindow(show_error_dialogs=not (args.screenshot or args.smoke))
+    throwaway = bool(args.screenshot or args.smoke)
+    # The profile is known before the first paint, so the window paints its real banner (DEMO,
+    # PRODUCTION, the profile's name). Reading the profiles file loads no httpx and no store.
+    from epay_desktop.services import DEMO_PROFILE
+
+    try:
+        args.chosen_profile = None if throwaway else choose_profile(args.profile)
+    except Exception as error:  # a named profile that does not exist, an unreadable profiles file
+        print(f"{APP_NAME}: {error}", file=sys.stderr)
+        return 2
+    window = MainWindow(show_error_dialogs=not throwaway)
+    window.show_profile(args.chosen_profile or DEMO_PROFILE)
     if args.screenshot:
         width, _, height = str(args.size).partition("x")
         window.resize(int(width), int(height))

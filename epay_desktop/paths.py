@@ -1,11 +1,15 @@
-"""Every path the app uses, from one place (platformdirs), and the bundled resources."""
+"""Every path the app uses, from one place (platformdirs), and the bundled resources.
+
+``platformdirs`` is imported inside the functions that need it: the window paints (icons from
+``resources_dir``) before anything asks where the data lives.
+"""
 
 from __future__ import annotations
 
+import functools
 import os
 from pathlib import Path
-
-import platformdirs
+from typing import Any
 
 from epay_desktop import APP_NAME
 
@@ -18,27 +22,34 @@ def _override() -> Path | None:
     return Path(home) if home else None
 
 
+def _platformdirs() -> Any:
+    import platformdirs
+
+    return platformdirs
+
+
 def data_dir() -> Path:
     base = _override()
-    path = base / "data" if base else Path(platformdirs.user_data_dir(APP_NAME, _APP_AUTHOR))
+    path = base / "data" if base else Path(_platformdirs().user_data_dir(APP_NAME, _APP_AUTHOR))
     path.mkdir(parents=True, exist_ok=True)
     return path
 
 
 def config_dir() -> Path:
     base = _override()
-    path = base / "config" if base else Path(platformdirs.user_config_dir(APP_NAME, _APP_AUTHOR))
+    path = base / "config" if base else Path(_platformdirs().user_config_dir(APP_NAME, _APP_AUTHOR))
     path.mkdir(parents=True, exist_ok=True)
     return path
 
 
 def log_dir() -> Path:
     base = _override()
-    path = base / "logs" if base else Path(platformdirs.user_log_dir(APP_NAME, _APP_AUTHOR))
+    path = base / "logs" if base else Path(_platformdirs().user_log_dir(APP_NAME, _APP_AUTHOR))
     path.mkdir(parents=True, exist_ok=True)
     return path
 
 
+@functools.cache
 def resources_dir() -> Path:
     """``resources/`` beside the package in a checkout, or inside it in an installed wheel."""
     here = Path(__file__).resolve().parent

@@ -99,3 +99,31 @@ def test_each_layer_documents_its_rules(module: str) -> None:
 
     doc = importlib.import_module(f"epay_desktop.{module}").__doc__ or ""
     assert "import" in doc.lower(), textwrap.shorten(doc, 80)
+
+
+def test_the_first_paint_needs_no_network_stack_no_store_and_no_platformdirs() -> None:
+    """What main() imports before the first paint (the window, the profile for its banner) stays light:
+    the services' exports load lazily and paths imports platformdirs only when a folder is asked for."""
+    code = textwrap.dedent(
+        """
+        import sys
+        from PySide6.QtWidgets import QApplication
+        import epay_desktop.services as services
+        from epay_desktop.services import DEMO_PROFILE, Profile
+        from epay_desktop.ui.main_window import MainWindow
+        from epay_desktop.ui.theme import icon
+        icon("app")
+        heavy = [m for m in ("httpx", "epay_desktop.store", "epay_desktop.api", "platformdirs", "asyncio")
+                 if m in sys.modules]
+        assert not heavy, heavy
+        assert set(services.__all__) == set(services._EXPORTS)
+        for name in services.__all__:
+            getattr(services, name)  # every export still resolves
+        print("ok")
+        """
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False, cwd=ROOT
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "ok"

@@ -1,64 +1,119 @@
 """Use cases that combine ``api`` and ``store``: track, refresh, cancel with journal, recovery.
 
 Belongs here: orchestration and policy. May import ``api``, ``store`` and ``domain``. No Qt.
+
+The exports load lazily (module ``__getattr__``): ``from epay_desktop.services import Profile`` imports
+``services.profiles`` only, so the window can read the profile before its first paint without loading
+httpx, the store or the client. ``TYPE_CHECKING`` imports keep mypy and editors exact.
 """
 
 from __future__ import annotations
 
-from epay_desktop.api import redact
-from epay_desktop.services.connection import (
-    MissingSecretsError,
-    check_connection,
-    client_for,
-    credentials_for,
-    environment_for,
-    test_connection,
-)
-from epay_desktop.services.creating import new_reference
-from epay_desktop.services.demo import DemoControls
-from epay_desktop.services.desk import PaymentDesk
-from epay_desktop.services.errors import (
-    ActionNotPossibleError,
-    DeskError,
-    DeskInputError,
-    NotTrackedError,
-    OperationPendingError,
-    ReadOnlyRegisterError,
-    StaleConfirmationError,
-)
-from epay_desktop.services.importing import CsvImportError
-from epay_desktop.services.profiles import (
-    DEMO_MERCHANT_CURRENCIES,
-    DEMO_PROFILE,
-    DEMO_SECRETS,
-    Profile,
-    ProfileError,
-    ProfileKind,
-    ProfileSecrets,
-    ProfileStore,
-    ProfileStoreError,
-    SecretStore,
-    register_path,
-)
-from epay_desktop.services.recovery import RESEND_WINDOW
-from epay_desktop.services.results import (
-    AddReport,
-    CancelResult,
-    ImportReport,
-    OperationResult,
-    RecoveryOutcome,
-    RecoveryResult,
-    RejectedItem,
-)
-from epay_desktop.store import (
-    AuditEntry,
-    Intent,
-    IntentStatus,
-    RegisterDamagedError,
-    RegisterError,
-    RegisterLockedError,
-    RegisterTooNewError,
-)
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from epay_desktop.api import redact
+    from epay_desktop.services.connection import (
+        MissingSecretsError,
+        check_connection,
+        client_for,
+        credentials_for,
+        environment_for,
+        test_connection,
+    )
+    from epay_desktop.services.creating import new_reference
+    from epay_desktop.services.demo import DemoControls
+    from epay_desktop.services.desk import PaymentDesk
+    from epay_desktop.services.errors import (
+        ActionNotPossibleError,
+        DeskError,
+        DeskInputError,
+        NotTrackedError,
+        OperationPendingError,
+        ReadOnlyRegisterError,
+        StaleConfirmationError,
+    )
+    from epay_desktop.services.importing import CsvImportError
+    from epay_desktop.services.profiles import (
+        DEMO_MERCHANT_CURRENCIES,
+        DEMO_PROFILE,
+        DEMO_SECRETS,
+        Profile,
+        ProfileError,
+        ProfileKind,
+        ProfileSecrets,
+        ProfileStore,
+        ProfileStoreError,
+        SecretStore,
+        register_path,
+    )
+    from epay_desktop.services.recovery import RESEND_WINDOW
+    from epay_desktop.services.results import (
+        AddReport,
+        CancelResult,
+        ImportReport,
+        OperationResult,
+        RecoveryOutcome,
+        RecoveryResult,
+        RejectedItem,
+    )
+    from epay_desktop.store import (
+        AuditEntry,
+        Intent,
+        IntentStatus,
+        RegisterDamagedError,
+        RegisterError,
+        RegisterLockedError,
+        RegisterTooNewError,
+    )
+
+_EXPORTS: dict[str, str] = {
+    "ActionNotPossibleError": "epay_desktop.services.errors",
+    "AddReport": "epay_desktop.services.results",
+    "AuditEntry": "epay_desktop.store",
+    "CancelResult": "epay_desktop.services.results",
+    "CsvImportError": "epay_desktop.services.importing",
+    "DEMO_MERCHANT_CURRENCIES": "epay_desktop.services.profiles",
+    "DEMO_PROFILE": "epay_desktop.services.profiles",
+    "DEMO_SECRETS": "epay_desktop.services.profiles",
+    "DemoControls": "epay_desktop.services.demo",
+    "DeskError": "epay_desktop.services.errors",
+    "DeskInputError": "epay_desktop.services.errors",
+    "ImportReport": "epay_desktop.services.results",
+    "Intent": "epay_desktop.store",
+    "IntentStatus": "epay_desktop.store",
+    "MissingSecretsError": "epay_desktop.services.connection",
+    "NotTrackedError": "epay_desktop.services.errors",
+    "OperationPendingError": "epay_desktop.services.errors",
+    "OperationResult": "epay_desktop.services.results",
+    "PaymentDesk": "epay_desktop.services.desk",
+    "Profile": "epay_desktop.services.profiles",
+    "ProfileError": "epay_desktop.services.profiles",
+    "ProfileKind": "epay_desktop.services.profiles",
+    "ProfileSecrets": "epay_desktop.services.profiles",
+    "ProfileStore": "epay_desktop.services.profiles",
+    "ProfileStoreError": "epay_desktop.services.profiles",
+    "RESEND_WINDOW": "epay_desktop.services.recovery",
+    "ReadOnlyRegisterError": "epay_desktop.services.errors",
+    "RecoveryOutcome": "epay_desktop.services.results",
+    "RecoveryResult": "epay_desktop.services.results",
+    "RegisterDamagedError": "epay_desktop.store",
+    "RegisterError": "epay_desktop.store",
+    "RegisterLockedError": "epay_desktop.store",
+    "RegisterTooNewError": "epay_desktop.store",
+    "RejectedItem": "epay_desktop.services.results",
+    "SecretStore": "epay_desktop.services.profiles",
+    "StaleConfirmationError": "epay_desktop.services.errors",
+    "check_connection": "epay_desktop.services.connection",
+    "client_for": "epay_desktop.services.connection",
+    "credentials_for": "epay_desktop.services.connection",
+    "environment_for": "epay_desktop.services.connection",
+    "new_reference": "epay_desktop.services.creating",
+    "redact": "epay_desktop.api",
+    "register_path": "epay_desktop.services.profiles",
+    "test_connection": "epay_desktop.services.connection",
+}
 
 __all__ = [
     "DEMO_MERCHANT_CURRENCIES",
@@ -106,3 +161,16 @@ __all__ = [
     "register_path",
     "test_connection",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value  # the next lookup is a plain attribute
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

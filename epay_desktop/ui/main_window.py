@@ -282,7 +282,6 @@ class MainWindow(QMainWindow):
         profile = desk.profile
         self.wanted_profile = profile.name
         locale = self.locale_
-        self.setWindowTitle(f"epay-desktop — {profile.name} (MSN {profile.merchant_serial_number})")
         # The delegates paint rows, and there are rows only from here on (their module loads QStyle).
         self.badge_delegate = StateBadgeDelegate(self.table)
         self.bar_delegate = AggregateBarDelegate(self.table)
@@ -296,22 +295,7 @@ class MainWindow(QMainWindow):
         self.refresh_flow.started.connect(self._refresh_started)
         self.refresh_flow.progressed.connect(self._refresh_progressed)
         self.refresh_flow.finished.connect(self._refresh_finished)
-        if profile.is_production:
-            set_banner(self.banner, "production", f"PRODUCTION — {profile.name}: real payments, real money.")
-        elif profile.is_demo:
-            set_banner(
-                self.banner, "demo", "DEMO — built-in sandbox with demo data. Nothing real is touched."
-            )
-        else:
-            set_banner(self.banner, "test", f"TEST environment — {profile.name}. No real money moves.")
-        if read_only:
-            set_banner(
-                self.banner,
-                "production" if profile.is_production else "read-only",
-                f"{'PRODUCTION — ' if profile.is_production else ''}READ-ONLY — {profile.name}: the register "
-                "could not be opened for writing. You can look and refresh; nothing is changed or saved."
-                + (f" {desk.damage}" if getattr(desk, "damage", "") else ""),
-            )
+        self.show_profile(profile, read_only=read_only, damage=getattr(desk, "damage", ""))
         if desk.demo is not None and not read_only:
             from epay_desktop.ui.customer_panel import CustomerPanel
 
@@ -330,6 +314,27 @@ class MainWindow(QMainWindow):
         self._set_bound_actions()
         self._update_selection_dependents()
         name_toolbar_buttons(self.toolbar)
+
+    def show_profile(self, profile: Profile, *, read_only: bool = False, damage: str = "") -> None:
+        """The banner and title that say where you are: painted before the desk is bound (the profile is
+        known before the first paint) and again by ``bind``."""
+        self.setWindowTitle(f"epay-desktop — {profile.name} (MSN {profile.merchant_serial_number})")
+        if read_only:
+            set_banner(
+                self.banner,
+                "production" if profile.is_production else "read-only",
+                f"{'PRODUCTION — ' if profile.is_production else ''}READ-ONLY — {profile.name}: the register "
+                "could not be opened for writing. You can look and refresh; nothing is changed or saved."
+                + (f" {damage}" if damage else ""),
+            )
+        elif profile.is_production:
+            set_banner(self.banner, "production", f"PRODUCTION — {profile.name}: real payments, real money.")
+        elif profile.is_demo:
+            set_banner(
+                self.banner, "demo", "DEMO — built-in sandbox with demo data. Nothing real is touched."
+            )
+        else:
+            set_banner(self.banner, "test", f"TEST environment — {profile.name}. No real money moves.")
 
     @property
     def bound(self) -> bool:

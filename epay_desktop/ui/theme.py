@@ -6,10 +6,10 @@ nothing real is touched; PRODUCTION is red and unmistakable.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from PySide6.QtGui import QColor, QIcon, QPalette
 from PySide6.QtWidgets import QApplication, QLabel, QStyleFactory, QWidget
+
+from epay_desktop.paths import resource
 
 BANNER_STYLES = {
     "demo": "background:#ffd54f; color:#3e2723; font-weight:bold; padding:4px;",
@@ -22,20 +22,8 @@ BANNER_STYLES = {
 DESTRUCTIVE_BUTTON_STYLE = "QPushButton#DestructiveButton:enabled { color: #ffffff; background: #c62828; }"
 
 
-def _icons_dir() -> Path:
-    # As paths.resources_dir(), without importing paths (platformdirs) before the first paint.
-    here = Path(__file__).resolve().parents[1]
-    for candidate in (here / "resources", here.parent / "resources"):
-        if candidate.is_dir():
-            return candidate / "icons"
-    return here / "resources" / "icons"
-
-
-_ICONS = _icons_dir()
-
-
 def icon(name: str) -> QIcon:
-    path = _ICONS / f"{name}.svg"
+    path = resource("icons", f"{name}.svg")
     return QIcon(str(path)) if path.exists() else QIcon()
 
 

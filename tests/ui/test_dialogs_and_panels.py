@@ -211,3 +211,20 @@ def test_new_demo_payment_dialog_accepts_only_exact_amounts(qtbot: Any) -> None:
     dialog.amount.setText("12.34")
     assert dialog.ok_button.isEnabled()
     assert dialog.value() == (Money(1234, Currency.NOK), "Demo purchase")
+
+
+def test_the_window_paints_the_profiles_banner_before_a_desk_is_bound(qtbot: Any) -> None:
+    from epay_desktop.services import DEMO_PROFILE, Profile, ProfileKind
+    from epay_desktop.ui.main_window import MainWindow
+
+    window = MainWindow()
+    qtbot.addWidget(window)
+    assert window.banner.objectName() == "OpeningBanner"
+    window.show_profile(DEMO_PROFILE)
+    assert window.banner.objectName() == "DemoBanner"
+    shop = Profile("Shop", ProfileKind.PRODUCTION, "123456", "client", None)
+    window.show_profile(shop)
+    assert window.banner.objectName() == "ProductionBanner"
+    assert "PRODUCTION — Shop" in window.banner.text()
+    assert "Shop (MSN 123456)" in window.windowTitle()
+    assert not window.bound
