@@ -1,0 +1,223 @@
+"""The running app: owns the open session and its window; opens, switches and closes profiles, says
+what went wrong on opening (and offers what can help), and puts what a crash left unfinished to the
+person (the recovery notice)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Coroutine
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtWidgets import QApplication
+
+from epay_desktop.app.sessions import Session, _remember, open_profile
+from epay_desktop.ui.main_window import MainWindow
+
+if TYPE_CHECKING:
+    import asyncio
+
+    from PySide6.QtWidgets import QAbstractButton, QMessageBox
+
+    from epay_desktop.services import PaymentDesk, Profile, SecretStore
+
+log = logging.getLogger(__name__)
+OPEN_READ_ONLY = "Open read-only"
+
+
+class Controller:
+    """Owns the open session and its window; opens, switches and closes profiles."""
+
+    def __init__(
+        self,
+        app: QApplication,
+        window: MainWindow,
+        *,
+        secrets: SecretStore | None = None,
+        show_error_dialogs: bool = True,
+        auto_refresh_ms: int = 30_000,
+    ) -> None:
+        self.app = app
+        self.window = window
+        self.session: Session | None = None
+        self.secrets = secrets
+        self.show_error_dialogs = show_error_dialogs
+        self.auto_refresh_ms = auto_refresh_ms
+        self.tasks: set[asyncio.Task[Any]] = set()
+        self._closed: asyncio.Future[int] | None = None
+        self._retired: set[MainWindow] = set()
+        self.switched_to: list[str] = []  # names of profiles switched to (tests and the log)
+        self._watch(window)
+
+    # --- windows ---------------------------------------------------------------------------------------
+    def _watch(self, window: MainWindow) -> None:
+        window.profile_switch_requested.connect(self.request_switch)
+        window.closed.connect(lambda w=window: self._window_closed(w))
+        window.secret_store = self.secrets
+
+    def _window_closed(self, window: MainWindow) -> None:
+        current = window is self.window and window not in self._retired
+        if current and self._closed is not None and not self._closed.done():
+            self._closed.set_result(0)
+
+    def secret_store(self) -> SecretStore:
+        from epay_desktop.services import SecretStore
+
+        if self.secrets is None:
+            self.secrets = SecretStore()
+        self.window.secret_store = self.secrets
+        return self.secrets
+
+    async def run_until_closed(self) -> int:
+        import asyncio
+
+        self._closed = asyncio.get_running_loop().create_future()
+        try:
+            return await self._closed
+        finally:
+            await self.aclose()
+
+    async def aclose(self) -> None:
+        for task in list(self.tasks):
+            task.cancel()
+        import asyncio
+
+        if self.tasks:
+            await asyncio.gather(*self.tasks, return_exceptions=True)
+        await self.window.shutdown()
+        if self.session is not None:
+            session, self.session = self.session, None
+            await session.aclose()
+
+    def _spawn(self, coro: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
+        import asyncio
+
+        task = asyncio.ensure_future(coro)
+        self.tasks.add(task)
+        task.add_done_callback(self._task_done)
+        return task
+
+    def _task_done(self, task: asyncio.Task[Any]) -> None:
+        self.tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            error = task.exception()
+            log.error("profile operation failed", exc_info=error)
+            assert error is not None
+            self.window.presenter.present("open", error)
+
+    # --- opening ---------------------------------------------------------------------------------------
+    async def open(self, profile: Profile, *, read_only: bool = False) -> Session | None:
+        """Open ``profile``'s session; on a problem tell the person (and offer what can help), return None."""
+        from epay_desktop.services import (
+            MissingSecretsError,
+            ProfileError,
+            RegisterError,
+            RegisterTooNewError,
+        )
+
+        window = self.window
+        if not window.bound:
+            window.wanted_profile = profile.name
+        try:
+            return await open_profile(profile, self.secret_store(), read_only=read_only)
+        except MissingSecretsError as error:
+            log.warning("cannot open %s: secrets missing", profile.name)
+            self._problem(
+                f"{profile.name} needs its secrets",
+                f"{error}\n\nType the client secret and the subscription key in Settings, then choose "
+                "“Use this profile”.",
+            )
+            window.open_settings(select=profile.name)
+        except RegisterError as error:
+            log.warning("cannot open the register of %s: %s", profile.name, error)
+            can_read = not read_only and not isinstance(error, RegisterTooNewError)
+            box = self._problem(
+                "The register cannot be opened",
+                str(error) + ("\n\nYou can open it read-only to look at the payments." if can_read else ""),
+                buttons=(OPEN_READ_ONLY,) if can_read else (),
+            )
+            if can_read:
+                box.buttonClicked.connect(lambda button, p=profile: self._read_only_chosen(button, p))
+        except (ProfileError, ValueError, OSError) as error:
+            log.warning("cannot open %s: %s", profile.name, error)
+            self._problem(f"{profile.name} cannot be opened", str(error))
+        except Exception as error:  # a broken keyring backend, a bug: a message, never a dead window
+            log.exception("opening %s failed", profile.name)
+            self._problem(
+                f"{profile.name} cannot be opened",
+                f"{type(error).__name__}: {error}\n\nThe log file has the details.",
+            )
+        return None
+
+    def _problem(self, title: str, text: str, *, buttons: tuple[str, ...] = ()) -> QMessageBox:
+        from epay_desktop.ui import window_dialogs
+        from epay_desktop.ui.errors import redact
+
+        title, text = redact(title), redact(text)  # an error's text may quote a secret
+        target = self.window
+        if not target.bound:
+            target.show_placeholder(f"{title}.\n\n{text}")
+        target.show_status(title)
+        box = window_dialogs.show_problem(target, title, text, buttons=buttons)
+        self.last_problem = box
+        return box
+
+    def _read_only_chosen(self, button: QAbstractButton, profile: Profile) -> None:
+        if button.text() == OPEN_READ_ONLY:
+            self._spawn(self.switch(profile, read_only=True))
+
+    async def start(self, profile: Profile) -> bool:
+        """Open ``profile`` into the current (unbound) window and start loading."""
+        session = await self.open(profile)
+        if session is None:
+            return False
+        self._attach(self.window, session)
+        self.window.start()
+        return True
+
+    def _attach(self, window: MainWindow, session: Session) -> None:
+        self.session = session
+        window.secret_store = self.secrets
+        window.sandbox_transport = session.transport
+        window.bind(session.desk, read_only=session.read_only)
+        if not session.read_only:
+            window.runner.start("recover", self._recover(window, session.desk), replace=False)
+
+    async def _recover(self, window: MainWindow, desk: PaymentDesk) -> None:
+        """Finish what a crash left without an outcome: finished ones get a status line, the ones that
+        need the person a non-modal notice with Send again / Abandon / Later (ui/recovery_notice.py)."""
+        window.recovery_flow.present(await desk.recover_pending())
+
+    # --- switching -------------------------------------------------------------------------------------
+    def request_switch(self, profile: Profile) -> None:
+        self._spawn(self.switch(profile))
+
+    async def switch(self, profile: Profile, *, read_only: bool = False) -> bool:
+        """Open ``profile``; on success show a new window bound to it and close the old window and session.
+        A money-moving call in flight in the current session is finished first (the person is told)."""
+        if self.window.bound:
+            await self.window.finish_in_flight()
+        session = await self.open(profile, read_only=read_only)
+        if session is None:
+            return False
+        old_window, old_session = self.window, self.session
+        window = MainWindow(show_error_dialogs=self.show_error_dialogs, auto_refresh_ms=self.auto_refresh_ms)
+        window.setGeometry(old_window.geometry())
+        self._attach(window, session)
+        self._retired.add(old_window)
+        self.window = window
+        self._watch(window)
+        window.show()
+        # The old window's tasks are cancelled and awaited before its desk closes.
+        await old_window.shutdown()
+        old_window.close()
+        # Qt deletes it on this (the GUI) thread; left to Python's collector, a Python-owned window could
+        # be destroyed in a worker thread, leaving its timers registered (a later segfault).
+        old_window.deleteLater()
+        if old_session is not None:
+            await old_session.aclose()
+        if not read_only:
+            await _remember(profile)
+        self.switched_to.append(profile.name)
+        log.info("switched to profile %s%s", profile.name, " (read-only)" if read_only else "")
+        window.start()
+        return True

@@ -1,0 +1,123 @@
+"""Opening a profile: the Demo's in-process sandbox or the profile's client and secrets, and its desk.
+
+Heavy imports (httpx, the sandbox, the services' desk) are inside the functions, on purpose: the
+window paints before any of them is loaded.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import contextlib
+
+    from epay_desktop.services import PaymentDesk, Profile, SecretStore
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Session:
+    """What one open profile holds; ``aclose`` closes it in reverse order of opening."""
+
+    desk: PaymentDesk
+    stack: contextlib.AsyncExitStack
+    read_only: bool = False
+    transport: Any = field(default=None)  # the Demo's in-process sandbox (Test connection uses it)
+
+    async def aclose(self) -> None:
+        await self.stack.aclose()
+
+
+async def _open_desk(
+    profile: Profile, client: Any, register: Path, *, demo: Any = None, read_only: bool = False
+) -> PaymentDesk:
+    from epay_desktop.services import PaymentDesk
+
+    return await PaymentDesk.open(profile, client, register, demo=demo, read_only=read_only)
+
+
+async def open_demo(register: Path, *, state_file: Path | None = None, read_only: bool = False) -> Session:
+    """The in-process sandbox with its demo data, the client and controls over it, the desk."""
+    import contextlib
+
+    import httpx
+
+    from epay_desktop.api import SandboxControls
+    from epay_desktop.sandbox import SandboxConfig, create_app
+    from epay_desktop.services import DEMO_PROFILE, DEMO_SECRETS, DemoControls, client_for
+
+    stack = contextlib.AsyncExitStack()
+    try:
+        sandbox = create_app(SandboxConfig(data="demo", state_file=state_file))
+        transport = httpx.ASGITransport(app=sandbox)
+        base_url = DEMO_PROFILE.effective_base_url
+        client = await stack.enter_async_context(client_for(DEMO_PROFILE, DEMO_SECRETS, transport=transport))
+        controls = await stack.enter_async_context(SandboxControls(base_url, transport=transport))
+        # Opening a Demo register for the first time seeds it from the sandbox's demo payments.
+        demo = None if read_only else DemoControls(controls)
+        desk = await _open_desk(DEMO_PROFILE, client, register, demo=demo, read_only=read_only)
+        stack.push_async_callback(desk.aclose)
+    except BaseException:
+        await stack.aclose()
+        raise
+    return Session(desk, stack, read_only=read_only, transport=transport)
+
+
+async def open_profile(profile: Profile, secrets: SecretStore, *, read_only: bool = False) -> Session:
+    """The profile's client (secrets from ``secrets``; ``MissingSecretsError`` says what to do) and desk."""
+    import asyncio
+    import contextlib
+
+    from epay_desktop import paths
+    from epay_desktop.services import client_for, register_path
+
+    if profile.is_demo:
+        data = paths.data_dir()
+        return await open_demo(
+            register_path(profile), state_file=data / "demo-sandbox.json", read_only=read_only
+        )
+    # A keyring may wait for an unlock prompt: never on the GUI thread.
+    stored = await asyncio.to_thread(secrets.get, profile)
+    client_of_profile = client_for(profile, stored)
+    stack = contextlib.AsyncExitStack()
+    try:
+        client = await stack.enter_async_context(client_of_profile)
+        desk = await _open_desk(profile, client, register_path(profile), read_only=read_only)
+        stack.push_async_callback(desk.aclose)
+    except BaseException:
+        await stack.aclose()
+        raise
+    return Session(desk, stack, read_only=read_only)
+
+
+def choose_profile(name: str | None) -> Profile:
+    """``name``, else the last used profile, else Demo (a damaged profiles file falls back to Demo)."""
+    from epay_desktop.services import DEMO_PROFILE, ProfileError, ProfileStore, ProfileStoreError
+
+    store = ProfileStore()
+    try:
+        return store.get(name or store.last_used)
+    except ProfileStoreError:
+        if name:
+            raise
+        log.warning("the profiles file cannot be read; opening Demo")
+        return DEMO_PROFILE
+    except ProfileError:
+        if name:
+            raise
+        return DEMO_PROFILE
+
+
+async def _remember(profile: Profile) -> None:
+    import asyncio
+
+    from epay_desktop.services import ProfileStore, ProfileStoreError
+
+    try:
+        await asyncio.to_thread(ProfileStore().set_last_used, profile.name)
+    except (ProfileStoreError, OSError) as error:
+        log.warning("could not remember the last used profile: %s", error)
