@@ -19,33 +19,26 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import QLocale, QModelIndex, QPoint, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication
 from PySide6.QtWidgets import (
-    QAbstractItemView,
-    QComboBox,
-    QHBoxLayout,
-    QHeaderView,
     QLabel,
-    QLineEdit,
     QMainWindow,
     QMenu,
-    QProgressBar,
     QSplitter,
     QStackedWidget,
-    QTableView,
     QToolBar,
-    QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
-from epay_desktop.domain import Action, State, TrackedPayment, check_action
+from epay_desktop.domain import Action, TrackedPayment, check_action
+from epay_desktop.ui import window_layout
 from epay_desktop.ui.details_panel import DetailsPanel
 from epay_desktop.ui.errors import ErrorPresenter
 from epay_desktop.ui.payments_model import Column, PaymentRoles, PaymentsFilterModel, PaymentsModel
-from epay_desktop.ui.theme import DESTRUCTIVE_BUTTON_STYLE, banner, icon, set_banner
+from epay_desktop.ui.theme import DESTRUCTIVE_BUTTON_STYLE, banner
 from epay_desktop.ui.window_actions import build_actions, name_toolbar_buttons
 
 if TYPE_CHECKING:
-    from PySide6.QtWidgets import QDialog
+    from PySide6.QtWidgets import QComboBox, QDialog, QLineEdit, QProgressBar, QTableView, QToolButton
 
     from epay_desktop.services import PaymentDesk, Profile, SecretStore
     from epay_desktop.ui.aio import TaskRunner
@@ -54,16 +47,6 @@ if TYPE_CHECKING:
     from epay_desktop.ui.recovery_notice import RecoveryFlow
     from epay_desktop.ui.refresh_flow import RefreshFlow
 
-STATE_FILTERS: tuple[tuple[str, frozenset[State | None] | None], ...] = (
-    ("All states", None),
-    ("Waiting for the customer (CREATED)", frozenset({State.CREATED})),
-    ("AUTHORIZED", frozenset({State.AUTHORIZED})),
-    ("Can still change", frozenset({State.CREATED, State.AUTHORIZED, State.UNKNOWN, None})),
-    ("TERMINATED", frozenset({State.TERMINATED})),
-    ("ABORTED or EXPIRED", frozenset({State.ABORTED, State.EXPIRED})),
-    ("Unknown state", frozenset({State.UNKNOWN})),
-    ("Not fetched yet", frozenset({None})),
-)
 LOADING = "Loading the register…"
 
 
@@ -91,6 +74,13 @@ class MainWindow(QMainWindow):
     switch_menu: QMenu
     menus: dict[str, QMenu]
     toolbar: QToolBar
+    # Set by window_layout (build_filters, build_table, build_status_bar).
+    search: QLineEdit
+    state_filter: QComboBox
+    table: QTableView
+    counts_label: QLabel
+    progress: QProgressBar
+    stop_button: QToolButton
     # Set by bind().
     runner: TaskRunner
     cancel_flow: CancelFlow
@@ -130,7 +120,7 @@ class MainWindow(QMainWindow):
         layout.setContentsMargins(6, 6, 6, 0)
         self.banner = banner("opening", "Opening the profile…", central)
         layout.addWidget(self.banner)
-        layout.addLayout(self._build_filters())
+        layout.addLayout(window_layout.build_filters(self))
         splitter = QSplitter(Qt.Orientation.Horizontal, central)
         self.table_stack = QStackedWidget(splitter)
         self.placeholder = QLabel(LOADING, self.table_stack)
@@ -139,7 +129,7 @@ class MainWindow(QMainWindow):
         self.placeholder.setWordWrap(True)
         self.placeholder.setMargin(24)
         self.table_stack.addWidget(self.placeholder)
-        self.table_stack.addWidget(self._build_table())
+        self.table_stack.addWidget(window_layout.build_table(self))
         splitter.addWidget(self.table_stack)
         self.side = QWidget(splitter)
         self.side_layout = QVBoxLayout(self.side)
@@ -155,7 +145,7 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(central)
         self.setStyleSheet(DESTRUCTIVE_BUTTON_STYLE)
         build_actions(self)
-        self._build_status_bar()
+        window_layout.build_status_bar(self)
         self._wire()
         self.setTabOrder(self.search, self.state_filter)
         self.setTabOrder(self.state_filter, self.table)
@@ -165,81 +155,6 @@ class MainWindow(QMainWindow):
             self.bind(desk)
 
     # --- construction -------------------------------------------------------------------------------
-    def _build_filters(self) -> QHBoxLayout:
-        row = QHBoxLayout()
-        self.search = QLineEdit(self)
-        self.search.setPlaceholderText("Search reference or description  (Ctrl+F)")
-        self.search.setAccessibleName("Search payments by reference or description")
-        self.search.setClearButtonEnabled(True)
-        self.search.addAction(icon("find"), QLineEdit.ActionPosition.LeadingPosition)
-        row.addWidget(self.search, 3)
-        label = QLabel("&State:", self)
-        self.state_filter = QComboBox(self)
-        self.state_filter.setAccessibleName("Filter by state")
-        for text, states in STATE_FILTERS:
-            self.state_filter.addItem(text, states)
-        label.setBuddy(self.state_filter)
-        row.addWidget(label)
-        row.addWidget(self.state_filter, 1)
-        return row
-
-    def _build_table(self) -> QTableView:
-        table = QTableView(self)
-        self.table = table
-        table.setObjectName("PaymentsTable")
-        table.setAccessibleName("Payments")
-        table.setModel(self.proxy)
-        table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        table.setSortingEnabled(True)
-        table.sortByColumn(Column.CREATED, Qt.SortOrder.DescendingOrder)
-        table.setAlternatingRowColors(True)
-        table.setWordWrap(False)
-        table.setTabKeyNavigation(False)  # Tab leaves the table (arrows move inside it)
-        table.setTextElideMode(Qt.TextElideMode.ElideRight)
-        table.verticalHeader().hide()
-        table.verticalHeader().setDefaultSectionSize(table.fontMetrics().height() + 16)
-        table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
-        header = table.horizontalHeader()
-        header.setStretchLastSection(False)
-        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        # The description takes what is left and elides; every other column keeps its width, so the
-        # default window shows every column without a horizontal scrollbar.
-        header.setSectionResizeMode(Column.DESCRIPTION, QHeaderView.ResizeMode.Stretch)
-        metrics = table.fontMetrics()
-        pad = 18
-        for column, sample in (
-            (Column.REFERENCE, "fjordkaffe-ord-100228"),
-            (Column.DESCRIPTION, "2x Filterkaffe, 1x"),
-            (Column.CREATED, "2026-11-26 10:56"),
-            (Column.STATE, "AUTHORIZE"),
-            (Column.AMOUNT, "12 345.00 NOK"),
-            (Column.AGGREGATE, "60 % reserved, 40 %"),
-            (Column.UPDATED, "2026-11-26 10:56"),
-        ):
-            extra = 20 if column == Column.STATE else 0
-            table.setColumnWidth(column, metrics.horizontalAdvance(sample) + pad + extra)
-        header.setMinimumSectionSize(48)
-        return table
-
-    def _build_status_bar(self) -> None:
-        bar = self.statusBar()
-        self.counts_label = QLabel(self)
-        self.counts_label.setAccessibleName("Payment counts")
-        self.progress = QProgressBar(self)
-        self.progress.setAccessibleName("Refresh progress")
-        self.progress.setMaximumWidth(220)
-        self.progress.setTextVisible(True)
-        self.progress.setFormat("Refreshing %v of %m")
-        self.progress.hide()
-        self.stop_button = QToolButton(self)
-        self.stop_button.setDefaultAction(self.stop_action)
-        self.stop_button.setAccessibleName("Stop refresh")
-        self.stop_button.hide()
-        bar.addPermanentWidget(self.progress)
-        bar.addPermanentWidget(self.stop_button)
-        bar.addPermanentWidget(self.counts_label)
-
     def _wire(self) -> None:
         self.search.textChanged.connect(self.proxy.set_text)
         self.state_filter.currentIndexChanged.connect(
@@ -249,7 +164,7 @@ class MainWindow(QMainWindow):
         self.table.customContextMenuRequested.connect(self._context_menu)
         self.table.doubleClicked.connect(lambda _i: self.details.setFocus())
         self._counts_timer = QTimer(self, singleShot=True, interval=0)
-        self._counts_timer.timeout.connect(self._update_counts)
+        self._counts_timer.timeout.connect(lambda: window_layout.update_counts(self))
         self._selected_refresh = QTimer(self, singleShot=True, interval=300)
         self._selected_refresh.timeout.connect(self.refresh_selected)
         for signal in (
@@ -316,25 +231,8 @@ class MainWindow(QMainWindow):
         name_toolbar_buttons(self.toolbar)
 
     def show_profile(self, profile: Profile, *, read_only: bool = False, damage: str = "") -> None:
-        """The banner and title that say where you are: painted before the desk is bound (the profile is
-        known before the first paint) and again by ``bind``."""
-        self.setWindowTitle(f"epay-desktop — {profile.name} (MSN {profile.merchant_serial_number})")
-        if read_only:
-            set_banner(
-                self.banner,
-                "production" if profile.is_production else "read-only",
-                f"{'PRODUCTION — ' if profile.is_production else ''}READ-ONLY — {profile.name}: the register "
-                "could not be opened for writing. You can look and refresh; nothing is changed or saved."
-                + (f" {damage}" if damage else ""),
-            )
-        elif profile.is_production:
-            set_banner(self.banner, "production", f"PRODUCTION — {profile.name}: real payments, real money.")
-        elif profile.is_demo:
-            set_banner(
-                self.banner, "demo", "DEMO — built-in sandbox with demo data. Nothing real is touched."
-            )
-        else:
-            set_banner(self.banner, "test", f"TEST environment — {profile.name}. No real money moves.")
+        """The banner and title that say where you are (also before a desk is bound)."""
+        window_layout.show_profile(self, profile, read_only=read_only, damage=damage)
 
     @property
     def bound(self) -> bool:
@@ -508,23 +406,7 @@ class MainWindow(QMainWindow):
 
     def fill_switch_menu(self) -> None:
         """Fill Profile ▸ Switch profile from the profile store each time it opens."""
-        from epay_desktop.services import ProfileStore, ProfileStoreError
-
-        self.switch_menu.clear()
-        try:
-            profiles = ProfileStore().list()
-        except ProfileStoreError as error:
-            broken = self.switch_menu.addAction(f"Profiles file unreadable: {error}")
-            broken.setEnabled(False)
-            return
-        current = self.desk.profile.name if self.desk is not None else None
-        for profile in profiles:
-            label = f"{profile.name}  ({'PRODUCTION' if profile.is_production else profile.kind.value})"
-            action = self.switch_menu.addAction(label)
-            action.setCheckable(True)
-            action.setChecked(profile.name == current)
-            action.setStatusTip(f"Open {profile.name} (MSN {profile.merchant_serial_number}).")
-            action.triggered.connect(lambda _checked=False, p=profile: self.switch_profile(p))
+        window_layout.fill_switch_menu(self)
 
     def show_status(self, text: str) -> None:
         self.statusBar().showMessage(text, 15_000)
@@ -587,17 +469,6 @@ class MainWindow(QMainWindow):
         self.cancel_action.setEnabled(enabled)
         self.cancel_action.setToolTip(f"Cancel payment… — {why}")
         self.cancel_action.setStatusTip(why)
-
-    def _update_counts(self) -> None:
-        counts = self.model.state_counts()
-        total = self.model.rowCount()
-        parts = [f"{total} payments", f"{self.proxy.rowCount()} shown"]
-        for state in (State.CREATED, State.AUTHORIZED, State.TERMINATED):
-            if counts.get(state):
-                parts.append(f"{counts[state]} {state.value.lower()}")
-        if counts.get(None):
-            parts.append(f"{counts[None]} not fetched")
-        self.counts_label.setText(" · ".join(parts))
 
     def _refresh_started(self, total: int) -> None:
         self._refreshes += 1

@@ -1,0 +1,171 @@
+"""What the main window is built from: the filter row, the payments table, the status bar, the banner
+that says where you are, the Switch profile menu and the counts line (split out of ``main_window``,
+which composes them and wires signals). Light imports only: the window paints before the heavy parts
+are loaded."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QProgressBar,
+    QTableView,
+    QToolButton,
+)
+
+from epay_desktop.domain import State
+from epay_desktop.ui.payments_model import Column
+from epay_desktop.ui.theme import icon, set_banner
+
+if TYPE_CHECKING:
+    from epay_desktop.services import Profile
+    from epay_desktop.ui.main_window import MainWindow
+
+STATE_FILTERS: tuple[tuple[str, frozenset[State | None] | None], ...] = (
+    ("All states", None),
+    ("Waiting for the customer (CREATED)", frozenset({State.CREATED})),
+    ("AUTHORIZED", frozenset({State.AUTHORIZED})),
+    ("Can still change", frozenset({State.CREATED, State.AUTHORIZED, State.UNKNOWN, None})),
+    ("TERMINATED", frozenset({State.TERMINATED})),
+    ("ABORTED or EXPIRED", frozenset({State.ABORTED, State.EXPIRED})),
+    ("Unknown state", frozenset({State.UNKNOWN})),
+    ("Not fetched yet", frozenset({None})),
+)
+
+
+def build_filters(w: MainWindow) -> QHBoxLayout:
+    row = QHBoxLayout()
+    w.search = QLineEdit(w)
+    w.search.setPlaceholderText("Search reference or description  (Ctrl+F)")
+    w.search.setAccessibleName("Search payments by reference or description")
+    w.search.setClearButtonEnabled(True)
+    w.search.addAction(icon("find"), QLineEdit.ActionPosition.LeadingPosition)
+    row.addWidget(w.search, 3)
+    label = QLabel("&State:", w)
+    w.state_filter = QComboBox(w)
+    w.state_filter.setAccessibleName("Filter by state")
+    for text, states in STATE_FILTERS:
+        w.state_filter.addItem(text, states)
+    label.setBuddy(w.state_filter)
+    row.addWidget(label)
+    row.addWidget(w.state_filter, 1)
+    return row
+
+
+def build_table(w: MainWindow) -> QTableView:
+    table = QTableView(w)
+    w.table = table
+    table.setObjectName("PaymentsTable")
+    table.setAccessibleName("Payments")
+    table.setModel(w.proxy)
+    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+    table.setSortingEnabled(True)
+    table.sortByColumn(Column.CREATED, Qt.SortOrder.DescendingOrder)
+    table.setAlternatingRowColors(True)
+    table.setWordWrap(False)
+    table.setTabKeyNavigation(False)  # Tab leaves the table (arrows move inside it)
+    table.setTextElideMode(Qt.TextElideMode.ElideRight)
+    table.verticalHeader().hide()
+    table.verticalHeader().setDefaultSectionSize(table.fontMetrics().height() + 16)
+    table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+    header = table.horizontalHeader()
+    header.setStretchLastSection(False)
+    header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+    # The description takes what is left and elides; every other column keeps its width, so the
+    # default window shows every column without a horizontal scrollbar.
+    header.setSectionResizeMode(Column.DESCRIPTION, QHeaderView.ResizeMode.Stretch)
+    metrics = table.fontMetrics()
+    pad = 18
+    for column, sample in (
+        (Column.REFERENCE, "fjordkaffe-ord-100228"),
+        (Column.DESCRIPTION, "2x Filterkaffe, 1x"),
+        (Column.CREATED, "2026-11-26 10:56"),
+        (Column.STATE, "AUTHORIZE"),
+        (Column.AMOUNT, "12 345.00 NOK"),
+        (Column.AGGREGATE, "60 % reserved, 40 %"),
+        (Column.UPDATED, "2026-11-26 10:56"),
+    ):
+        extra = 20 if column == Column.STATE else 0
+        table.setColumnWidth(column, metrics.horizontalAdvance(sample) + pad + extra)
+    header.setMinimumSectionSize(48)
+    return table
+
+
+def build_status_bar(w: MainWindow) -> None:
+    bar = w.statusBar()
+    w.counts_label = QLabel(w)
+    w.counts_label.setAccessibleName("Payment counts")
+    w.progress = QProgressBar(w)
+    w.progress.setAccessibleName("Refresh progress")
+    w.progress.setMaximumWidth(220)
+    w.progress.setTextVisible(True)
+    w.progress.setFormat("Refreshing %v of %m")
+    w.progress.hide()
+    w.stop_button = QToolButton(w)
+    w.stop_button.setDefaultAction(w.stop_action)
+    w.stop_button.setAccessibleName("Stop refresh")
+    w.stop_button.hide()
+    bar.addPermanentWidget(w.progress)
+    bar.addPermanentWidget(w.stop_button)
+    bar.addPermanentWidget(w.counts_label)
+
+
+def show_profile(w: MainWindow, profile: Profile, *, read_only: bool = False, damage: str = "") -> None:
+    """The banner and title that say where you are: painted before the desk is bound (the profile is
+    known before the first paint) and again by ``bind``."""
+    w.setWindowTitle(f"epay-desktop — {profile.name} (MSN {profile.merchant_serial_number})")
+    if read_only:
+        set_banner(
+            w.banner,
+            "production" if profile.is_production else "read-only",
+            f"{'PRODUCTION — ' if profile.is_production else ''}READ-ONLY — {profile.name}: the register "
+            "could not be opened for writing. You can look and refresh; nothing is changed or saved."
+            + (f" {damage}" if damage else ""),
+        )
+    elif profile.is_production:
+        set_banner(w.banner, "production", f"PRODUCTION — {profile.name}: real payments, real money.")
+    elif profile.is_demo:
+        set_banner(w.banner, "demo", "DEMO — built-in sandbox with demo data. Nothing real is touched.")
+    else:
+        set_banner(w.banner, "test", f"TEST environment — {profile.name}. No real money moves.")
+
+
+def fill_switch_menu(w: MainWindow) -> None:
+    """Fill Profile ▸ Switch profile from the profile store each time it opens."""
+    from epay_desktop.services import ProfileStore, ProfileStoreError
+
+    w.switch_menu.clear()
+    try:
+        profiles = ProfileStore().list()
+    except ProfileStoreError as error:
+        broken = w.switch_menu.addAction(f"Profiles file unreadable: {error}")
+        broken.setEnabled(False)
+        return
+    current = w.desk.profile.name if w.desk is not None else None
+    for profile in profiles:
+        label = f"{profile.name}  ({'PRODUCTION' if profile.is_production else profile.kind.value})"
+        action = w.switch_menu.addAction(label)
+        action.setCheckable(True)
+        action.setChecked(profile.name == current)
+        action.setStatusTip(f"Open {profile.name} (MSN {profile.merchant_serial_number}).")
+        action.triggered.connect(lambda _checked=False, p=profile: w.switch_profile(p))
+
+
+def update_counts(w: MainWindow) -> None:
+    counts = w.model.state_counts()
+    total = w.model.rowCount()
+    parts = [f"{total} payments", f"{w.proxy.rowCount()} shown"]
+    for state in (State.CREATED, State.AUTHORIZED, State.TERMINATED):
+        if counts.get(state):
+            parts.append(f"{counts[state]} {state.value.lower()}")
+    if counts.get(None):
+        parts.append(f"{counts[None]} not fetched")
+    w.counts_label.setText(" · ".join(parts))
