@@ -176,6 +176,12 @@ class RecoveryFlow(QObject):
         self._status = status
         self._parent_widget = parent_widget
         self.notice: RecoveryNotice | None = None
+        # What was said about last time's operations: the status bar forgets (a refresh overwrites it).
+        self.reported: list[str] = []
+
+    def _say(self, text: str) -> None:
+        self.reported.append(text)
+        self._status(text)
 
     def present(self, results: Sequence[RecoveryResult]) -> RecoveryNotice | None:
         for result in results:
@@ -184,7 +190,7 @@ class RecoveryFlow(QObject):
         unfinished = [r for r in results if not r.finished]
         if finished:
             more = f" (and {len(finished) - 1} more: see the audit log)" if len(finished) > 1 else ""
-            self._status(redact(f"From last time: {finished[0]}{more}"))
+            self._say(redact(f"From last time: {finished[0]}{more}"))
         if not unfinished:
             return None
         if self.notice is not None:
@@ -196,7 +202,7 @@ class RecoveryFlow(QObject):
         notice.destroyed.connect(lambda _o=None: setattr(self, "notice", None))
         self.notice = notice
         if not finished:
-            self._status(
+            self._say(
                 f"{len(unfinished)} operation(s) from last time have no known outcome: decide in the notice."
             )
         notice.show()
