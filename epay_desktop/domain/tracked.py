@@ -8,11 +8,13 @@ when it was created), and when the snapshot was fetched (for "stale" marks when 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
-from epay_desktop.domain.payment import Payment, PaymentEvent
+from epay_desktop.domain.payment import Payment, PaymentEvent, State
 
 STALE_AFTER = timedelta(minutes=5)
+# The customer has 10 minutes to act on a new payment before it expires (FACTS.md §3, the default timeout).
+CUSTOMER_TIMEOUT = timedelta(minutes=10)
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,3 +42,28 @@ class TrackedPayment:
 
         AUTHORIZED is final as a state, but captures, refunds and cancels still move its aggregate."""
         return self.payment is None or not self.payment.state.is_closed
+
+    def looks_stale(self, now: datetime) -> bool:
+        """Shown as possibly out of date: its last refresh failed, or it is stale and could have changed
+        since (a snapshot in a closed state is final however old it is, so it is not marked)."""
+        return bool(self.fetch_error) or (self.is_stale(now) and self.can_still_change())
+
+    def waits_for_customer(
+        self, now: datetime, *, created_since: datetime | None = None, timeout: timedelta = CUSTOMER_TIMEOUT
+    ) -> bool:
+        """The customer may still act on it: created less than ``timeout`` ago and CREATED, or not
+        fetched yet and created at or after ``created_since`` (by this session). Unknown creation
+        time: not waiting (it cannot be timed out)."""
+        if self.created_at is None:
+            return False
+        created = _aware(self.created_at)
+        if _aware(now) - created >= timeout:
+            return False
+        if self.payment is None:
+            return created_since is not None and created >= _aware(created_since)
+        return self.payment.state is State.CREATED
+
+
+def _aware(moment: datetime) -> datetime:
+    """Naive times are UTC (the register stores UTC)."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)

@@ -4,6 +4,9 @@ Both follow the orange-widget-base ``BarItemDataDelegate`` recipe: copy the opti
 ``initStyleOption`` → draw the item with the widget's style (selection, focus and the palette come
 for free, dark mode too) → ``save()`` → our shapes → ``restore()`` → text. They read
 ``index.data(role)`` only and never call services.
+
+Stale rows (``PaymentRoles.STALE``) keep their shapes but paint them at ``STALE_OPACITY``; their text
+takes the model's italic font and muted colour through ``initStyleOption``, like every other cell.
 """
 
 from __future__ import annotations
@@ -35,6 +38,9 @@ PART_COLORS: dict[str, QColor] = {
     "reserved": QColor("#1e88e5"),
     "awaiting": QColor("#90caf9"),
 }
+
+
+STALE_OPACITY = 0.45
 
 
 def text_color_on(background: QColor) -> QColor:
@@ -97,6 +103,8 @@ class StateBadgeDelegate(QStyledItemDelegate):
             opt.rect.left() + 4, opt.rect.center().y() - height / 2 + 0.5, max(width, 0), max(height, 0)
         )
         painter.save()
+        if index.data(PaymentRoles.STALE):
+            painter.setOpacity(STALE_OPACITY)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
         painter.setPen(Qt.PenStyle.NoPen)
         painter.setBrush(colour)
@@ -137,6 +145,8 @@ class AggregateBarDelegate(QStyledItemDelegate):
         bar = QRectF(rect.left(), rect.bottom() - bar_h + 1, rect.width(), bar_h)
         if isinstance(parts, AmountBreakdown):
             painter.save()
+            if index.data(PaymentRoles.STALE):
+                painter.setOpacity(STALE_OPACITY)
             painter.setPen(Qt.PenStyle.NoPen)
             track = QColor(opt.palette.color(QPalette.ColorRole.Mid))
             track.setAlpha(90)
@@ -153,6 +163,8 @@ class AggregateBarDelegate(QStyledItemDelegate):
             else QPalette.ColorRole.Text
         )
         elided = opt.fontMetrics.elidedText(text, Qt.TextElideMode.ElideRight, text_rect.width())
+        painter.save()
+        painter.setFont(opt.font)  # drawItemText uses the painter's font: the row's (italic when stale)
         style.drawItemText(
             painter,
             text_rect,
@@ -162,6 +174,7 @@ class AggregateBarDelegate(QStyledItemDelegate):
             elided,
             role,
         )
+        painter.restore()
 
     def sizeHint(self, option: QStyleOptionViewItem, index: _AnyIndex) -> QSize:
         size = super().sizeHint(option, index)

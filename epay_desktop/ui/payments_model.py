@@ -6,13 +6,17 @@ haystack and the state per row); display strings are built lazily, once per row,
 Sorting is done by the source model in one ``list.sort`` on precomputed keys (a Python ``lessThan`` or
 ``data()`` per comparison would mean millions of calls), announced with a layout change so selection
 and persistent indexes follow their rows. Filtering reads the precomputed lists directly.
+
+Stale rows (fetched more than 5 minutes ago, never, or whose last refresh failed) are drawn muted and
+italic. Staleness is judged against a ``now`` the model holds (``set_now``, called by the refresh flow on
+each refresh and timer tick), never ``datetime.now()`` per ``data()`` call.
 """
 
 from __future__ import annotations
 
 import enum
 from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from PySide6.QtCore import (
@@ -23,9 +27,11 @@ from PySide6.QtCore import (
     QPersistentModelIndex,
     QSortFilterProxyModel,
     Qt,
+    Signal,
 )
+from PySide6.QtGui import QFont, QGuiApplication, QPalette
 
-from epay_desktop.domain import State, TrackedPayment
+from epay_desktop.domain import STALE_AFTER, State, TrackedPayment
 from epay_desktop.domain.breakdown import AmountBreakdown, breakdown
 from epay_desktop.ui.formatting import format_datetime, format_money, format_percent
 
@@ -48,9 +54,17 @@ class PaymentRoles(enum.IntEnum):
     SORT_KEY = Qt.ItemDataRole.UserRole + 4  # a key that orders the column (ints, datetimes, text)
     BUSY = Qt.ItemDataRole.UserRole + 5  # True while an operation on this payment runs
     REFERENCE = Qt.ItemDataRole.UserRole + 6  # str
+    STALE = Qt.ItemDataRole.UserRole + 7  # True: fetched long ago, never, or the last refresh failed
 
 
 NO_VALUE = ""
+# The roles a stale mark changes (the rows' text and order stay as they are).
+STYLE_ROLES = [
+    Qt.ItemDataRole.FontRole,
+    Qt.ItemDataRole.ForegroundRole,
+    Qt.ItemDataRole.ToolTipRole,
+    PaymentRoles.STALE,
+]
 
 
 class Column(enum.IntEnum):
@@ -88,6 +102,9 @@ def state_text(tracked: TrackedPayment) -> str:
     return tracked.payment.display_state
 
 
+SUMMARY_SEPARATOR = ", "  # between the parts of the bar's label (delegates split on it to shorten)
+
+
 def bar_summary(parts: AmountBreakdown) -> str:
     """A short line for the bar cell: the biggest parts, in percent of the amount."""
     whole = parts.amount.value
@@ -95,7 +112,7 @@ def bar_summary(parts: AmountBreakdown) -> str:
     if not named:
         return "Nothing reserved"
     named.sort(key=lambda item: -item[1])
-    return ", ".join(f"{format_percent(v, whole)} {name}" for name, v in named[:2])
+    return SUMMARY_SEPARATOR.join(f"{format_percent(v, whole)} {name}" for name, v in named[:2])
 
 
 def bar_tooltip(parts: AmountBreakdown, locale: QLocale | None = None) -> str:
@@ -106,8 +123,35 @@ def bar_tooltip(parts: AmountBreakdown, locale: QLocale | None = None) -> str:
     return "\n".join(lines)
 
 
+def describe_age(age: timedelta) -> str:
+    """How long ago, roughly: "just now", "40 s ago", "12 min ago", "3 h ago", "2 days ago"."""
+    seconds = int(age.total_seconds())
+    if seconds < 5:
+        return "just now"
+    if seconds < 60:
+        return f"{seconds} s ago"
+    if seconds < 3600:
+        return f"{seconds // 60} min ago"
+    if seconds < 2 * 86400:
+        return f"{seconds // 3600} h ago"
+    return f"{seconds // 86400} days ago"
+
+
+def freshness_text(tracked: TrackedPayment, now: datetime) -> str:
+    """The Last updated cell's tooltip: when the snapshot was fetched and why it may be out of date."""
+    if tracked.fetched_at is None:
+        text = "Not fetched yet"
+    else:
+        text = f"Fetched {describe_age(_aware(now) - _aware(tracked.fetched_at))}"
+    if tracked.fetch_error:
+        text += f"; could not refresh: {tracked.fetch_error}"
+    return text
+
+
 class PaymentsModel(QAbstractTableModel):
     """Rows of ``TrackedPayment``; update rows by reference; never holds Qt objects per row."""
+
+    stale_marks_changed = Signal(int, int)  # first and last source row whose stale mark changed
 
     def __init__(self, parent: QObject | None = None, locale: QLocale | None = None) -> None:
         super().__init__(parent)
@@ -118,6 +162,12 @@ class PaymentsModel(QAbstractTableModel):
         self._states: list[State | None] = []
         self._display: list[tuple[str, ...] | None] = []
         self._busy: set[str] = set()
+        self._now = datetime.now(UTC)
+        self._stale_font = QFont()
+        self._stale_font.setItalic(True)  # only italic is set: the view's font supplies the rest
+        # True once a PaymentsFilterModel sits on top: it repaints marks that change with time
+        # (see set_now), so this model does not emit the dataChanged that would make it re-filter.
+        self.restyled_by_proxy = False
 
     # --- Qt model interface -------------------------------------------------------------------------
     def rowCount(self, parent: _AnyIndex = QModelIndex()) -> int:  # noqa: B008
@@ -153,6 +203,15 @@ class PaymentsModel(QAbstractTableModel):
                 return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
             return None
         tracked = self._rows[row]
+        if role == Qt.ItemDataRole.FontRole:
+            return self._stale_font if tracked.looks_stale(self._now) else None
+        if role == Qt.ItemDataRole.ForegroundRole:
+            if not tracked.looks_stale(self._now):
+                return None
+            # The application palette at paint time, so a switch to dark mode is followed at once.
+            return QGuiApplication.palette().color(QPalette.ColorRole.PlaceholderText)
+        if role == PaymentRoles.STALE:
+            return tracked.looks_stale(self._now)
         if role == PaymentRoles.TRACKED:
             return tracked
         if role == PaymentRoles.REFERENCE:
@@ -202,8 +261,41 @@ class PaymentsModel(QAbstractTableModel):
         self.layoutChanged.emit()
 
     # --- our interface ------------------------------------------------------------------------------
+    @property
+    def now(self) -> datetime:
+        return self._now
+
+    def set_now(self, now: datetime) -> None:
+        """Judge staleness against ``now`` from here on, and announce the rows whose mark changed.
+
+        Only the passage of time changes marks here: a row turns stale when its ``fetched_at`` falls
+        between the old and the new cut-off. Those rows are found with one comparison per row (no
+        method calls), then announced with ``stale_marks_changed`` and, unless a proxy repaints for us,
+        one ranged ``dataChanged``. (Through a ``QSortFilterProxyModel`` that ``dataChanged`` would
+        re-run ``filterAcceptsRow`` on every row of the range: 100,000 Python calls, ~75 ms.)"""
+        before = self._now
+        self._now = now
+        if not self._rows:
+            return
+        lo, hi = sorted((_aware(before) - STALE_AFTER, _aware(now) - STALE_AFTER))
+        changed = [
+            i
+            for i, t in enumerate(self._rows)
+            if t.fetched_at is not None
+            and lo <= t.fetched_at < hi
+            and not t.fetch_error
+            and t.can_still_change()
+        ]
+        if not changed:
+            return
+        first, last = changed[0], changed[-1]
+        self.stale_marks_changed.emit(first, last)
+        if not self.restyled_by_proxy:
+            self.dataChanged.emit(self.index(first, 0), self.index(last, _COLUMN_COUNT - 1), STYLE_ROLES)
+
     def set_payments(self, payments: Iterable[TrackedPayment]) -> None:
         self.beginResetModel()
+        self._now = datetime.now(UTC)  # once per fill: rows read from the register are judged now
         rows = list(payments)
         self._rows = rows
         self._row_of = {t.reference: i for i, t in enumerate(rows)}
@@ -300,6 +392,8 @@ class PaymentsModel(QAbstractTableModel):
         )
 
     def _tooltip(self, t: TrackedPayment, column: int) -> str | None:
+        if column == Column.UPDATED:
+            return freshness_text(t, self._now)
         if t.fetch_error and (t.payment is None or column == Column.STATE):
             return f"Could not read the payment: {t.fetch_error}"
         if t.payment is None:
@@ -355,8 +449,20 @@ class PaymentsFilterModel(QSortFilterProxyModel):
     def setSourceModel(self, model: Any) -> None:
         if not isinstance(model, PaymentsModel):
             raise TypeError("PaymentsFilterModel works over a PaymentsModel")
+        if self._source is not None:
+            self._source.stale_marks_changed.disconnect(self._restyle)
+            self._source.restyled_by_proxy = False
         self._source = model
         super().setSourceModel(model)
+        model.restyled_by_proxy = True
+        model.stale_marks_changed.connect(self._restyle)
+
+    def _restyle(self, _first: int, _last: int) -> None:
+        # One dataChanged over every proxy row for the style roles only: the view repaints what it
+        # shows; nothing is re-filtered (the marks do not take part in filtering or sorting).
+        rows = self.rowCount()
+        if rows:
+            self.dataChanged.emit(self.index(0, 0), self.index(rows - 1, self.columnCount() - 1), STYLE_ROLES)
 
     def set_text(self, text: str) -> None:
         needle = text.strip().lower()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -13,6 +14,7 @@ from epay_desktop.domain import Currency, Money, State
 from epay_desktop.domain.breakdown import AmountBreakdown, breakdown
 from epay_desktop.ui.delegates import (
     PART_COLORS,
+    STALE_OPACITY,
     STATE_COLORS,
     AggregateBarDelegate,
     StateBadgeDelegate,
@@ -20,17 +22,22 @@ from epay_desktop.ui.delegates import (
     text_color_on,
 )
 from epay_desktop.ui.payments_model import Column, PaymentsModel
-from tests.ui.factories import payment, tracked
+from tests.ui.factories import T0, payment, tracked
 
 W, H = 200, 36
+FRESH = T0 + timedelta(minutes=3)  # the factories' rows were fetched at T0 + 2 min: not stale yet
+LATER = T0 + timedelta(hours=3)  # stale
 
 
-def paint(delegate_cls: type, tp: Any, column: int, palette: QPalette | None = None) -> QImage:
+def paint(
+    delegate_cls: type, tp: Any, column: int, palette: QPalette | None = None, now: datetime = FRESH
+) -> QImage:
     view = QTableView()
     if palette is not None:
         view.setPalette(palette)
     model = PaymentsModel(view, locale=QLocale.c())
     model.set_payments([tp])
+    model.set_now(now)
     view.setModel(model)
     delegate = delegate_cls(view)
     image = QImage(W, H, QImage.Format.Format_ARGB32)
@@ -142,3 +149,36 @@ def test_segments_are_proportional_and_sum_to_the_width() -> None:
 def test_badge_text_colour_contrasts() -> None:
     assert text_color_on(QColor("#ffffff")) == QColor("#000000")
     assert text_color_on(STATE_COLORS[State.AUTHORIZED]) == QColor("#ffffff")
+
+
+def blended(colour: QColor, background: QColor, opacity: float) -> QColor:
+    mix = lambda a, b: round(a * opacity + b * (1 - opacity))  # noqa: E731
+    return QColor(
+        mix(colour.red(), background.red()),
+        mix(colour.green(), background.green()),
+        mix(colour.blue(), background.blue()),
+    )
+
+
+def test_stale_badge_is_painted_faded(qapp: Any) -> None:
+    tp = tracked(amount=100)
+    base = QTableView().palette().color(QPalette.ColorRole.Base)
+    fresh = paint(StateBadgeDelegate, tp, Column.STATE).pixelColor(QPoint(9, H // 2 - 5))
+    stale = paint(StateBadgeDelegate, tp, Column.STATE, now=LATER).pixelColor(QPoint(9, H // 2 - 5))
+    assert close(fresh, STATE_COLORS[State.AUTHORIZED])
+    assert not close(stale, STATE_COLORS[State.AUTHORIZED])
+    assert close(stale, blended(STATE_COLORS[State.AUTHORIZED], base, STALE_OPACITY))
+
+
+def test_stale_bar_is_painted_faded(qapp: Any) -> None:
+    tp = tracked(amount=10_000, captured=10_000)
+    base = QTableView().palette().color(QPalette.ColorRole.Base)
+    image = paint(AggregateBarDelegate, tp, Column.AGGREGATE, now=LATER)
+    colour = image.pixelColor(W // 2, bar_row(image))
+    assert close(colour, blended(PART_COLORS["captured"], base, STALE_OPACITY))
+
+
+def test_a_closed_payment_keeps_its_colours_however_old(qapp: Any) -> None:
+    tp = tracked(amount=100, state=State.TERMINATED)
+    image = paint(StateBadgeDelegate, tp, Column.STATE, now=LATER)
+    assert close(image.pixelColor(QPoint(9, H // 2 - 5)), STATE_COLORS[State.TERMINATED])

@@ -2,15 +2,27 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from PySide6.QtCore import QLocale, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtGui import QGuiApplication, QPalette
+from PySide6.QtWidgets import QStyledItemDelegate, QStyleOptionViewItem
 
 from epay_desktop.domain import State
 from epay_desktop.domain.breakdown import AmountBreakdown
-from epay_desktop.ui.payments_model import NO_VALUE, Column, PaymentRoles, PaymentsFilterModel, PaymentsModel
-from tests.ui.factories import tracked
+from epay_desktop.ui.payments_model import (
+    NO_VALUE,
+    STYLE_ROLES,
+    Column,
+    PaymentRoles,
+    PaymentsFilterModel,
+    PaymentsModel,
+    describe_age,
+)
+from tests.ui.factories import T0, tracked
 
 C_LOCALE = QLocale.c()
 
@@ -195,3 +207,109 @@ def test_custom_roles_never_answer_none(models: tuple) -> None:
                 assert model.data(model.index(row, column), role) is not None
                 model.index(row, column).data(role)
     assert sys.getrefcount(None) >= before - 5
+
+
+# --- stale rows ---------------------------------------------------------------------------------------
+# sample(): row i was fetched at T0 + (minutes + 2) min; order-000004 never; order-000006 is TERMINATED.
+FRESH_NOW = T0 + timedelta(minutes=7)  # every fetched row within 5 minutes (the oldest at T0 + 3 min)
+
+
+def stale_rows(model: PaymentsModel) -> list[str]:
+    return [
+        model.index(r, 0).data(PaymentRoles.REFERENCE)
+        for r in range(model.rowCount())
+        if model.index(r, 0).data(PaymentRoles.STALE)
+    ]
+
+
+def test_stale_rows_are_italic_and_muted_and_fresh_ones_are_not(models: tuple) -> None:
+    model, _ = models
+    model.set_now(FRESH_NOW)
+    assert stale_rows(model) == ["order-000004"]  # never fetched
+    model.set_now(T0 + timedelta(hours=3))
+    # Everything is old now, but order-000006 is TERMINATED: its figures are final, not stale.
+    assert stale_rows(model) == [f"order-00000{i}" for i in (1, 2, 3, 4, 5)]
+    muted = QGuiApplication.palette().color(QPalette.ColorRole.PlaceholderText)
+    for column in Column:
+        font = model.data(model.index(0, column), Qt.ItemDataRole.FontRole)
+        assert font.italic()
+        assert model.data(model.index(0, column), Qt.ItemDataRole.ForegroundRole) == muted
+        # Read through Python directly: an empty QVariant read via QModelIndex.data() leaks None.
+        assert model.data(model.index(5, column), Qt.ItemDataRole.FontRole) is None
+        assert model.data(model.index(5, column), Qt.ItemDataRole.ForegroundRole) is None
+
+
+def test_a_failed_refresh_marks_a_fresh_row(models: tuple) -> None:
+    model, _ = models
+    model.set_now(FRESH_NOW)
+    row = model.tracked("order-000002")
+    assert row is not None
+    model.update_payment(replace(row, fetch_error="Could not reach the API: connection refused"))
+    assert stale_rows(model) == ["order-000002", "order-000004"]
+
+
+def test_delegate_draws_a_stale_row_italic_in_the_palettes_muted_colour(models: tuple) -> None:
+    model, _ = models
+    model.set_now(T0 + timedelta(hours=3))
+    delegate = QStyledItemDelegate()
+    option = QStyleOptionViewItem()
+    delegate.initStyleOption(option, model.index(0, Column.REFERENCE))
+    assert option.font.italic()
+    muted = QGuiApplication.palette().color(QPalette.ColorRole.PlaceholderText)
+    assert option.palette.color(QPalette.ColorRole.Text) == muted
+    fresh = QStyleOptionViewItem()
+    delegate.initStyleOption(fresh, model.index(5, Column.REFERENCE))
+    assert not fresh.font.italic()
+    assert fresh.palette.color(QPalette.ColorRole.Text) != muted
+
+
+def test_last_updated_tooltip_says_when_fetched_and_why_it_is_stale(models: tuple) -> None:
+    model, _ = models
+    model.set_now(T0 + timedelta(hours=3, minutes=5))  # order-000001 was fetched at T0 + 5 min
+    tip = lambda r: model.index(r, Column.UPDATED).data(Qt.ItemDataRole.ToolTipRole)  # noqa: E731
+    assert tip(0) == "Fetched 3 h ago"
+    assert tip(3) == "Not fetched yet"
+    row = model.tracked("order-000001")
+    assert row is not None
+    model.update_payment(replace(row, fetch_error="Could not reach the API"))
+    assert tip(0) == "Fetched 3 h ago; could not refresh: Could not reach the API"
+
+
+def test_describe_age() -> None:
+    assert describe_age(timedelta(seconds=2)) == "just now"
+    assert describe_age(timedelta(seconds=40)) == "40 s ago"
+    assert describe_age(timedelta(minutes=12, seconds=59)) == "12 min ago"
+    assert describe_age(timedelta(hours=47)) == "47 h ago"
+    assert describe_age(timedelta(days=9)) == "9 days ago"
+
+
+def test_set_now_announces_only_rows_whose_mark_changed(qapp: Any) -> None:
+    model = PaymentsModel(locale=C_LOCALE)
+    model.set_payments(sample())
+    changes: list[tuple[int, int, list[int]]] = []
+    model.dataChanged.connect(lambda a, b, roles: changes.append((a.row(), b.row(), list(roles))))
+    model.set_now(FRESH_NOW)  # from "now" (years later) back to T0: rows 0, 1, 2, 4 turn fresh
+    assert changes == [(0, 4, STYLE_ROLES)]
+    changes.clear()
+    model.set_now(FRESH_NOW + timedelta(seconds=10))  # nobody crosses the 5-minute line
+    assert changes == []
+    model.set_now(T0 + timedelta(minutes=3 + 5, seconds=30))  # only order-000002 (fetched T0+3) turns stale
+    assert changes == [(1, 1, STYLE_ROLES)]
+
+
+def test_through_the_proxy_a_new_mark_repaints_without_re_filtering(
+    models: tuple, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    model, proxy = models
+    proxy.set_states({State.AUTHORIZED, State.CREATED})
+    calls: list[int] = []
+    real = PaymentsFilterModel.filterAcceptsRow
+    monkeypatch.setattr(
+        PaymentsFilterModel, "filterAcceptsRow", lambda self, r, p: calls.append(r) or real(self, r, p)
+    )
+    repainted: list[tuple[int, int]] = []
+    proxy.dataChanged.connect(lambda a, b, _roles: repainted.append((a.row(), b.row())))
+    model.set_now(FRESH_NOW)
+    assert calls == []
+    assert repainted == [(0, proxy.rowCount() - 1)]
+    assert proxy.index(0, 0).data(PaymentRoles.STALE) is False

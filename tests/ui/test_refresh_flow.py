@@ -1,0 +1,204 @@
+"""The refresh flow against the in-process sandbox and a real register: offline marks and status, fast
+polling of payments waiting for the customer, and the latest refresh winning.
+
+The network outage is the one part faked: ``Network`` wraps the ASGI transport and, when told, raises
+the ``httpx.ConnectError`` a pulled cable gives (the sandbox's played customer stays reachable)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from PySide6.QtCore import Qt
+
+from epay_desktop.api import RetryPolicy, SandboxControls
+from epay_desktop.domain import Currency, Money, State, TrackedPayment
+from epay_desktop.sandbox import SandboxConfig, create_app
+from epay_desktop.services import DEMO_PROFILE, DEMO_SECRETS, DemoControls, PaymentDesk, client_for
+from epay_desktop.ui.aio import TaskRunner
+from epay_desktop.ui.payments_model import Column, PaymentRoles, PaymentsFilterModel, PaymentsModel
+from epay_desktop.ui.refresh_flow import RefreshFlow
+
+
+class Network(httpx.AsyncBaseTransport):
+    """The app's network: ``down`` refuses every connection; ``hold`` keeps answers (already read at
+    the sandbox) back until the event is set; ``reads`` counts GETs per payment reference."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
+        self.inner = inner
+        self.down = False
+        self.hold: asyncio.Event | None = None
+        self.reads: dict[str, int] = {}
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if self.down:
+            raise httpx.ConnectError("[Errno 111] Connection refused", request=request)
+        path = request.url.path
+        if request.method == "GET" and path.startswith("/epayment/v1/payments/"):
+            reference = path.split("/")[4]
+            self.reads[reference] = self.reads.get(reference, 0) + 1
+        hold = self.hold
+        response = await self.inner.handle_async_request(request)
+        if hold is not None:
+            await response.aread()
+            await hold.wait()
+        return response
+
+
+@dataclass
+class Rig:
+    desk: PaymentDesk
+    network: Network
+    controls: SandboxControls
+    model: PaymentsModel
+    proxy: PaymentsFilterModel
+    runner: TaskRunner
+    errors: list[tuple[str, BaseException]] = field(default_factory=list)
+    statuses: list[str] = field(default_factory=list)
+    flows: list[RefreshFlow] = field(default_factory=list)
+
+    def flow(self, **options: Any) -> RefreshFlow:
+        flow = RefreshFlow(self.desk, self.model, self.runner, **options)
+        flow.status_changed.connect(self.statuses.append)
+        self.flows.append(flow)
+        return flow
+
+    async def new_payment(self) -> TrackedPayment:
+        assert self.desk.demo is not None
+        return await self.desk.demo.new_payment(Money(4_200, Currency.NOK), "Kanelbolle")
+
+    def state(self, reference: str) -> State | None:
+        tracked = self.model.tracked(reference)
+        assert tracked is not None
+        return tracked.payment.state if tracked.payment is not None else None
+
+
+async def wait_until(predicate: Callable[[], object], limit: float = 5.0) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + limit
+    while not predicate():
+        if loop.time() > deadline:
+            raise AssertionError("condition not reached in time")
+        await asyncio.sleep(0.01)
+
+
+@contextlib.asynccontextmanager
+async def rig(tmp_path: Path) -> AsyncIterator[Rig]:
+    sandbox = create_app(SandboxConfig(data="empty"))
+    asgi = httpx.ASGITransport(app=sandbox)
+    network = Network(asgi)
+    async with contextlib.AsyncExitStack() as stack:
+        client = await stack.enter_async_context(
+            client_for(DEMO_PROFILE, DEMO_SECRETS, transport=network, retry=RetryPolicy.none())
+        )
+        controls = await stack.enter_async_context(
+            SandboxControls(DEMO_PROFILE.effective_base_url, transport=asgi)
+        )
+        desk = await PaymentDesk.open(
+            DEMO_PROFILE, client, tmp_path / "register.sqlite3", demo=DemoControls(controls)
+        )
+        stack.push_async_callback(desk.aclose)
+        model = PaymentsModel()
+        proxy = PaymentsFilterModel()
+        proxy.setSourceModel(model)
+        errors: list[tuple[str, BaseException]] = []
+        runner = TaskRunner(lambda name, error: errors.append((name, error)))
+        r = Rig(desk, network, controls, model, proxy, runner, errors)
+        try:
+            yield r
+        finally:
+            for flow in r.flows:
+                flow.auto_timer.stop()
+                getattr(flow, "poll_timer", flow.auto_timer).stop()
+            await runner.shutdown()
+    assert not errors, errors
+
+
+@pytest.fixture
+def run(qt_loop: asyncio.AbstractEventLoop, tmp_path: Path) -> Callable[..., Any]:
+    def runner(scenario: Callable[[Rig], Any]) -> Any:
+        async def main() -> Any:
+            async with rig(tmp_path) as r:
+                return await scenario(r)
+
+        return qt_loop.run_until_complete(main())
+
+    return runner
+
+
+def stale(r: Rig, reference: str) -> bool:
+    row = r.model.row_of(reference)
+    assert row is not None
+    return bool(r.model.index(row, 0).data(PaymentRoles.STALE))
+
+
+# --- offline --------------------------------------------------------------------------------------
+
+
+def test_offline_refresh_marks_rows_and_says_the_list_is_as_of_its_last_fetch(
+    run: Callable[..., Any],
+) -> None:
+    async def scenario(r: Rig) -> None:
+        first, second = await r.new_payment(), await r.new_payment()
+        r.model.set_payments(await r.desk.load_register())
+        flow = r.flow()
+        assert not stale(r, first.reference)
+
+        r.network.down = True
+        await flow.refresh(r.model.references())
+        assert flow.offline
+        assert len(r.statuses) == 1
+        assert r.statuses[0].startswith("Offline: could not reach the API")
+        assert "as of its last fetch (just now)" in r.statuses[0]
+        for reference in (first.reference, second.reference):
+            assert stale(r, reference)
+            tracked = r.model.tracked(reference)
+            assert tracked is not None
+            assert tracked.payment is not None
+            tip = r.model.index(r.model.row_of(reference), Column.UPDATED).data(Qt.ItemDataRole.ToolTipRole)
+            assert tip.startswith("Fetched just now; could not refresh: Could not")
+
+        r.network.down = False
+        await flow.refresh(r.model.references())
+        assert not flow.offline
+        assert r.statuses[-1] == "Online again: refreshed 2 payments."
+        assert not stale(r, first.reference)
+        assert not stale(r, second.reference)
+
+    run(scenario)
+
+
+def test_a_refused_payment_is_not_called_offline(run: Callable[..., Any]) -> None:
+    async def scenario(r: Rig) -> None:
+        await r.desk.add_references("no-such-payment-1")
+        r.model.set_payments(await r.desk.load_register())
+        flow = r.flow()
+        await flow.refresh(r.model.references())
+        assert not flow.offline
+        assert r.statuses
+        assert r.statuses[-1].startswith("Could not refresh 1 payment: ")
+        assert stale(r, "no-such-payment-1")
+
+    run(scenario)
+
+
+def test_the_timer_moves_the_models_now(run: Callable[..., Any]) -> None:
+    async def scenario(r: Rig) -> None:
+        tracked = await r.new_payment()
+        r.model.set_payments([tracked])
+        later = datetime.now(UTC) + timedelta(hours=1)
+        flow = r.flow(clock=lambda: later, auto_interval_ms=20)
+        assert not stale(r, tracked.reference)
+        r.network.down = True  # the tick's refresh fails; the row must turn stale from the clock alone
+        flow.auto_timer.start()
+        await wait_until(lambda: r.model.now == later)
+        assert stale(r, tracked.reference)
+
+    run(scenario)
