@@ -15,7 +15,7 @@ each refresh and timer tick), never ``datetime.now()`` per ``data()`` call.
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -356,6 +356,13 @@ class PaymentsModel(QAbstractTableModel):
     def tracked(self, reference: str) -> TrackedPayment | None:
         row = self._row_of.get(reference)
         return self._rows[row] if row is not None else None
+
+    def tracked_at(self, row: int) -> TrackedPayment:
+        return self._rows[row]
+
+    def rows_in_states(self, states: Collection[State | None]) -> list[int]:
+        """Rows whose state is one of ``states`` (``None``: not fetched yet); one list scan."""
+        return [row for row, state in enumerate(self._states) if state in states]
 
     def payments(self) -> Sequence[TrackedPayment]:
         return tuple(self._rows)

@@ -5,6 +5,16 @@ name per kind, so the latest refresh wins and a stopped refresh leaves every fin
 Rows are updated in batches (at most every ``flush_interval`` seconds) so a thousand answers cost a
 handful of ``dataChanged`` signals, not a thousand repaints.
 
+Payments waiting for the customer (CREATED, or not fetched yet and created in this session) are polled
+fast besides: every ``poll_interval_ms`` (2 s) from ``poll_delay`` (5 s) after creation, FACTS.md §12's
+guideline, until they leave CREATED or their 10-minute timeout passes. Each poll is two reads (payment
+and events), so one reference costs 60 reads a minute plus two per automatic refresh: within the
+120 a minute the API allows per reference. A poll does not start while the previous one runs.
+
+The latest refresh wins: every refresh, poll and single refresh takes a generation number when it
+starts, and an answer is shown only if no answer from a later-started one was shown already for that
+payment (a slow answer read before the customer approved cannot undo the approval on screen).
+
 Offline: each refresh and timer tick moves the model's ``now`` (stale rows are drawn muted). When a
 refresh brings nothing but failures, one payment is read again to learn why; a network failure sets
 ``offline`` and ``status_changed`` says the list shows the register as of its last fetch.
@@ -15,13 +25,14 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtCore import QModelIndex, QObject, QTimer, Signal
 
 from epay_desktop.api import EPaymentError, NetworkError
-from epay_desktop.domain import TrackedPayment
+from epay_desktop.domain import State, TrackedPayment
+from epay_desktop.domain.tracked import CUSTOMER_TIMEOUT
 from epay_desktop.ui.aio import TaskRunner
 from epay_desktop.ui.errors import redact
 from epay_desktop.ui.payments_model import PaymentsModel, describe_age
@@ -31,6 +42,15 @@ if TYPE_CHECKING:
 
 REFRESH = "refresh"
 REFRESH_ONE = "refresh-one"
+POLL = "poll"
+
+# FACTS.md §12: Get payment and Get event log allow 120 calls a minute each per reference; a refresh
+# reads both once. Polling starts 5 s after creation, then every 2 s.
+READ_LIMIT_PER_MINUTE = 120
+READS_PER_REFRESH = 2
+POLL_INTERVAL_MS = 2_000
+POLL_DELAY = timedelta(seconds=5)
+_WATCH_CHANGED_ROWS = 64  # larger dataChanged ranges come from refreshes, which watch their own rows
 
 
 def utc_now() -> datetime:
@@ -54,6 +74,9 @@ class RefreshFlow(QObject):
         auto_interval_ms: int = 30_000,
         flush_interval: float = 0.1,
         clock: Callable[[], datetime] = utc_now,
+        poll_interval_ms: int = POLL_INTERVAL_MS,
+        poll_delay: timedelta = POLL_DELAY,
+        customer_timeout: timedelta = CUSTOMER_TIMEOUT,
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
@@ -66,6 +89,22 @@ class RefreshFlow(QObject):
         self.auto_timer = QTimer(self)
         self.auto_timer.setInterval(auto_interval_ms)
         self.auto_timer.timeout.connect(self._auto_tick)
+        # Fast polling of the payments waiting for the customer: runs only while some wait.
+        self.session_started = clock()
+        self.poll_delay = poll_delay
+        self.customer_timeout = customer_timeout
+        self.poll_timer = QTimer(self)
+        self.poll_timer.setInterval(poll_interval_ms)
+        self.poll_timer.timeout.connect(self.poll_waiting)
+        self._waiting: dict[str, None] = {}  # an ordered set of references
+        self._generation = 0
+        self._shown: dict[str, int] = {}  # reference -> generation of the answer shown
+        self._in_flight = 0
+        model.modelReset.connect(self._watch_all)
+        # Bound methods, not lambdas: Qt drops these connections when this flow is destroyed.
+        model.rowsInserted.connect(self._rows_inserted)
+        model.dataChanged.connect(self._rows_changed)
+        self._watch_all()
 
     # --- slots (one line each) ----------------------------------------------------------------------
     def refresh_everything(self) -> None:
@@ -88,10 +127,108 @@ class RefreshFlow(QObject):
     def stop(self) -> None:
         self._runner.cancel(REFRESH)
 
+    def poll_waiting(self) -> None:
+        """Timer slot: poll the waiting payments that are due (the previous poll must have ended)."""
+        if self._runner.closed:
+            self.poll_timer.stop()
+            return
+        due = self.due_for_polling(self._clock())
+        if not self._waiting:
+            self.poll_timer.stop()
+        if due and not self._runner.is_running(POLL):
+            self._runner.start(POLL, self.poll(due))
+
+    def waiting(self) -> list[str]:
+        return list(self._waiting)
+
     def is_running(self) -> bool:
         return self._runner.is_running(REFRESH)
 
+    # --- which payments wait for the customer -------------------------------------------------------
+    def due_for_polling(self, now: datetime) -> list[str]:
+        """Forget the payments that stopped waiting; return those waiting for ``poll_delay`` or more."""
+        due: list[str] = []
+        for reference in list(self._waiting):
+            tracked = self._model.tracked(reference)
+            if tracked is None or not self._waits(tracked, now):
+                del self._waiting[reference]
+            elif tracked.created_at is not None and _age(now, tracked.created_at) >= self.poll_delay:
+                due.append(reference)
+        return due
+
+    def _waits(self, tracked: TrackedPayment, now: datetime) -> bool:
+        return tracked.waits_for_customer(
+            now, created_since=self.session_started, timeout=self.customer_timeout
+        )
+
+    def _watch(self, rows: Iterable[int]) -> None:
+        now = self._clock()
+        for row in rows:
+            tracked = self._model.tracked_at(row)
+            if self._waits(tracked, now):
+                self._waiting[tracked.reference] = None
+        if self._waiting and not self.poll_timer.isActive():
+            self.poll_timer.start()
+
+    def _watch_all(self) -> None:
+        self._watch(self._model.rows_in_states((State.CREATED, None)))
+
+    def _rows_inserted(self, _parent: QModelIndex, first: int, last: int) -> None:
+        self._watch_rows(first, last)
+
+    def _rows_changed(self, top: QModelIndex, bottom: QModelIndex, _roles: object = None) -> None:
+        self._watch_rows(top.row(), bottom.row())
+
+    def _watch_rows(self, first: int, last: int) -> None:
+        if 0 <= first <= last and last - first < _WATCH_CHANGED_ROWS:
+            self._watch(range(first, last + 1))
+
+    # --- the latest refresh wins --------------------------------------------------------------------
+    def _begin(self) -> int:
+        self._generation += 1
+        self._in_flight += 1
+        return self._generation
+
+    def _end(self) -> None:
+        self._in_flight -= 1
+        if self._in_flight == 0:
+            self._shown.clear()  # nothing in flight: no late answer can arrive
+
+    def _show(self, answers: Iterable[TrackedPayment], generation: int) -> None:
+        newest: list[TrackedPayment] = []
+        for tracked in answers:
+            if self._shown.get(tracked.reference, 0) <= generation:
+                self._shown[tracked.reference] = generation
+                newest.append(tracked)
+        if newest:
+            self._model.update_payments(newest)
+
     # --- coroutines ---------------------------------------------------------------------------------
+    async def poll(self, references: Iterable[str]) -> None:
+        """Refresh the waiting payments once, side by side; failures mark their rows, never raise."""
+        refs = list(references)
+        generation = self._begin()
+        try:
+            answers = await asyncio.gather(*(self._read(r) for r in refs))
+            self._show([a for a in answers if isinstance(a, TrackedPayment)], generation)
+            errors = [(r, a) for r, a in zip(refs, answers, strict=True) if not isinstance(a, TrackedPayment)]
+            for reference, error in errors:
+                self._mark_failed(reference, error, generation)
+            network = next((e for _r, e in errors if isinstance(e, NetworkError)), None)
+            if network is not None and not self.offline:
+                self._go_offline(network)
+            elif network is None and self.offline and len(errors) < len(answers):
+                self.offline = False
+                self.status_changed.emit("Online again.")
+        finally:
+            self._end()
+
+    async def _read(self, reference: str) -> TrackedPayment | EPaymentError:
+        try:
+            return await self._desk.refresh(reference)
+        except EPaymentError as error:
+            return error
+
     async def refresh(self, references: Iterable[str]) -> int:
         refs = list(references)
         total = len(refs)
@@ -99,6 +236,7 @@ class RefreshFlow(QObject):
         stopped = True
         batch: list[TrackedPayment] = []
         failed: list[str] = []
+        generation = self._begin()
         sent_at = utc_now()  # compared with fetched_at, which the register stamps with the wall clock
         loop = asyncio.get_running_loop()
         last_flush = loop.time()
@@ -113,7 +251,7 @@ class RefreshFlow(QObject):
                 if _failed(tracked, sent_at):
                     failed.append(tracked.reference)
                 if loop.time() - last_flush >= self.flush_interval:
-                    self._model.update_payments(batch)
+                    self._show(batch, generation)
                     batch = []
                     last_flush = loop.time()
                     self.progressed.emit(done, total)
@@ -121,20 +259,24 @@ class RefreshFlow(QObject):
         finally:
             await _close(stream)
             if batch:
-                self._model.update_payments(batch)
+                self._show(batch, generation)
             self._model.set_now(self._clock())
             self.progressed.emit(done, total)
             self.finished.emit(done, total, stopped)
+            self._end()
         await self._report(done, failed)
         return done
 
     async def refresh_single(self, reference: str) -> TrackedPayment:
+        generation = self._begin()
         try:
             tracked = await self._desk.refresh(reference)
+            self._show((tracked,), generation)
         except EPaymentError as error:
-            self._mark_failed(reference, error)
+            self._mark_failed(reference, error, generation)
             raise
-        self._model.update_payment(tracked)
+        finally:
+            self._end()
         return tracked
 
     # --- offline ------------------------------------------------------------------------------------
@@ -142,15 +284,18 @@ class RefreshFlow(QObject):
         """After a refresh ran to its end: say offline, online again, or what could not be read."""
         if done and len(failed) == done:
             # Nothing came back: read one payment again to learn why (the batch only kept the text).
+            generation = self._begin()
             try:
-                self._model.update_payment(await self._desk.refresh(failed[0]))
+                self._show((await self._desk.refresh(failed[0]),), generation)
             except NetworkError as error:
                 self._go_offline(error)
                 return
             except EPaymentError as error:
-                self._mark_failed(failed[0], error)
+                self._mark_failed(failed[0], error, generation)
                 self.status_changed.emit(redact(f"Could not refresh {_payments(done)}: {error}"))
                 return
+            finally:
+                self._end()
             failed.pop(0)
         was_offline, self.offline = self.offline, False
         if failed:
@@ -170,13 +315,18 @@ class RefreshFlow(QObject):
             redact(f"Offline: could not reach the API ({error}). The list shows the register as of {as_of}.")
         )
 
-    def _mark_failed(self, reference: str, error: BaseException) -> None:
+    def _mark_failed(self, reference: str, error: BaseException, generation: int) -> None:
         """Show the failure on the row at once (muted, and the reason in its Last updated tip)."""
         current = self._model.tracked(reference)
         if current is not None:
-            self._model.update_payment(replace(current, fetch_error=redact(str(error))))
+            self._show((replace(current, fetch_error=redact(str(error))),), generation)
         if isinstance(error, NetworkError):
             self.offline = True
+
+
+def _age(now: datetime, moment: datetime) -> timedelta:
+    aware = moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+    return now - aware
 
 
 def _payments(count: int) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -24,7 +24,15 @@ from epay_desktop.sandbox import SandboxConfig, create_app
 from epay_desktop.services import DEMO_PROFILE, DEMO_SECRETS, DemoControls, PaymentDesk, client_for
 from epay_desktop.ui.aio import TaskRunner
 from epay_desktop.ui.payments_model import Column, PaymentRoles, PaymentsFilterModel, PaymentsModel
-from epay_desktop.ui.refresh_flow import RefreshFlow
+from epay_desktop.ui.refresh_flow import (
+    POLL_DELAY,
+    POLL_INTERVAL_MS,
+    READ_LIMIT_PER_MINUTE,
+    READS_PER_REFRESH,
+    RefreshFlow,
+)
+
+MSN = DEMO_PROFILE.merchant_serial_number
 
 
 class Network(httpx.AsyncBaseTransport):
@@ -36,6 +44,7 @@ class Network(httpx.AsyncBaseTransport):
         self.down = False
         self.hold: asyncio.Event | None = None
         self.reads: dict[str, int] = {}
+        self.answered: dict[str, int] = {}
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         if self.down:
@@ -46,6 +55,8 @@ class Network(httpx.AsyncBaseTransport):
             self.reads[reference] = self.reads.get(reference, 0) + 1
         hold = self.hold
         response = await self.inner.handle_async_request(request)
+        if request.method == "GET" and path.startswith("/epayment/v1/payments/"):
+            self.answered[reference] = self.answered.get(reference, 0) + 1
         if hold is not None:
             await response.aread()
             await hold.wait()
@@ -202,3 +213,110 @@ def test_the_timer_moves_the_models_now(run: Callable[..., Any]) -> None:
         assert stale(r, tracked.reference)
 
     run(scenario)
+
+
+# --- payments waiting for the customer ------------------------------------------------------------
+
+
+def test_a_waiting_payment_updates_as_the_customer_acts(run: Callable[..., Any]) -> None:
+    async def scenario(r: Rig) -> None:
+        flow = r.flow(poll_interval_ms=30, poll_delay=timedelta(0))  # the auto refresh never runs
+        tracked = await r.new_payment()
+        assert tracked.payment is not None
+        assert tracked.payment.state is State.CREATED
+        r.model.update_payment(tracked)  # as the window does with a new payment
+        assert flow.waiting() == [tracked.reference]
+        assert flow.poll_timer.isActive()
+
+        await r.controls.customer(MSN, tracked.reference, "approve")  # the customer, on the phone
+        await wait_until(lambda: r.state(tracked.reference) is State.AUTHORIZED)
+        # It left CREATED: no longer polled.
+        await wait_until(lambda: not flow.poll_timer.isActive())
+        assert flow.waiting() == []
+        reads = r.network.reads[tracked.reference]
+        await asyncio.sleep(0.15)
+        assert r.network.reads[tracked.reference] == reads
+
+    run(scenario)
+
+
+def test_polling_starts_after_the_delay_and_stops_at_the_customers_timeout(run: Callable[..., Any]) -> None:
+    async def scenario(r: Rig) -> None:
+        now = [datetime.now(UTC)]
+        flow = r.flow(clock=lambda: now[0], poll_interval_ms=20)  # the real 5 s delay, on a fake clock
+        tracked = await r.new_payment()
+        assert tracked.created_at is not None
+        r.model.update_payment(tracked)
+        created = tracked.created_at
+        assert flow.due_for_polling(created + POLL_DELAY - timedelta(seconds=1)) == []
+        assert flow.due_for_polling(created + POLL_DELAY) == [tracked.reference]
+
+        before = r.network.reads.get(tracked.reference, 0)
+        now[0] = created + POLL_DELAY
+        await wait_until(lambda: r.network.reads.get(tracked.reference, 0) >= before + 4)  # two polls
+        now[0] = created + timedelta(minutes=10)  # the customer's time is up: stop (the sandbox is
+        await wait_until(lambda: not flow.poll_timer.isActive())  # not told; the auto refresh will see)
+        assert flow.waiting() == []
+        assert r.state(tracked.reference) is State.CREATED
+
+    run(scenario)
+
+
+def test_only_payments_created_in_this_session_wait_before_their_first_fetch(run: Callable[..., Any]) -> None:
+    async def scenario(r: Rig) -> None:
+        flow = r.flow(poll_interval_ms=3_600_000)
+        ours = await r.new_payment()
+        unread = replace(ours, payment=None, events=(), fetched_at=None, fetch_error="Created; its details…")
+        older = TrackedPayment("added-earlier-1", MSN, created_at=flow.session_started - timedelta(seconds=1))
+        r.model.update_payments([unread, older])
+        assert flow.waiting() == [ours.reference]
+
+    run(scenario)
+
+
+def test_a_slow_answer_cannot_undo_a_newer_one(run: Callable[..., Any]) -> None:
+    async def scenario(r: Rig) -> None:
+        flow = r.flow(poll_interval_ms=3_600_000)
+        tracked = await r.new_payment()
+        reference = tracked.reference
+        r.model.update_payment(tracked)
+        answered = r.network.answered.get(reference, 0)
+        gate = asyncio.Event()
+        r.network.hold = gate
+        slow = asyncio.ensure_future(flow.refresh([reference]))  # reads CREATED, answer held back
+        await wait_until(lambda: r.network.answered.get(reference, 0) == answered + 2)
+        r.network.hold = None
+        await r.controls.customer(MSN, reference, "approve")
+        await flow.refresh_single(reference)  # started later: AUTHORIZED
+        assert r.state(reference) is State.AUTHORIZED
+        gate.set()
+        await slow
+        assert r.state(reference) is State.AUTHORIZED
+
+    run(scenario)
+
+
+def test_a_poll_never_overlaps_the_previous_one(run: Callable[..., Any]) -> None:
+    async def scenario(r: Rig) -> None:
+        flow = r.flow(poll_interval_ms=10, poll_delay=timedelta(0))
+        assert not flow.poll_timer.isActive()  # nothing waits yet
+        gate = asyncio.Event()
+        tracked = await r.new_payment()
+        before = r.network.reads.get(tracked.reference, 0)
+        r.network.hold = gate  # a slow network: the first poll's answers do not come back yet
+        r.model.update_payment(tracked)
+        await wait_until(lambda: r.network.reads.get(tracked.reference, 0) == before + 2)
+        await asyncio.sleep(0.1)  # ten ticks
+        assert r.network.reads[tracked.reference] == before + 2
+        r.network.hold = None
+        gate.set()
+        await wait_until(lambda: r.network.reads[tracked.reference] >= before + 4)
+
+    run(scenario)
+
+
+def test_the_default_polling_stays_within_the_read_rate_limit() -> None:
+    auto_refreshes_per_minute = 60_000 / 30_000
+    per_minute = READS_PER_REFRESH * (60_000 / POLL_INTERVAL_MS + auto_refreshes_per_minute)
+    assert per_minute <= READ_LIMIT_PER_MINUTE
+    assert timedelta(seconds=5) == POLL_DELAY  # FACTS.md §12
