@@ -12,12 +12,12 @@ takes the model's italic font and muted colour through ``initStyleOption``, like
 from __future__ import annotations
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, QRectF, QSize, Qt
-from PySide6.QtGui import QColor, QPainter, QPalette, QPen
+from PySide6.QtGui import QColor, QFontMetrics, QPainter, QPalette, QPen
 from PySide6.QtWidgets import QApplication, QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
 from epay_desktop.domain import State
 from epay_desktop.domain.breakdown import AmountBreakdown
-from epay_desktop.ui.payments_model import PaymentRoles
+from epay_desktop.ui.payments_model import SUMMARY_SEPARATOR, PaymentRoles
 
 _AnyIndex = QModelIndex | QPersistentModelIndex
 
@@ -47,6 +47,19 @@ def text_color_on(background: QColor) -> QColor:
     # Relative luminance (sRGB weights); dark text on light badges, white on dark ones.
     lum = 0.2126 * background.redF() + 0.7152 * background.greenF() + 0.0722 * background.blueF()
     return QColor("#000000") if lum > 0.55 else QColor("#ffffff")
+
+
+def fit_bar_label(text: str, metrics: QFontMetrics, width: int) -> str:
+    """The bar's label as it fits in ``width``: all of it; else only its first (largest) part and an
+    ellipsis ("60 % cancelled…", never "60 % cancelled, 40 …"); else that part cut short. The tooltip
+    carries every figure."""
+    if metrics.horizontalAdvance(text) <= width:
+        return text
+    largest = text.split(SUMMARY_SEPARATOR, 1)[0]
+    if largest != text and metrics.horizontalAdvance(largest + "…") <= width:
+        return largest + "…"
+    # Not even that fits: the whole label elided is then a prefix of the largest part (with "…").
+    return metrics.elidedText(text, Qt.TextElideMode.ElideRight, width)
 
 
 def bar_segments(rect: QRectF, parts: AmountBreakdown) -> list[tuple[str, QRectF]]:
@@ -162,7 +175,7 @@ class AggregateBarDelegate(QStyledItemDelegate):
             if opt.state & QStyle.StateFlag.State_Selected
             else QPalette.ColorRole.Text
         )
-        elided = opt.fontMetrics.elidedText(text, Qt.TextElideMode.ElideRight, text_rect.width())
+        elided = fit_bar_label(text, QFontMetrics(opt.font), text_rect.width())
         painter.save()
         painter.setFont(opt.font)  # drawItemText uses the painter's font: the row's (italic when stale)
         style.drawItemText(

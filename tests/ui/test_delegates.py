@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 from PySide6.QtCore import QLocale, QPoint, QRect, QRectF
-from PySide6.QtGui import QColor, QImage, QPainter, QPalette
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QImage, QPainter, QPalette
 from PySide6.QtWidgets import QStyleOptionViewItem, QTableView
 
 from epay_desktop.domain import Currency, Money, State
@@ -19,6 +19,7 @@ from epay_desktop.ui.delegates import (
     AggregateBarDelegate,
     StateBadgeDelegate,
     bar_segments,
+    fit_bar_label,
     text_color_on,
 )
 from epay_desktop.ui.payments_model import Column, PaymentsModel
@@ -30,7 +31,12 @@ LATER = T0 + timedelta(hours=3)  # stale
 
 
 def paint(
-    delegate_cls: type, tp: Any, column: int, palette: QPalette | None = None, now: datetime = FRESH
+    delegate_cls: type,
+    tp: Any,
+    column: int,
+    palette: QPalette | None = None,
+    now: datetime = FRESH,
+    width: int = W,
 ) -> QImage:
     view = QTableView()
     if palette is not None:
@@ -40,11 +46,11 @@ def paint(
     model.set_now(now)
     view.setModel(model)
     delegate = delegate_cls(view)
-    image = QImage(W, H, QImage.Format.Format_ARGB32)
+    image = QImage(width, H, QImage.Format.Format_ARGB32)
     image.fill(view.palette().color(QPalette.ColorRole.Base))
     option = QStyleOptionViewItem()
     option.initFrom(view)
-    option.rect = QRect(0, 0, W, H)
+    option.rect = QRect(0, 0, width, H)
     option.widget = view
     painter = QPainter(image)
     delegate.paint(painter, option, model.index(0, column))
@@ -182,3 +188,40 @@ def test_a_closed_payment_keeps_its_colours_however_old(qapp: Any) -> None:
     tp = tracked(amount=100, state=State.TERMINATED)
     image = paint(StateBadgeDelegate, tp, Column.STATE, now=LATER)
     assert close(image.pixelColor(QPoint(9, H // 2 - 5)), STATE_COLORS[State.TERMINATED])
+
+
+def test_a_bar_label_that_does_not_fit_keeps_only_its_largest_part(qapp: Any) -> None:
+    metrics = QFontMetrics(QFont())
+    label = "60\u2009% cancelled, 40\u2009% reserved"
+    largest = "60\u2009% cancelled…"
+    full = metrics.horizontalAdvance(label)
+    assert fit_bar_label(label, metrics, full) == label
+    # Room for more than the largest part but not for all: never "60 % cancelled, 40 …".
+    assert fit_bar_label(label, metrics, full - 1) == largest
+    assert fit_bar_label(label, metrics, metrics.horizontalAdvance(largest)) == largest
+    # Not even the largest part fits: it is cut short, and the second part never shows.
+    short = fit_bar_label(label, metrics, metrics.horizontalAdvance(largest) - 8)
+    assert short.endswith("…")
+    assert "reserved" not in short
+    assert label.startswith(short[:2])
+    # One part only: ordinary eliding.
+    one = "100\u2009% captured"
+    assert fit_bar_label(one, metrics, metrics.horizontalAdvance(one) - 4).endswith("…")
+    assert fit_bar_label(one, metrics, metrics.horizontalAdvance(one)) == one
+
+
+def test_a_narrow_bar_cell_paints_the_largest_part_only(qapp: Any) -> None:
+    # 60 % cancelled, 40 % reserved in a cell with room for "60 % cancelled…" and a little more: the
+    # text must end where that ends, not run on to the cell's edge as "60 % cancelled, 4…" would.
+    tp = tracked(amount=10_000, cancelled=6_000)
+    metrics = QFontMetrics(QTableView().font())
+    label = "60\u2009% cancelled, 40\u2009% reserved"
+    largest = metrics.horizontalAdvance("60\u2009% cancelled…")
+    width = largest + 12 + (metrics.horizontalAdvance(label) - largest) // 2
+    image = paint(AggregateBarDelegate, tp, Column.AGGREGATE, width=width)
+    base = image.pixelColor(width - 1, 1)
+    text_rows = range(3, H - 3 - 8 - 1)
+    inked = [x for x in range(width) if any(image.pixelColor(x, y) != base for y in text_rows)]
+    assert inked
+    assert max(inked) <= 6 + largest + 1
+    assert max(inked) > 6 + largest - 12  # the ellipsis is there
