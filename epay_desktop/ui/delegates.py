@@ -98,6 +98,8 @@ class StateBadgeDelegate(QStyledItemDelegate):
                 if opt.state & QStyle.StateFlag.State_Selected
                 else QPalette.ColorRole.PlaceholderText
             )
+            painter.save()
+            painter.setFont(opt.font)  # italic: a payment not fetched yet is stale
             style.drawItemText(
                 painter,
                 opt.rect.adjusted(6, 0, -4, 0),
@@ -107,6 +109,7 @@ class StateBadgeDelegate(QStyledItemDelegate):
                 text,
                 role,
             )
+            painter.restore()
             return
         colour = STATE_COLORS[State.parse(raw_state)]
         metrics = opt.fontMetrics

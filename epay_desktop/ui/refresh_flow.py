@@ -50,6 +50,7 @@ READ_LIMIT_PER_MINUTE = 120
 READS_PER_REFRESH = 2
 POLL_INTERVAL_MS = 2_000
 POLL_DELAY = timedelta(seconds=5)
+POLL_CONCURRENCY = 8  # as refresh_all: many waiting payments make a slower round, never a burst
 _WATCH_CHANGED_ROWS = 64  # larger dataChanged ranges come from refreshes, which watch their own rows
 
 
@@ -208,8 +209,9 @@ class RefreshFlow(QObject):
         """Refresh the waiting payments once, side by side; failures mark their rows, never raise."""
         refs = list(references)
         generation = self._begin()
+        gate = asyncio.Semaphore(POLL_CONCURRENCY)
         try:
-            answers = await asyncio.gather(*(self._read(r) for r in refs))
+            answers = await asyncio.gather(*(self._read(r, gate) for r in refs))
             self._show([a for a in answers if isinstance(a, TrackedPayment)], generation)
             errors = [(r, a) for r, a in zip(refs, answers, strict=True) if not isinstance(a, TrackedPayment)]
             for reference, error in errors:
@@ -223,11 +225,12 @@ class RefreshFlow(QObject):
         finally:
             self._end()
 
-    async def _read(self, reference: str) -> TrackedPayment | EPaymentError:
-        try:
-            return await self._desk.refresh(reference)
-        except EPaymentError as error:
-            return error
+    async def _read(self, reference: str, gate: asyncio.Semaphore) -> TrackedPayment | EPaymentError:
+        async with gate:
+            try:
+                return await self._desk.refresh(reference)
+            except EPaymentError as error:
+                return error
 
     async def refresh(self, references: Iterable[str]) -> int:
         refs = list(references)
