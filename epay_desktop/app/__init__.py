@@ -2,17 +2,53 @@
 imports ``ui``). ``epay-desktop`` (``epay_desktop.app:main``) and ``python -m epay_desktop`` land here.
 
 - ``cli``: the command line, ``main`` and the start-up order (first paint before heavy imports);
+- ``running``: after the first paint, the session opened into the painted window (or a throwaway
+  Demo for ``--screenshot`` and ``--smoke``);
 - ``logs``: the rotating log file with secrets redacted;
 - ``sessions``: opening a profile (Demo's in-process sandbox, or the profile's client and desk);
 - ``controller``: the running app (switching, problems on opening, the recovery notice).
+
+The exports load lazily (module ``__getattr__``, like ``services``): ``from epay_desktop.app import
+main`` imports ``app.cli`` only, so the window paints before the controller, the sessions and the log
+file are imported (``cli.main`` imports them right after the first paint).
 """
 
 from __future__ import annotations
 
-from epay_desktop.app.cli import main, parse_args, render, rows_painted, run
-from epay_desktop.app.controller import OPEN_READ_ONLY, Controller
-from epay_desktop.app.logs import LOG_BACKUPS, LOG_FILE_NAME, LOG_MAX_BYTES, close_logging, setup_logging
-from epay_desktop.app.sessions import Session, choose_profile, open_demo, open_profile
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from epay_desktop.app.cli import choose_profile, main, parse_args
+    from epay_desktop.app.controller import OPEN_READ_ONLY, Controller
+    from epay_desktop.app.logs import (
+        LOG_BACKUPS,
+        LOG_FILE_NAME,
+        LOG_MAX_BYTES,
+        close_logging,
+        setup_logging,
+    )
+    from epay_desktop.app.running import render, rows_painted, run
+    from epay_desktop.app.sessions import Session, open_demo, open_profile
+
+_EXPORTS: dict[str, str] = {
+    "LOG_BACKUPS": "epay_desktop.app.logs",
+    "LOG_FILE_NAME": "epay_desktop.app.logs",
+    "LOG_MAX_BYTES": "epay_desktop.app.logs",
+    "OPEN_READ_ONLY": "epay_desktop.app.controller",
+    "Controller": "epay_desktop.app.controller",
+    "Session": "epay_desktop.app.sessions",
+    "choose_profile": "epay_desktop.app.cli",
+    "close_logging": "epay_desktop.app.logs",
+    "main": "epay_desktop.app.cli",
+    "open_demo": "epay_desktop.app.sessions",
+    "open_profile": "epay_desktop.app.sessions",
+    "parse_args": "epay_desktop.app.cli",
+    "render": "epay_desktop.app.running",
+    "rows_painted": "epay_desktop.app.running",
+    "run": "epay_desktop.app.running",
+    "setup_logging": "epay_desktop.app.logs",
+}
 
 __all__ = [
     "LOG_BACKUPS",
@@ -32,3 +68,16 @@ __all__ = [
     "run",
     "setup_logging",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value  # the next lookup is a plain attribute
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

@@ -1,13 +1,15 @@
-"""The command line and ``main``: parses the arguments, builds everything from the profile, starts the
-loop (the other parts of the composition root: ``logs``, ``sessions``, ``controller``).
+"""The command line and ``main``: parses the arguments, paints the real window, then hands over to
+``running`` (the other parts of the composition root: ``logs``, ``sessions``, ``controller``).
 
 ``epay-desktop`` and ``python -m epay_desktop`` land here.
 
-Start-up order (fast first paint, issue 6 item 6): QApplication → the real main window's frame (Qt, the
-domain records and the table model only) painted with a "Loading the register…" placeholder → then the
-log file and secret redaction, asyncio and qasync, httpx, the services, the keyring and the register are
-imported and opened, and the same window is bound to the profile's desk. Heavy imports are inside the
-functions below, on purpose.
+Start-up order (fast first paint, issue 6 item 6): QApplication → the profile (the profiles file only,
+for the banner) → the real main window's frame (Qt, the domain records and the widgets the first paint
+shows) painted with its real banner and a "Loading the register…" placeholder → then everything else.
+This module imports only what that first paint needs; :func:`_after_first_paint` is the one place
+where the rest is imported (the log file and secret redaction, asyncio and qasync, the garbage
+collector, and ``running`` with the controller, the sessions, httpx, the services, the keyring and the
+register), and the same window is then bound to the profile's desk.
 
 Demo (the default, no set-up): the sandbox runs in-process (``httpx.ASGITransport``, no port) with its
 demo data; its state is kept beside the register so the demo world survives a restart. Test,
@@ -23,23 +25,21 @@ shows a new window bound to it, then stops the old window's tasks and closes the
 from __future__ import annotations
 
 import argparse
-import logging
 import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtWidgets import QApplication
 
 from epay_desktop import APP_NAME, __version__
-from epay_desktop.app.controller import Controller
-from epay_desktop.app.logs import close_logging, setup_logging
-from epay_desktop.app.sessions import choose_profile, open_demo
 from epay_desktop.ui.main_window import MainWindow
 from epay_desktop.ui.startup import paint_now
 from epay_desktop.ui.theme import apply_style
 
-log = logging.getLogger("epay_desktop.app")
+if TYPE_CHECKING:
+    from epay_desktop.services import Profile
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -57,84 +57,25 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-async def render(window: MainWindow, target: Path, select: str | None) -> int:
-    """Load the register, select a payment, paint once, save the PNG."""
-    import asyncio
+def choose_profile(name: str | None) -> Profile:
+    """``name``, else the last used profile, else Demo (a damaged profiles file falls back to Demo).
+    Reads the profiles file only (no httpx, no store): it runs before the first paint."""
+    import logging
 
-    await window.load()
-    if select and not window.select_reference(select):
-        print(f"{APP_NAME}: no payment {select!r} in the register", file=sys.stderr)
-        return 2
-    await asyncio.sleep(0.1)  # let the layout settle
-    await window.shutdown()
-    QApplication.processEvents()
-    if not window.grab().save(str(target)):
-        print(f"{APP_NAME}: could not write {target}", file=sys.stderr)
-        return 1
-    return 0
+    from epay_desktop.services import DEMO_PROFILE, ProfileError, ProfileStore, ProfileStoreError
 
-
-async def rows_painted(window: MainWindow) -> int:
-    """Wait until the table has painted with its rows; the row count (for --startup-marks)."""
-    import asyncio
-
-    from PySide6.QtCore import QEvent, QObject
-
-    done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-
-    class Watcher(QObject):
-        def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-            if event.type() == QEvent.Type.Paint and window.model.rowCount() and not done.done():
-                done.set_result(None)
-            return False
-
-    watcher = Watcher()
-    window.table.viewport().installEventFilter(watcher)
-    window.table.viewport().update()
+    store = ProfileStore()
     try:
-        if window.model.rowCount():
-            await done
-    finally:
-        window.table.viewport().removeEventFilter(watcher)
-    return window.model.rowCount()
-
-
-async def run(app: QApplication, args: argparse.Namespace, window: MainWindow) -> int:
-    """``args.chosen_profile``: the profile ``main`` chose before the first paint (None when throwaway)."""
-    import asyncio
-    import contextlib
-    import tempfile
-
-    throwaway = bool(args.screenshot or args.smoke)
-    controller = Controller(app, window, show_error_dialogs=not throwaway)
-    if throwaway:
-        with tempfile.TemporaryDirectory(prefix="epay-demo-") as folder:
-            session = await open_demo(Path(folder) / "demo.sqlite3")
-            controller._attach(window, session)
-            try:
-                if args.screenshot:
-                    return await render(window, args.screenshot, args.select)
-                await window.load(refresh=False)
-                await asyncio.sleep(0.05)
-                return 0
-            finally:
-                await controller.aclose()
-                window.close()
-    profile = args.chosen_profile
-    if args.startup_marks:
-        opened = await controller.open(profile)
-        if opened is None:
-            await controller.aclose()
-            return 1
-        controller._attach(window, opened)
-        with contextlib.suppress(asyncio.CancelledError):
-            await window.load(refresh=False)
-        print(f"listed {await rows_painted(window)}", flush=True)
-        await controller.aclose()
-        window.close()
-        return 0
-    await controller.start(profile)
-    return await controller.run_until_closed()
+        return store.get(name or store.last_used)
+    except ProfileStoreError:
+        if name:
+            raise
+        logging.getLogger("epay_desktop.app").warning("the profiles file cannot be read; opening Demo")
+        return DEMO_PROFILE
+    except ProfileError:
+        if name:
+            raise
+        return DEMO_PROFILE
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -169,17 +110,26 @@ def main(argv: Sequence[str] | None = None) -> int:
     paint_now(window)
     if args.startup_marks:
         print("painted", flush=True)
-    handler = setup_logging()
+    return _after_first_paint(app, args, window)
+
+
+def _after_first_paint(app: QApplication, args: argparse.Namespace, window: MainWindow) -> int:
+    """The one place for the imports the first paint does not need (see the module docstring)."""
+    import logging
+
+    from epay_desktop.app import running
+    from epay_desktop.app.logs import close_logging, setup_logging
     from epay_desktop.ui.aio import run_app
     from epay_desktop.ui.gc_guard import GarbageCollector
 
+    handler = setup_logging()
     # Garbage is collected on this (the GUI) thread only: a QObject destroyed by a collection that
     # happened to start in a worker thread leaves its timers behind (a later segfault).
     collector = GarbageCollector(app)
     try:
-        log.info("%s %s starting", APP_NAME, __version__)
+        logging.getLogger("epay_desktop.app").info("%s %s starting", APP_NAME, __version__)
         collector.start()
-        return run_app(lambda: run(app, args, window))
+        return run_app(lambda: running.run(app, args, window))
     finally:
         collector.stop()
         close_logging(handler)

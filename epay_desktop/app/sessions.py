@@ -94,24 +94,6 @@ async def open_profile(profile: Profile, secrets: SecretStore, *, read_only: boo
     return Session(desk, stack, read_only=read_only)
 
 
-def choose_profile(name: str | None) -> Profile:
-    """``name``, else the last used profile, else Demo (a damaged profiles file falls back to Demo)."""
-    from epay_desktop.services import DEMO_PROFILE, ProfileError, ProfileStore, ProfileStoreError
-
-    store = ProfileStore()
-    try:
-        return store.get(name or store.last_used)
-    except ProfileStoreError:
-        if name:
-            raise
-        log.warning("the profiles file cannot be read; opening Demo")
-        return DEMO_PROFILE
-    except ProfileError:
-        if name:
-            raise
-        return DEMO_PROFILE
-
-
 async def _remember(profile: Profile) -> None:
     import asyncio
 

@@ -11,7 +11,6 @@ this session only and says so through ``SecretStore.persistent`` so the UI can t
 from __future__ import annotations
 
 import enum
-import hashlib
 import json
 import logging
 import os
@@ -106,6 +105,8 @@ class Profile:
         cleaned = re.sub(r"[^A-Za-z0-9._-]+", "_", self.name).strip("._") or "profile"
         if cleaned == self.name:
             return cleaned
+        import hashlib  # here, not at the top: the profile is read before the first paint (~3 ms)
+
         digest = hashlib.sha256(self.name.encode("utf-8")).hexdigest()[:8]
         return f"{cleaned}-{digest}"
 

@@ -25,6 +25,7 @@ from epay_desktop.ui.aio import wait_finished
 from epay_desktop.ui.cancel_dialog import CancelDialog
 from epay_desktop.ui.formatting import format_money
 from epay_desktop.ui.payments_model import PaymentsModel
+from epay_desktop.ui.theme import DESTRUCTIVE_BUTTON_STYLE
 
 if TYPE_CHECKING:
     from epay_desktop.services import CancelResult, PaymentDesk
@@ -93,6 +94,7 @@ class CancelFlow(QObject):
             locale=self._locale,
             changed=changed,
         )
+        dialog.setStyleSheet(DESTRUCTIVE_BUTTON_STYLE)
         self.dialog = dialog
         self.dialog_opened.emit(dialog)
         try:

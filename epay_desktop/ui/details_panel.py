@@ -6,7 +6,7 @@ recomputed here).
 
 from __future__ import annotations
 
-from PySide6.QtCore import QLocale, Qt, Signal
+from PySide6.QtCore import QLocale, Signal
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
     QFormLayout,
@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 from epay_desktop.domain import Action, TrackedPayment, check_action
 from epay_desktop.domain.breakdown import breakdown
 from epay_desktop.ui.formatting import format_datetime, format_money
-from epay_desktop.ui.payments_model import state_text
+from epay_desktop.ui.startup import set_qt_enum
 
 _ACTION_LABELS = {Action.CANCEL: "Cancel", Action.CAPTURE: "Capture", Action.REFUND: "Refund"}
 _ACTION_VERBS = {Action.CANCEL: "releases", Action.CAPTURE: "up to", Action.REFUND: "up to"}
@@ -34,9 +34,7 @@ EVENT_COLUMNS = ("Event", "Amount", "Time", "Success", "Idempotency key")
 
 def _value_label(parent: QWidget, name: str) -> QLabel:
     label = QLabel(parent)
-    label.setTextInteractionFlags(
-        Qt.TextInteractionFlag.TextSelectableByMouse | Qt.TextInteractionFlag.TextSelectableByKeyboard
-    )
+    set_qt_enum(label, "textInteractionFlags", "TextSelectableByMouse|TextSelectableByKeyboard")
     label.setAccessibleName(name)
     label.setWordWrap(True)
     return label
@@ -59,7 +57,7 @@ class DetailsPanel(QWidget):
         self.title = QLabel("Select a payment to see its details.", self)
         self.title.setObjectName("DetailsTitle")
         self.title.setWordWrap(True)
-        self.title.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        set_qt_enum(self.title, "textInteractionFlags", "TextSelectableByMouse")
         layout.addWidget(self.title)
         self.notice = QLabel(self)
         self.notice.setObjectName("DetailsNotice")
@@ -79,7 +77,7 @@ class DetailsPanel(QWidget):
             ("reserved", "Still reserved"),
         ):
             value = _value_label(money_box, label)
-            value.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            set_qt_enum(value, "alignment", "AlignRight|AlignVCenter")
             self.figures[key] = value
             money_form.addRow(label, value)
         layout.addWidget(money_box)
@@ -149,6 +147,8 @@ class DetailsPanel(QWidget):
         if payment is None:
             for label in (*self.figures.values(), *self.action_labels.values()):
                 label.setText("–")
+            from epay_desktop.ui.payments_model import state_text  # loaded once a desk is bound
+
             self.figures["amount"].setText(state_text(tracked))
             self.psp_reference.clear()
             self.copy_button.setEnabled(False)
@@ -169,6 +169,8 @@ class DetailsPanel(QWidget):
                 label.setText(f"No. {check.reason}")
         self.psp_reference.setText(payment.psp_reference)
         self.copy_button.setEnabled(bool(payment.psp_reference))
+        from PySide6.QtCore import Qt  # not before the first paint (ui/startup.py)
+
         for event in tracked.events:
             item = QTreeWidgetItem(
                 [

@@ -7,16 +7,19 @@ dialogs are opened by ``window_dialogs``; every operation runs through one ``Tas
 reach one ``ErrorPresenter``.
 
 The window is built in two steps so it can paint before the heavy parts are imported: the constructor
-makes the frame from light modules only (Qt, the domain records, the table model) with a "Loading the
-register…" placeholder; :meth:`bind` attaches the profile's ``PaymentDesk`` (imports asyncio, httpx,
-the services) and enables the actions. ``MainWindow(desk)`` does both at once.
+builds only what the first paint shows, from light modules (Qt and the domain records): the banner, the
+filter row, menus and toolbar, the details panel and a "Loading the register…" placeholder where the
+table goes. :meth:`bind` attaches the profile's ``PaymentDesk``: it builds the register view (the table
+model, its filter proxy, the table and its delegates; ``window_layout.build_register_view``), the flows
+(asyncio, httpx and the services are imported by then) and enables the actions. ``MainWindow(desk)``
+does both at once.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QLocale, QModelIndex, QPoint, Qt, QTimer, Signal
+from PySide6.QtCore import QLocale, QModelIndex, QPoint, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication
 from PySide6.QtWidgets import (
     QLabel,
@@ -32,9 +35,8 @@ from PySide6.QtWidgets import (
 from epay_desktop.domain import Action, TrackedPayment, check_action
 from epay_desktop.ui import window_layout
 from epay_desktop.ui.details_panel import DetailsPanel
-from epay_desktop.ui.errors import ErrorPresenter
-from epay_desktop.ui.payments_model import Column, PaymentRoles, PaymentsFilterModel, PaymentsModel
-from epay_desktop.ui.theme import DESTRUCTIVE_BUTTON_STYLE, banner
+from epay_desktop.ui.startup import set_qt_enum
+from epay_desktop.ui.theme import banner
 from epay_desktop.ui.window_actions import build_actions, name_toolbar_buttons
 
 if TYPE_CHECKING:
@@ -44,6 +46,8 @@ if TYPE_CHECKING:
     from epay_desktop.ui.aio import TaskRunner
     from epay_desktop.ui.cancel_flow import CancelFlow
     from epay_desktop.ui.customer_panel import CustomerPanel
+    from epay_desktop.ui.errors import ErrorPresenter
+    from epay_desktop.ui.payments_model import PaymentsFilterModel, PaymentsModel
     from epay_desktop.ui.recovery_notice import RecoveryFlow
     from epay_desktop.ui.refresh_flow import RefreshFlow
 
@@ -74,9 +78,11 @@ class MainWindow(QMainWindow):
     switch_menu: QMenu
     menus: dict[str, QMenu]
     toolbar: QToolBar
-    # Set by window_layout (build_filters, build_table, build_status_bar).
+    # Set by window_layout (build_filters, build_status_bar; build_register_view when bound).
     search: QLineEdit
     state_filter: QComboBox
+    model: PaymentsModel
+    proxy: PaymentsFilterModel
     table: QTableView
     counts_label: QLabel
     progress: QProgressBar
@@ -109,10 +115,8 @@ class MainWindow(QMainWindow):
         self.setObjectName("MainWindow")
         self.setWindowTitle("epay-desktop")
         self.resize(1280, 760)
-        self.presenter = ErrorPresenter(self, show_dialogs=show_error_dialogs)
-        self.model = PaymentsModel(self, locale=locale)
-        self.proxy = PaymentsFilterModel(self)
-        self.proxy.setSourceModel(self.model)
+        self.show_error_dialogs = show_error_dialogs
+        self._presenter: ErrorPresenter | None = None
         self._refreshes = 0  # refreshes between started and finished (a replaced one finishes late)
 
         central = QWidget(self)
@@ -121,15 +125,16 @@ class MainWindow(QMainWindow):
         self.banner = banner("opening", "Opening the profile…", central)
         layout.addWidget(self.banner)
         layout.addLayout(window_layout.build_filters(self))
-        splitter = QSplitter(Qt.Orientation.Horizontal, central)
+        # Horizontal (the default); a keyword parent: a positional one makes PySide check the
+        # (orientation, parent) overload, which builds the Qt namespace (ui/startup.py).
+        splitter = QSplitter(parent=central)
         self.table_stack = QStackedWidget(splitter)
         self.placeholder = QLabel(LOADING, self.table_stack)
         self.placeholder.setObjectName("RegisterPlaceholder")
-        self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        set_qt_enum(self.placeholder, "alignment", "AlignCenter")
         self.placeholder.setWordWrap(True)
         self.placeholder.setMargin(24)
-        self.table_stack.addWidget(self.placeholder)
-        self.table_stack.addWidget(window_layout.build_table(self))
+        self.table_stack.addWidget(self.placeholder)  # the table joins it when a desk is bound
         splitter.addWidget(self.table_stack)
         self.side = QWidget(splitter)
         self.side_layout = QVBoxLayout(self.side)
@@ -143,30 +148,34 @@ class MainWindow(QMainWindow):
         splitter.setSizes([990, 290])
         layout.addWidget(splitter, 1)
         self.setCentralWidget(central)
-        self.setStyleSheet(DESTRUCTIVE_BUTTON_STYLE)
         build_actions(self)
         window_layout.build_status_bar(self)
         self._wire()
         self.setTabOrder(self.search, self.state_filter)
-        self.setTabOrder(self.state_filter, self.table)
-        self.setTabOrder(self.table, self.details)
+        self.setTabOrder(self.state_filter, self.details)
         self._update_selection_dependents()
         if desk is not None:
             self.bind(desk)
 
     # --- construction -------------------------------------------------------------------------------
     def _wire(self) -> None:
-        self.search.textChanged.connect(self.proxy.set_text)
-        self.state_filter.currentIndexChanged.connect(
-            lambda i: self.proxy.set_states(self.state_filter.itemData(i))
-        )
-        self.table.selectionModel().currentRowChanged.connect(self._current_changed)
-        self.table.customContextMenuRequested.connect(self._context_menu)
-        self.table.doubleClicked.connect(lambda _i: self.details.setFocus())
         self._counts_timer = QTimer(self, singleShot=True, interval=0)
         self._counts_timer.timeout.connect(lambda: window_layout.update_counts(self))
         self._selected_refresh = QTimer(self, singleShot=True, interval=300)
         self._selected_refresh.timeout.connect(self.refresh_selected)
+        self._set_bound_actions()
+
+    def _wire_register_view(self) -> None:
+        """Connect the register view ``bind`` built (filters set before it existed apply now)."""
+        self.search.textChanged.connect(self.proxy.set_text)
+        self.state_filter.currentIndexChanged.connect(
+            lambda i: self.proxy.set_states(self.state_filter.itemData(i))
+        )
+        self.proxy.set_text(self.search.text())
+        self.proxy.set_states(self.state_filter.currentData())
+        self.table.selectionModel().currentRowChanged.connect(self._current_changed)
+        self.table.customContextMenuRequested.connect(self._context_menu)
+        self.table.doubleClicked.connect(lambda _i: self.details.setFocus())
         for signal in (
             self.model.modelReset,
             self.model.rowsInserted,
@@ -178,8 +187,18 @@ class MainWindow(QMainWindow):
         ):
             signal.connect(self._counts_timer.start)
         self.model.dataChanged.connect(self._rows_changed)
-        self.presenter.presented.connect(lambda _t, line: self.show_status(line))
-        self._set_bound_actions()
+        self.setTabOrder(self.state_filter, self.table)
+        self.setTabOrder(self.table, self.details)
+
+    @property
+    def presenter(self) -> ErrorPresenter:
+        """The one presenter of this window's errors (made on first use: the first paint needs none)."""
+        if self._presenter is None:
+            from epay_desktop.ui.errors import ErrorPresenter
+
+            self._presenter = ErrorPresenter(self, show_dialogs=self.show_error_dialogs)
+            self._presenter.presented.connect(lambda _t, line: self.show_status(line))
+        return self._presenter
 
     # --- the desk -----------------------------------------------------------------------------------
     def bind(self, desk: PaymentDesk, *, read_only: bool = False) -> None:
@@ -187,6 +206,7 @@ class MainWindow(QMainWindow):
         from epay_desktop.ui.aio import TaskRunner
         from epay_desktop.ui.cancel_flow import CancelFlow
         from epay_desktop.ui.delegates import AggregateBarDelegate, StateBadgeDelegate
+        from epay_desktop.ui.payments_model import Column
         from epay_desktop.ui.recovery_notice import RecoveryFlow
         from epay_desktop.ui.refresh_flow import RefreshFlow
 
@@ -197,6 +217,8 @@ class MainWindow(QMainWindow):
         profile = desk.profile
         self.wanted_profile = profile.name
         locale = self.locale_
+        window_layout.build_register_view(self)
+        self._wire_register_view()
         # The delegates paint rows, and there are rows only from here on (their module loads QStyle).
         self.badge_delegate = StateBadgeDelegate(self.table)
         self.bar_delegate = AggregateBarDelegate(self.table)
@@ -314,6 +336,10 @@ class MainWindow(QMainWindow):
 
     # --- slots --------------------------------------------------------------------------------------
     def selected_tracked(self) -> TrackedPayment | None:
+        if not self.bound:
+            return None  # no table yet
+        from epay_desktop.ui.payments_model import PaymentRoles
+
         index = self.table.currentIndex()
         return index.data(PaymentRoles.TRACKED) if index.isValid() else None
 
@@ -322,6 +348,8 @@ class MainWindow(QMainWindow):
         return tracked.reference if tracked is not None else None
 
     def select_reference(self, reference: str) -> bool:
+        if not self.bound:
+            return False
         row = self.proxy.proxy_row_of(reference)
         if row is None:
             return False
@@ -369,6 +397,8 @@ class MainWindow(QMainWindow):
             self.show_status(f"Copied {reference}.")
 
     def focus_search(self) -> None:
+        from PySide6.QtCore import Qt  # not before the first paint (ui/startup.py)
+
         self.search.setFocus(Qt.FocusReason.ShortcutFocusReason)
         self.search.selectAll()
 
@@ -422,6 +452,8 @@ class MainWindow(QMainWindow):
     def _context_menu(self, pos: QPoint) -> None:
         if not self.table.indexAt(pos).isValid():
             return
+        from PySide6.QtCore import Qt  # not before the first paint (ui/startup.py)
+
         menu = QMenu(self)
         menu.setAccessibleName("Payment actions")
         menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)

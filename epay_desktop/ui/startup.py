@@ -1,8 +1,14 @@
 """Paint the real main window before the heavy parts are imported (issue 6 item 6).
 
-Start-up order (``app.main``): QApplication → the main window's frame (light imports only: Qt, the
-domain records, the table model) → :func:`paint_now` → then asyncio, qasync, httpx, the services, the
+Start-up order (``app.main``): QApplication → the main window's frame (light imports only: Qt's
+widgets and the domain records) → :func:`paint_now` → then asyncio, qasync, httpx, the services, the
 keyring and the register are imported and opened, and the same window is bound to the desk.
+
+The code that runs before the first paint does not touch ``PySide6.QtCore.Qt``: the first use of the Qt
+namespace builds all of its enums as Python enums (93 of them, about 12 ms on Python 3.11, more than a
+tenth of a bare window's start). Where that code needs one of Qt's enums it sets it by its key names
+through Qt's property system (:func:`set_qt_enum`); ``tests/test_foundation.py`` checks that the first
+paint leaves the namespace unbuilt.
 
 :func:`paint_now` runs Qt's own event loop until the window has painted once (or ``limit_ms`` passed,
 e.g. on a platform that shows nothing); no asyncio loop exists yet, so nothing else can run in it.
@@ -12,6 +18,14 @@ from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QEventLoop, QObject, QTimer
 from PySide6.QtWidgets import QWidget
+
+
+def set_qt_enum(target: QObject, name: str, keys: str) -> None:
+    """Set ``target``'s Qt-enum property ``name`` by key names, e.g. ``set_qt_enum(label, "alignment",
+    "AlignRight|AlignVCenter")``: the same value as ``Qt.AlignmentFlag.AlignRight | ...`` without
+    building the Qt namespace (see the module docstring). A wrong name or key raises ``ValueError``."""
+    if not target.metaObject().indexOfProperty(name) >= 0 or not target.setProperty(name, keys):
+        raise ValueError(f"{type(target).__name__} has no enum property {name!r} taking {keys!r}")
 
 
 class _FirstPaint(QObject):
@@ -47,4 +61,4 @@ def paint_now(window: QWidget, *, limit_ms: int = 2000) -> bool:
     return watcher.painted
 
 
-__all__ = ["paint_now"]
+__all__ = ["paint_now", "set_qt_enum"]

@@ -5,8 +5,8 @@ in the menus, the toolbar and the table's context menu, so enabling one enables 
 
     File:      New payment… (Ctrl+N), Add payments… (Ctrl+Shift+A), Import CSV… (Ctrl+O), Quit (Ctrl+Q)
     Payments:  Refresh all (F5), Refresh this payment (Shift+F5), Stop refresh (Esc),
-               Cancel payment… (Ctrl+Shift+X; Delete in the table), Copy reference (Ctrl+Shift+C),
-               Find (Ctrl+F)
+               Cancel payment… (Ctrl+Shift+X; Delete in the table, set up with the table),
+               Copy reference (Ctrl+Shift+C), Find (Ctrl+F)
     Profile:   Settings… (Ctrl+,), Switch profile ▸ (one entry per saved profile), Audit log… (Ctrl+L)
     Help:      About epay-desktop
 """
@@ -16,10 +16,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QAction, QIcon, QKeySequence, QShortcut
+from PySide6.QtGui import QAction, QIcon, QKeySequence
 from PySide6.QtWidgets import QMenu, QToolBar
 
+from epay_desktop.ui.startup import set_qt_enum
 from epay_desktop.ui.theme import icon
 
 if TYPE_CHECKING:
@@ -37,7 +37,7 @@ def make_action(
 ) -> QAction:
     action = QAction(icon(icon_name) if icon_name else QIcon(), text, window)
     action.setShortcuts([QKeySequence(s) for s in shortcuts])
-    action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+    # Qt.ShortcutContext.WindowShortcut, the default: the shortcuts work anywhere in this window.
     action.setStatusTip(tip)
     action.setToolTip(f"{text.rstrip('…')} — {tip}")
     action.triggered.connect(lambda _checked=False: slot())
@@ -102,9 +102,6 @@ def build_actions(w: MainWindow) -> None:
         shortcuts=("Ctrl+Shift+X",),
         icon_name="cancel-payment",
     )
-    # Delete cancels only from the table (in the search box it deletes text); the dialog still asks.
-    delete = QShortcut(QKeySequence(QKeySequence.StandardKey.Delete), w.table, w.cancel_selected)
-    delete.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
     w.copy_reference_action = make_action(
         w,
         "Copy reference",
@@ -164,7 +161,7 @@ def build_actions(w: MainWindow) -> None:
     toolbar.setObjectName("MainToolbar")
     toolbar.setAccessibleName("Actions")
     toolbar.setMovable(False)
-    toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+    set_qt_enum(toolbar, "toolButtonStyle", "ToolButtonTextBesideIcon")  # no Qt namespace yet
     for action in (w.new_payment_action, w.add_action):
         toolbar.addAction(action)
     toolbar.addSeparator()

@@ -1,27 +1,16 @@
-"""What the main window is built from: the filter row, the payments table, the status bar, the banner
-that says where you are, the Switch profile menu and the counts line (split out of ``main_window``,
+"""What the main window is built from: the filter row, the status bar, the banner that says where you
+are, the Switch profile menu, the counts line, and the register view (split out of ``main_window``,
 which composes them and wires signals). Light imports only: the window paints before the heavy parts
-are loaded."""
+are loaded. The register view (the table model, its filter proxy and the table) is built when a desk is
+bound, after the first paint, which shows the "Loading the register…" placeholder in its place."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import (
-    QAbstractItemView,
-    QComboBox,
-    QHBoxLayout,
-    QHeaderView,
-    QLabel,
-    QLineEdit,
-    QProgressBar,
-    QTableView,
-    QToolButton,
-)
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QLineEdit, QProgressBar, QToolButton
 
 from epay_desktop.domain import State
-from epay_desktop.ui.payments_model import Column
 from epay_desktop.ui.theme import icon, set_banner
 
 if TYPE_CHECKING:
@@ -59,8 +48,18 @@ def build_filters(w: MainWindow) -> QHBoxLayout:
     return row
 
 
-def build_table(w: MainWindow) -> QTableView:
-    table = QTableView(w)
+def build_register_view(w: MainWindow) -> None:
+    """The payments model, its filter proxy and the table, put in the stack beside the placeholder."""
+    from PySide6.QtCore import Qt
+    from PySide6.QtGui import QKeySequence, QShortcut
+    from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView
+
+    from epay_desktop.ui.payments_model import Column, PaymentsFilterModel, PaymentsModel
+
+    w.model = PaymentsModel(w, locale=w.locale_)
+    w.proxy = PaymentsFilterModel(w)
+    w.proxy.setSourceModel(w.model)
+    table = QTableView(w.table_stack)
     w.table = table
     table.setObjectName("PaymentsTable")
     table.setAccessibleName("Payments")
@@ -96,7 +95,10 @@ def build_table(w: MainWindow) -> QTableView:
         extra = 20 if column == Column.STATE else 0
         table.setColumnWidth(column, metrics.horizontalAdvance(sample) + pad + extra)
     header.setMinimumSectionSize(48)
-    return table
+    # Delete cancels only from the table (in the search box it deletes text); the dialog still asks.
+    delete = QShortcut(QKeySequence(QKeySequence.StandardKey.Delete), table, w.cancel_selected)
+    delete.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+    w.table_stack.addWidget(table)
 
 
 def build_status_bar(w: MainWindow) -> None:
