@@ -1,10 +1,11 @@
 """The main window: composes widgets and wires signals; no business logic here.
 
 The table (model + filter proxy + delegates), the details panel, the customer panel (Demo), the
-banner, menus and toolbar (``window_actions``), search and state filter, the status bar with counts and
-refresh progress. The cancel and refresh flows live in ``cancel_flow`` and ``refresh_flow``; the
-dialogs are opened by ``window_dialogs``; every operation runs through one ``TaskRunner`` whose errors
-reach one ``ErrorPresenter``.
+banner, search and state filter, the status bar with counts and refresh progress (all built by
+``window_layout``); the actions, menus, toolbar and which actions are enabled (``window_actions``).
+The cancel and refresh flows live in ``cancel_flow`` and ``refresh_flow``; the dialogs are opened by
+``window_dialogs``; every operation runs through one ``TaskRunner`` whose errors reach one
+``ErrorPresenter``.
 
 The window is built in two steps so it can paint before the heavy parts are imported: the constructor
 builds only what the first paint shows, from light modules (Qt and the domain records): the banner, the
@@ -21,31 +22,31 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QLocale, QModelIndex, QPoint, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication
-from PySide6.QtWidgets import (
-    QLabel,
-    QMainWindow,
-    QMenu,
-    QSplitter,
-    QStackedWidget,
-    QToolBar,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtWidgets import QMainWindow, QMenu, QToolBar, QWidget
 
-from epay_desktop.domain import Action, TrackedPayment, check_action
-from epay_desktop.ui import window_layout
-from epay_desktop.ui.details_panel import DetailsPanel
-from epay_desktop.ui.startup import set_qt_enum
-from epay_desktop.ui.theme import banner
+from epay_desktop.domain import TrackedPayment
+from epay_desktop.ui import window_actions, window_layout
 from epay_desktop.ui.window_actions import build_actions, name_toolbar_buttons
 
 if TYPE_CHECKING:
-    from PySide6.QtWidgets import QComboBox, QDialog, QLineEdit, QProgressBar, QTableView, QToolButton
+    from PySide6.QtWidgets import (
+        QComboBox,
+        QDialog,
+        QLabel,
+        QLineEdit,
+        QProgressBar,
+        QStackedWidget,
+        QTableView,
+        QToolButton,
+        QVBoxLayout,
+    )
 
     from epay_desktop.services import PaymentDesk, Profile, SecretStore
     from epay_desktop.ui.aio import TaskRunner
     from epay_desktop.ui.cancel_flow import CancelFlow
     from epay_desktop.ui.customer_panel import CustomerPanel
+    from epay_desktop.ui.delegates import AggregateBarDelegate, StateBadgeDelegate
+    from epay_desktop.ui.details_panel import DetailsPanel
     from epay_desktop.ui.errors import ErrorPresenter
     from epay_desktop.ui.payments_model import PaymentsFilterModel, PaymentsModel
     from epay_desktop.ui.recovery_notice import RecoveryFlow
@@ -78,12 +79,21 @@ class MainWindow(QMainWindow):
     switch_menu: QMenu
     menus: dict[str, QMenu]
     toolbar: QToolBar
-    # Set by window_layout (build_filters, build_status_bar; build_register_view when bound).
+    # Set by window_layout (build_central, build_filters, build_status_bar; build_register_view when
+    # bound).
+    banner: QLabel
+    table_stack: QStackedWidget
+    placeholder: QLabel
+    side: QWidget
+    side_layout: QVBoxLayout
+    details: DetailsPanel
     search: QLineEdit
     state_filter: QComboBox
     model: PaymentsModel
     proxy: PaymentsFilterModel
     table: QTableView
+    badge_delegate: StateBadgeDelegate
+    bar_delegate: AggregateBarDelegate
     counts_label: QLabel
     progress: QProgressBar
     stop_button: QToolButton
@@ -117,37 +127,9 @@ class MainWindow(QMainWindow):
         self.resize(1280, 760)
         self.show_error_dialogs = show_error_dialogs
         self._presenter: ErrorPresenter | None = None
-        self._refreshes = 0  # refreshes between started and finished (a replaced one finishes late)
 
-        central = QWidget(self)
-        layout = QVBoxLayout(central)
-        layout.setContentsMargins(6, 6, 6, 0)
-        self.banner = banner("opening", "Opening the profile…", central)
-        layout.addWidget(self.banner)
-        layout.addLayout(window_layout.build_filters(self))
-        # Horizontal (the default); a keyword parent: a positional one makes PySide check the
-        # (orientation, parent) overload, which builds the Qt namespace (ui/startup.py).
-        splitter = QSplitter(parent=central)
-        self.table_stack = QStackedWidget(splitter)
-        self.placeholder = QLabel(LOADING, self.table_stack)
-        self.placeholder.setObjectName("RegisterPlaceholder")
-        set_qt_enum(self.placeholder, "alignment", "AlignCenter")
-        self.placeholder.setWordWrap(True)
-        self.placeholder.setMargin(24)
-        self.table_stack.addWidget(self.placeholder)  # the table joins it when a desk is bound
-        splitter.addWidget(self.table_stack)
-        self.side = QWidget(splitter)
-        self.side_layout = QVBoxLayout(self.side)
-        self.side_layout.setContentsMargins(0, 0, 0, 0)
-        self.details = DetailsPanel(self.side, locale=locale)
+        self.setCentralWidget(window_layout.build_central(self, LOADING))
         self.details.psp_reference_copied.connect(lambda _t: self.show_status("pspReference copied."))
-        self.side_layout.addWidget(self.details, 1)
-        splitter.addWidget(self.side)
-        splitter.setStretchFactor(0, 3)
-        splitter.setStretchFactor(1, 2)
-        splitter.setSizes([990, 290])
-        layout.addWidget(splitter, 1)
-        self.setCentralWidget(central)
         build_actions(self)
         window_layout.build_status_bar(self)
         self._wire()
@@ -163,32 +145,7 @@ class MainWindow(QMainWindow):
         self._counts_timer.timeout.connect(lambda: window_layout.update_counts(self))
         self._selected_refresh = QTimer(self, singleShot=True, interval=300)
         self._selected_refresh.timeout.connect(self.refresh_selected)
-        self._set_bound_actions()
-
-    def _wire_register_view(self) -> None:
-        """Connect the register view ``bind`` built (filters set before it existed apply now)."""
-        self.search.textChanged.connect(self.proxy.set_text)
-        self.state_filter.currentIndexChanged.connect(
-            lambda i: self.proxy.set_states(self.state_filter.itemData(i))
-        )
-        self.proxy.set_text(self.search.text())
-        self.proxy.set_states(self.state_filter.currentData())
-        self.table.selectionModel().currentRowChanged.connect(self._current_changed)
-        self.table.customContextMenuRequested.connect(self._context_menu)
-        self.table.doubleClicked.connect(lambda _i: self.details.setFocus())
-        for signal in (
-            self.model.modelReset,
-            self.model.rowsInserted,
-            self.model.dataChanged,
-            self.proxy.layoutChanged,
-            self.proxy.rowsRemoved,
-            self.proxy.rowsInserted,
-            self.proxy.modelReset,
-        ):
-            signal.connect(self._counts_timer.start)
-        self.model.dataChanged.connect(self._rows_changed)
-        self.setTabOrder(self.state_filter, self.table)
-        self.setTabOrder(self.table, self.details)
+        window_actions.set_bound_actions(self)
 
     @property
     def presenter(self) -> ErrorPresenter:
@@ -205,8 +162,6 @@ class MainWindow(QMainWindow):
         """Attach the profile's desk: flows, runner, customer panel (Demo), banner, enabled actions."""
         from epay_desktop.ui.aio import TaskRunner
         from epay_desktop.ui.cancel_flow import CancelFlow
-        from epay_desktop.ui.delegates import AggregateBarDelegate, StateBadgeDelegate
-        from epay_desktop.ui.payments_model import Column
         from epay_desktop.ui.recovery_notice import RecoveryFlow
         from epay_desktop.ui.refresh_flow import RefreshFlow
 
@@ -218,20 +173,12 @@ class MainWindow(QMainWindow):
         self.wanted_profile = profile.name
         locale = self.locale_
         window_layout.build_register_view(self)
-        self._wire_register_view()
-        # The delegates paint rows, and there are rows only from here on (their module loads QStyle).
-        self.badge_delegate = StateBadgeDelegate(self.table)
-        self.bar_delegate = AggregateBarDelegate(self.table)
-        self.table.setItemDelegateForColumn(Column.STATE, self.badge_delegate)
-        self.table.setItemDelegateForColumn(Column.AGGREGATE, self.bar_delegate)
         self.runner = TaskRunner(self._present_error, self)
         self.cancel_flow = CancelFlow(desk, self.model, self.show_status, parent_widget=self, locale=locale)
         self.refresh_flow = RefreshFlow(desk, self.model, self.runner, auto_interval_ms=self.auto_refresh_ms)
         self.recovery_flow = RecoveryFlow(desk, self.model, self.runner, self.show_status, parent_widget=self)
         self.refresh_flow.setParent(self)
-        self.refresh_flow.started.connect(self._refresh_started)
-        self.refresh_flow.progressed.connect(self._refresh_progressed)
-        self.refresh_flow.finished.connect(self._refresh_finished)
+        self.refresh_progress = window_layout.RefreshProgress(self, self.refresh_flow)
         self.show_profile(profile, read_only=read_only, damage=getattr(desk, "damage", ""))
         if desk.demo is not None and not read_only:
             from epay_desktop.ui.customer_panel import CustomerPanel
@@ -248,7 +195,7 @@ class MainWindow(QMainWindow):
             self.customer_panel.new_payment_created.connect(self.select_reference)
             self.side_layout.addWidget(self.customer_panel)
             self.setTabOrder(self.details, self.customer_panel)
-        self._set_bound_actions()
+        window_actions.set_bound_actions(self)
         self._update_selection_dependents()
         name_toolbar_buttons(self.toolbar)
 
@@ -259,15 +206,6 @@ class MainWindow(QMainWindow):
     @property
     def bound(self) -> bool:
         return self.desk is not None
-
-    def _set_bound_actions(self) -> None:
-        writable = self.desk is not None and not self.read_only
-        for action in (self.new_payment_action, self.add_action, self.import_action):
-            action.setEnabled(writable)
-        # Read-only still refreshes (the desk shows the answers without saving them).
-        self.refresh_action.setEnabled(self.desk is not None)
-        self.audit_action.setEnabled(self.desk is not None)
-        self.stop_action.setEnabled(False)
 
     def show_placeholder(self, text: str) -> None:
         """Show ``text`` where the table goes (loading, or why the register could not be opened)."""
@@ -402,29 +340,11 @@ class MainWindow(QMainWindow):
         self.search.setFocus(Qt.FocusReason.ShortcutFocusReason)
         self.search.selectAll()
 
-    # The dialogs are imported when first opened (window_dialogs): none is needed to paint the window.
-    def open_new_payment(self) -> None:
-        if self.new_payment_action.isEnabled():
-            _dialogs().open_new_payment(self)
-
-    def open_add_payments(self) -> None:
-        if self.add_action.isEnabled():
-            _dialogs().open_add_payments(self)
-
-    def open_import_csv(self) -> None:
-        if self.import_action.isEnabled():
-            _dialogs().open_add_payments(self, import_csv=True)
-
     def open_settings(self, select: str | None = None) -> None:
         """Settings, showing ``select`` (default: the open profile, or the one being opened)."""
-        _dialogs().open_settings(self, select=select)
+        from epay_desktop.ui import window_dialogs  # the dialogs load when first opened
 
-    def open_audit(self) -> None:
-        if self.audit_action.isEnabled():
-            _dialogs().open_audit(self)
-
-    def show_about(self) -> None:
-        _dialogs().show_about(self)
+        window_dialogs.open_settings(self, select=select)
 
     def switch_profile(self, profile: Profile) -> None:
         """Ask the composition root to open ``profile`` (it owns sessions; the window only asks)."""
@@ -450,17 +370,8 @@ class MainWindow(QMainWindow):
         self.presenter.present(name, error)
 
     def _context_menu(self, pos: QPoint) -> None:
-        if not self.table.indexAt(pos).isValid():
-            return
-        from PySide6.QtCore import Qt  # not before the first paint (ui/startup.py)
-
-        menu = QMenu(self)
-        menu.setAccessibleName("Payment actions")
-        menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        for action in (self.cancel_action, self.refresh_selected_action, self.copy_reference_action):
-            menu.addAction(action)
-        self.context_menu = menu
-        menu.popup(self.table.viewport().mapToGlobal(pos))
+        if (menu := window_actions.context_menu(self, pos)) is not None:
+            self.context_menu = menu
 
     def _current_changed(self, _current: QModelIndex, _previous: QModelIndex) -> None:
         self._update_selection_dependents()
@@ -478,54 +389,4 @@ class MainWindow(QMainWindow):
         self.details.show_payment(tracked)
         if self.customer_panel is not None:
             self.customer_panel.set_payment(tracked)
-        has = tracked is not None
-        self.copy_reference_action.setEnabled(has)
-        self.refresh_selected_action.setEnabled(has and self.bound)
-        if self.desk is None:
-            self._set_cancel(False, "The register is not open yet.")
-        elif self.read_only:
-            self._set_cancel(False, "The register is open read-only: nothing can be changed.")
-        elif tracked is None:
-            self._set_cancel(False, "Select a payment first.")
-        elif tracked.payment is None:
-            self._set_cancel(False, "The payment has not been read from the API yet; refresh it first.")
-        elif self.model.is_busy(tracked.reference):
-            self._set_cancel(False, "An operation on this payment is running.")
-        else:
-            check = check_action(tracked.payment, Action.CANCEL)
-            self._set_cancel(
-                check.allowed, "Cancel the payment (asks first)" if check.allowed else check.reason
-            )
-
-    def _set_cancel(self, enabled: bool, why: str) -> None:
-        self.cancel_action.setEnabled(enabled)
-        self.cancel_action.setToolTip(f"Cancel payment… — {why}")
-        self.cancel_action.setStatusTip(why)
-
-    def _refresh_started(self, total: int) -> None:
-        self._refreshes += 1
-        self.progress.setRange(0, max(total, 1))
-        self.progress.setValue(0)
-        self.progress.show()
-        self.stop_button.show()
-        self.stop_action.setEnabled(True)
-
-    def _refresh_progressed(self, done: int, total: int) -> None:
-        self.progress.setValue(done)
-
-    def _refresh_finished(self, done: int, total: int, stopped: bool) -> None:
-        self._refreshes -= 1
-        if self._refreshes <= 0:
-            self.progress.hide()
-            self.stop_button.hide()
-            self.stop_action.setEnabled(False)
-        if stopped:
-            self.show_status(f"Refresh stopped after {done} of {total} payments.")
-        else:
-            self.show_status(f"Refreshed {done} of {total} payments.")
-
-
-def _dialogs() -> Any:
-    from epay_desktop.ui import window_dialogs
-
-    return window_dialogs
+        window_actions.update_payment_actions(self, tracked)

@@ -16,14 +16,28 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from PySide6.QtCore import QPoint
 from PySide6.QtGui import QAction, QIcon, QKeySequence
 from PySide6.QtWidgets import QMenu, QToolBar
 
+from epay_desktop.domain import Action, TrackedPayment, check_action
 from epay_desktop.ui.startup import set_qt_enum
 from epay_desktop.ui.theme import icon
 
 if TYPE_CHECKING:
     from epay_desktop.ui.main_window import MainWindow
+
+
+def _dialog(w: MainWindow, name: str, **options: object) -> Callable[[], object]:
+    """Open ``window_dialogs.<name>``; the dialogs are imported when first opened (none is needed to
+    paint the window). The actions that open them are disabled while they cannot be used."""
+
+    def open_dialog() -> object:
+        from epay_desktop.ui import window_dialogs
+
+        return getattr(window_dialogs, name)(w, **options)
+
+    return open_dialog
 
 
 def make_action(
@@ -50,7 +64,7 @@ def build_actions(w: MainWindow) -> None:
     w.new_payment_action = make_action(
         w,
         "New payment…",
-        w.open_new_payment,
+        _dialog(w, "open_new_payment"),
         tip="Create a payment: push to the customer's phone or show a QR code.",
         shortcuts=("Ctrl+N",),
         icon_name="new-payment",
@@ -58,7 +72,7 @@ def build_actions(w: MainWindow) -> None:
     w.add_action = make_action(
         w,
         "Add payments…",
-        w.open_add_payments,
+        _dialog(w, "open_add_payments"),
         tip="Add existing payments to the register by pasting their references.",
         shortcuts=("Ctrl+Shift+A",),
         icon_name="add",
@@ -66,7 +80,7 @@ def build_actions(w: MainWindow) -> None:
     w.import_action = make_action(
         w,
         "Import CSV…",
-        w.open_import_csv,
+        _dialog(w, "open_add_payments", import_csv=True),
         tip="Add payments to the register from a CSV file of references.",
         shortcuts=("Ctrl+O",),
     )
@@ -127,11 +141,13 @@ def build_actions(w: MainWindow) -> None:
     w.audit_action = make_action(
         w,
         "Audit log…",
-        w.open_audit,
+        _dialog(w, "open_audit"),
         tip="Who did what, when: every cancel, capture, refund and change, with CSV export.",
         shortcuts=("Ctrl+L",),
     )
-    w.about_action = make_action(w, "About epay-desktop", w.show_about, tip="Version and licence.")
+    w.about_action = make_action(
+        w, "About epay-desktop", _dialog(w, "show_about"), tip="Version and licence."
+    )
 
     bar = w.menuBar()
     bar.setAccessibleName("Main menu")
@@ -171,6 +187,59 @@ def build_actions(w: MainWindow) -> None:
     w.toolbar = toolbar
 
 
+def set_bound_actions(w: MainWindow) -> None:
+    """Enable what needs an open register (writing needs a writable one); Stop refresh is off until a
+    refresh runs."""
+    writable = w.desk is not None and not w.read_only
+    for action in (w.new_payment_action, w.add_action, w.import_action):
+        action.setEnabled(writable)
+    # Read-only still refreshes (the desk shows the answers without saving them).
+    w.refresh_action.setEnabled(w.desk is not None)
+    w.audit_action.setEnabled(w.desk is not None)
+    w.stop_action.setEnabled(False)
+
+
+def update_payment_actions(w: MainWindow, tracked: TrackedPayment | None) -> None:
+    """Enable what applies to the selected payment ``tracked``. Cancel payment…'s tooltip and status tip
+    say why it is off (the rule comes from ``domain.check_action``; the window never recomputes it)."""
+    w.copy_reference_action.setEnabled(tracked is not None)
+    w.refresh_selected_action.setEnabled(tracked is not None and w.bound)
+    enabled, why = _cancel_state(w, tracked)
+    w.cancel_action.setEnabled(enabled)
+    w.cancel_action.setToolTip(f"Cancel payment… — {why}")
+    w.cancel_action.setStatusTip(why)
+
+
+def _cancel_state(w: MainWindow, tracked: TrackedPayment | None) -> tuple[bool, str]:
+    if w.desk is None:
+        return False, "The register is not open yet."
+    if w.read_only:
+        return False, "The register is open read-only: nothing can be changed."
+    if tracked is None:
+        return False, "Select a payment first."
+    if tracked.payment is None:
+        return False, "The payment has not been read from the API yet; refresh it first."
+    if w.model.is_busy(tracked.reference):
+        return False, "An operation on this payment is running."
+    check = check_action(tracked.payment, Action.CANCEL)
+    return check.allowed, "Cancel the payment (asks first)" if check.allowed else check.reason
+
+
+def context_menu(w: MainWindow, pos: QPoint) -> QMenu | None:
+    """The table's context menu at ``pos`` (viewport coordinates), or None off the rows."""
+    if not w.table.indexAt(pos).isValid():
+        return None
+    from PySide6.QtCore import Qt  # not before the first paint (ui/startup.py)
+
+    menu = QMenu(w)
+    menu.setAccessibleName("Payment actions")
+    menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    for action in (w.cancel_action, w.refresh_selected_action, w.copy_reference_action):
+        menu.addAction(action)
+    menu.popup(w.table.viewport().mapToGlobal(pos))
+    return menu
+
+
 def name_toolbar_buttons(toolbar: QToolBar) -> None:
     """Accessible names for the toolbar's buttons (after the first paint: wrapping them costs ~10 ms)."""
     for action in toolbar.actions():
@@ -185,4 +254,11 @@ def _menu(menu: QMenu, name: str) -> QMenu:
     return menu
 
 
-__all__ = ["build_actions", "make_action", "name_toolbar_buttons"]
+__all__ = [
+    "build_actions",
+    "context_menu",
+    "make_action",
+    "name_toolbar_buttons",
+    "set_bound_actions",
+    "update_payment_actions",
+]

@@ -1,6 +1,7 @@
-"""What the main window is built from: the filter row, the status bar, the banner that says where you
-are, the Switch profile menu, the counts line, and the register view (split out of ``main_window``,
-which composes them and wires signals). Light imports only: the window paints before the heavy parts
+"""What the main window is built from: the central area (banner, filter row, the table's place and the
+side panel with the details), the status bar with its refresh progress, the banner's text, the Switch
+profile menu, the counts line, and the register view (split out of ``main_window``, which composes them
+and wires signals). Light imports only: the window paints before the heavy parts
 are loaded. The register view (the table model, its filter proxy and the table) is built when a desk is
 bound, after the first paint, which shows the "Loading the register…" placeholder in its place."""
 
@@ -8,14 +9,29 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QLineEdit, QProgressBar, QToolButton
+from PySide6.QtCore import QObject
+from PySide6.QtWidgets import (
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QProgressBar,
+    QSplitter,
+    QStackedWidget,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from epay_desktop.domain import State
-from epay_desktop.ui.theme import icon, set_banner
+from epay_desktop.ui.details_panel import DetailsPanel
+from epay_desktop.ui.startup import set_qt_enum
+from epay_desktop.ui.theme import banner, icon, set_banner
 
 if TYPE_CHECKING:
     from epay_desktop.services import Profile
     from epay_desktop.ui.main_window import MainWindow
+    from epay_desktop.ui.refresh_flow import RefreshFlow
 
 STATE_FILTERS: tuple[tuple[str, frozenset[State | None] | None], ...] = (
     ("All states", None),
@@ -27,6 +43,40 @@ STATE_FILTERS: tuple[tuple[str, frozenset[State | None] | None], ...] = (
     ("Unknown state", frozenset({State.UNKNOWN})),
     ("Not fetched yet", frozenset({None})),
 )
+
+
+def build_central(w: MainWindow, placeholder_text: str) -> QWidget:
+    """The banner, the filter row, and a splitter with the table's place (a stack showing
+    ``placeholder_text`` until ``build_register_view`` adds the table) and the side panel (details; the
+    Demo's customer panel joins it when bound)."""
+    central = QWidget(w)
+    layout = QVBoxLayout(central)
+    layout.setContentsMargins(6, 6, 6, 0)
+    w.banner = banner("opening", "Opening the profile…", central)
+    layout.addWidget(w.banner)
+    layout.addLayout(build_filters(w))
+    # Horizontal (the default); a keyword parent: a positional one makes PySide check the
+    # (orientation, parent) overload, which builds the Qt namespace (ui/startup.py).
+    splitter = QSplitter(parent=central)
+    w.table_stack = QStackedWidget(splitter)
+    w.placeholder = QLabel(placeholder_text, w.table_stack)
+    w.placeholder.setObjectName("RegisterPlaceholder")
+    set_qt_enum(w.placeholder, "alignment", "AlignCenter")
+    w.placeholder.setWordWrap(True)
+    w.placeholder.setMargin(24)
+    w.table_stack.addWidget(w.placeholder)
+    splitter.addWidget(w.table_stack)
+    w.side = QWidget(splitter)
+    w.side_layout = QVBoxLayout(w.side)
+    w.side_layout.setContentsMargins(0, 0, 0, 0)
+    w.details = DetailsPanel(w.side, locale=w.locale_)
+    w.side_layout.addWidget(w.details, 1)
+    splitter.addWidget(w.side)
+    splitter.setStretchFactor(0, 3)
+    splitter.setStretchFactor(1, 2)
+    splitter.setSizes([990, 290])
+    layout.addWidget(splitter, 1)
+    return central
 
 
 def build_filters(w: MainWindow) -> QHBoxLayout:
@@ -49,11 +99,13 @@ def build_filters(w: MainWindow) -> QHBoxLayout:
 
 
 def build_register_view(w: MainWindow) -> None:
-    """The payments model, its filter proxy and the table, put in the stack beside the placeholder."""
+    """The payments model, its filter proxy and the table, put in the stack beside the placeholder and
+    connected: the filters (what was typed before applies now), the counts line, the selection."""
     from PySide6.QtCore import Qt
     from PySide6.QtGui import QKeySequence, QShortcut
     from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView
 
+    from epay_desktop.ui.delegates import AggregateBarDelegate, StateBadgeDelegate
     from epay_desktop.ui.payments_model import Column, PaymentsFilterModel, PaymentsModel
 
     w.model = PaymentsModel(w, locale=w.locale_)
@@ -95,10 +147,39 @@ def build_register_view(w: MainWindow) -> None:
         extra = 20 if column == Column.STATE else 0
         table.setColumnWidth(column, metrics.horizontalAdvance(sample) + pad + extra)
     header.setMinimumSectionSize(48)
+    # The delegates paint rows, and there are rows only from here on (their module loads QStyle).
+    w.badge_delegate = StateBadgeDelegate(table)
+    w.bar_delegate = AggregateBarDelegate(table)
+    table.setItemDelegateForColumn(Column.STATE, w.badge_delegate)
+    table.setItemDelegateForColumn(Column.AGGREGATE, w.bar_delegate)
     # Delete cancels only from the table (in the search box it deletes text); the dialog still asks.
     delete = QShortcut(QKeySequence(QKeySequence.StandardKey.Delete), table, w.cancel_selected)
     delete.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
     w.table_stack.addWidget(table)
+    _connect_register_view(w)
+
+
+def _connect_register_view(w: MainWindow) -> None:
+    w.search.textChanged.connect(w.proxy.set_text)
+    w.state_filter.currentIndexChanged.connect(lambda i: w.proxy.set_states(w.state_filter.itemData(i)))
+    w.proxy.set_text(w.search.text())
+    w.proxy.set_states(w.state_filter.currentData())
+    w.table.selectionModel().currentRowChanged.connect(w._current_changed)
+    w.table.customContextMenuRequested.connect(w._context_menu)
+    w.table.doubleClicked.connect(lambda _i: w.details.setFocus())
+    for signal in (
+        w.model.modelReset,
+        w.model.rowsInserted,
+        w.model.dataChanged,
+        w.proxy.layoutChanged,
+        w.proxy.rowsRemoved,
+        w.proxy.rowsInserted,
+        w.proxy.modelReset,
+    ):
+        signal.connect(w._counts_timer.start)
+    w.model.dataChanged.connect(w._rows_changed)
+    w.setTabOrder(w.state_filter, w.table)
+    w.setTabOrder(w.table, w.details)
 
 
 def build_status_bar(w: MainWindow) -> None:
@@ -118,6 +199,41 @@ def build_status_bar(w: MainWindow) -> None:
     bar.addPermanentWidget(w.progress)
     bar.addPermanentWidget(w.stop_button)
     bar.addPermanentWidget(w.counts_label)
+
+
+class RefreshProgress(QObject):
+    """The status bar's side of ``RefreshFlow``: the progress bar and the Stop button while any refresh
+    runs (a replaced refresh finishes after its successor started, so they are counted), and a status
+    line saying how far each one got."""
+
+    def __init__(self, w: MainWindow, flow: RefreshFlow) -> None:
+        super().__init__(w)
+        self._w = w
+        self._running = 0
+        flow.started.connect(self._started)
+        flow.progressed.connect(lambda done, _total: w.progress.setValue(done))
+        flow.finished.connect(self._finished)
+
+    def _started(self, total: int) -> None:
+        w = self._w
+        self._running += 1
+        w.progress.setRange(0, max(total, 1))
+        w.progress.setValue(0)
+        w.progress.show()
+        w.stop_button.show()
+        w.stop_action.setEnabled(True)
+
+    def _finished(self, done: int, total: int, stopped: bool) -> None:
+        w = self._w
+        self._running -= 1
+        if self._running <= 0:
+            w.progress.hide()
+            w.stop_button.hide()
+            w.stop_action.setEnabled(False)
+        if stopped:
+            w.show_status(f"Refresh stopped after {done} of {total} payments.")
+        else:
+            w.show_status(f"Refreshed {done} of {total} payments.")
 
 
 def show_profile(w: MainWindow, profile: Profile, *, read_only: bool = False, damage: str = "") -> None:
