@@ -30,6 +30,7 @@ from epay_desktop.ui.startup import set_qt_enum
 _ACTION_LABELS = {Action.CANCEL: "Cancel", Action.CAPTURE: "Capture", Action.REFUND: "Refund"}
 _ACTION_VERBS = {Action.CANCEL: "releases", Action.CAPTURE: "up to", Action.REFUND: "up to"}
 EVENT_COLUMNS = ("Event", "Amount", "Time", "Success", "Idempotency key")
+KEY_COLUMN = EVENT_COLUMNS.index("Idempotency key")
 
 
 def _value_label(parent: QWidget, name: str) -> QLabel:
@@ -113,7 +114,17 @@ class DetailsPanel(QWidget):
         self.events.setUniformRowHeights(True)
         self.events.setAlternatingRowColors(True)
         self.events.setHeaderLabels(list(EVENT_COLUMNS))
-        self.events.header().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        # The timeline never scrolls sideways: the short columns fit their contents and the idempotency
+        # key takes what is left, elided in the middle (its tooltip has it in full).
+        header = self.events.header()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(KEY_COLUMN, QHeaderView.ResizeMode.Stretch)
+        header.setStretchLastSection(False)  # a stretched last section never goes below 100 px
+        header.setMinimumSectionSize(24)
+        set_qt_enum(self.events, "textElideMode", "ElideMiddle")
+        set_qt_enum(header, "textElideMode", "ElideRight")
+        self.events.headerItem().setToolTip(KEY_COLUMN, "Idempotency key (a row's tooltip has it whole)")
+        set_qt_enum(self.events, "horizontalScrollBarPolicy", "ScrollBarAlwaysOff")
         layout.addWidget(self.events, 1)
         self.show_payment(None)
 
@@ -168,6 +179,7 @@ class DetailsPanel(QWidget):
             else:
                 label.setText(f"No. {check.reason}")
         self.psp_reference.setText(payment.psp_reference)
+        self.psp_reference.setCursorPosition(0)  # show its start, not its end
         self.copy_button.setEnabled(bool(payment.psp_reference))
         from PySide6.QtCore import Qt  # not before the first paint (ui/startup.py)
 
@@ -184,6 +196,8 @@ class DetailsPanel(QWidget):
             item.setTextAlignment(1, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
             if not event.success:
                 item.setToolTip(3, "The API reports that this operation failed.")
+            if event.idempotency_key:
+                item.setToolTip(KEY_COLUMN, f"Idempotency key: {event.idempotency_key}")
             self.events.addTopLevelItem(item)
 
     def copy_psp_reference(self) -> None:

@@ -74,7 +74,7 @@ def build_central(w: MainWindow, placeholder_text: str) -> QWidget:
     splitter.addWidget(w.side)
     splitter.setStretchFactor(0, 3)
     splitter.setStretchFactor(1, 2)
-    splitter.setSizes([990, 290])
+    splitter.setSizes([900, 380])  # the events timeline needs ~370 px before its key column
     layout.addWidget(splitter, 1)
     return central
 

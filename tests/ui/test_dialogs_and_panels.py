@@ -15,7 +15,7 @@ from epay_desktop.domain import Action, Currency, EventName, Money, PaymentEvent
 from epay_desktop.ui.aio import wait_finished
 from epay_desktop.ui.cancel_dialog import CANNOT_BE_UNDONE, CancelDialog
 from epay_desktop.ui.customer_panel import NewDemoPaymentDialog
-from epay_desktop.ui.details_panel import DetailsPanel
+from epay_desktop.ui.details_panel import EVENT_COLUMNS, DetailsPanel
 from epay_desktop.ui.errors import describe_error
 from epay_desktop.ui.formatting import AmountError, format_money, parse_money
 from tests.ui.factories import T0, tracked
@@ -133,6 +133,38 @@ def test_details_panel_lists_failed_and_unknown_events(qtbot: Any) -> None:
     panel.show_payment(tp.__class__(**{**{f: getattr(tp, f) for f in tp.__slots__}, "events": (event,)}))
     item = panel.events.topLevelItem(0)
     assert [item.text(c) for c in (0, 1, 3, 4)] == ["PAUSED", "0.05\u00a0NOK", "No", "key-1"]
+
+
+def test_the_event_timeline_fits_its_width_and_elides_the_key(qtbot: Any) -> None:
+    """At 1480x820 the side panel is ~440 px wide: the timeline must not scroll sideways. The short
+    columns fit their contents; the idempotency key takes the rest, elided, in full in its tooltip."""
+    from tests.ui.factories import payment
+
+    panel = DetailsPanel(locale=C)
+    qtbot.addWidget(panel)
+    panel.resize(440, 600)
+    panel.show()
+    qtbot.waitExposed(panel)
+    tp = tracked(amount=123_456_789, captured=1_000)
+    key = "k" * 20 + "-" + "9" * 29  # 50 characters, the longest key the API takes
+    p = payment(tp.reference, amount=123_456_789, captured=1_000)
+    events = tuple(
+        PaymentEvent(tp.reference, "psp", name, p.amount, T0, key, True)
+        for name in (EventName.CREATED, EventName.AUTHORIZED, EventName.CAPTURED)
+    )
+    panel.show_payment(tp.__class__(**{**{f: getattr(tp, f) for f in tp.__slots__}, "events": events}))
+    tree, header = panel.events, panel.events.header()
+    # The view lays its items out when it next paints.
+    qtbot.waitUntil(lambda: header.sectionSize(0) >= tree.sizeHintForColumn(0))
+    assert not tree.horizontalScrollBar().isVisible()
+    assert header.sectionViewportPosition(4) + header.sectionSize(4) <= tree.viewport().width()
+    for column in range(4):  # sized to their contents: nothing cut
+        assert header.sectionSize(column) >= tree.sizeHintForColumn(column), EVENT_COLUMNS[column]
+    item = tree.topLevelItem(0)
+    assert item.text(4) == key
+    assert header.sectionSize(4) < tree.fontMetrics().horizontalAdvance(key)  # so it is elided
+    assert tree.textElideMode() == Qt.TextElideMode.ElideMiddle
+    assert key in item.toolTip(4)
 
 
 def test_details_panel_without_payment(qtbot: Any) -> None:
