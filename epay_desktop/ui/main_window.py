@@ -234,6 +234,7 @@ class MainWindow(QMainWindow):
         self._selected_refresh.stop()
         if self.desk is not None:
             self.refresh_flow.auto_timer.stop()
+            self.refresh_flow.poll_timer.stop()
             await self.runner.shutdown()
 
     def busy_references(self) -> frozenset[str]:
@@ -264,6 +265,7 @@ class MainWindow(QMainWindow):
             return
         if self.desk is not None:
             self.refresh_flow.auto_timer.stop()
+            self.refresh_flow.poll_timer.stop()
         super().closeEvent(event)
         if event.isAccepted():
             self.closed.emit()

@@ -213,6 +213,8 @@ class RefreshProgress(QObject):
         flow.started.connect(self._started)
         flow.progressed.connect(lambda done, _total: w.progress.setValue(done))
         flow.finished.connect(self._finished)
+        # Connected after ``finished``: the flow's offline / "online again" line replaces "Refreshed N".
+        flow.status_changed.connect(w.show_status)
 
     def _started(self, total: int) -> None:
         w = self._w

@@ -385,3 +385,15 @@ def test_every_interactive_widget_has_an_accessible_name(run: Callable[..., Any]
             assert menu.accessibleName()
 
     run(scenario)
+
+
+def test_the_refresh_flows_offline_line_reaches_the_status_bar(run: Callable[..., Any]) -> None:
+    """The flow says "Offline: …" just after its batch finished: that line, not "Refreshed N", stays."""
+
+    async def scenario(h: Harness) -> None:
+        flow = h.window.refresh_flow
+        flow.finished.emit(3, 3, False)
+        flow.status_changed.emit("Offline: could not reach the API. The list shows the register as of …")
+        assert h.window.statusBar().currentMessage().startswith("Offline: could not reach the API")
+
+    run(scenario)
