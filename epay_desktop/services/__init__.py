@@ -9,8 +9,9 @@ httpx, the store or the client. ``TYPE_CHECKING`` imports keep mypy and editors 
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from epay_desktop import lazy
 
 if TYPE_CHECKING:
     from epay_desktop.api import redact
@@ -163,14 +164,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value  # the next lookup is a plain attribute
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(__all__)
+__getattr__, __dir__ = lazy.exports(__name__, _EXPORTS, globals())

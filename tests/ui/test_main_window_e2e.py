@@ -17,15 +17,7 @@ from epay_desktop.app import Session, open_demo
 from epay_desktop.domain import Action, Currency, Money, State, TrackedPayment, check_action
 from epay_desktop.ui.cancel_dialog import CancelDialog
 from epay_desktop.ui.main_window import MainWindow
-
-
-async def wait_until(predicate: Callable[[], object], limit: float = 5.0) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + limit
-    while not predicate():
-        if loop.time() > deadline:
-            raise AssertionError("condition not reached in time")
-        await asyncio.sleep(0.005)
+from tests.support.waiting import wait_until
 
 
 class Harness:

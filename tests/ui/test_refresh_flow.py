@@ -31,6 +31,7 @@ from epay_desktop.ui.refresh_flow import (
     READS_PER_REFRESH,
     RefreshFlow,
 )
+from tests.support.waiting import wait_until
 
 MSN = DEMO_PROFILE.merchant_serial_number
 
@@ -89,15 +90,6 @@ class Rig:
         tracked = self.model.tracked(reference)
         assert tracked is not None
         return tracked.payment.state if tracked.payment is not None else None
-
-
-async def wait_until(predicate: Callable[[], object], limit: float = 5.0) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + limit
-    while not predicate():
-        if loop.time() > deadline:
-            raise AssertionError("condition not reached in time")
-        await asyncio.sleep(0.01)
 
 
 @contextlib.asynccontextmanager

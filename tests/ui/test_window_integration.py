@@ -19,16 +19,8 @@ from PySide6.QtWidgets import QAbstractButton, QApplication, QLineEdit, QWidget
 from epay_desktop.app import Session, open_demo
 from epay_desktop.domain import Currency, Money, State, TrackedPayment
 from epay_desktop.ui.main_window import MainWindow
+from tests.support.waiting import wait_until
 from tests.ui.register.helpers import unnamed_controls
-
-
-async def wait_until(predicate: Callable[[], object], limit: float = 5.0) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + limit
-    while not predicate():
-        if loop.time() > deadline:
-            raise AssertionError("condition not reached in time")
-        await asyncio.sleep(0.005)
 
 
 class Harness:
