@@ -115,6 +115,7 @@ class TrackingDesk:
     async def refresh(self, reference: str) -> TrackedPayment:
         """GET the payment and its events; the snapshot is saved. On failure the old snapshot is kept,
         ``fetch_error`` is recorded, and the client's error is raised."""
+        asked_at = datetime.now(UTC)  # an older answer arriving late must not overwrite a newer one
         try:
             payment, events = await self._fetch(reference)
         except EPaymentError as error:
@@ -133,7 +134,9 @@ class TrackingDesk:
                 created_at=kept.created_at if kept else None,
                 fetched_at=datetime.now(UTC),
             )
-        return await self._db(self.store.register.save_snapshot, self.msn, payment, events)
+        return await self._db(
+            self.store.register.save_snapshot, self.msn, payment, events, fetched_at=asked_at
+        )
 
     async def refresh_all(
         self, references: Iterable[str], concurrency: int = 8

@@ -217,8 +217,11 @@ class Register:
         fetch_error: str = "",
     ) -> TrackedPayment:
         """Keep the newest snapshot of ``payment`` (tracking it if it was not yet). ``events=None``
-        keeps the events saved before (used when only the payment could be read)."""
-        stamp = to_text(fetched_at or utc_now())
+        keeps the events saved before (used when only the payment could be read). ``fetched_at`` is
+        when the read was asked for: an answer to an older request that arrives after a newer one was
+        saved is not kept (the latest refresh wins in the register too)."""
+        moment = fetched_at or utc_now()
+        stamp = to_text(moment)
         payment_json = dump_payment(payment)
         events_json = dump_events(list(events)) if events is not None else None
 
@@ -228,6 +231,16 @@ class Register:
                 "ON CONFLICT (msn, reference) DO NOTHING",
                 (msn, payment.reference, stamp),
             )
+            stored = conn.execute(
+                "SELECT fetched_at FROM payments WHERE msn = ? AND reference = ?", (msn, payment.reference)
+            ).fetchone()
+            newer = from_text(stored[0]) if stored is not None and stored[0] else None
+            if newer is not None and newer > moment:
+                row = conn.execute(
+                    f"SELECT {_COLUMNS} FROM payments WHERE msn = ? AND reference = ?",
+                    (msn, payment.reference),
+                ).fetchone()
+                return _tracked(row)
             conn.execute(
                 "UPDATE payments SET payment_json = ?, events_json = coalesce(?, events_json), "
                 "fetched_at = ?, fetch_error = ?, redirect_url = coalesce(redirect_url, ?) "

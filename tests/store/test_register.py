@@ -100,6 +100,18 @@ def test_snapshots_are_saved_and_a_failed_fetch_keeps_the_old_one(store: Store) 
     assert later.payment.aggregate.cancelled == nok(10000)
 
 
+def test_an_older_read_that_answers_late_does_not_overwrite_a_newer_snapshot(store: Store) -> None:
+    """Two refreshes of one payment: the one asked later (after a cancel) is saved first; the answer
+    to the one asked earlier arrives last and must not bring the old figures back."""
+    store.register.add(MSN, [NewEntry("ref-00001")])
+    newer = payment("ref-00001", cancelled=10000)
+    store.register.save_snapshot(MSN, newer, [], fetched_at=T0 + timedelta(seconds=2))
+    kept = store.register.save_snapshot(MSN, payment("ref-00001"), [], fetched_at=T0)
+    assert kept.payment == newer
+    assert kept.fetched_at == T0 + timedelta(seconds=2)
+    assert store.register.get(MSN, "ref-00001").payment == newer  # type: ignore[union-attr]
+
+
 def test_saving_a_snapshot_of_an_untracked_payment_tracks_it(store: Store) -> None:
     store.register.save_snapshot(MSN, payment("surprise-1"), [])
     assert store.register.contains(MSN, "surprise-1")
