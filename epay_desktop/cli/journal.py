@@ -23,7 +23,7 @@ from epay_desktop.api import (
 )
 from epay_desktop.cli.output import Printer
 from epay_desktop.domain import Money, Payment
-from epay_desktop.store import Intent, IntentPendingError, IntentStatus, Operation, Store
+from epay_desktop.store import Intent, IntentFinishedError, IntentPendingError, IntentStatus, Operation, Store
 
 JOURNAL_FILE = "cli-journal.sqlite3"
 OS_USER = "epay-cli"
@@ -144,7 +144,12 @@ class CliJournal:
                 raise JournalRefusalError(
                     f"{error} Nothing was sent; try again when it is finished."
                 ) from None
-        attempts = await asyncio.to_thread(self.store.journal.note_attempt, intent.id)
+        try:
+            attempts = await asyncio.to_thread(self.store.journal.note_attempt, intent.id)
+        except IntentFinishedError as error:  # another epay finished it since it was read
+            raise JournalRefusalError(
+                f"{error} Nothing was sent; check it with: epay events {reference}"
+            ) from None
         try:
             answer = await send(intent.idempotency_key)
         except (ApiError, NotAllowedError) as error:

@@ -23,6 +23,11 @@ class OperationPendingError(DeskError):
     """Another money-moving operation on this payment has no known outcome yet."""
 
 
+class OperationFinishedError(DeskError):
+    """The unfinished operation this call would have sent again was finished meanwhile by another
+    window or copy of the app (abandoned, settled): nothing was sent."""
+
+
 class StaleConfirmationError(DeskError):
     """The payment changed since the person confirmed: a cancel would now release ``now``, not the
     ``expected`` amount they saw. Nothing was sent; ``tracked`` has the fresh figures to show before

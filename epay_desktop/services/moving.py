@@ -28,6 +28,7 @@ from epay_desktop.domain import Action, Money, Payment, TrackedPayment, check_ac
 from epay_desktop.services.errors import (
     ActionNotPossibleError,
     NotTrackedError,
+    OperationFinishedError,
     OperationPendingError,
     StaleConfirmationError,
     said,
@@ -35,7 +36,7 @@ from epay_desktop.services.errors import (
 from epay_desktop.services.outcomes import find_effect, moved_amount, success_message
 from epay_desktop.services.results import CancelResult, OperationResult
 from epay_desktop.services.tracking import TrackingDesk
-from epay_desktop.store import Intent, IntentPendingError, IntentStatus, Operation
+from epay_desktop.store import Intent, IntentFinishedError, IntentPendingError, IntentStatus, Operation
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -209,7 +210,17 @@ class MovingDesk(TrackingDesk):
     async def _attempt(
         self, intent: Intent, before: Payment | None, *, resumed: bool
     ) -> tuple[TrackedPayment, Money, bool, str]:
-        attempts = await self._db(self.store.journal.note_attempt, intent.id)
+        try:
+            attempts = await self._db(self.store.journal.note_attempt, intent.id)
+        except IntentFinishedError as error:
+            # Finished since it was read (abandoned in another window, settled by another copy of the
+            # app): a stale copy is never sent.
+            done = error.intent
+            raise OperationFinishedError(
+                f"The {done.operation.value} of {done.reference} started {done.created_at:%Y-%m-%d %H:%M} "
+                f"UTC was finished meanwhile elsewhere ({done.status.value}: {done.outcome}). Nothing was "
+                "sent now; refresh the payment to see where it stands."
+            ) from None
         try:
             answer = await self._send(intent)
         except (ApiError, NotAllowedError) as error:

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 from epay_desktop.api import ApiError, EPaymentError, NotAllowedError
 from epay_desktop.domain import Money
-from epay_desktop.services.errors import DeskError, said
+from epay_desktop.services.errors import DeskError, OperationFinishedError, said
 from epay_desktop.services.moving import MovingDesk
 from epay_desktop.services.results import CancelResult, OperationResult, RecoveryOutcome, RecoveryResult
 from epay_desktop.store import Intent, IntentStatus, Operation
@@ -32,13 +32,18 @@ class RecoveringDesk(MovingDesk):
         too; only ``result.finished`` ones are done."""
         results: list[RecoveryResult] = []
         now = datetime.now(UTC)
-        for intent in await self.pending_intents():
-            if intent.reference in self._in_flight:
+        for listed in await self.pending_intents():
+            if listed.reference in self._in_flight:
                 continue  # being sent right now by this desk: its own call reports it
-            results.append(await self._recover_one(intent, now))
+            result = await self._recover_one(listed, now)
+            if result is not None:
+                results.append(result)
         return results
 
-    async def _recover_one(self, intent: Intent, now: datetime) -> RecoveryResult:
+    async def _recover_one(self, listed: Intent, now: datetime) -> RecoveryResult | None:
+        """One intent of the list read at the start; None when it was finished meanwhile (another
+        window abandoned or resumed it, another copy of the app settled it): nothing to do."""
+        intent = listed
         what = _what(intent)
         if self.read_only:
             return _result(
@@ -50,6 +55,12 @@ class RecoveringDesk(MovingDesk):
         self._claim(intent.reference, intent.operation)
         handed_over = False  # to the shielded task that sends, which ends the claim itself
         try:
+            # The list was read before the earlier intents were worked on: read this one again now
+            # that it is claimed (the journal also refuses to send a finished one, see _attempt).
+            current = await self._db(self.store.journal.get, listed.id)
+            if current is None or current.status is not IntentStatus.PENDING:
+                return None
+            intent = current
             kept = await self.tracked(intent.reference)
             before = kept.payment if kept else None
             try:
@@ -89,6 +100,8 @@ class RecoveringDesk(MovingDesk):
                 _tracked, moved, reconciled, message = await self._shielded(
                     intent.reference, self._attempt(intent, before, resumed=True)
                 )
+            except OperationFinishedError:
+                return None  # finished elsewhere between the re-read and the send: nothing was sent
             except EPaymentError as error:
                 return await self._after_failed_recovery(intent, error)
             outcome = RecoveryOutcome.RECONCILED if reconciled else RecoveryOutcome.SUCCEEDED

@@ -21,7 +21,14 @@ from epay_desktop.store.db import (
     RegisterTooNewError,
     move_aside,
 )
-from epay_desktop.store.journal import Intent, IntentPendingError, IntentStatus, Journal, Operation
+from epay_desktop.store.journal import (
+    Intent,
+    IntentFinishedError,
+    IntentPendingError,
+    IntentStatus,
+    Journal,
+    Operation,
+)
 from epay_desktop.store.register import NewEntry, Register
 
 
@@ -56,6 +63,7 @@ __all__ = [
     "AuditLog",
     "Database",
     "Intent",
+    "IntentFinishedError",
     "IntentPendingError",
     "IntentStatus",
     "Journal",

@@ -105,6 +105,18 @@ class IntentPendingError(Exception):
         self.intent = intent
 
 
+class IntentFinishedError(Exception):
+    """``note_attempt`` found the intent already finished (``intent``: abandoned, settled or sent by
+    another desk or process since it was read): it must not be sent. Nothing was written."""
+
+    def __init__(self, intent: Intent) -> None:
+        super().__init__(
+            f"The {intent.operation.value} of {intent.reference} (intent {intent.id}) is already finished "
+            f"({intent.status.value})."
+        )
+        self.intent = intent
+
+
 class Journal:
     def __init__(self, db: Database) -> None:
         self.db = db
@@ -183,12 +195,24 @@ class Journal:
         return self.db.write("writing the journal", work, durable=True)
 
     def note_attempt(self, intent_id: int) -> int:
-        """Count one more attempt (durably, before it is sent); returns how many there have been."""
+        """Count one more attempt (durably, before it is sent); returns how many there have been.
+
+        Only a pending intent may be sent: one finished since it was read (abandoned in another window,
+        settled by another copy of the app) raises ``IntentFinishedError`` and nothing is written, so a
+        stale copy of an intent can never be sent after the person gave it up."""
 
         def work(conn: sqlite3.Connection) -> int:
-            conn.execute("UPDATE intents SET attempts = attempts + 1 WHERE id = ?", (intent_id,))
+            cursor = conn.execute(
+                "UPDATE intents SET attempts = attempts + 1 WHERE id = ? AND status = 'pending'",
+                (intent_id,),
+            )
+            if cursor.rowcount != 1:
+                intent = _read_intent(conn, intent_id)
+                if intent is None:
+                    raise ValueError(f"there is no intent {intent_id} in the journal")
+                raise IntentFinishedError(intent)
             row = conn.execute("SELECT attempts FROM intents WHERE id = ?", (intent_id,)).fetchone()
-            return int(row[0]) if row else 0
+            return int(row[0])
 
         return self.db.write("writing the journal", work, durable=True)
 

@@ -1,0 +1,100 @@
+"""Second review: an intent finished elsewhere (abandoned, settled by another desk or process) while
+this desk was busy is never sent again from a stale copy."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+import httpx
+import pytest
+
+from epay_desktop.api import new_idempotency_key
+from epay_desktop.services import IntentStatus, OperationFinishedError, RecoveryOutcome
+from epay_desktop.store import IntentFinishedError, Operation, Store
+from tests.services.conftest import Bench, MovesProxy, nok
+
+
+@pytest.mark.anyio
+async def test_recovery_does_not_resend_an_intent_abandoned_meanwhile(bench: Bench) -> None:
+    first = await bench.approved_payment(10000)
+    second = await bench.approved_payment(10000)
+    one = await bench.pending_intent(Operation.CAPTURE, first, nok(3000), attempts=1)
+    two = await bench.pending_intent(Operation.CAPTURE, second, nok(3000), attempts=1)
+
+    async def abandon_the_second(request: httpx.Request) -> None:
+        # While this desk resends the first intent, the person abandons the second in another window.
+        if first in request.url.path:
+            abandoned = await bench.desk.abandon_intent(two.id)
+            assert abandoned.outcome is RecoveryOutcome.FAILED
+
+    proxy = MovesProxy(bench.transport, before=abandon_the_second)
+    async with bench.desk_through(proxy) as desk:
+        results = await desk.recover_pending()
+    by_id = {r.intent_id: r for r in results}
+    assert by_id[one.id].outcome is RecoveryOutcome.SUCCEEDED
+    assert two.id not in by_id or by_id[two.id].outcome is not RecoveryOutcome.SUCCEEDED
+    assert "CAPTURED" not in await bench.event_names(second)  # abandoned: never sent
+    journal = {i.id: i for i in await bench.desk.journal()}
+    assert journal[two.id].status is IntentStatus.FAILED
+    assert journal[two.id].attempts == 1
+
+
+class AbandonOnRead(httpx.AsyncBaseTransport):
+    """In front of the sandbox: the first GET of the payment runs ``hook`` first (another window acts
+    between this desk's read of the journal and its send)."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport, hook: Callable[[], Awaitable[None]]) -> None:
+        self.inner = inner
+        self.hook: Callable[[], Awaitable[None]] | None = hook
+        self.moves = 0
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if request.method == "GET" and self.hook is not None:
+            hook, self.hook = self.hook, None
+            await hook()
+        if request.method == "POST" and request.url.path.startswith("/epayment/v1/payments/"):
+            self.moves += 1
+        return await self.inner.handle_async_request(request)
+
+
+@pytest.mark.anyio
+async def test_a_capture_that_would_resume_an_intent_abandoned_meanwhile_sends_nothing(bench: Bench) -> None:
+    ref = await bench.approved_payment(10000)
+    intent = await bench.pending_intent(Operation.CAPTURE, ref, nok(3000), attempts=1)
+
+    async def abandon() -> None:
+        await bench.desk.abandon_intent(intent.id)
+
+    proxy = AbandonOnRead(bench.transport, abandon)
+    async with bench.desk_through(proxy) as other:
+        # Finds the pending capture of 3000 (the same operation): resumes it; the person abandons it
+        # in another window while this desk reads the event log.
+        with pytest.raises(OperationFinishedError, match="finished meanwhile"):
+            await other.capture(ref, nok(3000))
+        assert other.busy_references() == frozenset()
+    assert proxy.moves == 0
+    assert "CAPTURED" not in await bench.event_names(ref)
+    (done,) = await bench.desk.journal()
+    assert done.status is IntentStatus.FAILED
+    assert done.attempts == 1
+
+
+def test_the_journal_refuses_to_count_an_attempt_on_a_finished_intent(tmp_path: Path) -> None:
+    with Store(tmp_path / "r.sqlite3") as store:
+        intent = store.journal.begin(
+            operation=Operation.CANCEL,
+            profile="p",
+            msn="123456",
+            reference="ref-12345678",
+            amount=None,
+            idempotency_key=new_idempotency_key(),
+            os_user="u",
+        )
+        assert store.journal.note_attempt(intent.id) == 1
+        store.journal.finish(intent.id, IntentStatus.FAILED, "abandoned", os_user="u")
+        with pytest.raises(IntentFinishedError):
+            store.journal.note_attempt(intent.id)
+        after = store.journal.get(intent.id)
+        assert after is not None
+        assert after.attempts == 1
