@@ -249,11 +249,17 @@ class MovingDesk(TrackingDesk):
             if settled is None:
                 raise
             return settled
+        # Confirmed by the API: recorded at once (durably), before the payment is read again, so a
+        # crash or kill during those reads cannot leave a confirmed operation pending.
+        moved = moved_amount(intent, before, answer, None)
+        message = success_message(intent, moved, answer, reconciled=False)
+        if resumed:
+            message += " (finished after an interruption, with the same idempotency key)"
+        await self._finish(intent, IntentStatus.SUCCEEDED, message)
         try:
             payment, events = await self._fetch(intent.reference)
             tracked = await self._db(self.store.register.save_snapshot, self.msn, payment, events)
         except EPaymentError as error:
-            payment = answer
             tracked = await self._db(
                 self.store.register.save_snapshot,
                 self.msn,
@@ -261,11 +267,6 @@ class MovingDesk(TrackingDesk):
                 None,
                 fetch_error=f"The event log was not refreshed: {said(error)}",
             )
-        moved = moved_amount(intent, before, answer, None)
-        message = success_message(intent, moved, payment, reconciled=False)
-        if resumed:
-            message += " (finished after an interruption, with the same idempotency key)"
-        await self._finish(intent, IntentStatus.SUCCEEDED, message)
         return tracked, moved, False, message
 
     async def _settle_from_log(

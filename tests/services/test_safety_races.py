@@ -98,3 +98,39 @@ def test_the_journal_refuses_to_count_an_attempt_on_a_finished_intent(tmp_path: 
         after = store.journal.get(intent.id)
         assert after is not None
         assert after.attempts == 1
+
+
+class AfterMove(httpx.AsyncBaseTransport):
+    """In front of the sandbox: runs ``hook`` on the first read after a money-moving POST answered."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport, hook: Callable[[], Awaitable[None]]) -> None:
+        self.inner = inner
+        self.hook = hook
+        self.moved = False
+        self.seen = False
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if request.method == "GET" and self.moved and not self.seen:
+            self.seen = True
+            await self.hook()
+        response = await self.inner.handle_async_request(request)
+        if request.method == "POST" and request.url.path.endswith("/capture"):
+            self.moved = True
+        return response
+
+
+@pytest.mark.anyio
+async def test_a_confirmed_capture_is_recorded_before_the_payment_is_read_again(bench: Bench) -> None:
+    # If the app dies while it reads the payment after the API confirmed (up to the retry budget on a
+    # slow line), the journal must already say it succeeded, not leave it pending.
+    ref = await bench.approved_payment(10000)
+    seen: list[IntentStatus] = []
+
+    async def look() -> None:
+        (intent,) = await bench.desk.journal()
+        seen.append(intent.status)
+
+    async with bench.desk_through(AfterMove(bench.transport, look)) as desk:
+        result = await desk.capture(ref, nok(3000))
+    assert result.amount == nok(3000)
+    assert seen == [IntentStatus.SUCCEEDED]
