@@ -105,6 +105,10 @@ class IntentPendingError(Exception):
         self.intent = intent
 
 
+# Outcomes the API confirmed: they replace a "failed" recorded meanwhile (see ``Journal.finish``).
+_CONFIRMED = frozenset({IntentStatus.SUCCEEDED, IntentStatus.RECONCILED})
+
+
 class IntentFinishedError(Exception):
     """``note_attempt`` found the intent already finished (``intent``: abandoned, settled or sent by
     another desk or process since it was read): it must not be sent. Nothing was written."""
@@ -226,7 +230,10 @@ class Journal:
         now: datetime | None = None,
     ) -> Intent:
         """Record the outcome of an intent (and its audit line) in one durable transaction.
-        Finishing an intent that is already finished changes nothing (two desks may race to it)."""
+        Finishing an intent that is already finished changes nothing (two desks may race to it), with
+        one exception: an outcome the API confirmed (succeeded, reconciled) replaces a ``failed`` one,
+        because a person may abandon an intent in another window while its request is on the wire; the
+        money moved, so the journal must say so (the audit keeps both lines)."""
         if status is IntentStatus.PENDING:
             raise ValueError("an outcome cannot be 'pending'")
         finished = now or utc_now()
@@ -234,8 +241,8 @@ class Journal:
         def work(conn: sqlite3.Connection) -> Intent:
             cursor = conn.execute(
                 "UPDATE intents SET status = ?, outcome = ?, finished_at = ? "
-                "WHERE id = ? AND status = 'pending'",
-                (status.value, outcome, to_text(finished), intent_id),
+                "WHERE id = ? AND (status = 'pending' OR (status = 'failed' AND ?))",
+                (status.value, outcome, to_text(finished), intent_id, status in _CONFIRMED),
             )
             intent = _read_intent(conn, intent_id)
             if intent is None:

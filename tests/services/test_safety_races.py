@@ -134,3 +134,52 @@ async def test_a_confirmed_capture_is_recorded_before_the_payment_is_read_again(
         result = await desk.capture(ref, nok(3000))
     assert result.amount == nok(3000)
     assert seen == [IntentStatus.SUCCEEDED]
+
+
+@pytest.mark.anyio
+async def test_a_confirmed_capture_wins_over_an_abandon_made_while_it_was_in_flight(bench: Bench) -> None:
+    # Another window abandons the intent while its request is on the wire (the event log does not show
+    # it yet): the API's confirmation that follows must not be lost behind "abandoned".
+    ref = await bench.approved_payment(10000)
+
+    async def abandon_meanwhile(_request: httpx.Request) -> None:
+        (intent,) = await bench.desk.pending_intents()
+        abandoned = await bench.desk.abandon_intent(intent.id)
+        assert abandoned.outcome is RecoveryOutcome.FAILED
+
+    async with bench.desk_through(MovesProxy(bench.transport, before=abandon_meanwhile)) as desk:
+        result = await desk.capture(ref, nok(3000))
+    assert result.amount == nok(3000)
+    assert (await bench.event_names(ref)).count("CAPTURED") == 1
+    (intent,) = await bench.desk.journal()
+    assert intent.status is IntentStatus.SUCCEEDED
+    assert "Captured" in intent.outcome
+    results = [e.result for e in await bench.desk.audit() if e.reference == ref and e.action == "capture"]
+    assert results == ["succeeded", "failed", "requested"]  # newest first
+
+
+def test_the_journal_lets_a_confirmed_outcome_replace_failed_but_nothing_else(tmp_path: Path) -> None:
+    with Store(tmp_path / "r.sqlite3") as store:
+        ids = []
+        for ref in ("ref-aaaaaaaa", "ref-bbbbbbbb"):
+            intent = store.journal.begin(
+                operation=Operation.CAPTURE,
+                profile="p",
+                msn="123456",
+                reference=ref,
+                amount=None,
+                idempotency_key=new_idempotency_key(),
+                os_user="u",
+            )
+            ids.append(intent.id)
+        store.journal.finish(ids[0], IntentStatus.FAILED, "abandoned", os_user="u")
+        assert store.journal.finish(ids[0], IntentStatus.SUCCEEDED, "ok", os_user="u").status is (
+            IntentStatus.SUCCEEDED
+        )
+        store.journal.finish(ids[1], IntentStatus.SUCCEEDED, "ok", os_user="u")
+        assert store.journal.finish(ids[1], IntentStatus.FAILED, "late", os_user="u").status is (
+            IntentStatus.SUCCEEDED
+        )
+        assert store.journal.finish(ids[0], IntentStatus.FAILED, "late", os_user="u").status is (
+            IntentStatus.SUCCEEDED
+        )
