@@ -170,7 +170,7 @@ class RecoveringDesk(MovingDesk):
         if intent is None or intent.merchant_serial_number != self.msn:
             raise DeskError(f"There is no operation {intent_id} in this register.")
         if intent.status is not IntentStatus.PENDING:
-            raise DeskError(
+            raise OperationFinishedError(
                 f"The {intent.operation.value} of {intent.reference} is already finished "
                 f"({intent.status.value}): {intent.outcome}"
             )

@@ -233,10 +233,16 @@ class RecoveryFlow(QObject):
         return str(result)
 
     async def _run(self, intent_id: int, reference: str, doing: str, work: Awaitable[str]) -> None:
+        from epay_desktop.services import OperationFinishedError
+
         self._set_busy(intent_id, True, doing)
         self._model.set_busy(reference, True)
         try:
             message = await work
+        except OperationFinishedError as finished:
+            # Finished meanwhile elsewhere (another window abandoned or settled it): nothing was sent,
+            # and there is nothing left to choose.
+            message = redact(str(finished))
         except BaseException:
             # The presenter says what went wrong; the row offers the choice again.
             self._set_busy(intent_id, False, "Not finished: see the message. You can choose again.")

@@ -17,8 +17,8 @@ from epay_desktop.domain import Currency, Money
 from epay_desktop.services import DEMO_PROFILE, IntentStatus, PaymentDesk, register_path
 from epay_desktop.store import Operation
 from epay_desktop.ui.recovery_notice import LATER, RecoveryNotice
+from tests.support.waiting import wait_until
 from tests.ui.test_app_sessions import app_run, secrets  # noqa: F401  (fixtures)
-from tests.ui.test_window_integration import wait_until
 
 
 async def pending(desk: PaymentDesk, reference: str, *, attempts: int, age_hours: float = 0) -> int:
@@ -54,6 +54,7 @@ async def crashed_world() -> dict[str, Any]:
             "never_sent": await pending(desk, refs[0], attempts=0),
             "recent": await pending(desk, refs[1], attempts=1, age_hours=1),  # sent again by itself
             "old": await pending(desk, refs[2], attempts=1, age_hours=48),
+            "elsewhere": await pending(desk, refs[3], attempts=1, age_hours=48),  # another window settles it
         }
     finally:
         await session.aclose()
@@ -74,7 +75,8 @@ def test_the_recovery_notice_offers_send_again_abandon_and_later(
         assert notice.windowModality().name == "NonModal"
         ids = world["ids"]
         refs = world["refs"]
-        assert set(notice.rows) == {ids["never_sent"], ids["old"]}  # the finished one is not asked about
+        # The finished one is not asked about.
+        assert set(notice.rows) == {ids["never_sent"], ids["old"], ids["elsewhere"]}
         assert "never sent" in notice.rows[ids["never_sent"]].text.text()
         assert "24 hours" in notice.rows[ids["old"]].text.text()
         assert all(r.send_again.isVisible() and r.abandon.isVisible() for r in notice.rows.values())
@@ -107,6 +109,16 @@ def test_the_recovery_notice_offers_send_again_abandon_and_later(
         assert intent is not None
         assert intent.status is IntentStatus.FAILED
         events = (await desk.refresh(refs[2])).events
+        assert all(e.name.value != "CANCELLED" for e in events)
+
+        # Another window abandons one while the notice still offers it: "Send again" then sends nothing
+        # and the row settles, saying it is already finished, with no choice left to offer.
+        await desk.abandon_intent(ids["elsewhere"])
+        notice.rows[ids["elsewhere"]].send_again.click()
+        await wait_until(lambda: notice.rows[ids["elsewhere"]].settled, limit=10)
+        assert "already finished" in notice.outcome_text(ids["elsewhere"])
+        assert not notice.rows[ids["elsewhere"]].send_again.isVisible()
+        events = (await desk.refresh(refs[3])).events
         assert all(e.name.value != "CANCELLED" for e in events)
         assert await desk.pending_intents() == []
         notice.close()
