@@ -78,7 +78,7 @@ async def open_profile(profile: Profile, secrets: SecretStore, *, read_only: boo
     if profile.is_demo:
         data = paths.data_dir()
         return await open_demo(
-            register_path(profile), state_file=data / "demo-sandbox.json", read_only=read_only
+            register_path(profile), state_file=data / "demo-sandbox.sqlite3", read_only=read_only
         )
     # A keyring may wait for an unlock prompt: never on the GUI thread.
     stored = await asyncio.to_thread(secrets.get, profile)

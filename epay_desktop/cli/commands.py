@@ -198,7 +198,7 @@ async def _sandbox_command(args: argparse.Namespace, connection: Connection, pri
     msn = connection.credentials.merchant_serial_number
     async with connection.controls() as controls:
         if args.command == "list":
-            items, total = await controls.list_payments(msn, limit=max(1, min(args.limit, 100)))
+            items, total = await controls.list_payments(msn, limit=max(1, min(args.limit, 1000)))
             lines = [f"{total} payment(s) for merchant {msn}:"]
             for item in items:
                 try:

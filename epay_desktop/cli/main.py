@@ -4,7 +4,8 @@
 
 By default it talks to the built-in sandbox in-process (demo data, kept between runs in the app's data
 folder). Credentials for Test and Production come from EPAY_CLIENT_ID, EPAY_CLIENT_SECRET,
-EPAY_SUBSCRIPTION_KEY and EPAY_MSN until profiles exist.
+EPAY_SUBSCRIPTION_KEY and EPAY_MSN (the window's profiles keep theirs in the OS keyring; the command
+line reads the environment so scripts need no keyring).
 
 Exit codes: 0 ok · 1 refused (by the API, or not confirmed) · 2 usage · 3 outcome unknown ·
 4 network or configuration.

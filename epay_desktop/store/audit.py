@@ -106,8 +106,9 @@ def insert_line(
 
 
 def _safe_cell(text: str) -> str:
-    # A cell starting with = + @ (or a tab/CR) is a formula to a spreadsheet; keep it text.
-    return "'" + text if text[:1] in ("=", "+", "@", "\t", "\r") else text
+    # A cell starting with = + - @ (or a tab/CR) is a formula to a spreadsheet (OWASP CSV injection); keep
+    # it text.
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 def _minor_to_plain(money: Money) -> str:

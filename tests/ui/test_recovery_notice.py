@@ -39,9 +39,11 @@ async def pending(desk: PaymentDesk, reference: str, *, attempts: int, age_hours
 
 
 async def crashed_world() -> dict[str, Any]:
-    """The Demo register and sandbox as a crash left them: four approved payments, three of them with
-    a cancel intent without outcome (never sent; sent once an hour ago; sent once two days ago)."""
-    session = await open_demo(register_path(DEMO_PROFILE), state_file=paths.data_dir() / "demo-sandbox.json")
+    """The Demo register and sandbox as a crash left them: four approved payments, each with a cancel
+    intent without outcome: never sent; sent once an hour ago; sent once two days ago (two of these)."""
+    session = await open_demo(
+        register_path(DEMO_PROFILE), state_file=paths.data_dir() / "demo-sandbox.sqlite3"
+    )
     try:
         desk = session.desk
         assert desk.demo is not None

@@ -1,4 +1,4 @@
-"""Money columns: a zero amount survives the round trip; only None is NULL."""
+"""Store cells: a zero amount survives the round trip (only None is NULL); CSV cells never run."""
 
 from __future__ import annotations
 
@@ -15,3 +15,11 @@ def test_zero_money_is_kept_as_zero_not_null() -> None:
 def test_none_is_null_both_ways() -> None:
     assert money_columns(None) == (None, None)
     assert money_from_columns(None, None) is None
+
+
+def test_audit_csv_keeps_every_formula_lead_as_text() -> None:
+    from epay_desktop.store.audit import _safe_cell
+
+    for lead in ("=", "+", "-", "@", "\t", "\r"):
+        assert _safe_cell(f"{lead}1+1") == f"'{lead}1+1"
+    assert _safe_cell("Kaffe") == "Kaffe"
