@@ -79,17 +79,27 @@ def bar_segments(rect: QRectF, parts: AmountBreakdown) -> list[tuple[str, QRectF
     return segments
 
 
+def draw_item_without_text(
+    delegate: QStyledItemDelegate, painter: QPainter, option: QStyleOptionViewItem, index: _AnyIndex
+) -> tuple[QStyleOptionViewItem, str, QStyle]:
+    """The first steps of the delegate recipe (ENGINEERING.md §6.3): copy the option, initStyleOption,
+    draw the item (background, selection, focus) with the widget's style but without its text, which
+    the caller paints over its own drawing. Returns the option, the text it took out and the style."""
+    opt = QStyleOptionViewItem(option)
+    delegate.initStyleOption(opt, index)
+    text = opt.text
+    opt.text = ""
+    widget = opt.widget
+    style = widget.style() if widget is not None else QApplication.style()
+    style.drawControl(QStyle.ControlElement.CE_ItemViewItem, opt, painter, widget)
+    return opt, text, style
+
+
 class StateBadgeDelegate(QStyledItemDelegate):
     """The state as a coloured rounded badge; busy rows get a dashed outline."""
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: _AnyIndex) -> None:
-        opt = QStyleOptionViewItem(option)
-        self.initStyleOption(opt, index)
-        text = opt.text
-        opt.text = ""
-        widget = opt.widget
-        style = widget.style() if widget is not None else QApplication.style()
-        style.drawControl(QStyle.ControlElement.CE_ItemViewItem, opt, painter, widget)
+        opt, text, style = draw_item_without_text(self, painter, option, index)
         raw_state = index.data(PaymentRoles.STATE)
         if not raw_state:
             # Not fetched yet: plain, muted text (no colour claims a state we do not know).
@@ -148,13 +158,7 @@ class AggregateBarDelegate(QStyledItemDelegate):
     bar_height = 8
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: _AnyIndex) -> None:
-        opt = QStyleOptionViewItem(option)
-        self.initStyleOption(opt, index)
-        text = opt.text
-        opt.text = ""
-        widget = opt.widget
-        style = widget.style() if widget is not None else QApplication.style()
-        style.drawControl(QStyle.ControlElement.CE_ItemViewItem, opt, painter, widget)
+        opt, text, style = draw_item_without_text(self, painter, option, index)
         parts = index.data(PaymentRoles.AGGREGATE)
         rect = opt.rect.adjusted(6, 3, -6, -3)
         bar_h = min(self.bar_height, max(rect.height() // 3, 2))
