@@ -9,7 +9,7 @@ from typing import TextIO
 
 from epay_desktop.api import EPaymentClient, MalformedResponseError, OutcomeUnknownError, new_idempotency_key
 from epay_desktop.api.parse import parse_payment
-from epay_desktop.cli.journal import CliJournal, JournalRefusalError, resume_command
+from epay_desktop.cli.journal import CliJournal, JournalRefusalError, journal_profile, resume_command
 from epay_desktop.cli.main import DEMO_CURRENCY, EXIT_OK, EXIT_REFUSED, EXIT_UNKNOWN, EXIT_USAGE, Connection
 from epay_desktop.cli.output import Printer, event_json, events_text, payment_json, payment_text
 from epay_desktop.domain import Action, Currency, Money, Payment, cancel_outcome, check_action
@@ -83,7 +83,7 @@ async def _cancel(
     args: argparse.Namespace, client: EPaymentClient, connection: Connection, printer: Printer, stdin: TextIO
 ) -> int:
     payment = await client.get_payment(args.reference)
-    journal = await CliJournal.open(connection.environment.kind)
+    journal = await CliJournal.open(journal_profile(args.env, args.base_url))
     try:
         msn = client.merchant_serial_number
         resumed = await journal.pending_same(Operation.CANCEL, msn, payment.reference, None, args.key)
@@ -128,7 +128,7 @@ async def _capture_or_refund(
     amount = Money.parse(args.amount, payment.currency)  # MoneyError (a ValueError): usage, exit 2
     action = Action(args.command)
     operation = Operation(args.command)
-    journal = await CliJournal.open(connection.environment.kind)
+    journal = await CliJournal.open(journal_profile(args.env, args.base_url))
     try:
         msn = client.merchant_serial_number
         resumed = await journal.pending_same(operation, msn, payment.reference, amount, args.key)

@@ -4,6 +4,13 @@ is sent, in ``<data folder>/cli-journal.sqlite3`` (the store's journal, as the a
 When the outcome stays unknown (exit 3) the intent stays pending, and the same command run again (same
 operation, reference and amount) resumes it with the SAME idempotency key, with or without ``--key``,
 so a re-run cannot move money twice. Another operation on that payment is refused until it is finished.
+
+Intents are scoped by environment (the journal's ``profile`` column, see :func:`journal_profile`): a
+pending intent is resumed only against the environment it was made for, so its Idempotency-Key never
+goes to another one. The store allows one pending intent per (merchant serial number, reference) across
+all profiles, and that is kept on purpose: while one environment has an intent pending on a reference,
+an operation on the same merchant and reference in ANOTHER environment is refused, with a message naming
+the pending one and the exact command that finishes it where it began (nothing is sent).
 """
 
 from __future__ import annotations
@@ -27,6 +34,7 @@ from epay_desktop.store import Intent, IntentFinishedError, IntentPendingError, 
 
 JOURNAL_FILE = "cli-journal.sqlite3"
 OS_USER = "epay-cli"
+PROFILE_PREFIX = "epay-cli "
 
 
 class JournalRefusalError(Exception):
@@ -41,6 +49,40 @@ def journal_path() -> Path:
     from epay_desktop.paths import data_dir
 
     return data_dir() / JOURNAL_FILE
+
+
+def journal_profile(env: str, base_url: str | None) -> str:
+    """The journal's ``profile`` for one environment: ``epay-cli sandbox`` (the built-in one),
+    ``epay-cli sandbox <base URL>`` (a sandbox elsewhere), ``epay-cli test``, ``epay-cli production``."""
+    if env == "sandbox" and base_url:
+        return f"{PROFILE_PREFIX}sandbox {base_url.rstrip('/')}"
+    return f"{PROFILE_PREFIX}{env}"
+
+
+def _environment_options(profile: str) -> list[str]:
+    """The command-line options that select ``profile``'s environment (the inverse of journal_profile)."""
+    env, _, base_url = profile.removeprefix(PROFILE_PREFIX).partition(" ")
+    options = [] if env == "sandbox" else ["--env", env]
+    return options + (["--base-url", base_url] if base_url else [])
+
+
+def _environment_name(profile: str) -> str:
+    env, _, base_url = profile.removeprefix(PROFILE_PREFIX).partition(" ")
+    if env == "sandbox":
+        return f"the sandbox at {base_url}" if base_url else "the built-in sandbox"
+    return {"test": "Test", "production": "Production (real money)"}.get(env, profile)
+
+
+def _finish_command(intent: Intent, msn: str) -> str:
+    """The command that finishes ``intent`` in its own environment, with its key."""
+    parts = ["epay", *_environment_options(intent.profile), "--msn", msn, intent.operation.value]
+    parts.append(intent.reference)
+    if intent.amount is not None and intent.operation is not Operation.CANCEL:
+        parts.append(_quoted(intent.amount.plain().rsplit(" ", 1)[0]))
+    if intent.operation is Operation.CANCEL:
+        parts.append("--yes")
+    parts += ["--key", intent.idempotency_key]
+    return " ".join(parts)
 
 
 def resume_command(args: argparse.Namespace, key: str) -> str:
@@ -75,9 +117,10 @@ class CliJournal:
         self.profile = profile
 
     @classmethod
-    async def open(cls, environment_kind: str) -> CliJournal:
+    async def open(cls, profile: str) -> CliJournal:
+        """``profile``: the environment's, from :func:`journal_profile`."""
         store = await asyncio.to_thread(Store, journal_path())
-        return cls(store, f"epay-cli {environment_kind}")
+        return cls(store, profile)
 
     async def aclose(self) -> None:
         await asyncio.to_thread(self.store.close)
@@ -87,7 +130,11 @@ class CliJournal:
     ) -> Intent | None:
         """The pending intent this command resumes, None when there is none; ``JournalRefusalError`` when
         another operation on the payment is pending or ``key`` contradicts the pending one."""
-        pending = await asyncio.to_thread(self.store.journal.pending, msn=msn, reference=reference)
+        everywhere = await asyncio.to_thread(self.store.journal.pending, msn=msn, reference=reference)
+        elsewhere = [i for i in everywhere if i.profile != self.profile]
+        if elsewhere:
+            raise JournalRefusalError(self._elsewhere(elsewhere[0], msn))
+        pending = [i for i in everywhere if i.profile == self.profile]
         for intent in pending:
             if intent.operation is operation and (operation is Operation.CANCEL or intent.amount == amount):
                 if key is not None and key != intent.idempotency_key:
@@ -107,6 +154,20 @@ class CliJournal:
                 f"{other.operation.value} again (it reuses the key) before starting another operation."
             )
         return None
+
+    def _elsewhere(self, other: Intent, msn: str) -> str:
+        """Why nothing is sent here: ``other`` is pending in another environment (its key belongs there)."""
+        what = f"{other.amount.plain()} " if other.amount is not None else ""
+        options = " ".join(_environment_options(other.profile))
+        return (
+            f"A {other.operation.value} {what}of {other.reference} for merchant {msn} in "
+            f"{_environment_name(other.profile)} (not this environment) started "
+            f"{other.created_at:%Y-%m-%d %H:%M} UTC (idempotency key {other.idempotency_key}) has no known "
+            "outcome yet. Nothing was sent. The journal keeps one unfinished operation per merchant and "
+            "reference, and its key is never sent to another environment: finish it where it began first, "
+            f"with:\n  {_finish_command(other, msn)}\n(check it with: epay "
+            f"{options + ' ' if options else ''}--msn {msn} events {other.reference})"
+        )
 
     async def run(
         self,
@@ -141,6 +202,8 @@ class CliJournal:
                     os_user=OS_USER,
                 )
             except IntentPendingError as error:  # another epay started one meanwhile
+                if error.intent.profile != self.profile:
+                    raise JournalRefusalError(self._elsewhere(error.intent, msn)) from None
                 raise JournalRefusalError(
                     f"{error} Nothing was sent; try again when it is finished."
                 ) from None

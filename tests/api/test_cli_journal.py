@@ -13,7 +13,9 @@ import pytest
 
 from epay_desktop.cli import main
 from epay_desktop.cli.journal import journal_path
+from epay_desktop.sandbox import SandboxConfig
 from epay_desktop.store import IntentStatus, Store
+from tests.support.sandbox_server import running_sandbox
 
 REF = "cli-journal-00001"
 
@@ -140,3 +142,53 @@ def test_a_plain_capture_is_journaled_as_succeeded(capsys: pytest.CaptureFixture
         (intent,) = store.journal.all()
     assert intent.idempotency_key == key
     assert intent.status is IntentStatus.SUCCEEDED
+
+
+def test_a_pending_intent_is_never_resumed_in_another_environment(capsys: pytest.CaptureFixture[str]) -> None:
+    """A capture left pending against the in-process sandbox must not be resumed (with its key) against
+    another environment that has the same merchant and reference: refused there, with how to finish it."""
+    _authorized(capsys)
+    LoseAnswers.lose = True
+    assert run(capsys, "capture", REF, "30.00")[0] == 3
+    LoseAnswers.lose = False
+    with Store(journal_path()) as store:
+        (intent,) = store.journal.pending()
+    assert intent.profile == "epay-cli sandbox"
+
+    with running_sandbox(SandboxConfig(data="empty", rate_limits=False)) as url:
+        other = ("--base-url", url)
+        assert (
+            run(
+                capsys,
+                *other,
+                "create",
+                "100.00",
+                "-d",
+                "Elsewhere",
+                "--phone",
+                "4791234567",
+                "--reference",
+                REF,
+            )[0]
+            == 0
+        )
+        assert run(capsys, *other, "approve", REF)[0] == 0
+        code, _, err = run(capsys, *other, "capture", REF, "30.00")
+        assert code == 1, err
+        assert "the built-in sandbox" in err  # names the other environment's pending intent
+        assert intent.idempotency_key in err
+        assert (
+            f"epay --msn 123456 capture {REF} 30.00 --key {intent.idempotency_key}" in err
+        )  # finish it there
+        assert "Nothing was sent" in err
+        code, out, _ = run(capsys, *other, "--json", "events", REF)
+        assert [e for e in json.loads(out) if e["name"] == "CAPTURED"] == []  # the key never went there
+
+        # Finished where it began, the other environment may capture (with a key of its own).
+        assert run(capsys, "capture", REF, "30.00")[0] == 0
+        code, out, err = run(capsys, *other, "--json", "capture", REF, "30.00")
+        assert code == 0, err
+        assert json.loads(out)["idempotencyKey"] != intent.idempotency_key
+    with Store(journal_path()) as store:
+        profiles = [i.profile for i in store.journal.all()]
+    assert profiles == [f"epay-cli sandbox {url}", "epay-cli sandbox"]
