@@ -12,7 +12,7 @@ from epay_desktop.api.parse import parse_payment
 from epay_desktop.cli.journal import CliJournal, JournalRefusalError, journal_profile, resume_command
 from epay_desktop.cli.main import DEMO_CURRENCY, EXIT_OK, EXIT_REFUSED, EXIT_UNKNOWN, EXIT_USAGE, Connection
 from epay_desktop.cli.output import Printer, event_json, events_text, payment_json, payment_text
-from epay_desktop.domain import Action, Currency, Money, Payment, cancel_outcome, check_action
+from epay_desktop.domain import Action, Currency, Money, Payment, PaymentEvent, cancel_outcome, check_action
 from epay_desktop.store import Operation
 
 
@@ -71,6 +71,10 @@ async def run(args: argparse.Namespace, connection: Connection, printer: Printer
     raise AssertionError(f"unhandled command {command}")  # argparse only lets known commands through
 
 
+async def _read_log(client: EPaymentClient, reference: str) -> tuple[Payment, list[PaymentEvent]]:
+    return await client.get_payment(reference), await client.get_events(reference)
+
+
 def _confirmed(prompt: str, printer: Printer, stdin: TextIO) -> bool:
     print(prompt, end="", file=printer.err, flush=True)
     answer = stdin.readline()
@@ -111,6 +115,7 @@ async def _cancel(
             send=lambda k: client.cancel(
                 payment.reference, idempotency_key=k, cancel_transaction_only=args.transaction_only
             ),
+            read_log=lambda: _read_log(client, payment.reference),
             printer=printer,
         )
     finally:
@@ -154,6 +159,7 @@ async def _capture_or_refund(
             resumed=resumed,
             key=args.key,
             send=send,
+            read_log=lambda: _read_log(client, payment.reference),
             printer=printer,
         )
     finally:

@@ -22,14 +22,17 @@ from pathlib import Path
 
 from epay_desktop.api import (
     ApiError,
+    EPaymentError,
     MalformedResponseError,
     NetworkError,
     NotAllowedError,
+    OutcomeUnknownError,
     new_idempotency_key,
     redact,
 )
 from epay_desktop.cli.output import Printer
-from epay_desktop.domain import Money, Payment
+from epay_desktop.domain import Money, Payment, PaymentEvent
+from epay_desktop.services.outcomes import find_effect, moved_amount, success_message
 from epay_desktop.store import Intent, IntentFinishedError, IntentPendingError, IntentStatus, Operation, Store
 
 JOURNAL_FILE = "cli-journal.sqlite3"
@@ -179,6 +182,7 @@ class CliJournal:
         resumed: Intent | None,
         key: str | None,
         send: Callable[[str], Awaitable[Payment]],
+        read_log: Callable[[], Awaitable[tuple[Payment, list[PaymentEvent]]]],
         printer: Printer,
     ) -> tuple[Payment, str]:
         """Write the intent (or take the pending one), send it with its key, record the outcome. An
@@ -216,6 +220,10 @@ class CliJournal:
         try:
             answer = await send(intent.idempotency_key)
         except (ApiError, NotAllowedError) as error:
+            if attempts > 1 and isinstance(error, ApiError):
+                # A resend: an earlier attempt may have moved the money and the replay be refused all
+                # the same. The event log decides, not the refusal.
+                return await self._after_refused_resend(intent, error, attempts, read_log, printer)
             await self._finish(intent, IntentStatus.FAILED, f"Refused: {error}")
             raise
         except (NetworkError, MalformedResponseError) as error:
@@ -224,6 +232,42 @@ class CliJournal:
             raise
         await self._finish(intent, IntentStatus.SUCCEEDED, "confirmed by the API")
         return answer, intent.idempotency_key
+
+    async def _after_refused_resend(
+        self,
+        intent: Intent,
+        error: ApiError,
+        attempts: int,
+        read_log: Callable[[], Awaitable[tuple[Payment, list[PaymentEvent]]]],
+        printer: Printer,
+    ) -> tuple[Payment, str]:
+        """The API refused a resend: the event log shows the effect (RECONCILED, returned), shows
+        nothing (FAILED saying so, ``error`` raised) or cannot be read (left pending,
+        ``OutcomeUnknownError`` raised: nothing is claimed)."""
+        try:
+            payment, events = await read_log()
+        except EPaymentError:
+            raise OutcomeUnknownError(
+                operation=intent.operation.value,
+                reference=intent.reference,
+                idempotency_key=intent.idempotency_key,
+                last_error=error,
+                attempts=attempts,
+            ) from error
+        effect = find_effect(intent, payment, events)
+        if effect is None:
+            await self._finish(
+                intent,
+                IntentStatus.FAILED,
+                f"The API refused the resend ({error}); the event log shows no {intent.operation.value}, so "
+                "nothing moved.",
+            )
+            raise error
+        moved = moved_amount(intent, None, payment, effect)
+        message = success_message(intent, moved, payment, reconciled=True, effect=effect)
+        await self._finish(intent, IntentStatus.RECONCILED, message)
+        printer.note(message)
+        return payment, intent.idempotency_key
 
     async def _finish(self, intent: Intent, status: IntentStatus, outcome: str) -> None:
         await asyncio.to_thread(

@@ -224,8 +224,13 @@ class MovingDesk(TrackingDesk):
         try:
             answer = await self._send(intent)
         except (ApiError, NotAllowedError) as error:
-            # Refused: nothing moved (a 4xx stays a 4xx for this key; the client raises
-            # OutcomeUnknownError instead when an earlier try of this call may have taken effect).
+            if attempts > 1 and isinstance(error, ApiError):
+                # A resend: an earlier attempt (before a crash, or an earlier try) may have reached the
+                # server and moved the money, and the API may refuse the replay (e.g. the state moved
+                # on). The refusal alone proves nothing: the event log decides.
+                return await self._after_refused_resend(intent, before, error, attempts)
+            # Refused on its first send: nothing moved (a 4xx stays a 4xx for this key; the client
+            # raises OutcomeUnknownError instead when an earlier try of this call may have taken effect).
             await self._finish(intent, IntentStatus.FAILED, f"Refused: {said(error)}")
             await self._refresh_quietly(intent.reference)
             raise
@@ -268,6 +273,33 @@ class MovingDesk(TrackingDesk):
                 fetch_error=f"The event log was not refreshed: {said(error)}",
             )
         return tracked, moved, False, message
+
+    async def _after_refused_resend(
+        self, intent: Intent, before: Payment | None, error: ApiError, attempts: int
+    ) -> tuple[TrackedPayment, Money, bool, str]:
+        """The API refused a resend of ``intent``: read the event log again. It shows the effect:
+        RECONCILED (returned). It shows nothing: FAILED, saying so, and ``error`` is raised. It cannot be
+        read: the intent stays pending and ``OutcomeUnknownError`` is raised (nothing is claimed)."""
+        try:
+            settled = await self._settle_from_log(intent, before, raise_unreadable=True)
+        except EPaymentError as unreadable:
+            log.info("resend of intent %s refused and the log unreadable: %s", intent.id, unreadable)
+            raise OutcomeUnknownError(
+                operation=intent.operation.value,
+                reference=intent.reference,
+                idempotency_key=intent.idempotency_key,
+                last_error=error,
+                attempts=attempts,
+            ) from error
+        if settled is not None:
+            return settled
+        await self._finish(
+            intent,
+            IntentStatus.FAILED,
+            f"The API refused the resend ({said(error)}); the event log shows no {intent.operation.value}, "
+            "so nothing moved.",
+        )
+        raise error
 
     async def _settle_from_log(
         self, intent: Intent, before: Payment | None, *, raise_unreadable: bool = False

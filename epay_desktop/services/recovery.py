@@ -116,7 +116,8 @@ class RecoveringDesk(MovingDesk):
         now = await self._db(self.store.journal.get, intent.id)
         if now is not None and now.status is not IntentStatus.PENDING:
             if isinstance(error, ApiError):
-                text = f"{what} was refused by the API: {said(error)} Nothing was moved."
+                # A resend (recovery sends only attempted ones): the journal says what the log showed.
+                text = f"{what}: {now.outcome}"
             else:
                 text = f"{what} was not sent: {said(error)} Nothing was moved; it is closed as failed."
             return _result(intent, RecoveryOutcome.FAILED, text)

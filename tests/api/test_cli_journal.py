@@ -13,8 +13,10 @@ import pytest
 
 from epay_desktop.cli import main
 from epay_desktop.cli.journal import journal_path
+from epay_desktop.domain import Currency, Money
 from epay_desktop.sandbox import SandboxConfig
-from epay_desktop.store import IntentStatus, Store
+from epay_desktop.store import IntentStatus, Operation, Store
+from tests.api.fakes import problem
 from tests.support.sandbox_server import running_sandbox
 
 REF = "cli-journal-00001"
@@ -26,13 +28,20 @@ class LoseAnswers(httpx.AsyncBaseTransport):
 
     lose = False
     lost = 0
+    refuse = False  # every cancel/capture/refund is refused with a 400 (the sandbox never sees it)
 
     def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
         self.inner = inner
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        response = await self.inner.handle_async_request(request)
         path = request.url.path
+        if (
+            LoseAnswers.refuse
+            and request.method == "POST"
+            and path.endswith(("/cancel", "/capture", "/refund"))
+        ):
+            return problem(400, "Payment is in a state that does not allow this", "6190")
+        response = await self.inner.handle_async_request(request)
         if (
             LoseAnswers.lose
             and request.method == "POST"
@@ -53,6 +62,7 @@ def lossy_sandbox(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(module, "_in_process_sandbox", lambda: LoseAnswers(real()))
     monkeypatch.setattr(LoseAnswers, "lose", False)
     monkeypatch.setattr(LoseAnswers, "lost", 0)
+    monkeypatch.setattr(LoseAnswers, "refuse", False)
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str, stdin: str = "") -> tuple[int, str, str]:
@@ -192,3 +202,47 @@ def test_a_pending_intent_is_never_resumed_in_another_environment(capsys: pytest
     with Store(journal_path()) as store:
         profiles = [i.profile for i in store.journal.all()]
     assert profiles == [f"epay-cli sandbox {url}", "epay-cli sandbox"]
+
+
+def test_a_refused_resend_of_a_capture_that_happened_is_reconciled(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    _authorized(capsys)
+    LoseAnswers.lose = True
+    assert run(capsys, "capture", REF, "30.00")[0] == 3  # it went through; the answer was lost
+    LoseAnswers.lose = False
+    LoseAnswers.refuse = True  # the replay is refused (4xx): the event log decides, not the refusal
+    code, out, err = run(capsys, "capture", REF, "30.00")
+    assert code == 0, err
+    assert "event log shows it went through" in out
+    with Store(journal_path()) as store:
+        (intent,) = store.journal.all()
+    assert intent.status is IntentStatus.RECONCILED
+    assert len([e for e in _events(capsys) if e["name"] == "CAPTURED"]) == 1
+
+
+def test_a_refused_resend_with_nothing_in_the_log_says_the_log_was_read(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    _authorized(capsys)
+    with Store(journal_path()) as store:  # sent once before a crash; it never reached the server
+        intent = store.journal.begin(
+            operation=Operation.CAPTURE,
+            profile="epay-cli sandbox",
+            msn="123456",
+            reference=REF,
+            amount=Money(3000, Currency.NOK),
+            idempotency_key="cli-key-sent-before-a-crash",
+            os_user="epay-cli",
+        )
+        store.journal.note_attempt(intent.id)
+    LoseAnswers.refuse = True
+    code, _, err = run(capsys, "capture", REF, "30.00")
+    assert code == 1
+    assert "6190" in err
+    with Store(journal_path()) as store:
+        after = store.journal.get(intent.id)
+    assert after is not None
+    assert after.status is IntentStatus.FAILED
+    assert after.outcome.startswith("The API refused the resend (")
+    assert after.outcome.endswith("the event log shows no capture, so nothing moved.")
