@@ -127,7 +127,7 @@ def test_the_first_paint_needs_no_network_stack_no_store_and_no_platformdirs() -
         assert window.banner.objectName() == "DemoBanner"
         assert "Qt" not in QtCore.__dict__, "the first paint built the Qt namespace"
         heavy = [m for m in ("httpx", "epay_desktop.store", "epay_desktop.api", "platformdirs", "asyncio",
-                             "epay_desktop.ui.payments_model", "epay_desktop.app.controller",
+                             "epay_desktop.ui.payments_model", "epay_desktop.ui.controller",
                              "epay_desktop.app.sessions", "logging.handlers")
                  if m in sys.modules]
         assert not heavy, heavy

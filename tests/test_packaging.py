@@ -46,8 +46,8 @@ def test_desktop_entry_launches_the_gui_script() -> None:
 
 def test_desktop_entry_matches_the_app_and_its_icon_is_an_svg() -> None:
     entry = desktop_entry()
-    # Wayland and the taskbars match the window to the entry through this name (app/cli.py).
-    app_source = (ROOT / "epay_desktop" / "app" / "cli.py").read_text(encoding="utf-8")
+    # Wayland and the taskbars match the window to the entry through this name (ui/startup.py).
+    app_source = (ROOT / "epay_desktop" / "ui" / "startup.py").read_text(encoding="utf-8")
     assert "setDesktopFileName(APP_NAME)" in app_source
     from epay_desktop import APP_NAME
 

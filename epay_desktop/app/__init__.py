@@ -6,7 +6,9 @@ imports ``ui``). ``epay-desktop`` (``epay_desktop.app:main``) and ``python -m ep
   Demo for ``--screenshot`` and ``--smoke``);
 - ``logs``: the rotating log file with secrets redacted;
 - ``sessions``: opening a profile (Demo's in-process sandbox, or the profile's client and desk);
-- ``controller``: the running app (switching, problems on opening, the recovery notice).
+- the running app (switching, problems on opening, the recovery notice) is ``ui.controller``, and the
+  offscreen render (``--screenshot``) ``ui.offscreen``: Qt stays in ``ui/``; this package hands the
+  controller the functions that open a session (``sessions``).
 
 The exports load lazily (module ``__getattr__``, like ``services``): ``from epay_desktop.app import
 main`` imports ``app.cli`` only, so the window paints before the controller, the sessions and the log
@@ -21,7 +23,6 @@ from epay_desktop import lazy
 
 if TYPE_CHECKING:
     from epay_desktop.app.cli import choose_profile, main, parse_args
-    from epay_desktop.app.controller import OPEN_READ_ONLY, Controller
     from epay_desktop.app.logs import (
         LOG_BACKUPS,
         LOG_FILE_NAME,
@@ -29,15 +30,17 @@ if TYPE_CHECKING:
         close_logging,
         setup_logging,
     )
-    from epay_desktop.app.running import render, rows_painted, run
-    from epay_desktop.app.sessions import Session, open_demo, open_profile
+    from epay_desktop.app.running import run
+    from epay_desktop.app.sessions import Session, open_demo, open_profile, remember_profile
+    from epay_desktop.ui.controller import OPEN_READ_ONLY, Controller
+    from epay_desktop.ui.offscreen import render, rows_painted
 
 _EXPORTS: dict[str, str] = {
     "LOG_BACKUPS": "epay_desktop.app.logs",
     "LOG_FILE_NAME": "epay_desktop.app.logs",
     "LOG_MAX_BYTES": "epay_desktop.app.logs",
-    "OPEN_READ_ONLY": "epay_desktop.app.controller",
-    "Controller": "epay_desktop.app.controller",
+    "OPEN_READ_ONLY": "epay_desktop.ui.controller",
+    "Controller": "epay_desktop.ui.controller",
     "Session": "epay_desktop.app.sessions",
     "choose_profile": "epay_desktop.app.cli",
     "close_logging": "epay_desktop.app.logs",
@@ -45,8 +48,9 @@ _EXPORTS: dict[str, str] = {
     "open_demo": "epay_desktop.app.sessions",
     "open_profile": "epay_desktop.app.sessions",
     "parse_args": "epay_desktop.app.cli",
-    "render": "epay_desktop.app.running",
-    "rows_painted": "epay_desktop.app.running",
+    "remember_profile": "epay_desktop.app.sessions",
+    "render": "epay_desktop.ui.offscreen",
+    "rows_painted": "epay_desktop.ui.offscreen",
     "run": "epay_desktop.app.running",
     "setup_logging": "epay_desktop.app.logs",
 }
@@ -64,6 +68,7 @@ __all__ = [
     "open_demo",
     "open_profile",
     "parse_args",
+    "remember_profile",
     "render",
     "rows_painted",
     "run",

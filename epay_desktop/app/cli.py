@@ -1,5 +1,6 @@
 """The command line and ``main``: parses the arguments, paints the real window, then hands over to
-``running`` (the other parts of the composition root: ``logs``, ``sessions``, ``controller``).
+``running`` (the other parts of the composition root: ``logs``, ``sessions``; the Qt side of starting is
+``ui.startup.first_window``, and the running app is ``ui.controller``).
 
 ``epay-desktop`` and ``python -m epay_desktop`` land here.
 
@@ -25,21 +26,17 @@ shows a new window bound to it, then stops the old window's tasks and closes the
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
-
-from PySide6.QtWidgets import QApplication
+from typing import TYPE_CHECKING, Any
 
 from epay_desktop import APP_NAME, __version__
-from epay_desktop.ui.main_window import MainWindow
-from epay_desktop.ui.startup import paint_now
-from epay_desktop.ui.theme import apply_style
+from epay_desktop.ui.startup import first_window
 
 if TYPE_CHECKING:
     from epay_desktop.services import Profile
+    from epay_desktop.ui.main_window import MainWindow
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -80,17 +77,6 @@ def choose_profile(name: str | None) -> Profile:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
-    if args.screenshot and QApplication.instance() is None:
-        # A screenshot needs no screen: render offscreen unless a platform was chosen.
-        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    existing = QApplication.instance()
-    app = existing if isinstance(existing, QApplication) else QApplication(sys.argv[:1])
-    app.setApplicationName(APP_NAME)
-    app.setApplicationVersion(__version__)
-    app.setDesktopFileName(APP_NAME)
-    # The window closing ends run(); Qt quitting by itself would stop the loop under our cleanup.
-    app.setQuitOnLastWindowClosed(False)
-    apply_style(app, dark=args.dark)
     throwaway = bool(args.screenshot or args.smoke)
     # The profile is known before the first paint, so the window paints its real banner (DEMO,
     # PRODUCTION, the profile's name). Reading the profiles file loads no httpx and no store.
@@ -101,19 +87,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as error:  # a named profile that does not exist, an unreadable profiles file
         print(f"{APP_NAME}: {error}", file=sys.stderr)
         return 2
-    window = MainWindow(show_error_dialogs=not throwaway)
-    window.show_profile(args.chosen_profile or DEMO_PROFILE)
+    size = None
     if args.screenshot:
         width, _, height = str(args.size).partition("x")
-        window.resize(int(width), int(height))
+        size = (int(width), int(height))
     # The real window paints first; everything heavy is imported after this line.
-    paint_now(window)
+    app, window = first_window(
+        args.chosen_profile or DEMO_PROFILE,
+        dark=args.dark,
+        offscreen=bool(args.screenshot),
+        size=size,
+        show_error_dialogs=not throwaway,
+    )
     if args.startup_marks:
         print("painted", flush=True)
     return _after_first_paint(app, args, window)
 
 
-def _after_first_paint(app: QApplication, args: argparse.Namespace, window: MainWindow) -> int:
+def _after_first_paint(app: Any, args: argparse.Namespace, window: MainWindow) -> int:
     """The one place for the imports the first paint does not need (see the module docstring)."""
     import logging
 

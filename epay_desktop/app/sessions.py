@@ -94,7 +94,8 @@ async def open_profile(profile: Profile, secrets: SecretStore, *, read_only: boo
     return Session(desk, stack, read_only=read_only)
 
 
-async def _remember(profile: Profile) -> None:
+async def remember_profile(profile: Profile) -> None:
+    """Open this profile next time (a failure to write is logged, never raised)."""
     import asyncio
 
     from epay_desktop.services import ProfileStore, ProfileStoreError

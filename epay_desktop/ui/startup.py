@@ -16,8 +16,18 @@ e.g. on a platform that shows nothing); no asyncio loop exists yet, so nothing e
 
 from __future__ import annotations
 
+import os
+import sys
+from typing import TYPE_CHECKING
+
 from PySide6.QtCore import QEvent, QEventLoop, QObject, QTimer
-from PySide6.QtWidgets import QWidget
+from PySide6.QtWidgets import QApplication, QWidget
+
+from epay_desktop import APP_NAME, __version__
+
+if TYPE_CHECKING:
+    from epay_desktop.services import Profile
+    from epay_desktop.ui.main_window import MainWindow
 
 
 def set_qt_enum(target: QObject, name: str, keys: str) -> None:
@@ -61,4 +71,35 @@ def paint_now(window: QWidget, *, limit_ms: int = 2000) -> bool:
     return watcher.painted
 
 
-__all__ = ["paint_now", "set_qt_enum"]
+def first_window(
+    profile: Profile,
+    *,
+    dark: bool = False,
+    offscreen: bool = False,
+    size: tuple[int, int] | None = None,
+    show_error_dialogs: bool = True,
+) -> tuple[QApplication, MainWindow]:
+    """The QApplication and the real main window showing ``profile``'s banner, painted once.
+    ``offscreen``: render without a screen unless a platform was chosen (``--screenshot``)."""
+    from epay_desktop.ui.main_window import MainWindow
+    from epay_desktop.ui.theme import apply_style
+
+    if offscreen and QApplication.instance() is None:
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    existing = QApplication.instance()
+    app = existing if isinstance(existing, QApplication) else QApplication(sys.argv[:1])
+    app.setApplicationName(APP_NAME)
+    app.setApplicationVersion(__version__)
+    app.setDesktopFileName(APP_NAME)
+    # The window closing ends the run; Qt quitting by itself would stop the loop under our cleanup.
+    app.setQuitOnLastWindowClosed(False)
+    apply_style(app, dark=dark)
+    window = MainWindow(show_error_dialogs=show_error_dialogs)
+    window.show_profile(profile)
+    if size is not None:
+        window.resize(*size)
+    paint_now(window)
+    return app, window
+
+
+__all__ = ["first_window", "paint_now", "set_qt_enum"]

@@ -16,7 +16,14 @@ import shiboken6
 from PySide6.QtWidgets import QMessageBox
 
 from epay_desktop.api import Credentials, Environment, EPaymentClient
-from epay_desktop.app import LOG_FILE_NAME, Controller, close_logging, setup_logging
+from epay_desktop.app import (
+    LOG_FILE_NAME,
+    Controller,
+    close_logging,
+    open_profile,
+    remember_profile,
+    setup_logging,
+)
 from epay_desktop.domain import Currency, Money, State
 from epay_desktop.sandbox import SandboxConfig, create_app
 from epay_desktop.services import (
@@ -62,7 +69,14 @@ def app_run(
             # Not qtbot.addWidget: a switch deletes the first window itself.
             window = MainWindow(show_error_dialogs=False, auto_refresh_ms=3_600_000)
             window.show()
-            controller = Controller(qapp, window, secrets=secrets, show_error_dialogs=False)
+            controller = Controller(
+                qapp,
+                window,
+                open_session=open_profile,
+                remember_profile=remember_profile,
+                secrets=secrets,
+                show_error_dialogs=False,
+            )
             try:
                 await controller.start(first)
                 return await scenario(controller)

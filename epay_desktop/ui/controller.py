@@ -1,16 +1,19 @@
 """The running app: owns the open session and its window; opens, switches and closes profiles, says
 what went wrong on opening (and offers what can help), and puts what a crash left unfinished to the
-person (the recovery notice)."""
+person (the recovery notice).
+
+How a profile's session is opened (the sandbox, the client, the desk) is the composition root's
+business (``epay_desktop.app.sessions``): it hands the controller an ``open_session`` and a
+``remember_profile`` function, so nothing here builds services or imports the sandbox."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Coroutine
-from typing import TYPE_CHECKING, Any
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import TYPE_CHECKING, Any, Protocol
 
 from PySide6.QtWidgets import QApplication
 
-from epay_desktop.app.sessions import Session, _remember, open_profile
 from epay_desktop.ui.main_window import MainWindow
 
 if TYPE_CHECKING:
@@ -24,6 +27,25 @@ log = logging.getLogger(__name__)
 OPEN_READ_ONLY = "Open read-only"
 
 
+class Session(Protocol):
+    """An open profile, as the composition root opened it."""
+
+    desk: PaymentDesk
+    transport: Any  # the Demo's in-process sandbox transport (Test connection uses it), else None
+    read_only: bool
+
+    async def aclose(self) -> None: ...
+
+
+class SessionOpener(Protocol):
+    def __call__(
+        self, profile: Profile, secrets: SecretStore, *, read_only: bool = False
+    ) -> Awaitable[Any]: ...
+
+
+ProfileRememberer = Callable[["Profile"], Awaitable[None]]
+
+
 class Controller:
     """Owns the open session and its window; opens, switches and closes profiles."""
 
@@ -32,12 +54,16 @@ class Controller:
         app: QApplication,
         window: MainWindow,
         *,
+        open_session: SessionOpener,
+        remember_profile: ProfileRememberer,
         secrets: SecretStore | None = None,
         show_error_dialogs: bool = True,
         auto_refresh_ms: int = 30_000,
     ) -> None:
         self.app = app
         self.window = window
+        self._open_session = open_session
+        self._remember_profile = remember_profile
         self.session: Session | None = None
         self.secrets = secrets
         self.show_error_dialogs = show_error_dialogs
@@ -118,7 +144,8 @@ class Controller:
         if not window.bound:
             window.wanted_profile = profile.name
         try:
-            return await open_profile(profile, self.secret_store(), read_only=read_only)
+            session: Session = await self._open_session(profile, self.secret_store(), read_only=read_only)
+            return session
         except MissingSecretsError as error:
             log.warning("cannot open %s: secrets missing", profile.name)
             self._problem(
@@ -216,7 +243,7 @@ class Controller:
         if old_session is not None:
             await old_session.aclose()
         if not read_only:
-            await _remember(profile)
+            await self._remember_profile(profile)
         self.switched_to.append(profile.name)
         log.info("switched to profile %s%s", profile.name, " (read-only)" if read_only else "")
         window.start()
