@@ -1,6 +1,9 @@
 """The payments table: a thin ``QAbstractTableModel`` over ``TrackedPayment`` records and a proxy that
 filters by text and state and sorts by a key.
 
+Layout: the roles, columns and per-cell text live in ``payments_cells``, the filter proxy in
+``payments_filter``; this module holds the table model and re-exports both modules' public names.
+
 Speed (100,000 rows): filling stores the list and precomputes only what filtering needs (a lowercase
 haystack and the state per row); display strings are built lazily, once per row, on first paint.
 Sorting is done by the source model in one ``list.sort`` on precomputed keys (a Python ``lessThan`` or
@@ -14,138 +17,50 @@ each refresh and timer tick), never ``datetime.now()`` per ``data()`` call.
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Collection, Iterable, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
-from PySide6.QtCore import (
-    QAbstractTableModel,
-    QLocale,
-    QModelIndex,
-    QObject,
-    QPersistentModelIndex,
-    QSortFilterProxyModel,
-    Qt,
-    Signal,
-)
+from PySide6.QtCore import QAbstractTableModel, QLocale, QModelIndex, QObject, Qt, Signal
 from PySide6.QtGui import QFont, QGuiApplication, QPalette
 
 from epay_desktop.domain import STALE_AFTER, State, TrackedPayment
-from epay_desktop.domain.breakdown import AmountBreakdown, breakdown
-from epay_desktop.ui.formatting import format_datetime, format_money, format_percent
+from epay_desktop.domain.breakdown import breakdown
+from epay_desktop.ui.formatting import format_datetime, format_money
+from epay_desktop.ui.payments_cells import (
+    _COLUMN_COUNT,
+    HEADERS,
+    NO_VALUE,
+    STYLE_ROLES,
+    SUMMARY_SEPARATOR,
+    Column,
+    PaymentRoles,
+    _AnyIndex,
+    _aware,
+    _sort_key,
+    bar_summary,
+    bar_tooltip,
+    describe_age,
+    freshness_text,
+    state_text,
+)
+from epay_desktop.ui.payments_filter import PaymentsFilterModel
 
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_AnyIndex = QModelIndex | QPersistentModelIndex
-
-
-class PaymentRoles(enum.IntEnum):
-    """Custom roles, in one place. Delegates and views read these; nobody calls services for data.
-
-    They never answer ``None``: PySide6 6.12 drops a reference to ``None`` each time Python reads an
-    empty QVariant through ``QModelIndex.data()`` (the interpreter dies once None's count runs out),
-    so "no value" is ``NO_VALUE`` (an empty string) instead."""
-
-    TRACKED = Qt.ItemDataRole.UserRole + 1  # the TrackedPayment
-    STATE = (
-        Qt.ItemDataRole.UserRole + 2
-    )  # the State's name (Qt turns str enums into str); NO_VALUE: unfetched
-    AGGREGATE = Qt.ItemDataRole.UserRole + 3  # AmountBreakdown; NO_VALUE before the first fetch
-    SORT_KEY = Qt.ItemDataRole.UserRole + 4  # a key that orders the column (ints, datetimes, text)
-    BUSY = Qt.ItemDataRole.UserRole + 5  # True while an operation on this payment runs
-    REFERENCE = Qt.ItemDataRole.UserRole + 6  # str
-    STALE = Qt.ItemDataRole.UserRole + 7  # True: fetched long ago, never, or the last refresh failed
-
-
-NO_VALUE = ""
-# The roles a stale mark changes (the rows' text and order stay as they are).
-STYLE_ROLES = [
-    Qt.ItemDataRole.FontRole,
-    Qt.ItemDataRole.ForegroundRole,
-    Qt.ItemDataRole.ToolTipRole,
-    PaymentRoles.STALE,
+__all__ = [
+    "HEADERS",
+    "NO_VALUE",
+    "STYLE_ROLES",
+    "SUMMARY_SEPARATOR",
+    "Column",
+    "PaymentRoles",
+    "PaymentsFilterModel",
+    "PaymentsModel",
+    "bar_summary",
+    "bar_tooltip",
+    "describe_age",
+    "freshness_text",
+    "state_text",
 ]
-
-
-class Column(enum.IntEnum):
-    REFERENCE = 0
-    DESCRIPTION = 1
-    CREATED = 2
-    STATE = 3
-    AMOUNT = 4
-    AGGREGATE = 5
-    UPDATED = 6
-
-
-HEADERS = {
-    Column.REFERENCE: "Reference",
-    Column.DESCRIPTION: "Description",
-    Column.CREATED: "Created",
-    Column.STATE: "State",
-    Column.AMOUNT: "Amount",
-    Column.AGGREGATE: "Captured / refunded / cancelled / reserved",
-    Column.UPDATED: "Last updated",
-}
-_COLUMN_COUNT = len(Column)
-_PART_LABELS = {
-    "captured": "Captured",
-    "refunded": "Refunded",
-    "cancelled": "Cancelled",
-    "reserved": "Reserved",
-    "awaiting": "Awaiting approval",
-}
-
-
-def state_text(tracked: TrackedPayment) -> str:
-    if tracked.payment is None:
-        return "Not fetched" if not tracked.fetch_error else "Unavailable"
-    return tracked.payment.display_state
-
-
-SUMMARY_SEPARATOR = ", "  # between the parts of the bar's label (delegates split on it to shorten)
-
-
-def bar_summary(parts: AmountBreakdown) -> str:
-    """A short line for the bar cell: the biggest parts, in percent of the amount."""
-    whole = parts.amount.value
-    named = [(name, m.value) for name, m in parts.parts() if m.value > 0]
-    if not named:
-        return "Nothing reserved"
-    named.sort(key=lambda item: -item[1])
-    return SUMMARY_SEPARATOR.join(f"{format_percent(v, whole)} {name}" for name, v in named[:2])
-
-
-def bar_tooltip(parts: AmountBreakdown, locale: QLocale | None = None) -> str:
-    lines = [f"Amount: {format_money(parts.amount, locale)}"]
-    lines += [f"{_PART_LABELS[name]}: {format_money(m, locale)}" for name, m in parts.parts()]
-    if parts.scale > parts.amount.value:
-        lines.append("The API reports more than the amount; the bar is scaled to fit.")
-    return "\n".join(lines)
-
-
-def describe_age(age: timedelta) -> str:
-    """How long ago, roughly: "just now", "40 s ago", "12 min ago", "3 h ago", "2 days ago"."""
-    seconds = int(age.total_seconds())
-    if seconds < 5:
-        return "just now"
-    if seconds < 60:
-        return f"{seconds} s ago"
-    if seconds < 3600:
-        return f"{seconds // 60} min ago"
-    if seconds < 2 * 86400:
-        return f"{seconds // 3600} h ago"
-    return f"{seconds // 86400} days ago"
-
-
-def freshness_text(tracked: TrackedPayment, now: datetime) -> str:
-    """The Last updated cell's tooltip: when the snapshot was fetched and why it may be out of date."""
-    if tracked.fetched_at is None:
-        text = "Not fetched yet"
-    else:
-        text = f"Fetched {describe_age(_aware(now) - _aware(tracked.fetched_at))}"
-    if tracked.fetch_error:
-        text += f"; could not refresh: {tracked.fetch_error}"
-    return text
 
 
 class PaymentsModel(QAbstractTableModel):
@@ -412,104 +327,3 @@ class PaymentsModel(QAbstractTableModel):
         if column == Column.DESCRIPTION and t.description:
             return t.description
         return None
-
-
-def _sort_key(t: TrackedPayment, column: int) -> Any:
-    """Keys of one type per column so ``list.sort`` never compares across types."""
-    payment = t.payment
-    if column == Column.REFERENCE:
-        return t.reference
-    if column == Column.DESCRIPTION:
-        return (t.description or "").casefold()
-    if column == Column.CREATED:
-        return _aware(t.created_at)
-    if column == Column.STATE:
-        return payment.display_state if payment is not None else ""
-    if column == Column.AMOUNT:
-        return (payment.currency.value, payment.amount.value) if payment is not None else ("", -1)
-    if column == Column.AGGREGATE:
-        if payment is None:
-            return (-1, "")
-        parts = breakdown(payment)
-        return (parts.captured.value + parts.refunded.value, payment.currency.value)
-    if column == Column.UPDATED:
-        return _aware(t.updated_at)
-    return 0
-
-
-def _aware(moment: datetime | None) -> datetime:
-    if moment is None:
-        return _EPOCH
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
-
-
-class PaymentsFilterModel(QSortFilterProxyModel):
-    """Filters by text (reference, description) and state; sorting is forwarded to the source model."""
-
-    def __init__(self, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self._needle = ""
-        self._states: frozenset[State | None] | None = None
-        self._source: PaymentsModel | None = None
-        self.setDynamicSortFilter(True)
-
-    def setSourceModel(self, model: Any) -> None:
-        if not isinstance(model, PaymentsModel):
-            raise TypeError("PaymentsFilterModel works over a PaymentsModel")
-        if self._source is not None:
-            self._source.stale_marks_changed.disconnect(self._restyle)
-            self._source.restyled_by_proxy = False
-        self._source = model
-        super().setSourceModel(model)
-        model.restyled_by_proxy = True
-        model.stale_marks_changed.connect(self._restyle)
-
-    def _restyle(self, _first: int, _last: int) -> None:
-        # One dataChanged over every proxy row for the style roles only: the view repaints what it
-        # shows; nothing is re-filtered (the marks do not take part in filtering or sorting).
-        rows = self.rowCount()
-        if rows:
-            self.dataChanged.emit(self.index(0, 0), self.index(rows - 1, self.columnCount() - 1), STYLE_ROLES)
-
-    def set_text(self, text: str) -> None:
-        needle = text.strip().lower()
-        if needle == self._needle:
-            return
-        self.beginFilterChange()
-        self._needle = needle
-        self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
-
-    def set_states(self, states: Iterable[State | None] | None) -> None:
-        """``None`` shows every state; ``None`` inside the set stands for "not fetched yet"."""
-        wanted = frozenset(states) if states is not None else None
-        if wanted == self._states:
-            return
-        self.beginFilterChange()
-        self._states = wanted
-        self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
-
-    def filterAcceptsRow(self, source_row: int, source_parent: _AnyIndex) -> bool:
-        source = self._source
-        if source is None:
-            return True
-        if self._needle and self._needle not in source._haystacks[source_row]:
-            return False
-        return self._states is None or source._states[source_row] in self._states
-
-    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
-        # The source sorts itself in one pass; the proxy keeps source order (its sortColumn stays -1).
-        if self._source is not None:
-            self._source.sort(column, order)
-
-    def tracked_at(self, row: int) -> TrackedPayment | None:
-        index = self.index(row, 0)
-        return index.data(PaymentRoles.TRACKED) if index.isValid() else None
-
-    def proxy_row_of(self, reference: str) -> int | None:
-        if self._source is None:
-            return None
-        row = self._source.row_of(reference)
-        if row is None:
-            return None
-        index = self.mapFromSource(self._source.index(row, 0))
-        return index.row() if index.isValid() else None
