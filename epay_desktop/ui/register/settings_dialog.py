@@ -4,7 +4,8 @@ Plain settings go to the services' :class:`~epay_desktop.services.ProfileStore`;
 the subscription key go to its :class:`~epay_desktop.services.SecretStore` (the OS keyring), never to a
 file. Stored secrets are never shown again: the fields stay empty ("type to replace"), so they cannot
 leak through a screenshot. Where no keyring backend works, a notice says the secrets are kept for this
-session only. Production is marked in red (banner, list entry, window title).
+session only. Production is marked in red (banner, list entry, window title). The fields of one
+profile are a :class:`~epay_desktop.ui.register.profile_form.ProfileForm`.
 
 Keyring and file calls run in a worker thread (a keyring may wait for an unlock prompt), through the
 dialog's :class:`~epay_desktop.ui.aio.TaskRunner`.
@@ -24,16 +25,12 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QBrush, QCloseEvent, QColor, QRegularExpressionValidator
+from PySide6.QtGui import QBrush, QCloseEvent, QColor
 from PySide6.QtWidgets import (
-    QComboBox,
     QDialog,
     QDialogButtonBox,
-    QFormLayout,
-    QGroupBox,
     QHBoxLayout,
     QLabel,
-    QLineEdit,
     QListWidget,
     QListWidgetItem,
     QPushButton,
@@ -53,16 +50,9 @@ from epay_desktop.services import (
     SecretStore,
 )
 from epay_desktop.ui.register.feedback import StatusLabel, Tone, describe_error, dialog_runner
+from epay_desktop.ui.register.profile_form import KIND_LABELS, PRODUCTION_RED, ProfileForm
 
 ConnectionTester = Callable[[Profile, ProfileSecrets | None], Awaitable[Any]]
-
-PRODUCTION_RED = "#b00020"
-KIND_LABELS = {
-    ProfileKind.DEMO: "Demo (built-in sandbox)",
-    ProfileKind.TEST: "Test (apitest.vipps.no)",
-    ProfileKind.PRODUCTION: "Production (api.vipps.no): real money",
-    ProfileKind.CUSTOM: "Custom base URL",
-}
 
 LIST_KIND = {
     ProfileKind.DEMO: "built-in sandbox",
@@ -140,48 +130,20 @@ class SettingsDialog(QDialog):
         )
         self.demo_note = QLabel("The built-in sandbox: nothing real is touched. It cannot be changed.", self)
         self.demo_note.setWordWrap(True)
-        self.name_edit = self._line_edit("ProfileName", "Profile name")
-        self.kind_combo = QComboBox(self)
-        self.kind_combo.setObjectName("ProfileKind")
-        self.kind_combo.setAccessibleName("Environment")
-        for kind, label in KIND_LABELS.items():
-            self.kind_combo.addItem(label, kind)
-        self.kind_combo.setItemData(
-            self.kind_combo.findData(ProfileKind.PRODUCTION),
-            QBrush(QColor(PRODUCTION_RED)),
-            Qt.ItemDataRole.ForegroundRole,
-        )
+        self.form_box = ProfileForm(self)
+        self.name_edit = self.form_box.name_edit
+        self.kind_combo = self.form_box.kind_combo
         self.kind_combo.currentIndexChanged.connect(self._kind_changed)
-        self.base_url_edit = self._line_edit("BaseUrl", "Base URL")
-        self.base_url_edit.setPlaceholderText("https://…")
-        self.msn_edit = self._line_edit("MerchantSerialNumber", "Merchant serial number")
-        self.msn_edit.setValidator(QRegularExpressionValidator(r"[0-9]{0,7}", self.msn_edit))
-        self.msn_edit.setPlaceholderText("4 to 7 digits")
-        self.client_id_edit = self._line_edit("ClientId", "Client id")
-        self.client_secret_edit = self._line_edit("ClientSecret", "Client secret")
-        self.subscription_key_edit = self._line_edit("SubscriptionKey", "Subscription key")
-        for secret in (self.client_secret_edit, self.subscription_key_edit):
-            secret.setEchoMode(QLineEdit.EchoMode.Password)
-        self.secrets_state = QLabel(self)
-        self.secrets_state.setObjectName("SecretsState")
-        self.secrets_state.setWordWrap(True)
+        self.base_url_edit = self.form_box.base_url_edit
+        self.msn_edit = self.form_box.msn_edit
+        self.client_id_edit = self.form_box.client_id_edit
+        self.client_secret_edit = self.form_box.client_secret_edit
+        self.subscription_key_edit = self.form_box.subscription_key_edit
+        self.secrets_state = self.form_box.secrets_state
         self.keyring_notice = QLabel(self)
         self.keyring_notice.setObjectName("KeyringNotice")
         self.keyring_notice.setWordWrap(True)
         self.keyring_notice.setStyleSheet("color: #8a4b00;")
-
-        form = QFormLayout()
-        form.addRow("&Name", self.name_edit)
-        form.addRow("&Environment", self.kind_combo)
-        form.addRow("Base &URL", self.base_url_edit)
-        form.addRow("&Merchant serial number", self.msn_edit)
-        form.addRow("Client &id", self.client_id_edit)
-        form.addRow("Client &secret", self.client_secret_edit)
-        form.addRow("Subscription &key", self.subscription_key_edit)
-        form.addRow("", self.secrets_state)
-        self.form_box = QGroupBox("Profile", self)
-        self.form_box.setObjectName("ProfileForm")
-        self.form_box.setLayout(form)
 
         self.test_button = QPushButton("&Test connection", self)
         self.test_button.setAccessibleName("Test connection: fetch an access token")
@@ -230,12 +192,6 @@ class SettingsDialog(QDialog):
         self.reload(select=current or last_used)
         self.resize(760, 480)
 
-    def _line_edit(self, object_name: str, accessible_name: str) -> QLineEdit:
-        edit = QLineEdit(self)
-        edit.setObjectName(object_name)
-        edit.setAccessibleName(accessible_name)
-        return edit
-
     # --- list and form ---------------------------------------------------------------------------
 
     def reload(self, select: str | None = None) -> None:
@@ -271,54 +227,20 @@ class SettingsDialog(QDialog):
     def show_profile(self, profile: Profile | None) -> None:
         """Fill the form from ``profile`` (None: an empty new Test profile). Secret fields stay empty."""
         self.editing = profile
-        shown = profile or Profile("", ProfileKind.TEST, "", "")
-        self.name_edit.setText(shown.name)
-        self.kind_combo.setCurrentIndex(self.kind_combo.findData(shown.kind))
-        self.msn_edit.setText(shown.merchant_serial_number)
-        self.client_id_edit.setText(shown.client_id)
-        self.base_url_edit.setText(shown.base_url or "")
-        self.client_secret_edit.clear()
-        self.subscription_key_edit.clear()
-        self.secrets_state.setText(
-            "Type the client secret and the subscription key." if profile is None else "Checking the keyring…"
-        )
+        self.form_box.fill(profile)
         self._kind_changed()
         self.status.show_message("")
         if profile is not None and not profile.is_demo:
             self.runner.start("secrets-state", self._load_secrets_state(profile))
 
     def _kind_changed(self) -> None:
-        kind = self.current_kind()
         builtin = self.editing is not None and self.editing.is_demo
-        production = kind is ProfileKind.PRODUCTION
+        production = self.current_kind() is ProfileKind.PRODUCTION
         self.production_banner.setVisible(production)
         self.demo_note.setVisible(builtin)
-        self.form_box.setStyleSheet(
-            f"QGroupBox#ProfileForm {{ border: 2px solid {PRODUCTION_RED}; margin-top: 1.2em; }}"
-            f"QGroupBox#ProfileForm::title {{ color: {PRODUCTION_RED}; subcontrol-origin: margin; "
-            "left: 8px; }"
-            if production
-            else ""
-        )
-        self.kind_combo.setStyleSheet(f"color: {PRODUCTION_RED}; font-weight: bold;" if production else "")
         self.setWindowTitle("Settings: profiles  [PRODUCTION]" if production else "Settings: profiles")
-        for widget in (
-            self.name_edit,
-            self.kind_combo,
-            self.msn_edit,
-            self.client_id_edit,
-            self.client_secret_edit,
-            self.subscription_key_edit,
-        ):
-            widget.setEnabled(not builtin)
+        self.form_box.apply_kind(self.editing)
         self._busy_changed()
-        custom = kind is ProfileKind.CUSTOM
-        self.base_url_edit.setReadOnly(not custom or builtin)
-        self.base_url_edit.setEnabled(custom and not builtin)
-        if not custom:
-            self.base_url_edit.setText(self.form_profile().effective_base_url)
-        if builtin:
-            self.secrets_state.setText("Demo credentials are built in.")
 
     def _busy_changed(self, _name: str = "", _busy: bool = False) -> None:
         running = self.runner.is_running
@@ -330,25 +252,14 @@ class SettingsDialog(QDialog):
         self.test_button.setEnabled(not running("test"))
 
     def current_kind(self) -> ProfileKind:
-        # Qt hands the StrEnum back as a plain str.
-        kind = self.kind_combo.currentData()
-        return ProfileKind(kind) if kind in {k.value for k in ProfileKind} else ProfileKind.TEST
+        return self.form_box.current_kind()
 
     def form_profile(self) -> Profile:
         """The profile as the form shows it now (not validated, not saved)."""
-        if self.editing is not None and self.editing.is_demo:
-            return self.editing
-        kind = self.current_kind()
-        return Profile(
-            name=self.name_edit.text().strip(),
-            kind=kind,
-            merchant_serial_number=self.msn_edit.text().strip(),
-            client_id=self.client_id_edit.text().strip(),
-            base_url=self.base_url_edit.text().strip() or None if kind is ProfileKind.CUSTOM else None,
-        )
+        return self.form_box.profile(self.editing)
 
     def typed_secrets(self) -> tuple[str, str]:
-        return self.client_secret_edit.text(), self.subscription_key_edit.text()
+        return self.form_box.typed_secrets()
 
     def _show_keyring_notice(self) -> None:
         if self.secrets.persistent:
@@ -518,9 +429,8 @@ class SettingsDialog(QDialog):
         for name in ("secrets-state", "test"):
             self.runner.cancel(name)
         # Secrets typed but not saved are not kept around in the widgets.
-        self.client_secret_edit.clear()
-        self.subscription_key_edit.clear()
+        self.form_box.clear_secrets()
         super().done(result)
 
 
-__all__ = ["KIND_LABELS", "ConnectionTester", "SettingsDialog"]
+__all__ = ["KIND_LABELS", "PRODUCTION_RED", "ConnectionTester", "ProfileForm", "SettingsDialog"]

@@ -1,0 +1,144 @@
+"""The settings dialog's form for one profile: name, environment, base URL, merchant serial number,
+client id and the two secrets (typed only, never shown again once stored).
+
+The form holds no state of its own beyond its widgets: the dialog tells it which saved profile it is
+editing (``editing``; the built-in Demo profile is shown read-only) and reads the profile back with
+:meth:`ProfileForm.profile`.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QBrush, QColor, QRegularExpressionValidator
+from PySide6.QtWidgets import QComboBox, QFormLayout, QGroupBox, QLabel, QLineEdit, QWidget
+
+from epay_desktop.services import Profile, ProfileKind
+
+PRODUCTION_RED = "#b00020"
+KIND_LABELS = {
+    ProfileKind.DEMO: "Demo (built-in sandbox)",
+    ProfileKind.TEST: "Test (apitest.vipps.no)",
+    ProfileKind.PRODUCTION: "Production (api.vipps.no): real money",
+    ProfileKind.CUSTOM: "Custom base URL",
+}
+
+
+class ProfileForm(QGroupBox):
+    """One profile's fields and secrets (object name ``ProfileForm``), red-framed for Production."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__("Profile", parent)
+        self.setObjectName("ProfileForm")
+        self.name_edit = self._line_edit("ProfileName", "Profile name")
+        self.kind_combo = QComboBox(self)
+        self.kind_combo.setObjectName("ProfileKind")
+        self.kind_combo.setAccessibleName("Environment")
+        for kind, label in KIND_LABELS.items():
+            self.kind_combo.addItem(label, kind)
+        self.kind_combo.setItemData(
+            self.kind_combo.findData(ProfileKind.PRODUCTION),
+            QBrush(QColor(PRODUCTION_RED)),
+            Qt.ItemDataRole.ForegroundRole,
+        )
+        self.base_url_edit = self._line_edit("BaseUrl", "Base URL")
+        self.base_url_edit.setPlaceholderText("https://…")
+        self.msn_edit = self._line_edit("MerchantSerialNumber", "Merchant serial number")
+        self.msn_edit.setValidator(QRegularExpressionValidator(r"[0-9]{0,7}", self.msn_edit))
+        self.msn_edit.setPlaceholderText("4 to 7 digits")
+        self.client_id_edit = self._line_edit("ClientId", "Client id")
+        self.client_secret_edit = self._line_edit("ClientSecret", "Client secret")
+        self.subscription_key_edit = self._line_edit("SubscriptionKey", "Subscription key")
+        for secret in (self.client_secret_edit, self.subscription_key_edit):
+            secret.setEchoMode(QLineEdit.EchoMode.Password)
+        self.secrets_state = QLabel(self)
+        self.secrets_state.setObjectName("SecretsState")
+        self.secrets_state.setWordWrap(True)
+
+        form = QFormLayout()
+        form.addRow("&Name", self.name_edit)
+        form.addRow("&Environment", self.kind_combo)
+        form.addRow("Base &URL", self.base_url_edit)
+        form.addRow("&Merchant serial number", self.msn_edit)
+        form.addRow("Client &id", self.client_id_edit)
+        form.addRow("Client &secret", self.client_secret_edit)
+        form.addRow("Subscription &key", self.subscription_key_edit)
+        form.addRow("", self.secrets_state)
+        self.setLayout(form)
+
+    def _line_edit(self, object_name: str, accessible_name: str) -> QLineEdit:
+        edit = QLineEdit(self)
+        edit.setObjectName(object_name)
+        edit.setAccessibleName(accessible_name)
+        return edit
+
+    def fill(self, profile: Profile | None) -> None:
+        """Show ``profile`` (None: an empty new Test profile). Secret fields stay empty."""
+        shown = profile or Profile("", ProfileKind.TEST, "", "")
+        self.name_edit.setText(shown.name)
+        self.kind_combo.setCurrentIndex(self.kind_combo.findData(shown.kind))
+        self.msn_edit.setText(shown.merchant_serial_number)
+        self.client_id_edit.setText(shown.client_id)
+        self.base_url_edit.setText(shown.base_url or "")
+        self.clear_secrets()
+        self.secrets_state.setText(
+            "Type the client secret and the subscription key." if profile is None else "Checking the keyring…"
+        )
+
+    def apply_kind(self, editing: Profile | None) -> None:
+        """Restyle and enable the fields for the chosen environment (read-only for the built-in Demo)."""
+        kind = self.current_kind()
+        builtin = editing is not None and editing.is_demo
+        production = kind is ProfileKind.PRODUCTION
+        self.setStyleSheet(
+            f"QGroupBox#ProfileForm {{ border: 2px solid {PRODUCTION_RED}; margin-top: 1.2em; }}"
+            f"QGroupBox#ProfileForm::title {{ color: {PRODUCTION_RED}; subcontrol-origin: margin; "
+            "left: 8px; }"
+            if production
+            else ""
+        )
+        self.kind_combo.setStyleSheet(f"color: {PRODUCTION_RED}; font-weight: bold;" if production else "")
+        for widget in (
+            self.name_edit,
+            self.kind_combo,
+            self.msn_edit,
+            self.client_id_edit,
+            self.client_secret_edit,
+            self.subscription_key_edit,
+        ):
+            widget.setEnabled(not builtin)
+        custom = kind is ProfileKind.CUSTOM
+        self.base_url_edit.setReadOnly(not custom or builtin)
+        self.base_url_edit.setEnabled(custom and not builtin)
+        if not custom:
+            self.base_url_edit.setText(self.profile(editing).effective_base_url)
+        if builtin:
+            self.secrets_state.setText("Demo credentials are built in.")
+
+    def current_kind(self) -> ProfileKind:
+        # Qt hands the StrEnum back as a plain str.
+        kind = self.kind_combo.currentData()
+        return ProfileKind(kind) if kind in {k.value for k in ProfileKind} else ProfileKind.TEST
+
+    def profile(self, editing: Profile | None) -> Profile:
+        """The profile as the form shows it now (not validated, not saved); the built-in ``editing``
+        profile as it is."""
+        if editing is not None and editing.is_demo:
+            return editing
+        kind = self.current_kind()
+        return Profile(
+            name=self.name_edit.text().strip(),
+            kind=kind,
+            merchant_serial_number=self.msn_edit.text().strip(),
+            client_id=self.client_id_edit.text().strip(),
+            base_url=self.base_url_edit.text().strip() or None if kind is ProfileKind.CUSTOM else None,
+        )
+
+    def typed_secrets(self) -> tuple[str, str]:
+        return self.client_secret_edit.text(), self.subscription_key_edit.text()
+
+    def clear_secrets(self) -> None:
+        self.client_secret_edit.clear()
+        self.subscription_key_edit.clear()
+
+
+__all__ = ["KIND_LABELS", "PRODUCTION_RED", "ProfileForm"]
