@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 from epay_desktop.api import EPaymentClient, EPaymentError, redact
 from epay_desktop.domain import Money, Payment, PaymentEvent, TrackedPayment
+from epay_desktop.services.changes import ChangeFeed
 from epay_desktop.services.errors import ReadOnlyRegisterError, said
 from epay_desktop.services.importing import parse_csv, parse_references
 from epay_desktop.services.profiles import Profile
@@ -53,6 +54,8 @@ class TrackingDesk:
         self.msn = profile.merchant_serial_number
         self.operator = operator or current_os_user()
         self._demo = demo
+        # Every new snapshot a use case produces is published here too (views subscribe).
+        self.changes = ChangeFeed()
         # The money-moving part's state (``moving.py``). Payments with a money-moving call running in
         # this desk (reference -> operation). Set and checked without an await in between, so two
         # calls on one payment cannot both start.
