@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QStyleOptionViewItem, QTableView
 
 from epay_desktop.domain import Currency, Money, State
 from epay_desktop.domain.breakdown import AmountBreakdown, breakdown
-from epay_desktop.ui.delegates import (
+from epay_desktop.ui.table.delegates import (
     PART_COLORS,
     STALE_OPACITY,
     STATE_COLORS,
@@ -22,7 +22,7 @@ from epay_desktop.ui.delegates import (
     fit_bar_label,
     text_color_on,
 )
-from epay_desktop.ui.payments_model import Column, PaymentsModel
+from epay_desktop.ui.table.model import Column, PaymentsModel
 from tests.ui.factories import T0, payment, tracked
 
 W, H = 200, 36

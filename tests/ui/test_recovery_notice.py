@@ -16,7 +16,7 @@ from epay_desktop.app import Controller, open_demo
 from epay_desktop.domain import Currency, Money
 from epay_desktop.services import DEMO_PROFILE, IntentStatus, PaymentDesk, register_path
 from epay_desktop.store import Operation
-from epay_desktop.ui.recovery_notice import LATER, RecoveryNotice
+from epay_desktop.ui.dialogs.recovery_notice import LATER, RecoveryNotice
 from tests.support.waiting import wait_until
 from tests.ui.test_app_sessions import app_run, secrets  # noqa: F401  (fixtures)
 
