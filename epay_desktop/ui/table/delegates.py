@@ -2,8 +2,10 @@
 
 Both follow the orange-widget-base ``BarItemDataDelegate`` recipe: copy the option →
 ``initStyleOption`` → draw the item with the widget's style (selection, focus and the palette come
-for free, dark mode too) → ``save()`` → our shapes → ``restore()`` → text. They read
-``index.data(role)`` only and never call services.
+for free, dark mode too) → ``save()`` → our shapes → ``restore()`` → text. The text's place is the
+style's (``style.subElementRect(SE_ItemViewItemText)``) and its colour the palette's for the item's
+state (:func:`text_color_for_state`: active, inactive or disabled; selected or not), so our cells line
+up with and look like the plain ones. They read ``index.data(role)`` only and never call services.
 
 Stale rows (``PaymentRoles.STALE``) keep their shapes but paint them at ``STALE_OPACITY``; their text
 takes the model's italic font and muted colour through ``initStyleOption``, like every other cell.
@@ -79,12 +81,28 @@ def bar_segments(rect: QRectF, parts: AmountBreakdown) -> list[tuple[str, QRectF
     return segments
 
 
+def text_color_for_state(palette: QPalette, state: QStyle.StateFlag) -> QColor:
+    """The palette's text colour for an item in ``state`` (as orange-widget-base's): the colour group
+    follows whether the view is active and enabled, the role whether the item is selected. A row's
+    muted colour (the model's ForegroundRole) is the palette's Text by then, through initStyleOption."""
+    if not state & QStyle.StateFlag.State_Enabled:
+        group = QPalette.ColorGroup.Disabled
+    elif state & QStyle.StateFlag.State_Active:
+        group = QPalette.ColorGroup.Active
+    else:
+        group = QPalette.ColorGroup.Inactive
+    selected = state & QStyle.StateFlag.State_Selected
+    role = QPalette.ColorRole.HighlightedText if selected else QPalette.ColorRole.Text
+    return palette.color(group, role)
+
+
 def draw_item_without_text(
     delegate: QStyledItemDelegate, painter: QPainter, option: QStyleOptionViewItem, index: _AnyIndex
-) -> tuple[QStyleOptionViewItem, str, QStyle]:
+) -> tuple[QStyleOptionViewItem, str, QRect]:
     """The first steps of the delegate recipe (ENGINEERING.md §6.3): copy the option, initStyleOption,
     draw the item (background, selection, focus) with the widget's style but without its text, which
-    the caller paints over its own drawing. Returns the option, the text it took out and the style."""
+    the caller paints over its own drawing. Returns the option, the text it took out and where the
+    style puts an item's text (``SE_ItemViewItemText``)."""
     opt = QStyleOptionViewItem(option)
     delegate.initStyleOption(opt, index)
     text = opt.text
@@ -92,42 +110,43 @@ def draw_item_without_text(
     widget = opt.widget
     style = widget.style() if widget is not None else QApplication.style()
     style.drawControl(QStyle.ControlElement.CE_ItemViewItem, opt, painter, widget)
-    return opt, text, style
+    area = style.subElementRect(QStyle.SubElement.SE_ItemViewItemText, opt, widget)
+    # The style indents an item's text by its focus frame's margin and one pixel (as Qt's own
+    # QCommonStyle does when it draws the text of a plain cell).
+    margin = style.pixelMetric(QStyle.PixelMetric.PM_FocusFrameHMargin, None, widget) + 1
+    return opt, text, area.adjusted(margin, 0, -margin, 0)
+
+
+def draw_text(painter: QPainter, opt: QStyleOptionViewItem, rect: QRect | QRectF, text: str) -> None:
+    """``text`` in ``rect``, left and vertically centred, in the row's font and state colour."""
+    painter.save()
+    painter.setFont(opt.font)  # the row's (italic when stale)
+    painter.setPen(text_color_for_state(opt.palette, opt.state))
+    painter.drawText(rect, int(Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft), text)
+    painter.restore()
 
 
 class StateBadgeDelegate(QStyledItemDelegate):
     """The state as a coloured rounded badge; busy rows get a dashed outline."""
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: _AnyIndex) -> None:
-        opt, text, style = draw_item_without_text(self, painter, option, index)
+        opt, text, area = draw_item_without_text(self, painter, option, index)
         raw_state = index.data(PaymentRoles.STATE)
         if not raw_state:
-            # Not fetched yet: plain, muted text (no colour claims a state we do not know).
-            role = (
-                QPalette.ColorRole.HighlightedText
-                if opt.state & QStyle.StateFlag.State_Selected
-                else QPalette.ColorRole.PlaceholderText
-            )
-            painter.save()
-            painter.setFont(opt.font)  # italic: a payment not fetched yet is stale
-            style.drawItemText(
+            # Not fetched yet: plain text, muted as the stale row it is (no colour claims a state we
+            # do not know).
+            draw_text(
                 painter,
-                opt.rect.adjusted(6, 0, -4, 0),
-                int(Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft),
-                opt.palette,
-                True,
-                text,
-                role,
+                opt,
+                area,
+                opt.fontMetrics.elidedText(text, Qt.TextElideMode.ElideRight, area.width()),
             )
-            painter.restore()
             return
         colour = STATE_COLORS[State.parse(raw_state)]
         metrics = opt.fontMetrics
         height = min(opt.rect.height() - 6, metrics.height() + 6)
-        width = min(opt.rect.width() - 8, metrics.horizontalAdvance(text) + 16)
-        badge = QRectF(
-            opt.rect.left() + 4, opt.rect.center().y() - height / 2 + 0.5, max(width, 0), max(height, 0)
-        )
+        width = min(area.width(), metrics.horizontalAdvance(text) + 16)
+        badge = QRectF(area.left(), opt.rect.center().y() - height / 2 + 0.5, max(width, 0), max(height, 0))
         painter.save()
         if index.data(PaymentRoles.STALE):
             painter.setOpacity(STALE_OPACITY)
@@ -158,9 +177,10 @@ class AggregateBarDelegate(QStyledItemDelegate):
     bar_height = 8
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: _AnyIndex) -> None:
-        opt, text, style = draw_item_without_text(self, painter, option, index)
+        opt, text, area = draw_item_without_text(self, painter, option, index)
         parts = index.data(PaymentRoles.AGGREGATE)
-        rect = opt.rect.adjusted(6, 3, -6, -3)
+        # The bar lies under the text, as wide as the style's text area, 3 px above the cell's bottom.
+        rect = QRect(area.left(), opt.rect.top() + 3, area.width(), max(opt.rect.height() - 6, 0))
         bar_h = min(self.bar_height, max(rect.height() // 3, 2))
         bar = QRectF(rect.left(), rect.bottom() - bar_h + 1, rect.width(), bar_h)
         if isinstance(parts, AmountBreakdown):
@@ -177,24 +197,7 @@ class AggregateBarDelegate(QStyledItemDelegate):
                 painter.drawRect(segment)
             painter.restore()
         text_rect = QRect(rect.left(), rect.top(), rect.width(), max(rect.height() - bar_h - 1, 0))
-        role = (
-            QPalette.ColorRole.HighlightedText
-            if opt.state & QStyle.StateFlag.State_Selected
-            else QPalette.ColorRole.Text
-        )
-        elided = fit_bar_label(text, QFontMetrics(opt.font), text_rect.width())
-        painter.save()
-        painter.setFont(opt.font)  # drawItemText uses the painter's font: the row's (italic when stale)
-        style.drawItemText(
-            painter,
-            text_rect,
-            int(Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft),
-            opt.palette,
-            True,
-            elided,
-            role,
-        )
-        painter.restore()
+        draw_text(painter, opt, text_rect, fit_bar_label(text, QFontMetrics(opt.font), text_rect.width()))
 
     def sizeHint(self, option: QStyleOptionViewItem, index: _AnyIndex) -> QSize:
         size = super().sizeHint(option, index)
