@@ -33,6 +33,7 @@ from epay_desktop.services import (
     ProfileKind,
     ProfileSecrets,
     ProfileStore,
+    RegisterError,
     SecretStore,
     register_path,
 )
@@ -134,7 +135,9 @@ def test_switching_to_a_custom_profile_over_http(
         assert window.customer_panel is None  # no demo controls outside Demo
         assert c.session is not None
         assert c.session.desk is window.desk
-        assert first_session.desk.store.db._conn is None  # the old register was closed
+        with pytest.raises(RegisterError, match="closed"):
+            _ = first_session.desk.store.db.conn  # the old register was closed
+        assert first_session.desk.changes.listeners == 0  # the old window follows it no more
         assert window.desk.store.path == register_path(profile)
         # The new session works over real HTTP: add the reference and watch it refresh.
         await window.desk.add_references("http-order-0001")
