@@ -81,7 +81,7 @@ class Controller:
     def _watch(self, window: MainWindow) -> None:
         window.profile_switch_requested.connect(self.request_switch)
         window.closed.connect(lambda w=window: self._window_closed(w))
-        window.dialogs.secret_store = self.secrets
+        window.dialogs.use_secret_store(self.secrets)
 
     def _window_closed(self, window: MainWindow) -> None:
         current = window is self.window and window not in self._retired
@@ -93,7 +93,7 @@ class Controller:
 
         if self.secrets is None:
             self.secrets = SecretStore()
-        self.window.dialogs.secret_store = self.secrets
+        self.window.dialogs.use_secret_store(self.secrets)
         return self.secrets
 
     async def run_until_closed(self) -> int:
@@ -126,8 +126,7 @@ class Controller:
         )
 
         window = self.window
-        if not window.bound:
-            window.dialogs.wanted_profile = profile.name
+        window.dialogs.expect_profile(profile.name)
         try:
             session: Session = await self._open_session(profile, self.secret_store(), read_only=read_only)
             return session
@@ -187,8 +186,8 @@ class Controller:
 
     def _attach(self, window: MainWindow, session: Session) -> None:
         self.session = session
-        window.dialogs.secret_store = self.secrets
-        window.dialogs.sandbox_transport = session.transport
+        window.dialogs.use_secret_store(self.secrets)
+        window.dialogs.use_sandbox(session.transport)
         window.bind(session.desk, read_only=session.read_only)
         if not session.read_only:
             window.runner.start("recover", self._recover(window, session.desk), replace=False)

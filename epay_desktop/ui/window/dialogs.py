@@ -59,6 +59,19 @@ class WindowDialogs(QObject):
         self.payments = payments
         self.wanted_profile = desk.profile.name
 
+    def use_secret_store(self, secret_store: SecretStore | None) -> None:
+        """The app's one secret store (the composition root's)."""
+        self.secret_store = secret_store
+
+    def use_sandbox(self, transport: Any) -> None:
+        """The Demo session's in-process sandbox: Settings' Test connection of the Demo goes there."""
+        self.sandbox_transport = transport
+
+    def expect_profile(self, name: str) -> None:
+        """``name`` is being opened (before a desk is bound, Settings selects it)."""
+        if self.desk is None:
+            self.wanted_profile = name
+
     def _opened(self, dialog: QDialog) -> QDialog:
         from PySide6.QtCore import Qt  # not before the first paint (ui/first_paint.py)
 

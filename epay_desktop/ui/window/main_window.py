@@ -244,8 +244,7 @@ class MainWindow(QMainWindow):
         """The banner and title that say where you are (also before a desk is bound)."""
         self.setWindowTitle(f"epay-desktop — {profile.name} (MSN {profile.merchant_serial_number})")
         self.banner.show_profile(profile, read_only=read_only, damage=damage)
-        if self.desk is None:
-            self.dialogs.wanted_profile = profile.name
+        self.dialogs.expect_profile(profile.name)
 
     @property
     def bound(self) -> bool:
