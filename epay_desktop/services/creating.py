@@ -7,7 +7,7 @@ import secrets
 from dataclasses import replace
 from datetime import UTC, datetime
 
-from epay_desktop.api import ApiError, EPaymentError, NotAllowedError, new_idempotency_key
+from epay_desktop.api import EPaymentError, NotSentError, RefusedError, new_idempotency_key
 from epay_desktop.domain import Aggregate, Money, Payment, State, TrackedPayment
 from epay_desktop.services.changes import PaymentChanged
 from epay_desktop.services.errors import DeskInputError, said
@@ -67,7 +67,8 @@ class CreatingDesk(TrackingDesk):
                 return_url="https://example.com/epay-desktop/return" if user_flow == "WEB_REDIRECT" else None,
                 idempotency_key=new_idempotency_key(),
             )
-        except (ApiError, NotAllowedError) as error:
+        except (RefusedError, NotSentError) as error:
+            # It did not take effect: nothing was created.
             await self._db(self.store.register.remove, self.msn, reference)
             await self._audit("create", "failed", reference, said(error), amount)
             raise

@@ -16,12 +16,10 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from epay_desktop.api import (
-    ApiError,
     EPaymentError,
-    MalformedResponseError,
-    NetworkError,
-    NotAllowedError,
+    NotSentError,
     OutcomeUnknownError,
+    RefusedError,
     new_idempotency_key,
     redact,
 )
@@ -224,8 +222,8 @@ class MovingDesk(TrackingDesk):
             ) from None
         try:
             answer = await self._send(intent)
-        except (ApiError, NotAllowedError) as error:
-            if attempts > 1 and isinstance(error, ApiError):
+        except RefusedError as error:
+            if attempts > 1:
                 # A resend: an earlier attempt (before a crash, or an earlier try) may have reached the
                 # server and moved the money, and the API may refuse the replay (e.g. the state moved
                 # on). The refusal alone proves nothing: the event log decides.
@@ -235,10 +233,10 @@ class MovingDesk(TrackingDesk):
             await self._finish(intent, IntentStatus.FAILED, f"Refused: {said(error)}")
             await self._refresh_quietly(intent.reference, source)
             raise
-        except (NetworkError, MalformedResponseError) as error:
-            # The client raises these for a money-moving call only when nothing of it was sent (no
-            # connection, no token). Closed as failed, so it is never sent later without asking; unless
-            # an earlier attempt (before a crash, or an earlier try) may have reached the server.
+        except NotSentError as error:
+            # Nothing of this attempt reached the API (refused by the client, no connection, no token).
+            # Closed as failed, so it is never sent later without asking; unless an earlier attempt
+            # (before a crash, or an earlier try) may have reached the server.
             if attempts <= 1:
                 await self._finish(intent, IntentStatus.FAILED, f"Not sent: {said(error)}")
                 raise
@@ -280,7 +278,7 @@ class MovingDesk(TrackingDesk):
         self,
         intent: Intent,
         before: Payment | None,
-        error: ApiError,
+        error: RefusedError,
         attempts: int,
         source: str,
     ) -> tuple[TrackedPayment, Money, bool, str]:

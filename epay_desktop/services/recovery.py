@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from epay_desktop.api import ApiError, EPaymentError, NotAllowedError
+from epay_desktop.api import EPaymentError, NotAllowedError, RefusedError
 from epay_desktop.domain import Money
 from epay_desktop.services.errors import DeskError, OperationFinishedError, said
 from epay_desktop.services.moving import MovingDesk
@@ -117,7 +117,7 @@ class RecoveringDesk(MovingDesk):
         what = _what(intent)
         now = await self._db(self.store.journal.get, intent.id)
         if now is not None and now.status is not IntentStatus.PENDING:
-            if isinstance(error, ApiError):
+            if isinstance(error, RefusedError):
                 # A resend (recovery sends only attempted ones): the journal says what the log showed.
                 text = f"{what}: {now.outcome}"
             else:
