@@ -7,8 +7,8 @@ descriptions and created times), so a trainer starts with a full window.
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from epay_desktop.api import EPaymentError, SandboxControls, redact
 from epay_desktop.api.parse import parse_payment
