@@ -27,6 +27,14 @@ if TYPE_CHECKING:
     from epay_desktop.services.creating import new_reference
     from epay_desktop.services.demo import DemoControls
     from epay_desktop.services.desk import PaymentDesk
+    from epay_desktop.services.engine import (
+        RESEND_WINDOW,
+        AlreadyPendingError,
+        FinishedMeanwhileError,
+        NeedsDecisionError,
+        SendEngine,
+        SendResult,
+    )
     from epay_desktop.services.errors import (
         ActionNotPossibleError,
         DeskError,
@@ -51,7 +59,6 @@ if TYPE_CHECKING:
         SecretStore,
         register_path,
     )
-    from epay_desktop.services.recovery import RESEND_WINDOW
     from epay_desktop.services.results import (
         AddReport,
         CancelResult,
@@ -61,10 +68,12 @@ if TYPE_CHECKING:
         RecoveryResult,
         RejectedItem,
     )
+    from epay_desktop.services.standalone import StandaloneJournal
     from epay_desktop.store import (
         AuditEntry,
         Intent,
         IntentStatus,
+        Operation,
         RegisterDamagedError,
         RegisterError,
         RegisterLockedError,
@@ -72,6 +81,13 @@ if TYPE_CHECKING:
     )
 
 _EXPORTS: dict[str, str] = {
+    "AlreadyPendingError": "epay_desktop.services.engine",
+    "FinishedMeanwhileError": "epay_desktop.services.engine",
+    "NeedsDecisionError": "epay_desktop.services.engine",
+    "Operation": "epay_desktop.store",
+    "SendEngine": "epay_desktop.services.engine",
+    "SendResult": "epay_desktop.services.engine",
+    "StandaloneJournal": "epay_desktop.services.standalone",
     "ActionNotPossibleError": "epay_desktop.services.errors",
     "AddReport": "epay_desktop.services.results",
     "AuditEntry": "epay_desktop.store",
@@ -102,7 +118,7 @@ _EXPORTS: dict[str, str] = {
     "ProfileStore": "epay_desktop.services.profiles",
     "ProfileStoreError": "epay_desktop.services.profiles",
     "PaymentsRemoved": "epay_desktop.services.changes",
-    "RESEND_WINDOW": "epay_desktop.services.recovery",
+    "RESEND_WINDOW": "epay_desktop.services.engine",
     "ReadOnlyRegisterError": "epay_desktop.services.errors",
     "RecoveryOutcome": "epay_desktop.services.results",
     "RecoveryResult": "epay_desktop.services.results",
@@ -130,6 +146,7 @@ __all__ = [
     "RESEND_WINDOW",
     "ActionNotPossibleError",
     "AddReport",
+    "AlreadyPendingError",
     "AuditEntry",
     "CancelResult",
     "Change",
@@ -138,11 +155,14 @@ __all__ = [
     "DemoControls",
     "DeskError",
     "DeskInputError",
+    "FinishedMeanwhileError",
     "ImportReport",
     "Intent",
     "IntentStatus",
     "MissingSecretsError",
+    "NeedsDecisionError",
     "NotTrackedError",
+    "Operation",
     "OperationFinishedError",
     "OperationPendingError",
     "OperationResult",
@@ -164,7 +184,10 @@ __all__ = [
     "RegisterTooNewError",
     "RejectedItem",
     "SecretStore",
+    "SendEngine",
+    "SendResult",
     "StaleConfirmationError",
+    "StandaloneJournal",
     "check_connection",
     "client_for",
     "credentials_for",
