@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import Signal
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QHBoxLayout, QProgressBar, QToolButton, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QProgressBar, QSizePolicy, QToolButton, QWidget
 
 
 class RefreshStatus(QWidget):
@@ -20,7 +20,7 @@ class RefreshStatus(QWidget):
         row.setContentsMargins(0, 0, 0, 0)
         self.progress = QProgressBar(self)
         self.progress.setAccessibleName("Refresh progress")
-        self.progress.setMaximumWidth(220)
+        self.progress.setFixedWidth(220)
         self.progress.setTextVisible(True)
         self.progress.setFormat("Refreshing %v of %m")
         self.stop_button = QToolButton(self)
@@ -28,6 +28,8 @@ class RefreshStatus(QWidget):
         self.stop_button.setAccessibleName("Stop refresh")
         row.addWidget(self.progress)
         row.addWidget(self.stop_button)
+        # As wide as its parts: the status bar's permanent area gives the rest to the message.
+        self.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Preferred)
         self._running = 0
         self.hide()
 
