@@ -53,16 +53,20 @@ class ChangesAdapter(QObject):
     def apply(self, changes: Sequence[Change]) -> None:
         """Apply one published batch, in order, by the rule of the module docstring."""
         shown: dict[str, TrackedPayment] = {}
-        for change in changes:
-            if isinstance(change, PaymentsRemoved):
-                self._remove(change.references, shown)
-            elif isinstance(change, PaymentChanged):
-                asked_at = _aware(change.asked_at)
-                before = self._asked.get(change.reference)
+        asked = self._asked
+        for change in changes:  # a loaded register is one batch of every row: keep this loop lean
+            if isinstance(change, PaymentChanged):
+                tracked = change.tracked
+                asked_at = change.asked_at
+                if asked_at.tzinfo is None:
+                    asked_at = asked_at.replace(tzinfo=UTC)
+                before = asked.get(tracked.reference)
                 if before is not None and asked_at < before:
                     continue  # an older read arriving late
-                self._asked[change.reference] = asked_at
-                shown[change.reference] = change.tracked
+                asked[tracked.reference] = asked_at
+                shown[tracked.reference] = tracked
+            elif isinstance(change, PaymentsRemoved):
+                self._remove(change.references, shown)
         if not shown:
             return
         if self._model.rowCount() == 0:
@@ -88,10 +92,6 @@ class ChangesAdapter(QObject):
 
     def tracked(self, reference: str) -> TrackedPayment | None:
         return self._model.tracked(reference)
-
-
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 __all__ = ["ChangesAdapter"]
