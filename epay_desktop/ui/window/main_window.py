@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     from epay_desktop.ui.aio import TaskRunner
     from epay_desktop.ui.errors import ErrorPresenter
     from epay_desktop.ui.flows.cancel import CancelFlow
+    from epay_desktop.ui.flows.in_flight import InFlightCalls
     from epay_desktop.ui.flows.recovery import RecoveryFlow
     from epay_desktop.ui.flows.refresh import RefreshFlow
     from epay_desktop.ui.table.changes import ChangesAdapter
@@ -63,6 +64,7 @@ class MainWindow(QMainWindow):
     cancel_flow: CancelFlow
     refresh_flow: RefreshFlow
     recovery_flow: RecoveryFlow
+    in_flight: InFlightCalls
 
     def __init__(
         self,
@@ -187,6 +189,7 @@ class MainWindow(QMainWindow):
         enabled actions; the table follows the desk's change feed from here on."""
         from epay_desktop.ui.aio import TaskRunner
         from epay_desktop.ui.flows.cancel import CancelFlow
+        from epay_desktop.ui.flows.in_flight import InFlightCalls
         from epay_desktop.ui.flows.recovery import RecoveryFlow
         from epay_desktop.ui.flows.refresh import RefreshFlow
         from epay_desktop.ui.table.changes import ChangesAdapter
@@ -213,6 +216,7 @@ class MainWindow(QMainWindow):
         )
         self.refresh_flow.clock_moved.connect(self.model.set_now)
         self.recovery_flow = RecoveryFlow(desk, self.runner, self.show_status, parent_widget=self)
+        self.in_flight = InFlightCalls(desk, self.runner, self.show_status)
         self.cancel_flow.reference_busy.connect(self.model.set_busy)
         self.recovery_flow.reference_busy.connect(self.model.set_busy)
         # ``finished`` before ``status_changed``: the flow's offline / "online again" line replaces
@@ -278,30 +282,17 @@ class MainWindow(QMainWindow):
             await self.runner.shutdown()
             self.changes.detach()
 
-    def busy_references(self) -> frozenset[str]:
-        """Payments with a money-moving call already sent and in flight (the desk finishes it)."""
-        return self.desk.busy_references() if self.desk is not None else frozenset()
-
     async def finish_in_flight(self) -> None:
-        """Before closing or switching: say which money-moving calls are still in flight and wait until
-        each has finished and recorded its outcome (the request was sent; stopping would leave the
-        person not knowing what happened)."""
-        while (busy := self.busy_references()) and self.desk is not None:
-            self.show_status(self._finishing_text(busy))
-            await self.desk.drain()
-
-    def _finishing_text(self, busy: frozenset[str]) -> str:
-        names = []
-        for reference in sorted(busy):
-            doing = "the cancel of" if self.runner.is_running(f"cancel:{reference}") else "the operation on"
-            names.append(f"{doing} {reference}")
-        return f"Finishing {', '.join(names)}… (the request was already sent)"
+        """Before closing or switching: wait until the money-moving calls already sent have finished
+        (``ui/flows/in_flight.py``)."""
+        if self.desk is not None:
+            await self.in_flight.finish()
 
     def closeEvent(self, event: QCloseEvent) -> None:
-        if (busy := self.busy_references()) and not self.runner.closed:
+        if self.desk is not None and (busy := self.in_flight.pending()) and not self.runner.closed:
             # Keep the window open until the call in flight has an outcome; then close by itself.
             event.ignore()
-            self.show_status(self._finishing_text(busy))
+            self.show_status(self.in_flight.describe(busy))
             self.runner.start("close", self._close_when_finished(), replace=False)
             return
         if self.desk is not None:
