@@ -240,7 +240,7 @@ async def stage(request: pytest.FixtureRequest, app_home: Path, monkeypatch: pyt
     inner = httpx.ASGITransport(app=create_app(SandboxConfig(data="empty", rate_limits=False)))
     transport = Faulty(inner)
     connection = importlib.import_module("epay_desktop.cli.connection")
-    monkeypatch.setattr(connection, "_in_process_sandbox", lambda: transport)
+    monkeypatch.setattr(connection, "in_process_sandbox", lambda: transport)
     reference = f"one-path-{request.param}-0001"
     async with (
         EPaymentClient(Environment.sandbox(BASE_URL), CREDENTIALS, transport=inner) as client,
