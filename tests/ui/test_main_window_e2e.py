@@ -1,4 +1,4 @@
-"""The main window end to end against the in-process sandbox with the real PaymentDesk (issue 5 item 10):
+"""The main window end to end against the in-process sandbox with the real PaymentDesk:
 confirm → the row shows the new state and the cancelled amount; "Keep payment" → no request is sent; an
 API error → message shown, row unchanged; a slow cancel → the event loop keeps ticking."""
 

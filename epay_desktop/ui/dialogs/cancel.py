@@ -1,4 +1,4 @@
-"""The confirmation before a cancel (issue 5 item 4). Hard to cancel by mistake:
+"""The confirmation before a cancel. Hard to cancel by mistake:
 
 - "Keep payment" is the default button and what Esc and Enter do; "Cancel payment" must be chosen.
 - It says exactly how much is released and what happens to the state (text built in ``domain``), and
