@@ -14,13 +14,14 @@ module imports nothing of the window).
     Profile:   Settings… (Ctrl+,), Switch profile ▸ (one entry per saved profile), Audit log… (Ctrl+L)
     Help:      About epay-desktop
 
-Light imports only: the actions, menus and toolbar are part of the first paint.
+Light imports only: the actions, menus and toolbar are part of the first paint (the declarations are
+named tuples: a dataclass costs about a millisecond to define, before the window can paint).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from PySide6.QtCore import QObject, QPoint
 from PySide6.QtGui import QAction, QIcon, QKeySequence
@@ -34,8 +35,7 @@ TOOLBAR = "toolbar"
 TABLE_CONTEXT = "table-context"
 
 
-@dataclass(frozen=True, slots=True)
-class ActionContext:
+class ActionContext(NamedTuple):
     """What the enablement of every action is decided from."""
 
     bound: bool = False  # a register is open
@@ -75,8 +75,7 @@ def cancel_enablement(context: ActionContext) -> tuple[bool, str]:
     return check.allowed, "Cancel the payment (asks first)" if check.allowed else check.reason
 
 
-@dataclass(frozen=True, slots=True)
-class MenuRule:
+class MenuRule(NamedTuple):
     """Where an action (or a submenu) appears: in ``menu``, in ``group`` (groups are sorted by name and
     separated by a line), at ``order`` within its group."""
 
@@ -85,8 +84,7 @@ class MenuRule:
     order: int = 0
 
 
-@dataclass(frozen=True, slots=True)
-class ActionSpec:
+class ActionSpec(NamedTuple):
     id: str
     text: str
     tip: str
@@ -96,15 +94,13 @@ class ActionSpec:
     enablement: Enablement | None = None  # None: always enabled
 
 
-@dataclass(frozen=True, slots=True)
-class MenuSpec:
+class MenuSpec(NamedTuple):
     id: str
     title: str
     accessible_name: str
 
 
-@dataclass(frozen=True, slots=True)
-class SubmenuSpec:
+class SubmenuSpec(NamedTuple):
     """A submenu made by the window (its entries change); the builder puts it in its place."""
 
     id: str

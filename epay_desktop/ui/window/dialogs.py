@@ -18,7 +18,6 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QDialog, QMessageBox, QWidget
 
 from epay_desktop.domain import Currency, TrackedPayment
-from epay_desktop.ui.dialogs.demo_payment import DEMO_CURRENCIES
 from epay_desktop.ui.first_paint import set_qt_enum
 
 if TYPE_CHECKING:
@@ -28,6 +27,8 @@ if TYPE_CHECKING:
 def profile_currency(desk: PaymentDesk | None, payments: Sequence[TrackedPayment]) -> Currency | None:
     """The profile's currency: ``Profile.currency`` when it has one, else what its payments use, else
     the demo merchant's; None lets the dialog offer a choice."""
+    from epay_desktop.ui.dialogs.demo_payment import DEMO_CURRENCIES  # not needed to paint
+
     if desk is None:
         return None
     currency = getattr(desk.profile, "currency", None)
@@ -155,4 +156,4 @@ class WindowDialogs(QObject):
         return box
 
 
-__all__ = ["DEMO_CURRENCIES", "WindowDialogs", "profile_currency"]
+__all__ = ["WindowDialogs", "profile_currency"]
