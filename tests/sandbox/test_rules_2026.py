@@ -83,10 +83,12 @@ async def test_cancel_without_idempotency_key(api: Api, client: httpx.AsyncClien
     assert response.status_code == 200, response.text
     assert response.json()["aggregate"]["cancelledAmount"]["value"] == 1000
     events = (await api.events("keyless-cancel-1")).json()
-    assert events[-1]["name"] == "CANCELLED" and events[-1]["idempotencyKey"] is None
+    assert events[-1]["name"] == "CANCELLED"
+    assert events[-1]["idempotencyKey"] is None
     # Without a key nothing is replayed: a second cancel is its own attempt, and nothing is left.
     again = await client.post("/epayment/v1/payments/keyless-cancel-1/cancel", headers=api.headers())
-    assert again.status_code == 400 and code(again) == "6190"
+    assert again.status_code == 400
+    assert code(again) == "6190"
 
 
 async def test_capture_and_refund_still_need_the_key(api: Api, client: httpx.AsyncClient) -> None:
@@ -214,7 +216,8 @@ async def test_423_order_processing_while_a_modification_runs(client: httpx.Asyn
     )
     assert sorted([first.status_code, second.status_code]) == [200, 423]
     locked = first if first.status_code == 423 else second
-    assert code(locked) == "6160" and locked.json()["title"] == "Order processing"
+    assert code(locked) == "6160"
+    assert locked.json()["title"] == "Order processing"
     await client.put("/sandbox/v1/faults", json={})
     key, value = ("lock-a", 100) if locked is first else ("lock-b", 200)
     assert (await api.capture("locked-1", value, key=key)).status_code == 200  # same key, later: fine
@@ -269,14 +272,16 @@ async def test_user_details_and_sub_where_a_scope_was_asked(api: Api) -> None:
     # state is AUTHORIZED"), UserDetails (email, firstName, lastName, mobileNumber required).
     assert (await api.create("profile-1", profile={"scope": "name email birthDate"})).status_code == 201
     before = (await api.get("profile-1")).json()
-    assert before["profile"] == {} and "userDetails" not in before
+    assert before["profile"] == {}
+    assert "userDetails" not in before
     assert (await api.approve("profile-1")).status_code == 200
     after = (await api.get("profile-1")).json()
     assert after["profile"]["sub"]
     assert {"email", "firstName", "lastName", "mobileNumber", "dateOfBirth"} <= after["userDetails"].keys()
     await api.authorized("no-profile-1")
     plain = (await api.get("no-profile-1")).json()
-    assert plain["profile"] == {} and "userDetails" not in plain
+    assert plain["profile"] == {}
+    assert "userDetails" not in plain
 
 
 @pytest.mark.parametrize(("scope", "expected"), [("name shoeSize", "4080"), ("name nin", "5030")])
@@ -369,7 +374,8 @@ async def test_minimum_user_age(api: Api) -> None:
     assert (await api.create("age-18-1", minimumUserAge=18)).status_code == 201
     assert (await api.create("age-null-1", minimumUserAge=None)).status_code == 201
     too_old = await api.create("age-101-1", minimumUserAge=101)
-    assert too_old.status_code == 400 and too_old.json()["extraDetails"][0]["name"] == "minimumUserAge"
+    assert too_old.status_code == 400
+    assert too_old.json()["extraDetails"][0]["name"] == "minimumUserAge"
 
 
 async def test_card_passthrough_and_its_currencies(api: Api) -> None:
@@ -385,4 +391,5 @@ async def test_return_url_length(api: Api) -> None:
     # 1.8.1 CreatePaymentRequest.returnUrl maxLength 2500.
     long_url = "https://fjordkaffe.example/" + "a" * 2500
     response = await api.create("return-url-1", returnUrl=long_url)
-    assert response.status_code == 400 and response.json()["extraDetails"][0]["name"] == "returnUrl"
+    assert response.status_code == 400
+    assert response.json()["extraDetails"][0]["name"] == "returnUrl"
