@@ -283,8 +283,9 @@ def _parse_scope(profile: Any) -> str | None:
 
 
 def _parse_qr_format(value: Any, flow: str) -> tuple[str | None, int | None]:
-    """``qrFormat {format, size}`` (FACTS.md §3): only applies to userFlow QR, where a missing
-    ``qrFormat`` means IMAGE/SVG+XML; ``size`` (100..2000, default 1024) only to IMAGE/PNG."""
+    """``qrFormat {format, size}`` (1.8.1 CreatePaymentRequest.qrFormat): "only applicable when userFlow
+    is QR", where a missing ``qrFormat`` means IMAGE/SVG+XML; ``size`` (100..2000, default 1024) is
+    "only applicable when the format is IMAGE/PNG": checked against its range, ignored elsewhere."""
     if value is None:
         return (QR_DEFAULT_FORMAT, None) if flow == "QR" else (None, None)
     if not isinstance(value, dict):
@@ -294,8 +295,6 @@ def _parse_qr_format(value: Any, flow: str) -> tuple[str | None, int | None]:
         raise ProblemError.invalid("qrFormat.format", "must be one of " + ", ".join(QR_FORMATS))
     size = value.get("size")
     if size is not None:
-        if kind != "IMAGE/PNG":
-            raise ProblemError.invalid("qrFormat.size", "can only be set when format is IMAGE/PNG")
         if isinstance(size, bool) or not isinstance(size, int) or not QR_MIN_SIZE <= size <= QR_MAX_SIZE:
             raise ProblemError.invalid(
                 "qrFormat.size", f"must be an integer from {QR_MIN_SIZE} to {QR_MAX_SIZE} (pixels)"
