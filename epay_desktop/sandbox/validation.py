@@ -294,11 +294,11 @@ def _parse_qr_format(value: Any, flow: str) -> tuple[str | None, int | None]:
     if kind not in QR_FORMATS:
         raise ProblemError.invalid("qrFormat.format", "must be one of " + ", ".join(QR_FORMATS))
     size = value.get("size")
-    if size is not None:
-        if isinstance(size, bool) or not isinstance(size, int) or not QR_MIN_SIZE <= size <= QR_MAX_SIZE:
-            raise ProblemError.invalid(
-                "qrFormat.size", f"must be an integer from {QR_MIN_SIZE} to {QR_MAX_SIZE} (pixels)"
-            )
+    bad_size = isinstance(size, bool) or not isinstance(size, int) or not QR_MIN_SIZE <= size <= QR_MAX_SIZE
+    if size is not None and bad_size:
+        raise ProblemError.invalid(
+            "qrFormat.size", f"must be an integer from {QR_MIN_SIZE} to {QR_MAX_SIZE} (pixels)"
+        )
     if flow != "QR":
         return None, None  # "only applicable when userFlow is QR": accepted and ignored
     if kind == "IMAGE/PNG":

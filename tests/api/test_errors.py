@@ -78,7 +78,7 @@ def test_advice_follows_the_newest_titles() -> None:
 
 
 def test_retry_with_same_key() -> None:
-    assert RETRY_SAME_KEY_CODES == {"6160", "6250", "6260", "6280"}
+    assert {"6160", "6250", "6260", "6280"} == RETRY_SAME_KEY_CODES
     assert retry_with_same_key("6280", 400)
     assert retry_with_same_key(None, 423)
     assert not retry_with_same_key("6090", 400)
