@@ -124,8 +124,9 @@ class PaymentsModel(QAbstractTableModel):
             return None
         tracked = self._rows[row]
         if role == Qt.ItemDataRole.DecorationRole:
-            # A reservation whose capture guarantee ends soon (or has ended) is marked by its reference.
-            if column == Column.REFERENCE and lapse_warning(tracked, self._now):
+            # A reservation whose capture guarantee ends soon (or has ended) is marked by its amount (a
+            # column with room to spare: the reference must stay readable).
+            if column == Column.AMOUNT and lapse_warning(tracked, self._now):
                 return _warning_icon()
             return None
         if role == Qt.ItemDataRole.FontRole:
@@ -326,7 +327,7 @@ class PaymentsModel(QAbstractTableModel):
     def _tooltip(self, t: TrackedPayment, column: int) -> str | None:
         if column == Column.UPDATED:
             return freshness_text(t, self._now)
-        if column in (Column.REFERENCE, Column.STATE) and lapse_warning(t, self._now):
+        if column in (Column.AMOUNT, Column.STATE) and lapse_warning(t, self._now):
             return guarantee_text(t.payment, self._now, self._locale)
         if t.fetch_error and (t.payment is None or column == Column.STATE):
             return f"Could not read the payment: {t.fetch_error}"

@@ -62,13 +62,14 @@ def test_the_list_marks_reservations_that_lapse_soon(qapp: Any) -> None:
         ]
     )
     marks = [
-        isinstance(model.data(model.index(row, Column.REFERENCE), Qt.ItemDataRole.DecorationRole), QIcon)
+        isinstance(model.data(model.index(row, Column.AMOUNT), Qt.ItemDataRole.DecorationRole), QIcon)
         for row in range(4)
     ]
     assert marks == [True, False, False, False]
-    tip = model.data(model.index(0, Column.STATE), Qt.ItemDataRole.ToolTipRole)
-    assert "capture or cancel before then" in tip
-    assert model.data(model.index(0, Column.AMOUNT), Qt.ItemDataRole.DecorationRole) is None
+    for column in (Column.STATE, Column.AMOUNT):
+        tip = model.data(model.index(0, column), Qt.ItemDataRole.ToolTipRole)
+        assert "capture or cancel before then" in tip
+    assert model.data(model.index(0, Column.REFERENCE), Qt.ItemDataRole.DecorationRole) is None
     # The mark follows the model's clock: five days on, the second one's guarantee ends soon too.
     model.set_now(datetime.now(UTC) + timedelta(days=5))
-    assert isinstance(model.data(model.index(1, Column.REFERENCE), Qt.ItemDataRole.DecorationRole), QIcon)
+    assert isinstance(model.data(model.index(1, Column.AMOUNT), Qt.ItemDataRole.DecorationRole), QIcon)
