@@ -15,6 +15,8 @@ CATALOG: dict[str, tuple[int, str]] = {
     "4010": (409, "Capture idempotency conflict"),
     "4020": (409, "Idempotency error"),
     "4040": (400, "Invalid amount"),
+    "4050": (400, "Invalid CustomerToken"),
+    "4060": (400, "Invalid PersonalQr"),
     "4070": (400, "Invalid phone number"),
     "4080": (400, "Invalid scope"),
     "4090": (400, "Invalid URL"),

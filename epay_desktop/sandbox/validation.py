@@ -314,7 +314,18 @@ def _parse_customer(customer: Any) -> str | None:
     given = [k for k in ("phoneNumber", "personalQr", "customerToken") if customer.get(k) is not None]
     if len(given) != 1:
         raise ProblemError.invalid("customer", "give exactly one of phoneNumber, personalQr, customerToken")
-    if given[0] != "phoneNumber":
+    if given[0] == "personalQr":
+        # 1.8.1 PersonalQrCode.personalQr: 5..255 characters; errors.md 4060 "Invalid PersonalQr".
+        qr = customer["personalQr"]
+        if not isinstance(qr, str) or not 5 <= len(qr) <= 255:
+            raise ProblemError.of(
+                "4060", "customer.personalQr must be the scanned QR content, 5 to 255 characters."
+            )
+        return None
+    if given[0] == "customerToken":
+        # errors.md 4050 "Invalid CustomerToken".
+        if not isinstance(customer["customerToken"], str) or not customer["customerToken"]:
+            raise ProblemError.of("4050", "customer.customerToken must be the token from the check-in event.")
         return None
     phone = text_or_number(customer["phoneNumber"])
     if phone is None or not PHONE_RE.fullmatch(phone):

@@ -393,3 +393,20 @@ async def test_return_url_length(api: Api) -> None:
     response = await api.create("return-url-1", returnUrl=long_url)
     assert response.status_code == 400
     assert response.json()["extraDetails"][0]["name"] == "returnUrl"
+
+
+@pytest.mark.parametrize(
+    ("customer", "expected"),
+    [({"personalQr": "qr"}, "4060"), ({"personalQr": "x" * 256}, "4060"), ({"customerToken": 7}, "4050")],
+)
+async def test_personal_qr_and_customer_token(api: Api, customer: dict[str, Any], expected: str) -> None:
+    # 1.8.1 PersonalQrCode.personalQr 5..255; errors.md 4060 "Invalid PersonalQr", 4050 "Invalid
+    # CustomerToken".
+    response = await api.create("customer-refused-1", userFlow="PUSH_MESSAGE", customer=customer)
+    assert response.status_code == 400
+    assert code(response) == expected
+
+
+async def test_a_scanned_personal_qr_is_a_customer(api: Api) -> None:
+    qr = {"personalQr": "https://qr.vipps.no/p/4712345678"}
+    assert (await api.create("customer-qr-1", userFlow="PUSH_MESSAGE", customer=qr)).status_code == 201
