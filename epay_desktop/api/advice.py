@@ -95,7 +95,8 @@ ADVICE: dict[str, str] = {
     "7010": "No customer can pay with this number (unknown, cannot pay this business, or under the "
     "minimum age); do not tell the customer their number is wrong.",
     # test environment only
-    "10010": _TEST_ONLY + "the approval failed; approve the payment in the test app instead.",
+    "10010": _TEST_ONLY + "the approval failed (some amounts fail on purpose, e.g. 1.51 for insufficient "
+    "funds); use another amount, or approve in the test app.",
     "10020": _TEST_ONLY + "force approve is not allowed for this payment; approve it in the test app.",
     "10030": _TEST_ONLY + "the test user must identify in the test app first; log in and approve one "
     "payment by hand.",
