@@ -71,7 +71,12 @@ def deb(tmp_path_factory: pytest.TempPathFactory) -> Path:
         pytest.fail(f"{PACKAGE} is already installed on this machine: purge it first (dpkg --purge)")
     work = tmp_path_factory.mktemp("deb")
     out = run(
-        sys.executable, ROOT / "packaging" / "build_deb.py", "--out", work / "out", "--work", work / "work",
+        sys.executable,
+        ROOT / "packaging" / "build_deb.py",
+        "--out",
+        work / "out",
+        "--work",
+        work / "work",
         timeout=900,
     )
     path = Path(out.strip().splitlines()[-1])
@@ -107,10 +112,13 @@ def test_the_package_says_what_it_is(deb: Path) -> None:
 def test_installed_files_are_where_the_system_looks(installed: list[Path]) -> None:
     for program in PROGRAMS:
         link = Path("/usr/bin") / program
-        assert link in installed and link.is_symlink() and os.access(link, os.X_OK), program
+        assert link in installed, program
+        assert link.is_symlink(), program
+        assert os.access(link, os.X_OK), program
     entry = Path(f"/usr/share/applications/{PACKAGE}.desktop")
     icon = Path(f"/usr/share/icons/hicolor/scalable/apps/{PACKAGE}.svg")
-    assert entry in installed and icon in installed
+    assert entry in installed
+    assert icon in installed
     assert all(path.exists() for path in installed)
 
 
@@ -202,7 +210,8 @@ def test_started_from_the_menu_it_opens_demo_on_x11(
     # --startup-marks: print "painted" and "listed N" once the register's rows are painted, then quit
     out = run(*command, "--startup-marks", env=person_env(tmp_path, DISPLAY=x_display))
     assert out.splitlines()[0] == "painted"
-    assert out.splitlines()[-1].startswith("listed ") and int(out.split()[-1]) > 0
+    assert out.splitlines()[-1].startswith("listed ")
+    assert int(out.split()[-1]) > 0
     assert (tmp_path / ".local" / "share" / PACKAGE / "registers" / "Demo.sqlite3").is_file()
 
 
