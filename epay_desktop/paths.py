@@ -15,6 +15,7 @@ from typing import Any
 from epay_desktop import APP_NAME
 
 _APP_AUTHOR = "epay-desktop"
+LOG_FILE_NAME = "epay-desktop.log"
 
 
 def _override() -> Path | None:
@@ -48,6 +49,11 @@ def log_dir() -> Path:
     path = base / "logs" if base else Path(_platformdirs().user_log_dir(APP_NAME, _APP_AUTHOR))
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+def log_file() -> Path:
+    """The log file support asks for (rotated copies beside it: ``.1``, ``.2``, ...)."""
+    return log_dir() / LOG_FILE_NAME
 
 
 def _resource_candidates() -> list[Path]:

@@ -116,9 +116,8 @@ def _display_problem() -> int | None:
         return None
     from epay_desktop import paths
     from epay_desktop.app.display import tell_person
-    from epay_desktop.app.logs import LOG_FILE_NAME
 
-    tell_person(problem, log_file=paths.log_dir() / LOG_FILE_NAME, dialogs=has_screen())
+    tell_person(problem, log_file=paths.log_file(), dialogs=has_screen())
     return 1
 
 
