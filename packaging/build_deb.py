@@ -112,7 +112,7 @@ def _needed(path: Path) -> set[str]:
         with path.open("rb") as stream:
             elf = ELFFile(stream)
             return {
-                tag.needed
+                tag.needed  # type: ignore[attr-defined]  # set by pyelftools on DT_NEEDED tags
                 for section in elf.iter_sections()
                 if isinstance(section, DynamicSection)
                 for tag in section.iter_tags()

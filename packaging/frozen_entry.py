@@ -34,14 +34,14 @@ def program_name(argv0: str) -> str:
     return name[:-4] if name.lower().endswith(".exe") else name
 
 
-def find_main(argv0: str) -> Callable[[], object]:
+def find_main(argv0: str) -> Callable[[], int | None]:
     name = program_name(argv0)
     available = scripts()
     entry = available.get(name)
     if entry is None:
         known = ", ".join(sorted(available)) or "none"
         raise SystemExit(f"{DISTRIBUTION}: this bundle has no program named {name!r} (it has: {known})")
-    main: Callable[[], object] = entry.load()
+    main: Callable[[], int | None] = entry.load()
     return main
 
 

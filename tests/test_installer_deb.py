@@ -68,7 +68,8 @@ def deb(tmp_path_factory: pytest.TempPathFactory) -> Path:
             raise  # CI installs the packaging group (.ci/run): its absence is a CI fault, not a skip
         pytest.skip("PyInstaller is not installed: uv sync --group packaging")
     if is_installed():
-        pytest.fail(f"{PACKAGE} is already installed on this machine: purge it first (dpkg --purge)")
+        # Left by an earlier run that was killed before its purge: this test's own package, remove it.
+        run("dpkg", "--purge", PACKAGE)
     work = tmp_path_factory.mktemp("deb")
     out = run(
         sys.executable,
