@@ -133,12 +133,11 @@ def test_offscreen_and_wayland_are_not_second_guessed() -> None:
     assert platform_problem({"WAYLAND_DISPLAY": "wayland-0"}) is None
 
 
-def test_a_missing_plugin_file_is_reported(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    # An installation without Qt's platforms folder: PySide6 found nowhere, nothing on the plugin path.
+def test_a_qt_laid_out_elsewhere_is_left_to_qt(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A distribution's PySide6 keeps its plugins in the system's Qt folder, which only Qt knows: not
+    # finding the plugin is no reason to refuse to start.
     monkeypatch.setattr("importlib.util.find_spec", lambda _name: None)
-    problem = platform_problem({"DISPLAY": ":1", "QT_QPA_PLATFORM_PLUGIN_PATH": str(tmp_path)})
-    assert problem is not None
-    assert "libqxcb.so" in problem
+    assert platform_problem({"DISPLAY": ":1", "QT_QPA_PLATFORM_PLUGIN_PATH": str(tmp_path)}) is None
 
 
 def test_debian_package_names() -> None:
