@@ -10,9 +10,9 @@
    ``/usr/share/icons/hicolor``). The executables PyInstaller makes are identical (each finds its name
    at run time, ``frozen_entry.py``): they are hard links to one file.
 3. ``Depends`` is read from the bundle itself: every library its ELF files link that the bundle does not
-   carry, named by its Debian package (``epay_desktop.app.display.SYSTEM_LIBRARIES``; an unknown one
-   stops the build), the libraries of Qt's xcb plugin, and the C library at the newest symbol version
-   the bundle uses.
+   carry, named by its Debian package (``epay_desktop.app.display.SYSTEM_LIBRARIES``, else the
+   installed package that ships it here; one found neither way stops the build), the libraries of Qt's
+   xcb plugin, and the C library at the newest symbol version the bundle uses.
 4. ``dpkg-deb --root-owner-group`` packs it (no fakeroot needed). No maintainer scripts: the icon cache
    and the menus are refreshed by the triggers of the packages that own them, and ``dpkg --purge``
    removes every file the package installed.
@@ -122,6 +122,23 @@ def _needed(path: Path) -> set[str]:
         return set()
 
 
+def owning_package(soname: str) -> str | None:
+    """The installed Debian package that ships ``soname`` on this machine (ldconfig's cache, then
+    dpkg's file list; a merged /usr registers a file under /lib or /usr/lib), or None."""
+    cache = subprocess.run(["ldconfig", "-p"], capture_output=True, text=True, check=False).stdout
+    for line in cache.splitlines():
+        name, _, path = line.strip().partition(" => ")
+        if name.split(" ")[0] != soname:
+            continue
+        for candidate in {path, str(Path(path).resolve()), "/usr" + path, path.removeprefix("/usr")}:
+            owner = subprocess.run(
+                ["dpkg-query", "-S", candidate], capture_output=True, text=True, check=False
+            )
+            if owner.returncode == 0:
+                return owner.stdout.split(":")[0].strip()
+    return None
+
+
 def _version_key(version: str) -> tuple[int, ...]:
     return tuple(int(part) for part in version.split("."))
 
@@ -142,15 +159,17 @@ def dependencies(bundle: Path) -> tuple[list[str], list[str]]:
             suggests.add(OPTIONAL_PLUGINS[elf.name])
             continue
         for soname in _needed(elf) - carried - C_LIBRARY:
-            if soname in SYSTEM_LIBRARIES:
-                depends.add(SYSTEM_LIBRARIES[soname])
-            else:
+            package = SYSTEM_LIBRARIES.get(soname) or owning_package(soname)
+            if package is None:
                 unknown[soname] = str(elf.relative_to(bundle))
+            else:
+                depends.add(package)
     if unknown:
         listed = ", ".join(f"{name} (linked by {user})" for name, user in sorted(unknown.items()))
         raise SystemExit(
-            f"build_deb: the bundle links libraries it does not carry and whose Debian package is not "
-            f"known: {listed}. Add them to SYSTEM_LIBRARIES in epay_desktop/app/display.py."
+            f"build_deb: the bundle links libraries it does not carry, not installed here and whose "
+            f"Debian package is not known: {listed}. Add them to SYSTEM_LIBRARIES in "
+            "epay_desktop/app/display.py."
         )
     return [f"libc6 (>= {glibc})", *sorted(depends)], sorted(suggests)
 

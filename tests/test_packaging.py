@@ -275,6 +275,17 @@ def test_spec_excludes_only_what_the_app_never_imports(linux_spec: dict[str, Any
     assert not excluded & set(sys.stdlib_module_names) - {"tkinter"}
 
 
+@pytest.mark.skipif(shutil.which("dpkg-query") is None, reason="asks Debian's package database")
+def test_build_deb_finds_the_package_of_a_library_outside_its_table() -> None:
+    sys.path.insert(0, str(PACKAGING))
+    try:
+        import build_deb
+    finally:
+        sys.path.remove(str(PACKAGING))
+    assert build_deb.owning_package("libc.so.6") == "libc6"
+    assert build_deb.owning_package("libnothing-at-all.so.7") is None
+
+
 # -- Windows and macOS ---------------------------------------------------------------------------------
 
 
