@@ -81,6 +81,7 @@ def deb(tmp_path_factory: pytest.TempPathFactory) -> Path:
         timeout=900,
     )
     path = Path(out.strip().splitlines()[-1])
+    shutil.rmtree(work / "work")  # the frozen folder and its staged copy: ~400 MB the tests do not need
     assert path.name == f"{PACKAGE}_{PROJECT['version']}_{run('dpkg', '--print-architecture').strip()}.deb"
     return path
 
