@@ -159,7 +159,7 @@ def test_missing_library_reads_dlopen_errors() -> None:
 def test_every_library_the_xcb_plugin_needs_from_the_system_is_known() -> None:
     """The table covers what PySide6's xcb plugin and its Qt library link (other than Qt's own libraries
     and the C/C++ runtime), read from the ELF files themselves."""
-    from tests.elf import needed
+    from tests.support.elf import needed
 
     qt = _qt_dir()
     linked = needed(qt / "plugins" / "platforms" / "libqxcb.so") | needed(qt / "lib" / "libQt6XcbQpa.so.6")
