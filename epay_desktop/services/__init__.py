@@ -34,6 +34,7 @@ if TYPE_CHECKING:
         DeskError,
         DeskInputError,
         FinishedMeanwhileError,
+        KeyAlreadyUsedError,
         NeedsDecisionError,
         NotTrackedError,
         OperationFinishedError,
@@ -79,6 +80,7 @@ if TYPE_CHECKING:
 _EXPORTS: dict[str, str] = {
     "AlreadyPendingError": "epay_desktop.services.errors",
     "FinishedMeanwhileError": "epay_desktop.services.errors",
+    "KeyAlreadyUsedError": "epay_desktop.services.errors",
     "NeedsDecisionError": "epay_desktop.services.errors",
     "Operation": "epay_desktop.store",
     "SendEngine": "epay_desktop.services.engine",
@@ -155,6 +157,7 @@ __all__ = [
     "ImportReport",
     "Intent",
     "IntentStatus",
+    "KeyAlreadyUsedError",
     "MissingSecretsError",
     "NeedsDecisionError",
     "NotTrackedError",

@@ -45,12 +45,14 @@ from epay_desktop.domain import Money, Payment, PaymentEvent, TrackedPayment
 from epay_desktop.services.errors import (
     AlreadyPendingError,
     FinishedMeanwhileError,
+    KeyAlreadyUsedError,
     NeedsDecisionError,
     said,
 )
 from epay_desktop.services.outcomes import find_effect, moved_amount, success_message
 from epay_desktop.services.reading import read_with_events
 from epay_desktop.store import (
+    IdempotencyKeyUsedError,
     Intent,
     IntentFinishedError,
     IntentPendingError,
@@ -140,7 +142,8 @@ class SendEngine:
         self, operation: Operation, reference: str, amount: Money | None, *, key: str | None = None
     ) -> Intent:
         """Commit the intent durably (only then may it be sent). ``AlreadyPendingError`` when another
-        intent on the payment has no outcome yet."""
+        intent on the payment has no outcome yet; ``KeyAlreadyUsedError`` when ``key`` names another
+        operation (a refused intent begun again with its own key is reopened by the journal)."""
         try:
             return await self._db(
                 self.journal.begin,
@@ -154,6 +157,8 @@ class SendEngine:
             )
         except IntentPendingError as error:
             raise AlreadyPendingError(error.intent) from None
+        except IdempotencyKeyUsedError as error:
+            raise KeyAlreadyUsedError(str(error), error.intent) from None
 
     async def begin_and_send(
         self,

@@ -100,6 +100,15 @@ class NeedsDecisionError(OperationPendingError):
         self.intent = intent
 
 
+class KeyAlreadyUsedError(DeskError, ValueError):
+    """The Idempotency-Key given already names another operation in the journal (or one that did not
+    fail); nothing was written or sent."""
+
+    def __init__(self, message: str, intent: Intent) -> None:
+        super().__init__(message)
+        self.intent = intent
+
+
 def said(error: BaseException) -> str:
     """An error's text as it may be shown or stored: secrets removed (finding 3)."""
     return redact(str(error))

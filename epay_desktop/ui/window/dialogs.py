@@ -126,7 +126,7 @@ class WindowDialogs(QObject):
         return self._opened(AuditDialog(self.desk, parent=self._parent))
 
     def show_about(self) -> QDialog:
-        from epay_desktop import APP_NAME, __version__
+        from epay_desktop import APP_NAME, __version__, paths
 
         box = QMessageBox(self._parent)
         box.setWindowTitle(f"About {APP_NAME}")
@@ -135,8 +135,11 @@ class WindowDialogs(QObject):
         box.setInformativeText(
             "A back-office for merchants that take Vipps MobilePay payments through the ePayment API: "
             "track payments, see what was captured, refunded and cancelled, and cancel safely.\n\n"
-            "MIT licence."
+            "MIT licence.\n\n"
+            # Support asks for this file: its path can be selected and copied.
+            f"Log file: {paths.log_file()}"
         )
+        set_qt_enum(box, "textInteractionFlags", "TextSelectableByMouse")
         box.setAccessibleName(f"About {APP_NAME}")
         box.setStandardButtons(QMessageBox.StandardButton.Close)
         return self._opened(box)
