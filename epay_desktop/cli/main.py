@@ -26,6 +26,8 @@ from epay_desktop.api.client import USER_FLOWS
 from epay_desktop.cli.connection import connect
 from epay_desktop.cli.output import EXIT_USAGE, ConfigError, Printer, exit_code_for
 from epay_desktop.domain import REFERENCE_PATTERN, Currency, Money, MoneyError
+from epay_desktop.i18n import set_language, system_languages
+from epay_desktop.paths import resource
 
 
 def _reference(text: str) -> str:
@@ -63,6 +65,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--base-url", help="a sandbox elsewhere, e.g. http://127.0.0.1:8787 (sandbox only)")
     parser.add_argument("--msn", help="merchant serial number (default: EPAY_MSN, or 123456 in the sandbox)")
     parser.add_argument("--json", action="store_true", help="machine-readable output on stdout")
+    parser.add_argument(
+        "--lang",
+        metavar="CODE",
+        help="language of the output for people: en, nb, da, fi (default: the system's)",
+    )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     sub.add_parser("token", help="test the connection: fetch an access token")
@@ -115,9 +122,25 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _requested_language(argv: Sequence[str]) -> str | None:
+    """``--lang CODE`` or ``--lang=CODE`` among the arguments (read before the parser, which speaks it)."""
+    for index, arg in enumerate(argv):
+        if arg == "--lang" and index + 1 < len(argv):
+            return argv[index + 1]
+        if arg.startswith("--lang="):
+            return arg.partition("=")[2]
+    return None
+
+
 def main(argv: Sequence[str] | None = None, *, stdin: TextIO | None = None) -> int:
     from epay_desktop.cli.commands import run
 
+    # The language comes first: the help and every message below are in it.
+    set_language(
+        _requested_language(sys.argv[1:] if argv is None else argv),
+        resource("translations"),
+        system_languages(),
+    )
     parser = build_parser()
     try:
         args = parser.parse_args(argv)

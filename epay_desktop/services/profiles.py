@@ -273,6 +273,20 @@ class ProfileStore:
         data["lastUsed"] = name
         self._write(data)
 
+    @property
+    def language(self) -> str | None:
+        """The language chosen in Settings (``nb``, ``da``, ``fi``, ``en``); None: follow the system."""
+        value = self._read().get("language")
+        return value if isinstance(value, str) and value else None
+
+    def set_language(self, code: str | None) -> None:
+        data = self._read()
+        if code:
+            data["language"] = code
+        else:
+            data.pop("language", None)
+        self._write(data)
+
 
 def _backend_is_usable(backend: Any) -> bool:
     from keyring.backends import fail, null
