@@ -42,6 +42,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from epay_desktop.i18n import _
 from epay_desktop.ui.aio import wait_finished
 from epay_desktop.ui.dialogs.feedback import StatusLabel, Tone, dialog_runner
 from epay_desktop.ui.dialogs.inputs import ReferenceCheck, check_reference_lines, split_line
@@ -68,31 +69,33 @@ class AddPaymentsDialog(QDialog):
     def __init__(self, desk: PaymentDesk, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.desk = desk
-        self.setWindowTitle("Add payments by reference")
+        self.setWindowTitle(_("Add payments by reference"))
         self.setObjectName("AddPaymentsDialog")
         self.check = ReferenceCheck()
         self.file_dialog: QFileDialog | None = None
 
         intro = QLabel(
-            "Paste or type payment references: one per line, or separated by spaces, commas or semicolons "
-            "(8 to 64 characters: letters, digits and '-').",
+            _(
+                "Paste or type payment references: one per line, or separated by spaces, commas or semicolons "
+                "(8 to 64 characters: letters, digits and '-')."
+            ),
             self,
         )
         intro.setWordWrap(True)
         self.editor = QPlainTextEdit(self)
         self.editor.setObjectName("ReferencesEditor")
-        self.editor.setAccessibleName("References, one per line")
-        self.editor.setPlaceholderText("order-2024-0001\norder-2024-0002\n…")
+        self.editor.setAccessibleName(_("References, one per line"))
+        self.editor.setPlaceholderText(_("order-2024-0001\norder-2024-0002\n…"))
         self.editor.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
         self.editor.setTabChangesFocus(True)
         intro.setBuddy(self.editor)
 
         self.summary = QLabel(self)
         self.summary.setObjectName("ReferencesSummary")
-        self.summary.setAccessibleName("Check of the references")
+        self.summary.setAccessibleName(_("Check of the references"))
         self.problems = QListWidget(self)
         self.problems.setObjectName("ReferenceProblems")
-        self.problems.setAccessibleName("Lines with problems")
+        self.problems.setAccessibleName(_("Lines with problems"))
         self.problems.setMaximumHeight(110)
         self.problems.setWordWrap(True)
         self.problems.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
@@ -101,17 +104,17 @@ class AddPaymentsDialog(QDialog):
         self.status.setObjectName("AddStatus")
         self.runner = dialog_runner(self.status, self._busy_changed)
 
-        self.import_button = QPushButton("Import &CSV…", self)
-        self.import_button.setAccessibleName("Import references from a CSV file")
+        self.import_button = QPushButton(_("Import &CSV…"), self)
+        self.import_button.setAccessibleName(_("Import references from a CSV file"))
         self.import_button.clicked.connect(self.start_import)
-        self.add_button = QPushButton("&Add", self)
-        self.add_button.setAccessibleName("Add the references to the register")
+        self.add_button = QPushButton(_("&Add"), self)
+        self.add_button.setAccessibleName(_("Add the references to the register"))
         self.add_button.setDefault(True)
         self.add_button.clicked.connect(self.start_add)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
         buttons.rejected.connect(self.reject)
         close = buttons.button(QDialogButtonBox.StandardButton.Close)
-        close.setAccessibleName("Close")
+        close.setAccessibleName(_("Close"))
         # Ctrl+Enter adds from inside the editor (Enter there is a new line).
         add_shortcut = QShortcut(QKeySequence("Ctrl+Return"), self)
         add_shortcut.activated.connect(self.start_add)
@@ -196,7 +199,7 @@ class AddPaymentsDialog(QDialog):
     async def add(self) -> AddReport | None:
         check = self.validate_now()
         if not check.references:
-            self.status.show_message("Nothing to add: no line is a valid reference.", Tone.WARNING)
+            self.status.show_message(_("Nothing to add: no line is a valid reference."), Tone.WARNING)
             return None
         self.status.show_message(f"Adding {len(check.references)}…")
         report = await self.desk.add_references(self.editor.toPlainText())

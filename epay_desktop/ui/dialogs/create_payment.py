@@ -38,6 +38,7 @@ from PySide6.QtWidgets import (
 )
 
 from epay_desktop.domain import Currency, Money, TrackedPayment
+from epay_desktop.i18n import _
 from epay_desktop.ui.dialogs.feedback import StatusLabel, Tone, dialog_runner
 from epay_desktop.ui.dialogs.inputs import (
     DESCRIPTION_MAX,
@@ -95,17 +96,17 @@ class CreatePaymentDialog(QDialog):
 
         self.amount_edit = QLineEdit(self)
         self.amount_edit.setObjectName("Amount")
-        self.amount_edit.setAccessibleName("Amount")
-        self.amount_edit.setPlaceholderText("for example 249,50")
+        self.amount_edit.setAccessibleName(_("Amount"))
+        self.amount_edit.setPlaceholderText(_("for example 249,50"))
         self.currency_combo = QComboBox(self)
         self.currency_combo.setObjectName("Currency")
-        self.currency_combo.setAccessibleName("Currency")
+        self.currency_combo.setAccessibleName(_("Currency"))
         for code in Currency:
             self.currency_combo.addItem(code.value, code.value)
         if currency is not None:
             self.currency_combo.setCurrentIndex(self.currency_combo.findData(currency.value))
             self.currency_combo.setEnabled(False)
-            self.currency_combo.setToolTip("The profile's currency")
+            self.currency_combo.setToolTip(_("The profile's currency"))
         self.amount_check = QLabel(self)
         self.amount_check.setObjectName("AmountCheck")
         amount_row = QHBoxLayout()
@@ -114,36 +115,36 @@ class CreatePaymentDialog(QDialog):
 
         self.description_edit = QLineEdit(self)
         self.description_edit.setObjectName("Description")
-        self.description_edit.setAccessibleName("Description the customer sees")
+        self.description_edit.setAccessibleName(_("Description the customer sees"))
         self.description_edit.setMaxLength(DESCRIPTION_MAX)
-        self.description_edit.setPlaceholderText("What the customer pays for (3 to 100 characters)")
+        self.description_edit.setPlaceholderText(_("What the customer pays for (3 to 100 characters)"))
         self.description_count = QLabel(self)
 
-        self.push_radio = QRadioButton("Send to the customer's &phone (push message)", self)
-        self.push_radio.setAccessibleName("Send to the customer's phone")
-        self.qr_radio = QRadioButton("Show a &QR code to scan here", self)
-        self.qr_radio.setAccessibleName("Show a QR code to scan")
+        self.push_radio = QRadioButton(_("Send to the customer's &phone (push message)"), self)
+        self.push_radio.setAccessibleName(_("Send to the customer's phone"))
+        self.qr_radio = QRadioButton(_("Show a &QR code to scan here"), self)
+        self.qr_radio.setAccessibleName(_("Show a QR code to scan"))
         self.flow_group = QButtonGroup(self)
         self.flow_group.addButton(self.push_radio)
         self.flow_group.addButton(self.qr_radio)
         self.push_radio.setChecked(True)
         self.phone_edit = QLineEdit(self)
         self.phone_edit.setObjectName("PhoneNumber")
-        self.phone_edit.setAccessibleName("Customer's mobile number with country code")
+        self.phone_edit.setAccessibleName(_("Customer's mobile number with country code"))
         self.phone_edit.setPlaceholderText("+47 912 34 567")
 
         form = QFormLayout()
-        form.addRow(self._buddy("&Amount", self.amount_edit), amount_row)
+        form.addRow(self._buddy(_("&Amount"), self.amount_edit), amount_row)
         form.addRow("", self.amount_check)
-        form.addRow(self._buddy("&Description", self.description_edit), self.description_edit)
+        form.addRow(self._buddy(_("&Description"), self.description_edit), self.description_edit)
         form.addRow("", self.description_count)
-        form.addRow("Customer", self.push_radio)
-        form.addRow(self._buddy("Mobile &number", self.phone_edit), self.phone_edit)
+        form.addRow(_("Customer"), self.push_radio)
+        form.addRow(self._buddy(_("Mobile &number"), self.phone_edit), self.phone_edit)
         form.addRow("", self.qr_radio)
 
         self.qr_label = QLabel(self)
         self.qr_label.setObjectName("QrCode")
-        self.qr_label.setAccessibleName("QR code for the customer to scan")
+        self.qr_label.setAccessibleName(_("QR code for the customer to scan"))
         self.qr_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.qr_label.hide()
         self.link_label = QLabel(self)
@@ -151,25 +152,25 @@ class CreatePaymentDialog(QDialog):
         self.link_label.setWordWrap(True)
         self.link_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.link_label.hide()
-        self.copy_button = QPushButton("Copy &link", self)
-        self.copy_button.setAccessibleName("Copy the payment link")
+        self.copy_button = QPushButton(_("Copy &link"), self)
+        self.copy_button.setAccessibleName(_("Copy the payment link"))
         self.copy_button.clicked.connect(self.copy_link)
         self.copy_button.hide()
         self.status = StatusLabel("New payment status", self)
         self.status.setObjectName("CreateStatus")
         self.runner = dialog_runner(self.status, self._busy_changed)
 
-        self.create_button = QPushButton("&Create payment", self)
-        self.create_button.setAccessibleName("Create the payment")
+        self.create_button = QPushButton(_("&Create payment"), self)
+        self.create_button.setAccessibleName(_("Create the payment"))
         self.create_button.setDefault(True)
         self.create_button.clicked.connect(self.start_create)
-        self.another_button = QPushButton("&New payment", self)
-        self.another_button.setAccessibleName("Start another payment")
+        self.another_button = QPushButton(_("&New payment"), self)
+        self.another_button.setAccessibleName(_("Start another payment"))
         self.another_button.clicked.connect(self.reset)
         self.another_button.hide()
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
         buttons.rejected.connect(self.reject)
-        buttons.button(QDialogButtonBox.StandardButton.Close).setAccessibleName("Close")
+        buttons.button(QDialogButtonBox.StandardButton.Close).setAccessibleName(_("Close"))
         row = QHBoxLayout()
         row.addWidget(self.copy_button)
         row.addStretch(1)
@@ -315,7 +316,7 @@ class CreatePaymentDialog(QDialog):
 
     def copy_link(self) -> None:
         QGuiApplication.clipboard().setText(self.link_label.text())
-        self.status.show_message("Link copied.", Tone.OK)
+        self.status.show_message(_("Link copied."), Tone.OK)
 
     def reset(self) -> None:
         """Clear the form for another payment (the amount's currency stays)."""

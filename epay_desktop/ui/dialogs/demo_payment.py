@@ -6,6 +6,7 @@ from PySide6.QtCore import QLocale
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QFormLayout, QLabel, QLineEdit, QWidget
 
 from epay_desktop.domain import Currency, Money
+from epay_desktop.i18n import _
 from epay_desktop.ui.formatting import AmountError, parse_money
 
 # The demo merchants of the sandbox (shared contract): the currency a demo payment uses.
@@ -19,8 +20,8 @@ class NewDemoPaymentDialog(QDialog):
         super().__init__(parent)
         self._currency = currency
         self._locale = locale if locale is not None else QLocale()
-        self.setWindowTitle("New demo payment")
-        self.setAccessibleName("New demo payment")
+        self.setWindowTitle(_("New demo payment"))
+        self.setAccessibleName(_("New demo payment"))
         form = QFormLayout(self)
         self.amount = QLineEdit(self)
         self.amount.setPlaceholderText(f"e.g. 149.50 ({currency.value})")
@@ -28,8 +29,8 @@ class NewDemoPaymentDialog(QDialog):
         form.addRow(f"&Amount ({currency.value})", self.amount)
         self.description = QLineEdit("Demo purchase", self)
         self.description.setMaxLength(100)
-        self.description.setAccessibleName("Description")
-        form.addRow("&Description", self.description)
+        self.description.setAccessibleName(_("Description"))
+        form.addRow(_("&Description"), self.description)
         self.problem = QLabel(self)
         self.problem.setObjectName("InputProblem")
         self.problem.setWordWrap(True)
@@ -38,7 +39,7 @@ class NewDemoPaymentDialog(QDialog):
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self
         )
         self.ok_button = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
-        self.ok_button.setText("Create payment")
+        self.ok_button.setText(_("Create payment"))
         self.buttons.accepted.connect(self._accept_if_valid)
         self.buttons.rejected.connect(self.reject)
         form.addRow(self.buttons)

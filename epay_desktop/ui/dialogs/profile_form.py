@@ -12,6 +12,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QBrush, QColor, QRegularExpressionValidator
 from PySide6.QtWidgets import QComboBox, QFormLayout, QGroupBox, QLabel, QLineEdit, QWidget
 
+from epay_desktop.i18n import _
 from epay_desktop.services import Profile, ProfileKind
 
 PRODUCTION_RED = "#b00020"
@@ -32,7 +33,7 @@ class ProfileForm(QGroupBox):
         self.name_edit = self._line_edit("ProfileName", "Profile name")
         self.kind_combo = QComboBox(self)
         self.kind_combo.setObjectName("ProfileKind")
-        self.kind_combo.setAccessibleName("Environment")
+        self.kind_combo.setAccessibleName(_("Environment"))
         for kind, label in KIND_LABELS.items():
             self.kind_combo.addItem(label, kind)
         self.kind_combo.setItemData(
@@ -41,10 +42,10 @@ class ProfileForm(QGroupBox):
             Qt.ItemDataRole.ForegroundRole,
         )
         self.base_url_edit = self._line_edit("BaseUrl", "Base URL")
-        self.base_url_edit.setPlaceholderText("https://…")
+        self.base_url_edit.setPlaceholderText(_("https://…"))
         self.msn_edit = self._line_edit("MerchantSerialNumber", "Merchant serial number")
         self.msn_edit.setValidator(QRegularExpressionValidator(r"[0-9]{0,7}", self.msn_edit))
-        self.msn_edit.setPlaceholderText("4 to 10 digits")
+        self.msn_edit.setPlaceholderText(_("4 to 10 digits"))
         self.client_id_edit = self._line_edit("ClientId", "Client id")
         self.client_secret_edit = self._line_edit("ClientSecret", "Client secret")
         self.subscription_key_edit = self._line_edit("SubscriptionKey", "Subscription key")
@@ -55,13 +56,13 @@ class ProfileForm(QGroupBox):
         self.secrets_state.setWordWrap(True)
 
         form = QFormLayout()
-        form.addRow("&Name", self.name_edit)
-        form.addRow("&Environment", self.kind_combo)
-        form.addRow("Base &URL", self.base_url_edit)
-        form.addRow("&Merchant serial number", self.msn_edit)
-        form.addRow("Client &id", self.client_id_edit)
-        form.addRow("Client &secret", self.client_secret_edit)
-        form.addRow("Subscription &key", self.subscription_key_edit)
+        form.addRow(_("&Name"), self.name_edit)
+        form.addRow(_("&Environment"), self.kind_combo)
+        form.addRow(_("Base &URL"), self.base_url_edit)
+        form.addRow(_("&Merchant serial number"), self.msn_edit)
+        form.addRow(_("Client &id"), self.client_id_edit)
+        form.addRow(_("Client &secret"), self.client_secret_edit)
+        form.addRow(_("Subscription &key"), self.subscription_key_edit)
         form.addRow("", self.secrets_state)
         self.setLayout(form)
 
@@ -81,7 +82,9 @@ class ProfileForm(QGroupBox):
         self.base_url_edit.setText(shown.base_url or "")
         self.clear_secrets()
         self.secrets_state.setText(
-            "Type the client secret and the subscription key." if profile is None else "Checking the keyring…"
+            _("Type the client secret and the subscription key.")
+            if profile is None
+            else "Checking the keyring…"
         )
 
     def apply_kind(self, editing: Profile | None) -> None:
@@ -112,7 +115,7 @@ class ProfileForm(QGroupBox):
         if not custom:
             self.base_url_edit.setText(self.profile(editing).effective_base_url)
         if builtin:
-            self.secrets_state.setText("Demo credentials are built in.")
+            self.secrets_state.setText(_("Demo credentials are built in."))
 
     def current_kind(self) -> ProfileKind:
         # Qt hands the StrEnum back as a plain str.

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from epay_desktop.i18n import _
 from epay_desktop.ui.errors import redact
 
 if TYPE_CHECKING:
@@ -52,15 +53,15 @@ class _Row(QFrame):
         layout.addWidget(self.outcome)
         buttons = QHBoxLayout()
         what = f"{result.operation.value} of {result.reference}"
-        self.send_again = QPushButton("Send again", self)
+        self.send_again = QPushButton(_("Send again"), self)
         self.send_again.setAccessibleName(f"Send the {what} again")
-        self.send_again.setToolTip("Send it again with its own idempotency key: it cannot happen twice.")
-        self.abandon = QPushButton("Abandon", self)
+        self.send_again.setToolTip(_("Send it again with its own idempotency key: it cannot happen twice."))
+        self.abandon = QPushButton(_("Abandon"), self)
         self.abandon.setAccessibleName(f"Abandon the {what}")
         self.abandon.setToolTip(
-            "Read the payment's event log first; if it did not happen, close it as failed."
+            _("Read the payment's event log first; if it did not happen, close it as failed.")
         )
-        self.later = QPushButton("Later", self)
+        self.later = QPushButton(_("Later"), self)
         self.later.setAccessibleName(f"Decide later about the {what}")
         decidable = result.needs_decision or result.outcome.value == "still unknown"
         self.send_again.setVisible(decidable)
@@ -96,14 +97,16 @@ class RecoveryNotice(QDialog):
     def __init__(self, results: Sequence[RecoveryResult], parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("RecoveryNotice")
-        self.setWindowTitle("Unfinished operations from last time")
-        self.setAccessibleName("Unfinished operations from last time")
+        self.setWindowTitle(_("Unfinished operations from last time"))
+        self.setAccessibleName(_("Unfinished operations from last time"))
         self.setModal(False)
         self.resize(620, 360)
         layout = QVBoxLayout(self)
         intro = QLabel(
-            "<b>These money-moving operations have no known outcome.</b> Nothing is sent without your "
-            "choice. Sending again reuses the same idempotency key, so it cannot move money twice.",
+            _(
+                "<b>These money-moving operations have no known outcome.</b> Nothing is sent without your "
+                "choice. Sending again reuses the same idempotency key, so it cannot move money twice."
+            ),
             self,
         )
         intro.setWordWrap(True)

@@ -20,6 +20,7 @@ from PySide6.QtCore import QModelIndex, QPoint, QTimer, Signal
 from PySide6.QtWidgets import QLabel, QStackedWidget, QWidget
 
 from epay_desktop.domain import State, TrackedPayment
+from epay_desktop.i18n import _
 from epay_desktop.ui.first_paint import set_qt_enum
 
 if TYPE_CHECKING:
@@ -105,7 +106,7 @@ class RegisterView(QStackedWidget):
         proxy.set_states(self._states)
         self.table = table = QTableView(self)
         table.setObjectName("PaymentsTable")
-        table.setAccessibleName("Payments")
+        table.setAccessibleName(_("Payments"))
         table.setModel(proxy)
         table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)

@@ -15,6 +15,7 @@ from PySide6.QtCore import QLocale, Signal
 from PySide6.QtWidgets import QDialog, QGridLayout, QGroupBox, QPushButton, QWidget
 
 from epay_desktop.domain import Currency, State, TrackedPayment
+from epay_desktop.i18n import _
 from epay_desktop.ui.aio import TaskRunner, wait_finished
 from epay_desktop.ui.dialogs.demo_payment import DEMO_CURRENCIES, NewDemoPaymentDialog
 from epay_desktop.ui.formatting import format_money
@@ -50,7 +51,7 @@ class CustomerPanel(QGroupBox):
     ) -> None:
         super().__init__("Customer (demo)", parent)
         self.setObjectName("CustomerPanel")
-        self.setAccessibleName("Customer actions, demo mode")
+        self.setAccessibleName(_("Customer actions, demo mode"))
         self._demo = demo
         self._runner = runner
         self._status = status
@@ -67,9 +68,9 @@ class CustomerPanel(QGroupBox):
             button.clicked.connect(_bind(self.run_action, action))
             self.buttons[action] = button
             grid.addWidget(button, i // 3, i % 3)
-        self.new_button = QPushButton("New demo payment…", self)
-        self.new_button.setAccessibleName("New demo payment")
-        self.new_button.setToolTip("Create a payment in the sandbox, as a shop would.")
+        self.new_button = QPushButton(_("New demo payment…"), self)
+        self.new_button.setAccessibleName(_("New demo payment"))
+        self.new_button.setToolTip(_("Create a payment in the sandbox, as a shop would."))
         self.new_button.clicked.connect(self.new_payment)
         grid.addWidget(self.new_button, 1, 2)
         self.set_payment(None)

@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 
 from epay_desktop.domain import Action, TrackedPayment, check_action
 from epay_desktop.domain.breakdown import breakdown
+from epay_desktop.i18n import _
 from epay_desktop.ui.first_paint import set_qt_enum
 from epay_desktop.ui.formatting import format_datetime, format_money
 
@@ -51,13 +52,13 @@ class DetailsPanel(QWidget):
     def __init__(self, parent: QWidget | None = None, locale: QLocale | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("DetailsPanel")
-        self.setAccessibleName("Payment details")
+        self.setAccessibleName(_("Payment details"))
         self._locale = locale if locale is not None else QLocale()
         self._tracked: TrackedPayment | None = None
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
 
-        self.title = QLabel("Select a payment to see its details.", self)
+        self.title = QLabel(_("Select a payment to see its details."), self)
         self.title.setObjectName("DetailsTitle")
         self.title.setWordWrap(True)
         set_qt_enum(self.title, "textInteractionFlags", "TextSelectableByMouse")
@@ -68,7 +69,7 @@ class DetailsPanel(QWidget):
         self.notice.hide()
         layout.addWidget(self.notice)
 
-        money_box = QGroupBox("Money", self)
+        money_box = QGroupBox(_("Money"), self)
         money_form = QFormLayout(money_box)
         self.figures: dict[str, QLabel] = {}
         for key, label in (
@@ -85,7 +86,7 @@ class DetailsPanel(QWidget):
             money_form.addRow(label, value)
         layout.addWidget(money_box)
 
-        actions_box = QGroupBox("What can still be done", self)
+        actions_box = QGroupBox(_("What can still be done"), self)
         actions_form = QFormLayout(actions_box)
         self.action_labels: dict[Action, QLabel] = {}
         for action in Action:
@@ -93,28 +94,28 @@ class DetailsPanel(QWidget):
             self.action_labels[action] = value
             actions_form.addRow(_ACTION_LABELS[action], value)
         # captureGuaranteedUntil: until when a capture of the reservation is sure to succeed.
-        self.guarantee = _value_label(actions_box, "Capture guaranteed until")
-        actions_form.addRow("Capture guarantee", self.guarantee)
+        self.guarantee = _value_label(actions_box, _("Capture guaranteed until"))
+        actions_form.addRow(_("Capture guarantee"), self.guarantee)
         layout.addWidget(actions_box)
 
         psp_row = QHBoxLayout()
-        psp_row.addWidget(QLabel("pspReference", self))
+        psp_row.addWidget(QLabel(_("pspReference"), self))
         self.psp_reference = QLineEdit(self)
         self.psp_reference.setReadOnly(True)
-        self.psp_reference.setAccessibleName("pspReference")
+        self.psp_reference.setAccessibleName(_("pspReference"))
         psp_row.addWidget(self.psp_reference, 1)
         self.copy_button = QToolButton(self)
-        self.copy_button.setText("Copy")
-        self.copy_button.setToolTip("Copy the pspReference to the clipboard")
-        self.copy_button.setAccessibleName("Copy pspReference")
+        self.copy_button.setText(_("Copy"))
+        self.copy_button.setToolTip(_("Copy the pspReference to the clipboard"))
+        self.copy_button.setAccessibleName(_("Copy pspReference"))
         self.copy_button.clicked.connect(self.copy_psp_reference)
         psp_row.addWidget(self.copy_button)
         layout.addLayout(psp_row)
 
-        layout.addWidget(QLabel("Events", self))
+        layout.addWidget(QLabel(_("Events"), self))
         self.events = QTreeWidget(self)
         self.events.setObjectName("EventTimeline")
-        self.events.setAccessibleName("Event timeline")
+        self.events.setAccessibleName(_("Event timeline"))
         self.events.setRootIsDecorated(False)
         self.events.setUniformRowHeights(True)
         self.events.setAlternatingRowColors(True)
@@ -142,7 +143,7 @@ class DetailsPanel(QWidget):
         loc = self._locale
         self.events.clear()
         if tracked is None:
-            self.title.setText("Select a payment to see its details.")
+            self.title.setText(_("Select a payment to see its details."))
             self.notice.hide()
             for label in (*self.figures.values(), *self.action_labels.values(), self.guarantee):
                 label.setText("–")

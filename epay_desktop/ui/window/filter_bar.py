@@ -9,6 +9,7 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QLineEdit, QWidget
 
 from epay_desktop.domain import State
+from epay_desktop.i18n import _
 from epay_desktop.ui.theme import icon
 
 StateFilter = frozenset[State | None] | None  # None: every state
@@ -36,14 +37,14 @@ class FilterBar(QWidget):
         row = QHBoxLayout(self)
         row.setContentsMargins(0, 0, 0, 0)
         self.search = QLineEdit(self)
-        self.search.setPlaceholderText("Search reference or description  (Ctrl+F)")
-        self.search.setAccessibleName("Search payments by reference or description")
+        self.search.setPlaceholderText(_("Search reference or description  (Ctrl+F)"))
+        self.search.setAccessibleName(_("Search payments by reference or description"))
         self.search.setClearButtonEnabled(True)
         self.search.addAction(icon("find"), QLineEdit.ActionPosition.LeadingPosition)
         row.addWidget(self.search, 3)
-        label = QLabel("&State:", self)
+        label = QLabel(_("&State:"), self)
         self.state_filter = QComboBox(self)
-        self.state_filter.setAccessibleName("Filter by state")
+        self.state_filter.setAccessibleName(_("Filter by state"))
         for text, states in STATE_FILTERS:
             self.state_filter.addItem(text, states)
         label.setBuddy(self.state_filter)

@@ -24,6 +24,7 @@ from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication
 from PySide6.QtWidgets import QLabel, QMainWindow, QSplitter, QVBoxLayout, QWidget
 
 from epay_desktop.domain import TrackedPayment
+from epay_desktop.i18n import _
 from epay_desktop.ui.table.view import RegisterView
 from epay_desktop.ui.window.actions import ActionContext, ActionSet
 from epay_desktop.ui.window.banner import ProfileBanner
@@ -135,7 +136,7 @@ class MainWindow(QMainWindow):
         )
         self.refresh_status = RefreshStatus(self.action("stop-refresh"), self)
         self.counts_label = QLabel(self)
-        self.counts_label.setAccessibleName("Payment counts")
+        self.counts_label.setAccessibleName(_("Payment counts"))
         self.statusBar().addPermanentWidget(self.refresh_status)
         self.statusBar().addPermanentWidget(self.counts_label)
         self._selected_refresh = QTimer(self, singleShot=True, interval=300)
@@ -155,7 +156,7 @@ class MainWindow(QMainWindow):
         view.context_menu_requested.connect(self._open_context_menu)
         view.delete_requested.connect(self.cancel_selected)
         view.activated.connect(self.details.setFocus)
-        self.details.psp_reference_copied.connect(lambda _t: self.show_status("pspReference copied."))
+        self.details.psp_reference_copied.connect(lambda _t: self.show_status(_("pspReference copied.")))
         self.refresh_status.running_changed.connect(lambda _r: self._update_actions())
         self.refresh_status.status_changed.connect(self.show_status)
         self.profile_menu.profile_chosen.connect(self.switch_profile)
