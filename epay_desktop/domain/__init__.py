@@ -7,6 +7,7 @@ and nothing else of ``epay_desktop`` may be imported here (import-linter enforce
 
 from __future__ import annotations
 
+from epay_desktop.domain.country import COUNTRIES, Country, country_for, with_country_code
 from epay_desktop.domain.money import Currency, Money, MoneyError
 from epay_desktop.domain.payment import (
     Aggregate,
@@ -30,6 +31,7 @@ from epay_desktop.domain.rules import (
 from epay_desktop.domain.tracked import STALE_AFTER, TrackedPayment
 
 __all__ = [
+    "COUNTRIES",
     "LAPSE_WARNING",
     "REFERENCE_PATTERN",
     "STALE_AFTER",
@@ -37,6 +39,7 @@ __all__ = [
     "ActionCheck",
     "Aggregate",
     "CancelOutcome",
+    "Country",
     "Currency",
     "EventName",
     "Guarantee",
@@ -50,7 +53,9 @@ __all__ = [
     "capturable",
     "capture_guarantee",
     "check_action",
+    "country_for",
     "is_valid_reference",
     "refundable",
     "releasable",
+    "with_country_code",
 ]

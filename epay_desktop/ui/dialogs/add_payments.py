@@ -76,8 +76,8 @@ class AddPaymentsDialog(QDialog):
 
         intro = QLabel(
             _(
-                "Paste or type payment references: one per line, or separated by spaces, commas or semicolons "
-                "(8 to 64 characters: letters, digits and '-')."
+                "Paste or type payment references: one per line, or separated by spaces, commas or "
+                "semicolons (8 to 64 characters: letters, digits and '-')."
             ),
             self,
         )
@@ -149,14 +149,20 @@ class AddPaymentsDialog(QDialog):
         self.summary.setText(self.check.summary())
         self.problems.clear()
         for line in self.check.bad:
-            self.problems.addItem(f"Line {line.number}: {line.text!r} {line.problem}.")
+            self.problems.addItem(
+                _("Line {number}: {problem}.").format(number=line.number, problem=line.problem)
+            )
         for line in self.check.duplicates:
-            self.problems.addItem(f"Line {line.number}: {line.text} repeats line {line.duplicate_of}.")
+            self.problems.addItem(
+                _("Line {number}: {text} repeats line {duplicate_of}.").format(
+                    number=line.number, text=line.text, duplicate_of=line.duplicate_of
+                )
+            )
         self.problems.setVisible(self.problems.count() > 0)
         self._mark_bad_lines()
         self.add_button.setEnabled(bool(self.check.references) and not self.busy)
         count = len(self.check.references)
-        self.add_button.setText(f"&Add {count}" if count > 1 else "&Add")
+        self.add_button.setText(_("&Add {count}").format(count=count) if count > 1 else _("&Add"))
         return self.check
 
     def _mark_bad_lines(self) -> None:
@@ -171,7 +177,9 @@ class AddPaymentsDialog(QDialog):
             text_format.setUnderlineStyle(QTextCharFormat.UnderlineStyle.WaveUnderline)
             text_format.setUnderlineColor(QColor("#b00020"))
             text_format.setProperty(QTextFormat.Property.FullWidthSelection, True)
-            text_format.setToolTip(f"Line {line.number}: {line.problem}")
+            text_format.setToolTip(
+                _("Line {number}: {problem}").format(number=line.number, problem=line.problem)
+            )
             selection.format = text_format
             selections.append(selection)
         self.editor.setExtraSelections(selections)
@@ -201,7 +209,7 @@ class AddPaymentsDialog(QDialog):
         if not check.references:
             self.status.show_message(_("Nothing to add: no line is a valid reference."), Tone.WARNING)
             return None
-        self.status.show_message(f"Adding {len(check.references)}…")
+        self.status.show_message(_("Adding {count}…").format(count=len(check.references)))
         report = await self.desk.add_references(self.editor.toPlainText())
         # Keep only what was not added, so a rejected line can be fixed and nothing typed is lost.
         done = set(report.added) | set(report.already_tracked)
@@ -216,14 +224,14 @@ class AddPaymentsDialog(QDialog):
         path = await self.choose_csv()
         if path is None:
             return None
-        self.status.show_message(f"Importing {path.name}…")
+        self.status.show_message(_("Importing {name}…").format(name=path.name))
         report = await self.desk.import_csv(path)
         self._show_report(report)
         return report
 
     async def choose_csv(self) -> Path | None:
         """Ask for a CSV file with a window-modal file dialog opened with ``open()`` (never ``exec()``)."""
-        dialog = QFileDialog(self, "Import payment references from CSV")
+        dialog = QFileDialog(self, _("Import payment references from CSV"))
         dialog.setObjectName("ImportCsvFileDialog")
         dialog.setFileMode(QFileDialog.FileMode.ExistingFile)
         dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptOpen)
@@ -242,7 +250,7 @@ class AddPaymentsDialog(QDialog):
         self.status.show_message(report.summary(), tone)
         if report.rejected:
             for item in report.rejected:
-                self.problems.addItem(f"Not added: {item.describe()}")
+                self.problems.addItem(_("Not added: {problem}").format(problem=item.describe()))
             self.problems.setVisible(True)
         self.report_shown.emit(report)
         if report.added:

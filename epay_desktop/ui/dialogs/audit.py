@@ -285,14 +285,16 @@ class AuditView(QWidget):
         path = await self.choose_export_path()
         if path is None:
             return None
-        self.status.show_message(f"Exporting to {path.name}…")
+        self.status.show_message(_("Exporting to {name}…").format(name=path.name))
         count = await self.desk.export_audit_csv(path)
-        self.status.show_message(f"Exported {count} entries to {path}.", Tone.OK)
+        self.status.show_message(
+            _("Exported {count} entries to {path}.").format(count=count, path=path), Tone.OK
+        )
         self.exported.emit(str(path), count)
         return count
 
     async def choose_export_path(self) -> Path | None:
-        dialog = QFileDialog(self, "Export the audit log as CSV")
+        dialog = QFileDialog(self, _("Export the audit log as CSV"))
         dialog.setObjectName("ExportAuditFileDialog")
         dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
         dialog.setFileMode(QFileDialog.FileMode.AnyFile)
@@ -323,7 +325,7 @@ class AuditDialog(QDialog):
     def __init__(self, desk: PaymentDesk, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("AuditDialog")
-        self.setWindowTitle(f"Audit log: {desk.profile.name}")
+        self.setWindowTitle(_("Audit log: {name}").format(name=desk.profile.name))
         self.view = AuditView(desk, self)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
         buttons.rejected.connect(self.reject)

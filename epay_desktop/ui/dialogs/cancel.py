@@ -84,7 +84,7 @@ class CancelDialog(QDialog):
         self.outcome_label = QLabel(outcome.describe(), self)
         self.outcome_label.setWordWrap(True)
         layout.addWidget(self.outcome_label)
-        self.warning_label = QLabel("<b>{}</b>".format(translate(CANNOT_BE_UNDONE)), self)
+        self.warning_label = QLabel(f"<b>{translate(CANNOT_BE_UNDONE)}</b>", self)
         self.warning_label.setObjectName("CannotBeUndone")
         self.warning_label.setAccessibleName(translate(CANNOT_BE_UNDONE))
         layout.addWidget(self.warning_label)

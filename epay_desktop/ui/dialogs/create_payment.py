@@ -37,7 +37,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from epay_desktop.domain import Currency, Money, TrackedPayment
+from epay_desktop.domain import Currency, Money, TrackedPayment, country_for
 from epay_desktop.i18n import _
 from epay_desktop.ui.dialogs.feedback import StatusLabel, Tone, dialog_runner
 from epay_desktop.ui.dialogs.inputs import (
@@ -92,7 +92,7 @@ class CreatePaymentDialog(QDialog):
         self.fixed_currency = currency
         self.created: TrackedPayment | None = None
         self.setObjectName("CreatePaymentDialog")
-        self.setWindowTitle(f"New payment: {desk.profile.name}")
+        self.setWindowTitle(_("New payment: {name}").format(name=desk.profile.name))
 
         self.amount_edit = QLineEdit(self)
         self.amount_edit.setObjectName("Amount")
@@ -131,7 +131,7 @@ class CreatePaymentDialog(QDialog):
         self.phone_edit = QLineEdit(self)
         self.phone_edit.setObjectName("PhoneNumber")
         self.phone_edit.setAccessibleName(_("Customer's mobile number with country code"))
-        self.phone_edit.setPlaceholderText("+47 912 34 567")
+        self.phone_edit.setPlaceholderText(country_for(self.currency).example)
 
         form = QFormLayout()
         form.addRow(self._buddy(_("&Amount"), self.amount_edit), amount_row)
@@ -188,6 +188,7 @@ class CreatePaymentDialog(QDialog):
 
         self.amount_edit.textChanged.connect(self._inputs_changed)
         self.currency_combo.currentIndexChanged.connect(self._inputs_changed)
+        self.currency_combo.currentIndexChanged.connect(self._show_phone_example)
         self.description_edit.textChanged.connect(self._inputs_changed)
         self.phone_edit.textChanged.connect(self._inputs_changed)
         self.flow_group.buttonToggled.connect(self._inputs_changed)
@@ -201,6 +202,9 @@ class CreatePaymentDialog(QDialog):
 
     # --- reading the form ------------------------------------------------------------------------
 
+    def _show_phone_example(self) -> None:
+        self.phone_edit.setPlaceholderText(country_for(self.currency).example)
+
     @property
     def currency(self) -> Currency:
         return Currency(self.currency_combo.currentData())
@@ -213,7 +217,9 @@ class CreatePaymentDialog(QDialog):
         """Amount, description and phone number (None for QR), or :class:`InputError` with the reason."""
         amount = parse_amount(self.amount_edit.text(), self.currency)
         description = check_description(self.description_edit.text())
-        phone = normalize_phone(self.phone_edit.text()) if self.user_flow == PUSH_MESSAGE else None
+        phone = (
+            normalize_phone(self.phone_edit.text(), self.currency) if self.user_flow == PUSH_MESSAGE else None
+        )
         return amount, description, phone
 
     def _inputs_changed(self) -> None:
@@ -231,7 +237,9 @@ class CreatePaymentDialog(QDialog):
         else:
             self.amount_check.setText("")
         self.description_count.setText(
-            f"{len(self.description_edit.text().strip())}/{DESCRIPTION_MAX} characters"
+            _("{count}/{DESCRIPTION_MAX} characters").format(
+                count=len(self.description_edit.text().strip()), DESCRIPTION_MAX=DESCRIPTION_MAX
+            )
         )
         try:
             self.read_form()
@@ -260,7 +268,7 @@ class CreatePaymentDialog(QDialog):
         except InputError as error:
             self.status.show_error(str(error))
             return None
-        self.status.show_message(f"Creating a payment of {format_money(amount)}…")
+        self.status.show_message(_("Creating a payment of {amount}…").format(amount=format_money(amount)))
         tracked = await self.desk.create_payment(
             amount, description, phone_number=phone, user_flow=self.user_flow
         )
@@ -288,18 +296,25 @@ class CreatePaymentDialog(QDialog):
         url = tracked.payment.redirect_url if tracked.payment is not None else None
         if phone is not None:
             self.status.show_message(
-                f"Payment {tracked.reference} created and sent to +{phone}. "
-                "The customer approves it in the app; the register shows its state.",
+                _(
+                    "Payment {reference} created and sent to +{phone}. The customer approves it in the app; "
+                    "the register shows its state."
+                ).format(reference=tracked.reference, phone=phone),
                 Tone.OK,
             )
         elif url:
             self.show_qr(url)
             self.status.show_message(
-                f"Payment {tracked.reference} created. Let the customer scan the code.", Tone.OK
+                _("Payment {reference} created. Let the customer scan the code.").format(
+                    reference=tracked.reference
+                ),
+                Tone.OK,
             )
         else:
             self.status.show_message(
-                f"Payment {tracked.reference} created, but the API returned no link to show as a QR code.",
+                _("Payment {reference} created, but the API returned no link to show as a QR code.").format(
+                    reference=tracked.reference
+                ),
                 Tone.WARNING,
             )
         self.another_button.setFocus(Qt.FocusReason.OtherFocusReason)

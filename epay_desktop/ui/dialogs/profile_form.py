@@ -30,7 +30,7 @@ class ProfileForm(QGroupBox):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__("Profile", parent)
         self.setObjectName("ProfileForm")
-        self.name_edit = self._line_edit("ProfileName", "Profile name")
+        self.name_edit = self._line_edit(_("ProfileName"), _("Profile name"))
         self.kind_combo = QComboBox(self)
         self.kind_combo.setObjectName("ProfileKind")
         self.kind_combo.setAccessibleName(_("Environment"))
@@ -41,14 +41,14 @@ class ProfileForm(QGroupBox):
             QBrush(QColor(PRODUCTION_RED)),
             Qt.ItemDataRole.ForegroundRole,
         )
-        self.base_url_edit = self._line_edit("BaseUrl", "Base URL")
+        self.base_url_edit = self._line_edit(_("BaseUrl"), _("Base URL"))
         self.base_url_edit.setPlaceholderText(_("https://…"))
-        self.msn_edit = self._line_edit("MerchantSerialNumber", "Merchant serial number")
+        self.msn_edit = self._line_edit(_("MerchantSerialNumber"), _("Merchant serial number"))
         self.msn_edit.setValidator(QRegularExpressionValidator(r"[0-9]{0,7}", self.msn_edit))
         self.msn_edit.setPlaceholderText(_("4 to 10 digits"))
-        self.client_id_edit = self._line_edit("ClientId", "Client id")
-        self.client_secret_edit = self._line_edit("ClientSecret", "Client secret")
-        self.subscription_key_edit = self._line_edit("SubscriptionKey", "Subscription key")
+        self.client_id_edit = self._line_edit(_("ClientId"), _("Client id"))
+        self.client_secret_edit = self._line_edit(_("ClientSecret"), _("Client secret"))
+        self.subscription_key_edit = self._line_edit(_("SubscriptionKey"), _("Subscription key"))
         for secret in (self.client_secret_edit, self.subscription_key_edit):
             secret.setEchoMode(QLineEdit.EchoMode.Password)
         self.secrets_state = QLabel(self)

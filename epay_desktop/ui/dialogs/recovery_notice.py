@@ -54,15 +54,15 @@ class _Row(QFrame):
         buttons = QHBoxLayout()
         what = f"{result.operation.value} of {result.reference}"
         self.send_again = QPushButton(_("Send again"), self)
-        self.send_again.setAccessibleName(f"Send the {what} again")
+        self.send_again.setAccessibleName(_("Send the {what} again").format(what=what))
         self.send_again.setToolTip(_("Send it again with its own idempotency key: it cannot happen twice."))
         self.abandon = QPushButton(_("Abandon"), self)
-        self.abandon.setAccessibleName(f"Abandon the {what}")
+        self.abandon.setAccessibleName(_("Abandon the {what}").format(what=what))
         self.abandon.setToolTip(
             _("Read the payment's event log first; if it did not happen, close it as failed.")
         )
         self.later = QPushButton(_("Later"), self)
-        self.later.setAccessibleName(f"Decide later about the {what}")
+        self.later.setAccessibleName(_("Decide later about the {what}").format(what=what))
         decidable = result.needs_decision or result.outcome.value == "still unknown"
         self.send_again.setVisible(decidable)
         self.abandon.setVisible(decidable)

@@ -270,13 +270,12 @@ class SettingsDialog(QDialog):
         if self.secrets.persistent:
             self.keyring_notice.hide()
         else:
-            self.keyring_notice.setText(
-                _(
-                    "No keyring is available on this computer: client secrets and subscription keys are kept "
-                    "for this session only and must be typed again after a restart."
-                )
-                + (f"\n{self.secrets.problem}" if self.secrets.problem else "")
+            notice = _(
+                "No keyring is available on this computer: client secrets and subscription keys are kept "
+                "for this session only and must be typed again after a restart."
             )
+            problem = self.secrets.problem
+            self.keyring_notice.setText(f"{notice}\n{problem}" if problem else notice)
             self.keyring_notice.show()
 
     def new_profile(self) -> None:
@@ -335,7 +334,9 @@ class SettingsDialog(QDialog):
             return None
         previous = self.editing.name if self.editing is not None else None
         if profile.name != previous and profile.name in {p.name for p in self.profiles}:
-            self.status.show_error(f"A profile named {profile.name!r} exists already; choose another name.")
+            self.status.show_error(
+                _("A profile named {name!r} exists already; choose another name.").format(name=profile.name)
+            )
             return None
         new_secrets = await self._secrets_for(profile, previous)
         await asyncio.to_thread(self.store.save, profile, replacing=previous)
@@ -350,14 +351,20 @@ class SettingsDialog(QDialog):
         self._show_keyring_notice()
         if persistent is False:
             self.status.show_message(
-                f"Saved {profile.name}. No keyring: the secrets are kept for this session only.", Tone.WARNING
+                _("Saved {name}. No keyring: the secrets are kept for this session only.").format(
+                    name=profile.name
+                ),
+                Tone.WARNING,
             )
         elif new_secrets is None or not new_secrets.complete:
             self.status.show_message(
-                f"Saved {profile.name}. Secrets are still missing: type both to connect.", Tone.WARNING
+                _("Saved {name}. Secrets are still missing: type both to connect.").format(name=profile.name),
+                Tone.WARNING,
             )
         else:
-            self.status.show_message(f"Saved {profile.name}. The secrets are in the keyring.", Tone.OK)
+            self.status.show_message(
+                _("Saved {name}. The secrets are in the keyring.").format(name=profile.name), Tone.OK
+            )
         return profile
 
     async def test(self) -> bool:
@@ -379,14 +386,18 @@ class SettingsDialog(QDialog):
         if not profile.is_demo and (secrets is None or not secrets.complete):
             self.status.show_error(_("Type the client secret and the subscription key first (or save them)."))
             return False
-        self.status.show_message(f"Connecting to {profile.effective_base_url}…")
+        self.status.show_message(
+            _("Connecting to {effective_base_url}…").format(effective_base_url=profile.effective_base_url)
+        )
         try:
             answer = await tester(profile, secrets)
         except asyncio.CancelledError:
             raise
         except Exception as error:
             self.status.show_error(
-                f"Connection to {profile.effective_base_url} failed: {describe_error(error)}"
+                _("Connection to {effective_base_url} failed: {error}").format(
+                    effective_base_url=profile.effective_base_url, error=describe_error(error)
+                )
             )
             return False
         # The services' test_connection answers (ok, sentence); a tester may also raise or return a sentence.
@@ -412,7 +423,7 @@ class SettingsDialog(QDialog):
         self.editing = None
         self.reload(select=DEMO_PROFILE.name)
         self.profiles_changed.emit()
-        self.status.show_message(f"Deleted {name} and its secrets.", Tone.OK)
+        self.status.show_message(_("Deleted {name} and its secrets.").format(name=name), Tone.OK)
 
     async def use(self) -> Profile | None:
         """Save unsaved changes, remember the choice, emit ``profile_chosen`` and close."""

@@ -263,10 +263,12 @@ class RefreshFlow(QObject):
         was_offline, self.offline = self.offline, False
         if failed:
             self.status_changed.emit(
-                f"Refreshed {_payments(done)}; {len(failed)} could not be read (see the Last updated tips)."
+                _("Refreshed {done}; {count} could not be read (see the Last updated tips).").format(
+                    done=_payments(done), count=len(failed)
+                )
             )
         elif was_offline:
-            self.status_changed.emit(f"Online again: refreshed {_payments(done)}.")
+            self.status_changed.emit(_("Online again: refreshed {done}.").format(done=_payments(done)))
 
     def _go_offline(self, error: BaseException) -> None:
         self.offline = True

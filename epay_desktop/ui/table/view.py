@@ -20,7 +20,7 @@ from PySide6.QtCore import QModelIndex, QPoint, QTimer, Signal
 from PySide6.QtWidgets import QLabel, QStackedWidget, QWidget
 
 from epay_desktop.domain import State, TrackedPayment
-from epay_desktop.i18n import _
+from epay_desktop.i18n import _, ngettext
 from epay_desktop.ui.first_paint import set_qt_enum
 
 if TYPE_CHECKING:
@@ -194,12 +194,25 @@ class RegisterView(QStackedWidget):
         if self.model is None or self.proxy is None:
             return ""
         counts = self.model.state_counts()
-        parts = [f"{self.model.rowCount()} payments", f"{self.proxy.rowCount()} shown"]
-        for state in (State.CREATED, State.AUTHORIZED, State.TERMINATED):
+        total, shown = self.model.rowCount(), self.proxy.rowCount()
+        parts = [
+            ngettext("{count} payment", "{count} payments", total).format(count=total),
+            ngettext("{count} shown", "{count} shown", shown).format(count=shown),
+        ]
+        # One phrase per state, each a whole message (the count decides the form).
+        phrases = {
+            State.CREATED: lambda n: ngettext("{count} waiting", "{count} waiting", n),
+            State.AUTHORIZED: lambda n: ngettext("{count} reserved", "{count} reserved", n),
+            State.TERMINATED: lambda n: ngettext("{count} terminated", "{count} terminated", n),
+        }
+        for state, phrase in phrases.items():
             if counts.get(state):
-                parts.append(f"{counts[state]} {state.value.lower()}")
+                parts.append(phrase(counts[state]).format(count=counts[state]))
         if counts.get(None):
-            parts.append(f"{counts[None]} not fetched")
+            missing = counts[None]
+            parts.append(
+                ngettext("{count} not fetched", "{count} not fetched", missing).format(count=missing)
+            )
         return " · ".join(parts)
 
     def _current_row_changed(self, _current: QModelIndex, _previous: QModelIndex) -> None:

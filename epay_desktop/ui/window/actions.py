@@ -176,7 +176,7 @@ ACTIONS: tuple[ActionSpec, ...] = (
         N_("Refresh this payment"),
         N_("Read the selected payment from the API again."),
         ("Shift+F5",),
-        menus=(MenuRule("payments", "1_refresh", 1), MenuRule(TABLE_CONTEXT, N_(""), 1)),
+        menus=(MenuRule("payments", "1_refresh", 1), MenuRule(TABLE_CONTEXT, "", 1)),
         enablement=when(lambda c: c.bound and c.selected is not None),
     ),
     ActionSpec(
@@ -197,7 +197,7 @@ ACTIONS: tuple[ActionSpec, ...] = (
         (
             MenuRule("payments", "2_payment"),
             MenuRule(TOOLBAR, "2_payments", 2),
-            MenuRule(TABLE_CONTEXT, N_(""), 0),
+            MenuRule(TABLE_CONTEXT, "", 0),
         ),
         cancel_enablement,
     ),
@@ -206,7 +206,7 @@ ACTIONS: tuple[ActionSpec, ...] = (
         N_("Copy reference"),
         N_("Copy the selected payment's reference to the clipboard."),
         ("Ctrl+Shift+C",),
-        menus=(MenuRule("payments", "2_payment", 1), MenuRule(TABLE_CONTEXT, N_(""), 2)),
+        menus=(MenuRule("payments", "2_payment", 1), MenuRule(TABLE_CONTEXT, "", 2)),
         enablement=when(lambda c: c.selected is not None),
     ),
     ActionSpec(

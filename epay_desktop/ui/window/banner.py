@@ -31,11 +31,17 @@ class ProfileBanner(QLabel):
                 "or saved." + (f" {damage}" if damage else ""),
             )
         elif profile.is_production:
-            set_banner(self, "production", f"PRODUCTION — {profile.name}: real payments, real money.")
+            set_banner(
+                self,
+                "production",
+                _("PRODUCTION — {name}: real payments, real money.").format(name=profile.name),
+            )
         elif profile.is_demo:
             set_banner(self, "demo", _("DEMO — built-in sandbox with demo data. Nothing real is touched."))
         else:
-            set_banner(self, "test", f"TEST environment — {profile.name}. No real money moves.")
+            set_banner(
+                self, "test", _("TEST environment — {name}. No real money moves.").format(name=profile.name)
+            )
 
 
 __all__ = ["ProfileBanner"]

@@ -130,7 +130,7 @@ class WindowDialogs(QObject):
         from epay_desktop import APP_NAME, __version__, paths
 
         box = QMessageBox(self._parent)
-        box.setWindowTitle(f"About {APP_NAME}")
+        box.setWindowTitle(_("About {app}").format(app=APP_NAME))
         box.setIcon(QMessageBox.Icon.Information)
         box.setText(f"<b>{APP_NAME} {__version__}</b>")
         box.setInformativeText(
@@ -139,11 +139,11 @@ class WindowDialogs(QObject):
                 "track payments, see what was captured, refunded and cancelled, and cancel safely.\n\n"
                 "MIT licence.\n\n"
                 # Support asks for this file: its path can be selected and copied.
-                f"Log file: {paths.log_file()}"
-            )
+                "Log file: {log_file}"
+            ).format(log_file=paths.log_file())
         )
         set_qt_enum(box, "textInteractionFlags", "TextSelectableByMouse")
-        box.setAccessibleName(f"About {APP_NAME}")
+        box.setAccessibleName(_("About {app}").format(app=APP_NAME))
         box.setStandardButtons(QMessageBox.StandardButton.Close)
         return self._opened(box)
 

@@ -24,7 +24,7 @@ from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication
 from PySide6.QtWidgets import QLabel, QMainWindow, QSplitter, QVBoxLayout, QWidget
 
 from epay_desktop.domain import TrackedPayment
-from epay_desktop.i18n import _
+from epay_desktop.i18n import N_, _, ngettext, translate
 from epay_desktop.ui.table.view import RegisterView
 from epay_desktop.ui.window.actions import ActionContext, ActionSet
 from epay_desktop.ui.window.banner import ProfileBanner
@@ -48,7 +48,7 @@ if TYPE_CHECKING:
     from epay_desktop.ui.table.model import PaymentsModel
     from epay_desktop.ui.window.customer_panel import CustomerPanel
 
-LOADING = "Loading the register…"
+LOADING = N_("Loading the register…")
 
 
 class MainWindow(QMainWindow):
@@ -99,7 +99,7 @@ class MainWindow(QMainWindow):
         # Horizontal (the default); a keyword parent: a positional one makes PySide check the
         # (orientation, parent) overload, which builds the Qt namespace (ui/first_paint.py).
         splitter = QSplitter(parent=central)
-        self.register_view = RegisterView(LOADING, splitter)
+        self.register_view = RegisterView(translate(LOADING), splitter)
         splitter.addWidget(self.register_view)
         self.side = QWidget(splitter)
         self.side_layout = QVBoxLayout(self.side)
@@ -247,7 +247,11 @@ class MainWindow(QMainWindow):
 
     def show_profile(self, profile: Profile, *, read_only: bool = False, damage: str = "") -> None:
         """The banner and title that say where you are (also before a desk is bound)."""
-        self.setWindowTitle(f"epay-desktop — {profile.name} (MSN {profile.merchant_serial_number})")
+        self.setWindowTitle(
+            _("epay-desktop — {name} (MSN {merchant_serial_number})").format(
+                name=profile.name, merchant_serial_number=profile.merchant_serial_number
+            )
+        )
         self.banner.show_profile(profile, read_only=read_only, damage=damage)
         self.dialogs.expect_profile(profile.name)
 
@@ -263,10 +267,15 @@ class MainWindow(QMainWindow):
     async def load(self, *, refresh: bool = True) -> None:
         """Show the register from SQLite at once, then refresh everything from the API."""
         assert self.desk is not None, "bind a desk first"
-        self.show_placeholder(LOADING)
+        self.show_placeholder(translate(LOADING))
         await self.desk.load_register()  # published: the table fills from the change feed
         self.register_view.show_table()
-        self.show_status(f"{self.model.rowCount()} payments in the register.")
+        count = self.model.rowCount()
+        self.show_status(
+            ngettext("{count} payment in the register.", "{count} payments in the register.", count).format(
+                count=count
+            )
+        )
         self.register_view.select_first()
         if refresh and self.model.rowCount():
             await self.refresh_flow.refresh(self.model.references())
@@ -341,17 +350,19 @@ class MainWindow(QMainWindow):
     async def _show_and_refresh(self, references: list[str]) -> None:
         assert self.desk is not None
         self.select_reference(references[0])
-        self.show_status(f"Added {len(references)} payment(s); reading them from the API…")
+        self.show_status(
+            _("Added {count} payment(s); reading them from the API…").format(count=len(references))
+        )
         await self.refresh_flow.refresh(references)
 
     def on_payment_created(self, tracked: TrackedPayment) -> None:
         self.select_reference(tracked.reference)
-        self.show_status(f"New payment {tracked.reference} is in the register.")
+        self.show_status(_("New payment {reference} is in the register.").format(reference=tracked.reference))
 
     def copy_reference(self) -> None:
         if (reference := self.selected_reference()) is not None:
             QGuiApplication.clipboard().setText(reference)
-            self.show_status(f"Copied {reference}.")
+            self.show_status(_("Copied {reference}.").format(reference=reference))
 
     def open_settings(self, select: str | None = None) -> None:
         """Settings, showing ``select`` (default: the open profile, or the one being opened)."""
@@ -360,9 +371,9 @@ class MainWindow(QMainWindow):
     def switch_profile(self, profile: Profile) -> None:
         """Ask the composition root to open ``profile`` (it owns sessions; the window only asks)."""
         if self.desk is not None and profile == self.desk.profile:
-            self.show_status(f"{profile.name} is open already.")
+            self.show_status(_("{name} is open already.").format(name=profile.name))
             return
-        self.show_status(f"Opening {profile.name}…")
+        self.show_status(_("Opening {name}…").format(name=profile.name))
         self.profile_switch_requested.emit(profile)
 
     def show_status(self, text: str) -> None:

@@ -57,9 +57,13 @@ class RefreshStatus(QWidget):
             self.hide()
             self.running_changed.emit(False)
         if stopped:
-            self.status_changed.emit(f"Refresh stopped after {done} of {total} payments.")
+            self.status_changed.emit(
+                _("Refresh stopped after {done} of {total} payments.").format(done=done, total=total)
+            )
         else:
-            self.status_changed.emit(f"Refreshed {done} of {total} payments.")
+            self.status_changed.emit(
+                _("Refreshed {done} of {total} payments.").format(done=done, total=total)
+            )
 
 
 __all__ = ["RefreshStatus"]
