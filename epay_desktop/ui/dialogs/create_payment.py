@@ -38,14 +38,14 @@ from PySide6.QtWidgets import (
 )
 
 from epay_desktop.domain import Currency, Money, TrackedPayment
-from epay_desktop.ui.dialogs.feedback import StatusLabel, Tone, dialog_runner
 from epay_desktop.ui.dialogs.amount_field import AmountField
+from epay_desktop.ui.dialogs.feedback import StatusLabel, Tone, dialog_runner
 from epay_desktop.ui.dialogs.inputs import (
     DESCRIPTION_MAX,
     InputError,
     check_description,
-    normalize_phone,
     new_payment_limits,
+    normalize_phone,
 )
 from epay_desktop.ui.formatting import format_money
 
