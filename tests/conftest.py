@@ -56,3 +56,14 @@ def qt_loop(qapp: Any) -> Iterator[asyncio.AbstractEventLoop]:
     if errors:
         messages = "; ".join(str(c.get("exception") or c.get("message")) for c in errors)
         pytest.fail(f"unhandled error(s) in the event loop: {messages}")
+
+
+@pytest.fixture(autouse=True)
+def english_by_default() -> Iterator[None]:
+    """Every test starts and ends in English (the source language): a test that switches language
+    cannot change the words another test reads."""
+    from epay_desktop import i18n
+
+    i18n.set_language("en", None)
+    yield
+    i18n.set_language("en", None)
