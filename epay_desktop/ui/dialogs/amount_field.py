@@ -4,7 +4,8 @@ It reads money as people type it in their locale (:func:`~.inputs.read_amount`: 
 ``"1 234,50"``, ``"1.234,50"``, ``"kr 99"``, ``"99,-"``; ambiguous text such as ``"1,234"`` is refused),
 says under the field what it read or why it cannot ("= 1 234,50 NOK"), shows the largest amount
 allowed when there is one, and enforces it: :meth:`value` is None for anything outside the limits.
-The locale is a name (``nb_NO``); None means the system's (``QLocale().name()``).
+The locale is a name (``nb_NO``); None means the app's (``i18n.format_locale()``, which follows the
+language chosen).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from PySide6.QtCore import QLocale, Signal
 from PySide6.QtWidgets import QLabel, QLineEdit, QVBoxLayout, QWidget
 
 from epay_desktop.domain import Currency, Money
+from epay_desktop.i18n import _, format_locale
 from epay_desktop.ui.dialogs.inputs import InputError, amount_text, read_amount
 from epay_desktop.ui.formatting import format_money
 
@@ -34,12 +36,12 @@ class AmountField(QWidget):
         locale: str | None = None,
         minimum: Money | None = None,
         maximum: Money | None = None,
-        accessible_name: str = "Amount",
+        accessible_name: str = "",
     ) -> None:
         super().__init__(parent)
         self.setObjectName("AmountField")
         self._currency = currency
-        self._locale_name = locale or QLocale().name()
+        self._locale_name = locale or format_locale()
         self._qlocale = QLocale(self._locale_name)
         self._minimum = minimum
         self._maximum = maximum
@@ -47,11 +49,11 @@ class AmountField(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         self.edit = QLineEdit(self)
         self.edit.setObjectName("Amount")
-        self.edit.setAccessibleName(accessible_name)
+        self.edit.setAccessibleName(accessible_name or _("Amount"))
         self.check = QLabel(self)
         self.check.setObjectName("AmountCheck")
         self.check.setWordWrap(True)
-        self.check.setAccessibleName("What the amount was read as")
+        self.check.setAccessibleName(_("What the amount was read as"))
         self.limit = QLabel(self)
         self.limit.setObjectName("AmountLimit")
         layout.addWidget(self.edit)
@@ -121,7 +123,7 @@ class AmountField(QWidget):
             self.check.setText(problem)
             self.check.setStyleSheet(ERROR_STYLE)
         elif value is not None:
-            self.check.setText(f"= {format_money(value, self._qlocale)}")
+            self.check.setText(_("= {amount}").format(amount=format_money(value, self._qlocale)))
             self.check.setStyleSheet("")
         else:
             self.check.setText("")
@@ -130,14 +132,16 @@ class AmountField(QWidget):
 
     def _update_placeholder(self) -> None:
         example = Money(24950, self._currency) if self._currency.minor_digits else Money(249, self._currency)
-        self.edit.setPlaceholderText(f"for example {amount_text(example, self._locale_name)}")
+        self.edit.setPlaceholderText(
+            _("for example {amount}").format(amount=amount_text(example, self._locale_name))
+        )
 
     def _update_limit(self) -> None:
         if self._maximum is None:
             self.limit.setText("")
             self.limit.hide()
             return
-        self.limit.setText(f"At most {format_money(self._maximum, self._qlocale)}")
+        self.limit.setText(_("At most {amount}").format(amount=format_money(self._maximum, self._qlocale)))
         self.limit.show()
 
 
