@@ -7,6 +7,7 @@ and nothing else of ``epay_desktop`` may be imported here (import-linter enforce
 
 from __future__ import annotations
 
+from epay_desktop.domain.business import BADGE_COLOURS, BusinessState, business_state, state_sentence
 from epay_desktop.domain.money import Currency, Money, MoneyError
 from epay_desktop.domain.payment import (
     Aggregate,
@@ -24,18 +25,21 @@ from epay_desktop.domain.rules import (
     cancel_outcome,
     capturable,
     check_action,
+    projected,
     refundable,
     releasable,
 )
 from epay_desktop.domain.tracked import STALE_AFTER, TrackedPayment
 
 __all__ = [
+    "BADGE_COLOURS",
     "LAPSE_WARNING",
     "REFERENCE_PATTERN",
     "STALE_AFTER",
     "Action",
     "ActionCheck",
     "Aggregate",
+    "BusinessState",
     "CancelOutcome",
     "Currency",
     "EventName",
@@ -46,11 +50,14 @@ __all__ = [
     "PaymentEvent",
     "State",
     "TrackedPayment",
+    "business_state",
     "cancel_outcome",
     "capturable",
     "capture_guarantee",
     "check_action",
     "is_valid_reference",
+    "projected",
     "refundable",
     "releasable",
+    "state_sentence",
 ]
