@@ -24,7 +24,7 @@ from epay_desktop.services.reading import read_with_events
 from epay_desktop.services.results import AddReport, ImportReport
 from epay_desktop.store import NewEntry, Store
 
-__all__ = ["NEVER", "FreshRead", "RegisterTracking"]
+__all__ = ["NEVER", "PUBLISH_EVERY", "FreshRead", "RegisterTracking"]
 
 _log = logging.getLogger(__name__)
 
@@ -39,6 +39,10 @@ class FreshRead:
 
     change: PaymentChanged | None
     error: EPaymentError | None
+
+
+# How often a long refresh publishes what it read so far (seconds of the loop's clock).
+PUBLISH_EVERY = 0.1
 
 
 class RegisterTracking:
@@ -107,9 +111,20 @@ class RegisterTracking:
     ) -> AsyncIterator[TrackedPayment]:
         """Yield each payment as its refresh finishes (a failed one comes back with ``fetch_error``).
         Stopping the iteration (or cancelling the task) cancels the refreshes still running. What was
-        refreshed is published once, as one batch, when the iteration ends (also when stopped early)."""
+        refreshed is published in batches as the answers arrive (whenever ``PUBLISH_EVERY`` passed since
+        the last batch, so rows fill in during a long refresh without a table update per answer) and the
+        rest when the iteration ends (also when stopped early)."""
         gate = asyncio.Semaphore(max(1, concurrency))
         done: list[PaymentChanged] = []
+        loop = asyncio.get_running_loop()
+        last_published = loop.time()
+
+        def publish_done() -> None:
+            nonlocal last_published
+            batch = tuple(done)
+            done.clear()
+            last_published = loop.time()
+            self.context.changes.publish(*batch)
 
         async def one(reference: str) -> TrackedPayment:
             async with gate:
@@ -126,12 +141,15 @@ class RegisterTracking:
         tasks = [asyncio.ensure_future(one(r)) for r in dict.fromkeys(references)]
         try:
             for next_done in asyncio.as_completed(tasks):
-                yield await next_done
+                tracked = await next_done
+                if loop.time() - last_published >= PUBLISH_EVERY:
+                    publish_done()
+                yield tracked
         finally:
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
-            self.context.changes.publish(*done)
+            publish_done()
 
     # --- keeping what was read (the engine's Snapshots) -----------------------------------------------
 
