@@ -195,6 +195,14 @@ class PaymentDesk:
     async def import_csv(self, path: Path) -> ImportReport:
         return await self.tracking.import_csv(path)
 
+    async def remove_payments(self, references: Iterable[str]) -> list[TrackedPayment]:
+        """Take payments out of the register (never the API); the rows as they were, for undo."""
+        return await self.tracking.remove(references)
+
+    async def restore_payments(self, rows: Iterable[TrackedPayment]) -> list[str]:
+        """Undo ``remove_payments``."""
+        return await self.tracking.restore(rows)
+
     # --- money moves --------------------------------------------------------------------------------
 
     async def cancel(

@@ -72,7 +72,8 @@ class MoneyMoves:
     async def refund(
         self, reference: str, amount: Money, *, key: str | None = None, reason: str = ""
     ) -> OperationResult:
-        """Refund ``amount`` (at most what is refundable now); ``key`` and ``reason`` as for :meth:`capture`."""
+        """Refund ``amount`` (at most what is refundable now); ``key`` and ``reason`` as for
+        :meth:`capture`."""
         done = await self._move(Operation.REFUND, reference, amount, key=key, reason=reason)
         return OperationResult(done.tracked, done.moved, done.reconciled, done.message)
 

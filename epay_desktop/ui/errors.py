@@ -20,6 +20,10 @@ log = logging.getLogger(__name__)
 
 _OPERATION_NAMES = {
     "cancel": "Cancel",
+    "capture": "Capture",
+    "refund": "Refund",
+    "remove": "Removing from the register",
+    "restore": "Putting back in the register",
     "refresh": "Refresh",
     "refresh-one": "Refresh",
     "auto-refresh": "Automatic refresh",

@@ -11,8 +11,7 @@ import httpx
 import pytest
 
 from epay_desktop.api import ApiError, NetworkError, OutcomeUnknownError, SandboxControls
-from epay_desktop.services import Change, DemoControls, PaymentChanged, PaymentDesk, RecoveryOutcome
-from epay_desktop.services import tracking
+from epay_desktop.services import Change, DemoControls, PaymentChanged, PaymentDesk, RecoveryOutcome, tracking
 from epay_desktop.store import Operation
 from tests.services.conftest import BASE_URL, MSN, Bench, MovesProxy, nok
 

@@ -97,7 +97,8 @@ class MoneyMoveDialog(QDialog):
         amount: Money | None = None,
     ) -> None:
         super().__init__(parent)
-        assert tracked.payment is not None and action in (Action.CAPTURE, Action.REFUND)
+        assert tracked.payment is not None
+        assert action in (Action.CAPTURE, Action.REFUND)
         self._loc = locale if locale is not None else QLocale()
         self._payment = tracked.payment
         self.action = action
@@ -170,7 +171,8 @@ class MoneyMoveDialog(QDialog):
 
         undone = (
             _(
-                "A capture cannot be undone: the money is taken from the customer's reservation. Only a refund can give it back."
+                "A capture cannot be undone: the money is taken from the customer's reservation. "
+                "Only a refund can give it back."
             )
             if capture
             else _("A refund cannot be undone: the money goes back to the customer.")
