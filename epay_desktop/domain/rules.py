@@ -11,7 +11,7 @@ The buttons, the bars, the dialog text and the command line all read these funct
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from epay_desktop.domain.money import Money
 from epay_desktop.domain.payment import Payment, State
@@ -151,3 +151,17 @@ def cancel_outcome(payment: Payment) -> CancelOutcome | None:
         return None
     state_after = State.TERMINATED if payment.state is State.CREATED else State.AUTHORIZED
     return CancelOutcome(check.amount, state_after, payment.aggregate.captured)
+
+
+def projected(payment: Payment, action: Action, amount: Money) -> Payment:
+    """The payment as it would be after ``action`` of ``amount`` (for the "after" picture of a
+    confirmation; the API's answer is what is shown afterwards). A cancel releases what is releasable,
+    whatever ``amount``."""
+    agg = payment.aggregate
+    if action is Action.CAPTURE:
+        return replace(payment, aggregate=replace(agg, captured=agg.captured + amount))
+    if action is Action.REFUND:
+        return replace(payment, aggregate=replace(agg, refunded=agg.refunded + amount))
+    if payment.state is State.CREATED:
+        return replace(payment, state=State.TERMINATED)
+    return replace(payment, aggregate=replace(agg, cancelled=agg.cancelled + releasable(payment)))

@@ -195,16 +195,30 @@ class PaymentDesk:
     async def import_csv(self, path: Path) -> ImportReport:
         return await self.tracking.import_csv(path)
 
+    async def remove_payments(self, references: Iterable[str]) -> list[TrackedPayment]:
+        """Take payments out of the register (never the API); the rows as they were, for undo."""
+        return await self.tracking.remove(references)
+
+    async def restore_payments(self, rows: Iterable[TrackedPayment]) -> list[str]:
+        """Undo ``remove_payments``."""
+        return await self.tracking.restore(rows)
+
     # --- money moves --------------------------------------------------------------------------------
 
-    async def cancel(self, reference: str, *, expected_release: Money | None = None) -> CancelResult:
-        return await self.moves.cancel(reference, expected_release=expected_release)
+    async def cancel(
+        self, reference: str, *, expected_release: Money | None = None, reason: str = ""
+    ) -> CancelResult:
+        return await self.moves.cancel(reference, expected_release=expected_release, reason=reason)
 
-    async def capture(self, reference: str, amount: Money) -> OperationResult:
-        return await self.moves.capture(reference, amount)
+    async def capture(
+        self, reference: str, amount: Money, *, key: str | None = None, reason: str = ""
+    ) -> OperationResult:
+        return await self.moves.capture(reference, amount, key=key, reason=reason)
 
-    async def refund(self, reference: str, amount: Money) -> OperationResult:
-        return await self.moves.refund(reference, amount)
+    async def refund(
+        self, reference: str, amount: Money, *, key: str | None = None, reason: str = ""
+    ) -> OperationResult:
+        return await self.moves.refund(reference, amount, key=key, reason=reason)
 
     def busy_references(self) -> frozenset[str]:
         """Payments with a money-moving call committed and in flight in this desk (it will finish and

@@ -139,11 +139,18 @@ class SendEngine:
     # --- begin ----------------------------------------------------------------------------------------
 
     async def begin(
-        self, operation: Operation, reference: str, amount: Money | None, *, key: str | None = None
+        self,
+        operation: Operation,
+        reference: str,
+        amount: Money | None,
+        *,
+        key: str | None = None,
+        reason: str = "",
     ) -> Intent:
         """Commit the intent durably (only then may it be sent). ``AlreadyPendingError`` when another
         intent on the payment has no outcome yet; ``KeyAlreadyUsedError`` when ``key`` names another
-        operation (a refused intent begun again with its own key is reopened by the journal)."""
+        operation (a refused intent begun again with its own key is reopened by the journal).
+        ``reason``: why the person does it, kept in the audit line."""
         try:
             return await self._db(
                 self.journal.begin,
@@ -154,6 +161,7 @@ class SendEngine:
                 amount=amount,
                 idempotency_key=key or new_idempotency_key(),
                 os_user=self.operator,
+                audit_detail=redact(reason.strip())[:200],
             )
         except IntentPendingError as error:
             raise AlreadyPendingError(error.intent) from None
@@ -168,10 +176,11 @@ class SendEngine:
         before: Payment | None,
         *,
         key: str | None = None,
+        reason: str = "",
         source: str = "operation",
         transaction_only: bool = False,
     ) -> SendResult:
-        intent = await self.begin(operation, reference, amount, key=key)
+        intent = await self.begin(operation, reference, amount, key=key, reason=reason)
         return await self.send(intent, before, source=source, transaction_only=transaction_only)
 
     # --- send and classify ------------------------------------------------------------------------------

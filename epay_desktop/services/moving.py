@@ -44,7 +44,9 @@ class MoneyMoves:
         self.tracking = tracking
         self.engine = engine
 
-    async def cancel(self, reference: str, *, expected_release: Money | None = None) -> CancelResult:
+    async def cancel(
+        self, reference: str, *, expected_release: Money | None = None, reason: str = ""
+    ) -> CancelResult:
         """Cancel (release what is not captured). The payment is read again (GET) right before the
         intent is committed: ``ActionNotPossibleError`` when a cancel can have no effect now, and
         ``StaleConfirmationError`` (with the fresh figures) when ``expected_release`` (what the person
@@ -52,15 +54,27 @@ class MoneyMoves:
         client's ``ApiError`` unchanged when the API refuses, and ``OutcomeUnknownError`` when the answer
         was lost and the event log does not show the cancel yet (the intent stays pending;
         ``recover_pending``, ``resume_intent`` or a new try finishes it)."""
-        done = await self._move(Operation.CANCEL, reference, None, expected_release=expected_release)
+        done = await self._move(
+            Operation.CANCEL, reference, None, expected_release=expected_release, reason=reason
+        )
         return CancelResult(done.tracked, done.moved, done.reconciled, done.message)
 
-    async def capture(self, reference: str, amount: Money) -> OperationResult:
-        done = await self._move(Operation.CAPTURE, reference, amount)
+    async def capture(
+        self, reference: str, amount: Money, *, key: str | None = None, reason: str = ""
+    ) -> OperationResult:
+        """Capture ``amount`` (at most what is capturable now). ``key``: the Idempotency-Key to begin
+        the intent with; the key of a capture the API refused with "try again later" (6280 and the
+        other ``api.retry_with_same_key`` refusals) sends that capture again, reopened by the journal.
+        ``reason``: why, in the person's words, for the audit log."""
+        done = await self._move(Operation.CAPTURE, reference, amount, key=key, reason=reason)
         return OperationResult(done.tracked, done.moved, done.reconciled, done.message)
 
-    async def refund(self, reference: str, amount: Money) -> OperationResult:
-        done = await self._move(Operation.REFUND, reference, amount)
+    async def refund(
+        self, reference: str, amount: Money, *, key: str | None = None, reason: str = ""
+    ) -> OperationResult:
+        """Refund ``amount`` (at most what is refundable now); ``key`` and ``reason`` as for
+        :meth:`capture`."""
+        done = await self._move(Operation.REFUND, reference, amount, key=key, reason=reason)
         return OperationResult(done.tracked, done.moved, done.reconciled, done.message)
 
     async def _move(
@@ -70,18 +84,26 @@ class MoneyMoves:
         amount: Money | None,
         *,
         expected_release: Money | None = None,
+        key: str | None = None,
+        reason: str = "",
     ) -> SendResult:
         self.context.writable(f"{operation.value} {reference}")
         self.claims.claim(reference, operation)
         try:
-            send = await self._prepare(operation, reference, amount, expected_release)
+            send = await self._prepare(operation, reference, amount, expected_release, key, reason)
         except BaseException:
             self.claims.release(reference)  # nothing was committed or sent
             raise
         return await self.claims.shield(reference, send)
 
     async def _prepare(
-        self, operation: Operation, reference: str, amount: Money | None, expected_release: Money | None
+        self,
+        operation: Operation,
+        reference: str,
+        amount: Money | None,
+        expected_release: Money | None,
+        key: str | None = None,
+        reason: str = "",
     ) -> Coroutine[Any, Any, SendResult]:
         """The checks (cancellable: nothing is committed or sent here); returns the part that sends."""
         kept = await self.tracking.tracked(reference)
@@ -124,5 +146,10 @@ class MoneyMoves:
         # For a cancel the amount is what it would release now (for the audit); the API releases the
         # whole remainder whatever it is.
         return self.engine.begin_and_send(
-            operation, reference, amount if amount is not None else check.amount, payment
+            operation,
+            reference,
+            amount if amount is not None else check.amount,
+            payment,
+            key=key,
+            reason=reason,
         )

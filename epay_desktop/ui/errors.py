@@ -21,6 +21,10 @@ log = logging.getLogger(__name__)
 
 _OPERATION_NAMES = {
     "cancel": N_("Cancel"),
+    "capture": N_("Capture"),
+    "refund": N_("Refund"),
+    "remove": N_("Removing from the register"),
+    "restore": N_("Putting back in the register"),
     "refresh": N_("Refresh"),
     "refresh-one": N_("Refresh"),
     "auto-refresh": N_("Automatic refresh"),

@@ -36,9 +36,13 @@ def test_menus_are_grouped_and_ordered_by_their_rules() -> None:
     assert ids(placed_in("profile")) == [["settings", "switch-profile"], ["audit"]]
     assert ids(placed_in(TOOLBAR)) == [
         ["new-payment", "add-payments"],
-        ["refresh-all", "stop-refresh", "cancel-payment"],
+        ["refresh-all", "stop-refresh", "cancel-payment", "capture-payment", "refund-payment"],
     ]
-    assert ids(placed_in(TABLE_CONTEXT)) == [["cancel-payment", "refresh-payment", "copy-reference"]]
+    assert ids(placed_in(TABLE_CONTEXT)) == [
+        ["capture-payment", "refund-payment", "cancel-payment", "refresh-payment", "copy-reference"],
+        ["remove-payment"],
+    ]
+    assert ids(placed_in("payments"))[2] == ["remove-payment", "undo-remove"]
 
 
 def test_the_builder_wants_a_handler_for_every_action(qtbot: Any) -> None:

@@ -275,14 +275,18 @@ def test_context_menu_actions(run: Callable[..., Any]) -> None:
         assert menu.isVisible()
         assert menu.accessibleName() == "Payment actions"
         assert [a.text() for a in menu.actions()] == [
+            "Capture…",
+            "Refund…",
             "Cancel payment…",
             "Refresh this payment",
             "Copy reference",
+            "",
+            "Remove from register",
         ]
         QGuiApplication.clipboard().clear()
-        menu.actions()[2].trigger()
+        menu.actions()[4].trigger()
         assert QGuiApplication.clipboard().text() == reference
-        menu.actions()[1].trigger()
+        menu.actions()[3].trigger()
         await wait_until(lambda: h.row(reference).fetched_at is not None)
         menu.close()
         # Outside the rows there is no menu.
@@ -316,16 +320,23 @@ def test_keyboard_shortcuts(run: Callable[..., Any]) -> None:
         await wait_until(lambda: isinstance(w.last_dialog, SettingsDialog) and w.last_dialog.isVisible())
         w.last_dialog.close()  # type: ignore[union-attr]
         w.activateWindow()
-        # Delete in the table opens the cancel confirmation for a cancellable payment; Esc keeps it.
+        # Delete in the table never moves money: it takes the row out of the register (the payment is
+        # untouched, nothing is sent) and Ctrl+Z puts it back.
         target = await h.fresh_payment()
         assert w.select_reference(target.reference)
         w.register_view.table.setFocus()
-        await wait_until(w.action("cancel-payment").isEnabled)
+        await wait_until(w.action("remove-payment").isEnabled)
         h.qtbot.keyClick(w.register_view.table, Qt.Key.Key_Delete)
-        await wait_until(lambda: w.cancel_flow.dialog is not None and w.cancel_flow.dialog.isVisible())
-        h.qtbot.keyClick(w.cancel_flow.dialog, Qt.Key.Key_Escape)
-        await wait_until(lambda: w.cancel_flow.dialog is None)
-        assert "nothing was sent" in w.statusBar().currentMessage()
+        await wait_until(lambda: w.model.tracked(target.reference) is None)
+        await wait_until(lambda: "not touched" in w.statusBar().currentMessage())
+        assert w.cancel_flow.dialog is None
+        w.register_view.table.setFocus()
+        h.key(Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+        await wait_until(lambda: w.model.tracked(target.reference) is not None)
+        restored = w.model.tracked(target.reference)
+        assert restored is not None
+        assert restored.payment is not None
+        assert restored.payment.state.value == "CREATED"
         # Ctrl+Q closes the window.
         closed: list[bool] = []
         w.closed.connect(lambda: closed.append(True))

@@ -39,13 +39,14 @@ from PySide6.QtWidgets import (
 
 from epay_desktop.domain import Currency, Money, TrackedPayment, country_for
 from epay_desktop.i18n import _
+from epay_desktop.ui.dialogs.amount_field import AmountField
 from epay_desktop.ui.dialogs.feedback import StatusLabel, Tone, dialog_runner
 from epay_desktop.ui.dialogs.inputs import (
     DESCRIPTION_MAX,
     InputError,
     check_description,
+    new_payment_limits,
     normalize_phone,
-    parse_amount,
 )
 from epay_desktop.ui.formatting import format_money
 
@@ -85,7 +86,12 @@ class CreatePaymentDialog(QDialog):
     payment_created = Signal(object)
 
     def __init__(
-        self, desk: PaymentDesk, parent: QWidget | None = None, *, currency: Currency | None = None
+        self,
+        desk: PaymentDesk,
+        parent: QWidget | None = None,
+        *,
+        currency: Currency | None = None,
+        locale: str | None = None,
     ) -> None:
         super().__init__(parent)
         self.desk = desk
@@ -94,10 +100,12 @@ class CreatePaymentDialog(QDialog):
         self.setObjectName("CreatePaymentDialog")
         self.setWindowTitle(_("New payment: {name}").format(name=desk.profile.name))
 
-        self.amount_edit = QLineEdit(self)
-        self.amount_edit.setObjectName("Amount")
-        self.amount_edit.setAccessibleName(_("Amount"))
-        self.amount_edit.setPlaceholderText(_("for example 249,50"))
+        first = currency or Currency.NOK
+        low, high = new_payment_limits(first)
+        self.amount_field = AmountField(first, self, locale=locale, minimum=low, maximum=high)
+        self.amount_field.limit.hide()  # the API's maximum is no news to anyone creating a payment
+        self.amount_edit = self.amount_field.edit
+        self.amount_check = self.amount_field.check
         self.currency_combo = QComboBox(self)
         self.currency_combo.setObjectName("Currency")
         self.currency_combo.setAccessibleName(_("Currency"))
@@ -107,10 +115,8 @@ class CreatePaymentDialog(QDialog):
             self.currency_combo.setCurrentIndex(self.currency_combo.findData(currency.value))
             self.currency_combo.setEnabled(False)
             self.currency_combo.setToolTip(_("The profile's currency"))
-        self.amount_check = QLabel(self)
-        self.amount_check.setObjectName("AmountCheck")
         amount_row = QHBoxLayout()
-        amount_row.addWidget(self.amount_edit, 1)
+        amount_row.addWidget(self.amount_field, 1)
         amount_row.addWidget(self.currency_combo)
 
         self.description_edit = QLineEdit(self)
@@ -135,7 +141,6 @@ class CreatePaymentDialog(QDialog):
 
         form = QFormLayout()
         form.addRow(self._buddy(_("&Amount"), self.amount_edit), amount_row)
-        form.addRow("", self.amount_check)
         form.addRow(self._buddy(_("&Description"), self.description_edit), self.description_edit)
         form.addRow("", self.description_count)
         form.addRow(_("Customer"), self.push_radio)
@@ -215,7 +220,7 @@ class CreatePaymentDialog(QDialog):
 
     def read_form(self) -> tuple[Money, str, str | None]:
         """Amount, description and phone number (None for QR), or :class:`InputError` with the reason."""
-        amount = parse_amount(self.amount_edit.text(), self.currency)
+        amount = self.amount_field.read()
         description = check_description(self.description_edit.text())
         phone = (
             normalize_phone(self.phone_edit.text(), self.currency) if self.user_flow == PUSH_MESSAGE else None
@@ -224,18 +229,10 @@ class CreatePaymentDialog(QDialog):
 
     def _inputs_changed(self) -> None:
         self.phone_edit.setEnabled(self.user_flow == PUSH_MESSAGE and self.created is None)
-        text = self.amount_edit.text()
-        if text.strip():
-            try:
-                amount = parse_amount(text, self.currency)
-            except InputError as error:
-                self.amount_check.setText(str(error))
-                self.amount_check.setStyleSheet(Tone.ERROR.value)
-            else:
-                self.amount_check.setText(f"= {format_money(amount)}")
-                self.amount_check.setStyleSheet("")
-        else:
-            self.amount_check.setText("")
+        if self.amount_field.currency is not self.currency:
+            low, high = new_payment_limits(self.currency)
+            self.amount_field.set_currency(self.currency, minimum=low, maximum=high)
+            self.amount_field.limit.hide()
         self.description_count.setText(
             _("{count}/{DESCRIPTION_MAX} characters").format(
                 count=len(self.description_edit.text().strip()), DESCRIPTION_MAX=DESCRIPTION_MAX

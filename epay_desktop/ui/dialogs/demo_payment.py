@@ -7,7 +7,8 @@ from PySide6.QtWidgets import QDialog, QDialogButtonBox, QFormLayout, QLabel, QL
 
 from epay_desktop.domain import Currency, Money
 from epay_desktop.i18n import _
-from epay_desktop.ui.formatting import AmountError, parse_money
+from epay_desktop.ui.dialogs.amount_field import AmountField
+from epay_desktop.ui.dialogs.inputs import new_payment_limits
 
 # The demo merchants of the sandbox (shared contract): the currency a demo payment uses.
 DEMO_CURRENCIES = {"123456": Currency.NOK, "223344": Currency.DKK, "334455": Currency.EUR}
@@ -23,10 +24,20 @@ class NewDemoPaymentDialog(QDialog):
         self.setWindowTitle(_("New demo payment"))
         self.setAccessibleName(_("New demo payment"))
         form = QFormLayout(self)
-        self.amount = QLineEdit(self)
-        self.amount.setPlaceholderText(f"e.g. 149.50 ({currency.value})")
-        self.amount.setAccessibleName(_("Amount in {currency}").format(currency=currency.value))
-        form.addRow(_("&Amount ({currency})").format(currency=currency.value), self.amount)
+        low, high = new_payment_limits(currency)
+        self.amount_field = AmountField(
+            currency,
+            self,
+            locale=self._locale.name(),
+            minimum=low,
+            maximum=high,
+            accessible_name=_("Amount in {currency}").format(currency=currency.value),
+        )
+        self.amount_field.limit.hide()
+        self.amount = self.amount_field.edit
+        label = QLabel(_("&Amount ({currency})").format(currency=currency.value), self)
+        label.setBuddy(self.amount)
+        form.addRow(label, self.amount_field)
         self.description = QLineEdit("Demo purchase", self)
         self.description.setMaxLength(100)
         self.description.setAccessibleName(_("Description"))
@@ -48,21 +59,15 @@ class NewDemoPaymentDialog(QDialog):
         self._validate()
 
     def value(self) -> tuple[Money, str] | None:
-        try:
-            money = parse_money(self.amount.text(), self._currency, self._locale)
-        except AmountError:
+        money = self.amount_field.value()
+        if money is None:
             return None
         description = self.description.text().strip()
         return (money, description) if description else None
 
     def _validate(self) -> None:
-        problem = ""
-        if self.amount.text().strip():
-            try:
-                parse_money(self.amount.text(), self._currency, self._locale)
-            except AmountError as error:
-                problem = str(error)
-        if not problem and not self.description.text().strip():
+        problem = ""  # the amount's problem is said under the amount (AmountField)
+        if not self.amount_field.problem() and not self.description.text().strip():
             problem = "Enter a description (the customer sees it in the app)."
         self.problem.setText(problem)
         self.ok_button.setEnabled(self.value() is not None)

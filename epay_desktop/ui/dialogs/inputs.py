@@ -4,7 +4,10 @@ without an app and could move to ``domain`` unchanged.
 - :func:`check_reference_lines`: references per line (spaces, commas, semicolons also separate), each
   checked against ``REFERENCE_PATTERN`` with its line number and the reason in words.
 - :func:`parse_amount`: major units as typed (``"1 234,50"``, ``"99.9"``, ``"250 kr"``) to exact
-  minor units, through the domain's :meth:`Money.parse` (never a float), within the API's limits.
+  minor units, through the domain's :meth:`Money.parse` (never a float), within the API's limits;
+  :func:`read_amount` does the same for any limits, with the person's locale (its group symbol, read
+  from CLDR through Babel, is a thousands separator too), and :func:`amount_text` writes an amount
+  back the way that locale types it (``"249,50"`` in Norwegian, ``"249.50"`` in English).
 - :func:`normalize_phone`: an MSISDN (country code and number, digits only, 10..15 digits).
 - :func:`check_description`: 3..100 characters (FACTS.md §3).
 """
@@ -13,6 +16,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+
+from babel import Locale, UnknownLocaleError
+from babel.numbers import get_decimal_symbol, get_group_symbol
 
 from epay_desktop.domain import REFERENCE_PATTERN, Currency, Money, MoneyError, country_for, with_country_code
 from epay_desktop.i18n import _, ngettext
@@ -135,20 +141,67 @@ def check_reference_lines(text: str) -> ReferenceCheck:
 # --- amounts ---------------------------------------------------------------------------------------
 
 
-def parse_amount(text: str, currency: Currency) -> Money:
+def new_payment_limits(currency: Currency) -> tuple[Money, Money]:
+    """The smallest and largest amount the API takes for a new payment in ``currency``."""
+    return Money(_AMOUNT_MIN_MINOR[currency], currency), Money(AMOUNT_MAX_MINOR, currency)
+
+
+def parse_amount(text: str, currency: Currency, locale: str | None = None) -> Money:
     """Major units as typed → exact :class:`Money`, within what the API takes for a new payment:
-    :meth:`Money.parse` (both decimal marks, grouped thousands, ``kr``/code, ``1,234`` refused as
+    :func:`read_amount` (both decimal marks, grouped thousands, ``kr``/code, ``1,234`` refused as
     ambiguous) with the currency's smallest payment and the API's maximum; :class:`InputError`
     with the reason otherwise."""
+    minimum, maximum = new_payment_limits(currency)
+    return read_amount(text, currency, locale, minimum=minimum, maximum=maximum)
+
+
+DEFAULT_LOCALE = "en_GB"
+
+
+def _symbols(locale: str | None) -> tuple[str, str]:
+    """The decimal and group symbols of ``locale`` (a name like ``nb_NO`` or ``nb-NO``); English ones
+    for a name Babel does not know (a typo in a setting must not break every amount field)."""
+    name = (locale or DEFAULT_LOCALE).replace("-", "_")
     try:
-        return Money.parse(
-            text,
-            currency,
-            minimum=Money(_AMOUNT_MIN_MINOR[currency], currency),
-            maximum=Money(AMOUNT_MAX_MINOR, currency),
-        )
+        parsed = Locale.parse(name)
+    except (UnknownLocaleError, ValueError):
+        parsed = Locale.parse(DEFAULT_LOCALE)
+    return get_decimal_symbol(parsed), get_group_symbol(parsed)
+
+
+def read_amount(
+    text: str,
+    currency: Currency,
+    locale: str | None = None,
+    *,
+    minimum: Money | None = None,
+    maximum: Money | None = None,
+) -> Money:
+    """Money as a person types it in ``locale``: ``"249,50"``, ``"1 234,50"``, ``"1.234,50"``,
+    ``"kr 99"``, ``"99,-"``, or with the locale's own group symbol (a no-break space in Norwegian, an
+    apostrophe in Swiss German). What is ambiguous is refused, whatever the locale: ``"1,234"`` is a
+    thousand to some and one krone to others. :class:`InputError` says why and what to type instead."""
+    decimal, group = _symbols(locale)
+    if group and group not in ".,":
+        text = text.replace(group, " ")
+    try:
+        return Money.parse(text, currency, minimum=minimum, maximum=maximum)
     except MoneyError as error:
-        raise InputError(str(error)) from None
+        message = str(error)
+        if "for example 249.50" in message and decimal != ".":
+            message = message.replace("249.50", f"249{decimal}50")
+        raise InputError(message) from None
+
+
+def amount_text(money: Money, locale: str | None = None) -> str:
+    """``money`` as the person would type it in ``locale``: no currency, no grouping, the locale's
+    decimal symbol (``Money(24950, NOK)`` → ``"249,50"`` in ``nb_NO``); :func:`read_amount` reads it
+    back exactly."""
+    decimal, _group = _symbols(locale)
+    digits = money.currency.minor_digits
+    units, minor = divmod(abs(money.value), 10**digits)
+    text = str(units) + (f"{decimal}{minor:0{digits}d}" if digits else "")
+    return f"-{text}" if money.value < 0 else text
 
 
 # --- phone numbers and descriptions ------------------------------------------------------------------
@@ -214,15 +267,19 @@ def check_description(text: str) -> str:
 
 __all__ = [
     "AMOUNT_MAX_MINOR",
+    "DEFAULT_LOCALE",
     "DESCRIPTION_MAX",
     "DESCRIPTION_MIN",
     "InputError",
     "ReferenceCheck",
     "ReferenceLine",
+    "amount_text",
     "check_description",
     "check_reference_lines",
+    "new_payment_limits",
     "normalize_phone",
     "parse_amount",
+    "read_amount",
     "reference_problem",
     "split_line",
 ]

@@ -136,7 +136,8 @@ class RegisterView(QStackedWidget):
         self.bar_delegate = AggregateBarDelegate(table)
         table.setItemDelegateForColumn(Column.STATE, self.badge_delegate)
         table.setItemDelegateForColumn(Column.AGGREGATE, self.bar_delegate)
-        # Delete cancels only from the table (in the search box it deletes text); the dialog still asks.
+        # Delete removes the row from the register only from the table (in the search box it deletes
+        # text); it never moves money, and Undo puts the row back.
         delete = QShortcut(QKeySequence(QKeySequence.StandardKey.Delete), table, self.delete_requested.emit)
         delete.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
         self.addWidget(table)

@@ -9,8 +9,10 @@ module imports nothing of the window).
 
     File:      New payment… (Ctrl+N), Add payments… (Ctrl+Shift+A), Import CSV… (Ctrl+O), Quit (Ctrl+Q)
     Payments:  Refresh all (F5), Refresh this payment (Shift+F5), Stop refresh (Esc),
-               Cancel payment… (Ctrl+Shift+X; Delete in the table, set up with the table),
-               Copy reference (Ctrl+Shift+C), Find (Ctrl+F)
+               Capture… (Ctrl+Shift+K), Refund… (Ctrl+Shift+R), Cancel payment… (Ctrl+Shift+X)
+               (a destructive money action never gets a single-key shortcut),
+               Copy reference (Ctrl+Shift+C), Find (Ctrl+F),
+               Remove from register (Delete in the table; never the API), Undo remove (Ctrl+Z)
     Profile:   Settings… (Ctrl+,), Switch profile ▸ (one entry per saved profile), Audit log… (Ctrl+L)
     Help:      About epay-desktop
 
@@ -44,6 +46,7 @@ class ActionContext(NamedTuple):
     selected: TrackedPayment | None = None  # the selected payment
     selected_busy: bool = False  # an operation on the selected payment runs
     refreshing: bool = False  # a refresh runs
+    can_undo: bool = False  # payments were removed from the register and can be put back
 
     @property
     def writable(self) -> bool:
@@ -59,21 +62,33 @@ def when(predicate: Callable[[ActionContext], bool]) -> Enablement:
     return lambda context: (predicate(context), "")
 
 
-def cancel_enablement(context: ActionContext) -> tuple[bool, str]:
-    """Cancel payment…: the rule comes from ``domain.check_action``; the window never recomputes it."""
-    if not context.bound:
-        return False, _("The register is not open yet.")
-    if context.read_only:
-        return False, _("The register is open read-only: nothing can be changed.")
-    tracked = context.selected
-    if tracked is None:
-        return False, _("Select a payment first.")
-    if tracked.payment is None:
-        return False, _("The payment has not been read from the API yet; refresh it first.")
-    if context.selected_busy:
-        return False, _("An operation on this payment is running.")
-    check = check_action(tracked.payment, Action.CANCEL)
-    return check.allowed, _("Cancel the payment (asks first)") if check.allowed else check.reason
+def _money_enablement(action: Action, allowed_tip: str) -> Enablement:
+    """Cancel, capture and refund: the rule comes from ``domain.check_action``; the window never
+    recomputes it, and a disabled action says why."""
+
+    def enablement(context: ActionContext) -> tuple[bool, str]:
+        if not context.bound:
+            return False, _("The register is not open yet.")
+        if context.read_only:
+            return False, _("The register is open read-only: nothing can be changed.")
+        tracked = context.selected
+        if tracked is None:
+            return False, _("Select a payment first.")
+        if tracked.payment is None:
+            return False, _("The payment has not been read from the API yet; refresh it first.")
+        if context.selected_busy:
+            return False, _("An operation on this payment is running.")
+        check = check_action(tracked.payment, action)
+        return check.allowed, translate(allowed_tip) if check.allowed else check.reason
+
+    return enablement
+
+
+cancel_enablement = _money_enablement(Action.CANCEL, N_("Cancel the payment (asks first)"))
+capture_enablement = _money_enablement(Action.CAPTURE, N_("Capture money from the reservation (asks first)"))
+refund_enablement = _money_enablement(
+    Action.REFUND, N_("Give captured money back to the customer (asks first)")
+)
 
 
 class MenuRule(NamedTuple):
@@ -200,6 +215,51 @@ ACTIONS: tuple[ActionSpec, ...] = (
             MenuRule(TABLE_CONTEXT, "", 0),
         ),
         cancel_enablement,
+    ),
+    ActionSpec(
+        "capture-payment",
+        N_("Capture…"),
+        N_("Capture the selected payment's reserved money, all or part (asks first)."),
+        ("Ctrl+Shift+K",),
+        "capture-payment",
+        (
+            MenuRule("payments", "2_payment", -2),
+            MenuRule(TOOLBAR, "2_payments", 3),
+            MenuRule(TABLE_CONTEXT, "", -2),
+        ),
+        capture_enablement,
+    ),
+    ActionSpec(
+        "refund-payment",
+        N_("Refund…"),
+        N_("Give captured money of the selected payment back to the customer, all or part (asks first)."),
+        ("Ctrl+Shift+R",),
+        "refund-payment",
+        (
+            MenuRule("payments", "2_payment", -1),
+            MenuRule(TOOLBAR, "2_payments", 4),
+            MenuRule(TABLE_CONTEXT, "", -1),
+        ),
+        refund_enablement,
+    ),
+    ActionSpec(
+        "remove-payment",
+        N_("Remove from register"),
+        N_(
+            "Take the selected payment out of this register; the payment itself is not touched (Undo brings "
+            "it back)."
+        ),
+        (),  # Delete in the table, set up with the table (in the search box Delete edits text)
+        menus=(MenuRule("payments", "3_register"), MenuRule(TABLE_CONTEXT, "9_register")),
+        enablement=when(lambda c: c.writable and c.selected is not None and not c.selected_busy),
+    ),
+    ActionSpec(
+        "undo-remove",
+        N_("Undo remove"),
+        N_("Put the payments removed last back in the register."),
+        ("Ctrl+Z",),
+        menus=(MenuRule("payments", "3_register", 1),),
+        enablement=when(lambda c: c.writable and c.can_undo),
     ),
     ActionSpec(
         "copy-reference",
@@ -362,6 +422,8 @@ __all__ = [
     "MenuSpec",
     "SubmenuSpec",
     "cancel_enablement",
+    "capture_enablement",
     "placed_in",
+    "refund_enablement",
     "when",
 ]

@@ -42,6 +42,7 @@ if TYPE_CHECKING:
     from epay_desktop.ui.errors import ErrorPresenter
     from epay_desktop.ui.flows.cancel import CancelFlow
     from epay_desktop.ui.flows.in_flight import InFlightCalls
+    from epay_desktop.ui.flows.money_move import MoneyMoveFlow
     from epay_desktop.ui.flows.recovery import RecoveryFlow
     from epay_desktop.ui.flows.refresh import RefreshFlow
     from epay_desktop.ui.table.changes import ChangesAdapter
@@ -63,6 +64,7 @@ class MainWindow(QMainWindow):
     changes: ChangesAdapter
     runner: TaskRunner
     cancel_flow: CancelFlow
+    move_flow: MoneyMoveFlow
     refresh_flow: RefreshFlow
     recovery_flow: RecoveryFlow
     in_flight: InFlightCalls
@@ -83,6 +85,7 @@ class MainWindow(QMainWindow):
         self.auto_refresh_ms = auto_refresh_ms
         self.show_error_dialogs = show_error_dialogs
         self.customer_panel: CustomerPanel | None = None
+        self.removed: list[TrackedPayment] = []  # the rows removed last (Undo remove puts them back)
         self.context_menu: QMenu | None = None  # the table's context menu, while it is open
         self._presenter: ErrorPresenter | None = None
         self.setObjectName("MainWindow")
@@ -126,6 +129,10 @@ class MainWindow(QMainWindow):
                 "refresh-payment": self.refresh_selected,
                 "stop-refresh": self.stop_refresh,
                 "cancel-payment": self.cancel_selected,
+                "capture-payment": lambda: self.move_selected("capture"),
+                "refund-payment": lambda: self.move_selected("refund"),
+                "remove-payment": self.remove_selected,
+                "undo-remove": self.undo_remove,
                 "copy-reference": self.copy_reference,
                 "find": self.filter_bar.focus_search,
                 "settings": self.open_settings,
@@ -154,7 +161,8 @@ class MainWindow(QMainWindow):
         view.current_updated.connect(lambda _t: self._selection_changed())
         view.counts_changed.connect(self.counts_label.setText)
         view.context_menu_requested.connect(self._open_context_menu)
-        view.delete_requested.connect(self.cancel_selected)
+        # Delete takes the row out of the register (with undo); it never moves money.
+        view.delete_requested.connect(self.remove_selected)
         view.activated.connect(self.details.setFocus)
         self.details.psp_reference_copied.connect(lambda _t: self.show_status(_("pspReference copied.")))
         self.refresh_status.running_changed.connect(lambda _r: self._update_actions())
@@ -191,6 +199,7 @@ class MainWindow(QMainWindow):
         from epay_desktop.ui.aio import TaskRunner
         from epay_desktop.ui.flows.cancel import CancelFlow
         from epay_desktop.ui.flows.in_flight import InFlightCalls
+        from epay_desktop.ui.flows.money_move import MoneyMoveFlow
         from epay_desktop.ui.flows.recovery import RecoveryFlow
         from epay_desktop.ui.flows.refresh import RefreshFlow
         from epay_desktop.ui.table.changes import ChangesAdapter
@@ -212,6 +221,8 @@ class MainWindow(QMainWindow):
         self.profile_menu.current = profile.name
         self.runner = TaskRunner(self._present_error, self)
         self.cancel_flow = CancelFlow(desk, self.show_status, parent_widget=self, locale=locale)
+        self.move_flow = MoneyMoveFlow(desk, self.show_status, parent_widget=self, locale=locale)
+        self.move_flow.reference_busy.connect(self.model.set_busy)
         self.refresh_flow = RefreshFlow(
             desk, self.changes, self.runner, auto_interval_ms=self.auto_refresh_ms, parent=self
         )
@@ -330,6 +341,49 @@ class MainWindow(QMainWindow):
         if tracked is not None and self.action("cancel-payment").isEnabled():
             self.runner.start(f"cancel:{tracked.reference}", self.cancel_flow.run(tracked), replace=False)
 
+    def move_selected(self, what: str) -> None:
+        """Capture… or Refund… (``what``) of the selected payment, after asking."""
+        from epay_desktop.domain import Action
+
+        action = Action(what)
+        tracked = self.selected_tracked()
+        if tracked is not None and self.action(f"{what}-payment").isEnabled():
+            self.runner.start(
+                f"{what}:{tracked.reference}", self.move_flow.run(tracked, action), replace=False
+            )
+
+    def remove_selected(self) -> None:
+        """Take the selected payment out of the register (never the API); Undo remove puts it back."""
+        tracked = self.selected_tracked()
+        if tracked is not None and self.action("remove-payment").isEnabled():
+            self.runner.start(f"remove:{tracked.reference}", self._remove([tracked.reference]), replace=False)
+
+    async def _remove(self, references: list[str]) -> None:
+        assert self.desk is not None
+        removed = await self.desk.remove_payments(references)
+        if removed:
+            self.removed = removed
+            names = ", ".join(t.reference for t in removed)
+            self.show_status(
+                _(
+                    "Removed {names} from the register; the payment itself is not touched. Undo: Ctrl+Z."
+                ).format(names=names)
+            )
+        self._update_actions()
+
+    def undo_remove(self) -> None:
+        if self.removed and self.action("undo-remove").isEnabled():
+            rows, self.removed = self.removed, []
+            self.runner.start("restore", self._restore(rows), replace=False)
+
+    async def _restore(self, rows: list[TrackedPayment]) -> None:
+        assert self.desk is not None
+        back = await self.desk.restore_payments(rows)
+        if back:
+            self.select_reference(back[0])
+            self.show_status(_("Back in the register: {back}.").format(back=", ".join(back)))
+        self._update_actions()
+
     def refresh_selected(self) -> None:
         if (reference := self.selected_reference()) is not None and self.bound:
             self.refresh_flow.refresh_one(reference)
@@ -408,5 +462,6 @@ class MainWindow(QMainWindow):
                 selected=tracked,
                 selected_busy=tracked is not None and self.bound and self.model.is_busy(tracked.reference),
                 refreshing=self.refresh_status.running,
+                can_undo=bool(self.removed),
             )
         )
