@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from epay_desktop.i18n import _
-from epay_desktop.ui.errors import redact
+from epay_desktop.ui.errors import operation_label, redact
 
 if TYPE_CHECKING:
     from epay_desktop.services import RecoveryResult
@@ -52,17 +52,19 @@ class _Row(QFrame):
         self.outcome.hide()
         layout.addWidget(self.outcome)
         buttons = QHBoxLayout()
-        what = f"{result.operation.value} of {result.reference}"
+        what = _("{operation} of {reference}").format(
+            operation=operation_label(result.operation.value), reference=result.reference
+        )
         self.send_again = QPushButton(_("Send again"), self)
-        self.send_again.setAccessibleName(_("Send the {what} again").format(what=what))
+        self.send_again.setAccessibleName(_("Send again: {what}").format(what=what))
         self.send_again.setToolTip(_("Send it again with its own idempotency key: it cannot happen twice."))
         self.abandon = QPushButton(_("Abandon"), self)
-        self.abandon.setAccessibleName(_("Abandon the {what}").format(what=what))
+        self.abandon.setAccessibleName(_("Abandon: {what}").format(what=what))
         self.abandon.setToolTip(
             _("Read the payment's event log first; if it did not happen, close it as failed.")
         )
         self.later = QPushButton(_("Later"), self)
-        self.later.setAccessibleName(_("Decide later about the {what}").format(what=what))
+        self.later.setAccessibleName(_("Decide later: {what}").format(what=what))
         decidable = result.needs_decision or result.outcome.value == "still unknown"
         self.send_again.setVisible(decidable)
         self.abandon.setVisible(decidable)

@@ -395,20 +395,22 @@ class SettingsDialog(QDialog):
             raise
         except Exception as error:
             self.status.show_error(
-                _("Connection to {effective_base_url} failed: {error}").format(
-                    effective_base_url=profile.effective_base_url, error=describe_error(error)
+                _("Connection to {url} failed: {error}").format(
+                    url=profile.effective_base_url, error=describe_error(error)
                 )
             )
             return False
         # The services' test_connection answers (ok, sentence); a tester may also raise or return a sentence.
         if isinstance(answer, tuple) and len(answer) == 2 and isinstance(answer[0], bool):
-            ok, text = answer[0], str(answer[1])
+            ok, connected = answer[0], str(answer[1])
         else:
-            ok, text = True, answer if isinstance(answer, str) and answer else "an access token was issued."
-        if ok:
-            connected = (
-                text if text.startswith("Connected") else f"Connected to {profile.effective_base_url}: {text}"
+            text = answer if isinstance(answer, str) and answer else _("an access token was issued.")
+            ok, connected = (
+                True,
+                _("Connected to {url}: {what}").format(url=profile.effective_base_url, what=text),
             )
+        text = connected
+        if ok:
             self.status.show_message(connected, Tone.OK)
         else:
             self.status.show_error(text)

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QWidget
 
-from epay_desktop.i18n import _
+from epay_desktop.i18n import _, ngettext
 from epay_desktop.ui.dialogs.recovery_notice import RecoveryNotice
 from epay_desktop.ui.errors import redact
 
@@ -78,9 +78,11 @@ class RecoveryFlow(QObject):
         self.notice = notice
         if not finished:
             self._say(
-                _("{count} operation(s) from last time have no known outcome: decide in the notice.").format(
-                    count=len(unfinished)
-                )
+                ngettext(
+                    "{count} operation from last time has no known outcome: decide in the notice.",
+                    "{count} operations from last time have no known outcome: decide in the notice.",
+                    len(unfinished),
+                ).format(count=len(unfinished))
             )
         notice.show()
         notice.raise_()

@@ -108,10 +108,10 @@ class DetailsPanel(QWidget):
         layout.addWidget(actions_box)
 
         psp_row = QHBoxLayout()
-        psp_row.addWidget(QLabel(_("pspReference"), self))
+        psp_row.addWidget(QLabel("pspReference", self))
         self.psp_reference = QLineEdit(self)
         self.psp_reference.setReadOnly(True)
-        self.psp_reference.setAccessibleName(_("pspReference"))
+        self.psp_reference.setAccessibleName("pspReference")
         psp_row.addWidget(self.psp_reference, 1)
         self.copy_button = QToolButton(self)
         self.copy_button.setText(_("Copy"))

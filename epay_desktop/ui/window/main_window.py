@@ -405,7 +405,11 @@ class MainWindow(QMainWindow):
         assert self.desk is not None
         self.select_reference(references[0])
         self.show_status(
-            _("Added {count} payment(s); reading them from the API…").format(count=len(references))
+            ngettext(
+                "Added {count} payment; reading it from the API…",
+                "Added {count} payments; reading them from the API…",
+                len(references),
+            ).format(count=len(references))
         )
         await self.refresh_flow.refresh(references)
 
