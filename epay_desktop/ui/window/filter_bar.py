@@ -9,20 +9,20 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QLineEdit, QWidget
 
 from epay_desktop.domain import State
-from epay_desktop.i18n import _
+from epay_desktop.i18n import N_, _, translate
 from epay_desktop.ui.theme import icon
 
 StateFilter = frozenset[State | None] | None  # None: every state
 
 STATE_FILTERS: tuple[tuple[str, StateFilter], ...] = (
-    ("All states", None),
-    ("Waiting for the customer (CREATED)", frozenset({State.CREATED})),
+    (N_("All states"), None),
+    (N_("Waiting for the customer (CREATED)"), frozenset({State.CREATED})),
     ("AUTHORIZED", frozenset({State.AUTHORIZED})),
-    ("Can still change", frozenset({State.CREATED, State.AUTHORIZED, State.UNKNOWN, None})),
+    (N_("Can still change"), frozenset({State.CREATED, State.AUTHORIZED, State.UNKNOWN, None})),
     ("TERMINATED", frozenset({State.TERMINATED})),
-    ("ABORTED or EXPIRED", frozenset({State.ABORTED, State.EXPIRED})),
-    ("Unknown state", frozenset({State.UNKNOWN})),
-    ("Not fetched yet", frozenset({None})),
+    (N_("ABORTED or EXPIRED"), frozenset({State.ABORTED, State.EXPIRED})),
+    (N_("Unknown state"), frozenset({State.UNKNOWN})),
+    (N_("Not fetched yet"), frozenset({None})),
 )
 
 
@@ -46,7 +46,7 @@ class FilterBar(QWidget):
         self.state_filter = QComboBox(self)
         self.state_filter.setAccessibleName(_("Filter by state"))
         for text, states in STATE_FILTERS:
-            self.state_filter.addItem(text, states)
+            self.state_filter.addItem(translate(text), states)
         label.setBuddy(self.state_filter)
         row.addWidget(label)
         row.addWidget(self.state_filter, 1)
