@@ -193,8 +193,18 @@ class RegisterView(QStackedWidget):
         """ "43 payments · 43 shown · 4 created · …" for the status bar."""
         if self.model is None or self.proxy is None:
             return ""
+        from epay_desktop.i18n import _, ngettext
+
         counts = self.model.state_counts()
-        parts = [f"{self.model.rowCount()} payments", f"{self.proxy.rowCount()} shown"]
+        total, shown = self.model.rowCount(), self.proxy.rowCount()
+        if total and not shown:
+            return _("{total} in the register · nothing matches the search or the state filter").format(
+                total=total
+            )
+        parts = [
+            ngettext("{n} payment", "{n} payments", total).format(n=total),
+            _("{n} shown").format(n=shown),
+        ]
         for state in (State.CREATED, State.AUTHORIZED, State.TERMINATED):
             if counts.get(state):
                 parts.append(f"{counts[state]} {state.value.lower()}")

@@ -8,19 +8,19 @@ from __future__ import annotations
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QLineEdit, QWidget
 
-from epay_desktop.domain import State
+from epay_desktop.domain import BusinessState, State
 from epay_desktop.ui.theme import icon
 
-StateFilter = frozenset[State | None] | None  # None: every state
+# A row is shown when its API state or its business state is in the set (None: not fetched yet); the
+# two enums never share a value ("AUTHORIZED" is not "reserved").
+StateFilter = frozenset[State | BusinessState | None] | None  # None: every state
 
+B = BusinessState
 STATE_FILTERS: tuple[tuple[str, StateFilter], ...] = (
     ("All states", None),
-    ("Waiting for the customer (CREATED)", frozenset({State.CREATED})),
-    ("AUTHORIZED", frozenset({State.AUTHORIZED})),
+    ("To capture (something still reserved)", frozenset({B.RESERVED, B.PARTLY_CAPTURED})),
     ("Can still change", frozenset({State.CREATED, State.AUTHORIZED, State.UNKNOWN, None})),
-    ("TERMINATED", frozenset({State.TERMINATED})),
-    ("ABORTED or EXPIRED", frozenset({State.ABORTED, State.EXPIRED})),
-    ("Unknown state", frozenset({State.UNKNOWN})),
+    *((kind.label, frozenset({kind})) for kind in BusinessState),
     ("Not fetched yet", frozenset({None})),
 )
 
@@ -36,8 +36,8 @@ class FilterBar(QWidget):
         row = QHBoxLayout(self)
         row.setContentsMargins(0, 0, 0, 0)
         self.search = QLineEdit(self)
-        self.search.setPlaceholderText("Search reference or description  (Ctrl+F)")
-        self.search.setAccessibleName("Search payments by reference or description")
+        self.search.setPlaceholderText("Search reference, description, pspReference or amount  (Ctrl+F)")
+        self.search.setAccessibleName("Search payments by reference, description, pspReference or amount")
         self.search.setClearButtonEnabled(True)
         self.search.addAction(icon("find"), QLineEdit.ActionPosition.LeadingPosition)
         row.addWidget(self.search, 3)
