@@ -7,7 +7,7 @@ from typing import Any
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QStatusBar
 
-from epay_desktop.domain import BusinessState, State
+from epay_desktop.domain import BusinessState
 from epay_desktop.services import DEMO_PROFILE
 from epay_desktop.ui.window.banner import ProfileBanner
 from epay_desktop.ui.window.filter_bar import FilterBar

@@ -13,7 +13,14 @@ from typing import Any
 
 from PySide6.QtCore import QLocale, QModelIndex, QPersistentModelIndex, Qt
 
-from epay_desktop.domain import Guarantee, Payment, TrackedPayment, business_state, capture_guarantee
+from epay_desktop.domain import (
+    BusinessState,
+    Guarantee,
+    Payment,
+    TrackedPayment,
+    business_state,
+    capture_guarantee,
+)
 from epay_desktop.domain.breakdown import AmountBreakdown, breakdown
 from epay_desktop.ui.formatting import format_datetime, format_money, format_percent
 
@@ -83,7 +90,9 @@ def state_text(tracked: TrackedPayment) -> str:
     """The business state people think in (the API's state is in the details)."""
     if tracked.payment is None:
         return "Not fetched" if not tracked.fetch_error else "Unavailable"
-    return business_state(tracked.payment).label
+    kind = business_state(tracked.payment)
+    # A state a newer API added: its own name says more than "Unknown".
+    return tracked.payment.display_state if kind is BusinessState.UNKNOWN else kind.label
 
 
 SUMMARY_SEPARATOR = ", "  # between the parts of the bar's label (delegates split on it to shorten)
