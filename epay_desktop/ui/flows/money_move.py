@@ -203,7 +203,9 @@ class MoneyMoveFlow(QObject):
             text = _("Refunded {amount} of {reference} to the customer; now {state}.")
         message = text.format(amount=moved, reference=reference, state=now)
         if result.reconciled:
-            message += " " + _("(The answer was lost; this was read from the payment's event log.)")
+            message = _(
+                "{message} (The answer was lost; this was read from the payment's event log.)"
+            ).format(message=message)
         return message
 
     async def _read_again(self, reference: str) -> None:
