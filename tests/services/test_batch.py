@@ -72,21 +72,28 @@ async def test_a_batch_captures_each_payment_once_with_its_own_intent(bench: Ben
 async def test_stop_sends_nothing_new_and_those_on_the_wire_finish(bench: Bench) -> None:
     refs = [await bench.approved_payment(3000 + i) for i in range(8)]
     await bench.controls.set_faults(latency_ms=50)
-    run = BatchRun(bench.desk, plan_batch(Action.CANCEL, await tracked_rows(bench, refs)), concurrency=2)
+    first = asyncio.Event()
+    run = BatchRun(
+        bench.desk,
+        plan_batch(Action.CANCEL, await tracked_rows(bench, refs)),
+        concurrency=2,
+        on_result=lambda _r: first.set(),
+    )
     task = asyncio.ensure_future(run.run())
-    while not run.results:
-        await asyncio.sleep(0.01)
+    await first.wait()
     run.stop()
     results = await task
     await bench.controls.set_faults()
     assert len(results) == len(refs)  # every payment is accounted for
     done = [r for r in results if r.outcome is BatchOutcome.DONE]
     not_sent = [r for r in results if r.outcome is BatchOutcome.NOT_SENT]
-    assert done and not_sent
+    assert done
+    assert not_sent
     assert len(done) + len(not_sent) == len(refs)
     for r in not_sent:
         assert "CANCELLED" not in await bench.event_names(r.reference)
         row = await bench.desk.refresh(r.reference)
-        assert row.payment is not None and row.payment.state is State.AUTHORIZED
+        assert row.payment is not None
+        assert row.payment.state is State.AUTHORIZED
     journaled = {i.reference for i in await bench.desk.journal()}
     assert all(r.reference not in journaled for r in not_sent)  # never begun: nothing to recover
