@@ -8,6 +8,7 @@ and nothing else of ``epay_desktop`` may be imported here (import-linter enforce
 from __future__ import annotations
 
 from epay_desktop.domain.business import BADGE_COLOURS, BusinessState, business_state, state_sentence
+from epay_desktop.domain.country import COUNTRIES, Country, country_for, with_country_code
 from epay_desktop.domain.money import Currency, Money, MoneyError
 from epay_desktop.domain.payment import (
     Aggregate,
@@ -33,6 +34,7 @@ from epay_desktop.domain.tracked import STALE_AFTER, TrackedPayment
 
 __all__ = [
     "BADGE_COLOURS",
+    "COUNTRIES",
     "LAPSE_WARNING",
     "REFERENCE_PATTERN",
     "STALE_AFTER",
@@ -41,6 +43,7 @@ __all__ = [
     "Aggregate",
     "BusinessState",
     "CancelOutcome",
+    "Country",
     "Currency",
     "EventName",
     "Guarantee",
@@ -55,9 +58,11 @@ __all__ = [
     "capturable",
     "capture_guarantee",
     "check_action",
+    "country_for",
     "is_valid_reference",
     "projected",
     "refundable",
     "releasable",
     "state_sentence",
+    "with_country_code",
 ]

@@ -13,6 +13,8 @@ import enum
 
 from epay_desktop.domain.money import Money
 from epay_desktop.domain.payment import Payment, State
+from epay_desktop.i18n import N_, _, translate
+from epay_desktop.i18n.formats import money_text
 
 
 class BusinessState(enum.StrEnum):
@@ -31,8 +33,8 @@ class BusinessState(enum.StrEnum):
 
     @property
     def label(self) -> str:
-        """The word people see, capitalised ("Partly captured")."""
-        return self.value[:1].upper() + self.value[1:]
+        """The word people see, capitalised ("Partly captured"), in their language."""
+        return translate(_LABELS[self])
 
     @property
     def colour(self) -> str:
@@ -44,6 +46,23 @@ class BusinessState(enum.StrEnum):
         """Something is still reserved ("to capture")."""
         return self in (BusinessState.RESERVED, BusinessState.PARTLY_CAPTURED)
 
+
+# The words of the merchant portal in each language (see README "Translating": reserve, capture,
+# cancel, refund).
+_LABELS: dict[BusinessState, str] = {
+    BusinessState.WAITING: N_("Waiting"),
+    BusinessState.AUTHORIZING: N_("Authorizing"),
+    BusinessState.RESERVED: N_("Reserved"),
+    BusinessState.PARTLY_CAPTURED: N_("Partly captured"),
+    BusinessState.CAPTURED: N_("Captured"),
+    BusinessState.PARTLY_REFUNDED: N_("Partly refunded"),
+    BusinessState.REFUNDED: N_("Refunded"),
+    BusinessState.CANCELLED: N_("Cancelled"),
+    BusinessState.EXPIRED: N_("Expired"),
+    BusinessState.ABORTED: N_("Aborted"),
+    BusinessState.TERMINATED: N_("Terminated"),
+    BusinessState.UNKNOWN: N_("Unknown"),
+}
 
 BADGE_COLOURS: dict[BusinessState, str] = {
     BusinessState.WAITING: "#9e9e9e",
@@ -90,6 +109,10 @@ def business_state(payment: Payment, *, authorizing: bool = False) -> BusinessSt
     return BusinessState.RESERVED  # an authorization of nothing: nothing moved either way
 
 
+def _money(money: Money) -> str:
+    return money_text(money.value, money.currency.value, money.currency.minor_digits)
+
+
 def state_sentence(payment: Payment) -> str:
     """The business state with the money it is about, for a status line ("Cancelled: 117.00 NOK
     released", "Partly captured: 250.00 NOK captured, 750.00 NOK reserved")."""
@@ -97,17 +120,25 @@ def state_sentence(payment: Payment) -> str:
     agg = payment.aggregate
     reserved = (agg.authorized - agg.captured - agg.cancelled).clamp_at_zero()
     if state is BusinessState.CANCELLED:
-        return f"{state.label}: {agg.cancelled.plain()} released"
+        return _("Cancelled: {amount} released").format(amount=_money(agg.cancelled))
     if state is BusinessState.TERMINATED:
-        return f"{state.label}: {payment.amount.plain()} released"
+        return _("Terminated: {amount} released").format(amount=_money(payment.amount))
     if state is BusinessState.PARTLY_CAPTURED:
-        return f"{state.label}: {agg.captured.plain()} captured, {reserved.plain()} reserved"
+        return _("Partly captured: {captured} captured, {reserved} reserved").format(
+            captured=_money(agg.captured), reserved=_money(reserved)
+        )
     if state is BusinessState.CAPTURED:
-        return f"{state.label}: {agg.captured.plain()}"
-    if state in (BusinessState.PARTLY_REFUNDED, BusinessState.REFUNDED):
-        return f"{state.label}: {agg.refunded.plain()} of {agg.captured.plain()} refunded"
+        return _("Captured: {amount}").format(amount=_money(agg.captured))
+    if state is BusinessState.PARTLY_REFUNDED:
+        return _("Partly refunded: {refunded} of {captured} refunded").format(
+            refunded=_money(agg.refunded), captured=_money(agg.captured)
+        )
+    if state is BusinessState.REFUNDED:
+        return _("Refunded: {refunded} of {captured} refunded").format(
+            refunded=_money(agg.refunded), captured=_money(agg.captured)
+        )
     if state is BusinessState.RESERVED:
-        return f"{state.label}: {reserved.plain()}"
+        return _("Reserved: {amount}").format(amount=_money(reserved))
     return state.label
 
 

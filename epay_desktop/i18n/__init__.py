@@ -99,6 +99,11 @@ def N_(message: str) -> str:
     return message
 
 
+def translate(marked: str) -> str:
+    """A text marked with :func:`N_` where it was declared, in the language in use now."""
+    return _translations.gettext(marked)
+
+
 def language() -> str:
     """The language in use: ``en``, ``nb``, ``da``, ``fi`` or ``x-pseudo``."""
     return _language

@@ -18,45 +18,51 @@ from babel.numbers import format_currency, format_decimal, format_percent
 
 from epay_desktop import i18n
 
-_ENGLISH_MONEY = "#,##0.00\u00a0¤¤"
-
 
 def _locale() -> str:
     return i18n.format_locale()
 
 
-def money_text(minor_units: int, currency: str, digits: int = 2, *, symbol: bool = True) -> str:
+def money_text(
+    minor_units: int, currency: str, digits: int = 2, *, symbol: bool = True, locale: str | None = None
+) -> str:
     """``123450, "NOK"`` → ``"1 234,50 kr"`` in Norwegian; without ``symbol`` just the number
-    (``"1 234,50"``) for a column whose currency is shown elsewhere."""
+    (``"1 234,50"``) for a column whose currency is shown elsewhere. ``locale``: a CLDR name
+    (``"da_DK"``) instead of the language in use; ``"C"``/``"POSIX"`` mean no grouping at all."""
+    name = locale or _locale()
+    plain = name in {"C", "POSIX"} or name.endswith("_POSIX")
+    name = "en_US_POSIX" if plain else name
     amount = Decimal(minor_units).scaleb(-digits)
+    number = ("0" if plain else "#,##0") + (f".{'0' * digits}" if digits else "")
     if not symbol:
-        return format_decimal(amount, format=f"#,##0.{'0' * digits}" if digits else "#,##0", locale=_locale())
-    if i18n.format_locale().startswith("en"):
+        return format_decimal(amount, format=number, locale=name)
+    if name.startswith("en"):
         return format_currency(
-            amount, currency, format=_ENGLISH_MONEY, locale=_locale(), currency_digits=False
+            amount, currency, format=f"{number}\u00a0¤¤", locale=name, currency_digits=False
         )
-    return format_currency(amount, currency, locale=_locale())
+    return format_currency(amount, currency, locale=name)
 
 
 def number_text(value: int | Decimal) -> str:
     return format_decimal(value, locale=_locale())
 
 
-def percent_text(part: int, whole: int) -> str:
+def percent_text(part: int, whole: int, *, locale: str | None = None) -> str:
     """``part`` of ``whole`` as a whole percentage (``"42 %"`` in Norwegian, ``"42%"`` in English);
     ``"–"`` when there is no whole."""
     if whole <= 0:
         return "–"
-    return format_percent(Decimal(part) / Decimal(whole), locale=_locale())
+    return format_percent(Decimal(part) / Decimal(whole), locale=locale or _locale())
 
 
-def datetime_text(moment: datetime, *, seconds: bool = True) -> str:
+def datetime_text(moment: datetime, *, seconds: bool = True, locale: str | None = None) -> str:
     """A moment in local time, in the language's short numeric form with the time
     (``"04.03.2026, 13:05:06"`` in Norwegian, ``"4.3.2026 13.05.06"`` in Finnish)."""
     local = moment.astimezone() if moment.tzinfo is not None else moment
     from babel import Locale
 
-    loc = Locale.parse(_locale())
+    name = locale or _locale()
+    loc = Locale.parse("en_GB" if name in {"C", "POSIX"} else name)
     date_pattern = loc.date_formats["short"].pattern
     if "yy" in date_pattern and "yyyy" not in date_pattern:
         date_pattern = date_pattern.replace("yy", "yyyy")

@@ -13,6 +13,7 @@ from collections.abc import Coroutine
 from typing import Any
 
 from epay_desktop.domain import Action, Money, check_action
+from epay_desktop.i18n import _
 from epay_desktop.services.claims import InFlight
 from epay_desktop.services.context import DeskContext
 from epay_desktop.services.engine import SendEngine, SendResult
@@ -141,7 +142,11 @@ class MoneyMoves:
             amount.currency is not payment.currency or amount.value <= 0 or amount > check.amount
         ):
             raise ActionNotPossibleError(
-                f"At most {check.amount.plain()} can be {operation.value}d now; {amount.plain()} was asked."
+                (
+                    _("At most {most} can be captured now; {asked} was asked.")
+                    if operation.value == "capture"
+                    else _("At most {most} can be refunded now; {asked} was asked.")
+                ).format(most=check.amount.plain(), asked=amount.plain())
             )
         # For a cancel the amount is what it would release now (for the audit); the API releases the
         # whole remainder whatever it is.

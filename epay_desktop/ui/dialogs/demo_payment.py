@@ -6,6 +6,7 @@ from PySide6.QtCore import QLocale
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QFormLayout, QLabel, QLineEdit, QWidget
 
 from epay_desktop.domain import Currency, Money
+from epay_desktop.i18n import _
 from epay_desktop.ui.dialogs.amount_field import AmountField
 from epay_desktop.ui.dialogs.inputs import new_payment_limits
 
@@ -20,8 +21,8 @@ class NewDemoPaymentDialog(QDialog):
         super().__init__(parent)
         self._currency = currency
         self._locale = locale if locale is not None else QLocale()
-        self.setWindowTitle("New demo payment")
-        self.setAccessibleName("New demo payment")
+        self.setWindowTitle(_("New demo payment"))
+        self.setAccessibleName(_("New demo payment"))
         form = QFormLayout(self)
         low, high = new_payment_limits(currency)
         self.amount_field = AmountField(
@@ -30,17 +31,17 @@ class NewDemoPaymentDialog(QDialog):
             locale=self._locale.name(),
             minimum=low,
             maximum=high,
-            accessible_name=f"Amount in {currency.value}",
+            accessible_name=_("Amount in {currency}").format(currency=currency.value),
         )
         self.amount_field.limit.hide()
         self.amount = self.amount_field.edit
-        label = QLabel(f"&Amount ({currency.value})", self)
+        label = QLabel(_("&Amount ({currency})").format(currency=currency.value), self)
         label.setBuddy(self.amount)
         form.addRow(label, self.amount_field)
         self.description = QLineEdit("Demo purchase", self)
         self.description.setMaxLength(100)
-        self.description.setAccessibleName("Description")
-        form.addRow("&Description", self.description)
+        self.description.setAccessibleName(_("Description"))
+        form.addRow(_("&Description"), self.description)
         self.problem = QLabel(self)
         self.problem.setObjectName("InputProblem")
         self.problem.setWordWrap(True)
@@ -49,7 +50,7 @@ class NewDemoPaymentDialog(QDialog):
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self
         )
         self.ok_button = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
-        self.ok_button.setText("Create payment")
+        self.ok_button.setText(_("Create payment"))
         self.buttons.accepted.connect(self._accept_if_valid)
         self.buttons.rejected.connect(self.reject)
         form.addRow(self.buttons)

@@ -20,7 +20,8 @@ from dataclasses import dataclass, field
 from babel import Locale, UnknownLocaleError
 from babel.numbers import get_decimal_symbol, get_group_symbol
 
-from epay_desktop.domain import REFERENCE_PATTERN, Currency, Money, MoneyError
+from epay_desktop.domain import REFERENCE_PATTERN, Currency, Money, MoneyError, country_for, with_country_code
+from epay_desktop.i18n import _, ngettext
 
 REFERENCE_MIN = 8
 REFERENCE_MAX = 64
@@ -70,13 +71,18 @@ class ReferenceCheck:
 
     def summary(self) -> str:
         if not self.lines:
-            return "Paste or type one reference per line."
-        parts = [f"{len(self.references)} reference{'s' if len(self.references) != 1 else ''} to add"]
+            return _("Paste or type one reference per line.")
+        count = len(self.references)
+        parts = [ngettext("{count} reference to add", "{count} references to add", count).format(count=count)]
         if self.duplicates:
-            parts.append(f"{len(self.duplicates)} repeated (added once)")
+            parts.append(_("{count} repeated (added once)").format(count=len(self.duplicates)))
         if self.bad:
-            parts.append(f"{len(self.bad)} line{'s' if len(self.bad) != 1 else ''} with problems")
-        return ", ".join(parts) + "."
+            bad = len(self.bad)
+            parts.append(
+                ngettext("{count} line with problems", "{count} lines with problems", bad).format(count=bad)
+            )
+        # A list of counts, each a whole translated phrase; the list's punctuation is the language's.
+        return _("{list_of_counts}.").format(list_of_counts=_(", ").join(parts))
 
 
 def reference_problem(text: str) -> str:
@@ -86,11 +92,19 @@ def reference_problem(text: str) -> str:
     bad_chars = sorted({c for c in text if not _ALLOWED_REFERENCE_CHARS.fullmatch(c)})
     if bad_chars:
         shown = ", ".join(repr(c) for c in bad_chars)
-        return f"has characters a reference cannot have ({shown}); only letters a-z, A-Z, digits and '-'"
+        return _(
+            "{reference} has characters a reference cannot have ({characters}); only letters a-z, A-Z, "
+            "digits and '-'"
+        ).format(reference=repr(text), characters=shown)
     if len(text) < REFERENCE_MIN:
-        unit = "character" if len(text) == 1 else "characters"
-        return f"is too short ({len(text)} {unit}; a reference has {REFERENCE_MIN} to {REFERENCE_MAX})"
-    return f"is too long ({len(text)} characters; a reference has {REFERENCE_MIN} to {REFERENCE_MAX})"
+        return ngettext(
+            "{reference} is too short ({count} character; a reference has {minimum} to {maximum})",
+            "{reference} is too short ({count} characters; a reference has {minimum} to {maximum})",
+            len(text),
+        ).format(reference=repr(text), count=len(text), minimum=REFERENCE_MIN, maximum=REFERENCE_MAX)
+    return _("{reference} is too long ({count} characters; a reference has {minimum} to {maximum})").format(
+        reference=repr(text), count=len(text), minimum=REFERENCE_MIN, maximum=REFERENCE_MAX
+    )
 
 
 def split_line(line: str) -> list[str]:
@@ -195,23 +209,41 @@ def amount_text(money: Money, locale: str | None = None) -> str:
 _PHONE_NOISE = re.compile(r"[\s\u00a0().-]")
 
 
-def normalize_phone(text: str) -> str:
-    """``+47 912 34 567`` → ``4791234567`` (MSISDN: country code and number, 10..15 digits)."""
+def normalize_phone(text: str, currency: Currency = Currency.NOK) -> str:
+    """``+47 912 34 567`` → ``4791234567`` (MSISDN: country code and number, 10..15 digits). A local
+    number gets the country code of the sales unit's country (``currency``: NOK +47, DKK +45, EUR
+    +358): ``912 34 567`` → ``4791234567``, ``040 123 4567`` → ``358401234567``."""
+    example = country_for(currency).example
     cleaned = _PHONE_NOISE.sub("", text)
+    international = cleaned.startswith(("+", "00"))
     if cleaned.startswith("+"):
         cleaned = cleaned[1:]
     elif cleaned.startswith("00"):
         cleaned = cleaned[2:]
     if not cleaned:
-        raise InputError("Type the customer's mobile number with country code, for example +47 912 34 567.")
+        raise InputError(
+            _("Type the customer's mobile number with country code, for example {example}.").format(
+                example=example
+            )
+        )
     if not cleaned.isdigit():
-        raise InputError(f"'{text.strip()}' is not a phone number: only digits, spaces and a leading +.")
+        raise InputError(
+            _("'{number}' is not a phone number: only digits, spaces and a leading +.").format(
+                number=text.strip()
+            )
+        )
+    if not international:
+        cleaned = with_country_code(cleaned, currency)
     if len(cleaned) < 10:
         raise InputError(
-            f"'{text.strip()}' has no country code: type it with one, for example +47 912 34 567."
+            _("'{number}' has no country code: type it with one, for example {example}.").format(
+                number=text.strip(), example=example
+            )
         )
     if len(cleaned) > 15:
-        raise InputError(f"'{text.strip()}' is too long for a phone number (at most 15 digits).")
+        raise InputError(
+            _("'{number}' is too long for a phone number (at most 15 digits).").format(number=text.strip())
+        )
     return cleaned
 
 
@@ -220,11 +252,15 @@ def check_description(text: str) -> str:
     trimmed = text.strip()
     if len(trimmed) < DESCRIPTION_MIN:
         raise InputError(
-            f"The description needs at least {DESCRIPTION_MIN} characters; the customer sees it."
+            _("The description needs at least {DESCRIPTION_MIN} characters; the customer sees it.").format(
+                DESCRIPTION_MIN=DESCRIPTION_MIN
+            )
         )
     if len(trimmed) > DESCRIPTION_MAX:
         raise InputError(
-            f"The description can have at most {DESCRIPTION_MAX} characters ({len(trimmed)} now)."
+            _("The description can have at most {DESCRIPTION_MAX} characters ({count} now).").format(
+                DESCRIPTION_MAX=DESCRIPTION_MAX, count=len(trimmed)
+            )
         )
     return trimmed
 

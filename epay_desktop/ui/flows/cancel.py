@@ -60,7 +60,9 @@ class CancelFlow(QObject):
         changed = ""  # why the dialog is shown again (the payment changed since it was confirmed)
         while True:
             if tracked.payment is None:
-                self._status(f"{reference}: refresh the payment before cancelling it.")
+                self._status(
+                    _("{reference}: refresh the payment before cancelling it.").format(reference=reference)
+                )
                 return None
             outcome = cancel_outcome(tracked.payment)
             if outcome is None:
@@ -68,7 +70,7 @@ class CancelFlow(QObject):
                 self._status(f"{changed} {reference} cannot be cancelled: {reason}".strip())
                 return None
             if not await self._confirm(tracked, outcome, changed):
-                self._status(f"Kept payment {reference}: nothing was sent.")
+                self._status(_("Kept payment {reference}: nothing was sent.").format(reference=reference))
                 return None
             try:
                 return await self._send(reference, outcome.released)
@@ -106,7 +108,7 @@ class CancelFlow(QObject):
         return bool(answer == QDialog.DialogCode.Accepted)
 
     async def _send(self, reference: str, released: Money) -> CancelResult:
-        self._status(f"Cancelling {reference}…")
+        self._status(_("Cancelling {reference}…").format(reference=reference))
         self.reference_busy.emit(reference, True)
         try:
             # The desk re-reads the payment first and refuses (nothing sent) when a cancel would now

@@ -204,8 +204,8 @@ class MoneyMoveFlow(QObject):
         message = text.format(amount=moved, reference=reference, state=now)
         if result.reconciled:
             message = _(
-                "{message} (The answer was lost; this was read from the payment's event log.)"
-            ).format(message=message)
+                "{sentence} (The answer was lost; this was read from the payment's event log.)"
+            ).format(sentence=message)
         return message
 
     async def _read_again(self, reference: str) -> None:

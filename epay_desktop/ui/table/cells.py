@@ -22,6 +22,7 @@ from epay_desktop.domain import (
     capture_guarantee,
 )
 from epay_desktop.domain.breakdown import AmountBreakdown, breakdown
+from epay_desktop.i18n import _
 from epay_desktop.ui.formatting import format_datetime, format_money, format_percent
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -112,7 +113,7 @@ def bar_tooltip(parts: AmountBreakdown, locale: QLocale | None = None) -> str:
     lines = [f"Amount: {format_money(parts.amount, locale)}"]
     lines += [f"{_PART_LABELS[name]}: {format_money(m, locale)}" for name, m in parts.parts()]
     if parts.scale > parts.amount.value:
-        lines.append("The API reports more than the amount; the bar is scaled to fit.")
+        lines.append(_("The API reports more than the amount; the bar is scaled to fit."))
     return "\n".join(lines)
 
 

@@ -20,6 +20,7 @@ from PySide6.QtCore import QModelIndex, QPoint, QTimer, Signal
 from PySide6.QtWidgets import QLabel, QStackedWidget, QWidget
 
 from epay_desktop.domain import State, TrackedPayment
+from epay_desktop.i18n import _, ngettext
 from epay_desktop.ui.first_paint import set_qt_enum
 
 if TYPE_CHECKING:
@@ -105,7 +106,7 @@ class RegisterView(QStackedWidget):
         proxy.set_states(self._states)
         self.table = table = QTableView(self)
         table.setObjectName("PaymentsTable")
-        table.setAccessibleName("Payments")
+        table.setAccessibleName(_("Payments"))
         table.setModel(proxy)
         table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
@@ -202,14 +203,23 @@ class RegisterView(QStackedWidget):
                 total=total
             )
         parts = [
-            ngettext("{n} payment", "{n} payments", total).format(n=total),
-            _("{n} shown").format(n=shown),
+            ngettext("{count} payment", "{count} payments", total).format(count=total),
+            ngettext("{count} shown", "{count} shown", shown).format(count=shown),
         ]
-        for state in (State.CREATED, State.AUTHORIZED, State.TERMINATED):
+        # One phrase per state, each a whole message (the count decides the form).
+        phrases = {
+            State.CREATED: lambda n: ngettext("{count} waiting", "{count} waiting", n),
+            State.AUTHORIZED: lambda n: ngettext("{count} reserved", "{count} reserved", n),
+            State.TERMINATED: lambda n: ngettext("{count} terminated", "{count} terminated", n),
+        }
+        for state, phrase in phrases.items():
             if counts.get(state):
-                parts.append(f"{counts[state]} {state.value.lower()}")
+                parts.append(phrase(counts[state]).format(count=counts[state]))
         if counts.get(None):
-            parts.append(f"{counts[None]} not fetched")
+            missing = counts[None]
+            parts.append(
+                ngettext("{count} not fetched", "{count} not fetched", missing).format(count=missing)
+            )
         return " · ".join(parts)
 
     def _current_row_changed(self, _current: QModelIndex, _previous: QModelIndex) -> None:

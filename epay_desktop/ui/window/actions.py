@@ -30,6 +30,7 @@ from PySide6.QtGui import QAction, QIcon, QKeySequence
 from PySide6.QtWidgets import QMainWindow, QMenu, QToolBar, QWidget
 
 from epay_desktop.domain import Action, TrackedPayment, check_action
+from epay_desktop.i18n import N_, _, translate
 from epay_desktop.ui.first_paint import set_qt_enum
 from epay_desktop.ui.theme import icon
 
@@ -67,25 +68,27 @@ def _money_enablement(action: Action, allowed_tip: str) -> Enablement:
 
     def enablement(context: ActionContext) -> tuple[bool, str]:
         if not context.bound:
-            return False, "The register is not open yet."
+            return False, _("The register is not open yet.")
         if context.read_only:
-            return False, "The register is open read-only: nothing can be changed."
+            return False, _("The register is open read-only: nothing can be changed.")
         tracked = context.selected
         if tracked is None:
-            return False, "Select a payment first."
+            return False, _("Select a payment first.")
         if tracked.payment is None:
-            return False, "The payment has not been read from the API yet; refresh it first."
+            return False, _("The payment has not been read from the API yet; refresh it first.")
         if context.selected_busy:
-            return False, "An operation on this payment is running."
+            return False, _("An operation on this payment is running.")
         check = check_action(tracked.payment, action)
-        return check.allowed, allowed_tip if check.allowed else check.reason
+        return check.allowed, translate(allowed_tip) if check.allowed else check.reason
 
     return enablement
 
 
-cancel_enablement = _money_enablement(Action.CANCEL, "Cancel the payment (asks first)")
-capture_enablement = _money_enablement(Action.CAPTURE, "Capture money from the reservation (asks first)")
-refund_enablement = _money_enablement(Action.REFUND, "Give captured money back to the customer (asks first)")
+cancel_enablement = _money_enablement(Action.CANCEL, N_("Cancel the payment (asks first)"))
+capture_enablement = _money_enablement(Action.CAPTURE, N_("Capture money from the reservation (asks first)"))
+refund_enablement = _money_enablement(
+    Action.REFUND, N_("Give captured money back to the customer (asks first)")
+)
 
 
 class MenuRule(NamedTuple):
@@ -124,18 +127,18 @@ class SubmenuSpec(NamedTuple):
 
 
 MENUS: tuple[MenuSpec, ...] = (
-    MenuSpec("file", "&File", "File"),
-    MenuSpec("payments", "&Payments", "Payments"),
-    MenuSpec("profile", "P&rofile", "Profile"),
-    MenuSpec("help", "&Help", "Help"),
+    MenuSpec("file", N_("&File"), N_("File")),
+    MenuSpec("payments", N_("&Payments"), N_("Payments")),
+    MenuSpec("profile", N_("P&rofile"), N_("Profile")),
+    MenuSpec("help", N_("&Help"), N_("Help")),
 )
 
 SUBMENUS: tuple[SubmenuSpec, ...] = (
     SubmenuSpec(
         "switch-profile",
-        "&Switch profile",
-        "Switch profile",
-        "Open another profile (its own register).",
+        N_("&Switch profile"),
+        N_("Switch profile"),
+        N_("Open another profile (its own register)."),
         MenuRule("profile", "1_profiles", 1),
     ),
 )
@@ -146,8 +149,8 @@ _bound = when(lambda c: c.bound)
 ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec(
         "new-payment",
-        "New payment…",
-        "Create a payment: push to the customer's phone or show a QR code.",
+        N_("New payment…"),
+        N_("Create a payment: push to the customer's phone or show a QR code."),
         ("Ctrl+N",),
         "new-payment",
         (MenuRule("file", "1_create"), MenuRule(TOOLBAR, "1_create")),
@@ -155,8 +158,8 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ),
     ActionSpec(
         "add-payments",
-        "Add payments…",
-        "Add existing payments to the register by pasting their references.",
+        N_("Add payments…"),
+        N_("Add existing payments to the register by pasting their references."),
         ("Ctrl+Shift+A",),
         "add",
         (MenuRule("file", "1_create", 1), MenuRule(TOOLBAR, "1_create", 1)),
@@ -164,19 +167,19 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ),
     ActionSpec(
         "import-csv",
-        "Import CSV…",
-        "Add payments to the register from a CSV file of references.",
+        N_("Import CSV…"),
+        N_("Add payments to the register from a CSV file of references."),
         ("Ctrl+O",),
         menus=(MenuRule("file", "1_create", 2),),
         enablement=_writable,
     ),
     ActionSpec(
-        "quit", "Quit", "Close the window and quit.", ("Ctrl+Q",), menus=(MenuRule("file", "9_quit"),)
+        "quit", N_("Quit"), N_("Close the window and quit."), ("Ctrl+Q",), menus=(MenuRule("file", "9_quit"),)
     ),
     ActionSpec(
         "refresh-all",
-        "Refresh all",
-        "Read every payment in the register from the API again.",
+        N_("Refresh all"),
+        N_("Read every payment in the register from the API again."),
         ("F5",),
         "refresh",
         (MenuRule("payments", "1_refresh"), MenuRule(TOOLBAR, "2_payments")),
@@ -185,16 +188,16 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ),
     ActionSpec(
         "refresh-payment",
-        "Refresh this payment",
-        "Read the selected payment from the API again.",
+        N_("Refresh this payment"),
+        N_("Read the selected payment from the API again."),
         ("Shift+F5",),
         menus=(MenuRule("payments", "1_refresh", 1), MenuRule(TABLE_CONTEXT, "", 1)),
         enablement=when(lambda c: c.bound and c.selected is not None),
     ),
     ActionSpec(
         "stop-refresh",
-        "Stop refresh",
-        "Stop the running refresh.",
+        N_("Stop refresh"),
+        N_("Stop the running refresh."),
         ("Esc",),
         "stop",
         (MenuRule("payments", "1_refresh", 2), MenuRule(TOOLBAR, "2_payments", 1)),
@@ -202,8 +205,8 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ),
     ActionSpec(
         "cancel-payment",
-        "Cancel payment…",
-        "Cancel the selected payment (asks first).",
+        N_("Cancel payment…"),
+        N_("Cancel the selected payment (asks first)."),
         ("Ctrl+Shift+X",),
         "cancel-payment",
         (
@@ -215,8 +218,8 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ),
     ActionSpec(
         "capture-payment",
-        "Capture…",
-        "Capture the selected payment's reserved money, all or part (asks first).",
+        N_("Capture…"),
+        N_("Capture the selected payment's reserved money, all or part (asks first)."),
         ("Ctrl+Shift+K",),
         "capture-payment",
         (
@@ -228,8 +231,8 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ),
     ActionSpec(
         "refund-payment",
-        "Refund…",
-        "Give captured money of the selected payment back to the customer, all or part (asks first).",
+        N_("Refund…"),
+        N_("Give captured money of the selected payment back to the customer, all or part (asks first)."),
         ("Ctrl+Shift+R",),
         "refund-payment",
         (
@@ -241,53 +244,55 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ),
     ActionSpec(
         "remove-payment",
-        "Remove from register",
-        "Take the selected payment out of this register; the payment itself is not touched (Undo brings "
-        "it back).",
+        N_("Remove from register"),
+        N_(
+            "Take the selected payment out of this register; the payment itself is not touched (Undo brings "
+            "it back)."
+        ),
         (),  # Delete in the table, set up with the table (in the search box Delete edits text)
         menus=(MenuRule("payments", "3_register"), MenuRule(TABLE_CONTEXT, "9_register")),
         enablement=when(lambda c: c.writable and c.selected is not None and not c.selected_busy),
     ),
     ActionSpec(
         "undo-remove",
-        "Undo remove",
-        "Put the payments removed last back in the register.",
+        N_("Undo remove"),
+        N_("Put the payments removed last back in the register."),
         ("Ctrl+Z",),
         menus=(MenuRule("payments", "3_register", 1),),
         enablement=when(lambda c: c.writable and c.can_undo),
     ),
     ActionSpec(
         "copy-reference",
-        "Copy reference",
-        "Copy the selected payment's reference to the clipboard.",
+        N_("Copy reference"),
+        N_("Copy the selected payment's reference to the clipboard."),
         ("Ctrl+Shift+C",),
         menus=(MenuRule("payments", "2_payment", 1), MenuRule(TABLE_CONTEXT, "", 2)),
         enablement=when(lambda c: c.selected is not None),
     ),
     ActionSpec(
         "find",
-        "Find",
-        "Search by reference or description.",
+        N_("Find"),
+        N_("Search by reference or description."),
         ("Ctrl+F",),
         "find",
         (MenuRule("payments", "2_payment", 2),),
     ),
     ActionSpec(
         "settings",
-        "Settings…",
-        "Profiles (Demo, Test, Production, custom), their secrets, Test connection.",
+        N_("Settings…"),
+        N_("Profiles (Demo, Test, Production, custom), their secrets, Test connection."),
         ("Ctrl+,",),
         menus=(MenuRule("profile", "1_profiles"),),
     ),
     ActionSpec(
         "audit",
-        "Audit log…",
-        "Who did what, when: every cancel, capture, refund and change, with CSV export.",
+        N_("Audit log…"),
+        N_("Who did what, when: every cancel, capture, refund and change, with CSV export."),
         ("Ctrl+L",),
         menus=(MenuRule("profile", "2_audit"),),
         enablement=_bound,
     ),
-    ActionSpec("about", "About epay-desktop", "Version and licence.", menus=(MenuRule("help"),)),
+    ActionSpec("about", N_("About epay-desktop"), N_("Version and licence."), menus=(MenuRule("help"),)),
 )
 
 
@@ -324,15 +329,15 @@ class ActionSet(QObject):
         for spec in ACTIONS:
             self._actions[spec.id] = self._make(window, spec, handlers[spec.id])
         bar = window.menuBar()
-        bar.setAccessibleName("Main menu")
+        bar.setAccessibleName(_("Main menu"))
         self.menus: dict[str, QMenu] = {}
         for menu_spec in MENUS:
-            menu = _named(bar.addMenu(menu_spec.title), menu_spec.accessible_name)
+            menu = _named(bar.addMenu(translate(menu_spec.title)), translate(menu_spec.accessible_name))
             self._fill(menu, menu_spec.id, submenus)
             self.menus[menu_spec.id] = menu
-        self.toolbar = QToolBar("Actions", window)
+        self.toolbar = QToolBar(_("Actions"), window)
         self.toolbar.setObjectName("MainToolbar")
-        self.toolbar.setAccessibleName("Actions")
+        self.toolbar.setAccessibleName(_("Actions"))
         self.toolbar.setMovable(False)
         set_qt_enum(self.toolbar, "toolButtonStyle", "ToolButtonTextBesideIcon")  # no Qt namespace yet
         self._fill(self.toolbar, TOOLBAR, submenus)
@@ -351,14 +356,14 @@ class ActionSet(QObject):
             action = self._actions[action_id]
             action.setEnabled(enabled)
             if why:
-                action.setToolTip(f"{spec.text} — {why}")
+                action.setToolTip(_("{action} — {why}").format(action=translate(spec.text), why=why))
                 action.setStatusTip(why)
 
     def context_menu(self, parent: QWidget, global_pos: QPoint) -> QMenu:
         """The table's context menu, popped up at ``global_pos``; it deletes itself when closed."""
         from PySide6.QtCore import Qt  # not before the first paint (ui/first_paint.py)
 
-        menu = _named(QMenu(parent), "Payment actions")
+        menu = _named(QMenu(parent), _("Payment actions"))
         menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self._fill(menu, TABLE_CONTEXT, {})
         menu.popup(global_pos)
@@ -372,12 +377,13 @@ class ActionSet(QObject):
                 button.setAccessibleName(action.text().rstrip("…"))
 
     def _make(self, window: QMainWindow, spec: ActionSpec, handler: Callable[[], object]) -> QAction:
-        action = QAction(icon(spec.icon) if spec.icon else QIcon(), spec.text, window)
+        text, tip = translate(spec.text), translate(spec.tip)
+        action = QAction(icon(spec.icon) if spec.icon else QIcon(), text, window)
         action.setObjectName(spec.id)
         action.setShortcuts([QKeySequence(s) for s in spec.shortcuts])
         # Qt.ShortcutContext.WindowShortcut, the default: the shortcuts work anywhere in this window.
-        action.setStatusTip(spec.tip)
-        action.setToolTip(f"{spec.text.rstrip('…')} — {spec.tip}")
+        action.setStatusTip(tip)
+        action.setToolTip(_("{action} — {why}").format(action=text.rstrip("…"), why=tip))
         action.triggered.connect(lambda _checked=False: handler())
         window.addAction(action)
         return action
@@ -390,9 +396,9 @@ class ActionSet(QObject):
                 if isinstance(item, ActionSpec):
                     target.addAction(self._actions[item.id])
                     continue
-                submenu = _named(submenus[item.id], item.accessible_name)
-                submenu.setTitle(item.title)
-                submenu.menuAction().setStatusTip(item.tip)
+                submenu = _named(submenus[item.id], translate(item.accessible_name))
+                submenu.setTitle(translate(item.title))
+                submenu.menuAction().setStatusTip(translate(item.tip))
                 assert isinstance(target, QMenu), "submenus go in menus"
                 target.addMenu(submenu)
 

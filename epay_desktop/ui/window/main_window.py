@@ -24,6 +24,7 @@ from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication
 from PySide6.QtWidgets import QLabel, QMainWindow, QSplitter, QVBoxLayout, QWidget
 
 from epay_desktop.domain import TrackedPayment
+from epay_desktop.i18n import N_, _, ngettext, translate
 from epay_desktop.ui.table.view import RegisterView
 from epay_desktop.ui.window.actions import ActionContext, ActionSet
 from epay_desktop.ui.window.banner import ProfileBanner
@@ -48,7 +49,7 @@ if TYPE_CHECKING:
     from epay_desktop.ui.table.model import PaymentsModel
     from epay_desktop.ui.window.customer_panel import CustomerPanel
 
-LOADING = "Loading the register…"
+LOADING = N_("Loading the register…")
 
 
 class MainWindow(QMainWindow):
@@ -101,7 +102,7 @@ class MainWindow(QMainWindow):
         # Horizontal (the default); a keyword parent: a positional one makes PySide check the
         # (orientation, parent) overload, which builds the Qt namespace (ui/first_paint.py).
         splitter = QSplitter(parent=central)
-        self.register_view = RegisterView(LOADING, splitter)
+        self.register_view = RegisterView(translate(LOADING), splitter)
         splitter.addWidget(self.register_view)
         self.side = QWidget(splitter)
         self.side_layout = QVBoxLayout(self.side)
@@ -142,7 +143,7 @@ class MainWindow(QMainWindow):
         )
         self.refresh_status = RefreshStatus(self.action("stop-refresh"), self)
         self.counts_label = QLabel(self)
-        self.counts_label.setAccessibleName("Payment counts")
+        self.counts_label.setAccessibleName(_("Payment counts"))
         self.statusBar().addPermanentWidget(self.refresh_status)
         self.statusBar().addPermanentWidget(self.counts_label)
         self._selected_refresh = QTimer(self, singleShot=True, interval=300)
@@ -163,7 +164,7 @@ class MainWindow(QMainWindow):
         # Delete takes the row out of the register (with undo); it never moves money.
         view.delete_requested.connect(self.remove_selected)
         view.activated.connect(self.details.setFocus)
-        self.details.psp_reference_copied.connect(lambda _t: self.show_status("pspReference copied."))
+        self.details.psp_reference_copied.connect(lambda _t: self.show_status(_("pspReference copied.")))
         self.refresh_status.running_changed.connect(lambda _r: self._update_actions())
         self.refresh_status.status_changed.connect(self.show_status)
         self.profile_menu.profile_chosen.connect(self.switch_profile)
@@ -257,7 +258,11 @@ class MainWindow(QMainWindow):
 
     def show_profile(self, profile: Profile, *, read_only: bool = False, damage: str = "") -> None:
         """The banner and title that say where you are (also before a desk is bound)."""
-        self.setWindowTitle(f"epay-desktop — {profile.name} (MSN {profile.merchant_serial_number})")
+        self.setWindowTitle(
+            _("epay-desktop — {name} (MSN {merchant_serial_number})").format(
+                name=profile.name, merchant_serial_number=profile.merchant_serial_number
+            )
+        )
         self.banner.show_profile(profile, read_only=read_only, damage=damage)
         self.dialogs.expect_profile(profile.name)
 
@@ -273,10 +278,15 @@ class MainWindow(QMainWindow):
     async def load(self, *, refresh: bool = True) -> None:
         """Show the register from SQLite at once, then refresh everything from the API."""
         assert self.desk is not None, "bind a desk first"
-        self.show_placeholder(LOADING)
+        self.show_placeholder(translate(LOADING))
         await self.desk.load_register()  # published: the table fills from the change feed
         self.register_view.show_table()
-        self.show_status(f"{self.model.rowCount()} payments in the register.")
+        count = self.model.rowCount()
+        self.show_status(
+            ngettext("{count} payment in the register.", "{count} payments in the register.", count).format(
+                count=count
+            )
+        )
         self.register_view.select_first()
         if refresh and self.model.rowCount():
             await self.refresh_flow.refresh(self.model.references())
@@ -355,7 +365,9 @@ class MainWindow(QMainWindow):
             self.removed = removed
             names = ", ".join(t.reference for t in removed)
             self.show_status(
-                f"Removed {names} from the register; the payment itself is not touched. Undo: Ctrl+Z."
+                _(
+                    "Removed {names} from the register; the payment itself is not touched. Undo: Ctrl+Z."
+                ).format(names=names)
             )
         self._update_actions()
 
@@ -369,7 +381,7 @@ class MainWindow(QMainWindow):
         back = await self.desk.restore_payments(rows)
         if back:
             self.select_reference(back[0])
-            self.show_status(f"Back in the register: {', '.join(back)}.")
+            self.show_status(_("Back in the register: {back}.").format(back=", ".join(back)))
         self._update_actions()
 
     def refresh_selected(self) -> None:
@@ -392,17 +404,23 @@ class MainWindow(QMainWindow):
     async def _show_and_refresh(self, references: list[str]) -> None:
         assert self.desk is not None
         self.select_reference(references[0])
-        self.show_status(f"Added {len(references)} payment(s); reading them from the API…")
+        self.show_status(
+            ngettext(
+                "Added {count} payment; reading it from the API…",
+                "Added {count} payments; reading them from the API…",
+                len(references),
+            ).format(count=len(references))
+        )
         await self.refresh_flow.refresh(references)
 
     def on_payment_created(self, tracked: TrackedPayment) -> None:
         self.select_reference(tracked.reference)
-        self.show_status(f"New payment {tracked.reference} is in the register.")
+        self.show_status(_("New payment {reference} is in the register.").format(reference=tracked.reference))
 
     def copy_reference(self) -> None:
         if (reference := self.selected_reference()) is not None:
             QGuiApplication.clipboard().setText(reference)
-            self.show_status(f"Copied {reference}.")
+            self.show_status(_("Copied {reference}.").format(reference=reference))
 
     def open_settings(self, select: str | None = None) -> None:
         """Settings, showing ``select`` (default: the open profile, or the one being opened)."""
@@ -411,9 +429,9 @@ class MainWindow(QMainWindow):
     def switch_profile(self, profile: Profile) -> None:
         """Ask the composition root to open ``profile`` (it owns sessions; the window only asks)."""
         if self.desk is not None and profile == self.desk.profile:
-            self.show_status(f"{profile.name} is open already.")
+            self.show_status(_("{name} is open already.").format(name=profile.name))
             return
-        self.show_status(f"Opening {profile.name}…")
+        self.show_status(_("Opening {name}…").format(name=profile.name))
         self.profile_switch_requested.emit(profile)
 
     def show_status(self, text: str) -> None:
