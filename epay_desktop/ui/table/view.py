@@ -194,7 +194,6 @@ class RegisterView(QStackedWidget):
         """ "43 payments · 43 shown · 4 created · …" for the status bar."""
         if self.model is None or self.proxy is None:
             return ""
-        from epay_desktop.i18n import _, ngettext
 
         counts = self.model.state_counts()
         total, shown = self.model.rowCount(), self.proxy.rowCount()

@@ -9,7 +9,7 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QLineEdit, QWidget
 
 from epay_desktop.domain import BusinessState, State
-from epay_desktop.i18n import N_, _
+from epay_desktop.i18n import N_, _, translate
 from epay_desktop.ui.theme import icon
 
 # A row is shown when its API state or its business state is in the set (None: not fetched yet); the
@@ -47,7 +47,7 @@ class FilterBar(QWidget):
         self.state_filter = QComboBox(self)
         self.state_filter.setAccessibleName(_("Filter by state"))
         for text, states in STATE_FILTERS:
-            self.state_filter.addItem(_(text), states)
+            self.state_filter.addItem(translate(text), states)
         label.setBuddy(self.state_filter)
         row.addWidget(label)
         row.addWidget(self.state_filter, 1)
