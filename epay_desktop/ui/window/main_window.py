@@ -56,10 +56,7 @@ SMALLEST = (1000, 650)
 def fitted_size(width: int, height: int) -> QSize:
     """``width`` × ``height``, but never larger than the screen's free area (a laptop at 200 %
     scaling has about 960 × 540 logical pixels): the window must never open beyond the screen."""
-    screen = QGuiApplication.primaryScreen()
-    if screen is None:
-        return QSize(width, height)
-    free = screen.availableGeometry()
+    free = QGuiApplication.primaryScreen().availableGeometry()
     return QSize(min(width, free.width()), min(height, free.height()))
 
 
