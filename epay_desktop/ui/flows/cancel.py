@@ -19,7 +19,7 @@ from PySide6.QtCore import QLocale, QObject, Signal
 from PySide6.QtWidgets import QDialog, QWidget
 
 from epay_desktop.api import EPaymentError, OutcomeUnknownError
-from epay_desktop.domain import Action, CancelOutcome, Money, State, TrackedPayment, check_action
+from epay_desktop.domain import Action, CancelOutcome, Money, TrackedPayment, check_action, state_sentence
 from epay_desktop.domain.rules import cancel_outcome
 from epay_desktop.i18n import _
 from epay_desktop.services import StaleConfirmationError
@@ -126,14 +126,21 @@ class CancelFlow(QObject):
 
     def describe(self, result: CancelResult) -> str:
         payment = result.tracked.payment
-        state = f" The payment is now {payment.display_state}." if payment is not None else ""
-        if payment is not None and payment.state is State.AUTHORIZED and payment.aggregate.captured:
-            state += f" {format_money(payment.aggregate.captured, self._locale)} captured stays captured."
-        lost = (
-            " (The answer was lost; this was read from the payment's event log.)" if result.reconciled else ""
-        )
         released = format_money(result.released, self._locale)
-        return f"Cancelled {result.tracked.reference}: {released} released to the customer.{state}{lost}"
+        reference = result.tracked.reference
+        if payment is not None:
+            text = _("Cancelled {reference}: {released} released to the customer; now {state}.").format(
+                reference=reference, released=released, state=state_sentence(payment)
+            )
+        else:
+            text = _("Cancelled {reference}: {released} released to the customer.").format(
+                reference=reference, released=released
+            )
+        if result.reconciled:
+            text = _("{message} (The answer was lost; this was read from the payment's event log.)").format(
+                message=text
+            )
+        return text
 
     async def _read_again(self, reference: str) -> None:
         try:

@@ -13,7 +13,14 @@ from typing import Any
 
 from PySide6.QtCore import QLocale, QModelIndex, QPersistentModelIndex, Qt
 
-from epay_desktop.domain import Guarantee, Payment, TrackedPayment, capture_guarantee
+from epay_desktop.domain import (
+    BusinessState,
+    Guarantee,
+    Payment,
+    TrackedPayment,
+    business_state,
+    capture_guarantee,
+)
 from epay_desktop.domain.breakdown import AmountBreakdown, breakdown
 from epay_desktop.i18n import N_, _, ngettext, translate
 from epay_desktop.ui.formatting import format_datetime, format_money, format_percent
@@ -38,6 +45,7 @@ class PaymentRoles(enum.IntEnum):
     BUSY = Qt.ItemDataRole.UserRole + 5  # True while an operation on this payment runs
     REFERENCE = Qt.ItemDataRole.UserRole + 6  # str
     STALE = Qt.ItemDataRole.UserRole + 7  # True: fetched long ago, never, or the last refresh failed
+    BUSINESS_STATE = Qt.ItemDataRole.UserRole + 8  # the BusinessState's value (str); NO_VALUE: unfetched
 
 
 NO_VALUE = ""
@@ -92,9 +100,12 @@ def header(column: Column) -> str:
 
 
 def state_text(tracked: TrackedPayment) -> str:
+    """The business state people think in (the API's state is in the details)."""
     if tracked.payment is None:
         return _("Not fetched") if not tracked.fetch_error else _("Unavailable")
-    return tracked.payment.display_state
+    kind = business_state(tracked.payment)
+    # A state a newer API added: its own name says more than "Unknown".
+    return tracked.payment.display_state if kind is BusinessState.UNKNOWN else kind.label
 
 
 SUMMARY_SEPARATOR = ", "  # between the parts of the bar's label (delegates split on it to shorten)
@@ -193,7 +204,7 @@ def _sort_key(t: TrackedPayment, column: int) -> Any:
     if column == Column.CREATED:
         return _aware(t.created_at)
     if column == Column.STATE:
-        return payment.display_state if payment is not None else ""
+        return business_state(payment).label if payment is not None else ""
     if column == Column.AMOUNT:
         return (payment.currency.value, payment.amount.value) if payment is not None else ("", -1)
     if column == Column.AGGREGATE:

@@ -25,7 +25,7 @@ from PySide6.QtCore import QAbstractTableModel, QLocale, QModelIndex, QObject, Q
 from PySide6.QtGui import QFont, QGuiApplication, QIcon, QPalette
 from PySide6.QtWidgets import QApplication, QStyle
 
-from epay_desktop.domain import STALE_AFTER, State, TrackedPayment
+from epay_desktop.domain import STALE_AFTER, BusinessState, State, TrackedPayment, business_state
 from epay_desktop.domain.breakdown import breakdown
 from epay_desktop.i18n import _
 from epay_desktop.ui.formatting import format_datetime, format_money
@@ -80,6 +80,7 @@ class PaymentsModel(QAbstractTableModel):
         self._row_of: dict[str, int] = {}
         self._haystacks: list[str] = []
         self._states: list[State | None] = []
+        self._kinds: list[BusinessState | None] = []  # the business state of each row (None: not fetched)
         self._display: list[tuple[str, ...] | None] = []
         self._busy: set[str] = set()
         self._now = datetime.now(UTC)
@@ -145,6 +146,9 @@ class PaymentsModel(QAbstractTableModel):
         if role == PaymentRoles.STATE:
             state = self._states[row]
             return state.value if state is not None else NO_VALUE
+        if role == PaymentRoles.BUSINESS_STATE:
+            kind = self._kinds[row]
+            return kind if kind is not None else NO_VALUE
         if role == PaymentRoles.BUSY:
             return tracked.reference in self._busy
         if role == PaymentRoles.AGGREGATE:
@@ -179,6 +183,7 @@ class PaymentsModel(QAbstractTableModel):
         self._rows = [self._rows[i] for i in order_rows]
         self._haystacks = [self._haystacks[i] for i in order_rows]
         self._states = [self._states[i] for i in order_rows]
+        self._kinds = [self._kinds[i] for i in order_rows]
         self._display = [self._display[i] for i in order_rows]
         self._row_of = {t.reference: i for i, t in enumerate(self._rows)}
         old_indexes = self.persistentIndexList()
@@ -225,8 +230,9 @@ class PaymentsModel(QAbstractTableModel):
         rows = list(payments)
         self._rows = rows
         self._row_of = {t.reference: i for i, t in enumerate(rows)}
-        self._haystacks = [f"{t.reference}\n{t.description}".lower() for t in rows]
+        self._haystacks = [_haystack(t) for t in rows]
         self._states = [t.payment.state if t.payment is not None else None for t in rows]
+        self._kinds = [_kind(t) for t in rows]
         self._display = [None] * len(rows)
         self._busy &= self._row_of.keys()
         self.endResetModel()
@@ -241,8 +247,9 @@ class PaymentsModel(QAbstractTableModel):
                 added.append(tracked)
                 continue
             self._rows[row] = tracked
-            self._haystacks[row] = f"{tracked.reference}\n{tracked.description}".lower()
+            self._haystacks[row] = _haystack(tracked)
             self._states[row] = tracked.payment.state if tracked.payment is not None else None
+            self._kinds[row] = _kind(tracked)
             self._display[row] = None
             changed.append(row)
         if changed:
@@ -255,8 +262,9 @@ class PaymentsModel(QAbstractTableModel):
             for offset, tracked in enumerate(added):
                 self._rows.append(tracked)
                 self._row_of[tracked.reference] = first + offset
-                self._haystacks.append(f"{tracked.reference}\n{tracked.description}".lower())
+                self._haystacks.append(_haystack(tracked))
                 self._states.append(tracked.payment.state if tracked.payment is not None else None)
+                self._kinds.append(_kind(tracked))
                 self._display.append(None)
             self.endInsertRows()
 
@@ -271,7 +279,7 @@ class PaymentsModel(QAbstractTableModel):
             while rows and rows[0] == first - 1:
                 first = rows.pop(0)
             self.beginRemoveRows(QModelIndex(), first, last)
-            for column in (self._rows, self._haystacks, self._states, self._display):
+            for column in (self._rows, self._haystacks, self._states, self._kinds, self._display):
                 del column[first : last + 1]
             self._row_of = {t.reference: i for i, t in enumerate(self._rows)}
             self.endRemoveRows()
@@ -323,6 +331,10 @@ class PaymentsModel(QAbstractTableModel):
     def state_at(self, row: int) -> State | None:
         return self._states[row]
 
+    def kind_at(self, row: int) -> BusinessState | None:
+        """The business state of ``row`` (None: not fetched yet)."""
+        return self._kinds[row]
+
     # --- helpers ------------------------------------------------------------------------------------
     def _display_row(self, t: TrackedPayment) -> tuple[str, ...]:
         loc = self._locale
@@ -366,3 +378,18 @@ def _warning_icon() -> QIcon:
 
 
 _WARNING_ICON: QIcon | None = None
+
+
+def _kind(tracked: TrackedPayment) -> BusinessState | None:
+    return business_state(tracked.payment) if tracked.payment is not None else None
+
+
+def _haystack(tracked: TrackedPayment) -> str:
+    """What search looks in: reference, description, pspReference and the amount as people type it
+    (``1000.00``, ``1000,00``, ``1000``)."""
+    payment = tracked.payment
+    extra = ""
+    if payment is not None:
+        plain = payment.amount.plain().split()[0]
+        extra = f"\n{payment.psp_reference}\n{plain}\n{plain.replace('.', ',')}\n{plain.split('.')[0]}"
+    return f"{tracked.reference}\n{tracked.description}{extra}".lower()

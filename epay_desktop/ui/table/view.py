@@ -194,8 +194,13 @@ class RegisterView(QStackedWidget):
         """ "43 payments · 43 shown · 4 created · …" for the status bar."""
         if self.model is None or self.proxy is None:
             return ""
+
         counts = self.model.state_counts()
         total, shown = self.model.rowCount(), self.proxy.rowCount()
+        if total and not shown:
+            return _("{total} in the register · nothing matches the search or the state filter").format(
+                total=total
+            )
         parts = [
             ngettext("{count} payment", "{count} payments", total).format(count=total),
             ngettext("{count} shown", "{count} shown", shown).format(count=shown),

@@ -8,20 +8,21 @@ from __future__ import annotations
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QLineEdit, QWidget
 
-from epay_desktop.domain import State
+from epay_desktop.domain import BusinessState, State
 from epay_desktop.i18n import N_, _, translate
 from epay_desktop.ui.theme import icon
 
-StateFilter = frozenset[State | None] | None  # None: every state
+# A row is shown when its API state or its business state is in the set (None: not fetched yet); the
+# two enums never share a value ("AUTHORIZED" is not "reserved").
+StateFilter = frozenset[State | BusinessState | None] | None  # None: every state
 
+B = BusinessState
 STATE_FILTERS: tuple[tuple[str, StateFilter], ...] = (
     (N_("All states"), None),
-    (N_("Waiting for the customer (CREATED)"), frozenset({State.CREATED})),
-    ("AUTHORIZED", frozenset({State.AUTHORIZED})),
+    (N_("To capture (something still reserved)"), frozenset({B.RESERVED, B.PARTLY_CAPTURED})),
     (N_("Can still change"), frozenset({State.CREATED, State.AUTHORIZED, State.UNKNOWN, None})),
-    ("TERMINATED", frozenset({State.TERMINATED})),
-    (N_("ABORTED or EXPIRED"), frozenset({State.ABORTED, State.EXPIRED})),
-    (N_("Unknown state"), frozenset({State.UNKNOWN})),
+    # the labels as their English msgids (this runs before a language is set); translated when shown
+    *((kind.label, frozenset({kind})) for kind in BusinessState),
     (N_("Not fetched yet"), frozenset({None})),
 )
 
@@ -37,8 +38,8 @@ class FilterBar(QWidget):
         row = QHBoxLayout(self)
         row.setContentsMargins(0, 0, 0, 0)
         self.search = QLineEdit(self)
-        self.search.setPlaceholderText(_("Search reference or description  (Ctrl+F)"))
-        self.search.setAccessibleName(_("Search payments by reference or description"))
+        self.search.setPlaceholderText(_("Search reference, description, pspReference or amount  (Ctrl+F)"))
+        self.search.setAccessibleName(_("Search payments by reference, description, pspReference or amount"))
         self.search.setClearButtonEnabled(True)
         self.search.addAction(icon("find"), QLineEdit.ActionPosition.LeadingPosition)
         row.addWidget(self.search, 3)

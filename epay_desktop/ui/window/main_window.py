@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QLocale, QPoint, QTimer, Signal
+from PySide6.QtCore import QLocale, QPoint, QSize, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication
 from PySide6.QtWidgets import QLabel, QMainWindow, QSplitter, QVBoxLayout, QWidget
 
@@ -48,6 +48,17 @@ if TYPE_CHECKING:
     from epay_desktop.ui.table.changes import ChangesAdapter
     from epay_desktop.ui.table.model import PaymentsModel
     from epay_desktop.ui.window.customer_panel import CustomerPanel
+
+# The smallest window everything is made to fit in (no clipped figures); tested.
+SMALLEST = (1000, 650)
+
+
+def fitted_size(width: int, height: int) -> QSize:
+    """``width`` × ``height``, but never larger than the screen's free area (a laptop at 200 %
+    scaling has about 960 × 540 logical pixels): the window must never open beyond the screen."""
+    free = QGuiApplication.primaryScreen().availableGeometry()
+    return QSize(min(width, free.width()), min(height, free.height()))
+
 
 LOADING = N_("Loading the register…")
 
@@ -90,7 +101,7 @@ class MainWindow(QMainWindow):
         self._presenter: ErrorPresenter | None = None
         self.setObjectName("MainWindow")
         self.setWindowTitle("epay-desktop")
-        self.resize(1280, 760)
+        self.resize(fitted_size(1280, 760))
 
         central = QWidget(self)
         layout = QVBoxLayout(central)
