@@ -20,6 +20,7 @@ from epay_desktop.i18n import N_, _, translate
 log = logging.getLogger(__name__)
 
 _OPERATION_NAMES = {
+    "batch": "Batch",
     "cancel": N_("Cancel"),
     "capture": N_("Capture"),
     "refund": N_("Refund"),

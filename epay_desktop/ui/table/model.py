@@ -293,6 +293,18 @@ class PaymentsModel(QAbstractTableModel):
             self._display[row] = None
             self.dataChanged.emit(self.index(row, 0), self.index(row, _COLUMN_COUNT - 1), [])
 
+    def set_busy_many(self, references: list[str], busy: bool) -> None:
+        """Mark (or unmark) many rows at once: one ranged ``dataChanged`` (a batch marks fifty rows)."""
+        rows: list[int] = []
+        for reference in references:
+            (self._busy.add if busy else self._busy.discard)(reference)
+            row = self._row_of.get(reference)
+            if row is not None:
+                self._display[row] = None
+                rows.append(row)
+        if rows:
+            self.dataChanged.emit(self.index(min(rows), 0), self.index(max(rows), _COLUMN_COUNT - 1), [])
+
     def is_busy(self, reference: str) -> bool:
         return reference in self._busy
 

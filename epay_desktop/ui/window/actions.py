@@ -243,6 +243,24 @@ ACTIONS: tuple[ActionSpec, ...] = (
         refund_enablement,
     ),
     ActionSpec(
+        "batch-capture",
+        "Capture selected payments…",
+        "Capture the whole remaining amount of every selected payment (or every one shown, when one row "
+        "is selected); shows first exactly what will happen.",
+        ("Ctrl+Alt+K",),
+        menus=(MenuRule("payments", "2_batch"), MenuRule(TABLE_CONTEXT, "5_batch")),
+        enablement=when(lambda c: c.writable and c.selected is not None),
+    ),
+    ActionSpec(
+        "batch-cancel",
+        "Cancel selected payments…",
+        "Cancel every selected payment (or every one shown, when one row is selected); shows first "
+        "exactly what will happen.",
+        ("Ctrl+Alt+X",),
+        menus=(MenuRule("payments", "2_batch", 1), MenuRule(TABLE_CONTEXT, "5_batch", 1)),
+        enablement=when(lambda c: c.writable and c.selected is not None),
+    ),
+    ActionSpec(
         "remove-payment",
         N_("Remove from register"),
         N_(

@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     from epay_desktop.services import PaymentDesk, Profile
     from epay_desktop.ui.aio import TaskRunner
     from epay_desktop.ui.errors import ErrorPresenter
+    from epay_desktop.ui.flows.batch import BatchFlow
     from epay_desktop.ui.flows.cancel import CancelFlow
     from epay_desktop.ui.flows.in_flight import InFlightCalls
     from epay_desktop.ui.flows.money_move import MoneyMoveFlow
@@ -76,6 +77,7 @@ class MainWindow(QMainWindow):
     runner: TaskRunner
     cancel_flow: CancelFlow
     move_flow: MoneyMoveFlow
+    batch_flow: BatchFlow
     refresh_flow: RefreshFlow
     recovery_flow: RecoveryFlow
     in_flight: InFlightCalls
@@ -143,6 +145,8 @@ class MainWindow(QMainWindow):
                 "capture-payment": lambda: self.move_selected("capture"),
                 "refund-payment": lambda: self.move_selected("refund"),
                 "remove-payment": self.remove_selected,
+                "batch-capture": lambda: self.batch_selected("capture"),
+                "batch-cancel": lambda: self.batch_selected("cancel"),
                 "undo-remove": self.undo_remove,
                 "copy-reference": self.copy_reference,
                 "find": self.filter_bar.focus_search,
@@ -208,6 +212,7 @@ class MainWindow(QMainWindow):
         """Attach the profile's desk: the table, the flows, the customer panel (Demo), the banner, the
         enabled actions; the table follows the desk's change feed from here on."""
         from epay_desktop.ui.aio import TaskRunner
+        from epay_desktop.ui.flows.batch import BatchFlow
         from epay_desktop.ui.flows.cancel import CancelFlow
         from epay_desktop.ui.flows.in_flight import InFlightCalls
         from epay_desktop.ui.flows.money_move import MoneyMoveFlow
@@ -234,6 +239,8 @@ class MainWindow(QMainWindow):
         self.cancel_flow = CancelFlow(desk, self.show_status, parent_widget=self, locale=locale)
         self.move_flow = MoneyMoveFlow(desk, self.show_status, parent_widget=self, locale=locale)
         self.move_flow.reference_busy.connect(self.model.set_busy)
+        self.batch_flow = BatchFlow(desk, self.show_status, parent_widget=self, locale=locale)
+        self.batch_flow.references_busy.connect(self.model.set_busy_many)
         self.refresh_flow = RefreshFlow(
             desk, self.changes, self.runner, auto_interval_ms=self.auto_refresh_ms, parent=self
         )
@@ -362,6 +369,17 @@ class MainWindow(QMainWindow):
             self.runner.start(
                 f"{what}:{tracked.reference}", self.move_flow.run(tracked, action), replace=False
             )
+
+    def batch_selected(self, what: str) -> None:
+        """Cancel or capture (``what``) the selected payments; one row selected means every one shown."""
+        from epay_desktop.domain import Action
+
+        if not self.action(f"batch-{what}").isEnabled() or self.runner.is_running("batch"):
+            return
+        rows = self.register_view.selected_rows()
+        if len(rows) <= 1:
+            rows = self.register_view.shown_rows()
+        self.runner.start("batch", self.batch_flow.run(Action(what), rows), replace=False)
 
     def remove_selected(self) -> None:
         """Take the selected payment out of the register (never the API); Undo remove puts it back."""
