@@ -56,7 +56,8 @@ async def measure(payments: int, latency_ms: int) -> tuple[float, float, float]:
                 refs.append(tracked.reference)
             idle = await max_gap(2.0)
             table = window.register_view.table
-            assert table is not None and window.register_view.proxy is not None
+            assert table is not None
+            assert window.register_view.proxy is not None
             window.select_reference(refs[0])
             for ref in refs:
                 row = window.register_view.proxy.proxy_row_of(ref)
@@ -66,10 +67,12 @@ async def measure(payments: int, latency_ms: int) -> tuple[float, float, float]:
                     QItemSelectionModel.SelectionFlag.Select | QItemSelectionModel.SelectionFlag.Rows,
                 )
             await session.desk.demo.controls.set_faults(latency_ms=latency_ms)  # type: ignore[union-attr]
+            opened = asyncio.Event()
+            window.batch_flow.dialog_opened.connect(lambda _d: opened.set())
             window.action("batch-cancel").trigger()
-            while window.batch_flow.dialog is None or not window.batch_flow.dialog.isVisible():
-                await asyncio.sleep(0.01)
+            await opened.wait()
             dialog = window.batch_flow.dialog
+            assert dialog is not None
             loop = asyncio.get_running_loop()
             ticks: list[float] = []
             timer = QTimer()
