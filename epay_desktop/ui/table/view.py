@@ -35,7 +35,7 @@ COLUMN_SAMPLES = (
     ("REFERENCE", "fjordkaffe-ord-100228"),
     ("DESCRIPTION", "2x Filterkaffe, 1x"),
     ("CREATED", "2026-11-26 10:56"),
-    ("STATE", "AUTHORIZE"),
+    ("STATE", "Partly refunded"),  # the longest business state (a longer translation is measured too)
     ("AMOUNT", "12 345.00 NOK"),
     ("AGGREGATE", "60 % reserved, 40 %"),
     ("UPDATED", "2026-11-26 10:56"),
@@ -129,6 +129,10 @@ class RegisterView(QStackedWidget):
         metrics = table.fontMetrics()
         for name, sample in COLUMN_SAMPLES:
             column = Column[name]
+            if column == Column.STATE:
+                from epay_desktop.domain import BusinessState
+
+                sample = max((kind.label for kind in BusinessState), key=metrics.horizontalAdvance)
             extra = 20 if column == Column.STATE else 0
             table.setColumnWidth(column, metrics.horizontalAdvance(sample) + 18 + extra)
         header.setMinimumSectionSize(48)
