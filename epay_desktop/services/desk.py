@@ -266,3 +266,16 @@ class PaymentDesk:
 
     async def pending_intents(self) -> list[Intent]:
         return await self.engine.pending()
+
+    async def check_pending(self, reference: str) -> tuple[list[str], int]:
+        """Settle ``reference``'s intents without a known outcome from its event log (nothing is sent):
+        the messages of those the log settled, and how many stay pending."""
+        messages: list[str] = []
+        left = 0
+        for intent in await self.engine.pending(reference=reference, everywhere=True):
+            settled = await self.engine.settle(intent, None, source="recovery")
+            if settled is None:
+                left += 1
+            else:
+                messages.append(settled.message)
+        return messages, left

@@ -196,6 +196,7 @@ class Controller:
         """Finish what a crash left without an outcome: finished ones get a status line, the ones that
         need the person a non-modal notice with Send again / Abandon / Later (ui/flows/recovery.py)."""
         window.recovery_flow.present(await desk.recover_pending())
+        await window.show_pending()
 
     # --- switching -------------------------------------------------------------------------------------
     def request_switch(self, profile: Profile) -> None:

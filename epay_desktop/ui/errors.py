@@ -20,6 +20,8 @@ from epay_desktop.i18n import N_, _, translate
 log = logging.getLogger(__name__)
 
 _OPERATION_NAMES = {
+    "check": "Checking the event log",
+    "pending": "Reading the journal",
     "batch": "Batch",
     "cancel": N_("Cancel"),
     "capture": N_("Capture"),

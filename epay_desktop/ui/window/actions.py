@@ -47,6 +47,7 @@ class ActionContext(NamedTuple):
     selected_busy: bool = False  # an operation on the selected payment runs
     refreshing: bool = False  # a refresh runs
     can_undo: bool = False  # payments were removed from the register and can be put back
+    selected_pending: str = ""  # the operation on the selected payment sent without a known outcome
 
     @property
     def writable(self) -> bool:
@@ -78,6 +79,11 @@ def _money_enablement(action: Action, allowed_tip: str) -> Enablement:
             return False, _("The payment has not been read from the API yet; refresh it first.")
         if context.selected_busy:
             return False, _("An operation on this payment is running.")
+        if context.selected_pending:
+            return False, _(
+                "A {operation} of this payment was sent and its outcome is unknown: it waits until that "
+                "is settled (Check now reads the payment's event log; nothing is sent)."
+            ).format(operation=context.selected_pending)
         check = check_action(tracked.payment, action)
         return check.allowed, translate(allowed_tip) if check.allowed else check.reason
 
@@ -241,6 +247,15 @@ ACTIONS: tuple[ActionSpec, ...] = (
             MenuRule(TABLE_CONTEXT, "", -1),
         ),
         refund_enablement,
+    ),
+    ActionSpec(
+        "check-pending",
+        "Check now",
+        "Settle the selected payment's operation with an unknown outcome from its event log (nothing is "
+        "sent).",
+        ("Ctrl+Shift+F5",),
+        menus=(MenuRule("payments", "1_refresh", 3), MenuRule(TABLE_CONTEXT, "", -3)),
+        enablement=when(lambda c: c.writable and bool(c.selected_pending) and not c.selected_busy),
     ),
     ActionSpec(
         "batch-capture",

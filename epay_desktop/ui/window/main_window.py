@@ -145,6 +145,7 @@ class MainWindow(QMainWindow):
                 "capture-payment": lambda: self.move_selected("capture"),
                 "refund-payment": lambda: self.move_selected("refund"),
                 "remove-payment": self.remove_selected,
+                "check-pending": self.check_selected,
                 "batch-capture": lambda: self.batch_selected("capture"),
                 "batch-cancel": lambda: self.batch_selected("cancel"),
                 "undo-remove": self.undo_remove,
@@ -306,6 +307,7 @@ class MainWindow(QMainWindow):
             )
         )
         self.register_view.select_first()
+        await self.show_pending()
         if refresh and self.model.rowCount():
             await self.refresh_flow.refresh(self.model.references())
         self.refresh_flow.auto_timer.start()
@@ -380,6 +382,32 @@ class MainWindow(QMainWindow):
         if len(rows) <= 1:
             rows = self.register_view.shown_rows()
         self.runner.start("batch", self.batch_flow.run(Action(what), rows), replace=False)
+
+    def check_selected(self) -> None:
+        """Check now: settle the selected payment's pending operation from its event log."""
+        tracked = self.selected_tracked()
+        if tracked is not None and self.action("check-pending").isEnabled():
+            self.runner.start(f"check:{tracked.reference}", self._check(tracked.reference), replace=False)
+
+    async def _check(self, reference: str) -> None:
+        assert self.desk is not None
+        messages, left = await self.desk.check_pending(reference)
+        await self.show_pending()
+        if left:
+            self.show_status(
+                f"{reference}: the event log does not show the operation yet; it stays pending. "
+                "Check again later, or finish it from the notice (Send again / Abandon)."
+            )
+        elif messages:
+            self.show_status(" ".join(messages))
+
+    async def show_pending(self) -> None:
+        """Mark the rows with an operation sent without a known outcome (from the journal)."""
+        if self.desk is None:
+            return
+        pending = await self.desk.pending_intents()
+        self.model.set_pending({intent.reference: intent.operation.value for intent in pending})
+        self._update_actions()
 
     def remove_selected(self) -> None:
         """Take the selected payment out of the register (never the API); Undo remove puts it back."""
@@ -467,6 +495,9 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(text, 15_000)
 
     def _present_error(self, name: str, error: BaseException) -> None:
+        if self.desk is not None and name.split(":", 1)[0] in ("cancel", "capture", "refund", "batch"):
+            # An unknown outcome leaves its intent pending: the row says so until it is settled.
+            self.runner.start("pending", self.show_pending())
         if name == "refresh-one":
             from epay_desktop.ui.errors import redact
 
@@ -496,5 +527,8 @@ class MainWindow(QMainWindow):
                 selected_busy=tracked is not None and self.bound and self.model.is_busy(tracked.reference),
                 refreshing=self.refresh_status.running,
                 can_undo=bool(self.removed),
+                selected_pending=self.model.pending_operation(tracked.reference)
+                if tracked is not None and self.bound
+                else "",
             )
         )
