@@ -15,7 +15,7 @@ import json
 import logging
 import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -65,6 +65,10 @@ class Profile:
     client_id: str = ""
     base_url: str | None = None
     currency: Currency = Currency.NOK
+    # The file name (stem) of the profile's register, fixed when the profile is first saved and kept
+    # when it is renamed, so the register and its journal follow the profile. ``None``: from the name
+    # (the built-in Demo profile, and profiles saved before this existed, whose files are named so).
+    register: str | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
         currency: object = self.currency
@@ -139,7 +143,12 @@ class Profile:
             "clientId": self.client_id,
             "baseUrl": self.base_url,
             "currency": self.currency.value,
+            "register": self.register_stem,
         }
+
+    @property
+    def register_stem(self) -> str:
+        return self.register or self.slug
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Profile:
@@ -154,6 +163,7 @@ class Profile:
                 base_url=str(base_url) if base_url else None,
                 # Files written before profiles had a currency say nothing: NOK, as before.
                 currency=data.get("currency") or Currency.NOK,
+                register=_register_stem(data.get("register")),
             )
         except (KeyError, ValueError, TypeError) as error:
             raise ProfileError(f"A saved profile is incomplete or invalid ({error}).") from error
@@ -177,11 +187,19 @@ class ProfileSecrets:
 DEMO_SECRETS = ProfileSecrets("demo-secret", "demo-subscription-key")
 
 
+def _register_stem(value: object) -> str | None:
+    """A register stem read from the profiles file, if it is a safe file name (else: from the name)."""
+    if isinstance(value, str) and re.fullmatch(r"[A-Za-z0-9_-][A-Za-z0-9._-]{0,120}", value):
+        return value
+    return None
+
+
 def register_path(profile: Profile) -> Path:
-    """``<data dir>/registers/<profile>.sqlite3``: switching profile switches the register."""
+    """``<data dir>/registers/<stem>.sqlite3``: switching profile switches the register; renaming a
+    profile keeps it (the stem is fixed when the profile is first saved)."""
     folder = paths.data_dir() / "registers"
     folder.mkdir(parents=True, exist_ok=True)
-    return folder / f"{profile.slug}.sqlite3"
+    return folder / f"{profile.register_stem}.sqlite3"
 
 
 class ProfileStore:
@@ -237,20 +255,38 @@ class ProfileStore:
                 return profile
         raise ProfileError(f"There is no profile named {name!r}.")
 
-    def save(self, profile: Profile, *, replacing: str | None = None) -> None:
-        """Add or update ``profile`` (``replacing`` is the old name when it was renamed)."""
+    def save(self, profile: Profile, *, replacing: str | None = None) -> Profile:
+        """Add or update ``profile`` (``replacing`` is the old name when it was renamed); returns it as
+        saved, with its register: a renamed profile keeps the register (and journal) it had."""
         profile.validate()
         if profile.is_demo or profile.name == DEMO_PROFILE.name:
             raise ProfileError("The Demo profile is built in and cannot be changed.")
         data = self._read()
-        kept = [
-            p
-            for p in data["profiles"]
-            if isinstance(p, dict) and p.get("name") not in (profile.name, replacing)
-        ]
-        kept.append(profile.to_json())
-        data["profiles"] = kept
+        entries = [p for p in data["profiles"] if isinstance(p, dict)]
+        mine = (replacing or profile.name, profile.name)
+        previous = next((p for p in entries if p.get("name") in mine[:1]), None) or next(
+            (p for p in entries if p.get("name") == profile.name), None
+        )
+        others = [p for p in entries if p.get("name") not in mine]
+        stem = self._stem_of(previous) if previous is not None else None
+        if stem is None:
+            taken = {s for p in others if (s := self._stem_of(p)) is not None} | {DEMO_PROFILE.slug}
+            stem = profile.slug
+            suffix = 2
+            while stem in taken:  # a renamed profile kept this name's file: take another
+                stem = f"{profile.slug}-{suffix}"
+                suffix += 1
+        saved = replace(profile, register=stem)
+        data["profiles"] = [*others, saved.to_json()]
         self._write(data)
+        return saved
+
+    @staticmethod
+    def _stem_of(entry: dict[str, Any]) -> str | None:
+        try:
+            return Profile.from_json(entry).register_stem
+        except ProfileError:
+            return None
 
     def delete(self, name: str) -> None:
         if name == DEMO_PROFILE.name:

@@ -149,6 +149,7 @@ def test_profiles_file_shape(app_home: Path) -> None:
             "clientId": "client-abc",
             "baseUrl": None,
             "currency": "NOK",
+            "register": SHOP.slug,
         }
     ]
 
@@ -203,3 +204,55 @@ def test_profiles_files_without_a_currency_still_load(app_home: Path) -> None:
     assert profiles[1].currency is Currency.NOK
     with pytest.raises(ProfileError, match="currency"):
         Profile.from_json(old["profiles"][1])  # type: ignore[index]
+
+
+def test_renaming_a_profile_keeps_its_register_and_journal(app_home: Path) -> None:
+    from epay_desktop.store import NewEntry, Store
+
+    store = ProfileStore()
+    saved = store.save(SHOP)
+    path = register_path(saved)
+    with Store(path) as register:
+        register.register.add("123456", [NewEntry("fjord-ref-0001")])
+    renamed = store.save(
+        Profile("Fjordkaffe MT", ProfileKind.TEST, "123456", "client-abc"), replacing="Fjordkaffe test"
+    )
+    assert register_path(renamed) == path
+    assert register_path(store.get("Fjordkaffe MT")) == path  # as the app opens it, from the file
+    with Store(register_path(store.get("Fjordkaffe MT"))) as register:
+        assert register.register.references("123456") == ["fjord-ref-0001"]
+    # A new profile taking the old name gets a register of its own, not the renamed one's.
+    again = store.save(SHOP)
+    assert register_path(again) != path
+    assert register_path(store.get("Fjordkaffe test")) == register_path(again)
+    # Saving the renamed profile again (an edit) keeps its register.
+    assert register_path(store.save(store.get("Fjordkaffe MT"))) == path
+
+
+def test_profiles_saved_before_register_names_keep_their_files(app_home: Path) -> None:
+    store = ProfileStore()
+    store.path.write_text(
+        json.dumps({"version": 1, "profiles": [SHOP.to_json() | {"register": None}], "lastUsed": "Demo"}),
+        encoding="utf-8",
+    )
+    old = store.get("Fjordkaffe test")
+    assert register_path(old).name == f"{SHOP.slug}.sqlite3"
+    renamed = store.save(
+        Profile("Fjordkaffe MT", ProfileKind.TEST, "123456", "client-abc"), replacing="Fjordkaffe test"
+    )
+    assert register_path(renamed).name == f"{SHOP.slug}.sqlite3"
+
+
+def test_a_register_name_that_is_not_a_safe_file_name_is_not_used(app_home: Path) -> None:
+    store = ProfileStore()
+    store.path.write_text(
+        json.dumps(
+            {
+                "version": 1,
+                "profiles": [SHOP.to_json() | {"register": "../../etc/passwd"}],
+                "lastUsed": "Demo",
+            }
+        ),
+        encoding="utf-8",
+    )
+    assert register_path(store.get("Fjordkaffe test")).parent == app_home / "data" / "registers"

@@ -131,6 +131,7 @@ class ProfileForm(QGroupBox):
             merchant_serial_number=self.msn_edit.text().strip(),
             client_id=self.client_id_edit.text().strip(),
             base_url=self.base_url_edit.text().strip() or None if kind is ProfileKind.CUSTOM else None,
+            register=editing.register if editing is not None else None,  # a rename keeps the register
         )
 
     def typed_secrets(self) -> tuple[str, str]:

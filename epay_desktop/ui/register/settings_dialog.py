@@ -331,7 +331,7 @@ class SettingsDialog(QDialog):
             self.status.show_error(f"A profile named {profile.name!r} exists already; choose another name.")
             return None
         new_secrets = await self._secrets_for(profile, previous)
-        await asyncio.to_thread(self.store.save, profile, replacing=previous)
+        profile = await asyncio.to_thread(self.store.save, profile, replacing=previous)
         persistent = None
         if new_secrets is not None:
             persistent = await asyncio.to_thread(self.secrets.set, profile, new_secrets)

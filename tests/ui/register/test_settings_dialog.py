@@ -159,3 +159,21 @@ def test_a_damaged_profiles_file_is_reported_and_left_alone(qtbot: Any, tmp_path
     assert dialog.status.tone is Tone.ERROR
     assert "cannot be read" in dialog.status.text()
     assert path.read_text() == "{not json"
+
+
+def test_renaming_in_the_dialog_keeps_the_register(
+    qtbot: Any, qt_loop: asyncio.AbstractEventLoop, tmp_path: Path, app_home: Path
+) -> None:
+    from epay_desktop.services import register_path
+
+    store, secrets = ProfileStore(tmp_path / "profiles.json"), SecretStore(MemoryKeyring())
+    dialog = SettingsDialog(store, secrets)
+    qtbot.addWidget(dialog)
+    fill(dialog, name="Shop test", kind=ProfileKind.TEST, msn="123456", secret="s", key="k")
+    first = run(qt_loop, dialog.save())
+    dialog.name_edit.setText("Shop renamed")
+    renamed = run(qt_loop, dialog.save())
+    assert renamed.name == "Shop renamed"
+    assert register_path(renamed) == register_path(first)
+    assert register_path(dialog.editing) == register_path(store.get("Shop renamed")) == register_path(first)
+    assert secrets.get("Shop renamed") == ProfileSecrets("s", "k")
