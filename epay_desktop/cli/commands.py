@@ -76,7 +76,7 @@ async def _read_log(client: EPaymentClient, reference: str) -> tuple[Payment, li
 
 
 def _confirmed(prompt: str, printer: Printer, stdin: TextIO) -> bool:
-    print(prompt, end="", file=printer.err, flush=True)
+    printer.prompt(prompt)
     answer = stdin.readline()
     if not answer:
         print(file=printer.err)

@@ -35,6 +35,7 @@ from epay_desktop.api import (
     NotAllowedError,
     OutcomeUnknownError,
     SandboxControls,
+    register_secret,
 )
 from epay_desktop.api.client import USER_FLOWS
 from epay_desktop.cli.output import ConfigError, Printer
@@ -197,6 +198,8 @@ def main(argv: Sequence[str] | None = None, *, stdin: TextIO | None = None) -> i
     printer = Printer(as_json=args.json)
     try:
         connection = connect(args, os.environ)
+        for secret in connection.credentials.secrets:
+            register_secret(secret)  # before anything can print: a server may echo them back
         return asyncio.run(run(args, connection, printer, stdin or sys.stdin))
     except (EPaymentError, ConfigError) as error:
         printer.error(error)

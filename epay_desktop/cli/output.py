@@ -8,7 +8,7 @@ import sys
 from datetime import UTC
 from typing import Any, TextIO
 
-from epay_desktop.api import ApiError, EPaymentError, OutcomeUnknownError
+from epay_desktop.api import ApiError, EPaymentError, OutcomeUnknownError, redact
 from epay_desktop.domain import Action, Payment, PaymentEvent, check_action
 
 
@@ -111,7 +111,21 @@ def events_text(events: list[PaymentEvent]) -> str:
     )
 
 
+def redacted(data: object) -> object:
+    """``data`` (JSON-ready) with every string, keys too, passed through ``redact``: a secret a server
+    echoes back never reaches the output, and the output stays valid JSON."""
+    if isinstance(data, str):
+        return redact(data)
+    if isinstance(data, dict):
+        return {redacted(k) if isinstance(k, str) else k: redacted(v) for k, v in data.items()}
+    if isinstance(data, list | tuple):
+        return [redacted(item) for item in data]
+    return data
+
+
 class Printer:
+    """Every line ``epay`` writes goes through here, and through ``redact`` on its way out."""
+
     def __init__(self, *, as_json: bool, out: TextIO | None = None, err: TextIO | None = None) -> None:
         self.as_json = as_json
         self.out = out or sys.stdout
@@ -119,20 +133,24 @@ class Printer:
 
     def result(self, text: str, data: object) -> None:
         if self.as_json:
-            print(json.dumps(data, ensure_ascii=False, indent=2), file=self.out)
+            print(json.dumps(redacted(data), ensure_ascii=False, indent=2), file=self.out)
         else:
-            print(text, file=self.out)
+            print(redact(text), file=self.out)
 
     def note(self, text: str) -> None:
         """For people only: on stderr in JSON mode so stdout stays parseable."""
-        print(text, file=self.err if self.as_json else self.out)
+        print(redact(text), file=self.err if self.as_json else self.out)
+
+    def prompt(self, text: str) -> None:
+        """A question for the person (on stderr, without a line break)."""
+        print(redact(text), end="", file=self.err, flush=True)
 
     def error(self, error: BaseException | str) -> None:
         message = error if isinstance(error, str) else _error_text(error)
-        print(f"epay: {message}", file=self.err)
+        print(f"epay: {redact(message)}", file=self.err)
         if self.as_json:
             data = {"type": "UsageError", "message": error} if isinstance(error, str) else error_json(error)
-            print(json.dumps({"error": data}, ensure_ascii=False, indent=2), file=self.out)
+            print(json.dumps(redacted({"error": data}), ensure_ascii=False, indent=2), file=self.out)
 
 
 def _error_text(error: BaseException) -> str:
