@@ -33,7 +33,16 @@ from epay_desktop.api import (
 from epay_desktop.cli.output import Printer
 from epay_desktop.domain import Money, Payment, PaymentEvent
 from epay_desktop.services.outcomes import find_effect, moved_amount, success_message
-from epay_desktop.store import Intent, IntentFinishedError, IntentPendingError, IntentStatus, Operation, Store
+from epay_desktop.store import (
+    Intent,
+    IntentFinishedError,
+    IntentPendingError,
+    IntentStatus,
+    KeyAlreadyUsedError,
+    Operation,
+    RegisterError,
+    Store,
+)
 
 JOURNAL_FILE = "cli-journal.sqlite3"
 OS_USER = "epay-cli"
@@ -122,7 +131,15 @@ class CliJournal:
     @classmethod
     async def open(cls, profile: str) -> CliJournal:
         """``profile``: the environment's, from :func:`journal_profile`."""
-        store = await asyncio.to_thread(Store, journal_path())
+        path = journal_path()
+        try:
+            store = await asyncio.to_thread(Store, path)
+        except RegisterError as error:
+            raise JournalRefusalError(
+                f"The command line's journal {path} cannot be used: {error.__cause__ or error}. Nothing was "
+                "sent. Move it aside (keep it: it may hold operations whose outcome is unknown) and run the "
+                "command again; a new journal is started."
+            ) from None
         return cls(store, profile)
 
     async def aclose(self) -> None:
@@ -205,6 +222,12 @@ class CliJournal:
                     idempotency_key=key or new_idempotency_key(),
                     os_user=OS_USER,
                 )
+            except KeyAlreadyUsedError as error:
+                raise JournalRefusalError(
+                    f"{error} A key belongs to one request: nothing was sent. Run the command without --key "
+                    "for a new operation (--key only repeats a call whose outcome was unknown).",
+                    usage=True,
+                ) from None
             except IntentPendingError as error:  # another epay started one meanwhile
                 if error.intent.profile != self.profile:
                     raise JournalRefusalError(self._elsewhere(error.intent, msn)) from None

@@ -38,12 +38,15 @@ from epay_desktop.api import (
     register_secret,
 )
 from epay_desktop.api.client import USER_FLOWS
+from epay_desktop.api.environment import check_base_url
 from epay_desktop.cli.output import ConfigError, Printer
 from epay_desktop.domain import REFERENCE_PATTERN, Currency, Money, MoneyError
+from epay_desktop.services import RegisterError
 
 EXIT_OK, EXIT_REFUSED, EXIT_USAGE, EXIT_UNKNOWN, EXIT_NETWORK = 0, 1, 2, 3, 4
 SANDBOX_MSN = "123456"
 DEMO_CURRENCY = {"123456": Currency.NOK, "223344": Currency.DKK, "334455": Currency.EUR}
+MONEY_COMMANDS = ("cancel", "capture", "refund", "create")
 ENV_VARS = ("EPAY_CLIENT_ID", "EPAY_CLIENT_SECRET", "EPAY_SUBSCRIPTION_KEY", "EPAY_MSN")
 
 
@@ -52,6 +55,14 @@ def _reference(text: str) -> str:
         raise argparse.ArgumentTypeError(
             f"{text!r} is not a payment reference (8 to 64 letters, digits or dashes)"
         )
+    return text
+
+
+def _base_url(text: str) -> str:
+    try:
+        check_base_url(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
     return text
 
 
@@ -78,7 +89,9 @@ def build_parser() -> argparse.ArgumentParser:
         "4 network or configuration.",
     )
     parser.add_argument("--env", choices=("sandbox", "test", "production"), default="sandbox")
-    parser.add_argument("--base-url", help="a sandbox elsewhere, e.g. http://127.0.0.1:8787 (sandbox only)")
+    parser.add_argument(
+        "--base-url", type=_base_url, help="a sandbox elsewhere, e.g. http://127.0.0.1:8787 (sandbox only)"
+    )
     parser.add_argument("--msn", help="merchant serial number (default: EPAY_MSN, or 123456 in the sandbox)")
     parser.add_argument("--json", action="store_true", help="machine-readable output on stdout")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -141,9 +154,13 @@ def _in_process_sandbox() -> httpx.AsyncBaseTransport:
     """The one place the command line builds the sandbox (a composition root, like app.py)."""
     from epay_desktop.paths import data_dir
     from epay_desktop.sandbox import SandboxConfig, create_app
+    from epay_desktop.sandbox.persistence import StateFileError
 
     config = SandboxConfig(data="demo", state_file=data_dir() / "cli-sandbox.sqlite", rate_limits=False)
-    return httpx.ASGITransport(app=create_app(config))
+    try:
+        return httpx.ASGITransport(app=create_app(config))
+    except StateFileError as error:
+        raise ConfigError(f"the built-in sandbox cannot start: {error}") from None
 
 
 def connect(args: argparse.Namespace, environ: dict[str, str] | os._Environ[str]) -> Connection:
@@ -210,3 +227,14 @@ def main(argv: Sequence[str] | None = None, *, stdin: TextIO | None = None) -> i
     except KeyboardInterrupt:
         printer.error("interrupted")
         return 130
+    except RegisterError as error:  # the journal failed while a money-moving call was under way
+        printer.error(
+            f"{error} Check the payment with: epay events {getattr(args, 'reference', '')}".rstrip()
+        )
+        return EXIT_UNKNOWN
+    except Exception as error:  # a bug: said in one line (redacted), never a traceback with secrets
+        printer.error(f"unexpected {type(error).__name__}: {error}. This is a bug; please report it.")
+        if args.command in MONEY_COMMANDS:
+            printer.note(f"Check what happened with: epay events {getattr(args, 'reference', '')}".rstrip())
+            return EXIT_UNKNOWN
+        return EXIT_REFUSED

@@ -134,6 +134,12 @@ class Profile:
                 raise ProfileError(
                     f"A custom profile needs a base URL starting with http:// or https://, got {url!r}."
                 )
+            from epay_desktop.api.environment import check_base_url
+
+            try:
+                check_base_url(url)
+            except ValueError as error:
+                raise ProfileError(f"A custom profile needs a usable base URL: {error}.") from None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -153,6 +159,9 @@ class Profile:
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Profile:
         try:
+            for text in ("name", "kind"):
+                if not isinstance(data[text], str):
+                    raise TypeError(f"{text} is not text")
             kind = ProfileKind(str(data["kind"]))
             base_url = data.get("baseUrl")
             return cls(
@@ -165,6 +174,8 @@ class Profile:
                 currency=data.get("currency") or Currency.NOK,
                 register=_register_stem(data.get("register")),
             )
+        except RecursionError:
+            raise ProfileError("A saved profile is nested too deeply to be read.") from None
         except (KeyError, ValueError, TypeError) as error:
             raise ProfileError(f"A saved profile is incomplete or invalid ({error}).") from error
 
@@ -215,6 +226,11 @@ class ProfileStore:
             return {"version": 1, "profiles": [], "lastUsed": DEMO_PROFILE.name}
         try:
             data = json.loads(self.path.read_text(encoding="utf-8"))
+        except RecursionError:
+            raise ProfileStoreError(
+                f"The profiles file {self.path} is nested too deeply to be a profiles file. It was left as "
+                "it is; fix or move it and start again."
+            ) from None
         except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
             raise ProfileStoreError(
                 f"The profiles file {self.path} cannot be read ({error}). It was left as it is; "

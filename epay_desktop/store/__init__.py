@@ -27,6 +27,7 @@ from epay_desktop.store.journal import (
     IntentPendingError,
     IntentStatus,
     Journal,
+    KeyAlreadyUsedError,
     Operation,
 )
 from epay_desktop.store.register import NewEntry, Register
@@ -67,6 +68,7 @@ __all__ = [
     "IntentPendingError",
     "IntentStatus",
     "Journal",
+    "KeyAlreadyUsedError",
     "NewEntry",
     "Operation",
     "Register",

@@ -15,7 +15,15 @@ from datetime import datetime
 
 from epay_desktop.domain import Money
 from epay_desktop.store.audit import insert_line
-from epay_desktop.store.db import Database, from_text, money_columns, money_from_columns, to_text, utc_now
+from epay_desktop.store.db import (
+    Database,
+    RegisterDamagedError,
+    from_text,
+    money_columns,
+    money_from_columns,
+    to_text,
+    utc_now,
+)
 
 
 class IntentStatus(enum.StrEnum):
@@ -55,6 +63,16 @@ _COLUMNS = (
 
 
 def _intent(row: tuple[object, ...]) -> Intent:
+    try:
+        return _intent_of(row)
+    except (ValueError, TypeError, OverflowError) as problem:
+        raise UnreadableIntentError(
+            f"Journal entry {row[0]!s:.20} ({row[1]!s:.20} of {row[4]!s:.64}) cannot be read: "
+            f"{problem!s:.160}"
+        ) from problem
+
+
+def _intent_of(row: tuple[object, ...]) -> Intent:
     (
         id_,
         operation,
@@ -109,6 +127,35 @@ class IntentPendingError(Exception):
 _CONFIRMED = frozenset({IntentStatus.SUCCEEDED, IntentStatus.RECONCILED})
 
 
+class KeyAlreadyUsedError(Exception):
+    """``begin`` was given an Idempotency-Key that an earlier intent (``intent``) already has: a key
+    belongs to one request, so nothing was written and nothing may be sent with it."""
+
+    def __init__(self, intent: Intent) -> None:
+        what = f" {intent.amount.plain()}" if intent.amount is not None else ""
+        super().__init__(
+            f"The idempotency key {intent.idempotency_key} already belongs to the {intent.operation.value}"
+            f"{what} of {intent.reference} started {intent.created_at:%Y-%m-%d %H:%M} UTC "
+            f"({intent.status.value})."
+        )
+        self.intent = intent
+
+
+class UnreadableIntentError(Exception):
+    """A journal row has a cell that cannot be read (edited by hand, written by another program)."""
+
+
+def _readable(rows: list[tuple[object, ...]], skipped: list[str]) -> list[Intent]:
+    """The intents of ``rows``; a row that cannot be read is left out and described in ``skipped``."""
+    intents = []
+    for row in rows:
+        try:
+            intents.append(_intent(row))
+        except UnreadableIntentError as problem:
+            skipped.append(str(problem))
+    return intents
+
+
 class IntentFinishedError(Exception):
     """``note_attempt`` found the intent already finished (``intent``: abandoned, settled or sent by
     another desk or process since it was read): it must not be sent. Nothing was written."""
@@ -124,6 +171,8 @@ class IntentFinishedError(Exception):
 class Journal:
     def __init__(self, db: Database) -> None:
         self.db = db
+        # Entries the last ``pending`` or ``all`` left out because a cell in them cannot be read.
+        self.skipped: list[str] = []
 
     def begin(
         self,
@@ -154,7 +203,14 @@ class Journal:
         def work(conn: sqlite3.Connection) -> Intent:
             # Inside the write transaction (BEGIN IMMEDIATE): nobody can begin between this check and
             # the insert. The unique index is the second line of defence.
-            found = pending_one(conn)
+            try:
+                found = pending_one(conn)
+            except UnreadableIntentError as problem:
+                raise RegisterDamagedError(
+                    f"{problem} It is still pending on this payment, so nothing was sent. Repair or remove "
+                    f"that entry in {self.db.path.name}, or move the register aside.",
+                    self.db.path,
+                ) from problem
             if found is not None:
                 raise IntentPendingError(found)
             try:
@@ -174,9 +230,14 @@ class Journal:
                 )
             except sqlite3.IntegrityError as error:
                 found = pending_one(conn)
-                if found is None:
+                if found is not None:
+                    raise IntentPendingError(found) from error
+                row = conn.execute(
+                    f"SELECT {_COLUMNS} FROM intents WHERE idempotency_key = ?", (idempotency_key,)
+                ).fetchone()
+                if row is None:
                     raise
-                raise IntentPendingError(found) from error
+                raise KeyAlreadyUsedError(_intent(row)) from error
             intent_id = int(cursor.lastrowid or 0)
             insert_line(
                 conn,
@@ -280,7 +341,10 @@ class Journal:
                 params.append(value)
         sql = f"SELECT {_COLUMNS} FROM intents WHERE {' AND '.join(clauses)} ORDER BY id"
         rows = self.db.read("reading the journal", lambda c: c.execute(sql, params).fetchall())
-        return [_intent(r) for r in rows]
+        skipped: list[str] = []
+        intents = _readable(rows, skipped)
+        self.skipped = skipped
+        return intents
 
     def all(self, limit: int = 1000) -> list[Intent]:
         rows = self.db.read(
@@ -289,4 +353,7 @@ class Journal:
                 f"SELECT {_COLUMNS} FROM intents ORDER BY id DESC LIMIT ?", (limit,)
             ).fetchall(),
         )
-        return [_intent(r) for r in rows]
+        skipped: list[str] = []
+        intents = _readable(rows, skipped)
+        self.skipped = skipped
+        return intents

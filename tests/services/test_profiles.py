@@ -256,3 +256,26 @@ def test_a_register_name_that_is_not_a_safe_file_name_is_not_used(app_home: Path
         encoding="utf-8",
     )
     assert register_path(store.get("Fjordkaffe test")).parent == app_home / "data" / "registers"
+
+
+@pytest.mark.parametrize("depth", [100_000, 900])
+def test_a_deeply_nested_profiles_file_is_refused_or_skipped_not_a_crash(app_home: Path, depth: int) -> None:
+    store = ProfileStore()
+    store.path.parent.mkdir(parents=True, exist_ok=True)
+    nested = "[" * depth + "]" * depth
+    store.path.write_text(
+        '{"version": 1, "lastUsed": "Demo", "profiles": [{"name": ' + nested + ', "kind": "test", '
+        '"merchantSerialNumber": "123456", "clientId": "c"}, ' + nested + "]}",
+        encoding="utf-8",
+    )
+    if depth > 5000:
+        with pytest.raises(ProfileStoreError, match="nested too deeply"):
+            store.list()
+    else:  # read, and the profile whose name is not text is skipped
+        assert store.list() == [DEMO_PROFILE]
+
+
+@pytest.mark.parametrize("url", ["http://[::1", "http://127.0.0.1:99999", "http://:8080", "http://h:port"])
+def test_a_custom_base_url_that_is_not_usable_is_refused(url: str) -> None:
+    with pytest.raises(ProfileError, match="base URL"):
+        Profile("Training", ProfileKind.CUSTOM, "123456", "c", url).validate()
