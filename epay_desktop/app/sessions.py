@@ -84,6 +84,8 @@ async def open_profile(profile: Profile, secrets: SecretStore, *, read_only: boo
         return await open_demo(
             register_path(profile), state_file=data / "demo-sandbox.sqlite3", read_only=read_only
         )
+    # Saved before a rule existed (e.g. plain http:// to another machine, unconfirmed): not connected.
+    profile.validate()
     # A keyring may wait for an unlock prompt: never on the GUI thread.
     stored = await asyncio.to_thread(secrets.get, profile)
     client_of_profile = client_for(profile, stored)

@@ -11,6 +11,7 @@ this session only and says so through ``SecretStore.persistent`` so the UI can t
 from __future__ import annotations
 
 import enum
+import ipaddress
 import json
 import logging
 import os
@@ -18,6 +19,7 @@ import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from epay_desktop import paths
 from epay_desktop.domain import Currency
@@ -69,6 +71,9 @@ class Profile:
     # when it is renamed, so the register and its journal follow the profile. ``None``: from the name
     # (the built-in Demo profile, and profiles saved before this existed, whose files are named so).
     register: str | None = field(default=None, compare=False)
+    # The person confirmed that a Custom base URL over plain http:// to another machine is a sandbox
+    # (such a connection is not encrypted: secrets and payments cross the network readable).
+    unencrypted_sandbox: bool = False
 
     def __post_init__(self) -> None:
         currency: object = self.currency
@@ -102,6 +107,22 @@ class Profile:
         if self.kind is ProfileKind.PRODUCTION:
             return PRODUCTION_BASE_URL
         return (self.base_url or DEMO_BASE_URL).rstrip("/")
+
+    @property
+    def unencrypted(self) -> bool:
+        """A Custom profile over plain http:// to a host other than this computer."""
+        if self.kind is not ProfileKind.CUSTOM or not (self.base_url or "").lower().startswith("http://"):
+            return False
+        try:
+            host = (urlsplit(self.base_url or "").hostname or "").lower()
+        except ValueError:
+            return True
+        if host == "localhost":
+            return False
+        try:
+            return not ipaddress.ip_address(host).is_loopback
+        except ValueError:
+            return True
 
     @property
     def slug(self) -> str:
@@ -140,8 +161,15 @@ class Profile:
                 check_base_url(url)
             except ValueError as error:
                 raise ProfileError(f"A custom profile needs a usable base URL: {error}.") from None
+            if self.unencrypted and not self.unencrypted_sandbox:
+                raise ProfileError(
+                    f"{url} is plain http:// to another machine: the connection is not encrypted, so the "
+                    "secrets and the payments cross the network readable. That is only for a sandbox: "
+                    'confirm that it is one ("This is a sandbox"), or use https://.'
+                )
 
     def to_json(self) -> dict[str, Any]:
+        confirmed = {"unencryptedSandbox": True} if self.unencrypted_sandbox else {}
         return {
             "name": self.name,
             "kind": self.kind.value,
@@ -150,7 +178,7 @@ class Profile:
             "baseUrl": self.base_url,
             "currency": self.currency.value,
             "register": self.register_stem,
-        }
+        } | confirmed
 
     @property
     def register_stem(self) -> str:
@@ -173,6 +201,7 @@ class Profile:
                 # Files written before profiles had a currency say nothing: NOK, as before.
                 currency=data.get("currency") or Currency.NOK,
                 register=_register_stem(data.get("register")),
+                unencrypted_sandbox=data.get("unencryptedSandbox") is True,
             )
         except RecursionError:
             raise ProfileError("A saved profile is nested too deeply to be read.") from None

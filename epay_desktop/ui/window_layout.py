@@ -254,6 +254,13 @@ def show_profile(w: MainWindow, profile: Profile, *, read_only: bool = False, da
         set_banner(w.banner, "production", f"PRODUCTION — {profile.name}: real payments, real money.")
     elif profile.is_demo:
         set_banner(w.banner, "demo", "DEMO — built-in sandbox with demo data. Nothing real is touched.")
+    elif profile.unencrypted:
+        set_banner(
+            w.banner,
+            "test",
+            f"SANDBOX — {profile.name} at {profile.effective_base_url}: NOT ENCRYPTED (plain http://). "
+            "Use it for a sandbox only.",
+        )
     else:
         set_banner(w.banner, "test", f"TEST environment — {profile.name}. No real money moves.")
 

@@ -31,7 +31,14 @@ def test_profiles_are_saved_without_secrets_and_demo_is_built_in(app_home: Path)
     store = ProfileStore()
     assert store.list() == [DEMO_PROFILE]
     store.save(SHOP)
-    custom = Profile("Training room", ProfileKind.CUSTOM, "223344", "demo-client", "http://10.0.0.5:8080")
+    custom = Profile(
+        "Training room",
+        ProfileKind.CUSTOM,
+        "223344",
+        "demo-client",
+        "http://10.0.0.5:8080",
+        unencrypted_sandbox=True,
+    )
     store.save(custom)
     assert [p.name for p in store.list()] == ["Demo", "Fjordkaffe test", "Training room"]
     assert store.get("Training room").effective_base_url == "http://10.0.0.5:8080"
@@ -279,3 +286,31 @@ def test_a_deeply_nested_profiles_file_is_refused_or_skipped_not_a_crash(app_hom
 def test_a_custom_base_url_that_is_not_usable_is_refused(url: str) -> None:
     with pytest.raises(ProfileError, match="base URL"):
         Profile("Training", ProfileKind.CUSTOM, "123456", "c", url).validate()
+
+
+@pytest.mark.parametrize(
+    ("url", "unencrypted"),
+    [
+        ("http://10.0.0.5:8080", True),
+        ("http://sandbox.lan", True),
+        ("http://127.0.0.1:8787", False),
+        ("http://[::1]:8787", False),
+        ("http://localhost:8787", False),
+        ("https://10.0.0.5", False),
+    ],
+)
+def test_plain_http_to_another_machine_needs_a_confirmed_sandbox(
+    app_home: Path, url: str, unencrypted: bool
+) -> None:
+    profile = Profile("Training room", ProfileKind.CUSTOM, "223344", "demo-client", url)
+    assert profile.unencrypted is unencrypted
+    if unencrypted:
+        with pytest.raises(ProfileError, match="not encrypted"):
+            ProfileStore().save(profile)
+        confirmed = Profile(
+            "Training room", ProfileKind.CUSTOM, "223344", "demo-client", url, unencrypted_sandbox=True
+        )
+        ProfileStore().save(confirmed)
+        assert ProfileStore().get("Training room").unencrypted_sandbox
+    else:
+        ProfileStore().save(profile)
