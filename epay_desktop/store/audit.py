@@ -7,8 +7,8 @@ importing, creating payments, settings) write here.
 from __future__ import annotations
 
 import csv
-import re
 import os
+import re
 import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
