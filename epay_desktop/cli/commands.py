@@ -13,6 +13,7 @@ from epay_desktop.cli.journal import CliJournal, JournalRefusalError, journal_pr
 from epay_desktop.cli.main import DEMO_CURRENCY, EXIT_OK, EXIT_REFUSED, EXIT_UNKNOWN, EXIT_USAGE, Connection
 from epay_desktop.cli.output import Printer, event_json, events_text, payment_json, payment_text
 from epay_desktop.domain import Action, Currency, Money, Payment, PaymentEvent, cancel_outcome, check_action
+from epay_desktop.services.outcomes import find_effect, moved_amount
 from epay_desktop.store import Operation
 
 
@@ -120,7 +121,13 @@ async def _cancel(
         )
     finally:
         await journal.aclose()
-    released = after.aggregate.cancelled - payment.aggregate.cancelled
+    if resumed is None:
+        released = after.aggregate.cancelled - payment.aggregate.cancelled
+    else:
+        # The figures read before resuming may already hold the earlier attempt's effect: the event
+        # with the intent's key (or its keyless CANCELLED) says what this cancel released.
+        events = await client.get_events(payment.reference)
+        released = moved_amount(resumed, None, after, find_effect(resumed, after, events))
     data = payment_json(after) | {"released": released.to_json(), "idempotencyKey": key}
     printer.result(f"Cancelled: {released.plain()} released.\n{payment_text(after)}", data)
     return EXIT_OK
