@@ -58,6 +58,15 @@ class StateFile:
             path.parent.mkdir(parents=True, exist_ok=True)
             # Used from whichever thread serves the request; ``_lock`` keeps it to one at a time.
             self._db = sqlite3.connect(path, timeout=10, isolation_level=None, check_same_thread=False)
+            tables = {
+                str(row[0])
+                for row in self._db.execute(
+                    "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+                )
+            }
+            if tables and "sandbox_state" not in tables:  # another program's database: leave it alone
+                self._db.close()
+                raise StateFileError(path, "it is a SQLite database of another program (left as it was)")
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=FULL")
             for statement in SCHEMA:

@@ -8,9 +8,10 @@ other tokens on its line is taken for a word of prose and skipped (and said), no
 CSV: a header row with a ``reference`` column (any case, surrounding spaces ignored) and optionally
 ``description``; ``,``, ``;`` or tab as delimiter; UTF-8 with or without BOM (Excel writes one), UTF-16
 and UTF-32 with a BOM (Excel's "Unicode text") or UTF-16 without one, Windows-1252 as a fallback; a line
-with a NUL character is reported and never imported; blank lines skipped; a quoted cell may span lines. Every row is judged on its own: a
-broken row (an unterminated quote, too many columns, an empty or bad reference) is reported with its
-line number, a repeated reference too (imported once), and every good row is kept.
+with a NUL character is reported and never imported; blank lines skipped; a quoted cell may span lines.
+Every row is judged on its own: a broken row (an unterminated quote, too many columns, an empty or bad
+reference) is reported with its line number, a repeated reference too (imported once), and every good
+row is kept.
 """
 
 from __future__ import annotations

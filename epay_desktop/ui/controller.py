@@ -135,6 +135,7 @@ class Controller:
         """Open ``profile``'s session; on a problem tell the person (and offer what can help), return None."""
         from epay_desktop.services import (
             MissingSecretsError,
+            NotARegisterError,
             ProfileError,
             RegisterError,
             RegisterTooNewError,
@@ -156,7 +157,7 @@ class Controller:
             window.open_settings(select=profile.name)
         except RegisterError as error:
             log.warning("cannot open the register of %s: %s", profile.name, error)
-            can_read = not read_only and not isinstance(error, RegisterTooNewError)
+            can_read = not read_only and not isinstance(error, RegisterTooNewError | NotARegisterError)
             box = self._problem(
                 "The register cannot be opened",
                 str(error) + ("\n\nYou can open it read-only to look at the payments." if can_read else ""),

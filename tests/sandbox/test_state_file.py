@@ -211,3 +211,14 @@ def test_a_damaged_state_file_is_refused_with_a_sentence(tmp_path: Path, damage:
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
     assert "cannot be used" in result.stderr
+
+
+def test_a_foreign_sqlite_file_as_state_is_refused_and_left_alone(tmp_path: Path) -> None:
+    path = tmp_path / "other.sqlite"
+    with sqlite3.connect(path) as db:
+        db.execute("CREATE TABLE notes (id INTEGER PRIMARY KEY, text TEXT)")
+    db.close()
+    before = path.read_bytes()
+    with pytest.raises(StateFileError, match="another program"):
+        create_app(SandboxConfig(data="empty", state_file=path))
+    assert path.read_bytes() == before
