@@ -175,6 +175,13 @@ class PaymentDesk:
         return self.context.damage
 
     @property
+    def skipped(self) -> list[str]:
+        """What the last load of the register and read of the journal left out because a cell in it
+        cannot be read (one line each, saying which and why): to be told, never silently dropped."""
+        rows = [f"register row {row}" for row in self.context.skipped_rows]
+        return rows + self.context.skipped_intents
+
+    @property
     def changes(self) -> ChangeFeed:
         """Every new snapshot a use case produces, published (see ``changes.py``)."""
         return self.context.changes

@@ -214,6 +214,10 @@ class Controller:
         """Finish what a crash left without an outcome: finished ones get a status line, the ones that
         need the person a non-modal notice with Send again / Abandon / Later (ui/recovery_notice.py)."""
         window.recovery_flow.present(await desk.recover_pending())
+        if desk.skipped:
+            from epay_desktop.ui.formatting import skipped_text
+
+            window.show_status("Recovery went on without what cannot be read." + skipped_text(desk.skipped))
 
     # --- switching -------------------------------------------------------------------------------------
     def request_switch(self, profile: Profile) -> None:

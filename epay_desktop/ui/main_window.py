@@ -26,6 +26,7 @@ from PySide6.QtWidgets import QMainWindow, QMenu, QToolBar, QWidget
 
 from epay_desktop.domain import TrackedPayment
 from epay_desktop.ui import window_actions, window_layout
+from epay_desktop.ui.formatting import skipped_text
 from epay_desktop.ui.window_actions import build_actions, name_toolbar_buttons
 
 if TYPE_CHECKING:
@@ -219,7 +220,9 @@ class MainWindow(QMainWindow):
         self.show_placeholder(LOADING)
         self.model.set_payments(await self.desk.load_register())
         self.table_stack.setCurrentWidget(self.table)
-        self.show_status(f"{self.model.rowCount()} payments in the register.")
+        self.show_status(
+            f"{self.model.rowCount()} payments in the register." + skipped_text(self.desk.skipped)
+        )
         if self.proxy.rowCount() and not self.table.currentIndex().isValid():
             self.table.selectRow(0)
         if refresh and self.model.rowCount():
