@@ -96,11 +96,23 @@ class Controller:
     async def run_until_closed(self) -> int:
         import asyncio
 
+        from epay_desktop.ui.ways_out import WaysOut
+
         self._closed = asyncio.get_running_loop().create_future()
+        # QApplication.quit() (a logout) and SIGTERM take the window's way out, not a shortcut.
+        ways_out = WaysOut(self.app, self._leave)
         try:
             return await self._closed
         finally:
-            await self.aclose()
+            try:
+                await self.aclose()
+            finally:
+                ways_out.uninstall()
+
+    def _leave(self) -> None:
+        """Close the current window: a send in flight finishes first, then the run ends."""
+        if self._closed is not None and not self._closed.done():
+            self.window.close()
 
     async def aclose(self) -> None:
         for task in list(self.tasks):
