@@ -55,6 +55,22 @@ class Intent:
     finished_at: datetime | None = None
     attempts: int = 0
 
+    @property
+    def last_attempt_at(self) -> datetime | None:
+        """When the last attempt of a pending intent was sent (None: never sent, or not recorded)."""
+        if self.status is not IntentStatus.PENDING or not self.outcome.startswith(ATTEMPT_NOTE):
+            return None
+        try:
+            return from_text(self.outcome.removeprefix(ATTEMPT_NOTE))
+        except ValueError:
+            return None
+
+
+# While an intent is pending its ``outcome`` holds when its last attempt was sent (``finish`` replaces
+# it with the outcome): another window or copy of the app can tell an attempt that may still be on the
+# wire from one that has surely ended.
+ATTEMPT_NOTE = "last attempt sent at "
+
 
 _COLUMNS = (
     "id, operation, profile, msn, reference, amount, currency, idempotency_key, created_at, os_user, "
@@ -259,8 +275,9 @@ class Journal:
 
         return self.db.write("writing the journal", work, durable=True)
 
-    def note_attempt(self, intent_id: int) -> int:
-        """Count one more attempt (durably, before it is sent); returns how many there have been.
+    def note_attempt(self, intent_id: int, *, now: datetime | None = None) -> int:
+        """Count one more attempt (durably, before it is sent) and when it was sent (``last_attempt_at``);
+        returns how many there have been.
 
         Only a pending intent may be sent: one finished since it was read (abandoned in another window,
         settled by another copy of the app) raises ``IntentFinishedError`` and nothing is written, so a
@@ -268,8 +285,8 @@ class Journal:
 
         def work(conn: sqlite3.Connection) -> int:
             cursor = conn.execute(
-                "UPDATE intents SET attempts = attempts + 1 WHERE id = ? AND status = 'pending'",
-                (intent_id,),
+                "UPDATE intents SET attempts = attempts + 1, outcome = ? WHERE id = ? AND status = 'pending'",
+                (f"{ATTEMPT_NOTE}{to_text(now or utc_now())}", intent_id),
             )
             if cursor.rowcount != 1:
                 intent = _read_intent(conn, intent_id)
