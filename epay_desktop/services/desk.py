@@ -138,6 +138,7 @@ class PaymentDesk:
     async def aclose(self) -> None:
         """Wait for the money-moving calls in flight (``drain``), then close the register."""
         await self.drain()
+        await self.engine.drain()  # confirmed outcomes still being recorded (the register was busy)
         await self._db(self.store.close)
 
     async def _db(self, work: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:

@@ -44,6 +44,7 @@ from epay_desktop.api import (
 from epay_desktop.domain import Money, Payment, PaymentEvent, TrackedPayment
 from epay_desktop.services.errors import OperationFinishedError, OperationPendingError, said
 from epay_desktop.services.outcomes import find_effect, moved_amount, success_message
+from epay_desktop.services.recording import ConfirmedRecorder
 from epay_desktop.store import (
     Intent,
     IntentFinishedError,
@@ -51,6 +52,7 @@ from epay_desktop.store import (
     IntentStatus,
     Journal,
     Operation,
+    RegisterError,
 )
 
 __all__ = [
@@ -182,6 +184,7 @@ class SendEngine:
         self.profile = profile
         self.msn = client.merchant_serial_number
         self.operator = operator
+        self.recorder = ConfirmedRecorder(self.finish)
 
     async def _db(self, work: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         return await asyncio.to_thread(work, *args, **kwargs)
@@ -289,20 +292,56 @@ class SendEngine:
         message = success_message(intent, moved, answer, reconciled=False)
         if resumed:
             message += " (finished after an interruption, with the same idempotency key)"
-        await self.finish(intent, IntentStatus.SUCCEEDED, message)
+        # From here on it happened, whatever the bookkeeping does: nothing below may turn it into an
+        # error (the person would try again and move the money twice).
+        note = await self._record_confirmed(intent, IntentStatus.SUCCEEDED, message)
         asked_at = datetime.now(UTC)
         try:
             payment, events = await read_with_events(self.client, intent.reference)
-            tracked = await self.snapshots.keep(payment, events, asked_at=asked_at, source=source)
+            tracked = await self._keep(payment, events, asked_at=asked_at, source=source)
         except EPaymentError as error:
-            tracked = await self.snapshots.keep(
+            tracked = await self._keep(
                 _merge(before, answer),
                 None,
                 asked_at=asked_at,
                 source=source,
                 fetch_error=f"The event log was not refreshed: {said(error)}",
             )
-        return SendResult(intent, tracked, moved, False, message)
+        return SendResult(intent, tracked, moved, False, message + note)
+
+    async def _record_confirmed(self, intent: Intent, status: IntentStatus, message: str) -> str:
+        """Record an outcome the API confirmed; never raises a register error (it happened)."""
+        return await self.recorder.record_confirmed(intent, status, message)
+
+    async def drain(self) -> None:
+        """Wait until confirmed outcomes recorded in the background are written (or given up)."""
+        await self.recorder.drain()
+
+    async def _keep(
+        self,
+        payment: Payment,
+        events: list[PaymentEvent] | None,
+        *,
+        asked_at: datetime,
+        source: str,
+        fetch_error: str = "",
+    ) -> TrackedPayment:
+        """``snapshots.keep``; when the register cannot save it now, the read is handed back unsaved."""
+        try:
+            return await self.snapshots.keep(
+                payment, events, asked_at=asked_at, source=source, fetch_error=fetch_error
+            )
+        except RegisterError as error:
+            log.warning("snapshot of %s not saved: %s", payment.reference, error)
+            return TrackedPayment(
+                payment.reference,
+                self.msn,
+                payment=payment,
+                events=tuple(events or ()),
+                description=payment.description,
+                fetched_at=asked_at,
+                fetch_error=f"Not saved in the register ({error}); refresh it later.",
+            )
 
     async def _after_refused_resend(
         self, intent: Intent, before: Payment | None, error: RefusedError, attempts: int, source: str
@@ -346,14 +385,14 @@ class SendEngine:
             if raise_unreadable:
                 raise
             return None
-        tracked = await self.snapshots.keep(payment, events, asked_at=asked_at, source=source)
+        tracked = await self._keep(payment, events, asked_at=asked_at, source=source)
         effect = find_effect(intent, payment, events)
         if effect is None:
             return None
         moved = moved_amount(intent, before, payment, effect)
         message = success_message(intent, moved, payment, reconciled=True, effect=effect)
-        await self.finish(intent, IntentStatus.RECONCILED, message)
-        return SendResult(intent, tracked, moved, True, message)
+        note = await self._record_confirmed(intent, IntentStatus.RECONCILED, message)
+        return SendResult(intent, tracked, moved, True, message + note)
 
     async def resume(
         self,

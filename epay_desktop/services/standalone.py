@@ -75,6 +75,7 @@ class StandaloneJournal:
         return await self.engine.pending(reference=reference, everywhere=True)
 
     async def aclose(self) -> None:
+        await self.engine.drain()  # a confirmed outcome still being recorded (the journal was busy)
         await asyncio.to_thread(self._store.close)
 
     async def __aenter__(self) -> StandaloneJournal:
