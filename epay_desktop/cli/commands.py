@@ -37,6 +37,7 @@ from epay_desktop.services import (
     KeyAlreadyUsedError,
     NeedsDecisionError,
     Operation,
+    RepeatNotConfirmedError,
     SendResult,
     StandaloneJournal,
 )
@@ -184,10 +185,21 @@ async def _send(
             if amount is None:  # a cancel: what it releases now (for the audit)
                 amount = check_action(payment, Action.CANCEL).amount
             done = await engine.begin_and_send(
-                operation, payment.reference, amount, payment, key=args.key, transaction_only=only
+                operation,
+                payment.reference,
+                amount,
+                payment,
+                key=args.key,
+                transaction_only=only,
+                again=bool(getattr(args, "again", False)),
             )
     except (AlreadyPendingError, FinishedMeanwhileError) as error:
         raise refusal(error, journal) from None
+    except RepeatNotConfirmedError as error:
+        raise JournalRefusalError(
+            f"{error} If it is, run the same command with --again.\n(check it with: epay events "
+            f"{error.previous.reference})"
+        ) from None
     except KeyAlreadyUsedError as error:
         raise JournalRefusalError(
             f"{error} A key belongs to one request: nothing was sent. Run the command without --key for a "

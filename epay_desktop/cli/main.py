@@ -99,6 +99,11 @@ def build_parser() -> argparse.ArgumentParser:
         command = sub.add_parser(name, help=text)
         command.add_argument("reference", type=_reference)
         command.add_argument("amount", type=_amount, help="in kroner/euro, e.g. 12.50 or 12,50")
+        command.add_argument(
+            "--again",
+            action="store_true",
+            help=f"send it even though the same {name} of the same amount succeeded minutes ago",
+        )
         moves.append(command)
     for command in moves:
         command.add_argument("--key", help="idempotency key (repeat a call whose outcome was unknown)")

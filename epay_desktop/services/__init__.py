@@ -32,6 +32,7 @@ if TYPE_CHECKING:
         AlreadyPendingError,
         FinishedMeanwhileError,
         NeedsDecisionError,
+        RepeatNotConfirmedError,
         SendEngine,
         SendResult,
     )
@@ -86,6 +87,7 @@ _EXPORTS: dict[str, str] = {
     "AlreadyPendingError": "epay_desktop.services.engine",
     "FinishedMeanwhileError": "epay_desktop.services.engine",
     "NeedsDecisionError": "epay_desktop.services.engine",
+    "RepeatNotConfirmedError": "epay_desktop.services.engine",
     "Operation": "epay_desktop.store",
     "SendEngine": "epay_desktop.services.engine",
     "SendResult": "epay_desktop.services.engine",
@@ -189,6 +191,7 @@ __all__ = [
     "RegisterLockedError",
     "RegisterTooNewError",
     "RejectedItem",
+    "RepeatNotConfirmedError",
     "SecretStore",
     "SendEngine",
     "SendResult",

@@ -216,11 +216,13 @@ class PaymentDesk:
     async def cancel(self, reference: str, *, expected_release: Money | None = None) -> CancelResult:
         return await self.moves.cancel(reference, expected_release=expected_release)
 
-    async def capture(self, reference: str, amount: Money) -> OperationResult:
-        return await self.moves.capture(reference, amount)
+    async def capture(self, reference: str, amount: Money, *, again: bool = False) -> OperationResult:
+        """``RepeatNotConfirmedError`` (nothing sent) when the same amount was captured on the payment
+        minutes ago, unless ``again`` (the person confirmed a second one)."""
+        return await self.moves.capture(reference, amount, again=again)
 
-    async def refund(self, reference: str, amount: Money) -> OperationResult:
-        return await self.moves.refund(reference, amount)
+    async def refund(self, reference: str, amount: Money, *, again: bool = False) -> OperationResult:
+        return await self.moves.refund(reference, amount, again=again)
 
     def busy_references(self) -> frozenset[str]:
         """Payments with a money-moving call committed and in flight in this desk (it will finish and

@@ -42,7 +42,7 @@ from epay_desktop.api import (
     redact,
 )
 from epay_desktop.domain import Money, Payment, PaymentEvent, TrackedPayment
-from epay_desktop.services.errors import OperationFinishedError, OperationPendingError, said
+from epay_desktop.services.errors import DeskError, OperationFinishedError, OperationPendingError, said
 from epay_desktop.services.outcomes import find_effect, moved_amount, success_message
 from epay_desktop.services.recording import ConfirmedRecorder
 from epay_desktop.store import (
@@ -56,9 +56,11 @@ from epay_desktop.store import (
 )
 
 __all__ = [
+    "REPEAT_WINDOW",
     "RESEND_WINDOW",
     "AlreadyPendingError",
     "NeedsDecisionError",
+    "RepeatNotConfirmedError",
     "SendEngine",
     "SendResult",
     "Snapshots",
@@ -70,6 +72,9 @@ P = ParamSpec("P")
 T = TypeVar("T")
 
 RESEND_WINDOW = timedelta(hours=24)
+# A capture or refund of the same amount on the same payment this soon after one succeeded is more
+# likely a repeat by mistake (a lost printout, a double click, a re-run command) than a second one.
+REPEAT_WINDOW = timedelta(minutes=10)
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,6 +132,23 @@ class NeedsDecisionError(OperationPendingError):
             "not sent again by itself: send it again (same idempotency key) or abandon it. Nothing was sent."
         )
         self.intent = intent
+
+
+class RepeatNotConfirmedError(DeskError):
+    """The same capture or refund (same payment, same amount) succeeded a few minutes ago
+    (``previous``): a second one is sent only when the person confirms it (``again=True``). Nothing
+    was sent."""
+
+    def __init__(self, previous: Intent) -> None:
+        when = previous.finished_at or previous.created_at
+        what = previous.amount.plain() if previous.amount is not None else ""
+        done = "captured" if previous.operation is Operation.CAPTURE else "refunded"
+        super().__init__(
+            f"{what} was already {done} on {previous.reference} at {when:%H:%M:%S} UTC by {previous.os_user} "
+            f"(idempotency key {previous.idempotency_key}): {previous.outcome} Nothing was sent now. Is a "
+            f"second {previous.operation.value} of the same amount really wanted? Confirm to send it."
+        )
+        self.previous = previous
 
 
 class Snapshots(Protocol):
@@ -220,9 +242,29 @@ class SendEngine:
         key: str | None = None,
         source: str = "operation",
         transaction_only: bool = False,
+        again: bool = False,
     ) -> SendResult:
+        """Begin and send. A capture or refund of the same amount that succeeded on the payment less than
+        ``REPEAT_WINDOW`` ago raises ``RepeatNotConfirmedError`` (nothing sent) unless ``again``."""
+        if not again:
+            await self._check_repeat(operation, reference, amount)
         intent = await self.begin(operation, reference, amount, key=key)
         return await self.send(intent, before, source=source, transaction_only=transaction_only)
+
+    async def _check_repeat(self, operation: Operation, reference: str, amount: Money | None) -> None:
+        if operation is Operation.CANCEL or amount is None:
+            return  # a cancel releases what is left: a second one has nothing to release
+        recent = await self._db(
+            self.journal.confirmed_since,
+            profile=self.profile,
+            msn=self.msn,
+            reference=reference,
+            operation=operation,
+            since=datetime.now(UTC) - REPEAT_WINDOW,
+        )
+        same = [intent for intent in recent if intent.amount == amount]
+        if same:
+            raise RepeatNotConfirmedError(same[0])
 
     # --- send and classify ------------------------------------------------------------------------------
 
