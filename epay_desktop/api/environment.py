@@ -13,7 +13,7 @@ TEST_BASE_URL = "https://apitest.vipps.no"
 PRODUCTION_BASE_URL = "https://api.vipps.no"
 SANDBOX_BASE_URL = "http://sandbox.epay.local"
 
-MSN_PATTERN = re.compile(r"^[0-9]{4,7}$")
+MSN_PATTERN = re.compile(r"^[0-9]{4,10}$")  # ePayment 1.8.1 MSN
 
 
 def check_base_url(url: str) -> None:
@@ -104,7 +104,7 @@ class Credentials:
                 )
         if not MSN_PATTERN.fullmatch(self.merchant_serial_number):
             raise ValueError(
-                f"a merchant serial number is 4 to 7 digits, got {self.merchant_serial_number!r}"
+                f"a merchant serial number is 4 to 10 digits, got {self.merchant_serial_number!r}"
             )
 
     def __repr__(self) -> str:

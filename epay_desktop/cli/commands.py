@@ -6,7 +6,14 @@ import argparse
 import uuid
 from typing import TextIO
 
-from epay_desktop.api import EPaymentClient, MalformedResponseError, OutcomeUnknownError, new_idempotency_key
+from epay_desktop.api import (
+    ApiError,
+    EPaymentClient,
+    MalformedResponseError,
+    OutcomeUnknownError,
+    new_idempotency_key,
+    retry_with_same_key,
+)
 from epay_desktop.api.parse import parse_payment
 from epay_desktop.cli.connection import DEMO_CURRENCY, Connection
 from epay_desktop.cli.journal import (
@@ -26,6 +33,7 @@ from epay_desktop.cli.output import (
     Printer,
     event_json,
     events_text,
+    exit_code_for,
     payment_json,
     payment_text,
 )
@@ -33,8 +41,8 @@ from epay_desktop.domain import Action, Currency, Money, Payment, cancel_outcome
 from epay_desktop.services import (
     AlreadyPendingError,
     FinishedMeanwhileError,
+    IdempotencyKeyUsedError,
     Intent,
-    KeyAlreadyUsedError,
     NeedsDecisionError,
     Operation,
     RepeatNotConfirmedError,
@@ -92,6 +100,8 @@ async def run(args: argparse.Namespace, connection: Connection, printer: Printer
                     f"Idempotency key: {error.idempotency_key}\nCheck with: epay get {error.reference}"
                 )
             return EXIT_UNKNOWN
+        except RetryLaterError as later:
+            return _retry_later(args, printer, later)
         except NeedsDecisionError as error:
             printer.error(needs_decision(error, args))
             return EXIT_UNKNOWN
@@ -163,6 +173,30 @@ async def _capture_or_refund(args: argparse.Namespace, client: EPaymentClient, p
     return EXIT_OK
 
 
+class RetryLaterError(Exception):
+    """The API refused and asked for the same request again later with the same key (6280 "Capture
+    failed, please try again later", 6260, 6250, 423): nothing moved."""
+
+    def __init__(self, error: ApiError, key: str) -> None:
+        super().__init__(str(error))
+        self.error = error
+        self.key = key
+
+
+_DONE = {"cancel": "cancelled", "capture": "captured", "refund": "refunded"}
+
+
+def _retry_later(args: argparse.Namespace, printer: Printer, later: RetryLaterError) -> int:
+    """Say the refusal and the exact command that repeats it with the same key."""
+    printer.error(later.error)
+    printer.note(
+        f"Nothing was {_DONE[args.command]}. The payment service asks to try again later with the same "
+        f"idempotency key ({later.key}), so it cannot happen twice. When you do, run:\n"
+        f"  {resume_command(args, later.key)}"
+    )
+    return exit_code_for(later.error)
+
+
 async def _send(
     args: argparse.Namespace,
     journal: StandaloneJournal,
@@ -175,24 +209,32 @@ async def _send(
 ) -> SendResult:
     """Through the engine: resume the pending intent, or begin a new one on the payment just read."""
     engine = journal.engine
+    sent: list[str] = []  # the key the request carries
     only = bool(getattr(args, "transaction_only", False))
     try:
         if resumed is not None:
             printer.note(resuming(resumed))
+            sent.append(resumed.idempotency_key)
             done = await engine.resume(resumed, None, decided=args.resend, transaction_only=only)
         else:
             assert payment is not None
             if amount is None:  # a cancel: what it releases now (for the audit)
                 amount = check_action(payment, Action.CANCEL).amount
+            key = args.key or new_idempotency_key()
+            sent.append(key)
             done = await engine.begin_and_send(
                 operation,
                 payment.reference,
                 amount,
                 payment,
-                key=args.key,
+                key=key,
                 transaction_only=only,
                 again=bool(getattr(args, "again", False)),
             )
+    except ApiError as error:
+        if sent and retry_with_same_key(error.error_code, error.status):
+            raise RetryLaterError(error, sent[-1]) from error
+        raise
     except (AlreadyPendingError, FinishedMeanwhileError) as error:
         raise refusal(error, journal) from None
     except RepeatNotConfirmedError as error:
@@ -200,12 +242,8 @@ async def _send(
             f"{error} If it is, run the same command with --again.\n(check it with: epay events "
             f"{error.previous.reference})"
         ) from None
-    except KeyAlreadyUsedError as error:
-        raise JournalRefusalError(
-            f"{error} A key belongs to one request: nothing was sent. Run the command without --key for a "
-            "new operation (--key only repeats a call whose outcome was unknown).",
-            usage=True,
-        ) from None
+    except IdempotencyKeyUsedError as error:
+        raise JournalRefusalError(f"{error} Nothing was sent.", usage=True) from None
     if done.reconciled:
         printer.note(done.message)
     return done

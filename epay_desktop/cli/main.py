@@ -20,6 +20,7 @@ import sys
 from collections.abc import Sequence
 from typing import TextIO
 
+from epay_desktop import __version__
 from epay_desktop.api import CUSTOMER_ACTIONS, EPaymentError, register_secret
 from epay_desktop.api.client import USER_FLOWS
 from epay_desktop.api.environment import check_base_url
@@ -76,6 +77,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="Exit codes: 0 ok, 1 refused, 2 usage, 3 outcome unknown (check the event log), "
         "4 network or configuration.",
     )
+    parser.add_argument("--version", action="version", version=f"epay {__version__}")
     parser.add_argument("--env", choices=("sandbox", "test", "production"), default="sandbox")
     parser.add_argument(
         "--base-url", type=_base_url, help="a sandbox elsewhere, e.g. http://127.0.0.1:8787 (sandbox only)"
@@ -106,7 +108,10 @@ def build_parser() -> argparse.ArgumentParser:
         )
         moves.append(command)
     for command in moves:
-        command.add_argument("--key", help="idempotency key (repeat a call whose outcome was unknown)")
+        command.add_argument(
+            "--key",
+            help="idempotency key (repeat a call whose outcome was unknown or that must be retried)",
+        )
         command.add_argument(
             "--resend",
             action="store_true",

@@ -23,12 +23,12 @@ from epay_desktop.store.db import (
     move_aside,
 )
 from epay_desktop.store.journal import (
+    IdempotencyKeyUsedError,
     Intent,
     IntentFinishedError,
     IntentPendingError,
     IntentStatus,
     Journal,
-    KeyAlreadyUsedError,
     Operation,
 )
 from epay_desktop.store.register import NewEntry, Register
@@ -64,12 +64,12 @@ __all__ = [
     "AuditEntry",
     "AuditLog",
     "Database",
+    "IdempotencyKeyUsedError",
     "Intent",
     "IntentFinishedError",
     "IntentPendingError",
     "IntentStatus",
     "Journal",
-    "KeyAlreadyUsedError",
     "NewEntry",
     "NotARegisterError",
     "Operation",
