@@ -42,7 +42,7 @@ def test_a_key_already_in_the_journal_is_refused_and_nothing_is_sent(
     assert code == 2, err
     assert "Traceback" not in err
     assert "already belongs to the capture" in err
-    assert "nothing was sent" in err
+    assert "Nothing was sent" in err
     assert len(_captured(capsys)) == 1
 
 
