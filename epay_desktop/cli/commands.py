@@ -41,7 +41,6 @@ from epay_desktop.domain import Action, Currency, Money, Payment, cancel_outcome
 from epay_desktop.services import (
     AlreadyPendingError,
     FinishedMeanwhileError,
-    IdempotencyKeyUsedError,
     Intent,
     NeedsDecisionError,
     Operation,
@@ -100,15 +99,34 @@ async def run(args: argparse.Namespace, connection: Connection, printer: Printer
                     f"Idempotency key: {error.idempotency_key}\nCheck with: epay get {error.reference}"
                 )
             return EXIT_UNKNOWN
-        except RetryLaterError as later:
-            return _retry_later(args, printer, later)
         except NeedsDecisionError as error:
             printer.error(needs_decision(error, args))
             return EXIT_UNKNOWN
+        except RetryLaterError as later:
+            printer.error(later.error)
+            printer.note(
+                f"Nothing was {_DONE[args.command]}. The payment service asks to try again later with the "
+                f"same idempotency key ({later.key}), so it cannot happen twice. When you do, run:\n"
+                f"  {resume_command(args, later.key)}"
+            )
+            return exit_code_for(later.error)
         except JournalRefusalError as refused:
             printer.error(str(refused))
             return EXIT_USAGE if refused.usage else EXIT_REFUSED
     raise AssertionError(f"unhandled command {command}")  # argparse only lets known commands through
+
+
+class RetryLaterError(Exception):
+    """The API refused with a request to send the same again later with the same key (6280 "Capture
+    failed, please try again later", 6260, 6250, 423); nothing moved. ``key``: the intent's."""
+
+    def __init__(self, error: ApiError, key: str) -> None:
+        super().__init__(str(error))
+        self.error = error
+        self.key = key
+
+
+_DONE = {"cancel": "cancelled", "capture": "captured", "refund": "refunded"}
 
 
 def _confirmed(prompt: str, printer: Printer, stdin: TextIO) -> bool:
@@ -173,30 +191,6 @@ async def _capture_or_refund(args: argparse.Namespace, client: EPaymentClient, p
     return EXIT_OK
 
 
-class RetryLaterError(Exception):
-    """The API refused and asked for the same request again later with the same key (6280 "Capture
-    failed, please try again later", 6260, 6250, 423): nothing moved."""
-
-    def __init__(self, error: ApiError, key: str) -> None:
-        super().__init__(str(error))
-        self.error = error
-        self.key = key
-
-
-_DONE = {"cancel": "cancelled", "capture": "captured", "refund": "refunded"}
-
-
-def _retry_later(args: argparse.Namespace, printer: Printer, later: RetryLaterError) -> int:
-    """Say the refusal and the exact command that repeats it with the same key."""
-    printer.error(later.error)
-    printer.note(
-        f"Nothing was {_DONE[args.command]}. The payment service asks to try again later with the same "
-        f"idempotency key ({later.key}), so it cannot happen twice. When you do, run:\n"
-        f"  {resume_command(args, later.key)}"
-    )
-    return exit_code_for(later.error)
-
-
 async def _send(
     args: argparse.Namespace,
     journal: StandaloneJournal,
@@ -209,32 +203,20 @@ async def _send(
 ) -> SendResult:
     """Through the engine: resume the pending intent, or begin a new one on the payment just read."""
     engine = journal.engine
-    sent: list[str] = []  # the key the request carries
     only = bool(getattr(args, "transaction_only", False))
     try:
         if resumed is not None:
             printer.note(resuming(resumed))
-            sent.append(resumed.idempotency_key)
-            done = await engine.resume(resumed, None, decided=args.resend, transaction_only=only)
+            intent = resumed
+            done = await engine.resume(intent, None, decided=args.resend, transaction_only=only)
         else:
             assert payment is not None
             if amount is None:  # a cancel: what it releases now (for the audit)
                 amount = check_action(payment, Action.CANCEL).amount
-            key = args.key or new_idempotency_key()
-            sent.append(key)
-            done = await engine.begin_and_send(
-                operation,
-                payment.reference,
-                amount,
-                payment,
-                key=key,
-                transaction_only=only,
-                again=bool(getattr(args, "again", False)),
-            )
-    except ApiError as error:
-        if sent and retry_with_same_key(error.error_code, error.status):
-            raise RetryLaterError(error, sent[-1]) from error
-        raise
+            # Begun with --key: a refused intent with that key is begun again (the journal reopens it).
+            again = bool(getattr(args, "again", False))
+            intent = await engine.begin(operation, payment.reference, amount, key=args.key, again=again)
+            done = await engine.send(intent, payment, transaction_only=only)
     except (AlreadyPendingError, FinishedMeanwhileError) as error:
         raise refusal(error, journal) from None
     except RepeatNotConfirmedError as error:
@@ -242,8 +224,10 @@ async def _send(
             f"{error} If it is, run the same command with --again.\n(check it with: epay events "
             f"{error.previous.reference})"
         ) from None
-    except IdempotencyKeyUsedError as error:
-        raise JournalRefusalError(f"{error} Nothing was sent.", usage=True) from None
+    except ApiError as error:
+        if retry_with_same_key(error.error_code, error.status):
+            raise RetryLaterError(error, intent.idempotency_key) from error
+        raise
     if done.reconciled:
         printer.note(done.message)
     return done

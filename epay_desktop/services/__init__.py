@@ -27,23 +27,20 @@ if TYPE_CHECKING:
     from epay_desktop.services.creating import new_reference
     from epay_desktop.services.demo import DemoControls
     from epay_desktop.services.desk import PaymentDesk
-    from epay_desktop.services.engine import (
-        RESEND_WINDOW,
-        AlreadyPendingError,
-        FinishedMeanwhileError,
-        NeedsDecisionError,
-        RepeatNotConfirmedError,
-        SendEngine,
-        SendResult,
-    )
+    from epay_desktop.services.engine import RESEND_WINDOW, SendEngine, SendResult
     from epay_desktop.services.errors import (
         ActionNotPossibleError,
+        AlreadyPendingError,
         DeskError,
         DeskInputError,
+        FinishedMeanwhileError,
+        KeyAlreadyUsedError,
+        NeedsDecisionError,
         NotTrackedError,
         OperationFinishedError,
         OperationPendingError,
         ReadOnlyRegisterError,
+        RepeatNotConfirmedError,
         StaleConfirmationError,
     )
     from epay_desktop.services.importing import CsvImportError
@@ -72,7 +69,6 @@ if TYPE_CHECKING:
     from epay_desktop.services.standalone import StandaloneJournal
     from epay_desktop.store import (
         AuditEntry,
-        IdempotencyKeyUsedError,
         Intent,
         IntentStatus,
         NotARegisterError,
@@ -84,10 +80,10 @@ if TYPE_CHECKING:
     )
 
 _EXPORTS: dict[str, str] = {
-    "AlreadyPendingError": "epay_desktop.services.engine",
-    "FinishedMeanwhileError": "epay_desktop.services.engine",
-    "NeedsDecisionError": "epay_desktop.services.engine",
-    "RepeatNotConfirmedError": "epay_desktop.services.engine",
+    "AlreadyPendingError": "epay_desktop.services.errors",
+    "FinishedMeanwhileError": "epay_desktop.services.errors",
+    "KeyAlreadyUsedError": "epay_desktop.services.errors",
+    "NeedsDecisionError": "epay_desktop.services.errors",
     "Operation": "epay_desktop.store",
     "SendEngine": "epay_desktop.services.engine",
     "SendResult": "epay_desktop.services.engine",
@@ -108,7 +104,6 @@ _EXPORTS: dict[str, str] = {
     "ImportReport": "epay_desktop.services.results",
     "Intent": "epay_desktop.store",
     "IntentStatus": "epay_desktop.store",
-    "IdempotencyKeyUsedError": "epay_desktop.store",
     "MissingSecretsError": "epay_desktop.services.connection",
     "NotTrackedError": "epay_desktop.services.errors",
     "OperationFinishedError": "epay_desktop.services.errors",
@@ -125,9 +120,10 @@ _EXPORTS: dict[str, str] = {
     "PaymentsRemoved": "epay_desktop.services.changes",
     "RESEND_WINDOW": "epay_desktop.services.engine",
     "ReadOnlyRegisterError": "epay_desktop.services.errors",
+    "RepeatNotConfirmedError": "epay_desktop.services.errors",
+    "NotARegisterError": "epay_desktop.store",
     "RecoveryOutcome": "epay_desktop.services.results",
     "RecoveryResult": "epay_desktop.services.results",
-    "NotARegisterError": "epay_desktop.store",
     "RegisterDamagedError": "epay_desktop.store",
     "RegisterError": "epay_desktop.store",
     "RegisterLockedError": "epay_desktop.store",
@@ -162,10 +158,10 @@ __all__ = [
     "DeskError",
     "DeskInputError",
     "FinishedMeanwhileError",
-    "IdempotencyKeyUsedError",
     "ImportReport",
     "Intent",
     "IntentStatus",
+    "KeyAlreadyUsedError",
     "MissingSecretsError",
     "NeedsDecisionError",
     "NotARegisterError",

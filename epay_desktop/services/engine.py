@@ -42,10 +42,19 @@ from epay_desktop.api import (
     redact,
 )
 from epay_desktop.domain import Money, Payment, PaymentEvent, TrackedPayment
-from epay_desktop.services.errors import DeskError, OperationFinishedError, OperationPendingError, said
+from epay_desktop.services.errors import (
+    AlreadyPendingError,
+    FinishedMeanwhileError,
+    KeyAlreadyUsedError,
+    NeedsDecisionError,
+    RepeatNotConfirmedError,
+    said,
+)
 from epay_desktop.services.outcomes import find_effect, moved_amount, success_message
+from epay_desktop.services.reading import read_with_events
 from epay_desktop.services.recording import ConfirmedRecorder
 from epay_desktop.store import (
+    IdempotencyKeyUsedError,
     Intent,
     IntentFinishedError,
     IntentPendingError,
@@ -55,17 +64,7 @@ from epay_desktop.store import (
     RegisterError,
 )
 
-__all__ = [
-    "REPEAT_WINDOW",
-    "RESEND_WINDOW",
-    "AlreadyPendingError",
-    "NeedsDecisionError",
-    "RepeatNotConfirmedError",
-    "SendEngine",
-    "SendResult",
-    "Snapshots",
-    "read_with_events",
-]
+__all__ = ["REPEAT_WINDOW", "RESEND_WINDOW", "SendEngine", "SendResult", "Snapshots", "attempted_long_ago"]
 
 log = logging.getLogger(__name__)
 P = ParamSpec("P")
@@ -95,62 +94,6 @@ class SendResult:
         return self.tracked.payment
 
 
-class AlreadyPendingError(OperationPendingError):
-    """``begin`` found another intent on this payment without an outcome (``intent``; begun by
-    another window, copy of the app or process meanwhile). Nothing was sent."""
-
-    def __init__(self, intent: Intent) -> None:
-        super().__init__(
-            f"A {intent.operation.value} of {intent.reference} was started at {intent.created_at:%H:%M:%S} "
-            f"UTC by {intent.os_user} (another window or copy of the app) and is in progress or has no "
-            "known outcome yet. Nothing more was sent; wait for it, then refresh the payment."
-        )
-        self.intent = intent
-
-
-class FinishedMeanwhileError(OperationFinishedError):
-    """The intent to send was finished meanwhile elsewhere (``intent``): a stale copy is never sent."""
-
-    def __init__(self, intent: Intent) -> None:
-        super().__init__(
-            f"The {intent.operation.value} of {intent.reference} started {intent.created_at:%Y-%m-%d %H:%M} "
-            f"UTC was finished meanwhile elsewhere ({intent.status.value}: {intent.outcome}). Nothing was "
-            "sent now; refresh the payment to see where it stands."
-        )
-        self.intent = intent
-
-
-class NeedsDecisionError(OperationPendingError):
-    """An intent that may have reached the server started more than ``RESEND_WINDOW`` ago and its
-    event log does not show it: it is not sent again unless the person decides so. Nothing was sent."""
-
-    def __init__(self, intent: Intent) -> None:
-        super().__init__(
-            f"The {intent.operation.value} of {intent.reference} started {intent.created_at:%Y-%m-%d %H:%M} "
-            f"UTC by {intent.os_user} has no known outcome, and the payment's event log shows no such "
-            f"{intent.operation.value}. It started more than {_hours(RESEND_WINDOW)} hours ago, so it is "
-            "not sent again by itself: send it again (same idempotency key) or abandon it. Nothing was sent."
-        )
-        self.intent = intent
-
-
-class RepeatNotConfirmedError(DeskError):
-    """The same capture or refund (same payment, same amount) succeeded a few minutes ago
-    (``previous``): a second one is sent only when the person confirms it (``again=True``). Nothing
-    was sent."""
-
-    def __init__(self, previous: Intent) -> None:
-        when = previous.finished_at or previous.created_at
-        what = previous.amount.plain() if previous.amount is not None else ""
-        done = "captured" if previous.operation is Operation.CAPTURE else "refunded"
-        super().__init__(
-            f"{what} was already {done} on {previous.reference} at {when:%H:%M:%S} UTC by {previous.os_user} "
-            f"(idempotency key {previous.idempotency_key}): {previous.outcome} Nothing was sent now. Is a "
-            f"second {previous.operation.value} of the same amount really wanted? Confirm to send it."
-        )
-        self.previous = previous
-
-
 class Snapshots(Protocol):
     """Where the engine hands the payments it reads (the desk saves and publishes them)."""
 
@@ -170,17 +113,6 @@ class Snapshots(Protocol):
     async def read_again(self, reference: str, source: str) -> None:
         """Read the payment again after a refusal (best effort: a failure is only logged)."""
         ...
-
-
-async def read_with_events(client: EPaymentClient, reference: str) -> tuple[Payment, list[PaymentEvent]]:
-    """The payment and its event log, read together; the first error of either is raised."""
-    try:
-        async with asyncio.TaskGroup() as group:
-            payment = group.create_task(client.get_payment(reference))
-            events = group.create_task(client.get_events(reference))
-    except BaseExceptionGroup as errors:
-        raise _first(errors) from None
-    return payment.result(), events.result()
 
 
 def attempted_long_ago(intent: Intent, now: datetime) -> bool:
@@ -214,10 +146,21 @@ class SendEngine:
     # --- begin ----------------------------------------------------------------------------------------
 
     async def begin(
-        self, operation: Operation, reference: str, amount: Money | None, *, key: str | None = None
+        self,
+        operation: Operation,
+        reference: str,
+        amount: Money | None,
+        *,
+        key: str | None = None,
+        again: bool = False,
     ) -> Intent:
         """Commit the intent durably (only then may it be sent). ``AlreadyPendingError`` when another
-        intent on the payment has no outcome yet."""
+        intent on the payment has no outcome yet; ``KeyAlreadyUsedError`` when ``key`` names another
+        operation (a refused intent begun again with its own key is reopened by the journal);
+        ``RepeatNotConfirmedError`` when the same capture or refund (same amount) succeeded on the
+        payment less than ``REPEAT_WINDOW`` ago, unless ``again`` (the person confirmed a second one)."""
+        if not again:
+            await self._check_repeat(operation, reference, amount)
         try:
             return await self._db(
                 self.journal.begin,
@@ -231,6 +174,8 @@ class SendEngine:
             )
         except IntentPendingError as error:
             raise AlreadyPendingError(error.intent) from None
+        except IdempotencyKeyUsedError as error:
+            raise KeyAlreadyUsedError(f"{error} Nothing was sent.", error.intent) from None
 
     async def begin_and_send(
         self,
@@ -244,11 +189,7 @@ class SendEngine:
         transaction_only: bool = False,
         again: bool = False,
     ) -> SendResult:
-        """Begin and send. A capture or refund of the same amount that succeeded on the payment less than
-        ``REPEAT_WINDOW`` ago raises ``RepeatNotConfirmedError`` (nothing sent) unless ``again``."""
-        if not again:
-            await self._check_repeat(operation, reference, amount)
-        intent = await self.begin(operation, reference, amount, key=key)
+        intent = await self.begin(operation, reference, amount, key=key, again=again)
         return await self.send(intent, before, source=source, transaction_only=transaction_only)
 
     async def _check_repeat(self, operation: Operation, reference: str, amount: Money | None) -> None:
@@ -336,7 +277,7 @@ class SendEngine:
             message += " (finished after an interruption, with the same idempotency key)"
         # From here on it happened, whatever the bookkeeping does: nothing below may turn it into an
         # error (the person would try again and move the money twice).
-        note = await self._record_confirmed(intent, IntentStatus.SUCCEEDED, message)
+        note = await self.recorder.record_confirmed(intent, IntentStatus.SUCCEEDED, message)
         asked_at = datetime.now(UTC)
         try:
             payment, events = await read_with_events(self.client, intent.reference)
@@ -350,10 +291,6 @@ class SendEngine:
                 fetch_error=f"The event log was not refreshed: {said(error)}",
             )
         return SendResult(intent, tracked, moved, False, message + note)
-
-    async def _record_confirmed(self, intent: Intent, status: IntentStatus, message: str) -> str:
-        """Record an outcome the API confirmed; never raises a register error (it happened)."""
-        return await self.recorder.record_confirmed(intent, status, message)
 
     async def drain(self) -> None:
         """Wait until confirmed outcomes recorded in the background are written (or given up)."""
@@ -433,7 +370,7 @@ class SendEngine:
             return None
         moved = moved_amount(intent, before, payment, effect)
         message = success_message(intent, moved, payment, reconciled=True, effect=effect)
-        note = await self._record_confirmed(intent, IntentStatus.RECONCILED, message)
+        note = await self.recorder.record_confirmed(intent, IntentStatus.RECONCILED, message)
         return SendResult(intent, tracked, moved, True, message + note)
 
     async def resume(
@@ -453,7 +390,7 @@ class SendEngine:
         if settled is not None:
             return settled
         if not decided and attempted_long_ago(intent, datetime.now(UTC)):
-            raise NeedsDecisionError(intent)
+            raise NeedsDecisionError(intent, RESEND_WINDOW)
         return await self.send(intent, before, resumed=True, source=source, transaction_only=transaction_only)
 
     async def finish(self, intent: Intent, status: IntentStatus, outcome: str) -> None:
@@ -489,24 +426,3 @@ def _merge(before: Payment | None, answer: Payment) -> Payment:
         payment_method=answer.payment_method or before.payment_method,
         redirect_url=answer.redirect_url or before.redirect_url,
     )
-
-
-def _hours(window: timedelta) -> int:
-    return int(window.total_seconds() // 3600)
-
-
-def _first(group: BaseExceptionGroup[BaseException]) -> BaseException:
-    leaves: list[BaseException] = []
-
-    def walk(error: BaseException) -> None:
-        if isinstance(error, BaseExceptionGroup):
-            for inner in error.exceptions:
-                walk(inner)
-        else:
-            leaves.append(error)
-
-    walk(group)
-    for leaf in leaves:
-        if not isinstance(leaf, asyncio.CancelledError):
-            return leaf
-    return leaves[0]
