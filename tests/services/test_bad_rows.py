@@ -3,6 +3,8 @@ skipped and reported; it neither breaks the list nor blocks the recovery of the 
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from epay_desktop.services import IntentStatus
@@ -17,7 +19,7 @@ async def test_a_bad_journal_row_does_not_block_the_recovery_of_the_others(bench
     bad = await bench.approved_payment(10000)
     await bench.pending_intent(Operation.CAPTURE, good, nok(1000), attempts=1)
     broken = await bench.pending_intent(Operation.CAPTURE, bad, nok(1000), attempts=1)
-    await bench.desk._db(
+    await asyncio.to_thread(
         bench.desk.store.db.write,
         "test",
         lambda c: c.execute("UPDATE intents SET currency = 'XYZ' WHERE id = ?", (broken.id,)),
@@ -32,7 +34,7 @@ async def test_a_bad_journal_row_does_not_block_the_recovery_of_the_others(bench
 
 async def test_a_bad_register_row_does_not_break_the_list(bench: Bench) -> None:
     refs = [await bench.approved_payment(1000 + n) for n in range(3)]
-    await bench.desk._db(
+    await asyncio.to_thread(
         bench.desk.store.db.write,
         "test",
         lambda c: c.execute("UPDATE payments SET created_at = 'yesterday' WHERE reference = ?", (refs[1],)),

@@ -42,7 +42,7 @@ async def test_a_confirmed_capture_is_a_success_even_when_the_register_is_busy(b
     ref = await bench.approved_payment(10000)
     proxy = LockAfterAnswer(bench.transport, str(bench.register))
     async with bench.desk_through(proxy) as desk:
-        await desk._db(lambda: desk.store.db.conn.execute("PRAGMA busy_timeout = 100"))
+        await asyncio.to_thread(lambda: desk.store.db.conn.execute("PRAGMA busy_timeout = 100"))
         result = await desk.capture(ref, nok(2500))
         assert result.amount == nok(2500)
         assert "Do not do it again" in str(result.message)
