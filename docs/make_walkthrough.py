@@ -70,7 +70,9 @@ async def walk() -> None:
             dialog.move_button.click()
             await until(lambda: not window.runner.is_running(f"capture:{reference}"))
             window.action("cancel-payment").trigger()
-            await until(lambda: window.cancel_flow.dialog is not None and window.cancel_flow.dialog.isVisible())
+            await until(
+                lambda: window.cancel_flow.dialog is not None and window.cancel_flow.dialog.isVisible()
+            )
             assert window.cancel_flow.dialog is not None
             shot(window.cancel_flow.dialog, "4-cancel-the-rest.png")
             window.cancel_flow.dialog.cancel_button.click()

@@ -178,8 +178,8 @@ async def test_recovery_settles_from_the_log_without_sending_again(bench: Bench)
     assert result.outcome is RecoveryOutcome.RECONCILED
     assert result.intent_id == 1
     assert str(result) == (
-        f"Captured 30.00\u00a0NOK of {ref}. The answer to the request was lost; the payment's event log shows "
-        f"it went through (idempotency key {key})."
+        f"Captured 30.00\u00a0NOK of {ref}. The answer to the request was lost; the payment's event log "
+        f"shows it went through (idempotency key {key})."
     )
     # Only reads (token + payment + events), no second capture.
     assert (await bench.controls.stats())["requests"] - before <= 3

@@ -25,6 +25,7 @@ from PySide6.QtWidgets import QLabel, QMainWindow, QSplitter, QVBoxLayout, QWidg
 
 from epay_desktop.domain import TrackedPayment
 from epay_desktop.i18n import N_, _, ngettext, translate
+from epay_desktop.ui.formatting import skipped_text
 from epay_desktop.ui.table.view import RegisterView
 from epay_desktop.ui.window.actions import ActionContext, ActionSet
 from epay_desktop.ui.window.banner import ProfileBanner
@@ -301,11 +302,8 @@ class MainWindow(QMainWindow):
         await self.desk.load_register()  # published: the table fills from the change feed
         self.register_view.show_table()
         count = self.model.rowCount()
-        self.show_status(
-            ngettext("{count} payment in the register.", "{count} payments in the register.", count).format(
-                count=count
-            )
-        )
+        loaded = ngettext("{count} payment in the register.", "{count} payments in the register.", count)
+        self.show_status(loaded.format(count=count) + skipped_text(self.desk.skipped))
         self.register_view.select_first()
         await self.show_pending()
         if refresh and self.model.rowCount():
