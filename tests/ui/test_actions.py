@@ -39,10 +39,21 @@ def test_menus_are_grouped_and_ordered_by_their_rules() -> None:
         ["refresh-all", "stop-refresh", "cancel-payment", "capture-payment", "refund-payment"],
     ]
     assert ids(placed_in(TABLE_CONTEXT)) == [
-        ["capture-payment", "refund-payment", "cancel-payment", "refresh-payment", "copy-reference"],
+        [
+            "check-pending",
+            "capture-payment",
+            "refund-payment",
+            "cancel-payment",
+            "refresh-payment",
+            "copy-reference",
+        ],
+        ["batch-capture", "batch-cancel"],
         ["remove-payment"],
     ]
-    assert ids(placed_in("payments"))[2] == ["remove-payment", "undo-remove"]
+    payments = ids(placed_in("payments"))
+    assert payments[0][-1] == "check-pending"
+    assert payments[1][:3] == ["capture-payment", "refund-payment", "cancel-payment"]
+    assert payments[2:] == [["batch-capture", "batch-cancel"], ["remove-payment", "undo-remove"]]
 
 
 def test_the_builder_wants_a_handler_for_every_action(qtbot: Any) -> None:

@@ -275,18 +275,22 @@ def test_context_menu_actions(run: Callable[..., Any]) -> None:
         assert menu.isVisible()
         assert menu.accessibleName() == "Payment actions"
         assert [a.text() for a in menu.actions()] == [
+            "Check now",
             "Capture…",
             "Refund…",
             "Cancel payment…",
             "Refresh this payment",
             "Copy reference",
             "",
+            "Capture selected payments…",
+            "Cancel selected payments…",
+            "",
             "Remove from register",
         ]
         QGuiApplication.clipboard().clear()
-        menu.actions()[4].trigger()
+        menu.actions()[5].trigger()
         assert QGuiApplication.clipboard().text() == reference
-        menu.actions()[3].trigger()
+        menu.actions()[4].trigger()
         await wait_until(lambda: h.row(reference).fetched_at is not None)
         menu.close()
         # Outside the rows there is no menu.

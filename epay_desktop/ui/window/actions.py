@@ -263,7 +263,7 @@ ACTIONS: tuple[ActionSpec, ...] = (
         "Capture the whole remaining amount of every selected payment (or every one shown, when one row "
         "is selected); shows first exactly what will happen.",
         ("Ctrl+Alt+K",),
-        menus=(MenuRule("payments", "2_batch"), MenuRule(TABLE_CONTEXT, "5_batch")),
+        menus=(MenuRule("payments", "3_batch"), MenuRule(TABLE_CONTEXT, "5_batch")),
         enablement=when(lambda c: c.writable and c.selected is not None),
     ),
     ActionSpec(
@@ -272,7 +272,7 @@ ACTIONS: tuple[ActionSpec, ...] = (
         "Cancel every selected payment (or every one shown, when one row is selected); shows first "
         "exactly what will happen.",
         ("Ctrl+Alt+X",),
-        menus=(MenuRule("payments", "2_batch", 1), MenuRule(TABLE_CONTEXT, "5_batch", 1)),
+        menus=(MenuRule("payments", "3_batch", 1), MenuRule(TABLE_CONTEXT, "5_batch", 1)),
         enablement=when(lambda c: c.writable and c.selected is not None),
     ),
     ActionSpec(
@@ -283,7 +283,7 @@ ACTIONS: tuple[ActionSpec, ...] = (
             "it back)."
         ),
         (),  # Delete in the table, set up with the table (in the search box Delete edits text)
-        menus=(MenuRule("payments", "3_register"), MenuRule(TABLE_CONTEXT, "9_register")),
+        menus=(MenuRule("payments", "4_register"), MenuRule(TABLE_CONTEXT, "9_register")),
         enablement=when(lambda c: c.writable and c.selected is not None and not c.selected_busy),
     ),
     ActionSpec(
@@ -291,7 +291,7 @@ ACTIONS: tuple[ActionSpec, ...] = (
         N_("Undo remove"),
         N_("Put the payments removed last back in the register."),
         ("Ctrl+Z",),
-        menus=(MenuRule("payments", "3_register", 1),),
+        menus=(MenuRule("payments", "4_register", 1),),
         enablement=when(lambda c: c.writable and c.can_undo),
     ),
     ActionSpec(
