@@ -408,6 +408,10 @@ class ActionSet(QObject):
             button = self.toolbar.widgetForAction(action)
             if button is not None and not action.isSeparator():
                 button.setAccessibleName(action.text().rstrip("…"))
+        # Qt's own "more" button, shown when a narrow window cannot fit every action.
+        for child in self.toolbar.children():
+            if child.objectName() == "qt_toolbar_ext_button" and isinstance(child, QWidget):
+                child.setAccessibleName(_("More actions"))
 
     def _make(self, window: QMainWindow, spec: ActionSpec, handler: Callable[[], object]) -> QAction:
         text, tip = translate(spec.text), translate(spec.tip)
