@@ -12,7 +12,7 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication
 
 from epay_desktop.app import open_demo
-from epay_desktop.domain import Action, State, check_action
+from epay_desktop.domain import Action, Currency, Money, State, check_action
 from epay_desktop.ui.dialogs.money_move import MoneyMoveDialog
 from epay_desktop.ui.window.main_window import SMALLEST, MainWindow
 from tests.support.waiting import wait_until
@@ -71,6 +71,33 @@ def test_money_labels_get_their_size_hint_at_the_smallest_window(
                 assert label.width() >= label.minimumSizeHint().width(), label.text()
             free = QGuiApplication.primaryScreen().availableGeometry()
             assert dialog.height() <= free.height()
+        finally:
+            await window.shutdown()
+            window.close()
+            await session.aclose()
+
+    ui_loop.run_until_complete(main())
+
+
+def test_an_empty_register_says_how_payments_get_there(
+    ui_loop: asyncio.AbstractEventLoop, tmp_path: Path, qtbot: Any
+) -> None:
+    async def main() -> None:
+        session = await open_demo(tmp_path / "register.sqlite3")
+        for tracked in list(await session.desk.load_register()):
+            await session.desk.remove_payments([tracked.reference])
+        window = MainWindow(session.desk, show_error_dialogs=False, auto_refresh_ms=3_600_000)
+        qtbot.addWidget(window)
+        window.show()
+        try:
+            await window.load(refresh=False)
+            view = window.register_view
+            assert view.currentWidget() is view.placeholder
+            assert "Add payments" in view.placeholder.text()
+            demo = session.desk.demo
+            assert demo is not None
+            await demo.new_payment(Money(100_00, Currency.NOK), "First")
+            await wait_until(lambda: view.currentWidget() is view.table)
         finally:
             await window.shutdown()
             window.close()

@@ -302,6 +302,16 @@ class MainWindow(QMainWindow):
         await self.desk.load_register()  # published: the table fills from the change feed
         self.register_view.show_table()
         count = self.model.rowCount()
+        if not count:
+            # A new Test or Production register: say how payments get here instead of an empty grid.
+            self.register_view.show_placeholder(
+                _(
+                    "No payments in this register yet.\n\nNew payment… (Ctrl+N) creates one; Add payments… "
+                    "(Ctrl+Shift+A) or Import CSV… (Ctrl+O) adds existing ones by their reference."
+                )
+            )
+            self.model.rowsInserted.connect(self.register_view.show_table)
+            self.model.modelReset.connect(self.register_view.show_table)
         loaded = ngettext("{count} payment in the register.", "{count} payments in the register.", count)
         self.show_status(loaded.format(count=count) + skipped_text(self.desk.skipped))
         self.register_view.select_first()
