@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 
 from epay_desktop.api import EPaymentError, OutcomeUnknownError
 from epay_desktop.domain import Action, Currency, Money, TrackedPayment, check_action
+from epay_desktop.i18n import _
 from epay_desktop.services.errors import DeskError, said
 
 if TYPE_CHECKING:
@@ -93,10 +94,12 @@ def plan_batch(
             continue
         seen.add(tracked.reference)
         if tracked.payment is None:
-            items.append(BatchItem(tracked.reference, None, "Not read from the API yet; refresh it first."))
+            items.append(
+                BatchItem(tracked.reference, None, _("Not read from the API yet; refresh it first."))
+            )
             continue
         if tracked.reference in busy:
-            items.append(BatchItem(tracked.reference, None, "An operation on this payment is running."))
+            items.append(BatchItem(tracked.reference, None, _("An operation on this payment is running.")))
             continue
         check = check_action(tracked.payment, action)
         if not check.allowed:
@@ -149,7 +152,7 @@ class BatchRun:
                 if self._stopped:
                     self._record(
                         BatchResult(
-                            item.reference, BatchOutcome.NOT_SENT, message="Stopped before it was sent."
+                            item.reference, BatchOutcome.NOT_SENT, message=_("Stopped before it was sent.")
                         )
                     )
                     return

@@ -27,6 +27,7 @@ from typing import Any
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QBrush, QCloseEvent, QColor
 from PySide6.QtWidgets import (
+    QComboBox,
     QDialog,
     QDialogButtonBox,
     QHBoxLayout,
@@ -38,7 +39,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from epay_desktop.i18n import _
+from epay_desktop.i18n import LANGUAGES, N_, _, translate
 from epay_desktop.services import (
     DEMO_PROFILE,
     DEMO_SECRETS,
@@ -56,10 +57,10 @@ from epay_desktop.ui.dialogs.profile_form import KIND_LABELS, PRODUCTION_RED, Pr
 ConnectionTester = Callable[[Profile, ProfileSecrets | None], Awaitable[Any]]
 
 LIST_KIND = {
-    ProfileKind.DEMO: "built-in sandbox",
-    ProfileKind.TEST: "test",
-    ProfileKind.PRODUCTION: "PRODUCTION",
-    ProfileKind.CUSTOM: "custom URL",
+    ProfileKind.DEMO: N_("built-in sandbox"),
+    ProfileKind.TEST: N_("test"),
+    ProfileKind.PRODUCTION: N_("PRODUCTION"),
+    ProfileKind.CUSTOM: N_("custom URL"),
 }
 
 
@@ -121,6 +122,24 @@ class SettingsDialog(QDialog):
         left_buttons.addWidget(self.new_button)
         left_buttons.addWidget(self.delete_button)
         left.addLayout(left_buttons)
+        # The language is the person's, not a profile's: it is kept beside the profiles.
+        self.language_combo = QComboBox(self)
+        self.language_combo.setObjectName("Language")
+        self.language_combo.setAccessibleName(_("Language"))
+        self.language_combo.setToolTip(_("The language of the window and of epay; used from the next start."))
+        self.language_combo.addItem(_("As the system"), "")
+        for code, name in LANGUAGES.items():
+            self.language_combo.addItem(name, code)
+        try:
+            saved = self.store.language or ""
+        except ProfileStoreError:
+            saved = ""
+        self.language_combo.setCurrentIndex(max(0, self.language_combo.findData(saved)))
+        self.language_combo.currentIndexChanged.connect(self._language_changed)
+        language_label = QLabel(_("&Language"), self)
+        language_label.setBuddy(self.language_combo)
+        left.addWidget(language_label)
+        left.addWidget(self.language_combo)
 
         # Right: the form.
         self.production_banner = QLabel(_("PRODUCTION: real customers and real money."), self)
@@ -155,7 +174,7 @@ class SettingsDialog(QDialog):
         self.save_button = QPushButton(_("Sa&ve"), self)
         self.save_button.setAccessibleName(_("Save the profile"))
         self.save_button.clicked.connect(self.start_save)
-        self.status = StatusLabel("Settings status", self)
+        self.status = StatusLabel(_("Settings status"), self)
         self.status.setObjectName("SettingsStatus")
         self.runner = dialog_runner(self.status, self._busy_changed)
         actions = QHBoxLayout()
@@ -198,6 +217,15 @@ class SettingsDialog(QDialog):
         self.reload(select=current or last_used)
         self.resize(760, 480)
 
+    def _language_changed(self) -> None:
+        code = self.language_combo.currentData() or None
+        try:
+            self.store.set_language(code)
+        except (OSError, ProfileStoreError) as error:
+            self.status.show_error(_("The language was not saved: {error}").format(error=error))
+            return
+        self.status.show_message(_("Saved. The new language is used from the next start."), Tone.OK)
+
     # --- list and form ---------------------------------------------------------------------------
 
     def reload(self, select: str | None = None) -> None:
@@ -213,7 +241,7 @@ class SettingsDialog(QDialog):
         self.profile_list.blockSignals(True)
         self.profile_list.clear()
         for profile in self.profiles:
-            item = QListWidgetItem(f"{profile.name}  ·  {LIST_KIND[profile.kind]}")
+            item = QListWidgetItem(f"{profile.name}  ·  {translate(LIST_KIND[profile.kind])}")
             item.setData(Qt.ItemDataRole.UserRole, profile.name)
             item.setData(Qt.ItemDataRole.AccessibleTextRole, f"{profile.name}, {profile.kind.value}")
             if profile.is_production:

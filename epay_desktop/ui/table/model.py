@@ -27,6 +27,7 @@ from PySide6.QtWidgets import QApplication, QStyle
 
 from epay_desktop.domain import STALE_AFTER, BusinessState, State, TrackedPayment, business_state
 from epay_desktop.domain.breakdown import breakdown
+from epay_desktop.i18n import _
 from epay_desktop.ui.formatting import format_datetime, format_money
 from epay_desktop.ui.table.cells import (
     _COLUMN_COUNT,
@@ -44,6 +45,7 @@ from epay_desktop.ui.table.cells import (
     describe_age,
     freshness_text,
     guarantee_text,
+    header,
     lapse_warning,
     state_text,
 )
@@ -101,9 +103,9 @@ class PaymentsModel(QAbstractTableModel):
     ) -> Any:
         if orientation == Qt.Orientation.Horizontal and 0 <= section < _COLUMN_COUNT:
             if role == Qt.ItemDataRole.DisplayRole:
-                return HEADERS[Column(section)] if section != Column.AGGREGATE else "Where the money is"
+                return header(Column(section)) if section != Column.AGGREGATE else _("Where the money is")
             if role == Qt.ItemDataRole.ToolTipRole:
-                return HEADERS[Column(section)]
+                return header(Column(section))
         if orientation == Qt.Orientation.Vertical and role == Qt.ItemDataRole.DisplayRole:
             return section + 1
         return None
@@ -158,7 +160,7 @@ class PaymentsModel(QAbstractTableModel):
             return self._tooltip(tracked, column)
         if role == Qt.ItemDataRole.AccessibleTextRole:
             cached = self._display[row] or self._display_row(tracked)
-            return f"{HEADERS[Column(column)]}: {cached[column]}"
+            return _("{column}: {value}").format(column=header(Column(column)), value=cached[column])
         return None
 
     def flags(self, index: _AnyIndex) -> Qt.ItemFlag:
@@ -383,9 +385,9 @@ class PaymentsModel(QAbstractTableModel):
         if column in (Column.AMOUNT, Column.STATE) and lapse_warning(t, self._now):
             return guarantee_text(t.payment, self._now, self._locale)
         if t.fetch_error and (t.payment is None or column == Column.STATE):
-            return f"Could not read the payment: {t.fetch_error}"
+            return _("Could not read the payment: {error}").format(error=t.fetch_error)
         if t.payment is None:
-            return "Not fetched from the API yet."
+            return _("Not fetched from the API yet.")
         if column == Column.AGGREGATE:
             return bar_tooltip(breakdown(t.payment), self._locale)
         if column == Column.STATE and t.payment.state is State.UNKNOWN:

@@ -54,7 +54,7 @@ class CustomerPanel(QGroupBox):
         parent: QWidget | None = None,
         locale: QLocale | None = None,
     ) -> None:
-        super().__init__("Customer (demo)", parent)
+        super().__init__(_("Customer (demo)"), parent)
         self.setObjectName("CustomerPanel")
         self.setAccessibleName(_("Customer actions, demo mode"))
         self._demo = demo

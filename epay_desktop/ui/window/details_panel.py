@@ -82,12 +82,12 @@ class DetailsPanel(QWidget):
         money_form = QFormLayout(money_box)
         self.figures: dict[str, QLabel] = {}
         for key, label in (
-            ("amount", "Amount"),
-            ("authorized", "Authorized"),
-            ("captured", "Captured"),
-            ("refunded", "Refunded"),
-            ("cancelled", "Cancelled"),
-            ("reserved", "Still reserved"),
+            ("amount", _("Amount")),
+            ("authorized", _("Authorized")),
+            ("captured", _("Captured")),
+            ("refunded", _("Refunded")),
+            ("cancelled", _("Cancelled")),
+            ("reserved", _("Still reserved")),
         ):
             value = _value_label(money_box, label)
             set_qt_enum(value, "alignment", "AlignRight|AlignVCenter")
@@ -209,7 +209,7 @@ class DetailsPanel(QWidget):
                     event.display_name,
                     format_money(event.amount, loc),
                     format_datetime(event.timestamp, loc),
-                    "Yes" if event.success else "No",
+                    _("Yes") if event.success else _("No"),
                     event.idempotency_key or "",
                 ]
             )
