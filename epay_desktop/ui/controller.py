@@ -157,9 +157,7 @@ class Controller:
             can_read = not read_only and not isinstance(error, RegisterTooNewError | NotARegisterError)
             problem = str(error)
             if can_read:
-                problem = _("{problem}
-
-You can open it read-only to look at the payments.").format(
+                problem = _("{problem}\n\nYou can open it read-only to look at the payments.").format(
                     problem=problem
                 )
             box = self._problem(
