@@ -269,6 +269,12 @@ class PaymentDesk:
         """The newest ``limit`` audit lines, newest first."""
         return await self._db(self.store.audit.entries, limit)
 
+    async def export_payments_csv(self, rows: Iterable[TrackedPayment], path: Path) -> int:
+        """The list as shown (``rows``) to a CSV file (formula-safe); reads nothing, writes no register."""
+        from epay_desktop.services.exporting import write_payments_csv
+
+        return await asyncio.to_thread(write_payments_csv, list(rows), Path(path))
+
     async def export_audit_csv(self, path: Path) -> int:  # reads only: fine when read-only
         return await self._db(self.store.audit.export_csv, Path(path))
 

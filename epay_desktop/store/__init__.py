@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from epay_desktop.store.audit import AuditEntry, AuditLog
+from epay_desktop.store.audit import AuditEntry, AuditLog, safe_cell
 from epay_desktop.store.codec import SnapshotError
 from epay_desktop.store.db import (
     BUSY_TIMEOUT_MS,
@@ -81,4 +81,5 @@ __all__ = [
     "SnapshotError",
     "Store",
     "move_aside",
+    "safe_cell",
 ]

@@ -104,3 +104,39 @@ def test_an_empty_register_says_how_payments_get_there(
             await session.aclose()
 
     ui_loop.run_until_complete(main())
+
+
+def test_the_list_as_shown_exports_to_a_formula_safe_csv(
+    ui_loop: asyncio.AbstractEventLoop, tmp_path: Path, qtbot: Any
+) -> None:
+    import csv
+
+    async def main() -> None:
+        session = await open_demo(tmp_path / "register.sqlite3")
+        window = MainWindow(session.desk, show_error_dialogs=False, auto_refresh_ms=3_600_000)
+        qtbot.addWidget(window)
+        window.show()
+        try:
+            await window.load(refresh=False)
+            demo = session.desk.demo
+            assert demo is not None
+            await demo.new_payment(Money(123_45, Currency.NOK), '=HYPERLINK("x")')
+            window.filter_bar.search.setText("hyperlink")
+            shown = window.register_view.shown_rows()
+            assert len(shown) == 1
+            target = tmp_path / "list.csv"
+            window.export_list(str(target))
+            await wait_until(lambda: "Exported 1 payment" in window.statusBar().currentMessage())
+            with target.open(encoding="utf-8-sig", newline="") as handle:
+                rows = list(csv.reader(handle))
+            assert rows[0][:2] == ["reference", "description"]
+            assert len(rows) == 2
+            assert rows[1][1] == '\'=HYPERLINK("x")'  # never a formula in a spreadsheet
+            assert rows[1][4] == "waiting"
+            assert rows[1][6] == "123.45"
+        finally:
+            await window.shutdown()
+            window.close()
+            await session.aclose()
+
+    ui_loop.run_until_complete(main())

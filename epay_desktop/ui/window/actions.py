@@ -180,6 +180,14 @@ ACTIONS: tuple[ActionSpec, ...] = (
         enablement=_writable,
     ),
     ActionSpec(
+        "export-list",
+        "Export list as CSV…",
+        "Save the payments as the list shows them now (search and state filter applied) to a CSV file.",
+        ("Ctrl+E",),
+        menus=(MenuRule("file", "2_export"),),
+        enablement=when(lambda c: c.bound),
+    ),
+    ActionSpec(
         "quit", N_("Quit"), N_("Close the window and quit."), ("Ctrl+Q",), menus=(MenuRule("file", "9_quit"),)
     ),
     ActionSpec(

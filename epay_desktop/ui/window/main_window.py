@@ -147,6 +147,7 @@ class MainWindow(QMainWindow):
                 "refund-payment": lambda: self.move_selected("refund"),
                 "remove-payment": self.remove_selected,
                 "check-pending": self.check_selected,
+                "export-list": self.export_list,
                 "batch-capture": lambda: self.batch_selected("capture"),
                 "batch-cancel": lambda: self.batch_selected("cancel"),
                 "undo-remove": self.undo_remove,
@@ -416,6 +417,39 @@ class MainWindow(QMainWindow):
         pending = await self.desk.pending_intents()
         self.model.set_pending({intent.reference: intent.operation.value for intent in pending})
         self._update_actions()
+
+    def export_list(self, path: str | None = None) -> None:
+        """Export the list as shown to CSV (asks where, unless ``path`` is given)."""
+        if self.bound and self.action("export-list").isEnabled():
+            self.runner.start("export", self._export(path), replace=False)
+
+    async def _export(self, path: str | None) -> None:
+        assert self.desk is not None
+        if path is None:
+            from PySide6.QtWidgets import QFileDialog
+
+            from epay_desktop.ui.aio import wait_finished
+
+            chooser = QFileDialog(self, _("Export list as CSV"), "payments.csv", _("CSV files (*.csv)"))
+            chooser.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
+            chooser.setDefaultSuffix("csv")
+            try:
+                if (
+                    await wait_finished(chooser) != QFileDialog.DialogCode.Accepted
+                    or not chooser.selectedFiles()
+                ):
+                    return
+                path = chooser.selectedFiles()[0]
+            finally:
+                chooser.deleteLater()
+        from pathlib import Path
+
+        count = await self.desk.export_payments_csv(self.register_view.shown_rows(), Path(path))
+        self.show_status(
+            ngettext(
+                "Exported {count} payment to {path}.", "Exported {count} payments to {path}.", count
+            ).format(count=count, path=path)
+        )
 
     def remove_selected(self) -> None:
         """Take the selected payment out of the register (never the API); Undo remove puts it back."""
