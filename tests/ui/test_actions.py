@@ -32,7 +32,11 @@ def test_each_action_is_declared_once_and_placed_somewhere() -> None:
 
 
 def test_menus_are_grouped_and_ordered_by_their_rules() -> None:
-    assert ids(placed_in("file")) == [["new-payment", "add-payments", "import-csv"], ["export-list"], ["quit"]]
+    assert ids(placed_in("file")) == [
+        ["new-payment", "add-payments", "import-csv"],
+        ["export-list"],
+        ["quit"],
+    ]
     assert ids(placed_in("profile")) == [["settings", "switch-profile"], ["audit"]]
     assert ids(placed_in(TOOLBAR)) == [
         ["new-payment", "add-payments"],
