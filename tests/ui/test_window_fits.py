@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QListWidget
 
 from epay_desktop.app import open_demo
 from epay_desktop.domain import Action, Currency, Money, State, check_action
@@ -140,3 +140,21 @@ def test_the_list_as_shown_exports_to_a_formula_safe_csv(
             await session.aclose()
 
     ui_loop.run_until_complete(main())
+
+
+def test_recent_messages_keep_what_the_status_bar_said(qtbot: Any) -> None:
+    window = MainWindow()
+    qtbot.addWidget(window)
+    for i in range(3):
+        window.show_status(f"message {i}")
+    window.action("history").trigger()
+    dialog = window.history_dialog
+    assert dialog is not None
+    qtbot.addWidget(dialog)
+    listing = dialog.findChild(QListWidget, "RecentMessagesList")
+    assert listing is not None
+    assert [listing.item(i).text()[10:] for i in range(listing.count())] == [
+        "message 2",
+        "message 1",
+        "message 0",
+    ]

@@ -83,10 +83,28 @@ def test_menus_hold_every_action_with_a_status_tip(run: Callable[..., Any]) -> N
         assert titles == ["&File", "&Payments", "P&rofile", "&Help"]
         menus = w.action_set.menus
         texts = {name: [a.text() for a in menu.actions() if a.text()] for name, menu in menus.items()}
-        assert texts["file"] == ["New payment…", "Add payments…", "Import CSV…", "Quit"]
-        assert {"Refresh all", "Stop refresh", "Cancel payment…", "Copy reference"} <= set(texts["payments"])
+        assert texts["file"] == [
+            "New payment…",
+            "Add payments…",
+            "Import CSV…",
+            "Export list as CSV…",
+            "Quit",
+        ]
+        assert {
+            "Refresh all",
+            "Stop refresh",
+            "Capture…",
+            "Refund…",
+            "Cancel payment…",
+            "Check now",
+            "Capture selected payments…",
+            "Cancel selected payments…",
+            "Remove from register",
+            "Undo remove",
+            "Copy reference",
+        } <= set(texts["payments"])
         assert texts["profile"] == ["Settings…", "&Switch profile", "Audit log…"]
-        assert texts["help"] == ["About epay-desktop"]
+        assert texts["help"] == ["Recent messages…", "About epay-desktop"]
         for menu in w.action_set.menus.values():
             for action in menu.actions():
                 if action.text() and action.menu() is None:

@@ -181,8 +181,8 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ),
     ActionSpec(
         "export-list",
-        "Export list as CSV…",
-        "Save the payments as the list shows them now (search and state filter applied) to a CSV file.",
+        N_("Export list as CSV…"),
+        N_("Save the payments as the list shows them now (search and state filter applied) to a CSV file."),
         ("Ctrl+E",),
         menus=(MenuRule("file", "2_export"),),
         enablement=when(lambda c: c.bound),
@@ -258,27 +258,33 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ),
     ActionSpec(
         "check-pending",
-        "Check now",
-        "Settle the selected payment's operation with an unknown outcome from its event log (nothing is "
-        "sent).",
+        N_("Check now"),
+        N_(
+            "Settle the selected payment's operation with an unknown outcome from its event log (nothing is "
+            "sent)."
+        ),
         ("Ctrl+Shift+F5",),
         menus=(MenuRule("payments", "1_refresh", 3), MenuRule(TABLE_CONTEXT, "", -3)),
         enablement=when(lambda c: c.writable and bool(c.selected_pending) and not c.selected_busy),
     ),
     ActionSpec(
         "batch-capture",
-        "Capture selected payments…",
-        "Capture the whole remaining amount of every selected payment (or every one shown, when one row "
-        "is selected); shows first exactly what will happen.",
+        N_("Capture selected payments…"),
+        N_(
+            "Capture the whole remaining amount of every selected payment (or every one shown, when one row "
+            "is selected); shows first exactly what will happen."
+        ),
         ("Ctrl+Alt+K",),
         menus=(MenuRule("payments", "3_batch"), MenuRule(TABLE_CONTEXT, "5_batch")),
         enablement=when(lambda c: c.writable and c.selected is not None),
     ),
     ActionSpec(
         "batch-cancel",
-        "Cancel selected payments…",
-        "Cancel every selected payment (or every one shown, when one row is selected); shows first "
-        "exactly what will happen.",
+        N_("Cancel selected payments…"),
+        N_(
+            "Cancel every selected payment (or every one shown, when one row is selected); shows first "
+            "exactly what will happen."
+        ),
         ("Ctrl+Alt+X",),
         menus=(MenuRule("payments", "3_batch", 1), MenuRule(TABLE_CONTEXT, "5_batch", 1)),
         enablement=when(lambda c: c.writable and c.selected is not None),
@@ -332,6 +338,13 @@ ACTIONS: tuple[ActionSpec, ...] = (
         ("Ctrl+L",),
         menus=(MenuRule("profile", "2_audit"),),
         enablement=_bound,
+    ),
+    ActionSpec(
+        "history",
+        N_("Recent messages…"),
+        N_("The outcomes and errors the status bar showed, newest first."),
+        ("Ctrl+Shift+H",),
+        menus=(MenuRule("help", "", -1),),
     ),
     ActionSpec("about", N_("About epay-desktop"), N_("Version and licence."), menus=(MenuRule("help"),)),
 )

@@ -36,6 +36,8 @@ from epay_desktop.ui.window.profile_menu import ProfileMenu
 from epay_desktop.ui.window.refresh_status import RefreshStatus
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from PySide6.QtWidgets import QDialog, QMenu
 
     from epay_desktop.services import PaymentDesk, Profile
@@ -50,6 +52,8 @@ if TYPE_CHECKING:
     from epay_desktop.ui.table.changes import ChangesAdapter
     from epay_desktop.ui.table.model import PaymentsModel
     from epay_desktop.ui.window.customer_panel import CustomerPanel
+
+HISTORY_LENGTH = 100
 
 # The smallest window everything is made to fit in (no clipped figures); tested.
 SMALLEST = (1000, 650)
@@ -100,6 +104,9 @@ class MainWindow(QMainWindow):
         self.show_error_dialogs = show_error_dialogs
         self.customer_panel: CustomerPanel | None = None
         self.removed: list[TrackedPayment] = []  # the rows removed last (Undo remove puts them back)
+        self.history: list[tuple[datetime, str]] = []  # the status bar's recent messages, oldest first
+        self.history_dialog: QDialog | None = None
+        self._status_reference: str | None = None  # the row the status bar's error is about
         self.context_menu: QMenu | None = None  # the table's context menu, while it is open
         self._presenter: ErrorPresenter | None = None
         self.setObjectName("MainWindow")
@@ -148,6 +155,7 @@ class MainWindow(QMainWindow):
                 "remove-payment": self.remove_selected,
                 "check-pending": self.check_selected,
                 "export-list": self.export_list,
+                "history": self.open_history,
                 "batch-capture": lambda: self.batch_selected("capture"),
                 "batch-cancel": lambda: self.batch_selected("cancel"),
                 "undo-remove": self.undo_remove,
@@ -535,6 +543,34 @@ class MainWindow(QMainWindow):
 
     def show_status(self, text: str) -> None:
         self.statusBar().showMessage(text, 15_000)
+        if text:
+            from datetime import datetime
+
+            # The status bar shows one line for 15 s; Recent messages… keeps the last ones.
+            self.history.append((datetime.now(), text))
+            del self.history[:-HISTORY_LENGTH]
+        self._status_reference = None
+
+    def open_history(self) -> None:
+        """Recent messages…: the outcomes and errors the status bar showed, newest first."""
+        from PySide6.QtCore import Qt  # not before the first paint (ui/first_paint.py)
+        from PySide6.QtWidgets import QDialog, QListWidget, QVBoxLayout
+
+        dialog = QDialog(self)
+        dialog.setObjectName("RecentMessages")
+        dialog.setWindowTitle(_("Recent messages"))
+        layout = QVBoxLayout(dialog)
+        listing = QListWidget(dialog)
+        listing.setObjectName("RecentMessagesList")
+        listing.setAccessibleName(_("Recent messages, newest first"))
+        listing.setWordWrap(True)
+        for moment, text in reversed(self.history):
+            listing.addItem(f"{moment:%H:%M:%S}  {text}")
+        layout.addWidget(listing)
+        dialog.resize(fitted_size(720, 420))
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.history_dialog = dialog
+        dialog.open()
 
     def _present_error(self, name: str, error: BaseException) -> None:
         if self.desk is not None and name.split(":", 1)[0] in ("cancel", "capture", "refund", "batch"):
@@ -544,6 +580,8 @@ class MainWindow(QMainWindow):
             from epay_desktop.ui.errors import redact
 
             self.show_status(redact(f"Could not refresh the payment: {error}"))
+            # Said about the payment selected then: cleared when the person moves to another one.
+            self._status_reference = self.selected_reference()
             return
         self.presenter.present(name, error)
 
@@ -552,6 +590,13 @@ class MainWindow(QMainWindow):
 
     def _selection_changed(self, *, moved: bool = False) -> None:
         tracked = self.selected_tracked()
+        if (
+            moved
+            and self._status_reference is not None
+            and (tracked is None or tracked.reference != self._status_reference)
+        ):
+            self.statusBar().clearMessage()  # an error about another row
+            self._status_reference = None
         self.details.show_payment(tracked)
         if self.customer_panel is not None:
             self.customer_panel.set_payment(tracked)
