@@ -1,13 +1,16 @@
-"""SQLite persistence (stdlib ``sqlite3``): the payment register, snapshots, the operation journal,
-the audit log.
+"""Persistence of the payment register, snapshots, the operation journal and the audit log: SQLite
+(stdlib ``sqlite3``, ``Store``, the embedded default) and PostgreSQL (``PgStore``, team mode) behind
+one interface (``store.interface.PaymentStore``).
 
 Belongs here: schema, migrations, queries. May import ``domain`` only. No Qt, no HTTP. The API is
-synchronous; the services call it through ``asyncio.to_thread``.
+synchronous; the services call it through ``asyncio.to_thread``. ``PgStore`` is imported on first use,
+so the desktop never loads psycopg.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from epay_desktop.store.audit import AuditEntry, AuditLog
 from epay_desktop.store.codec import SnapshotError
@@ -21,6 +24,13 @@ from epay_desktop.store.db import (
     RegisterTooNewError,
     move_aside,
 )
+from epay_desktop.store.interface import (
+    AuditRecords,
+    JournalRecords,
+    PaymentStore,
+    RegisterRecords,
+    StoreDatabase,
+)
 from epay_desktop.store.journal import (
     Intent,
     IntentFinishedError,
@@ -30,6 +40,9 @@ from epay_desktop.store.journal import (
     Operation,
 )
 from epay_desktop.store.register import NewEntry, Register
+
+if TYPE_CHECKING:
+    from epay_desktop.store.postgres import PgStore
 
 
 class Store:
@@ -47,6 +60,10 @@ class Store:
     def path(self) -> Path:
         return self.db.path
 
+    @property
+    def location(self) -> str:
+        return str(self.db.path)
+
     def close(self) -> None:
         self.db.close()
 
@@ -57,24 +74,44 @@ class Store:
         self.close()
 
 
+if TYPE_CHECKING:
+
+    def _implements_the_interface(store: Store) -> PaymentStore:
+        return store
+
+
+def __getattr__(name: str) -> object:
+    if name == "PgStore":
+        from epay_desktop.store.postgres import PgStore
+
+        return PgStore
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 __all__ = [
     "SCHEMA_VERSION",
     "AuditEntry",
     "AuditLog",
+    "AuditRecords",
     "Database",
     "Intent",
     "IntentFinishedError",
     "IntentPendingError",
     "IntentStatus",
     "Journal",
+    "JournalRecords",
     "NewEntry",
     "Operation",
+    "PaymentStore",
+    "PgStore",
     "Register",
     "RegisterDamagedError",
     "RegisterError",
     "RegisterLockedError",
+    "RegisterRecords",
     "RegisterTooNewError",
     "SnapshotError",
     "Store",
+    "StoreDatabase",
     "move_aside",
 ]

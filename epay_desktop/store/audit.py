@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import os
 import sqlite3
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -167,26 +168,33 @@ class AuditLog:
             "reading the audit log",
             lambda c: c.execute(f"SELECT {_COLUMNS} FROM audit ORDER BY id").fetchall(),
         )
-        tmp = path.with_name(path.name + ".tmp")
-        with tmp.open("w", encoding="utf-8-sig", newline="") as handle:
-            writer = csv.writer(handle)
-            writer.writerow(CSV_COLUMNS)
-            for row in rows:
-                entry = _entry(row)
-                writer.writerow(
-                    (
-                        entry.at.isoformat(),
-                        _safe_cell(entry.os_user),
-                        _safe_cell(entry.profile),
-                        entry.merchant_serial_number,
-                        entry.action,
-                        entry.reference,
-                        _minor_to_plain(entry.amount) if entry.amount else "",
-                        entry.amount.currency.value if entry.amount else "",
-                        entry.result,
-                        _safe_cell(entry.detail),
-                        entry.idempotency_key,
-                    )
+        return write_csv(path, [_entry(row) for row in rows])
+
+
+def write_csv(path: Path, entries: Iterable[AuditEntry]) -> int:
+    """Write ``entries`` (in the order given) as the audit CSV, UTF-8 with BOM, atomically; every store
+    exports through this one writer. Returns the number of lines written (without the header)."""
+    written = 0
+    tmp = path.with_name(path.name + ".tmp")
+    with tmp.open("w", encoding="utf-8-sig", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(CSV_COLUMNS)
+        for entry in entries:
+            writer.writerow(
+                (
+                    entry.at.isoformat(),
+                    _safe_cell(entry.os_user),
+                    _safe_cell(entry.profile),
+                    entry.merchant_serial_number,
+                    entry.action,
+                    entry.reference,
+                    _minor_to_plain(entry.amount) if entry.amount else "",
+                    entry.amount.currency.value if entry.amount else "",
+                    entry.result,
+                    _safe_cell(entry.detail),
+                    entry.idempotency_key,
                 )
-        os.replace(tmp, path)
-        return len(rows)
+            )
+            written += 1
+    os.replace(tmp, path)
+    return written

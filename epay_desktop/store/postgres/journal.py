@@ -1,0 +1,214 @@
+"""The journal of money-moving intents in PostgreSQL: the same records and rules as the SQLite
+``Journal``, kept by the database itself where it can (see ``migrations``).
+
+"One pending intent per payment" is the unique partial index ``intents_one_pending``: ``begin`` inserts
+with ``ON CONFLICT ... DO NOTHING``, which waits for a competing insert on another connection to commit
+or roll back, so of two instances beginning at the same moment exactly one gets the intent and the
+other an ``IntentPendingError`` naming it. The audit lines of every intent are written by the trigger
+``intents_audit`` in the same transaction; this module never writes them.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from epay_desktop.domain import Money
+from epay_desktop.store.db import RegisterLockedError, money_columns, money_from_columns, utc_now
+from epay_desktop.store.journal import (
+    Intent,
+    IntentFinishedError,
+    IntentPendingError,
+    IntentStatus,
+    Operation,
+)
+from epay_desktop.store.postgres.database import Connection, PgDatabase
+
+_COLUMNS = (
+    "id, operation, profile, msn, reference, amount, currency, idempotency_key, created_at, os_user, "
+    "status, outcome, finished_at, attempts"
+)
+
+# Outcomes the API confirmed replace a "failed" recorded meanwhile (the SQLite journal's rule too).
+_CONFIRMED = frozenset({IntentStatus.SUCCEEDED, IntentStatus.RECONCILED})
+
+# A competing intent can be finished between our refused insert and our look at it; then try again.
+_BEGIN_TRIES = 5
+
+
+def _intent(row: tuple[Any, ...]) -> Intent:
+    (
+        id_,
+        operation,
+        profile,
+        msn,
+        reference,
+        amount,
+        currency,
+        key,
+        created,
+        user,
+        status,
+        outcome,
+        finished,
+        attempts,
+    ) = row
+    return Intent(
+        id=int(id_),
+        operation=Operation(str(operation)),
+        profile=str(profile),
+        merchant_serial_number=str(msn),
+        reference=str(reference),
+        amount=money_from_columns(amount, currency),
+        idempotency_key=str(key),
+        created_at=created,
+        os_user=str(user),
+        status=IntentStatus(str(status)),
+        outcome=str(outcome or ""),
+        finished_at=finished,
+        attempts=int(attempts),
+    )
+
+
+def _read_intent(conn: Connection, intent_id: int) -> Intent | None:
+    row = conn.execute(f"SELECT {_COLUMNS} FROM intents WHERE id = %s", (intent_id,)).fetchone()
+    return _intent(row) if row else None
+
+
+def _pending_one(conn: Connection, msn: str, reference: str) -> Intent | None:
+    row = conn.execute(
+        f"SELECT {_COLUMNS} FROM intents WHERE status = 'pending' AND msn = %s AND reference = %s "
+        "ORDER BY id LIMIT 1",
+        (msn, reference),
+    ).fetchone()
+    return _intent(row) if row else None
+
+
+class PgJournal:
+    def __init__(self, db: PgDatabase) -> None:
+        self.db = db
+
+    def begin(
+        self,
+        *,
+        operation: Operation,
+        profile: str,
+        msn: str,
+        reference: str,
+        amount: Money | None,
+        idempotency_key: str,
+        os_user: str,
+        now: datetime | None = None,
+        audit_detail: str = "",
+    ) -> Intent:
+        """Commit the intent (its audit line comes with it); only then may the request be sent.
+
+        Raises ``IntentPendingError`` (nothing written) when the payment already has a pending intent,
+        also one another instance is committing at this very moment."""
+        created = now or utc_now()
+        values = (
+            operation.value,
+            profile,
+            msn,
+            reference,
+            *money_columns(amount),
+            idempotency_key,
+            created,
+            os_user,
+            audit_detail,
+        )
+
+        def work(conn: Connection) -> Intent:
+            for _ in range(_BEGIN_TRIES):
+                found = _pending_one(conn, msn, reference)
+                if found is not None:
+                    raise IntentPendingError(found)
+                row = conn.execute(
+                    "INSERT INTO intents (operation, profile, msn, reference, amount, currency, "
+                    "idempotency_key, created_at, os_user, request_detail) "
+                    "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s) "
+                    "ON CONFLICT (msn, reference) WHERE status = 'pending' DO NOTHING "
+                    f"RETURNING {_COLUMNS}",
+                    values,
+                ).fetchone()
+                if row is not None:
+                    return _intent(row)
+            raise RegisterLockedError(
+                f"The payment {reference} kept being changed by other agents while writing the journal. "
+                "Nothing was written; try again in a moment.",
+                self.db.location,
+            )
+
+        return self.db.write("writing the journal", work, durable=True)
+
+    def note_attempt(self, intent_id: int) -> int:
+        """Count one more attempt (committed before it is sent); returns how many there have been.
+        An intent finished since it was read raises ``IntentFinishedError`` and nothing is written."""
+
+        def work(conn: Connection) -> int:
+            row = conn.execute(
+                "UPDATE intents SET attempts = attempts + 1 WHERE id = %s AND status = 'pending' "
+                "RETURNING attempts",
+                (intent_id,),
+            ).fetchone()
+            if row is None:
+                intent = _read_intent(conn, intent_id)
+                if intent is None:
+                    raise ValueError(f"there is no intent {intent_id} in the journal")
+                raise IntentFinishedError(intent)
+            return int(row[0])
+
+        return self.db.write("writing the journal", work, durable=True)
+
+    def finish(
+        self,
+        intent_id: int,
+        status: IntentStatus,
+        outcome: str,
+        *,
+        os_user: str,
+        now: datetime | None = None,
+    ) -> Intent:
+        """Record the outcome (its audit line comes with it). Finishing a finished intent changes
+        nothing, except that an outcome the API confirmed replaces a ``failed`` one."""
+        if status is IntentStatus.PENDING:
+            raise ValueError("an outcome cannot be 'pending'")
+        finished = now or utc_now()
+
+        def work(conn: Connection) -> Intent:
+            conn.execute(
+                "UPDATE intents SET status = %s, outcome = %s, finished_at = %s, finished_by = %s "
+                "WHERE id = %s AND (status = 'pending' OR (status = 'failed' AND %s))",
+                (status.value, outcome, finished, os_user, intent_id, status in _CONFIRMED),
+            )
+            intent = _read_intent(conn, intent_id)
+            if intent is None:
+                raise ValueError(f"there is no intent {intent_id} in the journal")
+            return intent
+
+        return self.db.write("writing the journal", work, durable=True)
+
+    def get(self, intent_id: int) -> Intent | None:
+        return self.db.read("reading the journal", lambda c: _read_intent(c, intent_id))
+
+    def pending(
+        self, *, profile: str | None = None, msn: str | None = None, reference: str | None = None
+    ) -> list[Intent]:
+        clauses = ["status = 'pending'"]
+        params: list[str] = []
+        for column, value in (("profile", profile), ("msn", msn), ("reference", reference)):
+            if value is not None:
+                clauses.append(f"{column} = %s")
+                params.append(value)
+        sql = f"SELECT {_COLUMNS} FROM intents WHERE {' AND '.join(clauses)} ORDER BY id"
+        rows = self.db.read("reading the journal", lambda c: c.execute(sql, params).fetchall())
+        return [_intent(r) for r in rows]
+
+    def all(self, limit: int = 1000) -> list[Intent]:
+        rows = self.db.read(
+            "reading the journal",
+            lambda c: c.execute(
+                f"SELECT {_COLUMNS} FROM intents ORDER BY id DESC LIMIT %s", (limit,)
+            ).fetchall(),
+        )
+        return [_intent(r) for r in rows]
