@@ -14,6 +14,8 @@ from typing import Any
 
 import psycopg
 import pytest
+from psycopg import sql
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from psycopg.types.json import Jsonb
 
 from epay_desktop.domain import Currency, Money
@@ -27,6 +29,7 @@ from epay_desktop.store import (
     RegisterLockedError,
     RegisterTooNewError,
 )
+from epay_desktop.store.postgres import grant_service_role
 from epay_desktop.store.postgres.migrations import MIGRATIONS, SCHEMA_VERSION
 from tests.support.postgres import Cluster
 
@@ -332,3 +335,34 @@ def closed_port() -> Iterator[int]:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         yield int(sock.getsockname()[1])
+
+
+def test_the_service_role_can_do_its_work_and_cannot_rewrite_history(conninfo: str, store: PgStore) -> None:
+    """The deployment the guide recommends: the owner migrates, the service runs as a role with the
+    grants of ``grant_service_role``; that role cannot change the audit, delete intents or drop the
+    triggers that write and guard them."""
+    role = f"service_{conninfo_to_dict(conninfo)['dbname']}"
+    with psycopg.connect(conninfo, autocommit=True) as owner:
+        owner.execute(sql.SQL("CREATE ROLE {} LOGIN").format(sql.Identifier(role)))
+    grant_service_role(conninfo, role)
+    as_service = make_conninfo(conninfo, user=role)
+    with PgStore(as_service, migrate=False) as service:
+        service.register.add(MSN, [NewEntry("ref-00001")])
+        intent = begin(service)
+        service.journal.note_attempt(intent.id)
+        service.journal.finish(intent.id, IntentStatus.SUCCEEDED, "done", os_user="kari")
+        service.audit.record(os_user="kari", profile="Desk", msn=MSN, action="add", result="ok")
+        service.db.set_meta("seeded", "1")
+        assert [e.result for e in service.audit.entries()] == ["ok", "succeeded", "requested"]
+    with psycopg.connect(as_service, autocommit=True) as conn:
+        for statement in (
+            "UPDATE audit SET detail = 'nothing happened'",
+            "DELETE FROM audit",
+            "DELETE FROM intents",
+            "DROP TRIGGER intents_audit ON intents",
+            "ALTER TABLE audit DISABLE TRIGGER audit_append_only",
+        ):
+            with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                conn.execute(statement)
+        written_by = {r[0] for r in conn.execute("SELECT written_by FROM audit")}
+    assert written_by == {role}

@@ -11,11 +11,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import psycopg
+from psycopg import sql
+
 from epay_desktop.store.db import BUSY_TIMEOUT_MS
 from epay_desktop.store.postgres.audit import PgAuditLog
 from epay_desktop.store.postgres.database import PgDatabase, describe
 from epay_desktop.store.postgres.journal import PgJournal
-from epay_desktop.store.postgres.migrations import SCHEMA_VERSION
+from epay_desktop.store.postgres.migrations import SCHEMA_VERSION, SERVICE_GRANTS
 from epay_desktop.store.postgres.register import PgRegister
 
 
@@ -52,6 +55,14 @@ class PgStore:
         self.close()
 
 
+def grant_service_role(conninfo: str, role: str) -> None:
+    """As the schema's owner (``conninfo``), give the team service's ``role`` what it needs and no
+    more (``migrations.SERVICE_GRANTS``). The service then opens ``PgStore(..., migrate=False)``."""
+    with psycopg.connect(conninfo) as conn:
+        for grant in SERVICE_GRANTS:
+            conn.execute(sql.SQL(grant).format(role=sql.Identifier(role)))
+
+
 if TYPE_CHECKING:
     from epay_desktop.store.interface import PaymentStore
 
@@ -59,4 +70,13 @@ if TYPE_CHECKING:
         return store
 
 
-__all__ = ["SCHEMA_VERSION", "PgAuditLog", "PgDatabase", "PgJournal", "PgRegister", "PgStore", "describe"]
+__all__ = [
+    "SCHEMA_VERSION",
+    "PgAuditLog",
+    "PgDatabase",
+    "PgJournal",
+    "PgRegister",
+    "PgStore",
+    "describe",
+    "grant_service_role",
+]

@@ -175,3 +175,15 @@ MIGRATIONS: tuple[str, ...] = (
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)
+
+# What the team service's own role may do: read and write the register and settings, add and finish
+# intents, add audit lines; never delete an intent, change or delete an audit line, or change the schema
+# (only the owner, which runs the migrations, can drop a trigger). ``{role}`` is filled in as an
+# identifier by ``grant_service_role``.
+SERVICE_GRANTS: tuple[str, ...] = (
+    "GRANT USAGE ON SCHEMA public TO {role}",
+    "GRANT SELECT, INSERT, UPDATE, DELETE ON payments, meta TO {role}",
+    "GRANT SELECT, INSERT, UPDATE ON intents TO {role}",
+    "GRANT SELECT, INSERT ON audit TO {role}",
+    "GRANT SELECT ON schema_migrations TO {role}",
+)
