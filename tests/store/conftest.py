@@ -1,5 +1,5 @@
-"""Stores for the contract suite: each test runs once on a SQLite file and once on a PostgreSQL database
-of its own (in the session's throwaway cluster), through the one interface both implement."""
+"""Stores for the contract suite: each test runs once on a SQLite file and once on PostgreSQL (a schema of
+its own in the session's throwaway cluster), through the one interface both implement."""
 
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ def open_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[OpenS
             return store
 
     else:
-        conninfo = request.getfixturevalue("postgres_cluster").new_database()
+        conninfo = request.getfixturevalue("postgres_cluster").new_schema()
 
         def open_one() -> PaymentStore:
             store = PgStore(conninfo)

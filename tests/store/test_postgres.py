@@ -39,7 +39,7 @@ T0 = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 
 @pytest.fixture
 def conninfo(postgres_cluster: Cluster) -> str:
-    return postgres_cluster.new_database()
+    return postgres_cluster.new_schema()
 
 
 @pytest.fixture
@@ -158,6 +158,23 @@ def test_an_intent_cannot_be_rewritten_reopened_or_deleted(
     assert store.journal.all()[0].status is IntentStatus.SUCCEEDED
 
 
+def test_the_triggers_write_to_the_real_audit_whatever_search_path_a_client_sets(
+    conninfo: str, store: PgStore, raw: psycopg.Connection[Any]
+) -> None:
+    schema = raw.execute("SELECT current_schema()").fetchone()
+    assert schema is not None
+    raw.execute("CREATE SCHEMA decoy")
+    raw.execute("CREATE TABLE decoy.audit (LIKE audit)")
+    raw.execute(sql.SQL("SET search_path = decoy, {}").format(sql.Identifier(schema[0])))
+    raw.execute(
+        "INSERT INTO intents (operation, profile, msn, reference, idempotency_key, created_at, os_user) "
+        "VALUES ('cancel', 'Desk', %s, 'ref-00001', 'key-1', now(), 'ola')",
+        (MSN,),
+    )
+    assert raw.execute("SELECT count(*) FROM decoy.audit").fetchone() == (0,)
+    assert [e.os_user for e in store.audit.entries()] == ["ola"]
+
+
 def test_the_unique_index_holds_one_pending_intent_per_payment_against_any_client(
     store: PgStore, raw: psycopg.Connection[Any]
 ) -> None:
@@ -234,7 +251,7 @@ def test_a_new_database_gets_every_migration_in_order(store: PgStore, raw: psyco
 
 
 def test_instances_starting_at_once_migrate_once(postgres_cluster: Cluster) -> None:
-    conninfo = postgres_cluster.new_database()
+    conninfo = postgres_cluster.new_schema()
     barrier = threading.Barrier(3)
 
     def start() -> int:
@@ -262,7 +279,7 @@ def test_a_database_from_a_newer_version_is_refused_and_left_alone(conninfo: str
 
 
 def test_a_role_that_may_not_migrate_is_told_to_migrate_first(postgres_cluster: Cluster) -> None:
-    conninfo = postgres_cluster.new_database()
+    conninfo = postgres_cluster.new_schema()
     with pytest.raises(RegisterError, match="needs") as caught:
         PgStore(conninfo, migrate=False)
     assert "schema 0" in str(caught.value)
@@ -337,10 +354,12 @@ def closed_port() -> Iterator[int]:
         yield int(sock.getsockname()[1])
 
 
-def test_the_service_role_can_do_its_work_and_cannot_rewrite_history(conninfo: str, store: PgStore) -> None:
+def test_the_service_role_can_do_its_work_and_cannot_rewrite_history(postgres_cluster: Cluster) -> None:
     """The deployment the guide recommends: the owner migrates, the service runs as a role with the
     grants of ``grant_service_role``; that role cannot change the audit, delete intents or drop the
     triggers that write and guard them."""
+    conninfo = postgres_cluster.new_database()
+    PgStore(conninfo).close()
     role = f"service_{conninfo_to_dict(conninfo)['dbname']}"
     with psycopg.connect(conninfo, autocommit=True) as owner:
         owner.execute(sql.SQL("CREATE ROLE {} LOGIN").format(sql.Identifier(role)))

@@ -2,6 +2,7 @@
 
     cluster = start_cluster()                  # initdb + pg_ctl start on 127.0.0.1, a free port
     conninfo = cluster.new_database()          # an empty database of its own
+    conninfo = cluster.new_schema()            # an empty schema of its own (much quicker)
     cluster.stop()                             # pg_ctl stop, and the folder is removed
 
 PostgreSQL refuses to run as root, so when the tests run as root (CI does) the cluster's folder belongs
@@ -72,6 +73,7 @@ class Cluster:
     port: int
     run_as: str | None
     _names: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+    _shared: str | None = None
 
     def conninfo(self, dbname: str = "postgres") -> str:
         return f"host=127.0.0.1 port={self.port} user={SUPERUSER} dbname={dbname} connect_timeout=10"
@@ -84,6 +86,21 @@ class Cluster:
         with psycopg.connect(self.conninfo(), autocommit=True) as conn:
             conn.execute(f"CREATE DATABASE \"{name}\" TEMPLATE template0 ENCODING 'UTF8'")
         return self.conninfo(name)
+
+    def new_schema(self, prefix: str = "test") -> str:
+        """Create an empty schema in a database shared by the run; returns a connection string whose
+        ``search_path`` is that schema, so the store's tables land there. Creating a schema takes a
+        millisecond where a database takes a few hundred; use ``new_database`` where a test needs a
+        database of its own (grants on its ``public`` schema, ...)."""
+        import psycopg
+        from psycopg.conninfo import make_conninfo
+
+        if self._shared is None:
+            self._shared = self.new_database("shared")
+        name = f"{prefix}_{next(self._names)}"
+        with psycopg.connect(self._shared, autocommit=True) as conn:
+            conn.execute(f'CREATE SCHEMA "{name}"')
+        return make_conninfo(self._shared, options=f"-c search_path={name}")
 
     def stop(self) -> None:
         with contextlib.suppress(subprocess.SubprocessError, OSError):

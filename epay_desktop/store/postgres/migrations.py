@@ -16,6 +16,9 @@ What the database itself guarantees, whatever client writes to it:
   the same transaction; a line that names an intent can come from nowhere else;
 - the audit log is append-only (``audit_append_only``, also against TRUNCATE), and each line carries
   the database's own clock (``recorded_at``) and role (``written_by``), which a client cannot set.
+
+The trigger functions keep the ``search_path`` they were created with, so a client that sets its own
+cannot send their writes to tables of its making.
 """
 
 from __future__ import annotations
@@ -99,7 +102,8 @@ MIGRATIONS: tuple[str, ...] = (
         value  text NOT NULL
     );
 
-    CREATE FUNCTION audit_stamp() RETURNS trigger LANGUAGE plpgsql AS $$
+    CREATE FUNCTION audit_stamp() RETURNS trigger LANGUAGE plpgsql
+        SET search_path FROM CURRENT AS $$
     BEGIN
         -- Depth 1 is a client's INSERT; the journal's lines come from intents_audit (depth 2).
         IF NEW.intent_id IS NOT NULL AND pg_trigger_depth() < 2 THEN
@@ -112,7 +116,8 @@ MIGRATIONS: tuple[str, ...] = (
     END $$;
     CREATE TRIGGER audit_stamp BEFORE INSERT ON audit FOR EACH ROW EXECUTE FUNCTION audit_stamp();
 
-    CREATE FUNCTION refuse_rewrite() RETURNS trigger LANGUAGE plpgsql AS $$
+    CREATE FUNCTION refuse_rewrite() RETURNS trigger LANGUAGE plpgsql
+        SET search_path FROM CURRENT AS $$
     BEGIN
         RAISE EXCEPTION '% on % refused: its history is kept', TG_OP, TG_TABLE_NAME
             USING ERRCODE = 'insufficient_privilege';
@@ -122,7 +127,8 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE TRIGGER audit_no_truncate BEFORE TRUNCATE ON audit
         FOR EACH STATEMENT EXECUTE FUNCTION refuse_rewrite();
 
-    CREATE FUNCTION intents_guard() RETURNS trigger LANGUAGE plpgsql AS $$
+    CREATE FUNCTION intents_guard() RETURNS trigger LANGUAGE plpgsql
+        SET search_path FROM CURRENT AS $$
     BEGIN
         IF TG_OP = 'DELETE' THEN
             RAISE EXCEPTION 'intents are never deleted (intent %)', OLD.id
@@ -153,7 +159,8 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE TRIGGER intents_no_truncate BEFORE TRUNCATE ON intents
         FOR EACH STATEMENT EXECUTE FUNCTION refuse_rewrite();
 
-    CREATE FUNCTION intents_audit() RETURNS trigger LANGUAGE plpgsql AS $$
+    CREATE FUNCTION intents_audit() RETURNS trigger LANGUAGE plpgsql
+        SET search_path FROM CURRENT AS $$
     BEGIN
         IF TG_OP = 'INSERT' THEN
             INSERT INTO audit (at, os_user, profile, msn, action, reference, amount, currency, result,
