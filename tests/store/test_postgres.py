@@ -5,6 +5,8 @@ throwaway cluster); the raw connections here play a client that bypasses the sto
 from __future__ import annotations
 
 import socket
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -385,3 +387,20 @@ def test_the_service_role_can_do_its_work_and_cannot_rewrite_history(postgres_cl
                 conn.execute(statement)
         written_by = {r[0] for r in conn.execute("SELECT written_by FROM audit")}
     assert written_by == {role}
+
+
+def test_the_desktop_store_does_not_load_psycopg_until_the_postgresql_store_is_asked_for() -> None:
+    code = (
+        "import sys\n"
+        "import epay_desktop.store as store\n"
+        "import epay_desktop.services\n"
+        "assert not [m for m in sys.modules if m.startswith('psycopg')], 'psycopg loaded'\n"
+        "assert store.PgStore.__name__ == 'PgStore'\n"
+        "assert 'psycopg' in sys.modules\n"
+        "print('ok')\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "ok"
