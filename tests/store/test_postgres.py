@@ -404,3 +404,21 @@ def test_the_desktop_store_does_not_load_psycopg_until_the_postgresql_store_is_a
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "ok"
+
+
+def test_a_server_restart_is_an_error_while_it_is_down_and_forgotten_once_it_is_back(
+    postgres_cluster: Cluster,
+) -> None:
+    conninfo = postgres_cluster.new_schema()
+    with PgStore(conninfo, connect_timeout_s=2) as store:
+        store.register.add(MSN, [NewEntry("ref-00001")])
+        postgres_cluster.stop_server()
+        try:
+            with pytest.raises(RegisterError, match="team database") as caught:
+                store.register.add(MSN, [NewEntry("ref-00002")])
+            assert "Traceback" not in str(caught.value)
+        finally:
+            assert postgres_cluster.start_server() == ""
+        # The pool drops the connections the restart cut and makes new ones: no reopening needed.
+        assert store.register.add(MSN, [NewEntry("ref-00002")]) == (["ref-00002"], [])
+        assert store.register.references(MSN) == ["ref-00002", "ref-00001"]

@@ -102,6 +102,39 @@ class Cluster:
             conn.execute(f'CREATE SCHEMA "{name}"')
         return make_conninfo(self._shared, options=f"-c search_path={name}")
 
+    def start_server(self) -> str:
+        """``pg_ctl start`` on 127.0.0.1 at ``port``; returns "" when it runs, else what went wrong."""
+        # fsync off: a test cluster is thrown away, and the shared CI machine's disk is slow.
+        options = f"-k {self.root} -c listen_addresses=127.0.0.1 -p {self.port}"
+        options += " -c fsync=off -c full_page_writes=off"
+        data, log = self.root / "data", self.root / "log"
+        started = _run(
+            [
+                str(self.bindir / "pg_ctl"),
+                "-D",
+                str(data),
+                "-o",
+                options,
+                "-l",
+                str(log),
+                "-w",
+                "-t",
+                str(START_TIMEOUT_S),
+                "start",
+            ],
+            self.run_as,
+        )
+        if started.returncode == 0:
+            return ""
+        return (log.read_text(errors="replace") if log.exists() else started.stderr)[-2000:] or "no log"
+
+    def stop_server(self) -> None:
+        """``pg_ctl stop`` (fast: open connections are cut), keeping the data for ``start_server``."""
+        _run(
+            [str(self.bindir / "pg_ctl"), "-D", str(self.root / "data"), "-m", "fast", "-w", "stop"],
+            self.run_as,
+        )
+
     def stop(self) -> None:
         with contextlib.suppress(subprocess.SubprocessError, OSError):
             _run(
@@ -164,28 +197,9 @@ def start_cluster() -> Cluster:
         raise ClusterUnavailableError(f"initdb failed: {(initdb.stderr or initdb.stdout).strip()[-2000:]}")
     last_error = ""
     for _attempt in range(3):  # a free port can be taken by someone else before the server binds it
-        port = _free_port()
-        # fsync off: a test cluster is thrown away, and the shared CI machine's disk is slow.
-        options = f"-k {root} -c listen_addresses=127.0.0.1 -p {port} -c fsync=off -c full_page_writes=off"
-        started = _run(
-            [
-                str(bindir / "pg_ctl"),
-                "-D",
-                str(root / "data"),
-                "-o",
-                options,
-                "-l",
-                str(root / "log"),
-                "-w",
-                "-t",
-                str(START_TIMEOUT_S),
-                "start",
-            ],
-            run_as,
-        )
-        if started.returncode == 0:
-            return Cluster(root=root, bindir=bindir, port=port, run_as=run_as)
-        log = root / "log"
-        last_error = (log.read_text(errors="replace") if log.exists() else started.stderr)[-2000:]
+        cluster = Cluster(root=root, bindir=bindir, port=_free_port(), run_as=run_as)
+        last_error = cluster.start_server()
+        if not last_error:
+            return cluster
     shutil.rmtree(root, ignore_errors=True)
     raise ClusterUnavailableError(f"pg_ctl start failed: {last_error.strip()}")

@@ -16,7 +16,7 @@ from psycopg import sql
 
 from epay_desktop.store.db import BUSY_TIMEOUT_MS
 from epay_desktop.store.postgres.audit import PgAuditLog
-from epay_desktop.store.postgres.database import PgDatabase, describe
+from epay_desktop.store.postgres.database import CONNECT_TIMEOUT_S, PgDatabase, describe
 from epay_desktop.store.postgres.journal import PgJournal
 from epay_desktop.store.postgres.migrations import SCHEMA_VERSION, SERVICE_GRANTS
 from epay_desktop.store.postgres.register import PgRegister
@@ -33,9 +33,15 @@ class PgStore:
         min_size: int = 1,
         max_size: int = 8,
         lock_timeout_ms: int = BUSY_TIMEOUT_MS,
+        connect_timeout_s: float = CONNECT_TIMEOUT_S,
     ) -> None:
         self.db = PgDatabase(
-            conninfo, migrate=migrate, min_size=min_size, max_size=max_size, lock_timeout_ms=lock_timeout_ms
+            conninfo,
+            migrate=migrate,
+            min_size=min_size,
+            max_size=max_size,
+            lock_timeout_ms=lock_timeout_ms,
+            connect_timeout_s=connect_timeout_s,
         )
         self.register = PgRegister(self.db)
         self.journal = PgJournal(self.db)
