@@ -23,6 +23,7 @@ from typing import TextIO
 
 import httpx
 
+from epay_desktop import __version__
 from epay_desktop.api import (
     CUSTOMER_ACTIONS,
     Credentials,
@@ -76,6 +77,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="Exit codes: 0 ok, 1 refused, 2 usage, 3 outcome unknown (check the event log), "
         "4 network or configuration.",
     )
+    parser.add_argument("--version", action="version", version=f"epay {__version__}")
     parser.add_argument("--env", choices=("sandbox", "test", "production"), default="sandbox")
     parser.add_argument("--base-url", help="a sandbox elsewhere, e.g. http://127.0.0.1:8787 (sandbox only)")
     parser.add_argument("--msn", help="merchant serial number (default: EPAY_MSN, or 123456 in the sandbox)")
@@ -92,12 +94,18 @@ def build_parser() -> argparse.ArgumentParser:
     cancel.add_argument("reference", type=_reference)
     cancel.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     cancel.add_argument("--transaction-only", action="store_true", help="only if not yet approved")
-    cancel.add_argument("--key", help="idempotency key (repeat a call whose outcome was unknown)")
+    cancel.add_argument(
+        "--key",
+        help="idempotency key (repeat a call whose outcome was unknown or that must be retried)",
+    )
     for name, text in (("capture", "capture AMOUNT (e.g. 12.50)"), ("refund", "refund AMOUNT (e.g. 12.50)")):
         command = sub.add_parser(name, help=text)
         command.add_argument("reference", type=_reference)
         command.add_argument("amount", type=_amount, help="in kroner/euro, e.g. 12.50 or 12,50")
-        command.add_argument("--key", help="idempotency key (repeat a call whose outcome was unknown)")
+        command.add_argument(
+            "--key",
+            help="idempotency key (repeat a call whose outcome was unknown or that must be retried)",
+        )
 
     create = sub.add_parser("create", help="create a payment")
     create.add_argument("amount", type=_amount, help="in kroner/euro, e.g. 12.50 or 12,50")

@@ -32,6 +32,7 @@ from epay_desktop.store.interface import (
     StoreDatabase,
 )
 from epay_desktop.store.journal import (
+    IdempotencyKeyUsedError,
     Intent,
     IntentFinishedError,
     IntentPendingError,
@@ -94,6 +95,7 @@ __all__ = [
     "AuditLog",
     "AuditRecords",
     "Database",
+    "IdempotencyKeyUsedError",
     "Intent",
     "IntentFinishedError",
     "IntentPendingError",

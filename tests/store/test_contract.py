@@ -19,6 +19,7 @@ import pytest
 
 from epay_desktop.domain import Aggregate, Currency, EventName, Money, Payment, PaymentEvent, State
 from epay_desktop.store import (
+    IdempotencyKeyUsedError,
     Intent,
     IntentFinishedError,
     IntentPendingError,
@@ -26,7 +27,6 @@ from epay_desktop.store import (
     NewEntry,
     Operation,
     PaymentStore,
-    RegisterError,
 )
 from tests.store.conftest import OpenStore
 
@@ -319,15 +319,54 @@ def test_one_pending_intent_per_payment_whatever_the_profile(store: PaymentStore
     assert [i.idempotency_key for i in store.journal.pending(reference="ref-00002")] == ["key-3"]
 
 
-def test_a_key_can_only_be_journaled_once(store: PaymentStore) -> None:
+def test_a_key_names_one_operation(store: PaymentStore) -> None:
     first = begin(store, key="same-key", operation=Operation.CAPTURE, amount=nok(500))
-    store.journal.finish(first.id, IntentStatus.FAILED, "refused", os_user="kari")
-    with pytest.raises(RegisterError, match="idempotency_key"):
-        begin(store, key="same-key", operation=Operation.CAPTURE, amount=nok(500))
-    with pytest.raises(RegisterError, match="idempotency_key"):
-        begin(store, reference="ref-00002", key="same-key")
-    assert len(store.journal.all()) == 1
+    store.journal.finish(first.id, IntentStatus.FAILED, "refused", os_user="kari", now=T0)
+    # Another operation, amount or payment with that key: refused, nothing written.
+    for other in (
+        {"amount": nok(400)},
+        {"operation": Operation.REFUND},
+        {"reference": "ref-00002"},
+        {"profile": "Other"},
+    ):
+        with pytest.raises(IdempotencyKeyUsedError, match="same-key") as caught:
+            begin(store, key="same-key", **({"operation": Operation.CAPTURE, "amount": nok(500)} | other))
+        assert caught.value.intent.id == first.id
     assert len(store.audit.entries()) == 2  # requested + failed: nothing of the refused ones
+    # The same operation again with its key (the API asked for a retry with the same key): the refused
+    # intent is reopened, not duplicated, and the audit says who asked again.
+    again = begin(store, key="same-key", operation=Operation.CAPTURE, amount=nok(500), os_user="ola", now=T0)
+    assert again.id == first.id
+    assert again.status is IntentStatus.PENDING
+    assert again.outcome == ""
+    assert again.finished_at is None
+    assert again.os_user == "kari"  # who first asked stays
+    assert len(store.journal.all()) == 1
+    assert [i.id for i in store.journal.pending()] == [first.id]
+    latest = store.audit.entries()[0]
+    assert (latest.result, latest.os_user, latest.detail) == (
+        "requested",
+        "ola",
+        "again, with the same idempotency key",
+    )
+    assert latest.at == T0
+    store.journal.finish(again.id, IntentStatus.SUCCEEDED, "confirmed", os_user="ola")
+    # A key whose operation went through is never begun again.
+    with pytest.raises(IdempotencyKeyUsedError, match="succeeded"):
+        begin(store, key="same-key", operation=Operation.CAPTURE, amount=nok(500))
+    assert [e.result for e in store.audit.entries()] == ["succeeded", "requested", "failed", "requested"]
+
+
+def test_a_reopened_intent_still_holds_its_payment_alone(store: PaymentStore) -> None:
+    first = begin(store, key="key-1")
+    store.journal.finish(first.id, IntentStatus.FAILED, "refused", os_user="kari")
+    other = begin(store, key="key-2")
+    # The payment is held by the second intent: the first cannot be reopened meanwhile.
+    with pytest.raises(IntentPendingError) as caught:
+        begin(store, key="key-1")
+    assert caught.value.intent.id == other.id
+    store.journal.finish(other.id, IntentStatus.FAILED, "refused", os_user="kari")
+    assert begin(store, key="key-1").id == first.id
 
 
 def test_a_finished_intent_cannot_be_sent_again(store: PaymentStore) -> None:

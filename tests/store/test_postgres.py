@@ -142,6 +142,7 @@ def test_an_intent_cannot_be_rewritten_reopened_or_deleted(
         "UPDATE intents SET amount = 1": psycopg.errors.CheckViolation,
         "UPDATE intents SET idempotency_key = 'other'": psycopg.errors.CheckViolation,
         "UPDATE intents SET attempts = attempts - 1": psycopg.errors.CheckViolation,
+        "UPDATE intents SET requested_by = 'someone else'": psycopg.errors.CheckViolation,
         "DELETE FROM intents": psycopg.errors.InsufficientPrivilege,
         "TRUNCATE intents CASCADE": psycopg.errors.InsufficientPrivilege,
     }

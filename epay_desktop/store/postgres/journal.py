@@ -2,7 +2,7 @@
 ``Journal``, kept by the database itself where it can (see ``migrations``).
 
 "One pending intent per payment" is the unique partial index ``intents_one_pending``: ``begin`` inserts
-with ``ON CONFLICT ... DO NOTHING``, which waits for a competing insert on another connection to commit
+with ``ON CONFLICT DO NOTHING``, which waits for a competing insert on another connection to commit
 or roll back, so of two instances beginning at the same moment exactly one gets the intent and the
 other an ``IntentPendingError`` naming it. The audit lines of every intent are written by the trigger
 ``intents_audit`` in the same transaction; this module never writes them.
@@ -16,6 +16,7 @@ from typing import Any
 from epay_desktop.domain import Money
 from epay_desktop.store.db import RegisterLockedError, money_columns, money_from_columns, utc_now
 from epay_desktop.store.journal import (
+    IdempotencyKeyUsedError,
     Intent,
     IntentFinishedError,
     IntentPendingError,
@@ -75,6 +76,13 @@ def _read_intent(conn: Connection, intent_id: int) -> Intent | None:
     return _intent(row) if row else None
 
 
+def _with_key(conn: Connection, idempotency_key: str) -> Intent | None:
+    row = conn.execute(
+        f"SELECT {_COLUMNS} FROM intents WHERE idempotency_key = %s", (idempotency_key,)
+    ).fetchone()
+    return _intent(row) if row else None
+
+
 def _pending_one(conn: Connection, msn: str, reference: str) -> Intent | None:
     row = conn.execute(
         f"SELECT {_COLUMNS} FROM intents WHERE status = 'pending' AND msn = %s AND reference = %s "
@@ -104,7 +112,9 @@ class PgJournal:
         """Commit the intent (its audit line comes with it); only then may the request be sent.
 
         Raises ``IntentPendingError`` (nothing written) when the payment already has a pending intent,
-        also one another instance is committing at this very moment."""
+        also one another instance is committing at this very moment. A key the journal already holds
+        reopens its intent when that intent was refused (failed) and is the same operation (profile,
+        payment, amount); any other reuse of a key raises ``IdempotencyKeyUsedError`` (nothing written)."""
         created = now or utc_now()
         values = (
             operation.value,
@@ -115,20 +125,47 @@ class PgJournal:
             idempotency_key,
             created,
             os_user,
+            created,
+            os_user,
             audit_detail,
         )
+
+        def reopen(conn: Connection, earlier: Intent) -> Intent | None:
+            same = (
+                earlier.status is IntentStatus.FAILED
+                and (earlier.operation, earlier.profile, earlier.merchant_serial_number, earlier.reference)
+                == (operation, profile, msn, reference)
+                and earlier.amount == amount
+            )
+            if not same:
+                raise IdempotencyKeyUsedError(earlier)
+            # Only while it is still failed: another instance may reopen or settle it first.
+            row = conn.execute(
+                "UPDATE intents SET status = 'pending', outcome = '', finished_at = NULL, "
+                "finished_by = NULL, requested_at = %s, requested_by = %s, request_detail = %s "
+                f"WHERE id = %s AND status = 'failed' RETURNING {_COLUMNS}",
+                (created, os_user, audit_detail or "again, with the same idempotency key", earlier.id),
+            ).fetchone()
+            return _intent(row) if row else None
 
         def work(conn: Connection) -> Intent:
             for _ in range(_BEGIN_TRIES):
                 found = _pending_one(conn, msn, reference)
                 if found is not None:
                     raise IntentPendingError(found)
+                earlier = _with_key(conn, idempotency_key)
+                if earlier is not None:
+                    reopened = reopen(conn, earlier)
+                    if reopened is not None:
+                        return reopened
+                    continue
+                # Without a conflict target: a pending intent on the payment or the same key, committed
+                # or being committed by another connection, both end here with no row; look again.
                 row = conn.execute(
                     "INSERT INTO intents (operation, profile, msn, reference, amount, currency, "
-                    "idempotency_key, created_at, os_user, request_detail) "
-                    "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s) "
-                    "ON CONFLICT (msn, reference) WHERE status = 'pending' DO NOTHING "
-                    f"RETURNING {_COLUMNS}",
+                    "idempotency_key, created_at, os_user, requested_at, requested_by, request_detail) "
+                    "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) "
+                    f"ON CONFLICT DO NOTHING RETURNING {_COLUMNS}",
                     values,
                 ).fetchone()
                 if row is not None:

@@ -8,12 +8,14 @@ failure leaves the previous version intact (PostgreSQL's DDL is transactional).
 What the database itself guarantees, whatever client writes to it:
 
 - at most one pending intent per payment: the unique partial index ``intents_one_pending``;
-- an intent's identity (operation, payment, amount, key, who asked, when) never changes, a finished
-  intent never becomes pending again, a ``failed`` one only turns into a confirmed outcome (the API
-  said the money moved after all), attempts are counted only while pending, and intents are never
-  deleted (``intents_guard``);
-- every intent's request and outcome has its audit line, written by the trigger ``intents_audit`` in
-  the same transaction; a line that names an intent can come from nowhere else;
+- an intent's identity (operation, payment, amount, key, who first asked, when) never changes; a
+  confirmed outcome (succeeded, reconciled) is final; a ``failed`` one turns only into a confirmed
+  outcome (the API said the money moved after all) or back into pending when the same operation is
+  begun again with its key (the API asks for some refusals to be retried with the same key); attempts
+  are counted only up and only while pending; intents are never deleted (``intents_guard``);
+- every request of an intent (its first, and each reopening) and every outcome has its audit line,
+  written by the trigger ``intents_audit`` in the same transaction; a line that names an intent can
+  come from nowhere else;
 - the audit log is append-only (``audit_append_only``, also against TRUNCATE), and each line carries
   the database's own clock (``recorded_at``) and role (``written_by``), which a client cannot set.
 
@@ -65,6 +67,9 @@ MIGRATIONS: tuple[str, ...] = (
         idempotency_key  text COLLATE "C" NOT NULL UNIQUE,
         created_at       timestamptz NOT NULL,
         os_user          text NOT NULL,
+        -- The latest request: the first, or the one that reopened a refused intent.
+        requested_at     timestamptz,
+        requested_by     text,
         request_detail   text NOT NULL DEFAULT '',
         status           text NOT NULL DEFAULT 'pending'
                          CHECK (status IN ('pending', 'succeeded', 'failed', 'reconciled')),
@@ -135,16 +140,22 @@ MIGRATIONS: tuple[str, ...] = (
                 USING ERRCODE = 'insufficient_privilege';
         END IF;
         IF (NEW.operation, NEW.profile, NEW.msn, NEW.reference, NEW.amount, NEW.currency,
-            NEW.idempotency_key, NEW.created_at, NEW.os_user, NEW.request_detail)
+            NEW.idempotency_key, NEW.created_at, NEW.os_user)
            IS DISTINCT FROM
            (OLD.operation, OLD.profile, OLD.msn, OLD.reference, OLD.amount, OLD.currency,
-            OLD.idempotency_key, OLD.created_at, OLD.os_user, OLD.request_detail) THEN
+            OLD.idempotency_key, OLD.created_at, OLD.os_user) THEN
             RAISE EXCEPTION 'what intent % asked for cannot change', OLD.id
+                USING ERRCODE = 'check_violation';
+        END IF;
+        IF (NEW.requested_at, NEW.requested_by, NEW.request_detail)
+           IS DISTINCT FROM (OLD.requested_at, OLD.requested_by, OLD.request_detail)
+           AND NOT (OLD.status = 'failed' AND NEW.status = 'pending') THEN
+            RAISE EXCEPTION 'intent % is asked for again only by reopening it', OLD.id
                 USING ERRCODE = 'check_violation';
         END IF;
         IF NEW.status IS DISTINCT FROM OLD.status AND NOT (
                OLD.status = 'pending'
-            OR (OLD.status = 'failed' AND NEW.status IN ('succeeded', 'reconciled'))) THEN
+            OR (OLD.status = 'failed' AND NEW.status IN ('succeeded', 'reconciled', 'pending'))) THEN
             RAISE EXCEPTION 'intent % cannot go from % to %', OLD.id, OLD.status, NEW.status
                 USING ERRCODE = 'check_violation';
         END IF;
@@ -165,8 +176,15 @@ MIGRATIONS: tuple[str, ...] = (
         IF TG_OP = 'INSERT' THEN
             INSERT INTO audit (at, os_user, profile, msn, action, reference, amount, currency, result,
                                detail, idempotency_key, intent_id)
-            VALUES (NEW.created_at, NEW.os_user, NEW.profile, NEW.msn, NEW.operation, NEW.reference,
-                    NEW.amount, NEW.currency, 'requested', NEW.request_detail, NEW.idempotency_key, NEW.id);
+            VALUES (coalesce(NEW.requested_at, NEW.created_at), coalesce(NEW.requested_by, NEW.os_user),
+                    NEW.profile, NEW.msn, NEW.operation, NEW.reference, NEW.amount, NEW.currency,
+                    'requested', NEW.request_detail, NEW.idempotency_key, NEW.id);
+        ELSIF NEW.status = 'pending' AND OLD.status <> 'pending' THEN
+            INSERT INTO audit (at, os_user, profile, msn, action, reference, amount, currency, result,
+                               detail, idempotency_key, intent_id)
+            VALUES (coalesce(NEW.requested_at, clock_timestamp()), coalesce(NEW.requested_by, ''),
+                    NEW.profile, NEW.msn, NEW.operation, NEW.reference, NEW.amount, NEW.currency,
+                    'requested', NEW.request_detail, NEW.idempotency_key, NEW.id);
         ELSIF NEW.status IS DISTINCT FROM OLD.status THEN
             INSERT INTO audit (at, os_user, profile, msn, action, reference, amount, currency, result,
                                detail, idempotency_key, intent_id)
