@@ -1,6 +1,10 @@
 """Use cases that combine ``api`` and ``store``: track, refresh, cancel with journal, recovery.
 
-Belongs here: orchestration and policy. May import ``api``, ``store`` and ``domain``. No Qt.
+Belongs here: orchestration and policy. May import ``api``, ``store`` and ``domain``. No Qt. The desk
+(``PaymentDesk``) is composed of parts (see ``desk.py``) and publishes every new snapshot on its
+``changes`` feed (``changes.py``); every cancel, capture and refund, the window's and ``epay``'s, goes
+through the one journaled-send engine (``engine.py``; ``StandaloneJournal`` for a journal without a
+register).
 
 The exports load lazily (module ``__getattr__``): ``from epay_desktop.services import Profile`` imports
 ``services.profiles`` only, so the window can read the profile before its first paint without loading
@@ -15,6 +19,7 @@ from epay_desktop import lazy
 
 if TYPE_CHECKING:
     from epay_desktop.api import redact
+    from epay_desktop.services.changes import Change, ChangeFeed, PaymentChanged, PaymentsRemoved
     from epay_desktop.services.connection import (
         MissingSecretsError,
         check_connection,
@@ -26,10 +31,15 @@ if TYPE_CHECKING:
     from epay_desktop.services.creating import new_reference
     from epay_desktop.services.demo import DemoControls
     from epay_desktop.services.desk import PaymentDesk
+    from epay_desktop.services.engine import RESEND_WINDOW, SendEngine, SendResult
     from epay_desktop.services.errors import (
         ActionNotPossibleError,
+        AlreadyPendingError,
         DeskError,
         DeskInputError,
+        FinishedMeanwhileError,
+        KeyAlreadyUsedError,
+        NeedsDecisionError,
         NotTrackedError,
         OperationFinishedError,
         OperationPendingError,
@@ -50,7 +60,6 @@ if TYPE_CHECKING:
         SecretStore,
         register_path,
     )
-    from epay_desktop.services.recovery import RESEND_WINDOW
     from epay_desktop.services.results import (
         AddReport,
         CancelResult,
@@ -60,10 +69,12 @@ if TYPE_CHECKING:
         RecoveryResult,
         RejectedItem,
     )
+    from epay_desktop.services.standalone import StandaloneJournal
     from epay_desktop.store import (
         AuditEntry,
         Intent,
         IntentStatus,
+        Operation,
         RegisterDamagedError,
         RegisterError,
         RegisterLockedError,
@@ -71,10 +82,20 @@ if TYPE_CHECKING:
     )
 
 _EXPORTS: dict[str, str] = {
+    "AlreadyPendingError": "epay_desktop.services.errors",
+    "FinishedMeanwhileError": "epay_desktop.services.errors",
+    "KeyAlreadyUsedError": "epay_desktop.services.errors",
+    "NeedsDecisionError": "epay_desktop.services.errors",
+    "Operation": "epay_desktop.store",
+    "SendEngine": "epay_desktop.services.engine",
+    "SendResult": "epay_desktop.services.engine",
+    "StandaloneJournal": "epay_desktop.services.standalone",
     "ActionNotPossibleError": "epay_desktop.services.errors",
     "AddReport": "epay_desktop.services.results",
     "AuditEntry": "epay_desktop.store",
     "CancelResult": "epay_desktop.services.results",
+    "Change": "epay_desktop.services.changes",
+    "ChangeFeed": "epay_desktop.services.changes",
     "CsvImportError": "epay_desktop.services.importing",
     "DEMO_MERCHANT_CURRENCIES": "epay_desktop.services.profiles",
     "DEMO_PROFILE": "epay_desktop.services.profiles",
@@ -90,6 +111,7 @@ _EXPORTS: dict[str, str] = {
     "OperationFinishedError": "epay_desktop.services.errors",
     "OperationPendingError": "epay_desktop.services.errors",
     "OperationResult": "epay_desktop.services.results",
+    "PaymentChanged": "epay_desktop.services.changes",
     "PaymentDesk": "epay_desktop.services.desk",
     "Profile": "epay_desktop.services.profiles",
     "ProfileError": "epay_desktop.services.profiles",
@@ -97,7 +119,8 @@ _EXPORTS: dict[str, str] = {
     "ProfileSecrets": "epay_desktop.services.profiles",
     "ProfileStore": "epay_desktop.services.profiles",
     "ProfileStoreError": "epay_desktop.services.profiles",
-    "RESEND_WINDOW": "epay_desktop.services.recovery",
+    "PaymentsRemoved": "epay_desktop.services.changes",
+    "RESEND_WINDOW": "epay_desktop.services.engine",
     "ReadOnlyRegisterError": "epay_desktop.services.errors",
     "RecoveryOutcome": "epay_desktop.services.results",
     "RecoveryResult": "epay_desktop.services.results",
@@ -125,21 +148,30 @@ __all__ = [
     "RESEND_WINDOW",
     "ActionNotPossibleError",
     "AddReport",
+    "AlreadyPendingError",
     "AuditEntry",
     "CancelResult",
+    "Change",
+    "ChangeFeed",
     "CsvImportError",
     "DemoControls",
     "DeskError",
     "DeskInputError",
+    "FinishedMeanwhileError",
     "ImportReport",
     "Intent",
     "IntentStatus",
+    "KeyAlreadyUsedError",
     "MissingSecretsError",
+    "NeedsDecisionError",
     "NotTrackedError",
+    "Operation",
     "OperationFinishedError",
     "OperationPendingError",
     "OperationResult",
+    "PaymentChanged",
     "PaymentDesk",
+    "PaymentsRemoved",
     "Profile",
     "ProfileError",
     "ProfileKind",
@@ -155,7 +187,10 @@ __all__ = [
     "RegisterTooNewError",
     "RejectedItem",
     "SecretStore",
+    "SendEngine",
+    "SendResult",
     "StaleConfirmationError",
+    "StandaloneJournal",
     "check_connection",
     "client_for",
     "credentials_for",
