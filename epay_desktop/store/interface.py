@@ -44,6 +44,11 @@ class RegisterRecords(Protocol):
     @property
     def unreadable_rows(self) -> int: ...
 
+    @property
+    def skipped_rows(self) -> list[str]:
+        """Rows the last ``all`` left out because a cell in them cannot be read (what and why)."""
+        ...
+
     def add(
         self, msn: str, entries: Iterable[NewEntry], *, now: datetime | None = None
     ) -> tuple[list[str], list[str]]: ...
@@ -79,6 +84,11 @@ class RegisterRecords(Protocol):
 
 class JournalRecords(Protocol):
     """Money-moving intents, each committed before its request is sent; at most one pending per payment."""
+
+    @property
+    def skipped(self) -> list[str]:
+        """Entries the last ``pending`` or ``all`` left out because a cell in them cannot be read."""
+        ...
 
     def begin(
         self,

@@ -454,6 +454,29 @@ def test_audit_csv_export(store: PaymentStore, tmp_path: Path) -> None:
     assert not (tmp_path / "audit.csv.tmp").exists()
 
 
+@pytest.mark.parametrize("formula", ["=1+1", "+1", "-1+2", "@SUM(A1)", "\t=1", " =1", "\uff1d1", "\r=1"])
+def test_audit_csv_escapes_every_formula_like_cell(store: PaymentStore, tmp_path: Path, formula: str) -> None:
+    store.audit.record(
+        os_user=formula,
+        profile=formula,
+        msn=MSN,
+        action=formula,
+        result=formula,
+        reference=formula,
+        amount=nok(500),
+        detail=formula,
+        idempotency_key=formula,
+    )
+    target = tmp_path / "audit.csv"
+    store.audit.export_csv(target)
+    with target.open(encoding="utf-8-sig", newline="") as handle:
+        (row,) = list(csv.DictReader(handle))
+    for column in ("os_user", "profile", "action", "reference", "result", "detail", "idempotency_key"):
+        assert row[column] == "'" + formula, column
+    assert row["amount"] == "5.00"
+    assert row["merchant_serial_number"] == MSN
+
+
 def test_settings_are_kept(open_store: OpenStore) -> None:
     store = open_store()
     assert store.db.get_meta("demo-seeded") is None

@@ -423,3 +423,25 @@ def test_a_server_restart_is_an_error_while_it_is_down_and_forgotten_once_it_is_
         # The pool drops the connections the restart cut and makes new ones: no reopening needed.
         assert store.register.add(MSN, [NewEntry("ref-00002")]) == (["ref-00002"], [])
         assert store.register.references(MSN) == ["ref-00002", "ref-00001"]
+
+
+def test_a_journal_entry_this_version_cannot_read_is_skipped_and_blocks_its_payment(
+    store: PgStore, raw: psycopg.Connection[Any]
+) -> None:
+    begin(store, reference="pend-00000", key="key-0")
+    # The guard refuses to change an intent's currency; a client can still write one this version
+    # does not know (by hand, or a newer version with another currency).
+    raw.execute(
+        "INSERT INTO intents (operation, profile, msn, reference, amount, currency, idempotency_key, "
+        "created_at, os_user) VALUES ('capture', 'Desk', %s, 'pend-00001', 100, 'XYZ', 'key-1', now(), 'x')",
+        (MSN,),
+    )
+    begin(store, reference="pend-00002", key="key-2")
+    assert [i.reference for i in store.journal.pending()] == ["pend-00000", "pend-00002"]
+    (skipped,) = store.journal.skipped
+    assert "pend-00001" in skipped
+    assert "cannot be read" in skipped
+    assert len(store.journal.all()) == 2
+    assert store.register.skipped_rows == []
+    with pytest.raises(RegisterError, match=r"pend-00001.*nothing was sent"):
+        begin(store, reference="pend-00001", key="key-new")

@@ -14,7 +14,13 @@ from datetime import datetime
 from typing import Any
 
 from epay_desktop.domain import Money
-from epay_desktop.store.db import RegisterLockedError, money_columns, money_from_columns, utc_now
+from epay_desktop.store.db import (
+    RegisterDamagedError,
+    RegisterLockedError,
+    money_columns,
+    money_from_columns,
+    utc_now,
+)
 from epay_desktop.store.journal import (
     IdempotencyKeyUsedError,
     Intent,
@@ -92,9 +98,26 @@ def _pending_one(conn: Connection, msn: str, reference: str) -> Intent | None:
     return _intent(row) if row else None
 
 
+def _readable(rows: list[tuple[Any, ...]], skipped: list[str]) -> list[Intent]:
+    """The intents of ``rows``; one with a cell this version cannot read (a currency it does not know,
+    written by hand or by a newer version) is left out and described in ``skipped``, as in SQLite."""
+    intents = []
+    for row in rows:
+        try:
+            intents.append(_intent(row))
+        except (ValueError, TypeError) as problem:
+            skipped.append(
+                f"Journal entry {row[0]!s:.20} ({row[1]!s:.20} of {row[4]!s:.64}) cannot be read: "
+                f"{problem!s:.160}"
+            )
+    return intents
+
+
 class PgJournal:
     def __init__(self, db: PgDatabase) -> None:
         self.db = db
+        # Entries the last ``pending`` or ``all`` left out because a cell in them cannot be read.
+        self.skipped: list[str] = []
 
     def begin(
         self,
@@ -150,7 +173,14 @@ class PgJournal:
 
         def work(conn: Connection) -> Intent:
             for _ in range(_BEGIN_TRIES):
-                found = _pending_one(conn, msn, reference)
+                try:
+                    found = _pending_one(conn, msn, reference)
+                except (ValueError, TypeError) as problem:
+                    raise RegisterDamagedError(
+                        f"A journal entry on {reference} cannot be read ({problem!s:.160}). It is still "
+                        "pending on this payment, so nothing was sent. Repair or remove that entry first.",
+                        self.db.location,
+                    ) from problem
                 if found is not None:
                     raise IntentPendingError(found)
                 earlier = _with_key(conn, idempotency_key)
@@ -239,7 +269,10 @@ class PgJournal:
                 params.append(value)
         sql = f"SELECT {_COLUMNS} FROM intents WHERE {' AND '.join(clauses)} ORDER BY id"
         rows = self.db.read("reading the journal", lambda c: c.execute(sql, params).fetchall())
-        return [_intent(r) for r in rows]
+        skipped: list[str] = []
+        intents = _readable(rows, skipped)
+        self.skipped = skipped
+        return intents
 
     def all(self, limit: int = 1000) -> list[Intent]:
         rows = self.db.read(
@@ -248,4 +281,7 @@ class PgJournal:
                 f"SELECT {_COLUMNS} FROM intents ORDER BY id DESC LIMIT %s", (limit,)
             ).fetchall(),
         )
-        return [_intent(r) for r in rows]
+        skipped: list[str] = []
+        intents = _readable(rows, skipped)
+        self.skipped = skipped
+        return intents

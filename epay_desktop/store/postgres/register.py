@@ -64,6 +64,9 @@ class PgRegister:
     def __init__(self, db: PgDatabase) -> None:
         self.db = db
         self.unreadable_rows = 0  # PostgreSQL has no salvage of a damaged file: always 0
+        # Rows ``all`` skipped as unreadable: none here (typed columns; an unreadable snapshot is shown
+        # as "not fetched" instead), kept for the interface both stores share.
+        self.skipped_rows: list[str] = []
 
     def add(
         self, msn: str, entries: Iterable[NewEntry], *, now: datetime | None = None
