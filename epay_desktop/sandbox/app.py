@@ -21,6 +21,7 @@ from epay_desktop.sandbox.engine import Engine
 from epay_desktop.sandbox.faults import Counters, Faults, FrontDoor
 from epay_desktop.sandbox.problems import ProblemError
 from epay_desktop.sandbox.tokens import TokenIssuer
+from epay_desktop.sandbox.webhooks import Webhooks
 
 
 @dataclass
@@ -41,6 +42,7 @@ class Sandbox:
     clock: Clock
     engine: Engine
     tokens: TokenIssuer
+    webhooks: Webhooks
     faults: Faults = field(default_factory=Faults)
     counters: Counters = field(default_factory=Counters)
     saved_version: int = -1
@@ -67,8 +69,8 @@ class Sandbox:
 
 
 def problem_response(problem: ProblemError, path: str) -> Response:
-    # Real error instances have no /epayment prefix (FACTS.md §1).
-    instance = path.removeprefix("/epayment")
+    # Real error instances have no /epayment (or /webhooks) prefix (FACTS.md §1).
+    instance = path.removeprefix("/epayment").removeprefix("/webhooks")
     return JSONResponse(
         problem.body(instance),
         status_code=problem.status,
@@ -218,13 +220,16 @@ def api_routes() -> list[Route]:
 def create_app(config: SandboxConfig | None = None) -> Starlette:
     from epay_desktop.sandbox.controls import control_routes
     from epay_desktop.sandbox.persistence import load_state
+    from epay_desktop.sandbox.webhooks.routes import webhook_routes
 
     config = config or SandboxConfig()
     clock = Clock(frozen=config.frozen_clock)
     engine = Engine(clock, seed=config.seed, rate_limits=config.rate_limits)
     stored = load_state(config.state_file) if config.state_file else None
     tokens = TokenIssuer(clock, config.token_lifetime, stored[1] if stored else None)
-    sandbox = Sandbox(config, clock, engine, tokens)
+    webhooks = Webhooks(clock, seed=config.seed)
+    engine.event_listeners.append(webhooks.on_event)
+    sandbox = Sandbox(config, clock, engine, tokens, webhooks)
     if stored is not None:
         engine.restore(stored[0])
     else:
@@ -232,7 +237,7 @@ def create_app(config: SandboxConfig | None = None) -> Starlette:
     sandbox.save()
 
     app = Starlette(
-        routes=[*api_routes(), *control_routes()],
+        routes=[*api_routes(), *webhook_routes(), *control_routes()],
         middleware=[
             Middleware(
                 FrontDoor,

@@ -47,6 +47,8 @@ class Engine:
         self.answers = AnswerStore(changed=self._changed)
         self.limits = RateLimiter(clock, self.lock, enabled=rate_limits)
         self.version = 0  # bumped on every change (persistence saves when it moves)
+        # Called for every new event, under the lock (webhooks queue it there, never awaiting).
+        self.event_listeners: list[Callable[[PaymentRecord, EventRecord], None]] = []
 
     def _changed(self) -> None:
         self.version += 1
@@ -80,8 +82,11 @@ class Engine:
 
     def _event(self, payment: PaymentRecord, name: str, amount: int, key: str | None, at: Any = None) -> None:
         psp = payment.psp_reference if name == "CREATED" else self.new_event_psp()
-        payment.events.append(EventRecord(name, amount, at or self.clock.now(), psp, key))
+        record = EventRecord(name, amount, at or self.clock.now(), psp, key)
+        payment.events.append(record)
         self.version += 1
+        for listener in self.event_listeners:
+            listener(payment, record)
 
     def get(self, msn: str, reference: str) -> dict[str, Any]:
         with self.lock:
