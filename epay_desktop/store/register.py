@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -275,3 +275,52 @@ class Register:
                 "UPDATE payments SET redirect_url = ? WHERE msn = ? AND reference = ?", (url, msn, reference)
             ),
         )
+
+    def change(
+        self,
+        msn: str,
+        reference: str,
+        work: Callable[[TrackedPayment | None], tuple[Payment | None, Sequence[PaymentEvent]] | None],
+        *,
+        at: datetime,
+        source: str,
+    ) -> tuple[TrackedPayment | None, bool]:
+        """Read one payment's row and write what ``work`` makes of it, in one transaction (so two
+        writers cannot lose each other's change). ``work`` gets the row (``None`` when not tracked)
+        and returns the new snapshot (payment, events), or ``None`` to leave it as it is. A row that
+        was not tracked is added with ``source``; a new payment is saved as read at ``at``.
+        Returns the row after, and whether it was written."""
+        stamp = to_text(at)
+
+        def select(conn: sqlite3.Connection) -> TrackedPayment | None:
+            row = conn.execute(
+                f"SELECT {_COLUMNS} FROM payments WHERE msn = ? AND reference = ?", (msn, reference)
+            ).fetchone()
+            return _tracked(row) if row else None
+
+        def run(conn: sqlite3.Connection) -> tuple[TrackedPayment | None, bool]:
+            before = select(conn)
+            result = work(before)
+            if result is None:
+                return before, False
+            payment, events = result
+            conn.execute(
+                "INSERT INTO payments (msn, reference, added_at, source) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT (msn, reference) DO NOTHING",
+                (msn, reference, stamp, source),
+            )
+            if payment is not None:
+                conn.execute(
+                    "UPDATE payments SET payment_json = ?, fetched_at = ?, fetch_error = '' "
+                    "WHERE msn = ? AND reference = ?",
+                    (dump_payment(payment), stamp, msn, reference),
+                )
+            conn.execute(
+                "UPDATE payments SET events_json = ? WHERE msn = ? AND reference = ?",
+                (dump_events(list(events)), msn, reference),
+            )
+            after = select(conn)
+            assert after is not None
+            return after, True
+
+        return self.db.write("saving a webhook event", run)
