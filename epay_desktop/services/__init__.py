@@ -15,6 +15,7 @@ from epay_desktop import lazy
 
 if TYPE_CHECKING:
     from epay_desktop.api import redact
+    from epay_desktop.services.changes import Change, ChangeFeed, PaymentChanged, PaymentsRemoved
     from epay_desktop.services.connection import (
         MissingSecretsError,
         check_connection,
@@ -75,6 +76,8 @@ _EXPORTS: dict[str, str] = {
     "AddReport": "epay_desktop.services.results",
     "AuditEntry": "epay_desktop.store",
     "CancelResult": "epay_desktop.services.results",
+    "Change": "epay_desktop.services.changes",
+    "ChangeFeed": "epay_desktop.services.changes",
     "CsvImportError": "epay_desktop.services.importing",
     "DEMO_MERCHANT_CURRENCIES": "epay_desktop.services.profiles",
     "DEMO_PROFILE": "epay_desktop.services.profiles",
@@ -90,6 +93,7 @@ _EXPORTS: dict[str, str] = {
     "OperationFinishedError": "epay_desktop.services.errors",
     "OperationPendingError": "epay_desktop.services.errors",
     "OperationResult": "epay_desktop.services.results",
+    "PaymentChanged": "epay_desktop.services.changes",
     "PaymentDesk": "epay_desktop.services.desk",
     "Profile": "epay_desktop.services.profiles",
     "ProfileError": "epay_desktop.services.profiles",
@@ -97,6 +101,7 @@ _EXPORTS: dict[str, str] = {
     "ProfileSecrets": "epay_desktop.services.profiles",
     "ProfileStore": "epay_desktop.services.profiles",
     "ProfileStoreError": "epay_desktop.services.profiles",
+    "PaymentsRemoved": "epay_desktop.services.changes",
     "RESEND_WINDOW": "epay_desktop.services.recovery",
     "ReadOnlyRegisterError": "epay_desktop.services.errors",
     "RecoveryOutcome": "epay_desktop.services.results",
@@ -127,6 +132,8 @@ __all__ = [
     "AddReport",
     "AuditEntry",
     "CancelResult",
+    "Change",
+    "ChangeFeed",
     "CsvImportError",
     "DemoControls",
     "DeskError",
@@ -139,7 +146,9 @@ __all__ = [
     "OperationFinishedError",
     "OperationPendingError",
     "OperationResult",
+    "PaymentChanged",
     "PaymentDesk",
+    "PaymentsRemoved",
     "Profile",
     "ProfileError",
     "ProfileKind",

@@ -7,8 +7,9 @@ import secrets
 from dataclasses import replace
 from datetime import UTC, datetime
 
-from epay_desktop.api import ApiError, EPaymentError, NotAllowedError, new_idempotency_key
+from epay_desktop.api import EPaymentError, NotSentError, RefusedError, new_idempotency_key
 from epay_desktop.domain import Aggregate, Money, Payment, State, TrackedPayment
+from epay_desktop.services.changes import PaymentChanged
 from epay_desktop.services.errors import DeskInputError, said
 from epay_desktop.services.tracking import TrackingDesk
 from epay_desktop.store import NewEntry
@@ -66,21 +67,23 @@ class CreatingDesk(TrackingDesk):
                 return_url="https://example.com/epay-desktop/return" if user_flow == "WEB_REDIRECT" else None,
                 idempotency_key=new_idempotency_key(),
             )
-        except (ApiError, NotAllowedError) as error:
+        except (RefusedError, NotSentError) as error:
+            # It did not take effect: nothing was created.
             await self._db(self.store.register.remove, self.msn, reference)
             await self._audit("create", "failed", reference, said(error), amount)
             raise
         except EPaymentError as error:
             # Maybe created: keep it tracked, so a refresh shows what happened.
-            await self._db(self.store.register.save_fetch_error, self.msn, reference, said(error))
+            row = await self._db(self.store.register.save_fetch_error, self.msn, reference, said(error))
+            if row is not None:
+                self.changes.publish(PaymentChanged(row, now, "create"))
             await self._audit("create", "unknown", reference, said(error), amount)
             raise
         if created.redirect_url:
             await self._db(self.store.register.set_redirect_url, self.msn, reference, created.redirect_url)
         await self._audit("create", "ok", reference, f"{user_flow}: {description}", amount)
-        try:
-            tracked = await self.refresh(reference)
-        except EPaymentError:
+        change, unread = await self._refreshed(reference, "create")
+        if unread is not None:
             # Created for sure (the API said so): keep what we know until the next refresh.
             provisional = Payment(
                 reference,
@@ -90,13 +93,19 @@ class CreatingDesk(TrackingDesk):
                 description=description,
                 redirect_url=created.redirect_url,
             )
-            tracked = await self._db(
-                self.store.register.save_snapshot,
-                self.msn,
+            tracked = await self._save_snapshot(
                 provisional,
                 None,
+                asked_at=now,
+                source="create",
                 fetch_error="Created; its details could not be read yet.",
             )
-        if tracked.payment is not None and tracked.payment.redirect_url is None and created.redirect_url:
-            tracked = replace(tracked, payment=replace(tracked.payment, redirect_url=created.redirect_url))
+        else:
+            assert change is not None
+            tracked = change.tracked
+            if tracked.payment is not None and tracked.payment.redirect_url is None and created.redirect_url:
+                tracked = replace(
+                    tracked, payment=replace(tracked.payment, redirect_url=created.redirect_url)
+                )
+            self.changes.publish(replace(change, tracked=tracked))
         return tracked

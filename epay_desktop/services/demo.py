@@ -61,7 +61,7 @@ class DemoControls:
             await desk._audit(f"demo {action}", "failed", reference, redact(str(error)))
             raise
         await desk._audit(f"demo {action}", "ok", reference)
-        return await desk.refresh(reference)
+        return await desk.refresh(reference, source="demo")
 
     async def new_payment(self, amount: Money, description: str) -> TrackedPayment:
         """A new payment waiting for the (played) customer, as if pushed to the demo phone."""

@@ -12,15 +12,14 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Coroutine
 from dataclasses import replace
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from epay_desktop.api import (
-    ApiError,
     EPaymentError,
-    MalformedResponseError,
-    NetworkError,
-    NotAllowedError,
+    NotSentError,
     OutcomeUnknownError,
+    RefusedError,
     new_idempotency_key,
     redact,
 )
@@ -208,7 +207,7 @@ class MovingDesk(TrackingDesk):
         return await self.client.refund(intent.reference, intent.amount, idempotency_key=key)
 
     async def _attempt(
-        self, intent: Intent, before: Payment | None, *, resumed: bool
+        self, intent: Intent, before: Payment | None, *, resumed: bool, source: str = "operation"
     ) -> tuple[TrackedPayment, Money, bool, str]:
         try:
             attempts = await self._db(self.store.journal.note_attempt, intent.id)
@@ -223,21 +222,21 @@ class MovingDesk(TrackingDesk):
             ) from None
         try:
             answer = await self._send(intent)
-        except (ApiError, NotAllowedError) as error:
-            if attempts > 1 and isinstance(error, ApiError):
+        except RefusedError as error:
+            if attempts > 1:
                 # A resend: an earlier attempt (before a crash, or an earlier try) may have reached the
                 # server and moved the money, and the API may refuse the replay (e.g. the state moved
                 # on). The refusal alone proves nothing: the event log decides.
-                return await self._after_refused_resend(intent, before, error, attempts)
+                return await self._after_refused_resend(intent, before, error, attempts, source)
             # Refused on its first send: nothing moved (a 4xx stays a 4xx for this key; the client
             # raises OutcomeUnknownError instead when an earlier try of this call may have taken effect).
             await self._finish(intent, IntentStatus.FAILED, f"Refused: {said(error)}")
-            await self._refresh_quietly(intent.reference)
+            await self._refresh_quietly(intent.reference, source)
             raise
-        except (NetworkError, MalformedResponseError) as error:
-            # The client raises these for a money-moving call only when nothing of it was sent (no
-            # connection, no token). Closed as failed, so it is never sent later without asking; unless
-            # an earlier attempt (before a crash, or an earlier try) may have reached the server.
+        except NotSentError as error:
+            # Nothing of this attempt reached the API (refused by the client, no connection, no token).
+            # Closed as failed, so it is never sent later without asking; unless an earlier attempt
+            # (before a crash, or an earlier try) may have reached the server.
             if attempts <= 1:
                 await self._finish(intent, IntentStatus.FAILED, f"Not sent: {said(error)}")
                 raise
@@ -250,7 +249,7 @@ class MovingDesk(TrackingDesk):
             ) from error
         except EPaymentError:
             # The outcome is unknown (answer lost, unreadable): the event log decides.
-            settled = await self._settle_from_log(intent, before)
+            settled = await self._settle_from_log(intent, before, source=source)
             if settled is None:
                 raise
             return settled
@@ -261,27 +260,33 @@ class MovingDesk(TrackingDesk):
         if resumed:
             message += " (finished after an interruption, with the same idempotency key)"
         await self._finish(intent, IntentStatus.SUCCEEDED, message)
+        asked_at = datetime.now(UTC)
         try:
             payment, events = await self._fetch(intent.reference)
-            tracked = await self._db(self.store.register.save_snapshot, self.msn, payment, events)
+            tracked = await self._save_snapshot(payment, events, asked_at=asked_at, source=source)
         except EPaymentError as error:
-            tracked = await self._db(
-                self.store.register.save_snapshot,
-                self.msn,
+            tracked = await self._save_snapshot(
                 _merge(before, answer),
                 None,
+                asked_at=asked_at,
+                source=source,
                 fetch_error=f"The event log was not refreshed: {said(error)}",
             )
         return tracked, moved, False, message
 
     async def _after_refused_resend(
-        self, intent: Intent, before: Payment | None, error: ApiError, attempts: int
+        self,
+        intent: Intent,
+        before: Payment | None,
+        error: RefusedError,
+        attempts: int,
+        source: str,
     ) -> tuple[TrackedPayment, Money, bool, str]:
         """The API refused a resend of ``intent``: read the event log again. It shows the effect:
         RECONCILED (returned). It shows nothing: FAILED, saying so, and ``error`` is raised. It cannot be
         read: the intent stays pending and ``OutcomeUnknownError`` is raised (nothing is claimed)."""
         try:
-            settled = await self._settle_from_log(intent, before, raise_unreadable=True)
+            settled = await self._settle_from_log(intent, before, raise_unreadable=True, source=source)
         except EPaymentError as unreadable:
             log.info("resend of intent %s refused and the log unreadable: %s", intent.id, unreadable)
             raise OutcomeUnknownError(
@@ -302,8 +307,14 @@ class MovingDesk(TrackingDesk):
         raise error
 
     async def _settle_from_log(
-        self, intent: Intent, before: Payment | None, *, raise_unreadable: bool = False
+        self,
+        intent: Intent,
+        before: Payment | None,
+        *,
+        raise_unreadable: bool = False,
+        source: str = "operation",
     ) -> tuple[TrackedPayment, Money, bool, str] | None:
+        asked_at = datetime.now(UTC)
         try:
             payment, events = await self._fetch(intent.reference)
         except EPaymentError as error:
@@ -311,7 +322,7 @@ class MovingDesk(TrackingDesk):
             if raise_unreadable:
                 raise
             return None
-        tracked = await self._db(self.store.register.save_snapshot, self.msn, payment, events)
+        tracked = await self._save_snapshot(payment, events, asked_at=asked_at, source=source)
         effect = find_effect(intent, payment, events)
         if effect is None:
             return None
@@ -323,21 +334,23 @@ class MovingDesk(TrackingDesk):
     async def _finish(self, intent: Intent, status: IntentStatus, outcome: str) -> None:
         await self._db(self.store.journal.finish, intent.id, status, redact(outcome), os_user=self.operator)
 
-    async def _refresh_quietly(self, reference: str) -> None:
+    async def _refresh_quietly(self, reference: str, source: str) -> None:
         try:
-            await self.refresh(reference)
+            await self.refresh(reference, source=source)
         except EPaymentError as error:
             log.info("refresh of %s after a refusal failed: %s", reference, error)
 
-    async def _resume(self, intent: Intent) -> tuple[TrackedPayment, Money, bool, str]:
+    async def _resume(
+        self, intent: Intent, source: str = "operation"
+    ) -> tuple[TrackedPayment, Money, bool, str]:
         """Finish an intent without a known outcome: settle it from the event log, else send it
         again with the same Idempotency-Key."""
         kept = await self.tracked(intent.reference)
         before = kept.payment if kept else None
-        settled = await self._settle_from_log(intent, before)
+        settled = await self._settle_from_log(intent, before, source=source)
         if settled is not None:
             return settled
-        return await self._attempt(intent, before, resumed=True)
+        return await self._attempt(intent, before, resumed=True, source=source)
 
 
 def _merge(before: Payment | None, answer: Payment) -> Payment:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from epay_desktop.api import ApiError, EPaymentError, NotAllowedError
+from epay_desktop.api import EPaymentError, NotAllowedError, RefusedError
 from epay_desktop.domain import Money
 from epay_desktop.services.errors import DeskError, OperationFinishedError, said
 from epay_desktop.services.moving import MovingDesk
@@ -64,7 +64,9 @@ class RecoveringDesk(MovingDesk):
             kept = await self.tracked(intent.reference)
             before = kept.payment if kept else None
             try:
-                settled = await self._settle_from_log(intent, before, raise_unreadable=True)
+                settled = await self._settle_from_log(
+                    intent, before, raise_unreadable=True, source="recovery"
+                )
             except NotAllowedError as error:
                 # The client refuses this payment outright (reading it, so sending too): it never went.
                 text = f"{what} was not sent: {said(error)} Nothing was moved; it is closed as failed."
@@ -98,7 +100,7 @@ class RecoveringDesk(MovingDesk):
             handed_over = True
             try:
                 _tracked, moved, reconciled, message = await self._shielded(
-                    intent.reference, self._attempt(intent, before, resumed=True)
+                    intent.reference, self._attempt(intent, before, resumed=True, source="recovery")
                 )
             except OperationFinishedError:
                 return None  # finished elsewhere between the re-read and the send: nothing was sent
@@ -115,7 +117,7 @@ class RecoveringDesk(MovingDesk):
         what = _what(intent)
         now = await self._db(self.store.journal.get, intent.id)
         if now is not None and now.status is not IntentStatus.PENDING:
-            if isinstance(error, ApiError):
+            if isinstance(error, RefusedError):
                 # A resend (recovery sends only attempted ones): the journal says what the log showed.
                 text = f"{what}: {now.outcome}"
             else:
@@ -133,7 +135,9 @@ class RecoveringDesk(MovingDesk):
         with its own key. Raises like ``cancel``/``capture``/``refund``."""
         intent = await self._open_intent(intent_id, "send again")
         self._claim(intent.reference, intent.operation)
-        tracked, moved, reconciled, message = await self._shielded(intent.reference, self._resume(intent))
+        tracked, moved, reconciled, message = await self._shielded(
+            intent.reference, self._resume(intent, "recovery")
+        )
         if intent.operation is Operation.CANCEL:
             return CancelResult(tracked, moved, reconciled, message)
         return OperationResult(tracked, moved, reconciled, message)
@@ -147,7 +151,7 @@ class RecoveringDesk(MovingDesk):
         try:
             kept = await self.tracked(intent.reference)
             settled = await self._settle_from_log(
-                intent, kept.payment if kept else None, raise_unreadable=True
+                intent, kept.payment if kept else None, raise_unreadable=True, source="recovery"
             )
             if settled is not None:
                 return _result(

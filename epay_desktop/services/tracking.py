@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 from epay_desktop.api import EPaymentClient, EPaymentError, redact
 from epay_desktop.domain import Money, Payment, PaymentEvent, TrackedPayment
+from epay_desktop.services.changes import ChangeFeed, PaymentChanged
 from epay_desktop.services.errors import ReadOnlyRegisterError, said
 from epay_desktop.services.importing import parse_csv, parse_references
 from epay_desktop.services.profiles import Profile
@@ -53,6 +54,8 @@ class TrackingDesk:
         self.msn = profile.merchant_serial_number
         self.operator = operator or current_os_user()
         self._demo = demo
+        # Every new snapshot a use case produces is published here too (views subscribe).
+        self.changes = ChangeFeed()
         # The money-moving part's state (``moving.py``). Payments with a money-moving call running in
         # this desk (reference -> operation). Set and checked without an await in between, so two
         # calls on one payment cannot both start.
@@ -97,8 +100,11 @@ class TrackingDesk:
     # --- the register -----------------------------------------------------------------------------
 
     async def load_register(self) -> list[TrackedPayment]:
-        """Every tracked payment with its last snapshot, from SQLite only (instant, works offline)."""
-        return await self._db(self.store.register.all, self.msn)
+        """Every tracked payment with its last snapshot, from SQLite only (instant, works offline).
+        Published too (``source="load"``), each as of the read that produced its snapshot."""
+        loaded = await self._db(self.store.register.all, self.msn)
+        self.changes.publish(*(PaymentChanged(t, t.fetched_at or NEVER, "load") for t in loaded))
+        return loaded
 
     async def tracked(self, reference: str) -> TrackedPayment | None:
         return await self._db(self.store.register.get, self.msn, reference)
@@ -112,20 +118,56 @@ class TrackingDesk:
             raise _first(errors) from None
         return payment.result(), events.result()
 
-    async def refresh(self, reference: str) -> TrackedPayment:
-        """GET the payment and its events; the snapshot is saved. On failure the old snapshot is kept,
-        ``fetch_error`` is recorded, and the client's error is raised."""
+    async def _save_snapshot(
+        self,
+        payment: Payment,
+        events: list[PaymentEvent] | None,
+        *,
+        asked_at: datetime,
+        source: str,
+        fetch_error: str = "",
+    ) -> TrackedPayment:
+        """Save what a read (asked for at ``asked_at``) returned, and publish the register's row."""
+        tracked = await self._db(
+            self.store.register.save_snapshot,
+            self.msn,
+            payment,
+            events,
+            fetched_at=asked_at,
+            fetch_error=fetch_error,
+        )
+        self.changes.publish(_changed(tracked, asked_at, source))
+        return tracked
+
+    async def refresh(self, reference: str, *, source: str = "refresh") -> TrackedPayment:
+        """GET the payment and its events; the snapshot is saved and published. On failure the old
+        snapshot is kept, ``fetch_error`` is recorded (and published), and the client's error is
+        raised."""
+        change, error = await self._refreshed(reference, source)
+        if change is not None:
+            self.changes.publish(change)
+        if error is not None:
+            raise error
+        assert change is not None
+        return change.tracked
+
+    async def _refreshed(
+        self, reference: str, source: str
+    ) -> tuple[PaymentChanged | None, EPaymentError | None]:
+        """One refresh, not published: the change (the failed one's row with its ``fetch_error``, when
+        the register has it) and the error, if the read failed."""
         asked_at = datetime.now(UTC)  # an older answer arriving late must not overwrite a newer one
         try:
             payment, events = await self._fetch(reference)
         except EPaymentError as error:
-            if not self.read_only:
-                await self._db(self.store.register.save_fetch_error, self.msn, reference, said(error))
-            raise
+            if self.read_only:
+                return None, error
+            row = await self._db(self.store.register.save_fetch_error, self.msn, reference, said(error))
+            return (PaymentChanged(row, asked_at, source) if row is not None else None), error
         if self.read_only:
             # Shown, not saved: the register cannot be written.
             kept = await self.tracked(reference)
-            return TrackedPayment(
+            shown = TrackedPayment(
                 reference,
                 self.msn,
                 payment=payment,
@@ -134,24 +176,31 @@ class TrackingDesk:
                 created_at=kept.created_at if kept else None,
                 fetched_at=datetime.now(UTC),
             )
-        return await self._db(
+            return PaymentChanged(shown, asked_at, source), None
+        tracked = await self._db(
             self.store.register.save_snapshot, self.msn, payment, events, fetched_at=asked_at
         )
+        return _changed(tracked, asked_at, source), None
 
     async def refresh_all(
         self, references: Iterable[str], concurrency: int = 8
     ) -> AsyncIterator[TrackedPayment]:
         """Yield each payment as its refresh finishes (a failed one comes back with ``fetch_error``).
-        Stopping the iteration (or cancelling the task) cancels the refreshes still running."""
+        Stopping the iteration (or cancelling the task) cancels the refreshes still running. What was
+        refreshed is published once, as one batch, when the iteration ends (also when stopped early)."""
         gate = asyncio.Semaphore(max(1, concurrency))
+        done: list[PaymentChanged] = []
 
         async def one(reference: str) -> TrackedPayment:
             async with gate:
-                try:
-                    return await self.refresh(reference)
-                except EPaymentError as error:
+                change, error = await self._refreshed(reference, "refresh")
+                if change is None:
+                    assert error is not None
                     kept = await self.tracked(reference)
-                    return kept or TrackedPayment(reference, self.msn, fetch_error=said(error))
+                    tracked = kept or TrackedPayment(reference, self.msn, fetch_error=said(error))
+                    change = PaymentChanged(tracked, datetime.now(UTC), "refresh")
+                done.append(change)
+                return change.tracked
 
         tasks = [asyncio.ensure_future(one(r)) for r in dict.fromkeys(references)]
         try:
@@ -161,6 +210,16 @@ class TrackingDesk:
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
+            self.changes.publish(*done)
+
+    async def _publish_rows(self, references: Iterable[str], source: str) -> None:
+        """Publish the register's rows of ``references`` (just added: nothing read from the API yet)."""
+        wanted = list(references)
+        if not wanted:
+            return
+        asked_at = datetime.now(UTC)
+        rows = await self._db(_rows, self.store, self.msn, wanted)
+        self.changes.publish(*(PaymentChanged(t, asked_at, source) for t in rows))
 
     async def add_references(self, text_or_list: str | Iterable[str]) -> AddReport:
         """Track pasted references (checked one by one; nothing is fetched here)."""
@@ -170,6 +229,7 @@ class TrackingDesk:
             self.store.register.add, self.msn, [NewEntry(c.reference, source="added") for c in good]
         )
         report = AddReport(tuple(added), tuple(existing), tuple(rejected))
+        await self._publish_rows(added, "add")
         if added or rejected:
             await self._audit("add", "ok" if not rejected else "partly", _one(added), report.summary())
         return report
@@ -190,6 +250,7 @@ class TrackingDesk:
             tuple(read.rejected),
             duplicates=tuple(read.duplicates),
         )
+        await self._publish_rows(added, "add")
         await self._audit(
             "import", "ok" if report.ok else "partly", "", f"{Path(path).name}: {report.summary()}"
         )
@@ -224,6 +285,24 @@ class TrackingDesk:
 
     async def pending_intents(self) -> list[Intent]:
         return await self._db(self.store.journal.pending, profile=self._profile.name, msn=self.msn)
+
+
+# When nothing was ever read from the API: older than any read ("the newer read wins").
+NEVER = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _changed(tracked: TrackedPayment, asked_at: datetime, source: str) -> PaymentChanged:
+    """The register's row as a change: when the register kept a newer snapshot than this read's
+    (an older answer that arrived late), that one is published, as of its own read."""
+    fetched = tracked.fetched_at
+    return PaymentChanged(
+        tracked, fetched if fetched is not None and fetched > asked_at else asked_at, source
+    )
+
+
+def _rows(store: Store, msn: str, references: list[str]) -> list[TrackedPayment]:
+    rows = (store.register.get(msn, reference) for reference in references)
+    return [row for row in rows if row is not None]
 
 
 def _first(group: BaseExceptionGroup[BaseException]) -> BaseException:
