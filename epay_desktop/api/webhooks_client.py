@@ -8,11 +8,16 @@ Registering has no idempotency key: an attempt that may have reached the server 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from types import TracebackType
+from typing import Any, Self
 
+import httpx
+
+from epay_desktop.api.environment import Credentials, Environment
 from epay_desktop.api.errors import InvalidInputError, MalformedResponseError
 from epay_desktop.api.redact import register_secret
-from epay_desktop.api.session import ApiSession
+from epay_desktop.api.retry import RetryPolicy
+from epay_desktop.api.session import ApiRequest, ApiSession, read_json
 
 PATH = "/webhooks/v1/webhooks"
 EPAYMENT_EVENTS: tuple[str, ...] = tuple(
@@ -55,8 +60,34 @@ def _text(data: Any, key: str, what: str) -> str:
     return value
 
 
-class WebhooksClient(ApiSession):
-    """The Webhooks API for one merchant serial number (``async with`` or :meth:`aclose`)."""
+class WebhooksClient:
+    """The Webhooks API for one merchant serial number, over the ``session`` it holds (``async with``
+    or :meth:`aclose`)."""
+
+    def __init__(
+        self,
+        environment: Environment,
+        credentials: Credentials,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+        retry: RetryPolicy | None = None,
+    ) -> None:
+        self.session = ApiSession(environment, credentials, transport=transport, retry=retry)
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await self.session.aclose()
+
+    @property
+    def environment(self) -> Environment:
+        return self.session.environment
 
     async def register(
         self, url: str, events: tuple[str, ...] | list[str] = EPAYMENT_EVENTS
@@ -65,22 +96,24 @@ class WebhooksClient(ApiSession):
             raise InvalidInputError(f"the webhook URL must be an absolute https:// URL, got {url!r}")
         if not events:
             raise InvalidInputError("name at least one event type")
-        response = await self._send(
-            "POST",
-            PATH,
-            operation="register webhook",
-            body={"url": url, "events": list(events)},
-            effectful=True,
-            retry_ambiguous=False,
+        response = await self.session.send(
+            ApiRequest.build(
+                "POST",
+                PATH,
+                operation="register webhook",
+                body={"url": url, "events": list(events)},
+                effectful=True,
+                retry_ambiguous=False,
+            )
         )
-        data = self._json(response, "webhook registration")
+        data = read_json(response, "webhook registration")
         secret = _text(data, "secret", "webhook registration")
         register_secret(secret)
         return RegisteredWebhook(_text(data, "id", "webhook registration"), secret)
 
-    async def list(self) -> list[WebhookRegistration]:
-        response = await self._send("GET", PATH, operation="list webhooks")
-        data = self._json(response, "webhook list")
+    async def registrations(self) -> list[WebhookRegistration]:
+        response = await self.session.send(ApiRequest.build("GET", PATH, operation="list webhooks"))
+        data = read_json(response, "webhook list")
         items = data.get("webhooks") if isinstance(data, dict) else None
         if not isinstance(items, list):
             raise MalformedResponseError("webhook list: webhooks is missing or not a list")
@@ -99,4 +132,6 @@ class WebhooksClient(ApiSession):
     async def delete(self, registration_id: str) -> None:
         if not registration_id or "/" in registration_id:
             raise InvalidInputError(f"not a webhook id: {registration_id!r}")
-        await self._send("DELETE", f"{PATH}/{registration_id}", operation="delete webhook")
+        await self.session.send(
+            ApiRequest.build("DELETE", f"{PATH}/{registration_id}", operation="delete webhook")
+        )

@@ -37,7 +37,9 @@ from epay_desktop.api import (
     SandboxControls,
 )
 from epay_desktop.api.client import USER_FLOWS
+from epay_desktop.api.webhooks_client import WebhooksClient
 from epay_desktop.cli.output import ConfigError, Printer
+from epay_desktop.cli.webhooks import add_webhook_commands, run_webhooks
 from epay_desktop.domain import REFERENCE_PATTERN, Currency, Money, MoneyError
 
 EXIT_OK, EXIT_REFUSED, EXIT_USAGE, EXIT_UNKNOWN, EXIT_NETWORK = 0, 1, 2, 3, 4
@@ -118,6 +120,7 @@ def build_parser() -> argparse.ArgumentParser:
     customer = sub.add_parser("customer", help="play the customer's part (sandbox only)")
     customer.add_argument("reference", type=_reference)
     customer.add_argument("action", choices=CUSTOMER_ACTIONS)
+    add_webhook_commands(sub)
     return parser
 
 
@@ -129,6 +132,9 @@ class Connection:
 
     def client(self) -> EPaymentClient:
         return EPaymentClient(self.environment, self.credentials, transport=self.transport)
+
+    def webhooks(self) -> WebhooksClient:
+        return WebhooksClient(self.environment, self.credentials, transport=self.transport)
 
     def controls(self) -> SandboxControls:
         if self.environment.kind != "sandbox":
@@ -197,6 +203,8 @@ def main(argv: Sequence[str] | None = None, *, stdin: TextIO | None = None) -> i
     printer = Printer(as_json=args.json)
     try:
         connection = connect(args, os.environ)
+        if args.command == "webhooks":
+            return asyncio.run(run_webhooks(args, connection.webhooks(), printer))
         return asyncio.run(run(args, connection, printer, stdin or sys.stdin))
     except (EPaymentError, ConfigError) as error:
         printer.error(error)
