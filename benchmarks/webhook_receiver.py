@@ -173,9 +173,7 @@ async def run(seconds: float, concurrency: int, rate: int) -> None:
             receiver_rate = await flat_out("epay-webhooks (verify+store)", receiver, seconds, concurrency)
             bare_again = await flat_out("bare Starlette POST (again)", bare, seconds, concurrency)
             baseline = (bare_rate + bare_again) / 2
-            print(
-                f"  ratio receiver / bare:                   {receiver_rate / baseline:.2f}x  (target >= 0.5x)"
-            )
+            print(f"  ratio receiver / bare:           {receiver_rate / baseline:.2f}x  (target >= 0.5x)")
             sent, achieved = await held(
                 f"epay-webhooks held at {rate}/s", Load(held_url, held_client), rate, seconds
             )
