@@ -35,6 +35,7 @@ class Received:
     outcome: Outcome
     tracked: TrackedPayment | None
     verified: bool = True
+    via: str = "receiver"  # "receiver": verified here; "register": stored by epay-webhooks
 
     @property
     def stored(self) -> bool:
@@ -42,8 +43,9 @@ class Received:
 
 
 class WebhookInbox:
-    """Appends verified notifications to one register. ``receive`` is synchronous (run it in a
-    thread: ``receive_soon``); listeners are called with every :class:`Received`, on that thread."""
+    """Appends verified notifications to one register. ``receive`` is synchronous (for a thread);
+    ``receive_soon`` runs it in a thread and then calls the listeners with the :class:`Received`, on
+    the loop's thread (so a listener may publish on a ``ChangeFeed``)."""
 
     def __init__(self, store: Store) -> None:
         self.store = store
@@ -78,9 +80,10 @@ class WebhookInbox:
         with self._lock:
             self.recent.append(received)
             self.counts[received.outcome] += 1
-        for listener in list(self.listeners):
-            listener(received)
         return received
 
     async def receive_soon(self, notification: Notification) -> Received:
-        return await asyncio.to_thread(self.receive, notification)
+        received = await asyncio.to_thread(self.receive, notification)
+        for listener in list(self.listeners):
+            listener(received)
+        return received

@@ -263,17 +263,28 @@ class Dispatcher:
             if queue and queue[0] is delivery:
                 queue.popleft()
 
-    def _client(self, url: str) -> httpx.AsyncClient:
+    def _in_process(self, url: str) -> httpx.AsyncClient | None:
+        """The client of an attached ASGI target (kept: it holds no sockets), else None."""
         host = authority(url).lower()
-        name = host if host in self._targets else ""
-        client = self._clients.get(name)
+        app = self._targets.get(host)
+        if app is None:
+            return None
+        client = self._clients.get(host)
         if client is None:
-            transport = httpx.ASGITransport(app=self._targets[host]) if name else None
             client = httpx.AsyncClient(
-                transport=transport, timeout=self.timeout, follow_redirects=False, trust_env=False
+                transport=httpx.ASGITransport(app=app), timeout=self.timeout, follow_redirects=False
             )
-            self._clients[name] = client
+            self._clients[host] = client
         return client
+
+    async def _post(self, url: str, body: bytes, headers: dict[str, str]) -> httpx.Response:
+        client = self._in_process(url)
+        if client is not None:
+            return await client.post(url, content=body, headers=headers)
+        # A connection per attempt over the network: nothing is left open when the sandbox stops
+        # (it runs without a lifespan to close a shared pool).
+        async with httpx.AsyncClient(timeout=self.timeout, follow_redirects=False, trust_env=False) as client:
+            return await client.post(url, content=body, headers=headers)
 
     async def _attempt(self, delivery: Delivery, *, duplicate: bool = False) -> bool:
         url = delivery.registration.url
@@ -283,7 +294,7 @@ class Dispatcher:
         delivery.attempts.append(attempt)
         started = time.monotonic()
         try:
-            response = await self._client(url).post(url, content=delivery.body, headers=headers)
+            response = await self._post(url, delivery.body, headers)
         except httpx.TimeoutException:
             attempt.error = f"no answer within {self.timeout:g} s"
             return False

@@ -1,0 +1,56 @@
+"""Webhooks for an open profile (composition: the sandbox, the receiver and the desk meet here).
+
+Demo: the app registers itself with its in-process sandbox for all eight ePayment events, at
+``DEMO_HOOK_URL``; the sandbox delivers to the ``epay-webhooks`` receiver in-process (an ASGI app, no
+port), which verifies each delivery and writes the desk's register; every delivery then reaches the
+window (its row, the Notifications view). Other profiles: the register is watched for what a running
+``epay-webhooks`` writes into it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from epay_desktop.services import PaymentDesk
+    from epay_desktop.services.webhook_feed import WebhookFeed
+
+DEMO_HOOK_HOST = "epay-desktop.demo"
+DEMO_HOOK_URL = f"https://{DEMO_HOOK_HOST}/webhooks/vipps"
+
+
+async def demo_webhooks(
+    stack: contextlib.AsyncExitStack, sandbox_app: Any, transport: Any, desk: PaymentDesk
+) -> WebhookFeed:
+    from epay_desktop.api.webhooks import WebhookEndpoint
+    from epay_desktop.api.webhooks_client import EPAYMENT_EVENTS, WebhooksClient
+    from epay_desktop.services import DEMO_PROFILE, DEMO_SECRETS
+    from epay_desktop.services.connection import credentials_for, environment_for
+    from epay_desktop.services.webhook_feed import WebhookFeed
+    from epay_desktop.services.webhook_inbox import WebhookInbox
+    from epay_desktop.webhooks import create_receiver
+
+    sandbox = sandbox_app.state.sandbox
+    stack.push_async_callback(sandbox.webhooks.aclose)
+    async with WebhooksClient(
+        environment_for(DEMO_PROFILE), credentials_for(DEMO_PROFILE, DEMO_SECRETS), transport=transport
+    ) as client:
+        made = await client.register(DEMO_HOOK_URL, EPAYMENT_EVENTS)
+    feed = WebhookFeed(desk.changes)
+    inbox = WebhookInbox(desk.store)
+    inbox.listeners.append(feed.deliver)
+    receiver = create_receiver(WebhookEndpoint(DEMO_HOOK_URL, (made.secret,)), inbox, clock=sandbox.clock.now)
+    sandbox.webhooks.dispatcher.attach(DEMO_HOOK_HOST, receiver)
+    return feed
+
+
+async def register_watch(desk: PaymentDesk) -> WebhookFeed:
+    """A feed that watches the register; what is in it now is known (the window loads it)."""
+    import asyncio
+
+    from epay_desktop.services.webhook_feed import RegisterWatch, WebhookFeed
+
+    watch = RegisterWatch(desk.store, desk.msn)
+    await asyncio.to_thread(watch.check)
+    return WebhookFeed(desk.changes, watch=watch)
