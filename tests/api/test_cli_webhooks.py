@@ -97,3 +97,68 @@ def test_refusals_are_the_apis_words(sandbox_url: str, capsys: pytest.CaptureFix
 
 def test_env_secret_wins_over_the_keyring() -> None:
     assert secrets_for("Shop", URL, environ={"EPAY_WEBHOOK_SECRET": "one, two"}) == ("one", "two")
+
+
+def test_the_client_speaks_the_real_webhooks_api(capsys: pytest.CaptureFixture[str]) -> None:
+    """Against Test (its servers cannot be reached here: a recording transport answers as the spec says)."""
+    import asyncio
+
+    import httpx
+
+    from epay_desktop.api import Credentials, Environment
+    from epay_desktop.api.webhooks_client import EPAYMENT_EVENTS, WebhooksClient
+
+    seen: list[httpx.Request] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        if request.url.path == "/accesstoken/get":
+            return httpx.Response(
+                200, json={"access_token": "t0k3n-for-the-test", "expires_in": "3600", "token_type": "Bearer"}
+            )
+        if request.method == "POST":
+            return httpx.Response(
+                201,
+                json={
+                    "id": "497f6eca-6276-4993-bfeb-53cbbbba6f08",
+                    "secret": "090a478d-37ff-4e77-970e-d457aeb26a3a",
+                },
+            )
+        if request.method == "GET":
+            return httpx.Response(
+                200,
+                json={
+                    "webhooks": [
+                        {
+                            "id": "497f6eca-6276-4993-bfeb-53cbbbba6f08",
+                            "url": URL,
+                            "events": list(EPAYMENT_EVENTS),
+                        }
+                    ]
+                },
+            )
+        return httpx.Response(204)
+
+    async def scenario() -> None:
+        credentials = Credentials("client", "client-secret-value", "subscription-key-value", "123456")
+        async with WebhooksClient(
+            Environment.TEST, credentials, transport=httpx.MockTransport(answer)
+        ) as client:
+            made = await client.register(URL)
+            listed = await client.registrations()
+            await client.delete(made.id)
+        assert made.secret == "090a478d-37ff-4e77-970e-d457aeb26a3a"
+        assert "090a478d" not in repr(made)
+        assert listed[0].url == URL
+
+    asyncio.run(scenario())
+    calls = [(r.method, str(r.url)) for r in seen if r.url.path != "/accesstoken/get"]
+    assert calls == [
+        ("POST", "https://apitest.vipps.no/webhooks/v1/webhooks"),
+        ("GET", "https://apitest.vipps.no/webhooks/v1/webhooks"),
+        ("DELETE", "https://apitest.vipps.no/webhooks/v1/webhooks/497f6eca-6276-4993-bfeb-53cbbbba6f08"),
+    ]
+    post = next(r for r in seen if r.method == "POST" and r.url.path.startswith("/webhooks"))
+    assert post.headers["Authorization"] == "Bearer t0k3n-for-the-test"
+    assert post.headers["Merchant-Serial-Number"] == "123456"
+    assert json.loads(post.content) == {"url": URL, "events": list(EPAYMENT_EVENTS)}
