@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, QTimer
-from PySide6.QtWidgets import QAbstractItemView, QDockWidget, QHeaderView, QLabel, QTableView
+from PySide6.QtWidgets import QAbstractItemView, QDockWidget, QHeaderView, QLabel, QMenu, QTableView
 
 from epay_desktop.ui.formatting import format_datetime, format_money
 
@@ -141,7 +141,7 @@ class LiveUpdates:
         self.dock = NotificationsDock(window, locale=window.locale_)
         window.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.dock)
         window.resizeDocks([self.dock], [DOCK_HEIGHT], Qt.Orientation.Vertical)
-        window.menus["profile"].addAction(self.dock.toggleViewAction())
+        _profile_menu(window).addAction(self.dock.toggleViewAction())
         self.dock.setVisible(feed.in_process)
         self.indicator = QLabel(window)
         self.indicator.setObjectName("WebhooksIndicator")
@@ -151,10 +151,11 @@ class LiveUpdates:
         self._poll_ms = flow.poll_timer.interval()
         desk = window.desk
         assert desk is not None, "bind the window to its desk first"
-        self._unsubscribe = [
-            desk.changes.subscribe(self._changed),
-            feed.subscribe(self._received),
-        ]
+        self._unsubscribe = [feed.subscribe(self._received)]
+        if getattr(window, "changes", None) is None:
+            # No changes adapter in this window applies the desk's changes to the table: apply the
+            # webhooks' here (an adapter, where there is one, applies them with every other change).
+            self._unsubscribe.append(desk.changes.subscribe(self._changed))
         self._live_timer = QTimer(window, interval=LIVE_CHECK_MS)
         self._live_timer.timeout.connect(self._pace)
         self._live_timer.start()
@@ -215,6 +216,14 @@ class LiveUpdates:
             await self.feed.check_register()
         except RegisterError as error:  # busy for a moment (epay-webhooks writing): next tick
             log.info("could not check the register for webhooks: %s", error)
+
+
+def _profile_menu(window: MainWindow) -> QMenu:
+    for action in window.menuBar().actions():
+        menu = action.menu()
+        if isinstance(menu, QMenu) and menu.title().replace("&", "") == "Profile":
+            return menu
+    return window.menuBar().addMenu("&Profile")
 
 
 def attach_live_updates(window: MainWindow, feed: WebhookFeed) -> LiveUpdates:
