@@ -3,8 +3,10 @@ snapshot moved forward (``domain.apply_event``), once: a duplicate (a retry, a s
 event a read already brought) changes nothing.
 
 A payment the register did not track yet starts being tracked (``source = "webhook"``): a shop's
-payments made elsewhere (its web shop) show up as they happen. An event that cannot move the snapshot
-alone (a capture of a payment never read) is kept in its events; the next read fills in the rest.
+payments made elsewhere (its web shop) show up as they happen. With ``track_new=False`` (a desk whose
+person chooses what to track, as in Demo) such a webhook is listed but not stored. An event that cannot
+move the snapshot alone (a capture of a payment never read) is kept in its events; the next read fills
+in the rest.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from epay_desktop.api.webhooks import Notification, is_duplicate
 from epay_desktop.domain import Payment, PaymentEvent, TrackedPayment, apply_event
 from epay_desktop.store import Store
 
-Outcome = Literal["stored", "duplicate"]
+Outcome = Literal["stored", "duplicate", "untracked"]
 KEPT = 500  # the newest notifications kept for a view
 
 
@@ -47,16 +49,17 @@ class WebhookInbox:
     ``receive_soon`` runs it in a thread and then calls the listeners with the :class:`Received`, on
     the loop's thread (so a listener may publish on a ``ChangeFeed``)."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, *, track_new: bool = True) -> None:
         self.store = store
+        self.track_new = track_new
         self.recent: collections.deque[Received] = collections.deque(maxlen=KEPT)
         self.listeners: list[Callable[[Received], None]] = []
         self._lock = threading.Lock()
         self.counts: collections.Counter[str] = collections.Counter()
 
     @classmethod
-    def open(cls, register: Path) -> WebhookInbox:
-        return cls(Store(register))
+    def open(cls, register: Path, *, track_new: bool = True) -> WebhookInbox:
+        return cls(Store(register), track_new=track_new)
 
     def close(self) -> None:
         self.store.close()
@@ -65,7 +68,13 @@ class WebhookInbox:
         event = notification.event
         moment = now or datetime.now(UTC)
 
+        untracked = False
+
         def work(before: TrackedPayment | None) -> tuple[Payment | None, Sequence[PaymentEvent]] | None:
+            nonlocal untracked
+            if before is None and not self.track_new:
+                untracked = True
+                return None
             known = before.events if before is not None else ()
             if is_duplicate(event, known):
                 return None
@@ -76,7 +85,8 @@ class WebhookInbox:
         tracked, written = self.store.register.change(
             notification.msn, notification.reference, work, at=moment, source="webhook"
         )
-        received = Received(notification, moment, "stored" if written else "duplicate", tracked)
+        outcome: Outcome = "stored" if written else "untracked" if untracked else "duplicate"
+        received = Received(notification, moment, outcome, tracked)
         with self._lock:
             self.recent.append(received)
             self.counts[received.outcome] += 1

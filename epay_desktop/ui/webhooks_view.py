@@ -42,7 +42,8 @@ def _signature_text(received: Received) -> str:
     if received.via == "register":
         return "verified by epay-webhooks"
     text = "verified" if received.verified else "NOT verified"
-    return text + (" (duplicate)" if received.outcome == "duplicate" else "")
+    notes = {"duplicate": " (duplicate)", "untracked": " (not in the register)"}
+    return text + notes.get(received.outcome, "")
 
 
 class NotificationsModel(QAbstractTableModel):

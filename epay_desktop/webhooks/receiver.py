@@ -1,7 +1,8 @@
 """The receiving end of webhooks as an ASGI app: POST to the registered path, ``GET /health``.
 
 - 200 once the event is stored (or was already: a duplicate is answered 200 too, so it is not
-  retried), with ``{"outcome": "stored" | "duplicate"}``;
+  retried), with ``{"outcome": "stored" | "duplicate" | "untracked"}`` (untracked: an inbox that only
+  follows the payments its register tracks, as in Demo, took note and stored nothing);
 - 401 for a missing or wrong signature (content hash, signature, host, path, date), 400 for a genuine
   delivery whose body cannot be read, 413 for a body far larger than any webhook; nothing is written
   for any of them, and the answer never says more than what was wrong;

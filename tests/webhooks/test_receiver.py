@@ -140,3 +140,12 @@ async def test_other_paths_and_methods_are_not_5xx(rig: Rig) -> None:
     assert health.status_code == 200
     assert health.json()["status"] == "ok"
     assert rig.endpoint.secrets[0] not in health.text
+
+
+async def test_an_inbox_that_follows_only_tracked_payments_stores_nothing_new(rig: Rig) -> None:
+    rig.inbox.track_new = False
+    await rig.api.authorized("hook-untracked-1", 500)
+    await rig.settle()
+    assert rig.row("hook-untracked-1") is None
+    assert rig.inbox.counts == {"untracked": 2}
+    assert [r.outcome for r in rig.inbox.recent] == ["untracked", "untracked"]
