@@ -15,12 +15,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 
 from epay_desktop.api.webhooks import Notification
 from epay_desktop.domain import PaymentEvent, TrackedPayment
-from epay_desktop.services.changes import ChangeFeed, PaymentChanged
+from epay_desktop.services.changes import Change, ChangeFeed, PaymentChanged
 from epay_desktop.services.webhook_inbox import Received
 from epay_desktop.store import Store
 
@@ -41,6 +42,12 @@ class RegisterWatch:
         self.msn = msn
         self._version: int | None = None
         self._seen: dict[str, tuple[datetime | None, int, object]] = {}
+        self._lock = threading.Lock()
+
+    def note(self, tracked: TrackedPayment) -> None:
+        """The desk itself wrote this row (a refresh, an operation): not another program's change."""
+        with self._lock:
+            self._seen[tracked.reference] = (tracked.fetched_at, len(tracked.events), tracked.payment)
 
     def _data_version(self) -> int:
         return int(
@@ -50,7 +57,8 @@ class RegisterWatch:
         )
 
     def _remember(self, rows: list[TrackedPayment]) -> None:
-        self._seen = {t.reference: (t.fetched_at, len(t.events), t.payment) for t in rows}
+        with self._lock:
+            self._seen = {t.reference: (t.fetched_at, len(t.events), t.payment) for t in rows}
 
     def check(self, now: datetime | None = None) -> list[tuple[TrackedPayment, list[PaymentEvent]]]:
         """The rows another program changed since the last check, each with the events it added
@@ -65,8 +73,10 @@ class RegisterWatch:
             self._remember(rows)
             return []
         changed: list[tuple[TrackedPayment, list[PaymentEvent]]] = []
+        with self._lock:
+            seen = dict(self._seen)
         for row in rows:
-            before = self._seen.get(row.reference)
+            before = seen.get(row.reference)
             now_key = (row.fetched_at, len(row.events), row.payment)
             if before == now_key:
                 continue
@@ -85,6 +95,14 @@ class WebhookFeed:
         self._listeners: list[Callable[[Received], None]] = []
         self.last_received: datetime | None = None
         self.received = 0
+        if watch is not None:
+            changes.subscribe(self._desk_changed)
+
+    def _desk_changed(self, changes: Sequence[Change]) -> None:
+        assert self.watch is not None
+        for change in changes:
+            if isinstance(change, PaymentChanged) and change.source != "webhook":
+                self.watch.note(change.tracked)
 
     @property
     def in_process(self) -> bool:
