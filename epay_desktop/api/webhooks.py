@@ -223,17 +223,6 @@ def is_duplicate(event: PaymentEvent, known: Iterable[PaymentEvent]) -> bool:
     return False
 
 
-def is_payment_event(notification: Notification) -> bool:
-    return notification.event.name is not EventName.UNKNOWN
-
-
 def secrets_from_text(text: str) -> tuple[str, ...]:
     """Secrets given as one text (an environment variable): separated by commas or whitespace."""
     return tuple(s for s in text.replace(",", " ").split() if s)
-
-
-def merge_events(known: Sequence[PaymentEvent], event: PaymentEvent) -> tuple[PaymentEvent, ...]:
-    """``known`` plus ``event`` (unless it is already there), in time order where times are known."""
-    if is_duplicate(event, known):
-        return tuple(known)
-    return (*known, event)
