@@ -26,7 +26,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
@@ -35,7 +35,7 @@ from urllib.parse import urlsplit
 
 from epay_desktop.api.errors import MalformedResponseError
 from epay_desktop.api.parse import load_json, parse_event
-from epay_desktop.domain import EventName, PaymentEvent
+from epay_desktop.domain import PaymentEvent
 
 SIGNED_HEADERS = "x-ms-date;host;x-ms-content-sha256"
 AUTH_PREFIX = f"HMAC-SHA256 SignedHeaders={SIGNED_HEADERS}&Signature="
