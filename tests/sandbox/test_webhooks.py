@@ -210,18 +210,25 @@ async def test_failures_retry_on_the_sandbox_clock_and_block_only_the_same_payme
     assert (await api.capture("webhook-a-1", 100)).status_code == 200
     await api.authorized("webhook-b-1")
     await settle(app)
-    assert [(r.json["reference"], r.json["name"]) for r in recorder.received] == [
-        ("webhook-a-1", "CREATED"),
-        ("webhook-a-1", "AUTHORIZED"),
-        ("webhook-b-1", "CREATED"),
-        ("webhook-b-1", "AUTHORIZED"),
-    ]
+
+    def names(reference: str) -> list[str]:
+        return [r.json["name"] for r in recorder.received if r.json["reference"] == reference]
+
+    # A's CAPTURED waits behind its failing AUTHORIZED; B (another payment) is not held up.
+    assert names("webhook-a-1") == ["CREATED", "AUTHORIZED"]
+    assert names("webhook-b-1") == ["CREATED", "AUTHORIZED"]
     clock = sandbox_of(app).clock
     for _ in range(3):
         clock.advance(2)
         await settle(app)
-    names_of_a = [r.json["name"] for r in recorder.received if r.json["reference"] == "webhook-a-1"]
-    assert names_of_a == ["CREATED", "AUTHORIZED", "AUTHORIZED", "AUTHORIZED", "AUTHORIZED", "CAPTURED"]
+    assert names("webhook-a-1") == [
+        "CREATED",
+        "AUTHORIZED",
+        "AUTHORIZED",
+        "AUTHORIZED",
+        "AUTHORIZED",
+        "CAPTURED",
+    ]
     deliveries = (await api.client.get("/sandbox/v1/webhooks/deliveries?reference=webhook-a-1")).json()
     authorized = next(
         d for d in deliveries["deliveries"] if d["eventType"] == "epayments.payment.authorized.v1"
@@ -281,3 +288,36 @@ async def test_a_deleted_registration_gets_nothing_more(app: Starlette, api: Api
     assert len(recorder.received) == 1
     deliveries = (await api.client.get("/sandbox/v1/webhooks/deliveries")).json()["deliveries"]
     assert deliveries[0]["state"] == "dropped"
+
+
+async def test_a_target_that_answers_too_late_is_retried(app: Starlette, api: Api) -> None:
+    import asyncio
+
+    from starlette.requests import Request
+    from starlette.responses import Response
+    from starlette.routing import Route
+
+    calls: list[float] = []
+
+    async def slow(request: Request) -> Response:
+        calls.append(sandbox_of(app).clock.timestamp())
+        if len(calls) == 1:
+            await asyncio.sleep(5)
+        return Response(status_code=200)
+
+    dispatcher = sandbox_of(app).webhooks.dispatcher
+    dispatcher.timeout = 0.2  # the real 10 s, shortened
+    dispatcher.attach("slow.example", Starlette(routes=[Route("/hook", slow, methods=["POST"])]))
+    try:
+        await register(api, "https://slow.example/hook", ["epayments.payment.created.v1"])
+        assert (await api.create("webhook-slow-1")).status_code == 201
+        await settle(app)
+        first = dispatcher.deliveries()[0]
+        assert first.attempts[0].error == "no answer within 0.2 s"
+        assert first.state == "pending"
+        sandbox_of(app).clock.advance(2)
+        await settle(app)
+        assert first.state == "delivered"
+        assert len(calls) == 2
+    finally:
+        await sandbox_of(app).webhooks.aclose()

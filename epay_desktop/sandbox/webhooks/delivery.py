@@ -294,8 +294,10 @@ class Dispatcher:
         delivery.attempts.append(attempt)
         started = time.monotonic()
         try:
-            response = await self._post(url, delivery.body, headers)
-        except httpx.TimeoutException:
+            # The whole answer within the timeout, also from an in-process target (ASGITransport has no
+            # timeouts of its own).
+            response = await asyncio.wait_for(self._post(url, delivery.body, headers), self.timeout)
+        except (httpx.TimeoutException, TimeoutError):
             attempt.error = f"no answer within {self.timeout:g} s"
             return False
         except httpx.HTTPError as exc:
