@@ -20,7 +20,7 @@ from epay_desktop.store import Store
 from tests.sandbox.conftest import Api
 from tests.webhooks.conftest import register_hook
 
-pytestmark = [pytest.mark.anyio, pytest.mark.slow]
+pytestmark = pytest.mark.slow
 
 
 def _free_port() -> int:
@@ -66,6 +66,7 @@ def _stop(process: subprocess.Popen[str]) -> tuple[str, str]:
     return out, err
 
 
+@pytest.mark.anyio
 async def test_sandbox_to_epay_webhooks_to_the_register(tmp_path: Path) -> None:
     app = create_app(SandboxConfig(data="empty", rate_limits=False))
     sandbox: Sandbox = app.state.sandbox
@@ -103,3 +104,21 @@ async def test_sandbox_to_epay_webhooks_to_the_register(tmp_path: Path) -> None:
     assert stopped is not None
     assert stopped.payment is not None
     assert stopped.payment.state is State.TERMINATED
+
+
+def test_the_command_refuses_to_start_without_what_it_needs(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from epay_desktop.webhooks.__main__ import main
+
+    monkeypatch.delenv("EPAY_WEBHOOK_SECRET", raising=False)
+    url = "https://shop.example/hooks/vipps"
+    assert main(["--url", url, "--register", str(tmp_path / "r.sqlite3")]) == 2
+    assert "no secret" in capsys.readouterr().err
+    assert main(["--url", url, "--profile", "No such shop"]) == 2
+    assert "No such shop" in capsys.readouterr().err
+    monkeypatch.setenv("EPAY_WEBHOOK_SECRET", "s3cret-value-for-the-test")
+    assert main(["--url", "not a url", "--register", str(tmp_path / "r.sqlite3")]) == 2
+    err = capsys.readouterr().err
+    assert "absolute" in err
+    assert "s3cret-value-for-the-test" not in err
