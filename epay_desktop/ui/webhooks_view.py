@@ -35,6 +35,13 @@ SLOWER = 4
 LIVE_CHECK_MS = 5_000
 WATCH_MS = 2_000
 DOCK_HEIGHT = 170  # about five notifications
+# Wide enough for typical values (the person can still drag them).
+_COLUMN_SAMPLES = (
+    "2026-12-01 12:00:00",
+    "epayments.payment.authorized.v1",
+    "fjordkaffe-ord-100228",
+    "1 234.00 NOK",
+)
 _AnyIndex = QModelIndex | QPersistentModelIndex
 
 
@@ -113,10 +120,15 @@ class NotificationsDock(QDockWidget):
         self.table.setModel(self.model)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.verticalHeader().hide()
+        # Compact rows, as in the details panel's event list: more notifications in a short dock.
+        self.table.verticalHeader().setDefaultSectionSize(self.table.fontMetrics().height() + 6)
         self.table.setAlternatingRowColors(True)
         header = self.table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(True)
+        width = self.table.fontMetrics().horizontalAdvance
+        for column, sample in enumerate(_COLUMN_SAMPLES):
+            header.resizeSection(column, width(sample) + 24)
         self.empty = QLabel("No webhooks yet. They appear here the moment the API sends them.", self)
         self.empty.setWordWrap(True)
         self.empty.setMargin(12)
@@ -141,7 +153,8 @@ class LiveUpdates:
         self.feed = feed
         self.dock = NotificationsDock(window, locale=window.locale_)
         window.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.dock)
-        window.resizeDocks([self.dock], [DOCK_HEIGHT], Qt.Orientation.Vertical)
+        # Once the dock is laid out (a resize asked before that is ignored).
+        QTimer.singleShot(0, self.dock, self._size_dock)
         _profile_menu(window).addAction(self.dock.toggleViewAction())
         self.dock.setVisible(feed.in_process)
         self.indicator = QLabel(window)
@@ -166,6 +179,9 @@ class LiveUpdates:
             self._watch_timer.timeout.connect(self._check_register)
             self._watch_timer.start()
         self._pace()
+
+    def _size_dock(self) -> None:
+        self.window.resizeDocks([self.dock], [DOCK_HEIGHT], Qt.Orientation.Vertical)
 
     def close(self) -> None:
         for unsubscribe in self._unsubscribe:
