@@ -41,7 +41,7 @@ async def demo_webhooks(
     # The person chooses what the Demo register tracks: a payment made behind its back is listed only.
     inbox = WebhookInbox(desk.store, track_new=False)
     inbox.listeners.append(feed.deliver)
-    receiver = create_receiver(WebhookEndpoint(DEMO_HOOK_URL, (made.secret,)), inbox, clock=sandbox.clock.now)
+    receiver = create_receiver(WebhookEndpoint(DEMO_HOOK_URL, (made.secret,)), inbox)
     sandbox.webhooks.dispatcher.attach(DEMO_HOOK_HOST, receiver)
     return feed
 

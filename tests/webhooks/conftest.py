@@ -75,7 +75,7 @@ async def rig(tmp_path: Path) -> AsyncIterator[Rig]:
         secret = await register_hook(api)
         endpoint = WebhookEndpoint(HOOK_URL, (secret,))
         inbox = WebhookInbox.open(tmp_path / "register.sqlite3")
-        receiver = create_receiver(endpoint, inbox, clock=sandbox.clock.now)
+        receiver = create_receiver(endpoint, inbox)
         sandbox.webhooks.dispatcher.attach("desk.shop.example", receiver)
         try:
             yield Rig(app, api, inbox, receiver, endpoint)

@@ -8,7 +8,8 @@
 - 2xx within ``timeout`` (10 s) is success; any other status, a timeout or a refused connection is a
   failure, retried after ``retry_delay(attempts)``: about every 2 s for the first four attempts, then
   60 s, then 120 s, then hourly through attempt 29, then daily, and dropped once 7 days have passed
-  since the first attempt. The waits run on the sandbox clock, so advancing it runs days in seconds.
+  since the first attempt. The waits run on the sandbox clock, so advancing it runs days in seconds;
+  ``x-ms-date`` is the wall time of each attempt (what a receiver's own clock can check).
 - Faults on demand: ``delayMs`` holds each delivery before its first attempt (real time), and
   ``duplicateRate`` sends a delivered notification once more (the API may deliver twice).
 - In-process targets: ``attach(authority, asgi_app)`` sends what is addressed to that host to an ASGI
@@ -27,7 +28,7 @@ import random
 import threading
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -289,7 +290,9 @@ class Dispatcher:
     async def _attempt(self, delivery: Delivery, *, duplicate: bool = False) -> bool:
         url = delivery.registration.url
         now = self.clock.now()
-        headers = signed_headers(delivery.registration.secret, url, delivery.body, now)
+        # x-ms-date is the wall time of sending, not the sandbox clock: a receiver checks it against
+        # its own clock, and a sandbox clock moved days ahead must not make every delivery look forged.
+        headers = signed_headers(delivery.registration.secret, url, delivery.body, datetime.now(UTC))
         attempt = Attempt(len(delivery.attempts) + 1, now, None, duplicate=duplicate)
         delivery.attempts.append(attempt)
         started = time.monotonic()
