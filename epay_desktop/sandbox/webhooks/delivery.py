@@ -150,6 +150,7 @@ class Dispatcher:
         self._clients: dict[str, httpx.AsyncClient] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
         self._moved = asyncio.Event()
+        self._closed = False
         clock.add_listener(self._clock_moved)
 
     # -- targets -----------------------------------------------------------------------------------
@@ -188,6 +189,8 @@ class Dispatcher:
         self._start_workers()
 
     def _start_workers(self) -> None:
+        if self._closed:  # shutting down: what is queued stays queued
+            return
         with self._lock:
             keys = [k for k, q in self._queues.items() if q and k not in self._workers]
             for key in keys:
@@ -352,6 +355,7 @@ class Dispatcher:
             await asyncio.sleep(0.005)
 
     async def aclose(self) -> None:
+        self._closed = True
         with self._lock:
             workers = list(self._workers.values())
         for task in workers:
