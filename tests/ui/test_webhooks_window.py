@@ -72,9 +72,23 @@ def test_demo_rows_move_on_webhooks_alone(app_run: Callable[..., Any], tmp_path:
             lambda: window.model.tracked(reference).payment.aggregate.captured.value == 100,
             limit=10,  # type: ignore[union-attr]
         )
+        # And a cancel confirmed elsewhere releases the rest on the row.
+        async with EPaymentClient(Environment.sandbox(), credentials, transport=transport) as other:
+            await other.cancel(reference)
+        await wait_until(
+            lambda: (
+                window.model.tracked(reference).payment.aggregate.cancelled.value  # type: ignore[union-attr]
+                == payment.amount.value - 100
+            ),
+            limit=10,
+        )
         model = dock.model
         events = [model.received_at(row).notification.event_type for row in range(model.rowCount())]
-        assert events[:2] == ["epayments.payment.captured.v1", "epayments.payment.authorized.v1"]
+        assert events[:3] == [
+            "epayments.payment.cancelled.v1",
+            "epayments.payment.captured.v1",
+            "epayments.payment.authorized.v1",
+        ]
         assert model.data(model.index(0, 4)) == "verified"
         assert model.data(model.index(0, 2)) == reference
         assert "Webhooks live" in c.live_updates.indicator.text()
