@@ -93,11 +93,21 @@ class SandboxControls:
         latency_ms: int = 0,
         error_rates: dict[str, float] | None = None,
         drop_after_commit: int = 0,
+        *,
+        processing_ms: int = 0,
+        capture_failures: int = 0,
+        funds_unavailable: int = 0,
     ) -> dict[str, Any]:
+        """Set every fault at once (what is not given is off). ``processing_ms``: a modification holds
+        its payment that long (another gets 423); ``capture_failures`` / ``funds_unavailable``: the
+        next N captures are refused with 6280 / 6260."""
         body = {
             "latencyMs": latency_ms,
             "errorRates": error_rates or {"500": 0.0, "503": 0.0, "429": 0.0},
             "dropAfterCommit": drop_after_commit,
+            "processingMs": processing_ms,
+            "captureFailures": capture_failures,
+            "fundsUnavailable": funds_unavailable,
         }
         data = await self._call("PUT", "/sandbox/v1/faults", body=body)
         return data if isinstance(data, dict) else {}

@@ -7,10 +7,25 @@ import uuid
 from collections.abc import Awaitable
 from typing import TextIO
 
-from epay_desktop.api import EPaymentClient, MalformedResponseError, OutcomeUnknownError, new_idempotency_key
+from epay_desktop.api import (
+    ApiError,
+    EPaymentClient,
+    MalformedResponseError,
+    OutcomeUnknownError,
+    new_idempotency_key,
+    retry_with_same_key,
+)
 from epay_desktop.api.parse import parse_payment
 from epay_desktop.cli.journal import CliJournal, JournalRefusalError, journal_profile, resume_command
-from epay_desktop.cli.main import DEMO_CURRENCY, EXIT_OK, EXIT_REFUSED, EXIT_UNKNOWN, EXIT_USAGE, Connection
+from epay_desktop.cli.main import (
+    DEMO_CURRENCY,
+    EXIT_OK,
+    EXIT_REFUSED,
+    EXIT_UNKNOWN,
+    EXIT_USAGE,
+    Connection,
+    exit_code_for,
+)
 from epay_desktop.cli.output import Printer, event_json, events_text, payment_json, payment_text
 from epay_desktop.domain import Action, Currency, Money, Payment, PaymentEvent, cancel_outcome, check_action
 from epay_desktop.store import Operation
@@ -71,6 +86,24 @@ async def run(args: argparse.Namespace, connection: Connection, printer: Printer
     raise AssertionError(f"unhandled command {command}")  # argparse only lets known commands through
 
 
+def _retry_later(args: argparse.Namespace, printer: Printer, error: ApiError, sent: list[str]) -> int | None:
+    """A refusal that asks for the same request again later with the same key (6280 "Capture failed,
+    please try again later", 6260, 6250, 423): print it and the exact command that repeats it with that
+    key. None when ``error`` is another refusal (the caller lets it go on)."""
+    if not sent or not retry_with_same_key(error.error_code, error.status):
+        return None
+    printer.error(error)
+    printer.note(
+        f"Nothing was {_DONE[args.command]}. The payment service asks to try again later with the same "
+        f"idempotency key ({sent[-1]}), so it cannot happen twice. When you do, run:\n"
+        f"  {resume_command(args, sent[-1])}"
+    )
+    return exit_code_for(error)
+
+
+_DONE = {"cancel": "cancelled", "capture": "captured", "refund": "refunded"}
+
+
 async def _read_log(client: EPaymentClient, reference: str) -> tuple[Payment, list[PaymentEvent]]:
     return await client.get_payment(reference), await client.get_events(reference)
 
@@ -105,19 +138,31 @@ async def _cancel(
         if not args.yes and not _confirmed(f"Cancel {payment.reference}? [y/N] ", printer, stdin):
             printer.error("Not confirmed: nothing was cancelled.")
             return EXIT_REFUSED
-        after, key = await journal.run(
-            operation=Operation.CANCEL,
-            msn=msn,
-            reference=payment.reference,
-            amount=None,
-            resumed=resumed,
-            key=args.key,
-            send=lambda k: client.cancel(
-                payment.reference, idempotency_key=k, cancel_transaction_only=args.transaction_only
-            ),
-            read_log=lambda: _read_log(client, payment.reference),
-            printer=printer,
-        )
+        sent: list[str] = []
+
+        def send_cancel(key: str) -> Awaitable[Payment]:
+            sent.append(key)
+            return client.cancel(
+                payment.reference, idempotency_key=key, cancel_transaction_only=args.transaction_only
+            )
+
+        try:
+            after, key = await journal.run(
+                operation=Operation.CANCEL,
+                msn=msn,
+                reference=payment.reference,
+                amount=None,
+                resumed=resumed,
+                key=args.key,
+                send=send_cancel,
+                read_log=lambda: _read_log(client, payment.reference),
+                printer=printer,
+            )
+        except ApiError as error:
+            code = _retry_later(args, printer, error, sent)
+            if code is None:
+                raise
+            return code
     finally:
         await journal.aclose()
     released = after.aggregate.cancelled - payment.aggregate.cancelled
@@ -146,22 +191,31 @@ async def _capture_or_refund(
                 printer.error(f"Cannot {args.command} {amount.plain()} on {payment.reference}: {reason}")
                 return EXIT_REFUSED
 
+        sent: list[str] = []
+
         def send(key: str) -> Awaitable[Payment]:
+            sent.append(key)
             if action is Action.CAPTURE:
                 return client.capture(payment.reference, amount, idempotency_key=key)
             return client.refund(payment.reference, amount, idempotency_key=key)
 
-        after, key = await journal.run(
-            operation=operation,
-            msn=msn,
-            reference=payment.reference,
-            amount=amount,
-            resumed=resumed,
-            key=args.key,
-            send=send,
-            read_log=lambda: _read_log(client, payment.reference),
-            printer=printer,
-        )
+        try:
+            after, key = await journal.run(
+                operation=operation,
+                msn=msn,
+                reference=payment.reference,
+                amount=amount,
+                resumed=resumed,
+                key=args.key,
+                send=send,
+                read_log=lambda: _read_log(client, payment.reference),
+                printer=printer,
+            )
+        except ApiError as error:
+            code = _retry_later(args, printer, error, sent)
+            if code is None:
+                raise
+            return code
     finally:
         await journal.aclose()
     verb = "Captured" if action is Action.CAPTURE else "Refunded"

@@ -94,12 +94,18 @@ def build_parser() -> argparse.ArgumentParser:
     cancel.add_argument("reference", type=_reference)
     cancel.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     cancel.add_argument("--transaction-only", action="store_true", help="only if not yet approved")
-    cancel.add_argument("--key", help="idempotency key (repeat a call whose outcome was unknown)")
+    cancel.add_argument(
+        "--key",
+        help="idempotency key (repeat a call whose outcome was unknown or that must be retried)",
+    )
     for name, text in (("capture", "capture AMOUNT (e.g. 12.50)"), ("refund", "refund AMOUNT (e.g. 12.50)")):
         command = sub.add_parser(name, help=text)
         command.add_argument("reference", type=_reference)
         command.add_argument("amount", type=_amount, help="in kroner/euro, e.g. 12.50 or 12,50")
-        command.add_argument("--key", help="idempotency key (repeat a call whose outcome was unknown)")
+        command.add_argument(
+            "--key",
+            help="idempotency key (repeat a call whose outcome was unknown or that must be retried)",
+        )
 
     create = sub.add_parser("create", help="create a payment")
     create.add_argument("amount", type=_amount, help="in kroner/euro, e.g. 12.50 or 12,50")

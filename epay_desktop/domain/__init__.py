@@ -17,6 +17,7 @@ from epay_desktop.domain.payment import (
     State,
 )
 from epay_desktop.domain.reference import REFERENCE_PATTERN, is_valid_reference
+from epay_desktop.domain.reservation import LAPSE_WARNING, Guarantee, capture_guarantee
 from epay_desktop.domain.rules import (
     Action,
     ActionCheck,
@@ -30,6 +31,7 @@ from epay_desktop.domain.rules import (
 from epay_desktop.domain.tracked import STALE_AFTER, TrackedPayment
 
 __all__ = [
+    "LAPSE_WARNING",
     "REFERENCE_PATTERN",
     "STALE_AFTER",
     "Action",
@@ -38,6 +40,7 @@ __all__ = [
     "CancelOutcome",
     "Currency",
     "EventName",
+    "Guarantee",
     "Money",
     "MoneyError",
     "Payment",
@@ -47,6 +50,7 @@ __all__ = [
     "apply_event",
     "cancel_outcome",
     "capturable",
+    "capture_guarantee",
     "check_action",
     "is_valid_reference",
     "refundable",

@@ -29,7 +29,9 @@ def webhook_body(payment: PaymentRecord, event: EventRecord) -> dict[str, Any]:
         "success": event.success,
     }
     if event.name == "AUTHORIZED" and payment.profile_scope:
+        # With profile sharing, the user's details ride along on AUTHORIZED (1.8.1 WebhookEvent).
         body["sub"] = f"sandbox-sub-{payment.psp_reference[:8]}"
+        body["userDetails"] = payment.user_details_json()
     return body
 
 
