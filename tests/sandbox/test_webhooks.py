@@ -321,3 +321,17 @@ async def test_a_target_that_answers_too_late_is_retried(app: Starlette, api: Ap
         assert len(calls) == 2
     finally:
         await sandbox_of(app).webhooks.aclose()
+
+
+async def test_with_profile_sharing_authorized_carries_the_users_details(
+    app: Starlette, api: Api, recorder: Recorder
+) -> None:
+    await register(api, events=["epayments.payment.authorized.v1"])
+    created = await api.create("webhook-profile-1", profile={"scope": "name phoneNumber"})
+    assert created.status_code == 201, created.text
+    assert (await api.approve("webhook-profile-1")).status_code == 200
+    await settle(app)
+    body = recorder.received[0].json
+    assert body["name"] == "AUTHORIZED"
+    assert body["sub"].startswith("sandbox-sub-")
+    assert body["userDetails"] == (await api.get("webhook-profile-1")).json()["userDetails"]
