@@ -23,6 +23,7 @@ from typing import TextIO
 
 import httpx
 
+from epay_desktop import __version__
 from epay_desktop.api import (
     CUSTOMER_ACTIONS,
     Credentials,
@@ -78,6 +79,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="Exit codes: 0 ok, 1 refused, 2 usage, 3 outcome unknown (check the event log), "
         "4 network or configuration.",
     )
+    parser.add_argument("--version", action="version", version=f"epay {__version__}")
     parser.add_argument("--env", choices=("sandbox", "test", "production"), default="sandbox")
     parser.add_argument("--base-url", help="a sandbox elsewhere, e.g. http://127.0.0.1:8787 (sandbox only)")
     parser.add_argument("--msn", help="merchant serial number (default: EPAY_MSN, or 123456 in the sandbox)")

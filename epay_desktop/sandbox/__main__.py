@@ -10,6 +10,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from epay_desktop import __version__
 from epay_desktop.sandbox.app import SandboxConfig, create_app
 from epay_desktop.sandbox.server import base_url, bind, build_server
 
@@ -18,6 +19,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="epay-sandbox", description="A local, stateful ePayment API sandbox."
     )
+    parser.add_argument("--version", action="version", version=f"epay-sandbox {__version__}")
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default: loopback only)")
     parser.add_argument("--port", type=int, default=8787, help="port (0 = any free port; default 8787)")
     parser.add_argument("--data", choices=("demo", "empty"), default="demo", help="data set to start with")
