@@ -15,6 +15,7 @@ import logging
 import sys
 from pathlib import Path
 
+from epay_desktop import __version__
 from epay_desktop.api import install_redaction
 from epay_desktop.api.webhooks import WebhookEndpoint
 from epay_desktop.services.profiles import ProfileStore, ProfileStoreError, register_path
@@ -29,6 +30,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="epay-webhooks", description="Receive Vipps MobilePay ePayment webhooks into a register."
     )
+    parser.add_argument("--version", action="version", version=f"epay-webhooks {__version__}")
     parser.add_argument("--url", required=True, help="the webhook URL exactly as registered")
     where = parser.add_mutually_exclusive_group(required=True)
     where.add_argument("--profile", help="the epay-desktop profile whose register to feed")
