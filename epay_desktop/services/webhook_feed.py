@@ -34,55 +34,57 @@ def _event_type(event: PaymentEvent) -> str:
     return f"epayments.payment.{event.display_name.lower()}.v1"
 
 
+Mark = tuple[str | None, int]  # when the row's snapshot was fetched, how many events it has
+
+
+def _mark(tracked: TrackedPayment) -> Mark:
+    fetched = tracked.fetched_at
+    return (fetched.isoformat() if fetched is not None else None, len(tracked.events))
+
+
 class RegisterWatch:
-    """Notices changes another program made to a register and says which events appeared."""
+    """Notices changes another program made to a register and says which events appeared.
+
+    Cheap when nothing happened (one pragma), and light when something did: a mark per row (no
+    snapshot decoded), then only the rows whose mark moved are read."""
 
     def __init__(self, store: Store, msn: str) -> None:
         self.store = store
         self.msn = msn
         self._version: int | None = None
-        self._seen: dict[str, tuple[datetime | None, int, object]] = {}
+        self._seen: dict[str, Mark] = {}
         self._lock = threading.Lock()
 
     def note(self, tracked: TrackedPayment) -> None:
         """The desk itself wrote this row (a refresh, an operation): not another program's change."""
         with self._lock:
-            self._seen[tracked.reference] = (tracked.fetched_at, len(tracked.events), tracked.payment)
+            self._seen[tracked.reference] = _mark(tracked)
 
-    def _data_version(self) -> int:
-        return int(
-            self.store.db.read(
-                "watching the register", lambda c: c.execute("PRAGMA data_version").fetchone()[0]
-            )
-        )
-
-    def _remember(self, rows: list[TrackedPayment]) -> None:
-        with self._lock:
-            self._seen = {t.reference: (t.fetched_at, len(t.events), t.payment) for t in rows}
-
-    def check(self, now: datetime | None = None) -> list[tuple[TrackedPayment, list[PaymentEvent]]]:
+    def check(self) -> list[tuple[TrackedPayment, list[PaymentEvent]]]:
         """The rows another program changed since the last check, each with the events it added
         (synchronous: run it in a thread). The first check only takes note of what is there."""
-        version = self._data_version()
+        register = self.store.register
+        version = register.data_version()
         if version == self._version:
             return []
         first = self._version is None
         self._version = version
-        rows = self.store.register.all(self.msn)
-        if first:
-            self._remember(rows)
-            return []
-        changed: list[tuple[TrackedPayment, list[PaymentEvent]]] = []
+        marks = register.change_marks(self.msn)
         with self._lock:
             seen = dict(self._seen)
-        for row in rows:
-            before = seen.get(row.reference)
-            now_key = (row.fetched_at, len(row.events), row.payment)
-            if before == now_key:
+            self._seen.update(marks)
+        if first:
+            return []
+        changed: list[tuple[TrackedPayment, list[PaymentEvent]]] = []
+        for reference, mark in marks.items():
+            before = seen.get(reference)
+            if before == mark:
                 continue
-            known = before[1] if before is not None else 0
+            row = register.get(self.msn, reference)
+            if row is None:
+                continue
+            known = max(before[1], 0) if before is not None else 0
             changed.append((row, list(row.events[known:])))
-        self._remember(rows)
         return changed
 
 

@@ -324,3 +324,24 @@ class Register:
             return after, True
 
         return self.db.write("saving a webhook event", run)
+
+    def data_version(self) -> int:
+        """SQLite's ``PRAGMA data_version``: it moves when another connection (another program) commits
+        to this file, not for this connection's own writes."""
+        return int(
+            self.db.read("watching the register", lambda c: c.execute("PRAGMA data_version").fetchone()[0])
+        )
+
+    def change_marks(self, msn: str) -> dict[str, tuple[str | None, int]]:
+        """A light mark of every row of ``msn``: when its snapshot was fetched and how many events it
+        has (-1 when they cannot be read), without decoding any snapshot."""
+        rows = self.db.read(
+            "watching the register",
+            lambda c: c.execute(
+                "SELECT reference, fetched_at, CASE WHEN events_json IS NULL THEN 0 "
+                "WHEN json_valid(events_json) THEN json_array_length(events_json) ELSE -1 END "
+                "FROM payments WHERE msn = ?",
+                (msn,),
+            ).fetchall(),
+        )
+        return {str(r[0]): (str(r[1]) if r[1] else None, int(r[2])) for r in rows}
