@@ -335,3 +335,21 @@ async def test_with_profile_sharing_authorized_carries_the_users_details(
     assert body["name"] == "AUTHORIZED"
     assert body["sub"].startswith("sandbox-sub-")
     assert body["userDetails"] == (await api.get("webhook-profile-1")).json()["userDetails"]
+
+
+async def test_a_partner_registration_without_a_serial_number_covers_every_sales_unit(
+    app: Starlette, api: Api, recorder: Recorder
+) -> None:
+    headers = {k: v for k, v in api.headers().items() if k != "Merchant-Serial-Number"}
+    body = {"url": TARGET, "events": ["epayments.payment.created.v1"]}
+    assert (await api.client.post("/webhooks/v1/webhooks", headers=headers, json=body)).status_code == 201
+    assert (await api.client.get("/webhooks/v1/webhooks", headers=api.headers())).json() == {"webhooks": []}
+    other = Api(api.client, msn="654321")
+    other.token = api.token
+    assert (await api.create("webhook-partner-1")).status_code == 201
+    assert (await other.create("webhook-partner-2")).status_code == 201
+    await settle(app)
+    assert sorted((r.json["msn"], r.json["reference"]) for r in recorder.received) == [
+        ("123456", "webhook-partner-1"),
+        ("654321", "webhook-partner-2"),
+    ]
