@@ -4,13 +4,13 @@ transport, or a sandbox on another machine); this module never imports the sandb
 
 from __future__ import annotations
 
-from types import TracebackType
 from typing import Any, Final
 
 import httpx
 
 from epay_desktop.api.errors import InvalidInputError, MalformedResponseError, NetworkError
 from epay_desktop.api.inputs import check_reference
+from epay_desktop.api.lifecycle import AsyncClosing
 from epay_desktop.api.parse import load_json, parse_payment, parse_problem
 from epay_desktop.api.session import DEFAULT_TIMEOUT
 from epay_desktop.domain import Payment
@@ -20,23 +20,12 @@ __all__ = ["CUSTOMER_ACTIONS", "SandboxControls"]
 CUSTOMER_ACTIONS: Final = ("approve", "reject", "start-authorizing", "finish-authorizing", "expire")
 
 
-class SandboxControls:
+class SandboxControls(AsyncClosing):
     """``async with SandboxControls(base_url, transport=...) as controls: ...``"""
 
     def __init__(self, base_url: str, *, transport: httpx.AsyncBaseTransport | None = None) -> None:
         self.base_url = base_url.rstrip("/")
         self._http = httpx.AsyncClient(base_url=self.base_url, transport=transport, timeout=DEFAULT_TIMEOUT)
-
-    async def __aenter__(self) -> SandboxControls:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
 
     async def aclose(self) -> None:
         await self._http.aclose()

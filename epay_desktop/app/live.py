@@ -52,6 +52,6 @@ async def register_watch(desk: PaymentDesk) -> WebhookFeed:
 
     from epay_desktop.services.webhook_feed import RegisterWatch, WebhookFeed
 
-    watch = RegisterWatch(desk.store, desk.msn)
+    watch = RegisterWatch(desk.store, desk.profile.merchant_serial_number)
     await asyncio.to_thread(watch.check)
     return WebhookFeed(desk.changes, watch=watch)

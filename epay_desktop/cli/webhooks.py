@@ -9,13 +9,21 @@ the OS keyring for ``epay-webhooks --profile NAME``; otherwise the receiver read
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from epay_desktop.api.webhooks_client import EPAYMENT_EVENTS, WebhooksClient
 from epay_desktop.cli.output import Printer
 from epay_desktop.services.webhook_secrets import ENV_VAR, WebhookSecrets, WebhookSecretsError
 
+if TYPE_CHECKING:
+    from epay_desktop.cli.connection import Connection
+
 EXIT_OK = 0
+
+
+def webhooks_client(connection: Connection) -> WebhooksClient:
+    """The Webhooks API over the same environment, credentials and transport as every command."""
+    return WebhooksClient(connection.environment, connection.credentials, transport=connection.transport)
 
 
 def add_webhook_commands(sub: Any) -> None:

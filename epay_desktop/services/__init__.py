@@ -1,6 +1,10 @@
 """Use cases that combine ``api`` and ``store``: track, refresh, cancel with journal, recovery.
 
-Belongs here: orchestration and policy. May import ``api``, ``store`` and ``domain``. No Qt.
+Belongs here: orchestration and policy. May import ``api``, ``store`` and ``domain``. No Qt. The desk
+(``PaymentDesk``) is composed of parts (see ``desk.py``) and publishes every new snapshot on its
+``changes`` feed (``changes.py``); every cancel, capture and refund, the window's and ``epay``'s, goes
+through the one journaled-send engine (``engine.py``; ``StandaloneJournal`` for a journal without a
+register).
 
 The exports load lazily (module ``__getattr__``): ``from epay_desktop.services import Profile`` imports
 ``services.profiles`` only, so the window can read the profile before its first paint without loading
@@ -27,10 +31,15 @@ if TYPE_CHECKING:
     from epay_desktop.services.creating import new_reference
     from epay_desktop.services.demo import DemoControls
     from epay_desktop.services.desk import PaymentDesk
+    from epay_desktop.services.engine import RESEND_WINDOW, SendEngine, SendResult
     from epay_desktop.services.errors import (
         ActionNotPossibleError,
+        AlreadyPendingError,
         DeskError,
         DeskInputError,
+        FinishedMeanwhileError,
+        KeyAlreadyUsedError,
+        NeedsDecisionError,
         NotTrackedError,
         OperationFinishedError,
         OperationPendingError,
@@ -51,7 +60,6 @@ if TYPE_CHECKING:
         SecretStore,
         register_path,
     )
-    from epay_desktop.services.recovery import RESEND_WINDOW
     from epay_desktop.services.results import (
         AddReport,
         CancelResult,
@@ -61,10 +69,12 @@ if TYPE_CHECKING:
         RecoveryResult,
         RejectedItem,
     )
+    from epay_desktop.services.standalone import StandaloneJournal
     from epay_desktop.store import (
         AuditEntry,
         Intent,
         IntentStatus,
+        Operation,
         RegisterDamagedError,
         RegisterError,
         RegisterLockedError,
@@ -72,6 +82,14 @@ if TYPE_CHECKING:
     )
 
 _EXPORTS: dict[str, str] = {
+    "AlreadyPendingError": "epay_desktop.services.errors",
+    "FinishedMeanwhileError": "epay_desktop.services.errors",
+    "KeyAlreadyUsedError": "epay_desktop.services.errors",
+    "NeedsDecisionError": "epay_desktop.services.errors",
+    "Operation": "epay_desktop.store",
+    "SendEngine": "epay_desktop.services.engine",
+    "SendResult": "epay_desktop.services.engine",
+    "StandaloneJournal": "epay_desktop.services.standalone",
     "ActionNotPossibleError": "epay_desktop.services.errors",
     "AddReport": "epay_desktop.services.results",
     "AuditEntry": "epay_desktop.store",
@@ -102,7 +120,7 @@ _EXPORTS: dict[str, str] = {
     "ProfileStore": "epay_desktop.services.profiles",
     "ProfileStoreError": "epay_desktop.services.profiles",
     "PaymentsRemoved": "epay_desktop.services.changes",
-    "RESEND_WINDOW": "epay_desktop.services.recovery",
+    "RESEND_WINDOW": "epay_desktop.services.engine",
     "ReadOnlyRegisterError": "epay_desktop.services.errors",
     "RecoveryOutcome": "epay_desktop.services.results",
     "RecoveryResult": "epay_desktop.services.results",
@@ -130,6 +148,7 @@ __all__ = [
     "RESEND_WINDOW",
     "ActionNotPossibleError",
     "AddReport",
+    "AlreadyPendingError",
     "AuditEntry",
     "CancelResult",
     "Change",
@@ -138,11 +157,15 @@ __all__ = [
     "DemoControls",
     "DeskError",
     "DeskInputError",
+    "FinishedMeanwhileError",
     "ImportReport",
     "Intent",
     "IntentStatus",
+    "KeyAlreadyUsedError",
     "MissingSecretsError",
+    "NeedsDecisionError",
     "NotTrackedError",
+    "Operation",
     "OperationFinishedError",
     "OperationPendingError",
     "OperationResult",
@@ -164,7 +187,10 @@ __all__ = [
     "RegisterTooNewError",
     "RejectedItem",
     "SecretStore",
+    "SendEngine",
+    "SendResult",
     "StaleConfirmationError",
+    "StandaloneJournal",
     "check_connection",
     "client_for",
     "credentials_for",

@@ -41,9 +41,9 @@ class FailNextCapture(httpx.AsyncBaseTransport):
 
 @pytest.fixture(autouse=True)
 def failing_sandbox(monkeypatch: pytest.MonkeyPatch) -> None:
-    module = importlib.import_module("epay_desktop.cli.main")
-    real = module._in_process_sandbox
-    monkeypatch.setattr(module, "_in_process_sandbox", lambda: FailNextCapture(real()))
+    module = importlib.import_module("epay_desktop.cli.connection")
+    real = module.in_process_sandbox
+    monkeypatch.setattr(module, "in_process_sandbox", lambda: FailNextCapture(real()))
     monkeypatch.setattr(FailNextCapture, "armed", False)
 
 
