@@ -46,12 +46,19 @@ async def demo_webhooks(
     return feed
 
 
-async def register_watch(desk: PaymentDesk) -> WebhookFeed:
-    """A feed that watches the register; what is in it now is known (the window loads it)."""
+async def register_watch(desk: PaymentDesk) -> WebhookFeed | None:
+    """A feed that watches the register; what is in it now is known (the window loads it). None when
+    the register cannot be watched (the profile opens all the same; polling keeps it current)."""
     import asyncio
+    import logging
 
     from epay_desktop.services.webhook_feed import RegisterWatch, WebhookFeed
+    from epay_desktop.store import RegisterError
 
     watch = RegisterWatch(desk.store, desk.profile.merchant_serial_number)
-    await asyncio.to_thread(watch.check)
+    try:
+        await asyncio.to_thread(watch.check)
+    except RegisterError as error:
+        logging.getLogger(__name__).warning("not watching the register for webhooks: %s", error)
+        return None
     return WebhookFeed(desk.changes, watch=watch)

@@ -92,7 +92,8 @@ async def open_profile(profile: Profile, secrets: SecretStore, *, read_only: boo
         client = await stack.enter_async_context(client_of_profile)
         desk = await _open_desk(profile, client, register_path(profile), read_only=read_only)
         stack.push_async_callback(desk.aclose)
-        webhooks = await register_watch(desk)
+        # A register opened read-only (damaged or locked) is not watched: only what it shows now counts.
+        webhooks = None if read_only else await register_watch(desk)
     except BaseException:
         await stack.aclose()
         raise
