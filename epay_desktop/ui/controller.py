@@ -191,7 +191,7 @@ class Controller:
         window.bind(session.desk, read_only=session.read_only)
         feed = getattr(session, "webhooks", None)  # the profile's WebhookFeed (app/live.py), if any
         if feed is not None:
-            from epay_desktop.ui.webhooks_view import attach_live_updates
+            from epay_desktop.ui.window.live_updates import attach_live_updates
 
             self.live_updates = attach_live_updates(window, feed)
         if not session.read_only:

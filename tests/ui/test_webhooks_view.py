@@ -8,8 +8,8 @@ from typing import Any
 
 from epay_desktop.api.webhooks import parse_notification
 from epay_desktop.services.webhook_inbox import Received
-from epay_desktop.ui import webhooks_view
-from epay_desktop.ui.webhooks_view import NotificationsDock, NotificationsModel
+from epay_desktop.ui.window import notifications
+from epay_desktop.ui.window.notifications import NotificationsDock, NotificationsModel
 
 
 def received(n: int, *, outcome: str = "stored", via: str = "receiver", success: bool = True) -> Received:
@@ -49,7 +49,7 @@ def test_what_the_signature_column_says() -> None:
 
 
 def test_it_keeps_a_bounded_number(monkeypatch: Any) -> None:
-    monkeypatch.setattr(webhooks_view, "KEPT_ROWS", 5)
+    monkeypatch.setattr(notifications, "KEPT_ROWS", 5)
     model = NotificationsModel()
     for n in range(8):
         model.add(received(n))

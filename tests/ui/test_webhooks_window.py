@@ -20,7 +20,7 @@ from epay_desktop.domain import Currency, Money, State
 from epay_desktop.sandbox import SandboxConfig
 from epay_desktop.services import ProfileSecrets, ProfileStore, SecretStore, register_path
 from epay_desktop.services.webhook_inbox import WebhookInbox
-from epay_desktop.ui.webhooks_view import NotificationsDock
+from epay_desktop.ui.window.notifications import NotificationsDock
 from epay_desktop.webhooks import create_receiver
 from epay_desktop.webhooks.serving import address, bind, build_server
 from tests.support.sandbox_server import running_sandbox
@@ -58,6 +58,8 @@ def test_demo_rows_move_on_webhooks_alone(app_run: Callable[..., Any], tmp_path:
         reference = waiting[0]
         transport = c.session.transport
         dock = _dock(c)
+        assert not dock.isVisible()  # closed at first; the status bar's webhook button opens it
+        c.live_updates.indicator.click()
         assert dock.isVisible()
         # The customer approves in the sandbox (not through the desk): only a webhook can tell the window.
         async with SandboxControls("http://sandbox.epay.local", transport=transport) as controls:
@@ -94,6 +96,8 @@ def test_demo_rows_move_on_webhooks_alone(app_run: Callable[..., Any], tmp_path:
         assert "Webhooks live" in c.live_updates.indicator.text()
         # Polling goes on as the fallback, slower while webhooks flow.
         assert window.refresh_flow.poll_timer.interval() == 4 * 2_000
+        window.resize(1280, 900)
+        await asyncio.sleep(0.05)
         window.grab().save(str(tmp_path / "demo-webhooks.png"))
 
     app_run(scenario)
