@@ -72,7 +72,8 @@ async def run_webhooks(args: argparse.Namespace, client: WebhooksClient, printer
         if args.webhooks_command == "register":
             made = await client.register(args.url, tuple(args.events))
             where = _keep(args, made.id, made.secret)
-            printer.result(
+            # The secret is shown once, here; everywhere else (logs, errors) it is redacted.
+            printer.reveal(
                 f"Registered webhook {made.id} for {args.url}\n"
                 f"Events: {', '.join(args.events)}\n"
                 f"Secret (shown once): {made.secret}\n{where}",

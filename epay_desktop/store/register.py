@@ -68,6 +68,9 @@ class Register:
     def __init__(self, db: Database) -> None:
         self.db = db
         self.unreadable_rows = 0  # rows a salvage of a damaged register could not read
+        # Rows of the last ``all`` skipped because a cell in them cannot be read (what and why): one bad
+        # cell must not take the whole list with it.
+        self.skipped_rows: list[str] = []
 
     def add(
         self, msn: str, entries: Iterable[NewEntry], *, now: datetime | None = None
@@ -153,7 +156,16 @@ class Register:
             if not self.db.read_only:
                 raise
             rows = self._salvage(msn)
-        return [_tracked(row) for row in rows]
+        payments: list[TrackedPayment] = []
+        skipped: list[str] = []
+        for row in rows:
+            try:
+                payments.append(_tracked(row))
+            except (ValueError, TypeError, OverflowError) as problem:
+                log.warning("skipping an unreadable register row %r: %s", row[0], problem)
+                skipped.append(f"{row[0]!s:.64} ({problem!s:.120})")
+        self.skipped_rows = skipped
+        return payments
 
     def _salvage(self, msn: str) -> list[tuple[object, ...]]:
         """Read a damaged table row by row through the table itself (no index: those may be the

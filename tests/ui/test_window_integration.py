@@ -410,3 +410,23 @@ def test_the_refresh_flows_offline_line_reaches_the_status_bar(run: Callable[...
         assert h.window.statusBar().currentMessage().startswith("Offline: could not reach the API")
 
     run(scenario)
+
+
+def test_a_register_row_that_cannot_be_read_is_skipped_and_said(run: Callable[..., Any]) -> None:
+    async def scenario(h: Harness) -> None:
+        desk = h.session.desk
+        rows = h.window.model.rowCount()
+        bad = h.window.model.references()[0]
+        await asyncio.to_thread(
+            desk.store.db.write,
+            "test",
+            lambda c: c.execute("UPDATE payments SET created_at = 'yesterday' WHERE reference = ?", (bad,)),
+        )
+        loaded = await desk.load_register()
+        assert len(loaded) == rows - 1
+        await h.window.load(refresh=False)
+        message = h.window.statusBar().currentMessage()
+        assert "1 row(s) could not be read and were skipped" in message
+        assert bad in message
+
+    run(scenario)
