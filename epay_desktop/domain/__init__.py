@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from epay_desktop.domain.business import BADGE_COLOURS, BusinessState, business_state, state_sentence
 from epay_desktop.domain.country import COUNTRIES, Country, country_for, with_country_code
+from epay_desktop.domain.events import apply_event
 from epay_desktop.domain.money import Currency, Money, MoneyError
 from epay_desktop.domain.payment import (
     Aggregate,
@@ -53,6 +54,7 @@ __all__ = [
     "PaymentEvent",
     "State",
     "TrackedPayment",
+    "apply_event",
     "business_state",
     "cancel_outcome",
     "capturable",

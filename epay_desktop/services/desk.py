@@ -138,6 +138,7 @@ class PaymentDesk:
     async def aclose(self) -> None:
         """Wait for the money-moving calls in flight (``drain``), then close the register."""
         await self.drain()
+        await self.engine.drain()  # confirmed outcomes still being recorded (the register was busy)
         await self._db(self.store.close)
 
     async def _db(self, work: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
@@ -165,6 +166,13 @@ class PaymentDesk:
     def damage(self) -> str:
         """What is wrong with a register opened read-only ("" when nothing was found)."""
         return self.context.damage
+
+    @property
+    def skipped(self) -> list[str]:
+        """What the last load of the register and read of the journal left out because a cell in it
+        cannot be read (one line each, saying which and why): to be told, never silently dropped."""
+        rows = [f"register row {row}" for row in self.context.skipped_rows]
+        return rows + self.context.skipped_intents
 
     @property
     def changes(self) -> ChangeFeed:
@@ -211,14 +219,17 @@ class PaymentDesk:
         return await self.moves.cancel(reference, expected_release=expected_release, reason=reason)
 
     async def capture(
-        self, reference: str, amount: Money, *, key: str | None = None, reason: str = ""
+        self, reference: str, amount: Money, *, key: str | None = None, reason: str = "", again: bool = False
     ) -> OperationResult:
-        return await self.moves.capture(reference, amount, key=key, reason=reason)
+        """``RepeatNotConfirmedError`` (nothing sent) when the same amount was captured on the payment
+        minutes ago, unless ``again`` (the person confirmed a second one); ``key`` and ``reason`` as for
+        ``MoneyMoves.capture``."""
+        return await self.moves.capture(reference, amount, key=key, reason=reason, again=again)
 
     async def refund(
-        self, reference: str, amount: Money, *, key: str | None = None, reason: str = ""
+        self, reference: str, amount: Money, *, key: str | None = None, reason: str = "", again: bool = False
     ) -> OperationResult:
-        return await self.moves.refund(reference, amount, key=key, reason=reason)
+        return await self.moves.refund(reference, amount, key=key, reason=reason, again=again)
 
     def busy_references(self) -> frozenset[str]:
         """Payments with a money-moving call committed and in flight in this desk (it will finish and
@@ -258,6 +269,12 @@ class PaymentDesk:
         """The newest ``limit`` audit lines, newest first."""
         return await self._db(self.store.audit.entries, limit)
 
+    async def export_payments_csv(self, rows: Iterable[TrackedPayment], path: Path) -> int:
+        """The list as shown (``rows``) to a CSV file (formula-safe); reads nothing, writes no register."""
+        from epay_desktop.services.exporting import write_payments_csv
+
+        return await asyncio.to_thread(write_payments_csv, list(rows), Path(path))
+
     async def export_audit_csv(self, path: Path) -> int:  # reads only: fine when read-only
         return await self._db(self.store.audit.export_csv, Path(path))
 
@@ -266,3 +283,16 @@ class PaymentDesk:
 
     async def pending_intents(self) -> list[Intent]:
         return await self.engine.pending()
+
+    async def check_pending(self, reference: str) -> tuple[list[str], int]:
+        """Settle ``reference``'s intents without a known outcome from its event log (nothing is sent):
+        the messages of those the log settled, and how many stay pending."""
+        messages: list[str] = []
+        left = 0
+        for intent in await self.engine.pending(reference=reference, everywhere=True):
+            settled = await self.engine.settle(intent, None, source="recovery")
+            if settled is None:
+                left += 1
+            else:
+                messages.append(settled.message)
+        return messages, left

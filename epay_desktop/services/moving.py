@@ -61,21 +61,23 @@ class MoneyMoves:
         return CancelResult(done.tracked, done.moved, done.reconciled, done.message)
 
     async def capture(
-        self, reference: str, amount: Money, *, key: str | None = None, reason: str = ""
+        self, reference: str, amount: Money, *, key: str | None = None, reason: str = "", again: bool = False
     ) -> OperationResult:
         """Capture ``amount`` (at most what is capturable now). ``key``: the Idempotency-Key to begin
         the intent with; the key of a capture the API refused with "try again later" (6280 and the
         other ``api.retry_with_same_key`` refusals) sends that capture again, reopened by the journal.
-        ``reason``: why, in the person's words, for the audit log."""
-        done = await self._move(Operation.CAPTURE, reference, amount, key=key, reason=reason)
+        ``reason``: why, in the person's words, for the audit log. ``again``: the person confirmed a
+        second capture of the same amount made minutes after one succeeded (``RepeatNotConfirmedError``
+        otherwise)."""
+        done = await self._move(Operation.CAPTURE, reference, amount, key=key, reason=reason, again=again)
         return OperationResult(done.tracked, done.moved, done.reconciled, done.message)
 
     async def refund(
-        self, reference: str, amount: Money, *, key: str | None = None, reason: str = ""
+        self, reference: str, amount: Money, *, key: str | None = None, reason: str = "", again: bool = False
     ) -> OperationResult:
-        """Refund ``amount`` (at most what is refundable now); ``key`` and ``reason`` as for
-        :meth:`capture`."""
-        done = await self._move(Operation.REFUND, reference, amount, key=key, reason=reason)
+        """Refund ``amount`` (at most what is refundable now); ``key``, ``reason`` and ``again`` as
+        for :meth:`capture`."""
+        done = await self._move(Operation.REFUND, reference, amount, key=key, reason=reason, again=again)
         return OperationResult(done.tracked, done.moved, done.reconciled, done.message)
 
     async def _move(
@@ -87,11 +89,12 @@ class MoneyMoves:
         expected_release: Money | None = None,
         key: str | None = None,
         reason: str = "",
+        again: bool = False,
     ) -> SendResult:
         self.context.writable(f"{operation.value} {reference}")
         self.claims.claim(reference, operation)
         try:
-            send = await self._prepare(operation, reference, amount, expected_release, key, reason)
+            send = await self._prepare(operation, reference, amount, expected_release, again, key, reason)
         except BaseException:
             self.claims.release(reference)  # nothing was committed or sent
             raise
@@ -103,6 +106,7 @@ class MoneyMoves:
         reference: str,
         amount: Money | None,
         expected_release: Money | None,
+        again: bool = False,
         key: str | None = None,
         reason: str = "",
     ) -> Coroutine[Any, Any, SendResult]:
@@ -155,6 +159,7 @@ class MoneyMoves:
             reference,
             amount if amount is not None else check.amount,
             payment,
+            again=again,
             key=key,
             reason=reason,
         )

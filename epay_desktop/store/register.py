@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import logging
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from epay_desktop.domain import Payment, PaymentEvent, TrackedPayment
+from epay_desktop.domain import EventName, Payment, PaymentEvent, TrackedPayment
 from epay_desktop.store.codec import SnapshotError, dump_events, dump_payment, load_events, load_payment
 from epay_desktop.store.db import Database, RegisterDamagedError, from_text, to_text, utc_now
 
@@ -68,6 +68,9 @@ class Register:
     def __init__(self, db: Database) -> None:
         self.db = db
         self.unreadable_rows = 0  # rows a salvage of a damaged register could not read
+        # Rows of the last ``all`` skipped because a cell in them cannot be read (what and why): one bad
+        # cell must not take the whole list with it.
+        self.skipped_rows: list[str] = []
 
     def add(
         self, msn: str, entries: Iterable[NewEntry], *, now: datetime | None = None
@@ -153,7 +156,16 @@ class Register:
             if not self.db.read_only:
                 raise
             rows = self._salvage(msn)
-        return [_tracked(row) for row in rows]
+        payments: list[TrackedPayment] = []
+        skipped: list[str] = []
+        for row in rows:
+            try:
+                payments.append(_tracked(row))
+            except (ValueError, TypeError, OverflowError) as problem:
+                log.warning("skipping an unreadable register row %r: %s", row[0], problem)
+                skipped.append(f"{row[0]!s:.64} ({problem!s:.120})")
+        self.skipped_rows = skipped
+        return payments
 
     def _salvage(self, msn: str) -> list[tuple[object, ...]]:
         """Read a damaged table row by row through the table itself (no index: those may be the
@@ -224,6 +236,12 @@ class Register:
         stamp = to_text(moment)
         payment_json = dump_payment(payment)
         events_json = dump_events(list(events)) if events is not None else None
+        # A payment added by its reference has no created time of its own: its CREATED event has it.
+        created = next(
+            (e.timestamp for e in events or () if e.name is EventName.CREATED and e.timestamp is not None),
+            None,
+        )
+        created_text = to_text(created) if created is not None else None
 
         def work(conn: sqlite3.Connection) -> TrackedPayment:
             conn.execute(
@@ -243,9 +261,19 @@ class Register:
                 return _tracked(row)
             conn.execute(
                 "UPDATE payments SET payment_json = ?, events_json = coalesce(?, events_json), "
-                "fetched_at = ?, fetch_error = ?, redirect_url = coalesce(redirect_url, ?) "
+                "fetched_at = ?, fetch_error = ?, redirect_url = coalesce(redirect_url, ?), "
+                "created_at = coalesce(created_at, ?) "
                 "WHERE msn = ? AND reference = ?",
-                (payment_json, events_json, stamp, fetch_error, payment.redirect_url, msn, payment.reference),
+                (
+                    payment_json,
+                    events_json,
+                    stamp,
+                    fetch_error,
+                    payment.redirect_url,
+                    created_text,
+                    msn,
+                    payment.reference,
+                ),
             )
             row = conn.execute(
                 f"SELECT {_COLUMNS} FROM payments WHERE msn = ? AND reference = ?", (msn, payment.reference)
@@ -275,3 +303,73 @@ class Register:
                 "UPDATE payments SET redirect_url = ? WHERE msn = ? AND reference = ?", (url, msn, reference)
             ),
         )
+
+    def change(
+        self,
+        msn: str,
+        reference: str,
+        work: Callable[[TrackedPayment | None], tuple[Payment | None, Sequence[PaymentEvent]] | None],
+        *,
+        at: datetime,
+        source: str,
+    ) -> tuple[TrackedPayment | None, bool]:
+        """Read one payment's row and write what ``work`` makes of it, in one transaction (so two
+        writers cannot lose each other's change). ``work`` gets the row (``None`` when not tracked)
+        and returns the new snapshot (payment, events), or ``None`` to leave it as it is. A row that
+        was not tracked is added with ``source``; a new payment is saved as read at ``at``.
+        Returns the row after, and whether it was written."""
+        stamp = to_text(at)
+
+        def select(conn: sqlite3.Connection) -> TrackedPayment | None:
+            row = conn.execute(
+                f"SELECT {_COLUMNS} FROM payments WHERE msn = ? AND reference = ?", (msn, reference)
+            ).fetchone()
+            return _tracked(row) if row else None
+
+        def run(conn: sqlite3.Connection) -> tuple[TrackedPayment | None, bool]:
+            before = select(conn)
+            result = work(before)
+            if result is None:
+                return before, False
+            payment, events = result
+            conn.execute(
+                "INSERT INTO payments (msn, reference, added_at, source) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT (msn, reference) DO NOTHING",
+                (msn, reference, stamp, source),
+            )
+            if payment is not None:
+                conn.execute(
+                    "UPDATE payments SET payment_json = ?, fetched_at = ?, fetch_error = '' "
+                    "WHERE msn = ? AND reference = ?",
+                    (dump_payment(payment), stamp, msn, reference),
+                )
+            conn.execute(
+                "UPDATE payments SET events_json = ? WHERE msn = ? AND reference = ?",
+                (dump_events(list(events)), msn, reference),
+            )
+            after = select(conn)
+            assert after is not None
+            return after, True
+
+        return self.db.write("saving a webhook event", run)
+
+    def data_version(self) -> int:
+        """SQLite's ``PRAGMA data_version``: it moves when another connection (another program) commits
+        to this file, not for this connection's own writes."""
+        return int(
+            self.db.read("watching the register", lambda c: c.execute("PRAGMA data_version").fetchone()[0])
+        )
+
+    def change_marks(self, msn: str) -> dict[str, tuple[str | None, int]]:
+        """A light mark of every row of ``msn``: when its snapshot was fetched and how many events it
+        has (-1 when they cannot be read), without decoding any snapshot."""
+        rows = self.db.read(
+            "watching the register",
+            lambda c: c.execute(
+                "SELECT reference, fetched_at, CASE WHEN events_json IS NULL THEN 0 "
+                "WHEN json_valid(events_json) THEN json_array_length(events_json) ELSE -1 END "
+                "FROM payments WHERE msn = ?",
+                (msn,),
+            ).fetchall(),
+        )
+        return {str(r[0]): (str(r[1]) if r[1] else None, int(r[2])) for r in rows}

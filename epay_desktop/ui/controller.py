@@ -100,11 +100,23 @@ class Controller:
     async def run_until_closed(self) -> int:
         import asyncio
 
+        from epay_desktop.ui.ways_out import WaysOut
+
         self._closed = asyncio.get_running_loop().create_future()
+        # QApplication.quit() (a logout) and SIGTERM take the window's way out, not a shortcut.
+        ways_out = WaysOut(self.app, self._leave)
         try:
             return await self._closed
         finally:
-            await self.aclose()
+            try:
+                await self.aclose()
+            finally:
+                ways_out.uninstall()
+
+    def _leave(self) -> None:
+        """Close the current window: a send in flight finishes first, then the run ends."""
+        if self._closed is not None and not self._closed.done():
+            self.window.close()
 
     async def aclose(self) -> None:
         await self.runner.shutdown()
@@ -121,6 +133,7 @@ class Controller:
         """Open ``profile``'s session; on a problem tell the person (and offer what can help), return None."""
         from epay_desktop.services import (
             MissingSecretsError,
+            NotARegisterError,
             ProfileError,
             RegisterError,
             RegisterTooNewError,
@@ -141,7 +154,7 @@ class Controller:
             window.open_settings(select=profile.name)
         except RegisterError as error:
             log.warning("cannot open the register of %s: %s", profile.name, error)
-            can_read = not read_only and not isinstance(error, RegisterTooNewError)
+            can_read = not read_only and not isinstance(error, RegisterTooNewError | NotARegisterError)
             problem = str(error)
             if can_read:
                 problem = _("{problem}\n\nYou can open it read-only to look at the payments.").format(
@@ -195,6 +208,11 @@ class Controller:
         window.dialogs.use_secret_store(self.secrets)
         window.dialogs.use_sandbox(session.transport)
         window.bind(session.desk, read_only=session.read_only)
+        feed = getattr(session, "webhooks", None)  # the profile's WebhookFeed (app/live.py), if any
+        if feed is not None:
+            from epay_desktop.ui.window.live_updates import attach_live_updates
+
+            self.live_updates = attach_live_updates(window, feed)
         if not session.read_only:
             window.runner.start("recover", self._recover(window, session.desk), replace=False)
 
@@ -202,6 +220,11 @@ class Controller:
         """Finish what a crash left without an outcome: finished ones get a status line, the ones that
         need the person a non-modal notice with Send again / Abandon / Later (ui/flows/recovery.py)."""
         window.recovery_flow.present(await desk.recover_pending())
+        if desk.skipped:
+            from epay_desktop.ui.formatting import skipped_text
+
+            window.show_status("Recovery went on without what cannot be read." + skipped_text(desk.skipped))
+        await window.show_pending()
 
     # --- switching -------------------------------------------------------------------------------------
     def request_switch(self, profile: Profile) -> None:

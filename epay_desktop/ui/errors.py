@@ -20,6 +20,10 @@ from epay_desktop.i18n import N_, _, translate
 log = logging.getLogger(__name__)
 
 _OPERATION_NAMES = {
+    "export": "Exporting the list",
+    "check": "Checking the event log",
+    "pending": "Reading the journal",
+    "batch": "Batch",
     "cancel": N_("Cancel"),
     "capture": N_("Capture"),
     "refund": N_("Refund"),

@@ -66,8 +66,10 @@ def test_every_state_has_its_own_colour_and_a_word() -> None:
 
 
 def test_the_status_sentence_says_the_money() -> None:
-    assert state_sentence(pay(cancelled=117_00, authorized=117_00)) == "Cancelled: 117.00 NOK released"
-    assert state_sentence(pay(captured=250_00)) == "Partly captured: 250.00 NOK captured, 750.00 NOK reserved"
+    sentence = state_sentence(pay(cancelled=117_00, authorized=117_00)).replace("\u00a0", " ")
+    assert sentence == "Cancelled: 117.00 NOK released"
+    sentence = state_sentence(pay(captured=250_00)).replace("\u00a0", " ")
+    assert sentence == "Partly captured: 250.00 NOK captured, 750.00 NOK reserved"
 
 
 def test_projected_is_the_picture_after_the_move() -> None:

@@ -245,3 +245,45 @@ def test_a_payment_changed_since_confirming_is_asked_again(run: Callable[..., An
         assert h.aggregate(reference)[1] == 900_00
 
     run(scenario)
+
+
+def test_an_unknown_outcome_shows_in_the_row_and_check_now_settles_it(run: Callable[..., Any]) -> None:
+    async def scenario(h: Harness) -> None:
+        w = h.window
+        desk = h.session.desk
+        reference = await h.approved()
+        # A capture whose call was interrupted (sent, no answer): its intent is in the journal, pending.
+        intent = await asyncio.to_thread(
+            desk.store.journal.begin,
+            operation=Operation.CAPTURE,
+            profile=desk.profile.name,
+            msn=desk.profile.merchant_serial_number,
+            reference=reference,
+            amount=Money(200_00, NOK),
+            idempotency_key="lost-answer-capture-1",
+            os_user="tester",
+        )
+        await asyncio.to_thread(desk.store.journal.note_attempt, intent.id)
+        await w.show_pending()
+        assert w.select_reference(reference)
+        row = w.model.row_of(reference)
+        assert row is not None
+        assert w.model.index(row, 3).data().startswith("Capture pending: outcome unknown")
+        await wait_until(lambda: w.action("check-pending").isEnabled())
+        assert not w.action("cancel-payment").isEnabled()
+        assert "outcome is unknown" in w.action("cancel-payment").statusTip()
+        # The event log does not show it yet: it stays pending, and the person is told.
+        w.action("check-pending").trigger()
+        await wait_until(lambda: "stays pending" in w.statusBar().currentMessage())
+        assert w.model.pending_operation(reference) == "capture"
+        # The request had in fact reached the API (with the intent's key): Check now settles it.
+        await desk.client.capture(reference, Money(200_00, NOK), idempotency_key="lost-answer-capture-1")
+        w.action("check-pending").trigger()
+        await wait_until(lambda: w.model.pending_operation(reference) == "", limit=10)
+        await wait_until(lambda: h.aggregate(reference)[1] == 200_00, limit=10)
+        assert w.action("cancel-payment").isEnabled()
+        assert (
+            "capture" not in w.model.index(row, 3).data().lower() or "Partly" in w.model.index(row, 3).data()
+        )
+
+    run(scenario)

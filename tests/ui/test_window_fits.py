@@ -9,10 +9,10 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QListWidget
 
 from epay_desktop.app import open_demo
-from epay_desktop.domain import Action, State, check_action
+from epay_desktop.domain import Action, Currency, Money, State, check_action
 from epay_desktop.ui.dialogs.money_move import MoneyMoveDialog
 from epay_desktop.ui.window.main_window import SMALLEST, MainWindow
 from tests.support.waiting import wait_until
@@ -77,3 +77,84 @@ def test_money_labels_get_their_size_hint_at_the_smallest_window(
             await session.aclose()
 
     ui_loop.run_until_complete(main())
+
+
+def test_an_empty_register_says_how_payments_get_there(
+    ui_loop: asyncio.AbstractEventLoop, tmp_path: Path, qtbot: Any
+) -> None:
+    async def main() -> None:
+        session = await open_demo(tmp_path / "register.sqlite3")
+        for tracked in list(await session.desk.load_register()):
+            await session.desk.remove_payments([tracked.reference])
+        window = MainWindow(session.desk, show_error_dialogs=False, auto_refresh_ms=3_600_000)
+        qtbot.addWidget(window)
+        window.show()
+        try:
+            await window.load(refresh=False)
+            view = window.register_view
+            assert view.currentWidget() is view.placeholder
+            assert "Add payments" in view.placeholder.text()
+            demo = session.desk.demo
+            assert demo is not None
+            await demo.new_payment(Money(100_00, Currency.NOK), "First")
+            await wait_until(lambda: view.currentWidget() is view.table)
+        finally:
+            await window.shutdown()
+            window.close()
+            await session.aclose()
+
+    ui_loop.run_until_complete(main())
+
+
+def test_the_list_as_shown_exports_to_a_formula_safe_csv(
+    ui_loop: asyncio.AbstractEventLoop, tmp_path: Path, qtbot: Any
+) -> None:
+    import csv
+
+    async def main() -> None:
+        session = await open_demo(tmp_path / "register.sqlite3")
+        window = MainWindow(session.desk, show_error_dialogs=False, auto_refresh_ms=3_600_000)
+        qtbot.addWidget(window)
+        window.show()
+        try:
+            await window.load(refresh=False)
+            demo = session.desk.demo
+            assert demo is not None
+            await demo.new_payment(Money(123_45, Currency.NOK), '=HYPERLINK("x")')
+            window.filter_bar.search.setText("hyperlink")
+            shown = window.register_view.shown_rows()
+            assert len(shown) == 1
+            target = tmp_path / "list.csv"
+            window.export_list(str(target))
+            await wait_until(lambda: "Exported 1 payment" in window.statusBar().currentMessage())
+            with target.open(encoding="utf-8-sig", newline="") as handle:
+                rows = list(csv.reader(handle))
+            assert rows[0][:2] == ["reference", "description"]
+            assert len(rows) == 2
+            assert rows[1][1] == '\'=HYPERLINK("x")'  # never a formula in a spreadsheet
+            assert rows[1][4] == "waiting"
+            assert rows[1][6] == "123.45"
+        finally:
+            await window.shutdown()
+            window.close()
+            await session.aclose()
+
+    ui_loop.run_until_complete(main())
+
+
+def test_recent_messages_keep_what_the_status_bar_said(qtbot: Any) -> None:
+    window = MainWindow()
+    qtbot.addWidget(window)
+    for i in range(3):
+        window.show_status(f"message {i}")
+    window.action("history").trigger()
+    dialog = window.history_dialog
+    assert dialog is not None
+    qtbot.addWidget(dialog)
+    listing = dialog.findChild(QListWidget, "RecentMessagesList")
+    assert listing is not None
+    assert [listing.item(i).text()[10:] for i in range(listing.count())] == [
+        "message 2",
+        "message 1",
+        "message 0",
+    ]

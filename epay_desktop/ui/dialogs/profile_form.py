@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QBrush, QColor, QRegularExpressionValidator
-from PySide6.QtWidgets import QComboBox, QFormLayout, QGroupBox, QLabel, QLineEdit, QWidget
+from PySide6.QtWidgets import QCheckBox, QComboBox, QFormLayout, QGroupBox, QLabel, QLineEdit, QWidget
 
 from epay_desktop.domain import Currency
 from epay_desktop.i18n import N_, _, translate
@@ -50,6 +50,11 @@ class ProfileForm(QGroupBox):
         )
         self.base_url_edit = self._line_edit("BaseUrl", _("Base URL"))
         self.base_url_edit.setPlaceholderText("https://…")
+        self.unencrypted_check = QCheckBox(
+            _("This is a sandbox: plain http:// to another machine is not encrypted"), self
+        )
+        self.unencrypted_check.setObjectName("UnencryptedSandbox")
+        self.unencrypted_check.setAccessibleName(_("Confirm an unencrypted sandbox"))
         self.msn_edit = self._line_edit("MerchantSerialNumber", _("Merchant serial number"))
         self.msn_edit.setValidator(QRegularExpressionValidator(r"[0-9]{0,7}", self.msn_edit))
         self.msn_edit.setPlaceholderText(_("4 to 10 digits"))
@@ -74,6 +79,7 @@ class ProfileForm(QGroupBox):
         form.addRow(_("&Name"), self.name_edit)
         form.addRow(_("&Environment"), self.kind_combo)
         form.addRow(_("Base &URL"), self.base_url_edit)
+        form.addRow("", self.unencrypted_check)
         form.addRow(_("&Merchant serial number"), self.msn_edit)
         form.addRow(_("C&urrency"), self.currency_combo)
         form.addRow(_("Client &id"), self.client_id_edit)
@@ -97,6 +103,7 @@ class ProfileForm(QGroupBox):
         self.client_id_edit.setText(shown.client_id)
         self.base_url_edit.setText(shown.base_url or "")
         self.currency_combo.setCurrentIndex(self.currency_combo.findData(shown.currency.value))
+        self.unencrypted_check.setChecked(shown.unencrypted_sandbox)
         self.clear_secrets()
         self.secrets_state.setText(
             _("Type the client secret and the subscription key.")
@@ -130,6 +137,7 @@ class ProfileForm(QGroupBox):
         custom = kind is ProfileKind.CUSTOM
         self.base_url_edit.setReadOnly(not custom or builtin)
         self.base_url_edit.setEnabled(custom and not builtin)
+        self.unencrypted_check.setVisible(custom and not builtin)
         if not custom:
             self.base_url_edit.setText(self.profile(editing).effective_base_url)
         if builtin:
@@ -153,6 +161,8 @@ class ProfileForm(QGroupBox):
             client_id=self.client_id_edit.text().strip(),
             base_url=self.base_url_edit.text().strip() or None if kind is ProfileKind.CUSTOM else None,
             currency=Currency(self.currency_combo.currentData() or Currency.NOK.value),
+            register=editing.register if editing is not None else None,  # a rename keeps the register
+            unencrypted_sandbox=kind is ProfileKind.CUSTOM and self.unencrypted_check.isChecked(),
         )
 
     def typed_secrets(self) -> tuple[str, str]:

@@ -83,6 +83,7 @@ class PaymentsModel(QAbstractTableModel):
         self._kinds: list[BusinessState | None] = []  # the business state of each row (None: not fetched)
         self._display: list[tuple[str, ...] | None] = []
         self._busy: set[str] = set()
+        self._pending: dict[str, str] = {}  # reference -> the operation sent without a known outcome
         self._now = datetime.now(UTC)
         self._stale_font = QFont()
         self._stale_font.setItalic(True)  # only italic is set: the view's font supplies the rest
@@ -295,6 +296,33 @@ class PaymentsModel(QAbstractTableModel):
             self._display[row] = None
             self.dataChanged.emit(self.index(row, 0), self.index(row, _COLUMN_COUNT - 1), [])
 
+    def set_pending(self, pending: dict[str, str]) -> None:
+        """The payments with an operation sent without a known outcome (reference -> "cancel",
+        "capture" or "refund"): their State says so until it is settled."""
+        changed = set(pending.items()) ^ set(self._pending.items())
+        self._pending = dict(pending)
+        rows = [row for reference, _op in changed if (row := self._row_of.get(reference)) is not None]
+        for row in rows:
+            self._display[row] = None
+        if rows:
+            self.dataChanged.emit(self.index(min(rows), 0), self.index(max(rows), _COLUMN_COUNT - 1), [])
+
+    def pending_operation(self, reference: str) -> str:
+        """The operation on ``reference`` without a known outcome ("" when there is none)."""
+        return self._pending.get(reference, "")
+
+    def set_busy_many(self, references: list[str], busy: bool) -> None:
+        """Mark (or unmark) many rows at once: one ranged ``dataChanged`` (a batch marks fifty rows)."""
+        rows: list[int] = []
+        for reference in references:
+            (self._busy.add if busy else self._busy.discard)(reference)
+            row = self._row_of.get(reference)
+            if row is not None:
+                self._display[row] = None
+                rows.append(row)
+        if rows:
+            self.dataChanged.emit(self.index(min(rows), 0), self.index(max(rows), _COLUMN_COUNT - 1), [])
+
     def is_busy(self, reference: str) -> bool:
         return reference in self._busy
 
@@ -344,7 +372,8 @@ class PaymentsModel(QAbstractTableModel):
             t.reference,
             t.description or (payment.description if payment is not None else ""),
             format_datetime(t.created_at, loc, seconds=False),
-            state_text(t) + busy,
+            (_pending_text(self._pending[t.reference]) if t.reference in self._pending else state_text(t))
+            + busy,
             format_money(payment.amount, loc) if payment is not None else "",
             bar_summary(breakdown(payment)) if payment is not None else "",
             format_datetime(t.updated_at, loc, seconds=False),
@@ -393,3 +422,14 @@ def _haystack(tracked: TrackedPayment) -> str:
         plain = payment.amount.plain().split()[0]
         extra = f"\n{payment.psp_reference}\n{plain}\n{plain.replace('.', ',')}\n{plain.split('.')[0]}"
     return f"{tracked.reference}\n{tracked.description}{extra}".lower()
+
+
+def _pending_text(operation: str) -> str:
+    from epay_desktop.i18n import _
+
+    texts = {
+        "cancel": _("Cancel pending: outcome unknown"),
+        "capture": _("Capture pending: outcome unknown"),
+        "refund": _("Refund pending: outcome unknown"),
+    }
+    return texts.get(operation, _("Operation pending: outcome unknown"))

@@ -35,7 +35,7 @@ COLUMN_SAMPLES = (
     ("REFERENCE", "fjordkaffe-ord-100228"),
     ("DESCRIPTION", "2x Filterkaffe, 1x"),
     ("CREATED", "2026-11-26 10:56"),
-    ("STATE", "AUTHORIZE"),
+    ("STATE", "Partly refunded"),  # the longest business state (a longer translation is measured too)
     ("AMOUNT", "12 345.00 NOK"),
     ("AGGREGATE", "60 % reserved, 40 %"),
     ("UPDATED", "2026-11-26 10:56"),
@@ -109,7 +109,8 @@ class RegisterView(QStackedWidget):
         table.setAccessibleName(_("Payments"))
         table.setModel(proxy)
         table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        # Several rows (Shift/Ctrl+click) for the batch actions; the current row is "the selected payment".
+        table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         table.setSortingEnabled(True)
         table.sortByColumn(Column.CREATED, Qt.SortOrder.DescendingOrder)
         table.setAlternatingRowColors(True)
@@ -128,6 +129,10 @@ class RegisterView(QStackedWidget):
         metrics = table.fontMetrics()
         for name, sample in COLUMN_SAMPLES:
             column = Column[name]
+            if column == Column.STATE:
+                from epay_desktop.domain import BusinessState
+
+                sample = max((kind.label for kind in BusinessState), key=metrics.horizontalAdvance)
             extra = 20 if column == Column.STATE else 0
             table.setColumnWidth(column, metrics.horizontalAdvance(sample) + 18 + extra)
         header.setMinimumSectionSize(48)
@@ -167,6 +172,23 @@ class RegisterView(QStackedWidget):
         index = self.table.currentIndex()
         tracked = index.data(PaymentRoles.TRACKED) if index.isValid() else None
         return tracked if isinstance(tracked, TrackedPayment) else None
+
+    def selected_rows(self) -> list[TrackedPayment]:
+        """Every selected payment, in the order shown."""
+        if self.table is None:
+            return []
+        from epay_desktop.ui.table.cells import PaymentRoles
+
+        rows = sorted(index.row() for index in self.table.selectionModel().selectedRows())
+        found = [self.table.model().index(row, 0).data(PaymentRoles.TRACKED) for row in rows]
+        return [t for t in found if isinstance(t, TrackedPayment)]
+
+    def shown_rows(self) -> list[TrackedPayment]:
+        """Every payment the search and filter show, in the order shown."""
+        if self.proxy is None:
+            return []
+        found = [self.proxy.tracked_at(row) for row in range(self.proxy.rowCount())]
+        return [t for t in found if isinstance(t, TrackedPayment)]
 
     def selected_reference(self) -> str | None:
         tracked = self.selected_tracked()

@@ -47,6 +47,7 @@ class ActionContext(NamedTuple):
     selected_busy: bool = False  # an operation on the selected payment runs
     refreshing: bool = False  # a refresh runs
     can_undo: bool = False  # payments were removed from the register and can be put back
+    selected_pending: str = ""  # the operation on the selected payment sent without a known outcome
 
     @property
     def writable(self) -> bool:
@@ -78,6 +79,11 @@ def _money_enablement(action: Action, allowed_tip: str) -> Enablement:
             return False, _("The payment has not been read from the API yet; refresh it first.")
         if context.selected_busy:
             return False, _("An operation on this payment is running.")
+        if context.selected_pending:
+            return False, _(
+                "A {operation} of this payment was sent and its outcome is unknown: it waits until that "
+                "is settled (Check now reads the payment's event log; nothing is sent)."
+            ).format(operation=context.selected_pending)
         check = check_action(tracked.payment, action)
         return check.allowed, translate(allowed_tip) if check.allowed else check.reason
 
@@ -174,6 +180,14 @@ ACTIONS: tuple[ActionSpec, ...] = (
         enablement=_writable,
     ),
     ActionSpec(
+        "export-list",
+        N_("Export list as CSV…"),
+        N_("Save the payments as the list shows them now (search and state filter applied) to a CSV file."),
+        ("Ctrl+E",),
+        menus=(MenuRule("file", "2_export"),),
+        enablement=when(lambda c: c.bound),
+    ),
+    ActionSpec(
         "quit", N_("Quit"), N_("Close the window and quit."), ("Ctrl+Q",), menus=(MenuRule("file", "9_quit"),)
     ),
     ActionSpec(
@@ -243,6 +257,39 @@ ACTIONS: tuple[ActionSpec, ...] = (
         refund_enablement,
     ),
     ActionSpec(
+        "check-pending",
+        N_("Check now"),
+        N_(
+            "Settle the selected payment's operation with an unknown outcome from its event log (nothing is "
+            "sent)."
+        ),
+        ("Ctrl+Shift+F5",),
+        menus=(MenuRule("payments", "1_refresh", 3), MenuRule(TABLE_CONTEXT, "", -3)),
+        enablement=when(lambda c: c.writable and bool(c.selected_pending) and not c.selected_busy),
+    ),
+    ActionSpec(
+        "batch-capture",
+        N_("Capture selected payments…"),
+        N_(
+            "Capture the whole remaining amount of every selected payment (or every one shown, when one row "
+            "is selected); shows first exactly what will happen."
+        ),
+        ("Ctrl+Alt+K",),
+        menus=(MenuRule("payments", "3_batch"), MenuRule(TABLE_CONTEXT, "5_batch")),
+        enablement=when(lambda c: c.writable and c.selected is not None),
+    ),
+    ActionSpec(
+        "batch-cancel",
+        N_("Cancel selected payments…"),
+        N_(
+            "Cancel every selected payment (or every one shown, when one row is selected); shows first "
+            "exactly what will happen."
+        ),
+        ("Ctrl+Alt+X",),
+        menus=(MenuRule("payments", "3_batch", 1), MenuRule(TABLE_CONTEXT, "5_batch", 1)),
+        enablement=when(lambda c: c.writable and c.selected is not None),
+    ),
+    ActionSpec(
         "remove-payment",
         N_("Remove from register"),
         N_(
@@ -250,7 +297,7 @@ ACTIONS: tuple[ActionSpec, ...] = (
             "it back)."
         ),
         (),  # Delete in the table, set up with the table (in the search box Delete edits text)
-        menus=(MenuRule("payments", "3_register"), MenuRule(TABLE_CONTEXT, "9_register")),
+        menus=(MenuRule("payments", "4_register"), MenuRule(TABLE_CONTEXT, "9_register")),
         enablement=when(lambda c: c.writable and c.selected is not None and not c.selected_busy),
     ),
     ActionSpec(
@@ -258,7 +305,7 @@ ACTIONS: tuple[ActionSpec, ...] = (
         N_("Undo remove"),
         N_("Put the payments removed last back in the register."),
         ("Ctrl+Z",),
-        menus=(MenuRule("payments", "3_register", 1),),
+        menus=(MenuRule("payments", "4_register", 1),),
         enablement=when(lambda c: c.writable and c.can_undo),
     ),
     ActionSpec(
@@ -291,6 +338,13 @@ ACTIONS: tuple[ActionSpec, ...] = (
         ("Ctrl+L",),
         menus=(MenuRule("profile", "2_audit"),),
         enablement=_bound,
+    ),
+    ActionSpec(
+        "history",
+        N_("Recent messages…"),
+        N_("The outcomes and errors the status bar showed, newest first."),
+        ("Ctrl+Shift+H",),
+        menus=(MenuRule("help", "", -1),),
     ),
     ActionSpec("about", N_("About epay-desktop"), N_("Version and licence."), menus=(MenuRule("help"),)),
 )
@@ -375,6 +429,10 @@ class ActionSet(QObject):
             button = self.toolbar.widgetForAction(action)
             if button is not None and not action.isSeparator():
                 button.setAccessibleName(action.text().rstrip("…"))
+        # Qt's own "more" button, shown when a narrow window cannot fit every action.
+        for child in self.toolbar.children():
+            if child.objectName() == "qt_toolbar_ext_button" and isinstance(child, QWidget):
+                child.setAccessibleName(_("More actions"))
 
     def _make(self, window: QMainWindow, spec: ActionSpec, handler: Callable[[], object]) -> QAction:
         text, tip = translate(spec.text), translate(spec.tip)

@@ -38,6 +38,14 @@ class ProfileBanner(QLabel):
             )
         elif profile.is_demo:
             set_banner(self, "demo", _("DEMO — built-in sandbox with demo data. Nothing real is touched."))
+        elif profile.unencrypted:
+            set_banner(
+                self,
+                "test",
+                _(
+                    "SANDBOX — {name} at {url}: NOT ENCRYPTED (plain http://). Use it for a sandbox only."
+                ).format(name=profile.name, url=profile.effective_base_url),
+            )
         else:
             set_banner(
                 self, "test", _("TEST environment — {name}. No real money moves.").format(name=profile.name)

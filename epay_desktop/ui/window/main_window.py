@@ -25,6 +25,7 @@ from PySide6.QtWidgets import QLabel, QMainWindow, QSplitter, QVBoxLayout, QWidg
 
 from epay_desktop.domain import TrackedPayment
 from epay_desktop.i18n import N_, _, ngettext, translate
+from epay_desktop.ui.formatting import skipped_text
 from epay_desktop.ui.table.view import RegisterView
 from epay_desktop.ui.window.actions import ActionContext, ActionSet
 from epay_desktop.ui.window.banner import ProfileBanner
@@ -35,11 +36,14 @@ from epay_desktop.ui.window.profile_menu import ProfileMenu
 from epay_desktop.ui.window.refresh_status import RefreshStatus
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from PySide6.QtWidgets import QDialog, QMenu
 
     from epay_desktop.services import PaymentDesk, Profile
     from epay_desktop.ui.aio import TaskRunner
     from epay_desktop.ui.errors import ErrorPresenter
+    from epay_desktop.ui.flows.batch import BatchFlow
     from epay_desktop.ui.flows.cancel import CancelFlow
     from epay_desktop.ui.flows.in_flight import InFlightCalls
     from epay_desktop.ui.flows.money_move import MoneyMoveFlow
@@ -48,6 +52,8 @@ if TYPE_CHECKING:
     from epay_desktop.ui.table.changes import ChangesAdapter
     from epay_desktop.ui.table.model import PaymentsModel
     from epay_desktop.ui.window.customer_panel import CustomerPanel
+
+HISTORY_LENGTH = 100
 
 # The smallest window everything is made to fit in (no clipped figures); tested.
 SMALLEST = (1000, 650)
@@ -76,6 +82,7 @@ class MainWindow(QMainWindow):
     runner: TaskRunner
     cancel_flow: CancelFlow
     move_flow: MoneyMoveFlow
+    batch_flow: BatchFlow
     refresh_flow: RefreshFlow
     recovery_flow: RecoveryFlow
     in_flight: InFlightCalls
@@ -97,6 +104,9 @@ class MainWindow(QMainWindow):
         self.show_error_dialogs = show_error_dialogs
         self.customer_panel: CustomerPanel | None = None
         self.removed: list[TrackedPayment] = []  # the rows removed last (Undo remove puts them back)
+        self.history: list[tuple[datetime, str]] = []  # the status bar's recent messages, oldest first
+        self.history_dialog: QDialog | None = None
+        self._status_reference: str | None = None  # the row the status bar's error is about
         self.context_menu: QMenu | None = None  # the table's context menu, while it is open
         self._presenter: ErrorPresenter | None = None
         self.setObjectName("MainWindow")
@@ -143,6 +153,11 @@ class MainWindow(QMainWindow):
                 "capture-payment": lambda: self.move_selected("capture"),
                 "refund-payment": lambda: self.move_selected("refund"),
                 "remove-payment": self.remove_selected,
+                "check-pending": self.check_selected,
+                "export-list": self.export_list,
+                "history": self.open_history,
+                "batch-capture": lambda: self.batch_selected("capture"),
+                "batch-cancel": lambda: self.batch_selected("cancel"),
                 "undo-remove": self.undo_remove,
                 "copy-reference": self.copy_reference,
                 "find": self.filter_bar.focus_search,
@@ -208,6 +223,7 @@ class MainWindow(QMainWindow):
         """Attach the profile's desk: the table, the flows, the customer panel (Demo), the banner, the
         enabled actions; the table follows the desk's change feed from here on."""
         from epay_desktop.ui.aio import TaskRunner
+        from epay_desktop.ui.flows.batch import BatchFlow
         from epay_desktop.ui.flows.cancel import CancelFlow
         from epay_desktop.ui.flows.in_flight import InFlightCalls
         from epay_desktop.ui.flows.money_move import MoneyMoveFlow
@@ -234,6 +250,8 @@ class MainWindow(QMainWindow):
         self.cancel_flow = CancelFlow(desk, self.show_status, parent_widget=self, locale=locale)
         self.move_flow = MoneyMoveFlow(desk, self.show_status, parent_widget=self, locale=locale)
         self.move_flow.reference_busy.connect(self.model.set_busy)
+        self.batch_flow = BatchFlow(desk, self.show_status, parent_widget=self, locale=locale)
+        self.batch_flow.references_busy.connect(self.model.set_busy_many)
         self.refresh_flow = RefreshFlow(
             desk, self.changes, self.runner, auto_interval_ms=self.auto_refresh_ms, parent=self
         )
@@ -293,12 +311,20 @@ class MainWindow(QMainWindow):
         await self.desk.load_register()  # published: the table fills from the change feed
         self.register_view.show_table()
         count = self.model.rowCount()
-        self.show_status(
-            ngettext("{count} payment in the register.", "{count} payments in the register.", count).format(
-                count=count
+        if not count:
+            # A new Test or Production register: say how payments get here instead of an empty grid.
+            self.register_view.show_placeholder(
+                _(
+                    "No payments in this register yet.\n\nNew payment… (Ctrl+N) creates one; Add payments… "
+                    "(Ctrl+Shift+A) or Import CSV… (Ctrl+O) adds existing ones by their reference."
+                )
             )
-        )
+            self.model.rowsInserted.connect(self.register_view.show_table)
+            self.model.modelReset.connect(self.register_view.show_table)
+        loaded = ngettext("{count} payment in the register.", "{count} payments in the register.", count)
+        self.show_status(loaded.format(count=count) + skipped_text(self.desk.skipped))
         self.register_view.select_first()
+        await self.show_pending()
         if refresh and self.model.rowCount():
             await self.refresh_flow.refresh(self.model.references())
         self.refresh_flow.auto_timer.start()
@@ -362,6 +388,76 @@ class MainWindow(QMainWindow):
             self.runner.start(
                 f"{what}:{tracked.reference}", self.move_flow.run(tracked, action), replace=False
             )
+
+    def batch_selected(self, what: str) -> None:
+        """Cancel or capture (``what``) the selected payments; one row selected means every one shown."""
+        from epay_desktop.domain import Action
+
+        if not self.action(f"batch-{what}").isEnabled() or self.runner.is_running("batch"):
+            return
+        rows = self.register_view.selected_rows()
+        if len(rows) <= 1:
+            rows = self.register_view.shown_rows()
+        self.runner.start("batch", self.batch_flow.run(Action(what), rows), replace=False)
+
+    def check_selected(self) -> None:
+        """Check now: settle the selected payment's pending operation from its event log."""
+        tracked = self.selected_tracked()
+        if tracked is not None and self.action("check-pending").isEnabled():
+            self.runner.start(f"check:{tracked.reference}", self._check(tracked.reference), replace=False)
+
+    async def _check(self, reference: str) -> None:
+        assert self.desk is not None
+        messages, left = await self.desk.check_pending(reference)
+        await self.show_pending()
+        if left:
+            self.show_status(
+                f"{reference}: the event log does not show the operation yet; it stays pending. "
+                "Check again later, or finish it from the notice (Send again / Abandon)."
+            )
+        elif messages:
+            self.show_status(" ".join(messages))
+
+    async def show_pending(self) -> None:
+        """Mark the rows with an operation sent without a known outcome (from the journal)."""
+        if self.desk is None:
+            return
+        pending = await self.desk.pending_intents()
+        self.model.set_pending({intent.reference: intent.operation.value for intent in pending})
+        self._update_actions()
+
+    def export_list(self, path: str | None = None) -> None:
+        """Export the list as shown to CSV (asks where, unless ``path`` is given)."""
+        if self.bound and self.action("export-list").isEnabled():
+            self.runner.start("export", self._export(path), replace=False)
+
+    async def _export(self, path: str | None) -> None:
+        assert self.desk is not None
+        if path is None:
+            from PySide6.QtWidgets import QFileDialog
+
+            from epay_desktop.ui.aio import wait_finished
+
+            chooser = QFileDialog(self, _("Export list as CSV"), "payments.csv", _("CSV files (*.csv)"))
+            chooser.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
+            chooser.setDefaultSuffix("csv")
+            try:
+                if (
+                    await wait_finished(chooser) != QFileDialog.DialogCode.Accepted
+                    or not chooser.selectedFiles()
+                ):
+                    return
+                path = chooser.selectedFiles()[0]
+            finally:
+                chooser.deleteLater()
+        from pathlib import Path
+
+        count = await self.desk.export_payments_csv(self.register_view.shown_rows(), Path(path))
+        self.show_status(
+            ngettext(
+                "Exported {count} payment to {path}.", "Exported {count} payments to {path}.", count
+            ).format(count=count, path=path)
+        )
 
     def remove_selected(self) -> None:
         """Take the selected payment out of the register (never the API); Undo remove puts it back."""
@@ -447,12 +543,45 @@ class MainWindow(QMainWindow):
 
     def show_status(self, text: str) -> None:
         self.statusBar().showMessage(text, 15_000)
+        if text:
+            from datetime import datetime
+
+            # The status bar shows one line for 15 s; Recent messages… keeps the last ones.
+            self.history.append((datetime.now(), text))
+            del self.history[:-HISTORY_LENGTH]
+        self._status_reference = None
+
+    def open_history(self) -> None:
+        """Recent messages…: the outcomes and errors the status bar showed, newest first."""
+        from PySide6.QtCore import Qt  # not before the first paint (ui/first_paint.py)
+        from PySide6.QtWidgets import QDialog, QListWidget, QVBoxLayout
+
+        dialog = QDialog(self)
+        dialog.setObjectName("RecentMessages")
+        dialog.setWindowTitle(_("Recent messages"))
+        layout = QVBoxLayout(dialog)
+        listing = QListWidget(dialog)
+        listing.setObjectName("RecentMessagesList")
+        listing.setAccessibleName(_("Recent messages, newest first"))
+        listing.setWordWrap(True)
+        for moment, text in reversed(self.history):
+            listing.addItem(f"{moment:%H:%M:%S}  {text}")
+        layout.addWidget(listing)
+        dialog.resize(fitted_size(720, 420))
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.history_dialog = dialog
+        dialog.open()
 
     def _present_error(self, name: str, error: BaseException) -> None:
+        if self.desk is not None and name.split(":", 1)[0] in ("cancel", "capture", "refund", "batch"):
+            # An unknown outcome leaves its intent pending: the row says so until it is settled.
+            self.runner.start("pending", self.show_pending())
         if name == "refresh-one":
             from epay_desktop.ui.errors import redact
 
             self.show_status(redact(f"Could not refresh the payment: {error}"))
+            # Said about the payment selected then: cleared when the person moves to another one.
+            self._status_reference = self.selected_reference()
             return
         self.presenter.present(name, error)
 
@@ -461,6 +590,13 @@ class MainWindow(QMainWindow):
 
     def _selection_changed(self, *, moved: bool = False) -> None:
         tracked = self.selected_tracked()
+        if (
+            moved
+            and self._status_reference is not None
+            and (tracked is None or tracked.reference != self._status_reference)
+        ):
+            self.statusBar().clearMessage()  # an error about another row
+            self._status_reference = None
         self.details.show_payment(tracked)
         if self.customer_panel is not None:
             self.customer_panel.set_payment(tracked)
@@ -478,5 +614,8 @@ class MainWindow(QMainWindow):
                 selected_busy=tracked is not None and self.bound and self.model.is_busy(tracked.reference),
                 refreshing=self.refresh_status.running,
                 can_undo=bool(self.removed),
+                selected_pending=self.model.pending_operation(tracked.reference)
+                if tracked is not None and self.bound
+                else "",
             )
         )
