@@ -261,4 +261,5 @@ class PaymentDesk:
         return await self._db(self.store.journal.all, limit)
 
     async def pending_intents(self) -> list[Intent]:
-        return await self.engine.pending()
+        # Also those begun under the profile's earlier name (the register follows a renamed profile).
+        return await self.engine.pending(everywhere=True)

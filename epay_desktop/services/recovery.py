@@ -36,7 +36,7 @@ class Recovery:
         self.engine = engine
 
     async def recover_pending(self) -> list[RecoveryResult]:
-        """On start: look at every intent of this profile left without an outcome, one result each.
+        """On start: look at every intent of this register left without an outcome, one result each.
 
         Each is first settled from the payment's event log (nothing is sent). If the log shows no
         effect, it is sent again with its own key only when its request may have reached the server
@@ -46,7 +46,9 @@ class Recovery:
         too; only ``result.finished`` ones are done."""
         results: list[RecoveryResult] = []
         now = datetime.now(UTC)
-        for listed in await self.engine.pending():
+        # Every intent of this register, whatever profile name it was begun under: the register
+        # follows a renamed profile, and one left out would block its payment for ever.
+        for listed in await self.engine.pending(everywhere=True):
             if self.claims.holds(listed.reference):
                 continue  # being sent right now by this desk: its own call reports it
             result = await self._recover_one(listed, now)
