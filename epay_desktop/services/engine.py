@@ -33,6 +33,7 @@ from datetime import UTC, datetime, timedelta
 from typing import ParamSpec, Protocol, TypeVar
 
 from epay_desktop.api import (
+    ApiError,
     EPaymentClient,
     EPaymentError,
     NotSentError,
@@ -326,8 +327,9 @@ class SendEngine:
         self, intent: Intent, before: Payment | None, error: RefusedError, attempts: int, source: str
     ) -> SendResult:
         """The API refused a resend of ``intent``: read the event log again. It shows the effect:
-        RECONCILED (returned). It shows nothing: FAILED, saying so, and ``error`` is raised. It cannot be
-        read: the intent stays pending and ``OutcomeUnknownError`` is raised (nothing is claimed)."""
+        RECONCILED (returned). It shows nothing: FAILED, saying so, and ``error`` is raised; unless the
+        refusal says an operation holds the payment (maybe this one's earlier attempt). That, or a log
+        that cannot be read: the intent stays pending and ``OutcomeUnknownError`` is raised."""
         try:
             settled = await self.settle(intent, before, source=source, raise_unreadable=True)
         except EPaymentError as unreadable:
@@ -335,6 +337,11 @@ class SendEngine:
             raise _unknown(intent, error, attempts) from error
         if settled is not None:
             return settled
+        if _held(error):
+            # "Another operation holds the payment": that may be this intent's own earlier attempt,
+            # still being processed (sent by another copy of the app, or cut off by our deadline), which
+            # the log cannot show yet. Not "nothing moved": it stays pending until it has ended.
+            raise _unknown(intent, error, attempts) from error
         await self.finish(
             intent,
             IntentStatus.FAILED,
@@ -404,6 +411,11 @@ class SendEngine:
         """This merchant's intents without an outcome: of this profile, or of every profile."""
         profile = None if everywhere else self.profile
         return await self._db(self.journal.pending, profile=profile, msn=self.msn, reference=reference)
+
+
+def _held(error: RefusedError) -> bool:
+    """The API refused because an operation on the payment is being processed (423, code 6160)."""
+    return isinstance(error, ApiError) and (error.status == 423 or error.error_code == "6160")
 
 
 def _unknown(intent: Intent, last_error: BaseException, attempts: int) -> OutcomeUnknownError:

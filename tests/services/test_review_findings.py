@@ -4,12 +4,27 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 
-from epay_desktop.services import PaymentDesk, Profile, ProfileKind, ProfileStore, register_path
-from epay_desktop.store import IntentStatus, Operation
-from tests.services.conftest import BASE_URL, MSN, Bench, nok
+from epay_desktop.api import OutcomeUnknownError
+from epay_desktop.services import (
+    PaymentDesk,
+    Profile,
+    ProfileKind,
+    ProfileStore,
+    StandaloneJournal,
+    register_path,
+)
+from epay_desktop.store import IntentStatus, Journal, Operation
+from tests.services.conftest import BASE_URL, MSN, Bench, fast_retry, nok
+from tests.support.waiting import wait_until
+
+
+def _attempts(journal: Journal, intent_id: int) -> int:
+    intent = journal.get(intent_id)
+    return intent.attempts if intent is not None else -1
 
 
 @pytest.mark.anyio
@@ -59,3 +74,40 @@ async def test_a_renamed_profile_still_finishes_its_unfinished_operations(bench:
         assert (await bench.event_names(ref)).count("CAPTURED") == 1
     finally:
         await desk.aclose()
+
+
+@pytest.mark.anyio
+async def test_a_resend_refused_while_the_first_attempt_is_on_the_wire_is_not_nothing_moved(
+    bench: Bench, tmp_path: Path
+) -> None:
+    """Two ``epay`` runs on one journal: the second resumes the capture while the first one's request
+    is still being processed (the API answers 423, "another operation holds the payment"). The event
+    log cannot show it yet, so the second must not close it as failed ("nothing moved"): its outcome
+    is unknown until the first attempt has ended."""
+    ref = await bench.approved_payment(10000)
+    clients = [bench.new_client(fast_retry(2)) for _ in range(2)]
+    journals = [
+        await StandaloneJournal.open(tmp_path / "cli.sqlite3", c, profile="p", operator="t") for c in clients
+    ]
+    try:
+        first, second = (j.engine for j in journals)
+        intent = await first.begin(Operation.CAPTURE, ref, nok(2500))
+        await bench.controls.set_faults(processing_ms=600)
+        sending = asyncio.ensure_future(first.send(intent, None))
+        await wait_until(lambda: _attempts(first.journal, intent.id) == 1)
+        (listed,) = await second.pending(reference=ref)
+        with pytest.raises(OutcomeUnknownError):
+            await second.resume(listed, None)
+        assert (await second.current(intent.id)).status is IntentStatus.PENDING  # type: ignore[union-attr]
+        done = await sending
+        assert done.moved == nok(2500)
+        assert (await bench.event_names(ref)).count("CAPTURED") == 1
+        final = await first.current(intent.id)
+        assert final is not None
+        assert final.status is IntentStatus.SUCCEEDED
+    finally:
+        await bench.controls.set_faults()
+        for j in journals:
+            await j.aclose()
+        for c in clients:
+            await c.aclose()
