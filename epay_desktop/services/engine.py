@@ -62,6 +62,7 @@ from epay_desktop.store import (
     IntentStatus,
     Journal,
     Operation,
+    RecentlyConfirmedError,
     RegisterError,
 )
 
@@ -160,8 +161,6 @@ class SendEngine:
         operation (a refused intent begun again with its own key is reopened by the journal);
         ``RepeatNotConfirmedError`` when the same capture or refund (same amount) succeeded on the
         payment less than ``REPEAT_WINDOW`` ago, unless ``again`` (the person confirmed a second one)."""
-        if not again:
-            await self._check_repeat(operation, reference, amount)
         try:
             return await self._db(
                 self.journal.begin,
@@ -172,7 +171,12 @@ class SendEngine:
                 amount=amount,
                 idempotency_key=key or new_idempotency_key(),
                 os_user=self.operator,
+                # Checked in the journal's write transaction: a success another desk records while this
+                # one waits for the register is seen (a cancel has nothing left to release a second time).
+                repeat_since=None if again else datetime.now(UTC) - REPEAT_WINDOW,
             )
+        except RecentlyConfirmedError as error:
+            raise RepeatNotConfirmedError(error.intent) from None
         except IntentPendingError as error:
             raise AlreadyPendingError(error.intent) from None
         except IdempotencyKeyUsedError as error:
@@ -192,21 +196,6 @@ class SendEngine:
     ) -> SendResult:
         intent = await self.begin(operation, reference, amount, key=key, again=again)
         return await self.send(intent, before, source=source, transaction_only=transaction_only)
-
-    async def _check_repeat(self, operation: Operation, reference: str, amount: Money | None) -> None:
-        if operation is Operation.CANCEL or amount is None:
-            return  # a cancel releases what is left: a second one has nothing to release
-        recent = await self._db(
-            self.journal.confirmed_since,
-            profile=self.profile,
-            msn=self.msn,
-            reference=reference,
-            operation=operation,
-            since=datetime.now(UTC) - REPEAT_WINDOW,
-        )
-        same = [intent for intent in recent if intent.amount == amount]
-        if same:
-            raise RepeatNotConfirmedError(same[0])
 
     # --- send and classify ------------------------------------------------------------------------------
 

@@ -30,6 +30,7 @@ from epay_desktop.store.journal import (
     IntentStatus,
     Journal,
     Operation,
+    RecentlyConfirmedError,
 )
 from epay_desktop.store.register import NewEntry, Register
 
@@ -73,6 +74,7 @@ __all__ = [
     "NewEntry",
     "NotARegisterError",
     "Operation",
+    "RecentlyConfirmedError",
     "Register",
     "RegisterDamagedError",
     "RegisterError",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -14,10 +15,11 @@ from epay_desktop.services import (
     Profile,
     ProfileKind,
     ProfileStore,
+    RepeatNotConfirmedError,
     StandaloneJournal,
     register_path,
 )
-from epay_desktop.store import IntentStatus, Journal, Operation
+from epay_desktop.store import Intent, IntentStatus, Journal, Operation
 from tests.services.conftest import BASE_URL, MSN, Bench, fast_retry, nok
 from tests.support.waiting import wait_until
 
@@ -111,3 +113,30 @@ async def test_a_resend_refused_while_the_first_attempt_is_on_the_wire_is_not_no
             await j.aclose()
         for c in clients:
             await c.aclose()
+
+
+@pytest.mark.anyio
+async def test_the_repeat_check_holds_when_another_desk_succeeds_before_the_intent_is_written(
+    bench: Bench,
+) -> None:
+    """Two desks on one register capture the same amount at once. The second looked for a recent
+    success before the first had one, then waited for the register (busy) while the first captured.
+    Its intent must not be written as if nothing had happened: the check and the write are one."""
+    ref = await bench.approved_payment(10000)
+    loop = asyncio.get_running_loop()
+    other = await bench.open_desk()
+    try:
+        journal = other.store.journal
+        real_begin = journal.begin
+
+        def begin_after_the_first_desk_captured(**kwargs: Any) -> Intent:
+            # In the worker thread the second desk's write waits in: the first desk captures meanwhile.
+            asyncio.run_coroutine_threadsafe(bench.desk.capture(ref, nok(2500)), loop).result(timeout=30)
+            return real_begin(**kwargs)
+
+        journal.begin = begin_after_the_first_desk_captured  # type: ignore[method-assign]
+        with pytest.raises(RepeatNotConfirmedError):
+            await other.capture(ref, nok(2500))
+        assert (await bench.event_names(ref)).count("CAPTURED") == 1
+    finally:
+        await other.aclose()
