@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -15,10 +16,12 @@ from epay_desktop.services import (
     Profile,
     ProfileKind,
     ProfileStore,
+    RecoveryOutcome,
     RepeatNotConfirmedError,
     StandaloneJournal,
     register_path,
 )
+from epay_desktop.services.recovery import ON_THE_WIRE
 from epay_desktop.store import Intent, IntentStatus, Journal, Operation
 from tests.services.conftest import BASE_URL, MSN, Bench, fast_retry, nok
 from tests.support.waiting import wait_until
@@ -140,3 +143,22 @@ async def test_the_repeat_check_holds_when_another_desk_succeeds_before_the_inte
         assert (await bench.event_names(ref)).count("CAPTURED") == 1
     finally:
         await other.aclose()
+
+
+@pytest.mark.anyio
+async def test_an_operation_on_a_payment_that_no_longer_exists_can_be_abandoned(bench: Bench) -> None:
+    """The sandbox was reset (a trainer's next demo) while a capture had no known outcome: the API now
+    says there is no such payment. Recovery leaves it open (a 404 alone is no proof), but the person
+    can abandon it; before, it stayed pending for ever and blocked the payment's row."""
+    ref = await bench.approved_payment(10000)
+    long_ago = datetime.now(UTC) - ON_THE_WIRE - timedelta(minutes=1)
+    intent = await bench.pending_intent(
+        Operation.CAPTURE, ref, nok(2500), attempts=1, now=long_ago, attempted_at=long_ago
+    )
+    await bench.controls.reset("empty")
+    (recovered,) = await bench.desk.recover_pending()
+    assert recovered.outcome is RecoveryOutcome.STILL_UNKNOWN
+    result = await bench.desk.abandon_intent(intent.id)
+    assert result.outcome is RecoveryOutcome.FAILED
+    assert "no payment" in result.message.lower()
+    assert await bench.desk.pending_intents() == []
