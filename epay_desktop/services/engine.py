@@ -36,6 +36,7 @@ from epay_desktop.api import (
     ApiError,
     EPaymentClient,
     EPaymentError,
+    MalformedResponseError,
     NotSentError,
     OutcomeUnknownError,
     RefusedError,
@@ -243,6 +244,18 @@ class SendEngine:
             if settled is None:
                 raise
             return settled
+        if attempts == 1 and not _shows(intent, before, answer):
+            # A first send's success for this payment whose amounts do not include this operation (an
+            # older answer replayed by something in between) confirms nothing: the event log decides.
+            # (A resend's answer may be the API's replay of the first, as it was then: not checked.)
+            settled = await self.settle(intent, before, source=source)
+            if settled is None:
+                unseen = MalformedResponseError(
+                    f"The success answer to the {intent.operation.value} of {intent.reference} does not "
+                    "include it (its amounts are older than the payment read before it was sent)."
+                )
+                raise _unknown(intent, unseen, attempts)
+            return settled
         return await self._confirmed(intent, before, answer, resumed=resumed, source=source)
 
     async def _request(self, intent: Intent, transaction_only: bool) -> Payment:
@@ -400,6 +413,19 @@ class SendEngine:
         """This merchant's intents without an outcome: of this profile, or of every profile."""
         profile = None if everywhere else self.profile
         return await self._db(self.journal.pending, profile=profile, msn=self.msn, reference=reference)
+
+
+def _shows(intent: Intent, before: Payment | None, answer: Payment) -> bool:
+    """Whether ``answer`` can be the payment after a capture or refund of ``intent.amount`` on
+    ``before`` (captured and refunded only grow, also when others move money meanwhile). A cancel, or
+    nothing read before: not checked."""
+    if before is None or intent.amount is None or intent.operation is Operation.CANCEL:
+        return True
+    if answer.currency is not intent.amount.currency or before.currency is not intent.amount.currency:
+        return False
+    if intent.operation is Operation.CAPTURE:
+        return answer.aggregate.captured >= before.aggregate.captured + intent.amount
+    return answer.aggregate.refunded >= before.aggregate.refunded + intent.amount
 
 
 def _held(error: RefusedError) -> bool:

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from epay_desktop.api import OutcomeUnknownError
@@ -162,3 +163,42 @@ async def test_an_operation_on_a_payment_that_no_longer_exists_can_be_abandoned(
     assert result.outcome is RecoveryOutcome.FAILED
     assert "no payment" in result.message.lower()
     assert await bench.desk.pending_intents() == []
+
+
+class ReplayCaptures(httpx.AsyncBaseTransport):
+    """In front of the sandbox: once ``stale`` is set, a capture is answered with the answer of the
+    capture before it (a broken cache in between); the sandbox never sees it."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
+        self.inner = inner
+        self.stale = False
+        self.last: bytes | None = None
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if request.method == "POST" and request.url.path.endswith("/capture"):
+            if self.stale and self.last is not None:
+                return httpx.Response(200, content=self.last, headers={"Content-Type": "application/json"})
+            answer = await self.inner.handle_async_request(request)
+            self.last = await answer.aread()
+            return httpx.Response(answer.status_code, content=self.last, headers=answer.headers)
+        return await self.inner.handle_async_request(request)
+
+
+@pytest.mark.anyio
+async def test_a_success_answer_that_does_not_show_the_capture_is_not_a_success(bench: Bench) -> None:
+    """A 200 for the right payment whose amounts do not include this capture (an older answer replayed
+    by something in between) does not confirm it: its outcome is unknown, and it is not recorded as
+    captured when nothing was."""
+    ref = await bench.approved_payment(10000)
+    proxy = ReplayCaptures(bench.transport)
+    async with bench.desk_through(proxy) as desk:
+        await desk.capture(ref, nok(1000))
+        proxy.stale = True
+        with pytest.raises(OutcomeUnknownError):
+            await desk.capture(ref, nok(2000))
+        (pending,) = await desk.pending_intents()
+        assert pending.amount == nok(2000)
+    assert (await bench.event_names(ref)).count("CAPTURED") == 1
+    done = await bench.desk.resume_intent(pending.id)
+    assert done.amount == nok(2000)
+    assert (await bench.event_names(ref)).count("CAPTURED") == 2
