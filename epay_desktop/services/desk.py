@@ -282,7 +282,8 @@ class PaymentDesk:
         return await self._db(self.store.journal.all, limit)
 
     async def pending_intents(self) -> list[Intent]:
-        return await self.engine.pending()
+        # Also those begun under the profile's earlier name (the register follows a renamed profile).
+        return await self.engine.pending(everywhere=True)
 
     async def check_pending(self, reference: str) -> tuple[list[str], int]:
         """Settle ``reference``'s intents without a known outcome from its event log (nothing is sent):

@@ -40,6 +40,7 @@ from epay_desktop.store.journal import (
     IntentStatus,
     Journal,
     Operation,
+    RecentlyConfirmedError,
 )
 from epay_desktop.store.register import NewEntry, Register
 
@@ -108,6 +109,7 @@ __all__ = [
     "Operation",
     "PaymentStore",
     "PgStore",
+    "RecentlyConfirmedError",
     "Register",
     "RegisterDamagedError",
     "RegisterError",
