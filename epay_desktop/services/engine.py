@@ -155,13 +155,15 @@ class SendEngine:
         amount: Money | None,
         *,
         key: str | None = None,
+        reason: str = "",
         again: bool = False,
     ) -> Intent:
         """Commit the intent durably (only then may it be sent). ``AlreadyPendingError`` when another
         intent on the payment has no outcome yet; ``KeyAlreadyUsedError`` when ``key`` names another
         operation (a refused intent begun again with its own key is reopened by the journal);
         ``RepeatNotConfirmedError`` when the same capture or refund (same amount) succeeded on the
-        payment less than ``REPEAT_WINDOW`` ago, unless ``again`` (the person confirmed a second one)."""
+        payment less than ``REPEAT_WINDOW`` ago, unless ``again`` (the person confirmed a second one).
+        ``reason``: why the person does it, kept in the audit line."""
         try:
             return await self._db(
                 self.journal.begin,
@@ -175,6 +177,7 @@ class SendEngine:
                 # Checked in the journal's write transaction: a success another desk records while this
                 # one waits for the register is seen (a cancel has nothing left to release a second time).
                 repeat_since=None if again else datetime.now(UTC) - REPEAT_WINDOW,
+                audit_detail=redact(reason.strip())[:200],
             )
         except RecentlyConfirmedError as error:
             raise RepeatNotConfirmedError(error.intent) from None
@@ -191,11 +194,12 @@ class SendEngine:
         before: Payment | None,
         *,
         key: str | None = None,
+        reason: str = "",
         source: str = "operation",
         transaction_only: bool = False,
         again: bool = False,
     ) -> SendResult:
-        intent = await self.begin(operation, reference, amount, key=key, again=again)
+        intent = await self.begin(operation, reference, amount, key=key, reason=reason, again=again)
         return await self.send(intent, before, source=source, transaction_only=transaction_only)
 
     # --- send and classify ------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from epay_desktop.store.audit import AuditEntry, AuditLog
+from epay_desktop.store.audit import AuditEntry, AuditLog, safe_cell
 from epay_desktop.store.codec import SnapshotError
 from epay_desktop.store.db import (
     BUSY_TIMEOUT_MS,
@@ -120,4 +120,5 @@ __all__ = [
     "Store",
     "StoreDatabase",
     "move_aside",
+    "safe_cell",
 ]
