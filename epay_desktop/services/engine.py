@@ -174,10 +174,10 @@ class SendEngine:
                 amount=amount,
                 idempotency_key=key or new_idempotency_key(),
                 os_user=self.operator,
-                audit_detail=redact(reason.strip())[:200],
                 # Checked in the journal's write transaction: a success another desk records while this
                 # one waits for the register is seen (a cancel has nothing left to release a second time).
                 repeat_since=None if again else datetime.now(UTC) - REPEAT_WINDOW,
+                audit_detail=redact(reason.strip())[:200],
             )
         except RecentlyConfirmedError as error:
             raise RepeatNotConfirmedError(error.intent) from None
