@@ -395,8 +395,8 @@ def test_tls_verification_is_on() -> None:
     try:
         assert client.ssl_context.verify_mode is ssl.CERT_REQUIRED
         assert client.ssl_context.check_hostname is True
-        pool = client._http._transport._pool  # type: ignore[attr-defined]
-        assert pool._ssl_context is client.ssl_context
+        transport = client._http._transport  # type: ignore[attr-defined]
+        assert transport.ssl_context is client.ssl_context
     finally:
         asyncio.run(client.aclose())
 
