@@ -210,7 +210,8 @@ class SdkDriver:
         )
 
     def run(self, **command: Any) -> float:
-        assert self.process.stdin is not None and self.process.stdout is not None
+        assert self.process.stdin is not None
+        assert self.process.stdout is not None
         self.process.stdin.write(json.dumps(command) + "\n")
         self.process.stdin.flush()
         line = self.process.stdout.readline()
@@ -356,9 +357,7 @@ async def run(args: argparse.Namespace) -> None:
             sdk.close()
             await asyncio.to_thread(store.close)
 
-    print(
-        f"Ours (httpx transport: {transport_name()}) vs @vippsmobilepay/sdk {version} (node {node_version()}),"
-    )
+    print(f"Ours (transport: {transport_name()}) vs @vippsmobilepay/sdk {version} (node {node_version()}),")
     print(f"same sandbox over HTTP at {url}; medians of {args.rounds} alternating blocks; goal ours <= 1.00x")
     print(f"  {'measure':52s} {'ours':>10s} {'SDK':>10s} {'ratio':>7s}")
     worst = 0.0
@@ -367,7 +366,7 @@ async def run(args: argparse.Namespace) -> None:
         unit = "flow" if name.startswith("create") else "call"
         worst = max(worst, o / s)
         print(
-            f"  {name + f' ({count}/block)':52s} {o * 1e3:7.3f} ms {s * 1e3:7.3f} ms {o / s:6.2f}x  per {unit}"
+            f"  {name + f' ({count}/block)':52s} {o * 1e3:7.3f} ms {s * 1e3:7.3f} ms {o / s:5.2f}x per {unit}"
         )
     print(f"worst ratio {worst:.2f}x: goal {'met' if worst <= 1.0 else 'MISSED'}")
 

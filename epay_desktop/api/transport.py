@@ -18,7 +18,6 @@ checks) is handed to aiohttp's connector as it is.
 
 from __future__ import annotations
 
-import asyncio
 import ssl
 from typing import Final
 
@@ -42,10 +41,10 @@ class SortedErrorsTransport(AiohttpTransport):
             return await super().handle_async_request(request)
         except httpx.TransportError as error:
             cause = error.__cause__
-            if isinstance(cause, aiohttp.ClientError | asyncio.TimeoutError):
+            if isinstance(cause, aiohttp.ClientError | TimeoutError):
                 raise translate(cause) from cause
             raise
-        except (aiohttp.ClientError, asyncio.TimeoutError) as error:
+        except (aiohttp.ClientError, TimeoutError) as error:
             raise translate(error) from error
         except ValueError as error:
             # aiohttp refuses a header value with a line break before writing anything; its text may
@@ -62,7 +61,7 @@ def translate(error: BaseException) -> httpx.TransportError:
         return httpx.ConnectError(message)  # refused, unreachable, TLS handshake or certificate failed
     if isinstance(error, aiohttp.InvalidURL):
         return httpx.UnsupportedProtocol(message)
-    if isinstance(error, aiohttp.ServerTimeoutError | asyncio.TimeoutError):
+    if isinstance(error, aiohttp.ServerTimeoutError | TimeoutError):
         return httpx.ReadTimeout(message)
     if isinstance(error, aiohttp.ServerDisconnectedError):
         return httpx.RemoteProtocolError(message)
