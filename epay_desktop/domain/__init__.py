@@ -26,7 +26,7 @@ from epay_desktop.domain.rules import (
     refundable,
     releasable,
 )
-from epay_desktop.domain.tracked import STALE_AFTER, TrackedPayment
+from epay_desktop.domain.tracked import STALE_AFTER, TrackedPayment, newest_event_at
 
 __all__ = [
     "REFERENCE_PATTERN",
@@ -47,6 +47,7 @@ __all__ = [
     "capturable",
     "check_action",
     "is_valid_reference",
+    "newest_event_at",
     "refundable",
     "releasable",
 ]

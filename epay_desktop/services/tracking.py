@@ -14,11 +14,11 @@ from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 from epay_desktop.api import EPaymentClient, EPaymentError, redact
 from epay_desktop.domain import Money, Payment, PaymentEvent, TrackedPayment
-from epay_desktop.services.errors import ReadOnlyRegisterError, said
+from epay_desktop.services.errors import DeskError, ReadOnlyRegisterError, said
 from epay_desktop.services.importing import parse_csv, parse_references
 from epay_desktop.services.profiles import Profile
 from epay_desktop.services.results import AddReport, ImportReport
-from epay_desktop.store import AuditEntry, Intent, NewEntry, Operation, Store
+from epay_desktop.store import AuditEntry, Intent, NewEntry, Operation, SnapshotError, Store
 
 if TYPE_CHECKING:
     from epay_desktop.services.demo import DemoControls
@@ -102,6 +102,16 @@ class TrackingDesk:
 
     async def tracked(self, reference: str) -> TrackedPayment | None:
         return await self._db(self.store.register.get, self.msn, reference)
+
+    async def events_of(self, reference: str) -> tuple[PaymentEvent, ...] | None:
+        """The saved event log of one payment (the list is loaded without them); None when none was
+        saved yet. Raises ``DeskError`` when the saved log cannot be read (a refresh replaces it)."""
+        try:
+            return await self._db(self.store.register.events_of, self.msn, reference)
+        except SnapshotError as problem:
+            raise DeskError(
+                f"The saved event log of {reference} could not be read ({problem}); refresh the payment."
+            ) from problem
 
     async def _fetch(self, reference: str) -> tuple[Payment, list[PaymentEvent]]:
         try:

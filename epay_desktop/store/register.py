@@ -34,22 +34,51 @@ class NewEntry:
 
 
 _COLUMNS = "reference, msn, description, created_at, fetched_at, fetch_error, payment_json, events_json"
+# The list's columns: everything but the event log, which only the selected payment's details show.
+# SQLite picks the newest event's time out of the saved log (the list's "Updated" column) without the
+# log being decoded here: loading 100,000 payments decoded some 300,000 events for nothing.
+_NEWEST_EVENT_AT = (
+    "CASE WHEN json_valid(events_json) THEN (SELECT json_extract(value, '$.timestamp') "
+    "FROM json_each(events_json) WHERE type = 'object' AND json_type(value, '$.timestamp') = 'text' "
+    "ORDER BY julianday(json_extract(value, '$.timestamp')) DESC LIMIT 1) END"
+)
+_LIST_COLUMNS = (
+    f"reference, msn, description, created_at, fetched_at, fetch_error, payment_json, {_NEWEST_EVENT_AT}"
+)
 
 
-def _tracked(row: sqlite3.Row | tuple[object, ...]) -> TrackedPayment:
-    reference, msn, description, created_at, fetched_at, fetch_error, payment_json, events_json = row
-    payment: Payment | None = None
-    events: tuple[PaymentEvent, ...] = ()
-    error = str(fetch_error or "")
+def _payment_of(reference: object, payment_json: object) -> tuple[Payment | None, str]:
+    """The saved payment, or None and why it cannot be shown."""
+    if not payment_json:
+        return None, ""
     try:
-        if payment_json:
-            payment = load_payment(str(payment_json))
-        if events_json:
-            events = load_events(str(events_json))
+        return load_payment(str(payment_json)), ""
     except SnapshotError as problem:
         # A snapshot we cannot read is as good as none: show "not fetched", never crash the list.
         log.warning("unreadable snapshot for %s: %s", reference, problem)
-        payment, events, error = None, (), f"The saved snapshot could not be read ({problem}); refresh it."
+        return None, f"The saved snapshot could not be read ({problem}); refresh it."
+
+
+def _moment(text: object) -> datetime | None:
+    if not isinstance(text, str):
+        return None
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        return None
+
+
+def _tracked(row: sqlite3.Row | tuple[object, ...]) -> TrackedPayment:
+    """A payment with its event log decoded (``events`` None when no log was saved yet)."""
+    reference, msn, description, created_at, fetched_at, fetch_error, payment_json, events_json = row
+    payment, problem = _payment_of(reference, payment_json)
+    events: tuple[PaymentEvent, ...] | None = None
+    if events_json and not problem:
+        try:
+            events = load_events(str(events_json))
+        except SnapshotError as unreadable:
+            log.warning("unreadable snapshot for %s: %s", reference, unreadable)
+            payment, problem = None, f"The saved snapshot could not be read ({unreadable}); refresh it."
     return TrackedPayment(
         reference=str(reference),
         merchant_serial_number=str(msn),
@@ -58,7 +87,24 @@ def _tracked(row: sqlite3.Row | tuple[object, ...]) -> TrackedPayment:
         description=str(description or ""),
         created_at=from_text(created_at),  # type: ignore[arg-type]
         fetched_at=from_text(fetched_at),  # type: ignore[arg-type]
-        fetch_error=error,
+        fetch_error=problem or str(fetch_error or ""),
+    )
+
+
+def _listed(row: sqlite3.Row | tuple[object, ...]) -> TrackedPayment:
+    """A payment for the list: its event log is not read (``events`` is None: not loaded)."""
+    reference, msn, description, created_at, fetched_at, fetch_error, payment_json, newest = row
+    payment, problem = _payment_of(reference, payment_json)
+    return TrackedPayment(
+        reference=str(reference),
+        merchant_serial_number=str(msn),
+        payment=payment,
+        events=None,
+        description=str(description or ""),
+        created_at=from_text(created_at),  # type: ignore[arg-type]
+        fetched_at=from_text(fetched_at),  # type: ignore[arg-type]
+        fetch_error=problem or str(fetch_error or ""),
+        last_event_at=_moment(newest),
     )
 
 
@@ -137,14 +183,28 @@ class Register:
         )
         return str(row[0]) if row and row[0] else None
 
+    def events_of(self, msn: str, reference: str) -> tuple[PaymentEvent, ...] | None:
+        """The saved event log of one payment; None when none was saved (not fetched yet, or not
+        tracked). Raises ``SnapshotError`` when the saved log cannot be read."""
+        row = self.db.read(
+            "reading an event log",
+            lambda c: c.execute(
+                "SELECT events_json FROM payments WHERE msn = ? AND reference = ?", (msn, reference)
+            ).fetchone(),
+        )
+        if row is None or not row[0]:
+            return None
+        return load_events(str(row[0]))
+
     def all(self, msn: str) -> list[TrackedPayment]:
-        """Every tracked payment of ``msn``, newest first. A damaged register opened read-only gives
-        the rows that can still be read (``unreadable_rows`` counts the others)."""
+        """Every tracked payment of ``msn``, newest first, without event logs (``events`` is None;
+        ``last_event_at`` has the newest event's time; ``events_of`` reads a log). A damaged register
+        opened read-only gives the rows that can still be read (``unreadable_rows`` counts the others)."""
         try:
             rows = self.db.read(
                 "loading the register",
                 lambda c: c.execute(
-                    f"SELECT {_COLUMNS} FROM payments WHERE msn = ? "
+                    f"SELECT {_LIST_COLUMNS} FROM payments WHERE msn = ? "
                     "ORDER BY coalesce(created_at, added_at) DESC, reference",
                     (msn,),
                 ).fetchall(),
@@ -153,7 +213,7 @@ class Register:
             if not self.db.read_only:
                 raise
             rows = self._salvage(msn)
-        return [_tracked(row) for row in rows]
+        return [_listed(row) for row in rows]
 
     def _salvage(self, msn: str) -> list[tuple[object, ...]]:
         """Read a damaged table row by row through the table itself (no index: those may be the
@@ -162,7 +222,7 @@ class Register:
 
         def work(conn: sqlite3.Connection) -> list[tuple[object, ...]]:
             top = int(conn.execute("SELECT max(rowid) FROM payments NOT INDEXED").fetchone()[0] or 0)
-            select = f"SELECT {_COLUMNS}, added_at FROM payments NOT INDEXED WHERE msn = ? AND rowid "
+            select = f"SELECT {_LIST_COLUMNS}, added_at FROM payments NOT INDEXED WHERE msn = ? AND rowid "
             found: list[tuple[object, ...]] = []
             lost = 0
             for start in range(1, top + 1, batch):

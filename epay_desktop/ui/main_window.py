@@ -371,6 +371,18 @@ class MainWindow(QMainWindow):
             return
         self.presenter.present(name, error)
 
+    async def _show_events(self, reference: str) -> None:
+        """Read the selected payment's event log (the list is loaded without logs) into the details."""
+        from epay_desktop.services import DeskError
+
+        assert self.desk is not None
+        try:
+            events = await self.desk.events_of(reference)
+        except DeskError as error:
+            self.details.show_events(reference, None, str(error))
+            return
+        self.details.show_events(reference, events)
+
     def _context_menu(self, pos: QPoint) -> None:
         if (menu := window_actions.context_menu(self, pos)) is not None:
             self.context_menu = menu
@@ -389,6 +401,8 @@ class MainWindow(QMainWindow):
     def _update_selection_dependents(self) -> None:
         tracked = self.selected_tracked()
         self.details.show_payment(tracked)
+        if tracked is not None and tracked.events is None and tracked.payment is not None:
+            self.runner.start("events", self._show_events(tracked.reference))
         if self.customer_panel is not None:
             self.customer_panel.set_payment(tracked)
         window_actions.update_payment_actions(self, tracked)

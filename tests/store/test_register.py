@@ -130,6 +130,62 @@ def test_an_unreadable_snapshot_shows_as_not_fetched_instead_of_crashing(store: 
     assert by_ref["ref-00002"].payment is None
 
 
+def test_the_list_reads_no_event_log_but_knows_the_newest_events_time(store: Store) -> None:
+    store.register.add(MSN, [NewEntry("ref-00001", created_at=T0), NewEntry("ref-00002", created_at=T0)])
+    later = T0 + timedelta(minutes=5)
+    events = [
+        PaymentEvent("ref-00001", "psp", EventName.AUTHORIZED, nok(10000), later, None, True),
+        event("ref-00001", EventName.CREATED),
+        PaymentEvent("ref-00001", "psp", EventName.CAPTURED, nok(100), None, "k", True),
+    ]
+    store.register.save_snapshot(MSN, payment("ref-00001"), events)
+    store.register.save_snapshot(MSN, payment("ref-00002"), [])
+    by_ref = {t.reference: t for t in store.register.all(MSN)}
+    listed = by_ref["ref-00001"]
+    assert listed.events is None  # not loaded
+    assert listed.payment == payment("ref-00001")
+    assert listed.last_event_at == later
+    assert listed.updated_at == later
+    assert by_ref["ref-00002"].events is None
+    assert by_ref["ref-00002"].updated_at == T0  # no events: when it was created
+
+    assert store.register.events_of(MSN, "ref-00001") == tuple(events)
+    assert store.register.events_of(MSN, "ref-00002") == ()  # known and empty
+    full = store.register.get(MSN, "ref-00001")
+    assert full is not None
+    assert full.events == tuple(events)
+    assert full.last_event_at == later
+
+
+def test_an_event_log_never_fetched_is_none(store: Store) -> None:
+    store.register.add(MSN, [NewEntry("ref-00001")])
+    assert store.register.events_of(MSN, "ref-00001") is None
+    assert store.register.events_of(MSN, "not-tracked-1") is None
+    tracked = store.register.get(MSN, "ref-00001")
+    assert tracked is not None
+    assert tracked.events is None
+
+
+@pytest.mark.parametrize(
+    "damage",
+    ["{broken", '"just text"', '{"an": "object"}', '[1, "two", {"timestamp": 5}, {"timestamp": "soon"}]'],
+)
+def test_a_damaged_event_log_still_lists_and_says_so_when_read(store: Store, damage: str) -> None:
+    from epay_desktop.store import SnapshotError
+
+    store.register.add(MSN, [NewEntry("ref-00001", created_at=T0), NewEntry("ref-00002")])
+    store.register.save_snapshot(MSN, payment("ref-00001"), [event("ref-00001", EventName.CREATED)])
+    store.db.write(
+        "test",
+        lambda c: c.execute("UPDATE payments SET events_json = ? WHERE reference = 'ref-00001'", (damage,)),
+    )
+    by_ref = {t.reference: t for t in store.register.all(MSN)}
+    assert by_ref["ref-00001"].payment == payment("ref-00001")
+    assert by_ref["ref-00001"].updated_at == T0
+    with pytest.raises(SnapshotError):
+        store.register.events_of(MSN, "ref-00001")
+
+
 def test_two_connections_on_one_register_stay_consistent(tmp_path: Path) -> None:
     path = tmp_path / "shared.sqlite3"
     with Store(path) as first, Store(path) as second:

@@ -389,3 +389,23 @@ def test_the_refresh_flows_offline_line_reaches_the_status_bar(run: Callable[...
         assert h.window.statusBar().currentMessage().startswith("Offline: could not reach the API")
 
     run(scenario)
+
+
+def test_the_selected_payments_event_log_is_read_into_the_details(run: Callable[..., Any]) -> None:
+    """The list is loaded without event logs; selecting a payment reads its log from the register."""
+
+    async def scenario(h: Harness) -> None:
+        w = h.window
+        target = await h.fresh_payment()
+        await h.controls.customer(h.msn, target.reference, "approve")
+        await h.session.desk.refresh(target.reference)  # its log (created, authorized) is saved
+        await w.load(refresh=False)
+        listed = h.row(target.reference)
+        assert listed.events is None  # not loaded with the list
+        row = w.proxy.mapFromSource(w.model.index(w.model.row_of(target.reference), 0)).row()
+        w.table.selectRow(row)
+        assert w.selected_reference() == target.reference
+        await wait_until(lambda: w.details.events.topLevelItemCount() == 2)
+        assert [w.details.events.topLevelItem(i).text(0) for i in range(2)] == ["CREATED", "AUTHORIZED"]
+
+    run(scenario)
