@@ -396,7 +396,7 @@ def test_tls_verification_is_on() -> None:
         assert client.ssl_context.verify_mode is ssl.CERT_REQUIRED
         assert client.ssl_context.check_hostname is True
         transport = client._http._transport  # type: ignore[attr-defined]
-        assert transport.ssl_context is client.ssl_context
+        assert transport.ssl_context is client.ssl_context  # handed to aiohttp's connector on first use
     finally:
         asyncio.run(client.aclose())
 

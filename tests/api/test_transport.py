@@ -21,7 +21,8 @@ from epay_desktop.api import (
     OutcomeUnknownError,
     RetryPolicy,
 )
-from epay_desktop.api.transport import SortedErrorsTransport
+from epay_desktop.api.aiohttp_transport import SortedErrorsTransport
+from epay_desktop.api.transport import DeferredTransport
 
 pytestmark = pytest.mark.anyio
 
@@ -85,14 +86,15 @@ def client_for(url: str) -> EPaymentClient:
     )
 
 
-def test_the_client_uses_the_sorted_errors_transport_with_its_tls_context() -> None:
-    client = EPaymentClient(Environment.TEST, CREDENTIALS)
-    try:
+async def test_the_client_sends_through_the_sorted_errors_transport_with_its_tls_context() -> None:
+    async with raw_server("hang-up") as (url, _seen), client_for(url) as client:
         transport = client._http._transport  # type: ignore[attr-defined]
-        assert isinstance(transport, SortedErrorsTransport)
+        assert isinstance(transport, DeferredTransport)
+        assert transport.inner is None  # nothing sent yet: aiohttp not needed yet
         assert transport.ssl_context is client.ssl_context
-    finally:
-        asyncio.run(client.aclose())
+        await client.fetch_token()
+        assert isinstance(transport.inner, SortedErrorsTransport)
+        assert transport.inner.ssl_context is client.ssl_context
 
 
 async def test_a_refused_connection_is_not_sent() -> None:
