@@ -22,8 +22,10 @@ from epay_desktop.api.errors import (
     NetworkError,
     NotAllowedError,
     NotFoundError,
+    NotSentError,
     OutcomeUnknownError,
     RateLimitedError,
+    RefusedError,
 )
 from epay_desktop.api.parse import CreatedPayment
 from epay_desktop.api.redact import SecretRedactingFilter, install_redaction, redact, register_secret
@@ -45,8 +47,10 @@ __all__ = [
     "NetworkError",
     "NotAllowedError",
     "NotFoundError",
+    "NotSentError",
     "OutcomeUnknownError",
     "RateLimitedError",
+    "RefusedError",
     "RetryPolicy",
     "SandboxControls",
     "SecretRedactingFilter",

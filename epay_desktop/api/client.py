@@ -1,7 +1,7 @@
 """The async ePayment client: one long-lived ``httpx.AsyncClient``, the token cache, safe retries
-with one idempotency key per operation, typed errors. The operations are here; the connection, the
-tokens and the one request path with its retries in ``session.py``; the checks of what is refused
-before sending in ``inputs.py``.
+with one idempotency key per operation, typed errors. The operations are here; the client holds a
+session (``session.py``) with the connection, the tokens and the one request path with its retries;
+the checks of what is refused before sending are in ``inputs.py``.
 
 Every money-moving call (create, cancel, capture, refund) carries an ``Idempotency-Key``: the caller's
 (its journal keeps it across restarts) or a new one per call, and every retry of that call sends the
@@ -18,8 +18,12 @@ the effect may have happened. Reads raise :class:`MalformedResponseError`.
 
 from __future__ import annotations
 
-from typing import Any
+from types import TracebackType
+from typing import Any, Self
 
+import httpx
+
+from epay_desktop.api.environment import Credentials, Environment
 from epay_desktop.api.errors import InvalidInputError, MalformedResponseError, NotAllowedError
 from epay_desktop.api.inputs import (
     QR_FORMATS,
@@ -31,11 +35,14 @@ from epay_desktop.api.inputs import (
     qr_format_body,
 )
 from epay_desktop.api.parse import CreatedPayment, parse_created, parse_events, parse_payment
+from epay_desktop.api.retry import RetryPolicy
 from epay_desktop.api.session import (
     DEFAULT_TIMEOUT,
     SYSTEM_NAME,
     SYSTEM_VERSION,
+    ApiRequest,
     ApiSession,
+    read_json,
     unknown_after_success,
 )
 from epay_desktop.domain import Money, Payment, PaymentEvent
@@ -51,33 +58,93 @@ __all__ = [
 ]
 
 
-class EPaymentClient(ApiSession):
-    """The ePayment API for one merchant serial number. Use as ``async with EPaymentClient(...)`` or
-    call :meth:`aclose`. ``transport`` lets the sandbox run in-process (``httpx.ASGITransport``)."""
+class EPaymentClient:
+    """The ePayment API for one merchant serial number, over the ``session`` it holds. Use as
+    ``async with EPaymentClient(...)`` or call :meth:`aclose`. ``transport`` lets the sandbox run
+    in-process (``httpx.ASGITransport``)."""
+
+    def __init__(
+        self,
+        environment: Environment,
+        credentials: Credentials,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+        retry: RetryPolicy | None = None,
+        timeout: httpx.Timeout | None = None,
+    ) -> None:
+        self.session = ApiSession(environment, credentials, transport=transport, retry=retry, timeout=timeout)
+
+    # --- the session's, for callers of the client ---------------------------------------------------
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await self.session.aclose()
+
+    @property
+    def environment(self) -> Environment:
+        return self.session.environment
+
+    @property
+    def credentials(self) -> Credentials:
+        return self.session.credentials
+
+    @property
+    def retry(self) -> RetryPolicy:
+        return self.session.retry
+
+    @property
+    def merchant_serial_number(self) -> str:
+        return self.session.merchant_serial_number
+
+    @property
+    def is_closed(self) -> bool:
+        return self.session.is_closed
+
+    @property
+    def token_requests(self) -> int:
+        """How many access-token requests this client started."""
+        return self.session.token_requests
+
+    @property
+    def requests_sent(self) -> int:
+        return self.session.requests_sent
 
     # --- operations ---------------------------------------------------------------------------------
 
     async def fetch_token(self) -> str:
         """Get a fresh access token (also the "Test connection" button): proves the credentials work."""
-        self._tokens.invalidate()
-        return await self._tokens.get()
+        return await self.session.fresh_token()
 
     async def get_payment(self, reference: str) -> Payment:
         check_reference(reference)
-        response = await self._send(
-            "GET", f"/epayment/v1/payments/{reference}", operation="get payment", reference=reference
+        response = await self.session.send(
+            ApiRequest(
+                "GET", f"/epayment/v1/payments/{reference}", operation="get payment", reference=reference
+            )
         )
-        return parse_payment(self._json(response, f"payment {reference}"))
+        return parse_payment(read_json(response, f"payment {reference}"))
 
     async def get_events(self, reference: str) -> list[PaymentEvent]:
         check_reference(reference)
-        response = await self._send(
-            "GET",
-            f"/epayment/v1/payments/{reference}/events",
-            operation="get event log",
-            reference=reference,
+        response = await self.session.send(
+            ApiRequest(
+                "GET",
+                f"/epayment/v1/payments/{reference}/events",
+                operation="get event log",
+                reference=reference,
+            )
         )
-        return parse_events(self._json(response, f"event log of {reference}"), reference=reference)
+        return parse_events(read_json(response, f"event log of {reference}"), reference=reference)
 
     async def create_payment(
         self,
@@ -117,19 +184,20 @@ class EPaymentClient(ApiSession):
             body["returnUrl"] = return_url
         if qr is not None:
             body["qrFormat"] = qr
-        response = await self._send(
+        request = ApiRequest.build(
             "POST",
             "/epayment/v1/payments",
+            body=body,
             operation="create",
             reference=reference,
-            body=body,
             idempotency_key=key,
             effectful=True,
         )
+        response = await self.session.send(request)
         try:
-            return parse_created(self._json(response, f"created payment {reference}"), reference=reference)
+            return parse_created(read_json(response, f"created payment {reference}"), reference=reference)
         except MalformedResponseError as exc:
-            raise unknown_after_success("create", reference, key, exc, response) from exc
+            raise unknown_after_success(request, exc, response) from exc
 
     async def cancel(
         self,
@@ -168,14 +236,16 @@ class EPaymentClient(ApiSession):
         check_reference(reference)
         body: dict[str, Any] = {"customer": {"phoneNumber": phone_number}} if phone_number else {}
         # No idempotency key exists for approve, so an attempt that may have arrived is not repeated.
-        await self._send(
-            "POST",
-            f"/epayment/v1/test/payments/{reference}/approve",
-            operation="force approve",
-            reference=reference,
-            body=body,
-            effectful=True,
-            retry_ambiguous=False,
+        await self.session.send(
+            ApiRequest.build(
+                "POST",
+                f"/epayment/v1/test/payments/{reference}/approve",
+                body=body,
+                operation="force approve",
+                reference=reference,
+                effectful=True,
+                retry_ambiguous=False,
+            )
         )
 
     async def _modify(
@@ -183,16 +253,17 @@ class EPaymentClient(ApiSession):
     ) -> Payment:
         check_reference(reference)
         key = check_key(idempotency_key)
-        response = await self._send(
+        request = ApiRequest.build(
             "POST",
             f"/epayment/v1/payments/{reference}/{operation}",
+            body=body,
             operation=operation,
             reference=reference,
-            body=body,
             idempotency_key=key,
             effectful=True,
         )
+        response = await self.session.send(request)
         try:
-            return parse_payment(self._json(response, f"{operation} of {reference}"))
+            return parse_payment(read_json(response, f"{operation} of {reference}"))
         except MalformedResponseError as exc:
-            raise unknown_after_success(operation, reference, key, exc, response) from exc
+            raise unknown_after_success(request, exc, response) from exc

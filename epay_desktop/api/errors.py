@@ -1,19 +1,27 @@
 """Everything the client raises, as one tree (after ``httpx/_exceptions.py``)::
 
     EPaymentError                  anything this client raises on purpose
-    ├── NotAllowedError            refused by the client itself, nothing was sent
-    │   └── InvalidInputError      input that cannot be right (a reference with a slash, a 0 capture)
-    ├── NetworkError               the transport failed (connect, read, timeout) after the retries
-    ├── MalformedResponseError     a success answer whose body cannot be read as the API describes it
+    ├── NotSentError               category: nothing of the call took effect, because no request of it
+    │   │                          got to the API (or it was a read, which moves nothing)
+    │   ├── NotAllowedError        refused by the client itself, nothing was sent
+    │   │   └── InvalidInputError  input that cannot be right (a reference with a slash, a 0 capture)
+    │   ├── NetworkError           the transport failed (connect, read, timeout) after the retries
+    │   └── MalformedResponseError an answer whose body cannot be read as the API describes it (a
+    │                              read's, or the access token's before a money-moving call was sent)
     ├── OutcomeUnknownError        a money-moving call whose effect is unknown after the retries (no
     │                              answer, or a 2xx whose body cannot be read: ``last_error`` is then
     │                              the MalformedResponseError): reconcile from the payment and its
     │                              event log, retry with the same key
-    └── ApiError                   the API (or a gateway in front of it) answered with an error status
-        ├── AuthenticationError    401 / 403: credentials, token, subscription key, MSN not connected
-        ├── NotFoundError          404: no such reference for this merchant serial number
-        ├── ConflictError          409: idempotency key reused with another body, reference exists
-        └── RateLimitedError       429 after the retries; ``retry_after`` in seconds when known
+    └── RefusedError               category: the API said no, and nothing moved
+        └── ApiError               the API (or a gateway in front of it) answered with an error status
+            ├── AuthenticationError    401 / 403: credentials, token, subscription key, MSN not connected
+            ├── NotFoundError          404: no such reference for this merchant serial number
+            ├── ConflictError          409: idempotency key reused with another body, reference exists
+            └── RateLimitedError       429 after the retries; ``retry_after`` in seconds when known
+
+Callers catch a category, not a tuple of classes: for a money-moving call, ``NotSentError`` and
+``RefusedError`` both mean it did not take effect (the client raises ``OutcomeUnknownError`` instead
+whenever an earlier attempt of the call may have); ``RefusedError`` carries what the API said.
 
 An ``ApiError`` carries what the API said (``status``, ``title``, ``detail``, ``error_code`` from
 ``extraDetails``, ``trace_id``, ``instance``) and ``advice``: a plain sentence of what to do next, from
@@ -34,8 +42,10 @@ __all__ = [
     "NetworkError",
     "NotAllowedError",
     "NotFoundError",
+    "NotSentError",
     "OutcomeUnknownError",
     "RateLimitedError",
+    "RefusedError",
     "advice_for",
 ]
 
@@ -44,7 +54,17 @@ class EPaymentError(Exception):
     """Base of everything the client raises on purpose."""
 
 
-class NotAllowedError(EPaymentError):
+class NotSentError(EPaymentError):
+    """Category: nothing of the call took effect, because no request of it got to the API (refused by
+    the client itself, no connection, no access token), or it was a read. Safe to treat as not done."""
+
+
+class RefusedError(EPaymentError):
+    """Category: the API answered no; nothing moved (for a money-moving call whose earlier attempt may
+    have taken effect, the client raises ``OutcomeUnknownError`` instead)."""
+
+
+class NotAllowedError(NotSentError):
     """The client refused the call itself (e.g. force approve in production); nothing was sent."""
 
 
@@ -52,7 +72,7 @@ class InvalidInputError(NotAllowedError, ValueError):
     """The input cannot be right (a malformed reference or key, a non-positive amount); nothing was sent."""
 
 
-class NetworkError(EPaymentError):
+class NetworkError(NotSentError):
     """The transport failed after the retries: no answer could be read."""
 
     def __init__(self, message: str, *, operation: str = "", cause: BaseException | None = None) -> None:
@@ -61,7 +81,7 @@ class NetworkError(EPaymentError):
         self.cause = cause
 
 
-class MalformedResponseError(EPaymentError):
+class MalformedResponseError(NotSentError):
     """A success answer whose body is not what the API describes (not JSON, a field missing...)."""
 
     def __init__(self, message: str, *, status: int | None = None, body_excerpt: str = "") -> None:
@@ -102,7 +122,7 @@ class OutcomeUnknownError(EPaymentError):
         )
 
 
-class ApiError(EPaymentError):
+class ApiError(RefusedError):
     """The API (or a gateway in front of it) answered with an error status."""
 
     def __init__(

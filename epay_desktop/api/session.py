@@ -2,6 +2,15 @@
 timeouts), the access-token cache, the headers every call carries, and the one request path with its
 safe retries: the same body bytes and Idempotency-Key on every attempt, and ``OutcomeUnknownError``
 once an attempt of a money-moving call may have taken effect (see ``client.py`` for the whole rule).
+
+The request path is in stages, each calling the next (after ``httpx/_client.py``)::
+
+    ApiSession.send(request)            the retry loop: backoff, Retry-After, the total budget, and
+                                        what the call's outcome is once the retries end
+    └── _attempt(call)                  one attempt, classified: a 2xx answer, or what failed, whether
+                                        it may have reached the server, whether to try again
+        └── _send_authorized(call)      the headers with the access token; a 401 gets one fresh token
+            └── _send_single(...)       one HTTP request
 """
 
 from __future__ import annotations
@@ -10,6 +19,7 @@ import json
 import logging
 import ssl
 from collections.abc import Mapping
+from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Final, Self
 
@@ -17,12 +27,28 @@ import httpx
 
 from epay_desktop import APP_NAME, __version__
 from epay_desktop.api.environment import Credentials, Environment
-from epay_desktop.api.errors import EPaymentError, MalformedResponseError, NetworkError, OutcomeUnknownError
+from epay_desktop.api.errors import (
+    ApiError,
+    EPaymentError,
+    MalformedResponseError,
+    NetworkError,
+    OutcomeUnknownError,
+)
 from epay_desktop.api.parse import TokenInfo, load_json, parse_problem, parse_token
 from epay_desktop.api.redact import redact, register_secret
 from epay_desktop.api.retry import RetryPolicy, parse_retry_after
 from epay_desktop.api.token import TokenCache
 from epay_desktop.api.transport import default_transport
+
+__all__ = [
+    "DEFAULT_TIMEOUT",
+    "SYSTEM_NAME",
+    "SYSTEM_VERSION",
+    "ApiRequest",
+    "ApiSession",
+    "read_json",
+    "unknown_after_success",
+]
 
 log = logging.getLogger("epay_desktop.api")
 
@@ -33,11 +59,67 @@ DEFAULT_TIMEOUT: Final = httpx.Timeout(20.0, connect=5.0)
 _ATTEMPTS: Final = "epay_desktop.attempts"  # response.extensions key: how many attempts it took
 # Transport failures that happen before the request could reach the server: nothing was done.
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)
+# The statuses whose Retry-After is honoured (others are retried on the backoff).
+_WAIT_AS_TOLD = frozenset({423, 429, 503})
+
+
+@dataclass(frozen=True, slots=True)
+class ApiRequest:
+    """One call of the API, as every attempt of it sends it.
+
+    ``effectful``: a call that may move money or create something (a failure after it may have reached
+    the server is ``OutcomeUnknownError``). ``retry_ambiguous=False``: such a call without an
+    idempotency key is not repeated once an attempt may have reached the server."""
+
+    method: str
+    path: str
+    operation: str
+    reference: str = ""
+    content: bytes | None = None  # serialized once: every retry sends the very same bytes
+    idempotency_key: str | None = None
+    effectful: bool = False
+    retry_ambiguous: bool = True
+    authorized: bool = True
+
+    @classmethod
+    def build(
+        cls, method: str, path: str, *, body: Mapping[str, Any] | None = None, **fields: Any
+    ) -> ApiRequest:
+        content = json.dumps(body, separators=(",", ":")).encode() if body is not None else None
+        return cls(method, path, content=content, **fields)
+
+    @property
+    def what(self) -> str:
+        """``cancel of ref-123`` (for messages)."""
+        return f"{self.operation}{' of ' + self.reference if self.reference else ''}"
+
+
+@dataclass(slots=True)
+class _Call:
+    """The state of one ``send`` across its attempts."""
+
+    request: ApiRequest
+    attempts: int = 0
+    maybe_applied: bool = False  # an attempt may have reached the server and taken effect
+    refreshed_after_401: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class _Attempt:
+    """One attempt, classified. ``response`` is set for a 2xx answer; otherwise ``error`` says what
+    failed: the transport's exception (``httpx.TransportError``) or the API's answer (``ApiError``)."""
+
+    response: httpx.Response | None = None
+    error: BaseException | None = None
+    reached: bool = False  # this attempt may have reached the server and taken effect
+    retryable: bool = False
+    retry_after: float | None = None
 
 
 class ApiSession:
-    """Lifecycle, tokens and the request path of one merchant serial number's client (the operations
-    are ``EPaymentClient``'s). Use as ``async with`` or call :meth:`aclose`."""
+    """Lifecycle, tokens and the request path of one merchant serial number's connection (the
+    operations are ``EPaymentClient``'s, which holds a session). Use as ``async with`` or call
+    :meth:`aclose`."""
 
     def __init__(
         self,
@@ -88,16 +170,134 @@ class ApiSession:
 
     @property
     def token_requests(self) -> int:
-        """How many access-token requests this client started."""
+        """How many access-token requests this session started."""
         return self._tokens.refreshes
 
     @property
     def merchant_serial_number(self) -> str:
         return self.credentials.merchant_serial_number
 
-    # --- the one request path -----------------------------------------------------------------------
+    async def fresh_token(self) -> str:
+        """Forget the cached access token and get a new one (proves the credentials work)."""
+        self._tokens.invalidate()
+        return await self._tokens.get()
 
-    def _headers(self, *, idempotency_key: str | None, has_body: bool) -> dict[str, str]:
+    # --- the request path: the retry loop -----------------------------------------------------------
+
+    async def send(self, request: ApiRequest) -> httpx.Response:
+        """Send ``request`` until it succeeds or the retries end; returns the 2xx answer. Raises the
+        API's ``ApiError``, ``NetworkError``, or ``OutcomeUnknownError`` for an effectful call one of
+        whose attempts may have taken effect."""
+        policy = self.retry
+        started = policy.clock()
+        call = _Call(request)
+        while True:
+            call.attempts += 1
+            try:
+                attempt = await self._attempt(call)
+            except EPaymentError as exc:
+                # No access token: this attempt was never sent. A token that cannot be had before a
+                # retry does not undo an earlier try that may have taken effect: the event log decides.
+                call.attempts -= 1
+                if request.effectful and call.maybe_applied:
+                    raise self._unknown(call, exc) from exc
+                raise
+            if attempt.response is not None:
+                attempt.response.extensions[_ATTEMPTS] = call.attempts
+                return attempt.response
+            error = attempt.error
+            assert error is not None
+            call.maybe_applied = call.maybe_applied or attempt.reached
+            if request.effectful and attempt.reached and not request.retry_ambiguous:
+                raise self._unknown(call, error) from error
+            delay = (
+                policy.next_delay(attempt=call.attempts, started=started, retry_after=attempt.retry_after)
+                if attempt.retryable
+                else None
+            )
+            if delay is None:
+                if request.effectful and call.maybe_applied:
+                    # An earlier try may have taken effect; a refusal of a later one does not say it did
+                    # not. "A 4xx stays a 4xx" holds per key only for a first refusal.
+                    raise self._unknown(call, error) from error
+                raise self._given_up(call, error) from error
+            log.info("%s %s: retry %d in %.2f s", request.method, request.path, call.attempts, delay)
+            await policy.sleep(delay)
+
+    @staticmethod
+    def _unknown(call: _Call, last_error: BaseException) -> OutcomeUnknownError:
+        request = call.request
+        return OutcomeUnknownError(
+            operation=request.operation,
+            reference=request.reference,
+            idempotency_key=request.idempotency_key or "",
+            last_error=last_error,
+            attempts=call.attempts,
+        )
+
+    @staticmethod
+    def _given_up(call: _Call, error: BaseException) -> EPaymentError:
+        if isinstance(error, EPaymentError):
+            return error
+        assert isinstance(error, httpx.TransportError)
+        return NetworkError(
+            f"Could not {call.request.what}: {_describe_transport_error(error)} "
+            f"(after {call.attempts} attempt(s)).",
+            operation=call.request.operation,
+            cause=error,
+        )
+
+    # --- one attempt, classified --------------------------------------------------------------------
+
+    async def _attempt(self, call: _Call) -> _Attempt:
+        request = call.request
+        try:
+            response = await self._send_authorized(call)
+        except httpx.TransportError as exc:
+            reached = not isinstance(exc, _NOT_SENT)
+            log.info(
+                "%s %s: %s on attempt %d (%s)",
+                request.method,
+                request.path,
+                type(exc).__name__,
+                call.attempts,
+                request.operation,
+            )
+            return _Attempt(error=exc, reached=reached, retryable=True)
+        status = response.status_code
+        log.debug("%s %s → %d (attempt %d)", request.method, request.path, status, call.attempts)
+        if 200 <= status < 300:
+            return _Attempt(response=response)
+        retry_after = parse_retry_after(response.headers.get("Retry-After"))
+        error: ApiError = parse_problem(status, response.content, response.headers, retry_after=retry_after)
+        return _Attempt(
+            error=error,
+            reached=status >= 500,
+            retryable=self.retry.is_retryable_status(status),
+            retry_after=retry_after if status in _WAIT_AS_TOLD else None,
+        )
+
+    # --- the authorized request: headers, the token and its one refresh after a 401 ------------------
+
+    async def _send_authorized(self, call: _Call) -> httpx.Response:
+        request = call.request
+        if not request.authorized:
+            headers = self._headers(request)
+            headers["client_id"] = self.credentials.client_id
+            headers["client_secret"] = self.credentials.client_secret
+            return await self._send_single(request, headers)
+        while True:
+            token = await self._tokens.get()
+            headers = self._headers(request)
+            headers["Authorization"] = f"Bearer {token}"
+            response = await self._send_single(request, headers)
+            if response.status_code != 401 or call.refreshed_after_401:
+                return response
+            # The token may have expired early or been revoked: one refresh, one more try per call.
+            call.refreshed_after_401 = True
+            self._tokens.invalidate(token)
+
+    def _headers(self, request: ApiRequest) -> dict[str, str]:
         headers = {
             "Accept": "application/json, application/problem+json",
             "Ocp-Apim-Subscription-Key": self.credentials.subscription_key,
@@ -107,145 +307,42 @@ class ApiSession:
             "Vipps-System-Plugin-Name": SYSTEM_NAME,
             "Vipps-System-Plugin-Version": SYSTEM_VERSION,
         }
-        if has_body:
+        if request.content is not None:
             headers["Content-Type"] = "application/json"
-        if idempotency_key is not None:
-            headers["Idempotency-Key"] = idempotency_key
+        if request.idempotency_key is not None:
+            headers["Idempotency-Key"] = request.idempotency_key
         return headers
 
-    async def _request_token(self) -> TokenInfo:
-        response = await self._send(
-            "POST", "/accesstoken/get", operation="get access token", authorized=False
+    async def _send_single(self, request: ApiRequest, headers: dict[str, str]) -> httpx.Response:
+        self.requests_sent += 1
+        return await self._http.request(
+            request.method, request.path, content=request.content, headers=headers
         )
-        info = parse_token(self._json(response, "access token"))
+
+    async def _request_token(self) -> TokenInfo:
+        response = await self.send(
+            ApiRequest("POST", "/accesstoken/get", operation="get access token", authorized=False)
+        )
+        info = parse_token(read_json(response, "access token"))
         register_secret(info.access_token)
         return info
 
-    @staticmethod
-    def _json(response: httpx.Response, what: str) -> Any:
-        return load_json(response.content, what=what, status=response.status_code)
 
-    async def _send(
-        self,
-        method: str,
-        path: str,
-        *,
-        operation: str,
-        reference: str = "",
-        body: Mapping[str, Any] | None = None,
-        idempotency_key: str | None = None,
-        effectful: bool = False,
-        retry_ambiguous: bool = True,
-        authorized: bool = True,
-    ) -> httpx.Response:
-        policy = self.retry
-        started = policy.clock()
-        # Serialized once: every retry sends the very same bytes with the very same key.
-        content = json.dumps(body, separators=(",", ":")).encode() if body is not None else None
-        attempt = 0
-        maybe_applied = False  # an attempt may have reached the server and taken effect
-        refreshed_after_401 = False
-        last_error: BaseException | None = None
-
-        def unknown() -> OutcomeUnknownError:
-            return OutcomeUnknownError(
-                operation=operation,
-                reference=reference,
-                idempotency_key=idempotency_key or "",
-                last_error=last_error,
-                attempts=attempt,
-            )
-
-        while True:
-            attempt += 1
-            headers = self._headers(idempotency_key=idempotency_key, has_body=content is not None)
-            token: str | None = None
-            if authorized:
-                try:
-                    token = await self._tokens.get()
-                except EPaymentError as exc:
-                    # A token that cannot be had before a retry does not undo an earlier try that may
-                    # have taken effect (finding 5): the event log decides, not this error.
-                    if effectful and maybe_applied:
-                        last_error = exc
-                        attempt -= 1  # this attempt was never sent
-                        raise unknown() from exc
-                    raise
-                headers["Authorization"] = f"Bearer {token}"
-            else:
-                headers["client_id"] = self.credentials.client_id
-                headers["client_secret"] = self.credentials.client_secret
-            self.requests_sent += 1
-            try:
-                response = await self._http.request(method, path, content=content, headers=headers)
-            except httpx.TransportError as exc:
-                sent = not isinstance(exc, _NOT_SENT)
-                maybe_applied = maybe_applied or sent
-                last_error = exc
-                log.info("%s %s: %s on attempt %d (%s)", method, path, type(exc).__name__, attempt, operation)
-                if effectful and sent and not retry_ambiguous:
-                    raise unknown() from exc
-                delay = policy.next_delay(attempt=attempt, started=started)
-                if delay is None:
-                    if effectful and maybe_applied:
-                        raise unknown() from exc
-                    raise NetworkError(
-                        f"Could not {operation}{' of ' + reference if reference else ''}: "
-                        f"{_describe_transport_error(exc)} (after {attempt} attempt(s)).",
-                        operation=operation,
-                        cause=exc,
-                    ) from exc
-                await policy.sleep(delay)
-                continue
-
-            status = response.status_code
-            log.debug("%s %s → %d (attempt %d)", method, path, status, attempt)
-            if 200 <= status < 300:
-                response.extensions[_ATTEMPTS] = attempt
-                return response
-            if status == 401 and authorized and not refreshed_after_401:
-                # The token may have expired early or been revoked: one refresh, one more try.
-                refreshed_after_401 = True
-                self._tokens.invalidate(token)
-                attempt -= 1
-                continue
-            retry_after = parse_retry_after(response.headers.get("Retry-After"))
-            error = parse_problem(status, response.content, response.headers, retry_after=retry_after)
-            if not policy.is_retryable_status(status):
-                if effectful and maybe_applied:
-                    # An earlier try may have taken effect; this refusal of a later one does not say it
-                    # did not (finding 4). "A 4xx stays a 4xx" holds per key only for a first refusal.
-                    last_error = error
-                    raise unknown() from error
-                raise error
-            last_error = error
-            if status >= 500:
-                maybe_applied = True
-                if effectful and not retry_ambiguous:
-                    raise unknown() from error
-            delay = policy.next_delay(
-                attempt=attempt,
-                started=started,
-                retry_after=retry_after if status in (423, 429, 503) else None,
-            )
-            log.info("%s %s → %d on attempt %d; retry in %s s", method, path, status, attempt, delay)
-            if delay is None:
-                if effectful and maybe_applied:
-                    raise unknown() from error
-                raise error
-            await policy.sleep(delay)
+def read_json(response: httpx.Response, what: str) -> Any:
+    """The answer's body as JSON; ``MalformedResponseError`` when it is not."""
+    return load_json(response.content, what=what, status=response.status_code)
 
 
 def unknown_after_success(
-    operation: str, reference: str, key: str, error: MalformedResponseError, response: httpx.Response
+    request: ApiRequest, error: MalformedResponseError, response: httpx.Response
 ) -> OutcomeUnknownError:
     """A money-moving call answered 2xx with a body we cannot read: the effect may have happened, so
     the caller must reconcile (a MalformedResponseError would read as "nothing happened")."""
     attempts = response.extensions.get(_ATTEMPTS, 1)
     return OutcomeUnknownError(
-        operation=operation,
-        reference=reference,
-        idempotency_key=key,
+        operation=request.operation,
+        reference=request.reference,
+        idempotency_key=request.idempotency_key or "",
         last_error=error,
         attempts=attempts if isinstance(attempts, int) else 1,
     )

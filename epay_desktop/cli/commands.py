@@ -4,16 +4,41 @@ from __future__ import annotations
 
 import argparse
 import uuid
-from collections.abc import Awaitable
 from typing import TextIO
 
 from epay_desktop.api import EPaymentClient, MalformedResponseError, OutcomeUnknownError, new_idempotency_key
 from epay_desktop.api.parse import parse_payment
-from epay_desktop.cli.journal import CliJournal, JournalRefusalError, journal_profile, resume_command
-from epay_desktop.cli.main import DEMO_CURRENCY, EXIT_OK, EXIT_REFUSED, EXIT_UNKNOWN, EXIT_USAGE, Connection
-from epay_desktop.cli.output import Printer, event_json, events_text, payment_json, payment_text
-from epay_desktop.domain import Action, Currency, Money, Payment, PaymentEvent, cancel_outcome, check_action
-from epay_desktop.store import Operation
+from epay_desktop.cli.connection import DEMO_CURRENCY, Connection
+from epay_desktop.cli.journal import (
+    JournalRefusalError,
+    needs_decision,
+    open_journal,
+    pending_same,
+    refusal,
+    resume_command,
+    resuming,
+)
+from epay_desktop.cli.output import (
+    EXIT_OK,
+    EXIT_REFUSED,
+    EXIT_UNKNOWN,
+    EXIT_USAGE,
+    Printer,
+    event_json,
+    events_text,
+    payment_json,
+    payment_text,
+)
+from epay_desktop.domain import Action, Currency, Money, Payment, cancel_outcome, check_action
+from epay_desktop.services import (
+    AlreadyPendingError,
+    FinishedMeanwhileError,
+    Intent,
+    NeedsDecisionError,
+    Operation,
+    SendResult,
+    StandaloneJournal,
+)
 
 
 async def run(args: argparse.Namespace, connection: Connection, printer: Printer, stdin: TextIO) -> int:
@@ -42,7 +67,7 @@ async def run(args: argparse.Namespace, connection: Connection, printer: Printer
             if command == "cancel":
                 return await _cancel(args, client, connection, printer, stdin)
             if command in ("capture", "refund"):
-                return await _capture_or_refund(args, client, connection, printer)
+                return await _capture_or_refund(args, client, printer)
             if command == "create":
                 return await _create(args, client, printer)
             if command == "approve":
@@ -65,14 +90,13 @@ async def run(args: argparse.Namespace, connection: Connection, printer: Printer
                     f"Idempotency key: {error.idempotency_key}\nCheck with: epay get {error.reference}"
                 )
             return EXIT_UNKNOWN
-        except JournalRefusalError as refusal:
-            printer.error(str(refusal))
-            return EXIT_USAGE if refusal.usage else EXIT_REFUSED
+        except NeedsDecisionError as error:
+            printer.error(needs_decision(error, args))
+            return EXIT_UNKNOWN
+        except JournalRefusalError as refused:
+            printer.error(str(refused))
+            return EXIT_USAGE if refused.usage else EXIT_REFUSED
     raise AssertionError(f"unhandled command {command}")  # argparse only lets known commands through
-
-
-async def _read_log(client: EPaymentClient, reference: str) -> tuple[Payment, list[PaymentEvent]]:
-    return await client.get_payment(reference), await client.get_events(reference)
 
 
 def _confirmed(prompt: str, printer: Printer, stdin: TextIO) -> bool:
@@ -86,88 +110,86 @@ def _confirmed(prompt: str, printer: Printer, stdin: TextIO) -> bool:
 async def _cancel(
     args: argparse.Namespace, client: EPaymentClient, connection: Connection, printer: Printer, stdin: TextIO
 ) -> int:
-    payment = await client.get_payment(args.reference)
-    journal = await CliJournal.open(journal_profile(args.env, args.base_url))
-    try:
-        msn = client.merchant_serial_number
-        resumed = await journal.pending_same(Operation.CANCEL, msn, payment.reference, None, args.key)
+    reference = args.reference
+    async with await open_journal(args, client) as journal:
+        resumed = await pending_same(journal, Operation.CANCEL, reference, None, args.key)
         where = "PRODUCTION — real money. " if connection.environment.is_production else ""
+        payment = None
         if resumed is None:
+            payment = await client.get_payment(reference)
             outcome = cancel_outcome(payment)
             if outcome is None:
                 check = check_action(payment, Action.CANCEL)
-                printer.error(f"Nothing to cancel on {payment.reference}: {check.reason}")
+                printer.error(f"Nothing to cancel on {reference}: {check.reason}")
                 return EXIT_REFUSED
-            printer.note(f"{where}Cancel {payment.reference}: {outcome.describe()} This cannot be undone.")
+            printer.note(f"{where}Cancel {reference}: {outcome.describe()} This cannot be undone.")
         else:
-            # Its effect may already be there: no local check, the API answers for the key.
-            printer.note(f"{where}Finish the earlier cancel of {payment.reference}. This cannot be undone.")
-        if not args.yes and not _confirmed(f"Cancel {payment.reference}? [y/N] ", printer, stdin):
+            # Its effect may already be there: no local check, the event log and the API answer for it.
+            printer.note(f"{where}Finish the earlier cancel of {reference}. This cannot be undone.")
+        if not args.yes and not _confirmed(f"Cancel {reference}? [y/N] ", printer, stdin):
             printer.error("Not confirmed: nothing was cancelled.")
             return EXIT_REFUSED
-        after, key = await journal.run(
-            operation=Operation.CANCEL,
-            msn=msn,
-            reference=payment.reference,
-            amount=None,
-            resumed=resumed,
-            key=args.key,
-            send=lambda k: client.cancel(
-                payment.reference, idempotency_key=k, cancel_transaction_only=args.transaction_only
-            ),
-            read_log=lambda: _read_log(client, payment.reference),
-            printer=printer,
-        )
-    finally:
-        await journal.aclose()
-    released = after.aggregate.cancelled - payment.aggregate.cancelled
-    data = payment_json(after) | {"released": released.to_json(), "idempotencyKey": key}
-    printer.result(f"Cancelled: {released.plain()} released.\n{payment_text(after)}", data)
+        done = await _send(args, journal, Operation.CANCEL, resumed, payment, printer)
+    data = payment_json(done.payment) | {
+        "released": done.moved.to_json(),
+        "idempotencyKey": done.intent.idempotency_key,
+    }
+    printer.result(f"Cancelled: {done.moved.plain()} released.\n{payment_text(done.payment)}", data)
     return EXIT_OK
 
 
-async def _capture_or_refund(
-    args: argparse.Namespace, client: EPaymentClient, connection: Connection, printer: Printer
-) -> int:
-    payment = await client.get_payment(args.reference)
-    amount = Money.parse(args.amount, payment.currency)  # MoneyError (a ValueError): usage, exit 2
-    action = Action(args.command)
+async def _capture_or_refund(args: argparse.Namespace, client: EPaymentClient, printer: Printer) -> int:
     operation = Operation(args.command)
-    journal = await CliJournal.open(journal_profile(args.env, args.base_url))
-    try:
-        msn = client.merchant_serial_number
-        resumed = await journal.pending_same(operation, msn, payment.reference, amount, args.key)
+    async with await open_journal(args, client) as journal:
+        # The journal first: a pending one is resumed (its event log read) even when the payment
+        # cannot be read now, and says its key and how to finish it when the network is down.
+        resumed = await pending_same(journal, operation, args.reference, args.amount, args.key)
+        payment = amount = None
         if resumed is None:
-            # A resumed one is not checked here: its effect may already be in these figures.
-            check = check_action(payment, action)
+            payment = await client.get_payment(args.reference)
+            amount = Money.parse(args.amount, payment.currency)  # MoneyError (a ValueError): usage, exit 2
+            check = check_action(payment, Action(args.command))
             if not check.allowed or amount > check.amount:
-                done = "captured" if action is Action.CAPTURE else "refunded"
-                reason = check.reason or f"at most {check.amount.plain()} can be {done} now."
+                done_word = "captured" if operation is Operation.CAPTURE else "refunded"
+                reason = check.reason or f"at most {check.amount.plain()} can be {done_word} now."
                 printer.error(f"Cannot {args.command} {amount.plain()} on {payment.reference}: {reason}")
                 return EXIT_REFUSED
-
-        def send(key: str) -> Awaitable[Payment]:
-            if action is Action.CAPTURE:
-                return client.capture(payment.reference, amount, idempotency_key=key)
-            return client.refund(payment.reference, amount, idempotency_key=key)
-
-        after, key = await journal.run(
-            operation=operation,
-            msn=msn,
-            reference=payment.reference,
-            amount=amount,
-            resumed=resumed,
-            key=args.key,
-            send=send,
-            read_log=lambda: _read_log(client, payment.reference),
-            printer=printer,
-        )
-    finally:
-        await journal.aclose()
-    verb = "Captured" if action is Action.CAPTURE else "Refunded"
-    data = payment_json(after) | {"idempotencyKey": key}
-    printer.result(f"{verb} {amount.plain()}.\n{payment_text(after)}", data)
+        done = await _send(args, journal, operation, resumed, payment, printer, amount=amount)
+    verb = "Captured" if operation is Operation.CAPTURE else "Refunded"
+    data = payment_json(done.payment) | {"idempotencyKey": done.intent.idempotency_key}
+    printer.result(f"{verb} {done.moved.plain()}.\n{payment_text(done.payment)}", data)
     return EXIT_OK
+
+
+async def _send(
+    args: argparse.Namespace,
+    journal: StandaloneJournal,
+    operation: Operation,
+    resumed: Intent | None,
+    payment: Payment | None,
+    printer: Printer,
+    *,
+    amount: Money | None = None,
+) -> SendResult:
+    """Through the engine: resume the pending intent, or begin a new one on the payment just read."""
+    engine = journal.engine
+    only = bool(getattr(args, "transaction_only", False))
+    try:
+        if resumed is not None:
+            printer.note(resuming(resumed))
+            done = await engine.resume(resumed, None, decided=args.resend, transaction_only=only)
+        else:
+            assert payment is not None
+            if amount is None:  # a cancel: what it releases now (for the audit)
+                amount = check_action(payment, Action.CANCEL).amount
+            done = await engine.begin_and_send(
+                operation, payment.reference, amount, payment, key=args.key, transaction_only=only
+            )
+    except (AlreadyPendingError, FinishedMeanwhileError) as error:
+        raise refusal(error, journal) from None
+    if done.reconciled:
+        printer.note(done.message)
+    return done
 
 
 async def _create(args: argparse.Namespace, client: EPaymentClient, printer: Printer) -> int:

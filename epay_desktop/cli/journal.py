@@ -1,9 +1,12 @@
-"""The command line's own journal: every ``epay cancel/capture/refund`` is an intent written before it
-is sent, in ``<data folder>/cli-journal.sqlite3`` (the store's journal, as the app uses it).
+"""The command line's words about its journal: every ``epay cancel/capture/refund`` is an intent written
+before it is sent, in ``<data folder>/cli-journal.sqlite3``, and sent through the same journaled-send
+engine as the window (``services.StandaloneJournal``); this module only says what the engine decided.
 
 When the outcome stays unknown (exit 3) the intent stays pending, and the same command run again (same
-operation, reference and amount) resumes it with the SAME idempotency key, with or without ``--key``,
-so a re-run cannot move money twice. Another operation on that payment is refused until it is finished.
+operation, reference and amount) resumes it by the desk's rules: the event log is read first (it may
+show the operation happened), else it is sent again with the SAME idempotency key, with or without
+``--key``; one that may have reached the server more than 24 hours ago is sent again only with
+``--resend``. Another operation on that payment is refused until it is finished.
 
 Intents are scoped by environment (the journal's ``profile`` column, see :func:`journal_profile`): a
 pending intent is resumed only against the environment it was made for, so its Idempotency-Key never
@@ -16,24 +19,19 @@ the pending one and the exact command that finishes it where it began (nothing i
 from __future__ import annotations
 
 import argparse
-import asyncio
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 
-from epay_desktop.api import (
-    ApiError,
-    EPaymentError,
-    MalformedResponseError,
-    NetworkError,
-    NotAllowedError,
-    OutcomeUnknownError,
-    new_idempotency_key,
-    redact,
+from epay_desktop.api import EPaymentClient
+from epay_desktop.domain import Money, MoneyError
+from epay_desktop.services import (
+    RESEND_WINDOW,
+    AlreadyPendingError,
+    FinishedMeanwhileError,
+    Intent,
+    NeedsDecisionError,
+    Operation,
+    StandaloneJournal,
 )
-from epay_desktop.cli.output import Printer
-from epay_desktop.domain import Money, Payment, PaymentEvent
-from epay_desktop.services.outcomes import find_effect, moved_amount, success_message
-from epay_desktop.store import Intent, IntentFinishedError, IntentPendingError, IntentStatus, Operation, Store
 
 JOURNAL_FILE = "cli-journal.sqlite3"
 OS_USER = "epay-cli"
@@ -41,7 +39,8 @@ PROFILE_PREFIX = "epay-cli "
 
 
 class JournalRefusalError(Exception):
-    """The journal says not to send (another operation pending, or a --key that does not match)."""
+    """The journal says not to send (another operation pending, or a --key that does not match);
+    nothing was sent."""
 
     def __init__(self, message: str, *, usage: bool = False) -> None:
         super().__init__(message)
@@ -88,7 +87,7 @@ def _finish_command(intent: Intent, msn: str) -> str:
     return " ".join(parts)
 
 
-def resume_command(args: argparse.Namespace, key: str) -> str:
+def resume_command(args: argparse.Namespace, key: str, *, resend: bool = False) -> str:
     """The exact command that finishes the same operation with the same key."""
     parts = ["epay"]
     if args.env != "sandbox":
@@ -105,6 +104,8 @@ def resume_command(args: argparse.Namespace, key: str) -> str:
             parts.append("--transaction-only")
         parts.append("--yes")
     parts += ["--key", key]
+    if resend:
+        parts.append("--resend")
     return " ".join(parts)
 
 
@@ -112,164 +113,105 @@ def _quoted(text: str) -> str:
     return f"'{text}'" if any(c.isspace() for c in text) else text
 
 
-class CliJournal:
-    """One command's use of the journal (opened per command, closed after it)."""
+async def open_journal(args: argparse.Namespace, client: EPaymentClient) -> StandaloneJournal:
+    """The command line's journal, for the environment ``args`` select."""
+    return await StandaloneJournal.open(
+        journal_path(), client, profile=journal_profile(args.env, args.base_url), operator=OS_USER
+    )
 
-    def __init__(self, store: Store, profile: str) -> None:
-        self.store = store
-        self.profile = profile
 
-    @classmethod
-    async def open(cls, profile: str) -> CliJournal:
-        """``profile``: the environment's, from :func:`journal_profile`."""
-        store = await asyncio.to_thread(Store, journal_path())
-        return cls(store, profile)
-
-    async def aclose(self) -> None:
-        await asyncio.to_thread(self.store.close)
-
-    async def pending_same(
-        self, operation: Operation, msn: str, reference: str, amount: Money | None, key: str | None
-    ) -> Intent | None:
-        """The pending intent this command resumes, None when there is none; ``JournalRefusalError`` when
-        another operation on the payment is pending or ``key`` contradicts the pending one."""
-        everywhere = await asyncio.to_thread(self.store.journal.pending, msn=msn, reference=reference)
-        elsewhere = [i for i in everywhere if i.profile != self.profile]
-        if elsewhere:
-            raise JournalRefusalError(self._elsewhere(elsewhere[0], msn))
-        pending = [i for i in everywhere if i.profile == self.profile]
-        for intent in pending:
-            if intent.operation is operation and (operation is Operation.CANCEL or intent.amount == amount):
-                if key is not None and key != intent.idempotency_key:
-                    raise JournalRefusalError(
-                        f"A {operation.value} of {reference} with idempotency key {intent.idempotency_key} "
-                        f"has no known outcome yet; repeat it with that key (or without --key), not {key}.",
-                        usage=True,
-                    )
-                return intent
-        if pending:
-            other = pending[0]
-            what = f"{other.amount.plain()} " if other.amount is not None else ""
-            raise JournalRefusalError(
-                f"A {other.operation.value} {what}of {reference} started "
-                f"{other.created_at:%Y-%m-%d %H:%M} UTC (idempotency key {other.idempotency_key}) has no "
-                f"known outcome yet. Check it with: epay events {reference}, and finish it by running that "
-                f"{other.operation.value} again (it reuses the key) before starting another operation."
-            )
-        return None
-
-    def _elsewhere(self, other: Intent, msn: str) -> str:
-        """Why nothing is sent here: ``other`` is pending in another environment (its key belongs there)."""
-        what = f"{other.amount.plain()} " if other.amount is not None else ""
-        options = " ".join(_environment_options(other.profile))
-        return (
-            f"A {other.operation.value} {what}of {other.reference} for merchant {msn} in "
-            f"{_environment_name(other.profile)} (not this environment) started "
-            f"{other.created_at:%Y-%m-%d %H:%M} UTC (idempotency key {other.idempotency_key}) has no known "
-            "outcome yet. Nothing was sent. The journal keeps one unfinished operation per merchant and "
-            "reference, and its key is never sent to another environment: finish it where it began first, "
-            f"with:\n  {_finish_command(other, msn)}\n(check it with: epay "
-            f"{options + ' ' if options else ''}--msn {msn} events {other.reference})"
-        )
-
-    async def run(
-        self,
-        *,
-        operation: Operation,
-        msn: str,
-        reference: str,
-        amount: Money | None,
-        resumed: Intent | None,
-        key: str | None,
-        send: Callable[[str], Awaitable[Payment]],
-        read_log: Callable[[], Awaitable[tuple[Payment, list[PaymentEvent]]]],
-        printer: Printer,
-    ) -> tuple[Payment, str]:
-        """Write the intent (or take the pending one), send it with its key, record the outcome. An
-        unknown outcome leaves the intent pending (the caller prints how to resume)."""
-        if resumed is not None:
-            intent = resumed
-            printer.note(
-                f"Resuming the {operation.value} of {reference} started {intent.created_at:%Y-%m-%d %H:%M} "
-                f"UTC with its idempotency key {intent.idempotency_key} (it cannot move money twice)."
-            )
-        else:
-            try:
-                intent = await asyncio.to_thread(
-                    self.store.journal.begin,
-                    operation=operation,
-                    profile=self.profile,
-                    msn=msn,
-                    reference=reference,
-                    amount=amount,
-                    idempotency_key=key or new_idempotency_key(),
-                    os_user=OS_USER,
-                )
-            except IntentPendingError as error:  # another epay started one meanwhile
-                if error.intent.profile != self.profile:
-                    raise JournalRefusalError(self._elsewhere(error.intent, msn)) from None
+async def pending_same(
+    journal: StandaloneJournal, operation: Operation, reference: str, amount: str | None, key: str | None
+) -> Intent | None:
+    """The pending intent this command resumes (same operation, reference and amount as typed), None
+    when there is none; ``JournalRefusalError`` when another operation on the payment is pending (here
+    or in another environment) or ``key`` contradicts the pending one."""
+    everywhere = await journal.pending_everywhere(reference)
+    msn = journal.engine.msn
+    elsewhere = [i for i in everywhere if i.profile != journal.profile]
+    if elsewhere:
+        raise JournalRefusalError(_elsewhere(elsewhere[0], msn))
+    for intent in everywhere:
+        if intent.operation is operation and (operation is Operation.CANCEL or _same(intent, amount)):
+            if key is not None and key != intent.idempotency_key:
                 raise JournalRefusalError(
-                    f"{error} Nothing was sent; try again when it is finished."
-                ) from None
-        try:
-            attempts = await asyncio.to_thread(self.store.journal.note_attempt, intent.id)
-        except IntentFinishedError as error:  # another epay finished it since it was read
-            raise JournalRefusalError(
-                f"{error} Nothing was sent; check it with: epay events {reference}"
-            ) from None
-        try:
-            answer = await send(intent.idempotency_key)
-        except (ApiError, NotAllowedError) as error:
-            if attempts > 1 and isinstance(error, ApiError):
-                # A resend: an earlier attempt may have moved the money and the replay be refused all
-                # the same. The event log decides, not the refusal.
-                return await self._after_refused_resend(intent, error, attempts, read_log, printer)
-            await self._finish(intent, IntentStatus.FAILED, f"Refused: {error}")
-            raise
-        except (NetworkError, MalformedResponseError) as error:
-            if attempts <= 1:  # nothing of it was ever sent
-                await self._finish(intent, IntentStatus.FAILED, f"Not sent: {error}")
-            raise
-        await self._finish(intent, IntentStatus.SUCCEEDED, "confirmed by the API")
-        return answer, intent.idempotency_key
-
-    async def _after_refused_resend(
-        self,
-        intent: Intent,
-        error: ApiError,
-        attempts: int,
-        read_log: Callable[[], Awaitable[tuple[Payment, list[PaymentEvent]]]],
-        printer: Printer,
-    ) -> tuple[Payment, str]:
-        """The API refused a resend: the event log shows the effect (RECONCILED, returned), shows
-        nothing (FAILED saying so, ``error`` raised) or cannot be read (left pending,
-        ``OutcomeUnknownError`` raised: nothing is claimed)."""
-        try:
-            payment, events = await read_log()
-        except EPaymentError:
-            raise OutcomeUnknownError(
-                operation=intent.operation.value,
-                reference=intent.reference,
-                idempotency_key=intent.idempotency_key,
-                last_error=error,
-                attempts=attempts,
-            ) from error
-        effect = find_effect(intent, payment, events)
-        if effect is None:
-            await self._finish(
-                intent,
-                IntentStatus.FAILED,
-                f"The API refused the resend ({error}); the event log shows no {intent.operation.value}, so "
-                "nothing moved.",
-            )
-            raise error
-        moved = moved_amount(intent, None, payment, effect)
-        message = success_message(intent, moved, payment, reconciled=True, effect=effect)
-        await self._finish(intent, IntentStatus.RECONCILED, message)
-        printer.note(message)
-        return payment, intent.idempotency_key
-
-    async def _finish(self, intent: Intent, status: IntentStatus, outcome: str) -> None:
-        await asyncio.to_thread(
-            self.store.journal.finish, intent.id, status, redact(outcome), os_user=OS_USER
+                    f"A {operation.value} of {reference} with idempotency key {intent.idempotency_key} "
+                    f"has no known outcome yet; repeat it with that key (or without --key), not {key}.",
+                    usage=True,
+                )
+            return intent
+    if everywhere:
+        other = everywhere[0]
+        what = f"{other.amount.plain()} " if other.amount is not None else ""
+        raise JournalRefusalError(
+            f"A {other.operation.value} {what}of {reference} started "
+            f"{other.created_at:%Y-%m-%d %H:%M} UTC (idempotency key {other.idempotency_key}) has no "
+            f"known outcome yet. Check it with: epay events {reference}, and finish it by running that "
+            f"{other.operation.value} again (it reuses the key) before starting another operation."
         )
+    return None
+
+
+def _same(intent: Intent, amount: str | None) -> bool:
+    """Whether ``amount`` as typed is the intent's amount, read in the intent's currency."""
+    if intent.amount is None or amount is None:
+        return intent.amount is None and amount is None
+    try:
+        return Money.parse(amount, intent.amount.currency) == intent.amount
+    except MoneyError:
+        return False
+
+
+def resuming(intent: Intent) -> str:
+    return (
+        f"Resuming the {intent.operation.value} of {intent.reference} started "
+        f"{intent.created_at:%Y-%m-%d %H:%M} UTC with its idempotency key {intent.idempotency_key}: its "
+        "event log is read first, and a resend with the same key cannot move money twice."
+    )
+
+
+def refusal(
+    error: AlreadyPendingError | FinishedMeanwhileError, journal: StandaloneJournal
+) -> JournalRefusalError:
+    """The engine would not send: in the command line's words (nothing was sent)."""
+    intent = error.intent
+    if isinstance(error, AlreadyPendingError):
+        if intent.profile != journal.profile:
+            return JournalRefusalError(_elsewhere(intent, journal.engine.msn))
+        return JournalRefusalError(
+            f"A {intent.operation.value} of {intent.reference} (intent {intent.id}) has no known outcome "
+            "yet. Nothing was sent; try again when it is finished."
+        )
+    return JournalRefusalError(
+        f"The {intent.operation.value} of {intent.reference} (intent {intent.id}) is already finished "
+        f"({intent.status.value}). Nothing was sent; check it with: epay events {intent.reference}"
+    )
+
+
+def needs_decision(error: NeedsDecisionError, args: argparse.Namespace) -> str:
+    intent = error.intent
+    hours = int(RESEND_WINDOW.total_seconds() // 3600)
+    return (
+        f"The {intent.operation.value} of {intent.reference} started {intent.created_at:%Y-%m-%d %H:%M} UTC "
+        f"(idempotency key {intent.idempotency_key}) has no known outcome, and the payment's event log "
+        f"shows no such {intent.operation.value}. It may have reached the server more than {hours} hours "
+        "ago, and the API may no longer know its key, so it is not sent again by itself. Nothing was sent.\n"
+        f"Check with: epay events {intent.reference}\n"
+        "Send it again with the same key anyway with:\n  "
+        + resume_command(args, intent.idempotency_key, resend=True)
+    )
+
+
+def _elsewhere(other: Intent, msn: str) -> str:
+    """Why nothing is sent here: ``other`` is pending in another environment (its key belongs there)."""
+    what = f"{other.amount.plain()} " if other.amount is not None else ""
+    options = " ".join(_environment_options(other.profile))
+    return (
+        f"A {other.operation.value} {what}of {other.reference} for merchant {msn} in "
+        f"{_environment_name(other.profile)} (not this environment) started "
+        f"{other.created_at:%Y-%m-%d %H:%M} UTC (idempotency key {other.idempotency_key}) has no known "
+        "outcome yet. Nothing was sent. The journal keeps one unfinished operation per merchant and "
+        "reference, and its key is never sent to another environment: finish it where it began first, "
+        f"with:\n  {_finish_command(other, msn)}\n(check it with: epay "
+        f"{options + ' ' if options else ''}--msn {msn} events {other.reference})"
+    )

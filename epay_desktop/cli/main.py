@@ -18,32 +18,13 @@ import asyncio
 import os
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import TextIO
 
-import httpx
-
-from epay_desktop.api import (
-    CUSTOMER_ACTIONS,
-    Credentials,
-    Environment,
-    EPaymentClient,
-    EPaymentError,
-    InvalidInputError,
-    MalformedResponseError,
-    NetworkError,
-    NotAllowedError,
-    OutcomeUnknownError,
-    SandboxControls,
-)
+from epay_desktop.api import CUSTOMER_ACTIONS, EPaymentError
 from epay_desktop.api.client import USER_FLOWS
-from epay_desktop.cli.output import ConfigError, Printer
+from epay_desktop.cli.connection import connect
+from epay_desktop.cli.output import EXIT_USAGE, ConfigError, Printer, exit_code_for
 from epay_desktop.domain import REFERENCE_PATTERN, Currency, Money, MoneyError
-
-EXIT_OK, EXIT_REFUSED, EXIT_USAGE, EXIT_UNKNOWN, EXIT_NETWORK = 0, 1, 2, 3, 4
-SANDBOX_MSN = "123456"
-DEMO_CURRENCY = {"123456": Currency.NOK, "223344": Currency.DKK, "334455": Currency.EUR}
-ENV_VARS = ("EPAY_CLIENT_ID", "EPAY_CLIENT_SECRET", "EPAY_SUBSCRIPTION_KEY", "EPAY_MSN")
 
 
 def _reference(text: str) -> str:
@@ -92,12 +73,20 @@ def build_parser() -> argparse.ArgumentParser:
     cancel.add_argument("reference", type=_reference)
     cancel.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     cancel.add_argument("--transaction-only", action="store_true", help="only if not yet approved")
-    cancel.add_argument("--key", help="idempotency key (repeat a call whose outcome was unknown)")
+    moves = [cancel]
     for name, text in (("capture", "capture AMOUNT (e.g. 12.50)"), ("refund", "refund AMOUNT (e.g. 12.50)")):
         command = sub.add_parser(name, help=text)
         command.add_argument("reference", type=_reference)
         command.add_argument("amount", type=_amount, help="in kroner/euro, e.g. 12.50 or 12,50")
+        moves.append(command)
+    for command in moves:
         command.add_argument("--key", help="idempotency key (repeat a call whose outcome was unknown)")
+        command.add_argument(
+            "--resend",
+            action="store_true",
+            help="send an unfinished operation again with its key even if it may have reached the server "
+            "more than 24 hours ago (its event log is read first)",
+        )
 
     create = sub.add_parser("create", help="create a payment")
     create.add_argument("amount", type=_amount, help="in kroner/euro, e.g. 12.50 or 12,50")
@@ -119,71 +108,6 @@ def build_parser() -> argparse.ArgumentParser:
     customer.add_argument("reference", type=_reference)
     customer.add_argument("action", choices=CUSTOMER_ACTIONS)
     return parser
-
-
-@dataclass
-class Connection:
-    environment: Environment
-    credentials: Credentials
-    transport: httpx.AsyncBaseTransport | None
-
-    def client(self) -> EPaymentClient:
-        return EPaymentClient(self.environment, self.credentials, transport=self.transport)
-
-    def controls(self) -> SandboxControls:
-        if self.environment.kind != "sandbox":
-            raise NotAllowedError("This command works only with the sandbox (--env sandbox).")
-        return SandboxControls(self.environment.base_url, transport=self.transport)
-
-
-def _in_process_sandbox() -> httpx.AsyncBaseTransport:
-    """The one place the command line builds the sandbox (a composition root, like app.py)."""
-    from epay_desktop.paths import data_dir
-    from epay_desktop.sandbox import SandboxConfig, create_app
-
-    config = SandboxConfig(data="demo", state_file=data_dir() / "cli-sandbox.sqlite", rate_limits=False)
-    return httpx.ASGITransport(app=create_app(config))
-
-
-def connect(args: argparse.Namespace, environ: dict[str, str] | os._Environ[str]) -> Connection:
-    if args.env == "sandbox":
-        msn = args.msn or SANDBOX_MSN
-        credentials = Credentials("demo-client", "demo-secret", "demo-subscription-key", msn)
-        if args.base_url:
-            return Connection(Environment.sandbox(args.base_url), credentials, None)
-        return Connection(Environment.sandbox(), credentials, _in_process_sandbox())
-    if args.base_url:
-        raise ConfigError("--base-url is for a sandbox; Test and Production have fixed addresses.")
-    values = {name: environ.get(name, "").strip() for name in ENV_VARS}
-    if args.msn:
-        values["EPAY_MSN"] = args.msn
-    missing = [name for name, value in values.items() if not value]
-    if missing:
-        raise ConfigError(
-            f"the {args.env} environment needs credentials: set {', '.join(missing)} "
-            "(and EPAY_MSN or --msn for the merchant serial number)."
-        )
-    try:
-        credentials = Credentials(
-            values["EPAY_CLIENT_ID"],
-            values["EPAY_CLIENT_SECRET"],
-            values["EPAY_SUBSCRIPTION_KEY"],
-            values["EPAY_MSN"],
-        )
-    except ValueError as exc:
-        raise ConfigError(str(exc)) from None
-    environment = Environment.TEST if args.env == "test" else Environment.PRODUCTION
-    return Connection(environment, credentials, None)
-
-
-def exit_code_for(error: BaseException) -> int:
-    if isinstance(error, OutcomeUnknownError):
-        return EXIT_UNKNOWN
-    if isinstance(error, InvalidInputError):
-        return EXIT_USAGE
-    if isinstance(error, NetworkError | MalformedResponseError | ConfigError):
-        return EXIT_NETWORK
-    return EXIT_REFUSED
 
 
 def main(argv: Sequence[str] | None = None, *, stdin: TextIO | None = None) -> int:

@@ -4,16 +4,38 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from datetime import UTC
 from typing import Any, TextIO
 
-from epay_desktop.api import ApiError, EPaymentError, OutcomeUnknownError
+from epay_desktop.api import (
+    ApiError,
+    EPaymentError,
+    InvalidInputError,
+    NotAllowedError,
+    NotSentError,
+    OutcomeUnknownError,
+)
 from epay_desktop.domain import Action, Payment, PaymentEvent, check_action
+
+EXIT_OK, EXIT_REFUSED, EXIT_USAGE, EXIT_UNKNOWN, EXIT_NETWORK = 0, 1, 2, 3, 4
 
 
 class ConfigError(Exception):
     """The command line or the environment variables do not make a usable connection."""
+
+
+def exit_code_for(error: BaseException) -> int:
+    if isinstance(error, OutcomeUnknownError):
+        return EXIT_UNKNOWN
+    if isinstance(error, InvalidInputError):
+        return EXIT_USAGE
+    if isinstance(error, NotAllowedError):
+        return EXIT_REFUSED  # refused by the client itself
+    if isinstance(error, NotSentError | ConfigError):
+        return EXIT_NETWORK
+    return EXIT_REFUSED
 
 
 def payment_json(payment: Payment) -> dict[str, Any]:
@@ -112,6 +134,11 @@ def events_text(events: list[PaymentEvent]) -> str:
 
 
 class Printer:
+    """Writes results on ``out`` and words for people on ``err`` (also ``out`` in plain mode).
+
+    A reader that stops reading (``epay --json get REF | head -c1``) is not an error of ours: the rest of
+    the output is dropped quietly, the command still finishes and exits with its own code."""
+
     def __init__(self, *, as_json: bool, out: TextIO | None = None, err: TextIO | None = None) -> None:
         self.as_json = as_json
         self.out = out or sys.stdout
@@ -119,20 +146,41 @@ class Printer:
 
     def result(self, text: str, data: object) -> None:
         if self.as_json:
-            print(json.dumps(data, ensure_ascii=False, indent=2), file=self.out)
+            self._write(json.dumps(data, ensure_ascii=False, indent=2), self.out)
         else:
-            print(text, file=self.out)
+            self._write(text, self.out)
 
     def note(self, text: str) -> None:
         """For people only: on stderr in JSON mode so stdout stays parseable."""
-        print(text, file=self.err if self.as_json else self.out)
+        self._write(text, self.err if self.as_json else self.out)
 
     def error(self, error: BaseException | str) -> None:
         message = error if isinstance(error, str) else _error_text(error)
-        print(f"epay: {message}", file=self.err)
+        self._write(f"epay: {message}", self.err)
         if self.as_json:
             data = {"type": "UsageError", "message": error} if isinstance(error, str) else error_json(error)
-            print(json.dumps({"error": data}, ensure_ascii=False, indent=2), file=self.out)
+            self._write(json.dumps({"error": data}, ensure_ascii=False, indent=2), self.out)
+
+    @staticmethod
+    def _write(text: str, stream: TextIO) -> None:
+        try:
+            print(text, file=stream, flush=True)
+        except BrokenPipeError:
+            _drop_the_rest(stream)
+
+
+def _drop_the_rest(stream: TextIO) -> None:
+    """The reader of ``stream`` went away: point its descriptor at the null device, so the text still
+    buffered (and the interpreter's flush at exit) goes nowhere instead of raising again."""
+    try:
+        fd = stream.fileno()
+    except (OSError, ValueError):  # not a real file (a test's StringIO): nothing buffered below it
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, fd)
+    finally:
+        os.close(devnull)
 
 
 def _error_text(error: BaseException) -> str:

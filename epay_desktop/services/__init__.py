@@ -15,6 +15,7 @@ from epay_desktop import lazy
 
 if TYPE_CHECKING:
     from epay_desktop.api import redact
+    from epay_desktop.services.changes import Change, ChangeFeed, PaymentChanged, PaymentsRemoved
     from epay_desktop.services.connection import (
         MissingSecretsError,
         check_connection,
@@ -26,6 +27,14 @@ if TYPE_CHECKING:
     from epay_desktop.services.creating import new_reference
     from epay_desktop.services.demo import DemoControls
     from epay_desktop.services.desk import PaymentDesk
+    from epay_desktop.services.engine import (
+        RESEND_WINDOW,
+        AlreadyPendingError,
+        FinishedMeanwhileError,
+        NeedsDecisionError,
+        SendEngine,
+        SendResult,
+    )
     from epay_desktop.services.errors import (
         ActionNotPossibleError,
         DeskError,
@@ -50,7 +59,6 @@ if TYPE_CHECKING:
         SecretStore,
         register_path,
     )
-    from epay_desktop.services.recovery import RESEND_WINDOW
     from epay_desktop.services.results import (
         AddReport,
         CancelResult,
@@ -60,10 +68,12 @@ if TYPE_CHECKING:
         RecoveryResult,
         RejectedItem,
     )
+    from epay_desktop.services.standalone import StandaloneJournal
     from epay_desktop.store import (
         AuditEntry,
         Intent,
         IntentStatus,
+        Operation,
         RegisterDamagedError,
         RegisterError,
         RegisterLockedError,
@@ -71,10 +81,19 @@ if TYPE_CHECKING:
     )
 
 _EXPORTS: dict[str, str] = {
+    "AlreadyPendingError": "epay_desktop.services.engine",
+    "FinishedMeanwhileError": "epay_desktop.services.engine",
+    "NeedsDecisionError": "epay_desktop.services.engine",
+    "Operation": "epay_desktop.store",
+    "SendEngine": "epay_desktop.services.engine",
+    "SendResult": "epay_desktop.services.engine",
+    "StandaloneJournal": "epay_desktop.services.standalone",
     "ActionNotPossibleError": "epay_desktop.services.errors",
     "AddReport": "epay_desktop.services.results",
     "AuditEntry": "epay_desktop.store",
     "CancelResult": "epay_desktop.services.results",
+    "Change": "epay_desktop.services.changes",
+    "ChangeFeed": "epay_desktop.services.changes",
     "CsvImportError": "epay_desktop.services.importing",
     "DEMO_MERCHANT_CURRENCIES": "epay_desktop.services.profiles",
     "DEMO_PROFILE": "epay_desktop.services.profiles",
@@ -90,6 +109,7 @@ _EXPORTS: dict[str, str] = {
     "OperationFinishedError": "epay_desktop.services.errors",
     "OperationPendingError": "epay_desktop.services.errors",
     "OperationResult": "epay_desktop.services.results",
+    "PaymentChanged": "epay_desktop.services.changes",
     "PaymentDesk": "epay_desktop.services.desk",
     "Profile": "epay_desktop.services.profiles",
     "ProfileError": "epay_desktop.services.profiles",
@@ -97,7 +117,8 @@ _EXPORTS: dict[str, str] = {
     "ProfileSecrets": "epay_desktop.services.profiles",
     "ProfileStore": "epay_desktop.services.profiles",
     "ProfileStoreError": "epay_desktop.services.profiles",
-    "RESEND_WINDOW": "epay_desktop.services.recovery",
+    "PaymentsRemoved": "epay_desktop.services.changes",
+    "RESEND_WINDOW": "epay_desktop.services.engine",
     "ReadOnlyRegisterError": "epay_desktop.services.errors",
     "RecoveryOutcome": "epay_desktop.services.results",
     "RecoveryResult": "epay_desktop.services.results",
@@ -125,21 +146,29 @@ __all__ = [
     "RESEND_WINDOW",
     "ActionNotPossibleError",
     "AddReport",
+    "AlreadyPendingError",
     "AuditEntry",
     "CancelResult",
+    "Change",
+    "ChangeFeed",
     "CsvImportError",
     "DemoControls",
     "DeskError",
     "DeskInputError",
+    "FinishedMeanwhileError",
     "ImportReport",
     "Intent",
     "IntentStatus",
     "MissingSecretsError",
+    "NeedsDecisionError",
     "NotTrackedError",
+    "Operation",
     "OperationFinishedError",
     "OperationPendingError",
     "OperationResult",
+    "PaymentChanged",
     "PaymentDesk",
+    "PaymentsRemoved",
     "Profile",
     "ProfileError",
     "ProfileKind",
@@ -155,7 +184,10 @@ __all__ = [
     "RegisterTooNewError",
     "RejectedItem",
     "SecretStore",
+    "SendEngine",
+    "SendResult",
     "StaleConfirmationError",
+    "StandaloneJournal",
     "check_connection",
     "client_for",
     "credentials_for",

@@ -1,4 +1,4 @@
-"""Creating payments from ``PaymentDesk``: a reference made here, tracked before the API is asked."""
+"""Creating payments from a desk: a reference made here, tracked before the API is asked."""
 
 from __future__ import annotations
 
@@ -7,14 +7,16 @@ import secrets
 from dataclasses import replace
 from datetime import UTC, datetime
 
-from epay_desktop.api import ApiError, EPaymentError, NotAllowedError, new_idempotency_key
+from epay_desktop.api import EPaymentError, NotSentError, RefusedError, new_idempotency_key
 from epay_desktop.domain import Aggregate, Money, Payment, State, TrackedPayment
+from epay_desktop.services.context import DeskContext
 from epay_desktop.services.errors import DeskInputError, said
-from epay_desktop.services.tracking import TrackingDesk
+from epay_desktop.services.tracking import RegisterTracking
 from epay_desktop.store import NewEntry
 
 PHONE_PATTERN = re.compile(r"^\d{10,15}$")
 USER_FLOWS = ("PUSH_MESSAGE", "QR", "WEB_REDIRECT", "NATIVE_REDIRECT")
+SOURCE = "create"
 
 
 def new_reference(now: datetime | None = None) -> str:
@@ -23,8 +25,12 @@ def new_reference(now: datetime | None = None) -> str:
     return f"epd-{stamp}-{secrets.token_hex(5)}"
 
 
-class CreatingDesk(TrackingDesk):
-    """Creating payments (part of ``PaymentDesk``)."""
+class Creation:
+    """Creating payments on one desk."""
+
+    def __init__(self, context: DeskContext, tracking: RegisterTracking) -> None:
+        self.context = context
+        self.tracking = tracking
 
     async def create_payment(
         self,
@@ -33,9 +39,10 @@ class CreatingDesk(TrackingDesk):
         phone_number: str | None = None,
         user_flow: str = "PUSH_MESSAGE",
     ) -> TrackedPayment:
-        """Create a payment with a reference made here, track it, and return it. For ``QR`` and
-        ``WEB_REDIRECT`` the link to show as a QR code is ``tracked.payment.redirect_url``."""
-        self._writable("create a payment")
+        """Create a payment with a reference made here, track it, and return it (published too). For
+        ``QR`` and ``WEB_REDIRECT`` the link to show as a QR code is ``tracked.payment.redirect_url``."""
+        ctx = self.context
+        ctx.writable("create a payment")
         description = description.strip()
         phone = re.sub(r"[\s+()-]", "", phone_number or "") or None
         if user_flow not in USER_FLOWS:
@@ -51,13 +58,11 @@ class CreatingDesk(TrackingDesk):
             )
         reference = new_reference()
         now = datetime.now(UTC)
-        await self._db(
-            self.store.register.add,
-            self.msn,
-            [NewEntry(reference, description=description, created_at=now, source="created")],
+        await self.tracking.track(
+            [NewEntry(reference, description=description, created_at=now, source="created")]
         )
         try:
-            created = await self.client.create_payment(
+            created = await ctx.client.create_payment(
                 reference=reference,
                 amount=amount,
                 description=description,
@@ -66,21 +71,21 @@ class CreatingDesk(TrackingDesk):
                 return_url="https://example.com/epay-desktop/return" if user_flow == "WEB_REDIRECT" else None,
                 idempotency_key=new_idempotency_key(),
             )
-        except (ApiError, NotAllowedError) as error:
-            await self._db(self.store.register.remove, self.msn, reference)
-            await self._audit("create", "failed", reference, said(error), amount)
+        except (RefusedError, NotSentError) as error:
+            # It did not take effect: nothing was created.
+            await self.tracking.untrack(reference)
+            await ctx.record("create", "failed", reference, said(error), amount)
             raise
         except EPaymentError as error:
             # Maybe created: keep it tracked, so a refresh shows what happened.
-            await self._db(self.store.register.save_fetch_error, self.msn, reference, said(error))
-            await self._audit("create", "unknown", reference, said(error), amount)
+            await self.tracking.note_fetch_error(reference, error, asked_at=now, source=SOURCE)
+            await ctx.record("create", "unknown", reference, said(error), amount)
             raise
         if created.redirect_url:
-            await self._db(self.store.register.set_redirect_url, self.msn, reference, created.redirect_url)
-        await self._audit("create", "ok", reference, f"{user_flow}: {description}", amount)
-        try:
-            tracked = await self.refresh(reference)
-        except EPaymentError:
+            await self.tracking.set_redirect_url(reference, created.redirect_url)
+        await ctx.record("create", "ok", reference, f"{user_flow}: {description}", amount)
+        fresh = await self.tracking.read_fresh(reference, SOURCE)
+        if fresh.error is not None:
             # Created for sure (the API said so): keep what we know until the next refresh.
             provisional = Payment(
                 reference,
@@ -90,13 +95,16 @@ class CreatingDesk(TrackingDesk):
                 description=description,
                 redirect_url=created.redirect_url,
             )
-            tracked = await self._db(
-                self.store.register.save_snapshot,
-                self.msn,
+            return await self.tracking.keep(
                 provisional,
                 None,
+                asked_at=now,
+                source=SOURCE,
                 fetch_error="Created; its details could not be read yet.",
             )
+        assert fresh.change is not None
+        tracked = fresh.change.tracked
         if tracked.payment is not None and tracked.payment.redirect_url is None and created.redirect_url:
             tracked = replace(tracked, payment=replace(tracked.payment, redirect_url=created.redirect_url))
+        ctx.changes.publish(replace(fresh.change, tracked=tracked))
         return tracked

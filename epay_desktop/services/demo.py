@@ -7,16 +7,16 @@ descriptions and created times), so a trainer starts with a full window.
 from __future__ import annotations
 
 import logging
-from datetime import datetime
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from epay_desktop.api import EPaymentError, SandboxControls, redact
 from epay_desktop.api.parse import parse_payment
 from epay_desktop.domain import Money, TrackedPayment
+from epay_desktop.services.context import DeskContext
+from epay_desktop.services.creating import Creation
+from epay_desktop.services.tracking import RegisterTracking
 from epay_desktop.store import NewEntry
-
-if TYPE_CHECKING:
-    from epay_desktop.services.desk import PaymentDesk
 
 log = logging.getLogger(__name__)
 
@@ -34,51 +34,61 @@ def _parse_time(value: object) -> datetime | None:
         return None
 
 
-class DemoControls:
-    """Wraps ``api.SandboxControls`` for one desk: every action returns the refreshed TrackedPayment.
+@dataclass(frozen=True, slots=True)
+class _Bound:
+    context: DeskContext
+    tracking: RegisterTracking
+    creation: Creation
 
-    The controls belong to the caller (close them after the desk)."""
+
+class DemoControls:
+    """Wraps ``api.SandboxControls`` for one desk: every action returns the refreshed TrackedPayment
+    (published on the desk's change feed too).
+
+    The controls belong to the caller (close them after the desk); the desk binds them to its parts."""
 
     def __init__(self, controls: SandboxControls) -> None:
         self.controls = controls
-        self._desk: PaymentDesk | None = None
+        self._bound: _Bound | None = None
 
-    def bind(self, desk: PaymentDesk) -> None:
-        self._desk = desk
+    def bind(self, context: DeskContext, tracking: RegisterTracking, creation: Creation) -> None:
+        self._bound = _Bound(context, tracking, creation)
 
     @property
-    def desk(self) -> PaymentDesk:
-        if self._desk is None:
+    def _parts(self) -> _Bound:
+        if self._bound is None:
             raise RuntimeError("DemoControls is not bound to a desk: open the desk with demo=...")
-        return self._desk
+        return self._bound
 
     async def customer(self, reference: str, action: str) -> TrackedPayment:
-        """Play the customer: approve, reject, start-authorizing, finish-authorizing, expire."""
-        desk = self.desk
+        """Play the customer: approve, reject, start-authorizing, finish-authorizing, expire. The payment
+        is refreshed afterwards (and published, ``source="demo"``)."""
+        parts = self._parts
         try:
-            await self.controls.customer(desk.msn, reference, action)
+            await self.controls.customer(parts.context.msn, reference, action)
         except EPaymentError as error:
-            await desk._audit(f"demo {action}", "failed", reference, redact(str(error)))
+            await parts.context.record(f"demo {action}", "failed", reference, redact(str(error)))
             raise
-        await desk._audit(f"demo {action}", "ok", reference)
-        return await desk.refresh(reference)
+        await parts.context.record(f"demo {action}", "ok", reference)
+        return await parts.tracking.refresh(reference, source="demo")
 
     async def new_payment(self, amount: Money, description: str) -> TrackedPayment:
         """A new payment waiting for the (played) customer, as if pushed to the demo phone."""
-        return await self.desk.create_payment(amount, description, DEMO_PHONE, "PUSH_MESSAGE")
+        return await self._parts.creation.create_payment(amount, description, DEMO_PHONE, "PUSH_MESSAGE")
 
     async def seed_if_first_open(self) -> int:
         """Track every payment the sandbox knows for this serial number, once per register.
         Returns how many were added; a sandbox that cannot be read leaves the register as it is."""
-        desk = self.desk
-        db = desk.store.db
-        if await desk._db(db.get_meta, SEEDED_KEY):
+        parts = self._parts
+        ctx = parts.context
+        db = ctx.store.db
+        if await ctx.db(db.get_meta, SEEDED_KEY):
             return 0
         items: list[dict[str, object]] = []
         try:
             offset = 0
             while True:
-                page, total = await self.controls.list_payments(desk.msn, offset=offset, limit=100)
+                page, total = await self.controls.list_payments(ctx.msn, offset=offset, limit=100)
                 items.extend(page)
                 offset += len(page)
                 if not page or offset >= total:
@@ -105,9 +115,10 @@ class DemoControls:
                 payments.append(parse_payment(item))
             except EPaymentError as error:
                 log.warning("demo payment %s not parsed: %s", reference, error)
-        added, _existing = await desk._db(desk.store.register.add, desk.msn, entries)
+        added, _existing = await parts.tracking.track(entries)
+        seeded_at = datetime.now(UTC)
         for payment in payments:
             # The list carries the payment but not its events: events stay unknown until a refresh.
-            await desk._db(desk.store.register.save_snapshot, desk.msn, payment, None)
-        await desk._db(db.set_meta, SEEDED_KEY, "1")
+            await parts.tracking.keep(payment, None, asked_at=seeded_at, source="demo")
+        await ctx.db(db.set_meta, SEEDED_KEY, "1")
         return len(added)

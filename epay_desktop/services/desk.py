@@ -1,28 +1,37 @@
-"""PaymentDesk: the use cases of one profile's register (track, refresh, cancel with journal, recovery).
+"""PaymentDesk: the use cases of one profile's register, as one facade the window and scripts use.
 
 Every SQLite call goes through ``asyncio.to_thread`` (the GUI thread never blocks on the disk). Every
 cancel, capture and refund is journaled (durably) before it is sent, with its own Idempotency-Key; every
 retry reuses that key, also after a crash (``recover_pending``). Success is reported only after the API
-confirmed it, directly or through the event log.
+confirmed it, directly or through the event log. Every new snapshot is published on ``changes``.
 
-The desk is one class built from its parts, one module each:
+The desk is composed of parts, each holding the shared ``context`` and the parts it needs, none
+touching another's private members (after Anki's ``Collection``, made of managers):
 
-- ``tracking``: the shared state, the register (load, refresh, add, import) and the audit;
-- ``moving``: cancel, capture and refund through the journal, with reconciliation from the event log;
-- ``recovery``: intents left without an outcome (``recover_pending``, ``resume_intent``,
-  ``abandon_intent``);
-- ``creating``: ``create_payment``;
-- ``errors``: what the desk refuses with before anything is sent.
+- ``context`` (``context.py``): profile, client, register, operator, read-only, the change feed;
+- ``claims`` (``claims.py``): the money-moving calls in flight (claim, shield, busy, drain);
+- ``tracking`` (``tracking.py``): the register (load, refresh, add, import), publishing changes;
+- ``engine`` (``engine.py``): the one journaled-send engine (shared with ``epay``);
+- ``moves`` (``moving.py``): cancel, capture and refund;
+- ``recovery`` (``recovery.py``): intents left without an outcome (recover, resume, abandon);
+- ``creation`` (``creating.py``): new payments;
+- ``demo`` (``demo.py``, the Demo profile only): the customer's part, played through the sandbox.
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator, Callable, Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ParamSpec, TypeVar
 
 from epay_desktop.api import EPaymentClient
-from epay_desktop.services.creating import PHONE_PATTERN, USER_FLOWS, CreatingDesk, new_reference
+from epay_desktop.domain import Money, PaymentEvent, TrackedPayment
+from epay_desktop.services.changes import ChangeFeed
+from epay_desktop.services.claims import InFlight
+from epay_desktop.services.context import DeskContext, current_os_user
+from epay_desktop.services.creating import PHONE_PATTERN, USER_FLOWS, Creation, new_reference
+from epay_desktop.services.engine import RESEND_WINDOW, SendEngine
 from epay_desktop.services.errors import (
     ActionNotPossibleError,
     DeskError,
@@ -33,11 +42,18 @@ from epay_desktop.services.errors import (
     StaleConfirmationError,
     said,
 )
-from epay_desktop.services.moving import ACTION_OF
+from epay_desktop.services.moving import ACTION_OF, MoneyMoves
 from epay_desktop.services.profiles import Profile
-from epay_desktop.services.recovery import RESEND_WINDOW, RecoveringDesk
-from epay_desktop.services.tracking import current_os_user
-from epay_desktop.store import Store
+from epay_desktop.services.recovery import Recovery
+from epay_desktop.services.results import (
+    AddReport,
+    CancelResult,
+    ImportReport,
+    OperationResult,
+    RecoveryResult,
+)
+from epay_desktop.services.tracking import RegisterTracking
+from epay_desktop.store import AuditEntry, Intent, Store
 
 if TYPE_CHECKING:
     from epay_desktop.services.demo import DemoControls
@@ -60,10 +76,33 @@ __all__ = [
     "said",
 ]
 
+P = ParamSpec("P")
+T = TypeVar("T")
 
-class PaymentDesk(RecoveringDesk, CreatingDesk):
+
+class PaymentDesk:
     """One profile's desk. Open it with ``await PaymentDesk.open(...)``; close it with ``aclose()``
     (the client belongs to the caller and is not closed)."""
+
+    def __init__(
+        self,
+        profile: Profile,
+        client: EPaymentClient,
+        store: Store,
+        *,
+        demo: DemoControls | None = None,
+        operator: str | None = None,
+    ) -> None:
+        self.context = DeskContext(profile, client, store, operator=operator or current_os_user())
+        self.claims = InFlight()
+        self.tracking = RegisterTracking(self.context)
+        self.engine = SendEngine(
+            store.journal, client, self.tracking, profile=profile.name, operator=self.context.operator
+        )
+        self.moves = MoneyMoves(self.context, self.claims, self.tracking, self.engine)
+        self.recovery = Recovery(self.context, self.claims, self.tracking, self.engine)
+        self.creation = Creation(self.context, self.tracking)
+        self._demo = demo
 
     @classmethod
     async def open(
@@ -91,7 +130,7 @@ class PaymentDesk(RecoveringDesk, CreatingDesk):
         store = await asyncio.to_thread(Store, register_path, read_only=read_only)
         desk = cls(profile, client, store, demo=demo, operator=operator)
         if demo is not None:
-            demo.bind(desk)
+            demo.bind(desk.context, desk.tracking, desk.creation)
             if not read_only:
                 await demo.seed_if_first_open()
         return desk
@@ -100,3 +139,127 @@ class PaymentDesk(RecoveringDesk, CreatingDesk):
         """Wait for the money-moving calls in flight (``drain``), then close the register."""
         await self.drain()
         await self._db(self.store.close)
+
+    async def _db(self, work: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+        return await self.context.db(work, *args, **kwargs)
+
+    # --- the context --------------------------------------------------------------------------------
+
+    @property
+    def profile(self) -> Profile:
+        return self.context.profile
+
+    @property
+    def client(self) -> EPaymentClient:
+        return self.context.client
+
+    @property
+    def store(self) -> Store:
+        return self.context.store
+
+    @property
+    def msn(self) -> str:
+        return self.context.msn
+
+    @property
+    def operator(self) -> str:
+        return self.context.operator
+
+    @property
+    def read_only(self) -> bool:
+        return self.context.read_only
+
+    @property
+    def damage(self) -> str:
+        """What is wrong with a register opened read-only ("" when nothing was found)."""
+        return self.context.damage
+
+    @property
+    def changes(self) -> ChangeFeed:
+        """Every new snapshot a use case produces, published (see ``changes.py``)."""
+        return self.context.changes
+
+    @property
+    def demo(self) -> DemoControls | None:
+        return self._demo
+
+    # --- the register -------------------------------------------------------------------------------
+
+    async def load_register(self) -> list[TrackedPayment]:
+        return await self.tracking.load()
+
+    async def tracked(self, reference: str) -> TrackedPayment | None:
+        return await self.tracking.tracked(reference)
+
+    async def events_of(self, reference: str) -> tuple[PaymentEvent, ...] | None:
+        return await self.tracking.events_of(reference)
+
+    async def refresh(self, reference: str) -> TrackedPayment:
+        return await self.tracking.refresh(reference)
+
+    def refresh_all(self, references: Iterable[str], concurrency: int = 8) -> AsyncIterator[TrackedPayment]:
+        return self.tracking.refresh_all(references, concurrency)
+
+    async def add_references(self, text_or_list: str | Iterable[str]) -> AddReport:
+        return await self.tracking.add_references(text_or_list)
+
+    async def import_csv(self, path: Path) -> ImportReport:
+        return await self.tracking.import_csv(path)
+
+    # --- money moves --------------------------------------------------------------------------------
+
+    async def cancel(self, reference: str, *, expected_release: Money | None = None) -> CancelResult:
+        return await self.moves.cancel(reference, expected_release=expected_release)
+
+    async def capture(self, reference: str, amount: Money) -> OperationResult:
+        return await self.moves.capture(reference, amount)
+
+    async def refund(self, reference: str, amount: Money) -> OperationResult:
+        return await self.moves.refund(reference, amount)
+
+    def busy_references(self) -> frozenset[str]:
+        """Payments with a money-moving call committed and in flight in this desk (it will finish and
+        record its outcome even if nobody waits for it). Ask before closing or switching profile."""
+        return self.claims.busy()
+
+    async def drain(self) -> None:
+        """Wait until every money-moving call in flight in this desk has finished and recorded its
+        outcome (``aclose`` does this first). Close the client only after this."""
+        await self.claims.drain()
+
+    # --- recovery -----------------------------------------------------------------------------------
+
+    async def recover_pending(self) -> list[RecoveryResult]:
+        return await self.recovery.recover_pending()
+
+    async def resume_intent(self, intent_id: int) -> CancelResult | OperationResult:
+        return await self.recovery.resume_intent(intent_id)
+
+    async def abandon_intent(self, intent_id: int) -> RecoveryResult:
+        return await self.recovery.abandon_intent(intent_id)
+
+    # --- creating -----------------------------------------------------------------------------------
+
+    async def create_payment(
+        self,
+        amount: Money,
+        description: str,
+        phone_number: str | None = None,
+        user_flow: str = "PUSH_MESSAGE",
+    ) -> TrackedPayment:
+        return await self.creation.create_payment(amount, description, phone_number, user_flow)
+
+    # --- the journal and the audit (read only) ------------------------------------------------------
+
+    async def audit(self, limit: int = 1000) -> list[AuditEntry]:
+        """The newest ``limit`` audit lines, newest first."""
+        return await self._db(self.store.audit.entries, limit)
+
+    async def export_audit_csv(self, path: Path) -> int:  # reads only: fine when read-only
+        return await self._db(self.store.audit.export_csv, Path(path))
+
+    async def journal(self, limit: int = 1000) -> list[Intent]:
+        return await self._db(self.store.journal.all, limit)
+
+    async def pending_intents(self) -> list[Intent]:
+        return await self.engine.pending()

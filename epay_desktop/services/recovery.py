@@ -1,25 +1,35 @@
-"""Recovery of ``PaymentDesk``: finishing intents left without an outcome (on start, or as the person
-chooses: resume or abandon). See README.md, "The journal"."""
+"""Recovery of one desk: finishing intents left without an outcome (on start, or as the person
+chooses: resume or abandon), through the journaled-send engine. See README.md, "The journal"."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
-from epay_desktop.api import ApiError, EPaymentError, NotAllowedError
-from epay_desktop.domain import Money
+from epay_desktop.api import EPaymentError, NotAllowedError, RefusedError
+from epay_desktop.domain import Money, Payment
+from epay_desktop.services.claims import InFlight
+from epay_desktop.services.context import DeskContext
+from epay_desktop.services.engine import RESEND_WINDOW, SendEngine, SendResult, attempted_long_ago
 from epay_desktop.services.errors import DeskError, OperationFinishedError, said
-from epay_desktop.services.moving import MovingDesk
 from epay_desktop.services.results import CancelResult, OperationResult, RecoveryOutcome, RecoveryResult
+from epay_desktop.services.tracking import RegisterTracking
 from epay_desktop.store import Intent, IntentStatus, Operation
 
-# An intent whose request may have reached the server is sent again by itself (same key) on start only
-# within this window; older ones wait for the person. The API does not document how long it keeps
-# idempotency keys, so a replay long after may be treated as a new request.
-RESEND_WINDOW = timedelta(hours=24)
+__all__ = ["RESEND_WINDOW", "Recovery"]
+
+SOURCE = "recovery"
 
 
-class RecoveringDesk(MovingDesk):
-    """Recovery of pending intents (part of ``PaymentDesk``)."""
+class Recovery:
+    """Intents of one desk without an outcome: recover on start, resume, abandon."""
+
+    def __init__(
+        self, context: DeskContext, claims: InFlight, tracking: RegisterTracking, engine: SendEngine
+    ) -> None:
+        self.context = context
+        self.claims = claims
+        self.tracking = tracking
+        self.engine = engine
 
     async def recover_pending(self) -> list[RecoveryResult]:
         """On start: look at every intent of this profile left without an outcome, one result each.
@@ -32,8 +42,8 @@ class RecoveringDesk(MovingDesk):
         too; only ``result.finished`` ones are done."""
         results: list[RecoveryResult] = []
         now = datetime.now(UTC)
-        for listed in await self.pending_intents():
-            if listed.reference in self._in_flight:
+        for listed in await self.engine.pending():
+            if self.claims.holds(listed.reference):
                 continue  # being sent right now by this desk: its own call reports it
             result = await self._recover_one(listed, now)
             if result is not None:
@@ -45,30 +55,30 @@ class RecoveringDesk(MovingDesk):
         window abandoned or resumed it, another copy of the app settled it): nothing to do."""
         intent = listed
         what = _what(intent)
-        if self.read_only:
+        if self.context.read_only:
             return _result(
                 intent,
                 RecoveryOutcome.READ_ONLY,
                 f"{what} has no known outcome yet; the register is open read-only, so it is not finished "
                 "now (nothing was sent). Open the register normally to finish it.",
             )
-        self._claim(intent.reference, intent.operation)
+        self.claims.claim(intent.reference, intent.operation)
         handed_over = False  # to the shielded task that sends, which ends the claim itself
         try:
             # The list was read before the earlier intents were worked on: read this one again now
-            # that it is claimed (the journal also refuses to send a finished one, see _attempt).
-            current = await self._db(self.store.journal.get, listed.id)
+            # that it is claimed (the journal also refuses to send a finished one).
+            current = await self.engine.current(listed.id)
             if current is None or current.status is not IntentStatus.PENDING:
                 return None
             intent = current
-            kept = await self.tracked(intent.reference)
+            kept = await self.tracking.tracked(intent.reference)
             before = kept.payment if kept else None
             try:
-                settled = await self._settle_from_log(intent, before, raise_unreadable=True)
+                settled = await self.engine.settle(intent, before, source=SOURCE, raise_unreadable=True)
             except NotAllowedError as error:
                 # The client refuses this payment outright (reading it, so sending too): it never went.
                 text = f"{what} was not sent: {said(error)} Nothing was moved; it is closed as failed."
-                await self._finish(intent, IntentStatus.FAILED, text)
+                await self.engine.finish(intent, IntentStatus.FAILED, text)
                 return _result(intent, RecoveryOutcome.FAILED, text)
             except EPaymentError as error:
                 return _result(
@@ -78,7 +88,7 @@ class RecoveringDesk(MovingDesk):
                     "was sent now; it stays open and is checked again at the next start.",
                 )
             if settled is not None:
-                return _result(intent, RecoveryOutcome.RECONCILED, settled[3], settled[1])
+                return _result(intent, RecoveryOutcome.RECONCILED, settled.message, settled.moved)
             if intent.attempts == 0:
                 return _result(
                     intent,
@@ -86,36 +96,35 @@ class RecoveringDesk(MovingDesk):
                     f"{what} was never sent (the app stopped first), and the payment's event log shows no "
                     f"such {intent.operation.value}. It is not sent by itself: send it now, or abandon it.",
                 )
-            age = now - intent.created_at
-            if age > RESEND_WINDOW:
+            if attempted_long_ago(intent, now):
                 return _result(
                     intent,
                     RecoveryOutcome.NEEDS_DECISION,
                     f"{what} has no known outcome, and the payment's event log shows no such "
-                    f"{intent.operation.value}. It started more than {_hours(RESEND_WINDOW)} hours ago, so "
+                    f"{intent.operation.value}. It started more than {_hours()} hours ago, so "
                     "it is not sent again by itself: send it again (same idempotency key), or abandon it.",
                 )
             handed_over = True
             try:
-                _tracked, moved, reconciled, message = await self._shielded(
-                    intent.reference, self._attempt(intent, before, resumed=True)
+                done = await self.claims.shield(
+                    intent.reference, self.engine.send(intent, before, resumed=True, source=SOURCE)
                 )
             except OperationFinishedError:
                 return None  # finished elsewhere between the re-read and the send: nothing was sent
             except EPaymentError as error:
                 return await self._after_failed_recovery(intent, error)
-            outcome = RecoveryOutcome.RECONCILED if reconciled else RecoveryOutcome.SUCCEEDED
-            return _result(intent, outcome, message, moved)
+            outcome = RecoveryOutcome.RECONCILED if done.reconciled else RecoveryOutcome.SUCCEEDED
+            return _result(intent, outcome, done.message, done.moved)
         finally:
             if not handed_over:
-                del self._in_flight[intent.reference]
+                self.claims.release(intent.reference)
 
     async def _after_failed_recovery(self, intent: Intent, error: EPaymentError) -> RecoveryResult:
         """Say what the journal now holds after a failed resend: closed as failed, or still open."""
         what = _what(intent)
-        now = await self._db(self.store.journal.get, intent.id)
+        now = await self.engine.current(intent.id)
         if now is not None and now.status is not IntentStatus.PENDING:
-            if isinstance(error, ApiError):
+            if isinstance(error, RefusedError):
                 # A resend (recovery sends only attempted ones): the journal says what the log showed.
                 text = f"{what}: {now.outcome}"
             else:
@@ -130,45 +139,49 @@ class RecoveringDesk(MovingDesk):
 
     async def resume_intent(self, intent_id: int) -> CancelResult | OperationResult:
         """The person chose to finish an open intent: settle it from the event log, else send it again
-        with its own key. Raises like ``cancel``/``capture``/``refund``."""
+        with its own key (also when it is older than ``RESEND_WINDOW``: the person decided). Raises like
+        ``cancel``/``capture``/``refund``."""
         intent = await self._open_intent(intent_id, "send again")
-        self._claim(intent.reference, intent.operation)
-        tracked, moved, reconciled, message = await self._shielded(intent.reference, self._resume(intent))
+        self.claims.claim(intent.reference, intent.operation)
+
+        async def resume() -> SendResult:
+            before = await _kept_payment(self.tracking, intent)
+            return await self.engine.resume(intent, before, decided=True, source=SOURCE)
+
+        done = await self.claims.shield(intent.reference, resume())
         if intent.operation is Operation.CANCEL:
-            return CancelResult(tracked, moved, reconciled, message)
-        return OperationResult(tracked, moved, reconciled, message)
+            return CancelResult(done.tracked, done.moved, done.reconciled, done.message)
+        return OperationResult(done.tracked, done.moved, done.reconciled, done.message)
 
     async def abandon_intent(self, intent_id: int) -> RecoveryResult:
         """The person chose to give up an open intent. The payment and its event log are read first:
         if they show the effect, it is recorded as reconciled (it happened after all); otherwise it is
         closed as failed. Raises the client's error when the payment cannot be read (nothing changes)."""
         intent = await self._open_intent(intent_id, "abandon")
-        self._claim(intent.reference, intent.operation)
+        self.claims.claim(intent.reference, intent.operation)
         try:
-            kept = await self.tracked(intent.reference)
-            settled = await self._settle_from_log(
-                intent, kept.payment if kept else None, raise_unreadable=True
-            )
+            before = await _kept_payment(self.tracking, intent)
+            settled = await self.engine.settle(intent, before, source=SOURCE, raise_unreadable=True)
             if settled is not None:
                 return _result(
                     intent,
                     RecoveryOutcome.RECONCILED,
-                    f"Not abandoned: it happened. {settled[3]}",
-                    settled[1],
+                    f"Not abandoned: it happened. {settled.message}",
+                    settled.moved,
                 )
             message = (
-                f"{_what(intent)} was abandoned by {self.operator}: the payment's event log shows no such "
-                f"{intent.operation.value}. Nothing was moved."
+                f"{_what(intent)} was abandoned by {self.context.operator}: the payment's event log shows "
+                f"no such {intent.operation.value}. Nothing was moved."
             )
-            await self._finish(intent, IntentStatus.FAILED, message)
+            await self.engine.finish(intent, IntentStatus.FAILED, message)
             return _result(intent, RecoveryOutcome.FAILED, message)
         finally:
-            del self._in_flight[intent.reference]
+            self.claims.release(intent.reference)
 
     async def _open_intent(self, intent_id: int, doing: str) -> Intent:
-        self._writable(f"{doing} an unfinished operation")
-        intent = await self._db(self.store.journal.get, intent_id)
-        if intent is None or intent.merchant_serial_number != self.msn:
+        self.context.writable(f"{doing} an unfinished operation")
+        intent = await self.engine.current(intent_id)
+        if intent is None or intent.merchant_serial_number != self.context.msn:
             raise DeskError(f"There is no operation {intent_id} in this register.")
         if intent.status is not IntentStatus.PENDING:
             raise OperationFinishedError(
@@ -178,6 +191,11 @@ class RecoveringDesk(MovingDesk):
         return intent
 
 
+async def _kept_payment(tracking: RegisterTracking, intent: Intent) -> Payment | None:
+    kept = await tracking.tracked(intent.reference)
+    return kept.payment if kept else None
+
+
 def _what(intent: Intent) -> str:
     return (
         f"The {intent.operation.value} of {intent.reference} started "
@@ -185,8 +203,8 @@ def _what(intent: Intent) -> str:
     )
 
 
-def _hours(window: timedelta) -> int:
-    return int(window.total_seconds() // 3600)
+def _hours() -> int:
+    return int(RESEND_WINDOW.total_seconds() // 3600)
 
 
 def _result(

@@ -1,167 +1,138 @@
-"""The register part of ``PaymentDesk``: the state every part shares, tracking, refreshing and the audit.
+"""Register tracking: which payments one desk follows, their last snapshots, refreshing them, and every
+new snapshot published on the context's change feed ("the newer read wins" compares ``asked_at``).
 
-Every SQLite call goes through ``asyncio.to_thread`` (``_db``): the GUI thread never blocks on the disk.
+It is also where the journaled-send engine hands the payments it reads (:class:`RegisterTracking` is
+the desk's ``engine.Snapshots``).
 """
 
 from __future__ import annotations
 
 import asyncio
-import getpass
-from collections.abc import AsyncIterator, Callable, Iterable
+import logging
+from collections.abc import AsyncIterator, Iterable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
-from epay_desktop.api import EPaymentClient, EPaymentError, redact
-from epay_desktop.domain import Money, Payment, PaymentEvent, TrackedPayment
-from epay_desktop.services.errors import DeskError, ReadOnlyRegisterError, said
+from epay_desktop.api import EPaymentError
+from epay_desktop.domain import Payment, PaymentEvent, TrackedPayment
+from epay_desktop.services.changes import PaymentChanged
+from epay_desktop.services.context import DeskContext
+from epay_desktop.services.engine import read_with_events
+from epay_desktop.services.errors import DeskError, said
 from epay_desktop.services.importing import parse_csv, parse_references
-from epay_desktop.services.profiles import Profile
 from epay_desktop.services.results import AddReport, ImportReport
-from epay_desktop.store import AuditEntry, Intent, NewEntry, Operation, SnapshotError, Store
+from epay_desktop.store import NewEntry, SnapshotError, Store
 
-if TYPE_CHECKING:
-    from epay_desktop.services.demo import DemoControls
+__all__ = ["NEVER", "FreshRead", "RegisterTracking"]
 
-P = ParamSpec("P")
-T = TypeVar("T")
+_log = logging.getLogger(__name__)
 
-
-def current_os_user() -> str:
-    try:
-        return getpass.getuser()
-    except (OSError, KeyError, ImportError):
-        return "unknown"
+# When nothing was ever read from the API: older than any read ("the newer read wins").
+NEVER = datetime(1970, 1, 1, tzinfo=UTC)
 
 
-class TrackingDesk:
-    """The state of one profile's desk and its register use cases. Not used alone: ``PaymentDesk``
-    (``services/desk.py``) adds the journaled money movement, recovery and creating payments."""
+@dataclass(frozen=True, slots=True)
+class FreshRead:
+    """One refresh, not yet published: the change (for a failed read, the register's row with its
+    ``fetch_error`` when it has one) and the client's error when the read failed."""
 
-    def __init__(
-        self,
-        profile: Profile,
-        client: EPaymentClient,
-        store: Store,
-        *,
-        demo: DemoControls | None = None,
-        operator: str | None = None,
-    ) -> None:
-        self._profile = profile
-        self.client = client
-        self.store = store
-        self.msn = profile.merchant_serial_number
-        self.operator = operator or current_os_user()
-        self._demo = demo
-        # The money-moving part's state (``moving.py``). Payments with a money-moving call running in
-        # this desk (reference -> operation). Set and checked without an await in between, so two
-        # calls on one payment cannot both start.
-        self._in_flight: dict[str, Operation] = {}
-        # The shielded tasks that commit and send (strong references; see ``MovingDesk._shielded``).
-        self._moving: dict[str, asyncio.Task[Any]] = {}
+    change: PaymentChanged | None
+    error: EPaymentError | None
 
-    @property
-    def read_only(self) -> bool:
-        return self.store.db.read_only
 
-    @property
-    def damage(self) -> str:
-        """What is wrong with a register opened read-only ("" when nothing was found)."""
-        lost = self.store.register.unreadable_rows
-        found = self.store.db.damage
-        if lost:
-            found = (
-                f"{found}; {lost} row(s) could not be read" if found else f"{lost} row(s) could not be read"
-            )
-        return found
+class RegisterTracking:
+    """The register use cases of one desk: load, refresh (one or many), add, import."""
 
-    def _writable(self, doing: str) -> None:
-        if self.read_only:
-            why = "it is damaged" if self.store.db.damage else "it was opened read-only"
-            raise ReadOnlyRegisterError(
-                f"Cannot {doing}: the register {self.store.path.name} is open read-only ({why}). "
-                "Nothing was sent. Open a working register to do this."
-            )
+    def __init__(self, context: DeskContext) -> None:
+        self.context = context
 
-    @property
-    def profile(self) -> Profile:
-        return self._profile
+    # --- reading ----------------------------------------------------------------------------------
 
-    @property
-    def demo(self) -> DemoControls | None:
-        return self._demo
-
-    async def _db(self, work: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
-        return await asyncio.to_thread(work, *args, **kwargs)
-
-    # --- the register -----------------------------------------------------------------------------
-
-    async def load_register(self) -> list[TrackedPayment]:
-        """Every tracked payment with its last snapshot, from SQLite only (instant, works offline)."""
-        return await self._db(self.store.register.all, self.msn)
+    async def load(self) -> list[TrackedPayment]:
+        """Every tracked payment with its last snapshot, from SQLite only (instant, works offline).
+        Published too (``source="load"``), each as of the read that produced its snapshot."""
+        ctx = self.context
+        loaded = await ctx.db(ctx.store.register.all, ctx.msn)
+        ctx.changes.publish(*(PaymentChanged(t, t.fetched_at or NEVER, "load") for t in loaded))
+        return loaded
 
     async def tracked(self, reference: str) -> TrackedPayment | None:
-        return await self._db(self.store.register.get, self.msn, reference)
+        ctx = self.context
+        return await ctx.db(ctx.store.register.get, ctx.msn, reference)
 
     async def events_of(self, reference: str) -> tuple[PaymentEvent, ...] | None:
         """The saved event log of one payment (the list is loaded without them); None when none was
         saved yet. Raises ``DeskError`` when the saved log cannot be read (a refresh replaces it)."""
+        ctx = self.context
         try:
-            return await self._db(self.store.register.events_of, self.msn, reference)
+            return await ctx.db(ctx.store.register.events_of, ctx.msn, reference)
         except SnapshotError as problem:
             raise DeskError(
                 f"The saved event log of {reference} could not be read ({problem}); refresh the payment."
             ) from problem
 
-    async def _fetch(self, reference: str) -> tuple[Payment, list[PaymentEvent]]:
-        try:
-            async with asyncio.TaskGroup() as group:
-                payment = group.create_task(self.client.get_payment(reference))
-                events = group.create_task(self.client.get_events(reference))
-        except BaseExceptionGroup as errors:
-            raise _first(errors) from None
-        return payment.result(), events.result()
+    async def refresh(self, reference: str, *, source: str = "refresh") -> TrackedPayment:
+        """GET the payment and its events; the snapshot is saved and published. On failure the old
+        snapshot is kept, ``fetch_error`` is recorded (and published), and the client's error is
+        raised."""
+        fresh = await self.read_fresh(reference, source)
+        if fresh.change is not None:
+            self.context.changes.publish(fresh.change)
+        if fresh.error is not None:
+            raise fresh.error
+        assert fresh.change is not None
+        return fresh.change.tracked
 
-    async def refresh(self, reference: str) -> TrackedPayment:
-        """GET the payment and its events; the snapshot is saved. On failure the old snapshot is kept,
-        ``fetch_error`` is recorded, and the client's error is raised."""
+    async def read_fresh(self, reference: str, source: str) -> FreshRead:
+        """One refresh, saved but not published (the caller publishes, e.g. in one batch)."""
+        ctx = self.context
         asked_at = datetime.now(UTC)  # an older answer arriving late must not overwrite a newer one
         try:
-            payment, events = await self._fetch(reference)
+            payment, events = await read_with_events(ctx.client, reference)
         except EPaymentError as error:
-            if not self.read_only:
-                await self._db(self.store.register.save_fetch_error, self.msn, reference, said(error))
-            raise
-        if self.read_only:
+            if ctx.read_only:
+                return FreshRead(None, error)
+            row = await ctx.db(ctx.store.register.save_fetch_error, ctx.msn, reference, said(error))
+            return FreshRead(PaymentChanged(row, asked_at, source) if row is not None else None, error)
+        if ctx.read_only:
             # Shown, not saved: the register cannot be written.
             kept = await self.tracked(reference)
-            return TrackedPayment(
+            shown = TrackedPayment(
                 reference,
-                self.msn,
+                ctx.msn,
                 payment=payment,
                 events=tuple(events),
                 description=kept.description if kept else payment.description,
                 created_at=kept.created_at if kept else None,
                 fetched_at=datetime.now(UTC),
             )
-        return await self._db(
-            self.store.register.save_snapshot, self.msn, payment, events, fetched_at=asked_at
+            return FreshRead(PaymentChanged(shown, asked_at, source), None)
+        tracked = await ctx.db(
+            ctx.store.register.save_snapshot, ctx.msn, payment, events, fetched_at=asked_at
         )
+        return FreshRead(_changed(tracked, asked_at, source), None)
 
     async def refresh_all(
         self, references: Iterable[str], concurrency: int = 8
     ) -> AsyncIterator[TrackedPayment]:
         """Yield each payment as its refresh finishes (a failed one comes back with ``fetch_error``).
-        Stopping the iteration (or cancelling the task) cancels the refreshes still running."""
+        Stopping the iteration (or cancelling the task) cancels the refreshes still running. What was
+        refreshed is published once, as one batch, when the iteration ends (also when stopped early)."""
         gate = asyncio.Semaphore(max(1, concurrency))
+        done: list[PaymentChanged] = []
 
         async def one(reference: str) -> TrackedPayment:
             async with gate:
-                try:
-                    return await self.refresh(reference)
-                except EPaymentError as error:
+                fresh = await self.read_fresh(reference, "refresh")
+                change = fresh.change
+                if change is None:
+                    assert fresh.error is not None
                     kept = await self.tracked(reference)
-                    return kept or TrackedPayment(reference, self.msn, fetch_error=said(error))
+                    lost = TrackedPayment(reference, self.context.msn, fetch_error=said(fresh.error))
+                    change = PaymentChanged(kept or lost, datetime.now(UTC), "refresh")
+                done.append(change)
+                return change.tracked
 
         tasks = [asyncio.ensure_future(one(r)) for r in dict.fromkeys(references)]
         try:
@@ -171,27 +142,85 @@ class TrackingDesk:
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
+            self.context.changes.publish(*done)
+
+    # --- keeping what was read (the engine's Snapshots) -----------------------------------------------
+
+    async def keep(
+        self,
+        payment: Payment,
+        events: list[PaymentEvent] | None,
+        *,
+        asked_at: datetime,
+        source: str,
+        fetch_error: str = "",
+    ) -> TrackedPayment:
+        """Save what a read asked for at ``asked_at`` showed (``events=None`` keeps the events saved
+        before), and publish the register's row."""
+        ctx = self.context
+        tracked = await ctx.db(
+            ctx.store.register.save_snapshot,
+            ctx.msn,
+            payment,
+            events,
+            fetched_at=asked_at,
+            fetch_error=fetch_error,
+        )
+        ctx.changes.publish(_changed(tracked, asked_at, source))
+        return tracked
+
+    async def read_again(self, reference: str, source: str) -> None:
+        """Refresh after a refusal; a failure is only logged (the refusal is what the person sees)."""
+        try:
+            await self.refresh(reference, source=source)
+        except EPaymentError as error:
+            _log.info("refresh of %s after a refusal failed: %s", reference, error)
+
+    async def note_fetch_error(
+        self, reference: str, error: EPaymentError, *, asked_at: datetime, source: str
+    ) -> None:
+        """Record (and publish) why reading ``reference`` failed; its previous snapshot is kept."""
+        ctx = self.context
+        row = await ctx.db(ctx.store.register.save_fetch_error, ctx.msn, reference, said(error))
+        if row is not None:
+            ctx.changes.publish(PaymentChanged(row, asked_at, source))
+
+    # --- adding -------------------------------------------------------------------------------------
+
+    async def track(self, entries: list[NewEntry]) -> tuple[list[str], list[str]]:
+        """Track new references (nothing fetched, nothing published): (added, already tracked)."""
+        ctx = self.context
+        return await ctx.db(ctx.store.register.add, ctx.msn, entries)
+
+    async def untrack(self, reference: str) -> None:
+        ctx = self.context
+        await ctx.db(ctx.store.register.remove, ctx.msn, reference)
+
+    async def set_redirect_url(self, reference: str, url: str) -> None:
+        ctx = self.context
+        await ctx.db(ctx.store.register.set_redirect_url, ctx.msn, reference, url)
 
     async def add_references(self, text_or_list: str | Iterable[str]) -> AddReport:
         """Track pasted references (checked one by one; nothing is fetched here)."""
-        self._writable("add payments")
+        self.context.writable("add payments")
         good, rejected = parse_references(text_or_list)
-        added, existing = await self._db(
-            self.store.register.add, self.msn, [NewEntry(c.reference, source="added") for c in good]
-        )
+        added, existing = await self.track([NewEntry(c.reference, source="added") for c in good])
         report = AddReport(tuple(added), tuple(existing), tuple(rejected))
+        await self.publish_rows(added, "add")
         if added or rejected:
-            await self._audit("add", "ok" if not rejected else "partly", _one(added), report.summary())
+            await self.context.record(
+                "add", "ok" if not rejected else "partly", _one(added), report.summary()
+            )
         return report
 
     async def import_csv(self, path: Path) -> ImportReport:
         """Track the references of a CSV file. Bad rows (broken quoting, too many columns, a bad
         reference) are reported by line and every good row is added; ``CsvImportError`` only when the
         file as a whole cannot be read or has no ``reference`` header (nothing is added then)."""
-        self._writable("import payments")
-        read = await self._db(parse_csv, Path(path))
+        self.context.writable("import payments")
+        read = await self.context.db(parse_csv, Path(path))
         entries = [NewEntry(c.reference, description=c.description, source="imported") for c in read.good]
-        added, existing = await self._db(self.store.register.add, self.msn, entries)
+        added, existing = await self.track(entries)
         report = ImportReport(
             str(path),
             read.rows,
@@ -200,57 +229,35 @@ class TrackingDesk:
             tuple(read.rejected),
             duplicates=tuple(read.duplicates),
         )
-        await self._audit(
+        await self.publish_rows(added, "add")
+        await self.context.record(
             "import", "ok" if report.ok else "partly", "", f"{Path(path).name}: {report.summary()}"
         )
         return report
 
-    # --- audit -------------------------------------------------------------------------------------
-
-    async def _audit(
-        self, action: str, result: str, reference: str = "", detail: str = "", amount: Money | None = None
-    ) -> None:
-        await self._db(
-            self.store.audit.record,
-            os_user=self.operator,
-            profile=self._profile.name,
-            msn=self.msn,
-            action=action,
-            result=result,
-            reference=reference,
-            amount=amount,
-            detail=redact(detail),
-        )
-
-    async def audit(self, limit: int = 1000) -> list[AuditEntry]:
-        """The newest ``limit`` audit lines, newest first."""
-        return await self._db(self.store.audit.entries, limit)
-
-    async def export_audit_csv(self, path: Path) -> int:  # reads only: fine when read-only
-        return await self._db(self.store.audit.export_csv, Path(path))
-
-    async def journal(self, limit: int = 1000) -> list[Intent]:
-        return await self._db(self.store.journal.all, limit)
-
-    async def pending_intents(self) -> list[Intent]:
-        return await self._db(self.store.journal.pending, profile=self._profile.name, msn=self.msn)
+    async def publish_rows(self, references: Iterable[str], source: str) -> None:
+        """Publish the register's rows of ``references`` (just tracked: nothing read from the API yet)."""
+        wanted = list(references)
+        if not wanted:
+            return
+        ctx = self.context
+        asked_at = datetime.now(UTC)
+        rows = await ctx.db(_rows, ctx.store, ctx.msn, wanted)
+        ctx.changes.publish(*(PaymentChanged(t, asked_at, source) for t in rows))
 
 
-def _first(group: BaseExceptionGroup[BaseException]) -> BaseException:
-    leaves: list[BaseException] = []
+def _changed(tracked: TrackedPayment, asked_at: datetime, source: str) -> PaymentChanged:
+    """The register's row as a change: when the register kept a newer snapshot than this read's
+    (an older answer that arrived late), that one is published, as of its own read."""
+    fetched = tracked.fetched_at
+    return PaymentChanged(
+        tracked, fetched if fetched is not None and fetched > asked_at else asked_at, source
+    )
 
-    def walk(error: BaseException) -> None:
-        if isinstance(error, BaseExceptionGroup):
-            for inner in error.exceptions:
-                walk(inner)
-        else:
-            leaves.append(error)
 
-    walk(group)
-    for leaf in leaves:
-        if not isinstance(leaf, asyncio.CancelledError):
-            return leaf
-    return leaves[0]
+def _rows(store: Store, msn: str, references: list[str]) -> list[TrackedPayment]:
+    rows = (store.register.get(msn, reference) for reference in references)
+    return [row for row in rows if row is not None]
 
 
 def _one(references: list[str]) -> str:

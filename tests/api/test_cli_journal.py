@@ -24,7 +24,8 @@ REF = "cli-journal-00001"
 
 class LoseAnswers(httpx.AsyncBaseTransport):
     """In front of the CLI's in-process sandbox: while ``lose`` is set, every cancel/capture/refund is
-    committed by the sandbox and its answer is then lost (the client sees a broken connection)."""
+    committed by the sandbox and its answer is then lost (the client sees a broken connection), and the
+    event log cannot be read either, so the outcome stays unknown (a readable log would settle it)."""
 
     lose = False
     lost = 0
@@ -41,6 +42,8 @@ class LoseAnswers(httpx.AsyncBaseTransport):
             and path.endswith(("/cancel", "/capture", "/refund"))
         ):
             return problem(400, "Payment is in a state that does not allow this", "6190")
+        if LoseAnswers.lose and request.method == "GET" and path.endswith("/events"):
+            raise httpx.ReadError("connection reset")
         response = await self.inner.handle_async_request(request)
         if (
             LoseAnswers.lose
@@ -56,8 +59,7 @@ class LoseAnswers(httpx.AsyncBaseTransport):
 
 @pytest.fixture(autouse=True)
 def lossy_sandbox(monkeypatch: pytest.MonkeyPatch) -> None:
-    # ``epay_desktop.cli.main`` the attribute is the function; the module is in sys.modules.
-    module = importlib.import_module("epay_desktop.cli.main")
+    module = importlib.import_module("epay_desktop.cli.connection")
     real = module._in_process_sandbox
     monkeypatch.setattr(module, "_in_process_sandbox", lambda: LoseAnswers(real()))
     monkeypatch.setattr(LoseAnswers, "lose", False)
@@ -108,7 +110,8 @@ def test_an_unknown_capture_prints_the_key_and_a_rerun_resumes_it(capsys: pytest
     assert json.loads(out)["aggregate"]["capturedAmount"]["value"] == 3000
     with Store(journal_path()) as store:
         assert store.journal.pending() == []
-        assert store.journal.get(intent.id).status is IntentStatus.SUCCEEDED  # type: ignore[union-attr]
+        # The re-run read the event log first: the capture had gone through, nothing was sent again.
+        assert store.journal.get(intent.id).status is IntentStatus.RECONCILED  # type: ignore[union-attr]
 
 
 def test_another_operation_waits_for_the_unknown_one(capsys: pytest.CaptureFixture[str]) -> None:

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import ssl
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -22,6 +25,7 @@ from epay_desktop.api import (
     NotFoundError,
     OutcomeUnknownError,
     RateLimitedError,
+    RetryPolicy,
 )
 from epay_desktop.api.client import SYSTEM_NAME, SYSTEM_VERSION
 from epay_desktop.domain import Currency, Money, State
@@ -393,12 +397,73 @@ async def test_token_is_reused_until_two_minutes_before_it_expires() -> None:
 def test_tls_verification_is_on() -> None:
     client = EPaymentClient(Environment.TEST, CREDENTIALS)
     try:
-        assert client.ssl_context.verify_mode is ssl.CERT_REQUIRED
-        assert client.ssl_context.check_hostname is True
-        transport = client._http._transport  # type: ignore[attr-defined]
-        assert transport.ssl_context is client.ssl_context  # handed to aiohttp's connector on first use
+        assert client.session.ssl_context.verify_mode is ssl.CERT_REQUIRED
+        assert client.session.ssl_context.check_hostname is True
     finally:
         asyncio.run(client.aclose())
+
+
+def _self_signed(folder: Path) -> tuple[Path, Path]:
+    """A certificate for 127.0.0.1 that no trust store knows."""
+    x509 = pytest.importorskip("cryptography.x509")
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.now(UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(days=1))
+        .not_valid_after(now + timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False
+        )
+        .sign(key, hashes.SHA256())
+    )
+    cert_file, key_file = folder / "cert.pem", folder / "key.pem"
+    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
+    return cert_file, key_file
+
+
+async def test_a_server_whose_certificate_is_not_trusted_is_refused(tmp_path: Path) -> None:
+    """Real TLS on 127.0.0.1 with a self-signed certificate: the client does not talk to it."""
+    cert_file, key_file = _self_signed(tmp_path)
+    server_side = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    server_side.load_cert_chain(cert_file, key_file)
+    requests_read: list[bytes] = []
+
+    async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            requests_read.append(await reader.read(1024))
+        except (ssl.SSLError, ConnectionError):
+            pass
+        finally:
+            writer.close()
+
+    server = await asyncio.start_server(serve, "127.0.0.1", 0, ssl=server_side)
+    port = server.sockets[0].getsockname()[1]
+    client = EPaymentClient(
+        Environment.sandbox(f"https://127.0.0.1:{port}"), CREDENTIALS, retry=RetryPolicy.none()
+    )
+    try:
+        with pytest.raises(NetworkError):
+            await client.get_payment(REF)
+    finally:
+        await client.aclose()
+        server.close()
+        await server.wait_closed()
+    assert not any(requests_read)  # not one byte of a request (nor a secret) reached it
 
 
 def test_test_and_production_refuse_plain_http() -> None:

@@ -90,7 +90,9 @@ def test_credentials_repr_hides_secrets() -> None:
     assert CREDENTIALS.subscription_key not in text
     assert "demo-client" in text
     client = EPaymentClient(Environment.sandbox(), CREDENTIALS)
-    assert CREDENTIALS.client_secret not in repr(client.__dict__.get("credentials"))
+    shown = repr(client.credentials)
+    assert "demo-client" in shown
+    assert CREDENTIALS.client_secret not in shown
     import asyncio
 
     asyncio.run(client.aclose())

@@ -1,0 +1,84 @@
+"""What every part of one desk shares: the profile, the client, the register (its SQLite file), who
+operates it, whether it is read-only, and the change feed. Every SQLite call goes through
+``asyncio.to_thread`` (:meth:`DeskContext.db`): the GUI thread never blocks on the disk."""
+
+from __future__ import annotations
+
+import asyncio
+import getpass
+from collections.abc import Callable
+from typing import ParamSpec, TypeVar
+
+from epay_desktop.api import EPaymentClient, redact
+from epay_desktop.domain import Money
+from epay_desktop.services.changes import ChangeFeed
+from epay_desktop.services.errors import ReadOnlyRegisterError
+from epay_desktop.services.profiles import Profile
+from epay_desktop.store import Store
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+def current_os_user() -> str:
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError, ImportError):
+        return "unknown"
+
+
+class DeskContext:
+    """The shared state of one profile's desk (each part holds it; none holds another's state)."""
+
+    def __init__(self, profile: Profile, client: EPaymentClient, store: Store, *, operator: str) -> None:
+        self.profile = profile
+        self.client = client
+        self.store = store
+        self.operator = operator
+        self.msn = profile.merchant_serial_number
+        # Every new snapshot a use case produces is published here too (views subscribe).
+        self.changes = ChangeFeed()
+
+    @property
+    def read_only(self) -> bool:
+        return self.store.db.read_only
+
+    @property
+    def damage(self) -> str:
+        """What is wrong with a register opened read-only ("" when nothing was found)."""
+        lost = self.store.register.unreadable_rows
+        found = self.store.db.damage
+        if lost:
+            found = (
+                f"{found}; {lost} row(s) could not be read" if found else f"{lost} row(s) could not be read"
+            )
+        return found
+
+    def writable(self, doing: str) -> None:
+        """Raise ``ReadOnlyRegisterError`` (nothing sent) when the register cannot be written."""
+        if self.read_only:
+            why = "it is damaged" if self.store.db.damage else "it was opened read-only"
+            raise ReadOnlyRegisterError(
+                f"Cannot {doing}: the register {self.store.path.name} is open read-only ({why}). "
+                "Nothing was sent. Open a working register to do this."
+            )
+
+    async def db(self, work: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+        """Run a (blocking) register call on a worker thread."""
+        return await asyncio.to_thread(work, *args, **kwargs)
+
+    async def record(
+        self, action: str, result: str, reference: str = "", detail: str = "", amount: Money | None = None
+    ) -> None:
+        """One audit line, by this desk's operator (secrets removed from ``detail``)."""
+        await self.db(
+            self.store.audit.record,
+            os_user=self.operator,
+            profile=self.profile.name,
+            msn=self.msn,
+            action=action,
+            result=result,
+            reference=reference,
+            amount=amount,
+            detail=redact(detail),
+        )

@@ -1,0 +1,431 @@
+"""The one journaled-send engine: every cancel, capture and refund, from the window or from ``epay``,
+goes through it.
+
+An operation is an *intent* committed (durably) to a journal with its own Idempotency-Key before
+anything is sent; every later send of it reuses that key. The stages:
+
+- ``begin``: commit the intent (refused while another intent on the payment has no outcome);
+- ``send``: count the attempt (durably; an intent finished meanwhile is never sent), send it, and
+  classify what came back: confirmed, refused (a first refusal: failed, nothing moved; a refused
+  *resend*: the event log decides), not sent, or unknown;
+- ``settle``: read the payment and its event log and record the outcome they show (reconciled);
+- ``resume``: settle an intent left without an outcome, else send it again with its key, by the
+  resend rule below;
+- ``finish``: record the outcome.
+
+Success is reported only after the API confirmed it, directly or through the event log. What is kept of
+the payment read along the way (the desk's register, published as a change; nothing for ``epay``) is
+the caller's: a :class:`Snapshots` given to the engine.
+
+The resend rule: an intent whose request may have reached the server (it was attempted) and that
+started more than ``RESEND_WINDOW`` ago is not sent again unless the person asks for exactly that
+(``resume(..., decided=True)``): the API does not say how long it keeps idempotency keys, so a replay
+long after may be taken as a new request and move money twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+from typing import ParamSpec, Protocol, TypeVar
+
+from epay_desktop.api import (
+    EPaymentClient,
+    EPaymentError,
+    NotSentError,
+    OutcomeUnknownError,
+    RefusedError,
+    new_idempotency_key,
+    redact,
+)
+from epay_desktop.domain import Money, Payment, PaymentEvent, TrackedPayment
+from epay_desktop.services.errors import OperationFinishedError, OperationPendingError, said
+from epay_desktop.services.outcomes import find_effect, moved_amount, success_message
+from epay_desktop.store import (
+    Intent,
+    IntentFinishedError,
+    IntentPendingError,
+    IntentStatus,
+    Journal,
+    Operation,
+)
+
+__all__ = [
+    "RESEND_WINDOW",
+    "AlreadyPendingError",
+    "NeedsDecisionError",
+    "SendEngine",
+    "SendResult",
+    "Snapshots",
+    "read_with_events",
+]
+
+log = logging.getLogger(__name__)
+P = ParamSpec("P")
+T = TypeVar("T")
+
+RESEND_WINDOW = timedelta(hours=24)
+
+
+@dataclass(frozen=True, slots=True)
+class SendResult:
+    """What a confirmed operation did: ``intent`` (as begun), the payment after it (``tracked``, as
+    the caller keeps it), what moved, whether the answer was lost and the outcome read from the event
+    log (``reconciled``), and a sentence for people that the journal keeps too."""
+
+    intent: Intent
+    tracked: TrackedPayment
+    moved: Money
+    reconciled: bool
+    message: str
+
+    @property
+    def payment(self) -> Payment:
+        assert self.tracked.payment is not None  # a confirmed operation always has the payment after
+        return self.tracked.payment
+
+
+class AlreadyPendingError(OperationPendingError):
+    """``begin`` found another intent on this payment without an outcome (``intent``; begun by
+    another window, copy of the app or process meanwhile). Nothing was sent."""
+
+    def __init__(self, intent: Intent) -> None:
+        super().__init__(
+            f"A {intent.operation.value} of {intent.reference} was started at {intent.created_at:%H:%M:%S} "
+            f"UTC by {intent.os_user} (another window or copy of the app) and is in progress or has no "
+            "known outcome yet. Nothing more was sent; wait for it, then refresh the payment."
+        )
+        self.intent = intent
+
+
+class FinishedMeanwhileError(OperationFinishedError):
+    """The intent to send was finished meanwhile elsewhere (``intent``): a stale copy is never sent."""
+
+    def __init__(self, intent: Intent) -> None:
+        super().__init__(
+            f"The {intent.operation.value} of {intent.reference} started {intent.created_at:%Y-%m-%d %H:%M} "
+            f"UTC was finished meanwhile elsewhere ({intent.status.value}: {intent.outcome}). Nothing was "
+            "sent now; refresh the payment to see where it stands."
+        )
+        self.intent = intent
+
+
+class NeedsDecisionError(OperationPendingError):
+    """An intent that may have reached the server started more than ``RESEND_WINDOW`` ago and its
+    event log does not show it: it is not sent again unless the person decides so. Nothing was sent."""
+
+    def __init__(self, intent: Intent) -> None:
+        super().__init__(
+            f"The {intent.operation.value} of {intent.reference} started {intent.created_at:%Y-%m-%d %H:%M} "
+            f"UTC by {intent.os_user} has no known outcome, and the payment's event log shows no such "
+            f"{intent.operation.value}. It started more than {_hours(RESEND_WINDOW)} hours ago, so it is "
+            "not sent again by itself: send it again (same idempotency key) or abandon it. Nothing was sent."
+        )
+        self.intent = intent
+
+
+class Snapshots(Protocol):
+    """Where the engine hands the payments it reads (the desk saves and publishes them)."""
+
+    async def keep(
+        self,
+        payment: Payment,
+        events: list[PaymentEvent] | None,
+        *,
+        asked_at: datetime,
+        source: str,
+        fetch_error: str = "",
+    ) -> TrackedPayment:
+        """Keep what a read asked for at ``asked_at`` showed (``events=None``: not read); returns it
+        as kept."""
+        ...
+
+    async def read_again(self, reference: str, source: str) -> None:
+        """Read the payment again after a refusal (best effort: a failure is only logged)."""
+        ...
+
+
+async def read_with_events(client: EPaymentClient, reference: str) -> tuple[Payment, list[PaymentEvent]]:
+    """The payment and its event log, read together; the first error of either is raised."""
+    try:
+        async with asyncio.TaskGroup() as group:
+            payment = group.create_task(client.get_payment(reference))
+            events = group.create_task(client.get_events(reference))
+    except BaseExceptionGroup as errors:
+        raise _first(errors) from None
+    return payment.result(), events.result()
+
+
+def attempted_long_ago(intent: Intent, now: datetime) -> bool:
+    """The resend rule: it may have reached the server, and longer ago than the API may keep its key."""
+    return intent.attempts > 0 and now - intent.created_at > RESEND_WINDOW
+
+
+class SendEngine:
+    """Journaled sends on one journal for one merchant serial number and profile (see the module)."""
+
+    def __init__(
+        self,
+        journal: Journal,
+        client: EPaymentClient,
+        snapshots: Snapshots,
+        *,
+        profile: str,
+        operator: str,
+    ) -> None:
+        self.journal = journal
+        self.client = client
+        self.snapshots = snapshots
+        self.profile = profile
+        self.msn = client.merchant_serial_number
+        self.operator = operator
+
+    async def _db(self, work: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+        return await asyncio.to_thread(work, *args, **kwargs)
+
+    # --- begin ----------------------------------------------------------------------------------------
+
+    async def begin(
+        self, operation: Operation, reference: str, amount: Money | None, *, key: str | None = None
+    ) -> Intent:
+        """Commit the intent durably (only then may it be sent). ``AlreadyPendingError`` when another
+        intent on the payment has no outcome yet."""
+        try:
+            return await self._db(
+                self.journal.begin,
+                operation=operation,
+                profile=self.profile,
+                msn=self.msn,
+                reference=reference,
+                amount=amount,
+                idempotency_key=key or new_idempotency_key(),
+                os_user=self.operator,
+            )
+        except IntentPendingError as error:
+            raise AlreadyPendingError(error.intent) from None
+
+    async def begin_and_send(
+        self,
+        operation: Operation,
+        reference: str,
+        amount: Money | None,
+        before: Payment | None,
+        *,
+        key: str | None = None,
+        source: str = "operation",
+        transaction_only: bool = False,
+    ) -> SendResult:
+        intent = await self.begin(operation, reference, amount, key=key)
+        return await self.send(intent, before, source=source, transaction_only=transaction_only)
+
+    # --- send and classify ------------------------------------------------------------------------------
+
+    async def send(
+        self,
+        intent: Intent,
+        before: Payment | None,
+        *,
+        resumed: bool = False,
+        source: str = "operation",
+        transaction_only: bool = False,
+    ) -> SendResult:
+        """Send ``intent`` once more with its key and record what came of it. Raises the API's
+        ``RefusedError`` (nothing moved: failed), a ``NotSentError`` (nothing sent: failed), or
+        ``OutcomeUnknownError`` (the intent stays pending); ``FinishedMeanwhileError`` when it was
+        finished elsewhere (nothing sent)."""
+        try:
+            attempts = await self._db(self.journal.note_attempt, intent.id)
+        except IntentFinishedError as error:
+            raise FinishedMeanwhileError(error.intent) from None
+        try:
+            answer = await self._request(intent, transaction_only)
+        except RefusedError as error:
+            if attempts > 1:
+                # A resend: an earlier attempt (before a crash, or an earlier try) may have reached the
+                # server and moved the money, and the API may refuse the replay (e.g. the state moved
+                # on). The refusal alone proves nothing: the event log decides.
+                return await self._after_refused_resend(intent, before, error, attempts, source)
+            # Refused on its first send: nothing moved (a 4xx stays a 4xx for this key; the client
+            # raises OutcomeUnknownError instead when an earlier try of this call may have taken effect).
+            await self.finish(intent, IntentStatus.FAILED, f"Refused: {said(error)}")
+            await self.snapshots.read_again(intent.reference, source)
+            raise
+        except NotSentError as error:
+            # Nothing of this attempt reached the API (refused by the client, no connection, no token).
+            # Closed as failed, so it is never sent later without asking; unless an earlier attempt
+            # (before a crash, or an earlier try) may have reached the server.
+            if attempts <= 1:
+                await self.finish(intent, IntentStatus.FAILED, f"Not sent: {said(error)}")
+                raise
+            raise _unknown(intent, error, attempts) from error
+        except EPaymentError:
+            # The outcome is unknown (answer lost, unreadable): the event log decides.
+            settled = await self.settle(intent, before, source=source)
+            if settled is None:
+                raise
+            return settled
+        return await self._confirmed(intent, before, answer, resumed=resumed, source=source)
+
+    async def _request(self, intent: Intent, transaction_only: bool) -> Payment:
+        key = intent.idempotency_key
+        if intent.operation is Operation.CANCEL:
+            return await self.client.cancel(
+                intent.reference, idempotency_key=key, cancel_transaction_only=transaction_only
+            )
+        assert intent.amount is not None
+        if intent.operation is Operation.CAPTURE:
+            return await self.client.capture(intent.reference, intent.amount, idempotency_key=key)
+        return await self.client.refund(intent.reference, intent.amount, idempotency_key=key)
+
+    async def _confirmed(
+        self, intent: Intent, before: Payment | None, answer: Payment, *, resumed: bool, source: str
+    ) -> SendResult:
+        # Confirmed by the API: recorded at once (durably), before the payment is read again, so a
+        # crash or kill during those reads cannot leave a confirmed operation pending.
+        moved = moved_amount(intent, before, answer, None)
+        message = success_message(intent, moved, answer, reconciled=False)
+        if resumed:
+            message += " (finished after an interruption, with the same idempotency key)"
+        await self.finish(intent, IntentStatus.SUCCEEDED, message)
+        asked_at = datetime.now(UTC)
+        try:
+            payment, events = await read_with_events(self.client, intent.reference)
+            tracked = await self.snapshots.keep(payment, events, asked_at=asked_at, source=source)
+        except EPaymentError as error:
+            tracked = await self.snapshots.keep(
+                _merge(before, answer),
+                None,
+                asked_at=asked_at,
+                source=source,
+                fetch_error=f"The event log was not refreshed: {said(error)}",
+            )
+        return SendResult(intent, tracked, moved, False, message)
+
+    async def _after_refused_resend(
+        self, intent: Intent, before: Payment | None, error: RefusedError, attempts: int, source: str
+    ) -> SendResult:
+        """The API refused a resend of ``intent``: read the event log again. It shows the effect:
+        RECONCILED (returned). It shows nothing: FAILED, saying so, and ``error`` is raised. It cannot be
+        read: the intent stays pending and ``OutcomeUnknownError`` is raised (nothing is claimed)."""
+        try:
+            settled = await self.settle(intent, before, source=source, raise_unreadable=True)
+        except EPaymentError as unreadable:
+            log.info("resend of intent %s refused and the log unreadable: %s", intent.id, unreadable)
+            raise _unknown(intent, error, attempts) from error
+        if settled is not None:
+            return settled
+        await self.finish(
+            intent,
+            IntentStatus.FAILED,
+            f"The API refused the resend ({said(error)}); the event log shows no {intent.operation.value}, "
+            "so nothing moved.",
+        )
+        raise error
+
+    # --- settle from the event log, resume, finish -----------------------------------------------------
+
+    async def settle(
+        self,
+        intent: Intent,
+        before: Payment | None,
+        *,
+        source: str = "operation",
+        raise_unreadable: bool = False,
+    ) -> SendResult | None:
+        """Read the payment and its event log; when they show the intent's effect, record it as
+        RECONCILED and return it. None when they show nothing (or cannot be read, unless
+        ``raise_unreadable``: then the client's error is raised)."""
+        asked_at = datetime.now(UTC)
+        try:
+            payment, events = await read_with_events(self.client, intent.reference)
+        except EPaymentError as error:
+            log.info("could not read %s to settle intent %s: %s", intent.reference, intent.id, error)
+            if raise_unreadable:
+                raise
+            return None
+        tracked = await self.snapshots.keep(payment, events, asked_at=asked_at, source=source)
+        effect = find_effect(intent, payment, events)
+        if effect is None:
+            return None
+        moved = moved_amount(intent, before, payment, effect)
+        message = success_message(intent, moved, payment, reconciled=True, effect=effect)
+        await self.finish(intent, IntentStatus.RECONCILED, message)
+        return SendResult(intent, tracked, moved, True, message)
+
+    async def resume(
+        self,
+        intent: Intent,
+        before: Payment | None,
+        *,
+        decided: bool = False,
+        source: str = "operation",
+        transaction_only: bool = False,
+    ) -> SendResult:
+        """Finish an intent without a known outcome: settle it from the event log, else send it again
+        with the same key. By the resend rule, one attempted more than ``RESEND_WINDOW`` ago is sent
+        again only when ``decided`` (the person asked for exactly that); otherwise
+        ``NeedsDecisionError`` (nothing sent)."""
+        settled = await self.settle(intent, before, source=source)
+        if settled is not None:
+            return settled
+        if not decided and attempted_long_ago(intent, datetime.now(UTC)):
+            raise NeedsDecisionError(intent)
+        return await self.send(intent, before, resumed=True, source=source, transaction_only=transaction_only)
+
+    async def finish(self, intent: Intent, status: IntentStatus, outcome: str) -> None:
+        await self._db(self.journal.finish, intent.id, status, redact(outcome), os_user=self.operator)
+
+    async def current(self, intent_id: int) -> Intent | None:
+        """The intent as the journal has it now."""
+        return await self._db(self.journal.get, intent_id)
+
+    async def pending(self, *, reference: str | None = None, everywhere: bool = False) -> list[Intent]:
+        """This merchant's intents without an outcome: of this profile, or of every profile."""
+        profile = None if everywhere else self.profile
+        return await self._db(self.journal.pending, profile=profile, msn=self.msn, reference=reference)
+
+
+def _unknown(intent: Intent, last_error: BaseException, attempts: int) -> OutcomeUnknownError:
+    return OutcomeUnknownError(
+        operation=intent.operation.value,
+        reference=intent.reference,
+        idempotency_key=intent.idempotency_key,
+        last_error=last_error,
+        attempts=attempts,
+    )
+
+
+def _merge(before: Payment | None, answer: Payment) -> Payment:
+    """A modification answer lacks the description and payment method: keep them from before."""
+    if before is None:
+        return answer
+    return replace(
+        answer,
+        description=answer.description or before.description,
+        payment_method=answer.payment_method or before.payment_method,
+        redirect_url=answer.redirect_url or before.redirect_url,
+    )
+
+
+def _hours(window: timedelta) -> int:
+    return int(window.total_seconds() // 3600)
+
+
+def _first(group: BaseExceptionGroup[BaseException]) -> BaseException:
+    leaves: list[BaseException] = []
+
+    def walk(error: BaseException) -> None:
+        if isinstance(error, BaseExceptionGroup):
+            for inner in error.exceptions:
+                walk(inner)
+        else:
+            leaves.append(error)
+
+    walk(group)
+    for leaf in leaves:
+        if not isinstance(leaf, asyncio.CancelledError):
+            return leaf
+    return leaves[0]
