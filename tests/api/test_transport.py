@@ -88,13 +88,13 @@ def client_for(url: str) -> EPaymentClient:
 
 async def test_the_client_sends_through_the_sorted_errors_transport_with_its_tls_context() -> None:
     async with raw_server("hang-up") as (url, _seen), client_for(url) as client:
-        transport = client._http._transport  # type: ignore[attr-defined]
+        transport = client.session._http._transport  # type: ignore[attr-defined]
         assert isinstance(transport, DeferredTransport)
         assert transport.inner is None  # nothing sent yet: aiohttp not needed yet
-        assert transport.ssl_context is client.ssl_context
+        assert transport.ssl_context is client.session.ssl_context
         await client.fetch_token()
         assert isinstance(transport.inner, SortedErrorsTransport)
-        assert transport.inner.ssl_context is client.ssl_context
+        assert transport.inner.ssl_context is client.session.ssl_context
 
 
 async def test_a_refused_connection_is_not_sent() -> None:
