@@ -47,6 +47,7 @@ def build_register(home: Path, count: int) -> Path:
     path = register_path(profile)
     start = datetime(2026, 1, 1, tzinfo=UTC)
     rows = []
+    logs = []
     for i in range(count):
         ref = f"bench-order-{i:07d}"
         amount = Money(1000 + (i * 37) % 90000, Currency.NOK)
@@ -69,6 +70,7 @@ def build_register(home: Path, count: int) -> Path:
             PaymentEvent(ref, f"psp-{n}", name, amount, created + timedelta(seconds=n), f"key-{i}", True)
             for n, name in enumerate(names)
         ]
+        logs.append(events)
         rows.append(
             (
                 profile.merchant_serial_number,
@@ -90,6 +92,16 @@ def build_register(home: Path, count: int) -> Path:
                 rows,
             ),
         )
+        columns = store.db.read("columns", lambda c: c.execute("PRAGMA table_info(payments)").fetchall())
+        if any(column[1] == "last_event_at" for column in columns):
+            # As save_snapshot keeps it (registers of older versions have no such column).
+            newest = [
+                (events[-1].timestamp.isoformat(), row[1]) for row, events in zip(rows, logs, strict=True)
+            ]
+            store.db.write(
+                "benchmark data",
+                lambda c: c.executemany("UPDATE payments SET last_event_at = ? WHERE reference = ?", newest),
+            )
     return path
 
 
