@@ -207,7 +207,8 @@ async def loop_stall(
             window.show()
             try:
                 await window.load(refresh=False)
-                collector.freeze()  # as the app does once started
+                if hasattr(collector, "freeze"):  # as the app does once started (not older versions)
+                    collector.freeze()
                 await controls.set_faults(latency_ms=latency_ms)
                 loop = asyncio.get_running_loop()
                 ticks: list[tuple[float, float]] = []  # (wall, this thread's CPU time)
