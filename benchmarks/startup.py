@@ -96,11 +96,13 @@ def build_register(home: Path, count: int) -> Path:
         if any(column[1] == "last_event_at" for column in columns):
             # As save_snapshot keeps it (registers of older versions have no such column).
             newest = [
-                (events[-1].timestamp.isoformat(), row[1]) for row, events in zip(rows, logs, strict=True)
+                (log[-1].timestamp.isoformat(), row[0], row[1]) for row, log in zip(rows, logs, strict=True)
             ]
             store.db.write(
                 "benchmark data",
-                lambda c: c.executemany("UPDATE payments SET last_event_at = ? WHERE reference = ?", newest),
+                lambda c: c.executemany(
+                    "UPDATE payments SET last_event_at = ? WHERE msn = ? AND reference = ?", newest
+                ),
             )
     return path
 
