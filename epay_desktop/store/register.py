@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import sqlite3
+import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -47,7 +48,7 @@ def _payment_of(reference: object, payment_json: object) -> tuple[Payment | None
     if not payment_json:
         return None, ""
     try:
-        return load_payment(str(payment_json)), ""
+        return load_payment(str(payment_json), reference if isinstance(reference, str) else None), ""
     except SnapshotError as problem:
         # A snapshot we cannot read is as good as none: show "not fetched", never crash the list.
         log.warning("unreadable snapshot for %s: %s", reference, problem)
@@ -92,7 +93,7 @@ def _listed(row: sqlite3.Row | tuple[object, ...]) -> TrackedPayment:
     payment, problem = _payment_of(reference, payment_json)
     return TrackedPayment(
         reference=str(reference),
-        merchant_serial_number=str(msn),
+        merchant_serial_number=sys.intern(str(msn)),  # a few serial numbers for the whole list
         payment=payment,
         events=None,
         description=str(description or ""),
@@ -196,19 +197,23 @@ class Register:
         ``last_event_at`` has the newest event's time; ``events_of`` reads a log). A damaged register
         opened read-only gives the rows that can still be read (``unreadable_rows`` counts the others)."""
         try:
-            rows = self.db.read(
+            # Each row is decoded as it is read: the raw rows of a large register never all exist at
+            # once beside the decoded ones (the peak memory of loading).
+            return self.db.read(
                 "loading the register",
-                lambda c: c.execute(
-                    f"SELECT {_LIST_COLUMNS} FROM payments WHERE msn = ? "
-                    "ORDER BY coalesce(created_at, added_at) DESC, reference",
-                    (msn,),
-                ).fetchall(),
+                lambda c: [
+                    _listed(row)
+                    for row in c.execute(
+                        f"SELECT {_LIST_COLUMNS} FROM payments WHERE msn = ? "
+                        "ORDER BY coalesce(created_at, added_at) DESC, reference",
+                        (msn,),
+                    )
+                ],
             )
         except RegisterDamagedError:
             if not self.db.read_only:
                 raise
-            rows = self._salvage(msn)
-        return [_listed(row) for row in rows]
+        return [_listed(row) for row in self._salvage(msn)]
 
     def _salvage(self, msn: str) -> list[tuple[object, ...]]:
         """Read a damaged table row by row through the table itself (no index: those may be the
