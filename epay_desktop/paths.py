@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import functools
 import os
+import sys
 from pathlib import Path
 from typing import Any
 
 from epay_desktop import APP_NAME
 
 _APP_AUTHOR = "epay-desktop"
+LOG_FILE_NAME = "epay-desktop.log"
 
 
 def _override() -> Path | None:
@@ -49,11 +51,27 @@ def log_dir() -> Path:
     return path
 
 
+def log_file() -> Path:
+    """The log file support asks for (rotated copies beside it: ``.1``, ``.2``, ...)."""
+    return log_dir() / LOG_FILE_NAME
+
+
+def _resource_candidates() -> list[Path]:
+    """Where ``resources/`` may be, in order: inside the frozen bundle (PyInstaller unpacks data files
+    under ``sys._MEIPASS``; on macOS that is the .app's ``Contents/Frameworks``), inside the package (an
+    installed wheel), beside the package (a checkout)."""
+    here = Path(__file__).resolve().parent
+    candidates = []
+    bundle = getattr(sys, "_MEIPASS", None)
+    if getattr(sys, "frozen", False) and bundle:
+        candidates.append(Path(bundle) / "epay_desktop" / "resources")
+    return [*candidates, here / "resources", here.parent / "resources"]
+
+
 @functools.cache
 def resources_dir() -> Path:
-    """``resources/`` beside the package in a checkout, or inside it in an installed wheel."""
-    here = Path(__file__).resolve().parent
-    for candidate in (here / "resources", here.parent / "resources"):
+    """The bundled ``resources/`` folder (see :func:`_resource_candidates`)."""
+    for candidate in _resource_candidates():
         if candidate.is_dir():
             return candidate
     raise FileNotFoundError("the resources folder of epay-desktop is missing")

@@ -8,11 +8,11 @@ SQLite, never ``sandbox`` (the sandbox is reached over HTTP like any server, als
 
 from __future__ import annotations
 
+from epay_desktop.api.advice import ADVICE, advice_for, retry_with_same_key
 from epay_desktop.api.client import EPaymentClient, new_idempotency_key
 from epay_desktop.api.controls import CUSTOMER_ACTIONS, SandboxControls
 from epay_desktop.api.environment import Credentials, Environment
 from epay_desktop.api.errors import (
-    ADVICE,
     ApiError,
     AuthenticationError,
     ConflictError,
@@ -54,8 +54,10 @@ __all__ = [
     "RetryPolicy",
     "SandboxControls",
     "SecretRedactingFilter",
+    "advice_for",
     "install_redaction",
     "new_idempotency_key",
     "redact",
     "register_secret",
+    "retry_with_same_key",
 ]

@@ -18,8 +18,7 @@ the effect may have happened. Reads raise :class:`MalformedResponseError`.
 
 from __future__ import annotations
 
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 
 import httpx
 
@@ -34,6 +33,7 @@ from epay_desktop.api.inputs import (
     new_idempotency_key,
     qr_format_body,
 )
+from epay_desktop.api.lifecycle import AsyncClosing
 from epay_desktop.api.parse import CreatedPayment, parse_created, parse_events, parse_payment
 from epay_desktop.api.retry import RetryPolicy
 from epay_desktop.api.session import (
@@ -58,7 +58,7 @@ __all__ = [
 ]
 
 
-class EPaymentClient:
+class EPaymentClient(AsyncClosing):
     """The ePayment API for one merchant serial number, over the ``session`` it holds. Use as
     ``async with EPaymentClient(...)`` or call :meth:`aclose`. ``transport`` lets the sandbox run
     in-process (``httpx.ASGITransport``)."""
@@ -74,50 +74,17 @@ class EPaymentClient:
     ) -> None:
         self.session = ApiSession(environment, credentials, transport=transport, retry=retry, timeout=timeout)
 
-    # --- the session's, for callers of the client ---------------------------------------------------
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
-
     async def aclose(self) -> None:
         await self.session.aclose()
 
     @property
-    def environment(self) -> Environment:
-        return self.session.environment
-
-    @property
-    def credentials(self) -> Credentials:
-        return self.session.credentials
-
-    @property
-    def retry(self) -> RetryPolicy:
-        return self.session.retry
-
-    @property
     def merchant_serial_number(self) -> str:
-        return self.session.merchant_serial_number
-
-    @property
-    def is_closed(self) -> bool:
-        return self.session.is_closed
+        return self.session.credentials.merchant_serial_number
 
     @property
     def token_requests(self) -> int:
         """How many access-token requests this client started."""
         return self.session.token_requests
-
-    @property
-    def requests_sent(self) -> int:
-        return self.session.requests_sent
 
     # --- operations ---------------------------------------------------------------------------------
 
@@ -228,10 +195,11 @@ class EPaymentClient:
 
     async def force_approve(self, reference: str, *, phone_number: str | None = None) -> None:
         """Approve as the customer would (Test and the sandbox only; refused here in production)."""
-        if not self.environment.allows_force_approve:
+        environment = self.session.environment
+        if not environment.allows_force_approve:
             raise NotAllowedError(
                 f"Force approve exists only in the test environment and the sandbox, not in "
-                f"{self.environment.label}."
+                f"{environment.label}."
             )
         check_reference(reference)
         body: dict[str, Any] = {"customer": {"phoneNumber": phone_number}} if phone_number else {}

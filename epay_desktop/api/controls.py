@@ -4,13 +4,13 @@ transport, or a sandbox on another machine); this module never imports the sandb
 
 from __future__ import annotations
 
-from types import TracebackType
 from typing import Any, Final
 
 import httpx
 
 from epay_desktop.api.errors import InvalidInputError, MalformedResponseError, NetworkError
 from epay_desktop.api.inputs import check_reference
+from epay_desktop.api.lifecycle import AsyncClosing
 from epay_desktop.api.parse import load_json, parse_payment, parse_problem
 from epay_desktop.api.session import DEFAULT_TIMEOUT
 from epay_desktop.domain import Payment
@@ -20,23 +20,12 @@ __all__ = ["CUSTOMER_ACTIONS", "SandboxControls"]
 CUSTOMER_ACTIONS: Final = ("approve", "reject", "start-authorizing", "finish-authorizing", "expire")
 
 
-class SandboxControls:
+class SandboxControls(AsyncClosing):
     """``async with SandboxControls(base_url, transport=...) as controls: ...``"""
 
     def __init__(self, base_url: str, *, transport: httpx.AsyncBaseTransport | None = None) -> None:
         self.base_url = base_url.rstrip("/")
         self._http = httpx.AsyncClient(base_url=self.base_url, transport=transport, timeout=DEFAULT_TIMEOUT)
-
-    async def __aenter__(self) -> SandboxControls:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
 
     async def aclose(self) -> None:
         await self._http.aclose()
@@ -93,11 +82,21 @@ class SandboxControls:
         latency_ms: int = 0,
         error_rates: dict[str, float] | None = None,
         drop_after_commit: int = 0,
+        *,
+        processing_ms: int = 0,
+        capture_failures: int = 0,
+        funds_unavailable: int = 0,
     ) -> dict[str, Any]:
+        """Set every fault at once (what is not given is off). ``processing_ms``: a modification holds
+        its payment that long (another gets 423); ``capture_failures`` / ``funds_unavailable``: the
+        next N captures are refused with 6280 / 6260."""
         body = {
             "latencyMs": latency_ms,
             "errorRates": error_rates or {"500": 0.0, "503": 0.0, "429": 0.0},
             "dropAfterCommit": drop_after_commit,
+            "processingMs": processing_ms,
+            "captureFailures": capture_failures,
+            "fundsUnavailable": funds_unavailable,
         }
         data = await self._call("PUT", "/sandbox/v1/faults", body=body)
         return data if isinstance(data, dict) else {}

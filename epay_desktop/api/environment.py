@@ -12,7 +12,7 @@ TEST_BASE_URL = "https://apitest.vipps.no"
 PRODUCTION_BASE_URL = "https://api.vipps.no"
 SANDBOX_BASE_URL = "http://sandbox.epay.local"
 
-MSN_PATTERN = re.compile(r"^[0-9]{4,7}$")
+MSN_PATTERN = re.compile(r"^[0-9]{4,10}$")  # ePayment 1.8.1 MSN
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,7 +89,7 @@ class Credentials:
                 )
         if not MSN_PATTERN.fullmatch(self.merchant_serial_number):
             raise ValueError(
-                f"a merchant serial number is 4 to 7 digits, got {self.merchant_serial_number!r}"
+                f"a merchant serial number is 4 to 10 digits, got {self.merchant_serial_number!r}"
             )
 
     def __repr__(self) -> str:

@@ -24,15 +24,15 @@ Callers catch a category, not a tuple of classes: for a money-moving call, ``Not
 whenever an earlier attempt of the call may have); ``RefusedError`` carries what the API said.
 
 An ``ApiError`` carries what the API said (``status``, ``title``, ``detail``, ``error_code`` from
-``extraDetails``, ``trace_id``, ``instance``) and ``advice``: a plain sentence of what to do next, from
-:data:`ADVICE` by error code (FACTS.md §8–§10), else by HTTP status.
+``extraDetails``, ``trace_id``, ``instance``) and ``advice``: a plain sentence of what to do next
+(:mod:`epay_desktop.api.advice`, by error code, else by HTTP status).
 """
 
 from __future__ import annotations
 
+from epay_desktop.api.advice import advice_for
+
 __all__ = [
-    "ADVICE",
-    "STATUS_ADVICE",
     "ApiError",
     "AuthenticationError",
     "ConflictError",
@@ -46,7 +46,6 @@ __all__ = [
     "OutcomeUnknownError",
     "RateLimitedError",
     "RefusedError",
-    "advice_for",
 ]
 
 
@@ -202,109 +201,3 @@ class RateLimitedError(ApiError):
 
 def _one_line(text: str) -> str:
     return " ".join(text.split())
-
-
-_TEST_ONLY = "This only happens in the test environment; "
-
-# A plain sentence for people for every error code in FACTS.md §8–§10 (tests check the list is complete).
-ADVICE: dict[str, str] = {
-    # general and request
-    "3010": "The payment service had an internal error; wait a minute and try again with the same key.",
-    "4010": "A capture with this idempotency key was made with another amount; retry with the exact same "
-    "amount, or use a new key for a new capture.",
-    "4020": "This idempotency key was already used for another request; use a new key for a new operation.",
-    "4040": "The amount is not valid: use whole minor units (øre/cents) and a positive value.",
-    "4050": "The customer token is not valid; check it or leave it out.",
-    "4060": "The personal QR code is not valid; scan it again or use the phone number.",
-    "4070": "The phone number is not valid: use the country code and digits only, e.g. 4791234567.",
-    "4080": "The requested profile scope is not valid; use only name, address, email, phoneNumber, "
-    "birthDate or nin.",
-    "4090": "A URL in the request is not valid; use an https:// address (or your app's own scheme).",
-    "4100": "Too many metadata entries: at most five are allowed.",
-    "4110": "A metadata key is too long: at most 100 characters.",
-    "4120": "A metadata value is too long: at most 500 characters.",
-    "4130": "The metadata is not valid; use short text keys and values.",
-    "4140": "A required field is missing from the request; check the details and fill it in.",
-    "4150": "A payment with this reference already exists, or a refund with this key had another amount; "
-    "use a new reference, or repeat the refund with exactly the same amount.",
-    "4160": "The payment method type is not valid here; use WALLET (CARD only with WEB_REDIRECT).",
-    # merchant configuration
-    "5010": "The merchant's sales unit is not set up for this; contact Vipps MobilePay merchant support.",
-    "5020": "Express checkout is not enabled for this sales unit; contact merchant support to enable it.",
-    "5030": "The sales unit may not ask for this profile scope; remove it or ask merchant support.",
-    "5040": "The currency does not match the sales unit (NOK for Norway, DKK for Denmark, EUR for "
-    "Finland); use the sales unit's currency.",
-    "5050": "Long-living payments (expiresAt) are not enabled for this sales unit; leave out the expiry "
-    "or ask merchant support.",
-    "5060": "The sales unit has no valid bank account; the merchant must fix it in the portal.",
-    "5070": "The payment cannot be created for this sales unit; contact merchant support.",
-    "5080": "Push messages are not enabled for this sales unit; use another user flow (e.g. QR or "
-    "WEB_REDIRECT) or ask merchant support.",
-    "5090": "No payment has this reference for this merchant serial number; check the reference and the MSN.",
-    "5100": "A refund is not possible for this payment; refund the customer another way.",
-    # payment
-    "6010": "The amount is too small (at least 1.00 NOK, 0.01 DKK or 0.01 EUR).",
-    "6020": "The payment has not been approved yet, so there is nothing to refund.",
-    "6030": "The cancel period has expired (180 days, or the capture deadline); nothing can be released "
-    "through the API any more.",
-    "6040": "The payment is fully captured, so there is nothing to cancel; refund instead.",
-    "6050": "Nothing is reserved on this payment, so a cancel has nothing to release.",
-    "6060": "The payment is already approved, so 'cancel transaction only' cannot stop it; cancel without "
-    "that option to release the reservation.",
-    "6070": "The remainder of this payment was cancelled; nothing more can be captured.",
-    "6080": "The customer has not approved the payment yet; capture after it is authorized.",
-    "6090": "The amount is more than what is left to capture; capture at most the remaining amount.",
-    "6100": "The capture period has expired; the reservation can no longer be captured.",
-    "6110": "The expiry time is not valid; set it more than 10 minutes and less than 60 days ahead.",
-    "6120": "A payment with an expiry time needs a receipt; add one or leave out the expiry.",
-    "6130": "The expiry time can only be used with the PUSH_MESSAGE or QR flows.",
-    "6140": "This sales unit must capture the full amount at once; capture the whole authorized amount.",
-    "6150": "The amount is more than what is left to refund; refund at most captured minus refunded.",
-    "6160": "The payment is being processed by another operation right now; wait a moment and try again "
-    "with the same key.",
-    "6170": "The payment is already captured; check the payment before capturing again.",
-    "6180": "The payment is already refunded; check the payment before refunding again.",
-    "6190": "The payment cannot be cancelled in its current state; refresh it to see what it is now.",
-    "6200": "The payment cannot be captured in its current state; refresh it to see what it is now.",
-    "6210": "The payment cannot be refunded in its current state; refresh it to see what it is now.",
-    "6220": "The refund period (365 days) has expired; refund the customer another way.",
-    "6250": "The customer is approving the payment right now; try again in a minute.",
-    "6260": "The customer's funds are not available; the capture cannot go through now.",
-    "6280": "The capture failed; try again with the same idempotency key.",
-    # customer
-    "7010": "The customer was not found (or is under the minimum age); check the phone number.",
-    # test environment only
-    "10010": _TEST_ONLY + "the force approve failed; approve the payment in the test app instead.",
-    "10020": _TEST_ONLY + "force approve is not allowed for this payment; approve it in the test app.",
-    "10030": _TEST_ONLY + "the test user must identify in the test app first; log in and approve one "
-    "payment by hand.",
-    "10040": _TEST_ONLY + "the test user's payment source is not valid; add a valid test card.",
-    "10050": _TEST_ONLY + "the test user has no cards; add a test card in the test app.",
-    "10060": _TEST_ONLY + "this operation is not supported for force approve; approve in the test app.",
-    "10070": _TEST_ONLY + "the test user's payment limit is exceeded; use a smaller amount or another user.",
-}
-
-STATUS_ADVICE: dict[int, str] = {
-    400: "The request was refused; read the detail, fix the input and try again.",
-    401: "The credentials were not accepted; check the client id, client secret and subscription key.",
-    403: "These credentials may not do this for this merchant serial number; check the MSN and the "
-    "products enabled for it.",
-    404: "No payment has this reference for this merchant serial number; check the reference and the MSN.",
-    408: "The server did not get the whole request in time; try again with the same key.",
-    409: "This conflicts with an earlier request (the reference exists, or the key was used with another "
-    "body); refresh the payment before doing anything else.",
-    422: "The request was not understood; check the input.",
-    423: "Another operation on this payment is in progress; try again in a moment with the same key.",
-    429: "Too many requests for this payment; wait a minute and try again with the same key.",
-}
-
-
-def advice_for(error_code: str | None, status: int) -> str:
-    """The plain sentence for an error: by code when known, else by HTTP status."""
-    if error_code and error_code in ADVICE:
-        return ADVICE[error_code]
-    if status in STATUS_ADVICE:
-        return STATUS_ADVICE[status]
-    if status >= 500:
-        return "The payment service has a problem; try again in a minute with the same key."
-    return "The request was refused; read the detail and check the payment before trying again."

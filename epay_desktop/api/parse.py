@@ -15,7 +15,7 @@ import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -186,7 +186,17 @@ def parse_payment(data: object, *, what: str = "payment") -> Payment:
         redirect_url=_optional_str(obj, "redirectUrl"),
         raw_state=raw_state_text,
         metadata=metadata,
+        capture_guaranteed_until=_parse_moment(obj.get("captureGuaranteedUntil")),
     )
+
+
+def _parse_moment(value: object) -> datetime | None:
+    """An RFC 3339 date-time with its offset (a missing offset is read as UTC, as the API writes
+    UTC); anything unreadable is None: the field only informs, it never moves money."""
+    moment = _parse_timestamp(value)
+    if moment is not None and moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment
 
 
 def _parse_timestamp(value: object) -> datetime | None:

@@ -20,8 +20,7 @@ import logging
 import ssl
 from collections.abc import Mapping
 from dataclasses import dataclass
-from types import TracebackType
-from typing import Any, Final, Self
+from typing import Any, Final
 
 import httpx
 
@@ -34,6 +33,7 @@ from epay_desktop.api.errors import (
     NetworkError,
     OutcomeUnknownError,
 )
+from epay_desktop.api.lifecycle import AsyncClosing
 from epay_desktop.api.parse import TokenInfo, load_json, parse_problem, parse_token
 from epay_desktop.api.redact import redact, register_secret
 from epay_desktop.api.retry import RetryPolicy, parse_retry_after
@@ -116,7 +116,7 @@ class _Attempt:
     retry_after: float | None = None
 
 
-class ApiSession:
+class ApiSession(AsyncClosing):
     """Lifecycle, tokens and the request path of one merchant serial number's connection (the
     operations are ``EPaymentClient``'s, which holds a session). Use as ``async with`` or call
     :meth:`aclose`."""
@@ -149,17 +149,6 @@ class ApiSession:
 
     # --- lifecycle --------------------------------------------------------------------------------
 
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
-
     async def aclose(self) -> None:
         await self._tokens.aclose()
         await self._http.aclose()
@@ -172,10 +161,6 @@ class ApiSession:
     def token_requests(self) -> int:
         """How many access-token requests this session started."""
         return self._tokens.refreshes
-
-    @property
-    def merchant_serial_number(self) -> str:
-        return self.credentials.merchant_serial_number
 
     async def fresh_token(self) -> str:
         """Forget the cached access token and get a new one (proves the credentials work)."""

@@ -87,6 +87,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as error:  # a named profile that does not exist, an unreadable profiles file
         print(f"{APP_NAME}: {error}", file=sys.stderr)
         return 2
+    if not args.screenshot and (problem := _display_problem()) is not None:
+        return problem
     size = None
     if args.screenshot:
         width, _, height = str(args.size).partition("x")
@@ -102,6 +104,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.startup_marks:
         print("painted", flush=True)
     return _after_first_paint(app, args, window)
+
+
+def _display_problem() -> int | None:
+    """Exit status 1 after telling the person, when Qt would abort for lack of a platform plugin (a
+    missing system library, no desktop session); None when the window can open."""
+    from epay_desktop.app.display import has_screen, platform_problem
+
+    problem = platform_problem()
+    if problem is None:
+        return None
+    from epay_desktop import paths
+    from epay_desktop.app.display import tell_person
+
+    tell_person(problem, log_file=paths.log_file(), dialogs=has_screen())
+    return 1
 
 
 def _after_first_paint(app: Any, args: argparse.Namespace, window: MainWindow) -> int:

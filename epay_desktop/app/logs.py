@@ -5,7 +5,8 @@ from __future__ import annotations
 import logging
 import sys
 
-LOG_FILE_NAME = "epay-desktop.log"
+from epay_desktop.paths import LOG_FILE_NAME as LOG_FILE_NAME  # one name, kept by paths
+
 LOG_MAX_BYTES = 2_000_000
 LOG_BACKUPS = 5
 
@@ -20,7 +21,7 @@ def setup_logging(level: int = logging.INFO) -> logging.Handler:
     from epay_desktop.api import install_redaction
 
     handler = RotatingFileHandler(
-        paths.log_dir() / LOG_FILE_NAME, maxBytes=LOG_MAX_BYTES, backupCount=LOG_BACKUPS, encoding="utf-8"
+        paths.log_file(), maxBytes=LOG_MAX_BYTES, backupCount=LOG_BACKUPS, encoding="utf-8"
     )
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     handler.setLevel(level)

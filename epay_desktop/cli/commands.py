@@ -6,7 +6,14 @@ import argparse
 import uuid
 from typing import TextIO
 
-from epay_desktop.api import EPaymentClient, MalformedResponseError, OutcomeUnknownError, new_idempotency_key
+from epay_desktop.api import (
+    ApiError,
+    EPaymentClient,
+    MalformedResponseError,
+    OutcomeUnknownError,
+    new_idempotency_key,
+    retry_with_same_key,
+)
 from epay_desktop.api.parse import parse_payment
 from epay_desktop.cli.connection import DEMO_CURRENCY, Connection
 from epay_desktop.cli.journal import (
@@ -26,6 +33,7 @@ from epay_desktop.cli.output import (
     Printer,
     event_json,
     events_text,
+    exit_code_for,
     payment_json,
     payment_text,
 )
@@ -93,10 +101,31 @@ async def run(args: argparse.Namespace, connection: Connection, printer: Printer
         except NeedsDecisionError as error:
             printer.error(needs_decision(error, args))
             return EXIT_UNKNOWN
+        except RetryLaterError as later:
+            printer.error(later.error)
+            printer.note(
+                f"Nothing was {_DONE[args.command]}. The payment service asks to try again later with the "
+                f"same idempotency key ({later.key}), so it cannot happen twice. When you do, run:\n"
+                f"  {resume_command(args, later.key)}"
+            )
+            return exit_code_for(later.error)
         except JournalRefusalError as refused:
             printer.error(str(refused))
             return EXIT_USAGE if refused.usage else EXIT_REFUSED
     raise AssertionError(f"unhandled command {command}")  # argparse only lets known commands through
+
+
+class RetryLaterError(Exception):
+    """The API refused with a request to send the same again later with the same key (6280 "Capture
+    failed, please try again later", 6260, 6250, 423); nothing moved. ``key``: the intent's."""
+
+    def __init__(self, error: ApiError, key: str) -> None:
+        super().__init__(str(error))
+        self.error = error
+        self.key = key
+
+
+_DONE = {"cancel": "cancelled", "capture": "captured", "refund": "refunded"}
 
 
 def _confirmed(prompt: str, printer: Printer, stdin: TextIO) -> bool:
@@ -177,16 +206,21 @@ async def _send(
     try:
         if resumed is not None:
             printer.note(resuming(resumed))
-            done = await engine.resume(resumed, None, decided=args.resend, transaction_only=only)
+            intent = resumed
+            done = await engine.resume(intent, None, decided=args.resend, transaction_only=only)
         else:
             assert payment is not None
             if amount is None:  # a cancel: what it releases now (for the audit)
                 amount = check_action(payment, Action.CANCEL).amount
-            done = await engine.begin_and_send(
-                operation, payment.reference, amount, payment, key=args.key, transaction_only=only
-            )
+            # Begun with --key: a refused intent with that key is begun again (the journal reopens it).
+            intent = await engine.begin(operation, payment.reference, amount, key=args.key)
+            done = await engine.send(intent, payment, transaction_only=only)
     except (AlreadyPendingError, FinishedMeanwhileError) as error:
         raise refusal(error, journal) from None
+    except ApiError as error:
+        if retry_with_same_key(error.error_code, error.status):
+            raise RetryLaterError(error, intent.idempotency_key) from error
+        raise
     if done.reconciled:
         printer.note(done.message)
     return done

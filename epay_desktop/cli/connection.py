@@ -33,7 +33,7 @@ class Connection:
         return SandboxControls(self.environment.base_url, transport=self.transport)
 
 
-def _in_process_sandbox() -> httpx.AsyncBaseTransport:
+def in_process_sandbox() -> httpx.AsyncBaseTransport:
     """The one place the command line builds the sandbox (a composition root, like app.py)."""
     from epay_desktop.paths import data_dir
     from epay_desktop.sandbox import SandboxConfig, create_app
@@ -48,7 +48,7 @@ def connect(args: argparse.Namespace, environ: dict[str, str] | os._Environ[str]
         credentials = Credentials("demo-client", "demo-secret", "demo-subscription-key", msn)
         if args.base_url:
             return Connection(Environment.sandbox(args.base_url), credentials, None)
-        return Connection(Environment.sandbox(), credentials, _in_process_sandbox())
+        return Connection(Environment.sandbox(), credentials, in_process_sandbox())
     if args.base_url:
         raise ConfigError("--base-url is for a sandbox; Test and Production have fixed addresses.")
     values = {name: environ.get(name, "").strip() for name in ENV_VARS}

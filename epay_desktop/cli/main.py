@@ -20,6 +20,7 @@ import sys
 from collections.abc import Sequence
 from typing import TextIO
 
+from epay_desktop import __version__
 from epay_desktop.api import CUSTOMER_ACTIONS, EPaymentError
 from epay_desktop.api.client import USER_FLOWS
 from epay_desktop.cli.connection import connect
@@ -57,6 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="Exit codes: 0 ok, 1 refused, 2 usage, 3 outcome unknown (check the event log), "
         "4 network or configuration.",
     )
+    parser.add_argument("--version", action="version", version=f"epay {__version__}")
     parser.add_argument("--env", choices=("sandbox", "test", "production"), default="sandbox")
     parser.add_argument("--base-url", help="a sandbox elsewhere, e.g. http://127.0.0.1:8787 (sandbox only)")
     parser.add_argument("--msn", help="merchant serial number (default: EPAY_MSN, or 123456 in the sandbox)")
@@ -80,7 +82,10 @@ def build_parser() -> argparse.ArgumentParser:
         command.add_argument("amount", type=_amount, help="in kroner/euro, e.g. 12.50 or 12,50")
         moves.append(command)
     for command in moves:
-        command.add_argument("--key", help="idempotency key (repeat a call whose outcome was unknown)")
+        command.add_argument(
+            "--key",
+            help="idempotency key (repeat a call whose outcome was unknown or that must be retried)",
+        )
         command.add_argument(
             "--resend",
             action="store_true",

@@ -16,6 +16,7 @@ from epay_desktop.domain.payment import (
     State,
 )
 from epay_desktop.domain.reference import REFERENCE_PATTERN, is_valid_reference
+from epay_desktop.domain.reservation import LAPSE_WARNING, Guarantee, capture_guarantee
 from epay_desktop.domain.rules import (
     Action,
     ActionCheck,
@@ -29,6 +30,7 @@ from epay_desktop.domain.rules import (
 from epay_desktop.domain.tracked import STALE_AFTER, TrackedPayment, newest_event_at
 
 __all__ = [
+    "LAPSE_WARNING",
     "REFERENCE_PATTERN",
     "STALE_AFTER",
     "Action",
@@ -37,6 +39,7 @@ __all__ = [
     "CancelOutcome",
     "Currency",
     "EventName",
+    "Guarantee",
     "Money",
     "MoneyError",
     "Payment",
@@ -45,6 +48,7 @@ __all__ = [
     "TrackedPayment",
     "cancel_outcome",
     "capturable",
+    "capture_guarantee",
     "check_action",
     "is_valid_reference",
     "newest_event_at",

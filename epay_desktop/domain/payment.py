@@ -104,6 +104,9 @@ class Payment:
     redirect_url: str | None = None
     raw_state: str = ""
     metadata: dict[str, str] = field(default_factory=dict, hash=False, compare=True)
+    # Until when a capture is guaranteed to succeed (the API's ``captureGuaranteedUntil``); after it
+    # the bank may already have released the reservation. None when the API does not say.
+    capture_guaranteed_until: datetime | None = None
 
     @property
     def currency(self) -> Currency:

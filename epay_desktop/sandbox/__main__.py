@@ -1,7 +1,7 @@
 """``epay-sandbox``: the ePayment sandbox under uvicorn, on loopback by default.
 
 epay-sandbox [--host 127.0.0.1] [--port 8787] [--data demo|empty] [--state FILE]
-             [--token-lifetime 3600] [--no-rate-limits] [--seed 0]
+             [--token-lifetime 3600] [--no-rate-limits] [--seed 0] [--late-capture MSN ...]
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from epay_desktop import __version__
 from epay_desktop.sandbox.app import SandboxConfig, create_app
 from epay_desktop.sandbox.server import base_url, bind, build_server
 
@@ -18,6 +19,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="epay-sandbox", description="A local, stateful ePayment API sandbox."
     )
+    parser.add_argument("--version", action="version", version=f"epay-sandbox {__version__}")
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default: loopback only)")
     parser.add_argument("--port", type=int, default=8787, help="port (0 = any free port; default 8787)")
     parser.add_argument("--data", choices=("demo", "empty"), default="demo", help="data set to start with")
@@ -25,6 +27,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--token-lifetime", type=int, default=3600, help="access token lifetime, seconds")
     parser.add_argument("--no-rate-limits", action="store_true", help="turn off the 429 rate limits")
     parser.add_argument("--seed", type=int, default=0, help="seed for demo data and ids")
+    parser.add_argument(
+        "--late-capture",
+        action="append",
+        default=[],
+        metavar="MSN",
+        help="this sales unit has late capture (Danish/Finnish capture deadline 180 days, not 14)",
+    )
     return parser.parse_args(argv)
 
 
@@ -36,6 +45,7 @@ def main(argv: list[str] | None = None) -> int:
         rate_limits=not args.no_rate_limits,
         state_file=args.state,
         seed=args.seed,
+        late_capture=frozenset(args.late_capture),
     )
     try:
         sock = bind(args.host, args.port)

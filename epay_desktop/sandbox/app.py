@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,6 +32,8 @@ class SandboxConfig:
     state_file: Path | None = None
     seed: int = 0
     frozen_clock: bool = False  # only ``advance`` moves time (deterministic tests)
+    # MSNs of sales units with late capture (DK/FI capture deadline 180 days instead of 14).
+    late_capture: frozenset[str] = frozenset()
 
 
 @dataclass
@@ -128,7 +131,7 @@ async def create_payment(request: Request) -> Response:
     key = v.parse_idempotency_key(request.headers.get("idempotency-key"))
     body = await _body(request)
     reference = v.text_or_number(body.get("reference")) if isinstance(body, dict) else None
-    sandbox.engine.check_rate("write", msn, reference or "", request.headers["ocp-apim-subscription-key"])
+    sandbox.engine.check_rate("create", msn, reference or "", request.headers["ocp-apim-subscription-key"])
     landing = str(request.url_for("landing"))
     qr_image = str(request.url_for("qr_image"))
     status, answer = sandbox.engine.create(msn, key, body, landing, qr_image)
@@ -138,29 +141,39 @@ async def create_payment(request: Request) -> Response:
 async def get_payment(request: Request) -> Response:
     sandbox, msn = _authorize(request)
     reference = _path_reference(request)
-    sandbox.engine.check_rate("read", msn, reference, request.headers["ocp-apim-subscription-key"])
+    sandbox.engine.check_rate("get", msn, reference, request.headers["ocp-apim-subscription-key"])
     return JSONResponse(sandbox.engine.get(msn, reference))
 
 
 async def get_events(request: Request) -> Response:
     sandbox, msn = _authorize(request)
     reference = _path_reference(request)
-    sandbox.engine.check_rate("read", msn, reference, request.headers["ocp-apim-subscription-key"])
+    sandbox.engine.check_rate("events", msn, reference, request.headers["ocp-apim-subscription-key"])
     return JSONResponse(sandbox.engine.events(msn, reference))
 
 
 async def _modify(request: Request, operation: str) -> Response:
     sandbox, msn = _authorize(request)
     reference = _path_reference(request)
-    key = v.parse_idempotency_key(request.headers.get("idempotency-key"))
+    # Idempotency-Key is "Recommended" on cancel, required on capture and refund (operations.md).
+    raw_key = request.headers.get("idempotency-key")
+    key = v.parse_optional_idempotency_key(raw_key)
+    if operation != "cancel":
+        key = v.parse_idempotency_key(raw_key)
     body = await _body(request, optional=operation == "cancel")
-    sandbox.engine.check_rate("write", msn, reference, request.headers["ocp-apim-subscription-key"])
-    run = {
-        "cancel": sandbox.engine.cancel,
-        "capture": sandbox.engine.capture,
-        "refund": sandbox.engine.refund,
-    }
-    status, answer = run[operation](msn, reference, key, body)
+    engine = sandbox.engine
+    engine.check_rate(operation, msn, reference, request.headers["ocp-apim-subscription-key"])
+    engine.hold(msn, reference)
+    try:
+        if sandbox.faults.processing_ms:
+            await asyncio.sleep(sandbox.faults.processing_ms / 1000)
+        if key is None or operation == "cancel":
+            status, answer = engine.cancel(msn, reference, key, body)
+        else:
+            run = engine.capture if operation == "capture" else engine.refund
+            status, answer = run(msn, reference, key, body)
+    finally:
+        engine.release(msn, reference)
     return JSONResponse(answer, status_code=status)
 
 
@@ -221,10 +234,17 @@ def create_app(config: SandboxConfig | None = None) -> Starlette:
 
     config = config or SandboxConfig()
     clock = Clock(frozen=config.frozen_clock)
-    engine = Engine(clock, seed=config.seed, rate_limits=config.rate_limits)
+    faults = Faults()
+    engine = Engine(
+        clock,
+        seed=config.seed,
+        rate_limits=config.rate_limits,
+        faults=faults,
+        late_capture=config.late_capture,
+    )
     stored = load_state(config.state_file) if config.state_file else None
     tokens = TokenIssuer(clock, config.token_lifetime, stored[1] if stored else None)
-    sandbox = Sandbox(config, clock, engine, tokens)
+    sandbox = Sandbox(config, clock, engine, tokens, faults)
     if stored is not None:
         engine.restore(stored[0])
     else:

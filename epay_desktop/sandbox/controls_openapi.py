@@ -201,6 +201,24 @@ CONTROLS_OPENAPI: dict[str, Any] = {
                         "description": "The next N successful cancel/capture/refund calls commit, then the "
                         "connection is dropped before the body is sent.",
                     },
+                    "processingMs": {
+                        "type": "integer",
+                        "minimum": 0,
+                        "maximum": 600000,
+                        "description": "How long a cancel/capture/refund holds its payment; another one "
+                        "for the same payment meanwhile gets 423 Order processing (6160).",
+                    },
+                    "captureFailures": {
+                        "type": "integer",
+                        "minimum": 0,
+                        "description": "The next N captures get 6280 Capture failed, please try again "
+                        "later (no effect; retry with the same key).",
+                    },
+                    "fundsUnavailable": {
+                        "type": "integer",
+                        "minimum": 0,
+                        "description": "The next N captures get 6260 Funds unavailable (no effect).",
+                    },
                 },
             },
             "PaymentPage": {

@@ -2,8 +2,9 @@
 
 Covers every state and aggregate shape the app must show (waiting, authorizing, authorized, partly
 and fully captured, partly and fully refunded, cancelled after authorization and after a partial
-capture, terminated, aborted, expired). Timestamps are relative to the sandbox clock's start, so the
-list always looks recent. Waiting payments carry a long expiry so a demo does not decay under you.
+capture, terminated, aborted, expired, and a reservation whose capture guarantee ends soon).
+Timestamps are relative to the sandbox clock's start, so the list always looks recent. Waiting
+payments carry a long expiry so a demo does not decay under you.
 """
 
 from __future__ import annotations
@@ -94,7 +95,23 @@ def load_demo(engine: Engine, now: datetime, *, seed: int = 0) -> None:
                 payment.description = description
                 payment.phone_number = phone_prefix + "".join(rng.choice("0123456789") for _ in range(7))
                 engine.payments[(msn, payment.reference)] = payment
+        _add_lapsing(engine, now, seed)
         engine.version += 1
+
+
+def _add_lapsing(engine: Engine, now: datetime, seed: int) -> None:
+    """One more Fjordkaffe payment, authorized five and a half days ago and untouched: its capture
+    guarantee (captureGuaranteedUntil, 7 days after authorization) ends within two days, so the list
+    warns about it.
+    Its own random source, so every other demo payment stays as it was."""
+    msn, currency, prefix, first, menu, shapes, phone_prefix = MERCHANTS[0]
+    rng = random.Random(seed + 1)
+    description, amount = _order(rng, menu)
+    reference = f"{prefix}{first + sum(count for _, count in shapes)}"
+    payment = _build(engine, rng, now, msn, currency, reference, amount, "lapsing")
+    payment.description = description
+    payment.phone_number = phone_prefix + "".join(rng.choice("0123456789") for _ in range(7))
+    engine.payments[(msn, reference)] = payment
 
 
 def _order(rng: random.Random, menu: list[tuple[str, int]]) -> tuple[str, int]:
@@ -116,6 +133,8 @@ def _build(
 ) -> PaymentRecord:
     waiting = shape in ("waiting", "authorizing")
     age = timedelta(minutes=rng.randint(1, 8)) if waiting else timedelta(minutes=rng.randint(15, 4 * 24 * 60))
+    if shape == "lapsing":
+        age = timedelta(days=6, hours=3)  # authorized 5.4 to 5.8 days ago (see ``step`` below)
     created = now - age
     key = f"demo-{engine.new_uuid()}"
     payment = PaymentRecord(

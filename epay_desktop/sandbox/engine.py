@@ -12,13 +12,14 @@ import random
 import secrets
 import threading
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import timedelta
 from typing import Any
 
 from epay_desktop.domain import Currency
 from epay_desktop.sandbox import validation as v
 from epay_desktop.sandbox.clock import Clock
+from epay_desktop.sandbox.faults import Faults
 from epay_desktop.sandbox.idempotency import Answer, AnswerStore
 from epay_desktop.sandbox.limits import RateLimiter
 from epay_desktop.sandbox.problems import ProblemError
@@ -37,10 +38,40 @@ DEFAULT_TIMEOUT = timedelta(minutes=10)
 KNOWN_UNITS = {"123456": Currency.NOK, "223344": Currency.DKK, "334455": Currency.EUR}
 CUSTOMER_ACTIONS = ("approve", "reject", "start-authorizing", "finish-authorizing", "expire")
 
+# Amounts that make the test environment fail on purpose (test-and-go-live_SKILL.md "Amounts that
+# trigger specific failures"): the approval fails and the payment stays CREATED.
+FAILING_APPROVALS = {
+    151: "Insufficient funds",
+    182: "Refused by issuer",
+    183: "Suspected fraud",
+    184: "Withdrawal limit exceeded",
+    186: "Expired card",
+    187: "Invalid card",
+}
+FAILING_APPROVALS_NORWAY = {197: "3-D Secure denied", 202: "Strong customer authentication required"}
+UNKNOWN_RESULT_AMOUNT, UNKNOWN_RESULT_FOR = 201, timedelta(hours=1)
+# Refund amounts of the same table: 123 "Cannot refund: user deleted or has no receiving account",
+# 124 "Refund period expired".
+FAILING_REFUNDS = {
+    123: ("5100", "Cannot refund: the user is deleted or has no receiving account (test amount 123)."),
+    124: ("6220", "Refund period expired (test amount 124)."),
+}
+
 
 class Engine:
-    def __init__(self, clock: Clock, *, seed: int = 0, rate_limits: bool = True) -> None:
+    def __init__(
+        self,
+        clock: Clock,
+        *,
+        seed: int = 0,
+        rate_limits: bool = True,
+        faults: Faults | None = None,
+        late_capture: Iterable[str] = (),
+    ) -> None:
         self.clock = clock
+        self.faults = faults or Faults()
+        self.late_capture = frozenset(late_capture)  # MSNs of sales units with late capture
+        self.in_flight: set[tuple[str, str]] = set()  # payments a modification holds (423)
         self.rng = random.Random(seed)
         self.lock = threading.RLock()
         self.payments: dict[tuple[str, str], PaymentRecord] = {}
@@ -59,9 +90,25 @@ class Engine:
         return str(self.rng.randrange(1_000_000_000, 9_999_999_999))
 
     # -- rate limits ----------------------------------------------------------------------------
-    def check_rate(self, kind: str, msn: str, reference: str, subscription_key: str) -> None:
-        """5/min per (reference, MSN) for writes, 120/min per (reference, subscription key) for reads."""
-        self.limits.check(kind, msn, reference, subscription_key)
+    def check_rate(self, operation: str, msn: str, reference: str, subscription_key: str) -> None:
+        """Per endpoint (operations.md): 5/min per (reference, MSN) for create, capture, cancel and
+        refund each; 120/min per (reference, subscription key) for get and events each."""
+        self.limits.check(operation, msn, reference, subscription_key)
+
+    # -- one modification at a time per payment ------------------------------------------------
+    def hold(self, msn: str, reference: str) -> None:
+        """Mark a payment as being modified, or refuse with 423 "Order processing" (6160, errors.md:
+        "Another operation holds the payment. Retry shortly") when another modification holds it."""
+        with self.lock:
+            if (msn, reference) in self.in_flight:
+                raise ProblemError.of(
+                    "6160", "Another operation on this payment is running; retry shortly with the same key."
+                )
+            self.in_flight.add((msn, reference))
+
+    def release(self, msn: str, reference: str) -> None:
+        with self.lock:
+            self.in_flight.discard((msn, reference))
 
     # -- lookups --------------------------------------------------------------------------------
     def _find(self, msn: str, reference: str) -> PaymentRecord:
@@ -72,7 +119,14 @@ class Engine:
         return payment
 
     def _settle(self, payment: PaymentRecord) -> None:
-        """Expire a payment the customer left unanswered past its deadline."""
+        """Expire a payment the customer left unanswered past its deadline; authorize one whose
+        "unknown result" (test amount 201) has become known."""
+        pending = payment.result_pending_until
+        if payment.state == CREATED and pending is not None:
+            if self.clock.now() >= pending:
+                payment.result_pending_until = None
+                self._authorize(payment, at=pending)
+            return
         if payment.state == CREATED and self.clock.now() >= payment.expires_at:
             payment.authorizing = False
             self._event(payment, EXPIRED, payment.amount, None, at=payment.expires_at)
@@ -125,6 +179,8 @@ class Engine:
             raise ProblemError.of(
                 "5040", f"This sales unit takes {unit.value}, not {request.currency.value}."
             )
+        if request.blocked_sources and request.currency is Currency.NOK:
+            raise ProblemError.of("5010", "blockedSources is for Danish and Finnish sales units only.")
         now = self.clock.now()
         token = secrets.token_urlsafe(24)
         landing = f"{landing_url}?token={token}"
@@ -151,6 +207,7 @@ class Engine:
             qr_format=request.qr_format,
             qr_size=request.qr_size,
             landing_url=None if request.user_flow == "PUSH_MESSAGE" else landing,
+            late_capture=msn in self.late_capture,
         )
         self._event(payment, "CREATED", payment.amount, key, at=now)
         self.payments[(msn, request.reference)] = payment
@@ -160,9 +217,13 @@ class Engine:
         return 201, answer
 
     # -- cancel, capture, refund ----------------------------------------------------------------
-    def cancel(self, msn: str, reference: str, key: str, body: Any) -> Answer:
+    def cancel(self, msn: str, reference: str, key: str | None, body: Any) -> Answer:
+        """``key`` None: no Idempotency-Key (recommended, not required on cancel, operations.md);
+        such a cancel is not idempotent, each one is its own attempt."""
         with self.lock:
             transaction_only = v.parse_cancel(body)
+            if key is None:
+                return self._cancel(msn, reference, None, transaction_only)
             fp = v.fingerprint({"cancelTransactionOnly": transaction_only})
             return self.answers.answer(
                 (msn, reference, "cancel", key),
@@ -171,10 +232,10 @@ class Engine:
                 lambda: self._cancel(msn, reference, key, transaction_only),
             )
 
-    def _cancel(self, msn: str, reference: str, key: str, transaction_only: bool) -> Answer:
+    def _cancel(self, msn: str, reference: str, key: str | None, transaction_only: bool) -> Answer:
         p = self._find(msn, reference)
         if p.state == CREATED:
-            if p.authorizing:
+            if p.authorizing or p.result_pending_until is not None:
                 raise ProblemError.of(
                     "6250", "The customer is authorizing the payment right now; try again later."
                 )
@@ -193,6 +254,7 @@ class Engine:
                 raise ProblemError.of(
                     "6190", "The remaining amount was already cancelled. Invalid state: AUTHORIZED"
                 )
+            self._check_deadline(p, "6030", "Cancel period expired")
             p.cancelled += remainder
             self._event(p, "CANCELLED", remainder, key)
         else:
@@ -236,6 +298,14 @@ class Engine:
 
             return self.answers.answer((msn, reference, operation, key), fp, conflict, action)
 
+    def _check_deadline(self, p: PaymentRecord, code: str, what: str) -> None:
+        """Capture and cancel end at the capture deadline (payment-lifecycle_SKILL.md "Capture attempt
+        deadlines" and "Cancel": HTTP 400; errors.md 6030 / 6100)."""
+        deadline = p.capture_deadline
+        if deadline is not None and self.clock.now() > deadline:
+            days = (deadline - (p.authorized_at or deadline)).days
+            raise ProblemError.of(code, f"{what}: the reservation ended {days} days after authorization.")
+
     def _capture(self, p: PaymentRecord, key: str, value: int) -> Answer:
         if p.state == CREATED:
             raise ProblemError.of(
@@ -251,6 +321,16 @@ class Engine:
             raise ProblemError.of(
                 "6090", f"Only {p.authorized - p.captured} is left to capture; you asked for {value}."
             )
+        self._check_deadline(p, "6100", "Capture period expired")
+        refusal = self.faults.take_capture_refusal()
+        if refusal == "6260":
+            raise ProblemError.of(
+                "6260", "The bank released the reservation early; the funds may become available later."
+            )
+        if refusal == "6280":
+            raise ProblemError.of(
+                "6280", "Retry the capture with the same idempotency key after a short wait."
+            )
         p.captured += value
         self._event(p, "CAPTURED", value, key)
         return 200, p.modification_json()
@@ -265,6 +345,11 @@ class Engine:
                 "6150",
                 f"Only {p.captured - p.refunded} of the captured amount can be refunded; asked {value}.",
             )
+        deadline = p.refund_deadline
+        if deadline is not None and self.clock.now() > deadline:
+            raise ProblemError.of("6220", "Refund is possible within 365 days of the reservation.")
+        if value in FAILING_REFUNDS:
+            raise ProblemError.of(*FAILING_REFUNDS[value])
         p.refunded += value
         self._event(p, "REFUNDED", value, key)
         return 200, p.modification_json()
@@ -273,18 +358,35 @@ class Engine:
     def force_approve(self, msn: str, reference: str) -> None:
         with self.lock:
             p = self._find(msn, reference)
-            if p.state != CREATED:
+            if p.state != CREATED or p.result_pending_until is not None:
                 raise ProblemError.of(
                     "10020", f"Only a CREATED payment can be approved; this one is {p.state}."
                 )
-            self._authorize(p)
+            self._approve(p)
 
-    def _authorize(self, p: PaymentRecord) -> None:
+    def _approve(self, p: PaymentRecord) -> None:
+        """The customer approves: the test amounts fail on purpose (refused with 10010 "Approve
+        failed", the payment stays CREATED), 201 leaves the result unknown for an hour."""
+        reason = FAILING_APPROVALS.get(p.amount)
+        if reason is None and p.currency is Currency.NOK:
+            reason = FAILING_APPROVALS_NORWAY.get(p.amount)
+        if reason is not None:
+            p.authorizing = False
+            self.version += 1
+            raise ProblemError.of("10010", f"{reason} (test amount {p.amount}).")
+        if p.amount == UNKNOWN_RESULT_AMOUNT:
+            p.authorizing = True
+            p.result_pending_until = self.clock.now() + UNKNOWN_RESULT_FOR
+            self.version += 1
+            return
+        self._authorize(p)
+
+    def _authorize(self, p: PaymentRecord, at: Any = None) -> None:
         p.authorizing = False
         p.state = AUTHORIZED
         p.authorized = p.amount
         # As in the docs' example, AUTHORIZED carries the create call's idempotency key.
-        self._event(p, AUTHORIZED, p.amount, p.events[0].idempotency_key if p.events else None)
+        self._event(p, AUTHORIZED, p.amount, p.events[0].idempotency_key if p.events else None, at=at)
 
     def customer(self, msn: str, reference: str, action: str) -> dict[str, Any]:
         """Play the customer: approve, reject, start-authorizing, finish-authorizing, expire."""
@@ -292,7 +394,7 @@ class Engine:
             if action not in CUSTOMER_ACTIONS:
                 raise ProblemError(404, "Not Found", f"Unknown customer action {action!r}.")
             p = self._find(msn, reference)
-            if p.state != CREATED:
+            if p.state != CREATED or p.result_pending_until is not None:
                 raise ProblemError(
                     409, "Customer action not possible", f"The payment is {p.state}; the customer is done."
                 )
@@ -308,9 +410,9 @@ class Engine:
                     raise ProblemError(
                         409, "Customer action not possible", "The customer is not authorizing."
                     )
-                self._authorize(p)
+                self._approve(p)
             elif action == "approve":
-                self._authorize(p)
+                self._approve(p)
             elif action == "reject":
                 p.authorizing = False
                 p.state = ABORTED
@@ -327,6 +429,7 @@ class Engine:
             self.payments.clear()
             self.answers.clear()
             self.limits.clear()
+            self.in_flight.clear()
             self.version += 1
 
     def snapshot(self) -> dict[str, Any]:

@@ -33,16 +33,37 @@ class AnswerDropped(httpx.ReadError):
 
 @dataclass
 class Faults:
+    """``processing_ms``: how long a cancel/capture/refund holds its payment (a second one for the same
+    payment meanwhile gets 423 "Order processing", 6160); ``capture_failures`` / ``funds_unavailable``:
+    the next N captures are refused with 6280 "Capture failed, please try again later" / 6260 "Funds
+    unavailable" without effect (errors.md), so a retry with the same key can then succeed."""
+
     latency_ms: int = 0
     error_rates: dict[str, float] = field(default_factory=lambda: dict.fromkeys(FAULT_STATUSES, 0.0))
     drop_after_commit: int = 0
+    processing_ms: int = 0
+    capture_failures: int = 0
+    funds_unavailable: int = 0
 
     def to_json(self) -> dict[str, Any]:
         return {
             "latencyMs": self.latency_ms,
             "errorRates": dict(self.error_rates),
             "dropAfterCommit": self.drop_after_commit,
+            "processingMs": self.processing_ms,
+            "captureFailures": self.capture_failures,
+            "fundsUnavailable": self.funds_unavailable,
         }
+
+    def take_capture_refusal(self) -> str | None:
+        """The error code the next capture gets from these faults (and use it up), or None."""
+        if self.funds_unavailable > 0:
+            self.funds_unavailable -= 1
+            return "6260"
+        if self.capture_failures > 0:
+            self.capture_failures -= 1
+            return "6280"
+        return None
 
     @classmethod
     def from_json(cls, data: Any) -> Faults:
@@ -50,8 +71,17 @@ class Faults:
             raise ProblemError.invalid("body", "a JSON object is required")
         latency = data.get("latencyMs", 0)
         drop = data.get("dropAfterCommit", 0)
+        processing = data.get("processingMs", 0)
+        failures = data.get("captureFailures", 0)
+        unavailable = data.get("fundsUnavailable", 0)
         rates = data.get("errorRates") or {}
-        for name, value in (("latencyMs", latency), ("dropAfterCommit", drop)):
+        for name, value in (
+            ("latencyMs", latency),
+            ("dropAfterCommit", drop),
+            ("processingMs", processing),
+            ("captureFailures", failures),
+            ("fundsUnavailable", unavailable),
+        ):
             if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 600_000:
                 raise ProblemError.invalid(name, "must be an integer from 0 to 600000")
         if not isinstance(rates, dict):
@@ -65,7 +95,7 @@ class Faults:
             clean[status] = float(rate)
         if sum(clean.values()) > 1.0:
             raise ProblemError.invalid("errorRates", "the rates add up to more than 1")
-        return cls(latency, clean, drop)
+        return cls(latency, clean, drop, processing, failures, unavailable)
 
 
 @dataclass

@@ -3,7 +3,8 @@ answer, and a repeat of the same request gets that answer again without a second
 
 A repeat with another body is a conflict (the operation's own code: 4010 capture, 4020 create and
 cancel, 4151 refund). A refusal (400, 404, 409) is kept too: a rejected request stays rejected for its
-key. The engine calls ``answer`` under its lock.
+key, except the refusals that ask for a retry with the same key (``RETRY_LATER``). The engine calls
+``answer`` under its lock.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from epay_desktop.sandbox.problems import ProblemError
+from epay_desktop.sandbox.problems import RETRY_LATER, ProblemError
 
 Answer = tuple[int, Any]
 Scope = tuple[str, str, str, str]  # (msn, reference, operation, idempotency key)
@@ -51,7 +52,7 @@ class AnswerStore:
         try:
             status, body = action()
         except ProblemError as problem:
-            if problem.status in (400, 404, 409):
+            if problem.status in (400, 404, 409) and problem.code not in RETRY_LATER:
                 self._answers[scope] = StoredAnswer(fp, problem.status, problem=problem)
                 self._changed()
             raise

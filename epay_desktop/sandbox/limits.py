@@ -1,6 +1,7 @@
-"""Rate limits of the sandbox (FACTS.md §12): 5 writes a minute per (reference, MSN), 120 reads a
-minute per (reference, subscription key), over a sliding window; over the limit is a 429 with
-``Retry-After``."""
+"""Rate limits of the sandbox, per endpoint as documented (agent-toolkit epayment_references_operations.md
+and errors.md "Rate limits"): create, capture, cancel and refund 5 a minute each per (reference, MSN);
+get payment and get event log 120 a minute each per (reference, subscription key); force approve none.
+Sliding windows; over the limit is a 429 with ``Retry-After``."""
 
 from __future__ import annotations
 
@@ -12,6 +13,14 @@ from epay_desktop.sandbox.clock import Clock
 from epay_desktop.sandbox.problems import ProblemError
 
 WRITE_LIMIT, READ_LIMIT, WINDOW = 5, 120, 60.0
+LIMITS = {
+    "create": WRITE_LIMIT,
+    "capture": WRITE_LIMIT,
+    "cancel": WRITE_LIMIT,
+    "refund": WRITE_LIMIT,
+    "get": READ_LIMIT,
+    "events": READ_LIMIT,
+}
 
 
 class RateLimiter:
@@ -23,15 +32,14 @@ class RateLimiter:
         self.enabled = enabled
         self._windows: dict[tuple[str, ...], deque[float]] = {}
 
-    def check(self, kind: str, msn: str, reference: str, subscription_key: str) -> None:
-        """Count one ``kind`` ("write" or "read") request, or raise the 429 when the window is full."""
+    def check(self, operation: str, msn: str, reference: str, subscription_key: str) -> None:
+        """Count one request to ``operation`` (a key of ``LIMITS``), or raise the 429 when its window
+        is full."""
         if not self.enabled:
             return
-        limit, key = (
-            (WRITE_LIMIT, ("w", msn, reference))
-            if kind == "write"
-            else (READ_LIMIT, ("r", subscription_key, reference))
-        )
+        limit = LIMITS[operation]
+        counted_by = msn if limit == WRITE_LIMIT else subscription_key
+        key = (operation, counted_by, reference)
         now = self.clock.timestamp()
         with self.lock:
             window = self._windows.setdefault(key, deque())

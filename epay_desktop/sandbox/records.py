@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from epay_desktop.domain import Currency
@@ -17,6 +17,26 @@ CREATED, AUTHORIZED, ABORTED, EXPIRED, TERMINATED = (
     "TERMINATED",
 )
 FINAL_STATES = frozenset({AUTHORIZED, ABORTED, EXPIRED, TERMINATED})
+
+# Capture attempt deadlines (payment-lifecycle_SKILL.md "Capture attempt deadlines"): 180 days in
+# Norway; 14 days in Denmark and Finland unless the sales unit has late capture (then 180). Cancel has
+# the same deadline; refund is possible within 365 days of the reservation (errors.md 6220).
+DEADLINE_NORWAY = DEADLINE_LATE_CAPTURE = timedelta(days=180)
+DEADLINE_DENMARK_FINLAND = timedelta(days=14)
+REFUND_PERIOD = timedelta(days=365)
+# How long the sandbox guarantees a capture (``captureGuaranteedUntil``): Visa's "capture within 7
+# days and Visa guarantees the capture succeeds" (payment-lifecycle_SKILL.md), never past the deadline.
+CAPTURE_GUARANTEE = timedelta(days=7)
+# The test user's profile, shared as ``userDetails`` when a scope was asked (features.md "Profile
+# sharing"; 1.8.1 UserDetails: email, firstName, lastName, mobileNumber required).
+TEST_USER = {"email": "ada.lovelace@example.com", "firstName": "Ada", "lastName": "Lovelace"}
+TEST_USER_BIRTH_DATE = "1985-12-10"
+TEST_USER_ADDRESS = {
+    "addressLine1": "Robert Levins gate 5",
+    "city": "Oslo",
+    "country": "NO",
+    "postCode": "0154",
+}
 
 
 def amount_json(currency: Currency, value: int) -> dict[str, Any]:
@@ -80,10 +100,47 @@ class PaymentRecord:
     qr_format: str | None = None  # userFlow QR: what redirectUrl points at (target URL or an image)
     qr_size: int | None = None  # IMAGE/PNG: pixels
     landing_url: str | None = None  # the target URL a phone opens (also for QR images)
+    late_capture: bool = False  # the sales unit has late capture (DK/FI deadline 180 days, not 14)
+    result_pending_until: datetime | None = None  # test amount 201: "unknown result for 1 hour"
 
     @property
     def updated_at(self) -> datetime:
         return self.events[-1].timestamp if self.events else self.created_at
+
+    @property
+    def authorized_at(self) -> datetime | None:
+        """When the customer approved (the AUTHORIZED event), or None before that."""
+        return next((e.timestamp for e in self.events if e.name == AUTHORIZED), None)
+
+    @property
+    def capture_deadline(self) -> datetime | None:
+        """The last moment a capture or cancel is possible (None before authorization)."""
+        at = self.authorized_at
+        if at is None:
+            return None
+        if self.currency is Currency.NOK:
+            return at + DEADLINE_NORWAY
+        return at + (DEADLINE_LATE_CAPTURE if self.late_capture else DEADLINE_DENMARK_FINLAND)
+
+    @property
+    def refund_deadline(self) -> datetime | None:
+        at = self.authorized_at
+        return None if at is None else at + REFUND_PERIOD
+
+    @property
+    def capture_guaranteed_until(self) -> datetime | None:
+        at, deadline = self.authorized_at, self.capture_deadline
+        return None if at is None or deadline is None else min(at + CAPTURE_GUARANTEE, deadline)
+
+    def user_details_json(self) -> dict[str, Any]:
+        """What the test user shares for ``profile_scope`` (1.8.1 UserDetails)."""
+        names = (self.profile_scope or "").split()
+        details: dict[str, Any] = dict(TEST_USER, mobileNumber=self.phone_number or "4712345678")
+        if "birthDate" in names:
+            details["dateOfBirth"] = TEST_USER_BIRTH_DATE
+        if "address" in names:
+            details["addresses"] = [dict(TEST_USER_ADDRESS)]
+        return details
 
     def aggregate_json(self) -> dict[str, Any]:
         c = self.currency
@@ -106,7 +163,13 @@ class PaymentRecord:
             "reference": self.reference,
         }
         if self.profile_scope and self.state == AUTHORIZED:
+            # "populated once state is AUTHORIZED" (1.8.1 ProfileResponse.sub; features.md)
             body["profile"] = {"sub": f"sandbox-sub-{self.psp_reference[:8]}"}
+            body["userDetails"] = self.user_details_json()
+        guaranteed = self.capture_guaranteed_until
+        if guaranteed is not None:
+            # operations.md "Get payment": the date a successful capture is guaranteed.
+            body["captureGuaranteedUntil"] = iso(guaranteed)
         if self.redirect_url:
             body["redirectUrl"] = self.redirect_url
         if self.metadata:
@@ -172,6 +235,10 @@ class PaymentRecord:
             "qrFormat": self.qr_format,
             "qrSize": self.qr_size,
             "landingUrl": self.landing_url,
+            "lateCapture": self.late_capture,
+            "resultPendingUntil": None
+            if self.result_pending_until is None
+            else iso(self.result_pending_until),
         }
 
     @classmethod
@@ -202,4 +269,6 @@ class PaymentRecord:
             qr_format=d.get("qrFormat"),
             qr_size=d.get("qrSize"),
             landing_url=d.get("landingUrl"),
+            late_capture=bool(d.get("lateCapture", False)),
+            result_pending_until=parse_iso(d["resultPendingUntil"]) if d.get("resultPendingUntil") else None,
         )

@@ -1,7 +1,9 @@
-"""Reading request bodies the way the real API accepts them (FACTS.md §3, §6, §10).
+"""Reading request bodies the way the real API accepts them (the 1.8.1 spec, the 2026 texts in
+``tests/reference/vipps-epayment/agent-toolkit``, FACTS.md §3, §6, §10; README "API audit").
 
 Lenient where real clients differ (references and phone numbers as JSON numbers, a cancel with no
-body), strict where the API is (integer minor units, 8..64 character references).
+body), strict where the API is (integer minor units, 8..64 character references). A field the spec
+calls "only applicable" to some case is accepted and ignored elsewhere, never refused.
 """
 
 from __future__ import annotations
@@ -17,15 +19,42 @@ from epay_desktop.sandbox.clock import parse_iso
 from epay_desktop.sandbox.problems import ProblemError
 
 REFERENCE_RE = re.compile(r"^[a-zA-Z0-9-]{8,64}$")
-MSN_RE = re.compile(r"^[0-9]{4,7}$")
-PHONE_RE = re.compile(r"^\d{10,15}$")
+MSN_RE = re.compile(r"^[0-9]{4,10}$")  # 1.8.1 MSN schema
+PHONE_RE = re.compile(r"^\d{9,15}$")  # 1.8.1 CustomerPhoneNumber
 USER_FLOWS = ("PUSH_MESSAGE", "NATIVE_REDIRECT", "WEB_REDIRECT", "QR")
 MAX_AMOUNT = 65_000_000
 MIN_CREATE_AMOUNT = {Currency.NOK: 100, Currency.DKK: 1, Currency.EUR: 1}
+# 1.8.1 Currency: SEK, USD and GBP exist "only for CARD_PASSTHROUGH payments" (PSPs, not simulated).
+PASSTHROUGH_CURRENCIES = ("SEK", "USD", "GBP")
+RETURN_URL_MAX = 2500  # 1.8.1 CreatePaymentRequest.returnUrl
+# 1.8.1 ProfileRequest.scope; nin needs a permission no sandbox unit has (5030, errors.md).
+PROFILE_SCOPES = ("name", "address", "email", "phoneNumber", "birthDate", "nin")
+METADATA_MAX_PAIRS, METADATA_KEY_MAX, METADATA_VALUE_MAX = 5, 100, 500
+EXPIRES_MIN, EXPIRES_MAX = timedelta(minutes=10), timedelta(days=60)
 IDEMPOTENCY_KEY_MAX = 50
 QR_FORMATS = ("TEXT/TARGETURL", "IMAGE/SVG+XML", "IMAGE/PNG")
 QR_DEFAULT_FORMAT = "IMAGE/SVG+XML"  # the spec's default when userFlow is QR and qrFormat is absent
 QR_DEFAULT_SIZE, QR_MIN_SIZE, QR_MAX_SIZE = 1024, 100, 2000
+
+
+class JsonObject(dict[str, Any]):
+    """A decoded JSON object that remembers the keys it was given more than once (the last one wins,
+    as in most JSON readers); metadata refuses them (4110)."""
+
+    duplicates: tuple[str, ...] = ()
+
+
+def _object(pairs: list[tuple[str, Any]]) -> JsonObject:
+    obj = JsonObject(pairs)
+    if len(obj) != len(pairs):
+        seen: set[str] = set()
+        repeated: list[str] = []
+        for key, _ in pairs:
+            if key in seen:
+                repeated.append(key)
+            seen.add(key)
+        obj.duplicates = tuple(repeated)
+    return obj
 
 
 def parse_json(raw: bytes, *, optional: bool = False) -> Any:
@@ -35,7 +64,7 @@ def parse_json(raw: bytes, *, optional: bool = False) -> Any:
             return None
         raise ProblemError(400, "Bad Request", "The request body is empty; a JSON object is required.")
     try:
-        return json.loads(raw)
+        return json.loads(raw, object_pairs_hook=_object)
     except (ValueError, UnicodeDecodeError) as exc:
         raise ProblemError(400, "Bad Request", f"The request body is not valid JSON: {exc}") from None
 
@@ -66,13 +95,22 @@ def parse_msn(value: str | None) -> str:
     if not value:
         raise ProblemError.invalid("Merchant-Serial-Number", "the header is required")
     if not MSN_RE.fullmatch(value):
-        raise ProblemError.invalid("Merchant-Serial-Number", "must be 4 to 7 digits")
+        raise ProblemError.invalid("Merchant-Serial-Number", "must be 4 to 10 digits")
     return value
 
 
 def parse_idempotency_key(value: str | None) -> str:
-    if not value:
+    key = parse_optional_idempotency_key(value)
+    if key is None:
         raise ProblemError.invalid("Idempotency-Key", "the header is required")
+    return key
+
+
+def parse_optional_idempotency_key(value: str | None) -> str | None:
+    """The header where it is recommended, not required: cancel (operations.md: "Recommended"; the
+    1.8.1 spec lists no Idempotency-Key on cancel)."""
+    if not value:
+        return None
     if len(value) > IDEMPOTENCY_KEY_MAX:
         raise ProblemError.invalid("Idempotency-Key", f"must be at most {IDEMPOTENCY_KEY_MAX} characters")
     return value
@@ -82,6 +120,10 @@ def parse_amount(value: Any, name: str) -> tuple[Currency, int]:
     if not isinstance(value, dict):
         raise ProblemError.invalid(name, "an object {currency, value} is required")
     currency = value.get("currency")
+    if currency in PASSTHROUGH_CURRENCIES:
+        raise ProblemError.of(
+            "5040", f"{currency} is only for CARD_PASSTHROUGH payments; sales units take NOK, DKK or EUR."
+        )
     if not isinstance(currency, str) or currency not in Currency.__members__:
         raise ProblemError.invalid(f"{name}.currency", "must be one of NOK, DKK, EUR")
     raw = value.get("value")
@@ -110,6 +152,7 @@ class CreateRequest:
     fingerprint: str
     qr_format: str | None = None  # QR flow only: TEXT/TARGETURL, IMAGE/SVG+XML or IMAGE/PNG
     qr_size: int | None = None  # IMAGE/PNG only: width = height in pixels
+    blocked_sources: tuple[str, ...] = ()  # WALLET only: COMMERCIAL_CARDS
 
 
 def _check_url(url: Any, name: str) -> str:
@@ -129,13 +172,11 @@ def parse_create(body: Any, now: datetime) -> CreateRequest:
         raise ProblemError.of(
             "6010", f"The smallest {currency.value} payment is {MIN_CREATE_AMOUNT[currency]}."
         )
-    method = body["paymentMethod"]
-    if not isinstance(method, dict) or method.get("type") not in ("WALLET", "CARD"):
-        raise ProblemError.invalid("paymentMethod.type", "must be WALLET or CARD")
+    method = _parse_payment_method(body["paymentMethod"])
     flow = body["userFlow"]
     if flow not in USER_FLOWS:
         raise ProblemError.invalid("userFlow", "must be one of " + ", ".join(USER_FLOWS))
-    if method["type"] == "CARD" and flow != "WEB_REDIRECT":
+    if method == "CARD" and flow != "WEB_REDIRECT":
         raise ProblemError.invalid("paymentMethod.type", "CARD needs userFlow WEB_REDIRECT")
     phone = _parse_customer(body.get("customer"))
     if flow == "PUSH_MESSAGE" and body.get("customer") is None:
@@ -145,8 +186,12 @@ def parse_create(body: Any, now: datetime) -> CreateRequest:
     return_url = None
     if body.get("returnUrl") is not None:
         return_url = _check_url(body["returnUrl"], "returnUrl")
+        if len(return_url) > RETURN_URL_MAX:
+            raise ProblemError.invalid("returnUrl", f"must be at most {RETURN_URL_MAX} characters")
     elif flow == "WEB_REDIRECT":
         raise ProblemError.of("4090", "userFlow WEB_REDIRECT needs returnUrl.")
+    if body.get("receiptUrl") is not None:
+        _check_url(body["receiptUrl"], "receiptUrl")
     description = body.get("paymentDescription")
     if description is not None and (not isinstance(description, str) or not 3 <= len(description) <= 100):
         raise ProblemError.invalid(
@@ -154,11 +199,12 @@ def parse_create(body: Any, now: datetime) -> CreateRequest:
             "The field PaymentDescription must be a string with a minimum length of 3 and a maximum "
             "length of 100.",
         )
-    expires_at = _parse_expires_at(body.get("expiresAt"), flow, now)
-    profile = body.get("profile")
-    scope = profile.get("scope") if isinstance(profile, dict) else None
+    _parse_minimum_user_age(body.get("minimumUserAge"))
+    expires_at = _parse_expires_at(body.get("expiresAt"), flow, now, body.get("receipt"))
+    scope = _parse_scope(body.get("profile"))
     metadata = _parse_metadata(body.get("metadata"))
     qr_format, qr_size = _parse_qr_format(body.get("qrFormat"), flow)
+    blocked = _parse_blocked_sources(body["paymentMethod"], method)
     normalized = dict(body, reference=reference)
     if isinstance(body.get("customer"), dict) and phone is not None:
         normalized["customer"] = dict(body["customer"], phoneNumber=phone)
@@ -167,22 +213,79 @@ def parse_create(body: Any, now: datetime) -> CreateRequest:
         currency=currency,
         value=value,
         user_flow=flow,
-        payment_method=method["type"],
+        payment_method=method,
         description=description or "",
         phone_number=phone,
         return_url=return_url,
         expires_at=expires_at,
-        profile_scope=scope if isinstance(scope, str) else None,
+        profile_scope=scope,
         metadata=metadata,
         fingerprint=fingerprint(normalized),
         qr_format=qr_format,
         qr_size=qr_size,
+        blocked_sources=blocked,
     )
 
 
+def _parse_payment_method(value: Any) -> str:
+    """``paymentMethod.type``: WALLET or CARD (1.8.1 PaymentMethodType). CARD_PASSTHROUGH is for
+    payment service providers through the PSP API, which the sandbox does not simulate (4160)."""
+    kind = value.get("type") if isinstance(value, dict) else None
+    if kind == "CARD_PASSTHROUGH":
+        raise ProblemError.of(
+            "4160", "CARD_PASSTHROUGH is only for payment service providers; use WALLET or CARD."
+        )
+    if kind not in ("WALLET", "CARD"):
+        raise ProblemError.invalid("paymentMethod.type", "must be WALLET or CARD")
+    return str(kind)
+
+
+def _parse_blocked_sources(method: dict[str, Any], kind: str) -> tuple[str, ...]:
+    """``paymentMethod.blockedSources`` (1.8.1 BlockedPaymentSources: COMMERCIAL_CARDS), "when using
+    WALLET"; the engine refuses it for Norwegian sales units (5010, features.md)."""
+    value = method.get("blockedSources")
+    if value is None:
+        return ()
+    if not isinstance(value, list) or any(item != "COMMERCIAL_CARDS" for item in value):
+        raise ProblemError.invalid("paymentMethod.blockedSources", "must be a list of COMMERCIAL_CARDS")
+    return tuple(value) if kind == "WALLET" else ()
+
+
+def _parse_minimum_user_age(value: Any) -> None:
+    """1.8.1 ``minimumUserAge``: an integer 0..100 or null. Sandbox customers are all adults."""
+    if value is None:
+        return
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 100:
+        raise ProblemError.invalid("minimumUserAge", "must be an integer from 0 to 100")
+
+
+def _parse_scope(profile: Any) -> str | None:
+    """``profile.scope``: space-separated names (1.8.1 ProfileRequest); an unknown one is 4080, ``nin``
+    needs a permission the sandbox units do not have (5030 "Illegal scope", errors.md)."""
+    if profile is None:
+        return None
+    if not isinstance(profile, dict):
+        raise ProblemError.invalid("profile", "must be an object {scope}")
+    scope = profile.get("scope")
+    if scope is None:
+        return None
+    if not isinstance(scope, str) or not scope.split():
+        raise ProblemError.of("4080", "profile.scope must be space-separated names, e.g. 'name email'.")
+    names = scope.split()
+    unknown = [name for name in names if name not in PROFILE_SCOPES]
+    if unknown:
+        raise ProblemError.of(
+            "4080", f"Unknown profile scope {unknown[0]!r}; use {', '.join(PROFILE_SCOPES)}."
+        )
+    if "nin" in names:
+        raise ProblemError.of("5030", "This sales unit may not ask for the national identity number (nin).")
+    return " ".join(names)
+
+
 def _parse_qr_format(value: Any, flow: str) -> tuple[str | None, int | None]:
-    """``qrFormat {format, size}`` (FACTS.md §3): only applies to userFlow QR, where a missing
-    ``qrFormat`` means IMAGE/SVG+XML; ``size`` (100..2000, default 1024) only to IMAGE/PNG."""
+    """``qrFormat {format, size}`` (1.8.1 CreatePaymentRequest.qrFormat): "only applicable when userFlow
+    is QR", where a missing ``qrFormat`` means IMAGE/SVG+XML; ``size`` (100..2000, default 1024) is
+    "only applicable when the format is IMAGE/PNG": checked against its range, ignored elsewhere."""
     if value is None:
         return (QR_DEFAULT_FORMAT, None) if flow == "QR" else (None, None)
     if not isinstance(value, dict):
@@ -191,13 +294,11 @@ def _parse_qr_format(value: Any, flow: str) -> tuple[str | None, int | None]:
     if kind not in QR_FORMATS:
         raise ProblemError.invalid("qrFormat.format", "must be one of " + ", ".join(QR_FORMATS))
     size = value.get("size")
-    if size is not None:
-        if kind != "IMAGE/PNG":
-            raise ProblemError.invalid("qrFormat.size", "can only be set when format is IMAGE/PNG")
-        if isinstance(size, bool) or not isinstance(size, int) or not QR_MIN_SIZE <= size <= QR_MAX_SIZE:
-            raise ProblemError.invalid(
-                "qrFormat.size", f"must be an integer from {QR_MIN_SIZE} to {QR_MAX_SIZE} (pixels)"
-            )
+    bad_size = isinstance(size, bool) or not isinstance(size, int) or not QR_MIN_SIZE <= size <= QR_MAX_SIZE
+    if size is not None and bad_size:
+        raise ProblemError.invalid(
+            "qrFormat.size", f"must be an integer from {QR_MIN_SIZE} to {QR_MAX_SIZE} (pixels)"
+        )
     if flow != "QR":
         return None, None  # "only applicable when userFlow is QR": accepted and ignored
     if kind == "IMAGE/PNG":
@@ -213,17 +314,30 @@ def _parse_customer(customer: Any) -> str | None:
     given = [k for k in ("phoneNumber", "personalQr", "customerToken") if customer.get(k) is not None]
     if len(given) != 1:
         raise ProblemError.invalid("customer", "give exactly one of phoneNumber, personalQr, customerToken")
-    if given[0] != "phoneNumber":
+    if given[0] == "personalQr":
+        # 1.8.1 PersonalQrCode.personalQr: 5..255 characters; errors.md 4060 "Invalid PersonalQr".
+        qr = customer["personalQr"]
+        if not isinstance(qr, str) or not 5 <= len(qr) <= 255:
+            raise ProblemError.of(
+                "4060", "customer.personalQr must be the scanned QR content, 5 to 255 characters."
+            )
+        return None
+    if given[0] == "customerToken":
+        # errors.md 4050 "Invalid CustomerToken".
+        if not isinstance(customer["customerToken"], str) or not customer["customerToken"]:
+            raise ProblemError.of("4050", "customer.customerToken must be the token from the check-in event.")
         return None
     phone = text_or_number(customer["phoneNumber"])
     if phone is None or not PHONE_RE.fullmatch(phone):
         raise ProblemError.of(
-            "4070", "customer.phoneNumber must be 10 to 15 digits (MSISDN), e.g. 4791234567."
+            "4070", "customer.phoneNumber must be 9 to 15 digits (MSISDN), e.g. 4791234567."
         )
     return phone
 
 
-def _parse_expires_at(value: Any, flow: str, now: datetime) -> datetime | None:
+def _parse_expires_at(value: Any, flow: str, now: datetime, receipt: Any) -> datetime | None:
+    """A long-living payment's ``expiresAt`` (features.md "Long-living payments", errors.md 6110-6130;
+    the flows from docs-2023/features_long-living-payments.md "userFlow - Must be PUSH_MESSAGE or QR")."""
     if value is None:
         return None
     if flow not in ("PUSH_MESSAGE", "QR"):
@@ -234,23 +348,33 @@ def _parse_expires_at(value: Any, flow: str, now: datetime) -> datetime | None:
         moment = None
     if moment is None or moment.tzinfo is None:
         raise ProblemError.invalid("expiresAt", "must be an RFC 3339 date-time with a time zone")
-    if not now + timedelta(minutes=10) < moment < now + timedelta(days=60):
-        raise ProblemError.invalid("expiresAt", "must be more than 10 minutes and less than 60 days ahead")
+    if moment <= now + EXPIRES_MIN:
+        raise ProblemError.of("6120", "expiresAt must be more than 10 minutes ahead.")
+    if moment >= now + EXPIRES_MAX:
+        raise ProblemError.of("6110", "expiresAt must be less than 60 days ahead.")
+    if receipt is None:
+        raise ProblemError.of("6130", "A payment with expiresAt needs a receipt.")
     return moment
 
 
 def _parse_metadata(value: Any) -> dict[str, str] | None:
+    """1.8.1 Metadata: at most 5 string pairs, keys ≤ 100, values ≤ 500 characters; errors.md 4100
+    capacity, 4110 duplicate keys, 4120 key length, 4130 value length."""
     if value is None:
         return None
-    ok = isinstance(value, dict) and len(value) <= 5
-    ok = ok and all(
-        isinstance(k, str) and isinstance(v, str) and len(k) <= 100 and len(v) <= 500
-        for k, v in value.items()
-    )
-    if not ok:
-        raise ProblemError.of(
-            "4100", "metadata: at most 5 string pairs, keys ≤ 100 and values ≤ 500 characters."
-        )
+    if not isinstance(value, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in value.items()
+    ):
+        raise ProblemError.invalid("metadata", "must be an object of string keys and string values")
+    if isinstance(value, JsonObject) and value.duplicates:
+        raise ProblemError.of("4110", f"metadata key {value.duplicates[0]!r} is given more than once.")
+    if len(value) > METADATA_MAX_PAIRS:
+        raise ProblemError.of("4100", f"metadata holds at most {METADATA_MAX_PAIRS} pairs, got {len(value)}.")
+    for key, text in value.items():
+        if len(key) > METADATA_KEY_MAX:
+            raise ProblemError.of("4120", f"metadata keys are at most {METADATA_KEY_MAX} characters.")
+        if len(text) > METADATA_VALUE_MAX:
+            raise ProblemError.of("4130", f"metadata values are at most {METADATA_VALUE_MAX} characters.")
     return dict(value)
 
 

@@ -27,18 +27,15 @@ if TYPE_CHECKING:
     from epay_desktop.services.creating import new_reference
     from epay_desktop.services.demo import DemoControls
     from epay_desktop.services.desk import PaymentDesk
-    from epay_desktop.services.engine import (
-        RESEND_WINDOW,
-        AlreadyPendingError,
-        FinishedMeanwhileError,
-        NeedsDecisionError,
-        SendEngine,
-        SendResult,
-    )
+    from epay_desktop.services.engine import RESEND_WINDOW, SendEngine, SendResult
     from epay_desktop.services.errors import (
         ActionNotPossibleError,
+        AlreadyPendingError,
         DeskError,
         DeskInputError,
+        FinishedMeanwhileError,
+        KeyAlreadyUsedError,
+        NeedsDecisionError,
         NotTrackedError,
         OperationFinishedError,
         OperationPendingError,
@@ -81,9 +78,10 @@ if TYPE_CHECKING:
     )
 
 _EXPORTS: dict[str, str] = {
-    "AlreadyPendingError": "epay_desktop.services.engine",
-    "FinishedMeanwhileError": "epay_desktop.services.engine",
-    "NeedsDecisionError": "epay_desktop.services.engine",
+    "AlreadyPendingError": "epay_desktop.services.errors",
+    "FinishedMeanwhileError": "epay_desktop.services.errors",
+    "KeyAlreadyUsedError": "epay_desktop.services.errors",
+    "NeedsDecisionError": "epay_desktop.services.errors",
     "Operation": "epay_desktop.store",
     "SendEngine": "epay_desktop.services.engine",
     "SendResult": "epay_desktop.services.engine",
@@ -159,6 +157,7 @@ __all__ = [
     "ImportReport",
     "Intent",
     "IntentStatus",
+    "KeyAlreadyUsedError",
     "MissingSecretsError",
     "NeedsDecisionError",
     "NotTrackedError",

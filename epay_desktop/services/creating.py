@@ -14,7 +14,7 @@ from epay_desktop.services.errors import DeskInputError, said
 from epay_desktop.services.tracking import RegisterTracking
 from epay_desktop.store import NewEntry
 
-PHONE_PATTERN = re.compile(r"^\d{10,15}$")
+PHONE_PATTERN = re.compile(r"^\d{9,15}$")  # ePayment 1.8.1 CustomerPhoneNumber
 USER_FLOWS = ("PUSH_MESSAGE", "QR", "WEB_REDIRECT", "NATIVE_REDIRECT")
 SOURCE = "create"
 
@@ -53,7 +53,7 @@ class Creation:
             raise DeskInputError("The amount must be more than zero.")
         if user_flow == "PUSH_MESSAGE" and (phone is None or not PHONE_PATTERN.fullmatch(phone)):
             raise DeskInputError(
-                "A push message needs the customer's phone number with country code, 10 to 15 digits "
+                "A push message needs the customer's phone number with country code, 9 to 15 digits "
                 "(for example 4791234567)."
             )
         reference = new_reference()

@@ -143,7 +143,7 @@ class PaymentDesk:
     async def _db(self, work: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         return await self.context.db(work, *args, **kwargs)
 
-    # --- the context --------------------------------------------------------------------------------
+    # --- the context (``context`` has the rest: msn, operator) ---------------------------------------
 
     @property
     def profile(self) -> Profile:
@@ -156,14 +156,6 @@ class PaymentDesk:
     @property
     def store(self) -> Store:
         return self.context.store
-
-    @property
-    def msn(self) -> str:
-        return self.context.msn
-
-    @property
-    def operator(self) -> str:
-        return self.context.operator
 
     @property
     def read_only(self) -> bool:

@@ -42,9 +42,17 @@ from epay_desktop.api import (
     redact,
 )
 from epay_desktop.domain import Money, Payment, PaymentEvent, TrackedPayment
-from epay_desktop.services.errors import OperationFinishedError, OperationPendingError, said
+from epay_desktop.services.errors import (
+    AlreadyPendingError,
+    FinishedMeanwhileError,
+    KeyAlreadyUsedError,
+    NeedsDecisionError,
+    said,
+)
 from epay_desktop.services.outcomes import find_effect, moved_amount, success_message
+from epay_desktop.services.reading import read_with_events
 from epay_desktop.store import (
+    IdempotencyKeyUsedError,
     Intent,
     IntentFinishedError,
     IntentPendingError,
@@ -53,15 +61,7 @@ from epay_desktop.store import (
     Operation,
 )
 
-__all__ = [
-    "RESEND_WINDOW",
-    "AlreadyPendingError",
-    "NeedsDecisionError",
-    "SendEngine",
-    "SendResult",
-    "Snapshots",
-    "read_with_events",
-]
+__all__ = ["RESEND_WINDOW", "SendEngine", "SendResult", "Snapshots", "attempted_long_ago"]
 
 log = logging.getLogger(__name__)
 P = ParamSpec("P")
@@ -88,45 +88,6 @@ class SendResult:
         return self.tracked.payment
 
 
-class AlreadyPendingError(OperationPendingError):
-    """``begin`` found another intent on this payment without an outcome (``intent``; begun by
-    another window, copy of the app or process meanwhile). Nothing was sent."""
-
-    def __init__(self, intent: Intent) -> None:
-        super().__init__(
-            f"A {intent.operation.value} of {intent.reference} was started at {intent.created_at:%H:%M:%S} "
-            f"UTC by {intent.os_user} (another window or copy of the app) and is in progress or has no "
-            "known outcome yet. Nothing more was sent; wait for it, then refresh the payment."
-        )
-        self.intent = intent
-
-
-class FinishedMeanwhileError(OperationFinishedError):
-    """The intent to send was finished meanwhile elsewhere (``intent``): a stale copy is never sent."""
-
-    def __init__(self, intent: Intent) -> None:
-        super().__init__(
-            f"The {intent.operation.value} of {intent.reference} started {intent.created_at:%Y-%m-%d %H:%M} "
-            f"UTC was finished meanwhile elsewhere ({intent.status.value}: {intent.outcome}). Nothing was "
-            "sent now; refresh the payment to see where it stands."
-        )
-        self.intent = intent
-
-
-class NeedsDecisionError(OperationPendingError):
-    """An intent that may have reached the server started more than ``RESEND_WINDOW`` ago and its
-    event log does not show it: it is not sent again unless the person decides so. Nothing was sent."""
-
-    def __init__(self, intent: Intent) -> None:
-        super().__init__(
-            f"The {intent.operation.value} of {intent.reference} started {intent.created_at:%Y-%m-%d %H:%M} "
-            f"UTC by {intent.os_user} has no known outcome, and the payment's event log shows no such "
-            f"{intent.operation.value}. It started more than {_hours(RESEND_WINDOW)} hours ago, so it is "
-            "not sent again by itself: send it again (same idempotency key) or abandon it. Nothing was sent."
-        )
-        self.intent = intent
-
-
 class Snapshots(Protocol):
     """Where the engine hands the payments it reads (the desk saves and publishes them)."""
 
@@ -146,17 +107,6 @@ class Snapshots(Protocol):
     async def read_again(self, reference: str, source: str) -> None:
         """Read the payment again after a refusal (best effort: a failure is only logged)."""
         ...
-
-
-async def read_with_events(client: EPaymentClient, reference: str) -> tuple[Payment, list[PaymentEvent]]:
-    """The payment and its event log, read together; the first error of either is raised."""
-    try:
-        async with asyncio.TaskGroup() as group:
-            payment = group.create_task(client.get_payment(reference))
-            events = group.create_task(client.get_events(reference))
-    except BaseExceptionGroup as errors:
-        raise _first(errors) from None
-    return payment.result(), events.result()
 
 
 def attempted_long_ago(intent: Intent, now: datetime) -> bool:
@@ -192,7 +142,8 @@ class SendEngine:
         self, operation: Operation, reference: str, amount: Money | None, *, key: str | None = None
     ) -> Intent:
         """Commit the intent durably (only then may it be sent). ``AlreadyPendingError`` when another
-        intent on the payment has no outcome yet."""
+        intent on the payment has no outcome yet; ``KeyAlreadyUsedError`` when ``key`` names another
+        operation (a refused intent begun again with its own key is reopened by the journal)."""
         try:
             return await self._db(
                 self.journal.begin,
@@ -206,6 +157,8 @@ class SendEngine:
             )
         except IntentPendingError as error:
             raise AlreadyPendingError(error.intent) from None
+        except IdempotencyKeyUsedError as error:
+            raise KeyAlreadyUsedError(str(error), error.intent) from None
 
     async def begin_and_send(
         self,
@@ -372,7 +325,7 @@ class SendEngine:
         if settled is not None:
             return settled
         if not decided and attempted_long_ago(intent, datetime.now(UTC)):
-            raise NeedsDecisionError(intent)
+            raise NeedsDecisionError(intent, RESEND_WINDOW)
         return await self.send(intent, before, resumed=True, source=source, transaction_only=transaction_only)
 
     async def finish(self, intent: Intent, status: IntentStatus, outcome: str) -> None:
@@ -408,24 +361,3 @@ def _merge(before: Payment | None, answer: Payment) -> Payment:
         payment_method=answer.payment_method or before.payment_method,
         redirect_url=answer.redirect_url or before.redirect_url,
     )
-
-
-def _hours(window: timedelta) -> int:
-    return int(window.total_seconds() // 3600)
-
-
-def _first(group: BaseExceptionGroup[BaseException]) -> BaseException:
-    leaves: list[BaseException] = []
-
-    def walk(error: BaseException) -> None:
-        if isinstance(error, BaseExceptionGroup):
-            for inner in error.exceptions:
-                walk(inner)
-        else:
-            leaves.append(error)
-
-    walk(group)
-    for leaf in leaves:
-        if not isinstance(leaf, asyncio.CancelledError):
-            return leaf
-    return leaves[0]

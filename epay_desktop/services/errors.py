@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from epay_desktop.api import redact
 from epay_desktop.domain import Money, TrackedPayment
+
+if TYPE_CHECKING:
+    from datetime import timedelta
+
+    from epay_desktop.store import Intent
 
 
 class DeskError(Exception):
@@ -50,6 +57,56 @@ class ReadOnlyRegisterError(DeskError):
 
 class DeskInputError(DeskError, ValueError):
     """Input for a new payment that the API would refuse (the message says which field)."""
+
+
+class AlreadyPendingError(OperationPendingError):
+    """``begin`` found another intent on this payment without an outcome (``intent``; begun by
+    another window, copy of the app or process meanwhile). Nothing was sent."""
+
+    def __init__(self, intent: Intent) -> None:
+        super().__init__(
+            f"A {intent.operation.value} of {intent.reference} was started at {intent.created_at:%H:%M:%S} "
+            f"UTC by {intent.os_user} (another window or copy of the app) and is in progress or has no "
+            "known outcome yet. Nothing more was sent; wait for it, then refresh the payment."
+        )
+        self.intent = intent
+
+
+class FinishedMeanwhileError(OperationFinishedError):
+    """The intent to send was finished meanwhile elsewhere (``intent``): a stale copy is never sent."""
+
+    def __init__(self, intent: Intent) -> None:
+        super().__init__(
+            f"The {intent.operation.value} of {intent.reference} started {intent.created_at:%Y-%m-%d %H:%M} "
+            f"UTC was finished meanwhile elsewhere ({intent.status.value}: {intent.outcome}). Nothing was "
+            "sent now; refresh the payment to see where it stands."
+        )
+        self.intent = intent
+
+
+class NeedsDecisionError(OperationPendingError):
+    """An intent that may have reached the server started more than ``window`` ago (the engine's
+    ``RESEND_WINDOW``) and its event log does not show it: it is not sent again unless the person
+    decides so. Nothing was sent."""
+
+    def __init__(self, intent: Intent, window: timedelta) -> None:
+        hours = int(window.total_seconds() // 3600)
+        super().__init__(
+            f"The {intent.operation.value} of {intent.reference} started {intent.created_at:%Y-%m-%d %H:%M} "
+            f"UTC by {intent.os_user} has no known outcome, and the payment's event log shows no such "
+            f"{intent.operation.value}. It started more than {hours} hours ago, so it is "
+            "not sent again by itself: send it again (same idempotency key) or abandon it. Nothing was sent."
+        )
+        self.intent = intent
+
+
+class KeyAlreadyUsedError(DeskError, ValueError):
+    """The Idempotency-Key given already names another operation in the journal (or one that did not
+    fail); nothing was written or sent."""
+
+    def __init__(self, message: str, intent: Intent) -> None:
+        super().__init__(message)
+        self.intent = intent
 
 
 def said(error: BaseException) -> str:

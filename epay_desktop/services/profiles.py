@@ -25,7 +25,7 @@ from epay_desktop.domain import Currency
 log = logging.getLogger(__name__)
 
 KEYRING_SERVICE = "epay-desktop"
-MSN_PATTERN = re.compile(r"^[0-9]{4,7}$")
+MSN_PATTERN = re.compile(r"^[0-9]{4,10}$")  # ePayment 1.8.1 MSN
 DEMO_BASE_URL = "http://sandbox.epay.local"
 TEST_BASE_URL = "https://apitest.vipps.no"
 PRODUCTION_BASE_URL = "https://api.vipps.no"
@@ -117,7 +117,7 @@ class Profile:
             raise ProfileError("A profile name can be at most 80 characters.")
         if not MSN_PATTERN.fullmatch(self.merchant_serial_number):
             raise ProfileError(
-                f"The merchant serial number must be 4 to 7 digits, got {self.merchant_serial_number!r}."
+                f"The merchant serial number must be 4 to 10 digits, got {self.merchant_serial_number!r}."
             )
         if self.is_demo and self.merchant_serial_number not in DEMO_MERCHANT_CURRENCIES:
             known = ", ".join(f"{m} ({c.value})" for m, c in DEMO_MERCHANT_CURRENCIES.items())

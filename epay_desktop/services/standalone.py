@@ -10,9 +10,9 @@ from __future__ import annotations
 import asyncio
 from datetime import datetime
 from pathlib import Path
-from types import TracebackType
 
 from epay_desktop.api import EPaymentClient
+from epay_desktop.api.lifecycle import AsyncClosing
 from epay_desktop.domain import Payment, PaymentEvent, TrackedPayment
 from epay_desktop.services.engine import SendEngine
 from epay_desktop.store import Intent, Store
@@ -49,7 +49,7 @@ class _Unkept:
         return None  # nothing is shown but the refusal itself
 
 
-class StandaloneJournal:
+class StandaloneJournal(AsyncClosing):
     """One journal file, one environment (``profile``) and one client: ``engine`` sends through it.
     Open with ``await StandaloneJournal.open(...)`` and use as ``async with``."""
 
@@ -76,14 +76,3 @@ class StandaloneJournal:
 
     async def aclose(self) -> None:
         await asyncio.to_thread(self._store.close)
-
-    async def __aenter__(self) -> StandaloneJournal:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()

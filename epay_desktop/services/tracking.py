@@ -19,9 +19,9 @@ from epay_desktop.api import EPaymentError
 from epay_desktop.domain import Payment, PaymentEvent, TrackedPayment
 from epay_desktop.services.changes import PaymentChanged
 from epay_desktop.services.context import DeskContext
-from epay_desktop.services.engine import read_with_events
 from epay_desktop.services.errors import DeskError, said
 from epay_desktop.services.importing import parse_csv, parse_references
+from epay_desktop.services.reading import read_with_events
 from epay_desktop.services.results import AddReport, ImportReport
 from epay_desktop.store import NewEntry, SnapshotError, Store
 

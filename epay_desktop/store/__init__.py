@@ -22,6 +22,7 @@ from epay_desktop.store.db import (
     move_aside,
 )
 from epay_desktop.store.journal import (
+    IdempotencyKeyUsedError,
     Intent,
     IntentFinishedError,
     IntentPendingError,
@@ -62,6 +63,7 @@ __all__ = [
     "AuditEntry",
     "AuditLog",
     "Database",
+    "IdempotencyKeyUsedError",
     "Intent",
     "IntentFinishedError",
     "IntentPendingError",

@@ -71,6 +71,9 @@ def payment_to_json(payment: Payment) -> dict[str, Any]:
         "paymentMethod": payment.payment_method,
         "redirectUrl": payment.redirect_url,
         "metadata": dict(payment.metadata),
+        "captureGuaranteedUntil": (
+            payment.capture_guaranteed_until.isoformat() if payment.capture_guaranteed_until else None
+        ),
     }
 
 
@@ -95,9 +98,15 @@ def payment_from_json(data: Any, known_reference: str | None = None) -> Payment:
             redirect_url=data.get("redirectUrl"),
             raw_state=sys.intern(str(data.get("rawState", ""))),
             metadata={str(k): str(v) for k, v in metadata.items()},
+            capture_guaranteed_until=_moment(data.get("captureGuaranteedUntil")),
         )
     except (KeyError, TypeError, ValueError, AttributeError) as error:
         raise SnapshotError(f"unreadable payment snapshot: {error}") from error
+
+
+def _moment(value: Any) -> datetime | None:
+    """A stored date-time (absent in snapshots written before it was kept)."""
+    return datetime.fromisoformat(value) if isinstance(value, str) and value else None
 
 
 def event_to_json(event: PaymentEvent) -> dict[str, Any]:

@@ -121,6 +121,19 @@ class IntentFinishedError(Exception):
         self.intent = intent
 
 
+class IdempotencyKeyUsedError(ValueError):
+    """``begin`` was given an Idempotency-Key the journal already holds for another operation (or for
+    one that did not fail): a key names one operation, so nothing was written."""
+
+    def __init__(self, intent: Intent) -> None:
+        super().__init__(
+            f"Idempotency key {intent.idempotency_key} already belongs to the {intent.operation.value} of "
+            f"{intent.reference} started {intent.created_at:%Y-%m-%d %H:%M} UTC ({intent.status.value}); "
+            "use it only to repeat that same operation, or leave the key out."
+        )
+        self.intent = intent
+
+
 class Journal:
     def __init__(self, db: Database) -> None:
         self.db = db
@@ -140,7 +153,11 @@ class Journal:
     ) -> Intent:
         """Commit the intent (and its audit line) durably; only then may the request be sent.
 
-        Raises ``IntentPendingError`` (nothing written) when the payment already has a pending intent."""
+        Raises ``IntentPendingError`` (nothing written) when the payment already has a pending intent.
+        A key the journal already holds reopens its intent when that intent was refused (failed) and is
+        the same operation (profile, payment, amount): the API asks for some refusals to be sent again
+        later with the same key (6280 "Capture failed, please try again later", 6260, 6250, 423). Any
+        other reuse of a key raises ``IdempotencyKeyUsedError`` (nothing written)."""
         created = now or utc_now()
 
         def pending_one(conn: sqlite3.Connection) -> Intent | None:
@@ -151,12 +168,48 @@ class Journal:
             ).fetchone()
             return _intent(row) if row else None
 
+        def reopen(conn: sqlite3.Connection, earlier: Intent) -> Intent:
+            same = (
+                earlier.status is IntentStatus.FAILED
+                and (earlier.operation, earlier.profile, earlier.merchant_serial_number, earlier.reference)
+                == (operation, profile, msn, reference)
+                and earlier.amount == amount
+            )
+            if not same:
+                raise IdempotencyKeyUsedError(earlier)
+            conn.execute(
+                "UPDATE intents SET status = 'pending', outcome = '', finished_at = NULL WHERE id = ?",
+                (earlier.id,),
+            )
+            insert_line(
+                conn,
+                at=created,
+                os_user=os_user,
+                profile=profile,
+                msn=msn,
+                action=operation.value,
+                result="requested",
+                reference=reference,
+                amount=amount,
+                detail=audit_detail or "again, with the same idempotency key",
+                idempotency_key=idempotency_key,
+                intent_id=earlier.id,
+            )
+            reopened = _read_intent(conn, earlier.id)
+            assert reopened is not None  # read in this very transaction
+            return reopened
+
         def work(conn: sqlite3.Connection) -> Intent:
             # Inside the write transaction (BEGIN IMMEDIATE): nobody can begin between this check and
             # the insert. The unique index is the second line of defence.
             found = pending_one(conn)
             if found is not None:
                 raise IntentPendingError(found)
+            row = conn.execute(
+                f"SELECT {_COLUMNS} FROM intents WHERE idempotency_key = ?", (idempotency_key,)
+            ).fetchone()
+            if row is not None:
+                return reopen(conn, _intent(row))
             try:
                 cursor = conn.execute(
                     "INSERT INTO intents (operation, profile, msn, reference, amount, currency, "

@@ -6,6 +6,8 @@ recomputed here).
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from PySide6.QtCore import QLocale, Signal
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
@@ -90,6 +92,9 @@ class DetailsPanel(QWidget):
             value = _value_label(actions_box, f"{_ACTION_LABELS[action]} possible")
             self.action_labels[action] = value
             actions_form.addRow(_ACTION_LABELS[action], value)
+        # captureGuaranteedUntil: until when a capture of the reservation is sure to succeed.
+        self.guarantee = _value_label(actions_box, "Capture guaranteed until")
+        actions_form.addRow("Capture guarantee", self.guarantee)
         layout.addWidget(actions_box)
 
         psp_row = QHBoxLayout()
@@ -139,7 +144,7 @@ class DetailsPanel(QWidget):
         if tracked is None:
             self.title.setText("Select a payment to see its details.")
             self.notice.hide()
-            for label in (*self.figures.values(), *self.action_labels.values()):
+            for label in (*self.figures.values(), *self.action_labels.values(), self.guarantee):
                 label.setText("–")
             self.psp_reference.clear()
             self.copy_button.setEnabled(False)
@@ -156,7 +161,7 @@ class DetailsPanel(QWidget):
         self.notice.setVisible(bool(notices))
         payment = tracked.payment
         if payment is None:
-            for label in (*self.figures.values(), *self.action_labels.values()):
+            for label in (*self.figures.values(), *self.action_labels.values(), self.guarantee):
                 label.setText("–")
             from epay_desktop.ui.payments_model import state_text  # loaded once a desk is bound
 
@@ -178,6 +183,9 @@ class DetailsPanel(QWidget):
                 label.setText(f"Yes: {_ACTION_VERBS[action]} {format_money(check.amount, loc)}")
             else:
                 label.setText(f"No. {check.reason}")
+        from epay_desktop.ui.payments_model import guarantee_text  # loaded once a desk is bound
+
+        self.guarantee.setText(guarantee_text(payment, datetime.now(UTC), loc) or "–")
         self.psp_reference.setText(payment.psp_reference)
         self.psp_reference.setCursorPosition(0)  # show its start, not its end
         self.copy_button.setEnabled(bool(payment.psp_reference))

@@ -13,9 +13,9 @@ from typing import Any
 
 from PySide6.QtCore import QLocale, QModelIndex, QPersistentModelIndex, Qt
 
-from epay_desktop.domain import TrackedPayment
+from epay_desktop.domain import Guarantee, Payment, TrackedPayment, capture_guarantee
 from epay_desktop.domain.breakdown import AmountBreakdown, breakdown
-from epay_desktop.ui.formatting import format_money, format_percent
+from epay_desktop.ui.formatting import format_datetime, format_money, format_percent
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _AnyIndex = QModelIndex | QPersistentModelIndex
@@ -117,6 +117,39 @@ def describe_age(age: timedelta) -> str:
     if seconds < 2 * 86400:
         return f"{seconds // 3600} h ago"
     return f"{seconds // 86400} days ago"
+
+
+def guarantee_text(payment: Payment | None, now: datetime, locale: QLocale | None = None) -> str:
+    """Until when a capture of what is still reserved is guaranteed, and a warning when that ends soon
+    or has ended ("" when the API gave no date)."""
+    if payment is None or payment.capture_guaranteed_until is None:
+        return ""
+    when = format_datetime(payment.capture_guaranteed_until, locale, seconds=False)
+    status = capture_guarantee(payment, now)
+    if status is Guarantee.ENDED:
+        return f"Capture guarantee ended {when}: a capture may now fail. Capture at once, or cancel."
+    if status is Guarantee.LAPSING:
+        left = _aware(payment.capture_guaranteed_until) - _aware(now)
+        return (
+            f"Capture guaranteed only until {when} ({_describe_left(left)}): capture or cancel before then."
+        )
+    return f"Capture guaranteed until {when}."
+
+
+def lapse_warning(tracked: TrackedPayment, now: datetime) -> bool:
+    """The list marks a reservation whose capture guarantee ends soon or has ended."""
+    if tracked.payment is None:
+        return False
+    return capture_guarantee(tracked.payment, now) in (Guarantee.LAPSING, Guarantee.ENDED)
+
+
+def _describe_left(left: timedelta) -> str:
+    hours = int(left.total_seconds()) // 3600
+    if hours >= 48:
+        return f"{hours // 24} days left"
+    if hours >= 1:
+        return f"{hours} h left"
+    return "less than an hour left"
 
 
 def freshness_text(tracked: TrackedPayment, now: datetime) -> str:

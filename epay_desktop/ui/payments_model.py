@@ -22,7 +22,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QLocale, QModelIndex, QObject, Qt, Signal
-from PySide6.QtGui import QFont, QGuiApplication, QPalette
+from PySide6.QtGui import QFont, QGuiApplication, QIcon, QPalette
+from PySide6.QtWidgets import QApplication, QStyle
 
 from epay_desktop.domain import STALE_AFTER, State, TrackedPayment
 from epay_desktop.domain.breakdown import breakdown
@@ -42,6 +43,8 @@ from epay_desktop.ui.payments_cells import (
     bar_tooltip,
     describe_age,
     freshness_text,
+    guarantee_text,
+    lapse_warning,
     state_text,
 )
 from epay_desktop.ui.payments_filter import PaymentsFilterModel
@@ -59,6 +62,8 @@ __all__ = [
     "bar_tooltip",
     "describe_age",
     "freshness_text",
+    "guarantee_text",
+    "lapse_warning",
     "state_text",
 ]
 
@@ -118,6 +123,12 @@ class PaymentsModel(QAbstractTableModel):
                 return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
             return None
         tracked = self._rows[row]
+        if role == Qt.ItemDataRole.DecorationRole:
+            # A reservation whose capture guarantee ends soon (or has ended) is marked by its amount (a
+            # column with room to spare: the reference must stay readable).
+            if column == Column.AMOUNT and lapse_warning(tracked, self._now):
+                return _warning_icon()
+            return None
         if role == Qt.ItemDataRole.FontRole:
             return self._stale_font if tracked.looks_stale(self._now) else None
         if role == Qt.ItemDataRole.ForegroundRole:
@@ -316,6 +327,8 @@ class PaymentsModel(QAbstractTableModel):
     def _tooltip(self, t: TrackedPayment, column: int) -> str | None:
         if column == Column.UPDATED:
             return freshness_text(t, self._now)
+        if column in (Column.AMOUNT, Column.STATE) and lapse_warning(t, self._now):
+            return guarantee_text(t.payment, self._now, self._locale)
         if t.fetch_error and (t.payment is None or column == Column.STATE):
             return f"Could not read the payment: {t.fetch_error}"
         if t.payment is None:
@@ -327,3 +340,15 @@ class PaymentsModel(QAbstractTableModel):
         if column == Column.DESCRIPTION and t.description:
             return t.description
         return None
+
+
+def _warning_icon() -> QIcon:
+    """The style's own warning icon (follows the platform theme), looked up once a row needs it."""
+    global _WARNING_ICON
+    if _WARNING_ICON is None:
+        style = QApplication.style()
+        _WARNING_ICON = style.standardIcon(QStyle.StandardPixmap.SP_MessageBoxWarning)
+    return _WARNING_ICON
+
+
+_WARNING_ICON: QIcon | None = None

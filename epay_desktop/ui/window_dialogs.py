@@ -92,7 +92,7 @@ def open_audit(window: MainWindow) -> QDialog:
 
 
 def show_about(window: MainWindow) -> QDialog:
-    from epay_desktop import APP_NAME, __version__
+    from epay_desktop import APP_NAME, __version__, paths
 
     box = QMessageBox(window)
     box.setWindowTitle(f"About {APP_NAME}")
@@ -101,8 +101,11 @@ def show_about(window: MainWindow) -> QDialog:
     box.setInformativeText(
         "A back-office for merchants that take Vipps MobilePay payments through the ePayment API: "
         "track payments, see what was captured, refunded and cancelled, and cancel safely.\n\n"
-        "MIT licence."
+        "MIT licence.\n\n"
+        # Support asks for this file: its path can be selected and copied.
+        f"Log file: {paths.log_file()}"
     )
+    box.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
     box.setAccessibleName(f"About {APP_NAME}")
     box.setStandardButtons(QMessageBox.StandardButton.Close)
     return _opened(window, box)

@@ -180,3 +180,21 @@ def test_the_installed_entry_point_runs() -> None:
     )
     assert result.returncode == 0, result.stderr
     assert "credentials accepted" in result.stdout
+
+
+def test_a_reader_that_stops_reading_is_not_a_crash(capsys: pytest.CaptureFixture[str]) -> None:
+    """``epay --json get REF | head -c1``: the reader goes away before the output is written; epay
+    finishes quietly with its own exit code (no BrokenPipeError traceback)."""
+    _authorized(capsys)
+    entry = "import sys; from epay_desktop.cli import main; sys.exit(main())"
+    process = subprocess.Popen(
+        [sys.executable, "-c", entry, "--json", "get", REF],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert process.stdout is not None
+    process.stdout.close()  # like `head -c1` after its byte, before epay has written anything
+    _out, err = process.communicate(timeout=60)
+    assert "Traceback" not in err.decode(), err.decode()
+    assert "BrokenPipeError" not in err.decode()
+    assert process.returncode == 0

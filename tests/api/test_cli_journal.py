@@ -60,8 +60,8 @@ class LoseAnswers(httpx.AsyncBaseTransport):
 @pytest.fixture(autouse=True)
 def lossy_sandbox(monkeypatch: pytest.MonkeyPatch) -> None:
     module = importlib.import_module("epay_desktop.cli.connection")
-    real = module._in_process_sandbox
-    monkeypatch.setattr(module, "_in_process_sandbox", lambda: LoseAnswers(real()))
+    real = module.in_process_sandbox
+    monkeypatch.setattr(module, "in_process_sandbox", lambda: LoseAnswers(real()))
     monkeypatch.setattr(LoseAnswers, "lose", False)
     monkeypatch.setattr(LoseAnswers, "lost", 0)
     monkeypatch.setattr(LoseAnswers, "refuse", False)

@@ -18,7 +18,7 @@ from epay_desktop.api import (
     OutcomeUnknownError,
     RateLimitedError,
 )
-from epay_desktop.api.errors import advice_for
+from epay_desktop.api.advice import RETRY_SAME_KEY_CODES, advice_for, retry_with_same_key
 from tests.conftest import REFERENCE_DIR
 
 
@@ -48,13 +48,52 @@ def test_every_error_code_in_facts_has_advice() -> None:
     assert missing == []
 
 
+def _codes_in_the_newest_list() -> set[str]:
+    """Every code in a table row of the 2026 error list (agent-toolkit/epayment_references_errors.md)."""
+    text = (REFERENCE_DIR / "vipps-epayment" / "agent-toolkit" / "epayment_references_errors.md").read_text(
+        encoding="utf-8"
+    )
+    return set(re.findall(r"^\| (\d{4,5}) \|", text, flags=re.MULTILINE))
+
+
+def test_every_error_code_in_the_newest_list_has_advice() -> None:
+    codes = _codes_in_the_newest_list()
+    assert {"3010", "4110", "5010", "6230", "6260", "6280", "7010", "10070"} <= codes
+    assert len(codes) >= 60
+    missing = sorted(codes - ADVICE.keys(), key=int)
+    assert missing == []
+    # Nothing made up either: every code with a sentence is in the newest list.
+    assert sorted(ADVICE.keys() - codes, key=int) == []
+
+
+def test_advice_follows_the_newest_titles() -> None:
+    # epayment_references_errors.md: 6110 too late, 6120 too soon, 6130 needs a receipt; 4110 duplicate
+    # keys; 6280 "Retry the capture with the same idempotency key after a short wait".
+    assert "60 days" in ADVICE["6110"]
+    assert "10 minutes" in ADVICE["6120"]
+    assert "receipt" in ADVICE["6130"]
+    assert "twice" in ADVICE["4110"]
+    assert "try again later with the same idempotency key" in ADVICE["6280"]
+    assert "same key" in ADVICE["6260"]
+
+
+def test_retry_with_same_key() -> None:
+    assert {"6160", "6250", "6260", "6280"} == RETRY_SAME_KEY_CODES
+    assert retry_with_same_key("6280", 400)
+    assert retry_with_same_key(None, 423)
+    assert not retry_with_same_key("6090", 400)
+    assert not retry_with_same_key(None, 400)
+    error = ApiError(400, "Capture failed, please try again later", error_code="6280")
+    assert "try again later with the same idempotency key" in error.summary()
+
+
 def test_advice_is_a_plain_sentence() -> None:
     for code, sentence in ADVICE.items():
         assert sentence.endswith("."), code
         assert "\n" not in sentence
         assert 20 < len(sentence) < 200, code
     assert "refund instead" in ADVICE["6040"]
-    assert "try again in a minute" in ADVICE["6250"]
+    assert "again in a minute" in ADVICE["6250"]
 
 
 def test_advice_falls_back_to_the_status() -> None:

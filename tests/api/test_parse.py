@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -88,6 +89,25 @@ def test_extra_fields_and_missing_optional_fields_are_fine() -> None:
     payment = parse_payment(body)
     assert payment.psp_reference == ""
     assert payment.metadata == {"orderId": "42"}
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        # agent-toolkit/epayment_references_operations.md "Get payment" example.
+        ("2026-09-01T07:53:44.812+00:00", datetime(2026, 9, 1, 7, 53, 44, 812000, tzinfo=UTC)),
+        ("2026-09-01T07:53:44Z", datetime(2026, 9, 1, 7, 53, 44, tzinfo=UTC)),
+        ("2026-09-01T07:53:44", datetime(2026, 9, 1, 7, 53, 44, tzinfo=UTC)),  # no offset: UTC
+        ("next week", None),
+        (12345, None),
+        (None, None),
+    ],
+)
+def test_capture_guaranteed_until(value: object, expected: datetime | None) -> None:
+    body = payment_body()
+    if value is not None:
+        body["captureGuaranteedUntil"] = value
+    assert parse_payment(body).capture_guaranteed_until == expected
 
 
 @pytest.mark.parametrize(

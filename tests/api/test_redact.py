@@ -90,7 +90,7 @@ def test_credentials_repr_hides_secrets() -> None:
     assert CREDENTIALS.subscription_key not in text
     assert "demo-client" in text
     client = EPaymentClient(Environment.sandbox(), CREDENTIALS)
-    shown = repr(client.credentials)
+    shown = repr(client.session.credentials)
     assert "demo-client" in shown
     assert CREDENTIALS.client_secret not in shown
     import asyncio

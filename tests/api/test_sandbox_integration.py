@@ -7,6 +7,7 @@ import asyncio
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
+from datetime import timedelta
 
 import httpx
 import pytest
@@ -24,6 +25,7 @@ from epay_desktop.api import (
     NotFoundError,
     RetryPolicy,
     SandboxControls,
+    retry_with_same_key,
 )
 from epay_desktop.domain import Currency, EventName, Money, State, cancel_outcome
 from epay_desktop.sandbox import SandboxConfig, create_app
@@ -175,10 +177,12 @@ async def test_429_waits_as_retry_after_says(mode: str) -> None:
             async with box.client(RetryPolicy(sleep=sleep, total_budget=120)) as client:
                 ref = "rate-limit-0001"
                 await _authorized_payment(client, ref)
-                for _ in range(4):  # create + 4 captures = 5 writes this minute
+                # Capture has its own budget of 5 a minute per reference (per endpoint, agent-toolkit
+                # epayment_references_errors.md "Rate limits"): the sixth waits.
+                for _ in range(5):
                     await client.capture(ref, Money(100, NOK))
                 payment = await client.capture(ref, Money(100, NOK))
-    assert payment.aggregate.captured == Money(500, NOK)
+    assert payment.aggregate.captured == Money(600, NOK)
     assert len(waits) == 1
     assert 0 < waits[0] <= 60  # the sandbox's Retry-After, honoured as given
 
@@ -331,3 +335,54 @@ async def test_a_qr_payment_gets_the_target_url_a_phone_opens(sandbox: Sandbox) 
     assert page.status_code == 200
     assert "qr-target-001" in page.text
     assert png.headers["content-type"] == "image/png"
+
+
+async def test_capture_guaranteed_until_is_read(sandbox: Sandbox) -> None:
+    # agent-toolkit/epayment_references_operations.md "Get payment": captureGuaranteedUntil.
+    ref = "guarantee-read-01"
+    async with opened(sandbox) as (client, _):
+        await client.create_payment(
+            reference=ref, amount=Money(10000, NOK), description="Guarantee", phone_number="4791234567"
+        )
+        assert (await client.get_payment(ref)).capture_guaranteed_until is None
+        await client.force_approve(ref)
+        payment = await client.get_payment(ref)
+        events = await client.get_events(ref)
+    authorized = next(e.timestamp for e in events if e.name is EventName.AUTHORIZED)
+    assert authorized is not None
+    assert payment.capture_guaranteed_until is not None
+    assert payment.capture_guaranteed_until.tzinfo is not None
+    assert payment.capture_guaranteed_until - authorized == timedelta(days=7)
+
+
+async def test_423_order_processing_is_retried_with_the_same_key(sandbox: Sandbox) -> None:
+    # agent-toolkit/epayment_references_errors.md: 423 Locked "Retry after a short wait"; 6160.
+    ref = "locked-retry-01"
+    async with opened(sandbox, RetryPolicy(base_delay=0.3, max_attempts=6)) as (client, controls):
+        await _authorized_payment(client, ref)
+        await controls.set_faults(processing_ms=300)
+        first, second = await asyncio.gather(
+            client.capture(ref, Money(1000, NOK), idempotency_key="locked-a"),
+            client.capture(ref, Money(2000, NOK), idempotency_key="locked-b"),
+        )
+        await controls.set_faults()
+        events = await client.get_events(ref)
+    captured = [e for e in events if e.name is EventName.CAPTURED]
+    assert sorted(e.idempotency_key or "" for e in captured) == ["locked-a", "locked-b"]
+    assert max(first.aggregate.captured, second.aggregate.captured) == Money(3000, NOK)
+
+
+async def test_capture_failed_try_again_later_keeps_the_key(sandbox: Sandbox) -> None:
+    # agent-toolkit/epayment_references_errors.md 6280: "Retry the capture with the same idempotency key
+    # after a short wait"; the client does not retry a 400 by itself, it says so.
+    ref = "capture-6280-01"
+    async with opened(sandbox, RetryPolicy.none()) as (client, controls):
+        await _authorized_payment(client, ref)
+        await controls.set_faults(capture_failures=1)
+        with pytest.raises(ApiError) as refused:
+            await client.capture(ref, Money(1000, NOK), idempotency_key="cap-later")
+        assert refused.value.error_code == "6280"
+        assert retry_with_same_key(refused.value.error_code, refused.value.status)
+        assert "try again later with the same idempotency key" in refused.value.advice
+        again = await client.capture(ref, Money(1000, NOK), idempotency_key="cap-later")
+    assert again.aggregate.captured == Money(1000, NOK)

@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from epay_desktop.domain import (
+    LAPSE_WARNING,
     Action,
     Aggregate,
     Currency,
+    Guarantee,
     Money,
     Payment,
     State,
     cancel_outcome,
     capturable,
+    capture_guarantee,
     check_action,
     refundable,
     releasable,
@@ -100,3 +106,35 @@ def test_amounts_never_negative_and_add_up(a: int, c: int, x: int, r: int) -> No
     if c + x <= a:
         assert releasable(p).value + c + x == a
     assert check_action(p, Action.CANCEL).allowed == (releasable(p).value > 0)
+
+
+def test_capture_guarantee_warns_before_the_reservation_may_lapse() -> None:
+    # agent-toolkit/epayment_references_operations.md "Get payment": captureGuaranteedUntil;
+    # payment-lifecycle_SKILL.md: after it a capture is a new charge attempt that can fail.
+    until = datetime(2026, 9, 8, 12, 0, tzinfo=UTC)
+    reserved = Payment(
+        reference="guarantee-01",
+        amount=Money(10000, Currency.NOK),
+        state=State.AUTHORIZED,
+        aggregate=Aggregate(
+            Money(10000, Currency.NOK), Money(0, Currency.NOK), Money(0, Currency.NOK), Money(0, Currency.NOK)
+        ),
+        capture_guaranteed_until=until,
+    )
+    assert capture_guarantee(reserved, until - LAPSE_WARNING - timedelta(seconds=1)) is Guarantee.HELD
+    assert capture_guarantee(reserved, until - LAPSE_WARNING) is Guarantee.LAPSING
+    assert capture_guarantee(reserved, until - timedelta(minutes=1)) is Guarantee.LAPSING
+    assert capture_guarantee(reserved, until) is Guarantee.ENDED
+    assert capture_guarantee(reserved, until.replace(tzinfo=None) - timedelta(days=1)) is Guarantee.LAPSING
+    # Nothing left to capture, or no date from the API: nothing to warn about.
+    captured = replace(
+        reserved,
+        aggregate=Aggregate(
+            Money(10000, Currency.NOK),
+            Money(10000, Currency.NOK),
+            Money(0, Currency.NOK),
+            Money(0, Currency.NOK),
+        ),
+    )
+    assert capture_guarantee(captured, until) is Guarantee.NONE
+    assert capture_guarantee(replace(reserved, capture_guaranteed_until=None), until) is Guarantee.NONE

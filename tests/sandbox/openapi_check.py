@@ -1,4 +1,5 @@
-"""Validate every sandbox answer against the official specs (with spec_overrides.py applied).
+"""Validate every sandbox answer against the official specs: ePayment 1.8.1 (the newest) and the
+access token spec, with spec_overrides.py applied.
 
 A real validator (openapi-core) reads the YAML copies in tests/reference; ``check`` raises an
 AssertionError naming the operation, status and the validator's complaint.
@@ -34,7 +35,7 @@ def _load(name: str) -> dict[str, Any]:
 
 @functools.cache
 def epayment_spec() -> OpenAPI:
-    spec = apply_epayment_overrides(_load("epayment.v1.yml"), _load("order-management-2.3.24.swagger.yaml"))
+    spec = apply_epayment_overrides(_load("epayment-1.8.1.yaml"))
     return OpenAPI.from_dict(spec, config=CONFIG)
 
 

@@ -353,20 +353,28 @@ async def test_unanswered_payment_expires_after_ten_minutes(app: Starlette, api:
     assert [e["name"] for e in (await api.events("expires-1")).json()] == ["CREATED", "EXPIRED"]
 
 
-async def test_rate_limits_per_reference() -> None:
+async def test_rate_limits_per_reference_and_endpoint() -> None:
+    # agent-toolkit epayment_references_operations.md (table "Rate limit per reference") and
+    # epayment_references_errors.md "Rate limits": create, capture, cancel, refund 5/min each per
+    # reference + MSN; get payment and get event log 120/min each per reference + subscription key.
     app = create_app(SandboxConfig(data="empty", frozen_clock=True))
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=BASE_URL) as client:
         api = Api(client)
         await api.fetch_token()
-        await api.authorized("rate-ref-1", 1000)  # create = write 1
-        for _ in range(4):
+        await api.authorized("rate-ref-1", 1000)
+        for _ in range(5):
             assert (await api.capture("rate-ref-1", 1)).status_code == 200
         limited = await api.capture("rate-ref-1", 1)
         assert limited.status_code == 429
         assert int(limited.headers["Retry-After"]) >= 1
+        # Refund has its own budget of five for the same reference.
+        for _ in range(5):
+            assert (await api.refund("rate-ref-1", 1)).status_code == 200
+        assert (await api.refund("rate-ref-1", 1)).status_code == 429
         assert (await api.create("rate-ref-2")).status_code == 201  # another reference has its own budget
         sandbox_of(app).clock.advance(60)
         assert (await api.capture("rate-ref-1", 1)).status_code == 200
         statuses = [(await api.get("rate-ref-2")).status_code for _ in range(121)]
         assert statuses.count(200) == 120
         assert statuses[-1] == 429
+        assert (await api.events("rate-ref-2")).status_code == 200  # the event log counts apart

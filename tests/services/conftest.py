@@ -3,6 +3,7 @@ a real SQLite register in the test's app home."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -95,7 +96,7 @@ class Bench:
     ) -> Intent:
         """An intent in the desk's journal as if its call was interrupted (no outcome yet), sent
         ``attempts`` times; ``now``: when it was written."""
-        intent = await self.desk._db(
+        intent = await asyncio.to_thread(
             self.desk.store.journal.begin,
             operation=operation,
             profile="Demo",
@@ -107,7 +108,7 @@ class Bench:
             now=now,
         )
         for _ in range(attempts):
-            await self.desk._db(self.desk.store.journal.note_attempt, intent.id)
+            await asyncio.to_thread(self.desk.store.journal.note_attempt, intent.id)
         return intent
 
 

@@ -54,7 +54,7 @@ def test_profiles_are_saved_without_secrets_and_demo_is_built_in(app_home: Path)
     ("profile", "match"),
     [
         (Profile("", ProfileKind.TEST, "123456", "c"), "needs a name"),
-        (Profile("x", ProfileKind.TEST, "12", "c"), "4 to 7 digits"),
+        (Profile("x", ProfileKind.TEST, "12", "c"), "4 to 10 digits"),
         (Profile("x", ProfileKind.PRODUCTION, "123456", ""), "client id"),
         (Profile("x", ProfileKind.CUSTOM, "123456", "c", "ftp://nope"), "base URL"),
         (Profile("x", ProfileKind.CUSTOM, "123456", "c", None), "base URL"),

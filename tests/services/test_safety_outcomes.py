@@ -42,7 +42,7 @@ async def test_a_cancel_that_happened_but_whose_retry_was_refused_is_reconciled(
     ref = await bench.approved_payment(7700)
     proxy = RefuseTheRetry(bench.transport)
     client = EPaymentClient(
-        Environment.sandbox(BASE_URL), CREDENTIALS, transport=proxy, retry=bench.new_client().retry
+        Environment.sandbox(BASE_URL), CREDENTIALS, transport=proxy, retry=bench.new_client().session.retry
     )
     desk = await bench.open_desk(client)
     try:
@@ -62,7 +62,7 @@ async def test_a_cancel_that_happened_but_whose_retry_was_refused_is_reconciled(
 async def test_a_created_payment_whose_retry_was_refused_stays_in_the_register(bench: Bench) -> None:
     proxy = RefuseTheRetry(bench.transport, drop_first=True)
     client = EPaymentClient(
-        Environment.sandbox(BASE_URL), CREDENTIALS, transport=proxy, retry=bench.new_client().retry
+        Environment.sandbox(BASE_URL), CREDENTIALS, transport=proxy, retry=bench.new_client().session.retry
     )
     desk = await bench.open_desk(client)
     try:

@@ -20,6 +20,9 @@ texts = st.text(max_size=40)
 references = st.from_regex(r"[a-zA-Z0-9-]{8,64}", fullmatch=True)
 
 
+zones = st.sampled_from([UTC, timezone(timedelta(hours=2)), timezone(timedelta(hours=-5, minutes=-30))])
+
+
 @st.composite
 def payments(draw: st.DrawFn) -> Payment:
     currency = draw(currencies)
@@ -39,10 +42,8 @@ def payments(draw: st.DrawFn) -> Payment:
         redirect_url=draw(st.none() | texts),
         raw_state=draw(texts),
         metadata=draw(st.dictionaries(texts, texts, max_size=5)),
+        capture_guaranteed_until=draw(st.none() | st.datetimes(timezones=zones)),
     )
-
-
-zones = st.sampled_from([UTC, timezone(timedelta(hours=2)), timezone(timedelta(hours=-5, minutes=-30))])
 
 
 @st.composite

@@ -17,7 +17,13 @@ from epay_desktop.domain import (
     PaymentEvent,
     State,
 )
-from epay_desktop.store import IntentStatus, NewEntry, Operation, RegisterError, Store
+from epay_desktop.store import (
+    IdempotencyKeyUsedError,
+    IntentStatus,
+    NewEntry,
+    Operation,
+    Store,
+)
 
 MSN = "123456"
 T0 = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
@@ -231,7 +237,7 @@ def test_journal_intent_lifecycle_and_audit_lines(store: Store) -> None:
     assert lines[1].at == T0
 
 
-def test_a_key_can_only_be_journaled_once(store: Store) -> None:
+def test_a_key_names_one_operation(store: Store) -> None:
     kwargs = {
         "operation": Operation.CAPTURE,
         "profile": "Demo",
@@ -243,9 +249,20 @@ def test_a_key_can_only_be_journaled_once(store: Store) -> None:
     }
     first = store.journal.begin(**kwargs)  # type: ignore[arg-type]
     store.journal.finish(first.id, IntentStatus.FAILED, "refused", os_user="kari")
-    with pytest.raises(RegisterError, match="UNIQUE"):
-        store.journal.begin(**kwargs)  # type: ignore[arg-type]
+    # Another operation, or another amount, with that key: refused, nothing written.
+    for other in ({"amount": nok(400)}, {"operation": Operation.REFUND}, {"reference": "ref-00002"}):
+        with pytest.raises(IdempotencyKeyUsedError, match="same-key"):
+            store.journal.begin(**(kwargs | other))  # type: ignore[arg-type]
+    # The same operation again with its key (the API asked for a retry with the same key, e.g. 6280
+    # "Capture failed, please try again later"): the refused intent is reopened, not duplicated.
+    again = store.journal.begin(**kwargs)  # type: ignore[arg-type]
+    assert again.id == first.id
+    assert again.status is IntentStatus.PENDING
     assert len(store.journal.all()) == 1
+    store.journal.finish(again.id, IntentStatus.SUCCEEDED, "confirmed", os_user="kari")
+    # A key whose operation went through is never begun again.
+    with pytest.raises(IdempotencyKeyUsedError, match="succeeded"):
+        store.journal.begin(**kwargs)  # type: ignore[arg-type]
 
 
 def test_audit_csv_export(store: Store, tmp_path: Path) -> None:

@@ -44,7 +44,7 @@ class ProfileForm(QGroupBox):
         self.base_url_edit.setPlaceholderText("https://…")
         self.msn_edit = self._line_edit("MerchantSerialNumber", "Merchant serial number")
         self.msn_edit.setValidator(QRegularExpressionValidator(r"[0-9]{0,7}", self.msn_edit))
-        self.msn_edit.setPlaceholderText("4 to 7 digits")
+        self.msn_edit.setPlaceholderText("4 to 10 digits")
         self.client_id_edit = self._line_edit("ClientId", "Client id")
         self.client_secret_edit = self._line_edit("ClientSecret", "Client secret")
         self.subscription_key_edit = self._line_edit("SubscriptionKey", "Subscription key")

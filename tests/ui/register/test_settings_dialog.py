@@ -83,7 +83,7 @@ def test_without_a_keyring_the_notice_says_session_only(
 @pytest.mark.parametrize(
     ("msn", "kind", "base_url", "message"),
     [
-        ("12", ProfileKind.TEST, "", "4 to 7 digits"),
+        ("12", ProfileKind.TEST, "", "4 to 10 digits"),
         ("123456", ProfileKind.CUSTOM, "ftp://x", "base URL"),
     ],
 )
