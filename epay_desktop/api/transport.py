@@ -15,7 +15,6 @@ TLS verification stays on: the session's ``ssl.SSLContext`` is handed to aiohttp
 from __future__ import annotations
 
 import asyncio
-import importlib
 import ssl
 from types import ModuleType
 from typing import TYPE_CHECKING, Final
@@ -61,6 +60,13 @@ class DeferredTransport(httpx.AsyncBaseTransport):
     async def aclose(self) -> None:
         if self.inner is not None:
             await self.inner.aclose()
+
+
+def _import_aiohttp_transport() -> ModuleType:
+    # A plain import statement (not importlib by name), so freezing tools such as PyInstaller see it.
+    from epay_desktop.api import aiohttp_transport
+
+    return aiohttp_transport
 
 
 __all__ = ["TRANSPORT_NAME", "DeferredTransport", "default_transport"]
