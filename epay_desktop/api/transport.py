@@ -47,10 +47,7 @@ class DeferredTransport(httpx.AsyncBaseTransport):
     async def _build(self) -> SortedErrorsTransport:
         loading = self._loading
         if loading is None:
-            module = "epay_desktop.api.aiohttp_transport"
-            loading = self._loading = asyncio.ensure_future(
-                asyncio.to_thread(importlib.import_module, module)
-            )
+            loading = self._loading = asyncio.ensure_future(asyncio.to_thread(_import_aiohttp_transport))
         # Shielded: a first request that is cancelled does not cancel the import the next one waits on.
         loaded: ModuleType = await asyncio.shield(loading)
         if self.inner is None:
