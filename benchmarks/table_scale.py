@@ -157,7 +157,7 @@ async def loop_stall(
     from epay_desktop.store import Store
     from epay_desktop.store.register import NewEntry
     from epay_desktop.ui.gc_guard import GarbageCollector
-    from epay_desktop.ui.main_window import MainWindow
+    from epay_desktop.ui.window.main_window import MainWindow
 
     profile = Profile("Benchmark", ProfileKind.CUSTOM, "123456", "demo-client", sandbox_url)
     secrets = ProfileSecrets("demo-secret", "demo-subscription-key")

@@ -110,7 +110,7 @@ def test_the_first_paint_needs_no_network_stack_no_store_and_no_platformdirs() -
     """What main() does before the first paint (the window, the profile for its banner, the paint) stays
     light: the services' and the app's exports load lazily, paths imports platformdirs only when a folder
     is asked for, the table model comes with the desk, and the Qt namespace (~12 ms of Python enums) is
-    not built (ui/startup.py)."""
+    not built (ui/first_paint.py)."""
     code = textwrap.dedent(
         """
         import os, sys
@@ -121,8 +121,8 @@ def test_the_first_paint_needs_no_network_stack_no_store_and_no_platformdirs() -
         from epay_desktop.app import main  # noqa: F401  (what python -m epay_desktop imports first)
         from epay_desktop.app.cli import choose_profile
         from epay_desktop.services import DEMO_PROFILE, Profile
-        from epay_desktop.ui.main_window import MainWindow
-        from epay_desktop.ui.startup import paint_now
+        from epay_desktop.ui.window.main_window import MainWindow
+        from epay_desktop.ui.first_paint import paint_now
         from epay_desktop.ui.theme import apply_style, icon
         app = QApplication([])
         apply_style(app)
@@ -132,7 +132,7 @@ def test_the_first_paint_needs_no_network_stack_no_store_and_no_platformdirs() -
         assert window.banner.objectName() == "DemoBanner"
         assert "Qt" not in QtCore.__dict__, "the first paint built the Qt namespace"
         heavy = [m for m in ("httpx", "epay_desktop.store", "epay_desktop.api", "platformdirs", "asyncio",
-                             "epay_desktop.ui.payments_model", "epay_desktop.ui.controller",
+                             "epay_desktop.ui.table.model", "epay_desktop.ui.controller",
                              "epay_desktop.app.sessions", "logging.handlers")
                  if m in sys.modules]
         assert not heavy, heavy

@@ -36,7 +36,7 @@ from epay_desktop.ui.startup import first_window
 
 if TYPE_CHECKING:
     from epay_desktop.services import Profile
-    from epay_desktop.ui.main_window import MainWindow
+    from epay_desktop.ui.window.main_window import MainWindow
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:

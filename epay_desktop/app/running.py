@@ -14,8 +14,8 @@ from typing import Any
 
 from epay_desktop.app.sessions import open_demo, open_profile, remember_profile
 from epay_desktop.ui.controller import Controller
-from epay_desktop.ui.main_window import MainWindow
 from epay_desktop.ui.offscreen import render, rows_painted
+from epay_desktop.ui.window.main_window import MainWindow
 
 
 async def run(app: Any, args: argparse.Namespace, window: MainWindow) -> int:

@@ -1,6 +1,10 @@
 """Use cases that combine ``api`` and ``store``: track, refresh, cancel with journal, recovery.
 
-Belongs here: orchestration and policy. May import ``api``, ``store`` and ``domain``. No Qt.
+Belongs here: orchestration and policy. May import ``api``, ``store`` and ``domain``. No Qt. The desk
+(``PaymentDesk``) is composed of parts (see ``desk.py``) and publishes every new snapshot on its
+``changes`` feed (``changes.py``); every cancel, capture and refund, the window's and ``epay``'s, goes
+through the one journaled-send engine (``engine.py``; ``StandaloneJournal`` for a journal without a
+register).
 
 The exports load lazily (module ``__getattr__``): ``from epay_desktop.services import Profile`` imports
 ``services.profiles`` only, so the window can read the profile before its first paint without loading

@@ -19,6 +19,7 @@ from typing import Any
 
 # qasync picks the Qt binding already imported, so it must come after PySide6.
 import qasync
+import shiboken6
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QApplication, QDialog, QWidget
 
@@ -58,7 +59,11 @@ async def wait_finished(dialog: QDialog) -> int:
 
 
 class TaskRunner(QObject):
-    """Runs UI-started coroutines by name; the latest task of a name wins."""
+    """Runs UI-started coroutines by name; the latest task of a name wins.
+
+    ``busy`` widgets are disabled while the task runs. A widget stays disabled while *any* running task
+    claims it: when a task replaces another of its name, the widgets only the replaced one claimed are
+    enabled again once it ended (it is cancelled, and ends a moment later)."""
 
     busy_changed = Signal(str, bool)
 
@@ -66,7 +71,7 @@ class TaskRunner(QObject):
         super().__init__(parent)
         self._present_error = present_error
         self._tasks: dict[str, asyncio.Task[Any]] = {}
-        self._busy_widgets: dict[str, list[QWidget]] = {}
+        self._claims: dict[asyncio.Task[Any], tuple[QWidget, ...]] = {}
         self._closed = False
 
     def start(
@@ -92,9 +97,8 @@ class TaskRunner(QObject):
             previous.cancel()
         task = asyncio.ensure_future(coro)
         self._tasks[name] = task
-        widgets = busy or []
-        self._busy_widgets[name] = widgets
-        for widget in widgets:
+        self._claims[task] = tuple(busy or ())
+        for widget in self._claims[task]:
             widget.setEnabled(False)
         self.busy_changed.emit(name, True)
         task.add_done_callback(functools.partial(self._finished, name))
@@ -103,6 +107,10 @@ class TaskRunner(QObject):
     def is_running(self, name: str) -> bool:
         task = self._tasks.get(name)
         return task is not None and not task.done()
+
+    def running(self) -> list[asyncio.Task[Any]]:
+        """The tasks still running (to wait for them, e.g. before closing)."""
+        return [task for task in self._tasks.values() if not task.done()]
 
     def cancel(self, name: str) -> None:
         task = self._tasks.get(name)
@@ -126,10 +134,13 @@ class TaskRunner(QObject):
             await asyncio.gather(*tasks, return_exceptions=True)
 
     def _finished(self, name: str, task: asyncio.Task[Any]) -> None:
+        released = self._claims.pop(task, ())
+        still_claimed = {id(w) for widgets in self._claims.values() for w in widgets}
+        for widget in released:
+            if id(widget) not in still_claimed and shiboken6.isValid(widget):
+                widget.setEnabled(True)
         if self._tasks.get(name) is task:
             del self._tasks[name]
-            for widget in self._busy_widgets.pop(name, []):
-                widget.setEnabled(True)
             self.busy_changed.emit(name, False)
         if task.cancelled():
             return

@@ -9,12 +9,13 @@ business (``epay_desktop.app.sessions``): it hands the controller an ``open_sess
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, Protocol
 
 from PySide6.QtWidgets import QApplication
 
-from epay_desktop.ui.main_window import MainWindow
+from epay_desktop.ui.aio import TaskRunner
+from epay_desktop.ui.window.main_window import MainWindow
 
 if TYPE_CHECKING:
     import asyncio
@@ -68,7 +69,9 @@ class Controller:
         self.secrets = secrets
         self.show_error_dialogs = show_error_dialogs
         self.auto_refresh_ms = auto_refresh_ms
-        self.tasks: set[asyncio.Task[Any]] = set()
+        # The controller's own operations (opening, switching profiles) run like the window's: by name,
+        # held strongly, their errors presented by the current window.
+        self.runner = TaskRunner(self._present_error)
         self._closed: asyncio.Future[int] | None = None
         self._retired: set[MainWindow] = set()
         self.switched_to: list[str] = []  # names of profiles switched to (tests and the log)
@@ -78,7 +81,7 @@ class Controller:
     def _watch(self, window: MainWindow) -> None:
         window.profile_switch_requested.connect(self.request_switch)
         window.closed.connect(lambda w=window: self._window_closed(w))
-        window.secret_store = self.secrets
+        window.dialogs.use_secret_store(self.secrets)
 
     def _window_closed(self, window: MainWindow) -> None:
         current = window is self.window and window not in self._retired
@@ -90,7 +93,7 @@ class Controller:
 
         if self.secrets is None:
             self.secrets = SecretStore()
-        self.window.secret_store = self.secrets
+        self.window.dialogs.use_secret_store(self.secrets)
         return self.secrets
 
     async def run_until_closed(self) -> int:
@@ -103,32 +106,14 @@ class Controller:
             await self.aclose()
 
     async def aclose(self) -> None:
-        for task in list(self.tasks):
-            task.cancel()
-        import asyncio
-
-        if self.tasks:
-            await asyncio.gather(*self.tasks, return_exceptions=True)
+        await self.runner.shutdown()
         await self.window.shutdown()
         if self.session is not None:
             session, self.session = self.session, None
             await session.aclose()
 
-    def _spawn(self, coro: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
-        import asyncio
-
-        task = asyncio.ensure_future(coro)
-        self.tasks.add(task)
-        task.add_done_callback(self._task_done)
-        return task
-
-    def _task_done(self, task: asyncio.Task[Any]) -> None:
-        self.tasks.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            error = task.exception()
-            log.error("profile operation failed", exc_info=error)
-            assert error is not None
-            self.window.presenter.present("open", error)
+    def _present_error(self, _name: str, error: BaseException) -> None:
+        self.window.presenter.present("open", error)
 
     # --- opening ---------------------------------------------------------------------------------------
     async def open(self, profile: Profile, *, read_only: bool = False) -> Session | None:
@@ -141,8 +126,7 @@ class Controller:
         )
 
         window = self.window
-        if not window.bound:
-            window.wanted_profile = profile.name
+        window.dialogs.expect_profile(profile.name)
         try:
             session: Session = await self._open_session(profile, self.secret_store(), read_only=read_only)
             return session
@@ -176,7 +160,6 @@ class Controller:
         return None
 
     def _problem(self, title: str, text: str, *, buttons: tuple[str, ...] = ()) -> QMessageBox:
-        from epay_desktop.ui import window_dialogs
         from epay_desktop.ui.errors import redact
 
         title, text = redact(title), redact(text)  # an error's text may quote a secret
@@ -184,13 +167,13 @@ class Controller:
         if not target.bound:
             target.show_placeholder(f"{title}.\n\n{text}")
         target.show_status(title)
-        box = window_dialogs.show_problem(target, title, text, buttons=buttons)
+        box = target.dialogs.show_problem(title, text, buttons=buttons)
         self.last_problem = box
         return box
 
     def _read_only_chosen(self, button: QAbstractButton, profile: Profile) -> None:
         if button.text() == OPEN_READ_ONLY:
-            self._spawn(self.switch(profile, read_only=True))
+            self.runner.start(f"switch:{profile.name}", self.switch(profile, read_only=True), replace=False)
 
     async def start(self, profile: Profile) -> bool:
         """Open ``profile`` into the current (unbound) window and start loading."""
@@ -203,20 +186,20 @@ class Controller:
 
     def _attach(self, window: MainWindow, session: Session) -> None:
         self.session = session
-        window.secret_store = self.secrets
-        window.sandbox_transport = session.transport
+        window.dialogs.use_secret_store(self.secrets)
+        window.dialogs.use_sandbox(session.transport)
         window.bind(session.desk, read_only=session.read_only)
         if not session.read_only:
             window.runner.start("recover", self._recover(window, session.desk), replace=False)
 
     async def _recover(self, window: MainWindow, desk: PaymentDesk) -> None:
         """Finish what a crash left without an outcome: finished ones get a status line, the ones that
-        need the person a non-modal notice with Send again / Abandon / Later (ui/recovery_notice.py)."""
+        need the person a non-modal notice with Send again / Abandon / Later (ui/flows/recovery.py)."""
         window.recovery_flow.present(await desk.recover_pending())
 
     # --- switching -------------------------------------------------------------------------------------
     def request_switch(self, profile: Profile) -> None:
-        self._spawn(self.switch(profile))
+        self.runner.start(f"switch:{profile.name}", self.switch(profile), replace=False)
 
     async def switch(self, profile: Profile, *, read_only: bool = False) -> bool:
         """Open ``profile``; on success show a new window bound to it and close the old window and session.

@@ -11,7 +11,7 @@ from PySide6.QtCore import QEvent, QObject
 from PySide6.QtWidgets import QApplication
 
 from epay_desktop import APP_NAME
-from epay_desktop.ui.main_window import MainWindow
+from epay_desktop.ui.window.main_window import MainWindow
 
 
 async def render(window: MainWindow, target: Path, select: str | None) -> int:
@@ -32,6 +32,8 @@ async def render(window: MainWindow, target: Path, select: str | None) -> int:
 async def rows_painted(window: MainWindow) -> int:
     """Wait until the table has painted with its rows; the row count (for --startup-marks)."""
     done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+    table = window.register_view.table
+    assert table is not None, "bind a desk first"
 
     class Watcher(QObject):
         def eventFilter(self, watched: QObject, event: QEvent) -> bool:
@@ -40,11 +42,11 @@ async def rows_painted(window: MainWindow) -> int:
             return False
 
     watcher = Watcher()
-    window.table.viewport().installEventFilter(watcher)
-    window.table.viewport().update()
+    table.viewport().installEventFilter(watcher)
+    table.viewport().update()
     try:
         if window.model.rowCount():
             await done
     finally:
-        window.table.viewport().removeEventFilter(watcher)
+        table.viewport().removeEventFilter(watcher)
     return window.model.rowCount()

@@ -8,8 +8,7 @@ from typing import Any
 
 from PySide6.QtWidgets import QMessageBox
 
-from epay_desktop.ui.main_window import MainWindow
-from epay_desktop.ui.window_dialogs import show_about
+from epay_desktop.ui.window.main_window import MainWindow
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -17,7 +16,7 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_about_shows_the_version_and_the_log_file(qtbot: Any, app_home: Path, tmp_path: Path) -> None:
     window = MainWindow(show_error_dialogs=False)
     qtbot.addWidget(window)
-    box = show_about(window)
+    box = window.dialogs.show_about()
     assert isinstance(box, QMessageBox)
     version = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["version"]
     assert box.text() == f"<b>epay-desktop {version}</b>"

@@ -33,13 +33,14 @@ from epay_desktop.services import (
     ProfileKind,
     ProfileSecrets,
     ProfileStore,
+    RegisterError,
     SecretStore,
     register_path,
 )
-from epay_desktop.ui.main_window import MainWindow
-from epay_desktop.ui.register.settings_dialog import SettingsDialog
+from epay_desktop.ui.dialogs.settings import SettingsDialog
+from epay_desktop.ui.window.main_window import MainWindow
 from tests.support.sandbox_server import running_sandbox
-from tests.ui.register.helpers import MemoryKeyring
+from tests.ui.dialogs.helpers import MemoryKeyring
 from tests.ui.test_window_integration import wait_until
 
 
@@ -81,7 +82,7 @@ def app_run(
                 await controller.start(first)
                 return await scenario(controller)
             finally:
-                for task in list(controller.tasks):
+                for task in controller.runner.running():
                     await asyncio.wait_for(task, 10)
                 await controller.aclose()
                 for box in controller.window.findChildren(QMessageBox):
@@ -134,7 +135,9 @@ def test_switching_to_a_custom_profile_over_http(
         assert window.customer_panel is None  # no demo controls outside Demo
         assert c.session is not None
         assert c.session.desk is window.desk
-        assert first_session.desk.store.db._conn is None  # the old register was closed
+        with pytest.raises(RegisterError, match="closed"):
+            _ = first_session.desk.store.db.conn  # the old register was closed
+        assert first_session.desk.changes.listeners == 0  # the old window follows it no more
         assert window.desk.store.path == register_path(profile)
         # The new session works over real HTTP: add the reference and watch it refresh.
         await window.desk.add_references("http-order-0001")
@@ -143,8 +146,8 @@ def test_switching_to_a_custom_profile_over_http(
         assert window.model.tracked("http-order-0001").payment.state is State.CREATED  # type: ignore[union-attr]
         assert ProfileStore().last_used == profile.name
         # And back to Demo from the Switch profile menu.
-        window.fill_switch_menu()
-        demo_entry = next(a for a in window.switch_menu.actions() if a.text().startswith("Demo"))
+        window.profile_menu.fill()
+        demo_entry = next(a for a in window.profile_menu.actions() if a.text().startswith("Demo"))
         demo_entry.trigger()
         await wait_until(lambda: c.switched_to[-1:] == ["Demo"], limit=10)
         assert c.window.desk is not None
@@ -164,7 +167,7 @@ def test_missing_secrets_show_a_message_and_settings_and_keep_the_open_profile(
         session = c.session
         window.switch_profile(profile)
         await wait_until(lambda: isinstance(window.last_dialog, SettingsDialog), limit=10)
-        await wait_until(lambda: not c.tasks)
+        await wait_until(lambda: not c.runner.running())
         box = c.last_problem
         assert box.windowTitle() == "No secrets yet needs its secrets"
         assert "client secret and subscription key" in box.text()
@@ -202,8 +205,8 @@ def test_a_production_profile_is_unmistakable_and_cancel_asks_for_the_last_four(
                 assert "#b71c1c" in window.banner.styleSheet()
                 tracked = await desk.create_payment(Money(10_000, Currency.NOK), "Real coffee", None, "QR")
                 window.on_payment_created(tracked)
-                await wait_until(window.cancel_action.isEnabled)
-                window.cancel_action.trigger()
+                await wait_until(window.action("cancel-payment").isEnabled)
+                window.action("cancel-payment").trigger()
                 await wait_until(lambda: window.cancel_flow.dialog is not None)
                 dialog = window.cancel_flow.dialog
                 assert dialog is not None
@@ -258,23 +261,23 @@ def test_a_damaged_register_offers_open_read_only(
     async def scenario(c: Controller) -> None:
         window = c.window
         window.switch_profile(profile)
-        await wait_until(lambda: not c.tasks, limit=10)
+        await wait_until(lambda: not c.runner.running(), limit=10)
         box = c.last_problem
         assert box.windowTitle() == "The register cannot be opened"
         assert "damaged" in box.text()
         read_only = next(b for b in box.buttons() if b.text() == "Open read-only")
         read_only.click()
         await wait_until(lambda: bool(c.switched_to) or c.last_problem is not box, limit=10)
-        await wait_until(lambda: not c.tasks, limit=10)
+        await wait_until(lambda: not c.runner.running(), limit=10)
         assert c.switched_to == [profile.name]
         assert c.window.read_only
         assert "READ-ONLY" in c.window.banner.text()
-        assert not c.window.cancel_action.isEnabled()
-        assert not c.window.new_payment_action.isEnabled()
-        assert not c.window.add_action.isEnabled()
+        assert not c.window.action("cancel-payment").isEnabled()
+        assert not c.window.action("new-payment").isEnabled()
+        assert not c.window.action("add-payments").isEnabled()
         assert c.window.customer_panel is None
         # The rows that can still be read are listed (salvaged past the damaged pages).
-        await wait_until(lambda: c.window.table_stack.currentWidget() is c.window.table)
+        await wait_until(lambda: c.window.register_view.currentWidget() is c.window.register_view.table)
         assert 0 < c.window.model.rowCount() <= 400
 
     app_run(scenario)

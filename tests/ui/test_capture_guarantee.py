@@ -12,8 +12,8 @@ from PySide6.QtCore import QLocale, Qt
 from PySide6.QtGui import QIcon
 
 from epay_desktop.domain import TrackedPayment
-from epay_desktop.ui.details_panel import DetailsPanel
-from epay_desktop.ui.payments_model import Column, PaymentsModel, guarantee_text
+from epay_desktop.ui.table.model import Column, PaymentsModel, guarantee_text
+from epay_desktop.ui.window.details_panel import DetailsPanel
 from tests.ui.factories import tracked
 
 C = QLocale.c()

@@ -8,11 +8,11 @@ from typing import Any
 import pytest
 from PySide6.QtCore import QLocale, QPoint, QRect, QRectF
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QImage, QPainter, QPalette
-from PySide6.QtWidgets import QStyleOptionViewItem, QTableView
+from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem, QTableView
 
 from epay_desktop.domain import Currency, Money, State
 from epay_desktop.domain.breakdown import AmountBreakdown, breakdown
-from epay_desktop.ui.delegates import (
+from epay_desktop.ui.table.delegates import (
     PART_COLORS,
     STALE_OPACITY,
     STATE_COLORS,
@@ -20,12 +20,20 @@ from epay_desktop.ui.delegates import (
     StateBadgeDelegate,
     bar_segments,
     fit_bar_label,
+    text_color_for_state,
     text_color_on,
 )
-from epay_desktop.ui.payments_model import Column, PaymentsModel
+from epay_desktop.ui.table.model import Column, PaymentsModel
 from tests.ui.factories import T0, payment, tracked
 
 W, H = 200, 36
+
+
+def text_margin() -> int:
+    """How far the style indents an item's text (Qt's QCommonStyle: the focus frame's margin + 1)."""
+    return QTableView().style().pixelMetric(QStyle.PixelMetric.PM_FocusFrameHMargin) + 1
+
+
 FRESH = T0 + timedelta(minutes=3)  # the factories' rows were fetched at T0 + 2 min: not stale yet
 LATER = T0 + timedelta(hours=3)  # stale
 
@@ -72,12 +80,14 @@ def test_bar_splits_captured_refunded_cancelled_and_reserved_in_proportion(qapp:
     tp = tracked(amount=10_000, captured=4_000, refunded=1_000, cancelled=2_000)
     image = paint(AggregateBarDelegate, tp, Column.AGGREGATE)
     y = bar_row(image)
-    # Inner width 188 px from x=6: captured kept 30 %, refunded 10 %, cancelled 20 %, reserved 40 %.
+    # As wide as the text: captured kept 30 %, refunded 10 %, cancelled 20 %, reserved 40 %.
+    left = text_margin()
+    inner = W - 2 * left
     expectations = [
-        (6 + 188 * 0.15, "captured"),
-        (6 + 188 * 0.35, "refunded"),
-        (6 + 188 * 0.5, "cancelled"),
-        (6 + 188 * 0.8, "reserved"),
+        (left + inner * 0.15, "captured"),
+        (left + inner * 0.35, "refunded"),
+        (left + inner * 0.5, "cancelled"),
+        (left + inner * 0.8, "reserved"),
     ]
     for x, part in expectations:
         assert close(image.pixelColor(int(x), y), PART_COLORS[part]), (part, image.pixelColor(int(x), y))
@@ -96,8 +106,10 @@ def test_bar_over_one_hundred_percent_is_scaled_to_fit(qapp: Any) -> None:
     tp = tracked(amount=1_000, authorized=1_000, captured=1_000, cancelled=1_000)
     image = paint(AggregateBarDelegate, tp, Column.AGGREGATE)
     y = bar_row(image)
-    assert close(image.pixelColor(6 + 188 // 4, y), PART_COLORS["captured"])
-    assert close(image.pixelColor(6 + 188 * 3 // 4, y), PART_COLORS["cancelled"])
+    left = text_margin()
+    inner = W - 2 * left
+    assert close(image.pixelColor(left + inner // 4, y), PART_COLORS["captured"])
+    assert close(image.pixelColor(left + inner * 3 // 4, y), PART_COLORS["cancelled"])
     assert not close(image.pixelColor(W - 2, y), PART_COLORS["cancelled"])
 
 
@@ -217,11 +229,45 @@ def test_a_narrow_bar_cell_paints_the_largest_part_only(qapp: Any) -> None:
     metrics = QFontMetrics(QTableView().font())
     label = "60\u2009% cancelled, 40\u2009% reserved"
     largest = metrics.horizontalAdvance("60\u2009% cancelled…")
-    width = largest + 12 + (metrics.horizontalAdvance(label) - largest) // 2
+    margin = text_margin()
+    width = largest + 2 * margin + (metrics.horizontalAdvance(label) - largest) // 2
     image = paint(AggregateBarDelegate, tp, Column.AGGREGATE, width=width)
     base = image.pixelColor(width - 1, 1)
     text_rows = range(3, H - 3 - 8 - 1)
     inked = [x for x in range(width) if any(image.pixelColor(x, y) != base for y in text_rows)]
     assert inked
-    assert max(inked) <= 6 + largest + 1
-    assert max(inked) > 6 + largest - 12  # the ellipsis is there
+    assert max(inked) <= margin + largest + 1
+    assert max(inked) > margin + largest - 12  # the ellipsis is there
+
+
+def inked_columns(image: QImage, rows: range) -> list[int]:
+    base = image.pixelColor(image.width() - 1, 0)
+    return [x for x in range(image.width()) if any(image.pixelColor(x, y) != base for y in rows)]
+
+
+def test_our_text_starts_where_a_plain_cells_text_does(qapp: Any) -> None:
+    # The description column is drawn by Qt's own delegate; the bar's label and the unfetched state's
+    # text take the style's text rectangle, so all columns' text lines up.
+    tp = tracked(amount=10_000, captured=10_000, description="Mugs")
+    plain = paint(QStyledItemDelegate, tp, Column.DESCRIPTION)
+    bar = paint(AggregateBarDelegate, tp, Column.AGGREGATE)
+    text_rows = range(3, H - 3 - 8 - 1)
+    assert min(inked_columns(bar, text_rows)) == min(inked_columns(plain, range(H)))
+    # Not fetched yet: the state cell's text (italic, muted) where Qt's own delegate would put it.
+    ours = paint(StateBadgeDelegate, tracked(fetched=False), Column.STATE)
+    qts = paint(QStyledItemDelegate, tracked(fetched=False), Column.STATE)
+    assert inked_columns(ours, range(H)) == inked_columns(qts, range(H))
+
+
+def test_text_colour_follows_the_items_state(qapp: Any) -> None:
+    palette = QPalette()
+    palette.setColor(QPalette.ColorGroup.Active, QPalette.ColorRole.Text, QColor("#101010"))
+    palette.setColor(QPalette.ColorGroup.Inactive, QPalette.ColorRole.Text, QColor("#202020"))
+    palette.setColor(QPalette.ColorGroup.Disabled, QPalette.ColorRole.Text, QColor("#303030"))
+    palette.setColor(QPalette.ColorGroup.Active, QPalette.ColorRole.HighlightedText, QColor("#fefefe"))
+    enabled, active = QStyle.StateFlag.State_Enabled, QStyle.StateFlag.State_Active
+    selected = QStyle.StateFlag.State_Selected
+    assert text_color_for_state(palette, enabled | active).name() == "#101010"
+    assert text_color_for_state(palette, enabled).name() == "#202020"
+    assert text_color_for_state(palette, active).name() == "#303030"
+    assert text_color_for_state(palette, enabled | active | selected).name() == "#fefefe"

@@ -13,11 +13,11 @@ from PySide6.QtWidgets import QDialog
 from epay_desktop.api import ApiError, NetworkError, OutcomeUnknownError
 from epay_desktop.domain import Action, Currency, EventName, Money, PaymentEvent, State, cancel_outcome
 from epay_desktop.ui.aio import wait_finished
-from epay_desktop.ui.cancel_dialog import CANNOT_BE_UNDONE, CancelDialog
-from epay_desktop.ui.customer_panel import NewDemoPaymentDialog
-from epay_desktop.ui.details_panel import EVENT_COLUMNS, DetailsPanel
+from epay_desktop.ui.dialogs.cancel import CANNOT_BE_UNDONE, CancelDialog
+from epay_desktop.ui.dialogs.demo_payment import NewDemoPaymentDialog
 from epay_desktop.ui.errors import describe_error
 from epay_desktop.ui.formatting import AmountError, format_money, parse_money
+from epay_desktop.ui.window.details_panel import EVENT_COLUMNS, DetailsPanel
 from tests.ui.factories import T0, tracked
 
 C = QLocale.c()
@@ -247,7 +247,7 @@ def test_new_demo_payment_dialog_accepts_only_exact_amounts(qtbot: Any) -> None:
 
 def test_the_window_paints_the_profiles_banner_before_a_desk_is_bound(qtbot: Any) -> None:
     from epay_desktop.services import DEMO_PROFILE, Profile, ProfileKind
-    from epay_desktop.ui.main_window import MainWindow
+    from epay_desktop.ui.window.main_window import MainWindow
 
     window = MainWindow()
     qtbot.addWidget(window)

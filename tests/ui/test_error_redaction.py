@@ -9,8 +9,8 @@ from typing import Any
 from PySide6.QtWidgets import QMessageBox, QWidget
 
 from epay_desktop.api import ApiError, NetworkError, register_secret
+from epay_desktop.ui.dialogs.feedback import describe_error as describe_in_dialog
 from epay_desktop.ui.errors import ErrorPresenter, describe_error
-from epay_desktop.ui.register.feedback import describe_error as describe_in_dialog
 
 SECRET = "s3cr3t-9f8e7d6c5b4a-subscription"
 

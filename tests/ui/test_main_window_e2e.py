@@ -1,4 +1,4 @@
-"""The main window end to end against the in-process sandbox with the real PaymentDesk (issue 5 item 10):
+"""The main window end to end against the in-process sandbox with the real PaymentDesk:
 confirm → the row shows the new state and the cancelled amount; "Keep payment" → no request is sent; an
 API error → message shown, row unchanged; a slow cancel → the event loop keeps ticking."""
 
@@ -15,8 +15,8 @@ from PySide6.QtCore import Qt, QTimer
 
 from epay_desktop.app import Session, open_demo
 from epay_desktop.domain import Action, Currency, Money, State, TrackedPayment, check_action
-from epay_desktop.ui.cancel_dialog import CancelDialog
-from epay_desktop.ui.main_window import MainWindow
+from epay_desktop.ui.dialogs.cancel import CancelDialog
+from epay_desktop.ui.window.main_window import MainWindow
 from tests.support.waiting import wait_until
 
 
@@ -38,7 +38,6 @@ class Harness:
         demo = self.session.desk.demo
         assert demo is not None
         tracked = await demo.new_payment(Money(12_345, Currency.NOK), "Test coffee")
-        self.window.model.update_payment(tracked)
         return tracked
 
     def row(self, reference: str) -> TrackedPayment:
@@ -48,8 +47,8 @@ class Harness:
 
     async def open_cancel_dialog(self, reference: str) -> CancelDialog:
         assert self.window.select_reference(reference)
-        await wait_until(self.window.cancel_action.isEnabled)
-        self.window.cancel_action.trigger()
+        await wait_until(self.window.action("cancel-payment").isEnabled)
+        self.window.action("cancel-payment").trigger()
         await wait_until(lambda: self.window.cancel_flow.dialog is not None)
         dialog = self.window.cancel_flow.dialog
         assert dialog is not None
@@ -98,8 +97,8 @@ def test_confirm_cancels_and_the_row_shows_the_new_state(run: Callable[..., Any]
         await wait_until(lambda: h.row(target.reference).payment.state is State.TERMINATED)  # type: ignore[union-attr]
         await wait_until(lambda: not h.window.runner.is_running(f"cancel:{target.reference}"))
         assert "released to the customer" in h.window.statusBar().currentMessage()
-        assert not h.window.cancel_action.isEnabled()
-        assert "terminated" in h.window.cancel_action.toolTip()
+        assert not h.window.action("cancel-payment").isEnabled()
+        assert "terminated" in h.window.action("cancel-payment").toolTip()
 
         partly = h.pick(lambda t: reserved_authorized(t) and bool(t.payment.aggregate.captured))  # type: ignore[union-attr]
         assert partly.payment is not None
@@ -198,7 +197,7 @@ def test_a_payment_changed_since_confirming_is_asked_again_with_the_fresh_figure
     async def scenario(h: Harness) -> None:
         target = await h.fresh_payment()  # 123.45 NOK
         await h.controls.customer(h.msn, target.reference, "approve")
-        h.window.model.update_payment(await h.session.desk.refresh(target.reference))
+        await h.session.desk.refresh(target.reference)  # published: the row shows it
         h.window.refresh_flow.refresh_one = lambda _ref: None  # type: ignore[method-assign]
         first = await h.open_cancel_dialog(target.reference)
         assert first.changed_label is None

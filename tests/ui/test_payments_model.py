@@ -13,15 +13,15 @@ from PySide6.QtWidgets import QStyledItemDelegate, QStyleOptionViewItem
 
 from epay_desktop.domain import State
 from epay_desktop.domain.breakdown import AmountBreakdown
-from epay_desktop.ui.payments_model import (
+from epay_desktop.ui.table.model import (
     NO_VALUE,
     STYLE_ROLES,
     Column,
     PaymentRoles,
-    PaymentsFilterModel,
     PaymentsModel,
     describe_age,
 )
+from epay_desktop.ui.table.proxy import PaymentsFilterModel
 from tests.ui.factories import T0, tracked
 
 C_LOCALE = QLocale.c()

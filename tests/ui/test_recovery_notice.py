@@ -16,13 +16,13 @@ from epay_desktop.app import Controller, open_demo
 from epay_desktop.domain import Currency, Money
 from epay_desktop.services import DEMO_PROFILE, IntentStatus, PaymentDesk, register_path
 from epay_desktop.store import Operation
-from epay_desktop.ui.recovery_notice import LATER, RecoveryNotice
+from epay_desktop.ui.dialogs.recovery_notice import LATER, RecoveryNotice
 from tests.support.waiting import wait_until
 from tests.ui.test_app_sessions import app_run, secrets  # noqa: F401  (fixtures)
 
 
 async def pending(desk: PaymentDesk, reference: str, *, attempts: int, age_hours: float = 0) -> int:
-    intent = await desk._db(
+    intent = await asyncio.to_thread(
         desk.store.journal.begin,
         operation=Operation.CANCEL,
         profile="Demo",
@@ -34,7 +34,7 @@ async def pending(desk: PaymentDesk, reference: str, *, attempts: int, age_hours
         now=datetime.now(UTC) - timedelta(hours=age_hours),
     )
     for _ in range(attempts):
-        await desk._db(desk.store.journal.note_attempt, intent.id)
+        await asyncio.to_thread(desk.store.journal.note_attempt, intent.id)
     return int(intent.id)
 
 
@@ -99,7 +99,7 @@ def test_the_recovery_notice_offers_send_again_abandon_and_later(
         await wait_until(lambda: notice.rows[ids["never_sent"]].settled, limit=10)
         assert "released" in notice.outcome_text(ids["never_sent"])
         await wait_until(lambda: cancelled(refs[0]) == 1_000)
-        intent = await desk._db(desk.store.journal.get, ids["never_sent"])
+        intent = await asyncio.to_thread(desk.store.journal.get, ids["never_sent"])
         assert intent is not None
         assert intent.status is IntentStatus.SUCCEEDED
 
@@ -107,7 +107,7 @@ def test_the_recovery_notice_offers_send_again_abandon_and_later(
         notice.rows[ids["old"]].abandon.click()
         await wait_until(lambda: notice.rows[ids["old"]].settled, limit=10)
         assert "abandoned" in notice.outcome_text(ids["old"])
-        intent = await desk._db(desk.store.journal.get, ids["old"])
+        intent = await asyncio.to_thread(desk.store.journal.get, ids["old"])
         assert intent is not None
         assert intent.status is IntentStatus.FAILED
         events = (await desk.refresh(refs[2])).events

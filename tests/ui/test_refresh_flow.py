@@ -22,15 +22,18 @@ from epay_desktop.api import RetryPolicy, SandboxControls
 from epay_desktop.domain import Currency, Money, State, TrackedPayment
 from epay_desktop.sandbox import SandboxConfig, create_app
 from epay_desktop.services import DEMO_PROFILE, DEMO_SECRETS, DemoControls, PaymentDesk, client_for
+from epay_desktop.services.changes import PaymentChanged
 from epay_desktop.ui.aio import TaskRunner
-from epay_desktop.ui.payments_model import Column, PaymentRoles, PaymentsFilterModel, PaymentsModel
-from epay_desktop.ui.refresh_flow import (
+from epay_desktop.ui.flows.refresh import (
     POLL_DELAY,
     POLL_INTERVAL_MS,
     READ_LIMIT_PER_MINUTE,
     READS_PER_REFRESH,
     RefreshFlow,
 )
+from epay_desktop.ui.table.changes import ChangesAdapter
+from epay_desktop.ui.table.model import Column, PaymentRoles, PaymentsModel
+from epay_desktop.ui.table.proxy import PaymentsFilterModel
 from tests.support.waiting import wait_until
 
 MSN = DEMO_PROFILE.merchant_serial_number
@@ -70,6 +73,7 @@ class Rig:
     network: Network
     controls: SandboxControls
     model: PaymentsModel
+    changes: ChangesAdapter
     proxy: PaymentsFilterModel
     runner: TaskRunner
     errors: list[tuple[str, BaseException]] = field(default_factory=list)
@@ -77,8 +81,9 @@ class Rig:
     flows: list[RefreshFlow] = field(default_factory=list)
 
     def flow(self, **options: Any) -> RefreshFlow:
-        flow = RefreshFlow(self.desk, self.model, self.runner, **options)
+        flow = RefreshFlow(self.desk, self.changes, self.runner, **options)
         flow.status_changed.connect(self.statuses.append)
+        flow.clock_moved.connect(self.model.set_now)  # as the window wires it
         self.flows.append(flow)
         return flow
 
@@ -109,18 +114,20 @@ async def rig(tmp_path: Path) -> AsyncIterator[Rig]:
         )
         stack.push_async_callback(desk.aclose)
         model = PaymentsModel()
+        changes = ChangesAdapter(model)
+        changes.attach(desk.changes)  # as the window does: the table follows what the desk publishes
         proxy = PaymentsFilterModel()
         proxy.setSourceModel(model)
         errors: list[tuple[str, BaseException]] = []
         runner = TaskRunner(lambda name, error: errors.append((name, error)))
-        r = Rig(desk, network, controls, model, proxy, runner, errors)
+        r = Rig(desk, network, controls, model, changes, proxy, runner, errors)
         try:
             yield r
         finally:
             for flow in r.flows:
-                flow.auto_timer.stop()
-                getattr(flow, "poll_timer", flow.auto_timer).stop()
+                flow.close()
             await runner.shutdown()
+            changes.detach()
     assert not errors, errors
 
 
@@ -150,7 +157,6 @@ def test_offline_refresh_marks_rows_and_says_the_list_is_as_of_its_last_fetch(
 ) -> None:
     async def scenario(r: Rig) -> None:
         first, second = await r.new_payment(), await r.new_payment()
-        r.model.set_payments(await r.desk.load_register())
         flow = r.flow()
         assert not stale(r, first.reference)
 
@@ -181,7 +187,6 @@ def test_offline_refresh_marks_rows_and_says_the_list_is_as_of_its_last_fetch(
 def test_a_refused_payment_is_not_called_offline(run: Callable[..., Any]) -> None:
     async def scenario(r: Rig) -> None:
         await r.desk.add_references("no-such-payment-1")
-        r.model.set_payments(await r.desk.load_register())
         flow = r.flow()
         await flow.refresh(r.model.references())
         assert not flow.offline
@@ -195,7 +200,6 @@ def test_a_refused_payment_is_not_called_offline(run: Callable[..., Any]) -> Non
 def test_the_timer_moves_the_models_now(run: Callable[..., Any]) -> None:
     async def scenario(r: Rig) -> None:
         tracked = await r.new_payment()
-        r.model.set_payments([tracked])
         later = datetime.now(UTC) + timedelta(hours=1)
         flow = r.flow(clock=lambda: later, auto_interval_ms=20)
         assert not stale(r, tracked.reference)
@@ -216,7 +220,6 @@ def test_a_waiting_payment_updates_as_the_customer_acts(run: Callable[..., Any])
         tracked = await r.new_payment()
         assert tracked.payment is not None
         assert tracked.payment.state is State.CREATED
-        r.model.update_payment(tracked)  # as the window does with a new payment
         assert flow.waiting() == [tracked.reference]
         assert flow.poll_timer.isActive()
 
@@ -238,7 +241,6 @@ def test_polling_starts_after_the_delay_and_stops_at_the_customers_timeout(run: 
         flow = r.flow(clock=lambda: now[0], poll_interval_ms=20)  # the real 5 s delay, on a fake clock
         tracked = await r.new_payment()
         assert tracked.created_at is not None
-        r.model.update_payment(tracked)
         created = tracked.created_at
         assert flow.due_for_polling(created + POLL_DELAY - timedelta(seconds=1)) == []
         assert flow.due_for_polling(created + POLL_DELAY) == [tracked.reference]
@@ -260,7 +262,8 @@ def test_only_payments_created_in_this_session_wait_before_their_first_fetch(run
         ours = await r.new_payment()
         unread = replace(ours, payment=None, events=(), fetched_at=None, fetch_error="Created; its details…")
         older = TrackedPayment("added-earlier-1", MSN, created_at=flow.session_started - timedelta(seconds=1))
-        r.model.update_payments([unread, older])
+        # Published as a register row would be (e.g. by another window or a shared register).
+        r.desk.changes.publish(*(PaymentChanged(t, datetime.now(UTC), "team") for t in (unread, older)))
         assert flow.waiting() == [ours.reference]
 
     run(scenario)
@@ -271,7 +274,6 @@ def test_a_slow_answer_cannot_undo_a_newer_one(run: Callable[..., Any]) -> None:
         flow = r.flow(poll_interval_ms=3_600_000)
         tracked = await r.new_payment()
         reference = tracked.reference
-        r.model.update_payment(tracked)
         answered = r.network.answered.get(reference, 0)
         gate = asyncio.Event()
         r.network.hold = gate
@@ -296,7 +298,6 @@ def test_a_poll_never_overlaps_the_previous_one(run: Callable[..., Any]) -> None
         tracked = await r.new_payment()
         before = r.network.reads.get(tracked.reference, 0)
         r.network.hold = gate  # a slow network: the first poll's answers do not come back yet
-        r.model.update_payment(tracked)
         await wait_until(lambda: r.network.reads.get(tracked.reference, 0) == before + 2)
         await asyncio.sleep(0.1)  # ten ticks
         assert r.network.reads[tracked.reference] == before + 2

@@ -13,14 +13,14 @@ from typing import Any
 import pytest
 import shiboken6
 from PySide6.QtCore import QPoint, Qt
-from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import QAbstractButton, QApplication, QLineEdit, QWidget
+from PySide6.QtGui import QContextMenuEvent, QGuiApplication
+from PySide6.QtWidgets import QAbstractButton, QApplication, QLineEdit, QTableView, QWidget
 
 from epay_desktop.app import Session, open_demo
 from epay_desktop.domain import Currency, Money, State, TrackedPayment
-from epay_desktop.ui.main_window import MainWindow
+from epay_desktop.ui.window.main_window import MainWindow
 from tests.support.waiting import wait_until
-from tests.ui.register.helpers import unnamed_controls
+from tests.ui.dialogs.helpers import unnamed_controls
 
 
 class Harness:
@@ -35,7 +35,6 @@ class Harness:
         demo = self.session.desk.demo
         assert demo is not None
         tracked = await demo.new_payment(Money(4_200, Currency.NOK), "Test bun")
-        self.window.model.update_payment(tracked)
         return tracked
 
     def row(self, reference: str) -> TrackedPayment:
@@ -82,20 +81,21 @@ def test_menus_hold_every_action_with_a_status_tip(run: Callable[..., Any]) -> N
         w = h.window
         titles = [a.text() for a in w.menuBar().actions()]
         assert titles == ["&File", "&Payments", "P&rofile", "&Help"]
-        texts = {name: [a.text() for a in menu.actions() if a.text()] for name, menu in w.menus.items()}
+        menus = w.action_set.menus
+        texts = {name: [a.text() for a in menu.actions() if a.text()] for name, menu in menus.items()}
         assert texts["file"] == ["New payment…", "Add payments…", "Import CSV…", "Quit"]
         assert {"Refresh all", "Stop refresh", "Cancel payment…", "Copy reference"} <= set(texts["payments"])
         assert texts["profile"] == ["Settings…", "&Switch profile", "Audit log…"]
         assert texts["help"] == ["About epay-desktop"]
-        for menu in w.menus.values():
+        for menu in w.action_set.menus.values():
             for action in menu.actions():
                 if action.text() and action.menu() is None:
                     assert action.statusTip(), action.text()
-        toolbar = [a.text() for a in w.toolbar.actions() if a.text()]
+        toolbar = [a.text() for a in w.action_set.toolbar.actions() if a.text()]
         assert toolbar[:2] == ["New payment…", "Add payments…"]
         # The switch submenu lists the saved profiles (Demo is always there) and marks the open one.
-        w.fill_switch_menu()
-        entries = w.switch_menu.actions()
+        w.profile_menu.fill()
+        entries = w.profile_menu.actions()
         assert entries[0].text().startswith("Demo")
         assert entries[0].isChecked()
 
@@ -104,7 +104,7 @@ def test_menus_hold_every_action_with_a_status_tip(run: Callable[..., Any]) -> N
 
 def test_new_payment_from_the_menu_appears_in_the_list_and_is_selected(run: Callable[..., Any]) -> None:
     async def scenario(h: Harness) -> None:
-        from epay_desktop.ui.register.create_dialog import CreatePaymentDialog
+        from epay_desktop.ui.dialogs.create_payment import CreatePaymentDialog
 
         before = h.window.model.rowCount()
         h.key(Qt.Key.Key_N, Qt.KeyboardModifier.ControlModifier)
@@ -129,7 +129,7 @@ def test_new_payment_from_the_menu_appears_in_the_list_and_is_selected(run: Call
 
 def test_added_references_appear_at_once_and_are_refreshed(run: Callable[..., Any]) -> None:
     async def scenario(h: Harness) -> None:
-        from epay_desktop.ui.register.add_dialog import AddPaymentsDialog
+        from epay_desktop.ui.dialogs.add_payments import AddPaymentsDialog
 
         # A payment the sandbox has but the register does not (made behind the window's back).
         demo = h.session.desk.demo
@@ -211,18 +211,19 @@ def test_refresh_shows_progress_and_escape_stops_it(run: Callable[..., Any]) -> 
         w = h.window
         await h.controls.set_faults(latency_ms=120)
         try:
-            w.table.setFocus()
+            w.register_view.table.setFocus()
             h.key(Qt.Key.Key_F5)
-            await wait_until(lambda: w.progress.isVisible() and w.stop_action.isEnabled())
-            assert w.stop_button.isVisible()
-            assert w.progress.maximum() == w.model.rowCount()
-            await wait_until(lambda: w.progress.value() > 0)
+            status = w.refresh_status
+            await wait_until(lambda: status.progress.isVisible() and w.action("stop-refresh").isEnabled())
+            assert w.refresh_status.stop_button.isVisible()
+            assert w.refresh_status.progress.maximum() == w.model.rowCount()
+            await wait_until(lambda: w.refresh_status.progress.value() > 0)
             h.key(Qt.Key.Key_Escape)
             await wait_until(lambda: not w.refresh_flow.is_running())
-            await wait_until(lambda: not w.progress.isVisible())
+            await wait_until(lambda: not w.refresh_status.progress.isVisible())
             message = w.statusBar().currentMessage()
             assert message.startswith("Refresh stopped after"), message
-            assert not w.stop_action.isEnabled()
+            assert not w.action("stop-refresh").isEnabled()
         finally:
             await h.controls.set_faults()
 
@@ -232,11 +233,11 @@ def test_refresh_shows_progress_and_escape_stops_it(run: Callable[..., Any]) -> 
 def test_refresh_runs_to_the_end(run: Callable[..., Any]) -> None:
     async def scenario(h: Harness) -> None:
         w = h.window
-        w.refresh_action.trigger()
+        w.action("refresh-all").trigger()
         await wait_until(lambda: w.statusBar().currentMessage().startswith("Refreshed"), limit=20)
         total = w.model.rowCount()
         assert w.statusBar().currentMessage() == f"Refreshed {total} of {total} payments."
-        assert not w.progress.isVisible()
+        assert not w.refresh_status.progress.isVisible()
 
     run(scenario)
 
@@ -252,15 +253,27 @@ def test_the_automatic_refresh_brings_changes_made_elsewhere(run: Callable[..., 
     run(scenario, auto_refresh_ms=60)
 
 
+def right_click(table: QTableView, pos: QPoint) -> None:
+    """What a right click on the table's rows sends (its context menu event, at ``pos`` in the viewport)."""
+    viewport = table.viewport()
+    event = QContextMenuEvent(QContextMenuEvent.Reason.Mouse, pos, viewport.mapToGlobal(pos))
+    QApplication.sendEvent(viewport, event)
+
+
 def test_context_menu_actions(run: Callable[..., Any]) -> None:
     async def scenario(h: Harness) -> None:
         w = h.window
-        w.table.selectRow(0)
+        table = w.register_view.table
+        assert table is not None
+        table.selectRow(0)
         reference = w.selected_reference()
         assert reference is not None
-        rect = w.table.visualRect(w.proxy.index(0, 0))
-        w._context_menu(rect.center())
+        rect = table.visualRect(table.model().index(0, 0))
+        right_click(table, rect.center())
         menu = w.context_menu
+        assert menu is not None
+        assert menu.isVisible()
+        assert menu.accessibleName() == "Payment actions"
         assert [a.text() for a in menu.actions()] == [
             "Cancel payment…",
             "Refresh this payment",
@@ -273,8 +286,8 @@ def test_context_menu_actions(run: Callable[..., Any]) -> None:
         await wait_until(lambda: h.row(reference).fetched_at is not None)
         menu.close()
         # Outside the rows there is no menu.
-        w.context_menu = None  # type: ignore[assignment]
-        w._context_menu(QPoint(5, 100_000))
+        w.context_menu = None
+        right_click(table, QPoint(5, 100_000))
         assert w.context_menu is None
 
     run(scenario)
@@ -282,15 +295,15 @@ def test_context_menu_actions(run: Callable[..., Any]) -> None:
 
 def test_keyboard_shortcuts(run: Callable[..., Any]) -> None:
     async def scenario(h: Harness) -> None:
-        from epay_desktop.ui.register.audit_view import AuditDialog
-        from epay_desktop.ui.register.settings_dialog import SettingsDialog
+        from epay_desktop.ui.dialogs.audit import AuditDialog
+        from epay_desktop.ui.dialogs.settings import SettingsDialog
 
         w = h.window
-        w.table.setFocus()
+        w.register_view.table.setFocus()
         h.key(Qt.Key.Key_F, Qt.KeyboardModifier.ControlModifier)
-        assert QApplication.focusWidget() is w.search
-        w.table.setFocus()
-        w.table.selectRow(1)
+        assert QApplication.focusWidget() is w.filter_bar.search
+        w.register_view.table.setFocus()
+        w.register_view.table.selectRow(1)
         reference = w.selected_reference()
         h.key(Qt.Key.Key_C, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
         assert QGuiApplication.clipboard().text() == reference
@@ -298,7 +311,7 @@ def test_keyboard_shortcuts(run: Callable[..., Any]) -> None:
         await wait_until(lambda: isinstance(w.last_dialog, AuditDialog) and w.last_dialog.isVisible())
         w.last_dialog.close()  # type: ignore[union-attr]
         w.activateWindow()
-        w.table.setFocus()
+        w.register_view.table.setFocus()
         h.key(Qt.Key.Key_Comma, Qt.KeyboardModifier.ControlModifier)
         await wait_until(lambda: isinstance(w.last_dialog, SettingsDialog) and w.last_dialog.isVisible())
         w.last_dialog.close()  # type: ignore[union-attr]
@@ -306,9 +319,9 @@ def test_keyboard_shortcuts(run: Callable[..., Any]) -> None:
         # Delete in the table opens the cancel confirmation for a cancellable payment; Esc keeps it.
         target = await h.fresh_payment()
         assert w.select_reference(target.reference)
-        w.table.setFocus()
-        await wait_until(w.cancel_action.isEnabled)
-        h.qtbot.keyClick(w.table, Qt.Key.Key_Delete)
+        w.register_view.table.setFocus()
+        await wait_until(w.action("cancel-payment").isEnabled)
+        h.qtbot.keyClick(w.register_view.table, Qt.Key.Key_Delete)
         await wait_until(lambda: w.cancel_flow.dialog is not None and w.cancel_flow.dialog.isVisible())
         h.qtbot.keyClick(w.cancel_flow.dialog, Qt.Key.Key_Escape)
         await wait_until(lambda: w.cancel_flow.dialog is None)
@@ -318,7 +331,7 @@ def test_keyboard_shortcuts(run: Callable[..., Any]) -> None:
         w.closed.connect(lambda: closed.append(True))
         w.activateWindow()
         await wait_until(lambda: QApplication.activeWindow() is w)
-        w.table.setFocus()
+        w.register_view.table.setFocus()
         h.key(Qt.Key.Key_Q, Qt.KeyboardModifier.ControlModifier)
         assert closed == [True]
 
@@ -340,9 +353,9 @@ def test_tab_order_reaches_every_control(run: Callable[..., Any]) -> None:
             and x.focusPolicy() & Qt.FocusPolicy.TabFocus
             and x.focusProxy() is None
         }
-        assert w.search in focusable
-        assert w.table in focusable
-        w.search.setFocus()
+        assert w.filter_bar.search in focusable
+        assert w.register_view.table in focusable
+        w.filter_bar.search.setFocus()
         seen: list[QWidget] = []
         for _ in range(len(focusable) * 2 + 5):
             current = QApplication.focusWidget()
@@ -351,7 +364,8 @@ def test_tab_order_reaches_every_control(run: Callable[..., Any]) -> None:
             h.key(Qt.Key.Key_Tab)
         missing = [f"{type(x).__name__} {x.accessibleName()!r}" for x in focusable if x not in seen]
         assert not missing, missing
-        assert seen.index(w.search) < seen.index(w.state_filter) < seen.index(w.table)
+        bar = w.filter_bar
+        assert seen.index(bar.search) < seen.index(bar.state_filter) < seen.index(w.register_view.table)
 
     run(scenario)
 
@@ -359,7 +373,7 @@ def test_tab_order_reaches_every_control(run: Callable[..., Any]) -> None:
 def test_every_interactive_widget_has_an_accessible_name(run: Callable[..., Any]) -> None:
     async def scenario(h: Harness) -> None:
         w = h.window
-        w.table.selectRow(0)
+        w.register_view.table.selectRow(0)
         await asyncio.sleep(0.02)
         assert not unnamed_controls(w), unnamed_controls(w)
         # (The search box's own icon button is part of the line edit, named by it.)
@@ -373,7 +387,7 @@ def test_every_interactive_widget_has_an_accessible_name(run: Callable[..., Any]
         ]
         assert buttons
         assert not unnamed, unnamed
-        for menu in w.menus.values():
+        for menu in w.action_set.menus.values():
             assert menu.accessibleName()
 
     run(scenario)

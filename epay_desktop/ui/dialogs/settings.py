@@ -1,0 +1,436 @@
+"""Settings: the profiles (Demo, Test, Production, a custom base URL), their secrets, Test connection.
+
+Plain settings go to the services' :class:`~epay_desktop.services.ProfileStore`; the client secret and
+the subscription key go to its :class:`~epay_desktop.services.SecretStore` (the OS keyring), never to a
+file. Stored secrets are never shown again: the fields stay empty ("type to replace"), so they cannot
+leak through a screenshot. Where no keyring backend works, a notice says the secrets are kept for this
+session only. Production is marked in red (banner, list entry, window title). The fields of one
+profile are a :class:`~epay_desktop.ui.dialogs.profile_form.ProfileForm`.
+
+Keyring and file calls run in a worker thread (a keyring may wait for an unlock prompt), through the
+dialog's :class:`~epay_desktop.ui.aio.TaskRunner`.
+
+Usage (main window)::
+
+    dialog = SettingsDialog(ProfileStore(), secret_store, test_connection=services.test_connection,
+                            current=desk.profile.name, parent=window)
+    dialog.profile_chosen.connect(window.switch_profile)     # Profile
+    dialog.open()
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QBrush, QCloseEvent, QColor
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from epay_desktop.services import (
+    DEMO_PROFILE,
+    DEMO_SECRETS,
+    Profile,
+    ProfileError,
+    ProfileKind,
+    ProfileSecrets,
+    ProfileStore,
+    ProfileStoreError,
+    SecretStore,
+)
+from epay_desktop.ui.dialogs.feedback import StatusLabel, Tone, describe_error, dialog_runner
+from epay_desktop.ui.dialogs.profile_form import KIND_LABELS, PRODUCTION_RED, ProfileForm
+
+ConnectionTester = Callable[[Profile, ProfileSecrets | None], Awaitable[Any]]
+
+LIST_KIND = {
+    ProfileKind.DEMO: "built-in sandbox",
+    ProfileKind.TEST: "test",
+    ProfileKind.PRODUCTION: "PRODUCTION",
+    ProfileKind.CUSTOM: "custom URL",
+}
+
+
+class SettingsDialog(QDialog):
+    """Edit profiles and choose the one to work with.
+
+    Args:
+        store: where profiles are kept (``ProfileStore()``).
+        secrets: where client secrets and subscription keys are kept (one ``SecretStore`` for the app:
+            secrets kept for the session only live in it).
+        test_connection: ``await test_connection(profile, secrets)`` fetches a token through the services
+            and answers ``(ok, sentence)`` (the services' ``test_connection``); a tester that raises the
+            client's error or returns a sentence works too.
+        current: name of the profile in use (selected first).
+
+    Signals:
+        profile_chosen(Profile): "Use this profile" (or a double click) on a saved profile.
+        profiles_changed(): a profile was saved or deleted.
+    """
+
+    profile_chosen = Signal(object)
+    profiles_changed = Signal()
+
+    def __init__(
+        self,
+        store: ProfileStore,
+        secrets: SecretStore,
+        *,
+        test_connection: ConnectionTester | None = None,
+        current: str | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.store = store
+        self.secrets = secrets
+        self.test_connection = test_connection
+        self.setObjectName("SettingsDialog")
+        self.setWindowTitle("Settings: profiles")
+        self.editing: Profile | None = None  # the saved profile the form shows (None: a new one)
+
+        # Left: the saved profiles.
+        self.profile_list = QListWidget(self)
+        self.profile_list.setObjectName("ProfileList")
+        self.profile_list.setAccessibleName("Profiles")
+        self.profile_list.currentRowChanged.connect(self._row_changed)
+        self.profile_list.itemActivated.connect(lambda _item: self.start_use())
+        self.new_button = QPushButton("&New profile", self)
+        self.new_button.setAccessibleName("New profile")
+        self.new_button.clicked.connect(self.new_profile)
+        self.delete_button = QPushButton("&Delete", self)
+        self.delete_button.setAccessibleName("Delete the selected profile")
+        self.delete_button.clicked.connect(self.start_delete)
+        left = QVBoxLayout()
+        list_label = QLabel("&Profiles", self)
+        list_label.setBuddy(self.profile_list)
+        left.addWidget(list_label)
+        left.addWidget(self.profile_list, 1)
+        left_buttons = QHBoxLayout()
+        left_buttons.addWidget(self.new_button)
+        left_buttons.addWidget(self.delete_button)
+        left.addLayout(left_buttons)
+
+        # Right: the form.
+        self.production_banner = QLabel("PRODUCTION: real customers and real money.", self)
+        self.production_banner.setObjectName("ProductionBanner")
+        self.production_banner.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.production_banner.setStyleSheet(
+            f"background: {PRODUCTION_RED}; color: white; font-weight: bold; padding: 6px;"
+        )
+        self.demo_note = QLabel("The built-in sandbox: nothing real is touched. It cannot be changed.", self)
+        self.demo_note.setWordWrap(True)
+        self.form_box = ProfileForm(self)
+        self.name_edit = self.form_box.name_edit
+        self.kind_combo = self.form_box.kind_combo
+        self.kind_combo.currentIndexChanged.connect(self._kind_changed)
+        self.base_url_edit = self.form_box.base_url_edit
+        self.msn_edit = self.form_box.msn_edit
+        self.client_id_edit = self.form_box.client_id_edit
+        self.client_secret_edit = self.form_box.client_secret_edit
+        self.subscription_key_edit = self.form_box.subscription_key_edit
+        self.secrets_state = self.form_box.secrets_state
+        self.keyring_notice = QLabel(self)
+        self.keyring_notice.setObjectName("KeyringNotice")
+        self.keyring_notice.setWordWrap(True)
+        self.keyring_notice.setStyleSheet("color: #8a4b00;")
+
+        self.test_button = QPushButton("&Test connection", self)
+        self.test_button.setAccessibleName("Test connection: fetch an access token")
+        self.test_button.clicked.connect(self.start_test)
+        self.save_button = QPushButton("Sa&ve", self)
+        self.save_button.setAccessibleName("Save the profile")
+        self.save_button.clicked.connect(self.start_save)
+        self.status = StatusLabel("Settings status", self)
+        self.status.setObjectName("SettingsStatus")
+        self.runner = dialog_runner(self.status, self._busy_changed)
+        actions = QHBoxLayout()
+        actions.addWidget(self.test_button)
+        actions.addStretch(1)
+        actions.addWidget(self.save_button)
+
+        right = QVBoxLayout()
+        right.addWidget(self.production_banner)
+        right.addWidget(self.demo_note)
+        right.addWidget(self.form_box)
+        right.addWidget(self.keyring_notice)
+        right.addLayout(actions)
+        right.addWidget(self.status)
+        right.addStretch(1)
+
+        self.buttons = QDialogButtonBox(self)
+        self.use_button = self.buttons.addButton("&Use this profile", QDialogButtonBox.ButtonRole.AcceptRole)
+        self.use_button.setAccessibleName("Use this profile")
+        self.use_button.setDefault(True)
+        self.use_button.clicked.connect(self.start_use)
+        close = self.buttons.addButton(QDialogButtonBox.StandardButton.Close)
+        close.setAccessibleName("Close")
+        close.clicked.connect(self.reject)
+
+        columns = QHBoxLayout()
+        columns.addLayout(left, 1)
+        columns.addLayout(right, 2)
+        layout = QVBoxLayout(self)
+        layout.addLayout(columns, 1)
+        layout.addWidget(self.buttons)
+
+        self._show_keyring_notice()
+        try:
+            last_used = self.store.last_used
+        except ProfileStoreError:
+            last_used = DEMO_PROFILE.name
+        self.reload(select=current or last_used)
+        self.resize(760, 480)
+
+    # --- list and form ---------------------------------------------------------------------------
+
+    def reload(self, select: str | None = None) -> None:
+        """Re-read the profiles (a small JSON file) and select ``select`` (or keep the selection)."""
+        selected = select or (self.editing.name if self.editing else None)
+        problem = ""
+        try:
+            self.profiles = self.store.list()
+        except ProfileStoreError as error:
+            # A damaged profiles file is left as it is; the built-in Demo profile still works.
+            self.profiles = [DEMO_PROFILE]
+            problem = str(error)
+        self.profile_list.blockSignals(True)
+        self.profile_list.clear()
+        for profile in self.profiles:
+            item = QListWidgetItem(f"{profile.name}  ·  {LIST_KIND[profile.kind]}")
+            item.setData(Qt.ItemDataRole.UserRole, profile.name)
+            item.setData(Qt.ItemDataRole.AccessibleTextRole, f"{profile.name}, {profile.kind.value}")
+            if profile.is_production:
+                item.setForeground(QBrush(QColor(PRODUCTION_RED)))
+            self.profile_list.addItem(item)
+        self.profile_list.blockSignals(False)
+        names = [p.name for p in self.profiles]
+        self.profile_list.setCurrentRow(names.index(selected) if selected in names else 0)
+        self._row_changed(self.profile_list.currentRow())
+        if problem:
+            self.status.show_error(problem)
+
+    def _row_changed(self, row: int) -> None:
+        if 0 <= row < len(self.profiles):
+            self.show_profile(self.profiles[row])
+
+    def show_profile(self, profile: Profile | None) -> None:
+        """Fill the form from ``profile`` (None: an empty new Test profile). Secret fields stay empty."""
+        self.editing = profile
+        self.form_box.fill(profile)
+        self._kind_changed()
+        self.status.show_message("")
+        if profile is not None and not profile.is_demo:
+            self.runner.start("secrets-state", self._load_secrets_state(profile))
+
+    def _kind_changed(self) -> None:
+        builtin = self.editing is not None and self.editing.is_demo
+        production = self.current_kind() is ProfileKind.PRODUCTION
+        self.production_banner.setVisible(production)
+        self.demo_note.setVisible(builtin)
+        self.setWindowTitle("Settings: profiles  [PRODUCTION]" if production else "Settings: profiles")
+        self.form_box.apply_kind(self.editing)
+        self._busy_changed()
+
+    def _busy_changed(self, _name: str = "", _busy: bool = False) -> None:
+        running = self.runner.is_running
+        builtin = self.editing is not None and self.editing.is_demo
+        saving = running("save") or running("use") or running("delete")
+        self.save_button.setEnabled(not builtin and not saving)
+        self.use_button.setEnabled(not saving)
+        self.delete_button.setEnabled(self.editing is not None and not builtin and not saving)
+        self.test_button.setEnabled(not running("test"))
+
+    def current_kind(self) -> ProfileKind:
+        return self.form_box.current_kind()
+
+    def form_profile(self) -> Profile:
+        """The profile as the form shows it now (not validated, not saved)."""
+        return self.form_box.profile(self.editing)
+
+    def typed_secrets(self) -> tuple[str, str]:
+        return self.form_box.typed_secrets()
+
+    def _show_keyring_notice(self) -> None:
+        if self.secrets.persistent:
+            self.keyring_notice.hide()
+        else:
+            self.keyring_notice.setText(
+                "No keyring is available on this computer: client secrets and subscription keys are kept "
+                "for this session only and must be typed again after a restart."
+                + (f"\n{self.secrets.problem}" if self.secrets.problem else "")
+            )
+            self.keyring_notice.show()
+
+    def new_profile(self) -> None:
+        self.profile_list.clearSelection()
+        self.show_profile(None)
+        self.name_edit.setFocus(Qt.FocusReason.OtherFocusReason)
+
+    # --- actions ---------------------------------------------------------------------------------
+
+    def start_save(self) -> None:
+        self.runner.start("save", self.save(), replace=False)
+
+    def start_test(self) -> None:
+        self.runner.start("test", self.test())
+
+    def start_delete(self) -> None:
+        self.runner.start("delete", self.delete(), replace=False)
+
+    def start_use(self) -> None:
+        self.runner.start("use", self.use(), replace=False)
+
+    async def _load_secrets_state(self, profile: Profile) -> None:
+        stored = await asyncio.to_thread(self.secrets.get, profile)
+        if self.editing != profile:
+            return
+        where = "in the keyring" if self.secrets.persistent else "for this session only"
+        if stored is not None and stored.complete:
+            text = f"Secrets are stored {where}. Type in a field to replace it."
+        elif stored is not None:
+            text = f"Only one secret is stored ({where}); type the missing one."
+        else:
+            text = "No secrets stored yet: type the client secret and the subscription key."
+        self.secrets_state.setText(text)
+
+    async def _secrets_for(self, profile: Profile, previous_name: str | None) -> ProfileSecrets | None:
+        """Typed secrets, completed by the stored ones (from ``previous_name`` when renamed)."""
+        secret, key = self.typed_secrets()
+        stored = await asyncio.to_thread(self.secrets.get, previous_name or profile.name)
+        if not secret and not key:
+            return stored
+        return ProfileSecrets(
+            secret or (stored.client_secret if stored else ""),
+            key or (stored.subscription_key if stored else ""),
+        )
+
+    async def save(self) -> Profile | None:
+        """Validate and save the form; secrets go to the secret store, never the profiles file."""
+        profile = self.form_profile()
+        if profile.is_demo:
+            self.status.show_message("The Demo profile is built in and cannot be changed.", Tone.WARNING)
+            return None
+        try:
+            profile.validate()
+        except ProfileError as error:
+            self.status.show_error(str(error))
+            return None
+        previous = self.editing.name if self.editing is not None else None
+        if profile.name != previous and profile.name in {p.name for p in self.profiles}:
+            self.status.show_error(f"A profile named {profile.name!r} exists already; choose another name.")
+            return None
+        new_secrets = await self._secrets_for(profile, previous)
+        await asyncio.to_thread(self.store.save, profile, replacing=previous)
+        persistent = None
+        if new_secrets is not None:
+            persistent = await asyncio.to_thread(self.secrets.set, profile, new_secrets)
+            if previous and previous != profile.name:
+                await asyncio.to_thread(self.secrets.delete, previous)
+        self.editing = profile
+        self.reload(select=profile.name)
+        self.profiles_changed.emit()
+        self._show_keyring_notice()
+        if persistent is False:
+            self.status.show_message(
+                f"Saved {profile.name}. No keyring: the secrets are kept for this session only.", Tone.WARNING
+            )
+        elif new_secrets is None or not new_secrets.complete:
+            self.status.show_message(
+                f"Saved {profile.name}. Secrets are still missing: type both to connect.", Tone.WARNING
+            )
+        else:
+            self.status.show_message(f"Saved {profile.name}. The secrets are in the keyring.", Tone.OK)
+        return profile
+
+    async def test(self) -> bool:
+        """Fetch a token with what the form shows now (typed secrets, else the stored ones)."""
+        profile = self.form_profile()
+        try:
+            profile.validate()
+        except ProfileError as error:
+            self.status.show_error(str(error))
+            return False
+        tester = self.test_connection
+        if tester is None:
+            self.status.show_error("Test connection is not available: no connection tester was given.")
+            return False
+        if profile.is_demo:
+            secrets: ProfileSecrets | None = DEMO_SECRETS
+        else:
+            secrets = await self._secrets_for(profile, self.editing.name if self.editing else None)
+        if not profile.is_demo and (secrets is None or not secrets.complete):
+            self.status.show_error("Type the client secret and the subscription key first (or save them).")
+            return False
+        self.status.show_message(f"Connecting to {profile.effective_base_url}…")
+        try:
+            answer = await tester(profile, secrets)
+        except asyncio.CancelledError:
+            raise
+        except Exception as error:
+            self.status.show_error(
+                f"Connection to {profile.effective_base_url} failed: {describe_error(error)}"
+            )
+            return False
+        # The services' test_connection answers (ok, sentence); a tester may also raise or return a sentence.
+        if isinstance(answer, tuple) and len(answer) == 2 and isinstance(answer[0], bool):
+            ok, text = answer[0], str(answer[1])
+        else:
+            ok, text = True, answer if isinstance(answer, str) and answer else "an access token was issued."
+        if ok:
+            connected = (
+                text if text.startswith("Connected") else f"Connected to {profile.effective_base_url}: {text}"
+            )
+            self.status.show_message(connected, Tone.OK)
+        else:
+            self.status.show_error(text)
+        return ok
+
+    async def delete(self) -> None:
+        if self.editing is None or self.editing.is_demo:
+            return
+        name = self.editing.name
+        await asyncio.to_thread(self.store.delete, name)
+        await asyncio.to_thread(self.secrets.delete, name)
+        self.editing = None
+        self.reload(select=DEMO_PROFILE.name)
+        self.profiles_changed.emit()
+        self.status.show_message(f"Deleted {name} and its secrets.", Tone.OK)
+
+    async def use(self) -> Profile | None:
+        """Save unsaved changes, remember the choice, emit ``profile_chosen`` and close."""
+        profile = self.editing
+        dirty = self.form_profile() != profile or any(self.typed_secrets())
+        if profile is None or (not profile.is_demo and dirty):
+            profile = await self.save()
+            if profile is None:
+                return None
+        await asyncio.to_thread(self.store.set_last_used, profile.name)
+        self.profile_chosen.emit(profile)
+        self.accept()
+        return profile
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        for name in ("secrets-state", "test"):
+            self.runner.cancel(name)
+        super().closeEvent(event)
+
+    def done(self, result: int) -> None:
+        for name in ("secrets-state", "test"):
+            self.runner.cancel(name)
+        # Secrets typed but not saved are not kept around in the widgets.
+        self.form_box.clear_secrets()
+        super().done(result)
+
+
+__all__ = ["KIND_LABELS", "PRODUCTION_RED", "ConnectionTester", "ProfileForm", "SettingsDialog"]

@@ -1,0 +1,204 @@
+"""Painters for the payments table: the state badge and the aggregate bar.
+
+Both follow the orange-widget-base ``BarItemDataDelegate`` recipe: copy the option →
+``initStyleOption`` → draw the item with the widget's style (selection, focus and the palette come
+for free, dark mode too) → ``save()`` → our shapes → ``restore()`` → text. The text's place is the
+style's (``style.subElementRect(SE_ItemViewItemText)``) and its colour the palette's for the item's
+state (:func:`text_color_for_state`: active, inactive or disabled; selected or not), so our cells line
+up with and look like the plain ones. They read ``index.data(role)`` only and never call services.
+
+Stale rows (``PaymentRoles.STALE``) keep their shapes but paint them at ``STALE_OPACITY``; their text
+takes the model's italic font and muted colour through ``initStyleOption``, like every other cell.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, QRectF, QSize, Qt
+from PySide6.QtGui import QColor, QFontMetrics, QPainter, QPalette, QPen
+from PySide6.QtWidgets import QApplication, QStyle, QStyledItemDelegate, QStyleOptionViewItem
+
+from epay_desktop.domain import State
+from epay_desktop.domain.breakdown import AmountBreakdown
+from epay_desktop.ui.table.model import SUMMARY_SEPARATOR, PaymentRoles
+
+_AnyIndex = QModelIndex | QPersistentModelIndex
+
+# Mid-tone colours that read on light and dark backgrounds; text on them is picked by luminance.
+STATE_COLORS: dict[State, QColor] = {
+    State.CREATED: QColor("#1565c0"),
+    State.AUTHORIZED: QColor("#2e7d32"),
+    State.ABORTED: QColor("#757575"),
+    State.EXPIRED: QColor("#a15c00"),
+    State.TERMINATED: QColor("#455a64"),
+    State.UNKNOWN: QColor("#ad1457"),
+}
+
+PART_COLORS: dict[str, QColor] = {
+    "captured": QColor("#2e7d32"),
+    "refunded": QColor("#8e24aa"),
+    "cancelled": QColor("#9e9e9e"),
+    "reserved": QColor("#1e88e5"),
+    "awaiting": QColor("#90caf9"),
+}
+
+
+STALE_OPACITY = 0.45
+
+
+def text_color_on(background: QColor) -> QColor:
+    # Relative luminance (sRGB weights); dark text on light badges, white on dark ones.
+    lum = 0.2126 * background.redF() + 0.7152 * background.greenF() + 0.0722 * background.blueF()
+    return QColor("#000000") if lum > 0.55 else QColor("#ffffff")
+
+
+def fit_bar_label(text: str, metrics: QFontMetrics, width: int) -> str:
+    """The bar's label as it fits in ``width``: all of it; else only its first (largest) part and an
+    ellipsis ("60 % cancelled…", never "60 % cancelled, 40 …"); else that part cut short. The tooltip
+    carries every figure."""
+    if metrics.horizontalAdvance(text) <= width:
+        return text
+    largest = text.split(SUMMARY_SEPARATOR, 1)[0]
+    if largest != text and metrics.horizontalAdvance(largest + "…") <= width:
+        return largest + "…"
+    # Not even that fits: the whole label elided is then a prefix of the largest part (with "…").
+    return metrics.elidedText(text, Qt.TextElideMode.ElideRight, width)
+
+
+def bar_segments(rect: QRectF, parts: AmountBreakdown) -> list[tuple[str, QRectF]]:
+    """Rectangles of the non-empty parts, left to right, proportional to the amount (scaled down to
+    fit when the parts add up to more than the amount)."""
+    scale = parts.scale
+    if scale <= 0 or rect.width() <= 0:
+        return []
+    segments: list[tuple[str, QRectF]] = []
+    x = rect.left()
+    for name, money in parts.parts():
+        if money.value <= 0:
+            continue
+        width = rect.width() * money.value / scale
+        segments.append((name, QRectF(x, rect.top(), width, rect.height())))
+        x += width
+    return segments
+
+
+def text_color_for_state(palette: QPalette, state: QStyle.StateFlag) -> QColor:
+    """The palette's text colour for an item in ``state`` (as orange-widget-base's): the colour group
+    follows whether the view is active and enabled, the role whether the item is selected. A row's
+    muted colour (the model's ForegroundRole) is the palette's Text by then, through initStyleOption."""
+    if not state & QStyle.StateFlag.State_Enabled:
+        group = QPalette.ColorGroup.Disabled
+    elif state & QStyle.StateFlag.State_Active:
+        group = QPalette.ColorGroup.Active
+    else:
+        group = QPalette.ColorGroup.Inactive
+    selected = state & QStyle.StateFlag.State_Selected
+    role = QPalette.ColorRole.HighlightedText if selected else QPalette.ColorRole.Text
+    return palette.color(group, role)
+
+
+def draw_item_without_text(
+    delegate: QStyledItemDelegate, painter: QPainter, option: QStyleOptionViewItem, index: _AnyIndex
+) -> tuple[QStyleOptionViewItem, str, QRect]:
+    """The first steps of the delegate recipe (ENGINEERING.md §6.3): copy the option, initStyleOption,
+    draw the item (background, selection, focus) with the widget's style but without its text, which
+    the caller paints over its own drawing. Returns the option, the text it took out and where the
+    style puts an item's text (``SE_ItemViewItemText``)."""
+    opt = QStyleOptionViewItem(option)
+    delegate.initStyleOption(opt, index)
+    text = opt.text
+    opt.text = ""
+    widget = opt.widget
+    style = widget.style() if widget is not None else QApplication.style()
+    style.drawControl(QStyle.ControlElement.CE_ItemViewItem, opt, painter, widget)
+    area = style.subElementRect(QStyle.SubElement.SE_ItemViewItemText, opt, widget)
+    # The style indents an item's text by its focus frame's margin and one pixel (as Qt's own
+    # QCommonStyle does when it draws the text of a plain cell).
+    margin = style.pixelMetric(QStyle.PixelMetric.PM_FocusFrameHMargin, None, widget) + 1
+    return opt, text, area.adjusted(margin, 0, -margin, 0)
+
+
+def draw_text(painter: QPainter, opt: QStyleOptionViewItem, rect: QRect | QRectF, text: str) -> None:
+    """``text`` in ``rect``, left and vertically centred, in the row's font and state colour."""
+    painter.save()
+    painter.setFont(opt.font)  # the row's (italic when stale)
+    painter.setPen(text_color_for_state(opt.palette, opt.state))
+    painter.drawText(rect, int(Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft), text)
+    painter.restore()
+
+
+class StateBadgeDelegate(QStyledItemDelegate):
+    """The state as a coloured rounded badge; busy rows get a dashed outline."""
+
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: _AnyIndex) -> None:
+        opt, text, area = draw_item_without_text(self, painter, option, index)
+        raw_state = index.data(PaymentRoles.STATE)
+        if not raw_state:
+            # Not fetched yet: plain text, muted as the stale row it is (no colour claims a state we
+            # do not know).
+            draw_text(
+                painter,
+                opt,
+                area,
+                opt.fontMetrics.elidedText(text, Qt.TextElideMode.ElideRight, area.width()),
+            )
+            return
+        colour = STATE_COLORS[State.parse(raw_state)]
+        metrics = opt.fontMetrics
+        height = min(opt.rect.height() - 6, metrics.height() + 6)
+        width = min(area.width(), metrics.horizontalAdvance(text) + 16)
+        badge = QRectF(area.left(), opt.rect.center().y() - height / 2 + 0.5, max(width, 0), max(height, 0))
+        painter.save()
+        if index.data(PaymentRoles.STALE):
+            painter.setOpacity(STALE_OPACITY)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(colour)
+        painter.drawRoundedRect(badge, height / 2, height / 2)
+        if index.data(PaymentRoles.BUSY):
+            pen = QPen(opt.palette.color(QPalette.ColorRole.Text), 1, Qt.PenStyle.DashLine)
+            painter.setPen(pen)
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+            painter.drawRoundedRect(badge.adjusted(-2, -2, 2, 2), height / 2 + 2, height / 2 + 2)
+        painter.setPen(text_color_on(colour))
+        painter.setFont(opt.font)
+        elided = metrics.elidedText(text, Qt.TextElideMode.ElideRight, int(badge.width()) - 12)
+        painter.drawText(badge, int(Qt.AlignmentFlag.AlignCenter), elided)
+        painter.restore()
+
+    def sizeHint(self, option: QStyleOptionViewItem, index: _AnyIndex) -> QSize:
+        size = super().sizeHint(option, index)
+        return QSize(size.width() + 20, max(size.height(), option.fontMetrics.height() + 10))
+
+
+class AggregateBarDelegate(QStyledItemDelegate):
+    """Captured, refunded, cancelled, reserved (and awaiting approval) as proportional bars under a
+    short summary; the exact figures are in the tooltip (the model's ToolTipRole)."""
+
+    bar_height = 8
+
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: _AnyIndex) -> None:
+        opt, text, area = draw_item_without_text(self, painter, option, index)
+        parts = index.data(PaymentRoles.AGGREGATE)
+        # The bar lies under the text, as wide as the style's text area, 3 px above the cell's bottom.
+        rect = QRect(area.left(), opt.rect.top() + 3, area.width(), max(opt.rect.height() - 6, 0))
+        bar_h = min(self.bar_height, max(rect.height() // 3, 2))
+        bar = QRectF(rect.left(), rect.bottom() - bar_h + 1, rect.width(), bar_h)
+        if isinstance(parts, AmountBreakdown):
+            painter.save()
+            if index.data(PaymentRoles.STALE):
+                painter.setOpacity(STALE_OPACITY)
+            painter.setPen(Qt.PenStyle.NoPen)
+            track = QColor(opt.palette.color(QPalette.ColorRole.Mid))
+            track.setAlpha(90)
+            painter.setBrush(track)
+            painter.drawRect(bar)
+            for name, segment in bar_segments(bar, parts):
+                painter.setBrush(PART_COLORS[name])
+                painter.drawRect(segment)
+            painter.restore()
+        text_rect = QRect(rect.left(), rect.top(), rect.width(), max(rect.height() - bar_h - 1, 0))
+        draw_text(painter, opt, text_rect, fit_bar_label(text, QFontMetrics(opt.font), text_rect.width()))
+
+    def sizeHint(self, option: QStyleOptionViewItem, index: _AnyIndex) -> QSize:
+        size = super().sizeHint(option, index)
+        return QSize(max(size.width(), 160), max(size.height(), option.fontMetrics.height() + 14))

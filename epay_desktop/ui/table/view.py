@@ -1,0 +1,219 @@
+"""Where the payments are shown: a placeholder ("Loading the register…", or why the register could not
+be opened) until a model is attached, then the table with its filter proxy and delegates.
+
+Built in two steps so the window paints before the heavy parts load: the constructor makes only the
+placeholder, from light imports; :meth:`RegisterView.show_model` imports the model's modules and the
+delegates and builds the table.
+
+Signals (the window wires them; this widget knows nothing of actions or flows):
+``selection_changed(object)`` the person moved to another payment (a ``TrackedPayment`` or None);
+``current_updated(object)`` the selected payment's row changed; ``counts_changed(str)`` the counts line;
+``context_menu_requested(QPoint)`` a right click on a row (global position); ``delete_requested()``
+Delete pressed in the table; ``activated()`` a row double-clicked.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QModelIndex, QPoint, QTimer, Signal
+from PySide6.QtWidgets import QLabel, QStackedWidget, QWidget
+
+from epay_desktop.domain import State, TrackedPayment
+from epay_desktop.ui.first_paint import set_qt_enum
+
+if TYPE_CHECKING:
+    from PySide6.QtWidgets import QTableView
+
+    from epay_desktop.ui.table.delegates import AggregateBarDelegate, StateBadgeDelegate
+    from epay_desktop.ui.table.model import PaymentsModel
+    from epay_desktop.ui.table.proxy import PaymentsFilterModel
+
+# Wide enough for what each column usually holds; the description takes what is left and elides.
+COLUMN_SAMPLES = (
+    ("REFERENCE", "fjordkaffe-ord-100228"),
+    ("DESCRIPTION", "2x Filterkaffe, 1x"),
+    ("CREATED", "2026-11-26 10:56"),
+    ("STATE", "AUTHORIZE"),
+    ("AMOUNT", "12 345.00 NOK"),
+    ("AGGREGATE", "60 % reserved, 40 %"),
+    ("UPDATED", "2026-11-26 10:56"),
+)
+
+
+class RegisterView(QStackedWidget):
+    selection_changed = Signal(object)
+    current_updated = Signal(object)
+    counts_changed = Signal(str)
+    context_menu_requested = Signal(QPoint)
+    delete_requested = Signal()
+    activated = Signal()
+
+    def __init__(self, placeholder_text: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.placeholder = QLabel(placeholder_text, self)
+        self.placeholder.setObjectName("RegisterPlaceholder")
+        set_qt_enum(self.placeholder, "alignment", "AlignCenter")
+        self.placeholder.setWordWrap(True)
+        self.placeholder.setMargin(24)
+        self.addWidget(self.placeholder)
+        self.model: PaymentsModel | None = None
+        self.proxy: PaymentsFilterModel | None = None
+        self.table: QTableView | None = None
+        self.badge_delegate: StateBadgeDelegate | None = None
+        self.bar_delegate: AggregateBarDelegate | None = None
+        self._text = ""
+        self._states: Any = None
+        self._counts_timer = QTimer(self, singleShot=True, interval=0)
+        self._counts_timer.timeout.connect(lambda: self.counts_changed.emit(self.counts_text()))
+
+    # --- what is shown ----------------------------------------------------------------------------------
+    def show_placeholder(self, text: str) -> None:
+        self.placeholder.setText(text)
+        self.setCurrentWidget(self.placeholder)
+
+    def show_table(self) -> None:
+        if self.table is not None:
+            self.setCurrentWidget(self.table)
+
+    def set_filter_text(self, text: str) -> None:
+        self._text = text
+        if self.proxy is not None:
+            self.proxy.set_text(text)
+
+    def set_filter_states(self, states: Any) -> None:
+        self._states = states
+        if self.proxy is not None:
+            self.proxy.set_states(states)
+
+    def show_model(self, model: PaymentsModel) -> QTableView:
+        """Build the table over ``model`` (through a filter proxy that applies what was typed already)."""
+        from PySide6.QtCore import Qt
+        from PySide6.QtGui import QKeySequence, QShortcut
+        from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView
+
+        from epay_desktop.ui.table.delegates import AggregateBarDelegate, StateBadgeDelegate
+        from epay_desktop.ui.table.model import Column
+        from epay_desktop.ui.table.proxy import PaymentsFilterModel
+
+        if self.model is not None:
+            raise RuntimeError("this view shows a model already")
+        self.model = model
+        self.proxy = proxy = PaymentsFilterModel(self)
+        proxy.setSourceModel(model)
+        proxy.set_text(self._text)
+        proxy.set_states(self._states)
+        self.table = table = QTableView(self)
+        table.setObjectName("PaymentsTable")
+        table.setAccessibleName("Payments")
+        table.setModel(proxy)
+        table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        table.setSortingEnabled(True)
+        table.sortByColumn(Column.CREATED, Qt.SortOrder.DescendingOrder)
+        table.setAlternatingRowColors(True)
+        table.setWordWrap(False)
+        table.setTabKeyNavigation(False)  # Tab leaves the table (arrows move inside it)
+        table.setTextElideMode(Qt.TextElideMode.ElideRight)
+        table.verticalHeader().hide()
+        table.verticalHeader().setDefaultSectionSize(table.fontMetrics().height() + 16)
+        table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        header = table.horizontalHeader()
+        header.setStretchLastSection(False)
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        # The description takes what is left and elides; every other column keeps its width, so the
+        # default window shows every column without a horizontal scrollbar.
+        header.setSectionResizeMode(Column.DESCRIPTION, QHeaderView.ResizeMode.Stretch)
+        metrics = table.fontMetrics()
+        for name, sample in COLUMN_SAMPLES:
+            column = Column[name]
+            extra = 20 if column == Column.STATE else 0
+            table.setColumnWidth(column, metrics.horizontalAdvance(sample) + 18 + extra)
+        header.setMinimumSectionSize(48)
+        # The delegates paint rows, and there are rows only from here on (their module loads QStyle).
+        self.badge_delegate = StateBadgeDelegate(table)
+        self.bar_delegate = AggregateBarDelegate(table)
+        table.setItemDelegateForColumn(Column.STATE, self.badge_delegate)
+        table.setItemDelegateForColumn(Column.AGGREGATE, self.bar_delegate)
+        # Delete cancels only from the table (in the search box it deletes text); the dialog still asks.
+        delete = QShortcut(QKeySequence(QKeySequence.StandardKey.Delete), table, self.delete_requested.emit)
+        delete.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        self.addWidget(table)
+        table.selectionModel().currentRowChanged.connect(self._current_row_changed)
+        table.customContextMenuRequested.connect(self._context_menu_requested)
+        table.doubleClicked.connect(lambda _i: self.activated.emit())
+        for signal in (
+            model.modelReset,
+            model.rowsInserted,
+            model.rowsRemoved,
+            model.dataChanged,
+            proxy.layoutChanged,
+            proxy.rowsRemoved,
+            proxy.rowsInserted,
+            proxy.modelReset,
+        ):
+            signal.connect(self._counts_timer.start)
+        model.dataChanged.connect(self._rows_changed)
+        return table
+
+    # --- the selection ----------------------------------------------------------------------------------
+    def selected_tracked(self) -> TrackedPayment | None:
+        if self.table is None:
+            return None  # no table yet
+        from epay_desktop.ui.table.cells import PaymentRoles
+
+        index = self.table.currentIndex()
+        tracked = index.data(PaymentRoles.TRACKED) if index.isValid() else None
+        return tracked if isinstance(tracked, TrackedPayment) else None
+
+    def selected_reference(self) -> str | None:
+        tracked = self.selected_tracked()
+        return tracked.reference if tracked is not None else None
+
+    def select_reference(self, reference: str) -> bool:
+        if self.table is None or self.proxy is None:
+            return False
+        row = self.proxy.proxy_row_of(reference)
+        if row is None:
+            return False
+        self.table.selectRow(row)
+        self.table.scrollTo(self.proxy.index(row, 0))
+        return True
+
+    def select_first(self) -> None:
+        """Select the first row shown, unless a row is selected already."""
+        table, proxy = self.table, self.proxy
+        if table is None or proxy is None or table.currentIndex().isValid():
+            return
+        if proxy.rowCount():
+            table.selectRow(0)
+
+    def counts_text(self) -> str:
+        """ "43 payments · 43 shown · 4 created · …" for the status bar."""
+        if self.model is None or self.proxy is None:
+            return ""
+        counts = self.model.state_counts()
+        parts = [f"{self.model.rowCount()} payments", f"{self.proxy.rowCount()} shown"]
+        for state in (State.CREATED, State.AUTHORIZED, State.TERMINATED):
+            if counts.get(state):
+                parts.append(f"{counts[state]} {state.value.lower()}")
+        if counts.get(None):
+            parts.append(f"{counts[None]} not fetched")
+        return " · ".join(parts)
+
+    def _current_row_changed(self, _current: QModelIndex, _previous: QModelIndex) -> None:
+        self.selection_changed.emit(self.selected_tracked())
+
+    def _rows_changed(self, top: QModelIndex, bottom: QModelIndex, _roles: object = None) -> None:
+        current = self.selected_reference()
+        row = self.model.row_of(current) if current is not None and self.model is not None else None
+        if row is not None and top.row() <= row <= bottom.row():
+            self.current_updated.emit(self.selected_tracked())
+
+    def _context_menu_requested(self, pos: QPoint) -> None:
+        assert self.table is not None
+        if self.table.indexAt(pos).isValid():
+            self.context_menu_requested.emit(self.table.viewport().mapToGlobal(pos))
+
+
+__all__ = ["COLUMN_SAMPLES", "RegisterView"]

@@ -1,0 +1,40 @@
+"""The banner that says where you are: which profile, whether it is production, demo or test, and
+whether the register is open read-only. Painted before the desk is bound (the profile is known before
+the first paint) and again when it is."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from PySide6.QtWidgets import QLabel, QWidget
+
+from epay_desktop.ui.theme import set_banner
+
+if TYPE_CHECKING:
+    from epay_desktop.services import Profile
+
+
+class ProfileBanner(QLabel):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWordWrap(True)
+        set_banner(self, "opening", "Opening the profile…")
+
+    def show_profile(self, profile: Profile, *, read_only: bool = False, damage: str = "") -> None:
+        if read_only:
+            set_banner(
+                self,
+                "production" if profile.is_production else "read-only",
+                f"{'PRODUCTION — ' if profile.is_production else ''}READ-ONLY — {profile.name}: the "
+                "register could not be opened for writing. You can look and refresh; nothing is changed "
+                "or saved." + (f" {damage}" if damage else ""),
+            )
+        elif profile.is_production:
+            set_banner(self, "production", f"PRODUCTION — {profile.name}: real payments, real money.")
+        elif profile.is_demo:
+            set_banner(self, "demo", "DEMO — built-in sandbox with demo data. Nothing real is touched.")
+        else:
+            set_banner(self, "test", f"TEST environment — {profile.name}. No real money moves.")
+
+
+__all__ = ["ProfileBanner"]

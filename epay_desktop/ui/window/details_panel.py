@@ -1,0 +1,237 @@
+"""The details of the selected payment: exact figures, what can still be done, the event timeline.
+
+Shows a ``TrackedPayment`` as it is; what can be done comes from ``domain.check_action`` (never
+recomputed here).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from PySide6.QtCore import QLocale, Signal
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import (
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QToolButton,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from epay_desktop.domain import Action, PaymentEvent, TrackedPayment, check_action
+from epay_desktop.domain.breakdown import breakdown
+from epay_desktop.ui.first_paint import set_qt_enum
+from epay_desktop.ui.formatting import format_datetime, format_money
+
+_ACTION_LABELS = {Action.CANCEL: "Cancel", Action.CAPTURE: "Capture", Action.REFUND: "Refund"}
+_ACTION_VERBS = {Action.CANCEL: "releases", Action.CAPTURE: "up to", Action.REFUND: "up to"}
+EVENT_COLUMNS = ("Event", "Amount", "Time", "Success", "Idempotency key")
+KEY_COLUMN = EVENT_COLUMNS.index("Idempotency key")
+
+
+def _value_label(parent: QWidget, name: str) -> QLabel:
+    label = QLabel(parent)
+    set_qt_enum(label, "textInteractionFlags", "TextSelectableByMouse|TextSelectableByKeyboard")
+    label.setAccessibleName(name)
+    label.setWordWrap(True)
+    return label
+
+
+class DetailsPanel(QWidget):
+    """Read-only view of one payment. ``show_payment(None)`` shows the empty hint."""
+
+    psp_reference_copied = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None, locale: QLocale | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("DetailsPanel")
+        self.setAccessibleName("Payment details")
+        self._locale = locale if locale is not None else QLocale()
+        self._tracked: TrackedPayment | None = None
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 6, 6, 6)
+
+        self.title = QLabel("Select a payment to see its details.", self)
+        self.title.setObjectName("DetailsTitle")
+        self.title.setWordWrap(True)
+        set_qt_enum(self.title, "textInteractionFlags", "TextSelectableByMouse")
+        layout.addWidget(self.title)
+        self.notice = QLabel(self)
+        self.notice.setObjectName("DetailsNotice")
+        self.notice.setWordWrap(True)
+        self.notice.hide()
+        layout.addWidget(self.notice)
+
+        money_box = QGroupBox("Money", self)
+        money_form = QFormLayout(money_box)
+        self.figures: dict[str, QLabel] = {}
+        for key, label in (
+            ("amount", "Amount"),
+            ("authorized", "Authorized"),
+            ("captured", "Captured"),
+            ("refunded", "Refunded"),
+            ("cancelled", "Cancelled"),
+            ("reserved", "Still reserved"),
+        ):
+            value = _value_label(money_box, label)
+            set_qt_enum(value, "alignment", "AlignRight|AlignVCenter")
+            self.figures[key] = value
+            money_form.addRow(label, value)
+        layout.addWidget(money_box)
+
+        actions_box = QGroupBox("What can still be done", self)
+        actions_form = QFormLayout(actions_box)
+        self.action_labels: dict[Action, QLabel] = {}
+        for action in Action:
+            value = _value_label(actions_box, f"{_ACTION_LABELS[action]} possible")
+            self.action_labels[action] = value
+            actions_form.addRow(_ACTION_LABELS[action], value)
+        # captureGuaranteedUntil: until when a capture of the reservation is sure to succeed.
+        self.guarantee = _value_label(actions_box, "Capture guaranteed until")
+        actions_form.addRow("Capture guarantee", self.guarantee)
+        layout.addWidget(actions_box)
+
+        psp_row = QHBoxLayout()
+        psp_row.addWidget(QLabel("pspReference", self))
+        self.psp_reference = QLineEdit(self)
+        self.psp_reference.setReadOnly(True)
+        self.psp_reference.setAccessibleName("pspReference")
+        psp_row.addWidget(self.psp_reference, 1)
+        self.copy_button = QToolButton(self)
+        self.copy_button.setText("Copy")
+        self.copy_button.setToolTip("Copy the pspReference to the clipboard")
+        self.copy_button.setAccessibleName("Copy pspReference")
+        self.copy_button.clicked.connect(self.copy_psp_reference)
+        psp_row.addWidget(self.copy_button)
+        layout.addLayout(psp_row)
+
+        layout.addWidget(QLabel("Events", self))
+        self.events = QTreeWidget(self)
+        self.events.setObjectName("EventTimeline")
+        self.events.setAccessibleName("Event timeline")
+        self.events.setRootIsDecorated(False)
+        self.events.setUniformRowHeights(True)
+        self.events.setAlternatingRowColors(True)
+        self.events.setHeaderLabels(list(EVENT_COLUMNS))
+        # The timeline never scrolls sideways: the short columns fit their contents and the idempotency
+        # key takes what is left, elided in the middle (its tooltip has it in full).
+        header = self.events.header()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(KEY_COLUMN, QHeaderView.ResizeMode.Stretch)
+        header.setStretchLastSection(False)  # a stretched last section never goes below 100 px
+        header.setMinimumSectionSize(24)
+        set_qt_enum(self.events, "textElideMode", "ElideMiddle")
+        set_qt_enum(header, "textElideMode", "ElideRight")
+        self.events.headerItem().setToolTip(KEY_COLUMN, "Idempotency key (a row's tooltip has it whole)")
+        set_qt_enum(self.events, "horizontalScrollBarPolicy", "ScrollBarAlwaysOff")
+        layout.addWidget(self.events, 1)
+        self.show_payment(None)
+
+    @property
+    def tracked(self) -> TrackedPayment | None:
+        return self._tracked
+
+    def show_payment(self, tracked: TrackedPayment | None) -> None:
+        self._tracked = tracked
+        loc = self._locale
+        self.events.clear()
+        if tracked is None:
+            self.title.setText("Select a payment to see its details.")
+            self.notice.hide()
+            for label in (*self.figures.values(), *self.action_labels.values(), self.guarantee):
+                label.setText("–")
+            self.psp_reference.clear()
+            self.copy_button.setEnabled(False)
+            return
+        description = f" — {tracked.description}" if tracked.description else ""
+        self.title.setText(f"<b>{_escape(tracked.reference)}</b>{_escape(description)}")
+        self.title.setAccessibleName(f"Payment {tracked.reference}")
+        notices = []
+        if tracked.fetch_error:
+            notices.append(f"Last refresh failed: {tracked.fetch_error}")
+        if tracked.fetched_at is not None:
+            notices.append(f"Fetched {format_datetime(tracked.fetched_at, loc)}.")
+        self.notice.setText(" ".join(notices))
+        self.notice.setVisible(bool(notices))
+        payment = tracked.payment
+        if payment is None:
+            for label in (*self.figures.values(), *self.action_labels.values(), self.guarantee):
+                label.setText("–")
+            from epay_desktop.ui.table.model import state_text  # loaded once a desk is bound
+
+            self.figures["amount"].setText(state_text(tracked))
+            self.psp_reference.clear()
+            self.copy_button.setEnabled(False)
+            return
+        agg = payment.aggregate
+        parts = breakdown(payment)
+        self.figures["amount"].setText(f"{format_money(payment.amount, loc)}  ({payment.display_state})")
+        self.figures["authorized"].setText(format_money(agg.authorized, loc))
+        self.figures["captured"].setText(format_money(agg.captured, loc))
+        self.figures["refunded"].setText(format_money(agg.refunded, loc))
+        self.figures["cancelled"].setText(format_money(agg.cancelled, loc))
+        self.figures["reserved"].setText(format_money(parts.reserved, loc))
+        for action, label in self.action_labels.items():
+            check = check_action(payment, action)
+            if check.allowed:
+                label.setText(f"Yes: {_ACTION_VERBS[action]} {format_money(check.amount, loc)}")
+            else:
+                label.setText(f"No. {check.reason}")
+        from epay_desktop.ui.table.cells import guarantee_text  # loaded once a desk is bound
+
+        self.guarantee.setText(guarantee_text(payment, datetime.now(UTC), loc) or "–")
+        self.psp_reference.setText(payment.psp_reference)
+        self.psp_reference.setCursorPosition(0)  # show its start, not its end
+        self.copy_button.setEnabled(bool(payment.psp_reference))
+        if tracked.events is not None:
+            self._fill_events(tracked.events)
+
+    def show_events(self, reference: str, events: tuple[PaymentEvent, ...] | None, problem: str = "") -> None:
+        """The event log of ``reference``, read after the payment was shown (the list carries none);
+        ignored when another payment is shown by now or this one's log is already there."""
+        shown = self._tracked
+        if shown is None or shown.reference != reference or shown.events is not None:
+            return
+        self.events.clear()
+        if problem:
+            self.events.addTopLevelItem(QTreeWidgetItem([problem]))
+        elif events is not None:
+            self._fill_events(events)
+
+    def _fill_events(self, events: tuple[PaymentEvent, ...]) -> None:
+        from PySide6.QtCore import Qt  # not before the first paint (ui/first_paint.py)
+
+        loc = self._locale
+        for event in events:
+            item = QTreeWidgetItem(
+                [
+                    event.display_name,
+                    format_money(event.amount, loc),
+                    format_datetime(event.timestamp, loc),
+                    "Yes" if event.success else "No",
+                    event.idempotency_key or "",
+                ]
+            )
+            item.setTextAlignment(1, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            if not event.success:
+                item.setToolTip(3, "The API reports that this operation failed.")
+            if event.idempotency_key:
+                item.setToolTip(KEY_COLUMN, f"Idempotency key: {event.idempotency_key}")
+            self.events.addTopLevelItem(item)
+
+    def copy_psp_reference(self) -> None:
+        text = self.psp_reference.text()
+        if not text:
+            return
+        QGuiApplication.clipboard().setText(text)
+        self.psp_reference_copied.emit(text)
+
+
+def _escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

@@ -1,0 +1,414 @@
+"""The main window: composes widgets and wires their signals; no business logic here.
+
+Its parts: the banner (``banner``), the filter bar (``filter_bar``), the register view with the table
+(``ui/table/view.py``), the details panel and, in Demo mode, the customer panel; the actions, menus and
+toolbar (declared as data in ``actions``); the refresh status and counts in the status bar; the
+dialogs it opens (``dialogs``); the flows (``ui/flows``), every one run by one ``TaskRunner`` whose
+errors reach one ``ErrorPresenter``. The table's model is updated in one place only, from the desk's
+change feed (``ui/table/changes.py``).
+
+The window is built in two steps so it can paint before the heavy parts are imported: the constructor
+builds only what the first paint shows, from light modules (Qt's widgets and the domain records): the
+banner, the filter bar, menus and toolbar, the details panel and a "Loading the register…" placeholder
+where the table goes. :meth:`bind` attaches the profile's ``PaymentDesk``: it builds the table model and
+the table, the flows (asyncio, httpx and the services are imported by then) and enables the actions.
+``MainWindow(desk)`` does both at once.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QLocale, QPoint, QTimer, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication
+from PySide6.QtWidgets import QLabel, QMainWindow, QSplitter, QVBoxLayout, QWidget
+
+from epay_desktop.domain import TrackedPayment
+from epay_desktop.ui.table.view import RegisterView
+from epay_desktop.ui.window.actions import ActionContext, ActionSet
+from epay_desktop.ui.window.banner import ProfileBanner
+from epay_desktop.ui.window.details_panel import DetailsPanel
+from epay_desktop.ui.window.dialogs import WindowDialogs
+from epay_desktop.ui.window.filter_bar import FilterBar
+from epay_desktop.ui.window.profile_menu import ProfileMenu
+from epay_desktop.ui.window.refresh_status import RefreshStatus
+
+if TYPE_CHECKING:
+    from PySide6.QtWidgets import QDialog, QMenu
+
+    from epay_desktop.services import PaymentDesk, Profile
+    from epay_desktop.ui.aio import TaskRunner
+    from epay_desktop.ui.errors import ErrorPresenter
+    from epay_desktop.ui.flows.cancel import CancelFlow
+    from epay_desktop.ui.flows.in_flight import InFlightCalls
+    from epay_desktop.ui.flows.recovery import RecoveryFlow
+    from epay_desktop.ui.flows.refresh import RefreshFlow
+    from epay_desktop.ui.table.changes import ChangesAdapter
+    from epay_desktop.ui.table.model import PaymentsModel
+    from epay_desktop.ui.window.customer_panel import CustomerPanel
+
+LOADING = "Loading the register…"
+
+
+class MainWindow(QMainWindow):
+    """Signals: ``profile_switch_requested(Profile)`` (Settings or the Switch profile menu; the
+    composition root closes this session and opens that profile's); ``closed()`` (the window closed)."""
+
+    profile_switch_requested = Signal(object)
+    closed = Signal()
+
+    # Made by bind().
+    model: PaymentsModel
+    changes: ChangesAdapter
+    runner: TaskRunner
+    cancel_flow: CancelFlow
+    refresh_flow: RefreshFlow
+    recovery_flow: RecoveryFlow
+    in_flight: InFlightCalls
+
+    def __init__(
+        self,
+        desk: PaymentDesk | None = None,
+        *,
+        locale: QLocale | None = None,
+        auto_refresh_ms: int = 30_000,
+        show_error_dialogs: bool = True,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.desk: PaymentDesk | None = None
+        self.read_only = False
+        self.locale_ = locale
+        self.auto_refresh_ms = auto_refresh_ms
+        self.show_error_dialogs = show_error_dialogs
+        self.customer_panel: CustomerPanel | None = None
+        self.context_menu: QMenu | None = None  # the table's context menu, while it is open
+        self._presenter: ErrorPresenter | None = None
+        self.setObjectName("MainWindow")
+        self.setWindowTitle("epay-desktop")
+        self.resize(1280, 760)
+
+        central = QWidget(self)
+        layout = QVBoxLayout(central)
+        layout.setContentsMargins(6, 6, 6, 0)
+        self.banner = ProfileBanner(central)
+        layout.addWidget(self.banner)
+        self.filter_bar = FilterBar(central)
+        layout.addWidget(self.filter_bar)
+        # Horizontal (the default); a keyword parent: a positional one makes PySide check the
+        # (orientation, parent) overload, which builds the Qt namespace (ui/first_paint.py).
+        splitter = QSplitter(parent=central)
+        self.register_view = RegisterView(LOADING, splitter)
+        splitter.addWidget(self.register_view)
+        self.side = QWidget(splitter)
+        self.side_layout = QVBoxLayout(self.side)
+        self.side_layout.setContentsMargins(0, 0, 0, 0)
+        self.details = DetailsPanel(self.side, locale=locale)
+        self.side_layout.addWidget(self.details, 1)
+        splitter.addWidget(self.side)
+        splitter.setStretchFactor(0, 3)
+        splitter.setStretchFactor(1, 2)
+        splitter.setSizes([900, 380])  # the events timeline needs ~370 px before its key column
+        layout.addWidget(splitter, 1)
+        self.setCentralWidget(central)
+
+        self.dialogs = WindowDialogs(self)
+        self.profile_menu = ProfileMenu(self)
+        self.action_set = ActionSet(
+            self,
+            {
+                "new-payment": self.dialogs.open_new_payment,
+                "add-payments": self.dialogs.open_add_payments,
+                "import-csv": lambda: self.dialogs.open_add_payments(import_csv=True),
+                "quit": self.close,
+                "refresh-all": self.refresh_all,
+                "refresh-payment": self.refresh_selected,
+                "stop-refresh": self.stop_refresh,
+                "cancel-payment": self.cancel_selected,
+                "copy-reference": self.copy_reference,
+                "find": self.filter_bar.focus_search,
+                "settings": self.open_settings,
+                "audit": self.dialogs.open_audit,
+                "about": self.dialogs.show_about,
+            },
+            submenus={"switch-profile": self.profile_menu},
+        )
+        self.refresh_status = RefreshStatus(self.action("stop-refresh"), self)
+        self.counts_label = QLabel(self)
+        self.counts_label.setAccessibleName("Payment counts")
+        self.statusBar().addPermanentWidget(self.refresh_status)
+        self.statusBar().addPermanentWidget(self.counts_label)
+        self._selected_refresh = QTimer(self, singleShot=True, interval=300)
+        self._wire()
+        self.setTabOrder(self.filter_bar.state_filter, self.details)
+        self._selection_changed()
+        if desk is not None:
+            self.bind(desk)
+
+    def _wire(self) -> None:
+        view = self.register_view
+        self.filter_bar.text_changed.connect(view.set_filter_text)
+        self.filter_bar.states_changed.connect(view.set_filter_states)
+        view.selection_changed.connect(lambda _t: self._selection_changed(moved=True))
+        view.current_updated.connect(lambda _t: self._selection_changed())
+        view.counts_changed.connect(self.counts_label.setText)
+        view.context_menu_requested.connect(self._open_context_menu)
+        view.delete_requested.connect(self.cancel_selected)
+        view.activated.connect(self.details.setFocus)
+        self.details.psp_reference_copied.connect(lambda _t: self.show_status("pspReference copied."))
+        self.refresh_status.running_changed.connect(lambda _r: self._update_actions())
+        self.refresh_status.status_changed.connect(self.show_status)
+        self.profile_menu.profile_chosen.connect(self.switch_profile)
+        self.dialogs.profile_chosen.connect(self.switch_profile)
+        self.dialogs.references_added.connect(self.refresh_references)
+        self.dialogs.payment_created.connect(self.on_payment_created)
+        self._selected_refresh.timeout.connect(self.refresh_selected)
+
+    def action(self, action_id: str) -> QAction:
+        """The window's action ``action_id`` (the ids are declared in ``actions.ACTIONS``)."""
+        return self.action_set[action_id]
+
+    @property
+    def presenter(self) -> ErrorPresenter:
+        """The one presenter of this window's errors (made on first use: the first paint needs none)."""
+        if self._presenter is None:
+            from epay_desktop.ui.errors import ErrorPresenter
+
+            self._presenter = ErrorPresenter(self, show_dialogs=self.show_error_dialogs)
+            self._presenter.presented.connect(lambda _t, line: self.show_status(line))
+        return self._presenter
+
+    @property
+    def last_dialog(self) -> QDialog | None:
+        """The dialog this window opened last (it may be closed and deleted by now)."""
+        return self.dialogs.last
+
+    # --- the desk -----------------------------------------------------------------------------------
+    def bind(self, desk: PaymentDesk, *, read_only: bool = False) -> None:
+        """Attach the profile's desk: the table, the flows, the customer panel (Demo), the banner, the
+        enabled actions; the table follows the desk's change feed from here on."""
+        from epay_desktop.ui.aio import TaskRunner
+        from epay_desktop.ui.flows.cancel import CancelFlow
+        from epay_desktop.ui.flows.in_flight import InFlightCalls
+        from epay_desktop.ui.flows.recovery import RecoveryFlow
+        from epay_desktop.ui.flows.refresh import RefreshFlow
+        from epay_desktop.ui.table.changes import ChangesAdapter
+        from epay_desktop.ui.table.model import PaymentsModel
+
+        if self.desk is not None:
+            raise RuntimeError("this window is bound to a desk already; open a new window")
+        self.desk = desk
+        self.read_only = read_only
+        profile = desk.profile
+        locale = self.locale_
+        self.model = PaymentsModel(self, locale=locale)
+        self.changes = ChangesAdapter(self.model, self)
+        self.changes.attach(desk.changes)
+        table = self.register_view.show_model(self.model)
+        self.setTabOrder(self.filter_bar.state_filter, table)
+        self.setTabOrder(table, self.details)
+        self.dialogs.bind(desk, self.model.payments)
+        self.profile_menu.current = profile.name
+        self.runner = TaskRunner(self._present_error, self)
+        self.cancel_flow = CancelFlow(desk, self.show_status, parent_widget=self, locale=locale)
+        self.refresh_flow = RefreshFlow(
+            desk, self.changes, self.runner, auto_interval_ms=self.auto_refresh_ms, parent=self
+        )
+        self.refresh_flow.clock_moved.connect(self.model.set_now)
+        self.recovery_flow = RecoveryFlow(desk, self.runner, self.show_status, parent_widget=self)
+        self.in_flight = InFlightCalls(desk, self.runner, self.show_status)
+        self.cancel_flow.reference_busy.connect(self.model.set_busy)
+        self.recovery_flow.reference_busy.connect(self.model.set_busy)
+        # ``finished`` before ``status_changed``: the flow's offline / "online again" line replaces
+        # "Refreshed N of M".
+        self.refresh_flow.started.connect(self.refresh_status.started)
+        self.refresh_flow.progressed.connect(self.refresh_status.progressed)
+        self.refresh_flow.finished.connect(self.refresh_status.finished)
+        self.refresh_flow.status_changed.connect(self.show_status)
+        self.show_profile(profile, read_only=read_only, damage=getattr(desk, "damage", ""))
+        if desk.demo is not None and not read_only:
+            from epay_desktop.ui.window.customer_panel import CustomerPanel
+
+            self.customer_panel = CustomerPanel(
+                desk.demo,
+                self.runner,
+                self.show_status,
+                merchant_serial_number=profile.merchant_serial_number,
+                parent=self.side,
+                locale=locale,
+            )
+            self.customer_panel.new_payment_created.connect(self.select_reference)
+            self.customer_panel.reference_busy.connect(self.model.set_busy)
+            self.side_layout.addWidget(self.customer_panel)
+            self.setTabOrder(self.details, self.customer_panel)
+        self._selection_changed()
+        self.action_set.name_toolbar_buttons()
+
+    def show_profile(self, profile: Profile, *, read_only: bool = False, damage: str = "") -> None:
+        """The banner and title that say where you are (also before a desk is bound)."""
+        self.setWindowTitle(f"epay-desktop — {profile.name} (MSN {profile.merchant_serial_number})")
+        self.banner.show_profile(profile, read_only=read_only, damage=damage)
+        self.dialogs.expect_profile(profile.name)
+
+    @property
+    def bound(self) -> bool:
+        return self.desk is not None
+
+    def show_placeholder(self, text: str) -> None:
+        """Show ``text`` where the table goes (loading, or why the register could not be opened)."""
+        self.register_view.show_placeholder(text)
+
+    # --- start and stop -----------------------------------------------------------------------------
+    async def load(self, *, refresh: bool = True) -> None:
+        """Show the register from SQLite at once, then refresh everything from the API."""
+        assert self.desk is not None, "bind a desk first"
+        self.show_placeholder(LOADING)
+        await self.desk.load_register()  # published: the table fills from the change feed
+        self.register_view.show_table()
+        self.show_status(f"{self.model.rowCount()} payments in the register.")
+        self.register_view.select_first()
+        if refresh and self.model.rowCount():
+            await self.refresh_flow.refresh(self.model.references())
+        self.refresh_flow.auto_timer.start()
+
+    def start(self) -> None:
+        self.runner.start("load", self.load())
+
+    async def shutdown(self) -> None:
+        """Stop timers, cancel every task of this window and wait for them (before its desk closes)."""
+        self._selected_refresh.stop()
+        if self.desk is not None:
+            self.refresh_flow.close()
+            await self.runner.shutdown()
+            self.changes.detach()
+
+    async def finish_in_flight(self) -> None:
+        """Before closing or switching: wait until the money-moving calls already sent have finished
+        (``ui/flows/in_flight.py``)."""
+        if self.desk is not None:
+            await self.in_flight.finish()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        if self.desk is not None and (busy := self.in_flight.pending()) and not self.runner.closed:
+            # Keep the window open until the call in flight has an outcome; then close by itself.
+            event.ignore()
+            self.show_status(self.in_flight.describe(busy))
+            self.runner.start("close", self._close_when_finished(), replace=False)
+            return
+        if self.desk is not None:
+            self.refresh_flow.close()
+        super().closeEvent(event)
+        if event.isAccepted():
+            self.closed.emit()
+
+    async def _close_when_finished(self) -> None:
+        await self.finish_in_flight()
+        QTimer.singleShot(0, self.close)  # after this task ended (the runner forgets it)
+
+    # --- slots --------------------------------------------------------------------------------------
+    def selected_tracked(self) -> TrackedPayment | None:
+        return self.register_view.selected_tracked()
+
+    def selected_reference(self) -> str | None:
+        return self.register_view.selected_reference()
+
+    def select_reference(self, reference: str) -> bool:
+        return self.register_view.select_reference(reference)
+
+    def cancel_selected(self) -> None:
+        tracked = self.selected_tracked()
+        if tracked is not None and self.action("cancel-payment").isEnabled():
+            self.runner.start(f"cancel:{tracked.reference}", self.cancel_flow.run(tracked), replace=False)
+
+    def refresh_selected(self) -> None:
+        if (reference := self.selected_reference()) is not None and self.bound:
+            self.refresh_flow.refresh_one(reference)
+
+    def refresh_all(self) -> None:
+        if self.action("refresh-all").isEnabled():
+            self.refresh_flow.refresh_everything()
+
+    def stop_refresh(self) -> None:
+        if self.bound:
+            self.refresh_flow.stop()
+
+    def refresh_references(self, references: list[str]) -> None:
+        """References just added to the register: show their rows at once, then read them from the API."""
+        if self.bound and references:
+            self.runner.start(f"add:{references[0]}", self._show_and_refresh(list(references)), replace=False)
+
+    async def _show_and_refresh(self, references: list[str]) -> None:
+        assert self.desk is not None
+        self.select_reference(references[0])
+        self.show_status(f"Added {len(references)} payment(s); reading them from the API…")
+        await self.refresh_flow.refresh(references)
+
+    def on_payment_created(self, tracked: TrackedPayment) -> None:
+        self.select_reference(tracked.reference)
+        self.show_status(f"New payment {tracked.reference} is in the register.")
+
+    def copy_reference(self) -> None:
+        if (reference := self.selected_reference()) is not None:
+            QGuiApplication.clipboard().setText(reference)
+            self.show_status(f"Copied {reference}.")
+
+    def open_settings(self, select: str | None = None) -> None:
+        """Settings, showing ``select`` (default: the open profile, or the one being opened)."""
+        self.dialogs.open_settings(select=select)
+
+    def switch_profile(self, profile: Profile) -> None:
+        """Ask the composition root to open ``profile`` (it owns sessions; the window only asks)."""
+        if self.desk is not None and profile == self.desk.profile:
+            self.show_status(f"{profile.name} is open already.")
+            return
+        self.show_status(f"Opening {profile.name}…")
+        self.profile_switch_requested.emit(profile)
+
+    def show_status(self, text: str) -> None:
+        self.statusBar().showMessage(text, 15_000)
+
+    def _present_error(self, name: str, error: BaseException) -> None:
+        if name == "refresh-one":
+            from epay_desktop.ui.errors import redact
+
+            self.show_status(redact(f"Could not refresh the payment: {error}"))
+            return
+        self.presenter.present(name, error)
+
+    async def _show_events(self, reference: str) -> None:
+        """Read the selected payment's event log (the list is loaded without logs) into the details."""
+        from epay_desktop.services import DeskError
+
+        assert self.desk is not None
+        try:
+            events = await self.desk.events_of(reference)
+        except DeskError as error:
+            self.details.show_events(reference, None, str(error))
+            return
+        self.details.show_events(reference, events)
+
+    def _open_context_menu(self, global_pos: QPoint) -> None:
+        self.context_menu = self.action_set.context_menu(self, global_pos)
+
+    def _selection_changed(self, *, moved: bool = False) -> None:
+        tracked = self.selected_tracked()
+        self.details.show_payment(tracked)
+        if tracked is not None and tracked.events is None and tracked.payment is not None and self.bound:
+            self.runner.start("events", self._show_events(tracked.reference))
+        if self.customer_panel is not None:
+            self.customer_panel.set_payment(tracked)
+        self._update_actions()
+        if moved and self.bound:
+            self._selected_refresh.start()
+
+    def _update_actions(self) -> None:
+        tracked = self.selected_tracked()
+        self.action_set.update(
+            ActionContext(
+                bound=self.bound,
+                read_only=self.read_only,
+                selected=tracked,
+                selected_busy=tracked is not None and self.bound and self.model.is_busy(tracked.reference),
+                refreshing=self.refresh_status.running,
+            )
+        )

@@ -1,0 +1,82 @@
+"""The window's own widgets, on their own: the refresh status, the filter bar, the banner."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import QStatusBar
+
+from epay_desktop.domain import State
+from epay_desktop.services import DEMO_PROFILE
+from epay_desktop.ui.window.banner import ProfileBanner
+from epay_desktop.ui.window.filter_bar import FilterBar
+from epay_desktop.ui.window.refresh_status import RefreshStatus
+
+
+def test_the_refresh_status_shows_while_any_refresh_runs(qtbot: Any) -> None:
+    bar = QStatusBar()
+    qtbot.addWidget(bar)
+    status = RefreshStatus(QAction("Stop refresh"), bar)
+    bar.addPermanentWidget(status)
+    bar.resize(900, 30)
+    bar.show()
+    running: list[bool] = []
+    lines: list[str] = []
+    status.running_changed.connect(running.append)
+    status.status_changed.connect(lines.append)
+    assert not status.isVisible()
+    status.started(40)
+    status.started(40)  # a replacing refresh starts before the replaced one finished
+    status.progressed(7, 40)
+    assert status.isVisible()
+    assert status.progress.value() == 7
+    status.finished(12, 40, True)  # the replaced one
+    assert status.isVisible()
+    assert status.running
+    status.finished(40, 40, False)
+    assert not status.isVisible()
+    assert running == [True, False]
+    assert lines == ["Refresh stopped after 12 of 40 payments.", "Refreshed 40 of 40 payments."]
+
+
+def test_the_stop_button_sits_next_to_the_progress_bar(qtbot: Any) -> None:
+    bar = QStatusBar()
+    qtbot.addWidget(bar)
+    status = RefreshStatus(QAction("Stop refresh"), bar)
+    bar.addPermanentWidget(status)
+    bar.resize(1200, 30)
+    bar.show()
+    status.started(3)
+    qtbot.waitUntil(status.isVisible)
+    gap = status.stop_button.geometry().left() - status.progress.geometry().right()
+    assert 0 < gap <= 12
+    assert status.width() < 400  # no stretch: the message keeps the room
+
+
+def test_the_filter_bar_says_what_to_show(qtbot: Any) -> None:
+    bar = FilterBar()
+    qtbot.addWidget(bar)
+    texts: list[str] = []
+    states: list[object] = []
+    bar.text_changed.connect(texts.append)
+    bar.states_changed.connect(states.append)
+    bar.search.setText("kaffe")
+    bar.state_filter.setCurrentIndex(1)
+    assert texts == ["kaffe"]
+    assert states == [frozenset({State.CREATED})]
+    assert bar.states() == frozenset({State.CREATED})
+    assert bar.search.accessibleName()
+    assert bar.state_filter.accessibleName() == "Filter by state"
+
+
+def test_the_banner_says_where_you_are(qtbot: Any) -> None:
+    banner = ProfileBanner()
+    qtbot.addWidget(banner)
+    assert banner.objectName() == "OpeningBanner"
+    banner.show_profile(DEMO_PROFILE)
+    assert banner.objectName() == "DemoBanner"
+    assert "Nothing real is touched" in banner.text()
+    banner.show_profile(DEMO_PROFILE, read_only=True, damage="The file is damaged.")
+    assert banner.objectName() == "ReadOnlyBanner"
+    assert banner.text().endswith("The file is damaged.")
