@@ -416,8 +416,7 @@ def test_the_selected_payments_event_log_is_read_into_the_details(run: Callable[
         await w.load(refresh=False)
         listed = h.row(target.reference)
         assert listed.events is None  # not loaded with the list
-        row = w.proxy.mapFromSource(w.model.index(w.model.row_of(target.reference), 0)).row()
-        w.table.selectRow(row)
+        assert w.select_reference(target.reference)
         assert w.selected_reference() == target.reference
         await wait_until(lambda: w.details.events.topLevelItemCount() == 2)
         assert [w.details.events.topLevelItem(i).text(0) for i in range(2)] == ["CREATED", "AUTHORIZED"]
