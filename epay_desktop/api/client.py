@@ -37,6 +37,8 @@ from epay_desktop.api.lifecycle import AsyncClosing
 from epay_desktop.api.parse import CreatedPayment, parse_created, parse_events, parse_payment
 from epay_desktop.api.retry import RetryPolicy
 from epay_desktop.api.session import (
+    DEFAULT_MAX_ANSWER_BYTES,
+    DEFAULT_REQUEST_DEADLINE,
     DEFAULT_TIMEOUT,
     SYSTEM_NAME,
     SYSTEM_VERSION,
@@ -71,8 +73,18 @@ class EPaymentClient(AsyncClosing):
         transport: httpx.AsyncBaseTransport | None = None,
         retry: RetryPolicy | None = None,
         timeout: httpx.Timeout | None = None,
+        request_deadline: float = DEFAULT_REQUEST_DEADLINE,
+        max_answer_bytes: int = DEFAULT_MAX_ANSWER_BYTES,
     ) -> None:
-        self.session = ApiSession(environment, credentials, transport=transport, retry=retry, timeout=timeout)
+        self.session = ApiSession(
+            environment,
+            credentials,
+            transport=transport,
+            retry=retry,
+            timeout=timeout,
+            request_deadline=request_deadline,
+            max_answer_bytes=max_answer_bytes,
+        )
 
     async def aclose(self) -> None:
         await self.session.aclose()
@@ -99,7 +111,7 @@ class EPaymentClient(AsyncClosing):
                 "GET", f"/epayment/v1/payments/{reference}", operation="get payment", reference=reference
             )
         )
-        return parse_payment(read_json(response, f"payment {reference}"))
+        return _belongs(parse_payment(read_json(response, f"payment {reference}")), reference)
 
     async def get_events(self, reference: str) -> list[PaymentEvent]:
         check_reference(reference)
@@ -111,7 +123,14 @@ class EPaymentClient(AsyncClosing):
                 reference=reference,
             )
         )
-        return parse_events(read_json(response, f"event log of {reference}"), reference=reference)
+        events = parse_events(read_json(response, f"event log of {reference}"), reference=reference)
+        for event in events:
+            if event.reference != reference:
+                raise MalformedResponseError(
+                    f"The event log asked for {reference} holds an event of payment {event.reference!r}: "
+                    "it is not this payment's log."
+                )
+        return events
 
     async def create_payment(
         self,
@@ -162,7 +181,10 @@ class EPaymentClient(AsyncClosing):
         )
         response = await self.session.send(request)
         try:
-            return parse_created(read_json(response, f"created payment {reference}"), reference=reference)
+            created = parse_created(read_json(response, f"created payment {reference}"), reference=reference)
+            if created.reference != reference:
+                raise MalformedResponseError(_not_this(created.reference, reference, "the create"))
+            return created
         except MalformedResponseError as exc:
             raise unknown_after_success(request, exc, response) from exc
 
@@ -232,6 +254,21 @@ class EPaymentClient(AsyncClosing):
         )
         response = await self.session.send(request)
         try:
-            return parse_payment(read_json(response, f"{operation} of {reference}"))
+            # A 200 for another payment is not this operation's success: its outcome stays unknown.
+            return _belongs(parse_payment(read_json(response, f"{operation} of {reference}")), reference)
         except MalformedResponseError as exc:
             raise unknown_after_success(request, exc, response) from exc
+
+
+def _not_this(got: str, asked: str, what: str) -> str:
+    return (
+        f"The answer to {what} is for payment {got!r}, not {asked!r}: it does not say what happened to "
+        f"{asked!r}."
+    )
+
+
+def _belongs(payment: Payment, reference: str) -> Payment:
+    """``payment`` if it is the one asked for; ``MalformedResponseError`` when the answer is another's."""
+    if payment.reference != reference:
+        raise MalformedResponseError(_not_this(payment.reference, reference, f"the call on {reference}"))
+    return payment

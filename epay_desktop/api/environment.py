@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from typing import ClassVar, Literal
+from urllib.parse import urlsplit
 
 EnvironmentKind = Literal["test", "production", "sandbox"]
 
@@ -13,6 +14,21 @@ PRODUCTION_BASE_URL = "https://api.vipps.no"
 SANDBOX_BASE_URL = "http://sandbox.epay.local"
 
 MSN_PATTERN = re.compile(r"^[0-9]{4,10}$")  # ePayment 1.8.1 MSN
+
+
+def check_base_url(url: str) -> None:
+    """Raise ``ValueError`` saying what is wrong with ``url`` as an API base URL (scheme, host, port)."""
+    if not url.startswith(("http://", "https://")):
+        raise ValueError(f"the base URL must start with http:// or https://, got {url!r}")
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as error:  # "http://[::1" (an unclosed IPv6 address), a port that is no number
+        raise ValueError(f"the base URL {url!r} is not a valid URL ({error})") from None
+    if not parts.hostname:
+        raise ValueError(f"the base URL {url!r} has no host name")
+    if port is not None and not 1 <= port <= 65535:
+        raise ValueError(f"the base URL {url!r} has port {port}; a port is a number from 1 to 65535")
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,8 +46,7 @@ class Environment:
     def __post_init__(self) -> None:
         if self.kind not in ("test", "production", "sandbox"):
             raise ValueError(f"unknown environment kind {self.kind!r}")
-        if not self.base_url.startswith(("http://", "https://")):
-            raise ValueError(f"the base URL must start with http:// or https://, got {self.base_url!r}")
+        check_base_url(self.base_url)
         if self.kind != "sandbox" and not self.base_url.startswith("https://"):
             raise ValueError("the Test and Production environments are only reached over https://")
 

@@ -15,6 +15,7 @@ The request path is in stages, each calling the next (after ``httpx/_client.py``
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import ssl
@@ -41,9 +42,12 @@ from epay_desktop.api.token import TokenCache
 from epay_desktop.api.transport import default_transport
 
 __all__ = [
+    "DEFAULT_MAX_ANSWER_BYTES",
+    "DEFAULT_REQUEST_DEADLINE",
     "DEFAULT_TIMEOUT",
     "SYSTEM_NAME",
     "SYSTEM_VERSION",
+    "AnswerTooLargeError",
     "ApiRequest",
     "ApiSession",
     "read_json",
@@ -55,12 +59,26 @@ log = logging.getLogger("epay_desktop.api")
 SYSTEM_NAME: Final = APP_NAME[:30]
 SYSTEM_VERSION: Final = __version__[:30]
 DEFAULT_TIMEOUT: Final = httpx.Timeout(20.0, connect=5.0)
+# For one attempt as a whole, connect to last byte: the timeouts above are per read, so a server that
+# trickles a byte now and then would keep a capture waiting for ever without this.
+DEFAULT_REQUEST_DEADLINE: Final = 30.0
+# An answer larger than this once decompressed is refused: the API's answers are a few KB, and a small
+# gzip body can unpack to gigabytes (a "gzip bomb").
+DEFAULT_MAX_ANSWER_BYTES: Final = 8 * 1024 * 1024
 
 _ATTEMPTS: Final = "epay_desktop.attempts"  # response.extensions key: how many attempts it took
 # Transport failures that happen before the request could reach the server: nothing was done.
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)
 # The statuses whose Retry-After is honoured (others are retried on the backoff).
 _WAIT_AS_TOLD = frozenset({423, 429, 503})
+
+
+class AnswerTooLargeError(Exception):
+    """The answer grew past the size limit while it was read (and decompressed); reading stopped."""
+
+
+class RequestDeadlineError(httpx.ReadTimeout):
+    """One attempt took longer than the deadline for a whole request (connect to last byte)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,8 +147,12 @@ class ApiSession(AsyncClosing):
         transport: httpx.AsyncBaseTransport | None = None,
         retry: RetryPolicy | None = None,
         timeout: httpx.Timeout | None = None,
+        request_deadline: float = DEFAULT_REQUEST_DEADLINE,
+        max_answer_bytes: int = DEFAULT_MAX_ANSWER_BYTES,
     ) -> None:
         self.environment = environment
+        self.request_deadline = request_deadline
+        self.max_answer_bytes = max_answer_bytes
         self.credentials = credentials
         self.retry = retry if retry is not None else RetryPolicy()
         for secret in credentials.secrets:
@@ -238,6 +260,11 @@ class ApiSession(AsyncClosing):
         request = call.request
         try:
             response = await self._send_authorized(call)
+        except AnswerTooLargeError as exc:
+            # It reached the server (which answered): unreadable, and the same again if repeated.
+            log.info("%s %s: %s", request.method, request.path, exc)
+            unreadable = MalformedResponseError(f"The answer to the {request.what} was refused: {exc}.")
+            return _Attempt(error=unreadable, reached=True, retryable=False)
         except httpx.TransportError as exc:
             reached = not isinstance(exc, _NOT_SENT)
             log.info(
@@ -299,10 +326,51 @@ class ApiSession(AsyncClosing):
         return headers
 
     async def _send_single(self, request: ApiRequest, headers: dict[str, str]) -> httpx.Response:
+        """One HTTP request, within the deadline for a whole request, its answer read (decompressed)
+        up to ``max_answer_bytes``."""
         self.requests_sent += 1
-        return await self._http.request(
+        built = self._http.build_request(
             request.method, request.path, content=request.content, headers=headers
         )
+        try:
+            async with asyncio.timeout(self.request_deadline):
+                response = await self._http.send(built, stream=True)
+                try:
+                    body = await self._read_capped(response)
+                finally:
+                    await response.aclose()
+        except TimeoutError:
+            raise RequestDeadlineError(
+                f"the server did not answer in time (no whole answer within {self.request_deadline:g} s)",
+                request=built,
+            ) from None
+        # The body as read (already decompressed): no Content-Encoding left to undo.
+        plain_headers = [
+            (k, v)
+            for k, v in response.headers.multi_items()
+            if k.lower() not in ("content-encoding", "content-length")
+        ]
+        return httpx.Response(
+            response.status_code,
+            headers=plain_headers,
+            content=body,
+            request=built,
+            extensions=dict(response.extensions),
+        )
+
+    async def _read_capped(self, response: httpx.Response) -> bytes:
+        limit = self.max_answer_bytes
+        declared = response.headers.get("Content-Length", "")
+        if declared.isdigit() and int(declared) > limit and not response.headers.get("Content-Encoding"):
+            raise AnswerTooLargeError(f"the answer is larger than {limit} bytes ({declared} declared)")
+        chunks: list[bytes] = []
+        size = 0
+        async for chunk in response.aiter_bytes():
+            size += len(chunk)
+            if size > limit:
+                raise AnswerTooLargeError(f"the answer is larger than {limit} bytes once decompressed")
+            chunks.append(chunk)
+        return b"".join(chunks)
 
     async def _request_token(self) -> TokenInfo:
         response = await self.send(
@@ -333,7 +401,32 @@ def unknown_after_success(
     )
 
 
+def _tls_failure(exc: BaseException) -> ssl.SSLError | None:
+    """The TLS error under a transport error, if that is what it was."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        if isinstance(current, ssl.SSLError):
+            return current
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return None
+
+
 def _describe_transport_error(exc: httpx.TransportError) -> str:
+    tls = _tls_failure(exc)
+    if tls is not None or "CERTIFICATE_VERIFY_FAILED" in str(exc):
+        if isinstance(tls, ssl.SSLCertVerificationError) or "CERTIFICATE_VERIFY_FAILED" in str(exc):
+            why = getattr(tls, "verify_message", "") or "not trusted"
+            return (
+                f"the secure (TLS) connection was refused: the server's certificate could not be verified "
+                f"({why}). Nothing was sent. Check the address, this computer's date and time, or a proxy "
+                "that intercepts HTTPS"
+            )
+        return (
+            f"the secure (TLS) connection failed ({redact(str(tls)) or type(tls).__name__}); the server's "
+            "certificate or TLS setup was not accepted. Nothing was sent"
+        )
     if isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout):
         return "the server could not be reached"
     if isinstance(exc, httpx.TimeoutException):

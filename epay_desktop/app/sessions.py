@@ -48,11 +48,15 @@ async def open_demo(register: Path, *, state_file: Path | None = None, read_only
 
     from epay_desktop.api import SandboxControls
     from epay_desktop.sandbox import SandboxConfig, create_app
-    from epay_desktop.services import DEMO_PROFILE, DEMO_SECRETS, DemoControls, client_for
+    from epay_desktop.sandbox.persistence import StateFileError
+    from epay_desktop.services import DEMO_PROFILE, DEMO_SECRETS, DemoControls, ProfileError, client_for
 
-    stack = contextlib.AsyncExitStack()
     try:
         sandbox = create_app(SandboxConfig(data="demo", state_file=state_file))
+    except StateFileError as error:
+        raise ProfileError(f"The Demo sandbox cannot start: {error}") from None
+    stack = contextlib.AsyncExitStack()
+    try:
         transport = httpx.ASGITransport(app=sandbox)
         base_url = DEMO_PROFILE.effective_base_url
         client = await stack.enter_async_context(client_for(DEMO_PROFILE, DEMO_SECRETS, transport=transport))
@@ -80,6 +84,8 @@ async def open_profile(profile: Profile, secrets: SecretStore, *, read_only: boo
         return await open_demo(
             register_path(profile), state_file=data / "demo-sandbox.sqlite3", read_only=read_only
         )
+    # Saved before a rule existed (e.g. plain http:// to another machine, unconfirmed): not connected.
+    profile.validate()
     # A keyring may wait for an unlock prompt: never on the GUI thread.
     stored = await asyncio.to_thread(secrets.get, profile)
     client_of_profile = client_for(profile, stored)

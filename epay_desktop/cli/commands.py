@@ -44,6 +44,7 @@ from epay_desktop.services import (
     Intent,
     NeedsDecisionError,
     Operation,
+    RepeatNotConfirmedError,
     SendResult,
     StandaloneJournal,
 )
@@ -129,7 +130,7 @@ _DONE = {"cancel": "cancelled", "capture": "captured", "refund": "refunded"}
 
 
 def _confirmed(prompt: str, printer: Printer, stdin: TextIO) -> bool:
-    print(prompt, end="", file=printer.err, flush=True)
+    printer.prompt(prompt)
     answer = stdin.readline()
     if not answer:
         print(file=printer.err)
@@ -213,10 +214,16 @@ async def _send(
             if amount is None:  # a cancel: what it releases now (for the audit)
                 amount = check_action(payment, Action.CANCEL).amount
             # Begun with --key: a refused intent with that key is begun again (the journal reopens it).
-            intent = await engine.begin(operation, payment.reference, amount, key=args.key)
+            again = bool(getattr(args, "again", False))
+            intent = await engine.begin(operation, payment.reference, amount, key=args.key, again=again)
             done = await engine.send(intent, payment, transaction_only=only)
     except (AlreadyPendingError, FinishedMeanwhileError) as error:
         raise refusal(error, journal) from None
+    except RepeatNotConfirmedError as error:
+        raise JournalRefusalError(
+            f"{error} If it is, run the same command with --again.\n(check it with: epay events "
+            f"{error.previous.reference})"
+        ) from None
     except ApiError as error:
         if retry_with_same_key(error.error_code, error.status):
             raise RetryLaterError(error, intent.idempotency_key) from error

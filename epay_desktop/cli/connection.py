@@ -37,9 +37,13 @@ def in_process_sandbox() -> httpx.AsyncBaseTransport:
     """The one place the command line builds the sandbox (a composition root, like app.py)."""
     from epay_desktop.paths import data_dir
     from epay_desktop.sandbox import SandboxConfig, create_app
+    from epay_desktop.sandbox.persistence import StateFileError
 
     config = SandboxConfig(data="demo", state_file=data_dir() / "cli-sandbox.sqlite", rate_limits=False)
-    return httpx.ASGITransport(app=create_app(config))
+    try:
+        return httpx.ASGITransport(app=create_app(config))
+    except StateFileError as error:
+        raise ConfigError(f"the built-in sandbox cannot start: {error}") from None
 
 
 def connect(args: argparse.Namespace, environ: dict[str, str] | os._Environ[str]) -> Connection:

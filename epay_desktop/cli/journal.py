@@ -30,6 +30,7 @@ from epay_desktop.services import (
     Intent,
     NeedsDecisionError,
     Operation,
+    RegisterError,
     StandaloneJournal,
 )
 
@@ -115,9 +116,17 @@ def _quoted(text: str) -> str:
 
 async def open_journal(args: argparse.Namespace, client: EPaymentClient) -> StandaloneJournal:
     """The command line's journal, for the environment ``args`` select."""
-    return await StandaloneJournal.open(
-        journal_path(), client, profile=journal_profile(args.env, args.base_url), operator=OS_USER
-    )
+    path = journal_path()
+    try:
+        return await StandaloneJournal.open(
+            path, client, profile=journal_profile(args.env, args.base_url), operator=OS_USER
+        )
+    except RegisterError as error:
+        raise JournalRefusalError(
+            f"The command line's journal {path} cannot be used: {error.__cause__ or error}. Nothing was "
+            "sent. Move it aside (keep it: it may hold operations whose outcome is unknown) and run the "
+            "command again; a new journal is started."
+        ) from None
 
 
 async def pending_same(

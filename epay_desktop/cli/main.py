@@ -21,11 +21,22 @@ from collections.abc import Sequence
 from typing import TextIO
 
 from epay_desktop import __version__
-from epay_desktop.api import CUSTOMER_ACTIONS, EPaymentError
+from epay_desktop.api import CUSTOMER_ACTIONS, EPaymentError, register_secret
 from epay_desktop.api.client import USER_FLOWS
+from epay_desktop.api.environment import check_base_url
 from epay_desktop.cli.connection import connect
-from epay_desktop.cli.output import EXIT_USAGE, ConfigError, Printer, exit_code_for
+from epay_desktop.cli.output import (
+    EXIT_REFUSED,
+    EXIT_UNKNOWN,
+    EXIT_USAGE,
+    ConfigError,
+    Printer,
+    exit_code_for,
+)
 from epay_desktop.domain import REFERENCE_PATTERN, Currency, Money, MoneyError
+from epay_desktop.services import RegisterError
+
+MONEY_COMMANDS = ("cancel", "capture", "refund", "create")
 
 
 def _reference(text: str) -> str:
@@ -33,6 +44,14 @@ def _reference(text: str) -> str:
         raise argparse.ArgumentTypeError(
             f"{text!r} is not a payment reference (8 to 64 letters, digits or dashes)"
         )
+    return text
+
+
+def _base_url(text: str) -> str:
+    try:
+        check_base_url(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
     return text
 
 
@@ -60,7 +79,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"epay {__version__}")
     parser.add_argument("--env", choices=("sandbox", "test", "production"), default="sandbox")
-    parser.add_argument("--base-url", help="a sandbox elsewhere, e.g. http://127.0.0.1:8787 (sandbox only)")
+    parser.add_argument(
+        "--base-url", type=_base_url, help="a sandbox elsewhere, e.g. http://127.0.0.1:8787 (sandbox only)"
+    )
     parser.add_argument("--msn", help="merchant serial number (default: EPAY_MSN, or 123456 in the sandbox)")
     parser.add_argument("--json", action="store_true", help="machine-readable output on stdout")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -80,6 +101,11 @@ def build_parser() -> argparse.ArgumentParser:
         command = sub.add_parser(name, help=text)
         command.add_argument("reference", type=_reference)
         command.add_argument("amount", type=_amount, help="in kroner/euro, e.g. 12.50 or 12,50")
+        command.add_argument(
+            "--again",
+            action="store_true",
+            help=f"send it even though the same {name} of the same amount succeeded minutes ago",
+        )
         moves.append(command)
     for command in moves:
         command.add_argument(
@@ -126,6 +152,8 @@ def main(argv: Sequence[str] | None = None, *, stdin: TextIO | None = None) -> i
     printer = Printer(as_json=args.json)
     try:
         connection = connect(args, os.environ)
+        for secret in connection.credentials.secrets:
+            register_secret(secret)  # before anything can print: a server may echo them back
         return asyncio.run(run(args, connection, printer, stdin or sys.stdin))
     except (EPaymentError, ConfigError) as error:
         printer.error(error)
@@ -136,3 +164,14 @@ def main(argv: Sequence[str] | None = None, *, stdin: TextIO | None = None) -> i
     except KeyboardInterrupt:
         printer.error("interrupted")
         return 130
+    except RegisterError as error:  # the journal failed while a money-moving call was under way
+        printer.error(
+            f"{error} Check the payment with: epay events {getattr(args, 'reference', '')}".rstrip()
+        )
+        return EXIT_UNKNOWN
+    except Exception as error:  # a bug: said in one line (redacted), never a traceback with secrets
+        printer.error(f"unexpected {type(error).__name__}: {error}. This is a bug; please report it.")
+        if args.command in MONEY_COMMANDS:
+            printer.note(f"Check what happened with: epay events {getattr(args, 'reference', '')}".rstrip())
+            return EXIT_UNKNOWN
+        return EXIT_REFUSED

@@ -16,6 +16,7 @@ from epay_desktop.api import (
     NotAllowedError,
     NotSentError,
     OutcomeUnknownError,
+    redact,
 )
 from epay_desktop.domain import Action, Payment, PaymentEvent, check_action
 
@@ -133,8 +134,21 @@ def events_text(events: list[PaymentEvent]) -> str:
     )
 
 
+def redacted(data: object) -> object:
+    """``data`` (JSON-ready) with every string, keys too, passed through ``redact``: a secret a server
+    echoes back never reaches the output, and the output stays valid JSON."""
+    if isinstance(data, str):
+        return redact(data)
+    if isinstance(data, dict):
+        return {redacted(k) if isinstance(k, str) else k: redacted(v) for k, v in data.items()}
+    if isinstance(data, list | tuple):
+        return [redacted(item) for item in data]
+    return data
+
+
 class Printer:
-    """Writes results on ``out`` and words for people on ``err`` (also ``out`` in plain mode).
+    """Writes results on ``out`` and words for people on ``err`` (also ``out`` in plain mode). Every
+    line goes through ``redact`` on its way out (JSON value by value, so it stays parseable).
 
     A reader that stops reading (``epay --json get REF | head -c1``) is not an error of ours: the rest of
     the output is dropped quietly, the command still finishes and exits with its own code."""
@@ -146,20 +160,27 @@ class Printer:
 
     def result(self, text: str, data: object) -> None:
         if self.as_json:
-            self._write(json.dumps(data, ensure_ascii=False, indent=2), self.out)
+            self._write(json.dumps(redacted(data), ensure_ascii=False, indent=2), self.out)
         else:
-            self._write(text, self.out)
+            self._write(redact(text), self.out)
 
     def note(self, text: str) -> None:
         """For people only: on stderr in JSON mode so stdout stays parseable."""
-        self._write(text, self.err if self.as_json else self.out)
+        self._write(redact(text), self.err if self.as_json else self.out)
+
+    def prompt(self, text: str) -> None:
+        """A question for the person (on stderr, without a line break)."""
+        try:
+            print(redact(text), end="", file=self.err, flush=True)
+        except BrokenPipeError:
+            _drop_the_rest(self.err)
 
     def error(self, error: BaseException | str) -> None:
         message = error if isinstance(error, str) else _error_text(error)
-        self._write(f"epay: {message}", self.err)
+        self._write(f"epay: {redact(message)}", self.err)
         if self.as_json:
             data = {"type": "UsageError", "message": error} if isinstance(error, str) else error_json(error)
-            self._write(json.dumps({"error": data}, ensure_ascii=False, indent=2), self.out)
+            self._write(json.dumps(redacted({"error": data}), ensure_ascii=False, indent=2), self.out)
 
     @staticmethod
     def _write(text: str, stream: TextIO) -> None:

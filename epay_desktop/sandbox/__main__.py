@@ -12,6 +12,7 @@ from pathlib import Path
 
 from epay_desktop import __version__
 from epay_desktop.sandbox.app import SandboxConfig, create_app
+from epay_desktop.sandbox.persistence import StateFileError
 from epay_desktop.sandbox.server import base_url, bind, build_server
 
 
@@ -48,11 +49,15 @@ def main(argv: list[str] | None = None) -> int:
         late_capture=frozenset(args.late_capture),
     )
     try:
+        app = create_app(config)
+    except StateFileError as exc:
+        print(f"epay-sandbox: {exc}", file=sys.stderr)
+        return 2
+    try:
         sock = bind(args.host, args.port)
-    except OSError as exc:
+    except (OSError, OverflowError) as exc:
         print(f"epay-sandbox: cannot listen on {args.host}:{args.port}: {exc}", file=sys.stderr)
         return 2
-    app = create_app(config)
     url = base_url(sock)
     print(f"ePayment sandbox running at {url}  (controls: {url}/sandbox/v1/openapi.json; Ctrl+C stops)")
     if args.host not in ("127.0.0.1", "::1", "localhost"):

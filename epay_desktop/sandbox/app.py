@@ -20,6 +20,7 @@ from epay_desktop.sandbox import validation as v
 from epay_desktop.sandbox.clock import Clock
 from epay_desktop.sandbox.engine import Engine
 from epay_desktop.sandbox.faults import Counters, Faults, FrontDoor
+from epay_desktop.sandbox.persistence import StateFile, StateFileError
 from epay_desktop.sandbox.problems import ProblemError
 from epay_desktop.sandbox.tokens import TokenIssuer
 
@@ -46,7 +47,7 @@ class Sandbox:
     tokens: TokenIssuer
     faults: Faults = field(default_factory=Faults)
     counters: Counters = field(default_factory=Counters)
-    saved_version: int = -1
+    state: StateFile | None = None
 
     def load_data(self, data: str) -> None:
         from epay_desktop.sandbox.demo import load_demo
@@ -59,14 +60,9 @@ class Sandbox:
             load_demo(self.engine, self.clock.now(), seed=self.config.seed)
 
     def save(self) -> None:
-        if self.config.state_file is None or self.engine.version == self.saved_version:
-            return
-        from epay_desktop.sandbox.persistence import save_state
-
-        with self.engine.lock:
-            version = self.engine.version
-            save_state(self.config.state_file, self.engine.snapshot(), self.tokens.secret)
-            self.saved_version = version
+        """Commit what changed (only that) to the state file, if there is one."""
+        if self.state is not None:
+            self.state.save(self.engine, self.tokens.secret)
 
 
 def problem_response(problem: ProblemError, path: str) -> Response:
@@ -229,8 +225,8 @@ def api_routes() -> list[Route]:
 
 
 def create_app(config: SandboxConfig | None = None) -> Starlette:
+    """Raises ``StateFileError`` when ``config.state_file`` cannot be used (damaged, not ours)."""
     from epay_desktop.sandbox.controls import control_routes
-    from epay_desktop.sandbox.persistence import load_state
 
     config = config or SandboxConfig()
     clock = Clock(frozen=config.frozen_clock)
@@ -242,11 +238,21 @@ def create_app(config: SandboxConfig | None = None) -> Starlette:
         faults=faults,
         late_capture=config.late_capture,
     )
-    stored = load_state(config.state_file) if config.state_file else None
-    tokens = TokenIssuer(clock, config.token_lifetime, stored[1] if stored else None)
-    sandbox = Sandbox(config, clock, engine, tokens, faults)
+    state = StateFile(config.state_file) if config.state_file else None
+    stored = state.load() if state is not None else None
+    tokens = TokenIssuer(clock, config.token_lifetime, stored.token_secret if stored else None)
+    sandbox = Sandbox(config, clock, engine, tokens, faults, state=state)
     if stored is not None:
-        engine.restore(stored[0])
+        try:
+            engine.restore(stored.engine)
+        except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
+            assert state is not None
+            state.close()
+            raise StateFileError(state.path, f"a saved record is not readable ({exc!r})") from exc
+        if not stored.legacy:  # what was just read is what the file holds: nothing to write
+            engine.changed_payments.clear()
+            engine.changed_answers.clear()
+            engine.cleared = False
     else:
         sandbox.load_data(config.data)
     sandbox.save()
@@ -259,7 +265,7 @@ def create_app(config: SandboxConfig | None = None) -> Starlette:
                 faults=sandbox.faults,
                 counters=sandbox.counters,
                 seed=config.seed,
-                after_request=sandbox.save,
+                commit=sandbox.save,
             )
         ],
         exception_handlers={ProblemError: _problem_handler},

@@ -75,11 +75,20 @@ class Engine:
         self.rng = random.Random(seed)
         self.lock = threading.RLock()
         self.payments: dict[tuple[str, str], PaymentRecord] = {}
-        self.answers = AnswerStore(changed=self._changed)
+        self.answers = AnswerStore(changed=self._answer_changed)
         self.limits = RateLimiter(clock, self.lock, enabled=rate_limits)
         self.version = 0  # bumped on every change (persistence saves when it moves)
+        # What changed since persistence last took it: a save writes these rows, not the whole state.
+        self.changed_payments: set[tuple[str, str]] = set()
+        self.changed_answers: set[tuple[str, str, str, str]] = set()
+        self.cleared = False
 
-    def _changed(self) -> None:
+    def _answer_changed(self, scope: tuple[str, str, str, str]) -> None:
+        self.changed_answers.add(scope)
+        self.version += 1
+
+    def _touched(self, payment: PaymentRecord) -> None:
+        self.changed_payments.add((payment.msn, payment.reference))
         self.version += 1
 
     # -- ids ------------------------------------------------------------------------------------
@@ -135,7 +144,7 @@ class Engine:
     def _event(self, payment: PaymentRecord, name: str, amount: int, key: str | None, at: Any = None) -> None:
         psp = payment.psp_reference if name == "CREATED" else self.new_event_psp()
         payment.events.append(EventRecord(name, amount, at or self.clock.now(), psp, key))
-        self.version += 1
+        self._touched(payment)
 
     def get(self, msn: str, reference: str) -> dict[str, Any]:
         with self.lock:
@@ -372,12 +381,12 @@ class Engine:
             reason = FAILING_APPROVALS_NORWAY.get(p.amount)
         if reason is not None:
             p.authorizing = False
-            self.version += 1
+            self._touched(p)
             raise ProblemError.of("10010", f"{reason} (test amount {p.amount}).")
         if p.amount == UNKNOWN_RESULT_AMOUNT:
             p.authorizing = True
             p.result_pending_until = self.clock.now() + UNKNOWN_RESULT_FOR
-            self.version += 1
+            self._touched(p)
             return
         self._authorize(p)
 
@@ -404,7 +413,7 @@ class Engine:
                         409, "Customer action not possible", "The customer is already authorizing."
                     )
                 p.authorizing = True
-                self.version += 1
+                self._touched(p)
             elif action == "finish-authorizing":
                 if not p.authorizing:
                     raise ProblemError(
@@ -430,6 +439,9 @@ class Engine:
             self.answers.clear()
             self.limits.clear()
             self.in_flight.clear()
+            self.changed_payments.clear()
+            self.changed_answers.clear()
+            self.cleared = True
             self.version += 1
 
     def snapshot(self) -> dict[str, Any]:

@@ -114,14 +114,14 @@ class FrontDoor:
         faults: Faults,
         counters: Counters,
         seed: int,
-        after_request: Callable[[], None],
+        commit: Callable[[], None],
     ) -> None:
         self.app = app
         self.faults = faults
         self.counters = counters
         self.rng = random.Random(seed)
         self.lock = threading.Lock()
-        self.after_request = after_request
+        self.commit = commit
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -132,9 +132,12 @@ class FrontDoor:
             # Postman and the quick start write /accessToken/get: match it case-insensitively.
             scope = dict(scope, path="/accesstoken/get", raw_path=b"/accesstoken/get")
             path = "/accesstoken/get"
+        send = self._committing(send)
         if path.startswith("/sandbox/"):
-            await self.app(scope, receive, send)
-            self.after_request()
+            try:
+                await self.app(scope, receive, send)
+            finally:
+                self.commit()
             return
         with self.lock:
             self.counters.requests += 1
@@ -148,7 +151,18 @@ class FrontDoor:
             else:
                 await self.app(scope, receive, send)
         finally:
-            self.after_request()
+            self.commit()  # also when no answer went out (an error answered by an outer layer)
+
+    def _committing(self, send: Send) -> Send:
+        """``send`` that commits the request's changes before the answer's status line leaves: an
+        answer is only given for what is saved (a sandbox killed right after a 200 still has it)."""
+
+        async def committed_send(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                self.commit()
+            await send(message)
+
+        return committed_send
 
     async def _injected(self, scope: Scope, send: Send) -> bool:
         faults = self.faults

@@ -28,10 +28,10 @@ class StoredAnswer:
 
 
 class AnswerStore:
-    """The answers given per scope. ``changed`` is called whenever one is stored (the engine bumps its
-    version, so persistence saves)."""
+    """The answers given per scope. ``changed(scope)`` is called whenever one is stored (the engine
+    notes it, so persistence saves that answer)."""
 
-    def __init__(self, *, changed: Callable[[], None]) -> None:
+    def __init__(self, *, changed: Callable[[Scope], None]) -> None:
         self._answers: dict[Scope, StoredAnswer] = {}
         self._changed = changed
 
@@ -54,29 +54,36 @@ class AnswerStore:
         except ProblemError as problem:
             if problem.status in (400, 404, 409) and problem.code not in RETRY_LATER:
                 self._answers[scope] = StoredAnswer(fp, problem.status, problem=problem)
-                self._changed()
+                self._changed(scope)
             raise
         self._answers[scope] = StoredAnswer(fp, status, body)
-        self._changed()
+        self._changed(scope)
         return status, body
 
     def clear(self) -> None:
         self._answers.clear()
 
+    def scopes(self) -> list[Scope]:
+        return list(self._answers)
+
+    def scope_state(self, scope: Scope) -> dict[str, Any] | None:
+        """The answer stored for ``scope`` as JSON-ready data (the sandbox's state file), if any."""
+        a = self._answers.get(scope)
+        if a is None:
+            return None
+        return {
+            "scope": list(scope),
+            "fingerprint": a.fingerprint,
+            "status": a.status,
+            "body": a.body,
+            "problem": None
+            if a.problem is None
+            else [a.problem.status, a.problem.title, a.problem.detail, a.problem.code],
+        }
+
     def to_state(self) -> list[dict[str, Any]]:
-        """The stored answers as JSON-ready data (the sandbox's state file)."""
-        return [
-            {
-                "scope": list(scope),
-                "fingerprint": a.fingerprint,
-                "status": a.status,
-                "body": a.body,
-                "problem": None
-                if a.problem is None
-                else [a.problem.status, a.problem.title, a.problem.detail, a.problem.code],
-            }
-            for scope, a in self._answers.items()
-        ]
+        """The stored answers as JSON-ready data."""
+        return [state for scope in self._answers if (state := self.scope_state(scope)) is not None]
 
     def load_state(self, items: list[dict[str, Any]]) -> None:
         """Add the answers of ``to_state`` data (loading is not a change: ``changed`` is not called)."""

@@ -54,6 +54,16 @@ class DeskContext:
             )
         return found
 
+    @property
+    def skipped_rows(self) -> list[str]:
+        """Register rows the last load left out, each "reference (why)": a cell in them cannot be read."""
+        return list(self.store.register.skipped_rows)
+
+    @property
+    def skipped_intents(self) -> list[str]:
+        """Journal entries the last read of the journal left out (a cell in them cannot be read)."""
+        return list(self.store.journal.skipped)
+
     def writable(self, doing: str) -> None:
         """Raise ``ReadOnlyRegisterError`` (nothing sent) when the register cannot be written."""
         if self.read_only:

@@ -138,6 +138,7 @@ class PaymentDesk:
     async def aclose(self) -> None:
         """Wait for the money-moving calls in flight (``drain``), then close the register."""
         await self.drain()
+        await self.engine.drain()  # confirmed outcomes still being recorded (the register was busy)
         await self._db(self.store.close)
 
     async def _db(self, work: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
@@ -165,6 +166,13 @@ class PaymentDesk:
     def damage(self) -> str:
         """What is wrong with a register opened read-only ("" when nothing was found)."""
         return self.context.damage
+
+    @property
+    def skipped(self) -> list[str]:
+        """What the last load of the register and read of the journal left out because a cell in it
+        cannot be read (one line each, saying which and why): to be told, never silently dropped."""
+        rows = [f"register row {row}" for row in self.context.skipped_rows]
+        return rows + self.context.skipped_intents
 
     @property
     def changes(self) -> ChangeFeed:
@@ -203,11 +211,13 @@ class PaymentDesk:
     async def cancel(self, reference: str, *, expected_release: Money | None = None) -> CancelResult:
         return await self.moves.cancel(reference, expected_release=expected_release)
 
-    async def capture(self, reference: str, amount: Money) -> OperationResult:
-        return await self.moves.capture(reference, amount)
+    async def capture(self, reference: str, amount: Money, *, again: bool = False) -> OperationResult:
+        """``RepeatNotConfirmedError`` (nothing sent) when the same amount was captured on the payment
+        minutes ago, unless ``again`` (the person confirmed a second one)."""
+        return await self.moves.capture(reference, amount, again=again)
 
-    async def refund(self, reference: str, amount: Money) -> OperationResult:
-        return await self.moves.refund(reference, amount)
+    async def refund(self, reference: str, amount: Money, *, again: bool = False) -> OperationResult:
+        return await self.moves.refund(reference, amount, again=again)
 
     def busy_references(self) -> frozenset[str]:
         """Payments with a money-moving call committed and in flight in this desk (it will finish and

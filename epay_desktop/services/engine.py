@@ -47,10 +47,12 @@ from epay_desktop.services.errors import (
     FinishedMeanwhileError,
     KeyAlreadyUsedError,
     NeedsDecisionError,
+    RepeatNotConfirmedError,
     said,
 )
 from epay_desktop.services.outcomes import find_effect, moved_amount, success_message
 from epay_desktop.services.reading import read_with_events
+from epay_desktop.services.recording import ConfirmedRecorder
 from epay_desktop.store import (
     IdempotencyKeyUsedError,
     Intent,
@@ -59,15 +61,19 @@ from epay_desktop.store import (
     IntentStatus,
     Journal,
     Operation,
+    RegisterError,
 )
 
-__all__ = ["RESEND_WINDOW", "SendEngine", "SendResult", "Snapshots", "attempted_long_ago"]
+__all__ = ["REPEAT_WINDOW", "RESEND_WINDOW", "SendEngine", "SendResult", "Snapshots", "attempted_long_ago"]
 
 log = logging.getLogger(__name__)
 P = ParamSpec("P")
 T = TypeVar("T")
 
 RESEND_WINDOW = timedelta(hours=24)
+# A capture or refund of the same amount on the same payment this soon after one succeeded is more
+# likely a repeat by mistake (a lost printout, a double click, a re-run command) than a second one.
+REPEAT_WINDOW = timedelta(minutes=10)
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,6 +138,7 @@ class SendEngine:
         self.profile = profile
         self.msn = client.merchant_serial_number
         self.operator = operator
+        self.recorder = ConfirmedRecorder(self.finish)
 
     async def _db(self, work: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         return await asyncio.to_thread(work, *args, **kwargs)
@@ -139,11 +146,21 @@ class SendEngine:
     # --- begin ----------------------------------------------------------------------------------------
 
     async def begin(
-        self, operation: Operation, reference: str, amount: Money | None, *, key: str | None = None
+        self,
+        operation: Operation,
+        reference: str,
+        amount: Money | None,
+        *,
+        key: str | None = None,
+        again: bool = False,
     ) -> Intent:
         """Commit the intent durably (only then may it be sent). ``AlreadyPendingError`` when another
         intent on the payment has no outcome yet; ``KeyAlreadyUsedError`` when ``key`` names another
-        operation (a refused intent begun again with its own key is reopened by the journal)."""
+        operation (a refused intent begun again with its own key is reopened by the journal);
+        ``RepeatNotConfirmedError`` when the same capture or refund (same amount) succeeded on the
+        payment less than ``REPEAT_WINDOW`` ago, unless ``again`` (the person confirmed a second one)."""
+        if not again:
+            await self._check_repeat(operation, reference, amount)
         try:
             return await self._db(
                 self.journal.begin,
@@ -158,7 +175,7 @@ class SendEngine:
         except IntentPendingError as error:
             raise AlreadyPendingError(error.intent) from None
         except IdempotencyKeyUsedError as error:
-            raise KeyAlreadyUsedError(str(error), error.intent) from None
+            raise KeyAlreadyUsedError(f"{error} Nothing was sent.", error.intent) from None
 
     async def begin_and_send(
         self,
@@ -170,9 +187,25 @@ class SendEngine:
         key: str | None = None,
         source: str = "operation",
         transaction_only: bool = False,
+        again: bool = False,
     ) -> SendResult:
-        intent = await self.begin(operation, reference, amount, key=key)
+        intent = await self.begin(operation, reference, amount, key=key, again=again)
         return await self.send(intent, before, source=source, transaction_only=transaction_only)
+
+    async def _check_repeat(self, operation: Operation, reference: str, amount: Money | None) -> None:
+        if operation is Operation.CANCEL or amount is None:
+            return  # a cancel releases what is left: a second one has nothing to release
+        recent = await self._db(
+            self.journal.confirmed_since,
+            profile=self.profile,
+            msn=self.msn,
+            reference=reference,
+            operation=operation,
+            since=datetime.now(UTC) - REPEAT_WINDOW,
+        )
+        same = [intent for intent in recent if intent.amount == amount]
+        if same:
+            raise RepeatNotConfirmedError(same[0])
 
     # --- send and classify ------------------------------------------------------------------------------
 
@@ -242,20 +275,52 @@ class SendEngine:
         message = success_message(intent, moved, answer, reconciled=False)
         if resumed:
             message += " (finished after an interruption, with the same idempotency key)"
-        await self.finish(intent, IntentStatus.SUCCEEDED, message)
+        # From here on it happened, whatever the bookkeeping does: nothing below may turn it into an
+        # error (the person would try again and move the money twice).
+        note = await self.recorder.record_confirmed(intent, IntentStatus.SUCCEEDED, message)
         asked_at = datetime.now(UTC)
         try:
             payment, events = await read_with_events(self.client, intent.reference)
-            tracked = await self.snapshots.keep(payment, events, asked_at=asked_at, source=source)
+            tracked = await self._keep(payment, events, asked_at=asked_at, source=source)
         except EPaymentError as error:
-            tracked = await self.snapshots.keep(
+            tracked = await self._keep(
                 _merge(before, answer),
                 None,
                 asked_at=asked_at,
                 source=source,
                 fetch_error=f"The event log was not refreshed: {said(error)}",
             )
-        return SendResult(intent, tracked, moved, False, message)
+        return SendResult(intent, tracked, moved, False, message + note)
+
+    async def drain(self) -> None:
+        """Wait until confirmed outcomes recorded in the background are written (or given up)."""
+        await self.recorder.drain()
+
+    async def _keep(
+        self,
+        payment: Payment,
+        events: list[PaymentEvent] | None,
+        *,
+        asked_at: datetime,
+        source: str,
+        fetch_error: str = "",
+    ) -> TrackedPayment:
+        """``snapshots.keep``; when the register cannot save it now, the read is handed back unsaved."""
+        try:
+            return await self.snapshots.keep(
+                payment, events, asked_at=asked_at, source=source, fetch_error=fetch_error
+            )
+        except RegisterError as error:
+            log.warning("snapshot of %s not saved: %s", payment.reference, error)
+            return TrackedPayment(
+                payment.reference,
+                self.msn,
+                payment=payment,
+                events=tuple(events or ()),
+                description=payment.description,
+                fetched_at=asked_at,
+                fetch_error=f"Not saved in the register ({error}); refresh it later.",
+            )
 
     async def _after_refused_resend(
         self, intent: Intent, before: Payment | None, error: RefusedError, attempts: int, source: str
@@ -299,14 +364,14 @@ class SendEngine:
             if raise_unreadable:
                 raise
             return None
-        tracked = await self.snapshots.keep(payment, events, asked_at=asked_at, source=source)
+        tracked = await self._keep(payment, events, asked_at=asked_at, source=source)
         effect = find_effect(intent, payment, events)
         if effect is None:
             return None
         moved = moved_amount(intent, before, payment, effect)
         message = success_message(intent, moved, payment, reconciled=True, effect=effect)
-        await self.finish(intent, IntentStatus.RECONCILED, message)
-        return SendResult(intent, tracked, moved, True, message)
+        note = await self.recorder.record_confirmed(intent, IntentStatus.RECONCILED, message)
+        return SendResult(intent, tracked, moved, True, message + note)
 
     async def resume(
         self,

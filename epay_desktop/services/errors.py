@@ -109,6 +109,23 @@ class KeyAlreadyUsedError(DeskError, ValueError):
         self.intent = intent
 
 
+class RepeatNotConfirmedError(DeskError):
+    """The same capture or refund (same payment, same amount) succeeded a few minutes ago
+    (``previous``): a second one is sent only when the person confirms it (``again=True``). Nothing
+    was sent."""
+
+    def __init__(self, previous: Intent) -> None:
+        when = previous.finished_at or previous.created_at
+        what = previous.amount.plain() if previous.amount is not None else ""
+        done = "captured" if previous.operation.value == "capture" else "refunded"
+        super().__init__(
+            f"{what} was already {done} on {previous.reference} at {when:%H:%M:%S} UTC by {previous.os_user} "
+            f"(idempotency key {previous.idempotency_key}): {previous.outcome} Nothing was sent now. Is a "
+            f"second {previous.operation.value} of the same amount really wanted? Confirm to send it."
+        )
+        self.previous = previous
+
+
 def said(error: BaseException) -> str:
     """An error's text as it may be shown or stored: secrets removed (finding 3)."""
     return redact(str(error))

@@ -1,17 +1,22 @@
 """Reading references people paste and CSV files they import. Pure functions: no I/O but reading a file.
 
 Pasted text: one reference or many, separated by whitespace, commas, semicolons or new lines; each is
-checked against ``domain.REFERENCE_PATTERN`` and reported on its own (with its line number).
+checked against ``domain.REFERENCE_PATTERN`` and reported on its own (with its line number). Quotes,
+brackets and ending punctuation around a token are dropped; a token without a digit that stands among
+other tokens on its line is taken for a word of prose and skipped (and said), not added.
 
 CSV: a header row with a ``reference`` column (any case, surrounding spaces ignored) and optionally
-``description``; ``,`` or ``;`` as delimiter; UTF-8 with or without BOM (Excel writes one), Windows-1252
-as a fallback; blank lines skipped; a quoted cell may span lines. Every row is judged on its own: a
-broken row (an unterminated quote, too many columns, an empty or bad reference) is reported with its
-line number, a repeated reference too (imported once), and every good row is kept.
+``description``; ``,``, ``;`` or tab as delimiter; UTF-8 with or without BOM (Excel writes one), UTF-16
+and UTF-32 with a BOM (Excel's "Unicode text") or UTF-16 without one, Windows-1252 as a fallback; a line
+with a NUL character is reported and never imported; blank lines skipped; a quoted cell may span lines.
+Every row is judged on its own: a broken row (an unterminated quote, too many columns, an empty or bad
+reference) is reported with its line number, a repeated reference too (imported once), and every good
+row is kept.
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import re
@@ -28,6 +33,12 @@ MAX_RECORD_LINES = 20  # a quoted cell may span this many lines; a longer "cell"
 MAX_DESCRIPTION = 100
 MAX_CSV_BYTES = 50 * 1024 * 1024
 REFERENCE_RULE = "not a payment reference (8 to 64 letters, digits or dashes)"
+WORD_RULE = (
+    "a word, not a reference: it has no digit and stands among other words (paste it on a line of its "
+    "own to add it)"
+)
+# Around a reference in running text: quotes, brackets and the punctuation that ends a phrase.
+SURROUNDING = "\"'()[]{}<>.:!?"
 
 
 class CsvImportError(ValueError):
@@ -60,19 +71,61 @@ def parse_references(text_or_list: str | Iterable[str]) -> tuple[list[Candidate]
     rejected: list[RejectedItem] = []
     seen: set[str] = set()
     for number, line in enumerate(lines, start=1):
-        for token in SEPARATORS.split(line.strip()):
-            token = token.strip("\"'")
-            if not token:
-                continue
+        tokens = [t.strip(SURROUNDING) for t in SEPARATORS.split(line.strip())]
+        tokens = [t for t in tokens if t]
+        for token in tokens:
             if not is_valid_reference(token):
                 rejected.append(RejectedItem(token, _reason(token), number))
+            elif len(tokens) > 1 and not any(c.isdigit() for c in token):
+                # Pasted prose (an e-mail, a chat): its long words fit the reference pattern too.
+                rejected.append(RejectedItem(token, WORD_RULE, number))
             elif token not in seen:
                 seen.add(token)
                 good.append(Candidate(token, line=number))
     return good, rejected
 
 
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+
+
+def _utf16_without_bom(raw: bytes) -> str | None:
+    """``utf-16-le``/``-be`` when ``raw`` looks like UTF-16 text without a byte order mark (ASCII
+    characters then leave a NUL in every other byte), else None."""
+    sample = raw[:4096]
+    if len(sample) < 4:
+        return None
+    even, odd = sample[0::2], sample[1::2]
+    if odd.count(0) > 0.4 * len(odd) and even.count(0) == 0:
+        return "utf-16-le"
+    if even.count(0) > 0.4 * len(even) and odd.count(0) == 0:
+        return "utf-16-be"
+    return None
+
+
 def _decode(raw: bytes, path: Path) -> str:
+    for bom, encoding in _BOMS:
+        if raw.startswith(bom):
+            try:
+                return raw.decode(encoding)
+            except UnicodeDecodeError as error:
+                name = encoding.replace("-sig", "").upper()
+                raise CsvImportError(
+                    f"{path.name} starts as {name} text but is not valid {name} at byte {error.start}."
+                ) from None
+    wide = _utf16_without_bom(raw)
+    if wide is not None:
+        try:
+            return raw.decode(wide)
+        except UnicodeDecodeError:
+            pass
+    if b"\x00" in raw[:4096]:
+        raise CsvImportError(f"{path.name} is not a text file (is it a spreadsheet? Save it as CSV).")
     for encoding in ("utf-8-sig", "cp1252"):
         try:
             return raw.decode(encoding)
@@ -162,8 +215,6 @@ def _read_text(path: Path) -> str:
         raw = path.read_bytes()
     except OSError as error:
         raise CsvImportError(f"{path.name} cannot be read: {error.strerror or error}.") from error
-    if b"\x00" in raw[:4096]:
-        raise CsvImportError(f"{path.name} is not a text file (is it a spreadsheet? Save it as CSV).")
     return _decode(raw, path)
 
 
@@ -228,6 +279,9 @@ def _judge(
     cells: list[str] | None, raw: str, header: list[str], ref_col: int, desc_col: int
 ) -> tuple[str | None, str, str]:
     """(problem or None, reference, description) of one data row."""
+    if "\x00" in raw or (cells is not None and any("\x00" in cell for cell in cells)):
+        # Never into the register: a NUL cuts text short in other programs and hides what follows.
+        return "has a NUL character (a binary or damaged line); nothing of it was imported", "", ""
     if cells is None:
         if raw.count('"') % 2:
             return "a quote opened on this line is never closed", "", ""

@@ -55,12 +55,14 @@ class MoneyMoves:
         done = await self._move(Operation.CANCEL, reference, None, expected_release=expected_release)
         return CancelResult(done.tracked, done.moved, done.reconciled, done.message)
 
-    async def capture(self, reference: str, amount: Money) -> OperationResult:
-        done = await self._move(Operation.CAPTURE, reference, amount)
+    async def capture(self, reference: str, amount: Money, *, again: bool = False) -> OperationResult:
+        """``again``: the person confirmed a second capture of the same amount made minutes after one
+        succeeded (``RepeatNotConfirmedError`` otherwise)."""
+        done = await self._move(Operation.CAPTURE, reference, amount, again=again)
         return OperationResult(done.tracked, done.moved, done.reconciled, done.message)
 
-    async def refund(self, reference: str, amount: Money) -> OperationResult:
-        done = await self._move(Operation.REFUND, reference, amount)
+    async def refund(self, reference: str, amount: Money, *, again: bool = False) -> OperationResult:
+        done = await self._move(Operation.REFUND, reference, amount, again=again)
         return OperationResult(done.tracked, done.moved, done.reconciled, done.message)
 
     async def _move(
@@ -70,18 +72,24 @@ class MoneyMoves:
         amount: Money | None,
         *,
         expected_release: Money | None = None,
+        again: bool = False,
     ) -> SendResult:
         self.context.writable(f"{operation.value} {reference}")
         self.claims.claim(reference, operation)
         try:
-            send = await self._prepare(operation, reference, amount, expected_release)
+            send = await self._prepare(operation, reference, amount, expected_release, again)
         except BaseException:
             self.claims.release(reference)  # nothing was committed or sent
             raise
         return await self.claims.shield(reference, send)
 
     async def _prepare(
-        self, operation: Operation, reference: str, amount: Money | None, expected_release: Money | None
+        self,
+        operation: Operation,
+        reference: str,
+        amount: Money | None,
+        expected_release: Money | None,
+        again: bool = False,
     ) -> Coroutine[Any, Any, SendResult]:
         """The checks (cancellable: nothing is committed or sent here); returns the part that sends."""
         kept = await self.tracking.tracked(reference)
@@ -124,5 +132,5 @@ class MoneyMoves:
         # For a cancel the amount is what it would release now (for the audit); the API releases the
         # whole remainder whatever it is.
         return self.engine.begin_and_send(
-            operation, reference, amount if amount is not None else check.amount, payment
+            operation, reference, amount if amount is not None else check.amount, payment, again=again
         )

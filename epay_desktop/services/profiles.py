@@ -11,13 +11,15 @@ this session only and says so through ``SecretStore.persistent`` so the UI can t
 from __future__ import annotations
 
 import enum
+import ipaddress
 import json
 import logging
 import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from epay_desktop import paths
 from epay_desktop.domain import Currency
@@ -65,6 +67,13 @@ class Profile:
     client_id: str = ""
     base_url: str | None = None
     currency: Currency = Currency.NOK
+    # The file name (stem) of the profile's register, fixed when the profile is first saved and kept
+    # when it is renamed, so the register and its journal follow the profile. ``None``: from the name
+    # (the built-in Demo profile, and profiles saved before this existed, whose files are named so).
+    register: str | None = field(default=None, compare=False)
+    # The person confirmed that a Custom base URL over plain http:// to another machine is a sandbox
+    # (such a connection is not encrypted: secrets and payments cross the network readable).
+    unencrypted_sandbox: bool = False
 
     def __post_init__(self) -> None:
         currency: object = self.currency
@@ -100,6 +109,22 @@ class Profile:
         return (self.base_url or DEMO_BASE_URL).rstrip("/")
 
     @property
+    def unencrypted(self) -> bool:
+        """A Custom profile over plain http:// to a host other than this computer."""
+        if self.kind is not ProfileKind.CUSTOM or not (self.base_url or "").lower().startswith("http://"):
+            return False
+        try:
+            host = (urlsplit(self.base_url or "").hostname or "").lower()
+        except ValueError:
+            return True
+        if host == "localhost":
+            return False
+        try:
+            return not ipaddress.ip_address(host).is_loopback
+        except ValueError:
+            return True
+
+    @property
     def slug(self) -> str:
         """A file-name-safe form of the name; a short hash keeps two names that clean up alike apart."""
         cleaned = re.sub(r"[^A-Za-z0-9._-]+", "_", self.name).strip("._") or "profile"
@@ -130,8 +155,21 @@ class Profile:
                 raise ProfileError(
                     f"A custom profile needs a base URL starting with http:// or https://, got {url!r}."
                 )
+            from epay_desktop.api.environment import check_base_url
+
+            try:
+                check_base_url(url)
+            except ValueError as error:
+                raise ProfileError(f"A custom profile needs a usable base URL: {error}.") from None
+            if self.unencrypted and not self.unencrypted_sandbox:
+                raise ProfileError(
+                    f"{url} is plain http:// to another machine: the connection is not encrypted, so the "
+                    "secrets and the payments cross the network readable. That is only for a sandbox: "
+                    'confirm that it is one ("This is a sandbox"), or use https://.'
+                )
 
     def to_json(self) -> dict[str, Any]:
+        confirmed = {"unencryptedSandbox": True} if self.unencrypted_sandbox else {}
         return {
             "name": self.name,
             "kind": self.kind.value,
@@ -139,11 +177,19 @@ class Profile:
             "clientId": self.client_id,
             "baseUrl": self.base_url,
             "currency": self.currency.value,
-        }
+            "register": self.register_stem,
+        } | confirmed
+
+    @property
+    def register_stem(self) -> str:
+        return self.register or self.slug
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Profile:
         try:
+            for text in ("name", "kind"):
+                if not isinstance(data[text], str):
+                    raise TypeError(f"{text} is not text")
             kind = ProfileKind(str(data["kind"]))
             base_url = data.get("baseUrl")
             return cls(
@@ -154,7 +200,11 @@ class Profile:
                 base_url=str(base_url) if base_url else None,
                 # Files written before profiles had a currency say nothing: NOK, as before.
                 currency=data.get("currency") or Currency.NOK,
+                register=_register_stem(data.get("register")),
+                unencrypted_sandbox=data.get("unencryptedSandbox") is True,
             )
+        except RecursionError:
+            raise ProfileError("A saved profile is nested too deeply to be read.") from None
         except (KeyError, ValueError, TypeError) as error:
             raise ProfileError(f"A saved profile is incomplete or invalid ({error}).") from error
 
@@ -177,11 +227,19 @@ class ProfileSecrets:
 DEMO_SECRETS = ProfileSecrets("demo-secret", "demo-subscription-key")
 
 
+def _register_stem(value: object) -> str | None:
+    """A register stem read from the profiles file, if it is a safe file name (else: from the name)."""
+    if isinstance(value, str) and re.fullmatch(r"[A-Za-z0-9_-][A-Za-z0-9._-]{0,120}", value):
+        return value
+    return None
+
+
 def register_path(profile: Profile) -> Path:
-    """``<data dir>/registers/<profile>.sqlite3``: switching profile switches the register."""
+    """``<data dir>/registers/<stem>.sqlite3``: switching profile switches the register; renaming a
+    profile keeps it (the stem is fixed when the profile is first saved)."""
     folder = paths.data_dir() / "registers"
     folder.mkdir(parents=True, exist_ok=True)
-    return folder / f"{profile.slug}.sqlite3"
+    return folder / f"{profile.register_stem}.sqlite3"
 
 
 class ProfileStore:
@@ -197,6 +255,11 @@ class ProfileStore:
             return {"version": 1, "profiles": [], "lastUsed": DEMO_PROFILE.name}
         try:
             data = json.loads(self.path.read_text(encoding="utf-8"))
+        except RecursionError:
+            raise ProfileStoreError(
+                f"The profiles file {self.path} is nested too deeply to be a profiles file. It was left as "
+                "it is; fix or move it and start again."
+            ) from None
         except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
             raise ProfileStoreError(
                 f"The profiles file {self.path} cannot be read ({error}). It was left as it is; "
@@ -237,20 +300,38 @@ class ProfileStore:
                 return profile
         raise ProfileError(f"There is no profile named {name!r}.")
 
-    def save(self, profile: Profile, *, replacing: str | None = None) -> None:
-        """Add or update ``profile`` (``replacing`` is the old name when it was renamed)."""
+    def save(self, profile: Profile, *, replacing: str | None = None) -> Profile:
+        """Add or update ``profile`` (``replacing`` is the old name when it was renamed); returns it as
+        saved, with its register: a renamed profile keeps the register (and journal) it had."""
         profile.validate()
         if profile.is_demo or profile.name == DEMO_PROFILE.name:
             raise ProfileError("The Demo profile is built in and cannot be changed.")
         data = self._read()
-        kept = [
-            p
-            for p in data["profiles"]
-            if isinstance(p, dict) and p.get("name") not in (profile.name, replacing)
-        ]
-        kept.append(profile.to_json())
-        data["profiles"] = kept
+        entries = [p for p in data["profiles"] if isinstance(p, dict)]
+        mine = (replacing or profile.name, profile.name)
+        previous = next((p for p in entries if p.get("name") in mine[:1]), None) or next(
+            (p for p in entries if p.get("name") == profile.name), None
+        )
+        others = [p for p in entries if p.get("name") not in mine]
+        stem = self._stem_of(previous) if previous is not None else None
+        if stem is None:
+            taken = {s for p in others if (s := self._stem_of(p)) is not None} | {DEMO_PROFILE.slug}
+            stem = profile.slug
+            suffix = 2
+            while stem in taken:  # a renamed profile kept this name's file: take another
+                stem = f"{profile.slug}-{suffix}"
+                suffix += 1
+        saved = replace(profile, register=stem)
+        data["profiles"] = [*others, saved.to_json()]
         self._write(data)
+        return saved
+
+    @staticmethod
+    def _stem_of(entry: dict[str, Any]) -> str | None:
+        try:
+            return Profile.from_json(entry).register_stem
+        except ProfileError:
+            return None
 
     def delete(self, name: str) -> None:
         if name == DEMO_PROFILE.name:

@@ -3,21 +3,25 @@ chooses: resume or abandon), through the journaled-send engine. See README.md, "
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from epay_desktop.api import EPaymentError, NotAllowedError, RefusedError
 from epay_desktop.domain import Money, Payment
 from epay_desktop.services.claims import InFlight
 from epay_desktop.services.context import DeskContext
 from epay_desktop.services.engine import RESEND_WINDOW, SendEngine, SendResult, attempted_long_ago
-from epay_desktop.services.errors import DeskError, OperationFinishedError, said
+from epay_desktop.services.errors import DeskError, OperationFinishedError, OperationPendingError, said
 from epay_desktop.services.results import CancelResult, OperationResult, RecoveryOutcome, RecoveryResult
 from epay_desktop.services.tracking import RegisterTracking
 from epay_desktop.store import Intent, IntentStatus, Operation
 
-__all__ = ["RESEND_WINDOW", "Recovery"]
+__all__ = ["ON_THE_WIRE", "RESEND_WINDOW", "Recovery"]
 
 SOURCE = "recovery"
+# How long an attempt may still be on its way after it was sent: the client gives up on an attempt after
+# its request deadline (30 s) and on a call after its retry budget, so after this every attempt of it
+# has ended, whichever window or copy of the app sent it.
+ON_THE_WIRE = timedelta(minutes=3)
 
 
 class Recovery:
@@ -169,9 +173,20 @@ class Recovery:
                     f"Not abandoned: it happened. {settled.message}",
                     settled.moved,
                 )
+            until = _on_the_wire_until(intent)
+            if until is not None and datetime.now(UTC) < until:
+                # Another window or copy of the app may be sending it right now: the event log may not
+                # show it yet, and "nothing moved" would be a guess. Every attempt must have ended first.
+                sent = intent.last_attempt_at or intent.created_at
+                raise OperationPendingError(
+                    f"{_what(intent)} was last sent at {sent:%H:%M:%S} "
+                    "UTC and may still be on its way (another window or copy of the app may be sending it), "
+                    f"and the event log does not show it yet. It cannot be abandoned until {until:%H:%M:%S} "
+                    "UTC, when every attempt has surely ended; refresh the payment, or try again then."
+                )
             message = (
                 f"{_what(intent)} was abandoned by {self.context.operator}: the payment's event log shows "
-                f"no such {intent.operation.value}. Nothing was moved."
+                f"no such {intent.operation.value}, and every attempt of it has ended. Nothing was moved."
             )
             await self.engine.finish(intent, IntentStatus.FAILED, message)
             return _result(intent, RecoveryOutcome.FAILED, message)
@@ -194,6 +209,13 @@ class Recovery:
 async def _kept_payment(tracking: RegisterTracking, intent: Intent) -> Payment | None:
     kept = await tracking.tracked(intent.reference)
     return kept.payment if kept else None
+
+
+def _on_the_wire_until(intent: Intent) -> datetime | None:
+    """Until when an attempt of ``intent`` may still be on its way (None: it was never sent)."""
+    if intent.attempts <= 0:
+        return None
+    return (intent.last_attempt_at or intent.created_at) + ON_THE_WIRE
 
 
 def _what(intent: Intent) -> str:

@@ -75,4 +75,5 @@ class StandaloneJournal(AsyncClosing):
         return await self.engine.pending(reference=reference, everywhere=True)
 
     async def aclose(self) -> None:
+        await self.engine.drain()  # a confirmed outcome still being recorded (the journal was busy)
         await asyncio.to_thread(self._store.close)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import os
+import re
 import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
@@ -105,10 +106,18 @@ def insert_line(
     return int(cursor.lastrowid or 0)
 
 
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+_PLAIN_NUMBER = re.compile(r"[0-9]+(?:\.[0-9]+)?")
+
+
 def _safe_cell(text: str) -> str:
-    # A cell starting with = + - @ (or a tab/CR) is a formula to a spreadsheet (OWASP CSV injection); keep
-    # it text.
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+    """``text`` as a spreadsheet will take it as text, never as a formula (OWASP CSV injection): a cell
+    that starts, after any leading spaces, with = + - @ (or their full-width forms), a tab or a line
+    break gets a leading apostrophe. Every cell goes through here: an operator name, a reference or a
+    key typed on the command line can start with "=" as well as a detail can."""
+    if text.lstrip(" ")[:1] in _FORMULA_START or text[:1] in _FORMULA_START:
+        return "'" + text
+    return text
 
 
 def _minor_to_plain(money: Money) -> str:
@@ -173,20 +182,21 @@ class AuditLog:
             writer.writerow(CSV_COLUMNS)
             for row in rows:
                 entry = _entry(row)
+                cells = (
+                    entry.at.isoformat(),
+                    entry.os_user,
+                    entry.profile,
+                    entry.merchant_serial_number,
+                    entry.action,
+                    entry.reference,
+                    _minor_to_plain(entry.amount) if entry.amount else "",
+                    entry.amount.currency.value if entry.amount else "",
+                    entry.result,
+                    entry.detail,
+                    entry.idempotency_key,
+                )
                 writer.writerow(
-                    (
-                        entry.at.isoformat(),
-                        _safe_cell(entry.os_user),
-                        _safe_cell(entry.profile),
-                        entry.merchant_serial_number,
-                        entry.action,
-                        entry.reference,
-                        _minor_to_plain(entry.amount) if entry.amount else "",
-                        entry.amount.currency.value if entry.amount else "",
-                        entry.result,
-                        _safe_cell(entry.detail),
-                        entry.idempotency_key,
-                    )
+                    [cell if _PLAIN_NUMBER.fullmatch(cell) else _safe_cell(cell) for cell in cells]
                 )
         os.replace(tmp, path)
         return len(rows)

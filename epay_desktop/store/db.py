@@ -47,6 +47,10 @@ class RegisterDamagedError(RegisterError):
     """The file is not a readable SQLite database, or ``PRAGMA quick_check`` found damage."""
 
 
+class NotARegisterError(RegisterError):
+    """The file is a SQLite database of another program; it is left unchanged."""
+
+
 class RegisterTooNewError(RegisterError):
     """The file was written by a newer version of the app (its schema version is unknown here)."""
 
@@ -140,6 +144,7 @@ MIGRATIONS: tuple[str, ...] = (
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)
+OUR_TABLES = frozenset({"payments", "intents", "audit", "meta"})
 
 
 def utc_now() -> datetime:
@@ -195,10 +200,12 @@ class Database:
         try:
             self._conn = self._connect(busy_timeout_ms)
             self._check_integrity()
+            self._check_version()
+            self._check_ours()
             if not read_only:
+                self.conn.execute("PRAGMA journal_mode = WAL")
+                self.conn.execute("PRAGMA synchronous = NORMAL")
                 self._migrate()
-            else:
-                self._check_version()
         except sqlite3.Error as error:
             self.close()
             raise self._translate(error, "opening the register") from error
@@ -222,11 +229,26 @@ class Database:
                 self.path, timeout=busy_timeout_ms / 1000, isolation_level=None, check_same_thread=False
             )
         conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
-        if not self.read_only:
-            conn.execute("PRAGMA journal_mode = WAL")
-            conn.execute("PRAGMA synchronous = NORMAL")
         conn.execute("PRAGMA foreign_keys = ON")
         return conn
+
+    def _check_ours(self) -> None:
+        """Refuse, before anything is written (WAL mode included), a SQLite file that is not a register:
+        one with tables but not ours. A new or empty file, or one of ours, passes."""
+        tables = {
+            str(row[0])
+            for row in self.conn.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+            )
+        }
+        if not tables or (self.schema_version() >= 1 and tables >= OUR_TABLES):
+            return
+        shown = ", ".join(sorted(tables)[:5]) + (", …" if len(tables) > 5 else "")
+        raise NotARegisterError(
+            f"The file {self.path} is a SQLite database of another program (tables: {shown}), not an "
+            "epay-desktop register. It was left exactly as it was; choose another file.",
+            self.path,
+        )
 
     @property
     def conn(self) -> sqlite3.Connection:

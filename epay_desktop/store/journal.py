@@ -15,7 +15,15 @@ from datetime import datetime
 
 from epay_desktop.domain import Money
 from epay_desktop.store.audit import insert_line
-from epay_desktop.store.db import Database, from_text, money_columns, money_from_columns, to_text, utc_now
+from epay_desktop.store.db import (
+    Database,
+    RegisterDamagedError,
+    from_text,
+    money_columns,
+    money_from_columns,
+    to_text,
+    utc_now,
+)
 
 
 class IntentStatus(enum.StrEnum):
@@ -47,6 +55,22 @@ class Intent:
     finished_at: datetime | None = None
     attempts: int = 0
 
+    @property
+    def last_attempt_at(self) -> datetime | None:
+        """When the last attempt of a pending intent was sent (None: never sent, or not recorded)."""
+        if self.status is not IntentStatus.PENDING or not self.outcome.startswith(ATTEMPT_NOTE):
+            return None
+        try:
+            return from_text(self.outcome.removeprefix(ATTEMPT_NOTE))
+        except ValueError:
+            return None
+
+
+# While an intent is pending its ``outcome`` holds when its last attempt was sent (``finish`` replaces
+# it with the outcome): another window or copy of the app can tell an attempt that may still be on the
+# wire from one that has surely ended.
+ATTEMPT_NOTE = "last attempt sent at "
+
 
 _COLUMNS = (
     "id, operation, profile, msn, reference, amount, currency, idempotency_key, created_at, os_user, "
@@ -55,6 +79,16 @@ _COLUMNS = (
 
 
 def _intent(row: tuple[object, ...]) -> Intent:
+    try:
+        return _intent_of(row)
+    except (ValueError, TypeError, OverflowError) as problem:
+        raise UnreadableIntentError(
+            f"Journal entry {row[0]!s:.20} ({row[1]!s:.20} of {row[4]!s:.64}) cannot be read: "
+            f"{problem!s:.160}"
+        ) from problem
+
+
+def _intent_of(row: tuple[object, ...]) -> Intent:
     (
         id_,
         operation,
@@ -109,6 +143,21 @@ class IntentPendingError(Exception):
 _CONFIRMED = frozenset({IntentStatus.SUCCEEDED, IntentStatus.RECONCILED})
 
 
+class UnreadableIntentError(Exception):
+    """A journal row has a cell that cannot be read (edited by hand, written by another program)."""
+
+
+def _readable(rows: list[tuple[object, ...]], skipped: list[str]) -> list[Intent]:
+    """The intents of ``rows``; a row that cannot be read is left out and described in ``skipped``."""
+    intents = []
+    for row in rows:
+        try:
+            intents.append(_intent(row))
+        except UnreadableIntentError as problem:
+            skipped.append(str(problem))
+    return intents
+
+
 class IntentFinishedError(Exception):
     """``note_attempt`` found the intent already finished (``intent``: abandoned, settled or sent by
     another desk or process since it was read): it must not be sent. Nothing was written."""
@@ -137,6 +186,8 @@ class IdempotencyKeyUsedError(ValueError):
 class Journal:
     def __init__(self, db: Database) -> None:
         self.db = db
+        # Entries the last ``pending`` or ``all`` left out because a cell in them cannot be read.
+        self.skipped: list[str] = []
 
     def begin(
         self,
@@ -202,7 +253,14 @@ class Journal:
         def work(conn: sqlite3.Connection) -> Intent:
             # Inside the write transaction (BEGIN IMMEDIATE): nobody can begin between this check and
             # the insert. The unique index is the second line of defence.
-            found = pending_one(conn)
+            try:
+                found = pending_one(conn)
+            except UnreadableIntentError as problem:
+                raise RegisterDamagedError(
+                    f"{problem} It is still pending on this payment, so nothing was sent. Repair or remove "
+                    f"that entry in {self.db.path.name}, or move the register aside.",
+                    self.db.path,
+                ) from problem
             if found is not None:
                 raise IntentPendingError(found)
             row = conn.execute(
@@ -227,9 +285,14 @@ class Journal:
                 )
             except sqlite3.IntegrityError as error:
                 found = pending_one(conn)
-                if found is None:
+                if found is not None:
+                    raise IntentPendingError(found) from error
+                row = conn.execute(
+                    f"SELECT {_COLUMNS} FROM intents WHERE idempotency_key = ?", (idempotency_key,)
+                ).fetchone()
+                if row is None:
                     raise
-                raise IntentPendingError(found) from error
+                raise IdempotencyKeyUsedError(_intent(row)) from error
             intent_id = int(cursor.lastrowid or 0)
             insert_line(
                 conn,
@@ -251,8 +314,9 @@ class Journal:
 
         return self.db.write("writing the journal", work, durable=True)
 
-    def note_attempt(self, intent_id: int) -> int:
-        """Count one more attempt (durably, before it is sent); returns how many there have been.
+    def note_attempt(self, intent_id: int, *, now: datetime | None = None) -> int:
+        """Count one more attempt (durably, before it is sent) and when it was sent (``last_attempt_at``);
+        returns how many there have been.
 
         Only a pending intent may be sent: one finished since it was read (abandoned in another window,
         settled by another copy of the app) raises ``IntentFinishedError`` and nothing is written, so a
@@ -260,8 +324,8 @@ class Journal:
 
         def work(conn: sqlite3.Connection) -> int:
             cursor = conn.execute(
-                "UPDATE intents SET attempts = attempts + 1 WHERE id = ? AND status = 'pending'",
-                (intent_id,),
+                "UPDATE intents SET attempts = attempts + 1, outcome = ? WHERE id = ? AND status = 'pending'",
+                (f"{ATTEMPT_NOTE}{to_text(now or utc_now())}", intent_id),
             )
             if cursor.rowcount != 1:
                 intent = _read_intent(conn, intent_id)
@@ -333,7 +397,26 @@ class Journal:
                 params.append(value)
         sql = f"SELECT {_COLUMNS} FROM intents WHERE {' AND '.join(clauses)} ORDER BY id"
         rows = self.db.read("reading the journal", lambda c: c.execute(sql, params).fetchall())
-        return [_intent(r) for r in rows]
+        skipped: list[str] = []
+        intents = _readable(rows, skipped)
+        self.skipped = skipped
+        return intents
+
+    def confirmed_since(
+        self, *, profile: str, msn: str, reference: str, operation: Operation, since: datetime
+    ) -> list[Intent]:
+        """Intents of ``operation`` on the payment whose success the API confirmed (succeeded or
+        reconciled) at or after ``since``, newest first."""
+        rows = self.db.read(
+            "reading the journal",
+            lambda c: c.execute(
+                f"SELECT {_COLUMNS} FROM intents WHERE status IN ('succeeded', 'reconciled') "
+                "AND profile = ? AND msn = ? AND reference = ? AND operation = ? AND finished_at >= ? "
+                "ORDER BY finished_at DESC",
+                (profile, msn, reference, operation.value, to_text(since)),
+            ).fetchall(),
+        )
+        return _readable(rows, [])
 
     def all(self, limit: int = 1000) -> list[Intent]:
         rows = self.db.read(
@@ -342,4 +425,7 @@ class Journal:
                 f"SELECT {_COLUMNS} FROM intents ORDER BY id DESC LIMIT ?", (limit,)
             ).fetchall(),
         )
-        return [_intent(r) for r in rows]
+        skipped: list[str] = []
+        intents = _readable(rows, skipped)
+        self.skipped = skipped
+        return intents

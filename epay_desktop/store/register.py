@@ -110,6 +110,9 @@ class Register:
     def __init__(self, db: Database) -> None:
         self.db = db
         self.unreadable_rows = 0  # rows a salvage of a damaged register could not read
+        # Rows of the last ``all`` skipped because a cell in them cannot be read (what and why): one bad
+        # cell must not take the whole list with it.
+        self.skipped_rows: list[str] = []
 
     def add(
         self, msn: str, entries: Iterable[NewEntry], *, now: datetime | None = None
@@ -201,19 +204,32 @@ class Register:
             # once beside the decoded ones (the peak memory of loading).
             return self.db.read(
                 "loading the register",
-                lambda c: [
-                    _listed(row)
-                    for row in c.execute(
+                lambda c: self._decoded(
+                    c.execute(
                         f"SELECT {_LIST_COLUMNS} FROM payments WHERE msn = ? "
                         "ORDER BY coalesce(created_at, added_at) DESC, reference",
                         (msn,),
                     )
-                ],
+                ),
             )
         except RegisterDamagedError:
             if not self.db.read_only:
                 raise
-        return [_listed(row) for row in self._salvage(msn)]
+        return self._decoded(self._salvage(msn))
+
+    def _decoded(self, rows: Iterable[sqlite3.Row | tuple[object, ...]]) -> list[TrackedPayment]:
+        """The list's payments; a row with a cell that cannot be read is skipped and recorded
+        (``skipped_rows``), not breaking the list."""
+        payments: list[TrackedPayment] = []
+        skipped: list[str] = []
+        for row in rows:
+            try:
+                payments.append(_listed(row))
+            except (ValueError, TypeError, OverflowError) as problem:
+                log.warning("skipping an unreadable register row %r: %s", row[0], problem)
+                skipped.append(f"{row[0]!s:.64} ({problem!s:.120})")
+        self.skipped_rows = skipped
+        return payments
 
     def _salvage(self, msn: str) -> list[tuple[object, ...]]:
         """Read a damaged table row by row through the table itself (no index: those may be the

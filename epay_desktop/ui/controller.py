@@ -99,11 +99,23 @@ class Controller:
     async def run_until_closed(self) -> int:
         import asyncio
 
+        from epay_desktop.ui.ways_out import WaysOut
+
         self._closed = asyncio.get_running_loop().create_future()
+        # QApplication.quit() (a logout) and SIGTERM take the window's way out, not a shortcut.
+        ways_out = WaysOut(self.app, self._leave)
         try:
             return await self._closed
         finally:
-            await self.aclose()
+            try:
+                await self.aclose()
+            finally:
+                ways_out.uninstall()
+
+    def _leave(self) -> None:
+        """Close the current window: a send in flight finishes first, then the run ends."""
+        if self._closed is not None and not self._closed.done():
+            self.window.close()
 
     async def aclose(self) -> None:
         await self.runner.shutdown()
@@ -120,6 +132,7 @@ class Controller:
         """Open ``profile``'s session; on a problem tell the person (and offer what can help), return None."""
         from epay_desktop.services import (
             MissingSecretsError,
+            NotARegisterError,
             ProfileError,
             RegisterError,
             RegisterTooNewError,
@@ -140,7 +153,7 @@ class Controller:
             window.open_settings(select=profile.name)
         except RegisterError as error:
             log.warning("cannot open the register of %s: %s", profile.name, error)
-            can_read = not read_only and not isinstance(error, RegisterTooNewError)
+            can_read = not read_only and not isinstance(error, RegisterTooNewError | NotARegisterError)
             box = self._problem(
                 "The register cannot be opened",
                 str(error) + ("\n\nYou can open it read-only to look at the payments." if can_read else ""),
@@ -196,6 +209,10 @@ class Controller:
         """Finish what a crash left without an outcome: finished ones get a status line, the ones that
         need the person a non-modal notice with Send again / Abandon / Later (ui/flows/recovery.py)."""
         window.recovery_flow.present(await desk.recover_pending())
+        if desk.skipped:
+            from epay_desktop.ui.formatting import skipped_text
+
+            window.show_status("Recovery went on without what cannot be read." + skipped_text(desk.skipped))
 
     # --- switching -------------------------------------------------------------------------------------
     def request_switch(self, profile: Profile) -> None:

@@ -59,3 +59,16 @@ def parse_money(text: str, currency: Currency, locale: QLocale | None = None) ->
     if group and group not in ".,":
         text = text.replace(group, " ")
     return Money.parse(text, currency)
+
+
+def skipped_text(skipped: list[str], shown: int = 3) -> str:
+    """ " N row(s) could not be read and were skipped: …" (empty when nothing was skipped)."""
+    if not skipped:
+        return ""
+    more = f" and {len(skipped) - shown} more" if len(skipped) > shown else ""
+    return (
+        f" {len(skipped)} row(s) could not be read and were skipped (the log has each): "
+        + "; ".join(skipped[:shown])
+        + more
+        + "."
+    )

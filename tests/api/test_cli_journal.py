@@ -249,3 +249,19 @@ def test_a_refused_resend_with_nothing_in_the_log_says_the_log_was_read(
     assert after.status is IntentStatus.FAILED
     assert after.outcome.startswith("The API refused the resend (")
     assert after.outcome.endswith("the event log shows no capture, so nothing moved.")
+
+
+@pytest.mark.parametrize("as_json", [False, True], ids=["text", "json"])
+def test_a_resumed_cancel_prints_the_amount_it_actually_released(
+    capsys: pytest.CaptureFixture[str], as_json: bool
+) -> None:
+    _authorized(capsys)
+    LoseAnswers.lose = True
+    assert run(capsys, "cancel", REF, "--yes")[0] == 3
+    LoseAnswers.lose = False
+    code, out, err = run(capsys, *(["--json"] if as_json else []), "cancel", REF, "--yes")
+    assert code == 0, err
+    if as_json:
+        assert json.loads(out)["released"] == {"currency": "NOK", "value": 10000}
+    else:
+        assert "Cancelled: 100.00 NOK released." in out

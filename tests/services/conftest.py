@@ -93,9 +93,11 @@ class Bench:
         key: str | None = None,
         attempts: int = 0,
         now: datetime | None = None,
+        attempted_at: datetime | None = None,
     ) -> Intent:
         """An intent in the desk's journal as if its call was interrupted (no outcome yet), sent
-        ``attempts`` times; ``now``: when it was written."""
+        ``attempts`` times (the last at ``attempted_at``, default when it was written); ``now``: when it
+        was written."""
         intent = await asyncio.to_thread(
             self.desk.store.journal.begin,
             operation=operation,
@@ -108,7 +110,7 @@ class Bench:
             now=now,
         )
         for _ in range(attempts):
-            await asyncio.to_thread(self.desk.store.journal.note_attempt, intent.id)
+            await asyncio.to_thread(self.desk.store.journal.note_attempt, intent.id, now=attempted_at or now)
         return intent
 
 

@@ -174,3 +174,58 @@ async def test_a_quote_never_closed_in_a_long_file_costs_one_row(bench: Bench, t
     report = await bench.desk.import_csv(path)
     assert len(report.added) == 199
     assert [r.line for r in report.rejected] == [2]
+
+
+async def test_pasted_prose_adds_only_what_looks_like_a_reference_and_says_what_it_skipped(
+    bench: Bench,
+) -> None:
+    text = (
+        "Hello support, yesterday the customer paid (fjordkaffe-ord-100228) and\n"
+        "tomorrow: fjordkaffe-ord-100241.\n"
+        "standalonereference\n"
+    )
+    report = await bench.desk.add_references(text)
+    assert report.added == ("fjordkaffe-ord-100228", "fjordkaffe-ord-100241", "standalonereference")
+    skipped = {r.text: r.reason for r in report.rejected}
+    assert {"yesterday", "customer", "tomorrow"} <= set(skipped)
+    assert "a word, not a reference" in skipped["yesterday"]
+    rows = {t.reference for t in await bench.desk.load_register()}
+    assert rows == {"fjordkaffe-ord-100228", "fjordkaffe-ord-100241", "standalonereference"}
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-16-be", "utf-32"])
+async def test_a_utf16_csv_is_read(bench: Bench, tmp_path: Path, encoding: str) -> None:
+    path = tmp_path / "orders.csv"
+    path.write_bytes("reference\tdescription\r\norder-000010\tBløtkake\r\n".encode(encoding))
+    report = await bench.desk.import_csv(path)
+    assert report.added == ("order-000010",)
+    (row,) = await bench.desk.load_register()
+    assert row.description == "Bløtkake"
+
+
+async def test_a_csv_that_says_utf16_but_is_not_is_refused_with_that_reason(
+    bench: Bench, tmp_path: Path
+) -> None:
+    path = tmp_path / "orders.csv"
+    path.write_bytes(b"\xff\xfer\x00e\x00\x00\xd8")  # a lone high surrogate
+    with pytest.raises(CsvImportError, match="UTF-16"):
+        await bench.desk.import_csv(path)
+
+
+async def test_nul_bytes_in_a_csv_never_reach_the_register(bench: Bench, tmp_path: Path) -> None:
+    path = tmp_path / "orders.csv"
+    filler = "".join(f"order-{n:06d},ok\n" for n in range(300))  # past the first 4 KB
+    path.write_bytes(
+        (
+            "reference,description\n"
+            + filler
+            + "order-999991,Bl\x00tkake\norder-99\x0099,x\norder-999993,fine\n"
+        ).encode()
+    )
+    report = await bench.desk.import_csv(path)
+    assert "order-999993" in report.added
+    nul = [r for r in report.rejected if "NUL" in r.reason]
+    assert [r.line for r in nul] == [302, 303]
+    for row in await bench.desk.load_register():
+        assert "\x00" not in row.reference
+        assert "\x00" not in row.description

@@ -54,7 +54,12 @@ async def test_a_whole_session_leaves_no_secret_in_any_file(
     app_home: Path, debug_log_file: Path, memory_keyring: MemoryKeyring
 ) -> None:
     profile = Profile(
-        "Training room", ProfileKind.CUSTOM, "123456", "demo-client", "http://sandbox.epay.local"
+        "Training room",
+        ProfileKind.CUSTOM,
+        "123456",
+        "demo-client",
+        "http://sandbox.epay.local",
+        unencrypted_sandbox=True,
     )
     ProfileStore().save(profile)
     SecretStore().set(profile, SECRETS)

@@ -31,7 +31,14 @@ def test_profiles_are_saved_without_secrets_and_demo_is_built_in(app_home: Path)
     store = ProfileStore()
     assert store.list() == [DEMO_PROFILE]
     store.save(SHOP)
-    custom = Profile("Training room", ProfileKind.CUSTOM, "223344", "demo-client", "http://10.0.0.5:8080")
+    custom = Profile(
+        "Training room",
+        ProfileKind.CUSTOM,
+        "223344",
+        "demo-client",
+        "http://10.0.0.5:8080",
+        unencrypted_sandbox=True,
+    )
     store.save(custom)
     assert [p.name for p in store.list()] == ["Demo", "Fjordkaffe test", "Training room"]
     assert store.get("Training room").effective_base_url == "http://10.0.0.5:8080"
@@ -149,6 +156,7 @@ def test_profiles_file_shape(app_home: Path) -> None:
             "clientId": "client-abc",
             "baseUrl": None,
             "currency": "NOK",
+            "register": SHOP.slug,
         }
     ]
 
@@ -203,3 +211,106 @@ def test_profiles_files_without_a_currency_still_load(app_home: Path) -> None:
     assert profiles[1].currency is Currency.NOK
     with pytest.raises(ProfileError, match="currency"):
         Profile.from_json(old["profiles"][1])  # type: ignore[index]
+
+
+def test_renaming_a_profile_keeps_its_register_and_journal(app_home: Path) -> None:
+    from epay_desktop.store import NewEntry, Store
+
+    store = ProfileStore()
+    saved = store.save(SHOP)
+    path = register_path(saved)
+    with Store(path) as register:
+        register.register.add("123456", [NewEntry("fjord-ref-0001")])
+    renamed = store.save(
+        Profile("Fjordkaffe MT", ProfileKind.TEST, "123456", "client-abc"), replacing="Fjordkaffe test"
+    )
+    assert register_path(renamed) == path
+    assert register_path(store.get("Fjordkaffe MT")) == path  # as the app opens it, from the file
+    with Store(register_path(store.get("Fjordkaffe MT"))) as register:
+        assert register.register.references("123456") == ["fjord-ref-0001"]
+    # A new profile taking the old name gets a register of its own, not the renamed one's.
+    again = store.save(SHOP)
+    assert register_path(again) != path
+    assert register_path(store.get("Fjordkaffe test")) == register_path(again)
+    # Saving the renamed profile again (an edit) keeps its register.
+    assert register_path(store.save(store.get("Fjordkaffe MT"))) == path
+
+
+def test_profiles_saved_before_register_names_keep_their_files(app_home: Path) -> None:
+    store = ProfileStore()
+    store.path.write_text(
+        json.dumps({"version": 1, "profiles": [SHOP.to_json() | {"register": None}], "lastUsed": "Demo"}),
+        encoding="utf-8",
+    )
+    old = store.get("Fjordkaffe test")
+    assert register_path(old).name == f"{SHOP.slug}.sqlite3"
+    renamed = store.save(
+        Profile("Fjordkaffe MT", ProfileKind.TEST, "123456", "client-abc"), replacing="Fjordkaffe test"
+    )
+    assert register_path(renamed).name == f"{SHOP.slug}.sqlite3"
+
+
+def test_a_register_name_that_is_not_a_safe_file_name_is_not_used(app_home: Path) -> None:
+    store = ProfileStore()
+    store.path.write_text(
+        json.dumps(
+            {
+                "version": 1,
+                "profiles": [SHOP.to_json() | {"register": "../../etc/passwd"}],
+                "lastUsed": "Demo",
+            }
+        ),
+        encoding="utf-8",
+    )
+    assert register_path(store.get("Fjordkaffe test")).parent == app_home / "data" / "registers"
+
+
+@pytest.mark.parametrize("depth", [100_000, 900])
+def test_a_deeply_nested_profiles_file_is_refused_or_skipped_not_a_crash(app_home: Path, depth: int) -> None:
+    store = ProfileStore()
+    store.path.parent.mkdir(parents=True, exist_ok=True)
+    nested = "[" * depth + "]" * depth
+    store.path.write_text(
+        '{"version": 1, "lastUsed": "Demo", "profiles": [{"name": ' + nested + ', "kind": "test", '
+        '"merchantSerialNumber": "123456", "clientId": "c"}, ' + nested + "]}",
+        encoding="utf-8",
+    )
+    if depth > 5000:
+        with pytest.raises(ProfileStoreError, match="nested too deeply"):
+            store.list()
+    else:  # read, and the profile whose name is not text is skipped
+        assert store.list() == [DEMO_PROFILE]
+
+
+@pytest.mark.parametrize("url", ["http://[::1", "http://127.0.0.1:99999", "http://:8080", "http://h:port"])
+def test_a_custom_base_url_that_is_not_usable_is_refused(url: str) -> None:
+    with pytest.raises(ProfileError, match="base URL"):
+        Profile("Training", ProfileKind.CUSTOM, "123456", "c", url).validate()
+
+
+@pytest.mark.parametrize(
+    ("url", "unencrypted"),
+    [
+        ("http://10.0.0.5:8080", True),
+        ("http://sandbox.lan", True),
+        ("http://127.0.0.1:8787", False),
+        ("http://[::1]:8787", False),
+        ("http://localhost:8787", False),
+        ("https://10.0.0.5", False),
+    ],
+)
+def test_plain_http_to_another_machine_needs_a_confirmed_sandbox(
+    app_home: Path, url: str, unencrypted: bool
+) -> None:
+    profile = Profile("Training room", ProfileKind.CUSTOM, "223344", "demo-client", url)
+    assert profile.unencrypted is unencrypted
+    if unencrypted:
+        with pytest.raises(ProfileError, match="not encrypted"):
+            ProfileStore().save(profile)
+        confirmed = Profile(
+            "Training room", ProfileKind.CUSTOM, "223344", "demo-client", url, unencrypted_sandbox=True
+        )
+        ProfileStore().save(confirmed)
+        assert ProfileStore().get("Training room").unencrypted_sandbox
+    else:
+        ProfileStore().save(profile)

@@ -4,13 +4,15 @@ this desk was busy is never sent again from a stale copy."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
 import pytest
 
 from epay_desktop.api import new_idempotency_key
-from epay_desktop.services import IntentStatus, OperationFinishedError, RecoveryOutcome
+from epay_desktop.services import IntentStatus, OperationFinishedError, OperationPendingError, RecoveryOutcome
+from epay_desktop.services.recovery import ON_THE_WIRE
 from epay_desktop.store import IntentFinishedError, Operation, Store
 from tests.services.conftest import Bench, MovesProxy, nok
 
@@ -19,8 +21,10 @@ from tests.services.conftest import Bench, MovesProxy, nok
 async def test_recovery_does_not_resend_an_intent_abandoned_meanwhile(bench: Bench) -> None:
     first = await bench.approved_payment(10000)
     second = await bench.approved_payment(10000)
-    one = await bench.pending_intent(Operation.CAPTURE, first, nok(3000), attempts=1)
-    two = await bench.pending_intent(Operation.CAPTURE, second, nok(3000), attempts=1)
+    # Interrupted (a crash) long enough ago that no attempt of them can still be on its way.
+    ended = datetime.now(UTC) - ON_THE_WIRE - timedelta(minutes=1)
+    one = await bench.pending_intent(Operation.CAPTURE, first, nok(3000), attempts=1, attempted_at=ended)
+    two = await bench.pending_intent(Operation.CAPTURE, second, nok(3000), attempts=1, attempted_at=ended)
 
     async def abandon_the_second(request: httpx.Request) -> None:
         # While this desk resends the first intent, the person abandons the second in another window.
@@ -61,7 +65,8 @@ class AbandonOnRead(httpx.AsyncBaseTransport):
 @pytest.mark.anyio
 async def test_a_capture_that_would_resume_an_intent_abandoned_meanwhile_sends_nothing(bench: Bench) -> None:
     ref = await bench.approved_payment(10000)
-    intent = await bench.pending_intent(Operation.CAPTURE, ref, nok(3000), attempts=1)
+    ended = datetime.now(UTC) - ON_THE_WIRE - timedelta(minutes=1)  # no attempt can still be on its way
+    intent = await bench.pending_intent(Operation.CAPTURE, ref, nok(3000), attempts=1, attempted_at=ended)
 
     async def abandon() -> None:
         await bench.desk.abandon_intent(intent.id)
@@ -137,25 +142,28 @@ async def test_a_confirmed_capture_is_recorded_before_the_payment_is_read_again(
 
 
 @pytest.mark.anyio
-async def test_a_confirmed_capture_wins_over_an_abandon_made_while_it_was_in_flight(bench: Bench) -> None:
-    # Another window abandons the intent while its request is on the wire (the event log does not show
-    # it yet): the API's confirmation that follows must not be lost behind "abandoned".
+async def test_an_abandon_while_the_request_is_on_the_wire_is_refused(bench: Bench) -> None:
+    # Another window tries to abandon the intent while its request is on the wire (the event log does
+    # not show it yet): refused, so "nothing moved" is never said of it, and the confirmation stands.
     ref = await bench.approved_payment(10000)
+    refused: list[str] = []
 
     async def abandon_meanwhile(_request: httpx.Request) -> None:
         (intent,) = await bench.desk.pending_intents()
-        abandoned = await bench.desk.abandon_intent(intent.id)
-        assert abandoned.outcome is RecoveryOutcome.FAILED
+        with pytest.raises(OperationPendingError, match="may still be on its way") as error:
+            await bench.desk.abandon_intent(intent.id)
+        refused.append(str(error.value))
 
     async with bench.desk_through(MovesProxy(bench.transport, before=abandon_meanwhile)) as desk:
         result = await desk.capture(ref, nok(3000))
+    assert refused
     assert result.amount == nok(3000)
     assert (await bench.event_names(ref)).count("CAPTURED") == 1
     (intent,) = await bench.desk.journal()
     assert intent.status is IntentStatus.SUCCEEDED
     assert "Captured" in intent.outcome
     results = [e.result for e in await bench.desk.audit() if e.reference == ref and e.action == "capture"]
-    assert results == ["succeeded", "failed", "requested"]  # newest first
+    assert results == ["succeeded", "requested"]  # newest first
 
 
 def test_the_journal_lets_a_confirmed_outcome_replace_failed_but_nothing_else(tmp_path: Path) -> None:

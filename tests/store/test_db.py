@@ -209,3 +209,33 @@ def test_a_damaged_register_opens_read_only_and_salvages_the_readable_rows(tmp_p
         with pytest.raises(RegisterError, match="read-only"):
             store.register.add(MSN, [NewEntry("abcdefgh-2")])
     assert path.read_bytes() == before
+
+
+@pytest.mark.parametrize("read_only", [False, True], ids=["writable", "read-only"])
+@pytest.mark.parametrize("user_version", [0, 1])
+def test_a_foreign_sqlite_file_is_refused_and_left_byte_for_byte(
+    tmp_path: Path, read_only: bool, user_version: int
+) -> None:
+    from epay_desktop.store import NotARegisterError
+
+    path = tmp_path / "firefox-places.sqlite"
+    with sqlite3.connect(path) as db:
+        db.execute("CREATE TABLE moz_places (id INTEGER PRIMARY KEY, url TEXT)")
+        db.execute("INSERT INTO moz_places (url) VALUES ('https://example.com')")
+        db.execute(f"PRAGMA user_version = {user_version}")
+    db.close()
+    before = path.read_bytes()
+    with pytest.raises(NotARegisterError, match="another program"):
+        Store(path, read_only=read_only)
+    assert path.read_bytes() == before
+    assert not Path(f"{path}-wal").exists()
+    with sqlite3.connect(path) as db:
+        assert db.execute("PRAGMA journal_mode").fetchone() == ("delete",)
+    db.close()
+
+
+def test_an_empty_sqlite_file_becomes_a_register(tmp_path: Path) -> None:
+    path = tmp_path / "empty.sqlite3"
+    sqlite3.connect(path).close()
+    with Store(path) as store:
+        assert store.db.schema_version() == SCHEMA_VERSION

@@ -22,6 +22,7 @@ from epay_desktop.store import (
     IntentStatus,
     NewEntry,
     Operation,
+    RegisterError,
     Store,
 )
 
@@ -309,3 +310,83 @@ def test_the_journal_write_is_durable(store: Store) -> None:
     store.db.write("spy", spy, durable=True)
     store.db.write("spy", spy)
     assert seen == [2, 1]  # FULL, NORMAL
+
+
+@pytest.mark.parametrize(
+    ("column", "bad"),
+    [("created_at", "not a date"), ("fetched_at", "2025-13-45"), ("payment_json", "{")],
+)
+def test_one_bad_cell_skips_and_reports_its_row_not_the_list(store: Store, column: str, bad: str) -> None:
+    store.register.add(MSN, [NewEntry(f"good-{n:05d}", created_at=T0) for n in range(3)])
+    store.register.add(MSN, [NewEntry("bad-000001", created_at=T0)])
+    store.db.write(
+        "test",
+        lambda c: c.execute(f"UPDATE payments SET {column} = ? WHERE reference = 'bad-000001'", (bad,)),
+    )
+    tracked = store.register.all(MSN)
+    references = [t.reference for t in tracked]
+    assert set(references) >= {"good-00000", "good-00001", "good-00002"}
+    if "bad-000001" not in references:  # skipped: then it is said which and why
+        assert len(store.register.skipped_rows) == 1
+        assert "bad-000001" in store.register.skipped_rows[0]
+    else:  # kept (an unreadable snapshot is shown as "not fetched", with the reason)
+        (bad_row,) = [t for t in tracked if t.reference == "bad-000001"]
+        assert bad_row.payment is None
+        assert bad_row.fetch_error
+    assert store.register.skipped_rows == [] or "bad-000001" not in references
+
+
+def test_one_bad_cell_in_the_journal_skips_that_entry_not_the_others(store: Store) -> None:
+    for n in range(3):
+        store.journal.begin(
+            operation=Operation.CAPTURE,
+            profile="Demo",
+            msn=MSN,
+            reference=f"pend-{n:05d}",
+            amount=nok(100),
+            idempotency_key=f"key-{n}",
+            os_user="tester",
+        )
+    store.db.write(
+        "test", lambda c: c.execute("UPDATE intents SET currency = 'XYZ' WHERE reference = 'pend-00001'")
+    )
+    pending = store.journal.pending(profile="Demo")
+    assert [i.reference for i in pending] == ["pend-00000", "pend-00002"]
+    (skipped,) = store.journal.skipped
+    assert "pend-00001" in skipped
+    assert "cannot be read" in skipped
+    assert len(store.journal.all()) == 2
+    # A new operation on the payment whose pending entry cannot be read is refused, with the reason.
+    with pytest.raises(RegisterError, match=r"pend-00001.*nothing was sent"):
+        store.journal.begin(
+            operation=Operation.REFUND,
+            profile="Demo",
+            msn=MSN,
+            reference="pend-00001",
+            amount=nok(100),
+            idempotency_key="key-new",
+            os_user="tester",
+        )
+
+
+@pytest.mark.parametrize("formula", ["=1+1", "+1", "-1+2", "@SUM(A1)", "\t=1", " =1", "\uff1d1", "\r=1"])
+def test_audit_csv_escapes_every_formula_like_cell(store: Store, tmp_path: Path, formula: str) -> None:
+    store.audit.record(
+        os_user=formula,
+        profile=formula,
+        msn=MSN,
+        action=formula,
+        result=formula,
+        reference=formula,
+        amount=nok(500),
+        detail=formula,
+        idempotency_key=formula,
+    )
+    target = tmp_path / "audit.csv"
+    store.audit.export_csv(target)
+    with target.open(encoding="utf-8-sig", newline="") as handle:
+        (row,) = list(csv.DictReader(handle))
+    for column in ("os_user", "profile", "action", "reference", "result", "detail", "idempotency_key"):
+        assert row[column] == "'" + formula, column
+    assert row["amount"] == "5.00"
+    assert row["merchant_serial_number"] == MSN

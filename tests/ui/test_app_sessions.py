@@ -337,3 +337,24 @@ def test_switching_during_a_cancel_finishes_it_first_and_says_so(
         assert (await cancel).released == Money(4_200, Currency.NOK)
 
     app_run(scenario)
+
+
+def test_a_damaged_demo_sandbox_state_is_said_not_a_crash(
+    app_run: Callable[..., Any], app_home: Path, served: str, secrets: SecretStore
+) -> None:
+    profile = custom_profile(served, "Fallback shop")
+    ProfileStore().save(profile)
+    secrets.set(profile, ProfileSecrets("demo-secret", "demo-subscription-key"))
+    state = app_home / "data" / "demo-sandbox.sqlite3"
+    state.parent.mkdir(parents=True, exist_ok=True)
+    state.write_bytes(b"not a database" * 300)
+
+    async def scenario(c: Controller) -> None:
+        c.window.switch_profile(DEMO_PROFILE)
+        await wait_until(lambda: not c.runner.running(), limit=10)
+        box = c.last_problem
+        assert box.windowTitle() == "Demo cannot be opened"
+        assert "sandbox state file" in box.text()
+        assert "cannot be used" in box.text()
+
+    app_run(scenario, first=profile)

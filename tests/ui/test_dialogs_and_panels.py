@@ -260,3 +260,23 @@ def test_the_window_paints_the_profiles_banner_before_a_desk_is_bound(qtbot: Any
     assert "PRODUCTION — Shop" in window.banner.text()
     assert "Shop (MSN 123456)" in window.windowTitle()
     assert not window.bound
+
+
+def test_the_banner_says_a_plain_http_sandbox_is_not_encrypted(qtbot: Any, tmp_path: Any) -> None:
+    from epay_desktop.services import Profile, ProfileKind
+    from epay_desktop.ui.window.main_window import MainWindow
+
+    window = MainWindow()
+    qtbot.addWidget(window)
+    room = Profile(
+        "Training room", ProfileKind.CUSTOM, "223344", "c", "http://10.0.0.5:8080", unencrypted_sandbox=True
+    )
+    window.show_profile(room)
+    assert "NOT ENCRYPTED" in window.banner.text()
+    assert "http://10.0.0.5:8080" in window.banner.text()
+    window.resize(1100, 500)
+    window.show()
+    window.grab().save(str(tmp_path / "unencrypted.png"))
+    local = Profile("Local", ProfileKind.CUSTOM, "223344", "c", "http://127.0.0.1:8787")
+    window.show_profile(local)
+    assert "NOT ENCRYPTED" not in window.banner.text()

@@ -22,6 +22,7 @@ from tests.ui.test_app_sessions import app_run, secrets  # noqa: F401  (fixtures
 
 
 async def pending(desk: PaymentDesk, reference: str, *, attempts: int, age_hours: float = 0) -> int:
+    started = datetime.now(UTC) - timedelta(hours=age_hours)
     intent = await asyncio.to_thread(
         desk.store.journal.begin,
         operation=Operation.CANCEL,
@@ -31,10 +32,10 @@ async def pending(desk: PaymentDesk, reference: str, *, attempts: int, age_hours
         amount=None,
         idempotency_key=new_idempotency_key(),
         os_user="tester",
-        now=datetime.now(UTC) - timedelta(hours=age_hours),
+        now=started,
     )
-    for _ in range(attempts):
-        await asyncio.to_thread(desk.store.journal.note_attempt, intent.id)
+    for _ in range(attempts):  # sent when it started (then the app crashed)
+        await asyncio.to_thread(desk.store.journal.note_attempt, intent.id, now=started)
     return int(intent.id)
 
 

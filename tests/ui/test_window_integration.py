@@ -422,3 +422,23 @@ def test_the_selected_payments_event_log_is_read_into_the_details(run: Callable[
         assert [w.details.events.topLevelItem(i).text(0) for i in range(2)] == ["CREATED", "AUTHORIZED"]
 
     run(scenario)
+
+
+def test_a_register_row_that_cannot_be_read_is_skipped_and_said(run: Callable[..., Any]) -> None:
+    async def scenario(h: Harness) -> None:
+        desk = h.session.desk
+        rows = h.window.model.rowCount()
+        bad = h.window.model.references()[0]
+        await asyncio.to_thread(
+            desk.store.db.write,
+            "test",
+            lambda c: c.execute("UPDATE payments SET created_at = 'yesterday' WHERE reference = ?", (bad,)),
+        )
+        loaded = await desk.load_register()
+        assert len(loaded) == rows - 1
+        await h.window.load(refresh=False)
+        message = h.window.statusBar().currentMessage()
+        assert "1 row(s) could not be read and were skipped" in message
+        assert bad in message
+
+    run(scenario)

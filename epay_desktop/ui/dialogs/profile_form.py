@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QBrush, QColor, QRegularExpressionValidator
-from PySide6.QtWidgets import QComboBox, QFormLayout, QGroupBox, QLabel, QLineEdit, QWidget
+from PySide6.QtWidgets import QCheckBox, QComboBox, QFormLayout, QGroupBox, QLabel, QLineEdit, QWidget
 
 from epay_desktop.services import Profile, ProfileKind
 
@@ -42,6 +42,11 @@ class ProfileForm(QGroupBox):
         )
         self.base_url_edit = self._line_edit("BaseUrl", "Base URL")
         self.base_url_edit.setPlaceholderText("https://…")
+        self.unencrypted_check = QCheckBox(
+            "This is a sandbox: plain http:// to another machine is not encrypted", self
+        )
+        self.unencrypted_check.setObjectName("UnencryptedSandbox")
+        self.unencrypted_check.setAccessibleName("Confirm an unencrypted sandbox")
         self.msn_edit = self._line_edit("MerchantSerialNumber", "Merchant serial number")
         self.msn_edit.setValidator(QRegularExpressionValidator(r"[0-9]{0,7}", self.msn_edit))
         self.msn_edit.setPlaceholderText("4 to 10 digits")
@@ -58,6 +63,7 @@ class ProfileForm(QGroupBox):
         form.addRow("&Name", self.name_edit)
         form.addRow("&Environment", self.kind_combo)
         form.addRow("Base &URL", self.base_url_edit)
+        form.addRow("", self.unencrypted_check)
         form.addRow("&Merchant serial number", self.msn_edit)
         form.addRow("Client &id", self.client_id_edit)
         form.addRow("Client &secret", self.client_secret_edit)
@@ -79,6 +85,7 @@ class ProfileForm(QGroupBox):
         self.msn_edit.setText(shown.merchant_serial_number)
         self.client_id_edit.setText(shown.client_id)
         self.base_url_edit.setText(shown.base_url or "")
+        self.unencrypted_check.setChecked(shown.unencrypted_sandbox)
         self.clear_secrets()
         self.secrets_state.setText(
             "Type the client secret and the subscription key." if profile is None else "Checking the keyring…"
@@ -109,6 +116,7 @@ class ProfileForm(QGroupBox):
         custom = kind is ProfileKind.CUSTOM
         self.base_url_edit.setReadOnly(not custom or builtin)
         self.base_url_edit.setEnabled(custom and not builtin)
+        self.unencrypted_check.setVisible(custom and not builtin)
         if not custom:
             self.base_url_edit.setText(self.profile(editing).effective_base_url)
         if builtin:
@@ -131,6 +139,8 @@ class ProfileForm(QGroupBox):
             merchant_serial_number=self.msn_edit.text().strip(),
             client_id=self.client_id_edit.text().strip(),
             base_url=self.base_url_edit.text().strip() or None if kind is ProfileKind.CUSTOM else None,
+            register=editing.register if editing is not None else None,  # a rename keeps the register
+            unencrypted_sandbox=kind is ProfileKind.CUSTOM and self.unencrypted_check.isChecked(),
         )
 
     def typed_secrets(self) -> tuple[str, str]:

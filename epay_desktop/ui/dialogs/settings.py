@@ -135,6 +135,7 @@ class SettingsDialog(QDialog):
         self.kind_combo = self.form_box.kind_combo
         self.kind_combo.currentIndexChanged.connect(self._kind_changed)
         self.base_url_edit = self.form_box.base_url_edit
+        self.unencrypted_check = self.form_box.unencrypted_check
         self.msn_edit = self.form_box.msn_edit
         self.client_id_edit = self.form_box.client_id_edit
         self.client_secret_edit = self.form_box.client_secret_edit
@@ -331,7 +332,7 @@ class SettingsDialog(QDialog):
             self.status.show_error(f"A profile named {profile.name!r} exists already; choose another name.")
             return None
         new_secrets = await self._secrets_for(profile, previous)
-        await asyncio.to_thread(self.store.save, profile, replacing=previous)
+        profile = await asyncio.to_thread(self.store.save, profile, replacing=previous)
         persistent = None
         if new_secrets is not None:
             persistent = await asyncio.to_thread(self.secrets.set, profile, new_secrets)

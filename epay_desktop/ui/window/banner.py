@@ -33,6 +33,13 @@ class ProfileBanner(QLabel):
             set_banner(self, "production", f"PRODUCTION — {profile.name}: real payments, real money.")
         elif profile.is_demo:
             set_banner(self, "demo", "DEMO — built-in sandbox with demo data. Nothing real is touched.")
+        elif profile.unencrypted:
+            set_banner(
+                self,
+                "test",
+                f"SANDBOX — {profile.name} at {profile.effective_base_url}: NOT ENCRYPTED (plain http://). "
+                "Use it for a sandbox only.",
+            )
         else:
             set_banner(self, "test", f"TEST environment — {profile.name}. No real money moves.")
 

@@ -24,6 +24,7 @@ from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication
 from PySide6.QtWidgets import QLabel, QMainWindow, QSplitter, QVBoxLayout, QWidget
 
 from epay_desktop.domain import TrackedPayment
+from epay_desktop.ui.formatting import skipped_text
 from epay_desktop.ui.table.view import RegisterView
 from epay_desktop.ui.window.actions import ActionContext, ActionSet
 from epay_desktop.ui.window.banner import ProfileBanner
@@ -265,7 +266,9 @@ class MainWindow(QMainWindow):
         self.show_placeholder(LOADING)
         await self.desk.load_register()  # published: the table fills from the change feed
         self.register_view.show_table()
-        self.show_status(f"{self.model.rowCount()} payments in the register.")
+        self.show_status(
+            f"{self.model.rowCount()} payments in the register." + skipped_text(self.desk.skipped)
+        )
         self.register_view.select_first()
         if refresh and self.model.rowCount():
             await self.refresh_flow.refresh(self.model.references())

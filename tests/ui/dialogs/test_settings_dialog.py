@@ -159,3 +159,40 @@ def test_a_damaged_profiles_file_is_reported_and_left_alone(qtbot: Any, tmp_path
     assert dialog.status.tone is Tone.ERROR
     assert "cannot be read" in dialog.status.text()
     assert path.read_text() == "{not json"
+
+
+def test_renaming_in_the_dialog_keeps_the_register(
+    qtbot: Any, qt_loop: asyncio.AbstractEventLoop, tmp_path: Path, app_home: Path
+) -> None:
+    from epay_desktop.services import register_path
+
+    store, secrets = ProfileStore(tmp_path / "profiles.json"), SecretStore(MemoryKeyring())
+    dialog = SettingsDialog(store, secrets)
+    qtbot.addWidget(dialog)
+    fill(dialog, name="Shop test", kind=ProfileKind.TEST, msn="123456", secret="s", key="k")
+    first = run(qt_loop, dialog.save())
+    dialog.name_edit.setText("Shop renamed")
+    renamed = run(qt_loop, dialog.save())
+    assert renamed.name == "Shop renamed"
+    assert register_path(renamed) == register_path(first)
+    assert register_path(dialog.editing) == register_path(store.get("Shop renamed")) == register_path(first)
+    assert secrets.get("Shop renamed") == ProfileSecrets("s", "k")
+
+
+def test_plain_http_to_another_machine_is_saved_only_once_confirmed(
+    qtbot: Any, qt_loop: asyncio.AbstractEventLoop, tmp_path: Path
+) -> None:
+    store = ProfileStore(tmp_path / "profiles.json")
+    dialog = SettingsDialog(store, SecretStore(MemoryKeyring()))
+    qtbot.addWidget(dialog)
+    fill(dialog, name="Training room", kind=ProfileKind.CUSTOM, msn="223344", secret="s", key="k")
+    dialog.base_url_edit.setText("http://10.0.0.5:8080")
+    assert dialog.unencrypted_check.isVisibleTo(dialog)
+    assert run(qt_loop, dialog.save()) is None
+    assert dialog.status.tone is Tone.ERROR
+    assert "not encrypted" in dialog.status.text()
+    assert [p.name for p in store.list()] == ["Demo"]
+    dialog.unencrypted_check.setChecked(True)
+    saved = run(qt_loop, dialog.save())
+    assert saved.unencrypted_sandbox
+    assert store.get("Training room").unencrypted_sandbox
