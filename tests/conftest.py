@@ -7,13 +7,16 @@ import asyncio
 import os
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 # No real keyring on a headless box; tests that need one install their own in-memory backend.
 os.environ.setdefault("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
+
+if TYPE_CHECKING:
+    from tests.support.postgres import Cluster
 
 REFERENCE_DIR = Path(__file__).parent / "reference"
 
@@ -56,3 +59,23 @@ def qt_loop(qapp: Any) -> Iterator[asyncio.AbstractEventLoop]:
     if errors:
         messages = "; ".join(str(c.get("exception") or c.get("message")) for c in errors)
         pytest.fail(f"unhandled error(s) in the event loop: {messages}")
+
+
+@pytest.fixture(scope="session")
+def postgres_cluster() -> Iterator[Cluster]:
+    """A throwaway PostgreSQL cluster on 127.0.0.1 for the whole run (``tests/support/postgres.py``).
+    Where it cannot start, tests that need it fail in CI and are skipped elsewhere, with the reason."""
+    from tests.support.postgres import ClusterUnavailableError, postgres_required, start_cluster
+
+    try:
+        cluster = start_cluster()
+    except ClusterUnavailableError as error:
+        if postgres_required():
+            pytest.fail(f"PostgreSQL is required here but could not start: {error}", pytrace=False)
+        pytest.skip(
+            f"PostgreSQL could not start here ({error}); set EPAY_TEST_POSTGRES=required to fail instead"
+        )
+    try:
+        yield cluster
+    finally:
+        cluster.stop()

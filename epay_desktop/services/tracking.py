@@ -23,7 +23,7 @@ from epay_desktop.services.errors import DeskError, said
 from epay_desktop.services.importing import parse_csv, parse_references
 from epay_desktop.services.reading import read_with_events
 from epay_desktop.services.results import AddReport, ImportReport
-from epay_desktop.store import NewEntry, SnapshotError, Store
+from epay_desktop.store import NewEntry, PaymentStore, SnapshotError
 
 __all__ = ["NEVER", "FreshRead", "RegisterTracking"]
 
@@ -267,7 +267,7 @@ def _changed(tracked: TrackedPayment, asked_at: datetime, source: str) -> Paymen
     )
 
 
-def _rows(store: Store, msn: str, references: list[str]) -> list[TrackedPayment]:
+def _rows(store: PaymentStore, msn: str, references: list[str]) -> list[TrackedPayment]:
     rows = (store.register.get(msn, reference) for reference in references)
     return [row for row in rows if row is not None]
 

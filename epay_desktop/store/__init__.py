@@ -1,13 +1,16 @@
-"""SQLite persistence (stdlib ``sqlite3``): the payment register, snapshots, the operation journal,
-the audit log.
+"""Persistence of the payment register, snapshots, the operation journal and the audit log: SQLite
+(stdlib ``sqlite3``, ``Store``, the embedded default) and PostgreSQL (``PgStore``, team mode) behind
+one interface (``store.interface.PaymentStore``).
 
 Belongs here: schema, migrations, queries. May import ``domain`` only. No Qt, no HTTP. The API is
-synchronous; the services call it through ``asyncio.to_thread``.
+synchronous; the services call it through ``asyncio.to_thread``. ``PgStore`` is imported on first use,
+so the desktop never loads psycopg.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from epay_desktop.store.audit import AuditEntry, AuditLog
 from epay_desktop.store.codec import SnapshotError
@@ -22,6 +25,13 @@ from epay_desktop.store.db import (
     RegisterTooNewError,
     move_aside,
 )
+from epay_desktop.store.interface import (
+    AuditRecords,
+    JournalRecords,
+    PaymentStore,
+    RegisterRecords,
+    StoreDatabase,
+)
 from epay_desktop.store.journal import (
     IdempotencyKeyUsedError,
     Intent,
@@ -32,6 +42,9 @@ from epay_desktop.store.journal import (
     Operation,
 )
 from epay_desktop.store.register import NewEntry, Register
+
+if TYPE_CHECKING:
+    from epay_desktop.store.postgres import PgStore
 
 
 class Store:
@@ -49,6 +62,10 @@ class Store:
     def path(self) -> Path:
         return self.db.path
 
+    @property
+    def location(self) -> str:
+        return str(self.db.path)
+
     def close(self) -> None:
         self.db.close()
 
@@ -59,10 +76,25 @@ class Store:
         self.close()
 
 
+if TYPE_CHECKING:
+
+    def _implements_the_interface(store: Store) -> PaymentStore:
+        return store
+
+
+def __getattr__(name: str) -> object:
+    if name == "PgStore":
+        from epay_desktop.store.postgres import PgStore
+
+        return PgStore
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 __all__ = [
     "SCHEMA_VERSION",
     "AuditEntry",
     "AuditLog",
+    "AuditRecords",
     "Database",
     "IdempotencyKeyUsedError",
     "Intent",
@@ -70,15 +102,20 @@ __all__ = [
     "IntentPendingError",
     "IntentStatus",
     "Journal",
+    "JournalRecords",
     "NewEntry",
     "NotARegisterError",
     "Operation",
+    "PaymentStore",
+    "PgStore",
     "Register",
     "RegisterDamagedError",
     "RegisterError",
     "RegisterLockedError",
+    "RegisterRecords",
     "RegisterTooNewError",
     "SnapshotError",
     "Store",
+    "StoreDatabase",
     "move_aside",
 ]

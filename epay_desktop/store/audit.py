@@ -10,6 +10,7 @@ import csv
 import os
 import re
 import sqlite3
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -176,27 +177,32 @@ class AuditLog:
             "reading the audit log",
             lambda c: c.execute(f"SELECT {_COLUMNS} FROM audit ORDER BY id").fetchall(),
         )
-        tmp = path.with_name(path.name + ".tmp")
-        with tmp.open("w", encoding="utf-8-sig", newline="") as handle:
-            writer = csv.writer(handle)
-            writer.writerow(CSV_COLUMNS)
-            for row in rows:
-                entry = _entry(row)
-                cells = (
-                    entry.at.isoformat(),
-                    entry.os_user,
-                    entry.profile,
-                    entry.merchant_serial_number,
-                    entry.action,
-                    entry.reference,
-                    _minor_to_plain(entry.amount) if entry.amount else "",
-                    entry.amount.currency.value if entry.amount else "",
-                    entry.result,
-                    entry.detail,
-                    entry.idempotency_key,
-                )
-                writer.writerow(
-                    [cell if _PLAIN_NUMBER.fullmatch(cell) else _safe_cell(cell) for cell in cells]
-                )
-        os.replace(tmp, path)
-        return len(rows)
+        return write_csv(path, [_entry(row) for row in rows])
+
+
+def write_csv(path: Path, entries: Iterable[AuditEntry]) -> int:
+    """Write ``entries`` (in the order given) as the audit CSV, UTF-8 with BOM, atomically; every store
+    exports through this one writer. Returns the number of lines written (without the header)."""
+    written = 0
+    tmp = path.with_name(path.name + ".tmp")
+    with tmp.open("w", encoding="utf-8-sig", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(CSV_COLUMNS)
+        for entry in entries:
+            cells = (
+                entry.at.isoformat(),
+                entry.os_user,
+                entry.profile,
+                entry.merchant_serial_number,
+                entry.action,
+                entry.reference,
+                _minor_to_plain(entry.amount) if entry.amount else "",
+                entry.amount.currency.value if entry.amount else "",
+                entry.result,
+                entry.detail,
+                entry.idempotency_key,
+            )
+            writer.writerow([cell if _PLAIN_NUMBER.fullmatch(cell) else _safe_cell(cell) for cell in cells])
+            written += 1
+    os.replace(tmp, path)
+    return written

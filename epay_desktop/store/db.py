@@ -32,9 +32,10 @@ BUSY_TIMEOUT_MS = 5000
 
 
 class RegisterError(Exception):
-    """Something about the register file stops the app from using it; the message says what to do."""
+    """Something about the register stops the app from using it; the message says what to do. ``path``
+    is the register file, or the database's address (without password) for the PostgreSQL store."""
 
-    def __init__(self, message: str, path: Path) -> None:
+    def __init__(self, message: str, path: Path | str) -> None:
         super().__init__(message)
         self.path = path
 

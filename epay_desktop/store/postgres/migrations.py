@@ -1,0 +1,244 @@
+"""The PostgreSQL schema, as numbered migrations.
+
+``MIGRATIONS[i]`` takes the schema from version ``i`` to ``i + 1``; ``schema_migrations`` records each
+version applied (and when). Never edit a released entry; append a new one. All pending migrations run
+in one transaction under an advisory lock, so two instances starting at once migrate once, and a
+failure leaves the previous version intact (PostgreSQL's DDL is transactional).
+
+What the database itself guarantees, whatever client writes to it:
+
+- at most one pending intent per payment: the unique partial index ``intents_one_pending``;
+- an intent's identity (operation, payment, amount, key, who first asked, when) never changes; a
+  confirmed outcome (succeeded, reconciled) is final; a ``failed`` one turns only into a confirmed
+  outcome (the API said the money moved after all) or back into pending when the same operation is
+  begun again with its key (the API asks for some refusals to be retried with the same key); attempts
+  are counted only up and only while pending; intents are never deleted (``intents_guard``);
+- every request of an intent (its first, and each reopening) and every outcome has its audit line,
+  written by the trigger ``intents_audit`` in the same transaction; a line that names an intent can
+  come from nowhere else;
+- the audit log is append-only (``audit_append_only``, also against TRUNCATE), and each line carries
+  the database's own clock (``recorded_at``) and role (``written_by``), which a client cannot set.
+
+The trigger functions keep the ``search_path`` they were created with, so a client that sets its own
+cannot send their writes to tables of its making.
+"""
+
+from __future__ import annotations
+
+SCHEMA_MIGRATIONS_TABLE = """
+CREATE TABLE IF NOT EXISTS schema_migrations (
+    version     integer PRIMARY KEY,
+    applied_at  timestamptz NOT NULL DEFAULT clock_timestamp()
+)
+"""
+
+# Any fixed number: the key of the advisory lock held while migrating.
+MIGRATION_LOCK_KEY = 7_160_001
+
+MIGRATIONS: tuple[str, ...] = (
+    # 1: the register, the journal of money-moving intents, the audit log, small settings; the rules
+    # above as constraints and triggers.
+    """
+    CREATE TABLE payments (
+        msn           text COLLATE "C" NOT NULL,
+        reference     text COLLATE "C" NOT NULL,
+        description   text NOT NULL DEFAULT '',
+        created_at    timestamptz,
+        added_at      timestamptz NOT NULL,
+        source        text NOT NULL DEFAULT '',
+        redirect_url  text,
+        payment       jsonb,
+        events        jsonb,
+        fetched_at    timestamptz,
+        fetch_error   text NOT NULL DEFAULT '',
+        PRIMARY KEY (msn, reference)
+    );
+    -- The window lists one serial number's payments newest first.
+    CREATE INDEX payments_newest ON payments (msn, (coalesce(created_at, added_at)) DESC, reference);
+
+    CREATE TABLE intents (
+        id               bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        operation        text NOT NULL CHECK (operation IN ('cancel', 'capture', 'refund')),
+        profile          text NOT NULL,
+        msn              text COLLATE "C" NOT NULL,
+        reference        text COLLATE "C" NOT NULL,
+        amount           bigint,
+        currency         text,
+        idempotency_key  text COLLATE "C" NOT NULL UNIQUE,
+        created_at       timestamptz NOT NULL,
+        os_user          text NOT NULL,
+        -- The latest request: the first, or the one that reopened a refused intent.
+        requested_at     timestamptz,
+        requested_by     text,
+        request_detail   text NOT NULL DEFAULT '',
+        status           text NOT NULL DEFAULT 'pending'
+                         CHECK (status IN ('pending', 'succeeded', 'failed', 'reconciled')),
+        outcome          text NOT NULL DEFAULT '',
+        finished_at      timestamptz,
+        finished_by      text,
+        attempts         integer NOT NULL DEFAULT 0 CHECK (attempts >= 0),
+        CHECK ((amount IS NULL) = (currency IS NULL))
+    );
+    -- Two money-moving calls on one payment without a known outcome is how money moves twice.
+    CREATE UNIQUE INDEX intents_one_pending ON intents (msn, reference) WHERE status = 'pending';
+
+    CREATE TABLE audit (
+        id               bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        at               timestamptz NOT NULL,
+        os_user          text NOT NULL,
+        profile          text NOT NULL,
+        msn              text COLLATE "C" NOT NULL,
+        action           text NOT NULL,
+        reference        text COLLATE "C" NOT NULL DEFAULT '',
+        amount           bigint,
+        currency         text,
+        result           text NOT NULL,
+        detail           text NOT NULL DEFAULT '',
+        idempotency_key  text NOT NULL DEFAULT '',
+        intent_id        bigint REFERENCES intents (id),
+        recorded_at      timestamptz NOT NULL DEFAULT clock_timestamp(),
+        written_by       text NOT NULL DEFAULT current_user,
+        CHECK ((amount IS NULL) = (currency IS NULL))
+    );
+    CREATE INDEX audit_by_intent ON audit (intent_id) WHERE intent_id IS NOT NULL;
+
+    CREATE TABLE meta (
+        key    text PRIMARY KEY,
+        value  text NOT NULL
+    );
+
+    CREATE FUNCTION audit_stamp() RETURNS trigger LANGUAGE plpgsql
+        SET search_path FROM CURRENT AS $$
+    BEGIN
+        -- Depth 1 is a client's INSERT; the journal's lines come from intents_audit (depth 2).
+        IF NEW.intent_id IS NOT NULL AND pg_trigger_depth() < 2 THEN
+            RAISE EXCEPTION 'audit lines of an intent are written by the journal only'
+                USING ERRCODE = 'insufficient_privilege';
+        END IF;
+        NEW.recorded_at := clock_timestamp();
+        NEW.written_by := current_user;
+        RETURN NEW;
+    END $$;
+    CREATE TRIGGER audit_stamp BEFORE INSERT ON audit FOR EACH ROW EXECUTE FUNCTION audit_stamp();
+
+    CREATE FUNCTION refuse_rewrite() RETURNS trigger LANGUAGE plpgsql
+        SET search_path FROM CURRENT AS $$
+    BEGIN
+        RAISE EXCEPTION '% on % refused: its history is kept', TG_OP, TG_TABLE_NAME
+            USING ERRCODE = 'insufficient_privilege';
+    END $$;
+    CREATE TRIGGER audit_append_only BEFORE UPDATE OR DELETE ON audit
+        FOR EACH ROW EXECUTE FUNCTION refuse_rewrite();
+    CREATE TRIGGER audit_no_truncate BEFORE TRUNCATE ON audit
+        FOR EACH STATEMENT EXECUTE FUNCTION refuse_rewrite();
+
+    CREATE FUNCTION intents_guard() RETURNS trigger LANGUAGE plpgsql
+        SET search_path FROM CURRENT AS $$
+    BEGIN
+        IF TG_OP = 'DELETE' THEN
+            RAISE EXCEPTION 'intents are never deleted (intent %)', OLD.id
+                USING ERRCODE = 'insufficient_privilege';
+        END IF;
+        IF (NEW.operation, NEW.profile, NEW.msn, NEW.reference, NEW.amount, NEW.currency,
+            NEW.idempotency_key, NEW.created_at, NEW.os_user)
+           IS DISTINCT FROM
+           (OLD.operation, OLD.profile, OLD.msn, OLD.reference, OLD.amount, OLD.currency,
+            OLD.idempotency_key, OLD.created_at, OLD.os_user) THEN
+            RAISE EXCEPTION 'what intent % asked for cannot change', OLD.id
+                USING ERRCODE = 'check_violation';
+        END IF;
+        IF (NEW.requested_at, NEW.requested_by, NEW.request_detail)
+           IS DISTINCT FROM (OLD.requested_at, OLD.requested_by, OLD.request_detail)
+           AND NOT (OLD.status = 'failed' AND NEW.status = 'pending') THEN
+            RAISE EXCEPTION 'intent % is asked for again only by reopening it', OLD.id
+                USING ERRCODE = 'check_violation';
+        END IF;
+        IF NEW.status IS DISTINCT FROM OLD.status AND NOT (
+               OLD.status = 'pending'
+            OR (OLD.status = 'failed' AND NEW.status IN ('succeeded', 'reconciled', 'pending'))) THEN
+            RAISE EXCEPTION 'intent % cannot go from % to %', OLD.id, OLD.status, NEW.status
+                USING ERRCODE = 'check_violation';
+        END IF;
+        IF NEW.attempts <> OLD.attempts AND (OLD.status <> 'pending' OR NEW.attempts < OLD.attempts) THEN
+            RAISE EXCEPTION 'attempts of intent % are counted only up, and only while pending', OLD.id
+                USING ERRCODE = 'check_violation';
+        END IF;
+        RETURN NEW;
+    END $$;
+    CREATE TRIGGER intents_guard BEFORE UPDATE OR DELETE ON intents
+        FOR EACH ROW EXECUTE FUNCTION intents_guard();
+    CREATE TRIGGER intents_no_truncate BEFORE TRUNCATE ON intents
+        FOR EACH STATEMENT EXECUTE FUNCTION refuse_rewrite();
+
+    CREATE FUNCTION intents_audit() RETURNS trigger LANGUAGE plpgsql
+        SET search_path FROM CURRENT AS $$
+    BEGIN
+        IF TG_OP = 'INSERT' THEN
+            INSERT INTO audit (at, os_user, profile, msn, action, reference, amount, currency, result,
+                               detail, idempotency_key, intent_id)
+            VALUES (coalesce(NEW.requested_at, NEW.created_at), coalesce(NEW.requested_by, NEW.os_user),
+                    NEW.profile, NEW.msn, NEW.operation, NEW.reference, NEW.amount, NEW.currency,
+                    'requested', NEW.request_detail, NEW.idempotency_key, NEW.id);
+        ELSIF NEW.status = 'pending' AND OLD.status <> 'pending' THEN
+            INSERT INTO audit (at, os_user, profile, msn, action, reference, amount, currency, result,
+                               detail, idempotency_key, intent_id)
+            VALUES (coalesce(NEW.requested_at, clock_timestamp()), coalesce(NEW.requested_by, ''),
+                    NEW.profile, NEW.msn, NEW.operation, NEW.reference, NEW.amount, NEW.currency,
+                    'requested', NEW.request_detail, NEW.idempotency_key, NEW.id);
+        ELSIF NEW.status IS DISTINCT FROM OLD.status THEN
+            INSERT INTO audit (at, os_user, profile, msn, action, reference, amount, currency, result,
+                               detail, idempotency_key, intent_id)
+            VALUES (coalesce(NEW.finished_at, clock_timestamp()), coalesce(NEW.finished_by, ''),
+                    NEW.profile, NEW.msn, NEW.operation, NEW.reference, NEW.amount, NEW.currency,
+                    NEW.status, NEW.outcome, NEW.idempotency_key, NEW.id);
+        END IF;
+        RETURN NULL;
+    END $$;
+    CREATE TRIGGER intents_audit AFTER INSERT OR UPDATE ON intents
+        FOR EACH ROW EXECUTE FUNCTION intents_audit();
+    """,
+    # 2: the newest event's time beside the saved event log, so the list (its "Updated" column) is
+    # loaded without reading any log; filled from the logs saved before. A time that cannot be read
+    # leaves it unknown for that payment (as a damaged log does in the SQLite register) instead of
+    # failing the migration: one statement for all, and row by row only if that one stumbles.
+    """
+    ALTER TABLE payments ADD COLUMN last_event_at timestamptz;
+    DO $$
+    DECLARE
+        item record;
+    BEGIN
+        BEGIN
+            UPDATE payments SET last_event_at = (
+                SELECT max((e ->> 'timestamp')::timestamptz) FROM jsonb_array_elements(events) AS e
+                WHERE jsonb_typeof(e -> 'timestamp') = 'string')
+            WHERE jsonb_typeof(events) = 'array';
+        EXCEPTION WHEN data_exception THEN
+            FOR item IN SELECT msn, reference FROM payments WHERE jsonb_typeof(events) = 'array' LOOP
+                BEGIN
+                    UPDATE payments SET last_event_at = (
+                        SELECT max((e ->> 'timestamp')::timestamptz)
+                        FROM jsonb_array_elements(events) AS e
+                        WHERE jsonb_typeof(e -> 'timestamp') = 'string')
+                    WHERE msn = item.msn AND reference = item.reference;
+                EXCEPTION WHEN data_exception THEN
+                    NULL;
+                END;
+            END LOOP;
+        END;
+    END $$;
+    """,
+)
+
+SCHEMA_VERSION = len(MIGRATIONS)
+
+# What the team service's own role may do: read and write the register and settings, add and finish
+# intents, add audit lines; never delete an intent, change or delete an audit line, or change the schema
+# (only the owner, which runs the migrations, can drop a trigger). ``{role}`` is filled in as an
+# identifier by ``grant_service_role``.
+SERVICE_GRANTS: tuple[str, ...] = (
+    "GRANT USAGE ON SCHEMA public TO {role}",
+    "GRANT SELECT, INSERT, UPDATE, DELETE ON payments, meta TO {role}",
+    "GRANT SELECT, INSERT, UPDATE ON intents TO {role}",
+    "GRANT SELECT, INSERT ON audit TO {role}",
+    "GRANT SELECT ON schema_migrations TO {role}",
+)
