@@ -41,7 +41,8 @@ from epay_desktop.domain import (
     State,
     TrackedPayment,
 )
-from epay_desktop.ui.payments_model import Column, PaymentsFilterModel, PaymentsModel
+from epay_desktop.ui.table.model import Column, PaymentsModel
+from epay_desktop.ui.table.proxy import PaymentsFilterModel
 
 T0 = datetime(2025, 1, 1, tzinfo=UTC)
 DESCRIPTIONS = ("Espresso", "Cappuccino", "Kanelbolle", "Termokopp", "Kaffebønner 250 g", "Croissant")
