@@ -147,3 +147,20 @@ def test_one_bad_cell_in_the_journal_skips_that_entry_not_the_others(store: Stor
             idempotency_key="key-new",
             os_user="tester",
         )
+
+
+def test_a_change_through_one_transaction_moves_the_newest_events_time(store: Store) -> None:
+    # What a received webhook does: the list's "Updated" column follows the log it writes.
+    store.register.add(MSN, [NewEntry("ref-00001", created_at=T0)])
+    later = PaymentEvent(
+        "ref-00001", "psp-1", EventName.AUTHORIZED, nok(10000), T0.replace(hour=13), None, True
+    )
+
+    def append(before: object) -> tuple[None, list[PaymentEvent]]:
+        return None, [event("ref-00001", EventName.CREATED), later]
+
+    after, written = store.register.change(MSN, "ref-00001", append, at=T0, source="webhook")
+    assert written
+    assert after is not None
+    assert after.last_event_at == later.timestamp
+    assert store.register.all(MSN)[0].last_event_at == later.timestamp
