@@ -111,6 +111,7 @@ class JournalRecords(Protocol):
         os_user: str,
         now: datetime | None = None,
         audit_detail: str = "",
+        repeat_since: datetime | None = None,
     ) -> Intent: ...
 
     def note_attempt(self, intent_id: int) -> int: ...
@@ -135,7 +136,7 @@ class JournalRecords(Protocol):
         self, *, profile: str, msn: str, reference: str, operation: Operation, since: datetime
     ) -> list[Intent]:
         """Intents of ``operation`` on the payment whose success the API confirmed (succeeded or
-        reconciled) at or after ``since``, newest first (the engine's check for a repeated move)."""
+        reconciled) at or after ``since``, newest first (the rule ``begin``'s ``repeat_since`` applies)."""
         ...
 
     def all(self, limit: int = 1000) -> list[Intent]: ...

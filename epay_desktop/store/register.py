@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from epay_desktop.domain import Payment, PaymentEvent, TrackedPayment, newest_event_at
+from epay_desktop.domain import EventName, Payment, PaymentEvent, TrackedPayment, newest_event_at
 from epay_desktop.store.codec import SnapshotError, dump_events, dump_payment, load_events, load_payment
 from epay_desktop.store.db import Database, RegisterDamagedError, from_text, to_text, utc_now
 
@@ -301,6 +301,12 @@ class Register:
         payment_json = dump_payment(payment)
         events_json = dump_events(list(events)) if events is not None else None
         newest = newest_event_at(events) if events is not None else None
+        # A payment added by its reference has no created time of its own: its CREATED event has it.
+        created = next(
+            (e.timestamp for e in events or () if e.name is EventName.CREATED and e.timestamp is not None),
+            None,
+        )
+        created_text = to_text(created) if created is not None else None
 
         def work(conn: sqlite3.Connection) -> TrackedPayment:
             conn.execute(
@@ -321,7 +327,8 @@ class Register:
             conn.execute(
                 "UPDATE payments SET payment_json = ?, events_json = coalesce(?, events_json), "
                 "last_event_at = CASE WHEN ? IS NULL THEN last_event_at ELSE ? END, "
-                "fetched_at = ?, fetch_error = ?, redirect_url = coalesce(redirect_url, ?) "
+                "fetched_at = ?, fetch_error = ?, redirect_url = coalesce(redirect_url, ?), "
+                "created_at = coalesce(created_at, ?) "
                 "WHERE msn = ? AND reference = ?",
                 (
                     payment_json,
@@ -331,6 +338,7 @@ class Register:
                     stamp,
                     fetch_error,
                     payment.redirect_url,
+                    created_text,
                     msn,
                     payment.reference,
                 ),
