@@ -164,7 +164,7 @@ def test_epay_talks_to_the_installed_sandbox_over_http(installed: list[Path], tm
         first = sandbox.stdout.readline()
         url = next(word for word in first.split() if word.startswith("http://127.0.0.1:"))
         listing = run("/usr/bin/epay", "--base-url", url, "list", env=person_env(tmp_path))
-        assert "payment(s) for merchant" in listing
+        assert "44 payments for merchant" in listing
     finally:
         sandbox.send_signal(signal.SIGINT)
         try:
