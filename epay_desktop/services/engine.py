@@ -59,7 +59,7 @@ from epay_desktop.store import (
     IntentFinishedError,
     IntentPendingError,
     IntentStatus,
-    Journal,
+    JournalRecords,
     Operation,
     RegisterError,
 )
@@ -125,7 +125,7 @@ class SendEngine:
 
     def __init__(
         self,
-        journal: Journal,
+        journal: JournalRecords,
         client: EPaymentClient,
         snapshots: Snapshots,
         *,

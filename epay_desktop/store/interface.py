@@ -122,6 +122,10 @@ class JournalRecords(Protocol):
         self, *, profile: str | None = None, msn: str | None = None, reference: str | None = None
     ) -> list[Intent]: ...
 
+    def confirmed_since(
+        self, *, profile: str, msn: str, reference: str, operation: Operation, since: datetime
+    ) -> list[Intent]: ...
+
     def all(self, limit: int = 1000) -> list[Intent]: ...
 
 
