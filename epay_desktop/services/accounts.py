@@ -51,7 +51,11 @@ class Role(StrEnum):
 
 # Each role may do what the roles before it may, and more.
 _RANK = {Role.VIEWER: 0, Role.AGENT: 1, Role.SUPERVISOR: 2, Role.ADMIN: 3}
-_NEEDED_TO_MOVE = {Operation.CANCEL: Role.AGENT, Operation.CAPTURE: Role.AGENT, Operation.REFUND: Role.SUPERVISOR}
+_NEEDED_TO_MOVE = {
+    Operation.CANCEL: Role.AGENT,
+    Operation.CAPTURE: Role.AGENT,
+    Operation.REFUND: Role.SUPERVISOR,
+}
 
 
 def at_least(role: Role, needed: Role) -> bool:

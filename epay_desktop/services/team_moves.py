@@ -67,17 +67,18 @@ class TeamMoves:
         self, agent: Agent, operation: Operation, msn: str, reference: str, amount: Money | None
     ) -> SendResult:
         if not may_move(agent.role, operation):
+            needed = needed_to_move(operation).value
             await self._accounts.audit(
                 agent.name,
                 operation.value,
                 "refused",
                 msn=msn,
                 reference=reference,
-                detail=f"role {agent.role.value} may not {operation.value}; needs {needed_to_move(operation).value}",
+                detail=f"role {agent.role.value} may not {operation.value}; needs {needed}",
             )
             raise NotPermittedError(
                 f"As {agent.role.value} you may not {operation.value}; "
-                f"that needs the {needed_to_move(operation).value} role."
+                f"that needs the {needed} role."
             )
         engine = self._engine(agent, msn)
         intent = await engine.begin(operation, reference, amount)

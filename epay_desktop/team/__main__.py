@@ -1,9 +1,9 @@
 """``epay-team``: run the team service, or prepare its database.
 
-    epay-team serve --config team.toml [--host 127.0.0.1] [--port 8470] [--migrate]
-    epay-team migrate --config team.toml          # as the schema's owner
-    epay-team create-admin NAME --config team.toml   # the first admin; password from EPAY_TEAM_PASSWORD
-                                                     # or asked twice on the terminal
+epay-team serve --config team.toml [--host 127.0.0.1] [--port 8470] [--migrate]
+epay-team migrate --config team.toml          # as the schema's owner
+epay-team create-admin NAME --config team.toml   # the first admin; password from EPAY_TEAM_PASSWORD
+                                                 # or asked twice on the terminal
 """
 
 from __future__ import annotations

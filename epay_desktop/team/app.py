@@ -118,7 +118,9 @@ async def _agent(request: Request, needed: Role = Role.VIEWER) -> Agent:
         await team.accounts.audit(
             agent.name, request.url.path, "refused", detail=f"role {agent.role.value}; needs {needed.value}"
         )
-        raise HttpError(403, "not_permitted", f"As {agent.role.value} you may not do this; it needs {needed.value}.")
+        raise HttpError(
+            403, "not_permitted", f"As {agent.role.value} you may not do this; it needs {needed.value}."
+        )
     return agent
 
 
@@ -135,7 +137,9 @@ def _answers(handler: Handler) -> Handler:
             return error.response()
         except RegisterError as error:
             log.warning("database unavailable: %s", error)
-            return HttpError(503, "database_unavailable", "The team database cannot be reached now.").response()
+            return HttpError(
+                503, "database_unavailable", "The team database cannot be reached now."
+            ).response()
 
     return wrapped
 
@@ -204,7 +208,9 @@ def _amount(data: dict[str, Any]) -> Money:
     try:
         return Money(amount.get("value"), Currency(amount.get("currency")))  # type: ignore[arg-type]
     except (MoneyError, ValueError):
-        raise HttpError(400, "bad_request", "amount needs an integer value in minor units and a currency.") from None
+        raise HttpError(
+            400, "bad_request", "amount needs an integer value in minor units and a currency."
+        ) from None
 
 
 def _result(agent: Agent, result: SendResult) -> dict[str, Any]:
@@ -270,7 +276,9 @@ def create_app(
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         store = await asyncio.to_thread(PgStore, config.database, migrate=migrate)
         clients = {
-            m.credentials.merchant_serial_number: EPaymentClient(m.environment, m.credentials, transport=transport)
+            m.credentials.merchant_serial_number: EPaymentClient(
+                m.environment, m.credentials, transport=transport
+            )
             for m in config.merchants
         }
         accounts = TeamAccounts(store)

@@ -73,13 +73,17 @@ class PgAccounts:
         return [_agent(r) for r in rows]
 
     def count(self) -> int:
-        row = self.db.read("reading the agents", lambda c: c.execute("SELECT count(*) FROM agents").fetchone())
+        row = self.db.read(
+            "reading the agents", lambda c: c.execute("SELECT count(*) FROM agents").fetchone()
+        )
         return int(row[0]) if row else 0
 
     def set_password_hash(self, name: str, password_hash: str) -> None:
         self.db.write(
             "changing a password",
-            lambda c: c.execute("UPDATE agents SET password_hash = %s WHERE name = %s", (password_hash, name)),
+            lambda c: c.execute(
+                "UPDATE agents SET password_hash = %s WHERE name = %s", (password_hash, name)
+            ),
         )
 
     # --- login attempts ------------------------------------------------------------------------------
