@@ -77,8 +77,7 @@ class TeamMoves:
                 detail=f"role {agent.role.value} may not {operation.value}; needs {needed}",
             )
             raise NotPermittedError(
-                f"As {agent.role.value} you may not {operation.value}; "
-                f"that needs the {needed} role."
+                f"As {agent.role.value} you may not {operation.value}; that needs the {needed} role."
             )
         engine = self._engine(agent, msn)
         intent = await engine.begin(operation, reference, amount)
