@@ -20,7 +20,13 @@ from epay_desktop.services.standalone import Unkept
 from epay_desktop.store import Intent, IntentStatus, Operation
 from epay_desktop.store.postgres import PgStore
 
-__all__ = ["AlreadyDoneError", "NotPermittedError", "TeamMoves", "UnknownMerchantError"]
+__all__ = [
+    "AlreadyDoneError",
+    "NotPermittedError",
+    "NothingPendingError",
+    "TeamMoves",
+    "UnknownMerchantError",
+]
 
 # A cancel confirmed this recently is reported as done by whoever did it, instead of being sent again.
 DONE_WINDOW = timedelta(hours=24)
@@ -32,6 +38,10 @@ class NotPermittedError(DeskError):
 
 class UnknownMerchantError(DeskError):
     """The team service holds no credentials for this merchant serial number."""
+
+
+class NothingPendingError(DeskError):
+    """There is no operation without an outcome on this payment to finish."""
 
 
 class AlreadyDoneError(DeskError):
@@ -63,22 +73,26 @@ class TeamMoves:
             raise UnknownMerchantError(f"This team serves no merchant with serial number {msn}.")
         return SendEngine(self._store.journal, client, Unkept(msn), profile=TEAM_PROFILE, operator=agent.name)
 
+    async def _check_role(self, agent: Agent, operation: Operation, msn: str, reference: str) -> None:
+        if may_move(agent.role, operation):
+            return
+        needed = needed_to_move(operation).value
+        await self._accounts.audit(
+            agent.name,
+            operation.value,
+            "refused",
+            msn=msn,
+            reference=reference,
+            detail=f"role {agent.role.value} may not {operation.value}; needs {needed}",
+        )
+        raise NotPermittedError(
+            f"As {agent.role.value} you may not {operation.value}; that needs the {needed} role."
+        )
+
     async def move(
         self, agent: Agent, operation: Operation, msn: str, reference: str, amount: Money | None
     ) -> SendResult:
-        if not may_move(agent.role, operation):
-            needed = needed_to_move(operation).value
-            await self._accounts.audit(
-                agent.name,
-                operation.value,
-                "refused",
-                msn=msn,
-                reference=reference,
-                detail=f"role {agent.role.value} may not {operation.value}; needs {needed}",
-            )
-            raise NotPermittedError(
-                f"As {agent.role.value} you may not {operation.value}; that needs the {needed} role."
-            )
+        await self._check_role(agent, operation, msn, reference)
         engine = self._engine(agent, msn)
         intent = await engine.begin(operation, reference, amount)
         if operation is Operation.CANCEL:
@@ -99,6 +113,20 @@ class TeamMoves:
                 )
                 raise AlreadyDoneError(earlier[0])
         return await engine.send(intent, None, source="team")
+
+    async def resume(self, agent: Agent, msn: str, reference: str) -> SendResult:
+        """Finish the operation on the payment that has no outcome (its instance stopped mid-send, or
+        its answer was lost): settle it from the event log, else send it again with its own key, so
+        it moves money at most once whichever instance began it."""
+        engine = self._engine(agent, msn)
+        pending = await asyncio.to_thread(
+            self._store.journal.pending, profile=TEAM_PROFILE, msn=msn, reference=reference
+        )
+        if not pending:
+            raise NothingPendingError(f"No operation on {reference} is waiting for an outcome.")
+        intent = pending[0]
+        await self._check_role(agent, intent.operation, msn, reference)
+        return await engine.resume(intent, None, source="team")
 
     async def aclose(self) -> None:
         for client in self._clients.values():

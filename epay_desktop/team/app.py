@@ -11,6 +11,8 @@ with fields of its own (who holds a payment, for example).
     POST /api/v1/merchants/{msn}/payments/{reference}/cancel     (agent)
     POST /api/v1/merchants/{msn}/payments/{reference}/capture    (agent)       {"amount": {...}}
     POST /api/v1/merchants/{msn}/payments/{reference}/refund     (supervisor)  {"amount": {...}}
+    POST /api/v1/merchants/{msn}/payments/{reference}/resume     (the role of the operation)
+         finishes the operation left without an outcome (its instance stopped mid-send)
 """
 
 from __future__ import annotations
@@ -44,6 +46,7 @@ from epay_desktop.services.engine import SendResult
 from epay_desktop.services.errors import AlreadyPendingError, DeskError, said
 from epay_desktop.services.team_moves import (
     AlreadyDoneError,
+    NothingPendingError,
     NotPermittedError,
     TeamMoves,
     UnknownMerchantError,
@@ -226,14 +229,22 @@ def _result(agent: Agent, result: SendResult) -> dict[str, Any]:
     }
 
 
-def _mover(operation: Operation) -> Handler:
+def _mover(operation: Operation | None) -> Handler:
+    """The handler of one operation, or (``None``) of finishing the one without an outcome."""
+
     async def move(request: Request) -> Response:
         agent = await _agent(request)
         data = await _body(request)
-        amount = None if operation is Operation.CANCEL else _amount(data)
         msn, reference = request.path_params["msn"], request.path_params["reference"]
+        moves = _team(request).moves
         try:
-            result = await _team(request).moves.move(agent, operation, msn, reference, amount)
+            if operation is None:
+                result = await moves.resume(agent, msn, reference)
+            else:
+                amount = None if operation is Operation.CANCEL else _amount(data)
+                result = await moves.move(agent, operation, msn, reference, amount)
+        except NothingPendingError as error:
+            raise HttpError(404, "nothing_pending", str(error)) from None
         except NotPermittedError as error:
             raise HttpError(403, "not_permitted", str(error)) from None
         except UnknownMerchantError as error:
@@ -259,7 +270,7 @@ def _mover(operation: Operation) -> Handler:
             raise HttpError(503, "not_sent", said(error)) from None
         return JSONResponse(_result(agent, result))
 
-    move.__name__ = operation.value
+    move.__name__ = operation.value if operation else "resume"
     return _answers(move)
 
 
@@ -298,12 +309,11 @@ def create_app(
         Route(f"{base}/agents", add_agent, methods=["POST"]),
         Route(f"{base}/merchants", merchants, methods=["GET"]),
     ]
-    for operation in Operation:
+    for operation in (*Operation, None):
+        name = operation.value if operation else "resume"
         routes.append(
             Route(
-                f"{base}/merchants/{{msn}}/payments/{{reference}}/{operation.value}",
-                _mover(operation),
-                methods=["POST"],
+                f"{base}/merchants/{{msn}}/payments/{{reference}}/{name}", _mover(operation), methods=["POST"]
             )
         )
     return Starlette(routes=routes, lifespan=lifespan)
