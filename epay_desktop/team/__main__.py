@@ -17,6 +17,7 @@ from pathlib import Path
 
 import uvicorn
 
+from epay_desktop import __version__
 from epay_desktop.services.accounts import Role, TeamAccounts
 from epay_desktop.store import RegisterError
 from epay_desktop.store.postgres import PgStore
@@ -51,6 +52,7 @@ async def _create_admin(config: TeamConfig, name: str, password: str) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="epay-team", description="The team service of epay-desktop.")
+    parser.add_argument("--version", action="version", version=f"epay-team {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
     serve = commands.add_parser("serve", help="run the service under uvicorn")
     serve.add_argument("--host", default="127.0.0.1")
