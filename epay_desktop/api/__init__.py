@@ -1,4 +1,5 @@
-"""The async client of the real ePayment and access-token APIs (httpx).
+"""The async client of the real ePayment, access-token and Webhooks APIs (httpx), and the verification
+of signed webhooks (``api.webhooks``).
 
 Belongs here: HTTP, token cache, retries, idempotency keys, lenient parsing into ``domain`` records,
 the exception tree (drawn in :mod:`epay_desktop.api.errors`). May import ``domain`` only. No Qt, no

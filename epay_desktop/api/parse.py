@@ -228,6 +228,11 @@ def _parse_event(data: object, what: str, fallback_reference: str) -> PaymentEve
     )
 
 
+def parse_event(data: object, *, what: str = "event", reference: str = "") -> PaymentEvent:
+    """One event (of the event log, or a webhook's body: the same fields)."""
+    return _parse_event(data, what, reference)
+
+
 def parse_events(data: object, *, reference: str = "") -> list[PaymentEvent]:
     """An event log (a JSON array, oldest first) → events. Order is kept as the API sent it."""
     what = f"event log of {reference}" if reference else "event log"

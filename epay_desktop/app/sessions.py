@@ -27,6 +27,7 @@ class Session:
     stack: contextlib.AsyncExitStack
     read_only: bool = False
     transport: Any = field(default=None)  # the Demo's in-process sandbox (Test connection uses it)
+    webhooks: Any = field(default=None)  # the profile's WebhookFeed (app/live.py)
 
     async def aclose(self) -> None:
         await self.stack.aclose()
@@ -47,6 +48,7 @@ async def open_demo(register: Path, *, state_file: Path | None = None, read_only
     import httpx
 
     from epay_desktop.api import SandboxControls
+    from epay_desktop.app.live import demo_webhooks
     from epay_desktop.sandbox import SandboxConfig, create_app
     from epay_desktop.sandbox.persistence import StateFileError
     from epay_desktop.services import DEMO_PROFILE, DEMO_SECRETS, DemoControls, ProfileError, client_for
@@ -65,10 +67,11 @@ async def open_demo(register: Path, *, state_file: Path | None = None, read_only
         demo = None if read_only else DemoControls(controls)
         desk = await _open_desk(DEMO_PROFILE, client, register, demo=demo, read_only=read_only)
         stack.push_async_callback(desk.aclose)
+        webhooks = None if read_only else await demo_webhooks(stack, sandbox, transport, desk)
     except BaseException:
         await stack.aclose()
         raise
-    return Session(desk, stack, read_only=read_only, transport=transport)
+    return Session(desk, stack, read_only=read_only, transport=transport, webhooks=webhooks)
 
 
 async def open_profile(profile: Profile, secrets: SecretStore, *, read_only: bool = False) -> Session:
@@ -77,6 +80,7 @@ async def open_profile(profile: Profile, secrets: SecretStore, *, read_only: boo
     import contextlib
 
     from epay_desktop import paths
+    from epay_desktop.app.live import register_watch
     from epay_desktop.services import client_for, register_path
 
     if profile.is_demo:
@@ -94,10 +98,12 @@ async def open_profile(profile: Profile, secrets: SecretStore, *, read_only: boo
         client = await stack.enter_async_context(client_of_profile)
         desk = await _open_desk(profile, client, register_path(profile), read_only=read_only)
         stack.push_async_callback(desk.aclose)
+        # A register opened read-only (damaged or locked) is not watched: only what it shows now counts.
+        webhooks = None if read_only else await register_watch(desk)
     except BaseException:
         await stack.aclose()
         raise
-    return Session(desk, stack, read_only=read_only)
+    return Session(desk, stack, read_only=read_only, webhooks=webhooks)
 
 
 async def remember_profile(profile: Profile) -> None:

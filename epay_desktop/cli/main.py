@@ -33,6 +33,7 @@ from epay_desktop.cli.output import (
     Printer,
     exit_code_for,
 )
+from epay_desktop.cli.webhooks import add_webhook_commands, run_webhooks, webhooks_client
 from epay_desktop.domain import REFERENCE_PATTERN, Currency, Money, MoneyError
 from epay_desktop.services import RegisterError
 
@@ -138,6 +139,7 @@ def build_parser() -> argparse.ArgumentParser:
     customer = sub.add_parser("customer", help="play the customer's part (sandbox only)")
     customer.add_argument("reference", type=_reference)
     customer.add_argument("action", choices=CUSTOMER_ACTIONS)
+    add_webhook_commands(sub)
     return parser
 
 
@@ -154,6 +156,8 @@ def main(argv: Sequence[str] | None = None, *, stdin: TextIO | None = None) -> i
         connection = connect(args, os.environ)
         for secret in connection.credentials.secrets:
             register_secret(secret)  # before anything can print: a server may echo them back
+        if args.command == "webhooks":
+            return asyncio.run(run_webhooks(args, webhooks_client(connection), printer))
         return asyncio.run(run(args, connection, printer, stdin or sys.stdin))
     except (EPaymentError, ConfigError) as error:
         printer.error(error)

@@ -164,6 +164,14 @@ class Printer:
         else:
             self._write(redact(text), self.out)
 
+    def reveal(self, text: str, data: object) -> None:
+        """A result that must show a secret, on purpose and once (a new webhook registration's): as
+        ``result``, but not redacted. Nothing else may use it."""
+        if self.as_json:
+            self._write(json.dumps(data, ensure_ascii=False, indent=2), self.out)
+        else:
+            self._write(text, self.out)
+
     def note(self, text: str) -> None:
         """For people only: on stderr in JSON mode so stdout stays parseable."""
         self._write(redact(text), self.err if self.as_json else self.out)

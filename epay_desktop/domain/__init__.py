@@ -7,6 +7,7 @@ and nothing else of ``epay_desktop`` may be imported here (import-linter enforce
 
 from __future__ import annotations
 
+from epay_desktop.domain.events import apply_event
 from epay_desktop.domain.money import Currency, Money, MoneyError
 from epay_desktop.domain.payment import (
     Aggregate,
@@ -46,6 +47,7 @@ __all__ = [
     "PaymentEvent",
     "State",
     "TrackedPayment",
+    "apply_event",
     "cancel_outcome",
     "capturable",
     "capture_guarantee",

@@ -23,6 +23,7 @@ from epay_desktop.sandbox.faults import Counters, Faults, FrontDoor
 from epay_desktop.sandbox.persistence import StateFile, StateFileError
 from epay_desktop.sandbox.problems import ProblemError
 from epay_desktop.sandbox.tokens import TokenIssuer
+from epay_desktop.sandbox.webhooks import Webhooks
 
 
 @dataclass
@@ -45,6 +46,7 @@ class Sandbox:
     clock: Clock
     engine: Engine
     tokens: TokenIssuer
+    webhooks: Webhooks
     faults: Faults = field(default_factory=Faults)
     counters: Counters = field(default_factory=Counters)
     state: StateFile | None = None
@@ -66,8 +68,8 @@ class Sandbox:
 
 
 def problem_response(problem: ProblemError, path: str) -> Response:
-    # Real error instances have no /epayment prefix (FACTS.md §1).
-    instance = path.removeprefix("/epayment")
+    # Real error instances have no /epayment (or /webhooks) prefix (FACTS.md §1).
+    instance = path.removeprefix("/epayment").removeprefix("/webhooks")
     return JSONResponse(
         problem.body(instance),
         status_code=problem.status,
@@ -227,6 +229,7 @@ def api_routes() -> list[Route]:
 def create_app(config: SandboxConfig | None = None) -> Starlette:
     """Raises ``StateFileError`` when ``config.state_file`` cannot be used (damaged, not ours)."""
     from epay_desktop.sandbox.controls import control_routes
+    from epay_desktop.sandbox.webhooks.routes import webhook_routes
 
     config = config or SandboxConfig()
     clock = Clock(frozen=config.frozen_clock)
@@ -241,7 +244,9 @@ def create_app(config: SandboxConfig | None = None) -> Starlette:
     state = StateFile(config.state_file) if config.state_file else None
     stored = state.load() if state is not None else None
     tokens = TokenIssuer(clock, config.token_lifetime, stored.token_secret if stored else None)
-    sandbox = Sandbox(config, clock, engine, tokens, faults, state=state)
+    webhooks = Webhooks(clock, seed=config.seed)
+    engine.event_listeners.append(webhooks.on_event)
+    sandbox = Sandbox(config, clock, engine, tokens, webhooks, faults, state=state)
     if stored is not None:
         try:
             engine.restore(stored.engine)
@@ -258,7 +263,7 @@ def create_app(config: SandboxConfig | None = None) -> Starlette:
     sandbox.save()
 
     app = Starlette(
-        routes=[*api_routes(), *control_routes()],
+        routes=[*api_routes(), *webhook_routes(), *control_routes()],
         middleware=[
             Middleware(
                 FrontDoor,

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 
@@ -21,6 +22,11 @@ class Clock:
         self._offset = 0.0
         self._frozen = frozen
         self._lock = threading.Lock()
+        self._listeners: list[Callable[[], None]] = []
+
+    def add_listener(self, listener: Callable[[], None]) -> None:
+        """Called (on the advancing thread) after every ``advance``: waits on this clock re-check."""
+        self._listeners.append(listener)
 
     @property
     def start(self) -> datetime:
@@ -42,6 +48,8 @@ class Clock:
             raise ValueError("the clock only moves forward")
         with self._lock:
             self._offset += seconds
+        for listener in list(self._listeners):
+            listener()
         return self.now()
 
     def restart(self, start: datetime | None = None) -> None:

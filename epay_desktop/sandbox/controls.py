@@ -80,6 +80,7 @@ async def reset(request: Request) -> Response:
     sandbox = _sandbox(request)
     sandbox.clock.restart()
     sandbox.faults.__dict__.update(Faults().__dict__)
+    sandbox.webhooks.reset_faults()
     sandbox.load_data(data)
     return JSONResponse({"data": data, "payments": len(sandbox.engine.payments)})
 

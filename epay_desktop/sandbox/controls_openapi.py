@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from epay_desktop.sandbox.webhooks.openapi import WEBHOOK_CONTROL_PATHS
+
 _MSN = {"name": "Merchant-Serial-Number", "in": "header", "required": True, "schema": {"type": "string"}}
 _PROBLEM = {
     "description": "Problem JSON",
@@ -252,3 +254,5 @@ CONTROLS_OPENAPI: dict[str, Any] = {
         }
     },
 }
+
+CONTROLS_OPENAPI["paths"].update(WEBHOOK_CONTROL_PATHS)

@@ -82,6 +82,8 @@ class Engine:
         self.changed_payments: set[tuple[str, str]] = set()
         self.changed_answers: set[tuple[str, str, str, str]] = set()
         self.cleared = False
+        # Called for every new event, under the lock (webhooks queue it there, never awaiting).
+        self.event_listeners: list[Callable[[PaymentRecord, EventRecord], None]] = []
 
     def _answer_changed(self, scope: tuple[str, str, str, str]) -> None:
         self.changed_answers.add(scope)
@@ -143,8 +145,11 @@ class Engine:
 
     def _event(self, payment: PaymentRecord, name: str, amount: int, key: str | None, at: Any = None) -> None:
         psp = payment.psp_reference if name == "CREATED" else self.new_event_psp()
-        payment.events.append(EventRecord(name, amount, at or self.clock.now(), psp, key))
+        record = EventRecord(name, amount, at or self.clock.now(), psp, key)
+        payment.events.append(record)
         self._touched(payment)
+        for listener in self.event_listeners:
+            listener(payment, record)
 
     def get(self, msn: str, reference: str) -> dict[str, Any]:
         with self.lock:

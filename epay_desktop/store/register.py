@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -287,3 +287,73 @@ class Register:
                 "UPDATE payments SET redirect_url = ? WHERE msn = ? AND reference = ?", (url, msn, reference)
             ),
         )
+
+    def change(
+        self,
+        msn: str,
+        reference: str,
+        work: Callable[[TrackedPayment | None], tuple[Payment | None, Sequence[PaymentEvent]] | None],
+        *,
+        at: datetime,
+        source: str,
+    ) -> tuple[TrackedPayment | None, bool]:
+        """Read one payment's row and write what ``work`` makes of it, in one transaction (so two
+        writers cannot lose each other's change). ``work`` gets the row (``None`` when not tracked)
+        and returns the new snapshot (payment, events), or ``None`` to leave it as it is. A row that
+        was not tracked is added with ``source``; a new payment is saved as read at ``at``.
+        Returns the row after, and whether it was written."""
+        stamp = to_text(at)
+
+        def select(conn: sqlite3.Connection) -> TrackedPayment | None:
+            row = conn.execute(
+                f"SELECT {_COLUMNS} FROM payments WHERE msn = ? AND reference = ?", (msn, reference)
+            ).fetchone()
+            return _tracked(row) if row else None
+
+        def run(conn: sqlite3.Connection) -> tuple[TrackedPayment | None, bool]:
+            before = select(conn)
+            result = work(before)
+            if result is None:
+                return before, False
+            payment, events = result
+            conn.execute(
+                "INSERT INTO payments (msn, reference, added_at, source) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT (msn, reference) DO NOTHING",
+                (msn, reference, stamp, source),
+            )
+            if payment is not None:
+                conn.execute(
+                    "UPDATE payments SET payment_json = ?, fetched_at = ?, fetch_error = '' "
+                    "WHERE msn = ? AND reference = ?",
+                    (dump_payment(payment), stamp, msn, reference),
+                )
+            conn.execute(
+                "UPDATE payments SET events_json = ? WHERE msn = ? AND reference = ?",
+                (dump_events(list(events)), msn, reference),
+            )
+            after = select(conn)
+            assert after is not None
+            return after, True
+
+        return self.db.write("saving a webhook event", run)
+
+    def data_version(self) -> int:
+        """SQLite's ``PRAGMA data_version``: it moves when another connection (another program) commits
+        to this file, not for this connection's own writes."""
+        return int(
+            self.db.read("watching the register", lambda c: c.execute("PRAGMA data_version").fetchone()[0])
+        )
+
+    def change_marks(self, msn: str) -> dict[str, tuple[str | None, int]]:
+        """A light mark of every row of ``msn``: when its snapshot was fetched and how many events it
+        has (-1 when they cannot be read), without decoding any snapshot."""
+        rows = self.db.read(
+            "watching the register",
+            lambda c: c.execute(
+                "SELECT reference, fetched_at, CASE WHEN events_json IS NULL THEN 0 "
+                "WHEN json_valid(events_json) THEN json_array_length(events_json) ELSE -1 END "
+                "FROM payments WHERE msn = ?",
+                (msn,),
+            ).fetchall(),
+        )
+        return {str(r[0]): (str(r[1]) if r[1] else None, int(r[2])) for r in rows}

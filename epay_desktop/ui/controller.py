@@ -202,6 +202,11 @@ class Controller:
         window.dialogs.use_secret_store(self.secrets)
         window.dialogs.use_sandbox(session.transport)
         window.bind(session.desk, read_only=session.read_only)
+        feed = getattr(session, "webhooks", None)  # the profile's WebhookFeed (app/live.py), if any
+        if feed is not None:
+            from epay_desktop.ui.window.live_updates import attach_live_updates
+
+            self.live_updates = attach_live_updates(window, feed)
         if not session.read_only:
             window.runner.start("recover", self._recover(window, session.desk), replace=False)
 

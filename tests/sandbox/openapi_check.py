@@ -45,6 +45,12 @@ def token_spec() -> OpenAPI:
 
 
 @functools.cache
+def webhooks_spec() -> OpenAPI:
+    path = REFERENCE_DIR / "webhooks" / "webhooks-spec-2026.yaml"
+    return OpenAPI.from_dict(yaml.safe_load(path.read_text(encoding="utf-8")), config=CONFIG)
+
+
+@functools.cache
 def controls_spec() -> OpenAPI:
     from epay_desktop.sandbox.controls_openapi import CONTROLS_OPENAPI
 
@@ -64,6 +70,8 @@ class SpecChecker:
             spec, path = token_spec(), "/accesstoken/get"
         elif path.startswith("/epayment/"):
             spec = epayment_spec()
+        elif path.startswith("/webhooks/"):
+            spec = webhooks_spec()
         elif path.startswith("/sandbox/v1/") and path != "/sandbox/v1/landing":
             spec = controls_spec()
         else:

@@ -118,6 +118,8 @@ def test_new_payment_from_the_menu_appears_in_the_list_and_is_selected(run: Call
         dialog.qr_radio.setChecked(True)
         dialog.create_button.click()
         await wait_until(lambda: h.window.model.rowCount() == before + 1)
+        # In Demo the sandbox's CREATED webhook can bring the row before the create call returns.
+        await wait_until(lambda: dialog.created is not None)
         created = dialog.created
         assert created is not None
         assert h.window.selected_reference() == created.reference
@@ -149,7 +151,8 @@ def test_added_references_appear_at_once_and_are_refreshed(run: Callable[..., An
         h.qtbot.mouseClick(dialog.add_button, Qt.MouseButton.LeftButton)
         await wait_until(lambda: h.window.model.tracked("walk-in-order-0001") is not None)
         await wait_until(lambda: h.state("walk-in-order-0001") is State.CREATED)
-        assert h.window.selected_reference() == "walk-in-order-0001"
+        # The row can be refreshed (a Demo webhook) before the dialog reports it added and selects it.
+        await wait_until(lambda: h.window.selected_reference() == "walk-in-order-0001")
 
     run(scenario)
 
@@ -188,6 +191,7 @@ def test_new_demo_payment_button(run: Callable[..., Any]) -> None:
         panel = h.window.customer_panel
         assert panel is not None
         before = h.window.model.rowCount()
+        previous = set(h.window.model.references())
         h.qtbot.mouseClick(panel.new_button, Qt.MouseButton.LeftButton)
         await wait_until(lambda: panel.dialog is not None and panel.dialog.isVisible())
         dialog = panel.dialog
@@ -198,6 +202,9 @@ def test_new_demo_payment_button(run: Callable[..., Any]) -> None:
         assert dialog.ok_button.isEnabled()
         dialog.ok_button.click()
         await wait_until(lambda: h.window.model.rowCount() == before + 1)
+        # In Demo the sandbox's CREATED webhook can bring the row before the panel selects it.
+        new = set(h.window.model.references()) - previous
+        await wait_until(lambda: h.window.selected_reference() in new)
         reference = h.window.selected_reference()
         assert reference is not None
         assert h.state(reference) is State.CREATED
