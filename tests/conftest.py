@@ -61,6 +61,17 @@ def qt_loop(qapp: Any) -> Iterator[asyncio.AbstractEventLoop]:
         pytest.fail(f"unhandled error(s) in the event loop: {messages}")
 
 
+@pytest.fixture(autouse=True)
+def english_by_default() -> Iterator[None]:
+    """Every test starts and ends in English (the source language): a test that switches language
+    cannot change the words another test reads."""
+    from epay_desktop import i18n
+
+    i18n.set_language("en", None)
+    yield
+    i18n.set_language("en", None)
+
+
 @pytest.fixture(scope="session")
 def postgres_cluster() -> Iterator[Cluster]:
     """A throwaway PostgreSQL cluster on 127.0.0.1 for the whole run (``tests/support/postgres.py``).

@@ -44,6 +44,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--version", action="version", version=f"{APP_NAME} {__version__}")
     parser.add_argument("--profile", metavar="NAME", help="open this profile (default: the last used)")
     parser.add_argument("--dark", action="store_true", help="use a dark palette")
+    parser.add_argument(
+        "--lang",
+        metavar="CODE",
+        help="language: en, nb, da, fi (x-pseudo: every text longer and accented, to find clipped or "
+        "untranslated text); default: the one chosen in Settings, else the system's",
+    )
     parser.add_argument("--smoke", action="store_true", help="start, show the window, and quit (for checks)")
     parser.add_argument("--screenshot", metavar="FILE", type=Path, help="render the window to a PNG and quit")
     parser.add_argument("--select", metavar="REFERENCE", help="with --screenshot: select this payment")
@@ -89,6 +95,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     if not args.screenshot and (problem := _display_problem()) is not None:
         return problem
+    language = args.lang or (None if throwaway else _saved_language())
     size = None
     if args.screenshot:
         width, _, height = str(args.size).partition("x")
@@ -100,10 +107,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         offscreen=bool(args.screenshot),
         size=size,
         show_error_dialogs=not throwaway,
+        language=language,
     )
     if args.startup_marks:
         print("painted", flush=True)
     return _after_first_paint(app, args, window)
+
+
+def _saved_language() -> str | None:
+    """The language chosen in Settings (None: follow the system); a damaged profiles file says nothing."""
+    from epay_desktop.services import ProfileStore, ProfileStoreError
+
+    try:
+        return ProfileStore().language
+    except ProfileStoreError:
+        return None
 
 
 def _display_problem() -> int | None:

@@ -34,10 +34,12 @@ from epay_desktop.cli.output import (
     event_json,
     events_text,
     exit_code_for,
+    money_text,
     payment_json,
     payment_text,
 )
 from epay_desktop.domain import Action, Currency, Money, Payment, cancel_outcome, check_action
+from epay_desktop.i18n import _, ngettext
 from epay_desktop.services import (
     AlreadyPendingError,
     FinishedMeanwhileError,
@@ -60,8 +62,9 @@ async def run(args: argparse.Namespace, connection: Connection, printer: Printer
                 await client.fetch_token()
                 env = connection.environment
                 printer.result(
-                    f"Connected to {env.label} ({env.base_url}) for merchant "
-                    f"{client.merchant_serial_number}: credentials accepted.",
+                    _(
+                        "Connected to {environment} ({base_url}) for merchant {msn}: credentials accepted."
+                    ).format(environment=env.label, base_url=env.base_url, msn=client.merchant_serial_number),
                     {"ok": True, "environment": env.kind, "baseUrl": env.base_url},
                 )
                 return EXIT_OK
@@ -82,7 +85,9 @@ async def run(args: argparse.Namespace, connection: Connection, printer: Printer
             if command == "approve":
                 await client.force_approve(args.reference, phone_number=args.phone)
                 payment = await client.get_payment(args.reference)
-                printer.result(f"Approved.\n{payment_text(payment)}", payment_json(payment))
+                printer.result(
+                    _("Approved.\n{payment}").format(payment=payment_text(payment)), payment_json(payment)
+                )
                 return EXIT_OK
         except OutcomeUnknownError as error:
             printer.error(error)
@@ -90,13 +95,16 @@ async def run(args: argparse.Namespace, connection: Connection, printer: Printer
                 # Kept pending in the CLI journal: the same command resumes it, with this key.
                 again = resume_command(args, error.idempotency_key)
                 printer.note(
-                    f"Idempotency key: {error.idempotency_key}\n"
-                    f"Check with: epay events {error.reference}\n"
-                    f"Finish it safely with (the same key, so it cannot happen twice):\n  {again}"
+                    _(
+                        "Idempotency key: {key}\nCheck with: epay events {reference}\n"
+                        "Finish it safely with (the same key, so it cannot happen twice):\n  {command}"
+                    ).format(key=error.idempotency_key, reference=error.reference, command=again)
                 )
             else:
                 printer.note(
-                    f"Idempotency key: {error.idempotency_key}\nCheck with: epay get {error.reference}"
+                    _("Idempotency key: {key}\nCheck with: epay get {reference}").format(
+                        key=error.idempotency_key, reference=error.reference
+                    )
                 )
             return EXIT_UNKNOWN
         except NeedsDecisionError as error:
@@ -105,9 +113,10 @@ async def run(args: argparse.Namespace, connection: Connection, printer: Printer
         except RetryLaterError as later:
             printer.error(later.error)
             printer.note(
-                f"Nothing was {_DONE[args.command]}. The payment service asks to try again later with the "
-                f"same idempotency key ({later.key}), so it cannot happen twice. When you do, run:\n"
-                f"  {resume_command(args, later.key)}"
+                _(
+                    "Nothing moved. The payment service asks to try again later with the same idempotency "
+                    "key ({key}), so it cannot happen twice. When you do, run:\n  {command}"
+                ).format(key=later.key, command=resume_command(args, later.key))
             )
             return exit_code_for(later.error)
         except JournalRefusalError as refused:
@@ -126,9 +135,6 @@ class RetryLaterError(Exception):
         self.key = key
 
 
-_DONE = {"cancel": "cancelled", "capture": "captured", "refund": "refunded"}
-
-
 def _confirmed(prompt: str, printer: Printer, stdin: TextIO) -> bool:
     printer.prompt(prompt)
     answer = stdin.readline()
@@ -143,28 +149,50 @@ async def _cancel(
     reference = args.reference
     async with await open_journal(args, client) as journal:
         resumed = await pending_same(journal, Operation.CANCEL, reference, None, args.key)
-        where = "PRODUCTION — real money. " if connection.environment.is_production else ""
+        production = connection.environment.is_production
         payment = None
         if resumed is None:
             payment = await client.get_payment(reference)
             outcome = cancel_outcome(payment)
             if outcome is None:
                 check = check_action(payment, Action.CANCEL)
-                printer.error(f"Nothing to cancel on {reference}: {check.reason}")
+                printer.error(
+                    _("Nothing to cancel on {reference}: {reason}").format(
+                        reference=reference, reason=check.reason
+                    )
+                )
                 return EXIT_REFUSED
-            printer.note(f"{where}Cancel {reference}: {outcome.describe()} This cannot be undone.")
+            if production:
+                text = _("PRODUCTION — real money. Cancel {reference}: {outcome} This cannot be undone.")
+            else:
+                text = _("Cancel {reference}: {outcome} This cannot be undone.")
+            printer.note(text.format(reference=reference, outcome=outcome.describe()))
         else:
             # Its effect may already be there: no local check, the event log and the API answer for it.
-            printer.note(f"{where}Finish the earlier cancel of {reference}. This cannot be undone.")
-        if not args.yes and not _confirmed(f"Cancel {reference}? [y/N] ", printer, stdin):
-            printer.error("Not confirmed: nothing was cancelled.")
+            if production:
+                text = _(
+                    "PRODUCTION — real money. Finish the earlier cancel of {reference}. "
+                    "This cannot be undone."
+                )
+            else:
+                text = _("Finish the earlier cancel of {reference}. This cannot be undone.")
+            printer.note(text.format(reference=reference))
+        if not args.yes and not _confirmed(
+            _("Cancel {reference}? [y/N] ").format(reference=reference), printer, stdin
+        ):
+            printer.error(_("Not confirmed: nothing was cancelled."))
             return EXIT_REFUSED
         done = await _send(args, journal, Operation.CANCEL, resumed, payment, printer)
     data = payment_json(done.payment) | {
         "released": done.moved.to_json(),
         "idempotencyKey": done.intent.idempotency_key,
     }
-    printer.result(f"Cancelled: {done.moved.plain()} released.\n{payment_text(done.payment)}", data)
+    printer.result(
+        _("Cancelled: {amount} released.\n{payment}").format(
+            amount=money_text(done.moved), payment=payment_text(done.payment)
+        ),
+        data,
+    )
     return EXIT_OK
 
 
@@ -180,14 +208,21 @@ async def _capture_or_refund(args: argparse.Namespace, client: EPaymentClient, p
             amount = Money.parse(args.amount, payment.currency)  # MoneyError (a ValueError): usage, exit 2
             check = check_action(payment, Action(args.command))
             if not check.allowed or amount > check.amount:
-                done_word = "captured" if operation is Operation.CAPTURE else "refunded"
-                reason = check.reason or f"at most {check.amount.plain()} can be {done_word} now."
-                printer.error(f"Cannot {args.command} {amount.plain()} on {payment.reference}: {reason}")
+                most = money_text(check.amount)
+                if operation is Operation.CAPTURE:
+                    reason = check.reason or _("at most {amount} can be captured now.").format(amount=most)
+                    text = _("Cannot capture {amount} on {reference}: {reason}")
+                else:
+                    reason = check.reason or _("at most {amount} can be refunded now.").format(amount=most)
+                    text = _("Cannot refund {amount} on {reference}: {reason}")
+                printer.error(
+                    text.format(amount=money_text(amount), reference=payment.reference, reason=reason)
+                )
                 return EXIT_REFUSED
         done = await _send(args, journal, operation, resumed, payment, printer, amount=amount)
-    verb = "Captured" if operation is Operation.CAPTURE else "Refunded"
+    moved = _("Captured {amount}.") if operation is Operation.CAPTURE else _("Refunded {amount}.")
     data = payment_json(done.payment) | {"idempotencyKey": done.intent.idempotency_key}
-    printer.result(f"{verb} {done.moved.plain()}.\n{payment_text(done.payment)}", data)
+    printer.result(f"{moved.format(amount=money_text(done.moved))}\n{payment_text(done.payment)}", data)
     return EXIT_OK
 
 
@@ -253,9 +288,12 @@ async def _create(args: argparse.Namespace, client: EPaymentClient, printer: Pri
         return_url=return_url,
         idempotency_key=key,
     )
-    text = f"Created {created.reference} for {amount.plain()}."
+    text = _("Created {reference} for {amount}.").format(
+        reference=created.reference, amount=money_text(amount)
+    )
     if created.redirect_url:
-        text += f"\nSend the customer to: {created.redirect_url}"
+        link = _("Send the customer to: {url}").format(url=created.redirect_url)
+        text = f"{text}\n{link}"
     printer.result(
         text,
         {"reference": created.reference, "redirectUrl": created.redirect_url, "idempotencyKey": key},
@@ -268,19 +306,30 @@ async def _sandbox_command(args: argparse.Namespace, connection: Connection, pri
     async with connection.controls() as controls:
         if args.command == "list":
             items, total = await controls.list_payments(msn, limit=max(1, min(args.limit, 1000)))
-            lines = [f"{total} payment(s) for merchant {msn}:"]
+            lines = [
+                ngettext(
+                    "{count} payment for merchant {msn}:", "{count} payments for merchant {msn}:", total
+                ).format(count=total, msn=msn)
+            ]
             for item in items:
                 try:
                     payment = parse_payment(item)
                 except MalformedResponseError as exc:
-                    lines.append(f"  {item.get('reference', '?')}: unreadable ({exc})")
+                    lines.append(
+                        _("  {reference}: unreadable ({problem})").format(
+                            reference=item.get("reference", "?"), problem=exc
+                        )
+                    )
                     continue
                 lines.append(
-                    f"  {payment.reference:<40} {payment.display_state:<11} {payment.amount.plain():>14}"
+                    f"  {payment.reference:<40} {payment.display_state:<11} {money_text(payment.amount):>14}"
                     f"  {item.get('paymentDescription', '')}"
                 )
             printer.result("\n".join(lines), {"items": items, "total": total})
             return EXIT_OK
         payment = await controls.customer(msn, args.reference, args.action)
-        printer.result(f"Customer: {args.action}.\n{payment_text(payment)}", payment_json(payment))
+        printer.result(
+            _("Customer: {action}.\n{payment}").format(action=args.action, payment=payment_text(payment)),
+            payment_json(payment),
+        )
         return EXIT_OK

@@ -12,6 +12,7 @@ import httpx
 from epay_desktop.api import Credentials, Environment, EPaymentClient, NotAllowedError, SandboxControls
 from epay_desktop.cli.output import ConfigError
 from epay_desktop.domain import Currency
+from epay_desktop.i18n import _
 
 SANDBOX_MSN = "123456"
 DEMO_CURRENCY = {"123456": Currency.NOK, "223344": Currency.DKK, "334455": Currency.EUR}
@@ -29,7 +30,7 @@ class Connection:
 
     def controls(self) -> SandboxControls:
         if self.environment.kind != "sandbox":
-            raise NotAllowedError("This command works only with the sandbox (--env sandbox).")
+            raise NotAllowedError(_("This command works only with the sandbox (--env sandbox)."))
         return SandboxControls(self.environment.base_url, transport=self.transport)
 
 
@@ -54,15 +55,17 @@ def connect(args: argparse.Namespace, environ: dict[str, str] | os._Environ[str]
             return Connection(Environment.sandbox(args.base_url), credentials, None)
         return Connection(Environment.sandbox(), credentials, in_process_sandbox())
     if args.base_url:
-        raise ConfigError("--base-url is for a sandbox; Test and Production have fixed addresses.")
+        raise ConfigError(_("--base-url is for a sandbox; Test and Production have fixed addresses."))
     values = {name: environ.get(name, "").strip() for name in ENV_VARS}
     if args.msn:
         values["EPAY_MSN"] = args.msn
     missing = [name for name, value in values.items() if not value]
     if missing:
         raise ConfigError(
-            f"the {args.env} environment needs credentials: set {', '.join(missing)} "
-            "(and EPAY_MSN or --msn for the merchant serial number)."
+            _(
+                "the {env} environment needs credentials: set {missing} (and EPAY_MSN or --msn for the "
+                "merchant serial number)."
+            ).format(env=args.env, missing=", ".join(missing))
         )
     try:
         credentials = Credentials(

@@ -35,6 +35,8 @@ from epay_desktop.cli.output import (
 )
 from epay_desktop.cli.webhooks import add_webhook_commands, run_webhooks, webhooks_client
 from epay_desktop.domain import REFERENCE_PATTERN, Currency, Money, MoneyError
+from epay_desktop.i18n import _, set_language, system_languages
+from epay_desktop.paths import resource
 from epay_desktop.services import RegisterError
 
 MONEY_COMMANDS = ("cancel", "capture", "refund", "create")
@@ -43,7 +45,7 @@ MONEY_COMMANDS = ("cancel", "capture", "refund", "create")
 def _reference(text: str) -> str:
     if not REFERENCE_PATTERN.fullmatch(text):
         raise argparse.ArgumentTypeError(
-            f"{text!r} is not a payment reference (8 to 64 letters, digits or dashes)"
+            _("{text!r} is not a payment reference (8 to 64 letters, digits or dashes)").format(text=text)
         )
     return text
 
@@ -73,79 +75,112 @@ def _amount(text: str) -> str:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="epay",
-        description="Look at and move Vipps MobilePay ePayment payments. Talks to the built-in sandbox "
-        "unless --env says otherwise.",
-        epilog="Exit codes: 0 ok, 1 refused, 2 usage, 3 outcome unknown (check the event log), "
-        "4 network or configuration.",
+        description=_(
+            "Look at and move Vipps MobilePay ePayment payments. Talks to the built-in sandbox unless "
+            "--env says otherwise."
+        ),
+        epilog=_(
+            "Exit codes: 0 ok, 1 refused, 2 usage, 3 outcome unknown (check the event log), 4 network or "
+            "configuration."
+        ),
     )
     parser.add_argument("--version", action="version", version=f"epay {__version__}")
     parser.add_argument("--env", choices=("sandbox", "test", "production"), default="sandbox")
     parser.add_argument(
-        "--base-url", type=_base_url, help="a sandbox elsewhere, e.g. http://127.0.0.1:8787 (sandbox only)"
+        "--base-url",
+        type=_base_url,
+        help=_("a sandbox elsewhere, e.g. http://127.0.0.1:8787 (sandbox only)"),
     )
-    parser.add_argument("--msn", help="merchant serial number (default: EPAY_MSN, or 123456 in the sandbox)")
-    parser.add_argument("--json", action="store_true", help="machine-readable output on stdout")
+    parser.add_argument(
+        "--msn", help=_("merchant serial number (default: EPAY_MSN, or 123456 in the sandbox)")
+    )
+    parser.add_argument("--json", action="store_true", help=_("machine-readable output on stdout"))
+    parser.add_argument(
+        "--lang",
+        metavar=_("CODE"),
+        help=_("language of the output for people: en, nb, da, fi (default: the system's)"),
+    )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    sub.add_parser("token", help="test the connection: fetch an access token")
-    get = sub.add_parser("get", help="show a payment and what can still be done with it")
+    sub.add_parser("token", help=_("test the connection: fetch an access token"))
+    get = sub.add_parser("get", help=_("show a payment and what can still be done with it"))
     get.add_argument("reference", type=_reference)
-    events = sub.add_parser("events", help="show a payment's event log")
+    events = sub.add_parser("events", help=_("show a payment's event log"))
     events.add_argument("reference", type=_reference)
 
-    cancel = sub.add_parser("cancel", help="cancel (release what is not captured); asks first")
+    cancel = sub.add_parser("cancel", help=_("cancel (release what is not captured); asks first"))
     cancel.add_argument("reference", type=_reference)
-    cancel.add_argument("--yes", action="store_true", help="do not ask for confirmation")
-    cancel.add_argument("--transaction-only", action="store_true", help="only if not yet approved")
+    cancel.add_argument("--yes", action="store_true", help=_("do not ask for confirmation"))
+    cancel.add_argument("--transaction-only", action="store_true", help=_("only if not yet approved"))
     moves = [cancel]
     for name, text in (("capture", "capture AMOUNT (e.g. 12.50)"), ("refund", "refund AMOUNT (e.g. 12.50)")):
         command = sub.add_parser(name, help=text)
         command.add_argument("reference", type=_reference)
-        command.add_argument("amount", type=_amount, help="in kroner/euro, e.g. 12.50 or 12,50")
+        command.add_argument("amount", type=_amount, help=_("in kroner/euro, e.g. 12.50 or 12,50"))
         command.add_argument(
             "--again",
             action="store_true",
-            help=f"send it even though the same {name} of the same amount succeeded minutes ago",
+            help=_("send it even though the same operation of the same amount succeeded minutes ago"),
         )
         moves.append(command)
     for command in moves:
         command.add_argument(
             "--key",
-            help="idempotency key (repeat a call whose outcome was unknown or that must be retried)",
+            help=_("idempotency key (repeat a call whose outcome was unknown or that must be retried)"),
         )
         command.add_argument(
             "--resend",
             action="store_true",
-            help="send an unfinished operation again with its key even if it may have reached the server "
-            "more than 24 hours ago (its event log is read first)",
+            help=_(
+                "send an unfinished operation again with its key even if it may have reached the server "
+                "more than 24 hours ago (its event log is read first)"
+            ),
         )
 
-    create = sub.add_parser("create", help="create a payment")
-    create.add_argument("amount", type=_amount, help="in kroner/euro, e.g. 12.50 or 12,50")
+    create = sub.add_parser("create", help=_("create a payment"))
+    create.add_argument("amount", type=_amount, help=_("in kroner/euro, e.g. 12.50 or 12,50"))
     create.add_argument("--description", "-d", required=True)
-    create.add_argument("--reference", type=_reference, help="default: a new epay-… reference")
+    create.add_argument("--reference", type=_reference, help=_("default: a new epay-… reference"))
     create.add_argument("--currency", choices=[c.value for c in Currency])
-    create.add_argument("--phone", help="customer's phone number, e.g. 4791234567")
-    create.add_argument("--flow", choices=USER_FLOWS, default=None, help="default: PUSH_MESSAGE with --phone")
+    create.add_argument("--phone", help=_("customer's phone number, e.g. 4791234567"))
+    create.add_argument(
+        "--flow", choices=USER_FLOWS, default=None, help=_("default: PUSH_MESSAGE with --phone")
+    )
     create.add_argument("--return-url")
-    create.add_argument("--key", help="idempotency key")
+    create.add_argument("--key", help=_("idempotency key"))
 
-    approve = sub.add_parser("approve", help="approve as the customer would (Test and sandbox only)")
+    approve = sub.add_parser("approve", help=_("approve as the customer would (Test and sandbox only)"))
     approve.add_argument("reference", type=_reference)
     approve.add_argument("--phone")
 
-    listing = sub.add_parser("list", help="list the sandbox's payments (sandbox only)")
+    listing = sub.add_parser("list", help=_("list the sandbox's payments (sandbox only)"))
     listing.add_argument("--limit", type=int, default=50)
-    customer = sub.add_parser("customer", help="play the customer's part (sandbox only)")
+    customer = sub.add_parser("customer", help=_("play the customer's part (sandbox only)"))
     customer.add_argument("reference", type=_reference)
     customer.add_argument("action", choices=CUSTOMER_ACTIONS)
     add_webhook_commands(sub)
     return parser
 
 
+def _requested_language(argv: Sequence[str]) -> str | None:
+    """``--lang CODE`` or ``--lang=CODE`` among the arguments (read before the parser, which speaks it)."""
+    for index, arg in enumerate(argv):
+        if arg == "--lang" and index + 1 < len(argv):
+            return argv[index + 1]
+        if arg.startswith("--lang="):
+            return arg.partition("=")[2]
+    return None
+
+
 def main(argv: Sequence[str] | None = None, *, stdin: TextIO | None = None) -> int:
     from epay_desktop.cli.commands import run
 
+    # The language comes first: the help and every message below are in it.
+    set_language(
+        _requested_language(sys.argv[1:] if argv is None else argv),
+        resource("translations"),
+        system_languages(),
+    )
     parser = build_parser()
     try:
         args = parser.parse_args(argv)

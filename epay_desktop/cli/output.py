@@ -18,7 +18,8 @@ from epay_desktop.api import (
     OutcomeUnknownError,
     redact,
 )
-from epay_desktop.domain import Action, Payment, PaymentEvent, check_action
+from epay_desktop.domain import Action, Money, Payment, PaymentEvent, check_action
+from epay_desktop.i18n import _, formats
 
 EXIT_OK, EXIT_REFUSED, EXIT_USAGE, EXIT_UNKNOWN, EXIT_NETWORK = 0, 1, 2, 3, 4
 
@@ -96,38 +97,53 @@ def error_json(error: BaseException) -> dict[str, Any]:
     return data
 
 
+def money_text(money: Money) -> str:
+    """Money for people in the language in use ("1 234,50 kr"); ``--json`` keeps minor units."""
+    return formats.money_text(money.value, money.currency.value, money.currency.minor_digits)
+
+
+def _table(rows: list[tuple[str, str]]) -> list[str]:
+    """Labels padded to the longest one (translations differ in length)."""
+    width = max(len(label) for label, _value in rows) + 2
+    return [f"  {(label + ':').ljust(width)}{value}" for label, value in rows]
+
+
 def payment_text(payment: Payment) -> str:
     agg = payment.aggregate
-    lines = [
-        f"Payment {payment.reference}",
-        f"  State:       {payment.display_state}",
-        f"  Amount:      {payment.amount.plain()}",
-        f"  Authorized:  {agg.authorized.plain()}",
-        f"  Captured:    {agg.captured.plain()}",
-        f"  Cancelled:   {agg.cancelled.plain()}",
-        f"  Refunded:    {agg.refunded.plain()}",
+    rows = [
+        (_("State"), payment.display_state),
+        (_("Amount"), money_text(payment.amount)),
+        (_("Authorized"), money_text(agg.authorized)),
+        (_("Captured"), money_text(agg.captured)),
+        (_("Cancelled"), money_text(agg.cancelled)),
+        (_("Refunded"), money_text(agg.refunded)),
     ]
     if payment.psp_reference:
-        lines.append(f"  PSP ref:     {payment.psp_reference}")
+        rows.append((_("PSP reference"), payment.psp_reference))
     if payment.redirect_url:
-        lines.append(f"  Redirect:    {payment.redirect_url}")
+        rows.append((_("Redirect"), payment.redirect_url))
+    can = {Action.CANCEL: _("Can cancel"), Action.CAPTURE: _("Can capture"), Action.REFUND: _("Can refund")}
     for action in Action:
         check = check_action(payment, action)
-        label = f"  Can {action.value}:".ljust(15)
-        lines.append(f"{label}yes, {check.amount.plain()}" if check.allowed else f"{label}no: {check.reason}")
-    return "\n".join(lines)
+        answer = (
+            _("yes, {amount}").format(amount=money_text(check.amount))
+            if check.allowed
+            else _("no: {reason}").format(reason=check.reason)
+        )
+        rows.append((can[action], answer))
+    title = _("Payment {reference}").format(reference=payment.reference)
+    return "\n".join([title, *_table(rows)])
 
 
 def events_text(events: list[PaymentEvent]) -> str:
     if not events:
-        return "No events."
-    rows = [("When (UTC)", "Event", "Amount", "OK", "Idempotency key")]
+        return _("No events.")
+    rows = [(_("When (UTC)"), _("Event"), _("Amount"), _("OK"), _("Idempotency key"))]
     for e in events:
         stamp = e.timestamp.astimezone(UTC) if e.timestamp and e.timestamp.tzinfo else e.timestamp
         when = stamp.strftime("%Y-%m-%d %H:%M:%S") if stamp else "?"
-        rows.append(
-            (when, e.display_name, e.amount.plain(), "yes" if e.success else "NO", e.idempotency_key or "")
-        )
+        success = _("yes") if e.success else _("NO")
+        rows.append((when, e.display_name, money_text(e.amount), success, e.idempotency_key or ""))
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     return "\n".join(
         "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip() for row in rows

@@ -7,6 +7,8 @@ and nothing else of ``epay_desktop`` may be imported here (import-linter enforce
 
 from __future__ import annotations
 
+from epay_desktop.domain.business import BADGE_COLOURS, BusinessState, business_state, state_sentence
+from epay_desktop.domain.country import COUNTRIES, Country, country_for, with_country_code
 from epay_desktop.domain.events import apply_event
 from epay_desktop.domain.money import Currency, Money, MoneyError
 from epay_desktop.domain.payment import (
@@ -25,19 +27,24 @@ from epay_desktop.domain.rules import (
     cancel_outcome,
     capturable,
     check_action,
+    projected,
     refundable,
     releasable,
 )
 from epay_desktop.domain.tracked import STALE_AFTER, TrackedPayment
 
 __all__ = [
+    "BADGE_COLOURS",
+    "COUNTRIES",
     "LAPSE_WARNING",
     "REFERENCE_PATTERN",
     "STALE_AFTER",
     "Action",
     "ActionCheck",
     "Aggregate",
+    "BusinessState",
     "CancelOutcome",
+    "Country",
     "Currency",
     "EventName",
     "Guarantee",
@@ -48,11 +55,16 @@ __all__ = [
     "State",
     "TrackedPayment",
     "apply_event",
+    "business_state",
     "cancel_outcome",
     "capturable",
     "capture_guarantee",
     "check_action",
+    "country_for",
     "is_valid_reference",
+    "projected",
     "refundable",
     "releasable",
+    "state_sentence",
+    "with_country_code",
 ]

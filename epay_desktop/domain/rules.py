@@ -11,10 +11,12 @@ The buttons, the bars, the dialog text and the command line all read these funct
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from epay_desktop.domain.money import Money
 from epay_desktop.domain.payment import Payment, State
+from epay_desktop.i18n import _
+from epay_desktop.i18n.formats import money_text
 
 
 class Action(enum.StrEnum):
@@ -66,41 +68,48 @@ def check_action(payment: Payment, action: Action) -> ActionCheck:
             action,
             False,
             zero,
-            f"The payment is in a state this app does not know ({payment.display_state}); "
-            "refresh it or use the merchant portal.",
+            _(
+                "The payment is in a state this app does not know ({state}); "
+                "refresh it or use the merchant portal."
+            ).format(state=payment.display_state),
         )
     if state.is_closed:
+        closed = {
+            State.ABORTED: _("The customer aborted the payment: nothing can change it."),
+            State.EXPIRED: _("The payment expired: nothing can change it."),
+            State.TERMINATED: _("The payment is terminated: nothing can change it."),
+        }
         return ActionCheck(
-            action, False, zero, f"The payment is {state.value.lower()}: nothing can change it."
+            action, False, zero, closed.get(state, _("The payment is closed: nothing can change it."))
         )
     if action is Action.CANCEL:
         amount = releasable(payment)
         if amount:
             return ActionCheck(action, True, amount)
         if agg.cancelled:
-            return ActionCheck(action, False, zero, "Already cancelled: the remainder was released.")
+            return ActionCheck(action, False, zero, _("Already cancelled: the remainder was released."))
         if agg.captured and agg.captured >= agg.authorized:
-            return ActionCheck(action, False, zero, "Fully captured: refund instead.")
-        return ActionCheck(action, False, zero, "Nothing is reserved that a cancel could release.")
+            return ActionCheck(action, False, zero, _("Fully captured: refund instead."))
+        return ActionCheck(action, False, zero, _("Nothing is reserved that a cancel could release."))
     if action is Action.CAPTURE:
         if state is State.CREATED:
-            return ActionCheck(action, False, zero, "The customer has not approved the payment yet.")
+            return ActionCheck(action, False, zero, _("The customer has not approved the payment yet."))
         amount = capturable(payment)
         if amount:
             return ActionCheck(action, True, amount)
         if agg.cancelled:
             return ActionCheck(
-                action, False, zero, "The remainder was cancelled: nothing more can be captured."
+                action, False, zero, _("The remainder was cancelled: nothing more can be captured.")
             )
-        return ActionCheck(action, False, zero, "Fully captured.")
+        return ActionCheck(action, False, zero, _("Fully captured."))
     if state is State.CREATED:
-        return ActionCheck(action, False, zero, "Nothing has been captured yet.")
+        return ActionCheck(action, False, zero, _("Nothing has been captured yet."))
     amount = refundable(payment)
     if amount:
         return ActionCheck(action, True, amount)
     if agg.captured:
-        return ActionCheck(action, False, zero, "Everything captured has been refunded.")
-    return ActionCheck(action, False, zero, "Nothing has been captured yet.")
+        return ActionCheck(action, False, zero, _("Everything captured has been refunded."))
+    return ActionCheck(action, False, zero, _("Nothing has been captured yet."))
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,19 +121,27 @@ class CancelOutcome:
     captured_kept: Money
 
     def describe(self) -> str:
+        """What the cancel does, for the confirmation, with the money in the person's language."""
+        released = _money(self.released)
         if self.state_after is State.TERMINATED:
-            return (
-                f"{self.released.plain()} will be released to the customer. The payment becomes TERMINATED."
-            )
+            return _(
+                "{released} will be released to the customer. The payment is closed (TERMINATED)."
+            ).format(released=released)
         if self.captured_kept:
-            return (
-                f"{self.released.plain()} will be released to the customer. The payment stays AUTHORIZED; "
-                f"the {self.captured_kept.plain()} already captured is not touched."
+            return _(
+                "{released} will be released to the customer. The {captured} already captured is not "
+                "touched and can still be refunded."
+            ).format(
+                released=released,
+                captured=money_text(self.captured_kept.value, self.captured_kept.currency.value),
             )
-        return (
-            f"{self.released.plain()} will be released to the customer. "
-            "The payment stays AUTHORIZED with nothing left to capture."
+        return _("{released} will be released to the customer. Nothing will be left to capture.").format(
+            released=released
         )
+
+
+def _money(money: Money) -> str:
+    return money_text(money.value, money.currency.value, money.currency.minor_digits)
 
 
 def cancel_outcome(payment: Payment) -> CancelOutcome | None:
@@ -134,3 +151,17 @@ def cancel_outcome(payment: Payment) -> CancelOutcome | None:
         return None
     state_after = State.TERMINATED if payment.state is State.CREATED else State.AUTHORIZED
     return CancelOutcome(check.amount, state_after, payment.aggregate.captured)
+
+
+def projected(payment: Payment, action: Action, amount: Money) -> Payment:
+    """The payment as it would be after ``action`` of ``amount`` (for the "after" picture of a
+    confirmation; the API's answer is what is shown afterwards). A cancel releases what is releasable,
+    whatever ``amount``."""
+    agg = payment.aggregate
+    if action is Action.CAPTURE:
+        return replace(payment, aggregate=replace(agg, captured=agg.captured + amount))
+    if action is Action.REFUND:
+        return replace(payment, aggregate=replace(agg, refunded=agg.refunded + amount))
+    if payment.state is State.CREATED:
+        return replace(payment, state=State.TERMINATED)
+    return replace(payment, aggregate=replace(agg, cancelled=agg.cancelled + releasable(payment)))

@@ -11,6 +11,7 @@ from typing import ParamSpec, TypeVar
 
 from epay_desktop.api import EPaymentClient, redact
 from epay_desktop.domain import Money
+from epay_desktop.i18n import _
 from epay_desktop.services.changes import ChangeFeed
 from epay_desktop.services.errors import ReadOnlyRegisterError
 from epay_desktop.services.profiles import Profile
@@ -69,8 +70,10 @@ class DeskContext:
         if self.read_only:
             why = "it is damaged" if self.store.db.damage else "it was opened read-only"
             raise ReadOnlyRegisterError(
-                f"Cannot {doing}: the register {self.store.path.name} is open read-only ({why}). "
-                "Nothing was sent. Open a working register to do this."
+                _(
+                    "Cannot {doing}: the register {name} is open read-only ({why}). Nothing was sent. "
+                    "Open a working register to do this."
+                ).format(doing=doing, name=self.store.path.name, why=why)
             )
 
     async def db(self, work: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 
 from epay_desktop.api import EPaymentError, NotSentError, RefusedError, new_idempotency_key
 from epay_desktop.domain import Aggregate, Money, Payment, State, TrackedPayment
+from epay_desktop.i18n import _
 from epay_desktop.services.context import DeskContext
 from epay_desktop.services.errors import DeskInputError, said
 from epay_desktop.services.tracking import RegisterTracking
@@ -46,15 +47,19 @@ class Creation:
         description = description.strip()
         phone = re.sub(r"[\s+()-]", "", phone_number or "") or None
         if user_flow not in USER_FLOWS:
-            raise DeskInputError(f"Unknown way to reach the customer {user_flow!r}.")
+            raise DeskInputError(
+                _("Unknown way to reach the customer {user_flow!r}.").format(user_flow=user_flow)
+            )
         if not 3 <= len(description) <= 100:
-            raise DeskInputError("The description must be 3 to 100 characters.")
+            raise DeskInputError(_("The description must be 3 to 100 characters."))
         if amount.value <= 0:
-            raise DeskInputError("The amount must be more than zero.")
+            raise DeskInputError(_("The amount must be more than zero."))
         if user_flow == "PUSH_MESSAGE" and (phone is None or not PHONE_PATTERN.fullmatch(phone)):
             raise DeskInputError(
-                "A push message needs the customer's phone number with country code, 9 to 15 digits "
-                "(for example 4791234567)."
+                _(
+                    "A push message needs the customer's phone number with country code, 9 to 15 digits "
+                    "(for example 4791234567)."
+                )
             )
         reference = new_reference()
         now = datetime.now(UTC)

@@ -203,18 +203,33 @@ class PaymentDesk:
     async def import_csv(self, path: Path) -> ImportReport:
         return await self.tracking.import_csv(path)
 
+    async def remove_payments(self, references: Iterable[str]) -> list[TrackedPayment]:
+        """Take payments out of the register (never the API); the rows as they were, for undo."""
+        return await self.tracking.remove(references)
+
+    async def restore_payments(self, rows: Iterable[TrackedPayment]) -> list[str]:
+        """Undo ``remove_payments``."""
+        return await self.tracking.restore(rows)
+
     # --- money moves --------------------------------------------------------------------------------
 
-    async def cancel(self, reference: str, *, expected_release: Money | None = None) -> CancelResult:
-        return await self.moves.cancel(reference, expected_release=expected_release)
+    async def cancel(
+        self, reference: str, *, expected_release: Money | None = None, reason: str = ""
+    ) -> CancelResult:
+        return await self.moves.cancel(reference, expected_release=expected_release, reason=reason)
 
-    async def capture(self, reference: str, amount: Money, *, again: bool = False) -> OperationResult:
+    async def capture(
+        self, reference: str, amount: Money, *, key: str | None = None, reason: str = "", again: bool = False
+    ) -> OperationResult:
         """``RepeatNotConfirmedError`` (nothing sent) when the same amount was captured on the payment
-        minutes ago, unless ``again`` (the person confirmed a second one)."""
-        return await self.moves.capture(reference, amount, again=again)
+        minutes ago, unless ``again`` (the person confirmed a second one); ``key`` and ``reason`` as for
+        ``MoneyMoves.capture``."""
+        return await self.moves.capture(reference, amount, key=key, reason=reason, again=again)
 
-    async def refund(self, reference: str, amount: Money, *, again: bool = False) -> OperationResult:
-        return await self.moves.refund(reference, amount, again=again)
+    async def refund(
+        self, reference: str, amount: Money, *, key: str | None = None, reason: str = "", again: bool = False
+    ) -> OperationResult:
+        return await self.moves.refund(reference, amount, key=key, reason=reason, again=again)
 
     def busy_references(self) -> frozenset[str]:
         """Payments with a money-moving call committed and in flight in this desk (it will finish and
@@ -254,6 +269,12 @@ class PaymentDesk:
         """The newest ``limit`` audit lines, newest first."""
         return await self._db(self.store.audit.entries, limit)
 
+    async def export_payments_csv(self, rows: Iterable[TrackedPayment], path: Path) -> int:
+        """The list as shown (``rows``) to a CSV file (formula-safe); reads nothing, writes no register."""
+        from epay_desktop.services.exporting import write_payments_csv
+
+        return await asyncio.to_thread(write_payments_csv, list(rows), Path(path))
+
     async def export_audit_csv(self, path: Path) -> int:  # reads only: fine when read-only
         return await self._db(self.store.audit.export_csv, Path(path))
 
@@ -261,4 +282,18 @@ class PaymentDesk:
         return await self._db(self.store.journal.all, limit)
 
     async def pending_intents(self) -> list[Intent]:
-        return await self.engine.pending()
+        # Also those begun under the profile's earlier name (the register follows a renamed profile).
+        return await self.engine.pending(everywhere=True)
+
+    async def check_pending(self, reference: str) -> tuple[list[str], int]:
+        """Settle ``reference``'s intents without a known outcome from its event log (nothing is sent):
+        the messages of those the log settled, and how many stay pending."""
+        messages: list[str] = []
+        left = 0
+        for intent in await self.engine.pending(reference=reference, everywhere=True):
+            settled = await self.engine.settle(intent, None, source="recovery")
+            if settled is None:
+                left += 1
+            else:
+                messages.append(settled.message)
+        return messages, left

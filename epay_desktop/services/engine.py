@@ -33,8 +33,10 @@ from datetime import UTC, datetime, timedelta
 from typing import ParamSpec, Protocol, TypeVar
 
 from epay_desktop.api import (
+    ApiError,
     EPaymentClient,
     EPaymentError,
+    MalformedResponseError,
     NotSentError,
     OutcomeUnknownError,
     RefusedError,
@@ -61,6 +63,7 @@ from epay_desktop.store import (
     IntentStatus,
     JournalRecords,
     Operation,
+    RecentlyConfirmedError,
     RegisterError,
 )
 
@@ -152,15 +155,15 @@ class SendEngine:
         amount: Money | None,
         *,
         key: str | None = None,
+        reason: str = "",
         again: bool = False,
     ) -> Intent:
         """Commit the intent durably (only then may it be sent). ``AlreadyPendingError`` when another
         intent on the payment has no outcome yet; ``KeyAlreadyUsedError`` when ``key`` names another
         operation (a refused intent begun again with its own key is reopened by the journal);
         ``RepeatNotConfirmedError`` when the same capture or refund (same amount) succeeded on the
-        payment less than ``REPEAT_WINDOW`` ago, unless ``again`` (the person confirmed a second one)."""
-        if not again:
-            await self._check_repeat(operation, reference, amount)
+        payment less than ``REPEAT_WINDOW`` ago, unless ``again`` (the person confirmed a second one).
+        ``reason``: why the person does it, kept in the audit line."""
         try:
             return await self._db(
                 self.journal.begin,
@@ -171,7 +174,13 @@ class SendEngine:
                 amount=amount,
                 idempotency_key=key or new_idempotency_key(),
                 os_user=self.operator,
+                # Checked in the journal's write transaction: a success another desk records while this
+                # one waits for the register is seen (a cancel has nothing left to release a second time).
+                repeat_since=None if again else datetime.now(UTC) - REPEAT_WINDOW,
+                audit_detail=redact(reason.strip())[:200],
             )
+        except RecentlyConfirmedError as error:
+            raise RepeatNotConfirmedError(error.intent) from None
         except IntentPendingError as error:
             raise AlreadyPendingError(error.intent) from None
         except IdempotencyKeyUsedError as error:
@@ -185,27 +194,13 @@ class SendEngine:
         before: Payment | None,
         *,
         key: str | None = None,
+        reason: str = "",
         source: str = "operation",
         transaction_only: bool = False,
         again: bool = False,
     ) -> SendResult:
-        intent = await self.begin(operation, reference, amount, key=key, again=again)
+        intent = await self.begin(operation, reference, amount, key=key, reason=reason, again=again)
         return await self.send(intent, before, source=source, transaction_only=transaction_only)
-
-    async def _check_repeat(self, operation: Operation, reference: str, amount: Money | None) -> None:
-        if operation is Operation.CANCEL or amount is None:
-            return  # a cancel releases what is left: a second one has nothing to release
-        recent = await self._db(
-            self.journal.confirmed_since,
-            profile=self.profile,
-            msn=self.msn,
-            reference=reference,
-            operation=operation,
-            since=datetime.now(UTC) - REPEAT_WINDOW,
-        )
-        same = [intent for intent in recent if intent.amount == amount]
-        if same:
-            raise RepeatNotConfirmedError(same[0])
 
     # --- send and classify ------------------------------------------------------------------------------
 
@@ -252,6 +247,18 @@ class SendEngine:
             settled = await self.settle(intent, before, source=source)
             if settled is None:
                 raise
+            return settled
+        if attempts == 1 and not _shows(intent, before, answer):
+            # A first send's success for this payment whose amounts do not include this operation (an
+            # older answer replayed by something in between) confirms nothing: the event log decides.
+            # (A resend's answer may be the API's replay of the first, as it was then: not checked.)
+            settled = await self.settle(intent, before, source=source)
+            if settled is None:
+                unseen = MalformedResponseError(
+                    f"The success answer to the {intent.operation.value} of {intent.reference} does not "
+                    "include it (its amounts are older than the payment read before it was sent)."
+                )
+                raise _unknown(intent, unseen, attempts)
             return settled
         return await self._confirmed(intent, before, answer, resumed=resumed, source=source)
 
@@ -326,8 +333,9 @@ class SendEngine:
         self, intent: Intent, before: Payment | None, error: RefusedError, attempts: int, source: str
     ) -> SendResult:
         """The API refused a resend of ``intent``: read the event log again. It shows the effect:
-        RECONCILED (returned). It shows nothing: FAILED, saying so, and ``error`` is raised. It cannot be
-        read: the intent stays pending and ``OutcomeUnknownError`` is raised (nothing is claimed)."""
+        RECONCILED (returned). It shows nothing: FAILED, saying so, and ``error`` is raised; unless the
+        refusal says an operation holds the payment (maybe this one's earlier attempt). That, or a log
+        that cannot be read: the intent stays pending and ``OutcomeUnknownError`` is raised."""
         try:
             settled = await self.settle(intent, before, source=source, raise_unreadable=True)
         except EPaymentError as unreadable:
@@ -335,6 +343,11 @@ class SendEngine:
             raise _unknown(intent, error, attempts) from error
         if settled is not None:
             return settled
+        if _held(error):
+            # "Another operation holds the payment": that may be this intent's own earlier attempt,
+            # still being processed (sent by another copy of the app, or cut off by our deadline), which
+            # the log cannot show yet. Not "nothing moved": it stays pending until it has ended.
+            raise _unknown(intent, error, attempts) from error
         await self.finish(
             intent,
             IntentStatus.FAILED,
@@ -404,6 +417,24 @@ class SendEngine:
         """This merchant's intents without an outcome: of this profile, or of every profile."""
         profile = None if everywhere else self.profile
         return await self._db(self.journal.pending, profile=profile, msn=self.msn, reference=reference)
+
+
+def _shows(intent: Intent, before: Payment | None, answer: Payment) -> bool:
+    """Whether ``answer`` can be the payment after a capture or refund of ``intent.amount`` on
+    ``before`` (captured and refunded only grow, also when others move money meanwhile). A cancel, or
+    nothing read before: not checked."""
+    if before is None or intent.amount is None or intent.operation is Operation.CANCEL:
+        return True
+    if answer.currency is not intent.amount.currency or before.currency is not intent.amount.currency:
+        return False
+    if intent.operation is Operation.CAPTURE:
+        return answer.aggregate.captured >= before.aggregate.captured + intent.amount
+    return answer.aggregate.refunded >= before.aggregate.refunded + intent.amount
+
+
+def _held(error: RefusedError) -> bool:
+    """The API refused because an operation on the payment is being processed (423, code 6160)."""
+    return isinstance(error, ApiError) and (error.status == 423 or error.error_code == "6160")
 
 
 def _unknown(intent: Intent, last_error: BaseException, attempts: int) -> OutcomeUnknownError:

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from epay_desktop.domain import is_valid_reference
+from epay_desktop.i18n import _
 from epay_desktop.services.results import RejectedItem
 
 SEPARATORS = re.compile(r"[\s,;]+")
@@ -125,13 +126,15 @@ def _decode(raw: bytes, path: Path) -> str:
         except UnicodeDecodeError:
             pass
     if b"\x00" in raw[:4096]:
-        raise CsvImportError(f"{path.name} is not a text file (is it a spreadsheet? Save it as CSV).")
+        raise CsvImportError(
+            _("{name} is not a text file (is it a spreadsheet? Save it as CSV).").format(name=path.name)
+        )
     for encoding in ("utf-8-sig", "cp1252"):
         try:
             return raw.decode(encoding)
         except UnicodeDecodeError:
             continue
-    raise CsvImportError(f"{path.name} is neither UTF-8 nor Windows-1252 text.")
+    raise CsvImportError(_("{name} is neither UTF-8 nor Windows-1252 text.").format(name=path.name))
 
 
 def _delimiter(header_line: str) -> str:
@@ -211,10 +214,16 @@ def _read_text(path: Path) -> str:
     try:
         size = path.stat().st_size
         if size > MAX_CSV_BYTES:
-            raise CsvImportError(f"{path.name} is {size // (1024 * 1024)} MB; the limit is 50 MB.")
+            raise CsvImportError(
+                _("{name} is {size} MB; the limit is 50 MB.").format(
+                    name=path.name, size=size // (1024 * 1024)
+                )
+            )
         raw = path.read_bytes()
     except OSError as error:
-        raise CsvImportError(f"{path.name} cannot be read: {error.strerror or error}.") from error
+        raise CsvImportError(
+            _("{name} cannot be read: {problem}.").format(name=path.name, problem=error.strerror or error)
+        ) from error
     return _decode(raw, path)
 
 
@@ -225,7 +234,7 @@ def parse_csv(path: Path) -> CsvRows:
     lines = LINE_BREAK.split(_read_text(path))
     header_line = next((line for line in lines if line.strip()), None)
     if header_line is None:
-        raise CsvImportError(f"{path.name} is empty.")
+        raise CsvImportError(_("{name} is empty.").format(name=path.name))
     delimiter = _delimiter(header_line)
     header: list[str] | None = None
     ref_col = desc_col = -1
@@ -249,14 +258,18 @@ def parse_csv(path: Path) -> CsvRows:
         if header is None:
             if cells is None:
                 raise CsvImportError(
-                    f"{path.name} line {line}: the header row has broken quoting ({_excerpt(raw)!r})."
+                    _("{name} line {line}: the header row has broken quoting ({raw!r}).").format(
+                        name=path.name, line=line, raw=_excerpt(raw)
+                    )
                 )
             header = [cell.strip().lower() for cell in cells]
             if "reference" not in header:
                 found = ", ".join(repr(c) for c in cells[:6])
                 raise CsvImportError(
-                    f"{path.name} has no 'reference' column in its first row (found {found}). "
-                    "Add a header row with a column named reference."
+                    _(
+                        "{name} has no 'reference' column in its first row (found {found}). Add a header "
+                        "row with a column named reference."
+                    ).format(name=path.name, found=found)
                 )
             ref_col = header.index("reference")
             desc_col = header.index("description") if "description" in header else -1

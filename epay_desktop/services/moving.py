@@ -13,6 +13,7 @@ from collections.abc import Coroutine
 from typing import Any
 
 from epay_desktop.domain import Action, Money, check_action
+from epay_desktop.i18n import _
 from epay_desktop.services.claims import InFlight
 from epay_desktop.services.context import DeskContext
 from epay_desktop.services.engine import SendEngine, SendResult
@@ -44,7 +45,9 @@ class MoneyMoves:
         self.tracking = tracking
         self.engine = engine
 
-    async def cancel(self, reference: str, *, expected_release: Money | None = None) -> CancelResult:
+    async def cancel(
+        self, reference: str, *, expected_release: Money | None = None, reason: str = ""
+    ) -> CancelResult:
         """Cancel (release what is not captured). The payment is read again (GET) right before the
         intent is committed: ``ActionNotPossibleError`` when a cancel can have no effect now, and
         ``StaleConfirmationError`` (with the fresh figures) when ``expected_release`` (what the person
@@ -52,17 +55,29 @@ class MoneyMoves:
         client's ``ApiError`` unchanged when the API refuses, and ``OutcomeUnknownError`` when the answer
         was lost and the event log does not show the cancel yet (the intent stays pending;
         ``recover_pending``, ``resume_intent`` or a new try finishes it)."""
-        done = await self._move(Operation.CANCEL, reference, None, expected_release=expected_release)
+        done = await self._move(
+            Operation.CANCEL, reference, None, expected_release=expected_release, reason=reason
+        )
         return CancelResult(done.tracked, done.moved, done.reconciled, done.message)
 
-    async def capture(self, reference: str, amount: Money, *, again: bool = False) -> OperationResult:
-        """``again``: the person confirmed a second capture of the same amount made minutes after one
-        succeeded (``RepeatNotConfirmedError`` otherwise)."""
-        done = await self._move(Operation.CAPTURE, reference, amount, again=again)
+    async def capture(
+        self, reference: str, amount: Money, *, key: str | None = None, reason: str = "", again: bool = False
+    ) -> OperationResult:
+        """Capture ``amount`` (at most what is capturable now). ``key``: the Idempotency-Key to begin
+        the intent with; the key of a capture the API refused with "try again later" (6280 and the
+        other ``api.retry_with_same_key`` refusals) sends that capture again, reopened by the journal.
+        ``reason``: why, in the person's words, for the audit log. ``again``: the person confirmed a
+        second capture of the same amount made minutes after one succeeded (``RepeatNotConfirmedError``
+        otherwise)."""
+        done = await self._move(Operation.CAPTURE, reference, amount, key=key, reason=reason, again=again)
         return OperationResult(done.tracked, done.moved, done.reconciled, done.message)
 
-    async def refund(self, reference: str, amount: Money, *, again: bool = False) -> OperationResult:
-        done = await self._move(Operation.REFUND, reference, amount, again=again)
+    async def refund(
+        self, reference: str, amount: Money, *, key: str | None = None, reason: str = "", again: bool = False
+    ) -> OperationResult:
+        """Refund ``amount`` (at most what is refundable now); ``key``, ``reason`` and ``again`` as
+        for :meth:`capture`."""
+        done = await self._move(Operation.REFUND, reference, amount, key=key, reason=reason, again=again)
         return OperationResult(done.tracked, done.moved, done.reconciled, done.message)
 
     async def _move(
@@ -72,12 +87,14 @@ class MoneyMoves:
         amount: Money | None,
         *,
         expected_release: Money | None = None,
+        key: str | None = None,
+        reason: str = "",
         again: bool = False,
     ) -> SendResult:
         self.context.writable(f"{operation.value} {reference}")
         self.claims.claim(reference, operation)
         try:
-            send = await self._prepare(operation, reference, amount, expected_release, again)
+            send = await self._prepare(operation, reference, amount, expected_release, again, key, reason)
         except BaseException:
             self.claims.release(reference)  # nothing was committed or sent
             raise
@@ -90,6 +107,8 @@ class MoneyMoves:
         amount: Money | None,
         expected_release: Money | None,
         again: bool = False,
+        key: str | None = None,
+        reason: str = "",
     ) -> Coroutine[Any, Any, SendResult]:
         """The checks (cancellable: nothing is committed or sent here); returns the part that sends."""
         kept = await self.tracking.tracked(reference)
@@ -127,10 +146,20 @@ class MoneyMoves:
             amount.currency is not payment.currency or amount.value <= 0 or amount > check.amount
         ):
             raise ActionNotPossibleError(
-                f"At most {check.amount.plain()} can be {operation.value}d now; {amount.plain()} was asked."
+                (
+                    _("At most {most} can be captured now; {asked} was asked.")
+                    if operation.value == "capture"
+                    else _("At most {most} can be refunded now; {asked} was asked.")
+                ).format(most=check.amount.plain(), asked=amount.plain())
             )
         # For a cancel the amount is what it would release now (for the audit); the API releases the
         # whole remainder whatever it is.
         return self.engine.begin_and_send(
-            operation, reference, amount if amount is not None else check.amount, payment, again=again
+            operation,
+            reference,
+            amount if amount is not None else check.amount,
+            payment,
+            again=again,
+            key=key,
+            reason=reason,
         )

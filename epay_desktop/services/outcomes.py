@@ -6,6 +6,8 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
 from epay_desktop.domain import EventName, Money, Payment, PaymentEvent, State
+from epay_desktop.i18n import _
+from epay_desktop.i18n.formats import money_text
 from epay_desktop.store import Intent, Operation
 
 EFFECT_EVENTS: dict[Operation, frozenset[EventName]] = {
@@ -88,16 +90,21 @@ def success_message(
     effect: PaymentEvent | None = None,
 ) -> str:
     ref = intent.reference
+    amount = money_text(moved.value, moved.currency.value, moved.currency.minor_digits)
     if intent.operation is Operation.CANCEL:
-        text = f"Cancelled {ref}: {moved.plain()} released to the customer."
         if after is not None and after.state is State.TERMINATED:
-            text += " The payment is now TERMINATED."
+            text = _("Cancelled {reference}: {amount} released to the customer. The payment is now closed.")
+        else:
+            text = _("Cancelled {reference}: {amount} released to the customer.")
     elif intent.operation is Operation.CAPTURE:
-        text = f"Captured {moved.plain()} of {ref}."
+        text = _("Captured {amount} of {reference}.")
     else:
-        text = f"Refunded {moved.plain()} of {ref} to the customer."
+        text = _("Refunded {amount} of {reference} to the customer.")
+    text = text.format(reference=ref, amount=amount)
     if reconciled:
-        text += " The answer to the request was lost; " + _evidence(intent, effect)
+        return _("{sentence} The answer to the request was lost; {evidence}").format(
+            sentence=text, evidence=_evidence(intent, effect)
+        )
     return text
 
 
@@ -105,14 +112,14 @@ def _evidence(intent: Intent, effect: PaymentEvent | None) -> str:
     """What showed it happened; our key is claimed only when the event carries it."""
     key = intent.idempotency_key
     if effect is None or effect.idempotency_key == key:
-        return f"the payment's event log shows it went through (idempotency key {key})."
+        return _("the payment's event log shows it went through (idempotency key {key}).").format(key=key)
     if effect.timestamp is not None:
         at = _utc(effect.timestamp).astimezone(UTC)
-        return (
-            f"the payment's event log shows a {effect.name.value} at {at:%Y-%m-%d %H:%M:%S} UTC, after this "
-            f"request was written (the event does not carry our idempotency key {key})."
-        )
-    return (
-        f"the payment is now {effect.name.value}, which only a cancel does (the event log does not show "
-        f"our idempotency key {key})."
-    )
+        return _(
+            "the payment's event log shows a {event} at {time} UTC, after this request was written (the "
+            "event does not carry our idempotency key {key})."
+        ).format(event=effect.name.value, time=f"{at:%Y-%m-%d %H:%M:%S}", key=key)
+    return _(
+        "the payment is now {event}, which only a cancel does (the event log does not show our "
+        "idempotency key {key})."
+    ).format(event=effect.name.value, key=key)

@@ -23,6 +23,7 @@ from urllib.parse import urlsplit
 
 from epay_desktop import paths
 from epay_desktop.domain import Currency
+from epay_desktop.i18n import _
 
 log = logging.getLogger(__name__)
 
@@ -81,7 +82,9 @@ class Profile:
             # A plain "DKK" from a form or a file is fine; anything else is not a currency we take.
             if not isinstance(currency, str) or currency.upper() not in Currency.__members__:
                 raise ProfileError(
-                    f"The currency must be one of {', '.join(Currency.__members__)}, got {currency!r}."
+                    _("The currency must be one of {members}, got {currency!r}.").format(
+                        members=", ".join(Currency.__members__), currency=currency
+                    )
                 )
             object.__setattr__(self, "currency", Currency[currency.upper()])
         demo = DEMO_MERCHANT_CURRENCIES.get(self.merchant_serial_number)
@@ -137,23 +140,29 @@ class Profile:
 
     def validate(self) -> None:
         if not self.name.strip():
-            raise ProfileError("A profile needs a name.")
+            raise ProfileError(_("A profile needs a name."))
         if len(self.name) > 80:
-            raise ProfileError("A profile name can be at most 80 characters.")
+            raise ProfileError(_("A profile name can be at most 80 characters."))
         if not MSN_PATTERN.fullmatch(self.merchant_serial_number):
             raise ProfileError(
-                f"The merchant serial number must be 4 to 10 digits, got {self.merchant_serial_number!r}."
+                _(
+                    "The merchant serial number must be 4 to 10 digits, got {merchant_serial_number!r}."
+                ).format(merchant_serial_number=self.merchant_serial_number)
             )
         if self.is_demo and self.merchant_serial_number not in DEMO_MERCHANT_CURRENCIES:
             known = ", ".join(f"{m} ({c.value})" for m, c in DEMO_MERCHANT_CURRENCIES.items())
-            raise ProfileError(f"A Demo profile uses one of the demo serial numbers: {known}.")
+            raise ProfileError(
+                _("A Demo profile uses one of the demo serial numbers: {known}.").format(known=known)
+            )
         if not self.is_demo and not self.client_id.strip():
-            raise ProfileError("A Test, Production or custom profile needs a client id.")
+            raise ProfileError(_("A Test, Production or custom profile needs a client id."))
         if self.kind is ProfileKind.CUSTOM:
             url = self.base_url or ""
             if not re.match(r"^https?://[^\s/]+", url):
                 raise ProfileError(
-                    f"A custom profile needs a base URL starting with http:// or https://, got {url!r}."
+                    _(
+                        "A custom profile needs a base URL starting with http:// or https://, got {url!r}."
+                    ).format(url=url)
                 )
             from epay_desktop.api.environment import check_base_url
 
@@ -206,7 +215,9 @@ class Profile:
         except RecursionError:
             raise ProfileError("A saved profile is nested too deeply to be read.") from None
         except (KeyError, ValueError, TypeError) as error:
-            raise ProfileError(f"A saved profile is incomplete or invalid ({error}).") from error
+            raise ProfileError(
+                _("A saved profile is incomplete or invalid ({error}).").format(error=error)
+            ) from error
 
 
 DEMO_PROFILE = Profile("Demo", ProfileKind.DEMO, "123456", "demo-client", DEMO_BASE_URL)
@@ -262,12 +273,16 @@ class ProfileStore:
             ) from None
         except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
             raise ProfileStoreError(
-                f"The profiles file {self.path} cannot be read ({error}). It was left as it is; "
-                "fix or move it and start again."
+                _(
+                    "The profiles file {path} cannot be read ({error}). It was left as it is; fix or move "
+                    "it and start again."
+                ).format(path=self.path, error=error)
             ) from error
         if not isinstance(data, dict) or not isinstance(data.get("profiles"), list):
             raise ProfileStoreError(
-                f"The profiles file {self.path} has an unexpected shape; it was left as it is."
+                _("The profiles file {path} has an unexpected shape; it was left as it is.").format(
+                    path=self.path
+                )
             )
         return data
 
@@ -298,14 +313,14 @@ class ProfileStore:
         for profile in self.list():
             if profile.name == name:
                 return profile
-        raise ProfileError(f"There is no profile named {name!r}.")
+        raise ProfileError(_("There is no profile named {name!r}.").format(name=name))
 
     def save(self, profile: Profile, *, replacing: str | None = None) -> Profile:
         """Add or update ``profile`` (``replacing`` is the old name when it was renamed); returns it as
         saved, with its register: a renamed profile keeps the register (and journal) it had."""
         profile.validate()
         if profile.is_demo or profile.name == DEMO_PROFILE.name:
-            raise ProfileError("The Demo profile is built in and cannot be changed.")
+            raise ProfileError(_("The Demo profile is built in and cannot be changed."))
         data = self._read()
         entries = [p for p in data["profiles"] if isinstance(p, dict)]
         mine = (replacing or profile.name, profile.name)
@@ -335,7 +350,7 @@ class ProfileStore:
 
     def delete(self, name: str) -> None:
         if name == DEMO_PROFILE.name:
-            raise ProfileError("The Demo profile is built in and cannot be deleted.")
+            raise ProfileError(_("The Demo profile is built in and cannot be deleted."))
         data = self._read()
         data["profiles"] = [
             p for p in data["profiles"] if not (isinstance(p, dict) and p.get("name") == name)
@@ -352,6 +367,20 @@ class ProfileStore:
     def set_last_used(self, name: str) -> None:
         data = self._read()
         data["lastUsed"] = name
+        self._write(data)
+
+    @property
+    def language(self) -> str | None:
+        """The language chosen in Settings (``nb``, ``da``, ``fi``, ``en``); None: follow the system."""
+        value = self._read().get("language")
+        return value if isinstance(value, str) and value else None
+
+    def set_language(self, code: str | None) -> None:
+        data = self._read()
+        if code:
+            data["language"] = code
+        else:
+            data.pop("language", None)
         self._write(data)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from epay_desktop.api import EPaymentError, NotAllowedError, RefusedError
+from epay_desktop.api import EPaymentError, NotAllowedError, NotFoundError, RefusedError
 from epay_desktop.domain import Money, Payment
 from epay_desktop.services.claims import InFlight
 from epay_desktop.services.context import DeskContext
@@ -36,7 +36,7 @@ class Recovery:
         self.engine = engine
 
     async def recover_pending(self) -> list[RecoveryResult]:
-        """On start: look at every intent of this profile left without an outcome, one result each.
+        """On start: look at every intent of this register left without an outcome, one result each.
 
         Each is first settled from the payment's event log (nothing is sent). If the log shows no
         effect, it is sent again with its own key only when its request may have reached the server
@@ -46,7 +46,9 @@ class Recovery:
         too; only ``result.finished`` ones are done."""
         results: list[RecoveryResult] = []
         now = datetime.now(UTC)
-        for listed in await self.engine.pending():
+        # Every intent of this register, whatever profile name it was begun under: the register
+        # follows a renamed profile, and one left out would block its payment for ever.
+        for listed in await self.engine.pending(everywhere=True):
             if self.claims.holds(listed.reference):
                 continue  # being sent right now by this desk: its own call reports it
             result = await self._recover_one(listed, now)
@@ -160,12 +162,19 @@ class Recovery:
     async def abandon_intent(self, intent_id: int) -> RecoveryResult:
         """The person chose to give up an open intent. The payment and its event log are read first:
         if they show the effect, it is recorded as reconciled (it happened after all); otherwise it is
-        closed as failed. Raises the client's error when the payment cannot be read (nothing changes)."""
+        closed as failed; also when the API has no such payment (any more). Raises the client's error when
+        the payment cannot be read (nothing changes)."""
         intent = await self._open_intent(intent_id, "abandon")
         self.claims.claim(intent.reference, intent.operation)
         try:
             before = await _kept_payment(self.tracking, intent)
-            settled = await self.engine.settle(intent, before, source=SOURCE, raise_unreadable=True)
+            gone: NotFoundError | None = None
+            try:
+                settled = await self.engine.settle(intent, before, source=SOURCE, raise_unreadable=True)
+            except NotFoundError as error:
+                # The API has no such payment (any more: a sandbox reset): there is no log to wait for,
+                # and without this the intent would stay open for ever.
+                gone, settled = error, None
             if settled is not None:
                 return _result(
                     intent,
@@ -188,6 +197,12 @@ class Recovery:
                 f"{_what(intent)} was abandoned by {self.context.operator}: the payment's event log shows "
                 f"no such {intent.operation.value}, and every attempt of it has ended. Nothing was moved."
             )
+            if gone is not None:
+                message = (
+                    f"{_what(intent)} was abandoned by {self.context.operator}: the API has no payment "
+                    f"{intent.reference} for this merchant ({said(gone)}), so nothing can move on it, and "
+                    "every attempt of it has ended."
+                )
             await self.engine.finish(intent, IntentStatus.FAILED, message)
             return _result(intent, RecoveryOutcome.FAILED, message)
         finally:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from epay_desktop.api import EPaymentError
 from epay_desktop.domain import Payment, PaymentEvent, TrackedPayment
-from epay_desktop.services.changes import PaymentChanged
+from epay_desktop.services.changes import PaymentChanged, PaymentsRemoved
 from epay_desktop.services.context import DeskContext
 from epay_desktop.services.errors import said
 from epay_desktop.services.importing import parse_csv, parse_references
@@ -24,7 +24,7 @@ from epay_desktop.services.reading import read_with_events
 from epay_desktop.services.results import AddReport, ImportReport
 from epay_desktop.store import NewEntry, Store
 
-__all__ = ["NEVER", "FreshRead", "RegisterTracking"]
+__all__ = ["NEVER", "PUBLISH_EVERY", "FreshRead", "RegisterTracking"]
 
 _log = logging.getLogger(__name__)
 
@@ -39,6 +39,10 @@ class FreshRead:
 
     change: PaymentChanged | None
     error: EPaymentError | None
+
+
+# How often a long refresh publishes what it read so far (seconds of the loop's clock).
+PUBLISH_EVERY = 0.1
 
 
 class RegisterTracking:
@@ -107,9 +111,20 @@ class RegisterTracking:
     ) -> AsyncIterator[TrackedPayment]:
         """Yield each payment as its refresh finishes (a failed one comes back with ``fetch_error``).
         Stopping the iteration (or cancelling the task) cancels the refreshes still running. What was
-        refreshed is published once, as one batch, when the iteration ends (also when stopped early)."""
+        refreshed is published in batches as the answers arrive (whenever ``PUBLISH_EVERY`` passed since
+        the last batch, so rows fill in during a long refresh without a table update per answer) and the
+        rest when the iteration ends (also when stopped early)."""
         gate = asyncio.Semaphore(max(1, concurrency))
         done: list[PaymentChanged] = []
+        loop = asyncio.get_running_loop()
+        last_published = loop.time()
+
+        def publish_done() -> None:
+            nonlocal last_published
+            batch = tuple(done)
+            done.clear()
+            last_published = loop.time()
+            self.context.changes.publish(*batch)
 
         async def one(reference: str) -> TrackedPayment:
             async with gate:
@@ -126,12 +141,15 @@ class RegisterTracking:
         tasks = [asyncio.ensure_future(one(r)) for r in dict.fromkeys(references)]
         try:
             for next_done in asyncio.as_completed(tasks):
-                yield await next_done
+                tracked = await next_done
+                if loop.time() - last_published >= PUBLISH_EVERY:
+                    publish_done()
+                yield tracked
         finally:
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
-            self.context.changes.publish(*done)
+            publish_done()
 
     # --- keeping what was read (the engine's Snapshots) -----------------------------------------------
 
@@ -184,6 +202,49 @@ class RegisterTracking:
     async def untrack(self, reference: str) -> None:
         ctx = self.context
         await ctx.db(ctx.store.register.remove, ctx.msn, reference)
+
+    async def remove(self, references: Iterable[str]) -> list[TrackedPayment]:
+        """Take payments out of the register (the API is never asked: the payments themselves do not
+        change) and publish ``PaymentsRemoved``; returns the rows as they were, for :meth:`restore`."""
+        ctx = self.context
+        ctx.writable("remove payments from the register")
+        removed: list[TrackedPayment] = []
+        for reference in dict.fromkeys(references):
+            row = await ctx.db(ctx.store.register.get, ctx.msn, reference)
+            if row is not None and await ctx.db(ctx.store.register.remove, ctx.msn, reference):
+                removed.append(row)
+        if removed:
+            ctx.changes.publish(PaymentsRemoved(tuple(t.reference for t in removed)))
+            await ctx.record(
+                "remove",
+                "ok",
+                _one([t.reference for t in removed]),
+                f"removed from the register (not the API): {', '.join(t.reference for t in removed)}"[:500],
+            )
+        return removed
+
+    async def restore(self, rows: Iterable[TrackedPayment]) -> list[str]:
+        """Undo :meth:`remove`: the rows come back as they were (description, created time, the last
+        snapshot and its events) and are published; returns the references restored."""
+        ctx = self.context
+        ctx.writable("restore payments to the register")
+        kept = list(rows)
+        entries = [NewEntry(t.reference, t.description, t.created_at, source="restored") for t in kept]
+        added, _existing = await self.track(entries)
+        back = set(added)
+        for row in kept:
+            if row.reference in back and row.payment is not None:
+                await ctx.db(
+                    ctx.store.register.save_snapshot,
+                    ctx.msn,
+                    row.payment,
+                    list(row.events),
+                    fetched_at=row.fetched_at,
+                )
+        await self.publish_rows(added, "add")
+        if added:
+            await ctx.record("restore", "ok", _one(added), f"back in the register: {', '.join(added)}"[:500])
+        return [r for r in (t.reference for t in kept) if r in back]
 
     async def set_redirect_url(self, reference: str, url: str) -> None:
         ctx = self.context

@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from epay_desktop.store.audit import AuditEntry, AuditLog
+from epay_desktop.store.audit import AuditEntry, AuditLog, safe_cell
 from epay_desktop.store.codec import SnapshotError
 from epay_desktop.store.db import (
     BUSY_TIMEOUT_MS,
@@ -40,6 +40,7 @@ from epay_desktop.store.journal import (
     IntentStatus,
     Journal,
     Operation,
+    RecentlyConfirmedError,
 )
 from epay_desktop.store.register import NewEntry, Register
 
@@ -108,6 +109,7 @@ __all__ = [
     "Operation",
     "PaymentStore",
     "PgStore",
+    "RecentlyConfirmedError",
     "Register",
     "RegisterDamagedError",
     "RegisterError",
@@ -118,4 +120,5 @@ __all__ = [
     "Store",
     "StoreDatabase",
     "move_aside",
+    "safe_cell",
 ]

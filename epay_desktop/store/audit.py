@@ -121,6 +121,9 @@ def _safe_cell(text: str) -> str:
     return text
 
 
+safe_cell = _safe_cell  # for other CSV writers (the list as shown)
+
+
 def _minor_to_plain(money: Money) -> str:
     return money.plain().rsplit(" ", 1)[0]
 

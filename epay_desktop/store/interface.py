@@ -102,6 +102,7 @@ class JournalRecords(Protocol):
         os_user: str,
         now: datetime | None = None,
         audit_detail: str = "",
+        repeat_since: datetime | None = None,
     ) -> Intent: ...
 
     def note_attempt(self, intent_id: int) -> int: ...

@@ -122,6 +122,18 @@ def _intent_of(row: tuple[object, ...]) -> Intent:
     )
 
 
+def _confirmed_since(
+    conn: sqlite3.Connection, profile: str, msn: str, reference: str, operation: Operation, since: datetime
+) -> list[Intent]:
+    rows = conn.execute(
+        f"SELECT {_COLUMNS} FROM intents WHERE status IN ('succeeded', 'reconciled') "
+        "AND profile = ? AND msn = ? AND reference = ? AND operation = ? AND finished_at >= ? "
+        "ORDER BY finished_at DESC",
+        (profile, msn, reference, operation.value, to_text(since)),
+    ).fetchall()
+    return _readable(rows, [])
+
+
 def _read_intent(conn: sqlite3.Connection, intent_id: int) -> Intent | None:
     row = conn.execute(f"SELECT {_COLUMNS} FROM intents WHERE id = ?", (intent_id,)).fetchone()
     return _intent(row) if row else None
@@ -183,6 +195,17 @@ class IdempotencyKeyUsedError(ValueError):
         self.intent = intent
 
 
+class RecentlyConfirmedError(Exception):
+    """``begin`` (asked to check for repeats) found the same capture or refund (same payment, profile
+    and amount) confirmed since the given moment (``intent``, the newest): nothing was written."""
+
+    def __init__(self, intent: Intent) -> None:
+        super().__init__(
+            f"The same {intent.operation.value} of {intent.reference} was confirmed at {intent.finished_at}."
+        )
+        self.intent = intent
+
+
 class Journal:
     def __init__(self, db: Database) -> None:
         self.db = db
@@ -201,6 +224,7 @@ class Journal:
         os_user: str,
         now: datetime | None = None,
         audit_detail: str = "",
+        repeat_since: datetime | None = None,
     ) -> Intent:
         """Commit the intent (and its audit line) durably; only then may the request be sent.
 
@@ -208,7 +232,10 @@ class Journal:
         A key the journal already holds reopens its intent when that intent was refused (failed) and is
         the same operation (profile, payment, amount): the API asks for some refusals to be sent again
         later with the same key (6280 "Capture failed, please try again later", 6260, 6250, 423). Any
-        other reuse of a key raises ``IdempotencyKeyUsedError`` (nothing written)."""
+        other reuse of a key raises ``IdempotencyKeyUsedError`` (nothing written). With ``repeat_since``,
+        a capture or refund of the same amount on the payment confirmed since then raises
+        ``RecentlyConfirmedError`` (nothing written), checked in the same transaction as the write, so a
+        success another desk records meanwhile is seen."""
         created = now or utc_now()
 
         def pending_one(conn: sqlite3.Connection) -> Intent | None:
@@ -263,6 +290,14 @@ class Journal:
                 ) from problem
             if found is not None:
                 raise IntentPendingError(found)
+            if repeat_since is not None and operation is not Operation.CANCEL and amount is not None:
+                same = [
+                    earlier
+                    for earlier in _confirmed_since(conn, profile, msn, reference, operation, repeat_since)
+                    if earlier.amount == amount
+                ]
+                if same:
+                    raise RecentlyConfirmedError(same[0])
             row = conn.execute(
                 f"SELECT {_COLUMNS} FROM intents WHERE idempotency_key = ?", (idempotency_key,)
             ).fetchone()
@@ -407,16 +442,10 @@ class Journal:
     ) -> list[Intent]:
         """Intents of ``operation`` on the payment whose success the API confirmed (succeeded or
         reconciled) at or after ``since``, newest first."""
-        rows = self.db.read(
+        return self.db.read(
             "reading the journal",
-            lambda c: c.execute(
-                f"SELECT {_COLUMNS} FROM intents WHERE status IN ('succeeded', 'reconciled') "
-                "AND profile = ? AND msn = ? AND reference = ? AND operation = ? AND finished_at >= ? "
-                "ORDER BY finished_at DESC",
-                (profile, msn, reference, operation.value, to_text(since)),
-            ).fetchall(),
+            lambda c: _confirmed_since(c, profile, msn, reference, operation, since),
         )
-        return _readable(rows, [])
 
     def all(self, limit: int = 1000) -> list[Intent]:
         rows = self.db.read(

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from epay_desktop.domain import Payment, PaymentEvent, TrackedPayment
+from epay_desktop.domain import EventName, Payment, PaymentEvent, TrackedPayment
 from epay_desktop.store.codec import SnapshotError, dump_events, dump_payment, load_events, load_payment
 from epay_desktop.store.db import Database, RegisterDamagedError, from_text, to_text, utc_now
 
@@ -236,6 +236,12 @@ class Register:
         stamp = to_text(moment)
         payment_json = dump_payment(payment)
         events_json = dump_events(list(events)) if events is not None else None
+        # A payment added by its reference has no created time of its own: its CREATED event has it.
+        created = next(
+            (e.timestamp for e in events or () if e.name is EventName.CREATED and e.timestamp is not None),
+            None,
+        )
+        created_text = to_text(created) if created is not None else None
 
         def work(conn: sqlite3.Connection) -> TrackedPayment:
             conn.execute(
@@ -255,9 +261,19 @@ class Register:
                 return _tracked(row)
             conn.execute(
                 "UPDATE payments SET payment_json = ?, events_json = coalesce(?, events_json), "
-                "fetched_at = ?, fetch_error = ?, redirect_url = coalesce(redirect_url, ?) "
+                "fetched_at = ?, fetch_error = ?, redirect_url = coalesce(redirect_url, ?), "
+                "created_at = coalesce(created_at, ?) "
                 "WHERE msn = ? AND reference = ?",
-                (payment_json, events_json, stamp, fetch_error, payment.redirect_url, msn, payment.reference),
+                (
+                    payment_json,
+                    events_json,
+                    stamp,
+                    fetch_error,
+                    payment.redirect_url,
+                    created_text,
+                    msn,
+                    payment.reference,
+                ),
             )
             row = conn.execute(
                 f"SELECT {_COLUMNS} FROM payments WHERE msn = ? AND reference = ?", (msn, payment.reference)

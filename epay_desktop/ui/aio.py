@@ -143,8 +143,22 @@ class TaskRunner(QObject):
             return
         error = task.exception()
         if error is not None:
-            log.error("operation %s failed", name, exc_info=error)
+            if _expected(error):
+                # A refusal, an input problem, an unknown outcome: told to the person; one line in the
+                # log (no traceback: nothing is wrong with the program).
+                log.warning("operation %s: %s: %s", name, type(error).__name__, str(error).replace("\n", " "))
+            else:
+                log.error("operation %s failed", name, exc_info=error)
             self._present_error(name, error)
+
+
+def _expected(error: BaseException) -> bool:
+    """Errors the program expects and explains (the API's, the desk's, bad input)."""
+    from epay_desktop.api import EPaymentError
+    from epay_desktop.domain import MoneyError
+    from epay_desktop.services import DeskError
+
+    return isinstance(error, EPaymentError | DeskError | MoneyError)
 
 
 __all__ = ["TaskRunner", "new_event_loop", "run_app", "wait_finished"]

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from PySide6.QtWidgets import QApplication
 
+from epay_desktop.i18n import N_, _, translate
 from epay_desktop.ui.aio import TaskRunner
 from epay_desktop.ui.window.main_window import MainWindow
 
@@ -25,7 +26,7 @@ if TYPE_CHECKING:
     from epay_desktop.services import PaymentDesk, Profile, SecretStore
 
 log = logging.getLogger(__name__)
-OPEN_READ_ONLY = "Open read-only"
+OPEN_READ_ONLY = N_("Open read-only")
 
 
 class Session(Protocol):
@@ -154,10 +155,15 @@ class Controller:
         except RegisterError as error:
             log.warning("cannot open the register of %s: %s", profile.name, error)
             can_read = not read_only and not isinstance(error, RegisterTooNewError | NotARegisterError)
+            problem = str(error)
+            if can_read:
+                problem = _("{problem}\n\nYou can open it read-only to look at the payments.").format(
+                    problem=problem
+                )
             box = self._problem(
-                "The register cannot be opened",
-                str(error) + ("\n\nYou can open it read-only to look at the payments." if can_read else ""),
-                buttons=(OPEN_READ_ONLY,) if can_read else (),
+                _("The register cannot be opened"),
+                problem,
+                buttons=(translate(OPEN_READ_ONLY),) if can_read else (),
             )
             if can_read:
                 box.buttonClicked.connect(lambda button, p=profile: self._read_only_chosen(button, p))
@@ -185,7 +191,7 @@ class Controller:
         return box
 
     def _read_only_chosen(self, button: QAbstractButton, profile: Profile) -> None:
-        if button.text() == OPEN_READ_ONLY:
+        if button.text() == translate(OPEN_READ_ONLY):
             self.runner.start(f"switch:{profile.name}", self.switch(profile, read_only=True), replace=False)
 
     async def start(self, profile: Profile) -> bool:
@@ -218,6 +224,7 @@ class Controller:
             from epay_desktop.ui.formatting import skipped_text
 
             window.show_status("Recovery went on without what cannot be read." + skipped_text(desk.skipped))
+        await window.show_pending()
 
     # --- switching -------------------------------------------------------------------------------------
     def request_switch(self, profile: Profile) -> None:

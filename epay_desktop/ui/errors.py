@@ -15,23 +15,32 @@ from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QWidget
 
 from epay_desktop.domain import MoneyError
+from epay_desktop.i18n import N_, _, translate
 
 log = logging.getLogger(__name__)
 
 _OPERATION_NAMES = {
-    "cancel": "Cancel",
-    "refresh": "Refresh",
-    "refresh-one": "Refresh",
-    "auto-refresh": "Automatic refresh",
-    "customer": "Customer action",
-    "new-demo-payment": "New demo payment",
-    "load": "Loading the register",
-    "open": "Opening the profile",
-    "add": "Adding payments",
-    "switch": "Switching profile",
-    "resume": "Sending again",
-    "abandon": "Abandoning",
-    "recover": "Finishing what was left from last time",
+    "export": "Exporting the list",
+    "check": "Checking the event log",
+    "pending": "Reading the journal",
+    "batch": "Batch",
+    "cancel": N_("Cancel"),
+    "capture": N_("Capture"),
+    "refund": N_("Refund"),
+    "remove": N_("Removing from the register"),
+    "restore": N_("Putting back in the register"),
+    "refresh": N_("Refresh"),
+    "refresh-one": N_("Refresh"),
+    "auto-refresh": N_("Automatic refresh"),
+    "customer": N_("Customer action"),
+    "new-demo-payment": N_("New demo payment"),
+    "load": N_("Loading the register"),
+    "open": N_("Opening the profile"),
+    "add": N_("Adding payments"),
+    "switch": N_("Switching profile"),
+    "resume": N_("Sending again"),
+    "abandon": N_("Abandoning"),
+    "recover": N_("Finishing what was left from last time"),
 }
 
 
@@ -54,7 +63,9 @@ class ErrorReport:
 
 def operation_label(name: str) -> str:
     base = name.split(":", 1)[0]
-    return _OPERATION_NAMES.get(base, base.replace("-", " ").capitalize())
+    return (
+        translate(_OPERATION_NAMES[base]) if base in _OPERATION_NAMES else base.replace("-", " ").capitalize()
+    )
 
 
 def describe_error(operation: str, error: BaseException) -> ErrorReport:
@@ -93,55 +104,65 @@ def _describe(operation: str, error: BaseException) -> ErrorReport:
 
     what = operation_label(operation)
     if isinstance(error, ApiError):
-        details = [f"HTTP status: {error.status}"]
+        details = [_("HTTP status: {status}").format(status=error.status)]
         if error.error_code:
-            details.append(f"Error code: {error.error_code}")
+            details.append(_("Error code: {error_code}").format(error_code=error.error_code))
         if error.trace_id:
-            details.append(f"traceId: {error.trace_id}")
+            details.append(_("traceId: {trace_id}").format(trace_id=error.trace_id))
         if error.instance:
-            details.append(f"Instance: {error.instance}")
+            details.append(_("Instance: {instance}").format(instance=error.instance))
         if isinstance(error, RateLimitedError) and error.retry_after:
-            details.append(f"Retry after: {error.retry_after} s")
-        message = error.title or "The API refused the request."
+            details.append(_("Retry after: {retry_after} s").format(retry_after=error.retry_after))
+        message = error.title or _("The API refused the request.")
         if error.detail and error.detail != error.title:
             message += f"\n{error.detail}"
-        return ErrorReport(f"{what} failed", message, error.advice, tuple(details))
+        return ErrorReport(_("{what} failed").format(what=what), message, error.advice, tuple(details))
     if isinstance(error, OutcomeUnknownError):
-        key = (f"Idempotency key: {error.idempotency_key}",) if error.idempotency_key else ()
+        key = (
+            (_("Idempotency key: {key}").format(key=error.idempotency_key),) if error.idempotency_key else ()
+        )
         return ErrorReport(
-            f"{what}: outcome unknown",
-            f"The answer to the {error.operation or 'request'} of {error.reference or 'the payment'} "
-            "was lost, and reading the payment afterwards did not settle what happened.",
-            "Refresh the payment (F5) before trying again; a retry reuses the same idempotency key, "
-            "so it cannot move money twice.",
+            _("{what}: outcome unknown").format(what=what),
+            _(
+                "The answer about payment {reference} was lost, and reading the payment afterwards did not "
+                "settle what happened."
+            ).format(reference=error.reference or "?"),
+            _(
+                "Refresh the payment (F5) before trying again; a retry reuses the same idempotency key, so "
+                "it cannot move money twice."
+            ),
             key,
         )
     if isinstance(error, NetworkError):
         return ErrorReport(
-            f"{what} failed",
-            f"No answer from the server: {error}",
-            "Check the network connection and try again. Nothing was changed.",
+            _("{what} failed").format(what=what),
+            _("No answer from the server: {error}").format(error=error),
+            _("Check the network connection and try again. Nothing was changed."),
         )
     if isinstance(error, MalformedResponseError):
         return ErrorReport(
-            f"{what} failed",
-            f"The server's answer could not be read: {error}",
-            "Refresh the payment to see its current state.",
+            _("{what} failed").format(what=what),
+            _("The server's answer could not be read: {error}").format(error=error),
+            _("Refresh the payment to see its current state."),
         )
     if isinstance(error, NotAllowedError):
-        return ErrorReport(f"{what} not allowed", str(error))
+        return ErrorReport(_("{what} not allowed").format(what=what), str(error))
     if isinstance(error, EPaymentError):
-        return ErrorReport(f"{what} failed", str(error))
+        return ErrorReport(_("{what} failed").format(what=what), str(error))
     if isinstance(error, DeskError):
-        return ErrorReport(f"{what} not done", str(error), "Nothing was sent to the API.")
+        return ErrorReport(
+            _("{what} not done").format(what=what), str(error), _("Nothing was sent to the API.")
+        )
     if isinstance(error, (MoneyError, ValueError)):
-        return ErrorReport(f"{what}: invalid input", str(error))
+        return ErrorReport(_("{what}: invalid input").format(what=what), str(error))
     if isinstance(error, OSError):
-        return ErrorReport(f"{what} failed", f"A file or the disk refused: {error}")
+        return ErrorReport(
+            _("{what} failed").format(what=what), _("A file or the disk refused: {error}").format(error=error)
+        )
     return ErrorReport(
-        f"{what} failed unexpectedly",
+        _("{what} failed unexpectedly").format(what=what),
         f"{type(error).__name__}: {error}",
-        "This is a bug; the log has the details.",
+        _("This is a bug; the log has the details."),
     )
 
 

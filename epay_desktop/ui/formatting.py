@@ -1,49 +1,45 @@
 """Money, times and amounts for people: the one place where values become text (and back).
 
-Money is formatted from its integer minor units with the locale's digits, group separator and decimal
-point and the currency's own number of decimals; never through a float. The ISO code is shown rather
-than a symbol because "kr" is both NOK and DKK.
+Money is formatted from its integer minor units by CLDR's rules (Babel, ``i18n.formats``) for the
+language in use and the payment's own currency; never through a float. The local symbol ("kr", "kr.",
+"€") only for the locale's own currency: "kr" is both NOK and DKK.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from PySide6.QtCore import QDateTime, QLocale
+from PySide6.QtCore import QLocale
 
 from epay_desktop.domain import Currency, Money, MoneyError
-
-_NBSP = "\u00a0"
+from epay_desktop.i18n.formats import datetime_text, money_text, percent_text
 
 
 def format_money(money: Money | None, locale: QLocale | None = None, *, code: bool = True) -> str:
+    """CLDR's form for the language in use (or ``locale``), with the payment's own currency:
+    "1 234,50 kr" (Norwegian, NOK), "1.234,50 kr." (Danish, DKK), "1 234,50 €" (Finnish, EUR);
+    ``code=False``: the number alone."""
     if money is None:
         return ""
-    loc = locale if locale is not None else QLocale()
-    digits = money.currency.minor_digits
-    units, minor = divmod(abs(money.value), 10**digits)
-    text = loc.toString(units)
-    if digits:
-        text += loc.decimalPoint() + f"{minor:0{digits}d}"
-    if money.value < 0:
-        text = loc.negativeSign() + text
-    return f"{text}{_NBSP}{money.currency.value}" if code else text
+    return money_text(
+        money.value,
+        money.currency.value,
+        money.currency.minor_digits,
+        symbol=code,
+        locale=locale.name() if locale is not None else None,
+    )
 
 
 def format_datetime(moment: datetime | None, locale: QLocale | None = None, *, seconds: bool = True) -> str:
-    """Local time, ISO-like; seconds included by default (events often share a minute)."""
+    """Local time in the language's short numeric form ("04.03.2026, 13:05:06" in Norwegian); seconds
+    included by default (events often share a minute)."""
     if moment is None:
         return ""
-    loc = locale if locale is not None else QLocale()
-    local = moment.astimezone() if moment.tzinfo is not None else moment
-    qdt = QDateTime(local.year, local.month, local.day, local.hour, local.minute, local.second)
-    return loc.toString(qdt, "yyyy-MM-dd HH:mm:ss" if seconds else "yyyy-MM-dd HH:mm")
+    return datetime_text(moment, seconds=seconds, locale=locale.name() if locale is not None else None)
 
 
 def format_percent(part: int, whole: int) -> str:
-    if whole <= 0:
-        return "–"
-    return f"{round(100 * part / whole)}\u2009%"
+    return percent_text(part, whole)
 
 
 # Kept for callers: what parse_money raises is the domain's MoneyError, with a sentence for people.

@@ -15,7 +15,9 @@ from typing import TYPE_CHECKING
 from PySide6.QtWidgets import QApplication
 
 from epay_desktop import APP_NAME, __version__
+from epay_desktop.paths import resource
 from epay_desktop.ui.first_paint import paint_now
+from epay_desktop.ui.language import install_language
 from epay_desktop.ui.theme import apply_style
 from epay_desktop.ui.window.main_window import MainWindow
 
@@ -30,6 +32,7 @@ def first_window(
     offscreen: bool = False,
     size: tuple[int, int] | None = None,
     show_error_dialogs: bool = True,
+    language: str | None = None,
 ) -> tuple[QApplication, MainWindow]:
     """The QApplication and the real main window showing ``profile``'s banner, painted once.
     ``offscreen``: render without a screen unless a platform was chosen (``--screenshot``)."""
@@ -43,6 +46,8 @@ def first_window(
     # The window closing ends the run; Qt quitting by itself would stop the loop under our cleanup.
     app.setQuitOnLastWindowClosed(False)
     apply_style(app, dark=dark)
+    # Before the first widget: widgets read their words when they are built.
+    install_language(language, resource("translations"))
     window = MainWindow(show_error_dialogs=show_error_dialogs)
     window.show_profile(profile)
     if size is not None:

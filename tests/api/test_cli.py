@@ -80,7 +80,7 @@ def test_get_and_events_of_a_created_payment(capsys: pytest.CaptureFixture[str])
     code, out, _ = run(capsys, "get", REF)
     assert code == 0
     assert "AUTHORIZED" in out
-    assert "12.50 NOK" in out
+    assert "12.50\u00a0NOK" in out
     code, out, _ = run(capsys, "--json", "events", REF)
     assert code == 0
     events = json.loads(out)
@@ -92,7 +92,7 @@ def test_cancel_asks_and_no_means_nothing_happens(capsys: pytest.CaptureFixture[
     _authorized(capsys)
     code, out, err = run(capsys, "cancel", REF, stdin="n\n")
     assert code == 1
-    assert "100.00 NOK will be released" in out
+    assert "100.00\u00a0NOK will be released" in out
     assert "Not confirmed" in err
     code, out, _ = run(capsys, "--json", "get", REF)
     assert json.loads(out)["aggregate"]["cancelledAmount"]["value"] == 0
@@ -103,8 +103,8 @@ def test_cancel_with_yes_releases_and_says_so(capsys: pytest.CaptureFixture[str]
     assert run(capsys, "capture", REF, "25")[0] == 0
     code, out, _ = run(capsys, "cancel", REF, stdin="y\n")
     assert code == 0
-    assert "75.00 NOK will be released" in out
-    assert "Cancelled: 75.00 NOK released." in out
+    assert "75.00\u00a0NOK will be released" in out
+    assert "Cancelled: 75.00\u00a0NOK released." in out
     code, _, err = run(capsys, "cancel", REF, "--yes")
     assert code == 1
     assert "Already cancelled" in err
@@ -131,7 +131,7 @@ def test_capture_more_than_capturable_is_refused_before_sending(capsys: pytest.C
     _authorized(capsys, "10")
     code, _, err = run(capsys, "capture", REF, "10.01")
     assert code == 1
-    assert "at most 10.00 NOK can be captured" in err
+    assert "at most 10.00\u00a0NOK can be captured" in err
     assert run(capsys, "capture", REF, "10")[0] == 0
     assert run(capsys, "refund", REF, "4.50")[0] == 0
 

@@ -61,7 +61,7 @@ def test_cancel_after_partial_capture_releases_the_remainder() -> None:
     assert outcome is not None
     assert outcome.released == nok(750)
     assert outcome.captured_kept == nok(250)
-    assert "2.50 NOK already captured" in outcome.describe()
+    assert "2.50\u00a0NOK already captured" in outcome.describe()
 
 
 def test_fully_captured_says_refund_instead() -> None:

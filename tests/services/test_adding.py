@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import pytest
 
 from epay_desktop.services import CsvImportError
-from tests.services.conftest import Bench
+from tests.services.conftest import MSN, Bench
 
 pytestmark = pytest.mark.anyio
 
@@ -229,3 +230,22 @@ async def test_nul_bytes_in_a_csv_never_reach_the_register(bench: Bench, tmp_pat
     for row in await bench.desk.load_register():
         assert "\x00" not in row.reference
         assert "\x00" not in row.description
+
+
+async def test_a_payment_added_by_reference_gets_its_created_time_from_the_created_event(
+    bench: Bench,
+) -> None:
+    reference = await bench.approved_payment(4321)
+    other = await bench.open_desk()
+    try:
+        await asyncio.to_thread(other.store.register.remove, MSN, reference)
+        report = await other.add_references(reference)
+        assert report.added == (reference,)
+        added = await other.tracked(reference)
+        assert added is not None
+        assert added.created_at is None  # a pasted reference says nothing about when it was made
+        fresh = await other.refresh(reference)
+        created_event = next(e for e in fresh.events if e.name.value == "CREATED")
+        assert fresh.created_at == created_event.timestamp
+    finally:
+        await other.aclose()

@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from epay_desktop.api import ApiError, NetworkError, OutcomeUnknownError, SandboxControls
-from epay_desktop.services import Change, DemoControls, PaymentChanged, PaymentDesk, RecoveryOutcome
+from epay_desktop.services import Change, DemoControls, PaymentChanged, PaymentDesk, RecoveryOutcome, tracking
 from epay_desktop.store import Operation
 from tests.services.conftest import BASE_URL, MSN, Bench, MovesProxy, nok
 
@@ -61,7 +61,10 @@ async def test_a_failed_refresh_publishes_the_kept_row_with_its_error(bench: Ben
     assert change.tracked.payment is not None  # the old snapshot is kept
 
 
-async def test_refresh_all_publishes_one_batch_with_every_payment(bench: Bench) -> None:
+async def test_refresh_all_publishes_one_batch_with_every_payment(
+    bench: Bench, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(tracking, "PUBLISH_EVERY", 3600.0)  # a refresh quicker than a batch interval
     refs = [await bench.approved_payment(1000 + i) for i in range(3)]
     seen = Recorder(bench.desk)
     got = [t async for t in bench.desk.refresh_all(refs)]
@@ -69,6 +72,32 @@ async def test_refresh_all_publishes_one_batch_with_every_payment(bench: Bench) 
     (batch,) = seen.batches
     assert {c.tracked.reference for c in batch if isinstance(c, PaymentChanged)} == set(refs)
     assert {t.reference for t in got} == set(refs)
+
+
+async def test_a_long_refresh_publishes_rows_as_they_arrive(
+    bench: Bench, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(tracking, "PUBLISH_EVERY", 0.0)  # every answer is "long enough" after the last
+    refs = [await bench.approved_payment(1100 + i) for i in range(4)]
+    seen = Recorder(bench.desk)
+    published_when_yielded: list[int] = []
+    async for _tracked in bench.desk.refresh_all(refs, concurrency=1):
+        published_when_yielded.append(len(seen.changed()))
+    # Each row was on the feed before the next answer was awaited, not only at the end.
+    assert published_when_yielded == [1, 2, 3, 4]
+    assert sorted(c.tracked.reference for c in seen.changed()) == sorted(refs)
+
+
+async def test_a_refresh_stopped_early_still_publishes_what_it_read(
+    bench: Bench, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(tracking, "PUBLISH_EVERY", 3600.0)
+    refs = [await bench.approved_payment(1200 + i) for i in range(4)]
+    seen = Recorder(bench.desk)
+    stream = bench.desk.refresh_all(refs, concurrency=1)
+    first = await anext(stream)
+    await stream.aclose()
+    assert first.reference in {c.tracked.reference for c in seen.changed()}
 
 
 async def test_load_add_and_import_publish_rows(bench: Bench, tmp_path: Path) -> None:

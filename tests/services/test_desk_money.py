@@ -35,7 +35,7 @@ async def test_cancel_after_authorization_releases_everything_once(bench: Bench)
     assert result.released == nok(24900)
     assert not result.reconciled
     assert "24900" not in result.message  # money in words, not minor units
-    assert "249.00 NOK" in result.message
+    assert "249.00\u00a0NOK" in result.message
     assert result.tracked.payment is not None
     assert result.tracked.payment.aggregate.cancelled == nok(24900)
     assert result.tracked.payment.state is State.AUTHORIZED
@@ -59,7 +59,7 @@ async def test_cancel_before_approval_terminates_the_payment(bench: Bench) -> No
     assert result.released == nok(4500)
     assert result.tracked.payment is not None
     assert result.tracked.payment.state is State.TERMINATED
-    assert "TERMINATED" in result.message
+    assert "The payment is now closed." in result.message
 
 
 async def test_cancel_after_a_partial_capture_releases_the_rest(bench: Bench) -> None:
@@ -178,8 +178,8 @@ async def test_recovery_settles_from_the_log_without_sending_again(bench: Bench)
     assert result.outcome is RecoveryOutcome.RECONCILED
     assert result.intent_id == 1
     assert str(result) == (
-        f"Captured 30.00 NOK of {ref}. The answer to the request was lost; the payment's event log shows "
-        f"it went through (idempotency key {key})."
+        f"Captured 30.00\u00a0NOK of {ref}. The answer to the request was lost; the payment's event log "
+        f"shows it went through (idempotency key {key})."
     )
     # Only reads (token + payment + events), no second capture.
     assert (await bench.controls.stats())["requests"] - before <= 3

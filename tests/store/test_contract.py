@@ -27,6 +27,7 @@ from epay_desktop.store import (
     NewEntry,
     Operation,
     PaymentStore,
+    RecentlyConfirmedError,
 )
 from tests.store.conftest import OpenStore
 
@@ -588,3 +589,21 @@ def test_racing_refreshes_keep_the_newest_read(open_store: OpenStore) -> None:
     assert kept is not None
     assert kept.payment == newest
     assert kept.fetched_at == T0
+
+
+def test_the_repeat_check_is_part_of_beginning(store: PaymentStore) -> None:
+    """With ``repeat_since``, the same capture (payment, profile, amount) confirmed since then is
+    refused in the very transaction that would write the intent; another amount, a cancel, or an
+    older success is not."""
+    first = begin(store, operation=Operation.CAPTURE, amount=nok(2500), key="rep-1")
+    store.journal.note_attempt(first.id)
+    store.journal.finish(first.id, IntentStatus.SUCCEEDED, "Captured", os_user="kari", now=T0)
+    with pytest.raises(RecentlyConfirmedError) as refused:
+        begin(store, operation=Operation.CAPTURE, amount=nok(2500), key="rep-2", repeat_since=T0)
+    assert refused.value.intent.id == first.id
+    assert store.journal.pending() == []
+    other = begin(store, operation=Operation.CAPTURE, amount=nok(1000), key="rep-3", repeat_since=T0)
+    store.journal.finish(other.id, IntentStatus.FAILED, "Refused", os_user="kari", now=T0)
+    later = T0 + timedelta(seconds=1)
+    again = begin(store, operation=Operation.CAPTURE, amount=nok(2500), key="rep-4", repeat_since=later)
+    assert again.status is IntentStatus.PENDING

@@ -32,13 +32,32 @@ def test_each_action_is_declared_once_and_placed_somewhere() -> None:
 
 
 def test_menus_are_grouped_and_ordered_by_their_rules() -> None:
-    assert ids(placed_in("file")) == [["new-payment", "add-payments", "import-csv"], ["quit"]]
+    assert ids(placed_in("file")) == [
+        ["new-payment", "add-payments", "import-csv"],
+        ["export-list"],
+        ["quit"],
+    ]
     assert ids(placed_in("profile")) == [["settings", "switch-profile"], ["audit"]]
     assert ids(placed_in(TOOLBAR)) == [
         ["new-payment", "add-payments"],
-        ["refresh-all", "stop-refresh", "cancel-payment"],
+        ["refresh-all", "stop-refresh", "cancel-payment", "capture-payment", "refund-payment"],
     ]
-    assert ids(placed_in(TABLE_CONTEXT)) == [["cancel-payment", "refresh-payment", "copy-reference"]]
+    assert ids(placed_in(TABLE_CONTEXT)) == [
+        [
+            "check-pending",
+            "capture-payment",
+            "refund-payment",
+            "cancel-payment",
+            "refresh-payment",
+            "copy-reference",
+        ],
+        ["batch-capture", "batch-cancel"],
+        ["remove-payment"],
+    ]
+    payments = ids(placed_in("payments"))
+    assert payments[0][-1] == "check-pending"
+    assert payments[1][:3] == ["capture-payment", "refund-payment", "cancel-payment"]
+    assert payments[2:] == [["batch-capture", "batch-cancel"], ["remove-payment", "undo-remove"]]
 
 
 def test_the_builder_wants_a_handler_for_every_action(qtbot: Any) -> None:

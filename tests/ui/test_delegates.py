@@ -10,7 +10,7 @@ from PySide6.QtCore import QLocale, QPoint, QRect, QRectF
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QImage, QPainter, QPalette
 from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem, QTableView
 
-from epay_desktop.domain import Currency, Money, State
+from epay_desktop.domain import BusinessState, Currency, Money, State
 from epay_desktop.domain.breakdown import AmountBreakdown, breakdown
 from epay_desktop.ui.table.delegates import (
     PART_COLORS,
@@ -23,7 +23,7 @@ from epay_desktop.ui.table.delegates import (
     text_color_for_state,
     text_color_on,
 )
-from epay_desktop.ui.table.model import Column, PaymentsModel
+from epay_desktop.ui.table.model import Column, PaymentsModel, state_text
 from tests.ui.factories import T0, payment, tracked
 
 W, H = 200, 36
@@ -124,17 +124,32 @@ def test_created_payment_shows_the_awaiting_part(qapp: Any) -> None:
     assert close(image.pixelColor(W // 2, bar_row(image)), PART_COLORS["awaiting"])
 
 
-@pytest.mark.parametrize("state", [State.CREATED, State.AUTHORIZED, State.TERMINATED, State.EXPIRED])
-def test_state_badge_has_the_state_colour(qapp: Any, state: State) -> None:
-    image = paint(StateBadgeDelegate, tracked(state=state, amount=100), Column.STATE)
+@pytest.mark.parametrize(
+    ("kwargs", "kind"),
+    [
+        ({"state": State.CREATED}, BusinessState.WAITING),
+        ({"state": State.AUTHORIZED}, BusinessState.RESERVED),
+        ({"state": State.AUTHORIZED, "captured": 40}, BusinessState.PARTLY_CAPTURED),
+        ({"state": State.AUTHORIZED, "captured": 40, "cancelled": 60}, BusinessState.CANCELLED),
+        ({"state": State.AUTHORIZED, "captured": 100, "refunded": 100}, BusinessState.REFUNDED),
+        ({"state": State.TERMINATED}, BusinessState.TERMINATED),
+        ({"state": State.EXPIRED}, BusinessState.EXPIRED),
+    ],
+)
+def test_state_badge_has_the_business_state_colour_and_word(
+    qapp: Any, kwargs: dict[str, Any], kind: BusinessState
+) -> None:
+    tp = tracked(amount=100, **kwargs)
+    image = paint(StateBadgeDelegate, tp, Column.STATE)
     # Left edge of the badge (x=4) plus its rounded corner: sample a little inside, at mid height.
-    assert close(image.pixelColor(QPoint(9, H // 2 - 5)), STATE_COLORS[state])
+    assert close(image.pixelColor(QPoint(9, H // 2 - 5)), QColor(kind.colour))
+    assert state_text(tp) == kind.label  # the word, never the colour alone
 
 
 def test_unknown_state_gets_the_unknown_colour(qapp: Any) -> None:
     tp = tracked(state=State.UNKNOWN, raw_state="PAUSED", amount=100)
     image = paint(StateBadgeDelegate, tp, Column.STATE)
-    assert close(image.pixelColor(QPoint(9, H // 2 - 5)), STATE_COLORS[State.UNKNOWN])
+    assert close(image.pixelColor(QPoint(9, H // 2 - 5)), QColor(BusinessState.UNKNOWN.colour))
 
 
 def test_missing_payment_has_no_badge(qapp: Any) -> None:
@@ -148,7 +163,7 @@ def test_badge_in_a_dark_palette_keeps_its_colour(qapp: Any) -> None:
     dark.setColor(QPalette.ColorRole.Base, QColor("#1e1e1e"))
     dark.setColor(QPalette.ColorRole.Text, QColor("#eeeeee"))
     image = paint(StateBadgeDelegate, tracked(amount=100), Column.STATE, dark)
-    assert close(image.pixelColor(QPoint(9, H // 2 - 5)), STATE_COLORS[State.AUTHORIZED])
+    assert close(image.pixelColor(QPoint(9, H // 2 - 5)), QColor(BusinessState.RESERVED.colour))
     assert close(image.pixelColor(W - 2, 2), QColor("#1e1e1e"))
 
 
@@ -166,7 +181,7 @@ def test_segments_are_proportional_and_sum_to_the_width() -> None:
 
 def test_badge_text_colour_contrasts() -> None:
     assert text_color_on(QColor("#ffffff")) == QColor("#000000")
-    assert text_color_on(STATE_COLORS[State.AUTHORIZED]) == QColor("#ffffff")
+    assert text_color_on(QColor(BusinessState.RESERVED.colour)) == QColor("#ffffff")
 
 
 def blended(colour: QColor, background: QColor, opacity: float) -> QColor:
@@ -183,9 +198,9 @@ def test_stale_badge_is_painted_faded(qapp: Any) -> None:
     base = QTableView().palette().color(QPalette.ColorRole.Base)
     fresh = paint(StateBadgeDelegate, tp, Column.STATE).pixelColor(QPoint(9, H // 2 - 5))
     stale = paint(StateBadgeDelegate, tp, Column.STATE, now=LATER).pixelColor(QPoint(9, H // 2 - 5))
-    assert close(fresh, STATE_COLORS[State.AUTHORIZED])
-    assert not close(stale, STATE_COLORS[State.AUTHORIZED])
-    assert close(stale, blended(STATE_COLORS[State.AUTHORIZED], base, STALE_OPACITY))
+    assert close(fresh, QColor(BusinessState.RESERVED.colour))
+    assert not close(stale, QColor(BusinessState.RESERVED.colour))
+    assert close(stale, blended(QColor(BusinessState.RESERVED.colour), base, STALE_OPACITY))
 
 
 def test_stale_bar_is_painted_faded(qapp: Any) -> None:
@@ -199,7 +214,7 @@ def test_stale_bar_is_painted_faded(qapp: Any) -> None:
 def test_a_closed_payment_keeps_its_colours_however_old(qapp: Any) -> None:
     tp = tracked(amount=100, state=State.TERMINATED)
     image = paint(StateBadgeDelegate, tp, Column.STATE, now=LATER)
-    assert close(image.pixelColor(QPoint(9, H // 2 - 5)), STATE_COLORS[State.TERMINATED])
+    assert close(image.pixelColor(QPoint(9, H // 2 - 5)), QColor(BusinessState.TERMINATED.colour))
 
 
 def test_a_bar_label_that_does_not_fit_keeps_only_its_largest_part(qapp: Any) -> None:

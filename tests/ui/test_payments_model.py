@@ -62,7 +62,7 @@ def test_rows_are_flat_and_show_payment_columns(models: tuple) -> None:
     assert model.columnCount() == len(Column)
     row = [model.index(1, c).data() for c in range(len(Column))]
     assert row[Column.REFERENCE] == "order-000002"
-    assert row[Column.STATE] == "AUTHORIZED"
+    assert row[Column.STATE] == "Captured"  # the business state; the API says AUTHORIZED (details)
     assert row[Column.AMOUNT] == "2500.00\u00a0NOK"
     assert row[Column.AGGREGATE] == "100\u2009% captured"
     assert model.index(3, Column.STATE).data() == "Not fetched"
@@ -95,7 +95,7 @@ def test_update_by_reference_emits_one_ranged_data_changed(models: tuple, qtbot:
         ]
     )
     assert seen == [(1, 4)]
-    assert model.index(4, Column.STATE).data() == "TERMINATED"
+    assert model.index(4, Column.STATE).data() == "Terminated"
 
 
 def test_update_of_an_unknown_reference_appends_a_row(models: tuple) -> None:
@@ -114,7 +114,7 @@ def test_busy_marks_the_row(models: tuple) -> None:
     assert "working" in index.data()
     model.set_busy("order-000001", False)
     assert index.data(PaymentRoles.BUSY) is False
-    assert index.data() == "AUTHORIZED"
+    assert index.data() == "Reserved"
 
 
 def test_filter_by_text_matches_reference_and_description_case_insensitively(models: tuple) -> None:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from typing import Any
 
+import pytest
 from PySide6.QtWidgets import QPushButton
 
 from epay_desktop.ui.aio import TaskRunner
@@ -89,3 +91,30 @@ def test_a_second_start_of_a_running_operation_is_ignored(qt_loop: asyncio.Abstr
         await first
 
     qt_loop.run_until_complete(scenario())
+
+
+def test_an_expected_refusal_is_one_log_line_and_a_bug_keeps_its_traceback(
+    qt_loop: asyncio.AbstractEventLoop, caplog: pytest.LogCaptureFixture
+) -> None:
+    from epay_desktop.api import ApiError
+
+    async def refused() -> None:
+        raise ApiError(400, "Capture failed", "please try again later", error_code="6280")
+
+    async def bug() -> None:
+        raise ValueError("a bug")
+
+    async def scenario() -> None:
+        runner = TaskRunner(lambda _name, _error: None)
+        for name, work in (("capture:order-1", refused()), ("capture:order-2", bug())):
+            task = runner.start(name, work)
+            assert task is not None
+            await asyncio.gather(task, return_exceptions=True)
+
+    with caplog.at_level(logging.WARNING, logger="epay_desktop.ui.aio"):
+        qt_loop.run_until_complete(scenario())
+    refusal, failure = caplog.records
+    assert refusal.exc_info is None
+    assert "6280" in refusal.getMessage()
+    assert "\n" not in refusal.getMessage()
+    assert failure.exc_info is not None

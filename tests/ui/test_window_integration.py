@@ -83,10 +83,28 @@ def test_menus_hold_every_action_with_a_status_tip(run: Callable[..., Any]) -> N
         assert titles == ["&File", "&Payments", "P&rofile", "&Help"]
         menus = w.action_set.menus
         texts = {name: [a.text() for a in menu.actions() if a.text()] for name, menu in menus.items()}
-        assert texts["file"] == ["New payment…", "Add payments…", "Import CSV…", "Quit"]
-        assert {"Refresh all", "Stop refresh", "Cancel payment…", "Copy reference"} <= set(texts["payments"])
+        assert texts["file"] == [
+            "New payment…",
+            "Add payments…",
+            "Import CSV…",
+            "Export list as CSV…",
+            "Quit",
+        ]
+        assert {
+            "Refresh all",
+            "Stop refresh",
+            "Capture…",
+            "Refund…",
+            "Cancel payment…",
+            "Check now",
+            "Capture selected payments…",
+            "Cancel selected payments…",
+            "Remove from register",
+            "Undo remove",
+            "Copy reference",
+        } <= set(texts["payments"])
         assert texts["profile"] == ["Settings…", "&Switch profile", "Audit log…"]
-        assert texts["help"] == ["About epay-desktop"]
+        assert texts["help"] == ["Recent messages…", "About epay-desktop"]
         for menu in w.action_set.menus.values():
             for action in menu.actions():
                 if action.text() and action.menu() is None:
@@ -282,14 +300,22 @@ def test_context_menu_actions(run: Callable[..., Any]) -> None:
         assert menu.isVisible()
         assert menu.accessibleName() == "Payment actions"
         assert [a.text() for a in menu.actions()] == [
+            "Check now",
+            "Capture…",
+            "Refund…",
             "Cancel payment…",
             "Refresh this payment",
             "Copy reference",
+            "",
+            "Capture selected payments…",
+            "Cancel selected payments…",
+            "",
+            "Remove from register",
         ]
         QGuiApplication.clipboard().clear()
-        menu.actions()[2].trigger()
+        menu.actions()[5].trigger()
         assert QGuiApplication.clipboard().text() == reference
-        menu.actions()[1].trigger()
+        menu.actions()[4].trigger()
         await wait_until(lambda: h.row(reference).fetched_at is not None)
         menu.close()
         # Outside the rows there is no menu.
@@ -323,16 +349,23 @@ def test_keyboard_shortcuts(run: Callable[..., Any]) -> None:
         await wait_until(lambda: isinstance(w.last_dialog, SettingsDialog) and w.last_dialog.isVisible())
         w.last_dialog.close()  # type: ignore[union-attr]
         w.activateWindow()
-        # Delete in the table opens the cancel confirmation for a cancellable payment; Esc keeps it.
+        # Delete in the table never moves money: it takes the row out of the register (the payment is
+        # untouched, nothing is sent) and Ctrl+Z puts it back.
         target = await h.fresh_payment()
         assert w.select_reference(target.reference)
         w.register_view.table.setFocus()
-        await wait_until(w.action("cancel-payment").isEnabled)
+        await wait_until(w.action("remove-payment").isEnabled)
         h.qtbot.keyClick(w.register_view.table, Qt.Key.Key_Delete)
-        await wait_until(lambda: w.cancel_flow.dialog is not None and w.cancel_flow.dialog.isVisible())
-        h.qtbot.keyClick(w.cancel_flow.dialog, Qt.Key.Key_Escape)
-        await wait_until(lambda: w.cancel_flow.dialog is None)
-        assert "nothing was sent" in w.statusBar().currentMessage()
+        await wait_until(lambda: w.model.tracked(target.reference) is None)
+        await wait_until(lambda: "not touched" in w.statusBar().currentMessage())
+        assert w.cancel_flow.dialog is None
+        w.register_view.table.setFocus()
+        h.key(Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+        await wait_until(lambda: w.model.tracked(target.reference) is not None)
+        restored = w.model.tracked(target.reference)
+        assert restored is not None
+        assert restored.payment is not None
+        assert restored.payment.state.value == "CREATED"
         # Ctrl+Q closes the window.
         closed: list[bool] = []
         w.closed.connect(lambda: closed.append(True))

@@ -7,7 +7,7 @@ from typing import Any
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QStatusBar
 
-from epay_desktop.domain import State
+from epay_desktop.domain import BusinessState
 from epay_desktop.services import DEMO_PROFILE
 from epay_desktop.ui.window.banner import ProfileBanner
 from epay_desktop.ui.window.filter_bar import FilterBar
@@ -64,8 +64,11 @@ def test_the_filter_bar_says_what_to_show(qtbot: Any) -> None:
     bar.search.setText("kaffe")
     bar.state_filter.setCurrentIndex(1)
     assert texts == ["kaffe"]
-    assert states == [frozenset({State.CREATED})]
-    assert bar.states() == frozenset({State.CREATED})
+    to_capture = frozenset({BusinessState.RESERVED, BusinessState.PARTLY_CAPTURED})
+    assert states == [to_capture]
+    assert bar.states() == to_capture
+    offered = [bar.state_filter.itemText(i) for i in range(bar.state_filter.count())]
+    assert all(kind.label in offered for kind in BusinessState)
     assert bar.search.accessibleName()
     assert bar.state_filter.accessibleName() == "Filter by state"
 

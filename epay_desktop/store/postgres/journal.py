@@ -28,6 +28,7 @@ from epay_desktop.store.journal import (
     IntentPendingError,
     IntentStatus,
     Operation,
+    RecentlyConfirmedError,
 )
 from epay_desktop.store.postgres.database import Connection, PgDatabase
 
@@ -131,13 +132,16 @@ class PgJournal:
         os_user: str,
         now: datetime | None = None,
         audit_detail: str = "",
+        repeat_since: datetime | None = None,
     ) -> Intent:
         """Commit the intent (its audit line comes with it); only then may the request be sent.
 
         Raises ``IntentPendingError`` (nothing written) when the payment already has a pending intent,
         also one another instance is committing at this very moment. A key the journal already holds
         reopens its intent when that intent was refused (failed) and is the same operation (profile,
-        payment, amount); any other reuse of a key raises ``IdempotencyKeyUsedError`` (nothing written)."""
+        payment, amount); any other reuse of a key raises ``IdempotencyKeyUsedError`` (nothing written).
+        ``repeat_since``: as in SQLite, the same capture or refund confirmed since then raises
+        ``RecentlyConfirmedError`` (nothing written)."""
         created = now or utc_now()
         values = (
             operation.value,
@@ -183,6 +187,16 @@ class PgJournal:
                     ) from problem
                 if found is not None:
                     raise IntentPendingError(found)
+                if repeat_since is not None and operation is not Operation.CANCEL and amount is not None:
+                    rows = conn.execute(
+                        f"SELECT {_COLUMNS} FROM intents WHERE status IN ('succeeded', 'reconciled') "
+                        "AND profile = %s AND msn = %s AND reference = %s AND operation = %s "
+                        "AND finished_at >= %s ORDER BY finished_at DESC",
+                        (profile, msn, reference, operation.value, repeat_since),
+                    ).fetchall()
+                    same = [i for i in _readable(rows, []) if i.amount == amount]
+                    if same:
+                        raise RecentlyConfirmedError(same[0])
                 earlier = _with_key(conn, idempotency_key)
                 if earlier is not None:
                     reopened = reopen(conn, earlier)

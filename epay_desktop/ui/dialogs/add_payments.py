@@ -42,6 +42,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from epay_desktop.i18n import _
 from epay_desktop.ui.aio import wait_finished
 from epay_desktop.ui.dialogs.feedback import StatusLabel, Tone, dialog_runner
 from epay_desktop.ui.dialogs.inputs import ReferenceCheck, check_reference_lines, split_line
@@ -68,31 +69,33 @@ class AddPaymentsDialog(QDialog):
     def __init__(self, desk: PaymentDesk, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.desk = desk
-        self.setWindowTitle("Add payments by reference")
+        self.setWindowTitle(_("Add payments by reference"))
         self.setObjectName("AddPaymentsDialog")
         self.check = ReferenceCheck()
         self.file_dialog: QFileDialog | None = None
 
         intro = QLabel(
-            "Paste or type payment references: one per line, or separated by spaces, commas or semicolons "
-            "(8 to 64 characters: letters, digits and '-').",
+            _(
+                "Paste or type payment references: one per line, or separated by spaces, commas or "
+                "semicolons (8 to 64 characters: letters, digits and '-')."
+            ),
             self,
         )
         intro.setWordWrap(True)
         self.editor = QPlainTextEdit(self)
         self.editor.setObjectName("ReferencesEditor")
-        self.editor.setAccessibleName("References, one per line")
-        self.editor.setPlaceholderText("order-2024-0001\norder-2024-0002\n…")
+        self.editor.setAccessibleName(_("References, one per line"))
+        self.editor.setPlaceholderText(_("order-2024-0001\norder-2024-0002\n…"))
         self.editor.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
         self.editor.setTabChangesFocus(True)
         intro.setBuddy(self.editor)
 
         self.summary = QLabel(self)
         self.summary.setObjectName("ReferencesSummary")
-        self.summary.setAccessibleName("Check of the references")
+        self.summary.setAccessibleName(_("Check of the references"))
         self.problems = QListWidget(self)
         self.problems.setObjectName("ReferenceProblems")
-        self.problems.setAccessibleName("Lines with problems")
+        self.problems.setAccessibleName(_("Lines with problems"))
         self.problems.setMaximumHeight(110)
         self.problems.setWordWrap(True)
         self.problems.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
@@ -101,17 +104,17 @@ class AddPaymentsDialog(QDialog):
         self.status.setObjectName("AddStatus")
         self.runner = dialog_runner(self.status, self._busy_changed)
 
-        self.import_button = QPushButton("Import &CSV…", self)
-        self.import_button.setAccessibleName("Import references from a CSV file")
+        self.import_button = QPushButton(_("Import &CSV…"), self)
+        self.import_button.setAccessibleName(_("Import references from a CSV file"))
         self.import_button.clicked.connect(self.start_import)
-        self.add_button = QPushButton("&Add", self)
-        self.add_button.setAccessibleName("Add the references to the register")
+        self.add_button = QPushButton(_("&Add"), self)
+        self.add_button.setAccessibleName(_("Add the references to the register"))
         self.add_button.setDefault(True)
         self.add_button.clicked.connect(self.start_add)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
         buttons.rejected.connect(self.reject)
         close = buttons.button(QDialogButtonBox.StandardButton.Close)
-        close.setAccessibleName("Close")
+        close.setAccessibleName(_("Close"))
         # Ctrl+Enter adds from inside the editor (Enter there is a new line).
         add_shortcut = QShortcut(QKeySequence("Ctrl+Return"), self)
         add_shortcut.activated.connect(self.start_add)
@@ -146,14 +149,20 @@ class AddPaymentsDialog(QDialog):
         self.summary.setText(self.check.summary())
         self.problems.clear()
         for line in self.check.bad:
-            self.problems.addItem(f"Line {line.number}: {line.text!r} {line.problem}.")
+            self.problems.addItem(
+                _("Line {number}: {problem}.").format(number=line.number, problem=line.problem)
+            )
         for line in self.check.duplicates:
-            self.problems.addItem(f"Line {line.number}: {line.text} repeats line {line.duplicate_of}.")
+            self.problems.addItem(
+                _("Line {number}: {text} repeats line {duplicate_of}.").format(
+                    number=line.number, text=line.text, duplicate_of=line.duplicate_of
+                )
+            )
         self.problems.setVisible(self.problems.count() > 0)
         self._mark_bad_lines()
         self.add_button.setEnabled(bool(self.check.references) and not self.busy)
         count = len(self.check.references)
-        self.add_button.setText(f"&Add {count}" if count > 1 else "&Add")
+        self.add_button.setText(_("&Add {count}").format(count=count) if count > 1 else _("&Add"))
         return self.check
 
     def _mark_bad_lines(self) -> None:
@@ -168,7 +177,9 @@ class AddPaymentsDialog(QDialog):
             text_format.setUnderlineStyle(QTextCharFormat.UnderlineStyle.WaveUnderline)
             text_format.setUnderlineColor(QColor("#b00020"))
             text_format.setProperty(QTextFormat.Property.FullWidthSelection, True)
-            text_format.setToolTip(f"Line {line.number}: {line.problem}")
+            text_format.setToolTip(
+                _("Line {number}: {problem}").format(number=line.number, problem=line.problem)
+            )
             selection.format = text_format
             selections.append(selection)
         self.editor.setExtraSelections(selections)
@@ -196,9 +207,9 @@ class AddPaymentsDialog(QDialog):
     async def add(self) -> AddReport | None:
         check = self.validate_now()
         if not check.references:
-            self.status.show_message("Nothing to add: no line is a valid reference.", Tone.WARNING)
+            self.status.show_message(_("Nothing to add: no line is a valid reference."), Tone.WARNING)
             return None
-        self.status.show_message(f"Adding {len(check.references)}…")
+        self.status.show_message(_("Adding {count}…").format(count=len(check.references)))
         report = await self.desk.add_references(self.editor.toPlainText())
         # Keep only what was not added, so a rejected line can be fixed and nothing typed is lost.
         done = set(report.added) | set(report.already_tracked)
@@ -213,14 +224,14 @@ class AddPaymentsDialog(QDialog):
         path = await self.choose_csv()
         if path is None:
             return None
-        self.status.show_message(f"Importing {path.name}…")
+        self.status.show_message(_("Importing {name}…").format(name=path.name))
         report = await self.desk.import_csv(path)
         self._show_report(report)
         return report
 
     async def choose_csv(self) -> Path | None:
         """Ask for a CSV file with a window-modal file dialog opened with ``open()`` (never ``exec()``)."""
-        dialog = QFileDialog(self, "Import payment references from CSV")
+        dialog = QFileDialog(self, _("Import payment references from CSV"))
         dialog.setObjectName("ImportCsvFileDialog")
         dialog.setFileMode(QFileDialog.FileMode.ExistingFile)
         dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptOpen)
@@ -239,7 +250,7 @@ class AddPaymentsDialog(QDialog):
         self.status.show_message(report.summary(), tone)
         if report.rejected:
             for item in report.rejected:
-                self.problems.addItem(f"Not added: {item.describe()}")
+                self.problems.addItem(_("Not added: {problem}").format(problem=item.describe()))
             self.problems.setVisible(True)
         self.report_shown.emit(report)
         if report.added:

@@ -41,6 +41,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from epay_desktop.i18n import _
 from epay_desktop.ui.aio import wait_finished
 from epay_desktop.ui.dialogs.feedback import StatusLabel, Tone, dialog_runner
 from epay_desktop.ui.formatting import format_datetime, format_money
@@ -203,15 +204,17 @@ class AuditView(QWidget):
         self.proxy.setSourceModel(self.model)
         self.filter_edit = QLineEdit(self)
         self.filter_edit.setObjectName("AuditFilter")
-        self.filter_edit.setAccessibleName("Filter the audit log")
-        self.filter_edit.setPlaceholderText("Filter: reference, user, action, result… (all words must match)")
+        self.filter_edit.setAccessibleName(_("Filter the audit log"))
+        self.filter_edit.setPlaceholderText(
+            _("Filter: reference, user, action, result… (all words must match)")
+        )
         self.filter_edit.setClearButtonEnabled(True)
         self.filter_edit.textChanged.connect(self._filter_changed)
-        filter_label = QLabel("&Filter", self)
+        filter_label = QLabel(_("&Filter"), self)
         filter_label.setBuddy(self.filter_edit)
         self.table = QTableView(self)
         self.table.setObjectName("AuditTable")
-        self.table.setAccessibleName("Audit log")
+        self.table.setAccessibleName(_("Audit log"))
         self.table.setModel(self.proxy)
         self.table.setSortingEnabled(True)
         self.table.sortByColumn(0, Qt.SortOrder.DescendingOrder)
@@ -229,11 +232,11 @@ class AuditView(QWidget):
         self.status.setObjectName("AuditStatus")
         self.runner = dialog_runner(self.status, self._busy_changed)
 
-        self.refresh_button = QPushButton("&Refresh", self)
-        self.refresh_button.setAccessibleName("Reload the audit log")
+        self.refresh_button = QPushButton(_("&Refresh"), self)
+        self.refresh_button.setAccessibleName(_("Reload the audit log"))
         self.refresh_button.clicked.connect(self.start_reload)
-        self.export_button = QPushButton("&Export CSV…", self)
-        self.export_button.setAccessibleName("Export the whole audit log as CSV")
+        self.export_button = QPushButton(_("&Export CSV…"), self)
+        self.export_button.setAccessibleName(_("Export the whole audit log as CSV"))
         self.export_button.clicked.connect(self.start_export)
         find = QShortcut(QKeySequence.StandardKey.Find, self)
         find.activated.connect(self.filter_edit.setFocus)
@@ -282,14 +285,16 @@ class AuditView(QWidget):
         path = await self.choose_export_path()
         if path is None:
             return None
-        self.status.show_message(f"Exporting to {path.name}…")
+        self.status.show_message(_("Exporting to {name}…").format(name=path.name))
         count = await self.desk.export_audit_csv(path)
-        self.status.show_message(f"Exported {count} entries to {path}.", Tone.OK)
+        self.status.show_message(
+            _("Exported {count} entries to {path}.").format(count=count, path=path), Tone.OK
+        )
         self.exported.emit(str(path), count)
         return count
 
     async def choose_export_path(self) -> Path | None:
-        dialog = QFileDialog(self, "Export the audit log as CSV")
+        dialog = QFileDialog(self, _("Export the audit log as CSV"))
         dialog.setObjectName("ExportAuditFileDialog")
         dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
         dialog.setFileMode(QFileDialog.FileMode.AnyFile)
@@ -320,11 +325,11 @@ class AuditDialog(QDialog):
     def __init__(self, desk: PaymentDesk, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("AuditDialog")
-        self.setWindowTitle(f"Audit log: {desk.profile.name}")
+        self.setWindowTitle(_("Audit log: {name}").format(name=desk.profile.name))
         self.view = AuditView(desk, self)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
         buttons.rejected.connect(self.reject)
-        buttons.button(QDialogButtonBox.StandardButton.Close).setAccessibleName("Close")
+        buttons.button(QDialogButtonBox.StandardButton.Close).setAccessibleName(_("Close"))
         layout = QVBoxLayout(self)
         layout.addWidget(self.view, 1)
         layout.addWidget(buttons)

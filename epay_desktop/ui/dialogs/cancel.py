@@ -24,9 +24,10 @@ from PySide6.QtWidgets import (
 )
 
 from epay_desktop.domain import CancelOutcome, TrackedPayment
+from epay_desktop.i18n import N_, _, translate
 from epay_desktop.ui.formatting import format_money
 
-CANNOT_BE_UNDONE = "Cancelling cannot be undone."
+CANNOT_BE_UNDONE = N_("Cancelling cannot be undone.")
 
 
 class CancelDialog(QDialog):
@@ -44,8 +45,8 @@ class CancelDialog(QDialog):
         loc = locale if locale is not None else QLocale()
         self.reference = tracked.reference
         self.setObjectName("CancelDialog")
-        self.setWindowTitle(f"Cancel payment {tracked.reference}?")
-        self.setAccessibleName("Confirm cancel")
+        self.setWindowTitle(_("Cancel payment {reference}?").format(reference=tracked.reference))
+        self.setAccessibleName(_("Confirm cancel"))
         self.setModal(True)
         layout = QVBoxLayout(self)
         # Shown again after the payment changed since the person confirmed: say what changed first.
@@ -59,7 +60,9 @@ class CancelDialog(QDialog):
             layout.addWidget(self.changed_label)
 
         headline = QLabel(
-            f"<b>Release {format_money(outcome.released, loc)} to the customer?</b>",
+            "<b>{}</b>".format(
+                _("Release {amount} to the customer?").format(amount=format_money(outcome.released, loc))
+            ),
             self,
         )
         headline.setObjectName("CancelHeadline")
@@ -68,50 +71,52 @@ class CancelDialog(QDialog):
         form = QFormLayout()
         self.reference_label = QLabel(tracked.reference, self)
         self.reference_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        form.addRow("Reference", self.reference_label)
+        form.addRow(_("Reference"), self.reference_label)
         description = tracked.description or (tracked.payment.description if tracked.payment else "")
-        self.description_label = QLabel(description or "(no description)", self)
+        self.description_label = QLabel(description or _("(no description)"), self)
         self.description_label.setWordWrap(True)
-        form.addRow("Description", self.description_label)
+        form.addRow(_("Description"), self.description_label)
         self.amount_label = QLabel(format_money(outcome.released, loc), self)
         self.amount_label.setObjectName("ReleasedAmount")
-        form.addRow("Released to the customer", self.amount_label)
+        form.addRow(_("Released to the customer"), self.amount_label)
         layout.addLayout(form)
 
         self.outcome_label = QLabel(outcome.describe(), self)
         self.outcome_label.setWordWrap(True)
         layout.addWidget(self.outcome_label)
-        self.warning_label = QLabel(f"<b>{CANNOT_BE_UNDONE}</b>", self)
+        self.warning_label = QLabel(f"<b>{translate(CANNOT_BE_UNDONE)}</b>", self)
         self.warning_label.setObjectName("CannotBeUndone")
-        self.warning_label.setAccessibleName(CANNOT_BE_UNDONE)
+        self.warning_label.setAccessibleName(translate(CANNOT_BE_UNDONE))
         layout.addWidget(self.warning_label)
 
         self.confirm_input: QLineEdit | None = None
         self._expected = tracked.reference[-4:]
         if production:
             prompt = QLabel(
-                "This is <b>PRODUCTION</b>: real money. To confirm, type the last four characters of "
-                f"the reference (<b>{self._expected}</b>):",
+                _(
+                    "This is <b>PRODUCTION</b>: real money. To confirm, type the last four characters of "
+                    "the reference (<b>{last_four}</b>):"
+                ).format(last_four=self._expected),
                 self,
             )
             prompt.setWordWrap(True)
             layout.addWidget(prompt)
             self.confirm_input = QLineEdit(self)
             self.confirm_input.setObjectName("ConfirmReference")
-            self.confirm_input.setAccessibleName("Last four characters of the reference")
+            self.confirm_input.setAccessibleName(_("Last four characters of the reference"))
             self.confirm_input.setMaxLength(len(self._expected))
             self.confirm_input.textChanged.connect(self._update_confirm)
             prompt.setBuddy(self.confirm_input)
             layout.addWidget(self.confirm_input)
 
         buttons = QDialogButtonBox(self)
-        self.keep_button = QPushButton("Keep payment", self)
-        self.keep_button.setAccessibleName("Keep payment")
+        self.keep_button = QPushButton(_("Keep payment"), self)
+        self.keep_button.setAccessibleName(_("Keep payment"))
         self.keep_button.setDefault(True)
         self.keep_button.setAutoDefault(True)
-        self.cancel_button = QPushButton("Cancel payment", self)
+        self.cancel_button = QPushButton(_("Cancel payment"), self)
         self.cancel_button.setObjectName("DestructiveButton")
-        self.cancel_button.setAccessibleName("Cancel payment")
+        self.cancel_button.setAccessibleName(_("Cancel payment"))
         self.cancel_button.setAutoDefault(False)
         self.cancel_button.setDefault(False)
         buttons.addButton(self.cancel_button, QDialogButtonBox.ButtonRole.DestructiveRole)

@@ -37,14 +37,16 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from epay_desktop.domain import Currency, Money, TrackedPayment
+from epay_desktop.domain import Currency, Money, TrackedPayment, country_for
+from epay_desktop.i18n import _
+from epay_desktop.ui.dialogs.amount_field import AmountField
 from epay_desktop.ui.dialogs.feedback import StatusLabel, Tone, dialog_runner
 from epay_desktop.ui.dialogs.inputs import (
     DESCRIPTION_MAX,
     InputError,
     check_description,
+    new_payment_limits,
     normalize_phone,
-    parse_amount,
 )
 from epay_desktop.ui.formatting import format_money
 
@@ -84,66 +86,70 @@ class CreatePaymentDialog(QDialog):
     payment_created = Signal(object)
 
     def __init__(
-        self, desk: PaymentDesk, parent: QWidget | None = None, *, currency: Currency | None = None
+        self,
+        desk: PaymentDesk,
+        parent: QWidget | None = None,
+        *,
+        currency: Currency | None = None,
+        locale: str | None = None,
     ) -> None:
         super().__init__(parent)
         self.desk = desk
         self.fixed_currency = currency
         self.created: TrackedPayment | None = None
         self.setObjectName("CreatePaymentDialog")
-        self.setWindowTitle(f"New payment: {desk.profile.name}")
+        self.setWindowTitle(_("New payment: {name}").format(name=desk.profile.name))
 
-        self.amount_edit = QLineEdit(self)
-        self.amount_edit.setObjectName("Amount")
-        self.amount_edit.setAccessibleName("Amount")
-        self.amount_edit.setPlaceholderText("for example 249,50")
+        first = currency or Currency.NOK
+        low, high = new_payment_limits(first)
+        self.amount_field = AmountField(first, self, locale=locale, minimum=low, maximum=high)
+        self.amount_field.limit.hide()  # the API's maximum is no news to anyone creating a payment
+        self.amount_edit = self.amount_field.edit
+        self.amount_check = self.amount_field.check
         self.currency_combo = QComboBox(self)
         self.currency_combo.setObjectName("Currency")
-        self.currency_combo.setAccessibleName("Currency")
+        self.currency_combo.setAccessibleName(_("Currency"))
         for code in Currency:
             self.currency_combo.addItem(code.value, code.value)
         if currency is not None:
             self.currency_combo.setCurrentIndex(self.currency_combo.findData(currency.value))
             self.currency_combo.setEnabled(False)
-            self.currency_combo.setToolTip("The profile's currency")
-        self.amount_check = QLabel(self)
-        self.amount_check.setObjectName("AmountCheck")
+            self.currency_combo.setToolTip(_("The profile's currency"))
         amount_row = QHBoxLayout()
-        amount_row.addWidget(self.amount_edit, 1)
+        amount_row.addWidget(self.amount_field, 1)
         amount_row.addWidget(self.currency_combo)
 
         self.description_edit = QLineEdit(self)
         self.description_edit.setObjectName("Description")
-        self.description_edit.setAccessibleName("Description the customer sees")
+        self.description_edit.setAccessibleName(_("Description the customer sees"))
         self.description_edit.setMaxLength(DESCRIPTION_MAX)
-        self.description_edit.setPlaceholderText("What the customer pays for (3 to 100 characters)")
+        self.description_edit.setPlaceholderText(_("What the customer pays for (3 to 100 characters)"))
         self.description_count = QLabel(self)
 
-        self.push_radio = QRadioButton("Send to the customer's &phone (push message)", self)
-        self.push_radio.setAccessibleName("Send to the customer's phone")
-        self.qr_radio = QRadioButton("Show a &QR code to scan here", self)
-        self.qr_radio.setAccessibleName("Show a QR code to scan")
+        self.push_radio = QRadioButton(_("Send to the customer's &phone (push message)"), self)
+        self.push_radio.setAccessibleName(_("Send to the customer's phone"))
+        self.qr_radio = QRadioButton(_("Show a &QR code to scan here"), self)
+        self.qr_radio.setAccessibleName(_("Show a QR code to scan"))
         self.flow_group = QButtonGroup(self)
         self.flow_group.addButton(self.push_radio)
         self.flow_group.addButton(self.qr_radio)
         self.push_radio.setChecked(True)
         self.phone_edit = QLineEdit(self)
         self.phone_edit.setObjectName("PhoneNumber")
-        self.phone_edit.setAccessibleName("Customer's mobile number with country code")
-        self.phone_edit.setPlaceholderText("+47 912 34 567")
+        self.phone_edit.setAccessibleName(_("Customer's mobile number with country code"))
+        self.phone_edit.setPlaceholderText(country_for(self.currency).example)
 
         form = QFormLayout()
-        form.addRow(self._buddy("&Amount", self.amount_edit), amount_row)
-        form.addRow("", self.amount_check)
-        form.addRow(self._buddy("&Description", self.description_edit), self.description_edit)
+        form.addRow(self._buddy(_("&Amount"), self.amount_edit), amount_row)
+        form.addRow(self._buddy(_("&Description"), self.description_edit), self.description_edit)
         form.addRow("", self.description_count)
-        form.addRow("Customer", self.push_radio)
-        form.addRow(self._buddy("Mobile &number", self.phone_edit), self.phone_edit)
+        form.addRow(_("Customer"), self.push_radio)
+        form.addRow(self._buddy(_("Mobile &number"), self.phone_edit), self.phone_edit)
         form.addRow("", self.qr_radio)
 
         self.qr_label = QLabel(self)
         self.qr_label.setObjectName("QrCode")
-        self.qr_label.setAccessibleName("QR code for the customer to scan")
+        self.qr_label.setAccessibleName(_("QR code for the customer to scan"))
         self.qr_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.qr_label.hide()
         self.link_label = QLabel(self)
@@ -151,25 +157,25 @@ class CreatePaymentDialog(QDialog):
         self.link_label.setWordWrap(True)
         self.link_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.link_label.hide()
-        self.copy_button = QPushButton("Copy &link", self)
-        self.copy_button.setAccessibleName("Copy the payment link")
+        self.copy_button = QPushButton(_("Copy &link"), self)
+        self.copy_button.setAccessibleName(_("Copy the payment link"))
         self.copy_button.clicked.connect(self.copy_link)
         self.copy_button.hide()
         self.status = StatusLabel("New payment status", self)
         self.status.setObjectName("CreateStatus")
         self.runner = dialog_runner(self.status, self._busy_changed)
 
-        self.create_button = QPushButton("&Create payment", self)
-        self.create_button.setAccessibleName("Create the payment")
+        self.create_button = QPushButton(_("&Create payment"), self)
+        self.create_button.setAccessibleName(_("Create the payment"))
         self.create_button.setDefault(True)
         self.create_button.clicked.connect(self.start_create)
-        self.another_button = QPushButton("&New payment", self)
-        self.another_button.setAccessibleName("Start another payment")
+        self.another_button = QPushButton(_("&New payment"), self)
+        self.another_button.setAccessibleName(_("Start another payment"))
         self.another_button.clicked.connect(self.reset)
         self.another_button.hide()
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
         buttons.rejected.connect(self.reject)
-        buttons.button(QDialogButtonBox.StandardButton.Close).setAccessibleName("Close")
+        buttons.button(QDialogButtonBox.StandardButton.Close).setAccessibleName(_("Close"))
         row = QHBoxLayout()
         row.addWidget(self.copy_button)
         row.addStretch(1)
@@ -187,6 +193,7 @@ class CreatePaymentDialog(QDialog):
 
         self.amount_edit.textChanged.connect(self._inputs_changed)
         self.currency_combo.currentIndexChanged.connect(self._inputs_changed)
+        self.currency_combo.currentIndexChanged.connect(self._show_phone_example)
         self.description_edit.textChanged.connect(self._inputs_changed)
         self.phone_edit.textChanged.connect(self._inputs_changed)
         self.flow_group.buttonToggled.connect(self._inputs_changed)
@@ -200,6 +207,9 @@ class CreatePaymentDialog(QDialog):
 
     # --- reading the form ------------------------------------------------------------------------
 
+    def _show_phone_example(self) -> None:
+        self.phone_edit.setPlaceholderText(country_for(self.currency).example)
+
     @property
     def currency(self) -> Currency:
         return Currency(self.currency_combo.currentData())
@@ -210,27 +220,23 @@ class CreatePaymentDialog(QDialog):
 
     def read_form(self) -> tuple[Money, str, str | None]:
         """Amount, description and phone number (None for QR), or :class:`InputError` with the reason."""
-        amount = parse_amount(self.amount_edit.text(), self.currency)
+        amount = self.amount_field.read()
         description = check_description(self.description_edit.text())
-        phone = normalize_phone(self.phone_edit.text()) if self.user_flow == PUSH_MESSAGE else None
+        phone = (
+            normalize_phone(self.phone_edit.text(), self.currency) if self.user_flow == PUSH_MESSAGE else None
+        )
         return amount, description, phone
 
     def _inputs_changed(self) -> None:
         self.phone_edit.setEnabled(self.user_flow == PUSH_MESSAGE and self.created is None)
-        text = self.amount_edit.text()
-        if text.strip():
-            try:
-                amount = parse_amount(text, self.currency)
-            except InputError as error:
-                self.amount_check.setText(str(error))
-                self.amount_check.setStyleSheet(Tone.ERROR.value)
-            else:
-                self.amount_check.setText(f"= {format_money(amount)}")
-                self.amount_check.setStyleSheet("")
-        else:
-            self.amount_check.setText("")
+        if self.amount_field.currency is not self.currency:
+            low, high = new_payment_limits(self.currency)
+            self.amount_field.set_currency(self.currency, minimum=low, maximum=high)
+            self.amount_field.limit.hide()
         self.description_count.setText(
-            f"{len(self.description_edit.text().strip())}/{DESCRIPTION_MAX} characters"
+            _("{count}/{DESCRIPTION_MAX} characters").format(
+                count=len(self.description_edit.text().strip()), DESCRIPTION_MAX=DESCRIPTION_MAX
+            )
         )
         try:
             self.read_form()
@@ -259,7 +265,7 @@ class CreatePaymentDialog(QDialog):
         except InputError as error:
             self.status.show_error(str(error))
             return None
-        self.status.show_message(f"Creating a payment of {format_money(amount)}…")
+        self.status.show_message(_("Creating a payment of {amount}…").format(amount=format_money(amount)))
         tracked = await self.desk.create_payment(
             amount, description, phone_number=phone, user_flow=self.user_flow
         )
@@ -287,18 +293,25 @@ class CreatePaymentDialog(QDialog):
         url = tracked.payment.redirect_url if tracked.payment is not None else None
         if phone is not None:
             self.status.show_message(
-                f"Payment {tracked.reference} created and sent to +{phone}. "
-                "The customer approves it in the app; the register shows its state.",
+                _(
+                    "Payment {reference} created and sent to +{phone}. The customer approves it in the app; "
+                    "the register shows its state."
+                ).format(reference=tracked.reference, phone=phone),
                 Tone.OK,
             )
         elif url:
             self.show_qr(url)
             self.status.show_message(
-                f"Payment {tracked.reference} created. Let the customer scan the code.", Tone.OK
+                _("Payment {reference} created. Let the customer scan the code.").format(
+                    reference=tracked.reference
+                ),
+                Tone.OK,
             )
         else:
             self.status.show_message(
-                f"Payment {tracked.reference} created, but the API returned no link to show as a QR code.",
+                _("Payment {reference} created, but the API returned no link to show as a QR code.").format(
+                    reference=tracked.reference
+                ),
                 Tone.WARNING,
             )
         self.another_button.setFocus(Qt.FocusReason.OtherFocusReason)
@@ -315,7 +328,7 @@ class CreatePaymentDialog(QDialog):
 
     def copy_link(self) -> None:
         QGuiApplication.clipboard().setText(self.link_label.text())
-        self.status.show_message("Link copied.", Tone.OK)
+        self.status.show_message(_("Link copied."), Tone.OK)
 
     def reset(self) -> None:
         """Clear the form for another payment (the amount's currency stays)."""

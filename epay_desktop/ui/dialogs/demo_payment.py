@@ -6,7 +6,9 @@ from PySide6.QtCore import QLocale
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QFormLayout, QLabel, QLineEdit, QWidget
 
 from epay_desktop.domain import Currency, Money
-from epay_desktop.ui.formatting import AmountError, parse_money
+from epay_desktop.i18n import _
+from epay_desktop.ui.dialogs.amount_field import AmountField
+from epay_desktop.ui.dialogs.inputs import new_payment_limits
 
 # The demo merchants of the sandbox (shared contract): the currency a demo payment uses.
 DEMO_CURRENCIES = {"123456": Currency.NOK, "223344": Currency.DKK, "334455": Currency.EUR}
@@ -19,17 +21,27 @@ class NewDemoPaymentDialog(QDialog):
         super().__init__(parent)
         self._currency = currency
         self._locale = locale if locale is not None else QLocale()
-        self.setWindowTitle("New demo payment")
-        self.setAccessibleName("New demo payment")
+        self.setWindowTitle(_("New demo payment"))
+        self.setAccessibleName(_("New demo payment"))
         form = QFormLayout(self)
-        self.amount = QLineEdit(self)
-        self.amount.setPlaceholderText(f"e.g. 149.50 ({currency.value})")
-        self.amount.setAccessibleName(f"Amount in {currency.value}")
-        form.addRow(f"&Amount ({currency.value})", self.amount)
+        low, high = new_payment_limits(currency)
+        self.amount_field = AmountField(
+            currency,
+            self,
+            locale=self._locale.name(),
+            minimum=low,
+            maximum=high,
+            accessible_name=_("Amount in {currency}").format(currency=currency.value),
+        )
+        self.amount_field.limit.hide()
+        self.amount = self.amount_field.edit
+        label = QLabel(_("&Amount ({currency})").format(currency=currency.value), self)
+        label.setBuddy(self.amount)
+        form.addRow(label, self.amount_field)
         self.description = QLineEdit("Demo purchase", self)
         self.description.setMaxLength(100)
-        self.description.setAccessibleName("Description")
-        form.addRow("&Description", self.description)
+        self.description.setAccessibleName(_("Description"))
+        form.addRow(_("&Description"), self.description)
         self.problem = QLabel(self)
         self.problem.setObjectName("InputProblem")
         self.problem.setWordWrap(True)
@@ -38,7 +50,7 @@ class NewDemoPaymentDialog(QDialog):
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self
         )
         self.ok_button = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
-        self.ok_button.setText("Create payment")
+        self.ok_button.setText(_("Create payment"))
         self.buttons.accepted.connect(self._accept_if_valid)
         self.buttons.rejected.connect(self.reject)
         form.addRow(self.buttons)
@@ -47,21 +59,15 @@ class NewDemoPaymentDialog(QDialog):
         self._validate()
 
     def value(self) -> tuple[Money, str] | None:
-        try:
-            money = parse_money(self.amount.text(), self._currency, self._locale)
-        except AmountError:
+        money = self.amount_field.value()
+        if money is None:
             return None
         description = self.description.text().strip()
         return (money, description) if description else None
 
     def _validate(self) -> None:
-        problem = ""
-        if self.amount.text().strip():
-            try:
-                parse_money(self.amount.text(), self._currency, self._locale)
-            except AmountError as error:
-                problem = str(error)
-        if not problem and not self.description.text().strip():
+        problem = ""  # the amount's problem is said under the amount (AmountField)
+        if not self.amount_field.problem() and not self.description.text().strip():
             problem = "Enter a description (the customer sees it in the app)."
         self.problem.setText(problem)
         self.ok_button.setEnabled(self.value() is not None)

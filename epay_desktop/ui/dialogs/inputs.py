@@ -4,7 +4,10 @@ without an app and could move to ``domain`` unchanged.
 - :func:`check_reference_lines`: references per line (spaces, commas, semicolons also separate), each
   checked against ``REFERENCE_PATTERN`` with its line number and the reason in words.
 - :func:`parse_amount`: major units as typed (``"1 234,50"``, ``"99.9"``, ``"250 kr"``) to exact
-  minor units, through the domain's :meth:`Money.parse` (never a float), within the API's limits.
+  minor units, through the domain's :meth:`Money.parse` (never a float), within the API's limits;
+  :func:`read_amount` does the same for any limits, with the person's locale (its group symbol, read
+  from CLDR through Babel, is a thousands separator too), and :func:`amount_text` writes an amount
+  back the way that locale types it (``"249,50"`` in Norwegian, ``"249.50"`` in English).
 - :func:`normalize_phone`: an MSISDN (country code and number, digits only, 10..15 digits).
 - :func:`check_description`: 3..100 characters (FACTS.md §3).
 """
@@ -14,7 +17,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from epay_desktop.domain import REFERENCE_PATTERN, Currency, Money, MoneyError
+from babel import Locale, UnknownLocaleError
+from babel.numbers import get_decimal_symbol, get_group_symbol
+
+from epay_desktop.domain import REFERENCE_PATTERN, Currency, Money, MoneyError, country_for, with_country_code
+from epay_desktop.i18n import _, ngettext
 
 REFERENCE_MIN = 8
 REFERENCE_MAX = 64
@@ -64,13 +71,18 @@ class ReferenceCheck:
 
     def summary(self) -> str:
         if not self.lines:
-            return "Paste or type one reference per line."
-        parts = [f"{len(self.references)} reference{'s' if len(self.references) != 1 else ''} to add"]
+            return _("Paste or type one reference per line.")
+        count = len(self.references)
+        parts = [ngettext("{count} reference to add", "{count} references to add", count).format(count=count)]
         if self.duplicates:
-            parts.append(f"{len(self.duplicates)} repeated (added once)")
+            parts.append(_("{count} repeated (added once)").format(count=len(self.duplicates)))
         if self.bad:
-            parts.append(f"{len(self.bad)} line{'s' if len(self.bad) != 1 else ''} with problems")
-        return ", ".join(parts) + "."
+            bad = len(self.bad)
+            parts.append(
+                ngettext("{count} line with problems", "{count} lines with problems", bad).format(count=bad)
+            )
+        # A list of counts, each a whole translated phrase; the list's punctuation is the language's.
+        return _("{list_of_counts}.").format(list_of_counts=_(", ").join(parts))
 
 
 def reference_problem(text: str) -> str:
@@ -80,11 +92,19 @@ def reference_problem(text: str) -> str:
     bad_chars = sorted({c for c in text if not _ALLOWED_REFERENCE_CHARS.fullmatch(c)})
     if bad_chars:
         shown = ", ".join(repr(c) for c in bad_chars)
-        return f"has characters a reference cannot have ({shown}); only letters a-z, A-Z, digits and '-'"
+        return _(
+            "{reference} has characters a reference cannot have ({characters}); only letters a-z, A-Z, "
+            "digits and '-'"
+        ).format(reference=repr(text), characters=shown)
     if len(text) < REFERENCE_MIN:
-        unit = "character" if len(text) == 1 else "characters"
-        return f"is too short ({len(text)} {unit}; a reference has {REFERENCE_MIN} to {REFERENCE_MAX})"
-    return f"is too long ({len(text)} characters; a reference has {REFERENCE_MIN} to {REFERENCE_MAX})"
+        return ngettext(
+            "{reference} is too short ({count} character; a reference has {minimum} to {maximum})",
+            "{reference} is too short ({count} characters; a reference has {minimum} to {maximum})",
+            len(text),
+        ).format(reference=repr(text), count=len(text), minimum=REFERENCE_MIN, maximum=REFERENCE_MAX)
+    return _("{reference} is too long ({count} characters; a reference has {minimum} to {maximum})").format(
+        reference=repr(text), count=len(text), minimum=REFERENCE_MIN, maximum=REFERENCE_MAX
+    )
 
 
 def split_line(line: str) -> list[str]:
@@ -121,20 +141,67 @@ def check_reference_lines(text: str) -> ReferenceCheck:
 # --- amounts ---------------------------------------------------------------------------------------
 
 
-def parse_amount(text: str, currency: Currency) -> Money:
+def new_payment_limits(currency: Currency) -> tuple[Money, Money]:
+    """The smallest and largest amount the API takes for a new payment in ``currency``."""
+    return Money(_AMOUNT_MIN_MINOR[currency], currency), Money(AMOUNT_MAX_MINOR, currency)
+
+
+def parse_amount(text: str, currency: Currency, locale: str | None = None) -> Money:
     """Major units as typed → exact :class:`Money`, within what the API takes for a new payment:
-    :meth:`Money.parse` (both decimal marks, grouped thousands, ``kr``/code, ``1,234`` refused as
+    :func:`read_amount` (both decimal marks, grouped thousands, ``kr``/code, ``1,234`` refused as
     ambiguous) with the currency's smallest payment and the API's maximum; :class:`InputError`
     with the reason otherwise."""
+    minimum, maximum = new_payment_limits(currency)
+    return read_amount(text, currency, locale, minimum=minimum, maximum=maximum)
+
+
+DEFAULT_LOCALE = "en_GB"
+
+
+def _symbols(locale: str | None) -> tuple[str, str]:
+    """The decimal and group symbols of ``locale`` (a name like ``nb_NO`` or ``nb-NO``); English ones
+    for a name Babel does not know (a typo in a setting must not break every amount field)."""
+    name = (locale or DEFAULT_LOCALE).replace("-", "_")
     try:
-        return Money.parse(
-            text,
-            currency,
-            minimum=Money(_AMOUNT_MIN_MINOR[currency], currency),
-            maximum=Money(AMOUNT_MAX_MINOR, currency),
-        )
+        parsed = Locale.parse(name)
+    except (UnknownLocaleError, ValueError):
+        parsed = Locale.parse(DEFAULT_LOCALE)
+    return get_decimal_symbol(parsed), get_group_symbol(parsed)
+
+
+def read_amount(
+    text: str,
+    currency: Currency,
+    locale: str | None = None,
+    *,
+    minimum: Money | None = None,
+    maximum: Money | None = None,
+) -> Money:
+    """Money as a person types it in ``locale``: ``"249,50"``, ``"1 234,50"``, ``"1.234,50"``,
+    ``"kr 99"``, ``"99,-"``, or with the locale's own group symbol (a no-break space in Norwegian, an
+    apostrophe in Swiss German). What is ambiguous is refused, whatever the locale: ``"1,234"`` is a
+    thousand to some and one krone to others. :class:`InputError` says why and what to type instead."""
+    decimal, group = _symbols(locale)
+    if group and group not in ".,":
+        text = text.replace(group, " ")
+    try:
+        return Money.parse(text, currency, minimum=minimum, maximum=maximum)
     except MoneyError as error:
-        raise InputError(str(error)) from None
+        message = str(error)
+        if "for example 249.50" in message and decimal != ".":
+            message = message.replace("249.50", f"249{decimal}50")
+        raise InputError(message) from None
+
+
+def amount_text(money: Money, locale: str | None = None) -> str:
+    """``money`` as the person would type it in ``locale``: no currency, no grouping, the locale's
+    decimal symbol (``Money(24950, NOK)`` → ``"249,50"`` in ``nb_NO``); :func:`read_amount` reads it
+    back exactly."""
+    decimal, _group = _symbols(locale)
+    digits = money.currency.minor_digits
+    units, minor = divmod(abs(money.value), 10**digits)
+    text = str(units) + (f"{decimal}{minor:0{digits}d}" if digits else "")
+    return f"-{text}" if money.value < 0 else text
 
 
 # --- phone numbers and descriptions ------------------------------------------------------------------
@@ -142,23 +209,41 @@ def parse_amount(text: str, currency: Currency) -> Money:
 _PHONE_NOISE = re.compile(r"[\s\u00a0().-]")
 
 
-def normalize_phone(text: str) -> str:
-    """``+47 912 34 567`` → ``4791234567`` (MSISDN: country code and number, 10..15 digits)."""
+def normalize_phone(text: str, currency: Currency = Currency.NOK) -> str:
+    """``+47 912 34 567`` → ``4791234567`` (MSISDN: country code and number, 10..15 digits). A local
+    number gets the country code of the sales unit's country (``currency``: NOK +47, DKK +45, EUR
+    +358): ``912 34 567`` → ``4791234567``, ``040 123 4567`` → ``358401234567``."""
+    example = country_for(currency).example
     cleaned = _PHONE_NOISE.sub("", text)
+    international = cleaned.startswith(("+", "00"))
     if cleaned.startswith("+"):
         cleaned = cleaned[1:]
     elif cleaned.startswith("00"):
         cleaned = cleaned[2:]
     if not cleaned:
-        raise InputError("Type the customer's mobile number with country code, for example +47 912 34 567.")
+        raise InputError(
+            _("Type the customer's mobile number with country code, for example {example}.").format(
+                example=example
+            )
+        )
     if not cleaned.isdigit():
-        raise InputError(f"'{text.strip()}' is not a phone number: only digits, spaces and a leading +.")
+        raise InputError(
+            _("'{number}' is not a phone number: only digits, spaces and a leading +.").format(
+                number=text.strip()
+            )
+        )
+    if not international:
+        cleaned = with_country_code(cleaned, currency)
     if len(cleaned) < 10:
         raise InputError(
-            f"'{text.strip()}' has no country code: type it with one, for example +47 912 34 567."
+            _("'{number}' has no country code: type it with one, for example {example}.").format(
+                number=text.strip(), example=example
+            )
         )
     if len(cleaned) > 15:
-        raise InputError(f"'{text.strip()}' is too long for a phone number (at most 15 digits).")
+        raise InputError(
+            _("'{number}' is too long for a phone number (at most 15 digits).").format(number=text.strip())
+        )
     return cleaned
 
 
@@ -167,26 +252,34 @@ def check_description(text: str) -> str:
     trimmed = text.strip()
     if len(trimmed) < DESCRIPTION_MIN:
         raise InputError(
-            f"The description needs at least {DESCRIPTION_MIN} characters; the customer sees it."
+            _("The description needs at least {DESCRIPTION_MIN} characters; the customer sees it.").format(
+                DESCRIPTION_MIN=DESCRIPTION_MIN
+            )
         )
     if len(trimmed) > DESCRIPTION_MAX:
         raise InputError(
-            f"The description can have at most {DESCRIPTION_MAX} characters ({len(trimmed)} now)."
+            _("The description can have at most {DESCRIPTION_MAX} characters ({count} now).").format(
+                DESCRIPTION_MAX=DESCRIPTION_MAX, count=len(trimmed)
+            )
         )
     return trimmed
 
 
 __all__ = [
     "AMOUNT_MAX_MINOR",
+    "DEFAULT_LOCALE",
     "DESCRIPTION_MAX",
     "DESCRIPTION_MIN",
     "InputError",
     "ReferenceCheck",
     "ReferenceLine",
+    "amount_text",
     "check_description",
     "check_reference_lines",
+    "new_payment_limits",
     "normalize_phone",
     "parse_amount",
+    "read_amount",
     "reference_problem",
     "split_line",
 ]

@@ -12,14 +12,22 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QBrush, QColor, QRegularExpressionValidator
 from PySide6.QtWidgets import QCheckBox, QComboBox, QFormLayout, QGroupBox, QLabel, QLineEdit, QWidget
 
+from epay_desktop.domain import Currency
+from epay_desktop.i18n import N_, _, translate
 from epay_desktop.services import Profile, ProfileKind
 
 PRODUCTION_RED = "#b00020"
 KIND_LABELS = {
-    ProfileKind.DEMO: "Demo (built-in sandbox)",
-    ProfileKind.TEST: "Test (apitest.vipps.no)",
-    ProfileKind.PRODUCTION: "Production (api.vipps.no): real money",
-    ProfileKind.CUSTOM: "Custom base URL",
+    ProfileKind.DEMO: N_("Demo (built-in sandbox)"),
+    ProfileKind.TEST: N_("Test (apitest.vipps.no)"),
+    ProfileKind.PRODUCTION: N_("Production (api.vipps.no): real money"),
+    ProfileKind.CUSTOM: N_("Custom base URL"),
+}
+# A sales unit takes one currency, the one of its country.
+CURRENCY_LABELS = {
+    Currency.NOK: N_("NOK — Norway"),
+    Currency.DKK: N_("DKK — Denmark"),
+    Currency.EUR: N_("EUR — Finland"),
 }
 
 
@@ -27,32 +35,40 @@ class ProfileForm(QGroupBox):
     """One profile's fields and secrets (object name ``ProfileForm``), red-framed for Production."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__("Profile", parent)
+        super().__init__(_("Profile"), parent)
         self.setObjectName("ProfileForm")
-        self.name_edit = self._line_edit("ProfileName", "Profile name")
+        self.name_edit = self._line_edit("ProfileName", _("Profile name"))
         self.kind_combo = QComboBox(self)
         self.kind_combo.setObjectName("ProfileKind")
-        self.kind_combo.setAccessibleName("Environment")
+        self.kind_combo.setAccessibleName(_("Environment"))
         for kind, label in KIND_LABELS.items():
-            self.kind_combo.addItem(label, kind)
+            self.kind_combo.addItem(translate(label), kind)
         self.kind_combo.setItemData(
             self.kind_combo.findData(ProfileKind.PRODUCTION),
             QBrush(QColor(PRODUCTION_RED)),
             Qt.ItemDataRole.ForegroundRole,
         )
-        self.base_url_edit = self._line_edit("BaseUrl", "Base URL")
+        self.base_url_edit = self._line_edit("BaseUrl", _("Base URL"))
         self.base_url_edit.setPlaceholderText("https://…")
         self.unencrypted_check = QCheckBox(
-            "This is a sandbox: plain http:// to another machine is not encrypted", self
+            _("This is a sandbox: plain http:// to another machine is not encrypted"), self
         )
         self.unencrypted_check.setObjectName("UnencryptedSandbox")
-        self.unencrypted_check.setAccessibleName("Confirm an unencrypted sandbox")
-        self.msn_edit = self._line_edit("MerchantSerialNumber", "Merchant serial number")
+        self.unencrypted_check.setAccessibleName(_("Confirm an unencrypted sandbox"))
+        self.msn_edit = self._line_edit("MerchantSerialNumber", _("Merchant serial number"))
         self.msn_edit.setValidator(QRegularExpressionValidator(r"[0-9]{0,7}", self.msn_edit))
-        self.msn_edit.setPlaceholderText("4 to 10 digits")
-        self.client_id_edit = self._line_edit("ClientId", "Client id")
-        self.client_secret_edit = self._line_edit("ClientSecret", "Client secret")
-        self.subscription_key_edit = self._line_edit("SubscriptionKey", "Subscription key")
+        self.msn_edit.setPlaceholderText(_("4 to 10 digits"))
+        self.currency_combo = QComboBox(self)
+        self.currency_combo.setObjectName("ProfileCurrency")
+        self.currency_combo.setAccessibleName(_("Currency of the sales unit"))
+        self.currency_combo.setToolTip(
+            _("The one currency the sales unit takes: NOK in Norway, DKK in Denmark, EUR in Finland.")
+        )
+        for currency, label in CURRENCY_LABELS.items():
+            self.currency_combo.addItem(translate(label), currency.value)
+        self.client_id_edit = self._line_edit("ClientId", _("Client id"))
+        self.client_secret_edit = self._line_edit("ClientSecret", _("Client secret"))
+        self.subscription_key_edit = self._line_edit("SubscriptionKey", _("Subscription key"))
         for secret in (self.client_secret_edit, self.subscription_key_edit):
             secret.setEchoMode(QLineEdit.EchoMode.Password)
         self.secrets_state = QLabel(self)
@@ -60,14 +76,15 @@ class ProfileForm(QGroupBox):
         self.secrets_state.setWordWrap(True)
 
         form = QFormLayout()
-        form.addRow("&Name", self.name_edit)
-        form.addRow("&Environment", self.kind_combo)
-        form.addRow("Base &URL", self.base_url_edit)
+        form.addRow(_("&Name"), self.name_edit)
+        form.addRow(_("&Environment"), self.kind_combo)
+        form.addRow(_("Base &URL"), self.base_url_edit)
         form.addRow("", self.unencrypted_check)
-        form.addRow("&Merchant serial number", self.msn_edit)
-        form.addRow("Client &id", self.client_id_edit)
-        form.addRow("Client &secret", self.client_secret_edit)
-        form.addRow("Subscription &key", self.subscription_key_edit)
+        form.addRow(_("&Merchant serial number"), self.msn_edit)
+        form.addRow(_("C&urrency"), self.currency_combo)
+        form.addRow(_("Client &id"), self.client_id_edit)
+        form.addRow(_("Client &secret"), self.client_secret_edit)
+        form.addRow(_("Subscription &key"), self.subscription_key_edit)
         form.addRow("", self.secrets_state)
         self.setLayout(form)
 
@@ -85,10 +102,13 @@ class ProfileForm(QGroupBox):
         self.msn_edit.setText(shown.merchant_serial_number)
         self.client_id_edit.setText(shown.client_id)
         self.base_url_edit.setText(shown.base_url or "")
+        self.currency_combo.setCurrentIndex(self.currency_combo.findData(shown.currency.value))
         self.unencrypted_check.setChecked(shown.unencrypted_sandbox)
         self.clear_secrets()
         self.secrets_state.setText(
-            "Type the client secret and the subscription key." if profile is None else "Checking the keyring…"
+            _("Type the client secret and the subscription key.")
+            if profile is None
+            else _("Checking the keyring…")
         )
 
     def apply_kind(self, editing: Profile | None) -> None:
@@ -108,6 +128,7 @@ class ProfileForm(QGroupBox):
             self.name_edit,
             self.kind_combo,
             self.msn_edit,
+            self.currency_combo,
             self.client_id_edit,
             self.client_secret_edit,
             self.subscription_key_edit,
@@ -120,7 +141,7 @@ class ProfileForm(QGroupBox):
         if not custom:
             self.base_url_edit.setText(self.profile(editing).effective_base_url)
         if builtin:
-            self.secrets_state.setText("Demo credentials are built in.")
+            self.secrets_state.setText(_("Demo credentials are built in."))
 
     def current_kind(self) -> ProfileKind:
         # Qt hands the StrEnum back as a plain str.
@@ -139,6 +160,7 @@ class ProfileForm(QGroupBox):
             merchant_serial_number=self.msn_edit.text().strip(),
             client_id=self.client_id_edit.text().strip(),
             base_url=self.base_url_edit.text().strip() or None if kind is ProfileKind.CUSTOM else None,
+            currency=Currency(self.currency_combo.currentData() or Currency.NOK.value),
             register=editing.register if editing is not None else None,  # a rename keeps the register
             unencrypted_sandbox=kind is ProfileKind.CUSTOM and self.unencrypted_check.isChecked(),
         )
@@ -151,4 +173,4 @@ class ProfileForm(QGroupBox):
         self.subscription_key_edit.clear()
 
 
-__all__ = ["KIND_LABELS", "PRODUCTION_RED", "ProfileForm"]
+__all__ = ["CURRENCY_LABELS", "KIND_LABELS", "PRODUCTION_RED", "ProfileForm"]

@@ -22,7 +22,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from epay_desktop.ui.errors import redact
+from epay_desktop.i18n import _
+from epay_desktop.ui.errors import operation_label, redact
 
 if TYPE_CHECKING:
     from epay_desktop.services import RecoveryResult
@@ -51,17 +52,19 @@ class _Row(QFrame):
         self.outcome.hide()
         layout.addWidget(self.outcome)
         buttons = QHBoxLayout()
-        what = f"{result.operation.value} of {result.reference}"
-        self.send_again = QPushButton("Send again", self)
-        self.send_again.setAccessibleName(f"Send the {what} again")
-        self.send_again.setToolTip("Send it again with its own idempotency key: it cannot happen twice.")
-        self.abandon = QPushButton("Abandon", self)
-        self.abandon.setAccessibleName(f"Abandon the {what}")
-        self.abandon.setToolTip(
-            "Read the payment's event log first; if it did not happen, close it as failed."
+        what = _("{operation} of {reference}").format(
+            operation=operation_label(result.operation.value), reference=result.reference
         )
-        self.later = QPushButton("Later", self)
-        self.later.setAccessibleName(f"Decide later about the {what}")
+        self.send_again = QPushButton(_("Send again"), self)
+        self.send_again.setAccessibleName(_("Send again: {what}").format(what=what))
+        self.send_again.setToolTip(_("Send it again with its own idempotency key: it cannot happen twice."))
+        self.abandon = QPushButton(_("Abandon"), self)
+        self.abandon.setAccessibleName(_("Abandon: {what}").format(what=what))
+        self.abandon.setToolTip(
+            _("Read the payment's event log first; if it did not happen, close it as failed.")
+        )
+        self.later = QPushButton(_("Later"), self)
+        self.later.setAccessibleName(_("Decide later: {what}").format(what=what))
         decidable = result.needs_decision or result.outcome.value == "still unknown"
         self.send_again.setVisible(decidable)
         self.abandon.setVisible(decidable)
@@ -96,14 +99,16 @@ class RecoveryNotice(QDialog):
     def __init__(self, results: Sequence[RecoveryResult], parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("RecoveryNotice")
-        self.setWindowTitle("Unfinished operations from last time")
-        self.setAccessibleName("Unfinished operations from last time")
+        self.setWindowTitle(_("Unfinished operations from last time"))
+        self.setAccessibleName(_("Unfinished operations from last time"))
         self.setModal(False)
         self.resize(620, 360)
         layout = QVBoxLayout(self)
         intro = QLabel(
-            "<b>These money-moving operations have no known outcome.</b> Nothing is sent without your "
-            "choice. Sending again reuses the same idempotency key, so it cannot move money twice.",
+            _(
+                "<b>These money-moving operations have no known outcome.</b> Nothing is sent without your "
+                "choice. Sending again reuses the same idempotency key, so it cannot move money twice."
+            ),
             self,
         )
         intro.setWordWrap(True)

@@ -27,6 +27,7 @@ from typing import Any
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QBrush, QCloseEvent, QColor
 from PySide6.QtWidgets import (
+    QComboBox,
     QDialog,
     QDialogButtonBox,
     QHBoxLayout,
@@ -38,6 +39,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from epay_desktop.i18n import LANGUAGES, N_, _, translate
 from epay_desktop.services import (
     DEMO_PROFILE,
     DEMO_SECRETS,
@@ -55,10 +57,10 @@ from epay_desktop.ui.dialogs.profile_form import KIND_LABELS, PRODUCTION_RED, Pr
 ConnectionTester = Callable[[Profile, ProfileSecrets | None], Awaitable[Any]]
 
 LIST_KIND = {
-    ProfileKind.DEMO: "built-in sandbox",
-    ProfileKind.TEST: "test",
-    ProfileKind.PRODUCTION: "PRODUCTION",
-    ProfileKind.CUSTOM: "custom URL",
+    ProfileKind.DEMO: N_("built-in sandbox"),
+    ProfileKind.TEST: N_("test"),
+    ProfileKind.PRODUCTION: N_("PRODUCTION"),
+    ProfileKind.CUSTOM: N_("custom URL"),
 }
 
 
@@ -96,23 +98,23 @@ class SettingsDialog(QDialog):
         self.secrets = secrets
         self.test_connection = test_connection
         self.setObjectName("SettingsDialog")
-        self.setWindowTitle("Settings: profiles")
+        self.setWindowTitle(_("Settings: profiles"))
         self.editing: Profile | None = None  # the saved profile the form shows (None: a new one)
 
         # Left: the saved profiles.
         self.profile_list = QListWidget(self)
         self.profile_list.setObjectName("ProfileList")
-        self.profile_list.setAccessibleName("Profiles")
+        self.profile_list.setAccessibleName(_("Profiles"))
         self.profile_list.currentRowChanged.connect(self._row_changed)
         self.profile_list.itemActivated.connect(lambda _item: self.start_use())
-        self.new_button = QPushButton("&New profile", self)
-        self.new_button.setAccessibleName("New profile")
+        self.new_button = QPushButton(_("&New profile"), self)
+        self.new_button.setAccessibleName(_("New profile"))
         self.new_button.clicked.connect(self.new_profile)
-        self.delete_button = QPushButton("&Delete", self)
-        self.delete_button.setAccessibleName("Delete the selected profile")
+        self.delete_button = QPushButton(_("&Delete"), self)
+        self.delete_button.setAccessibleName(_("Delete the selected profile"))
         self.delete_button.clicked.connect(self.start_delete)
         left = QVBoxLayout()
-        list_label = QLabel("&Profiles", self)
+        list_label = QLabel(_("&Profiles"), self)
         list_label.setBuddy(self.profile_list)
         left.addWidget(list_label)
         left.addWidget(self.profile_list, 1)
@@ -120,15 +122,35 @@ class SettingsDialog(QDialog):
         left_buttons.addWidget(self.new_button)
         left_buttons.addWidget(self.delete_button)
         left.addLayout(left_buttons)
+        # The language is the person's, not a profile's: it is kept beside the profiles.
+        self.language_combo = QComboBox(self)
+        self.language_combo.setObjectName("Language")
+        self.language_combo.setAccessibleName(_("Language"))
+        self.language_combo.setToolTip(_("The language of the window and of epay; used from the next start."))
+        self.language_combo.addItem(_("As the system"), "")
+        for code, name in LANGUAGES.items():
+            self.language_combo.addItem(name, code)
+        try:
+            saved = self.store.language or ""
+        except ProfileStoreError:
+            saved = ""
+        self.language_combo.setCurrentIndex(max(0, self.language_combo.findData(saved)))
+        self.language_combo.currentIndexChanged.connect(self._language_changed)
+        language_label = QLabel(_("&Language"), self)
+        language_label.setBuddy(self.language_combo)
+        left.addWidget(language_label)
+        left.addWidget(self.language_combo)
 
         # Right: the form.
-        self.production_banner = QLabel("PRODUCTION: real customers and real money.", self)
+        self.production_banner = QLabel(_("PRODUCTION: real customers and real money."), self)
         self.production_banner.setObjectName("ProductionBanner")
         self.production_banner.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.production_banner.setStyleSheet(
             f"background: {PRODUCTION_RED}; color: white; font-weight: bold; padding: 6px;"
         )
-        self.demo_note = QLabel("The built-in sandbox: nothing real is touched. It cannot be changed.", self)
+        self.demo_note = QLabel(
+            _("The built-in sandbox: nothing real is touched. It cannot be changed."), self
+        )
         self.demo_note.setWordWrap(True)
         self.form_box = ProfileForm(self)
         self.name_edit = self.form_box.name_edit
@@ -146,13 +168,13 @@ class SettingsDialog(QDialog):
         self.keyring_notice.setWordWrap(True)
         self.keyring_notice.setStyleSheet("color: #8a4b00;")
 
-        self.test_button = QPushButton("&Test connection", self)
-        self.test_button.setAccessibleName("Test connection: fetch an access token")
+        self.test_button = QPushButton(_("&Test connection"), self)
+        self.test_button.setAccessibleName(_("Test connection: fetch an access token"))
         self.test_button.clicked.connect(self.start_test)
-        self.save_button = QPushButton("Sa&ve", self)
-        self.save_button.setAccessibleName("Save the profile")
+        self.save_button = QPushButton(_("Sa&ve"), self)
+        self.save_button.setAccessibleName(_("Save the profile"))
         self.save_button.clicked.connect(self.start_save)
-        self.status = StatusLabel("Settings status", self)
+        self.status = StatusLabel(_("Settings status"), self)
         self.status.setObjectName("SettingsStatus")
         self.runner = dialog_runner(self.status, self._busy_changed)
         actions = QHBoxLayout()
@@ -170,12 +192,14 @@ class SettingsDialog(QDialog):
         right.addStretch(1)
 
         self.buttons = QDialogButtonBox(self)
-        self.use_button = self.buttons.addButton("&Use this profile", QDialogButtonBox.ButtonRole.AcceptRole)
-        self.use_button.setAccessibleName("Use this profile")
+        self.use_button = self.buttons.addButton(
+            _("&Use this profile"), QDialogButtonBox.ButtonRole.AcceptRole
+        )
+        self.use_button.setAccessibleName(_("Use this profile"))
         self.use_button.setDefault(True)
         self.use_button.clicked.connect(self.start_use)
         close = self.buttons.addButton(QDialogButtonBox.StandardButton.Close)
-        close.setAccessibleName("Close")
+        close.setAccessibleName(_("Close"))
         close.clicked.connect(self.reject)
 
         columns = QHBoxLayout()
@@ -193,6 +217,15 @@ class SettingsDialog(QDialog):
         self.reload(select=current or last_used)
         self.resize(760, 480)
 
+    def _language_changed(self) -> None:
+        code = self.language_combo.currentData() or None
+        try:
+            self.store.set_language(code)
+        except (OSError, ProfileStoreError) as error:
+            self.status.show_error(_("The language was not saved: {error}").format(error=error))
+            return
+        self.status.show_message(_("Saved. The new language is used from the next start."), Tone.OK)
+
     # --- list and form ---------------------------------------------------------------------------
 
     def reload(self, select: str | None = None) -> None:
@@ -208,7 +241,7 @@ class SettingsDialog(QDialog):
         self.profile_list.blockSignals(True)
         self.profile_list.clear()
         for profile in self.profiles:
-            item = QListWidgetItem(f"{profile.name}  ·  {LIST_KIND[profile.kind]}")
+            item = QListWidgetItem(f"{profile.name}  ·  {translate(LIST_KIND[profile.kind])}")
             item.setData(Qt.ItemDataRole.UserRole, profile.name)
             item.setData(Qt.ItemDataRole.AccessibleTextRole, f"{profile.name}, {profile.kind.value}")
             if profile.is_production:
@@ -239,7 +272,7 @@ class SettingsDialog(QDialog):
         production = self.current_kind() is ProfileKind.PRODUCTION
         self.production_banner.setVisible(production)
         self.demo_note.setVisible(builtin)
-        self.setWindowTitle("Settings: profiles  [PRODUCTION]" if production else "Settings: profiles")
+        self.setWindowTitle(_("Settings: profiles  [PRODUCTION]") if production else "Settings: profiles")
         self.form_box.apply_kind(self.editing)
         self._busy_changed()
 
@@ -266,11 +299,12 @@ class SettingsDialog(QDialog):
         if self.secrets.persistent:
             self.keyring_notice.hide()
         else:
-            self.keyring_notice.setText(
+            notice = _(
                 "No keyring is available on this computer: client secrets and subscription keys are kept "
                 "for this session only and must be typed again after a restart."
-                + (f"\n{self.secrets.problem}" if self.secrets.problem else "")
             )
+            problem = self.secrets.problem
+            self.keyring_notice.setText(f"{notice}\n{problem}" if problem else notice)
             self.keyring_notice.show()
 
     def new_profile(self) -> None:
@@ -320,7 +354,7 @@ class SettingsDialog(QDialog):
         """Validate and save the form; secrets go to the secret store, never the profiles file."""
         profile = self.form_profile()
         if profile.is_demo:
-            self.status.show_message("The Demo profile is built in and cannot be changed.", Tone.WARNING)
+            self.status.show_message(_("The Demo profile is built in and cannot be changed."), Tone.WARNING)
             return None
         try:
             profile.validate()
@@ -329,7 +363,9 @@ class SettingsDialog(QDialog):
             return None
         previous = self.editing.name if self.editing is not None else None
         if profile.name != previous and profile.name in {p.name for p in self.profiles}:
-            self.status.show_error(f"A profile named {profile.name!r} exists already; choose another name.")
+            self.status.show_error(
+                _("A profile named {name!r} exists already; choose another name.").format(name=profile.name)
+            )
             return None
         new_secrets = await self._secrets_for(profile, previous)
         profile = await asyncio.to_thread(self.store.save, profile, replacing=previous)
@@ -344,14 +380,20 @@ class SettingsDialog(QDialog):
         self._show_keyring_notice()
         if persistent is False:
             self.status.show_message(
-                f"Saved {profile.name}. No keyring: the secrets are kept for this session only.", Tone.WARNING
+                _("Saved {name}. No keyring: the secrets are kept for this session only.").format(
+                    name=profile.name
+                ),
+                Tone.WARNING,
             )
         elif new_secrets is None or not new_secrets.complete:
             self.status.show_message(
-                f"Saved {profile.name}. Secrets are still missing: type both to connect.", Tone.WARNING
+                _("Saved {name}. Secrets are still missing: type both to connect.").format(name=profile.name),
+                Tone.WARNING,
             )
         else:
-            self.status.show_message(f"Saved {profile.name}. The secrets are in the keyring.", Tone.OK)
+            self.status.show_message(
+                _("Saved {name}. The secrets are in the keyring.").format(name=profile.name), Tone.OK
+            )
         return profile
 
     async def test(self) -> bool:
@@ -364,34 +406,40 @@ class SettingsDialog(QDialog):
             return False
         tester = self.test_connection
         if tester is None:
-            self.status.show_error("Test connection is not available: no connection tester was given.")
+            self.status.show_error(_("Test connection is not available: no connection tester was given."))
             return False
         if profile.is_demo:
             secrets: ProfileSecrets | None = DEMO_SECRETS
         else:
             secrets = await self._secrets_for(profile, self.editing.name if self.editing else None)
         if not profile.is_demo and (secrets is None or not secrets.complete):
-            self.status.show_error("Type the client secret and the subscription key first (or save them).")
+            self.status.show_error(_("Type the client secret and the subscription key first (or save them)."))
             return False
-        self.status.show_message(f"Connecting to {profile.effective_base_url}…")
+        self.status.show_message(
+            _("Connecting to {effective_base_url}…").format(effective_base_url=profile.effective_base_url)
+        )
         try:
             answer = await tester(profile, secrets)
         except asyncio.CancelledError:
             raise
         except Exception as error:
             self.status.show_error(
-                f"Connection to {profile.effective_base_url} failed: {describe_error(error)}"
+                _("Connection to {url} failed: {error}").format(
+                    url=profile.effective_base_url, error=describe_error(error)
+                )
             )
             return False
         # The services' test_connection answers (ok, sentence); a tester may also raise or return a sentence.
         if isinstance(answer, tuple) and len(answer) == 2 and isinstance(answer[0], bool):
-            ok, text = answer[0], str(answer[1])
+            ok, connected = answer[0], str(answer[1])
         else:
-            ok, text = True, answer if isinstance(answer, str) and answer else "an access token was issued."
-        if ok:
-            connected = (
-                text if text.startswith("Connected") else f"Connected to {profile.effective_base_url}: {text}"
+            text = answer if isinstance(answer, str) and answer else _("an access token was issued.")
+            ok, connected = (
+                True,
+                _("Connected to {url}: {what}").format(url=profile.effective_base_url, what=text),
             )
+        text = connected
+        if ok:
             self.status.show_message(connected, Tone.OK)
         else:
             self.status.show_error(text)
@@ -406,7 +454,7 @@ class SettingsDialog(QDialog):
         self.editing = None
         self.reload(select=DEMO_PROFILE.name)
         self.profiles_changed.emit()
-        self.status.show_message(f"Deleted {name} and its secrets.", Tone.OK)
+        self.status.show_message(_("Deleted {name} and its secrets.").format(name=name), Tone.OK)
 
     async def use(self) -> Profile | None:
         """Save unsaved changes, remember the choice, emit ``profile_chosen`` and close."""

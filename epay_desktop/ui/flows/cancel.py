@@ -19,8 +19,9 @@ from PySide6.QtCore import QLocale, QObject, Signal
 from PySide6.QtWidgets import QDialog, QWidget
 
 from epay_desktop.api import EPaymentError, OutcomeUnknownError
-from epay_desktop.domain import Action, CancelOutcome, Money, State, TrackedPayment, check_action
+from epay_desktop.domain import Action, CancelOutcome, Money, TrackedPayment, check_action, state_sentence
 from epay_desktop.domain.rules import cancel_outcome
+from epay_desktop.i18n import _
 from epay_desktop.services import StaleConfirmationError
 from epay_desktop.ui.aio import wait_finished
 from epay_desktop.ui.dialogs.cancel import CancelDialog
@@ -59,7 +60,9 @@ class CancelFlow(QObject):
         changed = ""  # why the dialog is shown again (the payment changed since it was confirmed)
         while True:
             if tracked.payment is None:
-                self._status(f"{reference}: refresh the payment before cancelling it.")
+                self._status(
+                    _("{reference}: refresh the payment before cancelling it.").format(reference=reference)
+                )
                 return None
             outcome = cancel_outcome(tracked.payment)
             if outcome is None:
@@ -67,7 +70,7 @@ class CancelFlow(QObject):
                 self._status(f"{changed} {reference} cannot be cancelled: {reason}".strip())
                 return None
             if not await self._confirm(tracked, outcome, changed):
-                self._status(f"Kept payment {reference}: nothing was sent.")
+                self._status(_("Kept payment {reference}: nothing was sent.").format(reference=reference))
                 return None
             try:
                 return await self._send(reference, outcome.released)
@@ -105,7 +108,7 @@ class CancelFlow(QObject):
         return bool(answer == QDialog.DialogCode.Accepted)
 
     async def _send(self, reference: str, released: Money) -> CancelResult:
-        self._status(f"Cancelling {reference}…")
+        self._status(_("Cancelling {reference}…").format(reference=reference))
         self.reference_busy.emit(reference, True)
         try:
             # The desk re-reads the payment first and refuses (nothing sent) when a cancel would now
@@ -123,14 +126,21 @@ class CancelFlow(QObject):
 
     def describe(self, result: CancelResult) -> str:
         payment = result.tracked.payment
-        state = f" The payment is now {payment.display_state}." if payment is not None else ""
-        if payment is not None and payment.state is State.AUTHORIZED and payment.aggregate.captured:
-            state += f" {format_money(payment.aggregate.captured, self._locale)} captured stays captured."
-        lost = (
-            " (The answer was lost; this was read from the payment's event log.)" if result.reconciled else ""
-        )
         released = format_money(result.released, self._locale)
-        return f"Cancelled {result.tracked.reference}: {released} released to the customer.{state}{lost}"
+        reference = result.tracked.reference
+        if payment is not None:
+            text = _("Cancelled {reference}: {released} released to the customer; now {state}.").format(
+                reference=reference, released=released, state=state_sentence(payment)
+            )
+        else:
+            text = _("Cancelled {reference}: {released} released to the customer.").format(
+                reference=reference, released=released
+            )
+        if result.reconciled:
+            text = _("{message} (The answer was lost; this was read from the payment's event log.)").format(
+                message=text
+            )
+        return text
 
     async def _read_again(self, reference: str) -> None:
         try:

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QWidget
 
+from epay_desktop.i18n import _, ngettext
 from epay_desktop.ui.dialogs.recovery_notice import RecoveryNotice
 from epay_desktop.ui.errors import redact
 
@@ -77,7 +78,11 @@ class RecoveryFlow(QObject):
         self.notice = notice
         if not finished:
             self._say(
-                f"{len(unfinished)} operation(s) from last time have no known outcome: decide in the notice."
+                ngettext(
+                    "{count} operation from last time has no known outcome: decide in the notice.",
+                    "{count} operations from last time have no known outcome: decide in the notice.",
+                    len(unfinished),
+                ).format(count=len(unfinished))
             )
         notice.show()
         notice.raise_()
@@ -90,14 +95,14 @@ class RecoveryFlow(QObject):
         self._runner.start(f"abandon:{reference}", self._abandon(intent_id, reference), replace=False)
 
     async def _resume(self, intent_id: int, reference: str) -> None:
-        await self._run(intent_id, reference, "Sending again…", self._resumed(intent_id))
+        await self._run(intent_id, reference, _("Sending again…"), self._resumed(intent_id))
 
     async def _resumed(self, intent_id: int) -> str:
         result = await self._desk.resume_intent(intent_id)  # the desk publishes the payment
         return result.message
 
     async def _abandon(self, intent_id: int, reference: str) -> None:
-        await self._run(intent_id, reference, "Reading the event log…", self._abandoned(intent_id))
+        await self._run(intent_id, reference, _("Reading the event log…"), self._abandoned(intent_id))
 
     async def _abandoned(self, intent_id: int) -> str:
         result = await self._desk.abandon_intent(intent_id)  # the desk publishes the payment
@@ -116,7 +121,7 @@ class RecoveryFlow(QObject):
             message = redact(str(finished))
         except BaseException:
             # The presenter says what went wrong; the row offers the choice again.
-            self._set_busy(intent_id, False, "Not finished: see the message. You can choose again.")
+            self._set_busy(intent_id, False, _("Not finished: see the message. You can choose again."))
             raise
         finally:
             self.reference_busy.emit(reference, False)

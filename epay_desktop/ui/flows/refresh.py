@@ -31,6 +31,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from epay_desktop.api import EPaymentError, NetworkError
 from epay_desktop.domain import State, TrackedPayment
 from epay_desktop.domain.tracked import CUSTOMER_TIMEOUT
+from epay_desktop.i18n import _
 from epay_desktop.services.changes import Change, PaymentChanged
 from epay_desktop.ui.aio import TaskRunner
 from epay_desktop.ui.errors import redact
@@ -199,7 +200,7 @@ class RefreshFlow(QObject):
             self._go_offline(network)
         elif network is None and self.offline and len(errors) < len(answers):
             self.offline = False
-            self.status_changed.emit("Online again.")
+            self.status_changed.emit(_("Online again."))
 
     async def _read(self, reference: str, gate: asyncio.Semaphore) -> TrackedPayment | EPaymentError:
         async with gate:
@@ -262,10 +263,12 @@ class RefreshFlow(QObject):
         was_offline, self.offline = self.offline, False
         if failed:
             self.status_changed.emit(
-                f"Refreshed {_payments(done)}; {len(failed)} could not be read (see the Last updated tips)."
+                _("Refreshed {done}; {count} could not be read (see the Last updated tips).").format(
+                    done=_payments(done), count=len(failed)
+                )
             )
         elif was_offline:
-            self.status_changed.emit(f"Online again: refreshed {_payments(done)}.")
+            self.status_changed.emit(_("Online again: refreshed {done}.").format(done=_payments(done)))
 
     def _go_offline(self, error: BaseException) -> None:
         self.offline = True

@@ -13,8 +13,16 @@ from typing import Any
 
 from PySide6.QtCore import QLocale, QModelIndex, QPersistentModelIndex, Qt
 
-from epay_desktop.domain import Guarantee, Payment, TrackedPayment, capture_guarantee
+from epay_desktop.domain import (
+    BusinessState,
+    Guarantee,
+    Payment,
+    TrackedPayment,
+    business_state,
+    capture_guarantee,
+)
 from epay_desktop.domain.breakdown import AmountBreakdown, breakdown
+from epay_desktop.i18n import N_, _, ngettext, translate
 from epay_desktop.ui.formatting import format_datetime, format_money, format_percent
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -37,6 +45,7 @@ class PaymentRoles(enum.IntEnum):
     BUSY = Qt.ItemDataRole.UserRole + 5  # True while an operation on this payment runs
     REFERENCE = Qt.ItemDataRole.UserRole + 6  # str
     STALE = Qt.ItemDataRole.UserRole + 7  # True: fetched long ago, never, or the last refresh failed
+    BUSINESS_STATE = Qt.ItemDataRole.UserRole + 8  # the BusinessState's value (str); NO_VALUE: unfetched
 
 
 NO_VALUE = ""
@@ -60,28 +69,43 @@ class Column(enum.IntEnum):
 
 
 HEADERS = {
-    Column.REFERENCE: "Reference",
-    Column.DESCRIPTION: "Description",
-    Column.CREATED: "Created",
-    Column.STATE: "State",
-    Column.AMOUNT: "Amount",
-    Column.AGGREGATE: "Captured / refunded / cancelled / reserved",
-    Column.UPDATED: "Last updated",
+    Column.REFERENCE: N_("Reference"),
+    Column.DESCRIPTION: N_("Description"),
+    Column.CREATED: N_("Created"),
+    Column.STATE: N_("State"),
+    Column.AMOUNT: N_("Amount"),
+    Column.AGGREGATE: N_("Captured / refunded / cancelled / reserved"),
+    Column.UPDATED: N_("Last updated"),
 }
 _COLUMN_COUNT = len(Column)
 _PART_LABELS = {
-    "captured": "Captured",
-    "refunded": "Refunded",
-    "cancelled": "Cancelled",
-    "reserved": "Reserved",
-    "awaiting": "Awaiting approval",
+    "captured": N_("Captured: {amount}"),
+    "refunded": N_("Refunded: {amount}"),
+    "cancelled": N_("Cancelled: {amount}"),
+    "reserved": N_("Reserved: {amount}"),
+    "awaiting": N_("Awaiting approval: {amount}"),
+}
+# The bar's label: a percentage of the amount and what that part is.
+_PART_SHARES = {
+    "captured": N_("{percent} captured"),
+    "refunded": N_("{percent} refunded"),
+    "cancelled": N_("{percent} cancelled"),
+    "reserved": N_("{percent} reserved"),
+    "awaiting": N_("{percent} awaiting"),
 }
 
 
+def header(column: Column) -> str:
+    return translate(HEADERS[column])
+
+
 def state_text(tracked: TrackedPayment) -> str:
+    """The business state people think in (the API's state is in the details)."""
     if tracked.payment is None:
-        return "Not fetched" if not tracked.fetch_error else "Unavailable"
-    return tracked.payment.display_state
+        return _("Not fetched") if not tracked.fetch_error else _("Unavailable")
+    kind = business_state(tracked.payment)
+    # A state a newer API added: its own name says more than "Unknown".
+    return tracked.payment.display_state if kind is BusinessState.UNKNOWN else kind.label
 
 
 SUMMARY_SEPARATOR = ", "  # between the parts of the bar's label (delegates split on it to shorten)
@@ -92,16 +116,20 @@ def bar_summary(parts: AmountBreakdown) -> str:
     whole = parts.amount.value
     named = [(name, m.value) for name, m in parts.parts() if m.value > 0]
     if not named:
-        return "Nothing reserved"
+        return _("Nothing reserved")
     named.sort(key=lambda item: -item[1])
-    return SUMMARY_SEPARATOR.join(f"{format_percent(v, whole)} {name}" for name, v in named[:2])
+    return SUMMARY_SEPARATOR.join(
+        translate(_PART_SHARES[name]).format(percent=format_percent(v, whole)) for name, v in named[:2]
+    )
 
 
 def bar_tooltip(parts: AmountBreakdown, locale: QLocale | None = None) -> str:
-    lines = [f"Amount: {format_money(parts.amount, locale)}"]
-    lines += [f"{_PART_LABELS[name]}: {format_money(m, locale)}" for name, m in parts.parts()]
+    lines = [_("Amount: {amount}").format(amount=format_money(parts.amount, locale))]
+    lines += [
+        translate(_PART_LABELS[name]).format(amount=format_money(m, locale)) for name, m in parts.parts()
+    ]
     if parts.scale > parts.amount.value:
-        lines.append("The API reports more than the amount; the bar is scaled to fit.")
+        lines.append(_("The API reports more than the amount; the bar is scaled to fit."))
     return "\n".join(lines)
 
 
@@ -109,14 +137,15 @@ def describe_age(age: timedelta) -> str:
     """How long ago, roughly: "just now", "40 s ago", "12 min ago", "3 h ago", "2 days ago"."""
     seconds = int(age.total_seconds())
     if seconds < 5:
-        return "just now"
+        return _("just now")
     if seconds < 60:
-        return f"{seconds} s ago"
+        return _("{count} s ago").format(count=seconds)
     if seconds < 3600:
-        return f"{seconds // 60} min ago"
+        return _("{count} min ago").format(count=seconds // 60)
     if seconds < 2 * 86400:
-        return f"{seconds // 3600} h ago"
-    return f"{seconds // 86400} days ago"
+        return _("{count} h ago").format(count=seconds // 3600)
+    days = seconds // 86400
+    return ngettext("{count} day ago", "{count} days ago", days).format(count=days)
 
 
 def guarantee_text(payment: Payment | None, now: datetime, locale: QLocale | None = None) -> str:
@@ -127,13 +156,15 @@ def guarantee_text(payment: Payment | None, now: datetime, locale: QLocale | Non
     when = format_datetime(payment.capture_guaranteed_until, locale, seconds=False)
     status = capture_guarantee(payment, now)
     if status is Guarantee.ENDED:
-        return f"Capture guarantee ended {when}: a capture may now fail. Capture at once, or cancel."
+        return _(
+            "Capture guarantee ended {when}: a capture may now fail. Capture at once, or cancel."
+        ).format(when=when)
     if status is Guarantee.LAPSING:
         left = _aware(payment.capture_guaranteed_until) - _aware(now)
-        return (
-            f"Capture guaranteed only until {when} ({_describe_left(left)}): capture or cancel before then."
+        return _("Capture guaranteed only until {when} ({left}): capture or cancel before then.").format(
+            when=when, left=_describe_left(left)
         )
-    return f"Capture guaranteed until {when}."
+    return _("Capture guaranteed until {when}.").format(when=when)
 
 
 def lapse_warning(tracked: TrackedPayment, now: datetime) -> bool:
@@ -146,20 +177,20 @@ def lapse_warning(tracked: TrackedPayment, now: datetime) -> bool:
 def _describe_left(left: timedelta) -> str:
     hours = int(left.total_seconds()) // 3600
     if hours >= 48:
-        return f"{hours // 24} days left"
+        return ngettext("{count} day left", "{count} days left", hours // 24).format(count=hours // 24)
     if hours >= 1:
-        return f"{hours} h left"
-    return "less than an hour left"
+        return _("{count} h left").format(count=hours)
+    return _("less than an hour left")
 
 
 def freshness_text(tracked: TrackedPayment, now: datetime) -> str:
     """The Last updated cell's tooltip: when the snapshot was fetched and why it may be out of date."""
     if tracked.fetched_at is None:
-        text = "Not fetched yet"
+        text = _("Not fetched yet")
     else:
-        text = f"Fetched {describe_age(_aware(now) - _aware(tracked.fetched_at))}"
+        text = _("Fetched {age}").format(age=describe_age(_aware(now) - _aware(tracked.fetched_at)))
     if tracked.fetch_error:
-        text += f"; could not refresh: {tracked.fetch_error}"
+        return _("{fetched}; could not refresh: {error}").format(fetched=text, error=tracked.fetch_error)
     return text
 
 
@@ -173,7 +204,7 @@ def _sort_key(t: TrackedPayment, column: int) -> Any:
     if column == Column.CREATED:
         return _aware(t.created_at)
     if column == Column.STATE:
-        return payment.display_state if payment is not None else ""
+        return business_state(payment).label if payment is not None else ""
     if column == Column.AMOUNT:
         return (payment.currency.value, payment.amount.value) if payment is not None else ("", -1)
     if column == Column.AGGREGATE:

@@ -17,7 +17,7 @@ from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, QRectF, QS
 from PySide6.QtGui import QColor, QFontMetrics, QPainter, QPalette, QPen
 from PySide6.QtWidgets import QApplication, QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
-from epay_desktop.domain import State
+from epay_desktop.domain import BusinessState, State
 from epay_desktop.domain.breakdown import AmountBreakdown
 from epay_desktop.ui.table.model import SUMMARY_SEPARATOR, PaymentRoles
 
@@ -142,7 +142,9 @@ class StateBadgeDelegate(QStyledItemDelegate):
                 opt.fontMetrics.elidedText(text, Qt.TextElideMode.ElideRight, area.width()),
             )
             return
-        colour = STATE_COLORS[State.parse(raw_state)]
+        kind = index.data(PaymentRoles.BUSINESS_STATE)
+        # The business state's own colour, with its word on it (never a colour alone).
+        colour = QColor(BusinessState(kind).colour) if kind else STATE_COLORS[State.parse(raw_state)]
         metrics = opt.fontMetrics
         height = min(opt.rect.height() - 6, metrics.height() + 6)
         width = min(area.width(), metrics.horizontalAdvance(text) + 16)

@@ -25,8 +25,9 @@ from PySide6.QtCore import QAbstractTableModel, QLocale, QModelIndex, QObject, Q
 from PySide6.QtGui import QFont, QGuiApplication, QIcon, QPalette
 from PySide6.QtWidgets import QApplication, QStyle
 
-from epay_desktop.domain import STALE_AFTER, State, TrackedPayment
+from epay_desktop.domain import STALE_AFTER, BusinessState, State, TrackedPayment, business_state
 from epay_desktop.domain.breakdown import breakdown
+from epay_desktop.i18n import _
 from epay_desktop.ui.formatting import format_datetime, format_money
 from epay_desktop.ui.table.cells import (
     _COLUMN_COUNT,
@@ -44,6 +45,7 @@ from epay_desktop.ui.table.cells import (
     describe_age,
     freshness_text,
     guarantee_text,
+    header,
     lapse_warning,
     state_text,
 )
@@ -78,8 +80,10 @@ class PaymentsModel(QAbstractTableModel):
         self._row_of: dict[str, int] = {}
         self._haystacks: list[str] = []
         self._states: list[State | None] = []
+        self._kinds: list[BusinessState | None] = []  # the business state of each row (None: not fetched)
         self._display: list[tuple[str, ...] | None] = []
         self._busy: set[str] = set()
+        self._pending: dict[str, str] = {}  # reference -> the operation sent without a known outcome
         self._now = datetime.now(UTC)
         self._stale_font = QFont()
         self._stale_font.setItalic(True)  # only italic is set: the view's font supplies the rest
@@ -99,9 +103,9 @@ class PaymentsModel(QAbstractTableModel):
     ) -> Any:
         if orientation == Qt.Orientation.Horizontal and 0 <= section < _COLUMN_COUNT:
             if role == Qt.ItemDataRole.DisplayRole:
-                return HEADERS[Column(section)] if section != Column.AGGREGATE else "Where the money is"
+                return header(Column(section)) if section != Column.AGGREGATE else _("Where the money is")
             if role == Qt.ItemDataRole.ToolTipRole:
-                return HEADERS[Column(section)]
+                return header(Column(section))
         if orientation == Qt.Orientation.Vertical and role == Qt.ItemDataRole.DisplayRole:
             return section + 1
         return None
@@ -143,6 +147,9 @@ class PaymentsModel(QAbstractTableModel):
         if role == PaymentRoles.STATE:
             state = self._states[row]
             return state.value if state is not None else NO_VALUE
+        if role == PaymentRoles.BUSINESS_STATE:
+            kind = self._kinds[row]
+            return kind if kind is not None else NO_VALUE
         if role == PaymentRoles.BUSY:
             return tracked.reference in self._busy
         if role == PaymentRoles.AGGREGATE:
@@ -153,7 +160,7 @@ class PaymentsModel(QAbstractTableModel):
             return self._tooltip(tracked, column)
         if role == Qt.ItemDataRole.AccessibleTextRole:
             cached = self._display[row] or self._display_row(tracked)
-            return f"{HEADERS[Column(column)]}: {cached[column]}"
+            return _("{column}: {value}").format(column=header(Column(column)), value=cached[column])
         return None
 
     def flags(self, index: _AnyIndex) -> Qt.ItemFlag:
@@ -177,6 +184,7 @@ class PaymentsModel(QAbstractTableModel):
         self._rows = [self._rows[i] for i in order_rows]
         self._haystacks = [self._haystacks[i] for i in order_rows]
         self._states = [self._states[i] for i in order_rows]
+        self._kinds = [self._kinds[i] for i in order_rows]
         self._display = [self._display[i] for i in order_rows]
         self._row_of = {t.reference: i for i, t in enumerate(self._rows)}
         old_indexes = self.persistentIndexList()
@@ -223,8 +231,9 @@ class PaymentsModel(QAbstractTableModel):
         rows = list(payments)
         self._rows = rows
         self._row_of = {t.reference: i for i, t in enumerate(rows)}
-        self._haystacks = [f"{t.reference}\n{t.description}".lower() for t in rows]
+        self._haystacks = [_haystack(t) for t in rows]
         self._states = [t.payment.state if t.payment is not None else None for t in rows]
+        self._kinds = [_kind(t) for t in rows]
         self._display = [None] * len(rows)
         self._busy &= self._row_of.keys()
         self.endResetModel()
@@ -239,8 +248,9 @@ class PaymentsModel(QAbstractTableModel):
                 added.append(tracked)
                 continue
             self._rows[row] = tracked
-            self._haystacks[row] = f"{tracked.reference}\n{tracked.description}".lower()
+            self._haystacks[row] = _haystack(tracked)
             self._states[row] = tracked.payment.state if tracked.payment is not None else None
+            self._kinds[row] = _kind(tracked)
             self._display[row] = None
             changed.append(row)
         if changed:
@@ -253,8 +263,9 @@ class PaymentsModel(QAbstractTableModel):
             for offset, tracked in enumerate(added):
                 self._rows.append(tracked)
                 self._row_of[tracked.reference] = first + offset
-                self._haystacks.append(f"{tracked.reference}\n{tracked.description}".lower())
+                self._haystacks.append(_haystack(tracked))
                 self._states.append(tracked.payment.state if tracked.payment is not None else None)
+                self._kinds.append(_kind(tracked))
                 self._display.append(None)
             self.endInsertRows()
 
@@ -269,7 +280,7 @@ class PaymentsModel(QAbstractTableModel):
             while rows and rows[0] == first - 1:
                 first = rows.pop(0)
             self.beginRemoveRows(QModelIndex(), first, last)
-            for column in (self._rows, self._haystacks, self._states, self._display):
+            for column in (self._rows, self._haystacks, self._states, self._kinds, self._display):
                 del column[first : last + 1]
             self._row_of = {t.reference: i for i, t in enumerate(self._rows)}
             self.endRemoveRows()
@@ -284,6 +295,33 @@ class PaymentsModel(QAbstractTableModel):
         if row is not None:
             self._display[row] = None
             self.dataChanged.emit(self.index(row, 0), self.index(row, _COLUMN_COUNT - 1), [])
+
+    def set_pending(self, pending: dict[str, str]) -> None:
+        """The payments with an operation sent without a known outcome (reference -> "cancel",
+        "capture" or "refund"): their State says so until it is settled."""
+        changed = set(pending.items()) ^ set(self._pending.items())
+        self._pending = dict(pending)
+        rows = [row for reference, _op in changed if (row := self._row_of.get(reference)) is not None]
+        for row in rows:
+            self._display[row] = None
+        if rows:
+            self.dataChanged.emit(self.index(min(rows), 0), self.index(max(rows), _COLUMN_COUNT - 1), [])
+
+    def pending_operation(self, reference: str) -> str:
+        """The operation on ``reference`` without a known outcome ("" when there is none)."""
+        return self._pending.get(reference, "")
+
+    def set_busy_many(self, references: list[str], busy: bool) -> None:
+        """Mark (or unmark) many rows at once: one ranged ``dataChanged`` (a batch marks fifty rows)."""
+        rows: list[int] = []
+        for reference in references:
+            (self._busy.add if busy else self._busy.discard)(reference)
+            row = self._row_of.get(reference)
+            if row is not None:
+                self._display[row] = None
+                rows.append(row)
+        if rows:
+            self.dataChanged.emit(self.index(min(rows), 0), self.index(max(rows), _COLUMN_COUNT - 1), [])
 
     def is_busy(self, reference: str) -> bool:
         return reference in self._busy
@@ -321,6 +359,10 @@ class PaymentsModel(QAbstractTableModel):
     def state_at(self, row: int) -> State | None:
         return self._states[row]
 
+    def kind_at(self, row: int) -> BusinessState | None:
+        """The business state of ``row`` (None: not fetched yet)."""
+        return self._kinds[row]
+
     # --- helpers ------------------------------------------------------------------------------------
     def _display_row(self, t: TrackedPayment) -> tuple[str, ...]:
         loc = self._locale
@@ -330,7 +372,8 @@ class PaymentsModel(QAbstractTableModel):
             t.reference,
             t.description or (payment.description if payment is not None else ""),
             format_datetime(t.created_at, loc, seconds=False),
-            state_text(t) + busy,
+            (_pending_text(self._pending[t.reference]) if t.reference in self._pending else state_text(t))
+            + busy,
             format_money(payment.amount, loc) if payment is not None else "",
             bar_summary(breakdown(payment)) if payment is not None else "",
             format_datetime(t.updated_at, loc, seconds=False),
@@ -342,9 +385,9 @@ class PaymentsModel(QAbstractTableModel):
         if column in (Column.AMOUNT, Column.STATE) and lapse_warning(t, self._now):
             return guarantee_text(t.payment, self._now, self._locale)
         if t.fetch_error and (t.payment is None or column == Column.STATE):
-            return f"Could not read the payment: {t.fetch_error}"
+            return _("Could not read the payment: {error}").format(error=t.fetch_error)
         if t.payment is None:
-            return "Not fetched from the API yet."
+            return _("Not fetched from the API yet.")
         if column == Column.AGGREGATE:
             return bar_tooltip(breakdown(t.payment), self._locale)
         if column == Column.STATE and t.payment.state is State.UNKNOWN:
@@ -364,3 +407,29 @@ def _warning_icon() -> QIcon:
 
 
 _WARNING_ICON: QIcon | None = None
+
+
+def _kind(tracked: TrackedPayment) -> BusinessState | None:
+    return business_state(tracked.payment) if tracked.payment is not None else None
+
+
+def _haystack(tracked: TrackedPayment) -> str:
+    """What search looks in: reference, description, pspReference and the amount as people type it
+    (``1000.00``, ``1000,00``, ``1000``)."""
+    payment = tracked.payment
+    extra = ""
+    if payment is not None:
+        plain = payment.amount.plain().split()[0]
+        extra = f"\n{payment.psp_reference}\n{plain}\n{plain.replace('.', ',')}\n{plain.split('.')[0]}"
+    return f"{tracked.reference}\n{tracked.description}{extra}".lower()
+
+
+def _pending_text(operation: str) -> str:
+    from epay_desktop.i18n import _
+
+    texts = {
+        "cancel": _("Cancel pending: outcome unknown"),
+        "capture": _("Capture pending: outcome unknown"),
+        "refund": _("Refund pending: outcome unknown"),
+    }
+    return texts.get(operation, _("Operation pending: outcome unknown"))

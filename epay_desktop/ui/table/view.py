@@ -20,6 +20,7 @@ from PySide6.QtCore import QModelIndex, QPoint, QTimer, Signal
 from PySide6.QtWidgets import QLabel, QStackedWidget, QWidget
 
 from epay_desktop.domain import State, TrackedPayment
+from epay_desktop.i18n import _, ngettext
 from epay_desktop.ui.first_paint import set_qt_enum
 
 if TYPE_CHECKING:
@@ -34,7 +35,7 @@ COLUMN_SAMPLES = (
     ("REFERENCE", "fjordkaffe-ord-100228"),
     ("DESCRIPTION", "2x Filterkaffe, 1x"),
     ("CREATED", "2026-11-26 10:56"),
-    ("STATE", "AUTHORIZE"),
+    ("STATE", "Partly refunded"),  # the longest business state (a longer translation is measured too)
     ("AMOUNT", "12 345.00 NOK"),
     ("AGGREGATE", "60 % reserved, 40 %"),
     ("UPDATED", "2026-11-26 10:56"),
@@ -105,10 +106,11 @@ class RegisterView(QStackedWidget):
         proxy.set_states(self._states)
         self.table = table = QTableView(self)
         table.setObjectName("PaymentsTable")
-        table.setAccessibleName("Payments")
+        table.setAccessibleName(_("Payments"))
         table.setModel(proxy)
         table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        # Several rows (Shift/Ctrl+click) for the batch actions; the current row is "the selected payment".
+        table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         table.setSortingEnabled(True)
         table.sortByColumn(Column.CREATED, Qt.SortOrder.DescendingOrder)
         table.setAlternatingRowColors(True)
@@ -127,6 +129,10 @@ class RegisterView(QStackedWidget):
         metrics = table.fontMetrics()
         for name, sample in COLUMN_SAMPLES:
             column = Column[name]
+            if column == Column.STATE:
+                from epay_desktop.domain import BusinessState
+
+                sample = max((kind.label for kind in BusinessState), key=metrics.horizontalAdvance)
             extra = 20 if column == Column.STATE else 0
             table.setColumnWidth(column, metrics.horizontalAdvance(sample) + 18 + extra)
         header.setMinimumSectionSize(48)
@@ -135,7 +141,8 @@ class RegisterView(QStackedWidget):
         self.bar_delegate = AggregateBarDelegate(table)
         table.setItemDelegateForColumn(Column.STATE, self.badge_delegate)
         table.setItemDelegateForColumn(Column.AGGREGATE, self.bar_delegate)
-        # Delete cancels only from the table (in the search box it deletes text); the dialog still asks.
+        # Delete removes the row from the register only from the table (in the search box it deletes
+        # text); it never moves money, and Undo puts the row back.
         delete = QShortcut(QKeySequence(QKeySequence.StandardKey.Delete), table, self.delete_requested.emit)
         delete.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
         self.addWidget(table)
@@ -166,6 +173,23 @@ class RegisterView(QStackedWidget):
         tracked = index.data(PaymentRoles.TRACKED) if index.isValid() else None
         return tracked if isinstance(tracked, TrackedPayment) else None
 
+    def selected_rows(self) -> list[TrackedPayment]:
+        """Every selected payment, in the order shown."""
+        if self.table is None:
+            return []
+        from epay_desktop.ui.table.cells import PaymentRoles
+
+        rows = sorted(index.row() for index in self.table.selectionModel().selectedRows())
+        found = [self.table.model().index(row, 0).data(PaymentRoles.TRACKED) for row in rows]
+        return [t for t in found if isinstance(t, TrackedPayment)]
+
+    def shown_rows(self) -> list[TrackedPayment]:
+        """Every payment the search and filter show, in the order shown."""
+        if self.proxy is None:
+            return []
+        found = [self.proxy.tracked_at(row) for row in range(self.proxy.rowCount())]
+        return [t for t in found if isinstance(t, TrackedPayment)]
+
     def selected_reference(self) -> str | None:
         tracked = self.selected_tracked()
         return tracked.reference if tracked is not None else None
@@ -192,13 +216,31 @@ class RegisterView(QStackedWidget):
         """ "43 payments · 43 shown · 4 created · …" for the status bar."""
         if self.model is None or self.proxy is None:
             return ""
+
         counts = self.model.state_counts()
-        parts = [f"{self.model.rowCount()} payments", f"{self.proxy.rowCount()} shown"]
-        for state in (State.CREATED, State.AUTHORIZED, State.TERMINATED):
+        total, shown = self.model.rowCount(), self.proxy.rowCount()
+        if total and not shown:
+            return _("{total} in the register · nothing matches the search or the state filter").format(
+                total=total
+            )
+        parts = [
+            ngettext("{count} payment", "{count} payments", total).format(count=total),
+            ngettext("{count} shown", "{count} shown", shown).format(count=shown),
+        ]
+        # One phrase per state, each a whole message (the count decides the form).
+        phrases = {
+            State.CREATED: lambda n: ngettext("{count} waiting", "{count} waiting", n),
+            State.AUTHORIZED: lambda n: ngettext("{count} reserved", "{count} reserved", n),
+            State.TERMINATED: lambda n: ngettext("{count} terminated", "{count} terminated", n),
+        }
+        for state, phrase in phrases.items():
             if counts.get(state):
-                parts.append(f"{counts[state]} {state.value.lower()}")
+                parts.append(phrase(counts[state]).format(count=counts[state]))
         if counts.get(None):
-            parts.append(f"{counts[None]} not fetched")
+            missing = counts[None]
+            parts.append(
+                ngettext("{count} not fetched", "{count} not fetched", missing).format(count=missing)
+            )
         return " · ".join(parts)
 
     def _current_row_changed(self, _current: QModelIndex, _previous: QModelIndex) -> None:

@@ -9,8 +9,10 @@ module imports nothing of the window).
 
     File:      New payment… (Ctrl+N), Add payments… (Ctrl+Shift+A), Import CSV… (Ctrl+O), Quit (Ctrl+Q)
     Payments:  Refresh all (F5), Refresh this payment (Shift+F5), Stop refresh (Esc),
-               Cancel payment… (Ctrl+Shift+X; Delete in the table, set up with the table),
-               Copy reference (Ctrl+Shift+C), Find (Ctrl+F)
+               Capture… (Ctrl+Shift+K), Refund… (Ctrl+Shift+R), Cancel payment… (Ctrl+Shift+X)
+               (a destructive money action never gets a single-key shortcut),
+               Copy reference (Ctrl+Shift+C), Find (Ctrl+F),
+               Remove from register (Delete in the table; never the API), Undo remove (Ctrl+Z)
     Profile:   Settings… (Ctrl+,), Switch profile ▸ (one entry per saved profile), Audit log… (Ctrl+L)
     Help:      About epay-desktop
 
@@ -28,6 +30,7 @@ from PySide6.QtGui import QAction, QIcon, QKeySequence
 from PySide6.QtWidgets import QMainWindow, QMenu, QToolBar, QWidget
 
 from epay_desktop.domain import Action, TrackedPayment, check_action
+from epay_desktop.i18n import N_, _, translate
 from epay_desktop.ui.first_paint import set_qt_enum
 from epay_desktop.ui.theme import icon
 
@@ -43,6 +46,8 @@ class ActionContext(NamedTuple):
     selected: TrackedPayment | None = None  # the selected payment
     selected_busy: bool = False  # an operation on the selected payment runs
     refreshing: bool = False  # a refresh runs
+    can_undo: bool = False  # payments were removed from the register and can be put back
+    selected_pending: str = ""  # the operation on the selected payment sent without a known outcome
 
     @property
     def writable(self) -> bool:
@@ -58,21 +63,38 @@ def when(predicate: Callable[[ActionContext], bool]) -> Enablement:
     return lambda context: (predicate(context), "")
 
 
-def cancel_enablement(context: ActionContext) -> tuple[bool, str]:
-    """Cancel payment…: the rule comes from ``domain.check_action``; the window never recomputes it."""
-    if not context.bound:
-        return False, "The register is not open yet."
-    if context.read_only:
-        return False, "The register is open read-only: nothing can be changed."
-    tracked = context.selected
-    if tracked is None:
-        return False, "Select a payment first."
-    if tracked.payment is None:
-        return False, "The payment has not been read from the API yet; refresh it first."
-    if context.selected_busy:
-        return False, "An operation on this payment is running."
-    check = check_action(tracked.payment, Action.CANCEL)
-    return check.allowed, "Cancel the payment (asks first)" if check.allowed else check.reason
+def _money_enablement(action: Action, allowed_tip: str) -> Enablement:
+    """Cancel, capture and refund: the rule comes from ``domain.check_action``; the window never
+    recomputes it, and a disabled action says why."""
+
+    def enablement(context: ActionContext) -> tuple[bool, str]:
+        if not context.bound:
+            return False, _("The register is not open yet.")
+        if context.read_only:
+            return False, _("The register is open read-only: nothing can be changed.")
+        tracked = context.selected
+        if tracked is None:
+            return False, _("Select a payment first.")
+        if tracked.payment is None:
+            return False, _("The payment has not been read from the API yet; refresh it first.")
+        if context.selected_busy:
+            return False, _("An operation on this payment is running.")
+        if context.selected_pending:
+            return False, _(
+                "A {operation} of this payment was sent and its outcome is unknown: it waits until that "
+                "is settled (Check now reads the payment's event log; nothing is sent)."
+            ).format(operation=context.selected_pending)
+        check = check_action(tracked.payment, action)
+        return check.allowed, translate(allowed_tip) if check.allowed else check.reason
+
+    return enablement
+
+
+cancel_enablement = _money_enablement(Action.CANCEL, N_("Cancel the payment (asks first)"))
+capture_enablement = _money_enablement(Action.CAPTURE, N_("Capture money from the reservation (asks first)"))
+refund_enablement = _money_enablement(
+    Action.REFUND, N_("Give captured money back to the customer (asks first)")
+)
 
 
 class MenuRule(NamedTuple):
@@ -111,18 +133,18 @@ class SubmenuSpec(NamedTuple):
 
 
 MENUS: tuple[MenuSpec, ...] = (
-    MenuSpec("file", "&File", "File"),
-    MenuSpec("payments", "&Payments", "Payments"),
-    MenuSpec("profile", "P&rofile", "Profile"),
-    MenuSpec("help", "&Help", "Help"),
+    MenuSpec("file", N_("&File"), N_("File")),
+    MenuSpec("payments", N_("&Payments"), N_("Payments")),
+    MenuSpec("profile", N_("P&rofile"), N_("Profile")),
+    MenuSpec("help", N_("&Help"), N_("Help")),
 )
 
 SUBMENUS: tuple[SubmenuSpec, ...] = (
     SubmenuSpec(
         "switch-profile",
-        "&Switch profile",
-        "Switch profile",
-        "Open another profile (its own register).",
+        N_("&Switch profile"),
+        N_("Switch profile"),
+        N_("Open another profile (its own register)."),
         MenuRule("profile", "1_profiles", 1),
     ),
 )
@@ -133,8 +155,8 @@ _bound = when(lambda c: c.bound)
 ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec(
         "new-payment",
-        "New payment…",
-        "Create a payment: push to the customer's phone or show a QR code.",
+        N_("New payment…"),
+        N_("Create a payment: push to the customer's phone or show a QR code."),
         ("Ctrl+N",),
         "new-payment",
         (MenuRule("file", "1_create"), MenuRule(TOOLBAR, "1_create")),
@@ -142,8 +164,8 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ),
     ActionSpec(
         "add-payments",
-        "Add payments…",
-        "Add existing payments to the register by pasting their references.",
+        N_("Add payments…"),
+        N_("Add existing payments to the register by pasting their references."),
         ("Ctrl+Shift+A",),
         "add",
         (MenuRule("file", "1_create", 1), MenuRule(TOOLBAR, "1_create", 1)),
@@ -151,19 +173,27 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ),
     ActionSpec(
         "import-csv",
-        "Import CSV…",
-        "Add payments to the register from a CSV file of references.",
+        N_("Import CSV…"),
+        N_("Add payments to the register from a CSV file of references."),
         ("Ctrl+O",),
         menus=(MenuRule("file", "1_create", 2),),
         enablement=_writable,
     ),
     ActionSpec(
-        "quit", "Quit", "Close the window and quit.", ("Ctrl+Q",), menus=(MenuRule("file", "9_quit"),)
+        "export-list",
+        N_("Export list as CSV…"),
+        N_("Save the payments as the list shows them now (search and state filter applied) to a CSV file."),
+        ("Ctrl+E",),
+        menus=(MenuRule("file", "2_export"),),
+        enablement=when(lambda c: c.bound),
+    ),
+    ActionSpec(
+        "quit", N_("Quit"), N_("Close the window and quit."), ("Ctrl+Q",), menus=(MenuRule("file", "9_quit"),)
     ),
     ActionSpec(
         "refresh-all",
-        "Refresh all",
-        "Read every payment in the register from the API again.",
+        N_("Refresh all"),
+        N_("Read every payment in the register from the API again."),
         ("F5",),
         "refresh",
         (MenuRule("payments", "1_refresh"), MenuRule(TOOLBAR, "2_payments")),
@@ -172,16 +202,16 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ),
     ActionSpec(
         "refresh-payment",
-        "Refresh this payment",
-        "Read the selected payment from the API again.",
+        N_("Refresh this payment"),
+        N_("Read the selected payment from the API again."),
         ("Shift+F5",),
         menus=(MenuRule("payments", "1_refresh", 1), MenuRule(TABLE_CONTEXT, "", 1)),
         enablement=when(lambda c: c.bound and c.selected is not None),
     ),
     ActionSpec(
         "stop-refresh",
-        "Stop refresh",
-        "Stop the running refresh.",
+        N_("Stop refresh"),
+        N_("Stop the running refresh."),
         ("Esc",),
         "stop",
         (MenuRule("payments", "1_refresh", 2), MenuRule(TOOLBAR, "2_payments", 1)),
@@ -189,8 +219,8 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ),
     ActionSpec(
         "cancel-payment",
-        "Cancel payment…",
-        "Cancel the selected payment (asks first).",
+        N_("Cancel payment…"),
+        N_("Cancel the selected payment (asks first)."),
         ("Ctrl+Shift+X",),
         "cancel-payment",
         (
@@ -201,37 +231,122 @@ ACTIONS: tuple[ActionSpec, ...] = (
         cancel_enablement,
     ),
     ActionSpec(
+        "capture-payment",
+        N_("Capture…"),
+        N_("Capture the selected payment's reserved money, all or part (asks first)."),
+        ("Ctrl+Shift+K",),
+        "capture-payment",
+        (
+            MenuRule("payments", "2_payment", -2),
+            MenuRule(TOOLBAR, "2_payments", 3),
+            MenuRule(TABLE_CONTEXT, "", -2),
+        ),
+        capture_enablement,
+    ),
+    ActionSpec(
+        "refund-payment",
+        N_("Refund…"),
+        N_("Give captured money of the selected payment back to the customer, all or part (asks first)."),
+        ("Ctrl+Shift+R",),
+        "refund-payment",
+        (
+            MenuRule("payments", "2_payment", -1),
+            MenuRule(TOOLBAR, "2_payments", 4),
+            MenuRule(TABLE_CONTEXT, "", -1),
+        ),
+        refund_enablement,
+    ),
+    ActionSpec(
+        "check-pending",
+        N_("Check now"),
+        N_(
+            "Settle the selected payment's operation with an unknown outcome from its event log (nothing is "
+            "sent)."
+        ),
+        ("Ctrl+Shift+F5",),
+        menus=(MenuRule("payments", "1_refresh", 3), MenuRule(TABLE_CONTEXT, "", -3)),
+        enablement=when(lambda c: c.writable and bool(c.selected_pending) and not c.selected_busy),
+    ),
+    ActionSpec(
+        "batch-capture",
+        N_("Capture selected payments…"),
+        N_(
+            "Capture the whole remaining amount of every selected payment (or every one shown, when one row "
+            "is selected); shows first exactly what will happen."
+        ),
+        ("Ctrl+Alt+K",),
+        menus=(MenuRule("payments", "3_batch"), MenuRule(TABLE_CONTEXT, "5_batch")),
+        enablement=when(lambda c: c.writable and c.selected is not None),
+    ),
+    ActionSpec(
+        "batch-cancel",
+        N_("Cancel selected payments…"),
+        N_(
+            "Cancel every selected payment (or every one shown, when one row is selected); shows first "
+            "exactly what will happen."
+        ),
+        ("Ctrl+Alt+X",),
+        menus=(MenuRule("payments", "3_batch", 1), MenuRule(TABLE_CONTEXT, "5_batch", 1)),
+        enablement=when(lambda c: c.writable and c.selected is not None),
+    ),
+    ActionSpec(
+        "remove-payment",
+        N_("Remove from register"),
+        N_(
+            "Take the selected payment out of this register; the payment itself is not touched (Undo brings "
+            "it back)."
+        ),
+        (),  # Delete in the table, set up with the table (in the search box Delete edits text)
+        menus=(MenuRule("payments", "4_register"), MenuRule(TABLE_CONTEXT, "9_register")),
+        enablement=when(lambda c: c.writable and c.selected is not None and not c.selected_busy),
+    ),
+    ActionSpec(
+        "undo-remove",
+        N_("Undo remove"),
+        N_("Put the payments removed last back in the register."),
+        ("Ctrl+Z",),
+        menus=(MenuRule("payments", "4_register", 1),),
+        enablement=when(lambda c: c.writable and c.can_undo),
+    ),
+    ActionSpec(
         "copy-reference",
-        "Copy reference",
-        "Copy the selected payment's reference to the clipboard.",
+        N_("Copy reference"),
+        N_("Copy the selected payment's reference to the clipboard."),
         ("Ctrl+Shift+C",),
         menus=(MenuRule("payments", "2_payment", 1), MenuRule(TABLE_CONTEXT, "", 2)),
         enablement=when(lambda c: c.selected is not None),
     ),
     ActionSpec(
         "find",
-        "Find",
-        "Search by reference or description.",
+        N_("Find"),
+        N_("Search by reference or description."),
         ("Ctrl+F",),
         "find",
         (MenuRule("payments", "2_payment", 2),),
     ),
     ActionSpec(
         "settings",
-        "Settings…",
-        "Profiles (Demo, Test, Production, custom), their secrets, Test connection.",
+        N_("Settings…"),
+        N_("Profiles (Demo, Test, Production, custom), their secrets, Test connection."),
         ("Ctrl+,",),
         menus=(MenuRule("profile", "1_profiles"),),
     ),
     ActionSpec(
         "audit",
-        "Audit log…",
-        "Who did what, when: every cancel, capture, refund and change, with CSV export.",
+        N_("Audit log…"),
+        N_("Who did what, when: every cancel, capture, refund and change, with CSV export."),
         ("Ctrl+L",),
         menus=(MenuRule("profile", "2_audit"),),
         enablement=_bound,
     ),
-    ActionSpec("about", "About epay-desktop", "Version and licence.", menus=(MenuRule("help"),)),
+    ActionSpec(
+        "history",
+        N_("Recent messages…"),
+        N_("The outcomes and errors the status bar showed, newest first."),
+        ("Ctrl+Shift+H",),
+        menus=(MenuRule("help", "", -1),),
+    ),
+    ActionSpec("about", N_("About epay-desktop"), N_("Version and licence."), menus=(MenuRule("help"),)),
 )
 
 
@@ -268,15 +383,15 @@ class ActionSet(QObject):
         for spec in ACTIONS:
             self._actions[spec.id] = self._make(window, spec, handlers[spec.id])
         bar = window.menuBar()
-        bar.setAccessibleName("Main menu")
+        bar.setAccessibleName(_("Main menu"))
         self.menus: dict[str, QMenu] = {}
         for menu_spec in MENUS:
-            menu = _named(bar.addMenu(menu_spec.title), menu_spec.accessible_name)
+            menu = _named(bar.addMenu(translate(menu_spec.title)), translate(menu_spec.accessible_name))
             self._fill(menu, menu_spec.id, submenus)
             self.menus[menu_spec.id] = menu
-        self.toolbar = QToolBar("Actions", window)
+        self.toolbar = QToolBar(_("Actions"), window)
         self.toolbar.setObjectName("MainToolbar")
-        self.toolbar.setAccessibleName("Actions")
+        self.toolbar.setAccessibleName(_("Actions"))
         self.toolbar.setMovable(False)
         set_qt_enum(self.toolbar, "toolButtonStyle", "ToolButtonTextBesideIcon")  # no Qt namespace yet
         self._fill(self.toolbar, TOOLBAR, submenus)
@@ -295,14 +410,14 @@ class ActionSet(QObject):
             action = self._actions[action_id]
             action.setEnabled(enabled)
             if why:
-                action.setToolTip(f"{spec.text} — {why}")
+                action.setToolTip(_("{action} — {why}").format(action=translate(spec.text), why=why))
                 action.setStatusTip(why)
 
     def context_menu(self, parent: QWidget, global_pos: QPoint) -> QMenu:
         """The table's context menu, popped up at ``global_pos``; it deletes itself when closed."""
         from PySide6.QtCore import Qt  # not before the first paint (ui/first_paint.py)
 
-        menu = _named(QMenu(parent), "Payment actions")
+        menu = _named(QMenu(parent), _("Payment actions"))
         menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self._fill(menu, TABLE_CONTEXT, {})
         menu.popup(global_pos)
@@ -314,14 +429,19 @@ class ActionSet(QObject):
             button = self.toolbar.widgetForAction(action)
             if button is not None and not action.isSeparator():
                 button.setAccessibleName(action.text().rstrip("…"))
+        # Qt's own "more" button, shown when a narrow window cannot fit every action.
+        for child in self.toolbar.children():
+            if child.objectName() == "qt_toolbar_ext_button" and isinstance(child, QWidget):
+                child.setAccessibleName(_("More actions"))
 
     def _make(self, window: QMainWindow, spec: ActionSpec, handler: Callable[[], object]) -> QAction:
-        action = QAction(icon(spec.icon) if spec.icon else QIcon(), spec.text, window)
+        text, tip = translate(spec.text), translate(spec.tip)
+        action = QAction(icon(spec.icon) if spec.icon else QIcon(), text, window)
         action.setObjectName(spec.id)
         action.setShortcuts([QKeySequence(s) for s in spec.shortcuts])
         # Qt.ShortcutContext.WindowShortcut, the default: the shortcuts work anywhere in this window.
-        action.setStatusTip(spec.tip)
-        action.setToolTip(f"{spec.text.rstrip('…')} — {spec.tip}")
+        action.setStatusTip(tip)
+        action.setToolTip(_("{action} — {why}").format(action=text.rstrip("…"), why=tip))
         action.triggered.connect(lambda _checked=False: handler())
         window.addAction(action)
         return action
@@ -334,9 +454,9 @@ class ActionSet(QObject):
                 if isinstance(item, ActionSpec):
                     target.addAction(self._actions[item.id])
                     continue
-                submenu = _named(submenus[item.id], item.accessible_name)
-                submenu.setTitle(item.title)
-                submenu.menuAction().setStatusTip(item.tip)
+                submenu = _named(submenus[item.id], translate(item.accessible_name))
+                submenu.setTitle(translate(item.title))
+                submenu.menuAction().setStatusTip(translate(item.tip))
                 assert isinstance(target, QMenu), "submenus go in menus"
                 target.addMenu(submenu)
 
@@ -360,6 +480,8 @@ __all__ = [
     "MenuSpec",
     "SubmenuSpec",
     "cancel_enablement",
+    "capture_enablement",
     "placed_in",
+    "refund_enablement",
     "when",
 ]

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtWidgets import QLabel, QWidget
 
+from epay_desktop.i18n import _
 from epay_desktop.ui.theme import set_banner
 
 if TYPE_CHECKING:
@@ -18,7 +19,7 @@ class ProfileBanner(QLabel):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWordWrap(True)
-        set_banner(self, "opening", "Opening the profile…")
+        set_banner(self, "opening", _("Opening the profile…"))
 
     def show_profile(self, profile: Profile, *, read_only: bool = False, damage: str = "") -> None:
         if read_only:
@@ -30,18 +31,25 @@ class ProfileBanner(QLabel):
                 "or saved." + (f" {damage}" if damage else ""),
             )
         elif profile.is_production:
-            set_banner(self, "production", f"PRODUCTION — {profile.name}: real payments, real money.")
+            set_banner(
+                self,
+                "production",
+                _("PRODUCTION — {name}: real payments, real money.").format(name=profile.name),
+            )
         elif profile.is_demo:
-            set_banner(self, "demo", "DEMO — built-in sandbox with demo data. Nothing real is touched.")
+            set_banner(self, "demo", _("DEMO — built-in sandbox with demo data. Nothing real is touched."))
         elif profile.unencrypted:
             set_banner(
                 self,
                 "test",
-                f"SANDBOX — {profile.name} at {profile.effective_base_url}: NOT ENCRYPTED (plain http://). "
-                "Use it for a sandbox only.",
+                _(
+                    "SANDBOX — {name} at {url}: NOT ENCRYPTED (plain http://). Use it for a sandbox only."
+                ).format(name=profile.name, url=profile.effective_base_url),
             )
         else:
-            set_banner(self, "test", f"TEST environment — {profile.name}. No real money moves.")
+            set_banner(
+                self, "test", _("TEST environment — {name}. No real money moves.").format(name=profile.name)
+            )
 
 
 __all__ = ["ProfileBanner"]

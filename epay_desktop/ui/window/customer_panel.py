@@ -15,6 +15,7 @@ from PySide6.QtCore import QLocale, Signal
 from PySide6.QtWidgets import QDialog, QGridLayout, QGroupBox, QPushButton, QWidget
 
 from epay_desktop.domain import Currency, State, TrackedPayment
+from epay_desktop.i18n import N_, _, translate
 from epay_desktop.ui.aio import TaskRunner, wait_finished
 from epay_desktop.ui.dialogs.demo_payment import DEMO_CURRENCIES, NewDemoPaymentDialog
 from epay_desktop.ui.formatting import format_money
@@ -23,13 +24,18 @@ if TYPE_CHECKING:
     from epay_desktop.services import DemoControls
 
 CUSTOMER_BUTTONS = (
-    ("approve", "Approve", "The customer approves in the app: the payment becomes AUTHORIZED."),
-    ("reject", "Reject", "The customer rejects: the payment becomes ABORTED."),
-    ("start-authorizing", "Start 3-D Secure", "The customer starts card authentication (3-D Secure)."),
-    ("finish-authorizing", "Finish 3-D Secure", "The customer completes 3-D Secure: AUTHORIZED."),
-    ("expire", "Expire", "The customer never answers: the payment becomes EXPIRED."),
+    ("approve", N_("Approve"), N_("The customer approves in the app: the payment becomes AUTHORIZED.")),
+    ("reject", N_("Reject"), N_("The customer rejects: the payment becomes ABORTED.")),
+    (
+        "start-authorizing",
+        N_("Start 3-D Secure"),
+        N_("The customer starts card authentication (3-D Secure)."),
+    ),
+    ("finish-authorizing", N_("Finish 3-D Secure"), N_("The customer completes 3-D Secure: AUTHORIZED.")),
+    ("expire", N_("Expire"), N_("The customer never answers: the payment becomes EXPIRED.")),
 )
-_TIPS = {action: tip for action, _, tip in CUSTOMER_BUTTONS}
+_TIPS = {action: tip for action, _label, tip in CUSTOMER_BUTTONS}
+_LABELS = {action: label for action, label, _tip in CUSTOMER_BUTTONS}
 
 
 class CustomerPanel(QGroupBox):
@@ -48,9 +54,9 @@ class CustomerPanel(QGroupBox):
         parent: QWidget | None = None,
         locale: QLocale | None = None,
     ) -> None:
-        super().__init__("Customer (demo)", parent)
+        super().__init__(_("Customer (demo)"), parent)
         self.setObjectName("CustomerPanel")
-        self.setAccessibleName("Customer actions, demo mode")
+        self.setAccessibleName(_("Customer actions, demo mode"))
         self._demo = demo
         self._runner = runner
         self._status = status
@@ -61,15 +67,15 @@ class CustomerPanel(QGroupBox):
         grid = QGridLayout(self)
         self.buttons: dict[str, QPushButton] = {}
         for i, (action, label, tip) in enumerate(CUSTOMER_BUTTONS):
-            button = QPushButton(label, self)
-            button.setToolTip(tip)
-            button.setAccessibleName(f"Customer: {label}")
+            button = QPushButton(translate(label), self)
+            button.setToolTip(translate(tip))
+            button.setAccessibleName(_("Customer: {label}").format(label=translate(label)))
             button.clicked.connect(_bind(self.run_action, action))
             self.buttons[action] = button
             grid.addWidget(button, i // 3, i % 3)
-        self.new_button = QPushButton("New demo payment…", self)
-        self.new_button.setAccessibleName("New demo payment")
-        self.new_button.setToolTip("Create a payment in the sandbox, as a shop would.")
+        self.new_button = QPushButton(_("New demo payment…"), self)
+        self.new_button.setAccessibleName(_("New demo payment"))
+        self.new_button.setToolTip(_("Create a payment in the sandbox, as a shop would."))
         self.new_button.clicked.connect(self.new_payment)
         grid.addWidget(self.new_button, 1, 2)
         self.set_payment(None)
@@ -82,7 +88,7 @@ class CustomerPanel(QGroupBox):
         why = "" if waiting else "Select a payment that waits for the customer (state CREATED)."
         for action, button in self.buttons.items():
             button.setEnabled(waiting)
-            button.setToolTip(why or _TIPS[action])
+            button.setToolTip(why or translate(_TIPS[action]))
 
     # --- slots (one line each) ----------------------------------------------------------------------
     def run_action(self, action: str) -> None:
@@ -102,7 +108,13 @@ class CustomerPanel(QGroupBox):
         finally:
             self.reference_busy.emit(reference, False)
         state = tracked.payment.display_state if tracked.payment is not None else "unknown"
-        self._status(f"Customer: {action.replace('-', ' ')} on {reference}. The payment is {state}.")
+        self._status(
+            _("Customer: {action} on {reference}. The payment is {state}.").format(
+                action=translate(_LABELS[action]) if action in _LABELS else action,
+                reference=reference,
+                state=state,
+            )
+        )
         return tracked
 
     async def create_payment(self) -> TrackedPayment | None:
@@ -119,8 +131,9 @@ class CustomerPanel(QGroupBox):
         amount, description = value
         tracked = await self._demo.new_payment(amount, description)
         self._status(
-            f"New demo payment {tracked.reference} for {format_money(amount, self._locale)}: "
-            "it waits for the customer (use Approve)."
+            _("New demo payment {reference} for {amount}: it waits for the customer (use Approve).").format(
+                reference=tracked.reference, amount=format_money(amount, self._locale)
+            )
         )
         self.new_payment_created.emit(tracked.reference)
         return tracked

@@ -26,13 +26,23 @@ from PySide6.QtWidgets import (
 
 from epay_desktop.domain import Action, TrackedPayment, check_action
 from epay_desktop.domain.breakdown import breakdown
+from epay_desktop.i18n import N_, _, translate
 from epay_desktop.ui.first_paint import set_qt_enum
 from epay_desktop.ui.formatting import format_datetime, format_money
 
-_ACTION_LABELS = {Action.CANCEL: "Cancel", Action.CAPTURE: "Capture", Action.REFUND: "Refund"}
-_ACTION_VERBS = {Action.CANCEL: "releases", Action.CAPTURE: "up to", Action.REFUND: "up to"}
-EVENT_COLUMNS = ("Event", "Amount", "Time", "Success", "Idempotency key")
-KEY_COLUMN = EVENT_COLUMNS.index("Idempotency key")
+_ACTION_LABELS = {Action.CANCEL: N_("Cancel"), Action.CAPTURE: N_("Capture"), Action.REFUND: N_("Refund")}
+_ACTION_POSSIBLE = {
+    Action.CANCEL: N_("Cancel possible"),
+    Action.CAPTURE: N_("Capture possible"),
+    Action.REFUND: N_("Refund possible"),
+}
+_ACTION_YES = {
+    Action.CANCEL: N_("Yes: releases {amount}"),
+    Action.CAPTURE: N_("Yes: up to {amount}"),
+    Action.REFUND: N_("Yes: up to {amount}"),
+}
+EVENT_COLUMNS = (N_("Event"), N_("Amount"), N_("Time"), N_("Success"), N_("Idempotency key"))
+KEY_COLUMN = 4
 
 
 def _value_label(parent: QWidget, name: str) -> QLabel:
@@ -51,13 +61,13 @@ class DetailsPanel(QWidget):
     def __init__(self, parent: QWidget | None = None, locale: QLocale | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("DetailsPanel")
-        self.setAccessibleName("Payment details")
+        self.setAccessibleName(_("Payment details"))
         self._locale = locale if locale is not None else QLocale()
         self._tracked: TrackedPayment | None = None
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
 
-        self.title = QLabel("Select a payment to see its details.", self)
+        self.title = QLabel(_("Select a payment to see its details."), self)
         self.title.setObjectName("DetailsTitle")
         self.title.setWordWrap(True)
         set_qt_enum(self.title, "textInteractionFlags", "TextSelectableByMouse")
@@ -68,16 +78,16 @@ class DetailsPanel(QWidget):
         self.notice.hide()
         layout.addWidget(self.notice)
 
-        money_box = QGroupBox("Money", self)
+        money_box = QGroupBox(_("Money"), self)
         money_form = QFormLayout(money_box)
         self.figures: dict[str, QLabel] = {}
         for key, label in (
-            ("amount", "Amount"),
-            ("authorized", "Authorized"),
-            ("captured", "Captured"),
-            ("refunded", "Refunded"),
-            ("cancelled", "Cancelled"),
-            ("reserved", "Still reserved"),
+            ("amount", _("Amount")),
+            ("authorized", _("Authorized")),
+            ("captured", _("Captured")),
+            ("refunded", _("Refunded")),
+            ("cancelled", _("Cancelled")),
+            ("reserved", _("Still reserved")),
         ):
             value = _value_label(money_box, label)
             set_qt_enum(value, "alignment", "AlignRight|AlignVCenter")
@@ -85,16 +95,16 @@ class DetailsPanel(QWidget):
             money_form.addRow(label, value)
         layout.addWidget(money_box)
 
-        actions_box = QGroupBox("What can still be done", self)
+        actions_box = QGroupBox(_("What can still be done"), self)
         actions_form = QFormLayout(actions_box)
         self.action_labels: dict[Action, QLabel] = {}
         for action in Action:
-            value = _value_label(actions_box, f"{_ACTION_LABELS[action]} possible")
+            value = _value_label(actions_box, translate(_ACTION_POSSIBLE[action]))
             self.action_labels[action] = value
-            actions_form.addRow(_ACTION_LABELS[action], value)
+            actions_form.addRow(translate(_ACTION_LABELS[action]), value)
         # captureGuaranteedUntil: until when a capture of the reservation is sure to succeed.
-        self.guarantee = _value_label(actions_box, "Capture guaranteed until")
-        actions_form.addRow("Capture guarantee", self.guarantee)
+        self.guarantee = _value_label(actions_box, _("Capture guaranteed until"))
+        actions_form.addRow(_("Capture guarantee"), self.guarantee)
         layout.addWidget(actions_box)
 
         psp_row = QHBoxLayout()
@@ -104,21 +114,21 @@ class DetailsPanel(QWidget):
         self.psp_reference.setAccessibleName("pspReference")
         psp_row.addWidget(self.psp_reference, 1)
         self.copy_button = QToolButton(self)
-        self.copy_button.setText("Copy")
-        self.copy_button.setToolTip("Copy the pspReference to the clipboard")
-        self.copy_button.setAccessibleName("Copy pspReference")
+        self.copy_button.setText(_("Copy"))
+        self.copy_button.setToolTip(_("Copy the pspReference to the clipboard"))
+        self.copy_button.setAccessibleName(_("Copy pspReference"))
         self.copy_button.clicked.connect(self.copy_psp_reference)
         psp_row.addWidget(self.copy_button)
         layout.addLayout(psp_row)
 
-        layout.addWidget(QLabel("Events", self))
+        layout.addWidget(QLabel(_("Events"), self))
         self.events = QTreeWidget(self)
         self.events.setObjectName("EventTimeline")
-        self.events.setAccessibleName("Event timeline")
+        self.events.setAccessibleName(_("Event timeline"))
         self.events.setRootIsDecorated(False)
         self.events.setUniformRowHeights(True)
         self.events.setAlternatingRowColors(True)
-        self.events.setHeaderLabels(list(EVENT_COLUMNS))
+        self.events.setHeaderLabels([translate(title) for title in EVENT_COLUMNS])
         # The timeline never scrolls sideways: the short columns fit their contents and the idempotency
         # key takes what is left, elided in the middle (its tooltip has it in full).
         header = self.events.header()
@@ -128,7 +138,7 @@ class DetailsPanel(QWidget):
         header.setMinimumSectionSize(24)
         set_qt_enum(self.events, "textElideMode", "ElideMiddle")
         set_qt_enum(header, "textElideMode", "ElideRight")
-        self.events.headerItem().setToolTip(KEY_COLUMN, "Idempotency key (a row's tooltip has it whole)")
+        self.events.headerItem().setToolTip(KEY_COLUMN, _("Idempotency key (a row's tooltip has it whole)"))
         set_qt_enum(self.events, "horizontalScrollBarPolicy", "ScrollBarAlwaysOff")
         layout.addWidget(self.events, 1)
         self.show_payment(None)
@@ -142,7 +152,7 @@ class DetailsPanel(QWidget):
         loc = self._locale
         self.events.clear()
         if tracked is None:
-            self.title.setText("Select a payment to see its details.")
+            self.title.setText(_("Select a payment to see its details."))
             self.notice.hide()
             for label in (*self.figures.values(), *self.action_labels.values(), self.guarantee):
                 label.setText("–")
@@ -151,12 +161,14 @@ class DetailsPanel(QWidget):
             return
         description = f" — {tracked.description}" if tracked.description else ""
         self.title.setText(f"<b>{_escape(tracked.reference)}</b>{_escape(description)}")
-        self.title.setAccessibleName(f"Payment {tracked.reference}")
+        self.title.setAccessibleName(_("Payment {reference}").format(reference=tracked.reference))
         notices = []
         if tracked.fetch_error:
-            notices.append(f"Last refresh failed: {tracked.fetch_error}")
+            notices.append(_("Last refresh failed: {fetch_error}").format(fetch_error=tracked.fetch_error))
         if tracked.fetched_at is not None:
-            notices.append(f"Fetched {format_datetime(tracked.fetched_at, loc)}.")
+            notices.append(
+                _("Fetched {fetched_at}.").format(fetched_at=format_datetime(tracked.fetched_at, loc))
+            )
         self.notice.setText(" ".join(notices))
         self.notice.setVisible(bool(notices))
         payment = tracked.payment
@@ -180,9 +192,9 @@ class DetailsPanel(QWidget):
         for action, label in self.action_labels.items():
             check = check_action(payment, action)
             if check.allowed:
-                label.setText(f"Yes: {_ACTION_VERBS[action]} {format_money(check.amount, loc)}")
+                label.setText(translate(_ACTION_YES[action]).format(amount=format_money(check.amount, loc)))
             else:
-                label.setText(f"No. {check.reason}")
+                label.setText(_("No. {reason}").format(reason=check.reason))
         from epay_desktop.ui.table.cells import guarantee_text  # loaded once a desk is bound
 
         self.guarantee.setText(guarantee_text(payment, datetime.now(UTC), loc) or "–")
@@ -197,15 +209,18 @@ class DetailsPanel(QWidget):
                     event.display_name,
                     format_money(event.amount, loc),
                     format_datetime(event.timestamp, loc),
-                    "Yes" if event.success else "No",
+                    _("Yes") if event.success else _("No"),
                     event.idempotency_key or "",
                 ]
             )
             item.setTextAlignment(1, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
             if not event.success:
-                item.setToolTip(3, "The API reports that this operation failed.")
+                item.setToolTip(3, _("The API reports that this operation failed."))
             if event.idempotency_key:
-                item.setToolTip(KEY_COLUMN, f"Idempotency key: {event.idempotency_key}")
+                item.setToolTip(
+                    KEY_COLUMN,
+                    _("Idempotency key: {idempotency_key}").format(idempotency_key=event.idempotency_key),
+                )
             self.events.addTopLevelItem(item)
 
     def copy_psp_reference(self) -> None:

@@ -18,6 +18,7 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QDialog, QMessageBox, QWidget
 
 from epay_desktop.domain import Currency, TrackedPayment
+from epay_desktop.i18n import _
 from epay_desktop.ui.first_paint import set_qt_enum
 
 if TYPE_CHECKING:
@@ -129,18 +130,20 @@ class WindowDialogs(QObject):
         from epay_desktop import APP_NAME, __version__, paths
 
         box = QMessageBox(self._parent)
-        box.setWindowTitle(f"About {APP_NAME}")
+        box.setWindowTitle(_("About {app}").format(app=APP_NAME))
         box.setIcon(QMessageBox.Icon.Information)
         box.setText(f"<b>{APP_NAME} {__version__}</b>")
         box.setInformativeText(
-            "A back-office for merchants that take Vipps MobilePay payments through the ePayment API: "
-            "track payments, see what was captured, refunded and cancelled, and cancel safely.\n\n"
-            "MIT licence.\n\n"
-            # Support asks for this file: its path can be selected and copied.
-            f"Log file: {paths.log_file()}"
+            _(
+                "A back-office for merchants that take Vipps MobilePay payments through the ePayment API: "
+                "track payments, see what was captured, refunded and cancelled, and cancel safely.\n\n"
+                "MIT licence.\n\n"
+                # Support asks for this file: its path can be selected and copied.
+                "Log file: {log_file}"
+            ).format(log_file=paths.log_file())
         )
         set_qt_enum(box, "textInteractionFlags", "TextSelectableByMouse")
-        box.setAccessibleName(f"About {APP_NAME}")
+        box.setAccessibleName(_("About {app}").format(app=APP_NAME))
         box.setStandardButtons(QMessageBox.StandardButton.Close)
         return self._opened(box)
 

@@ -8,20 +8,22 @@ from __future__ import annotations
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QLineEdit, QWidget
 
-from epay_desktop.domain import State
+from epay_desktop.domain import BusinessState, State
+from epay_desktop.i18n import N_, _, translate
 from epay_desktop.ui.theme import icon
 
-StateFilter = frozenset[State | None] | None  # None: every state
+# A row is shown when its API state or its business state is in the set (None: not fetched yet); the
+# two enums never share a value ("AUTHORIZED" is not "reserved").
+StateFilter = frozenset[State | BusinessState | None] | None  # None: every state
 
+B = BusinessState
 STATE_FILTERS: tuple[tuple[str, StateFilter], ...] = (
-    ("All states", None),
-    ("Waiting for the customer (CREATED)", frozenset({State.CREATED})),
-    ("AUTHORIZED", frozenset({State.AUTHORIZED})),
-    ("Can still change", frozenset({State.CREATED, State.AUTHORIZED, State.UNKNOWN, None})),
-    ("TERMINATED", frozenset({State.TERMINATED})),
-    ("ABORTED or EXPIRED", frozenset({State.ABORTED, State.EXPIRED})),
-    ("Unknown state", frozenset({State.UNKNOWN})),
-    ("Not fetched yet", frozenset({None})),
+    (N_("All states"), None),
+    (N_("To capture (something still reserved)"), frozenset({B.RESERVED, B.PARTLY_CAPTURED})),
+    (N_("Can still change"), frozenset({State.CREATED, State.AUTHORIZED, State.UNKNOWN, None})),
+    # the labels as their English msgids (this runs before a language is set); translated when shown
+    *((kind.label, frozenset({kind})) for kind in BusinessState),
+    (N_("Not fetched yet"), frozenset({None})),
 )
 
 
@@ -36,16 +38,16 @@ class FilterBar(QWidget):
         row = QHBoxLayout(self)
         row.setContentsMargins(0, 0, 0, 0)
         self.search = QLineEdit(self)
-        self.search.setPlaceholderText("Search reference or description  (Ctrl+F)")
-        self.search.setAccessibleName("Search payments by reference or description")
+        self.search.setPlaceholderText(_("Search reference, description, pspReference or amount  (Ctrl+F)"))
+        self.search.setAccessibleName(_("Search payments by reference, description, pspReference or amount"))
         self.search.setClearButtonEnabled(True)
         self.search.addAction(icon("find"), QLineEdit.ActionPosition.LeadingPosition)
         row.addWidget(self.search, 3)
-        label = QLabel("&State:", self)
+        label = QLabel(_("&State:"), self)
         self.state_filter = QComboBox(self)
-        self.state_filter.setAccessibleName("Filter by state")
+        self.state_filter.setAccessibleName(_("Filter by state"))
         for text, states in STATE_FILTERS:
-            self.state_filter.addItem(text, states)
+            self.state_filter.addItem(translate(text), states)
         label.setBuddy(self.state_filter)
         row.addWidget(label)
         row.addWidget(self.state_filter, 1)

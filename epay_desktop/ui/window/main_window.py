@@ -19,11 +19,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QLocale, QPoint, QTimer, Signal
+from PySide6.QtCore import QLocale, QPoint, QSize, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication
 from PySide6.QtWidgets import QLabel, QMainWindow, QSplitter, QVBoxLayout, QWidget
 
 from epay_desktop.domain import TrackedPayment
+from epay_desktop.i18n import N_, _, ngettext, translate
 from epay_desktop.ui.formatting import skipped_text
 from epay_desktop.ui.table.view import RegisterView
 from epay_desktop.ui.window.actions import ActionContext, ActionSet
@@ -35,20 +36,37 @@ from epay_desktop.ui.window.profile_menu import ProfileMenu
 from epay_desktop.ui.window.refresh_status import RefreshStatus
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from PySide6.QtWidgets import QDialog, QMenu
 
     from epay_desktop.services import PaymentDesk, Profile
     from epay_desktop.ui.aio import TaskRunner
     from epay_desktop.ui.errors import ErrorPresenter
+    from epay_desktop.ui.flows.batch import BatchFlow
     from epay_desktop.ui.flows.cancel import CancelFlow
     from epay_desktop.ui.flows.in_flight import InFlightCalls
+    from epay_desktop.ui.flows.money_move import MoneyMoveFlow
     from epay_desktop.ui.flows.recovery import RecoveryFlow
     from epay_desktop.ui.flows.refresh import RefreshFlow
     from epay_desktop.ui.table.changes import ChangesAdapter
     from epay_desktop.ui.table.model import PaymentsModel
     from epay_desktop.ui.window.customer_panel import CustomerPanel
 
-LOADING = "Loading the register…"
+HISTORY_LENGTH = 100
+
+# The smallest window everything is made to fit in (no clipped figures); tested.
+SMALLEST = (1000, 650)
+
+
+def fitted_size(width: int, height: int) -> QSize:
+    """``width`` × ``height``, but never larger than the screen's free area (a laptop at 200 %
+    scaling has about 960 × 540 logical pixels): the window must never open beyond the screen."""
+    free = QGuiApplication.primaryScreen().availableGeometry()
+    return QSize(min(width, free.width()), min(height, free.height()))
+
+
+LOADING = N_("Loading the register…")
 
 
 class MainWindow(QMainWindow):
@@ -63,6 +81,8 @@ class MainWindow(QMainWindow):
     changes: ChangesAdapter
     runner: TaskRunner
     cancel_flow: CancelFlow
+    move_flow: MoneyMoveFlow
+    batch_flow: BatchFlow
     refresh_flow: RefreshFlow
     recovery_flow: RecoveryFlow
     in_flight: InFlightCalls
@@ -83,11 +103,15 @@ class MainWindow(QMainWindow):
         self.auto_refresh_ms = auto_refresh_ms
         self.show_error_dialogs = show_error_dialogs
         self.customer_panel: CustomerPanel | None = None
+        self.removed: list[TrackedPayment] = []  # the rows removed last (Undo remove puts them back)
+        self.history: list[tuple[datetime, str]] = []  # the status bar's recent messages, oldest first
+        self.history_dialog: QDialog | None = None
+        self._status_reference: str | None = None  # the row the status bar's error is about
         self.context_menu: QMenu | None = None  # the table's context menu, while it is open
         self._presenter: ErrorPresenter | None = None
         self.setObjectName("MainWindow")
         self.setWindowTitle("epay-desktop")
-        self.resize(1280, 760)
+        self.resize(fitted_size(1280, 760))
 
         central = QWidget(self)
         layout = QVBoxLayout(central)
@@ -99,7 +123,7 @@ class MainWindow(QMainWindow):
         # Horizontal (the default); a keyword parent: a positional one makes PySide check the
         # (orientation, parent) overload, which builds the Qt namespace (ui/first_paint.py).
         splitter = QSplitter(parent=central)
-        self.register_view = RegisterView(LOADING, splitter)
+        self.register_view = RegisterView(translate(LOADING), splitter)
         splitter.addWidget(self.register_view)
         self.side = QWidget(splitter)
         self.side_layout = QVBoxLayout(self.side)
@@ -126,6 +150,15 @@ class MainWindow(QMainWindow):
                 "refresh-payment": self.refresh_selected,
                 "stop-refresh": self.stop_refresh,
                 "cancel-payment": self.cancel_selected,
+                "capture-payment": lambda: self.move_selected("capture"),
+                "refund-payment": lambda: self.move_selected("refund"),
+                "remove-payment": self.remove_selected,
+                "check-pending": self.check_selected,
+                "export-list": self.export_list,
+                "history": self.open_history,
+                "batch-capture": lambda: self.batch_selected("capture"),
+                "batch-cancel": lambda: self.batch_selected("cancel"),
+                "undo-remove": self.undo_remove,
                 "copy-reference": self.copy_reference,
                 "find": self.filter_bar.focus_search,
                 "settings": self.open_settings,
@@ -136,7 +169,7 @@ class MainWindow(QMainWindow):
         )
         self.refresh_status = RefreshStatus(self.action("stop-refresh"), self)
         self.counts_label = QLabel(self)
-        self.counts_label.setAccessibleName("Payment counts")
+        self.counts_label.setAccessibleName(_("Payment counts"))
         self.statusBar().addPermanentWidget(self.refresh_status)
         self.statusBar().addPermanentWidget(self.counts_label)
         self._selected_refresh = QTimer(self, singleShot=True, interval=300)
@@ -154,9 +187,10 @@ class MainWindow(QMainWindow):
         view.current_updated.connect(lambda _t: self._selection_changed())
         view.counts_changed.connect(self.counts_label.setText)
         view.context_menu_requested.connect(self._open_context_menu)
-        view.delete_requested.connect(self.cancel_selected)
+        # Delete takes the row out of the register (with undo); it never moves money.
+        view.delete_requested.connect(self.remove_selected)
         view.activated.connect(self.details.setFocus)
-        self.details.psp_reference_copied.connect(lambda _t: self.show_status("pspReference copied."))
+        self.details.psp_reference_copied.connect(lambda _t: self.show_status(_("pspReference copied.")))
         self.refresh_status.running_changed.connect(lambda _r: self._update_actions())
         self.refresh_status.status_changed.connect(self.show_status)
         self.profile_menu.profile_chosen.connect(self.switch_profile)
@@ -189,8 +223,10 @@ class MainWindow(QMainWindow):
         """Attach the profile's desk: the table, the flows, the customer panel (Demo), the banner, the
         enabled actions; the table follows the desk's change feed from here on."""
         from epay_desktop.ui.aio import TaskRunner
+        from epay_desktop.ui.flows.batch import BatchFlow
         from epay_desktop.ui.flows.cancel import CancelFlow
         from epay_desktop.ui.flows.in_flight import InFlightCalls
+        from epay_desktop.ui.flows.money_move import MoneyMoveFlow
         from epay_desktop.ui.flows.recovery import RecoveryFlow
         from epay_desktop.ui.flows.refresh import RefreshFlow
         from epay_desktop.ui.table.changes import ChangesAdapter
@@ -212,6 +248,10 @@ class MainWindow(QMainWindow):
         self.profile_menu.current = profile.name
         self.runner = TaskRunner(self._present_error, self)
         self.cancel_flow = CancelFlow(desk, self.show_status, parent_widget=self, locale=locale)
+        self.move_flow = MoneyMoveFlow(desk, self.show_status, parent_widget=self, locale=locale)
+        self.move_flow.reference_busy.connect(self.model.set_busy)
+        self.batch_flow = BatchFlow(desk, self.show_status, parent_widget=self, locale=locale)
+        self.batch_flow.references_busy.connect(self.model.set_busy_many)
         self.refresh_flow = RefreshFlow(
             desk, self.changes, self.runner, auto_interval_ms=self.auto_refresh_ms, parent=self
         )
@@ -247,7 +287,11 @@ class MainWindow(QMainWindow):
 
     def show_profile(self, profile: Profile, *, read_only: bool = False, damage: str = "") -> None:
         """The banner and title that say where you are (also before a desk is bound)."""
-        self.setWindowTitle(f"epay-desktop — {profile.name} (MSN {profile.merchant_serial_number})")
+        self.setWindowTitle(
+            _("epay-desktop — {name} (MSN {merchant_serial_number})").format(
+                name=profile.name, merchant_serial_number=profile.merchant_serial_number
+            )
+        )
         self.banner.show_profile(profile, read_only=read_only, damage=damage)
         self.dialogs.expect_profile(profile.name)
 
@@ -263,13 +307,24 @@ class MainWindow(QMainWindow):
     async def load(self, *, refresh: bool = True) -> None:
         """Show the register from SQLite at once, then refresh everything from the API."""
         assert self.desk is not None, "bind a desk first"
-        self.show_placeholder(LOADING)
+        self.show_placeholder(translate(LOADING))
         await self.desk.load_register()  # published: the table fills from the change feed
         self.register_view.show_table()
-        self.show_status(
-            f"{self.model.rowCount()} payments in the register." + skipped_text(self.desk.skipped)
-        )
+        count = self.model.rowCount()
+        if not count:
+            # A new Test or Production register: say how payments get here instead of an empty grid.
+            self.register_view.show_placeholder(
+                _(
+                    "No payments in this register yet.\n\nNew payment… (Ctrl+N) creates one; Add payments… "
+                    "(Ctrl+Shift+A) or Import CSV… (Ctrl+O) adds existing ones by their reference."
+                )
+            )
+            self.model.rowsInserted.connect(self.register_view.show_table)
+            self.model.modelReset.connect(self.register_view.show_table)
+        loaded = ngettext("{count} payment in the register.", "{count} payments in the register.", count)
+        self.show_status(loaded.format(count=count) + skipped_text(self.desk.skipped))
         self.register_view.select_first()
+        await self.show_pending()
         if refresh and self.model.rowCount():
             await self.refresh_flow.refresh(self.model.references())
         self.refresh_flow.auto_timer.start()
@@ -323,6 +378,119 @@ class MainWindow(QMainWindow):
         if tracked is not None and self.action("cancel-payment").isEnabled():
             self.runner.start(f"cancel:{tracked.reference}", self.cancel_flow.run(tracked), replace=False)
 
+    def move_selected(self, what: str) -> None:
+        """Capture… or Refund… (``what``) of the selected payment, after asking."""
+        from epay_desktop.domain import Action
+
+        action = Action(what)
+        tracked = self.selected_tracked()
+        if tracked is not None and self.action(f"{what}-payment").isEnabled():
+            self.runner.start(
+                f"{what}:{tracked.reference}", self.move_flow.run(tracked, action), replace=False
+            )
+
+    def batch_selected(self, what: str) -> None:
+        """Cancel or capture (``what``) the selected payments; one row selected means every one shown."""
+        from epay_desktop.domain import Action
+
+        if not self.action(f"batch-{what}").isEnabled() or self.runner.is_running("batch"):
+            return
+        rows = self.register_view.selected_rows()
+        if len(rows) <= 1:
+            rows = self.register_view.shown_rows()
+        self.runner.start("batch", self.batch_flow.run(Action(what), rows), replace=False)
+
+    def check_selected(self) -> None:
+        """Check now: settle the selected payment's pending operation from its event log."""
+        tracked = self.selected_tracked()
+        if tracked is not None and self.action("check-pending").isEnabled():
+            self.runner.start(f"check:{tracked.reference}", self._check(tracked.reference), replace=False)
+
+    async def _check(self, reference: str) -> None:
+        assert self.desk is not None
+        messages, left = await self.desk.check_pending(reference)
+        await self.show_pending()
+        if left:
+            self.show_status(
+                f"{reference}: the event log does not show the operation yet; it stays pending. "
+                "Check again later, or finish it from the notice (Send again / Abandon)."
+            )
+        elif messages:
+            self.show_status(" ".join(messages))
+
+    async def show_pending(self) -> None:
+        """Mark the rows with an operation sent without a known outcome (from the journal)."""
+        if self.desk is None:
+            return
+        pending = await self.desk.pending_intents()
+        self.model.set_pending({intent.reference: intent.operation.value for intent in pending})
+        self._update_actions()
+
+    def export_list(self, path: str | None = None) -> None:
+        """Export the list as shown to CSV (asks where, unless ``path`` is given)."""
+        if self.bound and self.action("export-list").isEnabled():
+            self.runner.start("export", self._export(path), replace=False)
+
+    async def _export(self, path: str | None) -> None:
+        assert self.desk is not None
+        if path is None:
+            from PySide6.QtWidgets import QFileDialog
+
+            from epay_desktop.ui.aio import wait_finished
+
+            chooser = QFileDialog(self, _("Export list as CSV"), "payments.csv", _("CSV files (*.csv)"))
+            chooser.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
+            chooser.setDefaultSuffix("csv")
+            try:
+                if (
+                    await wait_finished(chooser) != QFileDialog.DialogCode.Accepted
+                    or not chooser.selectedFiles()
+                ):
+                    return
+                path = chooser.selectedFiles()[0]
+            finally:
+                chooser.deleteLater()
+        from pathlib import Path
+
+        count = await self.desk.export_payments_csv(self.register_view.shown_rows(), Path(path))
+        self.show_status(
+            ngettext(
+                "Exported {count} payment to {path}.", "Exported {count} payments to {path}.", count
+            ).format(count=count, path=path)
+        )
+
+    def remove_selected(self) -> None:
+        """Take the selected payment out of the register (never the API); Undo remove puts it back."""
+        tracked = self.selected_tracked()
+        if tracked is not None and self.action("remove-payment").isEnabled():
+            self.runner.start(f"remove:{tracked.reference}", self._remove([tracked.reference]), replace=False)
+
+    async def _remove(self, references: list[str]) -> None:
+        assert self.desk is not None
+        removed = await self.desk.remove_payments(references)
+        if removed:
+            self.removed = removed
+            names = ", ".join(t.reference for t in removed)
+            self.show_status(
+                _(
+                    "Removed {names} from the register; the payment itself is not touched. Undo: Ctrl+Z."
+                ).format(names=names)
+            )
+        self._update_actions()
+
+    def undo_remove(self) -> None:
+        if self.removed and self.action("undo-remove").isEnabled():
+            rows, self.removed = self.removed, []
+            self.runner.start("restore", self._restore(rows), replace=False)
+
+    async def _restore(self, rows: list[TrackedPayment]) -> None:
+        assert self.desk is not None
+        back = await self.desk.restore_payments(rows)
+        if back:
+            self.select_reference(back[0])
+            self.show_status(_("Back in the register: {back}.").format(back=", ".join(back)))
+        self._update_actions()
+
     def refresh_selected(self) -> None:
         if (reference := self.selected_reference()) is not None and self.bound:
             self.refresh_flow.refresh_one(reference)
@@ -343,17 +511,23 @@ class MainWindow(QMainWindow):
     async def _show_and_refresh(self, references: list[str]) -> None:
         assert self.desk is not None
         self.select_reference(references[0])
-        self.show_status(f"Added {len(references)} payment(s); reading them from the API…")
+        self.show_status(
+            ngettext(
+                "Added {count} payment; reading it from the API…",
+                "Added {count} payments; reading them from the API…",
+                len(references),
+            ).format(count=len(references))
+        )
         await self.refresh_flow.refresh(references)
 
     def on_payment_created(self, tracked: TrackedPayment) -> None:
         self.select_reference(tracked.reference)
-        self.show_status(f"New payment {tracked.reference} is in the register.")
+        self.show_status(_("New payment {reference} is in the register.").format(reference=tracked.reference))
 
     def copy_reference(self) -> None:
         if (reference := self.selected_reference()) is not None:
             QGuiApplication.clipboard().setText(reference)
-            self.show_status(f"Copied {reference}.")
+            self.show_status(_("Copied {reference}.").format(reference=reference))
 
     def open_settings(self, select: str | None = None) -> None:
         """Settings, showing ``select`` (default: the open profile, or the one being opened)."""
@@ -362,19 +536,52 @@ class MainWindow(QMainWindow):
     def switch_profile(self, profile: Profile) -> None:
         """Ask the composition root to open ``profile`` (it owns sessions; the window only asks)."""
         if self.desk is not None and profile == self.desk.profile:
-            self.show_status(f"{profile.name} is open already.")
+            self.show_status(_("{name} is open already.").format(name=profile.name))
             return
-        self.show_status(f"Opening {profile.name}…")
+        self.show_status(_("Opening {name}…").format(name=profile.name))
         self.profile_switch_requested.emit(profile)
 
     def show_status(self, text: str) -> None:
         self.statusBar().showMessage(text, 15_000)
+        if text:
+            from datetime import datetime
+
+            # The status bar shows one line for 15 s; Recent messages… keeps the last ones.
+            self.history.append((datetime.now(), text))
+            del self.history[:-HISTORY_LENGTH]
+        self._status_reference = None
+
+    def open_history(self) -> None:
+        """Recent messages…: the outcomes and errors the status bar showed, newest first."""
+        from PySide6.QtCore import Qt  # not before the first paint (ui/first_paint.py)
+        from PySide6.QtWidgets import QDialog, QListWidget, QVBoxLayout
+
+        dialog = QDialog(self)
+        dialog.setObjectName("RecentMessages")
+        dialog.setWindowTitle(_("Recent messages"))
+        layout = QVBoxLayout(dialog)
+        listing = QListWidget(dialog)
+        listing.setObjectName("RecentMessagesList")
+        listing.setAccessibleName(_("Recent messages, newest first"))
+        listing.setWordWrap(True)
+        for moment, text in reversed(self.history):
+            listing.addItem(f"{moment:%H:%M:%S}  {text}")
+        layout.addWidget(listing)
+        dialog.resize(fitted_size(720, 420))
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.history_dialog = dialog
+        dialog.open()
 
     def _present_error(self, name: str, error: BaseException) -> None:
+        if self.desk is not None and name.split(":", 1)[0] in ("cancel", "capture", "refund", "batch"):
+            # An unknown outcome leaves its intent pending: the row says so until it is settled.
+            self.runner.start("pending", self.show_pending())
         if name == "refresh-one":
             from epay_desktop.ui.errors import redact
 
             self.show_status(redact(f"Could not refresh the payment: {error}"))
+            # Said about the payment selected then: cleared when the person moves to another one.
+            self._status_reference = self.selected_reference()
             return
         self.presenter.present(name, error)
 
@@ -383,6 +590,13 @@ class MainWindow(QMainWindow):
 
     def _selection_changed(self, *, moved: bool = False) -> None:
         tracked = self.selected_tracked()
+        if (
+            moved
+            and self._status_reference is not None
+            and (tracked is None or tracked.reference != self._status_reference)
+        ):
+            self.statusBar().clearMessage()  # an error about another row
+            self._status_reference = None
         self.details.show_payment(tracked)
         if self.customer_panel is not None:
             self.customer_panel.set_payment(tracked)
@@ -399,5 +613,9 @@ class MainWindow(QMainWindow):
                 selected=tracked,
                 selected_busy=tracked is not None and self.bound and self.model.is_busy(tracked.reference),
                 refreshing=self.refresh_status.running,
+                can_undo=bool(self.removed),
+                selected_pending=self.model.pending_operation(tracked.reference)
+                if tracked is not None and self.bound
+                else "",
             )
         )

@@ -6,6 +6,8 @@ from __future__ import annotations
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QMenu, QWidget
 
+from epay_desktop.i18n import _
+
 
 class ProfileMenu(QMenu):
     profile_chosen = Signal(object)
@@ -22,7 +24,7 @@ class ProfileMenu(QMenu):
         try:
             profiles = ProfileStore().list()
         except ProfileStoreError as error:
-            broken = self.addAction(f"Profiles file unreadable: {error}")
+            broken = self.addAction(_("Profiles file unreadable: {error}").format(error=error))
             broken.setEnabled(False)
             return
         for profile in profiles:
@@ -30,7 +32,11 @@ class ProfileMenu(QMenu):
             action = self.addAction(label)
             action.setCheckable(True)
             action.setChecked(profile.name == self.current)
-            action.setStatusTip(f"Open {profile.name} (MSN {profile.merchant_serial_number}).")
+            action.setStatusTip(
+                _("Open {name} (MSN {merchant_serial_number}).").format(
+                    name=profile.name, merchant_serial_number=profile.merchant_serial_number
+                )
+            )
             action.triggered.connect(lambda _checked=False, p=profile: self.profile_chosen.emit(p))
 
 

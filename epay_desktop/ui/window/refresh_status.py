@@ -9,6 +9,8 @@ from PySide6.QtCore import Signal
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QHBoxLayout, QProgressBar, QSizePolicy, QToolButton, QWidget
 
+from epay_desktop.i18n import _
+
 
 class RefreshStatus(QWidget):
     running_changed = Signal(bool)
@@ -19,13 +21,13 @@ class RefreshStatus(QWidget):
         row = QHBoxLayout(self)
         row.setContentsMargins(0, 0, 0, 0)
         self.progress = QProgressBar(self)
-        self.progress.setAccessibleName("Refresh progress")
+        self.progress.setAccessibleName(_("Refresh progress"))
         self.progress.setFixedWidth(220)
         self.progress.setTextVisible(True)
-        self.progress.setFormat("Refreshing %v of %m")
+        self.progress.setFormat(_("Refreshing %v of %m"))
         self.stop_button = QToolButton(self)
         self.stop_button.setDefaultAction(stop_action)
-        self.stop_button.setAccessibleName("Stop refresh")
+        self.stop_button.setAccessibleName(_("Stop refresh"))
         row.addWidget(self.progress)
         row.addWidget(self.stop_button)
         # As wide as its parts: the status bar's permanent area gives the rest to the message.
@@ -55,9 +57,13 @@ class RefreshStatus(QWidget):
             self.hide()
             self.running_changed.emit(False)
         if stopped:
-            self.status_changed.emit(f"Refresh stopped after {done} of {total} payments.")
+            self.status_changed.emit(
+                _("Refresh stopped after {done} of {total} payments.").format(done=done, total=total)
+            )
         else:
-            self.status_changed.emit(f"Refreshed {done} of {total} payments.")
+            self.status_changed.emit(
+                _("Refreshed {done} of {total} payments.").format(done=done, total=total)
+            )
 
 
 __all__ = ["RefreshStatus"]

@@ -71,7 +71,7 @@ def test_form_reads_exact_money_and_msisdn(qtbot: Any) -> None:
     [
         ("12,345", "Coffee", "4791234567", "ambiguous"),
         ("12", "ab", "4791234567", "at least 3"),
-        ("12", "Coffee", "91234567", "country code"),
+        ("12", "Coffee", "9123456", "country code"),
         ("0,50", "Coffee", "4791234567", "smallest NOK"),
     ],
 )

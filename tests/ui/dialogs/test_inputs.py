@@ -108,7 +108,7 @@ def test_phone_numbers_normalize_to_msisdn(text: str, msisdn: str) -> None:
     ("text", "reason"),
     [
         ("", "country code"),
-        ("91234567", "no country code"),
+        ("9123456", "no country code"),
         ("+47 91x34567", "only digits"),
         ("1" * 16, "too long"),
     ],
@@ -116,6 +116,19 @@ def test_phone_numbers_normalize_to_msisdn(text: str, msisdn: str) -> None:
 def test_bad_phone_numbers_say_why(text: str, reason: str) -> None:
     with pytest.raises(InputError, match=reason):
         normalize_phone(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "currency", "msisdn"),
+    [
+        ("912 34 567", Currency.NOK, "4791234567"),
+        ("20 12 34 56", Currency.DKK, "4520123456"),
+        ("040 123 4567", Currency.EUR, "358401234567"),
+        ("+47 912 34 567", Currency.EUR, "4791234567"),  # a Norwegian customer of a Finnish shop
+    ],
+)
+def test_a_local_number_gets_the_sales_units_country_code(text: str, currency: Currency, msisdn: str) -> None:
+    assert normalize_phone(text, currency) == msisdn
 
 
 def test_descriptions_are_3_to_100_characters_trimmed() -> None:

@@ -1,0 +1,145 @@
+"""The business state people think in, derived from the API's state and the aggregate (the API's own
+state stays in the details): after authorization the API says AUTHORIZED through every capture,
+refund and cancel, so the aggregate decides.
+
+Each state has one word for people and one badge colour; the word is always shown with the colour
+(colour-blind people and dark mode read the word). The colours are mid-tones chosen to differ in
+lightness as well as hue, with black or white text picked by luminance where they are drawn.
+"""
+
+from __future__ import annotations
+
+import enum
+
+from epay_desktop.domain.money import Money
+from epay_desktop.domain.payment import Payment, State
+from epay_desktop.i18n import N_, _, translate
+from epay_desktop.i18n.formats import money_text
+
+
+class BusinessState(enum.StrEnum):
+    WAITING = "waiting"  # CREATED: waiting for the customer
+    AUTHORIZING = "authorizing"  # CREATED, the customer is in 3-D Secure (where the sandbox says so)
+    RESERVED = "reserved"  # AUTHORIZED, nothing captured, nothing released
+    PARTLY_CAPTURED = "partly captured"  # some captured, some still reserved
+    CAPTURED = "captured"  # everything that was not released is captured, nothing refunded
+    PARTLY_REFUNDED = "partly refunded"
+    REFUNDED = "refunded"  # everything captured was given back
+    CANCELLED = "cancelled"  # released: the whole amount, or the remainder after a capture
+    EXPIRED = "expired"
+    ABORTED = "aborted"
+    TERMINATED = "terminated"  # cancelled before the customer approved
+    UNKNOWN = "unknown"  # a state a newer API added
+
+    @property
+    def label(self) -> str:
+        """The word people see, capitalised ("Partly captured"), in their language."""
+        return translate(_LABELS[self])
+
+    @property
+    def colour(self) -> str:
+        """The badge colour (hex)."""
+        return BADGE_COLOURS[self]
+
+    @property
+    def open_for_capture(self) -> bool:
+        """Something is still reserved ("to capture")."""
+        return self in (BusinessState.RESERVED, BusinessState.PARTLY_CAPTURED)
+
+
+# The words of the merchant portal in each language (see README "Translating": reserve, capture,
+# cancel, refund).
+_LABELS: dict[BusinessState, str] = {
+    BusinessState.WAITING: N_("Waiting"),
+    BusinessState.AUTHORIZING: N_("Authorizing"),
+    BusinessState.RESERVED: N_("Reserved"),
+    BusinessState.PARTLY_CAPTURED: N_("Partly captured"),
+    BusinessState.CAPTURED: N_("Captured"),
+    BusinessState.PARTLY_REFUNDED: N_("Partly refunded"),
+    BusinessState.REFUNDED: N_("Refunded"),
+    BusinessState.CANCELLED: N_("Cancelled"),
+    BusinessState.EXPIRED: N_("Expired"),
+    BusinessState.ABORTED: N_("Aborted"),
+    BusinessState.TERMINATED: N_("Terminated"),
+    BusinessState.UNKNOWN: N_("Unknown"),
+}
+
+BADGE_COLOURS: dict[BusinessState, str] = {
+    BusinessState.WAITING: "#9e9e9e",
+    BusinessState.AUTHORIZING: "#7e57c2",
+    BusinessState.RESERVED: "#1e88e5",
+    BusinessState.PARTLY_CAPTURED: "#26a69a",
+    BusinessState.CAPTURED: "#2e7d32",
+    BusinessState.PARTLY_REFUNDED: "#f9a825",
+    BusinessState.REFUNDED: "#ef6c00",
+    BusinessState.CANCELLED: "#6d4c41",
+    BusinessState.EXPIRED: "#757575",
+    BusinessState.ABORTED: "#c62828",
+    BusinessState.TERMINATED: "#ad1457",
+    BusinessState.UNKNOWN: "#455a64",
+}
+
+
+def business_state(payment: Payment, *, authorizing: bool = False) -> BusinessState:
+    """The state people think in (see the module); ``authorizing``: the sandbox says the customer is
+    in 3-D Secure right now (the real API does not say it)."""
+    state = payment.state
+    if state is State.CREATED:
+        return BusinessState.AUTHORIZING if authorizing else BusinessState.WAITING
+    if state is State.EXPIRED:
+        return BusinessState.EXPIRED
+    if state is State.ABORTED:
+        return BusinessState.ABORTED
+    if state is State.TERMINATED:
+        return BusinessState.TERMINATED
+    if state is not State.AUTHORIZED:
+        return BusinessState.UNKNOWN
+    agg = payment.aggregate
+    zero = Money.zero(payment.currency)
+    captured, refunded, cancelled = agg.captured, agg.refunded, agg.cancelled
+    reserved = (agg.authorized - captured - cancelled).clamp_at_zero()
+    if refunded > zero:
+        return BusinessState.REFUNDED if refunded >= captured else BusinessState.PARTLY_REFUNDED
+    if reserved > zero:
+        return BusinessState.PARTLY_CAPTURED if captured > zero else BusinessState.RESERVED
+    if cancelled > zero:
+        return BusinessState.CANCELLED  # the whole amount, or the remainder after a capture
+    if captured > zero:
+        return BusinessState.CAPTURED
+    return BusinessState.RESERVED  # an authorization of nothing: nothing moved either way
+
+
+def _money(money: Money) -> str:
+    return money_text(money.value, money.currency.value, money.currency.minor_digits)
+
+
+def state_sentence(payment: Payment) -> str:
+    """The business state with the money it is about, for a status line ("Cancelled: 117.00 NOK
+    released", "Partly captured: 250.00 NOK captured, 750.00 NOK reserved")."""
+    state = business_state(payment)
+    agg = payment.aggregate
+    reserved = (agg.authorized - agg.captured - agg.cancelled).clamp_at_zero()
+    if state is BusinessState.CANCELLED:
+        return _("Cancelled: {amount} released").format(amount=_money(agg.cancelled))
+    if state is BusinessState.TERMINATED:
+        return _("Terminated: {amount} released").format(amount=_money(payment.amount))
+    if state is BusinessState.PARTLY_CAPTURED:
+        return _("Partly captured: {captured} captured, {reserved} reserved").format(
+            captured=_money(agg.captured), reserved=_money(reserved)
+        )
+    if state is BusinessState.CAPTURED:
+        return _("Captured: {amount}").format(amount=_money(agg.captured))
+    if state is BusinessState.PARTLY_REFUNDED:
+        return _("Partly refunded: {refunded} of {captured} refunded").format(
+            refunded=_money(agg.refunded), captured=_money(agg.captured)
+        )
+    if state is BusinessState.REFUNDED:
+        return _("Refunded: {refunded} of {captured} refunded").format(
+            refunded=_money(agg.refunded), captured=_money(agg.captured)
+        )
+    if state is BusinessState.RESERVED:
+        return _("Reserved: {amount}").format(amount=_money(reserved))
+    return state.label
+
+
+__all__ = ["BADGE_COLOURS", "BusinessState", "business_state", "state_sentence"]

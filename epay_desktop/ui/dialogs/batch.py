@@ -1,0 +1,226 @@
+"""Cancel N payments… / Capture N payments…: the preview, the run and its results in one dialog.
+
+The preview lists each payment with exactly what will happen (or why it is skipped) and the totals per
+currency; "Keep payments" is the default button. In Production the number of payments must be typed
+before Start is enabled. While it runs: progress, Stop (no new sends; those on the wire finish) and one
+result per row as it arrives; at the end a summary. The sending is ``services.batch.BatchRun``'s; this
+dialog only shows it (the window's runner runs it).
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QLocale, Signal
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QLabel,
+    QLineEdit,
+    QProgressBar,
+    QPushButton,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from epay_desktop.domain import Action
+from epay_desktop.i18n import N_, _, ngettext, translate
+from epay_desktop.services.batch import BatchOutcome, BatchPlan, BatchResult
+from epay_desktop.ui.formatting import format_money
+
+RESULT_WORDS = {
+    BatchOutcome.DONE: N_("Done"),
+    BatchOutcome.FAILED: N_("Failed: nothing moved"),
+    BatchOutcome.UNKNOWN: N_("Outcome unknown: recovery finishes it"),
+    BatchOutcome.NOT_SENT: N_("Not sent (stopped)"),
+}
+
+
+class BatchDialog(QDialog):
+    """Signals: ``start_requested()`` (the person confirmed), ``stop_requested()``."""
+
+    start_requested = Signal()
+    stop_requested = Signal()
+
+    def __init__(
+        self,
+        plan: BatchPlan,
+        *,
+        production: bool = False,
+        parent: QWidget | None = None,
+        locale: QLocale | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.plan = plan
+        self._loc = locale if locale is not None else QLocale()
+        count = len(plan.planned)
+        cancel = plan.action is Action.CANCEL
+        self.setObjectName("BatchDialog")
+        title = (
+            ngettext("Cancel {count} payment", "Cancel {count} payments", count)
+            if cancel
+            else ngettext("Capture {count} payment", "Capture {count} payments", count)
+        )
+        self.setWindowTitle(title.format(count=count))
+        self.setModal(True)
+        layout = QVBoxLayout(self)
+        self.headline = QLabel(self)
+        self.headline.setWordWrap(True)
+        totals = ", ".join(format_money(money, self._loc) for money in plan.totals().values()) or "0"
+        headline = (
+            _("<b>Release {totals} to the customers of {count} payments?</b>")
+            if cancel
+            else _("<b>Capture {totals} from {count} payments (each its whole remaining amount)?</b>")
+        )
+        self.headline.setText(headline.format(totals=totals, count=count))
+        layout.addWidget(self.headline)
+        self.rows = QTreeWidget(self)
+        self.rows.setObjectName("BatchRows")
+        self.rows.setRootIsDecorated(False)
+        self.rows.setHeaderLabels([_("Payment"), _("What will happen"), _("Result")])
+        self._items: dict[str, QTreeWidgetItem] = {}
+        for entry in plan.items:
+            if entry.planned:
+                assert entry.amount is not None
+                what = (_("Release {amount}") if cancel else _("Capture {amount}")).format(
+                    amount=format_money(entry.amount, self._loc)
+                )
+            else:
+                what = _("Skipped: {why}").format(why=entry.skip)
+            item = QTreeWidgetItem([entry.reference, what, ""])
+            self.rows.addTopLevelItem(item)
+            self._items[entry.reference] = item
+        for column in range(3):
+            self.rows.resizeColumnToContents(column)
+        layout.addWidget(self.rows, 1)
+        skipped = len(plan.skipped)
+        self.summary = QLabel(
+            ngettext(
+                "{count} will be skipped (see why in the list).",
+                "{count} will be skipped (see why in the list).",
+                skipped,
+            ).format(count=skipped)
+            if skipped
+            else "",
+            self,
+        )
+        self.summary.setObjectName("BatchSummary")
+        self.summary.setWordWrap(True)
+        layout.addWidget(self.summary)
+        undone = (
+            _("Cancelling cannot be undone.")
+            if cancel
+            else _("A capture cannot be undone; only a refund gives money back.")
+        )
+        self.warning = QLabel(f"<b>{undone}</b>", self)
+        layout.addWidget(self.warning)
+        self.confirm_input: QLineEdit | None = None
+        if production:
+            prompt = QLabel(
+                _(
+                    "This is <b>PRODUCTION</b>: real money. To confirm, type the number of payments "
+                    "({count}):"
+                ).format(count=count),
+                self,
+            )
+            prompt.setWordWrap(True)
+            layout.addWidget(prompt)
+            self.confirm_input = QLineEdit(self)
+            self.confirm_input.setObjectName("ConfirmCount")
+            self.confirm_input.setAccessibleName(_("Number of payments"))
+            self.confirm_input.textChanged.connect(self._update)
+            prompt.setBuddy(self.confirm_input)
+            layout.addWidget(self.confirm_input)
+        self.progress = QProgressBar(self)
+        self.progress.setRange(0, max(count, 1))
+        self.progress.setValue(0)
+        self.progress.hide()
+        layout.addWidget(self.progress)
+        buttons = QDialogButtonBox(self)
+        self.keep_button = QPushButton(_("Keep payments"), self)
+        self.keep_button.setDefault(True)
+        self.keep_button.setAutoDefault(True)
+        self.start_button = QPushButton(title.format(count=count), self)
+        self.start_button.setObjectName("DestructiveButton")
+        self.start_button.setAutoDefault(False)
+        self.stop_button = QPushButton(_("Stop"), self)
+        self.stop_button.setToolTip(_("No new sends; those on the way finish and are recorded."))
+        self.stop_button.hide()
+        buttons.addButton(self.start_button, QDialogButtonBox.ButtonRole.DestructiveRole)
+        buttons.addButton(self.stop_button, QDialogButtonBox.ButtonRole.ActionRole)
+        buttons.addButton(self.keep_button, QDialogButtonBox.ButtonRole.RejectRole)
+        self.keep_button.clicked.connect(self.reject)
+        self.start_button.clicked.connect(self._start)
+        self.stop_button.clicked.connect(self._stop)
+        layout.addWidget(buttons)
+        self.running = False
+        self.finished_run = False
+        self.last_summary = ""
+        self._update()
+        (self.confirm_input or self.keep_button).setFocus()
+        self.resize(640, 420)
+
+    # --- the run ---------------------------------------------------------------------------------------
+    def show_result(self, result: BatchResult) -> None:
+        item = self._items.get(result.reference)
+        if item is not None:
+            item.setText(2, translate(RESULT_WORDS[result.outcome]))
+            item.setToolTip(2, result.message)
+        self.progress.setValue(self.progress.value() + 1)
+
+    def show_finished(self, results: list[BatchResult], stopped: bool) -> None:
+        counts = {outcome: 0 for outcome in BatchOutcome}
+        for result in results:
+            counts[result.outcome] += 1
+        text = (
+            _(
+                "Stopped: {done} done, {failed} failed, {unknown} with an unknown outcome, "
+                "{not_sent} not sent."
+            )
+            if stopped
+            else _("{done} done, {failed} failed, {unknown} with an unknown outcome, {not_sent} not sent.")
+        )
+        self.summary.setText(
+            text.format(
+                done=counts[BatchOutcome.DONE],
+                failed=counts[BatchOutcome.FAILED],
+                unknown=counts[BatchOutcome.UNKNOWN],
+                not_sent=counts[BatchOutcome.NOT_SENT],
+            )
+        )
+        self.last_summary = self.summary.text()
+        self.running = False
+        self.finished_run = True
+        self.stop_button.hide()
+        self.keep_button.setText(_("Close"))
+        self.keep_button.setEnabled(True)
+
+    def _start(self) -> None:
+        if not self.start_button.isEnabled():
+            return
+        self.running = True
+        self.start_button.hide()
+        self.keep_button.setEnabled(False)
+        self.stop_button.show()
+        self.progress.show()
+        self.start_requested.emit()
+
+    def _stop(self) -> None:
+        self.stop_button.setEnabled(False)
+        self.stop_button.setText(_("Stopping…"))
+        self.stop_requested.emit()
+
+    def reject(self) -> None:
+        if self.running:
+            return  # Stop first: the sends on the way finish
+        super().reject()
+
+    def _update(self) -> None:
+        typed_ok = self.confirm_input is None or self.confirm_input.text().strip() == str(
+            len(self.plan.planned)
+        )
+        self.start_button.setEnabled(bool(self.plan.planned) and typed_ok)
+        self.keep_button.setDefault(True)
+
+
+__all__ = ["RESULT_WORDS", "BatchDialog"]

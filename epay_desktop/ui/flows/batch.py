@@ -1,0 +1,103 @@
+"""The batch flow: Cancel N payments… / Capture N payments… of the selected rows (or all shown).
+
+preview (``BatchDialog``, opened with ``open()``) → on Start, ``services.batch.BatchRun`` sends each
+payment through the desk (each its own journaled intent), the dialog shows each result as it arrives,
+Stop sends nothing new → a summary in the dialog and the status bar. The rows follow from what the desk
+publishes. The loop keeps running throughout (every send is awaited; nothing blocks).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QLocale, QObject, Signal
+from PySide6.QtWidgets import QDialog, QWidget
+
+from epay_desktop.domain import Action, TrackedPayment
+from epay_desktop.i18n import _
+from epay_desktop.services.batch import BatchOutcome, BatchRun, plan_batch
+from epay_desktop.ui.dialogs.batch import BatchDialog
+from epay_desktop.ui.theme import DESTRUCTIVE_BUTTON_STYLE
+
+if TYPE_CHECKING:
+    from epay_desktop.services import PaymentDesk
+    from epay_desktop.services.batch import BatchResult
+
+StatusSink = Callable[[str], None]
+
+
+class BatchFlow(QObject):
+    dialog_opened = Signal(QDialog)
+    references_busy = Signal(list, bool)  # these payments are being sent / have ended
+
+    def __init__(
+        self,
+        desk: PaymentDesk,
+        status: StatusSink,
+        *,
+        parent_widget: QWidget | None = None,
+        locale: QLocale | None = None,
+    ) -> None:
+        super().__init__(parent_widget)
+        self._desk = desk
+        self._status = status
+        self._parent_widget = parent_widget
+        self._locale = locale
+        self.dialog: BatchDialog | None = None
+        self.run_: BatchRun | None = None
+
+    async def run(self, action: Action, payments: Sequence[TrackedPayment]) -> list[BatchResult]:
+        plan = plan_batch(action, payments, self._desk.busy_references())
+        dialog = BatchDialog(
+            plan, production=self._desk.profile.is_production, parent=self._parent_widget, locale=self._locale
+        )
+        dialog.setStyleSheet(DESTRUCTIVE_BUTTON_STYLE)
+        self.dialog = dialog
+        loop = asyncio.get_running_loop()
+        closed: asyncio.Future[object] = loop.create_future()
+        started = asyncio.Event()
+
+        def close(result: int) -> None:
+            if not closed.done():
+                closed.set_result(result)
+
+        dialog.finished.connect(close)
+        dialog.start_requested.connect(started.set)
+        dialog.open()
+        self.dialog_opened.emit(dialog)
+        waiting: asyncio.Future[object] = asyncio.ensure_future(started.wait())
+        try:
+            await asyncio.wait({closed, waiting}, return_when=asyncio.FIRST_COMPLETED)
+            if not started.is_set():
+                self._status(_("Kept the payments: nothing was sent."))
+                return []
+            references = [item.reference for item in plan.planned]
+            batch = BatchRun(self._desk, plan, on_result=self._shown(dialog))
+            self.run_ = batch
+            dialog.stop_requested.connect(batch.stop)
+            self.references_busy.emit(references, True)  # one table update for the whole batch
+            try:
+                results = await batch.run()
+            finally:
+                self.references_busy.emit(references, False)
+            dialog.show_finished(results, batch.stopped)
+            self._status(dialog.last_summary)
+            await closed
+            return results
+        finally:
+            waiting.cancel()
+            self.dialog = None
+            self.run_ = None
+            dialog.deleteLater()
+
+    def _shown(self, dialog: BatchDialog) -> Callable[[BatchResult], None]:
+        def show(result: BatchResult) -> None:
+            dialog.show_result(result)
+            self.references_busy.emit([result.reference], False)
+
+        return show
+
+
+__all__ = ["BatchFlow", "BatchOutcome"]

@@ -1,0 +1,160 @@
+"""The window fits: it never opens larger than the screen, and at the smallest supported window
+(1000 × 650) every money label of the details panel and the capture dialog gets its size hint (no
+clipped figures such as "252 00" for "252.00")."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QApplication, QListWidget
+
+from epay_desktop.app import open_demo
+from epay_desktop.domain import Action, Currency, Money, State, check_action
+from epay_desktop.ui.dialogs.money_move import MoneyMoveDialog
+from epay_desktop.ui.window.main_window import SMALLEST, MainWindow
+from tests.support.waiting import wait_until
+
+
+def test_the_window_never_opens_larger_than_the_screen(qtbot: Any) -> None:
+    window = MainWindow()
+    qtbot.addWidget(window)
+    free = QGuiApplication.primaryScreen().availableGeometry()
+    assert window.width() <= free.width()
+    assert window.height() <= free.height()
+
+
+def test_money_labels_get_their_size_hint_at_the_smallest_window(
+    ui_loop: asyncio.AbstractEventLoop, tmp_path: Path, qtbot: Any
+) -> None:
+    async def main() -> None:
+        session = await open_demo(tmp_path / "register.sqlite3")
+        window = MainWindow(session.desk, show_error_dialogs=False, auto_refresh_ms=3_600_000)
+        qtbot.addWidget(window)
+        window.resize(*SMALLEST)
+        window.show()
+        try:
+            await window.load(refresh=False)
+
+            # the widest figures the demo data has: a partly captured payment shows every part
+            def parts(payment: Any) -> int:
+                agg = payment.aggregate
+                return sum(1 for m in (agg.authorized, agg.captured, agg.cancelled, agg.refunded) if m)
+
+            target = max(
+                (t for t in window.model.payments() if t.payment is not None), key=lambda t: parts(t.payment)
+            )
+            assert window.select_reference(target.reference)
+            await wait_until(lambda: window.details.figures["authorized"].text() != "")
+            QApplication.processEvents()
+            assert window.width() == SMALLEST[0]
+            clipped = [
+                (key, label.text(), label.width(), label.sizeHint().width())
+                for key, label in window.details.figures.items()
+                if label.isVisible() and label.text() and label.width() < label.sizeHint().width()
+            ]
+            assert not clipped, clipped
+            authorized = next(
+                t
+                for t in window.model.payments()
+                if t.payment is not None
+                and t.payment.state is State.AUTHORIZED
+                and check_action(t.payment, Action.CAPTURE).allowed
+            )
+            dialog = MoneyMoveDialog(authorized, Action.CAPTURE, parent=window)
+            qtbot.addWidget(dialog)
+            dialog.show()
+            QApplication.processEvents()
+            for label in (dialog.amount_field.check, dialog.amount_field.limit, dialog.before_words):
+                assert label.width() >= label.minimumSizeHint().width(), label.text()
+            free = QGuiApplication.primaryScreen().availableGeometry()
+            assert dialog.height() <= free.height()
+        finally:
+            await window.shutdown()
+            window.close()
+            await session.aclose()
+
+    ui_loop.run_until_complete(main())
+
+
+def test_an_empty_register_says_how_payments_get_there(
+    ui_loop: asyncio.AbstractEventLoop, tmp_path: Path, qtbot: Any
+) -> None:
+    async def main() -> None:
+        session = await open_demo(tmp_path / "register.sqlite3")
+        for tracked in list(await session.desk.load_register()):
+            await session.desk.remove_payments([tracked.reference])
+        window = MainWindow(session.desk, show_error_dialogs=False, auto_refresh_ms=3_600_000)
+        qtbot.addWidget(window)
+        window.show()
+        try:
+            await window.load(refresh=False)
+            view = window.register_view
+            assert view.currentWidget() is view.placeholder
+            assert "Add payments" in view.placeholder.text()
+            demo = session.desk.demo
+            assert demo is not None
+            await demo.new_payment(Money(100_00, Currency.NOK), "First")
+            await wait_until(lambda: view.currentWidget() is view.table)
+        finally:
+            await window.shutdown()
+            window.close()
+            await session.aclose()
+
+    ui_loop.run_until_complete(main())
+
+
+def test_the_list_as_shown_exports_to_a_formula_safe_csv(
+    ui_loop: asyncio.AbstractEventLoop, tmp_path: Path, qtbot: Any
+) -> None:
+    import csv
+
+    async def main() -> None:
+        session = await open_demo(tmp_path / "register.sqlite3")
+        window = MainWindow(session.desk, show_error_dialogs=False, auto_refresh_ms=3_600_000)
+        qtbot.addWidget(window)
+        window.show()
+        try:
+            await window.load(refresh=False)
+            demo = session.desk.demo
+            assert demo is not None
+            await demo.new_payment(Money(123_45, Currency.NOK), '=HYPERLINK("x")')
+            window.filter_bar.search.setText("hyperlink")
+            shown = window.register_view.shown_rows()
+            assert len(shown) == 1
+            target = tmp_path / "list.csv"
+            window.export_list(str(target))
+            await wait_until(lambda: "Exported 1 payment" in window.statusBar().currentMessage())
+            with target.open(encoding="utf-8-sig", newline="") as handle:
+                rows = list(csv.reader(handle))
+            assert rows[0][:2] == ["reference", "description"]
+            assert len(rows) == 2
+            assert rows[1][1] == '\'=HYPERLINK("x")'  # never a formula in a spreadsheet
+            assert rows[1][4] == "waiting"
+            assert rows[1][6] == "123.45"
+        finally:
+            await window.shutdown()
+            window.close()
+            await session.aclose()
+
+    ui_loop.run_until_complete(main())
+
+
+def test_recent_messages_keep_what_the_status_bar_said(qtbot: Any) -> None:
+    window = MainWindow()
+    qtbot.addWidget(window)
+    for i in range(3):
+        window.show_status(f"message {i}")
+    window.action("history").trigger()
+    dialog = window.history_dialog
+    assert dialog is not None
+    qtbot.addWidget(dialog)
+    listing = dialog.findChild(QListWidget, "RecentMessagesList")
+    assert listing is not None
+    assert [listing.item(i).text()[10:] for i in range(listing.count())] == [
+        "message 2",
+        "message 1",
+        "message 0",
+    ]
