@@ -17,10 +17,10 @@ from epay_desktop.domain import Payment, PaymentEvent, TrackedPayment
 from epay_desktop.services.engine import SendEngine
 from epay_desktop.store import Intent, PaymentStore, Store
 
-__all__ = ["StandaloneJournal"]
+__all__ = ["StandaloneJournal", "Unkept"]
 
 
-class _Unkept:
+class Unkept:
     """The engine's ``Snapshots`` when there is no register: a read is handed back, not saved."""
 
     def __init__(self, msn: str) -> None:
@@ -56,7 +56,7 @@ class StandaloneJournal(AsyncClosing):
     def __init__(self, store: PaymentStore, client: EPaymentClient, *, profile: str, operator: str) -> None:
         self._store = store
         self.engine = SendEngine(
-            store.journal, client, _Unkept(client.merchant_serial_number), profile=profile, operator=operator
+            store.journal, client, Unkept(client.merchant_serial_number), profile=profile, operator=operator
         )
 
     @classmethod

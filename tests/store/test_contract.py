@@ -495,6 +495,36 @@ def test_the_journal_lists_newest_first_with_a_limit(store: PaymentStore) -> Non
     assert [i.idempotency_key for i in store.journal.pending()] == [f"key-{n}" for n in range(5)]
 
 
+def test_confirmed_since_lists_the_confirmed_intents_of_one_operation_on_one_payment(
+    store: PaymentStore,
+) -> None:
+    start = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+    first = begin(store, key="key-1", operation=Operation.CAPTURE, now=start)
+    store.journal.finish(first.id, IntentStatus.SUCCEEDED, "captured", os_user="kari", now=start)
+    second = begin(store, key="key-2", operation=Operation.CAPTURE, now=start + timedelta(minutes=5))
+    store.journal.finish(
+        second.id, IntentStatus.RECONCILED, "captured", os_user="ola", now=start + timedelta(minutes=5)
+    )
+    refused = begin(store, key="key-3", operation=Operation.CAPTURE, now=start + timedelta(minutes=6))
+    store.journal.finish(refused.id, IntentStatus.FAILED, "refused", os_user="kari")
+    begin(store, key="key-4", reference="ref-00002", operation=Operation.CAPTURE)
+
+    def since(minutes: int, operation: Operation = Operation.CAPTURE) -> list[str]:
+        found = store.journal.confirmed_since(
+            profile="Demo",
+            msn=MSN,
+            reference="ref-00001",
+            operation=operation,
+            since=start + timedelta(minutes=minutes),
+        )
+        return [i.idempotency_key for i in found]
+
+    assert since(0) == ["key-2", "key-1"]
+    assert since(1) == ["key-2"]
+    assert since(10) == []
+    assert since(0, Operation.REFUND) == []
+
+
 # -- audit ------------------------------------------------------------------------------------------
 
 

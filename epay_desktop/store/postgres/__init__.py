@@ -15,6 +15,7 @@ import psycopg
 from psycopg import sql
 
 from epay_desktop.store.db import BUSY_TIMEOUT_MS
+from epay_desktop.store.postgres.accounts import AgentExistsError, AgentRecord, PgAccounts
 from epay_desktop.store.postgres.audit import PgAuditLog
 from epay_desktop.store.postgres.database import CONNECT_TIMEOUT_S, PgDatabase, describe
 from epay_desktop.store.postgres.journal import PgJournal
@@ -46,6 +47,7 @@ class PgStore:
         self.register = PgRegister(self.db)
         self.journal = PgJournal(self.db)
         self.audit = PgAuditLog(self.db)
+        self.accounts = PgAccounts(self.db)
 
     @property
     def location(self) -> str:
@@ -78,6 +80,9 @@ if TYPE_CHECKING:
 
 __all__ = [
     "SCHEMA_VERSION",
+    "AgentExistsError",
+    "AgentRecord",
+    "PgAccounts",
     "PgAuditLog",
     "PgDatabase",
     "PgJournal",

@@ -227,6 +227,33 @@ MIGRATIONS: tuple[str, ...] = (
         END;
     END $$;
     """,
+    # 3: team mode's agents: password hashes (never the password), sessions by the hash of their token
+    # (a stolen database does not give a usable token), and login attempts, kept here so that every
+    # instance counts the same ones.
+    """
+    CREATE TABLE agents (
+        name text COLLATE "C" PRIMARY KEY CHECK (name <> '' AND length(name) <= 64),
+        password_hash text NOT NULL,
+        role text NOT NULL CHECK (role IN ('viewer', 'agent', 'supervisor', 'admin')),
+        disabled boolean NOT NULL DEFAULT false,
+        created_at timestamptz NOT NULL DEFAULT clock_timestamp()
+    );
+    CREATE TABLE agent_sessions (
+        token_hash text COLLATE "C" PRIMARY KEY,
+        agent text COLLATE "C" NOT NULL REFERENCES agents (name),
+        created_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+        expires_at timestamptz NOT NULL,
+        revoked_at timestamptz
+    );
+    CREATE INDEX agent_sessions_of_agent ON agent_sessions (agent);
+    CREATE TABLE login_attempts (
+        id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        agent text COLLATE "C" NOT NULL,
+        at timestamptz NOT NULL DEFAULT clock_timestamp(),
+        succeeded boolean NOT NULL DEFAULT false
+    );
+    CREATE INDEX login_attempts_recent ON login_attempts (agent, at);
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -241,4 +268,5 @@ SERVICE_GRANTS: tuple[str, ...] = (
     "GRANT SELECT, INSERT, UPDATE ON intents TO {role}",
     "GRANT SELECT, INSERT ON audit TO {role}",
     "GRANT SELECT ON schema_migrations TO {role}",
+    "GRANT SELECT, INSERT, UPDATE ON agents, agent_sessions, login_attempts TO {role}",
 )

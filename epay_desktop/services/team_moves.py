@@ -1,0 +1,133 @@
+"""Money moved by agents of a team: role checks, then the one journaled-send engine on the team's
+PostgreSQL store, with the agent's name as who asked (the database's audit trigger records it).
+
+Nothing here lives only in one process's memory: the journal, the one-pending-intent rule and the
+audit are in PostgreSQL, so any number of instances can serve the same payments.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
+
+from epay_desktop.api import EPaymentClient
+from epay_desktop.domain import Money
+from epay_desktop.services.accounts import TEAM_PROFILE, Agent, TeamAccounts, may_move, needed_to_move
+from epay_desktop.services.engine import SendEngine, SendResult
+from epay_desktop.services.errors import DeskError
+from epay_desktop.services.standalone import Unkept
+from epay_desktop.store import Intent, IntentStatus, Operation
+from epay_desktop.store.postgres import PgStore
+
+__all__ = [
+    "AlreadyDoneError",
+    "NotPermittedError",
+    "NothingPendingError",
+    "TeamMoves",
+    "UnknownMerchantError",
+]
+
+# A cancel confirmed this recently is reported as done by whoever did it, instead of being sent again.
+DONE_WINDOW = timedelta(hours=24)
+
+
+class NotPermittedError(DeskError):
+    """The agent's role does not allow this; nothing was sent."""
+
+
+class UnknownMerchantError(DeskError):
+    """The team service holds no credentials for this merchant serial number."""
+
+
+class NothingPendingError(DeskError):
+    """There is no operation without an outcome on this payment to finish."""
+
+
+class AlreadyDoneError(DeskError):
+    """A cancel of this payment was confirmed already (``intent``, with who asked); nothing was sent."""
+
+    def __init__(self, intent: Intent) -> None:
+        super().__init__(
+            f"{intent.reference} was already cancelled by {intent.os_user} at "
+            f"{intent.finished_at or intent.created_at:%H:%M:%S} UTC. Nothing more was sent."
+        )
+        self.intent = intent
+
+
+class TeamMoves:
+    """Cancel, capture and refund for agents, one engine per call (the agent is who asks)."""
+
+    def __init__(self, store: PgStore, accounts: TeamAccounts, clients: Mapping[str, EPaymentClient]) -> None:
+        self._store = store
+        self._accounts = accounts
+        self._clients = dict(clients)
+
+    @property
+    def merchants(self) -> list[str]:
+        return sorted(self._clients)
+
+    def _engine(self, agent: Agent, msn: str) -> SendEngine:
+        client = self._clients.get(msn)
+        if client is None:
+            raise UnknownMerchantError(f"This team serves no merchant with serial number {msn}.")
+        return SendEngine(self._store.journal, client, Unkept(msn), profile=TEAM_PROFILE, operator=agent.name)
+
+    async def _check_role(self, agent: Agent, operation: Operation, msn: str, reference: str) -> None:
+        if may_move(agent.role, operation):
+            return
+        needed = needed_to_move(operation).value
+        await self._accounts.audit(
+            agent.name,
+            operation.value,
+            "refused",
+            msn=msn,
+            reference=reference,
+            detail=f"role {agent.role.value} may not {operation.value}; needs {needed}",
+        )
+        raise NotPermittedError(
+            f"As {agent.role.value} you may not {operation.value}; that needs the {needed} role."
+        )
+
+    async def move(
+        self, agent: Agent, operation: Operation, msn: str, reference: str, amount: Money | None
+    ) -> SendResult:
+        await self._check_role(agent, operation, msn, reference)
+        engine = self._engine(agent, msn)
+        intent = await engine.begin(operation, reference, amount)
+        if operation is Operation.CANCEL:
+            # Checked after our intent is committed: a cancel confirmed before that is seen here, and
+            # one begun after it was refused by the one-pending-intent rule.
+            done = await asyncio.to_thread(
+                self._store.journal.confirmed_since,
+                profile=TEAM_PROFILE,
+                msn=msn,
+                reference=reference,
+                operation=operation,
+                since=datetime.now(UTC) - DONE_WINDOW,
+            )
+            earlier = [i for i in done if i.id != intent.id]
+            if earlier:
+                await engine.finish(
+                    intent, IntentStatus.FAILED, f"not sent: already cancelled by {earlier[0].os_user}"
+                )
+                raise AlreadyDoneError(earlier[0])
+        return await engine.send(intent, None, source="team")
+
+    async def resume(self, agent: Agent, msn: str, reference: str) -> SendResult:
+        """Finish the operation on the payment that has no outcome (its instance stopped mid-send, or
+        its answer was lost): settle it from the event log, else send it again with its own key, so
+        it moves money at most once whichever instance began it."""
+        engine = self._engine(agent, msn)
+        pending = await asyncio.to_thread(
+            self._store.journal.pending, profile=TEAM_PROFILE, msn=msn, reference=reference
+        )
+        if not pending:
+            raise NothingPendingError(f"No operation on {reference} is waiting for an outcome.")
+        intent = pending[0]
+        await self._check_role(agent, intent.operation, msn, reference)
+        return await engine.resume(intent, None, source="team")
+
+    async def aclose(self) -> None:
+        for client in self._clients.values():
+            await client.aclose()

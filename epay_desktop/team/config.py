@@ -1,0 +1,120 @@
+"""The team service's configuration: a TOML file, with the database and any secret also readable from
+the environment. The merchants' API credentials live only here and in the service's memory: never in the
+database, never in an answer to a desktop, never in a log (``Credentials`` hides them in its repr).
+
+    database = "host=127.0.0.1 dbname=epay user=epay_service"   # or EPAY_TEAM_DATABASE
+    session_hours = 8
+
+    [[merchants]]
+    msn = "123456"
+    environment = "production"          # test | production | sandbox (then base_url = "http://...")
+    client_id = "..."
+    client_secret_env = "EPAY_123456_CLIENT_SECRET"    # or client_secret = "..." in the file
+    subscription_key_env = "EPAY_123456_SUBSCRIPTION_KEY"
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from epay_desktop.api import Credentials, Environment
+
+__all__ = ["ConfigError", "Merchant", "TeamConfig", "load_config"]
+
+DATABASE_ENV = "EPAY_TEAM_DATABASE"
+CONFIG_ENV = "EPAY_TEAM_CONFIG"
+
+
+class ConfigError(ValueError):
+    """The configuration cannot be used; the message says which entry and why (never a secret)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Merchant:
+    environment: Environment
+    credentials: Credentials
+
+
+@dataclass(frozen=True, slots=True)
+class TeamConfig:
+    database: str = field(repr=False)
+    merchants: tuple[Merchant, ...]
+
+
+def _text(entry: Mapping[str, Any], key: str, where: str, env: Mapping[str, str]) -> str:
+    named = entry.get(f"{key}_env")
+    if named is not None:
+        if not isinstance(named, str) or named not in env:
+            raise ConfigError(f"{where}: {key}_env names {named!r}, which is not set in the environment")
+        return env[named]
+    value = entry.get(key)
+    if not isinstance(value, str) or not value:
+        raise ConfigError(f"{where}: {key} (or {key}_env) is missing")
+    return value
+
+
+def _environment(entry: Mapping[str, Any], where: str) -> Environment:
+    kind = entry.get("environment", "production")
+    try:
+        if kind == "production":
+            return Environment.PRODUCTION
+        if kind == "test":
+            return Environment.TEST
+        if kind == "sandbox":
+            return Environment.sandbox(str(entry.get("base_url", "")))
+    except ValueError as error:
+        raise ConfigError(f"{where}: {error}") from None
+    raise ConfigError(f"{where}: environment is test, production or sandbox, not {kind!r}")
+
+
+def parse_config(data: Mapping[str, Any], env: Mapping[str, str]) -> TeamConfig:
+    database = env.get(DATABASE_ENV) or data.get("database")
+    if not isinstance(database, str) or not database:
+        raise ConfigError(f"no database: set database in the file or {DATABASE_ENV} in the environment")
+    entries = data.get("merchants", [])
+    if not isinstance(entries, list) or not entries:
+        raise ConfigError("no merchants: add at least one [[merchants]] entry")
+    merchants: list[Merchant] = []
+    seen: set[str] = set()
+    for number, entry in enumerate(entries, start=1):
+        where = f"merchant {number}"
+        if not isinstance(entry, dict):
+            raise ConfigError(f"{where} is not a table")
+        msn = str(entry.get("msn", ""))
+        if msn in seen:
+            raise ConfigError(f"{where}: serial number {msn} is listed twice")
+        seen.add(msn)
+        try:
+            credentials = Credentials(
+                _text(entry, "client_id", where, env),
+                _text(entry, "client_secret", where, env),
+                _text(entry, "subscription_key", where, env),
+                msn,
+            )
+        except (TypeError, ValueError) as error:
+            if isinstance(error, ConfigError):
+                raise
+            raise ConfigError(f"{where}: {error}") from None
+        merchants.append(Merchant(_environment(entry, where), credentials))
+    return TeamConfig(database, tuple(merchants))
+
+
+def load_config(path: Path | None, env: Mapping[str, str] | None = None) -> TeamConfig:
+    env = os.environ if env is None else env
+    if path is None:
+        named = env.get(CONFIG_ENV)
+        if not named:
+            raise ConfigError(f"no configuration file: pass --config FILE or set {CONFIG_ENV}")
+        path = Path(named)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as error:
+        raise ConfigError(f"cannot read {path}: {error.strerror or error}") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+        raise ConfigError(f"{path} is not valid TOML: {error}") from None
+    return parse_config(data, env)
