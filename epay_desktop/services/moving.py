@@ -91,7 +91,7 @@ class MoneyMoves:
         reason: str = "",
         again: bool = False,
     ) -> SendResult:
-        self.context.writable(f"{operation.value} {reference}")
+        self.context.writable(_cannot_move(operation, reference))
         self.claims.claim(reference, operation)
         try:
             send = await self._prepare(operation, reference, amount, expected_release, again, key, reason)
@@ -163,3 +163,12 @@ class MoneyMoves:
             key=key,
             reason=reason,
         )
+
+
+def _cannot_move(operation: Operation, reference: str) -> str:
+    """One whole sentence per operation (the verb belongs to the sentence in every language)."""
+    if operation is Operation.CANCEL:
+        return _("Cannot cancel {reference}.").format(reference=reference)
+    if operation is Operation.CAPTURE:
+        return _("Cannot capture {reference}.").format(reference=reference)
+    return _("Cannot refund {reference}.").format(reference=reference)
