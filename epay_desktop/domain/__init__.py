@@ -31,7 +31,7 @@ from epay_desktop.domain.rules import (
     refundable,
     releasable,
 )
-from epay_desktop.domain.tracked import STALE_AFTER, TrackedPayment
+from epay_desktop.domain.tracked import STALE_AFTER, TrackedPayment, newest_event_at
 
 __all__ = [
     "BADGE_COLOURS",
@@ -62,6 +62,7 @@ __all__ = [
     "check_action",
     "country_for",
     "is_valid_reference",
+    "newest_event_at",
     "projected",
     "refundable",
     "releasable",
