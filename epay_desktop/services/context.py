@@ -65,16 +65,17 @@ class DeskContext:
         """Journal entries the last read of the journal left out (a cell in them cannot be read)."""
         return list(self.store.journal.skipped)
 
-    def writable(self, doing: str) -> None:
-        """Raise ``ReadOnlyRegisterError`` (nothing sent) when the register cannot be written."""
+    def writable(self, cannot: str) -> None:
+        """Raise ``ReadOnlyRegisterError`` (nothing sent) when the register cannot be written.
+        ``cannot`` is the caller's own whole sentence, already translated (``_("Cannot add payments.")``):
+        an operation word is never put into another sentence."""
         if self.read_only:
-            why = "it is damaged" if self.store.db.damage else "it was opened read-only"
-            raise ReadOnlyRegisterError(
-                _(
-                    "Cannot {doing}: the register {name} is open read-only ({why}). Nothing was sent. "
-                    "Open a working register to do this."
-                ).format(doing=doing, name=self.store.path.name, why=why)
-            )
+            if self.store.db.damage:
+                why = _("The register {name} is open read-only because it is damaged.")
+            else:
+                why = _("The register {name} was opened read-only.")
+            then = _("Nothing was sent. Open a working register to do this.")
+            raise ReadOnlyRegisterError(f"{cannot} {why.format(name=self.store.path.name)} {then}")
 
     async def db(self, work: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         """Run a (blocking) register call on a worker thread."""

@@ -43,7 +43,7 @@ class Creation:
         """Create a payment with a reference made here, track it, and return it (published too). For
         ``QR`` and ``WEB_REDIRECT`` the link to show as a QR code is ``tracked.payment.redirect_url``."""
         ctx = self.context
-        ctx.writable("create a payment")
+        ctx.writable(_("Cannot create a payment."))
         description = description.strip()
         phone = re.sub(r"[\s+()-]", "", phone_number or "") or None
         if user_flow not in USER_FLOWS:

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from epay_desktop.api import redact
 from epay_desktop.domain import Money, TrackedPayment
+from epay_desktop.i18n import _
 
 if TYPE_CHECKING:
     from datetime import timedelta
@@ -42,8 +43,10 @@ class StaleConfirmationError(DeskError):
 
     def __init__(self, tracked: TrackedPayment, expected: Money, now: Money) -> None:
         super().__init__(
-            f"{tracked.reference} changed since you confirmed: a cancel would now release {now.plain()}, "
-            f"not {expected.plain()}. Nothing was sent. Look at the new figures and confirm again."
+            _(
+                "{reference} changed since you confirmed: a cancel would now release {now}, not "
+                "{expected}. Nothing was sent. Look at the new figures and confirm again."
+            ).format(reference=tracked.reference, now=now.plain(), expected=expected.plain())
         )
         self.tracked = tracked
         self.expected = expected
@@ -65,9 +68,24 @@ class AlreadyPendingError(OperationPendingError):
 
     def __init__(self, intent: Intent) -> None:
         super().__init__(
-            f"A {intent.operation.value} of {intent.reference} was started at {intent.created_at:%H:%M:%S} "
-            f"UTC by {intent.os_user} (another window or copy of the app) and is in progress or has no "
-            "known outcome yet. Nothing more was sent; wait for it, then refresh the payment."
+            _pick(
+                intent,
+                cancel=_(
+                    "A cancel of {reference} was started at {time} UTC by {user} (another window or copy "
+                    "of the app) and is in progress or has no known outcome yet. Nothing more was sent; "
+                    "wait for it, then refresh the payment."
+                ),
+                capture=_(
+                    "A capture of {reference} was started at {time} UTC by {user} (another window or copy "
+                    "of the app) and is in progress or has no known outcome yet. Nothing more was sent; "
+                    "wait for it, then refresh the payment."
+                ),
+                refund=_(
+                    "A refund of {reference} was started at {time} UTC by {user} (another window or copy "
+                    "of the app) and is in progress or has no known outcome yet. Nothing more was sent; "
+                    "wait for it, then refresh the payment."
+                ),
+            ).format(reference=intent.reference, time=f"{intent.created_at:%H:%M:%S}", user=intent.os_user)
         )
         self.intent = intent
 
@@ -77,9 +95,26 @@ class FinishedMeanwhileError(OperationFinishedError):
 
     def __init__(self, intent: Intent) -> None:
         super().__init__(
-            f"The {intent.operation.value} of {intent.reference} started {intent.created_at:%Y-%m-%d %H:%M} "
-            f"UTC was finished meanwhile elsewhere ({intent.status.value}: {intent.outcome}). Nothing was "
-            "sent now; refresh the payment to see where it stands."
+            _pick(
+                intent,
+                cancel=_(
+                    "The cancel of {reference} started {time} UTC was finished meanwhile elsewhere "
+                    "({status}: {outcome}). Nothing was sent now; refresh the payment to see where it stands."
+                ),
+                capture=_(
+                    "The capture of {reference} started {time} UTC was finished meanwhile elsewhere "
+                    "({status}: {outcome}). Nothing was sent now; refresh the payment to see where it stands."
+                ),
+                refund=_(
+                    "The refund of {reference} started {time} UTC was finished meanwhile elsewhere "
+                    "({status}: {outcome}). Nothing was sent now; refresh the payment to see where it stands."
+                ),
+            ).format(
+                reference=intent.reference,
+                time=f"{intent.created_at:%Y-%m-%d %H:%M}",
+                status=intent.status.value,
+                outcome=intent.outcome,
+            )
         )
         self.intent = intent
 
@@ -92,10 +127,32 @@ class NeedsDecisionError(OperationPendingError):
     def __init__(self, intent: Intent, window: timedelta) -> None:
         hours = int(window.total_seconds() // 3600)
         super().__init__(
-            f"The {intent.operation.value} of {intent.reference} started {intent.created_at:%Y-%m-%d %H:%M} "
-            f"UTC by {intent.os_user} has no known outcome, and the payment's event log shows no such "
-            f"{intent.operation.value}. It started more than {hours} hours ago, so it is "
-            "not sent again by itself: send it again (same idempotency key) or abandon it. Nothing was sent."
+            _pick(
+                intent,
+                cancel=_(
+                    "The cancel of {reference} started {time} UTC by {user} has no known outcome, and the "
+                    "payment's event log shows no such cancel. It started more than {hours} hours ago, so it "
+                    "is not sent again by itself: send it again (same idempotency key) or abandon it. "
+                    "Nothing was sent."
+                ),
+                capture=_(
+                    "The capture of {reference} started {time} UTC by {user} has no known outcome, and the "
+                    "payment's event log shows no such capture. It started more than {hours} hours ago, so "
+                    "it is not sent again by itself: send it again (same idempotency key) or abandon it. "
+                    "Nothing was sent."
+                ),
+                refund=_(
+                    "The refund of {reference} started {time} UTC by {user} has no known outcome, and the "
+                    "payment's event log shows no such refund. It started more than {hours} hours ago, so it "
+                    "is not sent again by itself: send it again (same idempotency key) or abandon it. "
+                    "Nothing was sent."
+                ),
+            ).format(
+                reference=intent.reference,
+                time=f"{intent.created_at:%Y-%m-%d %H:%M}",
+                user=intent.os_user,
+                hours=hours,
+            )
         )
         self.intent = intent
 
@@ -117,11 +174,28 @@ class RepeatNotConfirmedError(DeskError):
     def __init__(self, previous: Intent) -> None:
         when = previous.finished_at or previous.created_at
         what = previous.amount.plain() if previous.amount is not None else ""
-        done = "captured" if previous.operation.value == "capture" else "refunded"
+        text = (
+            _(
+                "{amount} was already captured on {reference} at {time} UTC by {user} (idempotency key "
+                "{key}): {outcome} Nothing was sent now. Is a second capture of the same amount really "
+                "wanted? Confirm to send it."
+            )
+            if previous.operation.value == "capture"
+            else _(
+                "{amount} was already refunded on {reference} at {time} UTC by {user} (idempotency key "
+                "{key}): {outcome} Nothing was sent now. Is a second refund of the same amount really "
+                "wanted? Confirm to send it."
+            )
+        )
         super().__init__(
-            f"{what} was already {done} on {previous.reference} at {when:%H:%M:%S} UTC by {previous.os_user} "
-            f"(idempotency key {previous.idempotency_key}): {previous.outcome} Nothing was sent now. Is a "
-            f"second {previous.operation.value} of the same amount really wanted? Confirm to send it."
+            text.format(
+                amount=what,
+                reference=previous.reference,
+                time=f"{when:%H:%M:%S}",
+                user=previous.os_user,
+                key=previous.idempotency_key,
+                outcome=previous.outcome,
+            )
         )
         self.previous = previous
 
@@ -129,3 +203,9 @@ class RepeatNotConfirmedError(DeskError):
 def said(error: BaseException) -> str:
     """An error's text as it may be shown or stored: secrets removed (finding 3)."""
     return redact(str(error))
+
+
+def _pick(intent: Intent, *, cancel: str, capture: str, refund: str) -> str:
+    """The message written for ``intent``'s operation: each is a whole sentence of its own, so a
+    language puts its own verb and word order in each."""
+    return {"cancel": cancel, "capture": capture, "refund": refund}[intent.operation.value]

@@ -91,7 +91,7 @@ class MoneyMoves:
         reason: str = "",
         again: bool = False,
     ) -> SendResult:
-        self.context.writable(f"{operation.value} {reference}")
+        self.context.writable(_cannot_move(operation, reference))
         self.claims.claim(reference, operation)
         try:
             send = await self._prepare(operation, reference, amount, expected_release, again, key, reason)
@@ -113,7 +113,11 @@ class MoneyMoves:
         """The checks (cancellable: nothing is committed or sent here); returns the part that sends."""
         kept = await self.tracking.tracked(reference)
         if kept is None:
-            raise NotTrackedError(f"{reference} is not in the register of {self.context.profile.name}.")
+            raise NotTrackedError(
+                _("{reference} is not in the register of {profile}.").format(
+                    reference=reference, profile=self.context.profile.name
+                )
+            )
         pending = await self.engine.pending(reference=reference, everywhere=True)
         for intent in pending:
             same_amount = operation is Operation.CANCEL or intent.amount == amount
@@ -124,9 +128,9 @@ class MoneyMoves:
         if pending:
             other = pending[0]
             raise OperationPendingError(
-                f"A {other.operation.value} of {reference} sent at {other.created_at:%Y-%m-%d %H:%M} UTC has "
-                "no known outcome yet. Finish it first: send it again (same key, it cannot happen twice) or "
-                "abandon it (after the event log shows it did not happen)."
+                _pending_text(other.operation).format(
+                    reference=reference, time=f"{other.created_at:%Y-%m-%d %H:%M}"
+                )
             )
         # What the person saw may be old (another window, the portal, a capture elsewhere): decide on
         # the payment as it is now. A failed read raises the client's error; nothing was sent.
@@ -163,3 +167,33 @@ class MoneyMoves:
             key=key,
             reason=reason,
         )
+
+
+def _cannot_move(operation: Operation, reference: str) -> str:
+    """One whole sentence per operation (the verb belongs to the sentence in every language)."""
+    if operation is Operation.CANCEL:
+        return _("Cannot cancel {reference}.").format(reference=reference)
+    if operation is Operation.CAPTURE:
+        return _("Cannot capture {reference}.").format(reference=reference)
+    return _("Cannot refund {reference}.").format(reference=reference)
+
+
+def _pending_text(operation: Operation) -> str:
+    """Another operation on the payment has no known outcome: one whole sentence per operation."""
+    if operation is Operation.CANCEL:
+        return _(
+            "A cancel of {reference} sent at {time} UTC has no known outcome yet. Finish it first: send it "
+            "again (same key, it cannot happen twice) or abandon it (after the event log shows it did not "
+            "happen)."
+        )
+    if operation is Operation.CAPTURE:
+        return _(
+            "A capture of {reference} sent at {time} UTC has no known outcome yet. Finish it first: send it "
+            "again (same key, it cannot happen twice) or abandon it (after the event log shows it did not "
+            "happen)."
+        )
+    return _(
+        "A refund of {reference} sent at {time} UTC has no known outcome yet. Finish it first: send it "
+        "again (same key, it cannot happen twice) or abandon it (after the event log shows it did not "
+        "happen)."
+    )

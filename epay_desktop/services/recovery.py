@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 from epay_desktop.api import EPaymentError, NotAllowedError, NotFoundError, RefusedError
 from epay_desktop.domain import Money, Payment
+from epay_desktop.i18n import _
 from epay_desktop.services.claims import InFlight
 from epay_desktop.services.context import DeskContext
 from epay_desktop.services.engine import RESEND_WINDOW, SendEngine, SendResult, attempted_long_ago
@@ -147,7 +148,7 @@ class Recovery:
         """The person chose to finish an open intent: settle it from the event log, else send it again
         with its own key (also when it is older than ``RESEND_WINDOW``: the person decided). Raises like
         ``cancel``/``capture``/``refund``."""
-        intent = await self._open_intent(intent_id, "send again")
+        intent = await self._open_intent(intent_id, _("Cannot send an unfinished operation again."))
         self.claims.claim(intent.reference, intent.operation)
 
         async def resume() -> SendResult:
@@ -164,7 +165,7 @@ class Recovery:
         if they show the effect, it is recorded as reconciled (it happened after all); otherwise it is
         closed as failed; also when the API has no such payment (any more). Raises the client's error when
         the payment cannot be read (nothing changes)."""
-        intent = await self._open_intent(intent_id, "abandon")
+        intent = await self._open_intent(intent_id, _("Cannot abandon an unfinished operation."))
         self.claims.claim(intent.reference, intent.operation)
         try:
             before = await _kept_payment(self.tracking, intent)
@@ -208,11 +209,11 @@ class Recovery:
         finally:
             self.claims.release(intent.reference)
 
-    async def _open_intent(self, intent_id: int, doing: str) -> Intent:
-        self.context.writable(f"{doing} an unfinished operation")
+    async def _open_intent(self, intent_id: int, cannot: str) -> Intent:
+        self.context.writable(cannot)
         intent = await self.engine.current(intent_id)
         if intent is None or intent.merchant_serial_number != self.context.msn:
-            raise DeskError(f"There is no operation {intent_id} in this register.")
+            raise DeskError(_("There is no operation {number} in this register.").format(number=intent_id))
         if intent.status is not IntentStatus.PENDING:
             raise OperationFinishedError(
                 f"The {intent.operation.value} of {intent.reference} is already finished "

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from epay_desktop.api import EPaymentError
 from epay_desktop.domain import Payment, PaymentEvent, TrackedPayment
+from epay_desktop.i18n import _
 from epay_desktop.services.changes import PaymentChanged, PaymentsRemoved
 from epay_desktop.services.context import DeskContext
 from epay_desktop.services.errors import DeskError, said
@@ -229,7 +230,7 @@ class RegisterTracking:
         """Take payments out of the register (the API is never asked: the payments themselves do not
         change) and publish ``PaymentsRemoved``; returns the rows as they were, for :meth:`restore`."""
         ctx = self.context
-        ctx.writable("remove payments from the register")
+        ctx.writable(_("Cannot remove payments from the register."))
         removed: list[TrackedPayment] = []
         for reference in dict.fromkeys(references):
             row = await ctx.db(ctx.store.register.get, ctx.msn, reference)
@@ -249,7 +250,7 @@ class RegisterTracking:
         """Undo :meth:`remove`: the rows come back as they were (description, created time, the last
         snapshot and its events) and are published; returns the references restored."""
         ctx = self.context
-        ctx.writable("restore payments to the register")
+        ctx.writable(_("Cannot restore payments to the register."))
         kept = list(rows)
         entries = [NewEntry(t.reference, t.description, t.created_at, source="restored") for t in kept]
         added, _existing = await self.track(entries)
@@ -275,7 +276,7 @@ class RegisterTracking:
 
     async def add_references(self, text_or_list: str | Iterable[str]) -> AddReport:
         """Track pasted references (checked one by one; nothing is fetched here)."""
-        self.context.writable("add payments")
+        self.context.writable(_("Cannot add payments."))
         good, rejected = parse_references(text_or_list)
         added, existing = await self.track([NewEntry(c.reference, source="added") for c in good])
         report = AddReport(tuple(added), tuple(existing), tuple(rejected))
@@ -290,7 +291,7 @@ class RegisterTracking:
         """Track the references of a CSV file. Bad rows (broken quoting, too many columns, a bad
         reference) are reported by line and every good row is added; ``CsvImportError`` only when the
         file as a whole cannot be read or has no ``reference`` header (nothing is added then)."""
-        self.context.writable("import payments")
+        self.context.writable(_("Cannot import payments."))
         read = await self.context.db(parse_csv, Path(path))
         entries = [NewEntry(c.reference, description=c.description, source="imported") for c in read.good]
         added, existing = await self.track(entries)

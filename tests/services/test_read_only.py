@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from epay_desktop import i18n
 from epay_desktop.services import (
     DEMO_PROFILE,
     PaymentDesk,
@@ -23,6 +24,7 @@ from tests.services.conftest import MSN, Bench, nok
 pytestmark = pytest.mark.anyio
 
 PAGE = 4096
+CATALOGS = Path(__file__).resolve().parents[2] / "resources" / "translations"
 
 
 def _big_register(path: Path, rows: int = 2000) -> None:
@@ -148,3 +150,35 @@ async def test_a_locked_register_opens_read_only_and_refuses_money_moving_calls(
         assert [i.idempotency_key for i in await again.pending_intents()] == ["pending-key-1"]
     finally:
         await again.aclose()
+
+
+@pytest.mark.parametrize(
+    ("language", "cancel", "capture", "add"),
+    [
+        ("nb", "Kan ikke kansellere", "Kan ikke trekke", "Kan ikke legge til betalinger."),
+        ("da", "Kan ikke annullere", "Kan ikke hæve", "Kan ikke tilføje betalinger."),
+        ("fi", "ei voi peruuttaa", "ei voi veloittaa", "Maksuja ei voi lisätä."),
+    ],
+)
+async def test_a_read_only_refusal_is_one_sentence_per_operation_in_the_language(
+    bench: Bench, tmp_path: Path, language: str, cancel: str, capture: str, add: str
+) -> None:
+    path = tmp_path / "damaged.sqlite3"
+    await asyncio.to_thread(_big_register, path, 300)
+    await asyncio.to_thread(_scribble, path, 3)
+    desk = await PaymentDesk.open(DEMO_PROFILE, bench.client, path, read_only=True)
+    assert i18n.set_language(language, CATALOGS) == language
+    try:
+        for attempt, words in [
+            (lambda: desk.cancel("ref-000001"), cancel),
+            (lambda: desk.capture("ref-000001", nok(100)), capture),
+            (lambda: desk.add_references("another-ref-1"), add),
+        ]:
+            with pytest.raises(ReadOnlyRegisterError) as refused:
+                await attempt()
+            assert words in str(refused.value)
+            assert "Cannot" not in str(refused.value)
+            assert "read-only" not in str(refused.value)
+    finally:
+        i18n.set_language("en", None)
+        await desk.aclose()

@@ -396,6 +396,8 @@ class ActionSet(QObject):
         set_qt_enum(self.toolbar, "toolButtonStyle", "ToolButtonTextBesideIcon")  # no Qt namespace yet
         self._fill(self.toolbar, TOOLBAR, submenus)
         window.addToolBar(self.toolbar)
+        # The toolbar's width with its words, measured once (the texts do not change while it lives).
+        self._toolbar_words_width: int | None = None
         self.update(ActionContext())
 
     def __getitem__(self, action_id: str) -> QAction:
@@ -422,6 +424,14 @@ class ActionSet(QObject):
         self._fill(menu, TABLE_CONTEXT, {})
         menu.popup(global_pos)
         return menu
+
+    def fit_toolbar(self, width: int) -> None:
+        """Words beside the icons when they all fit in ``width``; icons only (the tooltips keep the
+        words) when they would not, so no action hides behind the overflow button."""
+        if self._toolbar_words_width is None:
+            self._toolbar_words_width = self.toolbar.sizeHint().width()
+        style = "ToolButtonTextBesideIcon" if self._toolbar_words_width <= width else "ToolButtonIconOnly"
+        set_qt_enum(self.toolbar, "toolButtonStyle", style)  # Qt does nothing when it is unchanged
 
     def name_toolbar_buttons(self) -> None:
         """Accessible names for the toolbar's buttons (after the first paint: wrapping them costs ~10 ms)."""

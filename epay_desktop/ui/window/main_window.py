@@ -20,11 +20,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QLocale, QPoint, QSize, QTimer, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication
-from PySide6.QtWidgets import QLabel, QMainWindow, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QResizeEvent
+from PySide6.QtWidgets import QFrame, QLabel, QMainWindow, QScrollArea, QSplitter, QVBoxLayout, QWidget
 
 from epay_desktop.domain import TrackedPayment
 from epay_desktop.i18n import N_, _, ngettext, translate
+from epay_desktop.ui.first_paint import set_qt_enum
 from epay_desktop.ui.formatting import skipped_text
 from epay_desktop.ui.table.view import RegisterView
 from epay_desktop.ui.window.actions import ActionContext, ActionSet
@@ -125,12 +126,20 @@ class MainWindow(QMainWindow):
         splitter = QSplitter(parent=central)
         self.register_view = RegisterView(translate(LOADING), splitter)
         splitter.addWidget(self.register_view)
-        self.side = QWidget(splitter)
+        # The side panel scrolls rather than squeeze its wrapped lines and figures below the height
+        # their words need (a small window, a language longer than English).
+        self.side_scroll = _SideScroll(splitter)
+        self.side_scroll.setObjectName("SidePanelScroll")
+        self.side_scroll.setWidgetResizable(True)
+        self.side_scroll.setFrameShape(QFrame.Shape.NoFrame)
+        set_qt_enum(self.side_scroll, "horizontalScrollBarPolicy", "ScrollBarAlwaysOff")
+        self.side = QWidget(self.side_scroll)
         self.side_layout = QVBoxLayout(self.side)
         self.side_layout.setContentsMargins(0, 0, 0, 0)
         self.details = DetailsPanel(self.side, locale=locale)
         self.side_layout.addWidget(self.details, 1)
-        splitter.addWidget(self.side)
+        self.side_scroll.setWidget(self.side)
+        splitter.addWidget(self.side_scroll)
         splitter.setStretchFactor(0, 3)
         splitter.setStretchFactor(1, 2)
         splitter.setSizes([900, 380])  # the events timeline needs ~370 px before its key column
@@ -345,6 +354,10 @@ class MainWindow(QMainWindow):
         (``ui/flows/in_flight.py``)."""
         if self.desk is not None:
             await self.in_flight.finish()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        self.action_set.fit_toolbar(event.size().width())
+        super().resizeEvent(event)
 
     def closeEvent(self, event: QCloseEvent) -> None:
         if self.desk is not None and (busy := self.in_flight.pending()) and not self.runner.closed:
@@ -633,3 +646,16 @@ class MainWindow(QMainWindow):
                 else "",
             )
         )
+
+
+class _SideScroll(QScrollArea):
+    """Scrolls the side panel up and down only: never narrower than the panel's own minimum width, so
+    the splitter cannot hide its right edge."""
+
+    def minimumSizeHint(self) -> QSize:
+        hint = super().minimumSizeHint()
+        panel = self.widget()
+        if panel is None:
+            return hint
+        width = panel.minimumSizeHint().width() + self.verticalScrollBar().sizeHint().width()
+        return QSize(max(hint.width(), width + 2 * self.frameWidth()), hint.height())
