@@ -161,7 +161,7 @@ class RegisterTracking:
         try:
             start_more()
             while running:
-                finished, _ = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
+                finished, _pending = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
                 running.difference_update(finished)
                 start_more()
                 for task in finished:
