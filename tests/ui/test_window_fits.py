@@ -48,7 +48,7 @@ def test_money_labels_get_their_size_hint_at_the_smallest_window(
             )
             assert window.select_reference(target.reference)
             await wait_until(lambda: window.details.figures["authorized"].text() != "")
-            QApplication.processEvents()
+            await asyncio.sleep(0.05)
             assert window.width() == SMALLEST[0]
             clipped = [
                 (key, label.text(), label.width(), label.sizeHint().width())
@@ -66,7 +66,7 @@ def test_money_labels_get_their_size_hint_at_the_smallest_window(
             dialog = MoneyMoveDialog(authorized, Action.CAPTURE, parent=window)
             qtbot.addWidget(dialog)
             dialog.show()
-            QApplication.processEvents()
+            await asyncio.sleep(0.05)
             for label in (dialog.amount_field.check, dialog.amount_field.limit, dialog.before_words):
                 assert label.width() >= label.minimumSizeHint().width(), label.text()
             free = QGuiApplication.primaryScreen().availableGeometry()
