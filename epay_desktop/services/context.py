@@ -50,9 +50,8 @@ class DeskContext:
         lost = self.store.register.unreadable_rows
         found = self.store.db.damage
         if lost:
-            found = (
-                f"{found}; {lost} row(s) could not be read" if found else f"{lost} row(s) could not be read"
-            )
+            rows = _("{count} row(s) could not be read").format(count=lost)
+            found = _("{damage}; {rows}").format(damage=found, rows=rows) if found else rows
         return found
 
     @property

@@ -13,6 +13,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 
+from epay_desktop.i18n import _
 from epay_desktop.store import Intent, IntentStatus, RegisterError
 
 __all__ = ["RECORD_RETRY_FIRST", "RECORD_RETRY_FOR", "ConfirmedRecorder"]
@@ -44,8 +45,9 @@ class ConfirmedRecorder:
             task = asyncio.ensure_future(self._record_later(intent, status, message))
             self._unrecorded.add(task)
             task.add_done_callback(self._unrecorded.discard)
-            return (
-                " The journal could not record it yet (the register is busy or failing); that is retried "
+            # Appended to the outcome sentence: a sentence of its own, after a space.
+            return " " + _(
+                "The journal could not record it yet (the register is busy or failing); that is retried "
                 "in the background, and if it never can be, the next start settles it from the event log. "
                 "Do not do it again."
             )
