@@ -291,7 +291,7 @@ class SendEngine:
             )
         # From here on it happened, whatever the bookkeeping does: nothing below may turn it into an
         # error (the person would try again and move the money twice).
-        note = await self.recorder.record_confirmed(intent, IntentStatus.SUCCEEDED, message)
+        said_to_person = await self.recorder.record_confirmed(intent, IntentStatus.SUCCEEDED, message)
         asked_at = datetime.now(UTC)
         try:
             payment, events = await read_with_events(self.client, intent.reference)
@@ -304,7 +304,7 @@ class SendEngine:
                 source=source,
                 fetch_error=_("The event log was not refreshed: {reason}").format(reason=said(error)),
             )
-        return SendResult(intent, tracked, moved, False, message + note)
+        return SendResult(intent, tracked, moved, False, said_to_person)
 
     async def drain(self) -> None:
         """Wait until confirmed outcomes recorded in the background are written (or given up)."""
@@ -389,8 +389,8 @@ class SendEngine:
             return None
         moved = moved_amount(intent, before, payment, effect)
         message = success_message(intent, moved, payment, reconciled=True, effect=effect)
-        note = await self.recorder.record_confirmed(intent, IntentStatus.RECONCILED, message)
-        return SendResult(intent, tracked, moved, True, message + note)
+        said_to_person = await self.recorder.record_confirmed(intent, IntentStatus.RECONCILED, message)
+        return SendResult(intent, tracked, moved, True, said_to_person)
 
     async def resume(
         self,
