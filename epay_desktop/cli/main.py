@@ -201,16 +201,26 @@ def main(argv: Sequence[str] | None = None, *, stdin: TextIO | None = None) -> i
         printer.error(str(error))
         return EXIT_USAGE
     except KeyboardInterrupt:
-        printer.error("interrupted")
+        printer.error(_("interrupted"))
         return 130
     except RegisterError as error:  # the journal failed while a money-moving call was under way
         printer.error(
-            f"{error} Check the payment with: epay events {getattr(args, 'reference', '')}".rstrip()
+            _("{reason} Check the payment with: {command}").format(
+                reason=error, command=f"epay events {getattr(args, 'reference', '')}".rstrip()
+            )
         )
         return EXIT_UNKNOWN
     except Exception as error:  # a bug: said in one line (redacted), never a traceback with secrets
-        printer.error(f"unexpected {type(error).__name__}: {error}. This is a bug; please report it.")
+        printer.error(
+            _("unexpected {kind}: {reason}. This is a bug; please report it.").format(
+                kind=type(error).__name__, reason=error
+            )
+        )
         if args.command in MONEY_COMMANDS:
-            printer.note(f"Check what happened with: epay events {getattr(args, 'reference', '')}".rstrip())
+            printer.note(
+                _("Check what happened with: {command}").format(
+                    command=f"epay events {getattr(args, 'reference', '')}".rstrip()
+                )
+            )
             return EXIT_UNKNOWN
         return EXIT_REFUSED
