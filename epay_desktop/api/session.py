@@ -33,6 +33,7 @@ from epay_desktop.api.errors import (
     MalformedResponseError,
     NetworkError,
     OutcomeUnknownError,
+    call_words,
 )
 from epay_desktop.api.lifecycle import AsyncClosing
 from epay_desktop.api.parse import TokenInfo, load_json, parse_problem, parse_token
@@ -40,6 +41,7 @@ from epay_desktop.api.redact import redact, register_secret
 from epay_desktop.api.retry import RetryPolicy, parse_retry_after
 from epay_desktop.api.token import TokenCache
 from epay_desktop.api.transport import default_transport
+from epay_desktop.i18n import _
 
 __all__ = [
     "DEFAULT_MAX_ANSWER_BYTES",
@@ -248,8 +250,11 @@ class ApiSession(AsyncClosing):
             return error
         assert isinstance(error, httpx.TransportError)
         return NetworkError(
-            f"Could not {call.request.what}: {_describe_transport_error(error)} "
-            f"(after {call.attempts} attempt(s)).",
+            _("{call} failed: {reason} (after {count} attempt(s)).").format(
+                call=call_words(call.request.operation, call.request.reference),
+                reason=_describe_transport_error(error),
+                count=call.attempts,
+            ),
             operation=call.request.operation,
             cause=error,
         )
@@ -263,7 +268,11 @@ class ApiSession(AsyncClosing):
         except AnswerTooLargeError as exc:
             # It reached the server (which answered): unreadable, and the same again if repeated.
             log.info("%s %s: %s", request.method, request.path, exc)
-            unreadable = MalformedResponseError(f"The answer to the {request.what} was refused: {exc}.")
+            unreadable = MalformedResponseError(
+                _("The answer was refused ({call}): {reason}.").format(
+                    call=call_words(request.operation, request.reference), reason=exc
+                )
+            )
             return _Attempt(error=unreadable, reached=True, retryable=False)
         except httpx.TransportError as exc:
             reached = not isinstance(exc, _NOT_SENT)
@@ -417,25 +426,25 @@ def _describe_transport_error(exc: httpx.TransportError) -> str:
     tls = _tls_failure(exc)
     if tls is not None or "CERTIFICATE_VERIFY_FAILED" in str(exc):
         if isinstance(tls, ssl.SSLCertVerificationError) or "CERTIFICATE_VERIFY_FAILED" in str(exc):
-            why = getattr(tls, "verify_message", "") or "not trusted"
-            return (
-                f"the secure (TLS) connection was refused: the server's certificate could not be verified "
-                f"({why}). Nothing was sent. Check the address, this computer's date and time, or a proxy "
+            why = getattr(tls, "verify_message", "") or _("not trusted")
+            return _(
+                "the secure (TLS) connection was refused: the server's certificate could not be verified "
+                "({why}). Nothing was sent. Check the address, this computer's date and time, or a proxy "
                 "that intercepts HTTPS"
-            )
-        return (
-            f"the secure (TLS) connection failed ({redact(str(tls)) or type(tls).__name__}); the server's "
-            "certificate or TLS setup was not accepted. Nothing was sent"
-        )
+            ).format(why=why)
+        return _(
+            "the secure (TLS) connection failed ({reason}); the server's certificate or TLS setup was not "
+            "accepted. Nothing was sent"
+        ).format(reason=redact(str(tls)) or type(tls).__name__)
     if isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout):
-        return "the server could not be reached"
+        return _("the server could not be reached")
     if isinstance(exc, httpx.TimeoutException):
-        return "the server did not answer in time"
+        return _("the server did not answer in time")
     if isinstance(exc, httpx.LocalProtocolError):
         # Its text quotes the offending header value, which may be a secret: never shown (finding 3).
-        return (
+        return _(
             "the request could not be sent: a header value is not allowed (check the credentials for "
             "line breaks or unusual characters)"
         )
     text = redact(str(exc)) or type(exc).__name__
-    return f"the connection failed ({text})"
+    return _("the connection failed ({reason})").format(reason=text)
