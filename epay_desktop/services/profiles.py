@@ -169,12 +169,16 @@ class Profile:
             try:
                 check_base_url(url)
             except ValueError as error:
-                raise ProfileError(f"A custom profile needs a usable base URL: {error}.") from None
+                raise ProfileError(
+                    _("A custom profile needs a usable base URL: {reason}.").format(reason=error)
+                ) from None
             if self.unencrypted and not self.unencrypted_sandbox:
                 raise ProfileError(
-                    f"{url} is plain http:// to another machine: the connection is not encrypted, so the "
-                    "secrets and the payments cross the network readable. That is only for a sandbox: "
-                    'confirm that it is one ("This is a sandbox"), or use https://.'
+                    _(
+                        "{url} is plain http:// to another machine: the connection is not encrypted, so "
+                        "the secrets and the payments cross the network readable. That is only for a "
+                        'sandbox: confirm that it is one ("This is a sandbox"), or use https://.'
+                    ).format(url=url)
                 )
 
     def to_json(self) -> dict[str, Any]:
@@ -422,13 +426,15 @@ class SecretStore:
         self._session: dict[str, ProfileSecrets] = {}
         self.persistent = _backend_is_usable(self._backend)
         self.problem = (
-            "" if self.persistent else "No usable keyring backend: secrets are kept for this session only."
+            "" if self.persistent else _("No usable keyring backend: secrets are kept for this session only.")
         )
 
     def _fall_back(self, error: Exception) -> None:
         # Never include the error's text in logs verbatim with values; keyring errors do not carry secrets.
         self.persistent = False
-        self.problem = f"The keyring failed ({type(error).__name__}): secrets are kept for this session only."
+        self.problem = _("The keyring failed ({reason}): secrets are kept for this session only.").format(
+            reason=type(error).__name__
+        )
         log.warning("keyring unavailable, keeping secrets for this session only: %s", type(error).__name__)
 
     @staticmethod
