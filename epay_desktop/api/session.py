@@ -350,7 +350,9 @@ class ApiSession(AsyncClosing):
                     await response.aclose()
         except TimeoutError:
             raise RequestDeadlineError(
-                f"the server did not answer in time (no whole answer within {self.request_deadline:g} s)",
+                _("the server did not answer in time (no whole answer within {seconds} s)").format(
+                    seconds=f"{self.request_deadline:g}"
+                ),
                 request=built,
             ) from None
         # The body as read (already decompressed): no Content-Encoding left to undo.
@@ -371,13 +373,19 @@ class ApiSession(AsyncClosing):
         limit = self.max_answer_bytes
         declared = response.headers.get("Content-Length", "")
         if declared.isdigit() and int(declared) > limit and not response.headers.get("Content-Encoding"):
-            raise AnswerTooLargeError(f"the answer is larger than {limit} bytes ({declared} declared)")
+            raise AnswerTooLargeError(
+                _("the answer is larger than {limit} bytes ({declared} declared)").format(
+                    limit=limit, declared=declared
+                )
+            )
         chunks: list[bytes] = []
         size = 0
         async for chunk in response.aiter_bytes():
             size += len(chunk)
             if size > limit:
-                raise AnswerTooLargeError(f"the answer is larger than {limit} bytes once decompressed")
+                raise AnswerTooLargeError(
+                    _("the answer is larger than {limit} bytes once decompressed").format(limit=limit)
+                )
             chunks.append(chunk)
         return b"".join(chunks)
 

@@ -202,7 +202,7 @@ class Profile:
         try:
             for text in ("name", "kind"):
                 if not isinstance(data[text], str):
-                    raise TypeError(f"{text} is not text")
+                    raise TypeError(_("{field} is not text").format(field=text))
             kind = ProfileKind(str(data["kind"]))
             base_url = data.get("baseUrl")
             return cls(
@@ -217,7 +217,7 @@ class Profile:
                 unencrypted_sandbox=data.get("unencryptedSandbox") is True,
             )
         except RecursionError:
-            raise ProfileError("A saved profile is nested too deeply to be read.") from None
+            raise ProfileError(_("A saved profile is nested too deeply to be read.")) from None
         except (KeyError, ValueError, TypeError) as error:
             raise ProfileError(
                 _("A saved profile is incomplete or invalid ({error}).").format(error=error)
@@ -272,8 +272,10 @@ class ProfileStore:
             data = json.loads(self.path.read_text(encoding="utf-8"))
         except RecursionError:
             raise ProfileStoreError(
-                f"The profiles file {self.path} is nested too deeply to be a profiles file. It was left as "
-                "it is; fix or move it and start again."
+                _(
+                    "The profiles file {path} is nested too deeply to be a profiles file. It was left as it "
+                    "is; fix or move it and start again."
+                ).format(path=self.path)
             ) from None
         except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
             raise ProfileStoreError(
