@@ -330,13 +330,18 @@ class SettingsDialog(QDialog):
         stored = await asyncio.to_thread(self.secrets.get, profile)
         if self.editing != profile:
             return
-        where = "in the keyring" if self.secrets.persistent else "for this session only"
         if stored is not None and stored.complete:
-            text = f"Secrets are stored {where}. Type in a field to replace it."
+            if self.secrets.persistent:
+                text = _("Secrets are stored in the keyring. Type in a field to replace it.")
+            else:
+                text = _("Secrets are stored for this session only. Type in a field to replace it.")
         elif stored is not None:
-            text = f"Only one secret is stored ({where}); type the missing one."
+            if self.secrets.persistent:
+                text = _("Only one secret is stored (in the keyring); type the missing one.")
+            else:
+                text = _("Only one secret is stored (for this session only); type the missing one.")
         else:
-            text = "No secrets stored yet: type the client secret and the subscription key."
+            text = _("No secrets stored yet: type the client secret and the subscription key.")
         self.secrets_state.setText(text)
 
     async def _secrets_for(self, profile: Profile, previous_name: str | None) -> ProfileSecrets | None:

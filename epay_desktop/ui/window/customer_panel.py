@@ -85,7 +85,7 @@ class CustomerPanel(QGroupBox):
         waiting = (
             tracked is not None and tracked.payment is not None and tracked.payment.state is State.CREATED
         )
-        why = "" if waiting else "Select a payment that waits for the customer (state CREATED)."
+        why = "" if waiting else _("Select a payment that waits for the customer (state CREATED).")
         for action, button in self.buttons.items():
             button.setEnabled(waiting)
             button.setToolTip(why or translate(_TIPS[action]))
