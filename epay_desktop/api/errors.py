@@ -48,6 +48,7 @@ __all__ = [
     "RateLimitedError",
     "RefusedError",
     "call_words",
+    "could_not",
 ]
 
 
@@ -230,6 +231,31 @@ _CALLS = {
     "list webhooks": N_("Listing the webhooks"),
     "delete webhook": N_("Deleting the webhook"),
 }
+
+
+# The same calls as what could not be done ("Could not get payment ABC-123: ..."), an infinitive phrase.
+_DOING = {
+    "cancel": N_("cancel {reference}"),
+    "capture": N_("capture {reference}"),
+    "refund": N_("refund {reference}"),
+    "create": N_("create payment {reference}"),
+    "get payment": N_("get payment {reference}"),
+    "get event log": N_("get the event log of {reference}"),
+    "force approve": N_("force approve {reference}"),
+    "get access token": N_("get an access token"),
+    "register webhook": N_("register the webhook"),
+    "list webhooks": N_("list the webhooks"),
+    "delete webhook": N_("delete the webhook"),
+}
+
+
+def could_not(operation: str, reference: str = "") -> str:
+    """What a call could not do, in the language in use (the operation's own name for one this table
+    does not know)."""
+    marked = _DOING.get(operation)
+    if marked is None:
+        return f"{operation} {reference}".strip()
+    return translate(marked).format(reference=reference)
 
 
 def call_words(operation: str, reference: str = "") -> str:

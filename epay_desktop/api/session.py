@@ -34,6 +34,7 @@ from epay_desktop.api.errors import (
     NetworkError,
     OutcomeUnknownError,
     call_words,
+    could_not,
 )
 from epay_desktop.api.lifecycle import AsyncClosing
 from epay_desktop.api.parse import TokenInfo, load_json, parse_problem, parse_token
@@ -250,8 +251,8 @@ class ApiSession(AsyncClosing):
             return error
         assert isinstance(error, httpx.TransportError)
         return NetworkError(
-            _("{call} failed: {reason} (after {count} attempt(s)).").format(
-                call=call_words(call.request.operation, call.request.reference),
+            _("Could not {doing}: {reason} (after {count} attempt(s)).").format(
+                doing=could_not(call.request.operation, call.request.reference),
                 reason=_describe_transport_error(error),
                 count=call.attempts,
             ),
