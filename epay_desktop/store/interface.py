@@ -5,18 +5,22 @@ Two back-ends implement it: ``Store`` (one SQLite file, the desktop's embedded d
 call from several threads; the services call them through ``asyncio.to_thread``. One contract test
 suite (``tests/store/test_contract.py``) runs against both, so a rule kept by one and not the other is
 a failing test, not a surprise in production.
+
+The journal and the audit log are one implementation over either database (their queries written once,
+the differences as data in ``store.dialect``): ``JournalRecords`` and ``AuditRecords`` are those
+classes. The connection and the register differ more (a damaged SQLite file is salvaged; snapshots are
+text in one and ``jsonb`` in the other) and are described here as protocols.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
-from pathlib import Path
 from typing import Protocol
 
-from epay_desktop.domain import Money, Payment, PaymentEvent, TrackedPayment
-from epay_desktop.store.audit import AuditEntry
-from epay_desktop.store.journal import Intent, IntentStatus, Operation
+from epay_desktop.domain import Payment, PaymentEvent, TrackedPayment
+from epay_desktop.store.audit import AuditRecords
+from epay_desktop.store.journal import JournalRecords
 from epay_desktop.store.register import NewEntry
 
 
@@ -91,80 +95,6 @@ class RegisterRecords(Protocol):
     def set_redirect_url(self, msn: str, reference: str, url: str) -> None: ...
 
 
-class JournalRecords(Protocol):
-    """Money-moving intents, each committed before its request is sent; at most one pending per payment."""
-
-    @property
-    def skipped(self) -> list[str]:
-        """Entries the last ``pending`` or ``all`` left out because a cell in them cannot be read."""
-        ...
-
-    def begin(
-        self,
-        *,
-        operation: Operation,
-        profile: str,
-        msn: str,
-        reference: str,
-        amount: Money | None,
-        idempotency_key: str,
-        os_user: str,
-        now: datetime | None = None,
-        audit_detail: str = "",
-        repeat_since: datetime | None = None,
-    ) -> Intent: ...
-
-    def note_attempt(self, intent_id: int) -> int: ...
-
-    def finish(
-        self,
-        intent_id: int,
-        status: IntentStatus,
-        outcome: str,
-        *,
-        os_user: str,
-        now: datetime | None = None,
-    ) -> Intent: ...
-
-    def get(self, intent_id: int) -> Intent | None: ...
-
-    def pending(
-        self, *, profile: str | None = None, msn: str | None = None, reference: str | None = None
-    ) -> list[Intent]: ...
-
-    def confirmed_since(
-        self, *, profile: str, msn: str, reference: str, operation: Operation, since: datetime
-    ) -> list[Intent]:
-        """Intents of ``operation`` on the payment whose success the API confirmed (succeeded or
-        reconciled) at or after ``since``, newest first (the rule ``begin``'s ``repeat_since`` applies)."""
-        ...
-
-    def all(self, limit: int = 1000) -> list[Intent]: ...
-
-
-class AuditRecords(Protocol):
-    """Who did what, when, with what result; append-only."""
-
-    def record(
-        self,
-        *,
-        os_user: str,
-        profile: str,
-        msn: str,
-        action: str,
-        result: str,
-        reference: str = "",
-        amount: Money | None = None,
-        detail: str = "",
-        idempotency_key: str = "",
-        now: datetime | None = None,
-    ) -> int: ...
-
-    def entries(self, limit: int = 1000, offset: int = 0) -> list[AuditEntry]: ...
-
-    def export_csv(self, path: Path) -> int: ...
-
-
 class PaymentStore(Protocol):
     """One back-end's register, journal and audit log."""
 
@@ -186,3 +116,12 @@ class PaymentStore(Protocol):
         ...
 
     def close(self) -> None: ...
+
+
+__all__ = [
+    "AuditRecords",
+    "JournalRecords",
+    "PaymentStore",
+    "RegisterRecords",
+    "StoreDatabase",
+]

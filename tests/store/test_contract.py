@@ -436,6 +436,22 @@ def test_a_reopened_intent_still_holds_its_payment_alone(store: PaymentStore) ->
     assert begin(store, key="key-1").id == first.id
 
 
+def test_a_pending_intent_knows_when_its_last_attempt_was_sent(store: PaymentStore) -> None:
+    # Another desk or instance tells an attempt that may still be on the wire from one surely ended.
+    intent = begin(store, now=T0)
+    assert intent.last_attempt_at is None
+    store.journal.note_attempt(intent.id, now=T0 + timedelta(seconds=5))
+    store.journal.note_attempt(intent.id, now=T0 + timedelta(seconds=40))
+    sent = store.journal.get(intent.id)
+    assert sent is not None
+    assert (sent.attempts, sent.last_attempt_at) == (2, T0 + timedelta(seconds=40))
+    assert [i.last_attempt_at for i in store.journal.pending()] == [T0 + timedelta(seconds=40)]
+    done = store.journal.finish(intent.id, IntentStatus.SUCCEEDED, "captured", os_user="ola")
+    assert (done.outcome, done.last_attempt_at) == ("captured", None)
+    # Noting an attempt writes no audit line: only the request and the outcome are there.
+    assert [e.result for e in store.audit.entries()] == ["succeeded", "requested"]
+
+
 def test_a_finished_intent_cannot_be_sent_again(store: PaymentStore) -> None:
     intent = begin(store)
     store.journal.note_attempt(intent.id)
