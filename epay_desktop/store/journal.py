@@ -208,6 +208,16 @@ class IntentRequest:
         )
 
 
+@dataclass(frozen=True, slots=True)
+class IntentOutcome:
+    """What ``finish`` was told: the outcome, when, and by whom."""
+
+    status: IntentStatus
+    text: str
+    at: datetime
+    os_user: str
+
+
 # The audit line of an intent begun again with its key, when the caller gave no detail.
 AGAIN_WITH_THE_SAME_KEY = "again, with the same idempotency key"
 
@@ -398,34 +408,26 @@ class JournalRecords(abc.ABC):
         money moved, so the journal must say so (the audit keeps both lines)."""
         if status is IntentStatus.PENDING:
             raise ValueError("an outcome cannot be 'pending'")
-        finished = now or utc_now()
+        told = IntentOutcome(status, outcome, now or utc_now(), os_user)
 
         def work(conn: Connection) -> Intent:
-            changed = self._set_outcome(conn, intent_id, status, outcome, finished, os_user)
+            changed = self._set_outcome(conn, intent_id, told)
             intent = self._read_intent(conn, intent_id)
             if intent is None:
                 raise ValueError(f"there is no intent {intent_id} in the journal")
             if changed:
-                self._audit_outcome(conn, intent, finished, os_user)
+                self._audit_outcome(conn, intent, told)
             return intent
 
         return self.db.write("writing the journal", work, durable=True)
 
     @abc.abstractmethod
-    def _set_outcome(
-        self,
-        conn: Connection,
-        intent_id: int,
-        status: IntentStatus,
-        outcome: str,
-        finished: datetime,
-        os_user: str,
-    ) -> bool:
+    def _set_outcome(self, conn: Connection, intent_id: int, outcome: IntentOutcome) -> bool:
         """Write the outcome if the intent may still take it (pending, or failed and now confirmed);
         whether it did."""
 
     @abc.abstractmethod
-    def _audit_outcome(self, conn: Connection, intent: Intent, finished: datetime, os_user: str) -> None:
+    def _audit_outcome(self, conn: Connection, intent: Intent, outcome: IntentOutcome) -> None:
         """The audit line of the outcome ``_set_outcome`` just wrote (``intent`` as it is now)."""
 
     def get(self, intent_id: int) -> Intent | None:
@@ -540,28 +542,26 @@ class Journal(JournalRecords):
             intent_id=intent_id,
         )
 
-    def _set_outcome(
-        self,
-        conn: Connection,
-        intent_id: int,
-        status: IntentStatus,
-        outcome: str,
-        finished: datetime,
-        os_user: str,
-    ) -> bool:
+    def _set_outcome(self, conn: Connection, intent_id: int, outcome: IntentOutcome) -> bool:
         cursor = conn.execute(
             "UPDATE intents SET status = ?, outcome = ?, finished_at = ? "
             "WHERE id = ? AND (status = 'pending' OR (status = 'failed' AND ?))",
-            (status.value, outcome, to_text(finished), intent_id, status in CONFIRMED),
+            (
+                outcome.status.value,
+                outcome.text,
+                to_text(outcome.at),
+                intent_id,
+                outcome.status in CONFIRMED,
+            ),
         )
         return cursor.rowcount == 1
 
-    def _audit_outcome(self, conn: Connection, intent: Intent, finished: datetime, os_user: str) -> None:
+    def _audit_outcome(self, conn: Connection, intent: Intent, outcome: IntentOutcome) -> None:
         insert_line(
             conn,
             SQLITE,
-            at=finished,
-            os_user=os_user,
+            at=outcome.at,
+            os_user=outcome.os_user,
             profile=intent.profile,
             msn=intent.merchant_serial_number,
             action=intent.operation.value,

@@ -11,8 +11,6 @@ other an ``IntentPendingError`` naming it. The audit lines of every intent are w
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from epay_desktop.store.db import RegisterDamagedError, RegisterError, RegisterLockedError, money_columns
 from epay_desktop.store.dialect import POSTGRES, Connection
 from epay_desktop.store.journal import (
@@ -20,8 +18,8 @@ from epay_desktop.store.journal import (
     CONFIRMED,
     IdempotencyKeyUsedError,
     Intent,
+    IntentOutcome,
     IntentRequest,
-    IntentStatus,
     JournalRecords,
     UnreadableIntentError,
 )
@@ -100,21 +98,20 @@ class PgJournal(JournalRecords):
             self._location,
         )
 
-    def _set_outcome(
-        self,
-        conn: Connection,
-        intent_id: int,
-        status: IntentStatus,
-        outcome: str,
-        finished: datetime,
-        os_user: str,
-    ) -> bool:
+    def _set_outcome(self, conn: Connection, intent_id: int, outcome: IntentOutcome) -> bool:
         cursor = conn.execute(
             "UPDATE intents SET status = %s, outcome = %s, finished_at = %s, finished_by = %s "
             "WHERE id = %s AND (status = 'pending' OR (status = 'failed' AND %s))",
-            (status.value, outcome, finished, os_user, intent_id, status in CONFIRMED),
+            (
+                outcome.status.value,
+                outcome.text,
+                outcome.at,
+                outcome.os_user,
+                intent_id,
+                outcome.status in CONFIRMED,
+            ),
         )
         return cursor.rowcount == 1
 
-    def _audit_outcome(self, conn: Connection, intent: Intent, finished: datetime, os_user: str) -> None:
+    def _audit_outcome(self, conn: Connection, intent: Intent, outcome: IntentOutcome) -> None:
         """Nothing to write: the trigger ``intents_audit`` wrote the line with the outcome."""
