@@ -14,9 +14,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol, TypeVar
 
-from epay_desktop.store.db import from_text, to_text
-
 T = TypeVar("T")
+
+
+def to_text(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment is not None else None
+
+
+def from_text(text: str | None) -> datetime | None:
+    return datetime.fromisoformat(text) if text else None
 
 
 class Cursor(Protocol):
@@ -82,3 +88,25 @@ class Dialect:
 
 SQLITE = Dialect("sqlite", "?", to_text, _cell_from_text, returning=False)
 POSTGRES = Dialect("postgresql", "%s", _same_moment, _native_moment, returning=True)
+
+
+def get_meta(db: SqlDatabase, dialect: Dialect, key: str) -> str | None:
+    """A small setting (the ``meta`` table), the same on either back-end."""
+    row = db.read(
+        "reading a setting",
+        lambda c: c.execute(dialect.sql("SELECT value FROM meta WHERE key = ?"), (key,)).fetchone(),
+    )
+    return str(row[0]) if row else None
+
+
+def set_meta(db: SqlDatabase, dialect: Dialect, key: str, value: str) -> None:
+    db.write(
+        "saving a setting",
+        lambda c: c.execute(
+            dialect.sql(
+                "INSERT INTO meta (key, value) VALUES (?, ?) "
+                "ON CONFLICT (key) DO UPDATE SET value = excluded.value"
+            ),
+            (key, value),
+        ),
+    )

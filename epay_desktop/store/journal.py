@@ -21,13 +21,11 @@ from epay_desktop.store.db import (
     Database,
     RegisterDamagedError,
     RegisterError,
-    from_text,
     money_columns,
     money_from_columns,
-    to_text,
     utc_now,
 )
-from epay_desktop.store.dialect import SQLITE, Connection, Dialect, SqlDatabase
+from epay_desktop.store.dialect import SQLITE, Connection, Dialect, SqlDatabase, from_text, to_text
 
 
 class IntentStatus(enum.StrEnum):

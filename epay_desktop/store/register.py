@@ -9,16 +9,19 @@ list at once on start, offline too.
 
 from __future__ import annotations
 
+import abc
 import logging
 import sqlite3
 import sys
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any, ClassVar
 
 from epay_desktop.domain import EventName, Payment, PaymentEvent, TrackedPayment, newest_event_at
 from epay_desktop.store.codec import SnapshotError, dump_events, dump_payment, load_events, load_payment
-from epay_desktop.store.db import Database, RegisterDamagedError, from_text, to_text, utc_now
+from epay_desktop.store.db import Database, RegisterDamagedError, utc_now
+from epay_desktop.store.dialect import SQLITE, Connection, Dialect, SqlDatabase, from_text, to_text
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +36,9 @@ class NewEntry:
     source: str = "added"
     redirect_url: str | None = None
 
+
+# Newest first: by when the payment was created (else added), then by reference.
+NEWEST_FIRST = "ORDER BY coalesce(created_at, added_at) DESC, reference"
 
 _COLUMNS = "reference, msn, description, created_at, fetched_at, fetch_error, payment_json, events_json"
 # The list's columns: everything but the event log, which only the selected payment's details show
@@ -104,15 +110,103 @@ def _listed(row: sqlite3.Row | tuple[object, ...]) -> TrackedPayment:
     )
 
 
-class Register:
-    """Sync API over one register file (the services call it through ``asyncio.to_thread``)."""
+class RegisterQueries(abc.ABC):
+    """The register's queries that read the same on either database (``dialect``); how a row is
+    decoded, how the list is loaded and how a snapshot is saved are each back-end's own: ``Register``
+    in a SQLite file, ``postgres.register.PgRegister`` in PostgreSQL."""
 
-    def __init__(self, db: Database) -> None:
+    dialect: ClassVar[Dialect]
+    # The columns ``_tracked`` decodes; the snapshots are read as text in both back-ends.
+    columns: ClassVar[str]
+    events_column: ClassVar[str]
+
+    def __init__(self, db: SqlDatabase) -> None:
         self.db = db
         self.unreadable_rows = 0  # rows a salvage of a damaged register could not read
         # Rows of the last ``all`` skipped because a cell in them cannot be read (what and why): one bad
         # cell must not take the whole list with it.
         self.skipped_rows: list[str] = []
+
+    @abc.abstractmethod
+    def _tracked(self, row: tuple[Any, ...]) -> TrackedPayment:
+        """A row of ``columns`` as a payment with its event log decoded."""
+
+    def _read(self, conn: Connection, msn: str, reference: str) -> TrackedPayment | None:
+        row = conn.execute(
+            self.dialect.sql(f"SELECT {self.columns} FROM payments WHERE msn = ? AND reference = ?"),
+            (msn, reference),
+        ).fetchone()
+        return self._tracked(row) if row else None
+
+    def remove(self, msn: str, reference: str) -> bool:
+        sql = self.dialect.sql("DELETE FROM payments WHERE msn = ? AND reference = ?")
+        return self.db.write("removing a payment", lambda c: c.execute(sql, (msn, reference)).rowcount == 1)
+
+    def contains(self, msn: str, reference: str) -> bool:
+        sql = self.dialect.sql("SELECT 1 FROM payments WHERE msn = ? AND reference = ?")
+        return self.db.read(
+            "reading the register", lambda c: c.execute(sql, (msn, reference)).fetchone() is not None
+        )
+
+    def get(self, msn: str, reference: str) -> TrackedPayment | None:
+        return self.db.read("reading a payment", lambda c: self._read(c, msn, reference))
+
+    def redirect_url(self, msn: str, reference: str) -> str | None:
+        sql = self.dialect.sql("SELECT redirect_url FROM payments WHERE msn = ? AND reference = ?")
+        row = self.db.read("reading a payment", lambda c: c.execute(sql, (msn, reference)).fetchone())
+        return str(row[0]) if row and row[0] else None
+
+    def events_of(self, msn: str, reference: str) -> tuple[PaymentEvent, ...] | None:
+        """The saved event log of one payment; None when none was saved (not fetched yet, or not
+        tracked). Raises ``SnapshotError`` when the saved log cannot be read."""
+        sql = self.dialect.sql(f"SELECT {self.events_column} FROM payments WHERE msn = ? AND reference = ?")
+        row = self.db.read("reading an event log", lambda c: c.execute(sql, (msn, reference)).fetchone())
+        if row is None or not row[0]:
+            return None
+        return load_events(str(row[0]))
+
+    def references(self, msn: str) -> list[str]:
+        sql = self.dialect.sql(f"SELECT reference FROM payments WHERE msn = ? {NEWEST_FIRST}")
+        rows = self.db.read("reading the register", lambda c: c.execute(sql, (msn,)).fetchall())
+        return [str(r[0]) for r in rows]
+
+    def count(self, msn: str | None = None) -> int:
+        def work(conn: Connection) -> int:
+            if msn is None:
+                row = conn.execute("SELECT count(*) FROM payments").fetchone()
+            else:
+                row = conn.execute(
+                    self.dialect.sql("SELECT count(*) FROM payments WHERE msn = ?"), (msn,)
+                ).fetchone()
+            return int(row[0]) if row else 0
+
+        return self.db.read("counting", work)
+
+    def save_fetch_error(self, msn: str, reference: str, error: str) -> TrackedPayment | None:
+        """Record why the last refresh failed; the previous snapshot is kept (shown as stale)."""
+        sql = self.dialect.sql("UPDATE payments SET fetch_error = ? WHERE msn = ? AND reference = ?")
+
+        def work(conn: Connection) -> TrackedPayment | None:
+            conn.execute(sql, (error, msn, reference))
+            return self._read(conn, msn, reference)
+
+        return self.db.write("saving a fetch error", work)
+
+    def set_redirect_url(self, msn: str, reference: str, url: str) -> None:
+        sql = self.dialect.sql("UPDATE payments SET redirect_url = ? WHERE msn = ? AND reference = ?")
+        self.db.write("saving a payment link", lambda c: c.execute(sql, (url, msn, reference)))
+
+
+class Register(RegisterQueries):
+    """Sync API over one register file (the services call it through ``asyncio.to_thread``)."""
+
+    dialect = SQLITE
+    columns = _COLUMNS
+    events_column = "events_json"
+    db: Database
+
+    def _tracked(self, row: tuple[Any, ...]) -> TrackedPayment:
+        return _tracked(row)
 
     def add(
         self, msn: str, entries: Iterable[NewEntry], *, now: datetime | None = None
@@ -144,57 +238,6 @@ class Register:
 
         return self.db.write("adding payments", work)
 
-    def remove(self, msn: str, reference: str) -> bool:
-        return self.db.write(
-            "removing a payment",
-            lambda c: (
-                c.execute("DELETE FROM payments WHERE msn = ? AND reference = ?", (msn, reference)).rowcount
-                == 1
-            ),
-        )
-
-    def contains(self, msn: str, reference: str) -> bool:
-        return self.db.read(
-            "reading the register",
-            lambda c: (
-                c.execute(
-                    "SELECT 1 FROM payments WHERE msn = ? AND reference = ?", (msn, reference)
-                ).fetchone()
-                is not None
-            ),
-        )
-
-    def get(self, msn: str, reference: str) -> TrackedPayment | None:
-        row = self.db.read(
-            "reading a payment",
-            lambda c: c.execute(
-                f"SELECT {_COLUMNS} FROM payments WHERE msn = ? AND reference = ?", (msn, reference)
-            ).fetchone(),
-        )
-        return _tracked(row) if row else None
-
-    def redirect_url(self, msn: str, reference: str) -> str | None:
-        row = self.db.read(
-            "reading a payment",
-            lambda c: c.execute(
-                "SELECT redirect_url FROM payments WHERE msn = ? AND reference = ?", (msn, reference)
-            ).fetchone(),
-        )
-        return str(row[0]) if row and row[0] else None
-
-    def events_of(self, msn: str, reference: str) -> tuple[PaymentEvent, ...] | None:
-        """The saved event log of one payment; None when none was saved (not fetched yet, or not
-        tracked). Raises ``SnapshotError`` when the saved log cannot be read."""
-        row = self.db.read(
-            "reading an event log",
-            lambda c: c.execute(
-                "SELECT events_json FROM payments WHERE msn = ? AND reference = ?", (msn, reference)
-            ).fetchone(),
-        )
-        if row is None or not row[0]:
-            return None
-        return load_events(str(row[0]))
-
     def all(self, msn: str) -> list[TrackedPayment]:
         """Every tracked payment of ``msn``, newest first, without event logs (``events`` is None;
         ``last_event_at`` has the newest event's time; ``events_of`` reads a log). A damaged register
@@ -206,8 +249,7 @@ class Register:
                 "loading the register",
                 lambda c: self._decoded(
                     c.execute(
-                        f"SELECT {_LIST_COLUMNS} FROM payments WHERE msn = ? "
-                        "ORDER BY coalesce(created_at, added_at) DESC, reference",
+                        f"SELECT {_LIST_COLUMNS} FROM payments WHERE msn = ? {NEWEST_FIRST}",
                         (msn,),
                     )
                 ),
@@ -261,28 +303,6 @@ class Register:
         found.sort(key=lambda row: str(row[3] or row[-1] or ""), reverse=True)
         return [row[:-1] for row in found]
 
-    def references(self, msn: str) -> list[str]:
-        rows = self.db.read(
-            "reading the register",
-            lambda c: c.execute(
-                "SELECT reference FROM payments WHERE msn = ? ORDER BY coalesce(created_at, added_at) DESC",
-                (msn,),
-            ).fetchall(),
-        )
-        return [str(r[0]) for r in rows]
-
-    def count(self, msn: str | None = None) -> int:
-        if msn is None:
-            return int(
-                self.db.read("counting", lambda c: c.execute("SELECT count(*) FROM payments").fetchone()[0])
-            )
-        return int(
-            self.db.read(
-                "counting",
-                lambda c: c.execute("SELECT count(*) FROM payments WHERE msn = ?", (msn,)).fetchone()[0],
-            )
-        )
-
     def save_snapshot(
         self,
         msn: str,
@@ -319,11 +339,9 @@ class Register:
             ).fetchone()
             newer = from_text(stored[0]) if stored is not None and stored[0] else None
             if newer is not None and newer > moment:
-                row = conn.execute(
-                    f"SELECT {_COLUMNS} FROM payments WHERE msn = ? AND reference = ?",
-                    (msn, payment.reference),
-                ).fetchone()
-                return _tracked(row)
+                kept = self._read(conn, msn, payment.reference)
+                assert kept is not None  # inserted above in this very transaction, or there before
+                return kept
             conn.execute(
                 "UPDATE payments SET payment_json = ?, events_json = coalesce(?, events_json), "
                 "last_event_at = CASE WHEN ? IS NULL THEN last_event_at ELSE ? END, "
@@ -343,34 +361,11 @@ class Register:
                     payment.reference,
                 ),
             )
-            row = conn.execute(
-                f"SELECT {_COLUMNS} FROM payments WHERE msn = ? AND reference = ?", (msn, payment.reference)
-            ).fetchone()
-            return _tracked(row)
+            saved = self._read(conn, msn, payment.reference)
+            assert saved is not None  # inserted above in this very transaction, or there before
+            return saved
 
         return self.db.write("saving a snapshot", work)
-
-    def save_fetch_error(self, msn: str, reference: str, error: str) -> TrackedPayment | None:
-        """Record why the last refresh failed; the previous snapshot is kept (shown as stale)."""
-
-        def work(conn: sqlite3.Connection) -> TrackedPayment | None:
-            conn.execute(
-                "UPDATE payments SET fetch_error = ? WHERE msn = ? AND reference = ?", (error, msn, reference)
-            )
-            row = conn.execute(
-                f"SELECT {_COLUMNS} FROM payments WHERE msn = ? AND reference = ?", (msn, reference)
-            ).fetchone()
-            return _tracked(row) if row else None
-
-        return self.db.write("saving a fetch error", work)
-
-    def set_redirect_url(self, msn: str, reference: str, url: str) -> None:
-        self.db.write(
-            "saving a payment link",
-            lambda c: c.execute(
-                "UPDATE payments SET redirect_url = ? WHERE msn = ? AND reference = ?", (url, msn, reference)
-            ),
-        )
 
     def change(
         self,
@@ -388,14 +383,8 @@ class Register:
         Returns the row after, and whether it was written."""
         stamp = to_text(at)
 
-        def select(conn: sqlite3.Connection) -> TrackedPayment | None:
-            row = conn.execute(
-                f"SELECT {_COLUMNS} FROM payments WHERE msn = ? AND reference = ?", (msn, reference)
-            ).fetchone()
-            return _tracked(row) if row else None
-
         def run(conn: sqlite3.Connection) -> tuple[TrackedPayment | None, bool]:
-            before = select(conn)
+            before = self._read(conn, msn, reference)
             result = work(before)
             if result is None:
                 return before, False
@@ -415,7 +404,7 @@ class Register:
                 "UPDATE payments SET events_json = ?, last_event_at = ? WHERE msn = ? AND reference = ?",
                 (dump_events(list(events)), to_text(newest_event_at(events)), msn, reference),
             )
-            after = select(conn)
+            after = self._read(conn, msn, reference)
             assert after is not None
             return after, True
 
