@@ -110,15 +110,28 @@ def _listed(row: sqlite3.Row | tuple[object, ...]) -> TrackedPayment:
     )
 
 
-class RegisterQueries(abc.ABC):
-    """The register's queries that read the same on either database (``dialect``); how a row is
-    decoded, how the list is loaded and how a snapshot is saved are each back-end's own: ``Register``
-    in a SQLite file, ``postgres.register.PgRegister`` in PostgreSQL."""
+def _iso(moment: object) -> str | None:
+    """A stored moment as the ISO text a register watch compares (SQLite keeps it as that text)."""
+    if isinstance(moment, datetime):
+        return moment.isoformat()
+    return str(moment) if moment else None
+
+
+class RegisterRecords(abc.ABC):
+    """Which payments are tracked, and the last snapshot of each.
+
+    The queries that read the same on either database (``dialect``) are here; how a row is decoded,
+    how payments are added, how the list is loaded and how a snapshot is saved are each back-end's
+    own: ``Register`` in a SQLite file, ``postgres.register.PgRegister`` in PostgreSQL."""
 
     dialect: ClassVar[Dialect]
     # The columns ``_tracked`` decodes; the snapshots are read as text in both back-ends.
     columns: ClassVar[str]
     events_column: ClassVar[str]
+    # Where the snapshot is stored, and how many events a row's log has (-1: it cannot be read).
+    payment_column: ClassVar[str]
+    log_column: ClassVar[str]
+    events_count: ClassVar[str]
 
     def __init__(self, db: SqlDatabase) -> None:
         self.db = db
@@ -130,6 +143,40 @@ class RegisterQueries(abc.ABC):
     @abc.abstractmethod
     def _tracked(self, row: tuple[Any, ...]) -> TrackedPayment:
         """A row of ``columns`` as a payment with its event log decoded."""
+
+    @abc.abstractmethod
+    def add(
+        self, msn: str, entries: Iterable[NewEntry], *, now: datetime | None = None
+    ) -> tuple[list[str], list[str]]:
+        """Start tracking ``entries`` (one transaction). Returns (added, already tracked)."""
+
+    @abc.abstractmethod
+    def all(self, msn: str) -> list[TrackedPayment]:
+        """Every tracked payment of ``msn``, newest first, without event logs: ``events`` is None (not
+        loaded) and ``last_event_at`` is the newest saved event's time; ``events_of`` reads a log."""
+
+    @abc.abstractmethod
+    def save_snapshot(
+        self,
+        msn: str,
+        payment: Payment,
+        events: Sequence[PaymentEvent] | None,
+        *,
+        fetched_at: datetime | None = None,
+        fetch_error: str = "",
+    ) -> TrackedPayment:
+        """Keep the newest snapshot of ``payment`` (tracking it if it was not yet). ``events=None``
+        keeps the events saved before (used when only the payment could be read). ``fetched_at`` is
+        when the read was asked for: an answer to an older request that arrives after a newer one was
+        saved is not kept (the latest refresh wins in the register too)."""
+
+    @abc.abstractmethod
+    def _payment_cell(self, payment: Payment) -> object:
+        """``payment`` as its back-end stores it in ``payment_column``."""
+
+    @abc.abstractmethod
+    def _events_cell(self, events: Sequence[PaymentEvent]) -> object:
+        """``events`` as its back-end stores them in ``log_column``."""
 
     def _read(self, conn: Connection, msn: str, reference: str) -> TrackedPayment | None:
         row = conn.execute(
@@ -196,17 +243,94 @@ class RegisterQueries(abc.ABC):
         sql = self.dialect.sql("UPDATE payments SET redirect_url = ? WHERE msn = ? AND reference = ?")
         self.db.write("saving a payment link", lambda c: c.execute(sql, (url, msn, reference)))
 
+    def change(
+        self,
+        msn: str,
+        reference: str,
+        work: Callable[[TrackedPayment | None], tuple[Payment | None, Sequence[PaymentEvent]] | None],
+        *,
+        at: datetime,
+        source: str,
+    ) -> tuple[TrackedPayment | None, bool]:
+        """Read one payment's row and write what ``work`` makes of it, in one transaction (so two
+        writers cannot lose each other's change). ``work`` gets the row (``None`` when not tracked)
+        and returns the new snapshot (payment, events), or ``None`` to leave it as it is. A row that
+        was not tracked is added with ``source``; a new payment is saved as read at ``at``.
+        Returns the row after, and whether it was written."""
+        sql = self.dialect.sql
+        stamp = self.dialect.moment_param(at)
 
-class Register(RegisterQueries):
+        def run(conn: Connection) -> tuple[TrackedPayment | None, bool]:
+            before = self._read(conn, msn, reference)
+            result = work(before)
+            if result is None:
+                return before, False
+            payment, events = result
+            conn.execute(
+                sql(
+                    "INSERT INTO payments (msn, reference, added_at, source) VALUES (?, ?, ?, ?) "
+                    "ON CONFLICT (msn, reference) DO NOTHING"
+                ),
+                (msn, reference, stamp, source),
+            )
+            if payment is not None:
+                conn.execute(
+                    sql(
+                        f"UPDATE payments SET {self.payment_column} = ?, fetched_at = ?, fetch_error = '' "
+                        "WHERE msn = ? AND reference = ?"
+                    ),
+                    (self._payment_cell(payment), stamp, msn, reference),
+                )
+            conn.execute(
+                sql(
+                    f"UPDATE payments SET {self.log_column} = ?, last_event_at = ? "
+                    "WHERE msn = ? AND reference = ?"
+                ),
+                (
+                    self._events_cell(events),
+                    self.dialect.moment_param(newest_event_at(events)),
+                    msn,
+                    reference,
+                ),
+            )
+            after = self._read(conn, msn, reference)
+            assert after is not None
+            return after, True
+
+        return self.db.write("saving a webhook event", run)
+
+    def change_marks(self, msn: str) -> dict[str, tuple[str | None, int]]:
+        """A light mark of every row of ``msn``: when its snapshot was fetched (ISO text) and how many
+        events it has (-1 when they cannot be read), without decoding any snapshot."""
+        sql = self.dialect.sql(
+            f"SELECT reference, fetched_at, {self.events_count} FROM payments WHERE msn = ?"
+        )
+        rows = self.db.read("watching the register", lambda c: c.execute(sql, (msn,)).fetchall())
+        return {str(r[0]): (_iso(r[1]), int(r[2])) for r in rows}
+
+
+class Register(RegisterRecords):
     """Sync API over one register file (the services call it through ``asyncio.to_thread``)."""
 
     dialect = SQLITE
     columns = _COLUMNS
     events_column = "events_json"
+    payment_column = "payment_json"
+    log_column = "events_json"
+    events_count = (
+        "CASE WHEN events_json IS NULL THEN 0 "
+        "WHEN json_valid(events_json) THEN json_array_length(events_json) ELSE -1 END"
+    )
     db: Database
 
     def _tracked(self, row: tuple[Any, ...]) -> TrackedPayment:
         return _tracked(row)
+
+    def _payment_cell(self, payment: Payment) -> object:
+        return dump_payment(payment)
+
+    def _events_cell(self, events: Sequence[PaymentEvent]) -> object:
+        return dump_events(list(events))
 
     def add(
         self, msn: str, entries: Iterable[NewEntry], *, now: datetime | None = None
@@ -367,66 +491,9 @@ class Register(RegisterQueries):
 
         return self.db.write("saving a snapshot", work)
 
-    def change(
-        self,
-        msn: str,
-        reference: str,
-        work: Callable[[TrackedPayment | None], tuple[Payment | None, Sequence[PaymentEvent]] | None],
-        *,
-        at: datetime,
-        source: str,
-    ) -> tuple[TrackedPayment | None, bool]:
-        """Read one payment's row and write what ``work`` makes of it, in one transaction (so two
-        writers cannot lose each other's change). ``work`` gets the row (``None`` when not tracked)
-        and returns the new snapshot (payment, events), or ``None`` to leave it as it is. A row that
-        was not tracked is added with ``source``; a new payment is saved as read at ``at``.
-        Returns the row after, and whether it was written."""
-        stamp = to_text(at)
-
-        def run(conn: sqlite3.Connection) -> tuple[TrackedPayment | None, bool]:
-            before = self._read(conn, msn, reference)
-            result = work(before)
-            if result is None:
-                return before, False
-            payment, events = result
-            conn.execute(
-                "INSERT INTO payments (msn, reference, added_at, source) VALUES (?, ?, ?, ?) "
-                "ON CONFLICT (msn, reference) DO NOTHING",
-                (msn, reference, stamp, source),
-            )
-            if payment is not None:
-                conn.execute(
-                    "UPDATE payments SET payment_json = ?, fetched_at = ?, fetch_error = '' "
-                    "WHERE msn = ? AND reference = ?",
-                    (dump_payment(payment), stamp, msn, reference),
-                )
-            conn.execute(
-                "UPDATE payments SET events_json = ?, last_event_at = ? WHERE msn = ? AND reference = ?",
-                (dump_events(list(events)), to_text(newest_event_at(events)), msn, reference),
-            )
-            after = self._read(conn, msn, reference)
-            assert after is not None
-            return after, True
-
-        return self.db.write("saving a webhook event", run)
-
     def data_version(self) -> int:
         """SQLite's ``PRAGMA data_version``: it moves when another connection (another program) commits
         to this file, not for this connection's own writes."""
         return int(
             self.db.read("watching the register", lambda c: c.execute("PRAGMA data_version").fetchone()[0])
         )
-
-    def change_marks(self, msn: str) -> dict[str, tuple[str | None, int]]:
-        """A light mark of every row of ``msn``: when its snapshot was fetched and how many events it
-        has (-1 when they cannot be read), without decoding any snapshot."""
-        rows = self.db.read(
-            "watching the register",
-            lambda c: c.execute(
-                "SELECT reference, fetched_at, CASE WHEN events_json IS NULL THEN 0 "
-                "WHEN json_valid(events_json) THEN json_array_length(events_json) ELSE -1 END "
-                "FROM payments WHERE msn = ?",
-                (msn,),
-            ).fetchall(),
-        )
-        return {str(r[0]): (str(r[1]) if r[1] else None, int(r[2])) for r in rows}

@@ -17,7 +17,16 @@ from typing import Any
 
 import pytest
 
-from epay_desktop.domain import Aggregate, Currency, EventName, Money, Payment, PaymentEvent, State
+from epay_desktop.domain import (
+    Aggregate,
+    Currency,
+    EventName,
+    Money,
+    Payment,
+    PaymentEvent,
+    State,
+    TrackedPayment,
+)
 from epay_desktop.store import (
     IdempotencyKeyUsedError,
     Intent,
@@ -295,6 +304,64 @@ def test_two_connections_on_one_register_stay_consistent(open_store: OpenStore) 
     seen = first.register.get(MSN, "from-first")
     assert seen is not None
     assert seen.payment == payment("from-first")
+
+
+def test_a_change_reads_and_writes_one_row_in_one_transaction(store: PaymentStore) -> None:
+    # What a received webhook does: the row is read, the new snapshot written, in one transaction.
+    store.register.add(MSN, [NewEntry("ref-00001", created_at=T0)])
+    store.register.save_fetch_error(MSN, "ref-00001", "network down")
+    created = event("ref-00001", EventName.CREATED)
+    later = PaymentEvent(
+        "ref-00001", "psp-1", EventName.AUTHORIZED, nok(10000), T0 + timedelta(hours=1), None, True
+    )
+    seen: list[TrackedPayment | None] = []
+
+    def authorize(before: TrackedPayment | None) -> tuple[Payment | None, list[PaymentEvent]]:
+        seen.append(before)
+        return payment("ref-00001"), [created, later]
+
+    at = T0 + timedelta(hours=2)
+    after, written = store.register.change(MSN, "ref-00001", authorize, at=at, source="webhook")
+    assert written
+    (before,) = seen
+    assert before is not None
+    assert (before.events, before.fetch_error) == (None, "network down")
+    assert after is not None
+    assert (after.payment, after.events, after.fetched_at, after.fetch_error) == (
+        payment("ref-00001"),
+        (created, later),
+        at,
+        "",
+    )
+    assert store.register.get(MSN, "ref-00001") == after
+    assert store.register.all(MSN)[0].last_event_at == later.timestamp
+
+    # Nothing to write leaves the row as it is; the row is handed over with its log.
+    same, written = store.register.change(MSN, "ref-00001", lambda before: None, at=at, source="webhook")
+    assert not written
+    assert same == after
+
+    # An event on a payment not tracked yet tracks it, with only its log when no payment is known.
+    other = event("ref-00002", EventName.CREATED)
+    added, written = store.register.change(
+        MSN, "ref-00002", lambda before: (None, [other]), at=at, source="webhook"
+    )
+    assert written
+    assert added is not None
+    assert (added.payment, added.events, added.fetched_at) == (None, (other,), None)
+    assert store.register.references(MSN) == ["ref-00002", "ref-00001"]
+
+
+def test_change_marks_say_when_each_row_was_fetched_and_how_long_its_log_is(store: PaymentStore) -> None:
+    store.register.add(MSN, [NewEntry("ref-00001"), NewEntry("ref-00002")])
+    store.register.add("999999", [NewEntry("ref-00003")])
+    events = [event("ref-00001", EventName.CREATED), event("ref-00001", EventName.AUTHORIZED)]
+    saved = store.register.save_snapshot(MSN, payment("ref-00001"), events, fetched_at=T0)
+    assert saved.fetched_at is not None
+    assert store.register.change_marks(MSN) == {
+        "ref-00001": (saved.fetched_at.isoformat(), 2),
+        "ref-00002": (None, 0),
+    }
 
 
 # -- journal ----------------------------------------------------------------------------------------

@@ -20,7 +20,7 @@ from epay_desktop.store.codec import SnapshotError, event_to_json, load_events, 
 from epay_desktop.store.db import utc_now
 from epay_desktop.store.dialect import POSTGRES
 from epay_desktop.store.postgres.database import Connection, PgDatabase
-from epay_desktop.store.register import NEWEST_FIRST, NewEntry, RegisterQueries
+from epay_desktop.store.register import NEWEST_FIRST, NewEntry, RegisterRecords
 
 log = logging.getLogger(__name__)
 
@@ -85,17 +85,27 @@ def _listed(row: tuple[Any, ...]) -> TrackedPayment:
     )
 
 
-class PgRegister(RegisterQueries):
+class PgRegister(RegisterRecords):
     """``unreadable_rows`` stays 0 (PostgreSQL has no salvage of a damaged file) and ``skipped_rows``
     empty (typed columns; an unreadable snapshot is shown as "not fetched" instead)."""
 
     dialect = POSTGRES
     columns = _COLUMNS
     events_column = "events::text"
+    payment_column = "payment"
+    log_column = "events"
+    # jsonb holds only well-formed logs: a log is never unreadable to the database itself.
+    events_count = "coalesce(jsonb_array_length(events), 0)"
     db: PgDatabase
 
     def _tracked(self, row: tuple[Any, ...]) -> TrackedPayment:
         return _tracked(row)
+
+    def _payment_cell(self, payment: Payment) -> object:
+        return Jsonb(payment_to_json(payment))
+
+    def _events_cell(self, events: Sequence[PaymentEvent]) -> object:
+        return Jsonb([event_to_json(e) for e in events])
 
     def add(
         self, msn: str, entries: Iterable[NewEntry], *, now: datetime | None = None
