@@ -436,10 +436,8 @@ class Register(RegisterRecords):
         fetched_at: datetime | None = None,
         fetch_error: str = "",
     ) -> TrackedPayment:
-        """Keep the newest snapshot of ``payment`` (tracking it if it was not yet). ``events=None``
-        keeps the events saved before (used when only the payment could be read). ``fetched_at`` is
-        when the read was asked for: an answer to an older request that arrives after a newer one was
-        saved is not kept (the latest refresh wins in the register too)."""
+        """(``RegisterRecords.save_snapshot``) Under ``BEGIN IMMEDIATE`` the saved read's time is
+        compared first; a payment added by its reference takes its created time from its log."""
         moment = fetched_at or utc_now()
         stamp = to_text(moment)
         payment_json = dump_payment(payment)
