@@ -373,7 +373,8 @@ class Register(RegisterRecords):
                 "loading the register",
                 lambda c: self._decoded(
                     c.execute(
-                        f"SELECT {_LIST_COLUMNS} FROM payments WHERE msn = ? {NEWEST_FIRST}",
+                        f"SELECT {_LIST_COLUMNS} FROM payments WHERE msn = ? "
+                        "ORDER BY coalesce(created_at, added_at) DESC, reference",
                         (msn,),
                     )
                 ),
