@@ -18,8 +18,7 @@ StatusSink = Callable[[str], None]
 
 
 class DeskFlow(QObject):
-    """``locale`` shows money (the system's when None); ``locale_name`` is the language amounts are
-    typed in, for the dialogs that ask for one (the system's when None)."""
+    """``locale`` shows money (the system's when None); amounts are typed in the app's language."""
 
     dialog_opened = Signal(QDialog)
 
@@ -30,11 +29,9 @@ class DeskFlow(QObject):
         *,
         parent_widget: QWidget | None = None,
         locale: QLocale | None = None,
-        locale_name: str | None = None,
     ) -> None:
         super().__init__(parent_widget)
         self._desk = desk
         self._status = status
         self._parent_widget = parent_widget
         self._locale = locale if locale is not None else QLocale()
-        self._locale_name = locale_name

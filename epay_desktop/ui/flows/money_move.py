@@ -93,7 +93,6 @@ class MoneyMoveFlow(DeskFlow):
             production=self._desk.profile.is_production,
             parent=self._parent_widget,
             locale=self._locale,
-            locale_name=self._locale_name,
             changed=changed,
             amount=amount,
         )
