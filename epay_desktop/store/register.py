@@ -110,6 +110,15 @@ def _listed(row: sqlite3.Row | tuple[object, ...]) -> TrackedPayment:
     )
 
 
+def created_time(events: Sequence[PaymentEvent] | None) -> datetime | None:
+    """When the payment was created, from its CREATED event: a payment added by its reference has no
+    created time of its own until its log is read."""
+    return next(
+        (e.timestamp for e in events or () if e.name is EventName.CREATED and e.timestamp is not None),
+        None,
+    )
+
+
 def _iso(moment: object) -> str | None:
     """A stored moment as the ISO text a register watch compares (SQLite keeps it as that text)."""
     if isinstance(moment, datetime):
@@ -444,12 +453,7 @@ class Register(RegisterRecords):
         payment_json = dump_payment(payment)
         events_json = dump_events(list(events)) if events is not None else None
         newest = newest_event_at(events) if events is not None else None
-        # A payment added by its reference has no created time of its own: its CREATED event has it.
-        created = next(
-            (e.timestamp for e in events or () if e.name is EventName.CREATED and e.timestamp is not None),
-            None,
-        )
-        created_text = to_text(created) if created is not None else None
+        created_text = to_text(created_time(events))
 
         def work(conn: sqlite3.Connection) -> TrackedPayment:
             conn.execute(

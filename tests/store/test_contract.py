@@ -246,6 +246,20 @@ def test_an_event_log_never_fetched_is_none(store: PaymentStore) -> None:
     assert store.register.events_of(MSN, "ref-00001") is None
 
 
+def test_a_payment_added_by_reference_takes_its_created_time_from_its_log(store: PaymentStore) -> None:
+    store.register.add(MSN, [NewEntry("ref-00001"), NewEntry("ref-00002", created_at=T0)])
+    created = PaymentEvent(
+        "ref-00001", "psp", EventName.CREATED, nok(10000), T0 - timedelta(days=2), None, True
+    )
+    saved = store.register.save_snapshot(MSN, payment("ref-00001"), [created], fetched_at=T0)
+    assert saved.created_at == created.timestamp
+    # A created time the register already has is kept.
+    other = PaymentEvent(
+        "ref-00002", "psp", EventName.CREATED, nok(10000), T0 - timedelta(days=9), None, True
+    )
+    assert store.register.save_snapshot(MSN, payment("ref-00002"), [other], fetched_at=T0).created_at == T0
+
+
 def test_a_fetch_error_for_an_untracked_payment_changes_nothing(store: PaymentStore) -> None:
     assert store.register.save_fetch_error(MSN, "nobody-0001", "network down") is None
     assert not store.register.contains(MSN, "nobody-0001")

@@ -20,7 +20,7 @@ from epay_desktop.store.codec import SnapshotError, event_to_json, load_events, 
 from epay_desktop.store.db import utc_now
 from epay_desktop.store.dialect import POSTGRES
 from epay_desktop.store.postgres.database import Connection, PgDatabase
-from epay_desktop.store.register import NEWEST_FIRST, NewEntry, RegisterRecords
+from epay_desktop.store.register import NEWEST_FIRST, NewEntry, RegisterRecords, created_time
 
 log = logging.getLogger(__name__)
 
@@ -189,7 +189,8 @@ class PgRegister(RegisterRecords):
             conn.execute(
                 "UPDATE payments SET payment = %s, events = coalesce(%s, events), "
                 "last_event_at = CASE WHEN %s THEN %s ELSE last_event_at END, fetched_at = %s, "
-                "fetch_error = %s, redirect_url = coalesce(redirect_url, %s) "
+                "fetch_error = %s, redirect_url = coalesce(redirect_url, %s), "
+                "created_at = coalesce(created_at, %s) "
                 "WHERE msn = %s AND reference = %s AND (fetched_at IS NULL OR fetched_at <= %s)",
                 (
                     payment_data,
@@ -199,6 +200,7 @@ class PgRegister(RegisterRecords):
                     moment,
                     fetch_error,
                     payment.redirect_url,
+                    created_time(events),
                     msn,
                     payment.reference,
                     moment,
