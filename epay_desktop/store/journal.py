@@ -260,16 +260,16 @@ class JournalRecords(abc.ABC):
         (nothing written), checked in the same transaction as the write, so a success another desk
         records meanwhile is seen."""
         request = IntentRequest(
-            operation,
-            profile,
-            msn,
-            reference,
-            amount,
-            idempotency_key,
-            os_user,
-            now or utc_now(),
-            audit_detail,
-            repeat_since,
+            operation=operation,
+            profile=profile,
+            msn=msn,
+            reference=reference,
+            amount=amount,
+            idempotency_key=idempotency_key,
+            os_user=os_user,
+            at=now or utc_now(),
+            audit_detail=audit_detail,
+            repeat_since=repeat_since,
         )
         return self.db.write("writing the journal", lambda conn: self._begin(conn, request), durable=True)
 
@@ -406,7 +406,7 @@ class JournalRecords(abc.ABC):
         money moved, so the journal must say so (the audit keeps both lines)."""
         if status is IntentStatus.PENDING:
             raise ValueError("an outcome cannot be 'pending'")
-        told = IntentOutcome(status, outcome, now or utc_now(), os_user)
+        told = IntentOutcome(status=status, text=outcome, at=now or utc_now(), os_user=os_user)
 
         def work(conn: Connection) -> Intent:
             changed = self._set_outcome(conn, intent_id, told)
