@@ -2,7 +2,9 @@
 
 Snapshots are ``jsonb`` in the store's own versioned form (``store.codec``), so a damaged text can
 never be saved; one written by a newer version that this one cannot read shows as "not fetched", as in
-the SQLite register.
+the SQLite register. The queries both back-ends share (a webhook's ``change`` and ``change_marks``
+among them) are ``RegisterRecords``'; here is what PostgreSQL does its own way. There is no
+``data_version``: PostgreSQL has no commit counter a client can watch, as a SQLite file has.
 """
 
 from __future__ import annotations
