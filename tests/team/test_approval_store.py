@@ -7,11 +7,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import timedelta
 
+import psycopg
 import pytest
+from psycopg import sql
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from epay_desktop.domain import Currency, Money
 from epay_desktop.store import RegisterError
-from epay_desktop.store.postgres import ApprovalRequest, PgStore
+from epay_desktop.store.postgres import ApprovalRequest, PgStore, grant_service_role
 from tests.support.postgres import Cluster
 
 NOK = Currency.NOK
@@ -104,3 +107,32 @@ def test_a_decided_request_cannot_be_reopened_or_redecided(store: PgStore) -> No
         with pytest.raises(RegisterError, match="approval request"):
             store.db.write("tampering", lambda c, s=statement: c.execute(s.format(id=request.id)))  # type: ignore[misc]
     assert store.approvals.get(request.id) == rejected
+
+
+def test_the_service_role_can_keep_approvals_and_cannot_rewrite_them(postgres_cluster: Cluster) -> None:
+    """Run as the role the guide recommends (``grant_service_role``): it asks, decides, sends and
+    expires, reads who last did what; it cannot delete requests, change their keys or get around the
+    guard."""
+    conninfo = postgres_cluster.new_database()
+    PgStore(conninfo).close()
+    role = f"service_{conninfo_to_dict(conninfo)['dbname']}"
+    with psycopg.connect(conninfo, autocommit=True) as owner:
+        owner.execute(sql.SQL("CREATE ROLE {} LOGIN").format(sql.Identifier(role)))
+    grant_service_role(conninfo, role)
+    as_service = make_conninfo(conninfo, user=role)
+    with PgStore(as_service, migrate=False) as service:
+        request = ask(service)
+        assert service.approvals.decide(request.id, "approved", by="sven")[0]
+        assert service.approvals.mark_sent(request.id, by="sven", summary="done")
+        assert service.activity.last_actions("123456") == {}
+        assert [r.status for r in service.approvals.all(status=None)] == ["sent"]
+    with psycopg.connect(as_service, autocommit=True) as conn:
+        for statement in (
+            f"DELETE FROM approval_requests WHERE id = {request.id}",
+            f"DELETE FROM approval_items WHERE request_id = {request.id}",
+            "ALTER TABLE approval_requests DISABLE TRIGGER approval_guard",
+            "DROP TRIGGER approval_guard ON approval_requests",
+            "SET session_replication_role = replica",
+        ):
+            with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                conn.execute(statement)
