@@ -268,9 +268,14 @@ MIGRATIONS: tuple[str, ...] = (
         kind       text NOT NULL CHECK (kind IN ('changed', 'working', 'done')),
         agent      text,
         action     text,
-        at         timestamptz NOT NULL DEFAULT clock_timestamp()
+        at         timestamptz NOT NULL DEFAULT clock_timestamp(),
+        xact       xid8 NOT NULL DEFAULT pg_current_xact_id()
     );
     CREATE INDEX live_events_of_merchant ON live_events (msn, id);
+    -- One note per payment, kind, agent and action in a transaction (an insert and two updates of one
+    -- row are one change to tell).
+    CREATE UNIQUE INDEX live_events_once ON live_events
+        (xact, msn, reference, kind, coalesce(agent, ''), coalesce(action, ''));
 
     CREATE FUNCTION live_note(p_msn text, p_reference text, p_kind text, p_agent text, p_action text)
         RETURNS void LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
@@ -280,7 +285,11 @@ MIGRATIONS: tuple[str, ...] = (
     BEGIN
         INSERT INTO live_events (msn, reference, kind, agent, action)
         VALUES (p_msn, p_reference, p_kind, nullif(p_agent, ''), nullif(p_action, ''))
+        ON CONFLICT DO NOTHING
         RETURNING * INTO item;
+        IF item.id IS NULL THEN
+            RETURN;  -- told already in this transaction
+        END IF;
         payload := json_build_object(
             'id', item.id, 'msn', item.msn, 'reference', item.reference, 'kind', item.kind,
             'agent', item.agent, 'action', item.action,
