@@ -166,8 +166,11 @@ async def act(
 ) -> None:
     rng = random.Random(name)
     headers = {"Authorization": f"Bearer {token}"}
+    # Idle connections are let go before uvicorn's 5 s keep-alive ends: else a request sent just as the
+    # server closes one is lost on the way ("disconnected without sending a response").
+    limits = httpx.Limits(keepalive_expiry=2.0)
     async with (
-        httpx.AsyncClient(timeout=60) as http,
+        httpx.AsyncClient(timeout=60, limits=limits) as http,
         EPaymentClient(Environment.sandbox(sandbox), CREDENTIALS) as direct,
     ):
         while time.monotonic() < deadline:
@@ -192,9 +195,16 @@ async def act(
             url = rng.choice(urls)
             tally.touched.add(reference)
             started = time.perf_counter()
-            answer = await http.post(
-                f"{url}/api/v1/merchants/{MSN}/payments/{reference}/{operation}", json=body, headers=headers
-            )
+            try:
+                answer = await http.post(
+                    f"{url}/api/v1/merchants/{MSN}/payments/{reference}/{operation}",
+                    json=body,
+                    headers=headers,
+                )
+            except httpx.TransportError as error:
+                # No answer: whatever happened is in the journal, and the check below counts it.
+                tally.answers[f"{operation} {type(error).__name__}"] += 1
+                continue
             elapsed = (time.perf_counter() - started) * 1000
             if answer.status_code == 200:
                 result = answer.json()

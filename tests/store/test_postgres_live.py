@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -167,3 +168,20 @@ def test_a_reconnecting_reader_gets_what_it_missed_or_is_told_it_cannot(store: P
     assert store.live.prune(datetime.now(UTC) + timedelta(seconds=1)) == 4
     assert store.live.since(first.id, msn=MSN, margin=timedelta(), limit=100) is None  # forgotten: reload
     assert store.live.newest_id() == 0
+
+
+def test_the_refresh_takes_what_can_change_longest_waiting_first_and_a_failing_one_waits_its_turn(
+    store: PgStore,
+) -> None:
+    store.register.add(MSN, [NewEntry(f"ref-{n:05d}") for n in range(1, 5)])
+    closed = replace(authorized("ref-00004"), state=State.EXPIRED)
+    store.register.save_snapshot(MSN, closed, [], fetched_at=T0)
+    store.register.save_snapshot(MSN, authorized("ref-00003"), [], fetched_at=T0)
+    now = T0 + timedelta(hours=1)
+    first = store.register.take_for_refresh(MSN, now, 2, now=now)
+    assert first == ["ref-00001", "ref-00002"]  # never read: first; the closed one: never
+    later = now + timedelta(seconds=1)
+    # Their reads failed (nothing saved): the one read long ago comes before them now.
+    assert store.register.take_for_refresh(MSN, later, 1, now=later) == ["ref-00003"]
+    assert store.register.take_for_refresh(MSN, now, 10, now=later) == []  # taken up too lately
+    assert sorted(store.register.take_for_refresh(MSN, later, 10, now=later)) == ["ref-00001", "ref-00002"]
