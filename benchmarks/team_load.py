@@ -143,9 +143,12 @@ async def watch(
                 continue
             if "data" in fields:
                 arrived = time.time()
-                data: dict[str, Any] = json.loads(fields["data"])
                 tally.notes_received += 1
-                if data["kind"] == "done" and data["agent"] != agent:
+                if '"kind":"done"' not in fields["data"]:
+                    fields = {}
+                    continue
+                data: dict[str, Any] = json.loads(fields["data"])
+                if data["agent"] != agent:
                     sent = datetime.fromisoformat(data["at"]).timestamp()
                     tally.propagation_ms.append((arrived - sent) * 1000)
             fields = {}
