@@ -92,6 +92,7 @@ class Tally:
     direct_cancel_ms: list[float] = field(default_factory=list)
     answers: Counter[str] = field(default_factory=Counter)
     propagation_ms: list[float] = field(default_factory=list)
+    raw_listen_ms: list[float] = field(default_factory=list)  # the same notes straight from LISTEN
     notes_received: int = 0
     done_keys: dict[str, tuple[str, str]] = field(default_factory=dict)  # key -> (reference, operation)
     touched: set[str] = field(default_factory=set)
@@ -154,6 +155,26 @@ async def watch(
             fields = {}
     if not stop.is_set():
         tally.stream_ends += 1
+
+
+async def listen_raw(conninfo: str, tally: Tally, ready: asyncio.Event, stop: asyncio.Event) -> None:
+    """The baseline of propagation: the database's notifications read by a bare LISTEN connection in
+    this same process (what the instance adds on top is its fan-out, HTTP and the stream)."""
+    import psycopg
+    from psycopg import sql
+
+    from epay_desktop.store.postgres.live import CHANNEL_PREFIX
+
+    async with await psycopg.AsyncConnection.connect(conninfo, autocommit=True) as conn:
+        await conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(CHANNEL_PREFIX + "public")))
+        ready.set()
+        async for notify in conn.notifies():
+            arrived = time.time()
+            if stop.is_set():
+                return
+            if '"kind" : "done"' in notify.payload or '"kind":"done"' in notify.payload:
+                sent = datetime.fromisoformat(json.loads(notify.payload)["at"]).timestamp()
+                tally.raw_listen_ms.append((arrived - sent) * 1000)
 
 
 async def act(
@@ -328,7 +349,7 @@ def main() -> None:
             wait_up(f"{urls[-1]}/api/v1/live/status", processes[-1], "epay-team")
 
         tally = Tally()
-        result = asyncio.run(run_agents(args, names, urls, team_pool, direct_pool, sandbox, tally))
+        result = asyncio.run(run_agents(args, names, urls, team_pool, direct_pool, sandbox, conninfo, tally))
         statuses = [httpx.get(f"{u}/api/v1/live/status", timeout=10).json() for u in urls]
         checked = asyncio.run(verify(sandbox, conninfo, tally))
     finally:
@@ -351,6 +372,7 @@ async def run_agents(
     team_pool: list[str],
     direct_pool: list[str],
     sandbox: str,
+    conninfo: str,
     tally: Tally,
 ) -> dict[str, float]:
     async with httpx.AsyncClient(timeout=60) as http:
@@ -366,7 +388,9 @@ async def run_agents(
         asyncio.create_task(watch(urls[n % 2], tokens[name], name, tally, readies[n], stop))
         for n, name in enumerate(names)
     ]
-    await asyncio.wait_for(asyncio.gather(*(r.wait() for r in readies)), timeout=60)
+    raw_ready = asyncio.Event()
+    watchers.append(asyncio.create_task(listen_raw(conninfo, tally, raw_ready, stop)))
+    await asyncio.wait_for(asyncio.gather(raw_ready.wait(), *(r.wait() for r in readies)), timeout=60)
     deadline = time.monotonic() + args.seconds
     began = time.perf_counter()
     await asyncio.gather(
@@ -416,6 +440,14 @@ def report(
         f"\npropagation to the other agents ({len(prop)} deliveries of 'done', {tally.notes_received} notes "
         f"in all): p50 {percentile(prop, 0.5):.0f} ms, p99 {percentile(prop, 0.99):.0f} ms, "
         f"max {max(prop, default=float('nan')):.0f} ms, mean {mean:.0f} ms (target p99 < 1000 ms: {met})"
+    )
+    raw = tally.raw_listen_ms
+    p50_ratio = percentile(prop, 0.5) / percentile(raw, 0.5)
+    p99_ratio = percentile(prop, 0.99) / percentile(raw, 0.99)
+    print(
+        f"baseline, the same notes read by a bare LISTEN in this process ({len(raw)}): "
+        f"p50 {percentile(raw, 0.5):.0f} ms, p99 {percentile(raw, 0.99):.0f} ms; through epay-team / bare: "
+        f"p50 {p50_ratio:.2f}×, p99 {p99_ratio:.2f}×"
     )
     print(f"streams ended early: {tally.stream_ends}; pollers: {[s.get('polling') for s in statuses]}")
     c = checked
