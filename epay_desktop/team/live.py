@@ -157,9 +157,10 @@ class LiveHub:
             return None
 
     async def run(self) -> None:
-        channel = await asyncio.to_thread(self._store.live.channel)
+        channel = ""
         while not self.stopping:
             try:
+                channel = channel or await asyncio.to_thread(self._store.live.channel)
                 conn = await psycopg.AsyncConnection.connect(
                     self._conninfo, autocommit=True, connect_timeout=10
                 )

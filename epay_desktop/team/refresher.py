@@ -130,5 +130,9 @@ class Refresher:
                         return
                     await asyncio.to_thread(register.save_snapshot, msn, payment, events, fetched_at=asked_at)
 
-        await asyncio.gather(*(one(reference) for reference in references))
-        return len(references)
+        results = await asyncio.gather(*(one(reference) for reference in references), return_exceptions=True)
+        failed = [r for r in results if isinstance(r, BaseException)]
+        if failed:
+            # The database failed under some of them: the round ends here; the rest wait for the next.
+            log.warning("%d of %d refreshes could not be saved: %s", len(failed), len(references), failed[0])
+        return len(references) - len(failed)
