@@ -371,3 +371,26 @@ def test_an_instance_told_to_stop_ends_its_streams_and_stops(live_rig: TeamRig, 
             instance.wait(timeout=30)
         if instance.stderr is not None:
             instance.stderr.close()
+
+
+def test_an_instance_that_loses_its_listen_connection_ends_its_streams_and_listens_again(
+    live_rig: TeamRig,
+) -> None:
+    rig = live_rig
+    ola = token(rig.second, "ola")
+    with streaming(live_url(rig.second), bearer(ola)) as watcher:
+        assert watcher.status == 200
+        with psycopg.connect(rig.config.database, autocommit=True) as conn:
+            cut = conn.execute(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE query LIKE 'LISTEN %%'"
+            ).fetchone()
+        assert cut is not None
+        assert cut[0] >= 2  # both instances' listeners
+        # It may have missed notes meanwhile: its desktops are sent away to reconnect.
+        assert watcher.ended.wait(WAIT)
+    _until(lambda: _status(rig.second).get("listening") is True, "the instance to listen again")
+    with streaming(live_url(rig.second), bearer(ola)) as again:
+        body, headers = _signed_delivery("live-hook-0002", "CREATED", "psp-9")
+        assert httpx.post(f"{rig.first}/hooks/vipps", content=body, headers=headers).status_code == 200
+        told = again.next(lambda e: e["reference"] == "live-hook-0002")
+    assert told["action"] == "webhook"
