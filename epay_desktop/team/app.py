@@ -72,6 +72,7 @@ from epay_desktop.team.http import (
     team_of,
     text_field,
 )
+from epay_desktop.team.live import live_routes, running_live
 
 __all__ = ["create_app"]
 
@@ -271,7 +272,9 @@ def create_app(
         app.state.team = Team(accounts, payments, moves, approvals)
         expiring = asyncio.create_task(expire_periodically(approvals), name="expire approvals")
         try:
-            yield
+            async with running_live(config, store, accounts, clients) as live:
+                app.state.live = live
+                yield
         finally:
             expiring.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -296,4 +299,4 @@ def create_app(
                 f"{base}/merchants/{{msn}}/payments/{{reference}}/{name}", _mover(operation), methods=["POST"]
             )
         )
-    return Starlette(routes=routes, lifespan=lifespan)
+    return Starlette(routes=[*routes, *live_routes(config)], lifespan=lifespan)

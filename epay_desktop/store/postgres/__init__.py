@@ -19,8 +19,9 @@ from epay_desktop.store.postgres.accounts import AgentExistsError, AgentRecord, 
 from epay_desktop.store.postgres.activity import LastAction, PgActivity
 from epay_desktop.store.postgres.approvals import ApprovalItem, ApprovalRequest, PgApprovals
 from epay_desktop.store.postgres.audit import PgAuditLog
-from epay_desktop.store.postgres.database import CONNECT_TIMEOUT_S, PgDatabase, describe
+from epay_desktop.store.postgres.database import CONNECT_TIMEOUT_S, PgDatabase, caused_by, describe
 from epay_desktop.store.postgres.journal import PgJournal
+from epay_desktop.store.postgres.live import LiveNote, PgLiveLog
 from epay_desktop.store.postgres.migrations import SCHEMA_VERSION, SERVICE_GRANTS
 from epay_desktop.store.postgres.register import PgRegister
 
@@ -52,6 +53,7 @@ class PgStore:
         self.accounts = PgAccounts(self.db)
         self.activity = PgActivity(self.db)
         self.approvals = PgApprovals(self.db)
+        self.live = PgLiveLog(self.db)
 
     @property
     def location(self) -> str:
@@ -89,14 +91,17 @@ __all__ = [
     "ApprovalItem",
     "ApprovalRequest",
     "LastAction",
+    "LiveNote",
     "PgAccounts",
     "PgActivity",
     "PgApprovals",
     "PgAuditLog",
     "PgDatabase",
     "PgJournal",
+    "PgLiveLog",
     "PgRegister",
     "PgStore",
+    "caused_by",
     "describe",
     "grant_service_role",
 ]
