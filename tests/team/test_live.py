@@ -123,7 +123,9 @@ def live_rig(postgres_cluster: Cluster, tmp_path: Path, monkeypatch: pytest.Monk
     with running_sandbox(SandboxConfig(data="empty", rate_limits=False)) as sandbox:
         from epay_desktop.api import Environment
 
-        config = TeamConfig(conninfo, (Merchant(Environment.sandbox(sandbox), CREDENTIALS),), live=fast_live())
+        config = TeamConfig(
+            conninfo, (Merchant(Environment.sandbox(sandbox), CREDENTIALS),), live=fast_live()
+        )
         with running_team(config, migrate=True) as first, running_team(config) as second:
             rig = TeamRig(sandbox, config, first, second)
             assert create_admin(rig, tmp_path, monkeypatch) == 0
@@ -269,7 +271,9 @@ def test_one_instance_polls_and_another_takes_over_when_it_is_killed(
         sandbox = stack.enter_context(running_sandbox(SandboxConfig(data="empty", rate_limits=False)))
         from epay_desktop.api import Environment
 
-        config = TeamConfig(conninfo, (Merchant(Environment.sandbox(sandbox), CREDENTIALS),), live=fast_live())
+        config = TeamConfig(
+            conninfo, (Merchant(Environment.sandbox(sandbox), CREDENTIALS),), live=fast_live()
+        )
         with PgStore(conninfo) as store:  # the schema, made by its owner
             store.register.add(MSN, [NewEntry("live-poll-0001")])
         rig = TeamRig(sandbox, config, "", "")
