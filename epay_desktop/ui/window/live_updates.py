@@ -124,11 +124,8 @@ class LiveUpdates:
 
 
 def _profile_menu(window: MainWindow) -> QMenu:
-    for action in window.menuBar().actions():
-        menu = action.menu()
-        if isinstance(menu, QMenu) and menu.title().replace("&", "") == "Profile":
-            return menu
-    return window.menuBar().addMenu("&Profile")
+    # Found by id, never by its (translated) title: a second "Profile" menu would take Alt+P.
+    return window.action_set.menus["profile"]
 
 
 def attach_live_updates(window: MainWindow, feed: WebhookFeed) -> LiveUpdates:
