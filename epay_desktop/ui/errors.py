@@ -89,6 +89,17 @@ def _redacted(report: ErrorReport) -> ErrorReport:
     )
 
 
+def _refresh_payment_names() -> dict[str, str]:
+    # Named from the action itself, so the advice cannot drift from the menu (F5 refreshes all).
+    from PySide6.QtGui import QKeySequence
+
+    from epay_desktop.ui.window.actions import ACTIONS
+
+    spec = next(spec for spec in ACTIONS if spec.id == "refresh-payment")
+    shortcut = QKeySequence(spec.shortcuts[0]).toString(QKeySequence.SequenceFormat.NativeText)
+    return {"action": translate(spec.text), "shortcut": shortcut}
+
+
 def _describe(operation: str, error: BaseException) -> ErrorReport:
     # Imported here, not at the top: the main window paints before httpx and the services are loaded.
     from epay_desktop.api import (
@@ -128,9 +139,9 @@ def _describe(operation: str, error: BaseException) -> ErrorReport:
                 "settle what happened."
             ).format(reference=error.reference or "?"),
             _(
-                "Refresh the payment (F5) before trying again; a retry reuses the same idempotency key, so "
+                "Use “{action}” ({shortcut}) before trying again; a retry reuses the same idempotency key, so "
                 "it cannot move money twice."
-            ),
+            ).format(**_refresh_payment_names()),
             key,
         )
     if isinstance(error, NetworkError):
