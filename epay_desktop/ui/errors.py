@@ -139,8 +139,8 @@ def _describe(operation: str, error: BaseException) -> ErrorReport:
                 "settle what happened."
             ).format(reference=error.reference or "?"),
             _(
-                "Use “{action}” ({shortcut}) before trying again; a retry reuses the same idempotency key, so "
-                "it cannot move money twice."
+                "Use “{action}” ({shortcut}) before trying again; a retry reuses the same idempotency key, "
+                "so it cannot move money twice."
             ).format(**_refresh_payment_names()),
             key,
         )
