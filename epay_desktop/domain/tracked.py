@@ -27,6 +27,8 @@ class TrackedPayment:
     created_at: datetime | None = None
     fetched_at: datetime | None = None
     fetch_error: str = ""
+    # The sandbox says the customer is in 3-D Secure right now (the real API never says it; not stored).
+    authorizing: bool = False
 
     @property
     def updated_at(self) -> datetime | None:

@@ -91,20 +91,22 @@ class RegisterTracking:
         if ctx.read_only:
             # Shown, not saved: the register cannot be written.
             kept = await self.tracked(reference)
-            shown = TrackedPayment(
-                reference,
-                ctx.msn,
-                payment=payment,
-                events=tuple(events),
-                description=kept.description if kept else payment.description,
-                created_at=kept.created_at if kept else None,
-                fetched_at=datetime.now(UTC),
+            shown = ctx.with_authorizing(
+                TrackedPayment(
+                    reference,
+                    ctx.msn,
+                    payment=payment,
+                    events=tuple(events),
+                    description=kept.description if kept else payment.description,
+                    created_at=kept.created_at if kept else None,
+                    fetched_at=datetime.now(UTC),
+                )
             )
             return FreshRead(PaymentChanged(shown, asked_at, source), None)
         tracked = await ctx.db(
             ctx.store.register.save_snapshot, ctx.msn, payment, events, fetched_at=asked_at
         )
-        return FreshRead(_changed(tracked, asked_at, source), None)
+        return FreshRead(_changed(ctx.with_authorizing(tracked), asked_at, source), None)
 
     async def refresh_all(
         self, references: Iterable[str], concurrency: int = 8
@@ -173,6 +175,7 @@ class RegisterTracking:
             fetched_at=asked_at,
             fetch_error=fetch_error,
         )
+        tracked = ctx.with_authorizing(tracked)
         ctx.changes.publish(_changed(tracked, asked_at, source))
         return tracked
 

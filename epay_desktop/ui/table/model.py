@@ -410,7 +410,11 @@ _WARNING_ICON: QIcon | None = None
 
 
 def _kind(tracked: TrackedPayment) -> BusinessState | None:
-    return business_state(tracked.payment) if tracked.payment is not None else None
+    return (
+        business_state(tracked.payment, authorizing=tracked.authorizing)
+        if tracked.payment is not None
+        else None
+    )
 
 
 def _haystack(tracked: TrackedPayment) -> str:

@@ -84,7 +84,7 @@ def _money_enablement(action: Action, allowed_tip: str) -> Enablement:
                 "A {operation} of this payment was sent and its outcome is unknown: it waits until that "
                 "is settled (Check now reads the payment's event log; nothing is sent)."
             ).format(operation=context.selected_pending)
-        check = check_action(tracked.payment, action)
+        check = check_action(tracked.payment, action, authorizing=tracked.authorizing)
         return check.allowed, translate(allowed_tip) if check.allowed else check.reason
 
     return enablement
