@@ -31,7 +31,7 @@ from epay_desktop.domain.rules import (
     refundable,
     releasable,
 )
-from epay_desktop.domain.tracked import STALE_AFTER, TrackedPayment
+from epay_desktop.domain.tracked import STALE_AFTER, RowMark, TrackedPayment
 
 __all__ = [
     "BADGE_COLOURS",
@@ -52,6 +52,7 @@ __all__ = [
     "MoneyError",
     "Payment",
     "PaymentEvent",
+    "RowMark",
     "State",
     "TrackedPayment",
     "apply_event",

@@ -7,12 +7,24 @@ when it was created), and when the snapshot was fetched (for "stale" marks when 
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from epay_desktop.domain.payment import Payment, PaymentEvent, State
 
 STALE_AFTER = timedelta(minutes=5)
+# How a refresh answered 404 reads in ``fetch_error``: the API's own summary names the status this way
+# (``ApiError.summary``); the API does not know the reference for this merchant serial number.
+NOT_FOUND_MARK = "(HTTP 404"
+
+
+class RowMark(enum.Enum):
+    """What a row can be filtered by besides its state."""
+
+    UNKNOWN_TO_API = "unknown-to-api"  # see ``TrackedPayment.unknown_to_api``
+
+
 # The customer has 10 minutes to act on a new payment before it expires (FACTS.md §3, the default timeout).
 CUSTOMER_TIMEOUT = timedelta(minutes=10)
 
@@ -35,6 +47,12 @@ class TrackedPayment:
         """When the payment last changed at the API: its newest event's time."""
         stamps = [e.timestamp for e in self.events if e.timestamp is not None]
         return max(stamps) if stamps else self.created_at
+
+    @property
+    def unknown_to_api(self) -> bool:
+        """The last refresh was answered 404: the API does not know this reference (a typo, another
+        merchant serial number, or a sandbox that was reset)."""
+        return NOT_FOUND_MARK in self.fetch_error
 
     def is_stale(self, now: datetime) -> bool:
         return self.fetched_at is None or now - self.fetched_at > STALE_AFTER

@@ -93,11 +93,10 @@ def _refresh_payment_names() -> dict[str, str]:
     # Named from the action itself, so the advice cannot drift from the menu (F5 refreshes all).
     from PySide6.QtGui import QKeySequence
 
-    from epay_desktop.ui.window.actions import ACTIONS
+    from epay_desktop.ui.action_names import REFRESH_PAYMENT_SHORTCUT, REFRESH_PAYMENT_TEXT
 
-    spec = next(spec for spec in ACTIONS if spec.id == "refresh-payment")
-    shortcut = QKeySequence(spec.shortcuts[0]).toString(QKeySequence.SequenceFormat.NativeText)
-    return {"action": translate(spec.text), "shortcut": shortcut}
+    shortcut = QKeySequence(REFRESH_PAYMENT_SHORTCUT).toString(QKeySequence.SequenceFormat.NativeText)
+    return {"action": translate(REFRESH_PAYMENT_TEXT), "shortcut": shortcut}
 
 
 def _describe(operation: str, error: BaseException) -> ErrorReport:

@@ -247,6 +247,37 @@ def test_3_d_secure_in_progress_is_shown_and_cancel_is_not_now(run: Callable[...
     run(scenario)
 
 
+def test_references_the_api_does_not_know_are_marked_filtered_and_removed(run: Callable[..., Any]) -> None:
+    from epay_desktop.domain import RowMark
+    from epay_desktop.ui.table.cells import state_text
+
+    async def scenario(h: Harness) -> None:
+        desk = h.window.desk
+        assert desk is not None
+        unknown = "never-heard-of-0001"
+        await desk.add_references(unknown)
+        await wait_until(lambda: h.window.model.tracked(unknown) is not None)
+        with pytest.raises(Exception, match="404"):
+            await desk.refresh(unknown)
+        await wait_until(lambda: (t := h.window.model.tracked(unknown)) is not None and t.unknown_to_api)
+        tracked = h.window.model.tracked(unknown)
+        assert tracked is not None
+        assert state_text(tracked) == "Unknown to the API"
+
+        combo = h.window.filter_bar.state_filter
+        combo.setCurrentIndex(combo.findText("Unknown to the API (404)"))
+        assert combo.currentData() == frozenset({RowMark.UNKNOWN_TO_API})
+        assert [t.reference for t in h.window.register_view.shown_rows()] == [unknown]
+
+        assert h.window.select_reference(unknown)
+        h.window.remove_selected()
+        await wait_until(lambda: h.window.model.tracked(unknown) is None)
+        assert h.window.register_view.shown_rows() == []
+        await wait_until(h.window.action("undo-remove").isEnabled)  # and Undo brings it back
+
+    run(scenario)
+
+
 def test_new_demo_payment_button(run: Callable[..., Any]) -> None:
     async def scenario(h: Harness) -> None:
         panel = h.window.customer_panel

@@ -101,6 +101,8 @@ def header(column: Column) -> str:
 
 def state_text(tracked: TrackedPayment) -> str:
     """The business state people think in (the API's state is in the details)."""
+    if tracked.unknown_to_api:
+        return _("Unknown to the API")
     if tracked.payment is None:
         return _("Not fetched") if not tracked.fetch_error else _("Unavailable")
     kind = business_state(tracked.payment, authorizing=tracked.authorizing)

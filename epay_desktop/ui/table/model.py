@@ -363,6 +363,9 @@ class PaymentsModel(QAbstractTableModel):
         """The business state of ``row`` (None: not fetched yet)."""
         return self._kinds[row]
 
+    def unknown_to_api_at(self, row: int) -> bool:
+        return self._rows[row].unknown_to_api
+
     # --- helpers ------------------------------------------------------------------------------------
     def _display_row(self, t: TrackedPayment) -> tuple[str, ...]:
         loc = self._locale
