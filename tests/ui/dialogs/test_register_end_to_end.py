@@ -122,6 +122,10 @@ def test_a_qr_payment_is_created_shown_and_tracked(
     assert not dialog.qr_label.pixmap().isNull()
     assert dialog.link_label.text() == tracked.payment.redirect_url
     assert tracked.reference in dialog.status.text()
+    # The Demo desk: the code leads into the built-in sandbox, so it is shown as a training picture.
+    assert "picture for training" in dialog.status.text()
+    assert "Approve" in dialog.status.text()
+    assert "picture for training" in dialog.qr_label.toolTip()
     assert dialog.status.tone is Tone.OK
     registered = run(dialog_loop, desk.load_register())
     assert [t.reference for t in registered] == [tracked.reference]
