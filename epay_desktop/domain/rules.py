@@ -90,10 +90,8 @@ def check_action(payment: Payment, action: Action, *, authorizing: bool = False)
             action,
             False,
             zero,
-            _(
-                "The customer is in 3-D Secure, and the API refuses a cancel until it ends; try again "
-                "when it has finished or expired."
-            ),
+            # Short: it must fit the details panel's line at 200 % scaling.
+            _("The customer is in 3-D Secure; the API refuses a cancel until it ends."),
             later=True,
         )
     if action is Action.CANCEL:

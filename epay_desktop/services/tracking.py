@@ -57,13 +57,14 @@ class RegisterTracking:
         """Every tracked payment with its last snapshot, from SQLite only (instant, works offline).
         Published too (``source="load"``), each as of the read that produced its snapshot."""
         ctx = self.context
-        loaded = await ctx.db(ctx.store.register.all, ctx.msn)
+        loaded = [ctx.with_authorizing(t) for t in await ctx.db(ctx.store.register.all, ctx.msn)]
         ctx.changes.publish(*(PaymentChanged(t, t.fetched_at or NEVER, "load") for t in loaded))
         return loaded
 
     async def tracked(self, reference: str) -> TrackedPayment | None:
         ctx = self.context
-        return await ctx.db(ctx.store.register.get, ctx.msn, reference)
+        tracked = await ctx.db(ctx.store.register.get, ctx.msn, reference)
+        return ctx.with_authorizing(tracked) if tracked is not None else None
 
     async def refresh(self, reference: str, *, source: str = "refresh") -> TrackedPayment:
         """GET the payment and its events; the snapshot is saved and published. On failure the old

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QLocale, QPoint, QSize, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication
-from PySide6.QtWidgets import QLabel, QMainWindow, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFrame, QLabel, QMainWindow, QScrollArea, QSplitter, QVBoxLayout, QWidget
 
 from epay_desktop.domain import TrackedPayment
 from epay_desktop.i18n import N_, _, ngettext, translate
@@ -128,8 +128,15 @@ class MainWindow(QMainWindow):
         self.side = QWidget(splitter)
         self.side_layout = QVBoxLayout(self.side)
         self.side_layout.setContentsMargins(0, 0, 0, 0)
-        self.details = DetailsPanel(self.side, locale=locale)
-        self.side_layout.addWidget(self.details, 1)
+        # The details scroll when the side is shorter than they need (a small window, 200 % scaling, a
+        # long description): squeezed instead, Qt would cut the figures' lines in half.
+        self.details_area = QScrollArea(self.side)
+        self.details_area.setObjectName("DetailsArea")
+        self.details_area.setWidgetResizable(True)
+        self.details_area.setFrameShape(QFrame.Shape.NoFrame)
+        self.details = DetailsPanel(self.details_area, locale=locale)
+        self.details_area.setWidget(self.details)
+        self.side_layout.addWidget(self.details_area, 1)
         splitter.addWidget(self.side)
         splitter.setStretchFactor(0, 3)
         splitter.setStretchFactor(1, 2)
