@@ -264,4 +264,4 @@ def test_a_resumed_cancel_prints_the_amount_it_actually_released(
     if as_json:
         assert json.loads(out)["released"] == {"currency": "NOK", "value": 10000}
     else:
-        assert "Cancelled: 100.00 NOK released." in out
+        assert "Cancelled: 100.00\u00a0NOK released." in out

@@ -72,7 +72,7 @@ def test_capture_failed_prints_the_retry_command_with_the_same_key(
     key = intent.idempotency_key
     command = f"epay capture {REF} 30.00 --key {key}"
     assert command in out
-    assert "Nothing was captured" in out
+    assert "Nothing moved" in out
 
     code, out, err = run(capsys, *command.split()[1:])
     assert code == 0, err

@@ -94,7 +94,7 @@ async def test_sigkill_after_the_intent_is_committed_then_recovery_cancels_exact
                 # Attempted, minutes old: sent again with the same key by itself.
                 assert result.finished
                 assert "Cancelled" in str(result)
-                assert "156.00 NOK" in str(result)
+                assert "156.00\u00a0NOK" in str(result)
                 assert await desk.pending_intents() == []
                 (intent,) = await desk.journal()
                 assert intent.status in (IntentStatus.SUCCEEDED, IntentStatus.RECONCILED)

@@ -104,7 +104,7 @@ def test_confirm_cancels_and_the_row_shows_the_new_state(run: Callable[..., Any]
         assert partly.payment is not None
         reserved = check_action(partly.payment, Action.CANCEL).amount
         dialog = await h.open_cancel_dialog(partly.reference)
-        assert "stays AUTHORIZED" in dialog.outcome_label.text()
+        assert "already captured is not touched" in dialog.outcome_label.text()
         dialog.cancel_button.click()
         await wait_until(lambda: h.row(partly.reference).payment.aggregate.cancelled == reserved)  # type: ignore[union-attr]
         after = h.row(partly.reference).payment

@@ -287,3 +287,43 @@ def test_an_unknown_outcome_shows_in_the_row_and_check_now_settles_it(run: Calla
         )
 
     run(scenario)
+
+
+def test_the_same_capture_again_within_minutes_is_sent_only_when_confirmed(run: Callable[..., Any]) -> None:
+    """A second capture of the same amount minutes after the first (a re-run after a crash, a double
+    click) shows what already happened; "Don't send" (the default) sends nothing, "Capture again"
+    sends the second one."""
+
+    async def scenario(h: Harness) -> None:
+        reference = await h.approved()
+        await h.move(reference, "capture", "200")
+        await wait_until(lambda: h.aggregate(reference)[1] == 200_00, limit=10)
+        flow = h.window.move_flow
+
+        async def second_capture() -> Any:
+            dialog = await h.open_move(reference, "capture")
+            dialog.amount_field.edit.setText("200")
+            dialog.move_button.click()
+            await wait_until(lambda: flow.retry_box is not None and flow.retry_box.isVisible(), limit=10)
+            box = flow.retry_box
+            assert box is not None
+            assert box.objectName() == "SecondOneCheck"
+            assert "was already captured" in box.text()
+            assert box.defaultButton().text() == "Don't send"
+            return box
+
+        before = await h.requests()
+        box = await second_capture()
+        box.defaultButton().click()
+        await wait_until(lambda: not h.window.runner.is_running(f"capture:{reference}"), limit=10)
+        assert "nothing was sent" in h.window.statusBar().currentMessage()
+        assert h.aggregate(reference)[1] == 200_00
+
+        box = await second_capture()
+        next(b for b in box.buttons() if b.text() == "Capture again").click()
+        await wait_until(lambda: h.aggregate(reference)[1] == 400_00, limit=10)
+        events = (await h.session.desk.refresh(reference)).events
+        assert sum(1 for e in events if e.name.value == "CAPTURED" and e.success) == 2
+        assert await h.requests() > before
+
+    run(scenario)

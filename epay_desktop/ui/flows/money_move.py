@@ -11,6 +11,9 @@ business state now. The row follows from what the desk publishes; this flow neve
   please try again later", and the other ``api.retry_with_same_key`` refusals): a message says so and
   offers "Try again", which sends it again WITH THE SAME KEY (the journal reopens the refused intent),
   so it can never happen twice.
+- The same amount was captured (refunded) on this payment minutes ago: nothing was sent; a message
+  shows what already happened and the second one is sent only if the person says so (``again``), so a
+  re-run after a crash or a double click does not move the money twice.
 - An unknown outcome: the payment is read once more so the row shows what the API says now, and the
   error reaches the runner's presenter (like the cancel flow).
 """
@@ -32,7 +35,7 @@ from epay_desktop.api import (
 )
 from epay_desktop.domain import Action, Money, TrackedPayment, check_action, state_sentence
 from epay_desktop.i18n import _
-from epay_desktop.services import ActionNotPossibleError
+from epay_desktop.services import ActionNotPossibleError, RepeatNotConfirmedError
 from epay_desktop.ui.aio import wait_finished
 from epay_desktop.ui.dialogs.money_move import MoneyMoveDialog
 from epay_desktop.ui.formatting import format_money
@@ -130,6 +133,7 @@ class MoneyMoveFlow(QObject):
     async def _send(
         self, reference: str, action: Action, amount: Money, reason: str, key: str
     ) -> OperationResult | None:
+        again = False
         while True:
             shown = format_money(amount, self._locale)
             if action is Action.CAPTURE:
@@ -143,9 +147,16 @@ class MoneyMoveFlow(QObject):
             self.reference_busy.emit(reference, True)
             try:
                 if action is Action.CAPTURE:
-                    result = await self._desk.capture(reference, amount, key=key, reason=reason)
+                    result = await self._desk.capture(reference, amount, key=key, reason=reason, again=again)
                 else:
-                    result = await self._desk.refund(reference, amount, key=key, reason=reason)
+                    result = await self._desk.refund(reference, amount, key=key, reason=reason, again=again)
+            except RepeatNotConfirmedError as repeat:
+                # Nothing was sent and nothing was journaled under ``key``: it can carry the second one.
+                if not await self._ask_second_one(action, repeat):
+                    self._status(_("{reference}: nothing was sent.").format(reference=reference))
+                    return None
+                again = True
+                continue
             except ApiError as error:
                 if not retry_with_same_key(error.error_code, error.status):
                     raise
@@ -183,6 +194,41 @@ class MoneyMoveFlow(QObject):
         again = box.addButton(_("Try again"), QMessageBox.ButtonRole.AcceptRole)
         box.addButton(_("Not now"), QMessageBox.ButtonRole.RejectRole)
         box.setDefaultButton(again)
+        self.retry_box = box
+        self.dialog_opened.emit(box)
+        try:
+            await wait_finished(box)
+            return box.clickedButton() is again
+        finally:
+            self.retry_box = None
+            box.deleteLater()
+
+    async def _ask_second_one(self, action: Action, repeat: RepeatNotConfirmedError) -> bool:
+        previous = repeat.previous
+        when = (previous.finished_at or previous.created_at).astimezone().strftime("%H:%M:%S")
+        shown = format_money(previous.amount, self._locale) if previous.amount is not None else ""
+        box = QMessageBox(self._parent_widget)
+        box.setObjectName("SecondOneCheck")
+        box.setIcon(QMessageBox.Icon.Warning)
+        if action is Action.CAPTURE:
+            box.setWindowTitle(_("Capture the same amount again?"))
+            text = _(
+                "{amount} was already captured from {reference} at {time} by {user}. Nothing was sent "
+                "now. Capture {amount} a second time?"
+            )
+            send = _("Capture again")
+        else:
+            box.setWindowTitle(_("Refund the same amount again?"))
+            text = _(
+                "{amount} was already refunded on {reference} at {time} by {user}. Nothing was sent now. "
+                "Refund {amount} a second time?"
+            )
+            send = _("Refund again")
+        box.setText(text.format(amount=shown, reference=previous.reference, time=when, user=previous.os_user))
+        again = box.addButton(send, QMessageBox.ButtonRole.AcceptRole)
+        keep = box.addButton(_("Don't send"), QMessageBox.ButtonRole.RejectRole)
+        box.setDefaultButton(keep)
+        box.setEscapeButton(keep)
         self.retry_box = box
         self.dialog_opened.emit(box)
         try:

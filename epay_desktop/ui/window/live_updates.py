@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QMenu, QToolButton
 
+from epay_desktop.i18n import _
 from epay_desktop.ui.window.notifications import NotificationsDock
 
 if TYPE_CHECKING:
@@ -50,7 +51,7 @@ class LiveUpdates:
         self.indicator = QToolButton(window)
         self.indicator.setObjectName("WebhooksIndicator")
         self.indicator.setAutoRaise(True)
-        self.indicator.setAccessibleName("Webhooks: show the notifications")
+        self.indicator.setAccessibleName(_("Webhooks: show the notifications"))
         self.indicator.clicked.connect(self.show_notifications)
         window.statusBar().addPermanentWidget(self.indicator)
         flow = window.refresh_flow
@@ -86,7 +87,11 @@ class LiveUpdates:
     def _received(self, received: Received) -> None:
         self.dock.add(received)
         event = received.notification.event
-        self.window.show_status(f"Webhook: {event.display_name} for {event.reference}.")
+        self.window.show_status(
+            _("Webhook: {display_name} for {reference}.").format(
+                display_name=event.display_name, reference=event.reference
+            )
+        )
         self._pace()
 
     def _pace(self) -> None:
@@ -98,17 +103,24 @@ class LiveUpdates:
             if timer.interval() != base * factor:
                 timer.setInterval(base * factor)
         if flowing:
-            self.indicator.setText(f"Webhooks live · {self.feed.received} received")
+            self.indicator.setText(
+                _("Webhooks live · {received} received").format(received=self.feed.received)
+            )
             self.indicator.setToolTip(
-                "Rows change as webhooks arrive; polling runs slower as a fallback. Click: Notifications."
+                _("Rows change as webhooks arrive; polling runs slower as a fallback. Click: Notifications.")
             )
         elif self.feed.in_process:
-            self.indicator.setText("Webhooks on (Demo)")
-            self.indicator.setToolTip("The Demo sandbox sends webhooks to this window. Click: Notifications.")
-        else:
-            self.indicator.setText("Webhooks: none lately · polling")
+            self.indicator.setText(_("Webhooks on (Demo)"))
             self.indicator.setToolTip(
-                "No webhook reached the register lately (epay-webhooks feeds it); polling keeps it current."
+                _("The Demo sandbox sends webhooks to this window. Click: Notifications.")
+            )
+        else:
+            self.indicator.setText(_("Webhooks: none lately · polling"))
+            self.indicator.setToolTip(
+                _(
+                    "No webhook reached the register lately (epay-webhooks feeds it); polling keeps it "
+                    "current."
+                )
             )
 
     def _check_register(self) -> None:

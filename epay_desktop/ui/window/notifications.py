@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtWidgets import QAbstractItemView, QDockWidget, QHeaderView, QLabel, QTableView
 
+from epay_desktop.i18n import _
 from epay_desktop.ui.formatting import format_datetime, format_money
 
 if TYPE_CHECKING:
@@ -98,7 +99,7 @@ class NotificationsDock(QDockWidget):
         self.model = NotificationsModel(self, locale=locale)
         self.table = QTableView()  # shown in place of ``empty`` when the first webhook arrives
         self.table.setObjectName("NotificationsTable")
-        self.table.setAccessibleName("Webhook notifications")
+        self.table.setAccessibleName(_("Webhook notifications"))
         self.table.setModel(self.model)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.verticalHeader().hide()
@@ -111,13 +112,13 @@ class NotificationsDock(QDockWidget):
         width = self.table.fontMetrics().horizontalAdvance
         for column, sample in enumerate(_COLUMN_SAMPLES):
             header.resizeSection(column, width(sample) + 24)
-        self.empty = QLabel("No webhooks yet. They appear here the moment the API sends them.", self)
+        self.empty = QLabel(_("No webhooks yet. They appear here the moment the API sends them."), self)
         self.empty.setWordWrap(True)
         self.empty.setMargin(12)
         self.setWidget(self.empty)
-        self.toggleViewAction().setText("&Notifications")
+        self.toggleViewAction().setText(_("&Notifications"))
         self.toggleViewAction().setStatusTip(
-            "Show each webhook as it arrives (time, event, reference, amount)."
+            _("Show each webhook as it arrives (time, event, reference, amount).")
         )
 
     def add(self, received: Received) -> None:
