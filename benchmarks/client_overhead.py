@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import os
 import socket
 import statistics
 import subprocess
@@ -44,7 +45,9 @@ def sandbox_process() -> Iterator[str]:
         port = probe.getsockname()[1]
     command = [sys.executable, "-m", "epay_desktop.sandbox", "--host", "127.0.0.1", "--port", str(port)]
     command += ["--data", "empty", "--no-rate-limits"]
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    # The server runs from bytecode, as installed (a checkout may set PYTHONDONTWRITEBYTECODE).
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 20

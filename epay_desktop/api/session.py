@@ -39,6 +39,7 @@ from epay_desktop.api.parse import TokenInfo, load_json, parse_problem, parse_to
 from epay_desktop.api.redact import redact, register_secret
 from epay_desktop.api.retry import RetryPolicy, parse_retry_after
 from epay_desktop.api.token import TokenCache
+from epay_desktop.api.transport import default_transport
 from epay_desktop.i18n import ngettext
 
 __all__ = [
@@ -161,7 +162,7 @@ class ApiSession(AsyncClosing):
         self.ssl_context: ssl.SSLContext = ssl.create_default_context()
         self._http = httpx.AsyncClient(
             base_url=environment.base_url,
-            transport=transport,
+            transport=transport if transport is not None else default_transport(self.ssl_context),
             verify=self.ssl_context,
             timeout=timeout or DEFAULT_TIMEOUT,
             follow_redirects=False,

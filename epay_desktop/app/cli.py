@@ -155,6 +155,7 @@ def _after_first_paint(app: Any, args: argparse.Namespace, window: MainWindow) -
     try:
         logging.getLogger("epay_desktop.app").info("%s %s starting", APP_NAME, __version__)
         collector.start()
+        collector.freeze()  # imports, the window, Qt's wrappers: alive until quit, never walked again
         return run_app(lambda: running.run(app, args, window))
     finally:
         collector.stop()

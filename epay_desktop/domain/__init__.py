@@ -31,7 +31,7 @@ from epay_desktop.domain.rules import (
     refundable,
     releasable,
 )
-from epay_desktop.domain.tracked import STALE_AFTER, RowMark, TrackedPayment
+from epay_desktop.domain.tracked import STALE_AFTER, RowMark, TrackedPayment, newest_event_at
 
 __all__ = [
     "BADGE_COLOURS",
@@ -63,6 +63,7 @@ __all__ = [
     "check_action",
     "country_for",
     "is_valid_reference",
+    "newest_event_at",
     "projected",
     "refundable",
     "releasable",

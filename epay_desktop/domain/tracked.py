@@ -1,13 +1,18 @@
 """A payment as the app keeps it: the API cannot list payments, so the app's register does.
 
 ``TrackedPayment`` is what the register stores and the window shows: the last snapshot of the payment
-and its events (``None`` until first fetched), what the API does not return (the description we sent,
+(``None`` until first fetched) and its events, what the API does not return (the description we sent,
 when it was created), and when the snapshot was fetched (for "stale" marks when offline).
+
+``events`` is ``None`` when the event log is not at hand: not fetched yet, or not loaded (the list
+reads no logs; the details of the selected payment ask for its own). ``()`` means the log is known and
+empty. ``last_event_at``, the newest event's time, is known either way (the "Updated" column).
 """
 
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -34,19 +39,24 @@ class TrackedPayment:
     reference: str
     merchant_serial_number: str
     payment: Payment | None = None
-    events: tuple[PaymentEvent, ...] = ()
+    events: tuple[PaymentEvent, ...] | None = None
     description: str = ""
     created_at: datetime | None = None
     fetched_at: datetime | None = None
     fetch_error: str = ""
+    last_event_at: datetime | None = None
     # The sandbox says the customer is in 3-D Secure right now (the real API never says it; not stored).
     authorizing: bool = False
+
+    def __post_init__(self) -> None:
+        # A known log decides (also after ``dataclasses.replace`` with new events).
+        if self.events is not None:
+            object.__setattr__(self, "last_event_at", newest_event_at(self.events))
 
     @property
     def updated_at(self) -> datetime | None:
         """When the payment last changed at the API: its newest event's time."""
-        stamps = [e.timestamp for e in self.events if e.timestamp is not None]
-        return max(stamps) if stamps else self.created_at
+        return self.last_event_at or self.created_at
 
     @property
     def unknown_to_api(self) -> bool:
@@ -82,6 +92,11 @@ class TrackedPayment:
         if self.payment is None:
             return created_since is not None and created >= _aware(created_since)
         return self.payment.state is State.CREATED
+
+
+def newest_event_at(events: Iterable[PaymentEvent]) -> datetime | None:
+    """The time of the newest event that has one."""
+    return max((e.timestamp for e in events if e.timestamp is not None), default=None)
 
 
 def _aware(moment: datetime) -> datetime:

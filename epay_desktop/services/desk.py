@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, ParamSpec, TypeVar
 
 from epay_desktop.api import EPaymentClient
-from epay_desktop.domain import Money, TrackedPayment
+from epay_desktop.domain import Money, PaymentEvent, TrackedPayment
 from epay_desktop.services.changes import ChangeFeed
 from epay_desktop.services.claims import InFlight
 from epay_desktop.services.context import DeskContext, current_os_user
@@ -190,6 +190,9 @@ class PaymentDesk:
 
     async def tracked(self, reference: str) -> TrackedPayment | None:
         return await self.tracking.tracked(reference)
+
+    async def events_of(self, reference: str) -> tuple[PaymentEvent, ...] | None:
+        return await self.tracking.events_of(reference)
 
     async def refresh(self, reference: str) -> TrackedPayment:
         return await self.tracking.refresh(reference)

@@ -61,7 +61,7 @@ from epay_desktop.store import (
     IntentFinishedError,
     IntentPendingError,
     IntentStatus,
-    Journal,
+    JournalRecords,
     Operation,
     RecentlyConfirmedError,
     RegisterError,
@@ -128,7 +128,7 @@ class SendEngine:
 
     def __init__(
         self,
-        journal: Journal,
+        journal: JournalRecords,
         client: EPaymentClient,
         snapshots: Snapshots,
         *,

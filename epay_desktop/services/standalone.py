@@ -15,7 +15,7 @@ from epay_desktop.api import EPaymentClient
 from epay_desktop.api.lifecycle import AsyncClosing
 from epay_desktop.domain import Payment, PaymentEvent, TrackedPayment
 from epay_desktop.services.engine import SendEngine
-from epay_desktop.store import Intent, Store
+from epay_desktop.store import Intent, PaymentStore, Store
 
 __all__ = ["StandaloneJournal"]
 
@@ -53,7 +53,7 @@ class StandaloneJournal(AsyncClosing):
     """One journal file, one environment (``profile``) and one client: ``engine`` sends through it.
     Open with ``await StandaloneJournal.open(...)`` and use as ``async with``."""
 
-    def __init__(self, store: Store, client: EPaymentClient, *, profile: str, operator: str) -> None:
+    def __init__(self, store: PaymentStore, client: EPaymentClient, *, profile: str, operator: str) -> None:
         self._store = store
         self.engine = SendEngine(
             store.journal, client, _Unkept(client.merchant_serial_number), profile=profile, operator=operator

@@ -8,6 +8,7 @@ the desk's ``engine.Snapshots``).
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass
@@ -18,11 +19,11 @@ from epay_desktop.api import EPaymentError
 from epay_desktop.domain import Payment, PaymentEvent, TrackedPayment
 from epay_desktop.services.changes import PaymentChanged, PaymentsRemoved
 from epay_desktop.services.context import DeskContext
-from epay_desktop.services.errors import said
+from epay_desktop.services.errors import DeskError, said
 from epay_desktop.services.importing import parse_csv, parse_references
 from epay_desktop.services.reading import read_with_events
 from epay_desktop.services.results import AddReport, ImportReport
-from epay_desktop.store import NewEntry, Store
+from epay_desktop.store import NewEntry, PaymentStore, SnapshotError
 
 __all__ = ["NEVER", "PUBLISH_EVERY", "FreshRead", "RegisterTracking"]
 
@@ -65,6 +66,17 @@ class RegisterTracking:
         ctx = self.context
         tracked = await ctx.db(ctx.store.register.get, ctx.msn, reference)
         return ctx.with_authorizing(tracked) if tracked is not None else None
+
+    async def events_of(self, reference: str) -> tuple[PaymentEvent, ...] | None:
+        """The saved event log of one payment (the list is loaded without them); None when none was
+        saved yet. Raises ``DeskError`` when the saved log cannot be read (a refresh replaces it)."""
+        ctx = self.context
+        try:
+            return await ctx.db(ctx.store.register.events_of, ctx.msn, reference)
+        except SnapshotError as problem:
+            raise DeskError(
+                f"The saved event log of {reference} could not be read ({problem}); refresh the payment."
+            ) from problem
 
     async def refresh(self, reference: str, *, source: str = "refresh") -> TrackedPayment:
         """GET the payment and its events; the snapshot is saved and published. On failure the old
@@ -117,7 +129,11 @@ class RegisterTracking:
         refreshed is published in batches as the answers arrive (whenever ``PUBLISH_EVERY`` passed since
         the last batch, so rows fill in during a long refresh without a table update per answer) and the
         rest when the iteration ends (also when stopped early)."""
-        gate = asyncio.Semaphore(max(1, concurrency))
+        # At most ``concurrency`` tasks exist at a time, started as others finish: a task per payment
+        # up front (10,000 of them, each with a callback) stalled the loop for a few hundred ms.
+        limit = max(1, concurrency)
+        waiting = iter(dict.fromkeys(references))
+        running: set[asyncio.Task[TrackedPayment]] = set()
         done: list[PaymentChanged] = []
         loop = asyncio.get_running_loop()
         last_published = loop.time()
@@ -130,28 +146,34 @@ class RegisterTracking:
             self.context.changes.publish(*batch)
 
         async def one(reference: str) -> TrackedPayment:
-            async with gate:
-                fresh = await self.read_fresh(reference, "refresh")
-                change = fresh.change
-                if change is None:
-                    assert fresh.error is not None
-                    kept = await self.tracked(reference)
-                    lost = TrackedPayment(reference, self.context.msn, fetch_error=said(fresh.error))
-                    change = PaymentChanged(kept or lost, datetime.now(UTC), "refresh")
-                done.append(change)
-                return change.tracked
+            fresh = await self.read_fresh(reference, "refresh")
+            change = fresh.change
+            if change is None:
+                assert fresh.error is not None
+                kept = await self.tracked(reference)
+                lost = TrackedPayment(reference, self.context.msn, fetch_error=said(fresh.error))
+                change = PaymentChanged(kept or lost, datetime.now(UTC), "refresh")
+            done.append(change)
+            return change.tracked
 
-        tasks = [asyncio.ensure_future(one(r)) for r in dict.fromkeys(references)]
+        def start_more() -> None:
+            for reference in itertools.islice(waiting, limit - len(running)):
+                running.add(asyncio.ensure_future(one(reference)))
+
         try:
-            for next_done in asyncio.as_completed(tasks):
-                tracked = await next_done
-                if loop.time() - last_published >= PUBLISH_EVERY:
-                    publish_done()
-                yield tracked
+            start_more()
+            while running:
+                finished, _ = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
+                running.difference_update(finished)
+                start_more()
+                for task in finished:
+                    if loop.time() - last_published >= PUBLISH_EVERY:
+                        publish_done()
+                    yield task.result()
         finally:
-            for task in tasks:
+            for task in running:
                 task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
+            await asyncio.gather(*running, return_exceptions=True)
             publish_done()
 
     # --- keeping what was read (the engine's Snapshots) -----------------------------------------------
@@ -242,7 +264,8 @@ class RegisterTracking:
                     ctx.store.register.save_snapshot,
                     ctx.msn,
                     row.payment,
-                    list(row.events),
+                    # ``remove`` read the rows with their logs: None is a log never saved.
+                    list(row.events) if row.events is not None else None,
                     fetched_at=row.fetched_at,
                 )
         await self.publish_rows(added, "add")
@@ -309,7 +332,7 @@ def _changed(tracked: TrackedPayment, asked_at: datetime, source: str) -> Paymen
     )
 
 
-def _rows(store: Store, msn: str, references: list[str]) -> list[TrackedPayment]:
+def _rows(store: PaymentStore, msn: str, references: list[str]) -> list[TrackedPayment]:
     rows = (store.register.get(msn, reference) for reference in references)
     return [row for row in rows if row is not None]
 

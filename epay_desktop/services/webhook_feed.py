@@ -39,7 +39,7 @@ Mark = tuple[str | None, int]  # when the row's snapshot was fetched, how many e
 
 def _mark(tracked: TrackedPayment) -> Mark:
     fetched = tracked.fetched_at
-    return (fetched.isoformat() if fetched is not None else None, len(tracked.events))
+    return (fetched.isoformat() if fetched is not None else None, len(tracked.events or ()))
 
 
 class RegisterWatch:
@@ -57,6 +57,10 @@ class RegisterWatch:
 
     def note(self, tracked: TrackedPayment) -> None:
         """The desk itself wrote this row (a refresh, an operation): not another program's change."""
+        if tracked.events is None:
+            # A row of the list carries no event log, so its count is not at hand: the marks read
+            # from the register stand (counting 0 would report its whole log as new events).
+            return
         with self._lock:
             self._seen[tracked.reference] = _mark(tracked)
 
@@ -84,7 +88,7 @@ class RegisterWatch:
             if row is None:
                 continue
             known = max(before[1], 0) if before is not None else 0
-            changed.append((row, list(row.events[known:])))
+            changed.append((row, list((row.events or ())[known:])))
         return changed
 
 

@@ -75,7 +75,8 @@ class WebhookInbox:
             if before is None and not self.track_new:
                 untracked = True
                 return None
-            known = before.events if before is not None else ()
+            # The row is read with its log: None there means no log was saved yet.
+            known = (before.events or ()) if before is not None else ()
             if is_duplicate(event, known):
                 return None
             payment = before.payment if before is not None else None

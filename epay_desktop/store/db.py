@@ -132,6 +132,16 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE UNIQUE INDEX intents_one_pending ON intents (msn, reference)
         WHERE status = 'pending' AND pending_before_v3 = 0;
     """,
+    # 4: the newest event's time beside the saved event log, so the list (its "Updated" column) is
+    # loaded without reading any log; filled from the logs saved before (a damaged one leaves it NULL).
+    """
+    ALTER TABLE payments ADD COLUMN last_event_at TEXT;
+    UPDATE payments SET last_event_at = (
+        SELECT json_extract(value, '$.timestamp') FROM json_each(events_json)
+        WHERE type = 'object' AND json_type(value, '$.timestamp') = 'text'
+        ORDER BY julianday(json_extract(value, '$.timestamp')) DESC LIMIT 1)
+    WHERE json_valid(events_json);
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -61,7 +61,16 @@ class RegisterRecords(Protocol):
 
     def redirect_url(self, msn: str, reference: str) -> str | None: ...
 
-    def all(self, msn: str) -> list[TrackedPayment]: ...
+    def events_of(self, msn: str, reference: str) -> tuple[PaymentEvent, ...] | None:
+        """The saved event log of one payment; None when none was saved (not fetched yet, or not
+        tracked); ``()`` when the log is known and empty. Raises ``SnapshotError`` when it cannot be
+        read."""
+        ...
+
+    def all(self, msn: str) -> list[TrackedPayment]:
+        """Every tracked payment of ``msn``, newest first, without event logs: ``events`` is None (not
+        loaded) and ``last_event_at`` is the newest saved event's time; ``events_of`` reads a log."""
+        ...
 
     def references(self, msn: str) -> list[str]: ...
 
@@ -122,6 +131,13 @@ class JournalRecords(Protocol):
     def pending(
         self, *, profile: str | None = None, msn: str | None = None, reference: str | None = None
     ) -> list[Intent]: ...
+
+    def confirmed_since(
+        self, *, profile: str, msn: str, reference: str, operation: Operation, since: datetime
+    ) -> list[Intent]:
+        """Intents of ``operation`` on the payment whose success the API confirmed (succeeded or
+        reconciled) at or after ``since``, newest first (the rule ``begin``'s ``repeat_since`` applies)."""
+        ...
 
     def all(self, limit: int = 1000) -> list[Intent]: ...
 

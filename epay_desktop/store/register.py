@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import logging
 import sqlite3
+import sys
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from epay_desktop.domain import EventName, Payment, PaymentEvent, TrackedPayment
+from epay_desktop.domain import EventName, Payment, PaymentEvent, TrackedPayment, newest_event_at
 from epay_desktop.store.codec import SnapshotError, dump_events, dump_payment, load_events, load_payment
 from epay_desktop.store.db import Database, RegisterDamagedError, from_text, to_text, utc_now
 
@@ -34,22 +35,46 @@ class NewEntry:
 
 
 _COLUMNS = "reference, msn, description, created_at, fetched_at, fetch_error, payment_json, events_json"
+# The list's columns: everything but the event log, which only the selected payment's details show
+# (loading 100,000 payments decoded some 300,000 events for nothing); the newest event's time (the
+# "Updated" column) is kept in its own column when a log is saved.
+_LIST_COLUMNS = (
+    "reference, msn, description, created_at, fetched_at, fetch_error, payment_json, last_event_at"
+)
 
 
-def _tracked(row: sqlite3.Row | tuple[object, ...]) -> TrackedPayment:
-    reference, msn, description, created_at, fetched_at, fetch_error, payment_json, events_json = row
-    payment: Payment | None = None
-    events: tuple[PaymentEvent, ...] = ()
-    error = str(fetch_error or "")
+def _payment_of(reference: object, payment_json: object) -> tuple[Payment | None, str]:
+    """The saved payment, or None and why it cannot be shown."""
+    if not payment_json:
+        return None, ""
     try:
-        if payment_json:
-            payment = load_payment(str(payment_json))
-        if events_json:
-            events = load_events(str(events_json))
+        return load_payment(str(payment_json), reference if isinstance(reference, str) else None), ""
     except SnapshotError as problem:
         # A snapshot we cannot read is as good as none: show "not fetched", never crash the list.
         log.warning("unreadable snapshot for %s: %s", reference, problem)
-        payment, events, error = None, (), f"The saved snapshot could not be read ({problem}); refresh it."
+        return None, f"The saved snapshot could not be read ({problem}); refresh it."
+
+
+def _moment(text: object) -> datetime | None:
+    if not isinstance(text, str):
+        return None
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        return None
+
+
+def _tracked(row: sqlite3.Row | tuple[object, ...]) -> TrackedPayment:
+    """A payment with its event log decoded (``events`` None when no log was saved yet)."""
+    reference, msn, description, created_at, fetched_at, fetch_error, payment_json, events_json = row
+    payment, problem = _payment_of(reference, payment_json)
+    events: tuple[PaymentEvent, ...] | None = None
+    if events_json and not problem:
+        try:
+            events = load_events(str(events_json))
+        except SnapshotError as unreadable:
+            log.warning("unreadable snapshot for %s: %s", reference, unreadable)
+            payment, problem = None, f"The saved snapshot could not be read ({unreadable}); refresh it."
     return TrackedPayment(
         reference=str(reference),
         merchant_serial_number=str(msn),
@@ -58,7 +83,24 @@ def _tracked(row: sqlite3.Row | tuple[object, ...]) -> TrackedPayment:
         description=str(description or ""),
         created_at=from_text(created_at),  # type: ignore[arg-type]
         fetched_at=from_text(fetched_at),  # type: ignore[arg-type]
-        fetch_error=error,
+        fetch_error=problem or str(fetch_error or ""),
+    )
+
+
+def _listed(row: sqlite3.Row | tuple[object, ...]) -> TrackedPayment:
+    """A payment for the list: its event log is not read (``events`` is None: not loaded)."""
+    reference, msn, description, created_at, fetched_at, fetch_error, payment_json, newest = row
+    payment, problem = _payment_of(reference, payment_json)
+    return TrackedPayment(
+        reference=str(reference),
+        merchant_serial_number=sys.intern(str(msn)),  # a few serial numbers for the whole list
+        payment=payment,
+        events=None,
+        description=str(description or ""),
+        created_at=from_text(created_at),  # type: ignore[arg-type]
+        fetched_at=from_text(fetched_at),  # type: ignore[arg-type]
+        fetch_error=problem or str(fetch_error or ""),
+        last_event_at=_moment(newest),
     )
 
 
@@ -140,27 +182,49 @@ class Register:
         )
         return str(row[0]) if row and row[0] else None
 
+    def events_of(self, msn: str, reference: str) -> tuple[PaymentEvent, ...] | None:
+        """The saved event log of one payment; None when none was saved (not fetched yet, or not
+        tracked). Raises ``SnapshotError`` when the saved log cannot be read."""
+        row = self.db.read(
+            "reading an event log",
+            lambda c: c.execute(
+                "SELECT events_json FROM payments WHERE msn = ? AND reference = ?", (msn, reference)
+            ).fetchone(),
+        )
+        if row is None or not row[0]:
+            return None
+        return load_events(str(row[0]))
+
     def all(self, msn: str) -> list[TrackedPayment]:
-        """Every tracked payment of ``msn``, newest first. A damaged register opened read-only gives
-        the rows that can still be read (``unreadable_rows`` counts the others)."""
+        """Every tracked payment of ``msn``, newest first, without event logs (``events`` is None;
+        ``last_event_at`` has the newest event's time; ``events_of`` reads a log). A damaged register
+        opened read-only gives the rows that can still be read (``unreadable_rows`` counts the others)."""
         try:
-            rows = self.db.read(
+            # Each row is decoded as it is read: the raw rows of a large register never all exist at
+            # once beside the decoded ones (the peak memory of loading).
+            return self.db.read(
                 "loading the register",
-                lambda c: c.execute(
-                    f"SELECT {_COLUMNS} FROM payments WHERE msn = ? "
-                    "ORDER BY coalesce(created_at, added_at) DESC, reference",
-                    (msn,),
-                ).fetchall(),
+                lambda c: self._decoded(
+                    c.execute(
+                        f"SELECT {_LIST_COLUMNS} FROM payments WHERE msn = ? "
+                        "ORDER BY coalesce(created_at, added_at) DESC, reference",
+                        (msn,),
+                    )
+                ),
             )
         except RegisterDamagedError:
             if not self.db.read_only:
                 raise
-            rows = self._salvage(msn)
+        return self._decoded(self._salvage(msn))
+
+    def _decoded(self, rows: Iterable[sqlite3.Row | tuple[object, ...]]) -> list[TrackedPayment]:
+        """The list's payments; a row with a cell that cannot be read is skipped and recorded
+        (``skipped_rows``), not breaking the list."""
         payments: list[TrackedPayment] = []
         skipped: list[str] = []
         for row in rows:
             try:
-                payments.append(_tracked(row))
+                payments.append(_listed(row))
             except (ValueError, TypeError, OverflowError) as problem:
                 log.warning("skipping an unreadable register row %r: %s", row[0], problem)
                 skipped.append(f"{row[0]!s:.64} ({problem!s:.120})")
@@ -174,7 +238,7 @@ class Register:
 
         def work(conn: sqlite3.Connection) -> list[tuple[object, ...]]:
             top = int(conn.execute("SELECT max(rowid) FROM payments NOT INDEXED").fetchone()[0] or 0)
-            select = f"SELECT {_COLUMNS}, added_at FROM payments NOT INDEXED WHERE msn = ? AND rowid "
+            select = f"SELECT {_LIST_COLUMNS}, added_at FROM payments NOT INDEXED WHERE msn = ? AND rowid "
             found: list[tuple[object, ...]] = []
             lost = 0
             for start in range(1, top + 1, batch):
@@ -236,6 +300,7 @@ class Register:
         stamp = to_text(moment)
         payment_json = dump_payment(payment)
         events_json = dump_events(list(events)) if events is not None else None
+        newest = newest_event_at(events) if events is not None else None
         # A payment added by its reference has no created time of its own: its CREATED event has it.
         created = next(
             (e.timestamp for e in events or () if e.name is EventName.CREATED and e.timestamp is not None),
@@ -261,12 +326,15 @@ class Register:
                 return _tracked(row)
             conn.execute(
                 "UPDATE payments SET payment_json = ?, events_json = coalesce(?, events_json), "
+                "last_event_at = CASE WHEN ? IS NULL THEN last_event_at ELSE ? END, "
                 "fetched_at = ?, fetch_error = ?, redirect_url = coalesce(redirect_url, ?), "
                 "created_at = coalesce(created_at, ?) "
                 "WHERE msn = ? AND reference = ?",
                 (
                     payment_json,
                     events_json,
+                    events_json,
+                    to_text(newest),
                     stamp,
                     fetch_error,
                     payment.redirect_url,
@@ -344,8 +412,8 @@ class Register:
                     (dump_payment(payment), stamp, msn, reference),
                 )
             conn.execute(
-                "UPDATE payments SET events_json = ? WHERE msn = ? AND reference = ?",
-                (dump_events(list(events)), msn, reference),
+                "UPDATE payments SET events_json = ?, last_event_at = ? WHERE msn = ? AND reference = ?",
+                (dump_events(list(events)), to_text(newest_event_at(events)), msn, reference),
             )
             after = select(conn)
             assert after is not None

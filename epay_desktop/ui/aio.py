@@ -124,7 +124,10 @@ class TaskRunner(QObject):
     async def shutdown(self) -> None:
         """Cancel every running task, wait for them, and refuse new ones from now on."""
         self._closed = True
-        tasks = [t for t in self._tasks.values() if not t.done()]
+        # Also the tasks that finished but whose done callback (``_finished``, which emits
+        # ``busy_changed``) has not run yet: after this returns the runner may be deleted, and a
+        # signal emitted then by a deleted runner is an error in the loop.
+        tasks = list(self._tasks.values())
         for task in tasks:
             task.cancel()
         if tasks:

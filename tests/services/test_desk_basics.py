@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from epay_desktop.api import NotFoundError
@@ -94,6 +96,17 @@ async def test_stopping_refresh_all_early_cancels_the_rest(bench: Bench) -> None
     # Nothing is left running that could write after we stopped: the loop is clean (conftest checks
     # stray errors) and a new full refresh works.
     assert len([t async for t in bench.desk.refresh_all(refs)]) == 6
+
+
+async def test_refresh_all_keeps_only_as_many_tasks_as_its_concurrency(bench: Bench) -> None:
+    """A task per payment up front stalls the loop with a large register; at most ``concurrency``
+    refreshes exist at a time, the next starting as one finishes."""
+    refs = [await bench.approved_payment(1000 + i) for i in range(12)]
+    before = len(asyncio.all_tasks())
+    most = 0
+    async for _tracked in bench.desk.refresh_all(refs, concurrency=3):
+        most = max(most, len(asyncio.all_tasks()) - before)
+    assert 0 < most <= 3
 
 
 async def test_the_register_loads_offline_from_sqlite(bench: Bench) -> None:

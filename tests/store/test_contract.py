@@ -119,7 +119,8 @@ def test_the_list_is_newest_first_and_keeps_what_the_api_does_not_return(store: 
     assert tracked[0].merchant_serial_number == MSN
     assert tracked[0].created_at == T0 + timedelta(hours=1)
     assert tracked[0].payment is None
-    assert tracked[0].events == ()
+    assert tracked[0].events is None
+    assert tracked[0].last_event_at is None
     assert tracked[0].fetched_at is None
     assert tracked[0].fetch_error == ""
     assert store.register.all("999999") == []
@@ -169,6 +170,71 @@ def test_snapshots_are_saved_and_a_failed_fetch_keeps_the_old_one(store: Payment
         MSN, payment("ref-00001"), [], fetched_at=T0 + timedelta(minutes=2)
     )
     assert emptied.events == ()
+
+
+def test_the_list_reads_no_event_log_but_knows_the_newest_events_time(store: PaymentStore) -> None:
+    store.register.add(MSN, [NewEntry("ref-00001", created_at=T0), NewEntry("ref-00002", created_at=T0)])
+    later = T0 + timedelta(minutes=5)
+    events = [
+        PaymentEvent("ref-00001", "psp", EventName.AUTHORIZED, nok(10000), later, None, True),
+        event("ref-00001", EventName.CREATED),
+        PaymentEvent("ref-00001", "psp", EventName.CAPTURED, nok(100), None, "k", True),
+    ]
+    store.register.save_snapshot(MSN, payment("ref-00001"), events, fetched_at=T0)
+    store.register.save_snapshot(MSN, payment("ref-00002"), [], fetched_at=T0)
+    by_ref = {t.reference: t for t in store.register.all(MSN)}
+    listed = by_ref["ref-00001"]
+    assert listed.events is None  # not loaded
+    assert listed.payment == payment("ref-00001")
+    assert listed.last_event_at == later
+    assert listed.updated_at == later
+    assert by_ref["ref-00002"].events is None
+    assert by_ref["ref-00002"].last_event_at is None
+    assert by_ref["ref-00002"].updated_at == T0  # no events: when it was created
+
+    assert store.register.events_of(MSN, "ref-00001") == tuple(events)
+    assert store.register.events_of(MSN, "ref-00002") == ()  # known and empty
+    full = store.register.get(MSN, "ref-00001")
+    assert full is not None
+    assert full.events == tuple(events)
+    assert full.last_event_at == later
+
+    # A snapshot without events (only the payment could be read) keeps the log and its time; a newer
+    # log moves the time, an empty one clears it.
+    store.register.save_snapshot(MSN, payment("ref-00001"), None, fetched_at=T0 + timedelta(minutes=1))
+    assert store.register.all(MSN)[0].last_event_at == later
+    assert store.register.events_of(MSN, "ref-00001") == tuple(events)
+    newest = PaymentEvent(
+        "ref-00001", "psp", EventName.CANCELLED, nok(9900), later + timedelta(hours=1), "c", True
+    )
+    store.register.save_snapshot(
+        MSN, payment("ref-00001"), [*events, newest], fetched_at=T0 + timedelta(minutes=2)
+    )
+    assert {t.reference: t.last_event_at for t in store.register.all(MSN)}["ref-00001"] == newest.timestamp
+    store.register.save_snapshot(MSN, payment("ref-00001"), [], fetched_at=T0 + timedelta(minutes=3))
+    assert {t.reference: t.last_event_at for t in store.register.all(MSN)}["ref-00001"] is None
+
+
+def test_a_late_answer_changes_neither_the_log_nor_its_time(store: PaymentStore) -> None:
+    store.register.add(MSN, [NewEntry("ref-00001", created_at=T0)])
+    store.register.save_snapshot(MSN, payment("ref-00001"), [], fetched_at=T0 + timedelta(seconds=2))
+    old_log = [event("ref-00001", EventName.CREATED)]
+    store.register.save_snapshot(MSN, payment("ref-00001"), old_log, fetched_at=T0)
+    assert store.register.events_of(MSN, "ref-00001") == ()
+    assert store.register.all(MSN)[0].last_event_at is None
+
+
+def test_an_event_log_never_fetched_is_none(store: PaymentStore) -> None:
+    store.register.add(MSN, [NewEntry("ref-00001")])
+    assert store.register.events_of(MSN, "ref-00001") is None
+    assert store.register.events_of(MSN, "not-tracked-1") is None
+    assert store.register.events_of("999999", "ref-00001") is None
+    tracked = store.register.get(MSN, "ref-00001")
+    assert tracked is not None
+    assert tracked.events is None
+    # A failed fetch saves no log.
+    store.register.save_fetch_error(MSN, "ref-00001", "network down")
+    assert store.register.events_of(MSN, "ref-00001") is None
 
 
 def test_a_fetch_error_for_an_untracked_payment_changes_nothing(store: PaymentStore) -> None:
@@ -380,6 +446,32 @@ def test_a_finished_intent_cannot_be_sent_again(store: PaymentStore) -> None:
     got = store.journal.get(intent.id)
     assert got is not None
     assert got.attempts == 1
+
+
+def test_confirmed_moves_since_a_moment_newest_first(store: PaymentStore) -> None:
+    def done(key: str, status: IntentStatus, at: datetime, **changes: Any) -> None:
+        intent = begin(store, key=key, operation=Operation.CAPTURE, amount=nok(500), now=at, **changes)
+        store.journal.finish(intent.id, status, "outcome", os_user="kari", now=at)
+
+    done("k-old", IntentStatus.SUCCEEDED, T0 - timedelta(hours=1))
+    done("k-first", IntentStatus.SUCCEEDED, T0 + timedelta(minutes=1))
+    done("k-refused", IntentStatus.FAILED, T0 + timedelta(minutes=2))
+    done("k-settled", IntentStatus.RECONCILED, T0 + timedelta(minutes=3))
+    done("k-other-desk", IntentStatus.SUCCEEDED, T0 + timedelta(minutes=4), profile="Other")
+    done("k-other-payment", IntentStatus.SUCCEEDED, T0 + timedelta(minutes=5), reference="ref-00002")
+    refund = begin(store, key="k-refund", operation=Operation.REFUND, amount=nok(500))
+    store.journal.finish(refund.id, IntentStatus.SUCCEEDED, "refunded", os_user="kari", now=T0)
+
+    def keys(since: datetime, operation: Operation = Operation.CAPTURE) -> list[str]:
+        found = store.journal.confirmed_since(
+            profile="Demo", msn=MSN, reference="ref-00001", operation=operation, since=since
+        )
+        return [i.idempotency_key for i in found]
+
+    assert keys(T0) == ["k-settled", "k-first"]
+    assert keys(T0 + timedelta(minutes=1)) == ["k-settled", "k-first"]  # at the moment counts
+    assert keys(T0 + timedelta(minutes=3, seconds=1)) == []
+    assert keys(T0 - timedelta(days=1), Operation.REFUND) == ["k-refund"]
 
 
 def test_zero_and_no_amount_are_kept_apart(store: PaymentStore) -> None:

@@ -35,6 +35,40 @@ def test_new_register_uses_wal_and_the_latest_schema(tmp_path: Path) -> None:
         assert db.schema_version() == SCHEMA_VERSION
 
 
+def test_a_register_from_before_the_newest_event_column_gets_it_from_its_saved_logs(tmp_path: Path) -> None:
+    path = tmp_path / "v3.sqlite3"
+    conn = sqlite3.connect(path)
+    for migration in MIGRATIONS[:3]:
+        for statement in _statements(migration):
+            conn.execute(statement)
+    conn.execute("PRAGMA user_version = 3")
+    logs = {
+        "two-events-1": '[{"timestamp": "2025-03-01T12:00:00+00:00"}, '
+        '{"timestamp": "2025-03-01T14:00:00+01:00"}, '
+        '{"timestamp": "2025-03-01T12:30:00+00:00"}, {"timestamp": null}]',
+        "damaged-log-1": "[{broken",
+        "no-log-1": None,
+    }
+    for reference, log in logs.items():
+        conn.execute(
+            "INSERT INTO payments (msn, reference, added_at, events_json) VALUES (?, ?, ?, ?)",
+            (MSN, reference, "2024-01-01T00:00:00+00:00", log),
+        )
+    conn.commit()
+    conn.close()
+    with Store(path) as store:
+        newest = dict(
+            store.db.read(
+                "x", lambda c: c.execute("SELECT reference, last_event_at FROM payments").fetchall()
+            )
+        )
+        listed = {t.reference: t for t in store.register.all(MSN)}
+    # Compared as times, not as text: 14:00+01:00 is 13:00 UTC, later than 12:30 UTC and 12:00 UTC.
+    assert newest == {"two-events-1": "2025-03-01T14:00:00+01:00", "damaged-log-1": None, "no-log-1": None}
+    assert listed["two-events-1"].updated_at is not None
+    assert listed["damaged-log-1"].updated_at is None  # no created_at either: nothing to show
+
+
 def test_an_old_register_is_migrated_in_order_and_keeps_its_rows(tmp_path: Path) -> None:
     path = tmp_path / "old.sqlite3"
     conn = sqlite3.connect(path)

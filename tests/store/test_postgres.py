@@ -32,7 +32,7 @@ from epay_desktop.store import (
     RegisterTooNewError,
 )
 from epay_desktop.store.postgres import grant_service_role
-from epay_desktop.store.postgres.migrations import MIGRATIONS, SCHEMA_VERSION
+from epay_desktop.store.postgres.migrations import MIGRATIONS, SCHEMA_MIGRATIONS_TABLE, SCHEMA_VERSION
 from tests.support.postgres import Cluster
 
 MSN = "123456"
@@ -251,6 +251,54 @@ def test_a_new_database_gets_every_migration_in_order(store: PgStore, raw: psyco
     assert store.db.schema_version() == SCHEMA_VERSION
     indexes = {r[0] for r in raw.execute("SELECT indexname FROM pg_indexes WHERE tablename = 'intents'")}
     assert "intents_one_pending" in indexes
+
+
+def test_a_database_from_before_the_newest_event_column_gets_it_from_its_saved_logs(conninfo: str) -> None:
+    with psycopg.connect(conninfo) as conn:
+        conn.execute(SCHEMA_MIGRATIONS_TABLE)
+        conn.execute(MIGRATIONS[0])
+        conn.execute("INSERT INTO schema_migrations (version) VALUES (1)")
+        logs: dict[str, Any] = {
+            "two-events-1": [
+                {"timestamp": "2025-03-01T12:00:00+00:00"},
+                {"timestamp": "2025-03-01T14:00:00+01:00"},
+                {"timestamp": "2025-03-01T12:30:00+00:00"},
+                {"timestamp": None},
+                "not an event",
+            ],
+            "no-times-1": [{"timestamp": None}],
+            "not-a-list-1": {"v": 9},
+            "no-log-1": None,
+        }
+        for reference, log in logs.items():
+            conn.execute(
+                "INSERT INTO payments (msn, reference, added_at, events) VALUES (%s, %s, %s, %s)",
+                (MSN, reference, T0, Jsonb(log) if log is not None else None),
+            )
+    with PgStore(conninfo) as store:
+        assert store.db.schema_version() == SCHEMA_VERSION
+        newest = {t.reference: t.last_event_at for t in store.register.all(MSN)}
+    assert newest == {
+        "two-events-1": datetime(2025, 3, 1, 13, 0, tzinfo=UTC),
+        "no-times-1": None,
+        "not-a-list-1": None,
+        "no-log-1": None,
+    }
+
+
+def test_a_time_that_cannot_be_read_leaves_only_its_payment_without_a_newest_event(conninfo: str) -> None:
+    with psycopg.connect(conninfo) as conn:
+        conn.execute(SCHEMA_MIGRATIONS_TABLE)
+        conn.execute(MIGRATIONS[0])
+        conn.execute("INSERT INTO schema_migrations (version) VALUES (1)")
+        for reference, stamp in (("readable-1", "2025-03-01T12:00:00+00:00"), ("unreadable-1", "soon")):
+            conn.execute(
+                "INSERT INTO payments (msn, reference, added_at, events) VALUES (%s, %s, %s, %s)",
+                (MSN, reference, T0, Jsonb([{"timestamp": stamp}])),
+            )
+    with PgStore(conninfo) as store:
+        newest = {t.reference: t.last_event_at for t in store.register.all(MSN)}
+    assert newest == {"readable-1": T0, "unreadable-1": None}
 
 
 def test_instances_starting_at_once_migrate_once(postgres_cluster: Cluster) -> None:

@@ -12,11 +12,13 @@ import pytest
 from epay_desktop.domain import (
     Aggregate,
     Currency,
+    EventName,
     Money,
     Payment,
+    PaymentEvent,
     State,
 )
-from epay_desktop.store import NewEntry, Operation, RegisterError, Store
+from epay_desktop.store import NewEntry, Operation, RegisterError, SnapshotError, Store
 
 MSN = "123456"
 T0 = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
@@ -36,6 +38,10 @@ def payment(reference: str, state: State = State.AUTHORIZED, cancelled: int = 0)
     )
 
 
+def event(reference: str, name: EventName) -> PaymentEvent:
+    return PaymentEvent(reference, "psp-1", name, nok(10000), T0, None, True)
+
+
 @pytest.fixture
 def store(tmp_path: Path) -> Iterator[Store]:
     with Store(tmp_path / "register.sqlite3") as s:
@@ -53,6 +59,25 @@ def test_an_unreadable_snapshot_shows_as_not_fetched_instead_of_crashing(store: 
     assert by_ref["ref-00001"].payment is None
     assert "could not be read" in by_ref["ref-00001"].fetch_error
     assert by_ref["ref-00002"].payment is None
+
+
+@pytest.mark.parametrize(
+    "damage",
+    ["{broken", '"just text"', '{"an": "object"}', '[1, "two", {"timestamp": 5}, {"timestamp": "soon"}]'],
+)
+def test_a_damaged_event_log_still_lists_and_says_so_when_read(store: Store, damage: str) -> None:
+    # Only SQLite can hold such a text: the PostgreSQL register keeps the log as jsonb of the codec.
+    store.register.add(MSN, [NewEntry("ref-00001", created_at=T0), NewEntry("ref-00002")])
+    store.register.save_snapshot(MSN, payment("ref-00001"), [event("ref-00001", EventName.CREATED)])
+    store.db.write(
+        "test",
+        lambda c: c.execute("UPDATE payments SET events_json = ? WHERE reference = 'ref-00001'", (damage,)),
+    )
+    by_ref = {t.reference: t for t in store.register.all(MSN)}
+    assert by_ref["ref-00001"].payment == payment("ref-00001")
+    assert by_ref["ref-00001"].updated_at == T0
+    with pytest.raises(SnapshotError):
+        store.register.events_of(MSN, "ref-00001")
 
 
 def test_the_journal_write_is_durable(store: Store) -> None:
@@ -122,3 +147,20 @@ def test_one_bad_cell_in_the_journal_skips_that_entry_not_the_others(store: Stor
             idempotency_key="key-new",
             os_user="tester",
         )
+
+
+def test_a_change_through_one_transaction_moves_the_newest_events_time(store: Store) -> None:
+    # What a received webhook does: the list's "Updated" column follows the log it writes.
+    store.register.add(MSN, [NewEntry("ref-00001", created_at=T0)])
+    later = PaymentEvent(
+        "ref-00001", "psp-1", EventName.AUTHORIZED, nok(10000), T0.replace(hour=13), None, True
+    )
+
+    def append(before: object) -> tuple[None, list[PaymentEvent]]:
+        return None, [event("ref-00001", EventName.CREATED), later]
+
+    after, written = store.register.change(MSN, "ref-00001", append, at=T0, source="webhook")
+    assert written
+    assert after is not None
+    assert after.last_event_at == later.timestamp
+    assert store.register.all(MSN)[0].last_event_at == later.timestamp

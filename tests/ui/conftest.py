@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 from collections.abc import Iterator
 from typing import Any
 
@@ -27,7 +28,8 @@ def ui_loop(qapp: Any, qt_loop: asyncio.AbstractEventLoop) -> Iterator[asyncio.A
 @pytest.fixture(autouse=True)
 def collect_garbage_on_the_gui_thread(qapp: Any) -> Iterator[None]:
     """The app's own ``GarbageCollector`` for each test: automatic collection off, collections on the
-    GUI thread from a timer, and one more when the test ends. Left to chance, Python's collector can run
+    GUI thread from a timer, and a full one here when the test ends (the app's ``stop`` does not
+    collect). Left to chance, Python's collector can run
     in a worker thread (asyncio.to_thread, qasync's executor, uvicorn) and destroy a Python-owned QObject
     there; its timers then stay registered and a later test segfaults in QTimerInfoList::activateTimers."""
     collector = GarbageCollector()
@@ -36,4 +38,5 @@ def collect_garbage_on_the_gui_thread(qapp: Any) -> Iterator[None]:
         yield
     finally:
         collector.stop()
+        gc.collect()
         shiboken6.delete(collector)

@@ -53,3 +53,55 @@ def test_below_the_threshold_nothing_is_collected(qtbot: Any) -> None:
     collector.check()
     assert collector.collections == 0
     assert collector.last_thread is None
+
+
+def test_the_timer_collects_only_the_young_generations(qtbot: Any) -> None:
+    """Generation 2 stays untouched however far past its threshold: a full collection walks every
+    object the app holds (hundreds of milliseconds with a large register loaded)."""
+    generations: list[int] = []
+
+    def watch(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            generations.append(info["generation"])
+
+    collector = GarbageCollector(interval_ms=5)
+    gc.callbacks.append(watch)
+    try:
+        collector.start()
+        # Enough rounds for the automatic rule to go on to generation 2 several times over.
+        young, middle, old = gc.get_threshold()
+        for _ in range((middle + 1) * (old + 1) * 3):
+            for _ in range(young * 2):
+                cycle: list[Any] = []
+                cycle.append(cycle)
+            collector.check()
+        assert len(generations) > (middle + 1) * (old + 1) * 2
+        assert set(generations) == {0, 1}
+    finally:
+        collector.stop()
+        gc.callbacks.remove(watch)
+
+
+def test_stop_does_not_collect(qtbot: Any) -> None:
+    collected: list[int] = []
+
+    def watch(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            collected.append(info["generation"])
+
+    collector = GarbageCollector(interval_ms=5)
+    collector.start()
+    gc.callbacks.append(watch)
+    try:
+        collector.stop()
+    finally:
+        gc.callbacks.remove(watch)
+    assert collected == []
+
+
+def test_freeze_moves_what_is_alive_out_of_reach() -> None:
+    try:
+        assert GarbageCollector.freeze() > 0
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()

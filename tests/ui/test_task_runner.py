@@ -93,6 +93,29 @@ def test_a_second_start_of_a_running_operation_is_ignored(qt_loop: asyncio.Abstr
     qt_loop.run_until_complete(scenario())
 
 
+def test_shutdown_returns_after_the_done_callbacks_of_tasks_that_just_finished(
+    qtbot: Any, ui_loop: asyncio.AbstractEventLoop
+) -> None:
+    """A task that finished right before shutdown still has its done callback (which emits
+    ``busy_changed``) pending; shutdown waits for it, so deleting the runner afterwards is safe."""
+    runner = TaskRunner(lambda _name, _error: None)
+    seen: list[tuple[str, bool]] = []
+    runner.busy_changed.connect(lambda name, busy: seen.append((name, busy)))
+
+    async def quick() -> int:
+        return 1
+
+    async def scenario() -> None:
+        task = runner.start("quick", quick())
+        assert task is not None
+        await asyncio.sleep(0)  # the task ran and finished; its done callback is queued
+        assert task.done()
+        await runner.shutdown()
+        assert seen == [("quick", True), ("quick", False)]
+
+    ui_loop.run_until_complete(scenario())
+
+
 def test_an_expected_refusal_is_one_log_line_and_a_bug_keeps_its_traceback(
     qt_loop: asyncio.AbstractEventLoop, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -519,6 +519,25 @@ def test_the_refresh_flows_offline_line_reaches_the_status_bar(run: Callable[...
     run(scenario)
 
 
+def test_the_selected_payments_event_log_is_read_into_the_details(run: Callable[..., Any]) -> None:
+    """The list is loaded without event logs; selecting a payment reads its log from the register."""
+
+    async def scenario(h: Harness) -> None:
+        w = h.window
+        target = await h.fresh_payment()
+        await h.controls.customer(h.msn, target.reference, "approve")
+        await h.session.desk.refresh(target.reference)  # its log (created, authorized) is saved
+        await w.load(refresh=False)
+        listed = h.row(target.reference)
+        assert listed.events is None  # not loaded with the list
+        assert w.select_reference(target.reference)
+        assert w.selected_reference() == target.reference
+        await wait_until(lambda: w.details.events.topLevelItemCount() == 2)
+        assert [w.details.events.topLevelItem(i).text(0) for i in range(2)] == ["CREATED", "AUTHORIZED"]
+
+    run(scenario)
+
+
 def test_a_register_row_that_cannot_be_read_is_skipped_and_said(run: Callable[..., Any]) -> None:
     async def scenario(h: Harness) -> None:
         desk = h.session.desk

@@ -10,6 +10,7 @@ import pytest
 
 from epay_desktop.domain import EventName, State
 from epay_desktop.sandbox.webhooks.signing import signed_headers
+from epay_desktop.store import NewEntry
 from tests.webhooks.conftest import HOOK_URL, Rig
 
 pytestmark = pytest.mark.anyio
@@ -39,6 +40,19 @@ async def test_a_payment_life_reaches_the_register(rig: Rig) -> None:
     log = (await rig.api.events("hook-life-1")).json()
     assert [e.psp_reference for e in row.events] == [e["pspReference"] for e in log]
     assert rig.inbox.counts["stored"] == 4
+
+
+async def test_a_payment_tracked_before_any_read_gets_its_events(rig: Rig) -> None:
+    # Added to the register (no event log saved yet), then its webhooks arrive.
+    rig.inbox.store.register.add("123456", [NewEntry("hook-added-1")])
+    await rig.api.authorized("hook-added-1", 500)
+    await rig.settle()
+    row = rig.row("hook-added-1")
+    assert row is not None
+    assert [e.name for e in row.events] == [EventName.CREATED, EventName.AUTHORIZED]
+    listed = {t.reference: t for t in rig.inbox.store.register.all("123456")}["hook-added-1"]
+    assert listed.last_event_at == row.events[-1].timestamp
+    assert rig.inbox.counts["stored"] == 2
 
 
 async def test_duplicates_are_stored_once(rig: Rig) -> None:

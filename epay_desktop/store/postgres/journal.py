@@ -288,6 +288,22 @@ class PgJournal:
         self.skipped = skipped
         return intents
 
+    def confirmed_since(
+        self, *, profile: str, msn: str, reference: str, operation: Operation, since: datetime
+    ) -> list[Intent]:
+        """Intents of ``operation`` on the payment whose success the API confirmed (succeeded or
+        reconciled) at or after ``since``, newest first."""
+        rows = self.db.read(
+            "reading the journal",
+            lambda c: c.execute(
+                f"SELECT {_COLUMNS} FROM intents WHERE status IN ('succeeded', 'reconciled') "
+                "AND profile = %s AND msn = %s AND reference = %s AND operation = %s AND finished_at >= %s "
+                "ORDER BY finished_at DESC",
+                (profile, msn, reference, operation.value, since),
+            ).fetchall(),
+        )
+        return _readable(rows, [])
+
     def all(self, limit: int = 1000) -> list[Intent]:
         rows = self.db.read(
             "reading the journal",

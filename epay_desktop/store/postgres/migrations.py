@@ -197,6 +197,36 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE TRIGGER intents_audit AFTER INSERT OR UPDATE ON intents
         FOR EACH ROW EXECUTE FUNCTION intents_audit();
     """,
+    # 2: the newest event's time beside the saved event log, so the list (its "Updated" column) is
+    # loaded without reading any log; filled from the logs saved before. A time that cannot be read
+    # leaves it unknown for that payment (as a damaged log does in the SQLite register) instead of
+    # failing the migration: one statement for all, and row by row only if that one stumbles.
+    """
+    ALTER TABLE payments ADD COLUMN last_event_at timestamptz;
+    DO $$
+    DECLARE
+        item record;
+    BEGIN
+        BEGIN
+            UPDATE payments SET last_event_at = (
+                SELECT max((e ->> 'timestamp')::timestamptz) FROM jsonb_array_elements(events) AS e
+                WHERE jsonb_typeof(e -> 'timestamp') = 'string')
+            WHERE jsonb_typeof(events) = 'array';
+        EXCEPTION WHEN data_exception THEN
+            FOR item IN SELECT msn, reference FROM payments WHERE jsonb_typeof(events) = 'array' LOOP
+                BEGIN
+                    UPDATE payments SET last_event_at = (
+                        SELECT max((e ->> 'timestamp')::timestamptz)
+                        FROM jsonb_array_elements(events) AS e
+                        WHERE jsonb_typeof(e -> 'timestamp') = 'string')
+                    WHERE msn = item.msn AND reference = item.reference;
+                EXCEPTION WHEN data_exception THEN
+                    NULL;
+                END;
+            END LOOP;
+        END;
+    END $$;
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

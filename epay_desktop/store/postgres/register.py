@@ -8,13 +8,14 @@ the SQLite register.
 from __future__ import annotations
 
 import logging
+import sys
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
 from psycopg.types.json import Jsonb
 
-from epay_desktop.domain import Payment, PaymentEvent, TrackedPayment
+from epay_desktop.domain import Payment, PaymentEvent, TrackedPayment, newest_event_at
 from epay_desktop.store.codec import SnapshotError, event_to_json, load_events, load_payment, payment_to_json
 from epay_desktop.store.db import utc_now
 from epay_desktop.store.postgres.database import Connection, PgDatabase
@@ -25,22 +26,36 @@ log = logging.getLogger(__name__)
 # Snapshots are read as text and parsed by the codec, as in the SQLite register: several times quicker
 # than letting the driver build the objects from jsonb (measured by benchmarks/store_backends.py).
 _COLUMNS = "reference, msn, description, created_at, fetched_at, fetch_error, payment::text, events::text"
+# The list's columns: everything but the event log, which only the selected payment's details show;
+# the newest event's time (the "Updated" column) is kept in its own column when a log is saved.
+_LIST_COLUMNS = (
+    "reference, msn, description, created_at, fetched_at, fetch_error, payment::text, last_event_at"
+)
 _NEWEST_FIRST = "ORDER BY coalesce(created_at, added_at) DESC, reference"
 
 
-def _tracked(row: tuple[Any, ...]) -> TrackedPayment:
-    reference, msn, description, created_at, fetched_at, fetch_error, payment_json, events_json = row
-    payment: Payment | None = None
-    events: tuple[PaymentEvent, ...] = ()
-    error = str(fetch_error or "")
+def _payment_of(reference: object, payment_json: str | None) -> tuple[Payment | None, str]:
+    """The saved payment, or None and why it cannot be shown."""
+    if payment_json is None:
+        return None, ""
     try:
-        if payment_json is not None:
-            payment = load_payment(payment_json)
-        if events_json is not None:
-            events = load_events(events_json)
+        return load_payment(payment_json, reference if isinstance(reference, str) else None), ""
     except SnapshotError as problem:
         log.warning("unreadable snapshot for %s: %s", reference, problem)
-        payment, events, error = None, (), f"The saved snapshot could not be read ({problem}); refresh it."
+        return None, f"The saved snapshot could not be read ({problem}); refresh it."
+
+
+def _tracked(row: tuple[Any, ...]) -> TrackedPayment:
+    """A payment with its event log decoded (``events`` None when no log was saved yet)."""
+    reference, msn, description, created_at, fetched_at, fetch_error, payment_json, events_json = row
+    payment, problem = _payment_of(reference, payment_json)
+    events: tuple[PaymentEvent, ...] | None = None
+    if events_json is not None and not problem:
+        try:
+            events = load_events(events_json)
+        except SnapshotError as unreadable:
+            log.warning("unreadable snapshot for %s: %s", reference, unreadable)
+            payment, problem = None, f"The saved snapshot could not be read ({unreadable}); refresh it."
     return TrackedPayment(
         reference=str(reference),
         merchant_serial_number=str(msn),
@@ -49,7 +64,24 @@ def _tracked(row: tuple[Any, ...]) -> TrackedPayment:
         description=str(description or ""),
         created_at=created_at,
         fetched_at=fetched_at,
-        fetch_error=error,
+        fetch_error=problem or str(fetch_error or ""),
+    )
+
+
+def _listed(row: tuple[Any, ...]) -> TrackedPayment:
+    """A payment for the list: its event log is not read (``events`` is None: not loaded)."""
+    reference, msn, description, created_at, fetched_at, fetch_error, payment_json, last_event_at = row
+    payment, problem = _payment_of(reference, payment_json)
+    return TrackedPayment(
+        reference=str(reference),
+        merchant_serial_number=sys.intern(str(msn)),  # a few serial numbers for the whole list
+        payment=payment,
+        events=None,
+        description=str(description or ""),
+        created_at=created_at,
+        fetched_at=fetched_at,
+        fetch_error=problem or str(fetch_error or ""),
+        last_event_at=last_event_at,
     )
 
 
@@ -142,15 +174,32 @@ class PgRegister:
         )
         return str(row[0]) if row and row[0] else None
 
-    def all(self, msn: str) -> list[TrackedPayment]:
-        """Every tracked payment of ``msn``, newest first."""
-        rows = self.db.read(
-            "loading the register",
+    def events_of(self, msn: str, reference: str) -> tuple[PaymentEvent, ...] | None:
+        """The saved event log of one payment; None when none was saved (not fetched yet, or not
+        tracked). Raises ``SnapshotError`` when the saved log cannot be read."""
+        row = self.db.read(
+            "reading an event log",
             lambda c: c.execute(
-                f"SELECT {_COLUMNS} FROM payments WHERE msn = %s {_NEWEST_FIRST}", (msn,)
-            ).fetchall(),
+                "SELECT events::text FROM payments WHERE msn = %s AND reference = %s", (msn, reference)
+            ).fetchone(),
         )
-        return [_tracked(row) for row in rows]
+        if row is None or row[0] is None:
+            return None
+        return load_events(str(row[0]))
+
+    def all(self, msn: str) -> list[TrackedPayment]:
+        """Every tracked payment of ``msn``, newest first, without event logs (``events`` is None;
+        ``last_event_at`` has the newest event's time; ``events_of`` reads a log)."""
+
+        def work(conn: Connection) -> list[TrackedPayment]:
+            # Each row becomes a Python tuple only as it is decoded: the raw rows of a large register
+            # never all exist as objects beside the decoded payments.
+            cursor = conn.execute(
+                f"SELECT {_LIST_COLUMNS} FROM payments WHERE msn = %s {_NEWEST_FIRST}", (msn,)
+            )
+            return [_listed(row) for row in cursor]
+
+        return self.db.read("loading the register", work)
 
     def references(self, msn: str) -> list[str]:
         rows = self.db.read(
@@ -185,6 +234,7 @@ class PgRegister:
         moment = fetched_at or utc_now()
         payment_data = Jsonb(payment_to_json(payment))
         events_data = Jsonb([event_to_json(e) for e in events]) if events is not None else None
+        newest = newest_event_at(events) if events is not None else None
 
         def work(conn: Connection) -> TrackedPayment:
             conn.execute(
@@ -194,12 +244,15 @@ class PgRegister:
             )
             # The row lock makes "is mine newer?" and the update one step for every instance.
             conn.execute(
-                "UPDATE payments SET payment = %s, events = coalesce(%s, events), fetched_at = %s, "
+                "UPDATE payments SET payment = %s, events = coalesce(%s, events), "
+                "last_event_at = CASE WHEN %s THEN %s ELSE last_event_at END, fetched_at = %s, "
                 "fetch_error = %s, redirect_url = coalesce(redirect_url, %s) "
                 "WHERE msn = %s AND reference = %s AND (fetched_at IS NULL OR fetched_at <= %s)",
                 (
                     payment_data,
                     events_data,
+                    events is not None,
+                    newest,
                     moment,
                     fetch_error,
                     payment.redirect_url,

@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from epay_desktop.domain import Action, TrackedPayment, check_action
+from epay_desktop.domain import Action, PaymentEvent, TrackedPayment, check_action
 from epay_desktop.domain.breakdown import breakdown
 from epay_desktop.i18n import N_, _, translate
 from epay_desktop.ui.first_paint import set_qt_enum
@@ -203,9 +203,26 @@ class DetailsPanel(QWidget):
         self.psp_reference.setText(payment.psp_reference)
         self.psp_reference.setCursorPosition(0)  # show its start, not its end
         self.copy_button.setEnabled(bool(payment.psp_reference))
+        if tracked.events is not None:
+            self._fill_events(tracked.events)
+
+    def show_events(self, reference: str, events: tuple[PaymentEvent, ...] | None, problem: str = "") -> None:
+        """The event log of ``reference``, read after the payment was shown (the list carries none);
+        ignored when another payment is shown by now or this one's log is already there."""
+        shown = self._tracked
+        if shown is None or shown.reference != reference or shown.events is not None:
+            return
+        self.events.clear()
+        if problem:
+            self.events.addTopLevelItem(QTreeWidgetItem([problem]))
+        elif events is not None:
+            self._fill_events(events)
+
+    def _fill_events(self, events: tuple[PaymentEvent, ...]) -> None:
         from PySide6.QtCore import Qt  # not before the first paint (ui/first_paint.py)
 
-        for event in tracked.events:
+        loc = self._locale
+        for event in events:
             item = QTreeWidgetItem(
                 [
                     event.display_name,

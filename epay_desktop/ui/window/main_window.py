@@ -592,6 +592,18 @@ class MainWindow(QMainWindow):
             return
         self.presenter.present(name, error)
 
+    async def _show_events(self, reference: str) -> None:
+        """Read the selected payment's event log (the list is loaded without logs) into the details."""
+        from epay_desktop.services import DeskError
+
+        assert self.desk is not None
+        try:
+            events = await self.desk.events_of(reference)
+        except DeskError as error:
+            self.details.show_events(reference, None, str(error))
+            return
+        self.details.show_events(reference, events)
+
     def _open_context_menu(self, global_pos: QPoint) -> None:
         self.context_menu = self.action_set.context_menu(self, global_pos)
 
@@ -605,6 +617,8 @@ class MainWindow(QMainWindow):
             self.statusBar().clearMessage()  # an error about another row
             self._status_reference = None
         self.details.show_payment(tracked)
+        if tracked is not None and tracked.events is None and tracked.payment is not None and self.bound:
+            self.runner.start("events", self._show_events(tracked.reference))
         if self.customer_panel is not None:
             self.customer_panel.set_payment(tracked)
         self._update_actions()

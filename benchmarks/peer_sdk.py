@@ -1,0 +1,397 @@
+"""Our client against the official Vipps MobilePay TypeScript SDK (``@vippsmobilepay/sdk`` on npm), both
+talking to the same standalone sandbox (uvicorn on 127.0.0.1, its own process). Goal: ours at most
+1.0x the SDK in every column.
+
+    uv run python benchmarks/peer_sdk.py [--calls 400] [--flows 120] [--rounds 5]
+
+Columns (each a time per call or per flow; the ratio is ours / SDK):
+
+- GET payment, one at a time;
+- GET payment, 16 at a time (time per call = block time / calls);
+- create -> approve -> capture -> cancel, one flow at a time, and 16 flows at a time.
+
+Ours includes what the app does around a call: input checks, token cache, parsing into domain records,
+and for the flows the journal: each capture and cancel is an intent committed durably to a SQLite
+register before it is sent and finished after (as the desk does, through ``asyncio.to_thread``). The
+SDK returns the decoded JSON and keeps nothing.
+
+The SDK is installed by this script with npm (node 20+) into a folder outside the repository
+(``$EPAY_BENCH_CACHE`` or ``~/.cache/epay-desktop-bench``), and runs in one long-lived node process that
+this script drives over stdin/stdout, so both sides keep their connections and warm code between
+blocks. The SDK has the API's host built in (``https://apitest.vipps.no`` in test mode); the driver
+swaps that prefix for the sandbox's URL in the global ``Request`` constructor (one string compare and
+slice per request), nothing else. Blocks of the two alternate, so drift on a noisy machine hits both
+alike; medians are printed. Absolute times mean little on these machines: read the ratios.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Awaitable, Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from epay_desktop.api import Credentials, Environment, EPaymentClient, new_idempotency_key
+from epay_desktop.api.client import SYSTEM_NAME, SYSTEM_VERSION
+from epay_desktop.domain import Currency, Money
+from epay_desktop.store import IntentStatus, Operation, Store
+
+SDK_PACKAGE = "@vippsmobilepay/sdk@2"
+MSN = "123456"
+CREDENTIALS = Credentials("demo-client", "demo-secret", "demo-subscription-key", MSN)
+PHONE = "4791234567"
+CONCURRENCY = 16
+
+DRIVER = r"""
+import { Client } from "@vippsmobilepay/sdk";
+import readline from "node:readline";
+
+const SANDBOX = process.env.SANDBOX_URL;
+const BUILT_IN = "https://apitest.vipps.no";
+const NativeRequest = globalThis.Request;
+globalThis.Request = class extends NativeRequest {
+  constructor(input, init) {
+    if (typeof input === "string" && input.startsWith(BUILT_IN)) {
+      input = SANDBOX + input.slice(BUILT_IN.length);
+    }
+    super(input, init);
+  }
+};
+
+const client = Client({
+  merchantSerialNumber: process.env.MSN,
+  subscriptionKey: process.env.SUBSCRIPTION_KEY,
+  useTestMode: true,
+  systemName: process.env.SYSTEM_NAME,
+  systemVersion: process.env.SYSTEM_VERSION,
+});
+const got = await client.auth.getToken(process.env.CLIENT_ID, process.env.CLIENT_SECRET);
+if (!got.ok) throw new Error("no token: " + JSON.stringify(got.error));
+const token = got.data.access_token;
+
+function must(result, what) {
+  if (!result.ok) throw new Error(what + " failed: " + JSON.stringify(result.error));
+  return result.data;
+}
+
+async function pool(count, concurrency, one) {
+  let next = 0;
+  const worker = async () => {
+    while (next < count) {
+      const i = next++;
+      await one(i);
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+}
+
+async function flow(reference) {
+  must(await client.payment.create(token, {
+    amount: { currency: "NOK", value: 10000 },
+    paymentMethod: { type: "WALLET" },
+    reference,
+    userFlow: "PUSH_MESSAGE",
+    customer: { phoneNumber: process.env.PHONE },
+    paymentDescription: "Benchmark",
+  }), "create");
+  must(await client.payment.forceApprove(token, reference, {}), "approve");
+  must(await client.payment.capture(token, reference, {
+    modificationAmount: { currency: "NOK", value: 4000 },
+  }), "capture");
+  must(await client.payment.cancel(token, reference), "cancel");
+}
+
+const ops = {
+  async get({ count, concurrency, reference }) {
+    await pool(count, concurrency, async () => {
+      const data = must(await client.payment.info(token, reference), "info");
+      if (data.reference !== reference) throw new Error("wrong payment");
+    });
+  },
+  async flows({ count, concurrency, prefix }) {
+    await pool(count, concurrency, (i) => flow(`${prefix}-${i}`));
+  },
+};
+
+const lines = readline.createInterface({ input: process.stdin });
+for await (const line of lines) {
+  const command = JSON.parse(line);
+  const start = process.hrtime.bigint();
+  await ops[command.op](command);
+  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+  process.stdout.write(JSON.stringify({ seconds }) + "\n");
+}
+"""
+
+
+def cache_folder() -> Path:
+    return Path(os.environ.get("EPAY_BENCH_CACHE") or Path.home() / ".cache" / "epay-desktop-bench")
+
+
+def install_sdk() -> tuple[Path, str]:
+    """npm-install the SDK into the cache folder (once) and write the driver beside it."""
+    if shutil.which("node") is None or shutil.which("npm") is None:
+        raise SystemExit("node and npm are needed (node 20 or newer)")
+    folder = cache_folder() / "peer-sdk"
+    folder.mkdir(parents=True, exist_ok=True)
+    package = folder / "node_modules" / "@vippsmobilepay" / "sdk" / "package.json"
+    if not package.exists():
+        (folder / "package.json").write_text('{"private": true, "type": "module"}\n')
+        subprocess.run(["npm", "install", "--no-audit", "--no-fund", SDK_PACKAGE], cwd=folder, check=True)
+    version = json.loads(package.read_text())["version"]
+    (folder / "driver.mjs").write_text(DRIVER)
+    return folder, version
+
+
+@contextlib.contextmanager
+def sandbox_process() -> Iterator[tuple[str, int]]:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    command = [sys.executable, "-m", "epay_desktop.sandbox", "--host", "127.0.0.1", "--port", str(port)]
+    command += ["--data", "empty", "--no-rate-limits"]
+    # The server runs from bytecode, as installed (a checkout may set PYTHONDONTWRITEBYTECODE).
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                httpx.get(url + "/sandbox/v1/stats", timeout=1).raise_for_status()
+                break
+            except httpx.HTTPError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"the sandbox did not start: {process.stderr!r}") from None
+                time.sleep(0.1)
+        yield url, process.pid
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+        if process.stderr:
+            process.stderr.close()
+
+
+class SdkDriver:
+    """The node process running the SDK: one JSON command a line in, its elapsed seconds out."""
+
+    def __init__(self, folder: Path, sandbox_url: str) -> None:
+        env = dict(
+            os.environ,
+            SANDBOX_URL=sandbox_url,
+            MSN=MSN,
+            SUBSCRIPTION_KEY=CREDENTIALS.subscription_key,
+            CLIENT_ID=CREDENTIALS.client_id,
+            CLIENT_SECRET=CREDENTIALS.client_secret,
+            SYSTEM_NAME=SYSTEM_NAME,
+            SYSTEM_VERSION=SYSTEM_VERSION,
+            PHONE=PHONE,
+        )
+        self.process = subprocess.Popen(
+            ["node", "driver.mjs"],
+            cwd=folder,
+            env=env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+
+    def run(self, **command: Any) -> float:
+        assert self.process.stdin is not None
+        assert self.process.stdout is not None
+        self.process.stdin.write(json.dumps(command) + "\n")
+        self.process.stdin.flush()
+        line = self.process.stdout.readline()
+        if not line:
+            raise RuntimeError(f"the SDK driver stopped ({self.process.wait()}) during {command}")
+        return float(json.loads(line)["seconds"])
+
+    def close(self) -> None:
+        if self.process.stdin:
+            self.process.stdin.close()
+        self.process.wait(timeout=10)
+        if self.process.stdout:
+            self.process.stdout.close()
+
+
+class Ours:
+    """Our side: the app's client, and for the flows the journal in a real register file."""
+
+    def __init__(self, client: EPaymentClient, store: Store) -> None:
+        self.client = client
+        self.store = store
+
+    async def pool(self, count: int, concurrency: int, one: Callable[[int], Awaitable[None]]) -> float:
+        indexes = iter(range(count))
+
+        async def worker() -> None:
+            for i in indexes:
+                await one(i)
+
+        start = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        return time.perf_counter() - start
+
+    async def get(self, count: int, concurrency: int, reference: str) -> float:
+        async def one(_: int) -> None:
+            payment = await self.client.get_payment(reference)
+            assert payment.reference == reference
+
+        return await self.pool(count, concurrency, one)
+
+    async def journaled(self, operation: Operation, reference: str, amount: Money | None) -> None:
+        intent = await asyncio.to_thread(
+            self.store.journal.begin,
+            operation=operation,
+            profile="Benchmark",
+            msn=MSN,
+            reference=reference,
+            amount=amount,
+            idempotency_key=new_idempotency_key(),
+            os_user="bench",
+        )
+        await asyncio.to_thread(self.store.journal.note_attempt, intent.id)
+        key = intent.idempotency_key
+        if operation is Operation.CANCEL:
+            await self.client.cancel(reference, idempotency_key=key)
+        else:
+            assert amount is not None
+            await self.client.capture(reference, amount, idempotency_key=key)
+        await asyncio.to_thread(
+            self.store.journal.finish, intent.id, IntentStatus.SUCCEEDED, "Done.", os_user="bench"
+        )
+
+    async def flow(self, reference: str) -> None:
+        await self.client.create_payment(
+            reference=reference,
+            amount=Money(10000, Currency.NOK),
+            description="Benchmark",
+            phone_number=PHONE,
+            idempotency_key=new_idempotency_key(),
+        )
+        await self.client.force_approve(reference)
+        await self.journaled(Operation.CAPTURE, reference, Money(4000, Currency.NOK))
+        await self.journaled(Operation.CANCEL, reference, None)
+
+    async def flows(self, count: int, concurrency: int, prefix: str) -> float:
+        return await self.pool(count, concurrency, lambda i: self.flow(f"{prefix}-{i}"))
+
+
+async def run(args: argparse.Namespace) -> None:
+    folder, version = install_sdk()
+    with sandbox_process() as (url, _pid), tempfile.TemporaryDirectory(prefix="epay-peer-") as tmp:
+        store = await asyncio.to_thread(Store, Path(tmp) / "register.sqlite3")
+        sdk = SdkDriver(folder, url)
+        try:
+            async with EPaymentClient(Environment.sandbox(url), CREDENTIALS) as client:
+                ours = Ours(client, store)
+                reference = "peer-get-target"
+                await ours.flows(1, 1, "peer-warm")
+                await client.create_payment(
+                    reference=reference,
+                    amount=Money(10000, Currency.NOK),
+                    description="Benchmark",
+                    phone_number=PHONE,
+                )
+                columns: dict[str, tuple[list[float], list[float], int]] = {}
+
+                def column(name: str, count: int) -> tuple[list[float], list[float], int]:
+                    return columns.setdefault(name, ([], [], count))
+
+                # Warm-up of both (connections, JIT, caches), not counted.
+                sdk.run(op="get", count=50, concurrency=CONCURRENCY, reference=reference)
+                await ours.get(50, CONCURRENCY, reference)
+                sdk.run(op="flows", count=16, concurrency=CONCURRENCY, prefix="sdk-warm")
+                await ours.flows(16, CONCURRENCY, "ours-warm")
+                for r in range(args.rounds):
+                    for index, (name, count, concurrency) in enumerate(
+                        (
+                            ("GET payment, sequential", args.calls, 1),
+                            (f"GET payment, {CONCURRENCY} at a time", args.calls, CONCURRENCY),
+                            ("create>approve>capture>cancel, sequential", args.flows // 4, 1),
+                            (
+                                f"create>approve>capture>cancel, {CONCURRENCY} at a time",
+                                args.flows,
+                                CONCURRENCY,
+                            ),
+                        )
+                    ):
+                        sdk_times, our_times, _ = column(name, count)
+                        flows = name.startswith("create")
+                        # Alternate which goes first, so neither always runs right after the other.
+                        order = ("sdk", "ours") if r % 2 == 0 else ("ours", "sdk")
+                        for side in order:
+                            if side == "sdk":
+                                if flows:
+                                    seconds = sdk.run(
+                                        op="flows",
+                                        count=count,
+                                        concurrency=concurrency,
+                                        prefix=f"sdk-{r}-{index}",
+                                    )
+                                else:
+                                    seconds = sdk.run(
+                                        op="get", count=count, concurrency=concurrency, reference=reference
+                                    )
+                                sdk_times.append(seconds / count)
+                            else:
+                                if flows:
+                                    seconds = await ours.flows(count, concurrency, f"ours-{r}-{index}")
+                                else:
+                                    seconds = await ours.get(count, concurrency, reference)
+                                our_times.append(seconds / count)
+        finally:
+            sdk.close()
+            await asyncio.to_thread(store.close)
+
+    print(f"Ours (transport: {transport_name()}) vs @vippsmobilepay/sdk {version} (node {node_version()}),")
+    print(f"same sandbox over HTTP at {url}; medians of {args.rounds} alternating blocks; goal ours <= 1.00x")
+    print(f"  {'measure':52s} {'ours':>10s} {'SDK':>10s} {'ratio':>7s}")
+    worst = 0.0
+    for name, (sdk_times, our_times, count) in columns.items():
+        s, o = statistics.median(sdk_times), statistics.median(our_times)
+        unit = "flow" if name.startswith("create") else "call"
+        worst = max(worst, o / s)
+        print(
+            f"  {name + f' ({count}/block)':52s} {o * 1e3:7.3f} ms {s * 1e3:7.3f} ms {o / s:5.2f}x per {unit}"
+        )
+    print(f"worst ratio {worst:.2f}x: goal {'met' if worst <= 1.0 else 'MISSED'}")
+
+
+def transport_name() -> str:
+    try:
+        from epay_desktop.api.transport import TRANSPORT_NAME
+    except ImportError:
+        return "httpx's own (httpcore)"
+    return TRANSPORT_NAME
+
+
+def node_version() -> str:
+    return subprocess.run(["node", "--version"], capture_output=True, text=True).stdout.strip()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--calls", type=int, default=400, help="GET calls per block")
+    parser.add_argument(
+        "--flows", type=int, default=120, help="flows per concurrent block (a quarter sequential)"
+    )
+    parser.add_argument("--rounds", type=int, default=5)
+    asyncio.run(run(parser.parse_args()))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,126 @@
+"""The client's own transport (aiohttp behind httpx's API) over real sockets on 127.0.0.1: what each way a
+connection can fail means for a money-moving call. Nothing sent: a plain error, safe to try again.
+Maybe sent (the server read the request, then hung up or never answered): outcome unknown."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import httpx
+import pytest
+
+from epay_desktop.api import (
+    Credentials,
+    Environment,
+    EPaymentClient,
+    NetworkError,
+    OutcomeUnknownError,
+    RetryPolicy,
+)
+from epay_desktop.api.aiohttp_transport import SortedErrorsTransport
+from epay_desktop.api.transport import DeferredTransport
+
+pytestmark = pytest.mark.anyio
+
+CREDENTIALS = Credentials("demo-client", "demo-secret", "demo-subscription-key", "123456")
+TOKEN = json.dumps({"access_token": "token-1", "expires_in": "3600", "token_type": "Bearer"}).encode()
+
+
+@asynccontextmanager
+async def raw_server(on_request: str) -> AsyncIterator[tuple[str, list[bytes]]]:
+    """A server that answers access-token requests properly and every other request by ``on_request``:
+    "hang-up" (read it, close without a word) or "silence" (read it, never answer)."""
+    seen: list[bytes] = []
+    writers: list[asyncio.StreamWriter] = []
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writers.append(writer)
+        while True:
+            head = await reader.readuntil(b"\r\n\r\n")
+            length = 0
+            for line in head.split(b"\r\n"):
+                if line.lower().startswith(b"content-length:"):
+                    length = int(line.split(b":", 1)[1])
+            await reader.readexactly(length)
+            seen.append(head.split(b"\r\n", 1)[0])
+            if b"/accesstoken/get" in head.split(b"\r\n", 1)[0]:
+                writer.write(
+                    b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                    + f"Content-Length: {len(TOKEN)}\r\n\r\n".encode()
+                    + TOKEN
+                )
+                await writer.drain()
+                continue
+            if on_request == "hang-up":
+                writer.close()
+                return
+            await asyncio.sleep(3600)
+
+    async def guarded(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            await handle(reader, writer)
+        except (asyncio.IncompleteReadError, ConnectionError, asyncio.CancelledError):
+            writer.close()
+
+    server = await asyncio.start_server(guarded, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        yield f"http://127.0.0.1:{port}", seen
+    finally:
+        for writer in writers:
+            writer.close()
+        server.close()
+        await server.wait_closed()
+
+
+def client_for(url: str) -> EPaymentClient:
+    return EPaymentClient(
+        Environment.sandbox(url),
+        CREDENTIALS,
+        retry=RetryPolicy.none(),
+        timeout=httpx.Timeout(0.5, connect=0.5),
+    )
+
+
+async def test_the_client_sends_through_the_sorted_errors_transport_with_its_tls_context() -> None:
+    async with raw_server("hang-up") as (url, _seen), client_for(url) as client:
+        transport = client.session._http._transport  # type: ignore[attr-defined]
+        assert isinstance(transport, DeferredTransport)
+        assert transport.inner is None  # nothing sent yet: aiohttp not needed yet
+        assert transport.ssl_context is client.session.ssl_context
+        await client.fetch_token()
+        assert isinstance(transport.inner, SortedErrorsTransport)
+        assert transport.inner.ssl_context is client.session.ssl_context
+
+
+async def test_a_refused_connection_is_not_sent() -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]  # closed again: nobody listens there
+    async with client_for(f"http://127.0.0.1:{port}") as client:
+        with pytest.raises(NetworkError, match="could not be reached"):
+            await client.cancel("order-12345678", idempotency_key="key-refused")
+
+
+async def test_a_server_that_hangs_up_after_reading_a_cancel_leaves_its_outcome_unknown() -> None:
+    async with raw_server("hang-up") as (url, seen), client_for(url) as client:
+        with pytest.raises(OutcomeUnknownError):
+            await client.cancel("order-12345678", idempotency_key="key-hang-up")
+    assert any(b"/cancel" in line for line in seen)
+
+
+async def test_a_cancel_without_an_answer_in_time_leaves_its_outcome_unknown() -> None:
+    async with raw_server("silence") as (url, seen), client_for(url) as client:
+        with pytest.raises(OutcomeUnknownError):
+            await client.cancel("order-12345678", idempotency_key="key-silence")
+    assert any(b"/cancel" in line for line in seen)
+
+
+async def test_a_read_that_fails_after_the_request_left_is_a_network_error() -> None:
+    async with raw_server("hang-up") as (url, _seen), client_for(url) as client:
+        with pytest.raises(NetworkError):
+            await client.get_payment("order-12345678")
