@@ -31,6 +31,7 @@ An ``ApiError`` carries what the API said (``status``, ``title``, ``detail``, ``
 from __future__ import annotations
 
 from epay_desktop.api.advice import advice_for
+from epay_desktop.i18n import _, ngettext
 
 __all__ = [
     "ApiError",
@@ -109,15 +110,32 @@ class OutcomeUnknownError(EPaymentError):
         self.idempotency_key = idempotency_key
         self.last_error = last_error
         self.attempts = attempts
-        last = _one_line(str(last_error)) if last_error else "none"
+        last = _one_line(str(last_error)) if last_error else _("none")
         if isinstance(last_error, MalformedResponseError):
             # A success status with a body we cannot read: the effect may well have happened.
-            what = f"the success answer could not be read after {attempts} attempt(s) ({last})"
+            message = ngettext(
+                "The {operation} of {reference} may or may not have happened: the success answer could not "
+                "be read after {n} attempt ({last}). Check the payment and its event log; retrying with "
+                "idempotency key {key} is safe.",
+                "The {operation} of {reference} may or may not have happened: the success answer could not "
+                "be read after {n} attempts ({last}). Check the payment and its event log; retrying with "
+                "idempotency key {key} is safe.",
+                attempts,
+            )
         else:
-            what = f"no answer after {attempts} attempt(s) (last: {last})"
+            message = ngettext(
+                "The {operation} of {reference} may or may not have happened: no answer after {n} attempt "
+                "(last: {last}). Check the payment and its event log; retrying with idempotency key {key} "
+                "is safe.",
+                "The {operation} of {reference} may or may not have happened: no answer after {n} attempts "
+                "(last: {last}). Check the payment and its event log; retrying with idempotency key {key} "
+                "is safe.",
+                attempts,
+            )
         super().__init__(
-            f"The {operation} of {reference} may or may not have happened: {what}. Check the payment "
-            f"and its event log; retrying with idempotency key {idempotency_key} is safe."
+            message.format(
+                operation=operation, reference=reference, n=attempts, last=last, key=idempotency_key
+            )
         )
 
 

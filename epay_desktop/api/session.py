@@ -40,6 +40,7 @@ from epay_desktop.api.redact import redact, register_secret
 from epay_desktop.api.retry import RetryPolicy, parse_retry_after
 from epay_desktop.api.token import TokenCache
 from epay_desktop.api.transport import default_transport
+from epay_desktop.i18n import ngettext
 
 __all__ = [
     "DEFAULT_MAX_ANSWER_BYTES",
@@ -248,8 +249,11 @@ class ApiSession(AsyncClosing):
             return error
         assert isinstance(error, httpx.TransportError)
         return NetworkError(
-            f"Could not {call.request.what}: {_describe_transport_error(error)} "
-            f"(after {call.attempts} attempt(s)).",
+            ngettext(
+                "Could not {what}: {error} (after {n} attempt).",
+                "Could not {what}: {error} (after {n} attempts).",
+                call.attempts,
+            ).format(what=call.request.what, error=_describe_transport_error(error), n=call.attempts),
             operation=call.request.operation,
             cause=error,
         )

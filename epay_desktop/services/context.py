@@ -7,10 +7,11 @@ from __future__ import annotations
 import asyncio
 import getpass
 from collections.abc import Callable
+from dataclasses import replace
 from typing import ParamSpec, TypeVar
 
 from epay_desktop.api import EPaymentClient, redact
-from epay_desktop.domain import Money
+from epay_desktop.domain import Money, State, TrackedPayment
 from epay_desktop.i18n import _
 from epay_desktop.services.changes import ChangeFeed
 from epay_desktop.services.errors import ReadOnlyRegisterError
@@ -39,6 +40,18 @@ class DeskContext:
         self.msn = profile.merchant_serial_number
         # Every new snapshot a use case produces is published here too (views subscribe).
         self.changes = ChangeFeed()
+        # References the sandbox says are in 3-D Secure right now (Demo only: the real API never says);
+        # kept by the demo controls, applied to every snapshot read (see ``with_authorizing``).
+        self.authorizing: set[str] = set()
+
+    def with_authorizing(self, tracked: TrackedPayment) -> TrackedPayment:
+        """``tracked`` marked as authorizing while the sandbox said so and it still waits (CREATED)."""
+        if tracked.reference not in self.authorizing:
+            return tracked
+        if tracked.payment is not None and tracked.payment.state is not State.CREATED:
+            self.authorizing.discard(tracked.reference)
+            return tracked
+        return replace(tracked, authorizing=True)
 
     @property
     def read_only(self) -> bool:

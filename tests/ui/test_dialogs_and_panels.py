@@ -199,6 +199,8 @@ def test_other_errors_have_words_too() -> None:
     report = describe_error("cancel:r-1", unknown)
     assert "outcome unknown" in report.title
     assert "Idempotency key: k-1" in report.details
+    # It names the action that refreshes this one payment, with that action's own shortcut (F5 is all).
+    assert "“Refresh this payment” (Shift+F5)" in report.advice
     assert "bug" in describe_error("x", RuntimeError("?")).advice
 
 

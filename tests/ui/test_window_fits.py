@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import QListWidget
+from PySide6.QtWidgets import QLabel, QListWidget
 
 from epay_desktop.app import open_demo
 from epay_desktop.domain import Action, Currency, Money, State, check_action
@@ -56,6 +56,24 @@ def test_money_labels_get_their_size_hint_at_the_smallest_window(
                 if label.isVisible() and label.text() and label.width() < label.sizeHint().width()
             ]
             assert not clipped, clipped
+            # Nor cut in height: the payment with the longest lines (3-D Secure running, a two-line
+            # title) selected, every line of the details gets the height it needs (they scroll).
+            longest = next(t for t in window.model.payments() if t.authorizing)
+            assert window.select_reference(longest.reference)
+            await wait_until(lambda: "3-D Secure" in window.details.action_labels[Action.CANCEL].text())
+            await asyncio.sleep(0.05)
+            assert window.height() <= SMALLEST[1]
+
+            def needed(label: QLabel) -> int:
+                wraps = label.wordWrap()
+                return label.heightForWidth(label.width()) if wraps else label.sizeHint().height()
+
+            squeezed = [
+                (label.text(), label.height(), needed(label))
+                for label in window.details.findChildren(QLabel)
+                if label.isVisible() and label.text() and label.height() < needed(label)
+            ]
+            assert not squeezed, squeezed
             authorized = next(
                 t
                 for t in window.model.payments()

@@ -204,6 +204,80 @@ def test_customer_buttons_change_the_row(
     run(scenario)
 
 
+def test_3_d_secure_in_progress_is_shown_and_cancel_is_not_now(run: Callable[..., Any]) -> None:
+    from epay_desktop.domain import Action
+    from epay_desktop.ui.table.cells import state_text
+
+    async def scenario(h: Harness) -> None:
+        panel = h.window.customer_panel
+        assert panel is not None
+        target = await h.fresh_payment()
+        assert h.window.select_reference(target.reference)
+        await wait_until(panel.buttons["approve"].isEnabled)
+        assert not panel.buttons["finish-authorizing"].isEnabled()  # nothing started yet
+        h.qtbot.mouseClick(panel.buttons["start-authorizing"], Qt.MouseButton.LeftButton)
+
+        def row() -> TrackedPayment | None:
+            return h.window.model.tracked(target.reference)
+
+        await wait_until(lambda: (t := row()) is not None and t.authorizing)
+        tracked = row()
+        assert tracked is not None
+        assert state_text(tracked) == "Authorizing"
+        await wait_until(lambda: not panel.buttons["start-authorizing"].isEnabled())
+        assert "running already" in panel.buttons["start-authorizing"].toolTip()
+        assert panel.buttons["finish-authorizing"].isEnabled()
+        cancel_line = h.window.details.action_labels[Action.CANCEL].text()
+        assert cancel_line.startswith("Not now."), cancel_line
+        assert "3-D Secure" in cancel_line
+        assert not h.window.action("cancel-payment").isEnabled()
+        # A refresh keeps saying so: the sandbox still has the customer in 3-D Secure.
+        await h.window.desk.refresh(target.reference)
+        tracked = row()
+        assert tracked is not None
+        assert tracked.authorizing
+
+        h.qtbot.mouseClick(panel.buttons["finish-authorizing"], Qt.MouseButton.LeftButton)
+        await wait_until(lambda: h.state(target.reference) is State.AUTHORIZED)
+        tracked = row()
+        assert tracked is not None
+        assert not tracked.authorizing
+        assert state_text(tracked) != "Authorizing"
+
+    run(scenario)
+
+
+def test_references_the_api_does_not_know_are_marked_filtered_and_removed(run: Callable[..., Any]) -> None:
+    from epay_desktop.domain import RowMark
+    from epay_desktop.ui.table.cells import state_text
+
+    async def scenario(h: Harness) -> None:
+        desk = h.window.desk
+        assert desk is not None
+        unknown = "never-heard-of-0001"
+        await desk.add_references(unknown)
+        await wait_until(lambda: h.window.model.tracked(unknown) is not None)
+        with pytest.raises(Exception, match="404"):
+            await desk.refresh(unknown)
+        await wait_until(lambda: (t := h.window.model.tracked(unknown)) is not None and t.unknown_to_api)
+        tracked = h.window.model.tracked(unknown)
+        assert tracked is not None
+        assert state_text(tracked) == "Unknown to the API"
+
+        combo = h.window.filter_bar.state_filter
+        combo.setCurrentIndex(combo.findText("Unknown to the API (404)"))
+        assert combo.currentData() == frozenset({RowMark.UNKNOWN_TO_API})
+        assert [t.reference for t in h.window.register_view.shown_rows()] == [unknown]
+
+        assert h.window.select_reference(unknown)
+        h.window.remove_selected()
+        await wait_until(lambda: h.window.model.tracked(unknown) is None)
+        assert h.window.register_view.shown_rows() == []
+        await wait_until(h.window.action("undo-remove").isEnabled)  # and Undo brings it back
+
+    run(scenario)
+
+
 def test_new_demo_payment_button(run: Callable[..., Any]) -> None:
     async def scenario(h: Harness) -> None:
         panel = h.window.customer_panel

@@ -303,8 +303,8 @@ class SettingsDialog(QDialog):
                 "No keyring is available on this computer: client secrets and subscription keys are kept "
                 "for this session only and must be typed again after a restart."
             )
-            problem = self.secrets.problem
-            self.keyring_notice.setText(f"{notice}\n{problem}" if problem else notice)
+            # Said here once for the whole visit; the secrets line and the save message do not repeat it.
+            self.keyring_notice.setText(notice)
             self.keyring_notice.show()
 
     def new_profile(self) -> None:
@@ -330,13 +330,16 @@ class SettingsDialog(QDialog):
         stored = await asyncio.to_thread(self.secrets.get, profile)
         if self.editing != profile:
             return
-        where = "in the keyring" if self.secrets.persistent else "for this session only"
         if stored is not None and stored.complete:
-            text = f"Secrets are stored {where}. Type in a field to replace it."
+            text = (
+                _("Secrets are stored in the keyring. Type in a field to replace one.")
+                if self.secrets.persistent
+                else _("Secrets are stored. Type in a field to replace one.")
+            )
         elif stored is not None:
-            text = f"Only one secret is stored ({where}); type the missing one."
+            text = _("Only one secret is stored; type the missing one.")
         else:
-            text = "No secrets stored yet: type the client secret and the subscription key."
+            text = _("No secrets stored yet: type the client secret and the subscription key.")
         self.secrets_state.setText(text)
 
     async def _secrets_for(self, profile: Profile, previous_name: str | None) -> ProfileSecrets | None:
@@ -379,12 +382,8 @@ class SettingsDialog(QDialog):
         self.profiles_changed.emit()
         self._show_keyring_notice()
         if persistent is False:
-            self.status.show_message(
-                _("Saved {name}. No keyring: the secrets are kept for this session only.").format(
-                    name=profile.name
-                ),
-                Tone.WARNING,
-            )
+            # The keyring notice (shown above) already says where the secrets are kept.
+            self.status.show_message(_("Saved {name}.").format(name=profile.name), Tone.OK)
         elif new_secrets is None or not new_secrets.complete:
             self.status.show_message(
                 _("Saved {name}. Secrets are still missing: type both to connect.").format(name=profile.name),

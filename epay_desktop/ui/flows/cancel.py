@@ -66,7 +66,7 @@ class CancelFlow(QObject):
                 return None
             outcome = cancel_outcome(tracked.payment)
             if outcome is None:
-                reason = check_action(tracked.payment, Action.CANCEL).reason
+                reason = check_action(tracked.payment, Action.CANCEL, authorizing=tracked.authorizing).reason
                 self._status(f"{changed} {reference} cannot be cancelled: {reason}".strip())
                 return None
             if not await self._confirm(tracked, outcome, changed):

@@ -363,6 +363,9 @@ class PaymentsModel(QAbstractTableModel):
         """The business state of ``row`` (None: not fetched yet)."""
         return self._kinds[row]
 
+    def unknown_to_api_at(self, row: int) -> bool:
+        return self._rows[row].unknown_to_api
+
     # --- helpers ------------------------------------------------------------------------------------
     def _display_row(self, t: TrackedPayment) -> tuple[str, ...]:
         loc = self._locale
@@ -410,7 +413,11 @@ _WARNING_ICON: QIcon | None = None
 
 
 def _kind(tracked: TrackedPayment) -> BusinessState | None:
-    return business_state(tracked.payment) if tracked.payment is not None else None
+    return (
+        business_state(tracked.payment, authorizing=tracked.authorizing)
+        if tracked.payment is not None
+        else None
+    )
 
 
 def _haystack(tracked: TrackedPayment) -> str:

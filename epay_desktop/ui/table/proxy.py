@@ -9,7 +9,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QSortFilterProxyModel, Qt
 
-from epay_desktop.domain import BusinessState, State, TrackedPayment
+from epay_desktop.domain import BusinessState, RowMark, State, TrackedPayment
 from epay_desktop.ui.table.cells import STYLE_ROLES, PaymentRoles, _AnyIndex
 from epay_desktop.ui.table.model import PaymentsModel
 
@@ -20,7 +20,7 @@ class PaymentsFilterModel(QSortFilterProxyModel):
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._needle = ""
-        self._states: frozenset[State | BusinessState | None] | None = None
+        self._states: frozenset[State | BusinessState | RowMark | None] | None = None
         self._source: PaymentsModel | None = None
         self.setDynamicSortFilter(True)
 
@@ -50,7 +50,7 @@ class PaymentsFilterModel(QSortFilterProxyModel):
         self._needle = needle
         self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
 
-    def set_states(self, states: Iterable[State | BusinessState | None] | None) -> None:
+    def set_states(self, states: Iterable[State | BusinessState | RowMark | None] | None) -> None:
         """``None`` shows every state; ``None`` inside the set stands for "not fetched yet"."""
         wanted = frozenset(states) if states is not None else None
         if wanted == self._states:
@@ -66,7 +66,12 @@ class PaymentsFilterModel(QSortFilterProxyModel):
         if self._needle and self._needle not in source._haystacks[source_row]:
             return False
         wanted = self._states
-        return wanted is None or source.state_at(source_row) in wanted or source.kind_at(source_row) in wanted
+        return (
+            wanted is None
+            or source.state_at(source_row) in wanted
+            or source.kind_at(source_row) in wanted
+            or (RowMark.UNKNOWN_TO_API in wanted and source.unknown_to_api_at(source_row))
+        )
 
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
         # The source sorts itself in one pass; the proxy keeps source order (its sortColumn stays -1).

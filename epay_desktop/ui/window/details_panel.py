@@ -190,9 +190,11 @@ class DetailsPanel(QWidget):
         self.figures["cancelled"].setText(format_money(agg.cancelled, loc))
         self.figures["reserved"].setText(format_money(parts.reserved, loc))
         for action, label in self.action_labels.items():
-            check = check_action(payment, action)
+            check = check_action(payment, action, authorizing=tracked.authorizing)
             if check.allowed:
                 label.setText(translate(_ACTION_YES[action]).format(amount=format_money(check.amount, loc)))
+            elif check.later:
+                label.setText(_("Not now. {reason}").format(reason=check.reason))
             else:
                 label.setText(_("No. {reason}").format(reason=check.reason))
         from epay_desktop.ui.table.cells import guarantee_text  # loaded once a desk is bound
