@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from epay_desktop.domain.business import BusinessState, business_state
 from epay_desktop.domain.payment import Payment, PaymentEvent, State
 
 STALE_AFTER = timedelta(minutes=5)
@@ -57,6 +58,13 @@ class TrackedPayment:
     def updated_at(self) -> datetime | None:
         """When the payment last changed at the API: its newest event's time."""
         return self.last_event_at or self.created_at
+
+    @property
+    def kind(self) -> BusinessState | None:
+        """The business state people see (``None``: not fetched yet)."""
+        if self.payment is None:
+            return None
+        return business_state(self.payment, authorizing=self.authorizing)
 
     @property
     def unknown_to_api(self) -> bool:

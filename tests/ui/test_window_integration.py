@@ -6,6 +6,7 @@ menu, tab order and accessible names."""
 from __future__ import annotations
 
 import asyncio
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,7 @@ from PySide6.QtGui import QContextMenuEvent, QGuiApplication
 from PySide6.QtWidgets import QAbstractButton, QApplication, QLineEdit, QTableView, QWidget
 
 from epay_desktop.app import Session, open_demo
-from epay_desktop.domain import Currency, Money, State, TrackedPayment
+from epay_desktop.domain import BusinessState, Currency, Money, State, TrackedPayment
 from epay_desktop.ui.window.main_window import MainWindow
 from tests.support.waiting import wait_until
 from tests.ui.dialogs.helpers import unnamed_controls
@@ -274,6 +275,37 @@ def test_references_the_api_does_not_know_are_marked_filtered_and_removed(run: C
         await wait_until(lambda: h.window.model.tracked(unknown) is None)
         assert h.window.register_view.shown_rows() == []
         await wait_until(h.window.action("undo-remove").isEnabled)  # and Undo brings it back
+
+    run(scenario)
+
+
+def test_the_status_bar_counts_follow_the_state_filter_and_the_search(run: Callable[..., Any]) -> None:
+    async def scenario(h: Harness) -> None:
+        w = h.window
+        label = w.counts_label
+        total = w.model.rowCount()
+        await wait_until(lambda: label.text().startswith(f"{total} payments"))
+        kinds = Counter(t.kind for t in w.model.payments())
+        for kind, count in kinds.items():
+            name = "Not fetched" if kind is None else kind.label
+            assert f"{name}: {count}" in label.toolTip()
+
+        combo = w.filter_bar.state_filter
+        combo.setCurrentIndex(combo.findText("Reserved"))
+        reserved = kinds[BusinessState.RESERVED]
+        assert 0 < reserved < total
+        await wait_until(lambda: label.text().startswith(f"{reserved} of {total} shown"))
+        # The states listed are those of the rows shown, not of the whole register.
+        assert label.text() == f"{reserved} of {total} shown · Reserved: {reserved}"
+        assert label.toolTip().splitlines()[1:] == [f"Reserved: {reserved}"]
+
+        # The search narrows further, and the counts follow it.
+        one = next(t for t in w.model.payments() if t.kind is BusinessState.RESERVED)
+        w.filter_bar.search.setText(one.reference)
+        await wait_until(lambda: label.text() == f"1 of {total} shown · Reserved: 1")
+        combo.setCurrentIndex(combo.findText("All states"))
+        w.filter_bar.search.clear()
+        await wait_until(lambda: label.text().startswith(f"{total} payments"))
 
     run(scenario)
 

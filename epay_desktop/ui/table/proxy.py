@@ -4,6 +4,7 @@ precomputed per-row lists directly, and forwards sorting to it (the source sorts
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable
 from typing import Any
 
@@ -60,6 +61,19 @@ class PaymentsFilterModel(QSortFilterProxyModel):
         self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
 
     def filterAcceptsRow(self, source_row: int, source_parent: _AnyIndex) -> bool:
+        return self._accepts(source_row)
+
+    def shown_kind_counts(self) -> Counter[BusinessState | None]:
+        """How many rows of each business state the search and the state filter let through (None: not
+        fetched), read from the source's lists (no index per proxy row)."""
+        source = self._source
+        if source is None:
+            return Counter()
+        if not self._needle and self._states is None:
+            return source.kind_counts()
+        return source.kind_counts(filter(self._accepts, range(source.rowCount())))
+
+    def _accepts(self, source_row: int) -> bool:
         source = self._source
         if source is None:
             return True

@@ -194,7 +194,7 @@ class MainWindow(QMainWindow):
         self.filter_bar.states_changed.connect(view.set_filter_states)
         view.selection_changed.connect(lambda _t: self._selection_changed(moved=True))
         view.current_updated.connect(lambda _t: self._selection_changed())
-        view.counts_changed.connect(self.counts_label.setText)
+        view.counts_changed.connect(self._show_counts)
         view.context_menu_requested.connect(self._open_context_menu)
         # Delete takes the row out of the register (with undo); it never moves money.
         view.delete_requested.connect(self.remove_selected)
@@ -563,6 +563,10 @@ class MainWindow(QMainWindow):
             self.history.append((datetime.now(), text))
             del self.history[:-HISTORY_LENGTH]
         self._status_reference = None
+
+    def _show_counts(self, text: str, tooltip: str) -> None:
+        self.counts_label.setText(text)
+        self.counts_label.setToolTip(tooltip)
 
     def open_history(self) -> None:
         """Recent messages…: the outcomes and errors the status bar showed, newest first."""
