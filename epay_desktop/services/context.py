@@ -12,7 +12,7 @@ from typing import ParamSpec, TypeVar
 
 from epay_desktop.api import EPaymentClient, redact
 from epay_desktop.domain import Money, State, TrackedPayment
-from epay_desktop.i18n import _
+from epay_desktop.i18n import _, ngettext
 from epay_desktop.services.changes import ChangeFeed
 from epay_desktop.services.errors import ReadOnlyRegisterError
 from epay_desktop.services.profiles import Profile
@@ -63,9 +63,10 @@ class DeskContext:
         lost = self.store.register.unreadable_rows
         found = self.store.db.damage
         if lost:
-            found = (
-                f"{found}; {lost} row(s) could not be read" if found else f"{lost} row(s) could not be read"
+            rows = ngettext("{count} row could not be read", "{count} rows could not be read", lost).format(
+                count=lost
             )
+            found = _("{damage}; {rows_lost}").format(damage=found, rows_lost=rows) if found else rows
         return found
 
     @property

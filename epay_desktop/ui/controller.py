@@ -221,9 +221,11 @@ class Controller:
         need the person a non-modal notice with Send again / Abandon / Later (ui/flows/recovery.py)."""
         window.recovery_flow.present(await desk.recover_pending())
         if desk.skipped:
+            from epay_desktop.i18n import _
             from epay_desktop.ui.formatting import skipped_text
 
-            window.show_status("Recovery went on without what cannot be read." + skipped_text(desk.skipped))
+            went_on = _("Recovery went on without what cannot be read.")
+            window.show_status(went_on + skipped_text(desk.skipped))
         await window.show_pending()
 
     # --- switching -------------------------------------------------------------------------------------

@@ -584,7 +584,7 @@ def test_a_register_row_that_cannot_be_read_is_skipped_and_said(run: Callable[..
         assert len(loaded) == rows - 1
         await h.window.load(refresh=False)
         message = h.window.statusBar().currentMessage()
-        assert "1 row(s) could not be read and were skipped" in message
+        assert "1 row could not be read and was skipped" in message
         assert bad in message
 
     run(scenario)
