@@ -68,9 +68,17 @@ class BatchDialog(QDialog):
         self.headline.setWordWrap(True)
         totals = ", ".join(format_money(money, self._loc) for money in plan.totals().values()) or "0"
         headline = (
-            _("<b>Release {totals} to the customers of {count} payments?</b>")
+            ngettext(
+                "<b>Release {totals} to the customer of {count} payment?</b>",
+                "<b>Release {totals} to the customers of {count} payments?</b>",
+                count,
+            )
             if cancel
-            else _("<b>Capture {totals} from {count} payments (each its whole remaining amount)?</b>")
+            else ngettext(
+                "<b>Capture {totals} from {count} payment (its whole remaining amount)?</b>",
+                "<b>Capture {totals} from {count} payments (each its whole remaining amount)?</b>",
+                count,
+            )
         )
         self.headline.setText(headline.format(totals=totals, count=count))
         layout.addWidget(self.headline)
