@@ -15,7 +15,7 @@ import pytest
 import shiboken6
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QContextMenuEvent, QGuiApplication
-from PySide6.QtWidgets import QAbstractButton, QApplication, QLineEdit, QTableView, QWidget
+from PySide6.QtWidgets import QAbstractButton, QApplication, QLineEdit, QListWidget, QTableView, QWidget
 
 from epay_desktop.app import Session, open_demo
 from epay_desktop.domain import BusinessState, Currency, Money, State, TrackedPayment
@@ -306,6 +306,36 @@ def test_the_status_bar_counts_follow_the_state_filter_and_the_search(run: Calla
         combo.setCurrentIndex(combo.findText("All states"))
         w.filter_bar.search.clear()
         await wait_until(lambda: label.text().startswith(f"{total} payments"))
+
+    run(scenario)
+
+
+def test_an_error_about_one_row_leaves_the_status_bar_when_another_is_selected(
+    run: Callable[..., Any],
+) -> None:
+    async def scenario(h: Harness) -> None:
+        w = h.window
+        first, second = (t.reference for t in w.register_view.shown_rows()[:2])
+        assert w.select_reference(first)
+        await h.controls.set_faults(error_rates={"500": 1.0, "503": 0.0, "429": 0.0})
+        try:
+            w.action("refresh-payment").trigger()
+            await wait_until(lambda: "Could not refresh the payment" in w.statusBar().currentMessage())
+        finally:
+            await h.controls.set_faults()
+        assert w.select_reference(second)
+        await wait_until(lambda: w.statusBar().currentMessage() == "")
+        # Still there to read: the status bar's button opens the recent messages.
+        button = w.history_button
+        assert button.isVisible()
+        assert button.defaultAction() is w.action("history")
+        button.click()
+        await wait_until(lambda: w.history_dialog is not None and w.history_dialog.isVisible())
+        dialog = w.history_dialog
+        assert dialog is not None
+        listing = dialog.findChild(QListWidget, "RecentMessagesList")
+        assert "Could not refresh the payment" in listing.item(0).text()
+        dialog.close()
 
     run(scenario)
 

@@ -345,6 +345,7 @@ ACTIONS: tuple[ActionSpec, ...] = (
         N_("Recent messages…"),
         N_("The outcomes and errors the status bar showed, newest first."),
         ("Ctrl+Shift+H",),
+        "history",
         menus=(MenuRule("help", "", -1),),
     ),
     ActionSpec("about", N_("About epay-desktop"), N_("Version and licence."), menus=(MenuRule("help"),)),

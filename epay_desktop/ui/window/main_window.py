@@ -21,7 +21,16 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QLocale, QPoint, QSize, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QResizeEvent
-from PySide6.QtWidgets import QFrame, QLabel, QMainWindow, QScrollArea, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QFrame,
+    QLabel,
+    QMainWindow,
+    QScrollArea,
+    QSplitter,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from epay_desktop.domain import TrackedPayment
 from epay_desktop.i18n import N_, _, ngettext, translate
@@ -179,6 +188,14 @@ class MainWindow(QMainWindow):
         self.refresh_status = RefreshStatus(self.action("stop-refresh"), self)
         self.counts_label = QLabel(self)
         self.counts_label.setAccessibleName(_("Payment counts"))
+        # The status bar shows one line for a while and cuts a long one: this opens what it said.
+        self.history_button = QToolButton(self)
+        self.history_button.setObjectName("HistoryButton")
+        self.history_button.setDefaultAction(self.action("history"))
+        set_qt_enum(self.history_button, "toolButtonStyle", "ToolButtonIconOnly")
+        self.history_button.setAutoRaise(True)
+        self.history_button.setAccessibleName(_("Recent messages"))
+        self.statusBar().addPermanentWidget(self.history_button)
         self.statusBar().addPermanentWidget(self.refresh_status)
         self.statusBar().addPermanentWidget(self.counts_label)
         self._selected_refresh = QTimer(self, singleShot=True, interval=300)
@@ -596,7 +613,7 @@ class MainWindow(QMainWindow):
         if name == "refresh-one":
             from epay_desktop.ui.errors import redact
 
-            self.show_status(redact(f"Could not refresh the payment: {error}"))
+            self.show_status(redact(_("Could not refresh the payment: {error}").format(error=error)))
             # Said about the payment selected then: cleared when the person moves to another one.
             self._status_reference = self.selected_reference()
             return
