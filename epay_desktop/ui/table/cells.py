@@ -155,8 +155,10 @@ def guarantee_text(payment: Payment | None, now: datetime, locale: QLocale | Non
     or has ended ("" when the API gave no date)."""
     if payment is None or payment.capture_guaranteed_until is None:
         return ""
-    when = format_datetime(payment.capture_guaranteed_until, locale, seconds=False)
     status = capture_guarantee(payment, now)
+    if status is Guarantee.NONE:
+        return ""  # nothing left to capture
+    when = format_datetime(payment.capture_guaranteed_until, locale, seconds=False)
     if status is Guarantee.ENDED:
         return _(
             "Capture guarantee ended {when}: a capture may now fail. Capture at once, or cancel."
