@@ -68,9 +68,7 @@ class RegisterView(QStackedWidget):
         self._text = ""
         self._states: Any = None
         self._counts_timer = QTimer(self, singleShot=True, interval=0)
-        self._counts_timer.timeout.connect(
-            lambda: self.counts_changed.emit(self.counts_text(), self.counts_tooltip())
-        )
+        self._counts_timer.timeout.connect(lambda: self.counts_changed.emit(*self.counts_text()))
 
     # --- what is shown ----------------------------------------------------------------------------------
     def show_placeholder(self, text: str) -> None:
@@ -216,28 +214,21 @@ class RegisterView(QStackedWidget):
         if proxy.rowCount():
             table.selectRow(0)
 
-    def counts_text(self) -> str:
-        """What the status bar says of the list: "43 payments" or "12 of 43 shown", then the business
-        states of the rows shown, most first (at most ``COUNTED_STATES`` of them; the tooltip has all)."""
+    def counts_text(self) -> tuple[str, str]:
+        """What the status bar says of the list, and its tooltip: "43 payments" or "12 of 43 shown",
+        then the business states of the rows shown, most first (the line names ``COUNTED_STATES`` of
+        them, the tooltip all, one a line)."""
         if self.model is None or self.proxy is None:
-            return ""
+            return "", ""
         total, shown = self.model.rowCount(), self.proxy.rowCount()
         if total and not shown:
-            return _("{total} in the register · nothing matches the search or the state filter").format(
-                total=total
-            )
+            nothing = _("{total} in the register · nothing matches the search or the state filter")
+            return nothing.format(total=total), ""
         states = self._state_counts()
         parts = [self._shown_text(total, shown), *states[:COUNTED_STATES]]
         if len(states) > COUNTED_STATES:
             parts.append("…")
-        return " · ".join(parts)
-
-    def counts_tooltip(self) -> str:
-        """The list's counts in full: what is shown, then one line per business state of the rows shown."""
-        if self.model is None or self.proxy is None:
-            return ""
-        total, shown = self.model.rowCount(), self.proxy.rowCount()
-        return "\n".join([self._shown_text(total, shown), *self._state_counts()])
+        return " · ".join(parts), "\n".join([self._shown_text(total, shown), *states])
 
     @staticmethod
     def _shown_text(total: int, shown: int) -> str:
