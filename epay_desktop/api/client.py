@@ -44,6 +44,7 @@ from epay_desktop.api.session import (
     unknown_after_success,
 )
 from epay_desktop.domain import Money, Payment, PaymentEvent
+from epay_desktop.i18n import _
 
 __all__ = [
     "DEFAULT_TIMEOUT",
@@ -200,8 +201,9 @@ class EPaymentClient(AsyncClosing):
         environment = self.session.environment
         if not environment.allows_force_approve:
             raise NotAllowedError(
-                f"Force approve exists only in the test environment and the sandbox, not in "
-                f"{environment.label}."
+                _(
+                    "Force approve exists only in the test environment and the sandbox, not in {environment}."
+                ).format(environment=environment.label)
             )
         check_reference(reference)
         body: dict[str, Any] = {"customer": {"phoneNumber": phone_number}} if phone_number else {}

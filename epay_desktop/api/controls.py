@@ -14,6 +14,7 @@ from epay_desktop.api.lifecycle import AsyncClosing
 from epay_desktop.api.parse import load_json, parse_payment, parse_problem
 from epay_desktop.api.session import DEFAULT_TIMEOUT
 from epay_desktop.domain import Payment
+from epay_desktop.i18n import _
 
 __all__ = ["CUSTOMER_ACTIONS", "CustomerAnswer", "SandboxControls"]
 
@@ -51,7 +52,9 @@ class SandboxControls(AsyncClosing):
             response = await self._http.request(method, path, json=body, params=params, headers=headers)
         except httpx.TransportError as exc:
             raise NetworkError(
-                f"The sandbox at {self.base_url} could not be reached ({type(exc).__name__}).",
+                _("The sandbox at {url} could not be reached ({reason}).").format(
+                    url=self.base_url, reason=type(exc).__name__
+                ),
                 operation=f"sandbox {path}",
                 cause=exc,
             ) from exc

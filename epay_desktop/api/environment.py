@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from typing import ClassVar, Literal
 from urllib.parse import urlsplit
 
+from epay_desktop.i18n import N_, _, translate
+
 EnvironmentKind = Literal["test", "production", "sandbox"]
 
 TEST_BASE_URL = "https://apitest.vipps.no"
@@ -14,21 +16,35 @@ PRODUCTION_BASE_URL = "https://api.vipps.no"
 SANDBOX_BASE_URL = "http://sandbox.epay.local"
 
 MSN_PATTERN = re.compile(r"^[0-9]{4,10}$")  # ePayment 1.8.1 MSN
+# The credentials' fields as a person names them.
+_FIELDS = {
+    "client_id": N_("client id"),
+    "client_secret": N_("client secret"),
+    "subscription_key": N_("subscription key"),
+}
 
 
 def check_base_url(url: str) -> None:
     """Raise ``ValueError`` saying what is wrong with ``url`` as an API base URL (scheme, host, port)."""
     if not url.startswith(("http://", "https://")):
-        raise ValueError(f"the base URL must start with http:// or https://, got {url!r}")
+        raise ValueError(
+            _("the base URL must start with http:// or https://, got {url}").format(url=repr(url))
+        )
     try:
         parts = urlsplit(url)
         port = parts.port
     except ValueError as error:  # "http://[::1" (an unclosed IPv6 address), a port that is no number
-        raise ValueError(f"the base URL {url!r} is not a valid URL ({error})") from None
+        raise ValueError(
+            _("the base URL {url} is not a valid URL ({reason})").format(url=repr(url), reason=error)
+        ) from None
     if not parts.hostname:
-        raise ValueError(f"the base URL {url!r} has no host name")
+        raise ValueError(_("the base URL {url} has no host name").format(url=repr(url)))
     if port is not None and not 1 <= port <= 65535:
-        raise ValueError(f"the base URL {url!r} has port {port}; a port is a number from 1 to 65535")
+        raise ValueError(
+            _("the base URL {url} has port {port}; a port is a number from 1 to 65535").format(
+                url=repr(url), port=port
+            )
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,7 +64,7 @@ class Environment:
             raise ValueError(f"unknown environment kind {self.kind!r}")
         check_base_url(self.base_url)
         if self.kind != "sandbox" and not self.base_url.startswith("https://"):
-            raise ValueError("the Test and Production environments are only reached over https://")
+            raise ValueError(_("the Test and Production environments are only reached over https://"))
 
     @classmethod
     def sandbox(cls, base_url: str = SANDBOX_BASE_URL) -> Environment:
@@ -99,12 +115,16 @@ class Credentials:
             bad = next((i for i, char in enumerate(stripped) if not " " <= char <= "~"), None)
             if bad is not None:
                 raise ValueError(
-                    f"the {name.replace('_', ' ')} has a line break, control or non-ASCII character "
-                    f"(character {bad + 1} of {len(stripped)}); copy it again from the merchant portal"
+                    _(
+                        "the {field} has a line break, control or non-ASCII character (character "
+                        "{position} of {length}); copy it again from the merchant portal"
+                    ).format(field=translate(_FIELDS[name]), position=bad + 1, length=len(stripped))
                 )
         if not MSN_PATTERN.fullmatch(self.merchant_serial_number):
             raise ValueError(
-                f"a merchant serial number is 4 to 10 digits, got {self.merchant_serial_number!r}"
+                _("a merchant serial number is 4 to 10 digits, got {msn}").format(
+                    msn=repr(self.merchant_serial_number)
+                )
             )
 
     def __repr__(self) -> str:

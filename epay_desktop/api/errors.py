@@ -31,7 +31,7 @@ An ``ApiError`` carries what the API said (``status``, ``title``, ``detail``, ``
 from __future__ import annotations
 
 from epay_desktop.api.advice import advice_for
-from epay_desktop.i18n import _, ngettext
+from epay_desktop.i18n import N_, _, ngettext, translate
 
 __all__ = [
     "ApiError",
@@ -47,6 +47,8 @@ __all__ = [
     "OutcomeUnknownError",
     "RateLimitedError",
     "RefusedError",
+    "call_words",
+    "could_not",
 ]
 
 
@@ -113,28 +115,25 @@ class OutcomeUnknownError(EPaymentError):
         last = _one_line(str(last_error)) if last_error else _("none")
         if isinstance(last_error, MalformedResponseError):
             # A success status with a body we cannot read: the effect may well have happened.
-            message = ngettext(
-                "The {operation} of {reference} may or may not have happened: the success answer could not "
-                "be read after {n} attempt ({last}). Check the payment and its event log; retrying with "
-                "idempotency key {key} is safe.",
-                "The {operation} of {reference} may or may not have happened: the success answer could not "
-                "be read after {n} attempts ({last}). Check the payment and its event log; retrying with "
-                "idempotency key {key} is safe.",
+            what = ngettext(
+                "the success answer could not be read after {count} attempt ({last})",
+                "the success answer could not be read after {count} attempts ({last})",
                 attempts,
             )
         else:
-            message = ngettext(
-                "The {operation} of {reference} may or may not have happened: no answer after {n} attempt "
-                "(last: {last}). Check the payment and its event log; retrying with idempotency key {key} "
-                "is safe.",
-                "The {operation} of {reference} may or may not have happened: no answer after {n} attempts "
-                "(last: {last}). Check the payment and its event log; retrying with idempotency key {key} "
-                "is safe.",
+            what = ngettext(
+                "no answer after {count} attempt (last: {last})",
+                "no answer after {count} attempts (last: {last})",
                 attempts,
             )
         super().__init__(
-            message.format(
-                operation=operation, reference=reference, n=attempts, last=last, key=idempotency_key
+            _(
+                "{call} may or may not have happened: {what}. Check the payment and its event log; "
+                "retrying with idempotency key {key} is safe."
+            ).format(
+                call=call_words(operation, reference),
+                what=what.format(count=attempts, last=last),
+                key=idempotency_key,
             )
         )
 
@@ -165,13 +164,21 @@ class ApiError(RefusedError):
 
     def summary(self) -> str:
         """One line for people: what happened, the code, what to do next, and the trace id."""
-        code = f", code {self.error_code}" if self.error_code else ""
-        text = f"{self.title} (HTTP {self.status}{code})"
+        if self.error_code:
+            status = _("HTTP {status}, code {code}").format(status=self.status, code=self.error_code)
+        else:
+            status = _("HTTP {status}").format(status=self.status)
+        # The API's own title and detail stay as the API wrote them; the advice is ours.
         if self.detail and self.detail != self.title:
-            text += f": {self.detail}"
-        text += f" — {self.advice}"
+            text = _("{title} ({status}): {detail} — {advice}").format(
+                title=self.title, status=status, detail=self.detail, advice=self.advice
+            )
+        else:
+            text = _("{title} ({status}) — {advice}").format(
+                title=self.title, status=status, advice=self.advice
+            )
         if self.trace_id:
-            text += f" [traceId {self.trace_id}]"
+            text = _("{summary} [traceId {trace_id}]").format(summary=text, trace_id=self.trace_id)
         return _one_line(text)
 
     def __str__(self) -> str:
@@ -215,6 +222,57 @@ class RateLimitedError(ApiError):
             instance=instance,
             body_excerpt=body_excerpt,
         )
+
+
+# What each call of the client does, as the subject of a sentence ("The capture of ABC-123 may or may
+# not have happened"), keyed by ``ApiRequest.operation``.
+_CALLS = {
+    "cancel": N_("The cancel of {reference}"),
+    "capture": N_("The capture of {reference}"),
+    "refund": N_("The refund of {reference}"),
+    "create": N_("Creating payment {reference}"),
+    "get payment": N_("Reading payment {reference}"),
+    "get event log": N_("Reading the event log of {reference}"),
+    "force approve": N_("Force approving {reference}"),
+    "get access token": N_("Getting an access token"),
+    "register webhook": N_("Registering the webhook"),
+    "list webhooks": N_("Listing the webhooks"),
+    "delete webhook": N_("Deleting the webhook"),
+}
+
+
+# The same calls as what could not be done ("Could not get payment ABC-123: ..."), an infinitive phrase.
+_DOING = {
+    "cancel": N_("cancel {reference}"),
+    "capture": N_("capture {reference}"),
+    "refund": N_("refund {reference}"),
+    "create": N_("create payment {reference}"),
+    "get payment": N_("get payment {reference}"),
+    "get event log": N_("get the event log of {reference}"),
+    "force approve": N_("force approve {reference}"),
+    "get access token": N_("get an access token"),
+    "register webhook": N_("register the webhook"),
+    "list webhooks": N_("list the webhooks"),
+    "delete webhook": N_("delete the webhook"),
+}
+
+
+def could_not(operation: str, reference: str = "") -> str:
+    """What a call could not do, in the language in use (the operation's own name for one this table
+    does not know)."""
+    marked = _DOING.get(operation)
+    if marked is None:
+        return f"{operation} {reference}".strip()
+    return translate(marked).format(reference=reference)
+
+
+def call_words(operation: str, reference: str = "") -> str:
+    """A call of the client in words, in the language in use (the operation's own name for one this
+    table does not know)."""
+    marked = _CALLS.get(operation)
+    if marked is None:
+        return f"{operation} {reference}".strip()
+    return translate(marked).format(reference=reference)
 
 
 def _one_line(text: str) -> str:

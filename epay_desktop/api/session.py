@@ -33,6 +33,8 @@ from epay_desktop.api.errors import (
     MalformedResponseError,
     NetworkError,
     OutcomeUnknownError,
+    call_words,
+    could_not,
 )
 from epay_desktop.api.lifecycle import AsyncClosing
 from epay_desktop.api.parse import TokenInfo, load_json, parse_problem, parse_token
@@ -40,7 +42,7 @@ from epay_desktop.api.redact import redact, register_secret
 from epay_desktop.api.retry import RetryPolicy, parse_retry_after
 from epay_desktop.api.token import TokenCache
 from epay_desktop.api.transport import default_transport
-from epay_desktop.i18n import ngettext
+from epay_desktop.i18n import _, ngettext
 
 __all__ = [
     "DEFAULT_MAX_ANSWER_BYTES",
@@ -261,10 +263,14 @@ class ApiSession(AsyncClosing):
         assert isinstance(error, httpx.TransportError)
         return NetworkError(
             ngettext(
-                "Could not {what}: {error} (after {n} attempt).",
-                "Could not {what}: {error} (after {n} attempts).",
+                "Could not {doing}: {reason} (after {count} attempt).",
+                "Could not {doing}: {reason} (after {count} attempts).",
                 call.attempts,
-            ).format(what=call.request.what, error=_describe_transport_error(error), n=call.attempts),
+            ).format(
+                doing=could_not(call.request.operation, call.request.reference),
+                reason=_describe_transport_error(error),
+                count=call.attempts,
+            ),
             operation=call.request.operation,
             cause=error,
         )
@@ -278,7 +284,11 @@ class ApiSession(AsyncClosing):
         except AnswerTooLargeError as exc:
             # It reached the server (which answered): unreadable, and the same again if repeated.
             log.info("%s %s: %s", request.method, request.path, exc)
-            unreadable = MalformedResponseError(f"The answer to the {request.what} was refused: {exc}.")
+            unreadable = MalformedResponseError(
+                _("The answer was refused ({call}): {reason}.").format(
+                    call=call_words(request.operation, request.reference), reason=exc
+                )
+            )
             return _Attempt(error=unreadable, reached=True, retryable=False)
         except httpx.TransportError as exc:
             reached = not isinstance(exc, _NOT_SENT)
@@ -356,7 +366,9 @@ class ApiSession(AsyncClosing):
                     await response.aclose()
         except TimeoutError:
             raise RequestDeadlineError(
-                f"the server did not answer in time (no whole answer within {self.request_deadline:g} s)",
+                _("the server did not answer in time (no whole answer within {seconds} s)").format(
+                    seconds=f"{self.request_deadline:g}"
+                ),
                 request=built,
             ) from None
         # The body as read (already decompressed): no Content-Encoding left to undo.
@@ -377,13 +389,19 @@ class ApiSession(AsyncClosing):
         limit = self.max_answer_bytes
         declared = response.headers.get("Content-Length", "")
         if declared.isdigit() and int(declared) > limit and not response.headers.get("Content-Encoding"):
-            raise AnswerTooLargeError(f"the answer is larger than {limit} bytes ({declared} declared)")
+            raise AnswerTooLargeError(
+                _("the answer is larger than {limit} bytes ({declared} declared)").format(
+                    limit=limit, declared=declared
+                )
+            )
         chunks: list[bytes] = []
         size = 0
         async for chunk in response.aiter_bytes():
             size += len(chunk)
             if size > limit:
-                raise AnswerTooLargeError(f"the answer is larger than {limit} bytes once decompressed")
+                raise AnswerTooLargeError(
+                    _("the answer is larger than {limit} bytes once decompressed").format(limit=limit)
+                )
             chunks.append(chunk)
         return b"".join(chunks)
 
@@ -432,25 +450,25 @@ def _describe_transport_error(exc: httpx.TransportError) -> str:
     tls = _tls_failure(exc)
     if tls is not None or "CERTIFICATE_VERIFY_FAILED" in str(exc):
         if isinstance(tls, ssl.SSLCertVerificationError) or "CERTIFICATE_VERIFY_FAILED" in str(exc):
-            why = getattr(tls, "verify_message", "") or "not trusted"
-            return (
-                f"the secure (TLS) connection was refused: the server's certificate could not be verified "
-                f"({why}). Nothing was sent. Check the address, this computer's date and time, or a proxy "
+            why = getattr(tls, "verify_message", "") or _("not trusted")
+            return _(
+                "the secure (TLS) connection was refused: the server's certificate could not be verified "
+                "({why}). Nothing was sent. Check the address, this computer's date and time, or a proxy "
                 "that intercepts HTTPS"
-            )
-        return (
-            f"the secure (TLS) connection failed ({redact(str(tls)) or type(tls).__name__}); the server's "
-            "certificate or TLS setup was not accepted. Nothing was sent"
-        )
+            ).format(why=why)
+        return _(
+            "the secure (TLS) connection failed ({reason}); the server's certificate or TLS setup was not "
+            "accepted. Nothing was sent"
+        ).format(reason=redact(str(tls)) or type(tls).__name__)
     if isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout):
-        return "the server could not be reached"
+        return _("the server could not be reached")
     if isinstance(exc, httpx.TimeoutException):
-        return "the server did not answer in time"
+        return _("the server did not answer in time")
     if isinstance(exc, httpx.LocalProtocolError):
         # Its text quotes the offending header value, which may be a secret: never shown (finding 3).
-        return (
+        return _(
             "the request could not be sent: a header value is not allowed (check the credentials for "
             "line breaks or unusual characters)"
         )
     text = redact(str(exc)) or type(exc).__name__
-    return f"the connection failed ({text})"
+    return _("the connection failed ({reason})").format(reason=text)

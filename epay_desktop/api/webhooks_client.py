@@ -18,6 +18,7 @@ from epay_desktop.api.errors import InvalidInputError, MalformedResponseError
 from epay_desktop.api.redact import register_secret
 from epay_desktop.api.retry import RetryPolicy
 from epay_desktop.api.session import ApiRequest, ApiSession, read_json
+from epay_desktop.i18n import _
 
 PATH = "/webhooks/v1/webhooks"
 EPAYMENT_EVENTS: tuple[str, ...] = tuple(
@@ -93,9 +94,11 @@ class WebhooksClient:
         self, url: str, events: tuple[str, ...] | list[str] = EPAYMENT_EVENTS
     ) -> RegisteredWebhook:
         if not url.startswith(("https://", "http://")):
-            raise InvalidInputError(f"the webhook URL must be an absolute https:// URL, got {url!r}")
+            raise InvalidInputError(
+                _("the webhook URL must be an absolute https:// URL, got {url}").format(url=repr(url))
+            )
         if not events:
-            raise InvalidInputError("name at least one event type")
+            raise InvalidInputError(_("name at least one event type"))
         response = await self.session.send(
             ApiRequest.build(
                 "POST",
@@ -131,7 +134,7 @@ class WebhooksClient:
 
     async def delete(self, registration_id: str) -> None:
         if not registration_id or "/" in registration_id:
-            raise InvalidInputError(f"not a webhook id: {registration_id!r}")
+            raise InvalidInputError(_("not a webhook id: {id}").format(id=repr(registration_id)))
         await self.session.send(
             ApiRequest.build("DELETE", f"{PATH}/{registration_id}", operation="delete webhook")
         )

@@ -31,7 +31,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from epay_desktop import APP_NAME, __version__
+from epay_desktop import APP_NAME, __version__, i18n
+from epay_desktop.i18n import _
 from epay_desktop.ui.startup import first_window
 
 if TYPE_CHECKING:
@@ -40,20 +41,33 @@ if TYPE_CHECKING:
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog=APP_NAME, description="Vipps MobilePay ePayment back-office")
+    arguments = sys.argv[1:] if argv is None else list(argv)
+    if "-h" in arguments or "--help" in arguments:
+        # Only for the help: the window chooses its language later (Settings count too), and loading
+        # a catalog here for every start would cost the first paint.
+        from epay_desktop.paths import resource
+
+        i18n.set_language(i18n.requested_in(arguments), resource("translations"), i18n.system_languages())
+    parser = argparse.ArgumentParser(prog=APP_NAME, description=_("Vipps MobilePay ePayment back-office"))
     parser.add_argument("--version", action="version", version=f"{APP_NAME} {__version__}")
-    parser.add_argument("--profile", metavar="NAME", help="open this profile (default: the last used)")
-    parser.add_argument("--dark", action="store_true", help="use a dark palette")
+    parser.add_argument("--profile", metavar="NAME", help=_("open this profile (default: the last used)"))
+    parser.add_argument("--dark", action="store_true", help=_("use a dark palette"))
     parser.add_argument(
         "--lang",
         metavar="CODE",
-        help="language: en, nb, da, fi (x-pseudo: every text longer and accented, to find clipped or "
-        "untranslated text); default: the one chosen in Settings, else the system's",
+        help=_(
+            "language: en, nb, da, fi (x-pseudo: every text longer and accented, to find clipped or "
+            "untranslated text); default: the one chosen in Settings, else the system's"
+        ),
     )
-    parser.add_argument("--smoke", action="store_true", help="start, show the window, and quit (for checks)")
-    parser.add_argument("--screenshot", metavar="FILE", type=Path, help="render the window to a PNG and quit")
-    parser.add_argument("--select", metavar="REFERENCE", help="with --screenshot: select this payment")
-    parser.add_argument("--size", metavar="WxH", default="1280x760", help="with --screenshot: window size")
+    parser.add_argument(
+        "--smoke", action="store_true", help=_("start, show the window, and quit (for checks)")
+    )
+    parser.add_argument(
+        "--screenshot", metavar="FILE", type=Path, help=_("render the window to a PNG and quit")
+    )
+    parser.add_argument("--select", metavar="REFERENCE", help=_("with --screenshot: select this payment"))
+    parser.add_argument("--size", metavar="WxH", default="1280x760", help=_("with --screenshot: window size"))
     # benchmarks/startup.py: print "painted" at the first paint and "listed N" once the register's rows
     # are painted, then quit.
     parser.add_argument("--startup-marks", action="store_true", help=argparse.SUPPRESS)
@@ -98,7 +112,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     language = args.lang or (None if throwaway else _saved_language())
     size = None
     if args.screenshot:
-        width, _, height = str(args.size).partition("x")
+        width, _by, height = str(args.size).partition("x")
         size = (int(width), int(height))
     # The real window paints first; everything heavy is imported after this line.
     app, window = first_window(

@@ -49,6 +49,7 @@ async def open_demo(register: Path, *, state_file: Path | None = None, read_only
 
     from epay_desktop.api import SandboxControls
     from epay_desktop.app.live import demo_webhooks
+    from epay_desktop.i18n import _
     from epay_desktop.sandbox import SandboxConfig, create_app
     from epay_desktop.sandbox.persistence import StateFileError
     from epay_desktop.services import DEMO_PROFILE, DEMO_SECRETS, DemoControls, ProfileError, client_for
@@ -56,7 +57,7 @@ async def open_demo(register: Path, *, state_file: Path | None = None, read_only
     try:
         sandbox = create_app(SandboxConfig(data="demo", state_file=state_file))
     except StateFileError as error:
-        raise ProfileError(f"The Demo sandbox cannot start: {error}") from None
+        raise ProfileError(_("The Demo sandbox cannot start: {reason}").format(reason=error)) from None
     stack = contextlib.AsyncExitStack()
     try:
         transport = httpx.ASGITransport(app=sandbox)

@@ -256,8 +256,9 @@ async def _send(
         raise refusal(error, journal) from None
     except RepeatNotConfirmedError as error:
         raise JournalRefusalError(
-            f"{error} If it is, run the same command with --again.\n(check it with: epay events "
-            f"{error.previous.reference})"
+            _("{question} If it is, run the same command with --again.\n(check it with: {command})").format(
+                question=error, command=f"epay events {error.previous.reference}"
+            )
         ) from None
     except ApiError as error:
         if retry_with_same_key(error.error_code, error.status):

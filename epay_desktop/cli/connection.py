@@ -44,7 +44,7 @@ def in_process_sandbox() -> httpx.AsyncBaseTransport:
     try:
         return httpx.ASGITransport(app=create_app(config))
     except StateFileError as error:
-        raise ConfigError(f"the built-in sandbox cannot start: {error}") from None
+        raise ConfigError(_("the built-in sandbox cannot start: {reason}").format(reason=error)) from None
 
 
 def connect(args: argparse.Namespace, environ: dict[str, str] | os._Environ[str]) -> Connection:

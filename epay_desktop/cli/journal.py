@@ -23,6 +23,7 @@ from pathlib import Path
 
 from epay_desktop.api import EPaymentClient
 from epay_desktop.domain import Money, MoneyError
+from epay_desktop.i18n import _, ngettext
 from epay_desktop.services import (
     RESEND_WINDOW,
     AlreadyPendingError,
@@ -64,16 +65,20 @@ def journal_profile(env: str, base_url: str | None) -> str:
 
 def _environment_options(profile: str) -> list[str]:
     """The command-line options that select ``profile``'s environment (the inverse of journal_profile)."""
-    env, _, base_url = profile.removeprefix(PROFILE_PREFIX).partition(" ")
+    env, _space, base_url = profile.removeprefix(PROFILE_PREFIX).partition(" ")
     options = [] if env == "sandbox" else ["--env", env]
     return options + (["--base-url", base_url] if base_url else [])
 
 
 def _environment_name(profile: str) -> str:
-    env, _, base_url = profile.removeprefix(PROFILE_PREFIX).partition(" ")
+    env, _space, base_url = profile.removeprefix(PROFILE_PREFIX).partition(" ")
     if env == "sandbox":
-        return f"the sandbox at {base_url}" if base_url else "the built-in sandbox"
-    return {"test": "Test", "production": "Production (real money)"}.get(env, profile)
+        return _("the sandbox at {url}").format(url=base_url) if base_url else _("the built-in sandbox")
+    if env == "test":
+        return _("Test")
+    if env == "production":
+        return _("Production (real money)")
+    return profile
 
 
 def _finish_command(intent: Intent, msn: str) -> str:
@@ -123,9 +128,11 @@ async def open_journal(args: argparse.Namespace, client: EPaymentClient) -> Stan
         )
     except RegisterError as error:
         raise JournalRefusalError(
-            f"The command line's journal {path} cannot be used: {error.__cause__ or error}. Nothing was "
-            "sent. Move it aside (keep it: it may hold operations whose outcome is unknown) and run the "
-            "command again; a new journal is started."
+            _(
+                "The command line's journal {path} cannot be used: {reason}. Nothing was sent. Move it "
+                "aside (keep it: it may hold operations whose outcome is unknown) and run the command "
+                "again; a new journal is started."
+            ).format(path=path, reason=error.__cause__ or error)
         ) from None
 
 
@@ -144,19 +151,26 @@ async def pending_same(
         if intent.operation is operation and (operation is Operation.CANCEL or _same(intent, amount)):
             if key is not None and key != intent.idempotency_key:
                 raise JournalRefusalError(
-                    f"A {operation.value} of {reference} with idempotency key {intent.idempotency_key} "
-                    f"has no known outcome yet; repeat it with that key (or without --key), not {key}.",
+                    _(
+                        "{operation} with idempotency key {key} has no known outcome yet; repeat it with "
+                        "that key (or without --key), not {typed}."
+                    ).format(operation=_an_operation(intent), key=intent.idempotency_key, typed=key),
                     usage=True,
                 )
             return intent
     if everywhere:
         other = everywhere[0]
-        what = f"{other.amount.plain()} " if other.amount is not None else ""
         raise JournalRefusalError(
-            f"A {other.operation.value} {what}of {reference} started "
-            f"{other.created_at:%Y-%m-%d %H:%M} UTC (idempotency key {other.idempotency_key}) has no "
-            f"known outcome yet. Check it with: epay events {reference}, and finish it by running that "
-            f"{other.operation.value} again (it reuses the key) before starting another operation."
+            _(
+                "{operation} started {started} UTC (idempotency key {key}) has no known outcome yet. "
+                "Check it with: epay events {reference}, and finish it by running the same command "
+                "again (it reuses the key) before starting another operation."
+            ).format(
+                operation=_an_operation(other),
+                started=_started(other),
+                key=other.idempotency_key,
+                reference=reference,
+            )
         )
     return None
 
@@ -172,10 +186,16 @@ def _same(intent: Intent, amount: str | None) -> bool:
 
 
 def resuming(intent: Intent) -> str:
-    return (
-        f"Resuming the {intent.operation.value} of {intent.reference} started "
-        f"{intent.created_at:%Y-%m-%d %H:%M} UTC with its idempotency key {intent.idempotency_key}: its "
-        "event log is read first, and a resend with the same key cannot move money twice."
+    if intent.operation is Operation.CANCEL:
+        text = _("Resuming the cancel of {reference} started {started} UTC with its idempotency key {key}:")
+    elif intent.operation is Operation.CAPTURE:
+        text = _("Resuming the capture of {reference} started {started} UTC with its idempotency key {key}:")
+    else:
+        text = _("Resuming the refund of {reference} started {started} UTC with its idempotency key {key}:")
+    return _(
+        "{resuming} its event log is read first, and a resend with the same key cannot move money twice."
+    ).format(
+        resuming=text.format(reference=intent.reference, started=_started(intent), key=intent.idempotency_key)
     )
 
 
@@ -188,39 +208,92 @@ def refusal(
         if intent.profile != journal.profile:
             return JournalRefusalError(_elsewhere(intent, journal.engine.msn))
         return JournalRefusalError(
-            f"A {intent.operation.value} of {intent.reference} (intent {intent.id}) has no known outcome "
-            "yet. Nothing was sent; try again when it is finished."
+            _(
+                "{operation} (intent {number}) has no known outcome yet. Nothing was sent; try again "
+                "when it is finished."
+            ).format(operation=_an_operation(intent, with_amount=False), number=intent.id)
         )
-    return JournalRefusalError(
-        f"The {intent.operation.value} of {intent.reference} (intent {intent.id}) is already finished "
-        f"({intent.status.value}). Nothing was sent; check it with: epay events {intent.reference}"
-    )
+    return JournalRefusalError(_finished(intent).format(reference=intent.reference, number=intent.id))
 
 
 def needs_decision(error: NeedsDecisionError, args: argparse.Namespace) -> str:
     intent = error.intent
     hours = int(RESEND_WINDOW.total_seconds() // 3600)
-    return (
-        f"The {intent.operation.value} of {intent.reference} started {intent.created_at:%Y-%m-%d %H:%M} UTC "
-        f"(idempotency key {intent.idempotency_key}) has no known outcome, and the payment's event log "
-        f"shows no such {intent.operation.value}. It may have reached the server more than {hours} hours "
-        "ago, and the API may no longer know its key, so it is not sent again by itself. Nothing was sent.\n"
-        f"Check with: epay events {intent.reference}\n"
-        "Send it again with the same key anyway with:\n  "
-        + resume_command(args, intent.idempotency_key, resend=True)
+    return ngettext(
+        "{operation} started {started} UTC (idempotency key {key}) has no known outcome, and the "
+        "payment's event log does not show it. It may have reached the server more than {hours} hour "
+        "ago, and the API may no longer know its key, so it is not sent again by itself. Nothing was "
+        "sent.\nCheck with: epay events {reference}\nSend it again with the same key anyway with:\n"
+        "  {command}",
+        "{operation} started {started} UTC (idempotency key {key}) has no known outcome, and the "
+        "payment's event log does not show it. It may have reached the server more than {hours} hours "
+        "ago, and the API may no longer know its key, so it is not sent again by itself. Nothing was "
+        "sent.\nCheck with: epay events {reference}\nSend it again with the same key anyway with:\n"
+        "  {command}",
+        hours,
+    ).format(
+        operation=_an_operation(intent, with_amount=False),
+        started=_started(intent),
+        key=intent.idempotency_key,
+        hours=hours,
+        reference=intent.reference,
+        command=resume_command(args, intent.idempotency_key, resend=True),
     )
 
 
 def _elsewhere(other: Intent, msn: str) -> str:
     """Why nothing is sent here: ``other`` is pending in another environment (its key belongs there)."""
-    what = f"{other.amount.plain()} " if other.amount is not None else ""
     options = " ".join(_environment_options(other.profile))
-    return (
-        f"A {other.operation.value} {what}of {other.reference} for merchant {msn} in "
-        f"{_environment_name(other.profile)} (not this environment) started "
-        f"{other.created_at:%Y-%m-%d %H:%M} UTC (idempotency key {other.idempotency_key}) has no known "
-        "outcome yet. Nothing was sent. The journal keeps one unfinished operation per merchant and "
-        "reference, and its key is never sent to another environment: finish it where it began first, "
-        f"with:\n  {_finish_command(other, msn)}\n(check it with: epay "
-        f"{options + ' ' if options else ''}--msn {msn} events {other.reference})"
+    return _(
+        "{operation} for merchant {msn} in {environment} (not this environment) started {started} UTC "
+        "(idempotency key {key}) has no known outcome yet. Nothing was sent. The journal keeps one "
+        "unfinished operation per merchant and reference, and its key is never sent to another "
+        "environment: finish it where it began first, with:\n  {command}\n(check it with: {check})"
+    ).format(
+        operation=_an_operation(other),
+        msn=msn,
+        environment=_environment_name(other.profile),
+        started=_started(other),
+        key=other.idempotency_key,
+        command=_finish_command(other, msn),
+        check=f"epay {options + ' ' if options else ''}--msn {msn} events {other.reference}",
     )
+
+
+def _finished(intent: Intent) -> str:
+    if intent.operation is Operation.CANCEL:
+        return _(
+            "The cancel of {reference} (intent {number}) is already finished. Nothing was sent; check it "
+            "with: epay events {reference}"
+        )
+    if intent.operation is Operation.CAPTURE:
+        return _(
+            "The capture of {reference} (intent {number}) is already finished. Nothing was sent; check it "
+            "with: epay events {reference}"
+        )
+    return _(
+        "The refund of {reference} (intent {number}) is already finished. Nothing was sent; check it "
+        "with: epay events {reference}"
+    )
+
+
+def _started(intent: Intent) -> str:
+    return f"{intent.created_at:%Y-%m-%d %H:%M}"
+
+
+def _an_operation(intent: Intent, *, with_amount: bool = True) -> str:
+    """The intent as the subject of a sentence: "A capture 10.00 NOK of ABC123" (the amount when
+    known and wanted), one whole phrase per operation for the translators."""
+    amount = intent.amount.plain() if with_amount and intent.amount is not None else None
+    reference = intent.reference
+    if intent.operation is Operation.CANCEL:
+        if amount is None:
+            return _("A cancel of {reference}").format(reference=reference)
+        return _("A cancel {amount} of {reference}").format(amount=amount, reference=reference)
+    if intent.operation is Operation.CAPTURE:
+        if amount is None:
+            return _("A capture of {reference}").format(reference=reference)
+        return _("A capture {amount} of {reference}").format(amount=amount, reference=reference)
+    if amount is None:
+        return _("A refund of {reference}").format(reference=reference)
+    return _("A refund {amount} of {reference}").format(amount=amount, reference=reference)

@@ -35,7 +35,7 @@ from epay_desktop.cli.output import (
 )
 from epay_desktop.cli.webhooks import add_webhook_commands, run_webhooks, webhooks_client
 from epay_desktop.domain import REFERENCE_PATTERN, Currency, Money, MoneyError
-from epay_desktop.i18n import _, set_language, system_languages
+from epay_desktop.i18n import _, requested_in, set_language, system_languages
 from epay_desktop.paths import resource
 from epay_desktop.services import RegisterError
 
@@ -162,22 +162,12 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _requested_language(argv: Sequence[str]) -> str | None:
-    """``--lang CODE`` or ``--lang=CODE`` among the arguments (read before the parser, which speaks it)."""
-    for index, arg in enumerate(argv):
-        if arg == "--lang" and index + 1 < len(argv):
-            return argv[index + 1]
-        if arg.startswith("--lang="):
-            return arg.partition("=")[2]
-    return None
-
-
 def main(argv: Sequence[str] | None = None, *, stdin: TextIO | None = None) -> int:
     from epay_desktop.cli.commands import run
 
     # The language comes first: the help and every message below are in it.
     set_language(
-        _requested_language(sys.argv[1:] if argv is None else argv),
+        requested_in(sys.argv[1:] if argv is None else argv),
         resource("translations"),
         system_languages(),
     )
@@ -201,16 +191,26 @@ def main(argv: Sequence[str] | None = None, *, stdin: TextIO | None = None) -> i
         printer.error(str(error))
         return EXIT_USAGE
     except KeyboardInterrupt:
-        printer.error("interrupted")
+        printer.error(_("interrupted"))
         return 130
     except RegisterError as error:  # the journal failed while a money-moving call was under way
         printer.error(
-            f"{error} Check the payment with: epay events {getattr(args, 'reference', '')}".rstrip()
+            _("{reason} Check the payment with: {command}").format(
+                reason=error, command=f"epay events {getattr(args, 'reference', '')}".rstrip()
+            )
         )
         return EXIT_UNKNOWN
     except Exception as error:  # a bug: said in one line (redacted), never a traceback with secrets
-        printer.error(f"unexpected {type(error).__name__}: {error}. This is a bug; please report it.")
+        printer.error(
+            _("unexpected {kind}: {reason}. This is a bug; please report it.").format(
+                kind=type(error).__name__, reason=error
+            )
+        )
         if args.command in MONEY_COMMANDS:
-            printer.note(f"Check what happened with: epay events {getattr(args, 'reference', '')}".rstrip())
+            printer.note(
+                _("Check what happened with: {command}").format(
+                    command=f"epay events {getattr(args, 'reference', '')}".rstrip()
+                )
+            )
             return EXIT_UNKNOWN
         return EXIT_REFUSED

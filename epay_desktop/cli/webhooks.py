@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from epay_desktop.api.webhooks_client import EPAYMENT_EVENTS, WebhooksClient
 from epay_desktop.cli.output import Printer
+from epay_desktop.i18n import _
 from epay_desktop.services.webhook_secrets import ENV_VAR, WebhookSecrets, WebhookSecretsError
 
 if TYPE_CHECKING:
@@ -28,26 +29,28 @@ def webhooks_client(connection: Connection) -> WebhooksClient:
 
 def add_webhook_commands(sub: Any) -> None:
     """Add ``webhooks`` and its subcommands to the ``epay`` parser's subcommands."""
-    hooks = sub.add_parser("webhooks", help="register, list or delete webhooks (Webhooks API)")
+    hooks = sub.add_parser("webhooks", help=_("register, list or delete webhooks (Webhooks API)"))
     actions = hooks.add_subparsers(dest="webhooks_command", required=True, metavar="ACTION")
-    register = actions.add_parser("register", help="register URL for ePayment events; prints the secret once")
+    register = actions.add_parser(
+        "register", help=_("register URL for ePayment events; prints the secret once")
+    )
     register.add_argument(
-        "url", help="where the events are POSTed: https://… (a sandbox also takes loopback)"
+        "url", help=_("where the events are POSTed: https://… (a sandbox also takes loopback)")
     )
     register.add_argument(
         "--events",
         nargs="+",
         default=list(EPAYMENT_EVENTS),
         metavar="EVENT",
-        help="event types (default: all eight ePayment events)",
+        help=_("event types (default: all eight ePayment events)"),
     )
     register.add_argument(
-        "--profile", help="keep the secret in the OS keyring for `epay-webhooks --profile NAME`"
+        "--profile", help=_("keep the secret in the OS keyring for `epay-webhooks --profile NAME`")
     )
-    actions.add_parser("list", help="list the registered webhooks")
-    delete = actions.add_parser("delete", help="delete a registration")
+    actions.add_parser("list", help=_("list the registered webhooks"))
+    delete = actions.add_parser("delete", help=_("delete a registration"))
     delete.add_argument("id")
-    delete.add_argument("--profile", help="also forget its secret in this profile's keyring entry")
+    delete.add_argument("--profile", help=_("also forget its secret in this profile's keyring entry"))
 
 
 def _keep(args: argparse.Namespace, registration_id: str, secret: str) -> str:
@@ -55,16 +58,18 @@ def _keep(args: argparse.Namespace, registration_id: str, secret: str) -> str:
         try:
             WebhookSecrets(args.profile).put(registration_id, args.url, secret)
         except WebhookSecretsError as exc:
-            return f"Could not keep it in the keyring: {exc}\nKeep it yourself now: set {ENV_VAR}={secret}"
-        return (
-            f"Kept in the OS keyring for profile {args.profile!r}; start the receiver with:\n"
-            f"  epay-webhooks --profile {args.profile!r} --url {args.url}"
+            return _(
+                "Could not keep it in the keyring: {reason}\nKeep it yourself now: set {setting}"
+            ).format(reason=exc, setting=f"{ENV_VAR}={secret}")
+        return _(
+            "Kept in the OS keyring for profile {profile}; start the receiver with:\n  {command}"
+        ).format(
+            profile=repr(args.profile), command=f"epay-webhooks --profile {args.profile!r} --url {args.url}"
         )
-    return (
+    return _(
         "Keep it now, it is not shown again: in a password manager, and where the receiver runs as\n"
-        f"  {ENV_VAR}=<secret> epay-webhooks --url {args.url} --profile NAME\n"
-        "(or register with --profile NAME to keep it in the OS keyring)."
-    )
+        "  {command}\n(or register with --profile NAME to keep it in the OS keyring)."
+    ).format(command=f"{ENV_VAR}=<secret> epay-webhooks --url {args.url} --profile NAME")
 
 
 async def run_webhooks(args: argparse.Namespace, client: WebhooksClient, printer: Printer) -> int:
@@ -74,34 +79,43 @@ async def run_webhooks(args: argparse.Namespace, client: WebhooksClient, printer
             where = _keep(args, made.id, made.secret)
             # The secret is shown once, here; everywhere else (logs, errors) it is redacted.
             printer.reveal(
-                f"Registered webhook {made.id} for {args.url}\n"
-                f"Events: {', '.join(args.events)}\n"
-                f"Secret (shown once): {made.secret}\n{where}",
+                _(
+                    "Registered webhook {id} for {url}\nEvents: {events}\n"
+                    "Secret (shown once): {secret}\n{where}"
+                ).format(
+                    id=made.id, url=args.url, events=", ".join(args.events), secret=made.secret, where=where
+                ),
                 {"id": made.id, "secret": made.secret, "url": args.url, "events": list(args.events)},
             )
             if printer.as_json:
                 printer.note(where)
             if client.environment.kind == "sandbox" and not args.base_url:
                 printer.note(
-                    "Note: the in-process sandbox lives only as long as this command; use --base-url "
-                    "with a running epay-sandbox to keep the registration."
+                    _(
+                        "Note: the in-process sandbox lives only as long as this command; use --base-url "
+                        "with a running epay-sandbox to keep the registration."
+                    )
                 )
             return EXIT_OK
         if args.webhooks_command == "list":
             items = await client.registrations()
             text = "\n".join(f"{r.id}  {r.url}\n    {', '.join(r.events)}" for r in items)
             printer.result(
-                text or "No webhooks are registered.",
+                text or _("No webhooks are registered."),
                 [{"id": r.id, "url": r.url, "events": list(r.events)} for r in items],
             )
             return EXIT_OK
         await client.delete(args.id)
-        forgot = ""
+        said = _("Deleted webhook {id}.").format(id=args.id)
         if args.profile:
             try:
                 if WebhookSecrets(args.profile).forget(args.id):
-                    forgot = f" Its secret was removed from profile {args.profile!r}'s keyring entry."
+                    said = _(
+                        "Deleted webhook {id}. Its secret was removed from profile {profile}'s keyring entry."
+                    ).format(id=args.id, profile=repr(args.profile))
             except WebhookSecretsError as exc:
-                forgot = f" (The keyring could not be updated: {exc})"
-        printer.result(f"Deleted webhook {args.id}.{forgot}", {"deleted": args.id})
+                said = _("Deleted webhook {id}. (The keyring could not be updated: {reason})").format(
+                    id=args.id, reason=exc
+                )
+        printer.result(said, {"deleted": args.id})
         return EXIT_OK

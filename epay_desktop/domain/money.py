@@ -9,6 +9,8 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
+from epay_desktop.i18n import _
+
 
 class MoneyError(ValueError):
     """Arithmetic across currencies, or a value that is not an integer number of minor units."""
@@ -111,9 +113,13 @@ class Money:
             maximum._same(Money.zero(currency))
         value = _parse_minor_units(text, currency)
         if minimum is not None and value < minimum.value:
-            raise MoneyError(f"The smallest {currency.value} amount is {minimum.plain()}.")
+            raise MoneyError(
+                _("The smallest {currency} amount is {amount}.").format(
+                    currency=currency.value, amount=minimum.plain()
+                )
+            )
         if maximum is not None and value > maximum.value:
-            raise MoneyError(f"The largest amount is {maximum.plain()}.")
+            raise MoneyError(_("The largest amount is {amount}.").format(amount=maximum.plain()))
         return cls(value, currency)
 
 
@@ -148,14 +154,18 @@ def _strip_currency(text: str, currency: Currency) -> str:
             if not (at_start or at_end):
                 continue
             if code is not currency:
-                raise MoneyError(f"The amount must be in {currency.value}, not {code.value}.")
+                raise MoneyError(
+                    _("The amount must be in {currency}, not {other}.").format(
+                        currency=currency.value, other=code.value
+                    )
+                )
             rest = (rest[len(affix) :] if at_start else rest[: -len(affix)]).strip()
     for word in _KRONER_WORDS:
         at_start, at_end = rest.lower().startswith(word), rest.lower().endswith(word)
         if not (at_start or at_end):
             continue
         if word.startswith("kr") and currency is Currency.EUR:
-            raise MoneyError("The amount must be in EUR, not kroner.")
+            raise MoneyError(_("The amount must be in EUR, not kroner."))
         rest = (rest[len(word) :] if at_start else rest[: -len(word)]).strip()
     return rest
 
@@ -169,20 +179,24 @@ def _join_groups(whole: str, text: str) -> str:
         else:  # a thousands separator: the caller let only those through
             groups.append("")
     if len(groups) > 1 and (not 1 <= len(groups[0]) <= 3 or any(len(group) != 3 for group in groups[1:])):
-        raise MoneyError(f"'{_shown(text)}' is not a number: thousands go in groups of three.")
+        raise MoneyError(
+            _("'{text}' is not a number: thousands go in groups of three.").format(text=_shown(text))
+        )
     return "".join(groups)
 
 
 def _parse_minor_units(text: str, currency: Currency) -> int:
     rest = _strip_currency(text, currency)
     if not rest:
-        raise MoneyError("Type an amount, for example 249.50.")
+        raise MoneyError(_("Type an amount, for example 249.50."))
     if rest.startswith(_MINUS_SIGNS):
-        raise MoneyError("The amount must be positive.")
+        raise MoneyError(_("The amount must be positive."))
     rest = rest.removeprefix("+").strip()
     allowed = _DIGITS | _DECIMAL_MARKS | _GROUP_ONLY
     if not rest or any(char not in allowed for char in rest) or not any(c in _DIGITS for c in rest):
-        raise MoneyError(f"'{_shown(text)}' is not an amount; type digits, for example 249.50.")
+        raise MoneyError(
+            _("'{text}' is not an amount; type digits, for example 249.50.").format(text=_shown(text))
+        )
 
     last = max(rest.rfind(","), rest.rfind("."))
     if last == -1:
@@ -195,24 +209,32 @@ def _parse_minor_units(text: str, currency: Currency) -> int:
             # "1.234.567": every mark separates thousands; there are no decimals.
             whole, fraction = rest, ""
         elif mark in head:
-            raise MoneyError(f"'{_shown(text)}' has more than one decimal mark.")
+            raise MoneyError(_("'{text}' has more than one decimal mark.").format(text=_shown(text)))
         elif len(fraction) == 3 and other not in head and all(c in _DIGITS for c in fraction):
             raise MoneyError(
-                f"'{_shown(text)}' is ambiguous: write {head}{fraction} for {head} thousand "
-                f"{fraction}, or at most two decimals."
+                _(
+                    "'{text}' is ambiguous: write {digits} for {thousands} thousand {rest}, or at most "
+                    "two decimals."
+                ).format(text=_shown(text), digits=head + fraction, thousands=head, rest=fraction)
             )
         else:
             whole = head
     if any(char not in _DIGITS for char in fraction):
-        raise MoneyError(f"'{_shown(text)}' is not an amount: decimals come last, digits only.")
+        raise MoneyError(
+            _("'{text}' is not an amount: decimals come last, digits only.").format(text=_shown(text))
+        )
     digits = currency.minor_digits
     if len(fraction) > digits:
-        raise MoneyError(f"{currency.value} has {digits} decimals; '{_shown(text)}' has {len(fraction)}.")
+        raise MoneyError(
+            _("{currency} has {digits} decimals; '{text}' has {count}.").format(
+                currency=currency.value, digits=digits, text=_shown(text), count=len(fraction)
+            )
+        )
     whole_digits = _join_groups(whole.strip(), text)
     if len(whole_digits.lstrip("0")) > _MAX_WHOLE_DIGITS:
-        raise MoneyError(f"'{_shown(text)}' is too large to be an amount.")
+        raise MoneyError(_("'{text}' is too large to be an amount.").format(text=_shown(text)))
     scale: int = 10**digits
     value = int(whole_digits or "0") * scale + int(fraction.ljust(digits, "0") or "0")
     if value == 0:
-        raise MoneyError("The amount must be more than zero.")
+        raise MoneyError(_("The amount must be more than zero."))
     return value

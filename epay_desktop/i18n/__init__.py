@@ -143,6 +143,17 @@ def system_languages() -> list[str]:
     return found
 
 
+def requested_in(argv: Sequence[str]) -> str | None:
+    """``--lang CODE`` or ``--lang=CODE`` among command-line arguments (read before the parser, whose
+    help is in that language)."""
+    for index, arg in enumerate(argv):
+        if arg == "--lang" and index + 1 < len(argv):
+            return argv[index + 1]
+        if arg.startswith("--lang="):
+            return arg.partition("=")[2]
+    return None
+
+
 def choose_language(requested: str | None, preferred: Iterable[str] = ()) -> str:
     """``requested`` (``--lang``, Settings) when we speak it, else the first of ``preferred`` (the
     OS's languages) we speak, else English. ``C``/``POSIX`` mean "no preference"."""

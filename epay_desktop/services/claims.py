@@ -8,6 +8,7 @@ import logging
 from collections.abc import Awaitable, Coroutine
 from typing import Any, TypeVar
 
+from epay_desktop.i18n import _
 from epay_desktop.services.errors import OperationPendingError, said
 from epay_desktop.store import Operation
 
@@ -29,10 +30,22 @@ class InFlight:
         payment at a time."""
         busy = self._claims.get(reference)
         if busy is not None:
-            raise OperationPendingError(
-                f"A {busy.value} of {reference} is in progress right now. Nothing more was sent; wait for "
-                "its outcome."
-            )
+            if busy is Operation.CANCEL:
+                text = _(
+                    "A cancel of {reference} is in progress right now. Nothing more was sent; "
+                    "wait for its outcome."
+                )
+            elif busy is Operation.CAPTURE:
+                text = _(
+                    "A capture of {reference} is in progress right now. Nothing more was sent; "
+                    "wait for its outcome."
+                )
+            else:
+                text = _(
+                    "A refund of {reference} is in progress right now. Nothing more was sent; "
+                    "wait for its outcome."
+                )
+            raise OperationPendingError(text.format(reference=reference))
         self._claims[reference] = operation
 
     def release(self, reference: str) -> None:

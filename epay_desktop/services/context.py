@@ -66,7 +66,7 @@ class DeskContext:
             rows = ngettext("{count} row could not be read", "{count} rows could not be read", lost).format(
                 count=lost
             )
-            found = _("{damage}; {rows_lost}").format(damage=found, rows_lost=rows) if found else rows
+            found = _("{damage}; {rows}").format(damage=found, rows=rows) if found else rows
         return found
 
     @property

@@ -105,7 +105,7 @@ class Creation:
                 None,
                 asked_at=now,
                 source=SOURCE,
-                fetch_error="Created; its details could not be read yet.",
+                fetch_error=_("Created; its details could not be read yet."),
             )
         assert fresh.change is not None
         tracked = fresh.change.tracked

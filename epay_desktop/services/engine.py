@@ -44,6 +44,7 @@ from epay_desktop.api import (
     redact,
 )
 from epay_desktop.domain import Money, Payment, PaymentEvent, TrackedPayment
+from epay_desktop.i18n import _
 from epay_desktop.services.errors import (
     AlreadyPendingError,
     FinishedMeanwhileError,
@@ -184,7 +185,9 @@ class SendEngine:
         except IntentPendingError as error:
             raise AlreadyPendingError(error.intent) from None
         except IdempotencyKeyUsedError as error:
-            raise KeyAlreadyUsedError(f"{error} Nothing was sent.", error.intent) from None
+            raise KeyAlreadyUsedError(
+                _("{reason} Nothing was sent.").format(reason=error), error.intent
+            ) from None
 
     async def begin_and_send(
         self,
@@ -255,8 +258,10 @@ class SendEngine:
             settled = await self.settle(intent, before, source=source)
             if settled is None:
                 unseen = MalformedResponseError(
-                    f"The success answer to the {intent.operation.value} of {intent.reference} does not "
-                    "include it (its amounts are older than the payment read before it was sent)."
+                    _(
+                        "The success answer about {reference} does not include this operation (its "
+                        "amounts are older than the payment read before it was sent)."
+                    ).format(reference=intent.reference)
                 )
                 raise _unknown(intent, unseen, attempts)
             return settled
@@ -281,10 +286,12 @@ class SendEngine:
         moved = moved_amount(intent, before, answer, None)
         message = success_message(intent, moved, answer, reconciled=False)
         if resumed:
-            message += " (finished after an interruption, with the same idempotency key)"
+            message = _("{outcome} (finished after an interruption, with the same idempotency key)").format(
+                outcome=message
+            )
         # From here on it happened, whatever the bookkeeping does: nothing below may turn it into an
         # error (the person would try again and move the money twice).
-        note = await self.recorder.record_confirmed(intent, IntentStatus.SUCCEEDED, message)
+        said_to_person = await self.recorder.record_confirmed(intent, IntentStatus.SUCCEEDED, message)
         asked_at = datetime.now(UTC)
         try:
             payment, events = await read_with_events(self.client, intent.reference)
@@ -295,9 +302,9 @@ class SendEngine:
                 None,
                 asked_at=asked_at,
                 source=source,
-                fetch_error=f"The event log was not refreshed: {said(error)}",
+                fetch_error=_("The event log was not refreshed: {reason}").format(reason=said(error)),
             )
-        return SendResult(intent, tracked, moved, False, message + note)
+        return SendResult(intent, tracked, moved, False, said_to_person)
 
     async def drain(self) -> None:
         """Wait until confirmed outcomes recorded in the background are written (or given up)."""
@@ -326,7 +333,7 @@ class SendEngine:
                 events=tuple(events or ()),
                 description=payment.description,
                 fetched_at=asked_at,
-                fetch_error=f"Not saved in the register ({error}); refresh it later.",
+                fetch_error=_("Not saved in the register ({reason}); refresh it later.").format(reason=error),
             )
 
     async def _after_refused_resend(
@@ -351,8 +358,7 @@ class SendEngine:
         await self.finish(
             intent,
             IntentStatus.FAILED,
-            f"The API refused the resend ({said(error)}); the event log shows no {intent.operation.value}, "
-            "so nothing moved.",
+            _refused_resend(intent.operation).format(reason=said(error)),
         )
         raise error
 
@@ -383,8 +389,8 @@ class SendEngine:
             return None
         moved = moved_amount(intent, before, payment, effect)
         message = success_message(intent, moved, payment, reconciled=True, effect=effect)
-        note = await self.recorder.record_confirmed(intent, IntentStatus.RECONCILED, message)
-        return SendResult(intent, tracked, moved, True, message + note)
+        said_to_person = await self.recorder.record_confirmed(intent, IntentStatus.RECONCILED, message)
+        return SendResult(intent, tracked, moved, True, said_to_person)
 
     async def resume(
         self,
@@ -435,6 +441,14 @@ def _shows(intent: Intent, before: Payment | None, answer: Payment) -> bool:
 def _held(error: RefusedError) -> bool:
     """The API refused because an operation on the payment is being processed (423, code 6160)."""
     return isinstance(error, ApiError) and (error.status == 423 or error.error_code == "6160")
+
+
+def _refused_resend(operation: Operation) -> str:
+    if operation is Operation.CANCEL:
+        return _("The API refused the resend ({reason}); the event log shows no cancel, so nothing moved.")
+    if operation is Operation.CAPTURE:
+        return _("The API refused the resend ({reason}); the event log shows no capture, so nothing moved.")
+    return _("The API refused the resend ({reason}); the event log shows no refund, so nothing moved.")
 
 
 def _unknown(intent: Intent, last_error: BaseException, attempts: int) -> OutcomeUnknownError:

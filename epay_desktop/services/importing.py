@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from epay_desktop.domain import is_valid_reference
-from epay_desktop.i18n import _
+from epay_desktop.i18n import N_, _, ngettext, translate
 from epay_desktop.services.results import RejectedItem
 
 SEPARATORS = re.compile(r"[\s,;]+")
@@ -33,8 +33,8 @@ LINE_BREAK = re.compile(r"\r\n|\r|\n")
 MAX_RECORD_LINES = 20  # a quoted cell may span this many lines; a longer "cell" is an unclosed quote
 MAX_DESCRIPTION = 100
 MAX_CSV_BYTES = 50 * 1024 * 1024
-REFERENCE_RULE = "not a payment reference (8 to 64 letters, digits or dashes)"
-WORD_RULE = (
+REFERENCE_RULE = N_("not a payment reference (8 to 64 letters, digits or dashes)")
+WORD_RULE = N_(
     "a word, not a reference: it has no digit and stands among other words (paste it on a line of its "
     "own to add it)"
 )
@@ -55,11 +55,17 @@ class Candidate:
 
 def _reason(text: str) -> str:
     if len(text) < 8:
-        return f"too short ({len(text)} characters): {REFERENCE_RULE}"
+        return ngettext(
+            "too short ({count} character): {rule}", "too short ({count} characters): {rule}", len(text)
+        ).format(count=len(text), rule=translate(REFERENCE_RULE))
     if len(text) > 64:
-        return f"too long ({len(text)} characters): {REFERENCE_RULE}"
+        return _("too long ({count} characters): {rule}").format(
+            count=len(text), rule=translate(REFERENCE_RULE)
+        )
     bad = sorted({c for c in text if not (c.isascii() and (c.isalnum() or c == "-"))})
-    return f"has {' '.join(repr(c) for c in bad[:5])}: {REFERENCE_RULE}"
+    return _("has {characters}: {rule}").format(
+        characters=" ".join(repr(c) for c in bad[:5]), rule=translate(REFERENCE_RULE)
+    )
 
 
 def parse_references(text_or_list: str | Iterable[str]) -> tuple[list[Candidate], list[RejectedItem]]:
@@ -79,7 +85,7 @@ def parse_references(text_or_list: str | Iterable[str]) -> tuple[list[Candidate]
                 rejected.append(RejectedItem(token, _reason(token), number))
             elif len(tokens) > 1 and not any(c.isdigit() for c in token):
                 # Pasted prose (an e-mail, a chat): its long words fit the reference pattern too.
-                rejected.append(RejectedItem(token, WORD_RULE, number))
+                rejected.append(RejectedItem(token, translate(WORD_RULE), number))
             elif token not in seen:
                 seen.add(token)
                 good.append(Candidate(token, line=number))
@@ -117,7 +123,9 @@ def _decode(raw: bytes, path: Path) -> str:
             except UnicodeDecodeError as error:
                 name = encoding.replace("-sig", "").upper()
                 raise CsvImportError(
-                    f"{path.name} starts as {name} text but is not valid {name} at byte {error.start}."
+                    _("{name} starts as {encoding} text but is not valid {encoding} at byte {byte}.").format(
+                        name=path.name, encoding=name, byte=error.start
+                    )
                 ) from None
     wide = _utf16_without_bom(raw)
     if wide is not None:
@@ -280,7 +288,7 @@ def parse_csv(path: Path) -> CsvRows:
             result.rejected.append(RejectedItem(reference or _excerpt(raw), problem, line))
         elif reference in seen:
             # The same payment twice in one file: the first row counts; the repeat is reported.
-            reason = f"the same reference as line {seen[reference]}; imported once"
+            reason = _("the same reference as line {line}; imported once").format(line=seen[reference])
             result.duplicates.append(RejectedItem(reference, reason, line))
         else:
             seen[reference] = line
@@ -294,19 +302,24 @@ def _judge(
     """(problem or None, reference, description) of one data row."""
     if "\x00" in raw or (cells is not None and any("\x00" in cell for cell in cells)):
         # Never into the register: a NUL cuts text short in other programs and hides what follows.
-        return "has a NUL character (a binary or damaged line); nothing of it was imported", "", ""
+        return _("has a NUL character (a binary or damaged line); nothing of it was imported"), "", ""
     if cells is None:
         if raw.count('"') % 2:
-            return "a quote opened on this line is never closed", "", ""
-        return "the quoting is broken (text after a closing quote?)", "", ""
+            return _("a quote opened on this line is never closed"), "", ""
+        return _("the quoting is broken (text after a closing quote?)"), "", ""
     if _used(cells) > len(header):
-        return f"has {_used(cells)} columns; the header has {len(header)}", "", ""
+        return (
+            _("has {count} columns; the header has {header}").format(count=_used(cells), header=len(header)),
+            "",
+            "",
+        )
     reference = cells[ref_col].strip() if ref_col < len(cells) else ""
     description = " ".join(cells[desc_col].split()) if 0 <= desc_col < len(cells) else ""
     if not reference:
-        return "the reference is empty", "", description
+        return _("the reference is empty"), "", description
     if not is_valid_reference(reference):
         return _reason(reference), reference, description
     if len(description) > MAX_DESCRIPTION:
-        return f"the description is longer than {MAX_DESCRIPTION} characters", reference, description
+        text = _("the description is longer than {count} characters").format(count=MAX_DESCRIPTION)
+        return text, reference, description
     return None, reference, description

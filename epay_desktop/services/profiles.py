@@ -169,12 +169,16 @@ class Profile:
             try:
                 check_base_url(url)
             except ValueError as error:
-                raise ProfileError(f"A custom profile needs a usable base URL: {error}.") from None
+                raise ProfileError(
+                    _("A custom profile needs a usable base URL: {reason}.").format(reason=error)
+                ) from None
             if self.unencrypted and not self.unencrypted_sandbox:
                 raise ProfileError(
-                    f"{url} is plain http:// to another machine: the connection is not encrypted, so the "
-                    "secrets and the payments cross the network readable. That is only for a sandbox: "
-                    'confirm that it is one ("This is a sandbox"), or use https://.'
+                    _(
+                        "{url} is plain http:// to another machine: the connection is not encrypted, so "
+                        "the secrets and the payments cross the network readable. That is only for a "
+                        'sandbox: confirm that it is one ("This is a sandbox"), or use https://.'
+                    ).format(url=url)
                 )
 
     def to_json(self) -> dict[str, Any]:
@@ -198,7 +202,7 @@ class Profile:
         try:
             for text in ("name", "kind"):
                 if not isinstance(data[text], str):
-                    raise TypeError(f"{text} is not text")
+                    raise TypeError(_("{field} is not text").format(field=text))
             kind = ProfileKind(str(data["kind"]))
             base_url = data.get("baseUrl")
             return cls(
@@ -213,7 +217,7 @@ class Profile:
                 unencrypted_sandbox=data.get("unencryptedSandbox") is True,
             )
         except RecursionError:
-            raise ProfileError("A saved profile is nested too deeply to be read.") from None
+            raise ProfileError(_("A saved profile is nested too deeply to be read.")) from None
         except (KeyError, ValueError, TypeError) as error:
             raise ProfileError(
                 _("A saved profile is incomplete or invalid ({error}).").format(error=error)
@@ -268,8 +272,10 @@ class ProfileStore:
             data = json.loads(self.path.read_text(encoding="utf-8"))
         except RecursionError:
             raise ProfileStoreError(
-                f"The profiles file {self.path} is nested too deeply to be a profiles file. It was left as "
-                "it is; fix or move it and start again."
+                _(
+                    "The profiles file {path} is nested too deeply to be a profiles file. It was left as it "
+                    "is; fix or move it and start again."
+                ).format(path=self.path)
             ) from None
         except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
             raise ProfileStoreError(
@@ -422,13 +428,15 @@ class SecretStore:
         self._session: dict[str, ProfileSecrets] = {}
         self.persistent = _backend_is_usable(self._backend)
         self.problem = (
-            "" if self.persistent else "No usable keyring backend: secrets are kept for this session only."
+            "" if self.persistent else _("No usable keyring backend: secrets are kept for this session only.")
         )
 
     def _fall_back(self, error: Exception) -> None:
         # Never include the error's text in logs verbatim with values; keyring errors do not carry secrets.
         self.persistent = False
-        self.problem = f"The keyring failed ({type(error).__name__}): secrets are kept for this session only."
+        self.problem = _("The keyring failed ({reason}): secrets are kept for this session only.").format(
+            reason=type(error).__name__
+        )
         log.warning("keyring unavailable, keeping secrets for this session only: %s", type(error).__name__)
 
     @staticmethod

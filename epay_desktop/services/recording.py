@@ -13,6 +13,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 
+from epay_desktop.i18n import _
 from epay_desktop.store import Intent, IntentStatus, RegisterError
 
 __all__ = ["RECORD_RETRY_FIRST", "RECORD_RETRY_FOR", "ConfirmedRecorder"]
@@ -34,21 +35,21 @@ class ConfirmedRecorder:
 
     async def record_confirmed(self, intent: Intent, status: IntentStatus, message: str) -> str:
         """Record an outcome the API confirmed. When the journal cannot be written now (the register
-        busy or failing), it is retried in the background and a note for the person is returned ("":
-        recorded). Never raises a register error: the operation happened."""
+        busy or failing), it is retried in the background. Returns what to tell the person: ``message``,
+        with a note when it is not recorded yet. Never raises a register error: the operation happened."""
         try:
             await self._finish(intent, status, message)
-            return ""
+            return message
         except RegisterError as error:
             log.warning("confirmed %s of intent %s not recorded yet: %s", intent.operation, intent.id, error)
             task = asyncio.ensure_future(self._record_later(intent, status, message))
             self._unrecorded.add(task)
             task.add_done_callback(self._unrecorded.discard)
-            return (
-                " The journal could not record it yet (the register is busy or failing); that is retried "
-                "in the background, and if it never can be, the next start settles it from the event log. "
-                "Do not do it again."
-            )
+            return _(
+                "{outcome} The journal could not record it yet (the register is busy or failing); that is "
+                "retried in the background, and if it never can be, the next start settles it from the "
+                "event log. Do not do it again."
+            ).format(outcome=message)
 
     async def _record_later(self, intent: Intent, status: IntentStatus, message: str) -> None:
         delay = RECORD_RETRY_FIRST

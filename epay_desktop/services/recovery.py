@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 from epay_desktop.api import EPaymentError, NotAllowedError, NotFoundError, RefusedError
 from epay_desktop.domain import Money, Payment
-from epay_desktop.i18n import _
+from epay_desktop.i18n import _, ngettext
 from epay_desktop.services.claims import InFlight
 from epay_desktop.services.context import DeskContext
 from epay_desktop.services.engine import RESEND_WINDOW, SendEngine, SendResult, attempted_long_ago
@@ -66,8 +66,10 @@ class Recovery:
             return _result(
                 intent,
                 RecoveryOutcome.READ_ONLY,
-                f"{what} has no known outcome yet; the register is open read-only, so it is not finished "
-                "now (nothing was sent). Open the register normally to finish it.",
+                _(
+                    "{what} has no known outcome yet; the register is open read-only, so it is not "
+                    "finished now (nothing was sent). Open the register normally to finish it."
+                ).format(what=what),
             )
         self.claims.claim(intent.reference, intent.operation)
         handed_over = False  # to the shielded task that sends, which ends the claim itself
@@ -84,15 +86,17 @@ class Recovery:
                 settled = await self.engine.settle(intent, before, source=SOURCE, raise_unreadable=True)
             except NotAllowedError as error:
                 # The client refuses this payment outright (reading it, so sending too): it never went.
-                text = f"{what} was not sent: {said(error)} Nothing was moved; it is closed as failed."
+                text = _not_sent(what, error)
                 await self.engine.finish(intent, IntentStatus.FAILED, text)
                 return _result(intent, RecoveryOutcome.FAILED, text)
             except EPaymentError as error:
                 return _result(
                     intent,
                     RecoveryOutcome.STILL_UNKNOWN,
-                    f"{what} has no known outcome: the payment could not be read ({said(error)}). Nothing "
-                    "was sent now; it stays open and is checked again at the next start.",
+                    _(
+                        "{what} has no known outcome: the payment could not be read ({reason}). Nothing "
+                        "was sent now; it stays open and is checked again at the next start."
+                    ).format(what=what, reason=said(error)),
                 )
             if settled is not None:
                 return _result(intent, RecoveryOutcome.RECONCILED, settled.message, settled.moved)
@@ -100,16 +104,24 @@ class Recovery:
                 return _result(
                     intent,
                     RecoveryOutcome.NEEDS_DECISION,
-                    f"{what} was never sent (the app stopped first), and the payment's event log shows no "
-                    f"such {intent.operation.value}. It is not sent by itself: send it now, or abandon it.",
+                    _(
+                        "{what} was never sent (the app stopped first), and the payment's event log does "
+                        "not show it. It is not sent by itself: send it now, or abandon it."
+                    ).format(what=what),
                 )
             if attempted_long_ago(intent, now):
                 return _result(
                     intent,
                     RecoveryOutcome.NEEDS_DECISION,
-                    f"{what} has no known outcome, and the payment's event log shows no such "
-                    f"{intent.operation.value}. It started more than {_hours()} hours ago, so "
-                    "it is not sent again by itself: send it again (same idempotency key), or abandon it.",
+                    ngettext(
+                        "{what} has no known outcome, and the payment's event log does not show it. It "
+                        "started more than {hours} hour ago, so it is not sent again by itself: send it "
+                        "again (same idempotency key), or abandon it.",
+                        "{what} has no known outcome, and the payment's event log does not show it. It "
+                        "started more than {hours} hours ago, so it is not sent again by itself: send it "
+                        "again (same idempotency key), or abandon it.",
+                        _hours(),
+                    ).format(what=what, hours=_hours()),
                 )
             handed_over = True
             try:
@@ -133,15 +145,17 @@ class Recovery:
         if now is not None and now.status is not IntentStatus.PENDING:
             if isinstance(error, RefusedError):
                 # A resend (recovery sends only attempted ones): the journal says what the log showed.
-                text = f"{what}: {now.outcome}"
+                text = _("{what}: {outcome}").format(what=what, outcome=now.outcome)
             else:
-                text = f"{what} was not sent: {said(error)} Nothing was moved; it is closed as failed."
+                text = _not_sent(what, error)
             return _result(intent, RecoveryOutcome.FAILED, text)
         return _result(
             intent,
             RecoveryOutcome.STILL_UNKNOWN,
-            f"{what} still has no known outcome ({said(error)}). It stays open, with its idempotency key: "
-            "refresh the payment to see what happened, then send it again or abandon it.",
+            _(
+                "{what} still has no known outcome ({reason}). It stays open, with its idempotency key: "
+                "refresh the payment to see what happened, then send it again or abandon it."
+            ).format(what=what, reason=said(error)),
         )
 
     async def resume_intent(self, intent_id: int) -> CancelResult | OperationResult:
@@ -180,7 +194,7 @@ class Recovery:
                 return _result(
                     intent,
                     RecoveryOutcome.RECONCILED,
-                    f"Not abandoned: it happened. {settled.message}",
+                    _("Not abandoned: it happened. {outcome}").format(outcome=settled.message),
                     settled.moved,
                 )
             until = _on_the_wire_until(intent)
@@ -189,20 +203,26 @@ class Recovery:
                 # show it yet, and "nothing moved" would be a guess. Every attempt must have ended first.
                 sent = intent.last_attempt_at or intent.created_at
                 raise OperationPendingError(
-                    f"{_what(intent)} was last sent at {sent:%H:%M:%S} "
-                    "UTC and may still be on its way (another window or copy of the app may be sending it), "
-                    f"and the event log does not show it yet. It cannot be abandoned until {until:%H:%M:%S} "
-                    "UTC, when every attempt has surely ended; refresh the payment, or try again then."
+                    _(
+                        "{what} was last sent at {sent} UTC and may still be on its way (another window "
+                        "or copy of the app may be sending it), and the event log does not show it yet. "
+                        "It cannot be abandoned until {until} UTC, when every attempt has surely ended; "
+                        "refresh the payment, or try again then."
+                    ).format(what=_what(intent), sent=f"{sent:%H:%M:%S}", until=f"{until:%H:%M:%S}")
                 )
-            message = (
-                f"{_what(intent)} was abandoned by {self.context.operator}: the payment's event log shows "
-                f"no such {intent.operation.value}, and every attempt of it has ended. Nothing was moved."
-            )
+            message = _(
+                "{what} was abandoned by {operator}: the payment's event log does not show it, and "
+                "every attempt of it has ended. Nothing was moved."
+            ).format(what=_what(intent), operator=self.context.operator)
             if gone is not None:
-                message = (
-                    f"{_what(intent)} was abandoned by {self.context.operator}: the API has no payment "
-                    f"{intent.reference} for this merchant ({said(gone)}), so nothing can move on it, and "
-                    "every attempt of it has ended."
+                message = _(
+                    "{what} was abandoned by {operator}: the API has no payment {reference} for this "
+                    "merchant ({reason}), so nothing can move on it, and every attempt of it has ended."
+                ).format(
+                    what=_what(intent),
+                    operator=self.context.operator,
+                    reference=intent.reference,
+                    reason=said(gone),
                 )
             await self.engine.finish(intent, IntentStatus.FAILED, message)
             return _result(intent, RecoveryOutcome.FAILED, message)
@@ -216,8 +236,7 @@ class Recovery:
             raise DeskError(_("There is no operation {number} in this register.").format(number=intent_id))
         if intent.status is not IntentStatus.PENDING:
             raise OperationFinishedError(
-                f"The {intent.operation.value} of {intent.reference} is already finished "
-                f"({intent.status.value}): {intent.outcome}"
+                _finished(intent).format(reference=intent.reference, outcome=intent.outcome)
             )
         return intent
 
@@ -235,9 +254,29 @@ def _on_the_wire_until(intent: Intent) -> datetime | None:
 
 
 def _what(intent: Intent) -> str:
-    return (
-        f"The {intent.operation.value} of {intent.reference} started "
-        f"{intent.created_at:%Y-%m-%d %H:%M} UTC by {intent.os_user}"
+    """The intent as the subject of a sentence: which operation, on what, begun when and by whom."""
+    if intent.operation is Operation.CANCEL:
+        text = _("The cancel of {reference} started {started} UTC by {user}")
+    elif intent.operation is Operation.CAPTURE:
+        text = _("The capture of {reference} started {started} UTC by {user}")
+    else:
+        text = _("The refund of {reference} started {started} UTC by {user}")
+    return text.format(
+        reference=intent.reference, started=f"{intent.created_at:%Y-%m-%d %H:%M}", user=intent.os_user
+    )
+
+
+def _finished(intent: Intent) -> str:
+    if intent.operation is Operation.CANCEL:
+        return _("The cancel of {reference} is already finished: {outcome}")
+    if intent.operation is Operation.CAPTURE:
+        return _("The capture of {reference} is already finished: {outcome}")
+    return _("The refund of {reference} is already finished: {outcome}")
+
+
+def _not_sent(what: str, error: EPaymentError) -> str:
+    return _("{what} was not sent: {reason} Nothing was moved; it is closed as failed.").format(
+        what=what, reason=said(error)
     )
 
 

@@ -6,6 +6,7 @@ import enum
 from dataclasses import dataclass
 
 from epay_desktop.domain import Money, TrackedPayment
+from epay_desktop.i18n import _, ngettext
 from epay_desktop.store import Operation
 
 
@@ -81,8 +82,11 @@ class RejectedItem:
     line: int | None = None
 
     def describe(self) -> str:
-        where = f"line {self.line}: " if self.line is not None else ""
-        return f"{where}{self.text!r}: {self.reason}"
+        if self.line is not None:
+            return _("line {line}: {text}: {reason}").format(
+                line=self.line, text=repr(self.text), reason=self.reason
+            )
+        return _("{text}: {reason}").format(text=repr(self.text), reason=self.reason)
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,12 +102,12 @@ class AddReport:
         return not self.rejected
 
     def summary(self) -> str:
-        parts = [f"{len(self.added)} added"]
+        parts = [_("{count} added").format(count=len(self.added))]
         if self.already_tracked:
-            parts.append(f"{len(self.already_tracked)} already in the register")
+            parts.append(_("{count} already in the register").format(count=len(self.already_tracked)))
         if self.rejected:
-            parts.append(f"{len(self.rejected)} rejected")
-        return ", ".join(parts) + "."
+            parts.append(_("{count} rejected").format(count=len(self.rejected)))
+        return _listed(parts)
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,17 +127,32 @@ class ImportReport:
         return not self.rejected
 
     def summary(self) -> str:
-        parts = [f"{self.rows} rows read", f"{len(self.added)} added"]
+        parts = [
+            ngettext("{count} row read", "{count} rows read", self.rows).format(count=self.rows),
+            _("{count} added").format(count=len(self.added)),
+        ]
         if self.already_tracked:
-            parts.append(f"{len(self.already_tracked)} already in the register")
+            parts.append(_("{count} already in the register").format(count=len(self.already_tracked)))
         if self.rejected:
-            parts.append(f"{len(self.rejected)} rejected ({_lines(self.rejected)})")
+            parts.append(
+                _("{count} rejected ({lines})").format(count=len(self.rejected), lines=_lines(self.rejected))
+            )
         if self.duplicates:
-            parts.append(f"{len(self.duplicates)} repeated in the file ({_lines(self.duplicates)})")
-        return ", ".join(parts) + "."
+            parts.append(
+                _("{count} repeated in the file ({lines})").format(
+                    count=len(self.duplicates), lines=_lines(self.duplicates)
+                )
+            )
+        return _listed(parts)
 
 
 def _lines(items: tuple[RejectedItem, ...]) -> str:
     numbers = [str(r.line) for r in items[:10] if r.line is not None]
     more = "…" if len(items) > 10 else ""
-    return f"lines {', '.join(numbers)}{more}"  # "lines" also for one: the wording callers know
+    # "lines" also for one: the wording callers know.
+    return _("lines {numbers}").format(numbers=f"{', '.join(numbers)}{more}")
+
+
+def _listed(parts: list[str]) -> str:
+    # A list of counts, each a whole translated phrase; the list's punctuation is the language's.
+    return _("{list_of_counts}.").format(list_of_counts=_(", ").join(parts))

@@ -76,7 +76,9 @@ class RegisterTracking:
             return await ctx.db(ctx.store.register.events_of, ctx.msn, reference)
         except SnapshotError as problem:
             raise DeskError(
-                f"The saved event log of {reference} could not be read ({problem}); refresh the payment."
+                _(
+                    "The saved event log of {reference} could not be read ({reason}); refresh the payment."
+                ).format(reference=reference, reason=problem)
             ) from problem
 
     async def refresh(self, reference: str, *, source: str = "refresh") -> TrackedPayment:

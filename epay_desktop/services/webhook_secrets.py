@@ -13,6 +13,7 @@ from typing import Any
 
 from epay_desktop.api import register_secret
 from epay_desktop.api.webhooks import secrets_from_text
+from epay_desktop.i18n import _
 from epay_desktop.services.profiles import KEYRING_SERVICE
 
 log = logging.getLogger(__name__)
@@ -30,7 +31,9 @@ def _backend() -> Any:
     backend = keyring.get_keyring()
     if isinstance(backend, fail.Keyring | null.Keyring):
         raise WebhookSecretsError(
-            f"No usable keyring on this machine; keep the secret in the {ENV_VAR} environment variable."
+            _(
+                "No usable keyring on this machine; keep the secret in the {variable} environment variable."
+            ).format(variable=ENV_VAR)
         )
     return backend
 
@@ -54,7 +57,9 @@ class WebhookSecrets:
         try:
             raw = self.backend.get_password(KEYRING_SERVICE, self.username)
         except KeyringError as error:
-            raise WebhookSecretsError(f"The keyring failed ({type(error).__name__}).") from None
+            raise WebhookSecretsError(
+                _("The keyring failed ({reason}).").format(reason=type(error).__name__)
+            ) from None
         if not raw:
             return {}
         try:
@@ -73,7 +78,9 @@ class WebhookSecrets:
             else:
                 self.backend.delete_password(KEYRING_SERVICE, self.username)
         except KeyringError as error:
-            raise WebhookSecretsError(f"The keyring failed ({type(error).__name__}).") from None
+            raise WebhookSecretsError(
+                _("The keyring failed ({reason}).").format(reason=type(error).__name__)
+            ) from None
 
     def put(self, registration_id: str, url: str, secret: str) -> None:
         data = self._read()

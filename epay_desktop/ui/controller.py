@@ -147,9 +147,11 @@ class Controller:
         except MissingSecretsError as error:
             log.warning("cannot open %s: secrets missing", profile.name)
             self._problem(
-                f"{profile.name} needs its secrets",
-                f"{error}\n\nType the client secret and the subscription key in Settings, then choose "
-                "“Use this profile”.",
+                _("{profile} needs its secrets").format(profile=profile.name),
+                _(
+                    "{reason}\n\nType the client secret and the subscription key in Settings, then choose "
+                    "“Use this profile”."
+                ).format(reason=error),
             )
             window.open_settings(select=profile.name)
         except RegisterError as error:
@@ -169,12 +171,14 @@ class Controller:
                 box.buttonClicked.connect(lambda button, p=profile: self._read_only_chosen(button, p))
         except (ProfileError, ValueError, OSError) as error:
             log.warning("cannot open %s: %s", profile.name, error)
-            self._problem(f"{profile.name} cannot be opened", str(error))
+            self._problem(_("{profile} cannot be opened").format(profile=profile.name), str(error))
         except Exception as error:  # a broken keyring backend, a bug: a message, never a dead window
             log.exception("opening %s failed", profile.name)
             self._problem(
-                f"{profile.name} cannot be opened",
-                f"{type(error).__name__}: {error}\n\nThe log file has the details.",
+                _("{profile} cannot be opened").format(profile=profile.name),
+                _("{kind}: {reason}\n\nThe log file has the details.").format(
+                    kind=type(error).__name__, reason=error
+                ),
             )
         return None
 
@@ -224,8 +228,16 @@ class Controller:
             from epay_desktop.i18n import _
             from epay_desktop.ui.formatting import skipped_text
 
-            went_on = _("Recovery went on without what cannot be read.")
-            window.show_status(went_on + skipped_text(desk.skipped))
+            window.show_status(
+                " ".join(
+                    text
+                    for text in (
+                        _("Recovery went on without what cannot be read."),
+                        skipped_text(desk.skipped),
+                    )
+                    if text
+                )
+            )
         await window.show_pending()
 
     # --- switching -------------------------------------------------------------------------------------

@@ -20,9 +20,9 @@ from epay_desktop.i18n import N_, _, translate
 log = logging.getLogger(__name__)
 
 _OPERATION_NAMES = {
-    "export": "Exporting the list",
-    "check": "Checking the event log",
-    "pending": "Reading the journal",
+    "export": N_("Exporting the list"),
+    "check": N_("Checking the event log"),
+    "pending": N_("Reading the journal"),
     "batch": "Batch",
     "cancel": N_("Cancel"),
     "capture": N_("Capture"),

@@ -59,15 +59,15 @@ def parse_money(text: str, currency: Currency, locale: QLocale | None = None) ->
 
 
 def skipped_text(skipped: list[str], shown: int = 3) -> str:
-    """ " N rows could not be read and were skipped: …" (empty when nothing was skipped)."""
+    """ "N rows could not be read and were skipped: …" (empty when nothing was skipped)."""
     if not skipped:
         return ""
     rows = "; ".join(skipped[:shown])
     if len(skipped) > shown:
-        rows = _("{rows} and {more} more").format(rows=rows, more=len(skipped) - shown)
+        rows = _("{rows} and {count} more").format(rows=rows, count=len(skipped) - shown)
     said = ngettext(
         "{count} row could not be read and was skipped (the log has it): {rows}.",
         "{count} rows could not be read and were skipped (the log has each): {rows}.",
         len(skipped),
     )
-    return " " + said.format(count=len(skipped), rows=rows)
+    return said.format(count=len(skipped), rows=rows)

@@ -40,14 +40,18 @@ def _bokmal_words() -> dict[str, str]:
 
 
 class _BokmalWords(QTranslator):
-    """Installed after Qt's Nynorsk catalog, so Qt asks it first; an empty answer passes the question on."""
+    """Installed after Qt's Nynorsk catalog, so Qt asks it first; no answer (None) passes the question on."""
 
     def __init__(self, parent: QCoreApplication) -> None:
         super().__init__(parent)
         self._words = {source: text for source, text in _bokmal_words().items() if text != source}
 
-    def translate(self, context: str, source: str, disambiguation: str | None = None, n: int = -1) -> str:
-        return self._words.get(source, "")
+    def translate(
+        self, context: str, source: str, disambiguation: str | None = None, n: int = -1
+    ) -> str | None:
+        # None is a null QString: "not mine, ask the next translator". An empty string would be taken
+        # as the translation, and every other standard button would be blank.
+        return self._words.get(source)
 
     def isEmpty(self) -> bool:
         return not self._words

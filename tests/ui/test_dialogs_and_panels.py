@@ -310,8 +310,8 @@ def test_skipped_rows_are_counted_in_words_with_plural_forms() -> None:
 
     assert skipped_text([]) == ""
     one = skipped_text(["order-1 (bad amount)"])
-    assert one == " 1 row could not be read and was skipped (the log has it): order-1 (bad amount)."
+    assert one == "1 row could not be read and was skipped (the log has it): order-1 (bad amount)."
     five = skipped_text([f"order-{i} (bad)" for i in range(5)])
-    assert five.startswith(" 5 rows could not be read and were skipped (the log has each): order-0 (bad);")
+    assert five.startswith("5 rows could not be read and were skipped (the log has each): order-0 (bad);")
     assert five.endswith("order-2 (bad) and 2 more.")
     assert "(s)" not in one + five

@@ -235,7 +235,7 @@ class AddPaymentsDialog(QDialog):
         dialog.setObjectName("ImportCsvFileDialog")
         dialog.setFileMode(QFileDialog.FileMode.ExistingFile)
         dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptOpen)
-        dialog.setNameFilters(["CSV files (*.csv *.txt)", "All files (*)"])
+        dialog.setNameFilters([_("CSV files (*.csv *.txt)"), _("All files (*)")])
         self.file_dialog = dialog
         try:
             if await wait_finished(dialog) != QDialog.DialogCode.Accepted or not dialog.selectedFiles():

@@ -249,7 +249,7 @@ class AuditView(QWidget):
         header.setStretchLastSection(True)
         self.count_label = QLabel(self)
         self.count_label.setObjectName("AuditCount")
-        self.status = StatusLabel("Audit log status", self)
+        self.status = StatusLabel(_("Audit log status"), self)
         self.status.setObjectName("AuditStatus")
         self.runner = dialog_runner(self.status, self._busy_changed)
 
@@ -320,7 +320,7 @@ class AuditView(QWidget):
         dialog.setObjectName("ExportAuditFileDialog")
         dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
         dialog.setFileMode(QFileDialog.FileMode.AnyFile)
-        dialog.setNameFilters(["CSV files (*.csv)"])
+        dialog.setNameFilters([_("CSV files (*.csv)")])
         dialog.setDefaultSuffix("csv")
         dialog.selectFile(f"audit-{self.desk.profile.slug}.csv")
         self.file_dialog = dialog

@@ -161,7 +161,7 @@ class CreatePaymentDialog(QDialog):
         self.copy_button.setAccessibleName(_("Copy the payment link"))
         self.copy_button.clicked.connect(self.copy_link)
         self.copy_button.hide()
-        self.status = StatusLabel("New payment status", self)
+        self.status = StatusLabel(_("New payment status"), self)
         self.status.setObjectName("CreateStatus")
         self.runner = dialog_runner(self.status, self._busy_changed)
 

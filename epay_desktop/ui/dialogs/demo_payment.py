@@ -68,7 +68,7 @@ class NewDemoPaymentDialog(QDialog):
     def _validate(self) -> None:
         problem = ""  # the amount's problem is said under the amount (AmountField)
         if not self.amount_field.problem() and not self.description.text().strip():
-            problem = "Enter a description (the customer sees it in the app)."
+            problem = _("Enter a description (the customer sees it in the app).")
         self.problem.setText(problem)
         self.ok_button.setEnabled(self.value() is not None)
 

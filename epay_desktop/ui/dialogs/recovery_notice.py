@@ -22,13 +22,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from epay_desktop.i18n import _
+from epay_desktop.i18n import N_, _, translate
 from epay_desktop.ui.errors import operation_label, redact
 
 if TYPE_CHECKING:
     from epay_desktop.services import RecoveryResult
 
-LATER = (
+LATER = N_(
     "Left for later: it stays open (with its idempotency key), blocks other operations on this payment, "
     "and is looked at again at the next start."
 )
@@ -127,7 +127,7 @@ class RecoveryNotice(QDialog):
             row.abandon.clicked.connect(
                 lambda _c=False, r=row: self.abandon_requested.emit(r.intent_id, r.reference)
             )
-            row.later.clicked.connect(lambda _c=False, r=row: r.settle(LATER))
+            row.later.clicked.connect(lambda _c=False, r=row: r.settle(translate(LATER)))
             self.rows[result.intent_id] = row
             rows_layout.addWidget(row)
         rows_layout.addStretch(1)

@@ -50,7 +50,10 @@ class CancelFlow(DeskFlow):
             outcome = cancel_outcome(tracked.payment)
             if outcome is None:
                 reason = check_action(tracked.payment, Action.CANCEL, authorizing=tracked.authorizing).reason
-                self._status(f"{changed} {reference} cannot be cancelled: {reason}".strip())
+                cannot = _("{reference} cannot be cancelled: {reason}").format(
+                    reference=reference, reason=reason
+                )
+                self._status(" ".join(text for text in (changed, cannot) if text).strip())
                 return None
             if not await self._confirm(tracked, outcome, changed):
                 self._status(_("Kept payment {reference}: nothing was sent.").format(reference=reference))
@@ -66,10 +69,10 @@ class CancelFlow(DeskFlow):
     def what_changed(self, stale: StaleConfirmationError) -> str:
         expected = format_money(stale.expected, self._locale)
         now = format_money(stale.now, self._locale)
-        return (
-            f"This payment changed since you opened this dialog: a cancel now releases {now}, not "
-            f"{expected}. Nothing was sent."
-        )
+        return _(
+            "This payment changed since you opened this dialog: a cancel now releases {now}, not "
+            "{expected}. Nothing was sent."
+        ).format(now=now, expected=expected)
 
     async def _confirm(self, tracked: TrackedPayment, outcome: CancelOutcome, changed: str) -> bool:
         dialog = CancelDialog(

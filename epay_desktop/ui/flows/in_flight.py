@@ -7,6 +7,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from epay_desktop.i18n import _
+
 if TYPE_CHECKING:
     from epay_desktop.services import PaymentDesk
     from epay_desktop.ui.aio import TaskRunner
@@ -25,9 +27,13 @@ class InFlightCalls:
     def describe(self, busy: frozenset[str]) -> str:
         names = []
         for reference in sorted(busy):
-            doing = "the cancel of" if self._runner.is_running(f"cancel:{reference}") else "the operation on"
-            names.append(f"{doing} {reference}")
-        return f"Finishing {', '.join(names)}… (the request was already sent)"
+            if self._runner.is_running(f"cancel:{reference}"):
+                names.append(_("the cancel of {reference}").format(reference=reference))
+            else:
+                names.append(_("the operation on {reference}").format(reference=reference))
+        return _("Finishing {operations}… (the request was already sent)").format(
+            operations=_(", ").join(names)
+        )
 
     async def finish(self) -> None:
         """Say which calls are still in flight and wait until each has finished and been recorded."""

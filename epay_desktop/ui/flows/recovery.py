@@ -64,8 +64,13 @@ class RecoveryFlow(QObject):
         finished = [r for r in results if r.finished]
         unfinished = [r for r in results if not r.finished]
         if finished:
-            more = f" (and {len(finished) - 1} more: see the audit log)" if len(finished) > 1 else ""
-            self._say(redact(f"From last time: {finished[0]}{more}"))
+            if len(finished) > 1:
+                said = _("From last time: {outcome} (and {count} more: see the audit log)").format(
+                    outcome=finished[0], count=len(finished) - 1
+                )
+            else:
+                said = _("From last time: {outcome}").format(outcome=finished[0])
+            self._say(redact(said))
         if not unfinished:
             return None
         if self.notice is not None:

@@ -258,11 +258,11 @@ class RefreshFlow(QObject):
                 return
             except EPaymentError as error:
                 could_not = ngettext(
-                    "Could not refresh {count} payment: {error}",
-                    "Could not refresh {count} payments: {error}",
+                    "Could not refresh {count} payment: {reason}",
+                    "Could not refresh {count} payments: {reason}",
                     done,
                 )
-                self.status_changed.emit(redact(could_not.format(count=done, error=error)))
+                self.status_changed.emit(redact(could_not.format(count=done, reason=error)))
                 return
             failed.pop(0)
         was_offline, self.offline = self.offline, False
@@ -282,12 +282,17 @@ class RefreshFlow(QObject):
     def _go_offline(self, error: BaseException) -> None:
         self.offline = True
         fetched = [t.fetched_at for t in self._rows.payments() if t.fetched_at is not None]
-        as_of = (
-            f"its last fetch ({describe_age(self._clock() - max(fetched))})" if fetched else "its last fetch"
-        )
-        self.status_changed.emit(
-            redact(f"Offline: could not reach the API ({error}). The list shows the register as of {as_of}.")
-        )
+        if fetched:
+            text = _(
+                "Offline: could not reach the API ({reason}). The list shows the register as of its last "
+                "fetch ({age})."
+            ).format(reason=error, age=describe_age(self._clock() - max(fetched)))
+        else:
+            text = _(
+                "Offline: could not reach the API ({reason}). The list shows the register as of its last "
+                "fetch."
+            ).format(reason=error)
+        self.status_changed.emit(redact(text))
 
 
 def _age(now: datetime, moment: datetime) -> timedelta:

@@ -394,7 +394,7 @@ class PaymentsModel(QAbstractTableModel):
         if column == Column.AGGREGATE:
             return bar_tooltip(breakdown(t.payment), self._locale)
         if column == Column.STATE and t.payment.state is State.UNKNOWN:
-            return f"A state this app does not know: {t.payment.display_state}"
+            return _("A state this app does not know: {state}").format(state=t.payment.display_state)
         if column == Column.DESCRIPTION and t.description:
             return t.description
         return None

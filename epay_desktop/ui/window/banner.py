@@ -26,9 +26,7 @@ class ProfileBanner(QLabel):
             set_banner(
                 self,
                 "production" if profile.is_production else "read-only",
-                f"{'PRODUCTION — ' if profile.is_production else ''}READ-ONLY — {profile.name}: the "
-                "register could not be opened for writing. You can look and refresh; nothing is changed "
-                "or saved." + (f" {damage}" if damage else ""),
+                _read_only_text(profile.name, profile.is_production, damage),
             )
         elif profile.is_production:
             set_banner(
@@ -50,6 +48,21 @@ class ProfileBanner(QLabel):
             set_banner(
                 self, "test", _("TEST environment — {name}. No real money moves.").format(name=profile.name)
             )
+
+
+def _read_only_text(name: str, production: bool, damage: str) -> str:
+    if production:
+        text = _(
+            "PRODUCTION — READ-ONLY — {name}: the register could not be opened for writing. You can look "
+            "and refresh; nothing is changed or saved."
+        )
+    else:
+        text = _(
+            "READ-ONLY — {name}: the register could not be opened for writing. You can look and refresh; "
+            "nothing is changed or saved."
+        )
+    text = text.format(name=name)
+    return _("{banner} {damage}").format(banner=text, damage=damage) if damage else text
 
 
 __all__ = ["ProfileBanner"]

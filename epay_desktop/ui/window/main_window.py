@@ -348,7 +348,8 @@ class MainWindow(QMainWindow):
             self.model.rowsInserted.connect(self.register_view.show_table)
             self.model.modelReset.connect(self.register_view.show_table)
         loaded = ngettext("{count} payment in the register.", "{count} payments in the register.", count)
-        self.show_status(loaded.format(count=count) + skipped_text(self.desk.skipped))
+        skipped = skipped_text(self.desk.skipped)
+        self.show_status(" ".join(text for text in (loaded.format(count=count), skipped) if text))
         self.register_view.select_first()
         await self.show_pending()
         if refresh and self.model.rowCount():
@@ -442,8 +443,10 @@ class MainWindow(QMainWindow):
         await self.show_pending()
         if left:
             self.show_status(
-                f"{reference}: the event log does not show the operation yet; it stays pending. "
-                "Check again later, or finish it from the notice (Send again / Abandon)."
+                _(
+                    "{reference}: the event log does not show the operation yet; it stays pending. "
+                    "Check again later, or finish it from the notice (Send again / Abandon)."
+                ).format(reference=reference)
             )
         elif messages:
             self.show_status(" ".join(messages))
@@ -613,7 +616,7 @@ class MainWindow(QMainWindow):
         if name == "refresh-one":
             from epay_desktop.ui.errors import redact
 
-            self.show_status(redact(_("Could not refresh the payment: {error}").format(error=error)))
+            self.show_status(redact(_("Could not refresh the payment: {reason}").format(reason=error)))
             # Said about the payment selected then: cleared when the person moves to another one.
             self._status_reference = self.selected_reference()
             return

@@ -30,10 +30,16 @@ _AnyIndex = QModelIndex | QPersistentModelIndex
 
 def _signature_text(received: Received) -> str:
     if received.via == "register":
-        return "verified by epay-webhooks"
-    text = "verified" if received.verified else "NOT verified"
-    notes = {"duplicate": " (duplicate)", "untracked": " (not in the register)"}
-    return text + notes.get(received.outcome, "")
+        return _("verified by epay-webhooks")
+    if received.outcome == "duplicate":
+        return _("verified (duplicate)") if received.verified else _("NOT verified (duplicate)")
+    if received.outcome == "untracked":
+        return (
+            _("verified (not in the register)")
+            if received.verified
+            else _("NOT verified (not in the register)")
+        )
+    return _("verified") if received.verified else _("NOT verified")
 
 
 class NotificationsModel(QAbstractTableModel):
