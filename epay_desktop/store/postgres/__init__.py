@@ -16,9 +16,12 @@ from psycopg import sql
 
 from epay_desktop.store.db import BUSY_TIMEOUT_MS
 from epay_desktop.store.postgres.accounts import AgentExistsError, AgentRecord, PgAccounts
+from epay_desktop.store.postgres.activity import LastAction, PgActivity
+from epay_desktop.store.postgres.approvals import ApprovalItem, ApprovalRequest, PgApprovals
 from epay_desktop.store.postgres.audit import PgAuditLog
-from epay_desktop.store.postgres.database import CONNECT_TIMEOUT_S, PgDatabase, describe
+from epay_desktop.store.postgres.database import CONNECT_TIMEOUT_S, PgDatabase, caused_by, describe
 from epay_desktop.store.postgres.journal import PgJournal
+from epay_desktop.store.postgres.live import LiveNote, PgLiveLog
 from epay_desktop.store.postgres.migrations import SCHEMA_VERSION, SERVICE_GRANTS
 from epay_desktop.store.postgres.register import PgRegister
 
@@ -48,6 +51,9 @@ class PgStore:
         self.journal = PgJournal(self.db)
         self.audit = PgAuditLog(self.db)
         self.accounts = PgAccounts(self.db)
+        self.activity = PgActivity(self.db)
+        self.approvals = PgApprovals(self.db)
+        self.live = PgLiveLog(self.db)
 
     @property
     def location(self) -> str:
@@ -82,12 +88,20 @@ __all__ = [
     "SCHEMA_VERSION",
     "AgentExistsError",
     "AgentRecord",
+    "ApprovalItem",
+    "ApprovalRequest",
+    "LastAction",
+    "LiveNote",
     "PgAccounts",
+    "PgActivity",
+    "PgApprovals",
     "PgAuditLog",
     "PgDatabase",
     "PgJournal",
+    "PgLiveLog",
     "PgRegister",
     "PgStore",
+    "caused_by",
     "describe",
     "grant_service_role",
 ]

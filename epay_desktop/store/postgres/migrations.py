@@ -254,6 +254,183 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX login_attempts_recent ON login_attempts (agent, at);
     """,
+    # 4: the newest intent of each payment (the team's list shows who last did what) found by index.
+    """
+    CREATE INDEX intents_by_payment ON intents (msn, reference, id);
+    """,
+    # 5: four-eyes approval. A request holds money moves (a refund, or a batch) above a merchant's
+    # threshold until a second person decides. Its items carry the Idempotency-Keys fixed when it was
+    # asked, so however often and by whichever instance an approved request is sent, each item moves
+    # money at most once (and the journal's intent of an item is the one with its key). What a request
+    # asked for never changes; it goes pending -> approved -> sent, or pending -> rejected | expired, and
+    # nothing else; whoever approves is not whoever asked (``approval_requests_four_eyes``).
+    """
+    CREATE TABLE approval_requests (
+        id            bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        msn           text COLLATE "C" NOT NULL,
+        operation     text NOT NULL CHECK (operation IN ('cancel', 'capture', 'refund')),
+        total         bigint,
+        currency      text,
+        reason        text NOT NULL CHECK (reason <> ''),
+        again         boolean NOT NULL DEFAULT false,
+        requested_by  text NOT NULL,
+        requested_at  timestamptz NOT NULL DEFAULT clock_timestamp(),
+        expires_at    timestamptz NOT NULL,
+        status        text NOT NULL DEFAULT 'pending'
+                      CHECK (status IN ('pending', 'approved', 'sent', 'rejected', 'expired')),
+        decided_by    text,
+        decided_at    timestamptz,
+        note          text NOT NULL DEFAULT '',
+        sent_at       timestamptz,
+        CHECK ((total IS NULL) = (currency IS NULL)),
+        CHECK (status IN ('pending', 'expired') OR decided_by IS NOT NULL),
+        CONSTRAINT approval_requests_four_eyes
+            CHECK (status NOT IN ('approved', 'sent') OR decided_by <> requested_by)
+    );
+    CREATE INDEX approval_requests_open ON approval_requests (expires_at) WHERE status = 'pending';
+
+    CREATE TABLE approval_items (
+        request_id       bigint NOT NULL REFERENCES approval_requests (id),
+        position         integer NOT NULL,
+        reference        text COLLATE "C" NOT NULL,
+        amount           bigint,
+        currency         text,
+        idempotency_key  text COLLATE "C" NOT NULL UNIQUE,
+        PRIMARY KEY (request_id, position),
+        CHECK ((amount IS NULL) = (currency IS NULL))
+    );
+
+    CREATE FUNCTION approval_guard() RETURNS trigger LANGUAGE plpgsql
+        SET search_path FROM CURRENT AS $$
+    BEGIN
+        IF TG_OP = 'DELETE' THEN
+            RAISE EXCEPTION 'approval requests are never deleted (request %)', OLD.id
+                USING ERRCODE = 'insufficient_privilege';
+        END IF;
+        IF (NEW.msn, NEW.operation, NEW.total, NEW.currency, NEW.reason, NEW.again, NEW.requested_by,
+            NEW.requested_at, NEW.expires_at)
+           IS DISTINCT FROM
+           (OLD.msn, OLD.operation, OLD.total, OLD.currency, OLD.reason, OLD.again, OLD.requested_by,
+            OLD.requested_at, OLD.expires_at) THEN
+            RAISE EXCEPTION 'what approval request % asked for cannot change', OLD.id
+                USING ERRCODE = 'check_violation';
+        END IF;
+        IF NEW.status IS DISTINCT FROM OLD.status AND NOT (
+               (OLD.status = 'pending' AND NEW.status IN ('approved', 'rejected', 'expired'))
+            OR (OLD.status = 'approved' AND NEW.status = 'sent')) THEN
+            RAISE EXCEPTION 'approval request % cannot go from % to %', OLD.id, OLD.status, NEW.status
+                USING ERRCODE = 'check_violation';
+        END IF;
+        IF (NEW.decided_by, NEW.decided_at, NEW.note)
+           IS DISTINCT FROM (OLD.decided_by, OLD.decided_at, OLD.note) AND OLD.status <> 'pending' THEN
+            RAISE EXCEPTION 'approval request % was decided already', OLD.id
+                USING ERRCODE = 'check_violation';
+        END IF;
+        RETURN NEW;
+    END $$;
+    CREATE TRIGGER approval_guard BEFORE UPDATE OR DELETE ON approval_requests
+        FOR EACH ROW EXECUTE FUNCTION approval_guard();
+    CREATE TRIGGER approval_requests_no_truncate BEFORE TRUNCATE ON approval_requests
+        FOR EACH STATEMENT EXECUTE FUNCTION refuse_rewrite();
+    CREATE TRIGGER approval_items_fixed BEFORE UPDATE OR DELETE ON approval_items
+        FOR EACH ROW EXECUTE FUNCTION refuse_rewrite();
+    CREATE TRIGGER approval_items_no_truncate BEFORE TRUNCATE ON approval_items
+        FOR EACH STATEMENT EXECUTE FUNCTION refuse_rewrite();
+    """,
+    # 6: live updates. Every change of a payment (its row in the register) and every start and end of
+    # a money move is noted in ``live_events`` and announced with ``pg_notify`` in the same transaction,
+    # on the channel ``epay_live:<schema>``, so every instance of the team service hears it the moment
+    # it commits and can tell its desktops. The note says who (an agent's name) and why (the operation,
+    # or "refresh"/"webhook", set by the writer with ``set_config('epay.live_action', ..., true)``);
+    # ``live_events`` lets a desktop that reconnects be told what it missed.
+    """
+    -- When the team's refresh last took the payment up, whatever came of it (a failed read keeps the
+    -- old snapshot and its time): the refresh then goes on to the others.
+    ALTER TABLE payments ADD COLUMN refresh_tried_at timestamptz;
+
+    CREATE TABLE live_events (
+        id         bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        msn        text COLLATE "C" NOT NULL,
+        reference  text COLLATE "C" NOT NULL,
+        kind       text NOT NULL CHECK (kind IN ('changed', 'working', 'done')),
+        agent      text,
+        action     text,
+        at         timestamptz NOT NULL DEFAULT clock_timestamp(),
+        xact       xid8 NOT NULL DEFAULT pg_current_xact_id()
+    );
+    CREATE INDEX live_events_of_merchant ON live_events (msn, id);
+    -- One note per payment, kind, agent and action in a transaction (an insert and two updates of one
+    -- row are one change to tell).
+    CREATE UNIQUE INDEX live_events_once ON live_events
+        (xact, msn, reference, kind, coalesce(agent, ''), coalesce(action, ''));
+
+    CREATE FUNCTION live_note(p_msn text, p_reference text, p_kind text, p_agent text, p_action text)
+        RETURNS void LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
+    DECLARE
+        item live_events;
+        payload text;
+    BEGIN
+        INSERT INTO live_events (msn, reference, kind, agent, action)
+        VALUES (p_msn, p_reference, p_kind, nullif(p_agent, ''), nullif(p_action, ''))
+        ON CONFLICT DO NOTHING
+        RETURNING * INTO item;
+        IF item.id IS NULL THEN
+            RETURN;  -- told already in this transaction
+        END IF;
+        payload := json_build_object(
+            'id', item.id, 'msn', item.msn, 'reference', item.reference, 'kind', item.kind,
+            'agent', item.agent, 'action', item.action,
+            'at', to_char(item.at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'))::text;
+        -- A notification carries at most 8000 bytes; a longer one is announced by its id alone and
+        -- the listeners read the rest from live_events.
+        IF octet_length(payload) > 7000 THEN
+            payload := json_build_object('id', item.id)::text;
+        END IF;
+        PERFORM pg_notify('epay_live:' || current_schema(), payload);
+    END $$;
+
+    CREATE FUNCTION payments_live() RETURNS trigger LANGUAGE plpgsql
+        SET search_path FROM CURRENT AS $$
+    DECLARE
+        row_msn text;
+        row_reference text;
+    BEGIN
+        IF TG_OP = 'DELETE' THEN
+            row_msn := OLD.msn;
+            row_reference := OLD.reference;
+        ELSE
+            row_msn := NEW.msn;
+            row_reference := NEW.reference;
+        END IF;
+        PERFORM live_note(row_msn, row_reference, 'changed', current_setting('epay.live_agent', true),
+                          current_setting('epay.live_action', true));
+        RETURN NULL;
+    END $$;
+    CREATE TRIGGER payments_live AFTER INSERT OR DELETE ON payments
+        FOR EACH ROW EXECUTE FUNCTION payments_live();
+    -- A refresh that finds the payment as it was saves it again: that is no change to tell anyone; nor
+    -- is a failed read that fails again (its message differs only in the API's trace id).
+    CREATE TRIGGER payments_live_update AFTER UPDATE ON payments FOR EACH ROW
+        WHEN (OLD.payment IS DISTINCT FROM NEW.payment OR OLD.events IS DISTINCT FROM NEW.events
+              OR (OLD.fetch_error = '') IS DISTINCT FROM (NEW.fetch_error = '')
+              OR OLD.description IS DISTINCT FROM NEW.description)
+        EXECUTE FUNCTION payments_live();
+
+    CREATE FUNCTION intents_live() RETURNS trigger LANGUAGE plpgsql
+        SET search_path FROM CURRENT AS $$
+    BEGIN
+        IF NEW.status = 'pending' AND (TG_OP = 'INSERT' OR OLD.status <> 'pending') THEN
+            PERFORM live_note(NEW.msn, NEW.reference, 'working', coalesce(NEW.requested_by, NEW.os_user),
+                              NEW.operation);
+        ELSIF TG_OP = 'UPDATE' AND NEW.status IS DISTINCT FROM OLD.status THEN
+            PERFORM live_note(NEW.msn, NEW.reference, 'done', coalesce(NEW.requested_by, NEW.os_user),
+                              NEW.operation);
+        END IF;
+        RETURN NULL;
+    END $$;
+    CREATE TRIGGER intents_live AFTER INSERT OR UPDATE ON intents
+        FOR EACH ROW EXECUTE FUNCTION intents_live();
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -269,4 +446,8 @@ SERVICE_GRANTS: tuple[str, ...] = (
     "GRANT SELECT, INSERT ON audit TO {role}",
     "GRANT SELECT ON schema_migrations TO {role}",
     "GRANT SELECT, INSERT, UPDATE ON agents, agent_sessions, login_attempts TO {role}",
+    "GRANT SELECT, INSERT, UPDATE ON approval_requests TO {role}",
+    "GRANT SELECT, INSERT ON approval_items TO {role}",
+    # Live updates: the triggers note changes; the polling instance prunes old notes.
+    "GRANT SELECT, INSERT, DELETE ON live_events TO {role}",
 )

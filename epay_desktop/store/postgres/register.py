@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -85,6 +85,14 @@ def _listed(row: tuple[Any, ...]) -> TrackedPayment:
         fetch_error=problem or str(fetch_error or ""),
         last_event_at=last_event_at,
     )
+
+
+def _locked(conn: Connection, msn: str, reference: str) -> TrackedPayment | None:
+    """One payment's row, locked until the transaction ends (``None`` when not tracked)."""
+    row = conn.execute(
+        f"SELECT {_COLUMNS} FROM payments WHERE msn = %s AND reference = %s FOR UPDATE", (msn, reference)
+    ).fetchone()
+    return _tracked(row) if row else None
 
 
 class PgRegister(RegisterRecords):
@@ -213,3 +221,70 @@ class PgRegister(RegisterRecords):
             return tracked
 
         return self.db.write("saving a snapshot", work)
+
+    def change(
+        self,
+        msn: str,
+        reference: str,
+        work: Callable[[TrackedPayment | None], tuple[Payment | None, Sequence[PaymentEvent]] | None],
+        *,
+        at: datetime,
+        source: str,
+    ) -> tuple[TrackedPayment | None, bool]:
+        """``RegisterRecords.change`` with the row locked: two instances receiving webhooks for one
+        payment at once cannot lose each other's event (a SQLite file has one writer at a time)."""
+
+        def run(conn: Connection) -> tuple[TrackedPayment | None, bool]:
+            before = _locked(conn, msn, reference)
+            result = work(before)
+            if result is None:
+                return before, False
+            if before is None:
+                conn.execute(
+                    "INSERT INTO payments (msn, reference, added_at, source) VALUES (%s, %s, %s, %s) "
+                    "ON CONFLICT (msn, reference) DO NOTHING",
+                    (msn, reference, at, source),
+                )
+                locked = _locked(conn, msn, reference)
+                if locked is not None and (locked.payment is not None or locked.events is not None):
+                    # Another writer tracked it between our look and our insert: work on theirs.
+                    before, result = locked, work(locked)
+                    if result is None:
+                        return before, False
+            payment, events = result
+            if payment is not None:
+                conn.execute(
+                    "UPDATE payments SET payment = %s, fetched_at = %s, fetch_error = '' "
+                    "WHERE msn = %s AND reference = %s",
+                    (Jsonb(payment_to_json(payment)), at, msn, reference),
+                )
+            conn.execute(
+                "UPDATE payments SET events = %s, last_event_at = %s WHERE msn = %s AND reference = %s",
+                (Jsonb([event_to_json(e) for e in events]), newest_event_at(events), msn, reference),
+            )
+            after = self._read(conn, msn, reference)
+            assert after is not None  # inserted or locked above in this very transaction
+            return after, True
+
+        return self.db.write("saving a webhook event", run)
+
+    def take_for_refresh(self, msn: str, read_before: datetime, limit: int, *, now: datetime) -> list[str]:
+        """Up to ``limit`` payments of ``msn`` that can still change (never read, or not in a closed
+        state) and were neither read nor taken up since ``read_before``, longest waiting first; each is
+        marked as taken up at ``now`` (so one whose read fails waits its turn again instead of coming
+        first every time, and two refreshing instances do not take the same)."""
+        rows = self.db.write(
+            "choosing payments to refresh",
+            lambda c: c.execute(
+                "UPDATE payments SET refresh_tried_at = %s WHERE (msn, reference) IN ("
+                "  SELECT msn, reference FROM payments WHERE msn = %s "
+                "  AND (payment IS NULL OR payment ->> 'state' NOT IN ('ABORTED', 'EXPIRED', 'TERMINATED')) "
+                "  AND (fetched_at IS NULL OR fetched_at < %s) "
+                "  AND (refresh_tried_at IS NULL OR refresh_tried_at < %s) "
+                "  ORDER BY greatest(fetched_at, refresh_tried_at) NULLS FIRST, reference "
+                "  LIMIT %s FOR UPDATE SKIP LOCKED) "
+                "RETURNING reference",
+                (now, msn, read_before, read_before, limit),
+            ).fetchall(),
+        )
+        return sorted(str(r[0]) for r in rows)
