@@ -32,8 +32,9 @@ async def until(predicate: object, limit: float = 10.0) -> None:
         await asyncio.sleep(0.02)
 
 
-def shot(widget: QWidget, name: str) -> None:
-    QApplication.processEvents()
+async def shot(widget: QWidget, name: str) -> None:
+    # Let the loop paint what changed (never processEvents() inside a coroutine: it stalls qasync).
+    await asyncio.sleep(0.1)
     widget.grab().save(str(OUT / name))
     print("wrote", OUT / name)
 
@@ -52,7 +53,7 @@ async def walk() -> None:
             await until(lambda: panel.dialog is not None and panel.dialog.isVisible())
             assert panel.dialog is not None
             panel.dialog.amount.setText("1000,00")
-            shot(panel.dialog, "1-new-demo-payment.png")
+            await shot(panel.dialog, "1-new-demo-payment.png")
             panel.dialog.ok_button.click()
             await until(lambda: "waits for the customer" in window.statusBar().currentMessage())
             reference = window.selected_reference()
@@ -60,13 +61,13 @@ async def walk() -> None:
             await until(lambda: panel.buttons["approve"].isEnabled())
             panel.buttons["approve"].click()
             await until(lambda: window.action("capture-payment").isEnabled())
-            shot(window, "2-approved.png")
+            await shot(window, "2-approved.png")
             window.action("capture-payment").trigger()
             await until(lambda: window.move_flow.dialog is not None and window.move_flow.dialog.isVisible())
             dialog = window.move_flow.dialog
             assert dialog is not None
             dialog.amount_field.edit.setText("250,00")
-            shot(dialog, "3-capture-250.png")
+            await shot(dialog, "3-capture-250.png")
             dialog.move_button.click()
             await until(lambda: not window.runner.is_running(f"capture:{reference}"))
             window.action("cancel-payment").trigger()
@@ -74,19 +75,19 @@ async def walk() -> None:
                 lambda: window.cancel_flow.dialog is not None and window.cancel_flow.dialog.isVisible()
             )
             assert window.cancel_flow.dialog is not None
-            shot(window.cancel_flow.dialog, "4-cancel-the-rest.png")
+            await shot(window.cancel_flow.dialog, "4-cancel-the-rest.png")
             window.cancel_flow.dialog.cancel_button.click()
             await until(lambda: "released" in window.statusBar().currentMessage())
-            shot(window, "5-cancelled-750-captured-250.png")
+            await shot(window, "5-cancelled-750-captured-250.png")
             window.action("refund-payment").trigger()
             await until(lambda: window.move_flow.dialog is not None and window.move_flow.dialog.isVisible())
             dialog = window.move_flow.dialog
             assert dialog is not None
             dialog.amount_field.edit.setText("100")
-            shot(dialog, "6-refund-100.png")
+            await shot(dialog, "6-refund-100.png")
             dialog.move_button.click()
             await until(lambda: "Refunded" in window.statusBar().currentMessage())
-            shot(window, "7-refunded-100.png")
+            await shot(window, "7-refunded-100.png")
         finally:
             await window.shutdown()
             window.close()

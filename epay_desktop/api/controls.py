@@ -4,7 +4,7 @@ transport, or a sandbox on another machine); this module never imports the sandb
 
 from __future__ import annotations
 
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 import httpx
 
@@ -16,9 +16,14 @@ from epay_desktop.api.session import DEFAULT_TIMEOUT
 from epay_desktop.domain import Payment
 from epay_desktop.i18n import _
 
-__all__ = ["CUSTOMER_ACTIONS", "SandboxControls"]
+__all__ = ["CUSTOMER_ACTIONS", "CustomerAnswer", "SandboxControls"]
 
 CUSTOMER_ACTIONS: Final = ("approve", "reject", "start-authorizing", "finish-authorizing", "expire")
+
+
+class CustomerAnswer(NamedTuple):
+    payment: Payment
+    authorizing: bool  # the customer is in 3-D Secure now (the sandbox says so)
 
 
 class SandboxControls(AsyncClosing):
@@ -72,13 +77,19 @@ class SandboxControls(AsyncClosing):
         return items, total if isinstance(total, int) else len(items)
 
     async def customer(self, msn: str, reference: str, action: str) -> Payment:
+        return (await self.act(msn, reference, action)).payment
+
+    async def act(self, msn: str, reference: str, action: str) -> CustomerAnswer:
+        """Play the customer; the answer also says whether the customer is in 3-D Secure now (the
+        sandbox's ``authorizing``, which the real API's payment does not carry)."""
         if action not in CUSTOMER_ACTIONS:
             raise InvalidInputError(
                 f"unknown customer action {action!r}; use one of {', '.join(CUSTOMER_ACTIONS)}"
             )
         check_reference(reference)
         data = await self._call("POST", f"/sandbox/v1/payments/{reference}/customer/{action}", msn=msn)
-        return parse_payment(data)
+        authorizing = isinstance(data, dict) and data.get("authorizing") is True
+        return CustomerAnswer(parse_payment(data), authorizing)
 
     async def set_faults(
         self,

@@ -31,7 +31,7 @@ An ``ApiError`` carries what the API said (``status``, ``title``, ``detail``, ``
 from __future__ import annotations
 
 from epay_desktop.api.advice import advice_for
-from epay_desktop.i18n import N_, _, translate
+from epay_desktop.i18n import N_, _, ngettext, translate
 
 __all__ = [
     "ApiError",
@@ -115,9 +115,17 @@ class OutcomeUnknownError(EPaymentError):
         last = _one_line(str(last_error)) if last_error else _("none")
         if isinstance(last_error, MalformedResponseError):
             # A success status with a body we cannot read: the effect may well have happened.
-            what = _("the success answer could not be read after {count} attempt(s) ({last})")
+            what = ngettext(
+                "the success answer could not be read after {count} attempt ({last})",
+                "the success answer could not be read after {count} attempts ({last})",
+                attempts,
+            )
         else:
-            what = _("no answer after {count} attempt(s) (last: {last})")
+            what = ngettext(
+                "no answer after {count} attempt (last: {last})",
+                "no answer after {count} attempts (last: {last})",
+                attempts,
+            )
         super().__init__(
             _(
                 "{call} may or may not have happened: {what}. Check the payment and its event log; "

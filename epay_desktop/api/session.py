@@ -42,7 +42,7 @@ from epay_desktop.api.redact import redact, register_secret
 from epay_desktop.api.retry import RetryPolicy, parse_retry_after
 from epay_desktop.api.token import TokenCache
 from epay_desktop.api.transport import default_transport
-from epay_desktop.i18n import _
+from epay_desktop.i18n import _, ngettext
 
 __all__ = [
     "DEFAULT_MAX_ANSWER_BYTES",
@@ -262,7 +262,11 @@ class ApiSession(AsyncClosing):
             return error
         assert isinstance(error, httpx.TransportError)
         return NetworkError(
-            _("Could not {doing}: {reason} (after {count} attempt(s)).").format(
+            ngettext(
+                "Could not {doing}: {reason} (after {count} attempt).",
+                "Could not {doing}: {reason} (after {count} attempts).",
+                call.attempts,
+            ).format(
                 doing=could_not(call.request.operation, call.request.reference),
                 reason=_describe_transport_error(error),
                 count=call.attempts,

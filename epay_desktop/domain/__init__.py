@@ -31,7 +31,7 @@ from epay_desktop.domain.rules import (
     refundable,
     releasable,
 )
-from epay_desktop.domain.tracked import STALE_AFTER, TrackedPayment, newest_event_at
+from epay_desktop.domain.tracked import STALE_AFTER, RowMark, TrackedPayment, newest_event_at
 
 __all__ = [
     "BADGE_COLOURS",
@@ -52,6 +52,7 @@ __all__ = [
     "MoneyError",
     "Payment",
     "PaymentEvent",
+    "RowMark",
     "State",
     "TrackedPayment",
     "apply_event",

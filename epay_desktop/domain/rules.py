@@ -57,9 +57,12 @@ class ActionCheck:
     allowed: bool
     amount: Money
     reason: str = ""
+    later: bool = False  # not now, but it may be possible later (the customer is in 3-D Secure)
 
 
-def check_action(payment: Payment, action: Action) -> ActionCheck:
+def check_action(payment: Payment, action: Action, *, authorizing: bool = False) -> ActionCheck:
+    """``authorizing``: the sandbox says the customer is in 3-D Secure right now; the API refuses a
+    cancel until that ends, so it is "not now" rather than "yes"."""
     state = payment.state
     agg = payment.aggregate
     zero = Money.zero(payment.currency)
@@ -81,6 +84,15 @@ def check_action(payment: Payment, action: Action) -> ActionCheck:
         }
         return ActionCheck(
             action, False, zero, closed.get(state, _("The payment is closed: nothing can change it."))
+        )
+    if action is Action.CANCEL and state is State.CREATED and authorizing:
+        return ActionCheck(
+            action,
+            False,
+            zero,
+            # Short: it must fit the details panel's line at 200 % scaling.
+            _("The customer is in 3-D Secure; the API refuses a cancel until it ends."),
+            later=True,
         )
     if action is Action.CANCEL:
         amount = releasable(payment)

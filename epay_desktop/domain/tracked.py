@@ -11,13 +11,26 @@ empty. ``last_event_at``, the newest event's time, is known either way (the "Upd
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from epay_desktop.domain.business import BusinessState, business_state
 from epay_desktop.domain.payment import Payment, PaymentEvent, State
 
 STALE_AFTER = timedelta(minutes=5)
+# How a refresh answered 404 reads in ``fetch_error``: the API's own summary names the status this way
+# (``ApiError.summary``); the API does not know the reference for this merchant serial number.
+NOT_FOUND_MARK = "(HTTP 404"
+
+
+class RowMark(enum.Enum):
+    """What a row can be filtered by besides its state."""
+
+    UNKNOWN_TO_API = "unknown-to-api"  # see ``TrackedPayment.unknown_to_api``
+
+
 # The customer has 10 minutes to act on a new payment before it expires (FACTS.md §3, the default timeout).
 CUSTOMER_TIMEOUT = timedelta(minutes=10)
 
@@ -33,6 +46,8 @@ class TrackedPayment:
     fetched_at: datetime | None = None
     fetch_error: str = ""
     last_event_at: datetime | None = None
+    # The sandbox says the customer is in 3-D Secure right now (the real API never says it; not stored).
+    authorizing: bool = False
 
     def __post_init__(self) -> None:
         # A known log decides (also after ``dataclasses.replace`` with new events).
@@ -43,6 +58,19 @@ class TrackedPayment:
     def updated_at(self) -> datetime | None:
         """When the payment last changed at the API: its newest event's time."""
         return self.last_event_at or self.created_at
+
+    @property
+    def kind(self) -> BusinessState | None:
+        """The business state people see (``None``: not fetched yet)."""
+        if self.payment is None:
+            return None
+        return business_state(self.payment, authorizing=self.authorizing)
+
+    @property
+    def unknown_to_api(self) -> bool:
+        """The last refresh was answered 404: the API does not know this reference (a typo, another
+        merchant serial number, or a sandbox that was reset)."""
+        return NOT_FOUND_MARK in self.fetch_error
 
     def is_stale(self, now: datetime) -> bool:
         return self.fetched_at is None or now - self.fetched_at > STALE_AFTER

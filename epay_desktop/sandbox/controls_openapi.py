@@ -87,7 +87,13 @@ CONTROLS_OPENAPI: dict[str, Any] = {
                     },
                 ],
                 "responses": {
-                    "200": _ok({"type": "object", "description": "The payment, GetPaymentResponse shape"}),
+                    "200": _ok(
+                        {
+                            "type": "object",
+                            "description": "The payment as listed: GetPaymentResponse shape plus "
+                            "merchantSerialNumber, paymentDescription, createdAt, updatedAt, authorizing",
+                        }
+                    ),
                     "400": _PROBLEM,
                     "404": _PROBLEM,
                     "409": _PROBLEM,

@@ -435,7 +435,8 @@ class Engine:
                 p.authorizing = False
                 p.state = EXPIRED
                 self._event(p, EXPIRED, p.amount, None)
-            return p.get_json()
+            # The listing form: the payment plus the sandbox's own "authorizing" (3-D Secure running).
+            return p.listing_json()
 
     # -- whole state ----------------------------------------------------------------------------
     def clear(self) -> None:

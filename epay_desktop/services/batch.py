@@ -101,7 +101,7 @@ def plan_batch(
         if tracked.reference in busy:
             items.append(BatchItem(tracked.reference, None, _("An operation on this payment is running.")))
             continue
-        check = check_action(tracked.payment, action)
+        check = check_action(tracked.payment, action, authorizing=tracked.authorizing)
         if not check.allowed:
             items.append(BatchItem(tracked.reference, None, check.reason))
             continue

@@ -7,11 +7,12 @@ from __future__ import annotations
 import asyncio
 import getpass
 from collections.abc import Callable
+from dataclasses import replace
 from typing import ParamSpec, TypeVar
 
 from epay_desktop.api import EPaymentClient, redact
-from epay_desktop.domain import Money
-from epay_desktop.i18n import _
+from epay_desktop.domain import Money, State, TrackedPayment
+from epay_desktop.i18n import _, ngettext
 from epay_desktop.services.changes import ChangeFeed
 from epay_desktop.services.errors import ReadOnlyRegisterError
 from epay_desktop.services.profiles import Profile
@@ -39,6 +40,18 @@ class DeskContext:
         self.msn = profile.merchant_serial_number
         # Every new snapshot a use case produces is published here too (views subscribe).
         self.changes = ChangeFeed()
+        # References the sandbox says are in 3-D Secure right now (Demo only: the real API never says);
+        # kept by the demo controls, applied to every snapshot read (see ``with_authorizing``).
+        self.authorizing: set[str] = set()
+
+    def with_authorizing(self, tracked: TrackedPayment) -> TrackedPayment:
+        """``tracked`` marked as authorizing while the sandbox said so and it still waits (CREATED)."""
+        if tracked.reference not in self.authorizing:
+            return tracked
+        if tracked.payment is not None and tracked.payment.state is not State.CREATED:
+            self.authorizing.discard(tracked.reference)
+            return tracked
+        return replace(tracked, authorizing=True)
 
     @property
     def read_only(self) -> bool:
@@ -50,7 +63,9 @@ class DeskContext:
         lost = self.store.register.unreadable_rows
         found = self.store.db.damage
         if lost:
-            rows = _("{count} row(s) could not be read").format(count=lost)
+            rows = ngettext("{count} row could not be read", "{count} rows could not be read", lost).format(
+                count=lost
+            )
             found = _("{damage}; {rows}").format(damage=found, rows=rows) if found else rows
         return found
 

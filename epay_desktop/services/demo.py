@@ -65,25 +65,32 @@ class DemoControls:
         is refreshed afterwards (and published, ``source="demo"``)."""
         parts = self._parts
         try:
-            await self.controls.customer(parts.context.msn, reference, action)
+            answer = await self.controls.act(parts.context.msn, reference, action)
         except EPaymentError as error:
             await parts.context.record(f"demo {action}", "failed", reference, redact(str(error)))
             raise
         await parts.context.record(f"demo {action}", "ok", reference)
+        self._note_authorizing(reference, answer.authorizing)
         return await parts.tracking.refresh(reference, source="demo")
+
+    def _note_authorizing(self, reference: str, authorizing: bool) -> None:
+        if authorizing:
+            self._parts.context.authorizing.add(reference)
+        else:
+            self._parts.context.authorizing.discard(reference)
 
     async def new_payment(self, amount: Money, description: str) -> TrackedPayment:
         """A new payment waiting for the (played) customer, as if pushed to the demo phone."""
         return await self._parts.creation.create_payment(amount, description, DEMO_PHONE, "PUSH_MESSAGE")
 
     async def seed_if_first_open(self) -> int:
-        """Track every payment the sandbox knows for this serial number, once per register.
-        Returns how many were added; a sandbox that cannot be read leaves the register as it is."""
+        """Track every payment the sandbox knows for this serial number, once per register (on every
+        open, learn which ones are in 3-D Secure). Returns how many were added; a sandbox that cannot
+        be read leaves the register as it is."""
         parts = self._parts
         ctx = parts.context
         db = ctx.store.db
-        if await ctx.db(db.get_meta, SEEDED_KEY):
-            return 0
+        seeded = bool(await ctx.db(db.get_meta, SEEDED_KEY))
         items: list[dict[str, object]] = []
         try:
             offset = 0
@@ -96,12 +103,19 @@ class DemoControls:
         except EPaymentError as error:
             log.warning("demo register not seeded: %s", error)
             return 0
+        if seeded:
+            for item in items:
+                reference = item.get("reference")
+                if isinstance(reference, str):
+                    self._note_authorizing(reference, item.get("authorizing") is True)
+            return 0
         entries: list[NewEntry] = []
         payments = []
         for item in items:
             reference = item.get("reference")
             if not isinstance(reference, str):
                 continue
+            self._note_authorizing(reference, item.get("authorizing") is True)
             description = item.get("paymentDescription")
             entries.append(
                 NewEntry(

@@ -72,7 +72,7 @@ def write_payments_csv(rows: Iterable[TrackedPayment], path: Path) -> int:
                     tracked.description or payment.description,
                     created,
                     payment.display_state,
-                    business_state(payment).value,
+                    business_state(payment, authorizing=tracked.authorizing).value,
                     payment.currency.value,
                     _plain(payment.amount),
                     _plain(agg.authorized),

@@ -59,13 +59,14 @@ class RegisterTracking:
         """Every tracked payment with its last snapshot, from SQLite only (instant, works offline).
         Published too (``source="load"``), each as of the read that produced its snapshot."""
         ctx = self.context
-        loaded = await ctx.db(ctx.store.register.all, ctx.msn)
+        loaded = [ctx.with_authorizing(t) for t in await ctx.db(ctx.store.register.all, ctx.msn)]
         ctx.changes.publish(*(PaymentChanged(t, t.fetched_at or NEVER, "load") for t in loaded))
         return loaded
 
     async def tracked(self, reference: str) -> TrackedPayment | None:
         ctx = self.context
-        return await ctx.db(ctx.store.register.get, ctx.msn, reference)
+        tracked = await ctx.db(ctx.store.register.get, ctx.msn, reference)
+        return ctx.with_authorizing(tracked) if tracked is not None else None
 
     async def events_of(self, reference: str) -> tuple[PaymentEvent, ...] | None:
         """The saved event log of one payment (the list is loaded without them); None when none was
@@ -106,20 +107,22 @@ class RegisterTracking:
         if ctx.read_only:
             # Shown, not saved: the register cannot be written.
             kept = await self.tracked(reference)
-            shown = TrackedPayment(
-                reference,
-                ctx.msn,
-                payment=payment,
-                events=tuple(events),
-                description=kept.description if kept else payment.description,
-                created_at=kept.created_at if kept else None,
-                fetched_at=datetime.now(UTC),
+            shown = ctx.with_authorizing(
+                TrackedPayment(
+                    reference,
+                    ctx.msn,
+                    payment=payment,
+                    events=tuple(events),
+                    description=kept.description if kept else payment.description,
+                    created_at=kept.created_at if kept else None,
+                    fetched_at=datetime.now(UTC),
+                )
             )
             return FreshRead(PaymentChanged(shown, asked_at, source), None)
         tracked = await ctx.db(
             ctx.store.register.save_snapshot, ctx.msn, payment, events, fetched_at=asked_at
         )
-        return FreshRead(_changed(tracked, asked_at, source), None)
+        return FreshRead(_changed(ctx.with_authorizing(tracked), asked_at, source), None)
 
     async def refresh_all(
         self, references: Iterable[str], concurrency: int = 8
@@ -198,6 +201,7 @@ class RegisterTracking:
             fetched_at=asked_at,
             fetch_error=fetch_error,
         )
+        tracked = ctx.with_authorizing(tracked)
         ctx.changes.publish(_changed(tracked, asked_at, source))
         return tracked
 

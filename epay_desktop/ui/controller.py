@@ -225,6 +225,7 @@ class Controller:
         need the person a non-modal notice with Send again / Abandon / Later (ui/flows/recovery.py)."""
         window.recovery_flow.present(await desk.recover_pending())
         if desk.skipped:
+            from epay_desktop.i18n import _
             from epay_desktop.ui.formatting import skipped_text
 
             window.show_status(

@@ -89,6 +89,16 @@ def _redacted(report: ErrorReport) -> ErrorReport:
     )
 
 
+def _refresh_payment_names() -> dict[str, str]:
+    # Named from the action itself, so the advice cannot drift from the menu (F5 refreshes all).
+    from PySide6.QtGui import QKeySequence
+
+    from epay_desktop.ui.action_names import REFRESH_PAYMENT_SHORTCUT, REFRESH_PAYMENT_TEXT
+
+    shortcut = QKeySequence(REFRESH_PAYMENT_SHORTCUT).toString(QKeySequence.SequenceFormat.NativeText)
+    return {"action": translate(REFRESH_PAYMENT_TEXT), "shortcut": shortcut}
+
+
 def _describe(operation: str, error: BaseException) -> ErrorReport:
     # Imported here, not at the top: the main window paints before httpx and the services are loaded.
     from epay_desktop.api import (
@@ -128,9 +138,9 @@ def _describe(operation: str, error: BaseException) -> ErrorReport:
                 "settle what happened."
             ).format(reference=error.reference or "?"),
             _(
-                "Refresh the payment (F5) before trying again; a retry reuses the same idempotency key, so "
-                "it cannot move money twice."
-            ),
+                "Use “{action}” ({shortcut}) before trying again; a retry reuses the same idempotency key, "
+                "so it cannot move money twice."
+            ).format(**_refresh_payment_names()),
             key,
         )
     if isinstance(error, NetworkError):

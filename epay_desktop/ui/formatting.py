@@ -12,7 +12,7 @@ from datetime import datetime
 from PySide6.QtCore import QLocale
 
 from epay_desktop.domain import Currency, Money, MoneyError
-from epay_desktop.i18n import _
+from epay_desktop.i18n import _, ngettext
 from epay_desktop.i18n.formats import datetime_text, money_text, percent_text
 
 
@@ -59,12 +59,15 @@ def parse_money(text: str, currency: Currency, locale: QLocale | None = None) ->
 
 
 def skipped_text(skipped: list[str], shown: int = 3) -> str:
-    """ "N row(s) could not be read and were skipped: …" (empty when nothing was skipped)."""
+    """ "N rows could not be read and were skipped: …" (empty when nothing was skipped)."""
     if not skipped:
         return ""
     rows = "; ".join(skipped[:shown])
     if len(skipped) > shown:
         rows = _("{rows} and {count} more").format(rows=rows, count=len(skipped) - shown)
-    return _("{count} row(s) could not be read and were skipped (the log has each): {rows}.").format(
-        count=len(skipped), rows=rows
+    said = ngettext(
+        "{count} row could not be read and was skipped (the log has it): {rows}.",
+        "{count} rows could not be read and were skipped (the log has each): {rows}.",
+        len(skipped),
     )
+    return said.format(count=len(skipped), rows=rows)

@@ -60,3 +60,14 @@ def test_policy_refuses_nonsense() -> None:
     with pytest.raises(ValueError, match="negative"):
         RetryPolicy(total_budget=-1)
     assert RetryPolicy.none().max_attempts == 1
+
+
+@pytest.mark.parametrize(("attempts", "words"), [(1, "after 1 attempt (last"), (3, "after 3 attempts (last")])
+def test_outcome_unknown_counts_attempts_in_words(attempts: int, words: str) -> None:
+    from epay_desktop.api import OutcomeUnknownError
+
+    error = OutcomeUnknownError(
+        operation="cancel", reference="r-1", idempotency_key="k-1", last_error=None, attempts=attempts
+    )
+    assert words in str(error)
+    assert "(s)" not in str(error)

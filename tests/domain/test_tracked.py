@@ -72,3 +72,14 @@ def test_unknown_creation_time_never_waits_and_naive_times_are_utc() -> None:
     naive = tracked(created=(NOW - timedelta(minutes=2)).replace(tzinfo=None))
     assert naive.waits_for_customer(NOW)
     assert not naive.waits_for_customer(NOW + CUSTOMER_TIMEOUT)
+
+
+def test_kind_is_the_business_state_or_none_before_the_first_fetch() -> None:
+    from dataclasses import replace
+
+    from epay_desktop.domain import BusinessState
+
+    assert tracked(None).kind is None
+    assert tracked(State.CREATED).kind is BusinessState.WAITING
+    assert replace(tracked(State.CREATED), authorizing=True).kind is BusinessState.AUTHORIZING
+    assert tracked(State.TERMINATED).kind is BusinessState.TERMINATED

@@ -79,7 +79,7 @@ async def test_a_damaged_register_opens_read_only_and_shows_what_can_be_read(
         assert references == sorted(references)  # same added_at: by reference, as the query orders
         assert rows[0].description.startswith("coffee")
         assert "malformed" in desk.damage
-        assert f"{2000 - len(rows)} row(s) could not be read" in desk.damage
+        assert f"{2000 - len(rows)} rows could not be read" in desk.damage
         await _assert_everything_refused(bench, desk, rows[0].reference, path)
     finally:
         await desk.aclose()

@@ -106,3 +106,25 @@ def test_cancel_says_why_it_is_off(context: ActionContext, enabled: bool, why: s
     allowed, reason = cancel_enablement(context)
     assert allowed is enabled
     assert why.lower() in reason.lower()
+
+
+def _mnemonic(title: str) -> str:
+    at = title.replace("&&", "").find("&")
+    assert at >= 0, f"{title!r} has no mnemonic"
+    return title.replace("&&", "")[at + 1].casefold()
+
+
+@pytest.mark.parametrize("language", ["en", "nb", "da", "fi", "x-pseudo"])
+def test_each_menu_has_its_own_mnemonic_in_every_language(qtbot: Any, language: str) -> None:
+    # Alt+P must open one menu (Payments and Profile once shared it).
+    from epay_desktop import i18n
+    from epay_desktop.paths import resource
+
+    assert i18n.set_language(language, resource("translations")) == language
+    window = QMainWindow()
+    qtbot.addWidget(window)
+    handlers = {spec.id: (lambda: None) for spec in ACTIONS}
+    ActionSet(window, handlers, submenus={"switch-profile": QMenu(window)})
+    titles = [action.text() for action in window.menuBar().actions()]
+    keys = [_mnemonic(title) for title in titles]
+    assert len(set(keys)) == len(keys), titles

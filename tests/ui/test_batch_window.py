@@ -101,6 +101,28 @@ def test_the_preview_says_what_will_happen_and_keep_sends_nothing(run: Callable[
     run(scenario)
 
 
+def test_a_batch_of_one_payment_says_payment_in_the_singular(run: Callable[..., Any]) -> None:
+    async def scenario(session: Session, window: MainWindow) -> None:
+        refs = await approved(session, 1)
+        demo = session.desk.demo
+        assert demo is not None
+        waiting = await demo.new_payment(Money(50_00, NOK), "Not approved")
+        await wait_until(lambda: all(window.model.tracked(r) is not None for r in [*refs, waiting.reference]))
+        select(window, [*refs, waiting.reference])
+        window.action("batch-capture").trigger()
+        await wait_until(
+            lambda: window.batch_flow.dialog is not None and window.batch_flow.dialog.isVisible()
+        )
+        dialog = window.batch_flow.dialog
+        assert dialog is not None
+        assert dialog.windowTitle() == "Capture 1 payment"
+        assert "from 1 payment (" in dialog.headline.text()
+        dialog.keep_button.click()
+        await wait_until(lambda: window.batch_flow.dialog is None)
+
+    run(scenario)
+
+
 def test_a_fifty_payment_batch_keeps_the_loop_ticking(run: Callable[..., Any]) -> None:
     async def scenario(session: Session, window: MainWindow) -> float:
         refs = await approved(session, 50)

@@ -34,6 +34,9 @@ def test_guarantee_text() -> None:
     ended = _guaranteed("order-g-0003", now - timedelta(hours=1)).payment
     assert "a capture may now fail" in guarantee_text(ended, now, C)
     assert guarantee_text(_guaranteed("order-g-0004", None).payment, now, C) == ""
+    # Nothing left to capture (captured 250, the remainder released): no guarantee to speak of.
+    done = _guaranteed("order-g-0005", now + timedelta(days=5), captured=25_000, cancelled=75_000).payment
+    assert guarantee_text(done, now, C) == ""
 
 
 def test_details_panel_shows_the_guarantee(qtbot: Any) -> None:

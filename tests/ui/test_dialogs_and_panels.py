@@ -219,6 +219,8 @@ def test_other_errors_have_words_too() -> None:
     report = describe_error("cancel:r-1", unknown)
     assert "outcome unknown" in report.title
     assert "Idempotency key: k-1" in report.details
+    # It names the action that refreshes this one payment, with that action's own shortcut (F5 is all).
+    assert "“Refresh this payment” (Shift+F5)" in report.advice
     assert "bug" in describe_error("x", RuntimeError("?")).advice
 
 
@@ -301,3 +303,15 @@ def test_the_banner_says_a_plain_http_sandbox_is_not_encrypted(qtbot: Any, tmp_p
     local = Profile("Local", ProfileKind.CUSTOM, "223344", "c", "http://127.0.0.1:8787")
     window.show_profile(local)
     assert "NOT ENCRYPTED" not in window.banner.text()
+
+
+def test_skipped_rows_are_counted_in_words_with_plural_forms() -> None:
+    from epay_desktop.ui.formatting import skipped_text
+
+    assert skipped_text([]) == ""
+    one = skipped_text(["order-1 (bad amount)"])
+    assert one == "1 row could not be read and was skipped (the log has it): order-1 (bad amount)."
+    five = skipped_text([f"order-{i} (bad)" for i in range(5)])
+    assert five.startswith("5 rows could not be read and were skipped (the log has each): order-0 (bad);")
+    assert five.endswith("order-2 (bad) and 2 more.")
+    assert "(s)" not in one + five

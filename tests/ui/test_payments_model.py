@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import replace
 from datetime import timedelta
 from typing import Any
@@ -182,11 +183,19 @@ def test_sort_keeps_persistent_indexes_on_their_rows(models: tuple) -> None:
     assert model.row_of("order-000005") == held.row()
 
 
-def test_state_counts(models: tuple) -> None:
-    model, _ = models
-    counts = model.state_counts()
-    assert counts[State.AUTHORIZED] == 2
+def test_kind_counts(models: tuple) -> None:
+    model, proxy = models
+    counts = model.kind_counts()
+    assert sum(counts.values()) == model.rowCount()
     assert counts[None] == 1
+    assert counts == Counter(t.kind for t in model.payments())
+    # The proxy counts what it shows: the search and the state filter both narrow it.
+    assert proxy.shown_kind_counts() == counts
+    proxy.set_states({None})
+    assert proxy.shown_kind_counts() == Counter({None: 1})
+    proxy.set_states(None)
+    proxy.set_text("order-000005")
+    assert proxy.shown_kind_counts() == Counter({model.payments()[model.row_of("order-000005")].kind: 1})
 
 
 def test_invalid_index_gives_nothing(models: tuple) -> None:

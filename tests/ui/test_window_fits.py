@@ -8,8 +8,9 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
+import pytest
 from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import QListWidget
+from PySide6.QtWidgets import QLabel, QListWidget
 
 from epay_desktop.app import open_demo
 from epay_desktop.domain import Action, Currency, Money, State, check_action
@@ -56,6 +57,24 @@ def test_money_labels_get_their_size_hint_at_the_smallest_window(
                 if label.isVisible() and label.text() and label.width() < label.sizeHint().width()
             ]
             assert not clipped, clipped
+            # Nor cut in height: the payment with the longest lines (3-D Secure running, a two-line
+            # title) selected, every line of the details gets the height it needs (they scroll).
+            longest = next(t for t in window.model.payments() if t.authorizing)
+            assert window.select_reference(longest.reference)
+            await wait_until(lambda: "3-D Secure" in window.details.action_labels[Action.CANCEL].text())
+            await asyncio.sleep(0.05)
+            assert window.height() <= SMALLEST[1]
+
+            def needed(label: QLabel) -> int:
+                wraps = label.wordWrap()
+                return label.heightForWidth(label.width()) if wraps else label.sizeHint().height()
+
+            squeezed = [
+                (label.text(), label.height(), needed(label))
+                for label in window.details.findChildren(QLabel)
+                if label.isVisible() and label.text() and label.height() < needed(label)
+            ]
+            assert not squeezed, squeezed
             authorized = next(
                 t
                 for t in window.model.payments()
@@ -71,6 +90,60 @@ def test_money_labels_get_their_size_hint_at_the_smallest_window(
                 assert label.width() >= label.minimumSizeHint().width(), label.text()
             free = QGuiApplication.primaryScreen().availableGeometry()
             assert dialog.height() <= free.height()
+        finally:
+            await window.shutdown()
+            window.close()
+            await session.aclose()
+
+    ui_loop.run_until_complete(main())
+
+
+def test_a_failed_refresh_is_said_whole_at_the_smallest_window(
+    ui_loop: asyncio.AbstractEventLoop, tmp_path: Path, qtbot: Any
+) -> None:
+    """The "Last refresh failed" notice of a reference the API does not know (a long error with a
+    traceId) at 1000 × 650: no line of the details cut in height, the panel no wider than its scroll
+    area (nothing cut on the right), and the traceId whole in a field that can be copied."""
+
+    async def main() -> None:
+        session = await open_demo(tmp_path / "register.sqlite3")
+        window = MainWindow(session.desk, show_error_dialogs=False, auto_refresh_ms=3_600_000)
+        qtbot.addWidget(window)
+        window.resize(*SMALLEST)
+        window.show()
+        try:
+            await window.load(refresh=False)
+            unknown = "never-heard-of-0001"
+            await session.desk.add_references(unknown)
+            await wait_until(lambda: window.model.tracked(unknown) is not None)
+            with pytest.raises(Exception, match="404"):
+                await session.desk.refresh(unknown)
+            await wait_until(lambda: (t := window.model.tracked(unknown)) is not None and t.unknown_to_api)
+            assert window.select_reference(unknown)
+            details = window.details
+            await wait_until(lambda: "Last refresh failed" in details.problem.text())
+            await asyncio.sleep(0.05)
+            assert window.height() <= SMALLEST[1]
+            assert "traceId" not in details.problem.text()
+            assert details.trace_id.isVisible()
+            assert details.trace_id.text().startswith("00-")
+            assert details.trace_id.text() in window.model.tracked(unknown).fetch_error  # type: ignore[union-attr]
+            scroll = window.side_scroll
+            assert window.side.width() <= scroll.viewport().width()
+            squeezed = [
+                (label.text(), label.height(), label.heightForWidth(label.width()))
+                for label in details.findChildren(QLabel)
+                if label.isVisible()
+                and label.wordWrap()
+                and label.height() < label.heightForWidth(label.width())
+            ]
+            assert not squeezed, squeezed
+            wide = [
+                label.text()
+                for label in details.findChildren(QLabel)
+                if label.isVisible() and label.geometry().right() > details.width()
+            ]
+            assert not wide, wide
         finally:
             await window.shutdown()
             window.close()

@@ -6,6 +6,7 @@ menu, tab order and accessible names."""
 from __future__ import annotations
 
 import asyncio
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -14,10 +15,10 @@ import pytest
 import shiboken6
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QContextMenuEvent, QGuiApplication
-from PySide6.QtWidgets import QAbstractButton, QApplication, QLineEdit, QTableView, QWidget
+from PySide6.QtWidgets import QAbstractButton, QApplication, QLineEdit, QListWidget, QTableView, QWidget
 
 from epay_desktop.app import Session, open_demo
-from epay_desktop.domain import Currency, Money, State, TrackedPayment
+from epay_desktop.domain import BusinessState, Currency, Money, State, TrackedPayment
 from epay_desktop.ui.window.main_window import MainWindow
 from tests.support.waiting import wait_until
 from tests.ui.dialogs.helpers import unnamed_controls
@@ -200,6 +201,141 @@ def test_customer_buttons_change_the_row(
         assert target.reference in h.window.details.title.text()
         assert not panel.buttons["approve"].isEnabled()  # no longer waiting for the customer
         assert "Customer:" in h.window.statusBar().currentMessage()
+
+    run(scenario)
+
+
+def test_3_d_secure_in_progress_is_shown_and_cancel_is_not_now(run: Callable[..., Any]) -> None:
+    from epay_desktop.domain import Action
+    from epay_desktop.ui.table.cells import state_text
+
+    async def scenario(h: Harness) -> None:
+        panel = h.window.customer_panel
+        assert panel is not None
+        target = await h.fresh_payment()
+        assert h.window.select_reference(target.reference)
+        await wait_until(panel.buttons["approve"].isEnabled)
+        assert not panel.buttons["finish-authorizing"].isEnabled()  # nothing started yet
+        h.qtbot.mouseClick(panel.buttons["start-authorizing"], Qt.MouseButton.LeftButton)
+
+        def row() -> TrackedPayment | None:
+            return h.window.model.tracked(target.reference)
+
+        await wait_until(lambda: (t := row()) is not None and t.authorizing)
+        tracked = row()
+        assert tracked is not None
+        assert state_text(tracked) == "Authorizing"
+        await wait_until(lambda: not panel.buttons["start-authorizing"].isEnabled())
+        assert "running already" in panel.buttons["start-authorizing"].toolTip()
+        assert panel.buttons["finish-authorizing"].isEnabled()
+        cancel_line = h.window.details.action_labels[Action.CANCEL].text()
+        assert cancel_line.startswith("Not now."), cancel_line
+        assert "3-D Secure" in cancel_line
+        assert not h.window.action("cancel-payment").isEnabled()
+        # A refresh keeps saying so: the sandbox still has the customer in 3-D Secure.
+        await h.window.desk.refresh(target.reference)
+        tracked = row()
+        assert tracked is not None
+        assert tracked.authorizing
+
+        h.qtbot.mouseClick(panel.buttons["finish-authorizing"], Qt.MouseButton.LeftButton)
+        await wait_until(lambda: h.state(target.reference) is State.AUTHORIZED)
+        tracked = row()
+        assert tracked is not None
+        assert not tracked.authorizing
+        assert state_text(tracked) != "Authorizing"
+
+    run(scenario)
+
+
+def test_references_the_api_does_not_know_are_marked_filtered_and_removed(run: Callable[..., Any]) -> None:
+    from epay_desktop.domain import RowMark
+    from epay_desktop.ui.table.cells import state_text
+
+    async def scenario(h: Harness) -> None:
+        desk = h.window.desk
+        assert desk is not None
+        unknown = "never-heard-of-0001"
+        await desk.add_references(unknown)
+        await wait_until(lambda: h.window.model.tracked(unknown) is not None)
+        with pytest.raises(Exception, match="404"):
+            await desk.refresh(unknown)
+        await wait_until(lambda: (t := h.window.model.tracked(unknown)) is not None and t.unknown_to_api)
+        tracked = h.window.model.tracked(unknown)
+        assert tracked is not None
+        assert state_text(tracked) == "Unknown to the API"
+
+        combo = h.window.filter_bar.state_filter
+        combo.setCurrentIndex(combo.findText("Unknown to the API (404)"))
+        assert combo.currentData() == frozenset({RowMark.UNKNOWN_TO_API})
+        assert [t.reference for t in h.window.register_view.shown_rows()] == [unknown]
+
+        assert h.window.select_reference(unknown)
+        h.window.remove_selected()
+        await wait_until(lambda: h.window.model.tracked(unknown) is None)
+        assert h.window.register_view.shown_rows() == []
+        await wait_until(h.window.action("undo-remove").isEnabled)  # and Undo brings it back
+
+    run(scenario)
+
+
+def test_the_status_bar_counts_follow_the_state_filter_and_the_search(run: Callable[..., Any]) -> None:
+    async def scenario(h: Harness) -> None:
+        w = h.window
+        label = w.counts_label
+        total = w.model.rowCount()
+        await wait_until(lambda: label.text().startswith(f"{total} payments"))
+        kinds = Counter(t.kind for t in w.model.payments())
+        for kind, count in kinds.items():
+            name = "Not fetched" if kind is None else kind.label
+            assert f"{name}: {count}" in label.toolTip()
+
+        combo = w.filter_bar.state_filter
+        combo.setCurrentIndex(combo.findText("Reserved"))
+        reserved = kinds[BusinessState.RESERVED]
+        assert 0 < reserved < total
+        await wait_until(lambda: label.text().startswith(f"{reserved} of {total} shown"))
+        # The states listed are those of the rows shown, not of the whole register.
+        assert label.text() == f"{reserved} of {total} shown · Reserved: {reserved}"
+        assert label.toolTip().splitlines()[1:] == [f"Reserved: {reserved}"]
+
+        # The search narrows further, and the counts follow it.
+        one = next(t for t in w.model.payments() if t.kind is BusinessState.RESERVED)
+        w.filter_bar.search.setText(one.reference)
+        await wait_until(lambda: label.text() == f"1 of {total} shown · Reserved: 1")
+        combo.setCurrentIndex(combo.findText("All states"))
+        w.filter_bar.search.clear()
+        await wait_until(lambda: label.text().startswith(f"{total} payments"))
+
+    run(scenario)
+
+
+def test_an_error_about_one_row_leaves_the_status_bar_when_another_is_selected(
+    run: Callable[..., Any],
+) -> None:
+    async def scenario(h: Harness) -> None:
+        w = h.window
+        first, second = (t.reference for t in w.register_view.shown_rows()[:2])
+        assert w.select_reference(first)
+        await h.controls.set_faults(error_rates={"500": 1.0, "503": 0.0, "429": 0.0})
+        try:
+            w.action("refresh-payment").trigger()
+            await wait_until(lambda: "Could not refresh the payment" in w.statusBar().currentMessage())
+        finally:
+            await h.controls.set_faults()
+        assert w.select_reference(second)
+        await wait_until(lambda: w.statusBar().currentMessage() == "")
+        # Still there to read: the status bar's button opens the recent messages.
+        button = w.history_button
+        assert button.isVisible()
+        assert button.defaultAction() is w.action("history")
+        button.click()
+        await wait_until(lambda: w.history_dialog is not None and w.history_dialog.isVisible())
+        dialog = w.history_dialog
+        assert dialog is not None
+        listing = dialog.findChild(QListWidget, "RecentMessagesList")
+        assert "Could not refresh the payment" in listing.item(0).text()
+        dialog.close()
 
     run(scenario)
 
@@ -478,7 +614,7 @@ def test_a_register_row_that_cannot_be_read_is_skipped_and_said(run: Callable[..
         assert len(loaded) == rows - 1
         await h.window.load(refresh=False)
         message = h.window.statusBar().currentMessage()
-        assert "1 row(s) could not be read and were skipped" in message
+        assert "1 row could not be read and was skipped" in message
         assert bad in message
 
     run(scenario)

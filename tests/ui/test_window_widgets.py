@@ -40,6 +40,19 @@ def test_the_refresh_status_shows_while_any_refresh_runs(qtbot: Any) -> None:
     assert lines == ["Refresh stopped after 12 of 40 payments.", "Refreshed 40 of 40 payments."]
 
 
+def test_the_refresh_status_says_one_payment_in_the_singular(qtbot: Any) -> None:
+    bar = QStatusBar()
+    qtbot.addWidget(bar)
+    status = RefreshStatus(QAction("Stop refresh"), bar)
+    lines: list[str] = []
+    status.status_changed.connect(lines.append)
+    status.started(1)
+    status.finished(1, 1, False)
+    status.started(1)
+    status.finished(0, 1, True)
+    assert lines == ["Refreshed 1 of 1 payment.", "Refresh stopped after 0 of 1 payment."]
+
+
 def test_the_stop_button_sits_next_to_the_progress_bar(qtbot: Any) -> None:
     bar = QStatusBar()
     qtbot.addWidget(bar)

@@ -12,7 +12,7 @@ Usage (main window)::
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -56,6 +56,8 @@ ENTRY_ROLE = Qt.ItemDataRole.UserRole + 2
 
 _FAILED_WORDS = ("fail", "error", "refused", "rejected", "unknown", "denied")
 _FAILED_COLOR = QColor("#b00020")
+_PENDING_COLOR = QColor("#8a4b00")
+_REQUESTED = "requested"  # the journal's line for an intent written down before it is sent
 Index = QModelIndex | QPersistentModelIndex
 
 
@@ -95,11 +97,22 @@ class AuditTableModel(QAbstractTableModel):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._entries: list[AuditEntry] = []
+        self._pending_keys: frozenset[str] = frozenset()
 
-    def set_entries(self, entries: Sequence[AuditEntry]) -> None:
+    def set_entries(self, entries: Sequence[AuditEntry], pending_keys: Iterable[str] = ()) -> None:
+        """``pending_keys``: the idempotency keys of the journal's intents whose outcome is not known yet;
+        their "requested" line reads as pending until the intent is settled."""
         self.beginResetModel()
         self._entries = list(entries)
+        self._pending_keys = frozenset(pending_keys)
         self.endResetModel()
+
+    def is_pending(self, entry: AuditEntry) -> bool:
+        return (
+            entry.result == _REQUESTED
+            and bool(entry.idempotency_key)
+            and entry.idempotency_key in self._pending_keys
+        )
 
     def entry(self, row: int) -> AuditEntry:
         return self._entries[row]
@@ -125,8 +138,16 @@ class AuditTableModel(QAbstractTableModel):
             return None
         entry = self._entries[index.row()]
         column = COLUMNS[index.column()]
+        pending_result = column.header == "Result" and self.is_pending(entry)
         if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.AccessibleTextRole):
-            return column.text(entry)
+            return _("pending: outcome not known yet") if pending_result else column.text(entry)
+        if role == Qt.ItemDataRole.ToolTipRole and pending_result:
+            return _(
+                "Sent, but the answer was lost: the journal keeps this as pending until Check now (or a "
+                "refresh) settles it from the payment's event log."
+            )
+        if role == Qt.ItemDataRole.ForegroundRole and pending_result:
+            return QBrush(_PENDING_COLOR)
         if role == Qt.ItemDataRole.ToolTipRole:
             if column.header == "When":
                 return entry.at.isoformat()
@@ -276,7 +297,8 @@ class AuditView(QWidget):
 
     async def reload(self) -> int:
         entries = await self.desk.audit(self.limit)
-        self.model.set_entries(entries)
+        pending = await self.desk.pending_intents()
+        self.model.set_entries(entries, (intent.idempotency_key for intent in pending))
         self.table.resizeColumnsToContents()
         self._update_count()
         return len(entries)

@@ -299,6 +299,22 @@ class CreatePaymentDialog(QDialog):
                 ).format(reference=tracked.reference, phone=phone),
                 Tone.OK,
             )
+        elif url and self.desk.profile.is_demo:
+            self.show_qr(url)
+            # The link points into the built-in sandbox, which no phone or browser can reach: say so.
+            self.qr_label.setToolTip(
+                _(
+                    "A picture for training: this link leads into the built-in sandbox, which no phone can "
+                    "open."
+                )
+            )
+            self.status.show_message(
+                _(
+                    "Payment {reference} created. Demo: the code is a picture for training; no phone can "
+                    "open it. Play the customer with Approve in the customer panel."
+                ).format(reference=tracked.reference),
+                Tone.OK,
+            )
         elif url:
             self.show_qr(url)
             self.status.show_message(

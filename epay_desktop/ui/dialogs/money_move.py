@@ -95,7 +95,7 @@ class MoneyMoveDialog(QDialog):
         self._payment = tracked.payment
         self.action = action
         self.reference = tracked.reference
-        check = check_action(tracked.payment, action)
+        check = check_action(tracked.payment, action, authorizing=tracked.authorizing)
         self.maximum = check.amount
         capture = action is Action.CAPTURE
         self.setObjectName("CaptureDialog" if capture else "RefundDialog")

@@ -303,8 +303,8 @@ class SettingsDialog(QDialog):
                 "No keyring is available on this computer: client secrets and subscription keys are kept "
                 "for this session only and must be typed again after a restart."
             )
-            problem = self.secrets.problem
-            self.keyring_notice.setText(f"{notice}\n{problem}" if problem else notice)
+            # Said here once for the whole visit; the secrets line and the save message do not repeat it.
+            self.keyring_notice.setText(notice)
             self.keyring_notice.show()
 
     def new_profile(self) -> None:
@@ -331,15 +331,13 @@ class SettingsDialog(QDialog):
         if self.editing != profile:
             return
         if stored is not None and stored.complete:
-            if self.secrets.persistent:
-                text = _("Secrets are stored in the keyring. Type in a field to replace it.")
-            else:
-                text = _("Secrets are stored for this session only. Type in a field to replace it.")
+            text = (
+                _("Secrets are stored in the keyring. Type in a field to replace one.")
+                if self.secrets.persistent
+                else _("Secrets are stored. Type in a field to replace one.")
+            )
         elif stored is not None:
-            if self.secrets.persistent:
-                text = _("Only one secret is stored (in the keyring); type the missing one.")
-            else:
-                text = _("Only one secret is stored (for this session only); type the missing one.")
+            text = _("Only one secret is stored; type the missing one.")
         else:
             text = _("No secrets stored yet: type the client secret and the subscription key.")
         self.secrets_state.setText(text)
@@ -384,12 +382,8 @@ class SettingsDialog(QDialog):
         self.profiles_changed.emit()
         self._show_keyring_notice()
         if persistent is False:
-            self.status.show_message(
-                _("Saved {name}. No keyring: the secrets are kept for this session only.").format(
-                    name=profile.name
-                ),
-                Tone.WARNING,
-            )
+            # The keyring notice (shown above) already says where the secrets are kept.
+            self.status.show_message(_("Saved {name}.").format(name=profile.name), Tone.OK)
         elif new_secrets is None or not new_secrets.complete:
             self.status.show_message(
                 _("Saved {name}. Secrets are still missing: type both to connect.").format(name=profile.name),

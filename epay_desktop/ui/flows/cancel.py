@@ -49,7 +49,7 @@ class CancelFlow(DeskFlow):
                 return None
             outcome = cancel_outcome(tracked.payment)
             if outcome is None:
-                reason = check_action(tracked.payment, Action.CANCEL).reason
+                reason = check_action(tracked.payment, Action.CANCEL, authorizing=tracked.authorizing).reason
                 cannot = _("{reference} cannot be cancelled: {reason}").format(
                     reference=reference, reason=reason
                 )

@@ -60,7 +60,7 @@ class MoneyMoveFlow(DeskFlow):
             if tracked.payment is None:
                 self._status(_("{reference}: refresh the payment first.").format(reference=reference))
                 return None
-            check = check_action(tracked.payment, action)
+            check = check_action(tracked.payment, action, authorizing=tracked.authorizing)
             if not check.allowed:
                 self._status(
                     _("{reference} cannot be changed now: {reason}").format(

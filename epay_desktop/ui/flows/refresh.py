@@ -31,7 +31,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from epay_desktop.api import EPaymentError, NetworkError
 from epay_desktop.domain import State, TrackedPayment
 from epay_desktop.domain.tracked import CUSTOMER_TIMEOUT
-from epay_desktop.i18n import _
+from epay_desktop.i18n import _, ngettext
 from epay_desktop.services.changes import Change, PaymentChanged
 from epay_desktop.ui.aio import TaskRunner
 from epay_desktop.ui.errors import redact
@@ -257,24 +257,27 @@ class RefreshFlow(QObject):
                 self._go_offline(error)
                 return
             except EPaymentError as error:
-                self.status_changed.emit(
-                    redact(
-                        _("Could not refresh {payments}: {reason}").format(
-                            payments=_payments(done), reason=error
-                        )
-                    )
+                could_not = ngettext(
+                    "Could not refresh {count} payment: {reason}",
+                    "Could not refresh {count} payments: {reason}",
+                    done,
                 )
+                self.status_changed.emit(redact(could_not.format(count=done, reason=error)))
                 return
             failed.pop(0)
         was_offline, self.offline = self.offline, False
         if failed:
-            self.status_changed.emit(
-                _("Refreshed {done}; {count} could not be read (see the Last updated tips).").format(
-                    done=_payments(done), count=len(failed)
-                )
+            refreshed = ngettext(
+                "Refreshed {done} payment; {count} could not be read (see the Last updated tips).",
+                "Refreshed {done} payments; {count} could not be read (see the Last updated tips).",
+                done,
             )
+            self.status_changed.emit(refreshed.format(done=done, count=len(failed)))
         elif was_offline:
-            self.status_changed.emit(_("Online again: refreshed {done}.").format(done=_payments(done)))
+            online = ngettext(
+                "Online again: refreshed {count} payment.", "Online again: refreshed {count} payments.", done
+            )
+            self.status_changed.emit(online.format(count=done))
 
     def _go_offline(self, error: BaseException) -> None:
         self.offline = True
@@ -295,10 +298,6 @@ class RefreshFlow(QObject):
 def _age(now: datetime, moment: datetime) -> timedelta:
     aware = moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
     return now - aware
-
-
-def _payments(count: int) -> str:
-    return f"{count} payment" if count == 1 else f"{count} payments"
 
 
 def _failed(tracked: TrackedPayment, sent_at: datetime) -> bool:

@@ -101,9 +101,11 @@ def header(column: Column) -> str:
 
 def state_text(tracked: TrackedPayment) -> str:
     """The business state people think in (the API's state is in the details)."""
+    if tracked.unknown_to_api:
+        return _("Unknown to the API")
     if tracked.payment is None:
         return _("Not fetched") if not tracked.fetch_error else _("Unavailable")
-    kind = business_state(tracked.payment)
+    kind = business_state(tracked.payment, authorizing=tracked.authorizing)
     # A state a newer API added: its own name says more than "Unknown".
     return tracked.payment.display_state if kind is BusinessState.UNKNOWN else kind.label
 
@@ -153,8 +155,10 @@ def guarantee_text(payment: Payment | None, now: datetime, locale: QLocale | Non
     or has ended ("" when the API gave no date)."""
     if payment is None or payment.capture_guaranteed_until is None:
         return ""
-    when = format_datetime(payment.capture_guaranteed_until, locale, seconds=False)
     status = capture_guarantee(payment, now)
+    if status is Guarantee.NONE:
+        return ""  # nothing left to capture
+    when = format_datetime(payment.capture_guaranteed_until, locale, seconds=False)
     if status is Guarantee.ENDED:
         return _(
             "Capture guarantee ended {when}: a capture may now fail. Capture at once, or cancel."
@@ -204,7 +208,7 @@ def _sort_key(t: TrackedPayment, column: int) -> Any:
     if column == Column.CREATED:
         return _aware(t.created_at)
     if column == Column.STATE:
-        return business_state(payment).label if payment is not None else ""
+        return business_state(payment, authorizing=t.authorizing).label if payment is not None else ""
     if column == Column.AMOUNT:
         return (payment.currency.value, payment.amount.value) if payment is not None else ("", -1)
     if column == Column.AGGREGATE:

@@ -17,6 +17,7 @@ each refresh and timer tick), never ``datetime.now()`` per ``data()`` call.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Collection, Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -25,7 +26,7 @@ from PySide6.QtCore import QAbstractTableModel, QLocale, QModelIndex, QObject, Q
 from PySide6.QtGui import QFont, QGuiApplication, QIcon, QPalette
 from PySide6.QtWidgets import QApplication, QStyle
 
-from epay_desktop.domain import STALE_AFTER, BusinessState, State, TrackedPayment, business_state
+from epay_desktop.domain import STALE_AFTER, BusinessState, State, TrackedPayment
 from epay_desktop.domain.breakdown import breakdown
 from epay_desktop.i18n import _
 from epay_desktop.ui.formatting import format_datetime, format_money
@@ -233,7 +234,7 @@ class PaymentsModel(QAbstractTableModel):
         self._row_of = {t.reference: i for i, t in enumerate(rows)}
         self._haystacks = [_haystack(t) for t in rows]
         self._states = [t.payment.state if t.payment is not None else None for t in rows]
-        self._kinds = [_kind(t) for t in rows]
+        self._kinds = [t.kind for t in rows]
         self._display = [None] * len(rows)
         self._busy &= self._row_of.keys()
         self.endResetModel()
@@ -250,7 +251,7 @@ class PaymentsModel(QAbstractTableModel):
             self._rows[row] = tracked
             self._haystacks[row] = _haystack(tracked)
             self._states[row] = tracked.payment.state if tracked.payment is not None else None
-            self._kinds[row] = _kind(tracked)
+            self._kinds[row] = tracked.kind
             self._display[row] = None
             changed.append(row)
         if changed:
@@ -265,7 +266,7 @@ class PaymentsModel(QAbstractTableModel):
                 self._row_of[tracked.reference] = first + offset
                 self._haystacks.append(_haystack(tracked))
                 self._states.append(tracked.payment.state if tracked.payment is not None else None)
-                self._kinds.append(_kind(tracked))
+                self._kinds.append(tracked.kind)
                 self._display.append(None)
             self.endInsertRows()
 
@@ -346,11 +347,10 @@ class PaymentsModel(QAbstractTableModel):
     def references(self) -> list[str]:
         return [t.reference for t in self._rows]
 
-    def state_counts(self) -> dict[State | None, int]:
-        counts: dict[State | None, int] = {}
-        for state in self._states:
-            counts[state] = counts.get(state, 0) + 1
-        return counts
+    def kind_counts(self, rows: Iterable[int] | None = None) -> Counter[BusinessState | None]:
+        """How many of ``rows`` (every row when None) are in each business state (None: not fetched)."""
+        kinds = self._kinds
+        return Counter(kinds if rows is None else (kinds[row] for row in rows))
 
     # the proxy reads these lists directly: one list lookup per row instead of a data() call
     def haystack_at(self, row: int) -> str:
@@ -362,6 +362,9 @@ class PaymentsModel(QAbstractTableModel):
     def kind_at(self, row: int) -> BusinessState | None:
         """The business state of ``row`` (None: not fetched yet)."""
         return self._kinds[row]
+
+    def unknown_to_api_at(self, row: int) -> bool:
+        return self._rows[row].unknown_to_api
 
     # --- helpers ------------------------------------------------------------------------------------
     def _display_row(self, t: TrackedPayment) -> tuple[str, ...]:
@@ -407,10 +410,6 @@ def _warning_icon() -> QIcon:
 
 
 _WARNING_ICON: QIcon | None = None
-
-
-def _kind(tracked: TrackedPayment) -> BusinessState | None:
-    return business_state(tracked.payment) if tracked.payment is not None else None
 
 
 def _haystack(tracked: TrackedPayment) -> str:

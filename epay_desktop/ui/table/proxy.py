@@ -4,12 +4,13 @@ precomputed per-row lists directly, and forwards sorting to it (the source sorts
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable
 from typing import Any
 
 from PySide6.QtCore import QObject, QSortFilterProxyModel, Qt
 
-from epay_desktop.domain import BusinessState, State, TrackedPayment
+from epay_desktop.domain import BusinessState, RowMark, State, TrackedPayment
 from epay_desktop.ui.table.cells import STYLE_ROLES, PaymentRoles, _AnyIndex
 from epay_desktop.ui.table.model import PaymentsModel
 
@@ -20,7 +21,7 @@ class PaymentsFilterModel(QSortFilterProxyModel):
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._needle = ""
-        self._states: frozenset[State | BusinessState | None] | None = None
+        self._states: frozenset[State | BusinessState | RowMark | None] | None = None
         self._source: PaymentsModel | None = None
         self.setDynamicSortFilter(True)
 
@@ -50,7 +51,7 @@ class PaymentsFilterModel(QSortFilterProxyModel):
         self._needle = needle
         self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
 
-    def set_states(self, states: Iterable[State | BusinessState | None] | None) -> None:
+    def set_states(self, states: Iterable[State | BusinessState | RowMark | None] | None) -> None:
         """``None`` shows every state; ``None`` inside the set stands for "not fetched yet"."""
         wanted = frozenset(states) if states is not None else None
         if wanted == self._states:
@@ -60,13 +61,31 @@ class PaymentsFilterModel(QSortFilterProxyModel):
         self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
 
     def filterAcceptsRow(self, source_row: int, source_parent: _AnyIndex) -> bool:
+        return self._accepts(source_row)
+
+    def shown_kind_counts(self) -> Counter[BusinessState | None]:
+        """How many rows of each business state the search and the state filter let through (None: not
+        fetched), read from the source's lists (no index per proxy row)."""
+        source = self._source
+        if source is None:
+            return Counter()
+        if not self._needle and self._states is None:
+            return source.kind_counts()
+        return source.kind_counts(filter(self._accepts, range(source.rowCount())))
+
+    def _accepts(self, source_row: int) -> bool:
         source = self._source
         if source is None:
             return True
         if self._needle and self._needle not in source._haystacks[source_row]:
             return False
         wanted = self._states
-        return wanted is None or source.state_at(source_row) in wanted or source.kind_at(source_row) in wanted
+        return (
+            wanted is None
+            or source.state_at(source_row) in wanted
+            or source.kind_at(source_row) in wanted
+            or (RowMark.UNKNOWN_TO_API in wanted and source.unknown_to_api_at(source_row))
+        )
 
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
         # The source sorts itself in one pass; the proxy keeps source order (its sortColumn stays -1).

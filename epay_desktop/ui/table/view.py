@@ -7,9 +7,9 @@ delegates and builds the table.
 
 Signals (the window wires them; this widget knows nothing of actions or flows):
 ``selection_changed(object)`` the person moved to another payment (a ``TrackedPayment`` or None);
-``current_updated(object)`` the selected payment's row changed; ``counts_changed(str)`` the counts line;
-``context_menu_requested(QPoint)`` a right click on a row (global position); ``delete_requested()``
-Delete pressed in the table; ``activated()`` a row double-clicked.
+``current_updated(object)`` the selected payment's row changed; ``counts_changed(str, str)`` the counts
+line and its tooltip; ``context_menu_requested(QPoint)`` a right click on a row (global position);
+``delete_requested()`` Delete pressed in the table; ``activated()`` a row double-clicked.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import QModelIndex, QPoint, QTimer, Signal
 from PySide6.QtWidgets import QLabel, QStackedWidget, QWidget
 
-from epay_desktop.domain import State, TrackedPayment
+from epay_desktop.domain import TrackedPayment
 from epay_desktop.i18n import _, ngettext
 from epay_desktop.ui.first_paint import set_qt_enum
 
@@ -40,12 +40,14 @@ COLUMN_SAMPLES = (
     ("AGGREGATE", "60 % reserved, 40 %"),
     ("UPDATED", "2026-11-26 10:56"),
 )
+# How many business states the status bar's counts name (the most frequent; the tooltip names all).
+COUNTED_STATES = 3
 
 
 class RegisterView(QStackedWidget):
     selection_changed = Signal(object)
     current_updated = Signal(object)
-    counts_changed = Signal(str)
+    counts_changed = Signal(str, str)
     context_menu_requested = Signal(QPoint)
     delete_requested = Signal()
     activated = Signal()
@@ -66,7 +68,7 @@ class RegisterView(QStackedWidget):
         self._text = ""
         self._states: Any = None
         self._counts_timer = QTimer(self, singleShot=True, interval=0)
-        self._counts_timer.timeout.connect(lambda: self.counts_changed.emit(self.counts_text()))
+        self._counts_timer.timeout.connect(lambda: self.counts_changed.emit(*self.counts_text()))
 
     # --- what is shown ----------------------------------------------------------------------------------
     def show_placeholder(self, text: str) -> None:
@@ -212,36 +214,44 @@ class RegisterView(QStackedWidget):
         if proxy.rowCount():
             table.selectRow(0)
 
-    def counts_text(self) -> str:
-        """ "43 payments · 43 shown · 4 created · …" for the status bar."""
+    def counts_text(self) -> tuple[str, str]:
+        """What the status bar says of the list, and its tooltip: "43 payments" or "12 of 43 shown",
+        then the business states of the rows shown, most first (the line names ``COUNTED_STATES`` of
+        them, the tooltip all, one a line)."""
         if self.model is None or self.proxy is None:
-            return ""
-
-        counts = self.model.state_counts()
+            return "", ""
         total, shown = self.model.rowCount(), self.proxy.rowCount()
         if total and not shown:
-            return _("{total} in the register · nothing matches the search or the state filter").format(
-                total=total
+            nothing = _("{total} in the register · nothing matches the search or the state filter")
+            return nothing.format(total=total), ""
+        states = self._state_counts()
+        parts = [self._shown_text(total, shown), *states[:COUNTED_STATES]]
+        if len(states) > COUNTED_STATES:
+            parts.append("…")
+        return " · ".join(parts), "\n".join([self._shown_text(total, shown), *states])
+
+    @staticmethod
+    def _shown_text(total: int, shown: int) -> str:
+        if shown == total:
+            return ngettext("{count} payment", "{count} payments", total).format(count=total)
+        return ngettext("{shown} of {total} shown", "{shown} of {total} shown", total).format(
+            shown=shown, total=total
+        )
+
+    def _state_counts(self) -> list[str]:
+        """ "Reserved: 8" for each business state among the rows shown, the most frequent first."""
+        from epay_desktop.domain import BusinessState
+
+        assert self.proxy is not None
+        counts = self.proxy.shown_kind_counts()
+        order = [*BusinessState, None]
+        ranked = sorted((kind for kind in counts if counts[kind]), key=lambda k: (-counts[k], order.index(k)))
+        return [
+            _("{state}: {count}").format(
+                state=kind.label if kind is not None else _("Not fetched"), count=counts[kind]
             )
-        parts = [
-            ngettext("{count} payment", "{count} payments", total).format(count=total),
-            ngettext("{count} shown", "{count} shown", shown).format(count=shown),
+            for kind in ranked
         ]
-        # One phrase per state, each a whole message (the count decides the form).
-        phrases = {
-            State.CREATED: lambda n: ngettext("{count} waiting", "{count} waiting", n),
-            State.AUTHORIZED: lambda n: ngettext("{count} reserved", "{count} reserved", n),
-            State.TERMINATED: lambda n: ngettext("{count} terminated", "{count} terminated", n),
-        }
-        for state, phrase in phrases.items():
-            if counts.get(state):
-                parts.append(phrase(counts[state]).format(count=counts[state]))
-        if counts.get(None):
-            missing = counts[None]
-            parts.append(
-                ngettext("{count} not fetched", "{count} not fetched", missing).format(count=missing)
-            )
-        return " · ".join(parts)
 
     def _current_row_changed(self, _current: QModelIndex, _previous: QModelIndex) -> None:
         self.selection_changed.emit(self.selected_tracked())

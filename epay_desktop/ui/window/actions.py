@@ -31,6 +31,7 @@ from PySide6.QtWidgets import QMainWindow, QMenu, QToolBar, QWidget
 
 from epay_desktop.domain import Action, TrackedPayment, check_action
 from epay_desktop.i18n import N_, _, translate
+from epay_desktop.ui.action_names import REFRESH_PAYMENT_SHORTCUT, REFRESH_PAYMENT_TEXT
 from epay_desktop.ui.first_paint import set_qt_enum
 from epay_desktop.ui.theme import icon
 
@@ -84,7 +85,7 @@ def _money_enablement(action: Action, allowed_tip: str) -> Enablement:
                 "A {operation} of this payment was sent and its outcome is unknown: it waits until that "
                 "is settled (Check now reads the payment's event log; nothing is sent)."
             ).format(operation=context.selected_pending)
-        check = check_action(tracked.payment, action)
+        check = check_action(tracked.payment, action, authorizing=tracked.authorizing)
         return check.allowed, translate(allowed_tip) if check.allowed else check.reason
 
     return enablement
@@ -230,9 +231,9 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ),
     ActionSpec(
         "refresh-payment",
-        N_("Refresh this payment"),
+        REFRESH_PAYMENT_TEXT,
         N_("Read the selected payment from the API again."),
-        ("Shift+F5",),
+        (REFRESH_PAYMENT_SHORTCUT,),
         menus=(MenuRule("payments", "1_refresh", 1), MenuRule(TABLE_CONTEXT, "", 1)),
         enablement=when(lambda c: c.bound and c.selected is not None),
     ),
@@ -360,6 +361,7 @@ ACTIONS: tuple[ActionSpec, ...] = (
         N_("Recent messages…"),
         N_("The outcomes and errors the status bar showed, newest first."),
         ("Ctrl+Shift+H",),
+        "history",
         menus=(MenuRule("help", "", -1),),
     ),
     ActionSpec("about", N_("About epay-desktop"), N_("Version and licence."), menus=(MenuRule("help"),)),

@@ -86,9 +86,20 @@ class CustomerPanel(QGroupBox):
             tracked is not None and tracked.payment is not None and tracked.payment.state is State.CREATED
         )
         why = "" if waiting else _("Select a payment that waits for the customer (state CREATED).")
+        authorizing = tracked is not None and tracked.authorizing
+        # The sandbox refuses to start 3-D Secure twice, or to finish one that never started.
+        not_now = {
+            "start-authorizing": _("3-D Secure is running already: finish it, or approve, reject or expire.")
+            if authorizing
+            else "",
+            "finish-authorizing": ""
+            if authorizing
+            else _("3-D Secure has not been started for this payment: start it first."),
+        }
         for action, button in self.buttons.items():
-            button.setEnabled(waiting)
-            button.setToolTip(why or translate(_TIPS[action]))
+            reason = why or not_now.get(action, "")
+            button.setEnabled(not reason)
+            button.setToolTip(reason or translate(_TIPS[action]))
 
     # --- slots (one line each) ----------------------------------------------------------------------
     def run_action(self, action: str) -> None:

@@ -6,6 +6,7 @@ recomputed here).
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 
 from PySide6.QtCore import QLocale, Signal
@@ -72,6 +73,25 @@ class DetailsPanel(QWidget):
         self.title.setWordWrap(True)
         set_qt_enum(self.title, "textInteractionFlags", "TextSelectableByMouse")
         layout.addWidget(self.title)
+        # Why the last refresh failed, in words; its traceId (one long unbreakable word that would widen
+        # the panel past its scroll area) in a field of its own, whole and easy to copy for support.
+        self.problem = QLabel(self)
+        self.problem.setObjectName("DetailsProblem")
+        self.problem.setWordWrap(True)
+        self.problem.setMinimumWidth(1)  # a long word is cut in this label, never the panel
+        set_qt_enum(self.problem, "textInteractionFlags", "TextSelectableByMouse|TextSelectableByKeyboard")
+        self.problem.hide()
+        layout.addWidget(self.problem)
+        self.trace_row = QWidget(self)
+        trace_layout = QHBoxLayout(self.trace_row)
+        trace_layout.setContentsMargins(0, 0, 0, 0)
+        trace_layout.addWidget(QLabel("traceId", self.trace_row))
+        self.trace_id = QLineEdit(self.trace_row)
+        self.trace_id.setReadOnly(True)
+        self.trace_id.setAccessibleName(_("traceId of the failed refresh"))
+        trace_layout.addWidget(self.trace_id, 1)
+        self.trace_row.hide()
+        layout.addWidget(self.trace_row)
         self.notice = QLabel(self)
         self.notice.setObjectName("DetailsNotice")
         self.notice.setWordWrap(True)
@@ -153,6 +173,7 @@ class DetailsPanel(QWidget):
         self.events.clear()
         if tracked is None:
             self.title.setText(_("Select a payment to see its details."))
+            self._show_problem("")
             self.notice.hide()
             for label in (*self.figures.values(), *self.action_labels.values(), self.guarantee):
                 label.setText("–")
@@ -162,15 +183,12 @@ class DetailsPanel(QWidget):
         description = f" — {tracked.description}" if tracked.description else ""
         self.title.setText(f"<b>{_escape(tracked.reference)}</b>{_escape(description)}")
         self.title.setAccessibleName(_("Payment {reference}").format(reference=tracked.reference))
-        notices = []
-        if tracked.fetch_error:
-            notices.append(_("Last refresh failed: {fetch_error}").format(fetch_error=tracked.fetch_error))
+        self._show_problem(tracked.fetch_error)
         if tracked.fetched_at is not None:
-            notices.append(
+            self.notice.setText(
                 _("Fetched {fetched_at}.").format(fetched_at=format_datetime(tracked.fetched_at, loc))
             )
-        self.notice.setText(" ".join(notices))
-        self.notice.setVisible(bool(notices))
+        self.notice.setVisible(tracked.fetched_at is not None)
         payment = tracked.payment
         if payment is None:
             for label in (*self.figures.values(), *self.action_labels.values(), self.guarantee):
@@ -190,9 +208,11 @@ class DetailsPanel(QWidget):
         self.figures["cancelled"].setText(format_money(agg.cancelled, loc))
         self.figures["reserved"].setText(format_money(parts.reserved, loc))
         for action, label in self.action_labels.items():
-            check = check_action(payment, action)
+            check = check_action(payment, action, authorizing=tracked.authorizing)
             if check.allowed:
                 label.setText(translate(_ACTION_YES[action]).format(amount=format_money(check.amount, loc)))
+            elif check.later:
+                label.setText(_("Not now. {reason}").format(reason=check.reason))
             else:
                 label.setText(_("No. {reason}").format(reason=check.reason))
         from epay_desktop.ui.table.cells import guarantee_text  # loaded once a desk is bound
@@ -203,6 +223,16 @@ class DetailsPanel(QWidget):
         self.copy_button.setEnabled(bool(payment.psp_reference))
         if tracked.events is not None:
             self._fill_events(tracked.events)
+
+    def _show_problem(self, fetch_error: str) -> None:
+        words, trace_id = split_trace_id(fetch_error)
+        self.problem.setText(
+            _("Last refresh failed: {fetch_error}").format(fetch_error=words) if words else ""
+        )
+        self.problem.setVisible(bool(words))
+        self.trace_id.setText(trace_id)
+        self.trace_id.setCursorPosition(0)
+        self.trace_row.setVisible(bool(trace_id))
 
     def show_events(self, reference: str, events: tuple[PaymentEvent, ...] | None, problem: str = "") -> None:
         """The event log of ``reference``, read after the payment was shown (the list carries none);
@@ -246,6 +276,17 @@ class DetailsPanel(QWidget):
             return
         QGuiApplication.clipboard().setText(text)
         self.psp_reference_copied.emit(text)
+
+
+def split_trace_id(error: str) -> tuple[str, str]:
+    """``error`` without its "[traceId …]" part, and that traceId ("" when it has none)."""
+    match = _TRACE_ID.search(error)
+    if match is None:
+        return error, ""
+    return (error[: match.start()] + error[match.end() :]).strip(), match.group(1)
+
+
+_TRACE_ID = re.compile(r"\s*\[traceId ([^\]\s]+)\]")
 
 
 def _escape(text: str) -> str:

@@ -8,13 +8,13 @@ from __future__ import annotations
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QLineEdit, QWidget
 
-from epay_desktop.domain import BusinessState, State
+from epay_desktop.domain import BusinessState, RowMark, State
 from epay_desktop.i18n import N_, _, translate
 from epay_desktop.ui.theme import icon
 
 # A row is shown when its API state or its business state is in the set (None: not fetched yet); the
 # two enums never share a value ("AUTHORIZED" is not "reserved").
-StateFilter = frozenset[State | BusinessState | None] | None  # None: every state
+StateFilter = frozenset[State | BusinessState | RowMark | None] | None  # None: every state
 
 B = BusinessState
 STATE_FILTERS: tuple[tuple[str, StateFilter], ...] = (
@@ -24,6 +24,7 @@ STATE_FILTERS: tuple[tuple[str, StateFilter], ...] = (
     # the labels as their English msgids (this runs before a language is set); translated when shown
     *((kind.label, frozenset({kind})) for kind in BusinessState),
     (N_("Not fetched yet"), frozenset({None})),
+    (N_("Unknown to the API (404)"), frozenset({RowMark.UNKNOWN_TO_API})),
 )
 
 

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QMenu, QToolButton
 
-from epay_desktop.i18n import N_, _, translate
+from epay_desktop.i18n import _
 from epay_desktop.ui.window.notifications import NotificationsDock
 
 if TYPE_CHECKING:
@@ -135,16 +135,9 @@ class LiveUpdates:
             log.info("could not check the register for webhooks: %s", error)
 
 
-PROFILE_MENU = N_("P&rofile")
-
-
 def _profile_menu(window: MainWindow) -> QMenu:
-    for action in window.menuBar().actions():
-        menu = action.menu()
-        # The window's Profile menu, in whatever language it is shown.
-        if isinstance(menu, QMenu) and menu.title() == translate(PROFILE_MENU):
-            return menu
-    return window.menuBar().addMenu(translate(PROFILE_MENU))
+    # Found by id, never by its (translated) title: a second "Profile" menu would take Alt+P.
+    return window.action_set.menus["profile"]
 
 
 def attach_live_updates(window: MainWindow, feed: WebhookFeed) -> LiveUpdates:

@@ -21,7 +21,16 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QLocale, QPoint, QSize, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QResizeEvent
-from PySide6.QtWidgets import QFrame, QLabel, QMainWindow, QScrollArea, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QFrame,
+    QLabel,
+    QMainWindow,
+    QScrollArea,
+    QSplitter,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from epay_desktop.domain import TrackedPayment
 from epay_desktop.i18n import N_, _, ngettext, translate
@@ -179,6 +188,14 @@ class MainWindow(QMainWindow):
         self.refresh_status = RefreshStatus(self.action("stop-refresh"), self)
         self.counts_label = QLabel(self)
         self.counts_label.setAccessibleName(_("Payment counts"))
+        # The status bar shows one line for a while and cuts a long one: this opens what it said.
+        self.history_button = QToolButton(self)
+        self.history_button.setObjectName("HistoryButton")
+        self.history_button.setDefaultAction(self.action("history"))
+        set_qt_enum(self.history_button, "toolButtonStyle", "ToolButtonIconOnly")
+        self.history_button.setAutoRaise(True)
+        self.history_button.setAccessibleName(_("Recent messages"))
+        self.statusBar().addPermanentWidget(self.history_button)
         self.statusBar().addPermanentWidget(self.refresh_status)
         self.statusBar().addPermanentWidget(self.counts_label)
         self._selected_refresh = QTimer(self, singleShot=True, interval=300)
@@ -194,7 +211,7 @@ class MainWindow(QMainWindow):
         self.filter_bar.states_changed.connect(view.set_filter_states)
         view.selection_changed.connect(lambda _t: self._selection_changed(moved=True))
         view.current_updated.connect(lambda _t: self._selection_changed())
-        view.counts_changed.connect(self.counts_label.setText)
+        view.counts_changed.connect(self._show_counts)
         view.context_menu_requested.connect(self._open_context_menu)
         # Delete takes the row out of the register (with undo); it never moves money.
         view.delete_requested.connect(self.remove_selected)
@@ -566,6 +583,10 @@ class MainWindow(QMainWindow):
             self.history.append((datetime.now(), text))
             del self.history[:-HISTORY_LENGTH]
         self._status_reference = None
+
+    def _show_counts(self, text: str, tooltip: str) -> None:
+        self.counts_label.setText(text)
+        self.counts_label.setToolTip(tooltip)
 
     def open_history(self) -> None:
         """Recent messages…: the outcomes and errors the status bar showed, newest first."""

@@ -9,7 +9,7 @@ from PySide6.QtCore import Signal
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QHBoxLayout, QProgressBar, QSizePolicy, QToolButton, QWidget
 
-from epay_desktop.i18n import _
+from epay_desktop.i18n import _, ngettext
 
 
 class RefreshStatus(QWidget):
@@ -56,14 +56,18 @@ class RefreshStatus(QWidget):
             self._running = 0
             self.hide()
             self.running_changed.emit(False)
-        if stopped:
-            self.status_changed.emit(
-                _("Refresh stopped after {done} of {total} payments.").format(done=done, total=total)
+        said = (
+            ngettext(
+                "Refresh stopped after {done} of {total} payment.",
+                "Refresh stopped after {done} of {total} payments.",
+                total,
             )
-        else:
-            self.status_changed.emit(
-                _("Refreshed {done} of {total} payments.").format(done=done, total=total)
+            if stopped
+            else ngettext(
+                "Refreshed {done} of {total} payment.", "Refreshed {done} of {total} payments.", total
             )
+        )
+        self.status_changed.emit(said.format(done=done, total=total))
 
 
 __all__ = ["RefreshStatus"]

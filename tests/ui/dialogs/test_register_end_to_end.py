@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QDialog, QFileDialog, QLineEdit
 from epay_desktop.domain import Currency, Money, State
 from epay_desktop.services import PaymentDesk
 from epay_desktop.ui.dialogs.add_payments import AddPaymentsDialog
-from epay_desktop.ui.dialogs.audit import AuditDialog
+from epay_desktop.ui.dialogs.audit import COLUMNS, AuditDialog
 from epay_desktop.ui.dialogs.create_payment import CreatePaymentDialog
 from epay_desktop.ui.dialogs.feedback import Tone
 from tests.ui.dialogs.conftest import run, until
@@ -122,6 +122,10 @@ def test_a_qr_payment_is_created_shown_and_tracked(
     assert not dialog.qr_label.pixmap().isNull()
     assert dialog.link_label.text() == tracked.payment.redirect_url
     assert tracked.reference in dialog.status.text()
+    # The Demo desk: the code leads into the built-in sandbox, so it is shown as a training picture.
+    assert "picture for training" in dialog.status.text()
+    assert "Approve" in dialog.status.text()
+    assert "picture for training" in dialog.qr_label.toolTip()
     assert dialog.status.tone is Tone.OK
     registered = run(dialog_loop, desk.load_register())
     assert [t.reference for t in registered] == [tracked.reference]
@@ -222,3 +226,49 @@ def test_a_csv_without_a_reference_column_is_refused_in_the_dialog(
     assert "reference" in dialog.status.text()
     assert run(dialog_loop, desk.load_register()) == []
     assert dialog.import_button.isEnabled()
+
+
+def test_the_audit_log_shows_an_unsettled_operation_as_pending_until_check_now_settles_it(
+    qtbot: Any, dialog_loop: asyncio.AbstractEventLoop, desk: PaymentDesk, tmp_path: Path
+) -> None:
+    from epay_desktop.store import Operation
+
+    payment = run(dialog_loop, desk.create_payment(Money(5000, Currency.NOK), "Sandwich", None, "QR"))
+    # What a lost answer leaves behind: the intent written down, no outcome recorded.
+    desk.store.journal.begin(
+        operation=Operation.CANCEL,
+        profile=desk.profile.name,
+        msn=desk.profile.merchant_serial_number,
+        reference=payment.reference,
+        amount=None,
+        idempotency_key="key-lost-answer",
+        os_user="kari",
+    )
+    dialog = AuditDialog(desk)
+    qtbot.addWidget(dialog)
+    view = dialog.view
+    dialog.show()
+    run(dialog_loop, until(lambda: view.model.rowCount() >= 2))
+
+    def results() -> list[str]:
+        column = [c.header for c in COLUMNS].index("Result")
+        return [
+            view.model.data(view.model.index(row, column)) or ""
+            for row in range(view.model.rowCount())
+            if view.model.entry(row).idempotency_key == "key-lost-answer"
+        ]
+
+    assert results() == ["pending: outcome not known yet"]
+    save_screenshot(dialog, "audit-pending.png", tmp_path)
+    view.filter_edit.setText("pending")
+    assert view.proxy.rowCount() == 1
+
+    # The request had reached the API; Check now reads the event log and settles the intent.
+    run(dialog_loop, desk.client.cancel(payment.reference, idempotency_key="key-lost-answer"))
+    messages, left = run(dialog_loop, desk.check_pending(payment.reference))
+    assert left == 0, messages
+    run(dialog_loop, view.reload())
+    assert "pending: outcome not known yet" not in results()
+    assert "requested" in results()
+    assert len(results()) == 2
+    dialog.done(QDialog.DialogCode.Rejected)
