@@ -76,7 +76,8 @@ class TeamLogin:
 @dataclass(frozen=True, slots=True)
 class LiveEvent:
     """One ``event: payment`` of the live stream: ``kind`` is ``changed`` (read the payment again),
-    ``working`` (``agent`` is doing ``action`` now) or ``done`` (``agent`` finished)."""
+    ``working`` (``agent`` is doing ``action`` now) or ``done`` (``agent`` finished); the stream's
+    first item is ``open`` (no reference): the server answered and the stream is on."""
 
     reference: str
     kind: str
@@ -176,14 +177,19 @@ class TeamClient:
         if answer.status_code == 503 or answer.status_code >= 500:
             raise TeamUnreachableError(message)
         raise TeamRefusedError(
-            message, status=answer.status_code, code=str(data.get("error") or ""), by=str(data.get("by") or "")
+            message,
+            status=answer.status_code,
+            code=str(data.get("error") or ""),
+            by=str(data.get("by") or ""),
         )
 
     # --- the session -----------------------------------------------------------------------------
     async def login(self, name: str, password: str) -> TeamLogin:
         data = await self._call("POST", "/api/v1/login", {"name": name, "password": password})
         try:
-            login = TeamLogin(str(data["token"]), str(data["name"]), str(data["role"]), int(data["expires_in"]))
+            login = TeamLogin(
+                str(data["token"]), str(data["name"]), str(data["role"]), int(data["expires_in"])
+            )
         except (KeyError, TypeError, ValueError):
             raise TeamUnreachableError(_("The team server's answer could not be read.")) from None
         self.token = login.token
@@ -224,7 +230,9 @@ class TeamClient:
         """A cancel, capture or refund through the server (which journals it and sends it with its own
         Idempotency-Key). An answer lost after sending is ``OutcomeUnknownError``: the server may
         have moved the money; read the payment again before anything else."""
-        body = None if amount is None else {"amount": {"value": amount.value, "currency": amount.currency.value}}
+        body = (
+            None if amount is None else {"amount": {"value": amount.value, "currency": amount.currency.value}}
+        )
         path = self._payments_path(msn, reference) + f"/{operation}"
         try:
             answer = await self._http.post(path, json=body, headers=self._headers())
@@ -237,10 +245,12 @@ class TeamClient:
             ) from None
         except httpx.HTTPError as error:
             raise OutcomeUnknownError(
-                operation=operation, reference=reference, idempotency_key="", last_error=error
+                operation=operation, reference=reference, idempotency_key="", last_error=error, attempts=1
             ) from None
         if answer.status_code == 502:
-            raise OutcomeUnknownError(operation=operation, reference=reference, idempotency_key="", last_error=None)
+            raise OutcomeUnknownError(
+                operation=operation, reference=reference, idempotency_key="", last_error=None, attempts=1
+            )
         return self._read(answer)
 
     # --- live ------------------------------------------------------------------------------------
@@ -254,6 +264,7 @@ class TeamClient:
                 if answer.status_code >= 400:
                     await answer.aread()
                     self._read(answer)
+                yield LiveEvent(reference="", kind="open")
                 async for event in _server_sent_events(answer.aiter_lines()):
                     yield event
         except httpx.HTTPError as error:
@@ -268,14 +279,14 @@ class TeamClient:
 async def _server_sent_events(lines: AsyncIterator[str]) -> AsyncIterator[LiveEvent]:
     """``event: payment`` blocks of a text/event-stream (comments and other events are skipped; a block
     whose data cannot be read is skipped too: the next ``changed`` or a refresh brings the truth)."""
-    name, data = "message", []
+    name, data = "message", list[str]()
     async for line in lines:
         if line == "":
             if name == "payment" and data:
                 event = _live_event("\n".join(data))
                 if event is not None:
                     yield event
-            name, data = "message", []
+            name, data = "message", list[str]()
         elif line.startswith(":"):
             continue
         else:

@@ -47,7 +47,9 @@ class TeamTokens:
 
     def _fall_back(self, error: Exception) -> None:
         self.persistent = False
-        log.warning("keyring unavailable, keeping the team session for this session only: %s", type(error).__name__)
+        log.warning(
+            "keyring unavailable, keeping the team session for this session only: %s", type(error).__name__
+        )
 
     def get(self, profile: Profile) -> str:
         if profile.name in self._session or not self.persistent:

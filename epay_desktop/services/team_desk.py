@@ -1,0 +1,412 @@
+"""TeamDesk: the desk of a Team profile, with ``PaymentDesk``'s public surface (``DeskSurface``), backed by
+``epay-team``'s HTTP API instead of a local register and the merchant's own credentials.
+
+The window does not know which one it talks to. Reads and money moves go to the team server, which
+journals every cancel, capture and refund (with its own Idempotency-Key, written before sending) and
+sends it with the merchant's credentials the desktop never holds. So there is nothing to recover here:
+an intent left without an outcome is the server's to finish (``resume`` on the server), and the
+desktop's journal and audit are the server's.
+
+What the desk keeps is the last list it was shown (``rows``): when the server is out of reach the window
+keeps showing it, read-only (``online`` False; ``connection`` listeners are told), and every call that
+would write or move money is refused with a sentence before anything is sent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Callable, Iterable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from epay_desktop.api.errors import NotSentError, OutcomeUnknownError
+from epay_desktop.api.team_client import TeamClient, TeamLoginNeededError, TeamUnreachableError
+from epay_desktop.domain import Money, PaymentEvent, TrackedPayment
+from epay_desktop.i18n import _
+from epay_desktop.services.changes import ChangeFeed, PaymentChanged
+from epay_desktop.services.errors import DeskError, ReadOnlyRegisterError
+from epay_desktop.services.importing import parse_references
+from epay_desktop.services.profiles import Profile
+from epay_desktop.services.results import (
+    AddReport,
+    CancelResult,
+    ImportReport,
+    OperationResult,
+    RecoveryResult,
+)
+from epay_desktop.store import AuditEntry, Intent, Operation
+from epay_desktop.store.codec import SnapshotError, event_from_json, payment_from_json
+
+__all__ = ["TeamDesk", "tracked_from_json"]
+
+log = logging.getLogger(__name__)
+ConnectionListener = Callable[[bool, str], None]
+SessionEndedListener = Callable[[str], None]
+
+
+def _moment(value: Any) -> datetime | None:
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def _first(data: dict[str, Any], *names: str) -> Any:
+    for name in names:
+        if name in data:
+            return data[name]
+    return None
+
+
+def tracked_from_json(data: Any, msn: str) -> TrackedPayment:
+    """One payment of the team server's answer (``SnapshotError`` when it cannot be read): the
+    register's row with the snapshot the server last read (``payment``/``events`` in the register's own
+    snapshot form, or absent when not read yet)."""
+    if not isinstance(data, dict) or not isinstance(data.get("reference"), str):
+        raise SnapshotError(f"unreadable payment from the team server: {data!r:.200}")
+    reference = data["reference"]
+    raw_payment = data.get("payment")
+    raw_events = data.get("events")
+    payment = payment_from_json(raw_payment, reference) if isinstance(raw_payment, dict) else None
+    events = tuple(event_from_json(e) for e in raw_events) if isinstance(raw_events, list) else None
+    return TrackedPayment(
+        reference=reference,
+        merchant_serial_number=str(_first(data, "merchant_serial_number", "msn") or msn),
+        payment=payment,
+        events=events,
+        description=str(data.get("description") or ""),
+        created_at=_moment(data.get("created_at")),
+        fetched_at=_moment(data.get("fetched_at")),
+        fetch_error=str(data.get("fetch_error") or ""),
+    )
+
+
+def _payments_of(answer: Any) -> list[Any]:
+    if isinstance(answer, dict):
+        found = answer.get("payments")
+        return list(found) if isinstance(found, list) else []
+    return list(answer) if isinstance(answer, list) else []
+
+
+def _payment_of(answer: Any) -> Any:
+    if isinstance(answer, dict) and isinstance(answer.get("payment"), dict) and "reference" not in answer:
+        return answer["payment"]
+    return answer
+
+
+def _moved(result: Any, fallback: Money) -> Money:
+    moved = result.get("moved") if isinstance(result, dict) else None
+    if isinstance(moved, dict):
+        try:
+            from epay_desktop.domain import Currency
+
+            return Money(int(moved["value"]), Currency(moved["currency"]))
+        except (KeyError, TypeError, ValueError):
+            pass
+    return fallback
+
+
+class TeamDesk:
+    """A Team profile's desk (see the module docstring). ``aclose`` waits for moves in flight and
+    closes the client."""
+
+    def __init__(self, profile: Profile, client: TeamClient, *, agent: str = "", role: str = "") -> None:
+        self._profile = profile
+        self.client = client
+        self.agent = agent or profile.agent
+        self.role = role
+        self.changes = ChangeFeed()
+        self.rows: dict[str, TrackedPayment] = {}
+        self.online = True
+        self.problem = ""
+        self._connection_listeners: list[ConnectionListener] = []
+        self._session_listeners: list[SessionEndedListener] = []
+        self._in_flight: dict[str, asyncio.Task[Any]] = {}
+
+    # --- what the window reads --------------------------------------------------------------------
+    @property
+    def profile(self) -> Profile:
+        return self._profile
+
+    @property
+    def msn(self) -> str:
+        return self._profile.merchant_serial_number
+
+    @property
+    def read_only(self) -> bool:
+        return not self.online
+
+    damage = ""
+    demo = None
+    skipped: list[str] = []  # noqa: RUF012 - read only: the server's rows are whole or refused
+
+    # --- connection state -------------------------------------------------------------------------
+    def on_connection(self, listener: ConnectionListener) -> None:
+        """``listener(online, sentence)`` whenever the server goes out of reach or comes back."""
+        self._connection_listeners.append(listener)
+
+    def on_session_ended(self, listener: SessionEndedListener) -> None:
+        """``listener(sentence)`` when the server says the session expired or was revoked."""
+        self._session_listeners.append(listener)
+
+    def note_unreachable(self, problem: str) -> None:
+        """The server is out of reach (the live stream says so first): the list goes read-only."""
+        self._set_online(False, problem)
+
+    def note_reachable(self) -> None:
+        self._set_online(True)
+
+    def session_ended(self, sentence: str) -> None:
+        """The server said the session expired or was revoked: tell the listeners (the login dialog)."""
+        for listener in tuple(self._session_listeners):
+            listener(sentence)
+
+    def _set_online(self, online: bool, problem: str = "") -> None:
+        changed = online != self.online
+        self.online, self.problem = online, problem
+        if changed:
+            for listener in tuple(self._connection_listeners):
+                listener(online, problem)
+
+    async def _ask(self, call: Any) -> Any:
+        """Await one call of the client, keeping the connection state and telling a lost session."""
+        try:
+            answer = await call
+        except TeamUnreachableError as error:
+            self._set_online(False, str(error))
+            raise
+        except TeamLoginNeededError as error:
+            self.session_ended(str(error))
+            raise
+        self._set_online(True)
+        return answer
+
+    def _writable(self, what: str) -> None:
+        if not self.online:
+            raise ReadOnlyRegisterError(
+                _("{what} The team server cannot be reached: the list is as last shown, read-only.").format(
+                    what=what
+                )
+            )
+
+    def _publish(self, rows: Iterable[TrackedPayment], asked_at: datetime, source: str) -> None:
+        changed = []
+        for row in rows:
+            self.rows[row.reference] = row
+            changed.append(PaymentChanged(row, asked_at, source))
+        self.changes.publish(*changed)
+
+    def _read_rows(self, answer: Any) -> list[TrackedPayment]:
+        rows = []
+        for item in _payments_of(answer):
+            try:
+                rows.append(tracked_from_json(item, self.msn))
+            except SnapshotError as error:
+                log.warning("a payment from the team server cannot be read: %s", error)
+        return rows
+
+    # --- the register (the server's) --------------------------------------------------------------
+    async def load_register(self) -> list[TrackedPayment]:
+        asked_at = datetime.now(UTC)
+        try:
+            rows = self._read_rows(await self._ask(self.client.payments(self.msn)))
+        except TeamUnreachableError:
+            rows = list(self.rows.values())  # the last list shown stays, read-only
+        self._publish(rows, asked_at, "load")
+        return rows
+
+    async def tracked(self, reference: str) -> TrackedPayment | None:
+        return self.rows.get(reference)
+
+    async def events_of(self, reference: str) -> tuple[PaymentEvent, ...] | None:
+        row = self.rows.get(reference)
+        return row.events if row is not None else None
+
+    async def refresh(self, reference: str) -> TrackedPayment:
+        """The server reads the payment from the API (and keeps it); the row follows."""
+        asked_at = datetime.now(UTC)
+        answer = await self._ask(self.client.refresh(self.msn, reference))
+        row = tracked_from_json(_payment_of(answer), self.msn)
+        self._publish([row], asked_at, "refresh")
+        return row
+
+    async def reread(self, reference: str) -> TrackedPayment:
+        """The payment as the server has it now (nothing asked of the API): after a colleague's change."""
+        asked_at = datetime.now(UTC)
+        answer = await self._ask(self.client.payment(self.msn, reference))
+        row = tracked_from_json(_payment_of(answer), self.msn)
+        self._publish([row], asked_at, "team")
+        return row
+
+    async def refresh_all(
+        self, references: Iterable[str], concurrency: int = 8
+    ) -> AsyncIterator[TrackedPayment]:
+        gate = asyncio.Semaphore(max(1, concurrency))
+
+        async def one(reference: str) -> TrackedPayment:
+            async with gate:
+                return await self.refresh(reference)
+
+        tasks = [asyncio.ensure_future(one(r)) for r in references]
+        try:
+            for next_done in asyncio.as_completed(tasks):
+                try:
+                    yield await next_done
+                except TeamUnreachableError:
+                    raise
+                except (NotSentError, SnapshotError) as error:
+                    log.info("refresh through the team server failed: %s", error)
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def add_references(self, text_or_list: str | Iterable[str]) -> AddReport:
+        self._writable(_("Cannot add payments."))
+        good, rejected = parse_references(text_or_list)
+        if not good:
+            return AddReport((), (), tuple(rejected))
+        wanted = [c.reference for c in good]
+        answer = await self._ask(self.client.add(self.msn, wanted))
+        added = answer.get("added") if isinstance(answer, dict) else None
+        already = answer.get("already_tracked") if isinstance(answer, dict) else None
+        added_refs = tuple(str(r) for r in added) if isinstance(added, list) else tuple(wanted)
+        already_refs = tuple(str(r) for r in already) if isinstance(already, list) else ()
+        await self.load_register()
+        return AddReport(added_refs, already_refs, tuple(rejected))
+
+    async def import_csv(self, path: Path) -> ImportReport:
+        from epay_desktop.services.importing import parse_csv
+
+        self._writable(_("Cannot import payments."))
+        read = await asyncio.to_thread(parse_csv, Path(path))
+        report = await self.add_references([c.reference for c in read.good]) if read.good else AddReport()
+        return ImportReport(
+            str(path),
+            read.rows,
+            report.added,
+            report.already_tracked,
+            tuple(read.rejected),
+            duplicates=tuple(read.duplicates),
+        )
+
+    async def remove_payments(self, references: Iterable[str]) -> list[TrackedPayment]:
+        raise DeskError(_("In Team mode payments are taken off the shared list by an administrator."))
+
+    async def restore_payments(self, rows: Iterable[TrackedPayment]) -> list[str]:
+        raise DeskError(_("In Team mode payments are taken off the shared list by an administrator."))
+
+    # --- money moves (the server journals and sends them) -----------------------------------------
+    async def _move(
+        self, operation: Operation, reference: str, amount: Money | None
+    ) -> tuple[Any, TrackedPayment]:
+        self._writable(_("Nothing was sent."))
+        if reference in self._in_flight:
+            raise DeskError(
+                _("This window is already sending an operation on {reference}.").format(reference=reference)
+            )
+        # Shielded: closing the window or switching profile does not cut a send in half; ``drain`` waits.
+        task = asyncio.ensure_future(self._send(operation, reference, amount))
+        self._in_flight[reference] = task
+        task.add_done_callback(lambda _done: self._in_flight.pop(reference, None))
+        return await asyncio.shield(task)
+
+    async def _send(
+        self, operation: Operation, reference: str, amount: Money | None
+    ) -> tuple[Any, TrackedPayment]:
+        try:
+            result = await self._ask(self.client.move(self.msn, reference, operation.value, amount))
+        except OutcomeUnknownError:
+            await self._reread_quietly(reference)
+            raise
+        row = await self.reread(reference)
+        return result, row
+
+    async def _reread_quietly(self, reference: str) -> None:
+        try:
+            await self.reread(reference)
+        except Exception as error:  # the original error is what the person needs to see
+            log.info("reading %s after an unknown outcome failed: %s", reference, error)
+
+    async def cancel(
+        self, reference: str, *, expected_release: Money | None = None, reason: str = ""
+    ) -> CancelResult:
+        row = self.rows.get(reference)
+        fallback = expected_release or (
+            row.payment.amount if row and row.payment else Money(0, self._profile.currency)
+        )
+        result, tracked = await self._move(Operation.CANCEL, reference, None)
+        message = str(result.get("message") or "") if isinstance(result, dict) else ""
+        reconciled = bool(result.get("reconciled")) if isinstance(result, dict) else False
+        return CancelResult(tracked, _moved(result, fallback), reconciled, message)
+
+    async def capture(
+        self, reference: str, amount: Money, *, key: str | None = None, reason: str = "", again: bool = False
+    ) -> OperationResult:
+        return await self._money(Operation.CAPTURE, reference, amount)
+
+    async def refund(
+        self, reference: str, amount: Money, *, key: str | None = None, reason: str = "", again: bool = False
+    ) -> OperationResult:
+        return await self._money(Operation.REFUND, reference, amount)
+
+    async def _money(self, operation: Operation, reference: str, amount: Money) -> OperationResult:
+        result, tracked = await self._move(operation, reference, amount)
+        message = str(result.get("message") or "") if isinstance(result, dict) else ""
+        reconciled = bool(result.get("reconciled")) if isinstance(result, dict) else False
+        return OperationResult(tracked, _moved(result, amount), reconciled, message)
+
+    def busy_references(self) -> frozenset[str]:
+        return frozenset(self._in_flight)
+
+    async def drain(self) -> None:
+        while self._in_flight:
+            await asyncio.gather(*self._in_flight.values(), return_exceptions=True)
+
+    async def aclose(self) -> None:
+        await self.drain()
+        await self.client.aclose()
+
+    # --- recovery, journal, audit: the server's -----------------------------------------------------
+    async def recover_pending(self) -> list[RecoveryResult]:
+        return []
+
+    async def pending_intents(self) -> list[Intent]:
+        return []
+
+    async def check_pending(self, reference: str) -> tuple[list[str], int]:
+        return [], 0
+
+    async def resume_intent(self, intent_id: int) -> CancelResult | OperationResult:
+        raise DeskError(_("In Team mode the team server finishes what was left without an outcome."))
+
+    async def abandon_intent(self, intent_id: int) -> RecoveryResult:
+        raise DeskError(_("In Team mode the team server finishes what was left without an outcome."))
+
+    async def create_payment(
+        self,
+        amount: Money,
+        description: str,
+        phone_number: str | None = None,
+        user_flow: str = "PUSH_MESSAGE",
+    ) -> TrackedPayment:
+        raise DeskError(_("In Team mode new payments are made by the shop's own system, not by the desk."))
+
+    async def audit(self, limit: int = 1000) -> list[AuditEntry]:
+        return []
+
+    async def journal(self, limit: int = 1000) -> list[Intent]:
+        return []
+
+    async def export_payments_csv(self, rows: Iterable[TrackedPayment], path: Path) -> int:
+        from epay_desktop.services.exporting import write_payments_csv
+
+        return await asyncio.to_thread(write_payments_csv, list(rows), Path(path))
+
+    async def export_audit_csv(self, path: Path) -> int:
+        raise DeskError(_("In Team mode the audit is kept by the team server."))
