@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 
     from PySide6.QtWidgets import QAbstractButton, QMessageBox
 
-    from epay_desktop.services import PaymentDesk, Profile, SecretStore
+    from epay_desktop.services import DeskSurface, Profile, SecretStore
 
 log = logging.getLogger(__name__)
 OPEN_READ_ONLY = N_("Open read-only")
@@ -32,7 +32,7 @@ OPEN_READ_ONLY = N_("Open read-only")
 class Session(Protocol):
     """An open profile, as the composition root opened it."""
 
-    desk: PaymentDesk
+    desk: DeskSurface  # a PaymentDesk, or a TeamDesk for a Team profile
     transport: Any  # the Demo's in-process sandbox transport (Test connection uses it), else None
     read_only: bool
 
@@ -216,7 +216,7 @@ class Controller:
         if not session.read_only:
             window.runner.start("recover", self._recover(window, session.desk), replace=False)
 
-    async def _recover(self, window: MainWindow, desk: PaymentDesk) -> None:
+    async def _recover(self, window: MainWindow, desk: DeskSurface) -> None:
         """Finish what a crash left without an outcome: finished ones get a status line, the ones that
         need the person a non-modal notice with Send again / Abandon / Later (ui/flows/recovery.py)."""
         window.recovery_flow.present(await desk.recover_pending())

@@ -22,7 +22,7 @@ from epay_desktop.ui.dialogs.batch import BatchDialog
 from epay_desktop.ui.theme import DESTRUCTIVE_BUTTON_STYLE
 
 if TYPE_CHECKING:
-    from epay_desktop.services import PaymentDesk
+    from epay_desktop.services import DeskSurface
     from epay_desktop.services.batch import BatchResult
 
 StatusSink = Callable[[str], None]
@@ -34,7 +34,7 @@ class BatchFlow(QObject):
 
     def __init__(
         self,
-        desk: PaymentDesk,
+        desk: DeskSurface,
         status: StatusSink,
         *,
         parent_widget: QWidget | None = None,

@@ -29,7 +29,7 @@ from epay_desktop.ui.formatting import format_money
 from epay_desktop.ui.theme import DESTRUCTIVE_BUTTON_STYLE
 
 if TYPE_CHECKING:
-    from epay_desktop.services import CancelResult, PaymentDesk
+    from epay_desktop.services import CancelResult, DeskSurface
 
 StatusSink = Callable[[str], None]
 
@@ -41,7 +41,7 @@ class CancelFlow(QObject):
 
     def __init__(
         self,
-        desk: PaymentDesk,
+        desk: DeskSurface,
         status: StatusSink,
         *,
         parent_widget: QWidget | None = None,

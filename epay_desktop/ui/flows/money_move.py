@@ -42,7 +42,7 @@ from epay_desktop.ui.formatting import format_money
 from epay_desktop.ui.theme import DESTRUCTIVE_BUTTON_STYLE
 
 if TYPE_CHECKING:
-    from epay_desktop.services import OperationResult, PaymentDesk
+    from epay_desktop.services import DeskSurface, OperationResult
 
 StatusSink = Callable[[str], None]
 
@@ -54,7 +54,7 @@ class MoneyMoveFlow(QObject):
 
     def __init__(
         self,
-        desk: PaymentDesk,
+        desk: DeskSurface,
         status: StatusSink,
         *,
         parent_widget: QWidget | None = None,

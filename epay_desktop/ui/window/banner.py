@@ -51,5 +51,27 @@ class ProfileBanner(QLabel):
                 self, "test", _("TEST environment — {name}. No real money moves.").format(name=profile.name)
             )
 
+    def show_team(self, profile: Profile, *, agent: str, role: str, online: bool, problem: str = "") -> None:
+        """A Team profile: whose desk it is and, when the server is out of reach, that the list is the
+        last one shown and nothing can be changed."""
+        if online:
+            set_banner(
+                self,
+                "team",
+                _("TEAM — {name} at {url}: logged in as {agent} ({role}).").format(
+                    name=profile.name, url=profile.base_url, agent=agent, role=role
+                ),
+            )
+        else:
+            set_banner(
+                self,
+                "read-only",
+                _(
+                    "TEAM SERVER OUT OF REACH — {name}: the list is as it was last shown, read-only; nothing "
+                    "can be changed until the server answers again. Reconnecting…"
+                ).format(name=profile.name)
+                + (f" ({problem})" if problem else ""),
+            )
+
 
 __all__ = ["ProfileBanner"]

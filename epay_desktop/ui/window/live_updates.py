@@ -44,7 +44,7 @@ class LiveUpdates:
         window.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.dock)
         # Once the dock is laid out (a resize asked before that is ignored).
         QTimer.singleShot(0, self.dock, self._size_dock)
-        _profile_menu(window).addAction(self.dock.toggleViewAction())
+        profile_menu_of(window).addAction(self.dock.toggleViewAction())
         # Closed at first: at the usual window size it would squeeze the details panel. The status bar's
         # webhook button (and Profile ▸ Notifications) opens it.
         self.dock.hide()
@@ -138,7 +138,7 @@ class LiveUpdates:
 PROFILE_MENU = N_("P&rofile")
 
 
-def _profile_menu(window: MainWindow) -> QMenu:
+def profile_menu_of(window: MainWindow) -> QMenu:
     for action in window.menuBar().actions():
         menu = action.menu()
         # The window's Profile menu, in whatever language it is shown.

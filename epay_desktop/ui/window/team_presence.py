@@ -1,0 +1,81 @@
+"""A Team profile in the window: :class:`TeamPresence` links one window to its ``TeamDesk`` and the
+desk's ``TeamLive`` stream:
+
+- the banner says which team server and which agent (and role); when the server is out of reach it says
+  the list is the last one shown, read-only, and the window stops every change until it answers again;
+- a colleague working on a payment shows in its row ("Kari is cancelling…"), gone when they are done;
+- Profile ▸ Log out of the team server (``logout_requested``; the controller ends the session).
+
+Rows themselves change through the desk's change feed like every other change.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtGui import QAction
+
+from epay_desktop.i18n import N_, _, translate
+from epay_desktop.ui.window.live_updates import profile_menu_of
+
+if TYPE_CHECKING:
+    from epay_desktop.services.team_desk import TeamDesk
+    from epay_desktop.services.team_live import TeamLive
+    from epay_desktop.ui.window.main_window import MainWindow
+
+ROLE_LABELS = {
+    "viewer": N_("viewer"),
+    "agent": N_("agent"),
+    "supervisor": N_("supervisor"),
+    "admin": N_("administrator"),
+}
+
+
+def colleague_text(agent: str, action: str) -> str:
+    """What a colleague does now, one whole sentence per action (each language orders its own words)."""
+    texts = {
+        "cancel": _("{agent} is cancelling…"),
+        "capture": _("{agent} is capturing…"),
+        "refund": _("{agent} is refunding…"),
+    }
+    return texts.get(action, _("{agent} is working on it…")).format(agent=agent)
+
+
+class TeamPresence(QObject):
+    logout_requested = Signal()
+
+    def __init__(self, window: MainWindow, desk: TeamDesk, live: TeamLive | None) -> None:
+        super().__init__(window)
+        self.window = window
+        self.desk = desk
+        self.live = live
+        self.logout_action = QAction(_("Log out of the team server"), window)
+        self.logout_action.setObjectName("TeamLogout")
+        self.logout_action.triggered.connect(self.logout_requested)
+        profile_menu_of(window).addAction(self.logout_action)
+        desk.on_connection(self._connection_changed)
+        if live is not None:
+            live.on_working(self._working)
+            for reference, (agent, action) in live.working.items():
+                self._working(reference, agent, action)
+        self._connection_changed(desk.online, desk.problem)
+
+    def _connection_changed(self, online: bool, problem: str) -> None:
+        desk = self.desk
+        role = translate(ROLE_LABELS[desk.role]) if desk.role in ROLE_LABELS else desk.role
+        self.window.banner.show_team(
+            desk.profile, agent=desk.agent, role=role, online=online, problem=problem
+        )
+        self.window.set_read_only(not online)
+        if not online:
+            self.window.show_status(_("The team server cannot be reached: the list is read-only."))
+        elif self.window.bound:
+            self.window.show_status(_("Connected to the team server."))
+
+    def _working(self, reference: str, agent: str, action: str) -> None:
+        if self.window.bound:
+            self.window.model.set_colleague(reference, colleague_text(agent, action) if action else "")
+
+
+__all__ = ["ROLE_LABELS", "TeamPresence", "colleague_text"]
