@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any
+from typing import Any, ClassVar
 
 import httpx
 
@@ -34,12 +34,16 @@ class LoginNeededError(DeskError):
 
 
 class TeamTokens:
-    """Session tokens of Team profiles, in the OS keyring (or for this session only)."""
+    """Session tokens of Team profiles, in the OS keyring (or for this session only).
+
+    Without a usable keyring the tokens are kept in this process's memory, shared by every
+    ``TeamTokens`` (the login dialog stores one, opening the profile reads it)."""
+
+    _session: ClassVar[dict[str, str]] = {}
 
     def __init__(self, backend: Any | None = None) -> None:
         self._backend = backend if backend is not None else keyring_module().get_keyring()
         self.persistent = backend_is_usable(self._backend)
-        self._session: dict[str, str] = {}
 
     @staticmethod
     def _user(profile: Profile) -> str:

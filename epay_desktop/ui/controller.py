@@ -132,6 +132,7 @@ class Controller:
     async def open(self, profile: Profile, *, read_only: bool = False) -> Session | None:
         """Open ``profile``'s session; on a problem tell the person (and offer what can help), return None."""
         from epay_desktop.services import (
+            LoginNeededError,
             MissingSecretsError,
             NotARegisterError,
             ProfileError,
@@ -144,6 +145,12 @@ class Controller:
         try:
             session: Session = await self._open_session(profile, self.secret_store(), read_only=read_only)
             return session
+        except LoginNeededError as error:
+            log.info("%s: logging in to the team server", profile.name)
+            if not window.bound:
+                window.show_profile(profile)
+                window.show_placeholder(str(error))
+            self.ask_login(profile, str(error))
         except MissingSecretsError as error:
             log.warning("cannot open %s: secrets missing", profile.name)
             self._problem(
@@ -213,8 +220,70 @@ class Controller:
             from epay_desktop.ui.window.live_updates import attach_live_updates
 
             self.live_updates = attach_live_updates(window, feed)
-        if not session.read_only:
+        team_live = getattr(session, "team_live", None)
+        if session.desk.profile.is_team:
+            self._attach_team(window, session.desk, team_live)
+        elif not session.read_only:
             window.runner.start("recover", self._recover(window, session.desk), replace=False)
+
+    # --- team mode -------------------------------------------------------------------------------------
+    def _attach_team(self, window: MainWindow, desk: Any, live: Any) -> None:
+        from epay_desktop.ui.window.team_presence import TeamPresence
+
+        self.team_presence = TeamPresence(window, desk, live)
+        self.team_presence.logout_requested.connect(lambda p=desk.profile: self.request_logout(p))
+        desk.on_session_ended(lambda sentence, p=desk.profile: self.ask_login(p, sentence))
+
+    def ask_login(self, profile: Profile, reason: str = "") -> None:
+        """Show the login dialog of ``profile`` (opened, never exec()'d); a login that works opens the
+        profile (again, in a new window when this one shows another session)."""
+        from epay_desktop.ui.dialogs.team_login import LoginDialog
+
+        current = getattr(self, "login_dialog", None)
+        if current is not None and current.isVisible():
+            return  # one login at a time: several calls may notice the session ended at once
+        dialog = LoginDialog(profile.base_url or "", profile.agent, reason, parent=self.window)
+        self.login_dialog = dialog
+        dialog.login_requested.connect(
+            lambda password, p=profile, d=dialog: self.runner.start(
+                f"login:{p.name}", self._log_in(p, d, password)
+            )
+        )
+        dialog.open()
+
+    async def _log_in(self, profile: Profile, dialog: Any, password: str) -> None:
+        from epay_desktop.api import EPaymentError
+        from epay_desktop.services.team_login import log_in
+
+        try:
+            await log_in(profile, password, self.team_tokens())
+        except EPaymentError as error:
+            dialog.show_problem(str(error))
+            return
+        dialog.accept()
+        if self.window.bound:
+            await self.switch(profile)
+        else:
+            await self.start(profile)
+
+    def team_tokens(self) -> Any:
+        from epay_desktop.services.team_login import TeamTokens
+
+        if getattr(self, "_team_tokens", None) is None:
+            self._team_tokens = TeamTokens()
+        return self._team_tokens
+
+    def request_logout(self, profile: Profile) -> None:
+        self.runner.start(f"logout:{profile.name}", self.log_out(profile), replace=False)
+
+    async def log_out(self, profile: Profile) -> None:
+        """End the team session at the server (when it answers) and forget the token; the login dialog
+        opens so the next agent can log in at this desk."""
+        from epay_desktop.services.team_login import log_out
+
+        await log_out(profile, self.team_tokens())
+        self.window.show_status(_("Logged out of the team server."))
+        self.ask_login(profile, _("You are logged out."))
 
     async def _recover(self, window: MainWindow, desk: DeskSurface) -> None:
         """Finish what a crash left without an outcome: finished ones get a status line, the ones that

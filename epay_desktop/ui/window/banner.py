@@ -36,6 +36,10 @@ class ProfileBanner(QLabel):
                 "production",
                 _("PRODUCTION — {name}: real payments, real money.").format(name=profile.name),
             )
+        elif profile.is_team:
+            set_banner(
+                self, "team", _("TEAM — {name} at {url}.").format(name=profile.name, url=profile.base_url)
+            )
         elif profile.is_demo:
             set_banner(self, "demo", _("DEMO — built-in sandbox with demo data. Nothing real is touched."))
         elif profile.unencrypted:
