@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from epay_desktop.api.errors import NotSentError, OutcomeUnknownError
+from epay_desktop.api.errors import EPaymentError, NotSentError, OutcomeUnknownError
 from epay_desktop.api.team_client import TeamClient, TeamLoginNeededError, TeamUnreachableError
 from epay_desktop.domain import Money, PaymentEvent, TrackedPayment
 from epay_desktop.i18n import _
@@ -324,14 +324,18 @@ class TeamDesk:
         except OutcomeUnknownError:
             await self._reread_quietly(reference)
             raise
-        row = await self.reread(reference)
+        # The server confirmed the move: a failed read afterwards must not turn that into an error.
+        row = await self._reread_quietly(reference)
+        if row is None:
+            row = self.rows.get(reference) or TrackedPayment(reference, self.msn)
         return result, row
 
-    async def _reread_quietly(self, reference: str) -> None:
+    async def _reread_quietly(self, reference: str) -> TrackedPayment | None:
         try:
-            await self.reread(reference)
-        except Exception as error:  # the original error is what the person needs to see
-            log.info("reading %s after an unknown outcome failed: %s", reference, error)
+            return await self.reread(reference)
+        except (EPaymentError, SnapshotError) as error:  # what the move said is what the person needs
+            log.info("reading %s after a move failed: %s", reference, error)
+            return None
 
     async def cancel(
         self, reference: str, *, expected_release: Money | None = None, reason: str = ""
