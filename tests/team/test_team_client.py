@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
+from pathlib import Path
 
 import pytest
 
@@ -22,7 +23,14 @@ from epay_desktop.services.team_desk import TeamDesk
 from epay_desktop.services.team_login import TeamTokens, log_in, log_out
 from tests.services.keyrings import MemoryKeyring
 from tests.team.conftest import MSN, PASSWORD, TeamRig
-from tests.team.test_team_service import approved_payment, event_names, staffed  # noqa: F401 - fixture
+from tests.team.test_team_service import add_agents, approved_payment, create_admin, event_names, token
+
+
+@pytest.fixture
+def staffed(team_rig: TeamRig, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> TeamRig:
+    assert create_admin(team_rig, tmp_path, monkeypatch) == 0
+    add_agents(team_rig, token(team_rig.first, "admin"), kari="agent", ola="agent", vera="viewer")
+    return team_rig
 
 
 def team_profile(url: str, agent: str, name: str = "Support desk") -> Profile:
@@ -39,7 +47,7 @@ def test_a_team_server_url_is_https_or_plain_http_to_this_computer(url: str) -> 
 
 @pytest.mark.parametrize("url", ["http://team.example.no", "http://10.0.0.5:8080", "http://192.168.1.2"])
 def test_plain_http_to_another_machine_is_refused_with_a_sentence(url: str) -> None:
-    with pytest.raises(ProfileError, match="plain http:// to another machine.*Use https://"):
+    with pytest.raises(ProfileError, match=r"plain http:// to another machine.*Use https://"):
         team_profile(url, "kari").validate()
 
 
@@ -56,7 +64,8 @@ def test_a_team_profile_needs_an_agent_and_keeps_it_in_the_profiles_file() -> No
     assert not profile.needs_secrets
     again = Profile.from_json(profile.to_json())
     assert again == profile
-    assert again.agent == "kari" and again.is_team
+    assert again.agent == "kari"
+    assert again.is_team
 
 
 def test_login_keeps_the_token_in_the_keyring_and_logout_revokes_and_forgets_it(staffed: TeamRig) -> None:
@@ -66,7 +75,7 @@ def test_login_keeps_the_token_in_the_keyring_and_logout_revokes_and_forgets_it(
 
     async def main() -> None:
         login = await log_in(profile, PASSWORD, tokens)
-        assert login.role == "agent" and login.name == "kari"
+        assert (login.role, login.name) == ("agent", "kari")
         assert keyring.passwords[("epay-desktop", "Support desk:team_token")] == login.token
         async with TeamClient(staffed.second, token=tokens.get(profile)) as client:
             assert (await client.me())["name"] == "kari"  # any instance knows the session
@@ -140,7 +149,8 @@ def test_a_server_out_of_reach_makes_the_desk_read_only_and_refuses_moves_before
             seen: list[tuple[bool, str]] = []
             desk.on_connection(lambda online, why: seen.append((online, why)))
             assert await desk.load_register() == []
-            assert desk.read_only and seen and seen[-1][0] is False
+            assert desk.read_only
+            assert seen[-1][0] is False
             assert "cannot be reached" in seen[-1][1]
             with pytest.raises(Exception, match="read-only"):
                 await desk.cancel("anything-12345")
