@@ -26,7 +26,8 @@ from epay_desktop.api.team_client import TeamClient, TeamLoginNeededError, TeamU
 from epay_desktop.domain import Money, PaymentEvent, TrackedPayment
 from epay_desktop.i18n import _
 from epay_desktop.services.changes import ChangeFeed, PaymentChanged
-from epay_desktop.services.errors import DeskError, ReadOnlyRegisterError
+from epay_desktop.domain.rules import cancel_outcome
+from epay_desktop.services.errors import DeskError, ReadOnlyRegisterError, StaleConfirmationError
 from epay_desktop.services.importing import parse_references
 from epay_desktop.services.profiles import Profile
 from epay_desktop.services.results import (
@@ -340,10 +341,19 @@ class TeamDesk:
     async def cancel(
         self, reference: str, *, expected_release: Money | None = None, reason: str = ""
     ) -> CancelResult:
+        """Cancel through the server. With ``expected_release`` (what the person confirmed) the payment
+        is read again first: ``StaleConfirmationError`` with the fresh figures when a cancel would now
+        release another amount (nothing sent)."""
+        self._writable(_("Nothing was sent."))
+        if expected_release is not None:
+            fresh = await self.refresh(reference)
+            outcome = cancel_outcome(fresh.payment) if fresh.payment is not None else None
+            now = outcome.released if outcome is not None else Money(0, expected_release.currency)
+            if now != expected_release:
+                raise StaleConfirmationError(fresh, expected_release, now)
         row = self.rows.get(reference)
-        fallback = expected_release or (
-            row.payment.amount if row and row.payment else Money(0, self._profile.currency)
-        )
+        zero = Money(0, self._profile.currency)
+        fallback = expected_release or (row.payment.amount if row and row.payment else zero)
         result, tracked = await self._move(Operation.CANCEL, reference, None)
         message = str(result.get("message") or "") if isinstance(result, dict) else ""
         reconciled = bool(result.get("reconciled")) if isinstance(result, dict) else False
