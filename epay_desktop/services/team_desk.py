@@ -24,9 +24,9 @@ from typing import Any
 from epay_desktop.api.errors import EPaymentError, NotSentError, OutcomeUnknownError
 from epay_desktop.api.team_client import TeamClient, TeamLoginNeededError, TeamUnreachableError
 from epay_desktop.domain import Money, PaymentEvent, TrackedPayment
+from epay_desktop.domain.rules import cancel_outcome
 from epay_desktop.i18n import _
 from epay_desktop.services.changes import ChangeFeed, PaymentChanged
-from epay_desktop.domain.rules import cancel_outcome
 from epay_desktop.services.errors import DeskError, ReadOnlyRegisterError, StaleConfirmationError
 from epay_desktop.services.importing import parse_references
 from epay_desktop.services.profiles import Profile
