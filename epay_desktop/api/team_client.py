@@ -77,13 +77,15 @@ class TeamLogin:
 class LiveEvent:
     """One ``event: payment`` of the live stream: ``kind`` is ``changed`` (read the payment again),
     ``working`` (``agent`` is doing ``action`` now) or ``done`` (``agent`` finished); the stream's
-    first item is ``open`` (no reference): the server answered and the stream is on."""
+    first item is ``open`` (no reference): the server answered and the stream is on; ``reload`` (no
+    reference): the server cannot tell what was missed, read the whole list again."""
 
     reference: str
     kind: str
     agent: str = ""
     action: str = ""
     at: str = ""
+    id: str = ""  # the stream's event id: sent back on reconnect to be told what was missed
 
 
 def _is_loopback(host: str) -> bool:
@@ -254,11 +256,15 @@ class TeamClient:
         return self._read(answer)
 
     # --- live ------------------------------------------------------------------------------------
-    async def live(self, msn: str) -> AsyncIterator[LiveEvent]:
+    async def live(self, msn: str, *, last_event_id: str = "") -> AsyncIterator[LiveEvent]:
         """The server's live stream for ``msn`` (server-sent events), until it ends or fails
-        (``TeamUnreachableError``; ``TeamLoginNeededError`` when the session ended)."""
+        (``TeamUnreachableError``; ``TeamLoginNeededError`` when the session ended).
+        ``last_event_id``: the id of the last event seen before a reconnect (the server then tells
+        what was missed, or ``reload``)."""
         path = f"/api/v1/merchants/{quote(msn, safe='')}/live"
         headers = self._headers() | {"Accept": "text/event-stream"}
+        if last_event_id:
+            headers["Last-Event-ID"] = last_event_id
         try:
             async with self._http.stream("GET", path, headers=headers, timeout=LIVE_TIMEOUT) as answer:
                 if answer.status_code >= 400:
@@ -277,15 +283,18 @@ class TeamClient:
 
 
 async def _server_sent_events(lines: AsyncIterator[str]) -> AsyncIterator[LiveEvent]:
-    """``event: payment`` blocks of a text/event-stream (comments and other events are skipped; a block
-    whose data cannot be read is skipped too: the next ``changed`` or a refresh brings the truth)."""
-    name, data = "message", list[str]()
+    """``event: payment`` and ``event: reload`` blocks of a text/event-stream (comments and other
+    events are skipped; a block whose data cannot be read is skipped too: the next ``changed`` or a
+    refresh brings the truth)."""
+    name, data, last_id = "message", list[str](), ""
     async for line in lines:
         if line == "":
             if name == "payment" and data:
-                event = _live_event("\n".join(data))
+                event = _live_event("\n".join(data), last_id)
                 if event is not None:
                     yield event
+            elif name == "reload":
+                yield LiveEvent(reference="", kind="reload", id=last_id)
             name, data = "message", list[str]()
         elif line.startswith(":"):
             continue
@@ -296,9 +305,11 @@ async def _server_sent_events(lines: AsyncIterator[str]) -> AsyncIterator[LiveEv
                 name = value
             elif field == "data":
                 data.append(value)
+            elif field == "id" and "\0" not in value:
+                last_id = value
 
 
-def _live_event(text: str) -> LiveEvent | None:
+def _live_event(text: str, event_id: str) -> LiveEvent | None:
     try:
         data = json.loads(text)
     except ValueError:
@@ -311,4 +322,5 @@ def _live_event(text: str) -> LiveEvent | None:
         agent=str(data.get("agent") or ""),
         action=str(data.get("action") or ""),
         at=str(data.get("at") or ""),
+        id=event_id,
     )

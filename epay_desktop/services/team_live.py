@@ -5,7 +5,8 @@ is read again from the server (the row updates through the desk's change feed); 
 ``done`` tell the listeners who is working on which payment ("Kari is cancelling…"). When the stream
 breaks, the desk is told the server is out of reach (the list goes read-only) and the stream is opened
 again after a back-off (doubling, with jitter, capped); once it is back, the list is read again so
-nothing missed while away stays missed. A session that ended stops the stream (the person logs in
+nothing missed while away stays missed (the server replays what came after the last event id seen,
+or says ``reload``: the whole list is read again). A session that ended stops the stream (the person logs in
 again).
 """
 
@@ -38,6 +39,7 @@ class TeamLive:
         self._task: asyncio.Task[None] | None = None
         self._rereads: set[asyncio.Task[None]] = set()
         self.connected = asyncio.Event()
+        self.last_event_id = ""
 
     def on_working(self, listener: WorkingListener) -> None:
         self._listeners.append(listener)
@@ -58,14 +60,19 @@ class TeamLive:
         caught_up = True
         while True:
             try:
-                async for event in self.desk.client.live(self.desk.msn):
+                stream = self.desk.client.live(self.desk.msn, last_event_id=self.last_event_id)
+                async for event in stream:
+                    if event.id:
+                        self.last_event_id = event.id
                     if event.kind == "open":  # the server answered: connected, the list writable again
                         self.connected.set()
                         self.desk.note_reachable()
                         delay = self.first_delay
                         if not caught_up:
                             caught_up = True
-                            self._in_background(self._catch_up())
+                            # With an event id the server tells what was missed (or says reload).
+                            if not self.last_event_id:
+                                self._in_background(self._catch_up())
                         continue
                     self._handle(event)
                 raise TeamUnreachableError("the live stream ended")
@@ -82,9 +89,12 @@ class TeamLive:
             delay = min(delay * 2, self.max_delay)
 
     def _handle(self, event: LiveEvent) -> None:
-        if event.kind == "changed":
+        if event.kind == "reload":
+            self._in_background(self._catch_up())
+            return
+        if event.kind in ("changed", "done"):
             self._in_background(self._reread(event.reference))
-        elif event.agent and event.agent != self.desk.agent:
+        if event.kind in ("working", "done") and event.agent and event.agent != self.desk.agent:
             action = event.action if event.kind == "working" else ""
             if action:
                 self.working[event.reference] = (event.agent, action)
