@@ -31,11 +31,9 @@ from epay_desktop.cli.output import (
     EXIT_UNKNOWN,
     EXIT_USAGE,
     Printer,
-    event_json,
     events_text,
     exit_code_for,
     money_text,
-    payment_json,
     payment_text,
 )
 from epay_desktop.domain import Action, Currency, Money, Payment, cancel_outcome, check_action
@@ -50,6 +48,7 @@ from epay_desktop.services import (
     SendResult,
     StandaloneJournal,
 )
+from epay_desktop.services.wire import event_json, payment_json
 
 
 async def run(args: argparse.Namespace, connection: Connection, printer: Printer, stdin: TextIO) -> int:

@@ -40,45 +40,6 @@ def exit_code_for(error: BaseException) -> int:
     return EXIT_REFUSED
 
 
-def payment_json(payment: Payment) -> dict[str, Any]:
-    agg = payment.aggregate
-    actions = {}
-    for action in Action:
-        check = check_action(payment, action)
-        actions[action.value] = {
-            "allowed": check.allowed,
-            "amount": check.amount.to_json(),
-            "reason": check.reason,
-        }
-    return {
-        "reference": payment.reference,
-        "state": payment.display_state,
-        "amount": payment.amount.to_json(),
-        "aggregate": {
-            "authorizedAmount": agg.authorized.to_json(),
-            "capturedAmount": agg.captured.to_json(),
-            "cancelledAmount": agg.cancelled.to_json(),
-            "refundedAmount": agg.refunded.to_json(),
-        },
-        "pspReference": payment.psp_reference,
-        "paymentMethod": payment.payment_method,
-        "redirectUrl": payment.redirect_url,
-        "actions": actions,
-    }
-
-
-def event_json(event: PaymentEvent) -> dict[str, Any]:
-    return {
-        "reference": event.reference,
-        "pspReference": event.psp_reference,
-        "name": event.display_name,
-        "amount": event.amount.to_json(),
-        "timestamp": event.timestamp.isoformat() if event.timestamp else None,
-        "idempotencyKey": event.idempotency_key,
-        "success": event.success,
-    }
-
-
 def error_json(error: BaseException) -> dict[str, Any]:
     data: dict[str, Any] = {"type": type(error).__name__, "message": str(error)}
     if isinstance(error, ApiError):

@@ -8,15 +8,13 @@ audit are in PostgreSQL, so any number of instances can serve the same payments.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 
-from epay_desktop.api import EPaymentClient
 from epay_desktop.domain import Money
 from epay_desktop.services.accounts import TEAM_PROFILE, Agent, TeamAccounts, may_move, needed_to_move
 from epay_desktop.services.engine import SendEngine, SendResult
 from epay_desktop.services.errors import DeskError
-from epay_desktop.services.standalone import Unkept
+from epay_desktop.services.team_payments import TeamPayments, UnknownMerchantError
 from epay_desktop.store import Intent, IntentStatus, Operation
 from epay_desktop.store.postgres import PgStore
 
@@ -34,10 +32,6 @@ DONE_WINDOW = timedelta(hours=24)
 
 class NotPermittedError(DeskError):
     """The agent's role does not allow this; nothing was sent."""
-
-
-class UnknownMerchantError(DeskError):
-    """The team service holds no credentials for this merchant serial number."""
 
 
 class NothingPendingError(DeskError):
@@ -58,20 +52,25 @@ class AlreadyDoneError(DeskError):
 class TeamMoves:
     """Cancel, capture and refund for agents, one engine per call (the agent is who asks)."""
 
-    def __init__(self, store: PgStore, accounts: TeamAccounts, clients: Mapping[str, EPaymentClient]) -> None:
+    def __init__(self, store: PgStore, accounts: TeamAccounts, payments: TeamPayments) -> None:
         self._store = store
         self._accounts = accounts
-        self._clients = dict(clients)
+        self._payments = payments
 
     @property
     def merchants(self) -> list[str]:
-        return sorted(self._clients)
+        return self._payments.merchants
 
-    def _engine(self, agent: Agent, msn: str) -> SendEngine:
-        client = self._clients.get(msn)
-        if client is None:
-            raise UnknownMerchantError(f"This team serves no merchant with serial number {msn}.")
-        return SendEngine(self._store.journal, client, Unkept(msn), profile=TEAM_PROFILE, operator=agent.name)
+    def engine(self, agent: Agent, msn: str) -> SendEngine:
+        """The one journaled-send engine for ``agent`` on ``msn``; what it reads is saved in the team's
+        register."""
+        return SendEngine(
+            self._store.journal,
+            self._payments.client(msn),
+            self._payments.snapshots(msn),
+            profile=TEAM_PROFILE,
+            operator=agent.name,
+        )
 
     async def _check_role(self, agent: Agent, operation: Operation, msn: str, reference: str) -> None:
         if may_move(agent.role, operation):
@@ -90,11 +89,22 @@ class TeamMoves:
         )
 
     async def move(
-        self, agent: Agent, operation: Operation, msn: str, reference: str, amount: Money | None
+        self,
+        agent: Agent,
+        operation: Operation,
+        msn: str,
+        reference: str,
+        amount: Money | None,
+        *,
+        again: bool = False,
+        reason: str = "",
     ) -> SendResult:
+        """``RepeatNotConfirmedError`` (nothing sent) when the same capture or refund of the same
+        amount succeeded on the payment minutes ago, unless ``again`` (the agent confirmed a second
+        one), as on the desktop and in ``epay``. ``reason`` goes into the audit line."""
         await self._check_role(agent, operation, msn, reference)
-        engine = self._engine(agent, msn)
-        intent = await engine.begin(operation, reference, amount)
+        engine = self.engine(agent, msn)
+        intent = await engine.begin(operation, reference, amount, again=again, reason=reason)
         if operation is Operation.CANCEL:
             # Checked after our intent is committed: a cancel confirmed before that is seen here, and
             # one begun after it was refused by the one-pending-intent rule.
@@ -118,7 +128,7 @@ class TeamMoves:
         """Finish the operation on the payment that has no outcome (its instance stopped mid-send, or
         its answer was lost): settle it from the event log, else send it again with its own key, so
         it moves money at most once whichever instance began it."""
-        engine = self._engine(agent, msn)
+        engine = self.engine(agent, msn)
         pending = await asyncio.to_thread(
             self._store.journal.pending, profile=TEAM_PROFILE, msn=msn, reference=reference
         )
@@ -129,5 +139,4 @@ class TeamMoves:
         return await engine.resume(intent, None, source="team")
 
     async def aclose(self) -> None:
-        for client in self._clients.values():
-            await client.aclose()
+        await self._payments.aclose()

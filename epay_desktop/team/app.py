@@ -8,11 +8,19 @@ with fields of its own (who holds a payment, for example).
     GET  /api/v1/me
     POST /api/v1/agents                  (admin)          {"name", "password", "role"}
     GET  /api/v1/merchants
+    GET  /api/v1/merchants/{msn}/payments                        (viewer)   the tracked payments
+    POST /api/v1/merchants/{msn}/payments                        (viewer)   {"references": [...]}
+    GET  /api/v1/merchants/{msn}/payments/{reference}            (viewer)   one, with its event log
+    POST /api/v1/merchants/{msn}/payments/{reference}/refresh    (viewer)   read from the API, saved
     POST /api/v1/merchants/{msn}/payments/{reference}/cancel     (agent)
     POST /api/v1/merchants/{msn}/payments/{reference}/capture    (agent)       {"amount": {...}}
     POST /api/v1/merchants/{msn}/payments/{reference}/refund     (supervisor)  {"amount": {...}}
+         capture and refund take "again": true to send the same amount a second time within
+         10 minutes (else 409 repeat_not_confirmed), and "reason": text for the audit
     POST /api/v1/merchants/{msn}/payments/{reference}/resume     (the role of the operation)
          finishes the operation left without an outcome (its instance stopped mid-send)
+
+The JSON shapes are described in docs/team.md ("The API").
 """
 
 from __future__ import annotations
@@ -31,7 +39,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from epay_desktop.api import EPaymentClient, NotSentError, OutcomeUnknownError, RefusedError
+from epay_desktop.api import EPaymentClient, EPaymentError, NotSentError, OutcomeUnknownError, RefusedError
 from epay_desktop.domain import Currency, Money, MoneyError
 from epay_desktop.services.accounts import (
     SESSION_LIFETIME,
@@ -43,14 +51,25 @@ from epay_desktop.services.accounts import (
     at_least,
 )
 from epay_desktop.services.engine import SendResult
-from epay_desktop.services.errors import AlreadyPendingError, DeskError, said
+from epay_desktop.services.errors import (
+    AlreadyPendingError,
+    DeskError,
+    NotTrackedError,
+    RepeatNotConfirmedError,
+    said,
+)
 from epay_desktop.services.team_moves import (
     AlreadyDoneError,
     NothingPendingError,
     NotPermittedError,
     TeamMoves,
-    UnknownMerchantError,
 )
+from epay_desktop.services.team_payments import (
+    TeamPayments,
+    UnknownMerchantError,
+    team_payment_json,
+)
+from epay_desktop.services.wire import intent_json
 from epay_desktop.store import Operation, RegisterError
 from epay_desktop.store.postgres import AgentExistsError, PgStore
 from epay_desktop.team.config import TeamConfig
@@ -64,6 +83,7 @@ MAX_BODY_BYTES = 16 * 1024
 @dataclass
 class Team:
     accounts: TeamAccounts
+    payments: TeamPayments
     moves: TeamMoves
 
 
@@ -216,6 +236,20 @@ def _amount(data: dict[str, Any]) -> Money:
         ) from None
 
 
+def _flag(data: dict[str, Any], name: str) -> bool:
+    value = data.get(name, False)
+    if not isinstance(value, bool):
+        raise HttpError(400, "bad_request", f"{name} is true or false.")
+    return value
+
+
+def _reason(data: dict[str, Any]) -> str:
+    value = data.get("reason", "")
+    if not isinstance(value, str):
+        raise HttpError(400, "bad_request", "reason is text.")
+    return value
+
+
 def _result(agent: Agent, result: SendResult) -> dict[str, Any]:
     return {
         "by": agent.name,
@@ -242,7 +276,9 @@ def _mover(operation: Operation | None) -> Handler:
                 result = await moves.resume(agent, msn, reference)
             else:
                 amount = None if operation is Operation.CANCEL else _amount(data)
-                result = await moves.move(agent, operation, msn, reference, amount)
+                result = await moves.move(
+                    agent, operation, msn, reference, amount, again=_flag(data, "again"), reason=_reason(data)
+                )
         except NothingPendingError as error:
             raise HttpError(404, "nothing_pending", str(error)) from None
         except NotPermittedError as error:
@@ -260,6 +296,14 @@ def _mover(operation: Operation | None) -> Handler:
             ) from None
         except AlreadyDoneError as error:
             raise HttpError(409, "already_done", str(error), by=error.intent.os_user) from None
+        except RepeatNotConfirmedError as error:
+            raise HttpError(
+                409,
+                "repeat_not_confirmed",
+                f'{error} Send the same request with "again": true to move the money a second time.',
+                by=error.previous.os_user,
+                previous=intent_json(error.previous),
+            ) from None
         except DeskError as error:
             raise HttpError(409, "refused", str(error)) from None
         except RefusedError as error:
@@ -272,6 +316,86 @@ def _mover(operation: Operation | None) -> Handler:
 
     move.__name__ = operation.value if operation else "resume"
     return _answers(move)
+
+
+def _merchant_errors(error: DeskError) -> HttpError:
+    if isinstance(error, UnknownMerchantError):
+        return HttpError(404, "unknown_merchant", str(error))
+    if isinstance(error, NotTrackedError):
+        return HttpError(404, "not_tracked", str(error))
+    return HttpError(409, "refused", str(error))
+
+
+@_answers
+async def list_payments(request: Request) -> Response:
+    await _agent(request)
+    msn = request.path_params["msn"]
+    try:
+        found = await _team(request).payments.list(msn)
+    except DeskError as error:
+        raise _merchant_errors(error) from None
+    return JSONResponse({"merchantSerialNumber": msn, "payments": [team_payment_json(p) for p in found]})
+
+
+@_answers
+async def one_payment(request: Request) -> Response:
+    await _agent(request)
+    try:
+        found = await _team(request).payments.one(
+            request.path_params["msn"], request.path_params["reference"]
+        )
+    except DeskError as error:
+        raise _merchant_errors(error) from None
+    return JSONResponse(team_payment_json(found, details=True))
+
+
+@_answers
+async def refresh_payment(request: Request) -> Response:
+    await _agent(request)
+    try:
+        found = await _team(request).payments.refresh(
+            request.path_params["msn"], request.path_params["reference"]
+        )
+    except DeskError as error:
+        raise _merchant_errors(error) from None
+    except RefusedError as error:
+        raise HttpError(422, "api_refused", said(error)) from None
+    except EPaymentError as error:
+        raise HttpError(502, "api_unavailable", said(error)) from None
+    return JSONResponse(team_payment_json(found, details=True))
+
+
+@_answers
+async def add_payments(request: Request) -> Response:
+    agent = await _agent(request)
+    data = await _body(request)
+    references = data.get("references")
+    if not isinstance(references, list) or not all(isinstance(r, str) for r in references):
+        raise HttpError(400, "bad_request", 'references is missing: {"references": ["order-1", ...]}.')
+    try:
+        report = await _team(request).payments.add(agent, request.path_params["msn"], references)
+    except DeskError as error:
+        raise _merchant_errors(error) from None
+    return JSONResponse(
+        {
+            "added": list(report.added),
+            "alreadyTracked": list(report.already_tracked),
+            "rejected": [{"text": r.text, "reason": r.reason} for r in report.rejected],
+            "summary": report.summary(),
+        },
+        status_code=201 if report.added else 200,
+    )
+
+
+def payment_routes(base: str) -> list[Route]:
+    """What the desktops read: the tracked payments (any role), and adding and refreshing them."""
+    payments = f"{base}/merchants/{{msn}}/payments"
+    return [
+        Route(payments, list_payments, methods=["GET"]),
+        Route(payments, add_payments, methods=["POST"]),
+        Route(f"{payments}/{{reference}}", one_payment, methods=["GET"]),
+        Route(f"{payments}/{{reference}}/refresh", refresh_payment, methods=["POST"]),
+    ]
 
 
 def create_app(
@@ -293,8 +417,9 @@ def create_app(
             for m in config.merchants
         }
         accounts = TeamAccounts(store)
-        moves = TeamMoves(store, accounts, clients)
-        app.state.team = Team(accounts, moves)
+        payments = TeamPayments(store, clients)
+        moves = TeamMoves(store, accounts, payments)
+        app.state.team = Team(accounts, payments, moves)
         try:
             yield
         finally:
@@ -308,6 +433,7 @@ def create_app(
         Route(f"{base}/me", me, methods=["GET"]),
         Route(f"{base}/agents", add_agent, methods=["POST"]),
         Route(f"{base}/merchants", merchants, methods=["GET"]),
+        *payment_routes(base),
     ]
     for operation in (*Operation, None):
         name = operation.value if operation else "resume"

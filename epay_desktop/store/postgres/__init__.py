@@ -16,6 +16,7 @@ from psycopg import sql
 
 from epay_desktop.store.db import BUSY_TIMEOUT_MS
 from epay_desktop.store.postgres.accounts import AgentExistsError, AgentRecord, PgAccounts
+from epay_desktop.store.postgres.activity import LastAction, PgActivity
 from epay_desktop.store.postgres.audit import PgAuditLog
 from epay_desktop.store.postgres.database import CONNECT_TIMEOUT_S, PgDatabase, describe
 from epay_desktop.store.postgres.journal import PgJournal
@@ -48,6 +49,7 @@ class PgStore:
         self.journal = PgJournal(self.db)
         self.audit = PgAuditLog(self.db)
         self.accounts = PgAccounts(self.db)
+        self.activity = PgActivity(self.db)
 
     @property
     def location(self) -> str:
@@ -82,7 +84,9 @@ __all__ = [
     "SCHEMA_VERSION",
     "AgentExistsError",
     "AgentRecord",
+    "LastAction",
     "PgAccounts",
+    "PgActivity",
     "PgAuditLog",
     "PgDatabase",
     "PgJournal",

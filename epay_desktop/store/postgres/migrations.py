@@ -254,6 +254,10 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX login_attempts_recent ON login_attempts (agent, at);
     """,
+    # 4: the newest intent of each payment (the team's list shows who last did what) found by index.
+    """
+    CREATE INDEX intents_by_payment ON intents (msn, reference, id);
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)
