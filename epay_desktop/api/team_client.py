@@ -54,11 +54,20 @@ class TeamRefusedError(RefusedError):
     """The team server refused; ``str()`` is its sentence, ``code`` its error code, ``by`` the agent
     who holds the payment (when someone else is on it)."""
 
-    def __init__(self, message: str, *, status: int, code: str = "", by: str = "") -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int,
+        code: str = "",
+        by: str = "",
+        details: dict[str, Any] | None = None,
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.code = code
         self.by = by
+        self.details = details or {}  # the whole answer (a repeat refusal names the earlier operation)
 
 
 class TeamUnreachableError(NetworkError):
@@ -183,6 +192,7 @@ class TeamClient:
             status=answer.status_code,
             code=str(data.get("error") or ""),
             by=str(data.get("by") or ""),
+            details=data,
         )
 
     # --- the session -----------------------------------------------------------------------------
@@ -228,13 +238,26 @@ class TeamClient:
     async def add(self, msn: str, references: Iterable[str]) -> Any:
         return await self._call("POST", self._payments_path(msn), {"references": list(references)})
 
-    async def move(self, msn: str, reference: str, operation: str, amount: Money | None = None) -> Any:
+    async def move(
+        self,
+        msn: str,
+        reference: str,
+        operation: str,
+        amount: Money | None = None,
+        *,
+        again: bool = False,
+        reason: str = "",
+    ) -> Any:
         """A cancel, capture or refund through the server (which journals it and sends it with its own
         Idempotency-Key). An answer lost after sending is ``OutcomeUnknownError``: the server may
         have moved the money; read the payment again before anything else."""
-        body = (
-            None if amount is None else {"amount": {"value": amount.value, "currency": amount.currency.value}}
-        )
+        body: dict[str, Any] = {}
+        if amount is not None:
+            body["amount"] = {"value": amount.value, "currency": amount.currency.value}
+        if again:
+            body["again"] = True
+        if reason:
+            body["reason"] = reason
         path = self._payments_path(msn, reference) + f"/{operation}"
         try:
             answer = await self._http.post(path, json=body, headers=self._headers())

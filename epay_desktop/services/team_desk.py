@@ -17,17 +17,28 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator, Callable, Iterable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from epay_desktop.api.errors import EPaymentError, NotSentError, OutcomeUnknownError
-from epay_desktop.api.team_client import TeamClient, TeamLoginNeededError, TeamUnreachableError
-from epay_desktop.domain import Money, PaymentEvent, TrackedPayment
+from epay_desktop.api.errors import EPaymentError, MalformedResponseError, NotSentError, OutcomeUnknownError
+from epay_desktop.api.team_client import (
+    TeamClient,
+    TeamLoginNeededError,
+    TeamRefusedError,
+    TeamUnreachableError,
+)
+from epay_desktop.domain import Currency, Money, PaymentEvent, TrackedPayment
 from epay_desktop.domain.rules import cancel_outcome
 from epay_desktop.i18n import _
 from epay_desktop.services.changes import ChangeFeed, PaymentChanged
-from epay_desktop.services.errors import DeskError, ReadOnlyRegisterError, StaleConfirmationError
+from epay_desktop.services.errors import (
+    DeskError,
+    ReadOnlyRegisterError,
+    RepeatNotConfirmedError,
+    StaleConfirmationError,
+)
 from epay_desktop.services.importing import parse_references
 from epay_desktop.services.profiles import Profile
 from epay_desktop.services.results import (
@@ -36,11 +47,12 @@ from epay_desktop.services.results import (
     ImportReport,
     OperationResult,
     RecoveryResult,
+    RejectedItem,
 )
-from epay_desktop.store import AuditEntry, Intent, Operation
-from epay_desktop.store.codec import SnapshotError, event_from_json, payment_from_json
+from epay_desktop.services.wire import event_from_json, payment_from_json
+from epay_desktop.store import AuditEntry, Intent, IntentStatus, Operation
 
-__all__ = ["TeamDesk", "tracked_from_json"]
+__all__ = ["Activity", "TeamDesk", "tracked_from_json"]
 
 log = logging.getLogger(__name__)
 ConnectionListener = Callable[[bool, str], None]
@@ -57,59 +69,98 @@ def _moment(value: Any) -> datetime | None:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
-def _first(data: dict[str, Any], *names: str) -> Any:
-    for name in names:
-        if name in data:
-            return data[name]
-    return None
+def _money(data: Any) -> Money | None:
+    if not isinstance(data, dict):
+        return None
+    try:
+        return Money(int(data["value"]), Currency(data["currency"]))
+    except (KeyError, TypeError, ValueError):
+        return None
 
 
-def tracked_from_json(data: Any, msn: str) -> TrackedPayment:
-    """One payment of the team server's answer (``SnapshotError`` when it cannot be read): the
-    register's row with the snapshot the server last read (``payment``/``events`` in the register's own
-    snapshot form, or absent when not read yet)."""
-    if not isinstance(data, dict) or not isinstance(data.get("reference"), str):
-        raise SnapshotError(f"unreadable payment from the team server: {data!r:.200}")
-    reference = data["reference"]
-    raw_payment = data.get("payment")
-    raw_events = data.get("events")
-    payment = payment_from_json(raw_payment, reference) if isinstance(raw_payment, dict) else None
-    events = tuple(event_from_json(e) for e in raw_events) if isinstance(raw_events, list) else None
-    return TrackedPayment(
-        reference=reference,
-        merchant_serial_number=str(_first(data, "merchant_serial_number", "msn") or msn),
-        payment=payment,
-        events=events,
-        description=str(data.get("description") or ""),
-        created_at=_moment(data.get("created_at")),
-        fetched_at=_moment(data.get("fetched_at")),
-        fetch_error=str(data.get("fetch_error") or ""),
+@dataclass(frozen=True, slots=True)
+class Activity:
+    """Who did what to a payment, as the team server tells it: the newest operation (``operation``,
+    ``status``, ``by``, ``at``, ``outcome``), and whether one is still without an outcome (``pending``)."""
+
+    operation: str
+    status: str
+    by: str
+    at: datetime | None
+    outcome: str = ""
+    pending: bool = False
+
+
+def _activity(data: dict[str, Any]) -> Activity | None:
+    pending = data.get("pending")
+    last = pending if isinstance(pending, dict) else data.get("lastAction")
+    if not isinstance(last, dict):
+        return None
+    return Activity(
+        operation=str(last.get("operation") or ""),
+        status=str(last.get("status") or ""),
+        by=str(last.get("by") or ""),
+        at=_moment(last.get("finishedAt") or last.get("at") or last.get("createdAt")),
+        outcome=str(last.get("outcome") or ""),
+        pending=isinstance(pending, dict),
     )
 
 
+def tracked_from_json(data: Any, msn: str) -> TrackedPayment:
+    """One row of the team server's answer (``MalformedResponseError`` when it cannot be read): the
+    register's row with the snapshot the server last read (``payment`` in the API's own field names,
+    ``events`` when the answer has them: a list without event logs keeps them unknown)."""
+    if not isinstance(data, dict) or not isinstance(data.get("reference"), str):
+        raise MalformedResponseError(f"a payment from the team server cannot be read: {data!r:.200}")
+    reference = data["reference"]
+    raw_payment = data.get("payment")
+    raw_events = data.get("events")
+    payment = payment_from_json(raw_payment) if isinstance(raw_payment, dict) else None
+    events = (
+        tuple(event_from_json(e, reference=reference) for e in raw_events)
+        if isinstance(raw_events, list)
+        else None
+    )
+    return TrackedPayment(
+        reference=reference,
+        merchant_serial_number=str(data.get("merchantSerialNumber") or msn),
+        payment=payment,
+        events=events,
+        description=str(data.get("description") or ""),
+        created_at=_moment(data.get("createdAt")),
+        fetched_at=_moment(data.get("fetchedAt")),
+        fetch_error=str(data.get("fetchError") or ""),
+        last_event_at=_moment(data.get("lastEventAt")),
+    )
+
+
+def _intent_from_json(data: Any, msn: str) -> Intent | None:
+    """The previous operation a repeat refusal names (``RepeatNotConfirmedError`` needs it)."""
+    if not isinstance(data, dict):
+        return None
+    try:
+        return Intent(
+            id=int(data.get("id") or 0),
+            operation=Operation(data["operation"]),
+            profile="team",
+            merchant_serial_number=msn,
+            reference=str(data["reference"]),
+            amount=_money(data.get("amount")),
+            idempotency_key=str(data.get("idempotencyKey") or ""),
+            created_at=_moment(data.get("createdAt")) or datetime.now(UTC),
+            os_user=str(data.get("by") or ""),
+            status=IntentStatus(data.get("status") or "succeeded"),
+            outcome=str(data.get("outcome") or ""),
+            finished_at=_moment(data.get("finishedAt")),
+            attempts=int(data.get("attempts") or 0),
+        )
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
 def _payments_of(answer: Any) -> list[Any]:
-    if isinstance(answer, dict):
-        found = answer.get("payments")
-        return list(found) if isinstance(found, list) else []
-    return list(answer) if isinstance(answer, list) else []
-
-
-def _payment_of(answer: Any) -> Any:
-    if isinstance(answer, dict) and isinstance(answer.get("payment"), dict) and "reference" not in answer:
-        return answer["payment"]
-    return answer
-
-
-def _moved(result: Any, fallback: Money) -> Money:
-    moved = result.get("moved") if isinstance(result, dict) else None
-    if isinstance(moved, dict):
-        try:
-            from epay_desktop.domain import Currency
-
-            return Money(int(moved["value"]), Currency(moved["currency"]))
-        except (KeyError, TypeError, ValueError):
-            pass
-    return fallback
+    found = answer.get("payments") if isinstance(answer, dict) else None
+    return list(found) if isinstance(found, list) else []
 
 
 class TeamDesk:
@@ -123,6 +174,7 @@ class TeamDesk:
         self.role = role
         self.changes = ChangeFeed()
         self.rows: dict[str, TrackedPayment] = {}
+        self.activity: dict[str, Activity] = {}  # reference -> who did what last (the server says)
         self.online = True
         self.problem = ""
         self._connection_listeners: list[ConnectionListener] = []
@@ -202,13 +254,22 @@ class TeamDesk:
             changed.append(PaymentChanged(row, asked_at, source))
         self.changes.publish(*changed)
 
+    def _read_row(self, item: Any) -> TrackedPayment:
+        row = tracked_from_json(item, self.msn)
+        activity = _activity(item)
+        if activity is None:
+            self.activity.pop(row.reference, None)
+        else:
+            self.activity[row.reference] = activity
+        return row
+
     def _read_rows(self, answer: Any) -> list[TrackedPayment]:
         rows = []
         for item in _payments_of(answer):
             try:
-                rows.append(tracked_from_json(item, self.msn))
-            except SnapshotError as error:
-                log.warning("a payment from the team server cannot be read: %s", error)
+                rows.append(self._read_row(item))
+            except MalformedResponseError as error:  # told in the log; the other rows are shown
+                log.warning("%s", error)
         return rows
 
     # --- the register (the server's) --------------------------------------------------------------
@@ -225,22 +286,24 @@ class TeamDesk:
         return self.rows.get(reference)
 
     async def events_of(self, reference: str) -> tuple[PaymentEvent, ...] | None:
+        """The saved event log (the list comes without them: read from the server on first use)."""
         row = self.rows.get(reference)
-        return row.events if row is not None else None
+        if row is not None and row.events is not None:
+            return row.events
+        fresh = await self._reread_quietly(reference)
+        return fresh.events if fresh is not None else None
 
     async def refresh(self, reference: str) -> TrackedPayment:
         """The server reads the payment from the API (and keeps it); the row follows."""
         asked_at = datetime.now(UTC)
-        answer = await self._ask(self.client.refresh(self.msn, reference))
-        row = tracked_from_json(_payment_of(answer), self.msn)
+        row = self._read_row(await self._ask(self.client.refresh(self.msn, reference)))
         self._publish([row], asked_at, "refresh")
         return row
 
     async def reread(self, reference: str) -> TrackedPayment:
         """The payment as the server has it now (nothing asked of the API): after a colleague's change."""
         asked_at = datetime.now(UTC)
-        answer = await self._ask(self.client.payment(self.msn, reference))
-        row = tracked_from_json(_payment_of(answer), self.msn)
+        row = self._read_row(await self._ask(self.client.payment(self.msn, reference)))
         self._publish([row], asked_at, "team")
         return row
 
@@ -260,7 +323,7 @@ class TeamDesk:
                     yield await next_done
                 except TeamUnreachableError:
                     raise
-                except (NotSentError, SnapshotError) as error:
+                except NotSentError as error:
                     log.info("refresh through the team server failed: %s", error)
         finally:
             for task in tasks:
@@ -274,10 +337,16 @@ class TeamDesk:
             return AddReport((), (), tuple(rejected))
         wanted = [c.reference for c in good]
         answer = await self._ask(self.client.add(self.msn, wanted))
-        added = answer.get("added") if isinstance(answer, dict) else None
-        already = answer.get("already_tracked") if isinstance(answer, dict) else None
+        data = answer if isinstance(answer, dict) else {}
+        added, already, refused = data.get("added"), data.get("alreadyTracked"), data.get("rejected")
         added_refs = tuple(str(r) for r in added) if isinstance(added, list) else tuple(wanted)
         already_refs = tuple(str(r) for r in already) if isinstance(already, list) else ()
+        if isinstance(refused, list):
+            rejected += [
+                RejectedItem(str(r.get("text") or ""), str(r.get("reason") or ""))
+                for r in refused
+                if isinstance(r, dict)
+            ]
         await self.load_register()
         return AddReport(added_refs, already_refs, tuple(rejected))
 
@@ -304,7 +373,13 @@ class TeamDesk:
 
     # --- money moves (the server journals and sends them) -----------------------------------------
     async def _move(
-        self, operation: Operation, reference: str, amount: Money | None
+        self,
+        operation: Operation,
+        reference: str,
+        amount: Money | None,
+        *,
+        again: bool = False,
+        reason: str = "",
     ) -> tuple[Any, TrackedPayment]:
         self._writable(_("Nothing was sent."))
         if reference in self._in_flight:
@@ -312,16 +387,24 @@ class TeamDesk:
                 _("This window is already sending an operation on {reference}.").format(reference=reference)
             )
         # Shielded: closing the window or switching profile does not cut a send in half; ``drain`` waits.
-        task = asyncio.ensure_future(self._send(operation, reference, amount))
+        task = asyncio.ensure_future(self._send(operation, reference, amount, again=again, reason=reason))
         self._in_flight[reference] = task
         task.add_done_callback(lambda _done: self._in_flight.pop(reference, None))
         return await asyncio.shield(task)
 
     async def _send(
-        self, operation: Operation, reference: str, amount: Money | None
+        self, operation: Operation, reference: str, amount: Money | None, *, again: bool, reason: str
     ) -> tuple[Any, TrackedPayment]:
         try:
-            result = await self._ask(self.client.move(self.msn, reference, operation.value, amount))
+            result = await self._ask(
+                self.client.move(self.msn, reference, operation.value, amount, again=again, reason=reason)
+            )
+        except TeamRefusedError as error:
+            previous = _intent_from_json(error.details.get("previous"), self.msn)
+            if error.code == "repeat_not_confirmed" and previous is not None:
+                raise RepeatNotConfirmedError(previous) from None  # the window asks "again?"
+            await self._reread_quietly(reference)  # a colleague may have moved it: show what is true
+            raise
         except OutcomeUnknownError:
             await self._reread_quietly(reference)
             raise
@@ -334,7 +417,7 @@ class TeamDesk:
     async def _reread_quietly(self, reference: str) -> TrackedPayment | None:
         try:
             return await self.reread(reference)
-        except (EPaymentError, SnapshotError) as error:  # what the move said is what the person needs
+        except EPaymentError as error:  # what the move said is what the person needs
             log.info("reading %s after a move failed: %s", reference, error)
             return None
 
@@ -354,26 +437,32 @@ class TeamDesk:
         row = self.rows.get(reference)
         zero = Money(0, self._profile.currency)
         fallback = expected_release or (row.payment.amount if row and row.payment else zero)
-        result, tracked = await self._move(Operation.CANCEL, reference, None)
+        result, tracked = await self._move(Operation.CANCEL, reference, None, reason=reason)
         message = str(result.get("message") or "") if isinstance(result, dict) else ""
         reconciled = bool(result.get("reconciled")) if isinstance(result, dict) else False
-        return CancelResult(tracked, _moved(result, fallback), reconciled, message)
+        moved = _money(result.get("moved")) if isinstance(result, dict) else None
+        return CancelResult(tracked, moved or fallback, reconciled, message)
 
     async def capture(
         self, reference: str, amount: Money, *, key: str | None = None, reason: str = "", again: bool = False
     ) -> OperationResult:
-        return await self._money(Operation.CAPTURE, reference, amount)
+        return await self._money(Operation.CAPTURE, reference, amount, again=again, reason=reason)
 
     async def refund(
         self, reference: str, amount: Money, *, key: str | None = None, reason: str = "", again: bool = False
     ) -> OperationResult:
-        return await self._money(Operation.REFUND, reference, amount)
+        return await self._money(Operation.REFUND, reference, amount, again=again, reason=reason)
 
-    async def _money(self, operation: Operation, reference: str, amount: Money) -> OperationResult:
-        result, tracked = await self._move(operation, reference, amount)
+    async def _money(
+        self, operation: Operation, reference: str, amount: Money, *, again: bool, reason: str
+    ) -> OperationResult:
+        """``key`` of the window's capture/refund is not used: the server journals its own keys and
+        sends a "try again later" refusal again with the same key itself."""
+        result, tracked = await self._move(operation, reference, amount, again=again, reason=reason)
         message = str(result.get("message") or "") if isinstance(result, dict) else ""
         reconciled = bool(result.get("reconciled")) if isinstance(result, dict) else False
-        return OperationResult(tracked, _moved(result, amount), reconciled, message)
+        moved = _money(result.get("moved")) if isinstance(result, dict) else None
+        return OperationResult(tracked, moved or amount, reconciled, message)
 
     def busy_references(self) -> frozenset[str]:
         return frozenset(self._in_flight)
