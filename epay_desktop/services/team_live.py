@@ -19,7 +19,12 @@ from collections.abc import Callable, Coroutine
 from typing import Any
 
 from epay_desktop.api.errors import NotSentError
-from epay_desktop.api.team_client import LiveEvent, TeamLoginNeededError, TeamUnreachableError
+from epay_desktop.api.team_client import (
+    LiveEvent,
+    TeamLoginNeededError,
+    TeamRefusedError,
+    TeamUnreachableError,
+)
 from epay_desktop.services.team_desk import TeamDesk
 
 __all__ = ["TeamLive", "WorkingListener"]
@@ -79,6 +84,11 @@ class TeamLive:
             except TeamLoginNeededError as error:
                 self.desk.session_ended(str(error))
                 return
+            except TeamRefusedError as error:
+                # A server without live updates (or one that refuses this merchant): the list still
+                # works, refreshed by hand and by the window's polling; ask again now and then.
+                log.warning("the team server gives no live stream: %s", error)
+                delay = self.max_delay
             except (TeamUnreachableError, NotSentError) as error:
                 self.connected.clear()
                 self._clear_working()

@@ -1,0 +1,274 @@
+"""The window in Team mode, end to end with real parts: a throwaway PostgreSQL, the sandbox and two
+``epay-team`` instances under uvicorn on 127.0.0.1, the app's controller and windows offscreen, the
+session token in an in-memory keyring (the one thing faked: there is no OS keyring here).
+
+Login → list → cancel through the server; a change made through one desktop reaching a second desktop
+(on the other instance) through the live stream, with "… is cancelling…" while it runs; a role the
+server refuses shown as a sentence; the server gone → the last list, read-only, with a banner."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import keyring
+import pytest
+import shiboken6
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QMessageBox
+
+from epay_desktop.api import SandboxControls
+from epay_desktop.app import Controller, open_profile, remember_profile
+from epay_desktop.domain import State
+from epay_desktop.sandbox import SandboxConfig
+from epay_desktop.services import Profile, ProfileKind, ProfileStore
+from epay_desktop.team.config import Merchant, TeamConfig
+from epay_desktop.ui.dialogs.team_login import LoginDialog
+from epay_desktop.ui.window.main_window import MainWindow
+from tests.services.keyrings import MemoryKeyring
+from tests.support.postgres import Cluster
+from tests.support.sandbox_server import running_sandbox
+from tests.support.waiting import wait_until
+from tests.team.conftest import CREDENTIALS, MSN, PASSWORD, TeamRig, bearer, running_team, token
+from tests.team.test_team_service import add_agents, approved_payment, create_admin, event_names
+
+# Where the tests leave pictures of the window (looked at by a person; docs/ has copies).
+SHOTS = Path(os.environ.get("EPAY_TEST_SHOTS") or tempfile.gettempdir()) / "epay-team-shots"
+
+
+@dataclass
+class World:
+    rig: TeamRig
+    stop_first: Callable[[], None]
+    references: list[str]
+
+
+@pytest.fixture
+def memory_keyring() -> Iterator[MemoryKeyring]:
+    previous = keyring.get_keyring()
+    backend = MemoryKeyring()
+    keyring.set_keyring(backend)
+    try:
+        yield backend
+    finally:
+        keyring.set_keyring(previous)
+
+
+@pytest.fixture
+def world(
+    postgres_cluster: Cluster, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, memory_keyring: MemoryKeyring
+) -> Iterator[World]:
+    """The sandbox, two team instances on one schema, agents, and three approved payments the team
+    tracks. ``stop_first`` stops the first instance (the one the first desktop talks to)."""
+    conninfo = postgres_cluster.new_schema("desk")
+    with ExitStack() as stack:
+        from epay_desktop.api import Environment
+
+        sandbox = stack.enter_context(running_sandbox(SandboxConfig(data="empty", rate_limits=False)))
+        config = TeamConfig(conninfo, (Merchant(Environment.sandbox(sandbox), CREDENTIALS),))
+        first_cm = running_team(config, migrate=True)
+        first = first_cm.__enter__()
+        second = stack.enter_context(running_team(config))
+        stopped = False
+
+        def stop_first() -> None:
+            nonlocal stopped
+            if not stopped:
+                stopped = True
+                first_cm.__exit__(None, None, None)
+
+        stack.callback(stop_first)
+        rig = TeamRig(sandbox, config, first, second)
+        assert create_admin(rig, tmp_path, monkeypatch) == 0
+        admin = token(first, "admin")
+        add_agents(rig, admin, kari="agent", ola="agent", vera="viewer")
+        references = [approved_payment(rig, value) for value in (10_000, 25_000, 4_900)]
+        added = httpx.post(
+            f"{first}/api/v1/merchants/{MSN}/payments",
+            json={"references": references},
+            headers=bearer(admin),
+            timeout=30,
+        )
+        assert added.status_code == 201, added.text
+        for reference in references:
+            read = httpx.post(
+                f"{first}/api/v1/merchants/{MSN}/payments/{reference}/refresh",
+                headers=bearer(admin),
+                timeout=30,
+            )
+            assert read.status_code == 200, read.text
+        yield World(rig, stop_first, references)
+
+
+def team_profile(url: str, agent: str) -> Profile:
+    profile = Profile(f"Desk {agent}", ProfileKind.TEAM, MSN, base_url=url, agent=agent)
+    return ProfileStore().save(profile)
+
+
+async def desktop(qapp: Any, profile: Profile) -> Controller:
+    """A desktop as the app starts it on a Team profile without a session: the login dialog opens;
+    the agent types the password; the window opens on the team's list."""
+    window = MainWindow(show_error_dialogs=False, auto_refresh_ms=3_600_000)
+    window.show()
+    controller = Controller(
+        qapp, window, open_session=open_profile, remember_profile=remember_profile, show_error_dialogs=False
+    )
+    assert not await controller.start(profile)  # no session yet
+    await wait_until(lambda: getattr(controller, "login_dialog", None) is not None)
+    dialog: LoginDialog = controller.login_dialog
+    await wait_until(dialog.isVisible)
+    dialog.password.setText(PASSWORD)
+    dialog.login_button.click()
+    await wait_until(lambda: controller.window.bound and controller.window.model.rowCount() == 3, limit=20)
+    await wait_until(lambda: not controller.window.runner.is_running("load"), limit=20)
+    return controller
+
+
+async def close(controller: Controller) -> None:
+    for task in controller.runner.running():
+        await asyncio.wait_for(task, 20)
+    window = controller.window
+    await controller.aclose()
+    for box in window.findChildren(QMessageBox):
+        box.close()
+    window.close()
+    if shiboken6.isValid(window):
+        shiboken6.delete(window)
+
+
+def state_of(controller: Controller, reference: str) -> State | None:
+    tracked = controller.window.model.tracked(reference)
+    return tracked.payment.state if tracked is not None and tracked.payment is not None else None
+
+
+def cancelled(controller: Controller, reference: str) -> bool:
+    """The row shows the whole amount released (a cancel of a reserved payment)."""
+    tracked = controller.window.model.tracked(reference)
+    payment = tracked.payment if tracked is not None else None
+    return payment is not None and payment.aggregate.cancelled == payment.amount
+
+
+async def cancel_in(controller: Controller, reference: str) -> None:
+    window = controller.window
+    assert window.select_reference(reference)
+    await wait_until(window.action("cancel-payment").isEnabled)
+    window.action("cancel-payment").trigger()
+    await wait_until(lambda: window.cancel_flow.dialog is not None and window.cancel_flow.dialog.isVisible())
+    dialog = window.cancel_flow.dialog
+    assert dialog is not None
+    dialog.cancel_button.click()
+
+
+def test_login_list_and_cancel_through_the_team_server(
+    ui_loop: asyncio.AbstractEventLoop, qapp: Any, world: World, memory_keyring: MemoryKeyring
+) -> None:
+    reference = world.references[0]
+
+    async def main() -> None:
+        kari = await desktop(qapp, team_profile(world.rig.first, "kari"))
+        try:
+            window = kari.window
+            assert memory_keyring.passwords[("epay-desktop", "Desk kari:team_token")]
+            assert window.banner.objectName() == "TeamBanner"
+            assert "logged in as kari (agent)" in window.banner.text()
+            assert state_of(kari, reference) is State.AUTHORIZED
+            await cancel_in(kari, reference)
+            await wait_until(lambda: cancelled(kari, reference), limit=20)
+            await wait_until(lambda: not window.runner.is_running(f"cancel:{reference}"), limit=20)
+            assert "released to the customer" in window.statusBar().currentMessage()
+            SHOTS.mkdir(parents=True, exist_ok=True)
+            window.resize(1200, 700)
+            assert window.grab().save(str(SHOTS / "team-window.png"))
+        finally:
+            await close(kari)
+
+    ui_loop.run_until_complete(main())
+    assert event_names(world.rig, reference).count("CANCELLED") == 1  # sent once, by the server
+
+
+def test_a_role_the_server_refuses_is_shown_as_a_sentence(
+    ui_loop: asyncio.AbstractEventLoop, qapp: Any, world: World
+) -> None:
+    reference = world.references[1]
+
+    async def main() -> None:
+        vera = await desktop(qapp, team_profile(world.rig.first, "vera"))
+        try:
+            await cancel_in(vera, reference)
+            await wait_until(lambda: "that needs the agent role" in vera.window.statusBar().currentMessage())
+            assert "As viewer you may not cancel" in vera.window.statusBar().currentMessage()
+            assert state_of(vera, reference) is State.AUTHORIZED
+        finally:
+            await close(vera)
+
+    ui_loop.run_until_complete(main())
+    assert "CANCELLED" not in event_names(world.rig, reference)
+
+
+def test_a_cancel_through_one_desktop_reaches_another_on_the_other_instance(
+    ui_loop: asyncio.AbstractEventLoop, qapp: Any, world: World
+) -> None:
+    reference = world.references[2]
+
+    async def main() -> None:
+        kari = await desktop(qapp, team_profile(world.rig.first, "kari"))
+        ola = await desktop(qapp, team_profile(world.rig.second, "ola"))
+        controls = SandboxControls(world.rig.sandbox)
+        try:
+            assert state_of(ola, reference) is State.AUTHORIZED
+            # The sandbox holds every answer a while: Ola sees Kari at work before it is done.
+            await controls.set_faults(latency_ms=1500)
+            await cancel_in(kari, reference)
+            await wait_until(lambda: "kari is cancelling…" in row_text(ola, reference), limit=10)
+            await wait_until(lambda: cancelled(ola, reference), limit=20)
+            await wait_until(lambda: "cancelling" not in row_text(ola, reference), limit=10)
+        finally:
+            await controls.set_faults(latency_ms=0)
+            await controls.aclose()
+            await close(kari)
+            await close(ola)
+
+    ui_loop.run_until_complete(main())
+
+
+def row_text(controller: Controller, reference: str) -> str:
+    model = controller.window.model
+    row = model.row_of(reference)
+    if row is None:
+        return ""
+    return " ".join(
+        str(model.index(row, c).data(Qt.ItemDataRole.DisplayRole)) for c in range(model.columnCount())
+    )
+
+
+def test_the_server_out_of_reach_leaves_the_last_list_read_only_with_a_banner(
+    ui_loop: asyncio.AbstractEventLoop, qapp: Any, world: World
+) -> None:
+    reference = world.references[1]
+
+    async def main() -> None:
+        kari = await desktop(qapp, team_profile(world.rig.first, "kari"))
+        try:
+            window = kari.window
+            world.stop_first()
+            await wait_until(lambda: window.banner.objectName() == "ReadOnlyBanner", limit=20)
+            assert "TEAM SERVER OUT OF REACH" in window.banner.text()
+            assert window.model.rowCount() == 3  # the last list shown stays
+            assert window.select_reference(reference)
+            await asyncio.sleep(0.05)
+            assert not window.action("cancel-payment").isEnabled()
+            assert "read-only" in window.action("cancel-payment").toolTip()
+            SHOTS.mkdir(parents=True, exist_ok=True)
+            window.resize(1200, 700)
+            assert window.grab().save(str(SHOTS / "team-window-offline.png"))
+        finally:
+            await close(kari)
+
+    ui_loop.run_until_complete(main())
