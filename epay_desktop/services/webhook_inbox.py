@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Literal
+from typing import Literal, Protocol
 
 from epay_desktop.api.webhooks import Notification, is_duplicate
 from epay_desktop.domain import Payment, PaymentEvent, TrackedPayment, apply_event
@@ -26,6 +26,24 @@ from epay_desktop.store import Store
 
 Outcome = Literal["stored", "duplicate", "untracked"]
 KEPT = 500  # the newest notifications kept for a view
+
+Work = Callable[[TrackedPayment | None], tuple[Payment | None, Sequence[PaymentEvent]] | None]
+
+
+class ChangingRegister(Protocol):
+    """What the inbox needs of a register: one payment's row read and written in one transaction
+    (the SQLite ``Register`` and the team's ``PgRegister``)."""
+
+    def change(
+        self, msn: str, reference: str, work: Work, *, at: datetime, source: str
+    ) -> tuple[TrackedPayment | None, bool]: ...
+
+
+class InboxStore(Protocol):
+    @property
+    def register(self) -> ChangingRegister: ...
+
+    def close(self) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -49,7 +67,7 @@ class WebhookInbox:
     ``receive_soon`` runs it in a thread and then calls the listeners with the :class:`Received`, on
     the loop's thread (so a listener may publish on a ``ChangeFeed``)."""
 
-    def __init__(self, store: Store, *, track_new: bool = True) -> None:
+    def __init__(self, store: InboxStore, *, track_new: bool = True) -> None:
         self.store = store
         self.track_new = track_new
         self.recent: collections.deque[Received] = collections.deque(maxlen=KEPT)

@@ -15,14 +15,13 @@ import os
 import sys
 from pathlib import Path
 
-import uvicorn
-
 from epay_desktop import __version__
 from epay_desktop.services.accounts import Role, TeamAccounts
 from epay_desktop.store import RegisterError
 from epay_desktop.store.postgres import PgStore
 from epay_desktop.team.app import create_app
 from epay_desktop.team.config import ConfigError, TeamConfig, load_config
+from epay_desktop.team.serving import TeamServer
 
 PASSWORD_ENV = "EPAY_TEAM_PASSWORD"
 DEFAULT_PORT = 8470
@@ -68,7 +67,7 @@ def main(argv: list[str] | None = None) -> int:
         config = load_config(args.config)
         if args.command == "serve":
             app = create_app(config, migrate=args.migrate)
-            uvicorn.run(app, host=args.host, port=args.port, log_level="info")
+            TeamServer(app, host=args.host, port=args.port, log_level="info").run()
         elif args.command == "migrate":
             PgStore(config.database).close()
             print("The database's schema is up to date.")

@@ -73,6 +73,7 @@ from epay_desktop.services.wire import intent_json
 from epay_desktop.store import Operation, RegisterError
 from epay_desktop.store.postgres import AgentExistsError, PgStore
 from epay_desktop.team.config import TeamConfig
+from epay_desktop.team.live import live_routes, running_live
 
 __all__ = ["create_app"]
 
@@ -421,7 +422,9 @@ def create_app(
         moves = TeamMoves(store, accounts, payments)
         app.state.team = Team(accounts, payments, moves)
         try:
-            yield
+            async with running_live(config, store, accounts, clients) as live:
+                app.state.live = live
+                yield
         finally:
             await moves.aclose()
             await asyncio.to_thread(store.close)
@@ -442,4 +445,4 @@ def create_app(
                 f"{base}/merchants/{{msn}}/payments/{{reference}}/{name}", _mover(operation), methods=["POST"]
             )
         )
-    return Starlette(routes=routes, lifespan=lifespan)
+    return Starlette(routes=[*routes, *live_routes(config)], lifespan=lifespan)

@@ -11,6 +11,13 @@ database, never in an answer to a desktop, never in a log (``Credentials`` hides
     client_id = "..."
     client_secret_env = "EPAY_123456_CLIENT_SECRET"    # or client_secret = "..." in the file
     subscription_key_env = "EPAY_123456_SUBSCRIPTION_KEY"
+
+    [live]                              # all optional
+    heartbeat_s = 15                    # a comment on every live stream this often
+    refresh_every_s = 30                # the polling instance looks for payments to read again
+    stale_after_s = 300                 # ... that can still change and were read longer ago than this
+    webhook_url = "https://team.example/hooks/vipps"     # receive webhooks at this URL's path
+    webhook_secret_env = "EPAY_WEBHOOK_SECRET"           # their secrets (several: comma-separated)
 """
 
 from __future__ import annotations
@@ -23,8 +30,9 @@ from pathlib import Path
 from typing import Any
 
 from epay_desktop.api import Credentials, Environment
+from epay_desktop.api.webhooks import secrets_from_text
 
-__all__ = ["ConfigError", "Merchant", "TeamConfig", "load_config"]
+__all__ = ["ConfigError", "LiveConfig", "Merchant", "TeamConfig", "load_config"]
 
 DATABASE_ENV = "EPAY_TEAM_DATABASE"
 CONFIG_ENV = "EPAY_TEAM_CONFIG"
@@ -41,9 +49,21 @@ class Merchant:
 
 
 @dataclass(frozen=True, slots=True)
+class LiveConfig:
+    """Live updates, the team's own refresh, and the webhooks it receives (none without a URL)."""
+
+    heartbeat_s: float = 15.0
+    refresh_every_s: float = 30.0
+    stale_after_s: float = 300.0
+    webhook_url: str = ""
+    webhook_secrets: tuple[str, ...] = field(default=(), repr=False)
+
+
+@dataclass(frozen=True, slots=True)
 class TeamConfig:
     database: str = field(repr=False)
     merchants: tuple[Merchant, ...]
+    live: LiveConfig = LiveConfig()
 
 
 def _text(entry: Mapping[str, Any], key: str, where: str, env: Mapping[str, str]) -> str:
@@ -101,7 +121,35 @@ def parse_config(data: Mapping[str, Any], env: Mapping[str, str]) -> TeamConfig:
                 raise
             raise ConfigError(f"{where}: {error}") from None
         merchants.append(Merchant(_environment(entry, where), credentials))
-    return TeamConfig(database, tuple(merchants))
+    return TeamConfig(database, tuple(merchants), _live(data.get("live", {}), env))
+
+
+def _seconds(entry: Mapping[str, Any], key: str, default: float) -> float:
+    value = entry.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value <= 86_400:
+        raise ConfigError(f"live: {key} is a number of seconds above 0 (at most a day), not {value!r}")
+    return float(value)
+
+
+def _live(entry: object, env: Mapping[str, str]) -> LiveConfig:
+    if not isinstance(entry, dict):
+        raise ConfigError("live is not a table")
+    defaults = LiveConfig()
+    url = entry.get("webhook_url", "")
+    if not isinstance(url, str):
+        raise ConfigError("live: webhook_url is not text")
+    secrets: tuple[str, ...] = ()
+    if url:
+        secrets = secrets_from_text(_text(entry, "webhook_secret", "live", env))
+        if not secrets:
+            raise ConfigError("live: webhook_secret (or webhook_secret_env) names no secret")
+    return LiveConfig(
+        heartbeat_s=_seconds(entry, "heartbeat_s", defaults.heartbeat_s),
+        refresh_every_s=_seconds(entry, "refresh_every_s", defaults.refresh_every_s),
+        stale_after_s=_seconds(entry, "stale_after_s", defaults.stale_after_s),
+        webhook_url=url,
+        webhook_secrets=secrets,
+    )
 
 
 def load_config(path: Path | None, env: Mapping[str, str] | None = None) -> TeamConfig:

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 
 import httpx
 import pytest
-import uvicorn
 
 from epay_desktop.api import Credentials, Environment
 from epay_desktop.sandbox import SandboxConfig
@@ -20,6 +19,7 @@ from epay_desktop.sandbox.server import base_url, bind
 from epay_desktop.services import DEMO_PROFILE
 from epay_desktop.team.app import create_app
 from epay_desktop.team.config import Merchant, TeamConfig
+from epay_desktop.team.serving import TeamServer
 from tests.support.postgres import Cluster
 from tests.support.sandbox_server import running_sandbox
 
@@ -34,10 +34,8 @@ def running_team(config: TeamConfig, *, migrate: bool = False) -> Iterator[str]:
     """One ``epay-team`` instance under uvicorn (lifespan on: it opens its pool and clients) on a free
     port of 127.0.0.1; yields its base URL and stops it on exit."""
     sock = bind("127.0.0.1", 0)
-    server = uvicorn.Server(
-        uvicorn.Config(
-            create_app(config, migrate=migrate), lifespan="on", log_level="warning", access_log=False
-        )
+    server = TeamServer(
+        create_app(config, migrate=migrate), lifespan="on", log_level="warning", access_log=False
     )
     errors: list[BaseException] = []
 

@@ -18,8 +18,9 @@ from epay_desktop.store.db import BUSY_TIMEOUT_MS
 from epay_desktop.store.postgres.accounts import AgentExistsError, AgentRecord, PgAccounts
 from epay_desktop.store.postgres.activity import LastAction, PgActivity
 from epay_desktop.store.postgres.audit import PgAuditLog
-from epay_desktop.store.postgres.database import CONNECT_TIMEOUT_S, PgDatabase, describe
+from epay_desktop.store.postgres.database import CONNECT_TIMEOUT_S, PgDatabase, caused_by, describe
 from epay_desktop.store.postgres.journal import PgJournal
+from epay_desktop.store.postgres.live import LiveNote, PgLiveLog
 from epay_desktop.store.postgres.migrations import SCHEMA_VERSION, SERVICE_GRANTS
 from epay_desktop.store.postgres.register import PgRegister
 
@@ -50,6 +51,7 @@ class PgStore:
         self.audit = PgAuditLog(self.db)
         self.accounts = PgAccounts(self.db)
         self.activity = PgActivity(self.db)
+        self.live = PgLiveLog(self.db)
 
     @property
     def location(self) -> str:
@@ -85,13 +87,16 @@ __all__ = [
     "AgentExistsError",
     "AgentRecord",
     "LastAction",
+    "LiveNote",
     "PgAccounts",
     "PgActivity",
     "PgAuditLog",
     "PgDatabase",
     "PgJournal",
+    "PgLiveLog",
     "PgRegister",
     "PgStore",
+    "caused_by",
     "describe",
     "grant_service_role",
 ]

@@ -12,8 +12,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
 import psycopg
@@ -35,6 +37,23 @@ Connection = psycopg.Connection[tuple[Any, ...]]
 log = logging.getLogger(__name__)
 
 CONNECT_TIMEOUT_S = 10
+
+# Why the writes of the current task happen ("refresh", "webhook", an operation) and for whom: the
+# live triggers (migration 4) put both in the note every desktop is sent. A context variable, so it
+# follows the work into the thread ``asyncio.to_thread`` runs it in.
+_cause: contextvars.ContextVar[tuple[str, str] | None] = contextvars.ContextVar(
+    "epay_live_cause", default=None
+)
+
+
+@contextlib.contextmanager
+def caused_by(action: str, agent: str = "") -> Iterator[None]:
+    """Within this block, the changes this task writes are told to desktops as ``action`` by ``agent``."""
+    token = _cause.set((action, agent))
+    try:
+        yield
+    finally:
+        _cause.reset(token)
 
 
 def describe(conninfo: str) -> str:
@@ -217,6 +236,13 @@ class PgDatabase:
                     conn.execute(
                         "SELECT set_config('synchronous_commit', 'on', true) "
                         "WHERE current_setting('synchronous_commit') = 'off'"
+                    )
+                cause = _cause.get()
+                if cause is not None:
+                    conn.execute(
+                        "SELECT set_config('epay.live_action', %s, true), "
+                        "set_config('epay.live_agent', %s, true)",
+                        cause,
                     )
                 return work(conn)
         except psycopg.Error as error:

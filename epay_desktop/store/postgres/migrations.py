@@ -258,6 +258,95 @@ MIGRATIONS: tuple[str, ...] = (
     """
     CREATE INDEX intents_by_payment ON intents (msn, reference, id);
     """,
+    # 5: live updates. Every change of a payment (its row in the register) and every start and end of
+    # a money move is noted in ``live_events`` and announced with ``pg_notify`` in the same transaction,
+    # on the channel ``epay_live:<schema>``, so every instance of the team service hears it the moment
+    # it commits and can tell its desktops. The note says who (an agent's name) and why (the operation,
+    # or "refresh"/"webhook", set by the writer with ``set_config('epay.live_action', ..., true)``);
+    # ``live_events`` lets a desktop that reconnects be told what it missed.
+    """
+    CREATE TABLE live_events (
+        id         bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        msn        text COLLATE "C" NOT NULL,
+        reference  text COLLATE "C" NOT NULL,
+        kind       text NOT NULL CHECK (kind IN ('changed', 'working', 'done')),
+        agent      text,
+        action     text,
+        at         timestamptz NOT NULL DEFAULT clock_timestamp(),
+        xact       xid8 NOT NULL DEFAULT pg_current_xact_id()
+    );
+    CREATE INDEX live_events_of_merchant ON live_events (msn, id);
+    -- One note per payment, kind, agent and action in a transaction (an insert and two updates of one
+    -- row are one change to tell).
+    CREATE UNIQUE INDEX live_events_once ON live_events
+        (xact, msn, reference, kind, coalesce(agent, ''), coalesce(action, ''));
+
+    CREATE FUNCTION live_note(p_msn text, p_reference text, p_kind text, p_agent text, p_action text)
+        RETURNS void LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
+    DECLARE
+        item live_events;
+        payload text;
+    BEGIN
+        INSERT INTO live_events (msn, reference, kind, agent, action)
+        VALUES (p_msn, p_reference, p_kind, nullif(p_agent, ''), nullif(p_action, ''))
+        ON CONFLICT DO NOTHING
+        RETURNING * INTO item;
+        IF item.id IS NULL THEN
+            RETURN;  -- told already in this transaction
+        END IF;
+        payload := json_build_object(
+            'id', item.id, 'msn', item.msn, 'reference', item.reference, 'kind', item.kind,
+            'agent', item.agent, 'action', item.action,
+            'at', to_char(item.at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'))::text;
+        -- A notification carries at most 8000 bytes; a longer one is announced by its id alone and
+        -- the listeners read the rest from live_events.
+        IF octet_length(payload) > 7000 THEN
+            payload := json_build_object('id', item.id)::text;
+        END IF;
+        PERFORM pg_notify('epay_live:' || current_schema(), payload);
+    END $$;
+
+    CREATE FUNCTION payments_live() RETURNS trigger LANGUAGE plpgsql
+        SET search_path FROM CURRENT AS $$
+    DECLARE
+        row_msn text;
+        row_reference text;
+    BEGIN
+        IF TG_OP = 'DELETE' THEN
+            row_msn := OLD.msn;
+            row_reference := OLD.reference;
+        ELSE
+            row_msn := NEW.msn;
+            row_reference := NEW.reference;
+        END IF;
+        PERFORM live_note(row_msn, row_reference, 'changed', current_setting('epay.live_agent', true),
+                          current_setting('epay.live_action', true));
+        RETURN NULL;
+    END $$;
+    CREATE TRIGGER payments_live AFTER INSERT OR DELETE ON payments
+        FOR EACH ROW EXECUTE FUNCTION payments_live();
+    -- A refresh that finds the payment as it was saves it again: that is no change to tell anyone.
+    CREATE TRIGGER payments_live_update AFTER UPDATE ON payments FOR EACH ROW
+        WHEN (OLD.payment IS DISTINCT FROM NEW.payment OR OLD.events IS DISTINCT FROM NEW.events
+              OR OLD.fetch_error IS DISTINCT FROM NEW.fetch_error
+              OR OLD.description IS DISTINCT FROM NEW.description)
+        EXECUTE FUNCTION payments_live();
+
+    CREATE FUNCTION intents_live() RETURNS trigger LANGUAGE plpgsql
+        SET search_path FROM CURRENT AS $$
+    BEGIN
+        IF NEW.status = 'pending' AND (TG_OP = 'INSERT' OR OLD.status <> 'pending') THEN
+            PERFORM live_note(NEW.msn, NEW.reference, 'working', coalesce(NEW.requested_by, NEW.os_user),
+                              NEW.operation);
+        ELSIF TG_OP = 'UPDATE' AND NEW.status IS DISTINCT FROM OLD.status THEN
+            PERFORM live_note(NEW.msn, NEW.reference, 'done', coalesce(NEW.requested_by, NEW.os_user),
+                              NEW.operation);
+        END IF;
+        RETURN NULL;
+    END $$;
+    CREATE TRIGGER intents_live AFTER INSERT OR UPDATE ON intents
+        FOR EACH ROW EXECUTE FUNCTION intents_live();
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -273,4 +362,6 @@ SERVICE_GRANTS: tuple[str, ...] = (
     "GRANT SELECT, INSERT ON audit TO {role}",
     "GRANT SELECT ON schema_migrations TO {role}",
     "GRANT SELECT, INSERT, UPDATE ON agents, agent_sessions, login_attempts TO {role}",
+    # Live updates: the triggers note changes; the polling instance prunes old notes.
+    "GRANT SELECT, INSERT, DELETE ON live_events TO {role}",
 )

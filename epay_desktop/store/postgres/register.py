@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -85,9 +85,10 @@ def _listed(row: tuple[Any, ...]) -> TrackedPayment:
     )
 
 
-def _read(conn: Connection, msn: str, reference: str) -> TrackedPayment | None:
+def _read(conn: Connection, msn: str, reference: str, *, lock: bool = False) -> TrackedPayment | None:
     row = conn.execute(
-        f"SELECT {_COLUMNS} FROM payments WHERE msn = %s AND reference = %s", (msn, reference)
+        f"SELECT {_COLUMNS} FROM payments WHERE msn = %s AND reference = %s{' FOR UPDATE' if lock else ''}",
+        (msn, reference),
     ).fetchone()
     return _tracked(row) if row else None
 
@@ -287,3 +288,67 @@ class PgRegister:
                 (url, msn, reference),
             ),
         )
+
+    def change(
+        self,
+        msn: str,
+        reference: str,
+        work: Callable[[TrackedPayment | None], tuple[Payment | None, Sequence[PaymentEvent]] | None],
+        *,
+        at: datetime,
+        source: str,
+    ) -> tuple[TrackedPayment | None, bool]:
+        """Read one payment's row and write what ``work`` makes of it, in one transaction with the row
+        locked (two instances receiving webhooks for one payment cannot lose each other's event), as
+        the SQLite register's ``change``. ``work`` gets the row (``None`` when not tracked) and returns
+        the new snapshot (payment, events), or ``None`` to leave it as it is. Returns the row after,
+        and whether it was written."""
+
+        def run(conn: Connection) -> tuple[TrackedPayment | None, bool]:
+            before = _read(conn, msn, reference, lock=True)
+            result = work(before)
+            if result is None:
+                return before, False
+            if before is None:
+                conn.execute(
+                    "INSERT INTO payments (msn, reference, added_at, source) VALUES (%s, %s, %s, %s) "
+                    "ON CONFLICT (msn, reference) DO NOTHING",
+                    (msn, reference, at, source),
+                )
+                locked = _read(conn, msn, reference, lock=True)
+                if locked is not None and (locked.payment is not None or locked.events is not None):
+                    # Another writer tracked it between our look and our insert: work on theirs.
+                    before, result = locked, work(locked)
+                    if result is None:
+                        return before, False
+            payment, events = result
+            if payment is not None:
+                conn.execute(
+                    "UPDATE payments SET payment = %s, fetched_at = %s, fetch_error = '' "
+                    "WHERE msn = %s AND reference = %s",
+                    (Jsonb(payment_to_json(payment)), at, msn, reference),
+                )
+            conn.execute(
+                "UPDATE payments SET events = %s, last_event_at = %s WHERE msn = %s AND reference = %s",
+                (Jsonb([event_to_json(e) for e in events]), newest_event_at(events), msn, reference),
+            )
+            after = _read(conn, msn, reference)
+            assert after is not None  # inserted or locked above in this very transaction
+            return after, True
+
+        return self.db.write("saving a webhook event", run)
+
+    def due_for_refresh(self, msn: str, fetched_before: datetime, limit: int) -> list[str]:
+        """Up to ``limit`` payments of ``msn`` that can still change (never read, or not in a closed
+        state) and were last read before ``fetched_before``: the longest unread first."""
+        rows = self.db.read(
+            "reading the register",
+            lambda c: c.execute(
+                "SELECT reference FROM payments WHERE msn = %s "
+                "AND (payment IS NULL OR payment ->> 'state' NOT IN ('ABORTED', 'EXPIRED', 'TERMINATED')) "
+                "AND (fetched_at IS NULL OR fetched_at < %s) "
+                "ORDER BY fetched_at NULLS FIRST, reference LIMIT %s",
+                (msn, fetched_before, limit),
+            ).fetchall(),
+        )
+        return [str(r[0]) for r in rows]
