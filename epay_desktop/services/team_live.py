@@ -25,6 +25,7 @@ from epay_desktop.api.team_client import (
     TeamRefusedError,
     TeamUnreachableError,
 )
+from epay_desktop.i18n import _
 from epay_desktop.services.team_desk import TeamDesk
 
 __all__ = ["TeamLive", "WorkingListener"]
@@ -80,7 +81,7 @@ class TeamLive:
                                 self._in_background(self._catch_up())
                         continue
                     self._handle(event)
-                raise TeamUnreachableError("the live stream ended")
+                raise TeamUnreachableError(_("The team server ended the live stream."))
             except TeamLoginNeededError as error:
                 self.desk.session_ended(str(error))
                 return

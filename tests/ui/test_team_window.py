@@ -183,6 +183,8 @@ def test_login_list_and_cancel_through_the_team_server(
             await wait_until(lambda: cancelled(kari, reference), limit=20)
             await wait_until(lambda: not window.runner.is_running(f"cancel:{reference}"), limit=20)
             assert "released to the customer" in window.statusBar().currentMessage()
+            # Who did what, as the server tells it (the journal is the server's).
+            await wait_until(lambda: "Last: cancel by kari" in kari.team_presence.last_action.text())
             SHOTS.mkdir(parents=True, exist_ok=True)
             window.resize(1200, 700)
             assert window.grab().save(str(SHOTS / "team-window.png"))
