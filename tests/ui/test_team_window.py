@@ -274,3 +274,56 @@ def test_the_server_out_of_reach_leaves_the_last_list_read_only_with_a_banner(
             await close(kari)
 
     ui_loop.run_until_complete(main())
+
+
+def test_a_revoked_session_brings_the_login_dialog_back_and_a_new_login_reopens_the_list(
+    ui_loop: asyncio.AbstractEventLoop, qapp: Any, world: World, memory_keyring: MemoryKeyring
+) -> None:
+    async def main() -> None:
+        kari = await desktop(qapp, team_profile(world.rig.first, "kari"))
+        try:
+            first_window = kari.window
+            first_dialog = kari.login_dialog
+            stolen = memory_keyring.passwords[("epay-desktop", "Desk kari:team_token")]
+            # An administrator (or the agent elsewhere) ends the session at the server.
+            ended = await asyncio.to_thread(
+                httpx.post, f"{world.rig.second}/api/v1/logout", headers=bearer(stolen), timeout=30
+            )
+            assert ended.status_code == 200, ended.text
+            await wait_until(lambda: kari.login_dialog is not first_dialog, limit=20)
+            dialog = kari.login_dialog
+            await wait_until(dialog.isVisible)
+            assert "log in again" in dialog.reason.text()
+            dialog.password.setText(PASSWORD)
+            dialog.login_button.click()
+            await wait_until(lambda: kari.window is not first_window and kari.window.bound, limit=20)
+            await wait_until(lambda: kari.window.model.rowCount() == 3, limit=20)
+            assert memory_keyring.passwords[("epay-desktop", "Desk kari:team_token")] != stolen
+        finally:
+            await close(kari)
+
+    ui_loop.run_until_complete(main())
+
+
+def test_logout_revokes_the_session_forgets_the_token_and_asks_for_a_login(
+    ui_loop: asyncio.AbstractEventLoop, qapp: Any, world: World, memory_keyring: MemoryKeyring
+) -> None:
+    async def main() -> None:
+        kari = await desktop(qapp, team_profile(world.rig.first, "kari"))
+        try:
+            token_before = memory_keyring.passwords[("epay-desktop", "Desk kari:team_token")]
+            first_dialog = kari.login_dialog
+            kari.team_presence.logout_action.trigger()
+            await wait_until(
+                lambda: kari.login_dialog is not first_dialog and kari.login_dialog.isVisible(), limit=20
+            )
+            assert ("epay-desktop", "Desk kari:team_token") not in memory_keyring.passwords
+            assert "logged out" in kari.login_dialog.reason.text()
+            me = await asyncio.to_thread(
+                httpx.get, f"{world.rig.first}/api/v1/me", headers=bearer(token_before), timeout=30
+            )
+            assert me.status_code == 401  # revoked at the server, not only forgotten here
+        finally:
+            await close(kari)
+
+    ui_loop.run_until_complete(main())
