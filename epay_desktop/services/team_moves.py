@@ -11,7 +11,7 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 
 from epay_desktop.domain import Money
-from epay_desktop.services.accounts import TEAM_PROFILE, Agent, TeamAccounts, may_move, needed_to_move
+from epay_desktop.services.accounts import TEAM_PROFILE, Agent, Role, TeamAccounts, may_move, needed_to_move
 from epay_desktop.services.engine import SendEngine, SendResult
 from epay_desktop.services.errors import DeskError
 from epay_desktop.services.team_payments import TeamPayments, UnknownMerchantError
@@ -72,18 +72,25 @@ class TeamMoves:
             operator=agent.name,
         )
 
-    async def _check_role(self, agent: Agent, operation: Operation, msn: str, reference: str) -> None:
-        if may_move(agent.role, operation):
-            return
-        needed = needed_to_move(operation).value
+    async def refuse(
+        self, agent: Agent, operation: Operation, msn: str, reference: str, *, needed: Role | None = None
+    ) -> None:
+        """Audit a refusal of ``operation`` to ``agent`` for its role."""
+        role = (needed or needed_to_move(operation)).value
         await self._accounts.audit(
             agent.name,
             operation.value,
             "refused",
             msn=msn,
             reference=reference,
-            detail=f"role {agent.role.value} may not {operation.value}; needs {needed}",
+            detail=f"role {agent.role.value} may not {operation.value}; needs {role}",
         )
+
+    async def _check_role(self, agent: Agent, operation: Operation, msn: str, reference: str) -> None:
+        if may_move(agent.role, operation):
+            return
+        await self.refuse(agent, operation, msn, reference)
+        needed = needed_to_move(operation).value
         raise NotPermittedError(
             f"As {agent.role.value} you may not {operation.value}; that needs the {needed} role."
         )

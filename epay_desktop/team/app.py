@@ -17,8 +17,10 @@ with fields of its own (who holds a payment, for example).
     POST /api/v1/merchants/{msn}/payments/{reference}/refund     (supervisor)  {"amount": {...}}
          capture and refund take "again": true to send the same amount a second time within
          10 minutes (else 409 repeat_not_confirmed), and "reason": text for the audit
+         a refund above the merchant's approval threshold is held (202, nothing sent): see approvals
     POST /api/v1/merchants/{msn}/payments/{reference}/resume     (the role of the operation)
          finishes the operation left without an outcome (its instance stopped mid-send)
+    POST /api/v1/merchants/{msn}/batch, /api/v1/approvals...     four-eyes approval: team/approvals.py
 
 The JSON shapes are described in docs/team.md ("The API").
 """
@@ -26,12 +28,10 @@ The JSON shapes are described in docs/team.md ("The API").
 from __future__ import annotations
 
 import asyncio
-import json
+import contextlib
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
-from typing import Any
 
 import httpx
 from starlette.applications import Starlette
@@ -39,140 +39,53 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from epay_desktop.api import EPaymentClient, EPaymentError, NotSentError, OutcomeUnknownError, RefusedError
-from epay_desktop.domain import Currency, Money, MoneyError
+from epay_desktop.api import EPaymentClient, EPaymentError
 from epay_desktop.services.accounts import (
     SESSION_LIFETIME,
-    Agent,
     LoginLimitedError,
     LoginRefusedError,
     Role,
     TeamAccounts,
-    at_least,
 )
 from epay_desktop.services.engine import SendResult
-from epay_desktop.services.errors import (
-    AlreadyPendingError,
-    DeskError,
-    NotTrackedError,
-    RepeatNotConfirmedError,
-    said,
-)
-from epay_desktop.services.team_moves import (
-    AlreadyDoneError,
-    NothingPendingError,
-    NotPermittedError,
-    TeamMoves,
-)
-from epay_desktop.services.team_payments import (
-    TeamPayments,
-    UnknownMerchantError,
-    team_payment_json,
-)
-from epay_desktop.services.wire import intent_json
-from epay_desktop.store import Operation, RegisterError
-from epay_desktop.store.postgres import AgentExistsError, PgStore
+from epay_desktop.services.errors import DeskError
+from epay_desktop.services.team_approvals import TeamApprovals
+from epay_desktop.services.team_moves import TeamMoves
+from epay_desktop.services.team_payments import TeamPayments, team_payment_json
+from epay_desktop.store import Operation
+from epay_desktop.store.postgres import AgentExistsError, ApprovalRequest, PgStore
+from epay_desktop.team.approvals import approval_json, approval_routes, expire_periodically
 from epay_desktop.team.config import TeamConfig
+from epay_desktop.team.http import (
+    Handler,
+    HttpError,
+    Team,
+    amount_of,
+    answers,
+    authorized,
+    flag,
+    move_error,
+    read_body,
+    reason_of,
+    result_json,
+    session_token,
+    team_of,
+    text_field,
+)
 from epay_desktop.team.live import live_routes, running_live
 
 __all__ = ["create_app"]
 
 log = logging.getLogger(__name__)
-MAX_BODY_BYTES = 16 * 1024
 
 
-@dataclass
-class Team:
-    accounts: TeamAccounts
-    payments: TeamPayments
-    moves: TeamMoves
-
-
-class HttpError(Exception):
-    def __init__(self, status: int, code: str, message: str, **extra: Any) -> None:
-        super().__init__(message)
-        self.status = status
-        self.code = code
-        self.extra = extra
-
-    def response(self) -> JSONResponse:
-        return JSONResponse({"error": self.code, "message": str(self), **self.extra}, status_code=self.status)
-
-
-def _team(request: Request) -> Team:
-    team: Team = request.app.state.team
-    return team
-
-
-async def _body(request: Request) -> dict[str, Any]:
-    raw = await request.body()
-    if len(raw) > MAX_BODY_BYTES:
-        raise HttpError(413, "too_large", "The request body is too large.")
-    if not raw:
-        return {}
-    try:
-        data = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
-        raise HttpError(400, "bad_request", "The request body is not JSON.") from None
-    if not isinstance(data, dict):
-        raise HttpError(400, "bad_request", "The request body must be a JSON object.")
-    return data
-
-
-def _field(data: dict[str, Any], name: str) -> str:
-    value = data.get(name)
-    if not isinstance(value, str) or not value:
-        raise HttpError(400, "bad_request", f"{name} is missing or not text.")
-    return value
-
-
-def _token(request: Request) -> str:
-    scheme, _, token = request.headers.get("authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        raise HttpError(401, "not_logged_in", "Log in first: this call needs a session token.")
-    return token.strip()
-
-
-async def _agent(request: Request, needed: Role = Role.VIEWER) -> Agent:
-    team = _team(request)
-    agent = await team.accounts.agent_of(_token(request))
-    if agent is None:
-        raise HttpError(401, "not_logged_in", "The session has ended or was revoked; log in again.")
-    if not at_least(agent.role, needed):
-        await team.accounts.audit(
-            agent.name, request.url.path, "refused", detail=f"role {agent.role.value}; needs {needed.value}"
-        )
-        raise HttpError(
-            403, "not_permitted", f"As {agent.role.value} you may not do this; it needs {needed.value}."
-        )
-    return agent
-
-
-Handler = Callable[[Request], Awaitable[Response]]
-
-
-def _answers(handler: Handler) -> Handler:
-    """Turn the errors of a call into JSON answers; nothing else leaks (no tracebacks, no secrets)."""
-
-    async def wrapped(request: Request) -> Response:
-        try:
-            return await handler(request)
-        except HttpError as error:
-            return error.response()
-        except RegisterError as error:
-            log.warning("database unavailable: %s", error)
-            return HttpError(
-                503, "database_unavailable", "The team database cannot be reached now."
-            ).response()
-
-    return wrapped
-
-
-@_answers
+@answers
 async def login(request: Request) -> Response:
-    data = await _body(request)
+    data = await read_body(request)
     try:
-        agent, token = await _team(request).accounts.login(_field(data, "name"), _field(data, "password"))
+        agent, token = await team_of(request).accounts.login(
+            text_field(data, "name"), text_field(data, "password")
+        )
     except LoginLimitedError as error:
         raise HttpError(429, "login_limited", str(error)) from None
     except LoginRefusedError as error:
@@ -187,30 +100,30 @@ async def login(request: Request) -> Response:
     )
 
 
-@_answers
+@answers
 async def logout(request: Request) -> Response:
-    agent = await _agent(request)
-    await _team(request).accounts.logout(agent, _token(request))
+    agent = await authorized(request)
+    await team_of(request).accounts.logout(agent, session_token(request))
     return JSONResponse({"name": agent.name, "logged_out": True})
 
 
-@_answers
+@answers
 async def me(request: Request) -> Response:
-    agent = await _agent(request)
+    agent = await authorized(request)
     return JSONResponse({"name": agent.name, "role": agent.role.value})
 
 
-@_answers
+@answers
 async def add_agent(request: Request) -> Response:
-    admin = await _agent(request, Role.ADMIN)
-    data = await _body(request)
+    admin = await authorized(request, Role.ADMIN)
+    data = await read_body(request)
     try:
-        role = Role(_field(data, "role"))
+        role = Role(text_field(data, "role"))
     except ValueError:
         raise HttpError(400, "bad_request", f"role is one of {', '.join(r.value for r in Role)}.") from None
     try:
-        added = await _team(request).accounts.add_agent(
-            _field(data, "name"), _field(data, "password"), role, by=admin.name
+        added = await team_of(request).accounts.add_agent(
+            text_field(data, "name"), text_field(data, "password"), role, by=admin.name
         )
     except AgentExistsError as error:
         raise HttpError(409, "agent_exists", str(error)) from None
@@ -219,164 +132,99 @@ async def add_agent(request: Request) -> Response:
     return JSONResponse({"name": added.name, "role": added.role.value}, status_code=201)
 
 
-@_answers
+@answers
 async def merchants(request: Request) -> Response:
-    await _agent(request)
-    return JSONResponse({"merchants": _team(request).moves.merchants})
-
-
-def _amount(data: dict[str, Any]) -> Money:
-    amount = data.get("amount")
-    if not isinstance(amount, dict):
-        raise HttpError(400, "bad_request", 'amount is missing: {"value": minor units, "currency": "NOK"}.')
-    try:
-        return Money(amount.get("value"), Currency(amount.get("currency")))  # type: ignore[arg-type]
-    except (MoneyError, ValueError):
-        raise HttpError(
-            400, "bad_request", "amount needs an integer value in minor units and a currency."
-        ) from None
-
-
-def _flag(data: dict[str, Any], name: str) -> bool:
-    value = data.get(name, False)
-    if not isinstance(value, bool):
-        raise HttpError(400, "bad_request", f"{name} is true or false.")
-    return value
-
-
-def _reason(data: dict[str, Any]) -> str:
-    value = data.get("reason", "")
-    if not isinstance(value, str):
-        raise HttpError(400, "bad_request", "reason is text.")
-    return value
-
-
-def _result(agent: Agent, result: SendResult) -> dict[str, Any]:
-    return {
-        "by": agent.name,
-        "operation": result.intent.operation.value,
-        "reference": result.intent.reference,
-        "idempotency_key": result.intent.idempotency_key,
-        "moved": {"value": result.moved.value, "currency": result.moved.currency.value},
-        "state": result.payment.state.value,
-        "reconciled": result.reconciled,
-        "message": result.message,
-    }
+    await authorized(request)
+    team = team_of(request)
+    thresholds = team.approvals.thresholds
+    return JSONResponse(
+        {
+            "merchants": team.moves.merchants,
+            "approvalThresholds": {msn: money.to_json() for msn, money in sorted(thresholds.items())},
+        }
+    )
 
 
 def _mover(operation: Operation | None) -> Handler:
     """The handler of one operation, or (``None``) of finishing the one without an outcome."""
 
     async def move(request: Request) -> Response:
-        agent = await _agent(request)
-        data = await _body(request)
+        agent = await authorized(request)
+        data = await read_body(request)
         msn, reference = request.path_params["msn"], request.path_params["reference"]
-        moves = _team(request).moves
+        team = team_of(request)
+        result: SendResult | ApprovalRequest
         try:
             if operation is None:
-                result = await moves.resume(agent, msn, reference)
+                result = await team.moves.resume(agent, msn, reference)
             else:
-                amount = None if operation is Operation.CANCEL else _amount(data)
-                result = await moves.move(
-                    agent, operation, msn, reference, amount, again=_flag(data, "again"), reason=_reason(data)
+                amount = None if operation is Operation.CANCEL else amount_of(data)
+                result = await team.approvals.move(
+                    agent,
+                    operation,
+                    msn,
+                    reference,
+                    amount,
+                    again=flag(data, "again"),
+                    reason=reason_of(data),
                 )
-        except NothingPendingError as error:
-            raise HttpError(404, "nothing_pending", str(error)) from None
-        except NotPermittedError as error:
-            raise HttpError(403, "not_permitted", str(error)) from None
-        except UnknownMerchantError as error:
-            raise HttpError(404, "unknown_merchant", str(error)) from None
-        except AlreadyPendingError as error:
-            raise HttpError(
-                409,
-                "in_progress",
-                f"{error.intent.os_user} is already doing a {error.intent.operation.value} of "
-                f"{reference}; nothing was sent.",
-                by=error.intent.os_user,
-                operation=error.intent.operation.value,
-            ) from None
-        except AlreadyDoneError as error:
-            raise HttpError(409, "already_done", str(error), by=error.intent.os_user) from None
-        except RepeatNotConfirmedError as error:
-            raise HttpError(
-                409,
-                "repeat_not_confirmed",
-                f'{error} Send the same request with "again": true to move the money a second time.',
-                by=error.previous.os_user,
-                previous=intent_json(error.previous),
-            ) from None
-        except DeskError as error:
-            raise HttpError(409, "refused", str(error)) from None
-        except RefusedError as error:
-            raise HttpError(422, "api_refused", said(error)) from None
-        except OutcomeUnknownError as error:
-            raise HttpError(502, "outcome_unknown", said(error)) from None
-        except NotSentError as error:
-            raise HttpError(503, "not_sent", said(error)) from None
-        return JSONResponse(_result(agent, result))
+        except (DeskError, EPaymentError) as error:
+            raise move_error(error, reference) from None
+        if isinstance(result, ApprovalRequest):
+            # Held: nothing was sent; a second supervisor decides.
+            return JSONResponse({"held": True, "approval": approval_json(result)}, status_code=202)
+        return JSONResponse(result_json(agent, result))
 
     move.__name__ = operation.value if operation else "resume"
-    return _answers(move)
+    return answers(move)
 
 
-def _merchant_errors(error: DeskError) -> HttpError:
-    if isinstance(error, UnknownMerchantError):
-        return HttpError(404, "unknown_merchant", str(error))
-    if isinstance(error, NotTrackedError):
-        return HttpError(404, "not_tracked", str(error))
-    return HttpError(409, "refused", str(error))
-
-
-@_answers
+@answers
 async def list_payments(request: Request) -> Response:
-    await _agent(request)
+    await authorized(request)
     msn = request.path_params["msn"]
     try:
-        found = await _team(request).payments.list(msn)
+        found = await team_of(request).payments.list(msn)
     except DeskError as error:
-        raise _merchant_errors(error) from None
+        raise move_error(error) from None
     return JSONResponse({"merchantSerialNumber": msn, "payments": [team_payment_json(p) for p in found]})
 
 
-@_answers
+@answers
 async def one_payment(request: Request) -> Response:
-    await _agent(request)
+    await authorized(request)
     try:
-        found = await _team(request).payments.one(
+        found = await team_of(request).payments.one(
             request.path_params["msn"], request.path_params["reference"]
         )
     except DeskError as error:
-        raise _merchant_errors(error) from None
+        raise move_error(error) from None
     return JSONResponse(team_payment_json(found, details=True))
 
 
-@_answers
+@answers
 async def refresh_payment(request: Request) -> Response:
-    await _agent(request)
+    await authorized(request)
     try:
-        found = await _team(request).payments.refresh(
+        found = await team_of(request).payments.refresh(
             request.path_params["msn"], request.path_params["reference"]
         )
-    except DeskError as error:
-        raise _merchant_errors(error) from None
-    except RefusedError as error:
-        raise HttpError(422, "api_refused", said(error)) from None
-    except EPaymentError as error:
-        raise HttpError(502, "api_unavailable", said(error)) from None
+    except (DeskError, EPaymentError) as error:
+        raise move_error(error) from None
     return JSONResponse(team_payment_json(found, details=True))
 
 
-@_answers
+@answers
 async def add_payments(request: Request) -> Response:
-    agent = await _agent(request)
-    data = await _body(request)
+    agent = await authorized(request)
+    data = await read_body(request)
     references = data.get("references")
     if not isinstance(references, list) or not all(isinstance(r, str) for r in references):
         raise HttpError(400, "bad_request", 'references is missing: {"references": ["order-1", ...]}.')
     try:
-        report = await _team(request).payments.add(agent, request.path_params["msn"], references)
+        report = await team_of(request).payments.add(agent, request.path_params["msn"], references)
     except DeskError as error:
-        raise _merchant_errors(error) from None
+        raise move_error(error) from None
     return JSONResponse(
         {
             "added": list(report.added),
@@ -420,12 +268,17 @@ def create_app(
         accounts = TeamAccounts(store)
         payments = TeamPayments(store, clients)
         moves = TeamMoves(store, accounts, payments)
-        app.state.team = Team(accounts, payments, moves)
+        approvals = TeamApprovals(store, moves, config.approval_thresholds, lifetime=config.approval_lifetime)
+        app.state.team = Team(accounts, payments, moves, approvals)
+        expiring = asyncio.create_task(expire_periodically(approvals), name="expire approvals")
         try:
             async with running_live(config, store, accounts, clients) as live:
                 app.state.live = live
                 yield
         finally:
+            expiring.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await expiring
             await moves.aclose()
             await asyncio.to_thread(store.close)
 
@@ -437,6 +290,7 @@ def create_app(
         Route(f"{base}/agents", add_agent, methods=["POST"]),
         Route(f"{base}/merchants", merchants, methods=["GET"]),
         *payment_routes(base),
+        *approval_routes(base),
     ]
     for operation in (*Operation, None):
         name = operation.value if operation else "resume"

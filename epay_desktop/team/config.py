@@ -4,6 +4,7 @@ database, never in an answer to a desktop, never in a log (``Credentials`` hides
 
     database = "host=127.0.0.1 dbname=epay user=epay_service"   # or EPAY_TEAM_DATABASE
     session_hours = 8
+    approval_hours = 24                 # an approval request not decided by then expires (never sent)
 
     [[merchants]]
     msn = "123456"
@@ -11,6 +12,9 @@ database, never in an answer to a desktop, never in a log (``Credentials`` hides
     client_id = "..."
     client_secret_env = "EPAY_123456_CLIENT_SECRET"    # or client_secret = "..." in the file
     subscription_key_env = "EPAY_123456_SUBSCRIPTION_KEY"
+    # A refund, or a batch, moving more than this waits for a second supervisor's approval (four
+    # eyes); without it nothing is held. Minor units, as the API writes money.
+    approval_threshold = { value = 500000, currency = "NOK" }
 
     [live]                              # all optional
     heartbeat_s = 15                    # a comment on every live stream this often
@@ -22,15 +26,18 @@ database, never in an answer to a desktop, never in a log (``Credentials`` hides
 
 from __future__ import annotations
 
+import math
 import os
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from epay_desktop.api import Credentials, Environment
 from epay_desktop.api.webhooks import secrets_from_text
+from epay_desktop.domain import Currency, Money, MoneyError
 
 __all__ = ["ConfigError", "LiveConfig", "Merchant", "TeamConfig", "load_config"]
 
@@ -42,10 +49,14 @@ class ConfigError(ValueError):
     """The configuration cannot be used; the message says which entry and why (never a secret)."""
 
 
+DEFAULT_APPROVAL_LIFETIME = timedelta(hours=24)
+
+
 @dataclass(frozen=True, slots=True)
 class Merchant:
     environment: Environment
     credentials: Credentials
+    approval_threshold: Money | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +75,15 @@ class TeamConfig:
     database: str = field(repr=False)
     merchants: tuple[Merchant, ...]
     live: LiveConfig = LiveConfig()
+    approval_lifetime: timedelta = DEFAULT_APPROVAL_LIFETIME
+
+    @property
+    def approval_thresholds(self) -> dict[str, Money]:
+        return {
+            m.credentials.merchant_serial_number: m.approval_threshold
+            for m in self.merchants
+            if m.approval_threshold is not None
+        }
 
 
 def _text(entry: Mapping[str, Any], key: str, where: str, env: Mapping[str, str]) -> str:
@@ -90,6 +110,37 @@ def _environment(entry: Mapping[str, Any], where: str) -> Environment:
     except ValueError as error:
         raise ConfigError(f"{where}: {error}") from None
     raise ConfigError(f"{where}: environment is test, production or sandbox, not {kind!r}")
+
+
+def _threshold(entry: Mapping[str, Any], where: str) -> Money | None:
+    given = entry.get("approval_threshold")
+    if given is None:
+        return None
+    if not isinstance(given, dict) or set(given) != {"value", "currency"}:
+        raise ConfigError(
+            f'{where}: approval_threshold is {{ value = minor units, currency = "NOK" }}, not {given!r}'
+        )
+    try:
+        threshold = Money(given["value"], Currency(given["currency"]))
+    except (MoneyError, ValueError, TypeError):
+        raise ConfigError(
+            f"{where}: approval_threshold needs an integer value and a known currency"
+        ) from None
+    if threshold.value < 0:
+        raise ConfigError(f"{where}: approval_threshold cannot be negative")
+    return threshold
+
+
+def _lifetime(data: Mapping[str, Any]) -> timedelta:
+    hours = data.get("approval_hours", DEFAULT_APPROVAL_LIFETIME.total_seconds() / 3600)
+    if (
+        isinstance(hours, bool)
+        or not isinstance(hours, int | float)
+        or not math.isfinite(hours)
+        or hours <= 0
+    ):
+        raise ConfigError(f"approval_hours is a number of hours above 0, not {hours!r}")
+    return timedelta(hours=hours)
 
 
 def parse_config(data: Mapping[str, Any], env: Mapping[str, str]) -> TeamConfig:
@@ -120,8 +171,13 @@ def parse_config(data: Mapping[str, Any], env: Mapping[str, str]) -> TeamConfig:
             if isinstance(error, ConfigError):
                 raise
             raise ConfigError(f"{where}: {error}") from None
-        merchants.append(Merchant(_environment(entry, where), credentials))
-    return TeamConfig(database, tuple(merchants), _live(data.get("live", {}), env))
+        merchants.append(Merchant(_environment(entry, where), credentials, _threshold(entry, where)))
+    return TeamConfig(
+        database,
+        tuple(merchants),
+        _live(data.get("live", {}), env),
+        approval_lifetime=_lifetime(data),
+    )
 
 
 def _seconds(entry: Mapping[str, Any], key: str, default: float) -> float:

@@ -7,14 +7,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
-import signal
-import socket
-import subprocess
-import sys
 import threading
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -24,31 +18,10 @@ import pytest
 from epay_desktop.api import Environment, EPaymentClient, SandboxControls
 from epay_desktop.domain import Currency, Money
 from tests.team.conftest import CREDENTIALS, MSN, PASSWORD, TeamRig, bearer, token
+from tests.team.processes import kill, team_process, wait_for
 from tests.team.test_team_service import add_agents, create_admin, event_names
 
-ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.slow
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _wait(condition: Callable[[], bool], what: str, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out waiting for {what}")
-        time.sleep(0.05)
-
-
-def _up(url: str) -> bool:
-    try:
-        return httpx.get(f"{url}/api/v1/me", timeout=2).status_code == 401
-    except httpx.TransportError:
-        return False
 
 
 def _intents(conninfo: str) -> list[tuple[str, str, int, str]]:
@@ -81,27 +54,7 @@ def test_a_cancel_left_by_a_killed_instance_is_finished_by_the_other_once(
             await controls.set_faults(latency_ms=latency_ms)
 
     asyncio.run(prepare(3000))  # every ePayment answer now takes 3 s: the kill lands mid-send
-    port = _free_port()
-    doomed_url = f"http://127.0.0.1:{port}"
-    env = dict(os.environ, PYTHONPATH=str(ROOT))
-    doomed = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "epay_desktop.team",
-            "serve",
-            "--config",
-            str(tmp_path / "team.toml"),
-            "--port",
-            str(port),
-        ],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    try:
-        _wait(lambda: _up(doomed_url) or doomed.poll() is not None, "the instance to start")
-        assert doomed.poll() is None, doomed.stderr.read().decode()[-2000:] if doomed.stderr else ""
+    with team_process(tmp_path / "team.toml") as (doomed_url, doomed):
         kari = token(doomed_url, "kari")
 
         def cancel_there() -> None:
@@ -115,17 +68,9 @@ def test_a_cancel_left_by_a_killed_instance_is_finished_by_the_other_once(
 
         sender = threading.Thread(target=cancel_there, daemon=True)
         sender.start()
-        _wait(lambda: any(a > 0 for _k, _s, a, _u in _intents(rig.config.database)), "the attempt")
-        doomed.send_signal(signal.SIGKILL)
-        doomed.wait(timeout=30)
+        wait_for(lambda: any(a > 0 for _k, _s, a, _u in _intents(rig.config.database)), "the attempt")
+        kill(doomed)
         sender.join(timeout=60)
-    finally:
-        if doomed.poll() is None:
-            doomed.kill()
-            doomed.wait(timeout=30)
-        if doomed.stderr:
-            doomed.stderr.close()
-    assert doomed.returncode == -signal.SIGKILL
     ((key, status, _attempts, who),) = _intents(rig.config.database)
     assert (status, who) == ("pending", "kari")
 

@@ -17,6 +17,7 @@ from psycopg import sql
 from epay_desktop.store.db import BUSY_TIMEOUT_MS
 from epay_desktop.store.postgres.accounts import AgentExistsError, AgentRecord, PgAccounts
 from epay_desktop.store.postgres.activity import LastAction, PgActivity
+from epay_desktop.store.postgres.approvals import ApprovalItem, ApprovalRequest, PgApprovals
 from epay_desktop.store.postgres.audit import PgAuditLog
 from epay_desktop.store.postgres.database import CONNECT_TIMEOUT_S, PgDatabase, caused_by, describe
 from epay_desktop.store.postgres.journal import PgJournal
@@ -52,6 +53,7 @@ class PgStore:
         self.accounts = PgAccounts(self.db)
         self.activity = PgActivity(self.db)
         self.live = PgLiveLog(self.db)
+        self.approvals = PgApprovals(self.db)
 
     @property
     def location(self) -> str:
@@ -86,10 +88,13 @@ __all__ = [
     "SCHEMA_VERSION",
     "AgentExistsError",
     "AgentRecord",
+    "ApprovalItem",
+    "ApprovalRequest",
     "LastAction",
     "LiveNote",
     "PgAccounts",
     "PgActivity",
+    "PgApprovals",
     "PgAuditLog",
     "PgDatabase",
     "PgJournal",

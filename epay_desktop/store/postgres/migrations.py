@@ -258,7 +258,86 @@ MIGRATIONS: tuple[str, ...] = (
     """
     CREATE INDEX intents_by_payment ON intents (msn, reference, id);
     """,
-    # 5: live updates. Every change of a payment (its row in the register) and every start and end of
+    # 5: four-eyes approval. A request holds money moves (a refund, or a batch) above a merchant's
+    # threshold until a second person decides. Its items carry the Idempotency-Keys fixed when it was
+    # asked, so however often and by whichever instance an approved request is sent, each item moves
+    # money at most once (and the journal's intent of an item is the one with its key). What a request
+    # asked for never changes; it goes pending -> approved -> sent, or pending -> rejected | expired, and
+    # nothing else; whoever approves is not whoever asked (``approval_requests_four_eyes``).
+    """
+    CREATE TABLE approval_requests (
+        id            bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        msn           text COLLATE "C" NOT NULL,
+        operation     text NOT NULL CHECK (operation IN ('cancel', 'capture', 'refund')),
+        total         bigint,
+        currency      text,
+        reason        text NOT NULL CHECK (reason <> ''),
+        again         boolean NOT NULL DEFAULT false,
+        requested_by  text NOT NULL,
+        requested_at  timestamptz NOT NULL DEFAULT clock_timestamp(),
+        expires_at    timestamptz NOT NULL,
+        status        text NOT NULL DEFAULT 'pending'
+                      CHECK (status IN ('pending', 'approved', 'sent', 'rejected', 'expired')),
+        decided_by    text,
+        decided_at    timestamptz,
+        note          text NOT NULL DEFAULT '',
+        sent_at       timestamptz,
+        CHECK ((total IS NULL) = (currency IS NULL)),
+        CHECK (status IN ('pending', 'expired') OR decided_by IS NOT NULL),
+        CONSTRAINT approval_requests_four_eyes
+            CHECK (status NOT IN ('approved', 'sent') OR decided_by <> requested_by)
+    );
+    CREATE INDEX approval_requests_open ON approval_requests (expires_at) WHERE status = 'pending';
+
+    CREATE TABLE approval_items (
+        request_id       bigint NOT NULL REFERENCES approval_requests (id),
+        position         integer NOT NULL,
+        reference        text COLLATE "C" NOT NULL,
+        amount           bigint,
+        currency         text,
+        idempotency_key  text COLLATE "C" NOT NULL UNIQUE,
+        PRIMARY KEY (request_id, position),
+        CHECK ((amount IS NULL) = (currency IS NULL))
+    );
+
+    CREATE FUNCTION approval_guard() RETURNS trigger LANGUAGE plpgsql
+        SET search_path FROM CURRENT AS $$
+    BEGIN
+        IF TG_OP = 'DELETE' THEN
+            RAISE EXCEPTION 'approval requests are never deleted (request %)', OLD.id
+                USING ERRCODE = 'insufficient_privilege';
+        END IF;
+        IF (NEW.msn, NEW.operation, NEW.total, NEW.currency, NEW.reason, NEW.again, NEW.requested_by,
+            NEW.requested_at, NEW.expires_at)
+           IS DISTINCT FROM
+           (OLD.msn, OLD.operation, OLD.total, OLD.currency, OLD.reason, OLD.again, OLD.requested_by,
+            OLD.requested_at, OLD.expires_at) THEN
+            RAISE EXCEPTION 'what approval request % asked for cannot change', OLD.id
+                USING ERRCODE = 'check_violation';
+        END IF;
+        IF NEW.status IS DISTINCT FROM OLD.status AND NOT (
+               (OLD.status = 'pending' AND NEW.status IN ('approved', 'rejected', 'expired'))
+            OR (OLD.status = 'approved' AND NEW.status = 'sent')) THEN
+            RAISE EXCEPTION 'approval request % cannot go from % to %', OLD.id, OLD.status, NEW.status
+                USING ERRCODE = 'check_violation';
+        END IF;
+        IF (NEW.decided_by, NEW.decided_at, NEW.note)
+           IS DISTINCT FROM (OLD.decided_by, OLD.decided_at, OLD.note) AND OLD.status <> 'pending' THEN
+            RAISE EXCEPTION 'approval request % was decided already', OLD.id
+                USING ERRCODE = 'check_violation';
+        END IF;
+        RETURN NEW;
+    END $$;
+    CREATE TRIGGER approval_guard BEFORE UPDATE OR DELETE ON approval_requests
+        FOR EACH ROW EXECUTE FUNCTION approval_guard();
+    CREATE TRIGGER approval_requests_no_truncate BEFORE TRUNCATE ON approval_requests
+        FOR EACH STATEMENT EXECUTE FUNCTION refuse_rewrite();
+    CREATE TRIGGER approval_items_fixed BEFORE UPDATE OR DELETE ON approval_items
+        FOR EACH ROW EXECUTE FUNCTION refuse_rewrite();
+    CREATE TRIGGER approval_items_no_truncate BEFORE TRUNCATE ON approval_items
+        FOR EACH STATEMENT EXECUTE FUNCTION refuse_rewrite();
+    """,
+    # 6: live updates. Every change of a payment (its row in the register) and every start and end of
     # a money move is noted in ``live_events`` and announced with ``pg_notify`` in the same transaction,
     # on the channel ``epay_live:<schema>``, so every instance of the team service hears it the moment
     # it commits and can tell its desktops. The note says who (an agent's name) and why (the operation,
@@ -362,6 +441,8 @@ SERVICE_GRANTS: tuple[str, ...] = (
     "GRANT SELECT, INSERT ON audit TO {role}",
     "GRANT SELECT ON schema_migrations TO {role}",
     "GRANT SELECT, INSERT, UPDATE ON agents, agent_sessions, login_attempts TO {role}",
+    "GRANT SELECT, INSERT, UPDATE ON approval_requests TO {role}",
+    "GRANT SELECT, INSERT ON approval_items TO {role}",
     # Live updates: the triggers note changes; the polling instance prunes old notes.
     "GRANT SELECT, INSERT, DELETE ON live_events TO {role}",
 )
