@@ -259,6 +259,11 @@ class TeamClient:
         if reason:
             body["reason"] = reason
         path = self._payments_path(msn, reference) + f"/{operation}"
+        return await self._moving(path, body, operation=operation, reference=reference)
+
+    async def _moving(self, path: str, body: dict[str, Any], *, operation: str, reference: str) -> Any:
+        """A call that may move money: no connection is "nothing done"; an answer lost after sending
+        is ``OutcomeUnknownError`` (read the payment again before anything else)."""
         try:
             answer = await self._http.post(path, json=body, headers=self._headers())
         except (httpx.ConnectError, httpx.ConnectTimeout) as error:
@@ -277,6 +282,21 @@ class TeamClient:
                 operation=operation, reference=reference, idempotency_key="", last_error=None, attempts=1
             )
         return self._read(answer)
+
+    # --- four-eyes approval (supervisors) ------------------------------------------------------
+    async def approvals(self, msn: str, status: str = "pending") -> Any:
+        return await self._call("GET", f"/api/v1/approvals?status={quote(status)}&msn={quote(msn)}")
+
+    async def approve(
+        self, request_id: int, note: str = "", *, operation: str = "", reference: str = ""
+    ) -> Any:
+        """Approve: the server sends the held moves once (each with the key fixed when it was asked);
+        its answer has each item's outcome. A lost answer is ``OutcomeUnknownError``."""
+        path = f"/api/v1/approvals/{int(request_id)}/approve"
+        return await self._moving(path, {"note": note}, operation=operation, reference=reference)
+
+    async def reject(self, request_id: int, note: str) -> Any:
+        return await self._call("POST", f"/api/v1/approvals/{int(request_id)}/reject", {"note": note})
 
     # --- live ------------------------------------------------------------------------------------
     async def live(self, msn: str, *, last_event_id: str = "") -> AsyncIterator[LiveEvent]:

@@ -49,6 +49,7 @@ from epay_desktop.services.results import (
     RecoveryResult,
     RejectedItem,
 )
+from epay_desktop.services.team_inbox import ApprovalsInbox, HeldForApprovalError, approval_from_json
 from epay_desktop.services.wire import event_from_json, payment_from_json
 from epay_desktop.store import AuditEntry, Intent, IntentStatus, Operation
 
@@ -180,6 +181,12 @@ class TeamDesk:
         self._connection_listeners: list[ConnectionListener] = []
         self._session_listeners: list[SessionEndedListener] = []
         self._in_flight: dict[str, asyncio.Task[Any]] = {}
+        self.approvals = ApprovalsInbox(client, profile.merchant_serial_number, self._ask)
+
+    @property
+    def may_approve(self) -> bool:
+        """Supervisors and administrators see the approvals inbox (the server checks every call)."""
+        return self.role in ("supervisor", "admin")
 
     # --- what the window reads --------------------------------------------------------------------
     @property
@@ -459,6 +466,8 @@ class TeamDesk:
         """``key`` of the window's capture/refund is not used: the server journals its own keys and
         sends a "try again later" refusal again with the same key itself."""
         result, tracked = await self._move(operation, reference, amount, again=again, reason=reason)
+        if isinstance(result, dict) and result.get("held") is True:
+            raise HeldForApprovalError(approval_from_json(result.get("approval")))
         message = str(result.get("message") or "") if isinstance(result, dict) else ""
         reconciled = bool(result.get("reconciled")) if isinstance(result, dict) else False
         moved = _money(result.get("moved")) if isinstance(result, dict) else None

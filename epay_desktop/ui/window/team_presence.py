@@ -5,7 +5,8 @@ desk's ``TeamLive`` stream:
   the list is the last one shown, read-only, and the window stops every change until it answers again;
 - a colleague working on a payment shows in its row ("Kari is cancelling…"), gone when they are done;
 - who did what last to the selected payment, as the server tells it, in the status bar;
-- Profile ▸ Log out of the team server (``logout_requested``; the controller ends the session).
+- Profile ▸ Log out of the team server (``logout_requested``; the controller ends the session);
+- for supervisors, Profile ▸ Approvals inbox… (``ui/dialogs/approvals.py``).
 
 Rows themselves change through the desk's change feed like every other change.
 """
@@ -24,6 +25,7 @@ from epay_desktop.ui.window.live_updates import profile_menu_of
 if TYPE_CHECKING:
     from epay_desktop.services.team_desk import Activity, TeamDesk
     from epay_desktop.services.team_live import TeamLive
+    from epay_desktop.ui.dialogs.approvals import ApprovalsDialog
     from epay_desktop.ui.window.main_window import MainWindow
 
 ROLE_LABELS = {
@@ -79,6 +81,12 @@ class TeamPresence(QObject):
         self.logout_action.setObjectName("TeamLogout")
         self.logout_action.triggered.connect(self.logout_requested)
         profile_menu_of(window).addAction(self.logout_action)
+        self.approvals_dialog: ApprovalsDialog | None = None
+        self.approvals_action = QAction(_("Approvals inbox…"), window)
+        self.approvals_action.setObjectName("TeamApprovals")
+        self.approvals_action.triggered.connect(self.open_approvals)
+        self.approvals_action.setVisible(desk.may_approve)
+        profile_menu_of(window).addAction(self.approvals_action)
         self.last_action = QLabel(window)
         self.last_action.setObjectName("TeamLastAction")
         self.last_action.setAccessibleName(_("Who did what last to the selected payment"))
@@ -103,6 +111,16 @@ class TeamPresence(QObject):
             self.window.show_status(_("The team server cannot be reached: the list is read-only."))
         elif self.window.bound:
             self.window.show_status(_("Connected to the team server."))
+
+    def open_approvals(self) -> None:
+        from epay_desktop.ui.dialogs.approvals import ApprovalsDialog
+
+        if self.approvals_dialog is None:
+            self.approvals_dialog = ApprovalsDialog(self.desk.approvals, parent=self.window)
+            self.approvals_dialog.decided.connect(self.window.show_status)
+        self.approvals_dialog.show()
+        self.approvals_dialog.raise_()
+        self.approvals_dialog.start_reload()
 
     def show_activity(self) -> None:
         tracked = self.window.selected_tracked()
