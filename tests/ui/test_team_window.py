@@ -26,10 +26,11 @@ from PySide6.QtWidgets import QMessageBox
 
 from epay_desktop.api import SandboxControls
 from epay_desktop.app import Controller, open_profile, remember_profile
-from epay_desktop.domain import State
+from epay_desktop.domain import Currency, Money, State
 from epay_desktop.sandbox import SandboxConfig
 from epay_desktop.services import Profile, ProfileKind, ProfileStore
 from epay_desktop.team.config import Merchant, TeamConfig
+from epay_desktop.ui.dialogs.feedback import Tone
 from epay_desktop.ui.dialogs.team_login import LoginDialog
 from epay_desktop.ui.window.main_window import MainWindow
 from tests.services.keyrings import MemoryKeyring
@@ -72,7 +73,11 @@ def world(
         from epay_desktop.api import Environment
 
         sandbox = stack.enter_context(running_sandbox(SandboxConfig(data="empty", rate_limits=False)))
-        config = TeamConfig(conninfo, (Merchant(Environment.sandbox(sandbox), CREDENTIALS),))
+        # A refund above 40.00 NOK waits for a second supervisor (four eyes).
+        merchant = Merchant(
+            Environment.sandbox(sandbox), CREDENTIALS, approval_threshold=Money(4_000, Currency.NOK)
+        )
+        config = TeamConfig(conninfo, (merchant,))
         first_cm = running_team(config, migrate=True)
         first = first_cm.__enter__()
         second = stack.enter_context(running_team(config))
@@ -88,7 +93,7 @@ def world(
         rig = TeamRig(sandbox, config, first, second)
         assert create_admin(rig, tmp_path, monkeypatch) == 0
         admin = token(first, "admin")
-        add_agents(rig, admin, kari="agent", ola="agent", vera="viewer")
+        add_agents(rig, admin, kari="agent", ola="agent", vera="viewer", siri="supervisor", tove="supervisor")
         references = [approved_payment(rig, value) for value in (10_000, 25_000, 4_900)]
         added = httpx.post(
             f"{first}/api/v1/merchants/{MSN}/payments",
@@ -327,3 +332,115 @@ def test_logout_revokes_the_session_forgets_the_token_and_asks_for_a_login(
             await close(kari)
 
     ui_loop.run_until_complete(main())
+
+
+def held_refund(world: World, reference: str, value: int, reason: str) -> int:
+    """Siri (a supervisor) captures and asks to refund ``value``: above the threshold, held."""
+    siri = token(world.rig.first, "siri")
+    base = f"{world.rig.first}/api/v1/merchants/{MSN}/payments/{reference}"
+    amount = {"value": value, "currency": "NOK"}
+    captured = httpx.post(f"{base}/capture", json={"amount": amount}, headers=bearer(siri), timeout=30)
+    assert captured.status_code == 200, captured.text
+    asked = httpx.post(
+        f"{base}/refund", json={"amount": amount, "reason": reason}, headers=bearer(siri), timeout=30
+    )
+    assert asked.status_code == 202, asked.text
+    return int(asked.json()["approval"]["id"])
+
+
+def test_a_supervisor_approves_and_rejects_held_refunds_in_the_inbox(
+    ui_loop: asyncio.AbstractEventLoop, qapp: Any, world: World
+) -> None:
+    approved_ref, rejected_ref = world.references[1], world.references[0]
+    approve_id = held_refund(world, approved_ref, 25_000, "Customer returned the order")
+    reject_id = held_refund(world, rejected_ref, 10_000, "Goodwill")
+
+    async def main() -> None:
+        tove = await desktop(qapp, team_profile(world.rig.second, "tove"))
+        try:
+            presence = tove.team_presence
+            assert presence.approvals_action.isVisible()
+            presence.approvals_action.trigger()
+            dialog = presence.approvals_dialog
+            assert dialog is not None
+            await wait_until(lambda: dialog.table.rowCount() == 2, limit=20)
+            ids = [r.id for r in dialog.requests]
+            assert set(ids) == {approve_id, reject_id}
+            row = ids.index(reject_id)
+            assert dialog.table.item(row, 2).text() == "siri"
+            assert dialog.table.item(row, 3).text() == "Goodwill"
+            SHOTS.mkdir(parents=True, exist_ok=True)
+            assert dialog.grab().save(str(SHOTS / "team-approvals.png"))
+            # Reject: a reason is required, and whoever asked reads it; nothing is sent.
+            dialog.table.selectRow(row)
+            dialog.reject_button.click()
+            await wait_until(lambda: "Say why it is rejected" in dialog.status.text(), limit=20)
+            dialog.note_edit.setText("Not our policy")
+            dialog.reject_button.click()
+            await wait_until(lambda: f"Rejected #{reject_id}" in dialog.status.text(), limit=20)
+            assert [r.id for r in dialog.requests] == [approve_id]
+            dialog.table.selectRow(0)
+            dialog.approve_button.click()
+            await wait_until(lambda: f"Approved #{approve_id}: sent." in dialog.status.text(), limit=30)
+            assert dialog.table.rowCount() == 0
+            dialog.close()
+        finally:
+            await close(tove)
+
+    ui_loop.run_until_complete(main())
+    assert event_names(world.rig, approved_ref).count("REFUNDED") == 1
+    assert "REFUNDED" not in event_names(world.rig, rejected_ref)
+
+
+def test_the_asker_cannot_approve_their_own_request_and_is_told_why(
+    ui_loop: asyncio.AbstractEventLoop, qapp: Any, world: World
+) -> None:
+    reference = world.references[1]
+    held_refund(world, reference, 25_000, "Damaged goods")
+
+    async def main() -> None:
+        siri = await desktop(qapp, team_profile(world.rig.first, "siri"))
+        try:
+            presence = siri.team_presence
+            presence.approvals_action.trigger()
+            dialog = presence.approvals_dialog
+            assert dialog is not None
+            await wait_until(lambda: dialog.table.rowCount() == 1, limit=20)
+            dialog.approve_button.click()
+            await wait_until(lambda: dialog.status.tone is Tone.ERROR, limit=20)
+            assert dialog.status.text()  # the server's sentence
+            assert dialog.table.rowCount() == 1
+        finally:
+            await close(siri)
+
+    ui_loop.run_until_complete(main())
+    assert "REFUNDED" not in event_names(world.rig, reference)
+
+
+def test_a_refund_above_the_threshold_is_held_and_the_desk_says_so(
+    ui_loop: asyncio.AbstractEventLoop, world: World
+) -> None:
+    from epay_desktop.api.team_client import TeamClient
+    from epay_desktop.services.team_desk import TeamDesk
+    from epay_desktop.services.team_inbox import HeldForApprovalError
+
+    reference = world.references[1]
+    siri = token(world.rig.first, "siri")
+    amount = {"value": 25_000, "currency": "NOK"}
+    url = f"{world.rig.first}/api/v1/merchants/{MSN}/payments/{reference}/capture"
+    assert httpx.post(url, json={"amount": amount}, headers=bearer(siri), timeout=30).status_code == 200
+
+    async def main() -> None:
+        async with TeamClient(world.rig.first, token=siri) as client:
+            desk = TeamDesk(team_profile(world.rig.first, "siri"), client, agent="siri", role="supervisor")
+            with pytest.raises(HeldForApprovalError, match=r"Held for approval #\d+.*Nothing was sent yet"):
+                await desk.refund(reference, Money(25_000, Currency.NOK), reason="Returned")
+            (waiting,) = await desk.approvals.requests()
+            assert (waiting.requested_by, waiting.reason, waiting.total) == (
+                "siri",
+                "Returned",
+                Money(25_000, Currency.NOK),
+            )
+
+    ui_loop.run_until_complete(main())
+    assert "REFUNDED" not in event_names(world.rig, reference)

@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from epay_desktop.i18n import _
+from epay_desktop.i18n import _, ngettext
 from epay_desktop.ui.dialogs.feedback import StatusLabel, Tone, dialog_runner
 from epay_desktop.ui.formatting import format_money
 
@@ -131,12 +131,21 @@ class ApprovalsDialog(QDialog):
     def _what(self, request: ApprovalRequest) -> str:
         total = format_money(request.total) if request.total is not None else ""
         count = len(request.items)
+        one = {
+            "cancel": _("Cancel {reference}"),
+            "capture": _("Capture on {reference}"),
+            "refund": _("Refund on {reference}"),
+        }
+        many = {
+            "cancel": ngettext("Cancel {count} payment", "Cancel {count} payments", count),
+            "capture": ngettext("Capture on {count} payment", "Capture on {count} payments", count),
+            "refund": ngettext("Refund on {count} payment", "Refund on {count} payments", count),
+        }
         if count == 1:
-            what = _("{operation} of {reference}").format(
-                operation=request.operation, reference=request.items[0].reference
-            )
+            sentence = one.get(request.operation, "{reference}")
+            what = sentence.format(reference=request.items[0].reference)
         else:
-            what = _("{operation} of {count} payments").format(operation=request.operation, count=count)
+            what = many.get(request.operation, "{count}").format(count=count)
         return f"{what}, {total}" if total else what
 
     def selected(self) -> ApprovalRequest | None:
