@@ -48,6 +48,7 @@ SHOTS = Path(os.environ.get("EPAY_TEST_SHOTS") or tempfile.gettempdir()) / "epay
 class World:
     rig: TeamRig
     stop_first: Callable[[], None]
+    start_first_again: Callable[[], None]
     references: list[str]
 
 
@@ -89,6 +90,13 @@ def world(
                 stopped = True
                 first_cm.__exit__(None, None, None)
 
+        def start_first_again() -> None:
+            nonlocal first_cm, stopped
+            port = int(first.rsplit(":", 1)[1])
+            first_cm = running_team(config, port=port)
+            first_cm.__enter__()
+            stopped = False
+
         stack.callback(stop_first)
         rig = TeamRig(sandbox, config, first, second)
         assert create_admin(rig, tmp_path, monkeypatch) == 0
@@ -109,7 +117,7 @@ def world(
                 timeout=30,
             )
             assert read.status_code == 200, read.text
-        yield World(rig, stop_first, references)
+        yield World(rig, stop_first, start_first_again, references)
 
 
 def team_profile(url: str, agent: str) -> Profile:
@@ -264,7 +272,7 @@ def test_the_server_out_of_reach_leaves_the_last_list_read_only_with_a_banner(
         kari = await desktop(qapp, team_profile(world.rig.first, "kari"))
         try:
             window = kari.window
-            world.stop_first()
+            await asyncio.to_thread(world.stop_first)
             await wait_until(lambda: window.banner.objectName() == "ReadOnlyBanner", limit=20)
             assert "TEAM SERVER OUT OF REACH" in window.banner.text()
             assert window.model.rowCount() == 3  # the last list shown stays
@@ -444,3 +452,31 @@ def test_a_refund_above_the_threshold_is_held_and_the_desk_says_so(
 
     ui_loop.run_until_complete(main())
     assert "REFUNDED" not in event_names(world.rig, reference)
+
+
+def test_the_desktop_reconnects_when_the_server_is_back_and_catches_up_on_what_it_missed(
+    ui_loop: asyncio.AbstractEventLoop, qapp: Any, world: World
+) -> None:
+    missed = world.references[2]
+
+    async def main() -> None:
+        kari = await desktop(qapp, team_profile(world.rig.first, "kari"))
+        try:
+            window = kari.window
+            await asyncio.to_thread(world.stop_first)
+            await wait_until(lambda: window.banner.objectName() == "ReadOnlyBanner", limit=20)
+            # While Kari's instance is away, Ola cancels through the other one.
+            ola = await asyncio.to_thread(token, world.rig.second, "ola")
+            url = f"{world.rig.second}/api/v1/merchants/{MSN}/payments/{missed}/cancel"
+            done = await asyncio.to_thread(httpx.post, url, json={}, headers=bearer(ola), timeout=30)
+            assert done.status_code == 200, done.text
+            assert not cancelled(kari, missed)
+            await asyncio.to_thread(world.start_first_again)
+            await wait_until(lambda: window.banner.objectName() == "TeamBanner", limit=40)
+            await wait_until(lambda: cancelled(kari, missed), limit=20)  # told what it missed
+            assert window.select_reference(world.references[0])
+            await wait_until(window.action("cancel-payment").isEnabled)  # writable again
+        finally:
+            await close(kari)
+
+    ui_loop.run_until_complete(main())
