@@ -32,6 +32,9 @@ CURRENCY_LABELS = {
 }
 
 
+TEAM_SECRETS = N_("The team server holds the merchant's secrets; you log in with your agent name.")
+
+
 class ProfileForm(QGroupBox):
     """One profile's fields and secrets (object name ``ProfileForm``), red-framed for Production."""
 
@@ -158,6 +161,9 @@ class ProfileForm(QGroupBox):
         self.unencrypted_check.setVisible(custom and not builtin)
         if team:
             self.base_url_edit.setPlaceholderText("https://team.example.no")
+            self.secrets_state.setText(translate(TEAM_SECRETS))
+        elif self.secrets_state.text() == translate(TEAM_SECRETS):
+            self.secrets_state.setText(_("Type the client secret and the subscription key."))
         if not (custom or team):
             self.base_url_edit.setText(self.profile(editing).effective_base_url)
         if builtin:
