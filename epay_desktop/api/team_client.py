@@ -38,6 +38,7 @@ __all__ = [
     "TeamRefusedError",
     "TeamUnreachableError",
     "check_team_url",
+    "server_sent_events",
 ]
 
 TIMEOUT = httpx.Timeout(30.0, connect=5.0)
@@ -314,7 +315,7 @@ class TeamClient:
                     await answer.aread()
                     self._read(answer)
                 yield LiveEvent(reference="", kind="open")
-                async for event in _server_sent_events(answer.aiter_lines()):
+                async for event in server_sent_events(answer.aiter_lines()):
                     yield event
         except httpx.HTTPError as error:
             raise TeamUnreachableError(
@@ -325,7 +326,7 @@ class TeamClient:
             ) from None
 
 
-async def _server_sent_events(lines: AsyncIterator[str]) -> AsyncIterator[LiveEvent]:
+async def server_sent_events(lines: AsyncIterator[str]) -> AsyncIterator[LiveEvent]:
     """``event: payment`` and ``event: reload`` blocks of a text/event-stream (comments and other
     events are skipped; a block whose data cannot be read is skipped too: the next ``changed`` or a
     refresh brings the truth)."""

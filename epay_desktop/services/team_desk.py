@@ -17,7 +17,6 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator, Callable, Iterable
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -29,7 +28,7 @@ from epay_desktop.api.team_client import (
     TeamRefusedError,
     TeamUnreachableError,
 )
-from epay_desktop.domain import Currency, Money, PaymentEvent, TrackedPayment
+from epay_desktop.domain import Money, PaymentEvent, TrackedPayment
 from epay_desktop.domain.rules import cancel_outcome
 from epay_desktop.i18n import _
 from epay_desktop.services.changes import ChangeFeed, PaymentChanged
@@ -50,118 +49,21 @@ from epay_desktop.services.results import (
     RejectedItem,
 )
 from epay_desktop.services.team_inbox import ApprovalsInbox, HeldForApprovalError, approval_from_json
-from epay_desktop.services.wire import event_from_json, payment_from_json
-from epay_desktop.store import AuditEntry, Intent, IntentStatus, Operation
+from epay_desktop.services.team_rows import (
+    Activity,
+    activity_of,
+    intent_from_json,
+    money_of,
+    payments_of,
+    tracked_from_json,
+)
+from epay_desktop.store import AuditEntry, Intent, Operation
 
 __all__ = ["Activity", "TeamDesk", "tracked_from_json"]
 
 log = logging.getLogger(__name__)
 ConnectionListener = Callable[[bool, str], None]
 SessionEndedListener = Callable[[str], None]
-
-
-def _moment(value: Any) -> datetime | None:
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
-
-
-def _money(data: Any) -> Money | None:
-    if not isinstance(data, dict):
-        return None
-    try:
-        return Money(int(data["value"]), Currency(data["currency"]))
-    except (KeyError, TypeError, ValueError):
-        return None
-
-
-@dataclass(frozen=True, slots=True)
-class Activity:
-    """Who did what to a payment, as the team server tells it: the newest operation (``operation``,
-    ``status``, ``by``, ``at``, ``outcome``), and whether one is still without an outcome (``pending``)."""
-
-    operation: str
-    status: str
-    by: str
-    at: datetime | None
-    outcome: str = ""
-    pending: bool = False
-
-
-def _activity(data: dict[str, Any]) -> Activity | None:
-    pending = data.get("pending")
-    last = pending if isinstance(pending, dict) else data.get("lastAction")
-    if not isinstance(last, dict):
-        return None
-    return Activity(
-        operation=str(last.get("operation") or ""),
-        status=str(last.get("status") or ""),
-        by=str(last.get("by") or ""),
-        at=_moment(last.get("finishedAt") or last.get("at") or last.get("createdAt")),
-        outcome=str(last.get("outcome") or ""),
-        pending=isinstance(pending, dict),
-    )
-
-
-def tracked_from_json(data: Any, msn: str) -> TrackedPayment:
-    """One row of the team server's answer (``MalformedResponseError`` when it cannot be read): the
-    register's row with the snapshot the server last read (``payment`` in the API's own field names,
-    ``events`` when the answer has them: a list without event logs keeps them unknown)."""
-    if not isinstance(data, dict) or not isinstance(data.get("reference"), str):
-        raise MalformedResponseError(f"a payment from the team server cannot be read: {data!r:.200}")
-    reference = data["reference"]
-    raw_payment = data.get("payment")
-    raw_events = data.get("events")
-    payment = payment_from_json(raw_payment) if isinstance(raw_payment, dict) else None
-    events = (
-        tuple(event_from_json(e, reference=reference) for e in raw_events)
-        if isinstance(raw_events, list)
-        else None
-    )
-    return TrackedPayment(
-        reference=reference,
-        merchant_serial_number=str(data.get("merchantSerialNumber") or msn),
-        payment=payment,
-        events=events,
-        description=str(data.get("description") or ""),
-        created_at=_moment(data.get("createdAt")),
-        fetched_at=_moment(data.get("fetchedAt")),
-        fetch_error=str(data.get("fetchError") or ""),
-        last_event_at=_moment(data.get("lastEventAt")),
-    )
-
-
-def _intent_from_json(data: Any, msn: str) -> Intent | None:
-    """The previous operation a repeat refusal names (``RepeatNotConfirmedError`` needs it)."""
-    if not isinstance(data, dict):
-        return None
-    try:
-        return Intent(
-            id=int(data.get("id") or 0),
-            operation=Operation(data["operation"]),
-            profile="team",
-            merchant_serial_number=msn,
-            reference=str(data["reference"]),
-            amount=_money(data.get("amount")),
-            idempotency_key=str(data.get("idempotencyKey") or ""),
-            created_at=_moment(data.get("createdAt")) or datetime.now(UTC),
-            os_user=str(data.get("by") or ""),
-            status=IntentStatus(data.get("status") or "succeeded"),
-            outcome=str(data.get("outcome") or ""),
-            finished_at=_moment(data.get("finishedAt")),
-            attempts=int(data.get("attempts") or 0),
-        )
-    except (KeyError, TypeError, ValueError):
-        return None
-
-
-def _payments_of(answer: Any) -> list[Any]:
-    found = answer.get("payments") if isinstance(answer, dict) else None
-    return list(found) if isinstance(found, list) else []
 
 
 class TeamDesk:
@@ -263,7 +165,7 @@ class TeamDesk:
 
     def _read_row(self, item: Any) -> TrackedPayment:
         row = tracked_from_json(item, self.msn)
-        activity = _activity(item)
+        activity = activity_of(item)
         if activity is None:
             self.activity.pop(row.reference, None)
         else:
@@ -272,7 +174,7 @@ class TeamDesk:
 
     def _read_rows(self, answer: Any) -> list[TrackedPayment]:
         rows = []
-        for item in _payments_of(answer):
+        for item in payments_of(answer):
             try:
                 rows.append(self._read_row(item))
             except MalformedResponseError as error:  # told in the log; the other rows are shown
@@ -407,7 +309,7 @@ class TeamDesk:
                 self.client.move(self.msn, reference, operation.value, amount, again=again, reason=reason)
             )
         except TeamRefusedError as error:
-            previous = _intent_from_json(error.details.get("previous"), self.msn)
+            previous = intent_from_json(error.details.get("previous"), self.msn)
             if error.code == "repeat_not_confirmed" and previous is not None:
                 raise RepeatNotConfirmedError(previous) from None  # the window asks "again?"
             await self._reread_quietly(reference)  # a colleague may have moved it: show what is true
@@ -447,20 +349,20 @@ class TeamDesk:
         result, tracked = await self._move(Operation.CANCEL, reference, None, reason=reason)
         message = str(result.get("message") or "") if isinstance(result, dict) else ""
         reconciled = bool(result.get("reconciled")) if isinstance(result, dict) else False
-        moved = _money(result.get("moved")) if isinstance(result, dict) else None
+        moved = money_of(result.get("moved")) if isinstance(result, dict) else None
         return CancelResult(tracked, moved or fallback, reconciled, message)
 
     async def capture(
         self, reference: str, amount: Money, *, key: str | None = None, reason: str = "", again: bool = False
     ) -> OperationResult:
-        return await self._money(Operation.CAPTURE, reference, amount, again=again, reason=reason)
+        return await self.money_of(Operation.CAPTURE, reference, amount, again=again, reason=reason)
 
     async def refund(
         self, reference: str, amount: Money, *, key: str | None = None, reason: str = "", again: bool = False
     ) -> OperationResult:
-        return await self._money(Operation.REFUND, reference, amount, again=again, reason=reason)
+        return await self.money_of(Operation.REFUND, reference, amount, again=again, reason=reason)
 
-    async def _money(
+    async def money_of(
         self, operation: Operation, reference: str, amount: Money, *, again: bool, reason: str
     ) -> OperationResult:
         """``key`` of the window's capture/refund is not used: the server journals its own keys and
@@ -470,7 +372,7 @@ class TeamDesk:
             raise HeldForApprovalError(approval_from_json(result.get("approval")))
         message = str(result.get("message") or "") if isinstance(result, dict) else ""
         reconciled = bool(result.get("reconciled")) if isinstance(result, dict) else False
-        moved = _money(result.get("moved")) if isinstance(result, dict) else None
+        moved = money_of(result.get("moved")) if isinstance(result, dict) else None
         return OperationResult(tracked, moved or amount, reconciled, message)
 
     def busy_references(self) -> frozenset[str]:

@@ -11,34 +11,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from epay_desktop.api.team_client import TeamClient
-from epay_desktop.domain import Currency, Money
+from epay_desktop.domain import Money
 from epay_desktop.i18n import _
 from epay_desktop.services.errors import DeskError
+from epay_desktop.services.team_rows import moment_of, money_of
 
 __all__ = ["ApprovalItem", "ApprovalRequest", "ApprovalsInbox", "HeldForApprovalError", "approval_from_json"]
-
-
-def _moment(value: Any) -> datetime | None:
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
-
-
-def _money(data: Any) -> Money | None:
-    if not isinstance(data, dict):
-        return None
-    try:
-        return Money(int(data["value"]), Currency(data["currency"]))
-    except (KeyError, TypeError, ValueError):
-        return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,7 +55,7 @@ def approval_from_json(data: Any) -> ApprovalRequest | None:
         return None
     try:
         items = tuple(
-            ApprovalItem(str(i["reference"]), _money(i.get("amount")), str(i.get("outcome") or ""))
+            ApprovalItem(str(i["reference"]), money_of(i.get("amount")), str(i.get("outcome") or ""))
             for i in data.get("items") or []
             if isinstance(i, dict)
         )
@@ -81,11 +63,11 @@ def approval_from_json(data: Any) -> ApprovalRequest | None:
             id=int(data["id"]),
             operation=str(data.get("operation") or ""),
             items=items,
-            total=_money(data.get("total")),
+            total=money_of(data.get("total")),
             reason=str(data.get("reason") or ""),
             requested_by=str(data.get("requestedBy") or ""),
-            requested_at=_moment(data.get("requestedAt")),
-            expires_at=_moment(data.get("expiresAt")),
+            requested_at=moment_of(data.get("requestedAt")),
+            expires_at=moment_of(data.get("expiresAt")),
             status=str(data.get("status") or ""),
             decided_by=str(data.get("decidedBy") or ""),
             note=str(data.get("note") or ""),
