@@ -76,6 +76,10 @@ class Controller:
         self._closed: asyncio.Future[int] | None = None
         self._retired: set[MainWindow] = set()
         self.switched_to: list[str] = []  # names of profiles switched to (tests and the log)
+        # Team profiles: the login dialog shown last, the window's team parts, the session tokens.
+        self.login_dialog: Any = None
+        self.team_presence: Any = None
+        self._team_tokens: Any = None
         self._watch(window)
 
     # --- windows ---------------------------------------------------------------------------------------
@@ -239,7 +243,7 @@ class Controller:
         profile (again, in a new window when this one shows another session)."""
         from epay_desktop.ui.dialogs.team_login import LoginDialog
 
-        current = getattr(self, "login_dialog", None)
+        current = self.login_dialog
         if current is not None and current.isVisible():
             return  # one login at a time: several calls may notice the session ended at once
         dialog = LoginDialog(profile.base_url or "", profile.agent, reason, parent=self.window)
@@ -260,6 +264,9 @@ class Controller:
         except EPaymentError as error:
             dialog.show_problem(str(error))
             return
+        except BaseException:
+            dialog.set_busy(False)  # the window's presenter says what went wrong; the dialog stays usable
+            raise
         dialog.accept()
         if self.window.bound:
             await self.switch(profile)
@@ -269,7 +276,7 @@ class Controller:
     def team_tokens(self) -> Any:
         from epay_desktop.services.team_login import TeamTokens
 
-        if getattr(self, "_team_tokens", None) is None:
+        if self._team_tokens is None:
             self._team_tokens = TeamTokens()
         return self._team_tokens
 
