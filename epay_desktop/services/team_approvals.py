@@ -19,7 +19,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
-from epay_desktop.api import EPaymentError, new_idempotency_key
+from epay_desktop.api import EPaymentError, new_idempotency_key, redact
 from epay_desktop.domain import Money
 from epay_desktop.services.accounts import Agent, Role, at_least, may_move, needed_to_move
 from epay_desktop.services.engine import SendResult
@@ -243,7 +243,7 @@ class TeamApprovals:
         """Hold ``items`` for approval (nothing is sent). Each gets its Idempotency-Key now."""
         await self._check_role(agent, operation, msn, items[0][0] if len(items) == 1 else "")
         self._moves.engine(agent, msn)  # an unknown merchant is refused before anything is kept
-        why = reason.strip()
+        why = redact(reason.strip())
         if not why:
             threshold = self._thresholds.get(msn)
             assert threshold is not None  # only a merchant with a threshold holds anything

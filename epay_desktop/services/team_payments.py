@@ -22,7 +22,15 @@ from epay_desktop.services.errors import DeskError, NotTrackedError, said
 from epay_desktop.services.importing import parse_references
 from epay_desktop.services.reading import read_with_events
 from epay_desktop.services.results import AddReport
-from epay_desktop.services.wire import event_json, intent_json, moment, money_json, payment_json
+from epay_desktop.services.wire import (
+    event_from_json,
+    event_json,
+    intent_json,
+    moment,
+    money_json,
+    payment_from_json,
+    payment_json,
+)
 from epay_desktop.store import Intent, NewEntry
 from epay_desktop.store.postgres import LastAction, PgStore
 
@@ -33,6 +41,7 @@ __all__ = [
     "UnknownMerchantError",
     "last_action_json",
     "team_payment_json",
+    "tracked_from_json",
 ]
 
 # One call adds at most this many references (a bigger paste is split by the desktop).
@@ -93,6 +102,30 @@ def team_payment_json(item: TeamPayment, *, details: bool = False) -> dict[str, 
         events = tracked.events
         data["events"] = [event_json(e) for e in events] if events is not None else None
     return data
+
+
+def tracked_from_json(data: Mapping[str, Any]) -> TrackedPayment:
+    """The register's row of a :func:`team_payment_json` answer, as the desktop keeps and shows it
+    (``events`` None when the answer has none: a list, or a log never saved). Raises
+    ``MalformedResponseError`` or ``ValueError`` for an answer that is not one."""
+    payment = data.get("payment")
+    events = data.get("events")
+    reference = str(data["reference"])
+    return TrackedPayment(
+        reference=reference,
+        merchant_serial_number=str(data["merchantSerialNumber"]),
+        payment=payment_from_json(payment) if payment is not None else None,
+        events=tuple(event_from_json(e, reference=reference) for e in events) if events is not None else None,
+        description=str(data.get("description") or ""),
+        created_at=_moment_of(data.get("createdAt")),
+        fetched_at=_moment_of(data.get("fetchedAt")),
+        fetch_error=str(data.get("fetchError") or ""),
+        last_event_at=_moment_of(data.get("lastEventAt")),
+    )
+
+
+def _moment_of(value: object) -> datetime | None:
+    return datetime.fromisoformat(value) if isinstance(value, str) else None
 
 
 class RegisterSnapshots:

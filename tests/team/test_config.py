@@ -72,3 +72,29 @@ def test_an_unreadable_file_is_a_clear_error_and_a_nonzero_exit(
         load_config(tmp_path / "missing.toml", {})
     assert team_main(["migrate", "--config", str(broken)]) == 2
     assert "not valid TOML" in capsys.readouterr().err
+
+
+def test_the_approval_threshold_and_lifetime_are_read_and_checked() -> None:
+    from datetime import timedelta
+
+    from epay_desktop.domain import Currency, Money
+
+    entry = {**ENTRY, "approval_threshold": {"value": 500000, "currency": "NOK"}}
+    config = parse_config({"database": "d", "approval_hours": 0.5, "merchants": [entry]}, {"S": "x"})
+    assert config.approval_thresholds == {"123456": Money(500000, Currency.NOK)}
+    assert config.approval_lifetime == timedelta(minutes=30)
+    plain = parse_config({"database": "d", "merchants": [ENTRY]}, {"S": "x"})
+    assert plain.approval_thresholds == {}
+    assert plain.approval_lifetime == timedelta(hours=24)
+    for bad, says in (
+        ({"value": "5000", "currency": "NOK"}, "integer value"),
+        ({"value": 5000, "currency": "SEK"}, "known currency"),
+        ({"value": -1, "currency": "NOK"}, "negative"),
+        ({"value": 5000}, "approval_threshold is"),
+        (5000, "approval_threshold is"),
+    ):
+        with pytest.raises(ConfigError, match=says):
+            parse_config({"database": "d", "merchants": [{**ENTRY, "approval_threshold": bad}]}, {"S": "x"})
+    for hours in (0, -2, "24", True, float("inf")):
+        with pytest.raises(ConfigError, match="approval_hours"):
+            parse_config({"database": "d", "approval_hours": hours, "merchants": [ENTRY]}, {"S": "x"})

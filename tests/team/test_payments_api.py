@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 
 from epay_desktop.api import Environment, EPaymentClient
+from epay_desktop.services.team_payments import tracked_from_json
 from epay_desktop.services.wire import event_from_json, payment_from_json
 from epay_desktop.store import Operation
 from epay_desktop.store.postgres import PgStore
@@ -96,11 +97,17 @@ def test_a_viewer_adds_refreshes_lists_and_reads_payments_on_either_instance(sta
     payment, events = from_the_api(rig, reference)
     assert payment_from_json(details["payment"]) == payment
     assert [event_from_json(e) for e in details["events"]] == events
+    kept = tracked_from_json(details)
+    assert (kept.reference, kept.merchant_serial_number, kept.payment) == (reference, MSN, payment)
+    assert kept.events == tuple(events)
+    assert kept.fetched_at is not None
+    assert kept.last_event_at == max(e.timestamp for e in events if e.timestamp)
 
     row = listed(rig.first, vera)[reference]
     assert row["businessState"] == "reserved"
     assert "actions" not in row["payment"]  # a list leaves them to the desktop
     assert row["fetchedAt"] is not None
+    assert tracked_from_json(row).events is None  # a list carries no event logs
 
 
 def test_a_move_through_one_instance_shows_in_the_others_list_with_who_did_it(staffed: TeamRig) -> None:
