@@ -81,17 +81,21 @@ def frame(note: LiveNote) -> str:
     return f"id: {note.id}\nevent: payment\ndata: {json.dumps(data, separators=(',', ':'))}\n\n"
 
 
+# A note as a stream sends it: its id and its event, written once for every stream that gets it.
+Told = tuple[int, str]
+
+
 class Subscription:
     """One stream's queue of notes; ``None`` in it ends the stream."""
 
     def __init__(self, msn: str) -> None:
         self.msn = msn
-        self.queue: asyncio.Queue[LiveNote | None] = asyncio.Queue()
+        self.queue: asyncio.Queue[Told | None] = asyncio.Queue()
 
-    def put(self, note: LiveNote | None) -> bool:
-        if note is not None and self.queue.qsize() >= QUEUE_LIMIT:
+    def put(self, told: Told | None) -> bool:
+        if told is not None and self.queue.qsize() >= QUEUE_LIMIT:
             return False
-        self.queue.put_nowait(note)
+        self.queue.put_nowait(told)
         return True
 
 
@@ -125,11 +129,14 @@ class LiveHub:
     def _hand_out(self, note: LiveNote) -> None:
         self.heard += 1
         subscribers = self._subscribers.get(note.msn)
-        for subscription in list(subscribers or ()):
-            if not subscription.put(note):
+        if not subscribers:
+            return
+        told = (note.id, frame(note))
+        for subscription in list(subscribers):
+            if not subscription.put(told):
                 log.info("a live stream of %s fell too far behind; it is ended to reconnect", note.msn)
                 subscription.put(None)
-                subscribers.discard(subscription)  # type: ignore[union-attr]
+                subscribers.discard(subscription)
 
     async def _note_of(self, payload: str) -> LiveNote | None:
         try:
@@ -267,22 +274,35 @@ async def _stream(
         told: set[int] = set()
         if replay is None:
             yield "event: reload\ndata: {}\n\n"
-        else:
-            for missed in replay:
-                told.add(missed.id)
-                yield frame(missed)
+        elif replay:
+            told.update(missed.id for missed in replay)
+            yield "".join(frame(missed) for missed in replay)
+        clock = asyncio.get_running_loop().time
+        checked = clock()
         while True:
-            try:
-                note = await asyncio.wait_for(subscription.queue.get(), timeout=heartbeat_s)
-            except TimeoutError:
+            if clock() - checked >= heartbeat_s:
+                # Also while notes keep coming: a revoked session is not told any more.
                 if not await still_allowed():
                     return
+                checked = clock()
+            try:
+                async with asyncio.timeout(heartbeat_s):
+                    item = await subscription.queue.get()
+            except TimeoutError:
                 yield ": heartbeat\n\n"
                 continue
-            if note is None:
+            # What else is waiting goes out in the same write.
+            chunk: list[str] = []
+            while item is not None:
+                if item[0] not in told:
+                    chunk.append(item[1])
+                if subscription.queue.empty():
+                    break
+                item = subscription.queue.get_nowait()
+            if chunk:
+                yield "".join(chunk)
+            if item is None:
                 return
-            if note.id not in told:
-                yield frame(note)
     finally:
         end()
 

@@ -105,7 +105,7 @@ class Refresher:
         done = 0
         for msn, client in self._clients.items():
             due = await asyncio.to_thread(
-                self._store.register.due_for_refresh, msn, now - self.stale_after, self.batch
+                self._store.register.take_for_refresh, msn, now - self.stale_after, self.batch, now=now
             )
             done += await self._refresh(msn, client, due)
         if self._pruned_at is None or now - self._pruned_at >= PRUNE_EVERY:

@@ -333,3 +333,41 @@ def _free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+@pytest.mark.slow
+def test_an_instance_told_to_stop_ends_its_streams_and_stops(live_rig: TeamRig, tmp_path: Path) -> None:
+    rig = live_rig
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    instance = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "epay_desktop.team",
+            "serve",
+            "--config",
+            str(_config_file(tmp_path / "stop.toml", rig)),
+            "--port",
+            str(port),
+        ],
+        env=dict(os.environ, PYTHONPATH=str(ROOT)),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        _until(lambda: _status(url).get("listening") is True or instance.poll() is not None, "the instance")
+        with streaming(live_url(url), bearer(token(url, "vera"))) as watcher:
+            assert watcher.status == 200
+            instance.send_signal(signal.SIGTERM)
+            assert watcher.ended.wait(WAIT)
+            # uvicorn stops gracefully, then raises the signal it caught again.
+            assert instance.wait(timeout=WAIT) == -signal.SIGTERM
+        assert instance.stderr is not None
+        assert "Application shutdown complete" in instance.stderr.read().decode(errors="replace")
+    finally:
+        if instance.poll() is None:
+            instance.kill()
+            instance.wait(timeout=30)
+        if instance.stderr is not None:
+            instance.stderr.close()

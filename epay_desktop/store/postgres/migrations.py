@@ -344,6 +344,10 @@ MIGRATIONS: tuple[str, ...] = (
     # or "refresh"/"webhook", set by the writer with ``set_config('epay.live_action', ..., true)``);
     # ``live_events`` lets a desktop that reconnects be told what it missed.
     """
+    -- When the team's refresh last took the payment up, whatever came of it (a failed read keeps the
+    -- old snapshot and its time): the refresh then goes on to the others.
+    ALTER TABLE payments ADD COLUMN refresh_tried_at timestamptz;
+
     CREATE TABLE live_events (
         id         bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
         msn        text COLLATE "C" NOT NULL,
@@ -404,10 +408,11 @@ MIGRATIONS: tuple[str, ...] = (
     END $$;
     CREATE TRIGGER payments_live AFTER INSERT OR DELETE ON payments
         FOR EACH ROW EXECUTE FUNCTION payments_live();
-    -- A refresh that finds the payment as it was saves it again: that is no change to tell anyone.
+    -- A refresh that finds the payment as it was saves it again: that is no change to tell anyone; nor
+    -- is a failed read that fails again (its message differs only in the API's trace id).
     CREATE TRIGGER payments_live_update AFTER UPDATE ON payments FOR EACH ROW
         WHEN (OLD.payment IS DISTINCT FROM NEW.payment OR OLD.events IS DISTINCT FROM NEW.events
-              OR OLD.fetch_error IS DISTINCT FROM NEW.fetch_error
+              OR (OLD.fetch_error = '') IS DISTINCT FROM (NEW.fetch_error = '')
               OR OLD.description IS DISTINCT FROM NEW.description)
         EXECUTE FUNCTION payments_live();
 

@@ -338,17 +338,23 @@ class PgRegister:
 
         return self.db.write("saving a webhook event", run)
 
-    def due_for_refresh(self, msn: str, fetched_before: datetime, limit: int) -> list[str]:
+    def take_for_refresh(self, msn: str, read_before: datetime, limit: int, *, now: datetime) -> list[str]:
         """Up to ``limit`` payments of ``msn`` that can still change (never read, or not in a closed
-        state) and were last read before ``fetched_before``: the longest unread first."""
-        rows = self.db.read(
-            "reading the register",
+        state) and were neither read nor taken up since ``read_before``, longest waiting first; each is
+        marked as taken up at ``now`` (so one whose read fails waits its turn again instead of coming
+        first every time, and two refreshing instances do not take the same)."""
+        rows = self.db.write(
+            "choosing payments to refresh",
             lambda c: c.execute(
-                "SELECT reference FROM payments WHERE msn = %s "
-                "AND (payment IS NULL OR payment ->> 'state' NOT IN ('ABORTED', 'EXPIRED', 'TERMINATED')) "
-                "AND (fetched_at IS NULL OR fetched_at < %s) "
-                "ORDER BY fetched_at NULLS FIRST, reference LIMIT %s",
-                (msn, fetched_before, limit),
+                "UPDATE payments SET refresh_tried_at = %s WHERE (msn, reference) IN ("
+                "  SELECT msn, reference FROM payments WHERE msn = %s "
+                "  AND (payment IS NULL OR payment ->> 'state' NOT IN ('ABORTED', 'EXPIRED', 'TERMINATED')) "
+                "  AND (fetched_at IS NULL OR fetched_at < %s) "
+                "  AND (refresh_tried_at IS NULL OR refresh_tried_at < %s) "
+                "  ORDER BY greatest(fetched_at, refresh_tried_at) NULLS FIRST, reference "
+                "  LIMIT %s FOR UPDATE SKIP LOCKED) "
+                "RETURNING reference",
+                (now, msn, read_before, read_before, limit),
             ).fetchall(),
         )
-        return [str(r[0]) for r in rows]
+        return sorted(str(r[0]) for r in rows)
