@@ -83,6 +83,7 @@ class TeamDesk:
         self._connection_listeners: list[ConnectionListener] = []
         self._session_listeners: list[SessionEndedListener] = []
         self._in_flight: dict[str, asyncio.Task[Any]] = {}
+        self._skipped: list[str] = []
         self.approvals = ApprovalsInbox(client, profile.merchant_serial_number, self._ask)
 
     @property
@@ -103,9 +104,18 @@ class TeamDesk:
     def read_only(self) -> bool:
         return not self.online
 
-    damage = ""
-    demo = None
-    skipped: list[str] = []  # noqa: RUF012 - read only: the server's rows are whole or refused
+    @property
+    def damage(self) -> str:
+        return ""  # no local register that could be damaged
+
+    @property
+    def demo(self) -> None:
+        return None  # the customer's part is played by real customers (no sandbox controls)
+
+    @property
+    def skipped(self) -> list[str]:
+        """What the last list left out because the server's row cannot be read (one line each)."""
+        return list(self._skipped)
 
     # --- connection state -------------------------------------------------------------------------
     def on_connection(self, listener: ConnectionListener) -> None:
@@ -173,12 +183,17 @@ class TeamDesk:
         return row
 
     def _read_rows(self, answer: Any) -> list[TrackedPayment]:
-        rows = []
-        for item in payments_of(answer):
+        rows, skipped = [], []
+        for number, item in enumerate(payments_of(answer), start=1):
             try:
                 rows.append(self._read_row(item))
-            except MalformedResponseError as error:  # told in the log; the other rows are shown
-                log.warning("%s", error)
+            except (MalformedResponseError, ValueError, TypeError) as error:
+                # Said to the person (``skipped``), never dropped in silence; the other rows are shown.
+                log.warning("row %d of the team's list cannot be read: %s", number, error)
+                skipped.append(
+                    _("row {number} of the team's list: {error}").format(number=number, error=error)
+                )
+        self._skipped = skipped
         return rows
 
     # --- the register (the server's) --------------------------------------------------------------
