@@ -18,9 +18,7 @@ the effect may have happened. Reads raise :class:`MalformedResponseError`.
 
 from __future__ import annotations
 
-from typing import Any
-
-import httpx
+from typing import Any, Unpack
 
 from epay_desktop.api.environment import Credentials, Environment
 from epay_desktop.api.errors import InvalidInputError, MalformedResponseError, NotAllowedError
@@ -35,15 +33,13 @@ from epay_desktop.api.inputs import (
 )
 from epay_desktop.api.lifecycle import AsyncClosing
 from epay_desktop.api.parse import CreatedPayment, parse_created, parse_events, parse_payment
-from epay_desktop.api.retry import RetryPolicy
 from epay_desktop.api.session import (
-    DEFAULT_MAX_ANSWER_BYTES,
-    DEFAULT_REQUEST_DEADLINE,
     DEFAULT_TIMEOUT,
     SYSTEM_NAME,
     SYSTEM_VERSION,
     ApiRequest,
     ApiSession,
+    SessionOptions,
     read_json,
     unknown_after_success,
 )
@@ -62,29 +58,13 @@ __all__ = [
 
 class EPaymentClient(AsyncClosing):
     """The ePayment API for one merchant serial number, over the ``session`` it holds. Use as
-    ``async with EPaymentClient(...)`` or call :meth:`aclose`. ``transport`` lets the sandbox run
-    in-process (``httpx.ASGITransport``)."""
+    ``async with EPaymentClient(...)`` or call :meth:`aclose`. The options are the session's
+    (``SessionOptions``): ``transport`` lets the sandbox run in-process (``httpx.ASGITransport``)."""
 
     def __init__(
-        self,
-        environment: Environment,
-        credentials: Credentials,
-        *,
-        transport: httpx.AsyncBaseTransport | None = None,
-        retry: RetryPolicy | None = None,
-        timeout: httpx.Timeout | None = None,
-        request_deadline: float = DEFAULT_REQUEST_DEADLINE,
-        max_answer_bytes: int = DEFAULT_MAX_ANSWER_BYTES,
+        self, environment: Environment, credentials: Credentials, **options: Unpack[SessionOptions]
     ) -> None:
-        self.session = ApiSession(
-            environment,
-            credentials,
-            transport=transport,
-            retry=retry,
-            timeout=timeout,
-            request_deadline=request_deadline,
-            max_answer_bytes=max_answer_bytes,
-        )
+        self.session = ApiSession(environment, credentials, **options)
 
     async def aclose(self) -> None:
         await self.session.aclose()

@@ -21,7 +21,7 @@ import logging
 import ssl
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any, Final, TypedDict
 
 import httpx
 
@@ -132,6 +132,17 @@ class _Attempt:
     reached: bool = False  # this attempt may have reached the server and taken effect
     retryable: bool = False
     retry_after: float | None = None
+
+
+class SessionOptions(TypedDict, total=False):
+    """How a session connects, retries and waits (``ApiSession``'s keyword arguments, which the
+    client passes through)."""
+
+    transport: httpx.AsyncBaseTransport | None
+    retry: RetryPolicy | None
+    timeout: httpx.Timeout | None
+    request_deadline: float
+    max_answer_bytes: int
 
 
 class ApiSession(AsyncClosing):

@@ -12,23 +12,29 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Self
 
 from epay_desktop.domain.money import Currency, Money
 
 
-class State(enum.StrEnum):
+class _ApiWord(enum.StrEnum):
+    """A word of the API read leniently: one this version does not know (or ``UNKNOWN`` itself, which
+    the API never sends) parses as the member ``UNKNOWN``; the caller keeps the raw text beside it."""
+
+    @classmethod
+    def parse(cls, text: object) -> Self:
+        if isinstance(text, str) and text in cls.__members__ and text != "UNKNOWN":
+            return cls(text)
+        return cls["UNKNOWN"]
+
+
+class State(_ApiWord):
     CREATED = "CREATED"
     AUTHORIZED = "AUTHORIZED"
     ABORTED = "ABORTED"
     EXPIRED = "EXPIRED"
     TERMINATED = "TERMINATED"
     UNKNOWN = "UNKNOWN"
-
-    @classmethod
-    def parse(cls, text: object) -> State:
-        if isinstance(text, str) and text in cls.__members__ and text != "UNKNOWN":
-            return cls(text)
-        return cls.UNKNOWN
 
     @property
     def is_final(self) -> bool:
@@ -41,7 +47,7 @@ class State(enum.StrEnum):
         return self in (State.ABORTED, State.EXPIRED, State.TERMINATED)
 
 
-class EventName(enum.StrEnum):
+class EventName(_ApiWord):
     CREATED = "CREATED"
     AUTHORIZED = "AUTHORIZED"
     ABORTED = "ABORTED"
@@ -51,12 +57,6 @@ class EventName(enum.StrEnum):
     REFUNDED = "REFUNDED"
     TERMINATED = "TERMINATED"
     UNKNOWN = "UNKNOWN"
-
-    @classmethod
-    def parse(cls, text: object) -> EventName:
-        if isinstance(text, str) and text in cls.__members__ and text != "UNKNOWN":
-            return cls(text)
-        return cls.UNKNOWN
 
 
 @dataclass(frozen=True, slots=True)

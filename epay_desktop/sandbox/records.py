@@ -17,6 +17,8 @@ CREATED, AUTHORIZED, ABORTED, EXPIRED, TERMINATED = (
     "TERMINATED",
 )
 FINAL_STATES = frozenset({AUTHORIZED, ABORTED, EXPIRED, TERMINATED})
+# Every event the engine writes into a payment's log: the states above and the money moves.
+EVENT_NAMES = (CREATED, ABORTED, EXPIRED, "CANCELLED", "CAPTURED", "REFUNDED", AUTHORIZED, TERMINATED)
 
 # Capture attempt deadlines (payment-lifecycle_SKILL.md "Capture attempt deadlines"): 180 days in
 # Norway; 14 days in Denmark and Finland unless the sales unit has late capture (then 180). Cancel has

@@ -1,7 +1,8 @@
 """The audit log: who did what, when, to which payment, with what result; and its CSV export.
 
 Money-moving intents write their lines through the journal (same transaction); other actions (adding,
-importing, creating payments, settings) write here.
+importing, creating payments, settings) write here. ``AuditRecords`` is the log over either database
+(``store.dialect``): ``AuditLog`` in a SQLite file, ``postgres.audit.PgAuditLog`` in PostgreSQL.
 """
 
 from __future__ import annotations
@@ -9,14 +10,15 @@ from __future__ import annotations
 import csv
 import os
 import re
-import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any, ClassVar
 
 from epay_desktop.domain import Money
-from epay_desktop.store.db import Database, from_text, money_columns, money_from_columns, to_text, utc_now
+from epay_desktop.store.db import money_columns, money_from_columns, utc_now
+from epay_desktop.store.dialect import SQLITE, Connection, Dialect, SqlDatabase
 
 CSV_COLUMNS = (
     "time_utc",
@@ -53,11 +55,11 @@ _COLUMNS = (
 )
 
 
-def _entry(row: tuple[object, ...]) -> AuditEntry:
+def _entry(row: tuple[Any, ...], dialect: Dialect) -> AuditEntry:
     id_, at, user, profile, msn, action, reference, amount, currency, result, detail, key = row
     return AuditEntry(
-        id=int(id_),  # type: ignore[call-overload]
-        at=from_text(str(at)) or utc_now(),
+        id=int(id_),
+        at=dialect.moment_cell(at) or utc_now(),
         os_user=str(user),
         profile=str(profile),
         merchant_serial_number=str(msn),
@@ -70,8 +72,15 @@ def _entry(row: tuple[object, ...]) -> AuditEntry:
     )
 
 
+_INSERT_LINE = (
+    "INSERT INTO audit (at, os_user, profile, msn, action, reference, amount, currency, "
+    "result, detail, idempotency_key, intent_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+
+
 def insert_line(
-    conn: sqlite3.Connection,
+    conn: Connection,
+    dialect: Dialect,
     *,
     at: datetime,
     os_user: str,
@@ -85,13 +94,14 @@ def insert_line(
     idempotency_key: str,
     intent_id: int | None = None,
 ) -> int:
-    """Write one audit line in the caller's transaction (the journal writes an intent's lines in the
-    same transaction as the intent). Returns its id."""
-    cursor = conn.execute(
-        "INSERT INTO audit (at, os_user, profile, msn, action, reference, amount, currency, "
-        "result, detail, idempotency_key, intent_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    """Write one audit line in the caller's transaction (the SQLite journal writes an intent's lines in
+    the same transaction as the intent; in PostgreSQL only its trigger may name an intent). Returns its
+    id."""
+    return dialect.insert(
+        conn,
+        _INSERT_LINE,
         (
-            to_text(at),
+            dialect.moment_param(at),
             os_user,
             profile,
             msn,
@@ -104,7 +114,6 @@ def insert_line(
             intent_id,
         ),
     )
-    return int(cursor.lastrowid or 0)
 
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n", "\uff1d", "\uff0b", "\uff0d", "\uff20")
@@ -128,8 +137,12 @@ def _minor_to_plain(money: Money) -> str:
     return money.plain().rsplit(" ", 1)[0]
 
 
-class AuditLog:
-    def __init__(self, db: Database) -> None:
+class AuditRecords:
+    """Who did what, when, with what result; append-only. One implementation over either database."""
+
+    dialect: ClassVar[Dialect]
+
+    def __init__(self, db: SqlDatabase) -> None:
         self.db = db
 
     def record(
@@ -150,6 +163,7 @@ class AuditLog:
             "writing the audit log",
             lambda conn: insert_line(
                 conn,
+                self.dialect,
                 at=now or utc_now(),
                 os_user=os_user,
                 profile=profile,
@@ -168,10 +182,11 @@ class AuditLog:
         rows = self.db.read(
             "reading the audit log",
             lambda c: c.execute(
-                f"SELECT {_COLUMNS} FROM audit ORDER BY id DESC LIMIT ? OFFSET ?", (limit, offset)
+                self.dialect.sql(f"SELECT {_COLUMNS} FROM audit ORDER BY id DESC LIMIT ? OFFSET ?"),
+                (limit, offset),
             ).fetchall(),
         )
-        return [_entry(r) for r in rows]
+        return [_entry(r, self.dialect) for r in rows]
 
     def export_csv(self, path: Path) -> int:
         """Write the whole log (oldest first, UTF-8 with BOM so spreadsheets read it) atomically.
@@ -180,7 +195,13 @@ class AuditLog:
             "reading the audit log",
             lambda c: c.execute(f"SELECT {_COLUMNS} FROM audit ORDER BY id").fetchall(),
         )
-        return write_csv(path, [_entry(row) for row in rows])
+        return write_csv(path, [_entry(row, self.dialect) for row in rows])
+
+
+class AuditLog(AuditRecords):
+    """The audit log in a SQLite register."""
+
+    dialect = SQLITE
 
 
 def write_csv(path: Path, entries: Iterable[AuditEntry]) -> int:

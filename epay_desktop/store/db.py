@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from epay_desktop.domain import Currency, Money
+from epay_desktop.store.dialect import SQLITE, get_meta, set_meta
 
 T = TypeVar("T")
 
@@ -150,14 +151,6 @@ OUR_TABLES = frozenset({"payments", "intents", "audit", "meta"})
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
-
-
-def to_text(moment: datetime | None) -> str | None:
-    return moment.isoformat() if moment is not None else None
-
-
-def from_text(text: str | None) -> datetime | None:
-    return datetime.fromisoformat(text) if text else None
 
 
 def money_columns(money: Money | None) -> tuple[int | None, str | None]:
@@ -383,21 +376,10 @@ class Database:
         conn.execute("COMMIT")
 
     def get_meta(self, key: str) -> str | None:
-        row = self.read(
-            "reading a setting",
-            lambda c: c.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone(),
-        )
-        return str(row[0]) if row else None
+        return get_meta(self, SQLITE, key)
 
     def set_meta(self, key: str, value: str) -> None:
-        self.write(
-            "saving a setting",
-            lambda c: c.execute(
-                "INSERT INTO meta (key, value) VALUES (?, ?) "
-                "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                (key, value),
-            ),
-        )
+        set_meta(self, SQLITE, key, value)
 
 
 def _statements(script: str) -> list[str]:

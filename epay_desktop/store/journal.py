@@ -8,22 +8,24 @@ sending it again with the SAME key (safe, by idempotency) or by settling it from
 
 from __future__ import annotations
 
+import abc
 import enum
 import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any, ClassVar
 
 from epay_desktop.domain import Money
 from epay_desktop.store.audit import insert_line
 from epay_desktop.store.db import (
     Database,
     RegisterDamagedError,
-    from_text,
+    RegisterError,
     money_columns,
     money_from_columns,
-    to_text,
     utc_now,
 )
+from epay_desktop.store.dialect import SQLITE, Connection, Dialect, SqlDatabase, from_text, to_text
 
 
 class IntentStatus(enum.StrEnum):
@@ -78,9 +80,9 @@ _COLUMNS = (
 )
 
 
-def _intent(row: tuple[object, ...]) -> Intent:
+def _intent(row: tuple[Any, ...], dialect: Dialect) -> Intent:
     try:
-        return _intent_of(row)
+        return _intent_of(row, dialect)
     except (ValueError, TypeError, OverflowError) as problem:
         raise UnreadableIntentError(
             f"Journal entry {row[0]!s:.20} ({row[1]!s:.20} of {row[4]!s:.64}) cannot be read: "
@@ -88,7 +90,7 @@ def _intent(row: tuple[object, ...]) -> Intent:
         ) from problem
 
 
-def _intent_of(row: tuple[object, ...]) -> Intent:
+def _intent_of(row: tuple[Any, ...], dialect: Dialect) -> Intent:
     (
         id_,
         operation,
@@ -106,37 +108,20 @@ def _intent_of(row: tuple[object, ...]) -> Intent:
         attempts,
     ) = row
     return Intent(
-        id=int(id_),  # type: ignore[call-overload]
+        id=int(id_),
         operation=Operation(str(operation)),
         profile=str(profile),
         merchant_serial_number=str(msn),
         reference=str(reference),
         amount=money_from_columns(amount, currency),
         idempotency_key=str(key),
-        created_at=from_text(str(created)) or utc_now(),
+        created_at=dialect.moment_cell(created) or utc_now(),
         os_user=str(user),
         status=IntentStatus(str(status)),
         outcome=str(outcome or ""),
-        finished_at=from_text(str(finished) if finished else None),
-        attempts=int(attempts),  # type: ignore[call-overload]
+        finished_at=dialect.moment_cell(finished),
+        attempts=int(attempts),
     )
-
-
-def _confirmed_since(
-    conn: sqlite3.Connection, profile: str, msn: str, reference: str, operation: Operation, since: datetime
-) -> list[Intent]:
-    rows = conn.execute(
-        f"SELECT {_COLUMNS} FROM intents WHERE status IN ('succeeded', 'reconciled') "
-        "AND profile = ? AND msn = ? AND reference = ? AND operation = ? AND finished_at >= ? "
-        "ORDER BY finished_at DESC",
-        (profile, msn, reference, operation.value, to_text(since)),
-    ).fetchall()
-    return _readable(rows, [])
-
-
-def _read_intent(conn: sqlite3.Connection, intent_id: int) -> Intent | None:
-    row = conn.execute(f"SELECT {_COLUMNS} FROM intents WHERE id = ?", (intent_id,)).fetchone()
-    return _intent(row) if row else None
 
 
 class IntentPendingError(Exception):
@@ -151,23 +136,12 @@ class IntentPendingError(Exception):
         self.intent = intent
 
 
-# Outcomes the API confirmed: they replace a "failed" recorded meanwhile (see ``Journal.finish``).
-_CONFIRMED = frozenset({IntentStatus.SUCCEEDED, IntentStatus.RECONCILED})
+# Outcomes the API confirmed: they replace a "failed" recorded meanwhile (see ``JournalRecords.finish``).
+CONFIRMED = frozenset({IntentStatus.SUCCEEDED, IntentStatus.RECONCILED})
 
 
 class UnreadableIntentError(Exception):
     """A journal row has a cell that cannot be read (edited by hand, written by another program)."""
-
-
-def _readable(rows: list[tuple[object, ...]], skipped: list[str]) -> list[Intent]:
-    """The intents of ``rows``; a row that cannot be read is left out and described in ``skipped``."""
-    intents = []
-    for row in rows:
-        try:
-            intents.append(_intent(row))
-        except UnreadableIntentError as problem:
-            skipped.append(str(problem))
-    return intents
 
 
 class IntentFinishedError(Exception):
@@ -206,8 +180,56 @@ class RecentlyConfirmedError(Exception):
         self.intent = intent
 
 
-class Journal:
-    def __init__(self, db: Database) -> None:
+@dataclass(frozen=True, slots=True)
+class IntentRequest:
+    """What ``begin`` was asked to write."""
+
+    operation: Operation
+    profile: str
+    msn: str
+    reference: str
+    amount: Money | None
+    idempotency_key: str
+    os_user: str
+    at: datetime
+    audit_detail: str
+    repeat_since: datetime | None
+
+    def reopens(self, earlier: Intent) -> bool:
+        """Whether the intent that holds this request's key may be begun again with it: it was refused
+        (failed) and is the same operation (profile, payment, amount)."""
+        return (
+            earlier.status is IntentStatus.FAILED
+            and (earlier.operation, earlier.profile, earlier.merchant_serial_number, earlier.reference)
+            == (self.operation, self.profile, self.msn, self.reference)
+            and earlier.amount == self.amount
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class IntentOutcome:
+    """What ``finish`` was told: the outcome, when, and by whom."""
+
+    status: IntentStatus
+    text: str
+    at: datetime
+    os_user: str
+
+
+# The audit line of an intent begun again with its key, when the caller gave no detail.
+AGAIN_WITH_THE_SAME_KEY = "again, with the same idempotency key"
+
+
+class JournalRecords(abc.ABC):
+    """Money-moving intents, each committed before its request is sent; at most one pending per payment.
+
+    The rules and queries over either database (``dialect``); a subclass writes a new intent the way
+    its database keeps concurrent writers apart (``_begin``) and says who writes the audit lines
+    (``_audit_outcome``): ``Journal`` in a SQLite file, ``postgres.journal.PgJournal`` in PostgreSQL."""
+
+    dialect: ClassVar[Dialect]
+
+    def __init__(self, db: SqlDatabase) -> None:
         self.db = db
         # Entries the last ``pending`` or ``all`` left out because a cell in them cannot be read.
         self.skipped: list[str] = []
@@ -228,126 +250,117 @@ class Journal:
     ) -> Intent:
         """Commit the intent (and its audit line) durably; only then may the request be sent.
 
-        Raises ``IntentPendingError`` (nothing written) when the payment already has a pending intent.
-        A key the journal already holds reopens its intent when that intent was refused (failed) and is
-        the same operation (profile, payment, amount): the API asks for some refusals to be sent again
-        later with the same key (6280 "Capture failed, please try again later", 6260, 6250, 423). Any
-        other reuse of a key raises ``IdempotencyKeyUsedError`` (nothing written). With ``repeat_since``,
-        a capture or refund of the same amount on the payment confirmed since then raises
-        ``RecentlyConfirmedError`` (nothing written), checked in the same transaction as the write, so a
-        success another desk records meanwhile is seen."""
-        created = now or utc_now()
+        Raises ``IntentPendingError`` (nothing written) when the payment already has a pending intent,
+        also one another desk or instance is committing at this very moment. A key the journal already
+        holds reopens its intent when that intent was refused (failed) and is the same operation
+        (profile, payment, amount): the API asks for some refusals to be sent again later with the same
+        key (6280 "Capture failed, please try again later", 6260, 6250, 423). Any other reuse of a key
+        raises ``IdempotencyKeyUsedError`` (nothing written). With ``repeat_since``, a capture or refund
+        of the same amount on the payment confirmed since then raises ``RecentlyConfirmedError``
+        (nothing written), checked in the same transaction as the write, so a success another desk
+        records meanwhile is seen."""
+        request = IntentRequest(
+            operation=operation,
+            profile=profile,
+            msn=msn,
+            reference=reference,
+            amount=amount,
+            idempotency_key=idempotency_key,
+            os_user=os_user,
+            at=now or utc_now(),
+            audit_detail=audit_detail,
+            repeat_since=repeat_since,
+        )
+        return self.db.write("writing the journal", lambda conn: self._begin(conn, request), durable=True)
 
-        def pending_one(conn: sqlite3.Connection) -> Intent | None:
-            row = conn.execute(
-                f"SELECT {_COLUMNS} FROM intents WHERE status = 'pending' AND msn = ? AND reference = ? "
-                "ORDER BY id LIMIT 1",
-                (msn, reference),
-            ).fetchone()
-            return _intent(row) if row else None
+    @abc.abstractmethod
+    def _begin(self, conn: Connection, request: IntentRequest) -> Intent:
+        """Write ``request`` as a new intent, or reopen the refused one that holds its key, inside the
+        write transaction; ``_refuse_if_busy`` first."""
 
-        def reopen(conn: sqlite3.Connection, earlier: Intent) -> Intent:
-            same = (
-                earlier.status is IntentStatus.FAILED
-                and (earlier.operation, earlier.profile, earlier.merchant_serial_number, earlier.reference)
-                == (operation, profile, msn, reference)
-                and earlier.amount == amount
-            )
-            if not same:
-                raise IdempotencyKeyUsedError(earlier)
-            conn.execute(
-                "UPDATE intents SET status = 'pending', outcome = '', finished_at = NULL WHERE id = ?",
-                (earlier.id,),
-            )
-            insert_line(
-                conn,
-                at=created,
-                os_user=os_user,
-                profile=profile,
-                msn=msn,
-                action=operation.value,
-                result="requested",
-                reference=reference,
-                amount=amount,
-                detail=audit_detail or "again, with the same idempotency key",
-                idempotency_key=idempotency_key,
-                intent_id=earlier.id,
-            )
-            reopened = _read_intent(conn, earlier.id)
-            assert reopened is not None  # read in this very transaction
-            return reopened
-
-        def work(conn: sqlite3.Connection) -> Intent:
-            # Inside the write transaction (BEGIN IMMEDIATE): nobody can begin between this check and
-            # the insert. The unique index is the second line of defence.
-            try:
-                found = pending_one(conn)
-            except UnreadableIntentError as problem:
-                raise RegisterDamagedError(
-                    f"{problem} It is still pending on this payment, so nothing was sent. Repair or remove "
-                    f"that entry in {self.db.path.name}, or move the register aside.",
-                    self.db.path,
-                ) from problem
-            if found is not None:
-                raise IntentPendingError(found)
-            if repeat_since is not None and operation is not Operation.CANCEL and amount is not None:
-                same = [
-                    earlier
-                    for earlier in _confirmed_since(conn, profile, msn, reference, operation, repeat_since)
-                    if earlier.amount == amount
-                ]
-                if same:
-                    raise RecentlyConfirmedError(same[0])
-            row = conn.execute(
-                f"SELECT {_COLUMNS} FROM intents WHERE idempotency_key = ?", (idempotency_key,)
-            ).fetchone()
-            if row is not None:
-                return reopen(conn, _intent(row))
-            try:
-                cursor = conn.execute(
-                    "INSERT INTO intents (operation, profile, msn, reference, amount, currency, "
-                    "idempotency_key, created_at, os_user) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (
-                        operation.value,
-                        profile,
-                        msn,
-                        reference,
-                        *money_columns(amount),
-                        idempotency_key,
-                        to_text(created),
-                        os_user,
-                    ),
+    def _refuse_if_busy(self, conn: Connection, request: IntentRequest) -> None:
+        """Refuse a request on a payment with a pending intent, and a capture or refund that repeats one
+        confirmed since ``repeat_since``. Run inside the write transaction, before anything is written."""
+        try:
+            found = self._pending_one(conn, request.msn, request.reference)
+        except UnreadableIntentError as problem:
+            raise self._unreadable_pending(problem) from problem
+        if found is not None:
+            raise IntentPendingError(found)
+        if (
+            request.repeat_since is not None
+            and request.operation is not Operation.CANCEL
+            and request.amount is not None
+        ):
+            same = [
+                earlier
+                for earlier in self._confirmed_since(
+                    conn,
+                    request.profile,
+                    request.msn,
+                    request.reference,
+                    request.operation,
+                    request.repeat_since,
                 )
-            except sqlite3.IntegrityError as error:
-                found = pending_one(conn)
-                if found is not None:
-                    raise IntentPendingError(found) from error
-                row = conn.execute(
-                    f"SELECT {_COLUMNS} FROM intents WHERE idempotency_key = ?", (idempotency_key,)
-                ).fetchone()
-                if row is None:
-                    raise
-                raise IdempotencyKeyUsedError(_intent(row)) from error
-            intent_id = int(cursor.lastrowid or 0)
-            insert_line(
-                conn,
-                at=created,
-                os_user=os_user,
-                profile=profile,
-                msn=msn,
-                action=operation.value,
-                result="requested",
-                reference=reference,
-                amount=amount,
-                detail=audit_detail,
-                idempotency_key=idempotency_key,
-                intent_id=intent_id,
-            )
-            written = _read_intent(conn, intent_id)
-            assert written is not None  # inserted in this very transaction
-            return written
+                if earlier.amount == request.amount
+            ]
+            if same:
+                raise RecentlyConfirmedError(same[0])
 
-        return self.db.write("writing the journal", work, durable=True)
+    @abc.abstractmethod
+    def _unreadable_pending(self, problem: UnreadableIntentError) -> RegisterError:
+        """The error for a payment whose pending intent cannot be read (so nothing may be begun on it)."""
+
+    def _pending_one(self, conn: Connection, msn: str, reference: str) -> Intent | None:
+        row = conn.execute(
+            self.dialect.sql(
+                f"SELECT {_COLUMNS} FROM intents WHERE status = 'pending' AND msn = ? AND reference = ? "
+                "ORDER BY id LIMIT 1"
+            ),
+            (msn, reference),
+        ).fetchone()
+        return _intent(row, self.dialect) if row else None
+
+    def _with_key(self, conn: Connection, idempotency_key: str) -> Intent | None:
+        row = conn.execute(
+            self.dialect.sql(f"SELECT {_COLUMNS} FROM intents WHERE idempotency_key = ?"), (idempotency_key,)
+        ).fetchone()
+        return _intent(row, self.dialect) if row else None
+
+    def _read_intent(self, conn: Connection, intent_id: int) -> Intent | None:
+        row = conn.execute(
+            self.dialect.sql(f"SELECT {_COLUMNS} FROM intents WHERE id = ?"), (intent_id,)
+        ).fetchone()
+        return _intent(row, self.dialect) if row else None
+
+    def _written(self, conn: Connection, intent_id: int) -> Intent:
+        intent = self._read_intent(conn, intent_id)
+        assert intent is not None  # written in this very transaction
+        return intent
+
+    def _confirmed_since(
+        self, conn: Connection, profile: str, msn: str, reference: str, operation: Operation, since: datetime
+    ) -> list[Intent]:
+        rows = conn.execute(
+            self.dialect.sql(
+                f"SELECT {_COLUMNS} FROM intents WHERE status IN ('succeeded', 'reconciled') "
+                "AND profile = ? AND msn = ? AND reference = ? AND operation = ? AND finished_at >= ? "
+                "ORDER BY finished_at DESC"
+            ),
+            (profile, msn, reference, operation.value, self.dialect.moment_param(since)),
+        ).fetchall()
+        return self._readable(rows, [])
+
+    def _readable(self, rows: list[tuple[Any, ...]], skipped: list[str]) -> list[Intent]:
+        """The intents of ``rows``; a row that cannot be read (a cell edited by hand, or a currency
+        written by a newer version) is left out and described in ``skipped``."""
+        intents = []
+        for row in rows:
+            try:
+                intents.append(_intent(row, self.dialect))
+            except UnreadableIntentError as problem:
+                skipped.append(str(problem))
+        return intents
 
     def note_attempt(self, intent_id: int, *, now: datetime | None = None) -> int:
         """Count one more attempt (durably, before it is sent) and when it was sent (``last_attempt_at``);
@@ -357,17 +370,22 @@ class Journal:
         settled by another copy of the app) raises ``IntentFinishedError`` and nothing is written, so a
         stale copy of an intent can never be sent after the person gave it up."""
 
-        def work(conn: sqlite3.Connection) -> int:
+        def work(conn: Connection) -> int:
             cursor = conn.execute(
-                "UPDATE intents SET attempts = attempts + 1, outcome = ? WHERE id = ? AND status = 'pending'",
+                self.dialect.sql(
+                    "UPDATE intents SET attempts = attempts + 1, outcome = ? "
+                    "WHERE id = ? AND status = 'pending'"
+                ),
                 (f"{ATTEMPT_NOTE}{to_text(now or utc_now())}", intent_id),
             )
             if cursor.rowcount != 1:
-                intent = _read_intent(conn, intent_id)
+                intent = self._read_intent(conn, intent_id)
                 if intent is None:
                     raise ValueError(f"there is no intent {intent_id} in the journal")
                 raise IntentFinishedError(intent)
-            row = conn.execute("SELECT attempts FROM intents WHERE id = ?", (intent_id,)).fetchone()
+            row = conn.execute(
+                self.dialect.sql("SELECT attempts FROM intents WHERE id = ?"), (intent_id,)
+            ).fetchone()
             return int(row[0])
 
         return self.db.write("writing the journal", work, durable=True)
@@ -388,38 +406,30 @@ class Journal:
         money moved, so the journal must say so (the audit keeps both lines)."""
         if status is IntentStatus.PENDING:
             raise ValueError("an outcome cannot be 'pending'")
-        finished = now or utc_now()
+        told = IntentOutcome(status=status, text=outcome, at=now or utc_now(), os_user=os_user)
 
-        def work(conn: sqlite3.Connection) -> Intent:
-            cursor = conn.execute(
-                "UPDATE intents SET status = ?, outcome = ?, finished_at = ? "
-                "WHERE id = ? AND (status = 'pending' OR (status = 'failed' AND ?))",
-                (status.value, outcome, to_text(finished), intent_id, status in _CONFIRMED),
-            )
-            intent = _read_intent(conn, intent_id)
+        def work(conn: Connection) -> Intent:
+            changed = self._set_outcome(conn, intent_id, told)
+            intent = self._read_intent(conn, intent_id)
             if intent is None:
                 raise ValueError(f"there is no intent {intent_id} in the journal")
-            if cursor.rowcount == 1:
-                insert_line(
-                    conn,
-                    at=finished,
-                    os_user=os_user,
-                    profile=intent.profile,
-                    msn=intent.merchant_serial_number,
-                    action=intent.operation.value,
-                    result=status.value,
-                    reference=intent.reference,
-                    amount=intent.amount,
-                    detail=outcome,
-                    idempotency_key=intent.idempotency_key,
-                    intent_id=intent_id,
-                )
+            if changed:
+                self._audit_outcome(conn, intent, told)
             return intent
 
         return self.db.write("writing the journal", work, durable=True)
 
+    @abc.abstractmethod
+    def _set_outcome(self, conn: Connection, intent_id: int, outcome: IntentOutcome) -> bool:
+        """Write the outcome if the intent may still take it (pending, or failed and now confirmed);
+        whether it did."""
+
+    @abc.abstractmethod
+    def _audit_outcome(self, conn: Connection, intent: Intent, outcome: IntentOutcome) -> None:
+        """The audit line of the outcome ``_set_outcome`` just wrote (``intent`` as it is now)."""
+
     def get(self, intent_id: int) -> Intent | None:
-        return self.db.read("reading the journal", lambda c: _read_intent(c, intent_id))
+        return self.db.read("reading the journal", lambda c: self._read_intent(c, intent_id))
 
     def pending(
         self, *, profile: str | None = None, msn: str | None = None, reference: str | None = None
@@ -430,10 +440,10 @@ class Journal:
             if value is not None:
                 clauses.append(f"{column} = ?")
                 params.append(value)
-        sql = f"SELECT {_COLUMNS} FROM intents WHERE {' AND '.join(clauses)} ORDER BY id"
+        sql = self.dialect.sql(f"SELECT {_COLUMNS} FROM intents WHERE {' AND '.join(clauses)} ORDER BY id")
         rows = self.db.read("reading the journal", lambda c: c.execute(sql, params).fetchall())
         skipped: list[str] = []
-        intents = _readable(rows, skipped)
+        intents = self._readable(rows, skipped)
         self.skipped = skipped
         return intents
 
@@ -441,20 +451,122 @@ class Journal:
         self, *, profile: str, msn: str, reference: str, operation: Operation, since: datetime
     ) -> list[Intent]:
         """Intents of ``operation`` on the payment whose success the API confirmed (succeeded or
-        reconciled) at or after ``since``, newest first."""
+        reconciled) at or after ``since``, newest first (the rule ``begin``'s ``repeat_since`` applies)."""
         return self.db.read(
             "reading the journal",
-            lambda c: _confirmed_since(c, profile, msn, reference, operation, since),
+            lambda c: self._confirmed_since(c, profile, msn, reference, operation, since),
         )
 
     def all(self, limit: int = 1000) -> list[Intent]:
-        rows = self.db.read(
-            "reading the journal",
-            lambda c: c.execute(
-                f"SELECT {_COLUMNS} FROM intents ORDER BY id DESC LIMIT ?", (limit,)
-            ).fetchall(),
-        )
+        sql = self.dialect.sql(f"SELECT {_COLUMNS} FROM intents ORDER BY id DESC LIMIT ?")
+        rows = self.db.read("reading the journal", lambda c: c.execute(sql, (limit,)).fetchall())
         skipped: list[str] = []
-        intents = _readable(rows, skipped)
+        intents = self._readable(rows, skipped)
         self.skipped = skipped
         return intents
+
+
+class Journal(JournalRecords):
+    """The journal in a SQLite register: ``begin`` runs under ``BEGIN IMMEDIATE``, so nobody can begin
+    between its checks and its insert (a unique index is the second line of defence), and it writes
+    every audit line itself in the same transaction."""
+
+    dialect = SQLITE
+
+    def __init__(self, db: Database) -> None:
+        super().__init__(db)
+        self._file = db.path
+
+    def _begin(self, conn: Connection, request: IntentRequest) -> Intent:
+        self._refuse_if_busy(conn, request)
+        earlier = self._with_key(conn, request.idempotency_key)
+        if earlier is not None:
+            if not request.reopens(earlier):
+                raise IdempotencyKeyUsedError(earlier)
+            conn.execute(
+                "UPDATE intents SET status = 'pending', outcome = '', finished_at = NULL WHERE id = ?",
+                (earlier.id,),
+            )
+            self._audit_request(conn, request, earlier.id, request.audit_detail or AGAIN_WITH_THE_SAME_KEY)
+            return self._written(conn, earlier.id)
+        try:
+            intent_id = SQLITE.insert(
+                conn,
+                "INSERT INTO intents (operation, profile, msn, reference, amount, currency, "
+                "idempotency_key, created_at, os_user) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    request.operation.value,
+                    request.profile,
+                    request.msn,
+                    request.reference,
+                    *money_columns(request.amount),
+                    request.idempotency_key,
+                    to_text(request.at),
+                    request.os_user,
+                ),
+            )
+        except sqlite3.IntegrityError as error:
+            found = self._pending_one(conn, request.msn, request.reference)
+            if found is not None:
+                raise IntentPendingError(found) from error
+            earlier = self._with_key(conn, request.idempotency_key)
+            if earlier is None:
+                raise
+            raise IdempotencyKeyUsedError(earlier) from error
+        self._audit_request(conn, request, intent_id, request.audit_detail)
+        return self._written(conn, intent_id)
+
+    def _unreadable_pending(self, problem: UnreadableIntentError) -> RegisterError:
+        return RegisterDamagedError(
+            f"{problem} It is still pending on this payment, so nothing was sent. Repair or remove "
+            f"that entry in {self._file.name}, or move the register aside.",
+            self._file,
+        )
+
+    def _audit_request(self, conn: Connection, request: IntentRequest, intent_id: int, detail: str) -> None:
+        insert_line(
+            conn,
+            SQLITE,
+            at=request.at,
+            os_user=request.os_user,
+            profile=request.profile,
+            msn=request.msn,
+            action=request.operation.value,
+            result="requested",
+            reference=request.reference,
+            amount=request.amount,
+            detail=detail,
+            idempotency_key=request.idempotency_key,
+            intent_id=intent_id,
+        )
+
+    def _set_outcome(self, conn: Connection, intent_id: int, outcome: IntentOutcome) -> bool:
+        cursor = conn.execute(
+            "UPDATE intents SET status = ?, outcome = ?, finished_at = ? "
+            "WHERE id = ? AND (status = 'pending' OR (status = 'failed' AND ?))",
+            (
+                outcome.status.value,
+                outcome.text,
+                to_text(outcome.at),
+                intent_id,
+                outcome.status in CONFIRMED,
+            ),
+        )
+        return cursor.rowcount == 1
+
+    def _audit_outcome(self, conn: Connection, intent: Intent, outcome: IntentOutcome) -> None:
+        insert_line(
+            conn,
+            SQLITE,
+            at=outcome.at,
+            os_user=outcome.os_user,
+            profile=intent.profile,
+            msn=intent.merchant_serial_number,
+            action=intent.operation.value,
+            result=intent.status.value,
+            reference=intent.reference,
+            amount=intent.amount,
+            detail=intent.outcome,
+            idempotency_key=intent.idempotency_key,
+            intent_id=intent.id,
+        )

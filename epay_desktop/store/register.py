@@ -9,16 +9,19 @@ list at once on start, offline too.
 
 from __future__ import annotations
 
+import abc
 import logging
 import sqlite3
 import sys
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any, ClassVar
 
 from epay_desktop.domain import EventName, Payment, PaymentEvent, TrackedPayment, newest_event_at
 from epay_desktop.store.codec import SnapshotError, dump_events, dump_payment, load_events, load_payment
-from epay_desktop.store.db import Database, RegisterDamagedError, from_text, to_text, utc_now
+from epay_desktop.store.db import Database, RegisterDamagedError, utc_now
+from epay_desktop.store.dialect import SQLITE, Connection, Dialect, SqlDatabase, from_text, to_text
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +36,9 @@ class NewEntry:
     source: str = "added"
     redirect_url: str | None = None
 
+
+# Newest first: by when the payment was created (else added), then by reference.
+NEWEST_FIRST = "ORDER BY coalesce(created_at, added_at) DESC, reference"
 
 _COLUMNS = "reference, msn, description, created_at, fetched_at, fetch_error, payment_json, events_json"
 # The list's columns: everything but the event log, which only the selected payment's details show
@@ -104,15 +110,236 @@ def _listed(row: sqlite3.Row | tuple[object, ...]) -> TrackedPayment:
     )
 
 
-class Register:
-    """Sync API over one register file (the services call it through ``asyncio.to_thread``)."""
+def created_time(events: Sequence[PaymentEvent] | None) -> datetime | None:
+    """When the payment was created, from its CREATED event: a payment added by its reference has no
+    created time of its own until its log is read."""
+    return next(
+        (e.timestamp for e in events or () if e.name is EventName.CREATED and e.timestamp is not None),
+        None,
+    )
 
-    def __init__(self, db: Database) -> None:
+
+def _iso(moment: object) -> str | None:
+    """A stored moment as the ISO text a register watch compares (SQLite keeps it as that text)."""
+    if isinstance(moment, datetime):
+        return moment.isoformat()
+    return str(moment) if moment else None
+
+
+class RegisterRecords(abc.ABC):
+    """Which payments are tracked, and the last snapshot of each.
+
+    The queries that read the same on either database (``dialect``) are here; how a row is decoded,
+    how payments are added, how the list is loaded and how a snapshot is saved are each back-end's
+    own: ``Register`` in a SQLite file, ``postgres.register.PgRegister`` in PostgreSQL."""
+
+    dialect: ClassVar[Dialect]
+    # The columns ``_tracked`` decodes; the snapshots are read as text in both back-ends.
+    columns: ClassVar[str]
+    events_column: ClassVar[str]
+    # Where the snapshot is stored, and how many events a row's log has (-1: it cannot be read).
+    payment_column: ClassVar[str]
+    log_column: ClassVar[str]
+    events_count: ClassVar[str]
+
+    def __init__(self, db: SqlDatabase) -> None:
         self.db = db
         self.unreadable_rows = 0  # rows a salvage of a damaged register could not read
         # Rows of the last ``all`` skipped because a cell in them cannot be read (what and why): one bad
         # cell must not take the whole list with it.
         self.skipped_rows: list[str] = []
+
+    @abc.abstractmethod
+    def _tracked(self, row: tuple[Any, ...]) -> TrackedPayment:
+        """A row of ``columns`` as a payment with its event log decoded."""
+
+    @abc.abstractmethod
+    def add(
+        self, msn: str, entries: Iterable[NewEntry], *, now: datetime | None = None
+    ) -> tuple[list[str], list[str]]:
+        """Start tracking ``entries`` (one transaction). Returns (added, already tracked)."""
+
+    @abc.abstractmethod
+    def all(self, msn: str) -> list[TrackedPayment]:
+        """Every tracked payment of ``msn``, newest first, without event logs: ``events`` is None (not
+        loaded) and ``last_event_at`` is the newest saved event's time; ``events_of`` reads a log."""
+
+    @abc.abstractmethod
+    def save_snapshot(
+        self,
+        msn: str,
+        payment: Payment,
+        events: Sequence[PaymentEvent] | None,
+        *,
+        fetched_at: datetime | None = None,
+        fetch_error: str = "",
+    ) -> TrackedPayment:
+        """Keep the newest snapshot of ``payment`` (tracking it if it was not yet). ``events=None``
+        keeps the events saved before (used when only the payment could be read). ``fetched_at`` is
+        when the read was asked for: an answer to an older request that arrives after a newer one was
+        saved is not kept (the latest refresh wins in the register too)."""
+
+    @abc.abstractmethod
+    def _payment_cell(self, payment: Payment) -> object:
+        """``payment`` as its back-end stores it in ``payment_column``."""
+
+    @abc.abstractmethod
+    def _events_cell(self, events: Sequence[PaymentEvent]) -> object:
+        """``events`` as its back-end stores them in ``log_column``."""
+
+    def _read(self, conn: Connection, msn: str, reference: str) -> TrackedPayment | None:
+        row = conn.execute(
+            self.dialect.sql(f"SELECT {self.columns} FROM payments WHERE msn = ? AND reference = ?"),
+            (msn, reference),
+        ).fetchone()
+        return self._tracked(row) if row else None
+
+    def remove(self, msn: str, reference: str) -> bool:
+        sql = self.dialect.sql("DELETE FROM payments WHERE msn = ? AND reference = ?")
+        return self.db.write("removing a payment", lambda c: c.execute(sql, (msn, reference)).rowcount == 1)
+
+    def contains(self, msn: str, reference: str) -> bool:
+        sql = self.dialect.sql("SELECT 1 FROM payments WHERE msn = ? AND reference = ?")
+        return self.db.read(
+            "reading the register", lambda c: c.execute(sql, (msn, reference)).fetchone() is not None
+        )
+
+    def get(self, msn: str, reference: str) -> TrackedPayment | None:
+        return self.db.read("reading a payment", lambda c: self._read(c, msn, reference))
+
+    def redirect_url(self, msn: str, reference: str) -> str | None:
+        sql = self.dialect.sql("SELECT redirect_url FROM payments WHERE msn = ? AND reference = ?")
+        row = self.db.read("reading a payment", lambda c: c.execute(sql, (msn, reference)).fetchone())
+        return str(row[0]) if row and row[0] else None
+
+    def events_of(self, msn: str, reference: str) -> tuple[PaymentEvent, ...] | None:
+        """The saved event log of one payment; None when none was saved (not fetched yet, or not
+        tracked). Raises ``SnapshotError`` when the saved log cannot be read."""
+        sql = self.dialect.sql(f"SELECT {self.events_column} FROM payments WHERE msn = ? AND reference = ?")
+        row = self.db.read("reading an event log", lambda c: c.execute(sql, (msn, reference)).fetchone())
+        if row is None or not row[0]:
+            return None
+        return load_events(str(row[0]))
+
+    def references(self, msn: str) -> list[str]:
+        sql = self.dialect.sql(f"SELECT reference FROM payments WHERE msn = ? {NEWEST_FIRST}")
+        rows = self.db.read("reading the register", lambda c: c.execute(sql, (msn,)).fetchall())
+        return [str(r[0]) for r in rows]
+
+    def count(self, msn: str | None = None) -> int:
+        def work(conn: Connection) -> int:
+            if msn is None:
+                row = conn.execute("SELECT count(*) FROM payments").fetchone()
+            else:
+                row = conn.execute(
+                    self.dialect.sql("SELECT count(*) FROM payments WHERE msn = ?"), (msn,)
+                ).fetchone()
+            return int(row[0]) if row else 0
+
+        return self.db.read("counting", work)
+
+    def save_fetch_error(self, msn: str, reference: str, error: str) -> TrackedPayment | None:
+        """Record why the last refresh failed; the previous snapshot is kept (shown as stale)."""
+        sql = self.dialect.sql("UPDATE payments SET fetch_error = ? WHERE msn = ? AND reference = ?")
+
+        def work(conn: Connection) -> TrackedPayment | None:
+            conn.execute(sql, (error, msn, reference))
+            return self._read(conn, msn, reference)
+
+        return self.db.write("saving a fetch error", work)
+
+    def set_redirect_url(self, msn: str, reference: str, url: str) -> None:
+        sql = self.dialect.sql("UPDATE payments SET redirect_url = ? WHERE msn = ? AND reference = ?")
+        self.db.write("saving a payment link", lambda c: c.execute(sql, (url, msn, reference)))
+
+    def change(
+        self,
+        msn: str,
+        reference: str,
+        work: Callable[[TrackedPayment | None], tuple[Payment | None, Sequence[PaymentEvent]] | None],
+        *,
+        at: datetime,
+        source: str,
+    ) -> tuple[TrackedPayment | None, bool]:
+        """Read one payment's row and write what ``work`` makes of it, in one transaction (so two
+        writers cannot lose each other's change). ``work`` gets the row (``None`` when not tracked)
+        and returns the new snapshot (payment, events), or ``None`` to leave it as it is. A row that
+        was not tracked is added with ``source``; a new payment is saved as read at ``at``.
+        Returns the row after, and whether it was written."""
+        sql = self.dialect.sql
+        stamp = self.dialect.moment_param(at)
+
+        def run(conn: Connection) -> tuple[TrackedPayment | None, bool]:
+            before = self._read(conn, msn, reference)
+            result = work(before)
+            if result is None:
+                return before, False
+            payment, events = result
+            conn.execute(
+                sql(
+                    "INSERT INTO payments (msn, reference, added_at, source) VALUES (?, ?, ?, ?) "
+                    "ON CONFLICT (msn, reference) DO NOTHING"
+                ),
+                (msn, reference, stamp, source),
+            )
+            if payment is not None:
+                conn.execute(
+                    sql(
+                        f"UPDATE payments SET {self.payment_column} = ?, fetched_at = ?, fetch_error = '' "
+                        "WHERE msn = ? AND reference = ?"
+                    ),
+                    (self._payment_cell(payment), stamp, msn, reference),
+                )
+            conn.execute(
+                sql(
+                    f"UPDATE payments SET {self.log_column} = ?, last_event_at = ? "
+                    "WHERE msn = ? AND reference = ?"
+                ),
+                (
+                    self._events_cell(events),
+                    self.dialect.moment_param(newest_event_at(events)),
+                    msn,
+                    reference,
+                ),
+            )
+            after = self._read(conn, msn, reference)
+            assert after is not None
+            return after, True
+
+        return self.db.write("saving a webhook event", run)
+
+    def change_marks(self, msn: str) -> dict[str, tuple[str | None, int]]:
+        """A light mark of every row of ``msn``: when its snapshot was fetched (ISO text) and how many
+        events it has (-1 when they cannot be read), without decoding any snapshot."""
+        sql = self.dialect.sql(
+            f"SELECT reference, fetched_at, {self.events_count} FROM payments WHERE msn = ?"
+        )
+        rows = self.db.read("watching the register", lambda c: c.execute(sql, (msn,)).fetchall())
+        return {str(r[0]): (_iso(r[1]), int(r[2])) for r in rows}
+
+
+class Register(RegisterRecords):
+    """Sync API over one register file (the services call it through ``asyncio.to_thread``)."""
+
+    dialect = SQLITE
+    columns = _COLUMNS
+    events_column = "events_json"
+    payment_column = "payment_json"
+    log_column = "events_json"
+    events_count = (
+        "CASE WHEN events_json IS NULL THEN 0 "
+        "WHEN json_valid(events_json) THEN json_array_length(events_json) ELSE -1 END"
+    )
+    db: Database
+
+    def _tracked(self, row: tuple[Any, ...]) -> TrackedPayment:
+        return _tracked(row)
+
+    def _payment_cell(self, payment: Payment) -> object:
+        return dump_payment(payment)
+
+    def _events_cell(self, events: Sequence[PaymentEvent]) -> object:
+        return dump_events(list(events))
 
     def add(
         self, msn: str, entries: Iterable[NewEntry], *, now: datetime | None = None
@@ -143,57 +370,6 @@ class Register:
             return added, existing
 
         return self.db.write("adding payments", work)
-
-    def remove(self, msn: str, reference: str) -> bool:
-        return self.db.write(
-            "removing a payment",
-            lambda c: (
-                c.execute("DELETE FROM payments WHERE msn = ? AND reference = ?", (msn, reference)).rowcount
-                == 1
-            ),
-        )
-
-    def contains(self, msn: str, reference: str) -> bool:
-        return self.db.read(
-            "reading the register",
-            lambda c: (
-                c.execute(
-                    "SELECT 1 FROM payments WHERE msn = ? AND reference = ?", (msn, reference)
-                ).fetchone()
-                is not None
-            ),
-        )
-
-    def get(self, msn: str, reference: str) -> TrackedPayment | None:
-        row = self.db.read(
-            "reading a payment",
-            lambda c: c.execute(
-                f"SELECT {_COLUMNS} FROM payments WHERE msn = ? AND reference = ?", (msn, reference)
-            ).fetchone(),
-        )
-        return _tracked(row) if row else None
-
-    def redirect_url(self, msn: str, reference: str) -> str | None:
-        row = self.db.read(
-            "reading a payment",
-            lambda c: c.execute(
-                "SELECT redirect_url FROM payments WHERE msn = ? AND reference = ?", (msn, reference)
-            ).fetchone(),
-        )
-        return str(row[0]) if row and row[0] else None
-
-    def events_of(self, msn: str, reference: str) -> tuple[PaymentEvent, ...] | None:
-        """The saved event log of one payment; None when none was saved (not fetched yet, or not
-        tracked). Raises ``SnapshotError`` when the saved log cannot be read."""
-        row = self.db.read(
-            "reading an event log",
-            lambda c: c.execute(
-                "SELECT events_json FROM payments WHERE msn = ? AND reference = ?", (msn, reference)
-            ).fetchone(),
-        )
-        if row is None or not row[0]:
-            return None
-        return load_events(str(row[0]))
 
     def all(self, msn: str) -> list[TrackedPayment]:
         """Every tracked payment of ``msn``, newest first, without event logs (``events`` is None;
@@ -261,28 +437,6 @@ class Register:
         found.sort(key=lambda row: str(row[3] or row[-1] or ""), reverse=True)
         return [row[:-1] for row in found]
 
-    def references(self, msn: str) -> list[str]:
-        rows = self.db.read(
-            "reading the register",
-            lambda c: c.execute(
-                "SELECT reference FROM payments WHERE msn = ? ORDER BY coalesce(created_at, added_at) DESC",
-                (msn,),
-            ).fetchall(),
-        )
-        return [str(r[0]) for r in rows]
-
-    def count(self, msn: str | None = None) -> int:
-        if msn is None:
-            return int(
-                self.db.read("counting", lambda c: c.execute("SELECT count(*) FROM payments").fetchone()[0])
-            )
-        return int(
-            self.db.read(
-                "counting",
-                lambda c: c.execute("SELECT count(*) FROM payments WHERE msn = ?", (msn,)).fetchone()[0],
-            )
-        )
-
     def save_snapshot(
         self,
         msn: str,
@@ -292,21 +446,14 @@ class Register:
         fetched_at: datetime | None = None,
         fetch_error: str = "",
     ) -> TrackedPayment:
-        """Keep the newest snapshot of ``payment`` (tracking it if it was not yet). ``events=None``
-        keeps the events saved before (used when only the payment could be read). ``fetched_at`` is
-        when the read was asked for: an answer to an older request that arrives after a newer one was
-        saved is not kept (the latest refresh wins in the register too)."""
+        """(``RegisterRecords.save_snapshot``) Under ``BEGIN IMMEDIATE`` the saved read's time is
+        compared first; a payment added by its reference takes its created time from its log."""
         moment = fetched_at or utc_now()
         stamp = to_text(moment)
         payment_json = dump_payment(payment)
         events_json = dump_events(list(events)) if events is not None else None
         newest = newest_event_at(events) if events is not None else None
-        # A payment added by its reference has no created time of its own: its CREATED event has it.
-        created = next(
-            (e.timestamp for e in events or () if e.name is EventName.CREATED and e.timestamp is not None),
-            None,
-        )
-        created_text = to_text(created) if created is not None else None
+        created_text = to_text(created_time(events))
 
         def work(conn: sqlite3.Connection) -> TrackedPayment:
             conn.execute(
@@ -319,11 +466,9 @@ class Register:
             ).fetchone()
             newer = from_text(stored[0]) if stored is not None and stored[0] else None
             if newer is not None and newer > moment:
-                row = conn.execute(
-                    f"SELECT {_COLUMNS} FROM payments WHERE msn = ? AND reference = ?",
-                    (msn, payment.reference),
-                ).fetchone()
-                return _tracked(row)
+                kept = self._read(conn, msn, payment.reference)
+                assert kept is not None  # inserted above in this very transaction, or there before
+                return kept
             conn.execute(
                 "UPDATE payments SET payment_json = ?, events_json = coalesce(?, events_json), "
                 "last_event_at = CASE WHEN ? IS NULL THEN last_event_at ELSE ? END, "
@@ -343,83 +488,11 @@ class Register:
                     payment.reference,
                 ),
             )
-            row = conn.execute(
-                f"SELECT {_COLUMNS} FROM payments WHERE msn = ? AND reference = ?", (msn, payment.reference)
-            ).fetchone()
-            return _tracked(row)
+            saved = self._read(conn, msn, payment.reference)
+            assert saved is not None  # inserted above in this very transaction, or there before
+            return saved
 
         return self.db.write("saving a snapshot", work)
-
-    def save_fetch_error(self, msn: str, reference: str, error: str) -> TrackedPayment | None:
-        """Record why the last refresh failed; the previous snapshot is kept (shown as stale)."""
-
-        def work(conn: sqlite3.Connection) -> TrackedPayment | None:
-            conn.execute(
-                "UPDATE payments SET fetch_error = ? WHERE msn = ? AND reference = ?", (error, msn, reference)
-            )
-            row = conn.execute(
-                f"SELECT {_COLUMNS} FROM payments WHERE msn = ? AND reference = ?", (msn, reference)
-            ).fetchone()
-            return _tracked(row) if row else None
-
-        return self.db.write("saving a fetch error", work)
-
-    def set_redirect_url(self, msn: str, reference: str, url: str) -> None:
-        self.db.write(
-            "saving a payment link",
-            lambda c: c.execute(
-                "UPDATE payments SET redirect_url = ? WHERE msn = ? AND reference = ?", (url, msn, reference)
-            ),
-        )
-
-    def change(
-        self,
-        msn: str,
-        reference: str,
-        work: Callable[[TrackedPayment | None], tuple[Payment | None, Sequence[PaymentEvent]] | None],
-        *,
-        at: datetime,
-        source: str,
-    ) -> tuple[TrackedPayment | None, bool]:
-        """Read one payment's row and write what ``work`` makes of it, in one transaction (so two
-        writers cannot lose each other's change). ``work`` gets the row (``None`` when not tracked)
-        and returns the new snapshot (payment, events), or ``None`` to leave it as it is. A row that
-        was not tracked is added with ``source``; a new payment is saved as read at ``at``.
-        Returns the row after, and whether it was written."""
-        stamp = to_text(at)
-
-        def select(conn: sqlite3.Connection) -> TrackedPayment | None:
-            row = conn.execute(
-                f"SELECT {_COLUMNS} FROM payments WHERE msn = ? AND reference = ?", (msn, reference)
-            ).fetchone()
-            return _tracked(row) if row else None
-
-        def run(conn: sqlite3.Connection) -> tuple[TrackedPayment | None, bool]:
-            before = select(conn)
-            result = work(before)
-            if result is None:
-                return before, False
-            payment, events = result
-            conn.execute(
-                "INSERT INTO payments (msn, reference, added_at, source) VALUES (?, ?, ?, ?) "
-                "ON CONFLICT (msn, reference) DO NOTHING",
-                (msn, reference, stamp, source),
-            )
-            if payment is not None:
-                conn.execute(
-                    "UPDATE payments SET payment_json = ?, fetched_at = ?, fetch_error = '' "
-                    "WHERE msn = ? AND reference = ?",
-                    (dump_payment(payment), stamp, msn, reference),
-                )
-            conn.execute(
-                "UPDATE payments SET events_json = ?, last_event_at = ? WHERE msn = ? AND reference = ?",
-                (dump_events(list(events)), to_text(newest_event_at(events)), msn, reference),
-            )
-            after = select(conn)
-            assert after is not None
-            return after, True
-
-        return self.db.write("saving a webhook event", run)
 
     def data_version(self) -> int:
         """SQLite's ``PRAGMA data_version``: it moves when another connection (another program) commits
@@ -427,17 +500,3 @@ class Register:
         return int(
             self.db.read("watching the register", lambda c: c.execute("PRAGMA data_version").fetchone()[0])
         )
-
-    def change_marks(self, msn: str) -> dict[str, tuple[str | None, int]]:
-        """A light mark of every row of ``msn``: when its snapshot was fetched and how many events it
-        has (-1 when they cannot be read), without decoding any snapshot."""
-        rows = self.db.read(
-            "watching the register",
-            lambda c: c.execute(
-                "SELECT reference, fetched_at, CASE WHEN events_json IS NULL THEN 0 "
-                "WHEN json_valid(events_json) THEN json_array_length(events_json) ELSE -1 END "
-                "FROM payments WHERE msn = ?",
-                (msn,),
-            ).fetchall(),
-        )
-        return {str(r[0]): (str(r[1]) if r[1] else None, int(r[2])) for r in rows}

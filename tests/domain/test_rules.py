@@ -14,6 +14,7 @@ from epay_desktop.domain import (
     Action,
     Aggregate,
     Currency,
+    EventName,
     Guarantee,
     Money,
     Payment,
@@ -138,3 +139,11 @@ def test_capture_guarantee_warns_before_the_reservation_may_lapse() -> None:
     )
     assert capture_guarantee(captured, until) is Guarantee.NONE
     assert capture_guarantee(replace(reserved, capture_guaranteed_until=None), until) is Guarantee.NONE
+
+
+@pytest.mark.parametrize("word", [State, EventName])
+def test_api_words_are_read_leniently(word: type[State] | type[EventName]) -> None:
+    assert word.parse("AUTHORIZED") is word.AUTHORIZED
+    # A word this version does not know, "UNKNOWN" itself, a wrong case or no text at all: UNKNOWN.
+    for text in ("SETTLED", "UNKNOWN", "authorized", None, 3):
+        assert word.parse(text) is word.UNKNOWN

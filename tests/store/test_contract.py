@@ -17,7 +17,16 @@ from typing import Any
 
 import pytest
 
-from epay_desktop.domain import Aggregate, Currency, EventName, Money, Payment, PaymentEvent, State
+from epay_desktop.domain import (
+    Aggregate,
+    Currency,
+    EventName,
+    Money,
+    Payment,
+    PaymentEvent,
+    State,
+    TrackedPayment,
+)
 from epay_desktop.store import (
     IdempotencyKeyUsedError,
     Intent,
@@ -237,6 +246,20 @@ def test_an_event_log_never_fetched_is_none(store: PaymentStore) -> None:
     assert store.register.events_of(MSN, "ref-00001") is None
 
 
+def test_a_payment_added_by_reference_takes_its_created_time_from_its_log(store: PaymentStore) -> None:
+    store.register.add(MSN, [NewEntry("ref-00001"), NewEntry("ref-00002", created_at=T0)])
+    created = PaymentEvent(
+        "ref-00001", "psp", EventName.CREATED, nok(10000), T0 - timedelta(days=2), None, True
+    )
+    saved = store.register.save_snapshot(MSN, payment("ref-00001"), [created], fetched_at=T0)
+    assert saved.created_at == created.timestamp
+    # A created time the register already has is kept.
+    other = PaymentEvent(
+        "ref-00002", "psp", EventName.CREATED, nok(10000), T0 - timedelta(days=9), None, True
+    )
+    assert store.register.save_snapshot(MSN, payment("ref-00002"), [other], fetched_at=T0).created_at == T0
+
+
 def test_a_fetch_error_for_an_untracked_payment_changes_nothing(store: PaymentStore) -> None:
     assert store.register.save_fetch_error(MSN, "nobody-0001", "network down") is None
     assert not store.register.contains(MSN, "nobody-0001")
@@ -295,6 +318,64 @@ def test_two_connections_on_one_register_stay_consistent(open_store: OpenStore) 
     seen = first.register.get(MSN, "from-first")
     assert seen is not None
     assert seen.payment == payment("from-first")
+
+
+def test_a_change_reads_and_writes_one_row_in_one_transaction(store: PaymentStore) -> None:
+    # What a received webhook does: the row is read, the new snapshot written, in one transaction.
+    store.register.add(MSN, [NewEntry("ref-00001", created_at=T0)])
+    store.register.save_fetch_error(MSN, "ref-00001", "network down")
+    created = event("ref-00001", EventName.CREATED)
+    later = PaymentEvent(
+        "ref-00001", "psp-1", EventName.AUTHORIZED, nok(10000), T0 + timedelta(hours=1), None, True
+    )
+    seen: list[TrackedPayment | None] = []
+
+    def authorize(before: TrackedPayment | None) -> tuple[Payment | None, list[PaymentEvent]]:
+        seen.append(before)
+        return payment("ref-00001"), [created, later]
+
+    at = T0 + timedelta(hours=2)
+    after, written = store.register.change(MSN, "ref-00001", authorize, at=at, source="webhook")
+    assert written
+    (before,) = seen
+    assert before is not None
+    assert (before.events, before.fetch_error) == (None, "network down")
+    assert after is not None
+    assert (after.payment, after.events, after.fetched_at, after.fetch_error) == (
+        payment("ref-00001"),
+        (created, later),
+        at,
+        "",
+    )
+    assert store.register.get(MSN, "ref-00001") == after
+    assert store.register.all(MSN)[0].last_event_at == later.timestamp
+
+    # Nothing to write leaves the row as it is; the row is handed over with its log.
+    same, written = store.register.change(MSN, "ref-00001", lambda before: None, at=at, source="webhook")
+    assert not written
+    assert same == after
+
+    # An event on a payment not tracked yet tracks it, with only its log when no payment is known.
+    other = event("ref-00002", EventName.CREATED)
+    added, written = store.register.change(
+        MSN, "ref-00002", lambda before: (None, [other]), at=at, source="webhook"
+    )
+    assert written
+    assert added is not None
+    assert (added.payment, added.events, added.fetched_at) == (None, (other,), None)
+    assert store.register.references(MSN) == ["ref-00002", "ref-00001"]
+
+
+def test_change_marks_say_when_each_row_was_fetched_and_how_long_its_log_is(store: PaymentStore) -> None:
+    store.register.add(MSN, [NewEntry("ref-00001"), NewEntry("ref-00002")])
+    store.register.add("999999", [NewEntry("ref-00003")])
+    events = [event("ref-00001", EventName.CREATED), event("ref-00001", EventName.AUTHORIZED)]
+    saved = store.register.save_snapshot(MSN, payment("ref-00001"), events, fetched_at=T0)
+    assert saved.fetched_at is not None
+    assert store.register.change_marks(MSN) == {
+        "ref-00001": (saved.fetched_at.isoformat(), 2),
+        "ref-00002": (None, 0),
+    }
 
 
 # -- journal ----------------------------------------------------------------------------------------
@@ -434,6 +515,22 @@ def test_a_reopened_intent_still_holds_its_payment_alone(store: PaymentStore) ->
     assert caught.value.intent.id == other.id
     store.journal.finish(other.id, IntentStatus.FAILED, "refused", os_user="kari")
     assert begin(store, key="key-1").id == first.id
+
+
+def test_a_pending_intent_knows_when_its_last_attempt_was_sent(store: PaymentStore) -> None:
+    # Another desk or instance tells an attempt that may still be on the wire from one surely ended.
+    intent = begin(store, now=T0)
+    assert intent.last_attempt_at is None
+    store.journal.note_attempt(intent.id, now=T0 + timedelta(seconds=5))
+    store.journal.note_attempt(intent.id, now=T0 + timedelta(seconds=40))
+    sent = store.journal.get(intent.id)
+    assert sent is not None
+    assert (sent.attempts, sent.last_attempt_at) == (2, T0 + timedelta(seconds=40))
+    assert [i.last_attempt_at for i in store.journal.pending()] == [T0 + timedelta(seconds=40)]
+    done = store.journal.finish(intent.id, IntentStatus.SUCCEEDED, "captured", os_user="ola")
+    assert (done.outcome, done.last_attempt_at) == ("captured", None)
+    # Noting an attempt writes no audit line: only the request and the outcome are there.
+    assert [e.result for e in store.audit.entries()] == ["succeeded", "requested"]
 
 
 def test_a_finished_intent_cannot_be_sent_again(store: PaymentStore) -> None:

@@ -15,6 +15,7 @@ from epay_desktop.domain import Action, Currency, EventName, Money, PaymentEvent
 from epay_desktop.ui.aio import wait_finished
 from epay_desktop.ui.dialogs.cancel import CANNOT_BE_UNDONE, CancelDialog
 from epay_desktop.ui.dialogs.demo_payment import NewDemoPaymentDialog
+from epay_desktop.ui.dialogs.money_move import MoneyMoveDialog
 from epay_desktop.ui.errors import describe_error
 from epay_desktop.ui.formatting import AmountError, format_money, parse_money
 from epay_desktop.ui.window.details_panel import EVENT_COLUMNS, DetailsPanel
@@ -95,6 +96,25 @@ def test_production_asks_for_the_last_four_characters(qtbot: Any) -> None:
     dialog.confirm_input.clear()
     qtbot.keyClicks(dialog.confirm_input, "ab12")
     assert dialog.cancel_button.isEnabled()
+    assert dialog.keep_button.isDefault()
+
+
+def test_a_capture_in_production_needs_the_last_four_characters_and_an_amount(qtbot: Any) -> None:
+    dialog = MoneyMoveDialog(
+        tracked("order-cd34", "Grinder", amount=50_000), Action.CAPTURE, production=True, locale=C
+    )
+    qtbot.addWidget(dialog)
+    assert dialog.confirm_input is not None
+    assert not dialog.move_button.isEnabled()
+    qtbot.keyClicks(dialog.confirm_input, "cd34")
+    assert dialog.move_button.isEnabled()
+    assert dialog.keep_button.isDefault()
+    dialog.amount_field.edit.clear()  # no amount: nothing to capture yet
+    assert not dialog.move_button.isEnabled()
+    dialog.amount_field.edit.setText("100.00")
+    assert dialog.move_button.isEnabled()
+    dialog.confirm_input.clear()
+    assert not dialog.move_button.isEnabled()
     assert dialog.keep_button.isDefault()
 
 

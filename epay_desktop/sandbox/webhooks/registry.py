@@ -22,20 +22,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from epay_desktop.sandbox.problems import ProblemError
+from epay_desktop.sandbox.records import EVENT_NAMES
 
-EPAYMENT_EVENTS: tuple[str, ...] = tuple(
-    f"epayments.payment.{name}.v1"
-    for name in (
-        "created",
-        "aborted",
-        "expired",
-        "cancelled",
-        "captured",
-        "refunded",
-        "authorized",
-        "terminated",
-    )
-)
 OTHER_EVENTS: frozenset[str] = frozenset(
     {
         "recurring.agreement-activated.v1",
@@ -52,7 +40,6 @@ OTHER_EVENTS: frozenset[str] = frozenset(
         "user.checked-in.v1",
     }
 )
-KNOWN_EVENTS: frozenset[str] = frozenset(EPAYMENT_EVENTS) | OTHER_EVENTS
 LIMIT_PER_EVENT = 25
 LIMITS = {"user.checked-in.v1": 1}
 MAX_URL = 2048
@@ -63,6 +50,11 @@ LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 def event_type(name: str) -> str:
     """``AUTHORIZED`` -> ``epayments.payment.authorized.v1``."""
     return f"epayments.payment.{name.lower()}.v1"
+
+
+# What the sandbox delivers: a type for each event its engine writes, named as the hub names them.
+EPAYMENT_EVENTS: tuple[str, ...] = tuple(event_type(name) for name in EVENT_NAMES)
+KNOWN_EVENTS: frozenset[str] = frozenset(EPAYMENT_EVENTS) | OTHER_EVENTS
 
 
 @dataclass(frozen=True)

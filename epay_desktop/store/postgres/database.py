@@ -24,6 +24,7 @@ from psycopg.conninfo import conninfo_to_dict
 from psycopg_pool import ConnectionPool, PoolTimeout
 
 from epay_desktop.store.db import BUSY_TIMEOUT_MS, RegisterError, RegisterLockedError, RegisterTooNewError
+from epay_desktop.store.dialect import POSTGRES, get_meta, set_meta
 from epay_desktop.store.postgres.migrations import (
     MIGRATION_LOCK_KEY,
     MIGRATIONS,
@@ -249,18 +250,7 @@ class PgDatabase:
             raise self._translate(error, doing) from error
 
     def get_meta(self, key: str) -> str | None:
-        row = self.read(
-            "reading a setting",
-            lambda c: c.execute("SELECT value FROM meta WHERE key = %s", (key,)).fetchone(),
-        )
-        return str(row[0]) if row else None
+        return get_meta(self, POSTGRES, key)
 
     def set_meta(self, key: str, value: str) -> None:
-        self.write(
-            "saving a setting",
-            lambda c: c.execute(
-                "INSERT INTO meta (key, value) VALUES (%s, %s) "
-                "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                (key, value),
-            ),
-        )
+        set_meta(self, POSTGRES, key, value)

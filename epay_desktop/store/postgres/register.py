@@ -2,7 +2,9 @@
 
 Snapshots are ``jsonb`` in the store's own versioned form (``store.codec``), so a damaged text can
 never be saved; one written by a newer version that this one cannot read shows as "not fetched", as in
-the SQLite register.
+the SQLite register. The queries both back-ends share (a webhook's ``change`` and ``change_marks``
+among them) are ``RegisterRecords``'; here is what PostgreSQL does its own way. There is no
+``data_version``: PostgreSQL has no commit counter a client can watch, as a SQLite file has.
 """
 
 from __future__ import annotations
@@ -18,8 +20,9 @@ from psycopg.types.json import Jsonb
 from epay_desktop.domain import Payment, PaymentEvent, TrackedPayment, newest_event_at
 from epay_desktop.store.codec import SnapshotError, event_to_json, load_events, load_payment, payment_to_json
 from epay_desktop.store.db import utc_now
+from epay_desktop.store.dialect import POSTGRES
 from epay_desktop.store.postgres.database import Connection, PgDatabase
-from epay_desktop.store.register import NewEntry
+from epay_desktop.store.register import NEWEST_FIRST, NewEntry, RegisterRecords, created_time
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +34,6 @@ _COLUMNS = "reference, msn, description, created_at, fetched_at, fetch_error, pa
 _LIST_COLUMNS = (
     "reference, msn, description, created_at, fetched_at, fetch_error, payment::text, last_event_at"
 )
-_NEWEST_FIRST = "ORDER BY coalesce(created_at, added_at) DESC, reference"
 
 
 def _payment_of(reference: object, payment_json: str | None) -> tuple[Payment | None, str]:
@@ -93,13 +95,27 @@ def _read(conn: Connection, msn: str, reference: str, *, lock: bool = False) -> 
     return _tracked(row) if row else None
 
 
-class PgRegister:
-    def __init__(self, db: PgDatabase) -> None:
-        self.db = db
-        self.unreadable_rows = 0  # PostgreSQL has no salvage of a damaged file: always 0
-        # Rows ``all`` skipped as unreadable: none here (typed columns; an unreadable snapshot is shown
-        # as "not fetched" instead), kept for the interface both stores share.
-        self.skipped_rows: list[str] = []
+class PgRegister(RegisterRecords):
+    """``unreadable_rows`` stays 0 (PostgreSQL has no salvage of a damaged file) and ``skipped_rows``
+    empty (typed columns; an unreadable snapshot is shown as "not fetched" instead)."""
+
+    dialect = POSTGRES
+    columns = _COLUMNS
+    events_column = "events::text"
+    payment_column = "payment"
+    log_column = "events"
+    # jsonb holds only well-formed logs: a log is never unreadable to the database itself.
+    events_count = "coalesce(jsonb_array_length(events), 0)"
+    db: PgDatabase
+
+    def _tracked(self, row: tuple[Any, ...]) -> TrackedPayment:
+        return _tracked(row)
+
+    def _payment_cell(self, payment: Payment) -> object:
+        return Jsonb(payment_to_json(payment))
+
+    def _events_cell(self, events: Sequence[PaymentEvent]) -> object:
+        return Jsonb([event_to_json(e) for e in events])
 
     def add(
         self, msn: str, entries: Iterable[NewEntry], *, now: datetime | None = None
@@ -143,51 +159,6 @@ class PgRegister:
                 existing.append(entry.reference)
         return added, existing
 
-    def remove(self, msn: str, reference: str) -> bool:
-        return self.db.write(
-            "removing a payment",
-            lambda c: (
-                c.execute("DELETE FROM payments WHERE msn = %s AND reference = %s", (msn, reference)).rowcount
-                == 1
-            ),
-        )
-
-    def contains(self, msn: str, reference: str) -> bool:
-        return self.db.read(
-            "reading the register",
-            lambda c: (
-                c.execute(
-                    "SELECT 1 FROM payments WHERE msn = %s AND reference = %s", (msn, reference)
-                ).fetchone()
-                is not None
-            ),
-        )
-
-    def get(self, msn: str, reference: str) -> TrackedPayment | None:
-        return self.db.read("reading a payment", lambda c: _read(c, msn, reference))
-
-    def redirect_url(self, msn: str, reference: str) -> str | None:
-        row = self.db.read(
-            "reading a payment",
-            lambda c: c.execute(
-                "SELECT redirect_url FROM payments WHERE msn = %s AND reference = %s", (msn, reference)
-            ).fetchone(),
-        )
-        return str(row[0]) if row and row[0] else None
-
-    def events_of(self, msn: str, reference: str) -> tuple[PaymentEvent, ...] | None:
-        """The saved event log of one payment; None when none was saved (not fetched yet, or not
-        tracked). Raises ``SnapshotError`` when the saved log cannot be read."""
-        row = self.db.read(
-            "reading an event log",
-            lambda c: c.execute(
-                "SELECT events::text FROM payments WHERE msn = %s AND reference = %s", (msn, reference)
-            ).fetchone(),
-        )
-        if row is None or row[0] is None:
-            return None
-        return load_events(str(row[0]))
-
     def all(self, msn: str) -> list[TrackedPayment]:
         """Every tracked payment of ``msn``, newest first, without event logs (``events`` is None;
         ``last_event_at`` has the newest event's time; ``events_of`` reads a log)."""
@@ -196,30 +167,11 @@ class PgRegister:
             # Each row becomes a Python tuple only as it is decoded: the raw rows of a large register
             # never all exist as objects beside the decoded payments.
             cursor = conn.execute(
-                f"SELECT {_LIST_COLUMNS} FROM payments WHERE msn = %s {_NEWEST_FIRST}", (msn,)
+                f"SELECT {_LIST_COLUMNS} FROM payments WHERE msn = %s {NEWEST_FIRST}", (msn,)
             )
             return [_listed(row) for row in cursor]
 
         return self.db.read("loading the register", work)
-
-    def references(self, msn: str) -> list[str]:
-        rows = self.db.read(
-            "reading the register",
-            lambda c: c.execute(
-                f"SELECT reference FROM payments WHERE msn = %s {_NEWEST_FIRST}", (msn,)
-            ).fetchall(),
-        )
-        return [str(r[0]) for r in rows]
-
-    def count(self, msn: str | None = None) -> int:
-        def work(conn: Connection) -> int:
-            if msn is None:
-                row = conn.execute("SELECT count(*) FROM payments").fetchone()
-            else:
-                row = conn.execute("SELECT count(*) FROM payments WHERE msn = %s", (msn,)).fetchone()
-            return int(row[0]) if row else 0
-
-        return self.db.read("counting", work)
 
     def save_snapshot(
         self,
@@ -247,7 +199,8 @@ class PgRegister:
             conn.execute(
                 "UPDATE payments SET payment = %s, events = coalesce(%s, events), "
                 "last_event_at = CASE WHEN %s THEN %s ELSE last_event_at END, fetched_at = %s, "
-                "fetch_error = %s, redirect_url = coalesce(redirect_url, %s) "
+                "fetch_error = %s, redirect_url = coalesce(redirect_url, %s), "
+                "created_at = coalesce(created_at, %s) "
                 "WHERE msn = %s AND reference = %s AND (fetched_at IS NULL OR fetched_at <= %s)",
                 (
                     payment_data,
@@ -257,37 +210,17 @@ class PgRegister:
                     moment,
                     fetch_error,
                     payment.redirect_url,
+                    created_time(events),
                     msn,
                     payment.reference,
                     moment,
                 ),
             )
-            tracked = _read(conn, msn, payment.reference)
+            tracked = self._read(conn, msn, payment.reference)
             assert tracked is not None  # inserted above in this very transaction, or there before
             return tracked
 
         return self.db.write("saving a snapshot", work)
-
-    def save_fetch_error(self, msn: str, reference: str, error: str) -> TrackedPayment | None:
-        """Record why the last refresh failed; the previous snapshot is kept (shown as stale)."""
-
-        def work(conn: Connection) -> TrackedPayment | None:
-            conn.execute(
-                "UPDATE payments SET fetch_error = %s WHERE msn = %s AND reference = %s",
-                (error, msn, reference),
-            )
-            return _read(conn, msn, reference)
-
-        return self.db.write("saving a fetch error", work)
-
-    def set_redirect_url(self, msn: str, reference: str, url: str) -> None:
-        self.db.write(
-            "saving a payment link",
-            lambda c: c.execute(
-                "UPDATE payments SET redirect_url = %s WHERE msn = %s AND reference = %s",
-                (url, msn, reference),
-            ),
-        )
 
     def change(
         self,
@@ -298,9 +231,9 @@ class PgRegister:
         at: datetime,
         source: str,
     ) -> tuple[TrackedPayment | None, bool]:
-        """Read one payment's row and write what ``work`` makes of it, in one transaction with the row
-        locked (two instances receiving webhooks for one payment cannot lose each other's event), as
-        the SQLite register's ``change``. ``work`` gets the row (``None`` when not tracked) and returns
+        """The base class's ``change``, with the row locked (``FOR UPDATE``): two instances receiving
+        webhooks for one payment at once cannot lose each other's event (SQLite's one writer needs no
+        lock). ``work`` gets the row (``None`` when not tracked) and returns
         the new snapshot (payment, events), or ``None`` to leave it as it is. Returns the row after,
         and whether it was written."""
 

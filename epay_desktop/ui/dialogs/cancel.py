@@ -12,19 +12,11 @@ Open it with ``open()`` and await ``aio.wait_finished(dialog)``; never ``exec()`
 from __future__ import annotations
 
 from PySide6.QtCore import QLocale, Qt
-from PySide6.QtWidgets import (
-    QDialog,
-    QDialogButtonBox,
-    QFormLayout,
-    QLabel,
-    QLineEdit,
-    QPushButton,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtWidgets import QDialog, QFormLayout, QLabel, QVBoxLayout, QWidget
 
 from epay_desktop.domain import CancelOutcome, TrackedPayment
 from epay_desktop.i18n import N_, _, translate
+from epay_desktop.ui.dialogs.confirmation import ConfirmButtons, changed_label
 from epay_desktop.ui.formatting import format_money
 
 CANNOT_BE_UNDONE = N_("Cancelling cannot be undone.")
@@ -49,15 +41,7 @@ class CancelDialog(QDialog):
         self.setAccessibleName(_("Confirm cancel"))
         self.setModal(True)
         layout = QVBoxLayout(self)
-        # Shown again after the payment changed since the person confirmed: say what changed first.
-        self.changed_label: QLabel | None = None
-        if changed:
-            self.changed_label = QLabel(changed, self)
-            self.changed_label.setObjectName("PaymentChanged")
-            self.changed_label.setWordWrap(True)
-            self.changed_label.setAccessibleName(changed)
-            self.changed_label.setStyleSheet("color: #8a4b00; font-weight: bold;")
-            layout.addWidget(self.changed_label)
+        self.changed_label = changed_label(self, layout, changed)
 
         headline = QLabel(
             "<b>{}</b>".format(
@@ -89,56 +73,15 @@ class CancelDialog(QDialog):
         self.warning_label.setAccessibleName(translate(CANNOT_BE_UNDONE))
         layout.addWidget(self.warning_label)
 
-        self.confirm_input: QLineEdit | None = None
-        self._expected = tracked.reference[-4:]
-        if production:
-            prompt = QLabel(
-                _(
-                    "This is <b>PRODUCTION</b>: real money. To confirm, type the last four characters of "
-                    "the reference (<b>{last_four}</b>):"
-                ).format(last_four=self._expected),
-                self,
-            )
-            prompt.setWordWrap(True)
-            layout.addWidget(prompt)
-            self.confirm_input = QLineEdit(self)
-            self.confirm_input.setObjectName("ConfirmReference")
-            self.confirm_input.setAccessibleName(_("Last four characters of the reference"))
-            self.confirm_input.setMaxLength(len(self._expected))
-            self.confirm_input.textChanged.connect(self._update_confirm)
-            prompt.setBuddy(self.confirm_input)
-            layout.addWidget(self.confirm_input)
-
-        buttons = QDialogButtonBox(self)
-        self.keep_button = QPushButton(_("Keep payment"), self)
-        self.keep_button.setAccessibleName(_("Keep payment"))
-        self.keep_button.setDefault(True)
-        self.keep_button.setAutoDefault(True)
-        self.cancel_button = QPushButton(_("Cancel payment"), self)
-        self.cancel_button.setObjectName("DestructiveButton")
-        self.cancel_button.setAccessibleName(_("Cancel payment"))
-        self.cancel_button.setAutoDefault(False)
-        self.cancel_button.setDefault(False)
-        buttons.addButton(self.cancel_button, QDialogButtonBox.ButtonRole.DestructiveRole)
-        buttons.addButton(self.keep_button, QDialogButtonBox.ButtonRole.RejectRole)
-        self.keep_button.clicked.connect(self.reject)
-        self.cancel_button.clicked.connect(self._confirm)
-        layout.addWidget(buttons)
-        self._update_confirm()
-        if self.confirm_input is not None:
-            self.confirm_input.setFocus()
-        else:
-            self.keep_button.setFocus()
-
-    def _confirm(self) -> None:
-        if self.cancel_button.isEnabled():
-            self.accept()
-
-    def _update_confirm(self) -> None:
-        if self.confirm_input is None:
-            self.cancel_button.setEnabled(True)
-            return
-        typed = self.confirm_input.text().strip()
-        self.cancel_button.setEnabled(typed == self._expected)
-        # Enter in the field must never cancel: Keep stays the default button.
-        self.keep_button.setDefault(True)
+        self.confirm = ConfirmButtons(
+            self,
+            layout,
+            reference=tracked.reference,
+            action_text=_("Cancel payment"),
+            production=production,
+        )
+        self.confirm_input = self.confirm.confirm_input
+        self.keep_button = self.confirm.keep_button
+        self.cancel_button = self.confirm.action_button
+        self.confirm.allow()
+        self.confirm.focus()

@@ -15,21 +15,13 @@ from __future__ import annotations
 
 from PySide6.QtCore import QLocale, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QPainter, QPaintEvent
-from PySide6.QtWidgets import (
-    QDialog,
-    QDialogButtonBox,
-    QFormLayout,
-    QLabel,
-    QLineEdit,
-    QPushButton,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtWidgets import QDialog, QFormLayout, QLabel, QLineEdit, QVBoxLayout, QWidget
 
 from epay_desktop.domain import Action, Money, Payment, TrackedPayment, check_action, projected
 from epay_desktop.domain.breakdown import breakdown
 from epay_desktop.i18n import _
 from epay_desktop.ui.dialogs.amount_field import AmountField
+from epay_desktop.ui.dialogs.confirmation import ConfirmButtons, changed_label
 from epay_desktop.ui.formatting import format_money
 from epay_desktop.ui.table.delegates import PART_COLORS, bar_segments
 
@@ -112,13 +104,7 @@ class MoneyMoveDialog(QDialog):
         self.setAccessibleName(_("Confirm capture") if capture else _("Confirm refund"))
         self.setModal(True)
         layout = QVBoxLayout(self)
-        self.changed_label: QLabel | None = None
-        if changed:
-            self.changed_label = QLabel(changed, self)
-            self.changed_label.setObjectName("PaymentChanged")
-            self.changed_label.setWordWrap(True)
-            self.changed_label.setStyleSheet("color: #8a4b00; font-weight: bold;")
-            layout.addWidget(self.changed_label)
+        self.changed_label = changed_label(self, layout, changed)
 
         self.headline = QLabel(self)
         self.headline.setObjectName("MoveHeadline")
@@ -183,44 +169,20 @@ class MoneyMoveDialog(QDialog):
         self.warning_label.setAccessibleName(undone)
         layout.addWidget(self.warning_label)
 
-        self.confirm_input: QLineEdit | None = None
-        self._expected = tracked.reference[-4:]
-        if production:
-            prompt = QLabel(
-                _(
-                    "This is <b>PRODUCTION</b>: real money. To confirm, type the last four characters of "
-                    "the reference (<b>{last_four}</b>):"
-                ).format(last_four=self._expected),
-                self,
-            )
-            prompt.setWordWrap(True)
-            layout.addWidget(prompt)
-            self.confirm_input = QLineEdit(self)
-            self.confirm_input.setObjectName("ConfirmReference")
-            self.confirm_input.setAccessibleName(_("Last four characters of the reference"))
-            self.confirm_input.setMaxLength(len(self._expected))
-            self.confirm_input.textChanged.connect(self._update)
-            prompt.setBuddy(self.confirm_input)
-            layout.addWidget(self.confirm_input)
-
-        buttons = QDialogButtonBox(self)
-        self.keep_button = QPushButton(_("Keep payment"), self)
-        self.keep_button.setDefault(True)
-        self.keep_button.setAutoDefault(True)
-        self.move_button = QPushButton(_("Capture") if capture else _("Refund"), self)
-        self.move_button.setObjectName("DestructiveButton")
-        self.move_button.setAutoDefault(False)
-        buttons.addButton(self.move_button, QDialogButtonBox.ButtonRole.DestructiveRole)
-        buttons.addButton(self.keep_button, QDialogButtonBox.ButtonRole.RejectRole)
-        self.keep_button.clicked.connect(self.reject)
-        self.move_button.clicked.connect(self._confirm)
-        layout.addWidget(buttons)
+        self.confirm = ConfirmButtons(
+            self,
+            layout,
+            reference=tracked.reference,
+            action_text=_("Capture") if capture else _("Refund"),
+            production=production,
+            on_typed=self._update,
+        )
+        self.confirm_input = self.confirm.confirm_input
+        self.keep_button = self.confirm.keep_button
+        self.move_button = self.confirm.action_button
         self.amount_field.value_changed.connect(lambda _v: self._update())
         self._update()
-        if self.confirm_input is not None:
-            self.confirm_input.setFocus()
-        else:
-            self.keep_button.setFocus()
+        self.confirm.focus()
 
     def amount(self) -> Money | None:
         """The amount to move: what was typed, within the maximum; None while it cannot be used."""
@@ -228,10 +190,6 @@ class MoneyMoveDialog(QDialog):
 
     def reason(self) -> str:
         return self.reason_edit.text().strip()
-
-    def _confirm(self) -> None:
-        if self.move_button.isEnabled():
-            self.accept()
 
     def _update(self) -> None:
         amount = self.amount()
@@ -256,9 +214,7 @@ class MoneyMoveDialog(QDialog):
             after = projected(self._payment, self.action, amount)
             self.after_bar.set_payment(after)
             self.after_words.setText(part_words(after, self._loc))
-        typed_ok = self.confirm_input is None or self.confirm_input.text().strip() == self._expected
-        self.move_button.setEnabled(amount is not None and typed_ok)
-        self.keep_button.setDefault(True)  # Enter in a field never moves money
+        self.confirm.allow(amount is not None)
 
 
 __all__ = ["BarPicture", "MoneyMoveDialog", "part_words"]

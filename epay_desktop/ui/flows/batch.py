@@ -12,41 +12,23 @@ import asyncio
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QLocale, QObject, Signal
-from PySide6.QtWidgets import QDialog, QWidget
+from PySide6.QtCore import Signal
 
 from epay_desktop.domain import Action, TrackedPayment
 from epay_desktop.i18n import _
 from epay_desktop.services.batch import BatchOutcome, BatchRun, plan_batch
 from epay_desktop.ui.dialogs.batch import BatchDialog
+from epay_desktop.ui.flows.desk_flow import DeskFlow
 from epay_desktop.ui.theme import DESTRUCTIVE_BUTTON_STYLE
 
 if TYPE_CHECKING:
-    from epay_desktop.services import DeskSurface
     from epay_desktop.services.batch import BatchResult
 
-StatusSink = Callable[[str], None]
 
-
-class BatchFlow(QObject):
-    dialog_opened = Signal(QDialog)
+class BatchFlow(DeskFlow):
     references_busy = Signal(list, bool)  # these payments are being sent / have ended
-
-    def __init__(
-        self,
-        desk: DeskSurface,
-        status: StatusSink,
-        *,
-        parent_widget: QWidget | None = None,
-        locale: QLocale | None = None,
-    ) -> None:
-        super().__init__(parent_widget)
-        self._desk = desk
-        self._status = status
-        self._parent_widget = parent_widget
-        self._locale = locale
-        self.dialog: BatchDialog | None = None
-        self.run_: BatchRun | None = None
+    dialog: BatchDialog | None = None  # the preview and its progress, while it is open
+    run_: BatchRun | None = None  # the batch being sent
 
     async def run(self, action: Action, payments: Sequence[TrackedPayment]) -> list[BatchResult]:
         plan = plan_batch(action, payments, self._desk.busy_references())

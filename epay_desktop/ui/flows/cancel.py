@@ -12,11 +12,10 @@ again with the fresh figures and a line saying what changed.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QLocale, QObject, Signal
-from PySide6.QtWidgets import QDialog, QWidget
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QDialog
 
 from epay_desktop.api import EPaymentError, OutcomeUnknownError
 from epay_desktop.domain import Action, CancelOutcome, Money, TrackedPayment, check_action, state_sentence
@@ -25,34 +24,18 @@ from epay_desktop.i18n import _
 from epay_desktop.services import StaleConfirmationError
 from epay_desktop.ui.aio import wait_finished
 from epay_desktop.ui.dialogs.cancel import CancelDialog
+from epay_desktop.ui.flows.desk_flow import DeskFlow
 from epay_desktop.ui.formatting import format_money
 from epay_desktop.ui.theme import DESTRUCTIVE_BUTTON_STYLE
 
 if TYPE_CHECKING:
-    from epay_desktop.services import CancelResult, DeskSurface
-
-StatusSink = Callable[[str], None]
+    from epay_desktop.services import CancelResult
 
 
-class CancelFlow(QObject):
-    dialog_opened = Signal(QDialog)
+class CancelFlow(DeskFlow):
     payment_cancelled = Signal(str, str)  # reference, message
     reference_busy = Signal(str, bool)  # the cancel of this payment is being sent / has ended
-
-    def __init__(
-        self,
-        desk: DeskSurface,
-        status: StatusSink,
-        *,
-        parent_widget: QWidget | None = None,
-        locale: QLocale | None = None,
-    ) -> None:
-        super().__init__(parent_widget)
-        self._desk = desk
-        self._status = status
-        self._parent_widget = parent_widget
-        self._locale = locale if locale is not None else QLocale()
-        self.dialog: CancelDialog | None = None
+    dialog: CancelDialog | None = None  # the confirmation, while it is open
 
     async def run(self, tracked: TrackedPayment) -> CancelResult | None:
         """Cancel ``tracked`` (as the person sees it now) after asking."""

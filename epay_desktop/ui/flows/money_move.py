@@ -20,11 +20,10 @@ business state now. The row follows from what the desk publishes; this flow neve
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QLocale, QObject, Signal
-from PySide6.QtWidgets import QDialog, QMessageBox, QWidget
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QDialog, QMessageBox
 
 from epay_desktop.api import (
     ApiError,
@@ -38,37 +37,19 @@ from epay_desktop.i18n import _
 from epay_desktop.services import ActionNotPossibleError, RepeatNotConfirmedError
 from epay_desktop.ui.aio import wait_finished
 from epay_desktop.ui.dialogs.money_move import MoneyMoveDialog
+from epay_desktop.ui.flows.desk_flow import DeskFlow
 from epay_desktop.ui.formatting import format_money
 from epay_desktop.ui.theme import DESTRUCTIVE_BUTTON_STYLE
 
 if TYPE_CHECKING:
-    from epay_desktop.services import DeskSurface, OperationResult
-
-StatusSink = Callable[[str], None]
+    from epay_desktop.services import OperationResult
 
 
-class MoneyMoveFlow(QObject):
-    dialog_opened = Signal(QDialog)
+class MoneyMoveFlow(DeskFlow):
     payment_moved = Signal(str, str)  # reference, message
     reference_busy = Signal(str, bool)
-
-    def __init__(
-        self,
-        desk: DeskSurface,
-        status: StatusSink,
-        *,
-        parent_widget: QWidget | None = None,
-        locale: QLocale | None = None,
-        locale_name: str | None = None,
-    ) -> None:
-        super().__init__(parent_widget)
-        self._desk = desk
-        self._status = status
-        self._parent_widget = parent_widget
-        self._locale = locale if locale is not None else QLocale()
-        self._locale_name = locale_name
-        self.dialog: MoneyMoveDialog | None = None
-        self.retry_box: QMessageBox | None = None  # "try again later", while it is open
+    dialog: MoneyMoveDialog | None = None  # the confirmation, while it is open
+    retry_box: QMessageBox | None = None  # "try again later", while it is open
 
     async def run(self, tracked: TrackedPayment, action: Action) -> OperationResult | None:
         """Capture or refund (``action``) of ``tracked`` (as the person sees it now), after asking."""
@@ -112,7 +93,6 @@ class MoneyMoveFlow(QObject):
             production=self._desk.profile.is_production,
             parent=self._parent_widget,
             locale=self._locale,
-            locale_name=self._locale_name,
             changed=changed,
             amount=amount,
         )

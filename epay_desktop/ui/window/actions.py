@@ -116,6 +116,34 @@ class ActionSpec(NamedTuple):
     enablement: Enablement | None = None  # None: always enabled
 
 
+def _money_action(
+    action_id: str,
+    text: str,
+    tip: str,
+    shortcut: str,
+    enablement: Enablement,
+    *,
+    order: int,
+    toolbar_order: int,
+) -> ActionSpec:
+    """An action that moves the selected payment's money (cancel, capture, refund): with the icon of its
+    name, in the Payments menu's payment group and the table's context menu at the same ``order``,
+    and on the toolbar beside the refresh actions."""
+    return ActionSpec(
+        action_id,
+        text,
+        tip,
+        (shortcut,),
+        action_id,
+        (
+            MenuRule("payments", "2_payment", order),
+            MenuRule(TOOLBAR, "2_payments", toolbar_order),
+            MenuRule(TABLE_CONTEXT, "", order),
+        ),
+        enablement,
+    )
+
+
 class MenuSpec(NamedTuple):
     id: str
     title: str
@@ -217,44 +245,32 @@ ACTIONS: tuple[ActionSpec, ...] = (
         (MenuRule("payments", "1_refresh", 2), MenuRule(TOOLBAR, "2_payments", 1)),
         when(lambda c: c.refreshing),
     ),
-    ActionSpec(
+    _money_action(
         "cancel-payment",
         N_("Cancel payment…"),
         N_("Cancel the selected payment (asks first)."),
-        ("Ctrl+Shift+X",),
-        "cancel-payment",
-        (
-            MenuRule("payments", "2_payment"),
-            MenuRule(TOOLBAR, "2_payments", 2),
-            MenuRule(TABLE_CONTEXT, "", 0),
-        ),
+        "Ctrl+Shift+X",
         cancel_enablement,
+        order=0,
+        toolbar_order=2,
     ),
-    ActionSpec(
+    _money_action(
         "capture-payment",
         N_("Capture…"),
         N_("Capture the selected payment's reserved money, all or part (asks first)."),
-        ("Ctrl+Shift+K",),
-        "capture-payment",
-        (
-            MenuRule("payments", "2_payment", -2),
-            MenuRule(TOOLBAR, "2_payments", 3),
-            MenuRule(TABLE_CONTEXT, "", -2),
-        ),
+        "Ctrl+Shift+K",
         capture_enablement,
+        order=-2,
+        toolbar_order=3,
     ),
-    ActionSpec(
+    _money_action(
         "refund-payment",
         N_("Refund…"),
         N_("Give captured money of the selected payment back to the customer, all or part (asks first)."),
-        ("Ctrl+Shift+R",),
-        "refund-payment",
-        (
-            MenuRule("payments", "2_payment", -1),
-            MenuRule(TOOLBAR, "2_payments", 4),
-            MenuRule(TABLE_CONTEXT, "", -1),
-        ),
+        "Ctrl+Shift+R",
         refund_enablement,
+        order=-1,
+        toolbar_order=4,
     ),
     ActionSpec(
         "check-pending",
