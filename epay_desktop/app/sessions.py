@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     import contextlib
 
     from epay_desktop.services import PaymentDesk, Profile, SecretStore
+    from epay_desktop.services.surface import DeskSurface
 
 log = logging.getLogger(__name__)
 
@@ -23,11 +24,12 @@ log = logging.getLogger(__name__)
 class Session:
     """What one open profile holds; ``aclose`` closes it in reverse order of opening."""
 
-    desk: PaymentDesk
+    desk: DeskSurface  # a PaymentDesk, or a TeamDesk for a Team profile
     stack: contextlib.AsyncExitStack
     read_only: bool = False
     transport: Any = field(default=None)  # the Demo's in-process sandbox (Test connection uses it)
     webhooks: Any = field(default=None)  # the profile's WebhookFeed (app/live.py)
+    team_live: Any = field(default=None)  # a Team profile's TeamLive stream
 
     async def aclose(self) -> None:
         await self.stack.aclose()
@@ -84,6 +86,8 @@ async def open_profile(profile: Profile, secrets: SecretStore, *, read_only: boo
     from epay_desktop.app.live import register_watch
     from epay_desktop.services import client_for, register_path
 
+    if profile.is_team:
+        return await open_team(profile)
     if profile.is_demo:
         data = paths.data_dir()
         return await open_demo(
@@ -105,6 +109,45 @@ async def open_profile(profile: Profile, secrets: SecretStore, *, read_only: boo
         await stack.aclose()
         raise
     return Session(desk, stack, read_only=read_only, webhooks=webhooks)
+
+
+async def open_team(profile: Profile, *, tokens: Any = None, transport: Any = None) -> Session:
+    """A Team profile: its agent's session token from the keyring (``LoginNeededError`` when there is
+    none or the server says it ended: the controller shows the login dialog), the team desk over the
+    server's API and its live stream. Nothing of the merchant's credentials is on this computer."""
+    import asyncio
+    import contextlib
+
+    from epay_desktop.api.team_client import TeamClient, TeamLoginNeededError
+    from epay_desktop.services.team_desk import TeamDesk
+    from epay_desktop.services.team_live import TeamLive
+    from epay_desktop.services.team_login import LoginNeededError, TeamTokens
+
+    profile.validate()
+    tokens = tokens if tokens is not None else TeamTokens()
+    token = await asyncio.to_thread(tokens.get, profile)
+    if not token:
+        raise LoginNeededError(profile)
+    stack = contextlib.AsyncExitStack()
+    try:
+        client = TeamClient(profile.base_url or "", token=token, transport=transport)
+        stack.push_async_callback(client.aclose)
+        try:
+            me = await client.me()
+        except TeamLoginNeededError as error:
+            await asyncio.to_thread(tokens.delete, profile)
+            raise LoginNeededError(profile, str(error)) from None
+        desk = TeamDesk(
+            profile, client, agent=str(me.get("name") or profile.agent), role=str(me.get("role") or "")
+        )
+        stack.push_async_callback(desk.aclose)
+        live = TeamLive(desk)
+        stack.push_async_callback(live.aclose)
+        live.start()
+    except BaseException:
+        await stack.aclose()
+        raise
+    return Session(desk, stack, team_live=live)
 
 
 async def remember_profile(profile: Profile) -> None:

@@ -71,6 +71,8 @@ if TYPE_CHECKING:
         RejectedItem,
     )
     from epay_desktop.services.standalone import StandaloneJournal
+    from epay_desktop.services.surface import DeskSurface
+    from epay_desktop.services.team_login import LoginNeededError
     from epay_desktop.store import (
         AuditEntry,
         Intent,
@@ -115,6 +117,8 @@ _EXPORTS: dict[str, str] = {
     "OperationResult": "epay_desktop.services.results",
     "PaymentChanged": "epay_desktop.services.changes",
     "PaymentDesk": "epay_desktop.services.desk",
+    "DeskSurface": "epay_desktop.services.surface",
+    "LoginNeededError": "epay_desktop.services.team_login",
     "Profile": "epay_desktop.services.profiles",
     "ProfileError": "epay_desktop.services.profiles",
     "ProfileKind": "epay_desktop.services.profiles",
@@ -161,11 +165,13 @@ __all__ = [
     "DemoControls",
     "DeskError",
     "DeskInputError",
+    "DeskSurface",
     "FinishedMeanwhileError",
     "ImportReport",
     "Intent",
     "IntentStatus",
     "KeyAlreadyUsedError",
+    "LoginNeededError",
     "MissingSecretsError",
     "NeedsDecisionError",
     "NotARegisterError",

@@ -27,7 +27,7 @@ from epay_desktop.i18n import _
 from epay_desktop.services.errors import DeskError, said
 
 if TYPE_CHECKING:
-    from epay_desktop.services.desk import PaymentDesk
+    from epay_desktop.services.surface import DeskSurface
 
 __all__ = [
     "BATCH_CONCURRENCY",
@@ -129,7 +129,7 @@ class BatchRun:
     """Runs a :class:`BatchPlan` through ``desk`` (see the module). ``on_result`` is called on the loop
     with each result as it arrives."""
 
-    desk: PaymentDesk
+    desk: DeskSurface
     plan: BatchPlan
     concurrency: int = BATCH_CONCURRENCY
     on_result: Callable[[BatchResult], None] | None = None

@@ -53,6 +53,8 @@ class ProfileKind(enum.StrEnum):
     TEST = "test"
     PRODUCTION = "production"
     CUSTOM = "custom"
+    # A support desk's shared register behind ``epay-team``: the server holds the merchant's secrets.
+    TEAM = "team"
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +77,8 @@ class Profile:
     # The person confirmed that a Custom base URL over plain http:// to another machine is a sandbox
     # (such a connection is not encrypted: secrets and payments cross the network readable).
     unencrypted_sandbox: bool = False
+    # Team profiles: the agent name to log in with (``base_url`` is the team server's URL).
+    agent: str = ""
 
     def __post_init__(self) -> None:
         currency: object = self.currency
@@ -100,8 +104,13 @@ class Profile:
         return self.kind is ProfileKind.DEMO
 
     @property
+    def is_team(self) -> bool:
+        return self.kind is ProfileKind.TEAM
+
+    @property
     def needs_secrets(self) -> bool:
-        return not self.is_demo
+        # A team profile logs in; the team server holds the merchant's secrets, never the desktop.
+        return not self.is_demo and not self.is_team
 
     @property
     def effective_base_url(self) -> str:
@@ -154,6 +163,9 @@ class Profile:
             raise ProfileError(
                 _("A Demo profile uses one of the demo serial numbers: {known}.").format(known=known)
             )
+        if self.is_team:
+            self._validate_team()
+            return
         if not self.is_demo and not self.client_id.strip():
             raise ProfileError(_("A Test, Production or custom profile needs a client id."))
         if self.kind is ProfileKind.CUSTOM:
@@ -181,8 +193,20 @@ class Profile:
                     ).format(url=url)
                 )
 
+    def _validate_team(self) -> None:
+        if not self.agent.strip():
+            raise ProfileError(_("A Team profile needs the agent name you log in with."))
+        from epay_desktop.api.team_client import check_team_url
+
+        try:
+            check_team_url(self.base_url or "")
+        except ValueError as error:
+            raise ProfileError(str(error)) from None
+
     def to_json(self) -> dict[str, Any]:
-        confirmed = {"unencryptedSandbox": True} if self.unencrypted_sandbox else {}
+        confirmed: dict[str, Any] = {"unencryptedSandbox": True} if self.unencrypted_sandbox else {}
+        if self.agent:
+            confirmed["agent"] = self.agent
         return {
             "name": self.name,
             "kind": self.kind.value,
@@ -215,6 +239,7 @@ class Profile:
                 currency=data.get("currency") or Currency.NOK,
                 register=_register_stem(data.get("register")),
                 unencrypted_sandbox=data.get("unencryptedSandbox") is True,
+                agent=str(data.get("agent") or ""),
             )
         except RecursionError:
             raise ProfileError(_("A saved profile is nested too deeply to be read.")) from None
@@ -390,7 +415,7 @@ class ProfileStore:
         self._write(data)
 
 
-def _backend_is_usable(backend: Any) -> bool:
+def backend_is_usable(backend: Any) -> bool:
     from keyring.backends import fail, null
 
     if isinstance(backend, fail.Keyring | null.Keyring):
@@ -399,7 +424,7 @@ def _backend_is_usable(backend: Any) -> bool:
     return not (inner is not None and not inner)
 
 
-def _keyring() -> Any:
+def keyring_module() -> Any:
     # Imported on first use: keyring scans its backends on import (~50 ms), which start-up can skip.
     import keyring
 
@@ -424,9 +449,9 @@ class SecretStore:
     ``persistent`` is False in the second case (the UI says "kept for this session only")."""
 
     def __init__(self, backend: Any | None = None) -> None:
-        self._backend = backend if backend is not None else _keyring().get_keyring()
+        self._backend = backend if backend is not None else keyring_module().get_keyring()
         self._session: dict[str, ProfileSecrets] = {}
-        self.persistent = _backend_is_usable(self._backend)
+        self.persistent = backend_is_usable(self._backend)
         self.problem = (
             "" if self.persistent else _("No usable keyring backend: secrets are kept for this session only.")
         )

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 
     from PySide6.QtWidgets import QAbstractButton, QMessageBox
 
-    from epay_desktop.services import PaymentDesk, Profile, SecretStore
+    from epay_desktop.services import DeskSurface, Profile, SecretStore
 
 log = logging.getLogger(__name__)
 OPEN_READ_ONLY = N_("Open read-only")
@@ -32,7 +32,7 @@ OPEN_READ_ONLY = N_("Open read-only")
 class Session(Protocol):
     """An open profile, as the composition root opened it."""
 
-    desk: PaymentDesk
+    desk: DeskSurface  # a PaymentDesk, or a TeamDesk for a Team profile
     transport: Any  # the Demo's in-process sandbox transport (Test connection uses it), else None
     read_only: bool
 
@@ -76,6 +76,10 @@ class Controller:
         self._closed: asyncio.Future[int] | None = None
         self._retired: set[MainWindow] = set()
         self.switched_to: list[str] = []  # names of profiles switched to (tests and the log)
+        # Team profiles: the login dialog shown last, the window's team parts, the session tokens.
+        self.login_dialog: Any = None
+        self.team_presence: Any = None
+        self._team_tokens: Any = None
         self._watch(window)
 
     # --- windows ---------------------------------------------------------------------------------------
@@ -132,6 +136,7 @@ class Controller:
     async def open(self, profile: Profile, *, read_only: bool = False) -> Session | None:
         """Open ``profile``'s session; on a problem tell the person (and offer what can help), return None."""
         from epay_desktop.services import (
+            LoginNeededError,
             MissingSecretsError,
             NotARegisterError,
             ProfileError,
@@ -144,6 +149,12 @@ class Controller:
         try:
             session: Session = await self._open_session(profile, self.secret_store(), read_only=read_only)
             return session
+        except LoginNeededError as error:
+            log.info("%s: logging in to the team server", profile.name)
+            if not window.bound:
+                window.show_profile(profile)
+                window.show_placeholder(str(error))
+            self.ask_login(profile, str(error))
         except MissingSecretsError as error:
             log.warning("cannot open %s: secrets missing", profile.name)
             self._problem(
@@ -217,10 +228,75 @@ class Controller:
             from epay_desktop.ui.window.live_updates import attach_live_updates
 
             self.live_updates = attach_live_updates(window, feed)
-        if not session.read_only:
+        team_live = getattr(session, "team_live", None)
+        if session.desk.profile.is_team:
+            self._attach_team(window, session.desk, team_live)
+        elif not session.read_only:
             window.runner.start("recover", self._recover(window, session.desk), replace=False)
 
-    async def _recover(self, window: MainWindow, desk: PaymentDesk) -> None:
+    # --- team mode -------------------------------------------------------------------------------------
+    def _attach_team(self, window: MainWindow, desk: Any, live: Any) -> None:
+        from epay_desktop.ui.window.team_presence import TeamPresence
+
+        self.team_presence = TeamPresence(window, desk, live)
+        self.team_presence.logout_requested.connect(lambda p=desk.profile: self.request_logout(p))
+        desk.on_session_ended(lambda sentence, p=desk.profile: self.ask_login(p, sentence))
+
+    def ask_login(self, profile: Profile, reason: str = "") -> None:
+        """Show the login dialog of ``profile`` (opened, never exec()'d); a login that works opens the
+        profile (again, in a new window when this one shows another session)."""
+        from epay_desktop.ui.dialogs.team_login import LoginDialog
+
+        current = self.login_dialog
+        if current is not None and current.isVisible():
+            return  # one login at a time: several calls may notice the session ended at once
+        dialog = LoginDialog(profile.base_url or "", profile.agent, reason, parent=self.window)
+        self.login_dialog = dialog
+        dialog.login_requested.connect(
+            lambda password, p=profile, d=dialog: self.runner.start(
+                f"login:{p.name}", self._log_in(p, d, password)
+            )
+        )
+        dialog.open()
+
+    async def _log_in(self, profile: Profile, dialog: Any, password: str) -> None:
+        from epay_desktop.api import EPaymentError
+        from epay_desktop.services.team_login import log_in
+
+        try:
+            await log_in(profile, password, self.team_tokens())
+        except EPaymentError as error:
+            dialog.show_problem(str(error))
+            return
+        except BaseException:
+            dialog.set_busy(False)  # the window's presenter says what went wrong; the dialog stays usable
+            raise
+        dialog.accept()
+        if self.window.bound:
+            await self.switch(profile)
+        else:
+            await self.start(profile)
+
+    def team_tokens(self) -> Any:
+        from epay_desktop.services.team_login import TeamTokens
+
+        if self._team_tokens is None:
+            self._team_tokens = TeamTokens()
+        return self._team_tokens
+
+    def request_logout(self, profile: Profile) -> None:
+        self.runner.start(f"logout:{profile.name}", self.log_out(profile), replace=False)
+
+    async def log_out(self, profile: Profile) -> None:
+        """End the team session at the server (when it answers) and forget the token; the login dialog
+        opens so the next agent can log in at this desk."""
+        from epay_desktop.services.team_login import log_out
+
+        await log_out(profile, self.team_tokens())
+        self.window.show_status(_("Logged out of the team server."))
+        self.ask_login(profile, _("You are logged out."))
+
+    async def _recover(self, window: MainWindow, desk: DeskSurface) -> None:
         """Finish what a crash left without an outcome: finished ones get a status line, the ones that
         need the person a non-modal notice with Send again / Abandon / Later (ui/flows/recovery.py)."""
         window.recovery_flow.present(await desk.recover_pending())

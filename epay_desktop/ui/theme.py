@@ -17,6 +17,7 @@ BANNER_STYLES = {
     "production": "background:#b71c1c; color:#ffffff; font-weight:bold; padding:6px; font-size:110%;",
     "opening": "background:#607d8b; color:#ffffff; font-weight:bold; padding:4px;",
     "read-only": "background:#6a1b9a; color:#ffffff; font-weight:bold; padding:4px;",
+    "team": "background:#00695c; color:#ffffff; font-weight:bold; padding:4px;",
 }
 
 # On the dialogs that have one (the cancel dialog), not on the window: a style sheet on the window

@@ -30,10 +30,11 @@ PASSWORD = "correct horse battery"
 
 
 @contextmanager
-def running_team(config: TeamConfig, *, migrate: bool = False) -> Iterator[str]:
+def running_team(config: TeamConfig, *, migrate: bool = False, port: int = 0) -> Iterator[str]:
     """One ``epay-team`` instance under uvicorn (lifespan on: it opens its pool and clients) on a free
-    port of 127.0.0.1; yields its base URL and stops it on exit."""
-    sock = bind("127.0.0.1", 0)
+    port of 127.0.0.1 (or ``port``: an instance started again where one stopped); yields its base URL
+    and stops it on exit."""
+    sock = bind("127.0.0.1", port)
     server = TeamServer(
         create_app(config, migrate=migrate), lifespan="on", log_level="warning", access_log=False
     )

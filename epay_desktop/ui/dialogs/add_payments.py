@@ -48,7 +48,7 @@ from epay_desktop.ui.dialogs.feedback import StatusLabel, Tone, dialog_runner
 from epay_desktop.ui.dialogs.inputs import ReferenceCheck, check_reference_lines, split_line
 
 if TYPE_CHECKING:
-    from epay_desktop.services import AddReport, ImportReport, PaymentDesk
+    from epay_desktop.services import AddReport, DeskSurface, ImportReport
 
 # Re-checking 10 000 pasted lines takes a few ms; waiting for a pause in typing keeps it off every key.
 VALIDATE_DELAY_MS = 150
@@ -66,7 +66,7 @@ class AddPaymentsDialog(QDialog):
     references_added = Signal(list)
     report_shown = Signal(object)
 
-    def __init__(self, desk: PaymentDesk, parent: QWidget | None = None) -> None:
+    def __init__(self, desk: DeskSurface, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.desk = desk
         self.setWindowTitle(_("Add payments by reference"))

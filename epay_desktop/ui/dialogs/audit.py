@@ -47,7 +47,7 @@ from epay_desktop.ui.dialogs.feedback import StatusLabel, Tone, dialog_runner
 from epay_desktop.ui.formatting import format_datetime, format_money
 
 if TYPE_CHECKING:
-    from epay_desktop.services import PaymentDesk
+    from epay_desktop.services import DeskSurface
     from epay_desktop.store import AuditEntry
 
 # Custom roles are named constants (ENGINEERING.md §6.2).
@@ -213,7 +213,7 @@ class AuditView(QWidget):
 
     exported = Signal(str, int)
 
-    def __init__(self, desk: PaymentDesk, parent: QWidget | None = None, *, limit: int = 5000) -> None:
+    def __init__(self, desk: DeskSurface, parent: QWidget | None = None, *, limit: int = 5000) -> None:
         super().__init__(parent)
         self.desk = desk
         self.limit = limit
@@ -344,7 +344,7 @@ class AuditView(QWidget):
 class AuditDialog(QDialog):
     """A window around :class:`AuditView` that loads the log when opened."""
 
-    def __init__(self, desk: PaymentDesk, parent: QWidget | None = None) -> None:
+    def __init__(self, desk: DeskSurface, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("AuditDialog")
         self.setWindowTitle(_("Audit log: {name}").format(name=desk.profile.name))

@@ -51,7 +51,7 @@ from epay_desktop.ui.dialogs.inputs import (
 from epay_desktop.ui.formatting import format_money
 
 if TYPE_CHECKING:
-    from epay_desktop.services import PaymentDesk
+    from epay_desktop.services import DeskSurface
 
 PUSH_MESSAGE = "PUSH_MESSAGE"
 QR = "QR"
@@ -87,7 +87,7 @@ class CreatePaymentDialog(QDialog):
 
     def __init__(
         self,
-        desk: PaymentDesk,
+        desk: DeskSurface,
         parent: QWidget | None = None,
         *,
         currency: Currency | None = None,

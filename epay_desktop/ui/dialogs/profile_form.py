@@ -22,6 +22,7 @@ KIND_LABELS = {
     ProfileKind.TEST: N_("Test (apitest.vipps.no)"),
     ProfileKind.PRODUCTION: N_("Production (api.vipps.no): real money"),
     ProfileKind.CUSTOM: N_("Custom base URL"),
+    ProfileKind.TEAM: N_("Team (a support desk's epay-team server)"),
 }
 # A sales unit takes one currency, the one of its country.
 CURRENCY_LABELS = {
@@ -29,6 +30,9 @@ CURRENCY_LABELS = {
     Currency.DKK: N_("DKK — Denmark"),
     Currency.EUR: N_("EUR — Finland"),
 }
+
+
+TEAM_SECRETS = N_("The team server holds the merchant's secrets; you log in with your agent name.")
 
 
 class ProfileForm(QGroupBox):
@@ -66,6 +70,8 @@ class ProfileForm(QGroupBox):
         )
         for currency, label in CURRENCY_LABELS.items():
             self.currency_combo.addItem(translate(label), currency.value)
+        self.agent_edit = self._line_edit("TeamAgent", _("Agent name"))
+        self.agent_edit.setPlaceholderText(_("the name you log in with"))
         self.client_id_edit = self._line_edit("ClientId", _("Client id"))
         self.client_secret_edit = self._line_edit("ClientSecret", _("Client secret"))
         self.subscription_key_edit = self._line_edit("SubscriptionKey", _("Subscription key"))
@@ -82,11 +88,17 @@ class ProfileForm(QGroupBox):
         form.addRow("", self.unencrypted_check)
         form.addRow(_("&Merchant serial number"), self.msn_edit)
         form.addRow(_("C&urrency"), self.currency_combo)
+        form.addRow(_("&Agent name"), self.agent_edit)
+        self.agent_label = form.labelForField(self.agent_edit)
         form.addRow(_("Client &id"), self.client_id_edit)
         form.addRow(_("Client &secret"), self.client_secret_edit)
         form.addRow(_("Subscription &key"), self.subscription_key_edit)
         form.addRow("", self.secrets_state)
         self.setLayout(form)
+        self._secret_rows = [
+            (form.labelForField(w), w)
+            for w in (self.client_id_edit, self.client_secret_edit, self.subscription_key_edit)
+        ]
 
     def _line_edit(self, object_name: str, accessible_name: str) -> QLineEdit:
         edit = QLineEdit(self)
@@ -101,6 +113,7 @@ class ProfileForm(QGroupBox):
         self.kind_combo.setCurrentIndex(self.kind_combo.findData(shown.kind))
         self.msn_edit.setText(shown.merchant_serial_number)
         self.client_id_edit.setText(shown.client_id)
+        self.agent_edit.setText(shown.agent)
         self.base_url_edit.setText(shown.base_url or "")
         self.currency_combo.setCurrentIndex(self.currency_combo.findData(shown.currency.value))
         self.unencrypted_check.setChecked(shown.unencrypted_sandbox)
@@ -135,10 +148,23 @@ class ProfileForm(QGroupBox):
         ):
             widget.setEnabled(not builtin)
         custom = kind is ProfileKind.CUSTOM
-        self.base_url_edit.setReadOnly(not custom or builtin)
-        self.base_url_edit.setEnabled(custom and not builtin)
+        team = kind is ProfileKind.TEAM
+        # A Team profile logs in as an agent: the team server holds the merchant's credentials.
+        for label, widget in self._secret_rows:
+            label.setVisible(not team)
+            widget.setVisible(not team)
+        self.agent_edit.setVisible(team)
+        self.agent_label.setVisible(team)
+        self.agent_edit.setEnabled(not builtin)
+        self.base_url_edit.setReadOnly(not (custom or team) or builtin)
+        self.base_url_edit.setEnabled((custom or team) and not builtin)
         self.unencrypted_check.setVisible(custom and not builtin)
-        if not custom:
+        if team:
+            self.base_url_edit.setPlaceholderText("https://team.example.no")
+            self.secrets_state.setText(translate(TEAM_SECRETS))
+        elif self.secrets_state.text() == translate(TEAM_SECRETS):
+            self.secrets_state.setText(_("Type the client secret and the subscription key."))
+        if not (custom or team):
             self.base_url_edit.setText(self.profile(editing).effective_base_url)
         if builtin:
             self.secrets_state.setText(_("Demo credentials are built in."))
@@ -159,10 +185,13 @@ class ProfileForm(QGroupBox):
             kind=kind,
             merchant_serial_number=self.msn_edit.text().strip(),
             client_id=self.client_id_edit.text().strip(),
-            base_url=self.base_url_edit.text().strip() or None if kind is ProfileKind.CUSTOM else None,
+            base_url=self.base_url_edit.text().strip() or None
+            if kind in (ProfileKind.CUSTOM, ProfileKind.TEAM)
+            else None,
             currency=Currency(self.currency_combo.currentData() or Currency.NOK.value),
             register=editing.register if editing is not None else None,  # a rename keeps the register
             unencrypted_sandbox=kind is ProfileKind.CUSTOM and self.unencrypted_check.isChecked(),
+            agent=self.agent_edit.text().strip() if kind is ProfileKind.TEAM else "",
         )
 
     def typed_secrets(self) -> tuple[str, str]:

@@ -61,6 +61,7 @@ LIST_KIND = {
     ProfileKind.TEST: N_("test"),
     ProfileKind.PRODUCTION: N_("PRODUCTION"),
     ProfileKind.CUSTOM: N_("custom URL"),
+    ProfileKind.TEAM: N_("team server"),
 }
 
 
@@ -327,6 +328,13 @@ class SettingsDialog(QDialog):
         self.runner.start("use", self.use(), replace=False)
 
     async def _load_secrets_state(self, profile: Profile) -> None:
+        if profile.is_team:
+            self.secrets_state.setText(
+                _(
+                    "The team server holds the merchant's secrets; you log in as {agent} when you use it."
+                ).format(agent=profile.agent)
+            )
+            return
         stored = await asyncio.to_thread(self.secrets.get, profile)
         if self.editing != profile:
             return
@@ -370,7 +378,7 @@ class SettingsDialog(QDialog):
                 _("A profile named {name!r} exists already; choose another name.").format(name=profile.name)
             )
             return None
-        new_secrets = await self._secrets_for(profile, previous)
+        new_secrets = None if profile.is_team else await self._secrets_for(profile, previous)
         profile = await asyncio.to_thread(self.store.save, profile, replacing=previous)
         persistent = None
         if new_secrets is not None:
@@ -381,7 +389,11 @@ class SettingsDialog(QDialog):
         self.reload(select=profile.name)
         self.profiles_changed.emit()
         self._show_keyring_notice()
-        if persistent is False:
+        if profile.is_team:
+            self.status.show_message(
+                _("Saved {name}. Use it to log in to the team server.").format(name=profile.name), Tone.OK
+            )
+        elif persistent is False:
             # The keyring notice (shown above) already says where the secrets are kept.
             self.status.show_message(_("Saved {name}.").format(name=profile.name), Tone.OK)
         elif new_secrets is None or not new_secrets.complete:
@@ -403,6 +415,11 @@ class SettingsDialog(QDialog):
         except ProfileError as error:
             self.status.show_error(str(error))
             return False
+        if profile.is_team:
+            self.status.show_message(
+                _("A Team profile is checked when you log in: choose “Use this profile”."), Tone.OK
+            )
+            return True
         tester = self.test_connection
         if tester is None:
             self.status.show_error(_("Test connection is not available: no connection tester was given."))

@@ -12,7 +12,7 @@ from PySide6.QtCore import QLocale, QObject, Signal
 from PySide6.QtWidgets import QDialog, QWidget
 
 if TYPE_CHECKING:
-    from epay_desktop.services import PaymentDesk
+    from epay_desktop.services import DeskSurface
 
 StatusSink = Callable[[str], None]
 
@@ -24,7 +24,7 @@ class DeskFlow(QObject):
 
     def __init__(
         self,
-        desk: PaymentDesk,
+        desk: DeskSurface,
         status: StatusSink,
         *,
         parent_widget: QWidget | None = None,

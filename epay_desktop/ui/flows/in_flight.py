@@ -10,12 +10,12 @@ from typing import TYPE_CHECKING
 from epay_desktop.i18n import _
 
 if TYPE_CHECKING:
-    from epay_desktop.services import PaymentDesk
+    from epay_desktop.services import DeskSurface
     from epay_desktop.ui.aio import TaskRunner
 
 
 class InFlightCalls:
-    def __init__(self, desk: PaymentDesk, runner: TaskRunner, status: Callable[[str], None]) -> None:
+    def __init__(self, desk: DeskSurface, runner: TaskRunner, status: Callable[[str], None]) -> None:
         self._desk = desk
         self._runner = runner
         self._status = status

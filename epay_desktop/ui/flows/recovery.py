@@ -25,7 +25,7 @@ from epay_desktop.ui.dialogs.recovery_notice import RecoveryNotice
 from epay_desktop.ui.errors import redact
 
 if TYPE_CHECKING:
-    from epay_desktop.services import PaymentDesk, RecoveryResult
+    from epay_desktop.services import DeskSurface, RecoveryResult
     from epay_desktop.ui.aio import TaskRunner
 
 log = logging.getLogger(__name__)
@@ -39,7 +39,7 @@ class RecoveryFlow(QObject):
 
     def __init__(
         self,
-        desk: PaymentDesk,
+        desk: DeskSurface,
         runner: TaskRunner,
         status: Callable[[str], None],
         *,

@@ -38,7 +38,7 @@ from epay_desktop.ui.errors import redact
 from epay_desktop.ui.table.cells import describe_age
 
 if TYPE_CHECKING:
-    from epay_desktop.services import PaymentDesk
+    from epay_desktop.services import DeskSurface
 
 REFRESH = "refresh"
 REFRESH_ONE = "refresh-one"
@@ -78,7 +78,7 @@ class RefreshFlow(QObject):
 
     def __init__(
         self,
-        desk: PaymentDesk,
+        desk: DeskSurface,
         rows: RegisterRows,
         runner: TaskRunner,
         *,

@@ -85,6 +85,9 @@ class PaymentsModel(QAbstractTableModel):
         self._display: list[tuple[str, ...] | None] = []
         self._busy: set[str] = set()
         self._pending: dict[str, str] = {}  # reference -> the operation sent without a known outcome
+        self._colleagues: dict[
+            str, str
+        ] = {}  # reference -> what a colleague does now ("Kari is cancelling…")
         self._now = datetime.now(UTC)
         self._stale_font = QFont()
         self._stale_font.setItalic(True)  # only italic is set: the view's font supplies the rest
@@ -308,6 +311,20 @@ class PaymentsModel(QAbstractTableModel):
         if rows:
             self.dataChanged.emit(self.index(min(rows), 0), self.index(max(rows), _COLUMN_COUNT - 1), [])
 
+    def set_colleague(self, reference: str, text: str) -> None:
+        """Show ``text`` (a colleague working on the payment now) in the row's state; "" clears it."""
+        if text:
+            self._colleagues[reference] = text
+        elif self._colleagues.pop(reference, None) is None:
+            return
+        row = self._row_of.get(reference)
+        if row is not None:
+            self._display[row] = None
+            self.dataChanged.emit(self.index(row, 0), self.index(row, _COLUMN_COUNT - 1), [])
+
+    def colleague_text(self, reference: str) -> str:
+        return self._colleagues.get(reference, "")
+
     def pending_operation(self, reference: str) -> str:
         """The operation on ``reference`` without a known outcome ("" when there is none)."""
         return self._pending.get(reference, "")
@@ -371,6 +388,9 @@ class PaymentsModel(QAbstractTableModel):
         loc = self._locale
         payment = t.payment
         busy = " (working…)" if t.reference in self._busy else ""
+        colleague = self._colleagues.get(t.reference)
+        if colleague:
+            busy += f" — {colleague}"
         return (
             t.reference,
             t.description or (payment.description if payment is not None else ""),

@@ -34,6 +34,10 @@ class ProfileBanner(QLabel):
                 "production",
                 _("PRODUCTION — {name}: real payments, real money.").format(name=profile.name),
             )
+        elif profile.is_team:
+            set_banner(
+                self, "team", _("TEAM — {name} at {url}.").format(name=profile.name, url=profile.base_url)
+            )
         elif profile.is_demo:
             set_banner(self, "demo", _("DEMO — built-in sandbox with demo data. Nothing real is touched."))
         elif profile.unencrypted:
@@ -47,6 +51,28 @@ class ProfileBanner(QLabel):
         else:
             set_banner(
                 self, "test", _("TEST environment — {name}. No real money moves.").format(name=profile.name)
+            )
+
+    def show_team(self, profile: Profile, *, agent: str, role: str, online: bool, problem: str = "") -> None:
+        """A Team profile: whose desk it is and, when the server is out of reach, that the list is the
+        last one shown and nothing can be changed."""
+        if online:
+            set_banner(
+                self,
+                "team",
+                _("TEAM — {name} at {url}: logged in as {agent} ({role}).").format(
+                    name=profile.name, url=profile.base_url, agent=agent, role=role
+                ),
+            )
+        else:
+            set_banner(
+                self,
+                "read-only",
+                _(
+                    "TEAM SERVER OUT OF REACH — {name}: the list is as it was last shown, read-only; nothing "
+                    "can be changed until the server answers again. Reconnecting…"
+                ).format(name=profile.name)
+                + (f" ({problem})" if problem else ""),
             )
 
 

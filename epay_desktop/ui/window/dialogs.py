@@ -22,10 +22,10 @@ from epay_desktop.i18n import _
 from epay_desktop.ui.first_paint import set_qt_enum
 
 if TYPE_CHECKING:
-    from epay_desktop.services import PaymentDesk, Profile, ProfileSecrets, SecretStore
+    from epay_desktop.services import DeskSurface, Profile, ProfileSecrets, SecretStore
 
 
-def profile_currency(desk: PaymentDesk | None, payments: Sequence[TrackedPayment]) -> Currency | None:
+def profile_currency(desk: DeskSurface | None, payments: Sequence[TrackedPayment]) -> Currency | None:
     """The profile's currency: ``Profile.currency`` when it has one, else what its payments use, else
     the demo merchant's; None lets the dialog offer a choice."""
     from epay_desktop.ui.dialogs.demo_payment import DEMO_CURRENCIES  # not needed to paint
@@ -49,14 +49,14 @@ class WindowDialogs(QObject):
     def __init__(self, parent: QWidget) -> None:
         super().__init__(parent)
         self._parent = parent
-        self.desk: PaymentDesk | None = None
+        self.desk: DeskSurface | None = None
         self.payments: Callable[[], Sequence[TrackedPayment]] = tuple
         self.secret_store: SecretStore | None = None  # one for the app; the composition root sets it
         self.sandbox_transport: Any = None  # the Demo's in-process sandbox (Test connection uses it)
         self.wanted_profile: str | None = None  # the profile being opened (Settings selects it)
         self.last: QDialog | None = None
 
-    def bind(self, desk: PaymentDesk, payments: Callable[[], Sequence[TrackedPayment]]) -> None:
+    def bind(self, desk: DeskSurface, payments: Callable[[], Sequence[TrackedPayment]]) -> None:
         self.desk = desk
         self.payments = payments
         self.wanted_profile = desk.profile.name

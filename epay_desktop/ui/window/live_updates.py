@@ -44,7 +44,7 @@ class LiveUpdates:
         window.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.dock)
         # Once the dock is laid out (a resize asked before that is ignored).
         QTimer.singleShot(0, self.dock, self._size_dock)
-        _profile_menu(window).addAction(self.dock.toggleViewAction())
+        profile_menu_of(window).addAction(self.dock.toggleViewAction())
         # Closed at first: at the usual window size it would squeeze the details panel. The status bar's
         # webhook button (and Profile ▸ Notifications) opens it.
         self.dock.hide()
@@ -135,7 +135,7 @@ class LiveUpdates:
             log.info("could not check the register for webhooks: %s", error)
 
 
-def _profile_menu(window: MainWindow) -> QMenu:
+def profile_menu_of(window: MainWindow) -> QMenu:
     # Found by id, never by its (translated) title: a second "Profile" menu would take Alt+P.
     return window.action_set.menus["profile"]
 

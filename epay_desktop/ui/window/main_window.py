@@ -50,7 +50,7 @@ if TYPE_CHECKING:
 
     from PySide6.QtWidgets import QDialog, QMenu
 
-    from epay_desktop.services import PaymentDesk, Profile
+    from epay_desktop.services import DeskSurface, Profile
     from epay_desktop.ui.aio import TaskRunner
     from epay_desktop.ui.errors import ErrorPresenter
     from epay_desktop.ui.flows.batch import BatchFlow
@@ -99,7 +99,7 @@ class MainWindow(QMainWindow):
 
     def __init__(
         self,
-        desk: PaymentDesk | None = None,
+        desk: DeskSurface | None = None,
         *,
         locale: QLocale | None = None,
         auto_refresh_ms: int = 30_000,
@@ -107,7 +107,7 @@ class MainWindow(QMainWindow):
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
-        self.desk: PaymentDesk | None = None
+        self.desk: DeskSurface | None = None
         self.read_only = False
         self.locale_ = locale
         self.auto_refresh_ms = auto_refresh_ms
@@ -245,7 +245,7 @@ class MainWindow(QMainWindow):
         return self.dialogs.last
 
     # --- the desk -----------------------------------------------------------------------------------
-    def bind(self, desk: PaymentDesk, *, read_only: bool = False) -> None:
+    def bind(self, desk: DeskSurface, *, read_only: bool = False) -> None:
         """Attach the profile's desk: the table, the flows, the customer panel (Demo), the banner, the
         enabled actions; the table follows the desk's change feed from here on."""
         from epay_desktop.ui.aio import TaskRunner
@@ -654,6 +654,11 @@ class MainWindow(QMainWindow):
         self._update_actions()
         if moved and self.bound:
             self._selected_refresh.start()
+
+    def set_read_only(self, read_only: bool) -> None:
+        """Allow or stop every change (a Team profile whose server went out of reach, or came back)."""
+        self.read_only = read_only
+        self._update_actions()
 
     def _update_actions(self) -> None:
         tracked = self.selected_tracked()

@@ -1,0 +1,441 @@
+"""TeamDesk: the desk of a Team profile, with ``PaymentDesk``'s public surface (``DeskSurface``), backed by
+``epay-team``'s HTTP API instead of a local register and the merchant's own credentials.
+
+The window does not know which one it talks to. Reads and money moves go to the team server, which
+journals every cancel, capture and refund (with its own Idempotency-Key, written before sending) and
+sends it with the merchant's credentials the desktop never holds. So there is nothing to recover here:
+an intent left without an outcome is the server's to finish (``resume`` on the server), and the
+desktop's journal and audit are the server's.
+
+What the desk keeps is the last list it was shown (``rows``): when the server is out of reach the window
+keeps showing it, read-only (``online`` False; ``connection`` listeners are told), and every call that
+would write or move money is refused with a sentence before anything is sent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Callable, Iterable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from epay_desktop.api.errors import EPaymentError, MalformedResponseError, NotSentError, OutcomeUnknownError
+from epay_desktop.api.team_client import (
+    TeamClient,
+    TeamLoginNeededError,
+    TeamRefusedError,
+    TeamUnreachableError,
+)
+from epay_desktop.domain import Money, PaymentEvent, TrackedPayment
+from epay_desktop.domain.rules import cancel_outcome
+from epay_desktop.i18n import _
+from epay_desktop.services.changes import ChangeFeed, PaymentChanged
+from epay_desktop.services.errors import (
+    DeskError,
+    ReadOnlyRegisterError,
+    RepeatNotConfirmedError,
+    StaleConfirmationError,
+)
+from epay_desktop.services.importing import parse_references
+from epay_desktop.services.profiles import Profile
+from epay_desktop.services.results import (
+    AddReport,
+    CancelResult,
+    ImportReport,
+    OperationResult,
+    RecoveryResult,
+    RejectedItem,
+)
+from epay_desktop.services.team_inbox import ApprovalsInbox, HeldForApprovalError, approval_from_json
+from epay_desktop.services.team_rows import (
+    Activity,
+    activity_of,
+    intent_from_json,
+    money_of,
+    payments_of,
+    tracked_from_json,
+)
+from epay_desktop.store import AuditEntry, Intent, Operation
+
+__all__ = ["Activity", "TeamDesk", "tracked_from_json"]
+
+log = logging.getLogger(__name__)
+ConnectionListener = Callable[[bool, str], None]
+SessionEndedListener = Callable[[str], None]
+
+
+class TeamDesk:
+    """A Team profile's desk (see the module docstring). ``aclose`` waits for moves in flight and
+    closes the client."""
+
+    def __init__(self, profile: Profile, client: TeamClient, *, agent: str = "", role: str = "") -> None:
+        self._profile = profile
+        self.client = client
+        self.agent = agent or profile.agent
+        self.role = role
+        self.changes = ChangeFeed()
+        self.rows: dict[str, TrackedPayment] = {}
+        self.activity: dict[str, Activity] = {}  # reference -> who did what last (the server says)
+        self.online = True
+        self.problem = ""
+        self._connection_listeners: list[ConnectionListener] = []
+        self._session_listeners: list[SessionEndedListener] = []
+        self._in_flight: dict[str, asyncio.Task[Any]] = {}
+        self._skipped: list[str] = []
+        self.approvals = ApprovalsInbox(client, profile.merchant_serial_number, self._ask)
+
+    @property
+    def may_approve(self) -> bool:
+        """Supervisors and administrators see the approvals inbox (the server checks every call)."""
+        return self.role in ("supervisor", "admin")
+
+    # --- what the window reads --------------------------------------------------------------------
+    @property
+    def profile(self) -> Profile:
+        return self._profile
+
+    @property
+    def msn(self) -> str:
+        return self._profile.merchant_serial_number
+
+    @property
+    def read_only(self) -> bool:
+        return not self.online
+
+    @property
+    def damage(self) -> str:
+        return ""  # no local register that could be damaged
+
+    @property
+    def demo(self) -> None:
+        return None  # the customer's part is played by real customers (no sandbox controls)
+
+    @property
+    def skipped(self) -> list[str]:
+        """What the last list left out because the server's row cannot be read (one line each)."""
+        return list(self._skipped)
+
+    # --- connection state -------------------------------------------------------------------------
+    def on_connection(self, listener: ConnectionListener) -> None:
+        """``listener(online, sentence)`` whenever the server goes out of reach or comes back."""
+        self._connection_listeners.append(listener)
+
+    def on_session_ended(self, listener: SessionEndedListener) -> None:
+        """``listener(sentence)`` when the server says the session expired or was revoked."""
+        self._session_listeners.append(listener)
+
+    def note_unreachable(self, problem: str) -> None:
+        """The server is out of reach (the live stream says so first): the list goes read-only."""
+        self._set_online(False, problem)
+
+    def note_reachable(self) -> None:
+        self._set_online(True)
+
+    def session_ended(self, sentence: str) -> None:
+        """The server said the session expired or was revoked: tell the listeners (the login dialog)."""
+        for listener in tuple(self._session_listeners):
+            listener(sentence)
+
+    def _set_online(self, online: bool, problem: str = "") -> None:
+        changed = online != self.online
+        self.online, self.problem = online, problem
+        if changed:
+            for listener in tuple(self._connection_listeners):
+                listener(online, problem)
+
+    async def _ask(self, call: Any) -> Any:
+        """Await one call of the client, keeping the connection state and telling a lost session."""
+        try:
+            answer = await call
+        except TeamUnreachableError as error:
+            self._set_online(False, str(error))
+            raise
+        except TeamLoginNeededError as error:
+            self.session_ended(str(error))
+            raise
+        self._set_online(True)
+        return answer
+
+    def _writable(self, what: str) -> None:
+        if not self.online:
+            raise ReadOnlyRegisterError(
+                _("{what} The team server cannot be reached: the list is as last shown, read-only.").format(
+                    what=what
+                )
+            )
+
+    def _publish(self, rows: Iterable[TrackedPayment], asked_at: datetime, source: str) -> None:
+        changed = []
+        for row in rows:
+            self.rows[row.reference] = row
+            changed.append(PaymentChanged(row, asked_at, source))
+        self.changes.publish(*changed)
+
+    def _read_row(self, item: Any) -> TrackedPayment:
+        row = tracked_from_json(item, self.msn)
+        activity = activity_of(item)
+        if activity is None:
+            self.activity.pop(row.reference, None)
+        else:
+            self.activity[row.reference] = activity
+        return row
+
+    def _read_rows(self, answer: Any) -> list[TrackedPayment]:
+        rows, skipped = [], []
+        for number, item in enumerate(payments_of(answer), start=1):
+            try:
+                rows.append(self._read_row(item))
+            except (MalformedResponseError, ValueError, TypeError) as error:
+                # Said to the person (``skipped``), never dropped in silence; the other rows are shown.
+                log.warning("row %d of the team's list cannot be read: %s", number, error)
+                skipped.append(
+                    _("row {number} of the team's list: {error}").format(number=number, error=error)
+                )
+        self._skipped = skipped
+        return rows
+
+    # --- the register (the server's) --------------------------------------------------------------
+    async def load_register(self) -> list[TrackedPayment]:
+        asked_at = datetime.now(UTC)
+        try:
+            rows = self._read_rows(await self._ask(self.client.payments(self.msn)))
+        except TeamUnreachableError:
+            rows = list(self.rows.values())  # the last list shown stays, read-only
+        self._publish(rows, asked_at, "load")
+        return rows
+
+    async def tracked(self, reference: str) -> TrackedPayment | None:
+        return self.rows.get(reference)
+
+    async def events_of(self, reference: str) -> tuple[PaymentEvent, ...] | None:
+        """The saved event log (the list comes without them: read from the server on first use)."""
+        row = self.rows.get(reference)
+        if row is not None and row.events is not None:
+            return row.events
+        fresh = await self._reread_quietly(reference)
+        return fresh.events if fresh is not None else None
+
+    async def refresh(self, reference: str) -> TrackedPayment:
+        """The server reads the payment from the API (and keeps it); the row follows."""
+        asked_at = datetime.now(UTC)
+        row = self._read_row(await self._ask(self.client.refresh(self.msn, reference)))
+        self._publish([row], asked_at, "refresh")
+        return row
+
+    async def reread(self, reference: str) -> TrackedPayment:
+        """The payment as the server has it now (nothing asked of the API): after a colleague's change."""
+        asked_at = datetime.now(UTC)
+        row = self._read_row(await self._ask(self.client.payment(self.msn, reference)))
+        self._publish([row], asked_at, "team")
+        return row
+
+    async def refresh_all(
+        self, references: Iterable[str], concurrency: int = 8
+    ) -> AsyncIterator[TrackedPayment]:
+        gate = asyncio.Semaphore(max(1, concurrency))
+
+        async def one(reference: str) -> TrackedPayment:
+            async with gate:
+                return await self.refresh(reference)
+
+        tasks = [asyncio.ensure_future(one(r)) for r in references]
+        try:
+            for next_done in asyncio.as_completed(tasks):
+                try:
+                    yield await next_done
+                except TeamUnreachableError:
+                    raise
+                except NotSentError as error:
+                    log.info("refresh through the team server failed: %s", error)
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def add_references(self, text_or_list: str | Iterable[str]) -> AddReport:
+        self._writable(_("Cannot add payments."))
+        good, rejected = parse_references(text_or_list)
+        if not good:
+            return AddReport((), (), tuple(rejected))
+        wanted = [c.reference for c in good]
+        answer = await self._ask(self.client.add(self.msn, wanted))
+        data = answer if isinstance(answer, dict) else {}
+        added, already, refused = data.get("added"), data.get("alreadyTracked"), data.get("rejected")
+        added_refs = tuple(str(r) for r in added) if isinstance(added, list) else tuple(wanted)
+        already_refs = tuple(str(r) for r in already) if isinstance(already, list) else ()
+        if isinstance(refused, list):
+            rejected += [
+                RejectedItem(str(r.get("text") or ""), str(r.get("reason") or ""))
+                for r in refused
+                if isinstance(r, dict)
+            ]
+        await self.load_register()
+        return AddReport(added_refs, already_refs, tuple(rejected))
+
+    async def import_csv(self, path: Path) -> ImportReport:
+        from epay_desktop.services.importing import parse_csv
+
+        self._writable(_("Cannot import payments."))
+        read = await asyncio.to_thread(parse_csv, Path(path))
+        report = await self.add_references([c.reference for c in read.good]) if read.good else AddReport()
+        return ImportReport(
+            str(path),
+            read.rows,
+            report.added,
+            report.already_tracked,
+            tuple(read.rejected),
+            duplicates=tuple(read.duplicates),
+        )
+
+    async def remove_payments(self, references: Iterable[str]) -> list[TrackedPayment]:
+        raise DeskError(_("In Team mode payments are taken off the shared list by an administrator."))
+
+    async def restore_payments(self, rows: Iterable[TrackedPayment]) -> list[str]:
+        raise DeskError(_("In Team mode payments are taken off the shared list by an administrator."))
+
+    # --- money moves (the server journals and sends them) -----------------------------------------
+    async def _move(
+        self,
+        operation: Operation,
+        reference: str,
+        amount: Money | None,
+        *,
+        again: bool = False,
+        reason: str = "",
+    ) -> tuple[Any, TrackedPayment]:
+        self._writable(_("Nothing was sent."))
+        if reference in self._in_flight:
+            raise DeskError(
+                _("This window is already sending an operation on {reference}.").format(reference=reference)
+            )
+        # Shielded: closing the window or switching profile does not cut a send in half; ``drain`` waits.
+        task = asyncio.ensure_future(self._send(operation, reference, amount, again=again, reason=reason))
+        self._in_flight[reference] = task
+        task.add_done_callback(lambda _done: self._in_flight.pop(reference, None))
+        return await asyncio.shield(task)
+
+    async def _send(
+        self, operation: Operation, reference: str, amount: Money | None, *, again: bool, reason: str
+    ) -> tuple[Any, TrackedPayment]:
+        try:
+            result = await self._ask(
+                self.client.move(self.msn, reference, operation.value, amount, again=again, reason=reason)
+            )
+        except TeamRefusedError as error:
+            previous = intent_from_json(error.details.get("previous"), self.msn)
+            if error.code == "repeat_not_confirmed" and previous is not None:
+                raise RepeatNotConfirmedError(previous) from None  # the window asks "again?"
+            await self._reread_quietly(reference)  # a colleague may have moved it: show what is true
+            raise
+        except OutcomeUnknownError:
+            await self._reread_quietly(reference)
+            raise
+        # The server confirmed the move: a failed read afterwards must not turn that into an error.
+        row = await self._reread_quietly(reference)
+        if row is None:
+            row = self.rows.get(reference) or TrackedPayment(reference, self.msn)
+        return result, row
+
+    async def _reread_quietly(self, reference: str) -> TrackedPayment | None:
+        try:
+            return await self.reread(reference)
+        except EPaymentError as error:  # what the move said is what the person needs
+            log.info("reading %s after a move failed: %s", reference, error)
+            return None
+
+    async def cancel(
+        self, reference: str, *, expected_release: Money | None = None, reason: str = ""
+    ) -> CancelResult:
+        """Cancel through the server. With ``expected_release`` (what the person confirmed) the payment
+        is read again first: ``StaleConfirmationError`` with the fresh figures when a cancel would now
+        release another amount (nothing sent)."""
+        self._writable(_("Nothing was sent."))
+        if expected_release is not None:
+            fresh = await self.refresh(reference)
+            outcome = cancel_outcome(fresh.payment) if fresh.payment is not None else None
+            now = outcome.released if outcome is not None else Money(0, expected_release.currency)
+            if now != expected_release:
+                raise StaleConfirmationError(fresh, expected_release, now)
+        row = self.rows.get(reference)
+        zero = Money(0, self._profile.currency)
+        fallback = expected_release or (row.payment.amount if row and row.payment else zero)
+        result, tracked = await self._move(Operation.CANCEL, reference, None, reason=reason)
+        message = str(result.get("message") or "") if isinstance(result, dict) else ""
+        reconciled = bool(result.get("reconciled")) if isinstance(result, dict) else False
+        moved = money_of(result.get("moved")) if isinstance(result, dict) else None
+        return CancelResult(tracked, moved or fallback, reconciled, message)
+
+    async def capture(
+        self, reference: str, amount: Money, *, key: str | None = None, reason: str = "", again: bool = False
+    ) -> OperationResult:
+        return await self.money_of(Operation.CAPTURE, reference, amount, again=again, reason=reason)
+
+    async def refund(
+        self, reference: str, amount: Money, *, key: str | None = None, reason: str = "", again: bool = False
+    ) -> OperationResult:
+        return await self.money_of(Operation.REFUND, reference, amount, again=again, reason=reason)
+
+    async def money_of(
+        self, operation: Operation, reference: str, amount: Money, *, again: bool, reason: str
+    ) -> OperationResult:
+        """``key`` of the window's capture/refund is not used: the server journals its own keys and
+        sends a "try again later" refusal again with the same key itself."""
+        result, tracked = await self._move(operation, reference, amount, again=again, reason=reason)
+        if isinstance(result, dict) and result.get("held") is True:
+            raise HeldForApprovalError(approval_from_json(result.get("approval")))
+        message = str(result.get("message") or "") if isinstance(result, dict) else ""
+        reconciled = bool(result.get("reconciled")) if isinstance(result, dict) else False
+        moved = money_of(result.get("moved")) if isinstance(result, dict) else None
+        return OperationResult(tracked, moved or amount, reconciled, message)
+
+    def busy_references(self) -> frozenset[str]:
+        return frozenset(self._in_flight)
+
+    async def drain(self) -> None:
+        while self._in_flight:
+            await asyncio.gather(*self._in_flight.values(), return_exceptions=True)
+
+    async def aclose(self) -> None:
+        await self.drain()
+        await self.client.aclose()
+
+    # --- recovery, journal, audit: the server's -----------------------------------------------------
+    async def recover_pending(self) -> list[RecoveryResult]:
+        return []
+
+    async def pending_intents(self) -> list[Intent]:
+        return []
+
+    async def check_pending(self, reference: str) -> tuple[list[str], int]:
+        return [], 0
+
+    async def resume_intent(self, intent_id: int) -> CancelResult | OperationResult:
+        raise DeskError(_("In Team mode the team server finishes what was left without an outcome."))
+
+    async def abandon_intent(self, intent_id: int) -> RecoveryResult:
+        raise DeskError(_("In Team mode the team server finishes what was left without an outcome."))
+
+    async def create_payment(
+        self,
+        amount: Money,
+        description: str,
+        phone_number: str | None = None,
+        user_flow: str = "PUSH_MESSAGE",
+    ) -> TrackedPayment:
+        raise DeskError(_("In Team mode new payments are made by the shop's own system, not by the desk."))
+
+    async def audit(self, limit: int = 1000) -> list[AuditEntry]:
+        return []
+
+    async def journal(self, limit: int = 1000) -> list[Intent]:
+        return []
+
+    async def export_payments_csv(self, rows: Iterable[TrackedPayment], path: Path) -> int:
+        from epay_desktop.services.exporting import write_payments_csv
+
+        return await asyncio.to_thread(write_payments_csv, list(rows), Path(path))
+
+    async def export_audit_csv(self, path: Path) -> int:
+        raise DeskError(_("In Team mode the audit is kept by the team server."))

@@ -1,0 +1,135 @@
+"""A Team profile in the window: :class:`TeamPresence` links one window to its ``TeamDesk`` and the
+desk's ``TeamLive`` stream:
+
+- the banner says which team server and which agent (and role); when the server is out of reach it says
+  the list is the last one shown, read-only, and the window stops every change until it answers again;
+- a colleague working on a payment shows in its row ("Kari is cancelling…"), gone when they are done;
+- who did what last to the selected payment, as the server tells it, in the status bar;
+- Profile ▸ Log out of the team server (``logout_requested``; the controller ends the session);
+- for supervisors, Profile ▸ Approvals inbox… (``ui/dialogs/approvals.py``).
+
+Rows themselves change through the desk's change feed like every other change.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import QLabel
+
+from epay_desktop.i18n import N_, _, translate
+from epay_desktop.ui.window.live_updates import profile_menu_of
+
+if TYPE_CHECKING:
+    from epay_desktop.services.team_desk import Activity, TeamDesk
+    from epay_desktop.services.team_live import TeamLive
+    from epay_desktop.ui.dialogs.approvals import ApprovalsDialog
+    from epay_desktop.ui.window.main_window import MainWindow
+
+ROLE_LABELS = {
+    "viewer": N_("viewer"),
+    "agent": N_("agent"),
+    "supervisor": N_("supervisor"),
+    "admin": N_("administrator"),
+}
+
+
+OPERATION_LABELS = {"cancel": N_("cancel"), "capture": N_("capture"), "refund": N_("refund")}
+STATUS_LABELS = {
+    "pending": N_("outcome not known yet"),
+    "succeeded": N_("done"),
+    "reconciled": N_("done"),
+    "failed": N_("not done"),
+}
+
+
+def activity_text(activity: Activity | None) -> str:
+    """Who did what last to a payment ("" when nobody did anything through the team)."""
+    if activity is None or not activity.by:
+        return ""
+    operation = OPERATION_LABELS.get(activity.operation)
+    status = STATUS_LABELS.get(activity.status)
+    return _("Last: {operation} by {agent}, {when} — {status}.").format(
+        operation=translate(operation) if operation else activity.operation,
+        agent=activity.by,
+        when=activity.at.astimezone().strftime("%H:%M") if activity.at else "?",
+        status=translate(status) if status else activity.status,
+    )
+
+
+def colleague_text(agent: str, action: str) -> str:
+    """What a colleague does now, one whole sentence per action (each language orders its own words)."""
+    texts = {
+        "cancel": _("{agent} is cancelling…"),
+        "capture": _("{agent} is capturing…"),
+        "refund": _("{agent} is refunding…"),
+    }
+    return texts.get(action, _("{agent} is working on it…")).format(agent=agent)
+
+
+class TeamPresence(QObject):
+    logout_requested = Signal()
+
+    def __init__(self, window: MainWindow, desk: TeamDesk, live: TeamLive | None) -> None:
+        super().__init__(window)
+        self.window = window
+        self.desk = desk
+        self.live = live
+        self.logout_action = QAction(_("Log out of the team server"), window)
+        self.logout_action.setObjectName("TeamLogout")
+        self.logout_action.triggered.connect(self.logout_requested)
+        profile_menu_of(window).addAction(self.logout_action)
+        self.approvals_dialog: ApprovalsDialog | None = None
+        self.approvals_action = QAction(_("Approvals inbox…"), window)
+        self.approvals_action.setObjectName("TeamApprovals")
+        self.approvals_action.triggered.connect(self.open_approvals)
+        self.approvals_action.setVisible(desk.may_approve)
+        profile_menu_of(window).addAction(self.approvals_action)
+        self.last_action = QLabel(window)
+        self.last_action.setObjectName("TeamLastAction")
+        self.last_action.setAccessibleName(_("Who did what last to the selected payment"))
+        window.statusBar().addPermanentWidget(self.last_action)
+        window.register_view.selection_changed.connect(lambda _t: self.show_activity())
+        window.register_view.current_updated.connect(lambda _t: self.show_activity())
+        desk.on_connection(self._connection_changed)
+        if live is not None:
+            live.on_working(self._working)
+            for reference, (agent, action) in live.working.items():
+                self._working(reference, agent, action)
+        self._connection_changed(desk.online, desk.problem)
+
+    def _connection_changed(self, online: bool, problem: str) -> None:
+        desk = self.desk
+        role = translate(ROLE_LABELS[desk.role]) if desk.role in ROLE_LABELS else desk.role
+        self.window.banner.show_team(
+            desk.profile, agent=desk.agent, role=role, online=online, problem=problem
+        )
+        self.window.set_read_only(not online)
+        if not online:
+            self.window.show_status(_("The team server cannot be reached: the list is read-only."))
+        elif self.window.bound:
+            self.window.show_status(_("Connected to the team server."))
+
+    def open_approvals(self) -> None:
+        from epay_desktop.ui.dialogs.approvals import ApprovalsDialog
+
+        if self.approvals_dialog is None:
+            self.approvals_dialog = ApprovalsDialog(self.desk.approvals, parent=self.window)
+            self.approvals_dialog.decided.connect(self.window.show_status)
+        self.approvals_dialog.show()
+        self.approvals_dialog.raise_()
+        self.approvals_dialog.start_reload()
+
+    def show_activity(self) -> None:
+        tracked = self.window.selected_tracked()
+        activity = self.desk.activity.get(tracked.reference) if tracked is not None else None
+        self.last_action.setText(activity_text(activity))
+
+    def _working(self, reference: str, agent: str, action: str) -> None:
+        if self.window.bound:
+            self.window.model.set_colleague(reference, colleague_text(agent, action) if action else "")
+
+
+__all__ = ["ROLE_LABELS", "TeamPresence", "activity_text", "colleague_text"]
