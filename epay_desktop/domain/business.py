@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import enum
 
-from epay_desktop.domain.money import Money
+from epay_desktop.domain.money import Money, MoneyError
 from epay_desktop.domain.payment import Payment, State
 from epay_desktop.i18n import N_, _, translate
 from epay_desktop.i18n.formats import money_text
@@ -95,16 +95,25 @@ def business_state(payment: Payment, *, authorizing: bool = False) -> BusinessSt
     if state is not State.AUTHORIZED:
         return BusinessState.UNKNOWN
     agg = payment.aggregate
-    zero = Money.zero(payment.currency)
-    captured, refunded, cancelled = agg.captured, agg.refunded, agg.cancelled
-    reserved = (agg.authorized - captured - cancelled).clamp_at_zero()
-    if refunded > zero:
+    currency = payment.currency
+    if not (
+        agg.authorized.currency is currency
+        and agg.captured.currency is currency
+        and agg.cancelled.currency is currency
+        and agg.refunded.currency is currency
+    ):
+        raise MoneyError(f"the aggregate of {payment.reference} mixes currencies with {currency}")
+    # Plain integers (one currency, checked above): every row of a loaded register passes here, and
+    # Money arithmetic would build and validate a dozen objects per row.
+    captured, refunded, cancelled = agg.captured.value, agg.refunded.value, agg.cancelled.value
+    reserved = agg.authorized.value - captured - cancelled
+    if refunded > 0:
         return BusinessState.REFUNDED if refunded >= captured else BusinessState.PARTLY_REFUNDED
-    if reserved > zero:
-        return BusinessState.PARTLY_CAPTURED if captured > zero else BusinessState.RESERVED
-    if cancelled > zero:
+    if reserved > 0:
+        return BusinessState.PARTLY_CAPTURED if captured > 0 else BusinessState.RESERVED
+    if cancelled > 0:
         return BusinessState.CANCELLED  # the whole amount, or the remainder after a capture
-    if captured > zero:
+    if captured > 0:
         return BusinessState.CAPTURED
     return BusinessState.RESERVED  # an authorization of nothing: nothing moved either way
 

@@ -11,6 +11,7 @@ from epay_desktop.domain import (
     BusinessState,
     Currency,
     Money,
+    MoneyError,
     Payment,
     State,
     business_state,
@@ -53,6 +54,15 @@ def pay(
 )
 def test_the_business_state_comes_from_state_and_aggregate(payment: Payment, expected: BusinessState) -> None:
     assert business_state(payment) is expected
+
+
+def test_an_aggregate_in_another_currency_is_refused_not_compared() -> None:
+    dkk = Money(0, Currency.DKK)
+    mixed = Payment(
+        "order-0002", Money(1000_00, NOK), State.AUTHORIZED, Aggregate(Money(1000_00, NOK), dkk, dkk, dkk)
+    )
+    with pytest.raises(MoneyError):
+        business_state(mixed)
 
 
 def test_authorizing_only_where_the_sandbox_says_so() -> None:
