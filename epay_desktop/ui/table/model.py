@@ -436,11 +436,17 @@ def _haystack(tracked: TrackedPayment) -> str:
     """What search looks in: reference, description, pspReference and the amount as people type it
     (``1000.00``, ``1000,00``, ``1000``)."""
     payment = tracked.payment
-    extra = ""
-    if payment is not None:
-        plain = payment.amount.plain().split()[0]
-        extra = f"\n{payment.psp_reference}\n{plain}\n{plain.replace('.', ',')}\n{plain.split('.')[0]}"
-    return f"{tracked.reference}\n{tracked.description}{extra}".lower()
+    if payment is None:
+        return f"{tracked.reference}\n{tracked.description}".lower()
+    # Money.plain() without its string round trips (this runs once per row at load).
+    amount = payment.amount
+    digits = amount.currency.minor_digits
+    units, minor = divmod(abs(amount.value), 10**digits)
+    whole = f"-{units}" if amount.value < 0 else str(units)
+    return (
+        f"{tracked.reference}\n{tracked.description}\n{payment.psp_reference}\n"
+        f"{whole}.{minor:0{digits}d}\n{whole},{minor:0{digits}d}\n{whole}"
+    ).lower()
 
 
 def _pending_text(operation: str) -> str:
