@@ -33,6 +33,7 @@ import json
 import os
 import shutil
 import socket
+import ssl
 import statistics
 import subprocess
 import sys
@@ -371,7 +372,12 @@ async def run(args: argparse.Namespace) -> None:
     print(f"worst ratio {worst:.2f}x: goal {'met' if worst <= 1.0 else 'MISSED'}")
 
 
+CHOSEN: list[str] = []  # the transport --transport put in place of the app's
+
+
 def transport_name() -> str:
+    if CHOSEN:
+        return CHOSEN[0]
     try:
         from epay_desktop.api.transport import TRANSPORT_NAME
     except ImportError:
@@ -390,7 +396,32 @@ def main() -> None:
         "--flows", type=int, default=120, help="flows per concurrent block (a quarter sequential)"
     )
     parser.add_argument("--rounds", type=int, default=5)
-    asyncio.run(run(parser.parse_args()))
+    parser.add_argument(
+        "--transport",
+        choices=("app", "httpx"),
+        default="app",
+        help="app: the client's own choice (api/transport.py); httpx: httpx's own pool (httpcore), "
+        "with the same TLS context, to re-measure that choice",
+    )
+    args = parser.parse_args()
+    if args.transport == "httpx":
+        use_httpx_pool()
+    asyncio.run(run(args))
+
+
+def use_httpx_pool() -> None:
+    """Our client on httpx's own transport (the same ``ssl.SSLContext``, verification on)."""
+    import httpx
+
+    from epay_desktop.api import session
+
+    def httpx_pool(ssl_context: ssl.SSLContext) -> httpx.AsyncBaseTransport:
+        return httpx.AsyncHTTPTransport(verify=ssl_context)
+
+    session.default_transport = httpx_pool  # type: ignore[assignment]
+    import sniffio
+
+    CHOSEN.append(f"httpx's own (httpcore), sniffio {sniffio.__version__} installed")
 
 
 if __name__ == "__main__":
