@@ -147,6 +147,28 @@ def test_filter_follows_updates(models: tuple) -> None:
     assert proxy.rowCount() == 2
 
 
+def test_text_search_follows_updates_sorts_and_removals_before_and_after_the_first_search(
+    models: tuple,
+) -> None:
+    """The search text of each row is built on the first search; every change before and after it
+    is searched the same."""
+    model, proxy = models
+    model.update_payment(tracked("order-000001", "Decaf beans", amount=10_000))  # before any search
+    model.sort(Column.AMOUNT, Qt.SortOrder.DescendingOrder)
+    proxy.set_text("decaf")
+    assert [proxy.tracked_at(r).reference for r in range(proxy.rowCount())] == ["order-000001"]
+    model.update_payment(tracked("order-000002", "Decaf machine", amount=250_000))  # after it
+    model.update_payment(tracked("order-000099", "More decaf", amount=1_000))  # a new row
+    model.remove_payments(["order-000001"])
+    model.sort(Column.REFERENCE, Qt.SortOrder.AscendingOrder)
+    proxy.set_text("")
+    proxy.set_text("decaf")
+    found = sorted(proxy.tracked_at(r).reference for r in range(proxy.rowCount()))
+    assert found == ["order-000002", "order-000099"]
+    proxy.set_text("2500.00")  # the amount as people type it
+    assert [proxy.tracked_at(r).reference for r in range(proxy.rowCount())] == ["order-000002"]
+
+
 @pytest.mark.parametrize(
     ("column", "expected_first"),
     [

@@ -4,8 +4,9 @@ filters by text and state and sorts by a key.
 Layout: the roles, columns and per-cell text live in ``cells`` (re-exported here), the filter proxy in
 ``proxy``; this module holds the table model.
 
-Speed (100,000 rows): filling stores the list and precomputes only what filtering needs (a lowercase
-haystack and the state per row); display strings are built lazily, once per row, on first paint.
+Speed (100,000 rows): filling stores the list and precomputes only what the state filter needs (the
+state per row; the lowercase haystacks of text search are built on the first search); display
+strings are built lazily, once per row, on first paint.
 Sorting is done by the source model in one ``list.sort`` on precomputed keys (a Python ``lessThan`` or
 ``data()`` per comparison would mean millions of calls), announced with a layout change so selection
 and persistent indexes follow their rows. Filtering reads the precomputed lists directly.
@@ -79,7 +80,9 @@ class PaymentsModel(QAbstractTableModel):
         self._locale = locale if locale is not None else QLocale()
         self._rows: list[TrackedPayment] = []
         self._row_of: dict[str, int] = {}
-        self._haystacks: list[str] = []
+        # What search looks in, per row; built on the first search (None until then): most starts
+        # never search, and 100,000 haystacks are a noticeable part of filling the model.
+        self._haystacks: list[str] | None = None
         self._states: list[State | None] = []
         self._kinds: list[BusinessState | None] = []  # the business state of each row (None: not fetched)
         self._display: list[tuple[str, ...] | None] = []
@@ -186,7 +189,8 @@ class PaymentsModel(QAbstractTableModel):
         for new, old in enumerate(order_rows):
             new_row_of_old[old] = new
         self._rows = [self._rows[i] for i in order_rows]
-        self._haystacks = [self._haystacks[i] for i in order_rows]
+        if self._haystacks is not None:
+            self._haystacks = [self._haystacks[i] for i in order_rows]
         self._states = [self._states[i] for i in order_rows]
         self._kinds = [self._kinds[i] for i in order_rows]
         self._display = [self._display[i] for i in order_rows]
@@ -235,7 +239,7 @@ class PaymentsModel(QAbstractTableModel):
         rows = list(payments)
         self._rows = rows
         self._row_of = {t.reference: i for i, t in enumerate(rows)}
-        self._haystacks = [_haystack(t) for t in rows]
+        self._haystacks = None
         self._states = [t.payment.state if t.payment is not None else None for t in rows]
         self._kinds = [t.kind for t in rows]
         self._display = [None] * len(rows)
@@ -252,7 +256,8 @@ class PaymentsModel(QAbstractTableModel):
                 added.append(tracked)
                 continue
             self._rows[row] = tracked
-            self._haystacks[row] = _haystack(tracked)
+            if self._haystacks is not None:
+                self._haystacks[row] = _haystack(tracked)
             self._states[row] = tracked.payment.state if tracked.payment is not None else None
             self._kinds[row] = tracked.kind
             self._display[row] = None
@@ -267,7 +272,8 @@ class PaymentsModel(QAbstractTableModel):
             for offset, tracked in enumerate(added):
                 self._rows.append(tracked)
                 self._row_of[tracked.reference] = first + offset
-                self._haystacks.append(_haystack(tracked))
+                if self._haystacks is not None:
+                    self._haystacks.append(_haystack(tracked))
                 self._states.append(tracked.payment.state if tracked.payment is not None else None)
                 self._kinds.append(tracked.kind)
                 self._display.append(None)
@@ -284,8 +290,10 @@ class PaymentsModel(QAbstractTableModel):
             while rows and rows[0] == first - 1:
                 first = rows.pop(0)
             self.beginRemoveRows(QModelIndex(), first, last)
-            for column in (self._rows, self._haystacks, self._states, self._kinds, self._display):
+            for column in (self._rows, self._states, self._kinds, self._display):
                 del column[first : last + 1]
+            if self._haystacks is not None:
+                del self._haystacks[first : last + 1]
             self._row_of = {t.reference: i for i, t in enumerate(self._rows)}
             self.endRemoveRows()
         self._busy &= self._row_of.keys()
@@ -371,7 +379,10 @@ class PaymentsModel(QAbstractTableModel):
 
     # the proxy reads these lists directly: one list lookup per row instead of a data() call
     def haystack_at(self, row: int) -> str:
-        return self._haystacks[row]
+        haystacks = self._haystacks
+        if haystacks is None:
+            haystacks = self._haystacks = [_haystack(t) for t in self._rows]
+        return haystacks[row]
 
     def state_at(self, row: int) -> State | None:
         return self._states[row]

@@ -77,7 +77,7 @@ class PaymentsFilterModel(QSortFilterProxyModel):
         source = self._source
         if source is None:
             return True
-        if self._needle and self._needle not in source._haystacks[source_row]:
+        if self._needle and self._needle not in source.haystack_at(source_row):
             return False
         wanted = self._states
         return (
