@@ -52,6 +52,7 @@ ALLOWED = {
     ("api/retry.py", "max_attempts must be at least"): "programming error",
     ("api/retry.py", "delays and the budget"): "programming error",
     ("domain/money.py", "money must be an integer"): "programming error",
+    ("domain/business.py", "the aggregate of  mixes currencies"): "programming error (as Money's own)",
     ("services/batch.py", "a batch cancels or captures"): "programming error",
     ("ui/aio.py", "create the QApplication before"): "programming error",
     ("ui/first_paint.py", " has no enum property"): "programming error",
