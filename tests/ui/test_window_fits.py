@@ -231,3 +231,35 @@ def test_recent_messages_keep_what_the_status_bar_said(qtbot: Any) -> None:
         "message 1",
         "message 0",
     ]
+
+
+def test_the_money_columns_are_in_view_at_the_smallest_window(
+    ui_loop: asyncio.AbstractEventLoop, tmp_path: Path, qtbot: Any
+) -> None:
+    """At 1000 × 650 the table is narrower than all its columns: the state, the amount and the bar come
+    right after the reference, so no figure is cut at the table's edge (the words and times scroll)."""
+    from epay_desktop.ui.table.cells import Column
+
+    async def main() -> None:
+        session = await open_demo(tmp_path / "register.sqlite3")
+        window = MainWindow(session.desk, show_error_dialogs=False, auto_refresh_ms=3_600_000)
+        qtbot.addWidget(window)
+        window.resize(*SMALLEST)
+        window.show()
+        try:
+            await window.load(refresh=False)
+            await asyncio.sleep(0.05)
+            table = window.register_view.table
+            assert table is not None
+            header = table.horizontalHeader()
+            visible = table.viewport().width()
+            for column in (Column.REFERENCE, Column.STATE, Column.AMOUNT, Column.AGGREGATE):
+                left = header.sectionViewportPosition(column)
+                assert left >= 0, column
+                assert left + header.sectionSize(column) <= visible, (column, left, visible)
+        finally:
+            await window.shutdown()
+            window.close()
+            await session.aclose()
+
+    ui_loop.run_until_complete(main())

@@ -31,6 +31,8 @@ if TYPE_CHECKING:
     from epay_desktop.ui.table.proxy import PaymentsFilterModel
 
 # Wide enough for what each column usually holds; the description takes what is left and elides.
+VISUAL_ORDER = ("REFERENCE", "STATE", "AMOUNT", "AGGREGATE", "DESCRIPTION", "CREATED", "UPDATED")
+
 COLUMN_SAMPLES = (
     ("REFERENCE", "fjordkaffe-ord-100228"),
     ("DESCRIPTION", "2x Filterkaffe, 1x"),
@@ -138,6 +140,10 @@ class RegisterView(QStackedWidget):
             extra = 20 if column == Column.STATE else 0
             table.setColumnWidth(column, metrics.horizontalAdvance(sample) + 18 + extra)
         header.setMinimumSectionSize(48)
+        # Shown in the order a person reads a payment: which one, its state, its money; then the words
+        # and the times, which a narrow window scrolls to (the model keeps its own column order).
+        for position, name in enumerate(VISUAL_ORDER):
+            header.moveSection(header.visualIndex(Column[name]), position)
         # The delegates paint rows, and there are rows only from here on (their module loads QStyle).
         self.badge_delegate = StateBadgeDelegate(table)
         self.bar_delegate = AggregateBarDelegate(table)
