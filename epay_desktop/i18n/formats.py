@@ -13,10 +13,10 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from babel.dates import format_datetime as _babel_datetime
-from babel.numbers import format_currency, format_decimal, format_percent
-
 from epay_desktop import i18n
+
+# Babel's data loads on the first formatted figure, not at import: ``domain`` imports this module and the
+# window's first paint (no figures yet) must not wait some 90 ms for it.
 
 
 def _locale() -> str:
@@ -29,6 +29,8 @@ def money_text(
     """``123450, "NOK"`` → ``"1 234,50 kr"`` in Norwegian; without ``symbol`` just the number
     (``"1 234,50"``) for a column whose currency is shown elsewhere. ``locale``: a CLDR name
     (``"da_DK"``) instead of the language in use; ``"C"``/``"POSIX"`` mean no grouping at all."""
+    from babel.numbers import format_currency, format_decimal
+
     name = locale or _locale()
     plain = name in {"C", "POSIX"} or name.endswith("_POSIX")
     name = "en_US_POSIX" if plain else name
@@ -44,12 +46,16 @@ def money_text(
 
 
 def number_text(value: int | Decimal) -> str:
+    from babel.numbers import format_decimal
+
     return format_decimal(value, locale=_locale())
 
 
 def percent_text(part: int, whole: int, *, locale: str | None = None) -> str:
     """``part`` of ``whole`` as a whole percentage (``"42 %"`` in Norwegian, ``"42%"`` in English);
     ``"–"`` when there is no whole."""
+    from babel.numbers import format_percent
+
     if whole <= 0:
         return "–"
     return format_percent(Decimal(part) / Decimal(whole), locale=locale or _locale())
@@ -58,6 +64,8 @@ def percent_text(part: int, whole: int, *, locale: str | None = None) -> str:
 def datetime_text(moment: datetime, *, seconds: bool = True, locale: str | None = None) -> str:
     """A moment in local time, in the language's short numeric form with the time
     (``"04.03.2026, 13:05:06"`` in Norwegian, ``"4.3.2026 13.05.06"`` in Finnish)."""
+    from babel.dates import format_datetime as _babel_datetime
+
     local = moment.astimezone() if moment.tzinfo is not None else moment
     from babel import Locale
 
