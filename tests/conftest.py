@@ -16,6 +16,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
 
 if TYPE_CHECKING:
+    from tests.services.keyrings import MemoryKeyring
     from tests.support.postgres import Cluster
 
 REFERENCE_DIR = Path(__file__).parent / "reference"
@@ -90,3 +91,19 @@ def postgres_cluster() -> Iterator[Cluster]:
         yield cluster
     finally:
         cluster.stop()
+
+
+@pytest.fixture
+def memory_keyring() -> Iterator[MemoryKeyring]:
+    """The OS keyring replaced by one in memory for the test (a headless box has none)."""
+    import keyring
+
+    from tests.services.keyrings import MemoryKeyring
+
+    previous = keyring.get_keyring()
+    backend = MemoryKeyring()
+    keyring.set_keyring(backend)
+    try:
+        yield backend
+    finally:
+        keyring.set_keyring(previous)

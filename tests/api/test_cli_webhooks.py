@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 
-import keyring
 import pytest
 
 from epay_desktop.cli import main
@@ -21,17 +20,6 @@ URL = "https://shop.example/hooks/vipps"
 def sandbox_url() -> Iterator[str]:
     with running_sandbox() as url:
         yield url
-
-
-@pytest.fixture
-def memory_keyring() -> Iterator[MemoryKeyring]:
-    previous = keyring.get_keyring()
-    backend = MemoryKeyring()
-    keyring.set_keyring(backend)
-    try:
-        yield backend
-    finally:
-        keyring.set_keyring(previous)
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:

@@ -4,14 +4,13 @@ a real SQLite register in the test's app home."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
 import httpx
-import keyring
 import pytest
 
 from epay_desktop.api import (
@@ -26,7 +25,6 @@ from epay_desktop.domain import Currency, Money
 from epay_desktop.sandbox import SandboxConfig, create_app
 from epay_desktop.services import DEMO_PROFILE, PaymentDesk, register_path
 from epay_desktop.store import Intent, Operation
-from tests.services.keyrings import MemoryKeyring
 
 BASE_URL = "http://sandbox.epay.local"
 MSN = DEMO_PROFILE.merchant_serial_number
@@ -112,17 +110,6 @@ class Bench:
         for _ in range(attempts):
             await asyncio.to_thread(self.desk.store.journal.note_attempt, intent.id, now=attempted_at or now)
         return intent
-
-
-@pytest.fixture
-def memory_keyring() -> Iterator[MemoryKeyring]:
-    previous = keyring.get_keyring()
-    backend = MemoryKeyring()
-    keyring.set_keyring(backend)
-    try:
-        yield backend
-    finally:
-        keyring.set_keyring(previous)
 
 
 @pytest.fixture

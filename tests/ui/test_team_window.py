@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import keyring
 import pytest
 import shiboken6
 from PySide6.QtCore import Qt
@@ -50,17 +49,6 @@ class World:
     stop_first: Callable[[], None]
     start_first_again: Callable[[], None]
     references: list[str]
-
-
-@pytest.fixture
-def memory_keyring() -> Iterator[MemoryKeyring]:
-    previous = keyring.get_keyring()
-    backend = MemoryKeyring()
-    keyring.set_keyring(backend)
-    try:
-        yield backend
-    finally:
-        keyring.set_keyring(previous)
 
 
 @pytest.fixture
