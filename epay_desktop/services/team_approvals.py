@@ -21,7 +21,7 @@ from datetime import timedelta
 
 from epay_desktop.api import EPaymentError, new_idempotency_key, redact
 from epay_desktop.domain import Money
-from epay_desktop.services.accounts import Agent, Role, at_least, may_move, needed_to_move
+from epay_desktop.services.accounts import Agent, Role, at_least
 from epay_desktop.services.engine import SendResult
 from epay_desktop.services.errors import DeskError
 from epay_desktop.services.team_moves import NotPermittedError, TeamMoves
@@ -241,7 +241,7 @@ class TeamApprovals:
         again: bool = False,
     ) -> ApprovalRequest:
         """Hold ``items`` for approval (nothing is sent). Each gets its Idempotency-Key now."""
-        await self._check_role(agent, operation, msn, items[0][0] if len(items) == 1 else "")
+        await self._moves.check_role(agent, operation, msn, items[0][0] if len(items) == 1 else "")
         self._moves.engine(agent, msn)  # an unknown merchant is refused before anything is kept
         why = redact(reason.strip())
         if not why:
@@ -258,15 +258,6 @@ class TeamApprovals:
             again=again,
             requested_by=agent.name,
             lifetime=self.lifetime,
-        )
-
-    async def _check_role(self, agent: Agent, operation: Operation, msn: str, reference: str) -> None:
-        if may_move(agent.role, operation):
-            return
-        await self._moves.refuse(agent, operation, msn, reference)
-        raise NotPermittedError(
-            f"As {agent.role.value} you may not {operation.value}; that needs the "
-            f"{needed_to_move(operation).value} role."
         )
 
     # --- reading ------------------------------------------------------------------------------------

@@ -86,7 +86,8 @@ class TeamMoves:
             detail=f"role {agent.role.value} may not {operation.value}; needs {role}",
         )
 
-    async def _check_role(self, agent: Agent, operation: Operation, msn: str, reference: str) -> None:
+    async def check_role(self, agent: Agent, operation: Operation, msn: str, reference: str) -> None:
+        """``NotPermittedError`` (audited as refused) unless the agent's role may do ``operation``."""
         if may_move(agent.role, operation):
             return
         await self.refuse(agent, operation, msn, reference)
@@ -109,7 +110,7 @@ class TeamMoves:
         """``RepeatNotConfirmedError`` (nothing sent) when the same capture or refund of the same
         amount succeeded on the payment minutes ago, unless ``again`` (the agent confirmed a second
         one), as on the desktop and in ``epay``. ``reason`` goes into the audit line."""
-        await self._check_role(agent, operation, msn, reference)
+        await self.check_role(agent, operation, msn, reference)
         engine = self.engine(agent, msn)
         intent = await engine.begin(operation, reference, amount, again=again, reason=reason)
         if operation is Operation.CANCEL:
@@ -142,7 +143,7 @@ class TeamMoves:
         if not pending:
             raise NothingPendingError(f"No operation on {reference} is waiting for an outcome.")
         intent = pending[0]
-        await self._check_role(agent, intent.operation, msn, reference)
+        await self.check_role(agent, intent.operation, msn, reference)
         return await engine.resume(intent, None, source="team")
 
     async def aclose(self) -> None:
