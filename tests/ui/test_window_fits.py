@@ -5,6 +5,8 @@ clipped figures such as "252 00" for "252.00")."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -12,11 +14,28 @@ import pytest
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QLabel, QListWidget
 
-from epay_desktop.app import open_demo
+from epay_desktop.app import Session, open_demo
 from epay_desktop.domain import Action, Currency, Money, State, check_action
 from epay_desktop.ui.dialogs.money_move import MoneyMoveDialog
 from epay_desktop.ui.window.main_window import SMALLEST, MainWindow
 from tests.support.waiting import wait_until
+
+
+@contextlib.asynccontextmanager
+async def smallest_window(tmp_path: Path, qtbot: Any) -> AsyncIterator[tuple[Session, MainWindow]]:
+    """The Demo register in a window of the smallest supported size, loaded; closed afterwards."""
+    session = await open_demo(tmp_path / "register.sqlite3")
+    window = MainWindow(session.desk, show_error_dialogs=False, auto_refresh_ms=3_600_000)
+    qtbot.addWidget(window)
+    window.resize(*SMALLEST)
+    window.show()
+    try:
+        await window.load(refresh=False)
+        yield session, window
+    finally:
+        await window.shutdown()
+        window.close()
+        await session.aclose()
 
 
 def test_the_window_never_opens_larger_than_the_screen(qtbot: Any) -> None:
@@ -31,14 +50,7 @@ def test_money_labels_get_their_size_hint_at_the_smallest_window(
     ui_loop: asyncio.AbstractEventLoop, tmp_path: Path, qtbot: Any
 ) -> None:
     async def main() -> None:
-        session = await open_demo(tmp_path / "register.sqlite3")
-        window = MainWindow(session.desk, show_error_dialogs=False, auto_refresh_ms=3_600_000)
-        qtbot.addWidget(window)
-        window.resize(*SMALLEST)
-        window.show()
-        try:
-            await window.load(refresh=False)
-
+        async with smallest_window(tmp_path, qtbot) as (_session, window):
             # the widest figures the demo data has: a partly captured payment shows every part
             def parts(payment: Any) -> int:
                 agg = payment.aggregate
@@ -90,10 +102,6 @@ def test_money_labels_get_their_size_hint_at_the_smallest_window(
                 assert label.width() >= label.minimumSizeHint().width(), label.text()
             free = QGuiApplication.primaryScreen().availableGeometry()
             assert dialog.height() <= free.height()
-        finally:
-            await window.shutdown()
-            window.close()
-            await session.aclose()
 
     ui_loop.run_until_complete(main())
 
@@ -106,13 +114,7 @@ def test_a_failed_refresh_is_said_whole_at_the_smallest_window(
     area (nothing cut on the right), and the traceId whole in a field that can be copied."""
 
     async def main() -> None:
-        session = await open_demo(tmp_path / "register.sqlite3")
-        window = MainWindow(session.desk, show_error_dialogs=False, auto_refresh_ms=3_600_000)
-        qtbot.addWidget(window)
-        window.resize(*SMALLEST)
-        window.show()
-        try:
-            await window.load(refresh=False)
+        async with smallest_window(tmp_path, qtbot) as (session, window):
             unknown = "never-heard-of-0001"
             await session.desk.add_references(unknown)
             await wait_until(lambda: window.model.tracked(unknown) is not None)
@@ -144,10 +146,6 @@ def test_a_failed_refresh_is_said_whole_at_the_smallest_window(
                 if label.isVisible() and label.geometry().right() > details.width()
             ]
             assert not wide, wide
-        finally:
-            await window.shutdown()
-            window.close()
-            await session.aclose()
 
     ui_loop.run_until_complete(main())
 
@@ -241,13 +239,7 @@ def test_the_money_columns_are_in_view_at_the_smallest_window(
     from epay_desktop.ui.table.cells import Column
 
     async def main() -> None:
-        session = await open_demo(tmp_path / "register.sqlite3")
-        window = MainWindow(session.desk, show_error_dialogs=False, auto_refresh_ms=3_600_000)
-        qtbot.addWidget(window)
-        window.resize(*SMALLEST)
-        window.show()
-        try:
-            await window.load(refresh=False)
+        async with smallest_window(tmp_path, qtbot) as (_session, window):
             await asyncio.sleep(0.05)
             table = window.register_view.table
             assert table is not None
@@ -257,9 +249,5 @@ def test_the_money_columns_are_in_view_at_the_smallest_window(
                 left = header.sectionViewportPosition(column)
                 assert left >= 0, column
                 assert left + header.sectionSize(column) <= visible, (column, left, visible)
-        finally:
-            await window.shutdown()
-            window.close()
-            await session.aclose()
 
     ui_loop.run_until_complete(main())
