@@ -10,6 +10,7 @@ list at once on start, offline too.
 from __future__ import annotations
 
 import abc
+import json
 import logging
 import sqlite3
 import sys
@@ -18,8 +19,23 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ClassVar
 
-from epay_desktop.domain import EventName, Payment, PaymentEvent, TrackedPayment, newest_event_at
-from epay_desktop.store.codec import SnapshotError, dump_events, dump_payment, load_events, load_payment
+from epay_desktop.domain import (
+    Aggregate,
+    EventName,
+    Payment,
+    PaymentEvent,
+    TrackedPayment,
+    newest_event_at,
+)
+from epay_desktop.store.codec import (
+    SnapshotError,
+    dump_events,
+    dump_payment,
+    load_events,
+    load_payment,
+    money_of,
+    state_of,
+)
 from epay_desktop.store.db import Database, RegisterDamagedError, utc_now
 from epay_desktop.store.dialect import SQLITE, Connection, Dialect, SqlDatabase, from_text, to_text
 
@@ -41,12 +57,86 @@ class NewEntry:
 NEWEST_FIRST = "ORDER BY coalesce(created_at, added_at) DESC, reference"
 
 _COLUMNS = "reference, msn, description, created_at, fetched_at, fetch_error, payment_json, events_json"
-# The list's columns: everything but the event log, which only the selected payment's details show
-# (loading 100,000 payments decoded some 300,000 events for nothing); the newest event's time (the
-# "Updated" column) is kept in its own column when a log is saved.
-_LIST_COLUMNS = (
-    "reference, msn, description, created_at, fetched_at, fetch_error, payment_json, last_event_at"
+# The snapshot's payment in plain columns (schema 5), written with each snapshot: the list is read
+# from these, without decoding any JSON. ``state`` NULL: no snapshot, or one to read from its JSON.
+SUMMARY_COLUMNS = (
+    "state",
+    "raw_state",
+    "amount",
+    "currency",
+    "authorized",
+    "captured",
+    "cancelled",
+    "refunded",
+    "psp_reference",
+    "payment_description",
+    "payment_method",
+    "payment_redirect_url",
+    "metadata_json",
+    "guaranteed_until",
 )
+# The list's columns: no event log (only the selected payment's details show one; the newest event's
+# time, for the "Updated" column, is kept in its own column) and no JSON: the payment's columns, and
+# whether a snapshot was saved at all.
+_LIST_COLUMNS = (
+    "reference, msn, description, created_at, fetched_at, fetch_error, last_event_at, "
+    "payment_json IS NOT NULL, " + ", ".join(SUMMARY_COLUMNS)
+)
+_NO_SUMMARY: tuple[None, ...] = (None,) * len(SUMMARY_COLUMNS)
+_SUMMARY_SETS = "".join(f", {column} = ?" for column in SUMMARY_COLUMNS)
+
+
+def summary_cells(payment: Payment) -> tuple[object, ...]:
+    """``payment`` as the cells of ``SUMMARY_COLUMNS``; all None (the list then reads the JSON) when
+    its aggregate is in another currency than its amount (the columns keep one currency)."""
+    agg = payment.aggregate
+    currency = payment.currency
+    if any(m.currency is not currency for m in (agg.authorized, agg.captured, agg.cancelled, agg.refunded)):
+        return _NO_SUMMARY
+    return (
+        payment.state.value,
+        payment.raw_state,
+        payment.amount.value,
+        currency.value,
+        agg.authorized.value,
+        agg.captured.value,
+        agg.cancelled.value,
+        agg.refunded.value,
+        payment.psp_reference,
+        payment.description,
+        payment.payment_method,
+        payment.redirect_url,
+        json.dumps(dict(payment.metadata), ensure_ascii=False) if payment.metadata else None,
+        to_text(payment.capture_guaranteed_until),
+    )
+
+
+def _payment_from_cells(reference: str, cells: Sequence[Any]) -> Payment:
+    """The payment of ``summary_cells`` (``SnapshotError``, ``ValueError`` or ``TypeError`` when the
+    cells do not make one: the caller reads the JSON instead)."""
+    (state, raw_state, amount, currency, authorized, captured, cancelled, refunded, psp_reference,
+     description, method, redirect_url, metadata, until) = cells  # fmt: skip
+    if not isinstance(currency, str):
+        raise SnapshotError(f"bad currency {currency!r}")
+    return Payment(
+        reference=reference,
+        amount=money_of(amount, currency),
+        state=state_of(state),
+        aggregate=Aggregate(
+            money_of(authorized, currency),
+            money_of(captured, currency),
+            money_of(cancelled, currency),
+            money_of(refunded, currency),
+        ),
+        psp_reference=str(psp_reference or ""),
+        description=str(description or ""),
+        # A handful of distinct values over the whole register: one shared copy of each.
+        payment_method=sys.intern(str(method or "")),
+        redirect_url=str(redirect_url) if redirect_url is not None else None,
+        raw_state=sys.intern(str(raw_state or "")),
+        metadata={str(k): str(v) for k, v in json.loads(metadata).items()} if metadata else {},
+        capture_guaranteed_until=_moment(until),
+    )
 
 
 def _payment_of(reference: object, payment_json: object) -> tuple[Payment | None, str]:
@@ -93,12 +183,20 @@ def _tracked(row: sqlite3.Row | tuple[object, ...]) -> TrackedPayment:
     )
 
 
-def _listed(row: sqlite3.Row | tuple[object, ...]) -> TrackedPayment:
-    """A payment for the list: its event log is not read (``events`` is None: not loaded)."""
-    reference, msn, description, created_at, fetched_at, fetch_error, payment_json, newest = row
-    payment, problem = _payment_of(reference, payment_json)
+def _listed(row: sqlite3.Row | tuple[object, ...], payment_json: str | None = None) -> TrackedPayment:
+    """A payment for the list: its event log is not read (``events`` is None: not loaded). The payment
+    comes from its columns; ``payment_json`` is read only for a row whose columns cannot hold it."""
+    reference, msn, description, created_at, fetched_at, fetch_error, newest, saved, *cells = row
+    reference = str(reference)
+    payment: Payment | None = None
+    problem = ""
+    if saved:
+        if payment_json is None:
+            payment = _payment_from_cells(reference, cells)
+        else:
+            payment, problem = _payment_of(reference, payment_json)
     return TrackedPayment(
-        reference=str(reference),
+        reference=reference,
         merchant_serial_number=sys.intern(str(msn)),  # a few serial numbers for the whole list
         payment=payment,
         events=None,
@@ -186,6 +284,15 @@ class RegisterRecords(abc.ABC):
     @abc.abstractmethod
     def _events_cell(self, events: Sequence[PaymentEvent]) -> object:
         """``events`` as its back-end stores them in ``log_column``."""
+
+    def _payment_extras(self, payment: Payment) -> tuple[str, tuple[object, ...]]:
+        """More ``SET`` assignments (text starting with a comma, and their parameters) that save
+        ``payment`` where its back-end keeps more of it than ``payment_column``; none by default."""
+        return "", ()
+
+    def _events_extras(self, events: Sequence[PaymentEvent]) -> tuple[str, tuple[object, ...]]:
+        """The same for a saved event log."""
+        return "", ()
 
     def _read(self, conn: Connection, msn: str, reference: str) -> TrackedPayment | None:
         row = conn.execute(
@@ -283,21 +390,24 @@ class RegisterRecords(abc.ABC):
                 (msn, reference, stamp, source),
             )
             if payment is not None:
+                extra, values = self._payment_extras(payment)
                 conn.execute(
                     sql(
-                        f"UPDATE payments SET {self.payment_column} = ?, fetched_at = ?, fetch_error = '' "
-                        "WHERE msn = ? AND reference = ?"
+                        f"UPDATE payments SET {self.payment_column} = ?, fetched_at = ?, fetch_error = ''"
+                        f"{extra} WHERE msn = ? AND reference = ?"
                     ),
-                    (self._payment_cell(payment), stamp, msn, reference),
+                    (self._payment_cell(payment), stamp, *values, msn, reference),
                 )
+            extra, values = self._events_extras(events)
             conn.execute(
                 sql(
-                    f"UPDATE payments SET {self.log_column} = ?, last_event_at = ? "
+                    f"UPDATE payments SET {self.log_column} = ?, last_event_at = ?{extra} "
                     "WHERE msn = ? AND reference = ?"
                 ),
                 (
                     self._events_cell(events),
                     self.dialect.moment_param(newest_event_at(events)),
+                    *values,
                     msn,
                     reference,
                 ),
@@ -326,10 +436,8 @@ class Register(RegisterRecords):
     events_column = "events_json"
     payment_column = "payment_json"
     log_column = "events_json"
-    events_count = (
-        "CASE WHEN events_json IS NULL THEN 0 "
-        "WHEN json_valid(events_json) THEN json_array_length(events_json) ELSE -1 END"
-    )
+    # Kept with each saved log (schema 5): watching the register decodes no log.
+    events_count = "events_count"
     db: Database
 
     def _tracked(self, row: tuple[Any, ...]) -> TrackedPayment:
@@ -340,6 +448,12 @@ class Register(RegisterRecords):
 
     def _events_cell(self, events: Sequence[PaymentEvent]) -> object:
         return dump_events(list(events))
+
+    def _payment_extras(self, payment: Payment) -> tuple[str, tuple[object, ...]]:
+        return _SUMMARY_SETS, summary_cells(payment)
+
+    def _events_extras(self, events: Sequence[PaymentEvent]) -> tuple[str, tuple[object, ...]]:
+        return ", events_count = ?", (len(events),)
 
     def add(
         self, msn: str, entries: Iterable[NewEntry], *, now: datetime | None = None
@@ -385,23 +499,44 @@ class Register(RegisterRecords):
                         f"SELECT {_LIST_COLUMNS} FROM payments WHERE msn = ? "
                         "ORDER BY coalesce(created_at, added_at) DESC, reference",
                         (msn,),
-                    )
+                    ),
+                    lambda reference: self._payment_json(c, msn, reference),
                 ),
             )
         except RegisterDamagedError:
             if not self.db.read_only:
                 raise
-        return self._decoded(self._salvage(msn))
+        rows = self._salvage(msn)
+        return self.db.read(
+            "salvaging the damaged register",
+            lambda c: self._decoded(rows, lambda reference: self._payment_json(c, msn, reference)),
+        )
 
-    def _decoded(self, rows: Iterable[sqlite3.Row | tuple[object, ...]]) -> list[TrackedPayment]:
+    @staticmethod
+    def _payment_json(conn: sqlite3.Connection, msn: str, reference: str) -> str:
+        """The saved JSON of a payment whose columns do not hold it (one row, by its key)."""
+        row = conn.execute(
+            "SELECT payment_json FROM payments WHERE msn = ? AND reference = ?", (msn, reference)
+        ).fetchone()
+        return str(row[0]) if row is not None and row[0] else ""
+
+    def _decoded(
+        self, rows: Iterable[sqlite3.Row | tuple[object, ...]], json_of: Callable[[str], str]
+    ) -> list[TrackedPayment]:
         """The list's payments; a row with a cell that cannot be read is skipped and recorded
-        (``skipped_rows``), not breaking the list."""
+        (``skipped_rows``), not breaking the list. A payment its columns cannot hold (saved by schema
+        4 with another currency in its aggregate, or unreadable) is read from its JSON (``json_of``)."""
         payments: list[TrackedPayment] = []
         skipped: list[str] = []
         for row in rows:
             try:
-                payments.append(_listed(row))
-            except (ValueError, TypeError, OverflowError) as problem:
+                try:
+                    payments.append(_listed(row))
+                except (ValueError, TypeError, KeyError, OverflowError):
+                    if not row[7]:
+                        raise
+                    payments.append(_listed(row, json_of(str(row[0]))))
+            except (ValueError, TypeError, OverflowError, sqlite3.DatabaseError) as problem:
                 log.warning("skipping an unreadable register row %r: %s", row[0], problem)
                 skipped.append(f"{row[0]!s:.64} ({problem!s:.120})")
         self.skipped_rows = skipped
@@ -454,6 +589,7 @@ class Register(RegisterRecords):
         events_json = dump_events(list(events)) if events is not None else None
         newest = newest_event_at(events) if events is not None else None
         created_text = to_text(created_time(events))
+        summary = summary_cells(payment)
 
         def work(conn: sqlite3.Connection) -> TrackedPayment:
             conn.execute(
@@ -472,7 +608,8 @@ class Register(RegisterRecords):
             conn.execute(
                 "UPDATE payments SET payment_json = ?, events_json = coalesce(?, events_json), "
                 "last_event_at = CASE WHEN ? IS NULL THEN last_event_at ELSE ? END, "
-                "fetched_at = ?, fetch_error = ?, redirect_url = coalesce(redirect_url, ?), "
+                "events_count = coalesce(?, events_count), "
+                f"fetched_at = ?, fetch_error = ?{_SUMMARY_SETS}, redirect_url = coalesce(redirect_url, ?), "
                 "created_at = coalesce(created_at, ?) "
                 "WHERE msn = ? AND reference = ?",
                 (
@@ -480,8 +617,10 @@ class Register(RegisterRecords):
                     events_json,
                     events_json,
                     to_text(newest),
+                    len(events) if events is not None else None,
                     stamp,
                     fetch_error,
+                    *summary,
                     payment.redirect_url,
                     created_text,
                     msn,
