@@ -48,6 +48,7 @@ def build_register(home: Path, count: int) -> Path:
     start = datetime(2026, 1, 1, tzinfo=UTC)
     rows = []
     logs = []
+    payments = []
     for i in range(count):
         ref = f"bench-order-{i:07d}"
         amount = Money(1000 + (i * 37) % 90000, Currency.NOK)
@@ -71,6 +72,7 @@ def build_register(home: Path, count: int) -> Path:
             for n, name in enumerate(names)
         ]
         logs.append(events)
+        payments.append(payment)
         rows.append(
             (
                 profile.merchant_serial_number,
@@ -93,6 +95,19 @@ def build_register(home: Path, count: int) -> Path:
             ),
         )
         columns = store.db.read("columns", lambda c: c.execute("PRAGMA table_info(payments)").fetchall())
+        if any(column[1] == "state" for column in columns):
+            # The payment's list columns and the log's length, as save_snapshot keeps them (schema 5).
+            from epay_desktop.store.register import SUMMARY_COLUMNS, summary_cells
+
+            sets = ", ".join(f"{column} = ?" for column in (*SUMMARY_COLUMNS, "events_count"))
+            cells = [
+                (*summary_cells(payment), len(log), row[0], row[1])
+                for row, payment, log in zip(rows, payments, logs, strict=True)
+            ]
+            store.db.write(
+                "benchmark data",
+                lambda c: c.executemany(f"UPDATE payments SET {sets} WHERE msn = ? AND reference = ?", cells),
+            )
         if any(column[1] == "last_event_at" for column in columns):
             # As save_snapshot keeps it (registers of older versions have no such column).
             newest = [
