@@ -125,7 +125,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     if args.startup_marks:
         print("painted", flush=True)
-    return _after_first_paint(app, args, window)
+    # Then the rows, straight from the register file, still before the heavy imports (app.listing).
+    args.early_list = None
+    if not throwaway:
+        from epay_desktop.app.listing import list_first
+
+        args.early_list = list_first(window, args.chosen_profile)
+    args.listed_first = args.early_list is not None and bool(args.early_list.payments)
+    if args.startup_marks and args.listed_first:
+        print(f"listed {window.model.rowCount()}", flush=True)
+    try:
+        return _after_first_paint(app, args, window)
+    finally:
+        if args.early_list is not None:
+            args.early_list.close()  # taken over by the session (closed with it), unless it never opened
 
 
 def _saved_language() -> str | None:

@@ -302,6 +302,12 @@ class Database:
             self.path,
         )
 
+    def set_busy_timeout(self, busy_timeout_ms: int) -> None:
+        """How long to wait for another program's lock from now on (opened with a short one to give up
+        quickly, a register is then used with the usual one)."""
+        with self._lock:
+            self.conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+
     @property
     def conn(self) -> sqlite3.Connection:
         if self._conn is None:

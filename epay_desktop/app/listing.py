@@ -1,0 +1,96 @@
+"""The list first: right after the first paint, the register's rows are read straight from its file
+and painted, before asyncio, the network stack, the keyring and the TLS context are imported or built.
+
+The register is opened here (on a worker thread while Qt keeps the window painted), and the same
+open register is handed to the profile's desk when its session opens, with the rows read: the desk's
+first load publishes those rows instead of reading the register again, unless another program wrote
+to the register in between (SQLite's ``data_version`` says so; it is then read again, after the
+register watch took note of it, as when nothing was listed first).
+
+Nothing is listed first for a Team profile (its rows are the server's), for a register that does not
+exist yet, or when the register cannot be opened here (locked, damaged, too new, another program's
+file): the session's own open then says what is wrong, as it always did.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from epay_desktop.domain import TrackedPayment
+    from epay_desktop.services import Profile
+    from epay_desktop.store import Store
+    from epay_desktop.ui.window.main_window import MainWindow
+
+log = logging.getLogger(__name__)
+
+# Listing first gives up at once on a register another program holds: the session's own open waits
+# for it the usual time and tells the person.
+QUICK_BUSY_TIMEOUT_MS = 50
+
+
+@dataclass
+class EarlyList:
+    """A profile's register, open, and its rows as read before the session opened."""
+
+    profile_name: str
+    path: Path
+    store: Store
+    payments: list[TrackedPayment]
+    data_version: int  # the store's ``PRAGMA data_version`` just before the rows were read
+
+    def close(self) -> None:
+        self.store.close()
+
+
+def read_register(profile: Profile) -> EarlyList | None:
+    """Open ``profile``'s register and read its list (blocking: run it on a worker thread); None
+    when nothing can be listed first (see the module docstring)."""
+    from epay_desktop.services import register_path
+    from epay_desktop.store import RegisterError, Store
+    from epay_desktop.store.db import BUSY_TIMEOUT_MS
+
+    if profile.is_team:
+        return None
+    path = register_path(profile)
+    if not path.exists():
+        return None
+    try:
+        store = Store(path, busy_timeout_ms=QUICK_BUSY_TIMEOUT_MS)
+    except RegisterError as error:
+        log.info("not listing %s first: %s", profile.name, error)
+        return None
+    try:
+        store.db.set_busy_timeout(BUSY_TIMEOUT_MS)
+        version = store.register.data_version()
+        payments = store.register.all(profile.merchant_serial_number)
+    except RegisterError as error:
+        log.info("not listing %s first: %s", profile.name, error)
+        store.close()
+        return None
+    return EarlyList(profile.name, path, store, payments, version)
+
+
+def list_first(window: MainWindow, profile: Profile) -> EarlyList | None:
+    """Read ``profile``'s register while the window stays painted, show its rows and paint them."""
+    from epay_desktop.ui.first_paint import paint_again, while_painting
+
+    early = while_painting(lambda: read_register(profile))
+    if early is None:
+        return None
+    window.show_list(early.payments)
+    table = window.register_view.table
+    if table is not None and early.payments:
+        paint_again(table.viewport())
+    return early
+
+
+def still_current(early: EarlyList, store: Any) -> bool:
+    """Nothing was written to the register by another program since ``early`` was read (blocking)."""
+    return bool(store.register.data_version() == early.data_version)
+
+
+__all__ = ["EarlyList", "list_first", "read_register", "still_current"]
