@@ -21,6 +21,7 @@ from typing import Any, ClassVar
 
 from epay_desktop.domain import (
     Aggregate,
+    Currency,
     EventName,
     Money,
     Payment,
@@ -116,33 +117,38 @@ def summary_cells(payment: Payment) -> tuple[object, ...]:
 
 def _payment_from_cells(reference: str, cells: Sequence[Any]) -> Payment:
     """The payment of ``summary_cells`` (``SnapshotError``, ``ValueError`` or ``TypeError`` when the
-    cells do not make one: the caller reads the JSON instead)."""
+    cells do not make one: the caller reads the JSON instead). Runs once per row of the list: the
+    records are built positionally, and most parts of the aggregate are the whole amount or nothing
+    (shared, not looked up: 100,000 distinct amounts would only churn the codec's cache of Money)."""
     (state, raw_state, amount, currency, authorized, captured, cancelled, refunded, psp_reference,
      description, method, redirect_url, metadata, until) = cells  # fmt: skip
-    if not isinstance(currency, str):
-        raise SnapshotError(f"bad currency {currency!r}")
-    whole = money_of(amount, currency)
+    known = _CURRENCIES.get(currency) if isinstance(currency, str) else None
+    if known is None or type(amount) is not int:
+        raise SnapshotError(f"bad amount {amount!r} {currency!r}")
+    whole = Money(amount, known)
     zero = money_of(0, currency)
-
-    def money(value: object) -> Money:
-        # Most parts are the whole amount or nothing: shared, not looked up (100,000 distinct amounts
-        # would overflow the codec's cache of shared Money).
-        return whole if value == amount else zero if value == 0 else money_of(value, currency)
-
     return Payment(
-        reference=reference,
-        amount=whole,
-        state=state_of(state),
-        aggregate=Aggregate(money(authorized), money(captured), money(cancelled), money(refunded)),
-        psp_reference=str(psp_reference or ""),
-        description=str(description or ""),
+        reference,
+        whole,
+        state_of(state),
+        Aggregate(
+            whole if authorized == amount else zero if authorized == 0 else money_of(authorized, currency),
+            whole if captured == amount else zero if captured == 0 else money_of(captured, currency),
+            whole if cancelled == amount else zero if cancelled == 0 else money_of(cancelled, currency),
+            whole if refunded == amount else zero if refunded == 0 else money_of(refunded, currency),
+        ),
+        str(psp_reference or ""),
+        str(description or ""),
         # A handful of distinct values over the whole register: one shared copy of each.
-        payment_method=sys.intern(str(method or "")),
-        redirect_url=str(redirect_url) if redirect_url is not None else None,
-        raw_state=sys.intern(str(raw_state or "")),
-        metadata={str(k): str(v) for k, v in json.loads(metadata).items()} if metadata else {},
-        capture_guaranteed_until=_moment(until),
+        sys.intern(str(method or "")),
+        str(redirect_url) if redirect_url is not None else None,
+        sys.intern(str(raw_state or "")),
+        {str(k): str(v) for k, v in json.loads(metadata).items()} if metadata else {},
+        _moment(until),
     )
+
+
+_CURRENCIES = {currency.value: currency for currency in Currency}
 
 
 def _payment_of(reference: object, payment_json: object) -> tuple[Payment | None, str]:
@@ -203,15 +209,16 @@ def _listed(row: sqlite3.Row | tuple[object, ...], payment_json: str | None = No
         else:
             payment, problem = _payment_of(reference, payment_json)
     return TrackedPayment(
-        reference=reference,
-        merchant_serial_number=sys.intern(str(msn)),  # a few serial numbers for the whole list
-        payment=payment,
-        events=None,
-        description=str(description or ""),
-        created_at=from_text(created_at),  # type: ignore[arg-type]
-        fetched_at=from_text(fetched_at),  # type: ignore[arg-type]
-        fetch_error=problem or str(fetch_error or ""),
-        last_event_at=_moment(newest),
+        reference,
+        sys.intern(str(msn)),  # a few serial numbers for the whole list
+        payment,
+        None,
+        str(description or ""),
+        # Strict (a cell that is not a time skips the row, said in ``skipped_rows``), as ``from_text``.
+        datetime.fromisoformat(created_at) if created_at else None,  # type: ignore[arg-type]
+        datetime.fromisoformat(fetched_at) if fetched_at else None,  # type: ignore[arg-type]
+        problem or str(fetch_error or ""),
+        _moment(newest),
     )
 
 
