@@ -17,7 +17,8 @@ import sys
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, ClassVar
+from types import MappingProxyType
+from typing import Any, ClassVar, cast
 
 from epay_desktop.domain import (
     Aggregate,
@@ -143,12 +144,15 @@ def _payment_from_cells(reference: str, cells: Sequence[Any]) -> Payment:
         sys.intern(str(method or "")),
         str(redirect_url) if redirect_url is not None else None,
         sys.intern(str(raw_state or "")),
-        {str(k): str(v) for k, v in json.loads(metadata).items()} if metadata else {},
+        {str(k): str(v) for k, v in json.loads(metadata).items()} if metadata else _NO_METADATA,
         _moment(until),
     )
 
 
 _CURRENCIES = {currency.value: currency for currency in Currency}
+# One shared, read-only empty mapping for the many listed payments without metadata (an empty dict of
+# their own is 64 bytes each); equal to ``{}``, and a write to it fails instead of reaching them all.
+_NO_METADATA = cast(dict[str, str], MappingProxyType({}))
 
 
 def _payment_of(reference: object, payment_json: object) -> tuple[Payment | None, str]:
