@@ -249,8 +249,12 @@ def main() -> None:
         return
     if "PYTHONDONTWRITEBYTECODE" in os.environ:
         print("(PYTHONDONTWRITEBYTECODE is set here; the timed children run without it, from bytecode)")
+    load = os.getloadavg()
     results = {n: series(n, args.rounds) for n in args.payments}
-    print("medians; ratios against the bare PySide6 window's first paint in the same run")
+    print(
+        "medians; ratios against the bare PySide6 window's first paint in the same run; load average "
+        f"(1 min) {load[0]:.2f} at the start, {os.getloadavg()[0]:.2f} at the end"
+    )
     print(
         f"{'payments':>9} {'bare paint':>11} {'app paint':>16} {'rows painted':>17} {'no bytecode':>17} "
         f"{'peak RSS app':>13} {'bare':>9}"

@@ -3,9 +3,10 @@ and painted, before asyncio, the network stack, the keyring and the TLS context 
 
 The register is opened here (on a worker thread while Qt keeps the window painted), and the same
 open register is handed to the profile's desk when its session opens, with the rows read: the desk's
-first load publishes those rows instead of reading the register again, unless another program wrote
-to the register in between (SQLite's ``data_version`` says so; it is then read again, after the
-register watch took note of it, as when nothing was listed first).
+first load publishes those rows instead of reading the register again, unless the register was written
+in between: by another program (SQLite's ``data_version``) or by the session itself (the connection's
+``total_changes``: the Demo seeds a new register); it is then read again, after the register watch took
+note of it, as when nothing was listed first.
 
 Nothing is listed first for a Team profile (its rows are the server's), for a register that does not
 exist yet, or when the register cannot be opened here (locked, damaged, too new, another program's
@@ -40,7 +41,7 @@ class EarlyList:
     path: Path
     store: Store
     payments: list[TrackedPayment]
-    data_version: int  # the store's ``PRAGMA data_version`` just before the rows were read
+    marks: tuple[int, int]  # the store's ``Register.write_marks`` just before the rows were read
 
     def close(self) -> None:
         self.store.close()
@@ -65,13 +66,13 @@ def read_register(profile: Profile) -> EarlyList | None:
         return None
     try:
         store.db.set_busy_timeout(BUSY_TIMEOUT_MS)
-        version = store.register.data_version()
+        marks = store.register.write_marks()
         payments = store.register.all(profile.merchant_serial_number)
     except RegisterError as error:
         log.info("not listing %s first: %s", profile.name, error)
         store.close()
         return None
-    return EarlyList(profile.name, path, store, payments, version)
+    return EarlyList(profile.name, path, store, payments, marks)
 
 
 def list_first(window: MainWindow, profile: Profile) -> EarlyList | None:
@@ -89,8 +90,8 @@ def list_first(window: MainWindow, profile: Profile) -> EarlyList | None:
 
 
 def still_current(early: EarlyList, store: Any) -> bool:
-    """Nothing was written to the register by another program since ``early`` was read (blocking)."""
-    return bool(store.register.data_version() == early.data_version)
+    """Nothing was written to the register since ``early`` was read (blocking)."""
+    return bool(store.register.write_marks() == early.marks)
 
 
 __all__ = ["EarlyList", "list_first", "read_register", "still_current"]

@@ -652,6 +652,14 @@ class Register(RegisterRecords):
 
         return self.db.write("saving a snapshot", work)
 
+    def write_marks(self) -> tuple[int, int]:
+        """What moves when the register is written: ``data_version`` (by another connection) and this
+        connection's ``total_changes`` (by this one); equal marks, nothing was written in between."""
+        return self.db.read(
+            "watching the register",
+            lambda c: (int(c.execute("PRAGMA data_version").fetchone()[0]), int(c.total_changes)),
+        )
+
     def data_version(self) -> int:
         """SQLite's ``PRAGMA data_version``: it moves when another connection (another program) commits
         to this file, not for this connection's own writes."""

@@ -148,6 +148,32 @@ def test_a_register_written_by_another_program_after_listing_is_read_again(
     ui_loop.run_until_complete(main())
 
 
+def test_a_register_the_session_itself_writes_before_its_load_is_read_again(
+    qapp: Any, qtbot: Any, ui_loop: asyncio.AbstractEventLoop, profile: Profile, secrets: SecretStore
+) -> None:
+    fill(register_path(profile), 2)
+    window = MainWindow(show_error_dialogs=False, auto_refresh_ms=3_600_000)
+    qtbot.addWidget(window)
+    window.show()
+    early = list_first(window, profile)
+    assert early is not None
+    # Through the very connection the session takes over (as the Demo seeds a new register).
+    early.store.register.add(MSN, [NewEntry("added-by-the-session")])
+
+    async def main() -> None:
+        session = await open_profile(profile, secrets, early=early)
+        try:
+            window.bind(session.desk)
+            await window.load(refresh=False)
+            assert window.model.tracked("added-by-the-session") is not None
+            assert window.model.rowCount() == 3
+        finally:
+            await window.shutdown()
+            await session.aclose()
+
+    ui_loop.run_until_complete(main())
+
+
 def test_a_register_another_program_writes_still_lists_but_one_it_must_migrate_does_not(
     profile: Profile,
 ) -> None:
