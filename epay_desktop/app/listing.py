@@ -79,7 +79,11 @@ def list_first(window: MainWindow, profile: Profile) -> EarlyList | None:
     """Read ``profile``'s register while the window stays painted, show its rows and paint them."""
     from epay_desktop.ui.first_paint import paint_again, while_painting
 
-    early = while_painting(lambda: read_register(profile))
+    try:
+        early = while_painting(lambda: read_register(profile))
+    except Exception:  # never in the way of the start: the session's own open reads the register
+        log.exception("listing %s first failed", profile.name)
+        return None
     if early is None:
         return None
     window.show_list(early.payments)
