@@ -68,8 +68,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--select", metavar="REFERENCE", help=_("with --screenshot: select this payment"))
     parser.add_argument("--size", metavar="WxH", default="1280x760", help=_("with --screenshot: window size"))
-    # benchmarks/startup.py: print "painted" at the first paint and "listed N" once the register's rows
-    # are painted, then quit.
+    # benchmarks/startup.py: print "painted" at the first paint, "first N" once the first N rows are
+    # painted (listed first, see app.listing) and "listed N" once every row of the register is, then quit.
     parser.add_argument("--startup-marks", action="store_true", help=argparse.SUPPRESS)
     return parser.parse_args(argv)
 
@@ -130,7 +130,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not throwaway:
         from epay_desktop.app.listing import list_first
 
-        args.early_list = list_first(window, args.chosen_profile)
+        args.early_list = list_first(
+            window,
+            args.chosen_profile,
+            first_painted=(lambda n: print(f"first {n}", flush=True)) if args.startup_marks else None,
+        )
     args.listed_first = args.early_list is not None and bool(args.early_list.payments)
     if args.startup_marks and args.listed_first:
         print(f"listed {window.model.rowCount()}", flush=True)

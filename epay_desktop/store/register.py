@@ -528,6 +528,20 @@ class Register(RegisterRecords):
             lambda c: self._decoded(rows, lambda reference: self._payment_json(c, msn, reference)),
         )
 
+    def newest(self, msn: str, limit: int) -> list[TrackedPayment]:
+        """The ``limit`` newest payments of ``all`` (through the date index: quick whatever the size),
+        for a first screenful while the whole list is read."""
+        return self.db.read(
+            "loading the register",
+            lambda c: self._decoded(
+                c.execute(
+                    f"SELECT {_LIST_COLUMNS}, {_NEWEST} FROM payments WHERE msn = ? {NEWEST_FIRST} LIMIT ?",
+                    (msn, limit),
+                ),
+                lambda reference: self._payment_json(c, msn, reference),
+            ),
+        )
+
     @staticmethod
     def _payment_json(conn: sqlite3.Connection, msn: str, reference: str) -> str:
         """The saved JSON of a payment whose columns do not hold it (one row, by its key)."""

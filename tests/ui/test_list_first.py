@@ -114,6 +114,37 @@ def test_the_rows_are_painted_before_the_session_and_the_session_keeps_them(
     assert early.store.db._conn is None  # closed with the session
 
 
+def test_a_first_screenful_is_painted_before_the_rest_is_read(
+    qapp: Any, qtbot: Any, ui_loop: asyncio.AbstractEventLoop, profile: Profile, secrets: SecretStore
+) -> None:
+    references = fill(register_path(profile), 30)
+    newest_first = sorted(references, reverse=True)
+    window = MainWindow(show_error_dialogs=False, auto_refresh_ms=3_600_000)
+    qtbot.addWidget(window)
+    window.show()
+    seen: list[tuple[int, list[str]]] = []
+    early = list_first(
+        window, profile, first_rows=10, first_painted=lambda n: seen.append((n, window.model.references()))
+    )
+    assert early is not None
+    assert seen == [(10, newest_first[:10])]  # the newest ten, painted before the others were read
+    assert window.model.references() == newest_first  # then all, the others after them, in order
+    assert [t.reference for t in early.payments] == newest_first
+
+    async def main() -> None:
+        session = await open_profile(profile, secrets, early=early)
+        try:
+            window.bind(session.desk)
+            await window.load(refresh=False)
+            assert window.model.rowCount() == 30
+            assert all(window.model.tracked(t.reference) is t for t in early.payments)
+        finally:
+            await window.shutdown()
+            await session.aclose()
+
+    ui_loop.run_until_complete(main())
+
+
 def test_a_register_written_by_another_program_after_listing_is_read_again(
     qapp: Any, qtbot: Any, ui_loop: asyncio.AbstractEventLoop, profile: Profile, secrets: SecretStore
 ) -> None:

@@ -331,13 +331,17 @@ class MainWindow(QMainWindow):
 
     def show_list(self, payments: list[TrackedPayment]) -> None:
         """Show the register's rows before a desk is bound: the composition root reads them straight
-        from the register file while the rest of the app is still starting. Rows can be looked at and
-        selected; every action waits for ``bind``, which keeps this model (the desk's load then
-        publishes the same rows, which leaves them as they are)."""
+        from the register file while the rest of the app is still starting (a first screenful, then
+        all of them: a second call updates the rows shown and adds the others after them). Rows can be
+        looked at and selected; every action waits for ``bind``, which keeps this model (the desk's
+        load then publishes the same rows, which leaves them as they are)."""
         from epay_desktop.ui.table.model import PaymentsModel
 
-        if self.desk is not None or self._listed_early is not None:
-            raise RuntimeError("the list is shown already")
+        if self.desk is not None:
+            raise RuntimeError("a desk is bound: its load fills the list")
+        if self._listed_early is not None:
+            self._listed_early.update_payments(payments)
+            return
         self.model = self._listed_early = PaymentsModel(self, locale=self.locale_)
         self.register_view.show_model(self.model)
         self.model.set_payments(payments)
