@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 
 from epay_desktop import paths
 from epay_desktop.domain import Currency
-from epay_desktop.i18n import _
+from epay_desktop.i18n import _, ngettext
 
 log = logging.getLogger(__name__)
 
@@ -340,6 +340,8 @@ class ProfileStore:
             (p for p in entries if p.get("name") == profile.name), None
         )
         others = [p for p in entries if p.get("name") not in mine]
+        if previous is not None:
+            self._refuse_to_strand_pending(previous, profile)
         stem = self._stem_of(previous) if previous is not None else None
         if stem is None:
             taken = {s for p in others if (s := self._stem_of(p)) is not None} | {DEMO_PROFILE.slug}
@@ -354,6 +356,51 @@ class ProfileStore:
         return saved
 
     @staticmethod
+    def _refuse_to_strand_pending(entry: dict[str, Any], changed: Profile | None) -> None:
+        """Refuse to delete a profile (``changed`` None), or to point it at another environment or
+        merchant, while its register holds operations without a known outcome: they are finished by
+        sending again with their keys to where they were begun, which the profile would no longer
+        reach (or, deleted, never try). A register that cannot be read is left to its own checks."""
+        try:
+            before = Profile.from_json(entry)
+        except ProfileError:
+            return
+        if changed is not None and (
+            changed.kind,
+            changed.effective_base_url,
+            changed.merchant_serial_number,
+        ) == (before.kind, before.effective_base_url, before.merchant_serial_number):
+            return
+        from epay_desktop.store.peek import PeekError, pending_in
+
+        try:
+            pending = pending_in(register_path(before))
+        except PeekError as error:
+            log.warning("could not look for unfinished operations of %s: %s", before.name, error)
+            return
+        if not pending:
+            return
+        if changed is None:
+            text = ngettext(
+                "{name} has {count} operation without a known outcome in its register. Finish or abandon "
+                "it first (its row shows “pending: outcome unknown”); nothing was deleted.",
+                "{name} has {count} operations without a known outcome in its register. Finish or "
+                "abandon them first (their rows show “pending: outcome unknown”); nothing was deleted.",
+                len(pending),
+            )
+        else:
+            text = ngettext(
+                "{name} has {count} operation without a known outcome in its register, begun with its "
+                "current environment and serial number. Finish or abandon it first "
+                "(its row shows “pending: outcome unknown”); nothing was saved.",
+                "{name} has {count} operations without a known outcome in its register, begun with its "
+                "current environment and serial number. Finish or abandon them first "
+                "(their rows show “pending: outcome unknown”); nothing was saved.",
+                len(pending),
+            )
+        raise ProfileError(text.format(name=before.name, count=len(pending)))
+
+    @staticmethod
     def _stem_of(entry: dict[str, Any]) -> str | None:
         try:
             return Profile.from_json(entry).register_stem
@@ -364,6 +411,9 @@ class ProfileStore:
         if name == DEMO_PROFILE.name:
             raise ProfileError(_("The Demo profile is built in and cannot be deleted."))
         data = self._read()
+        entry = next((p for p in data["profiles"] if isinstance(p, dict) and p.get("name") == name), None)
+        if entry is not None:
+            self._refuse_to_strand_pending(entry, None)
         data["profiles"] = [
             p for p in data["profiles"] if not (isinstance(p, dict) and p.get("name") == name)
         ]

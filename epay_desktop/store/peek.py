@@ -33,11 +33,19 @@ class PendingIntent:
     idempotency_key: str
 
 
-def pending_in(path: Path, *, msn: str, reference: str, timeout: float = 2.0) -> list[PendingIntent]:
-    """The pending intents on payment (``msn``, ``reference``) kept in the file at ``path``."""
+def pending_in(
+    path: Path, *, msn: str | None = None, reference: str | None = None, timeout: float = 2.0
+) -> list[PendingIntent]:
+    """The pending intents kept in the file at ``path``: on payment (``msn``, ``reference``), or all of
+    them when those are None."""
     path = Path(path)
     if not path.exists():
         return []
+    where = "status = 'pending'"
+    params: tuple[str, ...] = ()
+    if msn is not None and reference is not None:
+        where += " AND msn = ? AND reference = ?"
+        params = (msn, reference)
     try:
         conn = sqlite3.connect(
             f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=timeout, check_same_thread=False
@@ -45,10 +53,13 @@ def pending_in(path: Path, *, msn: str, reference: str, timeout: float = 2.0) ->
     except sqlite3.Error as error:
         raise PeekError(str(error)) from error
     try:
+        tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        if "intents" not in tables:
+            return []  # a register made before its first intent, or still empty
         rows = conn.execute(
             "SELECT operation, profile, msn, reference, created_at, idempotency_key FROM intents "
-            "WHERE msn = ? AND reference = ? AND status = 'pending' ORDER BY id",
-            (msn, reference),
+            f"WHERE {where} ORDER BY id",
+            params,
         ).fetchall()
     except sqlite3.Error as error:
         raise PeekError(str(error)) from error

@@ -111,9 +111,13 @@ def test_a_capture_epay_left_unknown_stops_the_window_from_capturing_again(
         assert len(captured) == 2  # epay's, once, with its journaled key, then the window's own
 
 
-def test_a_capture_the_window_left_unknown_stops_epay(app_home: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_capture_the_window_left_unknown_stops_epay(
+    app_home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     with running_sandbox(SandboxConfig(data="empty", rate_limits=False)) as url:
-        profile = ProfileStore().save(Profile("Bakery till", ProfileKind.CUSTOM, "123456", "demo-client", url))
+        profile = ProfileStore().save(
+            Profile("Bakery till", ProfileKind.CUSTOM, "123456", "demo-client", url)
+        )
 
         async def authorized() -> str:
             async with EPaymentClient(Environment.sandbox(url), CREDENTIALS, retry=fast_retry()) as client:
