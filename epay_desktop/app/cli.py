@@ -6,7 +6,8 @@
 
 Start-up order (fast first paint, issue 6 item 6): QApplication → the profile (the profiles file only,
 for the banner) → the real main window's frame (Qt, the domain records and the widgets the first paint
-shows) painted with its real banner and a "Loading the register…" placeholder → then everything else.
+shows) painted with its real banner and a "Loading the register…" placeholder → the register's rows
+(``app.listing``) → then everything else.
 This module imports only what that first paint needs; :func:`_after_first_paint` is the one place
 where the rest is imported (the log file and secret redaction, asyncio and qasync, the garbage
 collector, and ``running`` with the controller, the sessions, httpx, the services, the keyring and the
