@@ -16,21 +16,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 from epay_desktop.api import EPaymentClient, EPaymentError
-from epay_desktop.domain import Payment, PaymentEvent, TrackedPayment, business_state
+from epay_desktop.domain import Payment, PaymentEvent, TrackedPayment
 from epay_desktop.services.accounts import TEAM_PROFILE, Agent
 from epay_desktop.services.errors import DeskError, NotTrackedError, said
 from epay_desktop.services.importing import parse_references
 from epay_desktop.services.reading import read_with_events
 from epay_desktop.services.results import AddReport
-from epay_desktop.services.wire import (
-    event_from_json,
-    event_json,
-    intent_json,
-    moment,
-    money_json,
-    payment_from_json,
-    payment_json,
-)
+from epay_desktop.services.wire import intent_json, moment, money_json, tracked_json
 from epay_desktop.store import Intent, NewEntry
 from epay_desktop.store.postgres import LastAction, PgStore
 
@@ -41,7 +33,6 @@ __all__ = [
     "UnknownMerchantError",
     "last_action_json",
     "team_payment_json",
-    "tracked_from_json",
 ]
 
 # One call adds at most this many references (a bigger paste is split by the desktop).
@@ -78,54 +69,14 @@ def last_action_json(action: LastAction | None) -> dict[str, Any] | None:
 
 
 def team_payment_json(item: TeamPayment, *, details: bool = False) -> dict[str, Any]:
-    """A payment of the team's list; ``details``: with its saved event log (``events``, None when none
-    was saved yet) and the actions possible on it (``payment.actions``). A list leaves both out (the
-    desktop derives the actions from the payment with ``domain.check_action``): a list of 10,000
-    payments is a fraction of the size without them."""
-    tracked = item.tracked
-    payment = tracked.payment
-    data: dict[str, Any] = {
-        "reference": tracked.reference,
-        "merchantSerialNumber": tracked.merchant_serial_number,
-        "description": tracked.description,
-        "createdAt": moment(tracked.created_at),
-        "fetchedAt": moment(tracked.fetched_at),
-        "fetchError": tracked.fetch_error,
-        "lastEventAt": moment(tracked.last_event_at),
-        "state": payment.display_state if payment else None,
-        "businessState": business_state(payment).value if payment else None,
-        "payment": payment_json(payment, actions=details) if payment else None,
-        "pending": intent_json(item.pending) if item.pending else None,
-        "lastAction": last_action_json(item.last),
-    }
-    if details:
-        events = tracked.events
-        data["events"] = [event_json(e) for e in events] if events is not None else None
+    """A payment of the team's list (``wire.tracked_json``); ``details``: with its saved event log
+    (``events``, None when none was saved yet) and the actions possible on it (``payment.actions``). A
+    list leaves both out (the desktop derives the actions from the payment with
+    ``domain.check_action``): a list of 10,000 payments is a fraction of the size without them."""
+    data = tracked_json(item.tracked, actions=details, events=details)
+    data["pending"] = intent_json(item.pending) if item.pending else None
+    data["lastAction"] = last_action_json(item.last)
     return data
-
-
-def tracked_from_json(data: Mapping[str, Any]) -> TrackedPayment:
-    """The register's row of a :func:`team_payment_json` answer, as the desktop keeps and shows it
-    (``events`` None when the answer has none: a list, or a log never saved). Raises
-    ``MalformedResponseError`` or ``ValueError`` for an answer that is not one."""
-    payment = data.get("payment")
-    events = data.get("events")
-    reference = str(data["reference"])
-    return TrackedPayment(
-        reference=reference,
-        merchant_serial_number=str(data["merchantSerialNumber"]),
-        payment=payment_from_json(payment) if payment is not None else None,
-        events=tuple(event_from_json(e, reference=reference) for e in events) if events is not None else None,
-        description=str(data.get("description") or ""),
-        created_at=_moment_of(data.get("createdAt")),
-        fetched_at=_moment_of(data.get("fetchedAt")),
-        fetch_error=str(data.get("fetchError") or ""),
-        last_event_at=_moment_of(data.get("lastEventAt")),
-    )
-
-
-def _moment_of(value: object) -> datetime | None:
-    return datetime.fromisoformat(value) if isinstance(value, str) else None
 
 
 class RegisterSnapshots:

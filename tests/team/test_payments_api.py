@@ -9,8 +9,7 @@ from typing import Any
 import httpx
 
 from epay_desktop.api import Environment, EPaymentClient
-from epay_desktop.services.team_payments import tracked_from_json
-from epay_desktop.services.wire import event_from_json, payment_from_json
+from epay_desktop.services.wire import event_from_json, payment_from_json, tracked_from_json
 from epay_desktop.store import Operation
 from epay_desktop.store.postgres import PgStore
 from tests.team.conftest import CREDENTIALS, MSN, TeamRig, bearer, token
