@@ -180,6 +180,12 @@ def test_login_list_and_cancel_through_the_team_server(
             assert window.banner.objectName() == "TeamBanner"
             assert "logged in as kari (agent)" in window.banner.text()
             assert state_of(kari, reference) is State.AUTHORIZED
+            # The team server makes no payments: the window does not offer what would only be refused.
+            new_payment = window.action("new-payment")
+            assert not new_payment.isEnabled()
+            assert "shop's own system" in new_payment.statusTip()
+            assert "shop's own system" in new_payment.toolTip()
+            assert window.action("add-payments").isEnabled()
             await cancel_in(kari, reference)
             await wait_until(lambda: cancelled(kari, reference), limit=20)
             await wait_until(lambda: not window.runner.is_running(f"cancel:{reference}"), limit=20)

@@ -673,6 +673,7 @@ class MainWindow(QMainWindow):
                 selected_pending=self.model.pending_operation(tracked.reference)
                 if tracked is not None and self.bound
                 else "",
+                team=self.desk is not None and self.desk.profile.is_team,
             )
         )
 
