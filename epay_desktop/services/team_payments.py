@@ -10,7 +10,7 @@ cancel made through one instance is in the list every instance serves.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -37,6 +37,11 @@ __all__ = [
 
 # One call adds at most this many references (a bigger paste is split by the desktop).
 MAX_REFERENCES_PER_ADD = 1000
+# An add reads this many of the new payments from the API before it answers (so the desktop that added
+# them, and every other one, shows when each was made and what for at once); the team's refresh reads
+# the rest first of all (never-read payments come first), so a big import still answers in seconds.
+READ_ON_ADD = 50
+READ_ON_ADD_AT_ONCE = 8
 
 
 class UnknownMerchantError(DeskError):
@@ -179,7 +184,8 @@ class TeamPayments:
         return await self.one(msn, reference)
 
     async def add(self, agent: Agent, msn: str, references: str | Iterable[str]) -> AddReport:
-        """Track references (each checked; nothing is read from the API here). Audited with the
+        """Track references (each checked), and read the first ``READ_ON_ADD`` new ones from the API
+        before answering (a read that fails is saved with the row, as a refresh's). Audited with the
         agent's name."""
         self.client(msn)
         good, rejected = parse_references(references)
@@ -201,7 +207,20 @@ class TeamPayments:
                 reference=added[0] if len(added) == 1 else "",
                 detail=report.summary(),
             )
+        await self._read_new(msn, added[:READ_ON_ADD])
         return report
+
+    async def _read_new(self, msn: str, references: Sequence[str]) -> None:
+        """Read freshly added payments with their event logs (what made them, when, for what) and save
+        them; each read's failure is saved with its row by ``read_again``, never raised."""
+        snapshots = self.snapshots(msn)
+        gate = asyncio.Semaphore(READ_ON_ADD_AT_ONCE)
+
+        async def one(reference: str) -> None:
+            async with gate:
+                await snapshots.read_again(reference, "add")
+
+        await asyncio.gather(*(one(reference) for reference in references))
 
     async def aclose(self) -> None:
         for client in self._clients.values():
