@@ -63,7 +63,8 @@ class TeamLive:
 
     async def run(self) -> None:
         delay = self.first_delay
-        caught_up = True
+        # A desk opened on the list kept on disk (the server was out of reach) reads it all once back.
+        caught_up = self.desk.online
         while True:
             try:
                 stream = self.desk.client.live(self.desk.msn, last_event_id=self.last_event_id)
@@ -72,7 +73,9 @@ class TeamLive:
                         self.last_event_id = event.id
                     if event.kind == "open":  # the server answered: connected, the list writable again
                         self.connected.set()
-                        self.desk.note_reachable()
+                        if not self.desk.unconfirmed:
+                            # Else the catch-up's first answer checks who is logged in, then goes live.
+                            self.desk.note_reachable()
                         delay = self.first_delay
                         if not caught_up:
                             caught_up = True

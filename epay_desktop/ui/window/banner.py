@@ -53,9 +53,19 @@ class ProfileBanner(QLabel):
                 self, "test", _("TEST environment — {name}. No real money moves.").format(name=profile.name)
             )
 
-    def show_team(self, profile: Profile, *, agent: str, role: str, online: bool, problem: str = "") -> None:
+    def show_team(
+        self,
+        profile: Profile,
+        *,
+        agent: str,
+        role: str,
+        online: bool,
+        problem: str = "",
+        fetched: str | None = None,
+    ) -> None:
         """A Team profile: whose desk it is and, when the server is out of reach, that the list is the
-        last one shown and nothing can be changed."""
+        last one shown and nothing can be changed; ``fetched``: when that list was last read from the
+        server ("" when this computer never read one; None: not said)."""
         if online:
             set_banner(
                 self,
@@ -72,8 +82,17 @@ class ProfileBanner(QLabel):
                     "TEAM SERVER OUT OF REACH — {name}: the list is as it was last shown, read-only; nothing "
                     "can be changed until the server answers again. Reconnecting…"
                 ).format(name=profile.name)
+                + _fetched_text(fetched)
                 + (f" ({problem})" if problem else ""),
             )
+
+
+def _fetched_text(fetched: str | None) -> str:
+    if fetched is None:
+        return ""
+    if not fetched:
+        return " " + _("No list of this profile was kept on this computer yet.")
+    return " " + _("Last read from the server: {when}.").format(when=fetched)
 
 
 def _read_only_text(name: str, production: bool, damage: str) -> str:
