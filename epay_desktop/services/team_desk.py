@@ -332,8 +332,11 @@ class TeamDesk:
             for next_done in asyncio.as_completed(tasks):
                 try:
                     yield await next_done
-                except TeamUnreachableError:
-                    raise
+                except TeamUnreachableError as error:
+                    # The desk is offline now (its listeners said so: the banner); the rest would fail
+                    # the same way, so the refresh ends here, and the list stays as last shown.
+                    log.info("refresh through the team server stopped: %s", error)
+                    return
                 except NotSentError as error:
                     log.info("refresh through the team server failed: %s", error)
         finally:

@@ -283,6 +283,62 @@ def test_the_server_out_of_reach_leaves_the_last_list_read_only_with_a_banner(
     ui_loop.run_until_complete(main())
 
 
+async def started_with_a_session(qapp: Any, profile: Profile) -> Controller:
+    """The app started on a Team profile whose session token is in the keyring (no login dialog)."""
+    window = MainWindow(show_error_dialogs=False, auto_refresh_ms=3_600_000)
+    window.show()
+    controller = Controller(
+        qapp, window, open_session=open_profile, remember_profile=remember_profile, show_error_dialogs=False
+    )
+    assert await controller.start(profile)
+    return controller
+
+
+def test_started_with_the_server_out_of_reach_the_last_list_opens_read_only_and_goes_live_when_it_is_back(
+    ui_loop: asyncio.AbstractEventLoop, qapp: Any, world: World
+) -> None:
+    reference = world.references[0]
+
+    async def main() -> None:
+        profile = team_profile(world.rig.first, "kari")
+        kari = await desktop(qapp, profile)
+        await close(kari)  # the list shown is kept on disk (on close at the latest)
+        await asyncio.to_thread(world.stop_first)
+
+        kari = await started_with_a_session(qapp, profile)
+        try:
+            window = kari.window
+            assert window.bound
+            await wait_until(lambda: window.model.rowCount() == 3, limit=20)
+            assert window.banner.objectName() == "ReadOnlyBanner"
+            assert "TEAM SERVER OUT OF REACH" in window.banner.text()
+            assert "Last read from the server:" in window.banner.text()
+            assert state_of(kari, reference) is State.AUTHORIZED
+            tracked = window.model.tracked(reference)
+            assert tracked is not None
+            assert tracked.created_at is not None  # as it was shown, not a bare reference
+            assert window.select_reference(reference)
+            await asyncio.sleep(0.05)
+            assert not window.action("cancel-payment").isEnabled()
+            assert "read-only" in window.action("cancel-payment").toolTip()
+            SHOTS.mkdir(parents=True, exist_ok=True)
+            window.resize(1200, 700)
+            assert window.grab().save(str(SHOTS / "team-window-offline-at-start.png"))
+
+            # The server comes back: the same window goes live, the session checked, without a restart.
+            await asyncio.to_thread(world.start_first_again)
+            await wait_until(lambda: window.banner.objectName() == "TeamBanner", limit=40)
+            assert "logged in as kari (agent)" in window.banner.text()
+            await wait_until(window.action("cancel-payment").isEnabled, limit=20)
+            await cancel_in(kari, reference)
+            await wait_until(lambda: cancelled(kari, reference), limit=20)
+        finally:
+            await close(kari)
+
+    ui_loop.run_until_complete(main())
+    assert event_names(world.rig, reference).count("CANCELLED") == 1
+
+
 def test_a_revoked_session_brings_the_login_dialog_back_and_a_new_login_reopens_the_list(
     ui_loop: asyncio.AbstractEventLoop, qapp: Any, world: World, memory_keyring: MemoryKeyring
 ) -> None:
