@@ -105,7 +105,8 @@ def test_the_server_and_the_desktop_share_one_row_form() -> None:
     from epay_desktop.services.wire import tracked_from_json, tracked_json
 
     row = tracked_from_json({**GOOD, "events": []})
-    assert row.payment is not None and row.events == ()
+    assert row.payment is not None
+    assert row.events == ()
     again = tracked_from_json(tracked_json(row, events=True))
     assert again == row
     assert tracked_from_json(tracked_json(row)).events is None  # a list form carries no logs

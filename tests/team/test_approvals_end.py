@@ -6,11 +6,14 @@ approved, whoever asks."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import psycopg
 import pytest
 
+from epay_desktop.api.team_client import TeamClient
+from epay_desktop.services.team_inbox import ApprovalsInbox
 from tests.team.conftest import MSN, TeamRig, token
 from tests.team.test_approvals import (
     APPROVALS,
@@ -61,6 +64,35 @@ def test_an_approved_refund_that_no_longer_fits_ends_failed_with_why_once(approv
     assert audit(rig).count(("sven", "approval", "failed")) == 1
     assert ("sven", "approval", "sent") not in audit(rig)
     assert requests_in_database(rig) == [(asked["id"], "failed", "sven")]
+
+
+def test_the_inbox_says_an_approved_request_could_not_be_sent_and_why(approving: TeamRig) -> None:
+    rig = approving
+    reference = captured_payment(rig)
+    siri = token(rig.first, "siri")
+    asked = ask_refund(rig, reference, 6000)
+    for again in (False, True):
+        done = move(rig.first, siri, "refund", reference, {"amount": nok(4000), "again": again})
+        assert done.status_code == 200, done.text
+
+    async def main() -> None:
+        async with TeamClient(rig.second, token=token(rig.second, "sven")) as client:
+
+            async def ask(call: Any) -> Any:
+                return await call
+
+            inbox = ApprovalsInbox(client, MSN, ask)
+            (waiting,) = await inbox.requests()
+            decision = await inbox.approve(waiting)
+            assert f"Approved #{asked['id']}, but it could not be sent" in decision.message
+            assert reference in decision.message
+            (failed,) = await inbox.requests("failed")
+            assert failed.status == "failed"
+            assert reference in failed.failure
+            assert failed.finished_at is not None
+
+    asyncio.run(main())
+    assert refund_events(rig, reference) == 2
 
 
 def test_an_approved_request_never_started_expires_and_is_never_sent(approving: TeamRig) -> None:

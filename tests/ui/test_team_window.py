@@ -441,6 +441,17 @@ def test_a_supervisor_approves_and_rejects_held_refunds_in_the_inbox(
             dialog.approve_button.click()
             await wait_until(lambda: f"Approved #{approve_id}: sent." in dialog.status.text(), limit=30)
             assert dialog.table.rowCount() == 0
+            # Every request with how it ended: whoever asked reads what became of it.
+            dialog.view.setCurrentIndex(dialog.view.findData("all"))
+            await wait_until(lambda: dialog.table.rowCount() == 2, limit=20)
+            ended = {r.id: row for row, r in enumerate(dialog.requests)}
+            assert dialog.table.item(ended[reject_id], 6).text() == "rejected"
+            assert dialog.table.item(ended[reject_id], 7).text() == "Not our policy"
+            assert dialog.table.item(ended[approve_id], 6).text() == "sent"
+            dialog.table.selectRow(ended[reject_id])
+            assert not dialog.approve_button.isEnabled()  # an ended request is not decided again
+            dialog.resize(1100, 420)
+            assert dialog.grab().save(str(SHOTS / "team-approvals-ended.png"))
             dialog.close()
         finally:
             await close(tove)
