@@ -312,7 +312,7 @@ def test_started_with_the_server_out_of_reach_the_last_list_opens_read_only_and_
             await wait_until(lambda: window.model.rowCount() == 3, limit=20)
             assert window.banner.objectName() == "ReadOnlyBanner"
             assert "TEAM SERVER OUT OF REACH" in window.banner.text()
-            assert "Last read from the server:" in window.banner.text()
+            assert "as it was last read from the server" in window.banner.text()
             assert state_of(kari, reference) is State.AUTHORIZED
             tracked = window.model.tracked(reference)
             assert tracked is not None

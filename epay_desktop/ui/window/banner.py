@@ -61,11 +61,11 @@ class ProfileBanner(QLabel):
         role: str,
         online: bool,
         problem: str = "",
-        fetched: str | None = None,
+        fetched: str = "",
     ) -> None:
         """A Team profile: whose desk it is and, when the server is out of reach, that the list is the
-        last one shown and nothing can be changed; ``fetched``: when that list was last read from the
-        server ("" when this computer never read one; None: not said)."""
+        one last read from the server (``fetched``: when; "" when this computer kept none) and nothing
+        can be changed."""
         if online:
             set_banner(
                 self,
@@ -75,24 +75,18 @@ class ProfileBanner(QLabel):
                 ),
             )
         else:
-            set_banner(
-                self,
-                "read-only",
-                _(
-                    "TEAM SERVER OUT OF REACH — {name}: the list is as it was last shown, read-only; nothing "
-                    "can be changed until the server answers again. Reconnecting…"
+            if fetched:
+                text = _(
+                    "TEAM SERVER OUT OF REACH — {name}: the list is as it was last read from the "
+                    "server ({when}), read-only; nothing can be changed until the server answers again. "
+                    "Reconnecting…"
+                ).format(name=profile.name, when=fetched)
+            else:
+                text = _(
+                    "TEAM SERVER OUT OF REACH — {name}: no list of this profile was kept on this computer; "
+                    "the team's payments show once the server answers again. Reconnecting…"
                 ).format(name=profile.name)
-                + _fetched_text(fetched)
-                + (f" ({problem})" if problem else ""),
-            )
-
-
-def _fetched_text(fetched: str | None) -> str:
-    if fetched is None:
-        return ""
-    if not fetched:
-        return " " + _("No list of this profile was kept on this computer yet.")
-    return " " + _("Last read from the server: {when}.").format(when=fetched)
+            set_banner(self, "read-only", text + (f" ({problem})" if problem else ""))
 
 
 def _read_only_text(name: str, production: bool, damage: str) -> str:
