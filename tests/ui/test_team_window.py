@@ -339,6 +339,46 @@ def test_started_with_the_server_out_of_reach_the_last_list_opens_read_only_and_
     assert event_names(world.rig, reference).count("CANCELLED") == 1
 
 
+def test_started_out_of_reach_with_a_damaged_kept_list_the_window_opens_empty_and_says_so(
+    ui_loop: asyncio.AbstractEventLoop,
+    qapp: Any,
+    memory_keyring: MemoryKeyring,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """No server listens on the port (a real refused connection); the list kept on disk is cut short."""
+    import logging
+    import socket
+
+    from epay_desktop.services.team_cache import TeamListCache
+    from epay_desktop.services.team_login import TeamTokens
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    profile = team_profile(f"http://127.0.0.1:{port}", "kari")
+    TeamTokens().set(profile, "a-token-from-an-earlier-login")
+    kept = TeamListCache.of(profile).path
+    kept.parent.mkdir(parents=True, exist_ok=True)
+    kept.write_text('{"format": "epay-desktop team list", "version": 1, "rows": [', encoding="utf-8")
+
+    async def main() -> None:
+        kari = await started_with_a_session(qapp, profile)
+        try:
+            window = kari.window
+            assert window.bound
+            await wait_until(lambda: not window.runner.is_running("load"), limit=20)
+            assert window.model.rowCount() == 0
+            assert window.banner.objectName() == "ReadOnlyBanner"
+            assert "no list of this profile was kept" in window.banner.text()
+            assert not window.action("add-payments").isEnabled()
+        finally:
+            await close(kari)
+
+    with caplog.at_level(logging.WARNING, logger="epay_desktop.services.team_cache"):
+        ui_loop.run_until_complete(main())
+    assert "damaged" in caplog.text
+
+
 def test_a_revoked_session_brings_the_login_dialog_back_and_a_new_login_reopens_the_list(
     ui_loop: asyncio.AbstractEventLoop, qapp: Any, world: World, memory_keyring: MemoryKeyring
 ) -> None:
