@@ -112,7 +112,8 @@ class TeamListCache:
         )
         try:
             with handle:
-                json.dump(data, handle, ensure_ascii=False, separators=(",", ":"))
+                # One string, then one write: several times faster than json.dump's many small writes.
+                handle.write(json.dumps(data, ensure_ascii=False, separators=(",", ":")))
                 handle.flush()
                 os.fsync(handle.fileno())
             os.replace(handle.name, self.path)

@@ -68,8 +68,9 @@ __all__ = ["Activity", "TeamDesk", "tracked_from_json"]
 log = logging.getLogger(__name__)
 ConnectionListener = Callable[[bool, str], None]
 SessionEndedListener = Callable[[str], None]
-# How soon after a change the list is written to disk (changes within it are written together).
-SAVE_AFTER_S = 1.0
+# How soon after a change the list is written to disk: the changes within it are written together, and
+# on close. Writing 10,000 rows takes about a second of a thread's time, so not after every change.
+SAVE_AFTER_S = 30.0
 
 
 class TeamDesk:
