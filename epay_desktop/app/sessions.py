@@ -155,11 +155,17 @@ async def open_profile(
 async def open_team(profile: Profile, *, tokens: Any = None, transport: Any = None) -> Session:
     """A Team profile: its agent's session token from the keyring (``LoginNeededError`` when there is
     none or the server says it ended: the controller shows the login dialog), the team desk over the
-    server's API and its live stream. Nothing of the merchant's credentials is on this computer."""
+    server's API and its live stream. Nothing of the merchant's credentials is on this computer.
+
+    When the server cannot be reached (so the login cannot be checked either), the desk opens on the
+    list it was last shown, kept on disk, read-only; the live stream keeps trying, and the first answer
+    checks the session and makes the list live again."""
     import asyncio
     import contextlib
 
+    from epay_desktop.api.errors import NotSentError
     from epay_desktop.api.team_client import TeamClient, TeamLoginNeededError
+    from epay_desktop.services.team_cache import TeamListCache
     from epay_desktop.services.team_desk import TeamDesk
     from epay_desktop.services.team_live import TeamLive
     from epay_desktop.services.team_login import LoginNeededError, TeamTokens
@@ -173,14 +179,35 @@ async def open_team(profile: Profile, *, tokens: Any = None, transport: Any = No
     try:
         client = TeamClient(profile.base_url or "", token=token, transport=transport)
         stack.push_async_callback(client.aclose)
+        cache = TeamListCache.of(profile)
         try:
             me = await client.me()
         except TeamLoginNeededError as error:
             await asyncio.to_thread(tokens.delete, profile)
             raise LoginNeededError(profile, str(error)) from None
-        desk = TeamDesk(
-            profile, client, agent=str(me.get("name") or profile.agent), role=str(me.get("role") or "")
-        )
+        except NotSentError as error:  # out of reach, or no answer that could be read
+            log.warning(
+                "%s: the team server cannot be reached, opening the list kept on disk: %s",
+                profile.name,
+                error,
+            )
+            cached = await asyncio.to_thread(cache.load)
+            desk = TeamDesk(
+                profile,
+                client,
+                agent=cached.agent if cached and cached.agent else profile.agent,
+                role=cached.role if cached else "",
+                cache=cache,
+            )
+            desk.start_offline(cached, str(error))
+        else:
+            desk = TeamDesk(
+                profile,
+                client,
+                agent=str(me.get("name") or profile.agent),
+                role=str(me.get("role") or ""),
+                cache=cache,
+            )
         stack.push_async_callback(desk.aclose)
         live = TeamLive(desk)
         stack.push_async_callback(live.aclose)

@@ -29,6 +29,8 @@ NOT_FOR_PEOPLE = {
     "api/parse.py": "diagnostics of a malformed server answer (which field was wrong): quoted as the "
     "reason inside a translated sentence, for a bug report",
     "services/team_rows.py": "diagnostics of a malformed team-server answer (as api/parse.py)",
+    "services/wire.py": "diagnostics of a malformed payment row (as api/parse.py)",
+    "services/team_cache.py": "why a damaged list file is ignored: logged, never shown",
     "services/accounts.py": "epay-team's answers to its HTTP clients (a team client translates by the "
     "answer's code, not its text)",
     "services/team_moves.py": "epay-team's answers to its HTTP clients (as above)",

@@ -362,12 +362,7 @@ class MainWindow(QMainWindow):
         count = self.model.rowCount()
         if not count:
             # A new Test or Production register: say how payments get here instead of an empty grid.
-            self.register_view.show_placeholder(
-                _(
-                    "No payments in this register yet.\n\nNew payment… (Ctrl+N) creates one; Add payments… "
-                    "(Ctrl+Shift+A) or Import CSV… (Ctrl+O) adds existing ones by their reference."
-                )
-            )
+            self.register_view.show_placeholder(self._empty_text())
             self.model.rowsInserted.connect(self.register_view.show_table)
             self.model.modelReset.connect(self.register_view.show_table)
         loaded = ngettext("{count} payment in the register.", "{count} payments in the register.", count)
@@ -381,6 +376,23 @@ class MainWindow(QMainWindow):
 
     def start(self) -> None:
         self.runner.start("load", self.load())
+
+    def _empty_text(self) -> str:
+        assert self.desk is not None
+        if not self.desk.profile.is_team:
+            return _(
+                "No payments in this register yet.\n\nNew payment… (Ctrl+N) creates one; Add payments… "
+                "(Ctrl+Shift+A) or Import CSV… (Ctrl+O) adds existing ones by their reference."
+            )
+        if self.desk.read_only:
+            return _(
+                "The team server cannot be reached, and no list of this profile was kept on this computer."
+                "\n\nThe team's payments show here as soon as the server answers."
+            )
+        return _(
+            "No payments on the team's list yet.\n\nThe shop's own system makes the payments; Add payments… "
+            "(Ctrl+Shift+A) or Import CSV… (Ctrl+O) puts them on the list by their reference."
+        )
 
     async def shutdown(self) -> None:
         """Stop timers, cancel every task of this window and wait for them (before its desk closes)."""
@@ -696,6 +708,7 @@ class MainWindow(QMainWindow):
                 selected_pending=self.model.pending_operation(tracked.reference)
                 if tracked is not None and self.bound
                 else "",
+                team=self.desk is not None and self.desk.profile.is_team,
             )
         )
 
