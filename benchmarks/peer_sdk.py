@@ -263,8 +263,8 @@ class Ours:
             amount=amount,
             idempotency_key=new_idempotency_key(),
             os_user="bench",
+            attempting=True,  # its first attempt counted in the same commit, as SendEngine does
         )
-        await asyncio.to_thread(self.store.journal.note_attempt, intent.id)
         key = intent.idempotency_key
         if operation is Operation.CANCEL:
             await self.client.cancel(reference, idempotency_key=key)
