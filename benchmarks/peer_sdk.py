@@ -12,7 +12,9 @@ Columns (each a time per call or per flow; the ratio is ours / SDK):
 
 Ours includes what the app does around a call: input checks, token cache, parsing into domain records,
 and for the flows the journal: each capture and cancel is an intent committed durably to a SQLite
-register before it is sent and finished after (as the desk does, through ``asyncio.to_thread``). The
+register, its first attempt counted in the same commit, before it is sent, and finished after (as the
+desk's ``SendEngine`` does, through ``asyncio.to_thread``; writes that arrive together share a commit,
+see ``store/journal.py`` ``GroupCommit``). The
 SDK returns the decoded JSON and keeps nothing.
 
 The SDK is installed by this script with npm (node 20+) into a folder outside the repository
@@ -370,6 +372,10 @@ async def run(args: argparse.Namespace) -> None:
             f"  {name + f' ({count}/block)':52s} {o * 1e3:7.3f} ms {s * 1e3:7.3f} ms {o / s:5.2f}x per {unit}"
         )
     print(f"worst ratio {worst:.2f}x: goal {'met' if worst <= 1.0 else 'MISSED'}")
+    load = os.getloadavg()
+    print(
+        f"load average at the end: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} (2 cores shared: read the ratios)"
+    )
 
 
 CHOSEN: list[str] = []  # the transport --transport put in place of the app's
