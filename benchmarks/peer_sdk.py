@@ -373,9 +373,7 @@ async def run(args: argparse.Namespace) -> None:
         )
     print(f"worst ratio {worst:.2f}x: goal {'met' if worst <= 1.0 else 'MISSED'}")
     load = os.getloadavg()
-    print(
-        f"load average at the end: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} (2 cores shared: read the ratios)"
-    )
+    print(f"load average at the end: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} (read the ratios)")
 
 
 CHOSEN: list[str] = []  # the transport --transport put in place of the app's
