@@ -314,6 +314,14 @@ async def run(args: argparse.Namespace) -> None:
                 def column(name: str, count: int) -> tuple[list[float], list[float], int]:
                     return columns.setdefault(name, ([], [], count))
 
+                # The CPU time each side's own process spent per call or flow (ours: every thread of
+                # this process, the journal's included), less disturbed by the other processes of a
+                # shared machine than the wall-clock times.
+                cpus: dict[str, tuple[list[float], list[float]]] = {}
+
+                def cpu_column(name: str) -> tuple[list[float], list[float]]:
+                    return cpus.setdefault(name, ([], []))
+
                 # Warm-up of both (connections, JIT, caches), not counted.
                 sdk.run(op="get", count=50, concurrency=CONCURRENCY, reference=reference)
                 await ours.get(50, CONCURRENCY, reference)
@@ -337,6 +345,9 @@ async def run(args: argparse.Namespace) -> None:
                         # Alternate which goes first, so neither always runs right after the other.
                         order = ("sdk", "ours") if r % 2 == 0 else ("ours", "sdk")
                         for side in order:
+                            cpu_before = (
+                                process_cpu(sdk.process.pid) if side == "sdk" else time.process_time()
+                            )
                             if side == "sdk":
                                 if flows:
                                     seconds = sdk.run(
@@ -350,12 +361,16 @@ async def run(args: argparse.Namespace) -> None:
                                         op="get", count=count, concurrency=concurrency, reference=reference
                                     )
                                 sdk_times.append(seconds / count)
+                                cpu_column(name)[0].append(
+                                    (process_cpu(sdk.process.pid) - cpu_before) / count
+                                )
                             else:
                                 if flows:
                                     seconds = await ours.flows(count, concurrency, f"ours-{r}-{index}")
                                 else:
                                     seconds = await ours.get(count, concurrency, reference)
                                 our_times.append(seconds / count)
+                                cpu_column(name)[1].append((time.process_time() - cpu_before) / count)
         finally:
             sdk.close()
             await asyncio.to_thread(store.close)
@@ -371,6 +386,11 @@ async def run(args: argparse.Namespace) -> None:
         print(
             f"  {name + f' ({count}/block)':52s} {o * 1e3:7.3f} ms {s * 1e3:7.3f} ms {o / s:5.2f}x per {unit}"
         )
+    print("  client process CPU time (not a goal; what each side's own process spent):")
+    for name, (sdk_cpu, our_cpu) in cpus.items():
+        s, o = statistics.median(sdk_cpu), statistics.median(our_cpu)
+        unit = "flow" if name.startswith("create") else "call"
+        print(f"  {name:52s} {o * 1e3:7.3f} ms {s * 1e3:7.3f} ms {o / s:5.2f}x per {unit}")
     print(f"worst ratio {worst:.2f}x: goal {'met' if worst <= 1.0 else 'MISSED'}")
     load = os.getloadavg()
     print(f"load average at the end: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} (read the ratios)")
@@ -387,6 +407,12 @@ def transport_name() -> str:
     except ImportError:
         return "httpx's own (httpcore)"
     return TRANSPORT_NAME
+
+
+def process_cpu(pid: int) -> float:
+    """User + system CPU seconds of a process so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def node_version() -> str:
