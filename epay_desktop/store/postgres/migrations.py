@@ -431,6 +431,11 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE TRIGGER intents_live AFTER INSERT OR UPDATE ON intents
         FOR EACH ROW EXECUTE FUNCTION intents_live();
     """,
+    # 7: the desktops read a merchant's audit newest first, and one payment's history, page by page.
+    """
+    CREATE INDEX audit_of_merchant ON audit (msn, id);
+    CREATE INDEX audit_of_payment ON audit (msn, reference, id);
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)
