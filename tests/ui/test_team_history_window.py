@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from epay_desktop.api.team_client import TeamRefusedError
 from epay_desktop.services import DeskError
 from epay_desktop.ui.dialogs.audit import AuditDialog
 from tests.support.waiting import wait_until
