@@ -46,7 +46,7 @@ def audit_entry_from_json(data: Any, msn: str) -> AuditEntry:
             at=at,
             os_user=str(data["agent"]),
             profile=TEAM_PROFILE,
-            merchant_serial_number=str(data.get("merchantSerialNumber") or msn),
+            merchant_serial_number=str(data.get("merchantSerialNumber", msn) or ""),
             action=str(data["action"]),
             reference=str(data.get("reference") or ""),
             amount=money_of(data.get("amount")),

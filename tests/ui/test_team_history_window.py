@@ -59,6 +59,7 @@ def test_an_agents_cancel_shows_by_name_in_a_second_desktops_history_audit_and_c
             await wait_until(lambda: ("kari", "cancel", "succeeded") in history_rows(siri), limit=20)
             assert ("kari", "cancel", "requested") in history_rows(siri)
             SHOTS.mkdir(parents=True, exist_ok=True)
+            siri.team_presence.timeline_tabs.setCurrentWidget(siri.team_presence.history)
             siri.window.resize(1200, 760)
             assert siri.window.grab().save(str(SHOTS / "team-history.png"))
 

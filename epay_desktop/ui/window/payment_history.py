@@ -1,6 +1,6 @@
 """The selected payment's own history in Team mode: who did what to it, when, with what result, as the
 team server's audit has it (every role may read a payment's own history; the whole audit is the
-supervisors'). Below the details panel; read again when another payment is selected and when a
+supervisors'). A tab beside the event timeline; read again when another payment is selected and when a
 colleague starts or finishes an operation on it. When the server is out of reach it says so in a
 sentence and keeps the last lines shown.
 """
@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
-    QGroupBox,
     QHeaderView,
     QLabel,
     QTreeWidget,
@@ -32,15 +31,16 @@ HISTORY_COLUMNS = (N_("When"), N_("Who"), N_("Action"), N_("Result"), N_("Amount
 ReadHistory = Callable[[str], Awaitable[Sequence["AuditEntry"]]]
 
 
-class PaymentHistory(QGroupBox):
+class PaymentHistory(QWidget):
     """``load(reference)`` reads and shows the lines of ``reference`` (``None``: nothing selected)."""
 
     def __init__(self, read: ReadHistory, parent: QWidget | None = None) -> None:
-        super().__init__(_("Who did what"), parent)
+        super().__init__(parent)
         self.setObjectName("PaymentHistory")
         self._read = read
         self.reference: str | None = None
         layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
         self.note = QLabel(self)
         self.note.setObjectName("PaymentHistoryNote")
         self.note.setWordWrap(True)
@@ -57,7 +57,6 @@ class PaymentHistory(QGroupBox):
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setStretchLastSection(True)
         self.lines.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.lines.setMinimumHeight(90)
         layout.addWidget(self.lines)
 
     async def load(self, reference: str | None) -> None:

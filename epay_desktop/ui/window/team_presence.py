@@ -5,7 +5,7 @@ desk's ``TeamLive`` stream:
   the list is the last one shown, read-only, and the window stops every change until it answers again;
 - a colleague working on a payment shows in its row ("Kari is cancelling…"), gone when they are done;
 - who did what last to the selected payment, as the server tells it, in the status bar, and its whole
-  history (who, what, when, with what result) below the details (``ui/window/payment_history.py``);
+  history (who, what, when, with what result) in a tab beside its events (``ui/window/payment_history.py``);
 - Profile ▸ Log out of the team server (``logout_requested``; the controller ends the session);
 - for supervisors, Profile ▸ Approvals inbox… (``ui/dialogs/approvals.py``).
 
@@ -98,7 +98,7 @@ class TeamPresence(QObject):
         window.register_view.selection_changed.connect(lambda _t: self.show_activity())
         window.register_view.current_updated.connect(lambda _t: self.show_activity())
         self.history = PaymentHistory(lambda reference: desk.audit(HISTORY_LIMIT, reference), window.side)
-        window.side_layout.addWidget(self.history)
+        self.timeline_tabs = window.details.add_timeline_tab(self.history, _("Who did what"))
         window.register_view.selection_changed.connect(lambda _t: self.show_history())
         # The selected row read again (after a move, a refusal, a colleague's change): so is its history.
         window.register_view.current_updated.connect(lambda _t: self.show_history())
