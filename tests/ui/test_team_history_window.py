@@ -128,6 +128,16 @@ def test_an_operation_left_by_a_stopped_instance_shows_and_send_again_finishes_i
             assert list(notice.rows) == [left.id]
             assert "asked by kari" in notice.rows[left.id].text.text()
             await wait_until(lambda: window.model.pending_operation(reference) == "cancel", limit=20)
+            # Closed without a choice: Check now on the row offers it again.
+            notice.close()
+            await wait_until(lambda: window.recovery_flow.notice is None, limit=20)
+            assert window.select_reference(reference)
+            await wait_until(window.action("check-pending").isEnabled)
+            window.action("check-pending").trigger()
+            await wait_until(lambda: window.recovery_flow.notice is not None, limit=20)
+            notice = window.recovery_flow.notice
+            assert notice is not None
+            assert list(notice.rows) == [left.id]
             notice.rows[left.id].send_again.click()
             await wait_until(lambda: notice.rows[left.id].settled, limit=30)
             assert "released" in notice.outcome_text(left.id)

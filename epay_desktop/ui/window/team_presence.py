@@ -109,6 +109,9 @@ class TeamPresence(QObject):
                 self._working(reference, agent, action)
         self._connection_changed(desk.online, desk.problem)
         self.show_history()
+        # Check now on a row the server left without an outcome offers the choice again (the notice of
+        # the start may be closed by now, or the operation was left after it).
+        window.action("check-pending").triggered.connect(self.offer_left)
 
     def _connection_changed(self, online: bool, problem: str) -> None:
         desk = self.desk
@@ -143,6 +146,15 @@ class TeamPresence(QObject):
             tracked = self.window.selected_tracked()
             reference = tracked.reference if tracked is not None else None
             self.window.runner.start("team-history", self.history.load(reference))
+
+    def offer_left(self) -> None:
+        if self.window.bound:
+            self.window.runner.start("team-left", self._offer_left())
+
+    async def _offer_left(self) -> None:
+        left = await self.desk.recover_pending()
+        if left:
+            self.window.recovery_flow.present(left)
 
     def _working(self, reference: str, agent: str, action: str) -> None:
         if not self.window.bound:
