@@ -377,8 +377,8 @@ def final_recovery(folder: Path, register: Path, home: Path, url: str) -> None:
 async def finish_everything(args: argparse.Namespace) -> None:
     from epay_desktop.api import Credentials, Environment, EPaymentClient, EPaymentError
     from epay_desktop.cli import main
-    from epay_desktop.cli.journal import journal_path
     from epay_desktop.services import DeskError, PaymentDesk, Profile, ProfileKind
+    from epay_desktop.services.elsewhere import cli_journal_path
     from epay_desktop.store import Store
 
     profile = Profile("Soak", ProfileKind.CUSTOM, MSN, "demo-client", args.base_url)
@@ -391,7 +391,7 @@ async def finish_everything(args: argparse.Namespace) -> None:
                     with contextlib.suppress(EPaymentError, DeskError):
                         await desk.resume_intent(result.intent_id)
         await desk.aclose()
-    path = journal_path()
+    path = cli_journal_path()
     if path.exists():
         with Store(path) as store:
             pending = store.journal.pending()

@@ -19,7 +19,6 @@ the pending one and the exact command that finishes it where it began (nothing i
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 from epay_desktop.api import EPaymentClient
 from epay_desktop.domain import Money, MoneyError
@@ -31,13 +30,18 @@ from epay_desktop.services import (
     Intent,
     NeedsDecisionError,
     Operation,
+    PendingElsewhereError,
     RegisterError,
     StandaloneJournal,
 )
+from epay_desktop.services.elsewhere import (
+    CLI_PROFILE_PREFIX,
+    cli_environment,
+    cli_journal_path,
+    pending_elsewhere,
+)
 
-JOURNAL_FILE = "cli-journal.sqlite3"
 OS_USER = "epay-cli"
-PROFILE_PREFIX = "epay-cli "
 
 
 class JournalRefusalError(Exception):
@@ -49,29 +53,23 @@ class JournalRefusalError(Exception):
         self.usage = usage
 
 
-def journal_path() -> Path:
-    from epay_desktop.paths import data_dir
-
-    return data_dir() / JOURNAL_FILE
-
-
 def journal_profile(env: str, base_url: str | None) -> str:
     """The journal's ``profile`` for one environment: ``epay-cli sandbox`` (the built-in one),
     ``epay-cli sandbox <base URL>`` (a sandbox elsewhere), ``epay-cli test``, ``epay-cli production``."""
     if env == "sandbox" and base_url:
-        return f"{PROFILE_PREFIX}sandbox {base_url.rstrip('/')}"
-    return f"{PROFILE_PREFIX}{env}"
+        return f"{CLI_PROFILE_PREFIX}sandbox {base_url.rstrip('/')}"
+    return f"{CLI_PROFILE_PREFIX}{env}"
 
 
 def _environment_options(profile: str) -> list[str]:
     """The command-line options that select ``profile``'s environment (the inverse of journal_profile)."""
-    env, _space, base_url = profile.removeprefix(PROFILE_PREFIX).partition(" ")
+    env, _space, base_url = profile.removeprefix(CLI_PROFILE_PREFIX).partition(" ")
     options = [] if env == "sandbox" else ["--env", env]
     return options + (["--base-url", base_url] if base_url else [])
 
 
 def _environment_name(profile: str) -> str:
-    env, _space, base_url = profile.removeprefix(PROFILE_PREFIX).partition(" ")
+    env, _space, base_url = profile.removeprefix(CLI_PROFILE_PREFIX).partition(" ")
     if env == "sandbox":
         return _("the sandbox at {url}").format(url=base_url) if base_url else _("the built-in sandbox")
     if env == "test":
@@ -121,7 +119,7 @@ def _quoted(text: str) -> str:
 
 async def open_journal(args: argparse.Namespace, client: EPaymentClient) -> StandaloneJournal:
     """The command line's journal, for the environment ``args`` select."""
-    path = journal_path()
+    path = cli_journal_path()
     try:
         return await StandaloneJournal.open(
             path, client, profile=journal_profile(args.env, args.base_url), operator=OS_USER
@@ -172,6 +170,12 @@ async def pending_same(
                 reference=reference,
             )
         )
+    # A window profile's register for this merchant and environment may hold one without an outcome.
+    found = await pending_elsewhere(
+        base_url=cli_environment(journal.profile), msn=msn, reference=reference, here=cli_journal_path()
+    )
+    if found:
+        raise JournalRefusalError(str(PendingElsewhereError(found[0])))
     return None
 
 

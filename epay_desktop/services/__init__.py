@@ -43,6 +43,7 @@ if TYPE_CHECKING:
         NotTrackedError,
         OperationFinishedError,
         OperationPendingError,
+        PendingElsewhereError,
         ReadOnlyRegisterError,
         RepeatNotConfirmedError,
         StaleConfirmationError,
@@ -51,14 +52,11 @@ if TYPE_CHECKING:
     from epay_desktop.services.profiles import (
         DEMO_MERCHANT_CURRENCIES,
         DEMO_PROFILE,
-        DEMO_SECRETS,
         Profile,
         ProfileError,
         ProfileKind,
-        ProfileSecrets,
         ProfileStore,
         ProfileStoreError,
-        SecretStore,
         register_path,
     )
     from epay_desktop.services.results import (
@@ -70,6 +68,7 @@ if TYPE_CHECKING:
         RecoveryResult,
         RejectedItem,
     )
+    from epay_desktop.services.secrets import DEMO_SECRETS, ProfileSecrets, SecretStore
     from epay_desktop.services.standalone import StandaloneJournal
     from epay_desktop.services.surface import DeskSurface
     from epay_desktop.services.team_login import LoginNeededError
@@ -103,7 +102,7 @@ _EXPORTS: dict[str, str] = {
     "CsvImportError": "epay_desktop.services.importing",
     "DEMO_MERCHANT_CURRENCIES": "epay_desktop.services.profiles",
     "DEMO_PROFILE": "epay_desktop.services.profiles",
-    "DEMO_SECRETS": "epay_desktop.services.profiles",
+    "DEMO_SECRETS": "epay_desktop.services.secrets",
     "DemoControls": "epay_desktop.services.demo",
     "DeskError": "epay_desktop.services.errors",
     "DeskInputError": "epay_desktop.services.errors",
@@ -114,6 +113,7 @@ _EXPORTS: dict[str, str] = {
     "NotTrackedError": "epay_desktop.services.errors",
     "OperationFinishedError": "epay_desktop.services.errors",
     "OperationPendingError": "epay_desktop.services.errors",
+    "PendingElsewhereError": "epay_desktop.services.errors",
     "OperationResult": "epay_desktop.services.results",
     "PaymentChanged": "epay_desktop.services.changes",
     "PaymentDesk": "epay_desktop.services.desk",
@@ -122,7 +122,7 @@ _EXPORTS: dict[str, str] = {
     "Profile": "epay_desktop.services.profiles",
     "ProfileError": "epay_desktop.services.profiles",
     "ProfileKind": "epay_desktop.services.profiles",
-    "ProfileSecrets": "epay_desktop.services.profiles",
+    "ProfileSecrets": "epay_desktop.services.secrets",
     "ProfileStore": "epay_desktop.services.profiles",
     "ProfileStoreError": "epay_desktop.services.profiles",
     "PaymentsRemoved": "epay_desktop.services.changes",
@@ -137,7 +137,7 @@ _EXPORTS: dict[str, str] = {
     "RegisterLockedError": "epay_desktop.store",
     "RegisterTooNewError": "epay_desktop.store",
     "RejectedItem": "epay_desktop.services.results",
-    "SecretStore": "epay_desktop.services.profiles",
+    "SecretStore": "epay_desktop.services.secrets",
     "StaleConfirmationError": "epay_desktop.services.errors",
     "check_connection": "epay_desktop.services.connection",
     "client_for": "epay_desktop.services.connection",
@@ -183,6 +183,7 @@ __all__ = [
     "PaymentChanged",
     "PaymentDesk",
     "PaymentsRemoved",
+    "PendingElsewhereError",
     "Profile",
     "ProfileError",
     "ProfileKind",

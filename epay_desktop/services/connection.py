@@ -9,7 +9,8 @@ import httpx
 from epay_desktop.api import Credentials, Environment, EPaymentClient, EPaymentError, RetryPolicy, redact
 from epay_desktop.domain import Currency
 from epay_desktop.i18n import _
-from epay_desktop.services.profiles import DEMO_SECRETS, Profile, ProfileKind, ProfileSecrets, register_path
+from epay_desktop.services.profiles import Profile, ProfileKind, register_path
+from epay_desktop.services.secrets import DEMO_SECRETS, ProfileSecrets
 
 
 class MissingSecretsError(ValueError):

@@ -11,6 +11,7 @@ from epay_desktop.i18n import _
 if TYPE_CHECKING:
     from datetime import timedelta
 
+    from epay_desktop.services.elsewhere import PendingElsewhere
     from epay_desktop.store import Intent
 
 
@@ -88,6 +89,35 @@ class AlreadyPendingError(OperationPendingError):
             ).format(reference=intent.reference, time=f"{intent.created_at:%H:%M:%S}", user=intent.os_user)
         )
         self.intent = intent
+
+
+class PendingElsewhereError(OperationPendingError):
+    """Another journal on this computer (``epay``'s, or another profile's register for the same merchant
+    and environment) holds an operation on this payment without a known outcome (``pending``). Nothing
+    was sent."""
+
+    def __init__(self, pending: PendingElsewhere) -> None:
+        intent = pending.intent
+        text = {
+            "cancel": _(
+                "A cancel of {reference} was started at {time} UTC in {where} and has no known outcome "
+                "yet. Nothing was sent; finish it there first."
+            ),
+            "capture": _(
+                "A capture of {reference} was started at {time} UTC in {where} and has no known outcome "
+                "yet. Nothing was sent; finish it there first."
+            ),
+            "refund": _(
+                "A refund of {reference} was started at {time} UTC in {where} and has no known outcome "
+                "yet. Nothing was sent; finish it there first."
+            ),
+        }[intent.operation.value]
+        super().__init__(
+            text.format(
+                reference=intent.reference, time=f"{intent.created_at:%Y-%m-%d %H:%M}", where=pending.where
+            )
+        )
+        self.pending = pending
 
 
 class FinishedMeanwhileError(OperationFinishedError):

@@ -16,11 +16,13 @@ from epay_desktop.domain import Action, Money, check_action
 from epay_desktop.i18n import _
 from epay_desktop.services.claims import InFlight
 from epay_desktop.services.context import DeskContext
+from epay_desktop.services.elsewhere import pending_elsewhere, profile_environment
 from epay_desktop.services.engine import SendEngine, SendResult
 from epay_desktop.services.errors import (
     ActionNotPossibleError,
     NotTrackedError,
     OperationPendingError,
+    PendingElsewhereError,
     StaleConfirmationError,
 )
 from epay_desktop.services.results import CancelResult, OperationResult
@@ -132,6 +134,15 @@ class MoneyMoves:
                     reference=reference, time=f"{other.created_at:%Y-%m-%d %H:%M}"
                 )
             )
+        # epay's journal, or another profile's register for this merchant, may hold one without an outcome.
+        elsewhere = await pending_elsewhere(
+            base_url=profile_environment(self.context.profile),
+            msn=self.context.msn,
+            reference=reference,
+            here=self.context.store.path,
+        )
+        if elsewhere:
+            raise PendingElsewhereError(elsewhere[0])
         # What the person saw may be old (another window, the portal, a capture elsewhere): decide on
         # the payment as it is now. A failed read raises the client's error; nothing was sent.
         fresh = await self.tracking.refresh(reference)

@@ -1,11 +1,8 @@
-"""Profiles (Demo, Test, Production, a custom base URL) and where their secrets live.
+"""Profiles (Demo, Test, Production, a custom base URL, Team) kept as settings.
 
 A profile is plain settings kept as JSON under ``paths.config_dir()``: name, kind, merchant serial
 number, client id, base URL. The client secret and the subscription key are never in that file: they
-live in the OS keyring through ``keyring`` (service ``epay-desktop``, usernames
-``<profile>:client_secret`` and ``<profile>:subscription_key``). Where no usable keyring backend exists
-(the fail or null backend, or a call raising ``KeyringError``), ``SecretStore`` keeps them in memory for
-this session only and says so through ``SecretStore.persistent`` so the UI can tell the person.
+live in the OS keyring (``services.secrets``).
 """
 
 from __future__ import annotations
@@ -23,11 +20,10 @@ from urllib.parse import urlsplit
 
 from epay_desktop import paths
 from epay_desktop.domain import Currency
-from epay_desktop.i18n import _
+from epay_desktop.i18n import _, ngettext
 
 log = logging.getLogger(__name__)
 
-KEYRING_SERVICE = "epay-desktop"
 MSN_PATTERN = re.compile(r"^[0-9]{4,10}$")  # ePayment 1.8.1 MSN
 DEMO_BASE_URL = "http://sandbox.epay.local"
 TEST_BASE_URL = "https://apitest.vipps.no"
@@ -252,21 +248,6 @@ class Profile:
 DEMO_PROFILE = Profile("Demo", ProfileKind.DEMO, "123456", "demo-client", DEMO_BASE_URL)
 
 
-@dataclass(frozen=True, slots=True)
-class ProfileSecrets:
-    """The two secrets of a profile; ``repr`` never shows them."""
-
-    client_secret: str = field(repr=False)
-    subscription_key: str = field(repr=False)
-
-    @property
-    def complete(self) -> bool:
-        return bool(self.client_secret and self.subscription_key)
-
-
-DEMO_SECRETS = ProfileSecrets("demo-secret", "demo-subscription-key")
-
-
 def _register_stem(value: object) -> str | None:
     """A register stem read from the profiles file, if it is a safe file name (else: from the name)."""
     if isinstance(value, str) and re.fullmatch(r"[A-Za-z0-9_-][A-Za-z0-9._-]{0,120}", value):
@@ -359,6 +340,8 @@ class ProfileStore:
             (p for p in entries if p.get("name") == profile.name), None
         )
         others = [p for p in entries if p.get("name") not in mine]
+        if previous is not None:
+            self._refuse_to_strand_pending(previous, profile)
         stem = self._stem_of(previous) if previous is not None else None
         if stem is None:
             taken = {s for p in others if (s := self._stem_of(p)) is not None} | {DEMO_PROFILE.slug}
@@ -373,6 +356,51 @@ class ProfileStore:
         return saved
 
     @staticmethod
+    def _refuse_to_strand_pending(entry: dict[str, Any], changed: Profile | None) -> None:
+        """Refuse to delete a profile (``changed`` None), or to point it at another environment or
+        merchant, while its register holds operations without a known outcome: they are finished by
+        sending again with their keys to where they were begun, which the profile would no longer
+        reach (or, deleted, never try). A register that cannot be read is left to its own checks."""
+        try:
+            before = Profile.from_json(entry)
+        except ProfileError:
+            return
+        if changed is not None and (
+            changed.kind,
+            changed.effective_base_url,
+            changed.merchant_serial_number,
+        ) == (before.kind, before.effective_base_url, before.merchant_serial_number):
+            return
+        from epay_desktop.store.peek import PeekError, pending_in
+
+        try:
+            pending = pending_in(register_path(before))
+        except PeekError as error:
+            log.warning("could not look for unfinished operations of %s: %s", before.name, error)
+            return
+        if not pending:
+            return
+        if changed is None:
+            text = ngettext(
+                "{name} has {count} operation without a known outcome in its register. Finish or abandon "
+                "it first (its row shows “pending: outcome unknown”); nothing was deleted.",
+                "{name} has {count} operations without a known outcome in its register. Finish or "
+                "abandon them first (their rows show “pending: outcome unknown”); nothing was deleted.",
+                len(pending),
+            )
+        else:
+            text = ngettext(
+                "{name} has {count} operation without a known outcome in its register, begun with its "
+                "current environment and serial number. Finish or abandon it first "
+                "(its row shows “pending: outcome unknown”); nothing was saved.",
+                "{name} has {count} operations without a known outcome in its register, begun with its "
+                "current environment and serial number. Finish or abandon them first "
+                "(their rows show “pending: outcome unknown”); nothing was saved.",
+                len(pending),
+            )
+        raise ProfileError(text.format(name=before.name, count=len(pending)))
+
+    @staticmethod
     def _stem_of(entry: dict[str, Any]) -> str | None:
         try:
             return Profile.from_json(entry).register_stem
@@ -383,6 +411,9 @@ class ProfileStore:
         if name == DEMO_PROFILE.name:
             raise ProfileError(_("The Demo profile is built in and cannot be deleted."))
         data = self._read()
+        entry = next((p for p in data["profiles"] if isinstance(p, dict) and p.get("name") == name), None)
+        if entry is not None:
+            self._refuse_to_strand_pending(entry, None)
         data["profiles"] = [
             p for p in data["profiles"] if not (isinstance(p, dict) and p.get("name") == name)
         ]
@@ -413,104 +444,3 @@ class ProfileStore:
         else:
             data.pop("language", None)
         self._write(data)
-
-
-def backend_is_usable(backend: Any) -> bool:
-    from keyring.backends import fail, null
-
-    if isinstance(backend, fail.Keyring | null.Keyring):
-        return False
-    inner = getattr(backend, "backends", None)
-    return not (inner is not None and not inner)
-
-
-def keyring_module() -> Any:
-    # Imported on first use: keyring scans its backends on import (~50 ms), which start-up can skip.
-    import keyring
-
-    return keyring
-
-
-def _keyring_error() -> type[Exception]:
-    from keyring.errors import KeyringError
-
-    return KeyringError
-
-
-def _password_delete_error() -> type[Exception]:
-    from keyring.errors import PasswordDeleteError
-
-    return PasswordDeleteError
-
-
-class SecretStore:
-    """Secrets in the OS keyring, or in memory for this session when no keyring backend works.
-
-    ``persistent`` is False in the second case (the UI says "kept for this session only")."""
-
-    def __init__(self, backend: Any | None = None) -> None:
-        self._backend = backend if backend is not None else keyring_module().get_keyring()
-        self._session: dict[str, ProfileSecrets] = {}
-        self.persistent = backend_is_usable(self._backend)
-        self.problem = (
-            "" if self.persistent else _("No usable keyring backend: secrets are kept for this session only.")
-        )
-
-    def _fall_back(self, error: Exception) -> None:
-        # Never include the error's text in logs verbatim with values; keyring errors do not carry secrets.
-        self.persistent = False
-        self.problem = _("The keyring failed ({reason}): secrets are kept for this session only.").format(
-            reason=type(error).__name__
-        )
-        log.warning("keyring unavailable, keeping secrets for this session only: %s", type(error).__name__)
-
-    @staticmethod
-    def _usernames(profile_name: str) -> tuple[str, str]:
-        return f"{profile_name}:client_secret", f"{profile_name}:subscription_key"
-
-    def get(self, profile: Profile | str) -> ProfileSecrets | None:
-        name = profile if isinstance(profile, str) else profile.name
-        if not isinstance(profile, str) and profile.is_demo:
-            return DEMO_SECRETS
-        if name in self._session or not self.persistent:
-            return self._session.get(name)
-        secret_user, key_user = self._usernames(name)
-        try:
-            secret = self._backend.get_password(KEYRING_SERVICE, secret_user)
-            key = self._backend.get_password(KEYRING_SERVICE, key_user)
-        except _keyring_error() as error:
-            self._fall_back(error)
-            return self._session.get(name)
-        if secret is None and key is None:
-            return None
-        return ProfileSecrets(secret or "", key or "")
-
-    def set(self, profile: Profile | str, secrets: ProfileSecrets) -> bool:
-        """Keep ``secrets``; True when they went to the keyring, False when kept for the session only."""
-        name = profile if isinstance(profile, str) else profile.name
-        if self.persistent:
-            secret_user, key_user = self._usernames(name)
-            try:
-                self._backend.set_password(KEYRING_SERVICE, secret_user, secrets.client_secret)
-                self._backend.set_password(KEYRING_SERVICE, key_user, secrets.subscription_key)
-            except _keyring_error() as error:
-                self._fall_back(error)
-            else:
-                self._session.pop(name, None)
-                return True
-        self._session[name] = secrets
-        return False
-
-    def delete(self, profile: Profile | str) -> None:
-        name = profile if isinstance(profile, str) else profile.name
-        self._session.pop(name, None)
-        if not self.persistent:
-            return
-        for user in self._usernames(name):
-            try:
-                self._backend.delete_password(KEYRING_SERVICE, user)
-            except _password_delete_error():
-                continue  # nothing stored under that name: already gone
-            except _keyring_error() as error:
-                self._fall_back(error)
-                return

@@ -16,7 +16,8 @@ import httpx
 from epay_desktop.api.team_client import TeamClient, TeamLogin, TeamLoginNeededError
 from epay_desktop.i18n import _
 from epay_desktop.services.errors import DeskError
-from epay_desktop.services.profiles import KEYRING_SERVICE, Profile, backend_is_usable, keyring_module
+from epay_desktop.services.profiles import Profile
+from epay_desktop.services.secrets import KEYRING_SERVICE, backend_is_usable, keyring_module
 
 __all__ = ["LoginNeededError", "TeamTokens", "log_in", "log_out"]
 

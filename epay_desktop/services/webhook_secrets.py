@@ -14,7 +14,7 @@ from typing import Any
 from epay_desktop.api import register_secret
 from epay_desktop.api.webhooks import secrets_from_text
 from epay_desktop.i18n import _
-from epay_desktop.services.profiles import KEYRING_SERVICE
+from epay_desktop.services.secrets import KEYRING_SERVICE
 
 log = logging.getLogger(__name__)
 ENV_VAR = "EPAY_WEBHOOK_SECRET"

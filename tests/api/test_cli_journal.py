@@ -12,9 +12,9 @@ import httpx
 import pytest
 
 from epay_desktop.cli import main
-from epay_desktop.cli.journal import journal_path
 from epay_desktop.domain import Currency, Money
 from epay_desktop.sandbox import SandboxConfig
+from epay_desktop.services.elsewhere import cli_journal_path
 from epay_desktop.store import IntentStatus, Operation, Store
 from tests.api.fakes import problem
 from tests.support.sandbox_server import running_sandbox
@@ -94,7 +94,7 @@ def test_an_unknown_capture_prints_the_key_and_a_rerun_resumes_it(capsys: pytest
     code, out, err = run(capsys, "capture", REF, "30.00")
     assert code == 3
     assert LoseAnswers.lost >= 1
-    with Store(journal_path()) as store:
+    with Store(cli_journal_path()) as store:
         (intent,) = store.journal.pending()
     key = intent.idempotency_key
     assert f"Idempotency key: {key}" in out
@@ -108,7 +108,7 @@ def test_an_unknown_capture_prints_the_key_and_a_rerun_resumes_it(capsys: pytest
     assert [e["idempotencyKey"] for e in captured] == [key]  # once, with the journaled key
     code, out, _ = run(capsys, "--json", "get", REF)
     assert json.loads(out)["aggregate"]["capturedAmount"]["value"] == 3000
-    with Store(journal_path()) as store:
+    with Store(cli_journal_path()) as store:
         assert store.journal.pending() == []
         # The re-run read the event log first: the capture had gone through, nothing was sent again.
         assert store.journal.get(intent.id).status is IntentStatus.RECONCILED  # type: ignore[union-attr]
@@ -151,7 +151,7 @@ def test_a_plain_capture_is_journaled_as_succeeded(capsys: pytest.CaptureFixture
     code, out, _ = run(capsys, "--json", "capture", REF, "10.00")
     assert code == 0
     key = json.loads(out)["idempotencyKey"]
-    with Store(journal_path()) as store:
+    with Store(cli_journal_path()) as store:
         (intent,) = store.journal.all()
     assert intent.idempotency_key == key
     assert intent.status is IntentStatus.SUCCEEDED
@@ -164,7 +164,7 @@ def test_a_pending_intent_is_never_resumed_in_another_environment(capsys: pytest
     LoseAnswers.lose = True
     assert run(capsys, "capture", REF, "30.00")[0] == 3
     LoseAnswers.lose = False
-    with Store(journal_path()) as store:
+    with Store(cli_journal_path()) as store:
         (intent,) = store.journal.pending()
     assert intent.profile == "epay-cli sandbox"
 
@@ -202,7 +202,7 @@ def test_a_pending_intent_is_never_resumed_in_another_environment(capsys: pytest
         code, out, err = run(capsys, *other, "--json", "capture", REF, "30.00")
         assert code == 0, err
         assert json.loads(out)["idempotencyKey"] != intent.idempotency_key
-    with Store(journal_path()) as store:
+    with Store(cli_journal_path()) as store:
         profiles = [i.profile for i in store.journal.all()]
     assert profiles == [f"epay-cli sandbox {url}", "epay-cli sandbox"]
 
@@ -218,7 +218,7 @@ def test_a_refused_resend_of_a_capture_that_happened_is_reconciled(
     code, out, err = run(capsys, "capture", REF, "30.00")
     assert code == 0, err
     assert "event log shows it went through" in out
-    with Store(journal_path()) as store:
+    with Store(cli_journal_path()) as store:
         (intent,) = store.journal.all()
     assert intent.status is IntentStatus.RECONCILED
     assert len([e for e in _events(capsys) if e["name"] == "CAPTURED"]) == 1
@@ -228,7 +228,7 @@ def test_a_refused_resend_with_nothing_in_the_log_says_the_log_was_read(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     _authorized(capsys)
-    with Store(journal_path()) as store:  # sent once before a crash; it never reached the server
+    with Store(cli_journal_path()) as store:  # sent once before a crash; it never reached the server
         intent = store.journal.begin(
             operation=Operation.CAPTURE,
             profile="epay-cli sandbox",
@@ -243,7 +243,7 @@ def test_a_refused_resend_with_nothing_in_the_log_says_the_log_was_read(
     code, _, err = run(capsys, "capture", REF, "30.00")
     assert code == 1
     assert "6190" in err
-    with Store(journal_path()) as store:
+    with Store(cli_journal_path()) as store:
         after = store.journal.get(intent.id)
     assert after is not None
     assert after.status is IntentStatus.FAILED

@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from epay_desktop.cli import main
-from epay_desktop.cli.journal import journal_path
+from epay_desktop.services.elsewhere import cli_journal_path
 from epay_desktop.store import IdempotencyKeyUsedError, IntentStatus, Operation, Store
 
 REF = "cli-retry-later-01"
@@ -66,7 +66,7 @@ def test_capture_failed_prints_the_retry_command_with_the_same_key(
     assert code == 1  # refused
     assert "6280" in err
     assert "try again later with the same idempotency key" in err
-    with Store(journal_path()) as store:
+    with Store(cli_journal_path()) as store:
         (intent,) = [i for i in store.journal.all() if i.reference == REF]
     assert intent.status is IntentStatus.FAILED
     key = intent.idempotency_key
@@ -79,13 +79,13 @@ def test_capture_failed_prints_the_retry_command_with_the_same_key(
     code, out, _ = run(capsys, "--json", "events", REF)
     captured = [e for e in json.loads(out) if e["name"] == "CAPTURED"]
     assert [e["idempotencyKey"] for e in captured] == [key]  # once, with the same key
-    with Store(journal_path()) as store:
+    with Store(cli_journal_path()) as store:
         again = next(i for i in store.journal.all() if i.idempotency_key == key)
     assert again.status in (IntentStatus.SUCCEEDED, IntentStatus.RECONCILED)
 
 
 def test_a_key_of_another_operation_is_refused_without_sending(capsys: pytest.CaptureFixture[str]) -> None:
-    with Store(journal_path()) as store:
+    with Store(cli_journal_path()) as store:
         intent = store.journal.begin(
             operation=Operation.CANCEL,
             profile="cli",

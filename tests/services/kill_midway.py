@@ -20,9 +20,9 @@ from pathlib import Path
 
 from epay_desktop.api import Credentials, Environment, EPaymentClient
 from epay_desktop.cli import main as epay
-from epay_desktop.cli.journal import journal_path
 from epay_desktop.domain import Currency, Money
 from epay_desktop.services import PaymentDesk, Profile, ProfileKind
+from epay_desktop.services.elsewhere import cli_journal_path
 from epay_desktop.store import RegisterError, Store
 
 CREDENTIALS = Credentials("demo-client", "demo-secret", "demo-subscription-key", "123456")
@@ -54,9 +54,9 @@ def cli(base_url: str, reference: str, amount: str, marker: Path) -> None:
     command.start()
     while command.is_alive():
         pending = []
-        if journal_path().exists():
+        if cli_journal_path().exists():
             try:
-                with Store(journal_path(), read_only=True) as store:
+                with Store(cli_journal_path(), read_only=True) as store:
                     pending = store.journal.pending()
             except RegisterError:  # still being created by the command
                 pending = []

@@ -34,10 +34,10 @@ from epay_desktop.api import (
     new_idempotency_key,
 )
 from epay_desktop.cli import main as epay
-from epay_desktop.cli.journal import journal_path
 from epay_desktop.domain import Currency, Money
 from epay_desktop.sandbox import SandboxConfig, create_app
 from epay_desktop.services import NeedsDecisionError, PaymentDesk, Profile, ProfileKind
+from epay_desktop.services.elsewhere import cli_journal_path
 from epay_desktop.store import Intent, IntentStatus, Operation, Store
 from tests.services.conftest import fast_retry
 from tests.support.sandbox_server import running_sandbox
@@ -194,7 +194,7 @@ class CliDriver(Driver):
     profile = "epay-cli sandbox"
 
     def journal_file(self) -> Path:
-        return journal_path()
+        return cli_journal_path()
 
     async def capture(self, reference: str, amount: str, *, decided: bool = False) -> Outcome:
         argv = ["capture", reference, amount] + (["--resend"] if decided else [])

@@ -1,12 +1,13 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import httpx
 import pytest
 
-from epay_desktop.domain import Currency
+from epay_desktop.domain import Currency, Money
 from epay_desktop.sandbox import SandboxConfig, create_app
 from epay_desktop.services import (
     DEMO_PROFILE,
@@ -21,6 +22,7 @@ from epay_desktop.services import (
     register_path,
     test_connection,
 )
+from epay_desktop.store import IntentStatus, Operation, Store
 from tests.services.keyrings import LockedKeyring, MemoryKeyring
 
 SECRETS = ProfileSecrets("s3cr3t-client-value", "sub-key-value-123")
@@ -314,3 +316,45 @@ def test_plain_http_to_another_machine_needs_a_confirmed_sandbox(
         assert ProfileStore().get("Training room").unencrypted_sandbox
     else:
         ProfileStore().save(profile)
+
+
+def _left_pending(profile: Profile) -> int:
+    """An operation begun in ``profile``'s register whose outcome never came back."""
+    with Store(register_path(profile)) as store:
+        intent = store.journal.begin(
+            operation=Operation.CAPTURE,
+            profile=profile.name,
+            msn=profile.merchant_serial_number,
+            reference="fjord-0001",
+            amount=Money(5000, Currency.NOK),
+            idempotency_key="key-fjord-0001",
+            os_user="tester",
+        )
+    return intent.id
+
+
+def test_a_profile_whose_register_holds_unknown_outcomes_keeps_its_environment(app_home: Path) -> None:
+    store = ProfileStore()
+    saved = store.save(SHOP)
+    intent_id = _left_pending(saved)
+
+    moved = replace(saved, kind=ProfileKind.PRODUCTION)
+    with pytest.raises(ProfileError, match=r"1 operation without a known outcome.*nothing was saved"):
+        store.save(moved, replacing=saved.name)
+    with pytest.raises(ProfileError, match="nothing was saved"):
+        store.save(replace(saved, merchant_serial_number="654321"), replacing=saved.name)
+    with pytest.raises(ProfileError, match="nothing was deleted"):
+        store.delete(saved.name)
+    assert store.get(saved.name).kind is ProfileKind.TEST  # untouched
+
+    # Renamed, or its client id changed, it still reaches where the operation was begun: allowed.
+    renamed = store.save(
+        replace(saved, name="Fjordkaffe (test)", client_id="client-new"), replacing=saved.name
+    )
+    assert register_path(renamed) == register_path(saved)
+
+    with Store(register_path(renamed)) as register:
+        register.journal.finish(intent_id, IntentStatus.FAILED, "refused by the API", os_user="tester")
+    store.save(replace(renamed, kind=ProfileKind.PRODUCTION), replacing=renamed.name)
+    store.delete(renamed.name)
+    assert [p.name for p in store.list()] == ["Demo"]

@@ -379,7 +379,11 @@ class SettingsDialog(QDialog):
             )
             return None
         new_secrets = None if profile.is_team else await self._secrets_for(profile, previous)
-        profile = await asyncio.to_thread(self.store.save, profile, replacing=previous)
+        try:
+            profile = await asyncio.to_thread(self.store.save, profile, replacing=previous)
+        except ProfileError as error:  # e.g. its register holds operations begun where it points now
+            self.status.show_error(str(error))
+            return None
         persistent = None
         if new_secrets is not None:
             persistent = await asyncio.to_thread(self.secrets.set, profile, new_secrets)
@@ -465,7 +469,11 @@ class SettingsDialog(QDialog):
         if self.editing is None or self.editing.is_demo:
             return
         name = self.editing.name
-        await asyncio.to_thread(self.store.delete, name)
+        try:
+            await asyncio.to_thread(self.store.delete, name)
+        except ProfileError as error:
+            self.status.show_error(str(error))
+            return
         await asyncio.to_thread(self.secrets.delete, name)
         self.editing = None
         self.reload(select=DEMO_PROFILE.name)

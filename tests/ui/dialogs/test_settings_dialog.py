@@ -9,7 +9,15 @@ from typing import Any
 import pytest
 from PySide6.QtWidgets import QLabel
 
-from epay_desktop.services import Profile, ProfileKind, ProfileSecrets, ProfileStore, SecretStore
+from epay_desktop.services import (
+    Profile,
+    ProfileKind,
+    ProfileSecrets,
+    ProfileStore,
+    SecretStore,
+    register_path,
+)
+from epay_desktop.store import Operation, Store
 from epay_desktop.ui.dialogs.feedback import Tone
 from epay_desktop.ui.dialogs.settings import SettingsDialog
 from tests.ui.dialogs.helpers import MemoryKeyring, save_screenshot, unnamed_controls
@@ -200,3 +208,32 @@ def test_plain_http_to_another_machine_is_saved_only_once_confirmed(
     saved = run(qt_loop, dialog.save())
     assert saved.unencrypted_sandbox
     assert store.get("Training room").unencrypted_sandbox
+
+
+def test_a_profile_with_unfinished_operations_is_not_moved_or_deleted(
+    qtbot: Any, qt_loop: asyncio.AbstractEventLoop, app_home: Path
+) -> None:
+    store = ProfileStore()
+    saved = store.save(Profile("Shop test", ProfileKind.TEST, "123456", "client-1"))
+    with Store(register_path(saved)) as register:
+        register.journal.begin(
+            operation=Operation.CANCEL,
+            profile=saved.name,
+            msn="123456",
+            reference="shop-0001",
+            amount=None,
+            idempotency_key="key-shop-0001",
+            os_user="tester",
+        )
+    dialog = SettingsDialog(store, SecretStore(MemoryKeyring()), current=saved.name)
+    qtbot.addWidget(dialog)
+    assert dialog.editing == saved
+    dialog.kind_combo.setCurrentIndex(dialog.kind_combo.findData(ProfileKind.PRODUCTION))
+    assert run(qt_loop, dialog.save()) is None
+    assert dialog.status.tone is Tone.ERROR
+    assert "without a known outcome" in dialog.status.text()
+    assert store.get("Shop test").kind is ProfileKind.TEST
+    run(qt_loop, dialog.delete())
+    assert dialog.status.tone is Tone.ERROR
+    assert "nothing was deleted" in dialog.status.text()
+    assert [p.name for p in store.list()] == ["Demo", "Shop test"]

@@ -1,0 +1,136 @@
+"""Intents on the same payment that the other journals on this computer hold without an outcome.
+
+Each profile of the window has its own register (with its journal), and ``epay`` keeps a journal of its
+own; each journal's one-pending-intent rule cannot see the others. So before a new intent is begun, the
+other journals that reach the same merchant (serial number) in the same environment (base URL) are
+looked into: a capture that ``epay`` left without an outcome blocks a capture of that payment from the
+window until it is finished, and the other way round. The built-in sandboxes are left out (each has
+payments of its own), and so are Team profiles (their journal is the team server's).
+
+A file that cannot be read (locked for longer than the look waits, damaged) is logged and passed over:
+this is a second line of defence beside each journal's own rule and the fresh read of the payment, and
+an unrelated damaged file must not stop the person's work.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from epay_desktop import paths
+from epay_desktop.i18n import _
+from epay_desktop.services.profiles import (
+    PRODUCTION_BASE_URL,
+    TEST_BASE_URL,
+    Profile,
+    ProfileStore,
+    ProfileStoreError,
+    register_path,
+)
+from epay_desktop.store.peek import PeekError, PendingIntent, pending_in
+
+log = logging.getLogger(__name__)
+
+CLI_JOURNAL_FILE = "cli-journal.sqlite3"
+CLI_PROFILE_PREFIX = "epay-cli "
+
+
+def cli_journal_path() -> Path:
+    """``epay``'s journal: ``<data folder>/cli-journal.sqlite3``."""
+    return paths.data_dir() / CLI_JOURNAL_FILE
+
+
+def cli_environment(journal_profile: str) -> str | None:
+    """The base URL an ``epay`` journal profile (``epay-cli test``, ``epay-cli sandbox <URL>``) reaches;
+    None for ``epay``'s own built-in sandbox."""
+    env, _space, base_url = journal_profile.removeprefix(CLI_PROFILE_PREFIX).partition(" ")
+    if env == "test":
+        return TEST_BASE_URL
+    if env == "production":
+        return PRODUCTION_BASE_URL
+    if env == "sandbox" and base_url:
+        return base_url.rstrip("/")
+    return None
+
+
+def profile_environment(profile: Profile) -> str | None:
+    """The base URL a window profile reaches; None for the built-in sandbox and for Team profiles."""
+    if profile.is_demo or profile.is_team:
+        return None
+    return profile.effective_base_url
+
+
+@dataclass(frozen=True, slots=True)
+class PendingElsewhere:
+    """An intent without an outcome in another journal: ``where`` names it for people."""
+
+    intent: PendingIntent
+    where: str
+
+
+async def pending_elsewhere(
+    *,
+    base_url: str | None,
+    msn: str,
+    reference: str,
+    here: Path | None,
+    profiles: Iterable[Profile] | None = None,
+    cli_journal: Path | None = None,
+) -> list[PendingElsewhere]:
+    """The intents on payment (``msn``, ``reference``) in ``base_url``'s environment that the other
+    journals hold without an outcome. ``here``: the caller's own file (not looked into). ``profiles``:
+    the window's saved profiles (read from the profiles file when None). ``cli_journal``: ``epay``'s
+    journal (its default place when None). Nothing is looked into for the built-in sandbox
+    (``base_url`` None)."""
+    if base_url is None:
+        return []
+    base_url = base_url.rstrip("/")
+    return await asyncio.to_thread(
+        _look, base_url, msn, reference, here, None if profiles is None else list(profiles), cli_journal
+    )
+
+
+def _look(
+    base_url: str,
+    msn: str,
+    reference: str,
+    here: Path | None,
+    profiles: list[Profile] | None,
+    cli_journal: Path | None,
+) -> list[PendingElsewhere]:
+    mine = here.resolve() if here is not None else None
+    found: list[PendingElsewhere] = []
+    journal = cli_journal or cli_journal_path()
+    if journal.resolve() != mine:
+        where = _("the command line (epay)")
+        found += [
+            PendingElsewhere(intent, where)
+            for intent in _pending(journal, msn, reference)
+            if cli_environment(intent.profile) == base_url
+        ]
+    if profiles is None:
+        try:
+            profiles = ProfileStore().list()
+        except (OSError, ProfileStoreError) as error:
+            log.warning("the saved profiles could not be read to look into their journals: %s", error)
+            profiles = []
+    for profile in profiles:
+        if profile_environment(profile) != base_url or profile.merchant_serial_number != msn:
+            continue
+        path = register_path(profile)
+        if path.resolve() == mine:
+            continue
+        where = _("the profile {name}").format(name=profile.name)
+        found += [PendingElsewhere(intent, where) for intent in _pending(path, msn, reference)]
+    return found
+
+
+def _pending(path: Path, msn: str, reference: str) -> list[PendingIntent]:
+    try:
+        return pending_in(path, msn=msn, reference=reference)
+    except PeekError as error:
+        log.warning("could not look into %s for pending intents on %s: %s", path, reference, error)
+        return []
