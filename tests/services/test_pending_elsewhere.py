@@ -107,7 +107,7 @@ def test_a_capture_epay_left_unknown_stops_the_window_from_capturing_again(
         assert refused is None
         code, out, _err = _cli(capsys, "--base-url", url, "--json", "events", reference)
         captured = [e for e in json.loads(out) if e["name"] == "CAPTURED"]
-        assert [e["idempotencyKey"] for e in captured][0] == key
+        assert next(e["idempotencyKey"] for e in captured) == key
         assert len(captured) == 2  # epay's, once, with its journaled key, then the window's own
 
 
