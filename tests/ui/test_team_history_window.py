@@ -96,6 +96,9 @@ def test_a_viewer_sees_a_payments_history_and_is_told_the_whole_audit_is_for_sup
         vera = await desktop(qapp, team_profile(world.rig.first, "vera"))
         try:
             await cancel_in(vera, reference)  # refused by the server: in the payment's history
+            await wait_until(
+                lambda: "needs the agent role" in vera.window.statusBar().currentMessage(), limit=20
+            )
             await wait_until(lambda: ("vera", "cancel", "refused") in history_rows(vera), limit=20)
             dialog = vera.window.dialogs.open_audit()
             assert isinstance(dialog, AuditDialog)
