@@ -130,6 +130,8 @@ def test_an_operation_left_by_a_stopped_instance_shows_and_send_again_finishes_i
             assert notice is not None
             assert list(notice.rows) == [left.id]
             assert "asked by kari" in notice.rows[left.id].text.text()
+            SHOTS.mkdir(parents=True, exist_ok=True)
+            assert notice.grab().save(str(SHOTS / "team-left.png"))
             await wait_until(lambda: window.model.pending_operation(reference) == "cancel", limit=20)
             # Closed without a choice: Check now on the row offers it again.
             notice.close()
