@@ -114,6 +114,7 @@ class PaymentDesk:
         operator: str | None = None,
         *,
         read_only: bool = False,
+        store: Store | None = None,
     ) -> PaymentDesk:
         """Open (or create) the register; raises ``RegisterLockedError``/``RegisterDamagedError``.
 
@@ -121,13 +122,17 @@ class PaymentDesk:
         writing, also when it is damaged (``damage`` says what was found; the list shows the rows that
         can be read) or locked by another program. Reading and refreshing work (refreshed payments are
         not saved); every call that writes or moves money raises ``ReadOnlyRegisterError`` before
-        anything is sent."""
+        anything is sent.
+
+        ``store``: the register at ``register_path`` already open (the composition root reads the list
+        before the network stack is imported); the desk closes it with itself."""
         if client.merchant_serial_number != profile.merchant_serial_number:
             raise ValueError(
                 f"the client is for serial number {client.merchant_serial_number}, "
                 f"the profile for {profile.merchant_serial_number}"
             )
-        store = await asyncio.to_thread(Store, register_path, read_only=read_only)
+        if store is None:
+            store = await asyncio.to_thread(Store, register_path, read_only=read_only)
         desk = cls(profile, client, store, demo=demo, operator=operator)
         if demo is not None:
             demo.bind(desk.context, desk.tracking, desk.creation)
@@ -187,6 +192,12 @@ class PaymentDesk:
 
     async def load_register(self) -> list[TrackedPayment]:
         return await self.tracking.load()
+
+    def offer_list(self, payments: list[TrackedPayment]) -> None:
+        """The list as ``Register.all`` read it from this desk's store, with nothing written to the
+        register since (the caller checked): the next ``load_register`` publishes it instead of
+        reading the register again."""
+        self.tracking.offer_list(payments)
 
     async def tracked(self, reference: str) -> TrackedPayment | None:
         return await self.tracking.tracked(reference)

@@ -1,6 +1,9 @@
 """Four-eyes approval for a team: a refund, or a batch, above the merchant's threshold is not sent
 but held as a request (who asked, what, how much, why) until a second supervisor approves it; then it
-is sent once through the one journaled-send engine; a rejected or expired request never is.
+is sent once through the one journaled-send engine; a rejected or expired request never is. Every
+request ends: an approved one as ``sent`` (every payment moved), ``failed`` (a payment could not be
+started — it moved on, another operation holds it — or was refused; the request says which and why),
+or ``expired`` when its time ran out before any of it was started.
 
 - The Idempotency-Key of every item is fixed when the request is made (in PostgreSQL), so sending an
   approved request again, from any instance (one was killed mid-send), reuses it: each item moves
@@ -23,9 +26,9 @@ from epay_desktop.api import EPaymentError, new_idempotency_key, redact
 from epay_desktop.domain import Money
 from epay_desktop.services.accounts import Agent, Role, at_least
 from epay_desktop.services.engine import SendResult
-from epay_desktop.services.errors import DeskError
+from epay_desktop.services.errors import DeskError, said
 from epay_desktop.services.team_moves import NotPermittedError, TeamMoves
-from epay_desktop.store import IntentStatus, Operation
+from epay_desktop.store import IntentStatus, Operation, RegisterError
 from epay_desktop.store.postgres import ApprovalRequest, PgStore
 
 __all__ = [
@@ -321,23 +324,43 @@ class TeamApprovals:
         return await self._send(agent, request)
 
     async def _send(self, agent: Agent, request: ApprovalRequest) -> SentRequest:
+        """Start each item not started yet (with its own key) and settle each without an outcome; then,
+        when every item has an outcome or could not be started, end the request once: ``sent`` when
+        every payment moved, else ``failed`` saying which did not and why."""
         engine = self._moves.engine(agent, request.msn)
         operation = Operation(request.operation)
         why = f"approved request #{request.id} asked by {request.requested_by}: {request.reason}"
         outcomes = []
+        not_started: dict[str, str] = {}  # reference -> why it could not be started
         for item in request.items:
             result: SendResult | None = None
             error: BaseException | None = None
             try:
                 if item.intent_id is None:
-                    intent = await engine.begin(
-                        operation,
-                        item.reference,
-                        item.amount,
-                        key=item.idempotency_key,
-                        reason=why,
-                        again=request.again,
-                    )
+                    try:
+                        intent = await engine.begin(
+                            operation,
+                            item.reference,
+                            item.amount,
+                            key=item.idempotency_key,
+                            reason=why,
+                            again=request.again,
+                        )
+                    except (DeskError, RegisterError) as problem:
+                        started, open_ = await self._started_elsewhere(request.id, item.position)
+                        if not open_:
+                            # Ended meanwhile (its time ran out): the rest is never started either.
+                            outcomes.append(ItemOutcome(item.reference, item.amount, item.idempotency_key))
+                            break
+                        if not started:
+                            if isinstance(problem, RegisterError) and not isinstance(problem, DeskError):
+                                raise  # the database, not the payment: tried again by the next send
+                            not_started[item.reference] = said(problem)
+                            error = problem
+                        outcomes.append(
+                            ItemOutcome(item.reference, item.amount, item.idempotency_key, None, error)
+                        )
+                        continue
                     result = await engine.send(intent, None, source="approval")
                 elif item.intent_status is IntentStatus.PENDING:
                     unfinished = await engine.current(item.intent_id)
@@ -347,10 +370,40 @@ class TeamApprovals:
                 error = problem
             outcomes.append(ItemOutcome(item.reference, item.amount, item.idempotency_key, result, error))
         now = await self.get(request.id)
-        if now.status == "approved" and all(i.intent_status in FINAL for i in now.items):
-            summary = "; ".join(f"{i.reference}: {i.intent_status}" for i in now.items)
-            await asyncio.to_thread(
-                self._store.approvals.mark_sent, request.id, by=agent.name, summary=summary
-            )
+        if now.status == "approved":
+            await self._end_if_settled(agent, now, not_started)
             now = await self.get(request.id)
         return SentRequest(now, tuple(outcomes))
+
+    async def _started_elsewhere(self, request_id: int, position: int) -> tuple[bool, bool]:
+        """After a start was refused: (whether the item has an intent now — another instance started
+        it with the same key —, whether the request is still approved)."""
+        now = await self.get(request_id)
+        item = next(i for i in now.items if i.position == position)
+        return item.intent_id is not None, now.status == "approved"
+
+    async def _end_if_settled(
+        self, agent: Agent, request: ApprovalRequest, not_started: dict[str, str]
+    ) -> None:
+        settled = all(i.intent_status in FINAL or i.reference in not_started for i in request.items)
+        if not settled:
+            return  # an outcome is still unknown: a later send (or the expiry) settles it
+        summary = "; ".join(
+            f"{i.reference}: {i.intent_status.value if i.intent_status else 'not started'}"
+            for i in request.items
+        )
+        failed = [
+            f"{i.reference}: {not_started[i.reference]}"
+            if i.reference in not_started
+            else f"{i.reference}: {i.outcome or i.intent_status}"
+            for i in request.items
+            if i.reference in not_started or i.intent_status is IntentStatus.FAILED
+        ]
+        await asyncio.to_thread(
+            self._store.approvals.finish,
+            request.id,
+            "failed" if failed else "sent",
+            failure="; ".join(failed),
+            by=agent.name,
+            summary=summary,
+        )

@@ -10,7 +10,10 @@ resumed (or, by a supervisor, abandoned) by the server at the person's word
 
 What the desk keeps is the last list it was shown (``rows``): when the server is out of reach the window
 keeps showing it, read-only (``online`` False; ``connection`` listeners are told), and every call that
-would write or move money is refused with a sentence before anything is sent.
+would write or move money is refused with a sentence before anything is sent. With a ``TeamListCache``
+the list is also kept on disk (written shortly after it changes, and on close), so a desktop started
+while the server is out of reach opens on it (``start_offline``); the first answer from the server
+then checks the session (who is logged in, as what) before the list goes live again.
 """
 
 from __future__ import annotations
@@ -49,6 +52,7 @@ from epay_desktop.services.results import (
     RecoveryResult,
     RejectedItem,
 )
+from epay_desktop.services.team_cache import CachedList, TeamListCache
 from epay_desktop.services.team_inbox import ApprovalsInbox, HeldForApprovalError, approval_from_json
 from epay_desktop.services.team_journal import TeamJournal
 from epay_desktop.services.team_rows import (
@@ -66,13 +70,24 @@ __all__ = ["Activity", "TeamDesk", "tracked_from_json"]
 log = logging.getLogger(__name__)
 ConnectionListener = Callable[[bool, str], None]
 SessionEndedListener = Callable[[str], None]
+# How soon after a change the list is written to disk: the changes within it are written together, and
+# on close. Writing 10,000 rows takes about a second of a thread's time, so not after every change.
+SAVE_AFTER_S = 30.0
 
 
 class TeamDesk:
     """A Team profile's desk (see the module docstring). ``aclose`` waits for moves in flight and
     closes the client."""
 
-    def __init__(self, profile: Profile, client: TeamClient, *, agent: str = "", role: str = "") -> None:
+    def __init__(
+        self,
+        profile: Profile,
+        client: TeamClient,
+        *,
+        agent: str = "",
+        role: str = "",
+        cache: TeamListCache | None = None,
+    ) -> None:
         self._profile = profile
         self.client = client
         self.agent = agent or profile.agent
@@ -94,6 +109,37 @@ class TeamDesk:
             reread=self._reread_quietly,
             writable=self._writable,
         )
+        self.fetched_at: datetime | None = None  # when the desk last read anything from the server
+        self.unconfirmed = False  # started offline: who is logged in is checked at the first answer
+        self._cache = cache
+        self._saving: asyncio.Task[None] | None = None
+        self._unsaved = False
+
+    def start_offline(self, cached: CachedList | None, problem: str) -> None:
+        """Open on the list kept on disk (``cached``; None: none kept) because the server could not be
+        reached: read-only until it answers, and then the session is checked first."""
+        if cached is not None:
+            self.rows = {row.reference: row for row in cached.rows}
+            self.activity = dict(cached.activity)
+            self.fetched_at = cached.fetched_at
+        self.unconfirmed = True
+        self.online, self.problem = False, problem
+
+    async def confirm_session(self) -> None:
+        """Ask the server who this session is (after starting offline): the agent and role follow its
+        answer, then the desk is online. A session that ended tells the listeners (the login)."""
+        try:
+            me = await self.client.me()
+        except TeamUnreachableError as error:
+            self._set_online(False, str(error))
+            raise
+        except TeamLoginNeededError as error:
+            self.session_ended(str(error))
+            raise
+        self.agent = str(me.get("name") or self.agent)
+        self.role = str(me.get("role") or self.role)
+        self.unconfirmed = False
+        self._set_online(True)
 
     @property
     def may_approve(self) -> bool:
@@ -164,7 +210,10 @@ class TeamDesk:
         except TeamLoginNeededError as error:
             self.session_ended(str(error))
             raise
-        self._set_online(True)
+        if self.unconfirmed:
+            await self.confirm_session()
+        else:
+            self._set_online(True)
         return answer
 
     def _writable(self, what: str) -> None:
@@ -175,12 +224,45 @@ class TeamDesk:
                 )
             )
 
-    def _publish(self, rows: Iterable[TrackedPayment], asked_at: datetime, source: str) -> None:
+    def _publish(
+        self, rows: Iterable[TrackedPayment], asked_at: datetime, source: str, *, fresh: bool = True
+    ) -> None:
+        """Show ``rows``; ``fresh``: the server just said so (kept on disk shortly)."""
         changed = []
         for row in rows:
             self.rows[row.reference] = row
             changed.append(PaymentChanged(row, asked_at, source))
         self.changes.publish(*changed)
+        if fresh:
+            self.fetched_at = datetime.now(UTC)
+            self._save_soon()
+
+    # --- the list on disk ---------------------------------------------------------------------------
+    def _save_soon(self) -> None:
+        """Write the list to disk shortly (one write for the changes of a moment), off the loop."""
+        if self._cache is None:
+            return
+        self._unsaved = True
+        if self._saving is None or self._saving.done():
+            self._saving = asyncio.get_running_loop().create_task(self._save_later(), name="team-list-save")
+
+    async def _save_later(self) -> None:
+        await asyncio.sleep(SAVE_AFTER_S)
+        await self.save_list()
+
+    async def save_list(self) -> None:
+        """Write the list as shown now (a failure to write is logged: the list on screen stays)."""
+        if self._cache is None or not self._unsaved:
+            return
+        self._unsaved = False
+        # The rows are frozen records: a copy of the lists is all the thread needs.
+        rows, activity = list(self.rows.values()), dict(self.activity)
+        try:
+            await asyncio.to_thread(
+                self._cache.save, rows, activity, agent=self.agent, role=self.role, fetched_at=self.fetched_at
+            )
+        except (OSError, ValueError) as error:
+            log.warning("the team list could not be kept on disk: %s", error)
 
     def _read_row(self, item: Any) -> TrackedPayment:
         row = tracked_from_json(item, self.msn)
@@ -212,6 +294,12 @@ class TeamDesk:
             rows = self._read_rows(await self._ask(self.client.payments(self.msn)))
         except TeamUnreachableError:
             rows = list(self.rows.values())  # the last list shown stays, read-only
+            self._publish(rows, asked_at, "load", fresh=False)
+            return rows
+        # A payment taken off the shared list (by an administrator) goes from what is kept, too.
+        for gone in set(self.rows) - {row.reference for row in rows}:
+            del self.rows[gone]
+            self.activity.pop(gone, None)
         self._publish(rows, asked_at, "load")
         return rows
 
@@ -254,8 +342,11 @@ class TeamDesk:
             for next_done in asyncio.as_completed(tasks):
                 try:
                     yield await next_done
-                except TeamUnreachableError:
-                    raise
+                except TeamUnreachableError as error:
+                    # The desk is offline now (its listeners said so: the banner); the rest would fail
+                    # the same way, so the refresh ends here, and the list stays as last shown.
+                    log.info("refresh through the team server stopped: %s", error)
+                    return
                 except NotSentError as error:
                     log.info("refresh through the team server failed: %s", error)
         finally:
@@ -408,6 +499,10 @@ class TeamDesk:
 
     async def aclose(self) -> None:
         await self.drain()
+        if self._saving is not None:
+            self._saving.cancel()
+            await asyncio.gather(self._saving, return_exceptions=True)
+        await self.save_list()
         await self.client.aclose()
 
     # --- recovery, journal, audit: the server's (services/team_journal.py) ---------------------------

@@ -32,8 +32,9 @@ class ApprovalItem:
 
 @dataclass(frozen=True, slots=True)
 class ApprovalRequest:
-    """One held request: who asked, what, and why; its status (pending, approved, sent, rejected,
-    expired) and, once decided, by whom and with which note."""
+    """One held request: who asked, what, and why; its status (pending, approved, then sent, failed or
+    expired; or rejected, expired) and, once decided, by whom and with which note; a failed one says
+    which payment did not move and why (``failure``)."""
 
     id: int
     operation: str
@@ -47,6 +48,8 @@ class ApprovalRequest:
     decided_by: str = ""
     note: str = ""
     description: str = ""
+    failure: str = ""
+    finished_at: datetime | None = None
 
 
 def approval_from_json(data: Any) -> ApprovalRequest | None:
@@ -72,6 +75,8 @@ def approval_from_json(data: Any) -> ApprovalRequest | None:
             decided_by=str(data.get("decidedBy") or ""),
             note=str(data.get("note") or ""),
             description=str(data.get("description") or ""),
+            failure=str(data.get("failure") or ""),
+            finished_at=moment_of(data.get("finishedAt")),
         )
     except (KeyError, TypeError, ValueError):
         return None
@@ -128,7 +133,11 @@ class ApprovalsInbox:
             for item in data.get("items") or []
             if isinstance(item, dict) and isinstance(item.get("error"), dict)
         ]
-        if failed:
+        if now is not None and now.status == "failed":
+            message = _("Approved #{id}, but it could not be sent: {reasons}").format(
+                id=request.id, reasons=now.failure
+            )
+        elif failed:
             reasons = "; ".join(
                 f"{item.get('reference')}: {item['error'].get('message') or item['error'].get('error')}"
                 for item in failed

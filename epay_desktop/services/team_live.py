@@ -6,8 +6,9 @@ is read again from the server (the row updates through the desk's change feed); 
 breaks, the desk is told the server is out of reach (the list goes read-only) and the stream is opened
 again after a back-off (doubling, with jitter, capped); once it is back, the list is read again so
 nothing missed while away stays missed (the server replays what came after the last event id seen,
-or says ``reload``: the whole list is read again). A session that ended stops the stream (the person logs in
-again).
+or says ``reload``: the whole list is read again). A desk opened on the list kept on disk (the server
+was out of reach at start) reads the whole list once the stream opens, and its first answer checks the
+session before the list is writable. A session that ended stops the stream (the person logs in again).
 """
 
 from __future__ import annotations
@@ -63,7 +64,8 @@ class TeamLive:
 
     async def run(self) -> None:
         delay = self.first_delay
-        caught_up = True
+        # A desk opened on the list kept on disk (the server was out of reach) reads it all once back.
+        caught_up = self.desk.online
         while True:
             try:
                 stream = self.desk.client.live(self.desk.msn, last_event_id=self.last_event_id)
@@ -72,7 +74,9 @@ class TeamLive:
                         self.last_event_id = event.id
                     if event.kind == "open":  # the server answered: connected, the list writable again
                         self.connected.set()
-                        self.desk.note_reachable()
+                        if not self.desk.unconfirmed:
+                            # Else the catch-up's first answer checks who is logged in, then goes live.
+                            self.desk.note_reachable()
                         delay = self.first_delay
                         if not caught_up:
                             caught_up = True

@@ -10,27 +10,19 @@ cancel made through one instance is in the list every instance serves.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from epay_desktop.api import EPaymentClient, EPaymentError
-from epay_desktop.domain import Payment, PaymentEvent, TrackedPayment, business_state
+from epay_desktop.domain import Payment, PaymentEvent, TrackedPayment
 from epay_desktop.services.accounts import TEAM_PROFILE, Agent
 from epay_desktop.services.errors import DeskError, NotTrackedError, said
 from epay_desktop.services.importing import parse_references
 from epay_desktop.services.reading import read_with_events
 from epay_desktop.services.results import AddReport
-from epay_desktop.services.wire import (
-    event_from_json,
-    event_json,
-    intent_json,
-    moment,
-    money_json,
-    payment_from_json,
-    payment_json,
-)
+from epay_desktop.services.wire import intent_json, moment, money_json, tracked_json
 from epay_desktop.store import Intent, NewEntry
 from epay_desktop.store.postgres import LastAction, PgStore
 
@@ -41,11 +33,15 @@ __all__ = [
     "UnknownMerchantError",
     "last_action_json",
     "team_payment_json",
-    "tracked_from_json",
 ]
 
 # One call adds at most this many references (a bigger paste is split by the desktop).
 MAX_REFERENCES_PER_ADD = 1000
+# An add reads this many of the new payments from the API before it answers (so the desktop that added
+# them, and every other one, shows when each was made and what for at once); the team's refresh reads
+# the rest first of all (never-read payments come first), so a big import still answers in seconds.
+READ_ON_ADD = 50
+READ_ON_ADD_AT_ONCE = 8
 
 
 class UnknownMerchantError(DeskError):
@@ -78,54 +74,14 @@ def last_action_json(action: LastAction | None) -> dict[str, Any] | None:
 
 
 def team_payment_json(item: TeamPayment, *, details: bool = False) -> dict[str, Any]:
-    """A payment of the team's list; ``details``: with its saved event log (``events``, None when none
-    was saved yet) and the actions possible on it (``payment.actions``). A list leaves both out (the
-    desktop derives the actions from the payment with ``domain.check_action``): a list of 10,000
-    payments is a fraction of the size without them."""
-    tracked = item.tracked
-    payment = tracked.payment
-    data: dict[str, Any] = {
-        "reference": tracked.reference,
-        "merchantSerialNumber": tracked.merchant_serial_number,
-        "description": tracked.description,
-        "createdAt": moment(tracked.created_at),
-        "fetchedAt": moment(tracked.fetched_at),
-        "fetchError": tracked.fetch_error,
-        "lastEventAt": moment(tracked.last_event_at),
-        "state": payment.display_state if payment else None,
-        "businessState": business_state(payment).value if payment else None,
-        "payment": payment_json(payment, actions=details) if payment else None,
-        "pending": intent_json(item.pending) if item.pending else None,
-        "lastAction": last_action_json(item.last),
-    }
-    if details:
-        events = tracked.events
-        data["events"] = [event_json(e) for e in events] if events is not None else None
+    """A payment of the team's list (``wire.tracked_json``); ``details``: with its saved event log
+    (``events``, None when none was saved yet) and the actions possible on it (``payment.actions``). A
+    list leaves both out (the desktop derives the actions from the payment with
+    ``domain.check_action``): a list of 10,000 payments is a fraction of the size without them."""
+    data = tracked_json(item.tracked, actions=details, events=details)
+    data["pending"] = intent_json(item.pending) if item.pending else None
+    data["lastAction"] = last_action_json(item.last)
     return data
-
-
-def tracked_from_json(data: Mapping[str, Any]) -> TrackedPayment:
-    """The register's row of a :func:`team_payment_json` answer, as the desktop keeps and shows it
-    (``events`` None when the answer has none: a list, or a log never saved). Raises
-    ``MalformedResponseError`` or ``ValueError`` for an answer that is not one."""
-    payment = data.get("payment")
-    events = data.get("events")
-    reference = str(data["reference"])
-    return TrackedPayment(
-        reference=reference,
-        merchant_serial_number=str(data["merchantSerialNumber"]),
-        payment=payment_from_json(payment) if payment is not None else None,
-        events=tuple(event_from_json(e, reference=reference) for e in events) if events is not None else None,
-        description=str(data.get("description") or ""),
-        created_at=_moment_of(data.get("createdAt")),
-        fetched_at=_moment_of(data.get("fetchedAt")),
-        fetch_error=str(data.get("fetchError") or ""),
-        last_event_at=_moment_of(data.get("lastEventAt")),
-    )
-
-
-def _moment_of(value: object) -> datetime | None:
-    return datetime.fromisoformat(value) if isinstance(value, str) else None
 
 
 class RegisterSnapshots:
@@ -228,7 +184,8 @@ class TeamPayments:
         return await self.one(msn, reference)
 
     async def add(self, agent: Agent, msn: str, references: str | Iterable[str]) -> AddReport:
-        """Track references (each checked; nothing is read from the API here). Audited with the
+        """Track references (each checked), and read the first ``READ_ON_ADD`` new ones from the API
+        before answering (a read that fails is saved with the row, as a refresh's). Audited with the
         agent's name."""
         self.client(msn)
         good, rejected = parse_references(references)
@@ -250,7 +207,20 @@ class TeamPayments:
                 reference=added[0] if len(added) == 1 else "",
                 detail=report.summary(),
             )
+        await self._read_new(msn, added[:READ_ON_ADD])
         return report
+
+    async def _read_new(self, msn: str, references: Sequence[str]) -> None:
+        """Read freshly added payments with their event logs (what made them, when, for what) and save
+        them; each read's failure is saved with its row by ``read_again``, never raised."""
+        snapshots = self.snapshots(msn)
+        gate = asyncio.Semaphore(READ_ON_ADD_AT_ONCE)
+
+        async def one(reference: str) -> None:
+            async with gate:
+                await snapshots.read_again(reference, "add")
+
+        await asyncio.gather(*(one(reference) for reference in references))
 
     async def aclose(self) -> None:
         for client in self._clients.values():

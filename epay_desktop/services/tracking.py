@@ -52,6 +52,11 @@ class RegisterTracking:
 
     def __init__(self, context: DeskContext) -> None:
         self.context = context
+        self._offered: list[TrackedPayment] | None = None
+
+    def offer_list(self, payments: list[TrackedPayment]) -> None:
+        """See ``PaymentDesk.offer_list``: used once, by the next ``load``."""
+        self._offered = payments
 
     # --- reading ----------------------------------------------------------------------------------
 
@@ -59,7 +64,9 @@ class RegisterTracking:
         """Every tracked payment with its last snapshot, from SQLite only (instant, works offline).
         Published too (``source="load"``), each as of the read that produced its snapshot."""
         ctx = self.context
-        loaded = [ctx.with_authorizing(t) for t in await ctx.db(ctx.store.register.all, ctx.msn)]
+        offered, self._offered = self._offered, None
+        listed = offered if offered is not None else await ctx.db(ctx.store.register.all, ctx.msn)
+        loaded = [ctx.with_authorizing(t) for t in listed]
         ctx.changes.publish(*(PaymentChanged(t, t.fetched_at or NEVER, "load") for t in loaded))
         return loaded
 

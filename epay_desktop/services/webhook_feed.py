@@ -35,6 +35,18 @@ def _event_type(event: PaymentEvent) -> str:
 
 
 Mark = tuple[str | None, int]  # when the row's snapshot was fetched, how many events it has
+# A mark as the watch keeps one per row: one int (the fetched time's hash, and the count), not a
+# tuple and a text of its own (about 100 bytes a payment less with 100,000 payments).
+Kept = int
+
+
+def _kept(mark: Mark) -> Kept:
+    fetched, count = mark
+    return (hash(fetched) << 32) | (count + 1)  # -1 (unreadable log) kept as 0
+
+
+def _count(kept: Kept) -> int:
+    return (kept & 0xFFFFFFFF) - 1
 
 
 def _mark(tracked: TrackedPayment) -> Mark:
@@ -52,7 +64,7 @@ class RegisterWatch:
         self.store = store
         self.msn = msn
         self._version: int | None = None
-        self._seen: dict[str, Mark] = {}
+        self._seen: dict[str, Kept] = {}
         self._lock = threading.Lock()
 
     def note(self, tracked: TrackedPayment) -> None:
@@ -62,7 +74,7 @@ class RegisterWatch:
             # from the register stand (counting 0 would report its whole log as new events).
             return
         with self._lock:
-            self._seen[tracked.reference] = _mark(tracked)
+            self._seen[tracked.reference] = _kept(_mark(tracked))
 
     def check(self) -> list[tuple[TrackedPayment, list[PaymentEvent]]]:
         """The rows another program changed since the last check, each with the events it added
@@ -73,12 +85,13 @@ class RegisterWatch:
             return []
         first = self._version is None
         self._version = version
-        marks = register.change_marks(self.msn)
+        marks = {reference: _kept(mark) for reference, mark in register.change_marks(self.msn).items()}
         with self._lock:
-            seen = dict(self._seen)
-            self._seen.update(marks)
-        if first:
-            return []
+            if first:  # nothing to compare with: taken note of in place (no copy of 100,000 marks)
+                self._seen.update(marks)
+                return []
+            seen = self._seen
+            self._seen = {**seen, **marks}
         changed: list[tuple[TrackedPayment, list[PaymentEvent]]] = []
         for reference, mark in marks.items():
             before = seen.get(reference)
@@ -87,7 +100,7 @@ class RegisterWatch:
             row = register.get(self.msn, reference)
             if row is None:
                 continue
-            known = max(before[1], 0) if before is not None else 0
+            known = max(_count(before), 0) if before is not None else 0
             changed.append((row, list((row.events or ())[known:])))
         return changed
 

@@ -35,7 +35,11 @@ _MONEY_CACHE_LIMIT = 50_000
 def money_from_json(data: Any) -> Money:
     if not (isinstance(data, list) and len(data) == 2):
         raise SnapshotError(f"bad money {data!r}")
-    value, currency = data
+    return money_of(*data)
+
+
+def money_of(value: Any, currency: Any) -> Money:
+    """Money from a stored value and currency code (shared instances, as ``money_from_json``)."""
     if type(value) is not int:
         raise SnapshotError(f"bad money value {value!r}")
     key = (value, currency)
@@ -75,6 +79,11 @@ def payment_to_json(payment: Payment) -> dict[str, Any]:
             payment.capture_guaranteed_until.isoformat() if payment.capture_guaranteed_until else None
         ),
     }
+
+
+def state_of(text: Any) -> State:
+    """A stored state word (``SnapshotError`` when it is not one)."""
+    return _lookup(_STATES, text, "state")  # type: ignore[no-any-return]
 
 
 def payment_from_json(data: Any, known_reference: str | None = None) -> Payment:

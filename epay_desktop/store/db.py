@@ -143,6 +143,64 @@ MIGRATIONS: tuple[str, ...] = (
         ORDER BY julianday(json_extract(value, '$.timestamp')) DESC LIMIT 1)
     WHERE json_valid(events_json);
     """,
+    # 5: the snapshot's payment in plain columns beside its JSON, and the length of the saved log, so
+    # the list is loaded (and the register watched) without decoding any JSON. The register's own code
+    # writes them in the statement that saves the snapshot. ``state`` NULL means "read the JSON": no
+    # snapshot, or one these columns cannot hold (unreadable, or an aggregate in another currency).
+    """
+    ALTER TABLE payments ADD COLUMN state TEXT;
+    ALTER TABLE payments ADD COLUMN raw_state TEXT;
+    ALTER TABLE payments ADD COLUMN amount INTEGER;
+    ALTER TABLE payments ADD COLUMN currency TEXT;
+    ALTER TABLE payments ADD COLUMN authorized INTEGER;
+    ALTER TABLE payments ADD COLUMN captured INTEGER;
+    ALTER TABLE payments ADD COLUMN cancelled INTEGER;
+    ALTER TABLE payments ADD COLUMN refunded INTEGER;
+    ALTER TABLE payments ADD COLUMN psp_reference TEXT;
+    ALTER TABLE payments ADD COLUMN payment_description TEXT;
+    ALTER TABLE payments ADD COLUMN payment_method TEXT;
+    ALTER TABLE payments ADD COLUMN payment_redirect_url TEXT;
+    ALTER TABLE payments ADD COLUMN metadata_json TEXT;
+    ALTER TABLE payments ADD COLUMN guaranteed_until TEXT;
+    ALTER TABLE payments ADD COLUMN events_count INTEGER NOT NULL DEFAULT 0;
+    UPDATE payments SET
+        state = json_extract(payment_json, '$.state'),
+        raw_state = coalesce(json_extract(payment_json, '$.rawState'), ''),
+        amount = json_extract(payment_json, '$.amount[0]'),
+        currency = json_extract(payment_json, '$.amount[1]'),
+        authorized = json_extract(payment_json, '$.aggregate[0][0]'),
+        captured = json_extract(payment_json, '$.aggregate[1][0]'),
+        cancelled = json_extract(payment_json, '$.aggregate[2][0]'),
+        refunded = json_extract(payment_json, '$.aggregate[3][0]'),
+        psp_reference = coalesce(json_extract(payment_json, '$.pspReference'), ''),
+        payment_description = coalesce(json_extract(payment_json, '$.description'), ''),
+        payment_method = coalesce(json_extract(payment_json, '$.paymentMethod'), ''),
+        payment_redirect_url = json_extract(payment_json, '$.redirectUrl'),
+        metadata_json = CASE WHEN json_extract(payment_json, '$.metadata') = '{}' THEN NULL
+                        ELSE json_extract(payment_json, '$.metadata') END,
+        guaranteed_until = json_extract(payment_json, '$.captureGuaranteedUntil')
+    WHERE json_valid(payment_json);
+    UPDATE payments SET state = NULL
+    WHERE state IS NOT NULL AND NOT (
+        json_type(payment_json, '$.state') = 'text'
+        AND json_type(payment_json, '$.amount[0]') = 'integer'
+        AND json_type(payment_json, '$.amount[1]') = 'text'
+        AND json_array_length(payment_json, '$.aggregate') = 4
+        AND json_type(payment_json, '$.aggregate[0][0]') = 'integer'
+        AND json_type(payment_json, '$.aggregate[1][0]') = 'integer'
+        AND json_type(payment_json, '$.aggregate[2][0]') = 'integer'
+        AND json_type(payment_json, '$.aggregate[3][0]') = 'integer'
+        AND json_extract(payment_json, '$.aggregate[0][1]') IS currency
+        AND json_extract(payment_json, '$.aggregate[1][1]') IS currency
+        AND json_extract(payment_json, '$.aggregate[2][1]') IS currency
+        AND json_extract(payment_json, '$.aggregate[3][1]') IS currency
+        AND coalesce(json_type(payment_json, '$.metadata'), 'object') = 'object'
+        AND coalesce(json_type(payment_json, '$.captureGuaranteedUntil'), 'null') IN ('null', 'text')
+        AND coalesce(json_type(payment_json, '$.redirectUrl'), 'null') IN ('null', 'text'));
+    UPDATE payments SET events_count = CASE WHEN json_valid(events_json)
+        THEN json_array_length(events_json) ELSE -1 END
+    WHERE events_json IS NOT NULL;
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -243,6 +301,12 @@ class Database:
             "epay-desktop register. It was left exactly as it was; choose another file.",
             self.path,
         )
+
+    def set_busy_timeout(self, busy_timeout_ms: int) -> None:
+        """How long to wait for another program's lock from now on (opened with a short one to give up
+        quickly, a register is then used with the usual one)."""
+        with self._lock:
+            self.conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
 
     @property
     def conn(self) -> sqlite3.Connection:

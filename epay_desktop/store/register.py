@@ -10,16 +10,35 @@ list at once on start, offline too.
 from __future__ import annotations
 
 import abc
+import json
 import logging
 import sqlite3
 import sys
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, ClassVar
+from types import MappingProxyType
+from typing import Any, ClassVar, cast
 
-from epay_desktop.domain import EventName, Payment, PaymentEvent, TrackedPayment, newest_event_at
-from epay_desktop.store.codec import SnapshotError, dump_events, dump_payment, load_events, load_payment
+from epay_desktop.domain import (
+    Aggregate,
+    Currency,
+    EventName,
+    Money,
+    Payment,
+    PaymentEvent,
+    TrackedPayment,
+    newest_event_at,
+)
+from epay_desktop.store.codec import (
+    SnapshotError,
+    dump_events,
+    dump_payment,
+    load_events,
+    load_payment,
+    money_of,
+    state_of,
+)
 from epay_desktop.store.db import Database, RegisterDamagedError, utc_now
 from epay_desktop.store.dialect import SQLITE, Connection, Dialect, SqlDatabase, from_text, to_text
 
@@ -41,12 +60,99 @@ class NewEntry:
 NEWEST_FIRST = "ORDER BY coalesce(created_at, added_at) DESC, reference"
 
 _COLUMNS = "reference, msn, description, created_at, fetched_at, fetch_error, payment_json, events_json"
-# The list's columns: everything but the event log, which only the selected payment's details show
-# (loading 100,000 payments decoded some 300,000 events for nothing); the newest event's time (the
-# "Updated" column) is kept in its own column when a log is saved.
-_LIST_COLUMNS = (
-    "reference, msn, description, created_at, fetched_at, fetch_error, payment_json, last_event_at"
+# The snapshot's payment in plain columns (schema 5), written with each snapshot: the list is read
+# from these, without decoding any JSON. ``state`` NULL: no snapshot, or one to read from its JSON.
+SUMMARY_COLUMNS = (
+    "state",
+    "raw_state",
+    "amount",
+    "currency",
+    "authorized",
+    "captured",
+    "cancelled",
+    "refunded",
+    "psp_reference",
+    "payment_description",
+    "payment_method",
+    "payment_redirect_url",
+    "metadata_json",
+    "guaranteed_until",
 )
+# The list's columns: no event log (only the selected payment's details show one; the newest event's
+# time, for the "Updated" column, is kept in its own column) and no JSON: the payment's columns, and
+# whether a snapshot was saved at all.
+_LIST_COLUMNS = (
+    "reference, msn, description, created_at, fetched_at, fetch_error, last_event_at, "
+    "payment_json IS NOT NULL, " + ", ".join(SUMMARY_COLUMNS)
+)
+# What the list is ordered by (newest first), read after the list's columns.
+_NEWEST = "coalesce(created_at, added_at)"
+_NO_SUMMARY: tuple[None, ...] = (None,) * len(SUMMARY_COLUMNS)
+_SUMMARY_SETS = "".join(f", {column} = ?" for column in SUMMARY_COLUMNS)
+
+
+def summary_cells(payment: Payment) -> tuple[object, ...]:
+    """``payment`` as the cells of ``SUMMARY_COLUMNS``; all None (the list then reads the JSON) when
+    its aggregate is in another currency than its amount (the columns keep one currency)."""
+    agg = payment.aggregate
+    currency = payment.currency
+    if any(m.currency is not currency for m in (agg.authorized, agg.captured, agg.cancelled, agg.refunded)):
+        return _NO_SUMMARY
+    return (
+        payment.state.value,
+        payment.raw_state,
+        payment.amount.value,
+        currency.value,
+        agg.authorized.value,
+        agg.captured.value,
+        agg.cancelled.value,
+        agg.refunded.value,
+        payment.psp_reference,
+        payment.description,
+        payment.payment_method,
+        payment.redirect_url,
+        json.dumps(dict(payment.metadata), ensure_ascii=False) if payment.metadata else None,
+        to_text(payment.capture_guaranteed_until),
+    )
+
+
+def _payment_from_cells(reference: str, cells: Sequence[Any]) -> Payment:
+    """The payment of ``summary_cells`` (``SnapshotError``, ``ValueError`` or ``TypeError`` when the
+    cells do not make one: the caller reads the JSON instead). Runs once per row of the list: the
+    records are built positionally, and most parts of the aggregate are the whole amount or nothing
+    (shared, not looked up: 100,000 distinct amounts would only churn the codec's cache of Money)."""
+    (state, raw_state, amount, currency, authorized, captured, cancelled, refunded, psp_reference,
+     description, method, redirect_url, metadata, until) = cells  # fmt: skip
+    known = _CURRENCIES.get(currency) if isinstance(currency, str) else None
+    if known is None or type(amount) is not int:
+        raise SnapshotError(f"bad amount {amount!r} {currency!r}")
+    whole = Money(amount, known)
+    zero = money_of(0, currency)
+    return Payment(
+        reference,
+        whole,
+        state_of(state),
+        Aggregate(
+            whole if authorized == amount else zero if authorized == 0 else money_of(authorized, currency),
+            whole if captured == amount else zero if captured == 0 else money_of(captured, currency),
+            whole if cancelled == amount else zero if cancelled == 0 else money_of(cancelled, currency),
+            whole if refunded == amount else zero if refunded == 0 else money_of(refunded, currency),
+        ),
+        str(psp_reference or ""),
+        str(description or ""),
+        # A handful of distinct values over the whole register: one shared copy of each.
+        sys.intern(str(method or "")),
+        str(redirect_url) if redirect_url is not None else None,
+        sys.intern(str(raw_state or "")),
+        {str(k): str(v) for k, v in json.loads(metadata).items()} if metadata else _NO_METADATA,
+        _moment(until),
+    )
+
+
+_CURRENCIES = {currency.value: currency for currency in Currency}
+# One shared, read-only empty mapping for the many listed payments without metadata (an empty dict of
+# their own is 64 bytes each); equal to ``{}``, and a write to it fails instead of reaching them all.
+_NO_METADATA = cast(dict[str, str], MappingProxyType({}))
 
 
 def _payment_of(reference: object, payment_json: object) -> tuple[Payment | None, str]:
@@ -93,20 +199,30 @@ def _tracked(row: sqlite3.Row | tuple[object, ...]) -> TrackedPayment:
     )
 
 
-def _listed(row: sqlite3.Row | tuple[object, ...]) -> TrackedPayment:
-    """A payment for the list: its event log is not read (``events`` is None: not loaded)."""
-    reference, msn, description, created_at, fetched_at, fetch_error, payment_json, newest = row
-    payment, problem = _payment_of(reference, payment_json)
+def _listed(row: sqlite3.Row | tuple[object, ...], payment_json: str | None = None) -> TrackedPayment:
+    """A payment for the list: its event log is not read (``events`` is None: not loaded). The payment
+    comes from its columns; ``payment_json`` is read only for a row whose columns cannot hold it."""
+    reference, msn, description, created_at, fetched_at, fetch_error, newest, saved = row[:8]
+    cells = row[8 : 8 + len(SUMMARY_COLUMNS)]
+    reference = str(reference)
+    payment: Payment | None = None
+    problem = ""
+    if saved:
+        if payment_json is None:
+            payment = _payment_from_cells(reference, cells)
+        else:
+            payment, problem = _payment_of(reference, payment_json)
     return TrackedPayment(
-        reference=str(reference),
-        merchant_serial_number=sys.intern(str(msn)),  # a few serial numbers for the whole list
-        payment=payment,
-        events=None,
-        description=str(description or ""),
-        created_at=from_text(created_at),  # type: ignore[arg-type]
-        fetched_at=from_text(fetched_at),  # type: ignore[arg-type]
-        fetch_error=problem or str(fetch_error or ""),
-        last_event_at=_moment(newest),
+        reference,
+        sys.intern(str(msn)),  # a few serial numbers for the whole list
+        payment,
+        None,
+        str(description or ""),
+        # Strict (a cell that is not a time skips the row, said in ``skipped_rows``), as ``from_text``.
+        datetime.fromisoformat(created_at) if created_at else None,  # type: ignore[arg-type]
+        datetime.fromisoformat(fetched_at) if fetched_at else None,  # type: ignore[arg-type]
+        problem or str(fetch_error or ""),
+        _moment(newest),
     )
 
 
@@ -186,6 +302,15 @@ class RegisterRecords(abc.ABC):
     @abc.abstractmethod
     def _events_cell(self, events: Sequence[PaymentEvent]) -> object:
         """``events`` as its back-end stores them in ``log_column``."""
+
+    def _payment_extras(self, payment: Payment) -> tuple[str, tuple[object, ...]]:
+        """More ``SET`` assignments (text starting with a comma, and their parameters) that save
+        ``payment`` where its back-end keeps more of it than ``payment_column``; none by default."""
+        return "", ()
+
+    def _events_extras(self, events: Sequence[PaymentEvent]) -> tuple[str, tuple[object, ...]]:
+        """The same for a saved event log."""
+        return "", ()
 
     def _read(self, conn: Connection, msn: str, reference: str) -> TrackedPayment | None:
         row = conn.execute(
@@ -283,21 +408,24 @@ class RegisterRecords(abc.ABC):
                 (msn, reference, stamp, source),
             )
             if payment is not None:
+                extra, values = self._payment_extras(payment)
                 conn.execute(
                     sql(
-                        f"UPDATE payments SET {self.payment_column} = ?, fetched_at = ?, fetch_error = '' "
-                        "WHERE msn = ? AND reference = ?"
+                        f"UPDATE payments SET {self.payment_column} = ?, fetched_at = ?, fetch_error = ''"
+                        f"{extra} WHERE msn = ? AND reference = ?"
                     ),
-                    (self._payment_cell(payment), stamp, msn, reference),
+                    (self._payment_cell(payment), stamp, *values, msn, reference),
                 )
+            extra, values = self._events_extras(events)
             conn.execute(
                 sql(
-                    f"UPDATE payments SET {self.log_column} = ?, last_event_at = ? "
+                    f"UPDATE payments SET {self.log_column} = ?, last_event_at = ?{extra} "
                     "WHERE msn = ? AND reference = ?"
                 ),
                 (
                     self._events_cell(events),
                     self.dialect.moment_param(newest_event_at(events)),
+                    *values,
                     msn,
                     reference,
                 ),
@@ -326,10 +454,8 @@ class Register(RegisterRecords):
     events_column = "events_json"
     payment_column = "payment_json"
     log_column = "events_json"
-    events_count = (
-        "CASE WHEN events_json IS NULL THEN 0 "
-        "WHEN json_valid(events_json) THEN json_array_length(events_json) ELSE -1 END"
-    )
+    # Kept with each saved log (schema 5): watching the register decodes no log.
+    events_count = "events_count"
     db: Database
 
     def _tracked(self, row: tuple[Any, ...]) -> TrackedPayment:
@@ -340,6 +466,12 @@ class Register(RegisterRecords):
 
     def _events_cell(self, events: Sequence[PaymentEvent]) -> object:
         return dump_events(list(events))
+
+    def _payment_extras(self, payment: Payment) -> tuple[str, tuple[object, ...]]:
+        return _SUMMARY_SETS, summary_cells(payment)
+
+    def _events_extras(self, events: Sequence[PaymentEvent]) -> tuple[str, tuple[object, ...]]:
+        return ", events_count = ?", (len(events),)
 
     def add(
         self, msn: str, entries: Iterable[NewEntry], *, now: datetime | None = None
@@ -377,35 +509,74 @@ class Register(RegisterRecords):
         opened read-only gives the rows that can still be read (``unreadable_rows`` counts the others)."""
         try:
             # Each row is decoded as it is read: the raw rows of a large register never all exist at
-            # once beside the decoded ones (the peak memory of loading).
+            # once beside the decoded ones (the peak memory of loading). Read in the table's own
+            # order and sorted here: through the index, 100,000 wide rows are read in a random order
+            # (several times slower than one pass over the table).
             return self.db.read(
                 "loading the register",
                 lambda c: self._decoded(
-                    c.execute(
-                        f"SELECT {_LIST_COLUMNS} FROM payments WHERE msn = ? "
-                        "ORDER BY coalesce(created_at, added_at) DESC, reference",
-                        (msn,),
-                    )
+                    c.execute(f"SELECT {_LIST_COLUMNS}, {_NEWEST} FROM payments WHERE msn = ?", (msn,)),
+                    lambda reference: self._payment_json(c, msn, reference),
                 ),
             )
         except RegisterDamagedError:
             if not self.db.read_only:
                 raise
-        return self._decoded(self._salvage(msn))
+        rows = self._salvage(msn)
+        return self.db.read(
+            "salvaging the damaged register",
+            lambda c: self._decoded(rows, lambda reference: self._payment_json(c, msn, reference)),
+        )
 
-    def _decoded(self, rows: Iterable[sqlite3.Row | tuple[object, ...]]) -> list[TrackedPayment]:
+    def newest(self, msn: str, limit: int) -> list[TrackedPayment]:
+        """The ``limit`` newest payments of ``all`` (through the date index: quick whatever the size),
+        for a first screenful while the whole list is read."""
+        return self.db.read(
+            "loading the register",
+            lambda c: self._decoded(
+                c.execute(
+                    f"SELECT {_LIST_COLUMNS}, {_NEWEST} FROM payments WHERE msn = ? {NEWEST_FIRST} LIMIT ?",
+                    (msn, limit),
+                ),
+                lambda reference: self._payment_json(c, msn, reference),
+            ),
+        )
+
+    @staticmethod
+    def _payment_json(conn: sqlite3.Connection, msn: str, reference: str) -> str:
+        """The saved JSON of a payment whose columns do not hold it (one row, by its key)."""
+        row = conn.execute(
+            "SELECT payment_json FROM payments WHERE msn = ? AND reference = ?", (msn, reference)
+        ).fetchone()
+        return str(row[0]) if row is not None and row[0] else ""
+
+    def _decoded(
+        self, rows: Iterable[sqlite3.Row | tuple[object, ...]], json_of: Callable[[str], str]
+    ) -> list[TrackedPayment]:
         """The list's payments; a row with a cell that cannot be read is skipped and recorded
-        (``skipped_rows``), not breaking the list."""
+        (``skipped_rows``), not breaking the list. A payment its columns cannot hold (saved by schema
+        4 with another currency in its aggregate, or unreadable) is read from its JSON (``json_of``)."""
         payments: list[TrackedPayment] = []
+        newest: list[str] = []
         skipped: list[str] = []
         for row in rows:
             try:
-                payments.append(_listed(row))
-            except (ValueError, TypeError, OverflowError) as problem:
+                try:
+                    payments.append(_listed(row))
+                except (ValueError, TypeError, KeyError, OverflowError):
+                    if not row[7]:
+                        raise
+                    payments.append(_listed(row, json_of(str(row[0]))))
+                newest.append(str(row[-1] or ""))
+            except (ValueError, TypeError, OverflowError, sqlite3.DatabaseError) as problem:
                 log.warning("skipping an unreadable register row %r: %s", row[0], problem)
                 skipped.append(f"{row[0]!s:.64} ({problem!s:.120})")
         self.skipped_rows = skipped
-        return payments
+        # Newest first (``NEWEST_FIRST``): by created_at, else added_at, as text (as SQLite compares
+        # it), then by reference; two stable sorts.
+        order = sorted(range(len(payments)), key=lambda i: payments[i].reference)
+        order.sort(key=newest.__getitem__, reverse=True)
+        return [payments[i] for i in order]
 
     def _salvage(self, msn: str) -> list[tuple[object, ...]]:
         """Read a damaged table row by row through the table itself (no index: those may be the
@@ -414,7 +585,7 @@ class Register(RegisterRecords):
 
         def work(conn: sqlite3.Connection) -> list[tuple[object, ...]]:
             top = int(conn.execute("SELECT max(rowid) FROM payments NOT INDEXED").fetchone()[0] or 0)
-            select = f"SELECT {_LIST_COLUMNS}, added_at FROM payments NOT INDEXED WHERE msn = ? AND rowid "
+            select = f"SELECT {_LIST_COLUMNS}, {_NEWEST} FROM payments NOT INDEXED WHERE msn = ? AND rowid "
             found: list[tuple[object, ...]] = []
             lost = 0
             for start in range(1, top + 1, batch):
@@ -432,10 +603,7 @@ class Register(RegisterRecords):
 
         found = self.db.read("salvaging the damaged register", work)
         log.warning("damaged register %s: %d row(s) could not be read", self.db.path, self.unreadable_rows)
-        # Newest first, as the query above would: by created_at (else added_at), then reference.
-        found.sort(key=lambda row: str(row[0]))
-        found.sort(key=lambda row: str(row[3] or row[-1] or ""), reverse=True)
-        return [row[:-1] for row in found]
+        return found
 
     def save_snapshot(
         self,
@@ -454,6 +622,7 @@ class Register(RegisterRecords):
         events_json = dump_events(list(events)) if events is not None else None
         newest = newest_event_at(events) if events is not None else None
         created_text = to_text(created_time(events))
+        summary = summary_cells(payment)
 
         def work(conn: sqlite3.Connection) -> TrackedPayment:
             conn.execute(
@@ -472,7 +641,8 @@ class Register(RegisterRecords):
             conn.execute(
                 "UPDATE payments SET payment_json = ?, events_json = coalesce(?, events_json), "
                 "last_event_at = CASE WHEN ? IS NULL THEN last_event_at ELSE ? END, "
-                "fetched_at = ?, fetch_error = ?, redirect_url = coalesce(redirect_url, ?), "
+                "events_count = coalesce(?, events_count), "
+                f"fetched_at = ?, fetch_error = ?{_SUMMARY_SETS}, redirect_url = coalesce(redirect_url, ?), "
                 "created_at = coalesce(created_at, ?) "
                 "WHERE msn = ? AND reference = ?",
                 (
@@ -480,8 +650,10 @@ class Register(RegisterRecords):
                     events_json,
                     events_json,
                     to_text(newest),
+                    len(events) if events is not None else None,
                     stamp,
                     fetch_error,
+                    *summary,
                     payment.redirect_url,
                     created_text,
                     msn,
@@ -493,6 +665,14 @@ class Register(RegisterRecords):
             return saved
 
         return self.db.write("saving a snapshot", work)
+
+    def write_marks(self) -> tuple[int, int]:
+        """What moves when the register is written: ``data_version`` (by another connection) and this
+        connection's ``total_changes`` (by this one); equal marks, nothing was written in between."""
+        return self.db.read(
+            "watching the register",
+            lambda c: (int(c.execute("PRAGMA data_version").fetchone()[0]), int(c.total_changes)),
+        )
 
     def data_version(self) -> int:
         """SQLite's ``PRAGMA data_version``: it moves when another connection (another program) commits

@@ -4,7 +4,9 @@ services' (``services/team_approvals.py``); every call checks the session and th
     POST /api/v1/merchants/{msn}/batch          (supervisor)  {"operation", "items": [{"reference",
          "amount"?}], "reason"?, "again"?}: held (202) when above the threshold, else sent one by one
     GET  /api/v1/approvals?status=pending&msn=  (supervisor)  requests, newest first (expired ones
-         are expired first); status: pending (default), approved, sent, rejected, expired, all
+         are expired first); status: pending (default), approved, sent, failed, rejected, expired,
+         all. An approved request ends as sent, failed (``failure`` says which payment did not move
+         and why) or expired (its time ran out before any of it was started), once (``finishedAt``)
     GET  /api/v1/approvals/{id}                 (supervisor)
     POST /api/v1/approvals/{id}/approve         (supervisor, not whoever asked)  {"note"?}: sent once
     POST /api/v1/approvals/{id}/reject          (supervisor, also whoever asked) {"note"?}: never sent
@@ -50,7 +52,7 @@ log = logging.getLogger(__name__)
 # How often each instance expires the requests whose time is up (each expiry is one conditional
 # UPDATE, so instances doing it at once expire each request once).
 EXPIRE_EVERY_S = 60.0
-STATUSES = ("pending", "approved", "sent", "rejected", "expired")
+STATUSES = ("pending", "approved", "sent", "failed", "rejected", "expired")
 
 
 def approval_json(request: ApprovalRequest) -> dict[str, Any]:
@@ -80,6 +82,8 @@ def approval_json(request: ApprovalRequest) -> dict[str, Any]:
         "decidedAt": moment(request.decided_at),
         "note": request.note,
         "sentAt": moment(request.sent_at),
+        "failure": request.failure,
+        "finishedAt": moment(request.finished_at),
         "description": request.describe(),
     }
 
@@ -234,5 +238,5 @@ async def expire_periodically(approvals: TeamApprovals, every: float = EXPIRE_EV
             log.warning("approval requests not expired now: %s", error)
         else:
             for request in expired:
-                log.info("approval request #%d expired undecided", request.id)
+                log.info("approval request #%d ended: %s %s", request.id, request.status, request.failure)
         await asyncio.sleep(every)

@@ -15,8 +15,15 @@ e.g. on a platform that shows nothing); no asyncio loop exists yet, so nothing e
 
 from __future__ import annotations
 
+import gc
+import threading
+from collections.abc import Callable
+from typing import Any, TypeVar
+
 from PySide6.QtCore import QEvent, QEventLoop, QObject, QTimer
 from PySide6.QtWidgets import QWidget
+
+T = TypeVar("T")
 
 
 def set_qt_enum(target: QObject, name: str, keys: str) -> None:
@@ -60,4 +67,57 @@ def paint_now(window: QWidget, *, limit_ms: int = 2000) -> bool:
     return watcher.painted
 
 
-__all__ = ["paint_now", "set_qt_enum"]
+def paint_again(widget: QWidget, *, limit_ms: int = 2000) -> bool:
+    """Repaint ``widget`` (shown already) and spin Qt's event loop until it painted; True when it did."""
+    loop = QEventLoop()
+    watcher = _FirstPaint(loop)
+    widget.installEventFilter(watcher)
+    timer = QTimer()
+    timer.setSingleShot(True)
+    timer.timeout.connect(loop.quit)
+    try:
+        widget.update()
+        timer.start(limit_ms)
+        loop.exec()
+    finally:
+        timer.stop()
+        widget.removeEventFilter(watcher)
+    return watcher.painted
+
+
+def while_painting(work: Callable[[], T], *, poll_ms: int = 5) -> T:
+    """``work()`` on a worker thread while Qt's event loop keeps the windows painted and answering
+    (no asyncio loop runs yet); its result, or its exception raised here. Python's automatic garbage
+    collection is held off meanwhile: a collection started in the worker could destroy a QObject there
+    (see ``gc_guard``), and loading many records would set off full collections for nothing."""
+    outcome: list[Any] = []
+
+    def run() -> None:
+        try:
+            outcome.append((True, work()))
+        except BaseException as error:  # handed to the caller below
+            outcome.append((False, error))
+
+    collecting = gc.isenabled()
+    gc.disable()
+    worker = threading.Thread(target=run, name="while-painting", daemon=True)
+    loop = QEventLoop()
+    timer = QTimer()
+    timer.setInterval(poll_ms)
+    timer.timeout.connect(lambda: None if worker.is_alive() else loop.quit())
+    try:
+        worker.start()
+        timer.start()
+        loop.exec()
+        worker.join()
+    finally:
+        timer.stop()
+        if collecting:
+            gc.enable()
+    done, value = outcome[0]
+    if not done:
+        raise value
+    return value
+
+
+__all__ = ["paint_again", "paint_now", "set_qt_enum", "while_painting"]

@@ -2,8 +2,9 @@
 
 Start-up order (``app.main``): QApplication → the main window's frame (light imports only: Qt's
 widgets and the domain records; see ``first_paint``) → :func:`~epay_desktop.ui.first_paint.paint_now`
-→ then asyncio, qasync, httpx, the services, the keyring and the register are imported and opened, and
-the same window is bound to the desk.
+→ the register's rows (``app.listing``: read on a worker thread, painted) → then asyncio, qasync,
+httpx, the services and the keyring are imported, the session is opened, and the same window is bound
+to the desk.
 """
 
 from __future__ import annotations

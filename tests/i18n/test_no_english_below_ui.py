@@ -29,6 +29,8 @@ NOT_FOR_PEOPLE = {
     "api/parse.py": "diagnostics of a malformed server answer (which field was wrong): quoted as the "
     "reason inside a translated sentence, for a bug report",
     "services/team_rows.py": "diagnostics of a malformed team-server answer (as api/parse.py)",
+    "services/wire.py": "diagnostics of a malformed payment row (as api/parse.py)",
+    "services/team_cache.py": "why a damaged list file is ignored: logged, never shown",
     "services/accounts.py": "epay-team's answers to its HTTP clients (a team client translates by the "
     "answer's code, not its text)",
     "services/team_moves.py": "epay-team's answers to its HTTP clients (as above)",
@@ -62,6 +64,7 @@ ALLOWED = {
     ("ui/window/actions.py", "submenus go in menus"): "programming error",
     ("ui/window/live_updates.py", "bind the window to its desk first"): "programming error",
     ("ui/window/main_window.py", "this window is bound to a desk already"): "programming error",
+    ("ui/window/main_window.py", "a desk is bound: its load fills"): "programming error",
     ("services/demo.py", "DemoControls is not bound"): "programming error",
     ("services/desk.py", "the client is for serial number"): "programming error",
     ("services/outcomes.py", "no amount is known"): "programming error",

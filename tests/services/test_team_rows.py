@@ -97,3 +97,16 @@ def test_an_unreadable_row_is_said_and_the_others_are_shown() -> None:
         assert desk.skipped[1].startswith("row 3 of the team's list")
 
     asyncio.run(main())
+
+
+def test_the_server_and_the_desktop_share_one_row_form() -> None:
+    """What ``wire.tracked_json`` writes (the server's answer, the desk's cache) ``tracked_from_json``
+    reads back as the same row, events and all."""
+    from epay_desktop.services.wire import tracked_from_json, tracked_json
+
+    row = tracked_from_json({**GOOD, "events": []})
+    assert row.payment is not None
+    assert row.events == ()
+    again = tracked_from_json(tracked_json(row, events=True))
+    assert again == row
+    assert tracked_from_json(tracked_json(row)).events is None  # a list form carries no logs

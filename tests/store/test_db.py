@@ -239,3 +239,80 @@ def test_an_empty_sqlite_file_becomes_a_register(tmp_path: Path) -> None:
     sqlite3.connect(path).close()
     with Store(path) as store:
         assert store.db.schema_version() == SCHEMA_VERSION
+
+
+def test_a_register_of_schema_4_gets_its_payments_in_columns_and_lists_them_as_before(tmp_path: Path) -> None:
+    from datetime import UTC, datetime
+
+    from epay_desktop.domain import Aggregate, EventName, Payment, PaymentEvent, State
+    from epay_desktop.store.codec import dump_events, dump_payment
+
+    nok = Currency.NOK
+    full = Payment(
+        "full-1",
+        Money(12_500, nok),
+        State.AUTHORIZED,
+        Aggregate(Money(12_500, nok), Money(2_500, nok), Money(0, nok), Money(500, nok)),
+        psp_reference="psp-full",
+        description="Kanelbolle",
+        payment_method="WALLET",
+        redirect_url="https://shop.example/back",
+        metadata={"order": "17", "desk": "2"},
+        capture_guaranteed_until=datetime(2025, 3, 8, 12, 0, tzinfo=UTC),
+    )
+    unknown = Payment("unknown-1", Money(100, nok), State.UNKNOWN, Aggregate.zero(nok), raw_state="ON_HOLD")
+    # Valid JSON the columns cannot hold (an aggregate in another currency): listed from its JSON.
+    mixed = Payment(
+        "mixed-1",
+        Money(100, nok),
+        State.AUTHORIZED,
+        Aggregate(Money(100, Currency.DKK), Money(0, nok), Money(0, nok), Money(0, nok)),
+    )
+    event = PaymentEvent("full-1", "psp", EventName.CREATED, Money(12_500, nok), None, None, True)
+    path = tmp_path / "v4.sqlite3"
+    conn = sqlite3.connect(path)
+    for migration in MIGRATIONS[:4]:
+        for statement in _statements(migration):
+            conn.execute(statement)
+    conn.execute("PRAGMA user_version = 4")
+    rows = [
+        ("full-1", dump_payment(full), dump_events([event, event])),
+        ("unknown-1", dump_payment(unknown), "[]"),
+        ("mixed-1", dump_payment(mixed), "[broken"),
+        ("broken-1", "{broken", None),
+        ("never-1", None, None),
+    ]
+    conn.executemany(
+        "INSERT INTO payments (msn, reference, added_at, payment_json, events_json) VALUES (?, ?, ?, ?, ?)",
+        [(MSN, ref, "2024-01-01T00:00:00+00:00", p, e) for ref, p, e in rows],
+    )
+    conn.commit()
+    conn.close()
+    with Store(path) as store:
+        assert store.db.schema_version() == SCHEMA_VERSION == 5
+        states = dict(
+            store.db.read("x", lambda c: c.execute("SELECT reference, state FROM payments").fetchall())
+        )
+        listed = {t.reference: t for t in store.register.all(MSN)}
+        marks = store.register.change_marks(MSN)
+    assert states == {
+        "full-1": "AUTHORIZED",
+        "unknown-1": "UNKNOWN",
+        "mixed-1": None,
+        "broken-1": None,
+        "never-1": None,
+    }
+    assert listed["full-1"].payment == full
+    assert listed["unknown-1"].payment == unknown
+    assert listed["mixed-1"].payment == mixed
+    assert listed["broken-1"].payment is None
+    assert "could not be read" in listed["broken-1"].fetch_error
+    assert listed["never-1"].payment is None
+    assert listed["never-1"].fetch_error == ""
+    assert {reference: count for reference, (_fetched, count) in marks.items()} == {
+        "full-1": 2,
+        "unknown-1": 0,
+        "mixed-1": -1,
+        "broken-1": 0,
+        "never-1": 0,
+    }

@@ -48,12 +48,18 @@ def store(tmp_path: Path) -> Iterator[Store]:
         yield s
 
 
-def test_an_unreadable_snapshot_shows_as_not_fetched_instead_of_crashing(store: Store) -> None:
+@pytest.mark.parametrize(
+    "cells", ["state = 'NOT A STATE'", "currency = 'XYZ'", "amount = 'many'", "state = NULL"]
+)
+def test_an_unreadable_snapshot_shows_as_not_fetched_instead_of_crashing(store: Store, cells: str) -> None:
+    # The list reads the payment's columns; where they cannot make a payment it reads the JSON.
     store.register.add(MSN, [NewEntry("ref-00001"), NewEntry("ref-00002")])
     store.register.save_snapshot(MSN, payment("ref-00001"), [])
     store.db.write(
         "test",
-        lambda c: c.execute("UPDATE payments SET payment_json = '{broken' WHERE reference = 'ref-00001'"),
+        lambda c: c.execute(
+            f"UPDATE payments SET payment_json = '{{broken', {cells} WHERE reference = 'ref-00001'"
+        ),
     )
     by_ref = {t.reference: t for t in store.register.all(MSN)}
     assert by_ref["ref-00001"].payment is None
@@ -164,3 +170,51 @@ def test_a_change_through_one_transaction_moves_the_newest_events_time(store: St
     assert after is not None
     assert after.last_event_at == later.timestamp
     assert store.register.all(MSN)[0].last_event_at == later.timestamp
+
+
+def test_the_list_reads_each_saved_payment_from_its_columns_as_it_was_saved(store: Store) -> None:
+    full = Payment(
+        "ref-00001",
+        nok(12_500),
+        State.UNKNOWN,
+        Aggregate(nok(12_500), nok(2_500), nok(0), nok(500)),
+        psp_reference="psp-full",
+        description="Kanelbolle",
+        payment_method="WALLET",
+        redirect_url="https://shop.example/back",
+        raw_state="ON_HOLD",
+        metadata={"order": "17", "ø": "æ"},
+        capture_guaranteed_until=datetime(2025, 3, 8, 12, 0, tzinfo=UTC),
+    )
+    mixed = Payment(
+        "ref-00002",
+        nok(100),
+        State.AUTHORIZED,
+        Aggregate(Money(100, Currency.DKK), nok(0), nok(0), nok(0)),
+    )
+    store.register.add(MSN, [NewEntry("ref-00003")])
+    store.register.save_snapshot(MSN, full, [event("ref-00001", EventName.CREATED)])
+    store.register.save_snapshot(MSN, mixed, None)
+    cells = dict(store.db.read("x", lambda c: c.execute("SELECT reference, state FROM payments").fetchall()))
+    listed = {t.reference: t for t in store.register.all(MSN)}
+    assert cells == {"ref-00001": "UNKNOWN", "ref-00002": None, "ref-00003": None}
+    assert listed["ref-00001"].payment == full == store.register.get(MSN, "ref-00001").payment  # type: ignore[union-attr]
+    assert listed["ref-00002"].payment == mixed
+    assert listed["ref-00003"].payment is None
+
+
+def test_a_webhook_change_keeps_the_list_columns_and_the_log_length(store: Store) -> None:
+    store.register.add(MSN, [NewEntry("ref-00001")])
+    store.register.save_snapshot(
+        MSN, payment("ref-00001"), [event("ref-00001", EventName.CREATED)], fetched_at=T0
+    )
+    cancelled = payment("ref-00001", cancelled=10000)
+    log = [event("ref-00001", EventName.CREATED), event("ref-00001", EventName.CANCELLED)]
+    store.register.change(MSN, "ref-00001", lambda before: (cancelled, log), at=T0, source="webhook")
+    (listed,) = store.register.all(MSN)
+    assert listed.payment == cancelled
+    assert store.register.change_marks(MSN)["ref-00001"][1] == 2
+    # A change that brings events only leaves the payment's columns as they were.
+    store.register.change(MSN, "ref-00001", lambda before: (None, [*log, log[0]]), at=T0, source="webhook")
+    assert store.register.all(MSN)[0].payment == cancelled
+    assert store.register.change_marks(MSN)["ref-00001"][1] == 3

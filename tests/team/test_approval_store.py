@@ -53,8 +53,8 @@ def test_a_request_is_decided_once_and_never_by_its_asker(store: PgStore) -> Non
     assert approved is not None
     assert (approved.status, approved.decided_by, approved.note) == ("approved", "sven", "ok")
     assert store.approvals.decide(request.id, "rejected", by="anna")[0] is False
-    assert store.approvals.mark_sent(request.id, by="sven", summary="done")
-    assert not store.approvals.mark_sent(request.id, by="anna", summary="again")
+    assert store.approvals.finish(request.id, "sent", by="sven", summary="done")
+    assert not store.approvals.finish(request.id, "sent", by="anna", summary="again")
     assert audit(store) == [
         ("siri", "approval", "asked"),
         ("sven", "approval", "approved"),
@@ -123,7 +123,7 @@ def test_the_service_role_can_keep_approvals_and_cannot_rewrite_them(postgres_cl
     with PgStore(as_service, migrate=False) as service:
         request = ask(service)
         assert service.approvals.decide(request.id, "approved", by="sven")[0]
-        assert service.approvals.mark_sent(request.id, by="sven", summary="done")
+        assert service.approvals.finish(request.id, "sent", by="sven", summary="done")
         assert service.activity.last_actions("123456") == {}
         assert [r.status for r in service.approvals.all(status=None)] == ["sent"]
     with psycopg.connect(as_service, autocommit=True) as conn:

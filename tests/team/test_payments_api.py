@@ -9,8 +9,7 @@ from typing import Any
 import httpx
 
 from epay_desktop.api import Environment, EPaymentClient
-from epay_desktop.services.team_payments import tracked_from_json
-from epay_desktop.services.wire import event_from_json, payment_from_json
+from epay_desktop.services.wire import event_from_json, payment_from_json, tracked_from_json
 from epay_desktop.store import Operation
 from epay_desktop.store.postgres import PgStore
 from tests.team.conftest import CREDENTIALS, MSN, TeamRig, bearer, token
@@ -76,13 +75,13 @@ def test_a_viewer_adds_refreshes_lists_and_reads_payments_on_either_instance(sta
 
     row = listed(rig.second, vera)[reference]
     assert set(row) == LIST_KEYS
-    assert (row["payment"], row["state"], row["fetchedAt"], row["pending"], row["lastAction"]) == (
-        None,
-        None,
-        None,
-        None,
-        None,
-    )
+    assert (row["pending"], row["lastAction"]) == (None, None)
+    # An added payment is read with its event log before the add answers: when it was made (its
+    # CREATED event) and its state show at once, on every instance.
+    assert row["state"] == "AUTHORIZED"
+    assert row["fetchedAt"] is not None
+    _payment, events = from_the_api(rig, reference)
+    assert row["createdAt"] == next(e.timestamp for e in events if e.name.value == "CREATED").isoformat()
 
     refreshed = post(rig.second, vera, f"{PAYMENTS}/{reference}/refresh")
     assert refreshed.status_code == 200, refreshed.text
@@ -108,6 +107,17 @@ def test_a_viewer_adds_refreshes_lists_and_reads_payments_on_either_instance(sta
     assert "actions" not in row["payment"]  # a list leaves them to the desktop
     assert row["fetchedAt"] is not None
     assert tracked_from_json(row).events is None  # a list carries no event logs
+
+
+def test_a_reference_the_api_does_not_know_is_added_with_why_it_cannot_be_read(staffed: TeamRig) -> None:
+    rig = staffed
+    vera = token(rig.first, "vera")
+    unknown = "team-never-made-0001"
+    added = post(rig.first, vera, PAYMENTS, {"references": [unknown]})
+    assert added.status_code == 201, added.text  # the add itself worked; the read is the row's business
+    row = listed(rig.second, vera)[unknown]
+    assert row["payment"] is None
+    assert row["fetchError"]  # said with the row, as a refresh would
 
 
 def test_a_move_through_one_instance_shows_in_the_others_list_with_who_did_it(staffed: TeamRig) -> None:

@@ -117,6 +117,24 @@ def test_a_cancel_goes_through_the_server_which_journals_it(staffed: TeamRig) ->
     assert event_names(staffed, reference).count("CANCELLED") == 1
 
 
+def test_a_payment_added_by_reference_shows_when_it_was_made_at_once(staffed: TeamRig) -> None:
+    reference = approved_payment(staffed)
+
+    async def main() -> None:
+        async with TeamClient(staffed.first) as client:
+            await client.login("vera", PASSWORD)
+            desk = TeamDesk(team_profile(staffed.first, "vera"), client, agent="vera", role="viewer")
+            report = await desk.add_references(reference)
+            assert report.added == (reference,)
+            row = await desk.tracked(reference)
+            assert row is not None
+            assert row.created_at is not None  # read with its event log before the add answered
+            assert row.payment is not None
+            assert row.payment.amount.value == 10000
+
+    asyncio.run(main())
+
+
 def test_a_viewer_is_refused_by_the_server_in_a_sentence_and_nothing_moves(staffed: TeamRig) -> None:
     reference = approved_payment(staffed)
 

@@ -90,6 +90,23 @@ def test_enablement_follows_the_context_and_says_why_not(qtbot: Any) -> None:
     assert called == ["copy-reference"]
 
 
+def test_new_payment_in_team_mode_is_not_offered_and_says_why(qtbot: Any) -> None:
+    window = QMainWindow()
+    qtbot.addWidget(window)
+    actions = ActionSet(
+        window, {spec.id: (lambda: None) for spec in ACTIONS}, submenus={"switch-profile": QMenu(window)}
+    )
+    declared = actions["new-payment"].statusTip()
+    actions.update(ActionContext(bound=True, team=True))
+    assert not actions["new-payment"].isEnabled()
+    assert "shop's own system" in actions["new-payment"].statusTip()
+    assert "shop's own system" in actions["new-payment"].toolTip()
+    assert actions["add-payments"].isEnabled()  # the desk still adds the shop's payments by reference
+    actions.update(ActionContext(bound=True))
+    assert actions["new-payment"].isEnabled()
+    assert actions["new-payment"].statusTip() == declared  # a reason that no longer holds is not kept
+
+
 @pytest.mark.parametrize(
     ("context", "enabled", "why"),
     [

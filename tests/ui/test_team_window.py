@@ -180,6 +180,12 @@ def test_login_list_and_cancel_through_the_team_server(
             assert window.banner.objectName() == "TeamBanner"
             assert "logged in as kari (agent)" in window.banner.text()
             assert state_of(kari, reference) is State.AUTHORIZED
+            # The team server makes no payments: the window does not offer what would only be refused.
+            new_payment = window.action("new-payment")
+            assert not new_payment.isEnabled()
+            assert "shop's own system" in new_payment.statusTip()
+            assert "shop's own system" in new_payment.toolTip()
+            assert window.action("add-payments").isEnabled()
             await cancel_in(kari, reference)
             await wait_until(lambda: cancelled(kari, reference), limit=20)
             await wait_until(lambda: not window.runner.is_running(f"cancel:{reference}"), limit=20)
@@ -275,6 +281,102 @@ def test_the_server_out_of_reach_leaves_the_last_list_read_only_with_a_banner(
             await close(kari)
 
     ui_loop.run_until_complete(main())
+
+
+async def started_with_a_session(qapp: Any, profile: Profile) -> Controller:
+    """The app started on a Team profile whose session token is in the keyring (no login dialog)."""
+    window = MainWindow(show_error_dialogs=False, auto_refresh_ms=3_600_000)
+    window.show()
+    controller = Controller(
+        qapp, window, open_session=open_profile, remember_profile=remember_profile, show_error_dialogs=False
+    )
+    assert await controller.start(profile)
+    return controller
+
+
+def test_started_with_the_server_out_of_reach_the_last_list_opens_read_only_and_goes_live_when_it_is_back(
+    ui_loop: asyncio.AbstractEventLoop, qapp: Any, world: World
+) -> None:
+    reference = world.references[0]
+
+    async def main() -> None:
+        profile = team_profile(world.rig.first, "kari")
+        kari = await desktop(qapp, profile)
+        await close(kari)  # the list shown is kept on disk (on close at the latest)
+        await asyncio.to_thread(world.stop_first)
+
+        kari = await started_with_a_session(qapp, profile)
+        try:
+            window = kari.window
+            assert window.bound
+            await wait_until(lambda: window.model.rowCount() == 3, limit=20)
+            assert window.banner.objectName() == "ReadOnlyBanner"
+            assert "TEAM SERVER OUT OF REACH" in window.banner.text()
+            assert "as it was last read from the server" in window.banner.text()
+            assert state_of(kari, reference) is State.AUTHORIZED
+            tracked = window.model.tracked(reference)
+            assert tracked is not None
+            assert tracked.created_at is not None  # as it was shown, not a bare reference
+            assert window.select_reference(reference)
+            await asyncio.sleep(0.05)
+            assert not window.action("cancel-payment").isEnabled()
+            assert "read-only" in window.action("cancel-payment").toolTip()
+            SHOTS.mkdir(parents=True, exist_ok=True)
+            window.resize(1200, 700)
+            assert window.grab().save(str(SHOTS / "team-window-offline-at-start.png"))
+
+            # The server comes back: the same window goes live, the session checked, without a restart.
+            await asyncio.to_thread(world.start_first_again)
+            await wait_until(lambda: window.banner.objectName() == "TeamBanner", limit=40)
+            assert "logged in as kari (agent)" in window.banner.text()
+            await wait_until(window.action("cancel-payment").isEnabled, limit=20)
+            await cancel_in(kari, reference)
+            await wait_until(lambda: cancelled(kari, reference), limit=20)
+        finally:
+            await close(kari)
+
+    ui_loop.run_until_complete(main())
+    assert event_names(world.rig, reference).count("CANCELLED") == 1
+
+
+def test_started_out_of_reach_with_a_damaged_kept_list_the_window_opens_empty_and_says_so(
+    ui_loop: asyncio.AbstractEventLoop,
+    qapp: Any,
+    memory_keyring: MemoryKeyring,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """No server listens on the port (a real refused connection); the list kept on disk is cut short."""
+    import logging
+    import socket
+
+    from epay_desktop.services.team_cache import TeamListCache
+    from epay_desktop.services.team_login import TeamTokens
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    profile = team_profile(f"http://127.0.0.1:{port}", "kari")
+    TeamTokens().set(profile, "a-token-from-an-earlier-login")
+    kept = TeamListCache.of(profile).path
+    kept.parent.mkdir(parents=True, exist_ok=True)
+    kept.write_text('{"format": "epay-desktop team list", "version": 1, "rows": [', encoding="utf-8")
+
+    async def main() -> None:
+        kari = await started_with_a_session(qapp, profile)
+        try:
+            window = kari.window
+            assert window.bound
+            await wait_until(lambda: not window.runner.is_running("load"), limit=20)
+            assert window.model.rowCount() == 0
+            assert window.banner.objectName() == "ReadOnlyBanner"
+            assert "no list of this profile was kept" in window.banner.text()
+            assert not window.action("add-payments").isEnabled()
+        finally:
+            await close(kari)
+
+    with caplog.at_level(logging.WARNING, logger="epay_desktop.services.team_cache"):
+        ui_loop.run_until_complete(main())
+    assert "damaged" in caplog.text
 
 
 def test_a_revoked_session_brings_the_login_dialog_back_and_a_new_login_reopens_the_list(
@@ -379,6 +481,17 @@ def test_a_supervisor_approves_and_rejects_held_refunds_in_the_inbox(
             dialog.approve_button.click()
             await wait_until(lambda: f"Approved #{approve_id}: sent." in dialog.status.text(), limit=30)
             assert dialog.table.rowCount() == 0
+            # Every request with how it ended: whoever asked reads what became of it.
+            dialog.view.setCurrentIndex(dialog.view.findData("all"))
+            await wait_until(lambda: dialog.table.rowCount() == 2, limit=20)
+            ended = {r.id: row for row, r in enumerate(dialog.requests)}
+            assert dialog.table.item(ended[reject_id], 6).text() == "rejected"
+            assert dialog.table.item(ended[reject_id], 7).text() == "Not our policy"
+            assert dialog.table.item(ended[approve_id], 6).text() == "sent"
+            dialog.table.selectRow(ended[reject_id])
+            assert not dialog.approve_button.isEnabled()  # an ended request is not decided again
+            dialog.resize(1100, 420)
+            assert dialog.grab().save(str(SHOTS / "team-approvals-ended.png"))
             dialog.close()
         finally:
             await close(tove)

@@ -9,7 +9,10 @@ line:
 - the items' Idempotency-Keys are written with the request and never change, so sending an approved
   request again (another instance finishing it) reuses them;
 - the request's own guard (``approval_guard``) refuses any other change of status and any change of
-  what was asked; ``approval_requests_four_eyes`` refuses an approval by whoever asked.
+  what was asked; ``approval_requests_four_eyes`` refuses an approval by whoever asked;
+- every request ends once: an approved one as ``sent``, ``failed`` (with why) or ``expired`` (its time
+  ran out before any of it was started); the database begins no payment of a request that is not
+  approved at that moment (``approval_items_only_when_approved``), so an expiry and a send cannot cross.
 """
 
 from __future__ import annotations
@@ -32,7 +35,7 @@ TEAM_PROFILE = "team"
 
 _REQUEST_COLUMNS = (
     "id, msn, operation, total, currency, reason, again, requested_by, requested_at, expires_at, status, "
-    "decided_by, decided_at, note, sent_at"
+    "decided_by, decided_at, note, sent_at, failure, finished_at"
 )
 _ITEM_COLUMNS = (
     "i.request_id, i.position, i.reference, i.amount, i.currency, i.idempotency_key, "
@@ -71,6 +74,8 @@ class ApprovalRequest:
     note: str
     sent_at: datetime | None
     items: tuple[ApprovalItem, ...]
+    failure: str = ""  # a failed request: which payments did not move, and why
+    finished_at: datetime | None = None  # when an approved request ended (sent, failed or expired)
 
     def describe(self) -> str:
         """What was asked, for the audit and for people: "refund of 2 payments, 1500.00 NOK in all"."""
@@ -124,6 +129,8 @@ def _requests(conn: Connection, where: str, params: Sequence[object]) -> list[Ap
             decided,
             note,
             sent,
+            failure,
+            finished,
         ) = row
         found.append(
             ApprovalRequest(
@@ -142,6 +149,8 @@ def _requests(conn: Connection, where: str, params: Sequence[object]) -> list[Ap
                 note=str(note or ""),
                 sent_at=sent,
                 items=tuple(items[int(id_)]),
+                failure=str(failure or ""),
+                finished_at=finished,
             )
         )
     return found
@@ -183,6 +192,56 @@ def _expire(conn: Connection, where: str, params: Sequence[object]) -> list[Appr
         )
         expired.append(request)
     return expired
+
+
+def _close_approved_due(conn: Connection) -> list[ApprovalRequest]:
+    """Approved requests whose time is up with payments never started: ``expired`` when none was
+    started (nothing was sent), ``failed`` when some were and all of those have an outcome. One whose
+    payment is still without an outcome is left for its send to settle. A request being started right
+    now (its row share-locked by the start) is skipped: the next round looks again."""
+    rows = conn.execute(
+        "SELECT id FROM approval_requests WHERE status = 'approved' AND expires_at <= clock_timestamp() "
+        "ORDER BY id FOR UPDATE SKIP LOCKED"
+    ).fetchall()
+    closed = []
+    for (request_id,) in rows:
+        request = _one(conn, int(request_id))
+        assert request is not None  # locked in this very transaction
+        never_started = [i.reference for i in request.items if i.intent_id is None]
+        if not never_started or any(i.intent_status is IntentStatus.PENDING for i in request.items):
+            continue
+        if len(never_started) == len(request.items):
+            _finish(
+                conn,
+                request,
+                "expired",
+                "",
+                SERVICE_NAME,
+                f"approved by {request.decided_by} but not started before it expired; nothing was sent",
+            )
+        else:
+            why = f"not started before the request expired: {', '.join(never_started)}"
+            _finish(conn, request, "failed", why, SERVICE_NAME, why)
+        found = _one(conn, request.id)
+        assert found is not None
+        closed.append(found)
+    return closed
+
+
+def _finish(
+    conn: Connection, request: ApprovalRequest, status: str, failure: str, by: str, summary: str
+) -> bool:
+    """End an approved request as ``status`` (sent, failed, expired), once, with its audit line."""
+    row = conn.execute(
+        "UPDATE approval_requests SET status = %s, failure = %s, finished_at = clock_timestamp(), "
+        "sent_at = CASE WHEN %s = 'sent' THEN clock_timestamp() END "
+        "WHERE id = %s AND status = 'approved' RETURNING id",
+        (status, failure[:2000], status, request.id),
+    ).fetchone()
+    if row is None:
+        return False
+    _audit(conn, request, by, status, f"request #{request.id} ({request.describe()}): {summary}")
+    return True
 
 
 class PgApprovals:
@@ -251,8 +310,13 @@ class PgApprovals:
         return self.db.read("reading approval requests", lambda c: _requests(c, where, [*params, limit]))
 
     def expire_due(self) -> list[ApprovalRequest]:
-        """Expire every pending request whose time is up; the ones expired now (each audited)."""
-        return self.db.write("expiring approval requests", lambda c: _expire(c, "true", ()), durable=True)
+        """Expire every pending request whose time is up, and end the approved ones whose time is up
+        with payments never started (``_close_approved_due``); the ones ended now (each audited)."""
+
+        def work(conn: Connection) -> list[ApprovalRequest]:
+            return _expire(conn, "true", ()) + _close_approved_due(conn)
+
+        return self.db.write("expiring approval requests", work, durable=True)
 
     def decide(
         self, request_id: int, decision: str, *, by: str, note: str = ""
@@ -281,21 +345,15 @@ class PgApprovals:
 
         return self.db.write("deciding an approval request", work, durable=True)
 
-    def mark_sent(self, request_id: int, *, by: str, summary: str) -> bool:
-        """An approved request whose every item has an outcome (or could not be begun): ``sent``, with
-        its audit line. False when it was marked already (by another instance)."""
+    def finish(self, request_id: int, status: str, *, failure: str = "", by: str, summary: str) -> bool:
+        """End an approved request: ``sent`` (every payment moved) or ``failed`` (``failure`` says
+        which did not, and why), with its audit line. False when it had ended already (another
+        instance, or its expiry)."""
+        if status not in ("sent", "failed"):
+            raise ValueError(f"an approved request ends as 'sent' or 'failed', not {status!r}")
 
         def work(conn: Connection) -> bool:
-            row = conn.execute(
-                "UPDATE approval_requests SET status = 'sent', sent_at = clock_timestamp() "
-                "WHERE id = %s AND status = 'approved' RETURNING id",
-                (request_id,),
-            ).fetchone()
-            if row is None:
-                return False
             request = _one(conn, request_id)
-            assert request is not None
-            _audit(conn, request, by, "sent", f"request #{request_id} ({request.describe()}): {summary}")
-            return True
+            return request is not None and _finish(conn, request, status, failure, by, summary)
 
-        return self.db.write("recording an approval request as sent", work, durable=True)
+        return self.db.write("recording how an approval request ended", work, durable=True)

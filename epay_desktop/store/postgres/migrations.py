@@ -431,7 +431,76 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE TRIGGER intents_live AFTER INSERT OR UPDATE ON intents
         FOR EACH ROW EXECUTE FUNCTION intents_live();
     """,
-    # 7: the desktops read a merchant's audit newest first, and one payment's history, page by page.
+    # 7: every approval request ends. An approved request goes on to ``sent`` (every payment moved),
+    # ``failed`` (one or more could not be started or were refused: ``failure`` says which and why) or,
+    # when its time ran out before any of it was started, ``expired``; each once (``finished_at``). The
+    # payments of a request that is not approved are never begun: the database refuses an intent with
+    # an item's key unless its request is approved at that moment (the row is locked while it checks,
+    # so an expiry and a start cannot cross).
+    """
+    ALTER TABLE approval_requests ADD COLUMN failure text NOT NULL DEFAULT '';
+    ALTER TABLE approval_requests ADD COLUMN finished_at timestamptz;
+    ALTER TABLE approval_requests DROP CONSTRAINT approval_requests_status_check;
+    ALTER TABLE approval_requests ADD CONSTRAINT approval_requests_status_check
+        CHECK (status IN ('pending', 'approved', 'sent', 'rejected', 'expired', 'failed'));
+    ALTER TABLE approval_requests ADD CONSTRAINT approval_requests_failure_said
+        CHECK ((status = 'failed') = (failure <> ''));
+    CREATE INDEX approval_requests_approved ON approval_requests (expires_at) WHERE status = 'approved';
+
+    CREATE OR REPLACE FUNCTION approval_guard() RETURNS trigger LANGUAGE plpgsql
+        SET search_path FROM CURRENT AS $$
+    BEGIN
+        IF TG_OP = 'DELETE' THEN
+            RAISE EXCEPTION 'approval requests are never deleted (request %)', OLD.id
+                USING ERRCODE = 'insufficient_privilege';
+        END IF;
+        IF (NEW.msn, NEW.operation, NEW.total, NEW.currency, NEW.reason, NEW.again, NEW.requested_by,
+            NEW.requested_at, NEW.expires_at)
+           IS DISTINCT FROM
+           (OLD.msn, OLD.operation, OLD.total, OLD.currency, OLD.reason, OLD.again, OLD.requested_by,
+            OLD.requested_at, OLD.expires_at) THEN
+            RAISE EXCEPTION 'what approval request % asked for cannot change', OLD.id
+                USING ERRCODE = 'check_violation';
+        END IF;
+        IF NEW.status IS DISTINCT FROM OLD.status AND NOT (
+               (OLD.status = 'pending' AND NEW.status IN ('approved', 'rejected', 'expired'))
+            OR (OLD.status = 'approved' AND NEW.status IN ('sent', 'failed', 'expired'))) THEN
+            RAISE EXCEPTION 'approval request % cannot go from % to %', OLD.id, OLD.status, NEW.status
+                USING ERRCODE = 'check_violation';
+        END IF;
+        IF (NEW.decided_by, NEW.decided_at, NEW.note)
+           IS DISTINCT FROM (OLD.decided_by, OLD.decided_at, OLD.note) AND OLD.status <> 'pending' THEN
+            RAISE EXCEPTION 'approval request % was decided already', OLD.id
+                USING ERRCODE = 'check_violation';
+        END IF;
+        IF (NEW.failure, NEW.finished_at, NEW.sent_at)
+           IS DISTINCT FROM (OLD.failure, OLD.finished_at, OLD.sent_at) AND OLD.status <> 'approved' THEN
+            RAISE EXCEPTION 'approval request % has ended already', OLD.id
+                USING ERRCODE = 'check_violation';
+        END IF;
+        RETURN NEW;
+    END $$;
+
+    CREATE FUNCTION approval_items_only_when_approved() RETURNS trigger LANGUAGE plpgsql
+        SET search_path FROM CURRENT AS $$
+    DECLARE
+        held approval_requests;
+    BEGIN
+        SELECT r.* INTO held FROM approval_items i JOIN approval_requests r ON r.id = i.request_id
+            WHERE i.idempotency_key = NEW.idempotency_key FOR SHARE OF r;
+        IF FOUND AND held.status <> 'approved' THEN
+            RAISE EXCEPTION 'approval request % is %: its payments are not sent', held.id, held.status
+                USING ERRCODE = 'check_violation';
+        END IF;
+        RETURN NEW;
+    END $$;
+    CREATE TRIGGER intents_of_approvals BEFORE INSERT ON intents
+        FOR EACH ROW EXECUTE FUNCTION approval_items_only_when_approved();
+    CREATE TRIGGER intents_of_approvals_reopened BEFORE UPDATE ON intents
+        FOR EACH ROW WHEN (NEW.status = 'pending' AND OLD.status <> 'pending')
+        EXECUTE FUNCTION approval_items_only_when_approved();
+    """,
+    # 8: the desktops read a merchant's audit newest first, and one payment's history, page by page.
     """
     CREATE INDEX audit_of_merchant ON audit (msn, id);
     CREATE INDEX audit_of_payment ON audit (msn, reference, id);

@@ -3,6 +3,8 @@ second supervisor decides.
 
 Each request shows who asked, what and why, and until when it waits. Approve sends it (once, by the
 server); Reject… needs a reason, which whoever asked reads; nothing of a rejected request is ever sent.
+"Show" switches to every request with how it ended (sent, failed with why, rejected with the reason,
+expired), so whoever asked sees what became of it.
 The server checks every decision (a supervisor cannot approve their own request): a refusal is shown as
 the server's sentence in the dialog's status line. The dialog is opened with ``show()`` (never
 ``exec()``); its calls run in its own runner.
@@ -15,6 +17,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QComboBox,
     QDialog,
     QHBoxLayout,
     QHeaderView,
@@ -47,11 +50,20 @@ class ApprovalsDialog(QDialog):
         self.setObjectName("ApprovalsDialog")
         self.setWindowTitle(_("Approvals inbox"))
         self.resize(860, 420)
-        self.table = QTableWidget(0, 6, self)
+        self.table = QTableWidget(0, 8, self)
         self.table.setObjectName("ApprovalsTable")
         self.table.setAccessibleName(_("Requests waiting for a second supervisor"))
         self.table.setHorizontalHeaderLabels(
-            [_("Request"), _("What"), _("Asked by"), _("Why"), _("Asked at"), _("Waits until")]
+            [
+                _("Request"),
+                _("What"),
+                _("Asked by"),
+                _("Why"),
+                _("Asked at"),
+                _("Waits until"),
+                _("Status"),
+                _("How it ended"),
+            ]
         )
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
@@ -67,6 +79,13 @@ class ApprovalsDialog(QDialog):
         self.note_edit.setPlaceholderText(_("A note to approve with; the reason to reject with (required)"))
         note_label = QLabel(_("&Note / reason"), self)
         note_label.setBuddy(self.note_edit)
+        self.view = QComboBox(self)
+        self.view.setObjectName("ApprovalsView")
+        self.view.addItem(_("Waiting for a decision"), "pending")
+        self.view.addItem(_("All requests, with how each ended"), "all")
+        self.view.currentIndexChanged.connect(lambda _index: self.start_reload())
+        view_label = QLabel(_("&Show"), self)
+        view_label.setBuddy(self.view)
         self.refresh_button = QPushButton(_("&Refresh"), self)
         self.refresh_button.clicked.connect(self.start_reload)
         self.approve_button = QPushButton(_("&Approve and send"), self)
@@ -90,7 +109,12 @@ class ApprovalsDialog(QDialog):
         buttons.addWidget(self.reject_button)
         buttons.addWidget(self.approve_button)
         buttons.addWidget(self.close_button)
+        view_row = QHBoxLayout()
+        view_row.addWidget(view_label)
+        view_row.addWidget(self.view)
+        view_row.addStretch(1)
         layout = QVBoxLayout(self)
+        layout.addLayout(view_row)
         layout.addWidget(self.table, 1)
         layout.addLayout(note_row)
         layout.addWidget(self.status)
@@ -109,7 +133,10 @@ class ApprovalsDialog(QDialog):
 
     # --- work ------------------------------------------------------------------------------------
     async def reload(self) -> None:
-        self.requests = await self.inbox.requests()
+        everything = self.view.currentData() == "all"
+        self.requests = await self.inbox.requests(str(self.view.currentData()))
+        self.table.setColumnHidden(6, not everything)
+        self.table.setColumnHidden(7, not everything)
         self.table.setRowCount(len(self.requests))
         for row, request in enumerate(self.requests):
             cells = (
@@ -119,11 +146,15 @@ class ApprovalsDialog(QDialog):
                 request.reason,
                 request.requested_at.astimezone().strftime("%d.%m %H:%M") if request.requested_at else "",
                 request.expires_at.astimezone().strftime("%d.%m %H:%M") if request.expires_at else "",
+                status_text(request.status),
+                request.failure or (request.note if request.status == "rejected" else ""),
             )
             for column, text in enumerate(cells):
                 self.table.setItem(row, column, QTableWidgetItem(text))
         if self.requests:
             self.table.selectRow(0)
+        elif everything:
+            self.status.show_message(_("No requests yet."))
         else:
             self.status.show_message(_("No requests are waiting for approval."))
         self._selection_changed()
@@ -173,7 +204,8 @@ class ApprovalsDialog(QDialog):
         self.decided.emit(message)
 
     def _selection_changed(self) -> None:
-        chosen = self.selected() is not None
+        request = self.selected()
+        chosen = request is not None and request.status == "pending"  # only a waiting one is decided
         busy = self.runner.is_running("decide")
         self.approve_button.setEnabled(chosen and not busy)
         self.reject_button.setEnabled(chosen and not busy)
@@ -182,4 +214,17 @@ class ApprovalsDialog(QDialog):
         self._selection_changed()
 
 
-__all__ = ["ApprovalsDialog"]
+def status_text(status: str) -> str:
+    """A request's status in the person's language (an unknown one as the server said it)."""
+    texts = {
+        "pending": _("waiting"),
+        "approved": _("approved, being sent"),
+        "sent": _("sent"),
+        "failed": _("failed"),
+        "rejected": _("rejected"),
+        "expired": _("expired"),
+    }
+    return texts.get(status, status)
+
+
+__all__ = ["ApprovalsDialog", "status_text"]

@@ -255,6 +255,8 @@ class PaymentsModel(QAbstractTableModel):
             if row is None:
                 added.append(tracked)
                 continue
+            if self._rows[row] is tracked:
+                continue  # the very record shown (a load publishing the rows the window listed first)
             self._rows[row] = tracked
             if self._haystacks is not None:
                 self._haystacks[row] = _haystack(tracked)

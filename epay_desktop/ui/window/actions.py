@@ -49,6 +49,7 @@ class ActionContext(NamedTuple):
     refreshing: bool = False  # a refresh runs
     can_undo: bool = False  # payments were removed from the register and can be put back
     selected_pending: str = ""  # the operation on the selected payment sent without a known outcome
+    team: bool = False  # a Team profile: the shop's own system makes new payments, not the desk
 
     @property
     def writable(self) -> bool:
@@ -181,6 +182,15 @@ SUBMENUS: tuple[SubmenuSpec, ...] = (
 _writable = when(lambda c: c.writable)
 _bound = when(lambda c: c.bound)
 
+
+def _new_payment_enablement(context: ActionContext) -> tuple[bool, str]:
+    """A Team desk never makes a payment (the team server holds no way to): the action says so
+    rather than being offered and then refused."""
+    if context.team:
+        return False, _("In Team mode new payments are made by the shop's own system, not by the desk.")
+    return context.writable, ""
+
+
 ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec(
         "new-payment",
@@ -189,7 +199,7 @@ ACTIONS: tuple[ActionSpec, ...] = (
         ("Ctrl+N",),
         "new-payment",
         (MenuRule("file", "1_create"), MenuRule(TOOLBAR, "1_create")),
-        _writable,
+        _new_payment_enablement,
     ),
     ActionSpec(
         "add-payments",
@@ -429,9 +439,10 @@ class ActionSet(QObject):
             enabled, why = spec.enablement(context)
             action = self._actions[action_id]
             action.setEnabled(enabled)
-            if why:
-                action.setToolTip(_("{action} — {why}").format(action=translate(spec.text), why=why))
-                action.setStatusTip(why)
+            # Without a reason the declared tips come back (a reason said before no longer holds).
+            tip = why or translate(spec.tip)
+            action.setToolTip(_("{action} — {why}").format(action=translate(spec.text).rstrip("…"), why=tip))
+            action.setStatusTip(tip)
 
     def context_menu(self, parent: QWidget, global_pos: QPoint) -> QMenu:
         """The table's context menu, popped up at ``global_pos``; it deletes itself when closed."""

@@ -53,9 +53,19 @@ class ProfileBanner(QLabel):
                 self, "test", _("TEST environment — {name}. No real money moves.").format(name=profile.name)
             )
 
-    def show_team(self, profile: Profile, *, agent: str, role: str, online: bool, problem: str = "") -> None:
+    def show_team(
+        self,
+        profile: Profile,
+        *,
+        agent: str,
+        role: str,
+        online: bool,
+        problem: str = "",
+        fetched: str = "",
+    ) -> None:
         """A Team profile: whose desk it is and, when the server is out of reach, that the list is the
-        last one shown and nothing can be changed."""
+        one last read from the server (``fetched``: when; "" when this computer kept none) and nothing
+        can be changed."""
         if online:
             set_banner(
                 self,
@@ -65,15 +75,18 @@ class ProfileBanner(QLabel):
                 ),
             )
         else:
-            set_banner(
-                self,
-                "read-only",
-                _(
-                    "TEAM SERVER OUT OF REACH — {name}: the list is as it was last shown, read-only; nothing "
-                    "can be changed until the server answers again. Reconnecting…"
+            if fetched:
+                text = _(
+                    "TEAM SERVER OUT OF REACH — {name}: the list is as it was last read from the "
+                    "server ({when}), read-only; nothing can be changed until the server answers again. "
+                    "Reconnecting…"
+                ).format(name=profile.name, when=fetched)
+            else:
+                text = _(
+                    "TEAM SERVER OUT OF REACH — {name}: no list of this profile was kept on this computer; "
+                    "the team's payments show once the server answers again. Reconnecting…"
                 ).format(name=profile.name)
-                + (f" ({problem})" if problem else ""),
-            )
+            set_banner(self, "read-only", text + (f" ({problem})" if problem else ""))
 
 
 def _read_only_text(name: str, production: bool, damage: str) -> str:

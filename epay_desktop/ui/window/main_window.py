@@ -118,6 +118,7 @@ class MainWindow(QMainWindow):
         self.history_dialog: QDialog | None = None
         self._status_reference: str | None = None  # the row the status bar's error is about
         self.context_menu: QMenu | None = None  # the table's context menu, while it is open
+        self._listed_early: PaymentsModel | None = None  # the rows shown before a desk (show_list)
         self._presenter: ErrorPresenter | None = None
         self.setObjectName("MainWindow")
         self.setWindowTitle("epay-desktop")
@@ -264,10 +265,13 @@ class MainWindow(QMainWindow):
         self.read_only = read_only
         profile = desk.profile
         locale = self.locale_
-        self.model = PaymentsModel(self, locale=locale)
+        early, self._listed_early = self._listed_early, None
+        self.model = early if early is not None else PaymentsModel(self, locale=locale)
         self.changes = ChangesAdapter(self.model, self)
         self.changes.attach(desk.changes)
-        table = self.register_view.show_model(self.model)
+        table = self.register_view.table
+        if early is None or table is None:
+            table = self.register_view.show_model(self.model)
         self.setTabOrder(self.filter_bar.state_filter, table)
         self.setTabOrder(table, self.details)
         self.dialogs.bind(desk, self.model.payments)
@@ -325,6 +329,24 @@ class MainWindow(QMainWindow):
     def bound(self) -> bool:
         return self.desk is not None
 
+    def show_list(self, payments: list[TrackedPayment]) -> None:
+        """Show the register's rows before a desk is bound: the composition root reads them straight
+        from the register file while the rest of the app is still starting (a first screenful, then
+        all of them: a second call updates the rows shown and adds the others after them). Rows can be
+        looked at and selected; every action waits for ``bind``, which keeps this model (the desk's
+        load then publishes the same rows, which leaves them as they are)."""
+        from epay_desktop.ui.table.model import PaymentsModel
+
+        if self.desk is not None:
+            raise RuntimeError("a desk is bound: its load fills the list")
+        if self._listed_early is not None:
+            self._listed_early.update_payments(payments)
+            return
+        self.model = self._listed_early = PaymentsModel(self, locale=self.locale_)
+        self.register_view.show_model(self.model)
+        self.model.set_payments(payments)
+        self.register_view.show_table()
+
     def show_placeholder(self, text: str) -> None:
         """Show ``text`` where the table goes (loading, or why the register could not be opened)."""
         self.register_view.show_placeholder(text)
@@ -333,18 +355,14 @@ class MainWindow(QMainWindow):
     async def load(self, *, refresh: bool = True) -> None:
         """Show the register from SQLite at once, then refresh everything from the API."""
         assert self.desk is not None, "bind a desk first"
-        self.show_placeholder(translate(LOADING))
+        if not self.model.rowCount():  # rows shown before the desk (show_list) stay in sight
+            self.show_placeholder(translate(LOADING))
         await self.desk.load_register()  # published: the table fills from the change feed
         self.register_view.show_table()
         count = self.model.rowCount()
         if not count:
             # A new Test or Production register: say how payments get here instead of an empty grid.
-            self.register_view.show_placeholder(
-                _(
-                    "No payments in this register yet.\n\nNew payment… (Ctrl+N) creates one; Add payments… "
-                    "(Ctrl+Shift+A) or Import CSV… (Ctrl+O) adds existing ones by their reference."
-                )
-            )
+            self.register_view.show_placeholder(self._empty_text())
             self.model.rowsInserted.connect(self.register_view.show_table)
             self.model.modelReset.connect(self.register_view.show_table)
         loaded = ngettext("{count} payment in the register.", "{count} payments in the register.", count)
@@ -358,6 +376,23 @@ class MainWindow(QMainWindow):
 
     def start(self) -> None:
         self.runner.start("load", self.load())
+
+    def _empty_text(self) -> str:
+        assert self.desk is not None
+        if not self.desk.profile.is_team:
+            return _(
+                "No payments in this register yet.\n\nNew payment… (Ctrl+N) creates one; Add payments… "
+                "(Ctrl+Shift+A) or Import CSV… (Ctrl+O) adds existing ones by their reference."
+            )
+        if self.desk.read_only:
+            return _(
+                "The team server cannot be reached, and no list of this profile was kept on this computer."
+                "\n\nThe team's payments show here as soon as the server answers."
+            )
+        return _(
+            "No payments on the team's list yet.\n\nThe shop's own system makes the payments; Add payments… "
+            "(Ctrl+Shift+A) or Import CSV… (Ctrl+O) puts them on the list by their reference."
+        )
 
     async def shutdown(self) -> None:
         """Stop timers, cancel every task of this window and wait for them (before its desk closes)."""
@@ -673,6 +708,7 @@ class MainWindow(QMainWindow):
                 selected_pending=self.model.pending_operation(tracked.reference)
                 if tracked is not None and self.bound
                 else "",
+                team=self.desk is not None and self.desk.profile.is_team,
             )
         )
 

@@ -21,6 +21,7 @@ from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QLabel
 
 from epay_desktop.i18n import N_, _, translate
+from epay_desktop.ui.formatting import format_datetime
 from epay_desktop.ui.window.live_updates import profile_menu_of
 from epay_desktop.ui.window.payment_history import PaymentHistory
 
@@ -116,9 +117,11 @@ class TeamPresence(QObject):
     def _connection_changed(self, online: bool, problem: str) -> None:
         desk = self.desk
         role = translate(ROLE_LABELS[desk.role]) if desk.role in ROLE_LABELS else desk.role
+        fetched = format_datetime(desk.fetched_at, self.window.locale_, seconds=False)
         self.window.banner.show_team(
-            desk.profile, agent=desk.agent, role=role, online=online, problem=problem
+            desk.profile, agent=desk.agent, role=role, online=online, problem=problem, fetched=fetched
         )
+        self.approvals_action.setVisible(desk.may_approve)  # the role is known once the server answers
         self.window.set_read_only(not online)
         if not online:
             self.window.show_status(_("The team server cannot be reached: the list is read-only."))

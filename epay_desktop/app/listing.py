@@ -1,0 +1,144 @@
+"""The list first: right after the first paint, the register's rows are read straight from its file
+and painted, before asyncio, the network stack, the keyring and the TLS context are imported or built.
+
+The register is opened here (on a worker thread while Qt keeps the window painted), and the same
+open register is handed to the profile's desk when its session opens, with the rows read: the desk's
+first load publishes those rows instead of reading the register again, unless the register was written
+in between: by another program (SQLite's ``data_version``) or by the session itself (the connection's
+``total_changes``: the Demo seeds a new register); it is then read again, after the register watch took
+note of it, as when nothing was listed first.
+
+Nothing is listed first for a Team profile (its rows are the server's), for a register that does not
+exist yet, or when the register cannot be opened here (locked, damaged, too new, another program's
+file): the session's own open then says what is wrong, as it always did.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from epay_desktop.domain import TrackedPayment
+    from epay_desktop.services import Profile
+    from epay_desktop.store import Store
+    from epay_desktop.ui.window.main_window import MainWindow
+
+log = logging.getLogger(__name__)
+
+# A first screenful of rows, painted before the whole list is read (a 4K screen shows some 70).
+FIRST_ROWS = 200
+# Listing first gives up at once on a register another program holds: the session's own open waits
+# for it the usual time and tells the person.
+QUICK_BUSY_TIMEOUT_MS = 50
+
+
+@dataclass
+class EarlyList:
+    """A profile's register, open, and its rows as read before the session opened."""
+
+    profile_name: str
+    path: Path
+    store: Store
+    payments: list[TrackedPayment]
+    marks: tuple[int, int]  # the store's ``Register.write_marks`` just before the rows were read
+    msn: str
+    complete: bool = True  # every row of the register is in ``payments`` (not only the first ones)
+
+    def close(self) -> None:
+        self.store.close()
+
+
+def read_register(profile: Profile, *, first: int | None = None) -> EarlyList | None:
+    """Open ``profile``'s register and read its list, or only its ``first`` newest rows (blocking:
+    run it on a worker thread; ``read_rest`` reads the others); None when nothing can be listed first
+    (see the module docstring)."""
+    from epay_desktop.services import register_path
+    from epay_desktop.store import RegisterError, Store
+    from epay_desktop.store.db import BUSY_TIMEOUT_MS
+
+    if profile.is_team:
+        return None
+    path = register_path(profile)
+    if not path.exists():
+        return None
+    try:
+        store = Store(path, busy_timeout_ms=QUICK_BUSY_TIMEOUT_MS)
+    except RegisterError as error:
+        log.info("not listing %s first: %s", profile.name, error)
+        return None
+    try:
+        store.db.set_busy_timeout(BUSY_TIMEOUT_MS)
+        marks = store.register.write_marks()
+        msn = profile.merchant_serial_number
+        payments = store.register.all(msn) if first is None else store.register.newest(msn, first)
+    except RegisterError as error:
+        log.info("not listing %s first: %s", profile.name, error)
+        store.close()
+        return None
+    return EarlyList(profile.name, path, store, payments, marks, msn, complete=first is None)
+
+
+def read_rest(early: EarlyList) -> list[TrackedPayment] | None:
+    """Every row of ``early``'s register (blocking), after its first ones; None when it cannot be read
+    now (the session's load reads it)."""
+    from epay_desktop.store import RegisterError
+
+    try:
+        return early.store.register.all(early.msn)
+    except RegisterError as error:
+        log.info("not listing %s first: %s", early.profile_name, error)
+        return None
+
+
+def list_first(
+    window: MainWindow,
+    profile: Profile,
+    *,
+    first_rows: int = FIRST_ROWS,
+    first_painted: Callable[[int], None] | None = None,
+) -> EarlyList | None:
+    """Read ``profile``'s register while the window stays painted: its ``first_rows`` newest rows are
+    shown and painted at once (``first_painted`` is told how many), then every row. None when nothing
+    was listed (then the session's load fills the list)."""
+    from epay_desktop.ui.first_paint import paint_again, while_painting
+
+    early: EarlyList | None = None
+    try:
+        early = while_painting(lambda: read_register(profile, first=first_rows))
+        if early is None:
+            return None
+        window.show_list(early.payments)
+        table = window.register_view.table
+        if table is not None and early.payments:
+            paint_again(table.viewport())
+        if first_painted is not None:
+            first_painted(len(early.payments))
+        if len(early.payments) >= first_rows:
+            rest = while_painting(lambda: read_rest(early))
+            if rest is None:
+                early.close()
+                return None
+            window.show_list(rest)
+            early.payments, early.complete = rest, True
+            if table is not None:
+                paint_again(table.viewport())
+        else:
+            early.complete = True  # fewer rows than asked for: these are all of them
+    except Exception:  # never in the way of the start: the session's own open reads the register
+        log.exception("listing %s first failed", profile.name)
+        if early is not None:
+            early.close()
+        return None
+    return early
+
+
+def still_current(early: EarlyList, store: Any) -> bool:
+    """``early`` has every row, and nothing was written to the register since it was read (blocking)."""
+    return early.complete and bool(store.register.write_marks() == early.marks)
+
+
+__all__ = ["FIRST_ROWS", "EarlyList", "list_first", "read_register", "read_rest", "still_current"]

@@ -1,0 +1,260 @@
+"""The list first (``app.listing``): the register's rows are read from its file and painted before the
+session opens; the session takes over that open register and those rows, unless another program wrote
+to the register in between; a register that cannot be opened lists nothing first and the session's
+own open says why (a real register file, a Custom profile served by uvicorn, an in-memory keyring)."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+import shiboken6
+
+from epay_desktop.app import open_profile
+from epay_desktop.app.listing import list_first, read_register
+from epay_desktop.domain import Aggregate, Currency, Money, Payment, State
+from epay_desktop.sandbox import SandboxConfig
+from epay_desktop.services import (
+    Profile,
+    ProfileKind,
+    ProfileSecrets,
+    ProfileStore,
+    SecretStore,
+    register_path,
+)
+from epay_desktop.store import NewEntry, Store
+from epay_desktop.ui.window.main_window import MainWindow
+from tests.support.sandbox_server import running_sandbox
+from tests.ui.dialogs.helpers import MemoryKeyring
+
+MSN = "223344"
+T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def served() -> Iterator[str]:
+    with running_sandbox(SandboxConfig(data="empty", rate_limits=False)) as url:
+        yield url
+
+
+@pytest.fixture
+def profile(app_home: Path, served: str) -> Profile:
+    shop = Profile("Shop listed first", ProfileKind.CUSTOM, MSN, "demo-client", served)
+    ProfileStore().save(shop)
+    return shop
+
+
+@pytest.fixture
+def secrets(profile: Profile) -> SecretStore:
+    store = SecretStore(backend=MemoryKeyring())
+    store.set(profile, ProfileSecrets("demo-secret", "demo-subscription-key"))
+    return store
+
+
+def dkk(value: int) -> Money:
+    return Money(value, Currency.DKK)
+
+
+def payment(reference: str, *, captured: int = 0) -> Payment:
+    return Payment(
+        reference, dkk(5_000), State.AUTHORIZED, Aggregate(dkk(5_000), dkk(captured), dkk(0), dkk(0)), "psp"
+    )
+
+
+def fill(path: Path, count: int) -> list[str]:
+    references = [f"listed-{i:04d}" for i in range(count)]
+    with Store(path) as store:
+        store.register.add(
+            MSN, [NewEntry(r, f"Order {r}", T0 + timedelta(minutes=i)) for i, r in enumerate(references)]
+        )
+        for reference in references:
+            store.register.save_snapshot(MSN, payment(reference), [], fetched_at=T0)
+    return references
+
+
+def test_the_rows_are_painted_before_the_session_and_the_session_keeps_them(
+    qapp: Any, qtbot: Any, ui_loop: asyncio.AbstractEventLoop, profile: Profile, secrets: SecretStore
+) -> None:
+    references = fill(register_path(profile), 30)
+    window = MainWindow(show_error_dialogs=False, auto_refresh_ms=3_600_000)
+    qtbot.addWidget(window)
+    window.show()
+    early = list_first(window, profile)
+    assert early is not None
+    # Listed and shown, newest first, before any desk exists: rows can be looked at, nothing done.
+    assert not window.bound
+    assert window.register_view.currentWidget() is window.register_view.table
+    assert window.model.references() == sorted(references, reverse=True)
+    window.select_reference(references[3])
+    assert window.selected_reference() == references[3]
+    assert not window.action("cancel-payment").isEnabled()
+
+    async def main() -> None:
+        session = await open_profile(profile, secrets, early=early)
+        try:
+            assert session.desk.store is early.store  # the register is opened once
+            window.bind(session.desk)
+            await window.load(refresh=False)
+            # The desk's load published the very rows listed first (not read again).
+            assert all(window.model.tracked(t.reference) is t for t in early.payments), (
+                "the rows listed first were replaced"
+            )
+            assert window.selected_reference() == references[3]  # the person's choice stands
+            assert window.action("cancel-payment").isEnabled()
+        finally:
+            await window.shutdown()
+            await session.aclose()
+
+    ui_loop.run_until_complete(main())
+    assert early.store.db._conn is None  # closed with the session
+
+
+def test_a_first_screenful_is_painted_before_the_rest_is_read(
+    qapp: Any, qtbot: Any, ui_loop: asyncio.AbstractEventLoop, profile: Profile, secrets: SecretStore
+) -> None:
+    references = fill(register_path(profile), 30)
+    newest_first = sorted(references, reverse=True)
+    window = MainWindow(show_error_dialogs=False, auto_refresh_ms=3_600_000)
+    qtbot.addWidget(window)
+    window.show()
+    seen: list[tuple[int, list[str]]] = []
+    early = list_first(
+        window, profile, first_rows=10, first_painted=lambda n: seen.append((n, window.model.references()))
+    )
+    assert early is not None
+    assert seen == [(10, newest_first[:10])]  # the newest ten, painted before the others were read
+    assert window.model.references() == newest_first  # then all, the others after them, in order
+    assert [t.reference for t in early.payments] == newest_first
+
+    async def main() -> None:
+        session = await open_profile(profile, secrets, early=early)
+        try:
+            window.bind(session.desk)
+            await window.load(refresh=False)
+            assert window.model.rowCount() == 30
+            assert all(window.model.tracked(t.reference) is t for t in early.payments)
+        finally:
+            await window.shutdown()
+            await session.aclose()
+
+    ui_loop.run_until_complete(main())
+
+
+def test_a_register_written_by_another_program_after_listing_is_read_again(
+    qapp: Any, qtbot: Any, ui_loop: asyncio.AbstractEventLoop, profile: Profile, secrets: SecretStore
+) -> None:
+    path = register_path(profile)
+    references = fill(path, 5)
+    window = MainWindow(show_error_dialogs=False, auto_refresh_ms=3_600_000)
+    qtbot.addWidget(window)
+    window.show()
+    early = list_first(window, profile)
+    assert early is not None
+    # epay-webhooks (another program) saves a capture before the session opens.
+    with Store(path) as other:
+        other.register.save_snapshot(
+            MSN, payment(references[0], captured=5_000), [], fetched_at=datetime.now(UTC)
+        )
+
+    async def main() -> None:
+        session = await open_profile(profile, secrets, early=early)
+        try:
+            window.bind(session.desk)
+            await window.load(refresh=False)
+            listed = next(t for t in early.payments if t.reference == references[0])
+            shown = window.model.tracked(references[0])
+            assert shown is not listed
+            assert shown is not None
+            assert shown.payment is not None
+            assert shown.payment.aggregate.captured == dkk(5_000)
+        finally:
+            await window.shutdown()
+            await session.aclose()
+
+    ui_loop.run_until_complete(main())
+
+
+def test_a_register_the_session_itself_writes_before_its_load_is_read_again(
+    qapp: Any, qtbot: Any, ui_loop: asyncio.AbstractEventLoop, profile: Profile, secrets: SecretStore
+) -> None:
+    fill(register_path(profile), 2)
+    window = MainWindow(show_error_dialogs=False, auto_refresh_ms=3_600_000)
+    qtbot.addWidget(window)
+    window.show()
+    early = list_first(window, profile)
+    assert early is not None
+    # Through the very connection the session takes over (as the Demo seeds a new register).
+    early.store.register.add(MSN, [NewEntry("added-by-the-session")])
+
+    async def main() -> None:
+        session = await open_profile(profile, secrets, early=early)
+        try:
+            window.bind(session.desk)
+            await window.load(refresh=False)
+            assert window.model.tracked("added-by-the-session") is not None
+            assert window.model.rowCount() == 3
+        finally:
+            await window.shutdown()
+            await session.aclose()
+
+    ui_loop.run_until_complete(main())
+
+
+def test_a_register_another_program_writes_still_lists_but_one_it_must_migrate_does_not(
+    profile: Profile,
+) -> None:
+    path = register_path(profile)
+    fill(path, 3)
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")
+    try:
+        # Readers never wait for a writer (WAL): the list is read as it was last committed.
+        early = read_register(profile)
+        assert early is not None
+        assert len(early.payments) == 3
+        early.close()
+        # A register of an older schema must be migrated (written) first: listing gives up at once
+        # instead of waiting; the session's own open waits the usual time and says it is busy.
+        holder.execute("PRAGMA user_version = 4")
+        holder.execute("COMMIT")
+        holder.execute("BEGIN EXCLUSIVE")
+        assert read_register(profile) is None
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+
+
+def test_a_damaged_register_lists_nothing_first(profile: Profile) -> None:
+    path = register_path(profile)
+    fill(path, 3)
+    for suffix in ("-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    path.write_bytes(b"this is not a register" * 100)
+    assert read_register(profile) is None
+    assert path.read_bytes().startswith(b"this is not a register")  # left as it was
+
+
+def test_nothing_is_listed_first_for_a_new_register_or_a_team_profile(app_home: Path, served: str) -> None:
+    new = Profile("New shop", ProfileKind.CUSTOM, MSN, "demo-client", served)
+    ProfileStore().save(new)
+    assert read_register(new) is None
+    assert not register_path(new).exists() or register_path(new).stat().st_size == 0
+    team = Profile("Desk", ProfileKind.TEAM, MSN, base_url=served, agent="kari")
+    assert read_register(team) is None
+
+
+def test_rows_listed_first_survive_a_window_closed_before_its_session(qapp: Any, profile: Profile) -> None:
+    fill(register_path(profile), 2)
+    window = MainWindow(show_error_dialogs=False)
+    window.show()
+    early = list_first(window, profile)
+    assert early is not None
+    window.close()
+    early.close()  # what ``cli.main`` does when no session took it over
+    early.close()
+    shiboken6.delete(window)
