@@ -19,7 +19,9 @@ with fields of its own (who holds a payment, for example).
          10 minutes (else 409 repeat_not_confirmed), and "reason": text for the audit
          a refund above the merchant's approval threshold is held (202, nothing sent): see approvals
     POST /api/v1/merchants/{msn}/payments/{reference}/resume     (the role of the operation)
-         finishes the operation left without an outcome (its instance stopped mid-send)
+         finishes the operation left without an outcome (its instance stopped mid-send);
+         {"intent": id} only that one, {"decided": true} also when it began more than a day ago
+    GET  /api/v1/merchants/{msn}/audit, .../intents, POST .../intents/{id}/abandon: team/history.py
     POST /api/v1/merchants/{msn}/batch, /api/v1/approvals...     four-eyes approval: team/approvals.py
 
 The JSON shapes are described in docs/team.md ("The API").
@@ -50,12 +52,14 @@ from epay_desktop.services.accounts import (
 from epay_desktop.services.engine import SendResult
 from epay_desktop.services.errors import DeskError
 from epay_desktop.services.team_approvals import TeamApprovals
+from epay_desktop.services.team_history import TeamHistory
 from epay_desktop.services.team_moves import TeamMoves
 from epay_desktop.services.team_payments import TeamPayments, team_payment_json
 from epay_desktop.store import Operation
 from epay_desktop.store.postgres import AgentExistsError, ApprovalRequest, PgStore
 from epay_desktop.team.approvals import approval_json, approval_routes, expire_periodically
 from epay_desktop.team.config import TeamConfig
+from epay_desktop.team.history import history_routes
 from epay_desktop.team.http import (
     Handler,
     HttpError,
@@ -64,6 +68,7 @@ from epay_desktop.team.http import (
     answers,
     authorized,
     flag,
+    intent_of,
     move_error,
     read_body,
     reason_of,
@@ -156,7 +161,9 @@ def _mover(operation: Operation | None) -> Handler:
         result: SendResult | ApprovalRequest
         try:
             if operation is None:
-                result = await team.moves.resume(agent, msn, reference)
+                result = await team.moves.resume(
+                    agent, msn, reference, intent_id=intent_of(data), decided=flag(data, "decided")
+                )
             else:
                 amount = None if operation is Operation.CANCEL else amount_of(data)
                 result = await team.approvals.move(
@@ -270,6 +277,7 @@ def create_app(
         moves = TeamMoves(store, accounts, payments)
         approvals = TeamApprovals(store, moves, config.approval_thresholds, lifetime=config.approval_lifetime)
         app.state.team = Team(accounts, payments, moves, approvals)
+        app.state.history = TeamHistory(store, accounts, moves)
         expiring = asyncio.create_task(expire_periodically(approvals), name="expire approvals")
         try:
             async with running_live(config, store, accounts, clients) as live:
@@ -291,6 +299,7 @@ def create_app(
         Route(f"{base}/merchants", merchants, methods=["GET"]),
         *payment_routes(base),
         *approval_routes(base),
+        *history_routes(base),
     ]
     for operation in (*Operation, None):
         name = operation.value if operation else "resume"
