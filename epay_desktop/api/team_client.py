@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Self
 from urllib.parse import quote, urlsplit
@@ -243,8 +243,13 @@ class TeamClient:
     async def refresh(self, msn: str, reference: str) -> Any:
         return await self._call("POST", self._payments_path(msn, reference) + "/refresh")
 
-    async def add(self, msn: str, references: Iterable[str]) -> Any:
-        return await self._call("POST", self._payments_path(msn), {"references": list(references)})
+    async def add(
+        self, msn: str, references: Iterable[str], descriptions: Mapping[str, str] | None = None
+    ) -> Any:
+        body: dict[str, Any] = {"references": list(references)}
+        if descriptions:
+            body["descriptions"] = dict(descriptions)
+        return await self._call("POST", self._payments_path(msn), body)
 
     async def move(
         self,

@@ -42,7 +42,7 @@ from epay_desktop.services.errors import (
     RepeatNotConfirmedError,
     StaleConfirmationError,
 )
-from epay_desktop.services.importing import parse_references
+from epay_desktop.services.importing import Candidate, parse_references
 from epay_desktop.services.profiles import Profile
 from epay_desktop.services.results import (
     AddReport,
@@ -357,10 +357,15 @@ class TeamDesk:
     async def add_references(self, text_or_list: str | Iterable[str]) -> AddReport:
         self._writable(_("Cannot add payments."))
         good, rejected = parse_references(text_or_list)
+        return await self._add(good, rejected)
+
+    async def _add(self, good: list[Candidate], rejected: list[RejectedItem]) -> AddReport:
+        """Track ``good`` on the server, with the descriptions they carry (a CSV's column)."""
         if not good:
             return AddReport((), (), tuple(rejected))
         wanted = [c.reference for c in good]
-        answer = await self._ask(self.client.add(self.msn, wanted))
+        descriptions = {c.reference: c.description for c in good if c.description}
+        answer = await self._ask(self.client.add(self.msn, wanted, descriptions))
         data = answer if isinstance(answer, dict) else {}
         added, already, refused = data.get("added"), data.get("alreadyTracked"), data.get("rejected")
         added_refs = tuple(str(r) for r in added) if isinstance(added, list) else tuple(wanted)
@@ -379,7 +384,7 @@ class TeamDesk:
 
         self._writable(_("Cannot import payments."))
         read = await asyncio.to_thread(parse_csv, Path(path))
-        report = await self.add_references([c.reference for c in read.good]) if read.good else AddReport()
+        report = await self._add(read.good, [])
         return ImportReport(
             str(path),
             read.rows,

@@ -9,7 +9,8 @@ with fields of its own (who holds a payment, for example).
     POST /api/v1/agents                  (admin)          {"name", "password", "role"}
     GET  /api/v1/merchants
     GET  /api/v1/merchants/{msn}/payments                        (viewer)   the tracked payments
-    POST /api/v1/merchants/{msn}/payments                        (viewer)   {"references": [...]}
+    POST /api/v1/merchants/{msn}/payments                        (viewer)   {"references": [...],
+         "descriptions": {reference: text}} (optional: the shop's own, e.g. a CSV column)
     GET  /api/v1/merchants/{msn}/payments/{reference}            (viewer)   one, with its event log
     POST /api/v1/merchants/{msn}/payments/{reference}/refresh    (viewer)   read from the API, saved
     POST /api/v1/merchants/{msn}/payments/{reference}/cancel     (agent)
@@ -54,7 +55,7 @@ from epay_desktop.services.errors import DeskError
 from epay_desktop.services.team_approvals import TeamApprovals
 from epay_desktop.services.team_history import TeamHistory
 from epay_desktop.services.team_moves import TeamMoves
-from epay_desktop.services.team_payments import TeamPayments, team_payment_json
+from epay_desktop.services.team_payments import MAX_DESCRIPTION, TeamPayments, team_payment_json
 from epay_desktop.store import Operation
 from epay_desktop.store.postgres import AgentExistsError, ApprovalRequest, PgStore
 from epay_desktop.team.approvals import approval_json, approval_routes, expire_periodically
@@ -228,8 +229,21 @@ async def add_payments(request: Request) -> Response:
     references = data.get("references")
     if not isinstance(references, list) or not all(isinstance(r, str) for r in references):
         raise HttpError(400, "bad_request", 'references is missing: {"references": ["order-1", ...]}.')
+    descriptions = data.get("descriptions", {})
+    if not isinstance(descriptions, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) and len(v) <= MAX_DESCRIPTION
+        for k, v in descriptions.items()
+    ):
+        raise HttpError(
+            400,
+            "bad_request",
+            f"descriptions must map references to texts of at most {MAX_DESCRIPTION} characters: "
+            '{"order-1": "..."}.',
+        )
     try:
-        report = await team_of(request).payments.add(agent, request.path_params["msn"], references)
+        report = await team_of(request).payments.add(
+            agent, request.path_params["msn"], references, descriptions=descriptions
+        )
     except DeskError as error:
         raise move_error(error) from None
     return JSONResponse(
