@@ -6,7 +6,7 @@ with fields of its own (who holds a payment, for example).
     POST /api/v1/login                                    {"name", "password"} -> token, role
     POST /api/v1/logout
     GET  /api/v1/me
-    POST /api/v1/agents                  (admin)          {"name", "password", "role"}
+    POST /api/v1/agents, GET /api/v1/agents, PATCH /api/v1/agents/{name}   (admin): team/agents.py
     GET  /api/v1/merchants
     GET  /api/v1/merchants/{msn}/payments                        (viewer)   the tracked payments
     POST /api/v1/merchants/{msn}/payments                        (viewer)   {"references": [...],
@@ -47,7 +47,6 @@ from epay_desktop.services.accounts import (
     SESSION_LIFETIME,
     LoginLimitedError,
     LoginRefusedError,
-    Role,
     TeamAccounts,
 )
 from epay_desktop.services.engine import SendResult
@@ -57,7 +56,8 @@ from epay_desktop.services.team_history import TeamHistory
 from epay_desktop.services.team_moves import TeamMoves
 from epay_desktop.services.team_payments import MAX_DESCRIPTION, TeamPayments, team_payment_json
 from epay_desktop.store import Operation
-from epay_desktop.store.postgres import AgentExistsError, ApprovalRequest, PgStore
+from epay_desktop.store.postgres import ApprovalRequest, PgStore
+from epay_desktop.team.agents import agent_routes
 from epay_desktop.team.approvals import approval_json, approval_routes, expire_periodically
 from epay_desktop.team.config import TeamConfig
 from epay_desktop.team.history import history_routes
@@ -117,25 +117,6 @@ async def logout(request: Request) -> Response:
 async def me(request: Request) -> Response:
     agent = await authorized(request)
     return JSONResponse({"name": agent.name, "role": agent.role.value})
-
-
-@answers
-async def add_agent(request: Request) -> Response:
-    admin = await authorized(request, Role.ADMIN)
-    data = await read_body(request)
-    try:
-        role = Role(text_field(data, "role"))
-    except ValueError:
-        raise HttpError(400, "bad_request", f"role is one of {', '.join(r.value for r in Role)}.") from None
-    try:
-        added = await team_of(request).accounts.add_agent(
-            text_field(data, "name"), text_field(data, "password"), role, by=admin.name
-        )
-    except AgentExistsError as error:
-        raise HttpError(409, "agent_exists", str(error)) from None
-    except ValueError as error:
-        raise HttpError(400, "bad_request", str(error)) from None
-    return JSONResponse({"name": added.name, "role": added.role.value}, status_code=201)
 
 
 @answers
@@ -309,7 +290,7 @@ def create_app(
         Route(f"{base}/login", login, methods=["POST"]),
         Route(f"{base}/logout", logout, methods=["POST"]),
         Route(f"{base}/me", me, methods=["GET"]),
-        Route(f"{base}/agents", add_agent, methods=["POST"]),
+        *agent_routes(base),
         Route(f"{base}/merchants", merchants, methods=["GET"]),
         *payment_routes(base),
         *approval_routes(base),
