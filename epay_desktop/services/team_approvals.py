@@ -24,7 +24,7 @@ from datetime import timedelta
 
 from epay_desktop.api import EPaymentError, new_idempotency_key, redact
 from epay_desktop.domain import Money
-from epay_desktop.services.accounts import Agent, Role, at_least
+from epay_desktop.services.accounts import TEAM_PROFILE, Agent, Role, at_least
 from epay_desktop.services.engine import SendResult
 from epay_desktop.services.errors import DeskError, said
 from epay_desktop.services.team_moves import NotPermittedError, TeamMoves
@@ -132,12 +132,31 @@ class TeamApprovals:
         self._thresholds = dict(thresholds)
         self.lifetime = lifetime
 
-    def threshold(self, msn: str) -> Money | None:
-        return self._thresholds.get(msn)
+    async def threshold(self, msn: str) -> Money | None:
+        """The merchant's approval threshold: an admin's (in the database, the same for every instance)
+        or else the configuration file's; None: nothing is held."""
+        return (await self.thresholds()).get(msn)
 
-    @property
-    def thresholds(self) -> dict[str, Money]:
-        return dict(self._thresholds)
+    async def thresholds(self) -> dict[str, Money]:
+        set_by_admins = await asyncio.to_thread(self._store.limits.thresholds)
+        merged: dict[str, Money | None] = {**self._thresholds, **set_by_admins}
+        return {msn: money for msn, money in merged.items() if money is not None}
+
+    async def set_threshold(self, agent: Agent, msn: str, threshold: Money | None) -> None:
+        """An admin sets (or, None, removes) a merchant's approval threshold; audited."""
+        if not at_least(agent.role, Role.ADMIN):
+            raise NotPermittedError(f"As {agent.role.value} you may not change limits; that needs admin.")
+        self._moves.engine(agent, msn)  # an unknown merchant is refused before anything is kept
+        await asyncio.to_thread(self._store.limits.set_threshold, msn, threshold, by=agent.name)
+        await asyncio.to_thread(
+            self._store.audit.record,
+            os_user=agent.name,
+            profile=TEAM_PROFILE,
+            msn=msn,
+            action="set limit",
+            result="succeeded",
+            detail=f"approval threshold {threshold.plain() if threshold else 'none'}",
+        )
 
     # --- what is held -------------------------------------------------------------------------------
 
@@ -172,7 +191,7 @@ class TeamApprovals:
         """Whether these items wait for a second person: a refund, or any batch, whose money is above
         the merchant's threshold (or cannot be compared with it: held, to be safe). No threshold for
         the merchant: nothing is held."""
-        threshold = self._thresholds.get(msn)
+        threshold = await self.threshold(msn)
         if threshold is None or not (batch or operation is Operation.REFUND):
             return False
         total = await self._total(msn, operation, items)
@@ -248,7 +267,7 @@ class TeamApprovals:
         self._moves.engine(agent, msn)  # an unknown merchant is refused before anything is kept
         why = redact(reason.strip())
         if not why:
-            threshold = self._thresholds.get(msn)
+            threshold = await self.threshold(msn)
             assert threshold is not None  # only a merchant with a threshold holds anything
             raise ReasonNeededError(threshold)
         return await asyncio.to_thread(

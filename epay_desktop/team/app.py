@@ -7,7 +7,8 @@ with fields of its own (who holds a payment, for example).
     POST /api/v1/logout
     GET  /api/v1/me
     POST /api/v1/agents, GET /api/v1/agents, PATCH /api/v1/agents/{name}   (admin): team/agents.py
-    GET  /api/v1/merchants
+    GET  /api/v1/merchants                                        the merchants and their approval thresholds
+    PUT  /api/v1/merchants/{msn}/limits  (admin)          {"approvalThreshold": {"value", "currency"} | null}
     GET  /api/v1/merchants/{msn}/payments                        (viewer)   the tracked payments
     POST /api/v1/merchants/{msn}/payments                        (viewer)   {"references": [...],
          "descriptions": {reference: text}} (optional: the shop's own, e.g. a CSV column)
@@ -47,6 +48,7 @@ from epay_desktop.services.accounts import (
     SESSION_LIFETIME,
     LoginLimitedError,
     LoginRefusedError,
+    Role,
     TeamAccounts,
 )
 from epay_desktop.services.engine import SendResult
@@ -123,13 +125,37 @@ async def me(request: Request) -> Response:
 async def merchants(request: Request) -> Response:
     await authorized(request)
     team = team_of(request)
-    thresholds = team.approvals.thresholds
+    thresholds = await team.approvals.thresholds()
     return JSONResponse(
         {
             "merchants": team.moves.merchants,
             "approvalThresholds": {msn: money.to_json() for msn, money in sorted(thresholds.items())},
         }
     )
+
+
+@answers
+async def set_limits(request: Request) -> Response:
+    """An admin sets a merchant's approval threshold: ``{"approvalThreshold": {"value", "currency"}}``,
+    or ``null`` for none; every instance applies it from its next move."""
+    admin = await authorized(request, Role.ADMIN)
+    data = await read_body(request)
+    if set(data) != {"approvalThreshold"}:
+        raise HttpError(
+            400,
+            "bad_request",
+            'Give {"approvalThreshold": {"value": minor units, "currency": "NOK"}} or null.',
+        )
+    given = data["approvalThreshold"]
+    threshold = None if given is None else amount_of({"amount": given})
+    if threshold is not None and threshold.value < 0:
+        raise HttpError(400, "bad_request", "approvalThreshold cannot be below zero.")
+    team = team_of(request)
+    try:
+        await team.approvals.set_threshold(admin, request.path_params["msn"], threshold)
+    except DeskError as error:
+        raise move_error(error) from None
+    return JSONResponse({"approvalThreshold": None if threshold is None else threshold.to_json()})
 
 
 def _mover(operation: Operation | None) -> Handler:
@@ -292,6 +318,7 @@ def create_app(
         Route(f"{base}/me", me, methods=["GET"]),
         *agent_routes(base),
         Route(f"{base}/merchants", merchants, methods=["GET"]),
+        Route(f"{base}/merchants/{{msn}}/limits", set_limits, methods=["PUT"]),
         *payment_routes(base),
         *approval_routes(base),
         *history_routes(base),

@@ -399,3 +399,45 @@ def test_a_batch_above_the_threshold_is_held_and_one_below_is_sent(approving: Te
         assert post(rig.first, siri, BATCH, bad).status_code == 400, bad
     twice = {"operation": "capture", "items": [{"reference": "a-1", "amount": nok(1)}] * 2}
     assert post(rig.first, siri, BATCH, twice).status_code == 409
+
+
+def test_an_admin_sets_the_threshold_for_every_instance(approving: TeamRig) -> None:
+    admin = token(approving.first, "admin")
+    limits = f"/api/v1/merchants/{MSN}/limits"
+
+    def put(who: str, body: Any) -> httpx.Response:
+        return httpx.put(f"{approving.second}{limits}", json=body, headers=bearer(who), timeout=60)
+
+    siri = token(approving.first, "siri")
+    assert put(siri, {"approvalThreshold": nok(100000)}).status_code == 403  # a supervisor may not
+    for bad in ({}, {"approvalThreshold": {"value": "x"}}, {"approvalThreshold": nok(-1)}, {"other": 1}):
+        assert put(admin, bad).status_code == 400, bad
+    assert (
+        httpx.put(
+            f"{approving.second}/api/v1/merchants/999999/limits",
+            json={"approvalThreshold": None},
+            headers=bearer(admin),
+            timeout=60,
+        ).status_code
+        == 404
+    )
+
+    # Raised to 200.00 NOK on the second instance: a 100.00 NOK refund through the first is sent at once.
+    assert put(admin, {"approvalThreshold": nok(20000)}).json() == {"approvalThreshold": nok(20000)}
+    listed = get(approving.first, siri, "/api/v1/merchants").json()
+    assert listed["approvalThresholds"][MSN] == nok(20000)
+    reference = captured_payment(approving)
+    sent = move(approving.first, siri, "refund", reference, {"amount": nok(10000)})
+    assert sent.status_code == 200, sent.text
+    assert refund_events(approving, reference) == 1
+
+    # Lowered again to 50.00: the next refund is held; none: nothing is held.
+    assert put(admin, {"approvalThreshold": nok(5000)}).status_code == 200
+    other = captured_payment(approving)
+    ask_refund(approving, other, 6000)
+    assert refund_events(approving, other) == 0
+    assert put(admin, {"approvalThreshold": None}).json() == {"approvalThreshold": None}
+    assert MSN not in get(approving.first, siri, "/api/v1/merchants").json()["approvalThresholds"]
+    sent = move(approving.first, siri, "refund", other, {"amount": nok(3000), "reason": "goodwill"})
+    assert sent.status_code == 200, sent.text
+    assert ("admin", "set limit", "succeeded") in audit(approving)

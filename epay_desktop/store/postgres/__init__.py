@@ -22,6 +22,7 @@ from epay_desktop.store.postgres.audit import PgAuditLog
 from epay_desktop.store.postgres.database import CONNECT_TIMEOUT_S, PgDatabase, caused_by, describe
 from epay_desktop.store.postgres.history import JournalLine, PgHistory
 from epay_desktop.store.postgres.journal import PgJournal
+from epay_desktop.store.postgres.limits import PgLimits
 from epay_desktop.store.postgres.live import LiveNote, PgLiveLog
 from epay_desktop.store.postgres.migrations import SCHEMA_VERSION, SERVICE_GRANTS
 from epay_desktop.store.postgres.register import PgRegister
@@ -56,6 +57,7 @@ class PgStore:
         self.approvals = PgApprovals(self.db)
         self.live = PgLiveLog(self.db)
         self.history = PgHistory(self.db)
+        self.limits = PgLimits(self.db)
 
     @property
     def location(self) -> str:

@@ -505,6 +505,18 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX audit_of_merchant ON audit (msn, id);
     CREATE INDEX audit_of_payment ON audit (msn, reference, id);
     """,
+    # 9: an admin's approval threshold for a merchant, shared by every instance; a row overrides the
+    # configuration file's (a NULL value: nothing is held for that merchant). Who set it, and when.
+    """
+    CREATE TABLE merchant_limits (
+        msn               text PRIMARY KEY,
+        approval_value    bigint CHECK (approval_value IS NULL OR approval_value >= 0),
+        approval_currency text,
+        changed_by        text NOT NULL,
+        changed_at        timestamptz NOT NULL DEFAULT clock_timestamp(),
+        CHECK ((approval_value IS NULL) = (approval_currency IS NULL))
+    );
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -524,4 +536,5 @@ SERVICE_GRANTS: tuple[str, ...] = (
     "GRANT SELECT, INSERT ON approval_items TO {role}",
     # Live updates: the triggers note changes; the polling instance prunes old notes.
     "GRANT SELECT, INSERT, DELETE ON live_events TO {role}",
+    "GRANT SELECT, INSERT, UPDATE ON merchant_limits TO {role}",
 )
