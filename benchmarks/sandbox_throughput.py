@@ -5,7 +5,8 @@ server's CPU time per request.
     uv run python benchmarks/sandbox_throughput.py [--seconds 5] [--connections 16] [--threads 2]
 
 Each server runs in its own subprocess (uvicorn, 127.0.0.1, a free port). The load comes from ``wrk``
-(Debian package ``wrk``: compiled, event-driven; ``apt-get install wrk``), not from Python: a Python
+(Debian package ``wrk``: compiled, event-driven; installed by this script with ``apt-get`` when it is
+missing and it runs as root, as in CI), not from Python: a Python
 load generator topped out at 500-700 requests/s and measured itself. The server's CPU time per request
 is read from ``/proc`` before and after each run, and the load generator's own CPU time is printed
 beside it: when the server uses about one core and wrk a small part of one, the server is what was
@@ -139,6 +140,20 @@ def wrk(
     return {"rate": rate, "cpu_per_request": server_cpu / requests}
 
 
+def ensure_wrk() -> None:
+    """wrk from Debian's packages: installed here when missing and this runs as root with apt-get (as
+    in CI's containers); otherwise the script says how to get it."""
+    if shutil.which("wrk") is not None:
+        return
+    if shutil.which("apt-get") is not None and os.geteuid() == 0:
+        print("wrk is missing: installing Debian's package (apt-get install wrk)", flush=True)
+        quiet = {"stdout": subprocess.DEVNULL, "env": os.environ | {"DEBIAN_FRONTEND": "noninteractive"}}
+        subprocess.run(["apt-get", "update", "-qq"], check=False, **quiet)  # type: ignore[call-overload]
+        subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], check=False, **quiet)  # type: ignore[call-overload]
+    if shutil.which("wrk") is None:
+        raise SystemExit("wrk is needed as the load generator: apt-get install wrk (Debian)")
+
+
 def token(url: str) -> str:
     request = urllib.request.Request(url + "/accesstoken/get", method="POST", headers=CREDENTIALS)
     with urllib.request.urlopen(request, timeout=10) as answer:
@@ -146,8 +161,7 @@ def token(url: str) -> str:
 
 
 def run(args: argparse.Namespace) -> None:
-    if shutil.which("wrk") is None:
-        raise SystemExit("wrk is needed as the load generator: apt-get install wrk (Debian)")
+    ensure_wrk()
     bare_process, bare_url = start("bare")
     sandbox_process, sandbox_url = start("sandbox")
     try:

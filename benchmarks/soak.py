@@ -209,6 +209,12 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def child_env() -> dict[str, str]:
+    """The environment of the sandbox and the workers: run from bytecode, as installed (a checkout may
+    set PYTHONDONTWRITEBYTECODE, and every restart after a kill would compile the app again)."""
+    return {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+
+
 class Sandbox:
     def __init__(self, state: Path, port: int) -> None:
         self.state, self.port = state, port
@@ -220,7 +226,7 @@ class Sandbox:
         command = [sys.executable, "-m", "epay_desktop.sandbox", "--port", str(self.port), "--data", "empty"]
         command += ["--state", str(self.state), "--no-rate-limits"]
         self.process = subprocess.Popen(
-            command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT
+            command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT, env=child_env()
         )
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
@@ -274,7 +280,7 @@ class Worker:
             "--seed",
             str(args.seed),
         ]
-        self.env = os.environ | {"EPAY_DESKTOP_HOME": str(home), "PYTHONPATH": str(ROOT)}
+        self.env = child_env() | {"EPAY_DESKTOP_HOME": str(home), "PYTHONPATH": str(ROOT)}
         self.process: subprocess.Popen[bytes] | None = None
         self.kills = 0
         self.quota = args.quota
@@ -355,7 +361,7 @@ def orchestrate(args: argparse.Namespace) -> int:
 
 def final_recovery(folder: Path, register: Path, home: Path, url: str) -> None:
     """With the faults off, finish every intent left without an outcome, as a person would."""
-    env = os.environ | {"EPAY_DESKTOP_HOME": str(home), "PYTHONPATH": str(ROOT)}
+    env = child_env() | {"EPAY_DESKTOP_HOME": str(home), "PYTHONPATH": str(ROOT)}
     subprocess.run(
         [
             sys.executable,

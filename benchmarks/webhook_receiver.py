@@ -24,6 +24,7 @@ import asyncio
 import contextlib
 import itertools
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -66,11 +67,14 @@ def serve(kind: str, register: str) -> None:
 
 
 def start(kind: str, register: Path) -> tuple[subprocess.Popen[str], str]:
+    # The servers run from bytecode, as installed (a checkout may set PYTHONDONTWRITEBYTECODE).
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     process = subprocess.Popen(
         [sys.executable, __file__, "--serve", kind, "--register", str(register)],
         stdout=subprocess.PIPE,
         text=True,
         stderr=subprocess.DEVNULL,
+        env=env,
     )
     assert process.stdout is not None
     return process, process.stdout.readline().strip()

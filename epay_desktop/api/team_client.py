@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Self
 from urllib.parse import quote, urlsplit
@@ -162,10 +162,17 @@ class TeamClient:
     def _headers(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.token}"} if self.token else {}
 
-    async def _call(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
+    async def _call(
+        self,
+        method: str,
+        path: str,
+        body: dict[str, Any] | None = None,
+        *,
+        params: dict[str, str] | None = None,
+    ) -> Any:
         """A call that moves nothing: an error before or after sending leaves nothing done."""
         try:
-            answer = await self._http.request(method, path, json=body, headers=self._headers())
+            answer = await self._http.request(method, path, json=body, params=params, headers=self._headers())
         except httpx.HTTPError as error:
             raise TeamUnreachableError(
                 _("The team server {url} cannot be reached ({error}).").format(
@@ -236,8 +243,13 @@ class TeamClient:
     async def refresh(self, msn: str, reference: str) -> Any:
         return await self._call("POST", self._payments_path(msn, reference) + "/refresh")
 
-    async def add(self, msn: str, references: Iterable[str]) -> Any:
-        return await self._call("POST", self._payments_path(msn), {"references": list(references)})
+    async def add(
+        self, msn: str, references: Iterable[str], descriptions: Mapping[str, str] | None = None
+    ) -> Any:
+        body: dict[str, Any] = {"references": list(references)}
+        if descriptions:
+            body["descriptions"] = dict(descriptions)
+        return await self._call("POST", self._payments_path(msn), body)
 
     async def move(
         self,
@@ -284,6 +296,50 @@ class TeamClient:
             )
         return self._read(answer)
 
+    async def resume(self, msn: str, reference: str, intent_id: int, *, operation: str = "") -> Any:
+        """Finish operation ``intent_id`` on ``reference``, left without an outcome (the server settles
+        it from the event log, else sends it again with its own key: it cannot happen twice). The person
+        chose it, so also when it began more than a day ago. A lost answer is ``OutcomeUnknownError``."""
+        path = self._payments_path(msn, reference) + "/resume"
+        body = {"intent": int(intent_id), "decided": True}
+        return await self._moving(path, body, operation=operation or "resume", reference=reference)
+
+    # --- who did what: the audit and the journal ------------------------------------------------
+    async def audit(
+        self, msn: str, *, reference: str | None = None, limit: int = 1000, before: int | None = None
+    ) -> Any:
+        """The merchant's audit lines, newest first (one payment's; all of them needs a supervisor)."""
+        return await self._call(
+            "GET",
+            f"/api/v1/merchants/{quote(msn, safe='')}/audit",
+            params=_query(reference=reference, limit=limit, before=before),
+        )
+
+    async def intents(
+        self,
+        msn: str,
+        *,
+        pending_only: bool = True,
+        reference: str | None = None,
+        limit: int = 1000,
+        before: int | None = None,
+    ) -> Any:
+        """The merchant's operations, newest first: those without an outcome, or (a supervisor) all."""
+        return await self._call(
+            "GET",
+            f"/api/v1/merchants/{quote(msn, safe='')}/intents",
+            params=_query(
+                status="pending" if pending_only else "all", reference=reference, limit=limit, before=before
+            ),
+        )
+
+    async def abandon(self, msn: str, intent_id: int) -> Any:
+        """Close an operation left without an outcome (a supervisor; the server reads the event log
+        first and sends nothing)."""
+        return await self._call(
+            "POST", f"/api/v1/merchants/{quote(msn, safe='')}/intents/{int(intent_id)}/abandon"
+        )
+
     # --- four-eyes approval (supervisors) ------------------------------------------------------
     async def approvals(self, msn: str, status: str = "pending") -> Any:
         return await self._call("GET", f"/api/v1/approvals?status={quote(status)}&msn={quote(msn)}")
@@ -324,6 +380,10 @@ class TeamClient:
                 ),
                 cause=error,
             ) from None
+
+
+def _query(**values: str | int | None) -> dict[str, str]:
+    return {name: str(value) for name, value in values.items() if value is not None}
 
 
 async def server_sent_events(lines: AsyncIterator[str]) -> AsyncIterator[LiveEvent]:

@@ -28,6 +28,7 @@ __all__ = [
     "LOGIN_WINDOW",
     "SESSION_LIFETIME",
     "Agent",
+    "LastAdminError",
     "LoginLimitedError",
     "LoginRefusedError",
     "Role",
@@ -80,6 +81,10 @@ class LoginRefusedError(Exception):
     """Wrong name or password, or a disabled account (the message does not say which)."""
 
 
+class LastAdminError(ValueError):
+    """The change would leave the team without an enabled admin."""
+
+
 class LoginLimitedError(LoginRefusedError):
     """Too many failed attempts for this name lately."""
 
@@ -104,6 +109,50 @@ class TeamAccounts:
         record = await asyncio.to_thread(self._store.accounts.add, name, hashed, role.value)
         await self.audit(by, "add agent", "succeeded", detail=f"{name} as {role.value}")
         return Agent(record.name, Role(record.role))
+
+    async def agents(self) -> list[AgentRecord]:
+        return await asyncio.to_thread(self._store.accounts.all)
+
+    async def change_agent(
+        self,
+        name: str,
+        *,
+        by: str,
+        role: Role | None = None,
+        disabled: bool | None = None,
+        password: str | None = None,
+    ) -> AgentRecord:
+        """An admin changes an account: its role, disabled or not (disabled: its sessions end at once),
+        a new password (its sessions end too). ``LookupError`` when there is no such account,
+        ``LastAdminError`` when it would leave the team without an enabled admin, ``ValueError`` for a
+        password too short. Audited with the admin's name."""
+        if password is not None and len(password) < MIN_PASSWORD_LENGTH:
+            raise ValueError(f"A password needs at least {MIN_PASSWORD_LENGTH} characters.")
+        before = await asyncio.to_thread(self._store.accounts.get, name)
+        if before is None:
+            raise LookupError(f"There is no agent called {name!r}.")
+        leaves_admins = (role is not None and role is not Role.ADMIN) or disabled is True
+        if leaves_admins and before.role == Role.ADMIN.value and not before.disabled:
+            admins = await asyncio.to_thread(self._store.accounts.enabled_admins)
+            if admins == [name]:
+                raise LastAdminError(f"{name} is the team's only admin; make another admin first.")
+        hashed = None if password is None else await asyncio.to_thread(self._hasher.hash, password)
+        changed = await asyncio.to_thread(
+            self._store.accounts.change,
+            name,
+            role=None if role is None else role.value,
+            disabled=disabled,
+            password_hash=hashed,
+        )
+        if changed is None:
+            raise LookupError(f"There is no agent called {name!r}.")
+        what = [
+            *([f"role {before.role} -> {changed.role}"] if role is not None else []),
+            *([f"{'disabled' if disabled else 'enabled'}"] if disabled is not None else []),
+            *(["new password"] if password is not None else []),
+        ]
+        await self.audit(by, "change agent", "succeeded", detail=f"{name}: {', '.join(what) or 'nothing'}")
+        return changed
 
     async def has_agents(self) -> bool:
         return await asyncio.to_thread(self._store.accounts.count) > 0

@@ -158,6 +158,7 @@ class SendEngine:
         key: str | None = None,
         reason: str = "",
         again: bool = False,
+        attempting: bool = False,
     ) -> Intent:
         """Commit the intent durably (only then may it be sent). ``AlreadyPendingError`` when another
         intent on the payment has no outcome yet; ``KeyAlreadyUsedError`` when ``key`` names another
@@ -179,6 +180,7 @@ class SendEngine:
                 # one waits for the register is seen (a cancel has nothing left to release a second time).
                 repeat_since=None if again else datetime.now(UTC) - REPEAT_WINDOW,
                 audit_detail=redact(reason.strip())[:200],
+                attempting=attempting,
             )
         except RecentlyConfirmedError as error:
             raise RepeatNotConfirmedError(error.intent) from None
@@ -202,8 +204,11 @@ class SendEngine:
         transaction_only: bool = False,
         again: bool = False,
     ) -> SendResult:
-        intent = await self.begin(operation, reference, amount, key=key, reason=reason, again=again)
-        return await self.send(intent, before, source=source, transaction_only=transaction_only)
+        # Sent at once: its first attempt is counted in the very commit that begins it.
+        intent = await self.begin(
+            operation, reference, amount, key=key, reason=reason, again=again, attempting=True
+        )
+        return await self.send(intent, before, source=source, transaction_only=transaction_only, counted=True)
 
     # --- send and classify ------------------------------------------------------------------------------
 
@@ -215,15 +220,20 @@ class SendEngine:
         resumed: bool = False,
         source: str = "operation",
         transaction_only: bool = False,
+        counted: bool = False,
     ) -> SendResult:
         """Send ``intent`` once more with its key and record what came of it. Raises the API's
         ``RefusedError`` (nothing moved: failed), a ``NotSentError`` (nothing sent: failed), or
         ``OutcomeUnknownError`` (the intent stays pending); ``FinishedMeanwhileError`` when it was
-        finished elsewhere (nothing sent)."""
-        try:
-            attempts = await self._db(self.journal.note_attempt, intent.id)
-        except IntentFinishedError as error:
-            raise FinishedMeanwhileError(error.intent) from None
+        finished elsewhere (nothing sent). ``counted``: this attempt was counted when the intent was
+        begun (``begin(attempting=True)`` just now), so it is not counted again."""
+        if counted:
+            attempts = intent.attempts
+        else:
+            try:
+                attempts = await self._db(self.journal.note_attempt, intent.id)
+            except IntentFinishedError as error:
+                raise FinishedMeanwhileError(error.intent) from None
         try:
             answer = await self._request(intent, transaction_only)
         except RefusedError as error:

@@ -3,9 +3,10 @@
 
 The window does not know which one it talks to. Reads and money moves go to the team server, which
 journals every cancel, capture and refund (with its own Idempotency-Key, written before sending) and
-sends it with the merchant's credentials the desktop never holds. So there is nothing to recover here:
-an intent left without an outcome is the server's to finish (``resume`` on the server), and the
-desktop's journal and audit are the server's.
+sends it with the merchant's credentials the desktop never holds. The journal and audit are the
+server's: the desk reads them from it, and an operation a stopped instance left without an outcome is
+resumed (or, by a supervisor, abandoned) by the server at the person's word
+(``services/team_journal.py``).
 
 What the desk keeps is the last list it was shown (``rows``): when the server is out of reach the window
 keeps showing it, read-only (``online`` False; ``connection`` listeners are told), and every call that
@@ -41,7 +42,7 @@ from epay_desktop.services.errors import (
     RepeatNotConfirmedError,
     StaleConfirmationError,
 )
-from epay_desktop.services.importing import parse_references
+from epay_desktop.services.importing import Candidate, parse_references
 from epay_desktop.services.profiles import Profile
 from epay_desktop.services.results import (
     AddReport,
@@ -53,6 +54,7 @@ from epay_desktop.services.results import (
 )
 from epay_desktop.services.team_cache import CachedList, TeamListCache
 from epay_desktop.services.team_inbox import ApprovalsInbox, HeldForApprovalError, approval_from_json
+from epay_desktop.services.team_journal import TeamJournal
 from epay_desktop.services.team_rows import (
     Activity,
     activity_of,
@@ -100,6 +102,13 @@ class TeamDesk:
         self._in_flight: dict[str, asyncio.Task[Any]] = {}
         self._skipped: list[str] = []
         self.approvals = ApprovalsInbox(client, profile.merchant_serial_number, self._ask)
+        self.history = TeamJournal(
+            client,
+            profile.merchant_serial_number,
+            self._ask,
+            reread=self._reread_quietly,
+            writable=self._writable,
+        )
         self.fetched_at: datetime | None = None  # when the desk last read anything from the server
         self.unconfirmed = False  # started offline: who is logged in is checked at the first answer
         self._cache = cache
@@ -348,10 +357,15 @@ class TeamDesk:
     async def add_references(self, text_or_list: str | Iterable[str]) -> AddReport:
         self._writable(_("Cannot add payments."))
         good, rejected = parse_references(text_or_list)
+        return await self._add(good, rejected)
+
+    async def _add(self, good: list[Candidate], rejected: list[RejectedItem]) -> AddReport:
+        """Track ``good`` on the server, with the descriptions they carry (a CSV's column)."""
         if not good:
             return AddReport((), (), tuple(rejected))
         wanted = [c.reference for c in good]
-        answer = await self._ask(self.client.add(self.msn, wanted))
+        descriptions = {c.reference: c.description for c in good if c.description}
+        answer = await self._ask(self.client.add(self.msn, wanted, descriptions))
         data = answer if isinstance(answer, dict) else {}
         added, already, refused = data.get("added"), data.get("alreadyTracked"), data.get("rejected")
         added_refs = tuple(str(r) for r in added) if isinstance(added, list) else tuple(wanted)
@@ -370,7 +384,7 @@ class TeamDesk:
 
         self._writable(_("Cannot import payments."))
         read = await asyncio.to_thread(parse_csv, Path(path))
-        report = await self.add_references([c.reference for c in read.good]) if read.good else AddReport()
+        report = await self._add(read.good, [])
         return ImportReport(
             str(path),
             read.rows,
@@ -496,21 +510,24 @@ class TeamDesk:
         await self.save_list()
         await self.client.aclose()
 
-    # --- recovery, journal, audit: the server's -----------------------------------------------------
+    # --- recovery, journal, audit: the server's (services/team_journal.py) ---------------------------
     async def recover_pending(self) -> list[RecoveryResult]:
-        return []
+        return await self.history.recover_pending()
 
     async def pending_intents(self) -> list[Intent]:
-        return []
+        return await self.history.pending_intents()
 
     async def check_pending(self, reference: str) -> tuple[list[str], int]:
-        return [], 0
+        """The server settles what it can itself; here: read the payment again and say what is left."""
+        await self._reread_quietly(reference)
+        left = [i for i in await self.history.pending_intents() if i.reference == reference]
+        return [], len(left)
 
     async def resume_intent(self, intent_id: int) -> CancelResult | OperationResult:
-        raise DeskError(_("In Team mode the team server finishes what was left without an outcome."))
+        return await self.history.resume(intent_id)
 
     async def abandon_intent(self, intent_id: int) -> RecoveryResult:
-        raise DeskError(_("In Team mode the team server finishes what was left without an outcome."))
+        return await self.history.abandon(intent_id)
 
     async def create_payment(
         self,
@@ -521,11 +538,12 @@ class TeamDesk:
     ) -> TrackedPayment:
         raise DeskError(_("In Team mode new payments are made by the shop's own system, not by the desk."))
 
-    async def audit(self, limit: int = 1000) -> list[AuditEntry]:
-        return []
+    async def audit(self, limit: int = 1000, reference: str | None = None) -> list[AuditEntry]:
+        """The team's audit (all of it: supervisors; one payment's: every role), newest first."""
+        return await self.history.audit(limit, reference)
 
     async def journal(self, limit: int = 1000) -> list[Intent]:
-        return []
+        return await self.history.journal(limit)
 
     async def export_payments_csv(self, rows: Iterable[TrackedPayment], path: Path) -> int:
         from epay_desktop.services.exporting import write_payments_csv
@@ -533,4 +551,4 @@ class TeamDesk:
         return await asyncio.to_thread(write_payments_csv, list(rows), Path(path))
 
     async def export_audit_csv(self, path: Path) -> int:
-        raise DeskError(_("In Team mode the audit is kept by the team server."))
+        return await self.history.export_csv(path)

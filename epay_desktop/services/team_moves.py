@@ -132,19 +132,30 @@ class TeamMoves:
                 raise AlreadyDoneError(earlier[0])
         return await engine.send(intent, None, source="team")
 
-    async def resume(self, agent: Agent, msn: str, reference: str) -> SendResult:
+    async def resume(
+        self, agent: Agent, msn: str, reference: str, *, intent_id: int | None = None, decided: bool = False
+    ) -> SendResult:
         """Finish the operation on the payment that has no outcome (its instance stopped mid-send, or
         its answer was lost): settle it from the event log, else send it again with its own key, so
-        it moves money at most once whichever instance began it."""
+        it moves money at most once whichever instance began it. ``intent_id``: only that operation
+        (``NothingPendingError`` when it has an outcome by now: a colleague's newer one is not
+        touched). ``decided``: the agent chose to send it again also when it began more than a day
+        ago (else ``NeedsDecisionError``, nothing sent)."""
         engine = self.engine(agent, msn)
         pending = await asyncio.to_thread(
             self._store.journal.pending, profile=TEAM_PROFILE, msn=msn, reference=reference
         )
+        if intent_id is not None:
+            pending = [intent for intent in pending if intent.id == intent_id]
         if not pending:
-            raise NothingPendingError(f"No operation on {reference} is waiting for an outcome.")
+            raise NothingPendingError(
+                f"No operation on {reference} is waiting for an outcome."
+                if intent_id is None
+                else f"Operation {intent_id} on {reference} is not waiting for an outcome (any more)."
+            )
         intent = pending[0]
         await self.check_role(agent, intent.operation, msn, reference)
-        return await engine.resume(intent, None, source="team")
+        return await engine.resume(intent, None, decided=decided, source="team")
 
     async def aclose(self) -> None:
         await self._payments.aclose()

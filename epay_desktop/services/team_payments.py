@@ -37,6 +37,8 @@ __all__ = [
 
 # One call adds at most this many references (a bigger paste is split by the desktop).
 MAX_REFERENCES_PER_ADD = 1000
+# A shop's own description of a payment (a CSV column) is kept up to this many characters.
+MAX_DESCRIPTION = 500
 # An add reads this many of the new payments from the API before it answers (so the desktop that added
 # them, and every other one, shows when each was made and what for at once); the team's refresh reads
 # the rest first of all (never-read payments come first), so a big import still answers in seconds.
@@ -183,17 +185,33 @@ class TeamPayments:
         await snapshots.keep(payment, events, asked_at=asked_at, source="refresh")
         return await self.one(msn, reference)
 
-    async def add(self, agent: Agent, msn: str, references: str | Iterable[str]) -> AddReport:
-        """Track references (each checked), and read the first ``READ_ON_ADD`` new ones from the API
-        before answering (a read that fails is saved with the row, as a refresh's). Audited with the
-        agent's name."""
+    async def add(
+        self,
+        agent: Agent,
+        msn: str,
+        references: str | Iterable[str],
+        *,
+        descriptions: Mapping[str, str] | None = None,
+    ) -> AddReport:
+        """Track references (each checked), with the shop's ``descriptions`` of them (reference ->
+        text, e.g. a CSV's column: the API keeps none), and read the first ``READ_ON_ADD`` new ones from
+        the API before answering (a read that fails is saved with the row, as a refresh's). Audited with
+        the agent's name."""
         self.client(msn)
         good, rejected = parse_references(references)
         if len(good) > MAX_REFERENCES_PER_ADD:
             raise DeskError(
                 f"{len(good)} references at once is too many; add at most {MAX_REFERENCES_PER_ADD} per call."
             )
-        entries = [NewEntry(c.reference, source=f"added by {agent.name}") for c in good]
+        described = descriptions or {}
+        entries = [
+            NewEntry(
+                c.reference,
+                description=" ".join(described.get(c.reference, "").split()),
+                source=f"added by {agent.name}",
+            )
+            for c in good
+        ]
         added, existing = await asyncio.to_thread(self._store.register.add, msn, entries)
         report = AddReport(tuple(added), tuple(existing), tuple(rejected))
         if added or rejected:

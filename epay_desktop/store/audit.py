@@ -177,14 +177,35 @@ class AuditRecords:
             ),
         )
 
-    def entries(self, limit: int = 1000, offset: int = 0) -> list[AuditEntry]:
-        """Newest first."""
+    def entries(
+        self,
+        limit: int = 1000,
+        offset: int = 0,
+        *,
+        msn: str | None = None,
+        reference: str | None = None,
+        before: int | None = None,
+        with_unattached: bool = False,
+    ) -> list[AuditEntry]:
+        """Newest first; only lines of merchant ``msn`` and of payment ``reference`` when given (with
+        ``with_unattached`` also the lines of no merchant: a team's logins and accounts), and only
+        lines older than line ``before`` (the id of the last line of the page before: paging that
+        new lines do not shift)."""
+        clauses: list[str] = []
+        params: list[Any] = []
+        if msn is not None:
+            clauses.append("(msn = ? OR msn = '')" if with_unattached else "msn = ?")
+            params.append(msn)
+        if reference is not None:
+            clauses.append("reference = ?")
+            params.append(reference)
+        if before is not None:
+            clauses.append("id < ?")
+            params.append(before)
+        where = f"WHERE {' AND '.join(clauses)} " if clauses else ""
+        sql = self.dialect.sql(f"SELECT {_COLUMNS} FROM audit {where}ORDER BY id DESC LIMIT ? OFFSET ?")
         rows = self.db.read(
-            "reading the audit log",
-            lambda c: c.execute(
-                self.dialect.sql(f"SELECT {_COLUMNS} FROM audit ORDER BY id DESC LIMIT ? OFFSET ?"),
-                (limit, offset),
-            ).fetchall(),
+            "reading the audit log", lambda c: c.execute(sql, (*params, limit, offset)).fetchall()
         )
         return [_entry(r, self.dialect) for r in rows]
 

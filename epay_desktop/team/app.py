@@ -6,10 +6,11 @@ with fields of its own (who holds a payment, for example).
     POST /api/v1/login                                    {"name", "password"} -> token, role
     POST /api/v1/logout
     GET  /api/v1/me
-    POST /api/v1/agents                  (admin)          {"name", "password", "role"}
+    POST /api/v1/agents, GET /api/v1/agents, PATCH /api/v1/agents/{name}   (admin): team/agents.py
     GET  /api/v1/merchants
     GET  /api/v1/merchants/{msn}/payments                        (viewer)   the tracked payments
-    POST /api/v1/merchants/{msn}/payments                        (viewer)   {"references": [...]}
+    POST /api/v1/merchants/{msn}/payments                        (viewer)   {"references": [...],
+         "descriptions": {reference: text}} (optional: the shop's own, e.g. a CSV column)
     GET  /api/v1/merchants/{msn}/payments/{reference}            (viewer)   one, with its event log
     POST /api/v1/merchants/{msn}/payments/{reference}/refresh    (viewer)   read from the API, saved
     POST /api/v1/merchants/{msn}/payments/{reference}/cancel     (agent)
@@ -19,7 +20,9 @@ with fields of its own (who holds a payment, for example).
          10 minutes (else 409 repeat_not_confirmed), and "reason": text for the audit
          a refund above the merchant's approval threshold is held (202, nothing sent): see approvals
     POST /api/v1/merchants/{msn}/payments/{reference}/resume     (the role of the operation)
-         finishes the operation left without an outcome (its instance stopped mid-send)
+         finishes the operation left without an outcome (its instance stopped mid-send);
+         {"intent": id} only that one, {"decided": true} also when it began more than a day ago
+    GET  /api/v1/merchants/{msn}/audit, .../intents, POST .../intents/{id}/abandon: team/history.py
     POST /api/v1/merchants/{msn}/batch, /api/v1/approvals...     four-eyes approval: team/approvals.py
 
 The JSON shapes are described in docs/team.md ("The API").
@@ -44,18 +47,20 @@ from epay_desktop.services.accounts import (
     SESSION_LIFETIME,
     LoginLimitedError,
     LoginRefusedError,
-    Role,
     TeamAccounts,
 )
 from epay_desktop.services.engine import SendResult
 from epay_desktop.services.errors import DeskError
 from epay_desktop.services.team_approvals import TeamApprovals
+from epay_desktop.services.team_history import TeamHistory
 from epay_desktop.services.team_moves import TeamMoves
-from epay_desktop.services.team_payments import TeamPayments, team_payment_json
+from epay_desktop.services.team_payments import MAX_DESCRIPTION, TeamPayments, team_payment_json
 from epay_desktop.store import Operation
-from epay_desktop.store.postgres import AgentExistsError, ApprovalRequest, PgStore
+from epay_desktop.store.postgres import ApprovalRequest, PgStore
+from epay_desktop.team.agents import agent_routes
 from epay_desktop.team.approvals import approval_json, approval_routes, expire_periodically
 from epay_desktop.team.config import TeamConfig
+from epay_desktop.team.history import history_routes
 from epay_desktop.team.http import (
     Handler,
     HttpError,
@@ -64,6 +69,7 @@ from epay_desktop.team.http import (
     answers,
     authorized,
     flag,
+    intent_of,
     move_error,
     read_body,
     reason_of,
@@ -114,25 +120,6 @@ async def me(request: Request) -> Response:
 
 
 @answers
-async def add_agent(request: Request) -> Response:
-    admin = await authorized(request, Role.ADMIN)
-    data = await read_body(request)
-    try:
-        role = Role(text_field(data, "role"))
-    except ValueError:
-        raise HttpError(400, "bad_request", f"role is one of {', '.join(r.value for r in Role)}.") from None
-    try:
-        added = await team_of(request).accounts.add_agent(
-            text_field(data, "name"), text_field(data, "password"), role, by=admin.name
-        )
-    except AgentExistsError as error:
-        raise HttpError(409, "agent_exists", str(error)) from None
-    except ValueError as error:
-        raise HttpError(400, "bad_request", str(error)) from None
-    return JSONResponse({"name": added.name, "role": added.role.value}, status_code=201)
-
-
-@answers
 async def merchants(request: Request) -> Response:
     await authorized(request)
     team = team_of(request)
@@ -156,7 +143,9 @@ def _mover(operation: Operation | None) -> Handler:
         result: SendResult | ApprovalRequest
         try:
             if operation is None:
-                result = await team.moves.resume(agent, msn, reference)
+                result = await team.moves.resume(
+                    agent, msn, reference, intent_id=intent_of(data), decided=flag(data, "decided")
+                )
             else:
                 amount = None if operation is Operation.CANCEL else amount_of(data)
                 result = await team.approvals.move(
@@ -221,8 +210,21 @@ async def add_payments(request: Request) -> Response:
     references = data.get("references")
     if not isinstance(references, list) or not all(isinstance(r, str) for r in references):
         raise HttpError(400, "bad_request", 'references is missing: {"references": ["order-1", ...]}.')
+    descriptions = data.get("descriptions", {})
+    if not isinstance(descriptions, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) and len(v) <= MAX_DESCRIPTION
+        for k, v in descriptions.items()
+    ):
+        raise HttpError(
+            400,
+            "bad_request",
+            f"descriptions must map references to texts of at most {MAX_DESCRIPTION} characters: "
+            '{"order-1": "..."}.',
+        )
     try:
-        report = await team_of(request).payments.add(agent, request.path_params["msn"], references)
+        report = await team_of(request).payments.add(
+            agent, request.path_params["msn"], references, descriptions=descriptions
+        )
     except DeskError as error:
         raise move_error(error) from None
     return JSONResponse(
@@ -270,6 +272,7 @@ def create_app(
         moves = TeamMoves(store, accounts, payments)
         approvals = TeamApprovals(store, moves, config.approval_thresholds, lifetime=config.approval_lifetime)
         app.state.team = Team(accounts, payments, moves, approvals)
+        app.state.history = TeamHistory(store, accounts, moves)
         expiring = asyncio.create_task(expire_periodically(approvals), name="expire approvals")
         try:
             async with running_live(config, store, accounts, clients) as live:
@@ -287,10 +290,11 @@ def create_app(
         Route(f"{base}/login", login, methods=["POST"]),
         Route(f"{base}/logout", logout, methods=["POST"]),
         Route(f"{base}/me", me, methods=["GET"]),
-        Route(f"{base}/agents", add_agent, methods=["POST"]),
+        *agent_routes(base),
         Route(f"{base}/merchants", merchants, methods=["GET"]),
         *payment_routes(base),
         *approval_routes(base),
+        *history_routes(base),
     ]
     for operation in (*Operation, None):
         name = operation.value if operation else "resume"

@@ -51,6 +51,7 @@ __all__ = [
     "answers",
     "authorized",
     "flag",
+    "intent_of",
     "move_error",
     "read_body",
     "reason_of",
@@ -169,6 +170,16 @@ def flag(data: dict[str, Any], name: str) -> bool:
     value = data.get(name, False)
     if not isinstance(value, bool):
         raise HttpError(400, "bad_request", f"{name} is true or false.")
+    return value
+
+
+def intent_of(data: dict[str, Any]) -> int | None:
+    """The optional ``"intent"`` of a body: the id of one operation of the journal."""
+    value = data.get("intent")
+    if value is None:
+        return None
+    if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+        raise HttpError(400, "bad_request", "intent is the number of an operation of the journal.")
     return value
 
 

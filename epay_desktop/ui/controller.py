@@ -241,6 +241,9 @@ class Controller:
         self.team_presence = TeamPresence(window, desk, live)
         self.team_presence.logout_requested.connect(lambda p=desk.profile: self.request_logout(p))
         desk.on_session_ended(lambda sentence, p=desk.profile: self.ask_login(p, sentence))
+        # What a stopped instance of the server left without an outcome: the same notice (Send again,
+        # Abandon, Later), each naming the agent who asked for it.
+        window.runner.start("recover", self._recover(window, desk), replace=False)
 
     def ask_login(self, profile: Profile, reason: str = "") -> None:
         """Show the login dialog of ``profile`` (opened, never exec()'d); a login that works opens the

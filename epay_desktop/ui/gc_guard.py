@@ -17,11 +17,17 @@ start-up), so it is never walked again. Cycles that survive into the old generat
 the operating system frees the memory at once.
 
 Started by the composition root before the loop runs and stopped on quit (``stop`` restores automatic
-collection as it was, without collecting).
+collection as it was, without collecting). Python itself collects at exit: a full collection while it
+finalizes, when automatic collection is on, and one more as it clears the modules, whatever the setting
+(half a second and more with a large register loaded, after the window has closed). So once started,
+the process leaves through ``_quiet_exit`` (``atexit``): collection off and everything frozen, so
+neither walks anything. Reference counting still frees what it frees; the rest is the operating
+system's to reclaim, at once, as with any process that ends.
 """
 
 from __future__ import annotations
 
+import atexit
 import gc
 import logging
 import threading
@@ -52,6 +58,7 @@ class GarbageCollector(QObject):
         self._was_enabled = gc.isenabled()
         self.threshold = gc.get_threshold()
         gc.disable()
+        _leave_quietly()
         self.running = True
         self.timer.start()
         log.info("automatic garbage collection off; collecting on the GUI thread")
@@ -83,6 +90,22 @@ class GarbageCollector(QObject):
         gc.collect(1 if count1 > self.threshold[1] else 0)
         self.collections += 1
         self.last_thread = threading.get_ident()
+
+
+_registered: list[bool] = []
+
+
+def _leave_quietly() -> None:
+    """Register ``_quiet_exit`` once per process."""
+    if not _registered:
+        _registered.append(True)
+        atexit.register(_quiet_exit)
+
+
+def _quiet_exit() -> None:
+    """At exit (before Python's own collections): nothing left for a collection to walk."""
+    gc.disable()
+    gc.freeze()
 
 
 __all__ = ["DEFAULT_INTERVAL_MS", "GarbageCollector"]

@@ -36,6 +36,7 @@ NOT_FOR_PEOPLE = {
     "services/team_moves.py": "epay-team's answers to its HTTP clients (as above)",
     "services/team_approvals.py": "epay-team's answers to its HTTP clients (as above)",
     "services/team_payments.py": "epay-team's answers to its HTTP clients (as above)",
+    "services/team_history.py": "epay-team's answers to its HTTP clients (as above)",
     "ui/offscreen.py": "--screenshot's own errors, for whoever scripts the pictures",
     "app/display.py": "said on stderr when no window can open at all, before a language can be chosen "
     "from Settings",

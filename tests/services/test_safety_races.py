@@ -191,3 +191,26 @@ def test_the_journal_lets_a_confirmed_outcome_replace_failed_but_nothing_else(tm
         assert store.journal.finish(ids[0], IntentStatus.FAILED, "late", os_user="u").status is (
             IntentStatus.SUCCEEDED
         )
+
+
+@pytest.mark.anyio
+async def test_a_capture_reaches_the_server_only_after_its_intent_and_attempt_are_committed(
+    bench: Bench,
+) -> None:
+    # begin_and_send counts the first attempt in the commit that begins the intent: what the server
+    # receives must already be in the journal, with its key and that attempt, for another reader.
+    ref = await bench.approved_payment(10000)
+    seen: list[tuple[IntentStatus, int, str]] = []
+
+    async def look(request: httpx.Request) -> None:
+        with Store(bench.register) as other:
+            (intent,) = other.journal.pending(reference=ref)
+        seen.append((intent.status, intent.attempts, intent.idempotency_key))
+        assert request.headers["Idempotency-Key"] == intent.idempotency_key
+
+    proxy = MovesProxy(bench.transport, before=look)
+    async with bench.desk_through(proxy) as desk:
+        await desk.capture(ref, nok(3000))
+        (intent,) = [i for i in await desk.journal() if i.reference == ref]
+    assert [(status, attempts) for status, attempts, _key in seen] == [(IntentStatus.PENDING, 1)]
+    assert (intent.status, intent.attempts) == (IntentStatus.SUCCEEDED, 1)

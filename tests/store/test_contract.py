@@ -639,6 +639,22 @@ def test_audit_lines_newest_first_with_limit_and_offset(store: PaymentStore) -> 
     assert [e.id for e in store.audit.entries()] == ids[::-1]
 
 
+def test_audit_lines_of_one_merchant_or_payment_page_by_page(store: PaymentStore) -> None:
+    def add(msn: str, reference: str, who: str = "kari") -> int:
+        return store.audit.record(
+            os_user=who, profile="Demo", msn=msn, action="add", result="ok", reference=reference
+        )
+
+    mine = [add(MSN, "a"), add(MSN, "b"), add(MSN, "a")]
+    other = add("999999", "a")
+    unattached = add("", "", who="ola")  # a team's login: of no merchant
+    assert [e.id for e in store.audit.entries(msn=MSN)] == mine[::-1]
+    assert [e.id for e in store.audit.entries(msn=MSN, reference="a")] == [mine[2], mine[0]]
+    assert [e.id for e in store.audit.entries(msn=MSN, with_unattached=True)] == [unattached, *mine[::-1]]
+    assert [e.id for e in store.audit.entries(msn=MSN, limit=2, before=mine[2])] == [mine[1], mine[0]]
+    assert [e.id for e in store.audit.entries(reference="a")] == [other, mine[2], mine[0]]
+
+
 def test_audit_csv_export(store: PaymentStore, tmp_path: Path) -> None:
     store.audit.record(
         os_user="kari",

@@ -6,9 +6,11 @@ throwaway PostgreSQL and the sandbox (the team conftest)."""
 from __future__ import annotations
 
 import asyncio
+import json
 import socket
 from pathlib import Path
 
+import httpx
 import pytest
 
 from epay_desktop.api.team_client import (
@@ -22,7 +24,7 @@ from epay_desktop.services import Profile, ProfileError, ProfileKind
 from epay_desktop.services.team_desk import TeamDesk
 from epay_desktop.services.team_login import TeamTokens, log_in, log_out
 from tests.services.keyrings import MemoryKeyring
-from tests.team.conftest import MSN, PASSWORD, TeamRig
+from tests.team.conftest import MSN, PASSWORD, TeamRig, bearer
 from tests.team.test_team_service import add_agents, approved_payment, create_admin, event_names, token
 
 
@@ -176,3 +178,39 @@ def test_a_server_out_of_reach_makes_the_desk_read_only_and_refuses_moves_before
                 await desk.refresh("anything-12345")
 
     asyncio.run(main())
+
+
+def test_a_csv_import_keeps_the_shops_descriptions_on_the_server(staffed: TeamRig, tmp_path: Path) -> None:
+    reference = approved_payment(staffed)
+    csv_file = tmp_path / "orders.csv"
+    csv_file.write_text(f"reference,description\n{reference},Two   loaves and a cake\n", encoding="utf-8")
+
+    async def main() -> None:
+        async with TeamClient(staffed.first) as client:
+            await client.login("vera", PASSWORD)
+            desk = TeamDesk(team_profile(staffed.first, "vera"), client, agent="vera", role="viewer")
+            report = await desk.import_csv(csv_file)
+            assert report.added == (reference,)
+        async with TeamClient(staffed.second) as other:
+            await other.login("kari", PASSWORD)
+            colleague = TeamDesk(team_profile(staffed.second, "kari"), other, agent="kari", role="agent")
+            await colleague.load_register()
+            row = await colleague.tracked(reference)
+            assert row is not None
+            assert row.description == "Two loaves and a cake"  # kept by the server, seen by a colleague
+
+    asyncio.run(main())
+
+
+def test_descriptions_that_are_not_texts_are_refused_before_anything_is_added(staffed: TeamRig) -> None:
+    headers = bearer(token(staffed.first, "vera"))
+    for bad in ({"order-77": 5}, ["order-77"], {"order-77": "x" * 501}):
+        answer = httpx.post(
+            f"{staffed.first}/api/v1/merchants/{MSN}/payments",
+            json={"references": ["order-77"], "descriptions": bad},
+            headers=headers,
+        )
+        assert answer.status_code == 400, answer.text
+        assert "descriptions must map references" in answer.json()["message"]
+    listed = httpx.get(f"{staffed.first}/api/v1/merchants/{MSN}/payments", headers=headers).json()
+    assert "order-77" not in json.dumps(listed)

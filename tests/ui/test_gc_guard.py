@@ -4,7 +4,11 @@ a worker thread that passes the thresholds collects nothing, and the timer colle
 from __future__ import annotations
 
 import gc
+import os
+import subprocess
+import sys
 import threading
+from pathlib import Path
 from typing import Any
 
 from epay_desktop.ui.gc_guard import GarbageCollector
@@ -105,3 +109,47 @@ def test_freeze_moves_what_is_alive_out_of_reach() -> None:
         assert gc.get_freeze_count() > 0
     finally:
         gc.unfreeze()
+
+
+EXITING = """
+import gc, sys
+from PySide6.QtCore import QCoreApplication
+from epay_desktop.ui.gc_guard import GarbageCollector
+
+app = QCoreApplication([])
+collector = GarbageCollector()
+collector.start()
+collector.freeze()
+kept = [[i] for i in range(50_000)]  # loaded after start-up, as a register's payments are
+for _ in range(1_000):
+    cycle = []
+    cycle.append(cycle)
+collector.stop()  # automatic collection back on, as it was before start()
+
+
+def seen(phase, info):
+    if phase == "start":
+        sys.stderr.write(f"collected generation {info['generation']}\\n")
+
+
+gc.callbacks.append(seen)
+print("leaving", flush=True)
+"""
+
+
+def test_the_process_leaves_without_a_collection(tmp_path: Path) -> None:
+    """Python collects at exit when automatic collection is on (``stop`` turned it back on): with a
+    large register loaded that is a full walk of it after the window closed. The collector's exit hook
+    leaves nothing to collect."""
+    script = tmp_path / "exiting.py"
+    script.write_text(EXITING)
+    done = subprocess.run(
+        [sys.executable, str(script)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=os.environ | {"QT_QPA_PLATFORM": "offscreen"},
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "leaving\n"
+    assert "collected generation" not in done.stderr

@@ -20,6 +20,7 @@ from epay_desktop.store.postgres.activity import LastAction, PgActivity
 from epay_desktop.store.postgres.approvals import ApprovalItem, ApprovalRequest, PgApprovals
 from epay_desktop.store.postgres.audit import PgAuditLog
 from epay_desktop.store.postgres.database import CONNECT_TIMEOUT_S, PgDatabase, caused_by, describe
+from epay_desktop.store.postgres.history import JournalLine, PgHistory
 from epay_desktop.store.postgres.journal import PgJournal
 from epay_desktop.store.postgres.live import LiveNote, PgLiveLog
 from epay_desktop.store.postgres.migrations import SCHEMA_VERSION, SERVICE_GRANTS
@@ -54,6 +55,7 @@ class PgStore:
         self.activity = PgActivity(self.db)
         self.approvals = PgApprovals(self.db)
         self.live = PgLiveLog(self.db)
+        self.history = PgHistory(self.db)
 
     @property
     def location(self) -> str:
@@ -90,6 +92,7 @@ __all__ = [
     "AgentRecord",
     "ApprovalItem",
     "ApprovalRequest",
+    "JournalLine",
     "LastAction",
     "LiveNote",
     "PgAccounts",
@@ -97,6 +100,7 @@ __all__ = [
     "PgApprovals",
     "PgAuditLog",
     "PgDatabase",
+    "PgHistory",
     "PgJournal",
     "PgLiveLog",
     "PgRegister",

@@ -86,6 +86,44 @@ class PgAccounts:
             ),
         )
 
+    def change(
+        self,
+        name: str,
+        *,
+        role: str | None = None,
+        disabled: bool | None = None,
+        password_hash: str | None = None,
+    ) -> AgentRecord | None:
+        """Change an account (what is given); ``None`` when there is no such account. Disabling it or
+        setting a new password closes its open sessions in the same transaction (a role is read on every
+        call, so a new one holds at once without that)."""
+
+        def work(conn: Connection) -> AgentRecord | None:
+            with conn.transaction():
+                row = conn.execute(
+                    "UPDATE agents SET role = coalesce(%s, role), disabled = coalesce(%s, disabled), "
+                    f"password_hash = coalesce(%s, password_hash) WHERE name = %s RETURNING {_AGENT_COLUMNS}",
+                    (role, disabled, password_hash, name),
+                ).fetchone()
+                if row is not None and (disabled or password_hash is not None):
+                    conn.execute(
+                        "UPDATE agent_sessions SET revoked_at = clock_timestamp() "
+                        "WHERE agent = %s AND revoked_at IS NULL",
+                        (name,),
+                    )
+            return _agent(row) if row else None
+
+        return self.db.write("changing an agent", work)
+
+    def enabled_admins(self) -> list[str]:
+        rows = self.db.read(
+            "reading the agents",
+            lambda c: c.execute(
+                "SELECT name FROM agents WHERE role = 'admin' AND NOT disabled ORDER BY name"
+            ).fetchall(),
+        )
+        return [str(r[0]) for r in rows]
+
     # --- login attempts ------------------------------------------------------------------------------
 
     def reserve_attempt(self, name: str, *, window: timedelta, limit: int) -> int | None:

@@ -500,6 +500,11 @@ MIGRATIONS: tuple[str, ...] = (
         FOR EACH ROW WHEN (NEW.status = 'pending' AND OLD.status <> 'pending')
         EXECUTE FUNCTION approval_items_only_when_approved();
     """,
+    # 8: the desktops read a merchant's audit newest first, and one payment's history, page by page.
+    """
+    CREATE INDEX audit_of_merchant ON audit (msn, id);
+    CREATE INDEX audit_of_payment ON audit (msn, reference, id);
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QLineEdit,
+    QTabWidget,
     QToolButton,
     QTreeWidget,
     QTreeWidgetItem,
@@ -141,7 +142,9 @@ class DetailsPanel(QWidget):
         psp_row.addWidget(self.copy_button)
         layout.addLayout(psp_row)
 
-        layout.addWidget(QLabel(_("Events"), self))
+        self.events_label = QLabel(_("Events"), self)
+        layout.addWidget(self.events_label)
+        self.timeline_tabs: QTabWidget | None = None
         self.events = QTreeWidget(self)
         self.events.setObjectName("EventTimeline")
         self.events.setAccessibleName(_("Event timeline"))
@@ -162,6 +165,24 @@ class DetailsPanel(QWidget):
         set_qt_enum(self.events, "horizontalScrollBarPolicy", "ScrollBarAlwaysOff")
         layout.addWidget(self.events, 1)
         self.show_payment(None)
+
+    def add_timeline_tab(self, widget: QWidget, title: str) -> QTabWidget:
+        """Show ``widget`` in a tab beside the event timeline (the timeline and its label become the
+        first tab), in the same room: the panel grows no taller."""
+        if self.timeline_tabs is None:
+            layout = self.layout()
+            assert isinstance(layout, QVBoxLayout)
+            index = layout.indexOf(self.events_label)
+            layout.removeWidget(self.events_label)
+            self.events_label.hide()
+            layout.removeWidget(self.events)
+            self.timeline_tabs = QTabWidget(self)
+            self.timeline_tabs.setObjectName("TimelineTabs")
+            self.timeline_tabs.setDocumentMode(True)
+            self.timeline_tabs.addTab(self.events, _("Events"))
+            layout.insertWidget(index, self.timeline_tabs, 1)
+        self.timeline_tabs.addTab(widget, title)
+        return self.timeline_tabs
 
     @property
     def tracked(self) -> TrackedPayment | None:

@@ -4,7 +4,8 @@ desk's ``TeamLive`` stream:
 - the banner says which team server and which agent (and role); when the server is out of reach it says
   the list is the last one shown, read-only, and the window stops every change until it answers again;
 - a colleague working on a payment shows in its row ("Kari is cancelling…"), gone when they are done;
-- who did what last to the selected payment, as the server tells it, in the status bar;
+- who did what last to the selected payment, as the server tells it, in the status bar, and its whole
+  history (who, what, when, with what result) in a tab beside its events (``ui/window/payment_history.py``);
 - Profile ▸ Log out of the team server (``logout_requested``; the controller ends the session);
 - for supervisors, Profile ▸ Approvals inbox… (``ui/dialogs/approvals.py``).
 
@@ -22,12 +23,15 @@ from PySide6.QtWidgets import QLabel
 from epay_desktop.i18n import N_, _, translate
 from epay_desktop.ui.formatting import format_datetime
 from epay_desktop.ui.window.live_updates import profile_menu_of
+from epay_desktop.ui.window.payment_history import PaymentHistory
 
 if TYPE_CHECKING:
     from epay_desktop.services.team_desk import Activity, TeamDesk
     from epay_desktop.services.team_live import TeamLive
     from epay_desktop.ui.dialogs.approvals import ApprovalsDialog
     from epay_desktop.ui.window.main_window import MainWindow
+
+HISTORY_LIMIT = 200  # one payment's lines: a handful in practice
 
 ROLE_LABELS = {
     "viewer": N_("viewer"),
@@ -94,12 +98,21 @@ class TeamPresence(QObject):
         window.statusBar().addPermanentWidget(self.last_action)
         window.register_view.selection_changed.connect(lambda _t: self.show_activity())
         window.register_view.current_updated.connect(lambda _t: self.show_activity())
+        self.history = PaymentHistory(lambda reference: desk.audit(HISTORY_LIMIT, reference), window.side)
+        self.timeline_tabs = window.details.add_timeline_tab(self.history, _("Who did what"))
+        window.register_view.selection_changed.connect(lambda _t: self.show_history())
+        # The selected row read again (after a move, a refusal, a colleague's change): so is its history.
+        window.register_view.current_updated.connect(lambda _t: self.show_history())
         desk.on_connection(self._connection_changed)
         if live is not None:
             live.on_working(self._working)
             for reference, (agent, action) in live.working.items():
                 self._working(reference, agent, action)
         self._connection_changed(desk.online, desk.problem)
+        self.show_history()
+        # Check now on a row the server left without an outcome offers the choice again (the notice of
+        # the start may be closed by now, or the operation was left after it).
+        window.action("check-pending").triggered.connect(self.offer_left)
 
     def _connection_changed(self, online: bool, problem: str) -> None:
         desk = self.desk
@@ -130,9 +143,31 @@ class TeamPresence(QObject):
         activity = self.desk.activity.get(tracked.reference) if tracked is not None else None
         self.last_action.setText(activity_text(activity))
 
-    def _working(self, reference: str, agent: str, action: str) -> None:
+    def show_history(self) -> None:
+        """Who did what to the selected payment (read from the server's audit)."""
         if self.window.bound:
-            self.window.model.set_colleague(reference, colleague_text(agent, action) if action else "")
+            tracked = self.window.selected_tracked()
+            reference = tracked.reference if tracked is not None else None
+            self.window.runner.start("team-history", self.history.load(reference))
+
+    def offer_left(self) -> None:
+        if self.window.bound:
+            self.window.runner.start("team-left", self._offer_left())
+
+    async def _offer_left(self) -> None:
+        left = await self.desk.recover_pending()
+        if left:
+            self.window.recovery_flow.present(left)
+
+    def _working(self, reference: str, agent: str, action: str) -> None:
+        if not self.window.bound:
+            return
+        self.window.model.set_colleague(reference, colleague_text(agent, action) if action else "")
+        if not action:
+            # Finished (or the stream was lost): the row's "outcome not known" mark follows the journal.
+            self.window.runner.start("pending", self.window.show_pending())
+        if reference == self.history.reference:
+            self.show_history()
 
 
 __all__ = ["ROLE_LABELS", "TeamPresence", "activity_text", "colleague_text"]
