@@ -107,6 +107,35 @@ def test_update_of_an_unknown_reference_appends_a_row(models: tuple) -> None:
     assert model.row_of("order-000099") == 6
 
 
+def test_many_unknown_references_are_appended_with_everything_the_filters_read(models: tuple) -> None:
+    model, proxy = models
+    proxy.set_text("coffee")  # the search's haystacks exist before the rows arrive
+    model.update_payments(
+        [
+            tracked("order-000007", "Decaf coffee", amount=4_000, state=State.CREATED),
+            tracked("order-000008", "Tea", fetched=False),
+            tracked("order-000009", "Coffee filter", amount=2_000, state=State.TERMINATED),
+        ]
+    )
+    assert model.rowCount() == 9
+    assert [model.row_of(f"order-00000{n}") for n in (7, 8, 9)] == [6, 7, 8]
+    assert model.tracked("order-000008") is model.tracked_at(7)
+    assert {proxy.tracked_at(r).reference for r in range(proxy.rowCount())} == {
+        "order-000001",
+        "order-000007",
+        "order-000009",
+    }
+    proxy.set_text("")
+    proxy.set_states({None})
+    assert [proxy.tracked_at(r).reference for r in range(proxy.rowCount())] == [
+        "order-000004",
+        "order-000008",
+    ]
+    assert model.rows_in_states({State.CREATED}) == [2, 6]
+    assert model.kind_counts([6, 7, 8]) == Counter(model.tracked_at(r).kind for r in (6, 7, 8))
+    assert model.index(8, Column.DESCRIPTION).data() == "Coffee filter"
+
+
 def test_busy_marks_the_row(models: tuple) -> None:
     model, _ = models
     model.set_busy("order-000001", True)

@@ -271,14 +271,14 @@ class PaymentsModel(QAbstractTableModel):
         if added:
             first = len(self._rows)
             self.beginInsertRows(QModelIndex(), first, first + len(added) - 1)
-            for offset, tracked in enumerate(added):
-                self._rows.append(tracked)
-                self._row_of[tracked.reference] = first + offset
-                if self._haystacks is not None:
-                    self._haystacks.append(_haystack(tracked))
-                self._states.append(tracked.payment.state if tracked.payment is not None else None)
-                self._kinds.append(tracked.kind)
-                self._display.append(None)
+            # Column by column (the rest of a listed register is some 100,000 rows at once).
+            self._rows.extend(added)
+            self._row_of.update({t.reference: first + i for i, t in enumerate(added)})
+            if self._haystacks is not None:
+                self._haystacks.extend([_haystack(t) for t in added])
+            self._states.extend([t.payment.state if t.payment is not None else None for t in added])
+            self._kinds.extend([t.kind for t in added])
+            self._display.extend([None] * len(added))
             self.endInsertRows()
 
     def update_payment(self, tracked: TrackedPayment) -> None:
