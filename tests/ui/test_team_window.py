@@ -474,12 +474,19 @@ def test_a_supervisor_approves_and_rejects_held_refunds_in_the_inbox(
             dialog.reject_button.click()
             await wait_until(lambda: "Say why it is rejected" in dialog.status.text(), limit=20)
             dialog.note_edit.setText("Not our policy")
+            # The status speaks before the decision's task has ended; the buttons are off until then.
+            await wait_until(dialog.reject_button.isEnabled, limit=20)
             dialog.reject_button.click()
             await wait_until(lambda: f"Rejected #{reject_id}" in dialog.status.text(), limit=20)
             assert [r.id for r in dialog.requests] == [approve_id]
             dialog.table.selectRow(0)
+            await wait_until(dialog.approve_button.isEnabled, limit=20)
             dialog.approve_button.click()
-            await wait_until(lambda: f"Approved #{approve_id}: sent." in dialog.status.text(), limit=30)
+            await wait_until(
+                lambda: f"Approved #{approve_id}: sent." in dialog.status.text(),
+                limit=30,
+                what=dialog.status.text,
+            )
             assert dialog.table.rowCount() == 0
             # Every request with how it ended: whoever asked reads what became of it.
             dialog.view.setCurrentIndex(dialog.view.findData("all"))
@@ -515,6 +522,7 @@ def test_the_asker_cannot_approve_their_own_request_and_is_told_why(
             dialog = presence.approvals_dialog
             assert dialog is not None
             await wait_until(lambda: dialog.table.rowCount() == 1, limit=20)
+            await wait_until(dialog.approve_button.isEnabled, limit=20)
             dialog.approve_button.click()
             await wait_until(lambda: dialog.status.tone is Tone.ERROR, limit=20)
             assert dialog.status.text()  # the server's sentence
