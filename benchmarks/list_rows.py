@@ -152,13 +152,15 @@ def _readers(conn: sqlite3.Connection) -> dict[str, Callable[[], Any]]:
 def measure(count: int, rounds: int) -> list[tuple[str, float, float]]:
     import startup
 
-    from epay_desktop.store import Store
+    with tempfile.TemporaryDirectory(prefix="epay-list-rows-") as home:
+        return _measure(startup.build_register(Path(home), count), count, rounds)
 
-    home = Path(tempfile.mkdtemp(prefix="epay-list-rows-"))
-    path = startup.build_register(home, count)
+
+def _measure(path: Path, count: int, rounds: int) -> list[tuple[str, float, float]]:
     from PySide6.QtWidgets import QApplication
 
     from epay_desktop.services.changes import PaymentChanged
+    from epay_desktop.store import Store
     from epay_desktop.ui.table.changes import ChangesAdapter
     from epay_desktop.ui.table.model import PaymentsModel
 
