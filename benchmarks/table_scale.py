@@ -30,6 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import itertools
 
+from batch_loop_stall import StallWatchdog  # the stall scenario's own sampler (same folder)
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QApplication, QTableView
 
@@ -254,40 +255,6 @@ async def loop_stall(
         "max_busy_ms": max(g[1] for g in gaps) * 1000 if gaps else float("nan"),
         "ticks": len(ticks),
     }
-
-
-class StallWatchdog:
-    """``--why``: a thread that samples the GUI thread's stack while a tick is overdue (20 ms), and prints
-    the stacks of the five longest stalls."""
-
-    def __init__(self, gui_thread: int) -> None:
-        self.gui = gui_thread
-        self.last = time.perf_counter()
-        self.samples: list[tuple[float, str]] = []
-        self.running = True
-        self.thread = threading.Thread(target=self.watch, daemon=True)
-        self.thread.start()
-
-    def tick(self) -> None:
-        self.last = time.perf_counter()
-
-    def watch(self) -> None:
-        import traceback
-
-        while self.running:
-            time.sleep(0.004)
-            late = time.perf_counter() - self.last
-            if late > 0.02:
-                frame = sys._current_frames().get(self.gui)
-                if frame is not None:
-                    stack = "".join(traceback.format_stack(frame, limit=14))
-                    self.samples.append((late, stack))
-
-    def report(self) -> None:
-        self.running = False
-        self.thread.join()
-        for late, stack in sorted(self.samples, key=lambda s: -s[0])[:5]:
-            print(f"--- GUI thread {late * 1000:.0f} ms after its last tick:\n{stack}")
 
 
 def main() -> int:
