@@ -4,6 +4,20 @@ An intent is committed durably (``synchronous = FULL``) BEFORE its request is se
 Idempotency-Key the request will carry. Its outcome is recorded when known. An intent still
 ``pending`` at the next start was interrupted (crash, kill, lost answer): the services finish it by
 sending it again with the SAME key (safe, by idempotency) or by settling it from the event log.
+
+An outcome the API confirmed (succeeded, reconciled) closing a pending intent is committed in SQLite
+without waiting for the disk (``JournalRecords.confirmed_outcome_durable``): in WAL mode such a commit
+survives a crash or kill of the process; only a power loss (or an OS crash) before the next sync of the
+WAL can undo it, and then the journal is as it was a moment before (the WAL keeps commits in order: a
+lost outcome takes every later commit with it, and any later durable commit, such as the next intent,
+syncs it). What that leaves is an intent pending whose effect the API confirmed: the next start settles
+it from the event log (nothing sent), or sends it again with its key, which the API answers with the
+same outcome. Meanwhile "pending" is the cautious reading everywhere: nothing else may begin on that
+payment (here or, through ``services/elsewhere.py``, in another journal), and the repeat check is not
+needed while it does. Failed outcomes stay durable: a refusal the person was told of must not come back
+as pending and be sent again, perhaps into a payment that would now take it. A confirmed outcome that
+replaces a failed one (the intent was abandoned while its request was on the wire) stays durable too:
+losing it would leave "failed, nothing moved" over money that moved.
 """
 
 from __future__ import annotations
@@ -212,12 +226,14 @@ class IntentRequest:
 
 @dataclass(frozen=True, slots=True)
 class IntentOutcome:
-    """What ``finish`` was told: the outcome, when, and by whom."""
+    """What ``finish`` was told: the outcome, when, and by whom. ``over_failed``: it may replace a
+    ``failed`` outcome (it is one the API confirmed, and this write is durable)."""
 
     status: IntentStatus
     text: str
     at: datetime
     os_user: str
+    over_failed: bool = False
 
 
 # The audit line of an intent begun again with its key, when the caller gave no detail.
@@ -232,6 +248,8 @@ class JournalRecords(abc.ABC):
     (``_audit_outcome``): ``Journal`` in a SQLite file, ``postgres.journal.PgJournal`` in PostgreSQL."""
 
     dialect: ClassVar[Dialect]
+    # Whether a confirmed outcome that closes a pending intent waits for the disk (see the module).
+    confirmed_outcome_durable: ClassVar[bool] = True
 
     def __init__(self, db: SqlDatabase) -> None:
         self.db = db
@@ -420,21 +438,35 @@ class JournalRecords(abc.ABC):
         Finishing an intent that is already finished changes nothing (two desks may race to it), with
         one exception: an outcome the API confirmed (succeeded, reconciled) replaces a ``failed`` one,
         because a person may abandon an intent in another window while its request is on the wire; the
-        money moved, so the journal must say so (the audit keeps both lines)."""
+        money moved, so the journal must say so (the audit keeps both lines). In SQLite a confirmed
+        outcome that closes a pending intent does not wait for the disk (see the module)."""
         if status is IntentStatus.PENDING:
             raise ValueError("an outcome cannot be 'pending'")
         told = IntentOutcome(status=status, text=outcome, at=now or utc_now(), os_user=os_user)
 
-        def work(conn: Connection) -> Intent:
-            changed = self._set_outcome(conn, intent_id, told)
+        def work(conn: Connection, outcome: IntentOutcome) -> Intent | None:
+            changed = self._set_outcome(conn, intent_id, outcome)
             intent = self._read_intent(conn, intent_id)
             if intent is None:
                 raise ValueError(f"there is no intent {intent_id} in the journal")
             if changed:
-                self._audit_outcome(conn, intent, told)
-            return intent
+                self._audit_outcome(conn, intent, outcome)
+                return intent
+            return None if outcome.status in CONFIRMED and not outcome.over_failed else intent
 
-        return self.db.write("writing the journal", work, durable=True)
+        if status in CONFIRMED and not self.confirmed_outcome_durable:
+            # Closing a pending intent: a power loss may undo this commit, leaving it pending, which the
+            # next start settles (see the module). Anything else (it was failed meanwhile, or finished
+            # elsewhere) goes on to the durable write below, which decides by the same rule as always.
+            quick = self.db.write("writing the journal", lambda conn: work(conn, told), durable=False)
+            if quick is not None:
+                return quick
+        confirmed = status in CONFIRMED
+        written = self.db.write(
+            "writing the journal", lambda conn: work(conn, replace(told, over_failed=confirmed)), durable=True
+        )
+        assert written is not None  # returned whenever the outcome may replace a failed one, or is one
+        return written
 
     @abc.abstractmethod
     def _set_outcome(self, conn: Connection, intent_id: int, outcome: IntentOutcome) -> bool:
@@ -489,6 +521,7 @@ class Journal(JournalRecords):
     every audit line itself in the same transaction."""
 
     dialect = SQLITE
+    confirmed_outcome_durable = False
 
     def __init__(self, db: Database) -> None:
         super().__init__(db)
@@ -566,7 +599,7 @@ class Journal(JournalRecords):
                 outcome.text,
                 to_text(outcome.at),
                 intent_id,
-                outcome.status in CONFIRMED,
+                outcome.over_failed,
             ),
         )
         return cursor.rowcount == 1

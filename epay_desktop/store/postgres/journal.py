@@ -15,7 +15,6 @@ from epay_desktop.store.db import RegisterDamagedError, RegisterError, RegisterL
 from epay_desktop.store.dialect import POSTGRES, Connection
 from epay_desktop.store.journal import (
     AGAIN_WITH_THE_SAME_KEY,
-    CONFIRMED,
     IdempotencyKeyUsedError,
     Intent,
     IntentOutcome,
@@ -31,6 +30,9 @@ _BEGIN_TRIES = 5
 
 class PgJournal(JournalRecords):
     dialect = POSTGRES
+    # Every outcome waits for the disk here (``confirmed_outcome_durable`` stays True): other instances
+    # see it the moment it commits (live updates, the pending list), and an outcome they saw must not
+    # turn back into "pending" after the server restarts; and the wait is the server's, not this desk's.
 
     def __init__(self, db: PgDatabase) -> None:
         super().__init__(db)
@@ -108,7 +110,7 @@ class PgJournal(JournalRecords):
                 outcome.at,
                 outcome.os_user,
                 intent_id,
-                outcome.status in CONFIRMED,
+                outcome.over_failed,
             ),
         )
         return cursor.rowcount == 1
