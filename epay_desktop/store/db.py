@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, Generic, TypeVar, cast
 
 from epay_desktop.domain import Currency, Money
 from epay_desktop.store.dialect import SQLITE, get_meta, set_meta
@@ -248,6 +248,9 @@ class Database:
         # Read-only opens go on despite damage (to show what is left); this says what was found.
         self.damage = ""
         self._lock = threading.RLock()
+        # Durable writes waiting for a group commit (``_write_durably``).
+        self._queue_lock = threading.Lock()
+        self._queue: list[_DurableWrite[Any]] = []
         self._conn: sqlite3.Connection | None = None
         try:
             self._conn = self._connect(busy_timeout_ms)
@@ -408,24 +411,75 @@ class Database:
 
     def write(self, doing: str, work: Callable[[sqlite3.Connection], T], *, durable: bool = False) -> T:
         """Run ``work`` in one write transaction. ``durable`` makes the commit survive power loss
-        (``synchronous = FULL``): used for journal intents, which must be on disk before a request."""
+        (``synchronous = FULL``): used for journal intents, which must be on disk before a request.
+        Durable writes that wait for the register at the same moment share one commit (see
+        ``_DurableWrite``); each still returns only once its work is on disk."""
         if self.read_only:
             raise RegisterError(
                 f"The register {self.path} is open read-only; cannot save while {doing}.", self.path
             )
+        if durable:
+            return self._write_durably(_DurableWrite(doing, work))
         with self._lock:
             conn = self.conn
             try:
-                if durable:
-                    conn.execute("PRAGMA synchronous = FULL")
-                try:
-                    with self._transaction(conn):
-                        return work(conn)
-                finally:
-                    if durable:
-                        conn.execute("PRAGMA synchronous = NORMAL")
+                with self._transaction(conn):
+                    return work(conn)
             except sqlite3.Error as error:
                 raise self._translate(error, doing) from error
+
+    @property
+    def durable_writes_waiting(self) -> int:
+        """How many durable writes are queued for the next group commit."""
+        with self._queue_lock:
+            return len(self._queue)
+
+    def _write_durably(self, write: _DurableWrite[T]) -> T:
+        """Group commit. The write joins the queue; whoever holds the connection next takes every write
+        queued by then and commits them together (``_commit_together``), so while one commit waits for
+        the disk, the writes arriving meanwhile gather for the next. The lock is held from taking a
+        group to marking it done, so a write not done once its caller holds the lock is still in the
+        queue, and that caller commits it."""
+        with self._queue_lock:
+            self._queue.append(write)
+        with self._lock:
+            if not write.done:
+                with self._queue_lock:
+                    group, self._queue = self._queue, []
+                self._commit_together(group)
+        return write.outcome()
+
+    def _commit_together(self, group: list[_DurableWrite[Any]]) -> None:
+        """Run each write of ``group`` in a savepoint of one transaction and commit it with
+        ``synchronous = FULL``. A write whose work fails is rolled back alone and gets its own error; if
+        the transaction itself fails (the commit included), nothing of it was written and every write
+        that had not failed on its own gets that error. Each write is marked done only after the commit
+        returned or failed: no caller can send a request whose intent is not on disk."""
+        failure: BaseException | None = None
+        try:
+            conn = self.conn
+            conn.execute("PRAGMA synchronous = FULL")
+            try:
+                with self._transaction(conn):
+                    for write in group:
+                        conn.execute("SAVEPOINT durable_write")
+                        try:
+                            write.result = write.work(conn)
+                        except Exception as error:
+                            conn.execute("ROLLBACK TO durable_write")
+                            write.failed(self._translated(error, write.doing))
+                        conn.execute("RELEASE durable_write")
+            finally:
+                conn.execute("PRAGMA synchronous = NORMAL")
+        except BaseException as error:
+            failure = error
+        for write in group:
+            if failure is not None and write.error is None:
+                write.failed(self._translated(failure, write.doing))
+            write.done = True
+
+    def _translated(self, error: BaseException, doing: str) -> BaseException:
+        return self._translate(error, doing) if isinstance(error, sqlite3.Error) else error
 
     @staticmethod
     @contextmanager
@@ -433,17 +487,39 @@ class Database:
         conn.execute("BEGIN IMMEDIATE")
         try:
             yield
+            conn.execute("COMMIT")
         except BaseException:
+            # Also when the commit itself failed (a deferred constraint, a full disk): SQLite may keep
+            # the transaction open then, and the next write on this connection must not join it.
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
             raise
-        conn.execute("COMMIT")
 
     def get_meta(self, key: str) -> str | None:
         return get_meta(self, SQLITE, key)
 
     def set_meta(self, key: str, value: str) -> None:
         set_meta(self, SQLITE, key, value)
+
+
+class _DurableWrite(Generic[T]):
+    """One durable write waiting for (or done by) a group commit: its work, and what came of it."""
+
+    def __init__(self, doing: str, work: Callable[[sqlite3.Connection], T]) -> None:
+        self.doing = doing
+        self.work = work
+        self.result: T | None = None
+        self.error: BaseException | None = None
+        self.done = False
+
+    def failed(self, error: BaseException) -> None:
+        self.error = error
+        self.result = None
+
+    def outcome(self) -> T:
+        if self.error is not None:
+            raise self.error
+        return cast(T, self.result)
 
 
 def _statements(script: str) -> list[str]:

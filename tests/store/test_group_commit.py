@@ -1,0 +1,184 @@
+"""Durable writes that wait for the register at the same moment share one commit (``Database.write``'s
+group commit): each still returns only after the commit, a failing one fails alone, a commit that
+fails fails them all, and a process killed inside a group has released no one (so sent nothing) and
+left none of it on disk. Real SQLite files; the kill in a separate process."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from epay_desktop.store import IntentPendingError, Operation, RegisterError, Store
+
+SCRIPT = Path(__file__).with_name("group_commit_kill.py")
+COUNT = 12
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[Store]:
+    with Store(tmp_path / "register.sqlite3") as opened:
+        yield opened
+
+
+def begin(store: Store, index: int, reference: str | None = None) -> object:
+    return store.journal.begin(
+        operation=Operation.CANCEL,
+        profile="Shop",
+        msn="123456",
+        reference=reference or f"order-{index:08d}",
+        amount=None,
+        idempotency_key=f"key-group-{index}",
+        os_user="u",
+        attempting=True,
+    )
+
+
+def wait_for(condition_met: Callable[[], bool]) -> None:
+    deadline = time.monotonic() + 30
+    while not condition_met():
+        assert time.monotonic() < deadline, "gave up waiting"
+        time.sleep(0.005)
+
+
+class Together:
+    """Calls started while the register is held busy, so that all of them wait for one group commit;
+    what each returned or raised, and the ``synchronous`` level of every commit after the hold."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.outcomes: dict[str, object] = {}
+        self.commits: list[str] = []
+        self._level = "NORMAL"
+        self._release = threading.Event()
+        holding = threading.Event()
+
+        def hold(_conn: sqlite3.Connection) -> None:
+            holding.set()
+            self._release.wait()
+
+        self._threads = [threading.Thread(target=store.db.write, args=("holding", hold))]
+        self._threads[0].start()
+        wait_for(holding.is_set)
+
+    def start(self, name: str, call: Callable[[], object]) -> None:
+        def run() -> None:
+            try:
+                self.outcomes[name] = call()
+            except Exception as error:
+                self.outcomes[name] = error
+
+        thread = threading.Thread(target=run)
+        self._threads.append(thread)
+        thread.start()
+
+    def run(self) -> None:
+        wait_for(lambda: self.store.db.durable_writes_waiting == len(self._threads) - 1)
+        self.store.db.conn.set_trace_callback(self._saw)
+        self._release.set()
+        for thread in self._threads:
+            thread.join(timeout=30)
+        self.store.db.conn.set_trace_callback(None)
+
+    def _saw(self, statement: str) -> None:
+        text = " ".join(statement.split()).upper()
+        if text.startswith("PRAGMA SYNCHRONOUS = "):
+            self._level = text.removeprefix("PRAGMA SYNCHRONOUS = ")
+        elif text == "COMMIT":
+            self.commits.append(self._level)
+
+
+def test_writes_waiting_together_share_one_commit_and_a_failing_one_fails_alone(store: Store) -> None:
+    begin(store, 99, reference="order-busy0000")  # a pending intent: a second one on it is refused
+
+    def half_written(conn: sqlite3.Connection) -> None:
+        conn.execute("INSERT INTO meta (key, value) VALUES ('group-test', 'first')")
+        conn.execute("INSERT INTO meta (key, value) VALUES ('group-test', 'again')")  # primary key
+
+    together = Together(store)
+    for index in range(COUNT):
+        together.start(f"begin {index}", lambda index=index: begin(store, index))  # type: ignore[misc]
+    together.start("busy", lambda: begin(store, 100, reference="order-busy0000"))
+    together.start("broken", lambda: store.db.write("writing a test row", half_written, durable=True))
+    together.run()
+
+    # The hold's own commit, then one commit, waiting for the disk, for all of them.
+    assert together.commits == ["NORMAL", "FULL"]
+    assert isinstance(together.outcomes.pop("busy"), IntentPendingError)
+    broken = together.outcomes.pop("broken")
+    assert isinstance(broken, RegisterError)
+    assert "writing a test row" in str(broken)
+    keys = {getattr(intent, "idempotency_key", intent) for intent in together.outcomes.values()}
+    assert keys == {f"key-group-{index}" for index in range(COUNT)}
+    with Store(store.path) as other:  # what a restart would read
+        on_disk = {intent.idempotency_key: intent.attempts for intent in other.journal.pending()}
+        audited = {line.idempotency_key for line in other.audit.entries(100)}
+        assert other.db.get_meta("group-test") is None  # the failing write left nothing, not half
+    assert on_disk == {**{f"key-group-{index}": 1 for index in range(COUNT)}, "key-group-99": 1}
+    assert "key-group-100" not in audited
+    assert audited >= set(on_disk)
+
+
+def test_a_group_whose_commit_fails_returns_no_success_and_leaves_nothing(store: Store) -> None:
+    def fails_at_commit(conn: sqlite3.Connection) -> None:
+        # Checked only when the transaction commits: the commit of the whole group fails.
+        conn.execute("PRAGMA defer_foreign_keys = ON")
+        conn.execute(
+            "INSERT INTO audit (at, os_user, profile, msn, action, result, intent_id) "
+            "VALUES ('2026-12-01T00:00:00+00:00', 'u', 'Shop', '123456', 'cancel', 'x', 999999)"
+        )
+
+    together = Together(store)
+    for index in range(COUNT):
+        together.start(f"begin {index}", lambda index=index: begin(store, index))  # type: ignore[misc]
+    together.start("poison", lambda: store.db.write("writing a test row", fails_at_commit, durable=True))
+    together.run()
+
+    assert len(together.outcomes) == COUNT + 1
+    for outcome in together.outcomes.values():
+        assert isinstance(outcome, RegisterError)
+    with Store(store.path) as other:
+        assert other.journal.pending() == []
+        assert other.audit.entries(100) == []
+    begin(store, 0)  # the register goes on working
+    assert [intent.idempotency_key for intent in store.journal.pending()] == ["key-group-0"]
+
+
+def test_a_process_killed_inside_a_group_commit_released_no_one(tmp_path: Path) -> None:
+    register = tmp_path / "register.sqlite3"
+    marker = tmp_path / "in-the-group"
+    sends = tmp_path / "sends"
+    Store(register).close()
+    child = subprocess.Popen(
+        [sys.executable, str(SCRIPT), str(register), str(COUNT), str(marker), str(sends)],
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not marker.exists():
+            if child.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"the child never reached the group commit: {child.communicate()[1]}")
+            time.sleep(0.01)
+        os.kill(child.pid, signal.SIGKILL)
+        child.wait(timeout=30)
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait()
+        if child.stderr:
+            child.stderr.close()
+    # Inside the group every begin had been written (uncommitted), and none had returned.
+    assert marker.read_text(encoding="utf-8") == str(COUNT)
+    assert not sends.exists()
+    with Store(register) as after:
+        assert after.journal.pending() == []
+        assert after.audit.entries(100) == []
