@@ -12,9 +12,9 @@ Columns (each a time per call or per flow; the ratio is ours / SDK):
 
 Ours includes what the app does around a call: input checks, token cache, parsing into domain records,
 and for the flows the journal: each capture and cancel is an intent committed durably to a SQLite
-register, its first attempt counted in the same commit, before it is sent, and finished after (as the
-desk's ``SendEngine`` does, through ``asyncio.to_thread``; writes that arrive together share a commit,
-see ``store/journal.py`` ``GroupCommit``). The
+register, its first attempt counted in the same commit, before it is sent, and finished after (its
+confirmed outcome without waiting for the disk), as the desk's ``SendEngine`` does, through
+``asyncio.to_thread``; durable writes that arrive together share a commit (``store/db.py``). The
 SDK returns the decoded JSON and keeps nothing.
 
 The SDK is installed by this script with npm (node 20+) into a folder outside the repository
