@@ -479,7 +479,11 @@ class Database:
             write.done = True
 
     def _translated(self, error: BaseException, doing: str) -> BaseException:
-        return self._translate(error, doing) if isinstance(error, sqlite3.Error) else error
+        if not isinstance(error, sqlite3.Error):
+            return error
+        translated = self._translate(error, doing)
+        translated.__cause__ = error
+        return translated
 
     @staticmethod
     @contextmanager
