@@ -33,7 +33,9 @@ TOKEN = json.dumps({"access_token": "token-1", "expires_in": "3600", "token_type
 @asynccontextmanager
 async def raw_server(on_request: str) -> AsyncIterator[tuple[str, list[bytes]]]:
     """A server that answers access-token requests properly and every other request by ``on_request``:
-    "hang-up" (read it, close without a word) or "silence" (read it, never answer)."""
+    "hang-up" (read it, close without a word), "silence" (read it, never answer), "half-answer,
+    hang-up" or "half-answer, silence" (read it, send the answer's head and part of its body, then
+    close, or say nothing more)."""
     seen: list[bytes] = []
     writers: list[asyncio.StreamWriter] = []
 
@@ -58,6 +60,16 @@ async def raw_server(on_request: str) -> AsyncIterator[tuple[str, list[bytes]]]:
             if on_request == "hang-up":
                 writer.close()
                 return
+            if on_request.startswith("half-answer"):
+                # The answer's head and part of its body; then hang up, or say nothing more.
+                writer.write(
+                    b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 500\r\n\r\n"
+                    b'{"reference": "order-12345678", "st'
+                )
+                await writer.drain()
+                if on_request == "half-answer, hang-up":
+                    writer.close()
+                    return
             await asyncio.sleep(3600)
 
     async def guarded(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -124,3 +136,12 @@ async def test_a_read_that_fails_after_the_request_left_is_a_network_error() -> 
     async with raw_server("hang-up") as (url, _seen), client_for(url) as client:
         with pytest.raises(NetworkError):
             await client.get_payment("order-12345678")
+
+
+@pytest.mark.parametrize("then", ["hang-up", "silence"])
+async def test_a_cancel_whose_answer_breaks_off_leaves_its_outcome_unknown(then: str) -> None:
+    # The server answered (so it read the request): whatever happens to the body, it may have moved money.
+    async with raw_server(f"half-answer, {then}") as (url, seen), client_for(url) as client:
+        with pytest.raises(OutcomeUnknownError):
+            await client.cancel("order-12345678", idempotency_key=f"key-half-{then}")
+    assert any(b"/cancel" in line for line in seen)
