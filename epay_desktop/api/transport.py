@@ -10,6 +10,7 @@ about 1.5x through aiohttp).
 aiohttp is imported when the first request is sent, in a worker thread, not when the client is built:
 its import costs about as much as httpx's, and the window lists the register before anything is sent.
 TLS verification stays on: the session's ``ssl.SSLContext`` is handed to aiohttp's connector as it is.
+Neither side keeps cookies (the API needs none).
 """
 
 from __future__ import annotations
