@@ -436,7 +436,7 @@ class _CookielessClient(httpx.AsyncClient):
 
     @cookies.setter
     def cookies(self, cookies: Any) -> None:
-        raise TypeError("this client keeps no cookies")
+        raise AttributeError("cookies")  # none are kept: setting some is a programming error
 
 
 def _fixed_headers(defaults: httpx.Headers, credentials: Credentials) -> tuple[tuple[str, str], ...]:
