@@ -122,6 +122,7 @@ class OwnedTimers(QObject):
         self._stopped = False
         self._thread = threading.get_ident()  # Qt timers are started and killed on this thread only
         self.peak = 0  # the most timers alive at once (benchmarks)
+        self.started = 0  # how many were ever started (tests: every callback comes through here)
 
     def __len__(self) -> int:
         """Timers alive now."""
@@ -135,6 +136,7 @@ class OwnedTimers(QObject):
         # class, and the new handle must win it (the old one's timer no longer exists).
         self._handles[timer_id] = handle
         handle.timer_id = timer_id
+        self.started += 1
         self.peak = max(self.peak, len(self._handles))
 
     def owner(self, timer_id: int) -> OwnedTimerHandle | None:
