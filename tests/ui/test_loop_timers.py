@@ -11,9 +11,7 @@ import pytest
 from PySide6.QtCore import QAbstractEventDispatcher
 
 from epay_desktop.ui.aio import OwnedTimerHandle, QtLoop
-
 from tests.support.waiting import wait_until
-
 
 SLOT = 0x00FF_FFFF  # the index part of a Qt timer id (QFreeList); the bits above are a serial number
 
