@@ -62,7 +62,7 @@ class QtLoop(qasync.QEventLoop):  # type: ignore[misc]
 
     def __init__(self, app: QApplication | None = None) -> None:
         # Created before qasync's __init__: its base class may schedule callbacks while it starts.
-        self.timers = OwnedTimers()
+        self.timers = OwnedTimers(self)
         super().__init__(app)
 
     def call_later(
@@ -116,8 +116,9 @@ class OwnedTimers(QObject):
     handle is cleared when its timer fires or is killed, and a timer is killed on cancel only when its id
     still maps to that very handle: a late cancel can never stop another handle's timer."""
 
-    def __init__(self) -> None:
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
         super().__init__()
+        self._loop = loop
         self._handles: dict[int, OwnedTimerHandle] = {}
         self._stopped = False
         self._thread = threading.get_ident()  # Qt timers are started and killed on this thread only
@@ -164,7 +165,7 @@ class OwnedTimers(QObject):
         handle.timer_id = 0
         if handle.cancelled():
             return
-        loop = handle._loop
+        loop = self._loop
         if not loop.get_debug():
             handle._run()
             return

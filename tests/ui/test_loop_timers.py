@@ -4,6 +4,7 @@ that still belongs to the cancelled handle is ever killed (Qt hands a killed tim
 from __future__ import annotations
 
 import asyncio
+import logging
 import socket
 import threading
 
@@ -192,3 +193,23 @@ def test_call_later_refuses_what_asyncio_refuses(qt_loop: asyncio.AbstractEventL
         qt_loop.call_later(0, coroutine_function)
     with pytest.raises(TypeError):
         qt_loop.call_later(0, "not callable")  # type: ignore[arg-type]
+
+
+def test_in_debug_mode_a_slow_callback_is_logged(
+    qt_loop: asyncio.AbstractEventLoop, caplog: pytest.LogCaptureFixture
+) -> None:
+    loop = loop_of(qt_loop)
+    loop.set_debug(True)
+    loop.slow_callback_duration = 0.0
+    ran: list[str] = []
+
+    async def scenario() -> None:
+        loop.call_soon(ran.append, "slow")
+        await wait_until(lambda: ran)
+
+    try:
+        with caplog.at_level(logging.WARNING, logger="epay_desktop.ui.aio"):
+            loop.run_until_complete(scenario())
+    finally:
+        loop.set_debug(False)
+    assert any("executing" in r.getMessage() and "append" in r.getMessage() for r in caplog.records)
