@@ -287,12 +287,22 @@ class TimedApplication(QApplication):
         self.began = time.perf_counter()
         self.profile_paints = False
         self.total: dict[str, list[float]] = {}
+        self.moments: list[str] = []  # resizes, (de)activations
 
     def notify(self, receiver: object, event: object) -> bool:  # type: ignore[override]
         from PySide6.QtCore import QEvent
 
         if not self.recording:
             return super().notify(receiver, event)  # type: ignore[arg-type]
+        if isinstance(event, QEvent) and event.type() in (
+            QEvent.Type.Resize,
+            QEvent.Type.WindowDeactivate,
+            QEvent.Type.WindowActivate,
+        ):
+            self.moments.append(
+                f"at {time.perf_counter() - self.began:6.2f} s  {event.type().name} "
+                f"{type(receiver).__name__}#{getattr(receiver, 'objectName', lambda: '')()}"
+            )
         if self.depth:
             # Inside an outer event: only paints are noted (which widgets an update request painted).
             if not (isinstance(event, QEvent) and event.type() == QEvent.Type.Paint):
@@ -314,6 +324,8 @@ class TimedApplication(QApplication):
                 self.depth -= 1
                 used = time.thread_time() - cpu
                 name = f"{type(receiver).__name__}#{getattr(receiver, 'objectName', lambda: '')()}"
+                area = event.rect()  # type: ignore[attr-defined]
+                name += f"[{area.width()}x{area.height()}]"
                 self.paints[name] = self.paints.get(name, 0.0) + used
                 if self.profile_paints and used > self.slowest_paint[0]:
                     self.slowest_paint = (used, profile)
@@ -337,6 +349,9 @@ class TimedApplication(QApplication):
         print("--- the events that used the most CPU on the GUI thread (outermost; CPU / wall ms):")
         for took, used, what in sorted(self.slow, key=lambda s: -s[1])[:25]:
             print(f"  {used * 1000:6.1f} / {took * 1000:6.1f} ms  {what}")
+        print("--- resizes and (de)activations:")
+        for moment in self.moments[:30]:
+            print(f"  {moment}")
         print("--- CPU time by kind (sum, count, max):")
         kinds = sorted(self.total.items(), key=lambda kv: -sum(kv[1]))[:20]
         for kind, times in kinds:
