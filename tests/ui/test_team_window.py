@@ -313,6 +313,14 @@ def test_started_with_the_server_out_of_reach_the_last_list_opens_read_only_and_
             assert window.banner.objectName() == "ReadOnlyBanner"
             assert "TEAM SERVER OUT OF REACH" in window.banner.text()
             assert "as it was last read from the server" in window.banner.text()
+            # The refresh at start reads nothing: the status says so and why, not "Refreshed 0 of 3".
+            await wait_until(
+                lambda: "3 payments not refreshed" in window.statusBar().currentMessage(),
+                limit=20,
+                what=window.statusBar().currentMessage,
+            )
+            assert "cannot be reached" in window.statusBar().currentMessage()
+            assert not any("Refreshed" in said for _at, said in window.history)
             assert state_of(kari, reference) is State.AUTHORIZED
             tracked = window.model.tracked(reference)
             assert tracked is not None

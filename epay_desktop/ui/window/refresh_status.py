@@ -56,6 +56,8 @@ class RefreshStatus(QWidget):
             self._running = 0
             self.hide()
             self.running_changed.emit(False)
+        if not stopped and done < total:
+            return  # cut short by the desk (its server out of reach): the flow says why, not "N of M"
         said = (
             ngettext(
                 "Refresh stopped after {done} of {total} payment.",
