@@ -17,20 +17,19 @@ import pytest
 from epay_desktop.api.team_client import TeamRefusedError
 from epay_desktop.services import DeskError
 from epay_desktop.ui.dialogs.audit import AuditDialog
+from epay_desktop.ui.window.payment_history import ACTION, RESULT, WHO
 from tests.support.waiting import wait_until
 from tests.team.test_history_api import left_by_a_stopped_instance
 from tests.team.test_team_service import event_names
 from tests.ui.test_team_window import SHOTS, World, cancel_in, cancelled, close, desktop, team_profile
 from tests.ui.test_team_window import world as world
 
-WHO = 1  # the history panel's "Who" column
-
 
 def history_rows(controller: Any) -> list[tuple[str, str, str]]:
-    lines = controller.team_presence.history.lines
+    """(who, action, result) of each line of the selected payment's history, as shown."""
     return [
-        (lines.topLevelItem(i).text(WHO), lines.topLevelItem(i).text(2), lines.topLevelItem(i).text(3))
-        for i in range(lines.topLevelItemCount())
+        (item.text(WHO), item.text(ACTION), item.text(RESULT))
+        for item in controller.team_presence.history.entry_items()
     ]
 
 
