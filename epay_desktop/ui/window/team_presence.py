@@ -6,6 +6,7 @@ desk's ``TeamLive`` stream:
 - a colleague working on a payment shows in its row ("Kari is cancelling…"), gone when they are done;
 - who did what last to the selected payment, as the server tells it, in the status bar, and its whole
   history (who, what, when, with what result) in a tab beside its events (``ui/window/payment_history.py``);
+- the payments table's reference and description share its width (``ui/window/team_columns.py``);
 - Profile ▸ Log out of the team server (``logout_requested``; the controller ends the session);
 - for supervisors, Profile ▸ Approvals inbox… (``ui/dialogs/approvals.py``).
 
@@ -24,6 +25,7 @@ from epay_desktop.i18n import N_, _, translate
 from epay_desktop.ui.formatting import format_datetime
 from epay_desktop.ui.window.live_updates import profile_menu_of
 from epay_desktop.ui.window.payment_history import PaymentHistory
+from epay_desktop.ui.window.team_columns import DescriptionFit
 
 if TYPE_CHECKING:
     from epay_desktop.services.team_desk import Activity, TeamDesk
@@ -98,6 +100,9 @@ class TeamPresence(QObject):
         window.statusBar().addPermanentWidget(self.last_action)
         window.register_view.selection_changed.connect(lambda _t: self.show_activity())
         window.register_view.current_updated.connect(lambda _t: self.show_activity())
+        table = window.register_view.table
+        # The team's references are long and its descriptions often empty: the two share the width.
+        self.columns = DescriptionFit(table) if table is not None else None
         self.history = PaymentHistory(lambda reference: desk.audit(HISTORY_LIMIT, reference), window.side)
         self.timeline_tabs = window.details.add_timeline_tab(self.history, _("Who did what"))
         window.register_view.selection_changed.connect(lambda _t: self.show_history())
