@@ -6,7 +6,9 @@ The table's own set-up lets the description take whatever is left after the othe
 with the side panel that is a few letters, even when no row has a description. Here, in Team mode:
 
 - each of the two is at least as wide as its heading (readable, never "scripti");
-- an empty description column is no wider than its heading (it takes nothing the reference needs);
+- an empty description column (no description among the first rows shown) takes nothing the reference
+  needs: it shows, as wide as its heading, only when the reference has all it wants besides; else it
+  is hidden until a description comes;
 - when rows have descriptions, the description and the reference share what is left after the other
   columns, each first getting its minimum, the rest in proportion to how much more each wants (its
   widest text among the first rows shown); what is left after both have all they want goes to the
@@ -73,7 +75,7 @@ class DescriptionFit(QObject):
         self._rescan_timer.timeout.connect(self.rescan)
         model = table.model()
         for signal in (model.modelReset, model.rowsInserted, model.rowsRemoved, model.layoutChanged):
-            signal.connect(self._rescan_timer.start)
+            signal.connect(self._rescan_soon)
         model.dataChanged.connect(self._data_changed)
         table.viewport().installEventFilter(self)
         self.rescan()
@@ -83,10 +85,15 @@ class DescriptionFit(QObject):
             self.fit()
         return False
 
+    def _rescan_soon(self) -> None:
+        # Not restarted by the next change: a list that changes all the time is still measured.
+        if not self._rescan_timer.isActive():
+            self._rescan_timer.start()
+
     def _data_changed(self, top: object, _bottom: object, _roles: object = None) -> None:
         row = getattr(top, "row", lambda: 0)()
         if row < SAMPLE_ROWS:
-            self._rescan_timer.start()
+            self._rescan_soon()
 
     def minimums(self) -> tuple[int, int]:
         """Each column at least as wide as its heading (and the sort arrow, when sorted by it)."""
@@ -128,6 +135,14 @@ class DescriptionFit(QObject):
             if column not in (Column.REFERENCE, Column.DESCRIPTION)
             and not self.header.isSectionHidden(column)
         )
-        reference, description = share_widths(width - others, self.wants, self.minimums())
+        available = width - others
+        minimums = self.minimums()
+        # An empty column shows (at its heading's width) only where the reference has all it wants.
+        empty_yields = self.wants[1] == 0 and available < max(self.wants[0], minimums[0]) + minimums[1]
+        self.header.setSectionHidden(Column.DESCRIPTION, empty_yields)
+        if empty_yields:
+            self.header.resizeSection(Column.REFERENCE, max(available, minimums[0]))
+            return
+        reference, description = share_widths(available, self.wants, minimums)
         self.header.resizeSection(Column.REFERENCE, reference)
         self.header.resizeSection(Column.DESCRIPTION, description)
