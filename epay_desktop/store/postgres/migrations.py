@@ -564,6 +564,50 @@ MIGRATIONS: tuple[str, ...] = (
         RETURN NULL;
     END $$;
     """,
+    # 11: whoever asked for a held move is told how their request ended. When an approval request ends
+    # (sent, failed, expired or rejected) a live note of kind 'approval' names it (``approval``: its id;
+    # ``agent``: who asked; ``action``: how it ended; ``reference``: its first payment), announced like
+    # every note; the service tells it only to the streams of whoever asked.
+    """
+    ALTER TABLE live_events ADD COLUMN approval bigint;
+    ALTER TABLE live_events DROP CONSTRAINT live_events_kind_check;
+    ALTER TABLE live_events ADD CONSTRAINT live_events_kind_check
+        CHECK (kind IN ('changed', 'working', 'done', 'approval'));
+    DROP INDEX live_events_once;
+    CREATE UNIQUE INDEX live_events_once ON live_events
+        (xact, msn, reference, kind, coalesce(agent, ''), coalesce(action, ''), coalesce(approval, 0));
+
+    CREATE FUNCTION approval_live() RETURNS trigger LANGUAGE plpgsql
+        SET search_path FROM CURRENT AS $$
+    DECLARE
+        item live_events;
+        payload text;
+    BEGIN
+        INSERT INTO live_events (msn, reference, kind, agent, action, approval)
+        VALUES (NEW.msn,
+                coalesce((SELECT i.reference FROM approval_items i WHERE i.request_id = NEW.id
+                          ORDER BY i.position LIMIT 1), ''),
+                'approval', NEW.requested_by, NEW.status, NEW.id)
+        ON CONFLICT DO NOTHING
+        RETURNING * INTO item;
+        IF item.id IS NULL THEN
+            RETURN NULL;
+        END IF;
+        payload := json_build_object(
+            'id', item.id, 'msn', item.msn, 'reference', item.reference, 'kind', item.kind,
+            'agent', item.agent, 'action', item.action, 'approval', item.approval,
+            'at', to_char(item.at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'))::text;
+        IF octet_length(payload) > 7000 THEN
+            payload := json_build_object('id', item.id)::text;
+        END IF;
+        PERFORM pg_notify('epay_live:' || current_schema(), payload);
+        RETURN NULL;
+    END $$;
+    CREATE TRIGGER approval_requests_live AFTER UPDATE ON approval_requests FOR EACH ROW
+        WHEN (OLD.status IS DISTINCT FROM NEW.status
+              AND NEW.status IN ('sent', 'failed', 'expired', 'rejected'))
+        EXECUTE FUNCTION approval_live();
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

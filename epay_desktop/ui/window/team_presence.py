@@ -8,7 +8,8 @@ desk's ``TeamLive`` stream:
   history (who, what, when, with what result) in a tab beside its events (``ui/window/payment_history.py``);
 - the payments table's reference and description share its width (``ui/window/team_columns.py``);
 - Profile ▸ Log out of the team server (``logout_requested``; the controller ends the session);
-- for supervisors, Profile ▸ Approvals inbox… (``ui/dialogs/approvals.py``).
+- for supervisors, Profile ▸ Approvals inbox… (``ui/dialogs/approvals.py``); when a request this agent
+  asked for ends (sent, failed, expired, rejected), the status bar says how (the live stream tells it).
 
 Rows themselves change through the desk's change feed like every other change.
 """
@@ -111,6 +112,7 @@ class TeamPresence(QObject):
         desk.on_connection(self._connection_changed)
         if live is not None:
             live.on_working(self._working)
+            live.on_request_ended(self._request_ended)
             for reference, (agent, action) in live.working.items():
                 self._working(reference, agent, action)
         self._connection_changed(desk.online, desk.problem)
@@ -163,6 +165,15 @@ class TeamPresence(QObject):
         left = await self.desk.recover_pending()
         if left:
             self.window.recovery_flow.present(left)
+
+    def _request_ended(self, _request_id: int, sentence: str) -> None:
+        """A request this agent asked for has ended: said in the status bar (and kept in Recent
+        messages), never in a dialog; the inbox, when open, shows it too."""
+        if not self.window.bound:
+            return
+        self.window.show_status(sentence)
+        if self.approvals_dialog is not None and self.approvals_dialog.isVisible():
+            self.approvals_dialog.start_reload()
 
     def _working(self, reference: str, agent: str, action: str) -> None:
         if not self.window.bound:
