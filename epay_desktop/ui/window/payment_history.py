@@ -159,11 +159,12 @@ class PaymentHistory(QWidget):
 
     def entry_items(self) -> list[QTreeWidgetItem]:
         """The lines shown (under their days), newest first as read."""
-        return [
-            day.child(row)
-            for day in (self.lines.topLevelItem(i) for i in range(self.lines.topLevelItemCount()))
-            for row in range(day.childCount())
-        ]
+        found: list[QTreeWidgetItem] = []
+        for index in range(self.lines.topLevelItemCount()):
+            day = self.lines.topLevelItem(index)
+            if day is not None:
+                found.extend(item for row in range(day.childCount()) if (item := day.child(row)) is not None)
+        return found
 
     def _say(self, text: str) -> None:
         self.note.setText(text)
