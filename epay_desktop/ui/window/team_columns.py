@@ -86,6 +86,9 @@ class DescriptionFit(QObject):
         return False
 
     def _rescan_soon(self) -> None:
+        if self.wants[0] == 0:
+            self.rescan()  # the first rows: fitted before they are painted
+            return
         # Not restarted by the next change: a list that changes all the time is still measured.
         if not self._rescan_timer.isActive():
             self._rescan_timer.start()
