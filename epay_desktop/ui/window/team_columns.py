@@ -93,7 +93,9 @@ class DescriptionFit(QObject):
         if not self._rescan_timer.isActive():
             self._rescan_timer.start()
 
-    def _data_changed(self, top: object, _bottom: object, _roles: object = None) -> None:
+    def _data_changed(self, top: object, _bottom: object, roles: object = None) -> None:
+        if roles and Qt.ItemDataRole.DisplayRole not in roles:  # type: ignore[operator]
+            return  # a busy mark, a colour, the clock: no text changed
         row = getattr(top, "row", lambda: 0)()
         if row < SAMPLE_ROWS:
             self._rescan_soon()
