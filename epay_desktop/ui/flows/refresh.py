@@ -73,6 +73,9 @@ class RefreshFlow(QObject):
     progressed = Signal(int, int)  # done, total
     started = Signal(int)  # total
     finished = Signal(int, int, bool)  # done, total, stopped
+    # done, total: instead of ``finished`` when the desk gave up on the rest (a Team profile's server
+    # out of reach); ``status_changed`` then says why and how many were not refreshed.
+    cut_short = Signal(int, int)
     # A line for the status bar, emitted after ``finished`` (so it is the one that stays): offline,
     # online again, or how many payments could not be read.
     status_changed = Signal(str)
@@ -236,14 +239,17 @@ class RefreshFlow(QObject):
                         self.progressed.emit(done, total)
             except NetworkError as error:
                 # The desk gave up on the rest (a Team profile's server is out of reach): the rows not
-                # read yet stay as they were, and the status says so instead of "Refreshed N of M".
+                # read yet stay as they were, and the status says so (``cut_short``, not "N of M").
                 unreachable = error
             stopped = False
         finally:
             await _close(stream)  # the desk publishes what was refreshed, also when stopped
             self.clock_moved.emit(self._clock())
             self.progressed.emit(done, total)
-            self.finished.emit(done, total, stopped)
+            if unreachable is None:
+                self.finished.emit(done, total, stopped)
+            else:
+                self.cut_short.emit(done, total)
         if unreachable is not None:
             self._go_offline(unreachable, not_refreshed=total - done)
             return done
