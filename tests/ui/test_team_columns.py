@@ -49,7 +49,7 @@ def test_the_description_column_is_neither_starved_nor_stealing_at_1200_px(
     window.register_view.show_table()
     header = table.horizontalHeader()
     before = {c: header.sectionSize(c) for c in Column if c not in (Column.REFERENCE, Column.DESCRIPTION)}
-    fit = DescriptionFit(table)
+    fit = DescriptionFit(table, model.payments)
     model.set_payments(team_rows(descriptions))
     window.resize(1200, 700)
     window.show()

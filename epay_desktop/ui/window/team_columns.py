@@ -6,31 +6,32 @@ The table's own set-up lets the description take whatever is left after the othe
 with the side panel that is a few letters, even when no row has a description. Here, in Team mode:
 
 - each of the two is at least as wide as its heading (readable, never "scripti");
-- an empty description column (no description among the first rows shown) takes nothing the reference
-  needs: it shows, as wide as its heading, only when the reference has all it wants besides; else it
-  is hidden until a description comes;
-- when rows have descriptions, the description and the reference share what is left after the other
-  columns, each first getting its minimum, the rest in proportion to how much more each wants (its
-  widest text among the first rows shown); what is left after both have all they want goes to the
+- an empty description column (no payment in the list has one) takes nothing the reference needs: it
+  shows, as wide as its heading, only when the reference has all it wants besides; else it is hidden
+  until a description comes;
+- when payments have descriptions, the description and the reference share what is left after the
+  other columns, each first getting its minimum, the rest in proportion to how much more each wants
+  (its longest text in the list, measured); what is left after both have all they want goes to the
   description;
 - the other columns keep their widths.
 
-Measured again when the table's width changes and when the first rows shown change what they want (a
-column dragged by hand keeps its width until then).
+Measured from the desk's rows (plain records: about 2 ms for 10,000), at most every 200 ms while the
+list changes, and fitted again when that or the table's width changes (a column dragged by hand keeps
+its width until then).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import heapq
+from collections.abc import Callable, Iterable, Sequence
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer
 from PySide6.QtWidgets import QHeaderView, QTableView
 
+from epay_desktop.domain import TrackedPayment
 from epay_desktop.ui.table.cells import Column
 
-# How many rows (as shown, from the top) are measured for what the columns want: enough for a screen
-# and more, cheap enough to run after every change of a 10,000-row list.
-SAMPLE_ROWS = 400
+LONGEST = 5  # how many of the longest texts are measured (by characters first: cheap)
 PADDING = 18  # a cell's margins and a little air
 HEADING_PADDING = 14  # a heading's margins
 SORT_ARROW = 18  # the room of the sort indicator beside a heading
@@ -63,9 +64,10 @@ def share_widths(available: int, wants: Sequence[int], minimums: Sequence[int]) 
 class DescriptionFit(QObject):
     """Keeps the reference and description columns of ``table`` fitted (see the module docstring)."""
 
-    def __init__(self, table: QTableView) -> None:
+    def __init__(self, table: QTableView, rows: Callable[[], Iterable[TrackedPayment]]) -> None:
         super().__init__(table)
         self.table = table
+        self._rows = rows
         self.header = table.horizontalHeader()
         for column in (Column.REFERENCE, Column.DESCRIPTION):
             self.header.setSectionResizeMode(column, QHeaderView.ResizeMode.Interactive)
@@ -93,12 +95,10 @@ class DescriptionFit(QObject):
         if not self._rescan_timer.isActive():
             self._rescan_timer.start()
 
-    def _data_changed(self, top: object, _bottom: object, roles: object = None) -> None:
+    def _data_changed(self, _top: object, _bottom: object, roles: object = None) -> None:
         if roles and Qt.ItemDataRole.DisplayRole not in roles:  # type: ignore[operator]
             return  # a busy mark, a colour, the clock: no text changed
-        row = getattr(top, "row", lambda: 0)()
-        if row < SAMPLE_ROWS:
-            self._rescan_soon()
+        self._rescan_soon()
 
     def minimums(self) -> tuple[int, int]:
         """Each column at least as wide as its heading (and the sort arrow, when sorted by it)."""
@@ -112,18 +112,19 @@ class DescriptionFit(QObject):
         return heading(Column.REFERENCE), heading(Column.DESCRIPTION)
 
     def rescan(self) -> None:
-        """Measure what the first rows shown want; fit again when that changed."""
-        model = self.table.model()
+        """Measure what the list wants; fit again when that changed."""
         metrics = self.table.fontMetrics()
-        widest = [0, 0]
-        for row in range(min(model.rowCount(), SAMPLE_ROWS)):
-            for slot, column in enumerate((Column.REFERENCE, Column.DESCRIPTION)):
-                text = model.index(row, column).data()
-                if text:
-                    widest[slot] = max(widest[slot], metrics.horizontalAdvance(str(text)))
-        # No text among them: the column wants no more than its heading.
-        reference = min(widest[0] + PADDING, REFERENCE_MOST) if widest[0] else 0
-        description = min(widest[1] + PADDING, DESCRIPTION_MOST) if widest[1] else 0
+        rows = list(self._rows())
+
+        def widest(texts: Iterable[str]) -> int:
+            longest = heapq.nlargest(LONGEST, texts, key=len)
+            return max((metrics.horizontalAdvance(text) for text in longest), default=0)
+
+        references = widest(row.reference for row in rows)
+        descriptions = widest(row.description for row in rows if row.description)
+        # No text at all: the column wants no more than its heading.
+        reference = min(references + PADDING, REFERENCE_MOST) if references else 0
+        description = min(descriptions + PADDING, DESCRIPTION_MOST) if descriptions else 0
         wants = (reference, description)
         if wants != self.wants:
             self.wants = wants

@@ -103,7 +103,7 @@ class TeamPresence(QObject):
         window.register_view.current_updated.connect(lambda _t: self.show_activity())
         table = window.register_view.table
         # The team's references are long and its descriptions often empty: the two share the width.
-        self.columns = DescriptionFit(table) if table is not None else None
+        self.columns = DescriptionFit(table, lambda: desk.rows.values()) if table is not None else None
         self.history = PaymentHistory(lambda reference: desk.audit(HISTORY_LIMIT, reference), window.side)
         self.timeline_tabs = window.details.add_timeline_tab(self.history, _("Who did what"))
         window.register_view.selection_changed.connect(lambda _t: self.show_history())
