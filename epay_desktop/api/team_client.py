@@ -88,7 +88,9 @@ class LiveEvent:
     """One ``event: payment`` of the live stream: ``kind`` is ``changed`` (read the payment again),
     ``working`` (``agent`` is doing ``action`` now) or ``done`` (``agent`` finished); the stream's
     first item is ``open`` (no reference): the server answered and the stream is on; ``reload`` (no
-    reference): the server cannot tell what was missed, read the whole list again."""
+    reference): the server cannot tell what was missed, read the whole list again. An ``event:
+    approval`` is kind ``approval``: the approval request ``approval`` that ``agent`` asked for ended
+    as ``action`` (sent, failed, expired, rejected); ``reference`` is its first payment."""
 
     reference: str
     kind: str
@@ -96,6 +98,7 @@ class LiveEvent:
     action: str = ""
     at: str = ""
     id: str = ""  # the stream's event id: sent back on reconnect to be told what was missed
+    approval: int = 0
 
 
 def _is_loopback(host: str) -> bool:
@@ -352,6 +355,9 @@ class TeamClient:
         path = f"/api/v1/approvals/{int(request_id)}/approve"
         return await self._moving(path, {"note": note}, operation=operation, reference=reference)
 
+    async def approval(self, request_id: int) -> Any:
+        return await self._call("GET", f"/api/v1/approvals/{int(request_id)}")
+
     async def reject(self, request_id: int, note: str) -> Any:
         return await self._call("POST", f"/api/v1/approvals/{int(request_id)}/reject", {"note": note})
 
@@ -387,14 +393,15 @@ def _query(**values: str | int | None) -> dict[str, str]:
 
 
 async def server_sent_events(lines: AsyncIterator[str]) -> AsyncIterator[LiveEvent]:
-    """``event: payment`` and ``event: reload`` blocks of a text/event-stream (comments and other
-    events are skipped; a block whose data cannot be read is skipped too: the next ``changed`` or a
-    refresh brings the truth)."""
+    """``event: payment``, ``event: approval`` and ``event: reload`` blocks of a text/event-stream
+    (comments and other events are skipped; a block whose data cannot be read is skipped too: the next
+    ``changed`` or a refresh brings the truth)."""
     name, data, last_id = "message", list[str](), ""
     async for line in lines:
         if line == "":
-            if name == "payment" and data:
-                event = _live_event("\n".join(data), last_id)
+            if name in ("payment", "approval") and data:
+                read = _live_event if name == "payment" else _approval_event
+                event = read("\n".join(data), last_id)
                 if event is not None:
                     yield event
             elif name == "reload":
@@ -411,6 +418,24 @@ async def server_sent_events(lines: AsyncIterator[str]) -> AsyncIterator[LiveEve
                 data.append(value)
             elif field == "id" and "\0" not in value:
                 last_id = value
+
+
+def _approval_event(text: str, event_id: str) -> LiveEvent | None:
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return None
+    if not isinstance(data, dict) or not isinstance(data.get("approval"), int):
+        return None
+    return LiveEvent(
+        reference=str(data.get("reference") or ""),
+        kind="approval",
+        agent=str(data.get("requestedBy") or ""),
+        action=str(data.get("status") or ""),
+        at=str(data.get("at") or ""),
+        id=event_id,
+        approval=data["approval"],
+    )
 
 
 def _live_event(text: str, event_id: str) -> LiveEvent | None:

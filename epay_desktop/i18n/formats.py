@@ -61,6 +61,32 @@ def percent_text(part: int, whole: int, *, locale: str | None = None) -> str:
     return format_percent(Decimal(part) / Decimal(whole), locale=locale or _locale())
 
 
+def date_text(moment: datetime, *, locale: str | None = None) -> str:
+    """The local day of a moment in the language's short numeric form, with the whole year
+    (``"04.03.2026"`` in Norwegian)."""
+    from babel import Locale
+    from babel.dates import format_date as _babel_date
+
+    local = moment.astimezone() if moment.tzinfo is not None else moment
+    name = locale or _locale()
+    loc = Locale.parse("en_GB" if name in {"C", "POSIX"} else name)
+    pattern = loc.date_formats["short"].pattern
+    if "yy" in pattern and "yyyy" not in pattern:
+        pattern = pattern.replace("yy", "yyyy")
+    return _babel_date(local.date(), format=pattern, locale=loc)
+
+
+def time_text(moment: datetime, *, seconds: bool = True, locale: str | None = None) -> str:
+    """The local time of a moment in the language's form (``"13:05:06"``; ``"13.05.06"`` in Finnish)."""
+    from babel import Locale
+    from babel.dates import format_time as _babel_time
+
+    local = moment.astimezone() if moment.tzinfo is not None else moment
+    name = locale or _locale()
+    loc = Locale.parse("en_GB" if name in {"C", "POSIX"} else name)
+    return _babel_time(local, format="medium" if seconds else "short", locale=loc)
+
+
 def datetime_text(moment: datetime, *, seconds: bool = True, locale: str | None = None) -> str:
     """A moment in local time, in the language's short numeric form with the time
     (``"04.03.2026, 13:05:06"`` in Norwegian, ``"4.3.2026 13.05.06"`` in Finnish)."""

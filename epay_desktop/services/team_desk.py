@@ -344,9 +344,10 @@ class TeamDesk:
                     yield await next_done
                 except TeamUnreachableError as error:
                     # The desk is offline now (its listeners said so: the banner); the rest would fail
-                    # the same way, so the refresh ends here, and the list stays as last shown.
+                    # the same way, so the refresh ends here, and the list stays as last shown. Raised,
+                    # so the refresh's caller can say how many were not refreshed, and why.
                     log.info("refresh through the team server stopped: %s", error)
-                    return
+                    raise
                 except NotSentError as error:
                     log.info("refresh through the team server failed: %s", error)
         finally:

@@ -5,6 +5,7 @@ until a second supervisor decides.
 once, each with the Idempotency-Key fixed when it was asked) or rejects one with a reason (nothing is
 ever sent). Who may do what is the server's to check: a refusal comes back as the server's sentence.
 ``HeldForApprovalError`` is what a refund above the threshold raises: nothing was sent yet.
+``ended_text`` is the sentence whoever asked reads when their request ended (the live stream tells it).
 """
 
 from __future__ import annotations
@@ -16,11 +17,19 @@ from typing import Any
 
 from epay_desktop.api.team_client import TeamClient
 from epay_desktop.domain import Money
-from epay_desktop.i18n import _
+from epay_desktop.i18n import _, ngettext
+from epay_desktop.i18n.formats import money_text
 from epay_desktop.services.errors import DeskError
 from epay_desktop.services.team_rows import moment_of, money_of
 
-__all__ = ["ApprovalItem", "ApprovalRequest", "ApprovalsInbox", "HeldForApprovalError", "approval_from_json"]
+__all__ = [
+    "ApprovalItem",
+    "ApprovalRequest",
+    "ApprovalsInbox",
+    "HeldForApprovalError",
+    "approval_from_json",
+    "ended_text",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,6 +113,65 @@ class Decision:
     message: str
 
 
+def _what(request: ApprovalRequest) -> str:
+    """ "shop-1042, 250.00 NOK" or "3 payments, 750.00 NOK in all"."""
+    count = len(request.items)
+    what = (
+        request.items[0].reference
+        if count == 1
+        else ngettext("{count} payment", "{count} payments", count).format(count=count)
+    )
+    total = request.total
+    if total is None:
+        return what
+    amount = money_text(total.value, total.currency.value, total.currency.minor_digits)
+    if count == 1:
+        return _("{what}, {amount}").format(what=what, amount=amount)
+    return _("{what}, {amount} in all").format(what=what, amount=amount)
+
+
+def ended_text(request_id: int, status: str, request: ApprovalRequest | None) -> str:
+    """What whoever asked reads when their request ended (``request`` as the server has it now; None
+    when it could not be read: the sentence then says only how it ended)."""
+    if request is None:
+        texts = {
+            "sent": _("Your approval request #{id} was approved and sent."),
+            "failed": _("Your approval request #{id} was approved but could not be sent."),
+            "expired": _("Your approval request #{id} expired: nothing was sent."),
+            "rejected": _("Your approval request #{id} was rejected: nothing was sent."),
+        }
+        return texts.get(status, _("Your approval request #{id} has ended ({status}).")).format(
+            id=request_id, status=status
+        )
+    values = {
+        "id": request.id,
+        "what": _what(request),
+        "by": request.decided_by,
+        "why": request.failure,
+        "note": request.note,
+        "status": request.status,
+    }
+    # How it ended first (the status bar may cut a long line; Recent messages keeps it whole).
+    if request.status == "sent":
+        text = _("Your approval request #{id} was approved by {by} and sent ({what}).")
+    elif request.status == "failed":
+        text = _("Your approval request #{id} was approved by {by} but could not be sent ({what}): {why}")
+    elif request.status == "expired" and request.decided_by:
+        text = _(
+            "Your approval request #{id} was approved by {by} but its time ran out before it was sent: "
+            "nothing was sent ({what})."
+        )
+    elif request.status == "expired":
+        text = _("Your approval request #{id} expired without a decision: nothing was sent ({what}).")
+    elif request.status == "rejected" and request.note:
+        text = _("Your approval request #{id} was rejected by {by}: {note} Nothing was sent ({what}).")
+    elif request.status == "rejected":
+        text = _("Your approval request #{id} was rejected by {by}: nothing was sent ({what}).")
+    else:
+        text = _("Your approval request #{id} has ended ({status}; {what}).")
+    return text.format(**values)
+
+
 class ApprovalsInbox:
     """The requests of one merchant at one team server (see the module docstring). ``ask`` runs each
     client call (the desk's: it keeps the connection state and notices a lost session)."""
@@ -118,6 +186,10 @@ class ApprovalsInbox:
         found = answer.get("approvals") if isinstance(answer, dict) else None
         requests = [approval_from_json(item) for item in found] if isinstance(found, list) else []
         return [r for r in requests if r is not None]
+
+    async def get(self, request_id: int) -> ApprovalRequest | None:
+        """One request as the server has it now (None when its answer cannot be read)."""
+        return approval_from_json(await self._ask(self.client.approval(request_id)))
 
     async def approve(self, request: ApprovalRequest, note: str = "") -> Decision:
         """Approve ``request`` (not one you asked for yourself: the server refuses that): its moves

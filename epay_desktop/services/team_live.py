@@ -9,6 +9,9 @@ nothing missed while away stays missed (the server replays what came after the l
 or says ``reload``: the whole list is read again). A desk opened on the list kept on disk (the server
 was out of reach at start) reads the whole list once the stream opens, and its first answer checks the
 session before the list is writable. A session that ended stops the stream (the person logs in again).
+When an approval request this agent asked for ends (sent, failed, expired, rejected: the server tells
+only whoever asked), the request is read and ``request_ended`` listeners get one sentence saying how
+(once per request, also when a reconnect tells it again).
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ import random
 from collections.abc import Callable, Coroutine
 from typing import Any
 
-from epay_desktop.api.errors import NotSentError
+from epay_desktop.api.errors import EPaymentError, NotSentError
 from epay_desktop.api.team_client import (
     LiveEvent,
     TeamLoginNeededError,
@@ -28,12 +31,15 @@ from epay_desktop.api.team_client import (
 )
 from epay_desktop.i18n import _
 from epay_desktop.services.team_desk import TeamDesk
+from epay_desktop.services.team_inbox import ended_text
 
-__all__ = ["TeamLive", "WorkingListener"]
+__all__ = ["RequestEndedListener", "TeamLive", "WorkingListener"]
 
 log = logging.getLogger(__name__)
 # (reference, agent, action): action "" when the agent is done with it.
 WorkingListener = Callable[[str, str, str], None]
+# (request id, a sentence saying how it ended)
+RequestEndedListener = Callable[[int, str], None]
 
 
 class TeamLive:
@@ -43,6 +49,8 @@ class TeamLive:
         self.max_delay = max_delay
         self.working: dict[str, tuple[str, str]] = {}  # reference -> (agent, action) by a colleague
         self._listeners: list[WorkingListener] = []
+        self._ended_listeners: list[RequestEndedListener] = []
+        self._told_ended: set[int] = set()
         self._task: asyncio.Task[None] | None = None
         self._rereads: set[asyncio.Task[None]] = set()
         self.connected = asyncio.Event()
@@ -50,6 +58,10 @@ class TeamLive:
 
     def on_working(self, listener: WorkingListener) -> None:
         self._listeners.append(listener)
+
+    def on_request_ended(self, listener: RequestEndedListener) -> None:
+        """``listener(request_id, sentence)`` when a request this agent asked for has ended."""
+        self._ended_listeners.append(listener)
 
     def start(self) -> None:
         if self._task is None:
@@ -107,6 +119,11 @@ class TeamLive:
         if event.kind == "reload":
             self._in_background(self._catch_up())
             return
+        if event.kind == "approval":
+            if event.approval and event.agent == self.desk.agent and event.approval not in self._told_ended:
+                self._told_ended.add(event.approval)
+                self._in_background(self._request_ended(event.approval, event.action))
+            return
         if event.kind in ("changed", "done"):
             self._in_background(self._reread(event.reference))
         if event.kind in ("working", "done") and event.agent and event.agent != self.desk.agent:
@@ -136,6 +153,16 @@ class TeamLive:
             log.info("reading %s after a change failed: %s", reference, error)
         except Exception:
             log.exception("reading %s after a change failed", reference)
+
+    async def _request_ended(self, request_id: int, status: str) -> None:
+        try:
+            request = await self.desk.approvals.get(request_id)
+        except EPaymentError as error:  # out of reach, a lost session, a refusal: all said below
+            log.info("reading approval request #%d after it ended failed: %s", request_id, error)
+            request = None  # said without the details: how it ended is known
+        sentence = ended_text(request_id, status, request)
+        for listener in tuple(self._ended_listeners):
+            listener(request_id, sentence)
 
     async def _catch_up(self) -> None:
         try:

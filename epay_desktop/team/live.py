@@ -9,6 +9,13 @@ API of ``app.py``.
 
         "working": an agent began a money move (``agent`` is doing ``action``); "done": it ended
         (read the payment again); "changed": the payment's row changed (a refresh, a webhook, ...).
+
+        id: <note id>
+        event: approval                    (only to the streams of whoever asked for the request)
+        data: {"approval": id, "status": "sent"|"failed"|"expired"|"rejected", "requestedBy": str,
+               "reference": str (its first payment), "at": ISO-8601}
+
+        An approval request (four eyes) ended: its asker reads it (``GET /api/v1/approvals/{id}``).
         A comment line every ``heartbeat_s`` (15 s). A desktop that reconnects sends the last id it
         saw (``Last-Event-ID``, or ``?last_event_id=``) and is sent what it missed, oldest first (a
         note may come twice, none is missed); where that cannot be told (too many, or older than a
@@ -71,6 +78,15 @@ def _iso(moment: datetime) -> str:
 
 
 def frame(note: LiveNote) -> str:
+    if note.kind == "approval":
+        told = {
+            "approval": note.approval,
+            "status": note.action,
+            "requestedBy": note.agent,
+            "reference": note.reference,
+            "at": _iso(note.at),
+        }
+        return f"id: {note.id}\nevent: approval\ndata: {json.dumps(told, separators=(',', ':'))}\n\n"
     data = {
         "reference": note.reference,
         "kind": note.kind,
@@ -86,11 +102,16 @@ Told = tuple[int, str]
 
 
 class Subscription:
-    """One stream's queue of notes; ``None`` in it ends the stream."""
+    """One stream's queue of notes (of ``agent``'s desktop); ``None`` in it ends the stream."""
 
-    def __init__(self, msn: str) -> None:
+    def __init__(self, msn: str, agent: str = "") -> None:
         self.msn = msn
+        self.agent = agent
         self.queue: asyncio.Queue[Told | None] = asyncio.Queue()
+
+    def wants(self, note: LiveNote) -> bool:
+        """How an approval request ended is told to whoever asked for it only."""
+        return note.kind != "approval" or note.agent == self.agent
 
     def put(self, told: Told | None) -> bool:
         if told is not None and self.queue.qsize() >= QUEUE_LIMIT:
@@ -110,8 +131,8 @@ class LiveHub:
         self.stopping = False
         self.heard = 0
 
-    def subscribe(self, msn: str) -> Subscription:
-        subscription = Subscription(msn)
+    def subscribe(self, msn: str, agent: str = "") -> Subscription:
+        subscription = Subscription(msn, agent)
         self._subscribers[msn].add(subscription)
         return subscription
 
@@ -133,6 +154,8 @@ class LiveHub:
             return
         told = (note.id, frame(note))
         for subscription in list(subscribers):
+            if not subscription.wants(note):
+                continue
             if not subscription.put(told):
                 log.info("a live stream of %s fell too far behind; it is ended to reconnect", note.msn)
                 subscription.put(None)
@@ -151,6 +174,7 @@ class LiveHub:
                 data.get("agent"),
                 data.get("action"),
                 datetime.fromisoformat(str(data["at"])),
+                None if data.get("approval") is None else int(data["approval"]),
             )
         except (ValueError, KeyError, TypeError):
             log.warning("an unreadable live note was ignored: %.200r", payload)
@@ -329,13 +353,15 @@ async def live_stream(request: Request) -> Response:
     if live.hub.stopping or not live.hub.listening.is_set():
         return _error(503, "live_unavailable", "Live updates are not available here now; try again.")
     # Subscribed before the missed notes are read: a note written meanwhile is in both, told once.
-    subscription = live.hub.subscribe(msn)
+    subscription = live.hub.subscribe(msn, agent.name)
     replay: list[LiveNote] | None = []
     try:
         if last_seen is not None:
             replay = await asyncio.to_thread(
                 live.store.live.since, last_seen, msn=msn, margin=REPLAY_MARGIN, limit=REPLAY_LIMIT
             )
+            if replay is not None:
+                replay = [missed for missed in replay if subscription.wants(missed)]
     except RegisterError:
         live.hub.unsubscribe(subscription)
         return _error(503, "database_unavailable", "The team database cannot be reached now.")

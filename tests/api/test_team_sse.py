@@ -60,3 +60,14 @@ def test_reload_is_told_and_what_cannot_be_read_is_skipped() -> None:
 
 def test_an_unfinished_event_at_the_end_of_the_stream_is_not_taken() -> None:
     assert read('event: payment\ndata: {"reference": "order-4", "kind": "changed"}') == []
+
+
+def test_an_approval_event_names_the_request_and_one_that_cannot_be_read_is_skipped() -> None:
+    stream = (
+        "id: 50\nevent: approval\n"
+        'data: {"approval": 12, "status": "sent", "requestedBy": "siri", '
+        '"reference": "order-4", "at": "t"}\n\n'
+        'event: approval\ndata: {"approval": "twelve", "status": "sent"}\n\n'
+        "event: approval\ndata: not json\n\n"
+    )
+    assert read(stream) == [LiveEvent("order-4", "approval", "siri", "sent", "t", id="50", approval=12)]

@@ -398,3 +398,83 @@ def test_an_instance_that_loses_its_listen_connection_ends_its_streams_and_liste
         assert httpx.post(f"{rig.first}/hooks/vipps", content=body, headers=headers).status_code == 200
         told = again.next(lambda e: e["reference"] == "live-hook-0002")
     assert told["action"] == "webhook"
+
+
+def seen_until_done(stream: Stream) -> list[dict[str, Any]]:
+    """Every event up to and with the next end of a money move."""
+    seen = []
+    while not seen or seen[-1].get("kind") != "done":
+        seen.append(stream.next())
+    return seen
+
+
+def test_how_an_approval_request_ended_is_told_to_whoever_asked_only_also_on_reconnect(
+    postgres_cluster: Cluster, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    conninfo = postgres_cluster.new_schema("live_approval")
+    with running_sandbox(SandboxConfig(data="empty", rate_limits=False)) as sandbox:
+        from epay_desktop.api import Environment
+        from epay_desktop.domain import Currency, Money
+
+        merchant = Merchant(
+            Environment.sandbox(sandbox), CREDENTIALS, approval_threshold=Money(1_000, Currency.NOK)
+        )
+        config = TeamConfig(conninfo, (merchant,), live=fast_live())
+        with running_team(config, migrate=True) as first, running_team(config) as second:
+            rig = TeamRig(sandbox, config, first, second)
+            assert create_admin(rig, tmp_path, monkeypatch) == 0
+            add_agents(rig, token(first, "admin"), siri="supervisor", tove="supervisor")
+            siri, tove = token(first, "siri"), token(second, "tove")
+            reference = approved_payment(rig, 5_000)
+            base = f"{first}/api/v1/merchants/{MSN}/payments"
+            assert (
+                httpx.post(
+                    base, json={"references": [reference]}, headers=bearer(siri), timeout=30
+                ).status_code
+                == 201
+            )
+            amount = {"value": 5_000, "currency": "NOK"}
+            captured = httpx.post(
+                f"{base}/{reference}/capture", json={"amount": amount}, headers=bearer(siri), timeout=30
+            )
+            assert captured.status_code == 200, captured.text
+            asked = httpx.post(
+                f"{base}/{reference}/refund",
+                json={"amount": amount, "reason": "Returned"},
+                headers=bearer(siri),
+                timeout=30,
+            )
+            assert asked.status_code == 202, asked.text
+            request_id = asked.json()["approval"]["id"]
+            with (
+                streaming(live_url(second), bearer(siri)) as asker,
+                streaming(live_url(first), bearer(tove)) as decider,
+            ):
+                assert (asker.status, decider.status) == (200, 200)
+                rejected = httpx.post(
+                    f"{second}/api/v1/approvals/{request_id}/reject",
+                    json={"note": "No"},
+                    headers=bearer(tove),
+                    timeout=30,
+                )
+                assert rejected.status_code == 200, rejected.text
+                told = asker.next(lambda e: e["event"] == "approval")
+                assert {k: told[k] for k in ("approval", "status", "requestedBy", "reference")} == {
+                    "approval": request_id,
+                    "status": "rejected",
+                    "requestedBy": "siri",
+                    "reference": reference,
+                }
+                # Tove's stream is told what comes after (a small refund, sent at once), never Siri's news.
+                small = {"value": 500, "currency": "NOK"}
+                done = httpx.post(
+                    f"{base}/{reference}/refund", json={"amount": small}, headers=bearer(siri), timeout=30
+                )
+                assert done.status_code == 200, done.text
+                assert not [e for e in seen_until_done(decider) if e["event"] == "approval"]
+            # Reconnecting from before it: told again to Siri, never to Tove.
+            before = int(told["id"]) - 1
+            with streaming(live_url(first), bearer(siri) | {"Last-Event-ID": str(before)}) as again:
+                assert again.next(lambda e: e["event"] == "approval")["approval"] == request_id
+            with streaming(live_url(first), bearer(tove) | {"Last-Event-ID": str(before)}) as other:
+                assert not [e for e in seen_until_done(other) if e["event"] == "approval"]

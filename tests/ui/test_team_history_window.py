@@ -15,22 +15,22 @@ from typing import Any
 import pytest
 
 from epay_desktop.api.team_client import TeamRefusedError
+from epay_desktop.domain import Currency, Money
 from epay_desktop.services import DeskError
 from epay_desktop.ui.dialogs.audit import AuditDialog
+from epay_desktop.ui.window.payment_history import ACTION, RESULT, WHO
 from tests.support.waiting import wait_until
 from tests.team.test_history_api import left_by_a_stopped_instance
 from tests.team.test_team_service import event_names
 from tests.ui.test_team_window import SHOTS, World, cancel_in, cancelled, close, desktop, team_profile
 from tests.ui.test_team_window import world as world
 
-WHO = 1  # the history panel's "Who" column
-
 
 def history_rows(controller: Any) -> list[tuple[str, str, str]]:
-    lines = controller.team_presence.history.lines
+    """(who, action, result) of each line of the selected payment's history, as shown."""
     return [
-        (lines.topLevelItem(i).text(WHO), lines.topLevelItem(i).text(2), lines.topLevelItem(i).text(3))
-        for i in range(lines.topLevelItemCount())
+        (item.text(WHO), item.text(ACTION), item.text(RESULT))
+        for item in controller.team_presence.history.entry_items()
     ]
 
 
@@ -67,6 +67,22 @@ def test_an_agents_cancel_shows_by_name_in_a_second_desktops_history_audit_and_c
             assert isinstance(dialog, AuditDialog)
             await wait_until(lambda: ("kari", "cancel", "succeeded") in audit_rows(dialog), limit=20)
             assert ("kari", "login", "succeeded") in audit_rows(dialog)  # the team's own lines too
+            # A cancel's lines say what it released (the payment's whole 100.00 NOK was reserved).
+            model = dialog.view.model
+            cancel_lines = [
+                model.entry(r) for r in range(model.rowCount()) if model.entry(r).action == "cancel"
+            ]
+            assert {(e.result, e.amount) for e in cancel_lines} == {
+                ("requested", Money(10_000, Currency.NOK)),
+                ("succeeded", Money(10_000, Currency.NOK)),
+            }
+            shown = [
+                str(model.index(r, c).data()).replace("\u00a0", " ")
+                for r in range(model.rowCount())
+                for c in range(model.columnCount())
+                if model.entry(r).action == "cancel"
+            ]
+            assert "100.00 NOK" in shown
             assert dialog.grab().save(str(SHOTS / "team-audit.png"))
             dialog.close()
             path = tmp_path / "audit.csv"
@@ -75,7 +91,13 @@ def test_an_agents_cancel_shows_by_name_in_a_second_desktops_history_audit_and_c
             with path.open(encoding="utf-8-sig", newline="") as handle:
                 rows = list(csv.DictReader(handle))
             assert len(rows) == written
-            assert {"os_user": "kari", "action": "cancel", "result": "succeeded"}.items() <= next(
+            assert {
+                "os_user": "kari",
+                "action": "cancel",
+                "result": "succeeded",
+                "amount": "100.00",
+                "currency": "NOK",
+            }.items() <= next(
                 r for r in rows if r["action"] == "cancel" and r["result"] == "succeeded"
             ).items()
             assert rows[0]["time_utc"] <= rows[-1]["time_utc"]  # oldest first, as a local export

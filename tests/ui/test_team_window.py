@@ -313,6 +313,17 @@ def test_started_with_the_server_out_of_reach_the_last_list_opens_read_only_and_
             assert window.banner.objectName() == "ReadOnlyBanner"
             assert "TEAM SERVER OUT OF REACH" in window.banner.text()
             assert "as it was last read from the server" in window.banner.text()
+            # The refresh at start reads nothing: the status says so and why, not "Refreshed 0 of 3".
+            # (Read from Recent messages: a later line may have replaced it in the status bar.)
+            await wait_until(
+                lambda: any("3 payments not refreshed" in said for _at, said in window.history),
+                limit=30,
+                what=lambda: [said for _at, said in window.history],
+            )
+            cut_short = next(said for _at, said in window.history if "3 payments not refreshed" in said)
+            assert cut_short.startswith("Offline: ")
+            assert "cannot be reached" in cut_short
+            assert not any("Refreshed" in said for _at, said in window.history)
             assert state_of(kari, reference) is State.AUTHORIZED
             tracked = window.model.tracked(reference)
             assert tracked is not None

@@ -17,7 +17,7 @@ __all__ = ["CHANNEL_PREFIX", "LiveNote", "PgLiveLog"]
 # schemas, and each hears only its own.
 CHANNEL_PREFIX = "epay_live:"
 
-_COLUMNS = "id, msn, reference, kind, agent, action, at"
+_COLUMNS = "id, msn, reference, kind, agent, action, at, approval"
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,14 +25,15 @@ class LiveNote:
     id: int
     msn: str
     reference: str
-    kind: str  # "changed" | "working" | "done"
-    agent: str | None
-    action: str | None
+    kind: str  # "changed" | "working" | "done" | "approval"
+    agent: str | None  # of "approval": who asked
+    action: str | None  # of "approval": how the request ended (sent, failed, expired, rejected)
     at: datetime
+    approval: int | None = None  # of "approval": the request's id
 
 
 def _note(row: tuple[Any, ...]) -> LiveNote:
-    id_, msn, reference, kind, agent, action, at = row
+    id_, msn, reference, kind, agent, action, at, approval = row
     return LiveNote(
         int(id_),
         str(msn),
@@ -41,6 +42,7 @@ def _note(row: tuple[Any, ...]) -> LiveNote:
         None if agent is None else str(agent),
         None if action is None else str(action),
         at,
+        None if approval is None else int(approval),
     )
 
 

@@ -517,6 +517,97 @@ MIGRATIONS: tuple[str, ...] = (
         CHECK ((approval_value IS NULL) = (approval_currency IS NULL))
     );
     """,
+    # 10: a cancel's audit lines say what it cancels. A cancel asks for no amount (it releases whatever
+    # is left), so its intent has none; what was left by the register's snapshot when it was asked is
+    # set by the journal's writer in the same transaction (``epay.cancel_releases``: minor units and
+    # currency, as "10000 NOK"), written on the "requested" line, and its outcome's line repeats it.
+    # Lines written before this version keep no amount.
+    """
+    CREATE OR REPLACE FUNCTION intents_audit() RETURNS trigger LANGUAGE plpgsql
+        SET search_path FROM CURRENT AS $$
+    DECLARE
+        line_amount bigint := NEW.amount;
+        line_currency text := NEW.currency;
+        released text;
+    BEGIN
+        IF NEW.operation = 'cancel' AND NEW.amount IS NULL THEN
+            IF TG_OP = 'INSERT' OR (NEW.status = 'pending' AND OLD.status <> 'pending') THEN
+                released := current_setting('epay.cancel_releases', true);
+                IF released ~ '^[0-9]{1,18} [A-Z]{3}$' THEN
+                    line_amount := split_part(released, ' ', 1)::bigint;
+                    line_currency := split_part(released, ' ', 2);
+                END IF;
+            ELSIF NEW.status IS DISTINCT FROM OLD.status THEN
+                SELECT a.amount, a.currency INTO line_amount, line_currency FROM audit a
+                    WHERE a.intent_id = NEW.id AND a.result = 'requested' ORDER BY a.id DESC LIMIT 1;
+            END IF;
+        END IF;
+        IF TG_OP = 'INSERT' THEN
+            INSERT INTO audit (at, os_user, profile, msn, action, reference, amount, currency, result,
+                               detail, idempotency_key, intent_id)
+            VALUES (coalesce(NEW.requested_at, NEW.created_at), coalesce(NEW.requested_by, NEW.os_user),
+                    NEW.profile, NEW.msn, NEW.operation, NEW.reference, line_amount, line_currency,
+                    'requested', NEW.request_detail, NEW.idempotency_key, NEW.id);
+        ELSIF NEW.status = 'pending' AND OLD.status <> 'pending' THEN
+            INSERT INTO audit (at, os_user, profile, msn, action, reference, amount, currency, result,
+                               detail, idempotency_key, intent_id)
+            VALUES (coalesce(NEW.requested_at, clock_timestamp()), coalesce(NEW.requested_by, ''),
+                    NEW.profile, NEW.msn, NEW.operation, NEW.reference, line_amount, line_currency,
+                    'requested', NEW.request_detail, NEW.idempotency_key, NEW.id);
+        ELSIF NEW.status IS DISTINCT FROM OLD.status THEN
+            INSERT INTO audit (at, os_user, profile, msn, action, reference, amount, currency, result,
+                               detail, idempotency_key, intent_id)
+            VALUES (coalesce(NEW.finished_at, clock_timestamp()), coalesce(NEW.finished_by, ''),
+                    NEW.profile, NEW.msn, NEW.operation, NEW.reference, line_amount, line_currency,
+                    NEW.status, NEW.outcome, NEW.idempotency_key, NEW.id);
+        END IF;
+        RETURN NULL;
+    END $$;
+    """,
+    # 11: whoever asked for a held move is told how their request ended. When an approval request ends
+    # (sent, failed, expired or rejected) a live note of kind 'approval' names it (``approval``: its id;
+    # ``agent``: who asked; ``action``: how it ended; ``reference``: its first payment), announced like
+    # every note; the service tells it only to the streams of whoever asked.
+    """
+    ALTER TABLE live_events ADD COLUMN approval bigint;
+    ALTER TABLE live_events DROP CONSTRAINT live_events_kind_check;
+    ALTER TABLE live_events ADD CONSTRAINT live_events_kind_check
+        CHECK (kind IN ('changed', 'working', 'done', 'approval'));
+    DROP INDEX live_events_once;
+    CREATE UNIQUE INDEX live_events_once ON live_events
+        (xact, msn, reference, kind, coalesce(agent, ''), coalesce(action, ''), coalesce(approval, 0));
+
+    CREATE FUNCTION approval_live() RETURNS trigger LANGUAGE plpgsql
+        SET search_path FROM CURRENT AS $$
+    DECLARE
+        item live_events;
+        payload text;
+    BEGIN
+        INSERT INTO live_events (msn, reference, kind, agent, action, approval)
+        VALUES (NEW.msn,
+                coalesce((SELECT i.reference FROM approval_items i WHERE i.request_id = NEW.id
+                          ORDER BY i.position LIMIT 1), ''),
+                'approval', NEW.requested_by, NEW.status, NEW.id)
+        ON CONFLICT DO NOTHING
+        RETURNING * INTO item;
+        IF item.id IS NULL THEN
+            RETURN NULL;
+        END IF;
+        payload := json_build_object(
+            'id', item.id, 'msn', item.msn, 'reference', item.reference, 'kind', item.kind,
+            'agent', item.agent, 'action', item.action, 'approval', item.approval,
+            'at', to_char(item.at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'))::text;
+        IF octet_length(payload) > 7000 THEN
+            payload := json_build_object('id', item.id)::text;
+        END IF;
+        PERFORM pg_notify('epay_live:' || current_schema(), payload);
+        RETURN NULL;
+    END $$;
+    CREATE TRIGGER approval_requests_live AFTER UPDATE ON approval_requests FOR EACH ROW
+        WHEN (OLD.status IS DISTINCT FROM NEW.status
+              AND NEW.status IN ('sent', 'failed', 'expired', 'rejected'))
+        EXECUTE FUNCTION approval_live();
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

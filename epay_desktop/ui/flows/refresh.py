@@ -16,7 +16,9 @@ payments wait is learnt from the desk's change feed, whoever published the chang
 
 Offline: each refresh and timer tick moves the table's ``now`` (stale rows are drawn muted). When a
 refresh brings nothing but failures, one payment is read again to learn why; a network failure sets
-``offline`` and ``status_changed`` says the list shows the register as of its last fetch.
+``offline`` and ``status_changed`` says the list shows the register as of its last fetch. A desk that
+gives up on a refresh with a ``NetworkError`` (a Team profile's server out of reach) sets ``offline``
+too, and the status says how many payments were not refreshed and why.
 """
 
 from __future__ import annotations
@@ -71,6 +73,9 @@ class RefreshFlow(QObject):
     progressed = Signal(int, int)  # done, total
     started = Signal(int)  # total
     finished = Signal(int, int, bool)  # done, total, stopped
+    # done, total: instead of ``finished`` when the desk gave up on the rest (a Team profile's server
+    # out of reach); ``status_changed`` then says why and how many were not refreshed.
+    cut_short = Signal(int, int)
     # A line for the status bar, emitted after ``finished`` (so it is the one that stays): offline,
     # online again, or how many payments could not be read.
     status_changed = Signal(str)
@@ -222,20 +227,32 @@ class RefreshFlow(QObject):
         self.started.emit(total)
         self.progressed.emit(0, total)
         stream = self._desk.refresh_all(refs)
+        unreachable: NetworkError | None = None
         try:
-            async for tracked in stream:
-                done += 1
-                if _failed(tracked, sent_at):
-                    failed.append(tracked.reference)
-                if loop.time() - last_progress >= self.flush_interval:
-                    last_progress = loop.time()
-                    self.progressed.emit(done, total)
+            try:
+                async for tracked in stream:
+                    done += 1
+                    if _failed(tracked, sent_at):
+                        failed.append(tracked.reference)
+                    if loop.time() - last_progress >= self.flush_interval:
+                        last_progress = loop.time()
+                        self.progressed.emit(done, total)
+            except NetworkError as error:
+                # The desk gave up on the rest (a Team profile's server is out of reach): the rows not
+                # read yet stay as they were, and the status says so (``cut_short``, not "N of M").
+                unreachable = error
             stopped = False
         finally:
             await _close(stream)  # the desk publishes what was refreshed, also when stopped
             self.clock_moved.emit(self._clock())
             self.progressed.emit(done, total)
-            self.finished.emit(done, total, stopped)
+            if unreachable is None:
+                self.finished.emit(done, total, stopped)
+            else:
+                self.cut_short.emit(done, total)
+        if unreachable is not None:
+            self._go_offline(unreachable, not_refreshed=total - done)
+            return done
         await self._report(done, failed)
         return done
 
@@ -279,8 +296,16 @@ class RefreshFlow(QObject):
             )
             self.status_changed.emit(online.format(count=done))
 
-    def _go_offline(self, error: BaseException) -> None:
+    def _go_offline(self, error: BaseException, *, not_refreshed: int = 0) -> None:
         self.offline = True
+        if not_refreshed:
+            cut_short = ngettext(
+                "Offline: {count} payment not refreshed. {reason}",
+                "Offline: {count} payments not refreshed. {reason}",
+                not_refreshed,
+            )
+            self.status_changed.emit(redact(cut_short.format(count=not_refreshed, reason=error)))
+            return
         fetched = [t.fetched_at for t in self._rows.payments() if t.fetched_at is not None]
         if fetched:
             text = _(

@@ -295,6 +295,7 @@ class MainWindow(QMainWindow):
         self.refresh_flow.started.connect(self.refresh_status.started)
         self.refresh_flow.progressed.connect(self.refresh_status.progressed)
         self.refresh_flow.finished.connect(self.refresh_status.finished)
+        self.refresh_flow.cut_short.connect(self.refresh_status.cut_short)
         self.refresh_flow.status_changed.connect(self.show_status)
         self.show_profile(profile, read_only=read_only, damage=getattr(desk, "damage", ""))
         if desk.demo is not None and not read_only:

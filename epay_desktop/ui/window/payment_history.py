@@ -3,6 +3,11 @@ team server's audit has it (every role may read a payment's own history; the who
 supervisors'). A tab beside the event timeline; read again when another payment is selected and when a
 colleague starts or finishes an operation on it. When the server is out of reach it says so in a
 sentence and keeps the last lines shown.
+
+The lines are grouped under their day, so each line needs only its time. The panel is narrow: the time,
+action, result and amount keep the width their text needs (the amount right-aligned, never cut) and
+the agent's name takes what is left, elided (its tooltip has it whole); the widget asks for room for
+all of them (``minimumSizeHint``), so the side panel is never made narrower than that.
 """
 
 from __future__ import annotations
@@ -10,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QSize, Qt
 from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
@@ -20,13 +25,22 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from epay_desktop.domain import Currency, Money
 from epay_desktop.i18n import N_, _, translate
+from epay_desktop.i18n.formats import date_text, time_text
 from epay_desktop.ui.formatting import format_datetime, format_money
 
 if TYPE_CHECKING:
     from epay_desktop.store import AuditEntry
 
 HISTORY_COLUMNS = (N_("When"), N_("Who"), N_("Action"), N_("Result"), N_("Amount"))
+WHEN, WHO, ACTION, RESULT, AMOUNT = range(len(HISTORY_COLUMNS))
+# What the room is measured for (a wider text widens its column; the agent's name gives way first).
+ACTION_SAMPLES = ("capture", "cancel", "refund")
+RESULT_SAMPLES = ("succeeded", "reconciled", "requested", "refused")
+AMOUNT_SAMPLE = Money(1_234_500, Currency.NOK)
+WHO_SAMPLE = "Kari…"
+CELL_PADDING = 10  # a cell's margins in the usual styles, and a little air
 
 ReadHistory = Callable[[str], Awaitable[Sequence["AuditEntry"]]]
 
@@ -53,11 +67,43 @@ class PaymentHistory(QWidget):
         self.lines.setUniformRowHeights(True)
         self.lines.setAlternatingRowColors(True)
         self.lines.setHeaderLabels([translate(title) for title in HISTORY_COLUMNS])
+        self.lines.headerItem().setTextAlignment(
+            AMOUNT, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+        )
+        # Days are headings, always open: the lines under them are not indented.
+        self.lines.setIndentation(0)
+        self.lines.setItemsExpandable(False)
+        self.lines.setTextElideMode(Qt.TextElideMode.ElideRight)
         header = self.lines.header()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setStretchLastSection(True)
+        header.setSectionResizeMode(WHO, QHeaderView.ResizeMode.Stretch)
+        header.setStretchLastSection(False)  # a stretched last section never goes below 100 px
+        header.setMinimumSectionSize(24)
+        header.setTextElideMode(Qt.TextElideMode.ElideRight)
         self.lines.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         layout.addWidget(self.lines)
+
+    def minimumSizeHint(self) -> QSize:
+        """Room for a line: the time, action, result and amount whole, and a few letters of a name."""
+        hint = super().minimumSizeHint()
+        metrics = self.lines.fontMetrics()
+        header = self.lines.header().fontMetrics()
+
+        def widest(*texts: str) -> int:
+            return max(max(metrics.horizontalAdvance(t), header.horizontalAdvance(t)) for t in texts)
+
+        from datetime import datetime
+
+        titles = [translate(title) for title in HISTORY_COLUMNS]
+        columns = (
+            widest(titles[WHEN], time_text(datetime(2026, 12, 31, 23, 59, 59).astimezone())),
+            widest(WHO_SAMPLE),
+            widest(titles[ACTION], *ACTION_SAMPLES),
+            widest(titles[RESULT], *RESULT_SAMPLES),
+            widest(titles[AMOUNT], format_money(AMOUNT_SAMPLE)),
+        )
+        frame = 2 * self.lines.frameWidth() + self.lines.verticalScrollBar().sizeHint().width()
+        return QSize(max(hint.width(), sum(columns) + CELL_PADDING * len(columns) + frame), hint.height())
 
     async def load(self, reference: str | None) -> None:
         from epay_desktop.api import EPaymentError
@@ -82,21 +128,43 @@ class PaymentHistory(QWidget):
 
     def show_entries(self, entries: Sequence[AuditEntry]) -> None:
         self.lines.clear()
+        day: QTreeWidgetItem | None = None
         for entry in entries:
+            heading = date_text(entry.at)
+            if day is None or day.text(WHEN) != heading:
+                day = QTreeWidgetItem([heading])
+                day.setFlags(Qt.ItemFlag.ItemIsEnabled)  # a heading, not a line to select
+                font = day.font(WHEN)
+                font.setBold(True)
+                day.setFont(WHEN, font)
+                self.lines.addTopLevelItem(day)
+                day.setFirstColumnSpanned(True)
+                day.setExpanded(True)
             item = QTreeWidgetItem(
                 [
-                    format_datetime(entry.at),
+                    time_text(entry.at),
                     entry.os_user,
                     entry.action,
                     entry.result,
                     format_money(entry.amount) if entry.amount else "",
                 ]
             )
-            item.setTextAlignment(4, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            item.setToolTip(WHEN, format_datetime(entry.at))
+            item.setToolTip(WHO, entry.os_user)
+            item.setTextAlignment(AMOUNT, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
             if entry.detail:
-                item.setToolTip(3, entry.detail)
-            self.lines.addTopLevelItem(item)
+                item.setToolTip(RESULT, entry.detail)
+            day.addChild(item)
         self._say("" if entries else _("Nobody has done anything to this payment through the team yet."))
+
+    def entry_items(self) -> list[QTreeWidgetItem]:
+        """The lines shown (under their days), newest first as read."""
+        found: list[QTreeWidgetItem] = []
+        for index in range(self.lines.topLevelItemCount()):
+            day = self.lines.topLevelItem(index)
+            if day is not None:
+                found.extend(item for row in range(day.childCount()) if (item := day.child(row)) is not None)
+        return found
 
     def _say(self, text: str) -> None:
         self.note.setText(text)

@@ -1,7 +1,7 @@
 """The status bar's view of the refreshes: a progress bar and a Stop button while any refresh runs (a
 replaced refresh finishes after its successor started, so they are counted), and a line saying how far
-each one got. Fed by the refresh flow's signals; emits ``running_changed(bool)`` and
-``status_changed(str)``."""
+each one got (not for one the desk cut short: the refresh flow says why). Fed by the refresh flow's
+signals; emits ``running_changed(bool)`` and ``status_changed(str)``."""
 
 from __future__ import annotations
 
@@ -51,11 +51,7 @@ class RefreshStatus(QWidget):
         self.progress.setValue(done)
 
     def finished(self, done: int, total: int, stopped: bool) -> None:
-        self._running -= 1
-        if self._running <= 0:
-            self._running = 0
-            self.hide()
-            self.running_changed.emit(False)
+        self._ended()
         said = (
             ngettext(
                 "Refresh stopped after {done} of {total} payment.",
@@ -68,6 +64,18 @@ class RefreshStatus(QWidget):
             )
         )
         self.status_changed.emit(said.format(done=done, total=total))
+
+    def cut_short(self, _done: int, _total: int) -> None:
+        """A refresh the desk gave up (its server out of reach): the flow says why and how many were
+        not refreshed, so no "Refreshed N of M" here."""
+        self._ended()
+
+    def _ended(self) -> None:
+        self._running -= 1
+        if self._running <= 0:
+            self._running = 0
+            self.hide()
+            self.running_changed.emit(False)
 
 
 __all__ = ["RefreshStatus"]

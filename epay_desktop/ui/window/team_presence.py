@@ -6,8 +6,10 @@ desk's ``TeamLive`` stream:
 - a colleague working on a payment shows in its row ("Kari is cancelling…"), gone when they are done;
 - who did what last to the selected payment, as the server tells it, in the status bar, and its whole
   history (who, what, when, with what result) in a tab beside its events (``ui/window/payment_history.py``);
+- the payments table's reference and description share its width (``ui/window/team_columns.py``);
 - Profile ▸ Log out of the team server (``logout_requested``; the controller ends the session);
-- for supervisors, Profile ▸ Approvals inbox… (``ui/dialogs/approvals.py``).
+- for supervisors, Profile ▸ Approvals inbox… (``ui/dialogs/approvals.py``); when a request this agent
+  asked for ends (sent, failed, expired, rejected), the status bar says how (the live stream tells it).
 
 Rows themselves change through the desk's change feed like every other change.
 """
@@ -24,6 +26,7 @@ from epay_desktop.i18n import N_, _, translate
 from epay_desktop.ui.formatting import format_datetime
 from epay_desktop.ui.window.live_updates import profile_menu_of
 from epay_desktop.ui.window.payment_history import PaymentHistory
+from epay_desktop.ui.window.team_columns import DescriptionFit
 
 if TYPE_CHECKING:
     from epay_desktop.services.team_desk import Activity, TeamDesk
@@ -98,6 +101,9 @@ class TeamPresence(QObject):
         window.statusBar().addPermanentWidget(self.last_action)
         window.register_view.selection_changed.connect(lambda _t: self.show_activity())
         window.register_view.current_updated.connect(lambda _t: self.show_activity())
+        table = window.register_view.table
+        # The team's references are long and its descriptions often empty: the two share the width.
+        self.columns = DescriptionFit(table, lambda: desk.rows.values()) if table is not None else None
         self.history = PaymentHistory(lambda reference: desk.audit(HISTORY_LIMIT, reference), window.side)
         self.timeline_tabs = window.details.add_timeline_tab(self.history, _("Who did what"))
         window.register_view.selection_changed.connect(lambda _t: self.show_history())
@@ -106,6 +112,7 @@ class TeamPresence(QObject):
         desk.on_connection(self._connection_changed)
         if live is not None:
             live.on_working(self._working)
+            live.on_request_ended(self._request_ended)
             for reference, (agent, action) in live.working.items():
                 self._working(reference, agent, action)
         self._connection_changed(desk.online, desk.problem)
@@ -158,6 +165,15 @@ class TeamPresence(QObject):
         left = await self.desk.recover_pending()
         if left:
             self.window.recovery_flow.present(left)
+
+    def _request_ended(self, _request_id: int, sentence: str) -> None:
+        """A request this agent asked for has ended: said in the status bar (and kept in Recent
+        messages), never in a dialog; the inbox, when open, shows it too."""
+        if not self.window.bound:
+            return
+        self.window.show_status(sentence)
+        if self.approvals_dialog is not None and self.approvals_dialog.isVisible():
+            self.approvals_dialog.start_reload()
 
     def _working(self, reference: str, agent: str, action: str) -> None:
         if not self.window.bound:
