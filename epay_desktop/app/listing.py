@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from epay_desktop.domain import TrackedPayment
+    from epay_desktop.domain.listed import ListedPayments
     from epay_desktop.services import Profile
     from epay_desktop.store import Store
     from epay_desktop.ui.window.main_window import MainWindow
@@ -43,7 +43,7 @@ class EarlyList:
     profile_name: str
     path: Path
     store: Store
-    payments: list[TrackedPayment]
+    payments: ListedPayments  # column by column (``domain.listed``)
     marks: tuple[int, int]  # the store's ``Register.write_marks`` just before the rows were read
     msn: str
     complete: bool = True  # every row of the register is in ``payments`` (not only the first ones)
@@ -74,7 +74,7 @@ def read_register(profile: Profile, *, first: int | None = None) -> EarlyList | 
         store.db.set_busy_timeout(BUSY_TIMEOUT_MS)
         marks = store.register.write_marks()
         msn = profile.merchant_serial_number
-        payments = store.register.all(msn) if first is None else store.register.newest(msn, first)
+        payments = store.register.listed(msn, first=first)
     except RegisterError as error:
         log.info("not listing %s first: %s", profile.name, error)
         store.close()
@@ -82,13 +82,13 @@ def read_register(profile: Profile, *, first: int | None = None) -> EarlyList | 
     return EarlyList(profile.name, path, store, payments, marks, msn, complete=first is None)
 
 
-def read_rest(early: EarlyList) -> list[TrackedPayment] | None:
+def read_rest(early: EarlyList) -> ListedPayments | None:
     """Every row of ``early``'s register (blocking), after its first ones; None when it cannot be read
     now (the session's load reads it)."""
     from epay_desktop.store import RegisterError
 
     try:
-        return early.store.register.all(early.msn)
+        return early.store.register.listed(early.msn)
     except RegisterError as error:
         log.info("not listing %s first: %s", early.profile_name, error)
         return None

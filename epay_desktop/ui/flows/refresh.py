@@ -22,7 +22,7 @@ refresh brings nothing but failures, one payment is read again to learn why; a n
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Collection, Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Protocol
 
@@ -32,7 +32,7 @@ from epay_desktop.api import EPaymentError, NetworkError
 from epay_desktop.domain import State, TrackedPayment
 from epay_desktop.domain.tracked import CUSTOMER_TIMEOUT
 from epay_desktop.i18n import _, ngettext
-from epay_desktop.services.changes import Change, PaymentChanged
+from epay_desktop.services.changes import Change, ListLoaded, PaymentChanged
 from epay_desktop.ui.aio import TaskRunner
 from epay_desktop.ui.errors import redact
 from epay_desktop.ui.table.cells import describe_age
@@ -65,6 +65,16 @@ class RegisterRows(Protocol):
     def references(self) -> list[str]: ...
 
     def tracked(self, reference: str) -> TrackedPayment | None: ...
+
+    def payments_in_states(self, states: Collection[State | None]) -> list[TrackedPayment]: ...
+
+    def references_that_can_change(self) -> list[str]: ...
+
+    def newest_fetch(self) -> datetime | None: ...
+
+
+# The payments that may wait for the customer: created, or not fetched yet.
+_MAY_WAIT = frozenset({State.CREATED, None})
 
 
 class RefreshFlow(QObject):
@@ -109,7 +119,7 @@ class RefreshFlow(QObject):
         self.poll_timer.timeout.connect(self.poll_waiting)
         self._waiting: dict[str, None] = {}  # an ordered set of references
         self._unsubscribe: Callable[[], None] | None = desk.changes.subscribe(self._changed)
-        self._watch(rows.payments())
+        self._watch(rows.payments_in_states(_MAY_WAIT))
 
     def close(self) -> None:
         """Stop the timers and stop following the desk's changes (the window closes)."""
@@ -130,7 +140,7 @@ class RefreshFlow(QObject):
     def refresh_changing(self) -> None:
         if self._runner.is_running(REFRESH):
             return  # a refresh is running; it will bring these too
-        references = [t.reference for t in self._rows.payments() if t.can_still_change()]
+        references = self._rows.references_that_can_change()
         if references:
             self._runner.start(REFRESH, self.refresh(references))
 
@@ -176,6 +186,8 @@ class RefreshFlow(QObject):
 
     def _changed(self, changes: Sequence[Change]) -> None:
         self._watch(c.tracked for c in changes if isinstance(c, PaymentChanged))
+        if any(isinstance(c, ListLoaded) for c in changes):
+            self._watch(self._rows.payments_in_states(_MAY_WAIT))
 
     def _watch(self, payments: Iterable[TrackedPayment]) -> None:
         now = self._clock()
@@ -281,12 +293,12 @@ class RefreshFlow(QObject):
 
     def _go_offline(self, error: BaseException) -> None:
         self.offline = True
-        fetched = [t.fetched_at for t in self._rows.payments() if t.fetched_at is not None]
-        if fetched:
+        newest = self._rows.newest_fetch()
+        if newest is not None:
             text = _(
                 "Offline: could not reach the API ({reason}). The list shows the register as of its last "
                 "fetch ({age})."
-            ).format(reason=error, age=describe_age(self._clock() - max(fetched)))
+            ).format(reason=error, age=describe_age(self._clock() - newest))
         else:
             text = _(
                 "Offline: could not reach the API ({reason}). The list shows the register as of its last "
