@@ -8,6 +8,10 @@ in between: by another program (SQLite's ``data_version``) or by the session its
 ``total_changes``: the Demo seeds a new register); it is then read again, after the register watch took
 note of it, as when nothing was listed first.
 
+The first rows are read while Qt paints the window the first time (``ListReading``, started just
+before that paint on a thread of its own: Qt paints in C++ without Python's lock, so the register's
+module, its file and the language's number and date formats load meanwhile on the other core).
+
 Nothing is listed first for a Team profile (its rows are the server's), for a register that does not
 exist yet, or when the register cannot be opened here (locked, damaged, too new, another program's
 file): the session's own open then says what is wrong, as it always did.
@@ -15,7 +19,9 @@ file): the session's own open then says what is wrong, as it always did.
 
 from __future__ import annotations
 
+import gc
 import logging
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -82,13 +88,65 @@ def read_register(profile: Profile, *, first: int | None = None) -> EarlyList | 
     return EarlyList(profile.name, path, store, payments, marks, msn, complete=first is None)
 
 
+def _warm_formats() -> None:
+    """Load the language's number and date formats (Babel's locale data: tens of ms) before the
+    first row is painted, which needs them."""
+    from datetime import UTC, datetime
+
+    from epay_desktop.i18n.formats import datetime_text, money_text, percent_text
+
+    datetime_text(datetime.now(UTC), seconds=False)
+    money_text(0, "NOK")
+    percent_text(1, 2)
+
+
+class ListReading:
+    """``read_register(profile, first=first)`` and the formats warmed, on a thread of its own started
+    at once; ``result`` waits for it. Python's automatic garbage collection is off meanwhile (a
+    collection started on that thread could destroy a QObject there; see ``ui.gc_guard``)."""
+
+    def __init__(self, profile: Profile, *, first: int = 0) -> None:
+        self._profile = profile
+        self.first = first or FIRST_ROWS
+        self._outcome: list[tuple[bool, Any]] = []
+        self._collecting = gc.isenabled()
+        gc.disable()
+        self._thread = threading.Thread(target=self._run, name="list-first", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            self._outcome.append((True, read_register(self._profile, first=self.first)))
+        except BaseException as error:  # handed to whoever waits for the result
+            self._outcome.append((False, error))
+        try:
+            _warm_formats()
+        except Exception:  # only a head start: the first painted row loads them otherwise
+            log.exception("warming the number and date formats failed")
+
+    def done(self) -> bool:
+        return not self._thread.is_alive()
+
+    def result(self) -> EarlyList | None:
+        """What ``read_register`` gave (its exception raised here), once it is done (blocking)."""
+        self._thread.join()
+        if self._collecting:
+            gc.enable()
+        done, value = self._outcome[0]
+        if not done:
+            raise value
+        return value  # type: ignore[no-any-return]
+
+
 def read_rest(early: EarlyList) -> ListedPayments | None:
     """Every row of ``early``'s register (blocking), after its first ones; None when it cannot be read
     now (the session's load reads it)."""
     from epay_desktop.store import RegisterError
 
     try:
-        return early.store.register.listed(early.msn)
+        listed = early.store.register.listed(early.msn)
+        listed.kinds()  # worked out here, not on the GUI thread
+        return listed
     except RegisterError as error:
         log.info("not listing %s first: %s", early.profile_name, error)
         return None
@@ -100,15 +158,22 @@ def list_first(
     *,
     first_rows: int = FIRST_ROWS,
     first_painted: Callable[[int], None] | None = None,
+    reading: ListReading | None = None,
 ) -> EarlyList | None:
     """Read ``profile``'s register while the window stays painted: its ``first_rows`` newest rows are
     shown and painted at once (``first_painted`` is told how many), then every row. None when nothing
-    was listed (then the session's load fills the list)."""
+    was listed (then the session's load fills the list). ``reading``: the first rows' read, started
+    already (then ``first_rows`` is its own)."""
     from epay_desktop.ui.first_paint import paint_again, while_painting
 
     early: EarlyList | None = None
+    if reading is not None:
+        first_rows = reading.first
     try:
-        early = while_painting(lambda: read_register(profile, first=first_rows))
+        if reading is not None:
+            early = reading.result() if reading.done() else while_painting(reading.result)
+        else:
+            early = while_painting(lambda: read_register(profile, first=first_rows))
         if early is None:
             return None
         window.show_list(early.payments)
@@ -141,4 +206,12 @@ def still_current(early: EarlyList, store: Any) -> bool:
     return early.complete and bool(store.register.write_marks() == early.marks)
 
 
-__all__ = ["FIRST_ROWS", "EarlyList", "list_first", "read_register", "read_rest", "still_current"]
+__all__ = [
+    "FIRST_ROWS",
+    "EarlyList",
+    "ListReading",
+    "list_first",
+    "read_register",
+    "read_rest",
+    "still_current",
+]

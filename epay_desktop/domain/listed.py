@@ -22,8 +22,8 @@ from datetime import UTC, datetime, timedelta
 from operator import itemgetter
 from typing import Any, overload
 
-from epay_desktop.domain.business import BusinessState, business_state_of
-from epay_desktop.domain.money import Currency, Money
+from epay_desktop.domain.business import BusinessState, business_state, business_state_of
+from epay_desktop.domain.money import Currency, Money, MoneyError
 from epay_desktop.domain.payment import Aggregate, Payment, State
 from epay_desktop.domain.tracked import STALE_AFTER, TrackedPayment
 
@@ -116,6 +116,7 @@ class ListedPayments(Sequence[TrackedPayment]):
             setattr(self, name, array("b" if name in ("states", "currencies") else "q"))
         self.whole: dict[str, Payment] = {}  # payments the columns cannot hold, by reference
         self.authorizing: set[str] = set()  # the sandbox says the customer is in 3-D Secure now
+        self._kinds: list[BusinessState | None] | None = None  # ``kinds()`` until a row is written
 
     @classmethod
     def of(cls, msn: str, records: Iterable[TrackedPayment]) -> ListedPayments:
@@ -211,9 +212,10 @@ class ListedPayments(Sequence[TrackedPayment]):
         reference = self.references[row]
         kept = self.whole.get(reference)
         if kept is not None:
-            from epay_desktop.domain.business import business_state
-
-            return business_state(kept, authorizing=reference in self.authorizing)
+            try:
+                return business_state(kept, authorizing=reference in self.authorizing)
+            except MoneyError:  # an aggregate in several currencies: no business state fits
+                return BusinessState.UNKNOWN
         return business_state_of(
             STATES[code],
             self.authorized[row],
@@ -236,7 +238,13 @@ class ListedPayments(Sequence[TrackedPayment]):
         return (fetched == NO_TIME or now - fetched > STALE_MICROS) and self.can_still_change(row)
 
     def kinds(self) -> list[BusinessState | None]:
-        """``kind_at`` of every row (one pass; most rows share a handful of value patterns)."""
+        """``kind_at`` of every row, in one pass (kept until a row is written: a list read on a worker
+        thread can be given to the GUI thread with its business states worked out already)."""
+        if self._kinds is None:
+            self._kinds = self._all_kinds()
+        return self._kinds
+
+    def _all_kinds(self) -> list[BusinessState | None]:
         states, auth, cap, canc, ref = (
             self.states,
             self.authorized,
@@ -258,6 +266,7 @@ class ListedPayments(Sequence[TrackedPayment]):
 
     # --- writing rows ---------------------------------------------------------------------------------
     def append_record(self, tracked: TrackedPayment) -> None:
+        self._kinds = None
         for name, value in zip(COLUMNS, self._cells(tracked), strict=True):
             getattr(self, name).append(value)
         self._note(tracked)
@@ -265,6 +274,7 @@ class ListedPayments(Sequence[TrackedPayment]):
     def set_record(self, row: int, tracked: TrackedPayment) -> None:
         """Overwrite row ``row`` with ``tracked``'s values (its reference may differ only for a new
         row: the caller keeps rows by reference)."""
+        self._kinds = None
         self.whole.pop(self.references[row], None)
         self.authorizing.discard(self.references[row])
         for name, value in zip(COLUMNS, self._cells(tracked), strict=True):
@@ -272,6 +282,7 @@ class ListedPayments(Sequence[TrackedPayment]):
         self._note(tracked)
 
     def extend(self, other: ListedPayments) -> None:
+        self._kinds = None
         for name in COLUMNS:
             getattr(self, name).extend(getattr(other, name))
         self.whole.update(other.whole)
@@ -279,6 +290,7 @@ class ListedPayments(Sequence[TrackedPayment]):
 
     def copy_row(self, row: int, other: ListedPayments, at: int) -> None:
         """Overwrite row ``row`` with ``other``'s row ``at`` (of the same payment)."""
+        self._kinds = None
         reference = self.references[row]
         self.whole.pop(reference, None)
         self.authorizing.discard(reference)
@@ -311,6 +323,7 @@ class ListedPayments(Sequence[TrackedPayment]):
             raise ValueError("reorder needs every row once")
         if len(order) < 2:
             return
+        self._kinds = None
         pick = itemgetter(*order)
         for name in _OBJECT_COLUMNS:
             setattr(self, name, list(pick(getattr(self, name))))
@@ -319,12 +332,18 @@ class ListedPayments(Sequence[TrackedPayment]):
             setattr(self, name, array(column.typecode, pick(column)))
 
     def delete(self, first: int, last: int) -> None:
+        self._kinds = None
         """Delete rows ``first`` to ``last`` (both included)."""
         for reference in self.references[first : last + 1]:
             self.whole.pop(reference, None)
             self.authorizing.discard(reference)
         for name in COLUMNS:
             del getattr(self, name)[first : last + 1]
+
+    def mark_authorizing(self, reference: str) -> None:
+        """The sandbox says ``reference``'s customer is in 3-D Secure now."""
+        self._kinds = None
+        self.authorizing.add(reference)
 
     def _note(self, tracked: TrackedPayment) -> None:
         payment = tracked.payment

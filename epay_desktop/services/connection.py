@@ -86,7 +86,9 @@ def payment_currencies(profile: Profile) -> set[Currency]:
             listed = store.register.listed(profile.merchant_serial_number)
     except Exception:  # a locked, damaged or too-new register: no evidence either way
         return set()
-    return {CURRENCIES[code] for code, state in zip(listed.currencies, listed.states, strict=True) if state >= 0}
+    return {
+        CURRENCIES[code] for code, state in zip(listed.currencies, listed.states, strict=True) if state >= 0
+    }
 
 
 async def test_connection(

@@ -62,7 +62,7 @@ class DeskContext:
         for row, reference in enumerate(listed.references):
             if reference in self.authorizing:
                 if listed.state_at(row) in (State.CREATED, None):
-                    listed.authorizing.add(reference)
+                    listed.mark_authorizing(reference)
                 else:
                     self.authorizing.discard(reference)
 

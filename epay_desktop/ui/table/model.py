@@ -256,7 +256,7 @@ class PaymentsModel(QAbstractTableModel):
         self.beginResetModel()
         self._now = datetime.now(UTC)  # once per fill: rows read from the register are judged now
         self._list = listed
-        self._kinds = listed.kinds()
+        self._kinds = list(listed.kinds())
         self._kept = {}
         self._row_of_index = None
         self._haystacks = None
@@ -493,7 +493,7 @@ class PaymentsModel(QAbstractTableModel):
         if len(listed) > count:
             self.beginInsertRows(QModelIndex(), count, len(listed) - 1)
         self._list = listed
-        self._kinds = listed.kinds()
+        self._kinds = list(listed.kinds())
         if self._row_of_index is not None:
             self._row_of_index.update({r: count + i for i, r in enumerate(listed.references[count:])})
         if self._haystacks is not None:
