@@ -66,7 +66,9 @@ class RegisterRows(Protocol):
 
     def tracked(self, reference: str) -> TrackedPayment | None: ...
 
-    def payments_in_states(self, states: Collection[State | None]) -> list[TrackedPayment]: ...
+    def payments_in_states(
+        self, states: Collection[State | None], *, created_since: datetime | None = None
+    ) -> list[TrackedPayment]: ...
 
     def references_that_can_change(self) -> list[str]: ...
 
@@ -119,7 +121,7 @@ class RefreshFlow(QObject):
         self.poll_timer.timeout.connect(self.poll_waiting)
         self._waiting: dict[str, None] = {}  # an ordered set of references
         self._unsubscribe: Callable[[], None] | None = desk.changes.subscribe(self._changed)
-        self._watch(rows.payments_in_states(_MAY_WAIT))
+        self._watch_listed()
 
     def close(self) -> None:
         """Stop the timers and stop following the desk's changes (the window closes)."""
@@ -187,7 +189,12 @@ class RefreshFlow(QObject):
     def _changed(self, changes: Sequence[Change]) -> None:
         self._watch(c.tracked for c in changes if isinstance(c, PaymentChanged))
         if any(isinstance(c, ListLoaded) for c in changes):
-            self._watch(self._rows.payments_in_states(_MAY_WAIT))
+            self._watch_listed()
+
+    def _watch_listed(self) -> None:
+        """``_watch`` the rows that may wait: created lately (older ones cannot), not closed."""
+        since = self._clock() - self.customer_timeout
+        self._watch(self._rows.payments_in_states(_MAY_WAIT, created_since=since))
 
     def _watch(self, payments: Iterable[TrackedPayment]) -> None:
         now = self._clock()

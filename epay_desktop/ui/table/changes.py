@@ -117,8 +117,10 @@ class ChangesAdapter(QObject):
     def tracked(self, reference: str) -> TrackedPayment | None:
         return self._model.tracked(reference)
 
-    def payments_in_states(self, states: Collection[State | None]) -> list[TrackedPayment]:
-        return self._model.payments_in_states(states)
+    def payments_in_states(
+        self, states: Collection[State | None], *, created_since: datetime | None = None
+    ) -> list[TrackedPayment]:
+        return self._model.payments_in_states(states, created_since=created_since)
 
     def references_that_can_change(self) -> list[str]:
         return self._model.references_that_can_change()

@@ -442,9 +442,16 @@ class PaymentsModel(QAbstractTableModel):
         """Every row's record, built as it is read (a sequence over the rows as they are now)."""
         return _Records(self)
 
-    def payments_in_states(self, states: Collection[State | None]) -> list[TrackedPayment]:
-        """The records of the rows whose state is one of ``states`` (``None``: not fetched yet)."""
-        return [self.tracked_at(row) for row in self.rows_in_states(states)]
+    def payments_in_states(
+        self, states: Collection[State | None], *, created_since: datetime | None = None
+    ) -> list[TrackedPayment]:
+        """The records of the rows whose state is one of ``states`` (``None``: not fetched yet), and
+        created at or after ``created_since`` when given."""
+        rows = self.rows_in_states(states)
+        if created_since is not None:
+            cutoff, created = micros(created_since), self._list.created
+            rows = [row for row in rows if created[row] != NO_TIME and created[row] >= cutoff]
+        return [self.tracked_at(row) for row in rows]
 
     def references(self) -> list[str]:
         return list(self._list.references)
