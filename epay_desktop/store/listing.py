@@ -16,6 +16,7 @@ import json
 import logging
 import sqlite3
 import sys
+from array import array
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from datetime import datetime
@@ -41,39 +42,32 @@ _BATCH = 4096
 
 def _micros_sql(column: str) -> str:
     """``column``'s time in microseconds since the epoch when it is in the form the register writes
-    (``datetime.isoformat()`` of a UTC time: ``2026-01-01T10:00:00[.123456]+00:00``); ``NO_TIME`` when
-    there is none; NULL otherwise (Python reads that one)."""
+    (``datetime.isoformat()`` of an aware time: ``2026-01-01T10:00:00[.123456]+00:00``, 32 or 25
+    characters); ``NO_TIME`` when there is none; NULL for anything else (Python reads that one).
+    SQLite's ``unixepoch`` keeps milliseconds, rounded: from .9995 s on it says the next second, which
+    the microseconds read from the text take back."""
     c = column
+    fraction = f"CAST(substr({c}, 21, 6) AS INTEGER)"
     return (
-        f"CASE WHEN {c} IS NULL OR {c} = '' THEN {NO_TIME} "
-        f"WHEN substr({c}, -6) = '+00:00' AND (length({c}) = 25 OR (length({c}) = 32 "
-        f"AND substr({c}, 20, 1) = '.' AND substr({c}, 21, 6) GLOB '[0-9][0-9][0-9][0-9][0-9][0-9]')) "
-        f"THEN unixepoch(substr({c}, 1, 19)) * 1000000 "
-        f"+ CASE WHEN length({c}) = 32 THEN CAST(substr({c}, 21, 6) AS INTEGER) ELSE 0 END END"
+        f"CASE coalesce(length({c}), 0) WHEN 32 THEN unixepoch({c}) * 1000000 + {fraction} "
+        f"- 1000000 * ({fraction} >= 999500) WHEN 25 THEN unixepoch({c}) * 1000000 "
+        f"WHEN 0 THEN {NO_TIME} END"
     )
 
 
-def _integer_sql(column: str) -> str:
-    return f"CASE WHEN typeof({column}) = 'integer' THEN {column} ELSE 0 END"
-
-
 _AMOUNTS = ("amount", "authorized", "captured", "cancelled", "refunded")
-_PAYMENT_FITS = " AND ".join(
-    [f"typeof({column}) = 'integer'" for column in _AMOUNTS]
-    + [
-        "currency IN (" + ", ".join(f"'{c.value}'" for c in CURRENCIES) + ")",
-        "(metadata_json IS NULL OR json_valid(metadata_json))",
-    ]
-)
+# Whether the plain columns can make the payment is checked in Python, a batch at a time (an amount
+# that is not an integer, a currency this app does not know): SQLite's checks per row cost more.
 _STATE_SQL = (
-    f"CASE WHEN payment_json IS NULL THEN {NO_SNAPSHOT} WHEN {_PAYMENT_FITS} THEN CASE state "
+    f"CASE WHEN payment_json IS NULL THEN {NO_SNAPSHOT} ELSE CASE state "
     + " ".join(f"WHEN '{state.value}' THEN {code}" for code, state in enumerate(STATES))
-    + f" ELSE {_FROM_JSON} END ELSE {_FROM_JSON} END"
+    + f" ELSE {_FROM_JSON} END END"
 )
+_NO_CURRENCY = -1
 _CURRENCY_SQL = (
     "CASE currency "
     + " ".join(f"WHEN '{c.value}' THEN {code}" for code, c in enumerate(CURRENCIES))
-    + " ELSE 0 END"
+    + f" ELSE {_NO_CURRENCY} END"
 )
 _TIMES = ("created_at", "fetched_at", "last_event_at", "guaranteed_until")
 # The select's columns, in the order of ``ListedPayments``' columns (after the rowid).
@@ -81,18 +75,18 @@ LIST_SELECT = ", ".join(
     [
         "rowid",
         "CAST(reference AS TEXT)",
-        "CAST(coalesce(description, '') AS TEXT)",
-        "CAST(coalesce(fetch_error, '') AS TEXT)",
-        "CAST(coalesce(psp_reference, '') AS TEXT)",
-        "CAST(coalesce(payment_description, '') AS TEXT)",
-        "CAST(coalesce(payment_method, '') AS TEXT)",
-        "CAST(payment_redirect_url AS TEXT)",
-        "CAST(coalesce(raw_state, '') AS TEXT)",
+        "CAST(description AS TEXT)",
+        "CAST(fetch_error AS TEXT)",
+        "coalesce(psp_reference, '')",
+        "coalesce(payment_description, '')",
+        "coalesce(payment_method, '')",
+        "payment_redirect_url",
+        "coalesce(raw_state, '')",
         "metadata_json",
         *(_micros_sql(column) for column in _TIMES),
         _STATE_SQL,
         _CURRENCY_SQL,
-        *(_integer_sql(column) for column in _AMOUNTS),
+        *_AMOUNTS,
     ]
 )
 # Newest first (as ``register.NEWEST_FIRST``), through the date index (schema 2): the first rows are read
@@ -161,16 +155,33 @@ def _extend(conn: sqlite3.Connection, listed: ListedPayments, batch: Sequence[Se
             column.extend(values)
     listed.states.extend(states)
     listed.currencies.extend(currencies)
-    listed.amounts.extend(amounts)
-    listed.authorized.extend(authorized)
-    listed.captured.extend(captured)
-    listed.cancelled.extend(cancelled)
-    listed.refunded.extend(refunded)
+    unfit: set[int] = set()  # offsets of the rows whose payment the columns cannot make
+    for name, values in (("amounts", amounts), ("authorized", authorized), ("captured", captured),
+                         ("cancelled", cancelled), ("refunded", refunded)):  # fmt: skip
+        try:
+            numbers = array("q", values)  # whole or not at all (``extend`` would keep a part)
+        except (TypeError, OverflowError):  # not fetched (NULL), or a cell that is not an integer
+            numbers = array("q", [v if type(v) is int and -(2**63) <= v < 2**63 else 0 for v in values])
+            unfit.update(i for i, v in enumerate(values) if type(v) is not int)
+        getattr(listed, name).extend(numbers)
+    if _NO_CURRENCY in currencies:
+        unfit.update(i for i, code in enumerate(currencies) if code == _NO_CURRENCY)
     # The rows that need a look of their own (rare): a time in another form, metadata, or a payment
     # the columns cannot make.
-    for offset, row in enumerate(batch):
-        if row[_STATE_AT] == _FROM_JSON or row[9] is not None or None in row[10:14]:
-            _mend(conn, listed, start + offset, row)
+    look = {i for i in unfit if states[i] >= 0}
+    if _FROM_JSON in states:
+        look.update(i for i, code in enumerate(states) if code == _FROM_JSON)
+    if _metadata.count(None) != len(batch):
+        look.update(i for i, text in enumerate(_metadata) if text is not None)
+    for values in (created, fetched, last_event, guaranteed):
+        if None in values:
+            look.update(i for i, v in enumerate(values) if v is None)
+    for offset in sorted(look):
+        row = batch[offset]
+        if offset in unfit and states[offset] >= 0:
+            listed.states[start + offset] = _FROM_JSON
+            row = (*row[:_STATE_AT], _FROM_JSON, *row[_STATE_AT + 1 :])
+        _mend(conn, listed, start + offset, row)
 
 
 def _mend(conn: sqlite3.Connection, listed: ListedPayments, at: int, row: Sequence[Any]) -> None:
