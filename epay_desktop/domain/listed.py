@@ -120,9 +120,16 @@ class ListedPayments(Sequence[TrackedPayment]):
 
     @classmethod
     def of(cls, msn: str, records: Iterable[TrackedPayment]) -> ListedPayments:
+        """``records`` as a list (column by column: one transposition, not a write per cell)."""
         listed = cls(msn)
-        for tracked in records:
-            listed.append_record(tracked)
+        rows = list(records)
+        if not rows:
+            return listed
+        for name, values in zip(COLUMNS, zip(*map(cls._cells, rows), strict=True), strict=True):
+            getattr(listed, name).extend(values)
+        for tracked in rows:
+            if tracked.authorizing or (tracked.payment is not None and not _fits(tracked.payment)):
+                listed._note(tracked)
         return listed
 
     # --- the sequence of records ---------------------------------------------------------------------
