@@ -101,41 +101,72 @@ def _warm_formats() -> None:
 
 
 class ListReading:
-    """``read_register(profile, first=first)`` and the formats warmed, on a thread of its own started
-    at once; ``result`` waits for it. Python's automatic garbage collection is off meanwhile (a
-    collection started on that thread could destroy a QObject there; see ``ui.gc_guard``)."""
+    """On a thread of its own, started at once: ``read_register(profile, first=first)``, the formats
+    warmed, then (when there are more) every row (``read_rest``): the rest is read while the first
+    rows are shown and painted. ``first_result`` and ``rest_result`` wait for each. Python's automatic
+    garbage collection is off until the thread is done (a collection started on that thread could
+    destroy a QObject there; see ``ui.gc_guard``)."""
 
     def __init__(self, profile: Profile, *, first: int = 0) -> None:
         self._profile = profile
         self.first = first or FIRST_ROWS
-        self._outcome: list[tuple[bool, Any]] = []
+        self._first: tuple[bool, Any] = (True, None)
+        self._rest: tuple[bool, Any] = (True, None)
+        self._first_read = threading.Event()
         self._collecting = gc.isenabled()
         gc.disable()
         self._thread = threading.Thread(target=self._run, name="list-first", daemon=True)
         self._thread.start()
 
     def _run(self) -> None:
+        early = None
         try:
-            self._outcome.append((True, read_register(self._profile, first=self.first)))
+            early = read_register(self._profile, first=self.first)
+            self._first = (True, early)
         except BaseException as error:  # handed to whoever waits for the result
-            self._outcome.append((False, error))
+            self._first = (False, error)
+        finally:
+            self._first_read.set()
         try:
             _warm_formats()
         except Exception:  # only a head start: the first painted row loads them otherwise
             log.exception("warming the number and date formats failed")
+        if early is not None and len(early.payments) >= self.first:
+            try:
+                self._rest = (True, read_rest(early))
+            except BaseException as error:
+                self._rest = (False, error)
+
+    def first_ready(self) -> bool:
+        return self._first_read.is_set()
 
     def done(self) -> bool:
         return not self._thread.is_alive()
 
-    def result(self) -> EarlyList | None:
+    def first_result(self) -> EarlyList | None:
         """What ``read_register`` gave (its exception raised here), once it is done (blocking)."""
+        self._first_read.wait()
+        return _outcome(self._first)  # type: ignore[no-any-return]
+
+    def rest_result(self) -> ListedPayments | None:
+        """Every row (``read_rest``; None when the first rows were all of them, or the rest cannot be
+        read now), once the thread is done (blocking)."""
+        self.finish()
+        return _outcome(self._rest)  # type: ignore[no-any-return]
+
+    def finish(self) -> None:
+        """Wait for the thread (blocking) and let garbage be collected again."""
         self._thread.join()
         if self._collecting:
             gc.enable()
-        done, value = self._outcome[0]
-        if not done:
-            raise value
-        return value  # type: ignore[no-any-return]
+            self._collecting = False
+
+
+def _outcome(outcome: tuple[bool, Any]) -> Any:
+    done, value = outcome
+    if not done:
+        raise value
+    return value
 
 
 def read_rest(early: EarlyList) -> ListedPayments | None:
@@ -171,7 +202,7 @@ def list_first(
         first_rows = reading.first
     try:
         if reading is not None:
-            early = reading.result() if reading.done() else while_painting(reading.result)
+            early = reading.first_result() if reading.first_ready() else while_painting(reading.first_result)
         else:
             early = while_painting(lambda: read_register(profile, first=first_rows))
         if early is None:
@@ -183,7 +214,10 @@ def list_first(
         if first_painted is not None:
             first_painted(len(early.payments))
         if len(early.payments) >= first_rows:
-            rest = while_painting(lambda: read_rest(early))
+            if reading is not None:  # read meanwhile on the reading's thread
+                rest = reading.rest_result() if reading.done() else while_painting(reading.rest_result)
+            else:
+                rest = while_painting(lambda: read_rest(early))
             if rest is None:
                 early.close()
                 return None
@@ -195,9 +229,16 @@ def list_first(
             early.complete = True  # fewer rows than asked for: these are all of them
     except Exception:  # never in the way of the start: the session's own open reads the register
         log.exception("listing %s first failed", profile.name)
+        if reading is not None:
+            reading.finish()  # done with the register before it is closed
         if early is not None:
             early.close()
         return None
+    finally:
+        if reading is not None and not reading.done():
+            while_painting(reading.finish)
+        if reading is not None:
+            reading.finish()
     return early
 
 
