@@ -324,6 +324,16 @@ class ListedPayments(Sequence[TrackedPayment]):
         picked.authorizing = self.authorizing & chosen
         return picked
 
+    def same_rows(self, other: ListedPayments, count: int) -> bool:
+        """The first ``count`` rows of both hold the same values (one comparison per column)."""
+        if any(getattr(self, name)[:count] != getattr(other, name)[:count] for name in COLUMNS):
+            return False
+        first = self.references[:count]
+        return all(
+            self.whole.get(r) == other.whole.get(r) and (r in self.authorizing) == (r in other.authorizing)
+            for r in first
+        )
+
     def reorder(self, order: Sequence[int]) -> None:
         """Put the rows in ``order`` (``order[new] = old``; every row once)."""
         if len(order) != len(self):

@@ -496,19 +496,21 @@ class PaymentsModel(QAbstractTableModel):
 
     def _take_over(self, listed: ListedPayments, count: int) -> None:
         """``listed``, whose first ``count`` rows are the rows shown, becomes the rows: those rows take
-        its values, the others are inserted after them."""
+        its values (announced only when some differ), the others are inserted after them."""
+        same = self._list.same_rows(listed, count)
         if len(listed) > count:
             self.beginInsertRows(QModelIndex(), count, len(listed) - 1)
         self._list = listed
         self._kinds = list(listed.kinds())
         if self._row_of_index is not None:
             self._row_of_index.update({r: count + i for i, r in enumerate(listed.references[count:])})
-        if self._haystacks is not None:
-            self._haystacks = None
-        self._forget_rows()
+        self._haystacks = None
+        if not same:
+            self._forget_rows()
         if len(listed) > count:
             self.endInsertRows()
-        self.dataChanged.emit(self.index(0, 0), self.index(count - 1, _COLUMN_COUNT - 1), [])
+        if not same:
+            self.dataChanged.emit(self.index(0, 0), self.index(count - 1, _COLUMN_COUNT - 1), [])
 
     def _append(self, added: ListedPayments) -> None:
         first = self.rowCount()
