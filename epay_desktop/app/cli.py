@@ -115,15 +115,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.screenshot:
         width, _by, height = str(args.size).partition("x")
         size = (int(width), int(height))
-    # While Qt paints it, the register's first rows are read on a thread of their own (app.listing).
-    reading = None
-
-    def start_reading() -> None:
-        nonlocal reading
-        from epay_desktop.app.listing import ListReading
-
-        reading = ListReading(args.chosen_profile)
-
     # The real window paints first; everything heavy is imported after this line.
     app, window = first_window(
         args.chosen_profile or DEMO_PROFILE,
@@ -132,7 +123,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         size=size,
         show_error_dialogs=not throwaway,
         language=language,
-        before_paint=None if throwaway else start_reading,
     )
     if args.startup_marks:
         print("painted", flush=True)
@@ -145,7 +135,6 @@ def main(argv: Sequence[str] | None = None) -> int:
             window,
             args.chosen_profile,
             first_painted=(lambda n: print(f"first {n}", flush=True)) if args.startup_marks else None,
-            reading=reading,
         )
     args.listed_first = args.early_list is not None and bool(args.early_list.payments)
     if args.startup_marks and args.listed_first:

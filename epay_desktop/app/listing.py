@@ -8,9 +8,11 @@ in between: by another program (SQLite's ``data_version``) or by the session its
 ``total_changes``: the Demo seeds a new register); it is then read again, after the register watch took
 note of it, as when nothing was listed first.
 
-The first rows are read while Qt paints the window the first time (``ListReading``, started just
-before that paint on a thread of its own: Qt paints in C++ without Python's lock, so the register's
-module, its file and the language's number and date formats load meanwhile on the other core).
+Each read runs on a worker thread while the GUI thread only keeps the window painted: not while
+the GUI thread paints rows. Work of Python's on another thread then makes each of the paint's Python
+calls (a ``data()`` per cell) wait for the interpreter's lock, up to its switch interval each time:
+measured, reading the rest of the list while the first rows were painted, or the first rows while
+the window was, made both later.
 
 Nothing is listed first for a Team profile (its rows are the server's), for a register that does not
 exist yet, or when the register cannot be opened here (locked, damaged, too new, another program's
@@ -19,9 +21,7 @@ file): the session's own open then says what is wrong, as it always did.
 
 from __future__ import annotations
 
-import gc
 import logging
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -88,87 +88,6 @@ def read_register(profile: Profile, *, first: int | None = None) -> EarlyList | 
     return EarlyList(profile.name, path, store, payments, marks, msn, complete=first is None)
 
 
-def _warm_formats() -> None:
-    """Load the language's number and date formats (Babel's locale data: tens of ms) before the
-    first row is painted, which needs them."""
-    from datetime import UTC, datetime
-
-    from epay_desktop.i18n.formats import datetime_text, money_text, percent_text
-
-    datetime_text(datetime.now(UTC), seconds=False)
-    money_text(0, "NOK")
-    percent_text(1, 2)
-
-
-class ListReading:
-    """On a thread of its own, started at once: ``read_register(profile, first=first)``, the formats
-    warmed, then (when there are more) every row (``read_rest``): the rest is read while the first
-    rows are shown and painted. ``first_result`` and ``rest_result`` wait for each. Python's automatic
-    garbage collection is off until the thread is done (a collection started on that thread could
-    destroy a QObject there; see ``ui.gc_guard``)."""
-
-    def __init__(self, profile: Profile, *, first: int = 0) -> None:
-        self._profile = profile
-        self.first = first or FIRST_ROWS
-        self._first: tuple[bool, Any] = (True, None)
-        self._rest: tuple[bool, Any] = (True, None)
-        self._first_read = threading.Event()
-        self._collecting = gc.isenabled()
-        gc.disable()
-        self._thread = threading.Thread(target=self._run, name="list-first", daemon=True)
-        self._thread.start()
-
-    def _run(self) -> None:
-        early = None
-        try:
-            early = read_register(self._profile, first=self.first)
-            self._first = (True, early)
-        except BaseException as error:  # handed to whoever waits for the result
-            self._first = (False, error)
-        finally:
-            self._first_read.set()
-        try:
-            _warm_formats()
-        except Exception:  # only a head start: the first painted row loads them otherwise
-            log.exception("warming the number and date formats failed")
-        if early is not None and len(early.payments) >= self.first:
-            try:
-                self._rest = (True, read_rest(early))
-            except BaseException as error:
-                self._rest = (False, error)
-
-    def first_ready(self) -> bool:
-        return self._first_read.is_set()
-
-    def done(self) -> bool:
-        return not self._thread.is_alive()
-
-    def first_result(self) -> EarlyList | None:
-        """What ``read_register`` gave (its exception raised here), once it is done (blocking)."""
-        self._first_read.wait()
-        return _outcome(self._first)  # type: ignore[no-any-return]
-
-    def rest_result(self) -> ListedPayments | None:
-        """Every row (``read_rest``; None when the first rows were all of them, or the rest cannot be
-        read now), once the thread is done (blocking)."""
-        self.finish()
-        return _outcome(self._rest)  # type: ignore[no-any-return]
-
-    def finish(self) -> None:
-        """Wait for the thread (blocking) and let garbage be collected again."""
-        self._thread.join()
-        if self._collecting:
-            gc.enable()
-            self._collecting = False
-
-
-def _outcome(outcome: tuple[bool, Any]) -> Any:
-    done, value = outcome
-    if not done:
-        raise value
-    return value
-
-
 def read_rest(early: EarlyList) -> ListedPayments | None:
     """Every row of ``early``'s register (blocking), after its first ones; None when it cannot be read
     now (the session's load reads it)."""
@@ -189,22 +108,15 @@ def list_first(
     *,
     first_rows: int = FIRST_ROWS,
     first_painted: Callable[[int], None] | None = None,
-    reading: ListReading | None = None,
 ) -> EarlyList | None:
     """Read ``profile``'s register while the window stays painted: its ``first_rows`` newest rows are
     shown and painted at once (``first_painted`` is told how many), then every row. None when nothing
-    was listed (then the session's load fills the list). ``reading``: the first rows' read, started
-    already (then ``first_rows`` is its own)."""
+    was listed (then the session's load fills the list)."""
     from epay_desktop.ui.first_paint import paint_again, while_painting
 
     early: EarlyList | None = None
-    if reading is not None:
-        first_rows = reading.first
     try:
-        if reading is not None:
-            early = reading.first_result() if reading.first_ready() else while_painting(reading.first_result)
-        else:
-            early = while_painting(lambda: read_register(profile, first=first_rows))
+        early = while_painting(lambda: read_register(profile, first=first_rows))
         if early is None:
             return None
         window.show_list(early.payments)
@@ -214,10 +126,7 @@ def list_first(
         if first_painted is not None:
             first_painted(len(early.payments))
         if len(early.payments) >= first_rows:
-            if reading is not None:  # read meanwhile on the reading's thread
-                rest = reading.rest_result() if reading.done() else while_painting(reading.rest_result)
-            else:
-                rest = while_painting(lambda: read_rest(early))
+            rest = while_painting(lambda: read_rest(early))
             if rest is None:
                 early.close()
                 return None
@@ -229,16 +138,9 @@ def list_first(
             early.complete = True  # fewer rows than asked for: these are all of them
     except Exception:  # never in the way of the start: the session's own open reads the register
         log.exception("listing %s first failed", profile.name)
-        if reading is not None:
-            reading.finish()  # done with the register before it is closed
         if early is not None:
             early.close()
         return None
-    finally:
-        if reading is not None and not reading.done():
-            while_painting(reading.finish)
-        if reading is not None:
-            reading.finish()
     return early
 
 
@@ -250,7 +152,6 @@ def still_current(early: EarlyList, store: Any) -> bool:
 __all__ = [
     "FIRST_ROWS",
     "EarlyList",
-    "ListReading",
     "list_first",
     "read_register",
     "read_rest",

@@ -23,8 +23,6 @@ from epay_desktop.ui.theme import apply_style
 from epay_desktop.ui.window.main_window import MainWindow
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-
     from epay_desktop.services import Profile
 
 
@@ -36,12 +34,9 @@ def first_window(
     size: tuple[int, int] | None = None,
     show_error_dialogs: bool = True,
     language: str | None = None,
-    before_paint: Callable[[], None] | None = None,
 ) -> tuple[QApplication, MainWindow]:
     """The QApplication and the real main window showing ``profile``'s banner, painted once.
-    ``offscreen``: render without a screen unless a platform was chosen (``--screenshot``).
-    ``before_paint``: called with the window built and the language chosen, just before Qt paints it
-    (work started there on a thread of its own runs while Qt paints)."""
+    ``offscreen``: render without a screen unless a platform was chosen (``--screenshot``)."""
     if offscreen and QApplication.instance() is None:
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     existing = QApplication.instance()
@@ -58,8 +53,6 @@ def first_window(
     window.show_profile(profile)
     if size is not None:
         window.resize(*size)
-    if before_paint is not None:
-        before_paint()
     paint_now(window)
     return app, window
 

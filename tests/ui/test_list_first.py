@@ -6,7 +6,6 @@ own open says why (a real register file, a Custom profile served by uvicorn, an 
 from __future__ import annotations
 
 import asyncio
-import gc
 import sqlite3
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -17,7 +16,7 @@ import pytest
 import shiboken6
 
 from epay_desktop.app import open_profile
-from epay_desktop.app.listing import ListReading, list_first, read_register
+from epay_desktop.app.listing import list_first, read_register
 from epay_desktop.domain import Aggregate, Currency, Money, Payment, State
 from epay_desktop.sandbox import SandboxConfig
 from epay_desktop.services import (
@@ -112,35 +111,6 @@ def test_the_rows_are_painted_before_the_session_and_the_session_keeps_them(
 
     ui_loop.run_until_complete(main())
     assert early.store.db._conn is None  # closed with the session
-
-
-@pytest.mark.parametrize("count", [30, 6])
-def test_the_first_rows_read_while_the_window_paints_and_the_rest_meanwhile(
-    qapp: Any, qtbot: Any, profile: Profile, count: int
-) -> None:
-    # As ``main`` does it: the reading starts before the window's first paint (on its own thread);
-    # the rest of the rows is read there while the first ones are shown.
-    references = fill(register_path(profile), count)
-    newest_first = sorted(references, reverse=True)
-    window = MainWindow(show_error_dialogs=False, auto_refresh_ms=3_600_000)
-    qtbot.addWidget(window)
-    collecting = gc.isenabled()
-    reading = ListReading(profile, first=10)
-    window.show()
-    seen: list[list[str]] = []
-    early = list_first(
-        window, profile, first_painted=lambda _n: seen.append(window.model.references()), reading=reading
-    )
-    assert early is not None
-    try:
-        assert seen == [newest_first[:10]]
-        assert window.model.references() == newest_first
-        assert [t.reference for t in early.payments] == newest_first
-        assert early.complete
-        assert reading.done()
-        assert gc.isenabled() == collecting  # collection is back on once the thread is done
-    finally:
-        early.close()
 
 
 def test_a_first_screenful_is_painted_before_the_rest_is_read(
