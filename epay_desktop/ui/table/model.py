@@ -34,7 +34,6 @@ from PySide6.QtWidgets import QApplication, QStyle
 from epay_desktop.domain import STALE_AFTER, BusinessState, State, TrackedPayment
 from epay_desktop.domain.breakdown import breakdown
 from epay_desktop.domain.listed import (
-    CURRENCIES,
     EPOCH,
     NO_TIME,
     STATES,
@@ -44,7 +43,6 @@ from epay_desktop.domain.listed import (
 )
 from epay_desktop.domain.tracked import NOT_FOUND_MARK
 from epay_desktop.i18n import _
-from epay_desktop.ui.formatting import format_datetime, format_money
 from epay_desktop.ui.table.cells import (
     _COLUMN_COUNT,
     HEADERS,
@@ -59,12 +57,15 @@ from epay_desktop.ui.table.cells import (
     bar_summary,
     bar_tooltip,
     describe_age,
+    display_row,
     freshness_text,
     guarantee_text,
     header,
     lapse_warning,
     state_text,
+    tooltip_text,
 )
+from epay_desktop.ui.table.rows import haystack, sort_keys
 
 __all__ = [
     "HEADERS",
@@ -179,7 +180,7 @@ class PaymentsModel(QAbstractTableModel):
         if role == PaymentRoles.SORT_KEY:
             return _sort_key(self.tracked_at(row), column)
         if role == Qt.ItemDataRole.ToolTipRole:
-            return self._tooltip(self.tracked_at(row), column)
+            return tooltip_text(self.tracked_at(row), column, self._now, self._locale)
         if role == Qt.ItemDataRole.AccessibleTextRole:
             return _("{column}: {value}").format(
                 column=header(Column(column)), value=self._display_of(row)[column]
@@ -195,7 +196,7 @@ class PaymentsModel(QAbstractTableModel):
         if not 0 <= column < _COLUMN_COUNT or not self.rowCount():
             return
         self.layoutAboutToBeChanged.emit()
-        keys = self._sort_keys(column)
+        keys = sort_keys(self._list, self._kinds, column)
         order_rows = sorted(
             range(len(keys)),
             key=keys.__getitem__,
@@ -474,7 +475,7 @@ class PaymentsModel(QAbstractTableModel):
     def haystack_at(self, row: int) -> str:
         haystacks = self._haystacks
         if haystacks is None:
-            haystacks = self._haystacks = [_haystack(self._list, i) for i in range(self.rowCount())]
+            haystacks = self._haystacks = [haystack(self._list, i) for i in range(self.rowCount())]
         return haystacks[row]
 
     def state_at(self, row: int) -> State | None:
@@ -521,13 +522,13 @@ class PaymentsModel(QAbstractTableModel):
         if self._row_of_index is not None:
             self._row_of_index.update({r: first + i for i, r in enumerate(added.references)})
         if self._haystacks is not None:
-            self._haystacks.extend([_haystack(added, i) for i in range(len(added))])
+            self._haystacks.extend([haystack(added, i) for i in range(len(added))])
         self.endInsertRows()
 
     def _row_changed(self, row: int) -> None:
         self._kinds[row] = self._list.kind_at(row)
         if self._haystacks is not None:
-            self._haystacks[row] = _haystack(self._list, row)
+            self._haystacks[row] = haystack(self._list, row)
         self._display.pop(row, None)
         self._built.pop(row, None)
 
@@ -547,75 +548,15 @@ class PaymentsModel(QAbstractTableModel):
         if cached is None:
             if len(self._display) >= _BUILT_KEPT:
                 self._display.clear()
-            cached = self._display[row] = self._display_row(self.tracked_at(row))
+            t = self.tracked_at(row)
+            cached = self._display[row] = display_row(
+                t,
+                self._locale,
+                busy=t.reference in self._busy,
+                colleague=self._colleagues.get(t.reference, ""),
+                pending=self._pending.get(t.reference, ""),
+            )
         return cached
-
-    def _sort_keys(self, column: int) -> Sequence[Any]:
-        """Keys of one type per column, read from the columns, so ``list.sort`` never compares across
-        types (the same order as ``cells._sort_key`` of each row's record)."""
-        listed = self._list
-        if column == Column.REFERENCE:
-            return listed.references
-        if column == Column.DESCRIPTION:
-            return [d.casefold() for d in listed.descriptions]
-        if column == Column.CREATED:
-            return listed.created
-        if column == Column.STATE:
-            labels = {kind: kind.label for kind in BusinessState}
-            return [labels[k] if k is not None else "" for k in self._kinds]
-        if column == Column.AMOUNT:
-            return [
-                (CURRENCIES[c].value, a) if s >= 0 else ("", -1)
-                for s, c, a in zip(listed.states, listed.currencies, listed.amounts, strict=True)
-            ]
-        if column == Column.AGGREGATE:
-            return [
-                (max(cap - ref, 0) + max(ref, 0), CURRENCIES[c].value) if s >= 0 else (-1, "")
-                for s, c, cap, ref in zip(
-                    listed.states, listed.currencies, listed.captured, listed.refunded, strict=True
-                )
-            ]
-        if column == Column.UPDATED:
-            return [
-                last if last != NO_TIME else created
-                for last, created in zip(listed.last_event, listed.created, strict=True)
-            ]
-        return [0] * len(listed)
-
-    def _display_row(self, t: TrackedPayment) -> tuple[str, ...]:
-        loc = self._locale
-        payment = t.payment
-        busy = " (working…)" if t.reference in self._busy else ""
-        colleague = self._colleagues.get(t.reference)
-        if colleague:
-            busy += f" — {colleague}"
-        return (
-            t.reference,
-            t.description or (payment.description if payment is not None else ""),
-            format_datetime(t.created_at, loc, seconds=False),
-            (_pending_text(self._pending[t.reference]) if t.reference in self._pending else state_text(t))
-            + busy,
-            format_money(payment.amount, loc) if payment is not None else "",
-            bar_summary(breakdown(payment)) if payment is not None else "",
-            format_datetime(t.updated_at, loc, seconds=False),
-        )
-
-    def _tooltip(self, t: TrackedPayment, column: int) -> str | None:
-        if column == Column.UPDATED:
-            return freshness_text(t, self._now)
-        if column in (Column.AMOUNT, Column.STATE) and lapse_warning(t, self._now):
-            return guarantee_text(t.payment, self._now, self._locale)
-        if t.fetch_error and (t.payment is None or column == Column.STATE):
-            return _("Could not read the payment: {error}").format(error=t.fetch_error)
-        if t.payment is None:
-            return _("Not fetched from the API yet.")
-        if column == Column.AGGREGATE:
-            return bar_tooltip(breakdown(t.payment), self._locale)
-        if column == Column.STATE and t.payment.state is State.UNKNOWN:
-            return _("A state this app does not know: {state}").format(state=t.payment.display_state)
-        if column == Column.DESCRIPTION and t.description:
-            return t.description
-        return None
 
 
 # How many built records and display rows are kept (a few screens' worth; rebuilt when needed again).
@@ -655,32 +596,3 @@ def _warning_icon() -> QIcon:
 
 
 _WARNING_ICON: QIcon | None = None
-
-
-def _haystack(listed: ListedPayments, row: int) -> str:
-    """What search looks in: reference, description, pspReference and the amount as people type it
-    (``1000.00``, ``1000,00``, ``1000``)."""
-    reference, description = listed.references[row], listed.descriptions[row]
-    if listed.states[row] < 0:
-        return f"{reference}\n{description}".lower()
-    payment = listed.whole.get(reference)
-    value = payment.amount.value if payment is not None else listed.amounts[row]
-    digits = CURRENCIES[listed.currencies[row]].minor_digits
-    # Money.plain() without its string round trips (this runs once per row on the first search).
-    units, minor = divmod(abs(value), 10**digits)
-    whole = f"-{units}" if value < 0 else str(units)
-    return (
-        f"{reference}\n{description}\n{listed.psp_references[row]}\n"
-        f"{whole}.{minor:0{digits}d}\n{whole},{minor:0{digits}d}\n{whole}"
-    ).lower()
-
-
-def _pending_text(operation: str) -> str:
-    from epay_desktop.i18n import _
-
-    texts = {
-        "cancel": _("Cancel pending: outcome unknown"),
-        "capture": _("Capture pending: outcome unknown"),
-        "refund": _("Refund pending: outcome unknown"),
-    }
-    return texts.get(operation, _("Operation pending: outcome unknown"))
