@@ -262,7 +262,8 @@ class PaymentsModel(QAbstractTableModel):
         self._row_of_index = None
         self._haystacks = None
         self._forget_rows()
-        self._busy &= set(listed.references)
+        if self._busy:
+            self._busy &= set(listed.references)
         self.endResetModel()
 
     def set_payments(self, payments: Iterable[TrackedPayment]) -> None:
@@ -349,7 +350,8 @@ class PaymentsModel(QAbstractTableModel):
             self._row_of_index = None
             self._forget_rows()
             self.endRemoveRows()
-        self._busy &= set(self._list.references)
+        if self._busy:
+            self._busy &= set(self._list.references)
 
     def set_busy(self, reference: str, busy: bool) -> None:
         if busy:
