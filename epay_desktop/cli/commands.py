@@ -22,6 +22,7 @@ from epay_desktop.cli.journal import (
     open_journal,
     pending_same,
     refusal,
+    repeated_in_other_journal,
     resume_command,
     resuming,
 )
@@ -249,6 +250,10 @@ async def _send(
                 amount = check_action(payment, Action.CANCEL).amount
             # Begun with --key: a refused intent with that key is begun again (the journal reopens it).
             again = bool(getattr(args, "again", False))
+            if not again:
+                earlier = await repeated_in_other_journal(journal, operation, payment.reference, amount)
+                if earlier is not None:
+                    raise RepeatNotConfirmedError(earlier)
             intent = await engine.begin(operation, payment.reference, amount, key=args.key, again=again)
             done = await engine.send(intent, payment, transaction_only=only)
     except (AlreadyPendingError, FinishedMeanwhileError) as error:

@@ -19,11 +19,13 @@ the pending one and the exact command that finishes it where it began (nothing i
 from __future__ import annotations
 
 import argparse
+from datetime import UTC, datetime
 
 from epay_desktop.api import EPaymentClient
 from epay_desktop.domain import Money, MoneyError
 from epay_desktop.i18n import _, ngettext
 from epay_desktop.services import (
+    REPEAT_WINDOW,
     RESEND_WINDOW,
     AlreadyPendingError,
     FinishedMeanwhileError,
@@ -39,6 +41,7 @@ from epay_desktop.services.elsewhere import (
     cli_environment,
     cli_journal_path,
     pending_elsewhere,
+    repeated_elsewhere,
 )
 
 OS_USER = "epay-cli"
@@ -177,6 +180,22 @@ async def pending_same(
     if found:
         raise JournalRefusalError(str(PendingElsewhereError(found[0])))
     return None
+
+
+async def repeated_in_other_journal(
+    journal: StandaloneJournal, operation: Operation, reference: str, amount: Money | None
+) -> Intent | None:
+    """The same capture or refund (same amount) confirmed minutes ago through a window profile for this
+    merchant and environment: the command asks for --again, as for one in its own journal."""
+    return await repeated_elsewhere(
+        base_url=cli_environment(journal.profile),
+        msn=journal.engine.msn,
+        reference=reference,
+        operation=operation,
+        amount=amount,
+        since=datetime.now(UTC) - REPEAT_WINDOW,
+        here=cli_journal_path(),
+    )
 
 
 def _same(intent: Intent, amount: str | None) -> bool:

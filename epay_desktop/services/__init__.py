@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from epay_desktop.services.creating import new_reference
     from epay_desktop.services.demo import DemoControls
     from epay_desktop.services.desk import PaymentDesk
-    from epay_desktop.services.engine import RESEND_WINDOW, SendEngine, SendResult
+    from epay_desktop.services.engine import REPEAT_WINDOW, RESEND_WINDOW, SendEngine, SendResult
     from epay_desktop.services.errors import (
         ActionNotPossibleError,
         AlreadyPendingError,
@@ -127,6 +127,7 @@ _EXPORTS: dict[str, str] = {
     "ProfileStore": "epay_desktop.services.profiles",
     "ProfileStoreError": "epay_desktop.services.profiles",
     "PaymentsRemoved": "epay_desktop.services.changes",
+    "REPEAT_WINDOW": "epay_desktop.services.engine",
     "RESEND_WINDOW": "epay_desktop.services.engine",
     "ReadOnlyRegisterError": "epay_desktop.services.errors",
     "RepeatNotConfirmedError": "epay_desktop.services.errors",
@@ -154,6 +155,7 @@ __all__ = [
     "DEMO_MERCHANT_CURRENCIES",
     "DEMO_PROFILE",
     "DEMO_SECRETS",
+    "REPEAT_WINDOW",
     "RESEND_WINDOW",
     "ActionNotPossibleError",
     "AddReport",

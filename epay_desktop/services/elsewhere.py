@@ -1,11 +1,14 @@
-"""Intents on the same payment that the other journals on this computer hold without an outcome.
+"""What the other journals on this computer hold on the same payment: intents without an outcome, and
+captures or refunds the API confirmed minutes ago.
 
 Each profile of the window has its own register (with its journal), and ``epay`` keeps a journal of its
 own; each journal's one-pending-intent rule cannot see the others. So before a new intent is begun, the
 other journals that reach the same merchant (serial number) in the same environment (base URL) are
 looked into: a capture that ``epay`` left without an outcome blocks a capture of that payment from the
-window until it is finished, and the other way round. The built-in sandboxes are left out (each has
-payments of its own), and so are Team profiles (their journal is the team server's).
+window until it is finished, and the other way round; a capture of 40.00 ``epay`` made a minute ago makes
+the window ask "the same again?" before a second capture of 40.00, as its own journal would. The
+built-in sandboxes are left out (each has payments of its own), and so are Team profiles (their journal
+is the team server's).
 
 A file that cannot be read (locked for longer than the look waits, damaged) is logged and passed over:
 this is a second line of defence beside each journal's own rule and the fresh read of the payment, and
@@ -16,11 +19,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
+from typing import TypeVar
 
 from epay_desktop import paths
+from epay_desktop.domain import Money
 from epay_desktop.i18n import _
 from epay_desktop.services.profiles import (
     PRODUCTION_BASE_URL,
@@ -30,7 +36,8 @@ from epay_desktop.services.profiles import (
     ProfileStoreError,
     register_path,
 )
-from epay_desktop.store.peek import PeekError, PendingIntent, pending_in
+from epay_desktop.store.journal import Intent, Operation
+from epay_desktop.store.peek import PeekError, PendingIntent, confirmed_since, pending_in
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +78,14 @@ class PendingElsewhere:
     where: str
 
 
+@dataclass(frozen=True, slots=True)
+class ConfirmedElsewhere:
+    """An operation another journal holds as confirmed by the API: ``where`` names it for people."""
+
+    intent: Intent
+    where: str
+
+
 async def pending_elsewhere(
     *,
     base_url: str | None,
@@ -87,29 +102,91 @@ async def pending_elsewhere(
     (``base_url`` None)."""
     if base_url is None:
         return []
-    base_url = base_url.rstrip("/")
+    found = await _each_journal(
+        base_url.rstrip("/"),
+        msn,
+        here,
+        profiles,
+        cli_journal,
+        lambda path: pending_in(path, msn=msn, reference=reference),
+        reference,
+    )
+    return [PendingElsewhere(intent, where) for intent, where in found]
+
+
+async def confirmed_elsewhere(
+    *,
+    base_url: str | None,
+    msn: str,
+    reference: str,
+    operation: Operation,
+    since: datetime,
+    here: Path | None,
+    profiles: Iterable[Profile] | None = None,
+    cli_journal: Path | None = None,
+) -> list[ConfirmedElsewhere]:
+    """The ``operation``s on payment (``msn``, ``reference``) in ``base_url``'s environment that the
+    other journals hold as confirmed at or after ``since``, newest first; arguments as for
+    :func:`pending_elsewhere`."""
+    if base_url is None:
+        return []
+    found = await _each_journal(
+        base_url.rstrip("/"),
+        msn,
+        here,
+        profiles,
+        cli_journal,
+        lambda path: confirmed_since(path, msn=msn, reference=reference, operation=operation, since=since),
+        reference,
+    )
+    newest_first = sorted(found, key=lambda seen: seen[0].finished_at or seen[0].created_at, reverse=True)
+    return [ConfirmedElsewhere(intent, where) for intent, where in newest_first]
+
+
+K = TypeVar("K", PendingIntent, Intent)
+
+
+async def _each_journal(
+    base_url: str,
+    msn: str,
+    here: Path | None,
+    profiles: Iterable[Profile] | None,
+    cli_journal: Path | None,
+    read: Callable[[Path], list[K]],
+    reference: str,
+) -> list[tuple[K, str]]:
     return await asyncio.to_thread(
-        _look, base_url, msn, reference, here, None if profiles is None else list(profiles), cli_journal
+        _look,
+        base_url,
+        msn,
+        here,
+        None if profiles is None else list(profiles),
+        cli_journal,
+        read,
+        reference,
     )
 
 
 def _look(
     base_url: str,
     msn: str,
-    reference: str,
     here: Path | None,
     profiles: list[Profile] | None,
     cli_journal: Path | None,
-) -> list[PendingElsewhere]:
+    read: Callable[[Path], list[K]],
+    reference: str,
+) -> list[tuple[K, str]]:
+    """``read`` on every other journal that reaches ``msn`` in ``base_url``'s environment, each found
+    row with the name of where it was found."""
     mine = here.resolve() if here is not None else None
-    found: list[PendingElsewhere] = []
+    found: list[tuple[K, str]] = []
     journal = cli_journal or cli_journal_path()
     if journal.resolve() != mine:
         where = _("the command line (epay)")
         found += [
-            PendingElsewhere(intent, where)
-            for intent in _pending(journal, msn, reference)
-            if cli_environment(intent.profile) == base_url
+            (kept, where)
+            for kept in _read(read, journal, reference)
+            if cli_environment(kept.profile) == base_url
         ]
     if profiles is None:
         try:
@@ -124,13 +201,39 @@ def _look(
         if path.resolve() == mine:
             continue
         where = _("the profile {name}").format(name=profile.name)
-        found += [PendingElsewhere(intent, where) for intent in _pending(path, msn, reference)]
+        found += [(kept, where) for kept in _read(read, path, reference)]
     return found
 
 
-def _pending(path: Path, msn: str, reference: str) -> list[PendingIntent]:
+def _read(read: Callable[[Path], list[K]], path: Path, reference: str) -> list[K]:
     try:
-        return pending_in(path, msn=msn, reference=reference)
+        return read(path)
     except PeekError as error:
-        log.warning("could not look into %s for pending intents on %s: %s", path, reference, error)
+        log.warning("could not look into %s for intents on %s: %s", path, reference, error)
         return []
+
+
+async def repeated_elsewhere(
+    *,
+    base_url: str | None,
+    msn: str,
+    reference: str,
+    operation: Operation,
+    amount: Money | None,
+    since: datetime,
+    here: Path | None,
+) -> Intent | None:
+    """The newest capture or refund of the same ``amount`` on the payment that another journal holds as
+    confirmed at or after ``since``: what the repeat check of the caller's own journal would name, had
+    it been made there. None for a cancel (nothing is left to release a second time)."""
+    if operation is Operation.CANCEL or amount is None:
+        return None
+    earlier = await confirmed_elsewhere(
+        base_url=base_url,
+        msn=msn,
+        reference=reference,
+        operation=operation,
+        since=since,
+        here=here,
+    )
+    return next((seen.intent for seen in earlier if seen.intent.amount == amount), None)

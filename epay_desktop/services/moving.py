@@ -10,19 +10,21 @@ through the event log. See README.md, "The journal".
 from __future__ import annotations
 
 from collections.abc import Coroutine
+from datetime import UTC, datetime
 from typing import Any
 
 from epay_desktop.domain import Action, Money, check_action
 from epay_desktop.i18n import _
 from epay_desktop.services.claims import InFlight
 from epay_desktop.services.context import DeskContext
-from epay_desktop.services.elsewhere import pending_elsewhere, profile_environment
-from epay_desktop.services.engine import SendEngine, SendResult
+from epay_desktop.services.elsewhere import pending_elsewhere, profile_environment, repeated_elsewhere
+from epay_desktop.services.engine import REPEAT_WINDOW, SendEngine, SendResult
 from epay_desktop.services.errors import (
     ActionNotPossibleError,
     NotTrackedError,
     OperationPendingError,
     PendingElsewhereError,
+    RepeatNotConfirmedError,
     StaleConfirmationError,
 )
 from epay_desktop.services.results import CancelResult, OperationResult
@@ -143,6 +145,21 @@ class MoneyMoves:
         )
         if elsewhere:
             raise PendingElsewhereError(elsewhere[0])
+        if not again:
+            # The same capture or refund confirmed minutes ago through epay or another profile: ask, as
+            # this journal's own repeat check does (the fresh read below cannot tell a repeat by mistake
+            # from a second capture that was meant).
+            earlier = await repeated_elsewhere(
+                base_url=profile_environment(self.context.profile),
+                msn=self.context.msn,
+                reference=reference,
+                operation=operation,
+                amount=amount,
+                since=datetime.now(UTC) - REPEAT_WINDOW,
+                here=self.context.store.path,
+            )
+            if earlier is not None:
+                raise RepeatNotConfirmedError(earlier)
         # What the person saw may be old (another window, the portal, a capture elsewhere): decide on
         # the payment as it is now. A failed read raises the client's error; nothing was sent.
         fresh = await self.tracking.refresh(reference)

@@ -128,6 +128,39 @@ def _intent_of(row: tuple[Any, ...], dialect: Dialect) -> Intent:
     )
 
 
+def confirmed_in(
+    conn: Connection,
+    dialect: Dialect,
+    msn: str,
+    reference: str,
+    operation: Operation,
+    since: datetime,
+    *,
+    profile: str | None = None,
+) -> list[Intent]:
+    """The intents of ``operation`` on the payment whose success the API confirmed (succeeded or
+    reconciled) at or after ``since``, newest first; only ``profile``'s when given. A row that cannot be
+    read is left out (this answers "was it done already?", and an unreadable row cannot say)."""
+    clauses = "status IN ('succeeded', 'reconciled') AND msn = ? AND reference = ? AND operation = ?"
+    params: tuple[Any, ...] = (msn, reference, operation.value)
+    if profile is not None:
+        clauses += " AND profile = ?"
+        params += (profile,)
+    rows = conn.execute(
+        dialect.sql(
+            f"SELECT {_COLUMNS} FROM intents WHERE {clauses} AND finished_at >= ? ORDER BY finished_at DESC"
+        ),
+        (*params, dialect.moment_param(since)),
+    ).fetchall()
+    found = []
+    for row in rows:
+        try:
+            found.append(_intent(row, dialect))
+        except UnreadableIntentError:
+            continue
+    return found
+
+
 class IntentPendingError(Exception):
     """``begin`` found an intent on the same payment still without an outcome (``intent``): a second
     money-moving call on that payment must wait for it. Checked in the same write transaction as the
@@ -356,15 +389,7 @@ class JournalRecords(abc.ABC):
     def _confirmed_since(
         self, conn: Connection, profile: str, msn: str, reference: str, operation: Operation, since: datetime
     ) -> list[Intent]:
-        rows = conn.execute(
-            self.dialect.sql(
-                f"SELECT {_COLUMNS} FROM intents WHERE status IN ('succeeded', 'reconciled') "
-                "AND profile = ? AND msn = ? AND reference = ? AND operation = ? AND finished_at >= ? "
-                "ORDER BY finished_at DESC"
-            ),
-            (profile, msn, reference, operation.value, self.dialect.moment_param(since)),
-        ).fetchall()
-        return self._readable(rows, [])
+        return confirmed_in(conn, self.dialect, msn, reference, operation, since, profile=profile)
 
     def _readable(self, rows: list[tuple[Any, ...]], skipped: list[str]) -> list[Intent]:
         """The intents of ``rows``; a row that cannot be read (a cell edited by hand, or a currency

@@ -25,6 +25,7 @@ from epay_desktop.services import (
     Profile,
     ProfileKind,
     ProfileStore,
+    RepeatNotConfirmedError,
     register_path,
 )
 from epay_desktop.services.elsewhere import cli_environment, cli_journal_path, pending_elsewhere
@@ -74,7 +75,9 @@ def test_a_capture_epay_left_unknown_stops_the_window_from_capturing_again(
     with running_sandbox(SandboxConfig(data="empty", rate_limits=False)) as url:
         profile = Profile("Shop", ProfileKind.CUSTOM, "123456", "demo-client", url)
 
-        async def window_captures(left: str | None) -> tuple[str, BaseException | None]:
+        async def window_captures(
+            left: str | None, *, again: bool = False
+        ) -> tuple[str, BaseException | None]:
             async with EPaymentClient(Environment.sandbox(url), CREDENTIALS, retry=fast_retry()) as client:
                 desk = await PaymentDesk.open(profile, client, register_path(profile), operator="tester")
                 try:
@@ -82,8 +85,8 @@ def test_a_capture_epay_left_unknown_stops_the_window_from_capturing_again(
                     if left is None:
                         return reference, None
                     try:
-                        await desk.capture(reference, nok(4000))
-                    except PendingElsewhereError as error:
+                        await desk.capture(reference, nok(4000), again=again)
+                    except (PendingElsewhereError, RepeatNotConfirmedError) as error:
                         return reference, error
                     return reference, None
                 finally:
@@ -103,7 +106,10 @@ def test_a_capture_epay_left_unknown_stops_the_window_from_capturing_again(
         # Finished where it began (the same command resumes it with its key), the window may go on.
         code, _out, err = _cli(capsys, "--base-url", url, "capture", reference, "40.00")
         assert code == 0, err
+        # The same amount a minute after epay's: asked first (test_repeat_elsewhere.py), sent once confirmed.
         _ref, refused = asyncio.run(window_captures(reference))
+        assert isinstance(refused, RepeatNotConfirmedError)
+        _ref, refused = asyncio.run(window_captures(reference, again=True))
         assert refused is None
         code, out, _err = _cli(capsys, "--base-url", url, "--json", "events", reference)
         captured = [e for e in json.loads(out) if e["name"] == "CAPTURED"]
