@@ -64,6 +64,16 @@ class Ticks:
         return (max(g[0] for g in gaps) - 0.005) * 1000, max(g[1] for g in gaps) * 1000
 
 
+def qt_timers(loop: asyncio.AbstractEventLoop) -> int:
+    """How many Qt timers the loop's callbacks hold now (Qt's count): ``ui/aio.QtLoop``'s, or, with
+    ``--qasync-loop``, qasync's own (its private ``_timer``: read here only, to compare)."""
+    from PySide6.QtCore import QAbstractEventDispatcher
+
+    owner = getattr(loop, "timers", None) or getattr(loop, "_timer", None)
+    dispatcher = QAbstractEventDispatcher.instance()
+    return len(dispatcher.registeredTimers(owner)) if owner is not None and dispatcher else -1
+
+
 async def seed(count: int, sandbox_url: str, path: Path) -> list[str]:
     """``count`` approved payments at the sandbox, and in a register at ``path`` with a snapshot."""
     from epay_desktop.api import EPaymentClient
@@ -138,6 +148,7 @@ async def measure(
             try:
                 await window.load(refresh=False)
                 collector.freeze()  # as the app does once started
+                timers_at_idle = qt_timers(asyncio.get_running_loop())
                 idle = Ticks()
                 idle.start()
                 await asyncio.sleep(IDLE_SECONDS)
@@ -165,10 +176,15 @@ async def measure(
                 assert dialog is not None
 
                 loop = asyncio.get_running_loop()
+                timers_at_start = qt_timers(loop)
                 busy = Ticks()
                 watchdog = StallWatchdog(threading.get_ident()) if why else None
                 if watchdog:
                     busy.timer.timeout.connect(watchdog.tick)
+                app = QApplication.instance()
+                if isinstance(app, TimedApplication):
+                    app.recording = True
+                    app.began = time.perf_counter()
                 busy.start()
                 started = loop.time()
                 window.refresh_flow.refresh_everything()
@@ -179,8 +195,12 @@ async def measure(
                         break
                     await asyncio.sleep(0.01)
                 cancels_s = loop.time() - started
+                timers_at_end = qt_timers(loop)
                 await asyncio.sleep(2)
                 stall, cpu = busy.stop()
+                if isinstance(app, TimedApplication):
+                    app.recording = False
+                    app.report()
                 if watchdog:
                     watchdog.report()
                 single.result()
@@ -199,17 +219,19 @@ async def measure(
         "stall_ms": stall,
         "busy_ms": cpu,
         "cancels_s": cancels_s,
+        "timers": (timers_at_idle, timers_at_start, timers_at_end),
     }
 
 
 class StallWatchdog:
-    """``--why``: a thread that samples the GUI thread's stack while a tick is overdue (20 ms), and prints
-    the stacks of the five longest stalls."""
+    """``--why``: a thread that samples the GUI thread's stack every few milliseconds while a tick is
+    overdue (12 ms), and prints the five longest stalls, each as its distinct stacks (innermost frames
+    last, the common outer frames cut) with how many samples were in each."""
 
     def __init__(self, gui_thread: int) -> None:
         self.gui = gui_thread
         self.last = time.perf_counter()
-        self.samples: list[tuple[float, str]] = []
+        self.episodes: list[tuple[float, list[tuple[str, ...]]]] = []
         self.running = True
         self.thread = threading.Thread(target=self.watch, daemon=True)
         self.thread.start()
@@ -220,19 +242,149 @@ class StallWatchdog:
     def watch(self) -> None:
         import traceback
 
+        current: list[tuple[str, ...]] | None = None
+        started = 0.0
         while self.running:
-            time.sleep(0.004)
+            time.sleep(0.002)
             late = time.perf_counter() - self.last
             if late > 0.012:
+                if current is None:
+                    current, started = [], self.last
                 frame = sys._current_frames().get(self.gui)
                 if frame is not None:
-                    self.samples.append((late, "".join(traceback.format_stack(frame, limit=16))))
+                    stack = traceback.extract_stack(frame, limit=40)
+                    current.append(tuple(f"{Path(f.filename).name}:{f.lineno} {f.name}" for f in stack))
+            elif current is not None:
+                self.episodes.append((self.last - started, current))
+                current = None
 
     def report(self) -> None:
+        from collections import Counter
+
         self.running = False
         self.thread.join()
-        for late, stack in sorted(self.samples, key=lambda s: -s[0])[:5]:
-            print(f"--- GUI thread {late * 1000:.0f} ms after its last tick:\n{stack}")
+        for length, samples in sorted(self.episodes, key=lambda e: -e[0])[:5]:
+            print(f"--- a stall of {length * 1000:.0f} ms, {len(samples)} samples of the GUI thread:")
+            for stack, count in Counter(samples).most_common(6):
+                print(f"  {count} x " + " > ".join(stack[-9:]))
+        print(f"stalls over 12 ms: {len(self.episodes)}")
+
+
+class TimedApplication(QApplication):
+    """``--events``: a QApplication that times every event it delivers on the GUI thread (the outermost
+    only: a paint inside an update request is the update request's time) and keeps the slow ones, with
+    what the event was for: the asyncio callback of a loop timer, the owner of a QTimer, the widget."""
+
+    SLOW = 0.004
+
+    def __init__(self, argv: list[str]) -> None:
+        super().__init__(argv)
+        self.depth = 0
+        self.recording = False
+        self.slow: list[tuple[float, float, str]] = []  # (wall seconds, CPU seconds, what)
+        self.paints: dict[str, float] = {}
+        self.slowest_paint: tuple[float, object] = (0.0, None)
+        self.began = time.perf_counter()
+        self.profile_paints = False
+        self.total: dict[str, list[float]] = {}
+        self.moments: list[str] = []  # resizes, (de)activations
+
+    def notify(self, receiver: object, event: object) -> bool:  # type: ignore[override]
+        from PySide6.QtCore import QEvent
+
+        if not self.recording:
+            return super().notify(receiver, event)  # type: ignore[arg-type]
+        if isinstance(event, QEvent) and event.type() in (
+            QEvent.Type.Resize,
+            QEvent.Type.WindowDeactivate,
+            QEvent.Type.WindowActivate,
+        ):
+            self.moments.append(
+                f"at {time.perf_counter() - self.began:6.2f} s  {event.type().name} "
+                f"{type(receiver).__name__}#{getattr(receiver, 'objectName', lambda: '')()}"
+            )
+        if self.depth:
+            # Inside an outer event: only paints are noted (which widgets an update request painted).
+            if not (isinstance(event, QEvent) and event.type() == QEvent.Type.Paint):
+                self.depth += 1
+                try:
+                    return super().notify(receiver, event)  # type: ignore[arg-type]
+                finally:
+                    self.depth -= 1
+            import cProfile
+
+            profile = cProfile.Profile(time.thread_time)
+            cpu = time.thread_time()
+            self.depth += 1
+            try:
+                if not self.profile_paints:
+                    return super().notify(receiver, event)  # type: ignore[arg-type]
+                return profile.runcall(super().notify, receiver, event)  # type: ignore[arg-type]
+            finally:
+                self.depth -= 1
+                used = time.thread_time() - cpu
+                name = f"{type(receiver).__name__}#{getattr(receiver, 'objectName', lambda: '')()}"
+                area = event.rect()  # type: ignore[attr-defined]
+                name += f"[{area.width()}x{area.height()}]"
+                self.paints[name] = self.paints.get(name, 0.0) + used
+                if self.profile_paints and used > self.slowest_paint[0]:
+                    self.slowest_paint = (used, profile)
+        what = describe(receiver, event)
+        self.paints = {}
+        started, cpu = time.perf_counter(), time.thread_time()
+        self.depth += 1
+        try:
+            return super().notify(receiver, event)  # type: ignore[arg-type]
+        finally:
+            self.depth -= 1
+            took, used = time.perf_counter() - started, time.thread_time() - cpu
+            self.total.setdefault(what.split(" |")[0], []).append(used)
+            if used >= self.SLOW:
+                painted = sorted(self.paints.items(), key=lambda kv: -kv[1])[:4]
+                if painted:
+                    what += " | painted " + ", ".join(f"{n} {t * 1000:.1f}" for n, t in painted)
+                self.slow.append((took, used, f"at {started - self.began:6.2f} s  {what}"))
+
+    def report(self) -> None:
+        print("--- the events that used the most CPU on the GUI thread (outermost; CPU / wall ms):")
+        for took, used, what in sorted(self.slow, key=lambda s: -s[1])[:25]:
+            print(f"  {used * 1000:6.1f} / {took * 1000:6.1f} ms  {what}")
+        print("--- resizes and (de)activations:")
+        for moment in self.moments[:30]:
+            print(f"  {moment}")
+        print("--- CPU time by kind (sum, count, max):")
+        kinds = sorted(self.total.items(), key=lambda kv: -sum(kv[1]))[:20]
+        for kind, times in kinds:
+            print(f"  {sum(times) * 1000:8.1f} ms {len(times):7d} x  max {max(times) * 1000:6.1f} ms  {kind}")
+        used, profile = self.slowest_paint
+        if profile is not None:
+            import pstats
+
+            print(f"--- the slowest paint ({used * 1000:.1f} ms CPU), its Python calls:")
+            pstats.Stats(profile).sort_stats("tottime").print_stats(18)  # type: ignore[arg-type]
+        self.slow.clear()
+        self.total.clear()
+
+
+def describe(receiver: object, event: object) -> str:
+    from PySide6.QtCore import QEvent, QObject, QTimerEvent
+
+    kind = event.type().name if isinstance(event, QEvent) else type(event).__name__
+    name = type(receiver).__name__
+    if isinstance(event, QTimerEvent):
+        owner = getattr(receiver, "owner", None)
+        if callable(owner):
+            handle = owner(event.timerId())
+            callback = getattr(handle, "_callback", None)
+            target = getattr(callback, "__self__", None)
+            label = getattr(callback, "__qualname__", type(callback).__name__)
+            if target is not None and type(target).__name__ == "Task":
+                coro = target.get_coro()  # type: ignore[union-attr]
+                label = f"Task {getattr(coro, '__qualname__', coro)}"
+            return f"loop callback | {label}"
+        if isinstance(receiver, QObject) and receiver.parent() is not None:
+            name = f"{name} of {type(receiver.parent()).__name__}"
+    return f"{kind} {name}"
 
 
 def main() -> int:
@@ -245,22 +397,42 @@ def main() -> int:
     parser.add_argument(
         "--why", action="store_true", help="print the GUI thread's stack in the longest stalls"
     )
+    parser.add_argument(
+        "--qasync-loop",
+        action="store_true",
+        help="run on qasync's own QEventLoop (it keeps cancelled timers) instead of the app's",
+    )
+    parser.add_argument(
+        "--events", action="store_true", help="time every Qt event while busy; print the slowest"
+    )
+    parser.add_argument(
+        "--profile-paints", action="store_true", help="with --events: profile the slowest paint (slow)"
+    )
     args = parser.parse_args()
     from benchmarks.peer_sdk import sandbox_process
     from epay_desktop.ui.aio import run_app
 
-    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app = TimedApplication(sys.argv[:1]) if args.events else QApplication(sys.argv[:1])
+    if isinstance(app, TimedApplication):
+        app.profile_paints = args.profile_paints
     app.setQuitOnLastWindowClosed(False)  # the batch dialog closing must not stop the loop
 
     async def every_size() -> list[dict[str, float]]:
         return [await measure(n, args.latency_ms, args.batch, url, why=args.why) for n in args.sizes]
 
     with sandbox_process() as (url, _pid):
-        results = run_app(every_size)
+        if args.qasync_loop:
+            import qasync
+
+            with asyncio.Runner(loop_factory=qasync.QEventLoop) as runner:
+                results = runner.run(every_size())
+        else:
+            results = run_app(every_size)
     load = os.getloadavg()
     print(
         f"Refresh all + 1 cancel + a batch of {args.batch} cancels, sandbox (own process) latency "
-        f"{args.latency_ms} ms; load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}"
+        f"{args.latency_ms} ms; {'qasync' if args.qasync_loop else 'the app'}'s event loop; "
+        f"load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}"
     )
     heading = f"{'payments':>8s} {'idle stall':>11s} {'busy stall':>11s} {'ratio':>6s} {'busy CPU':>9s}"
     print(f"  {heading}  goal <= 16 ms")
@@ -269,7 +441,8 @@ def main() -> int:
         print(
             f"  {r['payments']:>8,.0f} {r['idle_stall_ms']:8.1f} ms {r['stall_ms']:8.1f} ms {ratio:5.2f}x "
             f"{r['busy_ms']:6.1f} ms  {'met' if r['stall_ms'] <= 16 else 'MISSED'} "
-            f"(cancels done in {r['cancels_s']:.1f} s; idle CPU stretch {r['idle_busy_ms']:.1f} ms)"
+            f"(cancels done in {r['cancels_s']:.1f} s; idle CPU stretch {r['idle_busy_ms']:.1f} ms; "
+            "loop timers alive when idle, busy, done: {:,} {:,} {:,})".format(*r["timers"])
         )
     return 0
 

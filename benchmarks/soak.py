@@ -7,12 +7,13 @@ journal and the sandbox's event logs are compared.
 What runs, all on 127.0.0.1:
 - ``epay-sandbox --state FILE`` in a subprocess, with injected 500/503/429 answers and answers dropped
   after the effect was committed; it is killed (SIGKILL) and restarted on the same port now and then;
-- workers, each a subprocess: two desks on ONE register (two copies of the app) and two ``epay``
-  runners sharing one CLI journal (``cli.main(argv)``, as typed). A trial: a new payment, approved,
-  then a capture and (every other trial) a refund of part of it. Workers are killed (SIGKILL) at
-  random; a restarted worker first does what a person would: recovery (desk: ``recover_pending``, then
-  resume or abandon what needs a decision; CLI: the same command again), and runs the interrupted
-  operation again as an operator re-running it would (refused as a repeat, never sent twice);
+- workers, each a subprocess: two desks on ONE register (two copies of the app, each on the app's event
+  loop: asyncio on Qt's, offscreen) and two ``epay`` runners sharing one CLI journal (``cli.main(argv)``,
+  as typed). A trial: a new payment, approved, then a capture and (every other trial) a refund of part
+  of it. Workers are killed (SIGKILL) at random; a restarted worker first does what a person would:
+  recovery (desk: ``recover_pending``, then resume or abandon what needs a decision; CLI: the same
+  command again), and runs the interrupted operation again as an operator re-running it would
+  (refused as a repeat, never sent twice);
 - at the end, with the faults off: a last recovery of every journal, then the check.
 
 It prints trials, doubled (an operation whose effect is in the event log more than once), lost (a
@@ -501,12 +502,25 @@ def quiet_logs() -> Iterator[None]:
         logging.disable(logging.NOTSET)
 
 
+def on_the_apps_loop(main: Any) -> None:
+    """Run a desk worker on the event loop the app runs on (``ui/aio.run_app``: asyncio on Qt's event
+    loop, its timers Qt's), offscreen: the money path is soaked on the loop it runs on in the window."""
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from PySide6.QtWidgets import QApplication
+
+    from epay_desktop.ui.aio import run_app
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    run_app(main)
+    del app
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse(argv)
     if args.role == "worker":
         with quiet_logs():
             if args.kind == "desk":
-                asyncio.run(desk_worker(args))
+                on_the_apps_loop(lambda: desk_worker(args))
             else:
                 cli_worker(args)
         return 0
