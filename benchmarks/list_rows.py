@@ -1,20 +1,23 @@
-"""What reading the list costs, row by row, and what compact rows would save (issue 12 item 3).
+"""What reading the list costs, row by row, and what compact rows save (issue 12 item 3).
 
-The list is read from the register's plain columns (schema 5). Today each row becomes a full record
-(``TrackedPayment`` with its ``Payment``, ``Aggregate`` and ``Money``) before the table shows it. This
-benchmark reads the same register of N payments in several ways and prints, for each, the time (best
-of the rounds, the ways alternating so noise hits them alike) and the memory the result keeps per
-payment (``tracemalloc``), with the time as a ratio of the plain SQL fetch of the same columns measured
-in the same run (the floor any Python reading of them stands on):
+The list is read from the register's plain columns (schema 5) column by column
+(``Register.listed``: ``domain.listed.ListedPayments``); a row's full record (``TrackedPayment`` with its
+``Payment``, ``Aggregate`` and ``Money``) is built only when asked for. This benchmark reads the same
+register of N payments in several ways and prints, for each, the time (best of the rounds, the ways
+alternating so noise hits them alike) and the memory the result keeps per payment (``tracemalloc``),
+with the time as a ratio of the plain SQL fetch of the same columns measured in the same run (the
+floor any Python reading of them stands on):
 
 - ``fetch``: ``fetchall`` of the list's columns (sqlite3's own tuples; the baseline).
-- ``records``: ``Register.all`` (what the window does now).
+- ``listed``: ``Register.listed`` (what the window does).
+- ``records``: ``Register.all``: a record for every row (what the window did before).
 - ``tuples``: one compact tuple per row: reference, description, times as integer microseconds since
   the epoch, a state code and a currency index (small ints, shared objects), amounts in minor units.
 - ``columns``: the same values kept column by column (``array`` for the numbers, lists of the strings).
 - ``columns, times by SQLite``: the same with the times turned into whole seconds by SQLite.
-- ``publish``: what the desk's first load adds after ``records``: one ``PaymentChanged`` per row, applied
-  to a table model by the changes adapter.
+- ``publish``: what the desk's first load adds after ``listed``: one ``ListLoaded`` change, applied to a
+  table model by the changes adapter (the model takes the columns over and computes each row's
+  business state).
 
 Asserts nothing; prints a table.
 
@@ -69,9 +72,14 @@ def _codes(values: list[str]) -> Callable[[object], int]:
 
 def _readers(conn: sqlite3.Connection) -> dict[str, Callable[[], Any]]:
     from epay_desktop.domain import Currency, State
-    from epay_desktop.store.register import _LIST_COLUMNS, _NEWEST
+    from epay_desktop.store.register import SUMMARY_COLUMNS
 
-    sql = f"SELECT {_LIST_COLUMNS}, {_NEWEST} FROM payments WHERE msn = ?"
+    # The list's plain columns, as the register keeps them (what ``Register.listed`` reads).
+    sql = (
+        "SELECT reference, msn, description, created_at, fetched_at, fetch_error, last_event_at, "
+        f"payment_json IS NOT NULL, {', '.join(SUMMARY_COLUMNS)}, coalesce(created_at, added_at) "
+        "FROM payments WHERE msn = ?"
+    )
     state_code = _codes([s.value for s in State])
     currency_code = _codes([c.value for c in Currency])
 
@@ -159,7 +167,7 @@ def measure(count: int, rounds: int) -> list[tuple[str, float, float]]:
 def _measure(path: Path, count: int, rounds: int) -> list[tuple[str, float, float]]:
     from PySide6.QtWidgets import QApplication
 
-    from epay_desktop.services.changes import PaymentChanged
+    from epay_desktop.services.changes import ListLoaded
     from epay_desktop.store import Store
     from epay_desktop.ui.table.changes import ChangesAdapter
     from epay_desktop.ui.table.model import PaymentsModel
@@ -170,16 +178,16 @@ def _measure(path: Path, count: int, rounds: int) -> list[tuple[str, float, floa
     opened = time.perf_counter() - started
     conn = sqlite3.connect(path)
     readers = _readers(conn)
+    readers["listed"] = lambda: store.register.listed(MSN)
     readers["records"] = lambda: store.register.all(MSN)
-    records = store.register.all(MSN)
 
     def publish() -> Any:
         model = PaymentsModel()
         adapter = ChangesAdapter(model)
-        adapter.apply([PaymentChanged(t, t.fetched_at or datetime.now(), "load") for t in records])
+        adapter.apply([ListLoaded(store.register.listed(MSN))])
         return model, adapter
 
-    readers["publish"] = publish
+    readers["listed + publish"] = publish
     best = {name: float("inf") for name in readers}
     for _ in range(rounds):
         for name, read in readers.items():

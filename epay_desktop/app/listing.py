@@ -8,6 +8,12 @@ in between: by another program (SQLite's ``data_version``) or by the session its
 ``total_changes``: the Demo seeds a new register); it is then read again, after the register watch took
 note of it, as when nothing was listed first.
 
+Each read runs on a worker thread while the GUI thread only keeps the window painted: not while
+the GUI thread paints rows. Work of Python's on another thread then makes each of the paint's Python
+calls (a ``data()`` per cell) wait for the interpreter's lock, up to its switch interval each time:
+measured, reading the rest of the list while the first rows were painted, or the first rows while
+the window was, made both later.
+
 Nothing is listed first for a Team profile (its rows are the server's), for a register that does not
 exist yet, or when the register cannot be opened here (locked, damaged, too new, another program's
 file): the session's own open then says what is wrong, as it always did.
@@ -22,7 +28,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from epay_desktop.domain import TrackedPayment
+    from epay_desktop.domain.listed import ListedPayments
     from epay_desktop.services import Profile
     from epay_desktop.store import Store
     from epay_desktop.ui.window.main_window import MainWindow
@@ -43,7 +49,7 @@ class EarlyList:
     profile_name: str
     path: Path
     store: Store
-    payments: list[TrackedPayment]
+    payments: ListedPayments  # column by column (``domain.listed``)
     marks: tuple[int, int]  # the store's ``Register.write_marks`` just before the rows were read
     msn: str
     complete: bool = True  # every row of the register is in ``payments`` (not only the first ones)
@@ -74,7 +80,7 @@ def read_register(profile: Profile, *, first: int | None = None) -> EarlyList | 
         store.db.set_busy_timeout(BUSY_TIMEOUT_MS)
         marks = store.register.write_marks()
         msn = profile.merchant_serial_number
-        payments = store.register.all(msn) if first is None else store.register.newest(msn, first)
+        payments = store.register.listed(msn, first=first)
     except RegisterError as error:
         log.info("not listing %s first: %s", profile.name, error)
         store.close()
@@ -82,13 +88,15 @@ def read_register(profile: Profile, *, first: int | None = None) -> EarlyList | 
     return EarlyList(profile.name, path, store, payments, marks, msn, complete=first is None)
 
 
-def read_rest(early: EarlyList) -> list[TrackedPayment] | None:
+def read_rest(early: EarlyList) -> ListedPayments | None:
     """Every row of ``early``'s register (blocking), after its first ones; None when it cannot be read
     now (the session's load reads it)."""
     from epay_desktop.store import RegisterError
 
     try:
-        return early.store.register.all(early.msn)
+        listed = early.store.register.listed(early.msn)
+        listed.kinds()  # worked out here, not on the GUI thread
+        return listed
     except RegisterError as error:
         log.info("not listing %s first: %s", early.profile_name, error)
         return None
@@ -141,4 +149,11 @@ def still_current(early: EarlyList, store: Any) -> bool:
     return early.complete and bool(store.register.write_marks() == early.marks)
 
 
-__all__ = ["FIRST_ROWS", "EarlyList", "list_first", "read_register", "read_rest", "still_current"]
+__all__ = [
+    "FIRST_ROWS",
+    "EarlyList",
+    "list_first",
+    "read_register",
+    "read_rest",
+    "still_current",
+]

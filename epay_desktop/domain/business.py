@@ -103,10 +103,26 @@ def business_state(payment: Payment, *, authorizing: bool = False) -> BusinessSt
         and agg.refunded.currency is currency
     ):
         raise MoneyError(f"the aggregate of {payment.reference} mixes currencies with {currency}")
-    # Plain integers (one currency, checked above): every row of a loaded register passes here, and
-    # Money arithmetic would build and validate a dozen objects per row.
-    captured, refunded, cancelled = agg.captured.value, agg.refunded.value, agg.cancelled.value
-    reserved = agg.authorized.value - captured - cancelled
+    return business_state_of(
+        state,
+        agg.authorized.value,
+        agg.captured.value,
+        agg.cancelled.value,
+        agg.refunded.value,
+        authorizing=authorizing,
+    )
+
+
+def business_state_of(
+    state: State, authorized: int, captured: int, cancelled: int, refunded: int, *, authorizing: bool = False
+) -> BusinessState:
+    """``business_state`` from the API's state and the aggregate's amounts in one currency's minor
+    units (a listed row keeps no records: ``domain.listed``)."""
+    if state is not State.AUTHORIZED:
+        if state is State.CREATED:
+            return BusinessState.AUTHORIZING if authorizing else BusinessState.WAITING
+        return _CLOSED.get(state, BusinessState.UNKNOWN)
+    reserved = authorized - captured - cancelled
     if refunded > 0:
         return BusinessState.REFUNDED if refunded >= captured else BusinessState.PARTLY_REFUNDED
     if reserved > 0:
@@ -116,6 +132,13 @@ def business_state(payment: Payment, *, authorizing: bool = False) -> BusinessSt
     if captured > 0:
         return BusinessState.CAPTURED
     return BusinessState.RESERVED  # an authorization of nothing: nothing moved either way
+
+
+_CLOSED = {
+    State.EXPIRED: BusinessState.EXPIRED,
+    State.ABORTED: BusinessState.ABORTED,
+    State.TERMINATED: BusinessState.TERMINATED,
+}
 
 
 def _money(money: Money) -> str:
@@ -151,4 +174,4 @@ def state_sentence(payment: Payment) -> str:
     return state.label
 
 
-__all__ = ["BADGE_COLOURS", "BusinessState", "business_state", "state_sentence"]
+__all__ = ["BADGE_COLOURS", "BusinessState", "business_state", "business_state_of", "state_sentence"]

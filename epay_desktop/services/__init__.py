@@ -19,7 +19,7 @@ from epay_desktop import lazy
 
 if TYPE_CHECKING:
     from epay_desktop.api import redact
-    from epay_desktop.services.changes import Change, ChangeFeed, PaymentChanged, PaymentsRemoved
+    from epay_desktop.services.changes import Change, ChangeFeed, ListLoaded, PaymentChanged, PaymentsRemoved
     from epay_desktop.services.connection import (
         MissingSecretsError,
         check_connection,
@@ -99,6 +99,7 @@ _EXPORTS: dict[str, str] = {
     "CancelResult": "epay_desktop.services.results",
     "Change": "epay_desktop.services.changes",
     "ChangeFeed": "epay_desktop.services.changes",
+    "ListLoaded": "epay_desktop.services.changes",
     "CsvImportError": "epay_desktop.services.importing",
     "DEMO_MERCHANT_CURRENCIES": "epay_desktop.services.profiles",
     "DEMO_PROFILE": "epay_desktop.services.profiles",
@@ -173,6 +174,7 @@ __all__ = [
     "Intent",
     "IntentStatus",
     "KeyAlreadyUsedError",
+    "ListLoaded",
     "LoginNeededError",
     "MissingSecretsError",
     "NeedsDecisionError",

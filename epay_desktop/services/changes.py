@@ -16,8 +16,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from epay_desktop.domain import TrackedPayment
+from epay_desktop.domain.listed import ListedPayments
 
-__all__ = ["SOURCES", "Change", "ChangeFeed", "Listener", "PaymentChanged", "PaymentsRemoved"]
+__all__ = ["SOURCES", "Change", "ChangeFeed", "ListLoaded", "Listener", "PaymentChanged", "PaymentsRemoved"]
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +49,17 @@ class PaymentsRemoved:
     references: tuple[str, ...]
 
 
-Change = PaymentChanged | PaymentsRemoved
+@dataclass(frozen=True, slots=True)
+class ListLoaded:
+    """The whole register as read at load, column by column (one change for every row: a list of
+    100,000 payments is not published as 100,000 records). Each row counts as asked for when its
+    snapshot was fetched (never fetched: older than any read), as a ``PaymentChanged`` of it would."""
+
+    listed: ListedPayments
+    source: str = "load"
+
+
+Change = PaymentChanged | PaymentsRemoved | ListLoaded
 Listener = Callable[[Sequence[Change]], None]
 
 

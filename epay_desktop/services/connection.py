@@ -8,6 +8,7 @@ import httpx
 
 from epay_desktop.api import Credentials, Environment, EPaymentClient, EPaymentError, RetryPolicy, redact
 from epay_desktop.domain import Currency
+from epay_desktop.domain.listed import CURRENCIES
 from epay_desktop.i18n import _
 from epay_desktop.services.profiles import Profile, ProfileKind, register_path
 from epay_desktop.services.secrets import DEMO_SECRETS, ProfileSecrets
@@ -82,10 +83,12 @@ def payment_currencies(profile: Profile) -> set[Currency]:
         return set()
     try:
         with Store(path, read_only=True) as store:
-            tracked = store.register.all(profile.merchant_serial_number)
+            listed = store.register.listed(profile.merchant_serial_number)
     except Exception:  # a locked, damaged or too-new register: no evidence either way
         return set()
-    return {t.payment.currency for t in tracked if t.payment is not None}
+    return {
+        CURRENCIES[code] for code, state in zip(listed.currencies, listed.states, strict=True) if state >= 0
+    }
 
 
 async def test_connection(

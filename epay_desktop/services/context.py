@@ -12,6 +12,7 @@ from typing import ParamSpec, TypeVar
 
 from epay_desktop.api import EPaymentClient, redact
 from epay_desktop.domain import Money, State, TrackedPayment
+from epay_desktop.domain.listed import ListedPayments
 from epay_desktop.i18n import _, ngettext
 from epay_desktop.services.changes import ChangeFeed
 from epay_desktop.services.errors import ReadOnlyRegisterError
@@ -52,6 +53,18 @@ class DeskContext:
             self.authorizing.discard(tracked.reference)
             return tracked
         return replace(tracked, authorizing=True)
+
+    def mark_authorizing(self, listed: ListedPayments) -> None:
+        """``with_authorizing`` for a whole list (one pass over its references, and only in a Demo
+        whose sandbox said some customer is in 3-D Secure)."""
+        if not self.authorizing:
+            return
+        for row, reference in enumerate(listed.references):
+            if reference in self.authorizing:
+                if listed.state_at(row) in (State.CREATED, None):
+                    listed.mark_authorizing(reference)
+                else:
+                    self.authorizing.discard(reference)
 
     @property
     def read_only(self) -> bool:

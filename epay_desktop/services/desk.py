@@ -21,12 +21,13 @@ touching another's private members (after Anki's ``Collection``, made of manager
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, ParamSpec, TypeVar
 
 from epay_desktop.api import EPaymentClient
 from epay_desktop.domain import Money, PaymentEvent, TrackedPayment
+from epay_desktop.domain.listed import ListedPayments
 from epay_desktop.services.changes import ChangeFeed
 from epay_desktop.services.claims import InFlight
 from epay_desktop.services.context import DeskContext, current_os_user
@@ -190,10 +191,12 @@ class PaymentDesk:
 
     # --- the register -------------------------------------------------------------------------------
 
-    async def load_register(self) -> list[TrackedPayment]:
+    async def load_register(self) -> Sequence[TrackedPayment]:
+        """The register's list (``ListedPayments``: a sequence of records built when read), published
+        in one ``ListLoaded``."""
         return await self.tracking.load()
 
-    def offer_list(self, payments: list[TrackedPayment]) -> None:
+    def offer_list(self, payments: ListedPayments) -> None:
         """The list as ``Register.all`` read it from this desk's store, with nothing written to the
         register since (the caller checked): the next ``load_register`` publishes it instead of
         reading the register again."""

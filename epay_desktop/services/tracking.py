@@ -17,8 +17,9 @@ from pathlib import Path
 
 from epay_desktop.api import EPaymentError
 from epay_desktop.domain import Payment, PaymentEvent, TrackedPayment
+from epay_desktop.domain.listed import ListedPayments
 from epay_desktop.i18n import _
-from epay_desktop.services.changes import PaymentChanged, PaymentsRemoved
+from epay_desktop.services.changes import ListLoaded, PaymentChanged, PaymentsRemoved
 from epay_desktop.services.context import DeskContext
 from epay_desktop.services.errors import DeskError, said
 from epay_desktop.services.importing import parse_csv, parse_references
@@ -52,23 +53,24 @@ class RegisterTracking:
 
     def __init__(self, context: DeskContext) -> None:
         self.context = context
-        self._offered: list[TrackedPayment] | None = None
+        self._offered: ListedPayments | None = None
 
-    def offer_list(self, payments: list[TrackedPayment]) -> None:
+    def offer_list(self, payments: ListedPayments) -> None:
         """See ``PaymentDesk.offer_list``: used once, by the next ``load``."""
         self._offered = payments
 
     # --- reading ----------------------------------------------------------------------------------
 
-    async def load(self) -> list[TrackedPayment]:
-        """Every tracked payment with its last snapshot, from SQLite only (instant, works offline).
-        Published too (``source="load"``), each as of the read that produced its snapshot."""
+    async def load(self) -> ListedPayments:
+        """Every tracked payment with its last snapshot, from SQLite only (instant, works offline),
+        column by column (a row's record is built when it is asked for). Published too, in one change
+        (``ListLoaded``: each row as of the read that produced its snapshot)."""
         ctx = self.context
         offered, self._offered = self._offered, None
-        listed = offered if offered is not None else await ctx.db(ctx.store.register.all, ctx.msn)
-        loaded = [ctx.with_authorizing(t) for t in listed]
-        ctx.changes.publish(*(PaymentChanged(t, t.fetched_at or NEVER, "load") for t in loaded))
-        return loaded
+        listed = offered if offered is not None else await ctx.db(ctx.store.register.listed, ctx.msn)
+        ctx.mark_authorizing(listed)
+        ctx.changes.publish(ListLoaded(listed))
+        return listed
 
     async def tracked(self, reference: str) -> TrackedPayment | None:
         ctx = self.context

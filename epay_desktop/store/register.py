@@ -13,34 +13,29 @@ import abc
 import json
 import logging
 import sqlite3
-import sys
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from types import MappingProxyType
-from typing import Any, ClassVar, cast
+from typing import Any, ClassVar
 
 from epay_desktop.domain import (
-    Aggregate,
-    Currency,
     EventName,
-    Money,
     Payment,
     PaymentEvent,
     TrackedPayment,
     newest_event_at,
 )
+from epay_desktop.domain.listed import ListedPayments
 from epay_desktop.store.codec import (
     SnapshotError,
     dump_events,
     dump_payment,
     load_events,
     load_payment,
-    money_of,
-    state_of,
 )
 from epay_desktop.store.db import Database, RegisterDamagedError, utc_now
 from epay_desktop.store.dialect import SQLITE, Connection, Dialect, SqlDatabase, from_text, to_text
+from epay_desktop.store.listing import LIST_SELECT, read_listed
 
 log = logging.getLogger(__name__)
 
@@ -78,15 +73,6 @@ SUMMARY_COLUMNS = (
     "metadata_json",
     "guaranteed_until",
 )
-# The list's columns: no event log (only the selected payment's details show one; the newest event's
-# time, for the "Updated" column, is kept in its own column) and no JSON: the payment's columns, and
-# whether a snapshot was saved at all.
-_LIST_COLUMNS = (
-    "reference, msn, description, created_at, fetched_at, fetch_error, last_event_at, "
-    "payment_json IS NOT NULL, " + ", ".join(SUMMARY_COLUMNS)
-)
-# What the list is ordered by (newest first), read after the list's columns.
-_NEWEST = "coalesce(created_at, added_at)"
 _NO_SUMMARY: tuple[None, ...] = (None,) * len(SUMMARY_COLUMNS)
 _SUMMARY_SETS = "".join(f", {column} = ?" for column in SUMMARY_COLUMNS)
 
@@ -114,45 +100,6 @@ def summary_cells(payment: Payment) -> tuple[object, ...]:
         json.dumps(dict(payment.metadata), ensure_ascii=False) if payment.metadata else None,
         to_text(payment.capture_guaranteed_until),
     )
-
-
-def _payment_from_cells(reference: str, cells: Sequence[Any]) -> Payment:
-    """The payment of ``summary_cells`` (``SnapshotError``, ``ValueError`` or ``TypeError`` when the
-    cells do not make one: the caller reads the JSON instead). Runs once per row of the list: the
-    records are built positionally, and most parts of the aggregate are the whole amount or nothing
-    (shared, not looked up: 100,000 distinct amounts would only churn the codec's cache of Money)."""
-    (state, raw_state, amount, currency, authorized, captured, cancelled, refunded, psp_reference,
-     description, method, redirect_url, metadata, until) = cells  # fmt: skip
-    known = _CURRENCIES.get(currency) if isinstance(currency, str) else None
-    if known is None or type(amount) is not int:
-        raise SnapshotError(f"bad amount {amount!r} {currency!r}")
-    whole = Money(amount, known)
-    zero = money_of(0, currency)
-    return Payment(
-        reference,
-        whole,
-        state_of(state),
-        Aggregate(
-            whole if authorized == amount else zero if authorized == 0 else money_of(authorized, currency),
-            whole if captured == amount else zero if captured == 0 else money_of(captured, currency),
-            whole if cancelled == amount else zero if cancelled == 0 else money_of(cancelled, currency),
-            whole if refunded == amount else zero if refunded == 0 else money_of(refunded, currency),
-        ),
-        str(psp_reference or ""),
-        str(description or ""),
-        # A handful of distinct values over the whole register: one shared copy of each.
-        sys.intern(str(method or "")),
-        str(redirect_url) if redirect_url is not None else None,
-        sys.intern(str(raw_state or "")),
-        {str(k): str(v) for k, v in json.loads(metadata).items()} if metadata else _NO_METADATA,
-        _moment(until),
-    )
-
-
-_CURRENCIES = {currency.value: currency for currency in Currency}
-# One shared, read-only empty mapping for the many listed payments without metadata (an empty dict of
-# their own is 64 bytes each); equal to ``{}``, and a write to it fails instead of reaching them all.
-_NO_METADATA = cast(dict[str, str], MappingProxyType({}))
 
 
 def _payment_of(reference: object, payment_json: object) -> tuple[Payment | None, str]:
@@ -196,33 +143,6 @@ def _tracked(row: sqlite3.Row | tuple[object, ...]) -> TrackedPayment:
         created_at=from_text(created_at),  # type: ignore[arg-type]
         fetched_at=from_text(fetched_at),  # type: ignore[arg-type]
         fetch_error=problem or str(fetch_error or ""),
-    )
-
-
-def _listed(row: sqlite3.Row | tuple[object, ...], payment_json: str | None = None) -> TrackedPayment:
-    """A payment for the list: its event log is not read (``events`` is None: not loaded). The payment
-    comes from its columns; ``payment_json`` is read only for a row whose columns cannot hold it."""
-    reference, msn, description, created_at, fetched_at, fetch_error, newest, saved = row[:8]
-    cells = row[8 : 8 + len(SUMMARY_COLUMNS)]
-    reference = str(reference)
-    payment: Payment | None = None
-    problem = ""
-    if saved:
-        if payment_json is None:
-            payment = _payment_from_cells(reference, cells)
-        else:
-            payment, problem = _payment_of(reference, payment_json)
-    return TrackedPayment(
-        reference,
-        sys.intern(str(msn)),  # a few serial numbers for the whole list
-        payment,
-        None,
-        str(description or ""),
-        # Strict (a cell that is not a time skips the row, said in ``skipped_rows``), as ``from_text``.
-        datetime.fromisoformat(created_at) if created_at else None,  # type: ignore[arg-type]
-        datetime.fromisoformat(fetched_at) if fetched_at else None,  # type: ignore[arg-type]
-        problem or str(fetch_error or ""),
-        _moment(newest),
     )
 
 
@@ -279,6 +199,11 @@ class RegisterRecords(abc.ABC):
     def all(self, msn: str) -> list[TrackedPayment]:
         """Every tracked payment of ``msn``, newest first, without event logs: ``events`` is None (not
         loaded) and ``last_event_at`` is the newest saved event's time; ``events_of`` reads a log."""
+
+    def listed(self, msn: str, *, first: int | None = None) -> ListedPayments:
+        """``all`` (or its ``first`` newest rows) column by column (``domain.listed``)."""
+        rows = self.all(msn)
+        return ListedPayments.of(msn, rows if first is None else rows[:first])
 
     @abc.abstractmethod
     def save_snapshot(
@@ -505,78 +430,28 @@ class Register(RegisterRecords):
 
     def all(self, msn: str) -> list[TrackedPayment]:
         """Every tracked payment of ``msn``, newest first, without event logs (``events`` is None;
-        ``last_event_at`` has the newest event's time; ``events_of`` reads a log). A damaged register
-        opened read-only gives the rows that can still be read (``unreadable_rows`` counts the others)."""
+        ``last_event_at`` has the newest event's time; ``events_of`` reads a log): ``listed``'s rows as
+        records."""
+        return list(self.listed(msn))
+
+    def newest(self, msn: str, limit: int) -> list[TrackedPayment]:
+        """The ``limit`` newest payments of ``all``."""
+        return list(self.listed(msn, first=limit))
+
+    def listed(self, msn: str, *, first: int | None = None) -> ListedPayments:
+        """``msn``'s list column by column, newest first (``store.listing``); only the ``first`` newest
+        (through the date index: quick whatever the size) when given. A damaged register opened
+        read-only gives the rows that can still be read (``unreadable_rows`` counts the others)."""
+        self.skipped_rows = []  # a row with a cell that cannot be read is listed, with the reason
         try:
-            # Each row is decoded as it is read: the raw rows of a large register never all exist at
-            # once beside the decoded ones (the peak memory of loading). Read in the table's own
-            # order and sorted here: through the index, 100,000 wide rows are read in a random order
-            # (several times slower than one pass over the table).
-            return self.db.read(
-                "loading the register",
-                lambda c: self._decoded(
-                    c.execute(f"SELECT {_LIST_COLUMNS}, {_NEWEST} FROM payments WHERE msn = ?", (msn,)),
-                    lambda reference: self._payment_json(c, msn, reference),
-                ),
-            )
+            return self.db.read("loading the register", lambda c: read_listed(c, msn, first=first))
         except RegisterDamagedError:
             if not self.db.read_only:
                 raise
         rows = self._salvage(msn)
-        return self.db.read(
-            "salvaging the damaged register",
-            lambda c: self._decoded(rows, lambda reference: self._payment_json(c, msn, reference)),
-        )
-
-    def newest(self, msn: str, limit: int) -> list[TrackedPayment]:
-        """The ``limit`` newest payments of ``all`` (through the date index: quick whatever the size),
-        for a first screenful while the whole list is read."""
-        return self.db.read(
-            "loading the register",
-            lambda c: self._decoded(
-                c.execute(
-                    f"SELECT {_LIST_COLUMNS}, {_NEWEST} FROM payments WHERE msn = ? {NEWEST_FIRST} LIMIT ?",
-                    (msn, limit),
-                ),
-                lambda reference: self._payment_json(c, msn, reference),
-            ),
-        )
-
-    @staticmethod
-    def _payment_json(conn: sqlite3.Connection, msn: str, reference: str) -> str:
-        """The saved JSON of a payment whose columns do not hold it (one row, by its key)."""
-        row = conn.execute(
-            "SELECT payment_json FROM payments WHERE msn = ? AND reference = ?", (msn, reference)
-        ).fetchone()
-        return str(row[0]) if row is not None and row[0] else ""
-
-    def _decoded(
-        self, rows: Iterable[sqlite3.Row | tuple[object, ...]], json_of: Callable[[str], str]
-    ) -> list[TrackedPayment]:
-        """The list's payments; a row with a cell that cannot be read is skipped and recorded
-        (``skipped_rows``), not breaking the list. A payment its columns cannot hold (saved by schema
-        4 with another currency in its aggregate, or unreadable) is read from its JSON (``json_of``)."""
-        payments: list[TrackedPayment] = []
-        newest: list[str] = []
-        skipped: list[str] = []
-        for row in rows:
-            try:
-                try:
-                    payments.append(_listed(row))
-                except (ValueError, TypeError, KeyError, OverflowError):
-                    if not row[7]:
-                        raise
-                    payments.append(_listed(row, json_of(str(row[0]))))
-                newest.append(str(row[-1] or ""))
-            except (ValueError, TypeError, OverflowError, sqlite3.DatabaseError) as problem:
-                log.warning("skipping an unreadable register row %r: %s", row[0], problem)
-                skipped.append(f"{row[0]!s:.64} ({problem!s:.120})")
-        self.skipped_rows = skipped
-        # Newest first (``NEWEST_FIRST``): by created_at, else added_at, as text (as SQLite compares
-        # it), then by reference; two stable sorts.
-        order = sorted(range(len(payments)), key=lambda i: payments[i].reference)
-        order.sort(key=newest.__getitem__, reverse=True)
-        return [payments[i] for i in order]
+        if first is not None:
+            rows = rows[:first]
+        return self.db.read("salvaging the damaged register", lambda c: read_listed(c, msn, rows=rows))
 
     def _salvage(self, msn: str) -> list[tuple[object, ...]]:
         """Read a damaged table row by row through the table itself (no index: those may be the
@@ -585,7 +460,11 @@ class Register(RegisterRecords):
 
         def work(conn: sqlite3.Connection) -> list[tuple[object, ...]]:
             top = int(conn.execute("SELECT max(rowid) FROM payments NOT INDEXED").fetchone()[0] or 0)
-            select = f"SELECT {_LIST_COLUMNS}, {_NEWEST} FROM payments NOT INDEXED WHERE msn = ? AND rowid "
+            # With what the list is ordered by (newest first) last: sorted here, then left out.
+            select = (
+                f"SELECT {LIST_SELECT}, coalesce(created_at, added_at) FROM payments NOT INDEXED "
+                "WHERE msn = ? AND rowid "
+            )
             found: list[tuple[object, ...]] = []
             lost = 0
             for start in range(1, top + 1, batch):
@@ -603,7 +482,9 @@ class Register(RegisterRecords):
 
         found = self.db.read("salvaging the damaged register", work)
         log.warning("damaged register %s: %d row(s) could not be read", self.db.path, self.unreadable_rows)
-        return found
+        found.sort(key=lambda row: str(row[1]))  # as ``NEWEST_FIRST``: by reference, then newest first
+        found.sort(key=lambda row: str(row[-1] or ""), reverse=True)
+        return [row[:-1] for row in found]
 
     def save_snapshot(
         self,

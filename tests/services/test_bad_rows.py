@@ -1,5 +1,6 @@
-"""One unreadable row (a bad cell written by hand or by another program) in a healthy register is
-skipped and reported; it neither breaks the list nor blocks the recovery of the other intents."""
+"""One unreadable row (a bad cell written by hand or by another program) in a healthy register: a
+journal entry is skipped and reported, a register row is listed with the reason as its fetch error;
+neither breaks the list nor blocks the recovery of the other intents."""
 
 from __future__ import annotations
 
@@ -39,5 +40,14 @@ async def test_a_bad_register_row_does_not_break_the_list(bench: Bench) -> None:
         "test",
         lambda c: c.execute("UPDATE payments SET created_at = 'yesterday' WHERE reference = ?", (refs[1],)),
     )
-    listed = [t.reference for t in await bench.desk.load_register()]
-    assert sorted(listed) == sorted([refs[0], refs[2]])
+    listed = {t.reference: t for t in await bench.desk.load_register()}
+    assert sorted(listed) == sorted(refs)  # the bad row is listed too, not dropped
+    bad = listed[refs[1]]
+    assert bad.created_at is None
+    assert "created_at" in bad.fetch_error
+    assert "could not be read" in bad.fetch_error
+    assert bad.payment is not None
+    assert bad.payment.amount.value == 1001  # what could be read stays
+    for good in (listed[refs[0]], listed[refs[2]]):
+        assert good.created_at is not None
+        assert not good.fetch_error

@@ -12,6 +12,7 @@ import pytest
 
 from epay_desktop.api import ApiError, NetworkError, OutcomeUnknownError, SandboxControls
 from epay_desktop.services import Change, DemoControls, PaymentChanged, PaymentDesk, RecoveryOutcome, tracking
+from epay_desktop.services.changes import ListLoaded
 from epay_desktop.store import Operation
 from tests.services.conftest import BASE_URL, MSN, Bench, MovesProxy, nok
 
@@ -116,9 +117,14 @@ async def test_load_add_and_import_publish_rows(bench: Bench, tmp_path: Path) ->
     assert (imported.reference, imported.description, source) == ("ref-imported-01", "Tea", "add")
     seen.clear()
     loaded = await bench.desk.load_register()
+    # The whole list in one change (column by column), not a change per row.
     assert len(seen.batches) == 1
-    assert [c.tracked for c in seen.changed()] == loaded
-    assert set(seen.sources()) == {"load"}
+    ((change,),) = seen.batches
+    assert isinstance(change, ListLoaded)
+    assert change.listed is loaded
+    assert change.source == "load"
+    assert {t.reference for t in loaded} == {"ref-added-0001", "ref-added-0002", "ref-imported-01"}
+    assert [t.description for t in loaded if t.reference == "ref-imported-01"] == ["Tea"]
 
 
 async def test_create_publishes_the_new_payment(bench: Bench) -> None:

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import QAbstractButton, QApplication, QLineEdit, QListWid
 
 from epay_desktop.app import Session, open_demo
 from epay_desktop.domain import BusinessState, Currency, Money, State, TrackedPayment
+from epay_desktop.ui.table.model import Column, PaymentRoles
 from epay_desktop.ui.window.main_window import MainWindow
 from tests.support.waiting import wait_until
 from tests.ui.dialogs.helpers import unnamed_controls
@@ -600,7 +601,9 @@ def test_the_selected_payments_event_log_is_read_into_the_details(run: Callable[
     run(scenario)
 
 
-def test_a_register_row_that_cannot_be_read_is_skipped_and_said(run: Callable[..., Any]) -> None:
+def test_a_register_row_with_a_cell_that_cannot_be_read_is_listed_with_the_reason(
+    run: Callable[..., Any],
+) -> None:
     async def scenario(h: Harness) -> None:
         desk = h.session.desk
         rows = h.window.model.rowCount()
@@ -611,10 +614,15 @@ def test_a_register_row_that_cannot_be_read_is_skipped_and_said(run: Callable[..
             lambda c: c.execute("UPDATE payments SET created_at = 'yesterday' WHERE reference = ?", (bad,)),
         )
         loaded = await desk.load_register()
-        assert len(loaded) == rows - 1
+        assert len(loaded) == rows  # nothing dropped
         await h.window.load(refresh=False)
-        message = h.window.statusBar().currentMessage()
-        assert "1 row could not be read and was skipped" in message
-        assert bad in message
+        model = h.window.model
+        row = model.row_of(bad)
+        assert row is not None
+        assert model.data(model.index(row, Column.CREATED)) == ""
+        tip = model.data(model.index(row, Column.UPDATED), Qt.ItemDataRole.ToolTipRole)
+        assert "A saved time could not be read (created_at" in tip
+        assert model.data(model.index(row, Column.REFERENCE), PaymentRoles.STALE)  # drawn as out of date
+        assert "skipped" not in h.window.statusBar().currentMessage()
 
     run(scenario)

@@ -24,7 +24,7 @@ too, and the status says how many payments were not refreshed and why.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Collection, Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Protocol
 
@@ -34,7 +34,7 @@ from epay_desktop.api import EPaymentError, NetworkError
 from epay_desktop.domain import State, TrackedPayment
 from epay_desktop.domain.tracked import CUSTOMER_TIMEOUT
 from epay_desktop.i18n import _, ngettext
-from epay_desktop.services.changes import Change, PaymentChanged
+from epay_desktop.services.changes import Change, ListLoaded, PaymentChanged
 from epay_desktop.ui.aio import TaskRunner
 from epay_desktop.ui.errors import redact
 from epay_desktop.ui.table.cells import describe_age
@@ -67,6 +67,18 @@ class RegisterRows(Protocol):
     def references(self) -> list[str]: ...
 
     def tracked(self, reference: str) -> TrackedPayment | None: ...
+
+    def payments_in_states(
+        self, states: Collection[State | None], *, created_since: datetime | None = None
+    ) -> list[TrackedPayment]: ...
+
+    def references_that_can_change(self) -> list[str]: ...
+
+    def newest_fetch(self) -> datetime | None: ...
+
+
+# The payments that may wait for the customer: created, or not fetched yet.
+_MAY_WAIT = frozenset({State.CREATED, None})
 
 
 class RefreshFlow(QObject):
@@ -114,7 +126,7 @@ class RefreshFlow(QObject):
         self.poll_timer.timeout.connect(self.poll_waiting)
         self._waiting: dict[str, None] = {}  # an ordered set of references
         self._unsubscribe: Callable[[], None] | None = desk.changes.subscribe(self._changed)
-        self._watch(rows.payments())
+        self._watch_listed()
 
     def close(self) -> None:
         """Stop the timers and stop following the desk's changes (the window closes)."""
@@ -135,7 +147,7 @@ class RefreshFlow(QObject):
     def refresh_changing(self) -> None:
         if self._runner.is_running(REFRESH):
             return  # a refresh is running; it will bring these too
-        references = [t.reference for t in self._rows.payments() if t.can_still_change()]
+        references = self._rows.references_that_can_change()
         if references:
             self._runner.start(REFRESH, self.refresh(references))
 
@@ -181,6 +193,13 @@ class RefreshFlow(QObject):
 
     def _changed(self, changes: Sequence[Change]) -> None:
         self._watch(c.tracked for c in changes if isinstance(c, PaymentChanged))
+        if any(isinstance(c, ListLoaded) for c in changes):
+            self._watch_listed()
+
+    def _watch_listed(self) -> None:
+        """``_watch`` the rows that may wait: created lately (older ones cannot), not closed."""
+        since = self._clock() - self.customer_timeout
+        self._watch(self._rows.payments_in_states(_MAY_WAIT, created_since=since))
 
     def _watch(self, payments: Iterable[TrackedPayment]) -> None:
         now = self._clock()
@@ -306,12 +325,12 @@ class RefreshFlow(QObject):
             )
             self.status_changed.emit(redact(cut_short.format(count=not_refreshed, reason=error)))
             return
-        fetched = [t.fetched_at for t in self._rows.payments() if t.fetched_at is not None]
-        if fetched:
+        newest = self._rows.newest_fetch()
+        if newest is not None:
             text = _(
                 "Offline: could not reach the API ({reason}). The list shows the register as of its last "
                 "fetch ({age})."
-            ).format(reason=error, age=describe_age(self._clock() - max(fetched)))
+            ).format(reason=error, age=describe_age(self._clock() - newest))
         else:
             text = _(
                 "Offline: could not reach the API ({reason}). The list shows the register as of its last "

@@ -17,6 +17,7 @@ from epay_desktop.domain import (
     BusinessState,
     Guarantee,
     Payment,
+    State,
     TrackedPayment,
     business_state,
     capture_guarantee,
@@ -196,6 +197,55 @@ def freshness_text(tracked: TrackedPayment, now: datetime) -> str:
     if tracked.fetch_error:
         return _("{fetched}; could not refresh: {error}").format(fetched=text, error=tracked.fetch_error)
     return text
+
+
+def display_row(
+    t: TrackedPayment, locale: QLocale, *, busy: bool = False, colleague: str = "", pending: str = ""
+) -> tuple[str, ...]:
+    """The text of each column of ``t``'s row: ``busy`` while an operation on it runs, ``colleague``
+    what a colleague does with it now, ``pending`` the operation sent without a known outcome."""
+    payment = t.payment
+    working = " (working…)" if busy else ""
+    if colleague:
+        working += f" — {colleague}"
+    return (
+        t.reference,
+        t.description or (payment.description if payment is not None else ""),
+        format_datetime(t.created_at, locale, seconds=False),
+        (pending_text(pending) if pending else state_text(t)) + working,
+        format_money(payment.amount, locale) if payment is not None else "",
+        bar_summary(breakdown(payment)) if payment is not None else "",
+        format_datetime(t.updated_at, locale, seconds=False),
+    )
+
+
+def tooltip_text(t: TrackedPayment, column: int, now: datetime, locale: QLocale) -> str | None:
+    """The tooltip of ``t``'s cell in ``column`` (None: none)."""
+    if column == Column.UPDATED:
+        return freshness_text(t, now)
+    if column in (Column.AMOUNT, Column.STATE) and lapse_warning(t, now):
+        return guarantee_text(t.payment, now, locale)
+    if t.fetch_error and (t.payment is None or column == Column.STATE):
+        return _("Could not read the payment: {error}").format(error=t.fetch_error)
+    if t.payment is None:
+        return _("Not fetched from the API yet.")
+    if column == Column.AGGREGATE:
+        return bar_tooltip(breakdown(t.payment), locale)
+    if column == Column.STATE and t.payment.state is State.UNKNOWN:
+        return _("A state this app does not know: {state}").format(state=t.payment.display_state)
+    if column == Column.DESCRIPTION and t.description:
+        return t.description
+    return None
+
+
+def pending_text(operation: str) -> str:
+    """The State of a payment with ``operation`` sent without a known outcome."""
+    texts = {
+        "cancel": _("Cancel pending: outcome unknown"),
+        "capture": _("Capture pending: outcome unknown"),
+        "refund": _("Refund pending: outcome unknown"),
+    }
+    return texts.get(operation, _("Operation pending: outcome unknown"))
 
 
 def _sort_key(t: TrackedPayment, column: int) -> Any:

@@ -6,7 +6,8 @@ and a shared team register) is no matter here: a ``PaymentChanged`` is shown unl
 payment asked for *later* was shown already (a slow answer read before the customer approved cannot
 undo the approval on screen); ties are shown, so a row re-published with the same read still updates.
 A batch is applied in one step: one ranged ``dataChanged`` for the known rows and one insert for the
-new ones (or one reset while the table is empty, as when the register is loaded).
+new ones (or one reset while the table is empty, as when the register is loaded). A loaded register
+is one ``ListLoaded``: its rows, column by column, taken over by the model as they are.
 
 Flows read the rows through this adapter (``payments``, ``references``, ``tracked``) and never write
 them.
@@ -14,14 +15,15 @@ them.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject
 
-from epay_desktop.domain import TrackedPayment
-from epay_desktop.services.changes import Change, PaymentChanged, PaymentsRemoved
+from epay_desktop.domain import State, TrackedPayment
+from epay_desktop.domain.listed import EPOCH, moment_of
+from epay_desktop.services.changes import Change, ListLoaded, PaymentChanged, PaymentsRemoved
 
 if TYPE_CHECKING:
     from epay_desktop.services.changes import ChangeFeed
@@ -61,18 +63,40 @@ class ChangesAdapter(QObject):
                 if asked_at.tzinfo is None:
                     asked_at = asked_at.replace(tzinfo=UTC)
                 before = asked.get(tracked.reference)
+                if before is None:  # shown as loaded: as asked for when its snapshot was fetched
+                    before = self._model.fetched_at(tracked.reference)
                 if before is not None and asked_at < before:
                     continue  # an older read arriving late
                 asked[tracked.reference] = asked_at
                 shown[tracked.reference] = tracked
             elif isinstance(change, PaymentsRemoved):
                 self._remove(change.references, shown)
+            elif isinstance(change, ListLoaded):
+                self._load(change, shown)
         if not shown:
             return
         if self._model.rowCount() == 0:
             self._model.set_payments(shown.values())
         else:
             self._model.update_payments(shown.values())
+
+    def _load(self, change: ListLoaded, pending: dict[str, TrackedPayment]) -> None:
+        """A loaded list: the rows it has take its values, unless a change to that payment asked for
+        later than its snapshot was read was shown already (each row as asked for when fetched)."""
+        if pending:
+            self._model.update_payments(pending.values())
+            pending.clear()
+        listed = change.listed
+        if self._model.shows(listed):
+            return  # the very rows shown (a load publishing the rows the window listed first)
+        skip: list[str] = []
+        if self._asked:
+            row_of = {reference: row for row, reference in enumerate(listed.references)}
+            for reference, asked_at in self._asked.items():
+                row = row_of.get(reference)
+                if row is not None and asked_at > (moment_of(listed.fetched[row]) or EPOCH):
+                    skip.append(reference)
+        self._model.update_listed(listed, skip)
 
     def _remove(self, references: Sequence[str], pending: dict[str, TrackedPayment]) -> None:
         if pending:
@@ -92,6 +116,17 @@ class ChangesAdapter(QObject):
 
     def tracked(self, reference: str) -> TrackedPayment | None:
         return self._model.tracked(reference)
+
+    def payments_in_states(
+        self, states: Collection[State | None], *, created_since: datetime | None = None
+    ) -> list[TrackedPayment]:
+        return self._model.payments_in_states(states, created_since=created_since)
+
+    def references_that_can_change(self) -> list[str]:
+        return self._model.references_that_can_change()
+
+    def newest_fetch(self) -> datetime | None:
+        return self._model.newest_fetch()
 
 
 __all__ = ["ChangesAdapter"]

@@ -1,15 +1,19 @@
-"""The payments table: a thin ``QAbstractTableModel`` over ``TrackedPayment`` records and a proxy that
-filters by text and state and sorts by a key.
+"""The payments table: a thin ``QAbstractTableModel`` over the list kept column by column
+(``domain.listed.ListedPayments``) and a proxy that filters by text and state and sorts by a key.
 
 Layout: the roles, columns and per-cell text live in ``cells`` (re-exported here), the filter proxy in
 ``proxy``; this module holds the table model.
 
-Speed (100,000 rows): filling stores the list and precomputes only what the state filter needs (the
-state per row; the lowercase haystacks of text search are built on the first search); display
-strings are built lazily, once per row, on first paint.
-Sorting is done by the source model in one ``list.sort`` on precomputed keys (a Python ``lessThan`` or
-``data()`` per comparison would mean millions of calls), announced with a layout change so selection
-and persistent indexes follow their rows. Filtering reads the precomputed lists directly.
+Speed and memory (100,000 rows): the rows are the register's list as read, column by column: plain
+values, no record per row. A row's ``TrackedPayment`` is built when something asks for it (a painted
+cell's text and tooltip, the side panel, an export, an action) and the last few hundred built are kept;
+a record published by a refresh or an operation is kept as it came (with its event log). Filling
+computes only what the state filter and the counts need (the business state of each row, by the
+domain's rule from the row's values); the lowercase haystacks of text search are built on the first
+search, the index of rows by reference on the first update, and display strings on first paint.
+Sorting is done by the source model in one ``list.sort`` on keys read from the columns (a Python
+``lessThan`` or ``data()`` per comparison would mean millions of calls), announced with a layout change
+so selection and persistent indexes follow their rows. Filtering reads the columns directly.
 
 Stale rows (fetched more than 5 minutes ago, never, or whose last refresh failed) are drawn muted and
 italic. Staleness is judged against a ``now`` the model holds (``set_now``, called by the refresh flow on
@@ -21,7 +25,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Collection, Iterable, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, overload
 
 from PySide6.QtCore import QAbstractTableModel, QLocale, QModelIndex, QObject, Qt, Signal
 from PySide6.QtGui import QFont, QGuiApplication, QIcon, QPalette
@@ -29,8 +33,16 @@ from PySide6.QtWidgets import QApplication, QStyle
 
 from epay_desktop.domain import STALE_AFTER, BusinessState, State, TrackedPayment
 from epay_desktop.domain.breakdown import breakdown
+from epay_desktop.domain.listed import (
+    EPOCH,
+    NO_TIME,
+    STATES,
+    ListedPayments,
+    micros,
+    moment_of,
+)
+from epay_desktop.domain.tracked import NOT_FOUND_MARK
 from epay_desktop.i18n import _
-from epay_desktop.ui.formatting import format_datetime, format_money
 from epay_desktop.ui.table.cells import (
     _COLUMN_COUNT,
     HEADERS,
@@ -45,12 +57,15 @@ from epay_desktop.ui.table.cells import (
     bar_summary,
     bar_tooltip,
     describe_age,
+    display_row,
     freshness_text,
     guarantee_text,
     header,
     lapse_warning,
     state_text,
+    tooltip_text,
 )
+from epay_desktop.ui.table.rows import haystack, sort_keys
 
 __all__ = [
     "HEADERS",
@@ -71,21 +86,25 @@ __all__ = [
 
 
 class PaymentsModel(QAbstractTableModel):
-    """Rows of ``TrackedPayment``; update rows by reference; never holds Qt objects per row."""
+    """The list's rows, column by column; rows are updated by reference; never holds Qt objects per
+    row (see the module docstring)."""
 
     stale_marks_changed = Signal(int, int)  # first and last source row whose stale mark changed
 
     def __init__(self, parent: QObject | None = None, locale: QLocale | None = None) -> None:
         super().__init__(parent)
         self._locale = locale if locale is not None else QLocale()
-        self._rows: list[TrackedPayment] = []
-        self._row_of: dict[str, int] = {}
-        # What search looks in, per row; built on the first search (None until then): most starts
-        # never search, and 100,000 haystacks are a noticeable part of filling the model.
-        self._haystacks: list[str] | None = None
-        self._states: list[State | None] = []
+        self._list = ListedPayments("")
         self._kinds: list[BusinessState | None] = []  # the business state of each row (None: not fetched)
-        self._display: list[tuple[str, ...] | None] = []
+        # Records that came as records (a refresh, an operation, a team list), by reference: shown as
+        # they came. Every other row's record is built from its columns when asked for.
+        self._kept: dict[str, TrackedPayment] = {}
+        self._built: dict[int, TrackedPayment] = {}  # by row: the records built lately
+        # Built when first needed (None until then): most starts never search, and an index of 100,000
+        # references is a noticeable part of filling the model.
+        self._row_of_index: dict[str, int] | None = None
+        self._haystacks: list[str] | None = None
+        self._display: dict[int, tuple[str, ...]] = {}  # by row: the painted rows' texts
         self._busy: set[str] = set()
         self._pending: dict[str, str] = {}  # reference -> the operation sent without a known outcome
         self._colleagues: dict[
@@ -100,7 +119,7 @@ class PaymentsModel(QAbstractTableModel):
 
     # --- Qt model interface -------------------------------------------------------------------------
     def rowCount(self, parent: _AnyIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._rows)
+        return 0 if parent.isValid() else len(self._list.references)
 
     def columnCount(self, parent: _AnyIndex = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else _COLUMN_COUNT
@@ -123,51 +142,49 @@ class PaymentsModel(QAbstractTableModel):
         row = index.row()
         column = index.column()
         if role == Qt.ItemDataRole.DisplayRole:
-            cached = self._display[row]
-            if cached is None:
-                cached = self._display[row] = self._display_row(self._rows[row])
-            return cached[column]
+            return self._display_of(row)[column]
         if role == Qt.ItemDataRole.TextAlignmentRole:
             if column == Column.AMOUNT:
                 return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
             return None
-        tracked = self._rows[row]
         if role == Qt.ItemDataRole.DecorationRole:
             # A reservation whose capture guarantee ends soon (or has ended) is marked by its amount (a
             # column with room to spare: the reference must stay readable).
-            if column == Column.AMOUNT and lapse_warning(tracked, self._now):
+            if column == Column.AMOUNT and lapse_warning(self.tracked_at(row), self._now):
                 return _warning_icon()
             return None
         if role == Qt.ItemDataRole.FontRole:
-            return self._stale_font if tracked.looks_stale(self._now) else None
+            return self._stale_font if self._looks_stale(row) else None
         if role == Qt.ItemDataRole.ForegroundRole:
-            if not tracked.looks_stale(self._now):
+            if not self._looks_stale(row):
                 return None
             # The application palette at paint time, so a switch to dark mode is followed at once.
             return QGuiApplication.palette().color(QPalette.ColorRole.PlaceholderText)
         if role == PaymentRoles.STALE:
-            return tracked.looks_stale(self._now)
+            return self._looks_stale(row)
         if role == PaymentRoles.TRACKED:
-            return tracked
+            return self.tracked_at(row)
         if role == PaymentRoles.REFERENCE:
-            return tracked.reference
+            return self._list.references[row]
         if role == PaymentRoles.STATE:
-            state = self._states[row]
+            state = self._list.state_at(row)
             return state.value if state is not None else NO_VALUE
         if role == PaymentRoles.BUSINESS_STATE:
             kind = self._kinds[row]
             return kind if kind is not None else NO_VALUE
         if role == PaymentRoles.BUSY:
-            return tracked.reference in self._busy
+            return self._list.references[row] in self._busy
         if role == PaymentRoles.AGGREGATE:
-            return breakdown(tracked.payment) if tracked.payment is not None else NO_VALUE
+            payment = self.tracked_at(row).payment
+            return breakdown(payment) if payment is not None else NO_VALUE
         if role == PaymentRoles.SORT_KEY:
-            return _sort_key(tracked, column)
+            return _sort_key(self.tracked_at(row), column)
         if role == Qt.ItemDataRole.ToolTipRole:
-            return self._tooltip(tracked, column)
+            return tooltip_text(self.tracked_at(row), column, self._now, self._locale)
         if role == Qt.ItemDataRole.AccessibleTextRole:
-            cached = self._display[row] or self._display_row(tracked)
-            return _("{column}: {value}").format(column=header(Column(column)), value=cached[column])
+            return _("{column}: {value}").format(
+                column=header(Column(column)), value=self._display_of(row)[column]
+            )
         return None
 
     def flags(self, index: _AnyIndex) -> Qt.ItemFlag:
@@ -176,25 +193,24 @@ class PaymentsModel(QAbstractTableModel):
         return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemNeverHasChildren
 
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
-        if not 0 <= column < _COLUMN_COUNT or not self._rows:
+        if not 0 <= column < _COLUMN_COUNT or not self.rowCount():
             return
         self.layoutAboutToBeChanged.emit()
-        keys = [_sort_key(t, column) for t in self._rows]
+        keys = sort_keys(self._list, self._kinds, column)
         order_rows = sorted(
-            range(len(self._rows)),
+            range(len(keys)),
             key=keys.__getitem__,
             reverse=order == Qt.SortOrder.DescendingOrder,
         )
         new_row_of_old = [0] * len(order_rows)
         for new, old in enumerate(order_rows):
             new_row_of_old[old] = new
-        self._rows = [self._rows[i] for i in order_rows]
+        self._list.reorder(order_rows)
         if self._haystacks is not None:
             self._haystacks = [self._haystacks[i] for i in order_rows]
-        self._states = [self._states[i] for i in order_rows]
         self._kinds = [self._kinds[i] for i in order_rows]
-        self._display = [self._display[i] for i in order_rows]
-        self._row_of = {t.reference: i for i, t in enumerate(self._rows)}
+        self._row_of_index = None
+        self._forget_rows()
         old_indexes = self.persistentIndexList()
         new_indexes = [self.index(new_row_of_old[i.row()], i.column()) for i in old_indexes]
         self.changePersistentIndexList(old_indexes, new_indexes)
@@ -208,23 +224,22 @@ class PaymentsModel(QAbstractTableModel):
     def set_now(self, now: datetime) -> None:
         """Judge staleness against ``now`` from here on, and announce the rows whose mark changed.
 
-        Only the passage of time changes marks here: a row turns stale when its ``fetched_at`` falls
+        Only the passage of time changes marks here: a row turns stale when its fetch time falls
         between the old and the new cut-off. Those rows are found with one comparison per row (no
         method calls), then announced with ``stale_marks_changed`` and, unless a proxy repaints for us,
         one ranged ``dataChanged``. (Through a ``QSortFilterProxyModel`` that ``dataChanged`` would
         re-run ``filterAcceptsRow`` on every row of the range: 100,000 Python calls, ~75 ms.)"""
         before = self._now
         self._now = now
-        if not self._rows:
+        if not self.rowCount():
             return
-        lo, hi = sorted((_aware(before) - STALE_AFTER, _aware(now) - STALE_AFTER))
+        lo, hi = sorted((micros(_aware(before) - STALE_AFTER), micros(_aware(now) - STALE_AFTER)))
+        listed = self._list
+        errors = listed.errors
         changed = [
             i
-            for i, t in enumerate(self._rows)
-            if t.fetched_at is not None
-            and lo <= t.fetched_at < hi
-            and not t.fetch_error
-            and t.can_still_change()
+            for i, fetched in enumerate(listed.fetched)
+            if lo <= fetched < hi and not errors[i] and listed.can_still_change(i)
         ]
         if not changed:
             return
@@ -233,81 +248,119 @@ class PaymentsModel(QAbstractTableModel):
         if not self.restyled_by_proxy:
             self.dataChanged.emit(self.index(first, 0), self.index(last, _COLUMN_COUNT - 1), STYLE_ROLES)
 
-    def set_payments(self, payments: Iterable[TrackedPayment]) -> None:
+    def shows(self, listed: ListedPayments) -> bool:
+        """These rows are ``listed`` itself (as given to ``set_listed`` or ``update_listed``)."""
+        return listed is self._list
+
+    def set_listed(self, listed: ListedPayments) -> None:
+        """Show ``listed`` (taken over, not copied: the model writes to it from here on), in one reset."""
         self.beginResetModel()
         self._now = datetime.now(UTC)  # once per fill: rows read from the register are judged now
-        rows = list(payments)
-        self._rows = rows
-        self._row_of = {t.reference: i for i, t in enumerate(rows)}
+        self._list = listed
+        self._kinds = list(listed.kinds())
+        self._kept = {}
+        self._row_of_index = None
         self._haystacks = None
-        self._states = [t.payment.state if t.payment is not None else None for t in rows]
-        self._kinds = [t.kind for t in rows]
-        self._display = [None] * len(rows)
-        self._busy &= self._row_of.keys()
+        self._forget_rows()
+        if self._busy:
+            self._busy &= set(listed.references)
         self.endResetModel()
+
+    def set_payments(self, payments: Iterable[TrackedPayment]) -> None:
+        """Show ``payments`` (records, kept as they are), in one reset."""
+        rows = list(payments)
+        msn = rows[0].merchant_serial_number if rows else ""
+        self.set_listed(ListedPayments.of(msn, rows))
+        self._kept = {t.reference: t for t in rows}
+
+    def update_listed(self, listed: ListedPayments, skip: Collection[str] = ()) -> None:
+        """``listed``'s rows, by reference: the known rows take its values (one ranged ``dataChanged``;
+        ``skip``: references to leave as they are), the others are added after them in one insert. When
+        the rows shown are ``listed``'s first rows (a first screenful read before the whole list),
+        ``listed`` is taken over."""
+        count = self.rowCount()
+        if not count:
+            self.set_listed(listed)
+            return
+        if not skip and not self._kept and listed.references[:count] == self._list.references:
+            self._take_over(listed, count)
+            return
+        row_of = self._rows_by_reference()
+        changed: list[int] = []
+        added: list[int] = []
+        for at, reference in enumerate(listed.references):
+            row = row_of.get(reference)
+            if row is None:
+                added.append(at)
+            elif reference not in skip:
+                self._list.copy_row(row, listed, at)
+                self._kept.pop(reference, None)
+                self._row_changed(row)
+                changed.append(row)
+        if changed:
+            self.dataChanged.emit(
+                self.index(min(changed), 0), self.index(max(changed), _COLUMN_COUNT - 1), []
+            )
+        if added:
+            self._append(listed.select(added))
 
     def update_payments(self, payments: Iterable[TrackedPayment]) -> None:
         """Replace rows by reference (one ranged ``dataChanged``) and append unknown ones."""
         changed: list[int] = []
         added: list[TrackedPayment] = []
+        row_of = self._rows_by_reference()
         for tracked in payments:
-            row = self._row_of.get(tracked.reference)
+            row = row_of.get(tracked.reference)
             if row is None:
                 added.append(tracked)
                 continue
-            if self._rows[row] is tracked:
-                continue  # the very record shown (a load publishing the rows the window listed first)
-            self._rows[row] = tracked
-            if self._haystacks is not None:
-                self._haystacks[row] = _haystack(tracked)
-            self._states[row] = tracked.payment.state if tracked.payment is not None else None
-            self._kinds[row] = tracked.kind
-            self._display[row] = None
+            if self._kept.get(tracked.reference) is tracked:
+                continue  # the very record shown
+            self._list.set_record(row, tracked)
+            self._kept[tracked.reference] = tracked
+            self._row_changed(row)
             changed.append(row)
         if changed:
             self.dataChanged.emit(
                 self.index(min(changed), 0), self.index(max(changed), _COLUMN_COUNT - 1), []
             )
         if added:
-            first = len(self._rows)
-            self.beginInsertRows(QModelIndex(), first, first + len(added) - 1)
-            # Column by column (the rest of a listed register is some 100,000 rows at once).
-            self._rows.extend(added)
-            self._row_of.update({t.reference: first + i for i, t in enumerate(added)})
-            if self._haystacks is not None:
-                self._haystacks.extend([_haystack(t) for t in added])
-            self._states.extend([t.payment.state if t.payment is not None else None for t in added])
-            self._kinds.extend([t.kind for t in added])
-            self._display.extend([None] * len(added))
-            self.endInsertRows()
+            unique = list({t.reference: t for t in added}.values())
+            self._append(ListedPayments.of(self._list.msn or unique[0].merchant_serial_number, unique))
+            self._kept.update((t.reference, t) for t in unique)
 
     def update_payment(self, tracked: TrackedPayment) -> None:
         self.update_payments((tracked,))
 
     def remove_payments(self, references: Iterable[str]) -> None:
         """Remove the rows of ``references`` (unknown ones are ignored), one contiguous range at a time."""
-        rows = sorted({row for r in references if (row := self._row_of.get(r)) is not None}, reverse=True)
+        row_of = self._rows_by_reference()
+        rows = sorted({row for r in references if (row := row_of.get(r)) is not None}, reverse=True)
         while rows:
             last = first = rows.pop(0)
             while rows and rows[0] == first - 1:
                 first = rows.pop(0)
             self.beginRemoveRows(QModelIndex(), first, last)
-            for column in (self._rows, self._states, self._kinds, self._display):
-                del column[first : last + 1]
+            for reference in self._list.references[first : last + 1]:
+                self._kept.pop(reference, None)
+            self._list.delete(first, last)
+            del self._kinds[first : last + 1]
             if self._haystacks is not None:
                 del self._haystacks[first : last + 1]
-            self._row_of = {t.reference: i for i, t in enumerate(self._rows)}
+            self._row_of_index = None
+            self._forget_rows()
             self.endRemoveRows()
-        self._busy &= self._row_of.keys()
+        if self._busy:
+            self._busy &= set(self._list.references)
 
     def set_busy(self, reference: str, busy: bool) -> None:
         if busy:
             self._busy.add(reference)
         else:
             self._busy.discard(reference)
-        row = self._row_of.get(reference)
+        row = self.row_of(reference)
         if row is not None:
-            self._display[row] = None
+            self._display.pop(row, None)
             self.dataChanged.emit(self.index(row, 0), self.index(row, _COLUMN_COUNT - 1), [])
 
     def set_pending(self, pending: dict[str, str]) -> None:
@@ -315,9 +368,9 @@ class PaymentsModel(QAbstractTableModel):
         "capture" or "refund"): their State says so until it is settled."""
         changed = set(pending.items()) ^ set(self._pending.items())
         self._pending = dict(pending)
-        rows = [row for reference, _op in changed if (row := self._row_of.get(reference)) is not None]
+        rows = [row for reference, _op in changed if (row := self.row_of(reference)) is not None]
         for row in rows:
-            self._display[row] = None
+            self._display.pop(row, None)
         if rows:
             self.dataChanged.emit(self.index(min(rows), 0), self.index(max(rows), _COLUMN_COUNT - 1), [])
 
@@ -327,9 +380,9 @@ class PaymentsModel(QAbstractTableModel):
             self._colleagues[reference] = text
         elif self._colleagues.pop(reference, None) is None:
             return
-        row = self._row_of.get(reference)
+        row = self.row_of(reference)
         if row is not None:
-            self._display[row] = None
+            self._display.pop(row, None)
             self.dataChanged.emit(self.index(row, 0), self.index(row, _COLUMN_COUNT - 1), [])
 
     def colleague_text(self, reference: str) -> str:
@@ -344,9 +397,9 @@ class PaymentsModel(QAbstractTableModel):
         rows: list[int] = []
         for reference in references:
             (self._busy.add if busy else self._busy.discard)(reference)
-            row = self._row_of.get(reference)
+            row = self.row_of(reference)
             if row is not None:
-                self._display[row] = None
+                self._display.pop(row, None)
                 rows.append(row)
         if rows:
             self.dataChanged.emit(self.index(min(rows), 0), self.index(max(rows), _COLUMN_COUNT - 1), [])
@@ -355,82 +408,184 @@ class PaymentsModel(QAbstractTableModel):
         return reference in self._busy
 
     def row_of(self, reference: str) -> int | None:
-        return self._row_of.get(reference)
+        return self._rows_by_reference().get(reference)
 
     def tracked(self, reference: str) -> TrackedPayment | None:
-        row = self._row_of.get(reference)
-        return self._rows[row] if row is not None else None
+        row = self.row_of(reference)
+        return self.tracked_at(row) if row is not None else None
+
+    def fetched_at(self, reference: str) -> datetime | None:
+        """When ``reference``'s row was fetched (the epoch: never; None: no such row)."""
+        row = self.row_of(reference)
+        if row is None:
+            return None
+        kept = self._kept.get(reference)
+        fetched = kept.fetched_at if kept is not None else moment_of(self._list.fetched[row])
+        return _aware(fetched) if fetched is not None else EPOCH
 
     def tracked_at(self, row: int) -> TrackedPayment:
-        return self._rows[row]
+        """Row ``row``'s record: as it came, or built from the row's values."""
+        listed = self._list
+        kept = self._kept.get(listed.references[row]) if self._kept else None
+        if kept is not None:
+            return kept
+        built = self._built.get(row)
+        if built is None:
+            if len(self._built) >= _BUILT_KEPT:
+                self._built.clear()
+            built = self._built[row] = listed.record(row)
+        return built
 
     def rows_in_states(self, states: Collection[State | None]) -> list[int]:
-        """Rows whose state is one of ``states`` (``None``: not fetched yet); one list scan."""
-        return [row for row, state in enumerate(self._states) if state in states]
+        """Rows whose state is one of ``states`` (``None``: not fetched yet); one scan of the codes."""
+        codes = {STATES.index(s) if s is not None else -1 for s in states}
+        return [row for row, code in enumerate(self._list.states) if (code if code >= 0 else -1) in codes]
 
     def payments(self) -> Sequence[TrackedPayment]:
-        return tuple(self._rows)
+        """Every row's record, built as it is read (a sequence over the rows as they are now)."""
+        return _Records(self)
+
+    def payments_in_states(
+        self, states: Collection[State | None], *, created_since: datetime | None = None
+    ) -> list[TrackedPayment]:
+        """The records of the rows whose state is one of ``states`` (``None``: not fetched yet), and
+        created at or after ``created_since`` when given."""
+        rows = self.rows_in_states(states)
+        if created_since is not None:
+            cutoff, created = micros(created_since), self._list.created
+            rows = [row for row in rows if created[row] != NO_TIME and created[row] >= cutoff]
+        return [self.tracked_at(row) for row in rows]
 
     def references(self) -> list[str]:
-        return [t.reference for t in self._rows]
+        return list(self._list.references)
+
+    def references_that_can_change(self) -> list[str]:
+        """The rows worth refreshing automatically (``TrackedPayment.can_still_change``)."""
+        listed = self._list
+        return [r for row, r in enumerate(listed.references) if listed.can_still_change(row)]
+
+    def newest_fetch(self) -> datetime | None:
+        """When the most recently fetched row was fetched (None: none ever was)."""
+        return moment_of(max(self._list.fetched, default=NO_TIME))
 
     def kind_counts(self, rows: Iterable[int] | None = None) -> Counter[BusinessState | None]:
         """How many of ``rows`` (every row when None) are in each business state (None: not fetched)."""
         kinds = self._kinds
         return Counter(kinds if rows is None else (kinds[row] for row in rows))
 
-    # the proxy reads these lists directly: one list lookup per row instead of a data() call
+    # the proxy reads these directly: one list lookup per row instead of a data() call
     def haystack_at(self, row: int) -> str:
         haystacks = self._haystacks
         if haystacks is None:
-            haystacks = self._haystacks = [_haystack(t) for t in self._rows]
+            haystacks = self._haystacks = [haystack(self._list, i) for i in range(self.rowCount())]
         return haystacks[row]
 
     def state_at(self, row: int) -> State | None:
-        return self._states[row]
+        return self._list.state_at(row)
 
     def kind_at(self, row: int) -> BusinessState | None:
         """The business state of ``row`` (None: not fetched yet)."""
         return self._kinds[row]
 
     def unknown_to_api_at(self, row: int) -> bool:
-        return self._rows[row].unknown_to_api
+        return NOT_FOUND_MARK in self._list.errors[row]
 
     # --- helpers ------------------------------------------------------------------------------------
-    def _display_row(self, t: TrackedPayment) -> tuple[str, ...]:
-        loc = self._locale
-        payment = t.payment
-        busy = " (working…)" if t.reference in self._busy else ""
-        colleague = self._colleagues.get(t.reference)
-        if colleague:
-            busy += f" — {colleague}"
-        return (
-            t.reference,
-            t.description or (payment.description if payment is not None else ""),
-            format_datetime(t.created_at, loc, seconds=False),
-            (_pending_text(self._pending[t.reference]) if t.reference in self._pending else state_text(t))
-            + busy,
-            format_money(payment.amount, loc) if payment is not None else "",
-            bar_summary(breakdown(payment)) if payment is not None else "",
-            format_datetime(t.updated_at, loc, seconds=False),
-        )
+    def _rows_by_reference(self) -> dict[str, int]:
+        index = self._row_of_index
+        if index is None:
+            index = self._row_of_index = {r: i for i, r in enumerate(self._list.references)}
+        return index
 
-    def _tooltip(self, t: TrackedPayment, column: int) -> str | None:
-        if column == Column.UPDATED:
-            return freshness_text(t, self._now)
-        if column in (Column.AMOUNT, Column.STATE) and lapse_warning(t, self._now):
-            return guarantee_text(t.payment, self._now, self._locale)
-        if t.fetch_error and (t.payment is None or column == Column.STATE):
-            return _("Could not read the payment: {error}").format(error=t.fetch_error)
-        if t.payment is None:
-            return _("Not fetched from the API yet.")
-        if column == Column.AGGREGATE:
-            return bar_tooltip(breakdown(t.payment), self._locale)
-        if column == Column.STATE and t.payment.state is State.UNKNOWN:
-            return _("A state this app does not know: {state}").format(state=t.payment.display_state)
-        if column == Column.DESCRIPTION and t.description:
-            return t.description
-        return None
+    def _take_over(self, listed: ListedPayments, count: int) -> None:
+        """``listed``, whose first ``count`` rows are the rows shown, becomes the rows: those rows take
+        its values (announced only when some differ), the others are inserted after them."""
+        same = self._list.same_rows(listed, count)
+        if len(listed) > count:
+            self.beginInsertRows(QModelIndex(), count, len(listed) - 1)
+        self._list = listed
+        self._kinds = list(listed.kinds())
+        if self._row_of_index is not None:
+            self._row_of_index.update({r: count + i for i, r in enumerate(listed.references[count:])})
+        self._haystacks = None
+        if not same:
+            self._forget_rows()
+        if len(listed) > count:
+            self.endInsertRows()
+        if not same:
+            self.dataChanged.emit(self.index(0, 0), self.index(count - 1, _COLUMN_COUNT - 1), [])
+
+    def _append(self, added: ListedPayments) -> None:
+        first = self.rowCount()
+        self.beginInsertRows(QModelIndex(), first, first + len(added) - 1)
+        # Column by column (the rest of a listed register is some 100,000 rows at once).
+        self._list.extend(added)
+        self._kinds.extend(added.kinds())
+        if self._row_of_index is not None:
+            self._row_of_index.update({r: first + i for i, r in enumerate(added.references)})
+        if self._haystacks is not None:
+            self._haystacks.extend([haystack(added, i) for i in range(len(added))])
+        self.endInsertRows()
+
+    def _row_changed(self, row: int) -> None:
+        self._kinds[row] = self._list.kind_at(row)
+        if self._haystacks is not None:
+            self._haystacks[row] = haystack(self._list, row)
+        self._display.pop(row, None)
+        self._built.pop(row, None)
+
+    def _forget_rows(self) -> None:
+        """Drop what is kept by row number (after the rows moved)."""
+        self._display = {}
+        self._built = {}
+
+    def _looks_stale(self, row: int) -> bool:
+        kept = self._kept.get(self._list.references[row]) if self._kept else None
+        if kept is not None:
+            return kept.looks_stale(self._now)
+        return self._list.looks_stale(row, micros(self._now))
+
+    def _display_of(self, row: int) -> tuple[str, ...]:
+        cached = self._display.get(row)
+        if cached is None:
+            if len(self._display) >= _BUILT_KEPT:
+                self._display.clear()
+            t = self.tracked_at(row)
+            cached = self._display[row] = display_row(
+                t,
+                self._locale,
+                busy=t.reference in self._busy,
+                colleague=self._colleagues.get(t.reference, ""),
+                pending=self._pending.get(t.reference, ""),
+            )
+        return cached
+
+
+# How many built records and display rows are kept (a few screens' worth; rebuilt when needed again).
+_BUILT_KEPT = 512
+
+
+class _Records(Sequence[TrackedPayment]):
+    """The model's rows as records, built as they are read."""
+
+    def __init__(self, model: PaymentsModel) -> None:
+        self._model = model
+
+    def __len__(self) -> int:
+        return self._model.rowCount()
+
+    @overload
+    def __getitem__(self, index: int) -> TrackedPayment: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[TrackedPayment]: ...
+    def __getitem__(self, index: int | slice) -> TrackedPayment | list[TrackedPayment]:
+        if isinstance(index, slice):
+            return [self._model.tracked_at(i) for i in range(*index.indices(len(self)))]
+        if index < 0:
+            index += len(self)
+        if not 0 <= index < len(self):
+            raise IndexError(index)
+        return self._model.tracked_at(index)
 
 
 def _warning_icon() -> QIcon:
@@ -443,31 +598,3 @@ def _warning_icon() -> QIcon:
 
 
 _WARNING_ICON: QIcon | None = None
-
-
-def _haystack(tracked: TrackedPayment) -> str:
-    """What search looks in: reference, description, pspReference and the amount as people type it
-    (``1000.00``, ``1000,00``, ``1000``)."""
-    payment = tracked.payment
-    if payment is None:
-        return f"{tracked.reference}\n{tracked.description}".lower()
-    # Money.plain() without its string round trips (this runs once per row at load).
-    amount = payment.amount
-    digits = amount.currency.minor_digits
-    units, minor = divmod(abs(amount.value), 10**digits)
-    whole = f"-{units}" if amount.value < 0 else str(units)
-    return (
-        f"{tracked.reference}\n{tracked.description}\n{payment.psp_reference}\n"
-        f"{whole}.{minor:0{digits}d}\n{whole},{minor:0{digits}d}\n{whole}"
-    ).lower()
-
-
-def _pending_text(operation: str) -> str:
-    from epay_desktop.i18n import _
-
-    texts = {
-        "cancel": _("Cancel pending: outcome unknown"),
-        "capture": _("Capture pending: outcome unknown"),
-        "refund": _("Refund pending: outcome unknown"),
-    }
-    return texts.get(operation, _("Operation pending: outcome unknown"))

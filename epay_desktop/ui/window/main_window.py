@@ -50,6 +50,7 @@ if TYPE_CHECKING:
 
     from PySide6.QtWidgets import QDialog, QMenu
 
+    from epay_desktop.domain.listed import ListedPayments
     from epay_desktop.services import DeskSurface, Profile
     from epay_desktop.ui.aio import TaskRunner
     from epay_desktop.ui.errors import ErrorPresenter
@@ -330,7 +331,7 @@ class MainWindow(QMainWindow):
     def bound(self) -> bool:
         return self.desk is not None
 
-    def show_list(self, payments: list[TrackedPayment]) -> None:
+    def show_list(self, payments: ListedPayments) -> None:
         """Show the register's rows before a desk is bound: the composition root reads them straight
         from the register file while the rest of the app is still starting (a first screenful, then
         all of them: a second call updates the rows shown and adds the others after them). Rows can be
@@ -341,11 +342,11 @@ class MainWindow(QMainWindow):
         if self.desk is not None:
             raise RuntimeError("a desk is bound: its load fills the list")
         if self._listed_early is not None:
-            self._listed_early.update_payments(payments)
+            self._listed_early.update_listed(payments)
             return
         self.model = self._listed_early = PaymentsModel(self, locale=self.locale_)
         self.register_view.show_model(self.model)
-        self.model.set_payments(payments)
+        self.model.set_listed(payments)
         self.register_view.show_table()
 
     def show_placeholder(self, text: str) -> None:
