@@ -147,6 +147,30 @@ def test_busy_marks_the_row(models: tuple) -> None:
     assert index.data() == "Reserved"
 
 
+def test_busy_marks_pending_and_colleagues_announce_the_state_cells_only(models: tuple) -> None:
+    # What they change is the State cell (its text and its badge's outline): the view repaints those
+    # cells, not whole rows of bars and badges, while a batch marks fifty rows busy and back.
+    model, _ = models
+    changed: list[tuple[int, int, int, int]] = []
+    model.dataChanged.connect(
+        lambda top, bottom, _roles=None: changed.append(
+            (top.row(), top.column(), bottom.row(), bottom.column())
+        )
+    )
+    references = [model.tracked_at(row).reference for row in range(model.rowCount())]
+    model.set_busy_many(references[1:4], True)
+    model.set_busy(references[0], True)
+    model.set_pending({references[2]: "capture"})
+    model.set_colleague(references[5], "kari is cancelling")
+    state = int(Column.STATE)
+    assert changed == [(1, state, 3, state), (0, state, 0, state), (2, state, 2, state), (5, state, 5, state)]
+    assert "working" in model.index(1, Column.STATE).data()
+    assert "kari is cancelling" in model.index(5, Column.STATE).data()
+    model.set_busy_many(references[1:4], False)
+    assert changed[-1] == (1, state, 3, state)
+    assert "working" not in model.index(1, Column.STATE).data()
+
+
 def test_filter_by_text_matches_reference_and_description_case_insensitively(models: tuple) -> None:
     _, proxy = models
     proxy.set_text("ESPRESSO")

@@ -358,21 +358,14 @@ class PaymentsModel(QAbstractTableModel):
             self._busy.add(reference)
         else:
             self._busy.discard(reference)
-        row = self.row_of(reference)
-        if row is not None:
-            self._display.pop(row, None)
-            self.dataChanged.emit(self.index(row, 0), self.index(row, _COLUMN_COUNT - 1), [])
+        self._state_changed([reference])
 
     def set_pending(self, pending: dict[str, str]) -> None:
         """The payments with an operation sent without a known outcome (reference -> "cancel",
         "capture" or "refund"): their State says so until it is settled."""
         changed = set(pending.items()) ^ set(self._pending.items())
         self._pending = dict(pending)
-        rows = [row for reference, _op in changed if (row := self.row_of(reference)) is not None]
-        for row in rows:
-            self._display.pop(row, None)
-        if rows:
-            self.dataChanged.emit(self.index(min(rows), 0), self.index(max(rows), _COLUMN_COUNT - 1), [])
+        self._state_changed([reference for reference, _op in changed])
 
     def set_colleague(self, reference: str, text: str) -> None:
         """Show ``text`` (a colleague working on the payment now) in the row's state; "" clears it."""
@@ -380,10 +373,7 @@ class PaymentsModel(QAbstractTableModel):
             self._colleagues[reference] = text
         elif self._colleagues.pop(reference, None) is None:
             return
-        row = self.row_of(reference)
-        if row is not None:
-            self._display.pop(row, None)
-            self.dataChanged.emit(self.index(row, 0), self.index(row, _COLUMN_COUNT - 1), [])
+        self._state_changed([reference])
 
     def colleague_text(self, reference: str) -> str:
         return self._colleagues.get(reference, "")
@@ -394,15 +384,23 @@ class PaymentsModel(QAbstractTableModel):
 
     def set_busy_many(self, references: list[str], busy: bool) -> None:
         """Mark (or unmark) many rows at once: one ranged ``dataChanged`` (a batch marks fifty rows)."""
-        rows: list[int] = []
         for reference in references:
             (self._busy.add if busy else self._busy.discard)(reference)
+        self._state_changed(references)
+
+    def _state_changed(self, references: Iterable[str]) -> None:
+        """Busy marks, an operation without an outcome and a colleague's work show in the State cell
+        only (its text and its badge's outline): only that column is announced, so the view repaints
+        those cells and not the whole rows (a batch marks fifty rows busy, then unmarks them)."""
+        rows: list[int] = []
+        for reference in references:
             row = self.row_of(reference)
             if row is not None:
                 self._display.pop(row, None)
                 rows.append(row)
         if rows:
-            self.dataChanged.emit(self.index(min(rows), 0), self.index(max(rows), _COLUMN_COUNT - 1), [])
+            state = int(Column.STATE)
+            self.dataChanged.emit(self.index(min(rows), state), self.index(max(rows), state), [])
 
     def is_busy(self, reference: str) -> bool:
         return reference in self._busy
