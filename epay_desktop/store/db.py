@@ -57,6 +57,12 @@ class RegisterTooNewError(RegisterError):
     """The file was written by a newer version of the app (its schema version is unknown here)."""
 
 
+class WriteNotNowError(Exception):
+    """``Database.write_now`` could not write without waiting (another thread is using the connection,
+    or another program holds the file's write lock); nothing was written. Not a failure: the caller
+    writes the usual way, on a worker thread."""
+
+
 # Ordered: MIGRATIONS[i] takes the schema from version i to version i + 1. Never edit a released entry;
 # append a new one.
 MIGRATIONS: tuple[str, ...] = (
@@ -427,6 +433,39 @@ class Database:
                     return work(conn)
             except sqlite3.Error as error:
                 raise self._translate(error, doing) from error
+
+    def write_now(self, doing: str, work: Callable[[sqlite3.Connection], T]) -> T:
+        """Run ``work`` in one write transaction that does not wait for the disk, at once and without
+        ever waiting: fit for the event loop's thread (no thread hop for a small bookkeeping write).
+        ``WriteNotNowError`` (nothing written) when it would have to wait: for the connection (another
+        thread is using it) or for another program's write lock (no busy timeout here). It never runs a
+        WAL checkpoint (that waits for the disk): the next write on a worker thread does, as usual."""
+        if self.read_only:
+            raise RegisterError(
+                f"The register {self.path} is open read-only; cannot save while {doing}.", self.path
+            )
+        if not self._lock.acquire(blocking=False):
+            raise WriteNotNowError(doing)
+        try:
+            conn = self.conn
+            busy_timeout = conn.execute("PRAGMA busy_timeout").fetchone()[0]
+            autocheckpoint = conn.execute("PRAGMA wal_autocheckpoint").fetchone()[0]
+            conn.execute("PRAGMA busy_timeout = 0")
+            conn.execute("PRAGMA wal_autocheckpoint = 0")
+            try:
+                with self._transaction(conn):
+                    return work(conn)
+            except sqlite3.Error as error:
+                if _is_locked(error):
+                    raise WriteNotNowError(doing) from error
+                raise self._translate(error, doing) from error
+            finally:
+                conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout)}")
+                conn.execute(f"PRAGMA wal_autocheckpoint = {int(autocheckpoint)}")
+        except sqlite3.Error as error:
+            raise self._translate(error, doing) from error
+        finally:
+            self._lock.release()
 
     @property
     def durable_writes_waiting(self) -> int:
