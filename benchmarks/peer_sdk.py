@@ -326,6 +326,7 @@ async def run(args: argparse.Namespace) -> None:
                 def cpu_column(name: str) -> tuple[list[float], list[float]]:
                     return cpus.setdefault(name, ([], []))
 
+                fsyncs = [fsync_cost(Path(tmp))]
                 # Warm-up of both (connections, JIT, caches), not counted.
                 sdk.run(op="get", count=50, concurrency=CONCURRENCY, reference=reference)
                 await ours.get(50, CONCURRENCY, reference)
@@ -375,6 +376,7 @@ async def run(args: argparse.Namespace) -> None:
                                     seconds = await ours.get(count, concurrency, reference)
                                 our_times.append(seconds / count)
                                 cpu_column(name)[1].append((time.process_time() - cpu_before) / count)
+                fsyncs.append(fsync_cost(Path(tmp)))
         finally:
             sdk.close()
             await asyncio.to_thread(store.close)
@@ -396,6 +398,10 @@ async def run(args: argparse.Namespace) -> None:
         unit = "flow" if name.startswith("create") else "call"
         print(f"  {name:52s} {o * 1e3:7.3f} ms {s * 1e3:7.3f} ms {o / s:5.2f}x per {unit}")
     print(f"worst ratio {worst:.2f}x: goal {'met' if worst <= 1.0 else 'MISSED'}")
+    print(
+        f"a sync to disk (write + fdatasync of 20 KB, as an intent's commit) beside the register: median "
+        f"{fsyncs[0] * 1e3:.3f} ms before the blocks, {fsyncs[1] * 1e3:.3f} ms after (the SDK keeps nothing)"
+    )
     load = os.getloadavg()
     print(f"load average at the end: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} (read the ratios)")
 
@@ -411,6 +417,25 @@ def transport_name() -> str:
     except ImportError:
         return "httpx's own (httpcore)"
     return TRANSPORT_NAME
+
+
+def fsync_cost(folder: Path, samples: int = 30) -> float:
+    """Median seconds to write 20 KB into a file in ``folder`` and wait for the disk (``fdatasync``):
+    what an intent's durable commit waits for on this machine, which varies a lot on a shared one."""
+    path = folder / "fsync-probe"
+    block = os.urandom(20 * 1024)
+    times = []
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        for _ in range(samples):
+            os.pwrite(fd, block, 0)
+            start = time.perf_counter()
+            os.fdatasync(fd)
+            times.append(time.perf_counter() - start)
+    finally:
+        os.close(fd)
+        path.unlink()
+    return statistics.median(times)
 
 
 def process_cpu(pid: int) -> float:
