@@ -11,7 +11,9 @@
   ``quick_check`` found; ``Register.all`` then salvages the rows that can still be read).
 
 The API is synchronous and thread-safe (one connection guarded by a lock): the services call it through
-``asyncio.to_thread`` so the GUI thread never blocks on the disk.
+``asyncio.to_thread`` so the GUI thread never blocks on the disk. The one exception is ``write_now``: a
+small write that does not wait for the disk, made on the caller's thread only when it need not wait for
+anything (else it writes nothing and says so).
 """
 
 from __future__ import annotations
