@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -38,7 +38,7 @@ def begin(store: Store, key: str, reference: str = "order-12345678") -> int:
     ).id
 
 
-def set_meta(key: str, value: str) -> object:
+def set_meta(key: str, value: str) -> Callable[[sqlite3.Connection], None]:
     def work(conn: sqlite3.Connection) -> None:
         conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
 
@@ -51,7 +51,7 @@ def pragma(store: Store, name: str) -> int:
 
 def test_a_write_now_is_committed_and_leaves_the_connection_as_it_was(store: Store) -> None:
     busy_timeout, autocheckpoint = pragma(store, "busy_timeout"), pragma(store, "wal_autocheckpoint")
-    store.db.write_now("writing a test row", set_meta("now", "written"))  # type: ignore[arg-type]
+    store.db.write_now("writing a test row", set_meta("now", "written"))
     with Store(store.path) as other:  # another process's view
         assert other.db.get_meta("now") == "written"
     assert pragma(store, "busy_timeout") == busy_timeout
@@ -71,7 +71,7 @@ def test_a_write_now_does_not_wait_for_another_thread_using_the_connection(store
     try:
         assert holding.wait(30)
         with pytest.raises(WriteNotNowError):
-            store.db.write_now("writing a test row", set_meta("now", "written"))  # type: ignore[arg-type]
+            store.db.write_now("writing a test row", set_meta("now", "written"))
     finally:
         release.set()
         thread.join(30)
@@ -87,14 +87,14 @@ def test_a_write_now_does_not_wait_for_another_programs_lock(store: Store) -> No
     letting_go.start()
     try:
         with pytest.raises(WriteNotNowError):
-            store.db.write_now("writing a test row", set_meta("now", "written"))  # type: ignore[arg-type]
+            store.db.write_now("writing a test row", set_meta("now", "written"))
     finally:
         letting_go.join(30)
         other.close()
     assert pragma(store, "busy_timeout") == busy_timeout
     assert not store.db.conn.in_transaction
     assert store.db.get_meta("now") is None
-    store.db.write_now("writing a test row", set_meta("now", "later"))  # type: ignore[arg-type]
+    store.db.write_now("writing a test row", set_meta("now", "later"))
     assert store.db.get_meta("now") == "later"
 
 
@@ -102,9 +102,9 @@ def test_a_write_now_never_runs_a_checkpoint(store: Store) -> None:
     store.db.conn.execute("PRAGMA wal_autocheckpoint = 1")  # any commit would checkpoint
     main_file = hashlib.sha256(store.path.read_bytes()).hexdigest()
     for index in range(5):
-        store.db.write_now("writing a test row", set_meta(f"now-{index}", "x"))  # type: ignore[arg-type]
+        store.db.write_now("writing a test row", set_meta(f"now-{index}", "x"))
     assert hashlib.sha256(store.path.read_bytes()).hexdigest() == main_file  # all still in the WAL
-    store.db.write("writing a test row", set_meta("later", "x"))  # type: ignore[arg-type]
+    store.db.write("writing a test row", set_meta("later", "x"))
     assert hashlib.sha256(store.path.read_bytes()).hexdigest() != main_file  # checkpointed as usual
 
 
@@ -119,16 +119,17 @@ def test_a_failing_write_now_writes_nothing_and_says_what_failed(store: Store) -
     assert not store.db.conn.in_transaction
 
 
-def test_a_read_only_register_refuses_a_write_now(store: Store, tmp_path: Path) -> None:
+def test_a_read_only_register_refuses_a_write_now(store: Store) -> None:
     with Store(store.path, read_only=True) as read_only, pytest.raises(RegisterError, match="read-only"):
-        read_only.db.write_now("writing a test row", set_meta("now", "x"))  # type: ignore[arg-type]
+        read_only.db.write_now("writing a test row", set_meta("now", "x"))
 
 
 @pytest.mark.parametrize("status", [IntentStatus.SUCCEEDED, IntentStatus.RECONCILED])
 def test_a_confirmed_outcome_closes_a_pending_intent_at_once(store: Store, status: IntentStatus) -> None:
     intent_id = begin(store, "key-now-1")
     finished = store.journal.finish_at_once(intent_id, status, "Captured.", os_user="u")
-    assert finished is not None and finished.status is status
+    assert finished is not None
+    assert finished.status is status
     with Store(store.path) as other:
         assert other.journal.get(intent_id) == finished
         lines = [(line.idempotency_key, line.result) for line in other.audit.entries(10)]
@@ -139,7 +140,8 @@ def test_a_failed_outcome_is_never_written_at_once(store: Store) -> None:
     intent_id = begin(store, "key-now-2")
     assert store.journal.finish_at_once(intent_id, IntentStatus.FAILED, "Refused.", os_user="u") is None
     intent = store.journal.get(intent_id)
-    assert intent is not None and intent.status is IntentStatus.PENDING
+    assert intent is not None
+    assert intent.status is IntentStatus.PENDING
 
 
 def test_a_confirmed_outcome_over_a_failed_one_is_left_to_the_durable_write(store: Store) -> None:
@@ -147,7 +149,8 @@ def test_a_confirmed_outcome_over_a_failed_one_is_left_to_the_durable_write(stor
     store.journal.finish(intent_id, IntentStatus.FAILED, "Abandoned.", os_user="u")
     assert store.journal.finish_at_once(intent_id, IntentStatus.SUCCEEDED, "Captured.", os_user="u") is None
     failed = store.journal.get(intent_id)
-    assert failed is not None and failed.status is IntentStatus.FAILED  # nothing written at once
+    assert failed is not None
+    assert failed.status is IntentStatus.FAILED
     replaced = store.journal.finish(intent_id, IntentStatus.SUCCEEDED, "Captured.", os_user="u")
     assert replaced.status is IntentStatus.SUCCEEDED
 
@@ -162,4 +165,5 @@ def test_a_confirmed_outcome_is_not_written_at_once_while_another_program_writes
         other.execute("ROLLBACK")
         other.close()
     intent = store.journal.get(intent_id)
-    assert intent is not None and intent.status is IntentStatus.PENDING
+    assert intent is not None
+    assert intent.status is IntentStatus.PENDING
