@@ -19,7 +19,7 @@ from PySide6.QtWidgets import QApplication, QStyle, QStyledItemDelegate, QStyleO
 
 from epay_desktop.domain import BusinessState, State
 from epay_desktop.domain.breakdown import AmountBreakdown
-from epay_desktop.ui.table.model import SUMMARY_SEPARATOR, PaymentRoles
+from epay_desktop.ui.table.model import SUMMARY_SEPARATOR, PaymentRoles, RowLooks, bar_shares
 
 _AnyIndex = QModelIndex | QPersistentModelIndex
 
@@ -43,6 +43,13 @@ PART_COLORS: dict[str, QColor] = {
 
 
 STALE_OPACITY = 0.45
+_KIND_COLORS = {kind.value: QColor(kind.colour) for kind in BusinessState}
+
+
+def badge_colour(kind: str, state: str) -> QColor:
+    """The badge's colour: the business state's (``kind``, a value), else the API state's."""
+    colour = _KIND_COLORS.get(kind)
+    return colour if colour is not None else STATE_COLORS[State.parse(state)]
 
 
 def text_color_on(background: QColor) -> QColor:
@@ -67,18 +74,16 @@ def fit_bar_label(text: str, metrics: QFontMetrics, width: int) -> str:
 def bar_segments(rect: QRectF, parts: AmountBreakdown) -> list[tuple[str, QRectF]]:
     """Rectangles of the non-empty parts, left to right, proportional to the amount (scaled down to
     fit when the parts add up to more than the amount)."""
-    scale = parts.scale
-    if scale <= 0 or rect.width() <= 0:
+    return shares_in(rect, bar_shares(parts))
+
+
+def shares_in(rect: QRectF, shares: tuple[tuple[str, float, float], ...]) -> list[tuple[str, QRectF]]:
+    """``shares`` (``bar_shares``: fractions of the bar) as rectangles in ``rect``."""
+    full = rect.width()
+    if full <= 0:
         return []
-    segments: list[tuple[str, QRectF]] = []
-    x = rect.left()
-    for name, money in parts.parts():
-        if money.value <= 0:
-            continue
-        width = rect.width() * money.value / scale
-        segments.append((name, QRectF(x, rect.top(), width, rect.height())))
-        x += width
-    return segments
+    left, top, height = rect.left(), rect.top(), rect.height()
+    return [(name, QRectF(left + full * start, top, full * width, height)) for name, start, width in shares]
 
 
 def text_color_for_state(palette: QPalette, state: QStyle.StateFlag) -> QColor:
@@ -131,8 +136,8 @@ class StateBadgeDelegate(QStyledItemDelegate):
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: _AnyIndex) -> None:
         opt, text, area = draw_item_without_text(self, painter, option, index)
-        raw_state = index.data(PaymentRoles.STATE)
-        if not raw_state:
+        looks = index.data(PaymentRoles.LOOKS)
+        if not isinstance(looks, RowLooks) or not looks.state:
             # Not fetched yet: plain text, muted as the stale row it is (no colour claims a state we
             # do not know).
             draw_text(
@@ -142,21 +147,20 @@ class StateBadgeDelegate(QStyledItemDelegate):
                 opt.fontMetrics.elidedText(text, Qt.TextElideMode.ElideRight, area.width()),
             )
             return
-        kind = index.data(PaymentRoles.BUSINESS_STATE)
         # The business state's own colour, with its word on it (never a colour alone).
-        colour = QColor(BusinessState(kind).colour) if kind else STATE_COLORS[State.parse(raw_state)]
+        colour = badge_colour(looks.kind, looks.state)
         metrics = opt.fontMetrics
         height = min(opt.rect.height() - 6, metrics.height() + 6)
         width = min(area.width(), metrics.horizontalAdvance(text) + 16)
         badge = QRectF(area.left(), opt.rect.center().y() - height / 2 + 0.5, max(width, 0), max(height, 0))
         painter.save()
-        if index.data(PaymentRoles.STALE):
+        if looks.stale:
             painter.setOpacity(STALE_OPACITY)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
         painter.setPen(Qt.PenStyle.NoPen)
         painter.setBrush(colour)
         painter.drawRoundedRect(badge, height / 2, height / 2)
-        if index.data(PaymentRoles.BUSY):
+        if looks.busy:
             pen = QPen(opt.palette.color(QPalette.ColorRole.Text), 1, Qt.PenStyle.DashLine)
             painter.setPen(pen)
             painter.setBrush(Qt.BrushStyle.NoBrush)
@@ -180,21 +184,21 @@ class AggregateBarDelegate(QStyledItemDelegate):
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: _AnyIndex) -> None:
         opt, text, area = draw_item_without_text(self, painter, option, index)
-        parts = index.data(PaymentRoles.AGGREGATE)
+        looks = index.data(PaymentRoles.LOOKS)
         # The bar lies under the text, as wide as the style's text area, 3 px above the cell's bottom.
         rect = QRect(area.left(), opt.rect.top() + 3, area.width(), max(opt.rect.height() - 6, 0))
         bar_h = min(self.bar_height, max(rect.height() // 3, 2))
         bar = QRectF(rect.left(), rect.bottom() - bar_h + 1, rect.width(), bar_h)
-        if isinstance(parts, AmountBreakdown):
+        if isinstance(looks, RowLooks) and looks.parts is not None:
             painter.save()
-            if index.data(PaymentRoles.STALE):
+            if looks.stale:
                 painter.setOpacity(STALE_OPACITY)
             painter.setPen(Qt.PenStyle.NoPen)
             track = QColor(opt.palette.color(QPalette.ColorRole.Mid))
             track.setAlpha(90)
             painter.setBrush(track)
             painter.drawRect(bar)
-            for name, segment in bar_segments(bar, parts):
+            for name, segment in shares_in(bar, looks.shares):
                 painter.setBrush(PART_COLORS[name])
                 painter.drawRect(segment)
             painter.restore()
