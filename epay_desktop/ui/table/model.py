@@ -158,8 +158,11 @@ class PaymentsModel(QAbstractTableModel):
         data_at = self.data_at
         for slot in roles:
             value = data_at(row, column, slot.role())
+            # PySide may hand over slots that still hold an earlier cell's value: always write.
             if value is not None:
                 slot.setData(value)
+            else:
+                slot.clearData()
 
     def data_at(self, row: int, column: int, role: int) -> Any:
         """What ``data()`` answers for row ``row`` and ``column`` (valid ones). The roles a paint asks
