@@ -154,10 +154,29 @@ class PaymentsModel(QAbstractTableModel):
             self.fill_roles(index.row(), index.column(), roleDataSpan)
 
     def fill_roles(self, row: int, column: int, roles: Any) -> None:
-        """Fill a ``QModelRoleDataSpan`` with the values of row ``row``'s cell in ``column``."""
-        data_at = self.data_at
+        """Fill a ``QModelRoleDataSpan`` with the values of row ``row``'s cell in ``column``: the roles a
+        paint asks read the row's kept texts and looks once; any other role is ``data_at``'s."""
+        texts = self._display.get(row)
+        if texts is None:
+            texts = self._display_of(row)
+        looks = self._looks.get(row)
+        if looks is None:
+            looks = self._looks_at(row)
         for slot in roles:
-            value = data_at(row, column, slot.role())
+            role = slot.role()
+            if role == _DISPLAY:
+                slot.setData(self._state_cell(row) if column == _STATE_COLUMN else texts[column])
+                continue
+            if role == _FONT:
+                value = self._stale_font if looks.stale else None
+            elif role == _ALIGNMENT:
+                value = _RIGHT_ALIGNED if column == _AMOUNT_COLUMN else None
+            elif role == _FOREGROUND:
+                value = self.data_at(row, column, role) if looks.stale else None
+            elif role == _DECORATION:
+                value = _warning_icon() if column == _AMOUNT_COLUMN and looks.warning else None
+            else:
+                value = self.data_at(row, column, role)
             # PySide may hand over slots that still hold an earlier cell's value: always write.
             if value is not None:
                 slot.setData(value)
