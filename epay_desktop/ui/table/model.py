@@ -600,7 +600,9 @@ class PaymentsModel(QAbstractTableModel):
         if cached is None:
             if len(self._display) >= _BUILT_KEPT:
                 self._display.clear()
-            cached = self._display[row] = display_row(self.tracked_at(row), self._locale)
+            # The looks first: the bar's label reads the breakdown they hold (worked out once).
+            parts = self._looks_at(row).parts
+            cached = self._display[row] = display_row(self.tracked_at(row), self._locale, parts=parts)
         return cached
 
     def _state_cell(self, row: int) -> str:
