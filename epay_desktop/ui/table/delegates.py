@@ -21,7 +21,8 @@ from PySide6.QtWidgets import QApplication, QStyle, QStyledItemDelegate, QStyleO
 
 from epay_desktop.domain import BusinessState, State
 from epay_desktop.domain.breakdown import AmountBreakdown
-from epay_desktop.ui.table.model import SUMMARY_SEPARATOR, PaymentRoles, RowLooks, bar_shares
+from epay_desktop.ui.table.cells import RowLooks, bar_shares
+from epay_desktop.ui.table.model import SUMMARY_SEPARATOR, PaymentRoles
 
 _AnyIndex = QModelIndex | QPersistentModelIndex
 

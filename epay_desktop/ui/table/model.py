@@ -162,6 +162,7 @@ class PaymentsModel(QAbstractTableModel):
         looks = self._looks.get(row)
         if looks is None:
             looks = self._looks_at(row)
+        value: Any
         for slot in roles:
             role = slot.role()
             if role == _DISPLAY:

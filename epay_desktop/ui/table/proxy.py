@@ -349,7 +349,7 @@ class PaymentsFilterModel(QAbstractTableModel):
         new: list[QModelIndex] = []
         for ours, theirs in held:
             row = self._proxy_row(theirs.row()) if theirs.isValid() else None
-            old.append(QModelIndex(ours))
+            old.append(self.createIndex(ours.row(), ours.column()))
             new.append(self.index(row, ours.column()) if row is not None else QModelIndex())
         self.changePersistentIndexList(old, new)
         self.layoutChanged.emit()
