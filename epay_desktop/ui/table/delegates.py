@@ -249,7 +249,8 @@ class StateBadgeDelegate(QStyledItemDelegate):
         # The business state's own colour, with its word on it (never a colour alone).
         colour = badge_colour(looks.kind, looks.state)
         metrics = opt.fontMetrics
-        font = opt.font.key()
+        # The font's key and its height on this device (a screen of another resolution measures anew).
+        font = f"{opt.font.key()}/{metrics.height()}"
         height = min(opt.rect.height() - 6, metrics.height() + 6)
         width = min(area.width(), _MEASURES.advance(metrics, font, text) + 16)
         top = opt.rect.center().y() - height / 2 + 0.5
@@ -308,7 +309,8 @@ class AggregateBarDelegate(QStyledItemDelegate):
                 painter.drawRect(segment)
             painter.restore()
         text_rect = QRect(rect.left(), rect.top(), rect.width(), max(rect.height() - bar_h - 1, 0))
-        label = _MEASURES.bar_label(opt.font, opt.font.key(), text, text_rect.width())
+        font = f"{opt.font.key()}/{opt.fontMetrics.height()}"
+        label = _MEASURES.bar_label(opt.font, font, text, text_rect.width())
         draw_text(painter, opt, text_rect, label)
 
     def sizeHint(self, option: QStyleOptionViewItem, index: _AnyIndex) -> QSize:
