@@ -8,6 +8,7 @@ strings, and re-exports every public name.
 from __future__ import annotations
 
 import enum
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -47,6 +48,7 @@ class PaymentRoles(enum.IntEnum):
     REFERENCE = Qt.ItemDataRole.UserRole + 6  # str
     STALE = Qt.ItemDataRole.UserRole + 7  # True: fetched long ago, never, or the last refresh failed
     BUSINESS_STATE = Qt.ItemDataRole.UserRole + 8  # the BusinessState's value (str); NO_VALUE: unfetched
+    LOOKS = Qt.ItemDataRole.UserRole + 9  # RowLooks: what the delegates paint besides the text
 
 
 NO_VALUE = ""
@@ -199,24 +201,73 @@ def freshness_text(tracked: TrackedPayment, now: datetime) -> str:
     return text
 
 
-def display_row(
-    t: TrackedPayment, locale: QLocale, *, busy: bool = False, colleague: str = "", pending: str = ""
-) -> tuple[str, ...]:
-    """The text of each column of ``t``'s row: ``busy`` while an operation on it runs, ``colleague``
-    what a colleague does with it now, ``pending`` the operation sent without a known outcome."""
-    payment = t.payment
+def marked_state(state: str, *, busy: bool = False, colleague: str = "", pending: str = "") -> str:
+    """The State cell's text: ``state`` (the row's own), or the operation sent without a known outcome
+    (``pending``), then whether an operation runs on it now (``busy``) and what a colleague does with it
+    (``colleague``)."""
     working = " (working…)" if busy else ""
     if colleague:
         working += f" — {colleague}"
+    return (pending_text(pending) if pending else state) + working
+
+
+def display_row(
+    t: TrackedPayment,
+    locale: QLocale,
+    *,
+    busy: bool = False,
+    colleague: str = "",
+    pending: str = "",
+    parts: AmountBreakdown | None = None,
+) -> tuple[str, ...]:
+    """The text of each column of ``t``'s row: ``busy`` while an operation on it runs, ``colleague``
+    what a colleague does with it now, ``pending`` the operation sent without a known outcome;
+    ``parts``: the payment's breakdown when the caller has it already."""
+    payment = t.payment
     return (
         t.reference,
         t.description or (payment.description if payment is not None else ""),
         format_datetime(t.created_at, locale, seconds=False),
-        (pending_text(pending) if pending else state_text(t)) + working,
+        marked_state(state_text(t), busy=busy, colleague=colleague, pending=pending),
         format_money(payment.amount, locale) if payment is not None else "",
-        bar_summary(breakdown(payment)) if payment is not None else "",
+        bar_summary(parts or breakdown(payment)) if payment is not None else "",
         format_datetime(t.updated_at, locale, seconds=False),
     )
+
+
+def bar_shares(parts: AmountBreakdown) -> tuple[tuple[str, float, float], ...]:
+    """The bar's non-empty parts, left to right: (part, start, width) as fractions of the bar, in
+    proportion to the amount (scaled down to fit when the parts add up to more than the amount)."""
+    scale = parts.scale
+    if scale <= 0:
+        return ()
+    shares: list[tuple[str, float, float]] = []
+    start = 0.0
+    for name, money in parts.parts():
+        if money.value <= 0:
+            continue
+        width = money.value / scale
+        shares.append((name, start, width))
+        start += width
+    return tuple(shares)
+
+
+@dataclass(frozen=True, slots=True)
+class RowLooks:
+    """What the delegates paint of a row besides its text, read in one ``PaymentRoles.LOOKS`` look-up
+    per cell and worked out once per change of the row (its values, its busy mark, the model's now).
+
+    ``state``/``kind``: the State's and the business state's values (``NO_VALUE``: not fetched);
+    ``warning``: the capture guarantee ends soon or has ended; ``shares``: :func:`bar_shares` of
+    ``parts`` (None: not fetched)."""
+
+    stale: bool
+    warning: bool
+    busy: bool
+    state: str
+    kind: str
+    parts: AmountBreakdown | None
+    shares: tuple[tuple[str, float, float], ...]
 
 
 def tooltip_text(t: TrackedPayment, column: int, now: datetime, locale: QLocale) -> str | None:

@@ -13,12 +13,15 @@ takes the model's italic font and muted colour through ``initStyleOption``, like
 
 from __future__ import annotations
 
-from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, QRectF, QSize, Qt
-from PySide6.QtGui import QColor, QFontMetrics, QPainter, QPalette, QPen
+import math
+
+from PySide6.QtCore import QModelIndex, QObject, QPersistentModelIndex, QRect, QRectF, QSize, Qt
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPalette, QPen, QPixmap
 from PySide6.QtWidgets import QApplication, QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
 from epay_desktop.domain import BusinessState, State
 from epay_desktop.domain.breakdown import AmountBreakdown
+from epay_desktop.ui.table.cells import RowLooks, bar_shares
 from epay_desktop.ui.table.model import SUMMARY_SEPARATOR, PaymentRoles
 
 _AnyIndex = QModelIndex | QPersistentModelIndex
@@ -43,6 +46,30 @@ PART_COLORS: dict[str, QColor] = {
 
 
 STALE_OPACITY = 0.45
+_BADGE_MARGIN = 3  # px around a badge's pixmap: room for the busy outline (2 px out) and its pen
+_BADGES_KEPT = 256
+
+# Qt's enum members read once: each look-up of one costs an attribute access per paint.
+_ENABLED = QStyle.StateFlag.State_Enabled
+_ACTIVE = QStyle.StateFlag.State_Active
+_SELECTED = QStyle.StateFlag.State_Selected
+_DISABLED_GROUP = QPalette.ColorGroup.Disabled
+_ACTIVE_GROUP = QPalette.ColorGroup.Active
+_INACTIVE_GROUP = QPalette.ColorGroup.Inactive
+_TEXT = QPalette.ColorRole.Text
+_HIGHLIGHTED_TEXT = QPalette.ColorRole.HighlightedText
+_ITEM_VIEW_ITEM = QStyle.ControlElement.CE_ItemViewItem
+_ITEM_TEXT = QStyle.SubElement.SE_ItemViewItemText
+_FOCUS_MARGIN = QStyle.PixelMetric.PM_FocusFrameHMargin
+_ELIDE_RIGHT = Qt.TextElideMode.ElideRight
+_LEFT_CENTRED = int(Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft)
+_KIND_COLORS = {kind.value: QColor(kind.colour) for kind in BusinessState}
+
+
+def badge_colour(kind: str, state: str) -> QColor:
+    """The badge's colour: the business state's (``kind``, a value), else the API state's."""
+    colour = _KIND_COLORS.get(kind)
+    return colour if colour is not None else STATE_COLORS[State.parse(state)]
 
 
 def text_color_on(background: QColor) -> QColor:
@@ -67,33 +94,29 @@ def fit_bar_label(text: str, metrics: QFontMetrics, width: int) -> str:
 def bar_segments(rect: QRectF, parts: AmountBreakdown) -> list[tuple[str, QRectF]]:
     """Rectangles of the non-empty parts, left to right, proportional to the amount (scaled down to
     fit when the parts add up to more than the amount)."""
-    scale = parts.scale
-    if scale <= 0 or rect.width() <= 0:
+    return shares_in(rect, bar_shares(parts))
+
+
+def shares_in(rect: QRectF, shares: tuple[tuple[str, float, float], ...]) -> list[tuple[str, QRectF]]:
+    """``shares`` (``bar_shares``: fractions of the bar) as rectangles in ``rect``."""
+    full = rect.width()
+    if full <= 0:
         return []
-    segments: list[tuple[str, QRectF]] = []
-    x = rect.left()
-    for name, money in parts.parts():
-        if money.value <= 0:
-            continue
-        width = rect.width() * money.value / scale
-        segments.append((name, QRectF(x, rect.top(), width, rect.height())))
-        x += width
-    return segments
+    left, top, height = rect.left(), rect.top(), rect.height()
+    return [(name, QRectF(left + full * start, top, full * width, height)) for name, start, width in shares]
 
 
 def text_color_for_state(palette: QPalette, state: QStyle.StateFlag) -> QColor:
     """The palette's text colour for an item in ``state`` (as orange-widget-base's): the colour group
     follows whether the view is active and enabled, the role whether the item is selected. A row's
     muted colour (the model's ForegroundRole) is the palette's Text by then, through initStyleOption."""
-    if not state & QStyle.StateFlag.State_Enabled:
-        group = QPalette.ColorGroup.Disabled
-    elif state & QStyle.StateFlag.State_Active:
-        group = QPalette.ColorGroup.Active
+    if not state & _ENABLED:
+        group = _DISABLED_GROUP
+    elif state & _ACTIVE:
+        group = _ACTIVE_GROUP
     else:
-        group = QPalette.ColorGroup.Inactive
-    selected = state & QStyle.StateFlag.State_Selected
-    role = QPalette.ColorRole.HighlightedText if selected else QPalette.ColorRole.Text
-    return palette.color(group, role)
+        group = _INACTIVE_GROUP
+    return palette.color(group, _HIGHLIGHTED_TEXT if state & _SELECTED else _TEXT)
 
 
 def draw_item_without_text(
@@ -109,11 +132,11 @@ def draw_item_without_text(
     opt.text = ""
     widget = opt.widget
     style = widget.style() if widget is not None else QApplication.style()
-    style.drawControl(QStyle.ControlElement.CE_ItemViewItem, opt, painter, widget)
-    area = style.subElementRect(QStyle.SubElement.SE_ItemViewItemText, opt, widget)
+    style.drawControl(_ITEM_VIEW_ITEM, opt, painter, widget)
+    area = style.subElementRect(_ITEM_TEXT, opt, widget)
     # The style indents an item's text by its focus frame's margin and one pixel (as Qt's own
     # QCommonStyle does when it draws the text of a plain cell).
-    margin = style.pixelMetric(QStyle.PixelMetric.PM_FocusFrameHMargin, None, widget) + 1
+    margin = style.pixelMetric(_FOCUS_MARGIN, None, widget) + 1
     return opt, text, area.adjusted(margin, 0, -margin, 0)
 
 
@@ -122,17 +145,98 @@ def draw_text(painter: QPainter, opt: QStyleOptionViewItem, rect: QRect | QRectF
     painter.save()
     painter.setFont(opt.font)  # the row's (italic when stale)
     painter.setPen(text_color_for_state(opt.palette, opt.state))
-    painter.drawText(rect, int(Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft), text)
+    painter.drawText(rect, _LEFT_CENTRED, text)
     painter.restore()
+
+
+class _Measures:
+    """Text widths, elided texts and fitted bar labels, kept by font (its ``key()``) and width: a table
+    shows a handful of distinct state words and bar labels, and measuring one shapes its text."""
+
+    LIMIT = 2_048
+
+    def __init__(self) -> None:
+        self._kept: dict[tuple[object, ...], object] = {}
+
+    def _keep(self, key: tuple[object, ...], value: object) -> None:
+        if len(self._kept) >= self.LIMIT:
+            self._kept.clear()
+        self._kept[key] = value
+
+    def advance(self, metrics: QFontMetrics, font: str, text: str) -> int:
+        key = ("advance", font, text)
+        width = self._kept.get(key)
+        if width is None:
+            width = metrics.horizontalAdvance(text)
+            self._keep(key, width)
+        return width  # type: ignore[return-value]
+
+    def elided(self, metrics: QFontMetrics, font: str, text: str, width: int) -> str:
+        key = ("elided", font, text, width)
+        elided = self._kept.get(key)
+        if elided is None:
+            elided = metrics.elidedText(text, _ELIDE_RIGHT, width)
+            self._keep(key, elided)
+        return elided  # type: ignore[return-value]
+
+    def bar_label(self, font: QFont, key_of_font: str, text: str, width: int) -> str:
+        key = ("bar", key_of_font, text, width)
+        label = self._kept.get(key)
+        if label is None:
+            label = fit_bar_label(text, QFontMetrics(font), width)
+            self._keep(key, label)
+        return label  # type: ignore[return-value]
+
+
+_MEASURES = _Measures()
+
+
+def badge_pixmap(
+    font: QFont,
+    text: str,
+    colour: QColor,
+    width: int,
+    height: int,
+    offset: float,
+    outline: QColor | None,
+    ratio: float,
+) -> QPixmap:
+    """A badge of ``width`` × ``height`` with ``text`` centred on it (and a dashed ``outline`` around
+    it when given), ``_BADGE_MARGIN`` px in from the pixmap's edges and ``offset`` px lower (the
+    fraction of a pixel at which it sits in its cell)."""
+    pixmap = QPixmap(
+        math.ceil((width + 2 * _BADGE_MARGIN) * ratio), math.ceil((height + 2 * _BADGE_MARGIN + 1) * ratio)
+    )
+    pixmap.setDevicePixelRatio(ratio)
+    pixmap.fill(Qt.GlobalColor.transparent)
+    badge = QRectF(_BADGE_MARGIN, _BADGE_MARGIN + offset, width, height)
+    painter = QPainter(pixmap)
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+    painter.setPen(Qt.PenStyle.NoPen)
+    painter.setBrush(colour)
+    painter.drawRoundedRect(badge, height / 2, height / 2)
+    if outline is not None:
+        painter.setPen(QPen(outline, 1, Qt.PenStyle.DashLine))
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        painter.drawRoundedRect(badge.adjusted(-2, -2, 2, 2), height / 2 + 2, height / 2 + 2)
+    painter.setPen(text_color_on(colour))
+    painter.setFont(font)
+    painter.drawText(badge, int(Qt.AlignmentFlag.AlignCenter), text)
+    painter.end()
+    return pixmap
 
 
 class StateBadgeDelegate(QStyledItemDelegate):
     """The state as a coloured rounded badge; busy rows get a dashed outline."""
 
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._badges: dict[tuple[object, ...], QPixmap] = {}
+
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: _AnyIndex) -> None:
         opt, text, area = draw_item_without_text(self, painter, option, index)
-        raw_state = index.data(PaymentRoles.STATE)
-        if not raw_state:
+        looks = index.data(PaymentRoles.LOOKS)
+        if not isinstance(looks, RowLooks) or not looks.state:
             # Not fetched yet: plain text, muted as the stale row it is (no colour claims a state we
             # do not know).
             draw_text(
@@ -142,30 +246,36 @@ class StateBadgeDelegate(QStyledItemDelegate):
                 opt.fontMetrics.elidedText(text, Qt.TextElideMode.ElideRight, area.width()),
             )
             return
-        kind = index.data(PaymentRoles.BUSINESS_STATE)
         # The business state's own colour, with its word on it (never a colour alone).
-        colour = QColor(BusinessState(kind).colour) if kind else STATE_COLORS[State.parse(raw_state)]
+        colour = badge_colour(looks.kind, looks.state)
         metrics = opt.fontMetrics
+        # The font's key and its height on this device (a screen of another resolution measures anew).
+        font = f"{opt.font.key()}/{metrics.height()}"
         height = min(opt.rect.height() - 6, metrics.height() + 6)
-        width = min(area.width(), metrics.horizontalAdvance(text) + 16)
-        badge = QRectF(area.left(), opt.rect.center().y() - height / 2 + 0.5, max(width, 0), max(height, 0))
-        painter.save()
-        if index.data(PaymentRoles.STALE):
+        width = min(area.width(), _MEASURES.advance(metrics, font, text) + 16)
+        top = opt.rect.center().y() - height / 2 + 0.5
+        if width <= 0 or height <= 0:
+            return
+        outline = opt.palette.color(_TEXT) if looks.busy else None
+        ratio = painter.device().devicePixelRatioF()
+        # Drawn once per look (colour, word, size, outline) and copied: rounded, antialiased shapes
+        # and shaped text cost far more than a copy, and a table shows a handful of distinct badges.
+        key = (text, colour.rgba(), width, height, top % 1, outline.rgba() if outline else None, font, ratio)
+        pixmap = self._badges.get(key)
+        if pixmap is None:
+            if len(self._badges) >= _BADGES_KEPT:
+                self._badges.clear()
+            elided = _MEASURES.elided(metrics, font, text, width - 12)
+            pixmap = self._badges[key] = badge_pixmap(
+                opt.font, elided, colour, width, height, top % 1, outline, ratio
+            )
+        if looks.stale:
+            painter.save()
             painter.setOpacity(STALE_OPACITY)
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
-        painter.setPen(Qt.PenStyle.NoPen)
-        painter.setBrush(colour)
-        painter.drawRoundedRect(badge, height / 2, height / 2)
-        if index.data(PaymentRoles.BUSY):
-            pen = QPen(opt.palette.color(QPalette.ColorRole.Text), 1, Qt.PenStyle.DashLine)
-            painter.setPen(pen)
-            painter.setBrush(Qt.BrushStyle.NoBrush)
-            painter.drawRoundedRect(badge.adjusted(-2, -2, 2, 2), height / 2 + 2, height / 2 + 2)
-        painter.setPen(text_color_on(colour))
-        painter.setFont(opt.font)
-        elided = metrics.elidedText(text, Qt.TextElideMode.ElideRight, int(badge.width()) - 12)
-        painter.drawText(badge, int(Qt.AlignmentFlag.AlignCenter), elided)
-        painter.restore()
+            painter.drawPixmap(area.left() - _BADGE_MARGIN, math.floor(top) - _BADGE_MARGIN, pixmap)
+            painter.restore()
+        else:
+            painter.drawPixmap(area.left() - _BADGE_MARGIN, math.floor(top) - _BADGE_MARGIN, pixmap)
 
     def sizeHint(self, option: QStyleOptionViewItem, index: _AnyIndex) -> QSize:
         size = super().sizeHint(option, index)
@@ -180,26 +290,28 @@ class AggregateBarDelegate(QStyledItemDelegate):
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: _AnyIndex) -> None:
         opt, text, area = draw_item_without_text(self, painter, option, index)
-        parts = index.data(PaymentRoles.AGGREGATE)
+        looks = index.data(PaymentRoles.LOOKS)
         # The bar lies under the text, as wide as the style's text area, 3 px above the cell's bottom.
         rect = QRect(area.left(), opt.rect.top() + 3, area.width(), max(opt.rect.height() - 6, 0))
         bar_h = min(self.bar_height, max(rect.height() // 3, 2))
         bar = QRectF(rect.left(), rect.bottom() - bar_h + 1, rect.width(), bar_h)
-        if isinstance(parts, AmountBreakdown):
+        if isinstance(looks, RowLooks) and looks.parts is not None:
             painter.save()
-            if index.data(PaymentRoles.STALE):
+            if looks.stale:
                 painter.setOpacity(STALE_OPACITY)
             painter.setPen(Qt.PenStyle.NoPen)
             track = QColor(opt.palette.color(QPalette.ColorRole.Mid))
             track.setAlpha(90)
             painter.setBrush(track)
             painter.drawRect(bar)
-            for name, segment in bar_segments(bar, parts):
+            for name, segment in shares_in(bar, looks.shares):
                 painter.setBrush(PART_COLORS[name])
                 painter.drawRect(segment)
             painter.restore()
         text_rect = QRect(rect.left(), rect.top(), rect.width(), max(rect.height() - bar_h - 1, 0))
-        draw_text(painter, opt, text_rect, fit_bar_label(text, QFontMetrics(opt.font), text_rect.width()))
+        font = f"{opt.font.key()}/{opt.fontMetrics.height()}"
+        label = _MEASURES.bar_label(opt.font, font, text, text_rect.width())
+        draw_text(painter, opt, text_rect, label)
 
     def sizeHint(self, option: QStyleOptionViewItem, index: _AnyIndex) -> QSize:
         size = super().sizeHint(option, index)

@@ -51,9 +51,11 @@ from epay_desktop.ui.table.cells import (
     SUMMARY_SEPARATOR,
     Column,
     PaymentRoles,
+    RowLooks,
     _AnyIndex,
     _aware,
     _sort_key,
+    bar_shares,
     bar_summary,
     bar_tooltip,
     describe_age,
@@ -62,6 +64,7 @@ from epay_desktop.ui.table.cells import (
     guarantee_text,
     header,
     lapse_warning,
+    marked_state,
     state_text,
     tooltip_text,
 )
@@ -75,6 +78,7 @@ __all__ = [
     "Column",
     "PaymentRoles",
     "PaymentsModel",
+    "RowLooks",
     "bar_summary",
     "bar_tooltip",
     "describe_age",
@@ -104,7 +108,9 @@ class PaymentsModel(QAbstractTableModel):
         # references is a noticeable part of filling the model.
         self._row_of_index: dict[str, int] | None = None
         self._haystacks: list[str] | None = None
-        self._display: dict[int, tuple[str, ...]] = {}  # by row: the painted rows' texts
+        # By row, for the painted rows: their texts (the State's without its marks) and their looks.
+        self._display: dict[int, tuple[str, ...]] = {}
+        self._looks: dict[int, RowLooks] = {}
         self._busy: set[str] = set()
         self._pending: dict[str, str] = {}  # reference -> the operation sent without a known outcome
         self._colleagues: dict[
@@ -139,52 +145,94 @@ class PaymentsModel(QAbstractTableModel):
     def data(self, index: _AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid():
             return None
-        row = index.row()
-        column = index.column()
-        if role == Qt.ItemDataRole.DisplayRole:
+        return self.data_at(index.row(), index.column(), role)
+
+    def multiData(self, index: _AnyIndex, roleDataSpan: Any) -> None:
+        # A plain cell's paint asks seven roles at once (QStyledItemDelegate.initStyleOption): one call
+        # into Python instead of seven.
+        if index.isValid():
+            self.fill_roles(index.row(), index.column(), roleDataSpan)
+
+    def fill_roles(self, row: int, column: int, roles: Any) -> None:
+        """Fill a ``QModelRoleDataSpan`` with the values of row ``row``'s cell in ``column``: the roles a
+        paint asks read the row's kept texts and looks once; any other role is ``data_at``'s."""
+        texts = self._display.get(row)
+        if texts is None:
+            texts = self._display_of(row)
+        looks = self._looks.get(row)
+        if looks is None:
+            looks = self._looks_at(row)
+        value: Any
+        for slot in roles:
+            role = slot.role()
+            if role == _DISPLAY:
+                slot.setData(self._state_cell(row) if column == _STATE_COLUMN else texts[column])
+                continue
+            if role == _FONT:
+                value = self._stale_font if looks.stale else None
+            elif role == _ALIGNMENT:
+                value = _RIGHT_ALIGNED if column == _AMOUNT_COLUMN else None
+            elif role == _FOREGROUND:
+                value = self.data_at(row, column, role) if looks.stale else None
+            elif role == _DECORATION:
+                value = _warning_icon() if column == _AMOUNT_COLUMN and looks.warning else None
+            else:
+                value = self.data_at(row, column, role)
+            # PySide may hand over slots that still hold an earlier cell's value: always write.
+            if value is not None:
+                slot.setData(value)
+            else:
+                slot.clearData()
+
+    def data_at(self, row: int, column: int, role: int) -> Any:
+        """What ``data()`` answers for row ``row`` and ``column`` (valid ones). The roles a paint asks
+        come first and read what is kept per row (the texts, the ``RowLooks``); roles nobody here
+        answers fall through to None after a few integer comparisons."""
+        if role == _DISPLAY:
+            if column == _STATE_COLUMN:
+                return self._state_cell(row)
             return self._display_of(row)[column]
-        if role == Qt.ItemDataRole.TextAlignmentRole:
-            if column == Column.AMOUNT:
-                return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-            return None
-        if role == Qt.ItemDataRole.DecorationRole:
-            # A reservation whose capture guarantee ends soon (or has ended) is marked by its amount (a
-            # column with room to spare: the reference must stay readable).
-            if column == Column.AMOUNT and lapse_warning(self.tracked_at(row), self._now):
-                return _warning_icon()
-            return None
-        if role == Qt.ItemDataRole.FontRole:
-            return self._stale_font if self._looks_stale(row) else None
-        if role == Qt.ItemDataRole.ForegroundRole:
-            if not self._looks_stale(row):
+        if role == _FONT:
+            return self._stale_font if self._looks_at(row).stale else None
+        if role == _ALIGNMENT:
+            return _RIGHT_ALIGNED if column == _AMOUNT_COLUMN else None
+        if role == _FOREGROUND:
+            if not self._looks_at(row).stale:
                 return None
             # The application palette at paint time, so a switch to dark mode is followed at once.
             return QGuiApplication.palette().color(QPalette.ColorRole.PlaceholderText)
-        if role == PaymentRoles.STALE:
-            return self._looks_stale(row)
+        if role == _DECORATION:
+            # A reservation whose capture guarantee ends soon (or has ended) is marked by its amount (a
+            # column with room to spare: the reference must stay readable).
+            if column == _AMOUNT_COLUMN and self._looks_at(row).warning:
+                return _warning_icon()
+            return None
+        if role < _USER:
+            if role == _TOOLTIP:
+                return tooltip_text(self.tracked_at(row), column, self._now, self._locale)
+            if role == _ACCESSIBLE_TEXT:
+                value = self._state_cell(row) if column == _STATE_COLUMN else self._display_of(row)[column]
+                return _("{column}: {value}").format(column=header(Column(column)), value=value)
+            return None
+        if role == PaymentRoles.LOOKS:
+            return self._looks_at(row)
         if role == PaymentRoles.TRACKED:
             return self.tracked_at(row)
         if role == PaymentRoles.REFERENCE:
             return self._list.references[row]
         if role == PaymentRoles.STATE:
-            state = self._list.state_at(row)
-            return state.value if state is not None else NO_VALUE
+            return self._looks_at(row).state
         if role == PaymentRoles.BUSINESS_STATE:
-            kind = self._kinds[row]
-            return kind if kind is not None else NO_VALUE
+            return self._looks_at(row).kind
         if role == PaymentRoles.BUSY:
             return self._list.references[row] in self._busy
+        if role == PaymentRoles.STALE:
+            return self._looks_at(row).stale
         if role == PaymentRoles.AGGREGATE:
-            payment = self.tracked_at(row).payment
-            return breakdown(payment) if payment is not None else NO_VALUE
+            parts = self._looks_at(row).parts
+            return parts if parts is not None else NO_VALUE
         if role == PaymentRoles.SORT_KEY:
             return _sort_key(self.tracked_at(row), column)
-        if role == Qt.ItemDataRole.ToolTipRole:
-            return tooltip_text(self.tracked_at(row), column, self._now, self._locale)
-        if role == Qt.ItemDataRole.AccessibleTextRole:
-            return _("{column}: {value}").format(
-                column=header(Column(column)), value=self._display_of(row)[column]
-            )
         return None
 
     def flags(self, index: _AnyIndex) -> Qt.ItemFlag:
@@ -231,6 +279,7 @@ class PaymentsModel(QAbstractTableModel):
         re-run ``filterAcceptsRow`` on every row of the range: 100,000 Python calls, ~75 ms.)"""
         before = self._now
         self._now = now
+        self._looks = {}  # stale marks and guarantee warnings are judged against now
         if not self.rowCount():
             return
         lo, hi = sorted((micros(_aware(before) - STALE_AFTER), micros(_aware(now) - STALE_AFTER)))
@@ -391,12 +440,14 @@ class PaymentsModel(QAbstractTableModel):
     def _state_changed(self, references: Iterable[str]) -> None:
         """Busy marks, an operation without an outcome and a colleague's work show in the State cell
         only (its text and its badge's outline): only that column is announced, so the view repaints
-        those cells and not the whole rows (a batch marks fifty rows busy, then unmarks them)."""
+        those cells and not the whole rows (a batch marks fifty rows busy, then unmarks them). The
+        row's texts stay as they are (the State's marks are added when it is read); its looks, which
+        hold the busy mark, are worked out again."""
         rows: list[int] = []
         for reference in references:
             row = self.row_of(reference)
             if row is not None:
-                self._display.pop(row, None)
+                self._looks.pop(row, None)
                 rows.append(row)
         if rows:
             state = int(Column.STATE)
@@ -530,11 +581,13 @@ class PaymentsModel(QAbstractTableModel):
         if self._haystacks is not None:
             self._haystacks[row] = haystack(self._list, row)
         self._display.pop(row, None)
+        self._looks.pop(row, None)
         self._built.pop(row, None)
 
     def _forget_rows(self) -> None:
         """Drop what is kept by row number (after the rows moved)."""
         self._display = {}
+        self._looks = {}
         self._built = {}
 
     def _looks_stale(self, row: int) -> bool:
@@ -548,19 +601,61 @@ class PaymentsModel(QAbstractTableModel):
         if cached is None:
             if len(self._display) >= _BUILT_KEPT:
                 self._display.clear()
-            t = self.tracked_at(row)
-            cached = self._display[row] = display_row(
-                t,
-                self._locale,
-                busy=t.reference in self._busy,
-                colleague=self._colleagues.get(t.reference, ""),
-                pending=self._pending.get(t.reference, ""),
-            )
+            # The looks first: the bar's label reads the breakdown they hold (worked out once).
+            parts = self._looks_at(row).parts
+            cached = self._display[row] = display_row(self.tracked_at(row), self._locale, parts=parts)
         return cached
 
+    def _state_cell(self, row: int) -> str:
+        text = self._display_of(row)[_STATE_COLUMN]
+        if not (self._busy or self._pending or self._colleagues):
+            return text
+        reference = self._list.references[row]
+        return marked_state(
+            text,
+            busy=reference in self._busy,
+            colleague=self._colleagues.get(reference, ""),
+            pending=self._pending.get(reference, ""),
+        )
 
-# How many built records and display rows are kept (a few screens' worth; rebuilt when needed again).
+    def _looks_at(self, row: int) -> RowLooks:
+        looks = self._looks.get(row)
+        if looks is None:
+            if len(self._looks) >= _BUILT_KEPT:
+                self._looks.clear()
+            tracked = self.tracked_at(row)
+            payment = tracked.payment
+            parts = breakdown(payment) if payment is not None else None
+            state = self._list.state_at(row)
+            kind = self._kinds[row]
+            looks = self._looks[row] = RowLooks(
+                stale=self._looks_stale(row),
+                warning=lapse_warning(tracked, self._now),
+                busy=self._list.references[row] in self._busy,
+                state=state.value if state is not None else NO_VALUE,
+                kind=kind.value if kind is not None else NO_VALUE,
+                parts=parts,
+                shares=bar_shares(parts) if parts is not None else (),
+            )
+        return looks
+
+
+# How many built records, display rows and looks are kept (a few screens' worth; rebuilt when needed).
 _BUILT_KEPT = 512
+
+# Roles and columns as plain integers: comparing with Qt's enum members costs an attribute look-up each,
+# and data() runs for every role of every painted cell.
+_DISPLAY = int(Qt.ItemDataRole.DisplayRole)
+_DECORATION = int(Qt.ItemDataRole.DecorationRole)
+_TOOLTIP = int(Qt.ItemDataRole.ToolTipRole)
+_FONT = int(Qt.ItemDataRole.FontRole)
+_ALIGNMENT = int(Qt.ItemDataRole.TextAlignmentRole)
+_FOREGROUND = int(Qt.ItemDataRole.ForegroundRole)
+_ACCESSIBLE_TEXT = int(Qt.ItemDataRole.AccessibleTextRole)
+_USER = int(Qt.ItemDataRole.UserRole)
+_STATE_COLUMN = int(Column.STATE)
+_AMOUNT_COLUMN = int(Column.AMOUNT)
+_RIGHT_ALIGNED = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
 
 
 class _Records(Sequence[TrackedPayment]):
