@@ -12,8 +12,14 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
+from functools import lru_cache
+from typing import TYPE_CHECKING
 
 from epay_desktop import i18n
+
+if TYPE_CHECKING:
+    from babel import Locale
+    from babel.numbers import NumberPattern
 
 # Babel's data loads on the first formatted figure, not at import: ``domain`` imports this module and the
 # window's first paint (no figures yet) must not wait some 90 ms for it.
@@ -21,6 +27,39 @@ from epay_desktop import i18n
 
 def _locale() -> str:
     return i18n.format_locale()
+
+
+# Parsed once per name and pattern: a changed row's texts are formatted while the table repaints, and
+# parsing the locale's name and the number pattern again was half of each figure's cost.
+@lru_cache(maxsize=32)
+def _cldr(name: str) -> Locale:
+    from babel import Locale
+
+    return Locale.parse("en_GB" if name in {"C", "POSIX"} else name)
+
+
+@lru_cache(maxsize=64)
+def _number_pattern(pattern: str) -> NumberPattern:
+    from babel.numbers import parse_pattern
+
+    return parse_pattern(pattern)
+
+
+@lru_cache(maxsize=32)
+def _date_pattern(name: str) -> str:
+    """The locale's short date pattern with the whole year."""
+    pattern = str(_cldr(name).date_formats["short"].pattern)
+    if "yy" in pattern and "yyyy" not in pattern:
+        pattern = pattern.replace("yy", "yyyy")
+    return pattern
+
+
+@lru_cache(maxsize=32)
+def _datetime_pattern(name: str, seconds: bool) -> str:
+    loc = _cldr(name)
+    time_pattern = loc.time_formats["medium" if seconds else "short"].pattern
+    joined: str = loc.datetime_formats["short"]
+    return joined.replace("{1}", _date_pattern(name)).replace("{0}", time_pattern)
 
 
 def money_text(
@@ -34,15 +73,20 @@ def money_text(
     name = locale or _locale()
     plain = name in {"C", "POSIX"} or name.endswith("_POSIX")
     name = "en_US_POSIX" if plain else name
+    loc = _cldr(name)
     amount = Decimal(minor_units).scaleb(-digits)
     number = ("0" if plain else "#,##0") + (f".{'0' * digits}" if digits else "")
     if not symbol:
-        return format_decimal(amount, format=number, locale=name)
+        return format_decimal(amount, format=_number_pattern(number), locale=loc)
     if name.startswith("en"):
         return format_currency(
-            amount, currency, format=f"{number}\u00a0¤¤", locale=name, currency_digits=False
+            amount,
+            currency,
+            format=_number_pattern(f"{number}\u00a0¤¤"),
+            locale=loc,
+            currency_digits=False,
         )
-    return format_currency(amount, currency, locale=name)
+    return format_currency(amount, currency, locale=loc)
 
 
 def number_text(value: int | Decimal) -> str:
@@ -64,27 +108,19 @@ def percent_text(part: int, whole: int, *, locale: str | None = None) -> str:
 def date_text(moment: datetime, *, locale: str | None = None) -> str:
     """The local day of a moment in the language's short numeric form, with the whole year
     (``"04.03.2026"`` in Norwegian)."""
-    from babel import Locale
     from babel.dates import format_date as _babel_date
 
     local = moment.astimezone() if moment.tzinfo is not None else moment
     name = locale or _locale()
-    loc = Locale.parse("en_GB" if name in {"C", "POSIX"} else name)
-    pattern = loc.date_formats["short"].pattern
-    if "yy" in pattern and "yyyy" not in pattern:
-        pattern = pattern.replace("yy", "yyyy")
-    return _babel_date(local.date(), format=pattern, locale=loc)
+    return _babel_date(local.date(), format=_date_pattern(name), locale=_cldr(name))
 
 
 def time_text(moment: datetime, *, seconds: bool = True, locale: str | None = None) -> str:
     """The local time of a moment in the language's form (``"13:05:06"``; ``"13.05.06"`` in Finnish)."""
-    from babel import Locale
     from babel.dates import format_time as _babel_time
 
     local = moment.astimezone() if moment.tzinfo is not None else moment
-    name = locale or _locale()
-    loc = Locale.parse("en_GB" if name in {"C", "POSIX"} else name)
-    return _babel_time(local, format="medium" if seconds else "short", locale=loc)
+    return _babel_time(local, format="medium" if seconds else "short", locale=_cldr(locale or _locale()))
 
 
 def datetime_text(moment: datetime, *, seconds: bool = True, locale: str | None = None) -> str:
@@ -93,13 +129,5 @@ def datetime_text(moment: datetime, *, seconds: bool = True, locale: str | None 
     from babel.dates import format_datetime as _babel_datetime
 
     local = moment.astimezone() if moment.tzinfo is not None else moment
-    from babel import Locale
-
     name = locale or _locale()
-    loc = Locale.parse("en_GB" if name in {"C", "POSIX"} else name)
-    date_pattern = loc.date_formats["short"].pattern
-    if "yy" in date_pattern and "yyyy" not in date_pattern:
-        date_pattern = date_pattern.replace("yy", "yyyy")
-    time_pattern = loc.time_formats["medium" if seconds else "short"].pattern
-    joined = loc.datetime_formats["short"].replace("{1}", date_pattern).replace("{0}", time_pattern)
-    return _babel_datetime(local, format=joined, locale=loc)
+    return _babel_datetime(local, format=_datetime_pattern(name, seconds), locale=_cldr(name))
