@@ -289,7 +289,8 @@ def test_the_first_rows_are_read_before_the_register_is_checked_and_nothing_is_w
             )
         rest = check_and_read_rest(early)
         assert early.store.db.checked
-        assert rest is not None and len(rest) == 30
+        assert rest is not None
+        assert len(rest) == 30
     finally:
         early.close()
     assert _intents(register_path(profile)) == []
@@ -332,7 +333,8 @@ def test_a_session_handed_an_unchecked_damaged_register_does_not_open(
     damage_a_page_the_list_never_reads(path)
     before = path.read_bytes()
     early = read_register(profile)
-    assert early is not None and not early.store.db.checked
+    assert early is not None
+    assert not early.store.db.checked
 
     async def main() -> None:
         with pytest.raises(RegisterDamagedError, match="damaged"):
