@@ -313,6 +313,7 @@ def test_a_register_damaged_where_the_list_does_not_look_is_dropped_after_its_fi
     assert painted == [10]
     assert early is None
     assert window.register_view.currentWidget() is window.register_view.placeholder
+    assert window.model.rowCount() == 0  # nor counted in the status bar
     assert not window.bound
     assert not window.action("cancel-payment").isEnabled()
 

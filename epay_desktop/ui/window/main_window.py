@@ -355,6 +355,8 @@ class MainWindow(QMainWindow):
         it opens after all, its own load replaces them)."""
         if self.desk is not None:
             raise RuntimeError("a desk is bound: its load fills the list")
+        if self._listed_early is not None:
+            self._listed_early.set_payments([])  # nor counted in the status bar
         self.show_placeholder(translate(LOADING))
 
     def show_placeholder(self, text: str) -> None:
