@@ -16,6 +16,7 @@ The request path is in stages, each calling the next (after ``httpx/_client.py``
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import logging
 import ssl
@@ -68,6 +69,8 @@ DEFAULT_REQUEST_DEADLINE: Final = 30.0
 # An answer larger than this once decompressed is refused: the API's answers are a few KB, and a small
 # gzip body can unpack to gigabytes (a "gzip bomb").
 DEFAULT_MAX_ANSWER_BYTES: Final = 8 * 1024 * 1024
+# How many request URLs are kept parsed (a few hundred bytes each).
+URLS_KEPT: Final = 512
 
 _ATTEMPTS: Final = "epay_desktop.attempts"  # response.extensions key: how many attempts it took
 # Transport failures that happen before the request could reach the server: nothing was done.
@@ -352,7 +355,7 @@ class ApiSession(AsyncClosing):
         up to ``max_answer_bytes``."""
         self.requests_sent += 1
         built = httpx.Request(
-            request.method, self._url_prefix + request.path, content=request.content, headers=headers
+            request.method, _url(self._url_prefix, request.path), content=request.content, headers=headers
         )
         try:
             async with asyncio.timeout(self.request_deadline):
@@ -458,6 +461,13 @@ def _fixed_headers(defaults: httpx.Headers, credentials: Credentials) -> tuple[t
         if name.decode(defaults.encoding).lower() not in replaced
     )
     return kept + ours
+
+
+@functools.lru_cache(maxsize=URLS_KEPT)
+def _url(prefix: str, path: str) -> httpx.URL:
+    """A request's URL. Parsing one is about a third of building a request, the same payments are read
+    again and again (a refresh, a poll), and an ``httpx.URL`` cannot change: the recent ones are kept."""
+    return httpx.URL(prefix + path)
 
 
 def read_json(response: httpx.Response, what: str) -> Any:

@@ -423,7 +423,13 @@ class SendEngine:
         return await self.send(intent, before, resumed=True, source=source, transaction_only=transaction_only)
 
     async def finish(self, intent: Intent, status: IntentStatus, outcome: str) -> None:
-        await self._db(self.journal.finish, intent.id, status, redact(outcome), os_user=self.operator)
+        text = redact(outcome)
+        # A confirmed outcome closing a pending intent is a small commit that does not wait for the
+        # disk: written at once on this thread when that cannot wait for anything (no thread hop on the
+        # path of every money call); else on a worker thread, where every case is decided as always.
+        if self.journal.finish_at_once(intent.id, status, text, os_user=self.operator) is not None:
+            return
+        await self._db(self.journal.finish, intent.id, status, text, os_user=self.operator)
 
     async def current(self, intent_id: int) -> Intent | None:
         """The intent as the journal has it now."""

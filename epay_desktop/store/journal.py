@@ -35,6 +35,7 @@ from epay_desktop.store.db import (
     Database,
     RegisterDamagedError,
     RegisterError,
+    WriteNotNowError,
     money_columns,
     money_from_columns,
     utc_now,
@@ -468,30 +469,52 @@ class JournalRecords(abc.ABC):
         if status is IntentStatus.PENDING:
             raise ValueError("an outcome cannot be 'pending'")
         told = IntentOutcome(status=status, text=outcome, at=now or utc_now(), os_user=os_user)
-
-        def work(conn: Connection, outcome: IntentOutcome) -> Intent | None:
-            changed = self._set_outcome(conn, intent_id, outcome)
-            intent = self._read_intent(conn, intent_id)
-            if intent is None:
-                raise ValueError(f"there is no intent {intent_id} in the journal")
-            if changed:
-                self._audit_outcome(conn, intent, outcome)
-                return intent
-            return None if outcome.status in CONFIRMED and not outcome.over_failed else intent
-
         if status in CONFIRMED and not self.confirmed_outcome_durable:
             # Closing a pending intent: a power loss may undo this commit, leaving it pending, which the
             # next start settles (see the module). Anything else (it was failed meanwhile, or finished
             # elsewhere) goes on to the durable write below, which decides by the same rule as always.
-            quick = self.db.write("writing the journal", lambda conn: work(conn, told), durable=False)
+            quick = self.db.write(
+                "writing the journal", lambda conn: self._record(conn, intent_id, told), durable=False
+            )
             if quick is not None:
                 return quick
         confirmed = status in CONFIRMED
         written = self.db.write(
-            "writing the journal", lambda conn: work(conn, replace(told, over_failed=confirmed)), durable=True
+            "writing the journal",
+            lambda conn: self._record(conn, intent_id, replace(told, over_failed=confirmed)),
+            durable=True,
         )
         assert written is not None  # returned whenever the outcome may replace a failed one, or is one
         return written
+
+    def finish_at_once(
+        self,
+        intent_id: int,
+        status: IntentStatus,
+        outcome: str,
+        *,
+        os_user: str,
+        now: datetime | None = None,
+    ) -> Intent | None:
+        """``finish`` for the common case, on the caller's own thread without ever waiting: a confirmed
+        outcome closing a pending intent, where that commit need not wait for the disk (see the
+        module). None when it cannot be done so (nothing written): another status, a back-end that keeps
+        it durable, the intent no longer pending, or the register busy; the caller then calls ``finish``
+        (on a worker thread), which decides every case by the usual rules."""
+        return None
+
+    def _record(self, conn: Connection, intent_id: int, outcome: IntentOutcome) -> Intent | None:
+        """``finish``'s work in its transaction: the outcome and its audit line, if the intent may still
+        take it. The intent as it is then; None when a confirmed outcome was not written (nothing
+        pending to close) and may still replace a failed one in a durable write."""
+        changed = self._set_outcome(conn, intent_id, outcome)
+        intent = self._read_intent(conn, intent_id)
+        if intent is None:
+            raise ValueError(f"there is no intent {intent_id} in the journal")
+        if changed:
+            self._audit_outcome(conn, intent, outcome)
+            return intent
+        return None if outcome.status in CONFIRMED and not outcome.over_failed else intent
 
     @abc.abstractmethod
     def _set_outcome(self, conn: Connection, intent_id: int, outcome: IntentOutcome) -> bool:
@@ -550,6 +573,7 @@ class Journal(JournalRecords):
 
     def __init__(self, db: Database) -> None:
         super().__init__(db)
+        self._sqlite = db
         self._file = db.path
 
     def _begin(self, conn: Connection, request: IntentRequest) -> Intent:
@@ -590,6 +614,25 @@ class Journal(JournalRecords):
             raise IdempotencyKeyUsedError(earlier) from error
         self._audit_request(conn, request, intent_id, request.audit_detail)
         return self._written(conn, intent_id)
+
+    def finish_at_once(
+        self,
+        intent_id: int,
+        status: IntentStatus,
+        outcome: str,
+        *,
+        os_user: str,
+        now: datetime | None = None,
+    ) -> Intent | None:
+        if status not in CONFIRMED:
+            return None
+        told = IntentOutcome(status=status, text=outcome, at=now or utc_now(), os_user=os_user)
+        try:
+            return self._sqlite.write_now(
+                "writing the journal", lambda conn: self._record(conn, intent_id, told)
+            )
+        except WriteNotNowError:
+            return None
 
     def _unreadable_pending(self, problem: UnreadableIntentError) -> RegisterError:
         return RegisterDamagedError(
