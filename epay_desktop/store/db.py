@@ -477,11 +477,9 @@ class Database:
             except sqlite3.Error as error:
                 raise self._translate(error, doing) from error
 
-    def write(self, doing: str, work: Callable[[sqlite3.Connection], T], *, durable: bool = False) -> T:
-        """Run ``work`` in one write transaction. ``durable`` makes the commit survive power loss
-        (``synchronous = FULL``): used for journal intents, which must be on disk before a request.
-        Durable writes that wait for the register at the same moment share one commit (see
-        ``_DurableWrite``); each still returns only once its work is on disk."""
+    def _refuse_unless_writable(self, doing: str) -> None:
+        """Every way of writing starts here: not to a register opened read-only, and not to one whose
+        integrity check has not passed yet (``check_later``)."""
         if self.read_only:
             raise RegisterError(
                 f"The register {self.path} is open read-only; cannot save while {doing}.", self.path
@@ -492,6 +490,13 @@ class Database:
                 f"{doing}.",
                 self.path,
             )
+
+    def write(self, doing: str, work: Callable[[sqlite3.Connection], T], *, durable: bool = False) -> T:
+        """Run ``work`` in one write transaction. ``durable`` makes the commit survive power loss
+        (``synchronous = FULL``): used for journal intents, which must be on disk before a request.
+        Durable writes that wait for the register at the same moment share one commit (see
+        ``_DurableWrite``); each still returns only once its work is on disk."""
+        self._refuse_unless_writable(doing)
         if durable:
             return self._write_durably(_DurableWrite(doing, work))
         with self._lock:
@@ -508,10 +513,7 @@ class Database:
         ``WriteNotNowError`` (nothing written) when it would have to wait: for the connection (another
         thread is using it) or for another program's write lock (no busy timeout here). It never runs a
         WAL checkpoint (that waits for the disk): the next write on a worker thread does, as usual."""
-        if self.read_only:
-            raise RegisterError(
-                f"The register {self.path} is open read-only; cannot save while {doing}.", self.path
-            )
+        self._refuse_unless_writable(doing)
         if not self._lock.acquire(blocking=False):
             raise WriteNotNowError(doing)
         try:

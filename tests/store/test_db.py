@@ -341,6 +341,12 @@ def test_a_register_opened_to_be_checked_later_is_read_at_once_and_written_only_
             )
         with pytest.raises(RegisterError, match="not been checked"):
             store.register.add(MSN, [NewEntry("abcdefgh-2")])
+        with pytest.raises(RegisterError, match="not been checked"):
+            store.db.write_now("a setting", lambda c: c.execute("INSERT INTO meta VALUES ('k', 'v')"))
+        with pytest.raises(RegisterError, match="not been checked"):
+            store.db.write(
+                "a setting", lambda c: c.execute("INSERT INTO meta VALUES ('k', 'v')"), durable=True
+            )
         store.db.check_integrity()
         assert store.db.checked
         store.register.add(MSN, [NewEntry("abcdefgh-2")])
@@ -356,6 +362,7 @@ def test_a_register_opened_to_be_checked_later_is_read_at_once_and_written_only_
         assert intent.status == IntentStatus.PENDING
     conn = sqlite3.connect(path)
     assert conn.execute("SELECT idempotency_key FROM intents").fetchall() == [("key-after-check",)]
+    assert conn.execute("SELECT value FROM meta WHERE key = 'k'").fetchall() == []
     conn.close()
 
 
