@@ -37,7 +37,7 @@ from epay_desktop.services.profiles import (
     register_path,
 )
 from epay_desktop.store.journal import Intent, Operation
-from epay_desktop.store.peek import PeekError, PendingIntent, confirmed_since, pending_in
+from epay_desktop.store.peek import PeekError, PendingIntent, confirmed_since, on_payment, pending_in
 
 log = logging.getLogger(__name__)
 
@@ -139,11 +139,66 @@ async def confirmed_elsewhere(
         lambda path: confirmed_since(path, msn=msn, reference=reference, operation=operation, since=since),
         reference,
     )
+    return _newest_first(found)
+
+
+def _newest_first(found: list[tuple[Intent, str]]) -> list[ConfirmedElsewhere]:
     newest_first = sorted(found, key=lambda seen: seen[0].finished_at or seen[0].created_at, reverse=True)
     return [ConfirmedElsewhere(intent, where) for intent, where in newest_first]
 
 
-K = TypeVar("K", PendingIntent, Intent)
+@dataclass(frozen=True, slots=True)
+class BeforeMoving:
+    """What the other journals hold on a payment before a money call on it: ``pending`` as
+    :func:`pending_elsewhere` finds it, ``repeated`` as :func:`repeated_elsewhere` does."""
+
+    pending: list[PendingElsewhere]
+    repeated: Intent | None
+
+
+async def before_moving(
+    *,
+    base_url: str | None,
+    msn: str,
+    reference: str,
+    operation: Operation,
+    amount: Money | None,
+    since: datetime,
+    here: Path | None,
+) -> BeforeMoving:
+    """:func:`pending_elsewhere` and :func:`repeated_elsewhere` in one look: each other journal is
+    opened once, on one worker thread, for both."""
+    if base_url is None:
+        return BeforeMoving([], None)
+    found = await _each_journal(
+        base_url.rstrip("/"),
+        msn,
+        here,
+        None,
+        None,
+        lambda path: _both(on_payment(path, msn=msn, reference=reference, operation=operation, since=since)),
+        reference,
+    )
+    pending = [PendingElsewhere(kept, where) for kept, where in found if isinstance(kept, PendingIntent)]
+    confirmed = _newest_first([(kept, where) for kept, where in found if isinstance(kept, Intent)])
+    return BeforeMoving(pending, _same_amount(operation, amount, confirmed))
+
+
+def _both(found: tuple[list[PendingIntent], list[Intent]]) -> list[PendingIntent | Intent]:
+    pending, confirmed = found
+    return [*pending, *confirmed]
+
+
+def _same_amount(
+    operation: Operation, amount: Money | None, confirmed: list[ConfirmedElsewhere]
+) -> Intent | None:
+    """The newest of ``confirmed`` that a second capture or refund of ``amount`` would repeat."""
+    if operation is Operation.CANCEL or amount is None:
+        return None
+    return next((seen.intent for seen in confirmed if seen.intent.amount == amount), None)
+
+
+K = TypeVar("K", bound=PendingIntent | Intent)
 
 
 async def _each_journal(
@@ -236,4 +291,4 @@ async def repeated_elsewhere(
         since=since,
         here=here,
     )
-    return next((seen.intent for seen in earlier if seen.intent.amount == amount), None)
+    return _same_amount(operation, amount, earlier)

@@ -17,7 +17,7 @@ from epay_desktop.domain import Action, Money, check_action
 from epay_desktop.i18n import _
 from epay_desktop.services.claims import InFlight
 from epay_desktop.services.context import DeskContext
-from epay_desktop.services.elsewhere import pending_elsewhere, profile_environment, repeated_elsewhere
+from epay_desktop.services.elsewhere import before_moving, profile_environment
 from epay_desktop.services.engine import REPEAT_WINDOW, SendEngine, SendResult
 from epay_desktop.services.errors import (
     ActionNotPossibleError,
@@ -136,30 +136,22 @@ class MoneyMoves:
                     reference=reference, time=f"{other.created_at:%Y-%m-%d %H:%M}"
                 )
             )
-        # epay's journal, or another profile's register for this merchant, may hold one without an outcome.
-        elsewhere = await pending_elsewhere(
+        # epay's journal, or another profile's register for this merchant, may hold one without an
+        # outcome, or the same capture or refund confirmed minutes ago (then ask, as this journal's own
+        # repeat check does: the fresh read below cannot tell a repeat by mistake from one that was meant).
+        elsewhere = await before_moving(
             base_url=profile_environment(self.context.profile),
             msn=self.context.msn,
             reference=reference,
+            operation=operation,
+            amount=amount,
+            since=datetime.now(UTC) - REPEAT_WINDOW,
             here=self.context.store.path,
         )
-        if elsewhere:
-            raise PendingElsewhereError(elsewhere[0])
-        if not again:
-            # The same capture or refund confirmed minutes ago through epay or another profile: ask, as
-            # this journal's own repeat check does (the fresh read below cannot tell a repeat by mistake
-            # from a second capture that was meant).
-            earlier = await repeated_elsewhere(
-                base_url=profile_environment(self.context.profile),
-                msn=self.context.msn,
-                reference=reference,
-                operation=operation,
-                amount=amount,
-                since=datetime.now(UTC) - REPEAT_WINDOW,
-                here=self.context.store.path,
-            )
-            if earlier is not None:
-                raise RepeatNotConfirmedError(earlier)
+        if elsewhere.pending:
+            raise PendingElsewhereError(elsewhere.pending[0])
+        if not again and elsewhere.repeated is not None:
+            raise RepeatNotConfirmedError(elsewhere.repeated)
         # What the person saw may be old (another window, the portal, a capture elsewhere): decide on
         # the payment as it is now. A failed read raises the client's error; nothing was sent.
         fresh = await self.tracking.refresh(reference)

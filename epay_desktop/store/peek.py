@@ -49,17 +49,33 @@ def pending_in(
     if msn is not None and reference is not None:
         where += " AND msn = ? AND reference = ?"
         params = (msn, reference)
-    rows = _look(
+    return _look(path, timeout, lambda conn: _pending(conn, where, params)) or []
+
+
+def on_payment(
+    path: Path, *, msn: str, reference: str, operation: Operation, since: datetime, timeout: float = 2.0
+) -> tuple[list[PendingIntent], list[Intent]]:
+    """``pending_in`` and ``confirmed_since`` on one payment, with the file opened once: the intents
+    without an outcome, and those of ``operation`` confirmed at or after ``since`` (newest first)."""
+    found = _look(
         path,
         timeout,
-        lambda conn: conn.execute(
-            "SELECT operation, profile, msn, reference, created_at, idempotency_key FROM intents "
-            f"WHERE {where} ORDER BY id",
-            params,
-        ).fetchall(),
+        lambda conn: (
+            _pending(conn, "status = 'pending' AND msn = ? AND reference = ?", (msn, reference)),
+            confirmed_in(conn, SQLITE, msn, reference, operation, since),
+        ),
     )
+    return found or ([], [])
+
+
+def _pending(conn: sqlite3.Connection, where: str, params: tuple[str, ...]) -> list[PendingIntent]:
+    rows = conn.execute(
+        "SELECT operation, profile, msn, reference, created_at, idempotency_key FROM intents "
+        f"WHERE {where} ORDER BY id",
+        params,
+    ).fetchall()
     found: list[PendingIntent] = []
-    for operation, profile, row_msn, row_reference, created_at, key in rows or []:
+    for operation, profile, row_msn, row_reference, created_at, key in rows:
         try:
             found.append(
                 PendingIntent(
