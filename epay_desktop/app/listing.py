@@ -14,6 +14,15 @@ calls (a ``data()`` per cell) wait for the interpreter's lock, up to its switch 
 measured, reading the rest of the list while the first rows were painted, or the first rows while
 the window was, made both later.
 
+The register's integrity check (``PRAGMA quick_check``, a walk of the whole file: some 100 ms at
+100,000 payments) is not on the way to the first rows: the register is opened with ``check_later``,
+its first rows are read and painted, then the check runs beside the reading of the rest (on a
+connection and a thread of its own: SQLite lets go of Python's lock while it walks the file). Until it
+passed nothing can be written to the register (``Database.write`` refuses) and no session exists, so
+nothing can be sent; a register found damaged lists nothing more, its rows leave the window, and the
+session's own open says it is damaged, as it always did. A register handed over unchecked is checked
+by the session before its desk opens (``sessions``).
+
 Nothing is listed first for a Team profile (its rows are the server's), for a register that does not
 exist yet, or when the register cannot be opened here (locked, damaged, too new, another program's
 file): the session's own open then says what is wrong, as it always did.
@@ -22,6 +31,7 @@ file): the session's own open then says what is wrong, as it always did.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -72,7 +82,7 @@ def read_register(profile: Profile, *, first: int | None = None) -> EarlyList | 
     if not path.exists():
         return None
     try:
-        store = Store(path, busy_timeout_ms=QUICK_BUSY_TIMEOUT_MS)
+        store = Store(path, busy_timeout_ms=QUICK_BUSY_TIMEOUT_MS, check_later=True)
     except RegisterError as error:
         log.info("not listing %s first: %s", profile.name, error)
         return None
@@ -102,6 +112,29 @@ def read_rest(early: EarlyList) -> ListedPayments | None:
         return None
 
 
+def check_and_read_rest(early: EarlyList) -> ListedPayments | None:
+    """The register's integrity check (``Database.check_integrity``) and, at the same time, every row
+    after the first ones (``read_rest``; none when ``early`` has them all). Raises ``RegisterError``
+    when the check fails (the rows read are then dropped); None when the rest cannot be read now."""
+    failed: list[BaseException] = []
+
+    def check() -> None:
+        try:
+            early.store.db.check_integrity()
+        except BaseException as error:  # raised below, on the caller's thread
+            failed.append(error)
+
+    checker = threading.Thread(target=check, name="register-check", daemon=True)
+    checker.start()
+    try:
+        rest = early.payments if early.complete else read_rest(early)
+    finally:
+        checker.join()
+    if failed:
+        raise failed[0]
+    return rest
+
+
 def list_first(
     window: MainWindow,
     profile: Profile,
@@ -112,6 +145,7 @@ def list_first(
     """Read ``profile``'s register while the window stays painted: its ``first_rows`` newest rows are
     shown and painted at once (``first_painted`` is told how many), then every row. None when nothing
     was listed (then the session's load fills the list)."""
+    from epay_desktop.store import RegisterError
     from epay_desktop.ui.first_paint import paint_again, while_painting
 
     early: EarlyList | None = None
@@ -125,17 +159,24 @@ def list_first(
             paint_again(table.viewport())
         if first_painted is not None:
             first_painted(len(early.payments))
-        if len(early.payments) >= first_rows:
-            rest = while_painting(lambda: read_rest(early))
-            if rest is None:
-                early.close()
-                return None
+        # Fewer rows than asked for: these are all of them.
+        early.complete = len(early.payments) < first_rows
+        listed = early
+        try:
+            rest = while_painting(lambda: check_and_read_rest(listed))
+        except RegisterError as error:
+            log.warning("the register of %s failed its check after its first rows: %s", profile.name, error)
+            window.drop_list()
+            early.close()
+            return None
+        if rest is None:
+            early.close()
+            return None
+        if rest is not early.payments:
             window.show_list(rest)
             early.payments, early.complete = rest, True
             if table is not None:
                 paint_again(table.viewport())
-        else:
-            early.complete = True  # fewer rows than asked for: these are all of them
     except Exception:  # never in the way of the start: the session's own open reads the register
         log.exception("listing %s first failed", profile.name)
         if early is not None:
@@ -152,6 +193,7 @@ def still_current(early: EarlyList, store: Any) -> bool:
 __all__ = [
     "FIRST_ROWS",
     "EarlyList",
+    "check_and_read_rest",
     "list_first",
     "read_register",
     "read_rest",

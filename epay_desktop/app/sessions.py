@@ -48,6 +48,12 @@ async def _open_desk(
     from epay_desktop.services import PaymentDesk
 
     store = early.store if early is not None else None
+    if store is not None and not store.db.checked:
+        # Listed before its check (``app.listing``): nothing is written, nothing sent, until it passed;
+        # a damaged register raises here as it would on a plain open.
+        import asyncio
+
+        await asyncio.to_thread(store.db.check_integrity)
     return await PaymentDesk.open(profile, client, register, demo=demo, read_only=read_only, store=store)
 
 

@@ -52,9 +52,17 @@ class Store:
     """One register file with its three parts sharing one connection."""
 
     def __init__(
-        self, path: Path, *, read_only: bool = False, busy_timeout_ms: int = BUSY_TIMEOUT_MS
+        self,
+        path: Path,
+        *,
+        read_only: bool = False,
+        busy_timeout_ms: int = BUSY_TIMEOUT_MS,
+        check_later: bool = False,
     ) -> None:
-        self.db = Database(path, read_only=read_only, busy_timeout_ms=busy_timeout_ms)
+        """``check_later``: see ``Database`` (read first, ``db.check_integrity()`` before any write)."""
+        self.db = Database(
+            path, read_only=read_only, busy_timeout_ms=busy_timeout_ms, check_later=check_later
+        )
         self.register = Register(self.db)
         self.journal = Journal(self.db)
         self.audit = AuditLog(self.db)

@@ -5,7 +5,9 @@
 - ``PRAGMA user_version`` is the schema version; ``MIGRATIONS`` are applied in order, each in one
   transaction, so a crash mid-migration leaves the previous version intact.
 - sqlite3 errors never reach the person as tracebacks: a busy file raises ``RegisterLockedError``, a
-  damaged one ``RegisterDamagedError`` (found by ``PRAGMA quick_check`` on open). The user's file is
+  damaged one ``RegisterDamagedError`` (found by ``PRAGMA quick_check`` on open, or by
+  :meth:`Database.check_integrity` when opened with ``check_later``: then nothing can be written until
+  that check passed, so a damaged register is never written to). The user's file is
   never deleted; ``move_aside`` renames it with a timestamp only when the person asks, and
   ``read_only=True`` opens it without writing, and also when it is damaged (``damage`` says what
   ``quick_check`` found; ``Register.all`` then salvages the rows that can still be read).
@@ -258,8 +260,17 @@ class Database:
     """A register file. Open with ``Database(path)``; ``close()`` when done (also a context manager)."""
 
     def __init__(
-        self, path: Path, *, read_only: bool = False, busy_timeout_ms: int = BUSY_TIMEOUT_MS
+        self,
+        path: Path,
+        *,
+        read_only: bool = False,
+        busy_timeout_ms: int = BUSY_TIMEOUT_MS,
+        check_later: bool = False,
     ) -> None:
+        """``check_later``: leave ``PRAGMA quick_check`` (a walk of the whole file, some 100 ms at 100,000
+        payments) to :meth:`check_integrity`, so the list can be read first; every write is refused
+        until that check passed. Only a register that needs no write to be used (our schema, the current
+        version, WAL already) opens this way; any other is checked at once, as without it."""
         self.path = Path(path)
         self.read_only = read_only
         # Read-only opens go on despite damage (to show what is left); this says what was found.
@@ -269,9 +280,14 @@ class Database:
         self._queue_lock = threading.Lock()
         self._queue: list[_DurableWrite[Any]] = []
         self._conn: sqlite3.Connection | None = None
+        self._checked = False
         try:
             self._conn = self._connect(busy_timeout_ms)
+            if check_later and not read_only and self._usable_without_writing():
+                self.conn.execute("PRAGMA synchronous = NORMAL")
+                return
             self._check_integrity()
+            self._checked = True
             self._check_version()
             self._check_ours()
             if not read_only:
@@ -348,9 +364,44 @@ class Database:
 
     # -- checks and migrations ----------------------------------------------------------------------
 
-    def _check_integrity(self) -> None:
+    @property
+    def checked(self) -> bool:
+        """Whether ``PRAGMA quick_check`` passed (False until :meth:`check_integrity` for a register
+        opened with ``check_later``; writes are refused until then)."""
+        return self._checked
+
+    def _usable_without_writing(self) -> bool:
+        """Cheap checks of the header and the schema (no walk of the file): ours, of this version and in
+        WAL mode, so using it writes nothing before :meth:`check_integrity`. Raises as the full open does
+        for a file that is not ours, too new, or not a database at all."""
+        self._check_version()
+        self._check_ours()
+        mode = self.conn.execute("PRAGMA journal_mode").fetchone()
+        return self.schema_version() == SCHEMA_VERSION and bool(mode) and str(mode[0]).lower() == "wal"
+
+    def check_integrity(self) -> None:
+        """``PRAGMA quick_check`` of a register opened with ``check_later`` (nothing when it passed
+        before): ``RegisterDamagedError`` when it finds damage, and writes stay refused. It runs on a
+        connection of its own, so the register can be read meanwhile (SQLite lets go of Python's lock
+        while it walks the file); blocking: run it on a worker thread."""
+        if self._checked:
+            return
         try:
-            rows = self.conn.execute("PRAGMA quick_check").fetchall()
+            conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        except sqlite3.Error as error:
+            raise self._translate(error, "checking the register") from error
+        try:
+            conn.execute("PRAGMA query_only = ON")  # a check never writes, whatever happens
+            self._check_integrity(conn)
+        except sqlite3.Error as error:
+            raise self._translate(error, "checking the register") from error
+        finally:
+            conn.close()
+        self._checked = True
+
+    def _check_integrity(self, conn: sqlite3.Connection | None = None) -> None:
+        try:
+            rows = (conn or self.conn).execute("PRAGMA quick_check").fetchall()
         except sqlite3.DatabaseError as error:
             text = str(error).lower()
             if (
@@ -426,15 +477,26 @@ class Database:
             except sqlite3.Error as error:
                 raise self._translate(error, doing) from error
 
+    def _refuse_unless_writable(self, doing: str) -> None:
+        """Every way of writing starts here: not to a register opened read-only, and not to one whose
+        integrity check has not passed yet (``check_later``)."""
+        if self.read_only:
+            raise RegisterError(
+                f"The register {self.path} is open read-only; cannot save while {doing}.", self.path
+            )
+        if not self._checked:
+            raise RegisterError(
+                f"The register {self.path} has not been checked for damage yet; nothing was saved while "
+                f"{doing}.",
+                self.path,
+            )
+
     def write(self, doing: str, work: Callable[[sqlite3.Connection], T], *, durable: bool = False) -> T:
         """Run ``work`` in one write transaction. ``durable`` makes the commit survive power loss
         (``synchronous = FULL``): used for journal intents, which must be on disk before a request.
         Durable writes that wait for the register at the same moment share one commit (see
         ``_DurableWrite``); each still returns only once its work is on disk."""
-        if self.read_only:
-            raise RegisterError(
-                f"The register {self.path} is open read-only; cannot save while {doing}.", self.path
-            )
+        self._refuse_unless_writable(doing)
         if durable:
             return self._write_durably(_DurableWrite(doing, work))
         with self._lock:
@@ -451,10 +513,7 @@ class Database:
         ``WriteNotNowError`` (nothing written) when it would have to wait: for the connection (another
         thread is using it) or for another program's write lock (no busy timeout here). It never runs a
         WAL checkpoint (that waits for the disk): the next write on a worker thread does, as usual."""
-        if self.read_only:
-            raise RegisterError(
-                f"The register {self.path} is open read-only; cannot save while {doing}.", self.path
-            )
+        self._refuse_unless_writable(doing)
         if not self._lock.acquire(blocking=False):
             raise WriteNotNowError(doing)
         try:

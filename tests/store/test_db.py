@@ -20,6 +20,7 @@ from epay_desktop.store import (
     move_aside,
 )
 from epay_desktop.store.db import MIGRATIONS, _statements
+from tests.support.registers import damage_a_page_the_list_never_reads
 
 MSN = "123456"
 
@@ -316,3 +317,88 @@ def test_a_register_of_schema_4_gets_its_payments_in_columns_and_lists_them_as_b
         "broken-1": 0,
         "never-1": 0,
     }
+
+
+def test_a_register_opened_to_be_checked_later_is_read_at_once_and_written_only_after_its_check(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "r.sqlite3"
+    with Store(path) as store:
+        store.register.add(MSN, [NewEntry("abcdefgh-1")])
+    with Store(path, check_later=True) as store:
+        assert not store.db.checked
+        assert store.register.references(MSN) == ["abcdefgh-1"]
+        # No intent (the step before every money-moving request) and no row before the check passed.
+        with pytest.raises(RegisterError, match="not been checked"):
+            store.journal.begin(
+                operation=Operation.CANCEL,
+                profile="Demo",
+                msn=MSN,
+                reference="abcdefgh-1",
+                amount=Money(100, Currency.NOK),
+                idempotency_key="key-before-check",
+                os_user="tester",
+            )
+        with pytest.raises(RegisterError, match="not been checked"):
+            store.register.add(MSN, [NewEntry("abcdefgh-2")])
+        with pytest.raises(RegisterError, match="not been checked"):
+            store.db.write_now("a setting", lambda c: c.execute("INSERT INTO meta VALUES ('k', 'v')"))
+        with pytest.raises(RegisterError, match="not been checked"):
+            store.db.write(
+                "a setting", lambda c: c.execute("INSERT INTO meta VALUES ('k', 'v')"), durable=True
+            )
+        store.db.check_integrity()
+        assert store.db.checked
+        store.register.add(MSN, [NewEntry("abcdefgh-2")])
+        intent = store.journal.begin(
+            operation=Operation.CANCEL,
+            profile="Demo",
+            msn=MSN,
+            reference="abcdefgh-1",
+            amount=Money(100, Currency.NOK),
+            idempotency_key="key-after-check",
+            os_user="tester",
+        )
+        assert intent.status == IntentStatus.PENDING
+    conn = sqlite3.connect(path)
+    assert conn.execute("SELECT idempotency_key FROM intents").fetchall() == [("key-after-check",)]
+    assert conn.execute("SELECT value FROM meta WHERE key = 'k'").fetchall() == []
+    conn.close()
+
+
+def test_a_damaged_register_opened_to_be_checked_later_fails_its_check_and_is_never_written(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "r.sqlite3"
+    with Store(path) as store:
+        store.register.add(MSN, [NewEntry(f"ref-{i:04d}") for i in range(20)])
+    damage_a_page_the_list_never_reads(path)
+    before = path.read_bytes()
+    with pytest.raises(RegisterDamagedError, match="damaged"):
+        Store(path)  # a plain open finds it at once, as always
+    with Store(path, check_later=True) as store:
+        assert len(store.register.references(MSN)) == 20  # the list reads fine: the damage is elsewhere
+        with pytest.raises(RegisterDamagedError, match="damaged") as caught:
+            store.db.check_integrity()
+        assert "Nothing was changed" in str(caught.value)
+        assert not store.db.checked
+        with pytest.raises(RegisterError, match="not been checked"):
+            store.register.add(MSN, [NewEntry("ref-new")])
+    assert path.read_bytes() == before
+
+
+def test_only_a_register_that_needs_no_write_is_opened_to_be_checked_later(tmp_path: Path) -> None:
+    path = tmp_path / "r.sqlite3"
+    with Store(path) as store:
+        store.register.add(MSN, [NewEntry("abcdefgh-1")])
+    conn = sqlite3.connect(path)
+    conn.execute("PRAGMA journal_mode = DELETE")  # using it would write: back to WAL
+    conn.close()
+    with Store(path, check_later=True) as store:
+        assert store.db.checked  # checked at once, then put back in WAL, as a plain open does
+        assert store.db.read("x", lambda c: c.execute("PRAGMA journal_mode").fetchone()[0]) == "wal"
+    junk = tmp_path / "junk.sqlite3"
+    junk.write_bytes(b"this is a spreadsheet, not a register\n" * 200)
+    with pytest.raises(RegisterDamagedError):
+        Store(junk, check_later=True)
+    assert junk.read_bytes() == b"this is a spreadsheet, not a register\n" * 200

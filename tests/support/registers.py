@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import sqlite3
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from epay_desktop.domain import (
     Aggregate,
@@ -89,3 +91,19 @@ def from_snapshot(store: Store, reference: str) -> TrackedPayment:
     whole = store.register.get(MSN, reference)
     assert whole is not None
     return replace(whole, events=None, last_event_at=whole.last_event_at)
+
+
+def damage_a_page_the_list_never_reads(path: Path) -> None:
+    """Damage the register at ``path`` where its list does not look: a table of its own written last
+    (its pages at the end of the file), one of its pages scribbled over. The payments read fine; only
+    a walk of the whole file (``PRAGMA quick_check``) finds it."""
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("CREATE TABLE filler (x TEXT)")
+    conn.executemany("INSERT INTO filler VALUES (?)", [("f" * 900,)] * 200)
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    conn.close()
+    data = bytearray(path.read_bytes())
+    page = 4096
+    at = len(data) - 3 * page
+    data[at + 8 : at + 600] = b"\xa5" * 592  # the page's cell pointers and first cells
+    path.write_bytes(bytes(data))

@@ -16,7 +16,7 @@ import pytest
 import shiboken6
 
 from epay_desktop.app import open_profile
-from epay_desktop.app.listing import list_first, read_register
+from epay_desktop.app.listing import check_and_read_rest, list_first, read_register
 from epay_desktop.domain import Aggregate, Currency, Money, Payment, State
 from epay_desktop.sandbox import SandboxConfig
 from epay_desktop.services import (
@@ -27,8 +27,9 @@ from epay_desktop.services import (
     SecretStore,
     register_path,
 )
-from epay_desktop.store import NewEntry, Store
+from epay_desktop.store import NewEntry, Operation, RegisterDamagedError, RegisterError, Store
 from epay_desktop.ui.window.main_window import MainWindow
+from tests.support.registers import damage_a_page_the_list_never_reads
 from tests.support.sandbox_server import running_sandbox
 from tests.ui.dialogs.helpers import MemoryKeyring
 
@@ -257,3 +258,89 @@ def test_rows_listed_first_survive_a_window_closed_before_its_session(qapp: Any,
     early.close()  # what ``cli.main`` does when no session took it over
     early.close()
     shiboken6.delete(window)
+
+
+def _intents(path: Path) -> list[tuple[str]]:
+    conn = sqlite3.connect(path)
+    try:
+        return conn.execute("SELECT idempotency_key FROM intents").fetchall()
+    finally:
+        conn.close()
+
+
+def test_the_first_rows_are_read_before_the_register_is_checked_and_nothing_is_written_before(
+    profile: Profile,
+) -> None:
+    fill(register_path(profile), 30)
+    early = read_register(profile, first=10)
+    assert early is not None
+    try:
+        assert len(early.payments) == 10
+        assert not early.store.db.checked  # the walk of the file is not on the way to the first rows
+        with pytest.raises(RegisterError, match="not been checked"):
+            early.store.journal.begin(
+                operation=Operation.CANCEL,
+                profile=profile.name,
+                msn=MSN,
+                reference="listed-0001",
+                amount=dkk(5_000),
+                idempotency_key="key-before-the-check",
+                os_user="tester",
+            )
+        rest = check_and_read_rest(early)
+        assert early.store.db.checked
+        assert rest is not None
+        assert len(rest) == 30
+    finally:
+        early.close()
+    assert _intents(register_path(profile)) == []
+
+
+def test_a_register_damaged_where_the_list_does_not_look_is_dropped_after_its_first_rows(
+    qapp: Any, qtbot: Any, ui_loop: asyncio.AbstractEventLoop, profile: Profile, secrets: SecretStore
+) -> None:
+    path = register_path(profile)
+    fill(path, 30)
+    damage_a_page_the_list_never_reads(path)
+    before = path.read_bytes()
+    window = MainWindow(show_error_dialogs=False, auto_refresh_ms=3_600_000)
+    qtbot.addWidget(window)
+    window.show()
+    painted: list[int] = []
+    early = list_first(window, profile, first_rows=10, first_painted=painted.append)
+    # Its first rows were read and painted (the damage is elsewhere), then the check found the damage:
+    # nothing is handed to the session, and the rows are out of sight.
+    assert painted == [10]
+    assert early is None
+    assert window.register_view.currentWidget() is window.register_view.placeholder
+    assert window.model.rowCount() == 0  # nor counted in the status bar
+    assert not window.bound
+    assert not window.action("cancel-payment").isEnabled()
+
+    async def main() -> None:
+        # The session's own open says it is damaged, as it always did: no desk, so nothing can be sent.
+        with pytest.raises(RegisterDamagedError, match="damaged"):
+            await open_profile(profile, secrets)
+
+    ui_loop.run_until_complete(main())
+    assert path.read_bytes() == before  # nothing written
+
+
+def test_a_session_handed_an_unchecked_damaged_register_does_not_open(
+    ui_loop: asyncio.AbstractEventLoop, profile: Profile, secrets: SecretStore
+) -> None:
+    path = register_path(profile)
+    fill(path, 30)
+    damage_a_page_the_list_never_reads(path)
+    before = path.read_bytes()
+    early = read_register(profile)
+    assert early is not None
+    assert not early.store.db.checked
+
+    async def main() -> None:
+        with pytest.raises(RegisterDamagedError, match="damaged"):
+            await open_profile(profile, secrets, early=early)
+
+    ui_loop.run_until_complete(main())
+    assert early.store.db._conn is None  # closed by the session that did not open
+    assert path.read_bytes() == before

@@ -349,6 +349,16 @@ class MainWindow(QMainWindow):
         self.model.set_listed(payments)
         self.register_view.show_table()
 
+    def drop_list(self) -> None:
+        """Take the rows ``show_list`` showed out of sight: their register failed its check. The
+        placeholder says the register is loading until the session's open says what is wrong (or, when
+        it opens after all, its own load replaces them)."""
+        if self.desk is not None:
+            raise RuntimeError("a desk is bound: its load fills the list")
+        if self._listed_early is not None:
+            self._listed_early.set_payments([])  # nor counted in the status bar
+        self.show_placeholder(translate(LOADING))
+
     def show_placeholder(self, text: str) -> None:
         """Show ``text`` where the table goes (loading, or why the register could not be opened)."""
         self.register_view.show_placeholder(text)
