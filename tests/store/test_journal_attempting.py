@@ -10,21 +10,9 @@ import pytest
 
 from epay_desktop.domain import Currency, Money
 from epay_desktop.store import IntentFinishedError, IntentStatus, Operation, Store
+from tests.support.journal import begin
 
-
-def begin(store: Store, key: str, *, attempting: bool, reference: str = "order-12345678") -> int:
-    intent = store.journal.begin(
-        operation=Operation.CAPTURE,
-        profile="Shop",
-        msn="123456",
-        reference=reference,
-        amount=Money(4000, Currency.NOK),
-        idempotency_key=key,
-        os_user="u",
-        now=datetime(2026, 12, 1, 18, 0, tzinfo=UTC),
-        attempting=attempting,
-    )
-    return intent.id
+NOW = datetime(2026, 12, 1, 18, 0, tzinfo=UTC)
 
 
 def test_an_intent_begun_attempting_is_on_disk_with_its_first_attempt(tmp_path: Path) -> None:
@@ -52,7 +40,7 @@ def test_an_intent_begun_attempting_is_on_disk_with_its_first_attempt(tmp_path: 
 
 def test_an_intent_begun_without_attempting_has_no_attempt_yet(tmp_path: Path) -> None:
     with Store(tmp_path / "register.sqlite3") as store:
-        intent_id = begin(store, "key-attempting-2", attempting=False)
+        intent_id = begin(store, "key-attempting-2", attempting=False, now=NOW)
         intent = store.journal.get(intent_id)
         assert intent is not None
         assert intent.attempts == 0
@@ -61,9 +49,9 @@ def test_an_intent_begun_without_attempting_has_no_attempt_yet(tmp_path: Path) -
 
 def test_a_refused_intent_reopened_attempting_counts_on(tmp_path: Path) -> None:
     with Store(tmp_path / "register.sqlite3") as store:
-        first = begin(store, "key-attempting-3", attempting=True)
+        first = begin(store, "key-attempting-3", attempting=True, now=NOW)
         store.journal.finish(first, IntentStatus.FAILED, "Refused: try again later", os_user="u")
-        again = begin(store, "key-attempting-3", attempting=True)
+        again = begin(store, "key-attempting-3", attempting=True, now=NOW)
         assert again == first
         intent = store.journal.get(again)
         assert intent is not None
@@ -72,7 +60,7 @@ def test_a_refused_intent_reopened_attempting_counts_on(tmp_path: Path) -> None:
 
 def test_a_finished_intent_still_refuses_an_attempt(tmp_path: Path) -> None:
     with Store(tmp_path / "register.sqlite3") as store:
-        intent_id = begin(store, "key-attempting-4", attempting=True)
+        intent_id = begin(store, "key-attempting-4", attempting=True, now=NOW)
         store.journal.finish(intent_id, IntentStatus.FAILED, "abandoned", os_user="u")
         with pytest.raises(IntentFinishedError):
             store.journal.note_attempt(intent_id)

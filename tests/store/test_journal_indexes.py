@@ -12,28 +12,17 @@ from pathlib import Path
 
 import pytest
 
-from epay_desktop.domain import Currency, Money
-from epay_desktop.store import IntentStatus, Operation, Store
+from epay_desktop.store import IntentStatus, Store
+from tests.support.journal import begin
+
+# The repeat check looks this far back (as the desk's does).
+SINCE = datetime.now(UTC) - timedelta(minutes=10)
 
 
 @pytest.fixture
 def store(tmp_path: Path) -> Iterator[Store]:
     with Store(tmp_path / "register.sqlite3") as opened:
         yield opened
-
-
-def begin(store: Store, key: str, reference: str) -> int:
-    return store.journal.begin(
-        operation=Operation.CAPTURE,
-        profile="Shop",
-        msn="123456",
-        reference=reference,
-        amount=Money(4000, Currency.NOK),
-        idempotency_key=key,
-        os_user="u",
-        repeat_since=datetime.now(UTC) - timedelta(minutes=10),
-        attempting=True,
-    ).id
 
 
 def intent_reads(store: Store, action: object) -> list[str]:
@@ -65,9 +54,9 @@ def plan(path: Path, statement: str) -> list[str]:
 
 def test_a_begin_and_a_payments_pending_intents_are_found_through_an_index(store: Store) -> None:
     for n in range(40):
-        intent_id = begin(store, f"key-old-{n}", f"order-{n:08d}")
+        intent_id = begin(store, f"key-old-{n}", f"order-{n:08d}", repeat_since=SINCE)
         store.journal.finish(intent_id, IntentStatus.SUCCEEDED, "Captured.", os_user="u")
-    statements = intent_reads(store, lambda: begin(store, "key-new", "order-new"))
+    statements = intent_reads(store, lambda: begin(store, "key-new", "order-new", repeat_since=SINCE))
     statements += intent_reads(store, lambda: store.journal.pending(msn="123456", reference="order-00000007"))
     statements += intent_reads(store, lambda: store.journal.pending())
     assert any("status = 'pending'" in text and "reference" in text for text in statements)

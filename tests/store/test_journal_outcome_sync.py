@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from epay_desktop.domain import Currency, Money
-from epay_desktop.store import IntentStatus, Operation, Store
+from epay_desktop.store import IntentStatus, Store
+from tests.support.journal import begin
 
 
 @pytest.fixture
@@ -39,19 +39,6 @@ class Commits:
     def take(self) -> list[str]:
         seen, self.levels = self.levels, []
         return seen
-
-
-def begin(store: Store, key: str, reference: str = "order-12345678") -> int:
-    return store.journal.begin(
-        operation=Operation.CAPTURE,
-        profile="Shop",
-        msn="123456",
-        reference=reference,
-        amount=Money(4000, Currency.NOK),
-        idempotency_key=key,
-        os_user="u",
-        attempting=True,
-    ).id
 
 
 def test_a_begun_intent_waits_for_the_disk(store: Store) -> None:

@@ -14,28 +14,15 @@ from pathlib import Path
 
 import pytest
 
-from epay_desktop.domain import Currency, Money
-from epay_desktop.store import IntentStatus, Operation, RegisterError, Store
+from epay_desktop.store import IntentStatus, RegisterError, Store
 from epay_desktop.store.db import WriteNotNowError
+from tests.support.journal import begin
 
 
 @pytest.fixture
 def store(tmp_path: Path) -> Iterator[Store]:
     with Store(tmp_path / "register.sqlite3") as opened:
         yield opened
-
-
-def begin(store: Store, key: str, reference: str = "order-12345678") -> int:
-    return store.journal.begin(
-        operation=Operation.CAPTURE,
-        profile="Shop",
-        msn="123456",
-        reference=reference,
-        amount=Money(4000, Currency.NOK),
-        idempotency_key=key,
-        os_user="u",
-        attempting=True,
-    ).id
 
 
 def set_meta(key: str, value: str) -> Callable[[sqlite3.Connection], None]:
