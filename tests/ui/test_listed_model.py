@@ -17,7 +17,7 @@ from PySide6.QtCore import QLocale, QModelIndex, Qt
 from epay_desktop.domain import Money, State
 from epay_desktop.services.changes import ChangeFeed, ListLoaded, PaymentChanged
 from epay_desktop.store import Store
-from epay_desktop.ui.table.cells import _sort_key
+from epay_desktop.ui.table.cells import sort_key
 from epay_desktop.ui.table.changes import ChangesAdapter
 from epay_desktop.ui.table.model import Column, PaymentRoles, PaymentsModel
 from epay_desktop.ui.table.proxy import PaymentsFilterModel
@@ -82,7 +82,7 @@ def test_sorting_the_columns_orders_as_the_records_keys_do(
     records = list(model.payments())
     model.sort(column, order)
     expected = sorted(
-        records, key=lambda t: _sort_key(t, column), reverse=order == Qt.SortOrder.DescendingOrder
+        records, key=lambda t: sort_key(t, column), reverse=order == Qt.SortOrder.DescendingOrder
     )
     assert model.references() == [t.reference for t in expected]
     assert [model.row_of(t.reference) for t in expected] == list(range(len(expected)))

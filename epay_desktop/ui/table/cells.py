@@ -28,7 +28,7 @@ from epay_desktop.i18n import N_, _, ngettext, translate
 from epay_desktop.ui.formatting import format_datetime, format_money, format_percent
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_AnyIndex = QModelIndex | QPersistentModelIndex
+AnyIndex = QModelIndex | QPersistentModelIndex
 
 
 class PaymentRoles(enum.IntEnum):
@@ -80,7 +80,7 @@ HEADERS = {
     Column.AGGREGATE: N_("Captured / refunded / cancelled / reserved"),
     Column.UPDATED: N_("Last updated"),
 }
-_COLUMN_COUNT = len(Column)
+COLUMN_COUNT = len(Column)
 _PART_LABELS = {
     "captured": N_("Captured: {amount}"),
     "refunded": N_("Refunded: {amount}"),
@@ -167,7 +167,7 @@ def guarantee_text(payment: Payment | None, now: datetime, locale: QLocale | Non
             "Capture guarantee ended {when}: a capture may now fail. Capture at once, or cancel."
         ).format(when=when)
     if status is Guarantee.LAPSING:
-        left = _aware(payment.capture_guaranteed_until) - _aware(now)
+        left = aware(payment.capture_guaranteed_until) - aware(now)
         return _("Capture guaranteed only until {when} ({left}): capture or cancel before then.").format(
             when=when, left=_describe_left(left)
         )
@@ -195,7 +195,7 @@ def freshness_text(tracked: TrackedPayment, now: datetime) -> str:
     if tracked.fetched_at is None:
         text = _("Not fetched yet")
     else:
-        text = _("Fetched {age}").format(age=describe_age(_aware(now) - _aware(tracked.fetched_at)))
+        text = _("Fetched {age}").format(age=describe_age(aware(now) - aware(tracked.fetched_at)))
     if tracked.fetch_error:
         return _("{fetched}; could not refresh: {error}").format(fetched=text, error=tracked.fetch_error)
     return text
@@ -299,7 +299,7 @@ def pending_text(operation: str) -> str:
     return texts.get(operation, _("Operation pending: outcome unknown"))
 
 
-def _sort_key(t: TrackedPayment, column: int) -> Any:
+def sort_key(t: TrackedPayment, column: int) -> Any:
     """Keys of one type per column so ``list.sort`` never compares across types."""
     payment = t.payment
     if column == Column.REFERENCE:
@@ -307,7 +307,7 @@ def _sort_key(t: TrackedPayment, column: int) -> Any:
     if column == Column.DESCRIPTION:
         return (t.description or "").casefold()
     if column == Column.CREATED:
-        return _aware(t.created_at)
+        return aware(t.created_at)
     if column == Column.STATE:
         return business_state(payment, authorizing=t.authorizing).label if payment is not None else ""
     if column == Column.AMOUNT:
@@ -318,11 +318,11 @@ def _sort_key(t: TrackedPayment, column: int) -> Any:
         parts = breakdown(payment)
         return (parts.captured.value + parts.refunded.value, payment.currency.value)
     if column == Column.UPDATED:
-        return _aware(t.updated_at)
+        return aware(t.updated_at)
     return 0
 
 
-def _aware(moment: datetime | None) -> datetime:
+def aware(moment: datetime | None) -> datetime:
     if moment is None:
         return _EPOCH
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)

@@ -44,17 +44,16 @@ from epay_desktop.domain.listed import (
 from epay_desktop.domain.tracked import NOT_FOUND_MARK
 from epay_desktop.i18n import _
 from epay_desktop.ui.table.cells import (
-    _COLUMN_COUNT,
+    COLUMN_COUNT,
     HEADERS,
     NO_VALUE,
     STYLE_ROLES,
     SUMMARY_SEPARATOR,
+    AnyIndex,
     Column,
     PaymentRoles,
     RowLooks,
-    _AnyIndex,
-    _aware,
-    _sort_key,
+    aware,
     bar_shares,
     bar_summary,
     bar_tooltip,
@@ -65,6 +64,7 @@ from epay_desktop.ui.table.cells import (
     header,
     lapse_warning,
     marked_state,
+    sort_key,
     state_text,
     tooltip_text,
 )
@@ -124,16 +124,16 @@ class PaymentsModel(QAbstractTableModel):
         self.restyled_by_proxy = False
 
     # --- Qt model interface -------------------------------------------------------------------------
-    def rowCount(self, parent: _AnyIndex = QModelIndex()) -> int:  # noqa: B008
+    def rowCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(self._list.references)
 
-    def columnCount(self, parent: _AnyIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else _COLUMN_COUNT
+    def columnCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else COLUMN_COUNT
 
     def headerData(
         self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
     ) -> Any:
-        if orientation == Qt.Orientation.Horizontal and 0 <= section < _COLUMN_COUNT:
+        if orientation == Qt.Orientation.Horizontal and 0 <= section < COLUMN_COUNT:
             if role == Qt.ItemDataRole.DisplayRole:
                 return header(Column(section)) if section != Column.AGGREGATE else _("Where the money is")
             if role == Qt.ItemDataRole.ToolTipRole:
@@ -142,12 +142,12 @@ class PaymentsModel(QAbstractTableModel):
             return section + 1
         return None
 
-    def data(self, index: _AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+    def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid():
             return None
         return self.data_at(index.row(), index.column(), role)
 
-    def multiData(self, index: _AnyIndex, roleDataSpan: Any) -> None:
+    def multiData(self, index: AnyIndex, roleDataSpan: Any) -> None:
         # A plain cell's paint asks seven roles at once (QStyledItemDelegate.initStyleOption): one call
         # into Python instead of seven.
         if index.isValid():
@@ -232,16 +232,16 @@ class PaymentsModel(QAbstractTableModel):
             parts = self._looks_at(row).parts
             return parts if parts is not None else NO_VALUE
         if role == PaymentRoles.SORT_KEY:
-            return _sort_key(self.tracked_at(row), column)
+            return sort_key(self.tracked_at(row), column)
         return None
 
-    def flags(self, index: _AnyIndex) -> Qt.ItemFlag:
+    def flags(self, index: AnyIndex) -> Qt.ItemFlag:
         if not index.isValid():
             return Qt.ItemFlag.NoItemFlags
         return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemNeverHasChildren
 
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
-        if not 0 <= column < _COLUMN_COUNT or not self.rowCount():
+        if not 0 <= column < COLUMN_COUNT or not self.rowCount():
             return
         self.layoutAboutToBeChanged.emit()
         keys = sort_keys(self._list, self._kinds, column)
@@ -282,7 +282,7 @@ class PaymentsModel(QAbstractTableModel):
         self._looks = {}  # stale marks and guarantee warnings are judged against now
         if not self.rowCount():
             return
-        lo, hi = sorted((micros(_aware(before) - STALE_AFTER), micros(_aware(now) - STALE_AFTER)))
+        lo, hi = sorted((micros(aware(before) - STALE_AFTER), micros(aware(now) - STALE_AFTER)))
         listed = self._list
         errors = listed.errors
         changed = [
@@ -295,7 +295,7 @@ class PaymentsModel(QAbstractTableModel):
         first, last = changed[0], changed[-1]
         self.stale_marks_changed.emit(first, last)
         if not self.restyled_by_proxy:
-            self.dataChanged.emit(self.index(first, 0), self.index(last, _COLUMN_COUNT - 1), STYLE_ROLES)
+            self.dataChanged.emit(self.index(first, 0), self.index(last, COLUMN_COUNT - 1), STYLE_ROLES)
 
     def shows(self, listed: ListedPayments) -> bool:
         """These rows are ``listed`` itself (as given to ``set_listed`` or ``update_listed``)."""
@@ -347,9 +347,7 @@ class PaymentsModel(QAbstractTableModel):
                 self._row_changed(row)
                 changed.append(row)
         if changed:
-            self.dataChanged.emit(
-                self.index(min(changed), 0), self.index(max(changed), _COLUMN_COUNT - 1), []
-            )
+            self.dataChanged.emit(self.index(min(changed), 0), self.index(max(changed), COLUMN_COUNT - 1), [])
         if added:
             self._append(listed.select(added))
 
@@ -370,9 +368,7 @@ class PaymentsModel(QAbstractTableModel):
             self._row_changed(row)
             changed.append(row)
         if changed:
-            self.dataChanged.emit(
-                self.index(min(changed), 0), self.index(max(changed), _COLUMN_COUNT - 1), []
-            )
+            self.dataChanged.emit(self.index(min(changed), 0), self.index(max(changed), COLUMN_COUNT - 1), [])
         if added:
             unique = list({t.reference: t for t in added}.values())
             self._append(ListedPayments.of(self._list.msn or unique[0].merchant_serial_number, unique))
@@ -470,7 +466,7 @@ class PaymentsModel(QAbstractTableModel):
             return None
         kept = self._kept.get(reference)
         fetched = kept.fetched_at if kept is not None else moment_of(self._list.fetched[row])
-        return _aware(fetched) if fetched is not None else EPOCH
+        return aware(fetched) if fetched is not None else EPOCH
 
     def tracked_at(self, row: int) -> TrackedPayment:
         """Row ``row``'s record: as it came, or built from the row's values."""
@@ -562,7 +558,7 @@ class PaymentsModel(QAbstractTableModel):
         if len(listed) > count:
             self.endInsertRows()
         if not same:
-            self.dataChanged.emit(self.index(0, 0), self.index(count - 1, _COLUMN_COUNT - 1), [])
+            self.dataChanged.emit(self.index(0, 0), self.index(count - 1, COLUMN_COUNT - 1), [])
 
     def _append(self, added: ListedPayments) -> None:
         first = self.rowCount()

@@ -32,7 +32,7 @@ from PySide6.QtCore import (
 )
 
 from epay_desktop.domain import BusinessState, RowMark, State, TrackedPayment
-from epay_desktop.ui.table.cells import _COLUMN_COUNT, STYLE_ROLES, _AnyIndex
+from epay_desktop.ui.table.cells import COLUMN_COUNT, STYLE_ROLES, AnyIndex
 from epay_desktop.ui.table.model import PaymentsModel
 
 
@@ -84,14 +84,14 @@ class PaymentsFilterModel(QAbstractTableModel):
         return self._source
 
     # --- Qt model interface -----------------------------------------------------------------------
-    def rowCount(self, parent: _AnyIndex = QModelIndex()) -> int:  # noqa: B008
+    def rowCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008
         if parent.isValid():
             return 0
         rows = self._rows
         return self._count if rows is None else len(rows)
 
-    def columnCount(self, parent: _AnyIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() or self._source is None else _COLUMN_COUNT
+    def columnCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() or self._source is None else COLUMN_COUNT
 
     def headerData(
         self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
@@ -102,7 +102,7 @@ class PaymentsFilterModel(QAbstractTableModel):
             return section + 1 if role == Qt.ItemDataRole.DisplayRole else None
         return self._source.headerData(section, orientation, role)
 
-    def data(self, index: _AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+    def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         source = self._source
         if source is None or not index.isValid():
             return None
@@ -110,7 +110,7 @@ class PaymentsFilterModel(QAbstractTableModel):
         row = index.row()
         return source.data_at(row if rows is None else rows[row], index.column(), role)
 
-    def multiData(self, index: _AnyIndex, roleDataSpan: Any) -> None:
+    def multiData(self, index: AnyIndex, roleDataSpan: Any) -> None:
         source = self._source
         if source is None or not index.isValid():
             return
@@ -124,12 +124,12 @@ class PaymentsFilterModel(QAbstractTableModel):
             self._source.sort(column, order)
 
     # --- mapping ----------------------------------------------------------------------------------
-    def mapToSource(self, index: _AnyIndex) -> QModelIndex:
+    def mapToSource(self, index: AnyIndex) -> QModelIndex:
         if self._source is None or not index.isValid():
             return QModelIndex()
         return self._source.index(self._source_row(index.row()), index.column())
 
-    def mapFromSource(self, index: _AnyIndex) -> QModelIndex:
+    def mapFromSource(self, index: AnyIndex) -> QModelIndex:
         if self._source is None or not index.isValid():
             return QModelIndex()
         row = self._proxy_row(index.row())
@@ -162,7 +162,7 @@ class PaymentsFilterModel(QAbstractTableModel):
         self._states = wanted
         self._refilter()
 
-    def filterAcceptsRow(self, source_row: int, source_parent: _AnyIndex) -> bool:
+    def filterAcceptsRow(self, source_row: int, source_parent: AnyIndex) -> bool:
         """Whether ``source_row`` is shown (Qt's name, as on ``QSortFilterProxyModel``)."""
         if not self._needle and self._states is None:
             return True
@@ -359,7 +359,7 @@ class PaymentsFilterModel(QAbstractTableModel):
         # nothing is re-filtered (the marks do not take part in filtering or sorting).
         rows = self.rowCount()
         if rows:
-            self.dataChanged.emit(self.index(0, 0), self.index(rows - 1, _COLUMN_COUNT - 1), STYLE_ROLES)
+            self.dataChanged.emit(self.index(0, 0), self.index(rows - 1, COLUMN_COUNT - 1), STYLE_ROLES)
 
 
 __all__ = ["PaymentsFilterModel"]

@@ -14,7 +14,7 @@ from epay_desktop.ui.table.cells import Column
 
 def sort_keys(listed: ListedPayments, kinds: Sequence[BusinessState | None], column: int) -> Sequence[Any]:
     """Keys of one type per column, so ``list.sort`` never compares across types: the order of
-    ``cells._sort_key`` of each row's record (``kinds``: each row's business state)."""
+    ``cells.sort_key`` of each row's record (``kinds``: each row's business state)."""
     if column == Column.REFERENCE:
         return listed.references
     if column == Column.DESCRIPTION:
