@@ -10,6 +10,7 @@ lightness as well as hue, with black or white text picked by luminance where the
 from __future__ import annotations
 
 import enum
+from collections.abc import Sequence
 
 from epay_desktop.domain.money import Money, MoneyError
 from epay_desktop.domain.payment import Payment, State
@@ -141,6 +142,53 @@ _CLOSED = {
 }
 
 
+def business_states_of(
+    codes: Sequence[int],
+    table: Sequence[State],
+    authorized: Sequence[int],
+    captured: Sequence[int],
+    cancelled: Sequence[int],
+    refunded: Sequence[int],
+) -> list[BusinessState | None]:
+    """``business_state_of`` of many rows at once (none authorizing): row ``i`` is in state
+    ``table[codes[i]]`` (None for a negative code: not fetched) with those amounts. The same rule in one
+    loop without a call per row: a list of 100,000 payments is loaded with its business states in a
+    fraction of the time (``tests/domain/test_business.py`` holds the two to the same answers)."""
+    fixed = [
+        None
+        if state is State.AUTHORIZED
+        else BusinessState.WAITING
+        if state is State.CREATED
+        else _CLOSED.get(state, BusinessState.UNKNOWN)
+        for state in table
+    ]
+    refunded_all, refunded_part = BusinessState.REFUNDED, BusinessState.PARTLY_REFUNDED
+    reserved_all, captured_part = BusinessState.RESERVED, BusinessState.PARTLY_CAPTURED
+    cancelled_kind, captured_kind = BusinessState.CANCELLED, BusinessState.CAPTURED
+    out: list[BusinessState | None] = []
+    append = out.append
+    for row, code in enumerate(codes):
+        if code < 0:
+            append(None)
+            continue
+        kind = fixed[code]
+        if kind is not None:
+            append(kind)
+            continue
+        took, back = captured[row], refunded[row]
+        if back > 0:
+            append(refunded_all if back >= took else refunded_part)
+        elif authorized[row] - took - cancelled[row] > 0:
+            append(captured_part if took > 0 else reserved_all)
+        elif cancelled[row] > 0:
+            append(cancelled_kind)
+        elif took > 0:
+            append(captured_kind)
+        else:
+            append(reserved_all)
+    return out
+
+
 def _money(money: Money) -> str:
     return money_text(money.value, money.currency.value, money.currency.minor_digits)
 
@@ -174,4 +222,11 @@ def state_sentence(payment: Payment) -> str:
     return state.label
 
 
-__all__ = ["BADGE_COLOURS", "BusinessState", "business_state", "business_state_of", "state_sentence"]
+__all__ = [
+    "BADGE_COLOURS",
+    "BusinessState",
+    "business_state",
+    "business_state_of",
+    "business_states_of",
+    "state_sentence",
+]

@@ -22,7 +22,12 @@ from datetime import UTC, datetime, timedelta
 from operator import itemgetter
 from typing import Any, overload
 
-from epay_desktop.domain.business import BusinessState, business_state, business_state_of
+from epay_desktop.domain.business import (
+    BusinessState,
+    business_state,
+    business_state_of,
+    business_states_of,
+)
 from epay_desktop.domain.money import Currency, Money, MoneyError
 from epay_desktop.domain.payment import Aggregate, Payment, State
 from epay_desktop.domain.tracked import STALE_AFTER, TrackedPayment
@@ -259,17 +264,18 @@ class ListedPayments(Sequence[TrackedPayment]):
             self.cancelled,
             self.refunded,
         )
-        special = bool(self.whole or self.authorizing)
-        out: list[BusinessState | None] = []
-        append = out.append
-        for row, code in enumerate(states):
-            if code < 0:
-                append(None)
-            elif special:
-                append(self.kind_at(row))
-            else:
-                append(business_state_of(STATES[code], auth[row], cap[row], canc[row], ref[row]))
+        out = business_states_of(states, STATES, auth, cap, canc, ref)
+        # The few rows the columns cannot tell alone: a payment kept whole, or one being authorized.
+        references = self.references
+        for row in self._special_rows(references):
+            out[row] = self.kind_at(row)
         return out
+
+    def _special_rows(self, references: Sequence[str]) -> list[int]:
+        special = self.whole.keys() | self.authorizing
+        if not special:
+            return []
+        return [row for row, reference in enumerate(references) if reference in special]
 
     # --- writing rows ---------------------------------------------------------------------------------
     def append_record(self, tracked: TrackedPayment) -> None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from epay_desktop.domain import (
     BADGE_COLOURS,
@@ -18,6 +20,7 @@ from epay_desktop.domain import (
     projected,
     state_sentence,
 )
+from epay_desktop.domain.business import business_state_of, business_states_of
 
 NOK = Currency.NOK
 
@@ -91,3 +94,27 @@ def test_projected_is_the_picture_after_the_move() -> None:
     assert projected(pay(State.CREATED, authorized=0), Action.CANCEL, Money(0, NOK)).state is State.TERMINATED
     refunded = projected(after, Action.REFUND, Money(100_00, NOK))
     assert business_state(refunded) is BusinessState.PARTLY_REFUNDED
+
+
+# Small amounts, so that equal and zero amounts (where the rule turns) come up often.
+AMOUNT = st.integers(min_value=0, max_value=3)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.integers(min_value=-1, max_value=len(State) - 1), AMOUNT, AMOUNT, AMOUNT, AMOUNT),
+        max_size=40,
+    )
+)
+def test_the_rule_for_many_rows_answers_as_the_rule_for_one(
+    rows: list[tuple[int, int, int, int, int]],
+) -> None:
+    table = list(State)
+    codes = [row[0] for row in rows]
+    columns = [[row[i] for row in rows] for i in range(1, 5)]
+    expected = [
+        None if code < 0 else business_state_of(table[code], *(column[n] for column in columns))
+        for n, code in enumerate(codes)
+    ]
+    assert business_states_of(codes, table, *columns) == expected
