@@ -14,17 +14,19 @@ takes the model's italic font and muted colour through ``initStyleOption``, like
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from typing import Any, TypeVar
 
-from PySide6.QtCore import QModelIndex, QObject, QPersistentModelIndex, QRect, QRectF, QSize, Qt
+from PySide6.QtCore import QObject, QRect, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPalette, QPen, QPixmap
 from PySide6.QtWidgets import QApplication, QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
 from epay_desktop.domain import BusinessState, State
 from epay_desktop.domain.breakdown import AmountBreakdown
-from epay_desktop.ui.table.cells import RowLooks, bar_shares
+from epay_desktop.ui.table.cells import AnyIndex, RowLooks, bar_shares
 from epay_desktop.ui.table.model import SUMMARY_SEPARATOR, PaymentRoles
 
-_AnyIndex = QModelIndex | QPersistentModelIndex
+T = TypeVar("T")
 
 # Mid-tone colours that read on light and dark backgrounds; text on them is picked by luminance.
 STATE_COLORS: dict[State, QColor] = {
@@ -120,7 +122,7 @@ def text_color_for_state(palette: QPalette, state: QStyle.StateFlag) -> QColor:
 
 
 def draw_item_without_text(
-    delegate: QStyledItemDelegate, painter: QPainter, option: QStyleOptionViewItem, index: _AnyIndex
+    delegate: QStyledItemDelegate, painter: QPainter, option: QStyleOptionViewItem, index: AnyIndex
 ) -> tuple[QStyleOptionViewItem, str, QRect]:
     """The first steps of the delegate recipe (ENGINEERING.md §6.3): copy the option, initStyleOption,
     draw the item (background, selection, focus) with the widget's style but without its text, which
@@ -156,36 +158,28 @@ class _Measures:
     LIMIT = 2_048
 
     def __init__(self) -> None:
-        self._kept: dict[tuple[object, ...], object] = {}
+        self._kept: dict[tuple[object, ...], Any] = {}
 
-    def _keep(self, key: tuple[object, ...], value: object) -> None:
-        if len(self._kept) >= self.LIMIT:
-            self._kept.clear()
-        self._kept[key] = value
+    def _kept_or(self, key: tuple[object, ...], measure: Callable[[], T]) -> T:
+        value: T | None = self._kept.get(key)
+        if value is None:
+            if len(self._kept) >= self.LIMIT:
+                self._kept.clear()
+            value = self._kept[key] = measure()
+        return value
 
     def advance(self, metrics: QFontMetrics, font: str, text: str) -> int:
-        key = ("advance", font, text)
-        width = self._kept.get(key)
-        if width is None:
-            width = metrics.horizontalAdvance(text)
-            self._keep(key, width)
-        return width  # type: ignore[return-value]
+        return self._kept_or(("advance", font, text), lambda: metrics.horizontalAdvance(text))
 
     def elided(self, metrics: QFontMetrics, font: str, text: str, width: int) -> str:
-        key = ("elided", font, text, width)
-        elided = self._kept.get(key)
-        if elided is None:
-            elided = metrics.elidedText(text, _ELIDE_RIGHT, width)
-            self._keep(key, elided)
-        return elided  # type: ignore[return-value]
+        return self._kept_or(
+            ("elided", font, text, width), lambda: metrics.elidedText(text, _ELIDE_RIGHT, width)
+        )
 
     def bar_label(self, font: QFont, key_of_font: str, text: str, width: int) -> str:
-        key = ("bar", key_of_font, text, width)
-        label = self._kept.get(key)
-        if label is None:
-            label = fit_bar_label(text, QFontMetrics(font), width)
-            self._keep(key, label)
-        return label  # type: ignore[return-value]
+        return self._kept_or(
+            ("bar", key_of_font, text, width), lambda: fit_bar_label(text, QFontMetrics(font), width)
+        )
 
 
 _MEASURES = _Measures()
@@ -233,7 +227,7 @@ class StateBadgeDelegate(QStyledItemDelegate):
         super().__init__(parent)
         self._badges: dict[tuple[object, ...], QPixmap] = {}
 
-    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: _AnyIndex) -> None:
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: AnyIndex) -> None:
         opt, text, area = draw_item_without_text(self, painter, option, index)
         looks = index.data(PaymentRoles.LOOKS)
         if not isinstance(looks, RowLooks) or not looks.state:
@@ -277,7 +271,7 @@ class StateBadgeDelegate(QStyledItemDelegate):
         else:
             painter.drawPixmap(area.left() - _BADGE_MARGIN, math.floor(top) - _BADGE_MARGIN, pixmap)
 
-    def sizeHint(self, option: QStyleOptionViewItem, index: _AnyIndex) -> QSize:
+    def sizeHint(self, option: QStyleOptionViewItem, index: AnyIndex) -> QSize:
         size = super().sizeHint(option, index)
         return QSize(size.width() + 20, max(size.height(), option.fontMetrics.height() + 10))
 
@@ -288,7 +282,7 @@ class AggregateBarDelegate(QStyledItemDelegate):
 
     bar_height = 8
 
-    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: _AnyIndex) -> None:
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: AnyIndex) -> None:
         opt, text, area = draw_item_without_text(self, painter, option, index)
         looks = index.data(PaymentRoles.LOOKS)
         # The bar lies under the text, as wide as the style's text area, 3 px above the cell's bottom.
@@ -313,6 +307,6 @@ class AggregateBarDelegate(QStyledItemDelegate):
         label = _MEASURES.bar_label(opt.font, font, text, text_rect.width())
         draw_text(painter, opt, text_rect, label)
 
-    def sizeHint(self, option: QStyleOptionViewItem, index: _AnyIndex) -> QSize:
+    def sizeHint(self, option: QStyleOptionViewItem, index: AnyIndex) -> QSize:
         size = super().sizeHint(option, index)
         return QSize(max(size.width(), 160), max(size.height(), option.fontMetrics.height() + 14))
