@@ -215,20 +215,16 @@ def display_row(
     t: TrackedPayment,
     locale: QLocale,
     *,
-    busy: bool = False,
-    colleague: str = "",
-    pending: str = "",
     parts: AmountBreakdown | None = None,
 ) -> tuple[str, ...]:
-    """The text of each column of ``t``'s row: ``busy`` while an operation on it runs, ``colleague``
-    what a colleague does with it now, ``pending`` the operation sent without a known outcome;
-    ``parts``: the payment's breakdown when the caller has it already."""
+    """The text of each column of ``t``'s row, the State's without its marks (``marked_state`` adds
+    them when the cell is read); ``parts``: the payment's breakdown when the caller has it already."""
     payment = t.payment
     return (
         t.reference,
         t.description or (payment.description if payment is not None else ""),
         format_datetime(t.created_at, locale, seconds=False),
-        marked_state(state_text(t), busy=busy, colleague=colleague, pending=pending),
+        state_text(t),
         format_money(payment.amount, locale) if payment is not None else "",
         bar_summary(parts or breakdown(payment)) if payment is not None else "",
         format_datetime(t.updated_at, locale, seconds=False),
