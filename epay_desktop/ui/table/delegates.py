@@ -9,6 +9,9 @@ up with and look like the plain ones. They read ``index.data(role)`` only and ne
 
 Stale rows (``PaymentRoles.STALE``) keep their shapes but paint them at ``STALE_OPACITY``; their text
 takes the model's italic font and muted colour through ``initStyleOption``, like every other cell.
+
+Every cell of the table, plain ones too (``CellDelegate``), is painted through the table's
+``PaintedCells``: a repaint of a cell whose inputs have not changed copies its kept pixels.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from epay_desktop.domain import BusinessState, State
 from epay_desktop.domain.breakdown import AmountBreakdown
 from epay_desktop.ui.table.cells import AnyIndex, RowLooks, bar_shares
 from epay_desktop.ui.table.model import SUMMARY_SEPARATOR, PaymentRoles
+from epay_desktop.ui.table.painted import PaintedCells
 
 T = TypeVar("T")
 
@@ -220,14 +224,34 @@ def badge_pixmap(
     return pixmap
 
 
-class StateBadgeDelegate(QStyledItemDelegate):
-    """The state as a coloured rounded badge; busy rows get a dashed outline."""
+class CellDelegate(QStyledItemDelegate):
+    """A cell painted through the table's :class:`PaintedCells` when it has them (a copy of the cell's
+    kept pixels when nothing it shows has changed), else directly; ``paint_cell`` is the paint itself
+    (here Qt's own, for the plain text cells)."""
 
-    def __init__(self, parent: QObject | None = None) -> None:
+    def __init__(self, parent: QObject | None = None, cells: PaintedCells | None = None) -> None:
         super().__init__(parent)
-        self._badges: dict[tuple[object, ...], QPixmap] = {}
+        self.cells = cells
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: AnyIndex) -> None:
+        cells = self.cells
+        if cells is None:
+            self.paint_cell(painter, option, index)
+        else:
+            cells.paint(painter, option, index, self.paint_cell)
+
+    def paint_cell(self, painter: QPainter, option: QStyleOptionViewItem, index: AnyIndex) -> None:
+        super().paint(painter, option, index)
+
+
+class StateBadgeDelegate(CellDelegate):
+    """The state as a coloured rounded badge; busy rows get a dashed outline."""
+
+    def __init__(self, parent: QObject | None = None, cells: PaintedCells | None = None) -> None:
+        super().__init__(parent, cells)
+        self._badges: dict[tuple[object, ...], QPixmap] = {}
+
+    def paint_cell(self, painter: QPainter, option: QStyleOptionViewItem, index: AnyIndex) -> None:
         opt, text, area = draw_item_without_text(self, painter, option, index)
         looks = index.data(PaymentRoles.LOOKS)
         if not isinstance(looks, RowLooks) or not looks.state:
@@ -276,13 +300,13 @@ class StateBadgeDelegate(QStyledItemDelegate):
         return QSize(size.width() + 20, max(size.height(), option.fontMetrics.height() + 10))
 
 
-class AggregateBarDelegate(QStyledItemDelegate):
+class AggregateBarDelegate(CellDelegate):
     """Captured, refunded, cancelled, reserved (and awaiting approval) as proportional bars under a
     short summary; the exact figures are in the tooltip (the model's ToolTipRole)."""
 
     bar_height = 8
 
-    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: AnyIndex) -> None:
+    def paint_cell(self, painter: QPainter, option: QStyleOptionViewItem, index: AnyIndex) -> None:
         opt, text, area = draw_item_without_text(self, painter, option, index)
         looks = index.data(PaymentRoles.LOOKS)
         # The bar lies under the text, as wide as the style's text area, 3 px above the cell's bottom.

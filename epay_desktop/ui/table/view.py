@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 
     from epay_desktop.ui.table.delegates import AggregateBarDelegate, StateBadgeDelegate
     from epay_desktop.ui.table.model import PaymentsModel
+    from epay_desktop.ui.table.painted import PaintedCells
     from epay_desktop.ui.table.proxy import PaymentsFilterModel
 
 # Wide enough for what each column usually holds; the description takes what is left and elides.
@@ -67,6 +68,7 @@ class RegisterView(QStackedWidget):
         self.table: QTableView | None = None
         self.badge_delegate: StateBadgeDelegate | None = None
         self.bar_delegate: AggregateBarDelegate | None = None
+        self.painted: PaintedCells | None = None
         self._text = ""
         self._states: Any = None
         self._counts_timer = QTimer(self, singleShot=True, interval=0)
@@ -97,8 +99,9 @@ class RegisterView(QStackedWidget):
         from PySide6.QtGui import QKeySequence, QShortcut
         from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView
 
-        from epay_desktop.ui.table.delegates import AggregateBarDelegate, StateBadgeDelegate
+        from epay_desktop.ui.table.delegates import AggregateBarDelegate, CellDelegate, StateBadgeDelegate
         from epay_desktop.ui.table.model import Column
+        from epay_desktop.ui.table.painted import PaintedCells
         from epay_desktop.ui.table.proxy import PaymentsFilterModel
 
         if self.model is not None:
@@ -145,8 +148,11 @@ class RegisterView(QStackedWidget):
         for position, name in enumerate(VISUAL_ORDER):
             header.moveSection(header.visualIndex(Column[name]), position)
         # The delegates paint rows, and there are rows only from here on (their module loads QStyle).
-        self.badge_delegate = StateBadgeDelegate(table)
-        self.bar_delegate = AggregateBarDelegate(table)
+        # Every cell goes through the kept pixels (plain ones too): most repaints change nothing.
+        self.painted = painted = PaintedCells(table, proxy, clock=lambda: model.now)
+        table.setItemDelegate(CellDelegate(table, painted))
+        self.badge_delegate = StateBadgeDelegate(table, painted)
+        self.bar_delegate = AggregateBarDelegate(table, painted)
         table.setItemDelegateForColumn(Column.STATE, self.badge_delegate)
         table.setItemDelegateForColumn(Column.AGGREGATE, self.bar_delegate)
         # Delete removes the row from the register only from the table (in the search box it deletes

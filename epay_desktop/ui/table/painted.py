@@ -1,0 +1,196 @@
+"""The table's painted cells, kept as pixels: a cell asked to paint again exactly as before is copied.
+
+A table repaints its visible cells far more often than any of them changes. Qt's item views repaint
+their whole viewport when the window is activated or deactivated (a dialog opening over it, whatever
+the palette) and when the view gains or loses the focus; a ranged ``dataChanged`` repaints every
+visible cell of its range; a scroll, a selection or a tooltip repaints more. Each cell's paint runs in
+Python (its roles through ``multiData``, then the style's drawing): 60–100 µs a cell, 15–25 ms for a
+screen of the payments table — a dropped frame for nothing new to see.
+
+Here each painted cell's pixels are kept by its row and column in the view's model, with everything
+else its paint depends on: its size, the style's state flags (selected, current with focus, hover,
+enabled, active), its features (an alternate row), the device's pixel ratio and the model's clock
+(stale marks and guarantee warnings are judged against it). A paint with the same inputs copies the
+pixels; any other is painted by the delegate into a new pixmap, kept and copied.
+
+What a cell shows comes from the model, and the model announces every change of it, as it must for the
+view to repaint at all: ``dataChanged`` drops the cells of its range; inserted, removed or moved rows or
+columns, a layout change (a sort) and a reset drop every cell. So does a change of the view's palette,
+font, style or layout direction. When the palette's Active and Inactive colour groups are equal (this
+app's light and dark palettes), the Active flag is left out of the inputs: a cell looks the same either
+way, so a dialog taking the focus repaints from the kept pixels.
+
+The pixmap is painted as the view paints a cell: the viewport's background, the style's row panel
+(alternate rows), then the delegate, with the view's painter's font, pen and render hints, at the cell's
+place. So the copy is the same pixels as a direct paint. Where the pixel ratio is fractional a copy
+would not land on whole device pixels: those cells are painted directly, as before.
+
+Bounded: the pixels of about two screens of cells (the oldest are dropped first).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QEvent, QModelIndex, QObject
+from PySide6.QtGui import QPainter, QPalette, QPixmap
+from PySide6.QtWidgets import QAbstractItemView, QApplication, QStyle, QStyleOptionViewItem
+
+from epay_desktop.ui.table.cells import AnyIndex
+
+PaintCell = Callable[[QPainter, QStyleOptionViewItem, AnyIndex], None]
+
+# How many screens of cells are kept (a screen: the viewport's area in device pixels).
+SCREENS_KEPT = 2
+
+_ACTIVE = QStyle.StateFlag.State_Active.value
+_ALL_STATES = ~0
+_ROW_PANEL = QStyle.PrimitiveElement.PE_PanelItemViewRow
+_CLEARING_EVENTS = frozenset(
+    {
+        QEvent.Type.PaletteChange,
+        QEvent.Type.FontChange,
+        QEvent.Type.StyleChange,
+        QEvent.Type.LayoutDirectionChange,
+    }
+)
+
+
+class PaintedCells(QObject):
+    """The kept pixels of ``view``'s cells, dropped by its model's signals (``model``: the model the
+    view shows). ``clock`` returns what else the model's cells depend on that it does not announce
+    per row (the model's ``now``); a cell painted at another answer is painted again."""
+
+    def __init__(
+        self, view: QAbstractItemView, model: Any, clock: Callable[[], object] = lambda: None
+    ) -> None:
+        super().__init__(view)
+        self._view = view
+        self._clock = clock
+        self._cells: dict[tuple[int, int], tuple[tuple[object, ...], QPixmap, int]] = {}
+        self._pixels = 0  # device pixels kept
+        self._state_mask = self._mask_for(view.palette())
+        self.painted = 0  # cells painted by their delegate (tests and benchmarks read these two)
+        self.copied = 0
+        model.dataChanged.connect(self._data_changed)
+        for signal in (
+            model.modelReset,
+            model.layoutChanged,
+            model.rowsInserted,
+            model.rowsRemoved,
+            model.rowsMoved,
+            model.columnsInserted,
+            model.columnsRemoved,
+            model.columnsMoved,
+        ):
+            signal.connect(self.clear)
+        view.installEventFilter(self)
+
+    # --- painting ---------------------------------------------------------------------------------
+    def paint(
+        self, painter: QPainter, option: QStyleOptionViewItem, index: AnyIndex, paint_cell: PaintCell
+    ) -> None:
+        """Paint the cell at ``index``: a copy of its kept pixels when its inputs are the same as when
+        they were painted, else ``paint_cell`` (the delegate's own paint) into new kept pixels."""
+        ratio = painter.device().devicePixelRatio()
+        if ratio != math.floor(ratio):
+            paint_cell(painter, option, index)
+            return
+        rect = option.rect
+        inputs = (
+            rect.width(),
+            rect.height(),
+            option.state.value & self._state_mask,
+            option.features.value,
+            ratio,
+            self._clock(),
+        )
+        where = (index.row(), index.column())
+        kept = self._cells.get(where)
+        if kept is not None and kept[0] == inputs:
+            self.copied += 1
+            painter.drawPixmap(rect.x(), rect.y(), kept[1])
+            return
+        pixmap = self._painted(painter, option, index, paint_cell, ratio)
+        self.painted += 1
+        painter.drawPixmap(rect.x(), rect.y(), pixmap)
+        self._keep(where, inputs, pixmap)
+
+    def _painted(
+        self,
+        painter: QPainter,
+        option: QStyleOptionViewItem,
+        index: AnyIndex,
+        paint_cell: PaintCell,
+        ratio: float,
+    ) -> QPixmap:
+        """The cell painted as the view paints it, into a pixmap of its size."""
+        rect = option.rect
+        pixmap = QPixmap(math.ceil(rect.width() * ratio), math.ceil(rect.height() * ratio))
+        pixmap.setDevicePixelRatio(ratio)
+        view = self._view
+        viewport = view.viewport()
+        cell = QPainter(pixmap)
+        # At the cell's own place, so whatever the delegate and the style work out from its rectangle
+        # (a centred badge, where text starts) falls on the same pixels as a direct paint.
+        cell.translate(-rect.x(), -rect.y())
+        cell.fillRect(rect, viewport.palette().brush(viewport.backgroundRole()))
+        cell.setFont(painter.font())
+        cell.setPen(painter.pen())
+        cell.setBrush(painter.brush())
+        cell.setRenderHints(painter.renderHints())
+        cell.setLayoutDirection(painter.layoutDirection())
+        # What the view draws under each cell before its delegate (the alternate rows' colour).
+        style = view.style() or QApplication.style()
+        style.drawPrimitive(_ROW_PANEL, option, cell, view)
+        paint_cell(cell, option, index)
+        cell.end()
+        return pixmap
+
+    def _keep(self, where: tuple[int, int], inputs: tuple[object, ...], pixmap: QPixmap) -> None:
+        size = pixmap.width() * pixmap.height()
+        old = self._cells.pop(where, None)
+        if old is not None:
+            self._pixels -= old[2]
+        viewport = self._view.viewport()
+        ratio = pixmap.devicePixelRatio()
+        budget = SCREENS_KEPT * viewport.width() * viewport.height() * ratio * ratio
+        while self._cells and self._pixels + size > budget:
+            oldest = next(iter(self._cells))
+            self._pixels -= self._cells.pop(oldest)[2]
+        self._cells[where] = (inputs, pixmap, size)
+        self._pixels += size
+
+    # --- what drops kept cells ------------------------------------------------------------------------
+    def clear(self) -> None:
+        self._cells.clear()
+        self._pixels = 0
+
+    def kept(self) -> int:
+        """How many cells are kept."""
+        return len(self._cells)
+
+    def _data_changed(self, top: QModelIndex, bottom: QModelIndex, _roles: object = None) -> None:
+        first, last = top.row(), bottom.row()
+        left, right = top.column(), bottom.column()
+        stale = [where for where in self._cells if first <= where[0] <= last and left <= where[1] <= right]
+        for where in stale:
+            self._pixels -= self._cells.pop(where)[2]
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self._view and event.type() in _CLEARING_EVENTS:
+            self._state_mask = self._mask_for(self._view.palette())
+            self.clear()
+        return False
+
+    @staticmethod
+    def _mask_for(palette: QPalette) -> int:
+        """The state flags a cell's look depends on: all of them, less Active where the palette's Active
+        and Inactive colour groups are the same (the style and our delegates pick colours by it)."""
+        same = palette.isEqual(QPalette.ColorGroup.Active, QPalette.ColorGroup.Inactive)
+        return _ALL_STATES & ~_ACTIVE if same else _ALL_STATES
+
+
+__all__ = ["SCREENS_KEPT", "PaintCell", "PaintedCells"]
