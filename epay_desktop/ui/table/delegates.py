@@ -134,9 +134,16 @@ def draw_item_without_text(
     style puts an item's text (``SE_ItemViewItemText``)."""
     opt = QStyleOptionViewItem(option)
     delegate.initStyleOption(opt, index)
+    widget = opt.widget
+    if widget is not None:
+        # The row's font (the model's italic, say) holds the view's size and family, but marked as
+        # unset: a painter fills unset attributes from its device's font, which for a pixmap (a badge,
+        # a kept cell) is the application's, not the view's. Marked as set, it paints the same anywhere.
+        settled = QFont(opt.font)
+        settled.setResolveMask(settled.resolveMask() | widget.font().resolveMask())
+        opt.font = settled
     text = opt.text
     opt.text = ""
-    widget = opt.widget
     style = widget.style() if widget is not None else QApplication.style()
     style.drawControl(_ITEM_VIEW_ITEM, opt, painter, widget)
     area = style.subElementRect(_ITEM_TEXT, opt, widget)
@@ -275,7 +282,9 @@ class StateBadgeDelegate(CellDelegate):
         if width <= 0 or height <= 0:
             return
         outline = opt.palette.color(_TEXT) if looks.busy else None
-        ratio = painter.device().devicePixelRatioF()
+        # The painter's own scale to device pixels: a render() into a device of another pixel ratio
+        # than the widget's gets a badge drawn at that ratio (never a blurred copy of a smaller one).
+        ratio = painter.deviceTransform().m11() or painter.device().devicePixelRatioF()
         # Drawn once per look (colour, word, size, outline) and copied: rounded, antialiased shapes
         # and shaped text cost far more than a copy, and a table shows a handful of distinct badges.
         key = (text, colour.rgba(), width, height, top % 1, outline.rgba() if outline else None, font, ratio)

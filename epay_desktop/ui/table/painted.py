@@ -4,14 +4,14 @@ A table repaints its visible cells far more often than any of them changes. Qt's
 their whole viewport when the window is activated or deactivated (a dialog opening over it, whatever
 the palette) and when the view gains or loses the focus; a ranged ``dataChanged`` repaints every
 visible cell of its range; a scroll, a selection or a tooltip repaints more. Each cell's paint runs in
-Python (its roles through ``multiData``, then the style's drawing): 60–100 µs a cell, 15–25 ms for a
+Python (its roles through ``multiData``, then the style's drawing): 60–150 µs a cell, 15–25 ms for a
 screen of the payments table — a dropped frame for nothing new to see.
 
 Here each painted cell's pixels are kept by its row and column in the view's model, with everything
 else its paint depends on: its size, the style's state flags (selected, current with focus, hover,
-enabled, active), its features (an alternate row), the device's pixel ratio and the model's clock
-(stale marks and guarantee warnings are judged against it). A paint with the same inputs copies the
-pixels; any other is painted by the delegate into a new pixmap, kept and copied.
+enabled, active), its features (an alternate row), the painter's scale to device pixels and the
+model's clock (stale marks and guarantee warnings are judged against it). A paint with the same inputs
+copies the pixels; any other is painted by the delegate into a new pixmap, kept and copied.
 
 What a cell shows comes from the model, and the model announces every change of it, as it must for the
 view to repaint at all: ``dataChanged`` drops the cells of its range; inserted, removed or moved rows or
@@ -21,9 +21,9 @@ app's light and dark palettes), the Active flag is left out of the inputs: a cel
 way, so a dialog taking the focus repaints from the kept pixels.
 
 The pixmap is painted as the view paints a cell: the viewport's background, the style's row panel
-(alternate rows), then the delegate, with the view's painter's font, pen and render hints, at the cell's
-place. So the copy is the same pixels as a direct paint. Where the pixel ratio is fractional a copy
-would not land on whole device pixels: those cells are painted directly, as before.
+(alternate rows), then the delegate, at the cell's place; so the copy is the same pixels as a direct
+paint. Where the scale to device pixels is fractional (or the painter rotates), a copy would not land
+on whole device pixels: those cells are painted directly, as before.
 
 Bounded: the pixels of about two screens of cells (the oldest are dropped first).
 """
@@ -34,9 +34,9 @@ import math
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QEvent, QModelIndex, QObject
-from PySide6.QtGui import QPainter, QPalette, QPixmap
-from PySide6.QtWidgets import QAbstractItemView, QApplication, QStyle, QStyleOptionViewItem
+from PySide6.QtCore import QEvent, QModelIndex, QObject, Qt
+from PySide6.QtGui import QBrush, QColor, QPainter, QPalette, QPixmap
+from PySide6.QtWidgets import QAbstractItemView, QApplication, QStyle, QStyleOptionViewItem, QWidget
 
 from epay_desktop.ui.table.cells import AnyIndex
 
@@ -58,6 +58,32 @@ _CLEARING_EVENTS = frozenset(
 )
 
 
+def device_scale(painter: QPainter) -> float:
+    """How many device pixels a logical pixel of ``painter`` is (the device's pixel ratio, or the scale
+    of a ``render()`` into a device of another ratio), when that is a whole number and the painter only
+    scales and moves by whole device pixels; else 0: a copy would not land on whole pixels."""
+    to_device = painter.deviceTransform()
+    scale = to_device.m11()
+    if (
+        scale != to_device.m22()
+        or scale % 1
+        or scale < 1
+        or to_device.dx() % 1
+        or to_device.dy() % 1
+        or to_device.m12()
+        or to_device.m21()
+    ):
+        return 0
+    return scale
+
+
+def _background_of(viewport: QWidget) -> QColor | QBrush:
+    """What the viewport's background is filled with: a plain colour (a pixmap fills with it at once)
+    or the brush itself (a gradient or a texture, painted)."""
+    brush = viewport.palette().brush(viewport.backgroundRole())
+    return brush.color() if brush.style() == Qt.BrushStyle.SolidPattern else brush
+
+
 class PaintedCells(QObject):
     """The kept pixels of ``view``'s cells, dropped by its model's signals (``model``: the model the
     view shows). ``clock`` returns what else the model's cells depend on that it does not announce
@@ -72,6 +98,7 @@ class PaintedCells(QObject):
         self._cells: dict[tuple[int, int], tuple[tuple[object, ...], QPixmap, int]] = {}
         self._pixels = 0  # device pixels kept
         self._state_mask = self._mask_for(view.palette())
+        self._background: QColor | QBrush | None = None  # the viewport's, worked out when first needed
         self.painted = 0  # cells painted by their delegate (tests and benchmarks read these two)
         self.copied = 0
         model.dataChanged.connect(self._data_changed)
@@ -94,8 +121,8 @@ class PaintedCells(QObject):
     ) -> None:
         """Paint the cell at ``index``: a copy of its kept pixels when its inputs are the same as when
         they were painted, else ``paint_cell`` (the delegate's own paint) into new kept pixels."""
-        ratio = painter.device().devicePixelRatio()
-        if ratio != math.floor(ratio):
+        ratio = device_scale(painter)
+        if not ratio:
             paint_cell(painter, option, index)
             return
         rect = option.rect
@@ -131,17 +158,17 @@ class PaintedCells(QObject):
         pixmap = QPixmap(math.ceil(rect.width() * ratio), math.ceil(rect.height() * ratio))
         pixmap.setDevicePixelRatio(ratio)
         view = self._view
-        viewport = view.viewport()
+        background = self._background
+        if background is None:
+            background = self._background = _background_of(view.viewport())
+        if isinstance(background, QColor):
+            pixmap.fill(background)
         cell = QPainter(pixmap)
         # At the cell's own place, so whatever the delegate and the style work out from its rectangle
         # (a centred badge, where text starts) falls on the same pixels as a direct paint.
         cell.translate(-rect.x(), -rect.y())
-        cell.fillRect(rect, viewport.palette().brush(viewport.backgroundRole()))
-        cell.setFont(painter.font())
-        cell.setPen(painter.pen())
-        cell.setBrush(painter.brush())
-        cell.setRenderHints(painter.renderHints())
-        cell.setLayoutDirection(painter.layoutDirection())
+        if isinstance(background, QBrush):
+            cell.fillRect(rect, background)
         # What the view draws under each cell before its delegate (the alternate rows' colour).
         style = view.style() or QApplication.style()
         style.drawPrimitive(_ROW_PANEL, option, cell, view)
@@ -172,6 +199,10 @@ class PaintedCells(QObject):
         """How many cells are kept."""
         return len(self._cells)
 
+    def kept_pixels(self) -> int:
+        """How many device pixels the kept cells hold."""
+        return self._pixels
+
     def _data_changed(self, top: QModelIndex, bottom: QModelIndex, _roles: object = None) -> None:
         first, last = top.row(), bottom.row()
         left, right = top.column(), bottom.column()
@@ -182,6 +213,7 @@ class PaintedCells(QObject):
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if watched is self._view and event.type() in _CLEARING_EVENTS:
             self._state_mask = self._mask_for(self._view.palette())
+            self._background = None
             self.clear()
         return False
 
@@ -193,4 +225,4 @@ class PaintedCells(QObject):
         return _ALL_STATES & ~_ACTIVE if same else _ALL_STATES
 
 
-__all__ = ["SCREENS_KEPT", "PaintCell", "PaintedCells"]
+__all__ = ["SCREENS_KEPT", "PaintCell", "PaintedCells", "device_scale"]
