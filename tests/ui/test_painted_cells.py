@@ -309,3 +309,38 @@ def test_a_change_the_model_announces_for_one_cell_drops_only_that_cell(shown: t
     index = proxy.index(row, Column.AMOUNT)
     proxy.dataChanged.emit(index, index, [])
     assert cells.kept() == kept - 1
+
+
+def test_a_warning_the_clock_brings_without_a_signal_is_painted(qtbot: Any) -> None:
+    """The model announces stale marks as the clock moves, but a capture guarantee that starts to
+    lapse changes the row's looks without a signal: its cells are painted again, the others copied."""
+    lapsing = tracked("order-000011", "Kettle", amount=30_000)
+    lapsing = replace(
+        lapsing,
+        payment=replace(lapsing.payment, capture_guaranteed_until=T0 + timedelta(days=2, minutes=3)),
+    )
+    model = PaymentsModel(locale=QLocale.c())
+    model.set_payments([lapsing, tracked("order-000012", "Scale", amount=1_200)])
+    model.set_now(T0 + timedelta(minutes=2, seconds=30))  # both fetched at T0 + 2 min: fresh
+    view = RegisterView("Loading…")
+    qtbot.addWidget(view)
+    view.show_model(model)
+    view.show_table()
+    view.resize(1100, 200)
+    view.show()
+    qtbot.waitExposed(view)
+    held = grab(view)
+    cells = painted(view)
+    count = cells.painted
+    model.set_now(T0 + timedelta(minutes=4))  # still fresh; the guarantee now ends within two days
+    warned = grab(view)
+    assert warned != held
+    assert warned == direct(view)
+    assert cells.painted - count == len(Column)  # the lapsing row's cells only
+
+
+def test_a_clock_that_moves_without_changing_any_mark_leaves_every_cell_a_copy(shown: tuple) -> None:
+    view, model = shown
+    before = grab(view)
+    model.set_now(FRESH + timedelta(seconds=20))
+    assert copies_everything(view) == before

@@ -9,8 +9,10 @@ screen of the payments table — a dropped frame for nothing new to see.
 
 Here each painted cell's pixels are kept by its row and column in the view's model, with everything
 else its paint depends on: its size, the style's state flags (selected, current with focus, hover,
-enabled, active), its features (an alternate row), the painter's scale to device pixels and the
-model's clock (stale marks and guarantee warnings are judged against it). A paint with the same inputs
+enabled, active), its features (an alternate row), the painter's scale to device pixels, and what the
+model may change without announcing it (for the payments table the row's looks: its stale mark and
+guarantee warning are judged against the model's clock, which moves every refresh; compared by value,
+so a clock that moved without changing them leaves the pixels good). A paint with the same inputs
 copies the pixels; any other is painted by the delegate into a new pixmap, kept and copied.
 
 What a cell shows comes from the model, and the model announces every change of it, as it must for the
@@ -86,15 +88,18 @@ def _background_of(viewport: QWidget) -> QColor | QBrush:
 
 class PaintedCells(QObject):
     """The kept pixels of ``view``'s cells, dropped by its model's signals (``model``: the model the
-    view shows). ``clock`` returns what else the model's cells depend on that it does not announce
-    per row (the model's ``now``); a cell painted at another answer is painted again."""
+    view shows). ``unannounced(index)`` returns what else the cell at ``index`` depends on that the
+    model may change without a signal; a cell whose answer differs (``!=``) is painted again."""
 
     def __init__(
-        self, view: QAbstractItemView, model: Any, clock: Callable[[], object] = lambda: None
+        self,
+        view: QAbstractItemView,
+        model: Any,
+        unannounced: Callable[[AnyIndex], object] = lambda _index: None,
     ) -> None:
         super().__init__(view)
         self._view = view
-        self._clock = clock
+        self._unannounced = unannounced
         self._cells: dict[tuple[int, int], tuple[tuple[object, ...], QPixmap, int]] = {}
         self._pixels = 0  # device pixels kept
         self._state_mask = self._mask_for(view.palette())
@@ -132,7 +137,7 @@ class PaintedCells(QObject):
             option.state.value & self._state_mask,
             option.features.value,
             ratio,
-            self._clock(),
+            self._unannounced(index),
         )
         where = (index.row(), index.column())
         kept = self._cells.get(where)

@@ -100,7 +100,7 @@ class RegisterView(QStackedWidget):
         from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView
 
         from epay_desktop.ui.table.delegates import AggregateBarDelegate, CellDelegate, StateBadgeDelegate
-        from epay_desktop.ui.table.model import Column
+        from epay_desktop.ui.table.model import Column, PaymentRoles, RowLooks
         from epay_desktop.ui.table.painted import PaintedCells
         from epay_desktop.ui.table.proxy import PaymentsFilterModel
 
@@ -149,7 +149,15 @@ class RegisterView(QStackedWidget):
             header.moveSection(header.visualIndex(Column[name]), position)
         # The delegates paint rows, and there are rows only from here on (their module loads QStyle).
         # Every cell goes through the kept pixels (plain ones too): most repaints change nothing.
-        self.painted = painted = PaintedCells(table, proxy, clock=lambda: model.now)
+        looks_role = int(PaymentRoles.LOOKS)
+
+        def clock_marks(index: QModelIndex) -> object:
+            # What of a row the model's clock changes without a signal: its stale mark and its
+            # guarantee warning (every other change of a row is announced).
+            looks = index.data(looks_role)
+            return (looks.stale, looks.warning) if isinstance(looks, RowLooks) else None
+
+        self.painted = painted = PaintedCells(table, proxy, unannounced=clock_marks)
         table.setItemDelegate(CellDelegate(table, painted))
         self.badge_delegate = StateBadgeDelegate(table, painted)
         self.bar_delegate = AggregateBarDelegate(table, painted)
