@@ -99,6 +99,7 @@ class RegisterView(QStackedWidget):
         from PySide6.QtGui import QKeySequence, QShortcut
         from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView
 
+        from epay_desktop.ui.table.cells import AnyIndex
         from epay_desktop.ui.table.delegates import AggregateBarDelegate, CellDelegate, StateBadgeDelegate
         from epay_desktop.ui.table.model import Column, PaymentRoles, RowLooks
         from epay_desktop.ui.table.painted import PaintedCells
@@ -151,7 +152,7 @@ class RegisterView(QStackedWidget):
         # Every cell goes through the kept pixels (plain ones too): most repaints change nothing.
         looks_role = int(PaymentRoles.LOOKS)
 
-        def clock_marks(index: QModelIndex) -> object:
+        def clock_marks(index: AnyIndex) -> object:
             # What of a row the model's clock changes without a signal: its stale mark and its
             # guarantee warning (every other change of a row is announced).
             looks = index.data(looks_role)
