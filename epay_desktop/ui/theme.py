@@ -6,8 +6,9 @@ nothing real is touched; PRODUCTION is red and unmistakable.
 
 from __future__ import annotations
 
+from PySide6.QtCore import QEvent, QObject
 from PySide6.QtGui import QColor, QIcon, QPalette
-from PySide6.QtWidgets import QApplication, QLabel, QStyleFactory, QWidget
+from PySide6.QtWidgets import QAbstractScrollArea, QApplication, QLabel, QStyleFactory, QWidget
 
 from epay_desktop.paths import resource
 
@@ -83,3 +84,26 @@ def apply_style(app: QApplication, *, dark: bool = False) -> None:
     if dark:
         app.setPalette(dark_palette())
     app.setWindowIcon(icon("app"))
+
+
+class SteadyOnActivation(QObject):
+    """Keeps an item view from repainting its whole viewport when its window is activated or
+    deactivated (a dialog opening over it, or closing) while that cannot change what it shows.
+
+    Qt repaints a widget on (de)activation only when its palette's Active and Inactive colour groups
+    differ (``QWidget::event``); an item view repaints its viewport on every (de)activation, whatever
+    the palette (``QAbstractItemView::viewportEvent``). With equal groups, as in this app's light and
+    dark palettes, nothing drawn there depends on activation (the style and the delegates pick colours
+    by the group), so the event is held back from the viewport; with groups that differ it passes and
+    the view repaints as usual."""
+
+    def __init__(self, view: QAbstractScrollArea) -> None:
+        super().__init__(view)
+        self._view = view
+        view.viewport().installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        kind = event.type()
+        if kind is QEvent.Type.WindowActivate or kind is QEvent.Type.WindowDeactivate:
+            return self._view.palette().isEqual(QPalette.ColorGroup.Active, QPalette.ColorGroup.Inactive)
+        return False

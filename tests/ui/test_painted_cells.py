@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from PySide6.QtCore import QItemSelectionModel, QLocale, QRect, Qt
 from PySide6.QtGui import QFont, QImage, QPainter, QPalette
-from PySide6.QtWidgets import QStyle, QStyleOptionViewItem
+from PySide6.QtWidgets import QDialog, QStyle, QStyleOptionViewItem
 
 from epay_desktop.domain import State
 from epay_desktop.ui.table.delegates import CellDelegate
@@ -344,3 +344,49 @@ def test_a_clock_that_moves_without_changing_any_mark_leaves_every_cell_a_copy(s
     before = grab(view)
     model.set_now(FRESH + timedelta(seconds=20))
     assert copies_everything(view) == before
+
+
+def test_a_dialog_opening_over_the_table_repaints_no_cell(shown: tuple, qtbot: Any) -> None:
+    """Qt's item views repaint every cell when their window is activated or deactivated; with equal
+    Active and Inactive colour groups nothing there can look different, so none is painted then. A
+    table with the focus loses it to the dialog and repaints, from the kept pixels but for the current
+    cell (its focus frame). With an Inactive group of its own, the view repaints as Qt does."""
+    view, _model = shown
+    table = view.table
+    assert table is not None
+    cells = painted(view)
+    view.activateWindow()
+    qtbot.waitUntil(view.isActiveWindow)
+
+    def cells_while_a_dialog_opens_and_closes() -> tuple[int, int]:
+        grab(view)
+        qtbot.wait(50)
+        painted_before, copied_before = cells.painted, cells.copied
+        dialog = QDialog(view)
+        dialog.setModal(True)
+        dialog.open()
+        qtbot.waitUntil(lambda: not view.isActiveWindow())
+        qtbot.wait(50)
+        dialog.reject()
+        view.activateWindow()  # offscreen has no window manager to give the focus back
+        qtbot.waitUntil(view.isActiveWindow)
+        qtbot.wait(50)
+        return cells.painted - painted_before, cells.copied - copied_before
+
+    # Without the focus (the window gives it back to the table when it is active again, unless it
+    # takes none).
+    table.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+    table.clearFocus()
+    assert cells_while_a_dialog_opens_and_closes() == (0, 0)
+    table.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+    table.setFocus()
+    new, copied = cells_while_a_dialog_opens_and_closes()
+    assert new <= 2  # the current cell, without and with its focus frame
+    assert copied > 0
+    table.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+    table.clearFocus()
+    different = QPalette(table.palette())
+    different.setColor(QPalette.ColorGroup.Inactive, QPalette.ColorRole.Highlight, Qt.GlobalColor.gray)
+    view.setPalette(different)
+    new, copied = cells_while_a_dialog_opens_and_closes()
+    assert new + copied > 0

@@ -104,6 +104,7 @@ class RegisterView(QStackedWidget):
         from epay_desktop.ui.table.model import Column, PaymentRoles, RowLooks
         from epay_desktop.ui.table.painted import PaintedCells
         from epay_desktop.ui.table.proxy import PaymentsFilterModel
+        from epay_desktop.ui.theme import SteadyOnActivation
 
         if self.model is not None:
             raise RuntimeError("this view shows a model already")
@@ -160,6 +161,9 @@ class RegisterView(QStackedWidget):
 
         self.painted = painted = PaintedCells(table, proxy, unannounced=clock_marks)
         table.setItemDelegate(CellDelegate(table, painted))
+        # Nothing here looks different while a dialog has the focus: no repaint of every cell then.
+        SteadyOnActivation(table)
+        SteadyOnActivation(table.horizontalHeader())
         self.badge_delegate = StateBadgeDelegate(table, painted)
         self.bar_delegate = AggregateBarDelegate(table, painted)
         table.setItemDelegateForColumn(Column.STATE, self.badge_delegate)
