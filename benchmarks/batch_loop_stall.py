@@ -47,10 +47,12 @@ class Ticks:
 
     def __init__(self) -> None:
         loop = asyncio.get_running_loop()
-        self.ticks: list[tuple[float, float]] = []
+        self.ticks: list[tuple[float, float, float]] = []  # (loop time, CPU time, perf_counter)
         self.timer = QTimer()
         self.timer.setInterval(5)
-        self.timer.timeout.connect(lambda: self.ticks.append((loop.time(), time.thread_time())))
+        self.timer.timeout.connect(
+            lambda: self.ticks.append((loop.time(), time.thread_time(), time.perf_counter()))
+        )
 
     def start(self) -> None:
         self.timer.start()
@@ -62,6 +64,11 @@ class Ticks:
         if not gaps:
             return float("nan"), float("nan")
         return (max(g[0] for g in gaps) - 0.005) * 1000, max(g[1] for g in gaps) * 1000
+
+    def longest_cpu_stretch(self) -> tuple[float, float]:
+        """Where the longest CPU-busy stretch between two ticks was (perf_counter seconds)."""
+        a, b = max(itertools.pairwise(self.ticks), key=lambda ab: ab[1][1] - ab[0][1])
+        return a[2], b[2]
 
 
 def qt_timers(loop: asyncio.AbstractEventLoop) -> int:
@@ -200,7 +207,7 @@ async def measure(
                 stall, cpu = busy.stop()
                 if isinstance(app, TimedApplication):
                     app.recording = False
-                    app.report()
+                    app.report(busy.longest_cpu_stretch())
                 if watchdog:
                     watchdog.report()
                 single.result()
@@ -282,6 +289,7 @@ class TimedApplication(QApplication):
         self.depth = 0
         self.recording = False
         self.slow: list[tuple[float, float, str]] = []  # (wall seconds, CPU seconds, what)
+        self.timeline: list[tuple[float, float, str]] = []  # (began, CPU seconds, what): 0.3 ms or more
         self.paints: dict[str, float] = {}
         self.slowest_paint: tuple[float, object] = (0.0, None)
         self.began = time.perf_counter()
@@ -339,13 +347,25 @@ class TimedApplication(QApplication):
             self.depth -= 1
             took, used = time.perf_counter() - started, time.thread_time() - cpu
             self.total.setdefault(what.split(" |")[0], []).append(used)
+            if used >= 0.0003:
+                self.timeline.append((started, used, what))
             if used >= self.SLOW:
                 painted = sorted(self.paints.items(), key=lambda kv: -kv[1])[:4]
                 if painted:
                     what += " | painted " + ", ".join(f"{n} {t * 1000:.1f}" for n, t in painted)
                 self.slow.append((took, used, f"at {started - self.began:6.2f} s  {what}"))
 
-    def report(self) -> None:
+    def report(self, stretch: tuple[float, float] | None = None) -> None:
+        if stretch is not None:
+            began, ended = stretch
+            print(
+                f"--- inside the longest CPU-busy stretch between two ticks ({began - self.began:.2f}–"
+                f"{ended - self.began:.2f} s; events of 0.3 ms CPU or more):"
+            )
+            for started, used, what in self.timeline:
+                if began <= started <= ended:
+                    print(f"  {used * 1000:6.1f} ms  at {started - self.began:6.3f} s  {what}")
+        self.timeline.clear()
         print("--- the events that used the most CPU on the GUI thread (outermost; CPU / wall ms):")
         for took, used, what in sorted(self.slow, key=lambda s: -s[1])[:25]:
             print(f"  {used * 1000:6.1f} / {took * 1000:6.1f} ms  {what}")

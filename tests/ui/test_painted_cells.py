@@ -390,3 +390,38 @@ def test_a_dialog_opening_over_the_table_repaints_no_cell(shown: tuple, qtbot: A
     view.setPalette(different)
     new, copied = cells_while_a_dialog_opens_and_closes()
     assert new + copied > 0
+
+
+def test_cells_of_equal_content_share_one_painting_and_each_looks_as_painted_alone(qtbot: Any) -> None:
+    """Fifty payments alike marked busy at once paint one State badge and copy it; alike but for their
+    stale mark, they do not share (each looks as a direct paint of its own row)."""
+    alike = [
+        tracked(f"order-{i:06d}", f"Order {i}", amount=10_000, minutes=(0 if i % 3 else 30))
+        for i in range(1, 51)
+    ]
+    # The same label ("60% reserved…", rounded), bars a little apart: never shared.
+    alike[0] = tracked("order-000001", "Order 1", amount=10_000, captured=4_000, minutes=30)
+    alike[3] = tracked("order-000004", "Order 4", amount=10_000, captured=4_040, minutes=30)
+    model = PaymentsModel(locale=QLocale.c())
+    model.set_payments(alike)
+    row_a, row_b = model.row_of("order-000001"), model.row_of("order-000004")
+    assert row_a is not None
+    assert row_b is not None
+    assert model.index(row_a, Column.AGGREGATE).data() == model.index(row_b, Column.AGGREGATE).data()
+    # Every third row fresh, the others stale (on alternate rows and plain ones both).
+    model.set_now(T0 + timedelta(minutes=33))
+    view = RegisterView("Loading…")
+    qtbot.addWidget(view)
+    view.show_model(model)
+    view.show_table()
+    view.resize(1100, 900)
+    view.show()
+    qtbot.waitExposed(view)
+    grab(view)
+    cells = painted(view)
+    count = cells.painted
+    model.set_busy_many([t.reference for t in alike], True)
+    busy = grab(view)
+    # A badge for each look (fresh, stale; reserved, partly captured), on plain and alternate rows.
+    assert cells.painted - count <= 8
+    assert busy == direct(view)

@@ -70,6 +70,8 @@ _FOCUS_MARGIN = QStyle.PixelMetric.PM_FocusFrameHMargin
 _ELIDE_RIGHT = Qt.TextElideMode.ElideRight
 _LEFT_CENTRED = int(Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft)
 _KIND_COLORS = {kind.value: QColor(kind.colour) for kind in BusinessState}
+_DISPLAY_ROLE = int(Qt.ItemDataRole.DisplayRole)
+_LOOKS_ROLE = int(PaymentRoles.LOOKS)
 
 
 def badge_colour(kind: str, state: str) -> QColor:
@@ -245,13 +247,26 @@ class CellDelegate(QStyledItemDelegate):
         if cells is None:
             self.paint_cell(painter, option, index)
         else:
-            cells.paint(painter, option, index, self.paint_cell)
+            cells.paint(painter, option, index, self.paint_cell, self.content(index))
 
     def paint_cell(self, painter: QPainter, option: QStyleOptionViewItem, index: AnyIndex) -> None:
         super().paint(painter, option, index)
 
+    def content(self, index: AnyIndex) -> object:
+        """All of its row that this cell's paint depends on, when that is less than the row (cells of
+        equal content then share one painting); None: the row's own."""
+        return None
 
-class StateBadgeDelegate(CellDelegate):
+
+class _ByTextAndLooks(CellDelegate):
+    """A cell painted from its text and its row's looks only (the roles ``initStyleOption`` reads
+    besides the text, its font and colour, follow the looks' stale mark)."""
+
+    def content(self, index: AnyIndex) -> object:
+        return (index.data(_DISPLAY_ROLE), index.data(_LOOKS_ROLE))
+
+
+class StateBadgeDelegate(_ByTextAndLooks):
     """The state as a coloured rounded badge; busy rows get a dashed outline."""
 
     def __init__(self, parent: QObject | None = None, cells: PaintedCells | None = None) -> None:
@@ -309,7 +324,7 @@ class StateBadgeDelegate(CellDelegate):
         return QSize(size.width() + 20, max(size.height(), option.fontMetrics.height() + 10))
 
 
-class AggregateBarDelegate(CellDelegate):
+class AggregateBarDelegate(_ByTextAndLooks):
     """Captured, refunded, cancelled, reserved (and awaiting approval) as proportional bars under a
     short summary; the exact figures are in the tooltip (the model's ToolTipRole)."""
 

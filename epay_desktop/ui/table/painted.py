@@ -27,7 +27,13 @@ The pixmap is painted as the view paints a cell: the viewport's background, the 
 paint. Where the scale to device pixels is fractional (or the painter rotates), a copy would not land
 on whole device pixels: those cells are painted directly, as before.
 
-Bounded: the pixels of about two screens of cells (the oldest are dropped first).
+A cell whose paint depends on nothing of its row but a value its delegate names (the State badge: its
+text and the row's looks; the bar: its label and the looks) shares one painting with every cell of the
+same value and inputs: fifty rows marked busy at once, or a refresh that cancels many, paint a handful
+of badges and bars, then copy them.
+
+Bounded: the pixels of about two screens of cells (the oldest are dropped first), and a few hundred
+shared paintings.
 """
 
 from __future__ import annotations
@@ -46,6 +52,8 @@ PaintCell = Callable[[QPainter, QStyleOptionViewItem, AnyIndex], None]
 
 # How many screens of cells are kept (a screen: the viewport's area in device pixels).
 SCREENS_KEPT = 2
+# How many paintings shared by content are kept (a table shows a few dozen distinct ones).
+SHARED_KEPT = 256
 
 _ACTIVE = QStyle.StateFlag.State_Active.value
 _ALL_STATES = ~0
@@ -101,6 +109,9 @@ class PaintedCells(QObject):
         self._view = view
         self._unannounced = unannounced
         self._cells: dict[tuple[int, int], tuple[tuple[object, ...], QPixmap, int]] = {}
+        # Paintings shared by content (see ``paint``), whatever their row: kept through changes of
+        # rows, since their key holds all they show.
+        self._shared: dict[tuple[object, ...], QPixmap] = {}
         self._pixels = 0  # device pixels kept
         self._state_mask = self._mask_for(view.palette())
         self._background: QColor | QBrush | None = None  # the viewport's, worked out when first needed
@@ -122,10 +133,19 @@ class PaintedCells(QObject):
 
     # --- painting ---------------------------------------------------------------------------------
     def paint(
-        self, painter: QPainter, option: QStyleOptionViewItem, index: AnyIndex, paint_cell: PaintCell
+        self,
+        painter: QPainter,
+        option: QStyleOptionViewItem,
+        index: AnyIndex,
+        paint_cell: PaintCell,
+        content: object = None,
     ) -> None:
         """Paint the cell at ``index``: a copy of its kept pixels when its inputs are the same as when
-        they were painted, else ``paint_cell`` (the delegate's own paint) into new kept pixels."""
+        they were painted, else ``paint_cell`` (the delegate's own paint) into new kept pixels.
+
+        ``content``: for a cell whose paint depends on nothing of its row but this (hashable) value,
+        besides the other inputs; cells with equal content and inputs share one painting (fifty rows
+        marked busy at once show a handful of distinct State badges). None: the row's own."""
         ratio = device_scale(painter)
         if not ratio:
             paint_cell(painter, option, index)
@@ -145,8 +165,19 @@ class PaintedCells(QObject):
             self.copied += 1
             painter.drawPixmap(rect.x(), rect.y(), kept[1])
             return
-        pixmap = self._painted(painter, option, index, paint_cell, ratio)
-        self.painted += 1
+        if content is None:
+            pixmap = self._painted(painter, option, index, paint_cell, ratio)
+            self.painted += 1
+        else:
+            alike = (where[1], inputs, content)
+            pixmap = self._shared.get(alike)
+            if pixmap is None:
+                if len(self._shared) >= SHARED_KEPT:
+                    self._shared.clear()
+                pixmap = self._shared[alike] = self._painted(painter, option, index, paint_cell, ratio)
+                self.painted += 1
+            else:
+                self.copied += 1
         painter.drawPixmap(rect.x(), rect.y(), pixmap)
         self._keep(where, inputs, pixmap)
 
@@ -200,6 +231,13 @@ class PaintedCells(QObject):
         self._cells.clear()
         self._pixels = 0
 
+    def _restyled(self) -> None:
+        """The palette, font or style changed: nothing kept looks right any more."""
+        self._state_mask = self._mask_for(self._view.palette())
+        self._background = None
+        self._shared.clear()
+        self.clear()
+
     def kept(self) -> int:
         """How many cells are kept."""
         return len(self._cells)
@@ -217,9 +255,7 @@ class PaintedCells(QObject):
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if watched is self._view and event.type() in _CLEARING_EVENTS:
-            self._state_mask = self._mask_for(self._view.palette())
-            self._background = None
-            self.clear()
+            self._restyled()
         return False
 
     @staticmethod
@@ -230,4 +266,4 @@ class PaintedCells(QObject):
         return _ALL_STATES & ~_ACTIVE if same else _ALL_STATES
 
 
-__all__ = ["SCREENS_KEPT", "PaintCell", "PaintedCells", "device_scale"]
+__all__ = ["SCREENS_KEPT", "SHARED_KEPT", "PaintCell", "PaintedCells", "device_scale"]
