@@ -165,19 +165,18 @@ class PaintedCells(QObject):
             self.copied += 1
             painter.drawPixmap(rect.x(), rect.y(), kept[1])
             return
-        if content is None:
+        alike = (where[1], inputs, content) if content is not None else None
+        shared = self._shared.get(alike) if alike is not None else None
+        if shared is not None:
+            pixmap = shared
+            self.copied += 1
+        else:
             pixmap = self._painted(painter, option, index, paint_cell, ratio)
             self.painted += 1
-        else:
-            alike = (where[1], inputs, content)
-            pixmap = self._shared.get(alike)
-            if pixmap is None:
+            if alike is not None:
                 if len(self._shared) >= SHARED_KEPT:
                     self._shared.clear()
-                pixmap = self._shared[alike] = self._painted(painter, option, index, paint_cell, ratio)
-                self.painted += 1
-            else:
-                self.copied += 1
+                self._shared[alike] = pixmap
         painter.drawPixmap(rect.x(), rect.y(), pixmap)
         self._keep(where, inputs, pixmap)
 
