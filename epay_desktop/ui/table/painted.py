@@ -32,7 +32,7 @@ text and the row's looks; the bar: its label and the looks) shares one painting 
 same value and inputs: fifty rows marked busy at once, or a refresh that cancels many, paint a handful
 of badges and bars, then copy them.
 
-Bounded: the pixels of about two screens of cells (the oldest are dropped first), and a few hundred
+Bounded: the pixels of about two screens of cells (the oldest are dropped first), and a hundred-odd
 shared paintings.
 """
 
@@ -52,8 +52,8 @@ PaintCell = Callable[[QPainter, QStyleOptionViewItem, AnyIndex], None]
 
 # How many screens of cells are kept (a screen: the viewport's area in device pixels).
 SCREENS_KEPT = 2
-# How many paintings shared by content are kept (a table shows a few dozen distinct ones).
-SHARED_KEPT = 256
+# How many paintings shared by content are kept (a column shows a few dozen distinct ones).
+SHARED_KEPT = 128
 
 _ACTIVE = QStyle.StateFlag.State_Active.value
 _ALL_STATES = ~0
