@@ -10,12 +10,7 @@ cycles at once; only cycles wait for the next tick.
 
 Only the young generations (0 and 1) are collected from the timer: a full collection walks every
 object the app holds (with 100,000 payments loaded, a few hundred milliseconds: dropped frames and a
-stalled loop), and the young ones take well under a frame. A young collection walks what was allocated
-since the last one and is still alive (while a refresh runs: hundreds of coroutines waiting for their
-answers, records, formatted texts), so while garbage comes fast the timer checks four times as often
-(every ``BUSY_INTERVAL_MS``): each collection then walks a quarter as much, a pause of a millisecond
-or less where it was 2–5 ms. Once a check finds nothing due it goes back to ``DEFAULT_INTERVAL_MS``,
-so an idle window wakes up as rarely as before. What the app keeps for its whole life
+stalled loop), and the young ones take well under a frame. What the app keeps for its whole life
 (modules, the window, Qt wrappers) is moved out of the collector's sight once started (``freeze``, after
 start-up), so it is never walked again. Cycles that survive into the old generation are rare here
 (reference counting frees the rest); they wait for the process to end, where no collection runs either:
@@ -42,22 +37,13 @@ from PySide6.QtCore import QObject, QTimer
 log = logging.getLogger(__name__)
 
 DEFAULT_INTERVAL_MS = 100
-BUSY_INTERVAL_MS = 25
 
 
 class GarbageCollector(QObject):
     """Collects garbage on the thread that owns it (the GUI thread), from a timer."""
 
-    def __init__(
-        self,
-        parent: QObject | None = None,
-        *,
-        interval_ms: int = DEFAULT_INTERVAL_MS,
-        busy_interval_ms: int = BUSY_INTERVAL_MS,
-    ) -> None:
+    def __init__(self, parent: QObject | None = None, *, interval_ms: int = DEFAULT_INTERVAL_MS) -> None:
         super().__init__(parent)
-        self.interval_ms = interval_ms
-        self.busy_interval_ms = min(busy_interval_ms, interval_ms)
         self.timer = QTimer(self)
         self.timer.setInterval(interval_ms)
         self.timer.timeout.connect(self.check)
@@ -97,19 +83,13 @@ class GarbageCollector(QObject):
 
     def check(self) -> None:
         """Collect the young generations whose thresholds have been passed: generation 0, or 1 when it
-        is due too (as the automatic collector would, without ever going on to the old generation).
-        Check every ``busy_interval_ms`` after a collection, every ``interval_ms`` after a check that
-        found nothing due."""
+        is due too (as the automatic collector would, without ever going on to the old generation)."""
         count0, count1, _count2 = gc.get_count()
         if count0 <= self.threshold[0]:
-            if self.timer.interval() != self.interval_ms:
-                self.timer.setInterval(self.interval_ms)
             return
         gc.collect(1 if count1 > self.threshold[1] else 0)
         self.collections += 1
         self.last_thread = threading.get_ident()
-        if self.timer.interval() != self.busy_interval_ms:
-            self.timer.setInterval(self.busy_interval_ms)
 
 
 _registered: list[bool] = []
@@ -128,4 +108,4 @@ def _quiet_exit() -> None:
     gc.freeze()
 
 
-__all__ = ["BUSY_INTERVAL_MS", "DEFAULT_INTERVAL_MS", "GarbageCollector"]
+__all__ = ["DEFAULT_INTERVAL_MS", "GarbageCollector"]

@@ -153,26 +153,3 @@ def test_the_process_leaves_without_a_collection(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert done.stdout == "leaving\n"
     assert "collected generation" not in done.stderr
-
-
-def test_the_timer_checks_more_often_while_garbage_comes_fast_and_as_rarely_as_before_when_idle(
-    qtbot: Any,
-) -> None:
-    """After a collection the next check comes sooner (each young collection then walks less); a
-    check that finds nothing due puts the timer back to its idle interval."""
-    collector = GarbageCollector(interval_ms=100, busy_interval_ms=25)
-    try:
-        collector.start()
-        assert collector.timer.interval() == 100
-        for _ in range(gc.get_threshold()[0] * 3):
-            cycle: list[Any] = []
-            cycle.append(cycle)
-        collector.check()
-        assert collector.collections == 1
-        assert collector.timer.interval() == 25
-        assert collector.timer.isActive()
-        collector.check()  # nothing due now
-        assert collector.timer.interval() == 100
-        assert collector.timer.isActive()
-    finally:
-        collector.stop()
