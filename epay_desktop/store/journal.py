@@ -25,6 +25,7 @@ from __future__ import annotations
 import abc
 import enum
 import sqlite3
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, ClassVar
@@ -318,18 +319,67 @@ class JournalRecords(abc.ABC):
         of the same amount on the payment confirmed since then raises ``RecentlyConfirmedError``
         (nothing written), checked in the same transaction as the write, so a success another desk
         records meanwhile is seen."""
-        request = IntentRequest(
-            operation=operation,
-            profile=profile,
-            msn=msn,
-            reference=reference,
-            amount=amount,
-            idempotency_key=idempotency_key,
-            os_user=os_user,
-            at=now or utc_now(),
-            audit_detail=audit_detail,
-            repeat_since=repeat_since,
+        work = self._begin_work(
+            IntentRequest(
+                operation=operation,
+                profile=profile,
+                msn=msn,
+                reference=reference,
+                amount=amount,
+                idempotency_key=idempotency_key,
+                os_user=os_user,
+                at=now or utc_now(),
+                audit_detail=audit_detail,
+                repeat_since=repeat_since,
+            ),
+            attempting,
         )
+        return self.db.write("writing the journal", work, durable=True)
+
+    def begin_at_once(
+        self,
+        *,
+        operation: Operation,
+        profile: str,
+        msn: str,
+        reference: str,
+        amount: Money | None,
+        idempotency_key: str,
+        os_user: str,
+        now: datetime | None = None,
+        audit_detail: str = "",
+        repeat_since: datetime | None = None,
+        attempting: bool = False,
+    ) -> Intent | None:
+        """``begin`` on the caller's own thread, without a thread hop, when the register can commit it
+        durably there at once (a SQLite register whose disk has proven fast, nothing to wait for: see
+        ``Database.write_durably_now``). The intent is on disk when this returns, exactly as after
+        ``begin``, and every refusal of ``begin`` is raised the same way. None when it cannot be done so
+        (nothing written): the caller then calls ``begin`` on a worker thread."""
+        work = self._begin_work(
+            IntentRequest(
+                operation=operation,
+                profile=profile,
+                msn=msn,
+                reference=reference,
+                amount=amount,
+                idempotency_key=idempotency_key,
+                os_user=os_user,
+                at=now or utc_now(),
+                audit_detail=audit_detail,
+                repeat_since=repeat_since,
+            ),
+            attempting,
+        )
+        return self._durably_at_once(work)
+
+    def _durably_at_once(self, work: Callable[[Connection], Intent]) -> Intent | None:
+        """Run ``work`` in a durable commit on this thread at once, or None (nothing written) when that
+        cannot be done: never here (the back-end keeps its durable writes on a worker thread)."""
+        return None
+
+    def _begin_work(self, request: IntentRequest, attempting: bool) -> Callable[[Connection], Intent]:
+        """``begin``'s work in its write transaction."""
 
         def work(conn: Connection) -> Intent:
             intent = self._begin(conn, request)
@@ -338,7 +388,7 @@ class JournalRecords(abc.ABC):
             attempts = self._count_attempt(conn, intent.id, request.at)
             return replace(intent, attempts=attempts, outcome=_attempt_note(request.at))
 
-        return self.db.write("writing the journal", work, durable=True)
+        return work
 
     @abc.abstractmethod
     def _begin(self, conn: Connection, request: IntentRequest) -> Intent:
@@ -614,6 +664,12 @@ class Journal(JournalRecords):
             raise IdempotencyKeyUsedError(earlier) from error
         self._audit_request(conn, request, intent_id, request.audit_detail)
         return self._written(conn, intent_id)
+
+    def _durably_at_once(self, work: Callable[[Connection], Intent]) -> Intent | None:
+        try:
+            return self._sqlite.write_durably_now("writing the journal", work)
+        except WriteNotNowError:
+            return None
 
     def finish_at_once(
         self,
