@@ -72,7 +72,7 @@ class RegisterTooNewError(RegisterError):
 class WriteNotNowError(Exception):
     """``Database.write_now`` or ``write_durably_now`` could not write without waiting (another thread is
     using the connection, another program holds the file's write lock, a checkpoint is due, or, for a
-    durable write, the disk has not proven fast or a group commit is gathering); nothing was written.
+    durable write, the disk has not proven fast); nothing was written.
     Not a failure: the caller writes the usual way, on a worker thread."""
 
 
@@ -536,15 +536,10 @@ class Database:
         with ``synchronous = FULL`` (on disk when this returns), but only while the disk has proven fast
         (``commit_pace``: each of the recent durable commits well under a millisecond), so the loop's
         thread waits no longer than that. Otherwise, and whenever it would have to wait for anything
-        (as ``write_now``), or while durable writes are gathering for a group commit (it would only
-        commit apart from them), ``WriteNotNowError`` and nothing is written: the caller makes the
-        durable write on a worker thread. Any other failure raises as ``write`` does, nothing written."""
+        (as ``write_now``), ``WriteNotNowError`` and nothing is written: the caller makes the durable
+        write on a worker thread. Any other failure raises as ``write`` does, nothing written."""
         self._refuse_unless_writable(doing)
         if not self.commit_pace.proven_fast:
-            raise WriteNotNowError(doing)
-        with self._queue_lock:
-            gathering = bool(self._queue)
-        if gathering:
             raise WriteNotNowError(doing)
         return self._write_at_once(doing, work, durable=True)
 
