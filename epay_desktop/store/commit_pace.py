@@ -9,7 +9,9 @@ everything else for as long as the disk takes. So the loop's thread is used only
 last ``needed`` durable commits (made on any thread) took at most ``fast`` seconds from the ``COMMIT``
 statement to its return; one slower commit sends the following ones back to the worker thread at once,
 until ``needed`` fast ones in a row have been seen there again. Until then nothing is known, and the
-worker thread is used.
+worker thread is used. A disk whose flushes take milliseconds never has one made on the loop's thread;
+what the rule cannot foresee is a sudden stall of a disk that was fast (another program flushing a lot
+at that moment): that stalls the loop once, for as long as it lasts, and no commit after it.
 
 The measure is the commit itself (where SQLite waits for the disk), not the work before it. A commit on a
 worker thread beside a busy event loop also waits for the GIL after the disk is done, up to Python's
