@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import abc
 import enum
+import logging
 import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -33,7 +34,9 @@ from datetime import datetime
 from typing import Any, ClassVar
 
 from epay_desktop.domain import Money
+from epay_desktop.domain.rules import releasable
 from epay_desktop.store.audit import insert_line
+from epay_desktop.store.codec import SnapshotError, load_payment
 from epay_desktop.store.db import (
     Database,
     RegisterDamagedError,
@@ -44,6 +47,22 @@ from epay_desktop.store.db import (
     utc_now,
 )
 from epay_desktop.store.dialect import SQLITE, Connection, Dialect, SqlDatabase, from_text, to_text
+
+log = logging.getLogger(__name__)
+
+
+def cancel_releases(snapshot: str | None, reference: str) -> Money | None:
+    """What a cancel of the payment releases by the register's last snapshot (its payment as JSON), for a
+    cancel's audit lines: a cancel asks for no amount, it releases whatever is left. None when nothing is
+    left or it is not known (a payment never read, a snapshot that cannot be read: said in the log)."""
+    if snapshot is None:
+        return None
+    try:
+        left = releasable(load_payment(snapshot, reference))
+    except (SnapshotError, ValueError, KeyError, TypeError) as error:
+        log.info("the audit of a cancel of %s goes without its amount: %s", reference, error)
+        return None
+    return left if left.value > 0 else None
 
 
 class IntentStatus(enum.StrEnum):
@@ -700,6 +719,14 @@ class Journal(JournalRecords):
         )
 
     def _audit_request(self, conn: Connection, request: IntentRequest, intent_id: int, detail: str) -> None:
+        amount = request.amount
+        if amount is None and request.operation is Operation.CANCEL:
+            # A cancel asks for no amount (it releases what is left): its lines say what that was.
+            row = conn.execute(
+                "SELECT payment_json FROM payments WHERE msn = ? AND reference = ?",
+                (request.msn, request.reference),
+            ).fetchone()
+            amount = cancel_releases(row[0] if row else None, request.reference)
         insert_line(
             conn,
             SQLITE,
@@ -710,7 +737,7 @@ class Journal(JournalRecords):
             action=request.operation.value,
             result="requested",
             reference=request.reference,
-            amount=request.amount,
+            amount=amount,
             detail=detail,
             idempotency_key=request.idempotency_key,
             intent_id=intent_id,
@@ -731,6 +758,16 @@ class Journal(JournalRecords):
         return cursor.rowcount == 1
 
     def _audit_outcome(self, conn: Connection, intent: Intent, outcome: IntentOutcome) -> None:
+        amount = intent.amount
+        if amount is None and intent.operation is Operation.CANCEL:
+            # The amount its "requested" line said (the snapshot may say nothing is left by now). Read
+            # newest first by rowid: the line is the intent's own, seldom far from the end.
+            row = conn.execute(
+                "SELECT amount, currency FROM audit WHERE intent_id = ? AND result = 'requested' "
+                "ORDER BY id DESC LIMIT 1",
+                (intent.id,),
+            ).fetchone()
+            amount = money_from_columns(row[0], row[1]) if row else None
         insert_line(
             conn,
             SQLITE,
@@ -741,7 +778,7 @@ class Journal(JournalRecords):
             action=intent.operation.value,
             result=intent.status.value,
             reference=intent.reference,
-            amount=intent.amount,
+            amount=amount,
             detail=intent.outcome,
             idempotency_key=intent.idempotency_key,
             intent_id=intent.id,
