@@ -110,10 +110,11 @@ def read_facts(name: str) -> Facts | None:
         for kind, value in tokenize_pattern(formats.datetime_pattern(name, seconds)):
             if kind == "chars":
                 parts.append(str(value))
-            elif value[0] in NUMERIC_FIELDS and (value[0] != "M" or value[1] <= 2):
-                parts.append((str(value[0]), int(value[1])))
-            else:
+                continue
+            field, width = str(value[0]), int(value[1])
+            if field not in NUMERIC_FIELDS or (field == "M" and width > 2):
                 return None
+            parts.append((field, width))
         tokens.append(tuple(parts))
     return Facts(decimal, group, money, (before, after), tokens[0], tokens[1])
 
