@@ -67,22 +67,27 @@ def paint_now(window: QWidget, *, limit_ms: int = 2000) -> bool:
     return watcher.painted
 
 
-def paint_again(widget: QWidget, *, limit_ms: int = 2000) -> bool:
-    """Repaint ``widget`` (shown already) and spin Qt's event loop until it painted; True when it did."""
+def wait_for(arm: Callable[[Callable[[], None]], None], *, limit_ms: int = 2000) -> bool:
+    """Spin Qt's event loop until the callback handed to ``arm`` is called (``arm`` is called once, with
+    the loop running soon after), or ``limit_ms`` passed; True when it was called."""
     loop = QEventLoop()
-    watcher = _FirstPaint(loop)
-    widget.installEventFilter(watcher)
+    called: list[bool] = []
+
+    def done() -> None:
+        called.append(True)
+        loop.quit()
+
     timer = QTimer()
     timer.setSingleShot(True)
     timer.timeout.connect(loop.quit)
     try:
-        widget.update()
+        arm(done)
         timer.start(limit_ms)
-        loop.exec()
+        if not called:
+            loop.exec()
     finally:
         timer.stop()
-        widget.removeEventFilter(watcher)
-    return watcher.painted
+    return bool(called)
 
 
 def while_painting(work: Callable[[], T], *, poll_ms: int = 5) -> T:
@@ -120,4 +125,4 @@ def while_painting(work: Callable[[], T], *, poll_ms: int = 5) -> T:
     return value
 
 
-__all__ = ["paint_again", "paint_now", "set_qt_enum", "while_painting"]
+__all__ = ["paint_now", "set_qt_enum", "wait_for", "while_painting"]
