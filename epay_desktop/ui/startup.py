@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtWidgets import QApplication
 
-from epay_desktop import APP_NAME, __version__
+from epay_desktop import APP_NAME, __version__, paths
 from epay_desktop.paths import resource
 from epay_desktop.ui.first_paint import paint_now
 from epay_desktop.ui.language import install_language
@@ -48,7 +48,7 @@ def first_window(
     app.setQuitOnLastWindowClosed(False)
     apply_style(app, dark=dark)
     # Before the first widget: widgets read their words when they are built.
-    install_language(language, resource("translations"))
+    install_language(language, resource("translations"), cache=paths.cache_dir() / "catalogs")
     window = MainWindow(show_error_dialogs=show_error_dialogs)
     window.show_profile(profile)
     if size is not None:
