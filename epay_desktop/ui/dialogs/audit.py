@@ -41,8 +41,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from epay_desktop.i18n import _
+from epay_desktop.i18n import N_, _, ngettext, translate
 from epay_desktop.ui.aio import wait_finished
+from epay_desktop.ui.audit_words import action_text, result_text
 from epay_desktop.ui.dialogs.feedback import StatusLabel, Tone, dialog_runner
 from epay_desktop.ui.formatting import format_datetime, format_money
 
@@ -63,26 +64,37 @@ Index = QModelIndex | QPersistentModelIndex
 
 @dataclass(frozen=True, slots=True)
 class Column:
-    header: str
+    """``key``: the column's name in code; ``title``: its heading, marked for the catalog (shown in the
+    language in use)."""
+
+    key: str
+    title: str
     text: Callable[[AuditEntry], str]
     sort_key: Callable[[AuditEntry], Any]
 
 
+# Actions and results are stored as the words the code writes and shown translated (ui/audit_words);
+# they sort by what is shown, so the order reads right in every language.
 COLUMNS: tuple[Column, ...] = (
-    Column("When", lambda e: format_datetime(e.at), lambda e: (e.at.timestamp(), e.id)),
-    Column("Who", lambda e: e.os_user, lambda e: e.os_user.casefold()),
-    Column("Profile", lambda e: e.profile, lambda e: e.profile.casefold()),
-    Column("MSN", lambda e: e.merchant_serial_number, lambda e: e.merchant_serial_number),
-    Column("Action", lambda e: e.action, lambda e: e.action),
-    Column("Reference", lambda e: e.reference, lambda e: e.reference),
+    Column("when", N_("When"), lambda e: format_datetime(e.at), lambda e: (e.at.timestamp(), e.id)),
+    Column("who", N_("Who"), lambda e: e.os_user, lambda e: e.os_user.casefold()),
+    Column("profile", N_("Profile"), lambda e: e.profile, lambda e: e.profile.casefold()),
+    Column("msn", N_("MSN"), lambda e: e.merchant_serial_number, lambda e: e.merchant_serial_number),
     Column(
-        "Amount",
+        "action", N_("Action"), lambda e: action_text(e.action), lambda e: action_text(e.action).casefold()
+    ),
+    Column("reference", N_("Reference"), lambda e: e.reference, lambda e: e.reference),
+    Column(
+        "amount",
+        N_("Amount"),
         lambda e: format_money(e.amount),
         # Sort by currency, then exact minor units (never a float).
         lambda e: (e.amount.currency.value, e.amount.value) if e.amount else ("", -1),
     ),
-    Column("Result", lambda e: e.result, lambda e: e.result),
-    Column("Detail", lambda e: e.detail, lambda e: e.detail.casefold()),
+    Column(
+        "result", N_("Result"), lambda e: result_text(e.result), lambda e: result_text(e.result).casefold()
+    ),
+    Column("detail", N_("Detail"), lambda e: e.detail, lambda e: e.detail.casefold()),
 )
 
 
@@ -128,7 +140,7 @@ class AuditTableModel(QAbstractTableModel):
     ) -> Any:
         horizontal = orientation is Qt.Orientation.Horizontal
         if horizontal and role == Qt.ItemDataRole.DisplayRole and 0 <= section < len(COLUMNS):
-            return COLUMNS[section].header
+            return translate(COLUMNS[section].title)
         return None
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
@@ -138,7 +150,7 @@ class AuditTableModel(QAbstractTableModel):
             return None
         entry = self._entries[index.row()]
         column = COLUMNS[index.column()]
-        pending_result = column.header == "Result" and self.is_pending(entry)
+        pending_result = column.key == "result" and self.is_pending(entry)
         if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.AccessibleTextRole):
             return _("pending: outcome not known yet") if pending_result else column.text(entry)
         if role == Qt.ItemDataRole.ToolTipRole and pending_result:
@@ -149,31 +161,28 @@ class AuditTableModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.ForegroundRole and pending_result:
             return QBrush(_PENDING_COLOR)
         if role == Qt.ItemDataRole.ToolTipRole:
-            if column.header == "When":
+            if column.key == "when":
                 return entry.at.isoformat()
-            if column.header == "Detail" or (column.header == "Result" and entry.detail):
+            if column.key == "detail" or (column.key == "result" and entry.detail):
                 return entry.detail or None
-            if column.header == "Reference" and entry.idempotency_key:
+            if column.key == "reference" and entry.idempotency_key:
                 return f"Idempotency-Key {entry.idempotency_key}"
             return None
         if role == SORT_ROLE:
             return column.sort_key(entry)
         if role == ENTRY_ROLE:
             return entry
-        if (
-            role == Qt.ItemDataRole.ForegroundRole
-            and column.header == "Result"
-            and looks_failed(entry.result)
-        ):
+        if role == Qt.ItemDataRole.ForegroundRole and column.key == "result" and looks_failed(entry.result):
             return QBrush(_FAILED_COLOR)
-        if role == Qt.ItemDataRole.TextAlignmentRole and column.header == "Amount":
+        if role == Qt.ItemDataRole.TextAlignmentRole and column.key == "amount":
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         return None
 
 
 class AuditFilterModel(QSortFilterProxyModel):
     """Sorts by :data:`SORT_ROLE` (exact values, not display text) and keeps rows where any column
-    contains every word of the filter text (case-insensitive)."""
+    contains every word of the filter text (case-insensitive): the text shown, and the action and result
+    also as stored, so "cancel" finds the cancels whatever the language."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -190,10 +199,13 @@ class AuditFilterModel(QSortFilterProxyModel):
         if not self._words:
             return True
         model = self.sourceModel()
-        haystack = " ".join(
+        shown = [
             str(model.data(model.index(source_row, column, source_parent)) or "")
             for column in range(model.columnCount(source_parent))
-        ).casefold()
+        ]
+        entry = model.data(model.index(source_row, 0, source_parent), ENTRY_ROLE)
+        stored = [entry.action, entry.result] if entry is not None else []
+        haystack = " ".join(shown + stored).casefold()
         return all(word in haystack for word in self._words)
 
     def lessThan(self, left: Index, right: Index) -> bool:
@@ -309,9 +321,8 @@ class AuditView(QWidget):
             return None
         self.status.show_message(_("Exporting to {name}…").format(name=path.name))
         count = await self.desk.export_audit_csv(path)
-        self.status.show_message(
-            _("Exported {count} entries to {path}.").format(count=count, path=path), Tone.OK
-        )
+        exported = ngettext("Exported {count} entry to {path}.", "Exported {count} entries to {path}.", count)
+        self.status.show_message(exported.format(count=count, path=path), Tone.OK)
         self.exported.emit(str(path), count)
         return count
 
@@ -334,7 +345,11 @@ class AuditView(QWidget):
 
     def _update_count(self) -> None:
         shown, total = self.proxy.rowCount(), self.model.rowCount()
-        self.count_label.setText(f"{shown} of {total} entries" if shown != total else f"{total} entries")
+        if shown != total:
+            text = ngettext("{shown} of {total} entry", "{shown} of {total} entries", total)
+        else:
+            text = ngettext("{total} entry", "{total} entries", total)
+        self.count_label.setText(text.format(shown=shown, total=total))
 
     def stop(self) -> None:
         self.runner.cancel("reload")

@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 from epay_desktop.domain import Currency, Money
 from epay_desktop.i18n import N_, _, translate
 from epay_desktop.i18n.formats import date_text, time_text
+from epay_desktop.ui.audit_words import action_text, result_text
 from epay_desktop.ui.formatting import format_datetime, format_money
 
 if TYPE_CHECKING:
@@ -98,8 +99,8 @@ class PaymentHistory(QWidget):
         columns = (
             widest(titles[WHEN], time_text(datetime(2026, 12, 31, 23, 59, 59).astimezone())),
             widest(WHO_SAMPLE),
-            widest(titles[ACTION], *ACTION_SAMPLES),
-            widest(titles[RESULT], *RESULT_SAMPLES),
+            widest(titles[ACTION], *map(action_text, ACTION_SAMPLES)),
+            widest(titles[RESULT], *map(result_text, RESULT_SAMPLES)),
             widest(titles[AMOUNT], format_money(AMOUNT_SAMPLE)),
         )
         frame = 2 * self.lines.frameWidth() + self.lines.verticalScrollBar().sizeHint().width()
@@ -144,8 +145,8 @@ class PaymentHistory(QWidget):
                 [
                     time_text(entry.at),
                     entry.os_user,
-                    entry.action,
-                    entry.result,
+                    action_text(entry.action),
+                    result_text(entry.result),
                     format_money(entry.amount) if entry.amount else "",
                 ]
             )

@@ -23,6 +23,7 @@ from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QLabel
 
 from epay_desktop.i18n import N_, _, translate
+from epay_desktop.ui.audit_words import action_text
 from epay_desktop.ui.formatting import format_datetime
 from epay_desktop.ui.window.live_updates import profile_menu_of
 from epay_desktop.ui.window.payment_history import PaymentHistory
@@ -44,7 +45,6 @@ ROLE_LABELS = {
 }
 
 
-OPERATION_LABELS = {"cancel": N_("cancel"), "capture": N_("capture"), "refund": N_("refund")}
 STATUS_LABELS = {
     "pending": N_("outcome not known yet"),
     "succeeded": N_("done"),
@@ -57,10 +57,9 @@ def activity_text(activity: Activity | None) -> str:
     """Who did what last to a payment ("" when nobody did anything through the team)."""
     if activity is None or not activity.by:
         return ""
-    operation = OPERATION_LABELS.get(activity.operation)
     status = STATUS_LABELS.get(activity.status)
     return _("Last: {operation} by {agent}, {when} — {status}.").format(
-        operation=translate(operation) if operation else activity.operation,
+        operation=action_text(activity.operation),
         agent=activity.by,
         when=activity.at.astimezone().strftime("%H:%M") if activity.at else "?",
         status=translate(status) if status else activity.status,

@@ -251,7 +251,7 @@ def test_the_audit_log_shows_an_unsettled_operation_as_pending_until_check_now_s
     run(dialog_loop, until(lambda: view.model.rowCount() >= 2))
 
     def results() -> list[str]:
-        column = [c.header for c in COLUMNS].index("Result")
+        column = [c.key for c in COLUMNS].index("result")
         return [
             view.model.data(view.model.index(row, column)) or ""
             for row in range(view.model.rowCount())
