@@ -50,6 +50,8 @@ FIRST_ROWS = 200
 # Listing first gives up at once on a register another program holds: the session's own open waits
 # for it the usual time and tells the person.
 QUICK_BUSY_TIMEOUT_MS = 50
+# How long the start waits for the table to paint the rows it was given (it goes on after that).
+PAINT_LIMIT_MS = 2000
 
 
 @dataclass
@@ -187,7 +189,10 @@ def _paint_rows(window: MainWindow) -> bool:
         if table is not None:
             table.update(table.model().index(0, 0))  # at least the top row's first cell, at once
 
-    return wait_for(arm)
+    painted = wait_for(arm, limit_ms=PAINT_LIMIT_MS)
+    if not painted:
+        log.warning("the payments table did not paint its rows within %d ms", PAINT_LIMIT_MS)
+    return painted
 
 
 def still_current(early: EarlyList, store: Any) -> bool:

@@ -126,8 +126,14 @@ class PaymentsModel(QAbstractTableModel):
 
     def when_painted(self, told: Callable[[], None]) -> None:
         """Call ``told`` once, right after the next paint that asks for a cell of this model (the start-up
-        says so when the register's rows are on screen)."""
+        says so when the register's rows are on screen): a plain cell's roles (``multiData``), or a
+        delegate's read of the row's looks, which it reads also when it copies pixels it kept."""
         self._told_painted = told
+
+    def _tell_painted(self) -> None:
+        told, self._told_painted = self._told_painted, None
+        if told is not None:
+            QTimer.singleShot(0, told)  # after this paint
 
     # --- Qt model interface -------------------------------------------------------------------------
     def rowCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008
@@ -163,8 +169,7 @@ class PaymentsModel(QAbstractTableModel):
         """Fill a ``QModelRoleDataSpan`` with the values of row ``row``'s cell in ``column``: the roles a
         paint asks read the row's kept texts and looks once; any other role is ``data_at``'s."""
         if self._told_painted is not None:
-            told, self._told_painted = self._told_painted, None
-            QTimer.singleShot(0, told)  # after this paint
+            self._tell_painted()
         texts = self._display.get(row)
         if texts is None:
             texts = self._display_of(row)
@@ -224,6 +229,8 @@ class PaymentsModel(QAbstractTableModel):
                 return _("{column}: {value}").format(column=header(Column(column)), value=value)
             return None
         if role == PaymentRoles.LOOKS:
+            if self._told_painted is not None:
+                self._tell_painted()  # a delegate painting (or copying) the cell asks it
             return self._looks_at(row)
         if role == PaymentRoles.TRACKED:
             return self.tracked_at(row)
