@@ -13,7 +13,11 @@ one extra series shows a start without any (PYTHONPYCACHEPREFIX points at an emp
 ``__pycache__`` is read). Each child runs under ``/usr/bin/time -v`` for its peak resident memory
 (Debian package ``time``).
 
-    uv run python benchmarks/startup.py [--payments 1000 10000 100000] [--rounds 3]
+    uv run python benchmarks/startup.py [--payments 1000 10000 100000] [--rounds 3] [--lang nb]
+
+``--lang``: the app's language (its ``--lang``; default: the system's, English under ``C.UTF-8``). A
+Norwegian, Danish or Finnish start reads its translation catalog before the first paint (compiled once,
+by the warm-up run, into the app's cache folder, as a person's first start does).
 """
 
 from __future__ import annotations
@@ -159,7 +163,7 @@ APP_COMMAND = [sys.executable, "-m", "epay_desktop", "--profile", "Benchmark", "
 # --- the parent ----------------------------------------------------------------------------------------
 
 
-def measure(kind: str, home: Path, *, bytecode: bool = True) -> dict[str, float]:
+def measure(kind: str, home: Path, *, bytecode: bool = True, lang: str | None = None) -> dict[str, float]:
     """One start, timed by this parent; ``peak_kib`` is the child's peak resident memory as
     ``/usr/bin/time -v`` reports it (both kinds run under it alike)."""
     env = dict(
@@ -183,6 +187,8 @@ def measure(kind: str, home: Path, *, bytecode: bool = True) -> dict[str, float]
     env.setdefault("QT_QPA_PLATFORM", "offscreen")
     # The app child is the real entry point (python -m epay_desktop), not a re-creation of it.
     command = APP_COMMAND if kind == "app" else [sys.executable, __file__, "--child", kind]
+    if kind == "app" and lang:
+        command = [*command, "--lang", lang]
     command = [TIME, "-v", *command]
     start = time.perf_counter()
     process = subprocess.Popen(
@@ -208,7 +214,7 @@ def measure(kind: str, home: Path, *, bytecode: bool = True) -> dict[str, float]
     return marks
 
 
-def series(payments: int, rounds: int) -> dict[str, float]:
+def series(payments: int, rounds: int, lang: str | None = None) -> dict[str, float]:
     """Medians for one register size: bare and app alternate, so noise hits both alike."""
     with tempfile.TemporaryDirectory(prefix="epay-startup-") as folder:
         home = Path(folder)
@@ -220,7 +226,7 @@ def series(payments: int, rounds: int) -> dict[str, float]:
             flush=True,
         )
         measure("bare", home)  # warm the OS file cache and the bytecode cache for both
-        measure("app", home)
+        measure("app", home, lang=lang)
         runs: dict[str, list[float]] = {
             k: []
             for k in ("bare", "painted", "first", "listed", "uncached", "peak", "bpeak", "to_first", "to_all")
@@ -229,7 +235,7 @@ def series(payments: int, rounds: int) -> dict[str, float]:
             bare = measure("bare", home)
             runs["bare"].append(bare["painted"])
             runs["bpeak"].append(bare["peak_kib"])
-            marks = measure("app", home)
+            marks = measure("app", home, lang=lang)
             runs["painted"].append(marks["painted"])
             runs["listed"].append(marks["listed"])
             # Versions that paint every row at once say only "listed".
@@ -239,7 +245,7 @@ def series(payments: int, rounds: int) -> dict[str, float]:
             runs["to_first"].append(runs["first"][-1] - marks["painted"])
             runs["to_all"].append(marks["listed"] - marks["painted"])
             assert int(marks["rows"]) == payments, marks
-            runs["uncached"].append(measure("app", home, bytecode=False)["painted"])
+            runs["uncached"].append(measure("app", home, bytecode=False, lang=lang)["painted"])
         return {k: statistics.median(v) for k, v in runs.items()}
 
 
@@ -249,6 +255,7 @@ def main() -> None:
     )
     parser.add_argument("--payments", type=int, nargs="+", default=[1_000, 10_000, 100_000])
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--lang", help="the app's language (en, nb, da, fi; default: the system's)")
     parser.add_argument("--child", choices=("bare",), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child == "bare":
@@ -257,9 +264,10 @@ def main() -> None:
     if "PYTHONDONTWRITEBYTECODE" in os.environ:
         print("(PYTHONDONTWRITEBYTECODE is set here; the timed children run without it, from bytecode)")
     load = os.getloadavg()
-    results = {n: series(n, args.rounds) for n in args.payments}
+    results = {n: series(n, args.rounds, args.lang) for n in args.payments}
     print(
-        "medians; ratios against the bare PySide6 window's first paint in the same run; load average "
+        f"medians; app language {args.lang or 'the system default'}; ratios against the bare PySide6 "
+        "window's first paint in the same run; load average "
         f"(1 min) {load[0]:.2f} at the start, {os.getloadavg()[0]:.2f} at the end"
     )
     print(

@@ -51,6 +51,14 @@ def log_dir() -> Path:
     return path
 
 
+def cache_dir() -> Path:
+    """What can be made again from the app's own files (compiled translation catalogs)."""
+    base = _override()
+    path = base / "cache" if base else Path(_platformdirs().user_cache_dir(APP_NAME, _APP_AUTHOR))
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
 def log_file() -> Path:
     """The log file support asks for (rotated copies beside it: ``.1``, ``.2``, ...)."""
     return log_dir() / LOG_FILE_NAME

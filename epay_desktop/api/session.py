@@ -42,7 +42,7 @@ from epay_desktop.api.parse import TokenInfo, load_json, parse_problem, parse_to
 from epay_desktop.api.redact import redact, register_secret
 from epay_desktop.api.retry import RetryPolicy, parse_retry_after
 from epay_desktop.api.token import TokenCache
-from epay_desktop.api.transport import default_transport
+from epay_desktop.api.transport import ANSWER_LIMIT, default_transport
 from epay_desktop.i18n import _, ngettext
 
 __all__ = [
@@ -355,13 +355,22 @@ class ApiSession(AsyncClosing):
         up to ``max_answer_bytes``."""
         self.requests_sent += 1
         built = httpx.Request(
-            request.method, _url(self._url_prefix, request.path), content=request.content, headers=headers
+            request.method,
+            _url(self._url_prefix, request.path),
+            content=request.content,
+            headers=headers,
+            extensions={ANSWER_LIMIT: self.max_answer_bytes},
         )
         try:
             async with asyncio.timeout(self.request_deadline):
                 response = await self._http.send(built, stream=True)
                 try:
-                    body = await self._read_capped(response)
+                    read = _read_by_transport(response)
+                    body = (
+                        self._capped(read, response)
+                        if read is not None
+                        else await self._read_capped(response)
+                    )
                 finally:
                     await response.aclose()
         except TimeoutError:
@@ -371,6 +380,8 @@ class ApiSession(AsyncClosing):
                 ),
                 request=built,
             ) from None
+        if read is not None:
+            return response  # built once by the transport, with its body
         # The body as read (already decompressed): no Content-Encoding left to undo, and the length
         # is the body's. Answers that were not compressed keep their headers as they came.
         answer_headers: httpx.Headers | list[tuple[str, str]] = response.headers
@@ -387,6 +398,17 @@ class ApiSession(AsyncClosing):
             request=built,
             extensions=dict(response.extensions),
         )
+
+    def _capped(self, body: bytes, response: httpx.Response) -> bytes:
+        """A body the transport read: refused as ``_read_capped`` would refuse it."""
+        limit = self.max_answer_bytes
+        if len(body) > limit:
+            raise AnswerTooLargeError(
+                _("the answer is larger than {limit} bytes ({declared} declared)").format(
+                    limit=limit, declared=response.headers.get("Content-Length", len(body))
+                )
+            )
+        return body
 
     async def _read_capped(self, response: httpx.Response) -> bytes:
         limit = self.max_answer_bytes
@@ -468,6 +490,17 @@ def _url(prefix: str, path: str) -> httpx.URL:
     """A request's URL. Parsing one is about a third of building a request, the same payments are read
     again and again (a refresh, a poll), and an ``httpx.URL`` cannot change: the recent ones are kept."""
     return httpx.URL(prefix + path)
+
+
+def _read_by_transport(response: httpx.Response) -> bytes | None:
+    """The body of an answer the transport handed back already read, as it came (nothing to decompress:
+    no Content-Encoding); None for one still to be read."""
+    if "Content-Encoding" in response.headers:
+        return None
+    try:
+        return response.content
+    except httpx.ResponseNotRead:
+        return None
 
 
 def read_json(response: httpx.Response, what: str) -> Any:

@@ -26,6 +26,10 @@ if TYPE_CHECKING:
     from epay_desktop.api.aiohttp_transport import SortedErrorsTransport
 
 TRANSPORT_NAME: Final = "aiohttp through httpx-aiohttp"
+# The request extension that tells the transport how many bytes of answer the caller accepts (an
+# ``int``): an answer declared no longer than that and not compressed may come back already read (its
+# ``httpx.Response`` built once, with the body in it), any other is handed back as a stream.
+ANSWER_LIMIT: Final = "epay_desktop.answer_limit"
 
 
 def default_transport(ssl_context: ssl.SSLContext) -> httpx.AsyncBaseTransport:
@@ -67,4 +71,4 @@ def _import_aiohttp_transport() -> ModuleType:
     return aiohttp_transport
 
 
-__all__ = ["TRANSPORT_NAME", "DeferredTransport", "default_transport"]
+__all__ = ["ANSWER_LIMIT", "TRANSPORT_NAME", "DeferredTransport", "default_transport"]

@@ -50,6 +50,8 @@ FIRST_ROWS = 200
 # Listing first gives up at once on a register another program holds: the session's own open waits
 # for it the usual time and tells the person.
 QUICK_BUSY_TIMEOUT_MS = 50
+# How long the start waits for the table to paint the rows it was given (it goes on after that).
+PAINT_LIMIT_MS = 2000
 
 
 @dataclass
@@ -134,7 +136,7 @@ def list_first(
     shown and painted at once (``first_painted`` is told how many), then every row. None when nothing
     was listed (then the session's load fills the list)."""
     from epay_desktop.store import RegisterError
-    from epay_desktop.ui.first_paint import paint_again, while_painting
+    from epay_desktop.ui.first_paint import while_painting
 
     early: EarlyList | None = None
     try:
@@ -144,7 +146,7 @@ def list_first(
         window.show_list(early.payments)
         table = window.register_view.table
         if table is not None and early.payments:
-            paint_again(table.viewport())
+            _paint_rows(window)
         if first_painted is not None:
             first_painted(len(early.payments))
         # Fewer rows than asked for: these are all of them.
@@ -164,13 +166,33 @@ def list_first(
             window.show_list(rest)
             early.payments, early.complete = rest, True
             if table is not None:
-                paint_again(table.viewport())
+                _paint_rows(window)
     except Exception:  # never in the way of the start: the session's own open reads the register
         log.exception("listing %s first failed", profile.name)
         if early is not None:
             early.close()
         return None
     return early
+
+
+def _paint_rows(window: MainWindow) -> bool:
+    """Repaint the table's rows and spin Qt's event loop until they are painted; True when they were.
+    Told by the model when a paint asks it for a cell (the table's viewport is not asked for: its first
+    look-up from Python builds PySide's wrappers of every kind of widget, some 20 ms)."""
+    from epay_desktop.ui.first_paint import wait_for
+
+    table = window.register_view.table
+    model = window.model
+
+    def arm(done: Callable[[], None]) -> None:
+        model.when_painted(done)
+        if table is not None:
+            table.update(table.model().index(0, 0))  # at least the top row's first cell, at once
+
+    painted = wait_for(arm, limit_ms=PAINT_LIMIT_MS)
+    if not painted:
+        log.warning("the payments table did not paint its rows within %d ms", PAINT_LIMIT_MS)
+    return painted
 
 
 def still_current(early: EarlyList, store: Any) -> bool:

@@ -13,9 +13,12 @@
   ``quick_check`` found; ``Register.all`` then salvages the rows that can still be read).
 
 The API is synchronous and thread-safe (one connection guarded by a lock): the services call it through
-``asyncio.to_thread`` so the GUI thread never blocks on the disk. The one exception is ``write_now``: a
-small write that does not wait for the disk, made on the caller's thread only when it need not wait for
-anything (else it writes nothing and says so).
+``asyncio.to_thread`` so the GUI thread never blocks on the disk. The exceptions, for the caller's own
+thread, write only when they need not wait for anything (else they write nothing and say so):
+``write_now``, a small write that does not wait for the disk; and ``write_durably_now``, a durable one,
+only while the disk has proven fast (``commit_pace.py``). Neither runs a WAL checkpoint; after
+``QUICK_WRITES_BEFORE_CHECKPOINT`` of them in a row they refuse until a write on a worker thread has
+given SQLite the chance to checkpoint.
 """
 
 from __future__ import annotations
@@ -29,11 +32,16 @@ from pathlib import Path
 from typing import Any, Generic, TypeVar, cast
 
 from epay_desktop.domain import Currency, Money
+from epay_desktop.store.commit_pace import CommitPace
 from epay_desktop.store.dialect import SQLITE, get_meta, set_meta
 
 T = TypeVar("T")
 
 BUSY_TIMEOUT_MS = 5000
+# Writes made on the caller's thread never checkpoint the WAL (that waits for the disk); after this many
+# in a row they refuse, so the next write goes to a worker thread, where SQLite checkpoints as usual.
+# The WAL then holds at most its usual 1,000 pages plus some 64 small commits' pages.
+QUICK_WRITES_BEFORE_CHECKPOINT = 64
 
 
 class RegisterError(Exception):
@@ -62,9 +70,10 @@ class RegisterTooNewError(RegisterError):
 
 
 class WriteNotNowError(Exception):
-    """``Database.write_now`` could not write without waiting (another thread is using the connection,
-    or another program holds the file's write lock); nothing was written. Not a failure: the caller
-    writes the usual way, on a worker thread."""
+    """``Database.write_now`` or ``write_durably_now`` could not write without waiting (another thread is
+    using the connection, another program holds the file's write lock, a checkpoint is due, or, for a
+    durable write, the disk has not proven fast); nothing was written.
+    Not a failure: the caller writes the usual way, on a worker thread."""
 
 
 # Ordered: MIGRATIONS[i] takes the schema from version i to version i + 1. Never edit a released entry;
@@ -281,6 +290,10 @@ class Database:
         self._queue: list[_DurableWrite[Any]] = []
         self._conn: sqlite3.Connection | None = None
         self._checked = False
+        # How long durable commits take: whether one may be made on the caller's thread.
+        self.commit_pace = CommitPace()
+        # Writes made on the caller's thread since the last one on a worker thread (which may checkpoint).
+        self._quick_writes = 0
         try:
             self._conn = self._connect(busy_timeout_ms)
             if check_later and not read_only and self._usable_without_writing():
@@ -503,9 +516,11 @@ class Database:
             conn = self.conn
             try:
                 with self._transaction(conn):
-                    return work(conn)
+                    result = work(conn)
             except sqlite3.Error as error:
                 raise self._translate(error, doing) from error
+            self._quick_writes = 0  # committed with the usual automatic checkpoint
+            return result
 
     def write_now(self, doing: str, work: Callable[[sqlite3.Connection], T]) -> T:
         """Run ``work`` in one write transaction that does not wait for the disk, at once and without
@@ -514,6 +529,23 @@ class Database:
         thread is using it) or for another program's write lock (no busy timeout here). It never runs a
         WAL checkpoint (that waits for the disk): the next write on a worker thread does, as usual."""
         self._refuse_unless_writable(doing)
+        return self._write_at_once(doing, work, durable=False)
+
+    def write_durably_now(self, doing: str, work: Callable[[sqlite3.Connection], T]) -> T:
+        """``write(doing, work, durable=True)`` on the caller's thread, without a thread hop: committed
+        with ``synchronous = FULL`` (on disk when this returns), but only while the disk has proven fast
+        (``commit_pace``: each of the recent durable commits well under a millisecond), so the loop's
+        thread waits no longer than that. Otherwise, and whenever it would have to wait for anything
+        (as ``write_now``), ``WriteNotNowError`` and nothing is written: the caller makes the durable
+        write on a worker thread. Any other failure raises as ``write`` does, nothing written."""
+        self._refuse_unless_writable(doing)
+        if not self.commit_pace.proven_fast:
+            raise WriteNotNowError(doing)
+        return self._write_at_once(doing, work, durable=True)
+
+    def _write_at_once(self, doing: str, work: Callable[[sqlite3.Connection], T], *, durable: bool) -> T:
+        if self._quick_writes >= QUICK_WRITES_BEFORE_CHECKPOINT:
+            raise WriteNotNowError(doing)  # a checkpoint is due: a worker thread's write may run it
         if not self._lock.acquire(blocking=False):
             raise WriteNotNowError(doing)
         try:
@@ -522,16 +554,22 @@ class Database:
             autocheckpoint = conn.execute("PRAGMA wal_autocheckpoint").fetchone()[0]
             conn.execute("PRAGMA busy_timeout = 0")
             conn.execute("PRAGMA wal_autocheckpoint = 0")
+            if durable:
+                conn.execute("PRAGMA synchronous = FULL")
             try:
-                with self._transaction(conn):
-                    return work(conn)
+                with self._transaction(conn, self.commit_pace if durable else None):
+                    result = work(conn)
             except sqlite3.Error as error:
                 if _is_locked(error):
                     raise WriteNotNowError(doing) from error
                 raise self._translate(error, doing) from error
             finally:
+                if durable:
+                    conn.execute("PRAGMA synchronous = NORMAL")
                 conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout)}")
                 conn.execute(f"PRAGMA wal_autocheckpoint = {int(autocheckpoint)}")
+            self._quick_writes += 1
+            return result
         except sqlite3.Error as error:
             raise self._translate(error, doing) from error
         finally:
@@ -569,7 +607,7 @@ class Database:
             conn = self.conn
             conn.execute("PRAGMA synchronous = FULL")
             try:
-                with self._transaction(conn):
+                with self._transaction(conn, self.commit_pace, beside_others=True):
                     for write in group:
                         conn.execute("SAVEPOINT durable_write")
                         try:
@@ -580,6 +618,7 @@ class Database:
                         conn.execute("RELEASE durable_write")
             finally:
                 conn.execute("PRAGMA synchronous = NORMAL")
+            self._quick_writes = 0  # committed with the usual automatic checkpoint
         except BaseException as error:
             failure = error
         for write in group:
@@ -596,11 +635,20 @@ class Database:
 
     @staticmethod
     @contextmanager
-    def _transaction(conn: sqlite3.Connection) -> Iterator[None]:
+    def _transaction(
+        conn: sqlite3.Connection, pace: CommitPace | None = None, *, beside_others: bool = False
+    ) -> Iterator[None]:
+        """One write transaction; with ``pace``, a durable one whose commit is timed into it
+        (``beside_others``: on a worker thread, see ``CommitPace.record``)."""
         conn.execute("BEGIN IMMEDIATE")
         try:
             yield
-            conn.execute("COMMIT")
+            if pace is None:
+                conn.execute("COMMIT")
+            else:
+                started = pace.clock()
+                conn.execute("COMMIT")
+                pace.record(pace.clock() - started, beside_others=beside_others)
         except BaseException:
             # Also when the commit itself failed (a deferred constraint, a full disk): SQLite may keep
             # the transaction open then, and the next write on this connection must not join it.

@@ -1,7 +1,9 @@
 """The journal of money-moving intents (cancel, capture, refund).
 
 An intent is committed durably (``synchronous = FULL``) BEFORE its request is sent, with the
-Idempotency-Key the request will carry. Its outcome is recorded when known. An intent still
+Idempotency-Key the request will carry: by ``begin`` (on a worker thread), or by ``begin_at_once`` on the
+caller's own thread while the register's disk has proven fast (``commit_pace.py``), which is the same
+commit without the thread hop. Its outcome is recorded when known. An intent still
 ``pending`` at the next start was interrupted (crash, kill, lost answer): the services finish it by
 sending it again with the SAME key (safe, by idempotency) or by settling it from the event log.
 
@@ -24,13 +26,17 @@ from __future__ import annotations
 
 import abc
 import enum
+import logging
 import sqlite3
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, ClassVar
 
 from epay_desktop.domain import Money
+from epay_desktop.domain.rules import releasable
 from epay_desktop.store.audit import insert_line
+from epay_desktop.store.codec import SnapshotError, load_payment
 from epay_desktop.store.db import (
     Database,
     RegisterDamagedError,
@@ -41,6 +47,22 @@ from epay_desktop.store.db import (
     utc_now,
 )
 from epay_desktop.store.dialect import SQLITE, Connection, Dialect, SqlDatabase, from_text, to_text
+
+log = logging.getLogger(__name__)
+
+
+def cancel_releases(snapshot: str | None, reference: str) -> Money | None:
+    """What a cancel of the payment releases by the register's last snapshot (its payment as JSON), for a
+    cancel's audit lines: a cancel asks for no amount, it releases whatever is left. None when nothing is
+    left or it is not known (a payment never read, a snapshot that cannot be read: said in the log)."""
+    if snapshot is None:
+        return None
+    try:
+        left = releasable(load_payment(snapshot, reference))
+    except (SnapshotError, ValueError, KeyError, TypeError) as error:
+        log.info("the audit of a cancel of %s goes without its amount: %s", reference, error)
+        return None
+    return left if left.value > 0 else None
 
 
 class IntentStatus(enum.StrEnum):
@@ -318,18 +340,67 @@ class JournalRecords(abc.ABC):
         of the same amount on the payment confirmed since then raises ``RecentlyConfirmedError``
         (nothing written), checked in the same transaction as the write, so a success another desk
         records meanwhile is seen."""
-        request = IntentRequest(
-            operation=operation,
-            profile=profile,
-            msn=msn,
-            reference=reference,
-            amount=amount,
-            idempotency_key=idempotency_key,
-            os_user=os_user,
-            at=now or utc_now(),
-            audit_detail=audit_detail,
-            repeat_since=repeat_since,
+        work = self._begin_work(
+            IntentRequest(
+                operation=operation,
+                profile=profile,
+                msn=msn,
+                reference=reference,
+                amount=amount,
+                idempotency_key=idempotency_key,
+                os_user=os_user,
+                at=now or utc_now(),
+                audit_detail=audit_detail,
+                repeat_since=repeat_since,
+            ),
+            attempting,
         )
+        return self.db.write("writing the journal", work, durable=True)
+
+    def begin_at_once(
+        self,
+        *,
+        operation: Operation,
+        profile: str,
+        msn: str,
+        reference: str,
+        amount: Money | None,
+        idempotency_key: str,
+        os_user: str,
+        now: datetime | None = None,
+        audit_detail: str = "",
+        repeat_since: datetime | None = None,
+        attempting: bool = False,
+    ) -> Intent | None:
+        """``begin`` on the caller's own thread, without a thread hop, when the register can commit it
+        durably there at once (a SQLite register whose disk has proven fast, nothing to wait for: see
+        ``Database.write_durably_now``). The intent is on disk when this returns, exactly as after
+        ``begin``, and every refusal of ``begin`` is raised the same way. None when it cannot be done so
+        (nothing written): the caller then calls ``begin`` on a worker thread."""
+        work = self._begin_work(
+            IntentRequest(
+                operation=operation,
+                profile=profile,
+                msn=msn,
+                reference=reference,
+                amount=amount,
+                idempotency_key=idempotency_key,
+                os_user=os_user,
+                at=now or utc_now(),
+                audit_detail=audit_detail,
+                repeat_since=repeat_since,
+            ),
+            attempting,
+        )
+        return self._durably_at_once(work)
+
+    def _durably_at_once(self, work: Callable[[Connection], Intent]) -> Intent | None:
+        """Run ``work`` in a durable commit on this thread at once, or None (nothing written) when that
+        cannot be done: never here (the back-end keeps its durable writes on a worker thread)."""
+        return None
+
+    def _begin_work(self, request: IntentRequest, attempting: bool) -> Callable[[Connection], Intent]:
+        """``begin``'s work in its write transaction."""
 
         def work(conn: Connection) -> Intent:
             intent = self._begin(conn, request)
@@ -338,7 +409,7 @@ class JournalRecords(abc.ABC):
             attempts = self._count_attempt(conn, intent.id, request.at)
             return replace(intent, attempts=attempts, outcome=_attempt_note(request.at))
 
-        return self.db.write("writing the journal", work, durable=True)
+        return work
 
     @abc.abstractmethod
     def _begin(self, conn: Connection, request: IntentRequest) -> Intent:
@@ -615,6 +686,12 @@ class Journal(JournalRecords):
         self._audit_request(conn, request, intent_id, request.audit_detail)
         return self._written(conn, intent_id)
 
+    def _durably_at_once(self, work: Callable[[Connection], Intent]) -> Intent | None:
+        try:
+            return self._sqlite.write_durably_now("writing the journal", work)
+        except WriteNotNowError:
+            return None
+
     def finish_at_once(
         self,
         intent_id: int,
@@ -642,6 +719,14 @@ class Journal(JournalRecords):
         )
 
     def _audit_request(self, conn: Connection, request: IntentRequest, intent_id: int, detail: str) -> None:
+        amount = request.amount
+        if amount is None and request.operation is Operation.CANCEL:
+            # A cancel asks for no amount (it releases what is left): its lines say what that was.
+            row = conn.execute(
+                "SELECT payment_json FROM payments WHERE msn = ? AND reference = ?",
+                (request.msn, request.reference),
+            ).fetchone()
+            amount = cancel_releases(row[0] if row else None, request.reference)
         insert_line(
             conn,
             SQLITE,
@@ -652,7 +737,7 @@ class Journal(JournalRecords):
             action=request.operation.value,
             result="requested",
             reference=request.reference,
-            amount=request.amount,
+            amount=amount,
             detail=detail,
             idempotency_key=request.idempotency_key,
             intent_id=intent_id,
@@ -673,6 +758,16 @@ class Journal(JournalRecords):
         return cursor.rowcount == 1
 
     def _audit_outcome(self, conn: Connection, intent: Intent, outcome: IntentOutcome) -> None:
+        amount = intent.amount
+        if amount is None and intent.operation is Operation.CANCEL:
+            # The amount its "requested" line said (the snapshot may say nothing is left by now). Read
+            # newest first by rowid: the line is the intent's own, seldom far from the end.
+            row = conn.execute(
+                "SELECT amount, currency FROM audit WHERE intent_id = ? AND result = 'requested' "
+                "ORDER BY id DESC LIMIT 1",
+                (intent.id,),
+            ).fetchone()
+            amount = money_from_columns(row[0], row[1]) if row else None
         insert_line(
             conn,
             SQLITE,
@@ -683,7 +778,7 @@ class Journal(JournalRecords):
             action=intent.operation.value,
             result=intent.status.value,
             reference=intent.reference,
-            amount=intent.amount,
+            amount=amount,
             detail=intent.outcome,
             idempotency_key=intent.idempotency_key,
             intent_id=intent.id,

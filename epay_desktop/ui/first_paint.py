@@ -16,6 +16,7 @@ e.g. on a platform that shows nothing); no asyncio loop exists yet, so nothing e
 from __future__ import annotations
 
 import gc
+import sys
 import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -24,6 +25,28 @@ from PySide6.QtCore import QEvent, QEventLoop, QObject, QTimer
 from PySide6.QtWidgets import QWidget
 
 T = TypeVar("T")
+
+
+def skip_pyside_source_scan() -> bool:
+    """Stop PySide6 from reading the source file of every module imported after it; True when done.
+
+    PySide's ``__feature__`` switches (``from __feature__ import snake_case, true_property``) are chosen
+    per module, so PySide's import hook asks of each newly imported module whether it "uses PySide":
+    it reads the module's whole source with ``inspect.getsource`` (which also keeps it in ``linecache``)
+    and looks for the word "PySide6". This app selects no feature anywhere, so the answer changes
+    nothing: a module that is ignored (PySide's own -1) sees the same classes as one that uses PySide
+    without a feature (0). The reading cost 23–52 ms before the window's first paint and some 100 ms
+    over a start. A module that does import ``__feature__`` is still marked by PySide when it does.
+    Nothing happens when the PySide in use has no such check (another version)."""
+    feature = sys.modules.get("shibokensupport.feature")
+    if feature is None or not callable(getattr(feature, "_mod_uses_pyside", None)):
+        return False
+    vars(feature)["_mod_uses_pyside"] = _selects_no_feature
+    return True
+
+
+def _selects_no_feature(module: object) -> bool:
+    return False
 
 
 def set_qt_enum(target: QObject, name: str, keys: str) -> None:
@@ -67,22 +90,27 @@ def paint_now(window: QWidget, *, limit_ms: int = 2000) -> bool:
     return watcher.painted
 
 
-def paint_again(widget: QWidget, *, limit_ms: int = 2000) -> bool:
-    """Repaint ``widget`` (shown already) and spin Qt's event loop until it painted; True when it did."""
+def wait_for(arm: Callable[[Callable[[], None]], None], *, limit_ms: int = 2000) -> bool:
+    """Spin Qt's event loop until the callback handed to ``arm`` is called (``arm`` is called once, with
+    the loop running soon after), or ``limit_ms`` passed; True when it was called."""
     loop = QEventLoop()
-    watcher = _FirstPaint(loop)
-    widget.installEventFilter(watcher)
+    called: list[bool] = []
+
+    def done() -> None:
+        called.append(True)
+        loop.quit()
+
     timer = QTimer()
     timer.setSingleShot(True)
     timer.timeout.connect(loop.quit)
     try:
-        widget.update()
+        arm(done)
         timer.start(limit_ms)
-        loop.exec()
+        if not called:
+            loop.exec()
     finally:
         timer.stop()
-        widget.removeEventFilter(watcher)
-    return watcher.painted
+    return bool(called)
 
 
 def while_painting(work: Callable[[], T], *, poll_ms: int = 5) -> T:
@@ -120,4 +148,4 @@ def while_painting(work: Callable[[], T], *, poll_ms: int = 5) -> T:
     return value
 
 
-__all__ = ["paint_again", "paint_now", "set_qt_enum", "while_painting"]
+__all__ = ["paint_now", "set_qt_enum", "skip_pyside_source_scan", "wait_for", "while_painting"]

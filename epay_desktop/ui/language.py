@@ -61,9 +61,10 @@ def system_preferences() -> list[str]:
     return [*QLocale.system().uiLanguages(), *i18n.system_languages()]
 
 
-def install_language(requested: str | None, catalogs: Path | None) -> str:
-    """Set the language of everything from now on; returns the language chosen (``en``, ``nb``, ...)."""
-    chosen = i18n.set_language(requested, catalogs, system_preferences())
+def install_language(requested: str | None, catalogs: Path | None, *, cache: Path | None = None) -> str:
+    """Set the language of everything from now on; returns the language chosen (``en``, ``nb``, ...).
+    ``cache``: where the compiled catalogs are kept (``i18n.load_catalog``)."""
+    chosen = i18n.set_language(requested, catalogs, system_preferences(), cache=cache)
     QLocale.setDefault(QLocale(i18n.format_locale()))
     app = QCoreApplication.instance()
     if app is not None:

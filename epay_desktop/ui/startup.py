@@ -16,14 +16,14 @@ from typing import TYPE_CHECKING
 from PySide6.QtWidgets import QApplication
 
 from epay_desktop import APP_NAME, __version__
-from epay_desktop.paths import resource
-from epay_desktop.ui.first_paint import paint_now
-from epay_desktop.ui.language import install_language
-from epay_desktop.ui.theme import apply_style
-from epay_desktop.ui.window.main_window import MainWindow
+from epay_desktop.ui.first_paint import paint_now, skip_pyside_source_scan
 
 if TYPE_CHECKING:
     from epay_desktop.services import Profile
+    from epay_desktop.ui.window.main_window import MainWindow
+
+# Before the window's modules (and everything after them) are imported: see skip_pyside_source_scan.
+skip_pyside_source_scan()
 
 
 def first_window(
@@ -37,6 +37,11 @@ def first_window(
 ) -> tuple[QApplication, MainWindow]:
     """The QApplication and the real main window showing ``profile``'s banner, painted once.
     ``offscreen``: render without a screen unless a platform was chosen (``--screenshot``)."""
+    from epay_desktop import paths
+    from epay_desktop.ui.language import install_language
+    from epay_desktop.ui.theme import apply_style
+    from epay_desktop.ui.window.main_window import MainWindow
+
     if offscreen and QApplication.instance() is None:
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     existing = QApplication.instance()
@@ -48,7 +53,7 @@ def first_window(
     app.setQuitOnLastWindowClosed(False)
     apply_style(app, dark=dark)
     # Before the first widget: widgets read their words when they are built.
-    install_language(language, resource("translations"))
+    install_language(language, paths.resource("translations"), cache=paths.cache_dir() / "catalogs")
     window = MainWindow(show_error_dialogs=show_error_dialogs)
     window.show_profile(profile)
     if size is not None:

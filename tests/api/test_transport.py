@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 import socket
+import struct
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -22,7 +23,7 @@ from epay_desktop.api import (
     RetryPolicy,
 )
 from epay_desktop.api.aiohttp_transport import SortedErrorsTransport
-from epay_desktop.api.transport import DeferredTransport
+from epay_desktop.api.transport import ANSWER_LIMIT, DeferredTransport
 
 pytestmark = pytest.mark.anyio
 
@@ -70,6 +71,18 @@ async def raw_server(on_request: str) -> AsyncIterator[tuple[str, list[bytes]]]:
                 if on_request == "half-answer, hang-up":
                     writer.close()
                     return
+            if on_request.startswith("half-chunked"):
+                # An answer of no declared length (read as a stream), broken off: hang up or reset.
+                writer.write(
+                    b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
+                    b'10\r\n{"reference": "o\r\n'
+                )
+                await writer.drain()
+                if on_request == "half-chunked, reset":
+                    sock = writer.get_extra_info("socket")
+                    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                writer.close()
+                return
             await asyncio.sleep(3600)
 
     async def guarded(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -145,3 +158,35 @@ async def test_a_cancel_whose_answer_breaks_off_leaves_its_outcome_unknown(then:
         with pytest.raises(OutcomeUnknownError):
             await client.cancel("order-12345678", idempotency_key=f"key-half-{then}")
     assert any(b"/cancel" in line for line in seen)
+
+
+@pytest.mark.parametrize("then", ["hang-up", "reset"])
+async def test_a_cancel_whose_streamed_answer_breaks_off_leaves_its_outcome_unknown(then: str) -> None:
+    # No declared length: the answer is read as a stream, whose errors must say "it may have been sent".
+    async with raw_server(f"half-chunked, {then}") as (url, seen), client_for(url) as client:
+        with pytest.raises(OutcomeUnknownError):
+            await client.cancel("order-12345678", idempotency_key=f"key-chunked-{then}")
+    assert any(b"/cancel" in line for line in seen)
+
+
+async def test_a_plain_answer_comes_back_read_and_a_streamed_one_as_a_stream() -> None:
+    async with raw_server("hang-up") as (url, _seen), client_for(url) as client:
+        await client.fetch_token()  # builds the transport
+        transport = client.session._http._transport  # type: ignore[attr-defined]
+        inner = transport.inner
+        assert isinstance(inner, SortedErrorsTransport)
+        plain = await inner.handle_async_request(
+            httpx.Request("POST", url + "/accesstoken/get", extensions={ANSWER_LIMIT: 10_000})
+        )
+        assert plain.content == TOKEN  # read, no stream left to read
+        assert plain.is_stream_consumed
+        await plain.aclose()
+        unlimited = await inner.handle_async_request(httpx.Request("POST", url + "/accesstoken/get"))
+        assert not unlimited.is_stream_consumed  # the caller did not say how much it takes
+        assert await unlimited.aread() == TOKEN
+        await unlimited.aclose()
+        too_long = await inner.handle_async_request(
+            httpx.Request("POST", url + "/accesstoken/get", extensions={ANSWER_LIMIT: len(TOKEN) - 1})
+        )
+        assert not too_long.is_stream_consumed  # left to the caller, who refuses it by its size
+        await too_long.aclose()

@@ -109,3 +109,55 @@ def test_pseudo_language_through_the_functions() -> None:
     assert _("Refresh").startswith("⟦Réfréšh")
     assert ngettext("{n} payment", "{n} payments", 2).format(n=2).startswith("⟦2 påýméñtš")
     assert pgettext("dialog button", "Cancel").startswith("⟦Çåñçél")
+
+
+def _catalog_of(translations: object) -> dict[object, str]:
+    catalog: dict[object, str] = translations._catalog  # type: ignore[attr-defined]
+    return dict(catalog)
+
+
+@pytest.mark.parametrize("code", ["nb", "da", "fi"])
+def test_a_kept_compiled_catalog_says_what_the_po_says(code: str, tmp_path: Path) -> None:
+    from epay_desktop.paths import resource
+
+    po = i18n.catalog_path(resource("translations"), code)
+    fresh = i18n.load_catalog(po)
+    first = i18n.load_catalog(po, tmp_path)  # compiles and keeps
+    kept = list(tmp_path.glob(f"{code}-*.mo"))
+    assert len(kept) == 1
+    again = i18n.load_catalog(po, tmp_path)  # read from the kept file
+    assert _catalog_of(again) == _catalog_of(first) == _catalog_of(fresh)
+    assert len(_catalog_of(fresh)) > 100
+
+
+def test_a_changed_catalog_is_compiled_again_and_the_old_one_dropped(catalogs: Path, tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    po = i18n.catalog_path(catalogs, "nb")
+    i18n.set_language("nb", catalogs, cache=cache)
+    assert _("Refresh") == "Oppdater"
+    before = list(cache.glob("nb-*.mo"))
+    po.write_text(PO.replace("Oppdater", "Oppfrisk"), encoding="utf-8")
+    i18n.set_language("nb", catalogs, cache=cache)
+    assert _("Refresh") == "Oppfrisk"
+    after = list(cache.glob("nb-*.mo"))
+    assert len(after) == 1
+    assert after != before
+
+
+def test_a_damaged_kept_catalog_is_compiled_again(catalogs: Path, tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    i18n.set_language("nb", catalogs, cache=cache)
+    (kept,) = cache.glob("nb-*.mo")
+    for damage in (b"", b"\x95\x04\x12\xde" + b"\xff" * 40, kept.read_bytes()[:30]):
+        kept.write_bytes(damage)
+        i18n.set_language("nb", catalogs, cache=cache)
+        assert _("Refresh") == "Oppdater"
+        assert pgettext("payment action", "Cancel") == "Kanseller"
+        assert kept.read_bytes() != damage  # written again, whole
+
+
+def test_a_cache_that_cannot_be_written_still_gives_the_language(catalogs: Path, tmp_path: Path) -> None:
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_text("a file where the cache folder would be", encoding="utf-8")
+    assert i18n.set_language("nb", catalogs, cache=blocked) == "nb"
+    assert _("Refresh") == "Oppdater"

@@ -812,3 +812,52 @@ def test_the_repeat_check_is_part_of_beginning(store: PaymentStore) -> None:
     later = T0 + timedelta(seconds=1)
     again = begin(store, operation=Operation.CAPTURE, amount=nok(2500), key="rep-4", repeat_since=later)
     assert again.status is IntentStatus.PENDING
+
+
+# -- a cancel's audit lines say what it cancels -------------------------------------------------------
+
+
+def cancel(store: PaymentStore, reference: str, key: str) -> Intent:
+    return store.journal.begin(
+        operation=Operation.CANCEL,
+        profile="Desk",
+        msn=MSN,
+        reference=reference,
+        amount=None,
+        idempotency_key=key,
+        os_user="kari",
+    )
+
+
+def cancel_lines(store: PaymentStore, reference: str) -> list[tuple[str, Money | None]]:
+    return [(e.result, e.amount) for e in reversed(store.audit.entries(msn=MSN, reference=reference))]
+
+
+def test_a_cancels_audit_lines_carry_what_was_left_to_release_when_it_was_asked(store: PaymentStore) -> None:
+    from tests.ui.factories import payment
+
+    # 100.00 reserved, 25.00 captured: a cancel releases the 75.00 left.
+    store.register.save_snapshot(MSN, payment("ref-partly", 10_000, captured=2_500), [])
+    intent = cancel(store, "ref-partly", "key-partly")
+    store.journal.finish(intent.id, IntentStatus.SUCCEEDED, "Cancelled", os_user="kari")
+    # The snapshot after the cancel (nothing left) does not change what the lines say.
+    store.register.save_snapshot(MSN, payment("ref-partly", 10_000, captured=2_500, cancelled=7_500), [])
+    seventy_five = Money(7_500, Currency.NOK)
+    assert cancel_lines(store, "ref-partly") == [("requested", seventy_five), ("succeeded", seventy_five)]
+
+    # A refused cancel, asked again with its key later: each request says what was left then.
+    store.register.save_snapshot(MSN, payment("ref-whole", 4_900), [])
+    refused = cancel(store, "ref-whole", "key-whole")
+    store.journal.finish(refused.id, IntentStatus.FAILED, "Refused", os_user="kari")
+    store.register.save_snapshot(MSN, payment("ref-whole", 4_900, captured=900), [])
+    again = cancel(store, "ref-whole", "key-whole")
+    assert again.id == refused.id
+    whole, rest = Money(4_900, Currency.NOK), Money(4_000, Currency.NOK)
+    assert cancel_lines(store, "ref-whole") == [("requested", whole), ("failed", whole), ("requested", rest)]
+
+
+def test_a_cancel_of_a_payment_never_read_has_no_amount_in_its_audit_lines(store: PaymentStore) -> None:
+    store.register.add(MSN, [NewEntry("ref-unread")])
+    intent = cancel(store, "ref-unread", "key-unread")
+    store.journal.finish(intent.id, IntentStatus.SUCCEEDED, "Cancelled", os_user="kari")
+    assert cancel_lines(store, "ref-unread") == [("requested", None), ("succeeded", None)]

@@ -495,56 +495,18 @@ def test_a_journal_entry_this_version_cannot_read_is_skipped_and_blocks_its_paym
         begin(store, reference="pend-00001", key="key-new")
 
 
-# -- a cancel's audit lines say what it cancels (migration 10) ----------------------------------------
-
-
-def cancel(store: PgStore, reference: str, key: str) -> Any:
-    return store.journal.begin(
-        operation=Operation.CANCEL,
-        profile="Desk",
-        msn=MSN,
-        reference=reference,
-        amount=None,
-        idempotency_key=key,
-        os_user="kari",
-    )
+# -- a cancel's audit lines say what it cancels (migration 10; the rest in test_contract.py) ---------
 
 
 def cancel_lines(store: PgStore, reference: str) -> list[tuple[str, Money | None]]:
     return [(e.result, e.amount) for e in reversed(store.audit.entries(msn=MSN, reference=reference))]
 
 
-def test_a_cancels_audit_lines_carry_what_was_left_to_release_when_it_was_asked(store: PgStore) -> None:
-    from tests.ui.factories import payment
-
-    # 100.00 reserved, 25.00 captured: a cancel releases the 75.00 left.
-    store.register.save_snapshot(MSN, payment("ref-partly", 10_000, captured=2_500), [])
-    intent = cancel(store, "ref-partly", "key-partly")
-    store.journal.finish(intent.id, IntentStatus.SUCCEEDED, "Cancelled", os_user="kari")
-    # The snapshot after the cancel (nothing left) does not change what the lines say.
-    store.register.save_snapshot(MSN, payment("ref-partly", 10_000, captured=2_500, cancelled=7_500), [])
-    seventy_five = Money(7_500, Currency.NOK)
-    assert cancel_lines(store, "ref-partly") == [("requested", seventy_five), ("succeeded", seventy_five)]
-
-    # A refused cancel, asked again with its key later: each request says what was left then.
-    store.register.save_snapshot(MSN, payment("ref-whole", 4_900), [])
-    refused = cancel(store, "ref-whole", "key-whole")
-    store.journal.finish(refused.id, IntentStatus.FAILED, "Refused", os_user="kari")
-    store.register.save_snapshot(MSN, payment("ref-whole", 4_900, captured=900), [])
-    again = cancel(store, "ref-whole", "key-whole")
-    assert again.id == refused.id
-    whole, rest = Money(4_900, Currency.NOK), Money(4_000, Currency.NOK)
-    assert cancel_lines(store, "ref-whole") == [("requested", whole), ("failed", whole), ("requested", rest)]
-
-
-def test_a_cancel_of_a_payment_never_read_has_no_amount_in_its_audit_lines(
+def test_a_client_setting_that_is_not_an_amount_is_not_written_as_one(
     store: PgStore, raw: psycopg.Connection[Any]
 ) -> None:
-    store.register.add(MSN, [NewEntry("ref-unread")])
-    intent = cancel(store, "ref-unread", "key-unread")
-    store.journal.finish(intent.id, IntentStatus.SUCCEEDED, "Cancelled", os_user="kari")
-    assert cancel_lines(store, "ref-unread") == [("requested", None), ("succeeded", None)]
-    # A client's setting that is not an amount is not written as one.
+    # The trigger reads the amount from a setting the journal's writer makes: a client's setting that is
+    # not an amount is not written as one. (What a cancel's lines carry: tests/store/test_contract.py.)
     with raw.transaction():
         raw.execute("SELECT set_config('epay.cancel_releases', '12; DROP TABLE audit', true)")
         raw.execute(

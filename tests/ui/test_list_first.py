@@ -6,6 +6,7 @@ own open says why (a real register file, a Custom profile served by uvicorn, an 
 from __future__ import annotations
 
 import asyncio
+import logging
 import sqlite3
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -14,6 +15,7 @@ from typing import Any
 
 import pytest
 import shiboken6
+from PySide6.QtCore import QEvent, QObject
 
 from epay_desktop.app import open_profile
 from epay_desktop.app.listing import check_and_read_rest, list_first, read_register
@@ -28,6 +30,9 @@ from epay_desktop.services import (
     register_path,
 )
 from epay_desktop.store import NewEntry, Operation, RegisterDamagedError, RegisterError, Store
+from epay_desktop.ui.first_paint import wait_for
+from epay_desktop.ui.table.cells import PaymentRoles
+from epay_desktop.ui.table.model import PaymentsModel
 from epay_desktop.ui.window.main_window import MainWindow
 from tests.support.registers import damage_a_page_the_list_never_reads
 from tests.support.sandbox_server import running_sandbox
@@ -344,3 +349,82 @@ def test_a_session_handed_an_unchecked_damaged_register_does_not_open(
     ui_loop.run_until_complete(main())
     assert early.store.db._conn is None  # closed by the session that did not open
     assert path.read_bytes() == before
+
+
+class _ViewportPaints(QObject):
+    """Counts the paints of the payments table's viewport (found by its object names)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.count = 0
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if (
+            event.type() == QEvent.Type.Paint
+            and watched.objectName() == "qt_scrollarea_viewport"
+            and watched.parent() is not None
+            and watched.parent().objectName() == "PaymentsTable"
+        ):
+            self.count += 1
+        return False
+
+
+def test_the_rows_are_said_painted_only_after_the_table_painted_them(
+    qapp: Any, qtbot: Any, profile: Profile
+) -> None:
+    fill(register_path(profile), 30)
+    window = MainWindow(show_error_dialogs=False, auto_refresh_ms=3_600_000)
+    qtbot.addWidget(window)
+    window.show()
+    paints = _ViewportPaints()
+    qapp.installEventFilter(paints)
+    told: list[tuple[int, int]] = []
+    try:
+        early = list_first(
+            window, profile, first_rows=10, first_painted=lambda n: told.append((n, paints.count))
+        )
+    finally:
+        qapp.removeEventFilter(paints)
+    assert early is not None
+    assert told
+    assert told[0][0] == 10
+    assert told[0][1] >= 1, "said painted before the table's rows were painted"
+    early.close()
+
+
+def test_waiting_for_a_paint_gives_up_after_its_limit(qapp: Any) -> None:
+    assert wait_for(lambda done: None, limit_ms=30) is False
+    assert wait_for(lambda done: done(), limit_ms=30) is True
+
+
+def test_the_whole_list_is_said_painted_when_it_adds_no_row(
+    qapp: Any, qtbot: Any, profile: Profile, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Exactly a first screenful: the rest read is the same rows, so nothing new is painted.
+    fill(register_path(profile), 10)
+    window = MainWindow(show_error_dialogs=False, auto_refresh_ms=3_600_000)
+    qtbot.addWidget(window)
+    window.show()
+    with caplog.at_level(logging.WARNING, logger="epay_desktop.app.listing"):
+        early = list_first(window, profile, first_rows=10)
+    assert early is not None
+    assert len(early.payments) == 10
+    assert "did not paint" not in caplog.text
+    early.close()
+
+
+def test_a_delegate_reading_only_the_looks_tells_its_paint(qapp: Any, qtbot: Any, profile: Profile) -> None:
+    # A delegate that copies pixels it kept reads the row's looks and nothing else (no multiData).
+    fill(register_path(profile), 3)
+    early = read_register(profile)
+    assert early is not None
+    model = PaymentsModel()
+    model.set_listed(early.payments)
+    told: list[int] = []
+    model.when_painted(lambda: told.append(1))
+    model.data(model.index(1, 0), PaymentRoles.LOOKS)
+    qtbot.waitUntil(lambda: told == [1])
+    model.data(model.index(2, 0), PaymentRoles.LOOKS)
+    qtbot.wait(20)
+    assert told == [1]  # once
+    early.close()

@@ -11,10 +11,6 @@ other an ``IntentPendingError`` naming it. The audit lines of every intent are w
 
 from __future__ import annotations
 
-import logging
-
-from epay_desktop.domain.rules import releasable
-from epay_desktop.store.codec import SnapshotError, load_payment
 from epay_desktop.store.db import RegisterDamagedError, RegisterError, RegisterLockedError, money_columns
 from epay_desktop.store.dialect import POSTGRES, Connection
 from epay_desktop.store.journal import (
@@ -26,29 +22,22 @@ from epay_desktop.store.journal import (
     JournalRecords,
     Operation,
     UnreadableIntentError,
+    cancel_releases,
 )
 from epay_desktop.store.postgres.database import PgDatabase
 
 # A competing intent can be finished between our refused insert and our look at it; then try again.
 _BEGIN_TRIES = 5
 
-log = logging.getLogger(__name__)
-
 
 def _releases(conn: Connection, msn: str, reference: str) -> str:
     """What a cancel of the payment releases by the register's last snapshot ("10000 NOK"), for the
-    audit; "" when nothing or not known (a payment never read, or a snapshot that cannot be read)."""
+    audit; "" when nothing or not known (``journal.cancel_releases``)."""
     row = conn.execute(
         "SELECT payment::text FROM payments WHERE msn = %s AND reference = %s", (msn, reference)
     ).fetchone()
-    if row is None or row[0] is None:
-        return ""
-    try:
-        left = releasable(load_payment(str(row[0]), reference))
-    except (SnapshotError, ValueError, KeyError, TypeError) as error:
-        log.info("the audit of a cancel of %s goes without its amount: %s", reference, error)
-        return ""
-    return f"{left.value} {left.currency.value}" if left.value > 0 else ""
+    left = cancel_releases(None if row is None or row[0] is None else str(row[0]), reference)
+    return f"{left.value} {left.currency.value}" if left is not None else ""
 
 
 class PgJournal(JournalRecords):

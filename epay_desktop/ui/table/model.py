@@ -23,11 +23,11 @@ each refresh and timer tick), never ``datetime.now()`` per ``data()`` call.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any, overload
 
-from PySide6.QtCore import QAbstractTableModel, QLocale, QModelIndex, QObject, Qt, Signal
+from PySide6.QtCore import QAbstractTableModel, QLocale, QModelIndex, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QFont, QGuiApplication, QIcon, QPalette
 from PySide6.QtWidgets import QApplication, QStyle
 
@@ -122,6 +122,18 @@ class PaymentsModel(QAbstractTableModel):
         # True once a PaymentsFilterModel sits on top: it repaints marks that change with time
         # (see set_now), so this model does not emit the dataChanged that would make it re-filter.
         self.restyled_by_proxy = False
+        self._told_painted: Callable[[], None] | None = None
+
+    def when_painted(self, told: Callable[[], None]) -> None:
+        """Call ``told`` once, right after the next paint that asks for a cell of this model (the start-up
+        says so when the register's rows are on screen): a plain cell's roles (``multiData``), or a
+        delegate's read of the row's looks, which it reads also when it copies pixels it kept."""
+        self._told_painted = told
+
+    def _tell_painted(self) -> None:
+        told, self._told_painted = self._told_painted, None
+        if told is not None:
+            QTimer.singleShot(0, told)  # after this paint
 
     # --- Qt model interface -------------------------------------------------------------------------
     def rowCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008
@@ -156,6 +168,8 @@ class PaymentsModel(QAbstractTableModel):
     def fill_roles(self, row: int, column: int, roles: Any) -> None:
         """Fill a ``QModelRoleDataSpan`` with the values of row ``row``'s cell in ``column``: the roles a
         paint asks read the row's kept texts and looks once; any other role is ``data_at``'s."""
+        if self._told_painted is not None:
+            self._tell_painted()
         texts = self._display.get(row)
         if texts is None:
             texts = self._display_of(row)
@@ -215,6 +229,8 @@ class PaymentsModel(QAbstractTableModel):
                 return _("{column}: {value}").format(column=header(Column(column)), value=value)
             return None
         if role == PaymentRoles.LOOKS:
+            if self._told_painted is not None:
+                self._tell_painted()  # a delegate painting (or copying) the cell asks it
             return self._looks_at(row)
         if role == PaymentRoles.TRACKED:
             return self.tracked_at(row)
