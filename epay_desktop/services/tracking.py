@@ -168,16 +168,19 @@ class RegisterTracking:
             done.append(change)
             return change.tracked
 
-        def start_more() -> None:
+        async def start_more() -> None:
             for reference in itertools.islice(waiting, limit - len(running)):
                 running.add(asyncio.ensure_future(one(reference)))
+                # One start per pass of the loop: a start builds and sends a request (about a
+                # millisecond), and eight in one pass kept the GUI thread's timers waiting a frame.
+                await asyncio.sleep(0)
 
         try:
-            start_more()
+            await start_more()
             while running:
                 finished, _pending = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
                 running.difference_update(finished)
-                start_more()
+                await start_more()
                 for task in finished:
                     if loop.time() - last_published >= PUBLISH_EVERY:
                         publish_done()
