@@ -19,6 +19,7 @@ then checks the session (who is logged in, as what) before the list goes live ag
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable, Iterable
 from datetime import UTC, datetime
@@ -35,6 +36,7 @@ from epay_desktop.api.team_client import (
 from epay_desktop.domain import Money, PaymentEvent, TrackedPayment
 from epay_desktop.domain.rules import cancel_outcome
 from epay_desktop.i18n import _
+from epay_desktop.services.bounded import as_they_finish
 from epay_desktop.services.changes import ChangeFeed, PaymentChanged
 from epay_desktop.services.errors import (
     DeskError,
@@ -331,17 +333,11 @@ class TeamDesk:
     async def refresh_all(
         self, references: Iterable[str], concurrency: int = 8
     ) -> AsyncIterator[TrackedPayment]:
-        gate = asyncio.Semaphore(max(1, concurrency))
-
-        async def one(reference: str) -> TrackedPayment:
-            async with gate:
-                return await self.refresh(reference)
-
-        tasks = [asyncio.ensure_future(one(r)) for r in references]
-        try:
-            for next_done in asyncio.as_completed(tasks):
+        # At most ``concurrency`` at a time, one started per pass of the loop (``bounded``).
+        async with contextlib.aclosing(as_they_finish(references, self.refresh, concurrency)) as finished:
+            async for task in finished:
                 try:
-                    yield await next_done
+                    yield task.result()
                 except TeamUnreachableError as error:
                     # The desk is offline now (its listeners said so: the banner); the rest would fail
                     # the same way, so the refresh ends here, and the list stays as last shown. Raised,
@@ -350,10 +346,6 @@ class TeamDesk:
                     raise
                 except NotSentError as error:
                     log.info("refresh through the team server failed: %s", error)
-        finally:
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
 
     async def add_references(self, text_or_list: str | Iterable[str]) -> AddReport:
         self._writable(_("Cannot add payments."))

@@ -8,7 +8,7 @@ the desk's ``engine.Snapshots``).
 from __future__ import annotations
 
 import asyncio
-import itertools
+import contextlib
 import logging
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass
@@ -19,6 +19,7 @@ from epay_desktop.api import EPaymentError
 from epay_desktop.domain import Payment, PaymentEvent, TrackedPayment
 from epay_desktop.domain.listed import ListedPayments
 from epay_desktop.i18n import _
+from epay_desktop.services.bounded import as_they_finish
 from epay_desktop.services.changes import ListLoaded, PaymentChanged, PaymentsRemoved
 from epay_desktop.services.context import DeskContext
 from epay_desktop.services.errors import DeskError, said
@@ -141,11 +142,6 @@ class RegisterTracking:
         refreshed is published in batches as the answers arrive (whenever ``PUBLISH_EVERY`` passed since
         the last batch, so rows fill in during a long refresh without a table update per answer) and the
         rest when the iteration ends (also when stopped early)."""
-        # At most ``concurrency`` tasks exist at a time, started as others finish: a task per payment
-        # up front (10,000 of them, each with a callback) stalled the loop for a few hundred ms.
-        limit = max(1, concurrency)
-        waiting = iter(dict.fromkeys(references))
-        running: set[asyncio.Task[TrackedPayment]] = set()
         done: list[PaymentChanged] = []
         loop = asyncio.get_running_loop()
         last_published = loop.time()
@@ -168,27 +164,15 @@ class RegisterTracking:
             done.append(change)
             return change.tracked
 
-        async def start_more() -> None:
-            for reference in itertools.islice(waiting, limit - len(running)):
-                running.add(asyncio.ensure_future(one(reference)))
-                # One start per pass of the loop: a start builds and sends a request (about a
-                # millisecond), and eight in one pass kept the GUI thread's timers waiting a frame.
-                await asyncio.sleep(0)
-
         try:
-            await start_more()
-            while running:
-                finished, _pending = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
-                running.difference_update(finished)
-                await start_more()
-                for task in finished:
+            # At most ``concurrency`` at a time, one started per pass of the loop (``bounded``).
+            refreshes = as_they_finish(dict.fromkeys(references), one, concurrency)
+            async with contextlib.aclosing(refreshes) as finished:
+                async for task in finished:
                     if loop.time() - last_published >= PUBLISH_EVERY:
                         publish_done()
                     yield task.result()
         finally:
-            for task in running:
-                task.cancel()
-            await asyncio.gather(*running, return_exceptions=True)
             publish_done()
 
     # --- keeping what was read (the engine's Snapshots) -----------------------------------------------

@@ -214,3 +214,24 @@ def test_descriptions_that_are_not_texts_are_refused_before_anything_is_added(st
         assert "descriptions must map references" in answer.json()["message"]
     listed = httpx.get(f"{staffed.first}/api/v1/merchants/{MSN}/payments", headers=headers).json()
     assert "order-77" not in json.dumps(listed)
+
+
+def test_refresh_all_reads_every_payment_a_few_at_a_time(staffed: TeamRig) -> None:
+    references = [approved_payment(staffed) for _ in range(5)]
+
+    async def main() -> None:
+        async with TeamClient(staffed.first) as client:
+            await client.login("vera", PASSWORD)
+            desk = TeamDesk(team_profile(staffed.first, "vera"), client, agent="vera", role="viewer")
+            await desk.add_references("\n".join(references))
+            before, most = len(asyncio.all_tasks()), 0
+            seen = []
+            async for row in desk.refresh_all(references, concurrency=2):
+                # A task per payment's refresh, started as others finish (a task per payment up front
+                # stalled the loop with a long list).
+                most = max(most, len(asyncio.all_tasks()) - before)
+                seen.append(row.reference)
+            assert sorted(seen) == sorted(references)
+            assert 0 < most <= 2
+
+    asyncio.run(main())
