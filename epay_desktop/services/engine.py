@@ -30,7 +30,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
-from typing import ParamSpec, Protocol, TypedDict, TypeVar
+from typing import ParamSpec, Protocol, TypeVar
 
 from epay_desktop.api import (
     ApiError,
@@ -61,6 +61,7 @@ from epay_desktop.store import (
     Intent,
     IntentFinishedError,
     IntentPendingError,
+    IntentRequest,
     IntentStatus,
     JournalRecords,
     Operation,
@@ -78,21 +79,6 @@ RESEND_WINDOW = timedelta(hours=24)
 # A capture or refund of the same amount on the same payment this soon after one succeeded is more
 # likely a repeat by mistake (a lost printout, a double click, a re-run command) than a second one.
 REPEAT_WINDOW = timedelta(minutes=10)
-
-
-class _IntentFields(TypedDict):
-    """What ``begin`` hands the journal's ``begin`` (or ``begin_at_once``)."""
-
-    operation: Operation
-    profile: str
-    msn: str
-    reference: str
-    amount: Money | None
-    idempotency_key: str
-    os_user: str
-    repeat_since: datetime | None
-    audit_detail: str
-    attempting: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,7 +167,7 @@ class SendEngine:
         ``RepeatNotConfirmedError`` when the same capture or refund (same amount) succeeded on the
         payment less than ``REPEAT_WINDOW`` ago, unless ``again`` (the person confirmed a second one).
         ``reason``: why the person does it, kept in the audit line."""
-        request = _IntentFields(
+        request = IntentRequest(
             operation=operation,
             profile=self.profile,
             msn=self.msn,
@@ -189,19 +175,19 @@ class SendEngine:
             amount=amount,
             idempotency_key=key or new_idempotency_key(),
             os_user=self.operator,
+            at=datetime.now(UTC),
+            audit_detail=redact(reason.strip())[:200],
             # Checked in the journal's write transaction: a success another desk records while this
             # one waits for the register is seen (a cancel has nothing left to release a second time).
             repeat_since=None if again else datetime.now(UTC) - REPEAT_WINDOW,
-            audit_detail=redact(reason.strip())[:200],
-            attempting=attempting,
         )
         try:
             # On this thread when the journal can commit it durably at once (a disk proven fast, nothing
             # to wait for): no thread hop before every money call. Else on a worker thread, as always.
-            intent = self.journal.begin_at_once(**request)
+            intent = self.journal.begin_at_once(request, attempting=attempting)
             if intent is not None:
                 return intent
-            return await self._db(self.journal.begin, **request)
+            return await self._db(self.journal.begin_request, request, attempting=attempting)
         except RecentlyConfirmedError as error:
             raise RepeatNotConfirmedError(error.intent) from None
         except IntentPendingError as error:

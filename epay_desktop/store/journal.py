@@ -340,59 +340,32 @@ class JournalRecords(abc.ABC):
         of the same amount on the payment confirmed since then raises ``RecentlyConfirmedError``
         (nothing written), checked in the same transaction as the write, so a success another desk
         records meanwhile is seen."""
-        work = self._begin_work(
-            IntentRequest(
-                operation=operation,
-                profile=profile,
-                msn=msn,
-                reference=reference,
-                amount=amount,
-                idempotency_key=idempotency_key,
-                os_user=os_user,
-                at=now or utc_now(),
-                audit_detail=audit_detail,
-                repeat_since=repeat_since,
-            ),
-            attempting,
+        request = IntentRequest(
+            operation=operation,
+            profile=profile,
+            msn=msn,
+            reference=reference,
+            amount=amount,
+            idempotency_key=idempotency_key,
+            os_user=os_user,
+            at=now or utc_now(),
+            audit_detail=audit_detail,
+            repeat_since=repeat_since,
         )
-        return self.db.write("writing the journal", work, durable=True)
+        return self.begin_request(request, attempting=attempting)
 
-    def begin_at_once(
-        self,
-        *,
-        operation: Operation,
-        profile: str,
-        msn: str,
-        reference: str,
-        amount: Money | None,
-        idempotency_key: str,
-        os_user: str,
-        now: datetime | None = None,
-        audit_detail: str = "",
-        repeat_since: datetime | None = None,
-        attempting: bool = False,
-    ) -> Intent | None:
-        """``begin`` on the caller's own thread, without a thread hop, when the register can commit it
-        durably there at once (a SQLite register whose disk has proven fast, nothing to wait for: see
-        ``Database.write_durably_now``). The intent is on disk when this returns, exactly as after
-        ``begin``, and every refusal of ``begin`` is raised the same way. None when it cannot be done so
-        (nothing written): the caller then calls ``begin`` on a worker thread."""
-        work = self._begin_work(
-            IntentRequest(
-                operation=operation,
-                profile=profile,
-                msn=msn,
-                reference=reference,
-                amount=amount,
-                idempotency_key=idempotency_key,
-                os_user=os_user,
-                at=now or utc_now(),
-                audit_detail=audit_detail,
-                repeat_since=repeat_since,
-            ),
-            attempting,
-        )
-        return self._durably_at_once(work)
+    def begin_request(self, request: IntentRequest, *, attempting: bool = False) -> Intent:
+        """``begin`` of a request already put together (the desk's engine builds one, to try
+        ``begin_at_once`` with it first)."""
+        return self.db.write("writing the journal", self._begin_work(request, attempting), durable=True)
+
+    def begin_at_once(self, request: IntentRequest, *, attempting: bool = False) -> Intent | None:
+        """``begin_request`` on the caller's own thread, without a thread hop, when the register can
+        commit it durably there at once (a SQLite register whose disk has proven fast, nothing to wait
+        for: see ``Database.write_durably_now``). The intent is on disk when this returns, exactly as
+        after ``begin``, and every refusal of ``begin`` is raised the same way. None when it cannot be
+        done so (nothing written): the caller then calls ``begin_request`` on a worker thread."""
+        return self._durably_at_once(self._begin_work(request, attempting))
 
     def _durably_at_once(self, work: Callable[[Connection], Intent]) -> Intent | None:
         """Run ``work`` in a durable commit on this thread at once, or None (nothing written) when that

@@ -131,14 +131,14 @@ async def test_the_repeat_check_holds_when_another_desk_succeeds_before_the_inte
     other = await bench.open_desk()
     try:
         journal = other.store.journal
-        real_begin = journal.begin
+        real_begin = journal.begin_request
 
-        def begin_after_the_first_desk_captured(**kwargs: Any) -> Intent:
+        def begin_after_the_first_desk_captured(*args: Any, **kwargs: Any) -> Intent:
             # In the worker thread the second desk's write waits in: the first desk captures meanwhile.
             asyncio.run_coroutine_threadsafe(bench.desk.capture(ref, nok(2500)), loop).result(timeout=30)
-            return real_begin(**kwargs)
+            return real_begin(*args, **kwargs)
 
-        journal.begin = begin_after_the_first_desk_captured  # type: ignore[method-assign]
+        journal.begin_request = begin_after_the_first_desk_captured  # type: ignore[method-assign]
         with pytest.raises(RepeatNotConfirmedError):
             await other.capture(ref, nok(2500))
         assert (await bench.event_names(ref)).count("CAPTURED") == 1

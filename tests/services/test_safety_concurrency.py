@@ -69,7 +69,7 @@ async def test_two_at_once_on_two_desks_sharing_a_register_move_money_once(
     barrier = threading.Barrier(2, timeout=5)
     both_began = threading.Barrier(2, timeout=5)
     for desk in (bench.desk, other):
-        real_begin = desk.store.journal.begin
+        real_begin = desk.store.journal.begin_request
 
         def begin(*args: Any, _real: Callable[..., Intent] = real_begin, **kwargs: Any) -> Intent:
             barrier.wait()
@@ -78,7 +78,7 @@ async def test_two_at_once_on_two_desks_sharing_a_register_move_money_once(
             finally:
                 both_began.wait()
 
-        desk.store.journal.begin = begin  # type: ignore[method-assign]
+        desk.store.journal.begin_request = begin  # type: ignore[method-assign]
     try:
         outcomes = await _twice(bench.desk, other, operation, ref)
     finally:

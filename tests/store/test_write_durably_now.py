@@ -12,12 +12,21 @@ import itertools
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
 
 import pytest
 
-from epay_desktop.store import Intent, IntentPendingError, IntentStatus, Operation, RegisterError, Store
+from epay_desktop.store import (
+    Intent,
+    IntentPendingError,
+    IntentRequest,
+    IntentStatus,
+    Operation,
+    RegisterError,
+    Store,
+)
 from epay_desktop.store.commit_pace import FAST_COMMIT_SECONDS, FAST_COMMITS_NEEDED, CommitPace
 from epay_desktop.store.db import QUICK_WRITES_BEFORE_CHECKPOINT, Database, WriteNotNowError
 from tests.support.journal import begin
@@ -74,7 +83,7 @@ class Commits:
 
 
 def begin_at_once(store: Store, key: str, reference: str = "order-12345678") -> Intent | None:
-    return store.journal.begin_at_once(
+    request = IntentRequest(
         operation=Operation.CANCEL,
         profile="Shop",
         msn="123456",
@@ -82,8 +91,11 @@ def begin_at_once(store: Store, key: str, reference: str = "order-12345678") -> 
         amount=None,
         idempotency_key=key,
         os_user="u",
-        attempting=True,
+        at=datetime.now(UTC),
+        audit_detail="",
+        repeat_since=None,
     )
+    return store.journal.begin_at_once(request, attempting=True)
 
 
 def test_a_fresh_register_has_proven_nothing_and_writes_nothing_at_once(store: Store) -> None:
