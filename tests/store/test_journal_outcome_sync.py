@@ -12,33 +12,13 @@ from pathlib import Path
 import pytest
 
 from epay_desktop.store import IntentStatus, Store
-from tests.support.journal import begin
+from tests.support.journal import Commits, begin
 
 
 @pytest.fixture
 def store(tmp_path: Path) -> Iterator[Store]:
     with Store(tmp_path / "register.sqlite3") as opened:
         yield opened
-
-
-class Commits:
-    """The register connection's commits, each with the ``synchronous`` level it ran under."""
-
-    def __init__(self, store: Store) -> None:
-        self.levels: list[str] = []
-        self._level = "NORMAL"
-        store.db.conn.set_trace_callback(self._saw)
-
-    def _saw(self, statement: str) -> None:
-        text = " ".join(statement.split()).upper()
-        if text.startswith("PRAGMA SYNCHRONOUS = "):
-            self._level = text.removeprefix("PRAGMA SYNCHRONOUS = ")
-        elif text == "COMMIT":
-            self.levels.append(self._level)
-
-    def take(self) -> list[str]:
-        seen, self.levels = self.levels, []
-        return seen
 
 
 def test_a_begun_intent_waits_for_the_disk(store: Store) -> None:

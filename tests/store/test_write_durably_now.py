@@ -29,7 +29,7 @@ from epay_desktop.store import (
 )
 from epay_desktop.store.commit_pace import FAST_COMMIT_SECONDS, FAST_COMMITS_NEEDED, CommitPace
 from epay_desktop.store.db import QUICK_WRITES_BEFORE_CHECKPOINT, Database, WriteNotNowError
-from tests.support.journal import begin
+from tests.support.journal import Commits, begin
 
 
 def commits_taking(seconds: float) -> CommitPace:
@@ -64,22 +64,6 @@ def set_meta(key: str, value: str) -> Callable[[sqlite3.Connection], str]:
 
 def pragma(store: Store, name: str) -> int:
     return int(store.db.conn.execute(f"PRAGMA {name}").fetchone()[0])
-
-
-class Commits:
-    """The register connection's commits, each with the ``synchronous`` level it ran under."""
-
-    def __init__(self, store: Store) -> None:
-        self.levels: list[str] = []
-        self._level = "NORMAL"
-        store.db.conn.set_trace_callback(self._saw)
-
-    def _saw(self, statement: str) -> None:
-        text = " ".join(statement.split()).upper()
-        if text.startswith("PRAGMA SYNCHRONOUS = "):
-            self._level = text.removeprefix("PRAGMA SYNCHRONOUS = ")
-        elif text == "COMMIT":
-            self.levels.append(self._level)
 
 
 def begin_at_once(store: Store, key: str, reference: str = "order-12345678") -> Intent | None:

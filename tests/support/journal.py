@@ -1,5 +1,6 @@
-"""An intent begun in a register's journal for the store's tests: a capture of 40.00 NOK on one
-payment of merchant 123456, counted as attempted (as the desk begins one right before sending it)."""
+"""For the store's journal tests: an intent begun in a register's journal (a capture of 40.00 NOK on one
+payment of merchant 123456, counted as attempted, as the desk begins one right before sending it), and
+the register connection's commits as they happen."""
 
 from __future__ import annotations
 
@@ -24,3 +25,23 @@ def begin(
         attempting=attempting,
         **more,
     ).id
+
+
+class Commits:
+    """The register connection's commits, each with the ``synchronous`` level it ran under."""
+
+    def __init__(self, store: Store) -> None:
+        self.levels: list[str] = []
+        self._level = "NORMAL"
+        store.db.conn.set_trace_callback(self._saw)
+
+    def _saw(self, statement: str) -> None:
+        text = " ".join(statement.split()).upper()
+        if text.startswith("PRAGMA SYNCHRONOUS = "):
+            self._level = text.removeprefix("PRAGMA SYNCHRONOUS = ")
+        elif text == "COMMIT":
+            self.levels.append(self._level)
+
+    def take(self) -> list[str]:
+        seen, self.levels = self.levels, []
+        return seen
