@@ -28,6 +28,10 @@ async def as_they_finish(
     (its ``result()`` gives the value or raises what the work raised)."""
     waiting = iter(items)
     running: set[asyncio.Task[R]] = set()
+    # Finished and not handed back yet, and the last one handed back: when the caller stops (at an error
+    # of one, say), their results are taken here, so no error is left "never retrieved".
+    unseen: list[asyncio.Task[R]] = []
+    handed: list[asyncio.Task[R]] = []
 
     async def start_more() -> None:
         for item in itertools.islice(waiting, max(1, limit) - len(running)):
@@ -39,10 +43,12 @@ async def as_they_finish(
         while running:
             finished, _pending = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
             running.difference_update(finished)
+            unseen.extend(finished)
             await start_more()
-            for task in finished:
-                yield task
+            while unseen:
+                handed[:] = [unseen.pop(0)]
+                yield handed[0]
     finally:
         for task in running:
             task.cancel()
-        await asyncio.gather(*running, return_exceptions=True)
+        await asyncio.gather(*running, *unseen, *handed, return_exceptions=True)
