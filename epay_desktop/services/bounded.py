@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+from collections import deque
 from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable
 from typing import TypeVar
 
@@ -28,10 +29,10 @@ async def as_they_finish(
     (its ``result()`` gives the value or raises what the work raised)."""
     waiting = iter(items)
     running: set[asyncio.Task[R]] = set()
-    # Finished and not handed back yet, and the last one handed back: when the caller stops (at an error
-    # of one, say), their results are taken here, so no error is left "never retrieved".
-    unseen: list[asyncio.Task[R]] = []
-    handed: list[asyncio.Task[R]] = []
+    # Finished, and not yet taken back from the caller (the one at its head is being handed over): when
+    # the caller stops (at an error of one, say), their results are taken here, so no error is left
+    # "never retrieved".
+    unseen: deque[asyncio.Task[R]] = deque()
 
     async def start_more() -> None:
         for item in itertools.islice(waiting, max(1, limit) - len(running)):
@@ -46,9 +47,9 @@ async def as_they_finish(
             unseen.extend(finished)
             await start_more()
             while unseen:
-                handed[:] = [unseen.pop(0)]
-                yield handed[0]
+                yield unseen[0]
+                unseen.popleft()
     finally:
         for task in running:
             task.cancel()
-        await asyncio.gather(*running, *unseen, *handed, return_exceptions=True)
+        await asyncio.gather(*running, *unseen, return_exceptions=True)
