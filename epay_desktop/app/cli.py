@@ -183,7 +183,7 @@ def _after_first_paint(app: Any, args: argparse.Namespace, window: MainWindow) -
     handler = setup_logging()
     # Garbage is collected on this (the GUI) thread only: a QObject destroyed by a collection that
     # happened to start in a worker thread leaves its timers behind (a later segfault).
-    collector = GarbageCollector(app)
+    collector = GarbageCollector(app, freeze_loads=True)
     try:
         logging.getLogger("epay_desktop.app").info("%s %s starting", APP_NAME, __version__)
         collector.start()

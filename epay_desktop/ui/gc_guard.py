@@ -12,7 +12,9 @@ Only the young generations (0 and 1) are collected from the timer: a full collec
 object the app holds (with 100,000 payments loaded, a few hundred milliseconds: dropped frames and a
 stalled loop), and the young ones take well under a frame. What the app keeps for its whole life
 (modules, the window, Qt wrappers) is moved out of the collector's sight once started (``freeze``, after
-start-up), so it is never walked again. Cycles that survive into the old generation are rare here
+start-up), so it is never walked again; and so is a register once loaded (``register_loaded``, with
+``freeze_loads``): its payments would otherwise be walked once more, all of them, by the next collection
+of generation 1 after the load (a stall that grows with the register). Cycles that survive into the old generation are rare here
 (reference counting frees the rest); they wait for the process to end, where no collection runs either:
 the operating system frees the memory at once.
 
@@ -42,8 +44,15 @@ DEFAULT_INTERVAL_MS = 100
 class GarbageCollector(QObject):
     """Collects garbage on the thread that owns it (the GUI thread), from a timer."""
 
-    def __init__(self, parent: QObject | None = None, *, interval_ms: int = DEFAULT_INTERVAL_MS) -> None:
+    def __init__(
+        self,
+        parent: QObject | None = None,
+        *,
+        interval_ms: int = DEFAULT_INTERVAL_MS,
+        freeze_loads: bool = False,
+    ) -> None:
         super().__init__(parent)
+        self.freeze_loads = freeze_loads  # freeze again on ``register_loaded`` (the app; not tests)
         self.timer = QTimer(self)
         self.timer.setInterval(interval_ms)
         self.timer.timeout.connect(self.check)
@@ -60,6 +69,7 @@ class GarbageCollector(QObject):
         gc.disable()
         _leave_quietly()
         self.running = True
+        _running.append(self)
         self.timer.start()
         log.info("automatic garbage collection off; collecting on the GUI thread")
 
@@ -78,6 +88,7 @@ class GarbageCollector(QObject):
         if not self.running:
             return
         self.running = False
+        _running.remove(self)
         if self._was_enabled:
             gc.enable()
 
@@ -93,6 +104,18 @@ class GarbageCollector(QObject):
 
 
 _registered: list[bool] = []
+_running: list[GarbageCollector] = []  # started and not stopped, oldest first
+
+
+def register_loaded() -> bool:
+    """A register's payments have just been loaded and live on: freeze them (``gc.freeze``, which only
+    moves lists, whatever their length) when the running collector was made with ``freeze_loads``.
+    Whatever cyclic garbage is young at this moment stays too (a few cycles at most): collecting first
+    would be the very walk of every loaded object this avoids. Returns whether anything was frozen."""
+    if not any(collector.freeze_loads for collector in _running):
+        return False
+    gc.freeze()
+    return True
 
 
 def _leave_quietly() -> None:
@@ -108,4 +131,4 @@ def _quiet_exit() -> None:
     gc.freeze()
 
 
-__all__ = ["DEFAULT_INTERVAL_MS", "GarbageCollector"]
+__all__ = ["DEFAULT_INTERVAL_MS", "GarbageCollector", "register_loaded"]

@@ -36,6 +36,7 @@ from epay_desktop.domain import TrackedPayment
 from epay_desktop.i18n import N_, _, ngettext, translate
 from epay_desktop.ui.first_paint import set_qt_enum
 from epay_desktop.ui.formatting import skipped_text
+from epay_desktop.ui.gc_guard import register_loaded
 from epay_desktop.ui.table.view import RegisterView
 from epay_desktop.ui.window.actions import ActionContext, ActionSet
 from epay_desktop.ui.window.banner import ProfileBanner
@@ -370,6 +371,7 @@ class MainWindow(QMainWindow):
         if not self.model.rowCount():  # rows shown before the desk (show_list) stay in sight
             self.show_placeholder(translate(LOADING))
         await self.desk.load_register()  # published: the table fills from the change feed
+        register_loaded()  # the payments live on: out of the young collections' reach
         self.register_view.show_table()
         count = self.model.rowCount()
         if not count:
