@@ -9,7 +9,9 @@ dialog only shows it (the window's runner runs it).
 
 from __future__ import annotations
 
-from PySide6.QtCore import QLocale, Signal
+import itertools
+
+from PySide6.QtCore import QLocale, QTimer, Signal
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -25,8 +27,10 @@ from PySide6.QtWidgets import (
 
 from epay_desktop.domain import Action
 from epay_desktop.i18n import N_, _, ngettext, translate
-from epay_desktop.services.batch import BatchOutcome, BatchPlan, BatchResult
+from epay_desktop.services.batch import BatchItem, BatchOutcome, BatchPlan, BatchResult
 from epay_desktop.ui.formatting import format_money
+
+ROWS_AT_ONCE = 25  # rows listed per pass of the event loop: a screen of them and some
 
 RESULT_WORDS = {
     BatchOutcome.DONE: N_("Done"),
@@ -37,10 +41,14 @@ RESULT_WORDS = {
 
 
 class BatchDialog(QDialog):
-    """Signals: ``start_requested()`` (the person confirmed), ``stop_requested()``."""
+    """Signals: ``start_requested()`` (the person confirmed), ``stop_requested()``, ``rows_listed()``
+    (every row of the plan is in the list: the first screen of them is there when the dialog opens, the
+    rest follow a step per pass of the event loop; a result that arrives before its row is shown with
+    it)."""
 
     start_requested = Signal()
     stop_requested = Signal()
+    rows_listed = Signal()
 
     def __init__(
         self,
@@ -85,21 +93,21 @@ class BatchDialog(QDialog):
         self.rows = QTreeWidget(self)
         self.rows.setObjectName("BatchRows")
         self.rows.setRootIsDecorated(False)
+        # One line of text per row: the view takes every row's height from the first, instead of
+        # laying out each row's text to learn it.
+        self.rows.setUniformRowHeights(True)
         self.rows.setHeaderLabels([_("Payment"), _("What will happen"), _("Result")])
+        self._released = _("Release {amount}") if cancel else _("Capture {amount}")
         self._items: dict[str, QTreeWidgetItem] = {}
-        for entry in plan.items:
-            if entry.planned:
-                assert entry.amount is not None
-                what = (_("Release {amount}") if cancel else _("Capture {amount}")).format(
-                    amount=format_money(entry.amount, self._loc)
-                )
-            else:
-                what = _("Skipped: {why}").format(why=entry.skip)
-            item = QTreeWidgetItem([entry.reference, what, ""])
-            self.rows.addTopLevelItem(item)
-            self._items[entry.reference] = item
-        for column in range(3):
-            self.rows.resizeColumnToContents(column)
+        self._unlisted = iter(plan.items)  # the rows not in the list yet
+        self._early: dict[str, BatchResult] = {}  # results of rows not in the list yet
+        self.rows_complete = False
+        # The first screen of rows now, the rest a step per pass of the event loop (a batch may be every
+        # row shown: thousands, each formatted and measured).
+        self._listing = QTimer(self)
+        self._listing.setInterval(0)
+        self._listing.timeout.connect(self._list_more)
+        self._list_more()
         layout.addWidget(self.rows, 1)
         skipped = len(plan.skipped)
         self.summary = QLabel(
@@ -168,13 +176,53 @@ class BatchDialog(QDialog):
         (self.confirm_input or self.keep_button).setFocus()
         self.resize(640, 420)
 
+    # --- the rows --------------------------------------------------------------------------------------
+    def _list_more(self) -> None:
+        """The next ``ROWS_AT_ONCE`` rows into the list, in the plan's order, the columns widened to
+        fit them; the timer stops after the last."""
+        added = [self._row(entry) for entry in itertools.islice(self._unlisted, ROWS_AT_ONCE)]
+        first = not self.rows.topLevelItemCount()
+        self.rows.addTopLevelItems(added)
+        fit_columns(self.rows, added, widen_only=not first)
+        if len(added) < ROWS_AT_ONCE:
+            self._listing.stop()
+            self.rows_complete = True
+            self.rows_listed.emit()
+        elif not self._listing.isActive():
+            self._listing.start()
+
+    def _row(self, entry: BatchItem) -> QTreeWidgetItem:
+        if entry.planned:
+            assert entry.amount is not None
+            what = self._released.format(amount=format_money(entry.amount, self._loc))
+        else:
+            what = _("Skipped: {why}").format(why=entry.skip)
+        item = QTreeWidgetItem([entry.reference, what, ""])
+        self._items[entry.reference] = item
+        early = self._early.pop(entry.reference, None)
+        if early is not None:
+            self._show_outcome(item, early)
+        return item
+
     # --- the run ---------------------------------------------------------------------------------------
     def show_result(self, result: BatchResult) -> None:
         item = self._items.get(result.reference)
         if item is not None:
-            item.setText(2, translate(RESULT_WORDS[result.outcome]))
-            item.setToolTip(2, result.message)
-        self.progress.setValue(self.progress.value() + 1)
+            self._show_outcome(item, result)
+        elif not self.rows_complete:
+            self._early[result.reference] = result  # shown when its row is listed
+        # QProgressBar.setValue paints the bar at once, inside this call; with updates held off for the
+        # call, the change is painted with the rest of the window in its next paint.
+        self.progress.setUpdatesEnabled(False)
+        try:
+            self.progress.setValue(self.progress.value() + 1)
+        finally:
+            self.progress.setUpdatesEnabled(True)
+
+    @staticmethod
+    def _show_outcome(item: QTreeWidgetItem, result: BatchResult) -> None:
+        item.setText(2, translate(RESULT_WORDS[result.outcome]))
+        item.setToolTip(2, result.message)
 
     def show_finished(self, results: list[BatchResult], stopped: bool) -> None:
         counts = {outcome: 0 for outcome in BatchOutcome}
@@ -231,4 +279,22 @@ class BatchDialog(QDialog):
         self.keep_button.setDefault(True)
 
 
-__all__ = ["RESULT_WORDS", "BatchDialog"]
+def fit_columns(tree: QTreeWidget, added: list[QTreeWidgetItem], *, widen_only: bool = False) -> None:
+    """Each column as wide as ``resizeColumnToContents`` makes it when the rows are ``added`` (the header's
+    own width the floor); with ``widen_only``, for rows ``added`` to others already fitted: only wider.
+
+    Qt measures every cell for that, each with a text layout (milliseconds for a batch's rows, on the
+    event loop while the dialog opens). Here the widest text of ``added`` in the view's font is found
+    with font metrics, and only its cell is measured as Qt measures one (the cell's margins and the
+    style's padding included)."""
+    header = tree.header()
+    metrics = tree.fontMetrics()
+    for column in range(tree.columnCount()):
+        widest = max(added, key=lambda item: metrics.horizontalAdvance(item.text(column)), default=None)
+        contents = 0 if widest is None else tree.sizeHintForIndex(tree.indexFromItem(widest, column)).width()
+        width = max(contents, header.sectionSizeHint(column))
+        if not widen_only or width > header.sectionSize(column):
+            header.resizeSection(column, width)
+
+
+__all__ = ["RESULT_WORDS", "ROWS_AT_ONCE", "BatchDialog", "fit_columns"]

@@ -35,7 +35,7 @@ class BatchFlow(DeskFlow):
         dialog = BatchDialog(
             plan, production=self._desk.profile.is_production, parent=self._parent_widget, locale=self._locale
         )
-        dialog.setStyleSheet(DESTRUCTIVE_BUTTON_STYLE)
+        dialog.start_button.setStyleSheet(DESTRUCTIVE_BUTTON_STYLE)  # the one styled widget
         self.dialog = dialog
         loop = asyncio.get_running_loop()
         closed: asyncio.Future[object] = loop.create_future()
