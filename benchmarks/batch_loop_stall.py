@@ -526,6 +526,7 @@ def main() -> int:
         action="store_true",
         help="run on qasync's own QEventLoop (it keeps cancelled timers) instead of the app's",
     )
+    parser.add_argument("--lang", default="en", help="the app's language (en, nb, da, fi)")
     parser.add_argument(
         "--events", action="store_true", help="time every Qt event while busy; print the slowest"
     )
@@ -540,6 +541,12 @@ def main() -> int:
     if isinstance(app, TimedApplication):
         app.profile_paints = args.profile_paints
     app.setQuitOnLastWindowClosed(False)  # the batch dialog closing must not stop the loop
+    # The language as the app sets it at start (its figures' CLDR locale: en_GB for English), not the
+    # machine's C locale, which the app never formats in.
+    from epay_desktop import paths
+    from epay_desktop.ui.language import install_language
+
+    install_language(args.lang, paths.resource("translations"))
 
     async def every_size() -> list[dict[str, Any]]:
         results = []

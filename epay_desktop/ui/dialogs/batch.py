@@ -102,6 +102,7 @@ class BatchDialog(QDialog):
         self._unlisted = iter(plan.items)  # the rows not in the list yet
         self._early: dict[str, BatchResult] = {}  # results of rows not in the list yet
         self.rows_complete = False
+        self._widths: list[int] = []  # the columns' widths for the rows listed so far
         # The first screen of rows now, the rest a step per pass of the event loop (a batch may be every
         # row shown: thousands, each formatted and measured).
         self._listing = QTimer(self)
@@ -181,9 +182,12 @@ class BatchDialog(QDialog):
         """The next ``ROWS_AT_ONCE`` rows into the list, in the plan's order, the columns widened to
         fit them; the timer stops after the last."""
         added = [self._row(entry) for entry in itertools.islice(self._unlisted, ROWS_AT_ONCE)]
-        first = not self.rows.topLevelItemCount()
         self.rows.addTopLevelItems(added)
-        fit_columns(self.rows, added, widen_only=not first)
+        self._widths = fit_columns(self.rows, added, self._widths)
+        for item in added:
+            early = self._early.pop(item.text(0), None)
+            if early is not None:
+                self._show_outcome(item, early)
         if len(added) < ROWS_AT_ONCE:
             self._listing.stop()
             self.rows_complete = True
@@ -199,9 +203,6 @@ class BatchDialog(QDialog):
             what = _("Skipped: {why}").format(why=entry.skip)
         item = QTreeWidgetItem([entry.reference, what, ""])
         self._items[entry.reference] = item
-        early = self._early.pop(entry.reference, None)
-        if early is not None:
-            self._show_outcome(item, early)
         return item
 
     # --- the run ---------------------------------------------------------------------------------------
@@ -279,22 +280,26 @@ class BatchDialog(QDialog):
         self.keep_button.setDefault(True)
 
 
-def fit_columns(tree: QTreeWidget, added: list[QTreeWidgetItem], *, widen_only: bool = False) -> None:
-    """Each column as wide as ``resizeColumnToContents`` makes it when the rows are ``added`` (the header's
-    own width the floor); with ``widen_only``, for rows ``added`` to others already fitted: only wider.
+def fit_columns(tree: QTreeWidget, added: list[QTreeWidgetItem], fitted: list[int]) -> list[int]:
+    """Each column as wide as ``resizeColumnToContents`` makes it once ``added`` are listed, after rows
+    whose widths were ``fitted`` (empty for the first rows); returns the new widths.
 
     Qt measures every cell for that, each with a text layout (milliseconds for a batch's rows, on the
     event loop while the dialog opens). Here the widest text of ``added`` in the view's font is found
     with font metrics, and only its cell is measured as Qt measures one (the cell's margins and the
-    style's padding included)."""
+    style's padding included); the header's own width is the floor, as with Qt's. Every column is set,
+    the last one too: shown with room to spare, Qt stretches the last column, and it would stay
+    stretched once the others grow."""
     header = tree.header()
     metrics = tree.fontMetrics()
+    widths = []
     for column in range(tree.columnCount()):
         widest = max(added, key=lambda item: metrics.horizontalAdvance(item.text(column)), default=None)
         contents = 0 if widest is None else tree.sizeHintForIndex(tree.indexFromItem(widest, column)).width()
-        width = max(contents, header.sectionSizeHint(column))
-        if not widen_only or width > header.sectionSize(column):
-            header.resizeSection(column, width)
+        width = max(contents, header.sectionSizeHint(column), fitted[column] if fitted else 0)
+        header.resizeSection(column, width)
+        widths.append(width)
+    return widths
 
 
 __all__ = ["RESULT_WORDS", "ROWS_AT_ONCE", "BatchDialog", "fit_columns"]
