@@ -30,7 +30,7 @@ from epay_desktop.i18n import N_, _, ngettext, translate
 from epay_desktop.services.batch import BatchItem, BatchOutcome, BatchPlan, BatchResult
 from epay_desktop.ui.formatting import format_money
 
-ROWS_AT_ONCE = 25  # rows listed per pass of the event loop: a screen of them and some
+ROWS_AT_ONCE = 20  # rows listed per pass of the event loop: the dialog shows about 18 at its size
 
 RESULT_WORDS = {
     BatchOutcome.DONE: N_("Done"),

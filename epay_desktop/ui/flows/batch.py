@@ -47,10 +47,13 @@ class BatchFlow(DeskFlow):
 
         dialog.finished.connect(close)
         dialog.start_requested.connect(started.set)
-        dialog.open()
-        self.dialog_opened.emit(dialog)
         waiting: asyncio.Future[object] = asyncio.ensure_future(started.wait())
         try:
+            # Made in this pass of the event loop, shown in the next: a few milliseconds each, not both
+            # in one stretch (nothing can reach the dialog before it is shown).
+            await asyncio.sleep(0)
+            dialog.open()
+            self.dialog_opened.emit(dialog)
             await asyncio.wait({closed, waiting}, return_when=asyncio.FIRST_COMPLETED)
             if not started.is_set():
                 self._status(_("Kept the payments: nothing was sent."))
