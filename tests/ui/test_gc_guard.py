@@ -3,6 +3,7 @@ a worker thread that passes the thresholds collects nothing, and the timer colle
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import os
 import subprocess
@@ -11,7 +12,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from epay_desktop.ui.gc_guard import GarbageCollector
+from epay_desktop.ui.gc_guard import GarbageCollector, register_loaded
 
 
 def test_collections_happen_on_the_gui_thread_when_thresholds_pass(qtbot: Any) -> None:
@@ -114,7 +115,7 @@ def test_freeze_moves_what_is_alive_out_of_reach() -> None:
 EXITING = """
 import gc, sys
 from PySide6.QtCore import QCoreApplication
-from epay_desktop.ui.gc_guard import GarbageCollector
+from epay_desktop.ui.gc_guard import GarbageCollector, register_loaded
 
 app = QCoreApplication([])
 collector = GarbageCollector()
@@ -153,3 +154,68 @@ def test_the_process_leaves_without_a_collection(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert done.stdout == "leaving\n"
     assert "collected generation" not in done.stderr
+
+
+def test_a_loaded_register_is_frozen_when_the_collector_freezes_loads(qtbot: Any) -> None:
+    """The app's collector (``freeze_loads``) moves a register's payments out of the young collections'
+    reach once loaded: else the next collection of generation 1 walks every one of them."""
+    collector = GarbageCollector(interval_ms=5, freeze_loads=True)
+    collector.start()
+    try:
+        before = gc.get_freeze_count()
+        loaded = [[i] for i in range(20_000)]  # young, as a register's payments just read
+        assert register_loaded()
+        assert gc.get_freeze_count() >= before + len(loaded)
+        young = {id(o) for o in gc.get_objects(0)} | {id(o) for o in gc.get_objects(1)}
+        assert id(loaded[-1]) not in young
+    finally:
+        collector.stop()
+        gc.unfreeze()
+    assert not register_loaded()  # stopped: nothing freezes any more
+
+
+def test_without_freeze_loads_a_loaded_register_stays_young(qtbot: Any) -> None:
+    """Tests' collectors (and any made without ``freeze_loads``) leave what is loaded to the collector:
+    frozen objects are never collected, and a test's widgets in cycles must be."""
+    collector = GarbageCollector(interval_ms=5)
+    collector.start()
+    try:
+        before = gc.get_freeze_count()
+        loaded = [[i] for i in range(1_000)]
+        assert not register_loaded()
+        assert gc.get_freeze_count() == before
+        assert id(loaded[-1]) in {id(o) for o in gc.get_objects(0)}
+    finally:
+        collector.stop()
+
+
+def test_the_window_freezes_the_register_it_has_loaded(
+    qtbot: Any, ui_loop: asyncio.AbstractEventLoop, tmp_path: Path
+) -> None:
+    from epay_desktop.app import open_demo
+    from epay_desktop.ui.window.main_window import MainWindow
+
+    frozen: list[int] = []
+
+    async def main() -> None:
+        session = await open_demo(tmp_path / "register.sqlite3")
+        window = MainWindow(session.desk, show_error_dialogs=False, auto_refresh_ms=3_600_000)
+        qtbot.addWidget(window)
+        collector = GarbageCollector(freeze_loads=True)
+        collector.start()
+        try:
+            before = gc.get_freeze_count()
+            await window.load(refresh=False)
+            frozen.append(gc.get_freeze_count() - before)
+            assert window.model.rowCount() > 0
+        finally:
+            collector.stop()
+            await window.shutdown()
+            window.close()
+            await session.aclose()
+
+    try:
+        ui_loop.run_until_complete(main())
+    finally:
+        gc.unfreeze()
+    assert frozen[0] > 0
