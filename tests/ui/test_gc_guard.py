@@ -12,7 +12,13 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from epay_desktop.ui.gc_guard import GarbageCollector, register_loaded
+from epay_desktop.ui.gc_guard import (
+    BUSY_INTERVAL_MS,
+    DEFAULT_INTERVAL_MS,
+    YOUNG_THRESHOLDS,
+    GarbageCollector,
+    register_loaded,
+)
 
 
 def test_collections_happen_on_the_gui_thread_when_thresholds_pass(qtbot: Any) -> None:
@@ -115,7 +121,13 @@ def test_freeze_moves_what_is_alive_out_of_reach() -> None:
 EXITING = """
 import gc, sys
 from PySide6.QtCore import QCoreApplication
-from epay_desktop.ui.gc_guard import GarbageCollector, register_loaded
+from epay_desktop.ui.gc_guard import (
+    BUSY_INTERVAL_MS,
+    DEFAULT_INTERVAL_MS,
+    YOUNG_THRESHOLDS,
+    GarbageCollector,
+    register_loaded,
+)
 
 app = QCoreApplication([])
 collector = GarbageCollector()
@@ -219,3 +231,20 @@ def test_the_window_freezes_the_register_it_has_loaded(
     finally:
         gc.unfreeze()
     assert frozen[0] > 0
+
+
+def test_checks_come_sooner_while_there_is_garbage_and_seldom_when_idle(qtbot: Any) -> None:
+    collector = GarbageCollector()
+    collector.start()
+    try:
+        assert collector.timer.interval() == DEFAULT_INTERVAL_MS
+        for _ in range(YOUNG_THRESHOLDS[0] * 2):
+            cycle: list[Any] = []
+            cycle.append(cycle)
+        collector.check()
+        assert collector.collections == 1
+        assert collector.timer.interval() == BUSY_INTERVAL_MS
+        collector.check()  # nothing new: back to the idle pace
+        assert collector.timer.interval() == DEFAULT_INTERVAL_MS
+    finally:
+        collector.stop()
