@@ -5,6 +5,11 @@ currency; "Keep payments" is the default button. In Production the number of pay
 before Start is enabled. While it runs: progress, Stop (no new sends; those on the wire finish) and one
 result per row as it arrives; at the end a summary. The sending is ``services.batch.BatchRun``'s; this
 dialog only shows it (the window's runner runs it).
+
+It opens on the event loop beside whatever else runs (a refresh of every payment), so it costs little
+per pass of the loop: a screen of rows when made, the rest a step per pass (a batch may be every row
+shown), the columns fitted from one measured cell each, one line per row (uniform heights), and the
+progress painted with the rest of the dialog rather than inside each result.
 """
 
 from __future__ import annotations
