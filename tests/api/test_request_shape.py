@@ -140,3 +140,18 @@ async def test_a_transport_error_names_the_request_and_a_closed_client_sends_not
     await client.aclose()
     with pytest.raises(RuntimeError, match="closed"):
         await client.session.send(request)
+
+
+class Answering(httpx.AsyncBaseTransport):
+    """Answers every request with a body already read and no request tied to it (as a transport may)."""
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, content=b'{"access_token": "t", "expires_in": 3600}')
+
+
+async def test_an_answer_read_by_the_transport_is_tied_to_its_request() -> None:
+    async with EPaymentClient(Environment.sandbox(BASE_URL), CREDENTIALS, transport=Answering()) as client:
+        answer = await client.session.send(
+            ApiRequest("POST", "/accesstoken/get", operation="get access token", authorized=False)
+        )
+    assert answer.request.url == httpx.URL(BASE_URL + "accesstoken/get")
