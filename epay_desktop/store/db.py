@@ -295,7 +295,7 @@ class Database:
         # on the first one: set once never to wait for a lock nor to checkpoint, so those writes change
         # nothing of the main connection's settings and need not read them back.
         self._at_once: sqlite3.Connection | None = None
-        self._tracer: Callable[[str], object] | None = None
+        self._setups: list[Callable[[sqlite3.Connection], object]] = []
         self._checked = False
         # How long durable commits take: whether one may be made on the caller's thread.
         self.commit_pace = CommitPace()
@@ -384,18 +384,20 @@ class Database:
             except BaseException:
                 conn.close()
                 raise
-            conn.set_trace_callback(self._tracer)
+            for setup in self._setups:
+                setup(conn)
             self._at_once = conn
         return self._at_once
 
-    def trace(self, callback: Callable[[str], object] | None) -> None:
-        """Pass every statement the register runs, on each of its connections, to ``callback`` (None:
-        stop). For tests that watch its commits."""
+    def on_each_connection(self, setup: Callable[[sqlite3.Connection], object]) -> None:
+        """Run ``setup`` on each connection the register has open now and on each it opens later (the
+        writes made at once have one of their own): for tests that watch or hook the register's
+        statements (a trace, a temporary trigger) wherever they run."""
         with self._lock:
-            self._tracer = callback
+            self._setups.append(setup)
             for conn in (self._conn, self._at_once):
                 if conn is not None:
-                    conn.set_trace_callback(callback)
+                    setup(conn)
 
     def close(self) -> None:
         with self._lock:

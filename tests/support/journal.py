@@ -34,7 +34,7 @@ class Commits:
     def __init__(self, store: Store) -> None:
         self.levels: list[str] = []
         self._level = "NORMAL"
-        store.db.trace(self._saw)
+        store.db.on_each_connection(lambda conn: conn.set_trace_callback(self._saw))
 
     def _saw(self, statement: str) -> None:
         text = " ".join(statement.split()).upper()
