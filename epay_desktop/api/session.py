@@ -410,7 +410,7 @@ class ApiSession(AsyncClosing):
         answer of the client's transport, tied to ``request`` as ``send`` ties it. Those layers cost
         about as much per request as building the request itself."""
         if self._http.is_closed:
-            raise RuntimeError("Cannot send a request, as the client has been closed.")
+            return await self._http.send(request, stream=True)  # which refuses, as it always did
         try:
             response = await self._transport.handle_async_request(request)
         except httpx.RequestError as error:
