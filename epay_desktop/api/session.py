@@ -377,7 +377,6 @@ class ApiSession(AsyncClosing):
                     )
                 finally:
                     await response.aclose()
-                    _unbind(response)
         except TimeoutError:
             raise RequestDeadlineError(
                 _("the server did not answer in time (no whole answer within {seconds} s)").format(
@@ -513,16 +512,6 @@ def _fixed_headers(defaults: httpx.Headers, credentials: Credentials) -> tuple[t
         if name.decode(defaults.encoding).lower() not in replaced
     )
     return kept + ours
-
-
-_READ: Final = httpx.ByteStream(b"")  # the stream of every closed answer
-
-
-def _unbind(response: httpx.Response) -> None:
-    """Let reference counting free a closed answer: httpx wraps its stream in one that points back at the
-    response (to time it on close), a cycle that only the garbage collector would free, and collections
-    of a thousand such answers run on the GUI thread. Closed, the stream has nothing more to give."""
-    response.stream = _READ
 
 
 @functools.lru_cache(maxsize=URLS_KEPT)
