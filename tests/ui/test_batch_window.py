@@ -137,6 +137,10 @@ def test_a_fifty_payment_batch_keeps_the_loop_ticking(run: Callable[..., Any]) -
         )
         dialog = window.batch_flow.dialog
         assert dialog is not None
+        # Shown once every row is listed (a step per pass of the loop, while hidden): one first paint.
+        assert dialog.rows_complete
+        listed = [dialog.rows.topLevelItem(i).text(0) for i in range(dialog.rows.topLevelItemCount())]
+        assert sorted(listed) == sorted(refs)
         loop = asyncio.get_running_loop()
         ticks: list[float] = []
         timer = QTimer()

@@ -25,6 +25,9 @@ if TYPE_CHECKING:
     from epay_desktop.services.batch import BatchResult
 
 
+LISTED_BEFORE_SHOWN = 500  # a batch of up to this many rows is shown listed whole (25 short steps)
+
+
 class BatchFlow(DeskFlow):
     references_busy = Signal(list, bool)  # these payments are being sent / have ended
     dialog: BatchDialog | None = None  # the preview and its progress, while it is open
@@ -49,9 +52,11 @@ class BatchFlow(DeskFlow):
         dialog.start_requested.connect(started.set)
         waiting: asyncio.Future[object] = asyncio.ensure_future(started.wait())
         try:
-            # Made in this pass of the event loop, shown in the next: a few milliseconds each, not both
-            # in one stretch (nothing can reach the dialog before it is shown).
-            await asyncio.sleep(0)
+            # Made in this pass of the event loop, its rows listed a step per pass while it is hidden,
+            # shown once they are all there (a batch of more than LISTED_BEFORE_SHOWN: at once, the rest
+            # follow). Each step is a few milliseconds, and the first paint is the only one: rows listed
+            # into a shown list repaint it whole.
+            await self._listed(dialog, len(plan.items))
             dialog.open()
             self.dialog_opened.emit(dialog)
             await asyncio.wait({closed, waiting}, return_when=asyncio.FIRST_COMPLETED)
@@ -76,6 +81,15 @@ class BatchFlow(DeskFlow):
             self.dialog = None
             self.run_ = None
             dialog.deleteLater()
+
+    @staticmethod
+    async def _listed(dialog: BatchDialog, rows: int) -> None:
+        if dialog.rows_complete or rows > LISTED_BEFORE_SHOWN:
+            await asyncio.sleep(0)
+            return
+        listed = asyncio.Event()
+        dialog.rows_listed.connect(listed.set)
+        await listed.wait()  # the listing ends: a step per pass, ROWS_AT_ONCE rows each
 
     def _shown(self, dialog: BatchDialog) -> Callable[[BatchResult], None]:
         def show(result: BatchResult) -> None:
