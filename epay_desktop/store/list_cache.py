@@ -52,6 +52,13 @@ _METADATA = LIST_TEXTS.index("metadata_json")
 _BATCH = 4096
 
 TABLE = "list_rows"
+
+
+class PackedRowsError(Exception):
+    """A packed row cannot be read (written by something else than the triggers): the list is read
+    from ``payments`` and the rows are made again."""
+
+
 TRIGGERS = ("list_rows_insert", "list_rows_update", "list_rows_delete")
 
 
@@ -143,7 +150,8 @@ def rebuild(conn: sqlite3.Connection) -> None:
 
 def read_packed(conn: sqlite3.Connection, msn: str, *, first: int | None = None) -> ListedPayments:
     """``msn``'s list from the packed rows (``is_current`` must hold), newest first; only the ``first``
-    newest when given. The same list ``listing.read_listed`` reads from ``payments``."""
+    newest when given. The same list ``listing.read_listed`` reads from ``payments``.
+    ``PackedRowsError`` when a row cannot be read."""
     sql = f"SELECT packed FROM {TABLE} WHERE msn = ? ORDER BY key DESC, reference"
     cursor = conn.execute(sql, (msn,)) if first is None else conn.execute(sql + " LIMIT ?", (msn, first))
     listed = ListedPayments(msn)
@@ -162,21 +170,24 @@ def _unpack(packed: Sequence[str]) -> tuple[list[tuple[int, int]], tuple[Sequenc
     and rowid; their columns hold blanks)."""
     flat = SEPARATOR.join(packed).split(SEPARATOR)
     if len(flat) != _FIELDS * len(packed):
-        raise sqlite3.DatabaseError("a packed list row has the wrong number of values")
+        raise PackedRowsError("a packed list row has the wrong number of values")
     marks = flat[0::_FIELDS]
     texts: list[Sequence[Any]] = [flat[1 + i :: _FIELDS] for i in range(_TEXTS)]
     numbers = array("q")
     try:
         numbers.frombytes(bytes.fromhex("".join(flat[_FIELDS - 1 :: _FIELDS])))
     except ValueError as error:
-        raise sqlite3.DatabaseError(f"a packed list row has an unreadable number ({error})") from error
+        raise PackedRowsError(f"a packed list row has an unreadable number ({error})") from error
     if len(numbers) != _NUMBERS * len(packed):
-        raise sqlite3.DatabaseError("a packed list row has the wrong number of numbers")
+        raise PackedRowsError("a packed list row has the wrong number of numbers")
     if sys.byteorder == "little":
         numbers.byteswap()
     texts[_REDIRECT] = [url[1:] if url else None for url in texts[_REDIRECT]]
     texts[_METADATA] = [None] * len(packed)
-    marked = [(offset, int(mark)) for offset, mark in enumerate(marks) if mark] if any(marks) else []
+    try:
+        marked = [(offset, int(mark)) for offset, mark in enumerate(marks) if mark] if any(marks) else []
+    except ValueError as error:
+        raise PackedRowsError(f"a packed list row has an unreadable mark ({error})") from error
     return marked, (*texts, *(numbers[i::_NUMBERS] for i in range(_NUMBERS)))
 
 
@@ -190,8 +201,17 @@ def _read_row(conn: sqlite3.Connection, listed: ListedPayments, at: int, rowid: 
 
     row = conn.execute(f"SELECT {LIST_SELECT} FROM payments WHERE rowid = ?", (rowid,)).fetchone()
     if row is None:
-        raise sqlite3.DatabaseError(f"a packed list row names a payment that is not there (rowid {rowid})")
+        raise PackedRowsError(f"a packed list row names a payment that is not there (rowid {rowid})")
     listed.copy_row(at, read_listed(conn, listed.msn, rows=[row]), 0)
 
 
-__all__ = ["MIGRATION", "STATEMENTS", "TABLE", "TRIGGERS", "is_current", "read_packed", "rebuild"]
+__all__ = [
+    "MIGRATION",
+    "STATEMENTS",
+    "TABLE",
+    "TRIGGERS",
+    "PackedRowsError",
+    "is_current",
+    "read_packed",
+    "rebuild",
+]

@@ -462,7 +462,12 @@ class Register(RegisterRecords):
         """The list from its packed rows (``list_cache``) when they are current, else from ``payments``;
         and whether they were."""
         if list_cache.is_current(conn):
-            return list_cache.read_packed(conn, msn, first=first), True
+            try:
+                return list_cache.read_packed(conn, msn, first=first), True
+            except list_cache.PackedRowsError as problem:
+                log.warning(
+                    "the list's packed rows cannot be read (%s); reading the register itself", problem
+                )
         return read_listed(conn, msn, first=first), False
 
     def _rebuild_list_cache(self) -> None:
