@@ -113,7 +113,7 @@ _PACKED = _packed_sql()
 _OLD_KEY = "msn = OLD.msn AND key = coalesce(OLD.created_at, OLD.added_at) AND reference = OLD.reference"
 STATEMENTS = (
     f"CREATE TABLE {TABLE} (msn TEXT NOT NULL, key, reference TEXT NOT NULL, packed TEXT NOT NULL, "
-    "PRIMARY KEY (msn, key DESC, reference)) WITHOUT ROWID",
+    "PRIMARY KEY (msn, key, reference DESC)) WITHOUT ROWID",
     f"CREATE TRIGGER {TRIGGERS[0]} AFTER INSERT ON payments BEGIN "
     f"INSERT INTO {TABLE} (msn, key, reference, packed) {_PACKED}; END",
     f"CREATE TRIGGER {TRIGGERS[1]} AFTER UPDATE ON payments BEGIN "
@@ -121,8 +121,10 @@ STATEMENTS = (
     f"INSERT INTO {TABLE} (msn, key, reference, packed) {_PACKED}; END",
     f"CREATE TRIGGER {TRIGGERS[2]} AFTER DELETE ON payments BEGIN DELETE FROM {TABLE} WHERE {_OLD_KEY}; END",
 )
-# Every payment's row, into a new table (the triggers keep it from then on).
-FILL = f"INSERT INTO {TABLE} (msn, key, reference, packed) " + _PACKED.replace(" WHERE rowid = NEW.rowid", "")
+# Every payment's row, in the table's order, into a new table (the triggers keep it from then on).
+FILL = f"INSERT INTO {TABLE} (msn, key, reference, packed) " + _PACKED.replace(
+    " WHERE rowid = NEW.rowid)", ") ORDER BY msn, key, reference DESC"
+)
 # What adds the table to a register (``db.MIGRATIONS``).
 MIGRATION = "".join(f"{statement};\n" for statement in (*STATEMENTS, FILL))
 

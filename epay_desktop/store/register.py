@@ -384,6 +384,12 @@ class Register(RegisterRecords):
     events_count = "events_count"
     db: Database
 
+    def __init__(self, db: Database) -> None:
+        super().__init__(db)
+        # Whether the last ``listed`` read the packed rows (``list_cache``): False, it read ``payments``
+        # (the packed rows were stale), and made them again if the register could be written then.
+        self.packed_rows_current = True
+
     def _tracked(self, row: tuple[Any, ...]) -> TrackedPayment:
         return _tracked(row)
 
@@ -446,6 +452,7 @@ class Register(RegisterRecords):
         self.skipped_rows = []  # a row with a cell that cannot be read is listed, with the reason
         try:
             listed, current = self.db.read("loading the register", lambda c: self._read_list(c, msn, first))
+            self.packed_rows_current = current
             if not current and self.db.checked and not self.db.read_only:
                 self._rebuild_list_cache()
             return listed
