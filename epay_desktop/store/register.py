@@ -446,9 +446,11 @@ class Register(RegisterRecords):
         return list(self.listed(msn, first=limit))
 
     def listed(self, msn: str, *, first: int | None = None) -> ListedPayments:
-        """``msn``'s list column by column, newest first (``store.listing``); only the ``first`` newest
-        (through the date index: quick whatever the size) when given. A damaged register opened
-        read-only gives the rows that can still be read (``unreadable_rows`` counts the others)."""
+        """``msn``'s list column by column, newest first, from its packed rows (``store.list_cache``;
+        read from ``payments`` by ``store.listing`` while those are stale, and made again once this
+        register can be written); only the ``first`` newest (quick whatever the size) when given. A
+        damaged register opened read-only gives the rows that can still be read (``unreadable_rows``
+        counts the others)."""
         self.skipped_rows = []  # a row with a cell that cannot be read is listed, with the reason
         try:
             listed, current = self.db.read("loading the register", lambda c: self._read_list(c, msn, first))

@@ -20,7 +20,7 @@ from epay_desktop.store import (
     move_aside,
 )
 from epay_desktop.store.db import MIGRATIONS, _statements
-from tests.support.registers import damage_a_page_the_list_never_reads
+from tests.support.registers import damage_a_page_the_list_never_reads, leaf_page
 
 MSN = "123456"
 
@@ -200,17 +200,6 @@ def _register_to_damage(path: Path) -> bytearray:
     return bytearray(path.read_bytes())
 
 
-def _leaf_page(data: bytes | bytearray, *, kind: int, holding: bytes, after: int = 20) -> int:
-    """The offset (in 4,096-byte pages) of the first page after ``after`` that is a b-tree leaf of
-    ``kind`` (13: a table's, as ``payments``; 10: an index's, as ``list_rows``, a WITHOUT ROWID table)
-    holding ``holding``."""
-    for page in range(after, len(data) // 4096):
-        content = bytes(data[page * 4096 : (page + 1) * 4096])
-        if content[0] == kind and holding in content:
-            return page
-    raise AssertionError("no such page")
-
-
 def _scribble(data: bytearray, page: int) -> None:
     data[page * 4096 : page * 4096 + 600] = b"\xa5" * 600
 
@@ -218,8 +207,8 @@ def _scribble(data: bytearray, page: int) -> None:
 def test_a_damaged_register_opens_read_only_and_salvages_the_readable_rows(tmp_path: Path) -> None:
     path = tmp_path / "r.sqlite3"
     data = _register_to_damage(path)
-    _scribble(data, _leaf_page(data, kind=13, holding=b"coffee"))  # a leaf of payments
-    _scribble(data, _leaf_page(data, kind=10, holding=b"coffee"))  # and one of the packed list
+    _scribble(data, leaf_page(data, kind=13, holding=b"coffee"))  # a leaf of payments
+    _scribble(data, leaf_page(data, kind=10, holding=b"coffee"))  # and one of the packed list
     path.write_bytes(bytes(data))
     before = path.read_bytes()
     with Store(path, read_only=True) as store:
@@ -238,7 +227,7 @@ def test_one_damaged_copy_of_the_list_loses_no_row_read_only(tmp_path: Path, kin
     opened read-only lists every row from the other. Written to, it is refused as any damaged one."""
     path = tmp_path / "r.sqlite3"
     data = _register_to_damage(path)
-    _scribble(data, _leaf_page(data, kind=kind, holding=b"coffee"))
+    _scribble(data, leaf_page(data, kind=kind, holding=b"coffee"))
     path.write_bytes(bytes(data))
     before = path.read_bytes()
     with pytest.raises(RegisterDamagedError):
