@@ -12,13 +12,16 @@ Columns (each a time per call or per flow; the ratio is ours / SDK):
 
 Ours includes what the app does around a call: input checks, token cache, parsing into domain records,
 and for the flows the journal: each capture and cancel is an intent committed durably to a SQLite
-register, its first attempt counted in the same commit, before it is sent, and finished after, as the
-desk's ``SendEngine`` does: the intent on the loop's thread while the register's disk has proven fast
-(``store/commit_pace.py``), else through ``asyncio.to_thread``; its confirmed outcome, a commit that
-does not wait for the disk, written at once on the loop's thread when that cannot wait for anything
-(else on a worker thread); durable writes that arrive together share a commit (``store/db.py``). The
-SDK returns the decoded JSON and keeps nothing. At the end it prints how many intents were committed
-on the loop's thread and the durable commits' times.
+register, its first attempt counted in the same commit, before it is sent, and finished after, by the
+desk's own ``SendEngine.begin`` and ``SendEngine.finish``: the intent on the loop's thread while the
+register's disk has proven fast (``store/commit_pace.py``), else through ``asyncio.to_thread``; its
+confirmed outcome, a commit that does not wait for the disk, written at once on the loop's thread when
+that cannot wait for anything (else on a worker thread); durable writes that arrive together share a
+commit (``store/db.py``). What ``SendEngine.begin_and_send`` does after a confirmed call (reading the
+payment and its event log again for the window) is left out, as the SDK's flow reads nothing either.
+The SDK returns the decoded JSON and keeps nothing. At the end it prints how many intents were committed
+on the loop's thread, what a sync to disk cost beside the register, and how many requests each side's
+flow made, as the sandbox counted them (the same four, token requests included).
 
 The SDK is installed by this script with npm (node 20+) into a folder outside the repository
 (``$EPAY_BENCH_CACHE`` or ``~/.cache/epay-desktop-bench``), and runs in one long-lived node process that
@@ -53,7 +56,8 @@ import httpx
 from epay_desktop.api import Credentials, Environment, EPaymentClient, new_idempotency_key
 from epay_desktop.api.client import SYSTEM_NAME, SYSTEM_VERSION
 from epay_desktop.domain import Currency, Money
-from epay_desktop.store import IntentStatus, Operation, Store
+from epay_desktop.services.engine import SendEngine
+from epay_desktop.store import Database, Intent, IntentRequest, IntentStatus, Journal, Operation, Store
 
 SDK_PACKAGE = "@vippsmobilepay/sdk@2"
 MSN = "123456"
@@ -233,14 +237,38 @@ class SdkDriver:
             self.process.stdout.close()
 
 
+class CountingJournal(Journal):
+    """The register's journal, counting the intents committed on the loop's thread."""
+
+    def __init__(self, db: Database) -> None:
+        super().__init__(db)
+        self.begun_at_once = 0
+        self.begun = 0
+
+    def begin_at_once(self, request: IntentRequest, *, attempting: bool = False) -> Intent | None:
+        self.begun += 1
+        intent = super().begin_at_once(request, attempting=attempting)
+        self.begun_at_once += intent is not None
+        return intent
+
+
+class NoSnapshots:
+    """The engine's ``Snapshots``: the flows here read nothing after a confirmed call."""
+
+    async def keep(self, *args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("the flows read nothing back")
+
+    async def read_again(self, reference: str, source: str) -> None:
+        raise AssertionError("the flows expect no refusal")
+
+
 class Ours:
     """Our side: the app's client, and for the flows the journal in a real register file."""
 
     def __init__(self, client: EPaymentClient, store: Store) -> None:
         self.client = client
-        self.store = store
-        self.begun_at_once = 0  # intents committed on the loop's thread
-        self.begun = 0
+        self.journal = CountingJournal(store.db)
+        self.engine = SendEngine(self.journal, client, NoSnapshots(), profile="Benchmark", operator="bench")
 
     async def pool(self, count: int, concurrency: int, one: Callable[[int], Awaitable[None]]) -> float:
         indexes = iter(range(count))
@@ -261,36 +289,18 @@ class Ours:
         return await self.pool(count, concurrency, one)
 
     async def journaled(self, operation: Operation, reference: str, amount: Money | None) -> None:
-        fields: dict[str, Any] = {
-            "operation": operation,
-            "profile": "Benchmark",
-            "msn": MSN,
-            "reference": reference,
-            "amount": amount,
-            "idempotency_key": new_idempotency_key(),
-            "os_user": "bench",
-            "attempting": True,  # its first attempt counted in the same commit, as SendEngine does
-        }
-        # As SendEngine.begin: on this thread when the journal can commit it durably at once (the disk
-        # has proven fast, nothing to wait for), else on a worker thread.
-        intent = self.store.journal.begin_at_once(**fields)
-        self.begun += 1
-        if intent is None:
-            intent = await asyncio.to_thread(lambda: self.store.journal.begin(**fields))
-        else:
-            self.begun_at_once += 1
+        # The engine's own begin and finish (``SendEngine.begin_and_send`` without the reads after it,
+        # which the SDK's flow does not make either): the intent on this thread when the journal can
+        # commit it durably at once (the disk has proven fast, nothing to wait for), else on a worker
+        # thread; its first attempt counted in the same commit.
+        intent = await self.engine.begin(operation, reference, amount, attempting=True)
         key = intent.idempotency_key
         if operation is Operation.CANCEL:
             await self.client.cancel(reference, idempotency_key=key)
         else:
             assert amount is not None
             await self.client.capture(reference, amount, idempotency_key=key)
-        # As SendEngine.finish: at once on this thread when that cannot wait, else on a worker thread.
-        if self.store.journal.finish_at_once(intent.id, IntentStatus.SUCCEEDED, "Done.", os_user="bench"):
-            return
-        await asyncio.to_thread(
-            self.store.journal.finish, intent.id, IntentStatus.SUCCEEDED, "Done.", os_user="bench"
-        )
+        await self.engine.finish(intent, IntentStatus.SUCCEEDED, "Done.")
 
     async def flow(self, reference: str) -> None:
         await self.client.create_payment(
@@ -337,6 +347,14 @@ async def run(args: argparse.Namespace) -> None:
                 def cpu_column(name: str) -> tuple[list[float], list[float]]:
                     return cpus.setdefault(name, ([], []))
 
+                # What each side's flow sends, counted by the sandbox: the same requests, or a cost the
+                # other does not pay.
+                sent = {
+                    "SDK": requests_per_flow(
+                        url, lambda: sdk.run(op="flows", count=4, concurrency=1, prefix="sdk-count")
+                    ),
+                    "ours": await requests_per_flow_async(url, lambda: ours.flows(4, 1, "ours-count")),
+                }
                 fsyncs = [fsync_cost(Path(tmp))]
                 # Warm-up of both (connections, JIT, caches), not counted.
                 sdk.run(op="get", count=50, concurrency=CONCURRENCY, reference=reference)
@@ -415,7 +433,11 @@ async def run(args: argparse.Namespace) -> None:
     )
     print(
         f"intents committed on the loop's thread (the disk proven fast, nothing to wait for): "
-        f"{ours.begun_at_once} of {ours.begun}; the rest on a worker thread"
+        f"{ours.journal.begun_at_once} of {ours.journal.begun}; the rest on a worker thread"
+    )
+    print(
+        f"requests per flow at the sandbox (token requests included): ours {sent['ours']:g}, "
+        f"SDK {sent['SDK']:g}"
     )
     load = os.getloadavg()
     print(f"load average at the end: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} (read the ratios)")
@@ -451,6 +473,23 @@ def fsync_cost(folder: Path, samples: int = 30) -> float:
         os.close(fd)
         path.unlink()
     return statistics.median(times)
+
+
+def sandbox_requests(url: str) -> int:
+    """How many API requests the sandbox has answered (tokens included; its own controls not)."""
+    return int(httpx.get(url + "/sandbox/v1/stats", timeout=5).json()["requests"])
+
+
+def requests_per_flow(url: str, run_four: Callable[[], object]) -> float:
+    before = sandbox_requests(url)
+    run_four()
+    return (sandbox_requests(url) - before) / 4
+
+
+async def requests_per_flow_async(url: str, run_four: Callable[[], Awaitable[object]]) -> float:
+    before = sandbox_requests(url)
+    await run_four()
+    return (sandbox_requests(url) - before) / 4
 
 
 def process_cpu(pid: int) -> float:

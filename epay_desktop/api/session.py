@@ -59,6 +59,8 @@ __all__ = [
 ]
 
 log = logging.getLogger("epay_desktop.api")
+# httpx's own line per request, as its client writes it (``_exchange`` stands in for its ``send``).
+_httpx_log = logging.getLogger("httpx")
 
 SYSTEM_NAME: Final = APP_NAME[:30]
 SYSTEM_VERSION: Final = __version__[:30]
@@ -176,18 +178,20 @@ class ApiSession(AsyncClosing):
             register_secret(secret)
         # TLS verification is always on: the system's trust store, hostname checks, no opt-out.
         self.ssl_context: ssl.SSLContext = ssl.create_default_context()
+        self._transport = transport if transport is not None else default_transport(self.ssl_context)
         self._http = _CookielessClient(
             base_url=environment.base_url,
-            transport=transport if transport is not None else default_transport(self.ssl_context),
+            transport=self._transport,
             verify=self.ssl_context,
             timeout=timeout or DEFAULT_TIMEOUT,
             follow_redirects=False,
         )
         # Each request is built here as ``build_request`` would (the client's base URL and default
-        # headers, then ours, in its order) and sent with ``send``, which still sets the timeouts and
-        # runs the client's transport; building it from parts made once saves merging them per call.
+        # headers, then ours, in its order, and its timeouts) and handed to the client's transport as
+        # ``send`` would (``_exchange``); building it from parts made once saves merging them per call.
         self._url_prefix = str(self._http.base_url).rstrip("/")
         self._fixed_headers = _fixed_headers(self._http.headers, credentials)
+        self._timeouts = self._http.timeout.as_dict()
         self._tokens = TokenCache(self._request_token, clock=self.retry.clock)
         self.requests_sent = 0
 
@@ -359,11 +363,11 @@ class ApiSession(AsyncClosing):
             _url(self._url_prefix, request.path),
             content=request.content,
             headers=headers,
-            extensions={ANSWER_LIMIT: self.max_answer_bytes},
+            extensions={ANSWER_LIMIT: self.max_answer_bytes, "timeout": self._timeouts},
         )
         try:
             async with asyncio.timeout(self.request_deadline):
-                response = await self._http.send(built, stream=True)
+                response = await self._exchange(built)
                 try:
                     read = _read_by_transport(response)
                     body = (
@@ -398,6 +402,31 @@ class ApiSession(AsyncClosing):
             request=built,
             extensions=dict(response.extensions),
         )
+
+    async def _exchange(self, request: httpx.Request) -> httpx.Response:
+        """What ``AsyncClient.send(request, stream=True)`` does with this client's requests, without its
+        layers for what it never has here (authentication, redirects, cookies, event hooks, proxies: the
+        client is built with a transport of its own, so no proxy from the environment is mounted): the
+        answer of the client's transport, tied to ``request`` as ``send`` ties it. Those layers cost
+        about as much per request as building the request itself."""
+        if self._http.is_closed:
+            return await self._http.send(request, stream=True)  # which refuses, as it always did
+        try:
+            response = await self._transport.handle_async_request(request)
+        except httpx.RequestError as error:
+            error.request = request
+            raise
+        response.request = request
+        if _httpx_log.isEnabledFor(logging.INFO):
+            _httpx_log.info(
+                'HTTP Request: %s %s "%s %d %s"',
+                request.method,
+                request.url,
+                response.http_version,
+                response.status_code,
+                response.reason_phrase,
+            )
+        return response
 
     def _capped(self, body: bytes, response: httpx.Response) -> bytes:
         """A body the transport read: refused as ``_read_capped`` would refuse it."""

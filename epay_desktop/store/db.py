@@ -18,7 +18,9 @@ thread, write only when they need not wait for anything (else they write nothing
 ``write_now``, a small write that does not wait for the disk; and ``write_durably_now``, a durable one,
 only while the disk has proven fast (``commit_pace.py``). Neither runs a WAL checkpoint; after
 ``QUICK_WRITES_BEFORE_CHECKPOINT`` of them in a row they refuse until a write on a worker thread has
-given SQLite the chance to checkpoint.
+given SQLite the chance to checkpoint. They run on a second connection of their own, set once never to
+wait for a lock nor to checkpoint (under the same lock as the first: one write at a time), so they
+touch none of the main connection's settings.
 """
 
 from __future__ import annotations
@@ -292,6 +294,11 @@ class Database:
         self._queue_lock = threading.Lock()
         self._queue: list[_DurableWrite[Any]] = []
         self._conn: sqlite3.Connection | None = None
+        # The connection of the writes made at once on the caller's thread (``_write_at_once``), opened
+        # on the first one: set once never to wait for a lock nor to checkpoint, so those writes change
+        # nothing of the main connection's settings and need not read them back.
+        self._at_once: sqlite3.Connection | None = None
+        self._setups: list[Callable[[sqlite3.Connection], object]] = []
         self._checked = False
         # How long durable commits take: whether one may be made on the caller's thread.
         self.commit_pace = CommitPace()
@@ -366,8 +373,40 @@ class Database:
             raise RegisterError("The register is closed.", self.path)
         return self._conn
 
+    def _at_once_conn(self) -> sqlite3.Connection:
+        """The connection of the writes made at once (see ``__init__``); call with the lock held."""
+        if self._conn is None:
+            raise RegisterError("The register is closed.", self.path)
+        if self._at_once is None:
+            conn = sqlite3.connect(self.path, timeout=0, isolation_level=None, check_same_thread=False)
+            try:
+                conn.execute("PRAGMA busy_timeout = 0")  # another program's lock: refused, never waited
+                conn.execute("PRAGMA wal_autocheckpoint = 0")  # a checkpoint waits for the disk
+                conn.execute("PRAGMA foreign_keys = ON")
+                conn.execute("PRAGMA synchronous = NORMAL")
+            except BaseException:
+                conn.close()
+                raise
+            for setup in self._setups:
+                setup(conn)
+            self._at_once = conn
+        return self._at_once
+
+    def on_each_connection(self, setup: Callable[[sqlite3.Connection], object]) -> None:
+        """Run ``setup`` on each connection the register has open now and on each it opens later (the
+        writes made at once have one of their own): for tests that watch or hook the register's
+        statements (a trace, a temporary trigger) wherever they run."""
+        with self._lock:
+            self._setups.append(setup)
+            for conn in (self._conn, self._at_once):
+                if conn is not None:
+                    setup(conn)
+
     def close(self) -> None:
         with self._lock:
+            if self._at_once is not None:
+                self._at_once.close()
+                self._at_once = None
             if self._conn is not None:
                 self._conn.close()
                 self._conn = None
@@ -552,11 +591,7 @@ class Database:
         if not self._lock.acquire(blocking=False):
             raise WriteNotNowError(doing)
         try:
-            conn = self.conn
-            busy_timeout = conn.execute("PRAGMA busy_timeout").fetchone()[0]
-            autocheckpoint = conn.execute("PRAGMA wal_autocheckpoint").fetchone()[0]
-            conn.execute("PRAGMA busy_timeout = 0")
-            conn.execute("PRAGMA wal_autocheckpoint = 0")
+            conn = self._at_once_conn()
             if durable:
                 conn.execute("PRAGMA synchronous = FULL")
             try:
@@ -569,8 +604,6 @@ class Database:
             finally:
                 if durable:
                     conn.execute("PRAGMA synchronous = NORMAL")
-                conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout)}")
-                conn.execute(f"PRAGMA wal_autocheckpoint = {int(autocheckpoint)}")
             self._quick_writes += 1
             return result
         except sqlite3.Error as error:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol, TypeVar
+from typing import Any, Protocol, TypeVar, cast
 
 T = TypeVar("T")
 
@@ -80,10 +80,9 @@ class Dialect:
         """Run an INSERT of one row into a table whose key is ``id``; returns the new row's id."""
         if self.returning:
             row = conn.execute(self.sql(text) + " RETURNING id", params).fetchone()
-        else:
-            conn.execute(self.sql(text), params)
-            row = conn.execute("SELECT last_insert_rowid()").fetchone()
-        return int(row[0])
+            return int(row[0])
+        # sqlite3's cursor holds the new row's id (``last_insert_rowid()``) without another statement.
+        return int(cast(Any, conn.execute(self.sql(text), params)).lastrowid)
 
 
 SQLITE = Dialect("sqlite", "?", to_text, _cell_from_text, returning=False)

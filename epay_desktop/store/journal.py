@@ -551,14 +551,18 @@ class JournalRecords(abc.ABC):
         """``finish``'s work in its transaction: the outcome and its audit line, if the intent may still
         take it. The intent as it is then; None when a confirmed outcome was not written (nothing
         pending to close) and may still replace a failed one in a durable write."""
-        changed = self._set_outcome(conn, intent_id, outcome)
+        written = self._write_outcome(conn, intent_id, outcome)
+        if written is not None:
+            self._audit_outcome(conn, written, outcome)
+            return written
         intent = self._read_intent(conn, intent_id)
         if intent is None:
             raise ValueError(f"there is no intent {intent_id} in the journal")
-        if changed:
-            self._audit_outcome(conn, intent, outcome)
-            return intent
         return None if outcome.status in CONFIRMED and not outcome.over_failed else intent
+
+    def _write_outcome(self, conn: Connection, intent_id: int, outcome: IntentOutcome) -> Intent | None:
+        """``_set_outcome``, and the intent as it is then; None when it was not written."""
+        return self._written(conn, intent_id) if self._set_outcome(conn, intent_id, outcome) else None
 
     @abc.abstractmethod
     def _set_outcome(self, conn: Connection, intent_id: int, outcome: IntentOutcome) -> bool:
@@ -607,6 +611,20 @@ class JournalRecords(abc.ABC):
         return intents
 
 
+# SQLite answers an UPDATE with the row it wrote (``RETURNING``) from 3.35 on; with an older one the
+# journal reads the row back.
+UPDATE_RETURNS = sqlite3.sqlite_version_info >= (3, 35)
+
+_SET_OUTCOME = (
+    "UPDATE intents SET status = ?, outcome = ?, finished_at = ? "
+    "WHERE id = ? AND (status = 'pending' OR (status = 'failed' AND ?))"
+)
+
+
+def _outcome_params(intent_id: int, outcome: IntentOutcome) -> tuple[object, ...]:
+    return (outcome.status.value, outcome.text, to_text(outcome.at), intent_id, outcome.over_failed)
+
+
 class Journal(JournalRecords):
     """The journal in a SQLite register: ``begin`` runs under ``BEGIN IMMEDIATE``, so nobody can begin
     between its checks and its insert (a unique index is the second line of defence), and it writes
@@ -621,22 +639,24 @@ class Journal(JournalRecords):
         self._file = db.path
 
     def _begin(self, conn: Connection, request: IntentRequest) -> Intent:
+        return self._insert(conn, request, attempting=False)
+
+    def _begin_work(self, request: IntentRequest, attempting: bool) -> Callable[[Connection], Intent]:
+        # The first attempt is written with the intent, in its one INSERT.
+        return lambda conn: self._insert(conn, request, attempting=attempting)
+
+    def _insert(self, conn: Connection, request: IntentRequest, *, attempting: bool) -> Intent:
+        """The new intent, written in one INSERT and built from what was written (not read back). A key
+        the journal holds already is found by the key's unique index, which refuses the INSERT (then
+        ``_begin_again`` decides): a new key, the usual case, costs no look-up."""
         self._refuse_if_busy(conn, request)
-        earlier = self._with_key(conn, request.idempotency_key)
-        if earlier is not None:
-            if not request.reopens(earlier):
-                raise IdempotencyKeyUsedError(earlier)
-            conn.execute(
-                "UPDATE intents SET status = 'pending', outcome = '', finished_at = NULL WHERE id = ?",
-                (earlier.id,),
-            )
-            self._audit_request(conn, request, earlier.id, request.audit_detail or AGAIN_WITH_THE_SAME_KEY)
-            return self._written(conn, earlier.id)
+        attempts, note = (1, _attempt_note(request.at)) if attempting else (0, "")
         try:
             intent_id = SQLITE.insert(
                 conn,
                 "INSERT INTO intents (operation, profile, msn, reference, amount, currency, "
-                "idempotency_key, created_at, os_user) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "idempotency_key, created_at, os_user, outcome, attempts) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     request.operation.value,
                     request.profile,
@@ -646,18 +666,55 @@ class Journal(JournalRecords):
                     request.idempotency_key,
                     to_text(request.at),
                     request.os_user,
+                    note,
+                    attempts,
                 ),
             )
         except sqlite3.IntegrityError as error:
-            found = self._pending_one(conn, request.msn, request.reference)
-            if found is not None:
-                raise IntentPendingError(found) from error
-            earlier = self._with_key(conn, request.idempotency_key)
-            if earlier is None:
-                raise
-            raise IdempotencyKeyUsedError(earlier) from error
+            return self._begin_again(conn, request, error, attempts=attempts, note=note)
         self._audit_request(conn, request, intent_id, request.audit_detail)
-        return self._written(conn, intent_id)
+        return Intent(
+            id=intent_id,
+            operation=request.operation,
+            profile=request.profile,
+            merchant_serial_number=request.msn,
+            reference=request.reference,
+            amount=request.amount,
+            idempotency_key=request.idempotency_key,
+            created_at=request.at,
+            os_user=request.os_user,
+            status=IntentStatus.PENDING,
+            outcome=note,
+            attempts=attempts,
+        )
+
+    def _begin_again(
+        self,
+        conn: Connection,
+        request: IntentRequest,
+        error: sqlite3.IntegrityError,
+        *,
+        attempts: int,
+        note: str,
+    ) -> Intent:
+        """The INSERT of ``request`` was refused by a unique index: a pending intent on the payment, or
+        its key already held. The intent that holds the key is reopened when it was refused (failed) and
+        is the same operation; any other reuse of the key raises ``IdempotencyKeyUsedError``."""
+        found = self._pending_one(conn, request.msn, request.reference)
+        if found is not None:
+            raise IntentPendingError(found) from error
+        earlier = self._with_key(conn, request.idempotency_key)
+        if earlier is None:
+            raise error
+        if not request.reopens(earlier):
+            raise IdempotencyKeyUsedError(earlier) from error
+        conn.execute(
+            "UPDATE intents SET status = 'pending', outcome = ?, finished_at = NULL, "
+            "attempts = attempts + ? WHERE id = ?",
+            (note, attempts, earlier.id),
+        )
+        self._audit_request(conn, request, earlier.id, request.audit_detail or AGAIN_WITH_THE_SAME_KEY)
+        return self._written(conn, earlier.id)
 
     def _durably_at_once(self, work: Callable[[Connection], Intent]) -> Intent | None:
         try:
@@ -717,18 +774,17 @@ class Journal(JournalRecords):
         )
 
     def _set_outcome(self, conn: Connection, intent_id: int, outcome: IntentOutcome) -> bool:
-        cursor = conn.execute(
-            "UPDATE intents SET status = ?, outcome = ?, finished_at = ? "
-            "WHERE id = ? AND (status = 'pending' OR (status = 'failed' AND ?))",
-            (
-                outcome.status.value,
-                outcome.text,
-                to_text(outcome.at),
-                intent_id,
-                outcome.over_failed,
-            ),
-        )
+        cursor = conn.execute(_SET_OUTCOME, _outcome_params(intent_id, outcome))
         return cursor.rowcount == 1
+
+    def _write_outcome(self, conn: Connection, intent_id: int, outcome: IntentOutcome) -> Intent | None:
+        if not UPDATE_RETURNS:
+            return super()._write_outcome(conn, intent_id, outcome)
+        # The intent as written, in the same statement (no read back).
+        row = conn.execute(
+            f"{_SET_OUTCOME} RETURNING {_COLUMNS}", _outcome_params(intent_id, outcome)
+        ).fetchone()
+        return _intent(row, SQLITE) if row else None
 
     def _audit_outcome(self, conn: Connection, intent: Intent, outcome: IntentOutcome) -> None:
         amount = intent.amount

@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from epay_desktop.api import Credentials, Environment, EPaymentClient, new_idempotency_key
-from epay_desktop.api.session import DEFAULT_TIMEOUT, SYSTEM_NAME, SYSTEM_VERSION
+from epay_desktop.api.session import DEFAULT_TIMEOUT, SYSTEM_NAME, SYSTEM_VERSION, ApiRequest
 from epay_desktop.domain import Currency, Money
 from epay_desktop.sandbox import SandboxConfig, create_app
 
@@ -100,3 +100,58 @@ async def test_requests_are_built_as_the_client_would_build_them() -> None:
         assert sent.extensions["timeout"] == DEFAULT_TIMEOUT.as_dict()
         assert "cookie" not in sent.headers  # every answer set one: none is kept or sent back
     assert second_get.headers.raw == get_request.headers.raw
+
+
+class Failing(httpx.AsyncBaseTransport):
+    """A connection that breaks after the request went out, as the transport reports it (no request)."""
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        raise httpx.ReadError("connection reset")
+
+
+async def test_the_client_timeouts_given_are_on_every_request_and_each_answer_knows_its_request() -> None:
+    timeout = httpx.Timeout(3.0, connect=1.5)
+    recording = Recording(httpx.ASGITransport(app=create_app(SandboxConfig(data="empty", rate_limits=False))))
+    async with EPaymentClient(
+        Environment.sandbox(BASE_URL), CREDENTIALS, transport=recording, timeout=timeout
+    ) as client:
+        created = await client.create_payment(
+            reference="shape-timeouts1",
+            amount=Money(1000, Currency.NOK),
+            description="Timeouts",
+            phone_number="4791234567",
+        )
+        answer = await client.session.send(
+            ApiRequest("GET", f"/epayment/v1/payments/{created.reference}", operation="get payment")
+        )
+    assert [sent.extensions["timeout"] for sent in recording.requests] == [timeout.as_dict()] * 3
+    assert answer.request is recording.requests[-1]
+
+
+async def test_a_transport_error_names_the_request_and_a_closed_client_sends_nothing() -> None:
+    failing = Failing()
+    client = EPaymentClient(Environment.sandbox(BASE_URL), CREDENTIALS, transport=failing)
+    request = ApiRequest("POST", "/accesstoken/get", operation="get access token", authorized=False)
+    with pytest.raises(httpx.ReadError) as raised:
+        await client.session._exchange(
+            httpx.Request("POST", BASE_URL + "accesstoken/get", extensions={"timeout": {}})
+        )
+    assert raised.value.request.url == httpx.URL(BASE_URL + "accesstoken/get")
+    await client.aclose()
+    with pytest.raises(RuntimeError, match="closed"):
+        await client.session.send(request)
+
+
+class Answering(httpx.AsyncBaseTransport):
+    """Answers every request with a body already read and no request tied to it (as a transport may)."""
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, content=b'{"access_token": "t", "expires_in": 3600}')
+
+
+async def test_an_answer_read_by_the_transport_is_tied_to_its_request() -> None:
+    async with EPaymentClient(Environment.sandbox(BASE_URL), CREDENTIALS, transport=Answering()) as client:
+        answer = await client.session.send(
+            ApiRequest("POST", "/accesstoken/get", operation="get access token", authorized=False)
+        )
+    assert answer.request.url == httpx.URL(BASE_URL + "accesstoken/get")

@@ -48,14 +48,17 @@ class OnDiskWhenSent:
 
 
 def threads_writing_intents(desk: PaymentDesk) -> list[int]:
-    """The threads that insert intents into ``desk``'s register from now on (a temporary trigger on its
-    connection)."""
+    """The threads that insert intents into ``desk``'s register from now on (a temporary trigger on each
+    of its connections)."""
     threads: list[int] = []
-    conn = desk.store.db.conn
-    conn.create_function("note_thread", 0, lambda: threads.append(threading.get_ident()))
-    conn.execute(
-        "CREATE TEMP TRIGGER note_intent_thread AFTER INSERT ON intents BEGIN SELECT note_thread(); END"
-    )
+
+    def note(conn: sqlite3.Connection) -> None:
+        conn.create_function("note_thread", 0, lambda: threads.append(threading.get_ident()))
+        conn.execute(
+            "CREATE TEMP TRIGGER note_intent_thread AFTER INSERT ON intents BEGIN SELECT note_thread(); END"
+        )
+
+    desk.store.db.on_each_connection(note)
     return threads
 
 
@@ -102,9 +105,11 @@ async def test_an_intent_that_cannot_be_written_at_once_sends_nothing(bench: Ben
         for _ in range(FAST_COMMITS_NEEDED):
             desk.store.db.commit_pace.record(FAST_COMMIT_SECONDS / 10)
         threads = threads_writing_intents(desk)
-        desk.store.db.conn.execute(
-            "CREATE TEMP TRIGGER refuse_intents BEFORE INSERT ON intents "
-            "BEGIN SELECT RAISE(ABORT, 'the disk is full'); END"
+        desk.store.db.on_each_connection(
+            lambda conn: conn.execute(
+                "CREATE TEMP TRIGGER refuse_intents BEFORE INSERT ON intents "
+                "BEGIN SELECT RAISE(ABORT, 'the disk is full'); END"
+            )
         )
         with pytest.raises(RegisterError, match="the disk is full"):
             await desk.capture(ref, nok(4000))

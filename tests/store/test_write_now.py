@@ -154,3 +154,22 @@ def test_a_confirmed_outcome_is_not_written_at_once_while_another_program_writes
     intent = store.journal.get(intent_id)
     assert intent is not None
     assert intent.status is IntentStatus.PENDING
+
+
+def test_writes_at_once_leave_the_main_connection_as_set_and_close_with_the_register(tmp_path: Path) -> None:
+    path = tmp_path / "register.sqlite3"
+    store = Store(path)
+    store.db.conn.execute("PRAGMA busy_timeout = 1234")  # set by whoever opened it: left alone
+    store.db.conn.execute("PRAGMA wal_autocheckpoint = 77")
+    store.db.write_now("writing a test row", set_meta("now", "written"))
+    assert (pragma(store, "busy_timeout"), pragma(store, "wal_autocheckpoint")) == (1234, 77)
+    assert pragma(store, "synchronous") == 1  # NORMAL
+    assert path.with_name(path.name + "-wal").exists()
+    store.close()
+    # The last connection to close checkpoints the WAL and removes it: none of the register's is left
+    # open, the one of the writes made at once included.
+    assert not path.with_name(path.name + "-wal").exists()
+    with pytest.raises(RegisterError, match="closed"):
+        store.db.write_now("writing a test row", set_meta("later", "x"))
+    with Store(path) as again:
+        assert again.db.get_meta("now") == "written"

@@ -28,12 +28,13 @@ def begin(
 
 
 class Commits:
-    """The register connection's commits, each with the ``synchronous`` level it ran under."""
+    """The register's commits (on any of its connections), each with the ``synchronous`` level it ran
+    under."""
 
     def __init__(self, store: Store) -> None:
         self.levels: list[str] = []
         self._level = "NORMAL"
-        store.db.conn.set_trace_callback(self._saw)
+        store.db.on_each_connection(lambda conn: conn.set_trace_callback(self._saw))
 
     def _saw(self, statement: str) -> None:
         text = " ".join(statement.split()).upper()
