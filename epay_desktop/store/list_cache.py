@@ -2,8 +2,8 @@
 
 Reading the list from ``payments`` (``store.listing``) walks the register's wide rows (the saved
 snapshots, about a kilobyte each) and has sqlite3 make some twenty Python values per row: at 100,000
-payments that was most of a second. ``list_rows`` keeps, per payment and in the list's order (newest
-first: its key is the order), the values the list shows as one text: the texts separated by
+payments that was most of a second. ``list_rows`` keeps, per payment and keyed by the list's order
+(oldest first, read backwards: no sort), the values the list shows as one text: the texts separated by
 ``SEPARATOR``, then the numbers (times as microseconds, the state and currency codes, the amounts) as
 fixed-width hexadecimal. A batch of rows is then one ``join`` and ``split`` of texts and one
 ``bytes.fromhex`` into an array (``read_packed``): one value per row from sqlite3, and the rest done
@@ -13,9 +13,10 @@ Kept true by SQLite itself: triggers on ``payments`` write a payment's packed ro
 statement that changes the payment, whoever writes (this app, a migration, a benchmark's plain SQL).
 The values are the same SQL expressions ``store.listing`` reads (``LIST_SELECT``). A row whose values
 need a look of their own there (a time in another form, metadata, a payment the plain columns cannot
-make, a text holding the separator) is packed as a mark with the payment's rowid instead: it is read
-from ``payments`` by ``store.listing``'s own code, so the list is what the full read gives, row for
-row.
+make, a text holding the separator) is packed as a mark naming the payment (its reference, in
+hexadecimal) instead: it is read from ``payments`` by ``store.listing``'s own code, so the list is what
+the full read gives, row for row. The mark names the reference, not the rowid, because ``VACUUM`` (by
+any SQLite tool) may renumber the rowids of ``payments`` without firing a trigger.
 
 Stale or missing (a register made before this table, its triggers dropped by another tool, or made by
 a version whose packing differs: the stored ``CREATE`` statements differ from these), the list is
@@ -100,7 +101,7 @@ def _packed_sql() -> str:
         + ")"
     )
     separators = ", ".join(["31"] * (_TEXTS + 1))
-    marked = f"rowid || char({separators}) || '{'0' * 16 * _NUMBERS}'"
+    marked = f"'r' || hex(reference) || char({separators}) || '{'0' * 16 * _NUMBERS}'"
     packed = " || char(31) || ".join(["''", *packed_texts, hexes])
     return (
         f"SELECT msn, key, reference, CASE WHEN {look} THEN {marked} ELSE {packed} END "
@@ -162,14 +163,14 @@ def read_packed(conn: sqlite3.Connection, msn: str, *, first: int | None = None)
         start = len(listed)
         marked, columns = _unpack([row[0] for row in batch])
         extend_columns(conn, listed, columns, _no_look)
-        for offset, rowid in marked:
-            _read_row(conn, listed, start + offset, rowid)
+        for offset, reference in marked:
+            _read_row(conn, listed, start + offset, reference)
     return listed
 
 
-def _unpack(packed: Sequence[str]) -> tuple[list[tuple[int, int]], tuple[Sequence[Any], ...]]:
+def _unpack(packed: Sequence[str]) -> tuple[list[tuple[int, str]], tuple[Sequence[Any], ...]]:
     """Packed rows as ``extend_columns``' columns, and the rows to read from ``payments`` (their offset
-    and rowid; their columns hold blanks)."""
+    and reference; their columns hold blanks)."""
     flat = SEPARATOR.join(packed).split(SEPARATOR)
     if len(flat) != _FIELDS * len(packed):
         raise PackedRowsError("a packed list row has the wrong number of values")
@@ -187,23 +188,35 @@ def _unpack(packed: Sequence[str]) -> tuple[list[tuple[int, int]], tuple[Sequenc
     texts[_REDIRECT] = [url[1:] if url else None for url in texts[_REDIRECT]]
     texts[_METADATA] = [None] * len(packed)
     try:
-        marked = [(offset, int(mark)) for offset, mark in enumerate(marks) if mark] if any(marks) else []
-    except ValueError as error:
+        marked = (
+            [(offset, _marked_reference(mark)) for offset, mark in enumerate(marks) if mark]
+            if any(marks)
+            else []
+        )
+    except (ValueError, UnicodeDecodeError) as error:
         raise PackedRowsError(f"a packed list row has an unreadable mark ({error})") from error
     return marked, (*texts, *(numbers[i::_NUMBERS] for i in range(_NUMBERS)))
+
+
+def _marked_reference(mark: str) -> str:
+    if not mark.startswith("r"):
+        raise ValueError(f"{mark[:20]!r} is not a mark")
+    return bytes.fromhex(mark[1:]).decode()
 
 
 def _no_look(offset: int) -> Sequence[Any]:
     raise AssertionError("a packed row needs no look of its own")
 
 
-def _read_row(conn: sqlite3.Connection, listed: ListedPayments, at: int, rowid: int) -> None:
-    """Row ``at`` as ``store.listing`` reads the ``payments`` row at ``rowid``."""
+def _read_row(conn: sqlite3.Connection, listed: ListedPayments, at: int, reference: str) -> None:
+    """Row ``at`` as ``store.listing`` reads ``listed.msn``'s payment ``reference``."""
     from epay_desktop.store.listing import read_listed
 
-    row = conn.execute(f"SELECT {LIST_SELECT} FROM payments WHERE rowid = ?", (rowid,)).fetchone()
+    row = conn.execute(
+        f"SELECT {LIST_SELECT} FROM payments WHERE msn = ? AND reference = ?", (listed.msn, reference)
+    ).fetchone()
     if row is None:
-        raise PackedRowsError(f"a packed list row names a payment that is not there (rowid {rowid})")
+        raise PackedRowsError(f"a packed list row names a payment that is not there ({reference!r})")
     listed.copy_row(at, read_listed(conn, listed.msn, rows=[row]), 0)
 
 

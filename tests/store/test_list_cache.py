@@ -248,3 +248,29 @@ def test_packed_rows_spoiled_in_place_are_read_around_and_made_again(store: Stor
         )
         assert list(store.register.listed(MSN)) == expected
         _same(*_both(store))  # made again
+
+
+def test_a_packed_row_names_its_payment_by_reference_not_by_rowid(tmp_path: Path) -> None:
+    """``VACUUM`` (by any SQLite tool) may renumber the rowids of ``payments`` without firing a trigger:
+    a row packed as "read it from ``payments``" must still find its own payment, not another one."""
+    path = tmp_path / "register.sqlite3"
+    with Store(path) as store:
+        varied(store)
+        expected = list(store.register.listed(MSN))
+    with sqlite3.connect(path, isolation_level=None) as other:
+        # What a renumbering does: the two payments packed as marks swap rowids, triggers unfired.
+        triggers = [sql for (sql,) in other.execute("SELECT sql FROM sqlite_master WHERE type = 'trigger'")]
+        for name in list_cache.TRIGGERS:
+            other.execute(f"DROP TRIGGER {name}")
+        (mixed,), (reserved,) = (
+            other.execute("SELECT rowid FROM payments WHERE reference = ?", (reference,)).fetchone()
+            for reference in ("p-mixed", "p-reserved")
+        )
+        for reference, rowid in (("p-mixed", -1), ("p-reserved", mixed), ("p-mixed", reserved)):
+            other.execute("UPDATE payments SET rowid = ? WHERE reference = ?", (rowid, reference))
+        for sql in triggers:
+            other.execute(sql)
+    other.close()
+    with Store(path, read_only=True) as store:
+        assert store.db.read("test", list_cache.is_current)
+        assert list(store.register.listed(MSN)) == expected
