@@ -23,7 +23,7 @@ wait for a lock nor to checkpoint (under the same lock as the first: one write a
 touch none of the main connection's settings. A group commit on a worker thread runs there too when it
 can without waiting (no other program's lock, no checkpoint due), else on the main connection: SQLite
 drops a connection's cache each time the other one has written, and reading it back made the
-journal's work per flow 14–37 % dearer (measured on ext4) when intents were begun on one connection and
+journal's work per flow 12–37 % dearer (measured on ext4) when intents were begun on one connection and
 finished on the other.
 """
 
