@@ -664,9 +664,9 @@ class Database:
         conn.execute("PRAGMA synchronous = FULL")
         try:
             conn.execute("BEGIN IMMEDIATE")
-        except sqlite3.OperationalError as error:
-            conn.execute("PRAGMA synchronous = NORMAL")
-            if _is_locked(error):
+        except BaseException as error:
+            conn.execute("PRAGMA synchronous = NORMAL")  # the writes at once after it never wait for the disk
+            if isinstance(error, sqlite3.OperationalError) and _is_locked(error):
                 return False
             raise
         self._group_commit(conn, group, begun=True)
