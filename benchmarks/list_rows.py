@@ -9,7 +9,11 @@ with the time as a ratio of the plain SQL fetch of the same columns measured in 
 floor any Python reading of them stands on):
 
 - ``fetch``: ``fetchall`` of the list's columns (sqlite3's own tuples; the baseline).
-- ``listed``: ``Register.listed`` (what the window does).
+- ``listed``: ``Register.listed`` (what the window does): the packed rows beside the register
+  (``store.list_cache``, schema 7), one text per payment decoded a batch at a time.
+- ``listed from payments``: the same list read from the register's own columns (``store.listing``,
+  what ``listed`` did before schema 7, and does while the packed rows are stale).
+- ``fetch packed``: ``fetchall`` of the packed rows alone (the floor under ``listed``).
 - ``records``: ``Register.all``: a record for every row (what the window did before).
 - ``tuples``: one compact tuple per row: reference, description, times as integer microseconds since
   the epoch, a state code and a currency index (small ints, shared objects), amounts in minor units.
@@ -178,7 +182,13 @@ def _measure(path: Path, count: int, rounds: int) -> list[tuple[str, float, floa
     opened = time.perf_counter() - started
     conn = sqlite3.connect(path)
     readers = _readers(conn)
+    from epay_desktop.store import list_cache
+    from epay_desktop.store.listing import read_listed
+
     readers["listed"] = lambda: store.register.listed(MSN)
+    readers["listed from payments"] = lambda: store.db.read("bench", lambda c: read_listed(c, MSN))
+    packed_sql = f"SELECT packed FROM {list_cache.TABLE} WHERE msn = ? ORDER BY key DESC, reference"
+    readers["fetch packed"] = lambda: conn.execute(packed_sql, (MSN,)).fetchall()
     readers["records"] = lambda: store.register.all(MSN)
 
     def publish() -> Any:

@@ -196,7 +196,11 @@ def _paint_rows(window: MainWindow) -> bool:
 
 
 def still_current(early: EarlyList, store: Any) -> bool:
-    """``early`` has every row, and nothing was written to the register since it was read (blocking)."""
+    """``early`` has every row, and nothing was written to the register since it was read (blocking).
+    Rows read around stale packed rows (``Register.packed_rows_current``) are not: the desk's load
+    reads the register again, checked by then, and so makes those rows again."""
+    if not getattr(store.register, "packed_rows_current", True):
+        return False
     return early.complete and bool(store.register.write_marks() == early.marks)
 
 

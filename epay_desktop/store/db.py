@@ -38,6 +38,7 @@ from pathlib import Path
 from typing import Any, Generic, TypeVar, cast
 
 from epay_desktop.domain import Currency, Money
+from epay_desktop.store import list_cache
 from epay_desktop.store.commit_pace import CommitPace
 from epay_desktop.store.dialect import SQLITE, get_meta, set_meta
 
@@ -235,6 +236,8 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX intents_by_payment ON intents (msn, reference, id);
     CREATE INDEX intents_pending ON intents (id) WHERE status = 'pending';
     """,
+    # 7: the list's rows packed beside the register, kept by triggers (``list_cache``).
+    list_cache.MIGRATION,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -756,7 +759,19 @@ class _DurableWrite(Generic[T]):
 
 
 def _statements(script: str) -> list[str]:
-    return [s.strip() for s in script.split(";") if s.strip()]
+    """The statements of ``script``; a trigger's body (statements ending in ``;`` inside ``BEGIN …
+    END``) stays in its ``CREATE TRIGGER``."""
+    found: list[str] = []
+    pending = ""
+    for piece in script.split(";"):
+        pending += piece + ";"
+        if sqlite3.complete_statement(pending):
+            if pending.strip(" \n;"):
+                found.append(pending.strip().removesuffix(";").strip())
+            pending = ""
+    if pending.strip(" \n;"):
+        found.append(pending.strip().removesuffix(";").strip())
+    return found
 
 
 def move_aside(path: Path, *, now: datetime | None = None) -> Path:

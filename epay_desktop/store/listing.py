@@ -17,7 +17,7 @@ import logging
 import sqlite3
 import sys
 from array import array
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
@@ -36,7 +36,7 @@ from epay_desktop.store.codec import SnapshotError, load_payment
 log = logging.getLogger(__name__)
 
 # Read from the JSON (the columns cannot make the payment): a code of the query only, never kept.
-_FROM_JSON = -3
+FROM_JSON = -3
 _BATCH = 4096
 
 
@@ -61,34 +61,31 @@ _AMOUNTS = ("amount", "authorized", "captured", "cancelled", "refunded")
 _STATE_SQL = (
     f"CASE WHEN payment_json IS NULL THEN {NO_SNAPSHOT} ELSE CASE state "
     + " ".join(f"WHEN '{state.value}' THEN {code}" for code, state in enumerate(STATES))
-    + f" ELSE {_FROM_JSON} END END"
+    + f" ELSE {FROM_JSON} END END"
 )
-_NO_CURRENCY = -1
+NO_CURRENCY = -1
 _CURRENCY_SQL = (
     "CASE currency "
     + " ".join(f"WHEN '{c.value}' THEN {code}" for code, c in enumerate(CURRENCIES))
-    + f" ELSE {_NO_CURRENCY} END"
+    + f" ELSE {NO_CURRENCY} END"
 )
 _TIMES = ("created_at", "fetched_at", "last_event_at", "guaranteed_until")
-# The select's columns, in the order of ``ListedPayments``' columns (after the rowid).
-LIST_SELECT = ", ".join(
-    [
-        "rowid",
-        "CAST(reference AS TEXT)",
-        "CAST(description AS TEXT)",
-        "CAST(fetch_error AS TEXT)",
-        "coalesce(psp_reference, '')",
-        "coalesce(payment_description, '')",
-        "coalesce(payment_method, '')",
-        "payment_redirect_url",
-        "coalesce(raw_state, '')",
-        "metadata_json",
-        *(_micros_sql(column) for column in _TIMES),
-        _STATE_SQL,
-        _CURRENCY_SQL,
-        *_AMOUNTS,
-    ]
+# A row's values as SQL over ``payments``, in the order of ``ListedPayments``' columns: the texts
+# (metadata's JSON last), then the numbers (the times, the state and currency codes, the amounts).
+LIST_TEXTS = (
+    "CAST(reference AS TEXT)",
+    "CAST(description AS TEXT)",
+    "CAST(fetch_error AS TEXT)",
+    "coalesce(psp_reference, '')",
+    "coalesce(payment_description, '')",
+    "coalesce(payment_method, '')",
+    "payment_redirect_url",
+    "coalesce(raw_state, '')",
+    "metadata_json",
 )
+LIST_NUMBERS = (*(_micros_sql(column) for column in _TIMES), _STATE_SQL, _CURRENCY_SQL, *_AMOUNTS)
+# The select's columns: the rowid, then the row's values.
+LIST_SELECT = ", ".join(["rowid", *LIST_TEXTS, *LIST_NUMBERS])
 # Newest first (as ``register.NEWEST_FIRST``), through the date index (schema 2): the first rows are read
 # at once whatever the size (SQLite's own choice, the key's index, sorts every row first), and the
 # whole list is sorted only where two rows share a time.
@@ -129,10 +126,23 @@ def read_listed(
 
 
 def _extend(conn: sqlite3.Connection, listed: ListedPayments, batch: Sequence[Sequence[Any]]) -> None:
+    extend_columns(conn, listed, tuple(zip(*batch, strict=True))[1:], batch.__getitem__)
+
+
+def extend_columns(
+    conn: sqlite3.Connection,
+    listed: ListedPayments,
+    columns: Sequence[Sequence[Any]],
+    row_at: Callable[[int], Sequence[Any]],
+) -> None:
+    """Add a batch of rows to ``listed``, given as ``columns`` (the values of ``LIST_TEXTS`` and
+    ``LIST_NUMBERS``, one sequence each); ``row_at(i)``: the batch's row ``i`` as ``LIST_SELECT``
+    gives it, for a row that needs a look of its own."""
     start = len(listed)
-    (_rowids, references, descriptions, errors, psps, payment_descriptions, methods, redirects, raw_states,
+    (references, descriptions, errors, psps, payment_descriptions, methods, redirects, raw_states,
      _metadata, created, fetched, last_event, guaranteed, states, currencies, amounts, authorized, captured,
-     cancelled, refunded) = zip(*batch, strict=True)  # fmt: skip
+     cancelled, refunded) = columns  # fmt: skip
+    count = len(references)
     listed.references.extend(references)
     listed.descriptions.extend(descriptions)
     listed.errors.extend(errors)
@@ -145,7 +155,7 @@ def _extend(conn: sqlite3.Connection, listed: ListedPayments, batch: Sequence[Se
     listed.methods.extend(map(sys.intern, methods))
     listed.redirect_urls.extend(redirects)
     listed.raw_states.extend(map(sys.intern, raw_states))
-    listed.metadata.extend([None] * len(batch))
+    listed.metadata.extend([None] * count)
     # An array is extended from an array of its own type at once, from anything else value by value:
     # each column becomes an array first (twice as quick at 100,000 rows).
     for name, values in (("created", created), ("fetched", fetched), ("last_event", last_event),
@@ -166,23 +176,23 @@ def _extend(conn: sqlite3.Connection, listed: ListedPayments, batch: Sequence[Se
             numbers = array("q", [v if type(v) is int and -(2**63) <= v < 2**63 else 0 for v in values])
             unfit.update(i for i, v in enumerate(values) if type(v) is not int)
         getattr(listed, name).extend(numbers)
-    if _NO_CURRENCY in currencies:
-        unfit.update(i for i, code in enumerate(currencies) if code == _NO_CURRENCY)
+    if NO_CURRENCY in currencies:
+        unfit.update(i for i, code in enumerate(currencies) if code == NO_CURRENCY)
     # The rows that need a look of their own (rare): a time in another form, metadata, or a payment
     # the columns cannot make.
     look = {i for i in unfit if states[i] >= 0}
-    if _FROM_JSON in states:
-        look.update(i for i, code in enumerate(states) if code == _FROM_JSON)
-    if _metadata.count(None) != len(batch):
+    if FROM_JSON in states:
+        look.update(i for i, code in enumerate(states) if code == FROM_JSON)
+    if _metadata.count(None) != count:
         look.update(i for i, text in enumerate(_metadata) if text is not None)
     for values in (created, fetched, last_event, guaranteed):
         if None in values:
             look.update(i for i, v in enumerate(values) if v is None)
     for offset in sorted(look):
-        row = batch[offset]
+        row = row_at(offset)
         if offset in unfit and states[offset] >= 0:
-            listed.states[start + offset] = _FROM_JSON
-            row = (*row[:_STATE_AT], _FROM_JSON, *row[_STATE_AT + 1 :])
+            listed.states[start + offset] = FROM_JSON
+            row = (*row[:_STATE_AT], FROM_JSON, *row[_STATE_AT + 1 :])
         _mend(conn, listed, start + offset, row)
 
 
@@ -212,8 +222,8 @@ def _mend(conn: sqlite3.Connection, listed: ListedPayments, at: int, row: Sequen
             data = json.loads(row[9])
             listed.metadata[at] = {str(k): str(v) for k, v in data.items()}
         except (ValueError, AttributeError):
-            code = _FROM_JSON
-    if code == _FROM_JSON:
+            code = FROM_JSON
+    if code == FROM_JSON:
         text = conn.execute("SELECT payment_json FROM payments WHERE rowid = ?", (row[0],)).fetchone()
         try:
             payment = load_payment(str(text[0]) if text and text[0] else "", reference)
@@ -233,4 +243,12 @@ def _put_payment(listed: ListedPayments, at: int, payment: Payment) -> None:
     listed.set_record(at, replace(listed.record(at), payment=payment))
 
 
-__all__ = ["LIST_SELECT", "read_listed"]
+__all__ = [
+    "FROM_JSON",
+    "LIST_NUMBERS",
+    "LIST_SELECT",
+    "LIST_TEXTS",
+    "NO_CURRENCY",
+    "extend_columns",
+    "read_listed",
+]

@@ -26,6 +26,7 @@ from epay_desktop.domain import (
     newest_event_at,
 )
 from epay_desktop.domain.listed import ListedPayments
+from epay_desktop.store import list_cache
 from epay_desktop.store.codec import (
     SnapshotError,
     dump_events,
@@ -33,7 +34,7 @@ from epay_desktop.store.codec import (
     load_events,
     load_payment,
 )
-from epay_desktop.store.db import Database, RegisterDamagedError, utc_now
+from epay_desktop.store.db import Database, RegisterDamagedError, RegisterError, utc_now
 from epay_desktop.store.dialect import SQLITE, Connection, Dialect, SqlDatabase, from_text, to_text
 from epay_desktop.store.listing import LIST_SELECT, read_listed
 
@@ -383,6 +384,12 @@ class Register(RegisterRecords):
     events_count = "events_count"
     db: Database
 
+    def __init__(self, db: Database) -> None:
+        super().__init__(db)
+        # Whether the last ``listed`` read the packed rows (``list_cache``): False, it read ``payments``
+        # (the packed rows were stale), and made them again if the register could be written then.
+        self.packed_rows_current = True
+
     def _tracked(self, row: tuple[Any, ...]) -> TrackedPayment:
         return _tracked(row)
 
@@ -439,12 +446,18 @@ class Register(RegisterRecords):
         return list(self.listed(msn, first=limit))
 
     def listed(self, msn: str, *, first: int | None = None) -> ListedPayments:
-        """``msn``'s list column by column, newest first (``store.listing``); only the ``first`` newest
-        (through the date index: quick whatever the size) when given. A damaged register opened
-        read-only gives the rows that can still be read (``unreadable_rows`` counts the others)."""
+        """``msn``'s list column by column, newest first, from its packed rows (``store.list_cache``;
+        read from ``payments`` by ``store.listing`` while those are stale, and made again once this
+        register can be written); only the ``first`` newest (quick whatever the size) when given. A
+        damaged register opened read-only gives the rows that can still be read (``unreadable_rows``
+        counts the others)."""
         self.skipped_rows = []  # a row with a cell that cannot be read is listed, with the reason
         try:
-            return self.db.read("loading the register", lambda c: read_listed(c, msn, first=first))
+            listed, current = self.db.read("loading the register", lambda c: self._read_list(c, msn, first))
+            self.packed_rows_current = current
+            if not current and self.db.checked and not self.db.read_only:
+                self._rebuild_list_cache()
+            return listed
         except RegisterDamagedError:
             if not self.db.read_only:
                 raise
@@ -452,6 +465,27 @@ class Register(RegisterRecords):
         if first is not None:
             rows = rows[:first]
         return self.db.read("salvaging the damaged register", lambda c: read_listed(c, msn, rows=rows))
+
+    @staticmethod
+    def _read_list(conn: sqlite3.Connection, msn: str, first: int | None) -> tuple[ListedPayments, bool]:
+        """The list from its packed rows (``list_cache``) when they are current, else from ``payments``;
+        and whether they were."""
+        if list_cache.is_current(conn):
+            try:
+                return list_cache.read_packed(conn, msn, first=first), True
+            except list_cache.PackedRowsError as problem:
+                log.warning(
+                    "the list's packed rows cannot be read (%s); reading the register itself", problem
+                )
+        return read_listed(conn, msn, first=first), False
+
+    def _rebuild_list_cache(self) -> None:
+        """Make the packed rows again (they were missing, or made by another version); the list read
+        already stands if that cannot be done now."""
+        try:
+            self.db.write("rebuilding the list's rows", list_cache.rebuild)
+        except RegisterError as error:
+            log.warning("the list's packed rows were not rebuilt: %s", error)
 
     def _salvage(self, msn: str) -> list[tuple[object, ...]]:
         """Read a damaged table row by row through the table itself (no index: those may be the

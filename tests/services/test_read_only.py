@@ -20,6 +20,7 @@ from epay_desktop.services import (
 )
 from epay_desktop.store import NewEntry, Operation, Store
 from tests.services.conftest import MSN, Bench, nok
+from tests.support.registers import leaf_page
 
 pytestmark = pytest.mark.anyio
 
@@ -66,7 +67,11 @@ async def test_a_damaged_register_opens_read_only_and_shows_what_can_be_read(
 ) -> None:
     path = tmp_path / "damaged.sqlite3"
     await asyncio.to_thread(_big_register, path)
-    await asyncio.to_thread(_scribble, path, 30)  # a leaf page of the payments table (and its index)
+    # A leaf page of the payments table, and one of the list's packed rows (else the list is read whole
+    # from those, see the next test).
+    data = await asyncio.to_thread(path.read_bytes)
+    for kind in (13, 10):
+        await asyncio.to_thread(_scribble, path, leaf_page(data, kind=kind, holding=b"coffee"))
     with pytest.raises(RegisterDamagedError, match="read-only"):
         await PaymentDesk.open(DEMO_PROFILE, bench.client, path)
     desk = await PaymentDesk.open(DEMO_PROFILE, bench.client, path, read_only=True)

@@ -20,7 +20,7 @@ from epay_desktop.store import (
     move_aside,
 )
 from epay_desktop.store.db import MIGRATIONS, _statements
-from tests.support.registers import damage_a_page_the_list_never_reads
+from tests.support.registers import damage_a_page_the_list_never_reads, leaf_page
 
 MSN = "123456"
 
@@ -194,12 +194,21 @@ def test_a_locked_register_gives_a_typed_error_and_loses_nothing(tmp_path: Path)
         assert store.journal.pending() == []
 
 
-def test_a_damaged_register_opens_read_only_and_salvages_the_readable_rows(tmp_path: Path) -> None:
-    path = tmp_path / "r.sqlite3"
+def _register_to_damage(path: Path) -> bytearray:
     with Store(path) as store:
         store.register.add(MSN, [NewEntry(f"ref-{i:06d}", description="coffee " * 20) for i in range(2000)])
-    data = bytearray(path.read_bytes())
-    data[30 * 4096 : 30 * 4096 + 600] = b"\xa5" * 600  # a leaf page of the payments table
+    return bytearray(path.read_bytes())
+
+
+def _scribble(data: bytearray, page: int) -> None:
+    data[page * 4096 : page * 4096 + 600] = b"\xa5" * 600
+
+
+def test_a_damaged_register_opens_read_only_and_salvages_the_readable_rows(tmp_path: Path) -> None:
+    path = tmp_path / "r.sqlite3"
+    data = _register_to_damage(path)
+    _scribble(data, leaf_page(data, kind=13, holding=b"coffee"))  # a leaf of payments
+    _scribble(data, leaf_page(data, kind=10, holding=b"coffee"))  # and one of the packed list
     path.write_bytes(bytes(data))
     before = path.read_bytes()
     with Store(path, read_only=True) as store:
@@ -209,6 +218,25 @@ def test_a_damaged_register_opens_read_only_and_salvages_the_readable_rows(tmp_p
         assert len(rows) == 2000 - store.register.unreadable_rows
         with pytest.raises(RegisterError, match="read-only"):
             store.register.add(MSN, [NewEntry("abcdefgh-2")])
+    assert path.read_bytes() == before
+
+
+@pytest.mark.parametrize(("kind", "name"), [(13, "payments"), (10, "list_rows")])
+def test_one_damaged_copy_of_the_list_loses_no_row_read_only(tmp_path: Path, kind: int, name: str) -> None:
+    """The list is kept twice (``payments`` and its packed rows): with one of them damaged, a register
+    opened read-only lists every row from the other. Written to, it is refused as any damaged one."""
+    path = tmp_path / "r.sqlite3"
+    data = _register_to_damage(path)
+    _scribble(data, leaf_page(data, kind=kind, holding=b"coffee"))
+    path.write_bytes(bytes(data))
+    before = path.read_bytes()
+    with pytest.raises(RegisterDamagedError):
+        Store(path)
+    with Store(path, read_only=True) as store:
+        assert "malformed" in store.db.damage
+        rows = store.register.all(MSN)
+        assert store.register.unreadable_rows == 0
+        assert sorted(t.reference for t in rows) == [f"ref-{i:06d}" for i in range(2000)]
     assert path.read_bytes() == before
 
 
@@ -290,7 +318,7 @@ def test_a_register_of_schema_4_gets_its_payments_in_columns_and_lists_them_as_b
     conn.commit()
     conn.close()
     with Store(path) as store:
-        assert store.db.schema_version() == SCHEMA_VERSION == 6
+        assert store.db.schema_version() == SCHEMA_VERSION == 7
         states = dict(
             store.db.read("x", lambda c: c.execute("SELECT reference, state FROM payments").fetchall())
         )

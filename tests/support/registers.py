@@ -107,3 +107,14 @@ def damage_a_page_the_list_never_reads(path: Path) -> None:
     at = len(data) - 3 * page
     data[at + 8 : at + 600] = b"\xa5" * 592  # the page's cell pointers and first cells
     path.write_bytes(bytes(data))
+
+
+def leaf_page(data: bytes | bytearray, *, kind: int, holding: bytes, after: int = 20) -> int:
+    """The offset (in 4,096-byte pages) of the first page after ``after`` that is a b-tree leaf of
+    ``kind`` (13: a table's, as ``payments``; 10: an index's, as ``list_rows``, a WITHOUT ROWID table)
+    holding ``holding``."""
+    for page in range(after, len(data) // 4096):
+        content = bytes(data[page * 4096 : (page + 1) * 4096])
+        if content[0] == kind and holding in content:
+            return page
+    raise AssertionError("no such page")

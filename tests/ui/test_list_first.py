@@ -184,6 +184,38 @@ def test_a_register_written_by_another_program_after_listing_is_read_again(
     ui_loop.run_until_complete(main())
 
 
+def test_rows_listed_around_stale_packed_rows_are_read_again_and_the_packed_rows_made_again(
+    qapp: Any, qtbot: Any, ui_loop: asyncio.AbstractEventLoop, profile: Profile, secrets: SecretStore
+) -> None:
+    from epay_desktop.store import list_cache
+
+    path = register_path(profile)
+    references = fill(path, 5)
+    with sqlite3.connect(path, isolation_level=None) as other:
+        other.execute("DROP TRIGGER list_rows_update")  # as a tool might: the packed rows are stale
+    other.close()
+    window = MainWindow(show_error_dialogs=False, auto_refresh_ms=3_600_000)
+    qtbot.addWidget(window)
+    window.show()
+    early = list_first(window, profile)
+    assert early is not None
+    assert sorted(early.payments.references) == sorted(references)  # read from payments, unchecked
+    assert not early.store.register.packed_rows_current
+
+    async def main() -> None:
+        session = await open_profile(profile, secrets, early=early)
+        try:
+            window.bind(session.desk)
+            await window.load(refresh=False)
+            assert sorted(window.model.references()) == sorted(references)
+            assert session.desk.store.db.read("test", list_cache.is_current)  # the load made them again
+        finally:
+            await window.shutdown()
+            await session.aclose()
+
+    ui_loop.run_until_complete(main())
+
+
 def test_a_register_the_session_itself_writes_before_its_load_is_read_again(
     qapp: Any, qtbot: Any, ui_loop: asyncio.AbstractEventLoop, profile: Profile, secrets: SecretStore
 ) -> None:
