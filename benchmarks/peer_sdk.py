@@ -317,15 +317,37 @@ class Ours:
     async def flows(self, count: int, concurrency: int, prefix: str) -> float:
         return await self.pool(count, concurrency, lambda i: self.flow(f"{prefix}-{i}"))
 
+    async def bare_flow(self, reference: str) -> None:
+        """The same four requests without the journal (each money call with a fresh key): what the
+        journal adds, measured beside it (``--attribute``); not the app's way."""
+        await self.client.create_payment(
+            reference=reference,
+            amount=Money(10000, Currency.NOK),
+            description="Benchmark",
+            phone_number=PHONE,
+            idempotency_key=new_idempotency_key(),
+        )
+        await self.client.force_approve(reference)
+        await self.client.capture(reference, Money(4000, Currency.NOK), idempotency_key=new_idempotency_key())
+        await self.client.cancel(reference, idempotency_key=new_idempotency_key())
+
+    async def bare_flows(self, count: int, concurrency: int, prefix: str) -> float:
+        return await self.pool(count, concurrency, lambda i: self.bare_flow(f"{prefix}-{i}"))
+
 
 async def run(args: argparse.Namespace) -> None:
     folder, version = install_sdk()
     with sandbox_process() as (url, _pid), tempfile.TemporaryDirectory(prefix="epay-peer-") as tmp:
         store = await asyncio.to_thread(Store, Path(tmp) / "register.sqlite3")
+        # ``--attribute``: the same journal in a register on a RAM disk, where a sync to disk returns at
+        # once: the flow without waiting for the disk (not the app's way; it shows the disk's share).
+        ram = tempfile.TemporaryDirectory(prefix="epay-peer-ram-", dir="/dev/shm") if args.attribute else None
+        in_ram = await asyncio.to_thread(Store, Path(ram.name) / "register.sqlite3") if ram else None
         sdk = SdkDriver(folder, url)
         try:
             async with EPaymentClient(Environment.sandbox(url), CREDENTIALS) as client:
                 ours = Ours(client, store)
+                ours_in_ram = Ours(client, in_ram) if in_ram else None
                 reference = "peer-get-target"
                 await ours.flows(1, 1, "peer-warm")
                 await client.create_payment(
@@ -361,6 +383,12 @@ async def run(args: argparse.Namespace) -> None:
                 await ours.get(50, CONCURRENCY, reference)
                 sdk.run(op="flows", count=16, concurrency=CONCURRENCY, prefix="sdk-warm")
                 await ours.flows(16, CONCURRENCY, "ours-warm")
+                if ours_in_ram is not None:
+                    await ours.bare_flows(16, CONCURRENCY, "bare-warm")
+                    await ours_in_ram.flows(16, CONCURRENCY, "ram-warm")
+                # ``--attribute``: per flow column, ours without the journal and ours with the register
+                # in RAM, alternated with the two sides above (same blocks, same order rule).
+                attributed: dict[str, dict[str, list[float]]] = {}
                 for r in range(args.rounds):
                     for index, (name, count, concurrency) in enumerate(
                         (
@@ -405,10 +433,22 @@ async def run(args: argparse.Namespace) -> None:
                                     seconds = await ours.get(count, concurrency, reference)
                                 our_times.append(seconds / count)
                                 cpu_column(name)[1].append((time.process_time() - cpu_before) / count)
+                        if flows and ours_in_ram is not None:
+                            sides = (
+                                ("no journal", "bare", ours.bare_flows),
+                                ("journal in RAM (no wait for the disk)", "ram", ours_in_ram.flows),
+                            )
+                            for label, tag, run_flows in sides if r % 2 == 0 else sides[::-1]:
+                                seconds = await run_flows(count, concurrency, f"{tag}-{r}-{index}")
+                                attributed.setdefault(name, {}).setdefault(label, []).append(seconds / count)
                 fsyncs.append(fsync_cost(Path(tmp)))
         finally:
             sdk.close()
             await asyncio.to_thread(store.close)
+            if in_ram is not None:
+                await asyncio.to_thread(in_ram.close)
+            if ram is not None:
+                ram.cleanup()
 
     print(f"Ours (transport: {transport_name()}) vs @vippsmobilepay/sdk {version} (node {node_version()}),")
     print(f"same sandbox over HTTP at {url}; medians of {args.rounds} alternating blocks; goal ours <= 1.00x")
@@ -427,6 +467,14 @@ async def run(args: argparse.Namespace) -> None:
         unit = "flow" if name.startswith("create") else "call"
         print(f"  {name:52s} {o * 1e3:7.3f} ms {s * 1e3:7.3f} ms {o / s:5.2f}x per {unit}")
     print(f"worst ratio {worst:.2f}x: goal {'met' if worst <= 1.0 else 'MISSED'}")
+    if attributed:
+        print("  where ours' flow time goes (--attribute; medians of the same alternating blocks, / SDK):")
+        for name, by_label in attributed.items():
+            s = statistics.median(columns[name][0])
+            for label, times in by_label.items():
+                o = statistics.median(times)
+                what = f"flows, {name.rsplit(', ', 1)[1]}, {label}"
+                print(f"  {what:52s} {o * 1e3:7.3f} ms {s * 1e3:7.3f} ms {o / s:5.2f}x per flow")
     print(
         f"a sync to disk (write + fdatasync of 20 KB, as an intent's commit) beside the register: median "
         f"{fsyncs[0] * 1e3:.3f} ms before the blocks, {fsyncs[1] * 1e3:.3f} ms after (the SDK keeps nothing)"
@@ -509,6 +557,12 @@ def main() -> None:
         "--flows", type=int, default=120, help="flows per concurrent block (a quarter sequential)"
     )
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument(
+        "--attribute",
+        action="store_true",
+        help="also run each flow block without the journal, and with the register on a RAM disk "
+        "(/dev/shm), to show what the journal and the wait for the disk add",
+    )
     parser.add_argument(
         "--transport",
         choices=("app", "httpx"),

@@ -58,6 +58,9 @@ class Together:
         self.outcomes: dict[str, object] = {}
         self.commits: list[str] = []
         self._level = "NORMAL"
+        # Every connection of the register is watched (a group commit runs on either), from ``run``.
+        self._watching = False
+        store.db.on_each_connection(lambda conn: conn.set_trace_callback(self._saw))
         self._release = threading.Event()
         holding = threading.Event()
 
@@ -82,13 +85,15 @@ class Together:
 
     def run(self) -> None:
         wait_for(lambda: self.store.db.durable_writes_waiting == len(self._threads) - 1)
-        self.store.db.conn.set_trace_callback(self._saw)
+        self._watching = True
         self._release.set()
         for thread in self._threads:
             thread.join(timeout=30)
-        self.store.db.conn.set_trace_callback(None)
+        self._watching = False
 
     def _saw(self, statement: str) -> None:
+        if not self._watching:
+            return
         text = " ".join(statement.split()).upper()
         if text.startswith("PRAGMA SYNCHRONOUS = "):
             self._level = text.removeprefix("PRAGMA SYNCHRONOUS = ")

@@ -26,21 +26,22 @@ def store(tmp_path: Path) -> Iterator[Store]:
 
 
 def intent_reads(store: Store, action: object) -> list[str]:
-    """The SELECTs on the intents table the register's connection ran during ``action()``, with their
+    """The SELECTs on the intents table the register's connections ran during ``action()``, with their
     values bound in."""
     seen: list[str] = []
+    watching = [True]
 
     def saw(statement: str) -> None:
         text = " ".join(statement.split())
-        if text.upper().startswith("SELECT") and " FROM intents " in f"{text} ":
+        if watching[0] and text.upper().startswith("SELECT") and " FROM intents " in f"{text} ":
             seen.append(text)
 
-    store.db.conn.set_trace_callback(saw)
+    store.db.on_each_connection(lambda conn: conn.set_trace_callback(saw))
     try:
         assert callable(action)
         action()
     finally:
-        store.db.conn.set_trace_callback(None)
+        watching[0] = False
     return seen
 
 
