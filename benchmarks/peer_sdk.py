@@ -302,7 +302,8 @@ class Ours:
             await self.client.capture(reference, amount, idempotency_key=key)
         await self.engine.finish(intent, IntentStatus.SUCCEEDED, "Done.")
 
-    async def flow(self, reference: str) -> None:
+    async def approved(self, reference: str) -> None:
+        """A new payment, approved by the sandbox's customer: the flows' first two requests."""
         await self.client.create_payment(
             reference=reference,
             amount=Money(10000, Currency.NOK),
@@ -311,6 +312,9 @@ class Ours:
             idempotency_key=new_idempotency_key(),
         )
         await self.client.force_approve(reference)
+
+    async def flow(self, reference: str) -> None:
+        await self.approved(reference)
         await self.journaled(Operation.CAPTURE, reference, Money(4000, Currency.NOK))
         await self.journaled(Operation.CANCEL, reference, None)
 
@@ -320,14 +324,7 @@ class Ours:
     async def bare_flow(self, reference: str) -> None:
         """The same four requests without the journal (each money call with a fresh key): what the
         journal adds, measured beside it (``--attribute``); not the app's way."""
-        await self.client.create_payment(
-            reference=reference,
-            amount=Money(10000, Currency.NOK),
-            description="Benchmark",
-            phone_number=PHONE,
-            idempotency_key=new_idempotency_key(),
-        )
-        await self.client.force_approve(reference)
+        await self.approved(reference)
         await self.client.capture(reference, Money(4000, Currency.NOK), idempotency_key=new_idempotency_key())
         await self.client.cancel(reference, idempotency_key=new_idempotency_key())
 
