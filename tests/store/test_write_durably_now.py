@@ -29,7 +29,7 @@ from epay_desktop.store import (
 )
 from epay_desktop.store.commit_pace import FAST_COMMIT_SECONDS, FAST_COMMITS_NEEDED, CommitPace
 from epay_desktop.store.db import QUICK_WRITES_BEFORE_CHECKPOINT, Database, WriteNotNowError
-from tests.support.journal import Commits, begin
+from tests.support.journal import Commits, begin, connection_held
 
 
 def commits_taking(seconds: float) -> CommitPace:
@@ -150,22 +150,10 @@ def test_a_slow_disk_never_has_a_durable_write_made_at_once(store: Store) -> Non
 
 
 def test_it_does_not_wait_for_another_thread_using_the_connection(fast_store: Store) -> None:
-    release, holding = threading.Event(), threading.Event()
-
-    def hold(_conn: sqlite3.Connection) -> None:
-        holding.set()
-        release.wait(30)
-
-    thread = threading.Thread(target=fast_store.db.write, args=("holding", hold))
-    thread.start()
-    try:
-        assert holding.wait(30)
+    with connection_held(fast_store.db):
         with pytest.raises(WriteNotNowError):
             fast_store.db.write_durably_now("writing a test row", set_meta("now", "written"))
         assert begin_at_once(fast_store, "key-held") is None
-    finally:
-        release.set()
-        thread.join(30)
     assert fast_store.db.get_meta("now") is None
     assert fast_store.journal.pending(reference="order-12345678") == []
 

@@ -16,7 +16,7 @@ import pytest
 
 from epay_desktop.store import IntentStatus, RegisterError, Store
 from epay_desktop.store.db import WriteNotNowError
-from tests.support.journal import begin
+from tests.support.journal import begin, connection_held
 
 
 @pytest.fixture
@@ -47,21 +47,8 @@ def test_a_write_now_is_committed_and_leaves_the_connection_as_it_was(store: Sto
 
 
 def test_a_write_now_does_not_wait_for_another_thread_using_the_connection(store: Store) -> None:
-    release, holding = threading.Event(), threading.Event()
-
-    def hold(_conn: sqlite3.Connection) -> None:
-        holding.set()
-        release.wait(30)
-
-    thread = threading.Thread(target=store.db.write, args=("holding", hold))
-    thread.start()
-    try:
-        assert holding.wait(30)
-        with pytest.raises(WriteNotNowError):
-            store.db.write_now("writing a test row", set_meta("now", "written"))
-    finally:
-        release.set()
-        thread.join(30)
+    with connection_held(store.db), pytest.raises(WriteNotNowError):
+        store.db.write_now("writing a test row", set_meta("now", "written"))
     assert store.db.get_meta("now") is None
 
 

@@ -4,10 +4,15 @@ the register connection's commits as they happen."""
 
 from __future__ import annotations
 
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from epay_desktop.domain import Currency, Money
 from epay_desktop.store import Operation, Store
+from epay_desktop.store.db import Database
 
 
 def begin(
@@ -46,3 +51,22 @@ class Commits:
     def take(self) -> list[str]:
         seen, self.levels = self.levels, []
         return seen
+
+
+@contextmanager
+def connection_held(db: Database) -> Iterator[None]:
+    """Inside: another thread holds ``db``'s connection in a write of its own, until the block ends."""
+    release, holding = threading.Event(), threading.Event()
+
+    def hold(_conn: sqlite3.Connection) -> None:
+        holding.set()
+        release.wait(30)
+
+    thread = threading.Thread(target=db.write, args=("holding", hold))
+    thread.start()
+    try:
+        assert holding.wait(30)
+        yield
+    finally:
+        release.set()
+        thread.join(30)
