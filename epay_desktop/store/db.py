@@ -240,8 +240,8 @@ MIGRATIONS: tuple[str, ...] = (
     list_cache.MIGRATION,
     # 8: the journal's rules and audit lines kept by SQLite in the statement that writes an intent, as
     # in team mode's PostgreSQL (``journal.Journal``): no round trip from Python for each. A second
-    # intent on a payment with a pending one is refused by ``intents_one_pending_only`` (also beside
-    # pending rows an old version left out of ``intents_one_pending``). Each request of an intent (its
+    # intent on a payment with a pending one is refused by the unique index ``intents_one_pending``,
+    # and beside a pending row schema 3 left out of it by ``intents_one_pending_before_v3``. Each request of an intent (its
     # first, and each reopening) and each outcome gets its audit line from a trigger, from columns the
     # journal writes with it: what the line says beyond the intent (``request_detail``; who asked again
     # and when, ``requested_by``/``requested_at``; what a cancel without an amount releases by the
@@ -255,9 +255,9 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE intents ADD COLUMN released_amount INTEGER;
     ALTER TABLE intents ADD COLUMN released_currency TEXT;
     ALTER TABLE intents ADD COLUMN finished_by TEXT;
-    CREATE TRIGGER intents_one_pending_only BEFORE INSERT ON intents
+    CREATE TRIGGER intents_one_pending_before_v3 BEFORE INSERT ON intents
     WHEN EXISTS (SELECT 1 FROM intents WHERE msn = NEW.msn AND reference = NEW.reference
-                 AND status = 'pending')
+                 AND status = 'pending' AND pending_before_v3 = 1)
     BEGIN
         SELECT RAISE(ABORT, 'a pending intent on this payment');
     END;

@@ -650,8 +650,8 @@ _INSERT_UNLESS_CONFIRMED = (
 class Journal(JournalRecords):
     """The journal in a SQLite register: ``begin`` runs under ``BEGIN IMMEDIATE``, so nobody can begin
     between its checks and its insert. SQLite itself keeps the rules and the audit (schema 8): the
-    trigger ``intents_one_pending_only`` (and the unique index ``intents_one_pending`` behind it)
-    refuses an INSERT on a payment with a pending intent, the INSERT of a capture or refund is made only
+    unique index ``intents_one_pending`` (and, beside a pending row schema 3 left out of it, the
+    trigger ``intents_one_pending_before_v3``) refuses an INSERT on a payment with a pending intent, the INSERT of a capture or refund is made only
     when no same one was confirmed in the window, and triggers write each audit line in the statement
     that writes the intent or its outcome. Python reads only when one of those refused (to raise the
     same errors, by the same rules, as ``_refuse_if_busy``)."""

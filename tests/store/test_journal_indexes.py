@@ -55,12 +55,12 @@ def plan(path: Path, statement: str) -> list[str]:
 
 
 def pending_check_of_the_trigger(path: Path, msn: str, reference: str) -> str:
-    """The look-up the trigger ``intents_one_pending_only`` makes before an INSERT, as a SELECT with
+    """The look-up the trigger ``intents_one_pending_before_v3`` makes before an INSERT, as a SELECT with
     the new row's values in place."""
     conn = sqlite3.connect(path)
     try:
         (sql,) = conn.execute(
-            "SELECT sql FROM sqlite_master WHERE name = 'intents_one_pending_only'"
+            "SELECT sql FROM sqlite_master WHERE name = 'intents_one_pending_before_v3'"
         ).fetchone()
     finally:
         conn.close()
@@ -76,7 +76,8 @@ def test_a_begin_and_a_payments_pending_intents_are_found_through_an_index(store
     statements = intent_reads(store, lambda: begin(store, "key-new", "order-new", repeat_since=SINCE))
     statements += intent_reads(store, lambda: store.journal.pending(msn="123456", reference="order-00000007"))
     statements += intent_reads(store, lambda: store.journal.pending())
-    # The pending one is looked for by SQLite itself, in the trigger that refuses a second one.
+    # A pending one is found by the unique index that refuses the INSERT, and a pending one schema 3 left
+    # out of that index by a trigger.
     statements.append(pending_check_of_the_trigger(store.path, "123456", "order-new"))
     assert any("status = 'pending'" in text and "reference" in text for text in statements)
     assert any("status IN ('succeeded', 'reconciled')" in text for text in statements)
