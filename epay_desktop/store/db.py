@@ -238,16 +238,16 @@ MIGRATIONS: tuple[str, ...] = (
     """,
     # 7: the list's rows packed beside the register, kept by triggers (``list_cache``).
     list_cache.MIGRATION,
-    # 8: the journal's rules and audit lines kept by SQLite in the statement that writes an intent, as
-    # in team mode's PostgreSQL (``journal.Journal``): no round trip from Python for each. A second
-    # intent on a payment with a pending one is refused by the unique index ``intents_one_pending``,
-    # and beside a pending row schema 3 left out of it by ``intents_one_pending_before_v3``. Each request of an intent (its
-    # first, and each reopening) and each outcome gets its audit line from a trigger, from columns the
-    # journal writes with it: what the line says beyond the intent (``request_detail``; who asked again
-    # and when, ``requested_by``/``requested_at``; what a cancel without an amount releases by the
-    # register's snapshot, ``released_*``; who recorded the outcome, ``finished_by``). An intent begun
-    # before this version has its outcome's line written the same way (a cancel's amount is read from
-    # its "requested" line, as the journal's code did).
+    # 8: the journal's rule and audit lines kept by SQLite in the statement that writes an intent, as in
+    # team mode's PostgreSQL (``journal.Journal``): no round trip from Python for each. A second intent
+    # on a payment with a pending one is refused by the unique index ``intents_one_pending``, and beside
+    # a pending row schema 3 left out of it by ``intents_one_pending_before_v3``. Each request of an
+    # intent (its first, and each reopening) and each outcome gets its audit line from a trigger, from
+    # columns the journal writes with it: what the line says beyond the intent (``request_detail``;
+    # who asked again and when, ``requested_by``/``requested_at``; what a cancel without an amount
+    # releases by the register's snapshot, ``released_*``; who recorded the outcome, ``finished_by``).
+    # An intent begun before this version has its outcome's line written the same way (a cancel's
+    # amount is read from its "requested" line, as the journal's code did).
     """
     ALTER TABLE intents ADD COLUMN request_detail TEXT;
     ALTER TABLE intents ADD COLUMN requested_at TEXT;
@@ -265,42 +265,43 @@ MIGRATIONS: tuple[str, ...] = (
     BEGIN
         INSERT INTO audit (at, os_user, profile, msn, action, reference, amount, currency, result,
                            detail, idempotency_key, intent_id)
-        SELECT coalesce(NEW.requested_at, NEW.created_at), coalesce(NEW.requested_by, NEW.os_user),
-               NEW.profile, NEW.msn, NEW.operation, NEW.reference, line.amount, line.currency,
-               'requested', coalesce(NEW.request_detail, ''), NEW.idempotency_key, NEW.id
-        FROM (SELECT CASE WHEN NEW.amount IS NULL AND NEW.operation = 'cancel'
-                          THEN NEW.released_amount ELSE NEW.amount END AS amount,
-                     CASE WHEN NEW.amount IS NULL AND NEW.operation = 'cancel'
-                          THEN NEW.released_currency ELSE NEW.currency END AS currency) AS line;
+        VALUES (coalesce(NEW.requested_at, NEW.created_at), coalesce(NEW.requested_by, NEW.os_user),
+                NEW.profile, NEW.msn, NEW.operation, NEW.reference,
+                CASE WHEN NEW.amount IS NULL AND NEW.operation = 'cancel'
+                     THEN NEW.released_amount ELSE NEW.amount END,
+                CASE WHEN NEW.amount IS NULL AND NEW.operation = 'cancel'
+                     THEN NEW.released_currency ELSE NEW.currency END,
+                'requested', coalesce(NEW.request_detail, ''), NEW.idempotency_key, NEW.id);
     END;
     CREATE TRIGGER intents_audit_reopened AFTER UPDATE OF status ON intents
     WHEN NEW.status = 'pending' AND OLD.status IS NOT 'pending'
     BEGIN
         INSERT INTO audit (at, os_user, profile, msn, action, reference, amount, currency, result,
                            detail, idempotency_key, intent_id)
-        SELECT coalesce(NEW.requested_at, NEW.created_at), coalesce(NEW.requested_by, NEW.os_user),
-               NEW.profile, NEW.msn, NEW.operation, NEW.reference, line.amount, line.currency,
-               'requested', coalesce(NEW.request_detail, ''), NEW.idempotency_key, NEW.id
-        FROM (SELECT CASE WHEN NEW.amount IS NULL AND NEW.operation = 'cancel'
-                          THEN NEW.released_amount ELSE NEW.amount END AS amount,
-                     CASE WHEN NEW.amount IS NULL AND NEW.operation = 'cancel'
-                          THEN NEW.released_currency ELSE NEW.currency END AS currency) AS line;
+        VALUES (coalesce(NEW.requested_at, NEW.created_at), coalesce(NEW.requested_by, NEW.os_user),
+                NEW.profile, NEW.msn, NEW.operation, NEW.reference,
+                CASE WHEN NEW.amount IS NULL AND NEW.operation = 'cancel'
+                     THEN NEW.released_amount ELSE NEW.amount END,
+                CASE WHEN NEW.amount IS NULL AND NEW.operation = 'cancel'
+                     THEN NEW.released_currency ELSE NEW.currency END,
+                'requested', coalesce(NEW.request_detail, ''), NEW.idempotency_key, NEW.id);
     END;
     CREATE TRIGGER intents_audit_outcome AFTER UPDATE OF status ON intents
     WHEN NEW.status IS NOT 'pending' AND NEW.status IS NOT OLD.status
     BEGIN
         INSERT INTO audit (at, os_user, profile, msn, action, reference, amount, currency, result,
                            detail, idempotency_key, intent_id)
-        SELECT NEW.finished_at, coalesce(NEW.finished_by, ''), NEW.profile, NEW.msn, NEW.operation,
-               NEW.reference, line.amount, line.currency, NEW.status, NEW.outcome,
-               NEW.idempotency_key, NEW.id
-        FROM (SELECT CASE WHEN NEW.amount IS NULL AND NEW.operation = 'cancel' THEN requested.amount
-                          ELSE NEW.amount END AS amount,
-                     CASE WHEN NEW.amount IS NULL AND NEW.operation = 'cancel' THEN requested.currency
-                          ELSE NEW.currency END AS currency
-              FROM (SELECT 1) LEFT JOIN (
-                  SELECT amount, currency FROM audit WHERE intent_id = NEW.id AND result = 'requested'
-                  ORDER BY id DESC LIMIT 1) AS requested) AS line;
+        VALUES (NEW.finished_at, coalesce(NEW.finished_by, ''), NEW.profile, NEW.msn, NEW.operation,
+                NEW.reference,
+                CASE WHEN NEW.amount IS NULL AND NEW.operation = 'cancel'
+                     THEN (SELECT amount FROM audit WHERE intent_id = NEW.id AND result = 'requested'
+                           ORDER BY id DESC LIMIT 1)
+                     ELSE NEW.amount END,
+                CASE WHEN NEW.amount IS NULL AND NEW.operation = 'cancel'
+                     THEN (SELECT currency FROM audit WHERE intent_id = NEW.id AND result = 'requested'
+                           ORDER BY id DESC LIMIT 1)
+                     ELSE NEW.currency END,
+                NEW.status, NEW.outcome, NEW.idempotency_key, NEW.id);
     END;
     """,
 )

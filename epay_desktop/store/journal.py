@@ -397,25 +397,21 @@ class JournalRecords(abc.ABC):
             raise self._unreadable_pending(problem) from problem
         if found is not None:
             raise IntentPendingError(found)
-        if (
-            request.repeat_since is not None
-            and request.operation is not Operation.CANCEL
-            and request.amount is not None
+        repeated = self._repeated(conn, request)
+        if repeated is not None:
+            raise RecentlyConfirmedError(repeated)
+
+    def _repeated(self, conn: Connection, request: IntentRequest) -> Intent | None:
+        """With ``repeat_since``: the newest capture or refund of the same amount on the payment (and
+        profile) confirmed since then, which the request would repeat; else None."""
+        if request.repeat_since is None or request.operation is Operation.CANCEL or request.amount is None:
+            return None
+        for earlier in self._confirmed_since(
+            conn, request.profile, request.msn, request.reference, request.operation, request.repeat_since
         ):
-            same = [
-                earlier
-                for earlier in self._confirmed_since(
-                    conn,
-                    request.profile,
-                    request.msn,
-                    request.reference,
-                    request.operation,
-                    request.repeat_since,
-                )
-                if earlier.amount == request.amount
-            ]
-            if same:
-                raise RecentlyConfirmedError(same[0])
+            if earlier.amount == request.amount:
+                return earlier
+        return None
 
     @abc.abstractmethod
     def _unreadable_pending(self, problem: UnreadableIntentError) -> RegisterError:
@@ -637,24 +633,16 @@ _INSERT_COLUMNS = (
     "attempts, request_detail, released_amount, released_currency"
 )
 _INSERT = f"INSERT INTO intents ({_INSERT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-# The same INSERT, made only when no intent of the same operation on the payment (and profile) was
-# confirmed since a moment: the clause of ``confirmed_in``, so it finds every intent that could be a
-# repeat (and perhaps more: the amount is compared in Python, by the rule ``_refuse_if_busy`` applies).
-_INSERT_UNLESS_CONFIRMED = (
-    f"INSERT INTO intents ({_INSERT_COLUMNS}) SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? "
-    "WHERE NOT EXISTS (SELECT 1 FROM intents WHERE status IN ('succeeded', 'reconciled') AND msn = ? "
-    "AND reference = ? AND operation = ? AND profile = ? AND finished_at >= ?)"
-)
 
 
 class Journal(JournalRecords):
     """The journal in a SQLite register: ``begin`` runs under ``BEGIN IMMEDIATE``, so nobody can begin
-    between its checks and its insert. SQLite itself keeps the rules and the audit (schema 8): the
-    unique index ``intents_one_pending`` (and, beside a pending row schema 3 left out of it, the
-    trigger ``intents_one_pending_before_v3``) refuses an INSERT on a payment with a pending intent, the INSERT of a capture or refund is made only
-    when no same one was confirmed in the window, and triggers write each audit line in the statement
-    that writes the intent or its outcome. Python reads only when one of those refused (to raise the
-    same errors, by the same rules, as ``_refuse_if_busy``)."""
+    between its checks and its insert. SQLite itself keeps a rule and the audit (schema 8): the unique
+    index ``intents_one_pending`` (and, beside a pending row schema 3 left out of it, the trigger
+    ``intents_one_pending_before_v3``) refuses an INSERT on a payment with a pending intent, and
+    triggers write each audit line in the statement that writes the intent or its outcome. Python
+    reads only when the INSERT was refused (to raise the same errors, by the same rules, as
+    ``_refuse_if_busy``), and looks for a repeat before a capture or refund asked to check for one."""
 
     dialect = SQLITE
     confirmed_outcome_durable = False
@@ -672,11 +660,12 @@ class Journal(JournalRecords):
         return lambda conn: self._insert(conn, request, attempting=attempting)
 
     def _insert(self, conn: Connection, request: IntentRequest, *, attempting: bool) -> Intent:
-        """The new intent, written in one INSERT and built from what was written (not read back). The
-        usual case costs no look-up: a pending intent on the payment, or the key held already, makes
-        SQLite refuse the INSERT (then ``_begin_again`` decides); a capture or refund with a confirmed
-        one of the same operation in the window is not inserted (then ``_refuse_if_busy`` decides, and
-        the INSERT is made again without that condition when it finds no repeat)."""
+        """The new intent, written in one INSERT and built from what was written (not read back). A
+        pending intent on the payment, or the key held already, makes SQLite refuse the INSERT (then
+        ``_begin_again`` decides): no look-up for either in the usual case. Only a capture or refund
+        asked to check for repeats looks first for a same one confirmed in the window (with the
+        INSERT's own condition instead, ``INSERT … SELECT … WHERE NOT EXISTS`` on the same table, SQLite
+        builds a temporary table for each: dearer than the look-up)."""
         attempts, note = (1, _attempt_note(request.at)) if attempting else (0, "")
         params = (
             request.operation.value,
@@ -693,23 +682,9 @@ class Journal(JournalRecords):
             *money_columns(self._releases(conn, request)),
         )
         try:
-            if request.repeat_since is not None and request.operation is not Operation.CANCEL:
-                cursor = conn.execute(
-                    _INSERT_UNLESS_CONFIRMED,
-                    (
-                        *params,
-                        request.msn,
-                        request.reference,
-                        request.operation.value,
-                        request.profile,
-                        to_text(request.repeat_since),
-                    ),
-                )
-                if cursor.rowcount != 1:
-                    self._refuse_if_busy(conn, request)
-                    cursor = conn.execute(_INSERT, params)
-            else:
-                cursor = conn.execute(_INSERT, params)
+            if self._repeated(conn, request) is not None:
+                self._refuse_if_busy(conn, request)  # a pending intent first, as always
+            cursor = conn.execute(_INSERT, params)
         except sqlite3.IntegrityError as error:
             return self._begin_again(conn, request, error, attempts=attempts, note=note)
         return Intent(
