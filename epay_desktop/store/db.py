@@ -31,8 +31,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Generic, TypeVar, cast
@@ -770,38 +769,64 @@ class Database:
         return translated
 
     @staticmethod
-    @contextmanager
     def _transaction(
         conn: sqlite3.Connection,
         pace: CommitPace | None = None,
         *,
         beside_others: bool = False,
         begun: bool = False,
-    ) -> Iterator[None]:
+    ) -> _Transaction:
         """One write transaction (``begun``: its ``BEGIN`` made already); with ``pace``, a durable one
         whose commit is timed into it (``beside_others``: on a worker thread, see ``CommitPace.record``)."""
-        if not begun:
-            conn.execute("BEGIN IMMEDIATE")
-        try:
-            yield
-            if pace is None:
-                conn.execute("COMMIT")
-            else:
-                started = pace.clock()
-                conn.execute("COMMIT")
-                pace.record(pace.clock() - started, beside_others=beside_others)
-        except BaseException:
-            # Also when the commit itself failed (a deferred constraint, a full disk): SQLite may keep
-            # the transaction open then, and the next write on this connection must not join it.
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            raise
+        return _Transaction(conn, pace, beside_others, begun)
 
     def get_meta(self, key: str) -> str | None:
         return get_meta(self, SQLITE, key)
 
     def set_meta(self, key: str, value: str) -> None:
         set_meta(self, SQLITE, key, value)
+
+
+class _Transaction:
+    """``Database._transaction``: a context manager written as a class (run before and after every
+    money call on the loop's thread, where a generator-made one costs more than its work in Python)."""
+
+    __slots__ = ("begun", "beside_others", "conn", "pace")
+
+    def __init__(
+        self, conn: sqlite3.Connection, pace: CommitPace | None, beside_others: bool, begun: bool
+    ) -> None:
+        self.conn = conn
+        self.pace = pace
+        self.beside_others = beside_others
+        self.begun = begun
+
+    def __enter__(self) -> None:
+        if not self.begun:
+            self.conn.execute("BEGIN IMMEDIATE")
+
+    def __exit__(self, kind: type[BaseException] | None, *_: object) -> None:
+        conn = self.conn
+        if kind is None:
+            try:
+                pace = self.pace
+                if pace is None:
+                    conn.execute("COMMIT")
+                    return
+                started = pace.clock()
+                conn.execute("COMMIT")
+                pace.record(pace.clock() - started, beside_others=self.beside_others)
+                return
+            except BaseException:
+                self._roll_back()
+                raise
+        self._roll_back()
+
+    def _roll_back(self) -> None:
+        # Also when the commit itself failed (a deferred constraint, a full disk): SQLite may keep the
+        # transaction open then, and the next write on this connection must not join it.
+        if self.conn.in_transaction:
+            self.conn.execute("ROLLBACK")
 
 
 class _DurableWrite(Generic[T]):
