@@ -1,5 +1,5 @@
-"""The journal's rules and audit lines kept by SQLite itself (schema 8): a second pending intent on a
-payment refused by a unique index (and a trigger beside rows schema 3 left out of it), a repeated capture or refund by the INSERT's own condition, and every
+"""The journal's rule and audit lines kept by SQLite itself (schema 8): a second pending intent on a
+payment refused by a unique index (and by a trigger beside the rows schema 3 left out of it), and every
 audit line of an intent written by triggers. Held to what the journal's Python code wrote and refused
 before (schema 7): the lines that code wrote into a real register are in
 ``data/register-schema-7.sqlite3`` (see data/README.md), and the lines it wrote for the work below were
