@@ -213,7 +213,8 @@ def repaint_report(rows: int = 1_000, rounds: int = 60) -> None:
     print(f"  a row, its record changed      {paint_ms(new_record, row_rect):6.2f} ms")
     print(f"  a row, busy mark (State cell)  {paint_ms(busy, row_rect):6.2f} ms")
     print(f"  a screen, nothing changed      {paint_ms(lambda i, r: None, lambda r: screen):6.2f} ms")
-    print(f"  a screen, nothing kept         {paint_ms(lambda i, r: painted.clear(), lambda r: screen):6.2f} ms")
+    anew = paint_ms(lambda i, r: painted.clear(), lambda r: screen)
+    print(f"  a screen, nothing kept         {anew:6.2f} ms")
     view.close()
 
 
