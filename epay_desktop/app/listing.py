@@ -162,11 +162,12 @@ def list_first(
     shown and painted at once (``first_painted`` is told how many), then every row. None when nothing
     was listed (then the session's load fills the list)."""
     from epay_desktop.store import RegisterError
-    from epay_desktop.ui.first_paint import while_painting
+    from epay_desktop.ui.first_paint import build_qt_enums, while_painting
 
     early: EarlyList | None = None
     try:
-        early = while_painting(lambda: read_register(profile, first=first_rows))
+        # The enums the table needs are built while the worker opens the register and reads.
+        early = while_painting(lambda: read_register(profile, first=first_rows), meanwhile=build_qt_enums)
         if early is None:
             return None
         window.show_list(early.payments)
