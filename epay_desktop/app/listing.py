@@ -161,7 +161,6 @@ def list_first(
     """Read ``profile``'s register while the window stays painted: its ``first_rows`` newest rows are
     shown and painted at once (``first_painted`` is told how many), then every row. None when nothing
     was listed (then the session's load fills the list)."""
-    from epay_desktop.store import RegisterError
     from epay_desktop.ui.first_paint import build_qt_enums, while_painting
 
     early: EarlyList | None = None
@@ -179,6 +178,9 @@ def list_first(
         # Fewer rows than asked for: these are all of them.
         early.complete = len(early.payments) < first_rows
         listed = early
+        # Imported by the worker's read by now (not before it: that would hold up its start).
+        from epay_desktop.store import RegisterError
+
         try:
             rest = while_painting(lambda: check_and_read_rest(listed))
         except RegisterError as error:
