@@ -175,3 +175,4 @@ def test_closing_while_rows_are_still_being_listed_stops_the_listing(qtbot: Any)
     qtbot.wait(50)  # the listing may go on for a closed dialog; nothing breaks and it ends
     qtbot.waitUntil(lambda: dialog.rows_complete, timeout=2000)
     assert dialog.rows.topLevelItemCount() == COUNT
+
