@@ -167,10 +167,10 @@ class BatchDialog(QDialog):
         self.start_button.setAutoDefault(False)
         self.stop_button = QPushButton(_("Stop"), self)
         self.stop_button.setToolTip(_("No new sends; those on the way finish and are recorded."))
-        self.stop_button.hide()
         buttons.addButton(self.start_button, QDialogButtonBox.ButtonRole.DestructiveRole)
         buttons.addButton(self.stop_button, QDialogButtonBox.ButtonRole.ActionRole)
         buttons.addButton(self.keep_button, QDialogButtonBox.ButtonRole.RejectRole)
+        self.stop_button.hide()  # after addButton, which shows each button it adds
         self.keep_button.clicked.connect(self.reject)
         self.start_button.clicked.connect(self._start)
         self.stop_button.clicked.connect(self._stop)
