@@ -18,6 +18,7 @@ from starlette.routing import Route
 
 from epay_desktop.sandbox import validation as v
 from epay_desktop.sandbox.clock import Clock
+from epay_desktop.sandbox.create_request import parse_create
 from epay_desktop.sandbox.engine import Engine
 from epay_desktop.sandbox.faults import Counters, Faults, FrontDoor
 from epay_desktop.sandbox.persistence import StateFile, StateFileError
@@ -194,7 +195,7 @@ async def force_approve(request: Request) -> Response:
     if body is not None:
         body = v.require_object(body)
         if body.get("customer") is not None:
-            v.parse_create({"customer": body["customer"]} | _PLACEHOLDER_CREATE, sandbox.clock.now())
+            parse_create({"customer": body["customer"]} | _PLACEHOLDER_CREATE, sandbox.clock.now())
     sandbox.engine.force_approve(msn, reference)
     return Response(status_code=200)
 

@@ -17,6 +17,7 @@ from starlette.routing import Route
 
 from epay_desktop.sandbox import validation as v
 from epay_desktop.sandbox.controls_openapi import CONTROLS_OPENAPI
+from epay_desktop.sandbox.create_request import QR_DEFAULT_SIZE
 from epay_desktop.sandbox.engine import Engine
 from epay_desktop.sandbox.faults import Faults
 from epay_desktop.sandbox.problems import ProblemError
@@ -122,7 +123,7 @@ async def qr_image(request: Request) -> Response:
     code = segno.make(p.landing_url, error="m")
     out = io.BytesIO()
     if p.qr_format == "IMAGE/PNG":
-        size = p.qr_size or v.QR_DEFAULT_SIZE
+        size = p.qr_size or QR_DEFAULT_SIZE
         modules = code.symbol_size(scale=1, border=QR_BORDER)[0]
         # PNG modules are whole pixels: the largest scale that fits, so the image is at most ``size``.
         code.save(out, kind="png", scale=max(1, size // modules), border=QR_BORDER)

@@ -19,6 +19,7 @@ from typing import Any
 from epay_desktop.domain import Currency
 from epay_desktop.sandbox import validation as v
 from epay_desktop.sandbox.clock import Clock
+from epay_desktop.sandbox.create_request import CreateRequest, parse_create
 from epay_desktop.sandbox.faults import Faults
 from epay_desktop.sandbox.idempotency import Answer, AnswerStore
 from epay_desktop.sandbox.limits import RateLimiter
@@ -174,7 +175,7 @@ class Engine:
         """``landing_url``: the page a customer opens; ``qr_image_url``: where QR images are served
         (``redirectUrl`` of a QR payment asked as IMAGE/SVG+XML or IMAGE/PNG)."""
         with self.lock:
-            request = v.parse_create(body, self.clock.now())
+            request = parse_create(body, self.clock.now())
             scope = (msn, request.reference, "create", key)
             return self.answers.answer(
                 scope,
@@ -184,7 +185,7 @@ class Engine:
             )
 
     def _create(
-        self, msn: str, key: str, request: v.CreateRequest, landing_url: str, qr_image_url: str
+        self, msn: str, key: str, request: CreateRequest, landing_url: str, qr_image_url: str
     ) -> Answer:
         if (msn, request.reference) in self.payments:
             raise ProblemError.of("4150", f"A payment with reference {request.reference!r} already exists.")

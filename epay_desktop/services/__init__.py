@@ -49,14 +49,13 @@ if TYPE_CHECKING:
         StaleConfirmationError,
     )
     from epay_desktop.services.importing import CsvImportError
+    from epay_desktop.services.profile_store import ProfileStore, ProfileStoreError
     from epay_desktop.services.profiles import (
         DEMO_MERCHANT_CURRENCIES,
         DEMO_PROFILE,
         Profile,
         ProfileError,
         ProfileKind,
-        ProfileStore,
-        ProfileStoreError,
         register_path,
     )
     from epay_desktop.services.results import (
@@ -124,8 +123,8 @@ _EXPORTS: dict[str, str] = {
     "ProfileError": "epay_desktop.services.profiles",
     "ProfileKind": "epay_desktop.services.profiles",
     "ProfileSecrets": "epay_desktop.services.secrets",
-    "ProfileStore": "epay_desktop.services.profiles",
-    "ProfileStoreError": "epay_desktop.services.profiles",
+    "ProfileStore": "epay_desktop.services.profile_store",
+    "ProfileStoreError": "epay_desktop.services.profile_store",
     "PaymentsRemoved": "epay_desktop.services.changes",
     "REPEAT_WINDOW": "epay_desktop.services.engine",
     "RESEND_WINDOW": "epay_desktop.services.engine",

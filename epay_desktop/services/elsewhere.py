@@ -28,12 +28,11 @@ from typing import TypeVar
 from epay_desktop import paths
 from epay_desktop.domain import Money
 from epay_desktop.i18n import _
+from epay_desktop.services.profile_store import ProfileStore, ProfileStoreError
 from epay_desktop.services.profiles import (
     PRODUCTION_BASE_URL,
     TEST_BASE_URL,
     Profile,
-    ProfileStore,
-    ProfileStoreError,
     register_path,
 )
 from epay_desktop.store.journal import Intent, Operation

@@ -1,5 +1,5 @@
 """Names of window actions that texts outside the window's action table refer to (an error's advice
-says which action to use); declared once here, used by ``window/actions.py`` and ``errors.py``."""
+says which action to use); declared once here, used by ``window/action_specs.py`` and ``errors.py``."""
 
 from __future__ import annotations
 

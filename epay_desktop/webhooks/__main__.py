@@ -18,7 +18,8 @@ from pathlib import Path
 from epay_desktop import __version__
 from epay_desktop.api import install_redaction
 from epay_desktop.api.webhooks import WebhookEndpoint
-from epay_desktop.services.profiles import ProfileStore, ProfileStoreError, register_path
+from epay_desktop.services.profile_store import ProfileStore, ProfileStoreError
+from epay_desktop.services.profiles import register_path
 from epay_desktop.services.webhook_inbox import WebhookInbox
 from epay_desktop.services.webhook_secrets import ENV_VAR, WebhookSecretsError, env_secrets, secrets_for
 from epay_desktop.store import RegisterError

@@ -8,17 +8,17 @@ import pytest
 from PySide6.QtWidgets import QMainWindow, QMenu
 
 from epay_desktop.domain import State
-from epay_desktop.ui.window.actions import (
+from epay_desktop.ui.window.action_specs import (
     ACTIONS,
     TABLE_CONTEXT,
     TOOLBAR,
     ActionContext,
-    ActionSet,
     ActionSpec,
     SubmenuSpec,
     cancel_enablement,
     placed_in,
 )
+from epay_desktop.ui.window.actions import ActionSet
 from tests.ui.factories import tracked
 
 

@@ -8,7 +8,7 @@ from PySide6.QtWidgets import QApplication
 
 from epay_desktop.paths import resource
 from epay_desktop.ui.theme import apply_style
-from epay_desktop.ui.window.actions import ACTIONS
+from epay_desktop.ui.window.action_specs import ACTIONS
 from epay_desktop.ui.window.main_window import MainWindow
 
 

@@ -38,7 +38,8 @@ from epay_desktop.ui.first_paint import set_qt_enum
 from epay_desktop.ui.formatting import skipped_text
 from epay_desktop.ui.gc_guard import register_loaded
 from epay_desktop.ui.table.view import RegisterView
-from epay_desktop.ui.window.actions import ActionContext, ActionSet
+from epay_desktop.ui.window.action_specs import ActionContext
+from epay_desktop.ui.window.actions import ActionSet
 from epay_desktop.ui.window.banner import ProfileBanner
 from epay_desktop.ui.window.details_panel import DetailsPanel
 from epay_desktop.ui.window.dialogs import WindowDialogs
@@ -229,7 +230,7 @@ class MainWindow(QMainWindow):
         self._selected_refresh.timeout.connect(self.refresh_selected)
 
     def action(self, action_id: str) -> QAction:
-        """The window's action ``action_id`` (the ids are declared in ``actions.ACTIONS``)."""
+        """The window's action ``action_id`` (the ids are declared in ``action_specs.ACTIONS``)."""
         return self.action_set[action_id]
 
     @property
