@@ -4,9 +4,15 @@
   filter by text; memory per payment. Baseline: building the same 100,000 records in plain Python.
   Targets: fill and filter each within 3x the baseline.
 
+- ``--repaint``: the real table (``RegisterView``: proxy, delegates, kept pixels) of 1,000 payments
+  in a 1280x760 window: what a repaint of one row costs after the row changed (a refresh's new
+  record; a busy mark, which changes only the State cell), a screen whose cells changed in nothing
+  (copied from the kept pixels) and a screen painted anew (nothing kept). Medians of the paint
+  itself (``viewport().repaint(rect)``, synchronous), no baseline: a before/after figure.
+
 The event-loop stall of the real window at 1,000 and 10,000 payments is ``batch_loop_stall.py``'s.
 
-Run: ``uv run python benchmarks/table_scale.py [--rows 100000]``
+Run: ``uv run python benchmarks/table_scale.py [--rows 100000] [--repaint]``
 """
 
 from __future__ import annotations
@@ -140,12 +146,76 @@ def table_numbers(rows: int) -> dict[str, float]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--repaint", action="store_true", help="measure the real table's repaints only")
     args = parser.parse_args()
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setQuitOnLastWindowClosed(False)
 
-    table_report(args.rows)
+    if args.repaint:
+        repaint_report()
+    else:
+        table_report(args.rows)
     return 0
+
+
+def repaint_report(rows: int = 1_000, rounds: int = 60) -> None:
+    import dataclasses
+    import statistics
+
+    from PySide6.QtCore import QRect
+
+    from epay_desktop.ui.table.view import RegisterView
+
+    records = build_records(rows)
+    view = RegisterView("")
+    model = PaymentsModel()
+    table = view.show_model(model)
+    model.set_payments(records)
+    view.show_table()
+    view.resize(1280, 760)
+    view.show()
+    QApplication.processEvents()
+    viewport = table.viewport()
+    painted = view.painted
+    assert painted is not None
+    shown = [table.rowAt(y) for y in range(5, viewport.height(), table.rowHeight(0))]
+    shown = [row for row in shown if row >= 0]
+
+    def row_rect(row: int) -> QRect:
+        return QRect(0, table.rowViewportPosition(row), viewport.width(), table.rowHeight(row))
+
+    def paint_ms(change, rect_of) -> float:  # type: ignore[no-untyped-def]
+        times = []
+        for i in range(rounds):
+            row = shown[i % len(shown)]
+            change(i, row)
+            gc.collect()
+            start = time.perf_counter()
+            viewport.repaint(rect_of(row))
+            times.append(time.perf_counter() - start)
+        return statistics.median(times) * 1000
+
+    def new_record(i: int, row: int) -> None:
+        tracked = proxy_record(row)
+        described = dataclasses.replace(tracked, description=f"{tracked.description} ({i})")
+        model.update_payment(described)
+
+    def proxy_record(row: int) -> TrackedPayment:
+        found = view.proxy.tracked_at(row) if view.proxy is not None else None
+        assert found is not None
+        return found
+
+    def busy(i: int, row: int) -> None:
+        model.set_busy(proxy_record(row).reference, i % 2 == 0)
+
+    screen = QRect(0, 0, viewport.width(), viewport.height())
+    print(f"the real table, {rows:,} payments, {len(shown)} rows on screen (medians of {rounds})")
+    print(f"  a row, its record changed      {paint_ms(new_record, row_rect):6.2f} ms")
+    print(f"  a row, busy mark (State cell)  {paint_ms(busy, row_rect):6.2f} ms")
+    print(f"  a screen, nothing changed      {paint_ms(lambda i, r: None, lambda r: screen):6.2f} ms")
+    anew = paint_ms(lambda i, r: painted.clear(), lambda r: screen)
+    print(f"  a screen, nothing kept         {anew:6.2f} ms")
+    view.close()
 
 
 def table_report(rows: int) -> None:

@@ -31,8 +31,8 @@ file): the session's own open then says what is wrong, as it always did.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -118,10 +118,23 @@ def check_and_read_rest(early: EarlyList) -> ListedPayments | None:
     """The register's integrity check (``Database.check_integrity``) and, at the same time, every row
     after the first ones (``read_rest``; none when ``early`` has them all). Raises ``RegisterError``
     when the check fails (the rows read are then dropped); None when the rest cannot be read now."""
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="register-check") as pool:
-        check = pool.submit(early.store.db.check_integrity)
+    # A plain thread: ``concurrent.futures`` costs some 4 ms to import, on the way to the first rows.
+    failed: list[BaseException] = []
+
+    def check() -> None:
+        try:
+            early.store.db.check_integrity()
+        except BaseException as error:  # raised below, on the caller's thread
+            failed.append(error)
+
+    checking = threading.Thread(target=check, name="register-check", daemon=True)
+    checking.start()
+    try:
         rest = early.payments if early.complete else read_rest(early)
-    check.result()  # raises what the check raised, here on the caller's thread
+    finally:
+        checking.join()
+    if failed:
+        raise failed[0]
     return rest
 
 

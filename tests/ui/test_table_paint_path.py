@@ -9,7 +9,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from PySide6.QtCore import QItemSelectionModel, QLocale, QPersistentModelIndex, Qt
+from PySide6.QtCore import QCoreApplication, QItemSelectionModel, QLocale, QPersistentModelIndex, Qt
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QStyledItemDelegate, QStyleOptionViewItem
 
@@ -210,3 +210,32 @@ def test_clearing_a_search_inserts_the_hidden_rows_in_runs(qapp: Any) -> None:
     assert proxy.rowCount() == 2_015
     assert inserts == [(0, 999), (2_000, 2_009)]
     assert shown(proxy) == [f"order-{i:06d}" for i in range(2_015)]
+
+
+def test_the_cells_text_and_looks_read_directly_are_what_their_roles_say(models: tuple) -> None:
+    """The delegates and the kept pixels read a cell's text and looks from the proxy in one call (no
+    ``data()`` round trip): the same values as the roles, through a filter and with a busy mark."""
+    model, proxy = models
+    proxy.set_text("coffee")
+    model.set_busy("order-000005", True)
+    assert proxy.rowCount() == 2
+    for row in range(proxy.rowCount()):
+        for column in (Column.REFERENCE, Column.STATE, Column.AGGREGATE):
+            index = proxy.index(row, column)
+            text, direct = proxy.text_and_looks_at(row, column)
+            assert text == index.data(Qt.ItemDataRole.DisplayRole)
+            assert direct == index.data(PaymentRoles.LOOKS) == proxy.looks_at(row)
+    busy_row = proxy.proxy_row_of("order-000005")
+    assert busy_row is not None
+    assert proxy.looks_at(busy_row).busy
+
+
+def test_reading_a_rows_looks_directly_tells_that_the_rows_are_painted(models: tuple) -> None:
+    """The start-up waits for the table to paint its rows (``when_painted``): a paint that only copies
+    kept pixels reads the looks directly, and that read tells it too."""
+    model, proxy = models
+    told: list[bool] = []
+    model.when_painted(lambda: told.append(True))
+    proxy.looks_at(0)
+    QCoreApplication.processEvents()
+    assert told == [True]

@@ -263,6 +263,11 @@ class _ByTextAndLooks(CellDelegate):
     besides the text, its font and colour, follow the looks' stale mark)."""
 
     def content(self, index: AnyIndex) -> object:
+        # The payments table's proxy answers in one Python call; any other model through its roles.
+        model = index.model()
+        read = getattr(model, "text_and_looks_at", None)
+        if read is not None:
+            return read(index.row(), index.column())
         return (index.data(_DISPLAY_ROLE), index.data(_LOOKS_ROLE))
 
 

@@ -251,6 +251,18 @@ class PaymentsModel(QAbstractTableModel):
             return sort_key(self.tracked_at(row), column)
         return None
 
+    def looks_at(self, row: int) -> RowLooks:
+        """Row ``row``'s looks (``PaymentRoles.LOOKS`` without the round trip through Qt: a painted
+        cell asks for them on every paint, copied or not). Tells ``when_painted`` as that role does."""
+        if self._told_painted is not None:
+            self._tell_painted()
+        looks = self._looks.get(row)
+        return looks if looks is not None else self._looks_at(row)
+
+    def text_at(self, row: int, column: int) -> str:
+        """The text of row ``row``'s cell in ``column`` (its ``DisplayRole``)."""
+        return self._state_cell(row) if column == _STATE_COLUMN else self._display_of(row)[column]
+
     def flags(self, index: AnyIndex) -> Qt.ItemFlag:
         if not index.isValid():
             return Qt.ItemFlag.NoItemFlags

@@ -32,7 +32,7 @@ from PySide6.QtCore import (
 )
 
 from epay_desktop.domain import BusinessState, RowMark, State, TrackedPayment
-from epay_desktop.ui.table.cells import COLUMN_COUNT, STYLE_ROLES, AnyIndex
+from epay_desktop.ui.table.cells import COLUMN_COUNT, STYLE_ROLES, AnyIndex, RowLooks
 from epay_desktop.ui.table.model import PaymentsModel
 
 
@@ -181,6 +181,24 @@ class PaymentsFilterModel(QAbstractTableModel):
         if self._source is None or not 0 <= row < self.rowCount():
             return None
         return self._source.tracked_at(self._source_row(row))
+
+    def looks_at(self, row: int) -> RowLooks | None:
+        """The looks of the row shown at ``row`` (what a painted cell reads besides its text), straight
+        from the source: no ``data()`` round trip through Qt, which costs more than copying the cell."""
+        source = self._source
+        if source is None:
+            return None
+        rows = self._rows
+        return source.looks_at(row if rows is None else rows[row])
+
+    def text_and_looks_at(self, row: int, column: int) -> tuple[str, RowLooks] | None:
+        """The text and the looks of the cell shown at ``row`` and ``column`` (see ``looks_at``)."""
+        source = self._source
+        if source is None:
+            return None
+        rows = self._rows
+        source_row = row if rows is None else rows[row]
+        return source.text_at(source_row, column), source.looks_at(source_row)
 
     def proxy_row_of(self, reference: str) -> int | None:
         if self._source is None:

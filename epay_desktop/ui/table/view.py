@@ -102,7 +102,7 @@ class RegisterView(QStackedWidget):
 
         from epay_desktop.ui.table.cells import AnyIndex
         from epay_desktop.ui.table.delegates import AggregateBarDelegate, CellDelegate, StateBadgeDelegate
-        from epay_desktop.ui.table.model import Column, PaymentRoles, RowLooks
+        from epay_desktop.ui.table.model import Column
         from epay_desktop.ui.table.painted import PaintedCells
         from epay_desktop.ui.table.proxy import PaymentsFilterModel
         from epay_desktop.ui.theme import SteadyOnActivation
@@ -155,15 +155,15 @@ class RegisterView(QStackedWidget):
         # and the times, which a narrow window scrolls to (the model keeps its own column order).
         for position, name in enumerate(VISUAL_ORDER):
             header.moveSection(header.visualIndex(Column[name]), position)
+
         # The delegates paint rows, and there are rows only from here on (their module loads QStyle).
         # Every cell goes through the kept pixels (plain ones too): most repaints change nothing.
-        looks_role = int(PaymentRoles.LOOKS)
-
         def clock_marks(index: AnyIndex) -> object:
             # What of a row the model's clock changes without a signal: its stale mark and its
-            # guarantee warning (every other change of a row is announced).
-            looks = index.data(looks_role)
-            return (looks.stale, looks.warning) if isinstance(looks, RowLooks) else None
+            # guarantee warning (every other change of a row is announced). Read from the proxy
+            # directly: through ``index.data`` it cost more than copying the cell's pixels.
+            looks = proxy.looks_at(index.row())
+            return (looks.stale, looks.warning) if looks is not None else None
 
         self.painted = painted = PaintedCells(table, proxy, unannounced=clock_marks)
         table.setItemDelegate(CellDelegate(table, painted))
