@@ -386,6 +386,8 @@ async def run(args: argparse.Namespace) -> None:
                 # ``--attribute``: per flow column, ours without the journal and ours with the register
                 # in RAM, alternated with the two sides above (same blocks, same order rule).
                 attributed: dict[str, dict[str, list[float]]] = {}
+                # Per flow column: intents committed on the loop's thread, of all begun in its blocks.
+                at_once: dict[str, list[int]] = {}
                 for r in range(args.rounds):
                     for index, (name, count, concurrency) in enumerate(
                         (
@@ -425,7 +427,11 @@ async def run(args: argparse.Namespace) -> None:
                                 )
                             else:
                                 if flows:
+                                    counted = (ours.journal.begun_at_once, ours.journal.begun)
                                     seconds = await ours.flows(count, concurrency, f"ours-{r}-{index}")
+                                    split = at_once.setdefault(name, [0, 0])
+                                    split[0] += ours.journal.begun_at_once - counted[0]
+                                    split[1] += ours.journal.begun - counted[1]
                                 else:
                                     seconds = await ours.get(count, concurrency, reference)
                                 our_times.append(seconds / count)
@@ -480,6 +486,8 @@ async def run(args: argparse.Namespace) -> None:
         f"intents committed on the loop's thread (the disk proven fast, nothing to wait for): "
         f"{ours.journal.begun_at_once} of {ours.journal.begun}; the rest on a worker thread"
     )
+    for name, (done_at_once, begun) in at_once.items():
+        print(f"  {name}: {done_at_once} of {begun}")
     print(
         f"requests per flow at the sandbox (token requests included): ours {sent['ours']:g}, "
         f"SDK {sent['SDK']:g}"

@@ -40,7 +40,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from epay_desktop.domain.listed import ListedPayments
     from epay_desktop.services import Profile
-    from epay_desktop.store import Store
+    from epay_desktop.store import Database, Register, Store
     from epay_desktop.ui.window.main_window import MainWindow
 
 log = logging.getLogger(__name__)
@@ -60,14 +60,26 @@ class EarlyList:
 
     profile_name: str
     path: Path
-    store: Store
+    db: Database
+    register: Register
     payments: ListedPayments  # column by column (``domain.listed``)
-    marks: tuple[int, int]  # the store's ``Register.write_marks`` just before the rows were read
+    marks: tuple[int, int]  # the register's ``write_marks`` just before the rows were read
     msn: str
     complete: bool = True  # every row of the register is in ``payments`` (not only the first ones)
+    _store: Store | None = None
+
+    @property
+    def store(self) -> Store:
+        """The register's whole store, for the session that takes it over: its journal and audit log
+        are loaded here, after the first rows (they are not needed to list them)."""
+        if self._store is None:
+            from epay_desktop.store.register_file import Store
+
+            self._store = Store.over(self.db, self.register)
+        return self._store
 
     def close(self) -> None:
-        self.store.close()
+        self.db.close()
 
 
 def read_register(profile: Profile, *, first: int | None = None) -> EarlyList | None:
@@ -75,8 +87,8 @@ def read_register(profile: Profile, *, first: int | None = None) -> EarlyList | 
     run it on a worker thread; ``read_rest`` reads the others); None when nothing can be listed first
     (see the module docstring)."""
     from epay_desktop.services import register_path
-    from epay_desktop.store import RegisterError, Store
-    from epay_desktop.store.db import BUSY_TIMEOUT_MS
+    from epay_desktop.store.db import BUSY_TIMEOUT_MS, Database, RegisterError
+    from epay_desktop.store.register import Register
 
     if profile.is_team:
         return None
@@ -84,20 +96,21 @@ def read_register(profile: Profile, *, first: int | None = None) -> EarlyList | 
     if not path.exists():
         return None
     try:
-        store = Store(path, busy_timeout_ms=QUICK_BUSY_TIMEOUT_MS, check_later=True)
+        db = Database(path, busy_timeout_ms=QUICK_BUSY_TIMEOUT_MS, check_later=True)
     except RegisterError as error:
         log.info("not listing %s first: %s", profile.name, error)
         return None
     try:
-        store.db.set_busy_timeout(BUSY_TIMEOUT_MS)
-        marks = store.register.write_marks()
+        db.set_busy_timeout(BUSY_TIMEOUT_MS)
+        register = Register(db)
+        marks = register.write_marks()
         msn = profile.merchant_serial_number
-        payments = store.register.listed(msn, first=first)
+        payments = register.listed(msn, first=first)
     except RegisterError as error:
         log.info("not listing %s first: %s", profile.name, error)
-        store.close()
+        db.close()
         return None
-    return EarlyList(profile.name, path, store, payments, marks, msn, complete=first is None)
+    return EarlyList(profile.name, path, db, register, payments, marks, msn, complete=first is None)
 
 
 def read_rest(early: EarlyList) -> ListedPayments | None:
@@ -106,7 +119,7 @@ def read_rest(early: EarlyList) -> ListedPayments | None:
     from epay_desktop.store import RegisterError
 
     try:
-        listed = early.store.register.listed(early.msn)
+        listed = early.register.listed(early.msn)
         listed.kinds()  # worked out here, not on the GUI thread
         return listed
     except RegisterError as error:
@@ -123,7 +136,7 @@ def check_and_read_rest(early: EarlyList) -> ListedPayments | None:
 
     def check() -> None:
         try:
-            early.store.db.check_integrity()
+            early.db.check_integrity()
         except BaseException as error:  # raised below, on the caller's thread
             failed.append(error)
 
@@ -149,11 +162,12 @@ def list_first(
     shown and painted at once (``first_painted`` is told how many), then every row. None when nothing
     was listed (then the session's load fills the list)."""
     from epay_desktop.store import RegisterError
-    from epay_desktop.ui.first_paint import while_painting
+    from epay_desktop.ui.first_paint import build_qt_enums, while_painting
 
     early: EarlyList | None = None
     try:
-        early = while_painting(lambda: read_register(profile, first=first_rows))
+        # The enums the table needs are built while the worker opens the register and reads.
+        early = while_painting(lambda: read_register(profile, first=first_rows), meanwhile=build_qt_enums)
         if early is None:
             return None
         window.show_list(early.payments)

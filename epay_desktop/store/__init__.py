@@ -3,104 +3,90 @@
 one interface (``store.interface.PaymentStore``).
 
 Belongs here: schema, migrations, queries. May import ``domain`` only. No Qt, no HTTP. The API is
-synchronous; the services call it through ``asyncio.to_thread``. ``PgStore`` is imported on first use,
-so the desktop never loads psycopg.
+synchronous; the services call it through ``asyncio.to_thread``. The exports load lazily (module
+``__getattr__``, as in ``services``): the window lists a register's first rows with ``db`` and
+``register`` before the journal and the audit log are loaded, and the desktop never loads psycopg
+(``PgStore``).
 """
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TYPE_CHECKING
 
-from epay_desktop.store.audit import AuditEntry, AuditLog, safe_cell
-from epay_desktop.store.codec import SnapshotError
-from epay_desktop.store.db import (
-    BUSY_TIMEOUT_MS,
-    SCHEMA_VERSION,
-    Database,
-    NotARegisterError,
-    RegisterDamagedError,
-    RegisterError,
-    RegisterLockedError,
-    RegisterTooNewError,
-    move_aside,
-)
-from epay_desktop.store.interface import (
-    AuditRecords,
-    JournalRecords,
-    PaymentStore,
-    RegisterRecords,
-    StoreDatabase,
-)
-from epay_desktop.store.journal import (
-    IdempotencyKeyUsedError,
-    Intent,
-    IntentFinishedError,
-    IntentPendingError,
-    IntentRequest,
-    IntentStatus,
-    Journal,
-    Operation,
-    RecentlyConfirmedError,
-)
-from epay_desktop.store.register import NewEntry, Register
+from epay_desktop import lazy
 
 if TYPE_CHECKING:
+    from epay_desktop.store.audit import AuditEntry, AuditLog, safe_cell
+    from epay_desktop.store.codec import SnapshotError
+    from epay_desktop.store.db import (
+        BUSY_TIMEOUT_MS,
+        SCHEMA_VERSION,
+        Database,
+        NotARegisterError,
+        RegisterDamagedError,
+        RegisterError,
+        RegisterLockedError,
+        RegisterTooNewError,
+        move_aside,
+    )
+    from epay_desktop.store.interface import (
+        AuditRecords,
+        JournalRecords,
+        PaymentStore,
+        RegisterRecords,
+        StoreDatabase,
+    )
+    from epay_desktop.store.journal import (
+        IdempotencyKeyUsedError,
+        Intent,
+        IntentFinishedError,
+        IntentPendingError,
+        IntentRequest,
+        IntentStatus,
+        Journal,
+        Operation,
+        RecentlyConfirmedError,
+    )
     from epay_desktop.store.postgres import PgStore
+    from epay_desktop.store.register import NewEntry, Register
+    from epay_desktop.store.register_file import Store
 
-
-class Store:
-    """One register file with its three parts sharing one connection."""
-
-    def __init__(
-        self,
-        path: Path,
-        *,
-        read_only: bool = False,
-        busy_timeout_ms: int = BUSY_TIMEOUT_MS,
-        check_later: bool = False,
-    ) -> None:
-        """``check_later``: see ``Database`` (read first, ``db.check_integrity()`` before any write)."""
-        self.db = Database(
-            path, read_only=read_only, busy_timeout_ms=busy_timeout_ms, check_later=check_later
-        )
-        self.register = Register(self.db)
-        self.journal = Journal(self.db)
-        self.audit = AuditLog(self.db)
-
-    @property
-    def path(self) -> Path:
-        return self.db.path
-
-    @property
-    def location(self) -> str:
-        return str(self.db.path)
-
-    def close(self) -> None:
-        self.db.close()
-
-    def __enter__(self) -> Store:
-        return self
-
-    def __exit__(self, *_exc: object) -> None:
-        self.close()
-
-
-if TYPE_CHECKING:
-
-    def _implements_the_interface(store: Store) -> PaymentStore:
-        return store
-
-
-def __getattr__(name: str) -> object:
-    if name == "PgStore":
-        from epay_desktop.store.postgres import PgStore
-
-        return PgStore
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
+_EXPORTS: dict[str, str] = {
+    "AuditEntry": "epay_desktop.store.audit",
+    "AuditLog": "epay_desktop.store.audit",
+    "AuditRecords": "epay_desktop.store.interface",
+    "BUSY_TIMEOUT_MS": "epay_desktop.store.db",
+    "Database": "epay_desktop.store.db",
+    "IdempotencyKeyUsedError": "epay_desktop.store.journal",
+    "Intent": "epay_desktop.store.journal",
+    "IntentFinishedError": "epay_desktop.store.journal",
+    "IntentPendingError": "epay_desktop.store.journal",
+    "IntentRequest": "epay_desktop.store.journal",
+    "IntentStatus": "epay_desktop.store.journal",
+    "Journal": "epay_desktop.store.journal",
+    "JournalRecords": "epay_desktop.store.interface",
+    "NewEntry": "epay_desktop.store.register",
+    "NotARegisterError": "epay_desktop.store.db",
+    "Operation": "epay_desktop.store.journal",
+    "PaymentStore": "epay_desktop.store.interface",
+    "PgStore": "epay_desktop.store.postgres",
+    "RecentlyConfirmedError": "epay_desktop.store.journal",
+    "Register": "epay_desktop.store.register",
+    "RegisterDamagedError": "epay_desktop.store.db",
+    "RegisterError": "epay_desktop.store.db",
+    "RegisterLockedError": "epay_desktop.store.db",
+    "RegisterRecords": "epay_desktop.store.interface",
+    "RegisterTooNewError": "epay_desktop.store.db",
+    "SCHEMA_VERSION": "epay_desktop.store.db",
+    "SnapshotError": "epay_desktop.store.codec",
+    "Store": "epay_desktop.store.register_file",
+    "StoreDatabase": "epay_desktop.store.interface",
+    "move_aside": "epay_desktop.store.db",
+    "safe_cell": "epay_desktop.store.audit",
+}
 
 __all__ = [
+    "BUSY_TIMEOUT_MS",
     "SCHEMA_VERSION",
     "AuditEntry",
     "AuditLog",
@@ -132,3 +118,6 @@ __all__ = [
     "move_aside",
     "safe_cell",
 ]
+
+
+__getattr__, __dir__ = lazy.exports(__name__, _EXPORTS, globals())

@@ -1,8 +1,9 @@
 """The audit log: who did what, when, to which payment, with what result; and its CSV export.
 
-Money-moving intents write their lines through the journal (same transaction); other actions (adding,
-importing, creating payments, settings) write here. ``AuditRecords`` is the log over either database
-(``store.dialect``): ``AuditLog`` in a SQLite file, ``postgres.audit.PgAuditLog`` in PostgreSQL.
+Money-moving intents get their lines from the database's triggers on the journal (same statement);
+other actions (adding, importing, creating payments, settings) write here. ``AuditRecords`` is the log
+over either database (``store.dialect``): ``AuditLog`` in a SQLite file, ``postgres.audit.PgAuditLog``
+in PostgreSQL.
 """
 
 from __future__ import annotations
@@ -94,9 +95,8 @@ def insert_line(
     idempotency_key: str,
     intent_id: int | None = None,
 ) -> int:
-    """Write one audit line in the caller's transaction (the SQLite journal writes an intent's lines in
-    the same transaction as the intent; in PostgreSQL only its trigger may name an intent). Returns its
-    id."""
+    """Write one audit line in the caller's transaction (an intent's lines are written by the
+    database's triggers on the journal; in PostgreSQL only they may name an intent). Returns its id."""
     return dialect.insert(
         conn,
         _INSERT_LINE,

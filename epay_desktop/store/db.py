@@ -31,8 +31,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Generic, TypeVar, cast
@@ -238,6 +237,72 @@ MIGRATIONS: tuple[str, ...] = (
     """,
     # 7: the list's rows packed beside the register, kept by triggers (``list_cache``).
     list_cache.MIGRATION,
+    # 8: the journal's rule and audit lines kept by SQLite in the statement that writes an intent, as in
+    # team mode's PostgreSQL (``journal.Journal``): no round trip from Python for each. A second intent
+    # on a payment with a pending one is refused by the unique index ``intents_one_pending``, and beside
+    # a pending row schema 3 left out of it by ``intents_one_pending_before_v3``. Each request of an
+    # intent (its first, and each reopening) and each outcome gets its audit line from a trigger, from
+    # columns the journal writes with it: what the line says beyond the intent (``request_detail``;
+    # who asked again and when, ``requested_by``/``requested_at``; what a cancel without an amount
+    # releases by the register's snapshot, ``released_*``; who recorded the outcome, ``finished_by``).
+    # An intent begun before this version has its outcome's line written the same way (a cancel's
+    # amount is read from its "requested" line, as the journal's code did).
+    """
+    ALTER TABLE intents ADD COLUMN request_detail TEXT;
+    ALTER TABLE intents ADD COLUMN requested_at TEXT;
+    ALTER TABLE intents ADD COLUMN requested_by TEXT;
+    ALTER TABLE intents ADD COLUMN released_amount INTEGER;
+    ALTER TABLE intents ADD COLUMN released_currency TEXT;
+    ALTER TABLE intents ADD COLUMN finished_by TEXT;
+    CREATE TRIGGER intents_one_pending_before_v3 BEFORE INSERT ON intents
+    WHEN EXISTS (SELECT 1 FROM intents WHERE msn = NEW.msn AND reference = NEW.reference
+                 AND status = 'pending' AND pending_before_v3 = 1)
+    BEGIN
+        SELECT RAISE(ABORT, 'a pending intent on this payment');
+    END;
+    CREATE TRIGGER intents_audit_requested AFTER INSERT ON intents
+    BEGIN
+        INSERT INTO audit (at, os_user, profile, msn, action, reference, amount, currency, result,
+                           detail, idempotency_key, intent_id)
+        VALUES (coalesce(NEW.requested_at, NEW.created_at), coalesce(NEW.requested_by, NEW.os_user),
+                NEW.profile, NEW.msn, NEW.operation, NEW.reference,
+                CASE WHEN NEW.amount IS NULL AND NEW.operation = 'cancel'
+                     THEN NEW.released_amount ELSE NEW.amount END,
+                CASE WHEN NEW.amount IS NULL AND NEW.operation = 'cancel'
+                     THEN NEW.released_currency ELSE NEW.currency END,
+                'requested', coalesce(NEW.request_detail, ''), NEW.idempotency_key, NEW.id);
+    END;
+    CREATE TRIGGER intents_audit_reopened AFTER UPDATE OF status ON intents
+    WHEN NEW.status = 'pending' AND OLD.status IS NOT 'pending'
+    BEGIN
+        INSERT INTO audit (at, os_user, profile, msn, action, reference, amount, currency, result,
+                           detail, idempotency_key, intent_id)
+        VALUES (coalesce(NEW.requested_at, NEW.created_at), coalesce(NEW.requested_by, NEW.os_user),
+                NEW.profile, NEW.msn, NEW.operation, NEW.reference,
+                CASE WHEN NEW.amount IS NULL AND NEW.operation = 'cancel'
+                     THEN NEW.released_amount ELSE NEW.amount END,
+                CASE WHEN NEW.amount IS NULL AND NEW.operation = 'cancel'
+                     THEN NEW.released_currency ELSE NEW.currency END,
+                'requested', coalesce(NEW.request_detail, ''), NEW.idempotency_key, NEW.id);
+    END;
+    CREATE TRIGGER intents_audit_outcome AFTER UPDATE OF status ON intents
+    WHEN NEW.status IS NOT 'pending' AND NEW.status IS NOT OLD.status
+    BEGIN
+        INSERT INTO audit (at, os_user, profile, msn, action, reference, amount, currency, result,
+                           detail, idempotency_key, intent_id)
+        VALUES (NEW.finished_at, coalesce(NEW.finished_by, ''), NEW.profile, NEW.msn, NEW.operation,
+                NEW.reference,
+                CASE WHEN NEW.amount IS NULL AND NEW.operation = 'cancel'
+                     THEN (SELECT amount FROM audit WHERE intent_id = NEW.id AND result = 'requested'
+                           ORDER BY id DESC LIMIT 1)
+                     ELSE NEW.amount END,
+                CASE WHEN NEW.amount IS NULL AND NEW.operation = 'cancel'
+                     THEN (SELECT currency FROM audit WHERE intent_id = NEW.id AND result = 'requested'
+                           ORDER BY id DESC LIMIT 1)
+                     ELSE NEW.currency END,
+                NEW.status, NEW.outcome, NEW.idempotency_key, NEW.id);
+    END;
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -704,38 +769,64 @@ class Database:
         return translated
 
     @staticmethod
-    @contextmanager
     def _transaction(
         conn: sqlite3.Connection,
         pace: CommitPace | None = None,
         *,
         beside_others: bool = False,
         begun: bool = False,
-    ) -> Iterator[None]:
+    ) -> _Transaction:
         """One write transaction (``begun``: its ``BEGIN`` made already); with ``pace``, a durable one
         whose commit is timed into it (``beside_others``: on a worker thread, see ``CommitPace.record``)."""
-        if not begun:
-            conn.execute("BEGIN IMMEDIATE")
-        try:
-            yield
-            if pace is None:
-                conn.execute("COMMIT")
-            else:
-                started = pace.clock()
-                conn.execute("COMMIT")
-                pace.record(pace.clock() - started, beside_others=beside_others)
-        except BaseException:
-            # Also when the commit itself failed (a deferred constraint, a full disk): SQLite may keep
-            # the transaction open then, and the next write on this connection must not join it.
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            raise
+        return _Transaction(conn, pace, beside_others, begun)
 
     def get_meta(self, key: str) -> str | None:
         return get_meta(self, SQLITE, key)
 
     def set_meta(self, key: str, value: str) -> None:
         set_meta(self, SQLITE, key, value)
+
+
+class _Transaction:
+    """``Database._transaction``: a context manager written as a class (run before and after every
+    money call on the loop's thread, where a generator-made one costs more than its work in Python)."""
+
+    __slots__ = ("begun", "beside_others", "conn", "pace")
+
+    def __init__(
+        self, conn: sqlite3.Connection, pace: CommitPace | None, beside_others: bool, begun: bool
+    ) -> None:
+        self.conn = conn
+        self.pace = pace
+        self.beside_others = beside_others
+        self.begun = begun
+
+    def __enter__(self) -> None:
+        if not self.begun:
+            self.conn.execute("BEGIN IMMEDIATE")
+
+    def __exit__(self, kind: type[BaseException] | None, *_: object) -> None:
+        conn = self.conn
+        if kind is None:
+            try:
+                pace = self.pace
+                if pace is None:
+                    conn.execute("COMMIT")
+                    return
+                started = pace.clock()
+                conn.execute("COMMIT")
+                pace.record(pace.clock() - started, beside_others=self.beside_others)
+                return
+            except BaseException:
+                self._roll_back()
+                raise
+        self._roll_back()
+
+    def _roll_back(self) -> None:
+        # Also when the commit itself failed (a deferred constraint, a full disk): SQLite may keep the
+        # transaction open then, and the next write on this connection must not join it.
+        if self.conn.in_transaction:
+            self.conn.execute("ROLLBACK")
 
 
 class _DurableWrite(Generic[T]):

@@ -31,11 +31,10 @@ import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 from epay_desktop.domain import Money
 from epay_desktop.domain.rules import releasable
-from epay_desktop.store.audit import insert_line
 from epay_desktop.store.codec import SnapshotError, load_payment
 from epay_desktop.store.db import (
     Database,
@@ -398,25 +397,21 @@ class JournalRecords(abc.ABC):
             raise self._unreadable_pending(problem) from problem
         if found is not None:
             raise IntentPendingError(found)
-        if (
-            request.repeat_since is not None
-            and request.operation is not Operation.CANCEL
-            and request.amount is not None
+        repeated = self._repeated(conn, request)
+        if repeated is not None:
+            raise RecentlyConfirmedError(repeated)
+
+    def _repeated(self, conn: Connection, request: IntentRequest) -> Intent | None:
+        """With ``repeat_since``: the newest capture or refund of the same amount on the payment (and
+        profile) confirmed since then, which the request would repeat; else None."""
+        if request.repeat_since is None or request.operation is Operation.CANCEL or request.amount is None:
+            return None
+        for earlier in self._confirmed_since(
+            conn, request.profile, request.msn, request.reference, request.operation, request.repeat_since
         ):
-            same = [
-                earlier
-                for earlier in self._confirmed_since(
-                    conn,
-                    request.profile,
-                    request.msn,
-                    request.reference,
-                    request.operation,
-                    request.repeat_since,
-                )
-                if earlier.amount == request.amount
-            ]
-            if same:
-                raise RecentlyConfirmedError(same[0])
+            if earlier.amount == request.amount:
+                return earlier
+        return None
 
     @abc.abstractmethod
     def _unreadable_pending(self, problem: UnreadableIntentError) -> RegisterError:
@@ -615,20 +610,39 @@ class JournalRecords(abc.ABC):
 # journal reads the row back.
 UPDATE_RETURNS = sqlite3.sqlite_version_info >= (3, 35)
 
+# Its audit line is written by the trigger ``intents_audit_outcome`` (schema 8), from these columns.
 _SET_OUTCOME = (
-    "UPDATE intents SET status = ?, outcome = ?, finished_at = ? "
+    "UPDATE intents SET status = ?, outcome = ?, finished_at = ?, finished_by = ? "
     "WHERE id = ? AND (status = 'pending' OR (status = 'failed' AND ?))"
 )
 
 
 def _outcome_params(intent_id: int, outcome: IntentOutcome) -> tuple[object, ...]:
-    return (outcome.status.value, outcome.text, to_text(outcome.at), intent_id, outcome.over_failed)
+    return (
+        outcome.status.value,
+        outcome.text,
+        to_text(outcome.at),
+        outcome.os_user,
+        intent_id,
+        outcome.over_failed,
+    )
+
+
+_INSERT_COLUMNS = (
+    "operation, profile, msn, reference, amount, currency, idempotency_key, created_at, os_user, outcome, "
+    "attempts, request_detail, released_amount, released_currency"
+)
+_INSERT = f"INSERT INTO intents ({_INSERT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 
 
 class Journal(JournalRecords):
     """The journal in a SQLite register: ``begin`` runs under ``BEGIN IMMEDIATE``, so nobody can begin
-    between its checks and its insert (a unique index is the second line of defence), and it writes
-    every audit line itself in the same transaction."""
+    between its checks and its insert. SQLite itself keeps a rule and the audit (schema 8): the unique
+    index ``intents_one_pending`` (and, beside a pending row schema 3 left out of it, the trigger
+    ``intents_one_pending_before_v3``) refuses an INSERT on a payment with a pending intent, and
+    triggers write each audit line in the statement that writes the intent or its outcome. Python
+    reads only when the INSERT was refused (to raise the same errors, by the same rules, as
+    ``_refuse_if_busy``), and looks for a repeat before a capture or refund asked to check for one."""
 
     dialect = SQLITE
     confirmed_outcome_durable = False
@@ -646,35 +660,35 @@ class Journal(JournalRecords):
         return lambda conn: self._insert(conn, request, attempting=attempting)
 
     def _insert(self, conn: Connection, request: IntentRequest, *, attempting: bool) -> Intent:
-        """The new intent, written in one INSERT and built from what was written (not read back). A key
-        the journal holds already is found by the key's unique index, which refuses the INSERT (then
-        ``_begin_again`` decides): a new key, the usual case, costs no look-up."""
-        self._refuse_if_busy(conn, request)
+        """The new intent, written in one INSERT and built from what was written (not read back). A
+        pending intent on the payment, or the key held already, makes SQLite refuse the INSERT (then
+        ``_begin_again`` decides): no look-up for either in the usual case. Only a capture or refund
+        asked to check for repeats looks first for a same one confirmed in the window (with the
+        INSERT's own condition instead, ``INSERT … SELECT … WHERE NOT EXISTS`` on the same table, SQLite
+        builds a temporary table for each: dearer than the look-up)."""
         attempts, note = (1, _attempt_note(request.at)) if attempting else (0, "")
+        params = (
+            request.operation.value,
+            request.profile,
+            request.msn,
+            request.reference,
+            *money_columns(request.amount),
+            request.idempotency_key,
+            to_text(request.at),
+            request.os_user,
+            note,
+            attempts,
+            request.audit_detail,
+            *money_columns(self._releases(conn, request)),
+        )
         try:
-            intent_id = SQLITE.insert(
-                conn,
-                "INSERT INTO intents (operation, profile, msn, reference, amount, currency, "
-                "idempotency_key, created_at, os_user, outcome, attempts) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    request.operation.value,
-                    request.profile,
-                    request.msn,
-                    request.reference,
-                    *money_columns(request.amount),
-                    request.idempotency_key,
-                    to_text(request.at),
-                    request.os_user,
-                    note,
-                    attempts,
-                ),
-            )
+            if self._repeated(conn, request) is not None:
+                self._refuse_if_busy(conn, request)  # a pending intent first, as always
+            cursor = conn.execute(_INSERT, params)
         except sqlite3.IntegrityError as error:
             return self._begin_again(conn, request, error, attempts=attempts, note=note)
-        self._audit_request(conn, request, intent_id, request.audit_detail)
         return Intent(
-            id=intent_id,
+            id=int(cast(Any, cursor).lastrowid),
             operation=request.operation,
             profile=request.profile,
             merchant_serial_number=request.msn,
@@ -688,6 +702,17 @@ class Journal(JournalRecords):
             attempts=attempts,
         )
 
+    def _releases(self, conn: Connection, request: IntentRequest) -> Money | None:
+        """For the audit lines of a cancel, which asks for no amount: what it releases by the register's
+        snapshot of the payment (``cancel_releases``). None for any other request."""
+        if request.amount is not None or request.operation is not Operation.CANCEL:
+            return None
+        row = conn.execute(
+            "SELECT payment_json FROM payments WHERE msn = ? AND reference = ?",
+            (request.msn, request.reference),
+        ).fetchone()
+        return cancel_releases(row[0] if row else None, request.reference)
+
     def _begin_again(
         self,
         conn: Connection,
@@ -700,7 +725,10 @@ class Journal(JournalRecords):
         """The INSERT of ``request`` was refused by a unique index: a pending intent on the payment, or
         its key already held. The intent that holds the key is reopened when it was refused (failed) and
         is the same operation; any other reuse of the key raises ``IdempotencyKeyUsedError``."""
-        found = self._pending_one(conn, request.msn, request.reference)
+        try:
+            found = self._pending_one(conn, request.msn, request.reference)
+        except UnreadableIntentError as problem:
+            raise self._unreadable_pending(problem) from problem
         if found is not None:
             raise IntentPendingError(found) from error
         earlier = self._with_key(conn, request.idempotency_key)
@@ -708,12 +736,21 @@ class Journal(JournalRecords):
             raise error
         if not request.reopens(earlier):
             raise IdempotencyKeyUsedError(earlier) from error
+        # Its "requested" line is written by the trigger ``intents_audit_reopened``, from these columns.
         conn.execute(
-            "UPDATE intents SET status = 'pending', outcome = ?, finished_at = NULL, "
-            "attempts = attempts + ? WHERE id = ?",
-            (note, attempts, earlier.id),
+            "UPDATE intents SET status = 'pending', outcome = ?, finished_at = NULL, finished_by = NULL, "
+            "attempts = attempts + ?, requested_at = ?, requested_by = ?, request_detail = ?, "
+            "released_amount = ?, released_currency = ? WHERE id = ?",
+            (
+                note,
+                attempts,
+                to_text(request.at),
+                request.os_user,
+                request.audit_detail or AGAIN_WITH_THE_SAME_KEY,
+                *money_columns(self._releases(conn, request)),
+                earlier.id,
+            ),
         )
-        self._audit_request(conn, request, earlier.id, request.audit_detail or AGAIN_WITH_THE_SAME_KEY)
         return self._written(conn, earlier.id)
 
     def _durably_at_once(self, work: Callable[[Connection], Intent]) -> Intent | None:
@@ -748,31 +785,6 @@ class Journal(JournalRecords):
             self._file,
         )
 
-    def _audit_request(self, conn: Connection, request: IntentRequest, intent_id: int, detail: str) -> None:
-        amount = request.amount
-        if amount is None and request.operation is Operation.CANCEL:
-            # A cancel asks for no amount (it releases what is left): its lines say what that was.
-            row = conn.execute(
-                "SELECT payment_json FROM payments WHERE msn = ? AND reference = ?",
-                (request.msn, request.reference),
-            ).fetchone()
-            amount = cancel_releases(row[0] if row else None, request.reference)
-        insert_line(
-            conn,
-            SQLITE,
-            at=request.at,
-            os_user=request.os_user,
-            profile=request.profile,
-            msn=request.msn,
-            action=request.operation.value,
-            result="requested",
-            reference=request.reference,
-            amount=amount,
-            detail=detail,
-            idempotency_key=request.idempotency_key,
-            intent_id=intent_id,
-        )
-
     def _set_outcome(self, conn: Connection, intent_id: int, outcome: IntentOutcome) -> bool:
         cursor = conn.execute(_SET_OUTCOME, _outcome_params(intent_id, outcome))
         return cursor.rowcount == 1
@@ -787,28 +799,4 @@ class Journal(JournalRecords):
         return _intent(row, SQLITE) if row else None
 
     def _audit_outcome(self, conn: Connection, intent: Intent, outcome: IntentOutcome) -> None:
-        amount = intent.amount
-        if amount is None and intent.operation is Operation.CANCEL:
-            # The amount its "requested" line said (the snapshot may say nothing is left by now). Read
-            # newest first by rowid: the line is the intent's own, seldom far from the end.
-            row = conn.execute(
-                "SELECT amount, currency FROM audit WHERE intent_id = ? AND result = 'requested' "
-                "ORDER BY id DESC LIMIT 1",
-                (intent.id,),
-            ).fetchone()
-            amount = money_from_columns(row[0], row[1]) if row else None
-        insert_line(
-            conn,
-            SQLITE,
-            at=outcome.at,
-            os_user=outcome.os_user,
-            profile=intent.profile,
-            msn=intent.merchant_serial_number,
-            action=intent.operation.value,
-            result=intent.status.value,
-            reference=intent.reference,
-            amount=amount,
-            detail=intent.outcome,
-            idempotency_key=intent.idempotency_key,
-            intent_id=intent.id,
-        )
+        """Nothing to write: the trigger ``intents_audit_outcome`` wrote the line with the outcome."""

@@ -318,7 +318,7 @@ def test_a_register_of_schema_4_gets_its_payments_in_columns_and_lists_them_as_b
     conn.commit()
     conn.close()
     with Store(path) as store:
-        assert store.db.schema_version() == SCHEMA_VERSION == 7
+        assert store.db.schema_version() == SCHEMA_VERSION == 8
         states = dict(
             store.db.read("x", lambda c: c.execute("SELECT reference, state FROM payments").fetchall())
         )

@@ -1,0 +1,60 @@
+"""``first_paint.while_painting``: the work on a worker thread, ``meanwhile`` on the caller's thread at the
+same time, the work's result or error handed back in every case."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from epay_desktop.ui.first_paint import build_qt_enums, while_painting
+
+
+def test_meanwhile_runs_on_the_callers_thread_while_the_work_runs(qapp: object) -> None:
+    caller = threading.get_ident()
+    meanwhile_ran = threading.Event()
+    seen: dict[str, int] = {}
+
+    def work() -> str:
+        seen["work"] = threading.get_ident()
+        # Finishes only once ``meanwhile`` ran: both were under way at once.
+        assert meanwhile_ran.wait(timeout=10), "meanwhile did not run while the work was waiting"
+        return "rows"
+
+    def meanwhile() -> None:
+        seen["meanwhile"] = threading.get_ident()
+        meanwhile_ran.set()
+
+    assert while_painting(work, meanwhile=meanwhile) == "rows"
+    assert seen["meanwhile"] == caller
+    assert seen["work"] != caller
+
+
+def test_the_work_is_waited_for_when_meanwhile_raises(qapp: object) -> None:
+    finished = threading.Event()
+
+    def work() -> None:
+        threading.Event().wait(0.05)
+        finished.set()
+
+    def meanwhile() -> None:
+        raise RuntimeError("meanwhile failed")
+
+    with pytest.raises(RuntimeError, match="meanwhile failed"):
+        while_painting(work, meanwhile=meanwhile)
+    assert finished.is_set(), "the worker was left running"
+
+
+def test_the_works_error_is_raised_on_the_callers_thread(qapp: object) -> None:
+    def work() -> None:
+        raise LookupError("no register")
+
+    with pytest.raises(LookupError, match="no register"):
+        while_painting(work, meanwhile=build_qt_enums)
+
+
+def test_build_qt_enums_gives_the_enums_the_table_needs(qapp: object) -> None:
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QStyle
+
+    assert build_qt_enums() == (Qt.Orientation.Horizontal, QStyle.StateFlag.State_None)
