@@ -53,7 +53,7 @@ from typing import Any
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from PySide6.QtCore import QItemSelectionModel, QTimer
+from PySide6.QtCore import QItemSelection, QItemSelectionModel, QTimer
 from PySide6.QtWidgets import QApplication
 
 from epay_desktop.domain import Aggregate, Currency, Money, Payment, State
@@ -210,13 +210,15 @@ async def measure(
                     assert table is not None
                     assert proxy is not None
                     window.select_reference(references[first])
+                    # One selection of the rows, as a shift-click makes it (one selectionChanged).
+                    chosen = QItemSelection()
                     for reference in references[first : first + batch]:
                         row = proxy.proxy_row_of(reference)
                         assert row is not None
-                        table.selectionModel().select(
-                            table.model().index(row, 0),
-                            QItemSelectionModel.SelectionFlag.Select | QItemSelectionModel.SelectionFlag.Rows,
-                        )
+                        index = table.model().index(row, 0)
+                        chosen.select(index, index)
+                    flags = QItemSelectionModel.SelectionFlag
+                    table.selectionModel().select(chosen, flags.Select | flags.Rows)
                     opened.clear()
                     window.action("batch-cancel").trigger()
                     for _ in range(1_000):  # bounded: ten seconds

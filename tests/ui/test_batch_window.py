@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from PySide6.QtCore import QItemSelectionModel, QTimer
+from PySide6.QtCore import QEvent, QItemSelectionModel, QObject, QTimer
 
 from epay_desktop.app import Session, open_demo
 from epay_desktop.domain import Currency, Money, State
@@ -118,6 +118,44 @@ def test_a_batch_of_one_payment_says_payment_in_the_singular(run: Callable[..., 
         assert dialog is not None
         assert dialog.windowTitle() == "Capture 1 payment"
         assert "from 1 payment (" in dialog.headline.text()
+        dialog.keep_button.click()
+        await wait_until(lambda: window.batch_flow.dialog is None)
+
+    run(scenario)
+
+
+class WholePaints(QObject):
+    """Paints of a list's viewport from its left edge: the whole rows (the last column, stretched to the
+    list's width once shown, may be painted again on its own)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.count = 0
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Paint and event.rect().left() == 0:  # type: ignore[attr-defined]
+            self.count += 1
+        return False
+
+
+def test_the_batch_dialog_is_painted_once_when_it_opens(run: Callable[..., Any]) -> None:
+    """Showing asks each widget for an update by a posted event, delivered after the window's expose:
+    unmarked until then, the whole dialog was painted again right after its first paint."""
+
+    async def scenario(session: Session, window: MainWindow) -> None:
+        refs = await approved(session, 3)
+        await wait_until(lambda: all(window.model.tracked(r) is not None for r in refs))
+        select(window, refs)
+        paints = WholePaints()
+        window.batch_flow.dialog_opened.connect(
+            lambda dialog: dialog.rows.viewport().installEventFilter(paints)
+        )
+        window.action("batch-cancel").trigger()
+        await wait_until(lambda: paints.count > 0)
+        await asyncio.sleep(0.3)
+        dialog = window.batch_flow.dialog
+        assert dialog is not None
+        assert paints.count == 1
         dialog.keep_button.click()
         await wait_until(lambda: window.batch_flow.dialog is None)
 

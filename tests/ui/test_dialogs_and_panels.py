@@ -315,3 +315,37 @@ def test_skipped_rows_are_counted_in_words_with_plural_forms() -> None:
     assert five.startswith("5 rows could not be read and were skipped (the log has each): order-0 (bad);")
     assert five.endswith("order-2 (bad) and 2 more.")
     assert "(s)" not in one + five
+
+
+def test_the_timeline_of_a_payment_shown_again_stays_until_its_new_log_is_read(qtbot: Any) -> None:
+    """A refresh (or a busy mark) shows the same payment again without its log: its timeline is kept, not
+    emptied and filled again; the same log read again changes nothing; a new one replaces it; another
+    payment starts empty."""
+    import dataclasses
+
+    panel = DetailsPanel(locale=C)
+    qtbot.addWidget(panel)
+    tp = tracked("order-000020", amount=10_000, captured=4_000)
+    assert tp.events is not None
+    assert len(tp.events) == 2
+    panel.show_payment(tp)
+    changes: list[str] = []
+    model = panel.events.model()
+    model.rowsRemoved.connect(lambda *_a: changes.append("removed"))
+    model.rowsInserted.connect(lambda *_a: changes.append("inserted"))
+    refreshed = dataclasses.replace(tp, events=None)
+    panel.show_payment(refreshed)
+    assert panel.events.topLevelItemCount() == 2
+    panel.show_events(tp.reference, tp.events)
+    assert changes == []
+    newer = PaymentEvent(
+        tp.reference, "psp", EventName.CAPTURED, Money(1_000, Currency.NOK), T0, "key-2", True
+    )
+    panel.show_events(tp.reference, (*tp.events, newer))
+    assert panel.events.topLevelItemCount() == 3
+    assert panel.events.topLevelItem(2).text(4) == "key-2"
+    panel.show_payment(dataclasses.replace(tp, events=None))
+    panel.show_events(tp.reference, None, "The register could not be read.")
+    assert [panel.events.topLevelItem(0).text(0)] == ["The register could not be read."]
+    panel.show_payment(dataclasses.replace(tracked("order-000021", amount=10_000), events=None))
+    assert panel.events.topLevelItemCount() == 0

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import itertools
 
-from PySide6.QtCore import QLocale, QTimer, Signal
+from PySide6.QtCore import QCoreApplication, QEvent, QLocale, QTimer, Signal
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -167,10 +167,10 @@ class BatchDialog(QDialog):
         self.start_button.setAutoDefault(False)
         self.stop_button = QPushButton(_("Stop"), self)
         self.stop_button.setToolTip(_("No new sends; those on the way finish and are recorded."))
-        self.stop_button.hide()
         buttons.addButton(self.start_button, QDialogButtonBox.ButtonRole.DestructiveRole)
         buttons.addButton(self.stop_button, QDialogButtonBox.ButtonRole.ActionRole)
         buttons.addButton(self.keep_button, QDialogButtonBox.ButtonRole.RejectRole)
+        self.stop_button.hide()  # after addButton, which shows each button it adds
         self.keep_button.clicked.connect(self.reject)
         self.start_button.clicked.connect(self._start)
         self.stop_button.clicked.connect(self._stop)
@@ -181,6 +181,20 @@ class BatchDialog(QDialog):
         self._update()
         (self.confirm_input or self.keep_button).setFocus()
         self.resize(640, 420)
+
+    def lay_out(self) -> None:
+        """Work out the layout and its widgets' sizes now, while hidden: a millisecond or two that
+        ``open()`` would otherwise spend in the same pass of the event loop as the first paint."""
+        layout = self.layout()
+        if layout is not None:
+            layout.activate()
+
+    def open(self) -> None:
+        super().open()
+        # Showing asks every widget for an update with a posted event, and the window's expose (its
+        # first paint) comes before posted events: the whole dialog was painted a second time right
+        # after the first, in the same pass of the event loop. Marked now, they are painted in the one.
+        QCoreApplication.sendPostedEvents(None, QEvent.Type.UpdateLater)
 
     # --- the rows --------------------------------------------------------------------------------------
     def _list_more(self) -> None:

@@ -35,6 +35,7 @@ class BatchFlow(DeskFlow):
 
     async def run(self, action: Action, payments: Sequence[TrackedPayment]) -> list[BatchResult]:
         plan = plan_batch(action, payments, self._desk.busy_references())
+        await asyncio.sleep(0)  # the plan and the dialog's making in passes of their own
         dialog = BatchDialog(
             plan, production=self._desk.profile.is_production, parent=self._parent_widget, locale=self._locale
         )
@@ -57,6 +58,10 @@ class BatchFlow(DeskFlow):
             # follow). Each step is a few milliseconds, and the first paint is the only one: rows listed
             # into a shown list repaint it whole.
             await self._listed(dialog, len(plan.items))
+            # Its layout worked out in a pass of its own: open() then only shows it, and its first paint
+            # follows in the same pass.
+            dialog.lay_out()
+            await asyncio.sleep(0)
             dialog.open()
             self.dialog_opened.emit(dialog)
             await asyncio.wait({closed, waiting}, return_when=asyncio.FIRST_COMPLETED)

@@ -66,6 +66,8 @@ class DetailsPanel(QWidget):
         self.setAccessibleName(_("Payment details"))
         self._locale = locale if locale is not None else QLocale()
         self._tracked: TrackedPayment | None = None
+        # The payment and the event log the timeline lists now (None: nothing, or a problem's words).
+        self._listed: tuple[str, tuple[PaymentEvent, ...]] | None = None
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
 
@@ -191,7 +193,17 @@ class DetailsPanel(QWidget):
     def show_payment(self, tracked: TrackedPayment | None) -> None:
         self._tracked = tracked
         loc = self._locale
-        self.events.clear()
+        # The same payment shown again (it was refreshed or marked busy) keeps its timeline until its new
+        # log is read: cleared and filled again, the timeline was laid out twice per update, and blank
+        # in between.
+        keep = (
+            tracked is not None
+            and tracked.payment is not None
+            and self._listed is not None
+            and self._listed[0] == tracked.reference
+        )
+        if not keep:
+            self._clear_events()
         if tracked is None:
             self.title.setText(_("Select a payment to see its details."))
             self._show_problem("")
@@ -261,15 +273,26 @@ class DetailsPanel(QWidget):
         shown = self._tracked
         if shown is None or shown.reference != reference or shown.events is not None:
             return
-        self.events.clear()
         if problem:
+            self._clear_events()
             self.events.addTopLevelItem(QTreeWidgetItem([problem]))
         elif events is not None:
             self._fill_events(events)
 
+    def _clear_events(self) -> None:
+        self.events.clear()
+        self._listed = None
+
     def _fill_events(self, events: tuple[PaymentEvent, ...]) -> None:
+        """List ``events`` for the payment shown; nothing is done when they are what is listed."""
         from PySide6.QtCore import Qt  # not before the first paint (ui/first_paint.py)
 
+        assert self._tracked is not None
+        listed = (self._tracked.reference, events)
+        if self._listed == listed:
+            return
+        self.events.clear()
+        self._listed = listed
         loc = self._locale
         for event in events:
             item = QTreeWidgetItem(

@@ -175,3 +175,14 @@ def test_closing_while_rows_are_still_being_listed_stops_the_listing(qtbot: Any)
     qtbot.wait(50)  # the listing may go on for a closed dialog; nothing breaks and it ends
     qtbot.waitUntil(lambda: dialog.rows_complete, timeout=2000)
     assert dialog.rows.topLevelItemCount() == COUNT
+
+
+def test_the_preview_offers_start_and_keep_and_stop_only_while_it_runs(qtbot: Any) -> None:
+    dialog = dialog_for(qtbot)
+    shown = [
+        b for b in (dialog.start_button, dialog.stop_button, dialog.keep_button) if b.isVisibleTo(dialog)
+    ]
+    assert shown == [dialog.start_button, dialog.keep_button]
+    dialog.start_button.click()
+    assert dialog.stop_button.isVisibleTo(dialog)
+    assert not dialog.start_button.isVisibleTo(dialog)
