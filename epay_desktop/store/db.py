@@ -82,6 +82,20 @@ class WriteNotNowError(Exception):
     Not a failure: the caller writes the usual way, on a worker thread."""
 
 
+# The "requested" audit line of an intent, written by a trigger when it is inserted and when it is
+# reopened with its key (migration 8).
+_REQUESTED_LINE = """\
+        INSERT INTO audit (at, os_user, profile, msn, action, reference, amount, currency, result,
+                           detail, idempotency_key, intent_id)
+        VALUES (coalesce(NEW.requested_at, NEW.created_at), coalesce(NEW.requested_by, NEW.os_user),
+                NEW.profile, NEW.msn, NEW.operation, NEW.reference,
+                CASE WHEN NEW.amount IS NULL AND NEW.operation = 'cancel'
+                     THEN NEW.released_amount ELSE NEW.amount END,
+                CASE WHEN NEW.amount IS NULL AND NEW.operation = 'cancel'
+                     THEN NEW.released_currency ELSE NEW.currency END,
+                'requested', coalesce(NEW.request_detail, ''), NEW.idempotency_key, NEW.id);
+"""
+
 # Ordered: MIGRATIONS[i] takes the schema from version i to version i + 1. Never edit a released entry;
 # append a new one.
 MIGRATIONS: tuple[str, ...] = (
@@ -247,7 +261,7 @@ MIGRATIONS: tuple[str, ...] = (
     # releases by the register's snapshot, ``released_*``; who recorded the outcome, ``finished_by``).
     # An intent begun before this version has its outcome's line written the same way (a cancel's
     # amount is read from its "requested" line, as the journal's code did).
-    """
+    f"""
     ALTER TABLE intents ADD COLUMN request_detail TEXT;
     ALTER TABLE intents ADD COLUMN requested_at TEXT;
     ALTER TABLE intents ADD COLUMN requested_by TEXT;
@@ -262,29 +276,11 @@ MIGRATIONS: tuple[str, ...] = (
     END;
     CREATE TRIGGER intents_audit_requested AFTER INSERT ON intents
     BEGIN
-        INSERT INTO audit (at, os_user, profile, msn, action, reference, amount, currency, result,
-                           detail, idempotency_key, intent_id)
-        VALUES (coalesce(NEW.requested_at, NEW.created_at), coalesce(NEW.requested_by, NEW.os_user),
-                NEW.profile, NEW.msn, NEW.operation, NEW.reference,
-                CASE WHEN NEW.amount IS NULL AND NEW.operation = 'cancel'
-                     THEN NEW.released_amount ELSE NEW.amount END,
-                CASE WHEN NEW.amount IS NULL AND NEW.operation = 'cancel'
-                     THEN NEW.released_currency ELSE NEW.currency END,
-                'requested', coalesce(NEW.request_detail, ''), NEW.idempotency_key, NEW.id);
-    END;
+{_REQUESTED_LINE}    END;
     CREATE TRIGGER intents_audit_reopened AFTER UPDATE OF status ON intents
     WHEN NEW.status = 'pending' AND OLD.status IS NOT 'pending'
     BEGIN
-        INSERT INTO audit (at, os_user, profile, msn, action, reference, amount, currency, result,
-                           detail, idempotency_key, intent_id)
-        VALUES (coalesce(NEW.requested_at, NEW.created_at), coalesce(NEW.requested_by, NEW.os_user),
-                NEW.profile, NEW.msn, NEW.operation, NEW.reference,
-                CASE WHEN NEW.amount IS NULL AND NEW.operation = 'cancel'
-                     THEN NEW.released_amount ELSE NEW.amount END,
-                CASE WHEN NEW.amount IS NULL AND NEW.operation = 'cancel'
-                     THEN NEW.released_currency ELSE NEW.currency END,
-                'requested', coalesce(NEW.request_detail, ''), NEW.idempotency_key, NEW.id);
-    END;
+{_REQUESTED_LINE}    END;
     CREATE TRIGGER intents_audit_outcome AFTER UPDATE OF status ON intents
     WHEN NEW.status IS NOT 'pending' AND NEW.status IS NOT OLD.status
     BEGIN
