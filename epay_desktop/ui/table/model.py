@@ -203,9 +203,7 @@ class PaymentsModel(QAbstractTableModel):
         come first and read what is kept per row (the texts, the ``RowLooks``); roles nobody here
         answers fall through to None after a few integer comparisons."""
         if role == _DISPLAY:
-            if column == _STATE_COLUMN:
-                return self._state_cell(row)
-            return self._display_of(row)[column]
+            return self.text_at(row, column)
         if role == _FONT:
             return self._stale_font if self._looks_at(row).stale else None
         if role == _ALIGNMENT:
@@ -225,13 +223,12 @@ class PaymentsModel(QAbstractTableModel):
             if role == _TOOLTIP:
                 return tooltip_text(self.tracked_at(row), column, self._now, self._locale)
             if role == _ACCESSIBLE_TEXT:
-                value = self._state_cell(row) if column == _STATE_COLUMN else self._display_of(row)[column]
-                return _("{column}: {value}").format(column=header(Column(column)), value=value)
+                return _("{column}: {value}").format(
+                    column=header(Column(column)), value=self.text_at(row, column)
+                )
             return None
         if role == PaymentRoles.LOOKS:
-            if self._told_painted is not None:
-                self._tell_painted()  # a delegate painting (or copying) the cell asks it
-            return self._looks_at(row)
+            return self.looks_at(row)  # a delegate painting (or copying) the cell asks it
         if role == PaymentRoles.TRACKED:
             return self.tracked_at(row)
         if role == PaymentRoles.REFERENCE:
@@ -256,8 +253,7 @@ class PaymentsModel(QAbstractTableModel):
         cell asks for them on every paint, copied or not). Tells ``when_painted`` as that role does."""
         if self._told_painted is not None:
             self._tell_painted()
-        looks = self._looks.get(row)
-        return looks if looks is not None else self._looks_at(row)
+        return self._looks_at(row)
 
     def text_at(self, row: int, column: int) -> str:
         """The text of row ``row``'s cell in ``column`` (its ``DisplayRole``)."""
