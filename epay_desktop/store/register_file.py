@@ -28,22 +28,22 @@ class Store:
         check_later: bool = False,
     ) -> None:
         """``check_later``: see ``Database`` (read first, ``db.check_integrity()`` before any write)."""
-        self.db = Database(
-            path, read_only=read_only, busy_timeout_ms=busy_timeout_ms, check_later=check_later
-        )
-        self.register = Register(self.db)
-        self.journal = Journal(self.db)
-        self.audit = AuditLog(self.db)
+        db = Database(path, read_only=read_only, busy_timeout_ms=busy_timeout_ms, check_later=check_later)
+        self._compose(db, Register(db))
 
     @classmethod
     def over(cls, db: Database, register: Register) -> Store:
         """The store of ``db``, opened already with its ``register`` (the window lists the register's
         first rows before the journal and the audit log are loaded; see ``app.listing``)."""
         store = cls.__new__(cls)
-        store.db, store.register = db, register
-        store.journal = Journal(db)
-        store.audit = AuditLog(db)
+        store._compose(db, register)
         return store
+
+    def _compose(self, db: Database, register: Register) -> None:
+        self.db = db
+        self.register = register
+        self.journal = Journal(db)
+        self.audit = AuditLog(db)
 
     @property
     def path(self) -> Path:
