@@ -258,7 +258,9 @@ class RegisterTracking:
         added, _existing = await self.track(entries)
         back = set(added)
         for row in kept:
-            if row.reference in back and row.payment is not None:
+            if row.reference not in back:
+                continue
+            if row.payment is not None:
                 await ctx.db(
                     ctx.store.register.save_snapshot,
                     ctx.msn,
@@ -267,6 +269,8 @@ class RegisterTracking:
                     list(row.events) if row.events is not None else None,
                     fetched_at=row.fetched_at,
                 )
+            if row.fetch_error:  # its last refresh's failure (a 404: unknown to the API) comes back too
+                await ctx.db(ctx.store.register.save_fetch_error, ctx.msn, row.reference, row.fetch_error)
         await self.publish_rows(added, "add")
         if added:
             await ctx.record("restore", "ok", _one(added), f"back in the register: {', '.join(added)}"[:500])

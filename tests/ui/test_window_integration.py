@@ -276,6 +276,13 @@ def test_references_the_api_does_not_know_are_marked_filtered_and_removed(run: C
         await wait_until(lambda: h.window.model.tracked(unknown) is None)
         assert h.window.register_view.shown_rows() == []
         await wait_until(h.window.action("undo-remove").isEnabled)  # and Undo brings it back
+        h.window.undo_remove()
+        await wait_until(lambda: h.window.model.tracked(unknown) is not None)
+        # Back as it was (still unknown to the API, so still shown by this filter), and selected.
+        await wait_until(lambda: h.window.selected_reference() == unknown)
+        assert [t.reference for t in h.window.register_view.shown_rows()] == [unknown]
+        assert not h.window.action("undo-remove").isEnabled()  # once
+        assert "Back in the register" in h.window.statusBar().currentMessage()
 
     run(scenario)
 
