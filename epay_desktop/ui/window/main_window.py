@@ -62,6 +62,7 @@ if TYPE_CHECKING:
     from epay_desktop.ui.flows.money_move import MoneyMoveFlow
     from epay_desktop.ui.flows.recovery import RecoveryFlow
     from epay_desktop.ui.flows.refresh import RefreshFlow
+    from epay_desktop.ui.flows.register_edits import RegisterEdits
     from epay_desktop.ui.table.changes import ChangesAdapter
     from epay_desktop.ui.table.model import PaymentsModel
     from epay_desktop.ui.window.customer_panel import CustomerPanel
@@ -99,6 +100,7 @@ class MainWindow(QMainWindow):
     refresh_flow: RefreshFlow
     recovery_flow: RecoveryFlow
     in_flight: InFlightCalls
+    edits: RegisterEdits
 
     def __init__(
         self,
@@ -116,7 +118,6 @@ class MainWindow(QMainWindow):
         self.auto_refresh_ms = auto_refresh_ms
         self.show_error_dialogs = show_error_dialogs
         self.customer_panel: CustomerPanel | None = None
-        self.removed: list[TrackedPayment] = []  # the rows removed last (Undo remove puts them back)
         self.history: list[tuple[datetime, str]] = []  # the status bar's recent messages, oldest first
         self.history_dialog: QDialog | None = None
         self._status_reference: str | None = None  # the row the status bar's error is about
@@ -259,6 +260,7 @@ class MainWindow(QMainWindow):
         from epay_desktop.ui.flows.money_move import MoneyMoveFlow
         from epay_desktop.ui.flows.recovery import RecoveryFlow
         from epay_desktop.ui.flows.refresh import RefreshFlow
+        from epay_desktop.ui.flows.register_edits import RegisterEdits
         from epay_desktop.ui.table.changes import ChangesAdapter
         from epay_desktop.ui.table.model import PaymentsModel
 
@@ -268,6 +270,10 @@ class MainWindow(QMainWindow):
         self.read_only = read_only
         profile = desk.profile
         locale = self.locale_
+        # Before anything of the binding can update the actions (they ask it whether Undo can).
+        self.edits = RegisterEdits(desk, self.show_status, parent_widget=self, locale=locale)
+        self.edits.undo_changed.connect(self._update_actions)
+        self.edits.restored.connect(self.select_reference)
         early, self._listed_early = self._listed_early, None
         self.model = early if early is not None else PaymentsModel(self, locale=locale)
         self.changes = ChangesAdapter(self.model, self)
@@ -512,67 +518,21 @@ class MainWindow(QMainWindow):
     def export_list(self, path: str | None = None) -> None:
         """Export the list as shown to CSV (asks where, unless ``path`` is given)."""
         if self.bound and self.action("export-list").isEnabled():
-            self.runner.start("export", self._export(path), replace=False)
-
-    async def _export(self, path: str | None) -> None:
-        assert self.desk is not None
-        if path is None:
-            from PySide6.QtWidgets import QFileDialog
-
-            from epay_desktop.ui.aio import wait_finished
-
-            chooser = QFileDialog(self, _("Export list as CSV"), "payments.csv", _("CSV files (*.csv)"))
-            chooser.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
-            chooser.setDefaultSuffix("csv")
-            try:
-                if (
-                    await wait_finished(chooser) != QFileDialog.DialogCode.Accepted
-                    or not chooser.selectedFiles()
-                ):
-                    return
-                path = chooser.selectedFiles()[0]
-            finally:
-                chooser.deleteLater()
-        from pathlib import Path
-
-        count = await self.desk.export_payments_csv(self.register_view.shown_rows(), Path(path))
-        self.show_status(
-            ngettext(
-                "Exported {count} payment to {path}.", "Exported {count} payments to {path}.", count
-            ).format(count=count, path=path)
-        )
+            self.runner.start(
+                "export", self.edits.export(self.register_view.shown_rows(), path), replace=False
+            )
 
     def remove_selected(self) -> None:
         """Take the selected payment out of the register (never the API); Undo remove puts it back."""
         tracked = self.selected_tracked()
         if tracked is not None and self.action("remove-payment").isEnabled():
-            self.runner.start(f"remove:{tracked.reference}", self._remove([tracked.reference]), replace=False)
-
-    async def _remove(self, references: list[str]) -> None:
-        assert self.desk is not None
-        removed = await self.desk.remove_payments(references)
-        if removed:
-            self.removed = removed
-            names = ", ".join(t.reference for t in removed)
-            self.show_status(
-                _(
-                    "Removed {names} from the register; the payment itself is not touched. Undo: Ctrl+Z."
-                ).format(names=names)
+            self.runner.start(
+                f"remove:{tracked.reference}", self.edits.remove([tracked.reference]), replace=False
             )
-        self._update_actions()
 
     def undo_remove(self) -> None:
-        if self.removed and self.action("undo-remove").isEnabled():
-            rows, self.removed = self.removed, []
-            self.runner.start("restore", self._restore(rows), replace=False)
-
-    async def _restore(self, rows: list[TrackedPayment]) -> None:
-        assert self.desk is not None
-        back = await self.desk.restore_payments(rows)
-        if back:
-            self.select_reference(back[0])
-            self.show_status(_("Back in the register: {back}.").format(back=", ".join(back)))
-        self._update_actions()
+        if self.bound and self.edits.can_undo and self.action("undo-remove").isEnabled():
+            self.runner.start("restore", self.edits.undo(), replace=False)
 
     def refresh_selected(self) -> None:
         if (reference := self.selected_reference()) is not None and self.bound:
@@ -719,7 +679,7 @@ class MainWindow(QMainWindow):
                 selected=tracked,
                 selected_busy=tracked is not None and self.bound and self.model.is_busy(tracked.reference),
                 refreshing=self.refresh_status.running,
-                can_undo=bool(self.removed),
+                can_undo=self.bound and self.edits.can_undo,
                 selected_pending=self.model.pending_operation(tracked.reference)
                 if tracked is not None and self.bound
                 else "",

@@ -1,0 +1,97 @@
+"""Editing the register itself, never the API: taking payments out of it (``remove``) and putting the last
+ones taken back (``undo``), and exporting the list as shown to a CSV file (``export``).
+
+It holds what Undo would put back; ``undo_changed`` tells the window when that changed (its actions'
+enablement follows), ``restored`` the first reference put back (the window selects it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QLocale, Signal
+from PySide6.QtWidgets import QWidget
+
+from epay_desktop.domain import TrackedPayment
+from epay_desktop.i18n import _, ngettext
+from epay_desktop.ui.flows.desk_flow import DeskFlow, StatusSink
+
+if TYPE_CHECKING:
+    from epay_desktop.services import DeskSurface
+
+
+class RegisterEdits(DeskFlow):
+    undo_changed = Signal()
+    restored = Signal(str)
+
+    def __init__(
+        self,
+        desk: DeskSurface,
+        status: StatusSink,
+        *,
+        parent_widget: QWidget | None = None,
+        locale: QLocale | None = None,
+    ) -> None:
+        super().__init__(desk, status, parent_widget=parent_widget, locale=locale)
+        self._removed: list[TrackedPayment] = []  # the rows removed last (Undo puts them back)
+
+    @property
+    def can_undo(self) -> bool:
+        return bool(self._removed)
+
+    async def remove(self, references: list[str]) -> None:
+        """Take ``references`` out of the register; the payments themselves are not touched."""
+        removed = await self._desk.remove_payments(references)
+        if removed:
+            self._removed = removed
+            names = ", ".join(t.reference for t in removed)
+            self._status(
+                _(
+                    "Removed {names} from the register; the payment itself is not touched. Undo: Ctrl+Z."
+                ).format(names=names)
+            )
+        self.undo_changed.emit()
+
+    async def undo(self) -> None:
+        """Put the payments removed last back (once: Undo is then disabled until the next removal)."""
+        rows, self._removed = self._removed, []
+        self.undo_changed.emit()
+        if not rows:
+            return
+        back = await self._desk.restore_payments(rows)
+        if back:
+            self.restored.emit(back[0])
+            self._status(_("Back in the register: {back}.").format(back=", ".join(back)))
+        self.undo_changed.emit()
+
+    async def export(self, rows: Sequence[TrackedPayment], path: str | None) -> None:
+        """``rows`` (the list as shown) to a CSV file at ``path``; asks where when ``path`` is None."""
+        if path is None:
+            path = await self._ask_where()
+            if path is None:
+                return
+        count = await self._desk.export_payments_csv(rows, Path(path))
+        self._status(
+            ngettext(
+                "Exported {count} payment to {path}.", "Exported {count} payments to {path}.", count
+            ).format(count=count, path=path)
+        )
+
+    async def _ask_where(self) -> str | None:
+        from PySide6.QtWidgets import QFileDialog
+
+        from epay_desktop.ui.aio import wait_finished
+
+        chooser = QFileDialog(
+            self._parent_widget, _("Export list as CSV"), "payments.csv", _("CSV files (*.csv)")
+        )
+        chooser.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
+        chooser.setDefaultSuffix("csv")
+        try:
+            if await wait_finished(chooser) != QFileDialog.DialogCode.Accepted or not chooser.selectedFiles():
+                return None
+            return str(chooser.selectedFiles()[0])
+        finally:
+            chooser.deleteLater()
