@@ -88,10 +88,11 @@ class Ticks:
             return float("nan"), float("nan")
         return (max(g[0] for g in gaps) - 0.005) * 1000, max(g[1] for g in gaps) * 1000
 
-    def longest_cpu_stretch(self) -> tuple[float, float]:
-        """Where the longest CPU-busy stretch between two ticks was (perf_counter seconds)."""
-        a, b = max(itertools.pairwise(self.ticks), key=lambda ab: ab[1][1] - ab[0][1])
-        return a[2], b[2]
+    def longest_cpu_stretches(self, count: int = 6) -> list[tuple[float, float, float]]:
+        """The ``count`` longest CPU-busy stretches between two ticks, longest first: (began, ended,
+        CPU seconds), began and ended in perf_counter seconds."""
+        pairs = sorted(itertools.pairwise(self.ticks), key=lambda ab: ab[0][1] - ab[1][1])[:count]
+        return [(a[2], b[2], b[1] - a[1]) for a, b in pairs]
 
 
 def qt_timers(loop: asyncio.AbstractEventLoop) -> int:
@@ -198,7 +199,7 @@ async def measure(
                 result["idle_stall_ms"], result["idle_busy_ms"] = idle.stop()
                 if timed:
                     print(f"=== {count:,} payments, idle")
-                    timed.stop_recording(idle.longest_cpu_stretch())
+                    timed.stop_recording(idle.longest_cpu_stretches(1))
 
                 opened: list[object] = []
                 window.batch_flow.dialog_opened.connect(opened.append)
@@ -273,7 +274,7 @@ async def measure(
                     collections.stop()
                     if timed:
                         print(f"=== {count:,} payments, busy: {label}")
-                        timed.stop_recording(busy.longest_cpu_stretch())
+                        timed.stop_recording(busy.longest_cpu_stretches())
                     if watchdog:
                         watchdog.report()
                     single.result()
@@ -393,7 +394,7 @@ class TimedApplication(QApplication):
         self.depth = 0
         self.recording = False
         self.slow: list[tuple[float, float, str]] = []  # (wall seconds, CPU seconds, what)
-        self.timeline: list[tuple[float, float, str]] = []  # (began, CPU seconds, what): 0.3 ms or more
+        self.timeline: list[tuple[float, float, str]] = []  # (began, CPU seconds, what)
         self.paints: dict[str, float] = {}
         self.slowest_paint: tuple[float, object] = (0.0, None)
         self.began = time.perf_counter()
@@ -451,8 +452,7 @@ class TimedApplication(QApplication):
             self.depth -= 1
             took, used = time.perf_counter() - started, time.thread_time() - cpu
             self.total.setdefault(what.split(" |")[0], []).append(used)
-            if used >= 0.0003:
-                self.timeline.append((started, used, what))
+            self.timeline.append((started, used, what))
             if used >= self.SLOW:
                 painted = sorted(self.paints.items(), key=lambda kv: -kv[1])[:4]
                 if painted:
@@ -463,20 +463,24 @@ class TimedApplication(QApplication):
         self.recording = True
         self.began = time.perf_counter()
 
-    def stop_recording(self, stretch: tuple[float, float]) -> None:
+    def stop_recording(self, stretches: list[tuple[float, float, float]]) -> None:
         self.recording = False
-        self.report(stretch)
+        self.report(stretches)
 
-    def report(self, stretch: tuple[float, float] | None = None) -> None:
-        if stretch is not None:
-            began, ended = stretch
+    def report(self, stretches: list[tuple[float, float, float]] = ()) -> None:  # type: ignore[assignment]
+        for began, ended, cpu in stretches:
             print(
-                f"--- inside the longest CPU-busy stretch between two ticks ({began - self.began:.2f}–"
-                f"{ended - self.began:.2f} s; events of 0.3 ms CPU or more):"
+                f"--- inside a CPU-busy stretch of {cpu * 1000:.1f} ms between two ticks "
+                f"({began - self.began:.3f}–{ended - self.began:.3f} s; events of 0.3 ms CPU or more):"
             )
+            small, small_cpu = 0, 0.0
             for started, used, what in self.timeline:
                 if began <= started <= ended:
-                    print(f"  {used * 1000:6.1f} ms  at {started - self.began:6.3f} s  {what}")
+                    if used >= 0.0003:
+                        print(f"  {used * 1000:6.1f} ms  at {started - self.began:6.3f} s  {what}")
+                    else:
+                        small, small_cpu = small + 1, small_cpu + used
+            print(f"  {small_cpu * 1000:6.1f} ms  in {small} smaller events")
         self.timeline.clear()
         print("--- the events that used the most CPU on the GUI thread (outermost; CPU / wall ms):")
         for took, used, what in sorted(self.slow, key=lambda s: -s[1])[:25]:
