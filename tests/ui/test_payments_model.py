@@ -116,7 +116,7 @@ def test_changed_rows_in_many_runs_are_announced_as_one_range(qtbot: Any) -> Non
     assert seen == [(0, 0, 38, COLUMN_COUNT - 1)]
     assert all(model.tracked(reference).description == "Tea" for reference in every_other)
     seen.clear()
-    model.set_busy_many(references[:RUNS_ANNOUNCED * 2 : 2], True)  # as many runs as are announced
+    model.set_busy_many(references[: RUNS_ANNOUNCED * 2 : 2], True)  # as many runs as are announced
     state = int(Column.STATE)
     assert seen == [(row, state, row, state) for row in range(0, RUNS_ANNOUNCED * 2, 2)]
 
