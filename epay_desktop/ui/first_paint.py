@@ -113,6 +113,22 @@ def wait_for(arm: Callable[[Callable[[], None]], None], *, limit_ms: int = 2000)
     return bool(called)
 
 
+def held_until_settled(widget: QWidget, change: Callable[[], T], *, limit_ms: int = 2000) -> T:
+    """``change()`` (say, a table built and shown in ``widget``) with ``widget``'s painting held back
+    until Qt's event loop has run once after it; its result. What the change sets off for right after
+    it (layouts, and zero-timeout timers: a table whose columns were resized repaints them from one)
+    then happens before ``widget`` paints, so the change is painted once, instead of painted and at once
+    painted again. Until then the screen keeps showing ``widget`` as it was: a widget whose updates are
+    off paints nothing, not even its background. Turning them back on repaints it (Qt's own update)."""
+    widget.setUpdatesEnabled(False)
+    try:
+        result = change()
+        wait_for(lambda done: QTimer.singleShot(0, done), limit_ms=limit_ms)
+    finally:
+        widget.setUpdatesEnabled(True)
+    return result
+
+
 def while_painting(
     work: Callable[[], T], *, poll_ms: int = 5, meanwhile: Callable[[], object] | None = None
 ) -> T:
@@ -169,6 +185,7 @@ def build_qt_enums() -> tuple[object, ...]:
 
 __all__ = [
     "build_qt_enums",
+    "held_until_settled",
     "paint_now",
     "set_qt_enum",
     "skip_pyside_source_scan",
