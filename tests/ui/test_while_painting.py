@@ -58,3 +58,19 @@ def test_build_qt_enums_gives_the_enums_the_table_needs(qapp: object) -> None:
     from PySide6.QtWidgets import QStyle
 
     assert build_qt_enums() == (Qt.Orientation.Horizontal, QStyle.StateFlag.State_None)
+
+
+def test_work_done_before_meanwhile_returns_is_handed_back_too(qapp: object) -> None:
+    # The worker's "done" event is then waiting in Qt's queue, or delivered already: either way the
+    # result comes back, and nothing is left to wait for.
+    finished = threading.Event()
+
+    def work() -> str:
+        finished.set()
+        return "rows"
+
+    def meanwhile() -> None:
+        assert finished.wait(timeout=10)
+
+    assert while_painting(work, meanwhile=meanwhile) == "rows"
+    assert while_painting(work) == "rows"
