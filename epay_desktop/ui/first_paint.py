@@ -18,7 +18,8 @@ from __future__ import annotations
 import gc
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any, TypeVar
 
 from PySide6.QtCore import QCoreApplication, QEvent, QEventLoop, QObject, QTimer
@@ -129,6 +130,20 @@ def held_until_settled(widget: QWidget, change: Callable[[], T], *, limit_ms: in
     return result
 
 
+@contextmanager
+def collection_held() -> Iterator[None]:
+    """Python's automatic garbage collection held off inside (and on again after, when it was on): for
+    the short stretches of the start that make many objects which live on (the Qt enums, the table's
+    modules, the first rows), where each young collection would only find them alive."""
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if collecting:
+            gc.enable()
+
+
 def while_painting(work: Callable[[], T], *, meanwhile: Callable[[], object] | None = None) -> T:
     """``work()`` on a worker thread while Qt's event loop keeps the windows painted and answering
     (no asyncio loop runs yet); its result, or its exception raised here. ``meanwhile``: called here,
@@ -150,10 +165,8 @@ def while_painting(work: Callable[[], T], *, meanwhile: Callable[[], object] | N
         finally:
             QCoreApplication.postEvent(waker, QEvent(_DONE))
 
-    collecting = gc.isenabled()
-    gc.disable()
     worker = threading.Thread(target=run, name="while-painting", daemon=True)
-    try:
+    with collection_held():
         worker.start()
         try:
             if meanwhile is not None:
@@ -162,9 +175,6 @@ def while_painting(work: Callable[[], T], *, meanwhile: Callable[[], object] | N
             if not waker.done:
                 loop.exec()
             worker.join()
-    finally:
-        if collecting:
-            gc.enable()
     done, value = outcome[0]
     if not done:
         raise value
@@ -204,6 +214,7 @@ def build_qt_enums() -> tuple[object, ...]:
 
 __all__ = [
     "build_qt_enums",
+    "collection_held",
     "held_until_settled",
     "paint_now",
     "set_qt_enum",

@@ -5,6 +5,7 @@ pixels (``PaintedCells.paint_directly``), with the same pixels, and kept again f
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -156,11 +157,25 @@ def test_the_first_rows_are_painted_once_directly_then_kept_again(
         assert painted is not None
         told.append((count, paints.count, painted.kept()))
 
+    collecting: list[bool] = []
+    was_collecting = gc.isenabled()
+    gc.enable()
     try:
-        early = list_first(window, profile, first_rows=10, first_painted=first_painted)
+        early = list_first(
+            window,
+            profile,
+            first_rows=10,
+            first_painted=lambda count: (first_painted(count), collecting.append(gc.isenabled())),
+        )
+        collecting_after = gc.isenabled()
     finally:
         qapp.removeEventFilter(paints)
+        if not was_collecting:
+            gc.disable()
     assert early is not None
+    # No garbage collection on the way to the first rows; on again after them.
+    assert collecting == [False]
+    assert collecting_after
     # The first ten rows: the table painted once, none of its cells kept; then the whole list.
     assert told == [(10, 1, 0)]
     assert window.model.references() == sorted(references, reverse=True)
