@@ -161,20 +161,31 @@ def list_first(
     """Read ``profile``'s register while the window stays painted: its ``first_rows`` newest rows are
     shown and painted at once (``first_painted`` is told how many), then every row. None when nothing
     was listed (then the session's load fills the list)."""
-    from epay_desktop.ui.first_paint import build_qt_enums, while_painting
+    from epay_desktop.ui.first_paint import (
+        build_qt_enums,
+        collection_held,
+        held_until_settled,
+        while_painting,
+    )
 
     early: EarlyList | None = None
     try:
-        # The enums the table needs are built while the worker opens the register and reads.
-        early = while_painting(lambda: read_register(profile, first=first_rows), meanwhile=build_qt_enums)
-        if early is None:
-            return None
-        window.show_list(early.payments)
-        table = window.register_view.table
-        if table is not None and early.payments:
-            _paint_rows(window)
-        if first_painted is not None:
-            first_painted(len(early.payments))
+        # No collection on the way to the first rows (it would find only what lives on): the young
+        # objects made meanwhile are collected once they are painted.
+        with collection_held():
+            # The enums the table needs are built while the worker opens the register and reads.
+            early = while_painting(lambda: read_register(profile, first=first_rows), meanwhile=build_qt_enums)
+            if early is None:
+                return None
+            payments = early.payments
+            view = window.register_view
+            # Painted once it is laid out: else its column widths' repaint paints it all again at once.
+            held_until_settled(view, lambda: window.show_list(payments))
+            table = view.table
+            if table is not None and early.payments:
+                _paint_first_rows(window)
+            if first_painted is not None:
+                first_painted(len(early.payments))
         # Fewer rows than asked for: these are all of them.
         early.complete = len(early.payments) < first_rows
         listed = early
@@ -202,6 +213,20 @@ def list_first(
             early.close()
         return None
     return early
+
+
+def _paint_first_rows(window: MainWindow) -> None:
+    """``_paint_rows`` for the first rows: their cells are painted straight onto the table, not into
+    kept pixels (``PaintedCells.paint_directly``), which the rest of the list, inserted next, would
+    drop before any was copied; kept again from the next paint on."""
+    painted = window.register_view.painted
+    if painted is not None:
+        painted.paint_directly(True)
+    try:
+        _paint_rows(window)
+    finally:
+        if painted is not None:
+            painted.paint_directly(False)
 
 
 def _paint_rows(window: MainWindow) -> bool:

@@ -18,10 +18,11 @@ from __future__ import annotations
 import gc
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any, TypeVar
 
-from PySide6.QtCore import QEvent, QEventLoop, QObject, QTimer
+from PySide6.QtCore import QCoreApplication, QEvent, QEventLoop, QObject, QTimer
 from PySide6.QtWidgets import QWidget
 
 T = TypeVar("T")
@@ -113,48 +114,92 @@ def wait_for(arm: Callable[[Callable[[], None]], None], *, limit_ms: int = 2000)
     return bool(called)
 
 
-def while_painting(
-    work: Callable[[], T], *, poll_ms: int = 5, meanwhile: Callable[[], object] | None = None
-) -> T:
+def held_until_settled(widget: QWidget, change: Callable[[], T], *, limit_ms: int = 2000) -> T:
+    """``change()`` (say, a table built and shown in ``widget``) with ``widget``'s painting held back
+    until Qt's event loop has run once after it; its result. What the change sets off for right after
+    it (layouts, and zero-timeout timers: a table whose columns were resized repaints them from one)
+    then happens before ``widget`` paints, so the change is painted once, instead of painted and at once
+    painted again. Until then the screen keeps showing ``widget`` as it was: a widget whose updates are
+    off paints nothing, not even its background. Turning them back on repaints it (Qt's own update)."""
+    widget.setUpdatesEnabled(False)
+    try:
+        result = change()
+        wait_for(lambda done: QTimer.singleShot(0, done), limit_ms=limit_ms)
+    finally:
+        widget.setUpdatesEnabled(True)
+    return result
+
+
+@contextmanager
+def collection_held() -> Iterator[None]:
+    """Python's automatic garbage collection held off inside (and on again after, when it was on): for
+    the short stretches of the start that make many objects which live on (the Qt enums, the table's
+    modules, the first rows), where each young collection would only find them alive."""
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def while_painting(work: Callable[[], T], *, meanwhile: Callable[[], object] | None = None) -> T:
     """``work()`` on a worker thread while Qt's event loop keeps the windows painted and answering
     (no asyncio loop runs yet); its result, or its exception raised here. ``meanwhile``: called here,
     on this thread, once the worker has started (what this thread would do next anyway, done while
-    the worker waits for the disk). Python's automatic garbage collection is held off meanwhile: a
-    collection started in the worker could destroy a QObject there (see ``gc_guard``), and loading
-    many records would set off full collections for nothing."""
+    the worker waits for the disk). The worker ends the loop's wait itself, the moment it is done, by
+    posting an event to it (``QCoreApplication.postEvent`` may be called from any thread): no polling,
+    whose interval the start would wait for. Python's automatic garbage collection is held off
+    meanwhile: a collection started in the worker could destroy a QObject there (see ``gc_guard``), and
+    loading many records would set off full collections for nothing."""
     outcome: list[Any] = []
+    loop = QEventLoop()
+    waker = _Waker(loop)
 
     def run() -> None:
         try:
             outcome.append((True, work()))
         except BaseException as error:  # handed to the caller below
             outcome.append((False, error))
+        finally:
+            QCoreApplication.postEvent(waker, QEvent(_DONE))
 
-    collecting = gc.isenabled()
-    gc.disable()
     worker = threading.Thread(target=run, name="while-painting", daemon=True)
-    loop = QEventLoop()
-    timer = QTimer()
-    timer.setInterval(poll_ms)
-    timer.timeout.connect(lambda: None if worker.is_alive() else loop.quit())
-    try:
+    with collection_held():
         worker.start()
         try:
             if meanwhile is not None:
                 meanwhile()
         finally:  # the worker's result is waited for also when ``meanwhile`` raised
-            timer.start()
-            if worker.is_alive():
+            if not waker.done:
                 loop.exec()
             worker.join()
-    finally:
-        timer.stop()
-        if collecting:
-            gc.enable()
     done, value = outcome[0]
     if not done:
         raise value
     return value
+
+
+# The event a finished worker posts to ``while_painting``'s wait.
+_DONE = QEvent.Type.User
+
+
+class _Waker(QObject):
+    """Ends ``loop`` when the worker's event arrives (delivered on this object's thread), or at once
+    when it arrived before the loop ran."""
+
+    def __init__(self, loop: QEventLoop) -> None:
+        super().__init__()
+        self.loop = loop
+        self.done = False
+
+    def event(self, event: QEvent) -> bool:
+        if event.type() == _DONE:
+            self.done = True
+            self.loop.quit()
+            return True
+        return super().event(event)
 
 
 def build_qt_enums() -> tuple[object, ...]:
@@ -169,6 +214,8 @@ def build_qt_enums() -> tuple[object, ...]:
 
 __all__ = [
     "build_qt_enums",
+    "collection_held",
+    "held_until_settled",
     "paint_now",
     "set_qt_enum",
     "skip_pyside_source_scan",

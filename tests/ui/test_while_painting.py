@@ -7,7 +7,7 @@ import threading
 
 import pytest
 
-from epay_desktop.ui.first_paint import build_qt_enums, while_painting
+from epay_desktop.ui.first_paint import build_qt_enums, collection_held, while_painting
 
 
 def test_meanwhile_runs_on_the_callers_thread_while_the_work_runs(qapp: object) -> None:
@@ -58,3 +58,46 @@ def test_build_qt_enums_gives_the_enums_the_table_needs(qapp: object) -> None:
     from PySide6.QtWidgets import QStyle
 
     assert build_qt_enums() == (Qt.Orientation.Horizontal, QStyle.StateFlag.State_None)
+
+
+def test_work_done_before_meanwhile_returns_is_handed_back_too(qapp: object) -> None:
+    # The worker's "done" event is then waiting in Qt's queue, or delivered already: either way the
+    # result comes back, and nothing is left to wait for.
+    finished = threading.Event()
+
+    def work() -> str:
+        finished.set()
+        return "rows"
+
+    def meanwhile() -> None:
+        assert finished.wait(timeout=10)
+
+    assert while_painting(work, meanwhile=meanwhile) == "rows"
+    assert while_painting(work) == "rows"
+
+
+def test_collection_is_held_inside_and_as_it_was_after(qapp: object) -> None:
+    import gc
+
+    was = gc.isenabled()
+    try:
+        gc.enable()
+        with collection_held():
+            assert not gc.isenabled()
+            with collection_held():  # nested: still held, and not turned on by the inner one
+                assert not gc.isenabled()
+            assert not gc.isenabled()
+        assert gc.isenabled()
+        gc.disable()
+        with pytest.raises(LookupError), collection_held():
+            raise LookupError("failed inside")
+        assert not gc.isenabled()  # it was off before: left off
+        gc.enable()
+        with pytest.raises(LookupError), collection_held():
+            raise LookupError("failed inside")
+        assert gc.isenabled()
+    finally:
+        if was:
+            gc.enable()
+        else:
+            gc.disable()

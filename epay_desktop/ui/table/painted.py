@@ -34,6 +34,12 @@ of badges and bars, then copy them.
 
 Bounded: the pixels of about two screens of cells (the oldest are dropped first), and a hundred-odd
 shared paintings.
+
+Keeping can be held off (:meth:`PaintedCells.paint_directly`): every cell is then painted straight onto
+the view, as when the painter's scale is fractional, and nothing is kept. For a paint whose cells are
+dropped right after it (the start's first rows, before the rest of the list is inserted): painting a cell
+into a new pixmap and copying it costs more than painting it (measured: about half the table's first
+paint), and those pixels would never be copied.
 """
 
 from __future__ import annotations
@@ -115,6 +121,7 @@ class PaintedCells(QObject):
         self._pixels = 0  # device pixels kept
         self._state_mask = self._mask_for(view.palette())
         self._background: QColor | QBrush | None = None  # the viewport's, worked out when first needed
+        self._directly = False  # every cell painted straight onto the view, nothing kept
         self.painted = 0  # cells painted by their delegate (tests and benchmarks read these two)
         self.copied = 0
         model.dataChanged.connect(self._data_changed)
@@ -146,7 +153,7 @@ class PaintedCells(QObject):
         ``content``: for a cell whose paint depends on nothing of its row but this (hashable) value,
         besides the other inputs; cells with equal content and inputs share one painting (fifty rows
         marked busy at once show a handful of distinct State badges). None: the row's own."""
-        ratio = device_scale(painter)
+        ratio = device_scale(painter) if not self._directly else 0
         if not ratio:
             paint_cell(painter, option, index)
             return
@@ -224,6 +231,11 @@ class PaintedCells(QObject):
             self._pixels -= self._cells.pop(oldest)[2]
         self._cells[where] = (inputs, pixmap, size)
         self._pixels += size
+
+    def paint_directly(self, directly: bool) -> None:
+        """Paint every cell straight onto the view and keep none (``True``; see the module docstring),
+        or keep them again (``False``). Cells kept before are left as they are."""
+        self._directly = directly
 
     # --- what drops kept cells ------------------------------------------------------------------------
     def clear(self) -> None:
