@@ -112,7 +112,8 @@ def test_confirm_cancels_and_the_row_shows_the_new_state(run: Callable[..., Any]
         assert after is not None
         assert after.state is State.AUTHORIZED
         assert after.aggregate.captured == partly.payment.aggregate.captured
-        assert h.window.details.figures["cancelled"].text() != "0.00\u00a0NOK"
+        # The details follow the row a frame later.
+        await wait_until(lambda: h.window.details.figures["cancelled"].text() != "0.00\u00a0NOK")
 
     run(scenario)
 

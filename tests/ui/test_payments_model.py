@@ -15,7 +15,9 @@ from PySide6.QtWidgets import QStyledItemDelegate, QStyleOptionViewItem
 from epay_desktop.domain import State
 from epay_desktop.domain.breakdown import AmountBreakdown
 from epay_desktop.ui.table.model import (
+    COLUMN_COUNT,
     NO_VALUE,
+    RUNS_ANNOUNCED,
     STYLE_ROLES,
     Column,
     PaymentRoles,
@@ -85,7 +87,9 @@ def test_aggregate_role_and_tooltip_give_exact_figures(models: tuple) -> None:
     assert "Captured: 0.00\u00a0NOK" in tip
 
 
-def test_update_by_reference_emits_one_ranged_data_changed(models: tuple, qtbot: Any) -> None:
+def test_update_by_reference_announces_each_run_of_changed_rows(models: tuple, qtbot: Any) -> None:
+    # The rows between two changed ones are not announced: their kept pixels stay good, and the view
+    # does not paint them again.
     model, _ = models
     seen: list[tuple[int, int]] = []
     model.dataChanged.connect(lambda a, b, _roles: seen.append((a.row(), b.row())))
@@ -93,10 +97,28 @@ def test_update_by_reference_emits_one_ranged_data_changed(models: tuple, qtbot:
         [
             tracked("order-000002", "Espresso machine", amount=250_000, captured=250_000, refunded=1),
             tracked("order-000005", "Grinder", amount=99_00, state=State.TERMINATED),
+            tracked("order-000004", "Filter", amount=1_500, state=State.TERMINATED),
         ]
     )
-    assert seen == [(1, 4)]
+    assert seen == [(1, 1), (3, 4)]
     assert model.index(4, Column.STATE).data() == "Terminated"
+    assert model.index(3, Column.STATE).data() == "Terminated"
+
+
+def test_changed_rows_in_many_runs_are_announced_as_one_range(qtbot: Any) -> None:
+    model = PaymentsModel()
+    references = [f"order-{n:06d}" for n in range(40)]
+    model.set_payments([tracked(reference, "Coffee") for reference in references])
+    seen: list[tuple[int, int, int, int]] = []
+    model.dataChanged.connect(lambda a, b, _roles: seen.append((a.row(), a.column(), b.row(), b.column())))
+    every_other = references[::2]  # 20 runs of one row
+    model.update_payments([tracked(reference, "Tea", state=State.TERMINATED) for reference in every_other])
+    assert seen == [(0, 0, 38, COLUMN_COUNT - 1)]
+    assert all(model.tracked(reference).description == "Tea" for reference in every_other)
+    seen.clear()
+    model.set_busy_many(references[: RUNS_ANNOUNCED * 2 : 2], True)  # as many runs as are announced
+    state = int(Column.STATE)
+    assert seen == [(row, state, row, state) for row in range(0, RUNS_ANNOUNCED * 2, 2)]
 
 
 def test_update_of_an_unknown_reference_appends_a_row(models: tuple) -> None:

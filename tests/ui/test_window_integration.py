@@ -229,6 +229,8 @@ def test_3_d_secure_in_progress_is_shown_and_cancel_is_not_now(run: Callable[...
         await wait_until(lambda: not panel.buttons["start-authorizing"].isEnabled())
         assert "running already" in panel.buttons["start-authorizing"].toolTip()
         assert panel.buttons["finish-authorizing"].isEnabled()
+        # The details follow the row a frame later.
+        await wait_until(lambda: h.window.details.action_labels[Action.CANCEL].text().startswith("Not now."))
         cancel_line = h.window.details.action_labels[Action.CANCEL].text()
         assert cancel_line.startswith("Not now."), cancel_line
         assert "3-D Secure" in cancel_line

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from PySide6.QtCore import QEvent, QObject
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QStatusBar
+from PySide6.QtWidgets import QApplication, QStatusBar
 
 from epay_desktop.domain import BusinessState
 from epay_desktop.services import DEMO_PROFILE
@@ -38,6 +39,40 @@ def test_the_refresh_status_shows_while_any_refresh_runs(qtbot: Any) -> None:
     assert not status.isVisible()
     assert running == [True, False]
     assert lines == ["Refresh stopped after 12 of 40 payments.", "Refreshed 40 of 40 payments."]
+
+
+class Paints(QObject):
+    """Counts the paint events of the widgets it filters."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.count = 0
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Paint:
+            self.count += 1
+        return False
+
+
+def test_the_refresh_progress_is_painted_with_the_window_not_inside_each_step(qtbot: Any) -> None:
+    bar = QStatusBar()
+    qtbot.addWidget(bar)
+    status = RefreshStatus(QAction("Stop refresh"), bar)
+    bar.addPermanentWidget(status)
+    bar.resize(900, 30)
+    bar.show()
+    status.started(40)
+    qtbot.waitExposed(bar)
+    QApplication.processEvents()
+    paints = Paints()
+    status.progress.installEventFilter(paints)
+    status.progressed(7, 40)
+    status.progressed(8, 40)
+    # QProgressBar.setValue alone would have painted the bar twice by now, inside the calls.
+    assert paints.count == 0
+    qtbot.waitUntil(lambda: paints.count > 0)
+    assert status.progress.value() == 8
+    assert status.progress.text() == "Refreshing 8 of 40"
 
 
 def test_the_refresh_status_says_one_payment_in_the_singular(qtbot: Any) -> None:

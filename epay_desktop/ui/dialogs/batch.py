@@ -7,7 +7,7 @@ result per row as it arrives; at the end a summary. The sending is ``services.ba
 dialog only shows it (the window's runner runs it).
 
 It opens on the event loop beside whatever else runs (a refresh of every payment), so it costs little
-per pass of the loop: a screen of rows when made, the rest a step per pass (a batch may be every row
+per pass of the loop: made without rows, then a screen of rows a step per pass (a batch may be every row
 shown), the columns fitted from one measured cell each, one line per row (uniform heights), and the
 progress painted with the rest of the dialog rather than inside each result.
 """
@@ -46,13 +46,15 @@ RESULT_WORDS = {
 
 
 class BatchDialog(QDialog):
-    """Signals: ``start_requested()`` (the person confirmed), ``stop_requested()``, ``rows_listed()``
-    (every row of the plan is in the list: the first screen of them is there when the dialog opens, the
-    rest follow a step per pass of the event loop; a result that arrives before its row is shown with
-    it)."""
+    """Signals: ``start_requested()`` (the person confirmed), ``stop_requested()``,
+    ``first_rows_listed()`` (the first screen of the plan's rows is in the list) and ``rows_listed()``
+    (every row is: they are listed a step per pass of the event loop from the pass after the dialog is
+    made, which has enough to do; the flow opens it once the first screen, or every row, is there; a
+    result that arrives before its row is shown with it)."""
 
     start_requested = Signal()
     stop_requested = Signal()
+    first_rows_listed = Signal()
     rows_listed = Signal()
 
     def __init__(
@@ -107,13 +109,15 @@ class BatchDialog(QDialog):
         self._unlisted = iter(plan.items)  # the rows not in the list yet
         self._early: dict[str, BatchResult] = {}  # results of rows not in the list yet
         self.rows_complete = False
+        self.first_rows_in = False  # the first step of rows is listed
         self._widths: list[int] = []  # the columns' widths for the rows listed so far
-        # The first screen of rows now, the rest a step per pass of the event loop (a batch may be every
-        # row shown: thousands, each formatted and measured).
+        # A step of rows per pass of the event loop, from the next one (a batch may be every row shown:
+        # thousands, each formatted and measured; the first screen of them formatted and measured here
+        # was a millisecond more in the pass that makes the dialog).
         self._listing = QTimer(self)
         self._listing.setInterval(0)
         self._listing.timeout.connect(self._list_more)
-        self._list_more()
+        self._listing.start()
         layout.addWidget(self.rows, 1)
         skipped = len(plan.skipped)
         self.summary = QLabel(
@@ -207,12 +211,15 @@ class BatchDialog(QDialog):
             early = self._early.pop(item.text(0), None)
             if early is not None:
                 self._show_outcome(item, early)
+        first = not self.first_rows_in
+        self.first_rows_in = True
         if len(added) < ROWS_AT_ONCE:
             self._listing.stop()
             self.rows_complete = True
+        if first:
+            self.first_rows_listed.emit()
+        if self.rows_complete:
             self.rows_listed.emit()
-        elif not self._listing.isActive():
-            self._listing.start()
 
     def _row(self, entry: BatchItem) -> QTreeWidgetItem:
         if entry.planned:

@@ -53,10 +53,10 @@ class BatchFlow(DeskFlow):
         dialog.start_requested.connect(started.set)
         waiting: asyncio.Future[object] = asyncio.ensure_future(started.wait())
         try:
-            # Made in this pass of the event loop, its rows listed a step per pass while it is hidden,
-            # shown once they are all there (a batch of more than LISTED_BEFORE_SHOWN: at once, the rest
-            # follow). Each step is a few milliseconds, and the first paint is the only one: rows listed
-            # into a shown list repaint it whole.
+            # Made in this pass of the event loop, its rows listed a step per pass from the next while it
+            # is hidden, shown once they are all there (a batch of more than LISTED_BEFORE_SHOWN: once
+            # the first screen is, the rest follow). Each step is a millisecond or so, and the first
+            # paint is the only one: rows listed into a shown list repaint it whole.
             await self._listed(dialog, len(plan.items))
             # Its layout worked out in a pass of its own: open() then only shows it, and its first paint
             # follows in the same pass.
@@ -89,12 +89,15 @@ class BatchFlow(DeskFlow):
 
     @staticmethod
     async def _listed(dialog: BatchDialog, rows: int) -> None:
-        if dialog.rows_complete or rows > LISTED_BEFORE_SHOWN:
+        """Until every row is listed (a step per pass, ROWS_AT_ONCE rows each), or the first screen of
+        them for a batch of more than LISTED_BEFORE_SHOWN rows (the rest follow while it is open)."""
+        whole = rows <= LISTED_BEFORE_SHOWN
+        if dialog.rows_complete or (not whole and dialog.first_rows_in):
             await asyncio.sleep(0)
             return
         listed = asyncio.Event()
-        dialog.rows_listed.connect(listed.set)
-        await listed.wait()  # the listing ends: a step per pass, ROWS_AT_ONCE rows each
+        (dialog.rows_listed if whole else dialog.first_rows_listed).connect(listed.set)
+        await listed.wait()
 
     def _shown(self, dialog: BatchDialog) -> Callable[[BatchResult], None]:
         def show(result: BatchResult) -> None:

@@ -5,9 +5,10 @@ Whoever published a change (a refresh, a money move, the recovery, the Demo's cu
 and a shared team register) is no matter here: a ``PaymentChanged`` is shown unless a change to that
 payment asked for *later* was shown already (a slow answer read before the customer approved cannot
 undo the approval on screen); ties are shown, so a row re-published with the same read still updates.
-A batch is applied in one step: one ranged ``dataChanged`` for the known rows and one insert for the
-new ones (or one reset while the table is empty, as when the register is loaded). A loaded register
-is one ``ListLoaded``: its rows, column by column, taken over by the model as they are.
+A batch is applied in one step: a ``dataChanged`` per run of known rows (``PaymentsModel.update_payments``)
+and one insert for the new ones (or one reset while the table is empty, as when the register is
+loaded). A loaded register is one ``ListLoaded``: its rows, column by column, taken over by the model
+as they are.
 
 Flows read the rows through this adapter (``payments``, ``references``, ``tracked``) and never write
 them.

@@ -376,7 +376,8 @@ class PaymentsModel(QAbstractTableModel):
             self._append(listed.select(added))
 
     def update_payments(self, payments: Iterable[TrackedPayment]) -> None:
-        """Replace rows by reference (one ranged ``dataChanged``) and append unknown ones."""
+        """Replace rows by reference (a ``dataChanged`` per run of changed rows: ``_announce_rows``) and
+        append unknown ones."""
         changed: list[int] = []
         added: list[TrackedPayment] = []
         row_of = self._rows_by_reference()
@@ -392,7 +393,7 @@ class PaymentsModel(QAbstractTableModel):
             self._row_changed(row)
             changed.append(row)
         if changed:
-            self.dataChanged.emit(self.index(min(changed), 0), self.index(max(changed), COLUMN_COUNT - 1), [])
+            self._announce_rows(changed, 0, COLUMN_COUNT - 1)
         if added:
             unique = list({t.reference: t for t in added}.values())
             self._append(ListedPayments.of(self._list.msn or unique[0].merchant_serial_number, unique))
@@ -452,7 +453,8 @@ class PaymentsModel(QAbstractTableModel):
         return self._pending.get(reference, "")
 
     def set_busy_many(self, references: list[str], busy: bool) -> None:
-        """Mark (or unmark) many rows at once: one ranged ``dataChanged`` (a batch marks fifty rows)."""
+        """Mark (or unmark) many rows at once: a ``dataChanged`` per run of rows, not one per row (a batch
+        marks fifty rows)."""
         for reference in references:
             (self._busy.add if busy else self._busy.discard)(reference)
         self._state_changed(references)
@@ -471,7 +473,25 @@ class PaymentsModel(QAbstractTableModel):
                 rows.append(row)
         if rows:
             state = int(Column.STATE)
-            self.dataChanged.emit(self.index(min(rows), state), self.index(max(rows), state), [])
+            self._announce_rows(rows, state, state)
+
+    def _announce_rows(self, rows: list[int], first_column: int, last_column: int) -> None:
+        """One ``dataChanged`` per run of adjacent ``rows`` (in any order, repeats allowed), from
+        ``first_column`` to ``last_column``; one over all of them when they make more than
+        ``RUNS_ANNOUNCED`` runs. A range drops the kept pixels of every cell in it and the view repaints
+        all of it that is on screen: one range over two rows far apart (a refresh's answers, a result
+        of a batch and a busy mark) painted every row between them anew, each a few milliseconds."""
+        ordered = sorted(set(rows))
+        runs: list[tuple[int, int]] = []
+        for row in ordered:
+            if runs and runs[-1][1] == row - 1:
+                runs[-1] = (runs[-1][0], row)
+            else:
+                runs.append((row, row))
+        if len(runs) > RUNS_ANNOUNCED:
+            runs = [(ordered[0], ordered[-1])]
+        for first, last in runs:
+            self.dataChanged.emit(self.index(first, first_column), self.index(last, last_column), [])
 
     def is_busy(self, reference: str) -> bool:
         return reference in self._busy
@@ -659,6 +679,10 @@ class PaymentsModel(QAbstractTableModel):
             )
         return looks
 
+
+# Changed rows in more runs than this are announced as one range (each announcement costs the proxy,
+# the view and the kept pixels a pass in Python; a screen shows about 20 rows).
+RUNS_ANNOUNCED = 8
 
 # How many built records, display rows and looks are kept (a few screens' worth; rebuilt when needed).
 _BUILT_KEPT = 512

@@ -191,6 +191,10 @@ class DetailsPanel(QWidget):
         return self._tracked
 
     def show_payment(self, tracked: TrackedPayment | None) -> None:
+        if tracked is not None and tracked == self._tracked:
+            # The row shown changed but not its payment (a busy mark, a pending operation): every text
+            # here would be set to what it says already, each label laid out and painted again.
+            return
         self._tracked = tracked
         loc = self._locale
         # The same payment shown again (it was refreshed or marked busy) keeps its timeline until its new

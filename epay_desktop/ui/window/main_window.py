@@ -68,6 +68,8 @@ if TYPE_CHECKING:
     from epay_desktop.ui.window.customer_panel import CustomerPanel
 
 HISTORY_LENGTH = 100
+# How long the details of the selected payment wait to follow a change of its row: a frame.
+CURRENT_FOLLOWS_MS = 16
 
 # The smallest window everything is made to fit in (no clipped figures); tested.
 SMALLEST = (1000, 650)
@@ -204,6 +206,11 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.refresh_status)
         self.statusBar().addPermanentWidget(self.counts_label)
         self._selected_refresh = QTimer(self, singleShot=True, interval=300)
+        # The selected payment's row changed (its refresh, an operation's outcome, a busy mark): the
+        # details follow once per frame, after the table's own repaint of the row. A batch or a cancel
+        # changes the row two or three times in a few milliseconds, and the panel was laid out and
+        # painted each time, in the same pass as the row's paint.
+        self._current_later = QTimer(self, singleShot=True, interval=CURRENT_FOLLOWS_MS)
         self._wire()
         self.setTabOrder(self.filter_bar.state_filter, self.details)
         self._selection_changed()
@@ -215,7 +222,7 @@ class MainWindow(QMainWindow):
         self.filter_bar.text_changed.connect(view.set_filter_text)
         self.filter_bar.states_changed.connect(view.set_filter_states)
         view.selection_changed.connect(lambda _t: self._selection_changed(moved=True))
-        view.current_updated.connect(lambda _t: self._selection_changed())
+        view.current_updated.connect(lambda _t: self._follow_current())
         view.counts_changed.connect(self._show_counts)
         view.context_menu_requested.connect(self._open_context_menu)
         # Delete takes the row out of the register (with undo); it never moves money.
@@ -229,6 +236,7 @@ class MainWindow(QMainWindow):
         self.dialogs.references_added.connect(self.refresh_references)
         self.dialogs.payment_created.connect(self.on_payment_created)
         self._selected_refresh.timeout.connect(self.refresh_selected)
+        self._current_later.timeout.connect(lambda: self._show_details(self.selected_tracked()))
 
     def action(self, action_id: str) -> QAction:
         """The window's action ``action_id`` (the ids are declared in ``action_specs.ACTIONS``)."""
@@ -418,6 +426,7 @@ class MainWindow(QMainWindow):
     async def shutdown(self) -> None:
         """Stop timers, cancel every task of this window and wait for them (before its desk closes)."""
         self._selected_refresh.stop()
+        self._current_later.stop()
         if self.desk is not None:
             self.refresh_flow.close()
             await self.runner.shutdown()
@@ -647,6 +656,16 @@ class MainWindow(QMainWindow):
     def _open_context_menu(self, global_pos: QPoint) -> None:
         self.context_menu = self.action_set.context_menu(self, global_pos)
 
+    def _follow_current(self) -> None:
+        """The selected payment's row changed: the actions and the customer panel at once (what can be
+        clicked is never a frame behind), the details a frame later (``_current_later``)."""
+        tracked = self.selected_tracked()
+        if self.customer_panel is not None:
+            self.customer_panel.set_payment(tracked)
+        self._update_actions()
+        if not self._current_later.isActive():
+            self._current_later.start()
+
     def _selection_changed(self, *, moved: bool = False) -> None:
         tracked = self.selected_tracked()
         if (
@@ -656,14 +675,18 @@ class MainWindow(QMainWindow):
         ):
             self.statusBar().clearMessage()  # an error about another row
             self._status_reference = None
-        self.details.show_payment(tracked)
-        if tracked is not None and tracked.events is None and tracked.payment is not None and self.bound:
-            self.runner.start("events", self._show_events(tracked.reference))
+        self._show_details(tracked)
         if self.customer_panel is not None:
             self.customer_panel.set_payment(tracked)
         self._update_actions()
         if moved and self.bound:
             self._selected_refresh.start()
+
+    def _show_details(self, tracked: TrackedPayment | None) -> None:
+        self._current_later.stop()  # shown now
+        self.details.show_payment(tracked)
+        if tracked is not None and tracked.events is None and tracked.payment is not None and self.bound:
+            self.runner.start("events", self._show_events(tracked.reference))
 
     def set_read_only(self, read_only: bool) -> None:
         """Allow or stop every change (a Team profile whose server went out of reach, or came back)."""

@@ -48,7 +48,14 @@ class RefreshStatus(QWidget):
             self.running_changed.emit(True)
 
     def progressed(self, done: int, _total: int) -> None:
-        self.progress.setValue(done)
+        # QProgressBar.setValue repaints the bar at once, inside this call (its text changes with every
+        # value): that paint came on top of whatever the refresh's pass did. With updates held off for
+        # the call, the new value is painted with the rest of the window in its next paint.
+        self.progress.setUpdatesEnabled(False)
+        try:
+            self.progress.setValue(done)
+        finally:
+            self.progress.setUpdatesEnabled(True)
 
     def finished(self, done: int, total: int, stopped: bool) -> None:
         self._ended()

@@ -1,10 +1,12 @@
-"""The batch dialog lists its rows in steps: the first screen of them when it opens, the rest a step per
-pass of the event loop, in the plan's order, with the columns as Qt would fit them; a result that arrives
-before its row is shown with it; the progress is painted with the window, not inside each result; the
-list answers the keyboard and the mouse as a list filled at once does. Real widgets, offscreen."""
+"""The batch dialog lists its rows in steps, a step per pass of the event loop from the pass after it is
+made (the first step is the first screen of them), in the plan's order, with the columns as Qt would
+fit them; a result that arrives before its row is shown with it; the progress is painted with the
+window, not inside each result; the list answers the keyboard and the mouse as a list filled at once
+does; the flow opens a long batch once its first screen is listed. Real widgets, offscreen."""
 
 from __future__ import annotations
 
+import asyncio
 import math
 from typing import Any
 
@@ -15,6 +17,7 @@ from PySide6.QtWidgets import QTreeWidget, QTreeWidgetItem
 from epay_desktop.domain import Action, Currency, Money
 from epay_desktop.services.batch import BatchItem, BatchOutcome, BatchPlan, BatchResult
 from epay_desktop.ui.dialogs.batch import ROWS_AT_ONCE, BatchDialog
+from epay_desktop.ui.flows.batch import LISTED_BEFORE_SHOWN, BatchFlow
 
 NOK = Currency.NOK
 COUNT = 130
@@ -47,11 +50,15 @@ def listed(dialog: BatchDialog) -> list[tuple[str, str, str]]:
     ]
 
 
-def test_the_first_screen_of_rows_is_there_at_once_and_the_rest_follow_in_order(qtbot: Any) -> None:
+def test_the_first_screen_of_rows_comes_in_the_next_pass_and_the_rest_follow_in_order(qtbot: Any) -> None:
     batch = plan()
     dialog = dialog_for(qtbot, batch)
     inserted: list[int] = []
     dialog.rows.model().rowsInserted.connect(lambda _parent, first, last: inserted.append(last - first + 1))
+    assert dialog.rows.topLevelItemCount() == 0  # nothing formatted nor measured while it is made
+    with qtbot.waitSignal(dialog.first_rows_listed, timeout=5000):
+        pass
+    assert dialog.first_rows_in
     assert dialog.rows.topLevelItemCount() == ROWS_AT_ONCE
     assert not dialog.rows_complete
     with qtbot.waitSignal(dialog.rows_listed, timeout=5000):
@@ -63,14 +70,16 @@ def test_the_first_screen_of_rows_is_there_at_once_and_the_rest_follow_in_order(
     assert rows[3] == ("order-00003", f"Skipped: {SKIPPED[3]}", "")
     assert rows[129] == ("order-00129", "Release 140.29\u00a0NOK", "")
     # In steps: never more than a step's rows at a time.
-    assert sum(inserted) == COUNT - ROWS_AT_ONCE
+    assert sum(inserted) == COUNT
     assert max(inserted) <= ROWS_AT_ONCE
-    assert len(inserted) == math.ceil((COUNT - ROWS_AT_ONCE) / ROWS_AT_ONCE)
+    assert len(inserted) == math.ceil(COUNT / ROWS_AT_ONCE)
 
 
-def test_a_short_plan_is_listed_whole_when_the_dialog_is_made(qtbot: Any) -> None:
+def test_a_short_plan_is_listed_whole_in_one_step(qtbot: Any) -> None:
     items = tuple(BatchItem(f"order-{i}", Money(100_00, NOK)) for i in range(3))
     dialog = dialog_for(qtbot, BatchPlan(Action.CAPTURE, items))
+    with qtbot.waitSignals([dialog.first_rows_listed, dialog.rows_listed], timeout=5000):
+        pass
     assert dialog.rows_complete
     assert [r[0] for r in listed(dialog)] == ["order-0", "order-1", "order-2"]
     assert listed(dialog)[0][1] == "Capture 100.00\u00a0NOK"
@@ -79,6 +88,8 @@ def test_a_short_plan_is_listed_whole_when_the_dialog_is_made(qtbot: Any) -> Non
 def test_the_columns_are_as_wide_as_qt_fits_them(qtbot: Any) -> None:
     dialog = dialog_for(qtbot)
     header = dialog.rows.header()
+    with qtbot.waitSignal(dialog.first_rows_listed, timeout=5000):
+        pass
     first_step = [header.sectionSize(c) for c in range(3)]
     with qtbot.waitSignal(dialog.rows_listed, timeout=5000):
         dialog.open()
@@ -100,12 +111,16 @@ def test_the_columns_are_as_wide_as_qt_fits_them(qtbot: Any) -> None:
 
 def test_a_result_before_its_row_is_listed_is_shown_when_it_is(qtbot: Any) -> None:
     dialog = dialog_for(qtbot)
+    dialog.show_result(BatchResult("order-00001", BatchOutcome.DONE, message="Released 11.01 NOK."))
+    with qtbot.waitSignal(dialog.first_rows_listed, timeout=5000):
+        pass
+    assert dialog.rows.topLevelItem(1).text(2) == "Done"  # came before the first step
     with qtbot.waitSignal(dialog.start_requested, timeout=1000):
         dialog.start_button.click()
     assert not dialog.rows_complete
     dialog.show_result(BatchResult("order-00120", BatchOutcome.DONE, message="Released 131.20 NOK."))
     dialog.show_result(BatchResult("order-00000", BatchOutcome.FAILED, message="Refused."))
-    assert dialog.progress.value() == 2
+    assert dialog.progress.value() == 3
     assert dialog.rows.topLevelItem(0).text(2) == "Failed: nothing moved"
     with qtbot.waitSignal(dialog.rows_listed, timeout=5000):
         pass
@@ -113,7 +128,7 @@ def test_a_result_before_its_row_is_listed_is_shown_when_it_is(qtbot: Any) -> No
     assert row.text(0) == "order-00120"
     assert row.text(2) == "Done"
     assert row.toolTip(2) == "Released 131.20 NOK."
-    assert [r[2] for r in listed(dialog)].count("") == COUNT - 2
+    assert [r[2] for r in listed(dialog)].count("") == COUNT - 3
 
 
 class Paints(QObject):
@@ -186,3 +201,19 @@ def test_the_preview_offers_start_and_keep_and_stop_only_while_it_runs(qtbot: An
     dialog.start_button.click()
     assert dialog.stop_button.isVisibleTo(dialog)
     assert not dialog.start_button.isVisibleTo(dialog)
+
+
+def test_the_flow_opens_a_long_batch_once_its_first_screen_is_listed(
+    qtbot: Any, ui_loop: asyncio.AbstractEventLoop
+) -> None:
+    items = tuple(BatchItem(f"order-{i:05d}", Money(100_00, NOK)) for i in range(LISTED_BEFORE_SHOWN + 1))
+    dialog = dialog_for(qtbot, BatchPlan(Action.CANCEL, items))
+    assert dialog.rows.topLevelItemCount() == 0
+    ui_loop.run_until_complete(BatchFlow._listed(dialog, len(items)))
+    assert dialog.first_rows_in
+    assert dialog.rows.topLevelItemCount() >= ROWS_AT_ONCE
+    assert not dialog.rows_complete  # the rest follow while it is open
+    short = dialog_for(qtbot, BatchPlan(Action.CANCEL, items[:LISTED_BEFORE_SHOWN]))
+    ui_loop.run_until_complete(BatchFlow._listed(short, LISTED_BEFORE_SHOWN))
+    assert short.rows_complete
+    assert short.rows.topLevelItemCount() == LISTED_BEFORE_SHOWN
