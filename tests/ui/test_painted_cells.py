@@ -20,6 +20,7 @@ from epay_desktop.ui.table.painted import PaintedCells
 from epay_desktop.ui.table.view import RegisterView
 from epay_desktop.ui.theme import dark_palette
 from tests.ui.factories import T0, tracked
+from tests.ui.register_views import shown_view
 
 FRESH = T0 + timedelta(minutes=3)
 
@@ -41,13 +42,7 @@ def shown(qtbot: Any) -> tuple[RegisterView, PaymentsModel]:
     model = PaymentsModel(locale=QLocale.c())
     model.set_payments(rows())
     model.set_now(FRESH)
-    view = RegisterView("Loading…")
-    qtbot.addWidget(view)
-    view.show_model(model)
-    view.show_table()
-    view.resize(1100, 360)
-    view.show()
-    qtbot.waitExposed(view)
+    view = shown_view(qtbot, model, 1100, 360)
     table = view.table
     assert table is not None
     # A selection of two rows, the current one with the focus: their state flags take part too.
@@ -322,13 +317,7 @@ def test_a_warning_the_clock_brings_without_a_signal_is_painted(qtbot: Any) -> N
     model = PaymentsModel(locale=QLocale.c())
     model.set_payments([lapsing, tracked("order-000012", "Scale", amount=1_200)])
     model.set_now(T0 + timedelta(minutes=2, seconds=30))  # both fetched at T0 + 2 min: fresh
-    view = RegisterView("Loading…")
-    qtbot.addWidget(view)
-    view.show_model(model)
-    view.show_table()
-    view.resize(1100, 200)
-    view.show()
-    qtbot.waitExposed(view)
+    view = shown_view(qtbot, model, 1100, 200)
     held = grab(view)
     cells = painted(view)
     count = cells.painted
@@ -410,13 +399,7 @@ def test_cells_of_equal_content_share_one_painting_and_each_looks_as_painted_alo
     assert model.index(row_a, Column.AGGREGATE).data() == model.index(row_b, Column.AGGREGATE).data()
     # Every third row fresh, the others stale (on alternate rows and plain ones both).
     model.set_now(T0 + timedelta(minutes=33))
-    view = RegisterView("Loading…")
-    qtbot.addWidget(view)
-    view.show_model(model)
-    view.show_table()
-    view.resize(1100, 900)
-    view.show()
-    qtbot.waitExposed(view)
+    view = shown_view(qtbot, model, 1100, 900)
     grab(view)
     cells = painted(view)
     count = cells.painted

@@ -21,10 +21,10 @@ from epay_desktop.services import Profile, ProfileKind, ProfileStore, register_p
 from epay_desktop.store import NewEntry, Store
 from epay_desktop.ui.first_paint import held_until_settled, paint_now
 from epay_desktop.ui.table.model import Column, PaymentsModel
-from epay_desktop.ui.table.view import RegisterView
 from epay_desktop.ui.window.main_window import MainWindow
 from tests.support.sandbox_server import running_sandbox
 from tests.ui.factories import T0, tracked
+from tests.ui.register_views import shown_view
 
 MSN = "223344"
 
@@ -89,13 +89,7 @@ def _model() -> PaymentsModel:
 def test_cells_painted_directly_are_the_same_pixels_and_none_is_kept(qtbot: Any) -> None:
     model = _model()
     model.set_now(T0 + timedelta(minutes=3))
-    view = RegisterView("Loading…")
-    qtbot.addWidget(view)
-    view.show_model(model)
-    view.show_table()
-    view.resize(1100, 360)
-    view.show()
-    qtbot.waitExposed(view)
+    view = shown_view(qtbot, model, 1100, 360)
     table, painted = view.table, view.painted
     assert table is not None
     assert painted is not None
