@@ -355,13 +355,22 @@ class ListedPayments(Sequence[TrackedPayment]):
             setattr(self, name, array(column.typecode, pick(column)))
 
     def delete(self, first: int, last: int) -> None:
-        self._kinds = None
         """Delete rows ``first`` to ``last`` (both included)."""
+        self._kinds = None
         for reference in self.references[first : last + 1]:
             self.whole.pop(reference, None)
             self.authorizing.discard(reference)
         for name in COLUMNS:
             del getattr(self, name)[first : last + 1]
+
+    def move_row(self, row: int, to: int) -> None:
+        """Move row ``row`` to ``to`` (the rows between shift by one): one C-level shift per column."""
+        if row == to:
+            return
+        self._kinds = None
+        for name in COLUMNS:
+            column = getattr(self, name)
+            column.insert(to, column.pop(row))
 
     def mark_authorizing(self, reference: str) -> None:
         """The sandbox says ``reference``'s customer is in 3-D Secure now."""

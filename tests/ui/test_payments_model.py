@@ -244,6 +244,34 @@ def test_text_search_follows_updates_sorts_and_removals_before_and_after_the_fir
     assert [proxy.tracked_at(r).reference for r in range(proxy.rowCount())] == ["order-000002"]
 
 
+def test_rows_put_back_are_moved_to_their_places_with_what_the_filters_and_the_selection_read(
+    models: tuple, qtmodeltester: Any
+) -> None:
+    """Undo remove: the rows come back at the end (``update_payments``) and are moved to the rows they
+    were at; the search text, the state counts, each row's cells and a persistent index (the view's
+    selection) follow them."""
+    model, proxy = models
+    before = model.references()
+    proxy.set_text("o")  # the search texts are built and must move with their rows
+    held = model.payments()[1], model.payments()[3]
+    model.remove_payments([held[0].reference, held[1].reference])
+    selected = QPersistentModelIndex(model.index(model.row_of("order-000006"), 0))
+    model.update_payments(held)
+    assert model.references()[-2:] == [held[0].reference, held[1].reference]  # at the end first
+    model.move_rows_to({held[1].reference: 3, held[0].reference: 1, "never-listed": 0})
+    assert model.references() == before
+    assert selected.row() == model.row_of("order-000006")
+    for row, payment in enumerate(sample()):
+        assert model.index(row, Column.REFERENCE).data() == payment.reference
+        assert model.kind_at(row) is payment.kind
+    proxy.set_text("espresso")
+    assert [proxy.tracked_at(r).reference for r in range(proxy.rowCount())] == ["order-000002"]
+    assert model.kind_counts() == Counter(p.kind for p in sample())
+    model.move_rows_to({"order-000001": 99})  # kept within the list: the last row
+    assert model.references()[-1] == "order-000001"
+    qtmodeltester.check(model)
+
+
 @pytest.mark.parametrize(
     ("column", "expected_first"),
     [

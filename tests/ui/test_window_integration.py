@@ -289,6 +289,27 @@ def test_references_the_api_does_not_know_are_marked_filtered_and_removed(run: C
     run(scenario)
 
 
+def test_undo_remove_puts_the_row_back_where_it_was_in_the_list(run: Callable[..., Any]) -> None:
+    async def scenario(h: Harness) -> None:
+        w = h.window
+        await wait_until(lambda: w.model.rowCount() > 5)
+        before = w.model.references()
+        middle = before[3]
+        assert w.select_reference(middle)
+        w.remove_selected()
+        await wait_until(lambda: w.model.tracked(middle) is None)
+        await wait_until(w.action("undo-remove").isEnabled)
+        w.undo_remove()
+        await wait_until(lambda: w.selected_reference() == middle)
+        # Back at its own row (the register lists it there too), not at the end of the list.
+        assert w.model.references() == before
+        table = w.register_view.table
+        assert table is not None
+        assert table.currentIndex().row() == 3
+
+    run(scenario)
+
+
 def test_the_status_bar_counts_follow_the_state_filter_and_the_search(run: Callable[..., Any]) -> None:
     async def scenario(h: Harness) -> None:
         w = h.window

@@ -1,15 +1,17 @@
 """Editing the register itself, never the API: taking payments out of it (``remove``) and putting the last
 ones taken back (``undo``), and exporting the list as shown to a CSV file (``export``).
 
-It holds what Undo would put back; ``undo_changed`` tells the window when that changed (its actions'
-enablement follows), ``restored`` the first reference put back (the window selects it).
+It holds what Undo would put back, and the rows of the list they were at: put back, they are moved
+there again (``RowPlaces``), not left at the end of the list. ``undo_changed`` tells the window when that
+changed (its actions' enablement follows), ``restored`` the first reference put back (the window
+selects it).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from PySide6.QtCore import QLocale, Signal
 from PySide6.QtWidgets import QWidget
@@ -20,6 +22,14 @@ from epay_desktop.ui.flows.desk_flow import DeskFlow, StatusSink
 
 if TYPE_CHECKING:
     from epay_desktop.services import DeskSurface
+
+
+class RowPlaces(Protocol):
+    """Where the list shows a payment, and moving rows there (the table's model)."""
+
+    def row_of(self, reference: str) -> int | None: ...
+
+    def move_rows_to(self, places: Mapping[str, int]) -> None: ...
 
 
 class RegisterEdits(DeskFlow):
@@ -36,16 +46,20 @@ class RegisterEdits(DeskFlow):
     ) -> None:
         super().__init__(desk, status, parent_widget=parent_widget, locale=locale)
         self._removed: list[TrackedPayment] = []  # the rows removed last (Undo puts them back)
+        self._places: dict[str, int] = {}  # the list's rows they were at
 
     @property
     def can_undo(self) -> bool:
         return bool(self._removed)
 
-    async def remove(self, references: list[str]) -> None:
-        """Take ``references`` out of the register; the payments themselves are not touched."""
+    async def remove(self, references: list[str], rows: RowPlaces) -> None:
+        """Take ``references`` out of the register; the payments themselves are not touched. ``rows``:
+        the list they are shown in (where Undo puts them back)."""
+        places = {r: row for r in references if (row := rows.row_of(r)) is not None}
         removed = await self._desk.remove_payments(references)
         if removed:
             self._removed = removed
+            self._places = {t.reference: places[t.reference] for t in removed if t.reference in places}
             names = ", ".join(t.reference for t in removed)
             self._status(
                 _(
@@ -54,13 +68,16 @@ class RegisterEdits(DeskFlow):
             )
         self.undo_changed.emit()
 
-    async def undo(self) -> None:
-        """Put the payments removed last back (once: Undo is then disabled until the next removal)."""
-        rows, self._removed = self._removed, []
+    async def undo(self, rows: RowPlaces) -> None:
+        """Put the payments removed last back (once: Undo is then disabled until the next removal), at
+        the rows of ``rows`` they were at."""
+        removed, self._removed = self._removed, []
+        places, self._places = self._places, {}
         self.undo_changed.emit()
-        if not rows:
+        if not removed:
             return
-        back = await self._desk.restore_payments(rows)
+        back = await self._desk.restore_payments(removed)
+        rows.move_rows_to({r: places[r] for r in back if r in places})
         if back:
             self.restored.emit(back[0])
             self._status(_("Back in the register: {back}.").format(back=", ".join(back)))

@@ -23,7 +23,7 @@ each refresh and timer tick), never ``datetime.now()`` per ``data()`` call.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, overload
 
@@ -422,6 +422,27 @@ class PaymentsModel(QAbstractTableModel):
             self.endRemoveRows()
         if self._busy:
             self._busy &= set(self._list.references)
+
+    def move_rows_to(self, places: Mapping[str, int]) -> None:
+        """Move the rows of ``places``' references to those rows (Undo remove puts a row back where it
+        was, not at the end of the list), the lowest place first, each kept within the list; unknown
+        references are ignored. One ``rowsMoved`` per row: the selection and the view follow it."""
+        row_of = self._rows_by_reference()
+        moving = sorted((place, reference) for reference, place in places.items() if reference in row_of)
+        for place, reference in moving:
+            row = self._rows_by_reference()[reference]
+            to = min(max(place, 0), self.rowCount() - 1)
+            if to == row:
+                continue
+            # Qt names the row the moved one goes before, in the rows as they were.
+            self.beginMoveRows(QModelIndex(), row, row, QModelIndex(), to if to < row else to + 1)
+            self._list.move_row(row, to)
+            self._kinds.insert(to, self._kinds.pop(row))
+            if self._haystacks is not None:
+                self._haystacks.insert(to, self._haystacks.pop(row))
+            self._row_of_index = None
+            self._forget_rows()
+            self.endMoveRows()
 
     def set_busy(self, reference: str, busy: bool) -> None:
         if busy:

@@ -536,12 +536,14 @@ class MainWindow(QMainWindow):
         tracked = self.selected_tracked()
         if tracked is not None and self.action("remove-payment").isEnabled():
             self.runner.start(
-                f"remove:{tracked.reference}", self.edits.remove([tracked.reference]), replace=False
+                f"remove:{tracked.reference}",
+                self.edits.remove([tracked.reference], self.model),
+                replace=False,
             )
 
     def undo_remove(self) -> None:
         if self.bound and self.edits.can_undo and self.action("undo-remove").isEnabled():
-            self.runner.start("restore", self.edits.undo(), replace=False)
+            self.runner.start("restore", self.edits.undo(self.model), replace=False)
 
     def refresh_selected(self) -> None:
         if (reference := self.selected_reference()) is not None and self.bound:
