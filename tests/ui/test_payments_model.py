@@ -245,22 +245,29 @@ def test_text_search_follows_updates_sorts_and_removals_before_and_after_the_fir
 
 
 def test_rows_put_back_are_moved_to_their_places_with_what_the_filters_and_the_selection_read(
-    models: tuple, qtmodeltester: Any
+    models: tuple, qtmodeltester: Any, qtbot: Any
 ) -> None:
     """Undo remove: the rows come back at the end (``update_payments``) and are moved to the rows they
-    were at; the search text, the state counts, each row's cells and a persistent index (the view's
-    selection) follow them."""
+    were at; the filter's rows, the search text, the state counts, each row's cells and persistent
+    indexes (the view's selection, of the model and of the filter) follow them."""
     model, proxy = models
     before = model.references()
     proxy.set_text("o")  # the search texts are built and must move with their rows
     held = model.payments()[1], model.payments()[3]
     model.remove_payments([held[0].reference, held[1].reference])
     selected = QPersistentModelIndex(model.index(model.row_of("order-000006"), 0))
+    shown = QPersistentModelIndex(proxy.index(1, 0))
+    shown_reference = proxy.tracked_at(1).reference
     model.update_payments(held)
     assert model.references()[-2:] == [held[0].reference, held[1].reference]  # at the end first
-    model.move_rows_to({held[1].reference: 3, held[0].reference: 1, "never-listed": 0})
+    # The view is told by the filter (its cells' kept pixels and its rows are dropped and painted anew).
+    with qtbot.waitSignal(proxy.layoutChanged, timeout=1000):
+        model.move_rows_to({held[1].reference: 3, held[0].reference: 1, "never-listed": 0})
     assert model.references() == before
+    assert [proxy.tracked_at(r).reference for r in range(proxy.rowCount())] == before
+    assert [proxy.index(r, Column.REFERENCE).data() for r in range(proxy.rowCount())] == before
     assert selected.row() == model.row_of("order-000006")
+    assert proxy.tracked_at(shown.row()).reference == shown_reference
     for row, payment in enumerate(sample()):
         assert model.index(row, Column.REFERENCE).data() == payment.reference
         assert model.kind_at(row) is payment.kind

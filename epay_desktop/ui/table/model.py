@@ -426,23 +426,28 @@ class PaymentsModel(QAbstractTableModel):
     def move_rows_to(self, places: Mapping[str, int]) -> None:
         """Move the rows of ``places``' references to those rows (Undo remove puts a row back where it
         was, not at the end of the list), the lowest place first, each kept within the list; unknown
-        references are ignored. One ``rowsMoved`` per row: the selection and the view follow it."""
+        references are ignored. One layout change, as a sort: the filter and the view's selection
+        follow it."""
         row_of = self._rows_by_reference()
         moving = sorted((place, reference) for reference, place in places.items() if reference in row_of)
+        if not moving:
+            return
+        self.layoutAboutToBeChanged.emit()
+        old_indexes = self.persistentIndexList()
+        rows = [index.row() for index in old_indexes]
         for place, reference in moving:
             row = self._rows_by_reference()[reference]
             to = min(max(place, 0), self.rowCount() - 1)
-            if to == row:
-                continue
-            # Qt names the row the moved one goes before, in the rows as they were.
-            self.beginMoveRows(QModelIndex(), row, row, QModelIndex(), to if to < row else to + 1)
             self._list.move_row(row, to)
             self._kinds.insert(to, self._kinds.pop(row))
             if self._haystacks is not None:
                 self._haystacks.insert(to, self._haystacks.pop(row))
             self._row_of_index = None
-            self._forget_rows()
-            self.endMoveRows()
+            rows = [_moved(r, row, to) for r in rows]
+        self._forget_rows()
+        new_indexes = [self.index(r, index.column()) for r, index in zip(rows, old_indexes, strict=True)]
+        self.changePersistentIndexList(old_indexes, new_indexes)
+        self.layoutChanged.emit()
 
     def set_busy(self, reference: str, busy: bool) -> None:
         if busy:
@@ -699,6 +704,17 @@ class PaymentsModel(QAbstractTableModel):
                 shares=bar_shares(parts) if parts is not None else (),
             )
         return looks
+
+
+def _moved(r: int, row: int, to: int) -> int:
+    """Where row ``r`` is after row ``row`` moved to ``to`` (the rows between shift by one)."""
+    if r == row:
+        return to
+    if to <= r < row:
+        return r + 1
+    if row < r <= to:
+        return r - 1
+    return r
 
 
 # Changed rows in more runs than this are announced as one range (each announcement costs the proxy,
