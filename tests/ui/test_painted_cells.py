@@ -408,3 +408,23 @@ def test_cells_of_equal_content_share_one_painting_and_each_looks_as_painted_alo
     # A badge for each look (fresh, stale; reserved, partly captured), on plain and alternate rows.
     assert cells.painted - count <= 8
     assert busy == direct(view)
+
+
+def test_the_counts_follow_a_change_of_state_but_not_busy_marks(qtbot: Any) -> None:
+    """The status bar's counts (``counts_changed``) are worked out again after a row's change, but not
+    after marks shown in the State cell alone, which change no row's business state."""
+    model = PaymentsModel(locale=QLocale.c())
+    model.set_payments([tracked(f"order-{i:06d}", "Coffee", amount=1_000 + i, minutes=i) for i in range(6)])
+    view = shown_view(qtbot, model, 1100, 300)
+    told: list[str] = []
+    view.counts_changed.connect(lambda text, _tip: told.append(text))
+    qtbot.wait(20)
+    told.clear()
+    model.set_busy_many(["order-000001", "order-000003"], True)
+    model.set_pending({"order-000002": "cancel"})
+    model.set_colleague("order-000004", "kari is cancelling")
+    qtbot.wait(50)
+    assert told == []
+    model.update_payment(tracked("order-000001", "Coffee", amount=1_001, minutes=1, captured=1_001))
+    qtbot.waitUntil(lambda: len(told) == 1)
+    assert "Captured: 1" in told[0]

@@ -72,6 +72,7 @@ class RegisterView(QStackedWidget):
         self._text = ""
         self._states: Any = None
         self._viewports: list[QObject | None] = []
+        self._state_column = -1  # the model's State column, once there is a model
         self._counts_timer = QTimer(self, singleShot=True, interval=0)
         self._counts_timer.timeout.connect(lambda: self.counts_changed.emit(*self.counts_text()))
 
@@ -182,17 +183,18 @@ class RegisterView(QStackedWidget):
         table.selectionModel().currentRowChanged.connect(self._current_row_changed)
         table.customContextMenuRequested.connect(self._context_menu_requested)
         table.doubleClicked.connect(lambda _i: self.activated.emit())
+        self._state_column = int(Column.STATE)
         for signal in (
             model.modelReset,
             model.rowsInserted,
             model.rowsRemoved,
-            model.dataChanged,
             proxy.layoutChanged,
             proxy.rowsRemoved,
             proxy.rowsInserted,
             proxy.modelReset,
         ):
             signal.connect(self._counts_timer.start)
+        model.dataChanged.connect(self._count_again)
         model.dataChanged.connect(self._rows_changed)
         return table
 
@@ -286,6 +288,15 @@ class RegisterView(QStackedWidget):
 
     def _current_row_changed(self, _current: QModelIndex, _previous: QModelIndex) -> None:
         self.selection_changed.emit(self.selected_tracked())
+
+    def _count_again(self, top: QModelIndex, bottom: QModelIndex, _roles: object = None) -> None:
+        """Counts the rows again (once per pass) after a change of their cells, unless only the State
+        column was announced: busy marks, operations without an outcome and colleagues' work, which
+        change no row's business state (all the counts read; some 0.7 ms at 10,000 rows, and a batch
+        marks and unmarks each row)."""
+        if top.column() == bottom.column() == self._state_column:
+            return
+        self._counts_timer.start()
 
     def _rows_changed(self, top: QModelIndex, bottom: QModelIndex, _roles: object = None) -> None:
         current = self.selected_reference()
