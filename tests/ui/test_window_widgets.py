@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QEvent, QObject
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QApplication, QStatusBar
 
@@ -13,6 +12,7 @@ from epay_desktop.services import DEMO_PROFILE
 from epay_desktop.ui.window.banner import ProfileBanner
 from epay_desktop.ui.window.filter_bar import FilterBar
 from epay_desktop.ui.window.refresh_status import RefreshStatus
+from tests.ui.paints import Paints
 
 
 def test_the_refresh_status_shows_while_any_refresh_runs(qtbot: Any) -> None:
@@ -39,19 +39,6 @@ def test_the_refresh_status_shows_while_any_refresh_runs(qtbot: Any) -> None:
     assert not status.isVisible()
     assert running == [True, False]
     assert lines == ["Refresh stopped after 12 of 40 payments.", "Refreshed 40 of 40 payments."]
-
-
-class Paints(QObject):
-    """Counts the paint events of the widgets it filters."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.count = 0
-
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if event.type() == QEvent.Type.Paint:
-            self.count += 1
-        return False
 
 
 def test_the_refresh_progress_is_painted_with_the_window_not_inside_each_step(qtbot: Any) -> None:

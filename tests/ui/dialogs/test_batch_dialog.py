@@ -10,7 +10,7 @@ import asyncio
 import math
 from typing import Any
 
-from PySide6.QtCore import QEvent, QLocale, QObject, Qt
+from PySide6.QtCore import QLocale, Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QTreeWidget, QTreeWidgetItem
 
@@ -18,6 +18,7 @@ from epay_desktop.domain import Action, Currency, Money
 from epay_desktop.services.batch import BatchItem, BatchOutcome, BatchPlan, BatchResult
 from epay_desktop.ui.dialogs.batch import ROWS_AT_ONCE, BatchDialog
 from epay_desktop.ui.flows.batch import LISTED_BEFORE_SHOWN, BatchFlow
+from tests.ui.paints import Paints
 
 NOK = Currency.NOK
 COUNT = 130
@@ -129,17 +130,6 @@ def test_a_result_before_its_row_is_listed_is_shown_when_it_is(qtbot: Any) -> No
     assert row.text(2) == "Done"
     assert row.toolTip(2) == "Released 131.20 NOK."
     assert [r[2] for r in listed(dialog)].count("") == COUNT - 3
-
-
-class Paints(QObject):
-    def __init__(self) -> None:
-        super().__init__()
-        self.count = 0
-
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if event.type() == QEvent.Type.Paint:
-            self.count += 1
-        return False
 
 
 def test_the_progress_is_painted_with_the_window_not_inside_each_result(qtbot: Any) -> None:
