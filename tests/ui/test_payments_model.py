@@ -14,10 +14,10 @@ from PySide6.QtWidgets import QStyledItemDelegate, QStyleOptionViewItem
 
 from epay_desktop.domain import State
 from epay_desktop.domain.breakdown import AmountBreakdown
+from epay_desktop.ui.table.marks import RUNS_ANNOUNCED
 from epay_desktop.ui.table.model import (
     COLUMN_COUNT,
     NO_VALUE,
-    RUNS_ANNOUNCED,
     STYLE_ROLES,
     Column,
     PaymentRoles,

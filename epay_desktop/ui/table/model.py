@@ -63,11 +63,11 @@ from epay_desktop.ui.table.cells import (
     guarantee_text,
     header,
     lapse_warning,
-    marked_state,
     sort_key,
     state_text,
     tooltip_text,
 )
+from epay_desktop.ui.table.marks import RowMarks, runs_to_announce
 from epay_desktop.ui.table.rows import haystack, sort_keys
 
 __all__ = [
@@ -111,11 +111,7 @@ class PaymentsModel(QAbstractTableModel):
         # By row, for the painted rows: their texts (the State's without its marks) and their looks.
         self._display: dict[int, tuple[str, ...]] = {}
         self._looks: dict[int, RowLooks] = {}
-        self._busy: set[str] = set()
-        self._pending: dict[str, str] = {}  # reference -> the operation sent without a known outcome
-        self._colleagues: dict[
-            str, str
-        ] = {}  # reference -> what a colleague does now ("Kari is cancelling…")
+        self._marks = RowMarks()  # busy, pending and colleagues' marks: the State cell's only
         self._now = datetime.now(UTC)
         self._stale_font = QFont()
         self._stale_font.setItalic(True)  # only italic is set: the view's font supplies the rest
@@ -238,7 +234,7 @@ class PaymentsModel(QAbstractTableModel):
         if role == PaymentRoles.BUSINESS_STATE:
             return self._looks_at(row).kind
         if role == PaymentRoles.BUSY:
-            return self._list.references[row] in self._busy
+            return self._marks.is_busy(self._list.references[row])
         if role == PaymentRoles.STALE:
             return self._looks_at(row).stale
         if role == PaymentRoles.AGGREGATE:
@@ -335,8 +331,7 @@ class PaymentsModel(QAbstractTableModel):
         self._row_of_index = None
         self._haystacks = None
         self._forget_rows()
-        if self._busy:
-            self._busy &= set(listed.references)
+        self._marks.keep_only(listed.references)
         self.endResetModel()
 
     def set_payments(self, payments: Iterable[TrackedPayment]) -> None:
@@ -420,8 +415,7 @@ class PaymentsModel(QAbstractTableModel):
             self._row_of_index = None
             self._forget_rows()
             self.endRemoveRows()
-        if self._busy:
-            self._busy &= set(self._list.references)
+        self._marks.keep_only(self._list.references)
 
     def move_rows_to(self, places: Mapping[str, int]) -> None:
         """Move the rows of ``places``' references to those rows (Undo remove puts a row back where it
@@ -449,41 +443,34 @@ class PaymentsModel(QAbstractTableModel):
         self.changePersistentIndexList(old_indexes, new_indexes)
         self.layoutChanged.emit()
 
+    # The State cell's marks (``RowMarks``): only that cell is announced, per run of rows.
     def set_busy(self, reference: str, busy: bool) -> None:
-        if busy:
-            self._busy.add(reference)
-        else:
-            self._busy.discard(reference)
-        self._state_changed([reference])
-
-    def set_pending(self, pending: dict[str, str]) -> None:
-        """The payments with an operation sent without a known outcome (reference -> "cancel",
-        "capture" or "refund"): their State says so until it is settled."""
-        changed = set(pending.items()) ^ set(self._pending.items())
-        self._pending = dict(pending)
-        self._state_changed([reference for reference, _op in changed])
-
-    def set_colleague(self, reference: str, text: str) -> None:
-        """Show ``text`` (a colleague working on the payment now) in the row's state; "" clears it."""
-        if text:
-            self._colleagues[reference] = text
-        elif self._colleagues.pop(reference, None) is None:
-            return
-        self._state_changed([reference])
-
-    def colleague_text(self, reference: str) -> str:
-        return self._colleagues.get(reference, "")
-
-    def pending_operation(self, reference: str) -> str:
-        """The operation on ``reference`` without a known outcome ("" when there is none)."""
-        return self._pending.get(reference, "")
+        self._state_changed(self._marks.set_busy((reference,), busy))
 
     def set_busy_many(self, references: list[str], busy: bool) -> None:
         """Mark (or unmark) many rows at once: a ``dataChanged`` per run of rows, not one per row (a batch
         marks fifty rows)."""
-        for reference in references:
-            (self._busy.add if busy else self._busy.discard)(reference)
-        self._state_changed(references)
+        self._state_changed(self._marks.set_busy(references, busy))
+
+    def set_pending(self, pending: dict[str, str]) -> None:
+        """The payments with an operation sent without a known outcome (reference -> "cancel",
+        "capture" or "refund"): their State says so until it is settled."""
+        self._state_changed(self._marks.set_pending(pending))
+
+    def set_colleague(self, reference: str, text: str) -> None:
+        """Show ``text`` (a colleague working on the payment now) in the row's state; "" clears it."""
+        if self._marks.set_colleague(reference, text):
+            self._state_changed((reference,))
+
+    def colleague_text(self, reference: str) -> str:
+        return self._marks.colleague_text(reference)
+
+    def pending_operation(self, reference: str) -> str:
+        """The operation on ``reference`` without a known outcome ("" when there is none)."""
+        return self._marks.pending_operation(reference)
+
+    def is_busy(self, reference: str) -> bool:
+        return self._marks.is_busy(reference)
 
     def _state_changed(self, references: Iterable[str]) -> None:
         """Busy marks, an operation without an outcome and a colleague's work show in the State cell
@@ -502,25 +489,12 @@ class PaymentsModel(QAbstractTableModel):
             self._announce_rows(rows, state, state)
 
     def _announce_rows(self, rows: list[int], first_column: int, last_column: int) -> None:
-        """One ``dataChanged`` per run of adjacent ``rows`` (in any order, repeats allowed), from
-        ``first_column`` to ``last_column``; one over all of them when they make more than
-        ``RUNS_ANNOUNCED`` runs. A range drops the kept pixels of every cell in it and the view repaints
+        """One ``dataChanged`` per run of adjacent ``rows`` from ``first_column`` to ``last_column``
+        (``runs_to_announce``). A range drops the kept pixels of every cell in it and the view repaints
         all of it that is on screen: one range over two rows far apart (a refresh's answers, a result
         of a batch and a busy mark) painted every row between them anew, each a few milliseconds."""
-        ordered = sorted(set(rows))
-        runs: list[tuple[int, int]] = []
-        for row in ordered:
-            if runs and runs[-1][1] == row - 1:
-                runs[-1] = (runs[-1][0], row)
-            else:
-                runs.append((row, row))
-        if len(runs) > RUNS_ANNOUNCED:
-            runs = [(ordered[0], ordered[-1])]
-        for first, last in runs:
+        for first, last in runs_to_announce(rows):
             self.dataChanged.emit(self.index(first, first_column), self.index(last, last_column), [])
-
-    def is_busy(self, reference: str) -> bool:
-        return reference in self._busy
 
     def row_of(self, reference: str) -> int | None:
         return self._rows_by_reference().get(reference)
@@ -674,15 +648,8 @@ class PaymentsModel(QAbstractTableModel):
 
     def _state_cell(self, row: int) -> str:
         text = self._display_of(row)[_STATE_COLUMN]
-        if not (self._busy or self._pending or self._colleagues):
-            return text
-        reference = self._list.references[row]
-        return marked_state(
-            text,
-            busy=reference in self._busy,
-            colleague=self._colleagues.get(reference, ""),
-            pending=self._pending.get(reference, ""),
-        )
+        marks = self._marks
+        return marks.state_text(text, self._list.references[row]) if marks.any else text
 
     def _looks_at(self, row: int) -> RowLooks:
         looks = self._looks.get(row)
@@ -697,7 +664,7 @@ class PaymentsModel(QAbstractTableModel):
             looks = self._looks[row] = RowLooks(
                 stale=self._looks_stale(row),
                 warning=lapse_warning(tracked, self._now),
-                busy=self._list.references[row] in self._busy,
+                busy=self._marks.is_busy(self._list.references[row]),
                 state=state.value if state is not None else NO_VALUE,
                 kind=kind.value if kind is not None else NO_VALUE,
                 parts=parts,
@@ -716,10 +683,6 @@ def _moved(r: int, row: int, to: int) -> int:
         return r - 1
     return r
 
-
-# Changed rows in more runs than this are announced as one range (each announcement costs the proxy,
-# the view and the kept pixels a pass in Python; a screen shows about 20 rows).
-RUNS_ANNOUNCED = 8
 
 # How many built records, display rows and looks are kept (a few screens' worth; rebuilt when needed).
 _BUILT_KEPT = 512
