@@ -68,6 +68,7 @@ from epay_desktop.ui.table.cells import (
     tooltip_text,
 )
 from epay_desktop.ui.table.marks import RowMarks, runs_to_announce
+from epay_desktop.ui.table.records import BUILT_KEPT, RowRecords
 from epay_desktop.ui.table.rows import haystack, sort_keys
 
 __all__ = [
@@ -102,8 +103,7 @@ class PaymentsModel(QAbstractTableModel):
         self._kinds: list[BusinessState | None] = []  # the business state of each row (None: not fetched)
         # Records that came as records (a refresh, an operation, a team list), by reference: shown as
         # they came. Every other row's record is built from its columns when asked for.
-        self._kept: dict[str, TrackedPayment] = {}
-        self._built: dict[int, TrackedPayment] = {}  # by row: the records built lately
+        self._records = RowRecords()
         # Built when first needed (None until then): most starts never search, and an index of 100,000
         # references is a noticeable part of filling the model.
         self._row_of_index: dict[str, int] | None = None
@@ -217,7 +217,7 @@ class PaymentsModel(QAbstractTableModel):
             return None
         if role < _USER:
             if role == _TOOLTIP:
-                return tooltip_text(self.tracked_at(row), column, self._now, self._locale)
+                return tooltip_text(self._records.at(self._list, row), column, self._now, self._locale)
             if role == _ACCESSIBLE_TEXT:
                 return _("{column}: {value}").format(
                     column=header(Column(column)), value=self.text_at(row, column)
@@ -226,7 +226,7 @@ class PaymentsModel(QAbstractTableModel):
         if role == PaymentRoles.LOOKS:
             return self.looks_at(row)  # a delegate painting (or copying) the cell asks it
         if role == PaymentRoles.TRACKED:
-            return self.tracked_at(row)
+            return self._records.at(self._list, row)
         if role == PaymentRoles.REFERENCE:
             return self._list.references[row]
         if role == PaymentRoles.STATE:
@@ -241,7 +241,7 @@ class PaymentsModel(QAbstractTableModel):
             parts = self._looks_at(row).parts
             return parts if parts is not None else NO_VALUE
         if role == PaymentRoles.SORT_KEY:
-            return sort_key(self.tracked_at(row), column)
+            return sort_key(self._records.at(self._list, row), column)
         return None
 
     def looks_at(self, row: int) -> RowLooks:
@@ -327,7 +327,7 @@ class PaymentsModel(QAbstractTableModel):
         self._now = datetime.now(UTC)  # once per fill: rows read from the register are judged now
         self._list = listed
         self._kinds = list(listed.kinds())
-        self._kept = {}
+        self._records.clear()
         self._row_of_index = None
         self._haystacks = None
         self._forget_rows()
@@ -339,7 +339,7 @@ class PaymentsModel(QAbstractTableModel):
         rows = list(payments)
         msn = rows[0].merchant_serial_number if rows else ""
         self.set_listed(ListedPayments.of(msn, rows))
-        self._kept = {t.reference: t for t in rows}
+        self._records.keep(rows)
 
     def update_listed(self, listed: ListedPayments, skip: Collection[str] = ()) -> None:
         """``listed``'s rows, by reference: the known rows take its values (one ranged ``dataChanged``;
@@ -350,7 +350,7 @@ class PaymentsModel(QAbstractTableModel):
         if not count:
             self.set_listed(listed)
             return
-        if not skip and not self._kept and listed.references[:count] == self._list.references:
+        if not skip and not self._records.any_kept and listed.references[:count] == self._list.references:
             self._take_over(listed, count)
             return
         row_of = self._rows_by_reference()
@@ -362,7 +362,7 @@ class PaymentsModel(QAbstractTableModel):
                 added.append(at)
             elif reference not in skip:
                 self._list.copy_row(row, listed, at)
-                self._kept.pop(reference, None)
+                self._records.forget(reference)
                 self._row_changed(row)
                 changed.append(row)
         if changed:
@@ -381,10 +381,10 @@ class PaymentsModel(QAbstractTableModel):
             if row is None:
                 added.append(tracked)
                 continue
-            if self._kept.get(tracked.reference) is tracked:
+            if self._records.kept(tracked.reference) is tracked:
                 continue  # the very record shown
             self._list.set_record(row, tracked)
-            self._kept[tracked.reference] = tracked
+            self._records.keep((tracked,))
             self._row_changed(row)
             changed.append(row)
         if changed:
@@ -392,7 +392,7 @@ class PaymentsModel(QAbstractTableModel):
         if added:
             unique = list({t.reference: t for t in added}.values())
             self._append(ListedPayments.of(self._list.msn or unique[0].merchant_serial_number, unique))
-            self._kept.update((t.reference, t) for t in unique)
+            self._records.keep(unique)
 
     def update_payment(self, tracked: TrackedPayment) -> None:
         self.update_payments((tracked,))
@@ -407,7 +407,7 @@ class PaymentsModel(QAbstractTableModel):
                 first = rows.pop(0)
             self.beginRemoveRows(QModelIndex(), first, last)
             for reference in self._list.references[first : last + 1]:
-                self._kept.pop(reference, None)
+                self._records.forget(reference)
             self._list.delete(first, last)
             del self._kinds[first : last + 1]
             if self._haystacks is not None:
@@ -508,22 +508,13 @@ class PaymentsModel(QAbstractTableModel):
         row = self.row_of(reference)
         if row is None:
             return None
-        kept = self._kept.get(reference)
+        kept = self._records.kept(reference)
         fetched = kept.fetched_at if kept is not None else moment_of(self._list.fetched[row])
         return aware(fetched) if fetched is not None else EPOCH
 
     def tracked_at(self, row: int) -> TrackedPayment:
         """Row ``row``'s record: as it came, or built from the row's values."""
-        listed = self._list
-        kept = self._kept.get(listed.references[row]) if self._kept else None
-        if kept is not None:
-            return kept
-        built = self._built.get(row)
-        if built is None:
-            if len(self._built) >= _BUILT_KEPT:
-                self._built.clear()
-            built = self._built[row] = listed.record(row)
-        return built
+        return self._records.at(self._list, row)
 
     def rows_in_states(self, states: Collection[State | None]) -> list[int]:
         """Rows whose state is one of ``states`` (``None``: not fetched yet); one scan of the codes."""
@@ -622,16 +613,16 @@ class PaymentsModel(QAbstractTableModel):
             self._haystacks[row] = haystack(self._list, row)
         self._display.pop(row, None)
         self._looks.pop(row, None)
-        self._built.pop(row, None)
+        self._records.row_changed(row)
 
     def _forget_rows(self) -> None:
         """Drop what is kept by row number (after the rows moved)."""
         self._display = {}
         self._looks = {}
-        self._built = {}
+        self._records.rows_moved()
 
     def _looks_stale(self, row: int) -> bool:
-        kept = self._kept.get(self._list.references[row]) if self._kept else None
+        kept = self._records.kept(self._list.references[row])
         if kept is not None:
             return kept.looks_stale(self._now)
         return self._list.looks_stale(row, micros(self._now))
@@ -639,11 +630,13 @@ class PaymentsModel(QAbstractTableModel):
     def _display_of(self, row: int) -> tuple[str, ...]:
         cached = self._display.get(row)
         if cached is None:
-            if len(self._display) >= _BUILT_KEPT:
+            if len(self._display) >= _SHOWN_KEPT:
                 self._display.clear()
             # The looks first: the bar's label reads the breakdown they hold (worked out once).
             parts = self._looks_at(row).parts
-            cached = self._display[row] = display_row(self.tracked_at(row), self._locale, parts=parts)
+            cached = self._display[row] = display_row(
+                self._records.at(self._list, row), self._locale, parts=parts
+            )
         return cached
 
     def _state_cell(self, row: int) -> str:
@@ -654,9 +647,9 @@ class PaymentsModel(QAbstractTableModel):
     def _looks_at(self, row: int) -> RowLooks:
         looks = self._looks.get(row)
         if looks is None:
-            if len(self._looks) >= _BUILT_KEPT:
+            if len(self._looks) >= _SHOWN_KEPT:
                 self._looks.clear()
-            tracked = self.tracked_at(row)
+            tracked = self._records.at(self._list, row)
             payment = tracked.payment
             parts = breakdown(payment) if payment is not None else None
             state = self._list.state_at(row)
@@ -684,8 +677,9 @@ def _moved(r: int, row: int, to: int) -> int:
     return r
 
 
-# How many built records, display rows and looks are kept (a few screens' worth; rebuilt when needed).
-_BUILT_KEPT = 512
+# How many rows' texts and looks are kept (a few screens' worth, as many as records: worked out again
+# when needed).
+_SHOWN_KEPT = BUILT_KEPT
 
 # Roles and columns as plain integers: comparing with Qt's enum members costs an attribute look-up each,
 # and data() runs for every role of every painted cell.
