@@ -2,7 +2,12 @@
 (``domain.listed.ListedPayments``) and a proxy that filters by text and state and sorts by a key.
 
 Layout: the roles, columns and per-cell text live in ``cells`` (re-exported here), the filter proxy in
-``proxy``; this module holds the table model.
+``proxy``; this module holds the table model, which composes three parts, each with its own state: the
+rows column by column with what is derived from them (``rows.TableRows``: business states, search
+texts, rows by reference, kept in step through every change of order), the rows' records
+(``records.RowRecords``: kept as they came, or built lately) and the State cell's marks
+(``marks.RowMarks``: busy, pending operation, a colleague's work). The model answers Qt from them,
+keeps the painted rows' texts and looks, and announces every change.
 
 Speed and memory (100,000 rows): the rows are the register's list as read, column by column: plain
 values, no record per row. A row's ``TrackedPayment`` is built when something asks for it (a painted
@@ -36,12 +41,10 @@ from epay_desktop.domain.breakdown import breakdown
 from epay_desktop.domain.listed import (
     EPOCH,
     NO_TIME,
-    STATES,
     ListedPayments,
     micros,
     moment_of,
 )
-from epay_desktop.domain.tracked import NOT_FOUND_MARK
 from epay_desktop.i18n import _
 from epay_desktop.ui.table.cells import (
     COLUMN_COUNT,
@@ -69,7 +72,7 @@ from epay_desktop.ui.table.cells import (
 )
 from epay_desktop.ui.table.marks import RowMarks, runs_to_announce
 from epay_desktop.ui.table.records import BUILT_KEPT, RowRecords
-from epay_desktop.ui.table.rows import haystack, sort_keys
+from epay_desktop.ui.table.rows import TableRows, moved
 
 __all__ = [
     "HEADERS",
@@ -99,15 +102,11 @@ class PaymentsModel(QAbstractTableModel):
     def __init__(self, parent: QObject | None = None, locale: QLocale | None = None) -> None:
         super().__init__(parent)
         self._locale = locale if locale is not None else QLocale()
-        self._list = ListedPayments("")
-        self._kinds: list[BusinessState | None] = []  # the business state of each row (None: not fetched)
+        # The rows column by column, with their business states, search texts and rows by reference.
+        self.rows = TableRows()
         # Records that came as records (a refresh, an operation, a team list), by reference: shown as
         # they came. Every other row's record is built from its columns when asked for.
         self._records = RowRecords()
-        # Built when first needed (None until then): most starts never search, and an index of 100,000
-        # references is a noticeable part of filling the model.
-        self._row_of_index: dict[str, int] | None = None
-        self._haystacks: list[str] | None = None
         # By row, for the painted rows: their texts (the State's without its marks) and their looks.
         self._display: dict[int, tuple[str, ...]] = {}
         self._looks: dict[int, RowLooks] = {}
@@ -133,7 +132,7 @@ class PaymentsModel(QAbstractTableModel):
 
     # --- Qt model interface -------------------------------------------------------------------------
     def rowCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._list.references)
+        return 0 if parent.isValid() else len(self.rows.listed.references)
 
     def columnCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else COLUMN_COUNT
@@ -217,7 +216,7 @@ class PaymentsModel(QAbstractTableModel):
             return None
         if role < _USER:
             if role == _TOOLTIP:
-                return tooltip_text(self._records.at(self._list, row), column, self._now, self._locale)
+                return tooltip_text(self._records.at(self.rows.listed, row), column, self._now, self._locale)
             if role == _ACCESSIBLE_TEXT:
                 return _("{column}: {value}").format(
                     column=header(Column(column)), value=self.text_at(row, column)
@@ -226,22 +225,22 @@ class PaymentsModel(QAbstractTableModel):
         if role == PaymentRoles.LOOKS:
             return self.looks_at(row)  # a delegate painting (or copying) the cell asks it
         if role == PaymentRoles.TRACKED:
-            return self._records.at(self._list, row)
+            return self._records.at(self.rows.listed, row)
         if role == PaymentRoles.REFERENCE:
-            return self._list.references[row]
+            return self.rows.listed.references[row]
         if role == PaymentRoles.STATE:
             return self._looks_at(row).state
         if role == PaymentRoles.BUSINESS_STATE:
             return self._looks_at(row).kind
         if role == PaymentRoles.BUSY:
-            return self._marks.is_busy(self._list.references[row])
+            return self._marks.is_busy(self.rows.listed.references[row])
         if role == PaymentRoles.STALE:
             return self._looks_at(row).stale
         if role == PaymentRoles.AGGREGATE:
             parts = self._looks_at(row).parts
             return parts if parts is not None else NO_VALUE
         if role == PaymentRoles.SORT_KEY:
-            return sort_key(self._records.at(self._list, row), column)
+            return sort_key(self._records.at(self.rows.listed, row), column)
         return None
 
     def looks_at(self, row: int) -> RowLooks:
@@ -264,20 +263,11 @@ class PaymentsModel(QAbstractTableModel):
         if not 0 <= column < COLUMN_COUNT or not self.rowCount():
             return
         self.layoutAboutToBeChanged.emit()
-        keys = sort_keys(self._list, self._kinds, column)
-        order_rows = sorted(
-            range(len(keys)),
-            key=keys.__getitem__,
-            reverse=order == Qt.SortOrder.DescendingOrder,
-        )
+        order_rows = self.rows.order_by(column, order == Qt.SortOrder.DescendingOrder)
         new_row_of_old = [0] * len(order_rows)
         for new, old in enumerate(order_rows):
             new_row_of_old[old] = new
-        self._list.reorder(order_rows)
-        if self._haystacks is not None:
-            self._haystacks = [self._haystacks[i] for i in order_rows]
-        self._kinds = [self._kinds[i] for i in order_rows]
-        self._row_of_index = None
+        self.rows.reorder(order_rows)
         self._forget_rows()
         old_indexes = self.persistentIndexList()
         new_indexes = [self.index(new_row_of_old[i.row()], i.column()) for i in old_indexes]
@@ -303,7 +293,7 @@ class PaymentsModel(QAbstractTableModel):
         if not self.rowCount():
             return
         lo, hi = sorted((micros(aware(before) - STALE_AFTER), micros(aware(now) - STALE_AFTER)))
-        listed = self._list
+        listed = self.rows.listed
         errors = listed.errors
         changed = [
             i
@@ -319,17 +309,14 @@ class PaymentsModel(QAbstractTableModel):
 
     def shows(self, listed: ListedPayments) -> bool:
         """These rows are ``listed`` itself (as given to ``set_listed`` or ``update_listed``)."""
-        return listed is self._list
+        return listed is self.rows.listed
 
     def set_listed(self, listed: ListedPayments) -> None:
         """Show ``listed`` (taken over, not copied: the model writes to it from here on), in one reset."""
         self.beginResetModel()
         self._now = datetime.now(UTC)  # once per fill: rows read from the register are judged now
-        self._list = listed
-        self._kinds = list(listed.kinds())
+        self.rows.reset(listed)
         self._records.clear()
-        self._row_of_index = None
-        self._haystacks = None
         self._forget_rows()
         self._marks.keep_only(listed.references)
         self.endResetModel()
@@ -350,10 +337,14 @@ class PaymentsModel(QAbstractTableModel):
         if not count:
             self.set_listed(listed)
             return
-        if not skip and not self._records.any_kept and listed.references[:count] == self._list.references:
+        if (
+            not skip
+            and not self._records.any_kept
+            and listed.references[:count] == self.rows.listed.references
+        ):
             self._take_over(listed, count)
             return
-        row_of = self._rows_by_reference()
+        row_of = self.rows.rows_by_reference()
         changed: list[int] = []
         added: list[int] = []
         for at, reference in enumerate(listed.references):
@@ -361,9 +352,9 @@ class PaymentsModel(QAbstractTableModel):
             if row is None:
                 added.append(at)
             elif reference not in skip:
-                self._list.copy_row(row, listed, at)
+                self.rows.copy_row(row, listed, at)
                 self._records.forget(reference)
-                self._row_changed(row)
+                self._forget_row(row)
                 changed.append(row)
         if changed:
             self.dataChanged.emit(self.index(min(changed), 0), self.index(max(changed), COLUMN_COUNT - 1), [])
@@ -375,7 +366,7 @@ class PaymentsModel(QAbstractTableModel):
         append unknown ones."""
         changed: list[int] = []
         added: list[TrackedPayment] = []
-        row_of = self._rows_by_reference()
+        row_of = self.rows.rows_by_reference()
         for tracked in payments:
             row = row_of.get(tracked.reference)
             if row is None:
@@ -383,15 +374,15 @@ class PaymentsModel(QAbstractTableModel):
                 continue
             if self._records.kept(tracked.reference) is tracked:
                 continue  # the very record shown
-            self._list.set_record(row, tracked)
+            self.rows.set_record(row, tracked)
             self._records.keep((tracked,))
-            self._row_changed(row)
+            self._forget_row(row)
             changed.append(row)
         if changed:
             self._announce_rows(changed, 0, COLUMN_COUNT - 1)
         if added:
             unique = list({t.reference: t for t in added}.values())
-            self._append(ListedPayments.of(self._list.msn or unique[0].merchant_serial_number, unique))
+            self._append(ListedPayments.of(self.rows.listed.msn or unique[0].merchant_serial_number, unique))
             self._records.keep(unique)
 
     def update_payment(self, tracked: TrackedPayment) -> None:
@@ -399,30 +390,26 @@ class PaymentsModel(QAbstractTableModel):
 
     def remove_payments(self, references: Iterable[str]) -> None:
         """Remove the rows of ``references`` (unknown ones are ignored), one contiguous range at a time."""
-        row_of = self._rows_by_reference()
+        row_of = self.rows.rows_by_reference()
         rows = sorted({row for r in references if (row := row_of.get(r)) is not None}, reverse=True)
         while rows:
             last = first = rows.pop(0)
             while rows and rows[0] == first - 1:
                 first = rows.pop(0)
             self.beginRemoveRows(QModelIndex(), first, last)
-            for reference in self._list.references[first : last + 1]:
+            for reference in self.rows.listed.references[first : last + 1]:
                 self._records.forget(reference)
-            self._list.delete(first, last)
-            del self._kinds[first : last + 1]
-            if self._haystacks is not None:
-                del self._haystacks[first : last + 1]
-            self._row_of_index = None
+            self.rows.delete(first, last)
             self._forget_rows()
             self.endRemoveRows()
-        self._marks.keep_only(self._list.references)
+        self._marks.keep_only(self.rows.listed.references)
 
     def move_rows_to(self, places: Mapping[str, int]) -> None:
         """Move the rows of ``places``' references to those rows (Undo remove puts a row back where it
         was, not at the end of the list), the lowest place first, each kept within the list; unknown
         references are ignored. One layout change, as a sort: the filter and the view's selection
         follow it."""
-        row_of = self._rows_by_reference()
+        row_of = self.rows.rows_by_reference()
         moving = sorted((place, reference) for reference, place in places.items() if reference in row_of)
         if not moving:
             return
@@ -430,14 +417,10 @@ class PaymentsModel(QAbstractTableModel):
         old_indexes = self.persistentIndexList()
         rows = [index.row() for index in old_indexes]
         for place, reference in moving:
-            row = self._rows_by_reference()[reference]
+            row = self.rows.rows_by_reference()[reference]
             to = min(max(place, 0), self.rowCount() - 1)
-            self._list.move_row(row, to)
-            self._kinds.insert(to, self._kinds.pop(row))
-            if self._haystacks is not None:
-                self._haystacks.insert(to, self._haystacks.pop(row))
-            self._row_of_index = None
-            rows = [_moved(r, row, to) for r in rows]
+            self.rows.move(row, to)
+            rows = [moved(r, row, to) for r in rows]
         self._forget_rows()
         new_indexes = [self.index(r, index.column()) for r, index in zip(rows, old_indexes, strict=True)]
         self.changePersistentIndexList(old_indexes, new_indexes)
@@ -497,7 +480,7 @@ class PaymentsModel(QAbstractTableModel):
             self.dataChanged.emit(self.index(first, first_column), self.index(last, last_column), [])
 
     def row_of(self, reference: str) -> int | None:
-        return self._rows_by_reference().get(reference)
+        return self.rows.row_of(reference)
 
     def tracked(self, reference: str) -> TrackedPayment | None:
         row = self.row_of(reference)
@@ -509,17 +492,16 @@ class PaymentsModel(QAbstractTableModel):
         if row is None:
             return None
         kept = self._records.kept(reference)
-        fetched = kept.fetched_at if kept is not None else moment_of(self._list.fetched[row])
+        fetched = kept.fetched_at if kept is not None else moment_of(self.rows.listed.fetched[row])
         return aware(fetched) if fetched is not None else EPOCH
 
     def tracked_at(self, row: int) -> TrackedPayment:
         """Row ``row``'s record: as it came, or built from the row's values."""
-        return self._records.at(self._list, row)
+        return self._records.at(self.rows.listed, row)
 
     def rows_in_states(self, states: Collection[State | None]) -> list[int]:
-        """Rows whose state is one of ``states`` (``None``: not fetched yet); one scan of the codes."""
-        codes = {STATES.index(s) if s is not None else -1 for s in states}
-        return [row for row, code in enumerate(self._list.states) if (code if code >= 0 else -1) in codes]
+        """Rows whose state is one of ``states`` (``None``: not fetched yet)."""
+        return self.rows.rows_in_states(states)
 
     def payments(self) -> Sequence[TrackedPayment]:
         """Every row's record, built as it is read (a sequence over the rows as they are now)."""
@@ -532,62 +514,37 @@ class PaymentsModel(QAbstractTableModel):
         created at or after ``created_since`` when given."""
         rows = self.rows_in_states(states)
         if created_since is not None:
-            cutoff, created = micros(created_since), self._list.created
+            cutoff, created = micros(created_since), self.rows.listed.created
             rows = [row for row in rows if created[row] != NO_TIME and created[row] >= cutoff]
         return [self.tracked_at(row) for row in rows]
 
     def references(self) -> list[str]:
-        return list(self._list.references)
+        return list(self.rows.listed.references)
 
     def references_that_can_change(self) -> list[str]:
         """The rows worth refreshing automatically (``TrackedPayment.can_still_change``)."""
-        listed = self._list
-        return [r for row, r in enumerate(listed.references) if listed.can_still_change(row)]
+        return self.rows.references_that_can_change()
 
     def newest_fetch(self) -> datetime | None:
         """When the most recently fetched row was fetched (None: none ever was)."""
-        return moment_of(max(self._list.fetched, default=NO_TIME))
+        return self.rows.newest_fetch()
 
     def kind_counts(self, rows: Iterable[int] | None = None) -> Counter[BusinessState | None]:
         """How many of ``rows`` (every row when None) are in each business state (None: not fetched)."""
-        kinds = self._kinds
-        return Counter(kinds if rows is None else (kinds[row] for row in rows))
-
-    # the proxy reads these directly: one list lookup per row instead of a data() call
-    def haystack_at(self, row: int) -> str:
-        haystacks = self._haystacks
-        if haystacks is None:
-            haystacks = self._haystacks = [haystack(self._list, i) for i in range(self.rowCount())]
-        return haystacks[row]
-
-    def state_at(self, row: int) -> State | None:
-        return self._list.state_at(row)
+        return self.rows.kind_counts(rows)
 
     def kind_at(self, row: int) -> BusinessState | None:
         """The business state of ``row`` (None: not fetched yet)."""
-        return self._kinds[row]
-
-    def unknown_to_api_at(self, row: int) -> bool:
-        return NOT_FOUND_MARK in self._list.errors[row]
+        return self.rows.kind_at(row)
 
     # --- helpers ------------------------------------------------------------------------------------
-    def _rows_by_reference(self) -> dict[str, int]:
-        index = self._row_of_index
-        if index is None:
-            index = self._row_of_index = {r: i for i, r in enumerate(self._list.references)}
-        return index
-
     def _take_over(self, listed: ListedPayments, count: int) -> None:
         """``listed``, whose first ``count`` rows are the rows shown, becomes the rows: those rows take
         its values (announced only when some differ), the others are inserted after them."""
-        same = self._list.same_rows(listed, count)
+        same = self.rows.listed.same_rows(listed, count)
         if len(listed) > count:
             self.beginInsertRows(QModelIndex(), count, len(listed) - 1)
-        self._list = listed
-        self._kinds = list(listed.kinds())
-        if self._row_of_index is not None:
-            self._row_of_index.update({r: count + i for i, r in enumerate(listed.references[count:])})
-        self._haystacks = None
+        self.rows.take_over(listed, count)
         if not same:
             self._forget_rows()
         if len(listed) > count:
@@ -598,19 +555,11 @@ class PaymentsModel(QAbstractTableModel):
     def _append(self, added: ListedPayments) -> None:
         first = self.rowCount()
         self.beginInsertRows(QModelIndex(), first, first + len(added) - 1)
-        # Column by column (the rest of a listed register is some 100,000 rows at once).
-        self._list.extend(added)
-        self._kinds.extend(added.kinds())
-        if self._row_of_index is not None:
-            self._row_of_index.update({r: first + i for i, r in enumerate(added.references)})
-        if self._haystacks is not None:
-            self._haystacks.extend([haystack(added, i) for i in range(len(added))])
+        self.rows.extend(added)
         self.endInsertRows()
 
-    def _row_changed(self, row: int) -> None:
-        self._kinds[row] = self._list.kind_at(row)
-        if self._haystacks is not None:
-            self._haystacks[row] = haystack(self._list, row)
+    def _forget_row(self, row: int) -> None:
+        """Drop what is kept of row ``row`` (it took other values)."""
         self._display.pop(row, None)
         self._looks.pop(row, None)
         self._records.row_changed(row)
@@ -622,10 +571,10 @@ class PaymentsModel(QAbstractTableModel):
         self._records.rows_moved()
 
     def _looks_stale(self, row: int) -> bool:
-        kept = self._records.kept(self._list.references[row])
+        kept = self._records.kept(self.rows.listed.references[row])
         if kept is not None:
             return kept.looks_stale(self._now)
-        return self._list.looks_stale(row, micros(self._now))
+        return self.rows.listed.looks_stale(row, micros(self._now))
 
     def _display_of(self, row: int) -> tuple[str, ...]:
         cached = self._display.get(row)
@@ -635,46 +584,36 @@ class PaymentsModel(QAbstractTableModel):
             # The looks first: the bar's label reads the breakdown they hold (worked out once).
             parts = self._looks_at(row).parts
             cached = self._display[row] = display_row(
-                self._records.at(self._list, row), self._locale, parts=parts
+                self._records.at(self.rows.listed, row), self._locale, parts=parts
             )
         return cached
 
     def _state_cell(self, row: int) -> str:
         text = self._display_of(row)[_STATE_COLUMN]
         marks = self._marks
-        return marks.state_text(text, self._list.references[row]) if marks.any else text
+        return marks.state_text(text, self.rows.listed.references[row]) if marks.any else text
 
     def _looks_at(self, row: int) -> RowLooks:
         looks = self._looks.get(row)
         if looks is None:
             if len(self._looks) >= _SHOWN_KEPT:
                 self._looks.clear()
-            tracked = self._records.at(self._list, row)
+            tracked = self._records.at(self.rows.listed, row)
             payment = tracked.payment
             parts = breakdown(payment) if payment is not None else None
-            state = self._list.state_at(row)
-            kind = self._kinds[row]
+            listed = self.rows.listed
+            state = listed.state_at(row)
+            kind = self.rows.kind_at(row)
             looks = self._looks[row] = RowLooks(
                 stale=self._looks_stale(row),
                 warning=lapse_warning(tracked, self._now),
-                busy=self._marks.is_busy(self._list.references[row]),
+                busy=self._marks.is_busy(self.rows.listed.references[row]),
                 state=state.value if state is not None else NO_VALUE,
                 kind=kind.value if kind is not None else NO_VALUE,
                 parts=parts,
                 shares=bar_shares(parts) if parts is not None else (),
             )
         return looks
-
-
-def _moved(r: int, row: int, to: int) -> int:
-    """Where row ``r`` is after row ``row`` moved to ``to`` (the rows between shift by one)."""
-    if r == row:
-        return to
-    if to <= r < row:
-        return r + 1
-    if row < r <= to:
-        return r - 1
-    return r
 
 
 # How many rows' texts and looks are kept (a few screens' worth, as many as records: worked out again

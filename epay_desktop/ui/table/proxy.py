@@ -175,7 +175,7 @@ class PaymentsFilterModel(QAbstractTableModel):
         if source is None:
             return Counter()
         rows = self._rows
-        return source.kind_counts() if rows is None else source.kind_counts(rows)
+        return source.rows.kind_counts(rows)
 
     def tracked_at(self, row: int) -> TrackedPayment | None:
         if self._source is None or not 0 <= row < self.rowCount():
@@ -214,14 +214,15 @@ class PaymentsFilterModel(QAbstractTableModel):
         source = self._source
         if source is None:
             return True
-        if self._needle and self._needle not in source.haystack_at(source_row):
+        rows = source.rows  # read directly: one list lookup per row, no call through the model
+        if self._needle and self._needle not in rows.haystack_at(source_row):
             return False
         wanted = self._states
         return (
             wanted is None
-            or source.state_at(source_row) in wanted
-            or source.kind_at(source_row) in wanted
-            or (RowMark.UNKNOWN_TO_API in wanted and source.unknown_to_api_at(source_row))
+            or rows.state_at(source_row) in wanted
+            or rows.kind_at(source_row) in wanted
+            or (RowMark.UNKNOWN_TO_API in wanted and rows.unknown_to_api_at(source_row))
         )
 
     def _accepted(self, source_rows: Iterable[int]) -> list[int]:
