@@ -103,6 +103,8 @@ class PaymentsModel(QAbstractTableModel):
         super().__init__(parent)
         self._locale = locale if locale is not None else QLocale()
         # The rows column by column, with their business states, search texts and rows by reference.
+        # Public for reading (the proxy filters by it); changed only through this model, which
+        # announces each change.
         self.rows = TableRows()
         # Records that came as records (a refresh, an operation, a team list), by reference: shown as
         # they came. Every other row's record is built from its columns when asked for.
