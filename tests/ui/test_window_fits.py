@@ -219,7 +219,7 @@ def test_recent_messages_keep_what_the_status_bar_said(qtbot: Any) -> None:
     for i in range(3):
         window.show_status(f"message {i}")
     window.action("history").trigger()
-    dialog = window.history_dialog
+    dialog = window.status_line.history_dialog
     assert dialog is not None
     qtbot.addWidget(dialog)
     listing = dialog.findChild(QListWidget, "RecentMessagesList")
