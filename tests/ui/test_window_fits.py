@@ -130,8 +130,8 @@ def test_a_failed_refresh_is_said_whole_at_the_smallest_window(
             assert details.trace_id.isVisible()
             assert details.trace_id.text().startswith("00-")
             assert details.trace_id.text() in window.model.tracked(unknown).fetch_error  # type: ignore[union-attr]
-            scroll = window.side_scroll
-            assert window.side.width() <= scroll.viewport().width()
+            scroll = window.side_panel
+            assert window.side_panel.panel.width() <= scroll.viewport().width()
             squeezed = [
                 (label.text(), label.height(), label.heightForWidth(label.width()))
                 for label in details.findChildren(QLabel)

@@ -1,11 +1,12 @@
 """The main window: composes widgets and wires their signals; no business logic here.
 
 Its parts: the banner (``banner``), the filter bar (``filter_bar``), the register view with the table
-(``ui/table/view.py``), the details panel and, in Demo mode, the customer panel; the actions, menus and
-toolbar (declared as data in ``actions``); the refresh status and counts in the status bar; the
-dialogs it opens (``dialogs``); the flows (``ui/flows``), every one run by one ``TaskRunner`` whose
-errors reach one ``ErrorPresenter``. The table's model is updated in one place only, from the desk's
-change feed (``ui/table/changes.py``).
+(``ui/table/view.py``), the side panel (``side_panel``: the details panel and, in Demo mode, the customer
+panel), the details' following of the selected row (``selected_details``); the actions, menus and
+toolbar (declared as data in ``actions``); in the status bar the refresh status (``refresh_status``) and
+the message line, Recent messages and counts (``status_line``); the dialogs it opens (``dialogs``); the
+flows (``ui/flows``), every one run by one ``TaskRunner`` whose errors reach one ``ErrorPresenter``.
+The table's model is updated in one place only, from the desk's change feed (``ui/table/changes.py``).
 
 The window is built in two steps so it can paint before the heavy parts are imported: the constructor
 builds only what the first paint shows, from light modules (Qt's widgets and the domain records): the
@@ -19,26 +20,25 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QLocale, QPoint, QSize, QTimer, Signal
+from PySide6.QtCore import QLocale, QPoint, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QResizeEvent
-from PySide6.QtWidgets import QFrame, QMainWindow, QScrollArea, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QMainWindow, QSplitter, QVBoxLayout, QWidget
 
 from epay_desktop.domain import TrackedPayment
 from epay_desktop.i18n import N_, _, ngettext, translate
-from epay_desktop.ui.first_paint import set_qt_enum
 from epay_desktop.ui.formatting import skipped_text
 from epay_desktop.ui.gc_guard import register_loaded
 from epay_desktop.ui.table.view import RegisterView
 from epay_desktop.ui.window.action_specs import ActionContext
 from epay_desktop.ui.window.actions import ActionSet
 from epay_desktop.ui.window.banner import ProfileBanner
-from epay_desktop.ui.window.details_panel import DetailsPanel
 from epay_desktop.ui.window.dialogs import WindowDialogs
 from epay_desktop.ui.window.filter_bar import FilterBar
 from epay_desktop.ui.window.profile_menu import ProfileMenu
 from epay_desktop.ui.window.refresh_status import RefreshStatus
 from epay_desktop.ui.window.screen_fit import fitted_size
 from epay_desktop.ui.window.selected_details import SelectedDetails
+from epay_desktop.ui.window.side_panel import SidePanel
 from epay_desktop.ui.window.status_line import StatusLine
 
 if TYPE_CHECKING:
@@ -120,20 +120,9 @@ class MainWindow(QMainWindow):
         splitter = QSplitter(parent=central)
         self.register_view = RegisterView(translate(LOADING), splitter)
         splitter.addWidget(self.register_view)
-        # The side panel scrolls rather than squeeze its wrapped lines and figures below the height
-        # their words need (a small window, a language longer than English).
-        self.side_scroll = _SideScroll(splitter)
-        self.side_scroll.setObjectName("SidePanelScroll")
-        self.side_scroll.setWidgetResizable(True)
-        self.side_scroll.setFrameShape(QFrame.Shape.NoFrame)
-        set_qt_enum(self.side_scroll, "horizontalScrollBarPolicy", "ScrollBarAlwaysOff")
-        self.side = QWidget(self.side_scroll)
-        self.side_layout = QVBoxLayout(self.side)
-        self.side_layout.setContentsMargins(0, 0, 0, 0)
-        self.details = DetailsPanel(self.side, locale=locale)
-        self.side_layout.addWidget(self.details, 1)
-        self.side_scroll.setWidget(self.side)
-        splitter.addWidget(self.side_scroll)
+        self.side_panel = SidePanel(splitter, locale=locale)
+        self.details = self.side_panel.details
+        splitter.addWidget(self.side_panel)
         splitter.setStretchFactor(0, 3)
         splitter.setStretchFactor(1, 2)
         splitter.setSizes([900, 380])  # the events timeline needs ~370 px before its key column
@@ -289,12 +278,12 @@ class MainWindow(QMainWindow):
                 self.runner,
                 self.show_status,
                 merchant_serial_number=profile.merchant_serial_number,
-                parent=self.side,
+                parent=self.side_panel.panel,
                 locale=locale,
             )
             self.customer_panel.new_payment_created.connect(self.select_reference)
             self.customer_panel.reference_busy.connect(self.model.set_busy)
-            self.side_layout.addWidget(self.customer_panel)
+            self.side_panel.add_below(self.customer_panel)
             self.setTabOrder(self.details, self.customer_panel)
         self._selection_changed()
         self.action_set.name_toolbar_buttons()
@@ -624,16 +613,3 @@ class MainWindow(QMainWindow):
                 team=self.desk is not None and self.desk.profile.is_team,
             )
         )
-
-
-class _SideScroll(QScrollArea):
-    """Scrolls the side panel up and down only: never narrower than the panel's own minimum width, so
-    the splitter cannot hide its right edge."""
-
-    def minimumSizeHint(self) -> QSize:
-        hint = super().minimumSizeHint()
-        panel = self.widget()
-        if panel is None:
-            return hint
-        width = panel.minimumSizeHint().width() + self.verticalScrollBar().sizeHint().width()
-        return QSize(max(hint.width(), width + 2 * self.frameWidth()), hint.height())
