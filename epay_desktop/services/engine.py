@@ -433,7 +433,7 @@ class SendEngine:
         # A confirmed outcome closing a pending intent is a small commit that does not wait for the
         # disk: written at once on this thread when that cannot wait for anything (no thread hop on the
         # path of every money call); else on a worker thread, where every case is decided as always.
-        if self.journal.finish_at_once(intent.id, status, text, os_user=self.operator) is not None:
+        if self.journal.finish_at_once(intent.id, status, text, os_user=self.operator):
             return
         await self._db(self.journal.finish, intent.id, status, text, os_user=self.operator)
 

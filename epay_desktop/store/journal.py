@@ -534,13 +534,14 @@ class JournalRecords(abc.ABC):
         *,
         os_user: str,
         now: datetime | None = None,
-    ) -> Intent | None:
+    ) -> bool:
         """``finish`` for the common case, on the caller's own thread without ever waiting: a confirmed
         outcome closing a pending intent, where that commit need not wait for the disk (see the
-        module). None when it cannot be done so (nothing written): another status, a back-end that keeps
-        it durable, the intent no longer pending, or the register busy; the caller then calls ``finish``
-        (on a worker thread), which decides every case by the usual rules."""
-        return None
+        module). Whether it was written; False when it cannot be done so (nothing written): another
+        status, a back-end that keeps it durable, the intent no longer pending, or the register busy;
+        the caller then calls ``finish`` (on a worker thread), which decides every case by the usual
+        rules. It says only whether: nothing is read back (``get`` reads the intent as written)."""
+        return False
 
     def _record(self, conn: Connection, intent_id: int, outcome: IntentOutcome) -> Intent | None:
         """``finish``'s work in its transaction: the outcome and its audit line, if the intent may still
@@ -767,16 +768,19 @@ class Journal(JournalRecords):
         *,
         os_user: str,
         now: datetime | None = None,
-    ) -> Intent | None:
+    ) -> bool:
         if status not in CONFIRMED:
-            return None
-        told = IntentOutcome(status=status, text=outcome, at=now or utc_now(), os_user=os_user)
+            return False
+        # The UPDATE alone: its audit line comes from the trigger, and nothing is read back (no
+        # ``RETURNING``, no ``Intent`` built: the engine only needs to know it was written). An intent
+        # no longer pending is left to ``finish``, which decides (and says when there is none).
+        params = (status.value, outcome, to_text(now or utc_now()), os_user, intent_id, False)
         try:
             return self._sqlite.write_now(
-                "writing the journal", lambda conn: self._record(conn, intent_id, told)
+                "writing the journal", lambda conn: conn.execute(_SET_OUTCOME, params).rowcount == 1
             )
         except WriteNotNowError:
-            return None
+            return False
 
     def _unreadable_pending(self, problem: UnreadableIntentError) -> RegisterError:
         return RegisterDamagedError(
