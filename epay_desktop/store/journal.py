@@ -29,6 +29,7 @@ import enum
 import logging
 import sqlite3
 from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, ClassVar, cast
@@ -369,6 +370,29 @@ class JournalRecords(abc.ABC):
     def _durably_at_once(self, work: Callable[[Connection], Intent]) -> Intent | None:
         """Run ``work`` in a durable commit on this thread at once, or None (nothing written) when that
         cannot be done: never here (the back-end keeps its durable writes on a worker thread)."""
+        return None
+
+    def begin_soon(self, request: IntentRequest, *, attempting: bool = False) -> Future[Intent] | None:
+        """``begin_request`` without waiting on the caller's thread and without a thread of its own: the
+        intent joins the register's next group commit (``Database.write_durably_soon``) and the future
+        is done once it is on disk (the intent), or refused with nothing written (``begin``'s errors).
+        None when the back-end cannot (nothing written): the caller calls ``begin_request`` on a worker
+        thread."""
+        return None
+
+    def finish_soon(
+        self,
+        intent_id: int,
+        status: IntentStatus,
+        outcome: str,
+        *,
+        os_user: str,
+        now: datetime | None = None,
+    ) -> Future[Intent] | None:
+        """``finish``, as ``begin_soon`` begins: the outcome joins the register's next group commit, so
+        it is durable, whatever it is, and decided by the rules of ``finish``'s durable write (a
+        confirmed outcome also replaces a failed one). None when the back-end cannot (nothing
+        written): the caller calls ``finish`` on a worker thread."""
         return None
 
     def _begin_work(self, request: IntentRequest, attempting: bool) -> Callable[[Connection], Intent]:
@@ -759,6 +783,32 @@ class Journal(JournalRecords):
             return self._sqlite.write_durably_now("writing the journal", work)
         except WriteNotNowError:
             return None
+
+    def begin_soon(self, request: IntentRequest, *, attempting: bool = False) -> Future[Intent] | None:
+        return self._sqlite.write_durably_soon("writing the journal", self._begin_work(request, attempting))
+
+    def finish_soon(
+        self,
+        intent_id: int,
+        status: IntentStatus,
+        outcome: str,
+        *,
+        os_user: str,
+        now: datetime | None = None,
+    ) -> Future[Intent] | None:
+        if status is IntentStatus.PENDING:
+            raise ValueError("an outcome cannot be 'pending'")
+        told = IntentOutcome(
+            status=status, text=outcome, at=now or utc_now(), os_user=os_user, over_failed=status in CONFIRMED
+        )
+        return self._sqlite.write_durably_soon(
+            "writing the journal", lambda conn: self._finished(conn, intent_id, told)
+        )
+
+    def _finished(self, conn: Connection, intent_id: int, told: IntentOutcome) -> Intent:
+        written = self._record(conn, intent_id, told)
+        assert written is not None  # returned whenever the outcome may replace a failed one, or is one
+        return written
 
     def finish_at_once(
         self,
