@@ -183,7 +183,7 @@ class SendEngine:
         )
         try:
             # On this thread when the journal can commit it durably at once (a disk proven fast, nothing
-            # to wait for): no thread hop before every money call. Else on a worker thread, as always.
+            # to wait for): no thread hop before every money call.
             intent = self.journal.begin_at_once(request, attempting=attempting)
             if intent is not None:
                 return intent
@@ -436,7 +436,7 @@ class SendEngine:
         text = redact(outcome)
         # A confirmed outcome closing a pending intent is a small commit that does not wait for the
         # disk: written at once on this thread when that cannot wait for anything (no thread hop on the
-        # path of every money call); else on a worker thread, where every case is decided as always.
+        # path of every money call). Every other case is decided by the rules of finish's durable write.
         if self.journal.finish_at_once(intent.id, status, text, os_user=self.operator):
             return
         # Else in the register's next group commit (durable, whatever the outcome), without a thread hop

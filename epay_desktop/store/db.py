@@ -16,15 +16,17 @@ The API is synchronous and thread-safe (one connection guarded by a lock): the s
 ``asyncio.to_thread`` so the GUI thread never blocks on the disk. The exceptions, for the caller's own
 thread, write only when they need not wait for anything (else they write nothing and say so):
 ``write_now``, a small write that does not wait for the disk; and ``write_durably_now``, a durable one,
-only while the disk has proven fast (``commit_pace.py``). Neither runs a WAL checkpoint; after
-``QUICK_WRITES_BEFORE_CHECKPOINT`` of them in a row they refuse until a write on a worker thread has
-given SQLite the chance to checkpoint. They run on a second connection of their own, set once never to
-wait for a lock nor to checkpoint (under the same lock as the first: one write at a time), so they
-touch none of the main connection's settings. A group commit on a worker thread runs there too when it
-can without waiting (no other program's lock, no checkpoint due), else on the main connection: SQLite
-drops a connection's cache each time the other one has written, and reading it back made the
-journal's work per flow 12–37 % dearer (measured on ext4) when intents were begun on one connection and
-finished on the other.
+only while the disk has proven fast (``commit_pace.py``). And ``write_durably_soon`` does not wait at all:
+a durable write joins the next group commit, and a future says when it is on disk (the loop's way when the
+two above refuse: no thread hop per write, one thread commits for all that are queued). The two writes at
+once never run a WAL checkpoint; after ``QUICK_WRITES_BEFORE_CHECKPOINT`` of them in a row they refuse
+until a write on a worker thread has given SQLite the chance to checkpoint. They run on a second
+connection of their own, set once never to wait for a lock nor to checkpoint (under the same lock as the
+first: one write at a time), so they touch none of the main connection's settings. A group commit on a
+worker thread runs there too when it can without waiting (no other program's lock, no checkpoint due),
+else on the main connection: SQLite drops a connection's cache each time the other one has written, and
+reading it back made the journal's work per flow 12–37 % dearer (measured on ext4) when intents were begun
+on one connection and finished on the other.
 """
 
 from __future__ import annotations

@@ -3,7 +3,8 @@
 An intent is committed durably (``synchronous = FULL``) BEFORE its request is sent, with the
 Idempotency-Key the request will carry: by ``begin`` (on a worker thread), or by ``begin_at_once`` on the
 caller's own thread while the register's disk has proven fast (``commit_pace.py``), which is the same
-commit without the thread hop. Its outcome is recorded when known. An intent still
+commit without the thread hop, or by ``begin_soon``, which joins the register's next group commit and
+hands back a future done once the intent is on disk. Its outcome is recorded when known. An intent still
 ``pending`` at the next start was interrupted (crash, kill, lost answer): the services finish it by
 sending it again with the SAME key (safe, by idempotency) or by settling it from the event log.
 
