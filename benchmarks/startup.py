@@ -6,7 +6,10 @@ Each measurement is a fresh process (interpreter start, imports, QApplication, w
 this parent from just before the spawn to the child's "painted" line. The app child is the real entry
 point, ``python -m epay_desktop --profile Benchmark --startup-marks``: it prints "painted" when its
 main window painted first, "first N" once the table painted its first rows (a screenful, listed
-before the rest is read) and "listed N" once the table painted with the register's N rows. Runs
+before the rest is read) and "listed N" once the table painted with the register's N rows; on the way
+to the first rows it prints "read" (the first rows read from the register, and what the app did
+meanwhile) and "table" (shown in the table, not yet painted), so each run also tells where the time
+after the first paint went. Runs
 alternate bare/app so noise hits both alike. Prints medians and ratios; asserts nothing (these machines
 are noisy). Bytecode is cached (as in an install; PYTHONDONTWRITEBYTECODE is removed for the children);
 one extra series shows a start without any (PYTHONPYCACHEPREFIX points at an empty folder, so no
@@ -229,7 +232,19 @@ def series(payments: int, rounds: int, lang: str | None = None) -> dict[str, flo
         measure("app", home, lang=lang)
         runs: dict[str, list[float]] = {
             k: []
-            for k in ("bare", "painted", "first", "listed", "uncached", "peak", "bpeak", "to_first", "to_all")
+            for k in (
+                "bare",
+                "painted",
+                "first",
+                "listed",
+                "uncached",
+                "peak",
+                "bpeak",
+                "to_first",
+                "to_all",
+                "to_read",
+                "to_table",
+            )
         }
         for _ in range(rounds):
             bare = measure("bare", home)
@@ -244,9 +259,12 @@ def series(payments: int, rounds: int, lang: str | None = None) -> dict[str, flo
             # After the app's own first paint: what the list adds, less moved by the bare window's noise.
             runs["to_first"].append(runs["first"][-1] - marks["painted"])
             runs["to_all"].append(marks["listed"] - marks["painted"])
+            if "read" in marks and "table" in marks:  # versions that list first and say its steps
+                runs["to_read"].append(marks["read"] - marks["painted"])
+                runs["to_table"].append(marks["table"] - marks["painted"])
             assert int(marks["rows"]) == payments, marks
             runs["uncached"].append(measure("app", home, bytecode=False, lang=lang)["painted"])
-        return {k: statistics.median(v) for k, v in runs.items()}
+        return {k: statistics.median(v) for k, v in runs.items() if v}
 
 
 def main() -> None:
@@ -285,6 +303,14 @@ def main() -> None:
     print("after the app's first paint (medians): first rows / all rows")
     for n, r in results.items():
         print(f"{n:>9} +{r['to_first'] * 1e3:.0f} ms / +{r['to_all'] * 1e3:.0f} ms")
+    if all("to_table" in r for r in results.values()):
+        print(
+            "the way to the first rows (medians, after the app's first paint): first rows read (Qt's "
+            "enums built meanwhile) / shown in the table (made and laid out) / painted"
+        )
+        for n, r in results.items():
+            steps = (r["to_read"], r["to_table"], r["to_first"])
+            print(f"{n:>9} " + " / ".join(f"+{step * 1e3:.0f} ms" for step in steps))
     sizes = sorted(results)
     if len(sizes) > 1:
         low, high = sizes[0], sizes[-1]

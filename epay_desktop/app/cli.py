@@ -70,7 +70,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--select", metavar="REFERENCE", help=_("with --screenshot: select this payment"))
     parser.add_argument("--size", metavar="WxH", default="1280x760", help=_("with --screenshot: window size"))
     # benchmarks/startup.py: print "painted" at the first paint, "first N" once the first N rows are
-    # painted (listed first, see app.listing) and "listed N" once every row of the register is, then quit.
+    # painted (listed first, see app.listing; "read" and "table" on the way there) and "listed N" once
+    # every row of the register is, then quit.
     parser.add_argument("--startup-marks", action="store_true", help=argparse.SUPPRESS)
     return parser.parse_args(argv)
 
@@ -135,6 +136,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             window,
             args.chosen_profile,
             first_painted=(lambda n: print(f"first {n}", flush=True)) if args.startup_marks else None,
+            reached=(lambda step: print(step, flush=True)) if args.startup_marks else None,
         )
     args.listed_first = args.early_list is not None and bool(args.early_list.payments)
     if args.startup_marks and args.listed_first:

@@ -157,10 +157,14 @@ def list_first(
     *,
     first_rows: int = FIRST_ROWS,
     first_painted: Callable[[int], None] | None = None,
+    reached: Callable[[str], None] | None = None,
 ) -> EarlyList | None:
     """Read ``profile``'s register while the window stays painted: its ``first_rows`` newest rows are
     shown and painted at once (``first_painted`` is told how many), then every row. None when nothing
-    was listed (then the session's load fills the list)."""
+    was listed (then the session's load fills the list). ``reached`` is told each step on the way to
+    the first rows as it is done (benchmarks/startup.py times them): ``"read"`` (the first rows read
+    from the register, and the Qt enums built meanwhile), then ``"table"`` (shown in the table and laid
+    out, not painted yet)."""
     from epay_desktop.ui.first_paint import (
         build_qt_enums,
         collection_held,
@@ -177,10 +181,14 @@ def list_first(
             early = while_painting(lambda: read_register(profile, first=first_rows), meanwhile=build_qt_enums)
             if early is None:
                 return None
+            if reached is not None:
+                reached("read")
             payments = early.payments
             view = window.register_view
             # Painted once it is laid out: else its column widths' repaint paints it all again at once.
             held_until_settled(view, lambda: window.show_list(payments))
+            if reached is not None:
+                reached("table")
             table = view.table
             if table is not None and early.payments:
                 _paint_first_rows(window)

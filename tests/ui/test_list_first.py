@@ -460,3 +460,45 @@ def test_a_delegate_reading_only_the_looks_tells_its_paint(qapp: Any, qtbot: Any
     qtbot.wait(20)
     assert told == [1]  # once
     early.close()
+
+
+def test_the_steps_to_the_first_rows_are_told_as_they_are_done(
+    qapp: Any, qtbot: Any, profile: Profile
+) -> None:
+    fill(register_path(profile), 30)
+    window = MainWindow(show_error_dialogs=False, auto_refresh_ms=3_600_000)
+    qtbot.addWidget(window)
+    window.show()
+    paints = _ViewportPaints()
+    qapp.installEventFilter(paints)
+    steps: list[tuple[str, bool, int]] = []
+
+    def told(step: str) -> None:
+        table = window.register_view.table
+        steps.append((step, table is not None and table.model().rowCount() == 10, paints.count))
+
+    try:
+        early = list_first(
+            window,
+            profile,
+            first_rows=10,
+            reached=told,
+            first_painted=lambda n: told(f"first {n}"),
+        )
+    finally:
+        qapp.removeEventFilter(paints)
+    assert early is not None
+    # Read: no table yet. Shown: the ten rows in the table, not painted. Then painted.
+    assert steps[:2] == [("read", False, 0), ("table", True, 0)]
+    assert steps[2][:2] == ("first 10", True)
+    assert steps[2][2] >= 1, "said painted before the table's rows were painted"
+    assert len(steps) == 3  # the rest of the list is not a step on the way to the first rows
+    early.close()
+
+
+def test_nothing_is_told_when_nothing_is_listed_first(qapp: Any, qtbot: Any, profile: Profile) -> None:
+    window = MainWindow(show_error_dialogs=False, auto_refresh_ms=3_600_000)
+    qtbot.addWidget(window)
+    steps: list[str] = []
+    assert list_first(window, profile, reached=steps.append) is None  # no register yet
+    assert steps == []
