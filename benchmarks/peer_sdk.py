@@ -10,18 +10,19 @@ Columns (each a time per call or per flow; the ratio is ours / SDK):
 - GET payment, 16 at a time (time per call = block time / calls);
 - create -> approve -> capture -> cancel, one flow at a time, and 16 flows at a time.
 
-Ours includes what the app does around a call: input checks, token cache, parsing into domain records,
-and for the flows the journal: each capture and cancel is an intent committed durably to a SQLite
-register, its first attempt counted in the same commit, before it is sent, and finished after, by the
-desk's own ``SendEngine.begin`` and ``SendEngine.finish``: the intent on the loop's thread while the
-register's disk has proven fast (``store/commit_pace.py``), else through ``asyncio.to_thread``; its
-confirmed outcome, a commit that does not wait for the disk, written at once on the loop's thread when
-that cannot wait for anything (else on a worker thread); durable writes that arrive together share a
-commit (``store/db.py``). What ``SendEngine.begin_and_send`` does after a confirmed call (reading the
-payment and its event log again for the window) is left out, as the SDK's flow reads nothing either.
-The SDK returns the decoded JSON and keeps nothing. At the end it prints how many intents were committed
-on the loop's thread, what a sync to disk cost beside the register, and how many requests each side's
-flow made, as the sandbox counted them (the same four, token requests included).
+Ours includes what the app does around a call: input checks, token cache, parsing into domain records, and
+for the flows the journal: each capture and cancel is an intent committed durably to a SQLite register,
+its first attempt counted in the same commit, before it is sent, and finished after, by the desk's own
+``SendEngine.begin`` and ``SendEngine.finish``: the intent on the loop's thread while the register's disk
+has proven fast (``store/commit_pace.py``), else in the register's next group commit, made by its own
+committing thread for every write queued meanwhile (``Database.write_durably_soon``: no thread hop per
+write); its confirmed outcome, a commit that does not wait for the disk, written at once on the loop's
+thread when that cannot wait for anything (else in that group commit too). What
+``SendEngine.begin_and_send`` does after a confirmed call (reading the payment and its event log again for
+the window) is left out, as the SDK's flow reads nothing either. The SDK returns the decoded JSON and
+keeps nothing. At the end it prints how many intents were committed on the loop's thread, what a sync to
+disk cost beside the register, and how many requests each side's flow made, as the sandbox counted them
+(the same four, token requests included).
 
 The SDK is installed by this script with npm (node 20+) into a folder outside the repository
 (``$EPAY_BENCH_CACHE`` or ``~/.cache/epay-desktop-bench``), and runs in one long-lived node process that

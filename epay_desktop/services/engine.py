@@ -183,10 +183,14 @@ class SendEngine:
         )
         try:
             # On this thread when the journal can commit it durably at once (a disk proven fast, nothing
-            # to wait for): no thread hop before every money call. Else on a worker thread, as always.
+            # to wait for): no thread hop before every money call.
             intent = self.journal.begin_at_once(request, attempting=attempting)
             if intent is not None:
                 return intent
+            # Else it joins the register's next group commit, without a thread hop of its own.
+            soon = self.journal.begin_soon(request, attempting=attempting)
+            if soon is not None:
+                return await asyncio.wrap_future(soon)
             return await self._db(self.journal.begin_request, request, attempting=attempting)
         except RecentlyConfirmedError as error:
             raise RepeatNotConfirmedError(error.intent) from None
@@ -432,8 +436,14 @@ class SendEngine:
         text = redact(outcome)
         # A confirmed outcome closing a pending intent is a small commit that does not wait for the
         # disk: written at once on this thread when that cannot wait for anything (no thread hop on the
-        # path of every money call); else on a worker thread, where every case is decided as always.
-        if self.journal.finish_at_once(intent.id, status, text, os_user=self.operator) is not None:
+        # path of every money call). Every other case is decided by the rules of finish's durable write.
+        if self.journal.finish_at_once(intent.id, status, text, os_user=self.operator):
+            return
+        # Else in the register's next group commit (durable, whatever the outcome), without a thread hop
+        # of its own; on a back-end that has none, on a worker thread.
+        soon = self.journal.finish_soon(intent.id, status, text, os_user=self.operator)
+        if soon is not None:
+            await asyncio.wrap_future(soon)
             return
         await self._db(self.journal.finish, intent.id, status, text, os_user=self.operator)
 

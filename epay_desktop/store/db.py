@@ -16,15 +16,17 @@ The API is synchronous and thread-safe (one connection guarded by a lock): the s
 ``asyncio.to_thread`` so the GUI thread never blocks on the disk. The exceptions, for the caller's own
 thread, write only when they need not wait for anything (else they write nothing and say so):
 ``write_now``, a small write that does not wait for the disk; and ``write_durably_now``, a durable one,
-only while the disk has proven fast (``commit_pace.py``). Neither runs a WAL checkpoint; after
-``QUICK_WRITES_BEFORE_CHECKPOINT`` of them in a row they refuse until a write on a worker thread has
-given SQLite the chance to checkpoint. They run on a second connection of their own, set once never to
-wait for a lock nor to checkpoint (under the same lock as the first: one write at a time), so they
-touch none of the main connection's settings. A group commit on a worker thread runs there too when it
-can without waiting (no other program's lock, no checkpoint due), else on the main connection: SQLite
-drops a connection's cache each time the other one has written, and reading it back made the
-journal's work per flow 12–37 % dearer (measured on ext4) when intents were begun on one connection and
-finished on the other.
+only while the disk has proven fast (``commit_pace.py``). And ``write_durably_soon`` does not wait at all:
+a durable write joins the next group commit, and a future says when it is on disk (the loop's way when the
+two above refuse: no thread hop per write, one thread commits for all that are queued). The two writes at
+once never run a WAL checkpoint; after ``QUICK_WRITES_BEFORE_CHECKPOINT`` of them in a row they refuse
+until a write on a worker thread has given SQLite the chance to checkpoint. They run on a second
+connection of their own, set once never to wait for a lock nor to checkpoint (under the same lock as the
+first: one write at a time), so they touch none of the main connection's settings. A group commit on a
+worker thread runs there too when it can without waiting (no other program's lock, no checkpoint due),
+else on the main connection: SQLite drops a connection's cache each time the other one has written, and
+reading it back made the journal's work per flow 12–37 % dearer (measured on ext4) when intents were begun
+on one connection and finished on the other.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from __future__ import annotations
 import sqlite3
 import threading
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Generic, TypeVar, cast
@@ -358,6 +361,11 @@ class Database:
         # Durable writes waiting for a group commit (``_write_durably``).
         self._queue_lock = threading.Lock()
         self._queue: list[_DurableWrite[Any]] = []
+        # The register's own committing thread, for the durable writes of callers that do not wait
+        # (``write_durably_soon``): started on the first, running while some are queued.
+        self._committer: ThreadPoolExecutor | None = None
+        self._committing = False
+        self._closed = False
         self._conn: sqlite3.Connection | None = None
         # The connection of the writes made at once on the caller's thread (``_write_at_once``), opened
         # on the first one: set once never to wait for a lock nor to checkpoint, so those writes change
@@ -468,6 +476,11 @@ class Database:
                     setup(conn)
 
     def close(self) -> None:
+        with self._queue_lock:
+            self._closed = True
+            committer, self._committer = self._committer, None
+        if committer is not None:
+            committer.shutdown(wait=True)  # the writes queued by then are committed (or fail) first
         with self._lock:
             if self._at_once is not None:
                 self._at_once.close()
@@ -676,6 +689,44 @@ class Database:
         finally:
             self._lock.release()
 
+    def write_durably_soon(self, doing: str, work: Callable[[sqlite3.Connection], T]) -> Future[T]:
+        """``write(doing, work, durable=True)`` for a caller that must not wait (the event loop's thread):
+        the write joins the queue of the next group commit and this returns at once, with a future that
+        is done only once its work is on disk (its result), or failed with nothing of it written (its
+        error, as ``write`` raises it). Whoever commits next takes it along: a thread waiting in
+        ``write`` already, else the register's own committing thread, started when none is running.
+        So a write that finds the register busy costs no thread hop of its own: the writes arriving
+        while a commit waits for the disk share the next one, and each is only told when it is done.
+        Once queued it is written, whatever becomes of the future's waiter (it cannot be cancelled)."""
+        self._refuse_unless_writable(doing)
+        future: Future[T] = Future()
+        future.set_running_or_notify_cancel()
+        write = _DurableWrite(doing, work, future)
+        with self._queue_lock:
+            if self._closed:
+                raise RegisterError("The register is closed.", self.path)
+            self._queue.append(write)
+            start, self._committing = not self._committing, True
+            if self._committer is None:
+                self._committer = ThreadPoolExecutor(1, thread_name_prefix="register-commit")
+            committer = self._committer
+        if start:
+            committer.submit(self._commit_queued)
+        return future
+
+    def _commit_queued(self) -> None:
+        """The committing thread of ``write_durably_soon``: group commits until the queue is empty. It
+        stops only when it finds the queue empty (under the queue's lock, where each write joins it and
+        sees whether a committing thread runs), so no write is left in the queue without one."""
+        while True:
+            with self._lock:
+                with self._queue_lock:
+                    group, self._queue = self._queue, []
+                    if not group:
+                        self._committing = False
+                        return
+                self._commit_together(group)
+
     @property
     def durable_writes_waiting(self) -> int:
         """How many durable writes are queued for the next group commit."""
@@ -714,6 +765,7 @@ class Database:
             if failure is not None and write.error is None:
                 write.failed(self._translated(failure, write.doing))
             write.done = True
+            write.tell()
 
     def _group_committed_at_once(self, group: list[_DurableWrite[Any]]) -> bool:
         """Commit ``group`` on the connection of the writes made at once, when that needs no wait (no
@@ -828,12 +880,16 @@ class _Transaction:
 class _DurableWrite(Generic[T]):
     """One durable write waiting for (or done by) a group commit: its work, and what came of it."""
 
-    def __init__(self, doing: str, work: Callable[[sqlite3.Connection], T]) -> None:
+    def __init__(
+        self, doing: str, work: Callable[[sqlite3.Connection], T], future: Future[T] | None = None
+    ) -> None:
         self.doing = doing
         self.work = work
         self.result: T | None = None
         self.error: BaseException | None = None
         self.done = False
+        # A ``write_durably_soon`` caller's: told the outcome once it is done.
+        self.future = future
 
     def failed(self, error: BaseException) -> None:
         self.error = error
@@ -843,6 +899,15 @@ class _DurableWrite(Generic[T]):
         if self.error is not None:
             raise self.error
         return cast(T, self.result)
+
+    def tell(self) -> None:
+        """Its outcome to the future of a ``write_durably_soon`` caller (nothing for a waiting thread)."""
+        if self.future is None:
+            return
+        if self.error is not None:
+            self.future.set_exception(self.error)
+        else:
+            self.future.set_result(cast(T, self.result))
 
 
 def _statements(script: str) -> list[str]:

@@ -3,7 +3,8 @@
 An intent is committed durably (``synchronous = FULL``) BEFORE its request is sent, with the
 Idempotency-Key the request will carry: by ``begin`` (on a worker thread), or by ``begin_at_once`` on the
 caller's own thread while the register's disk has proven fast (``commit_pace.py``), which is the same
-commit without the thread hop. Its outcome is recorded when known. An intent still
+commit without the thread hop, or by ``begin_soon``, which joins the register's next group commit and
+hands back a future done once the intent is on disk. Its outcome is recorded when known. An intent still
 ``pending`` at the next start was interrupted (crash, kill, lost answer): the services finish it by
 sending it again with the SAME key (safe, by idempotency) or by settling it from the event log.
 
@@ -29,6 +30,7 @@ import enum
 import logging
 import sqlite3
 from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, ClassVar, cast
@@ -371,6 +373,29 @@ class JournalRecords(abc.ABC):
         cannot be done: never here (the back-end keeps its durable writes on a worker thread)."""
         return None
 
+    def begin_soon(self, request: IntentRequest, *, attempting: bool = False) -> Future[Intent] | None:
+        """``begin_request`` without waiting on the caller's thread and without a thread of its own: the
+        intent joins the register's next group commit (``Database.write_durably_soon``) and the future
+        is done once it is on disk (the intent), or refused with nothing written (``begin``'s errors).
+        None when the back-end cannot (nothing written): the caller calls ``begin_request`` on a worker
+        thread."""
+        return None
+
+    def finish_soon(
+        self,
+        intent_id: int,
+        status: IntentStatus,
+        outcome: str,
+        *,
+        os_user: str,
+        now: datetime | None = None,
+    ) -> Future[Intent] | None:
+        """``finish``, as ``begin_soon`` begins: the outcome joins the register's next group commit, so
+        it is durable, whatever it is, and decided by the rules of ``finish``'s durable write (a
+        confirmed outcome also replaces a failed one). None when the back-end cannot (nothing
+        written): the caller calls ``finish`` on a worker thread."""
+        return None
+
     def _begin_work(self, request: IntentRequest, attempting: bool) -> Callable[[Connection], Intent]:
         """``begin``'s work in its write transaction."""
 
@@ -534,13 +559,14 @@ class JournalRecords(abc.ABC):
         *,
         os_user: str,
         now: datetime | None = None,
-    ) -> Intent | None:
+    ) -> bool:
         """``finish`` for the common case, on the caller's own thread without ever waiting: a confirmed
         outcome closing a pending intent, where that commit need not wait for the disk (see the
-        module). None when it cannot be done so (nothing written): another status, a back-end that keeps
-        it durable, the intent no longer pending, or the register busy; the caller then calls ``finish``
-        (on a worker thread), which decides every case by the usual rules."""
-        return None
+        module). Whether it was written; False when it cannot be done so (nothing written): another
+        status, a back-end that keeps it durable, the intent no longer pending, or the register busy;
+        the caller then calls ``finish`` (on a worker thread), which decides every case by the usual
+        rules. It says only whether: nothing is read back (``get`` reads the intent as written)."""
+        return False
 
     def _record(self, conn: Connection, intent_id: int, outcome: IntentOutcome) -> Intent | None:
         """``finish``'s work in its transaction: the outcome and its audit line, if the intent may still
@@ -759,6 +785,32 @@ class Journal(JournalRecords):
         except WriteNotNowError:
             return None
 
+    def begin_soon(self, request: IntentRequest, *, attempting: bool = False) -> Future[Intent] | None:
+        return self._sqlite.write_durably_soon("writing the journal", self._begin_work(request, attempting))
+
+    def finish_soon(
+        self,
+        intent_id: int,
+        status: IntentStatus,
+        outcome: str,
+        *,
+        os_user: str,
+        now: datetime | None = None,
+    ) -> Future[Intent] | None:
+        if status is IntentStatus.PENDING:
+            raise ValueError("an outcome cannot be 'pending'")
+        told = IntentOutcome(
+            status=status, text=outcome, at=now or utc_now(), os_user=os_user, over_failed=status in CONFIRMED
+        )
+        return self._sqlite.write_durably_soon(
+            "writing the journal", lambda conn: self._finished(conn, intent_id, told)
+        )
+
+    def _finished(self, conn: Connection, intent_id: int, told: IntentOutcome) -> Intent:
+        written = self._record(conn, intent_id, told)
+        assert written is not None  # returned whenever the outcome may replace a failed one, or is one
+        return written
+
     def finish_at_once(
         self,
         intent_id: int,
@@ -767,16 +819,19 @@ class Journal(JournalRecords):
         *,
         os_user: str,
         now: datetime | None = None,
-    ) -> Intent | None:
+    ) -> bool:
         if status not in CONFIRMED:
-            return None
-        told = IntentOutcome(status=status, text=outcome, at=now or utc_now(), os_user=os_user)
+            return False
+        # The UPDATE alone: its audit line comes from the trigger, and nothing is read back (no
+        # ``RETURNING``, no ``Intent`` built: the engine only needs to know it was written). An intent
+        # no longer pending is left to ``finish``, which decides (and says when there is none).
+        params = (status.value, outcome, to_text(now or utc_now()), os_user, intent_id, False)
         try:
             return self._sqlite.write_now(
-                "writing the journal", lambda conn: self._record(conn, intent_id, told)
+                "writing the journal", lambda conn: conn.execute(_SET_OUTCOME, params).rowcount == 1
             )
         except WriteNotNowError:
-            return None
+            return False
 
     def _unreadable_pending(self, problem: UnreadableIntentError) -> RegisterError:
         return RegisterDamagedError(

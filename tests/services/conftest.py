@@ -4,7 +4,9 @@ a real SQLite register in the test's app home."""
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import AsyncIterator, Awaitable, Callable
+from concurrent.futures import Future
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -24,11 +26,50 @@ from epay_desktop.api import (
 from epay_desktop.domain import Currency, Money
 from epay_desktop.sandbox import SandboxConfig, create_app
 from epay_desktop.services import DEMO_PROFILE, PaymentDesk, register_path
-from epay_desktop.store import Intent, Operation
+from epay_desktop.store import Intent, IntentRequest, Journal, Operation
 
 BASE_URL = "http://sandbox.epay.local"
 MSN = DEMO_PROFILE.merchant_serial_number
 CREDENTIALS = Credentials("demo-client", "demo-secret", "demo-subscription-key", MSN)
+
+
+def begin_waiting_in_a_thread(
+    journal: Journal, before: Callable[[], object], after: Callable[[], object] = lambda: None
+) -> None:
+    """Make ``journal``'s intents that cannot be written at once (the engine's ``begin_soon``, or a
+    ``begin_request`` on a worker thread) wait in a thread of their own: ``before`` runs there first
+    (another desk acts meanwhile), then the intent is written and ``after`` runs before the engine is
+    told. For tests that force what happens while an intent waits for the register."""
+    real_soon, real_request = journal.begin_soon, journal.begin_request
+
+    def begin_request(request: IntentRequest, *, attempting: bool = False) -> Intent:
+        before()
+        try:
+            return real_request(request, attempting=attempting)
+        finally:
+            after()
+
+    def begin_soon(request: IntentRequest, *, attempting: bool = False) -> Future[Intent]:
+        told: Future[Intent] = Future()
+
+        def wait_then_begin() -> None:
+            try:
+                before()
+                queued = real_soon(request, attempting=attempting)
+                assert queued is not None
+                intent = queued.result(timeout=30)
+            except BaseException as error:
+                after()
+                told.set_exception(error)
+            else:
+                after()
+                told.set_result(intent)
+
+        threading.Thread(target=wait_then_begin, daemon=True).start()
+        return told
+
+    journal.begin_request = begin_request  # type: ignore[method-assign]
+    journal.begin_soon = begin_soon  # type: ignore[method-assign]
 
 
 def fast_retry(attempts: int = 3) -> RetryPolicy:

@@ -97,13 +97,16 @@ async def test_with_a_slow_disk_every_intent_is_begun_on_a_worker_thread_and_on_
     assert not desk.store.db.commit_pace.proven_fast
 
 
-async def test_an_intent_that_cannot_be_written_at_once_sends_nothing(bench: Bench) -> None:
+@pytest.mark.parametrize("disk", ["fast", "slow"])
+async def test_an_intent_that_cannot_be_written_sends_nothing(bench: Bench, disk: str) -> None:
+    """At once on the loop's thread (a fast disk), or in the register's group commit (a slow one)."""
     ref = await bench.approved_payment(9000)
     proxy = MovesProxy(bench.transport)
+    commit_takes = FAST_COMMIT_SECONDS / 10 if disk == "fast" else FAST_COMMIT_SECONDS * 20
     async with bench.desk_through(proxy) as desk:
-        desk.store.db.commit_pace = commits_taking(FAST_COMMIT_SECONDS / 10)
+        desk.store.db.commit_pace = commits_taking(commit_takes)
         for _ in range(FAST_COMMITS_NEEDED):
-            desk.store.db.commit_pace.record(FAST_COMMIT_SECONDS / 10)
+            desk.store.db.commit_pace.record(commit_takes)
         threads = threads_writing_intents(desk)
         desk.store.db.on_each_connection(
             lambda conn: conn.execute(

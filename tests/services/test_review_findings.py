@@ -6,7 +6,6 @@ import asyncio
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
@@ -23,8 +22,8 @@ from epay_desktop.services import (
     register_path,
 )
 from epay_desktop.services.recovery import ON_THE_WIRE
-from epay_desktop.store import Intent, IntentStatus, Journal, Operation
-from tests.services.conftest import BASE_URL, MSN, Bench, fast_retry, nok
+from epay_desktop.store import IntentStatus, Journal, Operation
+from tests.services.conftest import BASE_URL, MSN, Bench, begin_waiting_in_a_thread, fast_retry, nok
 from tests.support.waiting import wait_until
 
 
@@ -130,15 +129,11 @@ async def test_the_repeat_check_holds_when_another_desk_succeeds_before_the_inte
     loop = asyncio.get_running_loop()
     other = await bench.open_desk()
     try:
-        journal = other.store.journal
-        real_begin = journal.begin_request
-
-        def begin_after_the_first_desk_captured(*args: Any, **kwargs: Any) -> Intent:
-            # In the worker thread the second desk's write waits in: the first desk captures meanwhile.
-            asyncio.run_coroutine_threadsafe(bench.desk.capture(ref, nok(2500)), loop).result(timeout=30)
-            return real_begin(*args, **kwargs)
-
-        journal.begin_request = begin_after_the_first_desk_captured  # type: ignore[method-assign]
+        # While the second desk's write waits for the register, the first desk captures.
+        begin_waiting_in_a_thread(
+            other.store.journal,
+            lambda: asyncio.run_coroutine_threadsafe(bench.desk.capture(ref, nok(2500)), loop).result(30),
+        )
         with pytest.raises(RepeatNotConfirmedError):
             await other.capture(ref, nok(2500))
         assert (await bench.event_names(ref)).count("CAPTURED") == 1

@@ -8,17 +8,15 @@ import os
 import sqlite3
 import sys
 import threading
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from epay_desktop.api import new_idempotency_key
 from epay_desktop.services import IntentStatus, OperationPendingError, PaymentDesk
-from epay_desktop.store import Intent, IntentPendingError, Operation, Store
+from epay_desktop.store import IntentPendingError, Operation, Store
 from epay_desktop.store.db import MIGRATIONS, _statements
-from tests.services.conftest import MSN, Bench, nok
+from tests.services.conftest import MSN, Bench, begin_waiting_in_a_thread, nok
 
 pytestmark = pytest.mark.anyio
 
@@ -69,16 +67,7 @@ async def test_two_at_once_on_two_desks_sharing_a_register_move_money_once(
     barrier = threading.Barrier(2, timeout=5)
     both_began = threading.Barrier(2, timeout=5)
     for desk in (bench.desk, other):
-        real_begin = desk.store.journal.begin_request
-
-        def begin(*args: Any, _real: Callable[..., Intent] = real_begin, **kwargs: Any) -> Intent:
-            barrier.wait()
-            try:
-                return _real(*args, **kwargs)
-            finally:
-                both_began.wait()
-
-        desk.store.journal.begin_request = begin  # type: ignore[method-assign]
+        begin_waiting_in_a_thread(desk.store.journal, barrier.wait, both_began.wait)
     try:
         outcomes = await _twice(bench.desk, other, operation, ref)
     finally:

@@ -1,12 +1,14 @@
 """A process killed (SIGKILL) by ``test_group_commit.py`` in the middle of a group commit.
 
-    python group_commit_kill.py <register_path> <count> <marker_file> <sends_file>
+    python group_commit_kill.py <register_path> <count> <marker_file> <sends_file> [threads|soon]
 
-``count`` intents are begun at once by as many threads; each thread that gets its intent back "sends"
-it (appends its key to ``sends_file``, standing for the request). The connection is held busy until
-all of them wait for a group commit; then one more durable write joins the group last: inside the
-group's transaction it writes to ``marker_file`` how many intents the group has written so far, and
-waits to be killed. The commit never happens, so no begin may return and nothing may be sent.
+``count`` intents are begun at once by as many threads (``threads``), or queued from this thread without
+waiting (``soon``: ``Journal.begin_soon``, as the engine does when the register is busy); each intent
+handed back "is sent" (its key appended to ``sends_file``, standing for the request). The connection
+is held busy until all of them wait for a group commit; then one more durable write joins the group
+last: inside the group's transaction it writes to ``marker_file`` how many intents the group has
+written so far, and waits to be killed. The commit never happens, so no begin may return and nothing
+may be sent.
 """
 
 from __future__ import annotations
@@ -17,7 +19,8 @@ import threading
 import time
 from pathlib import Path
 
-from epay_desktop.store import Operation, Store
+from epay_desktop.store import Intent, IntentRequest, Operation, Store
+from epay_desktop.store.db import utc_now
 
 
 def wait_for(condition_met: object, what: str) -> None:
@@ -28,7 +31,7 @@ def wait_for(condition_met: object, what: str) -> None:
         time.sleep(0.005)
 
 
-def main(register: Path, count: int, marker: Path, sends: Path) -> None:
+def main(register: Path, count: int, marker: Path, sends: Path, mode: str) -> None:
     store = Store(register)
     db = store.db
     release = threading.Event()
@@ -49,8 +52,28 @@ def main(register: Path, count: int, marker: Path, sends: Path) -> None:
             os_user="u",
             attempting=True,
         )
+        send(intent)
+
+    def send(intent: Intent) -> None:
         with sends.open("a", encoding="utf-8") as file:
             file.write(intent.idempotency_key + "\n")
+
+    def begin_soon(index: int) -> None:
+        request = IntentRequest(
+            operation=Operation.CANCEL,
+            profile="Shop",
+            msn="123456",
+            reference=f"order-{index:08d}",
+            amount=None,
+            idempotency_key=f"key-group-kill-{index}",
+            os_user="u",
+            at=utc_now(),
+            audit_detail="",
+            repeat_since=None,
+        )
+        future = store.journal.begin_soon(request, attempting=True)
+        assert future is not None
+        future.add_done_callback(lambda done: send(done.result()))
 
     def last_in_the_group(conn: sqlite3.Connection) -> None:
         (written,) = conn.execute("SELECT count(*) FROM intents").fetchone()
@@ -62,9 +85,13 @@ def main(register: Path, count: int, marker: Path, sends: Path) -> None:
     threads = [threading.Thread(target=db.write, args=("holding the register", hold))]
     threads[0].start()
     wait_for(holding.is_set, "the register to be held")
-    threads += [threading.Thread(target=begin_and_send, args=(i,)) for i in range(count)]
-    for thread in threads[1:]:
-        thread.start()
+    if mode == "soon":
+        for index in range(count):
+            begin_soon(index)
+    else:
+        threads += [threading.Thread(target=begin_and_send, args=(i,)) for i in range(count)]
+        for thread in threads[1:]:
+            thread.start()
     wait_for(lambda: db.durable_writes_waiting == count, "every begin to wait for the group commit")
     last = threading.Thread(target=db.write, args=("marking", last_in_the_group), kwargs={"durable": True})
     last.start()
@@ -75,4 +102,10 @@ def main(register: Path, count: int, marker: Path, sends: Path) -> None:
 
 
 if __name__ == "__main__":
-    main(Path(sys.argv[1]), int(sys.argv[2]), Path(sys.argv[3]), Path(sys.argv[4]))
+    main(
+        Path(sys.argv[1]),
+        int(sys.argv[2]),
+        Path(sys.argv[3]),
+        Path(sys.argv[4]),
+        (sys.argv[5:] or ["threads"])[0],
+    )

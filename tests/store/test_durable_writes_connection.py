@@ -54,12 +54,12 @@ def test_a_durable_write_is_committed_on_the_connection_of_the_writes_at_once(st
     commits = CommitsBy(store)
     intent_id = begin(store, "key-one")
     assert commits.take() == [("at once", "FULL")]
-    finished = store.journal.finish_at_once(intent_id, IntentStatus.SUCCEEDED, "Captured.", os_user="u")
-    assert finished is not None
-    assert finished.status is IntentStatus.SUCCEEDED
+    assert store.journal.finish_at_once(intent_id, IntentStatus.SUCCEEDED, "Captured.", os_user="u")
     assert commits.take() == [("at once", "NORMAL")]
     with Store(store.path) as other:  # another process's view: both on disk as written
-        assert other.journal.get(intent_id) == finished
+        finished = other.journal.get(intent_id)
+        assert finished is not None
+        assert finished.status is IntentStatus.SUCCEEDED
 
 
 def test_when_a_checkpoint_is_due_it_is_committed_on_the_main_connection(store: Store) -> None:

@@ -1,7 +1,9 @@
 """Durable writes that wait for the register at the same moment share one commit (``Database.write``'s
 group commit): each still returns only after the commit, a failing one fails alone, a commit that
 fails fails them all, and a process killed inside a group has released no one (so sent nothing) and
-left none of it on disk. Real SQLite files; the kill in a separate process."""
+left none of it on disk. The same for writes queued without waiting (``Database.write_durably_soon``):
+they join the group of the threads waiting, or the register's own committing thread commits them.
+Real SQLite files; the kill in a separate process."""
 
 from __future__ import annotations
 
@@ -13,11 +15,13 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future
 from pathlib import Path
 
 import pytest
 
-from epay_desktop.store import IntentPendingError, Operation, RegisterError, Store
+from epay_desktop.store import Intent, IntentPendingError, IntentRequest, Operation, RegisterError, Store
+from epay_desktop.store.db import utc_now
 
 SCRIPT = Path(__file__).with_name("group_commit_kill.py")
 COUNT = 12
@@ -40,6 +44,31 @@ def begin(store: Store, index: int, reference: str | None = None) -> object:
         os_user="u",
         attempting=True,
     )
+
+
+def begin_soon(store: Store, index: int, reference: str | None = None) -> Future[Intent]:
+    future = store.journal.begin_soon(
+        IntentRequest(
+            operation=Operation.CANCEL,
+            profile="Shop",
+            msn="123456",
+            reference=reference or f"order-{index:08d}",
+            amount=None,
+            idempotency_key=f"key-group-{index}",
+            os_user="u",
+            at=utc_now(),
+            audit_detail="",
+            repeat_since=None,
+        ),
+        attempting=True,
+    )
+    assert future is not None
+    return future
+
+
+def outcome_of(future: Future[object]) -> object:
+    error = future.exception(timeout=30)
+    return error if error is not None else future.result()
 
 
 def wait_for(condition_met: Callable[[], bool]) -> None:
@@ -83,8 +112,10 @@ class Together:
         self._threads.append(thread)
         thread.start()
 
-    def run(self) -> None:
-        wait_for(lambda: self.store.db.durable_writes_waiting == len(self._threads) - 1)
+    def run(self, queued: int = 0) -> None:
+        """Release the register once the threads started (and ``queued`` writes queued without
+        waiting) all wait for the group commit."""
+        wait_for(lambda: self.store.db.durable_writes_waiting == len(self._threads) - 1 + queued)
         self._watching = True
         self._release.set()
         for thread in self._threads:
@@ -157,13 +188,79 @@ def test_a_group_whose_commit_fails_returns_no_success_and_leaves_nothing(store:
     assert [intent.idempotency_key for intent in store.journal.pending()] == ["key-group-0"]
 
 
-def test_a_process_killed_inside_a_group_commit_released_no_one(tmp_path: Path) -> None:
+def test_writes_queued_without_waiting_share_the_commit_of_the_waiting_threads(store: Store) -> None:
+    begin(store, 99, reference="order-busy0000")
+
+    def half_written(conn: sqlite3.Connection) -> None:
+        conn.execute("INSERT INTO meta (key, value) VALUES ('group-test', 'first')")
+        conn.execute("INSERT INTO meta (key, value) VALUES ('group-test', 'again')")  # primary key
+
+    together = Together(store)
+    half = COUNT // 2
+    for index in range(half):
+        together.start(f"begin {index}", lambda index=index: begin(store, index))  # type: ignore[misc]
+    soon = {f"begin {index}": begin_soon(store, index) for index in range(half, COUNT)}
+    soon["busy"] = begin_soon(store, 100, reference="order-busy0000")
+    soon["broken"] = store.db.write_durably_soon("writing a test row", half_written)
+    assert not any(future.done() for future in soon.values())  # nothing is done before the commit
+    together.run(queued=len(soon))
+    outcomes = {**together.outcomes, **{name: outcome_of(future) for name, future in soon.items()}}
+
+    assert together.commits == ["NORMAL", "FULL"]
+    assert isinstance(outcomes.pop("busy"), IntentPendingError)
+    broken = outcomes.pop("broken")
+    assert isinstance(broken, RegisterError)
+    assert "writing a test row" in str(broken)
+    assert {getattr(intent, "idempotency_key", intent) for intent in outcomes.values()} == {
+        f"key-group-{index}" for index in range(COUNT)
+    }
+    with Store(store.path) as other:
+        on_disk = {intent.idempotency_key: intent.attempts for intent in other.journal.pending()}
+        assert other.db.get_meta("group-test") is None
+    assert on_disk == {**{f"key-group-{index}": 1 for index in range(COUNT)}, "key-group-99": 1}
+
+
+def test_writes_queued_without_waiting_are_committed_by_the_register_alone(store: Store) -> None:
+    futures = [begin_soon(store, index) for index in range(COUNT)]
+    intents = [future.result(timeout=30) for future in futures]
+    assert [intent.idempotency_key for intent in intents] == [f"key-group-{index}" for index in range(COUNT)]
+    with Store(store.path) as other:
+        assert other.journal.pending() == intents
+    # Later ones start the committing thread again; after closing, nothing more is queued.
+    assert begin_soon(store, COUNT).result(timeout=30).idempotency_key == f"key-group-{COUNT}"
+    store.close()
+    with pytest.raises(RegisterError, match="closed"):
+        begin_soon(store, COUNT + 1)
+
+
+def test_a_group_whose_commit_fails_tells_the_writes_queued_without_waiting(store: Store) -> None:
+    def fails_at_commit(conn: sqlite3.Connection) -> None:
+        conn.execute("PRAGMA defer_foreign_keys = ON")
+        conn.execute(
+            "INSERT INTO audit (at, os_user, profile, msn, action, result, intent_id) "
+            "VALUES ('2026-12-01T00:00:00+00:00', 'u', 'Shop', '123456', 'cancel', 'x', 999999)"
+        )
+
+    together = Together(store)
+    futures = [begin_soon(store, index) for index in range(COUNT)]
+    futures.append(store.db.write_durably_soon("writing a test row", fails_at_commit))
+    together.run(queued=len(futures))
+
+    for future in futures:
+        assert isinstance(outcome_of(future), RegisterError)
+    with Store(store.path) as other:
+        assert other.journal.pending() == []
+        assert other.audit.entries(100) == []
+
+
+@pytest.mark.parametrize("mode", ["threads", "soon"])
+def test_a_process_killed_inside_a_group_commit_released_no_one(tmp_path: Path, mode: str) -> None:
     register = tmp_path / "register.sqlite3"
     marker = tmp_path / "in-the-group"
     sends = tmp_path / "sends"
     Store(register).close()
     child = subprocess.Popen(
-        [sys.executable, str(SCRIPT), str(register), str(COUNT), str(marker), str(sends)],
+        [sys.executable, str(SCRIPT), str(register), str(COUNT), str(marker), str(sends), mode],
         stderr=subprocess.PIPE,
         text=True,
     )

@@ -5,6 +5,7 @@ files."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -112,19 +113,28 @@ def test_a_finished_intent_is_the_one_the_journal_holds(
         assert sorted(line.result for line in lines) == sorted(["requested", status.value])
 
 
-@pytest.mark.parametrize("returning", [True, False], ids=["update-returning", "read-back"])
-def test_an_outcome_written_at_once_is_the_one_the_journal_holds(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, returning: bool
-) -> None:
-    monkeypatch.setattr(journal_module, "UPDATE_RETURNS", returning)
+def test_an_outcome_written_at_once_is_the_one_finish_writes(tmp_path: Path) -> None:
+    """``finish_at_once`` reads nothing back; what it wrote is what ``finish`` writes (the intent and its
+    audit line), as another connection reads it."""
     now = datetime(2026, 12, 1, 18, 0, tzinfo=UTC)
     with Store(tmp_path / "register.sqlite3") as store:
-        intent = begin(store, "key-at-once", Operation.CAPTURE, attempting=True, now=now)
-        finished = store.journal.finish_at_once(
-            intent.id, IntentStatus.SUCCEEDED, "Captured", os_user="per", now=now
+        at_once = begin(store, "key-at-once", Operation.CAPTURE, attempting=True, now=now)
+        assert store.journal.finish_at_once(
+            at_once.id, IntentStatus.SUCCEEDED, "Captured", os_user="per", now=now
         )
-        assert finished is not None
-        assert finished == held(store, intent.id)
-        assert finished.status is IntentStatus.SUCCEEDED
+        written = held(store, at_once.id)
         # Nothing pending to close: not written at once (the durable write decides).
-        assert store.journal.finish_at_once(intent.id, IntentStatus.SUCCEEDED, "again", os_user="per") is None
+        assert not store.journal.finish_at_once(at_once.id, IntentStatus.SUCCEEDED, "again", os_user="per")
+        assert held(store, at_once.id) == written
+        by_finish = begin(store, "key-by-finish", Operation.CAPTURE, attempting=True, now=now)
+        finished = store.journal.finish(
+            by_finish.id, IntentStatus.SUCCEEDED, "Captured", os_user="per", now=now
+        )
+        lines = {
+            line.idempotency_key: (line.result, line.at, line.os_user, line.amount, line.detail)
+            for line in store.audit.entries(10)
+            if line.result != "requested"
+        }
+    assert written.status is IntentStatus.SUCCEEDED
+    assert replace(written, id=finished.id, idempotency_key=finished.idempotency_key) == finished
+    assert lines["key-at-once"] == lines["key-by-finish"]

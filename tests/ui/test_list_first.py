@@ -87,9 +87,7 @@ def test_the_rows_are_painted_before_the_session_and_the_session_keeps_them(
     qapp: Any, qtbot: Any, ui_loop: asyncio.AbstractEventLoop, profile: Profile, secrets: SecretStore
 ) -> None:
     references = fill(register_path(profile), 30)
-    window = MainWindow(show_error_dialogs=False, auto_refresh_ms=3_600_000)
-    qtbot.addWidget(window)
-    window.show()
+    window = _shown_window(qtbot)
     early = list_first(window, profile)
     assert early is not None
     # Listed and shown, newest first, before any desk exists: rows can be looked at, nothing done.
@@ -124,9 +122,7 @@ def test_a_first_screenful_is_painted_before_the_rest_is_read(
 ) -> None:
     references = fill(register_path(profile), 30)
     newest_first = sorted(references, reverse=True)
-    window = MainWindow(show_error_dialogs=False, auto_refresh_ms=3_600_000)
-    qtbot.addWidget(window)
-    window.show()
+    window = _shown_window(qtbot)
     seen: list[tuple[int, list[str]]] = []
     early = list_first(
         window, profile, first_rows=10, first_painted=lambda n: seen.append((n, window.model.references()))
@@ -155,9 +151,7 @@ def test_a_register_written_by_another_program_after_listing_is_read_again(
 ) -> None:
     path = register_path(profile)
     references = fill(path, 5)
-    window = MainWindow(show_error_dialogs=False, auto_refresh_ms=3_600_000)
-    qtbot.addWidget(window)
-    window.show()
+    window = _shown_window(qtbot)
     early = list_first(window, profile)
     assert early is not None
     # epay-webhooks (another program) saves a capture before the session opens.
@@ -194,9 +188,7 @@ def test_rows_listed_around_stale_packed_rows_are_read_again_and_the_packed_rows
     with sqlite3.connect(path, isolation_level=None) as other:
         other.execute("DROP TRIGGER list_rows_update")  # as a tool might: the packed rows are stale
     other.close()
-    window = MainWindow(show_error_dialogs=False, auto_refresh_ms=3_600_000)
-    qtbot.addWidget(window)
-    window.show()
+    window = _shown_window(qtbot)
     early = list_first(window, profile)
     assert early is not None
     assert sorted(early.payments.references) == sorted(references)  # read from payments, unchecked
@@ -220,9 +212,7 @@ def test_a_register_the_session_itself_writes_before_its_load_is_read_again(
     qapp: Any, qtbot: Any, ui_loop: asyncio.AbstractEventLoop, profile: Profile, secrets: SecretStore
 ) -> None:
     fill(register_path(profile), 2)
-    window = MainWindow(show_error_dialogs=False, auto_refresh_ms=3_600_000)
-    qtbot.addWidget(window)
-    window.show()
+    window = _shown_window(qtbot)
     early = list_first(window, profile)
     assert early is not None
     # Through the very connection the session takes over (as the Demo seeds a new register).
@@ -340,9 +330,7 @@ def test_a_register_damaged_where_the_list_does_not_look_is_dropped_after_its_fi
     fill(path, 30)
     damage_a_page_the_list_never_reads(path)
     before = path.read_bytes()
-    window = MainWindow(show_error_dialogs=False, auto_refresh_ms=3_600_000)
-    qtbot.addWidget(window)
-    window.show()
+    window = _shown_window(qtbot)
     painted: list[int] = []
     early = list_first(window, profile, first_rows=10, first_painted=painted.append)
     # Its first rows were read and painted (the damage is elsewhere), then the check found the damage:
@@ -383,6 +371,14 @@ def test_a_session_handed_an_unchecked_damaged_register_does_not_open(
     assert path.read_bytes() == before
 
 
+def _shown_window(qtbot: Any) -> MainWindow:
+    """A main window, shown, with no refresh of its own during the test."""
+    window = MainWindow(show_error_dialogs=False, auto_refresh_ms=3_600_000)
+    qtbot.addWidget(window)
+    window.show()
+    return window
+
+
 class _ViewportPaints(QObject):
     """Counts the paints of the payments table's viewport (found by its object names)."""
 
@@ -405,9 +401,7 @@ def test_the_rows_are_said_painted_only_after_the_table_painted_them(
     qapp: Any, qtbot: Any, profile: Profile
 ) -> None:
     fill(register_path(profile), 30)
-    window = MainWindow(show_error_dialogs=False, auto_refresh_ms=3_600_000)
-    qtbot.addWidget(window)
-    window.show()
+    window = _shown_window(qtbot)
     paints = _ViewportPaints()
     qapp.installEventFilter(paints)
     told: list[tuple[int, int]] = []
@@ -434,9 +428,7 @@ def test_the_whole_list_is_said_painted_when_it_adds_no_row(
 ) -> None:
     # Exactly a first screenful: the rest read is the same rows, so nothing new is painted.
     fill(register_path(profile), 10)
-    window = MainWindow(show_error_dialogs=False, auto_refresh_ms=3_600_000)
-    qtbot.addWidget(window)
-    window.show()
+    window = _shown_window(qtbot)
     with caplog.at_level(logging.WARNING, logger="epay_desktop.app.listing"):
         early = list_first(window, profile, first_rows=10)
     assert early is not None
@@ -466,9 +458,7 @@ def test_the_steps_to_the_first_rows_are_told_as_they_are_done(
     qapp: Any, qtbot: Any, profile: Profile
 ) -> None:
     fill(register_path(profile), 30)
-    window = MainWindow(show_error_dialogs=False, auto_refresh_ms=3_600_000)
-    qtbot.addWidget(window)
-    window.show()
+    window = _shown_window(qtbot)
     paints = _ViewportPaints()
     qapp.installEventFilter(paints)
     steps: list[tuple[str, bool, int]] = []

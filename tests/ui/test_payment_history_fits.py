@@ -37,7 +37,7 @@ async def nothing(_reference: str) -> list[AuditEntry]:
 def history_window(qtbot: Any) -> tuple[MainWindow, PaymentHistory]:
     window = MainWindow(show_error_dialogs=False)
     qtbot.addWidget(window)
-    history = PaymentHistory(nothing, window.side)
+    history = PaymentHistory(nothing, window.side_panel.panel)
     window.details.add_timeline_tab(history, "Who did what").setCurrentWidget(history)
     history.show_entries(
         [

@@ -40,7 +40,7 @@ def ask_refund(world: World, reference: str, value: int, reason: str) -> int:
 
 def said(controller: Any) -> list[str]:
     """What the window's status bar said, oldest first (Recent messages keeps it)."""
-    return [text for _at, text in controller.window.history]
+    return [text for _at, text in controller.window.status_line.history]
 
 
 def told(controller: Any, request_id: int) -> list[str]:

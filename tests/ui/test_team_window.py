@@ -315,15 +315,16 @@ def test_started_with_the_server_out_of_reach_the_last_list_opens_read_only_and_
             assert "as it was last read from the server" in window.banner.text()
             # The refresh at start reads nothing: the status says so and why, not "Refreshed 0 of 3".
             # (Read from Recent messages: a later line may have replaced it in the status bar.)
+            said_lines = window.status_line.history
             await wait_until(
-                lambda: any("3 payments not refreshed" in said for _at, said in window.history),
+                lambda: any("3 payments not refreshed" in said for _at, said in said_lines),
                 limit=30,
-                what=lambda: [said for _at, said in window.history],
+                what=lambda: [said for _at, said in said_lines],
             )
-            cut_short = next(said for _at, said in window.history if "3 payments not refreshed" in said)
+            cut_short = next(said for _at, said in said_lines if "3 payments not refreshed" in said)
             assert cut_short.startswith("Offline: ")
             assert "cannot be reached" in cut_short
-            assert not any("Refreshed" in said for _at, said in window.history)
+            assert not any("Refreshed" in said for _at, said in said_lines)
             assert state_of(kari, reference) is State.AUTHORIZED
             tracked = window.model.tracked(reference)
             assert tracked is not None

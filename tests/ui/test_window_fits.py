@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import QLabel, QListWidget
+from PySide6.QtWidgets import QLabel
 
 from epay_desktop.app import Session, open_demo
 from epay_desktop.domain import Action, Currency, Money, State, check_action
@@ -130,8 +130,8 @@ def test_a_failed_refresh_is_said_whole_at_the_smallest_window(
             assert details.trace_id.isVisible()
             assert details.trace_id.text().startswith("00-")
             assert details.trace_id.text() in window.model.tracked(unknown).fetch_error  # type: ignore[union-attr]
-            scroll = window.side_scroll
-            assert window.side.width() <= scroll.viewport().width()
+            scroll = window.side_panel
+            assert window.side_panel.panel.width() <= scroll.viewport().width()
             squeezed = [
                 (label.text(), label.height(), label.heightForWidth(label.width()))
                 for label in details.findChildren(QLabel)
@@ -219,16 +219,11 @@ def test_recent_messages_keep_what_the_status_bar_said(qtbot: Any) -> None:
     for i in range(3):
         window.show_status(f"message {i}")
     window.action("history").trigger()
-    dialog = window.history_dialog
+    dialog = window.status_line.history_dialog
     assert dialog is not None
     qtbot.addWidget(dialog)
-    listing = dialog.findChild(QListWidget, "RecentMessagesList")
-    assert listing is not None
-    assert [listing.item(i).text()[10:] for i in range(listing.count())] == [
-        "message 2",
-        "message 1",
-        "message 0",
-    ]
+    # What the dialog lists, newest first, is the status line's own test (test_window_status_line.py).
+    assert [text for _at, text in window.status_line.history] == ["message 0", "message 1", "message 2"]
 
 
 def test_the_money_columns_are_in_view_at_the_smallest_window(

@@ -313,7 +313,7 @@ def test_undo_remove_puts_the_row_back_where_it_was_in_the_list(run: Callable[..
 def test_the_status_bar_counts_follow_the_state_filter_and_the_search(run: Callable[..., Any]) -> None:
     async def scenario(h: Harness) -> None:
         w = h.window
-        label = w.counts_label
+        label = w.status_line.counts_label
         total = w.model.rowCount()
         await wait_until(lambda: label.text().startswith(f"{total} payments"))
         kinds = Counter(t.kind for t in w.model.payments())
@@ -357,12 +357,13 @@ def test_an_error_about_one_row_leaves_the_status_bar_when_another_is_selected(
         assert w.select_reference(second)
         await wait_until(lambda: w.statusBar().currentMessage() == "")
         # Still there to read: the status bar's button opens the recent messages.
-        button = w.history_button
+        status = w.status_line
+        button = status.history_button
         assert button.isVisible()
         assert button.defaultAction() is w.action("history")
         button.click()
-        await wait_until(lambda: w.history_dialog is not None and w.history_dialog.isVisible())
-        dialog = w.history_dialog
+        await wait_until(lambda: status.history_dialog is not None and status.history_dialog.isVisible())
+        dialog = status.history_dialog
         assert dialog is not None
         listing = dialog.findChild(QListWidget, "RecentMessagesList")
         assert "Could not refresh the payment" in listing.item(0).text()

@@ -4,8 +4,13 @@ Plain settings go to the services' :class:`~epay_desktop.services.ProfileStore`;
 the subscription key go to its :class:`~epay_desktop.services.SecretStore` (the OS keyring), never to a
 file. Stored secrets are never shown again: the fields stay empty ("type to replace"), so they cannot
 leak through a screenshot. Where no keyring backend works, a notice says the secrets are kept for this
-session only. Production is marked in red (banner, list entry, window title). The fields of one
-profile are a :class:`~epay_desktop.ui.dialogs.profile_form.ProfileForm`.
+session only. Production is marked in red (banner, list entry, window title).
+
+Its parts: the saved profiles (:class:`~epay_desktop.ui.dialogs.profile_list.ProfileList`), the
+language beside them (:class:`~epay_desktop.ui.dialogs.language_choice.LanguageChoice`), the fields of
+one profile (:class:`~epay_desktop.ui.dialogs.profile_form.ProfileForm`) and what is kept of its secrets
+(:class:`~epay_desktop.ui.dialogs.kept_secrets.KeptSecrets`). The dialog composes them and runs Save,
+Test connection, Delete and Use.
 
 Keyring and file calls run in a worker thread (a keyring may wait for an unlock prompt), through the
 dialog's :class:`~epay_desktop.ui.aio.TaskRunner`.
@@ -25,21 +30,18 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QBrush, QCloseEvent, QColor
+from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
-    QComboBox,
     QDialog,
     QDialogButtonBox,
     QHBoxLayout,
     QLabel,
-    QListWidget,
-    QListWidgetItem,
     QPushButton,
     QVBoxLayout,
     QWidget,
 )
 
-from epay_desktop.i18n import LANGUAGES, N_, _, translate
+from epay_desktop.i18n import _
 from epay_desktop.services import (
     DEMO_PROFILE,
     DEMO_SECRETS,
@@ -52,17 +54,12 @@ from epay_desktop.services import (
     SecretStore,
 )
 from epay_desktop.ui.dialogs.feedback import StatusLabel, Tone, describe_error, dialog_runner
+from epay_desktop.ui.dialogs.kept_secrets import KeptSecrets
+from epay_desktop.ui.dialogs.language_choice import LanguageChoice
 from epay_desktop.ui.dialogs.profile_form import KIND_LABELS, PRODUCTION_RED, ProfileForm
+from epay_desktop.ui.dialogs.profile_list import ProfileList
 
 ConnectionTester = Callable[[Profile, ProfileSecrets | None], Awaitable[Any]]
-
-LIST_KIND = {
-    ProfileKind.DEMO: N_("built-in sandbox"),
-    ProfileKind.TEST: N_("test"),
-    ProfileKind.PRODUCTION: N_("PRODUCTION"),
-    ProfileKind.CUSTOM: N_("custom URL"),
-    ProfileKind.TEAM: N_("team server"),
-}
 
 
 class SettingsDialog(QDialog):
@@ -97,15 +94,14 @@ class SettingsDialog(QDialog):
         super().__init__(parent)
         self.store = store
         self.secrets = secrets
+        self.kept = KeptSecrets(secrets)
         self.test_connection = test_connection
         self.setObjectName("SettingsDialog")
         self.setWindowTitle(_("Settings: profiles"))
         self.editing: Profile | None = None  # the saved profile the form shows (None: a new one)
 
         # Left: the saved profiles.
-        self.profile_list = QListWidget(self)
-        self.profile_list.setObjectName("ProfileList")
-        self.profile_list.setAccessibleName(_("Profiles"))
+        self.profile_list = ProfileList(self)
         self.profile_list.currentRowChanged.connect(self._row_changed)
         self.profile_list.itemActivated.connect(lambda _item: self.start_use())
         self.new_button = QPushButton(_("&New profile"), self)
@@ -124,19 +120,9 @@ class SettingsDialog(QDialog):
         left_buttons.addWidget(self.delete_button)
         left.addLayout(left_buttons)
         # The language is the person's, not a profile's: it is kept beside the profiles.
-        self.language_combo = QComboBox(self)
-        self.language_combo.setObjectName("Language")
-        self.language_combo.setAccessibleName(_("Language"))
-        self.language_combo.setToolTip(_("The language of the window and of epay; used from the next start."))
-        self.language_combo.addItem(_("As the system"), "")
-        for code, name in LANGUAGES.items():
-            self.language_combo.addItem(name, code)
-        try:
-            saved = self.store.language or ""
-        except ProfileStoreError:
-            saved = ""
-        self.language_combo.setCurrentIndex(max(0, self.language_combo.findData(saved)))
-        self.language_combo.currentIndexChanged.connect(self._language_changed)
+        self.language_combo = LanguageChoice(self.store, self)
+        self.language_combo.saved.connect(self._language_saved)
+        self.language_combo.not_saved.connect(self._language_not_saved)
         language_label = QLabel(_("&Language"), self)
         language_label.setBuddy(self.language_combo)
         left.addWidget(language_label)
@@ -218,14 +204,11 @@ class SettingsDialog(QDialog):
         self.reload(select=current or last_used)
         self.resize(760, 480)
 
-    def _language_changed(self) -> None:
-        code = self.language_combo.currentData() or None
-        try:
-            self.store.set_language(code)
-        except (OSError, ProfileStoreError) as error:
-            self.status.show_error(_("The language was not saved: {error}").format(error=error))
-            return
+    def _language_saved(self) -> None:
         self.status.show_message(_("Saved. The new language is used from the next start."), Tone.OK)
+
+    def _language_not_saved(self, error: str) -> None:
+        self.status.show_error(_("The language was not saved: {error}").format(error=error))
 
     # --- list and form ---------------------------------------------------------------------------
 
@@ -234,30 +217,19 @@ class SettingsDialog(QDialog):
         selected = select or (self.editing.name if self.editing else None)
         problem = ""
         try:
-            self.profiles = self.store.list()
+            profiles = self.store.list()
         except ProfileStoreError as error:
             # A damaged profiles file is left as it is; the built-in Demo profile still works.
-            self.profiles = [DEMO_PROFILE]
+            profiles = [DEMO_PROFILE]
             problem = str(error)
-        self.profile_list.blockSignals(True)
-        self.profile_list.clear()
-        for profile in self.profiles:
-            item = QListWidgetItem(f"{profile.name}  ·  {translate(LIST_KIND[profile.kind])}")
-            item.setData(Qt.ItemDataRole.UserRole, profile.name)
-            item.setData(Qt.ItemDataRole.AccessibleTextRole, f"{profile.name}, {profile.kind.value}")
-            if profile.is_production:
-                item.setForeground(QBrush(QColor(PRODUCTION_RED)))
-            self.profile_list.addItem(item)
-        self.profile_list.blockSignals(False)
-        names = [p.name for p in self.profiles]
-        self.profile_list.setCurrentRow(names.index(selected) if selected in names else 0)
+        self.profile_list.show_profiles(profiles, selected)
         self._row_changed(self.profile_list.currentRow())
         if problem:
             self.status.show_error(problem)
 
     def _row_changed(self, row: int) -> None:
-        if 0 <= row < len(self.profiles):
-            self.show_profile(self.profiles[row])
+        if (profile := self.profile_list.profile_at(row)) is not None:
+            self.show_profile(profile)
 
     def show_profile(self, profile: Profile | None) -> None:
         """Fill the form from ``profile`` (None: an empty new Test profile). Secret fields stay empty."""
@@ -297,13 +269,9 @@ class SettingsDialog(QDialog):
         return self.form_box.typed_secrets()
 
     def _show_keyring_notice(self) -> None:
-        if self.secrets.persistent:
+        if not (notice := self.kept.notice):
             self.keyring_notice.hide()
         else:
-            notice = _(
-                "No keyring is available on this computer: client secrets and subscription keys are kept "
-                "for this session only and must be typed again after a restart."
-            )
             # Said here once for the whole visit; the secrets line and the save message do not repeat it.
             self.keyring_notice.setText(notice)
             self.keyring_notice.show()
@@ -335,31 +303,13 @@ class SettingsDialog(QDialog):
                 ).format(agent=profile.agent)
             )
             return
-        stored = await asyncio.to_thread(self.secrets.get, profile)
-        if self.editing != profile:
-            return
-        if stored is not None and stored.complete:
-            text = (
-                _("Secrets are stored in the keyring. Type in a field to replace one.")
-                if self.secrets.persistent
-                else _("Secrets are stored. Type in a field to replace one.")
-            )
-        elif stored is not None:
-            text = _("Only one secret is stored; type the missing one.")
-        else:
-            text = _("No secrets stored yet: type the client secret and the subscription key.")
-        self.secrets_state.setText(text)
+        text = await self.kept.state_of(profile)
+        if self.editing == profile:
+            self.secrets_state.setText(text)
 
     async def _secrets_for(self, profile: Profile, previous_name: str | None) -> ProfileSecrets | None:
         """Typed secrets, completed by the stored ones (from ``previous_name`` when renamed)."""
-        secret, key = self.typed_secrets()
-        stored = await asyncio.to_thread(self.secrets.get, previous_name or profile.name)
-        if not secret and not key:
-            return stored
-        return ProfileSecrets(
-            secret or (stored.client_secret if stored else ""),
-            key or (stored.subscription_key if stored else ""),
-        )
+        return await self.kept.completed(previous_name or profile.name, self.typed_secrets())
 
     async def save(self) -> Profile | None:
         """Validate and save the form; secrets go to the secret store, never the profiles file."""
@@ -373,7 +323,7 @@ class SettingsDialog(QDialog):
             self.status.show_error(str(error))
             return None
         previous = self.editing.name if self.editing is not None else None
-        if profile.name != previous and profile.name in {p.name for p in self.profiles}:
+        if profile.name != previous and profile.name in {p.name for p in self.profile_list.profiles}:
             self.status.show_error(
                 _("A profile named {name!r} exists already; choose another name.").format(name=profile.name)
             )
@@ -386,9 +336,7 @@ class SettingsDialog(QDialog):
             return None
         persistent = None
         if new_secrets is not None:
-            persistent = await asyncio.to_thread(self.secrets.set, profile, new_secrets)
-            if previous and previous != profile.name:
-                await asyncio.to_thread(self.secrets.delete, previous)
+            persistent = await self.kept.keep(profile, new_secrets, replacing=previous)
         self.editing = profile
         self.reload(select=profile.name)
         self.profiles_changed.emit()
@@ -474,7 +422,7 @@ class SettingsDialog(QDialog):
         except ProfileError as error:
             self.status.show_error(str(error))
             return
-        await asyncio.to_thread(self.secrets.delete, name)
+        await self.kept.forget(name)
         self.editing = None
         self.reload(select=DEMO_PROFILE.name)
         self.profiles_changed.emit()

@@ -1,11 +1,12 @@
 """The main window: composes widgets and wires their signals; no business logic here.
 
 Its parts: the banner (``banner``), the filter bar (``filter_bar``), the register view with the table
-(``ui/table/view.py``), the details panel and, in Demo mode, the customer panel; the actions, menus and
-toolbar (declared as data in ``actions``); the refresh status and counts in the status bar; the
-dialogs it opens (``dialogs``); the flows (``ui/flows``), every one run by one ``TaskRunner`` whose
-errors reach one ``ErrorPresenter``. The table's model is updated in one place only, from the desk's
-change feed (``ui/table/changes.py``).
+(``ui/table/view.py``), the side panel (``side_panel``: the details panel and, in Demo mode, the customer
+panel), the details' following of the selected row (``selected_details``); the actions, menus and
+toolbar (declared as data in ``actions``); in the status bar the refresh status (``refresh_status``) and
+the message line, Recent messages and counts (``status_line``); the dialogs it opens (``dialogs``); the
+flows (``ui/flows``), every one run by one ``TaskRunner`` whose errors reach one ``ErrorPresenter``.
+The table's model is updated in one place only, from the desk's change feed (``ui/table/changes.py``).
 
 The window is built in two steps so it can paint before the heavy parts are imported: the constructor
 builds only what the first paint shows, from light modules (Qt's widgets and the domain records): the
@@ -19,37 +20,28 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QLocale, QPoint, QSize, QTimer, Signal
+from PySide6.QtCore import QLocale, QPoint, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QResizeEvent
-from PySide6.QtWidgets import (
-    QFrame,
-    QLabel,
-    QMainWindow,
-    QScrollArea,
-    QSplitter,
-    QToolButton,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtWidgets import QMainWindow, QSplitter, QVBoxLayout, QWidget
 
 from epay_desktop.domain import TrackedPayment
 from epay_desktop.i18n import N_, _, ngettext, translate
-from epay_desktop.ui.first_paint import set_qt_enum
 from epay_desktop.ui.formatting import skipped_text
 from epay_desktop.ui.gc_guard import register_loaded
 from epay_desktop.ui.table.view import RegisterView
 from epay_desktop.ui.window.action_specs import ActionContext
 from epay_desktop.ui.window.actions import ActionSet
 from epay_desktop.ui.window.banner import ProfileBanner
-from epay_desktop.ui.window.details_panel import DetailsPanel
 from epay_desktop.ui.window.dialogs import WindowDialogs
 from epay_desktop.ui.window.filter_bar import FilterBar
 from epay_desktop.ui.window.profile_menu import ProfileMenu
 from epay_desktop.ui.window.refresh_status import RefreshStatus
+from epay_desktop.ui.window.screen_fit import fitted_size
+from epay_desktop.ui.window.selected_details import SelectedDetails
+from epay_desktop.ui.window.side_panel import SidePanel
+from epay_desktop.ui.window.status_line import StatusLine
 
 if TYPE_CHECKING:
-    from datetime import datetime
-
     from PySide6.QtWidgets import QDialog, QMenu
 
     from epay_desktop.domain.listed import ListedPayments
@@ -67,19 +59,8 @@ if TYPE_CHECKING:
     from epay_desktop.ui.table.model import PaymentsModel
     from epay_desktop.ui.window.customer_panel import CustomerPanel
 
-HISTORY_LENGTH = 100
-# How long the details of the selected payment wait to follow a change of its row: a frame.
-CURRENT_FOLLOWS_MS = 16
-
 # The smallest window everything is made to fit in (no clipped figures); tested.
 SMALLEST = (1000, 650)
-
-
-def fitted_size(width: int, height: int) -> QSize:
-    """``width`` × ``height``, but never larger than the screen's free area (a laptop at 200 %
-    scaling has about 960 × 540 logical pixels): the window must never open beyond the screen."""
-    free = QGuiApplication.primaryScreen().availableGeometry()
-    return QSize(min(width, free.width()), min(height, free.height()))
 
 
 LOADING = N_("Loading the register…")
@@ -120,9 +101,6 @@ class MainWindow(QMainWindow):
         self.auto_refresh_ms = auto_refresh_ms
         self.show_error_dialogs = show_error_dialogs
         self.customer_panel: CustomerPanel | None = None
-        self.history: list[tuple[datetime, str]] = []  # the status bar's recent messages, oldest first
-        self.history_dialog: QDialog | None = None
-        self._status_reference: str | None = None  # the row the status bar's error is about
         self.context_menu: QMenu | None = None  # the table's context menu, while it is open
         self._listed_early: PaymentsModel | None = None  # the rows shown before a desk (show_list)
         self._presenter: ErrorPresenter | None = None
@@ -142,20 +120,9 @@ class MainWindow(QMainWindow):
         splitter = QSplitter(parent=central)
         self.register_view = RegisterView(translate(LOADING), splitter)
         splitter.addWidget(self.register_view)
-        # The side panel scrolls rather than squeeze its wrapped lines and figures below the height
-        # their words need (a small window, a language longer than English).
-        self.side_scroll = _SideScroll(splitter)
-        self.side_scroll.setObjectName("SidePanelScroll")
-        self.side_scroll.setWidgetResizable(True)
-        self.side_scroll.setFrameShape(QFrame.Shape.NoFrame)
-        set_qt_enum(self.side_scroll, "horizontalScrollBarPolicy", "ScrollBarAlwaysOff")
-        self.side = QWidget(self.side_scroll)
-        self.side_layout = QVBoxLayout(self.side)
-        self.side_layout.setContentsMargins(0, 0, 0, 0)
-        self.details = DetailsPanel(self.side, locale=locale)
-        self.side_layout.addWidget(self.details, 1)
-        self.side_scroll.setWidget(self.side)
-        splitter.addWidget(self.side_scroll)
+        self.side_panel = SidePanel(splitter, locale=locale)
+        self.details = self.side_panel.details
+        splitter.addWidget(self.side_panel)
         splitter.setStretchFactor(0, 3)
         splitter.setStretchFactor(1, 2)
         splitter.setSizes([900, 380])  # the events timeline needs ~370 px before its key column
@@ -180,7 +147,7 @@ class MainWindow(QMainWindow):
                 "remove-payment": self.remove_selected,
                 "check-pending": self.check_selected,
                 "export-list": self.export_list,
-                "history": self.open_history,
+                "history": lambda: self.status_line.open_history(),
                 "batch-capture": lambda: self.batch_selected("capture"),
                 "batch-cancel": lambda: self.batch_selected("cancel"),
                 "undo-remove": self.undo_remove,
@@ -193,24 +160,12 @@ class MainWindow(QMainWindow):
             submenus={"switch-profile": self.profile_menu},
         )
         self.refresh_status = RefreshStatus(self.action("stop-refresh"), self)
-        self.counts_label = QLabel(self)
-        self.counts_label.setAccessibleName(_("Payment counts"))
-        # The status bar shows one line for a while and cuts a long one: this opens what it said.
-        self.history_button = QToolButton(self)
-        self.history_button.setObjectName("HistoryButton")
-        self.history_button.setDefaultAction(self.action("history"))
-        set_qt_enum(self.history_button, "toolButtonStyle", "ToolButtonIconOnly")
-        self.history_button.setAutoRaise(True)
-        self.history_button.setAccessibleName(_("Recent messages"))
-        self.statusBar().addPermanentWidget(self.history_button)
+        self.status_line = StatusLine(self, self.action("history"))
+        self.statusBar().addPermanentWidget(self.status_line.history_button)
         self.statusBar().addPermanentWidget(self.refresh_status)
-        self.statusBar().addPermanentWidget(self.counts_label)
+        self.statusBar().addPermanentWidget(self.status_line.counts_label)
         self._selected_refresh = QTimer(self, singleShot=True, interval=300)
-        # The selected payment's row changed (its refresh, an operation's outcome, a busy mark): the
-        # details follow once per frame, after the table's own repaint of the row. A batch or a cancel
-        # changes the row two or three times in a few milliseconds, and the panel was laid out and
-        # painted each time, in the same pass as the row's paint.
-        self._current_later = QTimer(self, singleShot=True, interval=CURRENT_FOLLOWS_MS)
+        self.selected_details = SelectedDetails(self.details, self.selected_tracked, self)
         self._wire()
         self.setTabOrder(self.filter_bar.state_filter, self.details)
         self._selection_changed()
@@ -223,7 +178,7 @@ class MainWindow(QMainWindow):
         self.filter_bar.states_changed.connect(view.set_filter_states)
         view.selection_changed.connect(lambda _t: self._selection_changed(moved=True))
         view.current_updated.connect(lambda _t: self._follow_current())
-        view.counts_changed.connect(self._show_counts)
+        view.counts_changed.connect(self.status_line.show_counts)
         view.context_menu_requested.connect(self._open_context_menu)
         # Delete takes the row out of the register (with undo); it never moves money.
         view.delete_requested.connect(self.remove_selected)
@@ -236,7 +191,6 @@ class MainWindow(QMainWindow):
         self.dialogs.references_added.connect(self.refresh_references)
         self.dialogs.payment_created.connect(self.on_payment_created)
         self._selected_refresh.timeout.connect(self.refresh_selected)
-        self._current_later.timeout.connect(lambda: self._show_details(self.selected_tracked()))
 
     def action(self, action_id: str) -> QAction:
         """The window's action ``action_id`` (the ids are declared in ``action_specs.ACTIONS``)."""
@@ -294,6 +248,7 @@ class MainWindow(QMainWindow):
         self.dialogs.bind(desk, self.model.payments)
         self.profile_menu.current = profile.name
         self.runner = TaskRunner(self._present_error, self)
+        self.selected_details.bind(desk, self.runner)
         self.cancel_flow = CancelFlow(desk, self.show_status, parent_widget=self, locale=locale)
         self.move_flow = MoneyMoveFlow(desk, self.show_status, parent_widget=self, locale=locale)
         self.move_flow.reference_busy.connect(self.model.set_busy)
@@ -323,12 +278,12 @@ class MainWindow(QMainWindow):
                 self.runner,
                 self.show_status,
                 merchant_serial_number=profile.merchant_serial_number,
-                parent=self.side,
+                parent=self.side_panel.panel,
                 locale=locale,
             )
             self.customer_panel.new_payment_created.connect(self.select_reference)
             self.customer_panel.reference_busy.connect(self.model.set_busy)
-            self.side_layout.addWidget(self.customer_panel)
+            self.side_panel.add_below(self.customer_panel)
             self.setTabOrder(self.details, self.customer_panel)
         self._selection_changed()
         self.action_set.name_toolbar_buttons()
@@ -426,7 +381,7 @@ class MainWindow(QMainWindow):
     async def shutdown(self) -> None:
         """Stop timers, cancel every task of this window and wait for them (before its desk closes)."""
         self._selected_refresh.stop()
-        self._current_later.stop()
+        self.selected_details.stop()
         if self.desk is not None:
             self.refresh_flow.close()
             await self.runner.shutdown()
@@ -596,39 +551,8 @@ class MainWindow(QMainWindow):
         self.profile_switch_requested.emit(profile)
 
     def show_status(self, text: str) -> None:
-        self.statusBar().showMessage(text, 15_000)
-        if text:
-            from datetime import datetime
-
-            # The status bar shows one line for 15 s; Recent messages… keeps the last ones.
-            self.history.append((datetime.now(), text))
-            del self.history[:-HISTORY_LENGTH]
-        self._status_reference = None
-
-    def _show_counts(self, text: str, tooltip: str) -> None:
-        self.counts_label.setText(text)
-        self.counts_label.setToolTip(tooltip)
-
-    def open_history(self) -> None:
-        """Recent messages…: the outcomes and errors the status bar showed, newest first."""
-        from PySide6.QtCore import Qt  # not before the first paint (ui/first_paint.py)
-        from PySide6.QtWidgets import QDialog, QListWidget, QVBoxLayout
-
-        dialog = QDialog(self)
-        dialog.setObjectName("RecentMessages")
-        dialog.setWindowTitle(_("Recent messages"))
-        layout = QVBoxLayout(dialog)
-        listing = QListWidget(dialog)
-        listing.setObjectName("RecentMessagesList")
-        listing.setAccessibleName(_("Recent messages, newest first"))
-        listing.setWordWrap(True)
-        for moment, text in reversed(self.history):
-            listing.addItem(f"{moment:%H:%M:%S}  {text}")
-        layout.addWidget(listing)
-        dialog.resize(fitted_size(720, 420))
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        self.history_dialog = dialog
-        dialog.open()
+        """Say ``text`` in the status bar (and keep it in Recent messages)."""
+        self.status_line.show(text)
 
     def _present_error(self, name: str, error: BaseException) -> None:
         if self.desk is not None and name.split(":", 1)[0] in ("cancel", "capture", "refund", "batch"):
@@ -637,58 +561,36 @@ class MainWindow(QMainWindow):
         if name == "refresh-one":
             from epay_desktop.ui.errors import redact
 
-            self.show_status(redact(_("Could not refresh the payment: {reason}").format(reason=error)))
             # Said about the payment selected then: cleared when the person moves to another one.
-            self._status_reference = self.selected_reference()
+            self.status_line.show_about(
+                self.selected_reference(),
+                redact(_("Could not refresh the payment: {reason}").format(reason=error)),
+            )
             return
         self.presenter.present(name, error)
-
-    async def _show_events(self, reference: str) -> None:
-        """Read the selected payment's event log (the list is loaded without logs) into the details."""
-        from epay_desktop.services import DeskError
-
-        assert self.desk is not None
-        try:
-            events = await self.desk.events_of(reference)
-        except DeskError as error:
-            self.details.show_events(reference, None, str(error))
-            return
-        self.details.show_events(reference, events)
 
     def _open_context_menu(self, global_pos: QPoint) -> None:
         self.context_menu = self.action_set.context_menu(self, global_pos)
 
     def _follow_current(self) -> None:
         """The selected payment's row changed: the actions and the customer panel at once (what can be
-        clicked is never a frame behind), the details a frame later (``_current_later``)."""
+        clicked is never a frame behind), the details a frame later (``selected_details``)."""
         tracked = self.selected_tracked()
         if self.customer_panel is not None:
             self.customer_panel.set_payment(tracked)
         self._update_actions()
-        if not self._current_later.isActive():
-            self._current_later.start()
+        self.selected_details.follow()
 
     def _selection_changed(self, *, moved: bool = False) -> None:
         tracked = self.selected_tracked()
-        if (
-            moved
-            and self._status_reference is not None
-            and (tracked is None or tracked.reference != self._status_reference)
-        ):
-            self.statusBar().clearMessage()  # an error about another row
-            self._status_reference = None
-        self._show_details(tracked)
+        if moved:
+            self.status_line.selection_moved(tracked.reference if tracked is not None else None)
+        self.selected_details.show_now()
         if self.customer_panel is not None:
             self.customer_panel.set_payment(tracked)
         self._update_actions()
         if moved and self.bound:
             self._selected_refresh.start()
-
-    def _show_details(self, tracked: TrackedPayment | None) -> None:
-        self._current_later.stop()  # shown now
-        self.details.show_payment(tracked)
-        if tracked is not None and tracked.events is None and tracked.payment is not None and self.bound:
-            self.runner.start("events", self._show_events(tracked.reference))
 
     def set_read_only(self, read_only: bool) -> None:
         """Allow or stop every change (a Team profile whose server went out of reach, or came back)."""
@@ -711,16 +613,3 @@ class MainWindow(QMainWindow):
                 team=self.desk is not None and self.desk.profile.is_team,
             )
         )
-
-
-class _SideScroll(QScrollArea):
-    """Scrolls the side panel up and down only: never narrower than the panel's own minimum width, so
-    the splitter cannot hide its right edge."""
-
-    def minimumSizeHint(self) -> QSize:
-        hint = super().minimumSizeHint()
-        panel = self.widget()
-        if panel is None:
-            return hint
-        width = panel.minimumSizeHint().width() + self.verticalScrollBar().sizeHint().width()
-        return QSize(max(hint.width(), width + 2 * self.frameWidth()), hint.height())

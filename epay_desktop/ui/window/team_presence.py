@@ -103,7 +103,9 @@ class TeamPresence(QObject):
         table = window.register_view.table
         # The team's references are long and its descriptions often empty: the two share the width.
         self.columns = DescriptionFit(table, lambda: desk.rows.values()) if table is not None else None
-        self.history = PaymentHistory(lambda reference: desk.audit(HISTORY_LIMIT, reference), window.side)
+        self.history = PaymentHistory(
+            lambda reference: desk.audit(HISTORY_LIMIT, reference), window.side_panel.panel
+        )
         self.timeline_tabs = window.details.add_timeline_tab(self.history, _("Who did what"))
         window.register_view.selection_changed.connect(lambda _t: self.show_history())
         # The selected row read again (after a move, a refusal, a colleague's change): so is its history.

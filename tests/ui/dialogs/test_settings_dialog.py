@@ -167,7 +167,7 @@ def test_a_damaged_profiles_file_is_reported_and_left_alone(qtbot: Any, tmp_path
     path.write_text("{not json")
     dialog = SettingsDialog(ProfileStore(path), SecretStore(MemoryKeyring()))
     qtbot.addWidget(dialog)
-    assert [p.name for p in dialog.profiles] == ["Demo"]
+    assert [p.name for p in dialog.profile_list.profiles] == ["Demo"]
     assert dialog.status.tone is Tone.ERROR
     assert "cannot be read" in dialog.status.text()
     assert path.read_text() == "{not json"
