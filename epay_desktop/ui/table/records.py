@@ -47,7 +47,11 @@ class RowRecords:
 
     def keep(self, records: Iterable[TrackedPayment]) -> None:
         """Show ``records`` as they came (their rows hold their values already)."""
-        self._kept.update((t.reference, t) for t in records)
+        came = {t.reference: t for t in records}  # a comprehension: a 100,000-row fill keeps every record
+        if self._kept:
+            self._kept.update(came)
+        else:
+            self._kept = came
 
     def forget(self, reference: str) -> None:
         """Forget the record kept for ``reference``: its row took its values from a list (its record is
