@@ -485,7 +485,8 @@ async def run(args: argparse.Namespace) -> None:
     )
     print(
         f"intents committed on the loop's thread (the disk proven fast, nothing to wait for): "
-        f"{ours.journal.begun_at_once} of {ours.journal.begun}; the rest on a worker thread"
+        f"{ours.journal.begun_at_once} of {ours.journal.begun}; the rest in the register's group commit "
+        "(its committing thread, or a thread already committing)"
     )
     for name, (done_at_once, begun) in at_once.items():
         print(f"  {name}: {done_at_once} of {begun}")
