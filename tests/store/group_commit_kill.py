@@ -41,25 +41,8 @@ def main(register: Path, count: int, marker: Path, sends: Path, mode: str) -> No
         holding.set()
         release.wait()
 
-    def begin_and_send(index: int) -> None:
-        intent = store.journal.begin(
-            operation=Operation.CANCEL,
-            profile="Shop",
-            msn="123456",
-            reference=f"order-{index:08d}",
-            amount=None,
-            idempotency_key=f"key-group-kill-{index}",
-            os_user="u",
-            attempting=True,
-        )
-        send(intent)
-
-    def send(intent: Intent) -> None:
-        with sends.open("a", encoding="utf-8") as file:
-            file.write(intent.idempotency_key + "\n")
-
-    def begin_soon(index: int) -> None:
-        request = IntentRequest(
+    def request(index: int) -> IntentRequest:
+        return IntentRequest(
             operation=Operation.CANCEL,
             profile="Shop",
             msn="123456",
@@ -71,7 +54,16 @@ def main(register: Path, count: int, marker: Path, sends: Path, mode: str) -> No
             audit_detail="",
             repeat_since=None,
         )
-        future = store.journal.begin_soon(request, attempting=True)
+
+    def begin_and_send(index: int) -> None:
+        send(store.journal.begin_request(request(index), attempting=True))
+
+    def send(intent: Intent) -> None:
+        with sends.open("a", encoding="utf-8") as file:
+            file.write(intent.idempotency_key + "\n")
+
+    def begin_soon(index: int) -> None:
+        future = store.journal.begin_soon(request(index), attempting=True)
         assert future is not None
         future.add_done_callback(lambda done: send(done.result()))
 

@@ -163,15 +163,16 @@ def test_writes_waiting_together_share_one_commit_and_a_failing_one_fails_alone(
     assert audited >= set(on_disk)
 
 
-def test_a_group_whose_commit_fails_returns_no_success_and_leaves_nothing(store: Store) -> None:
-    def fails_at_commit(conn: sqlite3.Connection) -> None:
-        # Checked only when the transaction commits: the commit of the whole group fails.
-        conn.execute("PRAGMA defer_foreign_keys = ON")
-        conn.execute(
-            "INSERT INTO audit (at, os_user, profile, msn, action, result, intent_id) "
-            "VALUES ('2026-12-01T00:00:00+00:00', 'u', 'Shop', '123456', 'cancel', 'x', 999999)"
-        )
+def fails_at_commit(conn: sqlite3.Connection) -> None:
+    """A write whose fault is checked only when the transaction commits: the whole group's commit fails."""
+    conn.execute("PRAGMA defer_foreign_keys = ON")
+    conn.execute(
+        "INSERT INTO audit (at, os_user, profile, msn, action, result, intent_id) "
+        "VALUES ('2026-12-01T00:00:00+00:00', 'u', 'Shop', '123456', 'cancel', 'x', 999999)"
+    )
 
+
+def test_a_group_whose_commit_fails_returns_no_success_and_leaves_nothing(store: Store) -> None:
     together = Together(store)
     for index in range(COUNT):
         together.start(f"begin {index}", lambda index=index: begin(store, index))  # type: ignore[misc]
@@ -234,13 +235,6 @@ def test_writes_queued_without_waiting_are_committed_by_the_register_alone(store
 
 
 def test_a_group_whose_commit_fails_tells_the_writes_queued_without_waiting(store: Store) -> None:
-    def fails_at_commit(conn: sqlite3.Connection) -> None:
-        conn.execute("PRAGMA defer_foreign_keys = ON")
-        conn.execute(
-            "INSERT INTO audit (at, os_user, profile, msn, action, result, intent_id) "
-            "VALUES ('2026-12-01T00:00:00+00:00', 'u', 'Shop', '123456', 'cancel', 'x', 999999)"
-        )
-
     together = Together(store)
     futures = [begin_soon(store, index) for index in range(COUNT)]
     futures.append(store.db.write_durably_soon("writing a test row", fails_at_commit))
