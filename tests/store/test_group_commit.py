@@ -33,8 +33,8 @@ def store(tmp_path: Path) -> Iterator[Store]:
         yield opened
 
 
-def begin(store: Store, index: int, reference: str | None = None) -> object:
-    return store.journal.begin(
+def request(index: int, reference: str | None = None) -> IntentRequest:
+    return IntentRequest(
         operation=Operation.CANCEL,
         profile="Shop",
         msn="123456",
@@ -42,24 +42,19 @@ def begin(store: Store, index: int, reference: str | None = None) -> object:
         amount=None,
         idempotency_key=f"key-group-{index}",
         os_user="u",
-        attempting=True,
+        at=utc_now(),
+        audit_detail="",
+        repeat_since=None,
     )
+
+
+def begin(store: Store, index: int, reference: str | None = None) -> object:
+    return store.journal.begin_request(request(index, reference), attempting=True)
 
 
 def begin_soon(store: Store, index: int, reference: str | None = None) -> Future[Intent]:
     future = store.journal.begin_soon(
-        IntentRequest(
-            operation=Operation.CANCEL,
-            profile="Shop",
-            msn="123456",
-            reference=reference or f"order-{index:08d}",
-            amount=None,
-            idempotency_key=f"key-group-{index}",
-            os_user="u",
-            at=utc_now(),
-            audit_detail="",
-            repeat_since=None,
-        ),
+        request(index, reference),
         attempting=True,
     )
     assert future is not None
