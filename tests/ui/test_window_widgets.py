@@ -15,13 +15,24 @@ from epay_desktop.ui.window.refresh_status import RefreshStatus
 from tests.ui.paints import Paints
 
 
-def test_the_refresh_status_shows_while_any_refresh_runs(qtbot: Any) -> None:
+def status_bar(qtbot: Any) -> QStatusBar:
     bar = QStatusBar()
     qtbot.addWidget(bar)
+    return bar
+
+
+def shown_in_a_status_bar(qtbot: Any, width: int) -> tuple[QStatusBar, RefreshStatus]:
+    """A refresh status in a shown status bar ``width`` wide, as the window places it."""
+    bar = status_bar(qtbot)
     status = RefreshStatus(QAction("Stop refresh"), bar)
     bar.addPermanentWidget(status)
-    bar.resize(900, 30)
+    bar.resize(width, 30)
     bar.show()
+    return bar, status
+
+
+def test_the_refresh_status_shows_while_any_refresh_runs(qtbot: Any) -> None:
+    _bar, status = shown_in_a_status_bar(qtbot, 900)
     running: list[bool] = []
     lines: list[str] = []
     status.running_changed.connect(running.append)
@@ -42,12 +53,7 @@ def test_the_refresh_status_shows_while_any_refresh_runs(qtbot: Any) -> None:
 
 
 def test_the_refresh_progress_is_painted_with_the_window_not_inside_each_step(qtbot: Any) -> None:
-    bar = QStatusBar()
-    qtbot.addWidget(bar)
-    status = RefreshStatus(QAction("Stop refresh"), bar)
-    bar.addPermanentWidget(status)
-    bar.resize(900, 30)
-    bar.show()
+    bar, status = shown_in_a_status_bar(qtbot, 900)
     status.started(40)
     qtbot.waitExposed(bar)
     QApplication.processEvents()
@@ -63,8 +69,7 @@ def test_the_refresh_progress_is_painted_with_the_window_not_inside_each_step(qt
 
 
 def test_the_refresh_status_says_one_payment_in_the_singular(qtbot: Any) -> None:
-    bar = QStatusBar()
-    qtbot.addWidget(bar)
+    bar = status_bar(qtbot)  # kept: qtbot holds its widgets weakly
     status = RefreshStatus(QAction("Stop refresh"), bar)
     lines: list[str] = []
     status.status_changed.connect(lines.append)
@@ -76,12 +81,7 @@ def test_the_refresh_status_says_one_payment_in_the_singular(qtbot: Any) -> None
 
 
 def test_the_stop_button_sits_next_to_the_progress_bar(qtbot: Any) -> None:
-    bar = QStatusBar()
-    qtbot.addWidget(bar)
-    status = RefreshStatus(QAction("Stop refresh"), bar)
-    bar.addPermanentWidget(status)
-    bar.resize(1200, 30)
-    bar.show()
+    _bar, status = shown_in_a_status_bar(qtbot, 1200)
     status.started(3)
     qtbot.waitUntil(status.isVisible)
     gap = status.stop_button.geometry().left() - status.progress.geometry().right()
